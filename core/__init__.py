@@ -1,0 +1,1 @@
+"""The rules of LeadDesk. Imports store/, never ui/ (NiceGUI only for the Event type)."""

@@ -1,0 +1,146 @@
+"""Ways in from outside: API keys (stored hashed, scoped, revocable), idempotent API
+capture, and the hosted web forms."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from store import queries
+from store.models import ApiKey, ApiScope, IdempotencyRecord, Lead, Source, User, UserRef, WebForm
+
+from . import auth, permissions
+from .capture import CaptureResult
+from .context import Context
+from .errors import NotAllowed, NotFound, ValidationFailed
+from .leads import LeadService
+from .normalize import clean_text
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    id: int
+    name: str
+    scope: str
+
+
+class AccessService:
+    def __init__(self, ctx: Context, leads: LeadService) -> None:
+        self.ctx = ctx
+        self.leads = leads
+
+    # ----- API keys -------------------------------------------------------------------------------
+
+    def create_api_key(self, actor: UserRef | None, *, name: str, scope: str = ApiScope.CAPTURE) -> str:
+        """Returns the raw key, shown once. `actor` None is the CLI (whoever runs the server)."""
+        if actor is not None and not permissions.can_manage_integrations(actor):
+            raise NotAllowed()
+        label = clean_text(name, max_length=100)
+        if not label:
+            raise ValidationFailed({'name': 'required'})
+        if scope not in ApiScope.__members__.values():
+            raise ValidationFailed({'scope': 'invalid'})
+        raw = auth.new_api_key()
+        with self.ctx.write() as session:
+            session.add(ApiKey(name=label, prefix=raw[:10], key_hash=auth.hash_api_key(raw), scope=scope,
+                               created_at=self.ctx.now()))
+        return raw
+
+    def revoke_api_key(self, actor: UserRef, key_id: int) -> None:
+        if not permissions.can_manage_integrations(actor):
+            raise NotAllowed()
+        with self.ctx.write() as session:
+            key = session.get(ApiKey, key_id)
+            if key is None:
+                raise NotFound()
+            key.is_revoked = True
+            session.add(key)
+
+    def api_keys(self, actor: UserRef) -> list[ApiKey]:
+        if not permissions.can_manage_integrations(actor):
+            raise NotAllowed()
+        with self.ctx.read() as session:
+            return list(queries.all_api_keys(session))
+
+    def check_api_key(self, raw: str | None) -> KeyInfo | None:
+        """The key's identity, or None when missing, unknown or revoked."""
+        if not raw or len(raw) > 200:
+            return None
+        with self.ctx.read() as session:
+            key = queries.api_key_by_hash(session, auth.hash_api_key(raw))
+            if key is None or key.is_revoked:
+                return None
+            return KeyInfo(id=key.id or 0, name=key.name, scope=key.scope)
+
+    def capture_via_api(self, key: KeyInfo, data: Mapping[str, Any],
+                        idempotency_key: str | None) -> tuple[CaptureResult, bool]:
+        """Capture, replaying the first answer for a repeated external_id or Idempotency-Key.
+
+        Returns (result, replayed)."""
+        replay = self._replay(key, data, idempotency_key)
+        if replay is not None:
+            return replay, True
+        result = self.leads.capture_lead(data, channel='api', default_source=Source.API)
+        if idempotency_key:
+            try:
+                with self.ctx.write() as session:
+                    session.add(IdempotencyRecord(api_key_id=key.id, key=idempotency_key[:200],
+                                                  lead_id=result.lead_id, created_at=self.ctx.now()))
+            except IntegrityError:
+                pass  # a concurrent retry recorded it first; both answers name the same lead
+        return result, False
+
+    def _replay(self, key: KeyInfo, data: Mapping[str, Any], idempotency_key: str | None) -> CaptureResult | None:
+        with self.ctx.read() as session:
+            lead: Lead | None = None
+            if idempotency_key:
+                record = queries.idempotency_record(session, key.id, idempotency_key[:200])
+                lead = session.get(Lead, record.lead_id) if record else None
+            external_id = data.get('external_id')
+            if lead is None and isinstance(external_id, str) and external_id.strip():
+                lead = queries.lead_by_external_id(session, external_id.strip())
+            if lead is None:
+                return None
+            owner = session.get(User, lead.owner_id) if lead.owner_id else None
+            return CaptureResult(lead_id=lead.id or 0, created=True, status=lead.status, score=lead.score,
+                                 grade=lead.grade, owner_id=lead.owner_id, owner_name=owner.name if owner else None)
+
+    def lead_for_api(self, key: KeyInfo, lead_id: int) -> Lead:
+        if key.scope != ApiScope.READ:
+            raise NotAllowed()
+        with self.ctx.read() as session:
+            lead = session.get(Lead, lead_id)
+            if lead is None or lead.is_deleted:
+                raise NotFound()
+            return lead
+
+    # ----- web forms ------------------------------------------------------------------------------
+
+    def web_form(self, key: str) -> WebForm | None:
+        if not key or len(key) > 40:
+            return None
+        with self.ctx.read() as session:
+            form = queries.web_form_by_key(session, key)
+            return form if form and form.is_active else None
+
+    def web_forms(self, actor: UserRef) -> list[WebForm]:
+        if not permissions.can_manage_integrations(actor):
+            raise NotAllowed()
+        with self.ctx.read() as session:
+            return list(queries.all_web_forms(session))
+
+    def create_web_form(self, actor: UserRef | None, *, name: str, source: str = Source.WEBSITE) -> WebForm:
+        if actor is not None and not permissions.can_manage_integrations(actor):
+            raise NotAllowed()
+        label = clean_text(name, max_length=100)
+        if not label:
+            raise ValidationFailed({'name': 'required'})
+        with self.ctx.write() as session:
+            form = WebForm(key=secrets.token_urlsafe(9), name=label, source=source, created_at=self.ctx.now())
+            session.add(form)
+            session.flush()
+            return form

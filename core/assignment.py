@@ -1,0 +1,126 @@
+"""Who gets a new lead: ordered rules, first match wins, fair tie-breaks.
+
+Pure: the caller passes the rules and each rep's current load; nothing here
+reads the database or the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from store.models import Grade, Strategy
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    id: int
+    name: str
+    strategy: str
+    match_sources: frozenset[str]
+    match_grades: frozenset[str]
+    match_regions: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class RepLoad:
+    id: int
+    name: str
+    open_count: int
+    capacity: int
+    assigned_today: int
+    daily_quota: int
+    seniority: int
+    regions: frozenset[str]
+    available: bool
+    """Active, a rep, and not on leave."""
+    last_assigned_at: datetime | None
+
+    @property
+    def has_room(self) -> bool:
+        return self.available and self.open_count < self.capacity and self.assigned_today < self.daily_quota
+
+    @property
+    def load(self) -> float:
+        return self.open_count / self.capacity if self.capacity > 0 else 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFacts:
+    source: str
+    grade: str
+    region: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    rep_id: int
+    rep_name: str
+    rule_name: str
+    strategy: str
+    open_count: int
+    capacity: int
+    quota_left: int
+
+    def reason(self) -> tuple[str, dict[str, object]]:
+        """The i18n key and parameters that explain this pick."""
+        return f'reason.assigned.{self.strategy}', {
+            'rule': self.rule_name, 'rep': self.rep_name, 'open': self.open_count,
+            'capacity': self.capacity, 'quota_left': self.quota_left,
+        }
+
+
+def split_list(text: str | None) -> frozenset[str]:
+    return frozenset(part.strip().lower() for part in (text or '').replace('，', ',').split(',') if part.strip())
+
+
+def rule_matches(rule: RuleSpec, lead: LeadFacts) -> bool:
+    if rule.match_sources and lead.source.lower() not in rule.match_sources:
+        return False
+    if rule.match_grades and lead.grade.lower() not in rule.match_grades:
+        return False
+    return not (rule.match_regions and (lead.region or '').strip().lower() not in rule.match_regions)
+
+
+def _fair_key(rep: RepLoad) -> tuple[float, datetime, int]:
+    """Lowest load first; equal loads go to whoever waited longest (no seniority bias)."""
+    return (rep.load, rep.last_assigned_at or _NEVER, rep.id)
+
+
+def candidates(strategy: str, lead: LeadFacts, reps: Sequence[RepLoad]) -> list[RepLoad]:
+    """Eligible reps for a strategy, best first; empty when the strategy cannot place the lead."""
+    room = [r for r in reps if r.has_room]
+    if strategy == Strategy.ROUND_ROBIN:
+        return sorted(room, key=lambda r: (r.last_assigned_at or _NEVER, r.id))
+    if strategy == Strategy.GRADE_AWARE and lead.grade == Grade.A:
+        top = max((r.seniority for r in room), default=0)
+        room = [r for r in room if r.seniority == top]
+    elif strategy == Strategy.REGION_MATCH:
+        region = (lead.region or '').strip().lower()
+        room = [r for r in room if region and region in r.regions]
+    return sorted(room, key=_fair_key)
+
+
+def pick_assignee(lead: LeadFacts, rules: Sequence[RuleSpec], reps: Sequence[RepLoad]) -> Pick | None:
+    """The first matching rule that has a candidate decides; None sends the lead to the pool."""
+    for rule in rules:
+        if not rule_matches(rule, lead):
+            continue
+        ranked = candidates(rule.strategy, lead, reps)
+        if ranked:
+            best = ranked[0]
+            return Pick(rep_id=best.id, rep_name=best.name, rule_name=rule.name, strategy=rule.strategy,
+                        open_count=best.open_count, capacity=best.capacity,
+                        quota_left=best.daily_quota - best.assigned_today)
+    return None
+
+
+DEFAULT_RULES: tuple[tuple[str, str, str, str], ...] = (
+    ('A leads to senior reps', Strategy.GRADE_AWARE, 'A', ''),
+    ('Region match', Strategy.REGION_MATCH, '', ''),
+    ('Least loaded', Strategy.LEAST_LOADED, '', ''),
+)
+"""(name, strategy, grades, sources): the rules a new database starts with."""

@@ -1,0 +1,235 @@
+"""The one path by which leads enter: validate → normalise → dedupe → score → create
+or touch → assign. Every channel (manual, web form, API, import, demo) calls
+`capture` inside its transaction; nothing else creates a lead."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from store import queries
+from store.models import ActivityKind, Lead, LeadStatus, Notification, Role, Source, User
+from store.models import Activity as ActivityRow
+
+from . import assignment, scoring
+from .context import audit
+from .errors import ValidationFailed
+from .normalize import clean_text, normalize_company, normalize_email, normalize_phone
+
+FIELD_LIMITS: dict[str, int] = {
+    'name': 200, 'phone': 50, 'email': 254, 'company': 200, 'title': 100, 'wechat': 100,
+    'region': 100, 'city': 100, 'industry': 100, 'source': 30, 'campaign': 200, 'message': 5000,
+    'budget': 200, 'authority': 200, 'need': 500, 'timeline': 200, 'external_id': 200,
+}
+"""Every field a lead can be captured with, and its maximum length."""
+
+FILLABLE = ('phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry',
+            'budget', 'authority', 'need', 'timeline', 'campaign')
+"""Fields a duplicate arrival may fill in when the existing lead has them empty."""
+
+
+@dataclass(frozen=True, slots=True)
+class CleanLead:
+    name: str
+    source: str
+    phone: str | None = None
+    phone_norm: str | None = None
+    email: str | None = None
+    company: str | None = None
+    company_norm: str | None = None
+    title: str | None = None
+    wechat: str | None = None
+    region: str | None = None
+    city: str | None = None
+    industry: str | None = None
+    campaign: str | None = None
+    message: str | None = None
+    budget: str | None = None
+    authority: str | None = None
+    need: str | None = None
+    timeline: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureResult:
+    lead_id: int
+    created: bool
+    status: str
+    score: int
+    grade: str
+    owner_id: int | None
+    owner_name: str | None
+
+    @property
+    def duplicate_of(self) -> int | None:
+        return None if self.created else self.lead_id
+
+
+def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN') -> CleanLead:
+    """Clean and check raw input; raises ValidationFailed naming every bad field at once."""
+    errors: dict[str, str] = {}
+    values: dict[str, str | None] = {}
+    for name, limit in FIELD_LIMITS.items():
+        raw = data.get(name)
+        if raw is not None and not isinstance(raw, str | int | float):
+            errors[name] = 'invalid'
+            continue
+        text = clean_text(None if raw is None else str(raw), max_length=limit + 1)
+        if text is not None and len(text) > limit:
+            errors[name] = 'too_long'
+        values[name] = text
+    if not values.get('name') and 'name' not in errors:
+        errors['name'] = 'required'
+    phone_norm = normalize_phone(values.get('phone'), region)
+    if values.get('phone') and not phone_norm and 'phone' not in errors:
+        errors['phone'] = 'invalid_phone'
+    email = normalize_email(values.get('email'))
+    if values.get('email') and not email and 'email' not in errors:
+        errors['email'] = 'invalid_email'
+    if not values.get('phone') and not values.get('email') and not ({'phone', 'email'} & errors.keys()):
+        errors['phone'] = 'phone_or_email'
+    source = values.get('source') or default_source
+    if source not in Source.__members__.values():
+        errors['source'] = 'invalid_source'
+    if errors:
+        raise ValidationFailed(errors)
+    values.update(source=source, email=email)
+    return CleanLead(**{k: v for k, v in values.items() if k in CleanLead.__slots__},  # type: ignore[arg-type]
+                     phone_norm=phone_norm, company_norm=normalize_company(values.get('company')))
+
+
+def _rules(session: Session) -> list[scoring.Rule]:
+    return [scoring.Rule(id=r.id or 0, kind=r.kind, field=r.field, value=r.value, points=r.points,
+                         label_en=r.label_en, label_zh=r.label_zh) for r in queries.scoring_rules(session)]
+
+
+def rescore(session: Session, lead: Lead) -> None:
+    facts = lead.model_dump()
+    result = scoring.score_lead(facts, _rules(session))
+    lead.score, lead.grade, lead.temperature = result.score, result.grade, result.temperature
+    lead.score_reasons = result.reasons
+
+
+def choose_owner(session: Session, lead: Lead, *, day_start: datetime,
+                 exclude: int | None = None) -> assignment.Pick | None:
+    """Run the assignment rules against the team's current load."""
+    reps = [
+        assignment.RepLoad(
+            id=row.user.id or 0, name=row.user.name, open_count=row.open_count,
+            capacity=row.user.capacity, assigned_today=row.assigned_today, daily_quota=row.user.daily_quota,
+            seniority=row.user.seniority, regions=assignment.split_list(row.user.regions),
+            available=not row.user.is_on_leave and row.user.id != exclude,
+            last_assigned_at=row.user.last_assigned_at,
+        )
+        for row in queries.rep_loads(session, day_start, for_update=session.bind.dialect.name != 'sqlite')
+    ]
+    rules = [
+        assignment.RuleSpec(id=r.id or 0, name=r.name, strategy=r.strategy,
+                            match_sources=assignment.split_list(r.match_sources),
+                            match_grades=assignment.split_list(r.match_grades),
+                            match_regions=assignment.split_list(r.match_regions))
+        for r in queries.assignment_rules(session)
+    ]
+    facts = assignment.LeadFacts(source=lead.source, grade=lead.grade, region=lead.region)
+    return assignment.pick_assignee(facts, rules, reps)
+
+
+def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_id: int | None,
+              reason_key: str, params: dict[str, Any]) -> None:
+    """Give the lead to `rep`; every assignment goes through here so the clock and trail agree."""
+    previous = lead.owner_id
+    lead.owner_id = rep.id
+    if lead.status in (LeadStatus.NEW, LeadStatus.POOL, LeadStatus.REVIEW):
+        lead.status = LeadStatus.ASSIGNED
+    lead.assigned_at = now
+    lead.assignment_reason = {'key': reason_key, **params}
+    lead.updated_at = now
+    rep.last_assigned_at = now
+    session.add(rep)
+    audit(session, 'assigned', now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
+          reason_key=reason_key, previous_owner_id=previous, **params)
+
+
+def send_to_pool(session: Session, lead: Lead, *, now: datetime, reason_key: str) -> list[int]:
+    """No eligible rep: the lead waits unowned and every manager is told. Returns who was told."""
+    lead.owner_id = None
+    lead.status = LeadStatus.POOL
+    lead.assignment_reason = {'key': reason_key}
+    audit(session, 'pooled', now=now, lead_id=lead.id, reason_key=reason_key)
+    managers = queries.active_ids_with_roles(session, (Role.MANAGER, Role.ADMIN))
+    for user_id in managers:
+        session.add(Notification(user_id=user_id, lead_id=lead.id, key='notify.no_eligible_rep',
+                                 params={'lead': lead.name}, created_at=now))
+    return managers
+
+
+@dataclass
+class Captured:
+    result: CaptureResult
+    notified: list[int]
+
+
+def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: datetime,
+            actor_id: int | None, channel: str, owner: User | None = None) -> Captured:
+    """Create the lead (or touch its existing twin) and assign it, in the caller's transaction.
+
+    `owner` skips the rules (a rep's own manual entry stays with that rep)."""
+    twin = queries.find_duplicate(session, phone_norm=clean.phone_norm, email=clean.email,
+                                  company_norm=clean.company_norm, name=clean.name)
+    if twin is not None:
+        return Captured(result=_touch(session, twin, clean, now=now, actor_id=actor_id, channel=channel),
+                        notified=[])
+    lead = Lead(**asdict(clean), status=LeadStatus.NEW, created_at=now, updated_at=now)
+    rescore(session, lead)
+    session.add(lead)
+    session.flush()
+    audit(session, 'captured', now=now, lead_id=lead.id, actor_id=actor_id,
+          reason_key='reason.captured', channel=channel, source=clean.source)
+    notified: list[int] = []
+    if owner is not None:
+        assign_to(session, lead, owner, now=now, actor_id=actor_id, reason_key='reason.assigned.self',
+                  params={'rep': owner.name})
+    else:
+        pick = choose_owner(session, lead, day_start=day_start)
+        if pick is None:
+            notified = send_to_pool(session, lead, now=now, reason_key='reason.no_eligible_rep')
+        else:
+            key, params = pick.reason()
+            rep = session.get(User, pick.rep_id)
+            assert rep is not None
+            assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params)
+    session.flush()
+    owner_name = session.get(User, lead.owner_id).name if lead.owner_id else None  # type: ignore[union-attr]
+    return Captured(result=CaptureResult(lead_id=lead.id or 0, created=True, status=lead.status,
+                                         score=lead.score, grade=lead.grade, owner_id=lead.owner_id,
+                                         owner_name=owner_name), notified=notified)
+
+
+def _touch(session: Session, lead: Lead, clean: CleanLead, *, now: datetime, actor_id: int | None,
+           channel: str) -> CaptureResult:
+    """A second arrival of the same person: a touch activity, empty fields filled, re-scored."""
+    filled = [f for f in FILLABLE if getattr(clean, f) and not getattr(lead, f)]
+    for f in filled:
+        setattr(lead, f, getattr(clean, f))
+        if f == 'phone':
+            lead.phone_norm = clean.phone_norm
+        if f == 'company':
+            lead.company_norm = clean.company_norm
+    lead.touch_count += 1
+    rescore(session, lead)
+    lead.version += 1
+    lead.updated_at = now
+    session.add(ActivityRow(lead_id=lead.id or 0, user_id=actor_id, kind=ActivityKind.TOUCH,
+                            source=clean.source, note=clean.message, created_at=now))
+    audit(session, 'touched', now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.touched',
+          channel=channel, source=clean.source, filled=', '.join(filled))
+    session.add(lead)
+    session.flush()
+    owner_name = session.get(User, lead.owner_id).name if lead.owner_id else None  # type: ignore[union-attr]
+    return CaptureResult(lead_id=lead.id or 0, created=False, status=lead.status, score=lead.score,
+                         grade=lead.grade, owner_id=lead.owner_id, owner_name=owner_name)

@@ -1,0 +1,65 @@
+"""The domain object built once in run.py: every user action is a method of one of its
+services, each one transaction with events published after the commit."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from store import queries
+from store.migrate import upgrade
+from store.models import AppSetting, AssignmentRule, ScoringRule, UserRef, WebForm
+
+from . import assignment, permissions, scoring
+from .access import AccessService
+from .clock import Clock
+from .context import Context
+from .errors import NotAllowed
+from .events import DeskEvents
+from .leads import LeadService
+from .settings import Settings
+from .team import TeamService
+
+DEMO_STREAM = 'demo_stream'
+
+
+class Desk:
+    def __init__(self, engine: Engine, settings: Settings, *, clock: Clock | None = None,
+                 events: DeskEvents | None = None) -> None:
+        self.ctx = Context(engine=engine, clock=clock or Clock(), events=events or DeskEvents(), settings=settings)
+        self.events = self.ctx.events
+        self.leads = LeadService(self.ctx)
+        self.team = TeamService(self.ctx)
+        self.access = AccessService(self.ctx, self.leads)
+
+    def prepare(self) -> None:
+        """Upgrade the schema in place and add the default rules a new database needs."""
+        upgrade(self.ctx.engine)
+        self._ensure_defaults()
+
+    def _ensure_defaults(self) -> None:
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            if not queries.scoring_rules(session) and queries.setting(session, 'scoring_seeded') is None:
+                for i, (kind, field, value, points, en, zh) in enumerate(scoring.DEFAULT_RULES):
+                    session.add(ScoringRule(position=i, kind=kind, field=field, value=value, points=points,
+                                            label_en=en, label_zh=zh))
+                session.add(AppSetting(key='scoring_seeded', value='1'))
+            if not queries.assignment_rules(session) and queries.setting(session, 'assignment_seeded') is None:
+                for i, (name, strategy, grades, sources) in enumerate(assignment.DEFAULT_RULES):
+                    session.add(AssignmentRule(position=i, name=name, strategy=strategy, match_grades=grades,
+                                               match_sources=sources))
+                session.add(AppSetting(key='assignment_seeded', value='1'))
+            if not queries.all_web_forms(session):
+                session.add(WebForm(key='contact', name='Website contact form', created_at=now))
+
+    # ----- small run-time settings ----------------------------------------------------------------
+
+    def demo_stream_on(self) -> bool:
+        with self.ctx.read() as session:
+            return queries.setting(session, DEMO_STREAM) == '1'
+
+    def set_demo_stream(self, actor: UserRef | None, on: bool) -> None:
+        if actor is not None and not permissions.can_assign(actor):
+            raise NotAllowed()
+        with self.ctx.write() as session:
+            session.merge(AppSetting(key=DEMO_STREAM, value='1' if on else '0'))

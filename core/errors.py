@@ -1,0 +1,51 @@
+"""Errors a user can be shown. Each carries an i18n key (`err.<code>`) and parameters,
+so the UI and the API say the same thing in the reader's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = 'domain'
+
+    def __init__(self, code: str | None = None, **params: Any) -> None:
+        self.code = code or self.code
+        self.params = params
+        super().__init__(f'{self.code} {params}' if params else self.code)
+
+
+class NotFound(DomainError):
+    code = 'not_found'
+
+
+class NotAllowed(DomainError):
+    code = 'not_allowed'
+
+
+class StaleEdit(DomainError):
+    """Someone saved the record after this edit started: nothing was overwritten."""
+
+    code = 'stale_edit'
+
+
+class InvalidState(DomainError):
+    code = 'invalid_state'
+
+
+class ValidationFailed(DomainError):
+    """Field errors: `errors` maps field name to an error code (`err.field.<code>`)."""
+
+    code = 'validation'
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(fields=', '.join(sorted(errors)))
+        self.errors = errors
+
+
+class LoginFailed(DomainError):
+    code = 'login_failed'
+
+
+class LockedOut(DomainError):
+    code = 'locked_out'

@@ -1,0 +1,46 @@
+"""Domain events, published after commit. They carry ids, never ORM objects.
+
+The events live on an instance built in run.py (module-level events would pile up
+handlers when the test plugin re-runs run.py). Core work often runs in a worker
+thread (`run.io_bound`); NiceGUI runs subscribers in the emitting thread, so
+`publish` hops onto the event loop the app bound at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from nicegui import Event
+
+
+class DeskEvents:
+    def __init__(self) -> None:
+        self.lead_captured: Event[int, int | None] = Event()
+        """A new lead exists: (lead_id, owner_id or None when it waits in the pool)."""
+        self.lead_touched: Event[int, int | None] = Event()
+        """A duplicate arrival joined an existing lead: (lead_id, owner_id)."""
+        self.lead_assigned: Event[int, int | None, int | None] = Event()
+        """Ownership changed: (lead_id, new owner_id, previous owner_id)."""
+        self.lead_changed: Event[int, int | None] = Event()
+        """Fields, status or activities of a lead changed: (lead_id, owner_id)."""
+        self.notified: Event[int] = Event()
+        """A user got a notification: (user_id)."""
+        self.users_changed: Event[[]] = Event()
+        """The team changed (user created, deactivated, capacity, leave)."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Called once the server runs, from the loop's own thread."""
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+
+    def publish(self, event: Event, *args: Any) -> None:
+        """Emit on the event loop, whichever thread the committed work ran in."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or threading.get_ident() == self._loop_thread:
+            event.emit(*args)
+        else:
+            loop.call_soon_threadsafe(event.emit, *args)

@@ -1,0 +1,226 @@
+"""Lead use cases: one method per user action, one transaction each, events after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from store import queries
+from store.models import (
+    CONTACT_KINDS,
+    OPEN_STATUSES,
+    Activity,
+    ActivityKind,
+    AuditEntry,
+    Lead,
+    LeadRow,
+    LeadStatus,
+    Role,
+    User,
+    UserRef,
+)
+
+from . import capture as capture_path
+from . import permissions
+from .context import Context, audit
+from .errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed
+
+EDITABLE_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry',
+                   'campaign', 'budget', 'authority', 'need', 'timeline', 'message')
+PAGE_SIZE_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class LeadView:
+    lead: Lead
+    owner_name: str | None
+    can_edit: bool
+    can_assign: bool
+    activities: list[tuple[Activity, str | None]]
+    audit: list[tuple[AuditEntry, str | None]]
+
+
+class LeadService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # ----- capture --------------------------------------------------------------------------------
+
+    def capture_lead(self, data: Mapping[str, Any], *, channel: str, default_source: str,
+                     actor: UserRef | None = None, keep_for_actor: bool = False,
+                     now: datetime | None = None) -> capture_path.CaptureResult:
+        """Capture one lead through the single capture path and tell everyone who should know.
+
+        `keep_for_actor`: a rep entering a lead by hand keeps it instead of running the rules."""
+        if actor is not None and not permissions.can_capture(actor):
+            raise NotAllowed()
+        clean = capture_path.validate(data, default_source=default_source, region=self.ctx.settings.default_region)
+        now = now or self.ctx.now()
+        with self.ctx.write() as session:
+            owner = None
+            if keep_for_actor and actor is not None and actor.role == Role.REP:
+                owner = session.get(User, actor.id)
+            done = capture_path.capture(session, clean, now=now, day_start=self.ctx.day_start(now),
+                                        actor_id=actor.id if actor else None, channel=channel, owner=owner)
+        result, events = done.result, self.ctx.events
+        if result.created:
+            events.publish(events.lead_captured, result.lead_id, result.owner_id)
+        else:
+            events.publish(events.lead_touched, result.lead_id, result.owner_id)
+        for user_id in done.notified:
+            events.publish(events.notified, user_id)
+        return result
+
+    # ----- reads ----------------------------------------------------------------------------------
+
+    def inbox(self, actor: UserRef, *, status: str | None = None, grade: str | None = None,
+              source: str | None = None, search: str | None = None, unassigned: bool = False,
+              page: int = 1, page_size: int = 25) -> tuple[list[LeadRow], int]:
+        """A rep sees own leads; managers, marketing and admins see all."""
+        statuses = (status,) if status else OPEN_STATUSES + ((LeadStatus.POOL,) if unassigned else ())
+        owner_id = None if permissions.sees_all_leads(actor) else actor.id
+        f = queries.InboxFilter(owner_id=owner_id, unassigned=unassigned and owner_id is None,
+                                statuses=statuses, grade=grade or None, source=source or None,
+                                search=(search or '').strip()[:100] or None)
+        size = max(1, min(PAGE_SIZE_MAX, page_size))
+        with self.ctx.read() as session:
+            return queries.inbox_page(session, f, offset=(max(1, page) - 1) * size, limit=size)
+
+    def lead_view(self, actor: UserRef, lead_id: int) -> LeadView:
+        with self.ctx.read() as session:
+            lead = session.get(Lead, lead_id)
+            if lead is None or lead.is_deleted:
+                raise NotFound()
+            if not permissions.can_view_lead(actor, lead):
+                raise NotAllowed()
+            owner = session.get(User, lead.owner_id) if lead.owner_id else None
+            return LeadView(lead=lead, owner_name=owner.name if owner else None,
+                            can_edit=permissions.can_edit_lead(actor, lead),
+                            can_assign=permissions.can_assign(actor) and lead.status not in
+                            (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED),
+                            activities=list(queries.lead_activities(session, lead_id)),
+                            audit=list(queries.lead_audit(session, lead_id)))
+
+    def owner_of(self, lead_id: int) -> int | None:
+        """For live updates: which inbox a lead belongs to."""
+        with self.ctx.read() as session:
+            lead = session.get(Lead, lead_id)
+            return lead.owner_id if lead else None
+
+    # ----- actions --------------------------------------------------------------------------------
+
+    def _editable(self, session: Any, actor: UserRef, lead_id: int, version: int | None) -> Lead:
+        lead = session.get(Lead, lead_id)
+        if lead is None or lead.is_deleted:
+            raise NotFound()
+        if not permissions.can_view_lead(actor, lead) or not permissions.can_edit_lead(actor, lead):
+            raise NotAllowed()
+        if version is not None and lead.version != version:
+            raise StaleEdit()
+        return lead
+
+    def update_lead(self, actor: UserRef, lead_id: int, *, version: int, changes: Mapping[str, Any]) -> int:
+        """Save edited fields if nobody saved in between; returns the new version."""
+        unknown = set(changes) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise ValidationFailed(dict.fromkeys(sorted(unknown), 'invalid'))
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            lead = self._editable(session, actor, lead_id, version)
+            merged = {f: getattr(lead, f) for f in EDITABLE_FIELDS} | dict(changes)
+            clean = capture_path.validate(merged | {'source': lead.source}, default_source=lead.source,
+                                          region=self.ctx.settings.default_region)
+            changed = [f for f in EDITABLE_FIELDS if getattr(clean, f) != getattr(lead, f)]
+            if not changed:
+                return lead.version
+            for f in changed:
+                setattr(lead, f, getattr(clean, f))
+            lead.phone_norm, lead.company_norm = clean.phone_norm, clean.company_norm
+            capture_path.rescore(session, lead)
+            lead.version += 1
+            lead.updated_at = now
+            session.add(lead)
+            audit(session, 'edited', now=now, lead_id=lead_id, actor_id=actor.id, reason_key='reason.edited',
+                  fields=', '.join(changed))
+            new_version, owner_id = lead.version, lead.owner_id
+        self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
+        return new_version
+
+    def log_activity(self, actor: UserRef, lead_id: int, *, kind: str, outcome: str | None = None,
+                     note: str | None = None, next_follow_up_at: datetime | None = None) -> int:
+        """Record a follow-up; the owner's first contact moves the lead to `contacted`."""
+        if kind not in ActivityKind.__members__.values() or kind == ActivityKind.TOUCH:
+            raise ValidationFailed({'kind': 'invalid'})
+        outcome = (outcome or '').strip()[:200] or None
+        note = (note or '').replace('\x00', '').strip()[:5000] or None
+        now = self.ctx.now()
+        if next_follow_up_at is not None and next_follow_up_at <= now:
+            raise ValidationFailed({'next_follow_up_at': 'not_future'})
+        with self.ctx.write() as session:
+            lead = self._editable(session, actor, lead_id, None)
+            activity = Activity(lead_id=lead_id, user_id=actor.id, kind=kind, outcome=outcome, note=note,
+                                next_follow_up_at=next_follow_up_at, created_at=now)
+            session.add(activity)
+            lead.last_activity_at = now
+            if next_follow_up_at is not None:
+                lead.next_follow_up_at = next_follow_up_at
+            is_contact = kind in CONTACT_KINDS and lead.owner_id == actor.id
+            if is_contact and lead.first_contact_at is None:
+                lead.first_contact_at = now
+            if is_contact and lead.status == LeadStatus.ASSIGNED:
+                lead.status = LeadStatus.CONTACTED
+                audit(session, 'status', now=now, lead_id=lead_id, actor_id=actor.id,
+                      reason_key='reason.first_contact', status=LeadStatus.CONTACTED)
+            lead.version += 1
+            lead.updated_at = now
+            session.add(lead)
+            audit(session, 'activity', now=now, lead_id=lead_id, actor_id=actor.id,
+                  reason_key='reason.activity', kind=kind)
+            session.flush()
+            activity_id, owner_id = activity.id or 0, lead.owner_id
+        self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
+        return activity_id
+
+    def disqualify_lead(self, actor: UserRef, lead_id: int, *, reason: str, version: int | None = None) -> None:
+        reason = (reason or '').replace('\x00', '').strip()[:500]
+        if not reason:
+            raise ValidationFailed({'reason': 'required'})
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            lead = self._editable(session, actor, lead_id, version)
+            lead.status = LeadStatus.DISQUALIFIED
+            lead.disqualify_reason = reason
+            lead.version += 1
+            lead.updated_at = now
+            session.add(lead)
+            audit(session, 'status', now=now, lead_id=lead_id, actor_id=actor.id,
+                  reason_key='reason.disqualified', status=LeadStatus.DISQUALIFIED, reason=reason)
+            owner_id = lead.owner_id
+        self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
+
+    def assign_lead(self, actor: UserRef, lead_id: int, *, rep_id: int) -> None:
+        """A manager hands the lead to a rep; the reason names the manager."""
+        if not permissions.can_assign(actor):
+            raise NotAllowed()
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            lead = session.get(Lead, lead_id)
+            rep = session.get(User, rep_id)
+            if lead is None or lead.is_deleted:
+                raise NotFound()
+            if rep is None or not rep.is_active or rep.role != Role.REP:
+                raise ValidationFailed({'rep': 'invalid'})
+            if lead.status in (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED):
+                raise InvalidState()
+            previous = lead.owner_id
+            if previous == rep_id:
+                return
+            capture_path.assign_to(session, lead, rep, now=now, actor_id=actor.id,
+                                   reason_key='reason.assigned.manual', params={'manager': actor.name,
+                                                                                'rep': rep.name})
+            lead.version += 1
+            session.add(lead)
+        events = self.ctx.events
+        events.publish(events.lead_assigned, lead_id, rep_id, previous)

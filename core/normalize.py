@@ -1,0 +1,77 @@
+"""Normalisers used by dedupe: the same person written two ways must match.
+
+All are total (never raise on any string) and idempotent, so they can run on
+hostile input and on already-normalised values alike.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+
+_EMAIL = re.compile(r'^[^@\s<>()\[\],;:"\\]+@[^@\s<>()\[\],;:"\\]+\.[^@\s<>()\[\],;:"\\]{2,}$')
+
+_COMPANY_SUFFIXES = (
+    '股份有限公司', '有限责任公司', '集团有限公司', '有限公司', '集团', '公司', '工作室',
+    'co ltd', 'co., ltd.', 'co.,ltd.', 'co., ltd', 'company limited', 'limited', 'ltd',
+    'incorporated', 'inc', 'corporation', 'corp', 'llc', 'gmbh', 'group', 'company', 'co',
+)
+_PUNCT = re.compile(r'[\s\.,，。·\-_()（）&/\'"]+')
+
+
+def clean_text(value: str | None, *, max_length: int = 500) -> str | None:
+    """Trim, drop control characters (NUL included) and cap the length; empty → None."""
+    if value is None:
+        return None
+    text = ''.join(ch for ch in str(value) if ch in '\n\t' or unicodedata.category(ch) != 'Cc')
+    text = text.strip()[:max_length].strip()
+    return text or None
+
+
+def normalize_phone(raw: str | None, region: str = 'CN') -> str | None:
+    """E.164 (`+8613812345678`), or None when it is not a possible number."""
+    if not raw:
+        return None
+    text = unicodedata.normalize('NFKC', str(raw))
+    if len(text) > 50:
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_email(raw: str | None) -> str | None:
+    """Lower-cased address, or None when it is not shaped like one."""
+    if not raw:
+        return None
+    text = unicodedata.normalize('NFKC', str(raw)).strip().lower()
+    if len(text) > 254 or not _EMAIL.match(text):
+        return None
+    return text
+
+
+def normalize_company(raw: str | None) -> str | None:
+    """Case-, width- and punctuation-folded name without legal suffixes:
+    `深圳腾达科技有限公司` and `深圳腾达科技` match, as do `Acme Co., Ltd.` and `ACME`."""
+    if not raw:
+        return None
+    text = unicodedata.normalize('NFKC', str(raw)).lower().strip()
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _COMPANY_SUFFIXES:
+            stripped = text.rstrip(' .,')
+            if stripped.endswith(suffix) and len(stripped) > len(suffix):
+                before = stripped[: -len(suffix)]
+                if suffix.isascii() and before and before[-1].isalnum() and before[-1].isascii():
+                    continue  # 'disco' must not lose its 'co'
+                text = before
+                changed = True
+    text = _PUNCT.sub('', text)
+    return text[:200] or None

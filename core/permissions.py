@@ -1,0 +1,40 @@
+"""Who may see and do what (PRODUCT.md, Roles). Checked in core, so the UI, a crafted
+URL and the API all meet the same rule."""
+
+from __future__ import annotations
+
+from store.models import CLOSED_STATUSES, Lead, Role, UserRef
+
+TEAM_ROLES = (Role.ADMIN, Role.MANAGER)
+
+
+def sees_all_leads(actor: UserRef) -> bool:
+    return actor.role in (Role.ADMIN, Role.MANAGER, Role.MARKETING)
+
+
+def can_view_lead(actor: UserRef, lead: Lead) -> bool:
+    return sees_all_leads(actor) or lead.owner_id == actor.id
+
+
+def can_edit_lead(actor: UserRef, lead: Lead) -> bool:
+    """Managers edit any open lead, a rep only own ones; closed leads are read-only."""
+    if lead.status in CLOSED_STATUSES:
+        return False
+    return actor.role in TEAM_ROLES or (actor.role == Role.REP and lead.owner_id == actor.id)
+
+
+def can_assign(actor: UserRef) -> bool:
+    return actor.role in TEAM_ROLES
+
+
+def can_manage_users(actor: UserRef) -> bool:
+    return actor.role == Role.ADMIN
+
+
+def can_capture(actor: UserRef) -> bool:
+    return actor.role in (Role.ADMIN, Role.MANAGER, Role.MARKETING, Role.REP)
+
+
+def can_manage_integrations(actor: UserRef) -> bool:
+    """API keys and web forms."""
+    return actor.role in (Role.ADMIN, Role.MARKETING)

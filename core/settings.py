@@ -1,0 +1,43 @@
+"""Typed configuration from `LEADDESK_*` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix='LEADDESK_', extra='ignore')
+
+    data_dir: Path = Path('data')
+    database_url: str = ''
+    """Empty: a SQLite file `leaddesk.db` in `data_dir`."""
+    host: str = '127.0.0.1'
+    port: int = 8080
+    storage_secret: str = ''
+    """Empty: generated once and kept in `data_dir/secret.key` (never in the repo)."""
+    tick_seconds: float = 30.0
+    demo_stream_seconds: float = 5.0
+    default_region: str = 'CN'
+    timezone: str = 'Asia/Shanghai'
+    api_rate_per_minute: int = 600
+    form_rate_per_minute: int = 10
+    max_body_bytes: int = 64 * 1024
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f'sqlite:///{self.data_dir / "leaddesk.db"}'
+
+    def resolved_storage_secret(self) -> str:
+        """The configured secret, or one generated on first start and kept in the data folder."""
+        if self.storage_secret:
+            return self.storage_secret
+        path = self.data_dir / 'secret.key'
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        path.write_text(secret)
+        path.chmod(0o600)
+        return secret

@@ -1,0 +1,223 @@
+"""People: first-run setup, login, users, language and notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from store import queries
+from store.models import Role, User, UserRef
+
+from . import auth, permissions
+from .context import Context
+from .errors import LockedOut, LoginFailed, NotAllowed, NotFound, ValidationFailed
+from .normalize import clean_text, normalize_email
+
+USER_FIELDS = ('name', 'role', 'capacity', 'daily_quota', 'seniority', 'regions', 'is_on_leave',
+               'leave_until', 'is_active')
+LANGUAGES = ('zh-CN', 'en')
+
+
+def to_ref(user: User) -> UserRef:
+    return UserRef(id=user.id or 0, name=user.name, email=user.email, role=user.role, language=user.language)
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationView:
+    id: int
+    key: str
+    params: dict[str, Any]
+    lead_id: int | None
+    created_at: datetime
+
+
+def _check_user_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    for field, value in values.items():
+        if field not in USER_FIELDS:
+            errors[field] = 'invalid'
+        elif field == 'name':
+            name = clean_text(value, max_length=101)
+            if not name:
+                errors[field] = 'required'
+            elif len(name) > 100:
+                errors[field] = 'too_long'
+            out[field] = name
+        elif field == 'role':
+            if value not in Role.__members__.values():
+                errors[field] = 'invalid'
+            out[field] = value
+        elif field in ('capacity', 'daily_quota', 'seniority'):
+            low, high = (1, 3) if field == 'seniority' else (0, 10_000)
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                errors[field] = 'invalid'
+                continue
+            if not low <= number <= high:
+                errors[field] = 'out_of_range'
+            out[field] = number
+        elif field == 'regions':
+            out[field] = ','.join(p.strip() for p in str(value or '').replace('，', ',').split(',') if p.strip())[:500]
+        else:
+            out[field] = value
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+class TeamService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # ----- setup and login ------------------------------------------------------------------------
+
+    def needs_setup(self) -> bool:
+        with self.ctx.read() as session:
+            return queries.count_users(session) == 0
+
+    def create_first_admin(self, *, email: str, name: str, password: str) -> UserRef:
+        """Only while no user exists: afterwards admins create users."""
+        with self.ctx.write() as session:
+            if queries.count_users(session) > 0:
+                raise NotAllowed('setup_done')
+            user = self._new_user(session, email=email, name=name, password=password, role=Role.ADMIN)
+            return to_ref(user)
+
+    def _new_user(self, session: Any, *, email: str, name: str, password: str, role: str,
+                  **fields: Any) -> User:
+        errors: dict[str, str] = {}
+        address = normalize_email(email)
+        if not address:
+            errors['email'] = 'invalid_email'
+        elif queries.user_by_email(session, address):
+            errors['email'] = 'taken'
+        if len(password or '') < auth.MIN_PASSWORD_LENGTH:
+            errors['password'] = 'too_short'
+        try:
+            checked = _check_user_fields({'name': name, 'role': role, **fields})
+        except ValidationFailed as e:
+            errors |= e.errors
+            checked = {}
+        if errors:
+            raise ValidationFailed(errors)
+        user = User(email=address or '', password_hash=auth.hash_password(password), created_at=self.ctx.now(),
+                    **checked)
+        session.add(user)
+        session.flush()
+        return user
+
+    def login(self, email: str, password: str) -> tuple[UserRef, int]:
+        """Returns the user and the session version to keep in the browser session.
+
+        Wrong passwords count per account; from the fifth in a row the account waits."""
+        now = self.ctx.now()
+        address = normalize_email(email) or ''
+        with self.ctx.write() as session:
+            user = queries.user_by_email(session, address)
+            if user is None:
+                auth.verify_password(auth.hash_password('timing'), password)  # same cost as a real check
+                raise LoginFailed()
+            if user.locked_until and user.locked_until > now:
+                raise LockedOut(seconds=int((user.locked_until - now).total_seconds()) + 1)
+            if not auth.verify_password(user.password_hash, password):
+                user.failed_logins += 1
+                user.locked_until = auth.lock_after_failure(user.failed_logins, now)
+                session.add(user)
+                failed = LockedOut(seconds=int((user.locked_until - now).total_seconds())) \
+                    if user.locked_until else LoginFailed()
+            else:
+                failed = None
+                if not user.is_active:
+                    failed = LoginFailed('inactive')
+                user.failed_logins = 0
+                user.locked_until = None
+                session.add(user)
+            ref, version = to_ref(user), user.session_version
+        if failed is not None:
+            raise failed
+        return ref, version
+
+    def session_user(self, user_id: int, session_version: int) -> UserRef | None:
+        """The user behind a browser session, or None once deactivated or logged out."""
+        with self.ctx.read() as session:
+            user = session.get(User, user_id)
+            if user is None or not user.is_active or user.session_version != session_version:
+                return None
+            return to_ref(user)
+
+    def logout_everywhere(self, actor: UserRef) -> None:
+        with self.ctx.write() as session:
+            user = session.get(User, actor.id)
+            if user is not None:
+                user.session_version += 1
+                session.add(user)
+
+    def set_language(self, actor: UserRef, language: str) -> None:
+        if language not in LANGUAGES:
+            raise ValidationFailed({'language': 'invalid'})
+        with self.ctx.write() as session:
+            user = session.get(User, actor.id)
+            if user is not None:
+                user.language = language
+                session.add(user)
+
+    # ----- user management ------------------------------------------------------------------------
+
+    def users(self, actor: UserRef) -> list[User]:
+        if not permissions.can_assign(actor):
+            raise NotAllowed()
+        with self.ctx.read() as session:
+            return list(queries.all_users(session))
+
+    def reps(self) -> list[UserRef]:
+        """Active reps, for assignment pickers."""
+        with self.ctx.read() as session:
+            return [to_ref(u) for u in queries.all_users(session) if u.is_active and u.role == Role.REP]
+
+    def create_user(self, actor: UserRef, *, email: str, name: str, password: str, role: str,
+                    **fields: Any) -> UserRef:
+        if not permissions.can_manage_users(actor):
+            raise NotAllowed()
+        with self.ctx.write() as session:
+            ref = to_ref(self._new_user(session, email=email, name=name, password=password, role=role, **fields))
+        self.ctx.events.publish(self.ctx.events.users_changed)
+        return ref
+
+    def update_user(self, actor: UserRef, user_id: int, changes: Mapping[str, Any]) -> None:
+        """Admins change anything; managers capacity, quota, seniority, regions and leave."""
+        manager_fields = {'capacity', 'daily_quota', 'seniority', 'regions', 'is_on_leave', 'leave_until'}
+        if not (permissions.can_manage_users(actor) or
+                (permissions.can_assign(actor) and set(changes) <= manager_fields)):
+            raise NotAllowed()
+        checked = _check_user_fields(changes)
+        with self.ctx.write() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound()
+            if user.id == actor.id and (checked.get('is_active') is False or
+                                        checked.get('role', Role.ADMIN) != Role.ADMIN):
+                raise ValidationFailed({'role': 'self'})
+            for field, value in checked.items():
+                setattr(user, field, value)
+            if checked.get('is_active') is False:
+                user.session_version += 1  # open sessions end at once
+            session.add(user)
+        self.ctx.events.publish(self.ctx.events.users_changed)
+
+    # ----- notifications --------------------------------------------------------------------------
+
+    def notifications(self, actor: UserRef) -> tuple[list[NotificationView], int]:
+        with self.ctx.read() as session:
+            rows = queries.unread_notifications(session, actor.id)
+            return ([NotificationView(id=n.id or 0, key=n.key, params=n.params, lead_id=n.lead_id,
+                                      created_at=n.created_at or self.ctx.now()) for n in rows],
+                    queries.count_unread(session, actor.id))
+
+    def mark_notifications_read(self, actor: UserRef) -> None:
+        with self.ctx.write() as session:
+            queries.mark_notifications_read(session, actor.id)
+        self.ctx.events.publish(self.ctx.events.notified, actor.id)

@@ -1,0 +1,1 @@
+"""Persistence: tables, engine, sessions, queries and migrations. No business rules here."""

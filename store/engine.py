@@ -1,0 +1,60 @@
+"""Engine construction and sessions.
+
+SQLite gets WAL (readers never block the writer), foreign keys and a busy
+timeout on every connection; PostgreSQL needs nothing special here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == 'sqlite'
+
+
+def make_engine(url: str) -> Engine:
+    """Build the engine for `url`, creating the SQLite file's folder if needed."""
+    if url.startswith('sqlite'):
+        database = sa.engine.make_url(url).database
+        if database and database != ':memory:':
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={'check_same_thread': False, 'timeout': 30})
+
+        @event.listens_for(engine, 'connect')
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute('PRAGMA journal_mode=WAL')
+            cursor.execute('PRAGMA synchronous=NORMAL')
+            cursor.execute('PRAGMA foreign_keys=ON')
+            cursor.execute('PRAGMA busy_timeout=30000')
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A session for reads only; nothing it does is committed."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session

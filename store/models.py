@@ -1,0 +1,331 @@
+"""Tables and the data models read by the UI.
+
+Enumerations are `StrEnum`s stored as plain strings (portable across SQLite and
+PostgreSQL without native enum types that migrations would have to manage).
+Timestamps are aware UTC (`UTCDateTime`). Nothing is hard-deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from .types import UTCDateTime
+
+
+class Role(StrEnum):
+    ADMIN = 'admin'
+    MANAGER = 'manager'
+    MARKETING = 'marketing'
+    REP = 'rep'
+
+
+class LeadStatus(StrEnum):
+    NEW = 'new'
+    ASSIGNED = 'assigned'
+    CONTACTED = 'contacted'
+    QUALIFIED = 'qualified'
+    CONVERTED = 'converted'
+    DISQUALIFIED = 'disqualified'
+    POOL = 'pool'
+    REVIEW = 'review'
+
+
+OPEN_STATUSES: tuple[str, ...] = (LeadStatus.ASSIGNED, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
+"""Statuses that count against a rep's capacity."""
+
+CLOSED_STATUSES: tuple[str, ...] = (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED)
+
+
+class Source(StrEnum):
+    WEBSITE = 'website'
+    TRADE_SHOW = 'trade_show'
+    PHONE = 'phone'
+    ADS = 'ads'
+    REFERRAL = 'referral'
+    SOCIAL = 'social'
+    THIRD_PARTY = 'third_party'
+    IMPORT = 'import'
+    MANUAL = 'manual'
+    API = 'api'
+    DEMO = 'demo'
+
+
+class Grade(StrEnum):
+    A = 'A'
+    B = 'B'
+    C = 'C'
+
+
+class Temperature(StrEnum):
+    HOT = 'hot'
+    WARM = 'warm'
+    COLD = 'cold'
+
+
+class ActivityKind(StrEnum):
+    CALL = 'call'
+    WECHAT = 'wechat'
+    EMAIL = 'email'
+    MEETING = 'meeting'
+    VISIT = 'visit'
+    NOTE = 'note'
+    TOUCH = 'touch'
+    """A duplicate arrival: the same person reached us again through some channel."""
+
+
+CONTACT_KINDS: tuple[str, ...] = (ActivityKind.CALL, ActivityKind.WECHAT, ActivityKind.EMAIL,
+                                  ActivityKind.MEETING, ActivityKind.VISIT)
+"""Activities that count as contact with the lead (a note or a touch does not)."""
+
+
+class Strategy(StrEnum):
+    ROUND_ROBIN = 'round_robin'
+    LEAST_LOADED = 'least_loaded'
+    GRADE_AWARE = 'grade_aware'
+    REGION_MATCH = 'region_match'
+
+
+class ApiScope(StrEnum):
+    CAPTURE = 'capture'
+    READ = 'read'
+    """Read implies capture: a key that may read leads may also create them."""
+
+
+def _ts(*, index: bool = False, nullable: bool = True) -> Any:
+    return Field(default=None, sa_type=UTCDateTime(), index=index, nullable=nullable)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = 'users'
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=sa.String(254), unique=True, index=True)
+    name: str = Field(sa_type=sa.String(100))
+    password_hash: str = Field(sa_type=sa.String(200))
+    role: str = Field(default=Role.REP, sa_type=sa.String(20))
+    is_active: bool = True
+    capacity: int = 30
+    daily_quota: int = 20
+    seniority: int = 1
+    """1 junior, 2 regular, 3 senior: grade-aware assignment sends A leads to 3."""
+    regions: str = Field(default='', sa_type=sa.String(500))
+    """Comma-separated region names the rep covers (empty: none in particular)."""
+    is_on_leave: bool = False
+    leave_until: datetime | None = _ts()
+    language: str | None = Field(default=None, sa_type=sa.String(10))
+    failed_logins: int = 0
+    locked_until: datetime | None = _ts()
+    session_version: int = 1
+    """Bumped on logout-everywhere or deactivation: stale browser sessions stop working."""
+    last_assigned_at: datetime | None = _ts()
+    """Fair tie-break: among equally good reps the one who waited longest gets the lead."""
+    created_at: datetime | None = _ts()
+
+
+class Lead(SQLModel, table=True):
+    __tablename__ = 'leads'
+    __table_args__ = (
+        sa.Index('ix_leads_owner_open', 'owner_id', 'status', 'grade', 'created_at'),
+        sa.Index('ix_leads_status_grade', 'status', 'grade', 'created_at'),
+        sa.Index('ix_leads_company_name', 'company_norm', 'name'),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.String(200))
+    phone: str | None = Field(default=None, sa_type=sa.String(50))
+    phone_norm: str | None = Field(default=None, sa_type=sa.String(20), index=True)
+    email: str | None = Field(default=None, sa_type=sa.String(254), index=True)
+    company: str | None = Field(default=None, sa_type=sa.String(200))
+    company_norm: str | None = Field(default=None, sa_type=sa.String(200))
+    title: str | None = Field(default=None, sa_type=sa.String(100))
+    wechat: str | None = Field(default=None, sa_type=sa.String(100))
+    region: str | None = Field(default=None, sa_type=sa.String(100))
+    city: str | None = Field(default=None, sa_type=sa.String(100))
+    industry: str | None = Field(default=None, sa_type=sa.String(100))
+    source: str = Field(default=Source.MANUAL, sa_type=sa.String(30))
+    campaign: str | None = Field(default=None, sa_type=sa.String(200))
+    message: str | None = Field(default=None, sa_type=sa.Text())
+    budget: str | None = Field(default=None, sa_type=sa.String(200))
+    authority: str | None = Field(default=None, sa_type=sa.String(200))
+    need: str | None = Field(default=None, sa_type=sa.String(500))
+    timeline: str | None = Field(default=None, sa_type=sa.String(200))
+    external_id: str | None = Field(default=None, sa_type=sa.String(200), unique=True)
+    status: str = Field(default=LeadStatus.NEW, sa_type=sa.String(20))
+    owner_id: int | None = Field(default=None, foreign_key='users.id')
+    score: int = 0
+    grade: str = Field(default=Grade.C, sa_type=sa.String(1))
+    temperature: str = Field(default=Temperature.COLD, sa_type=sa.String(10))
+    score_reasons: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON())
+    assignment_reason: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON())
+    disqualify_reason: str | None = Field(default=None, sa_type=sa.String(500))
+    touch_count: int = 0
+    assigned_at: datetime | None = _ts()
+    first_contact_at: datetime | None = _ts()
+    last_activity_at: datetime | None = _ts()
+    next_follow_up_at: datetime | None = _ts()
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+    version: int = 1
+    """Optimistic lock: an edit names the version it started from and is refused if stale."""
+    is_deleted: bool = False
+
+
+class Activity(SQLModel, table=True):
+    __tablename__ = 'activities'
+    __table_args__ = (sa.Index('ix_activities_lead', 'lead_id', 'created_at'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key='leads.id')
+    user_id: int | None = Field(default=None, foreign_key='users.id')
+    kind: str = Field(sa_type=sa.String(20))
+    outcome: str | None = Field(default=None, sa_type=sa.String(200))
+    note: str | None = Field(default=None, sa_type=sa.Text())
+    source: str | None = Field(default=None, sa_type=sa.String(30))
+    next_follow_up_at: datetime | None = _ts()
+    created_at: datetime | None = _ts()
+
+
+class AuditEntry(SQLModel, table=True):
+    """One line of the audit trail. The reason is an i18n key plus parameters so it
+    reads in the viewer's language; `actor_id` None means the system did it."""
+
+    __tablename__ = 'audit_entries'
+    __table_args__ = (
+        sa.Index('ix_audit_lead', 'lead_id', 'created_at'),
+        sa.Index('ix_audit_subject', 'action', 'subject_user_id', 'created_at'),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int | None = Field(default=None, foreign_key='leads.id')
+    actor_id: int | None = Field(default=None, foreign_key='users.id')
+    subject_user_id: int | None = Field(default=None, foreign_key='users.id')
+    """Whom the action concerns (the new owner of an assignment): counts daily quotas."""
+    action: str = Field(sa_type=sa.String(40))
+    reason_key: str | None = Field(default=None, sa_type=sa.String(80))
+    reason_params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    created_at: datetime | None = _ts(index=True)
+
+
+class ScoringRule(SQLModel, table=True):
+    """`kind` is one of: present (field has a value), source_in (value lists sources,
+    comma-separated), equals (field equals value, case-insensitive)."""
+
+    __tablename__ = 'scoring_rules'
+
+    id: int | None = Field(default=None, primary_key=True)
+    position: int = 0
+    kind: str = Field(sa_type=sa.String(20))
+    field: str = Field(default='', sa_type=sa.String(40))
+    value: str = Field(default='', sa_type=sa.String(500))
+    points: int = 0
+    label_en: str = Field(sa_type=sa.String(200))
+    label_zh: str = Field(sa_type=sa.String(200))
+    is_active: bool = True
+
+
+class AssignmentRule(SQLModel, table=True):
+    """Evaluated in `position` order, first match wins. Empty conditions match all."""
+
+    __tablename__ = 'assignment_rules'
+
+    id: int | None = Field(default=None, primary_key=True)
+    position: int = 0
+    name: str = Field(sa_type=sa.String(100))
+    strategy: str = Field(sa_type=sa.String(20))
+    match_sources: str = Field(default='', sa_type=sa.String(500))
+    match_grades: str = Field(default='', sa_type=sa.String(10))
+    match_regions: str = Field(default='', sa_type=sa.String(500))
+    is_active: bool = True
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = 'api_keys'
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.String(100))
+    prefix: str = Field(sa_type=sa.String(12), index=True)
+    key_hash: str = Field(sa_type=sa.String(64), unique=True)
+    scope: str = Field(default=ApiScope.CAPTURE, sa_type=sa.String(20))
+    is_revoked: bool = False
+    created_at: datetime | None = _ts()
+    last_used_at: datetime | None = _ts()
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a request carrying an Idempotency-Key, replayed on retries."""
+
+    __tablename__ = 'idempotency_records'
+    __table_args__ = (sa.UniqueConstraint('api_key_id', 'key'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    api_key_id: int = Field(foreign_key='api_keys.id')
+    key: str = Field(sa_type=sa.String(200))
+    lead_id: int = Field(foreign_key='leads.id')
+    created_at: datetime | None = _ts()
+
+
+class WebForm(SQLModel, table=True):
+    __tablename__ = 'web_forms'
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=sa.String(40), unique=True)
+    name: str = Field(sa_type=sa.String(100))
+    source: str = Field(default=Source.WEBSITE, sa_type=sa.String(30))
+    is_active: bool = True
+    created_at: datetime | None = _ts()
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = 'notifications'
+    __table_args__ = (sa.Index('ix_notifications_user', 'user_id', 'is_read', 'created_at'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key='users.id')
+    lead_id: int | None = Field(default=None, foreign_key='leads.id')
+    key: str = Field(sa_type=sa.String(80))
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    is_read: bool = False
+    created_at: datetime | None = _ts()
+
+
+class AppSetting(SQLModel, table=True):
+    """Small key/value settings changed at run time (e.g. the demo stream switch)."""
+
+    __tablename__ = 'app_settings'
+
+    key: str = Field(sa_type=sa.String(60), primary_key=True)
+    value: str = Field(default='', sa_type=sa.String(2000))
+
+
+# ----- read models handed to the UI -------------------------------------------------------------
+
+class LeadRow(SQLModel):
+    """One inbox line."""
+
+    id: int
+    name: str
+    company: str | None
+    phone: str | None
+    source: str
+    status: str
+    grade: str
+    score: int
+    temperature: str
+    owner_id: int | None
+    owner_name: str | None
+    created_at: datetime
+
+
+class UserRef(SQLModel):
+    """Who is acting: enough to check permissions without holding an ORM object."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+    language: str | None = None

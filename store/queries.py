@@ -1,0 +1,222 @@
+"""Every select() the app runs. Core calls these; the UI never does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, or_, select
+
+from .models import (
+    OPEN_STATUSES,
+    Activity,
+    ApiKey,
+    AppSetting,
+    AssignmentRule,
+    AuditEntry,
+    IdempotencyRecord,
+    Lead,
+    LeadRow,
+    Notification,
+    Role,
+    ScoringRule,
+    User,
+    WebForm,
+)
+
+
+# ----- users ------------------------------------------------------------------------------------
+
+def count_users(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(User)).one()
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email)).first()
+
+
+def all_users(session: Session) -> Sequence[User]:
+    return session.exec(select(User).order_by(col(User.is_active).desc(), User.role, User.name)).all()
+
+
+def active_ids_with_roles(session: Session, roles: Sequence[str]) -> list[int]:
+    rows = session.exec(select(User.id).where(col(User.role).in_(roles), User.is_active == True))  # noqa: E712
+    return [r for r in rows if r is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class RepLoadRow:
+    user: User
+    open_count: int
+    assigned_today: int
+
+
+def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False) -> list[RepLoadRow]:
+    """Every active rep with open leads and leads assigned since `day_start` (index-only counts)."""
+    reps_query = select(User).where(User.role == Role.REP, User.is_active == True)  # noqa: E712
+    if for_update:
+        reps_query = reps_query.with_for_update()
+    reps = session.exec(reps_query.order_by(User.id)).all()
+    if not reps:
+        return []
+    open_counts = dict(session.exec(
+        select(Lead.owner_id, func.count()).where(col(Lead.status).in_(OPEN_STATUSES),
+                                                  col(Lead.owner_id).is_not(None)).group_by(Lead.owner_id)
+    ).all())
+    today = dict(session.exec(
+        select(AuditEntry.subject_user_id, func.count())
+        .where(AuditEntry.action == 'assigned', col(AuditEntry.created_at) >= day_start)
+        .group_by(AuditEntry.subject_user_id)
+    ).all())
+    return [RepLoadRow(user=u, open_count=open_counts.get(u.id, 0), assigned_today=today.get(u.id, 0))
+            for u in reps]
+
+
+# ----- leads ------------------------------------------------------------------------------------
+
+def find_duplicate(session: Session, *, phone_norm: str | None, email: str | None,
+                   company_norm: str | None, name: str | None) -> Lead | None:
+    """The existing lead this arrival is the same person as: phone, email, or company + name.
+    An open lead wins over a closed one, the oldest over a newer one."""
+    conditions = []
+    if phone_norm:
+        conditions.append(Lead.phone_norm == phone_norm)
+    if email:
+        conditions.append(Lead.email == email)
+    if company_norm and name:
+        conditions.append(sa.and_(Lead.company_norm == company_norm, Lead.name == name))
+    if not conditions:
+        return None
+    closed_last = sa.case((col(Lead.status).in_(('converted', 'disqualified')), 1), else_=0)
+    return session.exec(
+        select(Lead).where(or_(*conditions), Lead.is_deleted == False)  # noqa: E712
+        .order_by(closed_last, Lead.id).limit(1)
+    ).first()
+
+
+def lead_by_external_id(session: Session, external_id: str) -> Lead | None:
+    return session.exec(select(Lead).where(Lead.external_id == external_id)).first()
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    owner_id: int | None = None
+    """Only this owner's leads (a rep's own inbox)."""
+    unassigned: bool = False
+    statuses: tuple[str, ...] = OPEN_STATUSES
+    grade: str | None = None
+    source: str | None = None
+    search: str | None = None
+
+
+_GRADE_ORDER = sa.case((Lead.grade == 'A', 0), (Lead.grade == 'B', 1), else_=2)
+
+
+def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = [Lead.is_deleted == False]  # noqa: E712
+    if f.owner_id is not None:
+        where.append(Lead.owner_id == f.owner_id)
+    if f.unassigned:
+        where.append(col(Lead.owner_id).is_(None))
+    if f.statuses:
+        where.append(col(Lead.status).in_(f.statuses))
+    if f.grade:
+        where.append(Lead.grade == f.grade)
+    if f.source:
+        where.append(Lead.source == f.source)
+    if f.search:
+        term = f.search.strip()
+        like = '%' + term.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_') + '%'
+        where.append(or_(col(Lead.name).ilike(like, escape='\\'), col(Lead.company).ilike(like, escape='\\'),
+                         col(Lead.phone).ilike(like, escape='\\'), col(Lead.phone_norm).ilike(like, escape='\\'),
+                         col(Lead.email).ilike(like, escape='\\')))
+    return where
+
+
+def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> tuple[list[LeadRow], int]:
+    """A page of the inbox, sorted by grade then age (newest first within a grade), and the total."""
+    where = _inbox_where(f)
+    total = session.exec(select(func.count()).select_from(Lead).where(*where)).one()
+    rows = session.exec(
+        select(Lead.id, Lead.name, Lead.company, Lead.phone, Lead.source, Lead.status, Lead.grade, Lead.score,
+               Lead.temperature, Lead.owner_id, User.name, Lead.created_at)
+        .select_from(Lead).outerjoin(User, col(User.id) == Lead.owner_id)
+        .where(*where).order_by(_GRADE_ORDER, col(Lead.created_at).desc(), col(Lead.id).desc())
+        .offset(offset).limit(limit)
+    ).all()
+    fields = ('id', 'name', 'company', 'phone', 'source', 'status', 'grade', 'score', 'temperature',
+              'owner_id', 'owner_name', 'created_at')
+    return [LeadRow(**dict(zip(fields, r, strict=True))) for r in rows], total
+
+
+def lead_activities(session: Session, lead_id: int) -> Sequence[tuple[Activity, str | None]]:
+    return session.exec(
+        select(Activity, User.name).outerjoin(User, col(User.id) == Activity.user_id)
+        .where(Activity.lead_id == lead_id).order_by(col(Activity.created_at).desc(), col(Activity.id).desc())
+    ).all()
+
+
+def lead_audit(session: Session, lead_id: int) -> Sequence[tuple[AuditEntry, str | None]]:
+    return session.exec(
+        select(AuditEntry, User.name).outerjoin(User, col(User.id) == AuditEntry.actor_id)
+        .where(AuditEntry.lead_id == lead_id).order_by(col(AuditEntry.created_at).desc(),
+                                                      col(AuditEntry.id).desc())
+    ).all()
+
+
+# ----- rules and settings -----------------------------------------------------------------------
+
+def scoring_rules(session: Session) -> Sequence[ScoringRule]:
+    return session.exec(select(ScoringRule).where(ScoringRule.is_active == True)  # noqa: E712
+                        .order_by(ScoringRule.position, ScoringRule.id)).all()
+
+
+def assignment_rules(session: Session) -> Sequence[AssignmentRule]:
+    return session.exec(select(AssignmentRule).where(AssignmentRule.is_active == True)  # noqa: E712
+                        .order_by(AssignmentRule.position, AssignmentRule.id)).all()
+
+
+def setting(session: Session, key: str) -> str | None:
+    row = session.get(AppSetting, key)
+    return row.value if row else None
+
+
+# ----- keys, forms, notifications ---------------------------------------------------------------
+
+def api_key_by_hash(session: Session, key_hash: str) -> ApiKey | None:
+    return session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
+
+
+def all_api_keys(session: Session) -> Sequence[ApiKey]:
+    return session.exec(select(ApiKey).order_by(col(ApiKey.id).desc())).all()
+
+
+def idempotency_record(session: Session, api_key_id: int, key: str) -> IdempotencyRecord | None:
+    return session.exec(select(IdempotencyRecord).where(IdempotencyRecord.api_key_id == api_key_id,
+                                                        IdempotencyRecord.key == key)).first()
+
+
+def web_form_by_key(session: Session, key: str) -> WebForm | None:
+    return session.exec(select(WebForm).where(WebForm.key == key)).first()
+
+
+def all_web_forms(session: Session) -> Sequence[WebForm]:
+    return session.exec(select(WebForm).order_by(WebForm.id)).all()
+
+
+def unread_notifications(session: Session, user_id: int, limit: int = 20) -> Sequence[Notification]:
+    return session.exec(select(Notification).where(Notification.user_id == user_id,
+                                                   Notification.is_read == False)  # noqa: E712
+                        .order_by(col(Notification.created_at).desc()).limit(limit)).all()
+
+
+def count_unread(session: Session, user_id: int) -> int:
+    return session.exec(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.is_read == False)).one()  # noqa: E712
+
+
+def mark_notifications_read(session: Session, user_id: int) -> None:
+    session.execute(sa.update(Notification).where(col(Notification.user_id) == user_id,
+                                                  col(Notification.is_read).is_(False)).values(is_read=True))

@@ -1,0 +1,24 @@
+"""Root test configuration: NiceGUI's User plugin, and a fresh database per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ['nicegui.testing.user_plugin']
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test gets its own data folder and SQLite file (run.py reads these variables)."""
+    data = tmp_path / 'data'
+    monkeypatch.setenv('LEADDESK_DATA_DIR', str(data))
+    monkeypatch.setenv('LEADDESK_DATABASE_URL', f'sqlite:///{data / "leaddesk.db"}')
+    monkeypatch.setenv('LEADDESK_STORAGE_SECRET', 'test-secret')
+    monkeypatch.setenv('LEADDESK_DEMO_STREAM_SECONDS', '3600')
+    monkeypatch.delenv('LEADDESK_DEMO', raising=False)
+    yield data
+    os.environ.pop('LEADDESK_TEST_SEED', None)
