@@ -12,8 +12,8 @@ from typing import Any
 from sqlmodel import Session
 
 from store import queries
-from store.models import ActivityKind, Lead, LeadStatus, Notification, Role, Source, User
 from store.models import Activity as ActivityRow
+from store.models import ActivityKind, Lead, LeadStatus, Notification, Role, Source, User
 
 from . import assignment, scoring
 from .context import audit

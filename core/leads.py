@@ -30,6 +30,8 @@ from .errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFai
 EDITABLE_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry',
                    'campaign', 'budget', 'authority', 'need', 'timeline', 'message')
 PAGE_SIZE_MAX = 200
+LIVE_UNOWNED = (LeadStatus.NEW, LeadStatus.POOL, LeadStatus.REVIEW)
+"""Leads without an owner that still need someone: part of a manager's default inbox."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +81,9 @@ class LeadService:
               source: str | None = None, search: str | None = None, unassigned: bool = False,
               page: int = 1, page_size: int = 25) -> tuple[list[LeadRow], int]:
         """A rep sees own leads; managers, marketing and admins see all."""
-        statuses = (status,) if status else OPEN_STATUSES + ((LeadStatus.POOL,) if unassigned else ())
-        owner_id = None if permissions.sees_all_leads(actor) else actor.id
+        sees_all = permissions.sees_all_leads(actor)
+        statuses = (status,) if status else OPEN_STATUSES + (LIVE_UNOWNED if sees_all else ())
+        owner_id = None if sees_all else actor.id
         f = queries.InboxFilter(owner_id=owner_id, unassigned=unassigned and owner_id is None,
                                 statuses=statuses, grade=grade or None, source=source or None,
                                 search=(search or '').strip()[:100] or None)

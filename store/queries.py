@@ -26,7 +26,6 @@ from .models import (
     WebForm,
 )
 
-
 # ----- users ------------------------------------------------------------------------------------
 
 def count_users(session: Session) -> int:

@@ -1,12 +1,11 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 14:40:24.785085
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
 import store.types
 
 

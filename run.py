@@ -1,0 +1,110 @@
+"""LeadDesk: the composition root and command line.
+
+    python run.py [--host H] [--port P] [--demo]   serve the app
+    python run.py create-admin                      create an admin (asks for the details)
+    python run.py api-key create NAME [--read]      print a new API key once
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import random
+import sys
+
+from nicegui import app, run, ui
+
+from core.desk import Desk
+from core.settings import Settings
+from store.engine import make_engine
+from ui import register
+
+log = logging.getLogger('leaddesk')
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog='run.py', description='LeadDesk lead management')
+    parser.add_argument('command', nargs='*', help='create-admin | api-key create NAME (default: serve)')
+    parser.add_argument('--host', default=None)
+    parser.add_argument('--port', type=int, default=None)
+    parser.add_argument('--demo', action='store_true', help='seed a demo team and stream simulated leads')
+    parser.add_argument('--read', action='store_true', help='api-key: allow reading leads, not only capture')
+    args, _unknown = parser.parse_known_args(argv)
+    return args
+
+
+def build_desk(settings: Settings) -> Desk:
+    desk = Desk(make_engine(settings.resolved_database_url()), settings)
+    desk.prepare()
+    return desk
+
+
+def create_admin(desk: Desk) -> int:
+    email = input('Email: ').strip()
+    name = input('Name: ').strip()
+    password = getpass.getpass('Password (8+ characters): ')
+    if desk.team.needs_setup():
+        desk.team.create_first_admin(email=email, name=name, password=password)
+    else:
+        with desk.ctx.write() as session:  # the CLI is trusted: whoever runs it owns the server
+            from core.team import to_ref
+            from store import queries
+            admin = next(u for u in queries.all_users(session) if u.role == 'admin' and u.is_active)
+            acting = to_ref(admin)
+        desk.team.create_user(acting, email=email, name=name, password=password, role='admin')
+    print(f'Admin {email} created.')
+    return 0
+
+
+def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
+    demo = args.demo or os.environ.get('LEADDESK_DEMO') == '1'
+    if demo and desk.team.needs_setup():
+        from core.demo import seed
+
+        summary = seed(desk, now=desk.ctx.now())
+        desk.set_demo_stream(None, True)
+        log.warning('demo data seeded: %s', summary)
+    register(desk, demo=demo)
+    app.on_startup(lambda: desk.events.bind_loop(asyncio.get_running_loop()))
+    if demo:
+        from core.demo import stream_one
+
+        rng = random.Random()
+
+        async def demo_tick() -> None:
+            if await run.io_bound(desk.demo_stream_on):
+                await run.io_bound(stream_one, desk, rng)
+
+        app.timer(settings.demo_stream_seconds, demo_tick, immediate=False)
+    host = args.host or settings.host
+    if demo and host not in ('127.0.0.1', 'localhost', '::1'):
+        log.warning('demo users with published passwords are reachable on %s: use --demo on loopback only', host)
+    ui.run(host=host, port=args.port or settings.port, title='LeadDesk', reload=False, show=False,
+           storage_secret=settings.resolved_storage_secret(), favicon='📇', language='zh-CN')
+
+
+def main() -> int | None:
+    simulated = bool(os.environ.get('NICEGUI_USER_SIMULATION'))
+    args = parse_args([] if simulated else sys.argv[1:])
+    settings = Settings()
+    desk = build_desk(settings)
+    command = args.command
+    if not command:
+        serve(desk, settings, args)
+        return None
+    if command == ['create-admin']:
+        return create_admin(desk)
+    if len(command) == 3 and command[:2] == ['api-key', 'create']:
+        print(desk.access.create_api_key(None, name=command[2], scope='read' if args.read else 'capture'))
+        return 0
+    print(f'unknown command: {" ".join(command)}', file=sys.stderr)
+    return 2
+
+
+if __name__ in {'__main__', '__mp_main__'}:
+    code = main()
+    if code is not None and not os.environ.get('NICEGUI_USER_SIMULATION'):
+        sys.exit(code)

@@ -1,0 +1,166 @@
+"""Demo data: the team, 60 days of realistic leads, and the live stream."""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import func, select
+
+from core import demo
+from core.capture import validate
+from core.clock import FakeClock
+from core.desk import Desk
+from store.engine import read_session
+from store.models import Activity, AuditEntry, Lead, LeadStatus, Role, Source, User
+from tests.factories import make_desk
+
+LISTED_SOURCES = {Source.WEBSITE, Source.TRADE_SHOW, Source.PHONE, Source.ADS, Source.REFERRAL, Source.SOCIAL,
+                  Source.THIRD_PARTY}
+HAN = re.compile(r'[\u4e00-\u9fff]')
+
+
+def _is_english(name: str) -> bool:
+    return bool(re.fullmatch(r'[A-Za-z]+ [A-Za-z]+', name))
+
+
+def _leads(desk: Desk) -> list[Lead]:
+    with read_session(desk.ctx.engine) as session:
+        return list(session.exec(select(Lead)).all())
+
+
+def _count(desk: Desk, model: Any) -> int:
+    with read_session(desk.ctx.engine) as session:
+        return session.exec(select(func.count()).select_from(model)).one()
+
+
+@pytest.fixture(scope='module')
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Desk, dict[str, Any], datetime, float]:
+    desk = make_desk(tmp_path_factory.mktemp('demo') / 'demo.db')
+    now = desk.ctx.now()
+    started = time.perf_counter()
+    summary = demo.seed(desk, now=now, rng=random.Random(42))
+    return desk, summary, now, time.perf_counter() - started
+
+
+def test_demo_logins_list_every_account_with_the_shared_password() -> None:
+    logins = demo.demo_logins()
+    assert len(logins) == 7
+    assert logins[0] == (demo.DEMO_ADMIN_EMAIL, Role.ADMIN, demo.DEMO_PASSWORD)
+    assert Counter(role for _, role, _ in logins) == {Role.ADMIN: 1, Role.MANAGER: 1, Role.REP: 4,
+                                                      Role.MARKETING: 1}
+    assert {password for *_, password in logins} == {demo.DEMO_PASSWORD}
+
+
+def test_random_leads_are_valid_realistic_and_sometimes_repeat() -> None:
+    rng = random.Random(7)
+    data = [demo.random_lead(rng) for _ in range(600)]
+    clean = [validate(d, default_source=Source.WEBSITE) for d in data]  # raises on any invalid lead
+    assert {c.source for c in clean} == LISTED_SOURCES
+    assert any(HAN.search(c.name) for c in clean)
+    assert any(_is_english(c.name) for c in clean)
+    assert any(c.phone and c.phone.startswith('+86') for c in clean)
+    assert any(c.phone and ' ' in c.phone for c in clean)
+    assert all(c.phone_norm is None or re.fullmatch(r'\+86\d{10,11}', c.phone_norm) for c in clean)
+    phones = Counter(c.phone_norm for c in clean if c.phone_norm)
+    repeats = sum(n - 1 for n in phones.values())
+    assert 0.02 * len(data) <= repeats <= 0.1 * len(data)
+    regions = {c.region for c in clean}
+    for user in demo.DEMO_USERS:
+        assert set(filter(None, user.regions.split(','))) <= regions
+
+
+def test_seed_creates_the_demo_team(seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:
+    desk, summary, _, _ = seeded
+    assert summary['users'] == 7
+    with read_session(desk.ctx.engine) as session:
+        users = list(session.exec(select(User)).all())
+    assert Counter(u.role for u in users) == {Role.ADMIN: 1, Role.MANAGER: 1, Role.REP: 4, Role.MARKETING: 1}
+    reps = [u for u in users if u.role == Role.REP]
+    assert len({u.capacity for u in reps}) == 4
+    assert max(u.seniority for u in reps) == 3
+    assert all(u.regions and u.daily_quota > 0 for u in reps)
+    assert any(HAN.search(u.name) for u in users) and any(_is_english(u.name) for u in users)
+    ref, _ = desk.team.login(demo.DEMO_ADMIN_EMAIL, demo.DEMO_PASSWORD)
+    assert ref.role == Role.ADMIN
+
+
+def test_seed_captures_sixty_days_of_leads(seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:
+    desk, summary, now, elapsed = seeded
+    leads = _leads(desk)
+    assert len(leads) == summary['leads_created']
+    assert summary['leads_created'] + summary['duplicates'] == 300
+    assert 250 <= len(leads) < 300 and summary['duplicates'] > 0
+    assert {lead.source for lead in leads} == LISTED_SOURCES
+    created = sorted(lead.created_at for lead in leads if lead.created_at)
+    assert created[0] >= now - timedelta(days=60) and created[-1] < now
+    assert created[-1] - created[0] > timedelta(days=50)
+    owned = [lead for lead in leads if lead.owner_id is not None]
+    assert len(owned) > 0.8 * len(leads)
+    pooled = [lead for lead in leads if lead.status == LeadStatus.POOL]
+    assert len(pooled) == summary['pooled'] and all(lead.owner_id is None for lead in pooled)
+    assert sum(lead.touch_count for lead in leads) == summary['duplicates']
+    assert any(HAN.search(lead.name) for lead in leads) and any(_is_english(lead.name) for lead in leads)
+    assert len({lead.grade for lead in leads}) == 3
+    assert elapsed < 60  # the target is well under 15 s; this only catches a pathological slowdown
+
+
+def test_seed_replays_follow_ups_in_the_past(seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:
+    desk, summary, now, _ = seeded
+    leads = {lead.id: lead for lead in _leads(desk)}
+    with read_session(desk.ctx.engine) as session:
+        activities = list(session.exec(select(Activity).where(Activity.kind != 'touch')).all())
+        channels = Counter(e.reason_params.get('channel') for e in
+                           session.exec(select(AuditEntry).where(AuditEntry.action == 'captured')).all())
+    assert len(activities) == summary['activities'] > 100
+    for activity in activities:
+        lead = leads[activity.lead_id]
+        assert activity.user_id == lead.owner_id
+        assert lead.created_at < activity.created_at < now  # type: ignore[operator]
+    contacted = [lead for lead in leads.values() if lead.status == LeadStatus.CONTACTED]
+    assert len(contacted) > 0.4 * len(leads)
+    assert all(lead.first_contact_at and lead.first_contact_at > lead.created_at for lead in contacted)  # type: ignore[operator]
+    disqualified = [lead for lead in leads.values() if lead.status == LeadStatus.DISQUALIFIED]
+    assert len(disqualified) == summary['disqualified'] > 0
+    assert all(lead.disqualify_reason for lead in disqualified)
+    assert any(lead.next_follow_up_at and lead.next_follow_up_at > now for lead in leads.values())
+    assert channels == {'demo': len(leads)}
+    assert isinstance(desk.ctx.clock, FakeClock) and desk.ctx.now() == now  # the real clock is back
+
+
+def test_seed_twice_does_not_double(seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:
+    desk, _, now, _ = seeded
+    before = (_count(desk, User), _count(desk, Lead))
+    assert demo.seed(desk, now=now, rng=random.Random(1)) == {'skipped': True}
+    assert (_count(desk, User), _count(desk, Lead)) == before
+
+
+def test_seed_leaves_a_real_team_alone(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path / 'demo.db')
+    desk.team.create_first_admin(email='boss@example.com', name='Boss', password='correct-horse-9')
+    assert demo.seed(desk, now=desk.ctx.now(), leads=5)['skipped'] is True
+    assert (_count(desk, User), _count(desk, Lead)) == (1, 0)
+
+
+def test_stream_one_adds_a_lead_now(tmp_path: Path) -> None:
+    clock = FakeClock()
+    desk = make_desk(tmp_path / 'demo.db', clock)
+    rng = random.Random(3)
+    summary = demo.seed(desk, now=clock.now(), leads=20, rng=rng)
+    assert summary['leads_created'] + summary['duplicates'] == 20
+    clock.advance(minutes=5)
+    before = _count(desk, Lead)
+    result = demo.stream_one(desk, random.Random(99))
+    assert result.created
+    assert _count(desk, Lead) == before + 1
+    with read_session(desk.ctx.engine) as session:
+        lead = session.get(Lead, result.lead_id)
+    assert lead is not None and lead.created_at == clock.now()
+    assert lead.source in LISTED_SOURCES
+    assert result.owner_id is not None  # a fresh team has room

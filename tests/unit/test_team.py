@@ -1,0 +1,227 @@
+"""desk.team: first run, login throttling, sessions, user permissions."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.clock import FakeClock
+from core.desk import Desk
+from core.errors import LockedOut, LoginFailed, NotAllowed, ValidationFailed
+from store.models import Role, User
+from tests.factories import PASSWORD, admin, user
+
+from .db import get, rows
+
+WRONG = 'wrong-password-1'
+
+
+def fail_logins(desk: Desk, email: str, times: int) -> list[type[Exception]]:
+    raised: list[type[Exception]] = []
+    for _ in range(times):
+        with pytest.raises((LoginFailed, LockedOut)) as info:
+            desk.team.login(email, WRONG)
+        raised.append(type(info.value))
+    return raised
+
+
+# ----- first run ---------------------------------------------------------------------------------
+
+def test_first_admin_is_created_on_empty_database(desk: Desk) -> None:
+    assert desk.team.needs_setup()
+    ref = desk.team.create_first_admin(email='Boss@Example.com', name='Boss', password=PASSWORD)
+    stored = get(desk, User, ref.id)
+    assert (stored.email, stored.role, ref.role) == ('boss@example.com', 'admin', 'admin')
+    assert not desk.team.needs_setup()
+
+
+def test_first_admin_can_be_created_only_once(desk: Desk) -> None:
+    desk.team.create_first_admin(email='a@example.com', name='A', password=PASSWORD)
+    with pytest.raises(NotAllowed):
+        desk.team.create_first_admin(email='b@example.com', name='B', password=PASSWORD)
+    assert [u.email for u in rows(desk, User)] == ['a@example.com']
+
+
+def test_first_admin_validates_email_and_password(desk: Desk) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        desk.team.create_first_admin(email='nope', name='', password='short')
+    assert info.value.errors == {'email': 'invalid_email', 'password': 'too_short', 'name': 'required'}
+    assert desk.team.needs_setup()
+
+
+def test_password_is_stored_as_argon2_hash(desk: Desk) -> None:
+    boss = admin(desk)
+    rep = user(desk)
+    for ref in (boss, rep):
+        stored = get(desk, User, ref.id).password_hash
+        assert stored.startswith('$argon2')
+        assert PASSWORD not in stored
+
+
+def test_duplicate_email_is_taken(desk: Desk) -> None:
+    boss = admin(desk)
+    with pytest.raises(ValidationFailed) as info:
+        desk.team.create_user(boss, email='ADMIN@example.com', name='X', password=PASSWORD, role=Role.REP)
+    assert info.value.errors == {'email': 'taken'}
+
+
+def test_only_admin_creates_users(desk: Desk) -> None:
+    manager = user(desk, Role.MANAGER)
+    with pytest.raises(NotAllowed):
+        desk.team.create_user(manager, email='new@example.com', name='New', password=PASSWORD, role=Role.REP)
+    assert not rows(desk, User, User.email == 'new@example.com')
+
+
+# ----- login -------------------------------------------------------------------------------------
+
+def test_login_with_right_password_returns_user_and_session_version(desk: Desk) -> None:
+    boss = admin(desk)
+    ref, version = desk.team.login(' Admin@Example.COM ', PASSWORD)
+    assert (ref.id, ref.role, version) == (boss.id, 'admin', 1)
+
+
+def test_login_unknown_email_fails(desk: Desk) -> None:
+    admin(desk)
+    with pytest.raises(LoginFailed):
+        desk.team.login('ghost@example.com', PASSWORD)
+
+
+def test_four_wrong_passwords_are_plain_failures(desk: Desk) -> None:
+    boss = admin(desk)
+    assert fail_logins(desk, boss.email, 4) == [LoginFailed] * 4
+    assert get(desk, User, boss.id).failed_logins == 4
+    assert desk.team.login(boss.email, PASSWORD)[0].id == boss.id
+
+
+def test_successful_login_resets_failure_count(desk: Desk) -> None:
+    boss = admin(desk)
+    fail_logins(desk, boss.email, 4)
+    desk.team.login(boss.email, PASSWORD)
+    assert fail_logins(desk, boss.email, 4) == [LoginFailed] * 4
+    assert get(desk, User, boss.id).failed_logins == 4
+
+
+def test_fifth_wrong_password_locks_account(desk: Desk, clock: FakeClock) -> None:
+    boss = admin(desk)
+    assert fail_logins(desk, boss.email, 5)[-1] is LockedOut
+    stored = get(desk, User, boss.id)
+    assert stored.locked_until is not None and stored.locked_until > clock.now()
+
+
+def test_right_password_while_locked_is_refused_with_wait(desk: Desk, clock: FakeClock) -> None:
+    boss = admin(desk)
+    fail_logins(desk, boss.email, 5)
+    clock.advance(seconds=10)
+    with pytest.raises(LockedOut) as info:
+        desk.team.login(boss.email, PASSWORD)
+    assert 0 < info.value.params['seconds'] <= 30
+    assert get(desk, User, boss.id).failed_logins == 5
+
+
+def test_lock_ends_after_wait(desk: Desk, clock: FakeClock) -> None:
+    boss = admin(desk)
+    fail_logins(desk, boss.email, 5)
+    clock.advance(seconds=31)
+    ref, _ = desk.team.login(boss.email, PASSWORD)
+    stored = get(desk, User, boss.id)
+    assert (ref.id, stored.failed_logins, stored.locked_until) == (boss.id, 0, None)
+
+
+def test_each_further_failure_doubles_the_wait(desk: Desk, clock: FakeClock) -> None:
+    boss = admin(desk)
+    fail_logins(desk, boss.email, 5)
+    clock.advance(seconds=31)
+    with pytest.raises(LockedOut) as info:
+        desk.team.login(boss.email, WRONG)
+    assert info.value.params['seconds'] == 60
+
+
+def test_deactivated_user_cannot_log_in(desk: Desk) -> None:
+    boss = admin(desk)
+    rep = user(desk)
+    desk.team.update_user(boss, rep.id, {'is_active': False})
+    with pytest.raises(LoginFailed):
+        desk.team.login(rep.email, PASSWORD)
+
+
+def test_deactivated_user_session_ends(desk: Desk) -> None:
+    boss = admin(desk)
+    rep = user(desk)
+    _, version = desk.team.login(rep.email, PASSWORD)
+    assert desk.team.session_user(rep.id, version) is not None
+    desk.team.update_user(boss, rep.id, {'is_active': False})
+    assert desk.team.session_user(rep.id, version) is None
+    assert desk.team.session_user(rep.id, get(desk, User, rep.id).session_version) is None
+
+
+def test_logout_everywhere_ends_old_sessions(desk: Desk) -> None:
+    rep = user(desk)
+    ref, version = desk.team.login(rep.email, PASSWORD)
+    desk.team.logout_everywhere(ref)
+    assert desk.team.session_user(rep.id, version) is None
+    assert desk.team.session_user(rep.id, version + 1) == ref
+
+
+def test_session_user_unknown_id_is_none(desk: Desk) -> None:
+    assert desk.team.session_user(12345, 1) is None
+
+
+# ----- update_user -------------------------------------------------------------------------------
+
+def test_manager_may_set_capacity_quota_and_leave(desk: Desk) -> None:
+    manager = user(desk, Role.MANAGER)
+    rep = user(desk)
+    desk.team.update_user(manager, rep.id, {'capacity': 12, 'daily_quota': 4, 'is_on_leave': True,
+                                            'regions': ' 广东， 上海 ,'})
+    stored = get(desk, User, rep.id)
+    assert (stored.capacity, stored.daily_quota, stored.is_on_leave, stored.regions) == (12, 4, True, '广东,上海')
+
+
+@pytest.mark.parametrize('changes', [{'role': Role.ADMIN}, {'is_active': False}, {'name': 'Renamed'},
+                                     {'capacity': 5, 'role': Role.MANAGER}])
+def test_manager_may_not_change_role_activity_or_name(desk: Desk, changes: dict) -> None:
+    manager = user(desk, Role.MANAGER)
+    rep = user(desk, capacity=30)
+    with pytest.raises(NotAllowed):
+        desk.team.update_user(manager, rep.id, changes)
+    stored = get(desk, User, rep.id)
+    assert (stored.role, stored.is_active, stored.capacity, stored.name) == ('rep', True, 30, rep.name)
+
+
+def test_rep_may_not_update_users(desk: Desk) -> None:
+    rep = user(desk, capacity=30)
+    with pytest.raises(NotAllowed):
+        desk.team.update_user(rep, rep.id, {'capacity': 1000})
+    assert get(desk, User, rep.id).capacity == 30
+
+
+def test_admin_may_change_role(desk: Desk) -> None:
+    boss = admin(desk)
+    rep = user(desk)
+    desk.team.update_user(boss, rep.id, {'role': Role.MANAGER})
+    assert get(desk, User, rep.id).role == 'manager'
+
+
+def test_admin_cannot_demote_or_deactivate_self(desk: Desk) -> None:
+    boss = admin(desk)
+    for changes in ({'role': Role.REP}, {'is_active': False}):
+        with pytest.raises(ValidationFailed):
+            desk.team.update_user(boss, boss.id, changes)
+    stored = get(desk, User, boss.id)
+    assert (stored.role, stored.is_active) == ('admin', True)
+
+
+@pytest.mark.parametrize(('changes', 'errors'), [
+    ({'capacity': -1}, {'capacity': 'out_of_range'}),
+    ({'capacity': 'lots'}, {'capacity': 'invalid'}),
+    ({'seniority': 4}, {'seniority': 'out_of_range'}),
+    ({'role': 'superuser'}, {'role': 'invalid'}),
+    ({'password_hash': 'x'}, {'password_hash': 'invalid'}),
+])
+def test_update_user_rejects_bad_values(desk: Desk, changes: dict, errors: dict) -> None:
+    boss = admin(desk)
+    rep = user(desk)
+    before = get(desk, User, rep.id)
+    with pytest.raises(ValidationFailed) as info:
+        desk.team.update_user(boss, rep.id, changes)
+    assert info.value.errors == errors
+    assert get(desk, User, rep.id).model_dump() == before.model_dump()

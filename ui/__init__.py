@@ -1,0 +1,22 @@
+"""The browser UI and the HTTP API. Pages call the desk; no SQL here."""
+
+from __future__ import annotations
+
+from core.desk import Desk
+from core.ratelimit import RateLimiter
+
+from . import api
+from .format import set_zone
+from .pages import auth, inbox, lead, settings, webform
+
+
+def register(desk: Desk, *, demo: bool = False) -> None:
+    """Register every page and route on NiceGUI's app."""
+    s = desk.ctx.settings
+    set_zone(s.timezone)
+    auth.register(desk, demo=demo)          # /setup /login /logout
+    inbox.register(desk)                    # /
+    lead.register(desk)                     # /leads/{id}
+    settings.register(desk, demo=demo)      # /settings
+    webform.register(desk, RateLimiter(s.form_rate_per_minute))   # /f/{key}
+    api.register(desk, RateLimiter(s.api_rate_per_minute))        # /health /api/v1/leads

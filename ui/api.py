@@ -1,0 +1,146 @@
+"""The REST API (`/api/v1`) and `/health`: the contract websites and tools code against.
+
+The body is read and checked here (size first, then JSON, then fields) so every
+failure is a clear 4xx with a message; capture itself is the same core path the
+UI uses.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from nicegui import app, run
+from pydantic import BaseModel, Field
+
+from core.access import KeyInfo
+from core.capture import FIELD_LIMITS, CaptureResult
+from core.desk import Desk
+from core.errors import NotAllowed, NotFound, ValidationFailed
+from core.ratelimit import RateLimiter
+
+from .i18n import catalog
+
+
+class LeadIn(BaseModel):
+    """A lead sent by another system. `name` and one of `phone` / `email` are required."""
+
+    name: str = Field(max_length=FIELD_LIMITS['name'])
+    phone: str | None = None
+    email: str | None = None
+    company: str | None = None
+    title: str | None = None
+    wechat: str | None = None
+    region: str | None = None
+    city: str | None = None
+    industry: str | None = None
+    source: str | None = Field(default=None, description='website, trade_show, phone, ads, referral, social, '
+                                                         'third_party, import, api (default)')
+    campaign: str | None = None
+    message: str | None = None
+    budget: str | None = None
+    authority: str | None = None
+    need: str | None = None
+    timeline: str | None = None
+    external_id: str | None = Field(default=None, description='Your id: sending it again returns the first answer')
+
+
+class LeadOut(BaseModel):
+    id: int
+    status: str
+    score: int
+    grade: str
+    owner_id: int | None
+    owner_name: str | None
+    duplicate_of: int | None
+
+
+def _error(status: int, code: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({'detail': catalog('en').get(f'err.{code}', code), 'code': code, **extra},
+                        status_code=status)
+
+
+def _out(result: CaptureResult) -> dict[str, Any]:
+    return LeadOut(id=result.lead_id, status=result.status, score=result.score, grade=result.grade,
+                   owner_id=result.owner_id, owner_name=result.owner_name,
+                   duplicate_of=result.duplicate_of).model_dump()
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None when it exceeds `limit` (checked before and while reading)."""
+    declared = request.headers.get('content-length')
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b''.join(chunks)
+
+
+def register(desk: Desk, limiter: RateLimiter) -> None:
+    async def authorise(request: Request) -> KeyInfo | JSONResponse:
+        key = await run.io_bound(desk.access.check_api_key, request.headers.get('x-api-key'))
+        if key is None:
+            return _error(401, 'api_key')
+        if not limiter.allow(f'api:{key.id}'):
+            return _error(429, 'rate_limited')
+        return key
+
+    @app.get('/health', tags=['ops'])
+    async def health() -> dict[str, str]:
+        return {'status': 'ok'}
+
+    @app.post('/api/v1/leads', tags=['leads'], status_code=201, response_model=LeadOut,
+              responses={200: {'model': LeadOut, 'description': 'Joined an existing lead (duplicate_of set) or a '
+                                                                'replayed answer'},
+                         401: {'description': 'Missing or wrong X-API-Key'},
+                         413: {'description': 'Body over 64 KiB'},
+                         422: {'description': 'Invalid fields, listed per field'},
+                         429: {'description': 'Over the per-key rate limit'}},
+              openapi_extra={'requestBody': {'required': True, 'content': {
+                  'application/json': {'schema': LeadIn.model_json_schema()}}}})
+    async def create_lead(request: Request) -> JSONResponse:
+        """Capture a lead: deduped, scored and assigned at once."""
+        key = await authorise(request)
+        if isinstance(key, JSONResponse):
+            return key
+        body = await _read_body(request, desk.ctx.settings.max_body_bytes)
+        if body is None:
+            return _error(413, 'too_large')
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return _error(400, 'bad_json')
+        if not isinstance(data, dict):
+            return _error(422, 'validation', errors=[{'field': '', 'code': 'not_object'}])
+        idempotency_key = request.headers.get('idempotency-key') or None
+        try:
+            result, replayed = await run.io_bound(desk.access.capture_via_api, key, data, idempotency_key)
+        except ValidationFailed as e:
+            en = catalog('en')
+            errors = [{'field': f, 'code': c, 'message': en.get(f'err.field.{c}', c)} for f, c in e.errors.items()]
+            return _error(422, 'validation', errors=errors)
+        # A replay repeats the first answer, which created the lead.
+        return JSONResponse(_out(result), status_code=201 if result.created or replayed else 200)
+
+    @app.get('/api/v1/leads/{lead_id}', tags=['leads'],
+             responses={401: {'description': 'Missing or wrong X-API-Key'},
+                        403: {'description': 'The key may only capture'}, 404: {'description': 'No such lead'}})
+    async def get_lead(lead_id: int, request: Request) -> JSONResponse:
+        """A lead as JSON (keys with the `read` scope)."""
+        key = await authorise(request)
+        if isinstance(key, JSONResponse):
+            return key
+        try:
+            lead = await run.io_bound(desk.access.lead_for_api, key, lead_id)
+        except NotAllowed:
+            return _error(403, 'not_allowed')
+        except NotFound:
+            return _error(404, 'not_found')
+        data = lead.model_dump(exclude={'is_deleted'})
+        return JSONResponse(json.loads(json.dumps(data, default=str)))

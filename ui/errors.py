@@ -1,0 +1,34 @@
+"""Turning core errors into words and field messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from nicegui import ui
+from nicegui.elements.mixins.validation_element import ValidationElement
+
+from core.errors import DomainError, ValidationFailed
+
+from .i18n import t
+
+
+def message(error: DomainError) -> str:
+    return t(f'err.{error.code}', **error.params)
+
+
+def show_field_errors(error: ValidationFailed, fields: Mapping[str, ValidationElement]) -> None:
+    """Put each field's message under the field; the rest in a toast."""
+    rest = []
+    for name, code in error.errors.items():
+        text = t(f'err.field.{code}')
+        if name in fields:
+            fields[name].error = text
+        else:
+            rest.append(f'{t("field." + name)}: {text}')
+    if rest:
+        ui.notify('; '.join(rest), type='negative')
+
+
+def clear_field_errors(fields: Mapping[str, ValidationElement]) -> None:
+    for element in fields.values():
+        element.error = None

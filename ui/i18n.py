@@ -1,0 +1,85 @@
+"""Every UI string goes through `t(key, **params)`, in Simplified Chinese or English.
+
+The language is the user's saved choice, else the browser's, kept in the browser
+session (`app.storage.user['lang']`). Keys live in ui/locales/<lang>.json; a test
+fails when a key used in the code is missing in either file.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from nicegui import app
+
+LANGUAGES = {'zh-CN': 'zh_CN', 'en': 'en'}
+DEFAULT = 'zh-CN'
+_DIR = Path(__file__).parent / 'locales'
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    return json.loads((_DIR / f'{LANGUAGES[language]}.json').read_text(encoding='utf-8'))
+
+
+def from_accept_language(header: str | None) -> str:
+    """The first of the browser's languages we speak; Chinese of any region reads zh-CN."""
+    for part in (header or '').split(','):
+        tag = part.split(';')[0].strip().lower()
+        if tag.startswith('zh'):
+            return 'zh-CN'
+        if tag.startswith('en'):
+            return 'en'
+    return DEFAULT
+
+
+def current_language() -> str:
+    """The browser session's language; inside event callbacks (no request) the language
+    the page was built in, which `pin_language` kept on the client."""
+    try:
+        lang = app.storage.user.get('lang')
+    except (RuntimeError, AssertionError):
+        try:
+            lang = app.storage.client.get('lang')
+        except (RuntimeError, AssertionError):
+            return DEFAULT
+    return lang if lang in LANGUAGES else DEFAULT
+
+
+def pin_language() -> None:
+    """Remember this page's language on its client for callbacks that run without a request."""
+    app.storage.client['lang'] = current_language()
+
+
+class _Safe(dict):
+    def __missing__(self, key: str) -> str:
+        return '{' + key + '}'
+
+
+def t(key: str, /, **params: Any) -> str:
+    """The text for `key` in the current language (the key itself if missing, never an error)."""
+    text = catalog(current_language()).get(key) or catalog('en').get(key) or key
+    return text.format_map(_Safe(params)) if params else text
+
+
+def t_opt(prefix: str, value: str | None) -> str:
+    """Label of an enumerated value (`status.assigned`), or the raw value if unknown."""
+    if not value:
+        return ''
+    key = f'{prefix}.{value}'
+    text = catalog(current_language()).get(key)
+    return text if text is not None else value
+
+
+_PARAM_LABELS = {'status': 'status', 'source': 'source', 'channel': 'channel', 'kind': 'activity'}
+
+
+def reason(key: str | None, params: dict[str, Any] | None) -> str:
+    """An audit-trail reason in the reader's language."""
+    if not key:
+        return ''
+    shown = {k: t_opt(_PARAM_LABELS[k], v) if k in _PARAM_LABELS and isinstance(v, str) else v
+             for k, v in (params or {}).items()}
+    return t(key, **shown)

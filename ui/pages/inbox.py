@@ -1,0 +1,151 @@
+"""The inbox (`/`): own open leads for a rep, all for managers; live as leads arrive."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+from core.capture import CaptureResult
+from core.desk import Desk
+from core.permissions import sees_all_leads
+from store.models import OPEN_STATUSES, Grade, LeadRow, LeadStatus, Source, UserRef
+
+from ..components.lead_form import open_new_lead
+from ..format import label, when
+from ..i18n import t
+from ..marks import tid
+from ..session import require_user
+from ..theme import frame
+
+PAGE_SIZE = 25
+
+
+def _columns(show_owner: bool) -> list[dict]:
+    cols = [
+        {'name': 'grade', 'label': t('field.grade'), 'field': 'grade', 'align': 'center'},
+        {'name': 'name', 'label': t('field.name'), 'field': 'name', 'align': 'left'},
+        {'name': 'company', 'label': t('field.company'), 'field': 'company', 'align': 'left'},
+        {'name': 'phone', 'label': t('field.phone'), 'field': 'phone', 'align': 'left'},
+        {'name': 'source', 'label': t('field.source'), 'field': 'source_label', 'align': 'left'},
+        {'name': 'status', 'label': t('field.status'), 'field': 'status_label', 'align': 'left'},
+        {'name': 'score', 'label': t('field.score'), 'field': 'score', 'align': 'right'},
+        {'name': 'created', 'label': t('field.created_at'), 'field': 'created', 'align': 'left'},
+    ]
+    if show_owner:
+        cols.insert(6, {'name': 'owner', 'label': t('field.owner'), 'field': 'owner', 'align': 'left'})
+    return cols
+
+
+def _row(r: LeadRow) -> dict:
+    return {'id': r.id, 'grade': r.grade, 'name': r.name, 'company': r.company or '', 'phone': r.phone or '',
+            'source_label': label('source', r.source), 'status_label': label('status', r.status),
+            'score': r.score, 'owner': r.owner_name or t('lead.unassigned'), 'created': when(r.created_at)}
+
+
+class Inbox:
+    """One browser's inbox: its filters, its page, and the live refresh."""
+
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
+        self.manager_view = sees_all_leads(user)
+        self.page = 1
+        self.total = 0
+        self.filters: dict[str, object] = {'search': '', 'status': None, 'grade': None, 'source': None,
+                                           'unassigned': False}
+
+    def build(self) -> None:
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label(t('inbox.title_all') if self.manager_view else t('inbox.title_mine')).classes('text-h5')
+            tid(ui.button(t('lead.new'), icon='add',
+                          on_click=lambda: open_new_lead(self.desk, self.user, self._created)), 'new-lead')
+        with ui.row().classes('w-full items-end gap-3'):
+            tid(ui.input(t('inbox.search'), on_change=lambda e: self._set('search', e.value))
+                .props('dense clearable debounce=300 maxlength=100').classes('w-64'), 'inbox-search')
+            statuses = {s: t(f'status.{s}') for s in (*OPEN_STATUSES, LeadStatus.POOL, LeadStatus.CONVERTED,
+                                                      LeadStatus.DISQUALIFIED)}
+            tid(ui.select(statuses, label=t('field.status'), clearable=True,
+                          on_change=lambda e: self._set('status', e.value)).props('dense').classes('w-40'),
+                'filter-status')
+            tid(ui.select([g.value for g in Grade], label=t('field.grade'), clearable=True,
+                          on_change=lambda e: self._set('grade', e.value)).props('dense').classes('w-28'),
+                'filter-grade')
+            tid(ui.select({s.value: t(f'source.{s.value}') for s in Source}, label=t('field.source'),
+                          clearable=True, on_change=lambda e: self._set('source', e.value))
+                .props('dense').classes('w-40'), 'filter-source')
+            if self.manager_view:
+                tid(ui.checkbox(t('inbox.unassigned'), on_change=lambda e: self._set('unassigned', e.value)),
+                    'filter-unassigned')
+        self.table = tid(ui.table(rows=[], columns=_columns(self.manager_view), row_key='id')
+                         .classes('w-full cursor-pointer').props('flat bordered'), 'inbox-table')
+        self.table.props['no-data-label'] = t('inbox.empty')
+        self.table.add_slot('body-cell-grade', '''
+            <q-td :props="props"><q-badge :color="{A:'red',B:'orange',C:'grey'}[props.value]"
+              :label="props.value" /></q-td>''')
+        self.table.on('rowClick', lambda e: ui.navigate.to(f'/leads/{e.args[1]["id"]}'))
+        with ui.row().classes('w-full items-center justify-end gap-2'):
+            self.pager = tid(ui.label(''), 'inbox-pager')
+            ui.button(icon='chevron_left', on_click=lambda: self._go(-1)).props('flat dense')
+            ui.button(icon='chevron_right', on_click=lambda: self._go(1)).props('flat dense')
+        events = self.desk.events
+        events.lead_captured.subscribe(self._on_captured)
+        events.lead_touched.subscribe(self._on_changed)
+        events.lead_changed.subscribe(self._on_changed)
+        events.lead_assigned.subscribe(self._on_assigned)
+        ui.timer(0, self.refresh, once=True)
+
+    async def refresh(self) -> None:
+        f = self.filters
+        rows, self.total = await run.io_bound(
+            self.desk.leads.inbox, self.user, status=f['status'], grade=f['grade'], source=f['source'],
+            search=f['search'], unassigned=bool(f['unassigned']), page=self.page, page_size=PAGE_SIZE)
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        self.page = min(self.page, pages)
+        self.table.update_rows([_row(r) for r in rows])
+        self.pager.set_text(t('inbox.pager', page=self.page, pages=pages, total=self.total))
+
+    async def _set(self, key: str, value: object) -> None:
+        self.filters[key] = value
+        self.page = 1
+        await self.refresh()
+
+    async def _go(self, step: int) -> None:
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        new = min(pages, max(1, self.page + step))
+        if new != self.page:
+            self.page = new
+            await self.refresh()
+
+    async def _created(self, _result: CaptureResult) -> None:
+        await self.refresh()
+
+    def _concerns_me(self, owner_id: int | None, previous_id: int | None = None) -> bool:
+        return self.manager_view or self.user.id in (owner_id, previous_id)
+
+    async def _on_captured(self, lead_id: int, owner_id: int | None) -> None:
+        if not self._concerns_me(owner_id):
+            return
+        ui.notify(t('inbox.arrived'), type='info', position='top-right')
+        await self.refresh()
+
+    async def _on_changed(self, lead_id: int, owner_id: int | None) -> None:
+        if self._concerns_me(owner_id):
+            await self.refresh()
+
+    async def _on_assigned(self, lead_id: int, owner_id: int | None, previous_id: int | None) -> None:
+        if not self._concerns_me(owner_id, previous_id):
+            return
+        if owner_id == self.user.id:
+            ui.notify(t('inbox.assigned_to_you'), type='info', position='top-right')
+        await self.refresh()
+
+
+def register(desk: Desk) -> None:
+    @ui.page('/')
+    def inbox_page(request: Request) -> RedirectResponse | None:
+        user = require_user(desk, request)
+        if isinstance(user, RedirectResponse):
+            return user
+        with frame(desk, t('nav.inbox'), user):
+            Inbox(desk, user).build()
+        return None

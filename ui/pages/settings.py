@@ -1,0 +1,184 @@
+"""Settings (`/settings`): users (admin; managers steer capacity and leave), API keys
+and web forms (admin, marketing), the demo stream switch (managers)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+from core import permissions
+from core.desk import Desk
+from core.errors import DomainError, ValidationFailed
+from store.models import ApiScope, Role, User, UserRef
+
+from ..errors import clear_field_errors, message, show_field_errors
+from ..format import when
+from ..i18n import t
+from ..marks import tid
+from ..session import require_user
+from ..theme import frame
+
+
+class UsersPanel:
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
+        self.is_admin = permissions.can_manage_users(user)
+
+    @ui.refreshable_method
+    def build(self) -> None:
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label(t('users.title')).classes('text-h6')
+            if self.is_admin:
+                tid(ui.button(t('users.new'), icon='person_add', on_click=self.new_user), 'new-user')
+        with tid(ui.column().classes('w-full gap-2'), 'users'):
+            for u in self.desk.team.users(self.user):
+                self.row(u)
+
+    def row(self, u: User) -> None:
+        with ui.card().classes('w-full').props('flat bordered'), ui.row().classes('w-full items-center gap-3'):
+            ui.label(u.name).classes('font-bold w-40 truncate')
+            ui.label(u.email).classes('text-grey-8 w-56 truncate')
+            if self.is_admin and u.id != self.user.id:
+                ui.select({r.value: t(f'role.{r.value}') for r in Role}, value=u.role,
+                          on_change=lambda e, uid=u.id: self.change(uid, role=e.value)).props('dense').classes('w-28')
+            else:
+                ui.label(t(f'role.{u.role}')).classes('w-28')
+            if u.role == Role.REP:
+                ui.number(t('users.capacity'), value=u.capacity, min=0, max=10000, precision=0,
+                          on_change=lambda e, uid=u.id: self.change(uid, capacity=e.value)) \
+                    .props('dense debounce=600').classes('w-24').mark(f'capacity-{u.id}')
+                ui.select({1: t('users.seniority_1'), 2: t('users.seniority_2'), 3: t('users.seniority_3')},
+                          value=u.seniority, label=t('users.seniority'),
+                          on_change=lambda e, uid=u.id: self.change(uid, seniority=e.value)) \
+                    .props('dense').classes('w-28')
+                ui.input(t('users.regions'), value=u.regions,
+                         on_change=lambda e, uid=u.id: self.change(uid, regions=e.value)) \
+                    .props('dense debounce=800 maxlength=500').classes('w-40')
+                ui.switch(t('users.on_leave'), value=u.is_on_leave,
+                          on_change=lambda e, uid=u.id: self.change(uid, is_on_leave=e.value)).mark(f'leave-{u.id}')
+            ui.space()
+            if self.is_admin and u.id != self.user.id:
+                ui.switch(t('users.active'), value=u.is_active,
+                          on_change=lambda e, uid=u.id: self.change(uid, is_active=e.value)).mark(f'active-{u.id}')
+
+    async def change(self, user_id: int | None, **changes: object) -> None:
+        try:
+            await run.io_bound(self.desk.team.update_user, self.user, user_id or 0, changes)
+        except DomainError as e:
+            text = message(e) if not isinstance(e, ValidationFailed) else \
+                '; '.join(t(f'err.field.{c}') for c in e.errors.values())
+            ui.notify(text, type='negative')
+            return
+        ui.notify(t('common.saved'), type='positive')
+
+    def new_user(self) -> None:
+        with ui.dialog() as dialog, ui.card().classes('w-96'):
+            ui.label(t('users.new')).classes('text-h6')
+            fields = {
+                'name': tid(ui.input(t('field.name')).classes('w-full'), 'user-name'),
+                'email': tid(ui.input(t('field.email')).classes('w-full'), 'user-email'),
+                'password': tid(ui.input(t('field.password'), password=True).classes('w-full'), 'user-password'),
+                'role': tid(ui.select({r.value: t(f'role.{r.value}') for r in Role}, value=Role.REP,
+                                      label=t('field.role')).classes('w-full'), 'user-role'),
+                'capacity': ui.number(t('users.capacity'), value=30, min=0, precision=0).classes('w-full'),
+            }
+
+            async def create() -> None:
+                clear_field_errors(fields)
+                try:
+                    await run.io_bound(lambda: self.desk.team.create_user(
+                        self.user, email=fields['email'].value or '', name=fields['name'].value or '',
+                        password=fields['password'].value or '', role=fields['role'].value,
+                        capacity=int(fields['capacity'].value or 0)))
+                except ValidationFailed as e:
+                    show_field_errors(e, fields)
+                    return
+                except DomainError as e:
+                    ui.notify(message(e), type='negative')
+                    return
+                dialog.close()
+                self.build.refresh()
+
+            with ui.row().classes('w-full justify-end'):
+                ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
+                tid(ui.button(t('common.save'), on_click=create), 'user-save')
+        dialog.open()
+
+
+class IntegrationsPanel:
+    def __init__(self, desk: Desk, user: UserRef, base_url: str) -> None:
+        self.desk, self.user, self.base_url = desk, user, base_url
+
+    @ui.refreshable_method
+    def build(self) -> None:
+        ui.label(t('keys.title')).classes('text-h6')
+        with ui.row().classes('items-end gap-2'):
+            name = tid(ui.input(t('keys.name')).props('dense maxlength=100'), 'key-name')
+            scope = ui.select({ApiScope.CAPTURE.value: t('keys.scope_capture'),
+                               ApiScope.READ.value: t('keys.scope_read')}, value=ApiScope.CAPTURE).props('dense')
+
+            async def create() -> None:
+                try:
+                    raw = await run.io_bound(self.desk.access.create_api_key, self.user, name=name.value or '',
+                                             scope=scope.value)
+                except DomainError as e:
+                    ui.notify(message(e) if not isinstance(e, ValidationFailed) else t('err.field.required'),
+                              type='negative')
+                    return
+                self.build.refresh()
+                with ui.dialog() as shown, ui.card():
+                    ui.label(t('keys.shown_once')).classes('text-bold')
+                    tid(ui.code(raw).classes('w-full'), 'new-key')
+                    ui.button(t('common.close'), on_click=shown.close)
+                shown.open()
+
+            tid(ui.button(t('keys.create'), on_click=create), 'key-create')
+        for key in self.desk.access.api_keys(self.user):
+            with ui.row().classes('items-center gap-3'):
+                ui.label(key.name).classes('font-bold')
+                ui.label(f'{key.prefix}…').classes('font-mono text-grey-8')
+                ui.label(t(f'keys.scope_{key.scope}'))
+                ui.label(when(key.created_at)).classes('text-grey-7 text-sm')
+                if key.is_revoked:
+                    ui.badge(t('keys.revoked'), color='grey')
+                else:
+                    ui.button(t('keys.revoke'), on_click=lambda k=key.id: self.revoke(k)) \
+                        .props('flat dense color=negative')
+        ui.separator()
+        ui.label(t('forms.title')).classes('text-h6')
+        for form in self.desk.access.web_forms(self.user):
+            url = f'{self.base_url}f/{form.key}'
+            with ui.column().classes('gap-1 w-full'):
+                with ui.row().classes('items-center gap-3'):
+                    ui.label(form.name).classes('font-bold')
+                    ui.link(url, url, new_tab=True).mark(f'form-link-{form.key}')
+                ui.label(t('forms.embed')).classes('text-sm text-grey-7')
+                ui.code(f'<iframe src="{url}" width="100%" height="720" style="border:0"></iframe>',
+                        language='html').classes('w-full')
+
+    async def revoke(self, key_id: int | None) -> None:
+        await run.io_bound(self.desk.access.revoke_api_key, self.user, key_id or 0)
+        self.build.refresh()
+
+
+def register(desk: Desk, *, demo: bool) -> None:
+    @ui.page('/settings')
+    def settings_page(request: Request) -> RedirectResponse | None:
+        user = require_user(desk, request)
+        if isinstance(user, RedirectResponse):
+            return user
+        with frame(desk, t('nav.settings'), user):
+            if not (permissions.can_assign(user) or permissions.can_manage_integrations(user)):
+                tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
+                return None
+            if permissions.can_assign(user):
+                if demo:
+                    tid(ui.switch(t('settings.demo_stream'), value=desk.demo_stream_on(),
+                                  on_change=lambda e: desk.set_demo_stream(user, e.value)), 'demo-stream')
+                with ui.card().classes('w-full'):
+                    UsersPanel(desk, user).build()
+            if permissions.can_manage_integrations(user):
+                with ui.card().classes('w-full'):
+                    IntegrationsPanel(desk, user, str(request.base_url)).build()
+        return None

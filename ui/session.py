@@ -1,0 +1,50 @@
+"""Who is using this browser: the user id and session version kept in NiceGUI's signed
+per-browser storage, checked against the database on every page."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import app
+
+from core.desk import Desk
+from store.models import UserRef
+
+from .i18n import LANGUAGES, from_accept_language
+
+
+def remember_language(request: Request) -> None:
+    if app.storage.user.get('lang') not in LANGUAGES:
+        app.storage.user['lang'] = from_accept_language(request.headers.get('accept-language'))
+
+
+def sign_in(user: UserRef, session_version: int) -> None:
+    app.storage.user.update(user_id=user.id, sv=session_version)
+    if user.language in LANGUAGES:
+        app.storage.user['lang'] = user.language
+
+
+def sign_out() -> None:
+    app.storage.user.pop('user_id', None)
+    app.storage.user.pop('sv', None)
+
+
+def current_user(desk: Desk) -> UserRef | None:
+    user_id, version = app.storage.user.get('user_id'), app.storage.user.get('sv')
+    if not isinstance(user_id, int) or not isinstance(version, int):
+        return None
+    return desk.team.session_user(user_id, version)
+
+
+def require_user(desk: Desk, request: Request) -> UserRef | RedirectResponse:
+    """The signed-in user, or a redirect to setup (empty database) or login."""
+    remember_language(request)
+    user = current_user(desk)
+    if user is not None:
+        return user
+    if desk.team.needs_setup():
+        return RedirectResponse('/setup')
+    target = request.url.path + (f'?{request.url.query}' if request.url.query else '')
+    return RedirectResponse(f'/login?next={quote(target, safe="")}')

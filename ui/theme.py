@@ -1,0 +1,105 @@
+"""The page frame: header with navigation, notifications, language switch and account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nicegui import app, run, ui
+
+from core.desk import Desk
+from core.permissions import can_assign, can_manage_integrations
+from store.models import UserRef
+
+from .i18n import current_language, pin_language, reason, t
+from .marks import tid
+from .session import sign_out
+
+PRIMARY = '#1f5fbf'
+
+
+def _nav(user: UserRef) -> None:
+    links = [('/', t('nav.inbox'))]
+    if can_assign(user) or can_manage_integrations(user):
+        links.append(('/settings', t('nav.settings')))
+    for href, label in links:
+        ui.link(label, href).classes('text-white no-underline hover:underline')
+
+
+def _notifications(desk: Desk, user: UserRef) -> None:
+    with tid(ui.button(icon='notifications').props('flat round color=white'), 'notifications') as bell:
+        badge = tid(ui.badge('', color='red').props('floating'), 'notification-count')
+        with ui.menu() as menu:
+            items = ui.column().classes('p-2 gap-1 min-w-72')
+
+    async def load() -> None:
+        rows, unread = await run.io_bound(desk.team.notifications, user)
+        badge.set_text(str(unread))
+        badge.set_visibility(unread > 0)
+        items.clear()
+        with items:
+            if not rows:
+                ui.label(t('notify.none')).classes('text-grey-7')
+            for n in rows:
+                text = reason(n.key, n.params)
+                if n.lead_id:
+                    ui.link(text, f'/leads/{n.lead_id}')
+                else:
+                    ui.label(text)
+            if rows:
+                ui.button(t('notify.mark_read'), on_click=mark_read).props('flat dense')
+
+    async def mark_read() -> None:
+        await run.io_bound(desk.team.mark_notifications_read, user)
+        menu.close()
+
+    def on_notified(user_id: int) -> None:
+        if user_id == user.id:
+            ui.timer(0, load, once=True)
+
+    bell.on('click', load)
+    desk.events.notified.subscribe(on_notified)
+    ui.timer(0, load, once=True)
+
+
+def _language_switch(desk: Desk, user: UserRef | None) -> None:
+    other = 'en' if current_language() == 'zh-CN' else 'zh-CN'
+
+    async def switch() -> None:
+        app.storage.user['lang'] = other
+        if user is not None:
+            await run.io_bound(desk.team.set_language, user, other)
+        ui.navigate.reload()
+
+    tid(ui.button('EN' if other == 'en' else '中文', on_click=switch).props('flat dense color=white'),
+        'language-switch')
+
+
+@contextmanager
+def frame(desk: Desk, title: str, user: UserRef | None) -> Iterator[None]:
+    """Wrap a page: header, then the page's content in a centred column."""
+    pin_language()
+    ui.page_title(f'{title} · LeadDesk')
+    ui.colors(primary=PRIMARY)
+    ui.query('body').classes('bg-grey-1')
+    with ui.header().classes('items-center justify-between px-4 py-2').style(f'background:{PRIMARY}'):
+        with ui.row().classes('items-center gap-6'):
+            ui.link('LeadDesk', '/').classes('text-lg font-bold text-white no-underline')
+            if user is not None:
+                _nav(user)
+        with ui.row().classes('items-center gap-2'):
+            if user is not None:
+                _notifications(desk, user)
+            _language_switch(desk, user)
+            if user is not None:
+                tid(ui.label(f'{user.name} · {t("role." + user.role)}').classes('text-white text-sm'),
+                    'current-user')
+
+                def logout() -> None:
+                    sign_out()
+                    ui.navigate.to('/login')
+
+                tid(ui.button(t('nav.logout'), on_click=logout).props('flat dense color=white'), 'logout')
+    with ui.column().classes('w-full max-w-7xl mx-auto p-4 gap-4'):
+        yield
+
