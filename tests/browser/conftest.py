@@ -1,0 +1,129 @@
+"""Real-browser tests: run.py in a subprocess on its own database, driven by Debian's Chromium.
+
+Run them as a second invocation (`pytest -m browser tests/browser`): Playwright's sync
+fixtures and NiceGUI's User fixture cannot share one pytest process.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from core.desk import Desk
+from tests import factories
+
+from .support import Server, seed_team
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = '/usr/bin/chromium'
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                 '--disable-background-networking', '--disable-component-update', '--disable-sync']
+START_TIMEOUT = 30.0
+
+expect.set_options(timeout=10_000)
+
+
+@pytest.fixture(scope='session')
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium: Playwright's own browser download does not work here."""
+    return {**browser_type_launch_args, 'executable_path': CHROMIUM, 'headless': True, 'args': CHROMIUM_ARGS}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _clean_env(data_dir: Path, db_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'NICEGUI_', 'LEADDESK_'))}
+    env.update(LEADDESK_DATA_DIR=str(data_dir), LEADDESK_DATABASE_URL=f'sqlite:///{db_path}',
+               LEADDESK_STORAGE_SECRET='browser-test-secret', LEADDESK_DEMO_STREAM_SECONDS='3600',
+               PYTHONUNBUFFERED='1')
+    return env
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f'run.py exited with {process.returncode}:\n{log_path.read_text()}')
+        try:
+            with urllib.request.urlopen(url + '/health', timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f'run.py not healthy after {START_TIMEOUT} s:\n{log_path.read_text()}')
+
+
+@pytest.fixture
+def start_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., Server]]:
+    """Start run.py on a fresh database; `seed(desk, server)` prepares data before the start."""
+    processes: list[tuple[subprocess.Popen[bytes], Server]] = []
+
+    def start(seed: Callable[[Desk, Server], None] | None = None) -> Server:
+        data_dir = tmp_path / f'server{len(processes)}'
+        data_dir.mkdir()
+        db_path = data_dir / 'leaddesk.db'
+        port = _free_port()
+        server = Server(base_url=f'http://127.0.0.1:{port}', db_path=db_path, log_path=data_dir / 'server.log')
+        if seed is not None:
+            desk = factories.make_desk(db_path)
+            seed(desk, server)
+            desk.ctx.engine.dispose()
+        with server.log_path.open('wb') as log:
+            process = subprocess.Popen([sys.executable, 'run.py', '--port', str(port)], cwd=ROOT,
+                                       env=_clean_env(data_dir, db_path), stdout=log, stderr=subprocess.STDOUT)
+        processes.append((process, server))
+        _wait_healthy(server.base_url, process, server.log_path)
+        return server
+
+    yield start
+
+    failed = getattr(request.node, 'rep_call', None) is not None and request.node.rep_call.failed
+    for process, server in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if failed:
+            print(f'\n----- server log {server.base_url} -----\n{server.log_path.read_text()}')
+
+
+@pytest.fixture
+def empty_server(start_server: Callable[..., Server]) -> Server:
+    """A server on a database without users (first-run setup)."""
+    return start_server()
+
+
+@pytest.fixture
+def server(start_server: Callable[..., Server]) -> Server:
+    """A server whose database has an admin, a manager and two reps."""
+
+    def seed(desk: Desk, server: Server) -> None:
+        server.team = seed_team(desk)
+
+    return start_server(seed)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    """Keep each phase's report on the test item, so fixtures can tell a failed test."""
+    report = yield
+    setattr(item, f'rep_{report.when}', report)
+    return report
