@@ -83,7 +83,8 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
     if demo and host not in ('127.0.0.1', 'localhost', '::1'):
         log.warning('demo users with published passwords are reachable on %s: use --demo on loopback only', host)
     ui.run(host=host, port=args.port or settings.port, title='LeadDesk', reload=False, show=False,
-           storage_secret=settings.resolved_storage_secret(), favicon='📇', language='zh-CN')
+           storage_secret=settings.resolved_storage_secret(), favicon='📇', language='zh-CN',
+           fastapi_docs=True)
 
 
 def main() -> int | None:

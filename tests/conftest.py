@@ -12,13 +12,18 @@ pytest_plugins = ['nicegui.testing.user_plugin']
 
 
 @pytest.fixture(autouse=True)
-def _isolated_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Each test gets its own data folder and SQLite file (run.py reads these variables)."""
+def _isolated_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                   request: pytest.FixtureRequest) -> Iterator[Path]:
+    """Each test gets its own data folder and SQLite file (run.py reads these variables);
+    `@pytest.mark.env(NAME='value')` sets more before the app starts."""
     data = tmp_path / 'data'
     monkeypatch.setenv('LEADDESK_DATA_DIR', str(data))
     monkeypatch.setenv('LEADDESK_DATABASE_URL', f'sqlite:///{data / "leaddesk.db"}')
     monkeypatch.setenv('LEADDESK_STORAGE_SECRET', 'test-secret')
     monkeypatch.setenv('LEADDESK_DEMO_STREAM_SECONDS', '3600')
     monkeypatch.delenv('LEADDESK_DEMO', raising=False)
+    for marker in request.node.iter_markers('env'):
+        for name, value in marker.kwargs.items():
+            monkeypatch.setenv(name, value)
     yield data
     os.environ.pop('LEADDESK_TEST_SEED', None)

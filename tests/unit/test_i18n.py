@@ -1,0 +1,68 @@
+"""Every key the code uses exists in both languages, and both catalogues agree."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from core import errors
+from store.models import ActivityKind, LeadStatus, Role, Source, Strategy, Temperature
+from ui.i18n import from_accept_language
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCALES = {name: json.loads((ROOT / 'ui' / 'locales' / f'{name}.json').read_text('utf-8'))
+           for name in ('en', 'zh_CN')}
+
+
+def _sources(folder: str) -> str:
+    return '\n'.join(p.read_text('utf-8') for p in (ROOT / folder).rglob('*.py'))
+
+
+def used_keys() -> set[str]:
+    ui_code, core_code = _sources('ui'), _sources('core')
+    keys = set(re.findall(r"\bt\('([a-z_.0-9]+)'", ui_code))
+    keys |= set(re.findall(r"reason_key='([a-z_.]+)'", core_code))
+    keys |= set(re.findall(r"key='(notify\.[a-z_]+)'", core_code))
+    keys |= {f'status.{s}' for s in LeadStatus} | {f'source.{s}' for s in Source} | {f'role.{r}' for r in Role}
+    keys |= {f'activity.{a}' for a in ActivityKind} | {f'temperature.{t}' for t in Temperature}
+    keys |= {f'reason.assigned.{s}' for s in Strategy}
+    keys |= {f'channel.{c}' for c in re.findall(r"channel='([a-z_]+)'", ui_code + core_code)}
+    codes = {cls.code for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.DomainError)}
+    keys |= {f'err.{c}' for c in codes}
+    field_codes = set(re.findall(r"errors\[[^\]]+\] = '([a-z_]+)'", core_code))
+    field_codes |= set(re.findall(r"ValidationFailed\(\{'[a-z_]+': '([a-z_]+)'\}\)", core_code))
+    keys |= {f'err.field.{c}' for c in field_codes}
+    return keys
+
+
+def test_every_used_key_exists_in_english() -> None:
+    assert sorted(used_keys() - LOCALES['en'].keys()) == []
+
+
+def test_every_used_key_exists_in_chinese() -> None:
+    assert sorted(used_keys() - LOCALES['zh_CN'].keys()) == []
+
+
+def test_both_languages_have_the_same_keys() -> None:
+    assert sorted(LOCALES['en'].keys() ^ LOCALES['zh_CN'].keys()) == []
+
+
+def test_placeholders_match_between_languages() -> None:
+    def names(text: str) -> set[str]:
+        return set(re.findall(r'\{([a-z_]+)\}', text))
+
+    mismatched = [k for k, en in LOCALES['en'].items() if names(en) != names(LOCALES['zh_CN'].get(k, ''))]
+    assert mismatched == []
+
+
+def test_chinese_catalogue_is_chinese() -> None:
+    chinese = [v for v in LOCALES['zh_CN'].values() if re.search(r'[\u4e00-\u9fff]', v)]
+    assert len(chinese) > 0.9 * len(LOCALES['zh_CN'])
+
+
+def test_browser_language_picks_chinese_or_english() -> None:
+    assert from_accept_language('zh-TW,zh;q=0.9') == 'zh-CN'
+    assert from_accept_language('en-GB,en;q=0.8') == 'en'
+    assert from_accept_language('de-DE') == 'zh-CN'
+    assert from_accept_language(None) == 'zh-CN'
