@@ -15,6 +15,9 @@ import os
 import random
 import sys
 
+# Browser-session storage belongs with the data, not in the working directory (read at import time).
+os.environ.setdefault('NICEGUI_STORAGE_PATH', os.path.join(os.environ.get('LEADDESK_DATA_DIR', 'data'), 'sessions'))
+
 from nicegui import app, run, ui
 
 from core.desk import Desk
