@@ -81,32 +81,39 @@ class AccessService:
         """Capture, replaying the first answer for a repeated external_id or Idempotency-Key.
 
         Returns (result, replayed)."""
-        replay = self._replay(key, data, idempotency_key)
+        external_id = data.get('external_id')
+        tokens = [t for t in (idempotency_key and idempotency_key[:200],
+                              isinstance(external_id, str) and external_id.strip() and
+                              f'external:{external_id.strip()}'[:200]) if t]
+        replay = self._replay(key, tokens, external_id)
         if replay is not None:
             return replay, True
         result = self.leads.capture_lead(data, channel='api', default_source=Source.API)
-        if idempotency_key:
+        for token in tokens:
             try:
                 with self.ctx.write() as session:
-                    session.add(IdempotencyRecord(api_key_id=key.id, key=idempotency_key[:200],
-                                                  lead_id=result.lead_id, created_at=self.ctx.now()))
+                    session.add(IdempotencyRecord(api_key_id=key.id, key=token, lead_id=result.lead_id,
+                                                  created=result.created, created_at=self.ctx.now()))
             except IntegrityError:
                 pass  # a concurrent retry recorded it first; both answers name the same lead
         return result, False
 
-    def _replay(self, key: KeyInfo, data: Mapping[str, Any], idempotency_key: str | None) -> CaptureResult | None:
+    def _replay(self, key: KeyInfo, tokens: list[str], external_id: object) -> CaptureResult | None:
+        """The first answer to one of these tokens, or to a lead created with this external_id."""
         with self.ctx.read() as session:
             lead: Lead | None = None
-            if idempotency_key:
-                record = queries.idempotency_record(session, key.id, idempotency_key[:200])
-                lead = session.get(Lead, record.lead_id) if record else None
-            external_id = data.get('external_id')
+            created = True
+            for token in tokens:
+                record = queries.idempotency_record(session, key.id, token)
+                if record is not None:
+                    lead, created = session.get(Lead, record.lead_id), record.created
+                    break
             if lead is None and isinstance(external_id, str) and external_id.strip():
                 lead = queries.lead_by_external_id(session, external_id.strip())
             if lead is None:
                 return None
             owner = session.get(User, lead.owner_id) if lead.owner_id else None
-            return CaptureResult(lead_id=lead.id or 0, created=True, status=lead.status, score=lead.score,
+            return CaptureResult(lead_id=lead.id or 0, created=created, status=lead.status, score=lead.score,
                                  grade=lead.grade, owner_id=lead.owner_id, owner_name=owner.name if owner else None)
 
     def lead_for_api(self, key: KeyInfo, lead_id: int) -> Lead:

@@ -28,7 +28,7 @@ FIELD_LIMITS: dict[str, int] = {
 """Every field a lead can be captured with, and its maximum length."""
 
 FILLABLE = ('phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry',
-            'budget', 'authority', 'need', 'timeline', 'campaign')
+            'budget', 'authority', 'need', 'timeline', 'campaign', 'external_id')
 """Fields a duplicate arrival may fill in when the existing lead has them empty."""
 
 
@@ -144,8 +144,7 @@ def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_i
     """Give the lead to `rep`; every assignment goes through here so the clock and trail agree."""
     previous = lead.owner_id
     lead.owner_id = rep.id
-    if lead.status in (LeadStatus.NEW, LeadStatus.POOL, LeadStatus.REVIEW):
-        lead.status = LeadStatus.ASSIGNED
+    lead.status = LeadStatus.ASSIGNED  # a new owner starts from first contact (PRODUCT.md state table)
     lead.assigned_at = now
     lead.assignment_reason = {'key': reason_key, **params}
     lead.updated_at = now

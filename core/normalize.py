@@ -62,6 +62,14 @@ def normalize_company(raw: str | None) -> str | None:
     if not raw:
         return None
     text = unicodedata.normalize('NFKC', str(raw)).lower().strip()
+    while True:  # fold until stable: removing punctuation or cutting can expose another suffix
+        folded = _PUNCT.sub('', _strip_suffixes(text))[:200]
+        if folded == text:
+            return folded or None
+        text = folded
+
+
+def _strip_suffixes(text: str) -> str:
     changed = True
     while changed:
         changed = False
@@ -73,5 +81,4 @@ def normalize_company(raw: str | None) -> str | None:
                     continue  # 'disco' must not lose its 'co'
                 text = before
                 changed = True
-    text = _PUNCT.sub('', text)
-    return text[:200] or None
+    return text

@@ -62,7 +62,13 @@ def _check_user_fields(values: Mapping[str, Any]) -> dict[str, Any]:
             out[field] = number
         elif field == 'regions':
             out[field] = ','.join(p.strip() for p in str(value or '').replace('，', ',').split(',') if p.strip())[:500]
-        else:
+        elif field in ('is_active', 'is_on_leave'):
+            if not isinstance(value, bool):
+                errors[field] = 'invalid'
+            out[field] = value
+        elif field == 'leave_until':
+            if value is not None and not (isinstance(value, datetime) and value.tzinfo is not None):
+                errors[field] = 'invalid'
             out[field] = value
     if errors:
         raise ValidationFailed(errors)

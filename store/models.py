@@ -266,6 +266,8 @@ class IdempotencyRecord(SQLModel, table=True):
     api_key_id: int = Field(foreign_key='api_keys.id')
     key: str = Field(sa_type=sa.String(200))
     lead_id: int = Field(foreign_key='leads.id')
+    created: bool = True
+    """Whether the first answer created the lead (201) or joined an existing one (200)."""
     created_at: datetime | None = _ts()
 
 

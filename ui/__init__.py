@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from nicegui import app
+
 from core.desk import Desk
 from core.ratelimit import RateLimiter
 
@@ -19,4 +21,4 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     lead.register(desk)                     # /leads/{id}
     settings.register(desk, demo=demo)      # /settings
     webform.register(desk, RateLimiter(s.form_rate_per_minute))   # /f/{key}
-    api.register(desk, RateLimiter(s.api_rate_per_minute))        # /health /api/v1/leads
+    api.register(desk, RateLimiter(s.api_rate_per_minute), app)   # /health /api/v1/leads

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from nicegui import app, run
+from nicegui import run
 from pydantic import BaseModel, Field
 
 from core.access import KeyInfo
@@ -82,7 +82,10 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     return b''.join(chunks)
 
 
-def register(desk: Desk, limiter: RateLimiter) -> None:
+def register(desk: Desk, limiter: RateLimiter, target: FastAPI) -> None:
+    """Add the routes to `target`: NiceGUI's app in production, a bare FastAPI app in bench/."""
+    app = APIRouter()
+
     async def authorise(request: Request) -> KeyInfo | JSONResponse:
         key = await run.io_bound(desk.access.check_api_key, request.headers.get('x-api-key'))
         if key is None:
@@ -144,3 +147,5 @@ def register(desk: Desk, limiter: RateLimiter) -> None:
             return _error(404, 'not_found')
         data = lead.model_dump(exclude={'is_deleted'})
         return JSONResponse(json.loads(json.dumps(data, default=str)))
+
+    target.include_router(app)

@@ -7,6 +7,7 @@ fixtures and NiceGUI's User fixture cannot share one pytest process.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from playwright.sync_api import expect
 from core.desk import Desk
 from tests import factories
 
-from .support import Server, seed_team
+from .support import Server, Team, seed_team
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = '/usr/bin/chromium'
@@ -69,17 +70,34 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) ->
     raise RuntimeError(f'run.py not healthy after {START_TIMEOUT} s:\n{log_path.read_text()}')
 
 
+@pytest.fixture(scope='session')
+def team_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Team]:
+    """A database with the team, built once (password hashing is slow) and copied for each server."""
+    path = tmp_path_factory.mktemp('template') / 'leaddesk.db'
+    desk = factories.make_desk(path)
+    team = seed_team(desk)
+    desk.ctx.engine.dispose()
+    return path, team
+
+
 @pytest.fixture
-def start_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., Server]]:
-    """Start run.py on a fresh database; `seed(desk, server)` prepares data before the start."""
+def start_server(tmp_path: Path, request: pytest.FixtureRequest,
+                 team_database: tuple[Path, Team]) -> Iterator[Callable[..., Server]]:
+    """Start run.py on its own database: empty, or a copy of the team database; then `seed(desk, server)`
+    adds what the test needs before the server starts."""
     processes: list[tuple[subprocess.Popen[bytes], Server]] = []
 
-    def start(seed: Callable[[Desk, Server], None] | None = None) -> Server:
+    def start(*, with_team: bool = True, seed: Callable[[Desk, Server], None] | None = None) -> Server:
         data_dir = tmp_path / f'server{len(processes)}'
         data_dir.mkdir()
         db_path = data_dir / 'leaddesk.db'
         port = _free_port()
         server = Server(base_url=f'http://127.0.0.1:{port}', db_path=db_path, log_path=data_dir / 'server.log')
+        if with_team:
+            template, server.team = team_database
+            for suffix in ('', '-wal', '-shm'):
+                if Path(f'{template}{suffix}').exists():
+                    shutil.copyfile(f'{template}{suffix}', f'{db_path}{suffix}')
         if seed is not None:
             desk = factories.make_desk(db_path)
             seed(desk, server)
@@ -93,7 +111,7 @@ def start_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Cal
 
     yield start
 
-    failed = getattr(request.node, 'rep_call', None) is not None and request.node.rep_call.failed
+    report = getattr(request.node, 'rep_call', None)
     for process, server in processes:
         process.terminate()
         try:
@@ -101,28 +119,24 @@ def start_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Cal
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if failed:
+        if report is not None and report.failed:
             print(f'\n----- server log {server.base_url} -----\n{server.log_path.read_text()}')
 
 
 @pytest.fixture
 def empty_server(start_server: Callable[..., Server]) -> Server:
     """A server on a database without users (first-run setup)."""
-    return start_server()
+    return start_server(with_team=False)
 
 
 @pytest.fixture
 def server(start_server: Callable[..., Server]) -> Server:
-    """A server whose database has an admin, a manager and two reps."""
-
-    def seed(desk: Desk, server: Server) -> None:
-        server.team = seed_team(desk)
-
-    return start_server(seed)
+    """A server whose database has an admin, a manager and two reps (`server.team`)."""
+    return start_server()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[Any]:
     """Keep each phase's report on the test item, so fixtures can tell a failed test."""
     report = yield
     setattr(item, f'rep_{report.when}', report)

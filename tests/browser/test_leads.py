@@ -11,7 +11,7 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, Dialog, Page, ex
 from core.desk import Desk
 from store.models import Source
 
-from .support import Server, login, seed_team
+from .support import Server, login
 
 pytestmark = pytest.mark.browser
 
@@ -112,13 +112,14 @@ def server_with_owned_lead(start_server: Callable[..., Server]) -> Server:
     """A team where the other rep owns 'Olga Owned'."""
 
     def seed(desk: Desk, server: Server) -> None:
-        team = server.team = seed_team(desk)
+        team = server.team
+        assert team is not None
         result = desk.leads.capture_lead({'name': 'Olga Owned', 'phone': '13900003333'}, channel='manual',
                                          default_source=Source.MANUAL, actor=team.other_rep, keep_for_actor=True)
         assert result.owner_id == team.other_rep.id
         server.seeded['lead_id'] = result.lead_id
 
-    return start_server(seed)
+    return start_server(seed=seed)
 
 
 def test_rep_opening_another_reps_lead_is_refused(page: Page, server_with_owned_lead: Server) -> None:

@@ -134,8 +134,6 @@ def test_same_company_different_name_is_a_new_lead(desk: Desk) -> None:
     assert len(rows(desk, Lead)) == 2
 
 
-@pytest.mark.xfail(reason='BUG: normalize_company folds suffixes before removing punctuation, so a trailing '
-                          '"。" keeps 有限公司 and the company+name dedupe misses', strict=True)
 def test_duplicate_by_company_with_trailing_fullwidth_period(desk: Desk) -> None:
     first = capture(desk, {'name': 'Wang Wu', 'phone': '13812345678', 'company': '深圳腾达科技有限公司'})
     second = capture(desk, {'name': 'Wang Wu', 'email': 'ww@tengda.cn', 'company': '深圳腾达科技有限公司。'})
@@ -268,6 +266,22 @@ def test_rep_at_daily_quota_is_skipped_until_next_day(desk: Desk, clock: FakeClo
     assert capture(desk, lead_data()).status == 'pool'
     clock.advance(days=1)
     assert capture(desk, lead_data()).owner_id == rep.id
+
+
+def test_daily_quota_resets_at_team_local_midnight(desk: Desk, clock: FakeClock) -> None:
+    clock.advance(hours=6, minutes=59)  # 15:59 UTC = 23:59 in Asia/Shanghai
+    rep = user(desk, daily_quota=1)
+    assert capture(desk, lead_data()).owner_id == rep.id
+    assert capture(desk, lead_data()).owner_id is None
+    clock.advance(minutes=2)  # 00:01 the next local day, still the same UTC day
+    assert capture(desk, lead_data()).owner_id == rep.id
+
+
+def test_deactivated_rep_gets_no_lead(desk: Desk) -> None:
+    boss = admin(desk)
+    gone, here = user(desk), user(desk)
+    desk.team.update_user(boss, gone.id, {'is_active': False})
+    assert {capture(desk, lead_data()).owner_id for _ in range(3)} == {here.id}
 
 
 def test_rep_at_capacity_is_skipped(desk: Desk) -> None:

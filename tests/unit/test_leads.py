@@ -56,9 +56,16 @@ def test_unassigned_filter_lists_only_pool_leads_for_manager(desk: Desk) -> None
     manager = user(desk, Role.MANAGER)
     pooled = new_lead(desk)  # no rep exists yet
     rep = user(desk)
-    new_lead(desk, rep)
+    owned = new_lead(desk, rep)
     assert inbox_ids(desk, manager, unassigned=True) == [pooled]
-    assert pooled not in inbox_ids(desk, manager)
+    assert sorted(inbox_ids(desk, manager)) == sorted([pooled, owned])
+
+
+def test_rep_inbox_does_not_list_pool_leads(desk: Desk) -> None:
+    new_lead(desk)  # no rep exists yet: pooled
+    rep = user(desk)
+    own = new_lead(desk, rep)
+    assert inbox_ids(desk, rep) == [own]
 
 
 def test_rep_unassigned_filter_does_not_reveal_others_leads(desk: Desk) -> None:
@@ -359,6 +366,17 @@ def test_manager_assigns_lead_with_manual_reason(desk: Desk, clock: FakeClock) -
     entry = rows(desk, AuditEntry, AuditEntry.lead_id == lead_id, AuditEntry.action == 'assigned')[-1]
     assert (entry.actor_id, entry.subject_user_id, entry.reason_key, entry.reason_params['previous_owner_id']) == \
         (manager.id, b.id, 'reason.assigned.manual', a.id)
+
+
+def test_manager_reassigning_contacted_lead_makes_it_assigned_again(desk: Desk) -> None:
+    manager = user(desk, Role.MANAGER)
+    a = user(desk)
+    lead_id = new_lead(desk, a)
+    desk.leads.log_activity(a, lead_id, kind='call')
+    b = user(desk)
+    desk.leads.assign_lead(manager, lead_id, rep_id=b.id)
+    lead = get(desk, Lead, lead_id)
+    assert (lead.owner_id, lead.status) == (b.id, 'assigned')
 
 
 def test_manager_assigns_pool_lead(desk: Desk) -> None:

@@ -156,8 +156,6 @@ def test_normalizers_are_total_and_idempotent(fn, raw: str) -> None:
     pytest.param('深圳（有限公司）', id='suffix-in-parentheses'),
     pytest.param('字' * 198 + '公司x', id='suffix-exposed-by-200-cap'),
 ])
-@pytest.mark.xfail(reason='BUG: normalize_company strips suffixes before punctuation removal and the '
-                          '200-char cap, so a suffix they expose survives until the next call', strict=True)
 def test_company_normalization_is_idempotent_when_punctuation_hides_a_suffix(raw: str) -> None:
     once = normalize_company(raw)
     assert normalize_company(once) == once

@@ -225,3 +225,11 @@ def test_update_user_rejects_bad_values(desk: Desk, changes: dict, errors: dict)
         desk.team.update_user(boss, rep.id, changes)
     assert info.value.errors == errors
     assert get(desk, User, rep.id).model_dump() == before.model_dump()
+
+
+@pytest.mark.parametrize('changes', [{'is_active': None}, {'is_on_leave': 'yes'}, {'leave_until': 'tomorrow'}])
+def test_update_user_rejects_bad_flag_or_date_values(desk: Desk, changes: dict) -> None:
+    boss = admin(desk)
+    rep = user(desk)
+    with pytest.raises(ValidationFailed):
+        desk.team.update_user(boss, rep.id, changes)

@@ -1,11 +1,12 @@
 """initial schema
 
 Revision ID: 0001
-Revises:
-Create Date: 2026-11-26 14:40:24.785085
+Revises: 
+Create Date: 2026-11-26 14:57:58.534360
 """
 from alembic import op
 import sqlalchemy as sa
+import sqlmodel
 import store.types
 
 
@@ -184,6 +185,7 @@ def upgrade() -> None:
     sa.Column('api_key_id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('lead_id', sa.Integer(), nullable=False),
+    sa.Column('created', sa.Boolean(), nullable=False),
     sa.Column('created_at', store.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['api_key_id'], ['api_keys.id'], ),
     sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], ),

@@ -1,0 +1,130 @@
+"""Which server shape should carry the capture API? Measured, not guessed.
+
+For each shape (NiceGUI's own app vs a plain FastAPI app with NiceGUI mounted),
+runs wrk against the bare insert route (the limit) and the capture route, at
+concurrency 1 and 32, and reports req/s, p50/p99 latency, errors, and capture
+as a ratio of the bare limit measured in the same run.
+
+    python bench/api_routes.py --quick      # a few seconds per cell (CI smoke)
+    python bench/api_routes.py --seconds 10 --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def start(mode: str, data: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'NICEGUI_', 'LEADDESK_'))}
+    env.update(LEADDESK_DATA_DIR=str(data), LEADDESK_API_RATE_PER_MINUTE='100000000',
+               NICEGUI_STORAGE_PATH=str(data / 'sessions'))
+    proc = subprocess.Popen([sys.executable, str(ROOT / 'bench' / 'api_server.py'), '--mode', mode,
+                             '--port', str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    base = f'http://127.0.0.1:{port}'
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + '/health', timeout=1)
+            return proc, base
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f'{mode} server did not start')
+
+
+def wrk(base: str, path: str, key: str, connections: int, seconds: float) -> dict[str, float]:
+    threads = 1 if connections == 1 else 2
+    env = dict(os.environ, BENCH_KEY=key, BENCH_PATH=path)
+    out = subprocess.run(['wrk', f'-t{threads}', f'-c{connections}', f'-d{seconds}s', '--latency',
+                          '-s', str(ROOT / 'bench' / 'capture.lua'), base], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith('RESULT'))
+    requests, socket_errors, status_errors, _dur, _, p50, p99, rate = line.split()[1:]
+    return {'rps': float(rate), 'p50_ms': float(p50), 'p99_ms': float(p99),
+            'errors': int(socket_errors) + int(status_errors), 'requests': int(requests)}
+
+
+def api_key(data: Path) -> str:
+    from core.desk import Desk
+    from core.settings import Settings
+    from store.engine import make_engine
+
+    settings = Settings(data_dir=data)
+    desk = Desk(make_engine(settings.resolved_database_url()), settings)
+    desk.prepare()
+    if desk.team.needs_setup():
+        admin = desk.team.create_first_admin(email='bench@example.com', name='Bench', password='bench-bench')
+        for i in range(4):
+            desk.team.create_user(admin, email=f'rep{i}@example.com', name=f'Rep {i}', password='bench-bench',
+                                  role='rep', capacity=10_000, daily_quota=10_000)
+    key = desk.access.create_api_key(None, name='bench')
+    desk.ctx.engine.dispose()
+    return key
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--quick', action='store_true')
+    parser.add_argument('--seconds', type=float, default=10)
+    parser.add_argument('--runs', type=int, default=3)
+    args = parser.parse_args()
+    seconds, runs = (2, 1) if args.quick else (args.seconds, args.runs)
+    if not shutil.which('wrk'):
+        sys.exit('wrk is needed: apt-get install wrk')
+    results: dict[str, dict[str, float]] = {}
+    for mode in ('nicegui', 'fastapi'):
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(tmp)
+            key = api_key(data)
+            proc, base = start(mode, data)
+            try:
+                for path, label in (('/bench/bare', 'bare'), ('/api/v1/leads', 'capture')):
+                    for conns in (1, 32):
+                        cells = [wrk(base, path, key, conns, seconds) for _ in range(runs)]
+                        results[f'{mode}/{label}/c{conns}'] = {
+                            'rps': statistics.median(c['rps'] for c in cells),
+                            'rps_min': min(c['rps'] for c in cells), 'rps_max': max(c['rps'] for c in cells),
+                            'p50_ms': statistics.median(c['p50_ms'] for c in cells),
+                            'p99_ms': statistics.median(c['p99_ms'] for c in cells),
+                            'errors': sum(c['errors'] for c in cells)}
+            finally:
+                proc.terminate()
+                proc.wait(10)
+    print('| shape / route / concurrency | req/s (min–max) | p50 ms | p99 ms | errors | vs bare |')
+    print('|---|---|---|---|---|---|')
+    for name, r in results.items():
+        mode, label, conns = name.split('/')
+        ratio = r['rps'] / results[f'{mode}/bare/{conns}']['rps']
+        print(f"| {name} | {r['rps']:.0f} ({r['rps_min']:.0f}–{r['rps_max']:.0f}) | {r['p50_ms']:.1f} | "
+              f"{r['p99_ms']:.1f} | {r['errors']:.0f} | {ratio:.0%} |")
+    if not args.quick:
+        out = ROOT / 'bench' / 'results' / f'api_routes-{datetime.now(UTC):%Y-%m-%d}.json'
+        out.write_text(json.dumps({'machine': platform.platform(), 'cores': os.cpu_count(),
+                                   'seconds': seconds, 'runs': runs, 'results': results}, indent=1))
+        print(f'written {out}')
+
+
+if __name__ == '__main__':
+    main()

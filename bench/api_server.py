@@ -1,0 +1,72 @@
+"""A LeadDesk server for the API benchmark, in one of two shapes:
+
+    --mode nicegui   routes on NiceGUI's own app, served by ui.run (what production does)
+    --mode fastapi   the same routes on a plain FastAPI app with NiceGUI mounted by ui.run_with
+
+Both also serve `/bench/bare`, the limit a capture is compared with: one row
+inserted with one commit through the same engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from nicegui import app, run, ui
+
+from core.desk import Desk
+from core.settings import Settings
+from store.engine import make_engine
+from ui import register
+
+
+def add_bare_route(target: FastAPI, desk: Desk) -> None:
+    engine = desk.ctx.engine
+    with engine.begin() as c:
+        c.exec_driver_sql('CREATE TABLE IF NOT EXISTS bench_bare (id INTEGER PRIMARY KEY, body TEXT)')
+    insert = sa.text('INSERT INTO bench_bare (body) VALUES (:body)')
+
+    def write(body: bytes) -> None:
+        with desk.ctx.write() as session:
+            session.execute(insert, {'body': body.decode('utf-8', 'replace')})
+
+    @target.post('/bench/bare', status_code=201)
+    async def bare(request: Request) -> dict[str, bool]:
+        await run.io_bound(write, await request.body())
+        return {'ok': True}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--mode', choices=('nicegui', 'fastapi'), required=True)
+    parser.add_argument('--port', type=int, required=True)
+    args, _ = parser.parse_known_args()
+    settings = Settings()
+    desk = Desk(make_engine(settings.resolved_database_url()), settings)
+    desk.prepare()
+    if args.mode == 'nicegui':
+        register(desk)
+        add_bare_route(app, desk)
+        ui.run(port=args.port, reload=False, show=False, storage_secret='bench', show_welcome_message=False)
+    else:
+        import uvicorn
+
+        from core.ratelimit import RateLimiter
+        from ui import api
+
+        plain = FastAPI()
+        api.register(desk, RateLimiter(settings.api_rate_per_minute), plain)
+        add_bare_route(plain, desk)
+        ui.run_with(plain, storage_secret='bench', show_welcome_message=False)
+        uvicorn.run(plain, host='127.0.0.1', port=args.port, log_level='warning')
+
+
+if __name__ in {'__main__', '__mp_main__'}:
+    os.environ.setdefault('LEADDESK_API_RATE_PER_MINUTE', '100000000')
+    main()
