@@ -7,8 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+
+from core import auth
 
 pytest_plugins = ['nicegui.testing.user_plugin']
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still argon2id, at the minimum cost: the suites create and log in many users.
+    (The app in a browser-test subprocess keeps the real cost; argon2 reads the cost from each hash.)"""
+    monkeypatch.setattr(auth, '_hasher', PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture(autouse=True)

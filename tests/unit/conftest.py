@@ -6,18 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
-from core import auth
 from core.clock import FakeClock
 from core.desk import Desk
 from tests.factories import make_desk
-
-
-@pytest.fixture(autouse=True)
-def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Still argon2id, at the minimum cost: the suite creates and logs in many users."""
-    monkeypatch.setattr(auth, '_hasher', PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

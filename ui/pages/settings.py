@@ -109,6 +109,8 @@ class UsersPanel:
 class IntegrationsPanel:
     def __init__(self, desk: Desk, user: UserRef, base_url: str) -> None:
         self.desk, self.user, self.base_url = desk, user, base_url
+        self.outside = ui.element()
+        """Dialogs live here, outside the refreshed part, so a refresh does not delete them."""
 
     @ui.refreshable_method
     def build(self) -> None:
@@ -127,7 +129,7 @@ class IntegrationsPanel:
                               type='negative')
                     return
                 self.build.refresh()
-                with ui.dialog() as shown, ui.card():
+                with self.outside, ui.dialog() as shown, ui.card():
                     ui.label(t('keys.shown_once')).classes('text-bold')
                     tid(ui.code(raw).classes('w-full'), 'new-key')
                     ui.button(t('common.close'), on_click=shown.close)
