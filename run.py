@@ -21,6 +21,7 @@ os.environ.setdefault('NICEGUI_STORAGE_PATH', os.path.join(os.environ.get('LEADD
 from nicegui import app, run, ui
 
 from core.desk import Desk
+from core.errors import ValidationFailed
 from core.settings import Settings
 from store.engine import make_engine
 from ui import register
@@ -49,15 +50,11 @@ def create_admin(desk: Desk) -> int:
     email = input('Email: ').strip()
     name = input('Name: ').strip()
     password = getpass.getpass('Password (8+ characters): ')
-    if desk.team.needs_setup():
-        desk.team.create_first_admin(email=email, name=name, password=password)
-    else:
-        with desk.ctx.write() as session:  # the CLI is trusted: whoever runs it owns the server
-            from core.team import to_ref
-            from store import queries
-            admin = next(u for u in queries.all_users(session) if u.role == 'admin' and u.is_active)
-            acting = to_ref(admin)
-        desk.team.create_user(acting, email=email, name=name, password=password, role='admin')
+    try:
+        desk.team.create_admin(email=email, name=name, password=password)
+    except ValidationFailed as e:
+        print('Not created: ' + ', '.join(f'{field} {code}' for field, code in e.errors.items()), file=sys.stderr)
+        return 1
     print(f'Admin {email} created.')
     return 0
 

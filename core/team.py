@@ -93,6 +93,11 @@ class TeamService:
             user = self._new_user(session, email=email, name=name, password=password, role=Role.ADMIN)
             return to_ref(user)
 
+    def create_admin(self, *, email: str, name: str, password: str) -> UserRef:
+        """An admin created from the command line: whoever runs the server owns it."""
+        with self.ctx.write() as session:
+            return to_ref(self._new_user(session, email=email, name=name, password=password, role=Role.ADMIN))
+
     def _new_user(self, session: Any, *, email: str, name: str, password: str, role: str,
                   **fields: Any) -> User:
         errors: dict[str, str] = {}
