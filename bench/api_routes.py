@@ -57,7 +57,7 @@ def start(mode: str, data: Path) -> tuple[subprocess.Popen, str]:
 def wrk(base: str, path: str, key: str, connections: int, seconds: float) -> dict[str, float]:
     threads = 1 if connections == 1 else 2
     env = dict(os.environ, BENCH_KEY=key, BENCH_PATH=path)
-    out = subprocess.run(['wrk', f'-t{threads}', f'-c{connections}', f'-d{seconds}s', '--latency',
+    out = subprocess.run(['wrk', f'-t{threads}', f'-c{connections}', f'-d{int(seconds)}s', '--latency',
                           '-s', str(ROOT / 'bench' / 'capture.lua'), base], env=env, capture_output=True,
                          text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith('RESULT'))
@@ -87,7 +87,7 @@ def api_key(data: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument('--quick', action='store_true')
-    parser.add_argument('--seconds', type=float, default=10)
+    parser.add_argument('--seconds', type=int, default=10)
     parser.add_argument('--runs', type=int, default=3)
     args = parser.parse_args()
     seconds, runs = (2, 1) if args.quick else (args.seconds, args.runs)

@@ -13,12 +13,14 @@ from sqlmodel import Session
 
 from store import queries
 from store.models import Activity as ActivityRow
-from store.models import ActivityKind, Lead, LeadStatus, Notification, Role, Source, User
+from store.models import ActivityKind, Lead, LeadStatus, Source, User
 
 from . import assignment, scoring
 from .context import audit
 from .errors import ValidationFailed
 from .normalize import clean_text, normalize_company, normalize_email, normalize_phone
+from .notify import managers, notify
+from .policy import Policy, load_policy
 
 FIELD_LIMITS: dict[str, int] = {
     'name': 200, 'phone': 50, 'email': 254, 'company': 200, 'title': 100, 'wechat': 100,
@@ -140,12 +142,18 @@ def choose_owner(session: Session, lead: Lead, *, day_start: datetime,
 
 
 def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_id: int | None,
-              reason_key: str, params: dict[str, Any]) -> None:
-    """Give the lead to `rep`; every assignment goes through here so the clock and trail agree."""
+              reason_key: str, params: dict[str, Any], policy: Policy) -> None:
+    """Give the lead to `rep`; every assignment (rules, manager, claim, timer) goes through here,
+    so the first-response clock, the protection period and the trail always agree."""
     previous = lead.owner_id
     lead.owner_id = rep.id
     lead.status = LeadStatus.ASSIGNED  # a new owner starts from first contact (PRODUCT.md state table)
     lead.assigned_at = now
+    lead.sla_status = 'due'
+    lead.sla_due_at = policy.sla_due(lead.grade, now)
+    lead.sla_grace_at = policy.sla_grace(lead.sla_due_at)
+    lead.protected_until, lead.protection_max_at = policy.protection(now)
+    lead.warned_until = None
     lead.assignment_reason = {'key': reason_key, **params}
     lead.updated_at = now
     rep.last_assigned_at = now
@@ -154,17 +162,21 @@ def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_i
           reason_key=reason_key, previous_owner_id=previous, **params)
 
 
+def clear_clocks(lead: Lead) -> None:
+    """An unowned lead has no first-response or protection clock running."""
+    lead.sla_status = None if lead.sla_status == 'due' else lead.sla_status
+    lead.sla_due_at = lead.sla_grace_at = lead.protected_until = lead.protection_max_at = None
+    lead.warned_until = None
+
+
 def send_to_pool(session: Session, lead: Lead, *, now: datetime, reason_key: str) -> list[int]:
     """No eligible rep: the lead waits unowned and every manager is told. Returns who was told."""
     lead.owner_id = None
     lead.status = LeadStatus.POOL
+    clear_clocks(lead)
     lead.assignment_reason = {'key': reason_key}
     audit(session, 'pooled', now=now, lead_id=lead.id, reason_key=reason_key)
-    managers = queries.active_ids_with_roles(session, (Role.MANAGER, Role.ADMIN))
-    for user_id in managers:
-        session.add(Notification(user_id=user_id, lead_id=lead.id, key='notify.no_eligible_rep',
-                                 params={'lead': lead.name}, created_at=now))
-    return managers
+    return notify(session, managers(session), 'notify.no_eligible_rep', now=now, lead_id=lead.id, lead=lead.name)
 
 
 @dataclass
@@ -190,9 +202,10 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
     audit(session, 'captured', now=now, lead_id=lead.id, actor_id=actor_id,
           reason_key='reason.captured', channel=channel, source=clean.source)
     notified: list[int] = []
+    policy = load_policy(session)
     if owner is not None:
         assign_to(session, lead, owner, now=now, actor_id=actor_id, reason_key='reason.assigned.self',
-                  params={'rep': owner.name})
+                  params={'rep': owner.name}, policy=policy)
     else:
         pick = choose_owner(session, lead, day_start=day_start)
         if pick is None:
@@ -201,7 +214,7 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
             key, params = pick.reason()
             rep = session.get(User, pick.rep_id)
             assert rep is not None
-            assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params)
+            assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params, policy=policy)
     session.flush()
     owner_name = session.get(User, lead.owner_id).name if lead.owner_id else None  # type: ignore[union-attr]
     return Captured(result=CaptureResult(lead_id=lead.id or 0, created=True, status=lead.status,

@@ -3,6 +3,8 @@ services, each one transaction with events published after the commit."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy.engine import Engine
 
 from store import queries
@@ -11,11 +13,14 @@ from store.models import AppSetting, AssignmentRule, ScoringRule, UserRef, WebFo
 
 from . import assignment, permissions, scoring
 from .access import AccessService
+from .automation import Automation, Planned, TickReport
 from .clock import Clock
-from .context import Context
-from .errors import NotAllowed
+from .context import Context, audit
+from .errors import NotAllowed, ValidationFailed
 from .events import DeskEvents
 from .leads import LeadService
+from .policy import POLICY_KEY, Policy, load_policy
+from .pool import PoolService
 from .settings import Settings
 from .team import TeamService
 
@@ -30,6 +35,8 @@ class Desk:
         self.leads = LeadService(self.ctx)
         self.team = TeamService(self.ctx)
         self.access = AccessService(self.ctx, self.leads)
+        self.pool = PoolService(self.ctx)
+        self.automation = Automation(self.ctx)
 
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""
@@ -51,6 +58,38 @@ class Desk:
                 session.add(AppSetting(key='assignment_seeded', value='1'))
             if not queries.all_web_forms(session):
                 session.add(WebForm(key='contact', name='Website contact form', created_at=now))
+
+    # ----- the timer and its settings ------------------------------------------------------------
+
+    def run_timer(self, actor: UserRef | None = None) -> TickReport:
+        """The background timer and the admins' "Run now" button both come here."""
+        if actor is not None and actor.role != 'admin':
+            raise NotAllowed()
+        return self.automation.tick()
+
+    def preview_timer(self, actor: UserRef, hours: float = 24) -> list[Planned]:
+        if not permissions.can_assign(actor):
+            raise NotAllowed()
+        return self.automation.preview(hours=hours)
+
+    def policy(self) -> Policy:
+        with self.ctx.read() as session:
+            return load_policy(session)
+
+    def set_policy(self, actor: UserRef, values: dict | None) -> Policy:
+        """Validate and store the automation numbers (None restores the defaults); audited."""
+        if not permissions.can_assign(actor):
+            raise NotAllowed()
+        try:
+            policy = Policy.from_dict(values) if values is not None else Policy()
+        except ValueError as e:
+            raise ValidationFailed({'policy': 'invalid'}, detail=str(e)) from None
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            session.merge(AppSetting(key=POLICY_KEY, value=json.dumps(policy.to_dict())))
+            audit(session, 'policy_changed', now=now, actor_id=actor.id, reason_key='reason.policy_changed',
+                  restored=values is None)
+        return policy
 
     # ----- small run-time settings ----------------------------------------------------------------
 

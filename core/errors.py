@@ -38,9 +38,11 @@ class ValidationFailed(DomainError):
 
     code = 'validation'
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: dict[str, str], *, detail: str = '') -> None:
         super().__init__(fields=', '.join(sorted(errors)))
         self.errors = errors
+        self.detail = detail
+        """A sentence for the field (e.g. which setting is out of range and what the range is)."""
 
 
 class LoginFailed(DomainError):

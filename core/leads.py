@@ -26,6 +26,7 @@ from . import capture as capture_path
 from . import permissions
 from .context import Context, audit
 from .errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed
+from .policy import load_policy
 
 EDITABLE_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry',
                    'campaign', 'budget', 'authority', 'need', 'timeline', 'message')
@@ -162,16 +163,28 @@ class LeadService:
         if next_follow_up_at is not None and next_follow_up_at <= now:
             raise ValidationFailed({'next_follow_up_at': 'not_future'})
         with self.ctx.write() as session:
-            lead = self._editable(session, actor, lead_id, None)
+            lead = session.get(Lead, lead_id)
+            if lead is None or lead.is_deleted:
+                raise NotFound()
+            if not permissions.can_log_activity(actor, lead):
+                raise NotAllowed()
             activity = Activity(lead_id=lead_id, user_id=actor.id, kind=kind, outcome=outcome, note=note,
                                 next_follow_up_at=next_follow_up_at, created_at=now)
             session.add(activity)
             lead.last_activity_at = now
             if next_follow_up_at is not None:
-                lead.next_follow_up_at = next_follow_up_at
-            is_contact = kind in CONTACT_KINDS and lead.owner_id == actor.id
+                lead.next_follow_up_at = lead.follow_up_due_at = next_follow_up_at
+            by_owner = lead.owner_id == actor.id
+            if by_owner:  # the owner working the lead keeps it protected a little longer
+                lead.protected_until = load_policy(session).extended(lead.protected_until, lead.protection_max_at,
+                                                                     now)
+            is_contact = kind in CONTACT_KINDS and by_owner
             if is_contact and lead.first_contact_at is None:
                 lead.first_contact_at = now
+            if is_contact and lead.sla_status in ('due', 'failed'):
+                if lead.sla_status == 'due':
+                    lead.sla_status = 'fulfilled'
+                lead.sla_grace_at = None  # contacted: no reassignment for a missed first response
             if is_contact and lead.status == LeadStatus.ASSIGNED:
                 lead.status = LeadStatus.CONTACTED
                 audit(session, 'status', now=now, lead_id=lead_id, actor_id=actor.id,
@@ -201,6 +214,7 @@ class LeadService:
             audit(session, 'status', now=now, lead_id=lead_id, actor_id=actor.id,
                   reason_key='reason.disqualified', status=LeadStatus.DISQUALIFIED, reason=reason)
             owner_id = lead.owner_id
+            capture_path.clear_clocks(lead)  # closed: the timer has nothing left to do with it
         self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
 
     def assign_lead(self, actor: UserRef, lead_id: int, *, rep_id: int) -> None:
@@ -221,8 +235,8 @@ class LeadService:
             if previous == rep_id:
                 return
             capture_path.assign_to(session, lead, rep, now=now, actor_id=actor.id,
-                                   reason_key='reason.assigned.manual', params={'manager': actor.name,
-                                                                                'rep': rep.name})
+                                   reason_key='reason.assigned.manual',
+                                   params={'manager': actor.name, 'rep': rep.name}, policy=load_policy(session))
             lead.version += 1
             session.add(lead)
         events = self.ctx.events

@@ -23,6 +23,12 @@ def can_edit_lead(actor: UserRef, lead: Lead) -> bool:
     return actor.role in TEAM_ROLES or (actor.role == Role.REP and lead.owner_id == actor.id)
 
 
+def can_log_activity(actor: UserRef, lead: Lead) -> bool:
+    """Like editing, and also the previous owner of a just-recycled lead: work done in the
+    minute the timer took the lead back is kept in its history, not refused."""
+    return can_edit_lead(actor, lead) or (lead.status == 'pool' and lead.previous_owner_id == actor.id)
+
+
 def can_assign(actor: UserRef) -> bool:
     return actor.role in TEAM_ROLES
 

@@ -133,6 +133,11 @@ class Lead(SQLModel, table=True):
         sa.Index('ix_leads_owner_open', 'owner_id', 'status', 'grade', 'created_at'),
         sa.Index('ix_leads_status_grade', 'status', 'grade', 'created_at'),
         sa.Index('ix_leads_company_name', 'company_norm', 'name'),
+        sa.Index('ix_leads_sla_due', 'sla_status', 'sla_due_at'),
+        sa.Index('ix_leads_sla_grace', 'sla_grace_at'),
+        sa.Index('ix_leads_protected', 'protected_until'),
+        sa.Index('ix_leads_follow_up_due', 'follow_up_due_at'),
+        sa.Index('ix_leads_pool_waiting', 'status', 'previous_owner_id', 'created_at'),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -168,6 +173,21 @@ class Lead(SQLModel, table=True):
     first_contact_at: datetime | None = _ts()
     last_activity_at: datetime | None = _ts()
     next_follow_up_at: datetime | None = _ts()
+    follow_up_due_at: datetime | None = _ts()
+    """When the pending follow-up reminder fires; cleared once sent (keeps the timer's query small)."""
+    sla_status: str | None = Field(default=None, sa_type=sa.String(12))
+    """First response: due → fulfilled / failed (None before the first assignment)."""
+    sla_due_at: datetime | None = _ts()
+    sla_grace_at: datetime | None = _ts()
+    """Past this, an uncontacted breached lead is reassigned (cleared once handled)."""
+    protected_until: datetime | None = _ts()
+    protection_max_at: datetime | None = _ts()
+    warned_until: datetime | None = _ts()
+    """The protection end the owner was warned about (a later end re-arms the warning)."""
+    recycle_count: int = 0
+    previous_owner_id: int | None = Field(default=None, foreign_key='users.id')
+    cooldown_until: datetime | None = _ts()
+    """Until then the previous owner may not claim the lead back from the pool."""
     created_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
     version: int = 1

@@ -219,3 +219,74 @@ def count_unread(session: Session, user_id: int) -> int:
 def mark_notifications_read(session: Session, user_id: int) -> None:
     session.execute(sa.update(Notification).where(col(Notification.user_id) == user_id,
                                                   col(Notification.is_read).is_(False)).values(is_read=True))
+
+
+# ----- the timer: each selection walks one index over a due timestamp -------------------------------
+
+_LIVE = OPEN_STATUSES
+
+
+def leads_waiting_for_owner(session: Session, *, include_recycled: bool, limit: int) -> Sequence[Lead]:
+    """Unowned pool leads the timer may assign: never owned ones, or all when redistributing."""
+    query = select(Lead).where(Lead.status == 'pool', Lead.is_deleted == False)  # noqa: E712
+    if not include_recycled:
+        query = query.where(col(Lead.previous_owner_id).is_(None))
+    return session.exec(query.order_by(Lead.created_at, Lead.id).limit(limit)).all()
+
+
+def sla_due(session: Session, before: datetime, limit: int) -> Sequence[Lead]:
+    return session.exec(select(Lead).where(Lead.sla_status == 'due', col(Lead.sla_due_at) <= before,
+                                           col(Lead.status).in_(_LIVE))
+                        .order_by(Lead.sla_due_at).limit(limit)).all()
+
+
+def sla_grace_due(session: Session, before: datetime, limit: int, *, include_due: bool = False) -> Sequence[Lead]:
+    """Uncontacted leads past the grace after a breach (`include_due`: also not yet flagged, for the preview)."""
+    statuses = ('failed', 'due') if include_due else ('failed',)
+    return session.exec(select(Lead).where(col(Lead.sla_grace_at) <= before, col(Lead.sla_status).in_(statuses),
+                                           Lead.status == 'assigned')
+                        .order_by(Lead.sla_grace_at).limit(limit)).all()
+
+
+def protection_ending(session: Session, before: datetime, limit: int) -> Sequence[Lead]:
+    """Owned open leads whose protection ends by `before` (warning and recycling both start here)."""
+    return session.exec(select(Lead).where(col(Lead.protected_until) <= before, col(Lead.status).in_(_LIVE))
+                        .order_by(Lead.protected_until).limit(limit)).all()
+
+
+def follow_ups_due(session: Session, before: datetime, limit: int) -> Sequence[Lead]:
+    return session.exec(select(Lead).where(col(Lead.follow_up_due_at) <= before)
+                        .order_by(Lead.follow_up_due_at).limit(limit)).all()
+
+
+def count_actions_since(session: Session, action: str, user_id: int, since: datetime, *,
+                        reason_key: str | None = None) -> int:
+    query = select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == action, AuditEntry.subject_user_id == user_id, col(AuditEntry.created_at) >= since)
+    if reason_key is not None:
+        query = query.where(AuditEntry.reason_key == reason_key)
+    return session.exec(query).one()
+
+
+def pool_page(session: Session, status: str, *, offset: int, limit: int) -> tuple[Sequence[Lead], int]:
+    """Pool or review leads, best grade and newest first."""
+    where = [Lead.status == status, Lead.is_deleted == False]  # noqa: E712
+    total = session.exec(select(func.count()).select_from(Lead).where(*where)).one()
+    leads = session.exec(select(Lead).where(*where).order_by(_GRADE_ORDER, col(Lead.created_at).desc(),
+                                                             col(Lead.id).desc()).offset(offset).limit(limit)).all()
+    return leads, total
+
+
+def open_count(session: Session, owner_id: int) -> int:
+    return session.exec(select(func.count()).select_from(Lead).where(
+        Lead.owner_id == owner_id, col(Lead.status).in_(_LIVE))).one()
+
+
+def user_names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {u.id or 0: u.name for u in session.exec(select(User).where(col(User.id).in_(ids)))}
+
+
+def leads_by_ids(session: Session, ids: Sequence[int]) -> Sequence[Lead]:
+    return session.exec(select(Lead).where(col(Lead.id).in_(list(ids))).order_by(Lead.id)).all()

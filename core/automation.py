@@ -1,0 +1,241 @@
+"""The timer: every time-driven rule, in order, each step one transaction, every action
+audited with actor `system` and its reason, published after commit.
+
+`tick(now)` does the work; `preview(now, hours)` reads the same queries with a later
+horizon and the same decisions, so what managers are shown is what will happen.
+Idempotent: a second tick at the same instant finds nothing due (each step clears
+or moves the timestamp that selected the lead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from store import queries
+from store.models import OPEN_STATUSES, Lead, LeadStatus, User
+
+from . import capture as capture_path
+from .context import Context, audit
+from .events import DeskEvents
+from .notify import managers, notify
+from .policy import Policy, load_policy
+
+BATCH = 500
+"""Leads handled per step per tick; the rest wait for the next tick."""
+
+STEPS = ('assign', 'sla_breach', 'sla_reassign', 'warn', 'recycle', 'review', 'remind')
+
+
+def recycle_outcome(recycle_count: int, policy: Policy) -> str:
+    """The K-th recycle goes to the managers' review queue instead of the pool."""
+    return 'review' if recycle_count + 1 >= policy.review_after else 'recycle'
+
+
+@dataclass
+class TickReport:
+    done: dict[str, list[int]] = field(default_factory=lambda: {s: [] for s in STEPS})
+
+    def count(self) -> int:
+        return sum(len(ids) for ids in self.done.values())
+
+    def summary(self) -> dict[str, int]:
+        return {step: len(ids) for step, ids in self.done.items() if ids}
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    lead_id: int
+    lead_name: str
+    owner_name: str | None
+    action: str
+    at: datetime
+
+
+Publish = list[tuple[Any, tuple[Any, ...]]]
+
+
+class Automation:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    @property
+    def events(self) -> DeskEvents:
+        return self.ctx.events
+
+    def tick(self, now: datetime | None = None) -> TickReport:
+        now = now or self.ctx.now()
+        report = TickReport()
+        steps: list[Callable[[Session, datetime, Policy, TickReport, Publish], None]] = [
+            self._assign_waiting, self._flag_sla, self._reassign_past_grace, self._warn, self._recycle,
+            self._remind]
+        for step in steps:
+            publish: Publish = []
+            with self.ctx.write() as session:
+                step(session, now, load_policy(session), report, publish)
+            for event, args in publish:
+                self.events.publish(event, *args)
+        return report
+
+    # ----- steps ----------------------------------------------------------------------------------
+
+    def _assign_waiting(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                        publish: Publish) -> None:
+        """Pool leads nobody could take at capture (or, if set, recycled ones) get an owner once one has room."""
+        day_start = self.ctx.day_start(now)
+        if not any(row.open_count < row.user.capacity and row.assigned_today < row.user.daily_quota
+                   and not row.user.is_on_leave for row in queries.rep_loads(session, day_start)):
+            return
+        for lead in queries.leads_waiting_for_owner(session, include_recycled=policy.redistribute_recycled,
+                                                    limit=BATCH):
+            if lead.cooldown_until and lead.cooldown_until > now and policy.redistribute_recycled:
+                pick = capture_path.choose_owner(session, lead, day_start=day_start, exclude=lead.previous_owner_id)
+            else:
+                pick = capture_path.choose_owner(session, lead, day_start=day_start)
+            if pick is None:
+                break  # nobody has room any more
+            rep = session.get(User, pick.rep_id)
+            assert rep is not None
+            key, params = pick.reason()
+            capture_path.assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params,
+                                   policy=policy)
+            session.add(lead)
+            session.flush()
+            report.done['assign'].append(lead.id or 0)
+            told = notify(session, [rep.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
+            publish.append((self.events.lead_assigned, (lead.id, rep.id, None)))
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _flag_sla(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                  publish: Publish) -> None:
+        team = managers(session)
+        for lead in queries.sla_due(session, now, BATCH):
+            lead.sla_status = 'failed'
+            session.add(lead)
+            audit(session, 'sla_breached', now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
+                  reason_key='reason.sla_breached', hours=policy.sla_hours.get(lead.grade), grade=lead.grade)
+            told = notify(session, [lead.owner_id, *team], 'notify.sla_breached', now=now, lead_id=lead.id,
+                          lead=lead.name)
+            report.done['sla_breach'].append(lead.id or 0)
+            publish.append((self.events.lead_changed, (lead.id, lead.owner_id)))
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _reassign_past_grace(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                             publish: Publish) -> None:
+        day_start = self.ctx.day_start(now)
+        for lead in queries.sla_grace_due(session, now, BATCH):
+            previous = lead.owner_id
+            pick = capture_path.choose_owner(session, lead, day_start=day_start, exclude=previous)
+            if pick is None:
+                lead.sla_grace_at = None  # handled: the managers decide
+                session.add(lead)
+                audit(session, 'sla_no_rep', now=now, lead_id=lead.id, reason_key='reason.sla_no_rep')
+                told = notify(session, managers(session), 'notify.sla_no_rep', now=now, lead_id=lead.id,
+                              lead=lead.name)
+                publish.extend((self.events.notified, (u,)) for u in told)
+                continue
+            rep = session.get(User, pick.rep_id)
+            old = session.get(User, previous) if previous else None
+            assert rep is not None
+            capture_path.assign_to(session, lead, rep, now=now, actor_id=None, reason_key='reason.sla_reassigned',
+                                   params={'rep': rep.name, 'previous': old.name if old else '',
+                                           'grace': policy.sla_grace_hours}, policy=policy)
+            session.add(lead)
+            report.done['sla_reassign'].append(lead.id or 0)
+            told = notify(session, [rep.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
+            told += notify(session, [previous], 'notify.taken_away', now=now, lead_id=lead.id, lead=lead.name)
+            publish.append((self.events.lead_assigned, (lead.id, rep.id, previous)))
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _warn(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+              publish: Publish) -> None:
+        for lead in queries.protection_ending(session, now + timedelta(hours=policy.warn_hours), BATCH):
+            end = lead.protected_until
+            if end is None or end <= now or lead.warned_until == end or policy.warn_from(end) > now:
+                continue
+            lead.warned_until = end
+            session.add(lead)
+            audit(session, 'warned', now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
+                  reason_key='reason.protection_ending', until=end.isoformat())
+            told = notify(session, [lead.owner_id], 'notify.protection_ending', now=now, lead_id=lead.id,
+                          lead=lead.name)
+            report.done['warn'].append(lead.id or 0)
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _recycle(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                 publish: Publish) -> None:
+        team = managers(session)
+        for lead in queries.protection_ending(session, now, BATCH):
+            previous = lead.owner_id
+            outcome = recycle_outcome(lead.recycle_count, policy)
+            old = session.get(User, previous) if previous else None
+            lead.recycle_count += 1
+            lead.previous_owner_id = previous
+            lead.owner_id = None
+            capture_path.clear_clocks(lead)
+            lead.version += 1
+            lead.updated_at = now
+            if outcome == 'review':
+                lead.status = LeadStatus.REVIEW
+                told = notify(session, team, 'notify.review', now=now, lead_id=lead.id, lead=lead.name)
+            else:
+                lead.status = LeadStatus.POOL
+                lead.cooldown_until = policy.cooldown(now)
+                told = notify(session, [previous], 'notify.recycled_from_you', now=now, lead_id=lead.id,
+                              lead=lead.name)
+            session.add(lead)
+            audit(session, 'recycled' if outcome == 'recycle' else 'sent_to_review', now=now, lead_id=lead.id,
+                  subject_user_id=previous,
+                  reason_key='reason.recycled' if outcome == 'recycle' else 'reason.sent_to_review',
+                  rep=old.name if old else '', count=lead.recycle_count, days=policy.protection_days)
+            report.done[outcome].append(lead.id or 0)
+            publish.append((self.events.lead_assigned, (lead.id, None, previous)))
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _remind(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                publish: Publish) -> None:
+        for lead in queries.follow_ups_due(session, now, BATCH):
+            lead.follow_up_due_at = None
+            session.add(lead)
+            if lead.status not in OPEN_STATUSES or lead.owner_id is None:
+                continue
+            audit(session, 'reminded', now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
+                  reason_key='reason.follow_up_due')
+            told = notify(session, [lead.owner_id], 'notify.follow_up_due', now=now, lead_id=lead.id,
+                          lead=lead.name)
+            report.done['remind'].append(lead.id or 0)
+            publish.append((self.events.lead_changed, (lead.id, lead.owner_id)))
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    # ----- preview --------------------------------------------------------------------------------
+
+    def preview(self, now: datetime | None = None, hours: float = 24) -> list[Planned]:
+        """What the timer will do between now and now + hours, soonest first."""
+        now = now or self.ctx.now()
+        horizon = now + timedelta(hours=hours)
+        plan: list[tuple[Lead, str, datetime]] = []
+        with self.ctx.read() as session:
+            policy = load_policy(session)
+            plan += [(lead, 'sla_breach', lead.sla_due_at) for lead in queries.sla_due(session, horizon, BATCH)
+                     if lead.sla_due_at]
+            plan += [(lead, 'sla_reassign', lead.sla_grace_at)
+                     for lead in queries.sla_grace_due(session, horizon, BATCH, include_due=True) if lead.sla_grace_at]
+            for lead in queries.protection_ending(session, horizon + timedelta(hours=policy.warn_hours), BATCH):
+                end = lead.protected_until
+                if end is None:
+                    continue
+                warn_at = max(now, policy.warn_from(end))
+                if lead.warned_until != end and warn_at <= horizon and end > now:
+                    plan.append((lead, 'warn', warn_at))
+                if end <= horizon:
+                    plan.append((lead, recycle_outcome(lead.recycle_count, policy), max(now, end)))
+            plan += [(lead, 'remind', max(now, lead.follow_up_due_at))
+                     for lead in queries.follow_ups_due(session, horizon, BATCH)
+                     if lead.follow_up_due_at and lead.status in OPEN_STATUSES and lead.owner_id]
+            names = queries.user_names(session, {lead.owner_id for lead, _, _ in plan if lead.owner_id})
+        return sorted((Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=names.get(lead.owner_id or 0),
+                               action=action, at=at) for lead, action, at in plan), key=lambda p: (p.at, p.lead_id))
