@@ -59,6 +59,24 @@ def create_admin(desk: Desk) -> int:
     return 0
 
 
+def start_timer(desk: Desk, settings: Settings) -> None:
+    """The background timer: all time-driven rules, off the event loop. The period is the
+    policy's (editable), unless LEADDESK_TICK_SECONDS pins it."""
+    pinned = 'LEADDESK_TICK_SECONDS' in os.environ
+
+    async def tick() -> None:
+        try:
+            report = await run.io_bound(desk.run_timer)
+            if report.count():
+                log.info('timer: %s', report.summary())
+            if not pinned:
+                timer.interval = (await run.io_bound(desk.policy)).tick_seconds
+        except Exception:
+            log.exception('timer tick failed; it runs again next period')
+
+    timer = app.timer(settings.tick_seconds if pinned else desk.policy().tick_seconds, tick, immediate=False)
+
+
 def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
     demo = args.demo or os.environ.get('LEADDESK_DEMO') == '1'
     if demo and desk.team.needs_setup():
@@ -68,7 +86,9 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
         desk.set_demo_stream(None, True)
         log.warning('demo data seeded: %s', summary)
     register(desk, demo=demo)
+    app.state.desk = desk  # the running app's domain object (tests publish through it)
     app.on_startup(lambda: desk.events.bind_loop(asyncio.get_running_loop()))
+    start_timer(desk, settings)
     if demo:
         from core.demo import stream_one
 

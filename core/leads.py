@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from store import queries
@@ -31,6 +31,16 @@ from .policy import load_policy
 EDITABLE_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry',
                    'campaign', 'budget', 'authority', 'need', 'timeline', 'message')
 PAGE_SIZE_MAX = 200
+AGENDAS = ('due_today', 'overdue', 'my_day')
+
+
+def traffic_light(next_follow_up_at: datetime | None, now: datetime) -> str:
+    """green: next step planned; red: it is overdue; grey: nothing planned."""
+    if next_follow_up_at is None:
+        return 'grey'
+    return 'red' if next_follow_up_at < now else 'green'
+
+
 LIVE_UNOWNED = (LeadStatus.NEW, LeadStatus.POOL, LeadStatus.REVIEW)
 """Leads without an owner that still need someone: part of a manager's default inbox."""
 
@@ -80,14 +90,18 @@ class LeadService:
 
     def inbox(self, actor: UserRef, *, status: str | None = None, grade: str | None = None,
               source: str | None = None, search: str | None = None, unassigned: bool = False,
-              page: int = 1, page_size: int = 25) -> tuple[list[LeadRow], int]:
-        """A rep sees own leads; managers, marketing and admins see all."""
+              agenda: str | None = None, page: int = 1, page_size: int = 25) -> tuple[list[LeadRow], int]:
+        """A rep sees own leads; managers, marketing and admins see all. `agenda`: due_today,
+        overdue or my_day (follow-ups and first-response deadlines, soonest first)."""
+        now = self.ctx.now()
+        day_end = self.ctx.day_start(now) + timedelta(days=1)
         sees_all = permissions.sees_all_leads(actor)
         statuses = (status,) if status else OPEN_STATUSES + (LIVE_UNOWNED if sees_all else ())
         owner_id = None if sees_all else actor.id
         f = queries.InboxFilter(owner_id=owner_id, unassigned=unassigned and owner_id is None,
                                 statuses=statuses, grade=grade or None, source=source or None,
-                                search=(search or '').strip()[:100] or None)
+                                search=(search or '').strip()[:100] or None,
+                                agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end)
         size = max(1, min(PAGE_SIZE_MAX, page_size))
         with self.ctx.read() as session:
             return queries.inbox_page(session, f, offset=(max(1, page) - 1) * size, limit=size)

@@ -341,6 +341,9 @@ class LeadRow(SQLModel):
     owner_id: int | None
     owner_name: str | None
     created_at: datetime
+    next_follow_up_at: datetime | None = None
+    sla_status: str | None = None
+    sla_due_at: datetime | None = None
 
 
 class UserRef(SQLModel):

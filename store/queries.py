@@ -108,6 +108,10 @@ class InboxFilter:
     grade: str | None = None
     source: str | None = None
     search: str | None = None
+    agenda: str | None = None
+    """`due_today`, `overdue` or `my_day` (both, soonest first); needs `now` and `day_end`."""
+    now: datetime | None = None
+    day_end: datetime | None = None
 
 
 _GRADE_ORDER = sa.case((Lead.grade == 'A', 0), (Lead.grade == 'B', 1), else_=2)
@@ -131,7 +135,17 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
         where.append(or_(col(Lead.name).ilike(like, escape='\\'), col(Lead.company).ilike(like, escape='\\'),
                          col(Lead.phone).ilike(like, escape='\\'), col(Lead.phone_norm).ilike(like, escape='\\'),
                          col(Lead.email).ilike(like, escape='\\')))
+    if f.agenda and f.now and f.day_end:
+        follow_up_overdue = col(Lead.next_follow_up_at) < f.now
+        sla_late = Lead.sla_status == 'failed'
+        due_today = or_(col(Lead.next_follow_up_at).between(f.now, f.day_end),
+                        sa.and_(Lead.sla_status == 'due', col(Lead.sla_due_at) <= f.day_end))
+        where.append({'overdue': or_(follow_up_overdue, sla_late), 'due_today': due_today}.get(
+            f.agenda, or_(follow_up_overdue, sla_late, due_today)))
     return where
+
+
+_SOONEST = sa.func.coalesce(Lead.next_follow_up_at, Lead.sla_due_at)
 
 
 def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> tuple[list[LeadRow], int]:
@@ -140,13 +154,16 @@ def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> 
     total = session.exec(select(func.count()).select_from(Lead).where(*where)).one()
     rows = session.exec(
         select(Lead.id, Lead.name, Lead.company, Lead.phone, Lead.source, Lead.status, Lead.grade, Lead.score,
-               Lead.temperature, Lead.owner_id, User.name, Lead.created_at)
+               Lead.temperature, Lead.owner_id, User.name, Lead.created_at, Lead.next_follow_up_at,
+               Lead.sla_status, Lead.sla_due_at)
         .select_from(Lead).outerjoin(User, col(User.id) == Lead.owner_id)
-        .where(*where).order_by(_GRADE_ORDER, col(Lead.created_at).desc(), col(Lead.id).desc())
+        .where(*where)
+        .order_by(*((_SOONEST,) if f.agenda == 'my_day' else ()), _GRADE_ORDER, col(Lead.created_at).desc(),
+                  col(Lead.id).desc())
         .offset(offset).limit(limit)
     ).all()
     fields = ('id', 'name', 'company', 'phone', 'source', 'status', 'grade', 'score', 'temperature',
-              'owner_id', 'owner_name', 'created_at')
+              'owner_id', 'owner_name', 'created_at', 'next_follow_up_at', 'sla_status', 'sla_due_at')
     return [LeadRow(**dict(zip(fields, r, strict=True))) for r in rows], total
 
 

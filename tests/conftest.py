@@ -31,6 +31,7 @@ def _isolated_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv('LEADDESK_DATABASE_URL', f'sqlite:///{data / "leaddesk.db"}')
     monkeypatch.setenv('LEADDESK_STORAGE_SECRET', 'test-secret')
     monkeypatch.setenv('LEADDESK_DEMO_STREAM_SECONDS', '3600')
+    monkeypatch.setenv('LEADDESK_TICK_SECONDS', '3600')  # tests run the timer themselves
     monkeypatch.delenv('LEADDESK_DEMO', raising=False)
     for marker in request.node.iter_markers('env'):
         for name, value in marker.kwargs.items():

@@ -9,7 +9,7 @@ from core.ratelimit import RateLimiter
 
 from . import api
 from .format import set_zone
-from .pages import auth, inbox, lead, settings, webform
+from .pages import auth, inbox, lead, pool, settings, webform
 
 
 def register(desk: Desk, *, demo: bool = False) -> None:
@@ -19,6 +19,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     auth.register(desk, demo=demo)          # /setup /login /logout
     inbox.register(desk)                    # /
     lead.register(desk)                     # /leads/{id}
+    pool.register(desk)                     # /pool
     settings.register(desk, demo=demo)      # /settings
     webform.register(desk, RateLimiter(s.form_rate_per_minute))   # /f/{key}
     api.register(desk, RateLimiter(s.api_rate_per_minute), app)   # /health /api/v1/leads

@@ -19,7 +19,9 @@ PRIMARY = '#1f5fbf'
 
 
 def _nav(user: UserRef) -> None:
-    links = [('/', t('nav.inbox'))]
+    links = [('/', t('nav.inbox')), ('/pool', t('nav.pool'))]
+    if can_assign(user):
+        links.append(('/automation', t('nav.automation')))
     if can_assign(user) or can_manage_integrations(user):
         links.append(('/settings', t('nav.settings')))
     for href, label in links:
@@ -46,8 +48,10 @@ def _notifications(desk: Desk, user: UserRef) -> None:
                     ui.link(text, f'/leads/{n.lead_id}')
                 else:
                     ui.label(text)
-            if rows:
-                ui.button(t('notify.mark_read'), on_click=mark_read).props('flat dense')
+            with ui.row().classes('w-full justify-between'):
+                if rows:
+                    ui.button(t('notify.mark_read'), on_click=mark_read).props('flat dense')
+                ui.link(t('notify.see_all'), '/notifications').classes('text-sm')
 
     async def mark_read() -> None:
         await run.io_bound(desk.team.mark_notifications_read, user)

@@ -7,6 +7,7 @@ import asyncio
 from nicegui import ui
 from nicegui.testing import User
 
+from core.desk import Desk
 from tests import factories
 from tests.ui.conftest import Team, login
 
@@ -83,11 +84,8 @@ async def test_new_lead_dialog_shows_field_errors_and_saves(user: User, team: Te
     assert 'Qian Lei' in await wait_rows(user, {'Qian Lei'})
 
 
-def _app_desk():
-    """The Desk instance run.py built for the app under test (found through a page's closure)."""
-    import gc
+def _app_desk() -> Desk:
+    """The Desk run.py built for the app under test: events published through it reach the pages."""
+    from nicegui import app
 
-    from core.desk import Desk
-
-    desks = [o for o in gc.get_objects() if isinstance(o, Desk)]
-    return desks[-1]
+    return app.state.desk

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from core.capture import CaptureResult
 from core.desk import Desk
+from core.leads import traffic_light
 from core.permissions import sees_all_leads
 from store.models import OPEN_STATUSES, Grade, LeadRow, LeadStatus, Source, UserRef
 
@@ -30,6 +33,8 @@ def _columns(show_owner: bool) -> list[dict]:
         {'name': 'source', 'label': t('field.source'), 'field': 'source_label', 'align': 'left'},
         {'name': 'status', 'label': t('field.status'), 'field': 'status_label', 'align': 'left'},
         {'name': 'score', 'label': t('field.score'), 'field': 'score', 'align': 'right'},
+        {'name': 'next', 'label': t('inbox.next_step'), 'field': 'next', 'align': 'left'},
+        {'name': 'sla', 'label': t('inbox.sla'), 'field': 'sla', 'align': 'left'},
         {'name': 'created', 'label': t('field.created_at'), 'field': 'created', 'align': 'left'},
     ]
     if show_owner:
@@ -37,10 +42,18 @@ def _columns(show_owner: bool) -> list[dict]:
     return cols
 
 
-def _row(r: LeadRow) -> dict:
+def _sla_text(r: LeadRow) -> str:
+    if r.sla_status == 'due' and r.sla_due_at:
+        return t('inbox.sla_due', at=when(r.sla_due_at))
+    return t(f'inbox.sla_{r.sla_status}') if r.sla_status in ('failed', 'fulfilled') else ''
+
+
+def _row(r: LeadRow, now: datetime) -> dict:
     return {'id': r.id, 'grade': r.grade, 'name': r.name, 'company': r.company or '', 'phone': r.phone or '',
             'source_label': label('source', r.source), 'status_label': label('status', r.status),
-            'score': r.score, 'owner': r.owner_name or t('lead.unassigned'), 'created': when(r.created_at)}
+            'score': r.score, 'owner': r.owner_name or t('lead.unassigned'), 'created': when(r.created_at),
+            'light': traffic_light(r.next_follow_up_at, now), 'next': when(r.next_follow_up_at),
+            'sla': _sla_text(r), 'sla_late': r.sla_status == 'failed'}
 
 
 class Inbox:
@@ -52,13 +65,18 @@ class Inbox:
         self.page = 1
         self.total = 0
         self.filters: dict[str, object] = {'search': '', 'status': None, 'grade': None, 'source': None,
-                                           'unassigned': False}
+                                           'unassigned': False, 'agenda': None}
 
     def build(self) -> None:
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(t('inbox.title_all') if self.manager_view else t('inbox.title_mine')).classes('text-h5')
             tid(ui.button(t('lead.new'), icon='add',
                           on_click=lambda: open_new_lead(self.desk, self.user, self._created)), 'new-lead')
+        agendas = {'all': t('inbox.agenda_all'), 'my_day': t('inbox.agenda_my_day'),
+                   'due_today': t('inbox.agenda_due_today'), 'overdue': t('inbox.agenda_overdue')}
+        tid(ui.toggle(agendas, value='all', on_change=lambda e: self._set('agenda', None if e.value == 'all'
+                                                                           else e.value)).props('dense no-caps'),
+            'inbox-agenda')
         with ui.row().classes('w-full items-end gap-3'):
             tid(ui.input(t('inbox.search'), on_change=lambda e: self._set('search', e.value))
                 .props('dense clearable debounce=300 maxlength=100').classes('w-64'), 'inbox-search')
@@ -82,6 +100,12 @@ class Inbox:
         self.table.add_slot('body-cell-grade', '''
             <q-td :props="props"><q-badge :color="{A:'red',B:'orange',C:'grey'}[props.value]"
               :label="props.value" /></q-td>''')
+        self.table.add_slot('body-cell-next', '''
+            <q-td :props="props"><q-icon name="circle" size="xs" class="q-mr-xs"
+              :color="{green:'positive',red:'negative',grey:'grey-5'}[props.row.light]" />{{ props.value }}</q-td>''')
+        self.table.add_slot('body-cell-sla', '''
+            <q-td :props="props" :class="props.row.sla_late ? 'text-negative text-weight-bold' : ''">
+              {{ props.value }}</q-td>''')
         self.table.on('rowClick', lambda e: ui.navigate.to(f'/leads/{e.args[1]["id"]}'))
         with ui.row().classes('w-full items-center justify-end gap-2'):
             self.pager = tid(ui.label(''), 'inbox-pager')
@@ -98,10 +122,12 @@ class Inbox:
         f = self.filters
         rows, self.total = await run.io_bound(
             self.desk.leads.inbox, self.user, status=f['status'], grade=f['grade'], source=f['source'],
-            search=f['search'], unassigned=bool(f['unassigned']), page=self.page, page_size=PAGE_SIZE)
+            search=f['search'], unassigned=bool(f['unassigned']), agenda=f['agenda'], page=self.page,
+            page_size=PAGE_SIZE)
         pages = max(1, -(-self.total // PAGE_SIZE))
         self.page = min(self.page, pages)
-        self.table.update_rows([_row(r) for r in rows])
+        now = self.desk.ctx.now()
+        self.table.update_rows([_row(r, now) for r in rows])
         self.pager.set_text(t('inbox.pager', page=self.page, pages=pages, total=self.total))
 
     async def _set(self, key: str, value: object) -> None:
