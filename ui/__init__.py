@@ -9,7 +9,7 @@ from core.ratelimit import RateLimiter
 
 from . import api
 from .format import set_zone
-from .pages import auth, inbox, lead, pool, settings, webform
+from .pages import auth, automation, inbox, lead, notifications, pool, settings, webform
 
 
 def register(desk: Desk, *, demo: bool = False) -> None:
@@ -21,5 +21,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     lead.register(desk)                     # /leads/{id}
     pool.register(desk)                     # /pool
     settings.register(desk, demo=demo)      # /settings
+    automation.register(desk)  # /automation
+    notifications.register(desk)  # /notifications
     webform.register(desk, RateLimiter(s.form_rate_per_minute))   # /f/{key}
     api.register(desk, RateLimiter(s.api_rate_per_minute), app)   # /health /api/v1/leads

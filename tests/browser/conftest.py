@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from core.clock import Clock
 from core.desk import Desk
 from tests import factories
 
@@ -87,7 +88,8 @@ def start_server(tmp_path: Path, request: pytest.FixtureRequest,
     adds what the test needs before the server starts."""
     processes: list[tuple[subprocess.Popen[bytes], Server]] = []
 
-    def start(*, with_team: bool = True, seed: Callable[[Desk, Server], None] | None = None) -> Server:
+    def start(*, with_team: bool = True, seed: Callable[[Desk, Server], None] | None = None,
+              env: dict[str, str] | None = None) -> Server:
         data_dir = tmp_path / f'server{len(processes)}'
         data_dir.mkdir()
         db_path = data_dir / 'leaddesk.db'
@@ -99,12 +101,13 @@ def start_server(tmp_path: Path, request: pytest.FixtureRequest,
                 if Path(f'{template}{suffix}').exists():
                     shutil.copyfile(f'{template}{suffix}', f'{db_path}{suffix}')
         if seed is not None:
-            desk = factories.make_desk(db_path)
+            desk = factories.make_desk(db_path, clock=Clock())  # the server runs on real time too
             seed(desk, server)
             desk.ctx.engine.dispose()
         with server.log_path.open('wb') as log:
             process = subprocess.Popen([sys.executable, 'run.py', '--port', str(port)], cwd=ROOT,
-                                       env=_clean_env(data_dir, db_path), stdout=log, stderr=subprocess.STDOUT)
+                                       env=_clean_env(data_dir, db_path) | (env or {}), stdout=log,
+                                       stderr=subprocess.STDOUT)
         processes.append((process, server))
         _wait_healthy(server.base_url, process, server.log_path)
         return server
