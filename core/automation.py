@@ -86,25 +86,24 @@ class Automation:
     def _assign_waiting(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                         publish: Publish) -> None:
         """Pool leads nobody could take at capture (or, if set, recycled ones) get an owner once one has room."""
-        day_start = self.ctx.day_start(now)
-        if not any(row.open_count < row.user.capacity and row.assigned_today < row.user.daily_quota
-                   and not row.user.is_on_leave for row in queries.rep_loads(session, day_start)):
-            return
-        for lead in queries.leads_waiting_for_owner(session, include_recycled=policy.redistribute_recycled,
-                                                    limit=BATCH):
-            if lead.cooldown_until and lead.cooldown_until > now and policy.redistribute_recycled:
-                pick = capture_path.choose_owner(session, lead, day_start=day_start, exclude=lead.previous_owner_id)
-            else:
-                pick = capture_path.choose_owner(session, lead, day_start=day_start)
+        waiting = queries.leads_waiting_for_owner(session, include_recycled=policy.redistribute_recycled, limit=BATCH)
+        if not waiting:
+            return  # the common case, one index probe; team loads are only counted when someone waits
+        team = capture_path.Team(session, self.ctx.day_start(now))
+        for lead in waiting:
+            if not team.has_room():
+                break
+            cooling = lead.cooldown_until is not None and lead.cooldown_until > now
+            pick = team.pick(lead, exclude=lead.previous_owner_id if cooling else None)
             if pick is None:
-                break  # nobody has room any more
+                continue  # no rule places this one (e.g. region-only rules); others may fit
             rep = session.get(User, pick.rep_id)
             assert rep is not None
             key, params = pick.reason()
             capture_path.assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params,
                                    policy=policy)
+            team.took(rep.id or 0, now)
             session.add(lead)
-            session.flush()
             report.done['assign'].append(lead.id or 0)
             told = notify(session, [rep.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
             publish.append((self.events.lead_assigned, (lead.id, rep.id, None)))
@@ -126,10 +125,12 @@ class Automation:
 
     def _reassign_past_grace(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                              publish: Publish) -> None:
-        day_start = self.ctx.day_start(now)
-        for lead in queries.sla_grace_due(session, now, BATCH):
+        leads = queries.sla_grace_due(session, now, BATCH)
+        team = capture_path.Team(session, self.ctx.day_start(now)) if leads else None
+        for lead in leads:
+            assert team is not None
             previous = lead.owner_id
-            pick = capture_path.choose_owner(session, lead, day_start=day_start, exclude=previous)
+            pick = team.pick(lead, exclude=previous)
             if pick is None:
                 lead.sla_grace_at = None  # handled: the managers decide
                 session.add(lead)
@@ -144,6 +145,7 @@ class Automation:
             capture_path.assign_to(session, lead, rep, now=now, actor_id=None, reason_key='reason.sla_reassigned',
                                    params={'rep': rep.name, 'previous': old.name if old else '',
                                            'grace': policy.sla_grace_hours}, policy=policy)
+            team.took(rep.id or 0, now)
             session.add(lead)
             report.done['sla_reassign'].append(lead.id or 0)
             told = notify(session, [rep.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)

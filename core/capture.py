@@ -4,6 +4,7 @@ or touch → assign. Every channel (manual, web form, API, import, demo) calls
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -117,28 +118,46 @@ def rescore(session: Session, lead: Lead) -> None:
     lead.score_reasons = result.reasons
 
 
+class Team:
+    """The rules and every rep's load, read once and kept current in memory while a batch
+    (the timer, a rebalance) assigns several leads in one transaction."""
+
+    def __init__(self, session: Session, day_start: datetime) -> None:
+        self.reps = {
+            row.user.id or 0: assignment.RepLoad(
+                id=row.user.id or 0, name=row.user.name, open_count=row.open_count,
+                capacity=row.user.capacity, assigned_today=row.assigned_today, daily_quota=row.user.daily_quota,
+                seniority=row.user.seniority, regions=assignment.split_list(row.user.regions),
+                available=not row.user.is_on_leave, last_assigned_at=row.user.last_assigned_at)
+            for row in queries.rep_loads(session, day_start, for_update=session.bind.dialect.name != 'sqlite')
+        }
+        self.rules = [
+            assignment.RuleSpec(id=r.id or 0, name=r.name, strategy=r.strategy,
+                                match_sources=assignment.split_list(r.match_sources),
+                                match_grades=assignment.split_list(r.match_grades),
+                                match_regions=assignment.split_list(r.match_regions))
+            for r in queries.assignment_rules(session)
+        ]
+
+    def has_room(self) -> bool:
+        return any(rep.has_room for rep in self.reps.values())
+
+    def pick(self, lead: Lead, *, exclude: int | None = None) -> assignment.Pick | None:
+        reps = [dataclasses.replace(r, available=False) if r.id == exclude else r for r in self.reps.values()]
+        facts = assignment.LeadFacts(source=lead.source, grade=lead.grade, region=lead.region)
+        return assignment.pick_assignee(facts, self.rules, reps)
+
+    def took(self, rep_id: int, now: datetime) -> None:
+        """Count an assignment just made, so the next pick sees it."""
+        rep = self.reps[rep_id]
+        self.reps[rep_id] = dataclasses.replace(rep, open_count=rep.open_count + 1,
+                                                assigned_today=rep.assigned_today + 1, last_assigned_at=now)
+
+
 def choose_owner(session: Session, lead: Lead, *, day_start: datetime,
                  exclude: int | None = None) -> assignment.Pick | None:
-    """Run the assignment rules against the team's current load."""
-    reps = [
-        assignment.RepLoad(
-            id=row.user.id or 0, name=row.user.name, open_count=row.open_count,
-            capacity=row.user.capacity, assigned_today=row.assigned_today, daily_quota=row.user.daily_quota,
-            seniority=row.user.seniority, regions=assignment.split_list(row.user.regions),
-            available=not row.user.is_on_leave and row.user.id != exclude,
-            last_assigned_at=row.user.last_assigned_at,
-        )
-        for row in queries.rep_loads(session, day_start, for_update=session.bind.dialect.name != 'sqlite')
-    ]
-    rules = [
-        assignment.RuleSpec(id=r.id or 0, name=r.name, strategy=r.strategy,
-                            match_sources=assignment.split_list(r.match_sources),
-                            match_grades=assignment.split_list(r.match_grades),
-                            match_regions=assignment.split_list(r.match_regions))
-        for r in queries.assignment_rules(session)
-    ]
-    facts = assignment.LeadFacts(source=lead.source, grade=lead.grade, region=lead.region)
-    return assignment.pick_assignee(facts, rules, reps)
+    """Run the assignment rules against the team's current load (one lead)."""
+    return Team(session, day_start).pick(lead, exclude=exclude)
 
 
 def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_id: int | None,

@@ -119,6 +119,17 @@ class LeadPage:
                     with ui.row().classes('w-full justify-between'):
                         ui.label(str(r.get(lang_key) or r.get('en') or ''))
                         ui.label(f'+{r.get("points", 0)}').classes('font-mono')
+        with tid(ui.card().classes('w-full'), 'lead-clocks'):
+            ui.label(t('lead.clocks')).classes('text-subtitle1 font-bold')
+            if lead.sla_status:
+                text = t(f'lead.sla_{lead.sla_status}', at=when(lead.sla_due_at))
+                ui.label(text).classes('text-negative' if lead.sla_status == 'failed' else '')
+            if lead.protected_until:
+                ui.label(t('lead.protected_until', at=when(lead.protected_until)))
+            if lead.next_follow_up_at:
+                ui.label(t('activity.next_at', at=when(lead.next_follow_up_at)))
+            if lead.recycle_count:
+                ui.label(t('lead.recycled_times', count=lead.recycle_count))
         with ui.card().classes('w-full'):
             ui.label(t('lead.assignment')).classes('text-subtitle1 font-bold')
             if lead.assignment_reason:
