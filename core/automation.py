@@ -222,9 +222,9 @@ class Automation:
         plan: list[tuple[Lead, str, datetime]] = []
         with self.ctx.read() as session:
             policy = load_policy(session)
-            plan += [(lead, 'sla_breach', lead.sla_due_at) for lead in queries.sla_due(session, horizon, BATCH)
-                     if lead.sla_due_at]
-            plan += [(lead, 'sla_reassign', lead.sla_grace_at)
+            plan += [(lead, 'sla_breach', max(now, lead.sla_due_at))
+                     for lead in queries.sla_due(session, horizon, BATCH) if lead.sla_due_at]
+            plan += [(lead, 'sla_reassign', max(now, lead.sla_grace_at))
                      for lead in queries.sla_grace_due(session, horizon, BATCH, include_due=True) if lead.sla_grace_at]
             for lead in queries.protection_ending(session, horizon + timedelta(hours=policy.warn_hours), BATCH):
                 end = lead.protected_until

@@ -228,7 +228,7 @@ class TimerPreview:
                 {'name': 'lead', 'label': t('preview.col_lead'), 'field': 'lead', 'align': 'left'},
                 {'name': 'owner', 'label': t('field.owner'), 'field': 'owner', 'align': 'left'},
             ]
-            self.table = tid(ui.table(rows=[], columns=columns, row_key='key')
+            self.table = tid(ui.table(rows=[], columns=columns, row_key='key', pagination=15)
                              .classes('w-full cursor-pointer').props('flat bordered'), 'timer-preview')
             self.table.props['no-data-label'] = t('preview.empty')
             self.table.on('rowClick', lambda e: ui.navigate.to(f'/leads/{e.args[1]["lead_id"]}'))
