@@ -257,18 +257,23 @@ def sla_due(session: Session, before: datetime, limit: int) -> Sequence[Lead]:
                         .order_by(Lead.sla_due_at).limit(limit)).all()
 
 
-def sla_grace_due(session: Session, before: datetime, limit: int, *, include_due: bool = False) -> Sequence[Lead]:
-    """Uncontacted leads past the grace after a breach (`include_due`: also not yet flagged, for the preview)."""
+def sla_grace_due(session: Session, before: datetime, limit: int, *, include_due: bool = False) -> list[Lead]:
+    """Uncontacted leads past the grace after a breach (`include_due`: also not yet flagged, for the preview).
+
+    Only the indexed timestamp is in SQL: SQLite would otherwise pick the status index and scan every
+    breached lead ever; the timestamp is cleared whenever the lead no longer needs it."""
     statuses = ('failed', 'due') if include_due else ('failed',)
-    return session.exec(select(Lead).where(col(Lead.sla_grace_at) <= before, col(Lead.sla_status).in_(statuses),
-                                           Lead.status == 'assigned')
-                        .order_by(Lead.sla_grace_at).limit(limit)).all()
+    leads = session.exec(select(Lead).where(col(Lead.sla_grace_at) <= before)
+                         .order_by(Lead.sla_grace_at).limit(limit)).all()
+    return [lead for lead in leads if lead.sla_status in statuses and lead.status == 'assigned']
 
 
-def protection_ending(session: Session, before: datetime, limit: int) -> Sequence[Lead]:
-    """Owned open leads whose protection ends by `before` (warning and recycling both start here)."""
-    return session.exec(select(Lead).where(col(Lead.protected_until) <= before, col(Lead.status).in_(_LIVE))
-                        .order_by(Lead.protected_until).limit(limit)).all()
+def protection_ending(session: Session, before: datetime, limit: int) -> list[Lead]:
+    """Owned open leads whose protection ends by `before` (warning and recycling both start here).
+    Filtering status in SQL would make SQLite walk the status index over every open lead."""
+    leads = session.exec(select(Lead).where(col(Lead.protected_until) <= before)
+                         .order_by(Lead.protected_until).limit(limit)).all()
+    return [lead for lead in leads if lead.status in _LIVE]
 
 
 def follow_ups_due(session: Session, before: datetime, limit: int) -> Sequence[Lead]:
