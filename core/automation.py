@@ -155,9 +155,9 @@ class Automation:
 
     def _warn(self, session: Session, now: datetime, policy: Policy, report: TickReport,
               publish: Publish) -> None:
-        for lead in queries.protection_ending(session, now + timedelta(hours=policy.warn_hours), BATCH):
+        for lead in queries.protection_warnings(session, now, now + timedelta(hours=policy.warn_hours), BATCH):
             end = lead.protected_until
-            if end is None or end <= now or lead.warned_until == end or policy.warn_from(end) > now:
+            if end is None:
                 continue
             lead.warned_until = end
             session.add(lead)

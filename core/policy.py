@@ -89,7 +89,9 @@ class Policy:
                     raise ValueError(f'{name}: must be between {low:g} and {high:g}')
                 values[name] = int(number) if name in ('claim_limit', 'review_after') else number
         if 'sla_hours' in data:
-            sla = dict(data['sla_hours'] or {})
+            if not isinstance(data['sla_hours'], Mapping):
+                raise ValueError('sla_hours: give hours for grades A, B and C')
+            sla = dict(data['sla_hours'])
             if set(sla) != {'A', 'B', 'C'}:
                 raise ValueError('sla_hours: give hours for grades A, B and C')
             try:
@@ -99,7 +101,9 @@ class Policy:
             if not all(0 < h <= 24 * 365 for h in values['sla_hours'].values()):
                 raise ValueError('sla_hours: must be between 0 and 8760')
         if 'redistribute_recycled' in data:
-            values['redistribute_recycled'] = bool(data['redistribute_recycled'])
+            if not isinstance(data['redistribute_recycled'], bool):
+                raise ValueError('redistribute_recycled: true or false')
+            values['redistribute_recycled'] = data['redistribute_recycled']
         if 'calendar' in data:
             values['calendar'] = WorkCalendar.from_dict(data['calendar'])
         policy = cls(**values)

@@ -145,6 +145,8 @@ class PoolService:
             if lead.status not in allowed:
                 raise InvalidState()
             lead.status = LeadStatus.POOL
+            # Once owned, the lead waits to be claimed: the timer only assigns never-owned pool leads.
+            lead.previous_owner_id = lead.owner_id or lead.previous_owner_id
             lead.owner_id = None
             lead.cooldown_until = None
             capture_path.clear_clocks(lead)

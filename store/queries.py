@@ -276,6 +276,15 @@ def protection_ending(session: Session, before: datetime, limit: int) -> list[Le
     return [lead for lead in leads if lead.status in _LIVE]
 
 
+def protection_warnings(session: Session, now: datetime, before: datetime, limit: int) -> list[Lead]:
+    """Open leads whose protection ends in (now, before] and whose owner was not yet warned of that end."""
+    leads = session.exec(select(Lead).where(col(Lead.protected_until) > now, col(Lead.protected_until) <= before,
+                                            or_(col(Lead.warned_until).is_(None),
+                                                col(Lead.warned_until) != Lead.protected_until))
+                         .order_by(Lead.protected_until).limit(limit)).all()
+    return [lead for lead in leads if lead.status in _LIVE]
+
+
 def follow_ups_due(session: Session, before: datetime, limit: int) -> Sequence[Lead]:
     return session.exec(select(Lead).where(col(Lead.follow_up_due_at) <= before)
                         .order_by(Lead.follow_up_due_at).limit(limit)).all()

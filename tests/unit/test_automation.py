@@ -792,9 +792,6 @@ def test_tick_handles_one_batch_per_step_and_the_rest_next_tick(desk: Desk, monk
     assert desk.automation.tick(end).count() == 0
 
 
-@pytest.mark.xfail(reason='BUG: the warn step selects already-warned leads too (limit BATCH) and skips them in '
-                          'Python, so once a batch of warned leads ends at or before the others, the rest are '
-                          'never warned', strict=True)
 def test_every_lead_is_warned_when_more_than_a_batch_end_together(
         desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     team(desk)

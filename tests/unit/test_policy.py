@@ -144,17 +144,12 @@ def test_bad_calendar_is_refused() -> None:
         Policy.from_dict({'calendar': {'start': '18:00', 'end': '09:00'}})
 
 
-@pytest.mark.xfail(reason="BUG: Policy.from_dict calls dict() on sla_hours unchecked, so a list or number raises "
-                          "TypeError instead of ValueError (set_policy answers with a crash, not ValidationFailed)",
-                   strict=True)
 @pytest.mark.parametrize('sla', [[24, 72, 168], 24])
 def test_sla_hours_that_are_not_a_mapping_are_refused(sla: Any) -> None:
     with pytest.raises(ValueError, match=r'^sla_hours'):
         Policy.from_dict({'sla_hours': sla})
 
 
-@pytest.mark.xfail(reason="BUG: redistribute_recycled is taken as bool(value), so the string 'false' (or 'no', "
-                          "'0', 'off') turns redistribution on instead of being refused", strict=True)
 @pytest.mark.parametrize('value', ['false', 'no', '0', 'off'])
 def test_redistribute_recycled_false_words_do_not_turn_it_on(value: str) -> None:
     try:
@@ -313,8 +308,6 @@ def test_validation_detail_names_the_field(desk: Desk) -> None:
     assert info.value.detail.startswith('cooldown_days')
 
 
-@pytest.mark.xfail(reason='BUG: a non-mapping sla_hours escapes Policy.from_dict as TypeError, which set_policy '
-                          'does not turn into ValidationFailed', strict=True)
 def test_set_policy_with_sla_hours_list_raises_validation_failed(desk: Desk) -> None:
     manager = user(desk, Role.MANAGER)
     with pytest.raises(ValidationFailed):
@@ -328,8 +321,6 @@ def test_stored_policy_that_no_longer_validates_falls_back_to_defaults(desk: Des
     assert desk.policy() == Policy()
 
 
-@pytest.mark.xfail(reason='BUG: load_policy only catches ValueError; a stored sla_hours that is not a mapping '
-                          'raises TypeError, so desk.policy() and every tick crash', strict=True)
 def test_stored_policy_with_malformed_sla_hours_falls_back_to_defaults(desk: Desk) -> None:
     store_raw(desk, json.dumps({'sla_hours': 24}))
     assert desk.policy() == Policy()

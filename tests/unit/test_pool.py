@@ -413,9 +413,6 @@ def test_reopen_refuses_open_lead(desk: Desk) -> None:
         desk.pool.reopen(manager, lead_id)
 
 
-@pytest.mark.xfail(reason='BUG: reopen (PoolService._move) drops the owner without recording previous_owner_id, '
-                          'so the timer treats the reopened lead as never owned and auto-assigns it',
-                   strict=True)
 def test_reopened_previously_owned_lead_waits_in_pool(desk: Desk) -> None:
     manager, rep = user(desk, Role.MANAGER), user(desk)
     lead_id = capture(desk)
