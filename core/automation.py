@@ -20,6 +20,7 @@ from store import queries
 from store.models import OPEN_STATUSES, Lead, LeadStatus, User
 
 from . import capture as capture_path
+from . import customers
 from .context import Context, audit
 from .events import DeskEvents
 from .notify import managers, notify
@@ -28,7 +29,8 @@ from .policy import Policy, load_policy
 BATCH = 500
 """Leads handled per step per tick; the rest wait for the next tick."""
 
-STEPS = ('assign', 'sla_breach', 'sla_reassign', 'warn', 'recycle', 'review', 'remind')
+STEPS = ('assign', 'sla_breach', 'sla_reassign', 'warn', 'recycle', 'review', 'remind', 'remind_opportunity',
+         'dormant')
 
 
 def recycle_outcome(recycle_count: int, policy: Policy) -> str:
@@ -72,7 +74,7 @@ class Automation:
         report = TickReport()
         steps: list[Callable[[Session, datetime, Policy, TickReport, Publish], None]] = [
             self._assign_waiting, self._flag_sla, self._reassign_past_grace, self._warn, self._recycle,
-            self._remind]
+            self._remind, self._remind_opportunities, self._dormant]
         for step in steps:
             publish: Publish = []
             with self.ctx.write() as session:
@@ -212,6 +214,23 @@ class Automation:
             report.done['remind'].append(lead.id or 0)
             publish.append((self.events.lead_changed, (lead.id, lead.owner_id)))
             publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _remind_opportunities(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                              publish: Publish) -> None:
+        for o in queries.opportunity_follow_ups_due(session, now, BATCH):
+            o.follow_up_due_at = None
+            session.add(o)
+            if o.closed_at is not None or o.owner_id is None:
+                continue
+            audit(session, 'reminded', now=now, lead_id=o.lead_id, subject_user_id=o.owner_id,
+                  reason_key='reason.follow_up_due')
+            told = notify(session, [o.owner_id], 'notify.follow_up_due', now=now, lead_id=o.lead_id, lead=o.name)
+            report.done['remind_opportunity'].append(o.id or 0)
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _dormant(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                 publish: Publish) -> None:
+        report.done['dormant'].extend(customers.mark_dormant(session, now, BATCH))
 
     # ----- preview --------------------------------------------------------------------------------
 

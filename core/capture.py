@@ -222,7 +222,18 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
           reason_key='reason.captured', channel=channel, source=clean.source)
     notified: list[int] = []
     policy = load_policy(session)
-    if owner is not None:
+    customer = queries.customer_for(session, phone_norm=clean.phone_norm, email=clean.email,
+                                    company_norm=clean.company_norm)
+    if customer is not None:  # a returning customer: the lead says so and goes to the customer's owner
+        lead.account_id = customer.id
+        keeper = session.get(User, customer.owner_id) if customer.owner_id else None
+        if owner is None and keeper is not None and keeper.is_active and keeper.role == 'rep':
+            owner = keeper
+            owner_reason = ('reason.assigned.customer_owner', {'rep': keeper.name, 'customer': customer.name})
+    if owner is not None and customer is not None and owner.id == customer.owner_id:
+        assign_to(session, lead, owner, now=now, actor_id=None, reason_key=owner_reason[0], params=owner_reason[1],
+                  policy=policy)
+    elif owner is not None:
         assign_to(session, lead, owner, now=now, actor_id=actor_id, reason_key='reason.assigned.self',
                   params={'rep': owner.name}, policy=policy)
     else:

@@ -11,14 +11,16 @@ from store import queries
 from store.migrate import upgrade
 from store.models import AppSetting, AssignmentRule, ScoringRule, UserRef, WebForm
 
-from . import assignment, permissions, scoring
+from . import assignment, permissions, pipeline, scoring
 from .access import AccessService
 from .automation import Automation, Planned, TickReport
 from .clock import Clock
 from .context import Context, audit
+from .customers import CustomerService
 from .errors import NotAllowed, ValidationFailed
 from .events import DeskEvents
 from .leads import LeadService
+from .pipeline import PipelineService
 from .policy import POLICY_KEY, Policy, load_policy
 from .pool import PoolService
 from .settings import Settings
@@ -36,6 +38,8 @@ class Desk:
         self.team = TeamService(self.ctx)
         self.access = AccessService(self.ctx, self.leads)
         self.pool = PoolService(self.ctx)
+        self.pipeline = PipelineService(self.ctx)
+        self.customers = CustomerService(self.ctx)
         self.automation = Automation(self.ctx)
 
     def prepare(self) -> None:
@@ -56,6 +60,7 @@ class Desk:
                     session.add(AssignmentRule(position=i, name=name, strategy=strategy, match_grades=grades,
                                                match_sources=sources))
                 session.add(AppSetting(key='assignment_seeded', value='1'))
+            pipeline.seed_defaults(session)
             if not queries.all_web_forms(session):
                 session.add(WebForm(key='contact', name='Website contact form', created_at=now))
 

@@ -25,6 +25,8 @@ class DeskEvents:
         """Ownership changed: (lead_id, new owner_id, previous owner_id)."""
         self.lead_changed: Event[int, int | None] = Event()
         """Fields, status or activities of a lead changed: (lead_id, owner_id)."""
+        self.opportunity_moved: Event[int, int | None] = Event()
+        """An opportunity was created, moved or edited: (opportunity_id, actor_id or None)."""
         self.notified: Event[int] = Event()
         """A user got a notification: (user_id)."""
         self.users_changed: Event[[]] = Event()

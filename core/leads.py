@@ -231,6 +231,25 @@ class LeadService:
             capture_path.clear_clocks(lead)  # closed: the timer has nothing left to do with it
         self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
 
+    def qualify_lead(self, actor: UserRef, lead_id: int, *, version: int | None = None) -> None:
+        """Contacted → qualified once need, budget, authority and timeline are all confirmed."""
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            lead = self._editable(session, actor, lead_id, version)
+            if lead.status != LeadStatus.CONTACTED:
+                raise InvalidState('not_contacted')
+            missing = {f: 'required' for f in ('need', 'budget', 'authority', 'timeline') if not getattr(lead, f)}
+            if missing:
+                raise ValidationFailed(missing)
+            lead.status = LeadStatus.QUALIFIED
+            lead.version += 1
+            lead.updated_at = now
+            session.add(lead)
+            audit(session, 'status', now=now, lead_id=lead_id, actor_id=actor.id, reason_key='reason.qualified',
+                  status=LeadStatus.QUALIFIED)
+            owner_id = lead.owner_id
+        self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
+
     def assign_lead(self, actor: UserRef, lead_id: int, *, rep_id: int) -> None:
         """A manager hands the lead to a rep; the reason names the manager."""
         if not permissions.can_assign(actor):

@@ -7,7 +7,7 @@ Timestamps are aware UTC (`UTCDateTime`). Nothing is hard-deleted.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -169,6 +169,8 @@ class Lead(SQLModel, table=True):
     assignment_reason: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON())
     disqualify_reason: str | None = Field(default=None, sa_type=sa.String(500))
     touch_count: int = 0
+    account_id: int | None = Field(default=None, foreign_key='accounts.id')
+    """Set when the lead matches an existing customer (routed to that customer's owner)."""
     assigned_at: datetime | None = _ts()
     first_contact_at: datetime | None = _ts()
     last_activity_at: datetime | None = _ts()
@@ -201,6 +203,7 @@ class Activity(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     lead_id: int = Field(foreign_key='leads.id')
+    opportunity_id: int | None = Field(default=None, foreign_key='opportunities.id', index=True)
     user_id: int | None = Field(default=None, foreign_key='users.id')
     kind: str = Field(sa_type=sa.String(20))
     outcome: str | None = Field(default=None, sa_type=sa.String(200))
@@ -313,6 +316,128 @@ class Notification(SQLModel, table=True):
     params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
     is_read: bool = False
     created_at: datetime | None = _ts()
+
+
+class StageKind(StrEnum):
+    OPEN = 'open'
+    WON = 'won'
+    LOST = 'lost'
+
+
+class Tier(StrEnum):
+    VIP = 'vip'
+    REGULAR = 'regular'
+    POTENTIAL = 'potential'
+    DORMANT = 'dormant'
+
+
+class Stage(SQLModel, table=True):
+    """A pipeline column. Stages with opportunities are archived, never deleted."""
+
+    __tablename__ = 'stages'
+
+    id: int | None = Field(default=None, primary_key=True)
+    position: int = 0
+    name_en: str = Field(sa_type=sa.String(60))
+    name_zh: str = Field(sa_type=sa.String(60))
+    probability: int = 0
+    """Win probability in percent: weighted amount = amount × probability."""
+    kind: str = Field(default=StageKind.OPEN, sa_type=sa.String(10))
+    rot_days: int = 14
+    """Days idle before a card turns stale (0: never)."""
+    is_archived: bool = False
+
+
+class Account(SQLModel, table=True):
+    """A company we sell to; a customer once a deal is won."""
+
+    __tablename__ = 'accounts'
+    __table_args__ = (sa.Index('ix_accounts_dormant', 'is_customer', 'last_activity_at'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.String(200))
+    name_norm: str | None = Field(default=None, sa_type=sa.String(200), index=True)
+    owner_id: int | None = Field(default=None, foreign_key='users.id')
+    is_customer: bool = False
+    tier: str = Field(default=Tier.POTENTIAL, sa_type=sa.String(12))
+    lifetime_value_cents: int = Field(default=0, sa_type=sa.BigInteger())
+    won_count: int = 0
+    last_activity_at: datetime | None = _ts()
+    created_at: datetime | None = _ts()
+    version: int = 1
+    is_deleted: bool = False
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = 'contacts'
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key='accounts.id', index=True)
+    lead_id: int | None = Field(default=None, foreign_key='leads.id')
+    name: str = Field(sa_type=sa.String(200))
+    title: str | None = Field(default=None, sa_type=sa.String(100))
+    phone: str | None = Field(default=None, sa_type=sa.String(50))
+    phone_norm: str | None = Field(default=None, sa_type=sa.String(20), index=True)
+    email: str | None = Field(default=None, sa_type=sa.String(254), index=True)
+    wechat: str | None = Field(default=None, sa_type=sa.String(100))
+    created_at: datetime | None = _ts()
+
+
+class Opportunity(SQLModel, table=True):
+    __tablename__ = 'opportunities'
+    __table_args__ = (sa.Index('ix_opportunities_board', 'stage_id', 'owner_id', 'expected_close'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key='leads.id', unique=True)
+    """One opportunity per lead: converting twice finds the first."""
+    account_id: int = Field(foreign_key='accounts.id', index=True)
+    contact_id: int | None = Field(default=None, foreign_key='contacts.id')
+    owner_id: int | None = Field(default=None, foreign_key='users.id', index=True)
+    name: str = Field(sa_type=sa.String(200))
+    stage_id: int = Field(foreign_key='stages.id')
+    amount_cents: int = Field(default=0, sa_type=sa.BigInteger())
+    expected_close: date | None = None
+    decision_maker: str | None = Field(default=None, sa_type=sa.String(200))
+    need: str | None = Field(default=None, sa_type=sa.String(500))
+    budget: str | None = Field(default=None, sa_type=sa.String(200))
+    timeline: str | None = Field(default=None, sa_type=sa.String(200))
+    lost_reason: str | None = Field(default=None, sa_type=sa.String(40))
+    lost_note: str | None = Field(default=None, sa_type=sa.String(1000))
+    closed_at: datetime | None = _ts()
+    stage_changed_at: datetime | None = _ts()
+    last_activity_at: datetime | None = _ts()
+    next_follow_up_at: datetime | None = _ts()
+    follow_up_due_at: datetime | None = _ts(index=True)
+    last_moved_by: int | None = Field(default=None, foreign_key='users.id')
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+    version: int = 1
+    is_deleted: bool = False
+
+
+class StageChange(SQLModel, table=True):
+    """Every move of an opportunity: for cycle time, funnel and the card's history."""
+
+    __tablename__ = 'stage_changes'
+    __table_args__ = (sa.Index('ix_stage_changes_opportunity', 'opportunity_id', 'created_at'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    opportunity_id: int = Field(foreign_key='opportunities.id')
+    from_stage_id: int | None = Field(default=None, foreign_key='stages.id')
+    to_stage_id: int = Field(foreign_key='stages.id')
+    actor_id: int | None = Field(default=None, foreign_key='users.id')
+    created_at: datetime | None = _ts(index=True)
+
+
+class LostReason(SQLModel, table=True):
+    __tablename__ = 'lost_reasons'
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=sa.String(40), unique=True)
+    label_en: str = Field(sa_type=sa.String(100))
+    label_zh: str = Field(sa_type=sa.String(100))
+    position: int = 0
+    is_active: bool = True
 
 
 class AppSetting(SQLModel, table=True):

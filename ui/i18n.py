@@ -60,8 +60,19 @@ class _Safe(dict):
 
 def t(key: str, /, **params: Any) -> str:
     """The text for `key` in the current language (the key itself if missing, never an error)."""
-    text = catalog(current_language()).get(key) or catalog('en').get(key) or key
-    return text.format_map(_Safe(params)) if params else text
+    language = current_language()
+    text = catalog(language).get(key) or catalog('en').get(key) or key
+    return text.format_map(_Safe(_bilingual(params, language))) if params else text
+
+
+def _bilingual(params: dict[str, Any], language: str) -> dict[str, Any]:
+    """`stage_en` + `stage_zh` (names users gave in both languages) read as `stage` in the reader's."""
+    suffix = 'zh' if language == 'zh-CN' else 'en'
+    out = dict(params)
+    for name, value in params.items():
+        if name.endswith(f'_{suffix}'):
+            out.setdefault(name[:-3], value)
+    return out
 
 
 def t_opt(prefix: str, value: str | None) -> str:

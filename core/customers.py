@@ -1,0 +1,156 @@
+"""Customers (客户): accounts that bought. Tiers from editable rules, dormant set by the timer,
+and the routing of a returning customer's new lead to its owner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from store import queries
+from store.models import Account, AppSetting, Contact, Opportunity, Tier, User, UserRef
+
+from . import permissions
+from .context import Context, audit
+from .errors import NotAllowed, NotFound, ValidationFailed
+
+TIER_KEY = 'tier_rules'
+
+
+@dataclass(frozen=True)
+class TierRules:
+    vip_min_cents: int = 50_000_000
+    """Lifetime value from which a customer is VIP (default ¥500,000)."""
+    dormant_days: int = 180
+    """No activity and no deal for this long: dormant."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> TierRules:
+        data = dict(data or {})
+        if set(data) - {'vip_min_cents', 'dormant_days'}:
+            raise ValueError('unknown setting')
+        try:
+            rules = cls(**{k: int(v) for k, v in data.items()})
+        except (TypeError, ValueError):
+            raise ValueError('not a number') from None
+        if rules.vip_min_cents < 0 or not 1 <= rules.dormant_days <= 3650:
+            raise ValueError('out of range')
+        return rules
+
+
+def load_tier_rules(session: Session) -> TierRules:
+    raw = queries.setting(session, TIER_KEY)
+    try:
+        return TierRules.from_dict(json.loads(raw)) if raw else TierRules()
+    except ValueError:
+        return TierRules()
+
+
+def tier_for(account: Account, rules: TierRules) -> str:
+    if not account.is_customer:
+        return Tier.POTENTIAL
+    return Tier.VIP if account.lifetime_value_cents >= rules.vip_min_cents else Tier.REGULAR
+
+
+def touch(session: Session, account: Account, now: datetime) -> None:
+    """Activity wakes a dormant customer up."""
+    account.last_activity_at = now
+    if account.tier == Tier.DORMANT:
+        account.tier = tier_for(account, load_tier_rules(session))
+
+
+def record_win(session: Session, o: Opportunity, now: datetime) -> None:
+    """A won deal makes (or keeps) the account a customer, adds to its lifetime value, re-tiers it."""
+    account = session.get(Account, o.account_id)
+    if account is None:
+        return
+    account.is_customer = True
+    account.won_count += 1
+    account.lifetime_value_cents += o.amount_cents
+    account.owner_id = account.owner_id or o.owner_id
+    account.last_activity_at = now
+    account.tier = tier_for(account, load_tier_rules(session))
+    account.version += 1
+    session.add(account)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    id: int
+    name: str
+    tier: str
+    owner_name: str | None
+    lifetime_value_cents: int
+    won_count: int
+    last_activity_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    account: Account
+    owner_name: str | None
+    contacts: list[Contact]
+    opportunities: list[Opportunity]
+
+
+class CustomerService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def customers(self, actor: UserRef, *, tier: str | None = None, search: str | None = None, page: int = 1,
+                  page_size: int = 50) -> tuple[list[CustomerRow], int]:
+        owner_id = None if permissions.sees_all_leads(actor) else actor.id
+        with self.ctx.read() as session:
+            rows, total = queries.customers_page(session, owner_id=owner_id, tier=tier or None,
+                                                 search=(search or '').strip()[:100] or None,
+                                                 offset=(max(1, page) - 1) * page_size, limit=page_size)
+            return [CustomerRow(id=a.id or 0, name=a.name, tier=a.tier, owner_name=owner,
+                                lifetime_value_cents=a.lifetime_value_cents, won_count=a.won_count,
+                                last_activity_at=a.last_activity_at) for a, owner in rows], total
+
+    def customer(self, actor: UserRef, account_id: int) -> CustomerView:
+        with self.ctx.read() as session:
+            account = session.get(Account, account_id)
+            if account is None or account.is_deleted:
+                raise NotFound()
+            if not (permissions.sees_all_leads(actor) or account.owner_id == actor.id):
+                raise NotAllowed()
+            owner = session.get(User, account.owner_id) if account.owner_id else None
+            return CustomerView(account=account, owner_name=owner.name if owner else None,
+                                contacts=list(queries.account_contacts(session, account_id)),
+                                opportunities=list(queries.account_opportunities(session, account_id)))
+
+    def tier_rules(self) -> TierRules:
+        with self.ctx.read() as session:
+            return load_tier_rules(session)
+
+    def set_tier_rules(self, actor: UserRef, values: Mapping[str, Any]) -> TierRules:
+        if not permissions.can_assign(actor):
+            raise NotAllowed()
+        try:
+            rules = TierRules.from_dict(values)
+        except ValueError as e:
+            raise ValidationFailed({'tier_rules': 'invalid'}, detail=str(e)) from None
+        with self.ctx.write() as session:
+            session.merge(AppSetting(key=TIER_KEY, value=json.dumps(asdict(rules))))
+            audit(session, 'tier_rules_changed', now=self.ctx.now(), actor_id=actor.id,
+                  reason_key='reason.tier_rules_changed')
+        return rules
+
+
+def mark_dormant(session: Session, now: datetime, limit: int) -> list[int]:
+    """The timer's step: customers idle beyond the rules' days become dormant (audited)."""
+    rules = load_tier_rules(session)
+    done = []
+    for account in queries.dormant_candidates(session, now - timedelta(days=rules.dormant_days), limit):
+        account.tier = Tier.DORMANT
+        account.version += 1
+        session.add(account)
+        audit(session, 'dormant', now=now, reason_key='reason.dormant', account=account.name,
+              days=rules.dormant_days)
+        done.append(account.id or 0)
+    return done

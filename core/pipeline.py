@@ -1,0 +1,420 @@
+"""Opportunities: conversion from a qualified lead, the board, stage moves with won/lost
+semantics, rotting, and the opportunity's own activities."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from store import queries
+from store.models import (
+    Account,
+    Activity,
+    ActivityKind,
+    Contact,
+    Lead,
+    LeadStatus,
+    Opportunity,
+    Stage,
+    StageChange,
+    StageKind,
+    User,
+    UserRef,
+)
+
+from . import capture as capture_path
+from . import customers, permissions
+from .context import Context, audit
+from .errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed
+from .normalize import clean_text
+
+DEFAULT_STAGES: tuple[tuple[str, str, int, str, int], ...] = (
+    ('Needs confirmed', '需求确认', 10, StageKind.OPEN, 14),
+    ('Solution', '方案沟通', 30, StageKind.OPEN, 14),
+    ('Quotation', '商务报价', 60, StageKind.OPEN, 14),
+    ('Negotiation', '合同谈判', 80, StageKind.OPEN, 14),
+    ('Won', '赢单', 100, StageKind.WON, 0),
+    ('Lost', '输单', 0, StageKind.LOST, 0),
+)
+DEFAULT_LOST_REASONS: tuple[tuple[str, str, str], ...] = (
+    ('no_budget', 'No budget', '没有预算'), ('competitor', 'Chose a competitor', '选择了竞争对手'),
+    ('price', 'Price', '价格原因'), ('need_changed', 'Need changed', '需求变化'),
+    ('no_decision_maker', 'No decision maker', '找不到决策人'), ('no_response', 'No response', '客户无回应'),
+    ('other', 'Other', '其他'),
+)
+CARDS_PER_COLUMN = 50
+"""A column shows this many cards (soonest close first) and says how many more there are."""
+MAX_CENTS = 10**15
+
+
+class MoveConflict(DomainError):
+    """Someone moved or edited the card since this board loaded: nothing was changed."""
+
+    code = 'move_conflict'
+
+
+def weighted_cents(amount_cents: int, probability: int) -> int:
+    return amount_cents * probability // 100
+
+
+def idle_days(stage: Stage, opportunity: Opportunity, now: datetime) -> int | None:
+    """Days idle when the card is rotting (beyond the stage's rot limit), else None."""
+    if stage.kind != StageKind.OPEN or stage.rot_days <= 0:
+        return None
+    since = max(t for t in (opportunity.stage_changed_at, opportunity.last_activity_at, opportunity.created_at) if t)
+    days = (now - since).days
+    return days if days > stage.rot_days else None
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    id: int
+    name: str
+    account_name: str | None
+    amount_cents: int
+    owner_id: int | None
+    owner_name: str | None
+    expected_close: date | None
+    days_in_stage: int
+    rotting_days: int | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    stage: Stage
+    cards: list[Card]
+    count: int
+    amount_cents: int
+    weighted_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpportunityView:
+    opportunity: Opportunity
+    stage: Stage
+    account: Account
+    contact: Contact | None
+    owner_name: str | None
+    can_edit: bool
+    history: list[tuple[StageChange, str | None]]
+    activities: list[tuple[Activity, str | None]]
+
+
+def parse_money(value: Any) -> int:
+    """Cents from a user's amount ('12,500.50', 12500, '¥8000'); never float arithmetic on money."""
+    from decimal import Decimal, InvalidOperation
+
+    text = str(value if value is not None else '').replace(',', '').replace('¥', '').replace('￥', '').strip()
+    if not text:
+        raise ValueError('empty')
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError('not a number') from None
+    if not amount.is_finite() or amount < 0 or amount * 100 >= MAX_CENTS:
+        raise ValueError('out of range')
+    return int((amount * 100).to_integral_value())
+
+
+class PipelineService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # ----- conversion -----------------------------------------------------------------------------
+
+    def convert_lead(self, actor: UserRef, lead_id: int, *, amount: Any, expected_close: date | None,
+                     decision_maker: str | None = None, name: str | None = None) -> int:
+        """One step from a qualified lead to an opportunity with its account and contact.
+        A second call (double click, another tab) returns the first opportunity."""
+        errors: dict[str, str] = {}
+        try:
+            amount_cents = parse_money(amount)
+        except ValueError:
+            errors['amount'] = 'invalid'
+            amount_cents = 0
+        if expected_close is None:
+            errors['expected_close'] = 'required'
+        if errors:
+            raise ValidationFailed(errors)
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            lead = session.get(Lead, lead_id)
+            if lead is None or lead.is_deleted:
+                raise NotFound()
+            if not permissions.can_view_lead(actor, lead):
+                raise NotAllowed()
+            existing = queries.opportunity_for_lead(session, lead_id)
+            if existing is not None:
+                return existing.id or 0
+            if not (permissions.can_assign(actor) or lead.owner_id == actor.id):
+                raise NotAllowed()
+            if lead.status != LeadStatus.QUALIFIED:
+                raise InvalidState('not_qualified')
+            account = self._account_for(session, lead, now)
+            contact = Contact(account_id=account.id or 0, lead_id=lead.id, name=lead.name, title=lead.title,
+                              phone=lead.phone, phone_norm=lead.phone_norm, email=lead.email, wechat=lead.wechat,
+                              created_at=now)
+            session.add(contact)
+            first = queries.stages(session)[0]
+            opportunity = Opportunity(
+                lead_id=lead_id, account_id=account.id or 0, owner_id=lead.owner_id or actor.id,
+                name=clean_text(name, max_length=200) or f'{lead.company or lead.name}', stage_id=first.id or 0,
+                amount_cents=amount_cents, expected_close=expected_close,
+                decision_maker=clean_text(decision_maker, max_length=200) or lead.authority, need=lead.need,
+                budget=lead.budget, timeline=lead.timeline, stage_changed_at=now, last_activity_at=now,
+                last_moved_by=actor.id, created_at=now, updated_at=now)
+            session.add(opportunity)
+            session.flush()
+            contact_id = contact.id
+            opportunity.contact_id = contact_id
+            session.add(StageChange(opportunity_id=opportunity.id or 0, to_stage_id=first.id or 0, actor_id=actor.id,
+                                    created_at=now))
+            lead.status = LeadStatus.CONVERTED
+            lead.account_id = account.id
+            capture_path.clear_clocks(lead)
+            lead.version += 1
+            lead.updated_at = now
+            session.add(lead)
+            audit(session, 'converted', now=now, lead_id=lead_id, actor_id=actor.id, reason_key='reason.converted',
+                  opportunity=opportunity.name, account=account.name)
+            opportunity_id, owner_id = opportunity.id or 0, lead.owner_id
+        events = self.ctx.events
+        events.publish(events.lead_changed, lead_id, owner_id)
+        events.publish(events.opportunity_moved, opportunity_id, None)
+        return opportunity_id
+
+    @staticmethod
+    def _account_for(session: Session, lead: Lead, now: datetime) -> Account:
+        """The same normalised company is one account, reused, never duplicated."""
+        if lead.account_id:
+            found = session.get(Account, lead.account_id)
+            if found is not None:
+                return found
+        if lead.company_norm:
+            found = queries.account_by_name(session, lead.company_norm)
+            if found is not None:
+                return found
+        account = Account(name=lead.company or lead.name, name_norm=lead.company_norm, owner_id=lead.owner_id,
+                          last_activity_at=now, created_at=now)
+        session.add(account)
+        session.flush()
+        return account
+
+    # ----- the board ------------------------------------------------------------------------------
+
+    def stages(self) -> list[Stage]:
+        with self.ctx.read() as session:
+            return list(queries.stages(session))
+
+    def lost_reasons(self) -> list[tuple[str, str, str]]:
+        with self.ctx.read() as session:
+            return [(r.key, r.label_en, r.label_zh) for r in queries.lost_reasons(session)]
+
+    def board(self, actor: UserRef, *, owner_id: int | None = None, close_month: date | None = None,
+              min_amount: Any = None, max_amount: Any = None) -> list[Column]:
+        """Columns with counts and amounts for every card the actor may see (totals in SQL),
+        and the first cards of each column."""
+        if not permissions.sees_all_leads(actor):
+            owner_id = actor.id
+        close_to = None
+        if close_month is not None:
+            close_month = close_month.replace(day=1)
+            close_to = (close_month + timedelta(days=32)).replace(day=1)
+        f = queries.BoardFilter(owner_id=owner_id, close_from=close_month, close_to=close_to,
+                                min_cents=_maybe_money(min_amount), max_cents=_maybe_money(max_amount))
+        now = self.ctx.now()
+        with self.ctx.read() as session:
+            totals = queries.board_totals(session, f)
+            columns = []
+            for stage in queries.stages(session):
+                count, amount = totals.get(stage.id or 0, (0, 0))
+                cards = [self._card(stage, o, account, owner, now) for o, account, owner in
+                         queries.board_cards(session, f, stage.id or 0, CARDS_PER_COLUMN)] if count else []
+                columns.append(Column(stage=stage, cards=cards, count=count, amount_cents=amount,
+                                      weighted_cents=weighted_cents(amount, stage.probability)))
+            return columns
+
+    @staticmethod
+    def _card(stage: Stage, o: Opportunity, account: str | None, owner: str | None, now: datetime) -> Card:
+        return Card(id=o.id or 0, name=o.name, account_name=account, amount_cents=o.amount_cents, owner_id=o.owner_id,
+                    owner_name=owner, expected_close=o.expected_close,
+                    days_in_stage=(now - (o.stage_changed_at or o.created_at or now)).days,
+                    rotting_days=idle_days(stage, o, now), version=o.version)
+
+    # ----- moves ----------------------------------------------------------------------------------
+
+    def move_opportunity(self, actor: UserRef, opportunity_id: int, *, to_stage_id: int, version: int,
+                         lost_reason: str | None = None, lost_note: str | None = None,
+                         won_amount: Any = None, close_date: date | None = None) -> int:
+        """Move a card; Lost needs a reason, Won takes the final amount and makes a customer.
+        A stale version is refused with who moved it last, so nothing is silently overwritten."""
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            o = self._editable(session, actor, opportunity_id)
+            if o.version != version:
+                mover = session.get(User, o.last_moved_by) if o.last_moved_by else None
+                stage = session.get(Stage, o.stage_id)
+                raise MoveConflict(by=mover.name if mover else '', stage_en=stage.name_en if stage else '',
+                                   stage_zh=stage.name_zh if stage else '')
+            target = session.get(Stage, to_stage_id)
+            if target is None or target.is_archived:
+                raise ValidationFailed({'stage': 'invalid'})
+            if target.id == o.stage_id:
+                return o.version
+            current = session.get(Stage, o.stage_id)
+            if current is not None and current.kind != StageKind.OPEN and not permissions.can_assign(actor):
+                raise InvalidState('closed')  # reopening a won or lost deal is a manager's call
+            if target.kind == StageKind.LOST:
+                reasons = {r.key for r in queries.lost_reasons(session)}
+                if lost_reason not in reasons:
+                    raise ValidationFailed({'lost_reason': 'required'})
+                o.lost_reason = lost_reason
+                o.lost_note = clean_text(lost_note, max_length=1000)
+                o.closed_at = now
+            elif target.kind == StageKind.WON:
+                if won_amount is not None:
+                    try:
+                        o.amount_cents = parse_money(won_amount)
+                    except ValueError:
+                        raise ValidationFailed({'amount': 'invalid'}) from None
+                o.closed_at = now
+                o.expected_close = close_date or now.date()
+                o.lost_reason = o.lost_note = None
+                customers.record_win(session, o, now)
+            else:
+                o.closed_at = None
+                o.lost_reason = o.lost_note = None
+            session.add(StageChange(opportunity_id=opportunity_id, from_stage_id=o.stage_id, to_stage_id=target.id or 0,
+                                    actor_id=actor.id, created_at=now))
+            o.stage_id = target.id or 0
+            o.stage_changed_at = now
+            o.last_moved_by = actor.id
+            o.version += 1
+            o.updated_at = now
+            session.add(o)
+            audit(session, 'stage', now=now, lead_id=o.lead_id, actor_id=actor.id, reason_key='reason.stage_moved',
+                  stage_en=target.name_en, stage_zh=target.name_zh, opportunity=o.name)
+            new_version = o.version
+        self.ctx.events.publish(self.ctx.events.opportunity_moved, opportunity_id, actor.id)
+        return new_version
+
+    def _editable(self, session: Session, actor: UserRef, opportunity_id: int) -> Opportunity:
+        o = session.get(Opportunity, opportunity_id)
+        if o is None or o.is_deleted:
+            raise NotFound()
+        if not (permissions.can_assign(actor) or o.owner_id == actor.id):
+            raise NotAllowed()
+        return o
+
+    # ----- the opportunity page -------------------------------------------------------------------
+
+    def opportunity_view(self, actor: UserRef, opportunity_id: int) -> OpportunityView:
+        with self.ctx.read() as session:
+            o = session.get(Opportunity, opportunity_id)
+            if o is None or o.is_deleted:
+                raise NotFound()
+            if not (permissions.sees_all_leads(actor) or o.owner_id == actor.id):
+                raise NotAllowed()
+            stage = session.get(Stage, o.stage_id)
+            account = session.get(Account, o.account_id)
+            assert stage is not None and account is not None
+            owner = session.get(User, o.owner_id) if o.owner_id else None
+            return OpportunityView(
+                opportunity=o, stage=stage, account=account,
+                contact=session.get(Contact, o.contact_id) if o.contact_id else None,
+                owner_name=owner.name if owner else None,
+                can_edit=permissions.can_assign(actor) or o.owner_id == actor.id,
+                history=list(queries.stage_history(session, opportunity_id)),
+                activities=list(queries.opportunity_activities(session, o.lead_id)))
+
+    def update_opportunity(self, actor: UserRef, opportunity_id: int, *, version: int,
+                           changes: Mapping[str, Any]) -> int:
+        allowed = {'name', 'amount', 'expected_close', 'decision_maker', 'need', 'budget', 'timeline'}
+        if set(changes) - allowed:
+            raise ValidationFailed(dict.fromkeys(sorted(set(changes) - allowed), 'invalid'))
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            o = self._editable(session, actor, opportunity_id)
+            if o.version != version:
+                raise StaleOpportunity()
+            for field, value in changes.items():
+                if field == 'amount':
+                    try:
+                        o.amount_cents = parse_money(value)
+                    except ValueError:
+                        raise ValidationFailed({'amount': 'invalid'}) from None
+                elif field == 'expected_close':
+                    o.expected_close = value
+                elif field == 'name':
+                    text = clean_text(value, max_length=200)
+                    if not text:
+                        raise ValidationFailed({'name': 'required'})
+                    o.name = text
+                else:
+                    setattr(o, field, clean_text(value, max_length=500))
+            o.version += 1
+            o.updated_at = now
+            session.add(o)
+            audit(session, 'opportunity_edited', now=now, lead_id=o.lead_id, actor_id=actor.id,
+                  reason_key='reason.edited', fields=', '.join(sorted(changes)))
+            new_version = o.version
+        self.ctx.events.publish(self.ctx.events.opportunity_moved, opportunity_id, actor.id)
+        return new_version
+
+    def log_activity(self, actor: UserRef, opportunity_id: int, *, kind: str, outcome: str | None = None,
+                     note: str | None = None, next_follow_up_at: datetime | None = None) -> int:
+        """Same activity log as leads; it keeps the card fresh (rotting) and the customer active."""
+        if kind not in ActivityKind.__members__.values() or kind == ActivityKind.TOUCH:
+            raise ValidationFailed({'kind': 'invalid'})
+        now = self.ctx.now()
+        if next_follow_up_at is not None and next_follow_up_at <= now:
+            raise ValidationFailed({'next_follow_up_at': 'not_future'})
+        with self.ctx.write() as session:
+            o = self._editable(session, actor, opportunity_id)
+            activity = Activity(lead_id=o.lead_id, opportunity_id=opportunity_id, user_id=actor.id, kind=kind,
+                                outcome=clean_text(outcome, max_length=200), note=clean_text(note, max_length=5000),
+                                next_follow_up_at=next_follow_up_at, created_at=now)
+            session.add(activity)
+            o.last_activity_at = now
+            if next_follow_up_at is not None:
+                o.next_follow_up_at = o.follow_up_due_at = next_follow_up_at
+            o.version += 1
+            session.add(o)
+            account = session.get(Account, o.account_id)
+            if account is not None:
+                customers.touch(session, account, now)
+                session.add(account)
+            session.flush()
+            activity_id = activity.id or 0
+        self.ctx.events.publish(self.ctx.events.opportunity_moved, opportunity_id, actor.id)
+        return activity_id
+
+
+class StaleOpportunity(DomainError):
+    code = 'stale_edit'
+
+
+def _maybe_money(value: Any) -> int | None:
+    if value in (None, ''):
+        return None
+    try:
+        return parse_money(value)
+    except ValueError:
+        raise ValidationFailed({'amount': 'invalid'}) from None
+
+
+def seed_defaults(session: Session) -> None:
+    """Stages and lost reasons a new database starts with (only when there are none)."""
+    from store.models import LostReason
+
+    if not queries.stages(session, include_archived=True):
+        for i, (en, zh, probability, kind, rot) in enumerate(DEFAULT_STAGES):
+            session.add(Stage(position=i, name_en=en, name_zh=zh, probability=probability, kind=kind, rot_days=rot))
+    if not queries.lost_reasons(session):
+        for i, (key, en, zh) in enumerate(DEFAULT_LOST_REASONS):
+            session.add(LostReason(key=key, label_en=en, label_zh=zh, position=i))
