@@ -30,7 +30,8 @@ def used_keys() -> set[str]:
     keys |= {f'channel.{c}' for c in re.findall(r"channel='([a-z_]+)'", ui_code + core_code)}
     codes = {cls.code for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.DomainError)}
     keys |= {f'err.{c}' for c in codes}
-    keys |= {f'err.{c}' for c in re.findall(r"(?:InvalidState|NotAllowed|LoginFailed|NotFound)\('([a-z_]+)'", core_code)}
+    raised = r"(?:InvalidState|NotAllowed|LoginFailed|NotFound)\('([a-z_]+)'"
+    keys |= {f'err.{c}' for c in re.findall(raised, core_code)}
     field_codes = set(re.findall(r"errors\[[^\]]+\] = '([a-z_]+)'", core_code))
     field_codes |= set(re.findall(r"ValidationFailed\(\{'[a-z_]+': '([a-z_]+)'\}\)", core_code))
     keys |= {f'err.field.{c}' for c in field_codes}
