@@ -19,7 +19,8 @@ PRIMARY = '#1f5fbf'
 
 
 def _nav(user: UserRef) -> None:
-    links = [('/', t('nav.inbox')), ('/pool', t('nav.pool'))]
+    links = [('/', t('nav.inbox')), ('/pool', t('nav.pool')), ('/pipeline', t('nav.pipeline')),
+             ('/customers', t('nav.customers'))]
     if can_assign(user):
         links.append(('/automation', t('nav.automation')))
     if can_assign(user) or can_manage_integrations(user):
