@@ -233,6 +233,7 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
     if owner is not None and customer is not None and owner.id == customer.owner_id:
         assign_to(session, lead, owner, now=now, actor_id=None, reason_key=owner_reason[0], params=owner_reason[1],
                   policy=policy)
+        notified = notify(session, [owner.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
     elif owner is not None:
         assign_to(session, lead, owner, now=now, actor_id=actor_id, reason_key='reason.assigned.self',
                   params={'rep': owner.name}, policy=policy)
@@ -245,6 +246,7 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
             rep = session.get(User, pick.rep_id)
             assert rep is not None
             assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params, policy=policy)
+            notified = notify(session, [rep.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
     session.flush()
     owner_name = session.get(User, lead.owner_id).name if lead.owner_id else None  # type: ignore[union-attr]
     return Captured(result=CaptureResult(lead_id=lead.id or 0, created=True, status=lead.status,

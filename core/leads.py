@@ -26,6 +26,7 @@ from . import capture as capture_path
 from . import permissions
 from .context import Context, audit
 from .errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed
+from .notify import notify
 from .policy import load_policy
 
 EDITABLE_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry',
@@ -272,5 +273,8 @@ class LeadService:
                                    params={'manager': actor.name, 'rep': rep.name}, policy=load_policy(session))
             lead.version += 1
             session.add(lead)
+            told = notify(session, [rep_id], 'notify.assigned_to_you', now=now, lead_id=lead_id, lead=lead.name)
         events = self.ctx.events
         events.publish(events.lead_assigned, lead_id, rep_id, previous)
+        for user_id in told:
+            events.publish(events.notified, user_id)
