@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.auth import hash_password
 from core.desk import Desk
 from core.settings import Settings
+from store.counters import recount_open_leads
 from store.engine import make_engine
 
 SOURCES = ('website', 'trade_show', 'phone', 'ads', 'referral', 'social', 'third_party', 'import')
@@ -64,6 +65,8 @@ def build(path: Path, leads: int, *, now: datetime, due_share: float = 0.0, seed
         raw.commit()
     finally:
         raw.close()
+    with desk.ctx.engine.begin() as connection:
+        recount_open_leads(connection)
     return desk
 
 

@@ -15,6 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from . import counters  # noqa: F401  (registers the open-lead counter on every session)
+
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == 'sqlite'

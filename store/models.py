@@ -122,6 +122,8 @@ class User(SQLModel, table=True):
     locked_until: datetime | None = _ts()
     session_version: int = 1
     """Bumped on logout-everywhere or deactivation: stale browser sessions stop working."""
+    open_leads: int = 0
+    """Leads this user owns in an open status; kept by store.counters, never set by hand."""
     last_assigned_at: datetime | None = _ts()
     """Fair tie-break: among equally good reps the one who waited longest gets the lead."""
     created_at: datetime | None = _ts()
@@ -221,6 +223,7 @@ class AuditEntry(SQLModel, table=True):
     __table_args__ = (
         sa.Index('ix_audit_lead', 'lead_id', 'created_at'),
         sa.Index('ix_audit_subject', 'action', 'subject_user_id', 'created_at'),
+        sa.Index('ix_audit_action_time', 'action', 'created_at'),
     )
 
     id: int | None = Field(default=None, primary_key=True)

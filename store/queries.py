@@ -60,24 +60,20 @@ class RepLoadRow:
 
 
 def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False) -> list[RepLoadRow]:
-    """Every active rep with open leads and leads assigned since `day_start` (index-only counts)."""
+    """Every active rep with open leads (the kept counter) and leads assigned since `day_start`
+    (a range over today's audit rows only)."""
     reps_query = select(User).where(User.role == Role.REP, User.is_active == True)  # noqa: E712
     if for_update:
         reps_query = reps_query.with_for_update()
     reps = session.exec(reps_query.order_by(User.id)).all()
     if not reps:
         return []
-    open_counts = dict(session.exec(
-        select(Lead.owner_id, func.count()).where(col(Lead.status).in_(OPEN_STATUSES),
-                                                  col(Lead.owner_id).is_not(None)).group_by(Lead.owner_id)
-    ).all())
     today = dict(session.exec(
         select(AuditEntry.subject_user_id, func.count())
         .where(AuditEntry.action == 'assigned', col(AuditEntry.created_at) >= day_start)
         .group_by(AuditEntry.subject_user_id)
     ).all())
-    return [RepLoadRow(user=u, open_count=open_counts.get(u.id, 0), assigned_today=today.get(u.id, 0))
-            for u in reps]
+    return [RepLoadRow(user=u, open_count=u.open_leads, assigned_today=today.get(u.id, 0)) for u in reps]
 
 
 # ----- leads ------------------------------------------------------------------------------------
@@ -321,8 +317,8 @@ def pool_page(session: Session, status: str, *, offset: int, limit: int) -> tupl
 
 
 def open_count(session: Session, owner_id: int) -> int:
-    return session.exec(select(func.count()).select_from(Lead).where(
-        Lead.owner_id == owner_id, col(Lead.status).in_(_LIVE))).one()
+    user = session.get(User, owner_id)
+    return user.open_leads if user else 0
 
 
 def user_names(session: Session, ids: set[int]) -> dict[int, str]:
