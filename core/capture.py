@@ -211,7 +211,8 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
     `owner` skips the rules (a rep's own manual entry stays with that rep)."""
     twin = queries.find_duplicate(session, phone_norm=clean.phone_norm, email=clean.email,
                                   company_norm=clean.company_norm, name=clean.name)
-    if twin is not None:
+    if twin is not None and twin.status != LeadStatus.CONVERTED:
+        # A converted twin is a customer asking again: new business, so a new lead (routed below).
         return Captured(result=_touch(session, twin, clean, now=now, actor_id=actor_id, channel=channel),
                         notified=[])
     lead = Lead(**asdict(clean), status=LeadStatus.NEW, created_at=now, updated_at=now)
@@ -224,15 +225,17 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
     policy = load_policy(session)
     customer = queries.customer_for(session, phone_norm=clean.phone_norm, email=clean.email,
                                     company_norm=clean.company_norm)
+    keeper = None
     if customer is not None:  # a returning customer: the lead says so and goes to the customer's owner
         lead.account_id = customer.id
         keeper = session.get(User, customer.owner_id) if customer.owner_id else None
-        if owner is None and keeper is not None and keeper.is_active and keeper.role == 'rep':
+        if keeper is not None and (not keeper.is_active or keeper.role != 'rep'):
+            keeper = None
+        if owner is None and keeper is not None:
             owner = keeper
-            owner_reason = ('reason.assigned.customer_owner', {'rep': keeper.name, 'customer': customer.name})
-    if owner is not None and customer is not None and owner.id == customer.owner_id:
-        assign_to(session, lead, owner, now=now, actor_id=None, reason_key=owner_reason[0], params=owner_reason[1],
-                  policy=policy)
+    if owner is not None and keeper is not None and customer is not None and owner.id == keeper.id:
+        assign_to(session, lead, owner, now=now, actor_id=None, reason_key='reason.assigned.customer_owner',
+                  params={'rep': keeper.name, 'customer': customer.name}, policy=policy)
         notified = notify(session, [owner.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
     elif owner is not None:
         assign_to(session, lead, owner, now=now, actor_id=actor_id, reason_key='reason.assigned.self',

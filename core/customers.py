@@ -78,6 +78,19 @@ def record_win(session: Session, o: Opportunity, now: datetime) -> None:
     session.add(account)
 
 
+def undo_win(session: Session, o: Opportunity) -> None:
+    """A won deal moved out of Won: its amount and count leave the account again."""
+    account = session.get(Account, o.account_id)
+    if account is None:
+        return
+    account.won_count = max(0, account.won_count - 1)
+    account.lifetime_value_cents = max(0, account.lifetime_value_cents - o.amount_cents)
+    account.is_customer = account.won_count > 0
+    account.tier = tier_for(account, load_tier_rules(session))
+    account.version += 1
+    session.add(account)
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerRow:
     id: int

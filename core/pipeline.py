@@ -114,11 +114,11 @@ def parse_money(value: Any) -> int:
         raise ValueError('empty')
     try:
         amount = Decimal(text)
-    except InvalidOperation:
+        if not amount.is_finite() or amount < 0 or amount.adjusted() > 13 or amount * 100 >= MAX_CENTS:
+            raise ValueError('out of range')
+        return int((amount * 100).to_integral_value())
+    except (InvalidOperation, ArithmeticError):
         raise ValueError('not a number') from None
-    if not amount.is_finite() or amount < 0 or amount * 100 >= MAX_CENTS:
-        raise ValueError('out of range')
-    return int((amount * 100).to_integral_value())
 
 
 class PipelineService:
@@ -277,6 +277,8 @@ class PipelineService:
                 o.lost_note = clean_text(lost_note, max_length=1000)
                 o.closed_at = now
             elif target.kind == StageKind.WON:
+                if current is not None and current.kind == StageKind.WON:
+                    raise InvalidState('closed')
                 if won_amount is not None:
                     try:
                         o.amount_cents = parse_money(won_amount)
@@ -289,6 +291,8 @@ class PipelineService:
             else:
                 o.closed_at = None
                 o.lost_reason = o.lost_note = None
+            if current is not None and current.kind == StageKind.WON:
+                customers.undo_win(session, o)  # reopened or lost after all: the win no longer counts
             session.add(StageChange(opportunity_id=opportunity_id, from_stage_id=o.stage_id, to_stage_id=target.id or 0,
                                     actor_id=actor.id, created_at=now))
             o.stage_id = target.id or 0
@@ -312,6 +316,17 @@ class PipelineService:
         return o
 
     # ----- the opportunity page -------------------------------------------------------------------
+
+    def opportunity_for_lead(self, actor: UserRef, lead_id: int) -> int | None:
+        """The opportunity a converted lead became, if any (for the lead page's link)."""
+        with self.ctx.read() as session:
+            lead = session.get(Lead, lead_id)
+            if lead is None or lead.is_deleted:
+                raise NotFound()
+            if not permissions.can_view_lead(actor, lead):
+                raise NotAllowed()
+            found = queries.opportunity_for_lead(session, lead_id)
+            return found.id if found is not None else None
 
     def opportunity_view(self, actor: UserRef, opportunity_id: int) -> OpportunityView:
         with self.ctx.read() as session:
@@ -415,6 +430,6 @@ def seed_defaults(session: Session) -> None:
     if not queries.stages(session, include_archived=True):
         for i, (en, zh, probability, kind, rot) in enumerate(DEFAULT_STAGES):
             session.add(Stage(position=i, name_en=en, name_zh=zh, probability=probability, kind=kind, rot_days=rot))
-    if not queries.lost_reasons(session):
+    if not queries.lost_reasons(session, include_inactive=True):
         for i, (key, en, zh) in enumerate(DEFAULT_LOST_REASONS):
             session.add(LostReason(key=key, label_en=en, label_zh=zh, position=i))

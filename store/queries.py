@@ -340,9 +340,11 @@ def stages(session: Session, *, include_archived: bool = False) -> Sequence[Stag
     return session.exec(query.order_by(Stage.position, Stage.id)).all()
 
 
-def lost_reasons(session: Session) -> Sequence[LostReason]:
-    return session.exec(select(LostReason).where(LostReason.is_active == True)  # noqa: E712
-                        .order_by(LostReason.position, LostReason.id)).all()
+def lost_reasons(session: Session, *, include_inactive: bool = False) -> Sequence[LostReason]:
+    query = select(LostReason)
+    if not include_inactive:
+        query = query.where(LostReason.is_active == True)  # noqa: E712
+    return session.exec(query.order_by(LostReason.position, LostReason.id)).all()
 
 
 def opportunity_for_lead(session: Session, lead_id: int) -> Opportunity | None:
