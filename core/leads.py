@@ -26,6 +26,7 @@ from . import capture as capture_path
 from . import permissions
 from .context import Context, audit
 from .errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed
+from .normalize import clean_text
 from .notify import notify
 from .policy import load_policy
 
@@ -54,6 +55,24 @@ class LeadView:
     can_assign: bool
     activities: list[tuple[Activity, str | None]]
     audit: list[tuple[AuditEntry, str | None]]
+
+
+def visible_lead(session: Any, actor: UserRef, lead_id: int) -> Lead:
+    """The lead if it exists and the actor may see it; NotFound / NotAllowed otherwise."""
+    lead = session.get(Lead, lead_id)
+    if lead is None or lead.is_deleted:
+        raise NotFound()
+    if not permissions.can_view_lead(actor, lead):
+        raise NotAllowed()
+    return lead
+
+
+def check_activity(kind: str, next_follow_up_at: datetime | None, now: datetime) -> None:
+    """What a user may log (a touch is the system's) and a follow-up that lies ahead."""
+    if kind not in ActivityKind.__members__.values() or kind == ActivityKind.TOUCH:
+        raise ValidationFailed({'kind': 'invalid'})
+    if next_follow_up_at is not None and next_follow_up_at <= now:
+        raise ValidationFailed({'next_follow_up_at': 'not_future'})
 
 
 class LeadService:
@@ -109,11 +128,7 @@ class LeadService:
 
     def lead_view(self, actor: UserRef, lead_id: int) -> LeadView:
         with self.ctx.read() as session:
-            lead = session.get(Lead, lead_id)
-            if lead is None or lead.is_deleted:
-                raise NotFound()
-            if not permissions.can_view_lead(actor, lead):
-                raise NotAllowed()
+            lead = visible_lead(session, actor, lead_id)
             owner = session.get(User, lead.owner_id) if lead.owner_id else None
             return LeadView(lead=lead, owner_name=owner.name if owner else None,
                             can_edit=permissions.can_edit_lead(actor, lead),
@@ -170,13 +185,9 @@ class LeadService:
     def log_activity(self, actor: UserRef, lead_id: int, *, kind: str, outcome: str | None = None,
                      note: str | None = None, next_follow_up_at: datetime | None = None) -> int:
         """Record a follow-up; the owner's first contact moves the lead to `contacted`."""
-        if kind not in ActivityKind.__members__.values() or kind == ActivityKind.TOUCH:
-            raise ValidationFailed({'kind': 'invalid'})
-        outcome = (outcome or '').strip()[:200] or None
-        note = (note or '').replace('\x00', '').strip()[:5000] or None
         now = self.ctx.now()
-        if next_follow_up_at is not None and next_follow_up_at <= now:
-            raise ValidationFailed({'next_follow_up_at': 'not_future'})
+        check_activity(kind, next_follow_up_at, now)
+        outcome, note = clean_text(outcome, max_length=200), clean_text(note, max_length=5000)
         with self.ctx.write() as session:
             lead = session.get(Lead, lead_id)
             if lead is None or lead.is_deleted:

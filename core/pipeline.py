@@ -14,7 +14,6 @@ from store import queries
 from store.models import (
     Account,
     Activity,
-    ActivityKind,
     Contact,
     Lead,
     LeadStatus,
@@ -30,6 +29,7 @@ from . import capture as capture_path
 from . import customers, permissions
 from .context import Context, audit
 from .errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed
+from .leads import check_activity, visible_lead
 from .normalize import clean_text
 
 DEFAULT_STAGES: tuple[tuple[str, str, int, str, int], ...] = (
@@ -143,11 +143,7 @@ class PipelineService:
             raise ValidationFailed(errors)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            lead = session.get(Lead, lead_id)
-            if lead is None or lead.is_deleted:
-                raise NotFound()
-            if not permissions.can_view_lead(actor, lead):
-                raise NotAllowed()
+            lead = visible_lead(session, actor, lead_id)
             existing = queries.opportunity_for_lead(session, lead_id)
             if existing is not None:
                 return existing.id or 0
@@ -320,11 +316,7 @@ class PipelineService:
     def opportunity_for_lead(self, actor: UserRef, lead_id: int) -> int | None:
         """The opportunity a converted lead became, if any (for the lead page's link)."""
         with self.ctx.read() as session:
-            lead = session.get(Lead, lead_id)
-            if lead is None or lead.is_deleted:
-                raise NotFound()
-            if not permissions.can_view_lead(actor, lead):
-                raise NotAllowed()
+            visible_lead(session, actor, lead_id)
             found = queries.opportunity_for_lead(session, lead_id)
             return found.id if found is not None else None
 
@@ -384,11 +376,8 @@ class PipelineService:
     def log_activity(self, actor: UserRef, opportunity_id: int, *, kind: str, outcome: str | None = None,
                      note: str | None = None, next_follow_up_at: datetime | None = None) -> int:
         """Same activity log as leads; it keeps the card fresh (rotting) and the customer active."""
-        if kind not in ActivityKind.__members__.values() or kind == ActivityKind.TOUCH:
-            raise ValidationFailed({'kind': 'invalid'})
         now = self.ctx.now()
-        if next_follow_up_at is not None and next_follow_up_at <= now:
-            raise ValidationFailed({'next_follow_up_at': 'not_future'})
+        check_activity(kind, next_follow_up_at, now)
         with self.ctx.write() as session:
             o = self._editable(session, actor, opportunity_id)
             activity = Activity(lead_id=o.lead_id, opportunity_id=opportunity_id, user_id=actor.id, kind=kind,
