@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .i18n import t_opt
+from store.models import Stage
+
+from .i18n import current_language, t_opt
 
 _zone: ZoneInfo = ZoneInfo('Asia/Shanghai')
 
@@ -25,3 +27,21 @@ def when(value: datetime | None) -> str:
 
 def label(prefix: str, value: str | None) -> str:
     return t_opt(prefix, value)
+
+
+def money(cents: int) -> str:
+    """¥12,500.00 from integer cents (no float on the way)."""
+    sign = '-' if cents < 0 else ''
+    cents = abs(cents)
+    return f'{sign}¥{cents // 100:,}.{cents % 100:02d}'
+
+
+def amount_text(cents: int) -> str:
+    """The editable form of an amount: 12500.00."""
+    return f'{cents // 100}.{cents % 100:02d}'
+
+
+def stage_name(stage: Stage | None) -> str:
+    if stage is None:
+        return ''
+    return stage.name_zh if current_language() == 'zh-CN' else stage.name_en

@@ -1,8 +1,9 @@
-"""The lead page (`/leads/<id>`): fields, score breakdown, assignment, activities, audit."""
+"""The lead page (`/leads/<id>`): fields, score breakdown, assignment, activities, audit;
+qualifying (BANT) and converting to an opportunity."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date
 from typing import Any
 
 from fastapi import Request
@@ -12,23 +13,30 @@ from nicegui import run, ui
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.leads import EDITABLE_FIELDS, LeadView
-from store.models import ActivityKind, UserRef
+from store.models import LeadStatus, UserRef
 
+from ..components.activities import activity_list, open_log_dialog
 from ..errors import clear_field_errors, message, show_field_errors
-from ..format import label, when, zone
+from ..format import label, when
 from ..i18n import current_language, reason, t
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
 
-LOGGABLE = [k.value for k in ActivityKind if k != ActivityKind.TOUCH]
+BANT = ('need', 'budget', 'authority', 'timeline')
 
 
 class LeadPage:
-    def __init__(self, desk: Desk, user: UserRef, view: LeadView) -> None:
+    def __init__(self, desk: Desk, user: UserRef, view: LeadView, opportunity_id: int | None = None) -> None:
         self.desk, self.user, self.view = desk, user, view
         self.lead_id = view.lead.id or 0
         self.fields: dict[str, Any] = {}
+        self.opportunity_id = opportunity_id
+        """The opportunity this lead was converted to (the header links to it)."""
+        self.save_button: ui.button | None = None
+        self.converting = False
+        self.outside = ui.element()
+        """Dialogs live here, outside the refreshed header, so a live refresh does not delete them."""
 
     def build(self) -> None:
         self.header()
@@ -43,7 +51,18 @@ class LeadPage:
         self.desk.events.lead_assigned.subscribe(self._on_assigned)
 
     async def reload(self) -> None:
-        self.view = await run.io_bound(self.desk.leads.lead_view, self.user, self.lead_id)
+        view = await run.io_bound(self.desk.leads.lead_view, self.user, self.lead_id)
+        if view is None:  # the app is stopping
+            return
+        self.view = view
+        if self.view.lead.status == LeadStatus.CONVERTED and self.opportunity_id is None:
+            self.opportunity_id = await run.io_bound(self.desk.pipeline.opportunity_for_lead, self.user,
+                                                     self.lead_id)
+        if not self.view.can_edit:  # converted or disqualified meanwhile: read-only from now on
+            for element in self.fields.values():
+                element.props('readonly')
+            if self.save_button is not None:
+                self.save_button.set_visibility(False)
         self.header.refresh()
         self.side.refresh()
         self.timeline.refresh()
@@ -67,10 +86,21 @@ class LeadPage:
             ui.space()
             owner = self.view.owner_name or t('lead.unassigned')
             tid(ui.label(t('lead.owner_is', owner=owner)).classes('text-grey-8'), 'lead-owner')
+            if self.view.can_edit and lead.status == LeadStatus.CONTACTED:
+                tid(ui.button(t('lead.qualify'), icon='verified', on_click=self.qualify).props('outline'), 'qualify')
+            if self.view.can_edit and lead.status == LeadStatus.QUALIFIED:
+                tid(ui.button(t('lead.convert'), icon='handshake', on_click=self.open_convert)
+                    .props('color=positive'), 'convert')
             if self.view.can_edit:
                 tid(ui.button(t('activity.log'), icon='add_comment', on_click=self.log_activity), 'log-activity')
                 tid(ui.button(t('lead.disqualify'), on_click=self.disqualify).props('flat color=negative'),
                     'disqualify')
+        if lead.status == LeadStatus.CONVERTED:
+            with ui.row().classes('w-full items-center gap-2'):
+                ui.label(t('lead.converted_read_only')).classes('text-grey-8')
+                if self.opportunity_id is not None:
+                    tid(ui.link(t('lead.opportunity_link'), f'/opportunities/{self.opportunity_id}'),
+                        'opportunity-link')
         if lead.disqualify_reason:
             ui.label(t('lead.disqualified_because', reason=lead.disqualify_reason)).classes('text-negative')
 
@@ -89,9 +119,14 @@ class LeadPage:
                 ui.input(t('field.source'), value=label('source', lead.source)).props('dense readonly')
                 ui.input(t('field.created_at'), value=when(lead.created_at)).props('dense readonly')
             if self.view.can_edit:
-                tid(ui.button(t('common.save'), on_click=self.save), 'save-lead')
+                self.save_button = tid(ui.button(t('common.save'), on_click=self.save), 'save-lead')
 
     async def save(self) -> None:
+        if await self._store_fields():
+            ui.notify(t('common.saved'), type='positive')
+
+    async def _store_fields(self) -> bool:
+        """Save the form (a no-op when nothing changed); False when refused, with the reason shown."""
         clear_field_errors(self.fields)
         changes = {k: (v.value or None) for k, v in self.fields.items()}
         try:
@@ -99,12 +134,84 @@ class LeadPage:
                                version=self.view.lead.version, changes=changes)
         except ValidationFailed as e:
             show_field_errors(e, self.fields)
+            return False
+        except DomainError as e:
+            ui.notify(message(e), type='negative', multi_line=True)
+            return False
+        await self.reload()
+        return True
+
+    async def qualify(self) -> None:
+        """Contacted → qualified. What was typed into the BANT fields is saved first; the
+        fields still missing are marked where they are."""
+        if not await self._store_fields():
+            return
+        try:
+            await run.io_bound(self.desk.leads.qualify_lead, self.user, self.lead_id,
+                               version=self.view.lead.version)
+        except ValidationFailed as e:
+            show_field_errors(e, self.fields)
+            missing = [t(f'field.{f}') for f in BANT if f in e.errors]
+            ui.notify(t('lead.qualify_missing', fields=', '.join(missing)), type='negative', multi_line=True)
             return
         except DomainError as e:
             ui.notify(message(e), type='negative', multi_line=True)
             return
-        ui.notify(t('common.saved'), type='positive')
+        ui.notify(t('lead.qualified_ok'), type='positive')
         await self.reload()
+
+    def open_convert(self) -> None:
+        lead = self.view.lead
+        with self.outside, ui.dialog() as dialog, ui.card().classes('w-[32rem] max-w-full'):
+            ui.label(t('lead.convert')).classes('text-h6')
+            ui.label(t('lead.convert_hint')).classes('text-sm text-grey-7')
+            fields = {
+                'name': tid(ui.input(t('opp.name'), value=lead.company or lead.name)
+                            .props('maxlength=200').classes('w-full'), 'convert-name'),
+                'amount': tid(ui.input(t('opp.amount')).props('maxlength=20 inputmode=decimal autofocus')
+                              .classes('w-full'), 'convert-amount'),
+                'expected_close': tid(ui.input(t('opp.expected_close')).props('type=date').classes('w-full'),
+                                      'convert-close'),
+                'decision_maker': tid(ui.input(t('opp.decision_maker'), value=lead.authority or '')
+                                      .props('maxlength=200').classes('w-full'), 'convert-decision-maker'),
+            }
+            with ui.column().classes('w-full gap-0 text-sm text-grey-8'):
+                for name in ('need', 'budget', 'timeline'):
+                    if getattr(lead, name):
+                        ui.label(f'{t("field." + name)}: {getattr(lead, name)}').classes('break-words')
+
+            async def submit() -> None:
+                if self.converting:  # a double click converts once (and core finds the first one anyway)
+                    return
+                clear_field_errors(fields)
+                try:
+                    close = _day(fields['expected_close'].value)
+                except ValueError:
+                    fields['expected_close'].error = t('err.field.invalid')
+                    return
+                self.converting = True
+                button.disable()
+                try:
+                    opportunity_id = await run.io_bound(
+                        lambda: self.desk.pipeline.convert_lead(
+                            self.user, self.lead_id, amount=fields['amount'].value, expected_close=close,
+                            decision_maker=fields['decision_maker'].value, name=fields['name'].value))
+                except ValidationFailed as e:
+                    show_field_errors(e, fields)
+                    return
+                except DomainError as e:
+                    ui.notify(message(e), type='negative', multi_line=True)
+                    return
+                finally:
+                    self.converting = False
+                    button.enable()
+                dialog.close()
+                ui.navigate.to(f'/opportunities/{opportunity_id}')
+
+            with ui.row().classes('w-full justify-end'):
+                ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
+                button = tid(ui.button(t('lead.convert'), on_click=submit), 'convert-submit')
+        dialog.open()
 
     @ui.refreshable_method
     def side(self) -> None:
@@ -158,24 +265,7 @@ class LeadPage:
         with ui.row().classes('w-full gap-4 items-start no-wrap max-md:flex-wrap'):
             with ui.card().classes('flex-1 min-w-80'):
                 ui.label(t('activity.title')).classes('text-subtitle1 font-bold')
-                with tid(ui.column().classes('w-full gap-2'), 'activities'):
-                    if not self.view.activities:
-                        ui.label(t('activity.none')).classes('text-grey-7')
-                    for activity, author in self.view.activities:
-                        with ui.column().classes('w-full gap-0 border-l-4 border-blue-200 pl-2'):
-                            head = f'{when(activity.created_at)} · {label("activity", activity.kind)}'
-                            if activity.kind == ActivityKind.TOUCH and activity.source:
-                                head += f' · {label("source", activity.source)}'
-                            if author:
-                                head += f' · {author}'
-                            ui.label(head).classes('text-xs text-grey-7')
-                            if activity.outcome:
-                                ui.label(activity.outcome).classes('font-medium')
-                            if activity.note:
-                                ui.label(activity.note).classes('whitespace-pre-wrap break-words')
-                            if activity.next_follow_up_at:
-                                ui.label(t('activity.next_at', at=when(activity.next_follow_up_at))) \
-                                    .classes('text-xs text-primary')
+                activity_list(self.view.activities)
             with ui.card().classes('w-96 max-w-full'):
                 ui.label(t('audit.title')).classes('text-subtitle1 font-bold')
                 with tid(ui.column().classes('w-full gap-1'), 'audit'):
@@ -185,42 +275,7 @@ class LeadPage:
                         ui.label(reason(entry.reason_key, entry.reason_params)).classes('text-sm break-words')
 
     def log_activity(self) -> None:
-        with ui.dialog() as dialog, ui.card().classes('w-[32rem] max-w-full'):
-            ui.label(t('activity.log')).classes('text-h6')
-            kind = tid(ui.select({k: t(f'activity.{k}') for k in LOGGABLE}, value=ActivityKind.CALL,
-                                 label=t('activity.kind')).classes('w-full'), 'activity-kind')
-            outcome = tid(ui.input(t('activity.outcome')).props('maxlength=200').classes('w-full'),
-                          'activity-outcome')
-            note = tid(ui.textarea(t('activity.note')).props('maxlength=5000').classes('w-full'), 'activity-note')
-            follow_up = tid(ui.input(t('activity.next_date')).props('type=date').classes('w-full'),
-                            'activity-next')
-
-            async def save() -> None:
-                follow_up.error = None
-                next_at = None
-                if follow_up.value:
-                    try:
-                        day = datetime.fromisoformat(follow_up.value).date()
-                    except ValueError:
-                        follow_up.error = t('err.field.invalid')
-                        return
-                    next_at = datetime.combine(day, time(9, 0), tzinfo=zone())
-                try:
-                    await run.io_bound(self.desk.leads.log_activity, self.user, self.lead_id, kind=kind.value,
-                                       outcome=outcome.value, note=note.value, next_follow_up_at=next_at)
-                except ValidationFailed as e:
-                    show_field_errors(e, {'next_follow_up_at': follow_up, 'kind': kind})
-                    return
-                except DomainError as e:
-                    ui.notify(message(e), type='negative')
-                    return
-                dialog.close()
-                await self.reload()
-
-            with ui.row().classes('w-full justify-end'):
-                ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
-                tid(ui.button(t('common.save'), on_click=save), 'activity-save')
-        dialog.open()
+        open_log_dialog(lambda **kw: self.desk.leads.log_activity(self.user, self.lead_id, **kw), self.reload)
 
     def disqualify(self) -> None:
         with ui.dialog() as dialog, ui.card().classes('w-[28rem] max-w-full'):
@@ -248,21 +303,33 @@ class LeadPage:
         dialog.open()
 
 
+def _day(text: str | None) -> date | None:
+    """A date input's value (None when empty); ValueError when it is not a date."""
+    return date.fromisoformat(text.strip()) if text and text.strip() else None
+
+
 def register(desk: Desk) -> None:
     @ui.page('/leads/{lead_id}')
-    def lead_page(request: Request, lead_id: str) -> RedirectResponse | None:
+    async def lead_page(request: Request, lead_id: str) -> RedirectResponse | None:
         user = require_user(desk, request)
         if isinstance(user, RedirectResponse):
             return user
+        # read before the frame starts its timers, so the first response carries the whole page
+        refused, opportunity_id = None, None
+        try:
+            view = await run.io_bound(desk.leads.lead_view, user, int(lead_id))
+            if view.lead.status == LeadStatus.CONVERTED:
+                opportunity_id = await run.io_bound(desk.pipeline.opportunity_for_lead, user, view.lead.id or 0)
+        except (NotFound, ValueError):
+            refused = 'not-found'
+        except NotAllowed:
+            refused = 'not-allowed'
         with frame(desk, t('lead.title'), user):
-            try:
-                view = desk.leads.lead_view(user, int(lead_id))
-            except (NotFound, ValueError):
+            if refused == 'not-found':
                 tid(ui.label(t('err.not_found')).classes('text-h6'), 'not-found')
-                return None
-            except NotAllowed:
+            elif refused == 'not-allowed':
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
                 ui.link(t('nav.back_to_inbox'), '/')
-                return None
-            LeadPage(desk, user, view).build()
+            else:
+                LeadPage(desk, user, view, opportunity_id).build()
         return None

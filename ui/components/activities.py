@@ -1,0 +1,90 @@
+"""The activity log shared by leads and opportunities: the timeline and the "Log activity" dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime, time
+
+from nicegui import run, ui
+
+from core.errors import DomainError, ValidationFailed
+from store.models import Activity, ActivityKind
+
+from ..errors import message, show_field_errors
+from ..format import label, when, zone
+from ..i18n import t
+from ..marks import tid
+
+LOGGABLE = [k.value for k in ActivityKind if k != ActivityKind.TOUCH]
+
+
+def parse_day(text: str | None) -> date | None:
+    """A date input's value; ValueError when it is not a date."""
+    return date.fromisoformat(text.strip()) if text and text.strip() else None
+
+
+def activity_list(activities: Sequence[tuple[Activity, str | None]], *, mark_deal: bool = False) -> None:
+    """Newest first; `mark_deal` badges what was logged on the deal versus on the lead before it."""
+    with tid(ui.column().classes('w-full gap-2'), 'activities'):
+        if not activities:
+            ui.label(t('activity.none')).classes('text-grey-7')
+        for activity, author in activities:
+            on_deal = activity.opportunity_id is not None
+            border = 'border-green-300' if mark_deal and on_deal else 'border-blue-200'
+            with ui.column().classes(f'w-full gap-0 border-l-4 pl-2 {border}'):
+                with ui.row().classes('items-center gap-2'):
+                    if mark_deal:
+                        ui.badge(t('opp.on_deal') if on_deal else t('opp.on_lead'),
+                                 color='positive' if on_deal else 'blue-grey').props('outline')
+                    head = f'{when(activity.created_at)} · {label("activity", activity.kind)}'
+                    if activity.kind == ActivityKind.TOUCH and activity.source:
+                        head += f' · {label("source", activity.source)}'
+                    if author:
+                        head += f' · {author}'
+                    ui.label(head).classes('text-xs text-grey-7')
+                if activity.outcome:
+                    ui.label(activity.outcome).classes('font-medium')
+                if activity.note:
+                    ui.label(activity.note).classes('whitespace-pre-wrap break-words')
+                if activity.next_follow_up_at:
+                    ui.label(t('activity.next_at', at=when(activity.next_follow_up_at))).classes('text-xs text-primary')
+
+
+LogFn = Callable[..., object]
+
+
+def open_log_dialog(log: LogFn, on_saved: Callable[[], Awaitable[None]]) -> None:
+    """Ask for kind, outcome, note and an optional next follow-up date (09:00 team time), then call
+    `log(kind=, outcome=, note=, next_follow_up_at=)` in a worker thread."""
+    with ui.dialog() as dialog, ui.card().classes('w-[32rem] max-w-full'):
+        ui.label(t('activity.log')).classes('text-h6')
+        kind = tid(ui.select({k: t(f'activity.{k}') for k in LOGGABLE}, value=ActivityKind.CALL,
+                             label=t('activity.kind')).classes('w-full'), 'activity-kind')
+        outcome = tid(ui.input(t('activity.outcome')).props('maxlength=200').classes('w-full'), 'activity-outcome')
+        note = tid(ui.textarea(t('activity.note')).props('maxlength=5000').classes('w-full'), 'activity-note')
+        follow_up = tid(ui.input(t('activity.next_date')).props('type=date').classes('w-full'), 'activity-next')
+
+        async def save() -> None:
+            follow_up.error = None
+            try:
+                day = parse_day(follow_up.value)
+            except ValueError:
+                follow_up.error = t('err.field.invalid')
+                return
+            next_at = datetime.combine(day, time(9, 0), tzinfo=zone()) if day else None
+            try:
+                await run.io_bound(lambda: log(kind=kind.value, outcome=outcome.value, note=note.value,
+                                               next_follow_up_at=next_at))
+            except ValidationFailed as e:
+                show_field_errors(e, {'next_follow_up_at': follow_up, 'kind': kind})
+                return
+            except DomainError as e:
+                ui.notify(message(e), type='negative')
+                return
+            dialog.close()
+            await on_saved()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
+            tid(ui.button(t('common.save'), on_click=save), 'activity-save')
+    dialog.open()

@@ -1,0 +1,236 @@
+"""Customers (`/customers`, 客户): accounts that bought, by tier; one customer's page
+(`/customers/<id>`) with contacts and deals; the tier rules form for managers."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+from core import permissions
+from core.customers import CustomerRow, CustomerView, TierRules
+from core.desk import Desk
+from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from core.pipeline import parse_money
+from store.models import Stage, Tier, UserRef
+
+from ..errors import message
+from ..format import amount_text, money, stage_name, when
+from ..i18n import t
+from ..marks import tid
+from ..session import require_user
+from ..theme import frame
+
+PAGE_SIZE = 50
+TIER_COLORS = {Tier.VIP: 'deep-orange', Tier.REGULAR: 'primary', Tier.POTENTIAL: 'grey', Tier.DORMANT: 'blue-grey'}
+
+
+def tier_label(tier: str) -> str:
+    return t(f'tier.{tier}') if tier in Tier.__members__.values() else tier
+
+
+def _columns() -> list[dict]:
+    return [
+        {'name': 'name', 'label': t('customers.col_name'), 'field': 'name', 'align': 'left'},
+        {'name': 'tier', 'label': t('customers.col_tier'), 'field': 'tier_label', 'align': 'left'},
+        {'name': 'owner', 'label': t('field.owner'), 'field': 'owner', 'align': 'left'},
+        {'name': 'ltv', 'label': t('customers.col_ltv'), 'field': 'ltv', 'align': 'right'},
+        {'name': 'won', 'label': t('customers.col_won'), 'field': 'won', 'align': 'right'},
+        {'name': 'last', 'label': t('customers.col_last'), 'field': 'last', 'align': 'left'},
+    ]
+
+
+def _row(r: CustomerRow) -> dict:
+    return {'id': r.id, 'name': r.name, 'tier': r.tier, 'tier_label': tier_label(r.tier),
+            'color': TIER_COLORS.get(r.tier, 'grey'), 'owner': r.owner_name or t('lead.unassigned'),
+            'ltv': money(r.lifetime_value_cents), 'ltv_cents': r.lifetime_value_cents, 'won': r.won_count,
+            'last': when(r.last_activity_at)}
+
+
+class CustomerList:
+    """One browser's customer list: its filters, its page, refreshed when deals move."""
+
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
+        self.page, self.total = 1, 0
+        self.tier: str | None = None
+        self.search = ''
+        self.generation = 0
+        """Counts refreshes: an answer to an older filter that arrives late is dropped."""
+
+    def build(self) -> None:
+        ui.label(t('nav.customers')).classes('text-h5')
+        with ui.row().classes('w-full items-end gap-3'):
+            tid(ui.input(t('customers.search'), on_change=lambda e: self._set(search=e.value or ''))
+                .props('dense clearable debounce=300 maxlength=100').classes('w-64'), 'customer-search')
+            tid(ui.select({tier.value: tier_label(tier) for tier in Tier}, label=t('customers.col_tier'),
+                          clearable=True, on_change=lambda e: self._set(tier=e.value))
+                .props('dense').classes('w-40'), 'filter-tier')
+        self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id')
+                         .classes('w-full cursor-pointer').props('flat bordered'), 'customers')
+        self.table.props['no-data-label'] = t('customers.none')
+        self.table.add_slot('body-cell-tier', '''
+            <q-td :props="props"><q-badge :color="props.row.color" :label="props.value" /></q-td>''')
+        self.table.on('rowClick', lambda e: ui.navigate.to(f'/customers/{e.args[1]["id"]}'))
+        with ui.row().classes('w-full items-center justify-end gap-2'):
+            self.pager = tid(ui.label(''), 'customers-pager')
+            ui.button(icon='chevron_left', on_click=lambda: self._go(-1)).props('flat dense')
+            ui.button(icon='chevron_right', on_click=lambda: self._go(1)).props('flat dense')
+        self.desk.events.opportunity_moved.subscribe(self._on_moved)
+        ui.timer(0, self.refresh, once=True)
+
+    async def refresh(self) -> None:
+        self.generation += 1
+        generation = self.generation
+        found = await run.io_bound(self.desk.customers.customers, self.user, tier=self.tier, search=self.search,
+                                   page=self.page, page_size=PAGE_SIZE)
+        if found is None or generation != self.generation:
+            return
+        rows, self.total = found
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        self.page = min(self.page, pages)
+        self.table.update_rows([_row(r) for r in rows])
+        self.pager.set_text(t('customers.pager', page=self.page, pages=pages, total=self.total))
+
+    async def _set(self, **filters: str | None) -> None:
+        if 'search' in filters:
+            self.search = filters['search'] or ''
+        if 'tier' in filters:
+            self.tier = filters['tier']
+        self.page = 1
+        await self.refresh()
+
+    async def _go(self, step: int) -> None:
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        new = min(pages, max(1, self.page + step))
+        if new != self.page:
+            self.page = new
+            await self.refresh()
+
+    async def _on_moved(self, _opportunity_id: int, _actor_id: int | None) -> None:
+        await self.refresh()  # a won deal may have made a customer or raised a lifetime value
+
+
+class TierRulesForm:
+    """Managers: from which lifetime value a customer is VIP, after how many idle days dormant."""
+
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
+
+    def build(self, rules: TierRules) -> None:
+        with tid(ui.card().classes('w-full'), 'tier-rules'):
+            ui.label(t('customers.rules_title')).classes('text-subtitle1 font-bold')
+            with ui.row().classes('items-start gap-3'):
+                self.vip = tid(ui.input(t('customers.vip_min'), value=amount_text(rules.vip_min_cents))
+                               .props('dense maxlength=20 inputmode=decimal').classes('w-56'), 'tier-vip-min')
+                self.days = tid(ui.number(t('customers.dormant_days'), value=rules.dormant_days, min=1, max=3650,
+                                          precision=0).props('dense').classes('w-56'), 'tier-dormant-days')
+                tid(ui.button(t('common.save'), on_click=self.save), 'tier-save')
+            ui.label(t('customers.rules_hint')).classes('text-xs text-grey-7')
+
+    async def save(self) -> None:
+        self.vip.error = self.days.error = None
+        try:
+            vip_cents = parse_money(self.vip.value)
+        except ValueError:
+            self.vip.error = t('err.field.invalid')
+            return
+        if self.days.value is None:
+            self.days.error = t('err.field.required')
+            return
+        values = {'vip_min_cents': vip_cents, 'dormant_days': int(self.days.value)}
+        try:
+            await run.io_bound(self.desk.customers.set_tier_rules, self.user, values)
+        except ValidationFailed:
+            self.days.error = t('err.field.out_of_range')
+            return
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        ui.notify(t('common.saved'), type='positive')
+
+
+class CustomerPage:
+    def __init__(self, view: CustomerView, stages: dict[int | None, Stage]) -> None:
+        self.view, self.stages = view, stages
+
+    def build(self) -> None:
+        a = self.view.account
+        ui.link(t('customer.back'), '/customers')
+        with ui.row().classes('w-full items-center gap-3'):
+            tid(ui.label(a.name).classes('text-h5'), 'customer-name')
+            tid(ui.badge(tier_label(a.tier), color=TIER_COLORS.get(a.tier, 'grey')), 'customer-tier')
+            ui.space()
+            tid(ui.label(t('lead.owner_is', owner=self.view.owner_name or t('lead.unassigned')))
+                .classes('text-grey-8'), 'customer-owner')
+        with ui.card().classes('w-full'), ui.grid(columns=2).classes('w-full gap-x-8 gap-y-1'):
+            for key, value, mark in (
+                    ('customers.col_ltv', money(a.lifetime_value_cents), 'customer-ltv'),
+                    ('customers.col_won', str(a.won_count), 'customer-won'),
+                    ('customers.col_last', when(a.last_activity_at), 'customer-last'),
+                    ('customer.since', when(a.created_at), 'customer-since')):
+                ui.label(t(key)).classes('text-grey-7')
+                tid(ui.label(value), mark)
+        with ui.row().classes('w-full gap-4 items-start no-wrap max-md:flex-wrap'):
+            with ui.card().classes('flex-1 min-w-80'):
+                ui.label(t('customer.contacts')).classes('text-subtitle1 font-bold')
+                with tid(ui.column().classes('w-full gap-2'), 'contacts'):
+                    if not self.view.contacts:
+                        ui.label(t('customer.no_contacts')).classes('text-grey-7')
+                    for c in self.view.contacts:
+                        with ui.column().classes('gap-0'):
+                            ui.label(c.name + (f' · {c.title}' if c.title else '')).classes('font-medium')
+                            details = ' · '.join(x for x in (c.phone, c.email, c.wechat) if x)
+                            if details:
+                                ui.label(details).classes('text-sm text-grey-8')
+            with ui.card().classes('flex-1 min-w-80'):
+                ui.label(t('customer.deals')).classes('text-subtitle1 font-bold')
+                with tid(ui.column().classes('w-full gap-2'), 'deals'):
+                    if not self.view.opportunities:
+                        ui.label(t('customer.no_deals')).classes('text-grey-7')
+                    for o in self.view.opportunities:
+                        with ui.row().classes('w-full items-center gap-3'):
+                            tid(ui.link(o.name, f'/opportunities/{o.id}'), f'deal-{o.id}')
+                            ui.badge(stage_name(self.stages.get(o.stage_id)) or f'#{o.stage_id}').props('outline')
+                            ui.space()
+                            ui.label(money(o.amount_cents)).classes('font-mono')
+                            if o.expected_close:
+                                ui.label(o.expected_close.isoformat()).classes('text-grey-7 text-sm')
+
+
+def register(desk: Desk) -> None:
+    @ui.page('/customers')
+    async def customers_page(request: Request) -> RedirectResponse | None:
+        user = require_user(desk, request)
+        if isinstance(user, RedirectResponse):
+            return user
+        # read before the frame starts its timers, so the first response carries the whole page
+        rules = await run.io_bound(desk.customers.tier_rules) if permissions.can_assign(user) else None
+        with frame(desk, t('nav.customers'), user):
+            CustomerList(desk, user).build()
+            if rules is not None:
+                TierRulesForm(desk, user).build(rules)
+        return None
+
+    @ui.page('/customers/{account_id}')
+    async def customer_page(request: Request, account_id: str) -> RedirectResponse | None:
+        user = require_user(desk, request)
+        if isinstance(user, RedirectResponse):
+            return user
+        refused = None
+        try:
+            view = await run.io_bound(desk.customers.customer, user, int(account_id))
+            stages = {s.id: s for s in await run.io_bound(desk.pipeline.stages)}
+        except (NotFound, ValueError):
+            refused = 'not-found'
+        except NotAllowed:
+            refused = 'not-allowed'
+        with frame(desk, t('customer.title'), user):
+            if refused == 'not-found':
+                tid(ui.label(t('err.not_found')).classes('text-h6'), 'not-found')
+            elif refused == 'not-allowed':
+                tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
+                ui.link(t('customer.back'), '/customers')
+            else:
+                CustomerPage(view, stages).build()
+        return None

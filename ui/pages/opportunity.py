@@ -1,0 +1,248 @@
+"""The opportunity page (`/opportunities/<id>`): fields edited with a version check, the stage and
+its history, one activity timeline (the lead's and the deal's), links to the lead and the customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+from core.desk import Desk
+from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from core.pipeline import OpportunityView, StaleOpportunity
+from store.models import Stage, StageKind, UserRef
+
+from ..components.activities import activity_list, open_log_dialog, parse_day
+from ..errors import clear_field_errors, message, show_field_errors
+from ..format import amount_text, money, stage_name, when
+from ..i18n import current_language, t
+from ..marks import tid
+from ..session import require_user
+from ..theme import frame
+
+TEXT_FIELDS = ('name', 'decision_maker', 'need', 'budget', 'timeline')
+STAGE_COLORS = {StageKind.WON: 'positive', StageKind.LOST: 'negative'}
+
+
+class OpportunityPage:
+    def __init__(self, desk: Desk, user: UserRef, view: OpportunityView, stages: list[Stage],
+                 lost_reasons: list[tuple[str, str, str]]) -> None:
+        self.desk, self.user, self.view = desk, user, view
+        self.opportunity_id = view.opportunity.id or 0
+        self.stages = {s.id: s for s in stages} | {view.stage.id: view.stage}
+        self.lost_reasons = {key: (zh if current_language() == 'zh-CN' else en) for key, en, zh in lost_reasons}
+        self.fields: dict[str, Any] = {}
+        self.edit_version = view.opportunity.version
+        """The version the form was filled from: a save against anything newer is refused."""
+        self.outside = ui.element()
+        """Dialogs live here, outside the refreshed parts."""
+
+    def build(self) -> None:
+        self.header()
+        with ui.row().classes('w-full gap-4 items-start no-wrap max-md:flex-wrap'):
+            with ui.column().classes('flex-1 min-w-80'):
+                self.details()
+            with ui.column().classes('w-96 max-w-full'):
+                self.stage_card()
+        self.timeline()
+        self.desk.events.opportunity_moved.subscribe(self._on_moved)
+
+    async def reload(self, *, own_change: bool = False, discard: bool = False) -> None:
+        before = self.view.opportunity.version
+        view = await run.io_bound(self.desk.pipeline.opportunity_view, self.user, self.opportunity_id)
+        if view is None:  # the app is stopping
+            return
+        self.view = view
+        after = self.view.opportunity.version
+        if discard or (not self._dirty() and (own_change or after != self.edit_version)):
+            # nothing typed (or the user threw it away): show what is saved now
+            self.edit_version = after
+            self.details.refresh()
+        elif own_change and self.edit_version == before and after == before + 1:
+            self.edit_version = after  # only this page's own activity happened in between
+        self.header.refresh()
+        self.stage_card.refresh()
+        self.timeline.refresh()
+
+    async def _on_moved(self, opportunity_id: int, _actor_id: int | None) -> None:
+        if opportunity_id == self.opportunity_id:
+            await self.reload()
+
+    # ----- header ---------------------------------------------------------------------------------
+
+    @ui.refreshable_method
+    def header(self) -> None:
+        o, account = self.view.opportunity, self.view.account
+        with ui.row().classes('w-full items-center gap-3'):
+            tid(ui.label(o.name).classes('text-h5'), 'opp-name-title')
+            tid(ui.badge(stage_name(self.view.stage), color=STAGE_COLORS.get(self.view.stage.kind, 'primary')),
+                'opp-stage')
+            tid(ui.label(money(o.amount_cents)).classes('text-h6 font-mono'), 'opp-amount-shown')
+            ui.space()
+            owner = self.view.owner_name or t('lead.unassigned')
+            tid(ui.label(t('lead.owner_is', owner=owner)).classes('text-grey-8'), 'opp-owner')
+            if self.view.can_edit:
+                tid(ui.button(t('activity.log'), icon='add_comment', on_click=self.log_activity), 'log-activity')
+        with ui.row().classes('w-full items-center gap-4'):
+            tid(ui.link(t('opp.lead_link'), f'/leads/{o.lead_id}'), 'opp-lead-link')
+            tid(ui.link(t('opp.customer_link', account=account.name), f'/customers/{account.id}'),
+                'opp-customer-link')
+            ui.link(t('nav.pipeline'), '/pipeline')
+
+    # ----- fields ---------------------------------------------------------------------------------
+
+    @ui.refreshable_method
+    def details(self) -> None:
+        o = self.view.opportunity
+        readonly = not self.view.can_edit
+        with ui.card().classes('w-full'):
+            ui.label(t('opp.details')).classes('text-subtitle1 font-bold')
+            self.stale = tid(ui.row().classes('w-full items-center gap-2 text-negative'), 'opp-stale')
+            with self.stale:
+                ui.label(t('opp.stale')).classes('flex-1')
+                ui.button(t('opp.reload'), on_click=self._discard).props('flat dense')
+            self.stale.set_visibility(False)
+            self.initial = {
+                'name': o.name, 'amount': amount_text(o.amount_cents),
+                'expected_close': o.expected_close.isoformat() if o.expected_close else '',
+                'decision_maker': o.decision_maker or '', 'need': o.need or '', 'budget': o.budget or '',
+                'timeline': o.timeline or '',
+            }
+            with ui.grid(columns=2).classes('w-full gap-2'):
+                self.fields = {
+                    'name': ui.input(t('opp.name')).props('dense maxlength=200'),
+                    'amount': ui.input(t('opp.amount')).props('dense maxlength=20 inputmode=decimal'),
+                    'expected_close': ui.input(t('opp.expected_close')).props('dense type=date'),
+                    'decision_maker': ui.input(t('opp.decision_maker')).props('dense maxlength=200'),
+                    'budget': ui.input(t('field.budget')).props('dense maxlength=200'),
+                    'timeline': ui.input(t('field.timeline')).props('dense maxlength=200'),
+                    'need': ui.textarea(t('field.need')).props('dense maxlength=500').classes('col-span-2'),
+                }
+            for name, element in self.fields.items():
+                element.value = self.initial[name]
+                tid(element, f'opp-{name.replace("_", "-")}')
+                if readonly:
+                    element.props('readonly')
+            if not readonly:
+                tid(ui.button(t('common.save'), on_click=self.save), 'opp-save')
+
+    def _changes(self) -> dict[str, str]:
+        return {k: (e.value or '').strip() for k, e in self.fields.items()
+                if (e.value or '').strip() != self.initial.get(k, '')}
+
+    def _dirty(self) -> bool:
+        return bool(self._changes())
+
+    async def _discard(self) -> None:
+        await self.reload(discard=True)
+
+    async def save(self) -> None:
+        clear_field_errors(self.fields)
+        typed = self._changes()
+        if not typed:
+            ui.notify(t('common.saved'), type='positive')
+            return
+        changes: dict[str, Any] = dict(typed)
+        if 'expected_close' in changes:
+            try:
+                changes['expected_close'] = parse_day(changes['expected_close'])
+            except ValueError:
+                self.fields['expected_close'].error = t('err.field.invalid')
+                return
+            if changes['expected_close'] is None:
+                self.fields['expected_close'].error = t('err.field.required')
+                return
+        try:
+            await run.io_bound(self.desk.pipeline.update_opportunity, self.user, self.opportunity_id,
+                               version=self.edit_version, changes=changes)
+        except StaleOpportunity:
+            self.stale.set_visibility(True)
+            ui.notify(t('opp.stale'), type='negative', multi_line=True)
+            return
+        except ValidationFailed as e:
+            show_field_errors(e, self.fields)
+            return
+        except DomainError as e:
+            ui.notify(message(e), type='negative', multi_line=True)
+            return
+        ui.notify(t('common.saved'), type='positive')
+        for name, value in typed.items():
+            self.initial[name] = value
+        await self.reload(own_change=True)
+
+    # ----- stage and history ----------------------------------------------------------------------
+
+    @ui.refreshable_method
+    def stage_card(self) -> None:
+        o, stage = self.view.opportunity, self.view.stage
+        with ui.card().classes('w-full'):
+            ui.label(t('opp.stage')).classes('text-subtitle1 font-bold')
+            ui.label(t('opp.stage_is', stage=stage_name(stage), probability=stage.probability))
+            weighted = o.amount_cents * stage.probability // 100
+            ui.label(t('opp.weighted', amount=money(weighted))).classes('text-grey-8')
+            if o.expected_close:
+                ui.label(t('opp.close_on', day=o.expected_close.isoformat())).classes('text-grey-8')
+            if o.lost_reason:
+                why = self.lost_reasons.get(o.lost_reason, o.lost_reason)
+                tid(ui.label(t('opp.lost_because', reason=why + (f' · {o.lost_note}' if o.lost_note else '')))
+                    .classes('text-negative'), 'opp-lost-reason')
+            if o.closed_at:
+                ui.label(t('opp.closed_at', at=when(o.closed_at))).classes('text-grey-8')
+            if self.view.contact is not None:
+                c = self.view.contact
+                ui.label(t('opp.contact_is', contact=' · '.join(x for x in (c.name, c.title, c.phone, c.email) if x)))
+        with ui.card().classes('w-full'):
+            ui.label(t('opp.history')).classes('text-subtitle1 font-bold')
+            rows = [{'id': change.id, 'from': stage_name(self.stages.get(change.from_stage_id)) or
+                     ('—' if change.from_stage_id is None else f'#{change.from_stage_id}'),
+                     'to': stage_name(self.stages.get(change.to_stage_id)) or f'#{change.to_stage_id}',
+                     'at': when(change.created_at), 'by': by or t('audit.system')}
+                    for change, by in self.view.history]
+            columns = [{'name': n, 'label': t(f'opp.col_{n}'), 'field': n, 'align': 'left'}
+                       for n in ('from', 'to', 'at', 'by')]
+            tid(ui.table(rows=rows, columns=columns, row_key='id').props('flat dense').classes('w-full'),
+                'stage-history')
+
+    # ----- activities -----------------------------------------------------------------------------
+
+    @ui.refreshable_method
+    def timeline(self) -> None:
+        with ui.card().classes('w-full'):
+            ui.label(t('activity.title')).classes('text-subtitle1 font-bold')
+            activity_list(self.view.activities, mark_deal=True)
+
+    def log_activity(self) -> None:
+        async def saved() -> None:
+            await self.reload(own_change=True)
+
+        with self.outside:
+            open_log_dialog(lambda **kw: self.desk.pipeline.log_activity(self.user, self.opportunity_id, **kw), saved)
+
+
+def register(desk: Desk) -> None:
+    @ui.page('/opportunities/{opportunity_id}')
+    async def opportunity_page(request: Request, opportunity_id: str) -> RedirectResponse | None:
+        user = require_user(desk, request)
+        if isinstance(user, RedirectResponse):
+            return user
+        # read before the frame starts its timers, so the first response carries the whole page
+        refused = None
+        try:
+            view = await run.io_bound(desk.pipeline.opportunity_view, user, int(opportunity_id))
+            stages = await run.io_bound(desk.pipeline.stages)
+            reasons = await run.io_bound(desk.pipeline.lost_reasons)
+        except (NotFound, ValueError):
+            refused = 'not-found'
+        except NotAllowed:
+            refused = 'not-allowed'
+        with frame(desk, t('opp.title'), user):
+            if refused == 'not-found':
+                tid(ui.label(t('err.not_found')).classes('text-h6'), 'not-found')
+            elif refused == 'not-allowed':
+                tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
+                ui.link(t('nav.back_to_inbox'), '/')
+            else:
+                OpportunityPage(desk, user, view, stages, reasons).build()
+        return None
