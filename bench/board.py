@@ -228,10 +228,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument('--quick', action='store_true')
     parser.add_argument('--open', type=int, default=None, help='open opportunities (default 5,000; 300 with --quick)')
+    parser.add_argument('--repeats', type=int, default=None, help='default 5 (3 with --quick)')
     args = parser.parse_args()
     open_deals = args.open or (300 if args.quick else 5_000)
     closed_deals = open_deals // 5
-    repeats = 3 if args.quick else 5
+    repeats = args.repeats or (3 if args.quick else 5)
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / 'board.db'
@@ -257,7 +258,7 @@ def main() -> None:
               'board_rep_ms': [round(x, 1) for x in board_rep], **browser}
     _print(result)
     if not args.quick:
-        commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True,
+        commit = subprocess.run(['git', 'describe', '--always', '--dirty'], cwd=ROOT, capture_output=True, text=True,
                                 check=False).stdout.strip()
         out = ROOT / 'bench' / 'results' / f'board-{datetime.now(UTC):%Y-%m-%d}.json'
         out.write_text(json.dumps({'machine': platform.platform(), 'cores': os.cpu_count(), 'commit': commit,

@@ -9,7 +9,19 @@ from core.ratelimit import RateLimiter
 
 from . import api
 from .format import set_zone
-from .pages import auth, automation, inbox, lead, notifications, pool, settings, webform
+from .pages import (
+    auth,
+    automation,
+    customers,
+    inbox,
+    lead,
+    notifications,
+    opportunity,
+    pipeline,
+    pool,
+    settings,
+    webform,
+)
 
 
 def register(desk: Desk, *, demo: bool = False) -> None:
@@ -19,6 +31,9 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     auth.register(desk, demo=demo)          # /setup /login /logout
     inbox.register(desk)                    # /
     lead.register(desk)                     # /leads/{id}
+    opportunity.register(desk)  # /opportunities/{id}
+    customers.register(desk)  # /customers
+    pipeline.register(desk)  # /pipeline
     pool.register(desk)                     # /pool
     settings.register(desk, demo=demo)      # /settings
     automation.register(desk)  # /automation

@@ -1,0 +1,468 @@
+"""The pipeline board (`/pipeline`): one column per open stage plus Won and Lost; drag a card
+(NiceGUI `make_sortable`) or use its "Move to…" menu. Live: every board re-reads when a card
+moves, but not while this browser drags or has its Won/Lost dialog open (a rebuild would cancel
+the drag); the update waits and lands after. Headers update in place; only columns whose cards
+changed are rebuilt; a card is one element of escaped HTML (300 cards paint in a fraction of
+what labels and buttons per card cost)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from html import escape
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+from nicegui.element import Element
+from nicegui.events import GenericEventArguments, SortableEventArguments
+
+from core import permissions
+from core.desk import Desk
+from core.errors import DomainError
+from core.pipeline import Card, Column, MoveConflict, parse_money
+from store.models import Stage, StageKind, UserRef
+
+from ..errors import message
+from ..format import amount_text, stage_name, zone
+from ..i18n import current_language, t
+from ..marks import tid
+from ..session import require_user
+from ..theme import frame
+
+GROUP = 'pipeline'
+SORTABLE_OPTIONS = {'sort': False, 'filter': '.ld-move', 'preventOnFilter': False}
+"""Order inside a column is the server's (soonest close first); buttons on a card do not start a drag."""
+CARD_CLASSES = 'q-card q-card--bordered q-card--flat w-full p-2 cursor-grab'
+MOVE_CLICK = '(e) => { const b = e.target.closest("[data-move]"); if (b) emit(Number(b.dataset.move)); }'
+"""A column forwards its cards' ⋮ clicks with the card id (one listener per column, not per card)."""
+CSS = """
+.ld-card-name { font-weight: 500; color: #1d1d1d; text-decoration: none; overflow-wrap: anywhere; }
+.ld-card-name:hover { text-decoration: underline; }
+.ld-move { border: 0; background: none; padding: 0 6px; border-radius: 4px; color: #616161; cursor: pointer;
+           font-size: 18px; line-height: 1; }
+.ld-move:hover, .ld-move:focus-visible { background: #e0e0e0; }
+.ld-rot { border: 2px solid #c10015 !important; }
+.ld-avatar { display: inline-flex; align-items: center; justify-content: center; min-width: 24px; height: 24px;
+             padding: 0 4px; border-radius: 12px; background: #1f5fbf; color: #fff; font-size: 11px; }
+"""
+_KIND_ORDER = {StageKind.OPEN: 0, StageKind.WON: 1, StageKind.LOST: 2}
+
+
+def _stage_order(stage: Stage) -> tuple[int, int, int]:
+    """Open stages in their order, then Won, then Lost."""
+    return _KIND_ORDER.get(stage.kind, 3), stage.position, stage.id or 0
+
+
+def money(cents: int) -> str:
+    """The board's compact amount: ¥12,500, or ¥12,500.50 when there are fen (ui.format.money always
+    shows fen; 300 cards and six headers read better without ".00"). Never through a float."""
+    yuan, fen = divmod(abs(cents), 100)
+    return f'{"-" if cents < 0 else ""}¥{yuan:,}' + (f'.{fen:02d}' if fen else '')
+
+
+def initials(name: str | None) -> str:
+    """'Rep Li' → RL; 王小明 → 小明 (how Chinese teams abbreviate a colleague)."""
+    if not name:
+        return '?'
+    if re.search(r'[\u4e00-\u9fff]', name):
+        return name.replace(' ', '')[-2:]
+    return ''.join(word[0] for word in name.split()[:2]).upper()
+
+
+def parse_month(text: str | None) -> date | None:
+    match = re.fullmatch(r'(\d{4})-(\d{2})', (text or '').strip())
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ValueError(text)
+    return date(int(match[1]), int(match[2]), 1)
+
+
+@dataclass
+class ColumnView:
+    """One column on screen: header labels updated in place, the cards rebuilt when they change."""
+
+    stage: Stage
+    count: ui.badge
+    amount: ui.label
+    weighted: ui.label
+    cards: ui.column
+    more: ui.label
+    key: tuple[Card, ...] | None = None
+
+
+@dataclass
+class Filters:
+    owner_id: int | None = None
+    close_month: date | None = None
+    min_amount: str | None = None
+    max_amount: str | None = None
+
+
+class PipelineBoard:
+    """One browser's board: its filters, its columns, the drag and dialog state."""
+
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
+        self.manager = permissions.can_assign(user)
+        self.filters = Filters()
+        self.views: dict[int, ColumnView] = {}
+        self.stage_of_box: dict[int, Stage] = {}
+        self.card_of_element: dict[int, tuple[Card, Stage]] = {}
+        self.card_by_id: dict[int, tuple[Card, Stage]] = {}
+        self.dragging = self.asking = self.loading = self.pending = False
+        self.force: set[int] = set()
+        self.drag_count = self.drops_handled = 0
+        self.lost_reasons: list[tuple[str, str, str]] | None = None
+
+    # ----- layout ---------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        """The shell: filters and an empty board; the page awaits the first `reload()`."""
+        ui.add_css(CSS)
+        self.move_label = t('pipeline.move_to')
+        ui.label(t('pipeline.title')).classes('text-h5')
+        with ui.row().classes('w-full items-end gap-3'):
+            if self.manager:
+                reps = {r.id: r.name for r in self.desk.team.reps()}
+                tid(ui.select(reps, label=t('field.owner'), clearable=True, on_change=self._set_owner)
+                    .props('dense').classes('w-48'), 'filter-owner')
+            self.month = tid(ui.input(t('pipeline.close_month'), on_change=self._set_month)
+                             .props('dense clearable type=month').classes('w-44'), 'filter-month')
+            self.min_amount = tid(ui.input(t('pipeline.min_amount'), on_change=lambda e: self._set_amount('min', e))
+                                  .props('dense clearable debounce=400 inputmode=decimal').classes('w-36'),
+                                  'filter-min')
+            self.max_amount = tid(ui.input(t('pipeline.max_amount'), on_change=lambda e: self._set_amount('max', e))
+                                  .props('dense clearable debounce=400 inputmode=decimal').classes('w-36'),
+                                  'filter-max')
+        self.host = ui.element('div')  # dialogs and toasts live here: cards may be rebuilt under them
+        with self.host:
+            self.menu = tid(ui.menu().props('no-parent-event'), 'move-menu')
+        self.row = tid(ui.row().classes('w-full items-start gap-3 no-wrap overflow-x-auto pb-2'), 'board')
+        self.row.on('start', self._drag_started, js_handler='() => emit()')  # SortableJS's bubbling DOM events
+        self.row.on('end', self._drag_ended, js_handler='() => emit()')
+        self.desk.events.opportunity_moved.subscribe(self._on_moved)
+        # The empty columns go out with the page itself (stages: a few rows, read before the first await),
+        # so the browser loads SortableJS while the cards are still being read.
+        self._build_columns(sorted(self.desk.pipeline.stages(), key=_stage_order))
+
+    def _build_columns(self, stages: list[Stage]) -> None:
+        self.row.clear()
+        self.views.clear()
+        self.stage_of_box.clear()
+        with self.row:
+            for stage in stages:
+                sid = stage.id or 0
+                with tid(ui.column().classes('bg-grey-2 rounded-borders p-2 gap-2'), f'column-{sid}') \
+                        .props(f'data-stage-id={sid}').style('flex: 1 0 12rem; max-width: 20rem'):
+                    with ui.row().classes('w-full items-center justify-between no-wrap'):
+                        ui.label(stage_name(stage)).classes('text-subtitle2 text-weight-bold')
+                        count = tid(ui.badge('0', color='grey-7'), f'count-{sid}')
+                    with ui.row().classes('w-full items-baseline justify-between no-wrap text-caption'):
+                        amount = tid(ui.label(money(0)).classes('text-weight-medium'), f'amount-{sid}')
+                        with ui.row().classes('items-baseline gap-1 no-wrap text-grey-7'):
+                            ui.label(t('pipeline.weighted'))
+                            weighted = tid(ui.label(money(0)), f'weighted-{sid}')
+                    cards = tid(ui.column().classes('w-full gap-2').style('min-height: 6rem'), f'cards-{sid}') \
+                        .props(f'data-stage-id={sid}')
+                    cards.make_sortable(SORTABLE_OPTIONS, on_end=self._dropped, group=self._group(stage))
+                    cards.on('click', self._open_menu, js_handler=MOVE_CLICK)
+                    more = tid(ui.label('').classes('text-caption text-grey-7 self-center'), f'more-{sid}')
+                self.views[sid] = ColumnView(stage, count, amount, weighted, cards, more)
+                self.stage_of_box[cards.id] = stage
+
+    def _group(self, stage: Stage) -> str | dict[str, Any]:
+        """Reps cannot take a card out of Won or Lost (reopening is a manager's call)."""
+        if stage.kind == StageKind.OPEN or self.manager:
+            return GROUP
+        return {'name': GROUP, 'pull': False, 'put': True}
+
+    def _can_move(self, stage: Stage) -> bool:
+        return stage.kind == StageKind.OPEN or self.manager
+
+    def _card(self, card: Card, stage: Stage) -> None:
+        """One element per card (six columns of up to 50): an HTML block built from escaped values.
+        Labels, avatars and buttons as NiceGUI elements cost ~1 s of server time and as much again in
+        the browser at 300 cards; the ⋮ button inside reaches the server through its column."""
+        classes = CARD_CLASSES + (' ld-rot' if card.rotting_days is not None else '')
+        el = ui.html(self._card_html(card, self._can_move(stage)), sanitize=False).classes(classes)  # escaped
+        el.mark(f'opp-{card.id}')  # tid(), without a second props update per card
+        el.props.update({'data-testid': f'opp-{card.id}', 'data-opp-id': card.id,
+                         **({'data-rotting': 1} if card.rotting_days is not None else {})})
+        self.card_of_element[el.id] = self.card_by_id[card.id] = (card, stage)
+
+    def _card_html(self, card: Card, movable: bool) -> str:
+        name, account, owner = (escape(x or '') for x in (card.name, card.account_name, card.owner_name))
+        close = card.expected_close.isoformat() if card.expected_close else '—'
+        parts = ['<div class="row no-wrap items-start justify-between gap-1">'
+                 f'<a href="/opportunities/{card.id}" draggable="false" class="ld-card-name">{name}</a>']
+        if movable:
+            parts.append(f'<button type="button" class="ld-move" data-move="{card.id}" data-testid="move-{card.id}" '
+                         f'title="{self.move_label}" aria-label="{self.move_label}" aria-haspopup="menu">⋮</button>')
+        parts.append('</div>')
+        if account:
+            parts.append(f'<div class="text-caption text-grey-8 ellipsis">{account}</div>')
+        parts.append(f'<div class="row items-center justify-between no-wrap"><b data-testid="opp-amount-{card.id}">'
+                     f'{money(card.amount_cents)}</b><span class="ld-avatar" title="{owner}">'
+                     f'{escape(initials(card.owner_name))}</span></div>')
+        days = escape(t('pipeline.days_in_stage', days=card.days_in_stage))
+        parts.append(f'<div class="text-caption text-grey-7">{close} · {days}</div>')
+        if card.rotting_days is not None:
+            idle = escape(t('pipeline.idle', days=card.rotting_days))
+            parts.append(f'<div class="text-caption text-negative" data-testid="rot-{card.id}">{idle}</div>')
+        return ''.join(parts)
+
+    def _open_menu(self, e: GenericEventArguments) -> None:
+        """A card's ⋮ was pressed (its column forwards the card id): one menu per board, anchored to
+        that button and filled with the other stages."""
+        found = self.card_by_id.get(int(e.args)) if str(e.args).isdigit() else None
+        if found is None:
+            return
+        card, stage = found
+        was_open = self.menu.value
+        self.menu.close()
+        self.menu.clear()
+        self.menu.props['target'] = f'[data-move="{card.id}"]'
+        with self.menu:
+            ui.item_label(self.move_label).props('header').classes('text-grey-7')
+            for target in self._stages():
+                if target.id != stage.id:
+                    tid(ui.menu_item(stage_name(target), on_click=partial(self._move_from_menu, card.id, target)),
+                        f'move-{card.id}-{target.id}')
+        if was_open:  # let Quasar close it at the old anchor first
+            ui.timer(0.1, self.menu.open, once=True)
+        else:
+            self.menu.open()
+
+    async def _move_from_menu(self, card_id: int, target: Stage) -> None:
+        """The card as this board shows it now (a live update may have re-rendered it since the menu opened)."""
+        found = self.card_by_id.get(card_id)
+        if found is not None and found[1].id != target.id:
+            await self.move(found[0], found[1], target)
+
+    def _stages(self) -> list[Stage]:
+        return [view.stage for view in self.views.values()]
+
+    # ----- reading --------------------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        """Re-read the board; coalesced, and deferred while a drag or a dialog is in progress."""
+        if self.dragging or self.asking or self.loading:
+            self.pending = True
+            return
+        self.loading = True
+        try:
+            while True:
+                self.pending = False
+                columns = await run.io_bound(self._read)
+                if self.row.is_deleted:
+                    return
+                if self.dragging or self.asking:
+                    self.pending = True
+                    return
+                self._apply(columns)
+                if not self.pending:
+                    return
+        finally:
+            self.loading = False
+
+    def _read(self) -> list[Column]:
+        f = self.filters
+        return self.desk.pipeline.board(self.user, owner_id=f.owner_id, close_month=f.close_month,
+                                        min_amount=f.min_amount, max_amount=f.max_amount)
+
+    def _apply(self, columns: list[Column]) -> None:
+        columns = sorted(columns, key=lambda c: _stage_order(c.stage))
+        shape = [(c.stage.id, c.stage.name_en, c.stage.name_zh, c.stage.kind) for c in columns]
+        if shape != [(v.stage.id, v.stage.name_en, v.stage.name_zh, v.stage.kind) for v in self.views.values()]:
+            self._build_columns([c.stage for c in columns])
+        force, self.force = self.force, set()
+        for column in columns:
+            sid = column.stage.id or 0
+            view = self.views[sid]
+            view.stage = column.stage
+            view.count.set_text(str(column.count))
+            view.amount.set_text(money(column.amount_cents))
+            view.weighted.set_text(money(column.weighted_cents))
+            hidden = column.count - len(column.cards)
+            view.more.set_text(t('pipeline.more', count=hidden) if hidden > 0 else '')
+            view.more.set_visibility(hidden > 0)
+            key = tuple(column.cards)
+            if key != view.key or sid in force:
+                for child in list(view.cards.default_slot.children):
+                    card, _ = self.card_of_element.pop(child.id, (None, None))
+                    if card is not None and self.card_by_id.get(card.id, (None,))[0] is card:
+                        del self.card_by_id[card.id]
+                view.cards.clear()
+                with view.cards:
+                    for card in column.cards:
+                        self._card(card, column.stage)
+                view.key = key
+
+    async def _on_moved(self, opportunity_id: int, actor_id: int | None) -> None:
+        await self.reload()
+
+    # ----- filters --------------------------------------------------------------------------------
+
+    async def _set_owner(self, e: Any) -> None:
+        self.filters.owner_id = e.value
+        await self.reload()
+
+    async def _set_month(self, e: Any) -> None:
+        try:
+            self.filters.close_month = parse_month(e.value) if e.value else None
+            self.month.error = None
+        except ValueError:
+            self.month.error = t('err.field.invalid')
+            return
+        await self.reload()
+
+    async def _set_amount(self, which: str, e: Any) -> None:
+        field_ = self.min_amount if which == 'min' else self.max_amount
+        text = (e.value or '').strip() or None
+        try:
+            if text is not None:
+                parse_money(text)
+        except ValueError:
+            field_.error = t('err.field.invalid')
+            return
+        field_.error = None
+        setattr(self.filters, f'{which}_amount', text)
+        await self.reload()
+
+    # ----- moving ---------------------------------------------------------------------------------
+
+    def _drag_started(self) -> None:
+        self.dragging = True
+
+    def _drag_ended(self) -> None:
+        """SortableJS's `end` arrives just before NiceGUI's `sortend`. If that one never reaches `_dropped`
+        (its card was rebuilt in the instant before the server heard `start`), re-read everything."""
+        self.drag_count += 1
+        seen = self.drag_count
+
+        async def check() -> None:
+            if self.drops_handled < seen:
+                self.dragging = False
+                self.force |= set(self.views)
+                await self.reload()
+
+        ui.timer(1.0, check, once=True)
+
+    async def _dropped(self, e: SortableEventArguments) -> None:
+        """Fires on the source column when a drag ends (NiceGUI already moved the element)."""
+        self.dragging = False
+        self.drops_handled = self.drag_count
+        found = self.card_of_element.get(e.item.id)
+        target = self.stage_of_box.get(e.target.id)
+        if e.source is e.target or found is None or target is None:
+            if e.source is not e.target:
+                self.force |= {s.id or 0 for s in (self.stage_of_box.get(e.source.id), target) if s}
+            await self.reload()
+            return
+        card, source = found
+        await self.move(card, source, target)
+
+    async def move(self, card: Card, source: Stage, target: Stage) -> None:
+        """Move with the version this board showed; Lost asks a reason, Won the final amount.
+        Whatever happens, the two columns are re-read from the server."""
+        extra: dict[str, Any] | None = {}
+        with self.host:
+            if target.kind == StageKind.LOST:
+                extra = await self._ask(self._lost_dialog, card)
+            elif target.kind == StageKind.WON:
+                extra = await self._ask(self._won_dialog, card)
+            if extra is not None:
+                try:
+                    await run.io_bound(lambda: self.desk.pipeline.move_opportunity(
+                        self.user, card.id, to_stage_id=target.id or 0, version=card.version, **extra))
+                    ui.notify(t('reason.stage_moved', opportunity=card.name, stage_en=target.name_en,
+                                stage_zh=target.name_zh), type='positive')
+                except MoveConflict as error:
+                    ui.notify(message(error), type='warning', multi_line=True)
+                except DomainError as error:
+                    ui.notify(message(error), type='negative', multi_line=True)
+        self.force |= {source.id or 0, target.id or 0}
+        await self.reload()
+
+    async def _ask(self, build: Callable[[Card, ui.dialog], None], card: Card) -> dict[str, Any] | None:
+        """Open a dialog and wait: dismissing it (Esc, outside click, Cancel) answers None."""
+        self.asking = True
+        dialog: ui.dialog | None = None
+        try:
+            if build == self._lost_dialog and self.lost_reasons is None:
+                self.lost_reasons = await run.io_bound(self.desk.pipeline.lost_reasons)
+            with ui.dialog() as dialog:
+                build(card, dialog)
+            return await dialog
+        finally:
+            self.asking = False
+            if dialog is not None:
+                dialog.delete()
+
+    def _lost_dialog(self, card: Card, dialog: ui.dialog) -> None:
+        zh = current_language() == 'zh-CN'
+        reasons = {key: zh_label if zh else en for key, en, zh_label in self.lost_reasons or []}
+        with tid(ui.card().classes('w-96'), 'lost-dialog'):
+            ui.label(t('pipeline.lost_title')).classes('text-h6')
+            ui.label(card.name).classes('text-grey-8')
+            reason = tid(ui.select(reasons, label=t('pipeline.lost_reason')).classes('w-full'), 'lost-reason')
+            note = tid(ui.textarea(t('pipeline.lost_note')).props('maxlength=1000 autogrow').classes('w-full'),
+                       'lost-note')
+
+            def confirm() -> None:
+                if not reason.value:
+                    reason.error = t('err.field.required')
+                    return
+                dialog.submit({'lost_reason': reason.value, 'lost_note': note.value or None})
+
+            _buttons(dialog, confirm, t('pipeline.mark_lost'), 'lost', color='negative')
+
+    def _won_dialog(self, card: Card, dialog: ui.dialog) -> None:
+        today = self.desk.ctx.now().astimezone(zone()).date()
+        with tid(ui.card().classes('w-96'), 'won-dialog'):
+            ui.label(t('pipeline.won_title')).classes('text-h6')
+            ui.label(card.name).classes('text-grey-8')
+            amount = tid(ui.input(t('pipeline.final_amount'), value=amount_text(card.amount_cents))
+                         .props('inputmode=decimal prefix=¥').classes('w-full'), 'won-amount')
+            closed = tid(ui.input(t('pipeline.close_date'), value=today.isoformat()).props('type=date')
+                         .classes('w-full'), 'won-date')
+
+            def confirm() -> None:
+                try:
+                    parse_money(amount.value)
+                    amount.error = None
+                except ValueError:
+                    amount.error = t('err.field.invalid')
+                    return
+                try:
+                    when = date.fromisoformat(closed.value or '')
+                except ValueError:
+                    closed.error = t('err.field.invalid')
+                    return
+                dialog.submit({'won_amount': amount.value, 'close_date': when})
+
+            _buttons(dialog, confirm, t('pipeline.mark_won'), 'won', color='positive')
+
+
+def _buttons(dialog: ui.dialog, confirm: Callable[[], None], label: str, name: str, *, color: str) -> Element:
+    with ui.row().classes('w-full justify-end gap-2') as row:
+        tid(ui.button(t('common.cancel'), on_click=lambda: dialog.submit(None)).props('flat'), f'{name}-cancel')
+        tid(ui.button(label, on_click=confirm).props(f'color={color}'), f'{name}-confirm')
+    return row
+
+
+def register(desk: Desk) -> None:
+    @ui.page('/pipeline')
+    async def pipeline_page(request: Request) -> RedirectResponse | None:
+        user = require_user(desk, request)
+        if isinstance(user, RedirectResponse):
+            return user
+        with frame(desk, t('nav.pipeline'), user):
+            board = PipelineBoard(desk, user)
+            board.build()
+            await board.reload()  # the frame's timers send the page early: the cards follow on the socket
+        return None
