@@ -230,7 +230,8 @@ class PipelineService:
             for stage in queries.stages(session):
                 count, amount = totals.get(stage.id or 0, (0, 0))
                 cards = [self._card(stage, o, account, owner, now) for o, account, owner in
-                         queries.board_cards(session, f, stage.id or 0, CARDS_PER_COLUMN)] if count else []
+                         queries.board_cards(session, f, stage.id or 0, CARDS_PER_COLUMN,
+                                             newest_closed=stage.kind != StageKind.OPEN)] if count else []
                 columns.append(Column(stage=stage, cards=cards, count=count, amount_cents=amount,
                                       weighted_cents=weighted_cents(amount, stage.probability)))
             return columns
@@ -364,6 +365,7 @@ class PipelineService:
                     o.name = text
                 else:
                     setattr(o, field, clean_text(value, max_length=500))
+            o.last_moved_by = actor.id
             o.version += 1
             o.updated_at = now
             session.add(o)
@@ -387,6 +389,7 @@ class PipelineService:
             o.last_activity_at = now
             if next_follow_up_at is not None:
                 o.next_follow_up_at = o.follow_up_due_at = next_follow_up_at
+            o.last_moved_by = actor.id
             o.version += 1
             session.add(o)
             account = session.get(Account, o.account_id)

@@ -412,6 +412,7 @@ class Opportunity(SQLModel, table=True):
     next_follow_up_at: datetime | None = _ts()
     follow_up_due_at: datetime | None = _ts(index=True)
     last_moved_by: int | None = Field(default=None, foreign_key='users.id')
+    """Who last moved or edited the deal: named when someone else's stale move is refused."""
     created_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
     version: int = 1

@@ -408,17 +408,19 @@ def board_totals(session: Session, f: BoardFilter) -> dict[int, tuple[int, int]]
     return {stage_id: (count, int(total)) for stage_id, count, total in rows}
 
 
-def board_cards(session: Session, f: BoardFilter, stage_id: int, limit: int
+def board_cards(session: Session, f: BoardFilter, stage_id: int, limit: int, *, newest_closed: bool = False
                 ) -> Sequence[tuple[Opportunity, str | None, str | None]]:
-    """The first `limit` cards of a column (soonest close first), with account and owner names."""
+    """The first `limit` cards of a column with account and owner names: soonest expected close first,
+    or, for Won and Lost (`newest_closed`), the most recently closed first."""
     owner = sa.orm.aliased(User)
+    order = (col(Opportunity.closed_at).desc(), col(Opportunity.id).desc()) if newest_closed else \
+        (col(Opportunity.expected_close).is_(None), Opportunity.expected_close, Opportunity.id)
     return session.exec(
         select(Opportunity, Account.name, owner.name)
         .join(Account, col(Account.id) == Opportunity.account_id)
         .outerjoin(owner, owner.id == Opportunity.owner_id)
         .where(Opportunity.stage_id == stage_id, *_board_where(f))
-        .order_by(col(Opportunity.expected_close).is_(None), Opportunity.expected_close, Opportunity.id)
-        .limit(limit)).all()
+        .order_by(*order).limit(limit)).all()
 
 
 def stage_history(session: Session, opportunity_id: int) -> Sequence[tuple[StageChange, str | None]]:

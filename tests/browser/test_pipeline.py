@@ -165,7 +165,7 @@ def test_concurrent_move_one_lands_the_other_is_told(
     page.get_by_test_id('lost-reason').click()
     page.get_by_role('option', name='Price').click()
     page.get_by_test_id('lost-confirm').click()
-    expect(page.get_by_text('Mia Manager moved this deal just now (it is in Quotation)')).to_be_visible()
+    expect(page.get_by_text('Mia Manager changed this deal just now (it is in Quotation)')).to_be_visible()
     expect(rep.card_in('Quotation', deal)).to_be_visible()  # where it really is
     expect(rep.card_in('Lost', deal)).to_have_count(0)
     assert stage_of(server, deal) == (server.seeded['stages']['Quotation'], None)  # nothing overwritten

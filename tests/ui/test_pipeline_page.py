@@ -185,7 +185,7 @@ async def test_stale_card_shows_the_conflict_and_where_it_really_is(user: User, 
     # The manager moves it elsewhere while this board is open (another process: no live push here).
     desk.pipeline.move_opportunity(team.manager, deal, to_stage_id=quotation.id or 0, version=1)
     await move_via_menu(user, deal, solution)
-    await user.should_see('Manager Wang moved this deal just now (it is in Quotation)', retries=60)
+    await user.should_see('Manager Wang changed this deal just now (it is in Quotation)', retries=60)
     await wait_for(lambda: column_of(user, deal) == quotation.id)
     assert opportunity(desk, deal).stage_id == quotation.id
 
