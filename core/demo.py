@@ -398,6 +398,7 @@ def seed(desk: Desk, *, now: datetime, leads: int = 300, rng: random.Random | No
     try:
         reps = _create_team(desk)
         summary = _replay(desk, clock, times, reps, now=now, rng=rng, tz=tz)
+        summary['deals'] = _seed_deals(desk, clock, reps, now=now, rng=rng)
     finally:
         desk.ctx.clock = real_clock
     return {'users': len(DEMO_USERS), **summary}
@@ -481,6 +482,54 @@ def _replay(desk: Desk, clock: _PinnedClock, times: list[tuple[datetime, bool]],
                        disqualify=True))
     return {'leads_created': created, 'duplicates': duplicates, 'pooled': pooled, 'activities': activities,
             'disqualified': disqualified}
+
+
+DEAL_NEEDS = ('CRM 系统', '销售管理软件', 'Marketing automation', '客服工单系统', 'Data platform', '渠道管理')
+
+
+def _seed_deals(desk: Desk, clock: _PinnedClock, reps: dict[int, UserRef], *, now: datetime,
+                rng: random.Random, count: int = 45) -> int:
+    """Qualify and convert some contacted leads over the last month and move them along the
+    pipeline (a few won, a few lost), so the board and customers have something to show."""
+    manager = next(u for u in DEMO_USERS if u.role == Role.MANAGER)
+    boss, _ = desk.team.login(manager.email, DEMO_PASSWORD)
+    rows, _total = desk.leads.inbox(boss, status='contacted', page_size=200)
+    stages = desk.pipeline.stages()
+    open_stages = [s for s in stages if s.kind == 'open']
+    won = next(s for s in stages if s.kind == 'won')
+    lost = next(s for s in stages if s.kind == 'lost')
+    reasons = [key for key, _en, _zh in desk.pipeline.lost_reasons()]
+    made = 0
+    for row in rng.sample(rows, min(count, len(rows))):
+        owner = reps.get(row.owner_id or 0)
+        if owner is None:
+            continue
+        clock.at = now - timedelta(days=rng.uniform(12, 35))
+        lead = desk.leads.lead_view(owner, row.id).lead
+        bant = {'need': lead.need or rng.choice(DEAL_NEEDS), 'budget': lead.budget or f'{rng.randint(5, 80)}万',
+                'authority': lead.authority or '总经理', 'timeline': lead.timeline or '三个月内'}
+        version = desk.leads.update_lead(owner, row.id, version=lead.version, changes=bant)
+        desk.leads.qualify_lead(owner, row.id, version=version)
+        amount = rng.randint(2, 80) * 10_000
+        close = (now + timedelta(days=rng.randint(-5, 90))).date()
+        opportunity_id = desk.pipeline.convert_lead(owner, row.id, amount=amount, expected_close=close)
+        made += 1
+        version = desk.pipeline.opportunity_view(owner, opportunity_id).opportunity.version
+        fate = rng.random()
+        steps = rng.randint(0, len(open_stages) - 1)
+        latest = now - timedelta(minutes=5)
+        for stage in open_stages[1:steps + 1]:
+            clock.at = min(latest, clock.at + timedelta(days=rng.uniform(1, 6)))
+            version = desk.pipeline.move_opportunity(owner, opportunity_id, to_stage_id=stage.id or 0,
+                                                     version=version)
+        clock.at = min(latest, clock.at + timedelta(days=rng.uniform(1, 4)))
+        if fate < 0.22:
+            desk.pipeline.move_opportunity(owner, opportunity_id, to_stage_id=won.id or 0, version=version,
+                                           won_amount=amount, close_date=clock.at.date())
+        elif fate < 0.36:
+            desk.pipeline.move_opportunity(owner, opportunity_id, to_stage_id=lost.id or 0, version=version,
+                                           lost_reason=rng.choice(reasons), lost_note='')
+    return made
 
 
 def stream_one(desk: Desk, rng: random.Random) -> CaptureResult:

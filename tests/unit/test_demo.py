@@ -164,3 +164,14 @@ def test_stream_one_adds_a_lead_now(tmp_path: Path) -> None:
     assert lead is not None and lead.created_at == clock.now()
     assert lead.source in LISTED_SOURCES
     assert result.owner_id is not None  # a fresh team has room
+
+
+def test_seed_puts_deals_on_the_board_with_some_won_and_lost(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path / 'deals.db')
+    summary = demo.seed(desk, now=FakeClock().now(), leads=200, rng=random.Random(5))
+    manager, _ = desk.team.login('manager@demo.leaddesk', demo.DEMO_PASSWORD)
+    columns = desk.pipeline.board(manager)
+    by_kind = {kind: sum(c.count for c in columns if c.stage.kind == kind) for kind in ('open', 'won', 'lost')}
+    assert summary['deals'] == sum(by_kind.values()) and summary['deals'] >= 20
+    assert by_kind['won'] >= 2 and by_kind['lost'] >= 1 and by_kind['open'] >= 10
+    assert desk.customers.customers(manager)[1] >= 1
