@@ -150,8 +150,16 @@ class CustomerService:
             raise ValidationFailed({'tier_rules': 'invalid'}, detail=str(e)) from None
         with self.ctx.write() as session:
             session.merge(AppSetting(key=TIER_KEY, value=json.dumps(asdict(rules))))
+            retiered = 0
+            for account in queries.all_customers(session):  # new thresholds apply to everyone now
+                tier = account.tier if account.tier == Tier.DORMANT else tier_for(account, rules)
+                if tier != account.tier:
+                    account.tier = tier
+                    account.version += 1
+                    session.add(account)
+                    retiered += 1
             audit(session, 'tier_rules_changed', now=self.ctx.now(), actor_id=actor.id,
-                  reason_key='reason.tier_rules_changed')
+                  reason_key='reason.tier_rules_changed', retiered=retiered)
         return rules
 
 

@@ -207,6 +207,58 @@ class PipelineService:
         with self.ctx.read() as session:
             return list(queries.stages(session))
 
+    def all_stages(self, actor: UserRef) -> list[Stage]:
+        """Every stage, archived ones included (the admins' editor)."""
+        if not permissions.can_manage_users(actor):
+            raise NotAllowed()
+        with self.ctx.read() as session:
+            return list(queries.stages(session, include_archived=True))
+
+    def save_stage(self, actor: UserRef, stage_id: int | None, *, name_en: str, name_zh: str, position: int,
+                   probability: int, kind: str, rot_days: int, is_archived: bool = False) -> int:
+        """Create or change a stage (admins). A stage keeps its opportunities when archived; the
+        board must keep at least one open, one won and one lost stage."""
+        if not permissions.can_manage_users(actor):
+            raise NotAllowed()
+        errors: dict[str, str] = {}
+        en, zh = clean_text(name_en, max_length=61), clean_text(name_zh, max_length=61)
+        for field, value in (('name_en', en), ('name_zh', zh)):
+            if not value:
+                errors[field] = 'required'
+            elif len(value) > 60:
+                errors[field] = 'too_long'
+        numbers = {}
+        for field, value, low, high in (('probability', probability, 0, 100), ('rot_days', rot_days, 0, 3650),
+                                        ('position', position, 0, 1000)):
+            try:
+                numbers[field] = int(value)
+            except (TypeError, ValueError):
+                errors[field] = 'invalid'
+                continue
+            if not low <= numbers[field] <= high:
+                errors[field] = 'out_of_range'
+        if kind not in StageKind.__members__.values():
+            errors['kind'] = 'invalid'
+        if errors:
+            raise ValidationFailed(errors)
+        with self.ctx.write() as session:
+            stage = session.get(Stage, stage_id) if stage_id else Stage(name_en='', name_zh='')
+            if stage is None:
+                raise NotFound()
+            stage.name_en, stage.name_zh, stage.kind, stage.is_archived = en or '', zh or '', kind, is_archived
+            stage.position, stage.probability, stage.rot_days = (numbers['position'], numbers['probability'],
+                                                                 numbers['rot_days'])
+            session.add(stage)
+            session.flush()
+            active = {s.kind for s in queries.stages(session)}
+            if not {StageKind.OPEN, StageKind.WON, StageKind.LOST} <= active:
+                raise ValidationFailed({'kind': 'stage_kinds'})
+            audit(session, 'stage_saved', now=self.ctx.now(), actor_id=actor.id, reason_key='reason.stage_saved',
+                  stage_en=stage.name_en, stage_zh=stage.name_zh)
+            saved = stage.id or 0
+        self.ctx.events.publish(self.ctx.events.opportunity_moved, 0, actor.id)
+        return saved
+
     def lost_reasons(self) -> list[tuple[str, str, str]]:
         with self.ctx.read() as session:
             return [(r.key, r.label_en, r.label_zh) for r in queries.lost_reasons(session)]

@@ -454,6 +454,10 @@ def customers_page(session: Session, *, owner_id: int | None, tier: str | None, 
     return rows, total
 
 
+def all_customers(session: Session) -> Sequence[Account]:
+    return session.exec(select(Account).where(Account.is_customer == True)).all()  # noqa: E712
+
+
 def account_contacts(session: Session, account_id: int) -> Sequence[Contact]:
     return session.exec(select(Contact).where(Contact.account_id == account_id).order_by(Contact.id)).all()
 

@@ -94,3 +94,38 @@ async def test_embed_snippet_points_at_the_form(user: User, team: Team) -> None:
     await login(user, team.admin.email)
     await user.open('/settings')
     await user.should_see(marker='form-link-contact')
+
+
+async def test_admin_renames_a_stage_and_adds_one(user: User, team: Team) -> None:
+    first = team.desk.pipeline.stages()[0]
+    await login(user, team.admin.email)
+    await user.open('/settings')
+    row = user.find(marker=f'stage-{first.id}').elements.pop()
+    name_zh = next(e for e in row.descendants() if isinstance(e, ui.input) and e.value == first.name_zh)
+    name_zh.set_value('需求确认（新）')
+    user.find(marker=f'stage-save-{first.id}').click()
+    await user.should_see('Saved', retries=50)
+    assert team.desk.pipeline.stages()[0].name_zh == '需求确认（新）'
+    user.find(marker='stage-add').click()
+    for _ in range(60):
+        if len(team.desk.pipeline.stages()) == 7:
+            break
+        await asyncio.sleep(0.05)
+    assert [s.name_en for s in team.desk.pipeline.stages()].count('New stage') == 1
+
+
+async def test_archiving_the_only_won_stage_is_refused(user: User, team: Team) -> None:
+    won = next(s for s in team.desk.pipeline.stages() if s.kind == 'won')
+    await login(user, team.admin.email)
+    await user.open('/settings')
+    row = user.find(marker=f'stage-{won.id}').elements.pop()
+    next(e for e in row.descendants() if isinstance(e, ui.switch)).set_value(True)
+    user.find(marker=f'stage-save-{won.id}').click()
+    await user.should_see('Keep at least one open, one won and one lost stage', retries=50)
+    assert any(s.id == won.id for s in team.desk.pipeline.stages())
+
+
+async def test_manager_does_not_see_the_stage_editor(user: User, team: Team) -> None:
+    await login(user, team.manager.email)
+    await user.open('/settings')
+    await user.should_not_see(marker='stage-add')

@@ -106,6 +106,64 @@ class UsersPanel:
         dialog.open()
 
 
+class StagesPanel:
+    """Admins edit the pipeline's stages: both names, order, probability, type, staleness, archive."""
+
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
+
+    @ui.refreshable_method
+    def build(self) -> None:
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label(t('stages.title')).classes('text-h6')
+            tid(ui.button(t('stages.add'), icon='add', on_click=self.add).props('flat'), 'stage-add')
+        ui.label(t('stages.hint')).classes('text-sm text-grey-7')
+        kinds = {k: t(f'stages.kind_{k}') for k in ('open', 'won', 'lost')}
+        for stage in self.desk.pipeline.all_stages(self.user):
+            with tid(ui.row().classes('w-full items-end gap-2'), f'stage-{stage.id}'):
+                fields = {
+                    'position': ui.number(t('stages.position'), value=stage.position, min=0, precision=0)
+                    .props('dense').classes('w-20'),
+                    'name_zh': ui.input(t('stages.name_zh'), value=stage.name_zh).props('dense maxlength=60')
+                    .classes('w-36'),
+                    'name_en': ui.input(t('stages.name_en'), value=stage.name_en).props('dense maxlength=60')
+                    .classes('w-40'),
+                    'probability': ui.number(t('stages.probability'), value=stage.probability, min=0, max=100,
+                                             precision=0).props('dense').classes('w-24'),
+                    'kind': ui.select(kinds, value=stage.kind, label=t('stages.kind')).props('dense').classes('w-28'),
+                    'rot_days': ui.number(t('stages.rot_days'), value=stage.rot_days, min=0, precision=0)
+                    .props('dense').classes('w-44'),
+                    'is_archived': ui.switch(t('stages.archived'), value=stage.is_archived),
+                }
+                tid(ui.button(icon='save', on_click=lambda f=fields, sid=stage.id: self.save(sid, f))
+                    .props('flat dense'), f'stage-save-{stage.id}')
+
+    async def save(self, stage_id: int | None, fields: dict) -> None:
+        clear_field_errors({k: v for k, v in fields.items() if k != 'is_archived'})
+        values = {k: v.value for k, v in fields.items()}
+        try:
+            await run.io_bound(lambda: self.desk.pipeline.save_stage(self.user, stage_id, **values))
+        except ValidationFailed as e:
+            show_field_errors(e, {k: v for k, v in fields.items() if k != 'is_archived'})
+            return
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        ui.notify(t('common.saved'), type='positive')
+        self.build.refresh()
+
+    async def add(self) -> None:
+        stages = self.desk.pipeline.all_stages(self.user)
+        try:
+            await run.io_bound(lambda: self.desk.pipeline.save_stage(
+                self.user, None, name_en='New stage', name_zh='新阶段', kind='open', rot_days=14,
+                position=max((s.position for s in stages if s.kind == 'open'), default=0) + 1, probability=50))
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        self.build.refresh()
+
+
 class IntegrationsPanel:
     def __init__(self, desk: Desk, user: UserRef, base_url: str) -> None:
         self.desk, self.user, self.base_url = desk, user, base_url
@@ -180,6 +238,9 @@ def register(desk: Desk, *, demo: bool) -> None:
                                   on_change=lambda e: desk.set_demo_stream(user, e.value)), 'demo-stream')
                 with ui.card().classes('w-full'):
                     UsersPanel(desk, user).build()
+            if permissions.can_manage_users(user):
+                with ui.card().classes('w-full'):
+                    StagesPanel(desk, user).build()
             if permissions.can_manage_integrations(user):
                 with ui.card().classes('w-full'):
                     IntegrationsPanel(desk, user, str(request.base_url)).build()
