@@ -158,3 +158,19 @@ async def test_converted_lead_is_read_only_and_links_to_its_opportunity(user: Us
         await user.should_not_see(marker=marker)
     user.find(marker='opportunity-link').click()
     await user.should_see(marker='opp-name-title', retries=50)
+
+
+async def test_returning_customer_lead_shows_existing_customer_badge(user: User, team: Team) -> None:
+    from tests.ui.test_pipeline_page import make_opportunity
+
+    desk = team.desk
+    opportunity_id = make_opportunity(desk, team.rep_a, company='回头客科技有限公司')
+    won = next(s for s in desk.pipeline.stages() if s.kind == 'won')
+    version = desk.pipeline.opportunity_view(team.rep_a, opportunity_id).opportunity.version
+    desk.pipeline.move_opportunity(team.rep_a, opportunity_id, to_stage_id=won.id, version=version)
+    again = desk.leads.capture_lead({'name': '新联系人', 'phone': '13600001111', 'company': '回头客科技'},
+                                    channel='api', default_source='api')
+    assert again.owner_id == team.rep_a.id
+    await login(user, team.manager.email)
+    await user.open(f'/leads/{again.lead_id}')
+    await user.should_see(marker='existing-customer')

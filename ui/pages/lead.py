@@ -83,6 +83,9 @@ class LeadPage:
             ui.badge(lead.grade, color={'A': 'red', 'B': 'orange'}.get(lead.grade, 'grey')).mark('lead-grade')
             tid(ui.badge(label('status', lead.status), color='primary'), 'lead-status')
             ui.label(label('temperature', lead.temperature)).classes('text-grey-8')
+            if lead.account_id and lead.status != LeadStatus.CONVERTED:
+                with tid(ui.link(target=f'/customers/{lead.account_id}'), 'existing-customer'):
+                    ui.badge(t('lead.existing_customer'), color='positive')
             ui.space()
             owner = self.view.owner_name or t('lead.unassigned')
             tid(ui.label(t('lead.owner_is', owner=owner)).classes('text-grey-8'), 'lead-owner')
