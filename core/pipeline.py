@@ -3,6 +3,7 @@ semantics, rotting, and the opportunity's own activities."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -17,6 +18,7 @@ from store.models import (
     Contact,
     Lead,
     LeadStatus,
+    LostReason,
     Opportunity,
     Stage,
     StageChange,
@@ -259,6 +261,36 @@ class PipelineService:
         self.ctx.events.publish(self.ctx.events.opportunity_moved, 0, actor.id)
         return saved
 
+    def all_lost_reasons(self, actor: UserRef) -> list[LostReason]:
+        if not permissions.can_manage_users(actor):
+            raise NotAllowed()
+        with self.ctx.read() as session:
+            return list(queries.lost_reasons(session, include_inactive=True))
+
+    def save_lost_reason(self, actor: UserRef, reason_id: int | None, *, label_en: str, label_zh: str,
+                         is_active: bool = True) -> int:
+        """Add or rename a lost reason, or switch it off (kept for the deals that used it)."""
+        if not permissions.can_manage_users(actor):
+            raise NotAllowed()
+        en, zh = clean_text(label_en, max_length=101), clean_text(label_zh, max_length=101)
+        errors = {f: ('required' if not v else 'too_long') for f, v in (('label_en', en), ('label_zh', zh))
+                  if not v or len(v) > 100}
+        if errors:
+            raise ValidationFailed(errors)
+        with self.ctx.write() as session:
+            if reason_id:
+                reason = session.get(LostReason, reason_id)
+                if reason is None:
+                    raise NotFound()
+            else:
+                existing = queries.lost_reasons(session, include_inactive=True)
+                reason = LostReason(key=f'custom_{len(existing) + 1}_{secrets.token_hex(3)}', label_en='',
+                                    label_zh='', position=max((r.position for r in existing), default=0) + 1)
+            reason.label_en, reason.label_zh, reason.is_active = en or '', zh or '', bool(is_active)
+            session.add(reason)
+            session.flush()
+            return reason.id or 0
+
     def lost_reasons(self) -> list[tuple[str, str, str]]:
         with self.ctx.read() as session:
             return [(r.key, r.label_en, r.label_zh) for r in queries.lost_reasons(session)]
@@ -469,8 +501,6 @@ def _maybe_money(value: Any) -> int | None:
 
 def seed_defaults(session: Session) -> None:
     """Stages and lost reasons a new database starts with (only when there are none)."""
-    from store.models import LostReason
-
     if not queries.stages(session, include_archived=True):
         for i, (en, zh, probability, kind, rot) in enumerate(DEFAULT_STAGES):
             session.add(Stage(position=i, name_en=en, name_zh=zh, probability=probability, kind=kind, rot_days=rot))

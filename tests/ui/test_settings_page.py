@@ -129,3 +129,14 @@ async def test_manager_does_not_see_the_stage_editor(user: User, team: Team) -> 
     await login(user, team.manager.email)
     await user.open('/settings')
     await user.should_not_see(marker='stage-add')
+
+
+async def test_admin_adds_a_lost_reason_that_the_pipeline_offers(user: User, team: Team) -> None:
+    await login(user, team.admin.email)
+    await user.open('/settings')
+    user.find(marker='lost-reason-add').click()
+    for _ in range(60):
+        if any(en == 'New reason' for _k, en, _zh in team.desk.pipeline.lost_reasons()):
+            break
+        await asyncio.sleep(0.05)
+    assert [zh for _k, en, zh in team.desk.pipeline.lost_reasons() if en == 'New reason'] == ['新原因']

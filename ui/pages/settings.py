@@ -164,6 +164,41 @@ class StagesPanel:
         self.build.refresh()
 
 
+class LostReasonsPanel:
+    """Admins keep the list of reasons a deal is lost (both languages; switched off, never deleted)."""
+
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
+
+    @ui.refreshable_method
+    def build(self) -> None:
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label(t('lost_reasons.title')).classes('text-h6')
+            tid(ui.button(t('lost_reasons.add'), icon='add', on_click=lambda: self.save(None, None)).props('flat'),
+                'lost-reason-add')
+        for reason in self.desk.pipeline.all_lost_reasons(self.user):
+            with tid(ui.row().classes('items-end gap-2'), f'lost-reason-{reason.id}'):
+                fields = {'label_zh': ui.input(t('stages.name_zh'), value=reason.label_zh).props('dense maxlength=100'),
+                          'label_en': ui.input(t('stages.name_en'), value=reason.label_en).props('dense maxlength=100'),
+                          'is_active': ui.switch(t('users.active'), value=reason.is_active)}
+                ui.button(icon='save', on_click=lambda f=fields, rid=reason.id: self.save(rid, f)).props('flat dense')
+
+    async def save(self, reason_id: int | None, fields: dict | None) -> None:
+        values = {k: v.value for k, v in fields.items()} if fields else \
+            {'label_en': 'New reason', 'label_zh': '新原因', 'is_active': True}
+        try:
+            await run.io_bound(lambda: self.desk.pipeline.save_lost_reason(self.user, reason_id, **values))
+        except ValidationFailed as e:
+            if fields:
+                show_field_errors(e, {k: v for k, v in fields.items() if k != 'is_active'})
+            return
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        ui.notify(t('common.saved'), type='positive')
+        self.build.refresh()
+
+
 class IntegrationsPanel:
     def __init__(self, desk: Desk, user: UserRef, base_url: str) -> None:
         self.desk, self.user, self.base_url = desk, user, base_url
@@ -241,6 +276,8 @@ def register(desk: Desk, *, demo: bool) -> None:
             if permissions.can_manage_users(user):
                 with ui.card().classes('w-full'):
                     StagesPanel(desk, user).build()
+                with ui.card().classes('w-full'):
+                    LostReasonsPanel(desk, user).build()
             if permissions.can_manage_integrations(user):
                 with ui.card().classes('w-full'):
                     IntegrationsPanel(desk, user, str(request.base_url)).build()
