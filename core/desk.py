@@ -23,8 +23,10 @@ from .leads import LeadService
 from .pipeline import PipelineService
 from .policy import POLICY_KEY, Policy, load_policy
 from .pool import PoolService
+from .rules import RulesService
 from .settings import Settings
 from .team import TeamService
+from .workload import WorkloadService
 
 DEMO_STREAM = 'demo_stream'
 
@@ -41,6 +43,8 @@ class Desk:
         self.pipeline = PipelineService(self.ctx)
         self.customers = CustomerService(self.ctx)
         self.automation = Automation(self.ctx)
+        self.rules = RulesService(self.ctx)
+        self.workload = WorkloadService(self.ctx)
 
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""

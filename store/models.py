@@ -140,6 +140,7 @@ class Lead(SQLModel, table=True):
         sa.Index('ix_leads_protected', 'protected_until'),
         sa.Index('ix_leads_follow_up_due', 'follow_up_due_at'),
         sa.Index('ix_leads_pool_waiting', 'status', 'previous_owner_id', 'created_at'),
+        sa.Index('ix_leads_owner_assigned', 'owner_id', 'assigned_at'),
     )
 
     id: int | None = Field(default=None, primary_key=True)

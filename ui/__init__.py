@@ -19,7 +19,9 @@ from .pages import (
     opportunity,
     pipeline,
     pool,
+    rules,
     settings,
+    team,
     webform,
 )
 
@@ -37,6 +39,8 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     pool.register(desk)                     # /pool
     settings.register(desk, demo=demo)      # /settings
     automation.register(desk)  # /automation
+    rules.register(desk)  # /rules
+    team.register(desk)  # /team
     notifications.register(desk)  # /notifications
     webform.register(desk, RateLimiter(s.form_rate_per_minute))   # /f/{key}
     api.register(desk, RateLimiter(s.api_rate_per_minute), app)   # /health /api/v1/leads

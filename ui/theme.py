@@ -22,7 +22,9 @@ def _nav(user: UserRef) -> None:
     links = [('/', t('nav.inbox')), ('/pool', t('nav.pool')), ('/pipeline', t('nav.pipeline')),
              ('/customers', t('nav.customers'))]
     if can_assign(user):
+        links.append(('/team', t('nav.team')))
         links.append(('/automation', t('nav.automation')))
+        links.append(('/rules', t('nav.rules')))
     if can_assign(user) or can_manage_integrations(user):
         links.append(('/settings', t('nav.settings')))
     for href, label in links:

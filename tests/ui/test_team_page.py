@@ -1,0 +1,68 @@
+"""The team workload page: one live row per rep, capacity and leave edited inline."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nicegui import app, ui
+from nicegui.testing import User
+
+from store.engine import read_session
+from store.models import User as UserRow
+from tests import factories
+from tests.ui.conftest import Team, login
+
+
+async def text_of(user: User, marker: str, expected: str | None = None) -> str:
+    """The label's text, waiting (up to ~3 s) for `expected` when given."""
+    await user.should_see(marker=marker, retries=60)
+    label = user.find(marker=marker).elements.pop()
+    assert isinstance(label, ui.label)
+    for _ in range(60):
+        if expected is None or label.text == expected:
+            break
+        await asyncio.sleep(0.05)
+    return label.text
+
+
+async def test_manager_sees_each_reps_open_count_and_capacity(user: User, team: Team) -> None:
+    await login(user, team.manager.email)
+    await user.open('/team')
+    for rep in (team.rep_a, team.rep_b):
+        assert await text_of(user, f'rep-open-{rep.id}', '0 / 10') == '0 / 10'
+        capacity = user.find(marker=f'rep-capacity-{rep.id}').elements.pop()
+        assert isinstance(capacity, ui.number)
+        assert capacity.value == 10
+    user.find(marker='team-fairness')
+    user.find(marker='team-totals')
+
+
+async def test_capture_updates_the_row_live(user: User, team: Team) -> None:
+    await login(user, team.manager.email)
+    await user.open('/team')
+    await text_of(user, f'rep-open-{team.rep_a.id}', '0 / 10')
+    result = app.state.desk.leads.capture_lead(factories.lead_data(name='Live Fish'), channel='api',
+                                               default_source='api')
+    assert result.owner_id in (team.rep_a.id, team.rep_b.id)
+    assert await text_of(user, f'rep-open-{result.owner_id}', '1 / 10') == '1 / 10'
+
+
+async def test_setting_capacity_stores_it(user: User, team: Team) -> None:
+    await login(user, team.manager.email)
+    await user.open('/team')
+    await text_of(user, f'rep-open-{team.rep_a.id}', '0 / 10')
+    capacity = user.find(marker=f'rep-capacity-{team.rep_a.id}').elements.pop()
+    assert isinstance(capacity, ui.number)
+    capacity.set_value(12)
+    assert await text_of(user, f'rep-open-{team.rep_a.id}', '0 / 12') == '0 / 12'
+    with read_session(team.desk.ctx.engine) as s:
+        stored = s.get(UserRow, team.rep_a.id)
+        assert stored is not None
+        assert stored.capacity == 12
+
+
+async def test_rep_gets_not_allowed(user: User, team: Team) -> None:
+    await login(user, team.rep_a.email)
+    await user.open('/team')
+    await user.should_see(marker='not-allowed')
+    await user.should_not_see(marker='team-totals')

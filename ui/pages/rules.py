@@ -1,0 +1,165 @@
+"""Assignment rules (`/rules`, managers and admins): the ordered rules edited in place,
+moved up and down, added, and a box that says who a sample lead would go to now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+from core import permissions
+from core.desk import Desk
+from core.errors import DomainError, ValidationFailed
+from core.rules import RuleView
+from store.models import Grade, Source, Strategy, UserRef
+
+from ..errors import clear_field_errors, message, show_field_errors
+from ..i18n import reason, t
+from ..marks import tid
+from ..session import require_user
+from ..theme import frame
+
+GRADES = [g.value for g in Grade]
+
+
+def _strategies() -> dict[str, str]:
+    return {s.value: t(f'rules.strategy_{s.value}') for s in Strategy}
+
+
+def _sources() -> dict[str, str]:
+    return {s.value: t(f'source.{s.value}') for s in Source}
+
+
+class RulesPanel:
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
+
+    def fields(self, rule: RuleView | None, prefix: str) -> dict[str, Any]:
+        """The editable inputs of one rule (a blank set for a new one), in one row."""
+        return {
+            'name': tid(ui.input(t('rules.name'), value=rule.name if rule else '')
+                        .props('dense maxlength=120').classes('w-48'), f'{prefix}-name'),
+            'strategy': tid(ui.select(_strategies(), value=rule.strategy if rule else Strategy.LEAST_LOADED.value,
+                                      label=t('rules.strategy')).props('dense').classes('w-44'),
+                            f'{prefix}-strategy'),
+            'match_sources': tid(ui.select(_sources(), multiple=True, value=rule.match_sources if rule else [],
+                                           label=t('rules.sources')).props('dense use-chips').classes('w-56'),
+                                 f'{prefix}-sources'),
+            'match_grades': tid(ui.select(GRADES, multiple=True, value=rule.match_grades if rule else [],
+                                          label=t('rules.grades')).props('dense use-chips').classes('w-32'),
+                                f'{prefix}-grades'),
+            'match_regions': tid(ui.input(t('rules.regions'), value=', '.join(rule.match_regions) if rule else '')
+                                 .props('dense maxlength=500').classes('w-44'), f'{prefix}-regions'),
+        }
+
+    @ui.refreshable_method
+    def build(self) -> None:
+        ui.label(t('rules.hint')).classes('text-sm text-grey-7')
+        rules = self.desk.rules.rules(self.user)
+        with tid(ui.column().classes('w-full gap-2'), 'rules'):
+            for i, rule in enumerate(rules):
+                with tid(ui.row().classes('w-full items-end gap-2 no-wrap'), f'rule-{rule.id}'):
+                    with ui.column().classes('gap-0'):
+                        tid(ui.button(icon='arrow_upward', on_click=lambda rid=rule.id: self.move(rid, 'up'))
+                            .props('flat dense size=sm').tooltip(t('rules.up')), f'rule-up-{rule.id}') \
+                            .set_enabled(i > 0)
+                        tid(ui.button(icon='arrow_downward', on_click=lambda rid=rule.id: self.move(rid, 'down'))
+                            .props('flat dense size=sm').tooltip(t('rules.down')), f'rule-down-{rule.id}') \
+                            .set_enabled(i < len(rules) - 1)
+                    fields = self.fields(rule, f'rule-{rule.id}')
+                    active = tid(ui.switch(t('rules.active'), value=rule.is_active), f'rule-{rule.id}-active')
+                    tid(ui.button(icon='save', on_click=lambda f=fields, a=active, r=rule:
+                                  self.save(r.id, f, is_active=a.value, position=r.position))
+                        .props('flat dense').tooltip(t('common.save')), f'rule-save-{rule.id}')
+        ui.separator()
+        ui.label(t('rules.add')).classes('text-subtitle1')
+        with tid(ui.row().classes('w-full items-end gap-2 no-wrap'), 'rule-new'):
+            fields = self.fields(None, 'new-rule')
+            last = max((r.position for r in rules), default=-1)
+            fields['position'] = tid(ui.number(t('rules.position'), value=min(last + 1, 1000), min=0, max=1000,
+                                               precision=0).props('dense').classes('w-20'), 'new-rule-position')
+            tid(ui.button(t('rules.add'), icon='add', on_click=lambda f=fields: self.save(None, f, is_active=True)),
+                'new-rule-save')
+
+    async def save(self, rule_id: int | None, fields: dict[str, Any], *, is_active: bool,
+                   position: int | None = None) -> None:
+        clear_field_errors(fields)
+        values = {k: v.value for k, v in fields.items()}
+        if position is not None:
+            values['position'] = position
+        try:
+            await run.io_bound(lambda: self.desk.rules.save_rule(self.user, rule_id, is_active=is_active, **values))
+        except ValidationFailed as e:
+            show_field_errors(e, fields)
+            return
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        ui.notify(t('common.saved'), type='positive')
+        self.build.refresh()
+
+    async def move(self, rule_id: int, direction: str) -> None:
+        try:
+            await run.io_bound(self.desk.rules.move_rule, self.user, rule_id, direction)
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        self.build.refresh()
+
+
+class SampleBox:
+    """Who would a lead like this get right now, and why."""
+
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
+
+    def build(self) -> None:
+        ui.label(t('rules.test_title')).classes('text-h6')
+        with ui.row().classes('items-end gap-2'):
+            fields = {
+                'source': tid(ui.select(_sources(), value=Source.WEBSITE.value, label=t('rules.test_source'))
+                              .props('dense').classes('w-44'), 'test-source'),
+                'grade': tid(ui.select(GRADES, value=Grade.B.value, label=t('rules.test_grade'))
+                             .props('dense').classes('w-24'), 'test-grade'),
+                'region': tid(ui.input(t('rules.test_region')).props('dense maxlength=100').classes('w-44'),
+                              'test-region'),
+            }
+            tid(ui.button(t('rules.test_run'), icon='science', on_click=lambda: self.run(fields)), 'test-run')
+        with ui.column().classes('gap-1'):
+            self.rep = tid(ui.label('').classes('text-bold'), 'test-rep')
+            self.why = tid(ui.label('').classes('text-grey-8'), 'test-reason')
+
+    async def run(self, fields: dict[str, Any]) -> None:
+        clear_field_errors(fields)
+        try:
+            outcome = await run.io_bound(lambda: self.desk.rules.test_rule(
+                self.user, source=fields['source'].value, grade=fields['grade'].value,
+                region=fields['region'].value or None))
+        except ValidationFailed as e:
+            show_field_errors(e, fields)
+            return
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        self.rep.set_text(t('rules.test_pool') if outcome.pooled else outcome.rep_name or '')
+        self.why.set_text(reason(outcome.reason_key, outcome.params))
+
+
+def register(desk: Desk) -> None:
+    @ui.page('/rules')
+    def rules_page(request: Request) -> RedirectResponse | None:
+        user = require_user(desk, request)
+        if isinstance(user, RedirectResponse):
+            return user
+        with frame(desk, t('nav.rules'), user):
+            if not permissions.can_assign(user):
+                tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
+                return None
+            ui.label(t('rules.title')).classes('text-h5')
+            with ui.card().classes('w-full'):
+                RulesPanel(desk, user).build()
+            with ui.card().classes('w-full'):
+                SampleBox(desk, user).build()
+        return None

@@ -1,0 +1,179 @@
+"""The team workload page (`/team`, managers and admins): one row per rep, live."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+from core import permissions
+from core.desk import Desk
+from core.errors import DomainError
+from core.workload import RepLoadView, TeamView
+from store.models import UserRef
+
+from ..errors import message
+from ..format import money
+from ..i18n import t
+from ..marks import tid
+from ..session import require_user
+from ..theme import frame
+
+REFRESH_EVERY = 0.5
+"""Seconds: a burst of events refreshes the page at most once per this interval."""
+GRADE_COLORS = {'A': '#e53935', 'B': '#fb8c00', 'C': '#9e9e9e'}
+STATUS_COLORS = {'active': 'positive', 'on_leave': 'grey', 'at_capacity': 'negative'}
+
+
+def _minutes(value: float | None) -> str:
+    return '—' if value is None else t('team.minutes', minutes=f'{value:g}')
+
+
+def _bar_html(r: RepLoadView) -> str:
+    """Open leads by grade as segments of a bar whose full width is the capacity (or the load
+    when it exceeds capacity)."""
+    scale = max(r.capacity, r.open_leads, 1)
+    parts = ''.join(f'<div style="width:{100 * n / scale:.2f}%;background:{GRADE_COLORS[g]}" '
+                    f'title="{g}: {n}"></div>' for g, n in r.open_by_grade.items() if n)
+    return f'<div class="flex w-full h-3 rounded overflow-hidden bg-grey-3">{parts}</div>'
+
+
+class RepLine:
+    """One rep's row: figures that update in place, and capacity / leave edited inline."""
+
+    def __init__(self, page: TeamPage, r: RepLoadView) -> None:
+        self.page, self.rep = page, r
+        uid = r.user_id
+        with tid(ui.card().classes('w-full p-3'), f'rep-{uid}'):
+            with ui.row().classes('w-full items-center gap-4 no-wrap'):
+                with ui.column().classes('w-40 gap-0'):
+                    ui.label(r.name).classes('text-weight-medium')
+                    self.badge = tid(ui.badge(''), f'rep-status-{uid}')
+                with ui.column().classes('grow gap-1'):
+                    self.bar = ui.html('', sanitize=False).classes('w-full')
+                    with ui.row().classes('gap-2 items-baseline'):
+                        self.load = tid(ui.label('').classes('text-weight-medium'), f'rep-open-{uid}')
+                        self.grades = tid(ui.label('').classes('text-sm'), f'rep-grades-{uid}')
+                self.figures = tid(ui.label('').classes('text-sm text-grey-8 w-96'), f'rep-figures-{uid}')
+                self.deals = tid(ui.label('').classes('text-sm w-56'), f'rep-deals-{uid}')
+                self.capacity = tid(ui.number(t('team.capacity'), value=r.capacity, min=0, max=10_000, precision=0,
+                                              on_change=self._capacity_changed).props('dense').classes('w-24'),
+                                    f'rep-capacity-{uid}')
+                self.leave = tid(ui.switch(t('team.on_leave'), value=r.is_on_leave, on_change=self._leave_changed),
+                                 f'rep-leave-{uid}')
+        self.show(r)
+
+    def show(self, r: RepLoadView) -> None:
+        self.rep = r
+        self.badge.set_text(t(f'team.status.{r.status}'))
+        self.badge.props(f'color={STATUS_COLORS.get(r.status, "grey")}')
+        self.bar.set_content(_bar_html(r))
+        used = '—' if r.capacity_used_pct is None else f'{r.capacity_used_pct:g}%'
+        self.load.set_text(f'{r.open_leads} / {r.capacity}')
+        self.grades.set_text(t('team.by_grade', used=used, a=r.open_by_grade['A'], b=r.open_by_grade['B'],
+                               c=r.open_by_grade['C']))
+        self.figures.set_text(t('team.rep_figures', new=r.new_today, due=r.due_today, overdue=r.overdue,
+                                sla=r.sla_breaches, response=_minutes(r.median_response_minutes)))
+        self.deals.set_text(t('team.rep_deals', count=r.open_opportunities, amount=money(r.pipeline_cents),
+                              weighted=money(r.weighted_cents)))
+        if self.capacity.value != r.capacity:
+            self.capacity.set_value(r.capacity)
+        if self.leave.value != r.is_on_leave:
+            self.leave.set_value(r.is_on_leave)
+
+    async def _capacity_changed(self, e: Any) -> None:
+        if e.value is None or int(e.value) == self.rep.capacity:
+            return
+        await self.page.save(self.rep.user_id, {'capacity': int(e.value)})
+
+    async def _leave_changed(self, e: Any) -> None:
+        if bool(e.value) == self.rep.is_on_leave:
+            return
+        await self.page.save(self.rep.user_id, {'is_on_leave': bool(e.value)})
+
+
+class TeamPage:
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
+        self.client = ui.context.client
+        self.lines: dict[int, RepLine] = {}
+        self._last = 0.0
+        self._pending = False
+
+    def build(self) -> None:
+        ui.label(t('team.title')).classes('text-h5')
+        with ui.row().classes('w-full items-center gap-6'):
+            self.totals = tid(ui.label('').classes('text-subtitle1'), 'team-totals')
+            with tid(ui.label('').classes('text-subtitle1 cursor-help'), 'team-fairness') as self.fairness:
+                ui.tooltip(t('team.fairness_help')).classes('text-body2 max-w-md')
+        self.rows = ui.column().classes('w-full gap-2')
+        events = self.desk.events
+        for event in (events.lead_captured, events.lead_touched, events.lead_assigned, events.lead_changed,
+                      events.opportunity_moved, events.users_changed):
+            event.subscribe(self._on_event, expect_args=False)
+        ui.timer(0, self.refresh, once=True)
+
+    async def refresh(self) -> None:
+        self._last = time.monotonic()
+        view: TeamView = await run.io_bound(self.desk.workload.team, self.user)
+        if self.client.is_deleted:
+            return
+        self.totals.set_text(t('team.totals', reps=len(view.reps), open=view.open_leads, capacity=view.capacity,
+                               new=view.new_today, due=view.due_today, overdue=view.overdue,
+                               sla=view.sla_breaches, deals=view.open_opportunities,
+                               amount=money(view.pipeline_cents), weighted=money(view.weighted_cents)))
+        f = view.fairness
+        self.fairness.set_text(t('team.fairness', load=f'{f.load_gini:.2f}', a=f'{f.a_grade_gini:.2f}',
+                                 max=f'{f.max_load:.2f}', min=f'{f.min_load:.2f}'))
+        if [r.user_id for r in view.reps] != list(self.lines):
+            self.rows.clear()
+            self.lines = {}
+            with self.rows:
+                if not view.reps:
+                    ui.label(t('team.empty')).classes('text-grey-7')
+                for r in view.reps:
+                    self.lines[r.user_id] = RepLine(self, r)
+        else:
+            for r in view.reps:
+                self.lines[r.user_id].show(r)
+
+    async def _on_event(self) -> None:
+        """Coalesce bursts: one refresh at most every REFRESH_EVERY seconds."""
+        if self._pending:
+            return
+        self._pending = True
+        try:
+            wait = self._last + REFRESH_EVERY - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        finally:
+            self._pending = False
+        if not self.client.is_deleted:
+            await self.refresh()
+
+    async def save(self, rep_id: int, changes: dict[str, Any]) -> None:
+        try:
+            await run.io_bound(self.desk.team.update_user, self.user, rep_id, changes)
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            await self.refresh()
+            return
+        ui.notify(t('team.saved'), type='positive')
+
+
+def register(desk: Desk) -> None:
+    @ui.page('/team')
+    def team_page(request: Request) -> RedirectResponse | None:
+        user = require_user(desk, request)
+        if isinstance(user, RedirectResponse):
+            return user
+        with frame(desk, t('nav.team'), user):
+            if not permissions.can_assign(user):
+                tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
+                return None
+            TeamPage(desk, user).build()
+        return None
