@@ -30,7 +30,12 @@ STATUS_COLORS = {'active': 'positive', 'on_leave': 'grey', 'at_capacity': 'negat
 
 
 def _minutes(value: float | None) -> str:
-    return '—' if value is None else t('team.minutes', minutes=f'{value:g}')
+    """Minutes under an hour, hours (one decimal) beyond."""
+    if value is None:
+        return '—'
+    if value < 60:
+        return t('team.minutes', minutes=f'{value:.0f}')
+    return t('team.hours', hours=f'{value / 60:.1f}')
 
 
 def _bar_html(r: RepLoadView) -> str:
