@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlmodel import SQLModel, select
@@ -22,3 +24,24 @@ def get(desk: Desk, model: type[M], id: Any) -> M:
         row = session.get(model, id)
         assert row is not None, f'{model.__name__} {id} not found'
         return row
+
+
+def race(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls in real threads released at the same instant; each one's result or exception."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int, call: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            results[i] = call()
+        except Exception as e:
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    return results

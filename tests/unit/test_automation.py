@@ -7,8 +7,6 @@ The clock starts Monday 2026-03-02 09:00 UTC, which is 17:00 in Shanghai (the de
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -24,7 +22,7 @@ from store.engine import read_session
 from store.models import OPEN_STATUSES, Activity, AuditEntry, Lead, Notification, Role, UserRef
 from tests.factories import admin, lead_data, user
 
-from .db import get, rows
+from .db import get, race, rows
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 """The fixture clock's start: Monday 17:00 Shanghai."""
@@ -83,25 +81,6 @@ def managers(desk: Desk, manager: UserRef) -> set[int]:
     return {manager.id, admin(desk).id}
 
 
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in real threads released at the same instant; each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[i] = call()
-        except Exception as e:
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads)
-    return results
 
 
 def set_fields(desk: Desk, lead_id: int, **fields: Any) -> None:

@@ -6,8 +6,6 @@ The helpers here (`qualified_lead`, `make_opportunity`) are shared by test_pipel
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -19,7 +17,7 @@ from core.errors import InvalidState, NotAllowed, ValidationFailed
 from store.models import Account, AuditEntry, Contact, Lead, LeadStatus, Opportunity, Role, StageChange, UserRef
 from tests.factories import lead_data, user
 
-from .db import get, rows
+from .db import get, race, rows
 
 BANT = {'need': 'CRM for 20 seats', 'budget': '¥100k', 'authority': 'CTO Wang', 'timeline': 'Q2'}
 CLOSE = date(2026, 6, 30)
@@ -58,24 +56,6 @@ def make_opportunity(desk: Desk, clock: FakeClock, rep: UserRef, *, amount: Any 
     return desk.pipeline.convert_lead(rep, lead_id, amount=amount, expected_close=expected_close)
 
 
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls on threads released together; results (or raised errors) in call order."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[i] = call()
-        except Exception as e:  # reported to the test, which asserts on it
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
 
 
 # ----- qualify -----------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ masked phones, managers assigning, sending back and reopening, and claims racing
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -18,7 +17,7 @@ from core.pool import ClaimRefused, mask_phone
 from store.models import AuditEntry, Lead, Notification, Role, User, UserRef
 from tests.factories import admin, lead_data, user
 
-from .db import get, rows
+from .db import get, race, rows
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 """The fixture clock's start: Monday 17:00 Shanghai."""
@@ -62,25 +61,6 @@ def refused(call: Callable[[], Any]) -> ClaimRefused:
     return info.value
 
 
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in real threads released at the same instant; each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[i] = call()
-        except Exception as e:
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads)
-    return results
 
 
 def recycled_from(desk: Desk, clock: FakeClock, rep: UserRef) -> int:
