@@ -29,8 +29,8 @@ from .policy import Policy, load_policy
 BATCH = 500
 """Leads handled per step per tick; the rest wait for the next tick."""
 
-STEPS = ('assign', 'sla_breach', 'sla_reassign', 'warn', 'recycle', 'review', 'remind', 'remind_opportunity',
-         'dormant')
+STEPS = ('leave_ended', 'assign', 'sla_breach', 'sla_reassign', 'warn', 'recycle', 'review', 'remind',
+         'remind_opportunity', 'dormant')
 
 
 def recycle_outcome(recycle_count: int, policy: Policy) -> str:
@@ -73,8 +73,8 @@ class Automation:
         now = now or self.ctx.now()
         report = TickReport()
         steps: list[Callable[[Session, datetime, Policy, TickReport, Publish], None]] = [
-            self._assign_waiting, self._flag_sla, self._reassign_past_grace, self._warn, self._recycle,
-            self._remind, self._remind_opportunities, self._dormant]
+            self._end_leaves, self._assign_waiting, self._flag_sla, self._reassign_past_grace, self._warn,
+            self._recycle, self._remind, self._remind_opportunities, self._dormant]
         for step in steps:
             publish: Publish = []
             with self.ctx.write() as session:
@@ -227,6 +227,19 @@ class Automation:
             told = notify(session, [o.owner_id], 'notify.follow_up_due', now=now, lead_id=o.lead_id, lead=o.name)
             report.done['remind_opportunity'].append(o.id or 0)
             publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _end_leaves(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                    publish: Publish) -> None:
+        """A leave with a return date ends by itself, before the timer hands out waiting leads."""
+        for user in queries.leaves_ending(session, now):
+            user.is_on_leave = False
+            user.leave_until = None
+            session.add(user)
+            audit(session, 'leave_ended', now=now, subject_user_id=user.id, reason_key='reason.leave_ended',
+                  rep=user.name)
+            report.done['leave_ended'].append(user.id or 0)
+        if report.done['leave_ended']:
+            publish.append((self.events.users_changed, ()))
 
     def _dormant(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                  publish: Publish) -> None:

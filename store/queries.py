@@ -47,6 +47,12 @@ def all_users(session: Session) -> Sequence[User]:
     return session.exec(select(User).order_by(col(User.is_active).desc(), User.role, User.name)).all()
 
 
+def leaves_ending(session: Session, now: datetime) -> Sequence[User]:
+    """Users on leave whose return date has come (the users table is small)."""
+    return session.exec(select(User).where(User.is_on_leave == True,  # noqa: E712
+                                           col(User.leave_until).is_not(None), col(User.leave_until) <= now)).all()
+
+
 def active_ids_with_roles(session: Session, roles: Sequence[str]) -> list[int]:
     rows = session.exec(select(User.id).where(col(User.role).in_(roles), User.is_active == True))  # noqa: E712
     return [r for r in rows if r is not None]

@@ -19,7 +19,7 @@ from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import NotAllowed
 from store.engine import read_session
-from store.models import OPEN_STATUSES, Activity, AuditEntry, Lead, Notification, Role, UserRef
+from store.models import OPEN_STATUSES, Activity, AuditEntry, Lead, Notification, Role, User, UserRef
 from tests.factories import admin, lead_data, user
 
 from .db import get, race, rows
@@ -854,3 +854,21 @@ def test_owner_activity_at_protection_end_before_tick_keeps_lead(desk: Desk, clo
     desk.leads.log_activity(rep, lead_id, kind='call')
     assert desk.automation.tick().done['recycle'] == []
     assert (lead(desk, lead_id).owner_id, lead(desk, lead_id).protected_until) == (rep.id, now + timedelta(days=3))
+
+
+def test_leave_with_a_return_date_ends_by_itself_and_the_rep_gets_waiting_leads(desk: Desk, clock: FakeClock) -> None:
+    manager = user(desk, Role.MANAGER)
+    rep = user(desk)
+    back_at = clock.now() + timedelta(days=2)
+    desk.team.update_user(manager, rep.id, {'is_on_leave': True, 'leave_until': back_at})
+    waiting = desk.leads.capture_lead(lead_data(), channel='api', default_source='api')
+    assert waiting.owner_id is None
+    clock.advance(days=1)
+    assert desk.automation.tick().done['leave_ended'] == []
+    clock.advance(days=1, minutes=1)
+    report = desk.automation.tick()
+    assert report.done['leave_ended'] == [rep.id] and report.done['assign'] == [waiting.lead_id]
+    [row] = rows(desk, User, User.id == rep.id)
+    assert (row.is_on_leave, row.leave_until) == (False, None)
+    [entry] = rows(desk, AuditEntry, AuditEntry.action == 'leave_ended')
+    assert (entry.actor_id, entry.subject_user_id, entry.reason_key) == (None, rep.id, 'reason.leave_ended')

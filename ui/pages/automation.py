@@ -32,6 +32,7 @@ PREVIEW_HOURS = 24
 def action_label(action: str) -> str:
     """What a timer step does, in the reader's language (preview rows and the "Run now" summary)."""
     labels = {
+        'leave_ended': t('preview.leave_ended'),
         'assign': t('preview.assign'),
         'sla_breach': t('preview.sla_breach'),
         'sla_reassign': t('preview.sla_reassign'),
@@ -39,6 +40,8 @@ def action_label(action: str) -> str:
         'recycle': t('preview.recycle'),
         'review': t('preview.review'),
         'remind': t('preview.remind'),
+        'remind_opportunity': t('preview.remind_opportunity'),
+        'dormant': t('preview.dormant'),
     }
     return labels.get(action, action)
 
