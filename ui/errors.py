@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from nicegui import ui
+from nicegui import run, ui
 from nicegui.elements.mixins.validation_element import ValidationElement
 
 from core.errors import DomainError, ValidationFailed
@@ -32,3 +32,19 @@ def show_field_errors(error: ValidationFailed, fields: Mapping[str, ValidationEl
 def clear_field_errors(fields: Mapping[str, ValidationElement]) -> None:
     for element in fields.values():
         element.error = None
+
+
+async def attempt(action: Callable[[], object], fields: Mapping[str, ValidationElement] | None = None) -> bool:
+    """Run a core action in a worker thread; show field errors under `fields` (the rest as a toast)
+    or the error's message. True when it succeeded."""
+    if fields:
+        clear_field_errors(fields)
+    try:
+        await run.io_bound(action)
+    except ValidationFailed as e:
+        show_field_errors(e, fields or {})
+        return False
+    except DomainError as e:
+        ui.notify(message(e), type='negative')
+        return False
+    return True

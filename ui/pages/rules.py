@@ -15,7 +15,7 @@ from core.errors import DomainError, ValidationFailed
 from core.rules import RuleView
 from store.models import Grade, Source, Strategy, UserRef
 
-from ..errors import clear_field_errors, message, show_field_errors
+from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..i18n import reason, t
 from ..marks import tid
 from ..session import require_user
@@ -85,28 +85,18 @@ class RulesPanel:
 
     async def save(self, rule_id: int | None, fields: dict[str, Any], *, is_active: bool,
                    position: int | None = None) -> None:
-        clear_field_errors(fields)
         values = {k: v.value for k, v in fields.items()}
         if position is not None:
             values['position'] = position
-        try:
-            await run.io_bound(lambda: self.desk.rules.save_rule(self.user, rule_id, is_active=is_active, **values))
-        except ValidationFailed as e:
-            show_field_errors(e, fields)
-            return
-        except DomainError as e:
-            ui.notify(message(e), type='negative')
+        if not await attempt(lambda: self.desk.rules.save_rule(self.user, rule_id, is_active=is_active, **values),
+                             fields):
             return
         ui.notify(t('common.saved'), type='positive')
         self.build.refresh()
 
     async def move(self, rule_id: int, direction: str) -> None:
-        try:
-            await run.io_bound(self.desk.rules.move_rule, self.user, rule_id, direction)
-        except DomainError as e:
-            ui.notify(message(e), type='negative')
-            return
-        self.build.refresh()
+        if await attempt(lambda: self.desk.rules.move_rule(self.user, rule_id, direction)):
+            self.build.refresh()
 
 
 class SampleBox:

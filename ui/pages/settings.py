@@ -12,7 +12,7 @@ from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 from store.models import ApiScope, Role, User, UserRef
 
-from ..errors import clear_field_errors, message, show_field_errors
+from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..format import when
 from ..i18n import t
 from ..marks import tid
@@ -139,29 +139,19 @@ class StagesPanel:
                     .props('flat dense'), f'stage-save-{stage.id}')
 
     async def save(self, stage_id: int | None, fields: dict) -> None:
-        clear_field_errors({k: v for k, v in fields.items() if k != 'is_archived'})
         values = {k: v.value for k, v in fields.items()}
-        try:
-            await run.io_bound(lambda: self.desk.pipeline.save_stage(self.user, stage_id, **values))
-        except ValidationFailed as e:
-            show_field_errors(e, {k: v for k, v in fields.items() if k != 'is_archived'})
-            return
-        except DomainError as e:
-            ui.notify(message(e), type='negative')
+        if not await attempt(lambda: self.desk.pipeline.save_stage(self.user, stage_id, **values),
+                             {k: v for k, v in fields.items() if k != 'is_archived'}):
             return
         ui.notify(t('common.saved'), type='positive')
         self.build.refresh()
 
     async def add(self) -> None:
         stages = self.desk.pipeline.all_stages(self.user)
-        try:
-            await run.io_bound(lambda: self.desk.pipeline.save_stage(
+        if await attempt(lambda: self.desk.pipeline.save_stage(
                 self.user, None, name_en='New stage', name_zh='新阶段', kind='open', rot_days=14,
-                position=max((s.position for s in stages if s.kind == 'open'), default=0) + 1, probability=50))
-        except DomainError as e:
-            ui.notify(message(e), type='negative')
-            return
-        self.build.refresh()
+                position=max((s.position for s in stages if s.kind == 'open'), default=0) + 1, probability=50)):
+            self.build.refresh()
 
 
 class LostReasonsPanel:
@@ -186,14 +176,8 @@ class LostReasonsPanel:
     async def save(self, reason_id: int | None, fields: dict | None) -> None:
         values = {k: v.value for k, v in fields.items()} if fields else \
             {'label_en': 'New reason', 'label_zh': '新原因', 'is_active': True}
-        try:
-            await run.io_bound(lambda: self.desk.pipeline.save_lost_reason(self.user, reason_id, **values))
-        except ValidationFailed as e:
-            if fields:
-                show_field_errors(e, {k: v for k, v in fields.items() if k != 'is_active'})
-            return
-        except DomainError as e:
-            ui.notify(message(e), type='negative')
+        if not await attempt(lambda: self.desk.pipeline.save_lost_reason(self.user, reason_id, **values),
+                             {k: v for k, v in (fields or {}).items() if k != 'is_active'}):
             return
         ui.notify(t('common.saved'), type='positive')
         self.build.refresh()
