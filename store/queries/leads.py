@@ -1,0 +1,125 @@
+"""Leads: duplicates, the inbox, one lead's history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, or_, select
+
+from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, User
+
+# ----- leads ------------------------------------------------------------------------------------
+
+def find_duplicate(session: Session, *, phone_norm: str | None, email: str | None,
+                   company_norm: str | None, name: str | None) -> Lead | None:
+    """The existing lead this arrival is the same person as: phone, email, or company + name.
+    An open lead wins over a closed one, the oldest over a newer one."""
+    conditions = []
+    if phone_norm:
+        conditions.append(Lead.phone_norm == phone_norm)
+    if email:
+        conditions.append(Lead.email == email)
+    if company_norm and name:
+        conditions.append(sa.and_(Lead.company_norm == company_norm, Lead.name == name))
+    if not conditions:
+        return None
+    closed_last = sa.case((col(Lead.status).in_(('converted', 'disqualified')), 1), else_=0)
+    return session.exec(
+        select(Lead).where(or_(*conditions), Lead.is_deleted == False)  # noqa: E712
+        .order_by(closed_last, Lead.id).limit(1)
+    ).first()
+
+
+def lead_by_external_id(session: Session, external_id: str) -> Lead | None:
+    return session.exec(select(Lead).where(Lead.external_id == external_id)).first()
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    owner_id: int | None = None
+    """Only this owner's leads (a rep's own inbox)."""
+    unassigned: bool = False
+    statuses: tuple[str, ...] = OPEN_STATUSES
+    grade: str | None = None
+    source: str | None = None
+    search: str | None = None
+    agenda: str | None = None
+    """`due_today`, `overdue` or `my_day` (both, soonest first); needs `now` and `day_end`."""
+    now: datetime | None = None
+    day_end: datetime | None = None
+
+
+def like_pattern(term: str) -> str:
+    """`%term%` with the user's own % and _ matched literally (use with escape='\\')."""
+    return '%' + term.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_') + '%'
+
+
+_GRADE_ORDER = sa.case((Lead.grade == 'A', 0), (Lead.grade == 'B', 1), else_=2)
+
+
+def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = [Lead.is_deleted == False]  # noqa: E712
+    if f.owner_id is not None:
+        where.append(Lead.owner_id == f.owner_id)
+    if f.unassigned:
+        where.append(col(Lead.owner_id).is_(None))
+    if f.statuses:
+        where.append(col(Lead.status).in_(f.statuses))
+    if f.grade:
+        where.append(Lead.grade == f.grade)
+    if f.source:
+        where.append(Lead.source == f.source)
+    if f.search:
+        term = f.search.strip()
+        like = like_pattern(term)
+        where.append(or_(col(Lead.name).ilike(like, escape='\\'), col(Lead.company).ilike(like, escape='\\'),
+                         col(Lead.phone).ilike(like, escape='\\'), col(Lead.phone_norm).ilike(like, escape='\\'),
+                         col(Lead.email).ilike(like, escape='\\')))
+    if f.agenda and f.now and f.day_end:
+        follow_up_overdue = col(Lead.next_follow_up_at) < f.now
+        sla_late = Lead.sla_status == 'failed'
+        due_today = or_(col(Lead.next_follow_up_at).between(f.now, f.day_end),
+                        sa.and_(Lead.sla_status == 'due', col(Lead.sla_due_at) <= f.day_end))
+        where.append({'overdue': or_(follow_up_overdue, sla_late), 'due_today': due_today}.get(
+            f.agenda, or_(follow_up_overdue, sla_late, due_today)))
+    return where
+
+
+_SOONEST = sa.func.coalesce(Lead.next_follow_up_at, Lead.sla_due_at)
+
+
+def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> tuple[list[LeadRow], int]:
+    """A page of the inbox, sorted by grade then age (newest first within a grade), and the total."""
+    where = _inbox_where(f)
+    total = session.exec(select(func.count()).select_from(Lead).where(*where)).one()
+    rows = session.exec(
+        select(Lead.id, Lead.name, Lead.company, Lead.phone, Lead.source, Lead.status, Lead.grade, Lead.score,
+               Lead.temperature, Lead.owner_id, User.name, Lead.created_at, Lead.next_follow_up_at,
+               Lead.sla_status, Lead.sla_due_at)
+        .select_from(Lead).outerjoin(User, col(User.id) == Lead.owner_id)
+        .where(*where)
+        .order_by(*((_SOONEST,) if f.agenda == 'my_day' else ()), _GRADE_ORDER, col(Lead.created_at).desc(),
+                  col(Lead.id).desc())
+        .offset(offset).limit(limit)
+    ).all()
+    fields = ('id', 'name', 'company', 'phone', 'source', 'status', 'grade', 'score', 'temperature',
+              'owner_id', 'owner_name', 'created_at', 'next_follow_up_at', 'sla_status', 'sla_due_at')
+    return [LeadRow(**dict(zip(fields, r, strict=True))) for r in rows], total
+
+
+def lead_activities(session: Session, lead_id: int) -> Sequence[tuple[Activity, str | None]]:
+    return session.exec(
+        select(Activity, User.name).outerjoin(User, col(User.id) == Activity.user_id)
+        .where(Activity.lead_id == lead_id).order_by(col(Activity.created_at).desc(), col(Activity.id).desc())
+    ).all()
+
+
+def lead_audit(session: Session, lead_id: int) -> Sequence[tuple[AuditEntry, str | None]]:
+    return session.exec(
+        select(AuditEntry, User.name).outerjoin(User, col(User.id) == AuditEntry.actor_id)
+        .where(AuditEntry.lead_id == lead_id).order_by(col(AuditEntry.created_at).desc(),
+                                                      col(AuditEntry.id).desc())
+    ).all()

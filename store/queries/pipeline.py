@@ -1,0 +1,160 @@
+"""Stages, opportunities, the board and customers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, or_, select
+
+from ..models import Account, Activity, Contact, LostReason, Opportunity, Stage, StageChange, User
+from .leads import lead_activities, like_pattern
+
+# ----- pipeline and customers ------------------------------------------------------------------------
+
+def stages(session: Session, *, include_archived: bool = False) -> Sequence[Stage]:
+    query = select(Stage)
+    if not include_archived:
+        query = query.where(Stage.is_archived == False)  # noqa: E712
+    return session.exec(query.order_by(Stage.position, Stage.id)).all()
+
+
+def lost_reasons(session: Session, *, include_inactive: bool = False) -> Sequence[LostReason]:
+    query = select(LostReason)
+    if not include_inactive:
+        query = query.where(LostReason.is_active == True)  # noqa: E712
+    return session.exec(query.order_by(LostReason.position, LostReason.id)).all()
+
+
+def opportunity_for_lead(session: Session, lead_id: int) -> Opportunity | None:
+    return session.exec(select(Opportunity).where(Opportunity.lead_id == lead_id)).first()
+
+
+def account_by_name(session: Session, name_norm: str) -> Account | None:
+    return session.exec(select(Account).where(Account.name_norm == name_norm, Account.is_deleted == False)  # noqa: E712
+                        .order_by(Account.id).limit(1)).first()
+
+
+def customer_for(session: Session, *, phone_norm: str | None, email: str | None,
+                 company_norm: str | None) -> Account | None:
+    """The customer account a new lead belongs to: by company, or a contact's phone or email."""
+    if company_norm:
+        account = session.exec(select(Account).where(Account.name_norm == company_norm,
+                                                     Account.is_customer == True)  # noqa: E712
+                               .order_by(Account.id).limit(1)).first()
+        if account is not None:
+            return account
+    conditions = []
+    if phone_norm:
+        conditions.append(Contact.phone_norm == phone_norm)
+    if email:
+        conditions.append(Contact.email == email)
+    if not conditions:
+        return None
+    return session.exec(select(Account).join(Contact, col(Contact.account_id) == Account.id)
+                        .where(or_(*conditions), Account.is_customer == True)  # noqa: E712
+                        .order_by(Account.id).limit(1)).first()
+
+
+@dataclass(frozen=True, slots=True)
+class BoardFilter:
+    owner_id: int | None = None
+    close_from: date | None = None
+    close_to: date | None = None
+    min_cents: int | None = None
+    max_cents: int | None = None
+
+
+def _board_where(f: BoardFilter) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = [Opportunity.is_deleted == False]  # noqa: E712
+    if f.owner_id is not None:
+        where.append(Opportunity.owner_id == f.owner_id)
+    if f.close_from is not None:
+        where.append(col(Opportunity.expected_close) >= f.close_from)
+    if f.close_to is not None:
+        where.append(col(Opportunity.expected_close) < f.close_to)
+    if f.min_cents is not None:
+        where.append(col(Opportunity.amount_cents) >= f.min_cents)
+    if f.max_cents is not None:
+        where.append(col(Opportunity.amount_cents) <= f.max_cents)
+    return where
+
+
+def board_totals(session: Session, f: BoardFilter) -> dict[int, tuple[int, int]]:
+    """Per stage: (count, total amount in cents), aggregated in SQL."""
+    rows = session.exec(select(Opportunity.stage_id, func.count(), func.coalesce(func.sum(Opportunity.amount_cents), 0))
+                        .where(*_board_where(f)).group_by(Opportunity.stage_id)).all()
+    return {stage_id: (count, int(total)) for stage_id, count, total in rows}
+
+
+def board_cards(session: Session, f: BoardFilter, stage_id: int, limit: int, *, newest_closed: bool = False
+                ) -> Sequence[tuple[Opportunity, str | None, str | None]]:
+    """The first `limit` cards of a column with account and owner names: soonest expected close first,
+    or, for Won and Lost (`newest_closed`), the most recently closed first."""
+    owner = sa.orm.aliased(User)
+    order = (col(Opportunity.closed_at).desc(), col(Opportunity.id).desc()) if newest_closed else \
+        (col(Opportunity.expected_close).is_(None), Opportunity.expected_close, Opportunity.id)
+    return session.exec(
+        select(Opportunity, Account.name, owner.name)
+        .join(Account, col(Account.id) == Opportunity.account_id)
+        .outerjoin(owner, owner.id == Opportunity.owner_id)
+        .where(Opportunity.stage_id == stage_id, *_board_where(f))
+        .order_by(*order).limit(limit)).all()
+
+
+def stage_history(session: Session, opportunity_id: int) -> Sequence[tuple[StageChange, str | None]]:
+    return session.exec(select(StageChange, User.name).outerjoin(User, col(User.id) == StageChange.actor_id)
+                        .where(StageChange.opportunity_id == opportunity_id)
+                        .order_by(col(StageChange.created_at).desc(), col(StageChange.id).desc())).all()
+
+
+def opportunity_activities(session: Session, lead_id: int) -> Sequence[tuple[Activity, str | None]]:
+    """The lead's whole history and the deal's: one timeline."""
+    return lead_activities(session, lead_id)
+
+
+def count_in_stage(session: Session, stage_id: int) -> int:
+    return session.exec(select(func.count()).select_from(Opportunity).where(Opportunity.stage_id == stage_id)).one()
+
+
+def customers_page(session: Session, *, owner_id: int | None, tier: str | None, search: str | None,
+                   offset: int, limit: int) -> tuple[Sequence[tuple[Account, str | None]], int]:
+    where = [Account.is_customer == True, Account.is_deleted == False]  # noqa: E712
+    if owner_id is not None:
+        where.append(Account.owner_id == owner_id)
+    if tier:
+        where.append(Account.tier == tier)
+    if search:
+        where.append(col(Account.name).ilike(like_pattern(search), escape='\\'))
+    total = session.exec(select(func.count()).select_from(Account).where(*where)).one()
+    rows = session.exec(select(Account, User.name).outerjoin(User, col(User.id) == Account.owner_id)
+                        .where(*where).order_by(col(Account.lifetime_value_cents).desc(), Account.id)
+                        .offset(offset).limit(limit)).all()
+    return rows, total
+
+
+def all_customers(session: Session) -> Sequence[Account]:
+    return session.exec(select(Account).where(Account.is_customer == True)).all()  # noqa: E712
+
+
+def account_contacts(session: Session, account_id: int) -> Sequence[Contact]:
+    return session.exec(select(Contact).where(Contact.account_id == account_id).order_by(Contact.id)).all()
+
+
+def account_opportunities(session: Session, account_id: int) -> Sequence[Opportunity]:
+    return session.exec(select(Opportunity).where(Opportunity.account_id == account_id)
+                        .order_by(col(Opportunity.created_at).desc())).all()
+
+
+def dormant_candidates(session: Session, before: datetime, limit: int) -> Sequence[Account]:
+    return session.exec(select(Account).where(Account.is_customer == True,  # noqa: E712
+                                              col(Account.last_activity_at) < before,
+                                              Account.tier != 'dormant')
+                        .order_by(Account.last_activity_at).limit(limit)).all()
+
+
+def opportunity_follow_ups_due(session: Session, before: datetime, limit: int) -> Sequence[Opportunity]:
+    return session.exec(select(Opportunity).where(col(Opportunity.follow_up_due_at) <= before)
+                        .order_by(Opportunity.follow_up_due_at).limit(limit)).all()

@@ -1,0 +1,127 @@
+"""Users, rules, settings, API keys, web forms and notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from ..models import (
+    ApiKey,
+    AppSetting,
+    AssignmentRule,
+    AuditEntry,
+    IdempotencyRecord,
+    Notification,
+    Role,
+    ScoringRule,
+    User,
+    WebForm,
+)
+
+# ----- users ------------------------------------------------------------------------------------
+
+def count_users(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(User)).one()
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email)).first()
+
+
+def all_users(session: Session) -> Sequence[User]:
+    return session.exec(select(User).order_by(col(User.is_active).desc(), User.role, User.name)).all()
+
+
+def leaves_ending(session: Session, now: datetime) -> Sequence[User]:
+    """Users on leave whose return date has come (the users table is small)."""
+    return session.exec(select(User).where(User.is_on_leave == True,  # noqa: E712
+                                           col(User.leave_until).is_not(None), col(User.leave_until) <= now)).all()
+
+
+def active_ids_with_roles(session: Session, roles: Sequence[str]) -> list[int]:
+    rows = session.exec(select(User.id).where(col(User.role).in_(roles), User.is_active == True))  # noqa: E712
+    return [r for r in rows if r is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class RepLoadRow:
+    user: User
+    open_count: int
+    assigned_today: int
+
+
+def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False) -> list[RepLoadRow]:
+    """Every active rep with open leads (the kept counter) and leads assigned since `day_start`
+    (a range over today's audit rows only)."""
+    reps_query = select(User).where(User.role == Role.REP, User.is_active == True)  # noqa: E712
+    if for_update:
+        reps_query = reps_query.with_for_update()
+    reps = session.exec(reps_query.order_by(User.id)).all()
+    if not reps:
+        return []
+    today = dict(session.exec(
+        select(AuditEntry.subject_user_id, func.count())
+        .where(AuditEntry.action == 'assigned', col(AuditEntry.created_at) >= day_start)
+        .group_by(AuditEntry.subject_user_id)
+    ).all())
+    return [RepLoadRow(user=u, open_count=u.open_leads, assigned_today=today.get(u.id, 0)) for u in reps]
+
+
+# ----- rules and settings -----------------------------------------------------------------------
+
+def scoring_rules(session: Session) -> Sequence[ScoringRule]:
+    return session.exec(select(ScoringRule).where(ScoringRule.is_active == True)  # noqa: E712
+                        .order_by(ScoringRule.position, ScoringRule.id)).all()
+
+
+def assignment_rules(session: Session) -> Sequence[AssignmentRule]:
+    return session.exec(select(AssignmentRule).where(AssignmentRule.is_active == True)  # noqa: E712
+                        .order_by(AssignmentRule.position, AssignmentRule.id)).all()
+
+
+def setting(session: Session, key: str) -> str | None:
+    row = session.get(AppSetting, key)
+    return row.value if row else None
+
+
+# ----- keys, forms, notifications ---------------------------------------------------------------
+
+def api_key_by_hash(session: Session, key_hash: str) -> ApiKey | None:
+    return session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
+
+
+def all_api_keys(session: Session) -> Sequence[ApiKey]:
+    return session.exec(select(ApiKey).order_by(col(ApiKey.id).desc())).all()
+
+
+def idempotency_record(session: Session, api_key_id: int, key: str) -> IdempotencyRecord | None:
+    return session.exec(select(IdempotencyRecord).where(IdempotencyRecord.api_key_id == api_key_id,
+                                                        IdempotencyRecord.key == key)).first()
+
+
+def web_form_by_key(session: Session, key: str) -> WebForm | None:
+    return session.exec(select(WebForm).where(WebForm.key == key)).first()
+
+
+def all_web_forms(session: Session) -> Sequence[WebForm]:
+    return session.exec(select(WebForm).order_by(WebForm.id)).all()
+
+
+def unread_notifications(session: Session, user_id: int, limit: int = 20) -> Sequence[Notification]:
+    return session.exec(select(Notification).where(Notification.user_id == user_id,
+                                                   Notification.is_read == False)  # noqa: E712
+                        .order_by(col(Notification.created_at).desc()).limit(limit)).all()
+
+
+def count_unread(session: Session, user_id: int) -> int:
+    return session.exec(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.is_read == False)).one()  # noqa: E712
+
+
+def mark_notifications_read(session: Session, user_id: int) -> None:
+    session.execute(sa.update(Notification).where(col(Notification.user_id) == user_id,
+                                                  col(Notification.is_read).is_(False)).values(is_read=True))

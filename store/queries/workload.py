@@ -1,0 +1,93 @@
+"""The team page and the assignment-rules editor: per-owner figures summed in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from ..models import OPEN_STATUSES, AssignmentRule, Lead, Opportunity, Role, Stage, User
+
+# ----- assignment rules editor ------------------------------------------------------------------
+
+def all_assignment_rules(session: Session) -> Sequence[AssignmentRule]:
+    """Every assignment rule, switched off ones too, in evaluation order."""
+    return session.exec(select(AssignmentRule).order_by(AssignmentRule.position, AssignmentRule.id)).all()
+
+
+# ----- team workload ----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class OwnerLeadFigures:
+    """One rep's open leads by grade and what is due on them, summed in SQL."""
+
+    by_grade: dict[str, int]
+    due_today: int
+    overdue: int
+    sla_failed: int
+
+
+def workload_open_leads(session: Session, *, now: datetime, day_end: datetime) -> dict[int, OwnerLeadFigures]:
+    """Per owner: open leads by grade, follow-ups due later today (now ≤ next_follow_up_at < day_end),
+    overdue follow-ups (before now) and failed first responses — one GROUP BY over open leads."""
+    follow_up = col(Lead.next_follow_up_at)
+    rows = session.exec(
+        select(Lead.owner_id, Lead.grade, func.count(),
+               func.sum(sa.case((sa.and_(follow_up >= now, follow_up < day_end), 1), else_=0)),
+               func.sum(sa.case((follow_up < now, 1), else_=0)),
+               func.sum(sa.case((Lead.sla_status == 'failed', 1), else_=0)))
+        .where(col(Lead.owner_id).is_not(None), col(Lead.status).in_(OPEN_STATUSES),
+               Lead.is_deleted == False)  # noqa: E712
+        .group_by(Lead.owner_id, Lead.grade)
+    ).all()
+    out: dict[int, OwnerLeadFigures] = {}
+    for owner_id, grade, count, due, late, failed in rows:
+        prev = out.get(owner_id) or OwnerLeadFigures(by_grade={}, due_today=0, overdue=0, sla_failed=0)
+        prev.by_grade[grade] = prev.by_grade.get(grade, 0) + count
+        out[owner_id] = OwnerLeadFigures(by_grade=prev.by_grade, due_today=prev.due_today + int(due or 0),
+                                         overdue=prev.overdue + int(late or 0),
+                                         sla_failed=prev.sla_failed + int(failed or 0))
+    return out
+
+
+def workload_assigned_since(session: Session, since: datetime) -> dict[int, int]:
+    """Per owner: leads they still own that were assigned to them at or after `since`."""
+    rows = session.exec(
+        select(Lead.owner_id, func.count())
+        .where(col(Lead.owner_id).is_not(None), col(Lead.assigned_at) >= since,
+               Lead.is_deleted == False)  # noqa: E712
+        .group_by(Lead.owner_id)
+    ).all()
+    return {owner_id: count for owner_id, count in rows}
+
+
+def workload_first_responses(session: Session, since: datetime) -> Sequence[tuple[int, datetime, datetime]]:
+    """(owner_id, assigned_at, first_contact_at) of leads assigned since `since` and contacted
+    after that assignment: a bounded window (the median is not portable SQL)."""
+    return session.exec(
+        select(Lead.owner_id, Lead.assigned_at, Lead.first_contact_at)
+        .where(col(Lead.owner_id).is_not(None), col(Lead.assigned_at) >= since,
+               col(Lead.first_contact_at).is_not(None),
+               col(Lead.first_contact_at) >= col(Lead.assigned_at), Lead.is_deleted == False)  # noqa: E712
+    ).all()  # type: ignore[return-value]
+
+
+def workload_open_opportunities(session: Session) -> dict[int, tuple[int, int, int]]:
+    """Per owner: (count, amount in cents, probability-weighted amount in cents) of open deals."""
+    rows = session.exec(
+        select(Opportunity.owner_id, func.count(), func.coalesce(func.sum(Opportunity.amount_cents), 0),
+               func.coalesce(func.sum(Opportunity.amount_cents * Stage.probability), 0))
+        .join(Stage, col(Stage.id) == Opportunity.stage_id)
+        .where(col(Opportunity.owner_id).is_not(None), Stage.kind == 'open',
+               Opportunity.is_deleted == False)  # noqa: E712
+        .group_by(Opportunity.owner_id)
+    ).all()
+    return {owner_id: (count, int(amount), int(weighted) // 100) for owner_id, count, amount, weighted in rows}
+
+
+def active_reps(session: Session) -> Sequence[User]:
+    return session.exec(select(User).where(User.role == Role.REP, User.is_active == True)  # noqa: E712
+                        .order_by(User.name, User.id)).all()
