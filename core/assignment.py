@@ -23,6 +23,11 @@ class RuleSpec:
     match_sources: frozenset[str]
     match_grades: frozenset[str]
     match_regions: frozenset[str]
+    match_industries: frozenset[str] = frozenset()
+    min_score: int | None = None
+    max_score: int | None = None
+    rep_ids: frozenset[int] = frozenset()
+    """The reps this rule may pick from; empty: every rep."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +41,7 @@ class RepLoad:
     seniority: int
     regions: frozenset[str]
     available: bool
-    """Active, a rep, and not on leave."""
+    """Active, a rep, not on leave and on shift."""
     last_assigned_at: datetime | None
 
     @property
@@ -53,6 +58,8 @@ class LeadFacts:
     source: str
     grade: str
     region: str | None
+    industry: str | None = None
+    score: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +84,22 @@ def split_list(text: str | None) -> frozenset[str]:
     return frozenset(part.strip().lower() for part in (text or '').replace('，', ',').split(',') if part.strip())
 
 
+def split_ids(text: str | None) -> frozenset[int]:
+    return frozenset(int(part) for part in (text or '').split(',') if part.strip().isdigit())
+
+
 def rule_matches(rule: RuleSpec, lead: LeadFacts) -> bool:
     if rule.match_sources and lead.source.lower() not in rule.match_sources:
         return False
     if rule.match_grades and lead.grade.lower() not in rule.match_grades:
         return False
-    return not (rule.match_regions and (lead.region or '').strip().lower() not in rule.match_regions)
+    if rule.match_regions and (lead.region or '').strip().lower() not in rule.match_regions:
+        return False
+    if rule.match_industries and (lead.industry or '').strip().lower() not in rule.match_industries:
+        return False
+    if rule.min_score is not None and lead.score < rule.min_score:
+        return False
+    return not (rule.max_score is not None and lead.score > rule.max_score)
 
 
 def _fair_key(rep: RepLoad) -> tuple[float, datetime, int]:
@@ -109,7 +126,7 @@ def pick_assignee(lead: LeadFacts, rules: Sequence[RuleSpec], reps: Sequence[Rep
     for rule in rules:
         if not rule_matches(rule, lead):
             continue
-        ranked = candidates(rule.strategy, lead, reps)
+        ranked = candidates(rule.strategy, lead, [r for r in reps if r.id in rule.rep_ids] if rule.rep_ids else reps)
         if ranked:
             best = ranked[0]
             return Pick(rep_id=best.id, rep_name=best.name, rule_name=rule.name, strategy=rule.strategy,

@@ -91,7 +91,7 @@ class Automation:
         waiting = queries.leads_waiting_for_owner(session, include_recycled=policy.redistribute_recycled, limit=BATCH)
         if not waiting:
             return  # the common case, one index probe; team loads are only counted when someone waits
-        team = capture_path.Team(session, self.ctx.day_start(now))
+        team = capture_path.Team(session, self.ctx.day_start(now), now=now, calendar=policy.calendar)
         for lead in waiting:
             if not team.has_room():
                 break
@@ -128,7 +128,7 @@ class Automation:
     def _reassign_past_grace(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                              publish: Publish) -> None:
         leads = queries.sla_grace_due(session, now, BATCH)
-        team = capture_path.Team(session, self.ctx.day_start(now)) if leads else None
+        team = capture_path.Team(session, self.ctx.day_start(now), now=now, calendar=policy.calendar) if leads else None
         for lead in leads:
             assert team is not None
             previous = lead.owner_id

@@ -22,6 +22,7 @@ from .errors import ValidationFailed
 from .normalize import clean_text, normalize_company, normalize_email, normalize_phone
 from .notify import managers, notify
 from .policy import Policy, load_policy
+from .workhours import WorkCalendar
 
 FIELD_LIMITS: dict[str, int] = {
     'name': 200, 'phone': 50, 'email': 254, 'company': 200, 'title': 100, 'wechat': 100,
@@ -122,20 +123,28 @@ class Team:
     """The rules and every rep's load, read once and kept current in memory while a batch
     (the timer, a rebalance) assigns several leads in one transaction."""
 
-    def __init__(self, session: Session, day_start: datetime) -> None:
+    def __init__(self, session: Session, day_start: datetime, *, now: datetime | None = None,
+                 calendar: WorkCalendar | None = None) -> None:
+        """With `now` and `calendar`, reps off shift at `now` are skipped."""
+
+        def on_shift(user: User) -> bool:
+            return calendar is None or now is None or calendar.on_shift(user.shift_start, user.shift_end, now)
+
         self.reps = {
             row.user.id or 0: assignment.RepLoad(
                 id=row.user.id or 0, name=row.user.name, open_count=row.open_count,
                 capacity=row.user.capacity, assigned_today=row.assigned_today, daily_quota=row.user.daily_quota,
                 seniority=row.user.seniority, regions=assignment.split_list(row.user.regions),
-                available=not row.user.is_on_leave, last_assigned_at=row.user.last_assigned_at)
+                available=not row.user.is_on_leave and on_shift(row.user), last_assigned_at=row.user.last_assigned_at)
             for row in queries.rep_loads(session, day_start, for_update=session.bind.dialect.name != 'sqlite')
         }
         self.rules = [
             assignment.RuleSpec(id=r.id or 0, name=r.name, strategy=r.strategy,
                                 match_sources=assignment.split_list(r.match_sources),
                                 match_grades=assignment.split_list(r.match_grades),
-                                match_regions=assignment.split_list(r.match_regions))
+                                match_regions=assignment.split_list(r.match_regions),
+                                match_industries=assignment.split_list(r.match_industries),
+                                min_score=r.min_score, max_score=r.max_score, rep_ids=assignment.split_ids(r.rep_ids))
             for r in queries.assignment_rules(session)
         ]
 
@@ -144,7 +153,8 @@ class Team:
 
     def pick(self, lead: Lead, *, exclude: int | None = None) -> assignment.Pick | None:
         reps = [dataclasses.replace(r, available=False) if r.id == exclude else r for r in self.reps.values()]
-        facts = assignment.LeadFacts(source=lead.source, grade=lead.grade, region=lead.region)
+        facts = assignment.LeadFacts(source=lead.source, grade=lead.grade, region=lead.region,
+                                     industry=lead.industry, score=lead.score)
         return assignment.pick_assignee(facts, self.rules, reps)
 
     def took(self, rep_id: int, now: datetime) -> None:
@@ -154,10 +164,10 @@ class Team:
                                                 assigned_today=rep.assigned_today + 1, last_assigned_at=now)
 
 
-def choose_owner(session: Session, lead: Lead, *, day_start: datetime,
+def choose_owner(session: Session, lead: Lead, *, day_start: datetime, now: datetime, policy: Policy,
                  exclude: int | None = None) -> assignment.Pick | None:
     """Run the assignment rules against the team's current load (one lead)."""
-    return Team(session, day_start).pick(lead, exclude=exclude)
+    return Team(session, day_start, now=now, calendar=policy.calendar).pick(lead, exclude=exclude)
 
 
 def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_id: int | None,
@@ -241,7 +251,7 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
         assign_to(session, lead, owner, now=now, actor_id=actor_id, reason_key='reason.assigned.self',
                   params={'rep': owner.name}, policy=policy)
     else:
-        pick = choose_owner(session, lead, day_start=day_start)
+        pick = choose_owner(session, lead, day_start=day_start, now=now, policy=policy)
         if pick is None:
             notified = send_to_pool(session, lead, now=now, reason_key='reason.no_eligible_rep')
         else:

@@ -25,6 +25,7 @@ from .policy import POLICY_KEY, Policy, load_policy
 from .pool import PoolService
 from .rules import RulesService
 from .settings import Settings
+from .steering import SteeringService
 from .team import TeamService
 from .workload import WorkloadService
 
@@ -45,6 +46,7 @@ class Desk:
         self.automation = Automation(self.ctx)
         self.rules = RulesService(self.ctx)
         self.workload = WorkloadService(self.ctx)
+        self.steering = SteeringService(self.ctx)
 
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""

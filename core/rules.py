@@ -8,18 +8,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from store import queries
-from store.models import AssignmentRule, Grade, Lead, Source, Strategy, UserRef
+from store.models import AssignmentRule, Grade, Lead, Role, Source, Strategy, User, UserRef
 
 from . import permissions
+from .assignment import split_ids
 from .capture import Team
 from .context import Context, audit
 from .errors import NotAllowed, NotFound, ValidationFailed
 from .normalize import clean_text
+from .policy import load_policy
 
 NAME_MAX = 100
 LIST_MAX = 500
 """Length of the stored, comma-joined sources and regions columns."""
 POSITION_RANGE = (0, 1000)
+SCORE_RANGE = (0, 100)
 GRADES = tuple(g.value for g in Grade)
 NO_RULE_KEY = 'reason.no_eligible_rep'
 
@@ -34,6 +37,10 @@ class RuleView:
     match_grades: list[str]
     match_regions: list[str]
     is_active: bool
+    match_industries: list[str] = field(default_factory=list)
+    min_score: int | None = None
+    max_score: int | None = None
+    rep_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +75,26 @@ def _items(value: Sequence[str] | str | None) -> list[str]:
 def _view(row: AssignmentRule) -> RuleView:
     return RuleView(id=row.id or 0, position=row.position, name=row.name, strategy=row.strategy,
                     match_sources=_items(row.match_sources), match_grades=_items(row.match_grades),
-                    match_regions=_items(row.match_regions), is_active=row.is_active)
+                    match_regions=_items(row.match_regions), is_active=row.is_active,
+                    match_industries=_items(row.match_industries), min_score=row.min_score,
+                    max_score=row.max_score, rep_ids=sorted(split_ids(row.rep_ids)))
+
+
+def _score(value: object, field_name: str, errors: dict[str, str]) -> int | None:
+    """A score bound 0–100, or None for "no bound"; a bad value names its field."""
+    if value is None or value == '':
+        return None
+    try:
+        number = int(value)  # type: ignore[call-overload]
+        if isinstance(value, float) and value != number:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors[field_name] = 'invalid'
+        return None
+    if not SCORE_RANGE[0] <= number <= SCORE_RANGE[1]:
+        errors[field_name] = 'out_of_range'
+        return None
+    return number
 
 
 class RulesService:
@@ -88,7 +114,9 @@ class RulesService:
     def save_rule(self, actor: UserRef, rule_id: int | None, *, name: str, strategy: str,
                   match_sources: Sequence[str] | str | None = None, match_grades: Sequence[str] | str | None = None,
                   match_regions: Sequence[str] | str | None = None, position: int | None = 0,
-                  is_active: bool = True) -> int:
+                  is_active: bool = True, match_industries: Sequence[str] | str | None = None,
+                  min_score: int | None = None, max_score: int | None = None,
+                  rep_ids: Sequence[int] | None = None) -> int:
         """Create (rule_id None) or change a rule; raises ValidationFailed naming every bad field."""
         self._check(actor)
         errors: dict[str, str] = {}
@@ -110,6 +138,17 @@ class RulesService:
         regions = _items(match_regions)
         if len(', '.join(regions)) > LIST_MAX:
             errors['match_regions'] = 'too_long'
+        industries = _items(match_industries)
+        if len(', '.join(industries)) > LIST_MAX:
+            errors['match_industries'] = 'too_long'
+        low, high = _score(min_score, 'min_score', errors), _score(max_score, 'max_score', errors)
+        if low is not None and high is not None and low > high:
+            errors['max_score'] = 'below_min'
+        targets: list[int] = []
+        try:
+            targets = sorted({int(r) for r in rep_ids or []})
+        except (TypeError, ValueError):
+            errors['rep_ids'] = 'invalid'
         number = 0
         try:
             number = int(position if position is not None else 0)
@@ -126,18 +165,26 @@ class RulesService:
             rule = session.get(AssignmentRule, rule_id) if rule_id else AssignmentRule(name='', strategy='')
             if rule is None:
                 raise NotFound()
+            known = [u for u in (session.get(User, rid) for rid in targets)
+                     if u is not None and u.is_active and u.role == Role.REP]
+            if len(known) != len(targets):
+                raise ValidationFailed({'rep_ids': 'invalid'})
             created = rule.id is None
             rule.name, rule.strategy = clean_name or '', strategy
             rule.position, rule.is_active = number, bool(is_active)
             rule.match_sources = ','.join(sources)
             rule.match_grades = ','.join(grades)
             rule.match_regions = ', '.join(regions)
+            rule.match_industries = ', '.join(industries)
+            rule.min_score, rule.max_score = low, high
+            rule.rep_ids = ','.join(map(str, targets))
             session.add(rule)
             session.flush()
             audit(session, 'rule_saved', now=self.ctx.now(), actor_id=actor.id, reason_key='reason.rule_saved',
                   rule=rule.name, rule_id=rule.id, created=created, strategy=rule.strategy,
                   sources=rule.match_sources, grades=rule.match_grades, regions=rule.match_regions,
-                  position=rule.position, active=rule.is_active)
+                  industries=rule.match_industries, min_score=rule.min_score, max_score=rule.max_score,
+                  reps=rule.rep_ids, position=rule.position, active=rule.is_active)
             return rule.id or 0
 
     def move_rule(self, actor: UserRef, rule_id: int, direction: str) -> None:
@@ -162,7 +209,21 @@ class RulesService:
             audit(session, 'rule_saved', now=self.ctx.now(), actor_id=actor.id, reason_key='reason.rule_saved',
                   rule=mine.name, rule_id=mine.id, moved=direction, position=mine.position)
 
-    def test_rule(self, actor: UserRef, *, source: str, grade: str, region: str | None = None) -> TestOutcome:
+    def reorder_rules(self, actor: UserRef, ordered_ids: Sequence[int]) -> None:
+        """A dragged list: the rules take positions 0, 1, … in this order (every rule must be named once)."""
+        self._check(actor)
+        with self.ctx.write() as session:
+            rules = {r.id: r for r in queries.all_assignment_rules(session)}
+            if sorted(ordered_ids) != sorted(rules):
+                raise ValidationFailed({'order': 'stale'})
+            for position, rule_id in enumerate(ordered_ids):
+                rules[rule_id].position = position
+            session.add_all(rules.values())
+            audit(session, 'rules_reordered', now=self.ctx.now(), actor_id=actor.id,
+                  reason_key='reason.rules_reordered', order=', '.join(rules[i].name for i in ordered_ids))
+
+    def test_rule(self, actor: UserRef, *, source: str, grade: str, region: str | None = None,
+                  industry: str | None = None, score: int | None = None) -> TestOutcome:
         """Who a new lead like this would go to right now: the active rules against the team's
         current load, through the same `Team.pick` capture uses. Nothing is written."""
         self._check(actor)
@@ -171,12 +232,14 @@ class RulesService:
             errors['source'] = 'invalid'
         if (grade or '').upper() not in GRADES:
             errors['grade'] = 'invalid'
+        sample_score = _score(score, 'score', errors)
         if errors:
             raise ValidationFailed(errors)
-        sample = Lead(name='sample', source=source, grade=grade.upper(), region=clean_text(region) or None)
+        sample = Lead(name='sample', source=source, grade=grade.upper(), region=clean_text(region) or None,
+                      industry=clean_text(industry) or None, score=sample_score or 0)
         now = self.ctx.now()
         with self.ctx.read() as session:
-            pick = Team(session, self.ctx.day_start(now)).pick(sample)
+            pick = Team(session, self.ctx.day_start(now), now=now, calendar=load_policy(session).calendar).pick(sample)
         if pick is None:
             return TestOutcome(rep_id=None, rep_name=None, reason_key=NO_RULE_KEY)
         key, params = pick.reason()

@@ -16,7 +16,7 @@ from .errors import LockedOut, LoginFailed, NotAllowed, NotFound, ValidationFail
 from .normalize import clean_text, normalize_email
 
 USER_FIELDS = ('name', 'role', 'capacity', 'daily_quota', 'seniority', 'regions', 'is_on_leave',
-               'leave_until', 'is_active')
+               'leave_until', 'is_active', 'shift_start', 'shift_end')
 LANGUAGES = ('zh-CN', 'en')
 
 
@@ -66,10 +66,20 @@ def _check_user_fields(values: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(value, bool):
                 errors[field] = 'invalid'
             out[field] = value
+        elif field in ('shift_start', 'shift_end'):
+            if value is None:
+                out[field] = None
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 24 * 60:
+                errors[field] = 'invalid'
+            out[field] = value
         elif field == 'leave_until':
             if value is not None and not (isinstance(value, datetime) and value.tzinfo is not None):
                 errors[field] = 'invalid'
             out[field] = value
+    if not errors and ('shift_start' in out or 'shift_end' in out) \
+            and (out.get('shift_start') is None) != (out.get('shift_end') is None):
+        errors['shift_end' if out.get('shift_start') is not None else 'shift_start'] = 'required'
     if errors:
         raise ValidationFailed(errors)
     return out
@@ -200,11 +210,14 @@ class TeamService:
 
     def update_user(self, actor: UserRef, user_id: int, changes: Mapping[str, Any]) -> None:
         """Admins change anything; managers capacity, quota, seniority, regions and leave."""
-        manager_fields = {'capacity', 'daily_quota', 'seniority', 'regions', 'is_on_leave', 'leave_until'}
+        manager_fields = {'capacity', 'daily_quota', 'seniority', 'regions', 'is_on_leave', 'leave_until',
+                          'shift_start', 'shift_end'}
         if not (permissions.can_manage_users(actor) or
                 (permissions.can_assign(actor) and set(changes) <= manager_fields)):
             raise NotAllowed()
         checked = _check_user_fields(changes)
+        if checked.get('leave_until') is not None and checked['leave_until'] <= self.ctx.now():
+            raise ValidationFailed({'leave_until': 'past'})
         with self.ctx.write() as session:
             user = session.get(User, user_id)
             if user is None:

@@ -67,6 +67,22 @@ class WorkCalendar:
             return False
         return day in self.extra_workdays or day.weekday() in self.weekdays
 
+    def on_shift(self, start: int | None, end: int | None, at: datetime) -> bool:
+        """Is a rep with this daily shift (minutes after local midnight) working at `at`? No shift means
+        always on. A shift runs on the calendar's working days; one that ends before it starts runs past
+        midnight and belongs to the day it began."""
+        if start is None or end is None:
+            return True
+        local = _utc(at, 'at').astimezone(ZoneInfo(self.tz))
+        minute, day = local.hour * 60 + local.minute, local.date()
+        if start < end:
+            return start <= minute < end and self.is_workday(day)
+        if start == end:
+            return self.is_workday(day)
+        if minute >= start:
+            return self.is_workday(day)
+        return minute < end and self.is_workday(day - timedelta(days=1))
+
     def is_working_time(self, at: datetime) -> bool:
         moment = _utc(at, 'at')
         first = next(self._windows(moment), None)

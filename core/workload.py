@@ -16,6 +16,7 @@ from store.models import Grade, User, UserRef
 from . import permissions
 from .context import Context
 from .errors import NotAllowed
+from .policy import load_policy
 
 RESPONSE_WINDOW = timedelta(days=7)
 
@@ -24,6 +25,7 @@ class RepStatus:
     ACTIVE = 'active'
     ON_LEAVE = 'on_leave'
     AT_CAPACITY = 'at_capacity'
+    OFF_SHIFT = 'off_shift'
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,12 @@ class RepLoadView:
     median_response_minutes: float | None
     """Assignment → first contact, leads assigned in the last 7 days (None: no contact yet)."""
     status: str
+    leave_until: datetime | None = None
+    seniority: int = 1
+    regions: str = ''
+    daily_quota: int = 0
+    shift_start: int | None = None
+    shift_end: int | None = None
 
     @property
     def open_leads(self) -> int:
@@ -97,9 +105,12 @@ def gini(values: Sequence[float]) -> float:
     return weighted / (n * total)
 
 
-def rep_status(user: User, open_leads: int) -> str:
+def rep_status(user: User, open_leads: int, *, on_shift: bool = True) -> str:
+    """Why assignment would skip this rep now, the strongest reason first."""
     if user.is_on_leave:
         return RepStatus.ON_LEAVE
+    if not on_shift:
+        return RepStatus.OFF_SHIFT
     if open_leads >= user.capacity:
         return RepStatus.AT_CAPACITY
     return RepStatus.ACTIVE
@@ -130,6 +141,7 @@ class WorkloadService:
         day_end = day_start + timedelta(days=1)
         with self.ctx.read() as session:
             reps = list(queries.active_reps(session))
+            calendar = load_policy(session).calendar
             leads = queries.workload_open_leads(session, now=now, day_end=day_end)
             new_today = queries.workload_assigned_since(session, day_start)
             deals = queries.workload_open_opportunities(session)
@@ -151,7 +163,10 @@ class WorkloadService:
                 overdue=figures.overdue, sla_breaches=figures.sla_failed, open_opportunities=count,
                 pipeline_cents=amount, weighted_cents=weighted,
                 median_response_minutes=round(statistics.median(times), 1) if times else None,
-                status=rep_status(user, sum(by_grade.values()))))
+                status=rep_status(user, sum(by_grade.values()),
+                                  on_shift=calendar.on_shift(user.shift_start, user.shift_end, now)),
+                leave_until=user.leave_until, seniority=user.seniority, regions=user.regions,
+                daily_quota=user.daily_quota, shift_start=user.shift_start, shift_end=user.shift_end))
         return TeamView(
             reps=views, open_leads=sum(v.open_leads for v in views), capacity=sum(v.capacity for v in views),
             new_today=sum(v.new_today for v in views), due_today=sum(v.due_today for v in views),

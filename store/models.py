@@ -117,6 +117,10 @@ class User(SQLModel, table=True):
     """Comma-separated region names the rep covers (empty: none in particular)."""
     is_on_leave: bool = False
     leave_until: datetime | None = _ts()
+    shift_start: int | None = None
+    """Minutes after local midnight (team time zone) the rep's shift begins; None: no shift, always on."""
+    shift_end: int | None = None
+    """Minutes after local midnight the shift ends (before `shift_start`: it runs past midnight)."""
     language: str | None = Field(default=None, sa_type=sa.String(10))
     failed_logins: int = 0
     locked_until: datetime | None = _ts()
@@ -267,6 +271,11 @@ class AssignmentRule(SQLModel, table=True):
     match_sources: str = Field(default='', sa_type=sa.String(500))
     match_grades: str = Field(default='', sa_type=sa.String(10))
     match_regions: str = Field(default='', sa_type=sa.String(500))
+    match_industries: str = Field(default='', sa_type=sa.String(500))
+    min_score: int | None = None
+    max_score: int | None = None
+    rep_ids: str = Field(default='', sa_type=sa.String(500))
+    """Comma-separated user ids the rule may pick from (empty: every rep)."""
     is_active: bool = True
 
 

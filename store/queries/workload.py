@@ -91,3 +91,29 @@ def workload_open_opportunities(session: Session) -> dict[int, tuple[int, int, i
 def active_reps(session: Session) -> Sequence[User]:
     return session.exec(select(User).where(User.role == Role.REP, User.is_active == True)  # noqa: E712
                         .order_by(User.name, User.id)).all()
+
+
+# ----- steering: drill-down, rebalance, handover -----------------------------------------------
+
+def owner_open_leads(session: Session, owner_id: int, *, limit: int,
+                     quiet_since: datetime | None = None) -> Sequence[Lead]:
+    """One rep's open leads, A first then oldest assignment; with `quiet_since`, only leads
+    without activity since then (never worked ones first among equals). Walks the owner index."""
+    query = select(Lead).where(Lead.owner_id == owner_id, col(Lead.status).in_(OPEN_STATUSES),
+                               Lead.is_deleted == False)  # noqa: E712
+    if quiet_since is not None:
+        activity = col(Lead.last_activity_at)
+        query = query.where(sa.or_(activity.is_(None), activity < quiet_since))
+        return session.exec(query.order_by(activity.is_not(None), activity, Lead.id).limit(limit)).all()
+    return session.exec(query.order_by(Lead.grade, Lead.assigned_at, Lead.id).limit(limit)).all()
+
+
+def count_recently_active(session: Session, owner_ids: Sequence[int], since: datetime) -> int:
+    """Open leads of these owners with activity at or after `since`: what a rebalance holds back."""
+    if not owner_ids:
+        return 0
+    return session.exec(
+        select(func.count()).select_from(Lead)
+        .where(col(Lead.owner_id).in_(owner_ids), col(Lead.status).in_(OPEN_STATUSES),
+               col(Lead.last_activity_at) >= since, Lead.is_deleted == False)  # noqa: E712
+    ).one()

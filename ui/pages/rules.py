@@ -1,5 +1,6 @@
 """Assignment rules (`/rules`, managers and admins): the ordered rules edited in place,
-moved up and down, added, and a box that says who a sample lead would go to now."""
+dragged (or moved up and down) into order, added, and a box that says who a sample lead would go
+to now. Conditions: source, grade, region, industry, score range; targets: some reps or all."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
+from nicegui.events import SortableEventArguments
 
 from core import permissions
 from core.desk import Desk
@@ -35,6 +37,9 @@ def _sources() -> dict[str, str]:
 class RulesPanel:
     def __init__(self, desk: Desk, user: UserRef) -> None:
         self.desk, self.user = desk, user
+        self.rule_of_element: dict[int, int] = {}
+        self.order: list[int] = []
+        self.reps: dict[int, str] = {}
 
     def fields(self, rule: RuleView | None, prefix: str) -> dict[str, Any]:
         """The editable inputs of one rule (a blank set for a new one), in one row."""
@@ -52,15 +57,31 @@ class RulesPanel:
                                 f'{prefix}-grades'),
             'match_regions': tid(ui.input(t('rules.regions'), value=', '.join(rule.match_regions) if rule else '')
                                  .props('dense maxlength=500').classes('w-44'), f'{prefix}-regions'),
+            'match_industries': tid(ui.input(t('rules.industries'),
+                                             value=', '.join(rule.match_industries) if rule else '')
+                                    .props('dense maxlength=500').classes('w-44'), f'{prefix}-industries'),
+            'min_score': tid(ui.number(t('rules.min_score'), value=rule.min_score if rule else None, min=0, max=100,
+                                       precision=0).props('dense').classes('w-24'), f'{prefix}-min-score'),
+            'max_score': tid(ui.number(t('rules.max_score'), value=rule.max_score if rule else None, min=0, max=100,
+                                       precision=0).props('dense').classes('w-24'), f'{prefix}-max-score'),
+            'rep_ids': tid(ui.select(self.reps, multiple=True, value=rule.rep_ids if rule else [],
+                                     label=t('rules.reps')).props('dense use-chips clearable').classes('w-56'),
+                           f'{prefix}-reps'),
         }
 
     @ui.refreshable_method
     def build(self) -> None:
         ui.label(t('rules.hint')).classes('text-sm text-grey-7')
         rules = self.desk.rules.rules(self.user)
-        with tid(ui.column().classes('w-full gap-2'), 'rules'):
+        self.reps = {r.id: r.name for r in self.desk.team.reps()}
+        self.order = [r.id for r in rules]
+        self.rule_of_element = {}
+        with tid(ui.column().classes('w-full gap-2'), 'rules') as box:
             for i, rule in enumerate(rules):
-                with tid(ui.row().classes('w-full items-end gap-2 no-wrap'), f'rule-{rule.id}'):
+                with tid(ui.row().classes('w-full items-end gap-2 pb-2 border-b'), f'rule-{rule.id}') as line:
+                    self.rule_of_element[line.id] = rule.id
+                    ui.icon('drag_indicator', size='sm').classes('ld-rule-handle cursor-grab text-grey-6 self-center') \
+                        .tooltip(t('rules.drag'))
                     with ui.column().classes('gap-0'):
                         tid(ui.button(icon='arrow_upward', on_click=lambda rid=rule.id: self.move(rid, 'up'))
                             .props('flat dense size=sm').tooltip(t('rules.up')), f'rule-up-{rule.id}') \
@@ -73,9 +94,10 @@ class RulesPanel:
                     tid(ui.button(icon='save', on_click=lambda f=fields, a=active, r=rule:
                                   self.save(r.id, f, is_active=a.value, position=r.position))
                         .props('flat dense').tooltip(t('common.save')), f'rule-save-{rule.id}')
+        box.make_sortable({'handle': '.ld-rule-handle'}, on_end=self.dropped)
         ui.separator()
         ui.label(t('rules.add')).classes('text-subtitle1')
-        with tid(ui.row().classes('w-full items-end gap-2 no-wrap'), 'rule-new'):
+        with tid(ui.row().classes('w-full items-end gap-2'), 'rule-new'):
             fields = self.fields(None, 'new-rule')
             last = max((r.position for r in rules), default=-1)
             fields['position'] = tid(ui.number(t('rules.position'), value=min(last + 1, 1000), min=0, max=1000,
@@ -98,6 +120,16 @@ class RulesPanel:
         if await attempt(lambda: self.desk.rules.move_rule(self.user, rule_id, direction)):
             self.build.refresh()
 
+    async def dropped(self, e: SortableEventArguments) -> None:
+        """A rule dragged to a new place: save the whole order (refused if the list changed meanwhile)."""
+        rule_id = self.rule_of_element.get(e.item.id)
+        order = [r for r in self.order if r != rule_id]
+        if rule_id is not None and e.old_index != e.new_index:
+            order.insert(e.new_index, rule_id)
+            if await attempt(lambda: self.desk.rules.reorder_rules(self.user, order)):
+                ui.notify(t('common.saved'), type='positive')
+        self.build.refresh()
+
 
 class SampleBox:
     """Who would a lead like this get right now, and why."""
@@ -115,6 +147,10 @@ class SampleBox:
                              .props('dense').classes('w-24'), 'test-grade'),
                 'region': tid(ui.input(t('rules.test_region')).props('dense maxlength=100').classes('w-44'),
                               'test-region'),
+                'industry': tid(ui.input(t('rules.test_industry')).props('dense maxlength=100').classes('w-44'),
+                                'test-industry'),
+                'score': tid(ui.number(t('rules.test_score'), value=50, min=0, max=100, precision=0)
+                             .props('dense').classes('w-24'), 'test-score'),
             }
             tid(ui.button(t('rules.test_run'), icon='science', on_click=lambda: self.run(fields)), 'test-run')
         with ui.column().classes('gap-1'):
@@ -126,7 +162,8 @@ class SampleBox:
         try:
             outcome = await run.io_bound(lambda: self.desk.rules.test_rule(
                 self.user, source=fields['source'].value, grade=fields['grade'].value,
-                region=fields['region'].value or None))
+                region=fields['region'].value or None, industry=fields['industry'].value or None,
+                score=fields['score'].value))
         except ValidationFailed as e:
             show_field_errors(e, fields)
             return

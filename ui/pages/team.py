@@ -1,4 +1,6 @@
-"""The team workload page (`/team`, managers and admins): one row per rep, live."""
+"""The team workload page (`/team`, managers and admins): one row per rep, live; open a rep's
+leads to move them (ticked, or dragged onto another rep), rebalance with a plan, and hand over a
+leaving rep's leads."""
 
 from __future__ import annotations
 
@@ -13,11 +15,15 @@ from nicegui import run, ui
 from core import permissions
 from core.desk import Desk
 from core.errors import DomainError
+from core.rebalance import Plan
+from core.steering import MoveOutcome
 from core.workload import RepLoadView, TeamView
 from store.models import UserRef
 
-from ..errors import message
-from ..format import money
+from ..components.rep_leads import RepLeadList
+from ..components.team_dialogs import plan_dialog, settings_dialog, shift_text
+from ..errors import attempt, message
+from ..format import money, when
 from ..i18n import t
 from ..marks import tid
 from ..session import require_user
@@ -26,7 +32,7 @@ from ..theme import frame
 REFRESH_EVERY = 0.5
 """Seconds: a burst of events refreshes the page at most once per this interval."""
 GRADE_COLORS = {'A': '#e53935', 'B': '#fb8c00', 'C': '#9e9e9e'}
-STATUS_COLORS = {'active': 'positive', 'on_leave': 'grey', 'at_capacity': 'negative'}
+STATUS_COLORS = {'active': 'positive', 'on_leave': 'grey', 'at_capacity': 'negative', 'off_shift': 'blue-grey'}
 
 
 def _minutes(value: float | None) -> str:
@@ -53,11 +59,13 @@ class RepLine:
     def __init__(self, page: TeamPage, r: RepLoadView) -> None:
         self.page, self.rep = page, r
         uid = r.user_id
-        with tid(ui.card().classes('w-full p-3'), f'rep-{uid}'):
+        with tid(ui.card().classes('w-full p-3 gap-1'), f'rep-{uid}'):
             with ui.row().classes('w-full items-center gap-4 no-wrap'):
                 with ui.column().classes('w-40 gap-0'):
                     ui.label(r.name).classes('text-weight-medium')
-                    self.badge = tid(ui.badge(''), f'rep-status-{uid}')
+                    with ui.row().classes('gap-1 items-center'):
+                        self.badge = tid(ui.badge(''), f'rep-status-{uid}')
+                        self.detail = tid(ui.label('').classes('text-caption text-grey-7'), f'rep-detail-{uid}')
                 with ui.column().classes('grow gap-1'):
                     self.bar = ui.html('', sanitize=False).classes('w-full')
                     with ui.row().classes('gap-2 items-baseline'):
@@ -70,11 +78,19 @@ class RepLine:
                                     f'rep-capacity-{uid}')
                 self.leave = tid(ui.switch(t('team.on_leave'), value=r.is_on_leave, on_change=self._leave_changed),
                                  f'rep-leave-{uid}')
+                with ui.column().classes('gap-0'):
+                    self.toggle = tid(ui.button(icon='expand_more', on_click=self._toggle).props('flat dense round')
+                                      .tooltip(t('team.show_leads')), f'rep-leads-{uid}')
+                    tid(ui.button(icon='tune', on_click=self._settings).props('flat dense round')
+                        .tooltip(t('team.settings')), f'rep-settings-open-{uid}')
+            self.drill = RepLeadList(uid, move=page.move, on_drop=page.dropped)
         self.show(r)
 
     def show(self, r: RepLoadView) -> None:
         self.rep = r
         self.badge.set_text(t(f'team.status.{r.status}'))
+        back = t('team.back_on', day=when(r.leave_until)[:10]) if r.is_on_leave and r.leave_until else ''
+        self.detail.set_text(' · '.join(x for x in (back, shift_text(r)) if x))
         self.badge.props(f'color={STATUS_COLORS.get(r.status, "grey")}')
         self.bar.set_content(_bar_html(r))
         used = '—' if r.capacity_used_pct is None else f'{r.capacity_used_pct:g}%'
@@ -98,7 +114,29 @@ class RepLine:
     async def _leave_changed(self, e: Any) -> None:
         if bool(e.value) == self.rep.is_on_leave:
             return
-        await self.page.save(self.rep.user_id, {'is_on_leave': bool(e.value)})
+        changes: dict[str, Any] = {'is_on_leave': bool(e.value)}
+        if not e.value:
+            changes['leave_until'] = None
+        if await self.page.save(self.rep.user_id, changes) and e.value:
+            await self.page.offer_handover(self.rep)
+
+    async def _toggle(self) -> None:
+        if self.drill.open:
+            self.drill.show(None)
+            self.toggle.props('icon=expand_more')
+        else:
+            self.toggle.props('icon=expand_less')
+            await self.page.load_leads(self)
+
+    async def _settings(self) -> None:
+        was_on_leave = self.rep.is_on_leave
+        answer = await settings_dialog(self.rep, lambda values: self.page.desk.team.update_user(
+            self.page.user, self.rep.user_id, values))
+        if answer is None:
+            return
+        ui.notify(t('team.saved'), type='positive')
+        if answer.get('is_on_leave') and not was_on_leave:
+            await self.page.offer_handover(self.rep)
 
 
 class TeamPage:
@@ -110,7 +148,9 @@ class TeamPage:
         self._pending = False
 
     def build(self) -> None:
-        ui.label(t('team.title')).classes('text-h5')
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label(t('team.title')).classes('text-h5')
+            tid(ui.button(t('team.rebalance'), icon='balance', on_click=self.rebalance), 'rebalance')
         with ui.row().classes('w-full items-center gap-6'):
             self.totals = tid(ui.label('').classes('text-subtitle1'), 'team-totals')
             with tid(ui.label('').classes('text-subtitle1 cursor-help'), 'team-fairness') as self.fairness:
@@ -145,6 +185,84 @@ class TeamPage:
         else:
             for r in view.reps:
                 self.lines[r.user_id].show(r)
+        names = {r.user_id: r.name for r in view.reps}
+        for line in self.lines.values():
+            line.drill.set_targets(names)
+            if line.drill.open:
+                await self.load_leads(line)
+
+    async def load_leads(self, line: RepLine) -> None:
+        try:
+            listed = await run.io_bound(self.desk.steering.rep_leads, self.user, line.rep.user_id)
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        if not self.client.is_deleted:
+            line.drill.show(listed)
+
+    # ----- moving leads ---------------------------------------------------------------------------
+
+    async def move(self, lead_ids: list[int], to_rep_id: int | None) -> None:
+        outcome: list[MoveOutcome] = []
+
+        def act() -> None:
+            outcome.append(self.desk.steering.reassign(self.user, lead_ids, to_rep_id=to_rep_id))
+
+        if await attempt(act):
+            self._report(outcome[0])
+        await self.refresh()
+
+    async def dropped(self, e: Any) -> None:
+        """A lead row dragged onto another rep's list: move it there; any other drop is undone by the
+        re-read."""
+        source = next((line for line in self.lines.values() if line.drill.items is e.source), None)
+        target = next((line for line in self.lines.values() if line.drill.items is e.target), None)
+        lead_id = source.drill.lead_of_element.get(e.item.id) if source else None
+        if source is None or target is None or source is target or lead_id is None:
+            await self.refresh()
+            return
+        await self.move([lead_id], target.rep.user_id)
+
+    def _report(self, outcome: MoveOutcome) -> None:
+        ui.notify(t('team.moved', moved=outcome.moved), type='positive' if outcome.moved else 'warning')
+        if outcome.stale or outcome.no_room:
+            ui.notify(t('team.not_moved', stale=outcome.stale, no_room=outcome.no_room), type='warning',
+                      multi_line=True)
+
+    async def rebalance(self) -> None:
+        async def replan(include_recent: bool) -> Plan:
+            return await run.io_bound(lambda: self.desk.steering.plan_rebalance(self.user,
+                                                                                include_recent=include_recent))
+
+        try:
+            plan = await replan(False)
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        answer = await plan_dialog(plan, title=t('team.rebalance_title'), apply_label=t('team.plan_apply'),
+                                   replan=replan)
+        if answer:
+            await self._apply(answer[0], 'rebalanced', include_recent=answer[1])
+
+    async def offer_handover(self, r: RepLoadView) -> None:
+        """A rep just went on leave: offer to move their open leads (plan first, nothing until confirmed)."""
+        plan = await run.io_bound(self.desk.steering.plan_handover, self.user, r.user_id)
+        if not plan.moves or self.client.is_deleted:
+            return
+        answer = await plan_dialog(plan, title=t('team.handover_title', rep=r.name),
+                                   apply_label=t('team.handover_apply'))
+        if answer:
+            await self._apply(answer[0], 'handed_over', include_recent=True)
+
+    async def _apply(self, plan: Plan, kind: str, *, include_recent: bool) -> None:
+        outcome: list[MoveOutcome] = []
+
+        def act() -> None:
+            outcome.append(self.desk.steering.apply_plan(self.user, plan, kind=kind, include_recent=include_recent))
+
+        if await attempt(act):
+            self._report(outcome[0])
+        await self.refresh()
 
     async def _on_event(self) -> None:
         """Coalesce bursts: one refresh at most every REFRESH_EVERY seconds."""
@@ -160,14 +278,15 @@ class TeamPage:
         if not self.client.is_deleted:
             await self.refresh()
 
-    async def save(self, rep_id: int, changes: dict[str, Any]) -> None:
+    async def save(self, rep_id: int, changes: dict[str, Any]) -> bool:
         try:
             await run.io_bound(self.desk.team.update_user, self.user, rep_id, changes)
         except DomainError as e:
             ui.notify(message(e), type='negative')
             await self.refresh()
-            return
+            return False
         ui.notify(t('team.saved'), type='positive')
+        return True
 
 
 def register(desk: Desk) -> None:
