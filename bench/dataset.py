@@ -24,8 +24,9 @@ def _ts(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S.%f') if value else None
 
 
-def build(path: Path, leads: int, *, now: datetime, due_share: float = 0.0, seed: int = 7) -> Desk:
-    """A database with REPS reps, one manager and `leads` leads over the last year; `due_share`
+def build(path: Path, leads: int, *, now: datetime, due_share: float = 0.0, seed: int = 7,
+          reps: int = REPS) -> Desk:
+    """A database with `reps` reps (default REPS), one manager and `leads` leads over the last year; `due_share`
     of the open leads have their protection ending before `now` (so the timer has work)."""
     rng = random.Random(seed)
     settings = Settings(database_url=f'sqlite:///{path}', storage_secret='bench')
@@ -36,7 +37,7 @@ def build(path: Path, leads: int, *, now: datetime, due_share: float = 0.0, seed
     try:
         cur = raw.cursor()
         users = [(f'rep{i}@bench.test', f'Rep {i}', password, 'rep', 1, 5000, 5000, 1 + i % 3, '', 0, 0, 1)
-                 for i in range(REPS)]
+                 for i in range(reps)]
         users.append(('manager@bench.test', 'Manager', password, 'manager', 1, 0, 0, 1, '', 0, 0, 1))
         cur.executemany('INSERT INTO users (email, name, password_hash, role, is_active, capacity, daily_quota, '
                         'seniority, regions, is_on_leave, failed_logins, session_version) '
@@ -47,7 +48,7 @@ def build(path: Path, leads: int, *, now: datetime, due_share: float = 0.0, seed
             status = rng.choices(('assigned', 'contacted', 'qualified', 'converted', 'disqualified', 'pool'),
                                  (25, 25, 10, 15, 20, 5))[0]
             grade = rng.choices('ABC', (15, 35, 50))[0]
-            owner = rng.randint(1, REPS) if status != 'pool' else None
+            owner = rng.randint(1, reps) if status != 'pool' else None
             is_open = status in ('assigned', 'contacted', 'qualified')
             due = is_open and rng.random() < due_share
             protected = (now - timedelta(minutes=rng.randint(1, 600))) if due else \
@@ -57,7 +58,9 @@ def build(path: Path, leads: int, *, now: datetime, due_share: float = 0.0, seed
                          _ts(created + timedelta(minutes=5)) if owner else None,
                          'fulfilled' if is_open else None, _ts(protected),
                          _ts(created + timedelta(days=30)) if is_open else None,
-                         rng.randint(1, REPS) if status == 'pool' else None, 1, 0, 0))
+                         rng.randint(1, reps) if status == 'pool' else None, 1, 0, 0,
+                         _ts(now + timedelta(hours=rng.uniform(-72, 168))) if is_open and rng.random() < 0.6 else None,
+                         _ts(now - timedelta(hours=rng.uniform(1, 480))) if is_open and rng.random() < 0.7 else None))
             if len(rows) == 50_000:
                 _insert(cur, rows)
                 rows.clear()
@@ -74,5 +77,5 @@ def _insert(cur: object, rows: list[tuple]) -> None:
     cur.executemany(  # type: ignore[attr-defined]
         'INSERT INTO leads (name, phone, phone_norm, email, source, status, owner_id, score, grade, temperature, '
         'score_reasons, touch_count, created_at, updated_at, assigned_at, sla_status, protected_until, '
-        'protection_max_at, previous_owner_id, version, is_deleted, recycle_count) '
-        'VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', rows)
+        'protection_max_at, previous_owner_id, version, is_deleted, recycle_count, next_follow_up_at, '
+        'last_activity_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', rows)

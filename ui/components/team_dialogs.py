@@ -52,7 +52,8 @@ def settings_dialog(r: RepLoadView, save: Callable[[dict[str, Any]], object]) ->
             'daily_quota': tid(ui.number(t('team.daily_quota'), value=r.daily_quota, min=0, max=10_000, precision=0),
                                'set-quota'),
             'seniority': tid(ui.select({1: t('team.seniority_1'), 2: t('team.seniority_2'),
-                                        3: t('team.seniority_3')}, value=r.seniority, label=t('team.seniority')),
+                                        3: t('team.seniority_3')}, value=r.seniority, label=t('team.seniority'))
+                             .classes('w-56'),
                              'set-seniority'),
             'regions': tid(ui.input(t('team.regions'), value=r.regions.replace(',', ', '))
                            .props('maxlength=500'), 'set-regions'),

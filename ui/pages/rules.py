@@ -78,7 +78,8 @@ class RulesPanel:
         self.rule_of_element = {}
         with tid(ui.column().classes('w-full gap-2'), 'rules') as box:
             for i, rule in enumerate(rules):
-                with tid(ui.row().classes('w-full items-end gap-2 pb-2 border-b'), f'rule-{rule.id}') as line:
+                row = ui.row().classes('w-full items-end gap-2 pb-2').style('border-bottom: 1px solid #e0e0e0')
+                with tid(row, f'rule-{rule.id}') as line:
                     self.rule_of_element[line.id] = rule.id
                     ui.icon('drag_indicator', size='sm').classes('ld-rule-handle cursor-grab text-grey-6 self-center') \
                         .tooltip(t('rules.drag'))

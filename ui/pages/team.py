@@ -130,8 +130,10 @@ class RepLine:
 
     async def _settings(self) -> None:
         was_on_leave = self.rep.is_on_leave
-        answer = await settings_dialog(self.rep, lambda values: self.page.desk.team.update_user(
+        dialog = settings_dialog(self.rep, lambda values: self.page.desk.team.update_user(
             self.page.user, self.rep.user_id, values))
+        answer = await dialog
+        dialog.delete()
         if answer is None:
             return
         ui.notify(t('team.saved'), type='positive')
@@ -239,8 +241,9 @@ class TeamPage:
         except DomainError as e:
             ui.notify(message(e), type='negative')
             return
-        answer = await plan_dialog(plan, title=t('team.rebalance_title'), apply_label=t('team.plan_apply'),
-                                   replan=replan)
+        dialog = plan_dialog(plan, title=t('team.rebalance_title'), apply_label=t('team.plan_apply'), replan=replan)
+        answer = await dialog
+        dialog.delete()
         if answer:
             await self._apply(answer[0], 'rebalanced', include_recent=answer[1])
 
@@ -249,8 +252,9 @@ class TeamPage:
         plan = await run.io_bound(self.desk.steering.plan_handover, self.user, r.user_id)
         if not plan.moves or self.client.is_deleted:
             return
-        answer = await plan_dialog(plan, title=t('team.handover_title', rep=r.name),
-                                   apply_label=t('team.handover_apply'))
+        dialog = plan_dialog(plan, title=t('team.handover_title', rep=r.name), apply_label=t('team.handover_apply'))
+        answer = await dialog
+        dialog.delete()
         if answer:
             await self._apply(answer[0], 'handed_over', include_recent=True)
 
