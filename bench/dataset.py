@@ -25,9 +25,11 @@ def _ts(value: datetime | None) -> str | None:
 
 
 def build(path: Path, leads: int, *, now: datetime, due_share: float = 0.0, seed: int = 7,
-          reps: int = REPS) -> Desk:
+          reps: int = REPS, open_days: int | None = None) -> Desk:
     """A database with `reps` reps (default REPS), one manager and `leads` leads over the last year; `due_share`
-    of the open leads have their protection ending before `now` (so the timer has work)."""
+    of the open leads have their protection ending before `now` (so the timer has work). With
+    `open_days`, only leads captured in that many recent days are still open, as the product's own
+    protection limit (30 days by default) would leave it; older ones are closed or back in the pool."""
     rng = random.Random(seed)
     settings = Settings(database_url=f'sqlite:///{path}', storage_secret='bench')
     desk = Desk(make_engine(settings.resolved_database_url()), settings)
@@ -47,6 +49,9 @@ def build(path: Path, leads: int, *, now: datetime, due_share: float = 0.0, seed
             created = now - timedelta(minutes=rng.randint(10, 365 * 24 * 60))
             status = rng.choices(('assigned', 'contacted', 'qualified', 'converted', 'disqualified', 'pool'),
                                  (25, 25, 10, 15, 20, 5))[0]
+            if open_days is not None and status in ('assigned', 'contacted', 'qualified') \
+                    and created < now - timedelta(days=open_days):
+                status = rng.choices(('converted', 'disqualified', 'pool'), (20, 45, 35))[0]
             grade = rng.choices('ABC', (15, 35, 50))[0]
             owner = rng.randint(1, reps) if status != 'pool' else None
             is_open = status in ('assigned', 'contacted', 'qualified')

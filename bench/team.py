@@ -1,5 +1,6 @@
 """How fast is the team page at scale? The figures (`workload.team`), one rep's drill-down and a
-rebalance plan, for 50 reps, against a primary-key point query measured in the same run.
+rebalance plan, for 50 reps, against a primary-key point query measured in the same run. Leads
+older than 30 days are closed or pooled (the default protection limit would have recycled them).
 
     python bench/team.py --quick          # 10k leads (CI smoke)
     python bench/team.py --full           # 100k and 1M leads, median of 5
@@ -34,7 +35,7 @@ REPS = 50
 def run(size: int, repeats: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        desk = build(Path(tmp) / 'bench.db', size, now=NOW, reps=REPS)
+        desk = build(Path(tmp) / 'bench.db', size, now=NOW, reps=REPS, open_days=30)
         built = time.perf_counter() - t0
         desk.ctx.clock = FakeClock(NOW)
         with read_session(desk.ctx.engine) as s:

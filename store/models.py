@@ -145,6 +145,9 @@ class Lead(SQLModel, table=True):
         sa.Index('ix_leads_follow_up_due', 'follow_up_due_at'),
         sa.Index('ix_leads_pool_waiting', 'status', 'previous_owner_id', 'created_at'),
         sa.Index('ix_leads_owner_assigned', 'owner_id', 'assigned_at'),
+        sa.Index('ix_leads_open_figures', 'status', 'owner_id', 'grade', 'next_follow_up_at', 'sla_status',
+                 'last_activity_at', 'is_deleted'),
+        sa.Index('ix_leads_assigned_window', 'assigned_at', 'owner_id', 'first_contact_at', 'is_deleted'),
     )
 
     id: int | None = Field(default=None, primary_key=True)

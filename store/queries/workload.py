@@ -32,19 +32,20 @@ class OwnerLeadFigures:
 
 def workload_open_leads(session: Session, *, now: datetime, day_end: datetime) -> dict[int, OwnerLeadFigures]:
     """Per owner: open leads by grade, follow-ups due later today (now ≤ next_follow_up_at < day_end),
-    overdue follow-ups (before now) and failed first responses — one GROUP BY over open leads."""
+    overdue follow-ups (before now) and failed first responses. Grouped in the order of the covering
+    index `ix_leads_open_figures` (status, owner, grade, …) so SQLite neither sorts nor reads the table."""
     follow_up = col(Lead.next_follow_up_at)
     rows = session.exec(
-        select(Lead.owner_id, Lead.grade, func.count(),
+        select(Lead.status, Lead.owner_id, Lead.grade, func.count(),
                func.sum(sa.case((sa.and_(follow_up >= now, follow_up < day_end), 1), else_=0)),
                func.sum(sa.case((follow_up < now, 1), else_=0)),
                func.sum(sa.case((Lead.sla_status == 'failed', 1), else_=0)))
-        .where(col(Lead.owner_id).is_not(None), col(Lead.status).in_(OPEN_STATUSES),
+        .where(col(Lead.status).in_(OPEN_STATUSES), col(Lead.owner_id).is_not(None),
                Lead.is_deleted == False)  # noqa: E712
-        .group_by(Lead.owner_id, Lead.grade)
+        .group_by(Lead.status, Lead.owner_id, Lead.grade)
     ).all()
     out: dict[int, OwnerLeadFigures] = {}
-    for owner_id, grade, count, due, late, failed in rows:
+    for _status, owner_id, grade, count, due, late, failed in rows:
         prev = out.get(owner_id) or OwnerLeadFigures(by_grade={}, due_today=0, overdue=0, sla_failed=0)
         prev.by_grade[grade] = prev.by_grade.get(grade, 0) + count
         out[owner_id] = OwnerLeadFigures(by_grade=prev.by_grade, due_today=prev.due_today + int(due or 0),
@@ -54,25 +55,27 @@ def workload_open_leads(session: Session, *, now: datetime, day_end: datetime) -
 
 
 def workload_assigned_since(session: Session, since: datetime) -> dict[int, int]:
-    """Per owner: leads they still own that were assigned to them at or after `since`."""
+    """Per owner: leads they still own that were assigned to them at or after `since`. A range over
+    `ix_leads_assigned_window`: grouped by an expression, not the bare column, because SQLite would
+    otherwise walk the whole owner index to get the groups in order (owner 0 = unowned, dropped)."""
+    owner = func.coalesce(Lead.owner_id, 0)
     rows = session.exec(
-        select(Lead.owner_id, func.count())
-        .where(col(Lead.owner_id).is_not(None), col(Lead.assigned_at) >= since,
-               Lead.is_deleted == False)  # noqa: E712
-        .group_by(Lead.owner_id)
+        select(owner, func.count())
+        .where(col(Lead.assigned_at) >= since, Lead.is_deleted == False)  # noqa: E712
+        .group_by(owner)
     ).all()
-    return {owner_id: count for owner_id, count in rows}
+    return {owner_id: count for owner_id, count in rows if owner_id}
 
 
 def workload_first_responses(session: Session, since: datetime) -> Sequence[tuple[int, datetime, datetime]]:
     """(owner_id, assigned_at, first_contact_at) of leads assigned since `since` and contacted
     after that assignment: a bounded window (the median is not portable SQL)."""
-    return session.exec(
+    rows = session.exec(
         select(Lead.owner_id, Lead.assigned_at, Lead.first_contact_at)
-        .where(col(Lead.owner_id).is_not(None), col(Lead.assigned_at) >= since,
-               col(Lead.first_contact_at).is_not(None),
+        .where(col(Lead.assigned_at) >= since, col(Lead.first_contact_at).is_not(None),
                col(Lead.first_contact_at) >= col(Lead.assigned_at), Lead.is_deleted == False)  # noqa: E712
-    ).all()  # type: ignore[return-value]
+    ).all()
+    return [r for r in rows if r[0] is not None]  # type: ignore[misc]
 
 
 def workload_open_opportunities(session: Session) -> dict[int, tuple[int, int, int]]:
