@@ -119,17 +119,20 @@ PAGES: dict[str, Callable[[Records], list[Visit]]] = {
         Visit(f'/leads/{r.lead_orphan}', *owned(None, 'Orphan Lead')),
         Visit('/leads/999999', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
         Visit('/leads/not-a-number', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
+        Visit(f'/leads/{2**64}', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
     ],
     '/opportunities/{opportunity_id}': lambda r: [
         Visit(f'/opportunities/{r.deal_a}', *owned('rep_a', 'Alpha Deal')),
         Visit(f'/opportunities/{r.deal_b}', *owned('rep_b', 'Bravo Deal')),
         Visit('/opportunities/999999', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
+        Visit(f'/opportunities/{2**64}', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
     ],
     '/customers': lambda r: [Visit('/customers', *signed_in(_all('Alpha Deal', 'Bravo Deal')))],
     '/customers/{account_id}': lambda r: [
         Visit(f'/customers/{r.account_a}', *owned('rep_a', 'Alpha Deal')),
         Visit(f'/customers/{r.account_b}', *owned('rep_b', 'Bravo Deal')),
         Visit('/customers/999999', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
+        Visit(f'/customers/{2**64}', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
     ],
     '/pipeline': lambda r: [Visit('/pipeline', *signed_in(_all('Alpha Deal', 'Bravo Deal')))],
     '/pool': lambda r: [Visit('/pool', *signed_in(dict.fromkeys(ROLES[1:], ('Orphan Lead',))))],
@@ -319,9 +322,10 @@ async def test_api_by_key(user: User, team: Team, kind: str) -> None:
                 elif expected >= 400 and not r.json().get('detail'):
                     problems.append(f'{kind} GET {url}: error without a message')
             if expected == 200:
-                r = await user.http_client.get('/api/v1/leads/999999', headers=headers)
-                if r.status_code != NOT_FOUND:
-                    problems.append(f'{kind} GET missing lead: expected 404, got {r.status_code}')
+                for missing in (999999, 2**64):
+                    r = await user.http_client.get(f'/api/v1/leads/{missing}', headers=headers)
+                    if r.status_code != NOT_FOUND:
+                        problems.append(f'{kind} GET lead {missing}: expected 404, got {r.status_code}')
         elif method == 'POST':
             r = await user.http_client.post(path, headers=headers,
                                             json={'name': f'API {kind}', 'phone': '13800138000'})
