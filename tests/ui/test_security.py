@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
 import pytest
+from nicegui import app
 from nicegui.testing import User
 
+from tests import factories
 from tests.ui.conftest import Team, login
 from ui.pages.auth import _safe_next
 
@@ -48,3 +51,32 @@ async def test_crafted_next_after_login_lands_on_the_inbox(user: User, team: Tea
     user.find(marker='login-submit').click()
     await user.should_see(marker='current-user', retries=50)
     assert user.back_history[-1] == '/'
+
+
+async def test_deactivated_user_cannot_act_from_a_page_left_open(user: User, team: Team) -> None:
+    """Deactivation ends the session at once: a page already open must not keep working."""
+    lead_id = team.desk.leads.capture_lead(factories.lead_data(name='Kept Safe', company='Before'), channel='manual',
+                                           default_source='manual', actor=team.rep_a, keep_for_actor=True).lead_id
+    await login(user, team.rep_a.email)
+    await user.open(f'/leads/{lead_id}')
+    await user.should_see(marker='save-lead')
+    app.state.desk.team.update_user(team.admin, team.rep_a.id, {'is_active': False})  # the running app's desk
+    await asyncio.sleep(0.3)
+    try:
+        user.find(marker='field-company').clear().type('Changed by a deactivated rep')
+        user.find(marker='save-lead').click()
+    except AssertionError:
+        pass  # the page is gone: nothing left to click
+    await asyncio.sleep(0.5)
+    assert team.desk.leads.lead_view(team.admin, lead_id).lead.company == 'Before'
+
+
+async def test_a_role_change_rebuilds_an_open_page_for_the_new_role(user: User, team: Team) -> None:
+    lead_id = team.desk.leads.capture_lead(factories.lead_data(name='Bravo Only'), channel='manual',
+                                           default_source='manual', actor=team.rep_b, keep_for_actor=True).lead_id
+    await login(user, team.manager.email)
+    await user.open(f'/leads/{lead_id}')
+    await user.should_see('Bravo Only')
+    app.state.desk.team.update_user(team.admin, team.manager.id, {'role': 'rep'})
+    await user.should_see(marker='not-allowed', retries=50)
+    await user.should_not_see('Bravo Only')
