@@ -3,6 +3,8 @@
     python run.py [--host H] [--port P] [--demo]   serve the app
     python run.py create-admin                      create an admin (asks for the details)
     python run.py api-key create NAME [--read]      print a new API key once
+    python run.py backup -o FILE                    online copy of the SQLite database
+    python run.py restore FILE                      bring a backup back (server stopped)
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ os.environ.setdefault('NICEGUI_STORAGE_PATH', os.path.join(os.environ.get('LEADD
 
 from nicegui import app, run, ui
 
+from core import backup
 from core.desk import Desk
 from core.errors import ValidationFailed
+from core.exposure import exposure_warning
 from core.settings import Settings
 from store.engine import make_engine
 from ui import register
@@ -36,6 +40,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--port', type=int, default=None)
     parser.add_argument('--demo', action='store_true', help='seed a demo team and stream simulated leads')
     parser.add_argument('--read', action='store_true', help='api-key: allow reading leads, not only capture')
+    parser.add_argument('-o', '--output', default=None, help='backup: the file to write')
     args, _unknown = parser.parse_known_args(argv)
     return args
 
@@ -100,8 +105,9 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
 
         app.timer(settings.demo_stream_seconds, demo_tick, immediate=False)
     host = args.host or settings.host
-    if demo and host not in ('127.0.0.1', 'localhost', '::1'):
-        log.warning('demo users with published passwords are reachable on %s: use --demo on loopback only', host)
+    app.state.server_lock = backup.hold_lock(settings)  # restore refuses while this process runs
+    if warning := exposure_warning(desk.ctx, host):
+        log.warning(warning)
     ui.run(host=host, port=args.port or settings.port, title='LeadDesk', reload=False, show=False,
            storage_secret=settings.resolved_storage_secret(), favicon='📇', language='zh-CN',
            fastapi_docs=True)
@@ -111,8 +117,12 @@ def main() -> int | None:
     simulated = bool(os.environ.get('NICEGUI_USER_SIMULATION'))
     args = parse_args([] if simulated else sys.argv[1:])
     settings = Settings()
-    desk = build_desk(settings)
     command = args.command
+    if command[:1] == ['backup']:  # before build_desk: neither migrates nor opens the database for writing
+        return backup.run_backup(settings, args.output)
+    if len(command) == 2 and command[0] == 'restore':
+        return backup.run_restore(settings, command[1])
+    desk = build_desk(settings)
     if not command:
         serve(desk, settings, args)
         return None

@@ -16,7 +16,7 @@ from store.models import ApiKey, ApiScope, IdempotencyRecord, Lead, Source, User
 from . import auth, permissions
 from .capture import CaptureResult
 from .context import Context
-from .errors import NotAllowed, NotFound, ValidationFailed
+from .errors import NotAllowed, NotFound, ValidationFailed, check_id
 from .leads import LeadService
 from .normalize import clean_text
 
@@ -120,7 +120,7 @@ class AccessService:
         if key.scope != ApiScope.READ:
             raise NotAllowed()
         with self.ctx.read() as session:
-            lead = session.get(Lead, lead_id)
+            lead = session.get(Lead, check_id(lead_id))
             if lead is None or lead.is_deleted:
                 raise NotFound()
             return lead

@@ -16,7 +16,7 @@ from store.models import Account, AppSetting, Contact, Opportunity, Tier, User, 
 
 from . import permissions
 from .context import Context, audit
-from .errors import NotAllowed, NotFound, ValidationFailed
+from .errors import NotAllowed, NotFound, ValidationFailed, check_id
 
 TIER_KEY = 'tier_rules'
 
@@ -127,7 +127,7 @@ class CustomerService:
 
     def customer(self, actor: UserRef, account_id: int) -> CustomerView:
         with self.ctx.read() as session:
-            account = session.get(Account, account_id)
+            account = session.get(Account, check_id(account_id))
             if account is None or account.is_deleted:
                 raise NotFound()
             if not (permissions.sees_all_leads(actor) or account.owner_id == actor.id):

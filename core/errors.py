@@ -19,6 +19,18 @@ class NotFound(DomainError):
     code = 'not_found'
 
 
+MAX_ID = 2**63 - 1
+"""The largest row id SQLite (and PostgreSQL's bigint) can hold."""
+
+
+def check_id(value: int) -> int:
+    """An id from a URL or a request: beyond the database's integer range it cannot name a
+    row, and handing it to the driver raises OverflowError (a 500), so it is NotFound here."""
+    if not 1 <= value <= MAX_ID:
+        raise NotFound()
+    return value
+
+
 class NotAllowed(DomainError):
     code = 'not_allowed'
 

@@ -25,7 +25,7 @@ from store.models import (
 from . import capture as capture_path
 from . import permissions
 from .context import Context, audit
-from .errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed
+from .errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from .normalize import clean_text
 from .notify import notify
 from .policy import load_policy
@@ -59,7 +59,7 @@ class LeadView:
 
 def visible_lead(session: Any, actor: UserRef, lead_id: int) -> Lead:
     """The lead if it exists and the actor may see it; NotFound / NotAllowed otherwise."""
-    lead = session.get(Lead, lead_id)
+    lead = session.get(Lead, check_id(lead_id))
     if lead is None or lead.is_deleted:
         raise NotFound()
     if not permissions.can_view_lead(actor, lead):

@@ -43,7 +43,12 @@ def normalize_phone(raw: str | None, region: str = 'CN') -> str | None:
         return None
     if not phonenumbers.is_possible_number(number):
         return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # A run of zeros (`000000000`) formats to a string that parses to a shorter number: no
+    # real number does that, and a key that changes when normalised again would split dedupe.
+    if phonenumbers.format_number(phonenumbers.parse(e164, region), phonenumbers.PhoneNumberFormat.E164) != e164:
+        return None
+    return e164
 
 
 def normalize_email(raw: str | None) -> str | None:
@@ -61,9 +66,12 @@ def normalize_company(raw: str | None) -> str | None:
     `深圳腾达科技有限公司` and `深圳腾达科技` match, as do `Acme Co., Ltd.` and `ACME`."""
     if not raw:
         return None
-    text = unicodedata.normalize('NFKC', str(raw)).lower().strip()
+    # NFKC again after lower(): lower-casing can leave a decomposed pair ('T̈' → 't' + U+0308)
+    # that the next pass would compose, and the key must not change on a second pass.
+    text = unicodedata.normalize('NFKC', unicodedata.normalize('NFKC', str(raw)).lower()).strip()
     while True:  # fold until stable: removing punctuation or cutting can expose another suffix
-        folded = _PUNCT.sub('', _strip_suffixes(text))[:200]
+        # removing punctuation can bring a letter and a combining mark together: compose them again
+        folded = unicodedata.normalize('NFKC', _PUNCT.sub('', _strip_suffixes(text)))[:200]
         if folded == text:
             return folded or None
         text = folded

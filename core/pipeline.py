@@ -30,7 +30,7 @@ from store.models import (
 from . import capture as capture_path
 from . import customers, permissions
 from .context import Context, audit
-from .errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed
+from .errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed, check_id
 from .leads import check_activity, visible_lead
 from .normalize import clean_text
 
@@ -407,7 +407,7 @@ class PipelineService:
 
     def opportunity_view(self, actor: UserRef, opportunity_id: int) -> OpportunityView:
         with self.ctx.read() as session:
-            o = session.get(Opportunity, opportunity_id)
+            o = session.get(Opportunity, check_id(opportunity_id))
             if o is None or o.is_deleted:
                 raise NotFound()
             if not (permissions.sees_all_leads(actor) or o.owner_id == actor.id):

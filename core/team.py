@@ -176,6 +176,7 @@ class TeamService:
             if user is not None:
                 user.session_version += 1
                 session.add(user)
+        self.ctx.events.publish(self.ctx.events.users_changed)  # open pages of this user end now
 
     def set_language(self, actor: UserRef, language: str) -> None:
         if language not in LANGUAGES:

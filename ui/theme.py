@@ -13,7 +13,7 @@ from store.models import UserRef
 
 from .i18n import current_language, pin_language, reason, t
 from .marks import tid
-from .session import sign_out
+from .session import end_when_revoked, sign_out
 
 PRIMARY = '#1f5fbf'
 
@@ -38,7 +38,10 @@ def _notifications(desk: Desk, user: UserRef) -> None:
             items = ui.column().classes('p-2 gap-1 min-w-72')
 
     async def load() -> None:
-        rows, unread = await run.io_bound(desk.team.notifications, user)
+        found = await run.io_bound(desk.team.notifications, user)
+        if found is None or badge.is_deleted:  # shutting down, or the page ended meanwhile
+            return
+        rows, unread = found
         badge.set_text(str(unread))
         badge.set_visibility(unread > 0)
         items.clear()
@@ -96,6 +99,7 @@ def frame(desk: Desk, title: str, user: UserRef | None) -> Iterator[None]:
                 _nav(user)
         with ui.row().classes('items-center gap-2'):
             if user is not None:
+                end_when_revoked(desk, user)
                 _notifications(desk, user)
             _language_switch(desk, user)
             if user is not None:

@@ -19,8 +19,12 @@ from ..theme import frame
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local paths: a crafted ?next= must not send the user elsewhere."""
+    """Only local paths: a crafted ?next= must not send the user elsewhere. Browsers drop tabs
+    and newlines from a URL, so `/<TAB>/evil.example` would become `//evil.example`: any
+    control character makes the target home instead."""
     path = unquote(target or '/')
+    if any(ord(c) < 0x20 or ord(c) == 0x7f for c in path):
+        return '/'
     return path if path.startswith('/') and not path.startswith('//') and '\\' not in path else '/'
 
 
