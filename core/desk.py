@@ -19,6 +19,7 @@ from .context import Context, audit
 from .customers import CustomerService
 from .errors import NotAllowed, ValidationFailed
 from .events import DeskEvents
+from .imports import ImportService
 from .leads import LeadService
 from .pipeline import PipelineService
 from .policy import POLICY_KEY, Policy, load_policy
@@ -45,11 +46,13 @@ class Desk:
         self.automation = Automation(self.ctx)
         self.rules = RulesService(self.ctx)
         self.workload = WorkloadService(self.ctx)
+        self.imports = ImportService(self.ctx)
 
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""
         upgrade(self.ctx.engine)
         self._ensure_defaults()
+        self.imports.mark_interrupted()  # a job whose process died shows as interrupted, resumable
 
     def _ensure_defaults(self) -> None:
         now = self.ctx.now()
