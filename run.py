@@ -3,6 +3,7 @@
     python run.py [--host H] [--port P] [--demo]   serve the app
     python run.py create-admin                      create an admin (asks for the details)
     python run.py api-key create NAME [--read]      print a new API key once
+    python run.py import FILE [--source S] [--to-pool|--assign [EMAIL]] [--dry-run]   import leads
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--port', type=int, default=None)
     parser.add_argument('--demo', action='store_true', help='seed a demo team and stream simulated leads')
     parser.add_argument('--read', action='store_true', help='api-key: allow reading leads, not only capture')
+    from core.import_cli import add_arguments
+
+    add_arguments(parser)
     args, _unknown = parser.parse_known_args(argv)
     return args
 
@@ -121,6 +125,10 @@ def main() -> int | None:
     if len(command) == 3 and command[:2] == ['api-key', 'create']:
         print(desk.access.create_api_key(None, name=command[2], scope='read' if args.read else 'capture'))
         return 0
+    if command[0] == 'import':
+        from core.import_cli import main as import_main
+
+        return import_main(desk, command[1:], args)
     print(f'unknown command: {" ".join(command)}', file=sys.stderr)
     return 2
 

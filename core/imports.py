@@ -79,7 +79,7 @@ class _DryRun(Exception):
 class ImportService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.batch_rows = BATCH_ROWS
+        self.batch_rows = ctx.settings.import_batch_rows or BATCH_ROWS
         self._threads: dict[int, threading.Thread] = {}
 
     @property
@@ -187,7 +187,8 @@ class ImportService:
     # ----- run, resume, cancel ---------------------------------------------------------------------
 
     def start(self, actor: UserRef | None, job_id: int, mapping: Sequence[str | None],
-              options: Mapping[str, Any] | None = None, *, background: bool = True) -> ImportProgress:
+              options: Mapping[str, Any] | None = None, *, background: bool = True,
+              on_progress: Callable[[ImportProgress], None] | None = None) -> ImportProgress:
         """Fix the mapping and options and run the job (in a worker thread unless told otherwise)."""
         self._check(actor)
         opts = ImportOptions.parse(options)
@@ -206,9 +207,10 @@ class ImportService:
             self._begin(job, now)
             audit(session, 'import_started', now=now, actor_id=actor.id if actor else None,
                   reason_key='reason.import_started', file=job.file_name, rows=job.total_rows)
-        return self._launch(job_id, background)
+        return self._launch(job_id, background, on_progress)
 
-    def resume(self, actor: UserRef | None, job_id: int, *, background: bool = True) -> ImportProgress:
+    def resume(self, actor: UserRef | None, job_id: int, *, background: bool = True,
+               on_progress: Callable[[ImportProgress], None] | None = None) -> ImportProgress:
         """Continue an interrupted (or failed) job after its last committed batch."""
         self._check(actor)
         now = self.ctx.now()
@@ -219,7 +221,7 @@ class ImportService:
             self._begin(job, now)
             audit(session, 'import_resumed', now=now, actor_id=actor.id if actor else None,
                   reason_key='reason.import_resumed', file=job.file_name, rows_done=job.rows_done)
-        return self._launch(job_id, background)
+        return self._launch(job_id, background, on_progress)
 
     def cancel(self, actor: UserRef | None, job_id: int) -> None:
         """Stop after the batch in progress; what was committed stays."""
@@ -251,10 +253,11 @@ class ImportService:
         job.status, job.runner, job.error = ImportStatus.RUNNING, this_runner(), None
         job.run_started_at, job.run_started_rows, job.updated_at = now, job.rows_done, now
 
-    def _launch(self, job_id: int, background: bool) -> ImportProgress:
+    def _launch(self, job_id: int, background: bool,
+                on_progress: Callable[[ImportProgress], None] | None = None) -> ImportProgress:
         self.ctx.events.publish(self.ctx.events.import_progressed, job_id)
         if not background:
-            self.run(job_id)
+            self.run(job_id, on_progress)
         else:
             thread = threading.Thread(target=self.run, args=(job_id,), name=f'import-{job_id}', daemon=True)
             self._threads[job_id] = thread
