@@ -21,9 +21,10 @@ DELIMITERS = (',', ';', '\t', '|')
 
 
 class UnreadableFile(DomainError):
-    """The file is not a CSV or XLSX we can read (`reason`: empty, format, sheet, too_many_rows)."""
+    """The file is not a CSV or XLSX we can read; the code says why (import_empty, import_format,
+    import_sheet, import_too_many_rows, import_xls)."""
 
-    code = 'import_unreadable'
+    code = 'import_format'
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +76,10 @@ def _table(lines: list[tuple[int, list[str]]], **meta: object) -> Table:
     """First non-blank line is the header; later blank lines are dropped; cells padded to the header."""
     rows = [(n, cells) for n, cells in lines if any(c.strip() for c in cells)]
     if not rows:
-        raise UnreadableFile(reason='empty')
+        raise UnreadableFile('import_empty')
     (_, headers), data = rows[0], rows[1:]
     if len(data) > MAX_ROWS:
-        raise UnreadableFile(reason='too_many_rows', limit=MAX_ROWS)
+        raise UnreadableFile('import_too_many_rows', limit=MAX_ROWS)
     width = len(headers)
     fitted = [(n, (cells + [''] * width)[:width]) for n, cells in data]
     return Table(headers=[h.strip() for h in headers], rows=fitted, **meta)  # type: ignore[arg-type]
@@ -113,11 +114,11 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Table:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a broken or foreign file
-        raise UnreadableFile(reason='format') from e
+        raise UnreadableFile('import_format') from e
     try:
         names = list(workbook.sheetnames)
         if sheet is not None and sheet not in names:
-            raise UnreadableFile(reason='sheet', sheet=sheet)
+            raise UnreadableFile('import_sheet', sheet=sheet)
         chosen = sheet or names[0]
         lines = [(n, [cell_text(v) for v in values])
                  for n, values in enumerate(workbook[chosen].iter_rows(values_only=True), start=1)]
@@ -137,5 +138,5 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
         return read_xlsx(path, sheet)
     data = path.read_bytes()
     if data.startswith(b'\xd0\xcf\x11\xe0'):
-        raise UnreadableFile(reason='xls')  # the old binary Excel format: save as XLSX or CSV
+        raise UnreadableFile('import_xls')  # the old binary Excel format: save as XLSX or CSV
     return read_csv(data)

@@ -155,6 +155,12 @@ class ImportService:
 
     # ----- templates -------------------------------------------------------------------------------
 
+    def reps(self, actor: UserRef | None) -> list[tuple[int, str]]:
+        """Active reps an import may give all its leads to."""
+        self._check(actor)
+        with self.ctx.read() as session:
+            return [(u.id or 0, u.name) for u in queries.active_reps(session)]
+
     def templates(self, actor: UserRef | None) -> list[tuple[int, str]]:
         self._check(actor)
         with self.ctx.read() as session:
