@@ -21,6 +21,7 @@ from .errors import NotAllowed, ValidationFailed
 from .events import DeskEvents
 from .imports import ImportService
 from .leads import LeadService
+from .merge import MergeService
 from .pipeline import PipelineService
 from .policy import POLICY_KEY, Policy, load_policy
 from .pool import PoolService
@@ -47,6 +48,7 @@ class Desk:
         self.rules = RulesService(self.ctx)
         self.workload = WorkloadService(self.ctx)
         self.imports = ImportService(self.ctx)
+        self.merges = MergeService(self.ctx)
 
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""
