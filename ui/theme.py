@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from nicegui import app, run, ui
 
 from core.desk import Desk
-from core.permissions import can_assign, can_import, can_manage_integrations
+from core.permissions import can_assign, can_import, can_manage_integrations, can_merge
 from store.models import UserRef
 
 from .i18n import current_language, pin_language, reason, t
@@ -27,6 +27,8 @@ def _nav(user: UserRef) -> None:
         links.append(('/rules', t('nav.rules')))
     if can_import(user):
         links.append(('/import', t('nav.import')))
+    if can_merge(user):
+        links.append(('/duplicates', t('nav.duplicates')))
     if can_assign(user) or can_manage_integrations(user):
         links.append(('/settings', t('nav.settings')))
     for href, label in links:
