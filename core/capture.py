@@ -217,6 +217,10 @@ class Batch:
         self.team = Team(session, day_start)
         self.assigned: Counter[int] = Counter()
         self.pooled = 0
+        self.has_customers = queries.has_customers(session)
+        self._reps = list(queries.active_reps(session))
+        """Held so the session's identity map keeps them: `session.get(User, …)` per lead is then free."""
+        """No customer yet (a new team importing its list): no lead can be a returning customer."""
 
     def tell(self, session: Session, now: datetime) -> list[int]:
         """The batch's notifications; returns who was told."""
@@ -269,8 +273,8 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
           reason_key='reason.captured', channel=channel, source=clean.source)
     notified: list[int] = []
     policy = batch.policy if batch else load_policy(session)
-    customer = queries.customer_for(session, phone_norm=clean.phone_norm, email=clean.email,
-                                    company_norm=clean.company_norm)
+    customer = None if batch is not None and not batch.has_customers else queries.customer_for(
+        session, phone_norm=clean.phone_norm, email=clean.email, company_norm=clean.company_norm)
     keeper = None
     if customer is not None:  # a returning customer: the lead says so and goes to the customer's owner
         lead.account_id = customer.id
