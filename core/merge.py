@@ -251,6 +251,17 @@ class MergeService:
                           can_undo=m.undone_at is None and m.created_at is not None
                           and now - m.created_at <= UNDO_WINDOW) for m in merges]
 
+    def merged_into(self, actor: UserRef, lead_id: int) -> tuple[int, str] | None:
+        """Where an archived lead went: the survivor (id, name) if the actor may see it."""
+        with self.ctx.read() as session:
+            lead = session.get(Lead, lead_id)
+            if lead is None or lead.merged_into_id is None:
+                return None
+            survivor = session.get(Lead, lead.merged_into_id)
+            if survivor is None or not permissions.can_view_lead(actor, survivor):
+                return None
+            return survivor.id or 0, survivor.name
+
     def _published(self, survivor_id: int, owner_id: int | None) -> None:
         events = self.ctx.events
         events.publish(events.leads_merged, survivor_id)

@@ -47,3 +47,19 @@ async def test_rep_is_refused(user: User, team: Team) -> None:
     await login(user, team.rep_a.email)
     await user.open('/duplicates')
     await user.should_see(marker='not-allowed')
+
+
+async def test_an_archived_lead_links_to_its_survivor(user: User, team: Team) -> None:
+    desk = team.desk
+    a = desk.leads.capture_lead({'name': 'Wang', 'email': 'wang@tengda.cn'}, channel='manual',
+                                default_source='manual').lead_id
+    b = desk.leads.capture_lead({'name': 'Zhou', 'email': 'zhou@tengda.cn'}, channel='manual',
+                                default_source='manual').lead_id
+    desk.merges.merge(team.manager, [a, b])
+    archived = b if get(desk, Lead, b).is_deleted else a
+    survivor = a if archived == b else b
+    await login(user, team.manager.email)
+    await user.open(f'/leads/{archived}')
+    await user.should_see(marker='merged-into')
+    link = next(iter(user.find(marker='merged-into').elements))
+    assert isinstance(link, ui.link) and link.props['href'] == f'/leads/{survivor}'
