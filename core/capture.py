@@ -23,6 +23,7 @@ from .errors import ValidationFailed
 from .normalize import clean_text, normalize_company, normalize_email, normalize_phone
 from .notify import managers, notify
 from .policy import Policy, load_policy
+from .twins import TwinIndex
 
 FIELD_LIMITS: dict[str, int] = {
     'name': 200, 'phone': 50, 'email': 254, 'company': 200, 'title': 100, 'wechat': 100,
@@ -211,7 +212,9 @@ class Batch:
     per lead, each rep is told once per batch how many leads they got, and managers once how many
     wait in the pool."""
 
-    def __init__(self, session: Session, day_start: datetime) -> None:
+    def __init__(self, session: Session, day_start: datetime, arrivals: Sequence[CleanLead] = ()) -> None:
+        self.twins = TwinIndex(session, arrivals)
+        """The existing leads these arrivals could join, read in one query; new ones are added."""
         self.rules = _rules(session)
         self.policy = load_policy(session)
         self.team = Team(session, day_start)
@@ -254,21 +257,26 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
     `owner` skips the rules (a rep's own manual entry stays with that rep; an import given to one
     rep, with `owner_reason`); `to_pool` puts a new lead in the pool without running the rules;
     `batch` shares what a batch of captures reads once (see `Batch`)."""
-    twin = queries.find_duplicate(session, phone_norm=clean.phone_norm, email=clean.email,
-                                  company_norm=clean.company_norm, name=clean.name)
+    twin = batch.twins.find(clean) if batch is not None else queries.find_duplicate(
+        session, phone_norm=clean.phone_norm, email=clean.email, company_norm=clean.company_norm, name=clean.name)
     if twin is not None and twin.status != LeadStatus.CONVERTED:
         # A converted twin is a customer asking again: new business, so a new lead (routed below).
         if on_duplicate == 'skip':
             return Captured(result=_result(session, twin, created=False, skipped=True), notified=[])
-        return Captured(result=_touch(session, twin, clean, now=now, actor_id=actor_id, channel=channel,
-                                      as_touch=on_duplicate != 'fill', rules=batch.rules if batch else None),
-                        notified=[])
+        touched = _touch(session, twin, clean, now=now, actor_id=actor_id, channel=channel,
+                         as_touch=on_duplicate != 'fill', rules=batch.rules if batch else None)
+        if batch is not None:
+            batch.twins.add(twin)
+        return Captured(result=touched, notified=[])
     if clean.external_id and queries.lead_by_external_id(session, clean.external_id) is not None:
         raise ValidationFailed({'external_id': 'taken'})  # another lead's id: refused before anything is written
-    lead = Lead(**asdict(clean), status=LeadStatus.NEW, created_at=now, updated_at=now)
+    # score_reasons given (not left to its default_factory): pydantic inspects a factory's signature per instance
+    lead = Lead(**asdict(clean), status=LeadStatus.NEW, created_at=now, updated_at=now, score_reasons=[])
     rescore(session, lead, batch.rules if batch else None)
     session.add(lead)
     session.flush()
+    if batch is not None:
+        batch.twins.add(lead)
     audit(session, 'captured', now=now, lead_id=lead.id, actor_id=actor_id,
           reason_key='reason.captured', channel=channel, source=clean.source)
     notified: list[int] = []
@@ -307,7 +315,8 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
             assert rep is not None
             assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params, policy=policy)
             notified = _tell_owner(session, lead, pick.rep_id, now=now, batch=batch)
-    session.flush()
+    if batch is None:
+        session.flush()  # a batch flushes with the next lead's insert
     return Captured(result=_result(session, lead, created=True), notified=notified)
 
 
@@ -336,11 +345,19 @@ def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default
     with the rules, policy and team loads read once (`Batch`). A row that does not validate is
     returned as its `ValidationFailed` and writes nothing. Returns each row's outcome and who
     was notified."""
-    batch = Batch(session, day_start)
-    outcomes: list[CaptureResult | ValidationFailed] = []
+    cleans: list[CleanLead | ValidationFailed] = []
     for data in rows:
         try:
-            clean = validate(data, default_source=default_source, region=region)
+            cleans.append(validate(data, default_source=default_source, region=region))
+        except ValidationFailed as e:
+            cleans.append(e)
+    batch = Batch(session, day_start, [c for c in cleans if isinstance(c, CleanLead)])
+    outcomes: list[CaptureResult | ValidationFailed] = []
+    for clean in cleans:
+        if isinstance(clean, ValidationFailed):
+            outcomes.append(clean)
+            continue
+        try:
             done = capture(session, clean, now=now, day_start=day_start, actor_id=actor_id, channel=channel,
                            owner=owner, owner_reason=owner_reason, to_pool=to_pool, on_duplicate=on_duplicate,
                            batch=batch)
@@ -348,6 +365,7 @@ def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default
             outcomes.append(e)
             continue
         outcomes.append(done.result)
+    session.flush()
     return outcomes, batch.tell(session, now)
 
 

@@ -53,3 +53,19 @@ def merges_since(session: Session, since: datetime, limit: int = 50) -> Sequence
 
 def lead_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
     return dict(session.exec(select(Lead.id, Lead.name).where(col(Lead.id).in_(ids))).all())  # type: ignore[arg-type]
+
+
+def twins_of_many(session: Session, *, phones: Sequence[str], emails: Sequence[str],
+                  company_names: Sequence[tuple[str, str]]) -> Sequence[Lead]:
+    """Every live lead a batch of arrivals could be a duplicate of (the keys of `find_duplicate`,
+    for many arrivals in one query)."""
+    conditions = []
+    if phones:
+        conditions.append(col(Lead.phone_norm).in_(phones))
+    if emails:
+        conditions.append(col(Lead.email).in_(emails))
+    if company_names:
+        conditions.append(sa.tuple_(Lead.company_norm, Lead.name).in_(company_names))
+    if not conditions:
+        return []
+    return session.exec(select(Lead).where(sa.or_(*conditions), Lead.is_deleted == False)).all()  # noqa: E712

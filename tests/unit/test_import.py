@@ -270,3 +270,20 @@ def test_batches_commit_progress_and_a_resume_skips_committed_rows(desk: Desk) -
     assert job.joined_count == 4  # rows 7–10 ran again (as this test forged) and joined, none created twice
     assert len(rows(desk, Lead)) == 10
     assert progress == []
+
+
+def test_batch_dedupe_prefers_an_open_lead_like_single_capture(desk: Desk) -> None:
+    manager = factories.user(desk, Role.MANAGER)
+    closed = desk.leads.capture_lead({'name': 'Old', 'phone': '13500135000'}, channel='manual',
+                                     default_source='manual')
+    desk.leads.disqualify_lead(manager, closed.lead_id, reason='no budget')
+    open_lead = desk.leads.capture_lead({'name': 'New', 'email': 'new@firm.cn'}, channel='manual',
+                                        default_source='manual')
+    desk.imports.batch_rows = 2
+    data = csv_bytes([['name', 'phone', 'email'], ['X', '13500135000', 'new@firm.cn'], ['Y', '13600136000', ''],
+                      ['Y again', '136 0013 6000', '']], 'utf-8')
+    job_id = run_import(desk, 'd.csv', data)
+    fate = fates(desk, job_id)
+    assert fate[2][:2] == ('joined', open_lead.lead_id)
+    assert fate[3][0] == 'created'
+    assert fate[4][:2] == ('joined', fate[3][1])  # a duplicate in the next batch finds the one just created
