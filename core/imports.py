@@ -44,8 +44,9 @@ from .import_views import (
 
 log = logging.getLogger('leaddesk.imports')
 
-BATCH_ROWS = 500
-"""Rows per transaction: large enough for speed, small enough that other writers wait briefly."""
+BATCH_ROWS = 200
+"""Rows per transaction: large enough for speed, small enough that other writers (a click in the UI)
+wait well under a second for the write lock."""
 PREVIEW_ROWS = 20
 REPORT_LINES = 500
 ACTIVE = (ImportStatus.RUNNING,)

@@ -253,7 +253,6 @@ def test_batches_commit_progress_and_a_resume_skips_committed_rows(desk: Desk) -
     actor = factories.admin(desk)
     data = csv_bytes([['name', 'phone']] + [[f'N{i}', f'1340013{i:04d}'] for i in range(10)], 'utf-8')
     draft = desk.imports.upload(actor, 'n.csv', data)
-    progress: list[int] = []
     desk.imports.start(actor, draft.job_id, draft.mapping, background=False)
     job = rows(desk, ImportJob)[0]
     assert job.rows_done == 10 and job.created_count == 10
@@ -269,7 +268,6 @@ def test_batches_commit_progress_and_a_resume_skips_committed_rows(desk: Desk) -
     assert job.status == 'done' and job.rows_done == 10
     assert job.joined_count == 4  # rows 7–10 ran again (as this test forged) and joined, none created twice
     assert len(rows(desk, Lead)) == 10
-    assert progress == []
 
 
 def test_batch_dedupe_prefers_an_open_lead_like_single_capture(desk: Desk) -> None:
@@ -287,3 +285,26 @@ def test_batch_dedupe_prefers_an_open_lead_like_single_capture(desk: Desk) -> No
     assert fate[2][:2] == ('joined', open_lead.lead_id)
     assert fate[3][0] == 'created'
     assert fate[4][:2] == ('joined', fate[3][1])  # a duplicate in the next batch finds the one just created
+
+
+def test_cancel_stops_after_the_batch_in_progress(desk: Desk) -> None:
+    desk.imports.batch_rows = 4
+    actor = factories.admin(desk)
+    data = csv_bytes([['name', 'phone']] + [[f'C{i}', f'1370013{i:04d}'] for i in range(12)], 'utf-8')
+    draft = desk.imports.upload(actor, 'c.csv', data)
+    desk.imports.start(actor, draft.job_id, draft.mapping, background=False,
+                       on_progress=lambda p: desk.imports.cancel(actor, p.job_id))
+    job = rows(desk, ImportJob)[0]
+    assert (job.status, job.rows_done, job.created_count) == ('cancelled', 4, 4)
+    assert len(rows(desk, Lead)) == 4
+
+
+def test_background_run_finishes_in_a_worker_thread(desk: Desk) -> None:
+    actor = factories.admin(desk)
+    data = csv_bytes([['name', 'phone']] + [[f'B{i}', f'1380013{i:04d}'] for i in range(5)], 'utf-8')
+    draft = desk.imports.upload(actor, 'b.csv', data)
+    started = desk.imports.start(actor, draft.job_id, draft.mapping)
+    assert started.status in ('running', 'done')
+    desk.imports.join(draft.job_id, timeout=60)
+    done = desk.imports.progress(actor, draft.job_id)
+    assert (done.status, done.done, done.total, done.created, done.percent) == ('done', 5, 5, 5, 100.0)
