@@ -308,3 +308,16 @@ def test_background_run_finishes_in_a_worker_thread(desk: Desk) -> None:
     desk.imports.join(draft.job_id, timeout=60)
     done = desk.imports.progress(actor, draft.job_id)
     assert (done.status, done.done, done.total, done.created, done.percent) == ('done', 5, 5, 5, 100.0)
+
+
+def test_an_external_id_held_by_another_lead_fails_the_row_not_the_batch(desk: Desk) -> None:
+    desk.leads.capture_lead({'name': 'Held', 'phone': '13100131000', 'external_id': 'CRM-1'}, channel='api',
+                            default_source='api')
+    with pytest.raises(ValidationFailed) as e:  # the single path refuses it too (it used to hit the unique index)
+        desk.leads.capture_lead({'name': 'Other', 'phone': '13100131001', 'external_id': 'CRM-1'},
+                                channel='api', default_source='api')
+    assert e.value.errors == {'external_id': 'taken'}
+    data = csv_bytes([['name', 'phone', 'Lead ID'], ['Other', '13100131001', 'CRM-1'],
+                      ['Fine', '13100131002', 'CRM-2']], 'utf-8')
+    fate = fates(desk, run_import(desk, 'e.csv', data))
+    assert fate[2] == ('failed', None, {'external_id': 'taken'}) and fate[3][0] == 'created'
