@@ -5,6 +5,7 @@
     python run.py api-key create NAME [--read]      print a new API key once
     python run.py backup -o FILE                    online copy of the SQLite database
     python run.py restore FILE                      bring a backup back (server stopped)
+    python run.py import FILE [--source S] [--to-pool|--assign [EMAIL]] [--dry-run]   import leads
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--demo', action='store_true', help='seed a demo team and stream simulated leads')
     parser.add_argument('--read', action='store_true', help='api-key: allow reading leads, not only capture')
     parser.add_argument('-o', '--output', default=None, help='backup: the file to write')
+    from core.import_cli import add_arguments
+
+    add_arguments(parser)
     args, _unknown = parser.parse_known_args(argv)
     return args
 
@@ -131,6 +135,10 @@ def main() -> int | None:
     if len(command) == 3 and command[:2] == ['api-key', 'create']:
         print(desk.access.create_api_key(None, name=command[2], scope='read' if args.read else 'capture'))
         return 0
+    if command[0] == 'import':
+        from core.import_cli import main as import_main
+
+        return import_main(desk, command[1:], args)
     print(f'unknown command: {" ".join(command)}', file=sys.stderr)
     return 2
 

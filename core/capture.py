@@ -5,7 +5,8 @@ or touch → assign. Every channel (manual, web form, API, import, demo) calls
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from .errors import ValidationFailed
 from .normalize import clean_text, normalize_company, normalize_email, normalize_phone
 from .notify import managers, notify
 from .policy import Policy, load_policy
+from .twins import TwinIndex
 from .workhours import WorkCalendar
 
 FIELD_LIMITS: dict[str, int] = {
@@ -68,6 +70,8 @@ class CaptureResult:
     grade: str
     owner_id: int | None
     owner_name: str | None
+    skipped: bool = False
+    """A duplicate left as it was (an import told to skip duplicates)."""
 
     @property
     def duplicate_of(self) -> int | None:
@@ -112,9 +116,9 @@ def _rules(session: Session) -> list[scoring.Rule]:
                          label_en=r.label_en, label_zh=r.label_zh) for r in queries.scoring_rules(session)]
 
 
-def rescore(session: Session, lead: Lead) -> None:
+def rescore(session: Session, lead: Lead, rules: list[scoring.Rule] | None = None) -> None:
     facts = lead.model_dump()
-    result = scoring.score_lead(facts, _rules(session))
+    result = scoring.score_lead(facts, _rules(session) if rules is None else rules)
     lead.score, lead.grade, lead.temperature = result.score, result.grade, result.temperature
     lead.score_reasons = result.reasons
 
@@ -198,14 +202,50 @@ def clear_clocks(lead: Lead) -> None:
     lead.warned_until = None
 
 
-def send_to_pool(session: Session, lead: Lead, *, now: datetime, reason_key: str) -> list[int]:
-    """No eligible rep: the lead waits unowned and every manager is told. Returns who was told."""
+def send_to_pool(session: Session, lead: Lead, *, now: datetime, reason_key: str,
+                 tell_managers: bool = True) -> list[int]:
+    """No eligible rep: the lead waits unowned and every manager is told (unless a batch tells
+    them once, or someone chose the pool). Returns who was told."""
     lead.owner_id = None
     lead.status = LeadStatus.POOL
     clear_clocks(lead)
     lead.assignment_reason = {'key': reason_key}
     audit(session, 'pooled', now=now, lead_id=lead.id, reason_key=reason_key)
+    if not tell_managers:
+        return []
     return notify(session, managers(session), 'notify.no_eligible_rep', now=now, lead_id=lead.id, lead=lead.name)
+
+
+class Batch:
+    """What a batch of captures in one transaction (an import) reads once and keeps current in
+    memory: the scoring rules, the policy and the team's loads (`Team`). Instead of one notification
+    per lead, each rep is told once per batch how many leads they got, and managers once how many
+    wait in the pool."""
+
+    def __init__(self, session: Session, day_start: datetime, arrivals: Sequence[CleanLead] = (), *,
+                 now: datetime | None = None) -> None:
+        self.twins = TwinIndex(session, arrivals)
+        """The existing leads these arrivals could join, read in one query; new ones are added."""
+        self.rules = _rules(session)
+        self.policy = load_policy(session)
+        self.team = Team(session, day_start, now=now, calendar=self.policy.calendar)
+        self.assigned: Counter[int] = Counter()
+        self.pooled = 0
+        self.has_customers = queries.has_customers(session)
+        """No customer yet (a new team importing its list): no lead can be a returning customer."""
+        self._reps = list(queries.active_reps(session))
+        """Held so the session's identity map keeps them: `session.get(User, …)` per lead is then free."""
+
+    def tell(self, session: Session, now: datetime) -> list[int]:
+        """The batch's notifications; returns who was told."""
+        told: list[int] = []
+        for rep_id, count in sorted(self.assigned.items()):
+            told += notify(session, [rep_id], 'notify.assigned_many', now=now, count=count)
+        if self.pooled:
+            told += notify(session, managers(session), 'notify.import_pooled', now=now, count=self.pooled)
+        self.assigned.clear()
+        self.pooled = 0
+        return list(dict.fromkeys(told))
 
 
 @dataclass
@@ -214,27 +254,46 @@ class Captured:
     notified: list[int]
 
 
+DUPLICATE_ACTIONS = ('touch', 'fill', 'skip')
+"""What a duplicate arrival does to its existing twin: a touch activity with empty fields filled
+(every channel), only fill the empty fields, or nothing (imports choose)."""
+
+
 def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: datetime,
-            actor_id: int | None, channel: str, owner: User | None = None) -> Captured:
+            actor_id: int | None, channel: str, owner: User | None = None,
+            owner_reason: str = 'reason.assigned.self', to_pool: bool = False,
+            on_duplicate: str = 'touch', batch: Batch | None = None) -> Captured:
     """Create the lead (or touch its existing twin) and assign it, in the caller's transaction.
 
-    `owner` skips the rules (a rep's own manual entry stays with that rep)."""
-    twin = queries.find_duplicate(session, phone_norm=clean.phone_norm, email=clean.email,
-                                  company_norm=clean.company_norm, name=clean.name)
+    `owner` skips the rules (a rep's own manual entry stays with that rep; an import given to one
+    rep, with `owner_reason`); `to_pool` puts a new lead in the pool without running the rules;
+    `batch` shares what a batch of captures reads once (see `Batch`)."""
+    twin = batch.twins.find(clean) if batch is not None else queries.find_duplicate(
+        session, phone_norm=clean.phone_norm, email=clean.email, company_norm=clean.company_norm, name=clean.name)
     if twin is not None and twin.status != LeadStatus.CONVERTED:
         # A converted twin is a customer asking again: new business, so a new lead (routed below).
-        return Captured(result=_touch(session, twin, clean, now=now, actor_id=actor_id, channel=channel),
-                        notified=[])
-    lead = Lead(**asdict(clean), status=LeadStatus.NEW, created_at=now, updated_at=now)
-    rescore(session, lead)
+        if on_duplicate == 'skip':
+            return Captured(result=_result(session, twin, created=False, skipped=True), notified=[])
+        touched = _touch(session, twin, clean, now=now, actor_id=actor_id, channel=channel,
+                         as_touch=on_duplicate != 'fill', rules=batch.rules if batch else None)
+        if batch is not None:
+            batch.twins.add(twin)
+        return Captured(result=touched, notified=[])
+    if clean.external_id and queries.lead_by_external_id(session, clean.external_id) is not None:
+        raise ValidationFailed({'external_id': 'taken'})  # another lead's id: refused before anything is written
+    # score_reasons given (not left to its default_factory): pydantic inspects a factory's signature per instance
+    lead = Lead(**asdict(clean), status=LeadStatus.NEW, created_at=now, updated_at=now, score_reasons=[])
+    rescore(session, lead, batch.rules if batch else None)
     session.add(lead)
     session.flush()
+    if batch is not None:
+        batch.twins.add(lead)
     audit(session, 'captured', now=now, lead_id=lead.id, actor_id=actor_id,
           reason_key='reason.captured', channel=channel, source=clean.source)
     notified: list[int] = []
-    policy = load_policy(session)
-    customer = queries.customer_for(session, phone_norm=clean.phone_norm, email=clean.email,
-                                    company_norm=clean.company_norm)
+    policy = batch.policy if batch else load_policy(session)
+    customer = None if batch is not None and not batch.has_customers else queries.customer_for(
+        session, phone_norm=clean.phone_norm, email=clean.email, company_norm=clean.company_norm)
     keeper = None
     if customer is not None:  # a returning customer: the lead says so and goes to the customer's owner
         lead.account_id = customer.id
@@ -246,47 +305,108 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
     if owner is not None and keeper is not None and customer is not None and owner.id == keeper.id:
         assign_to(session, lead, owner, now=now, actor_id=None, reason_key='reason.assigned.customer_owner',
                   params={'rep': keeper.name, 'customer': customer.name}, policy=policy)
-        notified = notify(session, [owner.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
+        notified = _tell_owner(session, lead, owner.id or 0, now=now, batch=batch)
     elif owner is not None:
-        assign_to(session, lead, owner, now=now, actor_id=actor_id, reason_key='reason.assigned.self',
+        assign_to(session, lead, owner, now=now, actor_id=actor_id, reason_key=owner_reason,
                   params={'rep': owner.name}, policy=policy)
+        if owner.id != actor_id:  # given to a rep by someone else (an import): the rep is told
+            notified = _tell_owner(session, lead, owner.id or 0, now=now, batch=batch)
+    elif to_pool:
+        send_to_pool(session, lead, now=now, reason_key='reason.import_pooled', tell_managers=False)
     else:
-        pick = choose_owner(session, lead, day_start=day_start, now=now, policy=policy)
+        pick = batch.team.pick(lead) if batch else choose_owner(session, lead, day_start=day_start, now=now,
+                                                                policy=policy)
         if pick is None:
-            notified = send_to_pool(session, lead, now=now, reason_key='reason.no_eligible_rep')
+            notified = send_to_pool(session, lead, now=now, reason_key='reason.no_eligible_rep',
+                                    tell_managers=batch is None)
+            if batch is not None:
+                batch.pooled += 1
         else:
             key, params = pick.reason()
             rep = session.get(User, pick.rep_id)
             assert rep is not None
             assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params, policy=policy)
-            notified = notify(session, [rep.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
-    session.flush()
+            notified = _tell_owner(session, lead, pick.rep_id, now=now, batch=batch)
+    if batch is None:
+        session.flush()  # a batch flushes with the next lead's insert
+    return Captured(result=_result(session, lead, created=True), notified=notified)
+
+
+def _tell_owner(session: Session, lead: Lead, rep_id: int, *, now: datetime, batch: Batch | None) -> list[int]:
+    """The new owner hears of the lead now, or once per batch with the count."""
+    if batch is None:
+        return notify(session, [rep_id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
+    if rep_id in batch.team.reps:
+        batch.team.took(rep_id, now)
+    batch.assigned[rep_id] += 1
+    return []
+
+
+def _result(session: Session, lead: Lead, *, created: bool, skipped: bool = False) -> CaptureResult:
     owner_name = session.get(User, lead.owner_id).name if lead.owner_id else None  # type: ignore[union-attr]
-    return Captured(result=CaptureResult(lead_id=lead.id or 0, created=True, status=lead.status,
-                                         score=lead.score, grade=lead.grade, owner_id=lead.owner_id,
-                                         owner_name=owner_name), notified=notified)
+    return CaptureResult(lead_id=lead.id or 0, created=created, status=lead.status, score=lead.score,
+                         grade=lead.grade, owner_id=lead.owner_id, owner_name=owner_name, skipped=skipped)
+
+
+def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default_source: str, region: str,
+                 now: datetime, day_start: datetime, actor_id: int | None, channel: str,
+                 owner: User | None = None, owner_reason: str = 'reason.assigned.self', to_pool: bool = False,
+                 on_duplicate: str = 'touch') -> tuple[list[CaptureResult | ValidationFailed], list[int]]:
+    """The batched entry point (imports): each row goes validate → `capture` (dedupe → score →
+    create or touch → assign) exactly like a single lead, all in the caller's one transaction,
+    with the rules, policy and team loads read once (`Batch`). A row that does not validate is
+    returned as its `ValidationFailed` and writes nothing. Returns each row's outcome and who
+    was notified."""
+    cleans: list[CleanLead | ValidationFailed] = []
+    for data in rows:
+        try:
+            cleans.append(validate(data, default_source=default_source, region=region))
+        except ValidationFailed as e:
+            cleans.append(e)
+    batch = Batch(session, day_start, [c for c in cleans if isinstance(c, CleanLead)], now=now)
+    outcomes: list[CaptureResult | ValidationFailed] = []
+    for clean in cleans:
+        if isinstance(clean, ValidationFailed):
+            outcomes.append(clean)
+            continue
+        try:
+            done = capture(session, clean, now=now, day_start=day_start, actor_id=actor_id, channel=channel,
+                           owner=owner, owner_reason=owner_reason, to_pool=to_pool, on_duplicate=on_duplicate,
+                           batch=batch)
+        except ValidationFailed as e:
+            outcomes.append(e)
+            continue
+        outcomes.append(done.result)
+    session.flush()
+    return outcomes, batch.tell(session, now)
 
 
 def _touch(session: Session, lead: Lead, clean: CleanLead, *, now: datetime, actor_id: int | None,
-           channel: str) -> CaptureResult:
-    """A second arrival of the same person: a touch activity, empty fields filled, re-scored."""
+           channel: str, as_touch: bool = True, rules: list[scoring.Rule] | None = None) -> CaptureResult:
+    """A second arrival of the same person: a touch activity, empty fields filled, re-scored.
+    Without `as_touch` (an import told to only fill fields) no touch is counted."""
     filled = [f for f in FILLABLE if getattr(clean, f) and not getattr(lead, f)]
+    if 'external_id' in filled and queries.lead_by_external_id(session, clean.external_id or '') is not None:
+        filled.remove('external_id')  # held by another lead: never two leads with one id
     for f in filled:
         setattr(lead, f, getattr(clean, f))
         if f == 'phone':
             lead.phone_norm = clean.phone_norm
         if f == 'company':
             lead.company_norm = clean.company_norm
-    lead.touch_count += 1
-    rescore(session, lead)
+    if as_touch:
+        lead.touch_count += 1  # before re-scoring: repeat inquiries count as behaviour
+    rescore(session, lead, rules)
     lead.version += 1
     lead.updated_at = now
-    session.add(ActivityRow(lead_id=lead.id or 0, user_id=actor_id, kind=ActivityKind.TOUCH,
-                            source=clean.source, note=clean.message, created_at=now))
-    audit(session, 'touched', now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.touched',
-          channel=channel, source=clean.source, filled=', '.join(filled))
+    if as_touch:
+        session.add(ActivityRow(lead_id=lead.id or 0, user_id=actor_id, kind=ActivityKind.TOUCH,
+                                source=clean.source, note=clean.message, created_at=now))
+        audit(session, 'touched', now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.touched',
+              channel=channel, source=clean.source, filled=', '.join(filled))
+    else:
+        audit(session, 'filled', now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.filled',
+              channel=channel, fields=', '.join(filled) or '—')
     session.add(lead)
     session.flush()
-    owner_name = session.get(User, lead.owner_id).name if lead.owner_id else None  # type: ignore[union-attr]
-    return CaptureResult(lead_id=lead.id or 0, created=False, status=lead.status, score=lead.score,
-                         grade=lead.grade, owner_id=lead.owner_id, owner_name=owner_name)
+    return _result(session, lead, created=False)

@@ -19,7 +19,9 @@ from .context import Context, audit
 from .customers import CustomerService
 from .errors import NotAllowed, ValidationFailed
 from .events import DeskEvents
+from .imports import ImportService
 from .leads import LeadService
+from .merge import MergeService
 from .pipeline import PipelineService
 from .policy import POLICY_KEY, Policy, load_policy
 from .pool import PoolService
@@ -47,11 +49,14 @@ class Desk:
         self.rules = RulesService(self.ctx)
         self.workload = WorkloadService(self.ctx)
         self.steering = SteeringService(self.ctx)
+        self.imports = ImportService(self.ctx)
+        self.merges = MergeService(self.ctx)
 
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""
         upgrade(self.ctx.engine)
         self._ensure_defaults()
+        self.imports.mark_interrupted()  # a job whose process died shows as interrupted, resumable
 
     def _ensure_defaults(self) -> None:
         now = self.ctx.now()

@@ -31,6 +31,10 @@ class DeskEvents:
         """A user got a notification: (user_id)."""
         self.users_changed: Event[[]] = Event()
         """The team changed (user created, deactivated, capacity, leave)."""
+        self.import_progressed: Event[int] = Event()
+        """An import job committed a batch or changed status: (job_id)."""
+        self.leads_merged: Event[int] = Event()
+        """Near-duplicates were merged into a survivor, or a merge undone: (survivor lead_id)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
 

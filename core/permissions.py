@@ -44,3 +44,13 @@ def can_capture(actor: UserRef) -> bool:
 def can_manage_integrations(actor: UserRef) -> bool:
     """API keys and web forms."""
     return actor.role in (Role.ADMIN, Role.MARKETING)
+
+
+def can_import(actor: UserRef) -> bool:
+    """Importing files of leads (PRODUCT.md: marketing imports; managers and admins too)."""
+    return actor.role in (Role.ADMIN, Role.MANAGER, Role.MARKETING)
+
+
+def can_merge(actor: UserRef) -> bool:
+    """Merging near-duplicate leads and undoing a merge: managers and admins."""
+    return actor.role in TEAM_ROLES

@@ -205,6 +205,8 @@ class Lead(SQLModel, table=True):
     version: int = 1
     """Optimistic lock: an edit names the version it started from and is refused if stale."""
     is_deleted: bool = False
+    merged_into_id: int | None = Field(default=None, foreign_key='leads.id')
+    """Archived by a merge: the lead that survived it (undone within 24 h)."""
 
 
 class Activity(SQLModel, table=True):
@@ -464,6 +466,99 @@ class AppSetting(SQLModel, table=True):
 
     key: str = Field(sa_type=sa.String(60), primary_key=True)
     value: str = Field(default='', sa_type=sa.String(2000))
+
+
+# ----- import and merge ---------------------------------------------------------------------------
+
+class ImportStatus(StrEnum):
+    DRAFT = 'draft'
+    """Uploaded, being mapped; nothing written yet."""
+    RUNNING = 'running'
+    DONE = 'done'
+    INTERRUPTED = 'interrupted'
+    """The process died (or stopped) while it ran: `resume` continues after the last committed batch."""
+    FAILED = 'failed'
+    CANCELLED = 'cancelled'
+
+
+class ImportJob(SQLModel, table=True):
+    """One file being imported. `rows_done` and the counts are committed with each batch of leads,
+    so after a crash the job knows exactly which rows are in the database."""
+
+    __tablename__ = 'import_jobs'
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_by: int | None = Field(default=None, foreign_key='users.id')
+    file_name: str = Field(sa_type=sa.String(255))
+    file_path: str = Field(sa_type=sa.String(500))
+    """Where the uploaded file is kept (under the data folder) until the job is done."""
+    encoding: str | None = Field(default=None, sa_type=sa.String(20))
+    sheet: str | None = Field(default=None, sa_type=sa.String(100))
+    status: str = Field(default=ImportStatus.DRAFT, sa_type=sa.String(12), index=True)
+    mapping: list[Any] = Field(default_factory=list, sa_type=sa.JSON())
+    """One entry per column: the lead field it fills, or None (ignored)."""
+    options: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    total_rows: int = 0
+    rows_done: int = 0
+    """Data rows committed, in file order: a resume skips exactly these."""
+    created_count: int = 0
+    joined_count: int = 0
+    skipped_count: int = 0
+    failed_count: int = 0
+    run_started_at: datetime | None = _ts()
+    run_started_rows: int = 0
+    """rows_done when this run (or resume) began: the rate counts this run only."""
+    runner: str | None = Field(default=None, sa_type=sa.String(100))
+    """`host:pid` of the process running it: start-up marks a job interrupted only when that process is gone."""
+    error: str | None = Field(default=None, sa_type=sa.String(500))
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+    finished_at: datetime | None = _ts()
+
+
+class ImportRow(SQLModel, table=True):
+    """What happened to one data row: created, joined, skipped or failed (with the reasons and,
+    for failed rows, the original values so they can be fixed and imported again)."""
+
+    __tablename__ = 'import_rows'
+    __table_args__ = (sa.Index('ix_import_rows_job', 'job_id', 'outcome', 'row_number'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key='import_jobs.id')
+    row_number: int
+    """The row as the spreadsheet numbers it (the header is row 1)."""
+    outcome: str = Field(sa_type=sa.String(10))
+    lead_id: int | None = Field(default=None, foreign_key='leads.id')
+    errors: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON())
+    values: list[Any] | None = Field(default=None, sa_type=sa.JSON())
+
+
+class ImportTemplate(SQLModel, table=True):
+    """A saved column mapping: header text → lead field, applied to the next file with those headers."""
+
+    __tablename__ = 'import_templates'
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.String(100), unique=True)
+    mapping: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    created_by: int | None = Field(default=None, foreign_key='users.id')
+    created_at: datetime | None = _ts()
+
+
+class LeadMerge(SQLModel, table=True):
+    """One merge of near-duplicates into a survivor, with what it takes to undo it."""
+
+    __tablename__ = 'lead_merges'
+
+    id: int | None = Field(default=None, primary_key=True)
+    survivor_id: int = Field(foreign_key='leads.id', index=True)
+    merged_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON())
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    """Fields and rows as they were before: the survivor's fields, the others' state, what moved."""
+    actor_id: int | None = Field(default=None, foreign_key='users.id')
+    created_at: datetime | None = _ts()
+    undone_at: datetime | None = _ts()
+    undone_by: int | None = Field(default=None, foreign_key='users.id')
 
 
 # ----- read models handed to the UI -------------------------------------------------------------

@@ -13,6 +13,8 @@ from .pages import (
     auth,
     automation,
     customers,
+    duplicates,
+    imports,
     inbox,
     lead,
     notifications,
@@ -41,6 +43,8 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     automation.register(desk)  # /automation
     rules.register(desk)  # /rules
     team.register(desk)  # /team
+    imports.register(desk)  # /import
+    duplicates.register(desk)  # /duplicates
     notifications.register(desk)  # /notifications
     webform.register(desk, RateLimiter(s.form_rate_per_minute))   # /f/{key}
     api.register(desk, RateLimiter(s.api_rate_per_minute), app)   # /health /api/v1/leads

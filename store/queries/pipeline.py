@@ -37,6 +37,10 @@ def account_by_name(session: Session, name_norm: str) -> Account | None:
                         .order_by(Account.id).limit(1)).first()
 
 
+def has_customers(session: Session) -> bool:
+    return session.exec(select(Account.id).where(Account.is_customer == True).limit(1)).first() is not None  # noqa: E712
+
+
 def customer_for(session: Session, *, phone_norm: str | None, email: str | None,
                  company_norm: str | None) -> Account | None:
     """The customer account a new lead belongs to: by company, or a contact's phone or email."""

@@ -318,17 +318,22 @@ def register(desk: Desk) -> None:
         if isinstance(user, RedirectResponse):
             return user
         # read before the frame starts its timers, so the first response carries the whole page
-        refused, opportunity_id = None, None
+        refused, opportunity_id, merged_into = None, None, None
         try:
             view = await run.io_bound(desk.leads.lead_view, user, int(lead_id))
             if view.lead.status == LeadStatus.CONVERTED:
                 opportunity_id = await run.io_bound(desk.pipeline.opportunity_for_lead, user, view.lead.id or 0)
         except (NotFound, ValueError):
             refused = 'not-found'
+            merged_into = await run.io_bound(desk.merges.merged_into, user, int(lead_id)) \
+                if lead_id.isdigit() else None
         except NotAllowed:
             refused = 'not-allowed'
         with frame(desk, t('lead.title'), user):
-            if refused == 'not-found':
+            if merged_into is not None:
+                tid(ui.link(t('dup.archived', id=merged_into[0], name=merged_into[1]), f'/leads/{merged_into[0]}'),
+                    'merged-into')
+            elif refused == 'not-found':
                 tid(ui.label(t('err.not_found')).classes('text-h6'), 'not-found')
             elif refused == 'not-allowed':
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')

@@ -1,0 +1,103 @@
+"""How fast is an import end to end (read the file → map → capture path in batches → assign →
+row outcomes committed with the job), against a raw `executemany` of the same rows into a bare
+table on the same machine in the same run?
+
+    python bench/import.py --quick            # 2,000 rows (CI smoke)
+    python bench/import.py --rows 100000      # the issue's size
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.clock import FakeClock  # noqa: E402
+from core.import_file import read_table  # noqa: E402
+from core.import_mapping import row_data  # noqa: E402
+from store.models import Role  # noqa: E402
+from tests import factories  # noqa: E402
+
+SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗'
+GIVEN = '伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英'
+CITIES = ('北京', '上海', '广州', '深圳', '杭州', '成都', '武汉', '南京')
+SOURCES = ('展会', '官网', '广告', '推荐', '', '电话')
+
+
+def make_csv(path: Path, rows: int, seed: int = 7) -> None:
+    """Realistic rows: 2% repeat an earlier phone (duplicates), 1% have no name (fail)."""
+    rng = random.Random(seed)
+    lines = ['姓名,手机,公司名称,邮箱,来源,城市']
+    for i in range(rows):
+        name = '' if rng.random() < 0.01 else rng.choice(SURNAMES) + rng.choice(GIVEN)
+        phone = f'1{3 + i % 7}{(i if rng.random() > 0.02 else rng.randrange(max(i, 1))):09d}'
+        company = f'{rng.choice(CITIES)}{rng.choice(GIVEN)}{rng.choice(GIVEN)}科技有限公司'
+        email = f'u{i}@example{i % 500}.cn' if rng.random() < 0.5 else ''
+        lines.append(f'{name},{phone},{company},{email},{rng.choice(SOURCES)},{rng.choice(CITIES)}')
+    path.write_text('\n'.join(lines), encoding='gb18030')
+
+
+def raw_executemany(path: Path, database: Path) -> float:
+    """The floor: parse, map, insert the mapped values with one executemany and one commit."""
+    start = time.perf_counter()
+    table = read_table(path)
+    mapping = ['name', 'phone', 'company', 'email', 'source', 'city']
+    values = [tuple(row_data(cells, mapping)[0].get(f) for f in mapping) for _, cells in table.rows]
+    connection = sqlite3.connect(database)
+    connection.execute('PRAGMA journal_mode=WAL')
+    connection.execute('PRAGMA synchronous=NORMAL')
+    connection.execute('CREATE TABLE leads (name, phone, company, email, source, city)')
+    with connection:
+        connection.executemany('INSERT INTO leads VALUES (?, ?, ?, ?, ?, ?)', values)
+    connection.close()
+    return time.perf_counter() - start
+
+
+def run(rows: int, reps: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        source = folder / 'leads.csv'
+        make_csv(source, rows)
+        raw = raw_executemany(source, folder / 'raw.db')
+        desk = factories.make_desk(folder / 'bench.db', FakeClock())
+        desk.ctx.settings.data_dir = folder / 'data'
+        for i in range(reps):
+            factories.user(desk, Role.REP, name=f'Rep {i}', capacity=10_000, daily_quota=10_000)
+        actor = factories.admin(desk)
+        start = time.perf_counter()
+        draft = desk.imports.upload(actor, source.name, source.read_bytes())
+        desk.imports.start(actor, draft.job_id, draft.mapping, background=False)
+        seconds = time.perf_counter() - start
+        p = desk.imports.progress(actor, draft.job_id)
+    return {'rows': rows, 'reps': reps, 'import_seconds': round(seconds, 2), 'import_rows_per_s': round(rows / seconds),
+            'raw_seconds': round(raw, 3), 'raw_rows_per_s': round(rows / raw), 'ratio': round(seconds / raw, 1),
+            'created': p.created, 'joined': p.joined, 'failed': p.failed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--rows', type=int, default=100_000)
+    parser.add_argument('--reps', type=int, default=20)
+    parser.add_argument('--quick', action='store_true')
+    args = parser.parse_args()
+    result = run(2_000 if args.quick else args.rows, args.reps)
+    result.update(python=platform.python_version(), sqlite=sqlite3.sqlite_version,
+                  at=datetime.now(UTC).isoformat(timespec='seconds'))
+    print(json.dumps(result, indent=1))
+    if not args.quick:
+        out = ROOT / 'bench' / 'results' / f'import-{datetime.now(UTC).date()}.json'
+        out.write_text(json.dumps(result, indent=1) + '\n')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,443 @@
+"""Importing a file of leads as a recorded job: upload → mapping → preview → run → report.
+
+The run goes through the capture path in batches (`capture.capture_rows`): one transaction per
+batch holds the batch's leads, each row's outcome and the job's `rows_done`, so a crash loses
+at most the uncommitted batch and a resume starts exactly after the last committed one — no row
+imported twice, none lost. Start-up marks jobs whose process is gone as interrupted."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from store import imports as store
+from store import queries
+from store.models import ImportJob, ImportStatus, ImportTemplate, Role, User, UserRef
+
+from . import permissions
+from .capture import CaptureResult, capture_rows, validate
+from .context import Context, audit
+from .errors import InvalidState, NotAllowed, NotFound, ValidationFailed
+from .import_file import UnreadableFile, read_table
+from .import_mapping import TARGETS, row_data, suggest_mapping
+from .import_views import (
+    ImportDraft,
+    ImportOptions,
+    ImportPreview,
+    ImportProgress,
+    ImportReport,
+    PreviewRow,
+    ReportLine,
+    progress_of,
+)
+
+log = logging.getLogger('leaddesk.imports')
+
+BATCH_ROWS = 200
+"""Rows per transaction: large enough for speed, small enough that other writers (a click in the UI)
+wait well under a second for the write lock."""
+PREVIEW_ROWS = 20
+REPORT_LINES = 500
+ACTIVE = (ImportStatus.RUNNING,)
+RESUMABLE = (ImportStatus.INTERRUPTED, ImportStatus.FAILED)
+
+
+def this_runner() -> str:
+    return f'{socket.gethostname()}:{os.getpid()}'
+
+
+def runner_alive(runner: str | None) -> bool:
+    """Whether the process named `host:pid` still runs (another host: assume it does)."""
+    if not runner or ':' not in runner:
+        return False
+    host, _, pid = runner.rpartition(':')
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction of a dry run so that nothing it wrote is kept."""
+
+
+class ImportService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.batch_rows = ctx.settings.import_batch_rows or BATCH_ROWS
+        self._threads: dict[int, threading.Thread] = {}
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.ctx.settings.data_dir) / 'imports'
+
+    # ----- upload, mapping, preview ----------------------------------------------------------------
+
+    def upload(self, actor: UserRef | None, file_name: str, data: bytes) -> ImportDraft:
+        """Keep the file under the data folder and read its headers; nothing is imported yet."""
+        self._check(actor)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f'{uuid.uuid4().hex}{Path(file_name).suffix.lower()[:8]}'
+        path.write_bytes(data)
+        try:
+            table = read_table(path)
+        except UnreadableFile:
+            path.unlink(missing_ok=True)
+            raise
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            job = ImportJob(created_by=actor.id if actor else None, file_name=Path(file_name).name[:255],
+                            file_path=str(path), encoding=table.encoding, sheet=table.sheet,
+                            total_rows=len(table.rows), created_at=now, updated_at=now)
+            session.add(job)
+            session.flush()
+            template = self._template_for(session, table.headers)
+            job.mapping = suggest_mapping(table.headers, template)
+            job_id = job.id or 0
+        return self.draft(actor, job_id)
+
+    def draft(self, actor: UserRef | None, job_id: int, *, sheet: str | None = None) -> ImportDraft:
+        """The file's headers, suggested mapping and first rows (another sheet: re-read and re-suggest)."""
+        self._check(actor)
+        with self.ctx.read() as session:
+            job = self._job(session, job_id)
+        table = read_table(Path(job.file_path), sheet or job.sheet)
+        mapping = list(job.mapping)
+        if (sheet and sheet != job.sheet) or len(mapping) != len(table.headers):
+            with self.ctx.write() as session:
+                mapping = suggest_mapping(table.headers, self._template_for(session, table.headers))
+                stored = self._job(session, job_id)
+                stored.sheet, stored.mapping, stored.total_rows = table.sheet, mapping, len(table.rows)
+        return ImportDraft(job_id=job_id, file_name=job.file_name, headers=table.headers, mapping=mapping,
+                           sheets=table.sheets, sheet=table.sheet, encoding=table.encoding,
+                           total_rows=len(table.rows), sample=[cells for _, cells in table.rows[:5]])
+
+    def preview(self, actor: UserRef | None, job_id: int, mapping: Sequence[str | None],
+                options: Mapping[str, Any] | None = None) -> ImportPreview:
+        """The first rows as they will be stored, each with its problems, before anything is written."""
+        self._check(actor)
+        opts = ImportOptions.parse(options)
+        with self.ctx.read() as session:
+            job = self._job(session, job_id)
+            table = read_table(Path(job.file_path), job.sheet)
+            mapping = _checked_mapping(mapping, len(table.headers))
+            lines = []
+            for number, cells in table.rows[:PREVIEW_ROWS]:
+                data, notes = row_data(cells, mapping)
+                try:
+                    clean = validate(data, default_source=opts.default_source,
+                                     region=self.ctx.settings.default_region)
+                except ValidationFailed as e:
+                    lines.append(PreviewRow(row_number=number, values=data, problems=e.errors, notes=notes))
+                    continue
+                twin = queries.find_duplicate(session, phone_norm=clean.phone_norm, email=clean.email,
+                                              company_norm=clean.company_norm, name=clean.name)
+                values = {k: getattr(clean, k) for k in ('name', 'phone_norm', 'email', 'company', 'source',
+                                                          'region', 'city', 'title', 'industry', 'campaign')}
+                lines.append(PreviewRow(row_number=number, values=values, problems={}, notes=notes,
+                                        duplicate_of=twin.id if twin is not None else None))
+        return ImportPreview(rows=lines, total_rows=len(table.rows))
+
+    # ----- templates -------------------------------------------------------------------------------
+
+    def reps(self, actor: UserRef | None) -> list[tuple[int, str]]:
+        """Active reps an import may give all its leads to."""
+        self._check(actor)
+        with self.ctx.read() as session:
+            return [(u.id or 0, u.name) for u in queries.active_reps(session)]
+
+    def templates(self, actor: UserRef | None) -> list[tuple[int, str]]:
+        self._check(actor)
+        with self.ctx.read() as session:
+            return [(t.id or 0, t.name) for t in store.templates(session)]
+
+    def save_template(self, actor: UserRef | None, name: str, headers: Sequence[str],
+                      mapping: Sequence[str | None]) -> int:
+        """Keep this mapping by header text; the next upload with these headers starts from it."""
+        self._check(actor)
+        name = (name or '').strip()
+        if not name or len(name) > 100:
+            raise ValidationFailed({'name': 'required' if not name else 'too_long'})
+        by_header = dict(zip(headers, _checked_mapping(mapping, len(headers)), strict=True))
+        with self.ctx.write() as session:
+            template = store.template_by_name(session, name) or ImportTemplate(
+                name=name, created_by=actor.id if actor else None, created_at=self.ctx.now())
+            template.mapping = by_header
+            session.add(template)
+            session.flush()
+            return template.id or 0
+
+    def apply_template(self, actor: UserRef | None, template_id: int, headers: Sequence[str]) -> list[str | None]:
+        self._check(actor)
+        with self.ctx.read() as session:
+            template = session.get(ImportTemplate, template_id)
+            if template is None:
+                raise NotFound()
+            return suggest_mapping(headers, template.mapping)
+
+    # ----- run, resume, cancel ---------------------------------------------------------------------
+
+    def start(self, actor: UserRef | None, job_id: int, mapping: Sequence[str | None],
+              options: Mapping[str, Any] | None = None, *, background: bool = True,
+              on_progress: Callable[[ImportProgress], None] | None = None) -> ImportProgress:
+        """Fix the mapping and options and run the job (in a worker thread unless told otherwise)."""
+        self._check(actor)
+        opts = ImportOptions.parse(options)
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            job = self._job(session, job_id)
+            if job.status != ImportStatus.DRAFT:
+                raise InvalidState('import_started')
+            if opts.assign == 'rep':
+                rep = session.get(User, opts.rep_id)
+                if rep is None or not rep.is_active or rep.role != Role.REP:
+                    raise ValidationFailed({'rep_id': 'invalid'})
+            headers = read_table(Path(job.file_path), job.sheet).headers
+            job.mapping = _checked_mapping(mapping, len(headers))
+            job.options = opts.to_dict()
+            self._begin(job, now)
+            audit(session, 'import_started', now=now, actor_id=actor.id if actor else None,
+                  reason_key='reason.import_started', file=job.file_name, rows=job.total_rows)
+        return self._launch(job_id, background, on_progress)
+
+    def resume(self, actor: UserRef | None, job_id: int, *, background: bool = True,
+               on_progress: Callable[[ImportProgress], None] | None = None) -> ImportProgress:
+        """Continue an interrupted (or failed) job after its last committed batch."""
+        self._check(actor)
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            job = self._job(session, job_id)
+            if job.status not in RESUMABLE:
+                raise InvalidState('import_not_resumable')
+            self._begin(job, now)
+            audit(session, 'import_resumed', now=now, actor_id=actor.id if actor else None,
+                  reason_key='reason.import_resumed', file=job.file_name, rows_done=job.rows_done)
+        return self._launch(job_id, background, on_progress)
+
+    def cancel(self, actor: UserRef | None, job_id: int) -> None:
+        """Stop after the batch in progress; what was committed stays."""
+        self._check(actor)
+        with self.ctx.write() as session:
+            job = self._job(session, job_id)
+            if job.status in (ImportStatus.DONE, ImportStatus.CANCELLED):
+                return
+            job.status, job.finished_at = ImportStatus.CANCELLED, self.ctx.now()
+        self.ctx.events.publish(self.ctx.events.import_progressed, job_id)
+
+    def join(self, job_id: int, timeout: float | None = None) -> None:
+        """Wait for the job's worker thread in this process (tests, the CLI)."""
+        thread = self._threads.get(job_id)
+        if thread is not None:
+            thread.join(timeout)
+
+    def mark_interrupted(self) -> list[int]:
+        """At start-up: running jobs whose process is gone are interrupted (resumable)."""
+        with self.ctx.write() as session:
+            stale = [j for j in store.jobs_with_status(session, ACTIVE) if not runner_alive(j.runner)]
+            for job in stale:
+                job.status, job.updated_at = ImportStatus.INTERRUPTED, self.ctx.now()
+                audit(session, 'import_interrupted', now=self.ctx.now(), reason_key='reason.import_interrupted',
+                      file=job.file_name, rows_done=job.rows_done, total=job.total_rows)
+            return [j.id or 0 for j in stale]
+
+    def _begin(self, job: ImportJob, now: datetime) -> None:
+        job.status, job.runner, job.error = ImportStatus.RUNNING, this_runner(), None
+        job.run_started_at, job.run_started_rows, job.updated_at = now, job.rows_done, now
+
+    def _launch(self, job_id: int, background: bool,
+                on_progress: Callable[[ImportProgress], None] | None = None) -> ImportProgress:
+        self.ctx.events.publish(self.ctx.events.import_progressed, job_id)
+        if not background:
+            self.run(job_id, on_progress)
+        else:
+            thread = threading.Thread(target=self.run, args=(job_id,), name=f'import-{job_id}', daemon=True)
+            self._threads[job_id] = thread
+            thread.start()
+        return self.progress(None, job_id)
+
+    def run(self, job_id: int, on_progress: Callable[[ImportProgress], None] | None = None) -> None:
+        """The worker: batch after batch until the file ends, the job is cancelled or a batch fails."""
+        try:
+            with self.ctx.read() as session:
+                job = self._job(session, job_id)
+            table = read_table(Path(job.file_path), job.sheet)
+            rows = table.rows[job.rows_done:]
+            for start in range(0, len(rows), self.batch_rows):
+                with self.ctx.write() as session:
+                    job = self._job(session, job_id)
+                    if job.status != ImportStatus.RUNNING:
+                        return
+                    notified = self._batch(session, job, rows[start:start + self.batch_rows])
+                self._published(job_id, notified, on_progress)
+            with self.ctx.write() as session:
+                job = self._job(session, job_id)
+                if job.status == ImportStatus.RUNNING:
+                    job.status, job.finished_at, job.updated_at = ImportStatus.DONE, self.ctx.now(), self.ctx.now()
+                    audit(session, 'import_done', now=self.ctx.now(), reason_key='reason.import_done',
+                          file=job.file_name, created=job.created_count, joined=job.joined_count,
+                          skipped=job.skipped_count, failed=job.failed_count)
+            self._published(job_id, [], on_progress)
+        except Exception as e:
+            log.exception('import %s failed; it can be resumed', job_id)
+            with self.ctx.write() as session:
+                job = self._job(session, job_id)
+                job.status, job.error = ImportStatus.FAILED, f'{type(e).__name__}: {e}'[:500]
+            self._published(job_id, [], on_progress)
+
+    def _published(self, job_id: int, notified: list[int],
+                   on_progress: Callable[[ImportProgress], None] | None) -> None:
+        events = self.ctx.events
+        events.publish(events.import_progressed, job_id)
+        for user_id in notified:
+            events.publish(events.notified, user_id)
+        if on_progress is not None:
+            on_progress(self.progress(None, job_id))
+
+    def _batch(self, session: Session, job: ImportJob, chunk: Sequence[tuple[int, list[str]]]) -> list[int]:
+        """One batch through the capture path, its row outcomes and the job's progress: one transaction."""
+        opts = ImportOptions.parse(job.options)
+        now = self.ctx.now()
+        owner = session.get(User, opts.rep_id) if opts.assign == 'rep' else None
+        datas = [row_data(cells, job.mapping)[0] for _, cells in chunk]
+        outcomes, notified = capture_rows(
+            session, datas, default_source=opts.default_source, region=self.ctx.settings.default_region,
+            now=now, day_start=self.ctx.day_start(now), actor_id=job.created_by, channel='import', owner=owner,
+            owner_reason='reason.assigned.import', to_pool=opts.assign == 'pool', on_duplicate=opts.duplicates)
+        records = []
+        for (number, cells), outcome in zip(chunk, outcomes, strict=True):
+            records.append(_record(job.id or 0, number, cells, outcome))
+        store.add_rows(session, records)
+        for r in records:
+            setattr(job, f'{r["outcome"]}_count', getattr(job, f'{r["outcome"]}_count') + 1)
+        job.rows_done += len(chunk)
+        job.updated_at = now
+        session.add(job)
+        return notified
+
+    # ----- dry run (CLI) ---------------------------------------------------------------------------
+
+    def dry_run(self, actor: UserRef | None, job_id: int, mapping: Sequence[str | None],
+                options: Mapping[str, Any] | None = None) -> ImportReport:
+        """Everything a run would do, in one transaction that is then rolled back: the same report."""
+        self._check(actor)
+        opts = ImportOptions.parse(options)
+        report: ImportReport | None = None
+        try:
+            with self.ctx.write() as session:
+                job = self._job(session, job_id)
+                table = read_table(Path(job.file_path), job.sheet)
+                job.mapping, job.options = _checked_mapping(mapping, len(table.headers)), opts.to_dict()
+                self._begin(job, self.ctx.now())
+                for start in range(0, len(table.rows), self.batch_rows):
+                    self._batch(session, job, table.rows[start:start + self.batch_rows])
+                job.status = ImportStatus.DONE
+                session.flush()
+                report = self._report(session, job)
+                raise _DryRun()
+        except _DryRun:
+            pass
+        assert report is not None
+        return report
+
+    # ----- reading progress and results ------------------------------------------------------------
+
+    def progress(self, actor: UserRef | None, job_id: int) -> ImportProgress:
+        self._check(actor)
+        with self.ctx.read() as session:
+            return progress_of(self._job(session, job_id), self.ctx.now())
+
+    def jobs(self, actor: UserRef | None, limit: int = 20) -> list[ImportProgress]:
+        """Recent imports (managers and admins see everyone's, marketing their own)."""
+        self._check(actor)
+        mine = actor.id if actor is not None and actor.role == Role.MARKETING else None
+        with self.ctx.read() as session:
+            now = self.ctx.now()
+            return [progress_of(j, now) for j in store.recent_jobs(session, created_by=mine, limit=limit)]
+
+    def report(self, actor: UserRef | None, job_id: int) -> ImportReport:
+        self._check(actor)
+        with self.ctx.read() as session:
+            return self._report(session, self._job(session, job_id))
+
+    def _report(self, session: Session, job: ImportJob) -> ImportReport:
+        def lines(outcome: str) -> list[ReportLine]:
+            return [ReportLine(row_number=r.row_number, lead_id=r.lead_id, lead_name=name, errors=r.errors or {})
+                    for r, name in store.rows_of(session, job.id or 0, outcome, limit=REPORT_LINES)]
+
+        return ImportReport(progress=progress_of(job, self.ctx.now()), joined=lines('joined'),
+                            skipped=lines('skipped'), failed=lines('failed'))
+
+    def failed_csv(self, actor: UserRef | None, job_id: int) -> bytes:
+        """The failed rows with their original columns and a reason column: fix and import again.
+        UTF-8 with BOM, so Excel opens the Chinese text correctly."""
+        self._check(actor)
+        with self.ctx.read() as session:
+            job = self._job(session, job_id)
+            rows = store.rows_of(session, job_id, 'failed')
+            headers = read_table(Path(job.file_path), job.sheet).headers if Path(job.file_path).exists() else []
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(['row', *headers, 'problems'])
+        for r, _ in rows:
+            problems = '; '.join(f'{f}: {code}' for f, code in (r.errors or {}).items())
+            writer.writerow([r.row_number, *(r.values or []), problems])
+        return out.getvalue().encode('utf-8-sig')
+
+    # ----- helpers ---------------------------------------------------------------------------------
+
+    def _check(self, actor: UserRef | None) -> None:
+        if actor is not None and not permissions.can_import(actor):
+            raise NotAllowed()
+
+    @staticmethod
+    def _job(session: Session, job_id: int) -> ImportJob:
+        job = session.get(ImportJob, job_id)
+        if job is None:
+            raise NotFound()
+        return job
+
+    @staticmethod
+    def _template_for(session: Session, headers: Sequence[str]) -> dict[str, Any] | None:
+        """The saved template that knows most of these headers (at least half of them)."""
+        best, best_hits = None, 0
+        for template in store.templates(session):
+            hits = sum(1 for h in headers if h in template.mapping)
+            if hits > best_hits:
+                best, best_hits = template.mapping, hits
+        return best if best_hits * 2 >= max(len(headers), 1) else None
+
+
+def _checked_mapping(mapping: Sequence[str | None], width: int) -> list[str | None]:
+    """One known target (or None) per column, `name` or a name part among them."""
+    fixed = [m or None for m in list(mapping)[:width]] + [None] * max(0, width - len(mapping))
+    if any(m is not None and m not in TARGETS for m in fixed):
+        raise ValidationFailed({'mapping': 'invalid'})
+    if not {'name', 'first_name', 'last_name'} & set(fixed):
+        raise ValidationFailed({'mapping': 'no_name'})
+    return fixed
+
+
+def _record(job_id: int, number: int, cells: list[str], outcome: CaptureResult | ValidationFailed) -> dict[str, Any]:
+    if isinstance(outcome, ValidationFailed):
+        return {'job_id': job_id, 'row_number': number, 'outcome': 'failed', 'lead_id': None,
+                'errors': outcome.errors, 'values': cells}
+    kind = 'created' if outcome.created else 'skipped' if outcome.skipped else 'joined'
+    return {'job_id': job_id, 'row_number': number, 'outcome': kind, 'lead_id': outcome.lead_id,
+            'errors': None, 'values': None}
+

@@ -1,0 +1,71 @@
+"""Reads and row moves for near-duplicate suggestions and merges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from .models import Activity, AuditEntry, Contact, IdempotencyRecord, Lead, LeadMerge, Notification
+
+MOVABLE: dict[str, Any] = {'activities': Activity, 'audit': AuditEntry, 'contacts': Contact,
+                           'notifications': Notification, 'idempotency': IdempotencyRecord}
+"""Rows that belong to a lead and follow it into a merge (and back on undo)."""
+
+
+def candidates(session: Session, limit: int) -> Sequence[tuple[Any, ...]]:
+    """The most recent live leads, only the columns matching needs: (id, name, email, phone,
+    phone_norm, company_norm)."""
+    return session.exec(
+        select(Lead.id, Lead.name, Lead.email, Lead.phone, Lead.phone_norm, Lead.company_norm)
+        .where(Lead.is_deleted == False)  # noqa: E712
+        .order_by(col(Lead.id).desc()).limit(limit)
+    ).all()  # type: ignore[return-value]
+
+
+def live_leads(session: Session, ids: Sequence[int]) -> Sequence[Lead]:
+    return session.exec(select(Lead).where(col(Lead.id).in_(ids), Lead.is_deleted == False)  # noqa: E712
+                        .order_by(col(Lead.id))).all()
+
+
+def row_ids(session: Session, table: str, lead_ids: Sequence[int]) -> dict[int, list[int]]:
+    """For each lead, the ids of its rows in one movable table."""
+    model = MOVABLE[table]
+    found: dict[int, list[int]] = {}
+    for row_id, lead_id in session.exec(select(model.id, model.lead_id).where(col(model.lead_id).in_(lead_ids))):
+        found.setdefault(lead_id, []).append(row_id)
+    return found
+
+
+def move_rows(session: Session, table: str, ids: Sequence[int], lead_id: int) -> None:
+    if ids:
+        model = MOVABLE[table]
+        session.execute(sa.update(model).where(col(model.id).in_(ids)).values(lead_id=lead_id))
+
+
+def merges_since(session: Session, since: datetime, limit: int = 50) -> Sequence[LeadMerge]:
+    return session.exec(select(LeadMerge).where(col(LeadMerge.created_at) >= since)
+                        .order_by(col(LeadMerge.id).desc()).limit(limit)).all()
+
+
+def lead_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    return dict(session.exec(select(Lead.id, Lead.name).where(col(Lead.id).in_(ids))).all())  # type: ignore[arg-type]
+
+
+def twins_of_many(session: Session, *, phones: Sequence[str], emails: Sequence[str],
+                  company_names: Sequence[tuple[str, str]]) -> Sequence[Lead]:
+    """Every live lead a batch of arrivals could be a duplicate of (the keys of `find_duplicate`,
+    for many arrivals in one query)."""
+    conditions = []
+    if phones:
+        conditions.append(col(Lead.phone_norm).in_(phones))
+    if emails:
+        conditions.append(col(Lead.email).in_(emails))
+    if company_names:
+        conditions.append(sa.tuple_(Lead.company_norm, Lead.name).in_(company_names))
+    if not conditions:
+        return []
+    return session.exec(select(Lead).where(sa.or_(*conditions), Lead.is_deleted == False)).all()  # noqa: E712
