@@ -19,7 +19,7 @@ from . import permissions
 from .capture import clear_clocks, rescore
 from .context import Context, audit
 from .duplicates import Candidate, Ignored, Reason, find_groups
-from .errors import InvalidState, NotAllowed, NotFound, ValidationFailed
+from .errors import MAX_ID, InvalidState, NotAllowed, NotFound, ValidationFailed
 from .normalize import normalize_company, normalize_email, normalize_phone
 
 MERGE_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry', 'campaign',
@@ -253,6 +253,8 @@ class MergeService:
 
     def merged_into(self, actor: UserRef, lead_id: int) -> tuple[int, str] | None:
         """Where an archived lead went: the survivor (id, name) if the actor may see it."""
+        if not 1 <= lead_id <= MAX_ID:
+            return None
         with self.ctx.read() as session:
             lead = session.get(Lead, lead_id)
             if lead is None or lead.merged_into_id is None:

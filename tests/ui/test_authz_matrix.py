@@ -141,6 +141,8 @@ PAGES: dict[str, Callable[[Records], list[Visit]]] = {
     '/rules': lambda r: [Visit('/rules', team_only(), {})],
     '/team': lambda r: [Visit('/team', team_only(), {'manager': ('Rep Li',), 'admin': ('Rep Li',)})],
     '/notifications': lambda r: [Visit('/notifications', *signed_in())],
+    '/import': lambda r: [Visit('/import', team_only('marketing'), {})],
+    '/duplicates': lambda r: [Visit('/duplicates', team_only(), {})],
     '/f/{form_key}': lambda r: [Visit(f'/f/{r.form_key}', same(OK), {}),
                                 Visit('/f/no-such-form', same(MISSING), {})],
 }
