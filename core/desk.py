@@ -23,6 +23,7 @@ from .leads import LeadService
 from .pipeline import PipelineService
 from .policy import POLICY_KEY, Policy, load_policy
 from .pool import PoolService
+from .reports import ReportService
 from .rules import RulesService
 from .settings import Settings
 from .team import TeamService
@@ -45,6 +46,7 @@ class Desk:
         self.automation = Automation(self.ctx)
         self.rules = RulesService(self.ctx)
         self.workload = WorkloadService(self.ctx)
+        self.reports = ReportService(self.ctx)
 
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""

@@ -44,3 +44,13 @@ def can_capture(actor: UserRef) -> bool:
 def can_manage_integrations(actor: UserRef) -> bool:
     """API keys and web forms."""
     return actor.role in (Role.ADMIN, Role.MARKETING)
+
+
+def can_enter_costs(actor: UserRef) -> bool:
+    """Channel costs (what a source cost per month) feed channel ROI: marketing's figures."""
+    return actor.role in (Role.ADMIN, Role.MARKETING)
+
+
+def can_read_team_reports(actor: UserRef) -> bool:
+    """The whole team's reports; everyone else (reps) reads only their own numbers."""
+    return sees_all_leads(actor)

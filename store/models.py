@@ -454,6 +454,22 @@ class AppSetting(SQLModel, table=True):
     value: str = Field(default='', sa_type=sa.String(2000))
 
 
+class ChannelCost(SQLModel, table=True):
+    """What marketing spent on one source in one month (channel ROI). One row per source and
+    month; entering it again replaces the amount."""
+
+    __tablename__ = 'channel_costs'
+    __table_args__ = (sa.UniqueConstraint('source', 'month'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(sa_type=sa.String(30))
+    month: date
+    """The first day of the month."""
+    cost_cents: int = Field(default=0, sa_type=sa.BigInteger())
+    updated_by: int | None = Field(default=None, foreign_key='users.id')
+    updated_at: datetime | None = _ts()
+
+
 # ----- read models handed to the UI -------------------------------------------------------------
 
 class LeadRow(SQLModel):
