@@ -3,6 +3,7 @@
     python run.py [--host H] [--port P] [--demo]   serve the app
     python run.py create-admin                      create an admin (asks for the details)
     python run.py api-key create NAME [--read]      print a new API key once
+    python run.py export leads|opportunities|customers|activities --format csv|xlsx -o FILE [--since DATE]
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--port', type=int, default=None)
     parser.add_argument('--demo', action='store_true', help='seed a demo team and stream simulated leads')
     parser.add_argument('--read', action='store_true', help='api-key: allow reading leads, not only capture')
+    parser.add_argument('--format', default='csv', help='export: csv or xlsx')
+    parser.add_argument('-o', '--output', default=None, help='export: the file to write')
+    parser.add_argument('--since', default=None, help='export: only records from this date (YYYY-MM-DD)')
     args, _unknown = parser.parse_known_args(argv)
     return args
 
@@ -121,6 +125,12 @@ def main() -> int | None:
     if len(command) == 3 and command[:2] == ['api-key', 'create']:
         print(desk.access.create_api_key(None, name=command[2], scope='read' if args.read else 'capture'))
         return 0
+    if len(command) == 2 and command[0] == 'export' and args.output:
+        from core.export import run_cli
+
+        code, text = run_cli(desk, command[1], args.format, args.output, args.since)
+        print(text, file=sys.stderr if code else sys.stdout)
+        return code
     print(f'unknown command: {" ".join(command)}', file=sys.stderr)
     return 2
 

@@ -19,6 +19,7 @@ from .context import Context, audit
 from .customers import CustomerService
 from .errors import NotAllowed, ValidationFailed
 from .events import DeskEvents
+from .export import ExportService
 from .leads import LeadService
 from .pipeline import PipelineService
 from .policy import POLICY_KEY, Policy, load_policy
@@ -47,6 +48,7 @@ class Desk:
         self.rules = RulesService(self.ctx)
         self.workload = WorkloadService(self.ctx)
         self.reports = ReportService(self.ctx)
+        self.export = ExportService(self.ctx, self.reports)
 
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""
