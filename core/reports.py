@@ -92,6 +92,8 @@ class Report:
     automation_rep: pd.DataFrame
     computed_at: datetime
     names: dict[int, str] = field(default_factory=dict)
+    stages: dict[int, tuple[str, str, int, str]] = field(default_factory=dict)
+    """Stage id → (English name, Chinese name, position, kind), archived ones too."""
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """Every panel's table by name: what the export buttons write."""
@@ -196,7 +198,8 @@ class ReportService:
             response=m.first_response(responses, sla, names), response_summary=m.response_summary(responses, sla),
             cycle=m.cycle_by_source(cycles), stage_time=m.stage_time(stays, stages), lost=lost_frame,
             lost_totals=m.reason_totals(lost_frame), forecast_month=forecast_month, forecast_rep=forecast_rep,
-            roi=roi, automation=automation, automation_rep=automation_rep, computed_at=self.ctx.now(), names=names)
+            roi=roi, automation=automation, automation_rep=automation_rep, computed_at=self.ctx.now(), names=names,
+            stages=stages)
 
     # ----- drill-down --------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from .pages import (
     opportunity,
     pipeline,
     pool,
+    reports,
     rules,
     settings,
     team,
@@ -41,6 +42,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     automation.register(desk)  # /automation
     rules.register(desk)  # /rules
     team.register(desk)  # /team
+    reports.register(desk)  # /reports
     notifications.register(desk)  # /notifications
     webform.register(desk, RateLimiter(s.form_rate_per_minute))   # /f/{key}
     api.register(desk, RateLimiter(s.api_rate_per_minute), app)   # /health /api/v1/leads
