@@ -65,6 +65,7 @@ class Panel:
                     self.table = tid(ui.table(columns=_columns(*columns), rows=[], row_key=columns[0])
                                      .props('dense flat').classes('w-full'), f'table-{key}') if columns else None
             self.second: ui.echart | None = None
+            self.line_labels: list[ui.label] = []
 
     def add_second_chart(self, key: str) -> None:
         with ui.element('div').classes('w-full'):
@@ -80,10 +81,16 @@ class Panel:
             self.second.options.update(second)
             self.second.update()
         self.summary.set_text(summary)
-        self.lines.clear()
-        with self.lines:
-            for i, line in enumerate(lines or []):
-                tid(ui.label(line), f'line-{self.key}-{i}')
+        lines = lines or []
+        for i, line in enumerate(lines):  # in place: a label keeps its identity across refreshes
+            if i < len(self.line_labels):
+                self.line_labels[i].set_text(line)
+                self.line_labels[i].set_visibility(True)
+            else:
+                with self.lines:
+                    self.line_labels.append(tid(ui.label(line), f'line-{self.key}-{i}'))
+        for extra in self.line_labels[len(lines):]:
+            extra.set_visibility(False)
         if self.table is not None:
             self.table.rows = rows or []
             self.table.update()
