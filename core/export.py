@@ -41,13 +41,13 @@ def neutralise(value: Any) -> Any:
 
 
 def _cell(value: Any, zone: ZoneInfo) -> Any:
+    if value is None or (not isinstance(value, str | Decimal) and bool(pd.isna(value))):
+        return None  # NaT is a datetime too: missing first
     if isinstance(value, datetime):
         local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
         return local.strftime('%Y-%m-%d %H:%M:%S')
     if isinstance(value, date):
         return value.isoformat()
-    if value is None or (not isinstance(value, str | Decimal) and bool(pd.isna(value))):
-        return None
     return neutralise(value)
 
 

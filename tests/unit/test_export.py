@@ -62,10 +62,14 @@ def test_leads_csv_has_bom_chinese_and_no_formulas(desk: Desk, team: tuple) -> N
 
 
 def test_leads_xlsx_rows_match_and_times_are_local(desk: Desk, team: tuple, clock: FakeClock) -> None:
-    manager, _, _ = team
+    manager, li, _ = team
+    contacted = desk.leads.inbox(li)[0][0].id
+    clock.advance(hours=1)
+    desk.leads.log_activity(li, contacted, kind='call')  # one contact time among empty ones (NaT in pandas)
     rows = read_xlsx(desk.export.export_list(manager, 'leads', 'xlsx'))
     assert sorted(str(r['name']) for r in rows) == sorted("'" + v for v in HOSTILE)
     assert {r['created_at'] for r in rows} == {'2026-03-02 17:00:00'}  # 09:00 UTC in Shanghai
+    assert sorted(r['first_contact_at'] or '' for r in rows) == ['', '', '', '2026-03-02 18:00:00']
 
 
 def test_rep_exports_only_own_records(desk: Desk, team: tuple) -> None:
