@@ -55,6 +55,44 @@ def funnel(counts: Mapping[str, int], steps: Sequence[str]) -> pd.DataFrame:
     return _nones(pd.DataFrame(rows, columns=['step', 'count', 'from_previous', 'drop_off', 'of_first']))
 
 
+_NONE_KEY = '\x00none'
+"""Stands for a missing dimension value while frames are merged (None never equals None there)."""
+
+
+def cohort(figures: Iterable[tuple[Any, ...]], deals: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
+    """One row per (source, region, industry, owner) of the cohort with every funnel step counted:
+    captured, contacted, qualified (from the leads), opportunity and won (from their deals)."""
+    keys = ['source', 'region', 'industry', 'owner_id']
+    leads = pd.DataFrame(list(figures), columns=[*keys, 'captured', 'contacted', 'qualified'], dtype=object)
+    won = pd.DataFrame(list(deals), columns=[*keys, 'opportunity', 'won'], dtype=object)
+    for frame in (leads, won):
+        frame[keys] = frame[keys].astype(object).where(frame[keys].notna(), _NONE_KEY)
+    out = leads.merge(won, on=keys, how='left')
+    counts = ['captured', 'contacted', 'qualified', 'opportunity', 'won']
+    out[counts] = out[counts].fillna(0).astype('int64')
+    out[keys] = out[keys].where(out[keys] != _NONE_KEY, None)
+    return out
+
+
+def step_counts(table: pd.DataFrame, steps: Sequence[str]) -> dict[str, int]:
+    return {step: int(table[step].sum()) if len(table) else 0 for step in steps}
+
+
+def dimension_rows(table: pd.DataFrame, dimension: str) -> list[tuple[Any, int, int]]:
+    """(value, captured, converted) per value of one dimension of the cohort table."""
+    if table.empty:
+        return []
+    keyed = table.assign(_key=table[dimension].astype(object).where(table[dimension].notna(), _NONE_KEY))
+    sums = keyed.groupby('_key', sort=False)[['captured', 'opportunity']].sum()
+    return [(None if k == _NONE_KEY else (int(k) if dimension == 'owner_id' else k), int(n), int(c))
+            for k, (n, c) in zip(sums.index, sums.to_numpy().tolist(), strict=True)]
+
+
+def by_day(captured: Iterable[tuple[Any, int]], converted: Iterable[tuple[Any, int]]) -> list[tuple[Any, int, int]]:
+    done = {str(d): n for d, n in converted}
+    return [(d, n, done.get(str(d), 0)) for d, n in captured]
+
+
 def _label(dimension: str, key: Any, names: Mapping[int, str]) -> str:
     if key is None:
         return ''

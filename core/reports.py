@@ -162,9 +162,8 @@ class ReportService:
         with self.ctx.read() as session:
             names = reporting.user_names(session)
             stages = reporting.stage_names(session)
-            counts = reporting.funnel_counts(session, s)
-            conversion_rows = {d: reporting.conversion_by(session, s, d) for d in DIMENSIONS}
-            days = reporting.conversion_by_day(session, s)
+            table = m.cohort(reporting.cohort_figures(session, s), reporting.cohort_deals(session, s))
+            days = m.by_day(reporting.captured_by_day(session, s), reporting.converted_by_day(session, s))
             closed_rows = {d: reporting.closed_by(session, s, d) for d in DIMENSIONS}
             responses = list(reporting.first_responses(session, s))
             sla = reporting.sla_outcomes(session, s)
@@ -177,6 +176,8 @@ class ReportService:
             if permissions.sees_all_leads(actor):
                 costs = [(c.source, c.month, c.cost_cents) for c in
                          reporting.channel_costs(session, f.start.replace(day=1), f.end)]
+        counts = m.step_counts(table, reporting.FUNNEL_STEPS)
+        conversion_rows = {d: m.dimension_rows(table, d) for d in DIMENSIONS}
         funnel = m.funnel(counts, reporting.FUNNEL_STEPS)
         win = {d: m.win_rate(rows, d, names) for d, rows in closed_rows.items()}
         by_source = win['source']

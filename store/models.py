@@ -141,6 +141,10 @@ class Lead(SQLModel, table=True):
         sa.Index('ix_leads_follow_up_due', 'follow_up_due_at'),
         sa.Index('ix_leads_pool_waiting', 'status', 'previous_owner_id', 'created_at'),
         sa.Index('ix_leads_owner_assigned', 'owner_id', 'assigned_at'),
+        sa.Index('ix_leads_report_cohort', 'created_at', 'source', 'region', 'industry', 'owner_id', 'status',
+                 'first_contact_at', 'is_deleted'),
+        sa.Index('ix_leads_report_response', 'assigned_at', 'owner_id', 'sla_status', 'first_contact_at',
+                 'is_deleted'),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -225,6 +229,7 @@ class AuditEntry(SQLModel, table=True):
         sa.Index('ix_audit_lead', 'lead_id', 'created_at'),
         sa.Index('ix_audit_subject', 'action', 'subject_user_id', 'created_at'),
         sa.Index('ix_audit_action_time', 'action', 'created_at'),
+        sa.Index('ix_audit_report', 'action', 'created_at', 'reason_key', 'actor_id', 'subject_user_id'),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -389,7 +394,8 @@ class Contact(SQLModel, table=True):
 
 class Opportunity(SQLModel, table=True):
     __tablename__ = 'opportunities'
-    __table_args__ = (sa.Index('ix_opportunities_board', 'stage_id', 'owner_id', 'expected_close'),)
+    __table_args__ = (sa.Index('ix_opportunities_board', 'stage_id', 'owner_id', 'expected_close'),
+                      sa.Index('ix_opportunities_closed', 'closed_at'))
 
     id: int | None = Field(default=None, primary_key=True)
     lead_id: int = Field(foreign_key='leads.id', unique=True)

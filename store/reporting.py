@@ -14,7 +14,6 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm
 from sqlmodel import Session, col, func, select
 
 from .models import Account, Activity, AuditEntry, ChannelCost, Lead, Opportunity, Stage, StageChange, User
@@ -22,6 +21,7 @@ from .types import UTCDateTime
 
 LEAD_DIMENSIONS = ('source', 'region', 'industry', 'owner_id')
 """What the conversion and win-rate panels break down by."""
+COHORT_KEYS = LEAD_DIMENSIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +97,6 @@ def _cohort(query: Any, s: Scope) -> Any:
 FUNNEL_STEPS = ('captured', 'contacted', 'qualified', 'opportunity', 'won')
 
 
-def funnel_counts(session: Session, s: Scope) -> dict[str, int]:
-    """How many cohort leads reached each step, in one pass."""
-    steps = _cohort_steps(s)
-    row = session.exec(_cohort(select(*(func.sum(sa.case((cond, 1), else_=0)) for cond in steps.values())), s)).one()
-    return {name: int(value or 0) for name, value in zip(steps, row, strict=True)}
-
-
 def funnel_lead_ids(session: Session, s: Scope, step: str, limit: int) -> list[int]:
     """The cohort leads that reached `step` (newest first): what clicking a funnel step lists."""
     cond = _cohort_steps(s)[step]
@@ -112,22 +105,51 @@ def funnel_lead_ids(session: Session, s: Scope, step: str, limit: int) -> list[i
     return [r for r in rows if r is not None]
 
 
-def conversion_by(session: Session, s: Scope, dimension: str) -> list[tuple[Any, int, int]]:
-    """(value of the dimension, leads captured, of those converted before the range ended)."""
-    key = getattr(Lead, dimension)
-    converted = _cohort_steps(s)['opportunity']
-    rows = session.exec(_cohort(select(key, func.count(), func.sum(sa.case((converted, 1), else_=0))), s)
-                        .group_by(key)).all()
-    return [(k, int(n), int(c or 0)) for k, n, c in rows]
+def cohort_figures(session: Session, s: Scope) -> list[tuple[Any, ...]]:
+    """(source, region, industry, owner, captured, contacted, qualified) of the cohort, from the leads
+    alone in one pass over the (created_at, …) covering index. A converted lead is `converted`, so
+    the status carries the qualified and contacted steps for leads that became deals too."""
+    keys = [getattr(Lead, k) for k in COHORT_KEYS]
+    contacted = sa.or_(col(Lead.first_contact_at) < s.end,
+                       col(Lead.status).in_(('contacted', 'qualified', 'converted')))
+    qualified = col(Lead.status).in_(('qualified', 'converted'))
+    rows = session.exec(select(*keys, func.count(), func.sum(sa.case((contacted, 1), else_=0)),
+                               func.sum(sa.case((qualified, 1), else_=0)))
+                        .where(*_in_range(Lead.created_at, s), *_lead_filters(s)).group_by(*keys)).all()
+    return [(*r[:4], int(r[4]), int(r[5] or 0), int(r[6] or 0)) for r in rows]
 
 
-def conversion_by_day(session: Session, s: Scope) -> list[tuple[Any, int, int]]:
-    """(team-local day, leads captured that day, of those converted before the range ended)."""
+def cohort_deals(session: Session, s: Scope) -> list[tuple[Any, ...]]:
+    """(source, region, industry, owner, converted, won) of the cohort: leads with a deal created
+    before the range ended, and of those the deals won before it ended."""
+    keys = [getattr(Lead, k) for k in COHORT_KEYS]
+    won = sa.and_(Stage.kind == 'won', col(Opportunity.closed_at) < s.end)
+    rows = session.exec(select(*keys, func.count(), func.sum(sa.case((won, 1), else_=0)))
+                        .select_from(Lead).join(Opportunity, col(Opportunity.lead_id) == Lead.id)
+                        .join(Stage, col(Stage.id) == Opportunity.stage_id)
+                        .where(*_in_range(Lead.created_at, s), *_lead_filters(s), Opportunity.is_deleted == False,  # noqa: E712
+                               col(Opportunity.created_at) < s.end)
+                        .group_by(*keys)).all()
+    return [(*r[:4], int(r[4]), int(r[5] or 0)) for r in rows]
+
+
+def captured_by_day(session: Session, s: Scope) -> list[tuple[Any, int]]:
+    """(team-local day, leads captured)."""
     day = day_of(session, Lead.created_at, s.offset_minutes)
-    converted = _cohort_steps(s)['opportunity']
-    rows = session.exec(_cohort(select(day, func.count(), func.sum(sa.case((converted, 1), else_=0))), s)
+    rows = session.exec(select(day, func.count()).where(*_in_range(Lead.created_at, s), *_lead_filters(s))
                         .group_by(day)).all()
-    return [(d, int(n), int(c or 0)) for d, n, c in rows]
+    return [(d, int(n)) for d, n in rows]
+
+
+def converted_by_day(session: Session, s: Scope) -> list[tuple[Any, int]]:
+    """(team-local day of capture, cohort leads converted before the range ended)."""
+    day = day_of(session, Lead.created_at, s.offset_minutes)
+    rows = session.exec(select(day, func.count()).select_from(Lead)
+                        .join(Opportunity, col(Opportunity.lead_id) == Lead.id)
+                        .where(*_in_range(Lead.created_at, s), *_lead_filters(s), Opportunity.is_deleted == False,  # noqa: E712
+                               col(Opportunity.created_at) < s.end)
+                        .group_by(day)).all()
+    return [(d, int(n)) for d, n in rows]
 
 
 def cohort_lead_ids(session: Session, s: Scope, dimension: str, value: Any, *, converted: bool,
@@ -179,28 +201,29 @@ def won_cycles(session: Session, s: Scope) -> Sequence[tuple[str, float]]:
 def lost_from(session: Session, s: Scope) -> Sequence[tuple[str | None, int | None, int]]:
     """(lost reason, stage the deal was lost from, count) of deals lost in the range. The stage
     lost from is the `from` of the last move into the deal's (lost) stage."""
-    last_move = (select(StageChange.opportunity_id, StageChange.to_stage_id, func.max(StageChange.id).label('last_id'))
-                 .group_by(StageChange.opportunity_id, StageChange.to_stage_id).subquery())
-    move = sa.orm.aliased(StageChange)
-    query = (_closed(select(Opportunity.lost_reason, move.from_stage_id, func.count()), s)
-             .outerjoin(last_move, sa.and_(last_move.c.opportunity_id == Opportunity.id,
-                                           last_move.c.to_stage_id == Opportunity.stage_id))
-             .outerjoin(move, move.id == last_move.c.last_id)
+    lost_from_stage = (select(StageChange.from_stage_id)
+                       .where(StageChange.opportunity_id == Opportunity.id,
+                              StageChange.to_stage_id == Opportunity.stage_id)
+                       .order_by(col(StageChange.id).desc()).limit(1)
+                       .correlate(Opportunity).scalar_subquery())
+    query = (_closed(select(Opportunity.lost_reason, lost_from_stage, func.count()), s)
              .where(Stage.kind == 'lost')
-             .group_by(Opportunity.lost_reason, move.from_stage_id))
+             .group_by(Opportunity.lost_reason, lost_from_stage))
     return session.exec(query).all()  # type: ignore[return-value]
 
 
 def stage_intervals(session: Session, s: Scope) -> Sequence[tuple[int, float]]:
     """(stage, seconds spent in it) for every stay in a stage that ended in the range: each move
     ends the stay that the previous move began."""
+    moved = select(StageChange.opportunity_id).where(*_in_range(StageChange.created_at, s))
     left_at = func.lead(StageChange.created_at, type_=UTCDateTime()).over(partition_by=StageChange.opportunity_id,
                                                      order_by=(StageChange.created_at, StageChange.id))
     stays = (select(StageChange.to_stage_id.label('stage_id'), StageChange.created_at.label('entered_at'),
                     left_at.label('left_at'))
              .join(Opportunity, col(Opportunity.id) == StageChange.opportunity_id)
              .join(Lead, col(Lead.id) == Opportunity.lead_id)
-             .where(Opportunity.is_deleted == False, *_lead_filters(s, owner=Opportunity.owner_id))  # noqa: E712
+             .where(Opportunity.is_deleted == False, *_lead_filters(s, owner=Opportunity.owner_id),  # noqa: E712
+                    col(StageChange.opportunity_id).in_(moved))
              .subquery())
     seconds = seconds_between(session, stays.c.entered_at, stays.c.left_at)
     return session.exec(select(stays.c.stage_id, seconds)

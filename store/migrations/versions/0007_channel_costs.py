@@ -1,4 +1,4 @@
-"""channel costs
+"""channel costs and report indexes
 
 Revision ID: 0007
 Revises: 0006
@@ -29,7 +29,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('source', 'month'),
     )
+    # covering indexes for the reports: a date range walks the index without touching the table
+    with op.batch_alter_table('leads', schema=None) as batch_op:
+        batch_op.create_index('ix_leads_report_cohort', ['created_at', 'source', 'region', 'industry', 'owner_id',
+                                                         'status', 'first_contact_at', 'is_deleted'], unique=False)
+        batch_op.create_index('ix_leads_report_response', ['assigned_at', 'owner_id', 'sla_status',
+                                                           'first_contact_at', 'is_deleted'], unique=False)
+    with op.batch_alter_table('opportunities', schema=None) as batch_op:
+        batch_op.create_index('ix_opportunities_closed', ['closed_at'], unique=False)
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_report', ['action', 'created_at', 'reason_key', 'actor_id',
+                                                  'subject_user_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_report')
+    with op.batch_alter_table('opportunities', schema=None) as batch_op:
+        batch_op.drop_index('ix_opportunities_closed')
+    with op.batch_alter_table('leads', schema=None) as batch_op:
+        batch_op.drop_index('ix_leads_report_response')
+        batch_op.drop_index('ix_leads_report_cohort')
     op.drop_table('channel_costs')
