@@ -30,11 +30,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sqlmodel import func, select  # noqa: E402
+
 from bench.dataset import REPS, build  # noqa: E402
 from core.desk import Desk  # noqa: E402
 from core.reports import ReportFilter  # noqa: E402
-from store.engine import read_session  # noqa: E402
-from store.models import Lead, Role, StageKind, UserRef  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from store.engine import make_engine, read_session  # noqa: E402
+from store.models import Lead, Opportunity, Role, StageKind, UserRef  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -132,11 +135,19 @@ def peak_mib(fn: Callable[[], object]) -> float:
         tracemalloc.stop()
 
 
-def run(leads: int, deals: int, repeats: int) -> dict[str, object]:
+def run(leads: int, deals: int, repeats: int, keep: Path | None = None) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        desk = build(Path(tmp) / 'reports.db', leads, now=NOW, report_fields=True)
-        made = add_deals(desk, deals)
+        path = keep or Path(tmp) / 'reports.db'
+        if path.exists():  # a database kept from an earlier run with the same sizes
+            settings = Settings(database_url=f'sqlite:///{path}', storage_secret='bench')
+            desk = Desk(make_engine(settings.resolved_database_url()), settings)
+            desk.prepare()
+            with read_session(desk.ctx.engine) as s:
+                made = s.exec(select(func.count()).select_from(Opportunity)).one()
+        else:
+            desk = build(path, leads, now=NOW, report_fields=True)
+            made = add_deals(desk, deals)
         built = round(time.perf_counter() - t0, 1)
         desk.ctx.clock.now = lambda: NOW  # type: ignore[method-assign]
         manager = UserRef(id=REPS + 1, name='Manager', email='manager@bench.test', role=Role.MANAGER)
@@ -171,10 +182,11 @@ def main() -> None:
     parser.add_argument('--quick', action='store_true')
     parser.add_argument('--leads', type=int, default=None)
     parser.add_argument('--repeats', type=int, default=None)
+    parser.add_argument('--keep', type=Path, default=None, help='build the database here once and reuse it')
     args = parser.parse_args()
     leads = args.leads or (20_000 if args.quick else 1_000_000)
     repeats = args.repeats or (2 if args.quick else 3)
-    result = run(leads, leads // 10, repeats)
+    result = run(leads, leads // 10, repeats, args.keep)
     print(json.dumps(result, indent=1))
     if not args.quick:
         commit = subprocess.run(['git', 'describe', '--always', '--dirty'], cwd=ROOT, capture_output=True, text=True,
