@@ -6,6 +6,7 @@
     python run.py backup -o FILE                    online copy of the SQLite database
     python run.py restore FILE                      bring a backup back (server stopped)
     python run.py import FILE [--source S] [--to-pool|--assign [EMAIL]] [--dry-run]   import leads
+    python run.py export leads|opportunities|customers|activities --format csv|xlsx -o FILE [--since DATE]
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--port', type=int, default=None)
     parser.add_argument('--demo', action='store_true', help='seed a demo team and stream simulated leads')
     parser.add_argument('--read', action='store_true', help='api-key: allow reading leads, not only capture')
-    parser.add_argument('-o', '--output', default=None, help='backup: the file to write')
     from core.import_cli import add_arguments
 
     add_arguments(parser)
+    parser.add_argument('--format', default='csv', help='export: csv or xlsx')
+    parser.add_argument('-o', '--output', default=None, help='backup, export: the file to write')
+    parser.add_argument('--since', default=None, help='export: only records from this date (YYYY-MM-DD)')
     args, _unknown = parser.parse_known_args(argv)
     return args
 
@@ -139,6 +142,12 @@ def main() -> int | None:
         from core.import_cli import main as import_main
 
         return import_main(desk, command[1:], args)
+    if len(command) == 2 and command[0] == 'export' and args.output:
+        from core.export import run_cli
+
+        code, text = run_cli(desk, command[1], args.format, args.output, args.since)
+        print(text, file=sys.stderr if code else sys.stdout)
+        return code
     print(f'unknown command: {" ".join(command)}', file=sys.stderr)
     return 2
 

@@ -504,8 +504,11 @@ def _seed_deals(desk: Desk, clock: _PinnedClock, reps: dict[int, UserRef], *, no
         owner = reps.get(row.owner_id or 0)
         if owner is None:
             continue
-        clock.at = now - timedelta(days=rng.uniform(12, 35))
         lead = desk.leads.lead_view(owner, row.id).lead
+        contacted = lead.first_contact_at or lead.created_at or now
+        # a deal starts after its lead was contacted, or the reports' sales cycle would run backwards
+        clock.at = min(now - timedelta(minutes=10),
+                       max(now - timedelta(days=rng.uniform(12, 35)), contacted + timedelta(hours=rng.uniform(2, 48))))
         bant = {'need': lead.need or rng.choice(DEAL_NEEDS), 'budget': lead.budget or f'{rng.randint(5, 80)}万',
                 'authority': lead.authority or '总经理', 'timeline': lead.timeline or '三个月内'}
         version = desk.leads.update_lead(owner, row.id, version=lead.version, changes=bant)

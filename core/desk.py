@@ -19,12 +19,14 @@ from .context import Context, audit
 from .customers import CustomerService
 from .errors import NotAllowed, ValidationFailed
 from .events import DeskEvents
+from .export import ExportService
 from .imports import ImportService
 from .leads import LeadService
 from .merge import MergeService
 from .pipeline import PipelineService
 from .policy import POLICY_KEY, Policy, load_policy
 from .pool import PoolService
+from .reports import ReportService
 from .rules import RulesService
 from .settings import Settings
 from .steering import SteeringService
@@ -51,6 +53,8 @@ class Desk:
         self.steering = SteeringService(self.ctx)
         self.imports = ImportService(self.ctx)
         self.merges = MergeService(self.ctx)
+        self.reports = ReportService(self.ctx)
+        self.export = ExportService(self.ctx, self.reports)
 
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""

@@ -54,3 +54,11 @@ def can_import(actor: UserRef) -> bool:
 def can_merge(actor: UserRef) -> bool:
     """Merging near-duplicate leads and undoing a merge: managers and admins."""
     return actor.role in TEAM_ROLES
+def can_enter_costs(actor: UserRef) -> bool:
+    """Channel costs (what a source cost per month) feed channel ROI: marketing's figures."""
+    return actor.role in (Role.ADMIN, Role.MARKETING)
+
+
+def can_read_team_reports(actor: UserRef) -> bool:
+    """The whole team's reports; everyone else (reps) reads only their own numbers."""
+    return sees_all_leads(actor)

@@ -148,6 +148,10 @@ class Lead(SQLModel, table=True):
         sa.Index('ix_leads_open_figures', 'status', 'owner_id', 'grade', 'next_follow_up_at', 'sla_status',
                  'last_activity_at', 'is_deleted'),
         sa.Index('ix_leads_assigned_window', 'assigned_at', 'owner_id', 'first_contact_at', 'is_deleted'),
+        sa.Index('ix_leads_report_cohort', 'created_at', 'source', 'region', 'industry', 'owner_id', 'status',
+                 'first_contact_at', 'is_deleted'),
+        sa.Index('ix_leads_report_response', 'assigned_at', 'owner_id', 'sla_status', 'first_contact_at',
+                 'is_deleted'),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -234,6 +238,7 @@ class AuditEntry(SQLModel, table=True):
         sa.Index('ix_audit_lead', 'lead_id', 'created_at'),
         sa.Index('ix_audit_subject', 'action', 'subject_user_id', 'created_at'),
         sa.Index('ix_audit_action_time', 'action', 'created_at'),
+        sa.Index('ix_audit_report', 'action', 'created_at', 'reason_key', 'actor_id', 'subject_user_id'),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -403,7 +408,8 @@ class Contact(SQLModel, table=True):
 
 class Opportunity(SQLModel, table=True):
     __tablename__ = 'opportunities'
-    __table_args__ = (sa.Index('ix_opportunities_board', 'stage_id', 'owner_id', 'expected_close'),)
+    __table_args__ = (sa.Index('ix_opportunities_board', 'stage_id', 'owner_id', 'expected_close'),
+                      sa.Index('ix_opportunities_closed', 'closed_at'))
 
     id: int | None = Field(default=None, primary_key=True)
     lead_id: int = Field(foreign_key='leads.id', unique=True)
@@ -559,6 +565,20 @@ class LeadMerge(SQLModel, table=True):
     created_at: datetime | None = _ts()
     undone_at: datetime | None = _ts()
     undone_by: int | None = Field(default=None, foreign_key='users.id')
+class ChannelCost(SQLModel, table=True):
+    """What marketing spent on one source in one month (channel ROI). One row per source and
+    month; entering it again replaces the amount."""
+
+    __tablename__ = 'channel_costs'
+    __table_args__ = (sa.UniqueConstraint('source', 'month'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(sa_type=sa.String(30))
+    month: date
+    """The first day of the month."""
+    cost_cents: int = Field(default=0, sa_type=sa.BigInteger())
+    updated_by: int | None = Field(default=None, foreign_key='users.id')
+    updated_at: datetime | None = _ts()
 
 
 # ----- read models handed to the UI -------------------------------------------------------------

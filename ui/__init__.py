@@ -21,6 +21,7 @@ from .pages import (
     opportunity,
     pipeline,
     pool,
+    reports,
     rules,
     settings,
     team,
@@ -43,6 +44,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     automation.register(desk)  # /automation
     rules.register(desk)  # /rules
     team.register(desk)  # /team
+    reports.register(desk)  # /reports
     imports.register(desk)  # /import
     duplicates.register(desk)  # /duplicates
     notifications.register(desk)  # /notifications

@@ -143,6 +143,7 @@ PAGES: dict[str, Callable[[Records], list[Visit]]] = {
     '/notifications': lambda r: [Visit('/notifications', *signed_in())],
     '/import': lambda r: [Visit('/import', team_only('marketing'), {})],
     '/duplicates': lambda r: [Visit('/duplicates', team_only(), {})],
+    '/reports': lambda r: [Visit('/reports', *signed_in())],  # reps: their own numbers only
     '/f/{form_key}': lambda r: [Visit(f'/f/{r.form_key}', same(OK), {}),
                                 Visit('/f/no-such-form', same(MISSING), {})],
 }

@@ -18,7 +18,7 @@ from core.capture import validate
 from core.clock import FakeClock
 from core.desk import Desk
 from store.engine import read_session
-from store.models import Activity, AuditEntry, Lead, LeadStatus, Role, Source, User
+from store.models import Activity, AuditEntry, Lead, LeadStatus, Opportunity, Role, Source, User
 from tests.factories import make_desk
 
 LISTED_SOURCES = {Source.WEBSITE, Source.TRADE_SHOW, Source.PHONE, Source.ADS, Source.REFERRAL, Source.SOCIAL,
@@ -175,3 +175,16 @@ def test_seed_puts_deals_on_the_board_with_some_won_and_lost(tmp_path: Path) -> 
     assert summary['deals'] == sum(by_kind.values()) and summary['deals'] >= 20
     assert by_kind['won'] >= 2 and by_kind['lost'] >= 1 and by_kind['open'] >= 10
     assert desk.customers.customers(manager)[1] >= 1
+
+
+def test_seeded_deals_start_after_their_lead_and_close_after_they_start(
+        seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:
+    """Otherwise the reports' sales cycle (capture → win) comes out negative on the demo."""
+    desk = seeded[0]
+    with read_session(desk.ctx.engine) as session:
+        pairs = session.exec(select(Lead, Opportunity).join(Opportunity, Opportunity.lead_id == Lead.id)).all()
+    assert pairs
+    for lead, deal in pairs:
+        assert lead.first_contact_at is not None and deal.created_at is not None
+        assert deal.created_at >= lead.first_contact_at >= lead.created_at
+        assert deal.closed_at is None or deal.closed_at >= deal.created_at

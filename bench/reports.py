@@ -1,0 +1,201 @@
+"""How fast are the reports over 1M leads and 100k opportunities, and how much memory do they take?
+
+`desk.reports.report()` (every panel) for the manager and for one rep over 30 days, 90 days and a
+year; a funnel drill-down; a leads export. Time is the median of `--repeats` runs against a
+primary-key point query in the same run; memory is tracemalloc's peak during one call (Python
+and numpy allocations; SQLite's own page cache is not counted).
+
+    python bench/reports.py --quick            # 20k leads / 2k deals (smoke)
+    python bench/reports.py --leads 100000     # 100k leads / 10k deals
+    python bench/reports.py                    # 1M leads / 100k deals; writes bench/results/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlmodel import func, select  # noqa: E402
+
+from bench.dataset import REPS, build  # noqa: E402
+from core.desk import Desk  # noqa: E402
+from core.reports import ReportFilter  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from store.engine import make_engine, read_session  # noqa: E402
+from store.models import Lead, Opportunity, Role, StageKind, UserRef  # noqa: E402
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S.%f')
+
+
+def add_deals(desk: Desk, deals: int, *, seed: int = 11) -> int:
+    """Opportunities for the first `deals` converted leads (30 % open, 45 % won, 25 % lost), their
+    stage history, and the audit lines the automation report counts (one assignment per owned
+    lead, plus some breaches, recycles, claims and reviews)."""
+    rng = random.Random(seed)
+    stages = desk.pipeline.stages()
+    open_stages = [s for s in stages if s.kind == StageKind.OPEN]
+    won = next(s for s in stages if s.kind == StageKind.WON)
+    lost = next(s for s in stages if s.kind == StageKind.LOST)
+    reasons = [key for key, _en, _zh in desk.pipeline.lost_reasons()]
+    raw = desk.ctx.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        converted = cur.execute("SELECT id, owner_id, created_at FROM leads WHERE status = 'converted' "
+                                'ORDER BY id LIMIT ?', (deals,)).fetchall()
+        accounts, opportunities, changes = [], [], []
+        for n, (lead_id, owner, created_text) in enumerate(converted, start=1):
+            created = datetime.fromisoformat(created_text).replace(tzinfo=UTC) + timedelta(days=rng.uniform(1, 20))
+            created = min(created, NOW - timedelta(hours=1))
+            fate = rng.random()
+            path = open_stages[:rng.randint(1, len(open_stages))]
+            closed = min(created + timedelta(days=rng.uniform(5, 60)), NOW - timedelta(minutes=5))
+            final = path[-1] if fate < 0.3 else (won if fate < 0.75 else lost)
+            ends = closed if final.kind != StageKind.OPEN else min(created + timedelta(days=rng.uniform(1, 40)),
+                                                                   NOW - timedelta(minutes=10))
+            step = (ends - created) / len(path)
+            previous = None
+            for i, stage in enumerate(path):
+                changes.append((n, previous, stage.id, _ts(created + step * i)))
+                previous = stage.id
+            if final.kind != StageKind.OPEN:
+                changes.append((n, previous, final.id, _ts(closed)))
+            expected = closed.date() if final.kind == StageKind.WON else (NOW + timedelta(days=rng.randint(-10, 120))
+                                                                          ).date()
+            accounts.append((f'Company {n}', f'company {n}', owner, int(final.kind == StageKind.WON), 'potential', 0,
+                             0, _ts(created), _ts(created), 1, 0))
+            opportunities.append((lead_id, n, owner, f'Deal {n}', final.id, rng.randint(1_000, 500_000) * 100,
+                                  expected.isoformat(), rng.choice(reasons) if final.kind == StageKind.LOST else None,
+                                  _ts(closed) if final.kind != StageKind.OPEN else None, _ts(ends), _ts(ends),
+                                  _ts(created), _ts(ends), 1, 0))
+        cur.executemany(
+            'INSERT INTO accounts (name, name_norm, owner_id, is_customer, tier, lifetime_value_cents, won_count, '
+            'last_activity_at, created_at, version, is_deleted) VALUES (?,?,?,?,?,?,?,?,?,?,?)', accounts)
+        cur.executemany(
+            'INSERT INTO opportunities (lead_id, account_id, owner_id, name, stage_id, amount_cents, expected_close, '
+            'lost_reason, closed_at, stage_changed_at, last_activity_at, created_at, updated_at, version, '
+            'is_deleted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', opportunities)
+        cur.executemany('INSERT INTO stage_changes (opportunity_id, from_stage_id, to_stage_id, created_at) '
+                        'VALUES (?,?,?,?)', changes)
+        assigned = cur.execute('SELECT id, owner_id, assigned_at FROM leads WHERE owner_id IS NOT NULL').fetchall()
+        audit = []
+        for lead_id, owner, at in assigned:
+            kind = rng.random()
+            action, reason = ('assigned', 'reason.assigned.round_robin')
+            if kind < 0.05:
+                action, reason = 'sla_breached', 'reason.sla_breached'
+            elif kind < 0.08:
+                action, reason = 'recycled', 'reason.recycled'
+            elif kind < 0.10:
+                action, reason = 'assigned', 'reason.claimed'
+            audit.append((lead_id, owner if reason == 'reason.claimed' else None, owner, action, reason, '{}', at))
+        cur.executemany('INSERT INTO audit_entries (lead_id, actor_id, subject_user_id, action, reason_key, '
+                        'reason_params, created_at) VALUES (?,?,?,?,?,?,?)', audit)
+        raw.commit()
+        cur.execute('ANALYZE')
+        raw.commit()
+        return len(opportunities)
+    finally:
+        raw.close()
+
+
+def timed(fn: Callable[[], object], repeats: int) -> tuple[float, float, float]:
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(samples), 1), round(min(samples), 1), round(max(samples), 1)
+
+
+def peak_mib(fn: Callable[[], object]) -> float:
+    tracemalloc.start()
+    try:
+        fn()
+        return round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+    finally:
+        tracemalloc.stop()
+
+
+def run(leads: int, deals: int, repeats: int, keep: Path | None = None) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        path = keep or Path(tmp) / 'reports.db'
+        if path.exists():  # a database kept from an earlier run with the same sizes
+            settings = Settings(database_url=f'sqlite:///{path}', storage_secret='bench')
+            desk = Desk(make_engine(settings.resolved_database_url()), settings)
+            desk.prepare()
+            with read_session(desk.ctx.engine) as s:
+                made = s.exec(select(func.count()).select_from(Opportunity)).one()
+        else:
+            desk = build(path, leads, now=NOW, report_fields=True)
+            made = add_deals(desk, deals)
+        built = round(time.perf_counter() - t0, 1)
+        desk.ctx.clock.now = lambda: NOW  # type: ignore[method-assign]
+        manager = UserRef(id=REPS + 1, name='Manager', email='manager@bench.test', role=Role.MANAGER)
+        rep = UserRef(id=1, name='Rep 0', email='rep0@bench.test', role=Role.REP)
+        today = NOW.date()
+
+        def point() -> None:
+            with read_session(desk.ctx.engine) as s:
+                s.get(Lead, leads // 2)
+                s.expunge_all()
+
+        out: dict[str, object] = {'leads': leads, 'opportunities': made, 'build_s': built,
+                                  'point_query_ms': timed(point, 50)}
+        for label, days in (('30d', 30), ('90d', 90), ('365d', 365)):
+            f = ReportFilter(start=today - timedelta(days=days - 1), end=today)
+            desk.reports.report(manager, f)  # warm the page cache once
+            out[f'report_manager_{label}_ms'] = timed(lambda f=f: desk.reports.report(manager, f), repeats)
+            out[f'report_manager_{label}_peak_mib'] = peak_mib(lambda f=f: desk.reports.report(manager, f))
+            out[f'report_rep_{label}_ms'] = timed(lambda f=f: desk.reports.report(rep, f), repeats)
+        month = ReportFilter(start=today - timedelta(days=29), end=today)
+        out['drill_funnel_captured_30d_ms'] = timed(lambda: desk.reports.funnel_leads(manager, month, 'captured'),
+                                                    repeats)
+        out['export_leads_csv_30d_ms'] = timed(lambda: desk.export.export_list(manager, 'leads', 'csv', month), 1)
+        out['export_leads_csv_30d_peak_mib'] = peak_mib(lambda: desk.export.export_list(manager, 'leads', 'csv',
+                                                                                       month))
+        desk.ctx.engine.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--quick', action='store_true')
+    parser.add_argument('--leads', type=int, default=None)
+    parser.add_argument('--repeats', type=int, default=None)
+    parser.add_argument('--keep', type=Path, default=None, help='build the database here once and reuse it')
+    args = parser.parse_args()
+    leads = args.leads or (20_000 if args.quick else 1_000_000)
+    repeats = args.repeats or (2 if args.quick else 3)
+    result = run(leads, leads // 10, repeats, args.keep)
+    print(json.dumps(result, indent=1))
+    if not args.quick:
+        commit = subprocess.run(['git', 'describe', '--always', '--dirty'], cwd=ROOT, capture_output=True, text=True,
+                                check=False).stdout.strip()
+        out = ROOT / 'bench' / 'results' / f'reports-{leads // 1000}k-{date.today():%Y-%m-%d}.json'
+        out.write_text(json.dumps({'machine': platform.platform(), 'cores': os.cpu_count(), 'commit': commit,
+                                   'results': result}, indent=1))
+        print(f'written {out}')
+
+
+if __name__ == '__main__':
+    main()

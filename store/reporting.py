@@ -1,0 +1,392 @@
+"""The reports' reads: SQL aggregates (GROUP BY in the database) wherever moving rows would cost
+too much, and narrow row sets only where a median needs them. Core turns these into metrics.
+
+Every function takes a `Scope`: a half-open UTC time range plus the lead filters (source,
+region, industry, owner). Durations are computed in SQL (seconds) so no row pays for a
+datetime conversion in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from .models import Account, Activity, AuditEntry, ChannelCost, Lead, Opportunity, Stage, StageChange, User
+from .types import UTCDateTime
+
+LEAD_DIMENSIONS = ('source', 'region', 'industry', 'owner_id')
+"""What the conversion and win-rate panels break down by."""
+COHORT_KEYS = LEAD_DIMENSIONS
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    start: datetime
+    """Aware UTC, inclusive."""
+    end: datetime
+    """Aware UTC, exclusive."""
+    source: str | None = None
+    region: str | None = None
+    industry: str | None = None
+    owner_id: int | None = None
+    offset_minutes: int = 0
+    """The team's UTC offset at the start of the range: day buckets follow the team's calendar."""
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def seconds_between(session: Session, start: Any, end: Any) -> sa.ColumnElement[float]:
+    if _dialect(session) == 'sqlite':
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    return sa.extract('epoch', end - start)
+
+
+def day_of(session: Session, column: Any, offset_minutes: int) -> sa.ColumnElement[Any]:
+    """The team-local calendar day of a UTC timestamp column (a 'YYYY-MM-DD' string or a date)."""
+    if _dialect(session) == 'sqlite':
+        return func.date(column, f'{offset_minutes:+d} minutes')
+    return sa.cast(column + sa.text(f"interval '{int(offset_minutes)} minutes'"), sa.Date)
+
+
+def _lead_filters(s: Scope, *, owner: Any = None) -> list[sa.ColumnElement[bool]]:
+    """Source, region and industry of the lead; the owner column given (lead's, deal's or audit subject)."""
+    where: list[sa.ColumnElement[bool]] = [Lead.is_deleted == False]  # noqa: E712
+    if s.source:
+        where.append(Lead.source == s.source)
+    if s.region:
+        where.append(Lead.region == s.region)
+    if s.industry:
+        where.append(Lead.industry == s.industry)
+    if s.owner_id is not None:
+        where.append((owner if owner is not None else Lead.owner_id) == s.owner_id)
+    return where
+
+
+def _in_range(column: Any, s: Scope) -> list[sa.ColumnElement[bool]]:
+    return [col(column) >= s.start, col(column) < s.end]
+
+
+# ----- leads captured in the range (the cohort) ------------------------------------------------------
+
+def _cohort_steps(s: Scope) -> dict[str, sa.ColumnElement[bool]]:
+    """Each funnel step as a condition on a cohort lead joined to its opportunity and stage.
+    Every step includes the next, so the funnel never widens."""
+    has_opp = sa.and_(col(Opportunity.id).is_not(None), col(Opportunity.created_at) < s.end)
+    won = sa.and_(has_opp, Stage.kind == 'won', col(Opportunity.closed_at) < s.end)
+    qualified = sa.or_(col(Lead.status).in_(('qualified', 'converted')), has_opp)
+    contacted = sa.or_(col(Lead.first_contact_at) < s.end, col(Lead.status) == 'contacted', qualified)
+    return {'captured': sa.true(), 'contacted': contacted, 'qualified': qualified, 'opportunity': has_opp,
+            'won': won}
+
+
+def _cohort(query: Any, s: Scope) -> Any:
+    return (query.select_from(Lead)
+            .outerjoin(Opportunity, sa.and_(col(Opportunity.lead_id) == Lead.id,
+                                            Opportunity.is_deleted == False))  # noqa: E712
+            .outerjoin(Stage, col(Stage.id) == Opportunity.stage_id)
+            .where(*_in_range(Lead.created_at, s), *_lead_filters(s)))
+
+
+FUNNEL_STEPS = ('captured', 'contacted', 'qualified', 'opportunity', 'won')
+
+
+def funnel_lead_ids(session: Session, s: Scope, step: str, limit: int) -> list[int]:
+    """The cohort leads that reached `step` (newest first): what clicking a funnel step lists."""
+    cond = _cohort_steps(s)[step]
+    rows = session.exec(_cohort(select(Lead.id), s).where(cond).order_by(col(Lead.created_at).desc(),
+                                                                          col(Lead.id).desc()).limit(limit))
+    return [r for r in rows if r is not None]
+
+
+def cohort_figures(session: Session, s: Scope) -> list[tuple[Any, ...]]:
+    """(source, region, industry, owner, captured, contacted, qualified) of the cohort, from the leads
+    alone in one pass over the (created_at, …) covering index. A converted lead is `converted`, so
+    the status carries the qualified and contacted steps for leads that became deals too."""
+    keys = [getattr(Lead, k) for k in COHORT_KEYS]
+    contacted = sa.or_(col(Lead.first_contact_at) < s.end,
+                       col(Lead.status).in_(('contacted', 'qualified', 'converted')))
+    qualified = col(Lead.status).in_(('qualified', 'converted'))
+    rows = session.exec(select(*keys, func.count(), func.sum(sa.case((contacted, 1), else_=0)),
+                               func.sum(sa.case((qualified, 1), else_=0)))
+                        .where(*_in_range(Lead.created_at, s), *_lead_filters(s)).group_by(*keys)).all()
+    return [(*r[:4], int(r[4]), int(r[5] or 0), int(r[6] or 0)) for r in rows]
+
+
+def cohort_deals(session: Session, s: Scope) -> list[tuple[Any, ...]]:
+    """(source, region, industry, owner, converted, won) of the cohort: leads with a deal created
+    before the range ended, and of those the deals won before it ended."""
+    keys = [getattr(Lead, k) for k in COHORT_KEYS]
+    won = sa.and_(Stage.kind == 'won', col(Opportunity.closed_at) < s.end)
+    rows = session.exec(select(*keys, func.count(), func.sum(sa.case((won, 1), else_=0)))
+                        .select_from(Lead).join(Opportunity, col(Opportunity.lead_id) == Lead.id)
+                        .join(Stage, col(Stage.id) == Opportunity.stage_id)
+                        .where(*_in_range(Lead.created_at, s), *_lead_filters(s), Opportunity.is_deleted == False,  # noqa: E712
+                               col(Opportunity.created_at) < s.end)
+                        .group_by(*keys)).all()
+    return [(*r[:4], int(r[4]), int(r[5] or 0)) for r in rows]
+
+
+def captured_by_day(session: Session, s: Scope) -> list[tuple[Any, int]]:
+    """(team-local day, leads captured)."""
+    day = day_of(session, Lead.created_at, s.offset_minutes)
+    rows = session.exec(select(day, func.count()).where(*_in_range(Lead.created_at, s), *_lead_filters(s))
+                        .group_by(day)).all()
+    return [(d, int(n)) for d, n in rows]
+
+
+def converted_by_day(session: Session, s: Scope) -> list[tuple[Any, int]]:
+    """(team-local day of capture, cohort leads converted before the range ended)."""
+    day = day_of(session, Lead.created_at, s.offset_minutes)
+    rows = session.exec(select(day, func.count()).select_from(Lead)
+                        .join(Opportunity, col(Opportunity.lead_id) == Lead.id)
+                        .where(*_in_range(Lead.created_at, s), *_lead_filters(s), Opportunity.is_deleted == False,  # noqa: E712
+                               col(Opportunity.created_at) < s.end)
+                        .group_by(day)).all()
+    return [(d, int(n)) for d, n in rows]
+
+
+def cohort_lead_ids(session: Session, s: Scope, dimension: str, value: Any, *, converted: bool,
+                    limit: int) -> list[int]:
+    """Cohort leads with this dimension value (optionally only converted ones): a bar's records."""
+    key = getattr(Lead, dimension)
+    query = _cohort(select(Lead.id), s).where(col(key).is_(None) if value is None else key == value)
+    if converted:
+        query = query.where(_cohort_steps(s)['opportunity'])
+    return [r for r in session.exec(query.order_by(col(Lead.id).desc()).limit(limit)) if r is not None]
+
+
+# ----- opportunities closed in the range ---------------------------------------------------------------
+
+def _closed(query: Any, s: Scope) -> Any:
+    return (query.select_from(Opportunity)
+            .join(Lead, col(Lead.id) == Opportunity.lead_id)
+            .join(Stage, col(Stage.id) == Opportunity.stage_id)
+            .where(Opportunity.is_deleted == False, col(Stage.kind).in_(('won', 'lost')),  # noqa: E712
+                   *_in_range(Opportunity.closed_at, s), *_lead_filters(s, owner=Opportunity.owner_id)))
+
+
+def closed_figures(session: Session, s: Scope) -> list[tuple[Any, ...]]:
+    """(source, region, industry, deal owner, won, lost, won cents) of deals closed in the range:
+    one pass, summed per dimension by core."""
+    keys = [Lead.source, Lead.region, Lead.industry, Opportunity.owner_id]
+    is_won = Stage.kind == 'won'
+    rows = session.exec(_closed(select(*keys, func.sum(sa.case((is_won, 1), else_=0)),
+                                       func.sum(sa.case((is_won, 0), else_=1)),
+                                       func.sum(sa.case((is_won, Opportunity.amount_cents), else_=0))), s)
+                        .group_by(*keys)).all()
+    return [(*r[:4], int(r[4] or 0), int(r[5] or 0), int(r[6] or 0)) for r in rows]
+
+
+def closed_opportunity_ids(session: Session, s: Scope, dimension: str, value: Any, *, kind: str | None,
+                           limit: int) -> list[int]:
+    key = Opportunity.owner_id if dimension == 'owner_id' else getattr(Lead, dimension)
+    query = _closed(select(Opportunity.id), s).where(col(key).is_(None) if value is None else key == value)
+    if kind:
+        query = query.where(Stage.kind == kind)
+    return [r for r in session.exec(query.order_by(col(Opportunity.closed_at).desc()).limit(limit)) if r]
+
+
+def won_cycles(session: Session, s: Scope) -> Sequence[tuple[str, float]]:
+    """(lead source, seconds from capture to win) of deals won in the range."""
+    seconds = seconds_between(session, Lead.created_at, Opportunity.closed_at)
+    return session.exec(_closed(select(Lead.source, seconds), s).where(Stage.kind == 'won')).all()  # type: ignore[return-value]
+
+
+def lost_from(session: Session, s: Scope) -> Sequence[tuple[str | None, int | None, int]]:
+    """(lost reason, stage the deal was lost from, count) of deals lost in the range. The stage
+    lost from is the `from` of the last move into the deal's (lost) stage."""
+    lost_from_stage = (select(StageChange.from_stage_id)
+                       .where(StageChange.opportunity_id == Opportunity.id,
+                              StageChange.to_stage_id == Opportunity.stage_id)
+                       .order_by(col(StageChange.id).desc()).limit(1)
+                       .correlate(Opportunity).scalar_subquery())
+    query = (_closed(select(Opportunity.lost_reason, lost_from_stage, func.count()), s)
+             .where(Stage.kind == 'lost')
+             .group_by(Opportunity.lost_reason, lost_from_stage))
+    return session.exec(query).all()  # type: ignore[return-value]
+
+
+def stage_intervals(session: Session, s: Scope) -> Sequence[tuple[int, float]]:
+    """(stage, seconds spent in it) for every stay in a stage that ended in the range: each move
+    ends the stay that the previous move began."""
+    moved = select(StageChange.opportunity_id).where(*_in_range(StageChange.created_at, s))
+    left_at = func.lead(StageChange.created_at, type_=UTCDateTime()).over(partition_by=StageChange.opportunity_id,
+                                                     order_by=(StageChange.created_at, StageChange.id))
+    stays = (select(StageChange.to_stage_id.label('stage_id'), StageChange.created_at.label('entered_at'),
+                    left_at.label('left_at'))
+             .join(Opportunity, col(Opportunity.id) == StageChange.opportunity_id)
+             .join(Lead, col(Lead.id) == Opportunity.lead_id)
+             .where(Opportunity.is_deleted == False, *_lead_filters(s, owner=Opportunity.owner_id),  # noqa: E712
+                    col(StageChange.opportunity_id).in_(moved))
+             .subquery())
+    seconds = seconds_between(session, stays.c.entered_at, stays.c.left_at)
+    return session.exec(select(stays.c.stage_id, seconds)
+                        .where(stays.c.left_at >= s.start, stays.c.left_at < s.end)).all()  # type: ignore[return-value]
+
+
+# ----- first response ------------------------------------------------------------------------------
+
+def first_responses(session: Session, s: Scope) -> Sequence[tuple[int, float]]:
+    """(owner, seconds from assignment to first contact) of leads assigned in the range and contacted
+    after that assignment."""
+    seconds = seconds_between(session, Lead.assigned_at, Lead.first_contact_at)
+    return session.exec(select(Lead.owner_id, seconds).where(
+        *_in_range(Lead.assigned_at, s), *_lead_filters(s), col(Lead.owner_id).is_not(None),
+        col(Lead.first_contact_at) >= col(Lead.assigned_at))).all()  # type: ignore[return-value]
+
+
+def sla_outcomes(session: Session, s: Scope) -> list[tuple[int, int, int]]:
+    """(owner, first responses in time, first responses late) of leads assigned in the range."""
+    owner = (col(Lead.owner_id) + 0).label('owner')  # not the owner index: SQLite would walk it and the table
+    rows = session.exec(select(owner, func.sum(sa.case((Lead.sla_status == 'fulfilled', 1), else_=0)),
+                               func.sum(sa.case((Lead.sla_status == 'failed', 1), else_=0)))
+                        .where(*_in_range(Lead.assigned_at, s), *_lead_filters(s), col(Lead.owner_id).is_not(None))
+                        .group_by(owner)).all()
+    return [(o, int(met or 0), int(late or 0)) for o, met, late in rows]
+
+
+# ----- forecast ------------------------------------------------------------------------------------
+
+def forecast_rows(session: Session, s: Scope, first: date, last: date) -> list[tuple[date, int | None, str, int, int]]:
+    """(expected close, owner, stage kind, amount, amount × probability) of open and won deals expected
+    to close between `first` and `last` (inclusive), summed per day, owner and kind."""
+    rows = session.exec(
+        select(Opportunity.expected_close, Opportunity.owner_id, Stage.kind,
+               func.sum(Opportunity.amount_cents), func.sum(Opportunity.amount_cents * Stage.probability))
+        .join(Lead, col(Lead.id) == Opportunity.lead_id).join(Stage, col(Stage.id) == Opportunity.stage_id)
+        .where(Opportunity.is_deleted == False, col(Stage.kind).in_(('open', 'won')),  # noqa: E712
+               col(Opportunity.expected_close) >= first, col(Opportunity.expected_close) <= last,
+               *_lead_filters(s, owner=Opportunity.owner_id))
+        .group_by(Opportunity.expected_close, Opportunity.owner_id, Stage.kind)).all()
+    return [(d, o, k, int(a or 0), int(w or 0)) for d, o, k, a, w in rows]
+
+
+# ----- the audit trail -------------------------------------------------------------------------------
+
+AUTOMATION_ACTIONS = ('assigned', 'sla_breached', 'recycled', 'sent_to_review')
+
+
+def automation_counts(session: Session, s: Scope) -> list[tuple[str, str | None, bool, int | None, int]]:
+    """(action, reason key, by the system?, subject user, count) of the automation-relevant audit lines
+    in the range. Walks the (action, created_at) index."""
+    by_system = col(AuditEntry.actor_id).is_(None)
+    query = (select(AuditEntry.action, AuditEntry.reason_key, by_system, AuditEntry.subject_user_id, func.count())
+             .where(col(AuditEntry.action).in_(AUTOMATION_ACTIONS), *_in_range(AuditEntry.created_at, s))
+             .group_by(AuditEntry.action, AuditEntry.reason_key, by_system, AuditEntry.subject_user_id))
+    if s.source or s.region or s.industry:
+        query = query.join(Lead, col(Lead.id) == AuditEntry.lead_id).where(*_lead_filters(s, owner=sa.null()))
+    if s.owner_id is not None:
+        query = query.where(AuditEntry.subject_user_id == s.owner_id)
+    return [(a, r, bool(b), u, int(n)) for a, r, b, u, n in session.exec(query).all()]
+
+
+# ----- channel costs ---------------------------------------------------------------------------------
+
+def channel_costs(session: Session, first_month: date, last_month: date) -> Sequence[ChannelCost]:
+    return session.exec(select(ChannelCost).where(col(ChannelCost.month) >= first_month,
+                                                  col(ChannelCost.month) <= last_month)
+                        .order_by(ChannelCost.month, ChannelCost.source)).all()
+
+
+def channel_cost(session: Session, source: str, month: date) -> ChannelCost | None:
+    return session.exec(select(ChannelCost).where(ChannelCost.source == source, ChannelCost.month == month)).first()
+
+
+# ----- names and record lists --------------------------------------------------------------------------
+
+def user_names(session: Session) -> dict[int, str]:
+    """Every user's name (the users table is small): report rows name reps, departed ones too."""
+    return {i: n for i, n in session.exec(select(User.id, User.name)).all() if i is not None}
+
+
+def stage_names(session: Session) -> dict[int, tuple[str, str, int, str]]:
+    """Every stage, archived ones too: (English name, Chinese name, position, kind)."""
+    return {st.id or 0: (st.name_en, st.name_zh, st.position, st.kind) for st in session.exec(select(Stage)).all()}
+
+
+LEAD_COLUMNS = ('id', 'name', 'company', 'phone', 'email', 'source', 'region', 'industry', 'status', 'grade',
+                'score', 'owner_id', 'created_at', 'assigned_at', 'first_contact_at')
+
+
+def lead_rows(session: Session, *, ids: Sequence[int] | None = None, s: Scope | None = None,
+              limit: int | None = None) -> list[dict[str, Any]]:
+    """Leads as plain rows: by ids (drill-down) or captured in the scope (export), oldest first."""
+    query = select(*(getattr(Lead, c) for c in LEAD_COLUMNS)).where(Lead.is_deleted == False)  # noqa: E712
+    if ids is not None:
+        query = query.where(col(Lead.id).in_(list(ids)))
+    if s is not None:
+        query = query.where(*_in_range(Lead.created_at, s), *_lead_filters(s))
+    query = query.order_by(Lead.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(zip(LEAD_COLUMNS, row, strict=True)) for row in session.exec(query).all()]
+
+
+OPPORTUNITY_COLUMNS = ('id', 'name', 'account', 'stage_id', 'amount_cents', 'expected_close', 'owner_id',
+                       'lost_reason', 'source', 'region', 'industry', 'created_at', 'closed_at')
+
+
+def opportunity_rows(session: Session, *, ids: Sequence[int] | None = None, s: Scope | None = None,
+                     limit: int | None = None) -> list[dict[str, Any]]:
+    """Deals as plain rows: by ids, or created in the scope (the owner filter is the deal's owner)."""
+    query = (select(Opportunity.id, Opportunity.name, Account.name, Opportunity.stage_id, Opportunity.amount_cents,
+                    Opportunity.expected_close, Opportunity.owner_id, Opportunity.lost_reason, Lead.source,
+                    Lead.region, Lead.industry, Opportunity.created_at, Opportunity.closed_at)
+             .join(Lead, col(Lead.id) == Opportunity.lead_id).join(Account, col(Account.id) == Opportunity.account_id)
+             .where(Opportunity.is_deleted == False))  # noqa: E712
+    if ids is not None:
+        query = query.where(col(Opportunity.id).in_(list(ids)))
+    if s is not None:
+        query = query.where(*_in_range(Opportunity.created_at, s), *_lead_filters(s, owner=Opportunity.owner_id))
+    query = query.order_by(Opportunity.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(zip(OPPORTUNITY_COLUMNS, row, strict=True)) for row in session.exec(query).all()]
+
+
+CUSTOMER_COLUMNS = ('id', 'name', 'tier', 'owner_id', 'lifetime_value_cents', 'won_count', 'last_activity_at',
+                    'created_at')
+
+
+def customer_rows(session: Session, *, owner_id: int | None, since: datetime | None) -> list[dict[str, Any]]:
+    query = select(*(getattr(Account, c) for c in CUSTOMER_COLUMNS)).where(
+        Account.is_customer == True, Account.is_deleted == False)  # noqa: E712
+    if owner_id is not None:
+        query = query.where(Account.owner_id == owner_id)
+    if since is not None:
+        query = query.where(col(Account.created_at) >= since)
+    return [dict(zip(CUSTOMER_COLUMNS, row, strict=True)) for row in session.exec(query.order_by(Account.id)).all()]
+
+
+ACTIVITY_COLUMNS = ('id', 'lead_id', 'opportunity_id', 'user_id', 'kind', 'outcome', 'note', 'created_at')
+
+
+def activity_rows(session: Session, *, owner_id: int | None, since: datetime | None) -> list[dict[str, Any]]:
+    """Activities on the leads `owner_id` owns (None: all), oldest first."""
+    query = select(*(getattr(Activity, c) for c in ACTIVITY_COLUMNS))
+    if owner_id is not None:
+        query = query.join(Lead, col(Lead.id) == Activity.lead_id).where(Lead.owner_id == owner_id)
+    if since is not None:
+        query = query.where(col(Activity.created_at) >= since)
+    return [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in session.exec(query.order_by(Activity.id)).all()]
+
+
+def distinct_values(session: Session, column: str, limit: int = 200) -> list[str]:
+    """The filter choices for a free-text lead column (region, industry), most common first."""
+    key = getattr(Lead, column)
+    rows = session.exec(select(key).where(col(key).is_not(None), key != '', Lead.is_deleted == False)  # noqa: E712
+                        .group_by(key).order_by(func.count().desc(), key).limit(limit)).all()
+    return [r for r in rows if r]
+
+
+def rep_names(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of every rep, departed ones too (their past numbers still count), by name."""
+    rows = session.exec(select(User.id, User.name).where(User.role == 'rep').order_by(User.name, User.id)).all()
+    return [(i, n) for i, n in rows if i is not None]

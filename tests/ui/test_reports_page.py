@@ -1,0 +1,129 @@
+"""The reports page through NiceGUI's simulated user: the page opens with the panels empty and
+fills them in the background; range changes recompute; a funnel click lists the leads; an
+export downloads the panel's rows; reps see only their own numbers."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+
+from nicegui import app, ui
+from nicegui.testing import User
+
+from core.desk import Desk
+from store.models import Role, UserRef
+from tests import factories
+from tests.ui.conftest import Team, login
+
+
+async def text_of(user: User, marker: str, expected: str | None = None) -> str:
+    """A label's text, waiting (up to ~6 s) for `expected` when given."""
+    await user.should_see(marker=marker, retries=100)
+    label = next(iter(user.find(marker=marker).elements))
+    assert isinstance(label, ui.label)
+    for _ in range(120):
+        if expected is None or label.text == expected:
+            break
+        await asyncio.sleep(0.05)
+    return label.text
+
+
+def capture(desk: Desk, rep: UserRef, count: int) -> list[int]:
+    """Leads entered by hand and kept by their rep (now, on the running app's real clock)."""
+    return [desk.leads.capture_lead(factories.lead_data(source='ads'), channel='manual', default_source='manual',
+                                    actor=rep, keep_for_actor=True).lead_id for _ in range(count)]
+
+
+async def test_page_opens_and_fills_the_funnel(user: User, team: Team) -> None:
+    desk: Desk = app.state.desk
+    capture(desk, team.rep_a, 2)
+    capture(desk, team.rep_b, 1)
+    await login(user, team.manager.email)
+    await user.open('/reports')
+    await user.should_see(marker='panel-funnel')
+    assert await text_of(user, 'line-funnel-0', 'Captured: 3') == 'Captured: 3'
+    assert await text_of(user, 'summary-win') == 'Win rate —'  # nothing closed: no division by zero
+    await user.should_see(marker='panel-roi')
+    await user.should_see('Reports')
+
+
+async def test_changing_the_range_recomputes(user: User, team: Team) -> None:
+    capture(app.state.desk, team.rep_a, 2)
+    await login(user, team.manager.email)
+    await user.open('/reports')
+    await text_of(user, 'line-funnel-0', 'Captured: 2')
+    user.find(marker='report-start').elements.pop().set_value('2020-01-01')
+    user.find(marker='report-end').elements.pop().set_value('2020-01-31')
+    assert await text_of(user, 'line-funnel-0', 'Captured: 0') == 'Captured: 0', await text_of(user, 'report-status')
+    preset = user.find(marker='report-preset').elements.pop()
+    assert preset.value == 'custom'
+    preset.set_value('this_month')
+    assert await text_of(user, 'line-funnel-0', 'Captured: 2') == 'Captured: 2'
+
+
+async def test_clicking_a_funnel_step_lists_its_leads(user: User, team: Team) -> None:
+    ids = capture(app.state.desk, team.rep_a, 2)
+    await login(user, team.manager.email)
+    await user.open('/reports')
+    await text_of(user, 'line-funnel-0', 'Captured: 2')
+    user.find(marker='chart-funnel').trigger('componentClick', {
+        'componentType': 'series', 'seriesType': 'funnel', 'seriesIndex': 0, 'seriesName': '', 'name': 'Captured',
+        'dataIndex': 0, 'data': {'name': 'Captured', 'value': 2}, 'value': 2})
+    for lead_id in ids:
+        await user.should_see(marker=f'drill-leads-{lead_id}', retries=100)
+    await user.should_see('2 records')
+
+
+async def test_export_downloads_the_panel_rows(user: User, team: Team) -> None:
+    capture(app.state.desk, team.rep_a, 3)
+    await login(user, team.manager.email)
+    await user.open('/reports')
+    await text_of(user, 'line-funnel-0', 'Captured: 3')
+    user.find(marker='export-funnel-csv').click()
+    response = await user.download.next(timeout=5)
+    assert response.content.startswith(b'\xef\xbb\xbf')
+    rows = list(csv.DictReader(io.StringIO(response.content.decode('utf-8-sig'))))
+    assert [(r['step'], r['count']) for r in rows] == [('captured', '3'), ('contacted', '0'), ('qualified', '0'),
+                                                        ('opportunity', '0'), ('won', '0')]
+
+
+async def test_rep_sees_only_own_numbers_and_no_costs(user: User, team: Team) -> None:
+    capture(app.state.desk, team.rep_a, 2)
+    capture(app.state.desk, team.rep_b, 3)
+    await login(user, team.rep_a.email)
+    await user.open('/reports')
+    assert await text_of(user, 'line-funnel-0', 'Captured: 2') == 'Captured: 2'
+    await user.should_see('My numbers')
+    await user.should_not_see(marker='panel-roi')
+
+
+async def test_nav_link_for_managers_and_marketing_only(user: User, team: Team) -> None:
+    marketing = factories.user(team.desk, Role.MARKETING)
+    await login(user, marketing.email)
+    await user.should_see('Reports')
+    user.find(marker='logout').click()
+    await login(user, team.rep_a.email)
+    await user.should_not_see('Reports')
+
+
+async def test_marketing_enters_a_channel_cost(user: User, team: Team) -> None:
+    marketing = factories.user(team.desk, Role.MARKETING)
+    capture(app.state.desk, team.rep_a, 2)
+    await login(user, marketing.email)
+    await user.open('/reports')
+    await text_of(user, 'line-funnel-0', 'Captured: 2')
+    month = app.state.desk.reports.today().strftime('%Y-%m')
+    user.find(marker='cost-source').elements.pop().set_value('ads')
+    user.find(marker='cost-month').elements.pop().set_value(month)
+    user.find(marker='cost-amount').type('300')
+    user.find(marker='cost-save').click()
+    await user.should_see('Saved')
+    table = next(iter(user.find(marker='table-roi').elements))
+    assert isinstance(table, ui.table)
+    for _ in range(100):
+        ads = [r for r in table.rows if r['source'] == 'Ads']
+        if ads and ads[0]['cost'] != '¥0.00':
+            break
+        await asyncio.sleep(0.05)
+    assert ads[0]['leads'] == 2 and ads[0]['cost'] != '¥0.00'

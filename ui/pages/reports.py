@@ -1,0 +1,380 @@
+"""The reports page (`/reports`): managers, marketing and admins see the team, reps their own
+numbers. The frame and empty panels render at once; the figures come from one background
+computation (`run.io_bound`), so a 1M-lead report never blocks the page or the event loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+from core import permissions
+from core.desk import Desk
+from core.errors import DomainError
+from core.reports import PRESETS, Report, ReportFilter, preset_range
+from store.models import UserRef
+
+from ..components import report_charts as charts
+from ..errors import attempt, message
+from ..format import label, when
+from ..i18n import current_language, t
+from ..marks import tid
+from ..session import require_user
+from ..theme import frame
+
+DIMENSIONS = ('source', 'region', 'industry', 'owner_id')
+PANELS = ('funnel', 'conversion', 'win', 'response', 'cycle', 'lost', 'forecast', 'roi', 'automation')
+PANEL_EXPORT = {'funnel': 'funnel', 'conversion': 'conversion_by_{dim}', 'win': 'win_rate_by_{dim}',
+                'response': 'first_response', 'cycle': 'sales_cycle', 'lost': 'lost_reasons',
+                'forecast': 'forecast_by_month', 'roi': 'channel_roi', 'automation': 'automation'}
+
+
+def _columns(*names: str) -> list[dict[str, Any]]:
+    return [{'name': n, 'label': t(f'report.col.{n}'), 'field': n, 'align': 'left'} for n in names]
+
+
+class Panel:
+    """A card: title with its ⓘ formula, a chart, the numbers beside it, export buttons."""
+
+    def __init__(self, page: ReportsPage, key: str, *, on_click: Callable[[Any], Any] | None = None,
+                 columns: tuple[str, ...] = (), extra: Callable[[], None] | None = None) -> None:
+        self.key = key
+        with tid(ui.card().classes('w-full'), f'panel-{key}'):
+            with ui.row().classes('w-full items-center justify-between'):
+                with ui.row().classes('items-center gap-1'):
+                    ui.label(t(f'report.panel.{key}')).classes('text-h6')
+                    with tid(ui.icon('info_outline', size='xs').classes('cursor-help text-grey-7'), f'info-{key}'):
+                        ui.tooltip(t(f'report.formula.{key}')).classes('text-body2 max-w-md')
+                with ui.row().classes('gap-1'):
+                    for fmt in ('csv', 'xlsx'):
+                        tid(ui.button(fmt.upper(), icon='download',
+                                      on_click=lambda f=fmt: page.export_panel(key, f)).props('flat dense no-caps'),
+                            f'export-{key}-{fmt}')
+            if extra is not None:
+                extra()
+            with ui.row().classes('w-full no-wrap gap-4 items-start'):
+                self.chart = tid(ui.echart({'series': []}, on_point_click=on_click).classes('w-3/5 h-72'),
+                                 f'chart-{key}')
+                with ui.column().classes('w-2/5 gap-1'):
+                    self.summary = tid(ui.label(t('report.loading')).classes('text-subtitle1'), f'summary-{key}')
+                    self.lines = tid(ui.column().classes('gap-0 text-sm'), f'lines-{key}')
+                    self.table = tid(ui.table(columns=_columns(*columns), rows=[], row_key=columns[0])
+                                     .props('dense flat').classes('w-full'), f'table-{key}') if columns else None
+            self.second: ui.echart | None = None
+            self.line_labels: list[ui.label] = []
+
+    def add_second_chart(self, key: str) -> None:
+        with ui.element('div').classes('w-full'):
+            self.second = tid(ui.echart({'series': []}).classes('w-full h-56'), f'chart-{key}')
+
+    def show(self, options: dict[str, Any], summary: str, *, lines: list[str] | None = None,
+             rows: list[dict[str, Any]] | None = None, second: dict[str, Any] | None = None) -> None:
+        self.chart.options.clear()
+        self.chart.options.update(options)
+        self.chart.update()
+        if second is not None and self.second is not None:
+            self.second.options.clear()
+            self.second.options.update(second)
+            self.second.update()
+        self.summary.set_text(summary)
+        lines = lines or []
+        for i, line in enumerate(lines):  # in place: a label keeps its identity across refreshes
+            if i < len(self.line_labels):
+                self.line_labels[i].set_text(line)
+                self.line_labels[i].set_visibility(True)
+            else:
+                with self.lines:
+                    self.line_labels.append(tid(ui.label(line), f'line-{self.key}-{i}'))
+        for extra in self.line_labels[len(lines):]:
+            extra.set_visibility(False)
+        if self.table is not None:
+            self.table.rows = rows or []
+            self.table.update()
+
+
+class ReportsPage:
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
+        self.team_view = permissions.can_read_team_reports(user)
+        self.client = ui.context.client
+        today = desk.reports.today()
+        self.preset = 'last_30'
+        self.start, self.end = preset_range(self.preset, today)
+        self.filters: dict[str, Any] = {'source': None, 'region': None, 'industry': None, 'owner_id': None}
+        self.dims = {'conversion': 'source', 'win': 'source'}
+        self.report: Report | None = None
+        self.generation = 0
+        self.keys: dict[str, list[Any]] = {}
+        self.reason_names: dict[str, str] = {}
+
+    # ----- the filter bar ----------------------------------------------------------------------------
+
+    def current_filter(self) -> ReportFilter:
+        return ReportFilter(start=self.start, end=self.end, **self.filters)
+
+    def build(self) -> None:
+        ui.label(t('report.title') if self.team_view else t('report.title_mine')).classes('text-h5')
+        with ui.row().classes('w-full items-end gap-3'):
+            presets = {p: t(f'report.preset.{p}') for p in PRESETS}
+            self.preset_select = tid(ui.select(presets, value=self.preset, label=t('report.range'),
+                                               on_change=self._preset_changed).classes('w-40'), 'report-preset')
+            self.start_input = tid(ui.input(t('report.start'), value=self.start.isoformat(),
+                                            on_change=self._date_changed).props('type=date dense').classes('w-40'),
+                                   'report-start')
+            self.end_input = tid(ui.input(t('report.end'), value=self.end.isoformat(),
+                                          on_change=self._date_changed).props('type=date dense').classes('w-40'),
+                                 'report-end')
+            sources = {'': t('report.all')} | {s: label('source', s) for s in
+                                               ('website', 'trade_show', 'phone', 'ads', 'referral', 'social',
+                                                'third_party', 'import', 'manual', 'api', 'demo')}
+            tid(ui.select(sources, value='', label=t('field.source'),
+                          on_change=lambda e: self._set('source', e.value)).classes('w-36'), 'report-source')
+            self.region_select = tid(ui.select({'': t('report.all')}, value='', label=t('field.region'),
+                                               on_change=lambda e: self._set('region', e.value)).classes('w-36'),
+                                     'report-region')
+            self.industry_select = tid(ui.select({'': t('report.all')}, value='', label=t('field.industry'),
+                                                 on_change=lambda e: self._set('industry', e.value)).classes('w-36'),
+                                       'report-industry')
+            self.owner_select = tid(ui.select({'': t('report.all')}, value='', label=t('field.owner'),
+                                              on_change=lambda e: self._set('owner_id', e.value)).classes('w-36'),
+                                    'report-owner')
+            self.owner_select.set_visibility(self.team_view)
+            with tid(ui.button(t('report.export_lists'), icon='download').props('outline no-caps'), 'export-lists'):
+                with ui.menu():
+                    for kind in ('leads', 'opportunities', 'customers', 'activities'):
+                        for fmt in ('csv', 'xlsx'):
+                            tid(ui.menu_item(f'{t("report.list." + kind)} · {fmt.upper()}',
+                                             on_click=lambda k=kind, f=fmt: self.export_list(k, f)),
+                                f'export-list-{kind}-{fmt}')
+            tid(ui.button(t('report.export_all'), icon='grid_on',
+                          on_click=lambda: self.export_panel(None, 'xlsx')).props('outline no-caps'), 'export-all')
+        self.status = tid(ui.label('').classes('text-caption text-grey-7'), 'report-status')
+        self.panels: dict[str, Panel] = {}
+        with ui.grid(columns=1).classes('w-full gap-4 lg:grid-cols-2'):
+            self.panels['funnel'] = Panel(self, 'funnel', on_click=self._funnel_clicked)
+            self.panels['conversion'] = Panel(self, 'conversion', on_click=self._conversion_clicked,
+                                              columns=('key', 'captured', 'converted', 'rate'),
+                                              extra=lambda: self._dimension_toggle('conversion'))
+            self.panels['conversion'].add_second_chart('weekly')
+            self.panels['win'] = Panel(self, 'win', on_click=self._win_clicked, columns=('key', 'won', 'lost', 'rate'),
+                                       extra=lambda: self._dimension_toggle('win'))
+            self.panels['response'] = Panel(self, 'response', columns=('rep', 'responses', 'median', 'p90', 'sla'))
+            self.panels['cycle'] = Panel(self, 'cycle')
+            self.panels['cycle'].add_second_chart('stages')
+            self.panels['lost'] = Panel(self, 'lost', columns=('reason', 'stage', 'count', 'share'))
+            self.panels['forecast'] = Panel(self, 'forecast', columns=('rep', 'open', 'weighted', 'won'))
+            if self.team_view:
+                self.panels['roi'] = Panel(self, 'roi', columns=('source', 'cost', 'leads', 'won', 'per_lead',
+                                                                 'per_won', 'return'),
+                                           extra=self._cost_form if permissions.can_enter_costs(self.user) else None)
+            self.panels['automation'] = Panel(self, 'automation')
+        ui.timer(0, self.load_options, once=True)
+        ui.timer(0, self.refresh, once=True)
+
+    def _dimension_toggle(self, panel: str) -> None:
+        options = {d: t(f'report.dim.{d}') for d in DIMENSIONS if d != 'owner_id' or self.team_view}
+
+        def changed(e: Any) -> None:
+            self.dims[panel] = e.value
+            if self.report is not None:
+                self.show(self.report)
+
+        tid(ui.toggle(options, value='source', on_change=changed).props('dense no-caps'), f'dim-{panel}')
+
+    def _cost_form(self) -> None:
+        with ui.row().classes('items-end gap-2'):
+            sources = {s: label('source', s) for s in ('website', 'trade_show', 'phone', 'ads', 'referral', 'social',
+                                                       'third_party', 'import', 'manual', 'api', 'demo')}
+            source = tid(ui.select(sources, value='website', label=t('field.source')).classes('w-32'), 'cost-source')
+            month = tid(ui.input(t('report.cost_month'), value=f'{self.end:%Y-%m}').props('type=month dense')
+                        .classes('w-36'), 'cost-month')
+            amount = tid(ui.input(t('report.cost_amount')).props('dense').classes('w-32'), 'cost-amount')
+
+            async def save() -> None:
+                try:
+                    first = date.fromisoformat(f'{month.value}-01')
+                except ValueError:
+                    month.error = t('err.field.invalid')
+                    return
+                done = await attempt(lambda: self.desk.reports.set_channel_cost(
+                    self.user, source=source.value, month=first, amount=amount.value), {'amount': amount})
+                if done:
+                    ui.notify(t('common.saved'), type='positive')
+                    await self.refresh()
+
+            tid(ui.button(t('report.cost_save'), on_click=save).props('dense no-caps'), 'cost-save')
+
+    async def load_options(self) -> None:
+        options = await run.io_bound(self.desk.reports.filter_options, self.user)
+        reasons = await run.io_bound(self.desk.pipeline.lost_reasons)
+        zh = current_language() == 'zh-CN'
+        self.reason_names = {key: zh_label if zh else en for key, en, zh_label in reasons}
+        if self.client.is_deleted:
+            return
+        self.region_select.set_options({'': t('report.all')} | {r: r for r in options.regions}, value='')
+        self.industry_select.set_options({'': t('report.all')} | {i: i for i in options.industries}, value='')
+        self.owner_select.set_options({'': t('report.all')} | {str(i): n for i, n in options.reps}, value='')
+
+    def _set(self, name: str, value: Any) -> None:
+        value = value or None
+        if name == 'owner_id' and value is not None:
+            value = int(value)
+        if self.filters.get(name) == value:
+            return
+        self.filters[name] = value
+        ui.timer(0, self.refresh, once=True)
+
+    def _preset_changed(self, e: Any) -> None:
+        if e.value in ('custom', self.preset):
+            self.preset = e.value
+            return
+        self.preset = e.value
+        self.start, self.end = preset_range(e.value, self.desk.reports.today())
+        self._quiet = True
+        self.start_input.set_value(self.start.isoformat())
+        self.end_input.set_value(self.end.isoformat())
+        self._quiet = False
+        ui.timer(0, self.refresh, once=True)
+
+    def _date_changed(self, _: Any) -> None:
+        if getattr(self, '_quiet', False):
+            return
+        try:
+            start, end = date.fromisoformat(self.start_input.value), date.fromisoformat(self.end_input.value)
+        except (TypeError, ValueError):
+            return
+        if (start, end) == (self.start, self.end):
+            return
+        self.start, self.end = start, end
+        self.preset = 'custom'
+        self.preset_select.set_value('custom')
+        ui.timer(0, self.refresh, once=True)
+
+    # ----- computing and showing ---------------------------------------------------------------------
+
+    async def refresh(self) -> None:
+        """Compute every panel off the event loop; a newer request wins over an older one."""
+        self.generation += 1
+        mine = self.generation
+        self.status.set_text(t('report.computing'))
+        try:
+            report = await run.io_bound(self.desk.reports.report, self.user, self.current_filter())
+        except DomainError as e:
+            if not self.client.is_deleted:
+                self.status.set_text(message(e))
+            return
+        if self.client.is_deleted or mine != self.generation:
+            return
+        self.report = report
+        self.show(report)
+        self.status.set_text(t('report.computed', start=report.filter.start.isoformat(),
+                               end=report.filter.end.isoformat(), at=when(report.computed_at)))
+
+    def show(self, report: Report) -> None:
+        options, self.keys['funnel'], lines = charts.funnel(report)
+        self.panels['funnel'].show(options, t('report.conversion_summary', rate=charts.pct(report.conversion_rate)),
+                                   lines=lines)
+        dim = self.dims['conversion']
+        options, self.keys['conversion'], rows = charts.by_dimension(
+            report.conversion[dim], dim, rate_name=t('report.conversion_rate'),
+            count_columns=('captured', 'converted'))
+        self.panels['conversion'].show(options, t('report.conversion_summary', rate=charts.pct(report.conversion_rate)),
+                                       rows=rows, second=charts.weekly(report))
+        dim = self.dims['win']
+        options, self.keys['win'], rows = charts.by_dimension(report.win[dim], dim, rate_name=t('report.win_rate'),
+                                                              count_columns=('won', 'lost'))
+        self.panels['win'].show(options, t('report.win_summary', rate=charts.pct(report.win_rate)), rows=rows)
+        options, rows = charts.response(report)
+        s = report.response_summary
+        self.panels['response'].show(options, t('report.response_summary', median=charts.minutes(s['median_minutes']),
+                                                p90=charts.minutes(s['p90_minutes']), sla=charts.pct(s['sla_share'])),
+                                     rows=rows)
+        by_source, by_stage = charts.cycle(report)
+        won = int(report.cycle['won'].sum()) if len(report.cycle) else 0
+        self.panels['cycle'].show(by_source, t('report.cycle_summary', won=won), second=by_stage,
+                                  lines=[f'{charts.dim_label("source", r["source"])}: {charts.days(r["median_days"])}'
+                                         for r in report.cycle.to_dict('records')])
+        options, rows = charts.lost(report, self.reason_names)
+        self.panels['lost'].show(options, t('report.lost_summary', count=int(report.lost['count'].sum())
+                                            if len(report.lost) else 0), rows=rows)
+        options, rows = charts.forecast(report)
+        fm = report.forecast_month
+        self.panels['forecast'].show(options, t('report.forecast_summary',
+                                                weighted=charts.money(int(fm['weighted_cents'].sum())),
+                                                won=charts.money(int(fm['won_cents'].sum()))), rows=rows)
+        if 'roi' in self.panels:
+            options, rows = charts.roi(report)
+            self.panels['roi'].show(options, t('report.roi_summary'), rows=rows)
+        options, rows = charts.automation(report)
+        self.panels['automation'].show(options, t('report.automation_summary'),
+                                       lines=[f'{t("report.auto." + r["metric"])}: {r["count"]}'
+                                              for r in report.automation.to_dict('records')])
+
+    # ----- drill-down --------------------------------------------------------------------------------
+
+    async def _funnel_clicked(self, e: Any) -> None:
+        step = self.keys.get('funnel', [])[e.data_index]
+        rows = await run.io_bound(self.desk.reports.funnel_leads, self.user, self.current_filter(), step)
+        self._records(t('report.drill_title', what=t(f'report.step.{step}')), rows, 'leads')
+
+    async def _conversion_clicked(self, e: Any) -> None:
+        dim, key = self.dims['conversion'], self.keys.get('conversion', [])[e.data_index]
+        rows = await run.io_bound(lambda: self.desk.reports.cohort_leads(self.user, self.current_filter(), dim, key))
+        self._records(t('report.drill_title', what=charts.dim_label(dim, key, e.name)), rows, 'leads')
+
+    async def _win_clicked(self, e: Any) -> None:
+        dim, key = self.dims['win'], self.keys.get('win', [])[e.data_index]
+        rows = await run.io_bound(lambda: self.desk.reports.closed_opportunities(self.user, self.current_filter(),
+                                                                                 dim, key))
+        self._records(t('report.drill_title', what=charts.dim_label(dim, key, e.name)), rows, 'opportunities')
+
+    def _records(self, title: str, rows: list[dict[str, Any]], kind: str) -> None:
+        if self.client.is_deleted:
+            return
+        with tid(ui.dialog(), 'drill-dialog') as dialog, ui.card().classes('min-w-[40rem] max-w-4xl'):
+            ui.label(title).classes('text-h6')
+            tid(ui.label(t('report.drill_count', count=len(rows))), 'drill-count')
+            with ui.scroll_area().classes('h-96 w-full'):
+                for r in rows:
+                    href = f'/leads/{r["id"]}' if kind == 'leads' else f'/opportunities/{r["id"]}'
+                    extra = label('status', r['status']) if kind == 'leads' else charts.money(r['amount_cents'])
+                    tid(ui.link(f'{r["name"]} · {r.get("company") or r.get("account") or ""} · {extra} · '
+                                f'{r.get("owner") or ""}', href), f'drill-{kind}-{r["id"]}')
+            ui.button(t('common.close'), on_click=dialog.close).props('flat')
+        dialog.open()
+
+    # ----- export ------------------------------------------------------------------------------------
+
+    async def export_panel(self, panel: str | None, fmt: str) -> None:
+        name = None if panel is None else PANEL_EXPORT[panel].format(dim=self.dims.get(panel, 'source'))
+        try:
+            data = await run.io_bound(self.desk.export.export_report, self.user, self.current_filter(), fmt, name)
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        f = self.current_filter()
+        ui.download.content(data, f'{name or "report"}-{f.start}-{f.end}.{fmt}')
+
+    async def export_list(self, kind: str, fmt: str) -> None:
+        try:
+            data = await run.io_bound(self.desk.export.export_list, self.user, kind, fmt, self.current_filter())
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        f = self.current_filter()
+        ui.download.content(data, f'{kind}-{f.start}-{f.end}.{fmt}')
+
+
+def register(desk: Desk) -> None:
+    @ui.page('/reports')
+    def reports_page(request: Request) -> RedirectResponse | None:
+        user = require_user(desk, request)
+        if isinstance(user, RedirectResponse):
+            return user
+        with frame(desk, t('nav.reports'), user):
+            ReportsPage(desk, user).build()
+        return None
