@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUICK: list[tuple[str, list[str]]] = [
     ('tick', ['bench/tick.py', '--quick']),
     ('team', ['bench/team.py', '--quick']),
+    ('inbox', ['bench/inbox.py', '--quick']),
     ('board', ['bench/board.py', '--quick']),
     ('import', ['bench/import.py', '--quick']),
     ('reports', ['bench/reports.py', '--quick']),
@@ -31,6 +32,7 @@ QUICK: list[tuple[str, list[str]]] = [
 FULL: list[tuple[str, list[str]]] = [
     ('tick', ['bench/tick.py', '--full']),
     ('team', ['bench/team.py', '--full']),
+    ('inbox', ['bench/inbox.py', '--full']),
     ('board', ['bench/board.py']),
     ('import', ['bench/import.py', '--rows', '100000']),
     ('reports', ['bench/reports.py']),

@@ -43,6 +43,8 @@ def traffic_light(next_follow_up_at: datetime | None, now: datetime) -> str:
     return 'red' if next_follow_up_at < now else 'green'
 
 
+INBOX_COUNT_CAP = queries.COUNT_CAP
+"""An inbox total above this reads "10,000+" (the count stops there)."""
 LIVE_UNOWNED = (LeadStatus.NEW, LeadStatus.POOL, LeadStatus.REVIEW)
 """Leads without an owner that still need someone: part of a manager's default inbox."""
 

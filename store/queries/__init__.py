@@ -3,6 +3,7 @@
 from .leads import (
     _GRADE_ORDER,
     _SOONEST,
+    COUNT_CAP,
     InboxFilter,
     _inbox_where,
     find_duplicate,
@@ -80,6 +81,7 @@ from .workload import (
 )
 
 __all__ = [
+    'COUNT_CAP',
     '_GRADE_ORDER',
     '_LIVE',
     '_SOONEST',

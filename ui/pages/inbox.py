@@ -10,7 +10,7 @@ from nicegui import run, ui
 
 from core.capture import CaptureResult
 from core.desk import Desk
-from core.leads import traffic_light
+from core.leads import INBOX_COUNT_CAP, traffic_light
 from core.permissions import sees_all_leads
 from store.models import OPEN_STATUSES, Grade, LeadRow, LeadStatus, Source, UserRef
 
@@ -128,7 +128,9 @@ class Inbox:
         self.page = min(self.page, pages)
         now = self.desk.ctx.now()
         self.table.update_rows([_row(r, now) for r in rows])
-        self.pager.set_text(t('inbox.pager', page=self.page, pages=pages, total=self.total))
+        more = self.total > INBOX_COUNT_CAP  # the count stopped there
+        self.pager.set_text(t('inbox.pager', page=self.page, pages=f'{pages - 1}+' if more else pages,
+                              total=f'{INBOX_COUNT_CAP:,}+' if more else self.total))
 
     async def _set(self, key: str, value: object) -> None:
         self.filters[key] = value
