@@ -145,7 +145,7 @@ class PipelineService:
             raise ValidationFailed(errors)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            lead = visible_lead(session, actor, lead_id)
+            lead = visible_lead(session, actor, lead_id, lock=True)  # a second convert waits, then finds the first
             existing = queries.opportunity_for_lead(session, lead_id)
             if existing is not None:
                 return existing.id or 0
