@@ -25,6 +25,7 @@ os.environ.setdefault('NICEGUI_STORAGE_PATH', os.path.join(os.environ.get('LEADD
 from nicegui import app, run, ui
 
 from core import backup
+from core.cluster import Relay, TimerLeader
 from core.desk import Desk
 from core.errors import ValidationFailed
 from core.exposure import exposure_warning
@@ -73,14 +74,18 @@ def create_admin(desk: Desk) -> int:
 
 def start_timer(desk: Desk, settings: Settings) -> None:
     """The background timer: all time-driven rules, off the event loop. The period is the
-    policy's (editable), unless LEADDESK_TICK_SECONDS pins it."""
+    policy's (editable), unless LEADDESK_TICK_SECONDS pins it. On PostgreSQL every process
+    ticks, but only the leader (core/cluster.py) runs the rules."""
     pinned = 'LEADDESK_TICK_SECONDS' in os.environ
+    leader = TimerLeader(desk.ctx.engine)
+    app.on_shutdown(leader.release)
 
     async def tick() -> None:
         try:
-            report = await run.io_bound(desk.run_timer)
-            if report.count():
-                log.info('timer: %s', report.summary())
+            if await run.io_bound(leader.lead):
+                report = await run.io_bound(desk.run_timer)
+                if report.count():
+                    log.info('timer: %s', report.summary())
             if not pinned:
                 timer.interval = (await run.io_bound(desk.policy)).tick_seconds
         except Exception:
@@ -100,6 +105,9 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
     register(desk, demo=demo)
     app.state.desk = desk  # the running app's domain object (tests publish through it)
     app.on_startup(lambda: desk.events.bind_loop(asyncio.get_running_loop()))
+    relay = Relay(desk.ctx.engine, desk.events)  # PostgreSQL: live updates from the other processes
+    app.on_startup(relay.start)
+    app.on_shutdown(relay.stop)
     start_timer(desk, settings)
     if demo:
         from core.demo import stream_one

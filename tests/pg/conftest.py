@@ -30,8 +30,8 @@ DEFAULT_URL = 'postgresql+psycopg://postgres@127.0.0.1:5432/postgres'
 # tests/unit modules whose tests run again here (each has a tests/pg/test_<name>.py twin).
 MIRRORED = (
     'access', 'automation', 'capture', 'conversion', 'counters', 'customers', 'events', 'exposure', 'import',
-    'leads', 'merge', 'policy', 'pool', 'races', 'reports', 'rules', 'shifts_and_rule_conditions', 'steering',
-    'team', 'workload',
+    'leads', 'merge', 'pipeline', 'policy', 'pool', 'races', 'reports', 'rules', 'shifts_and_rule_conditions',
+    'steering', 'team', 'workload',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.
 NOT_MIRRORED = {
