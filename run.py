@@ -7,6 +7,7 @@
     python run.py restore FILE                      bring a backup back (server stopped)
     python run.py import FILE [--source S] [--to-pool|--assign [EMAIL]] [--dry-run]   import leads
     python run.py export leads|opportunities|customers|activities --format csv|xlsx -o FILE [--since DATE]
+    python run.py migrate-to URL                    copy the database to another (e.g. PostgreSQL) and check it
 """
 
 from __future__ import annotations
@@ -146,6 +147,10 @@ def main() -> int | None:
     if len(command) == 3 and command[:2] == ['api-key', 'create']:
         print(desk.access.create_api_key(None, name=command[2], scope='read' if args.read else 'capture'))
         return 0
+    if len(command) == 2 and command[0] == 'migrate-to':
+        from core.migrate_to import run as migrate_to
+
+        return migrate_to(settings, command[1])
     if command[0] == 'import':
         from core.import_cli import main as import_main
 

@@ -389,7 +389,9 @@ class PipelineService:
         return new_version
 
     def _editable(self, session: Session, actor: UserRef, opportunity_id: int) -> Opportunity:
-        o = session.get(Opportunity, opportunity_id)
+        # Row-locked (PostgreSQL): the version check and the move are one step; a racing move
+        # waits, then sees the new version and is refused as a conflict.
+        o = session.get(Opportunity, opportunity_id, with_for_update=True, populate_existing=True)
         if o is None or o.is_deleted:
             raise NotFound()
         if not (permissions.can_assign(actor) or o.owner_id == actor.id):

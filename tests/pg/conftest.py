@@ -165,6 +165,7 @@ def desk(pg_url: str, clock: FakeClock) -> Iterator[Desk]:
     desk.ctx.engine.dispose()
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Everything under tests/pg is marked `pg`, so ./test.sh runs it as its own invocation."""
     here = os.path.dirname(__file__)
