@@ -13,10 +13,8 @@ skip: `./test.sh` starts one first (scripts/ensure-postgres.sh).
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
@@ -24,8 +22,7 @@ from sqlmodel import SQLModel
 from core.clock import FakeClock
 from core.desk import Desk
 from tests.factories import make_desk
-
-DEFAULT_URL = 'postgresql+psycopg://postgres@127.0.0.1:5432/postgres'
+from tests.pg.server import Server, database_url, server_url
 
 # tests/unit modules whose tests run again here (each has a tests/pg/test_<name>.py twin).
 MIRRORED = (
@@ -53,52 +50,6 @@ NOT_MIRRORED = {
     'scoring': 'pure functions, no database',
     'workhours': 'pure calendar arithmetic, no database',
 }
-
-
-def server_url() -> str:
-    return os.environ.get('LEADDESK_TEST_PG_URL') or DEFAULT_URL
-
-
-def _conninfo(url: str, database: str | None = None) -> str:
-    """libpq form of a SQLAlchemy URL (psycopg connects without SQLAlchemy for CREATE/DROP DATABASE)."""
-    parsed = sa.engine.make_url(url).set(drivername='postgresql')
-    if database:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
-def database_url(name: str) -> str:
-    return sa.engine.make_url(server_url()).set(database=name).render_as_string(hide_password=False)
-
-
-class Server:
-    """This run's database on the server: created at the start, dropped at the end."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.name = f'leaddesk_test_{os.getpid()}_{secrets.token_hex(3)}'
-        try:
-            self._admin = psycopg.connect(_conninfo(url), autocommit=True, connect_timeout=5)
-        except psycopg.OperationalError as e:
-            raise pytest.UsageError(
-                f'tests/pg needs a PostgreSQL server at {url} (LEADDESK_TEST_PG_URL): {e}. '
-                './test.sh starts one (scripts/ensure-postgres.sh).') from e
-        self._drop_abandoned()
-        self._admin.execute(f'CREATE DATABASE "{self.name}"')
-
-    def _drop_abandoned(self) -> None:
-        """Databases of earlier runs on this machine that were killed before their clean-up."""
-        if sa.engine.make_url(self.url).host not in (None, '', '127.0.0.1', 'localhost', '::1'):
-            return
-        for (name,) in self._admin.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'leaddesk\\_test\\_%'").fetchall():
-            pid = name.split('_')[2]
-            if pid.isdigit() and not os.path.exists(f'/proc/{pid}'):
-                self._admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    def close(self) -> None:
-        self._admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        self._admin.close()
 
 
 class Baseline:

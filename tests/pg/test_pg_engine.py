@@ -17,7 +17,8 @@ from store.engine import make_engine, read_session
 from store.migrate import is_current, upgrade
 from store.models import Lead, Opportunity, User
 from tests import factories
-from tests.pg.conftest import MIRRORED, NOT_MIRRORED, Server, database_url, server_url
+from tests.pg.conftest import MIRRORED, NOT_MIRRORED
+from tests.pg.server import Server, database_url, server_url
 
 
 def test_every_unit_module_runs_here_or_says_why_not() -> None:
