@@ -3,6 +3,7 @@ engine, `Context` (own write lock) and `DeskEvents`, exactly what a second run.p
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -163,3 +164,24 @@ def test_two_reps_claiming_in_two_processes_one_wins(desks: tuple[Desk, Desk]) -
         assert lead is not None and lead.owner_id in (r1.id, r2.id)
         assert len(s.exec(select(AuditEntry).where(AuditEntry.lead_id == lead.id,
                                                    AuditEntry.action == 'assigned')).all()) == 1
+
+
+def test_what_crosses_is_the_event_name_and_its_ids_and_junk_is_ignored(desks: tuple[Desk, Desk]) -> None:
+    a, b = desks
+    sent: list[str] = []
+    relay = Relay(a.ctx.engine, a.events)
+    assert relay.bus is not None
+    relay.bus.send = sent.append  # type: ignore[method-assign]  # the wire itself is tested above
+    a.events.set_relay(relay._send)
+    a.events.publish(a.events.lead_assigned, 7, 3, None)
+    assert [json.loads(p) for p in sent] == [{'o': relay.origin, 'e': 'lead_assigned', 'a': [7, 3, None]}]
+    assert 'lead_captured' in a.events.names() and 'bind_loop' not in a.events.names()
+    heard: list[tuple[Any, ...]] = []
+    b.events.lead_assigned.subscribe(lambda lead_id, owner, previous: heard.append((lead_id, owner, previous)))
+    other = Relay(b.ctx.engine, b.events)
+    for junk in ('{"o": "x", "e": "bind_loop", "a": []}', '{"o": "x", "e": "nope", "a": [1]}',
+                 '{"o": "x", "e": "lead_assigned", "a": "1"}'):
+        other._received(junk)
+    other._received(sent[0])
+    other._received(json.dumps({'o': other.origin, 'e': 'lead_assigned', 'a': [1, 2, 3]}))  # its own: ignored
+    assert heard == [(7, 3, None)]
