@@ -206,10 +206,12 @@ def main() -> None:
     parser.add_argument('--out', default=None)
     args = parser.parse_args()
     shapes = [(s.split(':')[0], int(s.split(':')[1])) for s in args.shapes.split(',')]
+    load_before = os.getloadavg()
     results = [run_shape(engine_name, n, args) for engine_name, n in shapes]
     report = {'bench': 'pg_capture', 'at': datetime.now(UTC).isoformat(timespec='seconds'),
               'seconds': args.seconds, 'runs': args.runs, 'concurrency': args.concurrency,
-              'cpus': os.cpu_count(), 'results': results}
+              'cpus': os.cpu_count(), 'loadavg_before': load_before, 'loadavg_after': os.getloadavg(),
+              'results': results}
     text = json.dumps(report, indent=1)
     if args.out:
         Path(args.out).write_text(text + '\n')
