@@ -7,7 +7,7 @@ PostgreSQL and several processes, two transactions can read the same state at on
 - `lock_identities`: a transaction-level advisory lock per dedupe key (normalised phone,
   email, company + name), taken before the twin lookup, so two simultaneous captures of
   the same person give one lead and one touch, never two leads.
-- `leader_lock` / `release_leader`: the session-level advisory lock the timer's leader holds
+- `try_leader_lock` / `holds_leader_lock`: the session-level advisory lock the timer's leader holds
   on a dedicated connection for as long as it lives (core/cluster.py).
 
 Every function is a no-op on SQLite.
