@@ -7,6 +7,7 @@
     python run.py restore FILE                      bring a backup back (server stopped)
     python run.py import FILE [--source S] [--to-pool|--assign [EMAIL]] [--dry-run]   import leads
     python run.py export leads|opportunities|customers|activities --format csv|xlsx -o FILE [--since DATE]
+    python run.py migrate-to URL                    copy the database to another (e.g. PostgreSQL) and check it
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ os.environ.setdefault('NICEGUI_STORAGE_PATH', os.path.join(os.environ.get('LEADD
 from nicegui import app, run, ui
 
 from core import backup
+from core.cluster import Relay, TimerLeader
 from core.desk import Desk
 from core.errors import ValidationFailed
 from core.exposure import exposure_warning
@@ -73,14 +75,18 @@ def create_admin(desk: Desk) -> int:
 
 def start_timer(desk: Desk, settings: Settings) -> None:
     """The background timer: all time-driven rules, off the event loop. The period is the
-    policy's (editable), unless LEADDESK_TICK_SECONDS pins it."""
+    policy's (editable), unless LEADDESK_TICK_SECONDS pins it. On PostgreSQL every process
+    ticks, but only the leader (core/cluster.py) runs the rules."""
     pinned = 'LEADDESK_TICK_SECONDS' in os.environ
+    leader = TimerLeader(desk.ctx.engine)
+    app.on_shutdown(leader.release)
 
     async def tick() -> None:
         try:
-            report = await run.io_bound(desk.run_timer)
-            if report.count():
-                log.info('timer: %s', report.summary())
+            if await run.io_bound(leader.lead):
+                report = await run.io_bound(desk.run_timer)
+                if report.count():
+                    log.info('timer: %s', report.summary())
             if not pinned:
                 timer.interval = (await run.io_bound(desk.policy)).tick_seconds
         except Exception:
@@ -100,6 +106,9 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
     register(desk, demo=demo)
     app.state.desk = desk  # the running app's domain object (tests publish through it)
     app.on_startup(lambda: desk.events.bind_loop(asyncio.get_running_loop()))
+    relay = Relay(desk.ctx.engine, desk.events)  # PostgreSQL: live updates from the other processes
+    app.on_startup(relay.start)
+    app.on_shutdown(relay.stop)
     start_timer(desk, settings)
     if demo:
         from core.demo import stream_one
@@ -138,6 +147,10 @@ def main() -> int | None:
     if len(command) == 3 and command[:2] == ['api-key', 'create']:
         print(desk.access.create_api_key(None, name=command[2], scope='read' if args.read else 'capture'))
         return 0
+    if len(command) == 2 and command[0] == 'migrate-to':
+        from core.migrate_to import run as migrate_to
+
+        return migrate_to(settings, command[1])
     if command[0] == 'import':
         from core.import_cli import main as import_main
 

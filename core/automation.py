@@ -88,7 +88,8 @@ class Automation:
     def _assign_waiting(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                         publish: Publish) -> None:
         """Pool leads nobody could take at capture (or, if set, recycled ones) get an owner once one has room."""
-        waiting = queries.leads_waiting_for_owner(session, include_recycled=policy.redistribute_recycled, limit=BATCH)
+        waiting = queries.leads_waiting_for_owner(session, include_recycled=policy.redistribute_recycled, limit=BATCH,
+                                                 lock=True)
         if not waiting:
             return  # the common case, one index probe; team loads are only counted when someone waits
         team = capture_path.Team(session, self.ctx.day_start(now), now=now, calendar=policy.calendar)
@@ -114,7 +115,7 @@ class Automation:
     def _flag_sla(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                   publish: Publish) -> None:
         team = managers(session)
-        for lead in queries.sla_due(session, now, BATCH):
+        for lead in queries.sla_due(session, now, BATCH, lock=True):
             lead.sla_status = 'failed'
             session.add(lead)
             audit(session, 'sla_breached', now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
@@ -127,7 +128,7 @@ class Automation:
 
     def _reassign_past_grace(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                              publish: Publish) -> None:
-        leads = queries.sla_grace_due(session, now, BATCH)
+        leads = queries.sla_grace_due(session, now, BATCH, lock=True)
         team = capture_path.Team(session, self.ctx.day_start(now), now=now, calendar=policy.calendar) if leads else None
         for lead in leads:
             assert team is not None
@@ -157,7 +158,8 @@ class Automation:
 
     def _warn(self, session: Session, now: datetime, policy: Policy, report: TickReport,
               publish: Publish) -> None:
-        for lead in queries.protection_warnings(session, now, now + timedelta(hours=policy.warn_hours), BATCH):
+        for lead in queries.protection_warnings(session, now, now + timedelta(hours=policy.warn_hours), BATCH,
+                                                lock=True):
             end = lead.protected_until
             if end is None:
                 continue
@@ -173,7 +175,7 @@ class Automation:
     def _recycle(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                  publish: Publish) -> None:
         team = managers(session)
-        for lead in queries.protection_ending(session, now, BATCH):
+        for lead in queries.protection_ending(session, now, BATCH, lock=True):
             previous = lead.owner_id
             outcome = recycle_outcome(lead.recycle_count, policy)
             old = session.get(User, previous) if previous else None
@@ -202,7 +204,7 @@ class Automation:
 
     def _remind(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                 publish: Publish) -> None:
-        for lead in queries.follow_ups_due(session, now, BATCH):
+        for lead in queries.follow_ups_due(session, now, BATCH, lock=True):
             lead.follow_up_due_at = None
             session.add(lead)
             if lead.status not in OPEN_STATUSES or lead.owner_id is None:

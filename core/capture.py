@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from store import queries
+from store.locks import lock_identities
 from store.models import Activity as ActivityRow
 from store.models import ActivityKind, Lead, LeadStatus, Source, User
 
@@ -268,6 +269,9 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
     `owner` skips the rules (a rep's own manual entry stays with that rep; an import given to one
     rep, with `owner_reason`); `to_pool` puts a new lead in the pool without running the rules;
     `batch` shares what a batch of captures reads once (see `Batch`)."""
+    if batch is None:  # PostgreSQL: a simultaneous capture of the same person waits here (SQLite: no-op)
+        lock_identities(session, phone_norm=clean.phone_norm, email=clean.email, company_norm=clean.company_norm,
+                        name=clean.name, external_id=clean.external_id)
     twin = batch.twins.find(clean) if batch is not None else queries.find_duplicate(
         session, phone_norm=clean.phone_norm, email=clean.email, company_norm=clean.company_norm, name=clean.name)
     if twin is not None and twin.status != LeadStatus.CONVERTED:

@@ -65,7 +65,7 @@ def touch(session: Session, account: Account, now: datetime) -> None:
 
 def record_win(session: Session, o: Opportunity, now: datetime) -> None:
     """A won deal makes (or keeps) the account a customer, adds to its lifetime value, re-tiers it."""
-    account = session.get(Account, o.account_id)
+    account = session.get(Account, o.account_id, with_for_update=True, populate_existing=True)  # counters add up
     if account is None:
         return
     account.is_customer = True
@@ -80,7 +80,7 @@ def record_win(session: Session, o: Opportunity, now: datetime) -> None:
 
 def undo_win(session: Session, o: Opportunity) -> None:
     """A won deal moved out of Won: its amount and count leave the account again."""
-    account = session.get(Account, o.account_id)
+    account = session.get(Account, o.account_id, with_for_update=True, populate_existing=True)  # counters add up
     if account is None:
         return
     account.won_count = max(0, account.won_count - 1)

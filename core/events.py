@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import Event
@@ -37,6 +38,23 @@ class DeskEvents:
         """Near-duplicates were merged into a survivor, or a merge undone: (survivor lead_id)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
+        self._relay: Callable[[str, tuple[Any, ...]], None] | None = None
+        self._names = {id(value): name for name, value in vars(self).items() if isinstance(value, Event)}
+
+    def names(self) -> list[str]:
+        """Every event's attribute name (what crosses processes instead of the object)."""
+        return sorted(self._names.values())
+
+    def set_relay(self, relay: Callable[[str, tuple[Any, ...]], None] | None) -> None:
+        """Also hand every published event (name, args) to `relay`: core/cluster.py sends them to
+        the other app processes on the same PostgreSQL database."""
+        self._relay = relay
+
+    def emit_remote(self, name: str, args: tuple[Any, ...]) -> None:
+        """An event another process published: emitted here like a local one, never relayed back."""
+        event = getattr(self, name, None) if name in self._names.values() else None
+        if isinstance(event, Event):
+            self._emit(event, *args)
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Called once the server runs, from the loop's own thread."""
@@ -44,7 +62,13 @@ class DeskEvents:
         self._loop_thread = threading.get_ident()
 
     def publish(self, event: Event, *args: Any) -> None:
-        """Emit on the event loop, whichever thread the committed work ran in."""
+        """Emit on the event loop, whichever thread the committed work ran in (and relay it)."""
+        self._emit(event, *args)
+        relay = self._relay
+        if relay is not None and (name := self._names.get(id(event))) is not None:
+            relay(name, args)
+
+    def _emit(self, event: Event, *args: Any) -> None:
         loop = self._loop
         if loop is None or loop.is_closed() or threading.get_ident() == self._loop_thread:
             event.emit(*args)

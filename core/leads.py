@@ -59,9 +59,11 @@ class LeadView:
     audit: list[tuple[AuditEntry, str | None]]
 
 
-def visible_lead(session: Any, actor: UserRef, lead_id: int) -> Lead:
-    """The lead if it exists and the actor may see it; NotFound / NotAllowed otherwise."""
-    lead = session.get(Lead, check_id(lead_id))
+def visible_lead(session: Any, actor: UserRef, lead_id: int, *, lock: bool = False) -> Lead:
+    """The lead if it exists and the actor may see it; NotFound / NotAllowed otherwise.
+    `lock` (write paths): row-locked until commit, so a concurrent writer on PostgreSQL waits
+    and then reads the committed result (SQLite ignores it: one writer anyway)."""
+    lead = session.get(Lead, check_id(lead_id), with_for_update=lock or None, populate_existing=lock)
     if lead is None or lead.is_deleted:
         raise NotFound()
     if not permissions.can_view_lead(actor, lead):
@@ -148,7 +150,8 @@ class LeadService:
     # ----- actions --------------------------------------------------------------------------------
 
     def _editable(self, session: Any, actor: UserRef, lead_id: int, version: int | None) -> Lead:
-        lead = session.get(Lead, lead_id)
+        # Row-locked, so the version check and the write are one step on PostgreSQL too.
+        lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
         if lead is None or lead.is_deleted:
             raise NotFound()
         if not permissions.can_view_lead(actor, lead) or not permissions.can_edit_lead(actor, lead):
@@ -191,7 +194,7 @@ class LeadService:
         check_activity(kind, next_follow_up_at, now)
         outcome, note = clean_text(outcome, max_length=200), clean_text(note, max_length=5000)
         with self.ctx.write() as session:
-            lead = session.get(Lead, lead_id)
+            lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
             if lead is None or lead.is_deleted:
                 raise NotFound()
             if not permissions.can_log_activity(actor, lead):
@@ -270,7 +273,7 @@ class LeadService:
             raise NotAllowed()
         now = self.ctx.now()
         with self.ctx.write() as session:
-            lead = session.get(Lead, lead_id)
+            lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
             rep = session.get(User, rep_id)
             if lead is None or lead.is_deleted:
                 raise NotFound()

@@ -152,7 +152,7 @@ class MergeService:
         self._check(actor)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            leads = self._leads(session, lead_ids)
+            leads = self._leads(session, lead_ids, lock=True)
             plan = _plan(leads)
             by_id = {x.id: x for x in leads}
             survivor = by_id[plan.survivor_id]
@@ -269,11 +269,11 @@ class MergeService:
         events.publish(events.leads_merged, survivor_id)
         events.publish(events.lead_changed, survivor_id, owner_id)
 
-    def _leads(self, session: Session, lead_ids: Sequence[int]) -> list[Lead]:
+    def _leads(self, session: Session, lead_ids: Sequence[int], *, lock: bool = False) -> list[Lead]:
         ids = list(dict.fromkeys(lead_ids))
         if not 2 <= len(ids) <= MAX_MERGE:
             raise ValidationFailed({'leads': 'merge_count'})
-        leads = list(store.live_leads(session, ids))
+        leads = list(store.live_leads(session, ids, lock=lock))
         if len(leads) != len(ids):
             raise NotFound()
         if sum(1 for x in leads if x.status == LeadStatus.CONVERTED) > 1:

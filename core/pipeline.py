@@ -145,7 +145,7 @@ class PipelineService:
             raise ValidationFailed(errors)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            lead = visible_lead(session, actor, lead_id)
+            lead = visible_lead(session, actor, lead_id, lock=True)  # a second convert waits, then finds the first
             existing = queries.opportunity_for_lead(session, lead_id)
             if existing is not None:
                 return existing.id or 0
@@ -389,7 +389,9 @@ class PipelineService:
         return new_version
 
     def _editable(self, session: Session, actor: UserRef, opportunity_id: int) -> Opportunity:
-        o = session.get(Opportunity, opportunity_id)
+        # Row-locked (PostgreSQL): the version check and the move are one step; a racing move
+        # waits, then sees the new version and is refused as a conflict.
+        o = session.get(Opportunity, opportunity_id, with_for_update=True, populate_existing=True)
         if o is None or o.is_deleted:
             raise NotFound()
         if not (permissions.can_assign(actor) or o.owner_id == actor.id):

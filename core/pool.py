@@ -82,7 +82,8 @@ class PoolService:
             lead = self._lead(session, lead_id)
             if lead.status != LeadStatus.POOL:
                 raise ClaimRefused('already_claimed')
-            rep = session.get(User, actor.id)
+            # Locked: two claims by one rep at once must not both see room under the capacity.
+            rep = session.get(User, actor.id, with_for_update=True, populate_existing=True)
             if rep is None or not rep.is_active:
                 raise NotAllowed()
             policy = load_policy(session)
@@ -159,7 +160,9 @@ class PoolService:
 
     @staticmethod
     def _lead(session: Session, lead_id: int) -> Lead:
-        lead = session.get(Lead, lead_id)
+        """The lead, row-locked until commit (PostgreSQL; SQLite has one writer): of two claims
+        at once, the second reads the first one's result."""
+        lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
         if lead is None or lead.is_deleted:
             raise NotFound()
         return lead

@@ -172,12 +172,12 @@ class SteeringService:
 
             def user(uid: int) -> User | None:
                 if uid not in users:
-                    users[uid] = session.get(User, uid)
+                    users[uid] = session.get(User, uid, with_for_update=True, populate_existing=True)
                     counts[uid] = users[uid].open_leads if users[uid] else 0  # type: ignore[union-attr]
                 return users[uid]
 
             for move in moves:
-                lead = session.get(Lead, move.lead_id)
+                lead = session.get(Lead, move.lead_id, with_for_update=True, populate_existing=True)
                 if (lead is None or lead.is_deleted or lead.status not in OPEN_STATUSES
                         or (lead.owner_id or 0) != move.from_id
                         or (not include_recent and lead.last_activity_at is not None

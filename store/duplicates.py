@@ -26,9 +26,12 @@ def candidates(session: Session, limit: int) -> Sequence[tuple[Any, ...]]:
     ).all()  # type: ignore[return-value]
 
 
-def live_leads(session: Session, ids: Sequence[int]) -> Sequence[Lead]:
-    return session.exec(select(Lead).where(col(Lead.id).in_(ids), Lead.is_deleted == False)  # noqa: E712
-                        .order_by(col(Lead.id))).all()
+def live_leads(session: Session, ids: Sequence[int], *, lock: bool = False) -> Sequence[Lead]:
+    """`lock` (a merge): row-locked in id order until commit, so two merges of one lead serialise."""
+    query = select(Lead).where(col(Lead.id).in_(ids), Lead.is_deleted == False)  # noqa: E712
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.exec(query.order_by(col(Lead.id))).all()
 
 
 def row_ids(session: Session, table: str, lead_ids: Sequence[int]) -> dict[int, list[int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
@@ -15,51 +16,63 @@ from .leads import _GRADE_ORDER
 _LIVE = OPEN_STATUSES
 
 
-def leads_waiting_for_owner(session: Session, *, include_recycled: bool, limit: int) -> Sequence[Lead]:
+def _claimed(session: Session, query: Any, lock: bool) -> Any:
+    """The tick's own rows (`lock`): on PostgreSQL `FOR UPDATE SKIP LOCKED`, so a lead a user is
+    writing right now (or another tick, e.g. "Run now" beside the leader's) is left for the next
+    tick instead of being decided on a stale read. SQLite has one writer: unchanged."""
+    if lock and session.get_bind().dialect.name == 'postgresql':
+        return query.with_for_update(skip_locked=True).execution_options(populate_existing=True)
+    return query
+
+
+def leads_waiting_for_owner(session: Session, *, include_recycled: bool, limit: int,
+                            lock: bool = False) -> Sequence[Lead]:
     """Unowned pool leads the timer may assign: never owned ones, or all when redistributing."""
     query = select(Lead).where(Lead.status == 'pool', Lead.is_deleted == False)  # noqa: E712
     if not include_recycled:
         query = query.where(col(Lead.previous_owner_id).is_(None))
-    return session.exec(query.order_by(Lead.created_at, Lead.id).limit(limit)).all()
+    return session.exec(_claimed(session, query.order_by(Lead.created_at, Lead.id).limit(limit), lock)).all()
 
 
-def sla_due(session: Session, before: datetime, limit: int) -> Sequence[Lead]:
-    return session.exec(select(Lead).where(Lead.sla_status == 'due', col(Lead.sla_due_at) <= before,
-                                           col(Lead.status).in_(_LIVE))
-                        .order_by(Lead.sla_due_at).limit(limit)).all()
+def sla_due(session: Session, before: datetime, limit: int, *, lock: bool = False) -> Sequence[Lead]:
+    return session.exec(_claimed(session, select(Lead).where(Lead.sla_status == 'due', col(Lead.sla_due_at) <= before,
+                                                              col(Lead.status).in_(_LIVE))
+                                 .order_by(Lead.sla_due_at).limit(limit), lock)).all()
 
 
-def sla_grace_due(session: Session, before: datetime, limit: int, *, include_due: bool = False) -> list[Lead]:
+def sla_grace_due(session: Session, before: datetime, limit: int, *, include_due: bool = False,
+                  lock: bool = False) -> list[Lead]:
     """Uncontacted leads past the grace after a breach (`include_due`: also not yet flagged, for the preview).
 
     Only the indexed timestamp is in SQL: SQLite would otherwise pick the status index and scan every
     breached lead ever; the timestamp is cleared whenever the lead no longer needs it."""
     statuses = ('failed', 'due') if include_due else ('failed',)
-    leads = session.exec(select(Lead).where(col(Lead.sla_grace_at) <= before)
-                         .order_by(Lead.sla_grace_at).limit(limit)).all()
+    leads = session.exec(_claimed(session, select(Lead).where(col(Lead.sla_grace_at) <= before)
+                                  .order_by(Lead.sla_grace_at).limit(limit), lock)).all()
     return [lead for lead in leads if lead.sla_status in statuses and lead.status == 'assigned']
 
 
-def protection_ending(session: Session, before: datetime, limit: int) -> list[Lead]:
+def protection_ending(session: Session, before: datetime, limit: int, *, lock: bool = False) -> list[Lead]:
     """Owned open leads whose protection ends by `before` (warning and recycling both start here).
     Filtering status in SQL would make SQLite walk the status index over every open lead."""
-    leads = session.exec(select(Lead).where(col(Lead.protected_until) <= before)
-                         .order_by(Lead.protected_until).limit(limit)).all()
+    leads = session.exec(_claimed(session, select(Lead).where(col(Lead.protected_until) <= before)
+                                  .order_by(Lead.protected_until).limit(limit), lock)).all()
     return [lead for lead in leads if lead.status in _LIVE]
 
 
-def protection_warnings(session: Session, now: datetime, before: datetime, limit: int) -> list[Lead]:
+def protection_warnings(session: Session, now: datetime, before: datetime, limit: int, *,
+                        lock: bool = False) -> list[Lead]:
     """Open leads whose protection ends in (now, before] and whose owner was not yet warned of that end."""
-    leads = session.exec(select(Lead).where(col(Lead.protected_until) > now, col(Lead.protected_until) <= before,
-                                            or_(col(Lead.warned_until).is_(None),
-                                                col(Lead.warned_until) != Lead.protected_until))
-                         .order_by(Lead.protected_until).limit(limit)).all()
+    leads = session.exec(_claimed(session, select(Lead).where(
+        col(Lead.protected_until) > now, col(Lead.protected_until) <= before,
+        or_(col(Lead.warned_until).is_(None), col(Lead.warned_until) != Lead.protected_until))
+        .order_by(Lead.protected_until).limit(limit), lock)).all()
     return [lead for lead in leads if lead.status in _LIVE]
 
 
-def follow_ups_due(session: Session, before: datetime, limit: int) -> Sequence[Lead]:
-    return session.exec(select(Lead).where(col(Lead.follow_up_due_at) <= before)
-                        .order_by(Lead.follow_up_due_at).limit(limit)).all()
+def follow_ups_due(session: Session, before: datetime, limit: int, *, lock: bool = False) -> Sequence[Lead]:
+    return session.exec(_claimed(session, select(Lead).where(col(Lead.follow_up_due_at) <= before)
+                                 .order_by(Lead.follow_up_due_at).limit(limit), lock)).all()
 
 
 def count_actions_since(session: Session, action: str, user_id: int, since: datetime, *,

@@ -1,0 +1,3 @@
+"""tests/unit/test_automation.py again, on PostgreSQL (see conftest.py)."""
+
+from tests.unit.test_automation import *  # noqa: F403

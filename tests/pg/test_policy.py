@@ -1,0 +1,3 @@
+"""tests/unit/test_policy.py again, on PostgreSQL (see conftest.py)."""
+
+from tests.unit.test_policy import *  # noqa: F403

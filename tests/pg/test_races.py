@@ -1,0 +1,3 @@
+"""tests/unit/test_races.py again, on PostgreSQL (see conftest.py)."""
+
+from tests.unit.test_races import *  # noqa: F403

@@ -1,0 +1,3 @@
+"""tests/unit/test_reports.py again, on PostgreSQL (see conftest.py)."""
+
+from tests.unit.test_reports import *  # noqa: F403

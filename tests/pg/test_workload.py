@@ -1,0 +1,3 @@
+"""tests/unit/test_workload.py again, on PostgreSQL (see conftest.py)."""
+
+from tests.unit.test_workload import *  # noqa: F403
