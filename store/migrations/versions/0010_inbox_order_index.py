@@ -19,8 +19,11 @@ def upgrade() -> None:
     op.create_index('ix_leads_inbox_order', 'leads',
                     ['grade', sa.text('created_at DESC'), sa.text('id DESC'), 'status', 'owner_id', 'is_deleted'])
     op.create_index('ix_leads_next_follow_up', 'leads', ['next_follow_up_at'])
+    op.create_index('ix_leads_owner_inbox', 'leads',
+                    ['owner_id', 'grade', sa.text('created_at DESC'), sa.text('id DESC'), 'status', 'is_deleted'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_leads_owner_inbox', table_name='leads')
     op.drop_index('ix_leads_next_follow_up', table_name='leads')
     op.drop_index('ix_leads_inbox_order', table_name='leads')
