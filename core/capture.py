@@ -85,10 +85,13 @@ def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN'
     values: dict[str, str | None] = {}
     for name, limit in FIELD_LIMITS.items():
         raw = data.get(name)
-        if raw is not None and not isinstance(raw, str | int | float):
+        if raw is None:
+            values[name] = None
+            continue
+        if not isinstance(raw, str | int | float):
             errors[name] = 'invalid'
             continue
-        text = clean_text(None if raw is None else str(raw), max_length=limit + 1)
+        text = clean_text(str(raw), max_length=limit + 1)
         if text is not None and len(text) > limit:
             errors[name] = 'too_long'
         values[name] = text
@@ -187,7 +190,8 @@ def assign_to(session: Session, lead: Lead | NewLead, rep: User, *, now: datetim
     lead.assignment_reason = {'key': reason_key, **params}
     lead.updated_at = now
     rep.last_assigned_at = now
-    session.add(rep)
+    if rep not in session:  # (adding a persistent object again walks its cascades: once per lead adds up)
+        session.add(rep)
     (writes.audit if writes is not None else partial(audit, session))(
         'assigned', now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
         reason_key=reason_key, previous_owner_id=previous, **params)
@@ -269,8 +273,11 @@ class Batch:
         """External ids this batch's pending leads hold (the table's unique index cannot see them yet)."""
         self.has_customers = queries.has_customers(session)
         """No customer yet (a new team importing its list): no lead can be a returning customer."""
-        self._reps = list(queries.active_reps(session))
-        """Held so the session's identity map keeps them: `session.get(User, …)` per lead is then free."""
+        self._users = {u.id or 0: u for u in queries.active_reps(session)}
+        """The active reps by id: a pick or a result names its rep without asking the session."""
+
+    def user(self, session: Session, user_id: int) -> User | None:
+        return self._users.get(user_id) or session.get(User, user_id)
 
     def external_id_taken(self, session: Session, external_id: str) -> bool:
         return external_id in self.external_ids or queries.lead_by_external_id(session, external_id) is not None
@@ -346,7 +353,7 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
     if twin is not None and twin.status != LeadStatus.CONVERTED:
         # A converted twin is a customer asking again: new business, so a new lead (routed below).
         if on_duplicate == 'skip':
-            return Captured(result=_result(session, twin, created=False, skipped=True), notified=[])
+            return Captured(result=_result(session, twin, created=False, skipped=True, batch=batch), notified=[])
         touched = _touch(session, twin, clean, now=now, actor_id=actor_id, channel=channel,
                          as_touch=on_duplicate != 'fill', batch=batch)
         batch.twins.add(twin)
@@ -392,19 +399,20 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
             batch.pooled_lead(lead)
         else:
             key, params = pick.reason()
-            rep = session.get(User, pick.rep_id)
+            rep = batch.user(session, pick.rep_id)
             assert rep is not None
             assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params, policy=policy,
                       writes=writes)
             batch.told(pick.rep_id, lead, now)
-    return Captured(result=_result(session, lead, created=True), notified=[])
+    return Captured(result=_result(session, lead, created=True, batch=batch), notified=[])
 
 
 _CLEAN_FIELDS = tuple(f.name for f in dataclasses.fields(CleanLead))
 
 
-def _result(session: Session, lead: Lead | NewLead, *, created: bool, skipped: bool = False) -> CaptureResult:
-    owner_name = session.get(User, lead.owner_id).name if lead.owner_id else None  # type: ignore[union-attr]
+def _result(session: Session, lead: Lead | NewLead, *, created: bool, batch: Batch,
+            skipped: bool = False) -> CaptureResult:
+    owner_name = batch.user(session, lead.owner_id).name if lead.owner_id else None  # type: ignore[union-attr]
     return CaptureResult(lead_id=lead.id or 0, created=created, status=lead.status, score=lead.score,
                          grade=lead.grade, owner_id=lead.owner_id, owner_name=owner_name, skipped=skipped)
 
@@ -472,4 +480,4 @@ def _touch(session: Session, lead: Lead | NewLead, clean: CleanLead, *, now: dat
                      channel=channel, fields=', '.join(filled) or '—')
     if isinstance(lead, Lead):
         session.add(lead)
-    return _result(session, lead, created=False)
+    return _result(session, lead, created=False, batch=batch)

@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -323,8 +324,8 @@ class ImportService:
         for (number, cells), outcome in zip(chunk, outcomes, strict=True):
             records.append(_record(job.id or 0, number, cells, outcome))
         store.add_rows(session, records)
-        for r in records:
-            setattr(job, f'{r["outcome"]}_count', getattr(job, f'{r["outcome"]}_count') + 1)
+        for outcome, count in Counter(r['outcome'] for r in records).items():
+            setattr(job, f'{outcome}_count', getattr(job, f'{outcome}_count') + count)
         job.rows_done += len(chunk)
         job.updated_at = now
         session.add(job)

@@ -8,7 +8,6 @@ assignment, dedupe and the audit trail work on it exactly as on a stored `Lead`.
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -33,10 +32,10 @@ class NewLead:
         return dict(self.__dict__)
 
     def row(self) -> dict[str, Any]:
-        """The insert's values (JSON columns copied: later edits of this object do not leak)."""
+        """The insert's values (the JSON columns are fresh objects: scoring and assignment assign
+        new ones rather than edit them in place)."""
         data = self.__dict__
-        return {k: copy.deepcopy(data[k]) if k in ('score_reasons', 'assignment_reason') else data[k]
-                for k in store.LEAD_DEFAULTS}
+        return {k: data[k] for k in store.LEAD_DEFAULTS}
 
 
 class Writes:

@@ -9,6 +9,7 @@ hands over the counter deltas of what it wrote (`add_open_leads`)."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from pydantic_core import PydanticUndefined
 from sqlmodel import Session
 
 from .models import Activity, AuditEntry, Lead, User
+from .types import UTCDateTime
 
 _LEADS = Lead.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
@@ -58,20 +60,57 @@ def reserve_lead_ids(session: Session, count: int) -> list[int]:
     return list(range(top + 1, top + 1 + count))
 
 
+def bulk_insert(session: Session, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """`INSERT` many rows (every row with the same keys) in one driver `executemany`.
+
+    What `session.execute(sa.insert(table), rows)` does, minus its per-value overhead: each
+    column's bind processor (our UTC datetimes, JSON) is looked up once, and a datetime column's
+    values — mostly the batch's one `now` — are converted once each. ~40% of a capture batch's
+    CPU went to SQLAlchemy's per-row parameter handling before."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    keys = list(rows[0])
+    compiled = sa.insert(table).values({k: sa.bindparam(k) for k in keys}).compile(dialect=dialect)
+    order = list(compiled.positiontup or ()) if compiled.positional else keys
+    changed = [(i, p) for i, k in enumerate(order) if (p := _processor(table.c[k].type, dialect)) is not None]
+    take = operator.itemgetter(*order)
+    params: list[Any] = []
+    for row in rows:
+        values = list(take(row)) if len(order) > 1 else [take(row)]
+        for i, process in changed:
+            values[i] = process(values[i])
+        params.append(tuple(values) if compiled.positional else dict(zip(order, values, strict=True)))
+    connection.exec_driver_sql(str(compiled), params)
+
+
+def _processor(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Any:
+    """The column's bind processor (None: values pass as they are); datetimes remembered."""
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    if process is None or not isinstance(type_, sa.DateTime | UTCDateTime):
+        return process
+    seen: dict[Any, Any] = {}
+
+    def remembered(value: Any) -> Any:
+        if value not in seen:
+            seen[value] = process(value)
+        return seen[value]
+
+    return remembered
+
+
 def insert_leads(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     """New leads, ids included, in one executemany (every row has every column)."""
-    if rows:
-        session.execute(sa.insert(_LEADS), list(rows))
+    bulk_insert(session, _LEADS, rows)
 
 
 def insert_audit(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        session.execute(sa.insert(_AUDIT), list(rows))
+    bulk_insert(session, _AUDIT, rows)
 
 
 def insert_activities(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        session.execute(sa.insert(_ACTIVITIES), list(rows))
+    bulk_insert(session, _ACTIVITIES, rows)
 
 
 def add_open_leads(session: Session, deltas: Mapping[int, int]) -> None:
