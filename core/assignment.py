@@ -108,10 +108,9 @@ def _fair_key(rep: RepLoad) -> tuple[float, datetime, int]:
     return (rep.load, rep.last_assigned_at or _NEVER, rep.id)
 
 
-def _eligible(strategy: str, lead: LeadFacts, reps: Sequence[RepLoad]
-              ) -> tuple[list[RepLoad], Callable[[RepLoad], Any]]:
-    """The reps a strategy may choose from, and its order (smallest key first)."""
-    room = [r for r in reps if r.has_room]
+def _eligible(strategy: str, lead: LeadFacts, room: Sequence[RepLoad]
+              ) -> tuple[Sequence[RepLoad], Callable[[RepLoad], Any]]:
+    """Of the reps with room, those a strategy may choose from, and its order (smallest key first)."""
     if strategy == Strategy.ROUND_ROBIN:
         return room, lambda r: (r.last_assigned_at or _NEVER, r.id)
     if strategy == Strategy.GRADE_AWARE and lead.grade == Grade.A:
@@ -119,29 +118,29 @@ def _eligible(strategy: str, lead: LeadFacts, reps: Sequence[RepLoad]
         room = [r for r in room if r.seniority == top]
     elif strategy == Strategy.REGION_MATCH:
         region = (lead.region or '').strip().lower()
-        room = [r for r in room if region and region in r.regions]
+        room = [r for r in room if region in r.regions] if region else []
     return room, _fair_key
 
 
 def candidates(strategy: str, lead: LeadFacts, reps: Sequence[RepLoad]) -> list[RepLoad]:
     """Eligible reps for a strategy, best first; empty when the strategy cannot place the lead."""
-    room, key = _eligible(strategy, lead, reps)
+    room, key = _eligible(strategy, lead, [r for r in reps if r.has_room])
     return sorted(room, key=key)
 
 
-def best_candidate(strategy: str, lead: LeadFacts, reps: Sequence[RepLoad]) -> RepLoad | None:
-    """`candidates(…)[0]` without sorting them all (every captured lead asks this)."""
-    room, key = _eligible(strategy, lead, reps)
-    return min(room, key=key, default=None)
+def _best(strategy: str, lead: LeadFacts, room: Sequence[RepLoad]) -> RepLoad | None:
+    """`candidates(…)[0]` of reps known to have room, without sorting them all."""
+    eligible, key = _eligible(strategy, lead, room)
+    return min(eligible, key=key, default=None)
 
 
 def pick_assignee(lead: LeadFacts, rules: Sequence[RuleSpec], reps: Sequence[RepLoad]) -> Pick | None:
     """The first matching rule that has a candidate decides; None sends the lead to the pool."""
+    reps = [r for r in reps if r.has_room]  # once, not per rule (every captured lead asks this)
     for rule in rules:
         if not rule_matches(rule, lead):
             continue
-        best = best_candidate(rule.strategy, lead,
-                              [r for r in reps if r.id in rule.rep_ids] if rule.rep_ids else reps)
+        best = _best(rule.strategy, lead, [r for r in reps if r.id in rule.rep_ids] if rule.rep_ids else reps)
         if best is not None:
             return Pick(rep_id=best.id, rep_name=best.name, rule_name=rule.name, strategy=rule.strategy,
                         open_count=best.open_count, capacity=best.capacity,

@@ -90,14 +90,15 @@ def _strip_suffixes(text: str) -> str:
     changed = True
     while changed:
         changed = False
-        if not text.rstrip(' .,').endswith(_COMPANY_SUFFIXES):
+        stripped = text.rstrip(' .,')
+        if not stripped.endswith(_COMPANY_SUFFIXES):
             break  # no suffix at all (most names once their one suffix is gone): skip the loop
         for suffix in _COMPANY_SUFFIXES:
-            stripped = text.rstrip(' .,')
             if stripped.endswith(suffix) and len(stripped) > len(suffix):
                 before = stripped[: -len(suffix)]
                 if suffix.isascii() and before and before[-1].isalnum() and before[-1].isascii():
                     continue  # 'disco' must not lose its 'co'
                 text = before
+                stripped = text.rstrip(' .,')
                 changed = True
     return text

@@ -86,10 +86,14 @@ def bulk_insert(session: Session, table: sa.Table, rows: Sequence[Mapping[str, A
 
 
 def _processor(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Any:
-    """The column's bind processor (None: values pass as they are); datetimes remembered."""
+    """The column's bind processor (None: values pass as they are); datetimes remembered, None
+    converted once."""
     process = type_.dialect_impl(dialect).bind_processor(dialect)
-    if process is None or not isinstance(type_, sa.DateTime | UTCDateTime):
-        return process
+    if process is None:
+        return None
+    if not isinstance(type_, sa.DateTime | UTCDateTime):
+        null = process(None)  # (JSON stores None as 'null': still one call per column, not per row)
+        return lambda value: null if value is None else process(value)
     seen: dict[Any, Any] = {}
 
     def remembered(value: Any) -> Any:
