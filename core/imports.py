@@ -30,6 +30,7 @@ from . import permissions
 from .capture import CaptureResult, capture_rows, validate
 from .context import Context, audit
 from .errors import InvalidState, NotAllowed, NotFound, ValidationFailed
+from .export import neutralise
 from .import_file import UnreadableFile, read_table
 from .import_mapping import TARGETS, row_data, suggest_mapping
 from .import_views import (
@@ -239,6 +240,7 @@ class ImportService:
             if job.status in (ImportStatus.DONE, ImportStatus.CANCELLED):
                 return
             job.status, job.finished_at = ImportStatus.CANCELLED, self.ctx.now()
+            self._forget_file(session, job)  # a cancelled job cannot resume: its upload goes too
         self.ctx.events.publish(self.ctx.events.import_progressed, job_id)
 
     def join(self, job_id: int, timeout: float | None = None) -> None:
@@ -284,8 +286,8 @@ class ImportService:
                     job = self._job(session, job_id)
                     if job.status != ImportStatus.RUNNING:
                         return
-                    notified = self._batch(session, job, rows[start:start + self.batch_rows])
-                self._published(job_id, notified, on_progress)
+                    notified, owners = self._batch(session, job, rows[start:start + self.batch_rows])
+                self._published(job_id, notified, on_progress, owners)
             with self.ctx.write() as session:
                 job = self._job(session, job_id)
                 if job.status == ImportStatus.RUNNING:
@@ -293,6 +295,7 @@ class ImportService:
                     audit(session, 'import_done', now=self.ctx.now(), reason_key='reason.import_done',
                           file=job.file_name, created=job.created_count, joined=job.joined_count,
                           skipped=job.skipped_count, failed=job.failed_count)
+                    self._forget_file(session, job)
             self._published(job_id, [], on_progress)
         except Exception as e:
             log.exception('import %s failed; it can be resumed', job_id)
@@ -301,17 +304,21 @@ class ImportService:
                 job.status, job.error = ImportStatus.FAILED, f'{type(e).__name__}: {e}'[:500]
             self._published(job_id, [], on_progress)
 
-    def _published(self, job_id: int, notified: list[int],
-                   on_progress: Callable[[ImportProgress], None] | None) -> None:
+    def _published(self, job_id: int, notified: list[int], on_progress: Callable[[ImportProgress], None] | None,
+                   owners: list[int | None] | None = None) -> None:
         events = self.ctx.events
         events.publish(events.import_progressed, job_id)
+        if owners:
+            events.publish(events.leads_imported, owners)
         for user_id in notified:
             events.publish(events.notified, user_id)
         if on_progress is not None:
             on_progress(self.progress(None, job_id))
 
-    def _batch(self, session: Session, job: ImportJob, chunk: Sequence[tuple[int, list[str]]]) -> list[int]:
-        """One batch through the capture path, its row outcomes and the job's progress: one transaction."""
+    def _batch(self, session: Session, job: ImportJob, chunk: Sequence[tuple[int, list[str]]]
+               ) -> tuple[list[int], list[int | None]]:
+        """One batch through the capture path, its row outcomes and the job's progress: one transaction.
+        Returns who was notified and the owners of the leads created or joined (for live pages)."""
         opts = ImportOptions.parse(job.options)
         now = self.ctx.now()
         owner = session.get(User, opts.rep_id) if opts.assign == 'rep' else None
@@ -329,7 +336,8 @@ class ImportService:
         job.rows_done += len(chunk)
         job.updated_at = now
         session.add(job)
-        return notified
+        owners = dict.fromkeys(o.owner_id for o in outcomes if isinstance(o, CaptureResult) and not o.skipped)
+        return notified, list(owners)
 
     # ----- dry run (CLI) ---------------------------------------------------------------------------
 
@@ -386,21 +394,34 @@ class ImportService:
 
     def failed_csv(self, actor: UserRef | None, job_id: int) -> bytes:
         """The failed rows with their original columns and a reason column: fix and import again.
-        UTF-8 with BOM, so Excel opens the Chinese text correctly."""
+        UTF-8 with BOM, so Excel opens the Chinese text correctly; a cell Excel would run as a formula
+        (`=`, `+`, `-`, `@` first) gets a leading apostrophe, so a hostile upload cannot run code on
+        the machine of whoever fixes the rows."""
         self._check(actor)
         with self.ctx.read() as session:
             job = self._job(session, job_id)
             rows = store.rows_of(session, job_id, 'failed')
-            headers = read_table(Path(job.file_path), job.sheet).headers if Path(job.file_path).exists() else []
+            headers = (read_table(Path(job.file_path), job.sheet).headers if Path(job.file_path).exists()
+                       else list(job.options.get('headers') or []))
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(['row', *headers, 'problems'])
+        writer.writerow(['row', *(neutralise(h) for h in headers), 'problems'])
         for r, _ in rows:
             problems = '; '.join(f'{f}: {code}' for f, code in (r.errors or {}).items())
-            writer.writerow([r.row_number, *(r.values or []), problems])
+            writer.writerow([r.row_number, *(neutralise(v) for v in r.values or []), problems])
         return out.getvalue().encode('utf-8-sig')
 
     # ----- helpers ---------------------------------------------------------------------------------
+
+    def _forget_file(self, session: Session, job: ImportJob) -> None:
+        """A finished job needs its upload no more (it holds customers' personal data): delete it.
+        The failed rows keep their cells in the database; the header row (for the failed-rows CSV)
+        is kept in the job's options (no column for it: no migration for one list). An interrupted
+        or failed job keeps its file so that it can resume."""
+        path = Path(job.file_path)
+        if path.exists():
+            job.options = {**job.options, 'headers': read_table(path, job.sheet).headers}
+        path.unlink(missing_ok=True)
 
     def _check(self, actor: UserRef | None) -> None:
         if actor is not None and not permissions.can_import(actor):
