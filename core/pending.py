@@ -53,7 +53,8 @@ class Writes:
         """A new lead with its id reserved now (ids are reserved for the whole batch at once)."""
         lead_id = next(self._ids, None)
         if lead_id is None:
-            self._ids = iter(store.reserve_lead_ids(self._session, self._expected))
+            last = self.leads[-1].id if self.leads else 0
+            self._ids = iter(store.reserve_lead_ids(self._session, self._expected, after=last))
             lead_id = next(self._ids)
         lead = NewLead(id=lead_id, **values)
         self.leads.append(lead)

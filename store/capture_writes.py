@@ -45,18 +45,19 @@ ACTIVITY_DEFAULTS: Mapping[str, Any] = {k: v for k, v in _defaults(Activity).ite
 """A touch activity's column values before the caller's (no id: the database numbers them)."""
 
 
-def reserve_lead_ids(session: Session, count: int) -> list[int]:
+def reserve_lead_ids(session: Session, count: int, *, after: int = 0) -> list[int]:
     """`count` ids for leads this transaction will insert, so their audit lines, activities and
     results can name them before the one insert. SQLite: the next rowids (the caller holds the
     database's single write lock for the transaction; a writer from another process in between
-    makes the insert fail, never reuse an id). PostgreSQL: drawn from the sequence."""
+    makes the insert fail, never reuse an id); `after`: the last id this transaction reserved and
+    has not inserted yet. PostgreSQL: drawn from the sequence."""
     if count <= 0:
         return []
     if session.bind is not None and session.bind.dialect.name == 'postgresql':
         rows = session.execute(sa.text("SELECT nextval(pg_get_serial_sequence('leads', 'id')) "
                                        'FROM generate_series(1, :n)'), {'n': count}).scalars().all()
         return [int(r) for r in rows]
-    top = session.execute(sa.select(sa.func.max(_LEADS.c.id))).scalar() or 0
+    top = max(session.execute(sa.select(sa.func.max(_LEADS.c.id))).scalar() or 0, after)
     return list(range(top + 1, top + 1 + count))
 
 
