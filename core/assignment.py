@@ -6,9 +6,10 @@ reads the database or the clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from store.models import Grade, Strategy
 
@@ -107,28 +108,40 @@ def _fair_key(rep: RepLoad) -> tuple[float, datetime, int]:
     return (rep.load, rep.last_assigned_at or _NEVER, rep.id)
 
 
-def candidates(strategy: str, lead: LeadFacts, reps: Sequence[RepLoad]) -> list[RepLoad]:
-    """Eligible reps for a strategy, best first; empty when the strategy cannot place the lead."""
-    room = [r for r in reps if r.has_room]
+def _eligible(strategy: str, lead: LeadFacts, room: Sequence[RepLoad]
+              ) -> tuple[Sequence[RepLoad], Callable[[RepLoad], Any]]:
+    """Of the reps with room, those a strategy may choose from, and its order (smallest key first)."""
     if strategy == Strategy.ROUND_ROBIN:
-        return sorted(room, key=lambda r: (r.last_assigned_at or _NEVER, r.id))
+        return room, lambda r: (r.last_assigned_at or _NEVER, r.id)
     if strategy == Strategy.GRADE_AWARE and lead.grade == Grade.A:
         top = max((r.seniority for r in room), default=0)
         room = [r for r in room if r.seniority == top]
     elif strategy == Strategy.REGION_MATCH:
         region = (lead.region or '').strip().lower()
-        room = [r for r in room if region and region in r.regions]
-    return sorted(room, key=_fair_key)
+        room = [r for r in room if region in r.regions] if region else []
+    return room, _fair_key
+
+
+def candidates(strategy: str, lead: LeadFacts, reps: Sequence[RepLoad]) -> list[RepLoad]:
+    """Eligible reps for a strategy, best first; empty when the strategy cannot place the lead."""
+    room, key = _eligible(strategy, lead, [r for r in reps if r.has_room])
+    return sorted(room, key=key)
+
+
+def _best(strategy: str, lead: LeadFacts, room: Sequence[RepLoad]) -> RepLoad | None:
+    """`candidates(…)[0]` of reps known to have room, without sorting them all."""
+    eligible, key = _eligible(strategy, lead, room)
+    return min(eligible, key=key, default=None)
 
 
 def pick_assignee(lead: LeadFacts, rules: Sequence[RuleSpec], reps: Sequence[RepLoad]) -> Pick | None:
     """The first matching rule that has a candidate decides; None sends the lead to the pool."""
+    reps = [r for r in reps if r.has_room]  # once, not per rule (every captured lead asks this)
     for rule in rules:
         if not rule_matches(rule, lead):
             continue
-        ranked = candidates(rule.strategy, lead, [r for r in reps if r.id in rule.rep_ids] if rule.rep_ids else reps)
-        if ranked:
-            best = ranked[0]
+        best = _best(rule.strategy, lead, [r for r in reps if r.id in rule.rep_ids] if rule.rep_ids else reps)
+        if best is not None:
             return Pick(rep_id=best.id, rep_name=best.name, rule_name=rule.name, strategy=rule.strategy,
                         open_count=best.open_count, capacity=best.capacity,
                         quota_left=best.daily_quota - best.assigned_today)

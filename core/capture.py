@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session
 
 from store import queries
 from store.locks import lock_identities
-from store.models import Activity as ActivityRow
 from store.models import ActivityKind, Lead, LeadStatus, Source, User
 
 from . import assignment, scoring
@@ -23,6 +23,7 @@ from .context import audit
 from .errors import ValidationFailed
 from .normalize import clean_text, normalize_company, normalize_email, normalize_phone
 from .notify import managers, notify
+from .pending import NewLead, Writes
 from .policy import Policy, load_policy
 from .twins import TwinIndex
 from .workhours import WorkCalendar
@@ -85,10 +86,13 @@ def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN'
     values: dict[str, str | None] = {}
     for name, limit in FIELD_LIMITS.items():
         raw = data.get(name)
-        if raw is not None and not isinstance(raw, str | int | float):
+        if raw is None:
+            values[name] = None
+            continue
+        if not isinstance(raw, str | int | float):
             errors[name] = 'invalid'
             continue
-        text = clean_text(None if raw is None else str(raw), max_length=limit + 1)
+        text = clean_text(str(raw), max_length=limit + 1)
         if text is not None and len(text) > limit:
             errors[name] = 'too_long'
         values[name] = text
@@ -117,7 +121,7 @@ def _rules(session: Session) -> list[scoring.Rule]:
                          label_en=r.label_en, label_zh=r.label_zh) for r in queries.scoring_rules(session)]
 
 
-def rescore(session: Session, lead: Lead, rules: list[scoring.Rule] | None = None) -> None:
+def rescore(session: Session, lead: Lead | NewLead, rules: list[scoring.Rule] | None = None) -> None:
     facts = lead.model_dump()
     result = scoring.score_lead(facts, _rules(session) if rules is None else rules)
     lead.score, lead.grade, lead.temperature = result.score, result.grade, result.temperature
@@ -156,29 +160,25 @@ class Team:
     def has_room(self) -> bool:
         return any(rep.has_room for rep in self.reps.values())
 
-    def pick(self, lead: Lead, *, exclude: int | None = None) -> assignment.Pick | None:
-        reps = [dataclasses.replace(r, available=False) if r.id == exclude else r for r in self.reps.values()]
+    def pick(self, lead: Lead | NewLead, *, exclude: int | None = None) -> assignment.Pick | None:
+        reps = [dataclasses.replace(r, available=False) if r.id == exclude else r for r in self.reps.values()] \
+            if exclude is not None else list(self.reps.values())
         facts = assignment.LeadFacts(source=lead.source, grade=lead.grade, region=lead.region,
                                      industry=lead.industry, score=lead.score)
         return assignment.pick_assignee(facts, self.rules, reps)
 
     def took(self, rep_id: int, now: datetime) -> None:
         """Count an assignment just made, so the next pick sees it."""
-        rep = self.reps[rep_id]
-        self.reps[rep_id] = dataclasses.replace(rep, open_count=rep.open_count + 1,
-                                                assigned_today=rep.assigned_today + 1, last_assigned_at=now)
+        r = self.reps[rep_id]  # built directly: `dataclasses.replace` costs 10× as much, once per lead
+        self.reps[rep_id] = assignment.RepLoad(r.id, r.name, r.open_count + 1, r.capacity, r.assigned_today + 1,
+                                               r.daily_quota, r.seniority, r.regions, r.available, now)
 
 
-def choose_owner(session: Session, lead: Lead, *, day_start: datetime, now: datetime, policy: Policy,
-                 exclude: int | None = None) -> assignment.Pick | None:
-    """Run the assignment rules against the team's current load (one lead)."""
-    return Team(session, day_start, now=now, calendar=policy.calendar).pick(lead, exclude=exclude)
-
-
-def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_id: int | None,
-              reason_key: str, params: dict[str, Any], policy: Policy) -> None:
+def assign_to(session: Session, lead: Lead | NewLead, rep: User, *, now: datetime, actor_id: int | None,
+              reason_key: str, params: dict[str, Any], policy: Policy, writes: Writes | None = None) -> None:
     """Give the lead to `rep`; every assignment (rules, manager, claim, timer) goes through here,
-    so the first-response clock, the protection period and the trail always agree."""
+    so the first-response clock, the protection period and the trail always agree. `writes`: the
+    capture batch that writes the audit line (with its new leads)."""
     previous = lead.owner_id
     lead.owner_id = rep.id
     lead.status = LeadStatus.ASSIGNED  # a new owner starts from first contact (PRODUCT.md state table)
@@ -191,59 +191,133 @@ def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_i
     lead.assignment_reason = {'key': reason_key, **params}
     lead.updated_at = now
     rep.last_assigned_at = now
-    session.add(rep)
-    audit(session, 'assigned', now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
-          reason_key=reason_key, previous_owner_id=previous, **params)
+    if rep not in session:  # (adding a persistent object again walks its cascades: once per lead adds up)
+        session.add(rep)
+    (writes.audit if writes is not None else partial(audit, session))(
+        'assigned', now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
+        reason_key=reason_key, previous_owner_id=previous, **params)
 
 
-def clear_clocks(lead: Lead) -> None:
+def clear_clocks(lead: Lead | NewLead) -> None:
     """An unowned lead has no first-response or protection clock running."""
     lead.sla_status = None if lead.sla_status == 'due' else lead.sla_status
     lead.sla_due_at = lead.sla_grace_at = lead.protected_until = lead.protection_max_at = None
     lead.warned_until = None
 
 
-def send_to_pool(session: Session, lead: Lead, *, now: datetime, reason_key: str,
-                 tell_managers: bool = True) -> list[int]:
+def send_to_pool(session: Session, lead: Lead | NewLead, *, now: datetime, reason_key: str,
+                 tell_managers: bool = True, writes: Writes | None = None) -> list[int]:
     """No eligible rep: the lead waits unowned and every manager is told (unless a batch tells
     them once, or someone chose the pool). Returns who was told."""
     lead.owner_id = None
     lead.status = LeadStatus.POOL
     clear_clocks(lead)
     lead.assignment_reason = {'key': reason_key}
-    audit(session, 'pooled', now=now, lead_id=lead.id, reason_key=reason_key)
+    (writes.audit if writes is not None else partial(audit, session))(
+        'pooled', now=now, lead_id=lead.id, reason_key=reason_key)
     if not tell_managers:
         return []
     return notify(session, managers(session), 'notify.no_eligible_rep', now=now, lead_id=lead.id, lead=lead.name)
 
 
+class _PolicyTimes:
+    """The policy with its derived times remembered: a batch assigns every lead at the same `now`,
+    so the first-response deadline (a walk through the work calendar) is worked out once per grade."""
+
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
+        self._memo: dict[tuple[str, object, object], Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._policy, name)
+
+    def _remember(self, kind: str, a: object, b: object, compute: Callable[[], Any]) -> Any:
+        key = (kind, a, b)
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def sla_due(self, grade: str, assigned_at: datetime) -> datetime:
+        return self._remember('due', grade, assigned_at, lambda: self._policy.sla_due(grade, assigned_at))
+
+    def sla_grace(self, due: datetime) -> datetime:
+        return self._remember('grace', due, None, lambda: self._policy.sla_grace(due))
+
+    def protection(self, start: datetime) -> tuple[datetime, datetime]:
+        return self._remember('protection', start, None, lambda: self._policy.protection(start))
+
+
 class Batch:
-    """What a batch of captures in one transaction (an import) reads once and keeps current in
-    memory: the scoring rules, the policy and the team's loads (`Team`). Instead of one notification
-    per lead, each rep is told once per batch how many leads they got, and managers once how many
-    wait in the pool."""
+    """What captures in one transaction share: the scoring rules, the policy and the team's loads
+    (`Team`) read once and kept current in memory, the dedupe index of the arrivals' possible twins
+    (`TwinIndex`), and the pending writes (`Writes`: new leads, audit lines and touches inserted
+    together by `finish`). A single capture is a batch of one, so every channel runs this one path.
+
+    `one_by_one` (a single capture): each new owner is told of their lead, and managers of each
+    pooled lead. Otherwise (an import) each rep is told once per batch how many leads they got, and
+    managers once how many wait in the pool."""
 
     def __init__(self, session: Session, day_start: datetime, arrivals: Sequence[CleanLead] = (), *,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, one_by_one: bool = False) -> None:
         self.twins = TwinIndex(session, arrivals)
         """The existing leads these arrivals could join, read in one query; new ones are added."""
+        self.writes = Writes(session, len(arrivals))
         self.rules = _rules(session)
-        self.policy = load_policy(session)
+        self.policy: Policy = _PolicyTimes(load_policy(session))  # type: ignore[assignment]
         self.team = Team(session, day_start, now=now, calendar=self.policy.calendar)
+        self.one_by_one = one_by_one
         self.assigned: Counter[int] = Counter()
         self.pooled = 0
+        self._each: list[tuple[list[int] | None, int, str]] = []
+        """One-by-one notices: (rep ids, or None for the managers; lead id; lead name)."""
+        self.external_ids: set[str] = set()
+        """External ids this batch's pending leads hold (the table's unique index cannot see them yet)."""
         self.has_customers = queries.has_customers(session)
         """No customer yet (a new team importing its list): no lead can be a returning customer."""
-        self._reps = list(queries.active_reps(session))
-        """Held so the session's identity map keeps them: `session.get(User, …)` per lead is then free."""
+        self._users = {u.id or 0: u for u in queries.active_reps(session)}
+        """The active reps by id: a pick or a result names its rep without asking the session."""
+
+    def user(self, session: Session, user_id: int) -> User | None:
+        return self._users.get(user_id) or session.get(User, user_id)
+
+    def external_id_taken(self, session: Session, external_id: str) -> bool:
+        return external_id in self.external_ids or queries.lead_by_external_id(session, external_id) is not None
+
+    def told(self, rep_id: int, lead: Lead | NewLead, now: datetime) -> None:
+        """A new owner to tell (now, or in the batch's count)."""
+        if rep_id in self.team.reps:
+            self.team.took(rep_id, now)
+        if self.one_by_one:
+            self._each.append(([rep_id], lead.id or 0, lead.name))
+        else:
+            self.assigned[rep_id] += 1
+
+    def pooled_lead(self, lead: Lead | NewLead) -> None:
+        if self.one_by_one:
+            self._each.append((None, lead.id or 0, lead.name))
+        else:
+            self.pooled += 1
+
+    def finish(self, session: Session, now: datetime) -> list[int]:
+        """Write what is pending, then the notifications (they name the new leads); returns who was
+        told. The caller publishes after commit."""
+        self.writes.flush()
+        return self.tell(session, now)
 
     def tell(self, session: Session, now: datetime) -> list[int]:
         """The batch's notifications; returns who was told."""
         told: list[int] = []
+        for rep_ids, lead_id, name in self._each:
+            if rep_ids is None:
+                told += notify(session, managers(session), 'notify.no_eligible_rep', now=now, lead_id=lead_id,
+                               lead=name)
+            else:
+                told += notify(session, rep_ids, 'notify.assigned_to_you', now=now, lead_id=lead_id, lead=name)
         for rep_id, count in sorted(self.assigned.items()):
             told += notify(session, [rep_id], 'notify.assigned_many', now=now, count=count)
         if self.pooled:
             told += notify(session, managers(session), 'notify.import_pooled', now=now, count=self.pooled)
+        self._each.clear()
         self.assigned.clear()
         self.pooled = 0
         return list(dict.fromkeys(told))
@@ -268,35 +342,38 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
 
     `owner` skips the rules (a rep's own manual entry stays with that rep; an import given to one
     rep, with `owner_reason`); `to_pool` puts a new lead in the pool without running the rules;
-    `batch` shares what a batch of captures reads once (see `Batch`)."""
+    `batch` shares what a batch of captures reads once and writes together (see `Batch`; the caller
+    then calls `batch.finish`). Without it the lead is a batch of one, written before returning."""
     if batch is None:  # PostgreSQL: a simultaneous capture of the same person waits here (SQLite: no-op)
         lock_identities(session, phone_norm=clean.phone_norm, email=clean.email, company_norm=clean.company_norm,
                         name=clean.name, external_id=clean.external_id)
-    twin = batch.twins.find(clean) if batch is not None else queries.find_duplicate(
-        session, phone_norm=clean.phone_norm, email=clean.email, company_norm=clean.company_norm, name=clean.name)
+        single = Batch(session, day_start, [clean], now=now, one_by_one=True)
+        done = capture(session, clean, now=now, day_start=day_start, actor_id=actor_id, channel=channel,
+                       owner=owner, owner_reason=owner_reason, to_pool=to_pool, on_duplicate=on_duplicate,
+                       batch=single)
+        return Captured(result=done.result, notified=single.finish(session, now))
+    twin = batch.twins.find(clean)
     if twin is not None and twin.status != LeadStatus.CONVERTED:
         # A converted twin is a customer asking again: new business, so a new lead (routed below).
         if on_duplicate == 'skip':
-            return Captured(result=_result(session, twin, created=False, skipped=True), notified=[])
+            return Captured(result=_result(session, twin, created=False, skipped=True, batch=batch), notified=[])
         touched = _touch(session, twin, clean, now=now, actor_id=actor_id, channel=channel,
-                         as_touch=on_duplicate != 'fill', rules=batch.rules if batch else None)
-        if batch is not None:
-            batch.twins.add(twin)
+                         as_touch=on_duplicate != 'fill', batch=batch)
+        batch.twins.add(twin)
         return Captured(result=touched, notified=[])
-    if clean.external_id and queries.lead_by_external_id(session, clean.external_id) is not None:
+    if clean.external_id and batch.external_id_taken(session, clean.external_id):
         raise ValidationFailed({'external_id': 'taken'})  # another lead's id: refused before anything is written
-    # score_reasons given (not left to its default_factory): pydantic inspects a factory's signature per instance
-    lead = Lead(**asdict(clean), status=LeadStatus.NEW, created_at=now, updated_at=now, score_reasons=[])
-    rescore(session, lead, batch.rules if batch else None)
-    session.add(lead)
-    session.flush()
-    if batch is not None:
-        batch.twins.add(lead)
-    audit(session, 'captured', now=now, lead_id=lead.id, actor_id=actor_id,
-          reason_key='reason.captured', channel=channel, source=clean.source)
-    notified: list[int] = []
-    policy = batch.policy if batch else load_policy(session)
-    customer = None if batch is not None and not batch.has_customers else queries.customer_for(
+    writes = batch.writes
+    lead = writes.new_lead(**{f: getattr(clean, f) for f in _CLEAN_FIELDS},
+                           status=LeadStatus.NEW, created_at=now, updated_at=now)
+    rescore(session, lead, batch.rules)
+    batch.twins.add(lead)
+    if clean.external_id:
+        batch.external_ids.add(clean.external_id)
+    writes.audit('captured', now=now, lead_id=lead.id, actor_id=actor_id,
+                 reason_key='reason.captured', channel=channel, source=clean.source)
+    policy = batch.policy
+    customer = None if not batch.has_customers else queries.customer_for(
         session, phone_norm=clean.phone_norm, email=clean.email, company_norm=clean.company_norm)
     keeper = None
     if customer is not None:  # a returning customer: the lead says so and goes to the customer's owner
@@ -308,46 +385,37 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
             owner = keeper
     if owner is not None and keeper is not None and customer is not None and owner.id == keeper.id:
         assign_to(session, lead, owner, now=now, actor_id=None, reason_key='reason.assigned.customer_owner',
-                  params={'rep': keeper.name, 'customer': customer.name}, policy=policy)
-        notified = _tell_owner(session, lead, owner.id or 0, now=now, batch=batch)
+                  params={'rep': keeper.name, 'customer': customer.name}, policy=policy, writes=writes)
+        batch.told(owner.id or 0, lead, now)
     elif owner is not None:
         assign_to(session, lead, owner, now=now, actor_id=actor_id, reason_key=owner_reason,
-                  params={'rep': owner.name}, policy=policy)
+                  params={'rep': owner.name}, policy=policy, writes=writes)
         if owner.id != actor_id:  # given to a rep by someone else (an import): the rep is told
-            notified = _tell_owner(session, lead, owner.id or 0, now=now, batch=batch)
+            batch.told(owner.id or 0, lead, now)
     elif to_pool:
-        send_to_pool(session, lead, now=now, reason_key='reason.import_pooled', tell_managers=False)
+        send_to_pool(session, lead, now=now, reason_key='reason.import_pooled', tell_managers=False, writes=writes)
     else:
-        pick = batch.team.pick(lead) if batch else choose_owner(session, lead, day_start=day_start, now=now,
-                                                                policy=policy)
+        pick = batch.team.pick(lead)
         if pick is None:
-            notified = send_to_pool(session, lead, now=now, reason_key='reason.no_eligible_rep',
-                                    tell_managers=batch is None)
-            if batch is not None:
-                batch.pooled += 1
+            send_to_pool(session, lead, now=now, reason_key='reason.no_eligible_rep', tell_managers=False,
+                         writes=writes)
+            batch.pooled_lead(lead)
         else:
             key, params = pick.reason()
-            rep = session.get(User, pick.rep_id)
+            rep = batch.user(session, pick.rep_id)
             assert rep is not None
-            assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params, policy=policy)
-            notified = _tell_owner(session, lead, pick.rep_id, now=now, batch=batch)
-    if batch is None:
-        session.flush()  # a batch flushes with the next lead's insert
-    return Captured(result=_result(session, lead, created=True), notified=notified)
+            assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params, policy=policy,
+                      writes=writes)
+            batch.told(pick.rep_id, lead, now)
+    return Captured(result=_result(session, lead, created=True, batch=batch), notified=[])
 
 
-def _tell_owner(session: Session, lead: Lead, rep_id: int, *, now: datetime, batch: Batch | None) -> list[int]:
-    """The new owner hears of the lead now, or once per batch with the count."""
-    if batch is None:
-        return notify(session, [rep_id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
-    if rep_id in batch.team.reps:
-        batch.team.took(rep_id, now)
-    batch.assigned[rep_id] += 1
-    return []
+_CLEAN_FIELDS = tuple(f.name for f in dataclasses.fields(CleanLead))
 
 
-def _result(session: Session, lead: Lead, *, created: bool, skipped: bool = False) -> CaptureResult:
-    owner_name = session.get(User, lead.owner_id).name if lead.owner_id else None  # type: ignore[union-attr]
+def _result(session: Session, lead: Lead | NewLead, *, created: bool, batch: Batch,
+            skipped: bool = False) -> CaptureResult:
+    owner_name = batch.user(session, lead.owner_id).name if lead.owner_id else None  # type: ignore[union-attr]
     return CaptureResult(lead_id=lead.id or 0, created=created, status=lead.status, score=lead.score,
                          grade=lead.grade, owner_id=lead.owner_id, owner_name=owner_name, skipped=skipped)
 
@@ -358,9 +426,9 @@ def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default
                  on_duplicate: str = 'touch') -> tuple[list[CaptureResult | ValidationFailed], list[int]]:
     """The batched entry point (imports): each row goes validate → `capture` (dedupe → score →
     create or touch → assign) exactly like a single lead, all in the caller's one transaction,
-    with the rules, policy and team loads read once (`Batch`). A row that does not validate is
-    returned as its `ValidationFailed` and writes nothing. Returns each row's outcome and who
-    was notified."""
+    with the rules, policy and team loads read once and the rows written together (`Batch`). A row
+    that does not validate is returned as its `ValidationFailed` and writes nothing. Returns each
+    row's outcome and who was notified."""
     cleans: list[CleanLead | ValidationFailed] = []
     for data in rows:
         try:
@@ -381,16 +449,15 @@ def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default
             outcomes.append(e)
             continue
         outcomes.append(done.result)
-    session.flush()
-    return outcomes, batch.tell(session, now)
+    return outcomes, batch.finish(session, now)
 
 
-def _touch(session: Session, lead: Lead, clean: CleanLead, *, now: datetime, actor_id: int | None,
-           channel: str, as_touch: bool = True, rules: list[scoring.Rule] | None = None) -> CaptureResult:
+def _touch(session: Session, lead: Lead | NewLead, clean: CleanLead, *, now: datetime, actor_id: int | None,
+           channel: str, batch: Batch, as_touch: bool = True) -> CaptureResult:
     """A second arrival of the same person: a touch activity, empty fields filled, re-scored.
     Without `as_touch` (an import told to only fill fields) no touch is counted."""
     filled = [f for f in FILLABLE if getattr(clean, f) and not getattr(lead, f)]
-    if 'external_id' in filled and queries.lead_by_external_id(session, clean.external_id or '') is not None:
+    if 'external_id' in filled and batch.external_id_taken(session, clean.external_id or ''):
         filled.remove('external_id')  # held by another lead: never two leads with one id
     for f in filled:
         setattr(lead, f, getattr(clean, f))
@@ -398,19 +465,22 @@ def _touch(session: Session, lead: Lead, clean: CleanLead, *, now: datetime, act
             lead.phone_norm = clean.phone_norm
         if f == 'company':
             lead.company_norm = clean.company_norm
+        if f == 'external_id':
+            batch.external_ids.add(clean.external_id or '')
     if as_touch:
         lead.touch_count += 1  # before re-scoring: repeat inquiries count as behaviour
-    rescore(session, lead, rules)
+    rescore(session, lead, batch.rules)
     lead.version += 1
     lead.updated_at = now
+    writes = batch.writes
     if as_touch:
-        session.add(ActivityRow(lead_id=lead.id or 0, user_id=actor_id, kind=ActivityKind.TOUCH,
-                                source=clean.source, note=clean.message, created_at=now))
-        audit(session, 'touched', now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.touched',
-              channel=channel, source=clean.source, filled=', '.join(filled))
+        writes.activity(lead_id=lead.id or 0, user_id=actor_id, kind=ActivityKind.TOUCH,
+                        source=clean.source, note=clean.message, created_at=now)
+        writes.audit('touched', now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.touched',
+                     channel=channel, source=clean.source, filled=', '.join(filled))
     else:
-        audit(session, 'filled', now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.filled',
-              channel=channel, fields=', '.join(filled) or '—')
-    session.add(lead)
-    session.flush()
-    return _result(session, lead, created=False)
+        writes.audit('filled', now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.filled',
+                     channel=channel, fields=', '.join(filled) or '—')
+    if isinstance(lead, Lead):
+        session.add(lead)
+    return _result(session, lead, created=False, batch=batch)

@@ -34,6 +34,9 @@ class DeskEvents:
         """The team changed (user created, deactivated, capacity, leave)."""
         self.import_progressed: Event[int] = Event()
         """An import job committed a batch or changed status: (job_id)."""
+        self.leads_imported: Event[list[int | None]] = Event()
+        """An import batch committed new or joined leads: the owners of those leads, once each (None:
+        some wait in the pool). One event per batch instead of one `lead_captured` per row."""
         self.leads_merged: Event[int] = Event()
         """Near-duplicates were merged into a survivor, or a merge undone: (survivor lead_id)."""
         self._loop: asyncio.AbstractEventLoop | None = None

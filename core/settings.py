@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     api_rate_per_minute: int = 600
     form_rate_per_minute: int = 10
     max_body_bytes: int = 64 * 1024
-    import_batch_rows: int = 200
+    import_batch_rows: int = 1000
     """Rows per import transaction (a crash loses at most one uncommitted batch)."""
 
     def resolved_database_url(self) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from .capture_writes import bulk_insert
 from .models import ImportJob, ImportRow, ImportTemplate, Lead
 
 
@@ -25,8 +25,7 @@ def recent_jobs(session: Session, *, created_by: int | None, limit: int) -> Sequ
 
 def add_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """One multi-row insert per batch (Core, not the ORM: a 100k-row import writes 100k of these)."""
-    if rows:
-        session.execute(sa.insert(ImportRow), rows)
+    bulk_insert(session, ImportRow.__table__, rows)  # type: ignore[attr-defined]
 
 
 def rows_of(session: Session, job_id: int, outcome: str, *, limit: int | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from nicegui import ui
 from nicegui.elements.upload_files import SmallFileUpload
@@ -92,13 +93,21 @@ async def test_an_interrupted_job_shows_resume_and_finishes(user: User, team: Te
     draft = desk.imports.upload(team.admin, 'big.csv',
                                 ('name,phone\n' + ''.join(f'P{i},1350013{i:04d}\n' for i in range(30))).encode())
     desk.imports.batch_rows = 10
-    desk.imports.start(team.admin, draft.job_id, draft.mapping, background=False)
     from store.engine import session_scope
 
-    with session_scope(desk.ctx.engine) as s:  # as a crash after the first batch leaves it
+    def dies_after_the_first_batch(_progress: object) -> None:
+        with session_scope(desk.ctx.engine) as s:  # as start-up leaves a job whose process died
+            job = s.get(ImportJob, draft.job_id)
+            assert job is not None
+            if job.status == 'running':
+                job.status = 'interrupted'
+
+    desk.imports.start(team.admin, draft.job_id, draft.mapping, background=False,
+                       on_progress=dies_after_the_first_batch)
+    with read_session(desk.ctx.engine) as s:  # stopped after its first batch, the upload kept for the resume
         job = s.get(ImportJob, draft.job_id)
-        assert job is not None
-        job.status, job.rows_done, job.created_count = 'interrupted', 30, 30
+        assert job is not None and (job.status, job.rows_done) == ('interrupted', 10)
+        assert Path(job.file_path).exists()
     await login(user, team.manager.email)
     await user.open(f'/import?job={draft.job_id}')
     await wait_for_text(user, 'import-status', 'Interrupted')

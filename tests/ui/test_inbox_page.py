@@ -72,6 +72,19 @@ async def test_lead_captured_elsewhere_appears_live(user: User, team: Team) -> N
     assert 'Live Arrival' in await wait_rows(user, {'Live Arrival'})
 
 
+async def test_imported_leads_appear_live_in_the_reps_inbox(user: User, team: Team) -> None:
+    """An import publishes one event per batch (not one per lead); the open inbox refreshes."""
+    await login(user, team.rep_a.email)
+    await asyncio.sleep(0.2)
+    app_desk = _app_desk()
+    data = b'name,phone\r\nImported One,13300133001\r\nImported Two,13300133002\r\n'
+    draft = app_desk.imports.upload(team.admin, 'live.csv', data)
+    app_desk.imports.start(team.admin, draft.job_id, draft.mapping, {'assign': 'rep', 'rep_id': team.rep_a.id})
+    names = await wait_rows(user, {'Imported One', 'Imported Two'}, timeout=10)
+    assert {'Imported One', 'Imported Two'} <= set(names)
+    app_desk.imports.join(draft.job_id, timeout=30)
+
+
 async def test_new_lead_dialog_shows_field_errors_and_saves(user: User, team: Team) -> None:
     await login(user, team.rep_a.email)
     user.find(marker='new-lead').click()

@@ -47,6 +47,17 @@ async def test_capture_updates_the_row_live(user: User, team: Team) -> None:
     assert await text_of(user, f'rep-open-{result.owner_id}', '1 / 10') == '1 / 10'
 
 
+async def test_an_import_updates_the_rows_live(user: User, team: Team) -> None:
+    await login(user, team.manager.email)
+    await user.open('/team')
+    await text_of(user, f'rep-open-{team.rep_b.id}', '0 / 10')
+    data = b'name,phone\r\nBatch One,13300133011\r\nBatch Two,13300133012\r\n'
+    draft = app.state.desk.imports.upload(team.admin, 'team.csv', data)
+    app.state.desk.imports.start(team.admin, draft.job_id, draft.mapping, {'assign': 'rep', 'rep_id': team.rep_b.id})
+    assert await text_of(user, f'rep-open-{team.rep_b.id}', '2 / 10') == '2 / 10'
+    app.state.desk.imports.join(draft.job_id, timeout=30)
+
+
 async def test_setting_capacity_stores_it(user: User, team: Team) -> None:
     await login(user, team.manager.email)
     await user.open('/team')

@@ -64,3 +64,20 @@ def test_counter_is_used_for_capacity(desk: Desk) -> None:
         statuses = sorted(lead.status for lead in s.exec(select(Lead)))
         kept = s.get(User, rep.id).open_leads
     assert statuses == ['assigned', 'assigned', 'pool'] and kept == 2
+
+
+def test_counter_follows_an_import_written_with_core_inserts(desk: Desk) -> None:
+    """Imported leads are inserted without the ORM (no after_flush hook): the batch adds its
+    owners' counts itself — by the rules, to one rep, to the pool, with in-file duplicates."""
+    admin = factories.admin(desk)
+    rep_a, rep_b = factories.user(desk, capacity=50), factories.user(desk, capacity=50)
+    lines = ['name,phone'] + [f'Imp {i},1330013{i:04d}' for i in range(12)] + ['Imp 0 again,13300130000']
+    data = '\r\n'.join(lines).encode()
+    for options in ({}, {'assign': 'rep', 'rep_id': rep_b.id}, {'assign': 'pool'}):
+        desk.imports.batch_rows = 5
+        draft = desk.imports.upload(admin, 'c.csv', data.replace(b'1330013', b'13' + str(len(options)).encode()
+                                                                  + b'0013'))
+        desk.imports.start(admin, draft.job_id, draft.mapping, options, background=False)
+        assert counters_match(desk) == {}
+    with read_session(desk.ctx.engine) as s:
+        assert s.get(User, rep_a.id).open_leads + s.get(User, rep_b.id).open_leads == 24

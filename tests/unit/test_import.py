@@ -160,6 +160,23 @@ def test_bad_rows_fail_with_reasons_and_come_back_as_csv(desk: Desk) -> None:
     assert text[2] == '4,坏邮箱,,not-an-email,email: invalid_email'
 
 
+def test_failed_rows_csv_neutralises_formula_cells_after_the_upload_is_gone(desk: Desk) -> None:
+    """A hostile upload must not become a formula run on the machine of whoever fixes the rows."""
+    data = csv_bytes([['=HEADER()', 'phone', 'email'],
+                      ['=cmd|\' /C calc\'!A0', '', '@SUM(1)'],
+                      ['', '+8613000130001', '-1+1'],
+                      ['Plain', '', 'not-an-email']], 'utf-8')
+    actor = factories.admin(desk)
+    draft = desk.imports.upload(actor, 'evil.csv', data)
+    desk.imports.start(actor, draft.job_id, ['name', 'phone', 'email'], background=False)
+    assert not Path(rows(desk, ImportJob)[0].file_path).exists()
+    text = desk.imports.failed_csv(actor, draft.job_id).decode('utf-8-sig').splitlines()
+    assert text[0] == "row,'=HEADER(),phone,email,problems"
+    assert text[1] == "2,'=cmd|' /C calc'!A0,,'@SUM(1),email: invalid_email"
+    assert text[2] == "3,,'+8613000130001,'-1+1,name: required; email: invalid_email"
+    assert text[3] == '4,Plain,,not-an-email,email: invalid_email'
+
+
 def test_duplicates_can_be_skipped_or_only_fill_fields(desk: Desk) -> None:
     first = desk.leads.capture_lead({'name': 'Wu', 'phone': '13200132000'}, channel='manual', default_source='manual')
     data = csv_bytes([['name', 'phone', 'company'], ['Wu', '13200132000', 'Wu Trading']], 'utf-8')
@@ -256,18 +273,25 @@ def test_batches_commit_progress_and_a_resume_skips_committed_rows(desk: Desk) -
     desk.imports.start(actor, draft.job_id, draft.mapping, background=False)
     job = rows(desk, ImportJob)[0]
     assert job.rows_done == 10 and job.created_count == 10
-    # a job stopped after its second batch (status as start-up leaves it) resumes at row 7
-    from store.engine import session_scope
+    assert not Path(job.file_path).exists()  # done: the upload (personal data) is deleted
+    # a job that dies after its second batch keeps its file and resumes at row 7
+    data = csv_bytes([['name', 'phone']] + [[f'M{i}', f'1350013{i:04d}'] for i in range(10)], 'utf-8')
+    draft = desk.imports.upload(actor, 'm.csv', data)
+    stops = iter([False, True])
 
-    with session_scope(desk.ctx.engine) as s:
-        stored = s.get(ImportJob, draft.job_id)
-        assert stored is not None
-        stored.status, stored.rows_done = 'interrupted', 6
+    def dies_after_the_second_batch(_progress: object) -> None:
+        if next(stops, False):
+            raise RuntimeError('process died')
+
+    desk.imports.start(actor, draft.job_id, draft.mapping, background=False, on_progress=dies_after_the_second_batch)
+    job = rows(desk, ImportJob, ImportJob.id == draft.job_id)[0]
+    assert (job.status, job.rows_done) == ('failed', 6)
+    assert Path(job.file_path).exists()  # kept for the resume
     desk.imports.resume(actor, draft.job_id, background=False)
-    job = rows(desk, ImportJob)[0]
-    assert job.status == 'done' and job.rows_done == 10
-    assert job.joined_count == 4  # rows 7–10 ran again (as this test forged) and joined, none created twice
-    assert len(rows(desk, Lead)) == 10
+    job = rows(desk, ImportJob, ImportJob.id == draft.job_id)[0]
+    assert (job.status, job.rows_done, job.created_count, job.joined_count) == ('done', 10, 10, 0)
+    assert len(rows(desk, Lead)) == 20  # no row imported twice, none lost
+    assert not Path(job.file_path).exists()
 
 
 def test_batch_dedupe_prefers_an_open_lead_like_single_capture(desk: Desk) -> None:
@@ -321,3 +345,8 @@ def test_an_external_id_held_by_another_lead_fails_the_row_not_the_batch(desk: D
                       ['Fine', '13100131002', 'CRM-2']], 'utf-8')
     fate = fates(desk, run_import(desk, 'e.csv', data))
     assert fate[2] == ('failed', None, {'external_id': 'taken'}) and fate[3][0] == 'created'
+    # two new rows of one batch with one id: the second is refused before the batch's one insert
+    data = csv_bytes([['name', 'phone', 'Lead ID'], ['First', '13100131003', 'CRM-3'],
+                      ['Second', '13100131004', 'CRM-3']], 'utf-8')
+    fate = fates(desk, run_import(desk, 'f.csv', data))
+    assert fate[2][0] == 'created' and fate[3] == ('failed', None, {'external_id': 'taken'})

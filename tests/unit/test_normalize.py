@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
+import phonenumbers
 import pytest
 
-from core.normalize import clean_text, normalize_company, normalize_email, normalize_phone
+from core.normalize import _CN_MOBILE, clean_text, normalize_company, normalize_email, normalize_phone
 
 TRICKY = [
     '',
@@ -175,3 +178,20 @@ def test_clean_text_trims_and_caps_length() -> None:
 def test_clean_text_blank_returns_none() -> None:
     assert clean_text(None) is None
     assert clean_text(' \x00 \t ') is None
+
+
+def test_cn_mobile_shortcut_gives_what_phonenumbers_gives_for_every_prefix() -> None:
+    """The plain-digits shortcut (no parsing) must agree with `phonenumbers` for every 5-digit
+    prefix it takes; those `phonenumbers` reads otherwise (179xx, 11x, 12x) are not taken."""
+    rng = random.Random(5)
+    taken = 0
+    for prefix in range(10_000, 20_000):
+        number = f'{prefix}{rng.randrange(10**6):06d}'
+        if not _CN_MOBILE.fullmatch(number):
+            continue
+        taken += 1
+        parsed = phonenumbers.parse(number, 'CN')
+        assert phonenumbers.is_possible_number(parsed), number
+        expected = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        assert expected == '+86' + number == normalize_phone(number), number
+    assert taken == 6_900

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import datetime
 
 from fastapi import Request
@@ -66,6 +68,9 @@ class Inbox:
         self.total = 0
         self.filters: dict[str, object] = {'search': '', 'status': None, 'grade': None, 'source': None,
                                            'unassigned': False, 'agenda': None}
+        self._refreshed_at = 0.0
+        self._refresh_pending = False
+        self.client = ui.context.client
 
     def build(self) -> None:
         with ui.row().classes('w-full items-center justify-between'):
@@ -116,9 +121,11 @@ class Inbox:
         events.lead_touched.subscribe(self._on_changed)
         events.lead_changed.subscribe(self._on_changed)
         events.lead_assigned.subscribe(self._on_assigned)
+        events.leads_imported.subscribe(self._on_imported)
         ui.timer(0, self.refresh, once=True)
 
     async def refresh(self) -> None:
+        self._refreshed_at = time.monotonic()
         f = self.filters
         rows, self.total = await run.io_bound(
             self.desk.leads.inbox, self.user, status=f['status'], grade=f['grade'], source=f['source'],
@@ -160,12 +167,28 @@ class Inbox:
         if self._concerns_me(owner_id):
             await self.refresh()
 
+    async def _on_imported(self, owners: list[int | None]) -> None:
+        """An import batch (one event for its hundreds of leads): refresh, at most twice a second."""
+        if not (self.manager_view or self.user.id in owners) or self._refresh_pending:
+            return
+        self._refresh_pending = True
+        try:
+            await asyncio.sleep(max(0.0, self._refreshed_at + REFRESH_EVERY - time.monotonic()))
+        finally:
+            self._refresh_pending = False
+        if not self.client.is_deleted:
+            await self.refresh()
+
     async def _on_assigned(self, lead_id: int, owner_id: int | None, previous_id: int | None) -> None:
         if not self._concerns_me(owner_id, previous_id):
             return
         if owner_id == self.user.id:
             ui.notify(t('inbox.assigned_to_you'), type='info', position='top-right')
         await self.refresh()
+
+
+REFRESH_EVERY = 0.5
+"""Seconds: an import's stream of batches refreshes an open inbox at most once per this interval."""
 
 
 def register(desk: Desk) -> None:

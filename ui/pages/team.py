@@ -160,7 +160,7 @@ class TeamPage:
         self.rows = ui.column().classes('w-full gap-2')
         events = self.desk.events
         for event in (events.lead_captured, events.lead_touched, events.lead_assigned, events.lead_changed,
-                      events.opportunity_moved, events.users_changed):
+                      events.opportunity_moved, events.users_changed, events.leads_imported):
             event.subscribe(self._on_event, expect_args=False)
         ui.timer(0, self.refresh, once=True)
 
