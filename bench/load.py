@@ -2,6 +2,7 @@
 driven from this second process on loopback, bounded in count and time.
 
     python bench/load.py --smoke                    # ≤ 60 s: 20 live pages (2 reps' tabs + managers), 20/s for 10 s
+    python bench/load.py --rate 20 --no-search      # hold 20/s for 5 minutes with the 20 pages
     python bench/load.py --out bench/results/load-$(date +%F).json
         # search from 100/s for the highest rate with p99 < 200 ms (steps of --step-seconds),
         # then hold it for --seconds (default 300) and record the figures
@@ -339,7 +340,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             rate = args.rate
             good: float | None = None
             bad: float | None = None
-            if not args.smoke:  # find the highest rate with p99 under target
+            if not args.smoke and not args.no_search:  # find the highest rate with p99 under target
                 for _ in range(MAX_STEPS):
                     step = phase(base, key, rate=rate, seconds=args.step_seconds, first=n, workers=args.workers,
                                  sent=sent)
@@ -389,6 +390,7 @@ def main() -> int:
     parser.add_argument('--smoke', action='store_true', help='≤ 60 s: 20 clients, 20/s for 10 s, no search')
     parser.add_argument('--rate', type=float, default=None, help='captures per second to start from (100)')
     parser.add_argument('--seconds', type=float, default=None, help=f'hold duration (300; at most {MAX_SECONDS})')
+    parser.add_argument('--no-search', action='store_true', help='hold --rate without searching first')
     parser.add_argument('--step-seconds', type=float, default=20.0, help='duration of each search step')
     parser.add_argument('--reps', type=int, default=16)
     parser.add_argument('--logins', type=int, default=None,
