@@ -6,8 +6,8 @@ errors, and leads answered vs leads in the database (they must be equal).
     python bench/load_smoke.py --rate 100 --seconds 300 --out bench/results/load-$(date +%F).json
 
 Open-loop: request i is due at start + i/rate whatever earlier answers took, so a slow
-server shows as latency, not as a lower offered rate. Not yet here (issue 9's full run):
-browser clients connected during the run and the live-update delay to an open inbox.
+server shows as latency, not as a lower offered rate. The full issue-9 run, with 20 live
+pages open and the live-update delay to an open inbox, is bench/load.py.
 """
 
 from __future__ import annotations

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     timezone: str = 'Asia/Shanghai'
     api_rate_per_minute: int = 600
     form_rate_per_minute: int = 10
+    """Web-form submissions per client IP per minute."""
+    form_rate_per_form_per_minute: int = 120
+    """Submissions per web form per minute from all IPs together: a spam run spread over many
+    addresses still cannot flood the reps' inboxes through one form."""
     max_body_bytes: int = 64 * 1024
     import_batch_rows: int = 1000
     """Rows per import transaction (a crash loses at most one uncommitted batch)."""

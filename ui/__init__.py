@@ -48,5 +48,6 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     imports.register(desk)  # /import
     duplicates.register(desk)  # /duplicates
     notifications.register(desk)  # /notifications
-    webform.register(desk, RateLimiter(s.form_rate_per_minute))   # /f/{key}
+    webform.register(desk, RateLimiter(s.form_rate_per_minute),  # /f/{key}
+                     RateLimiter(s.form_rate_per_form_per_minute))
     api.register(desk, RateLimiter(s.api_rate_per_minute), app)   # /health /api/v1/leads

@@ -59,8 +59,8 @@ class UsersPanel:
                           on_change=lambda e, uid=u.id: self.change(uid, is_on_leave=e.value)).mark(f'leave-{u.id}')
             ui.space()
             if self.is_admin and u.id != self.user.id:
-                ui.switch(t('users.active'), value=u.is_active,
-                          on_change=lambda e, uid=u.id: self.change(uid, is_active=e.value)).mark(f'active-{u.id}')
+                tid(ui.switch(t('users.active'), value=u.is_active,
+                              on_change=lambda e, uid=u.id: self.change(uid, is_active=e.value)), f'active-{u.id}')
 
     async def change(self, user_id: int | None, **changes: object) -> None:
         try:

@@ -1,4 +1,8 @@
-"""The hosted public web form (`/f/<key>`): no login, a honeypot, a per-IP limit."""
+"""The hosted public web form (`/f/<key>`): no login, a honeypot, a per-IP and a per-form limit.
+
+Size limits: every field is checked by `capture.validate` on the server (the inputs' `maxlength`
+only helps honest browsers; a crafted websocket message bypasses it), and the websocket transport
+refuses messages over 1 MB (engine.io's `max_http_buffer_size`)."""
 
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else 'unknown'
 
 
-def register(desk: Desk, limiter: RateLimiter) -> None:
+def register(desk: Desk, limiter: RateLimiter, per_form: RateLimiter | None = None) -> None:
+    """`limiter` counts submissions per client IP, `per_form` per form across all IPs."""
     @ui.page('/f/{form_key}')
     def web_form_page(request: Request, form_key: str) -> None:
         remember_language(request)
@@ -51,7 +56,7 @@ def register(desk: Desk, limiter: RateLimiter) -> None:
                     if trap.value:
                         thank()
                         return
-                    if not limiter.allow(f'form:{ip}'):
+                    if not limiter.allow(f'form:{ip}') or (per_form and not per_form.allow(f'form-key:{form.id}')):
                         ui.notify(t('err.rate_limited'), type='negative')
                         return
                     data = {k: v.value for k, v in fields.items()}
