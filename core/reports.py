@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from store import reporting
+from store import report_rollup, reporting
 from store.models import ChannelCost, Source, UserRef
 
 from . import permissions
@@ -159,23 +159,17 @@ class ReportService:
 
     # ----- the panels --------------------------------------------------------------------------------
 
-    def report(self, actor: UserRef, f: ReportFilter) -> Report:
+    def report(self, actor: UserRef, f: ReportFilter, *, rollup: bool = True) -> Report:
         """Every panel for the filter. The reads are independent: they run on READERS threads, each
         in its own read transaction (SQLite in WAL and PostgreSQL read concurrently), so a write
         landing meanwhile can show in one panel a moment before another."""
         f = self.check_filter(actor, f)
         s = self.scope(f)
         sees_costs = permissions.sees_all_leads(actor)
+        rolled = rollup and self._rolled_up(f, s)
         jobs: dict[str, Callable[[Any], Any]] = {
-            'cohort': lambda se: reporting.cohort_figures(se, s),
-            'responses': lambda se: list(reporting.first_responses(se, s)),
+            'responses': lambda se: reporting.first_responses(se, s),
             'stays': lambda se: list(reporting.stage_intervals(se, s)),
-            'automation': lambda se: reporting.automation_counts(se, s),
-            'cohort_deals': lambda se: reporting.cohort_deals(se, s),
-            'captured_days': lambda se: reporting.captured_by_day(se, s),
-            'converted_days': lambda se: reporting.converted_by_day(se, s),
-            'sla': lambda se: reporting.sla_outcomes(se, s),
-            'closed': lambda se: reporting.closed_figures(se, s),
             'cycles': lambda se: list(reporting.won_cycles(se, s)),
             'lost': lambda se: list(reporting.lost_from(se, s)),
             'forecast': lambda se: reporting.forecast_rows(se, s, f.start, f.end),
@@ -184,15 +178,39 @@ class ReportService:
             'costs': lambda se: [(c.source, c.month, c.cost_cents) for c in
                                  reporting.channel_costs(se, f.start.replace(day=1), f.end)] if sees_costs else None,
         }
+        if rolled:
+            scope_id = f.owner_id or 0
+            jobs['rollup'] = lambda se: (report_rollup.cohort_by_dimension(se, scope_id, f.start, f.end),
+                                         report_rollup.closed_by_dimension(se, scope_id, f.start, f.end),
+                                         report_rollup.sla_by_owner(se, scope_id, f.start, f.end),
+                                         report_rollup.automation_counts(se, scope_id, f.start, f.end),
+                                         report_rollup.cohort_by_day(se, scope_id, f.start, f.end))
+        else:
+            jobs |= {
+                'cohort': lambda se: reporting.cohort_figures(se, s),
+                'cohort_deals': lambda se: reporting.cohort_deals(se, s),
+                'captured_days': lambda se: reporting.captured_by_day(se, s),
+                'converted_days': lambda se: reporting.converted_by_day(se, s),
+                'sla': lambda se: reporting.sla_outcomes(se, s),
+                'closed': lambda se: reporting.closed_figures(se, s),
+                'automation': lambda se: reporting.automation_counts(se, s),
+            }
         got = self._read_all(jobs)
-        names, stages, closed, sla, costs = got['names'], got['stages'], got['closed'], got['sla'], got['costs']
+        names, stages, costs = got['names'], got['stages'], got['costs']
         responses, cycles, stays, lost = got['responses'], got['cycles'], got['stays'], got['lost']
-        forecast_rows, automation_rows = got['forecast'], got['automation']
-        table = m.cohort(got['cohort'], got['cohort_deals'])
-        days = m.by_day(got['captured_days'], got['converted_days'])
-        closed_rows = {d: m.closed_rows(closed, d) for d in DIMENSIONS}
-        counts = m.step_counts(table, reporting.FUNNEL_STEPS)
-        conversion_rows = {d: m.dimension_rows(table, d) for d in DIMENSIONS}
+        forecast_rows = got['forecast']
+        if rolled:
+            cohort_dims, closed_rows, sla, automation_rows, days = got['rollup']
+            conversion_rows = {d: [(v, n, o) for v, n, _c, _q, o, _w in rows] for d, rows in cohort_dims.items()}
+            counts = {step: sum(row[i + 1] for row in cohort_dims['owner_id'])
+                      for i, step in enumerate(reporting.FUNNEL_STEPS)}
+        else:
+            sla, automation_rows = got['sla'], got['automation']
+            table = m.cohort(got['cohort'], got['cohort_deals'])
+            days = m.by_day(got['captured_days'], got['converted_days'])
+            closed_rows = {d: m.closed_rows(got['closed'], d) for d in DIMENSIONS}
+            counts = m.step_counts(table, reporting.FUNNEL_STEPS)
+            conversion_rows = {d: m.dimension_rows(table, d) for d in DIMENSIONS}
         funnel = m.funnel(counts, reporting.FUNNEL_STEPS)
         win = {d: m.win_rate(rows, d, names) for d, rows in closed_rows.items()}
         by_source = win['source']
@@ -216,6 +234,15 @@ class ReportService:
             lost_totals=m.reason_totals(lost_frame), forecast_month=forecast_month, forecast_rep=forecast_rep,
             roi=roi, automation=automation, automation_rep=automation_rep, computed_at=self.ctx.now(), names=names,
             stages=stages)
+
+    def _rolled_up(self, f: ReportFilter, s: reporting.Scope) -> bool:
+        """Whether the daily roll-up answers this report exactly: no lead filter but the owner (the
+        roll-up keeps the team and each owner), and a range that ends now or later (its steps are
+        counted "by now", which is "by the end of the range" only then)."""
+        if f.source or f.region or f.industry or s.end < self.ctx.now():
+            return False
+        with self.ctx.read() as session:
+            return report_rollup.usable(session, self.ctx.settings.timezone)
 
     def _read_all(self, jobs: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
         def read(job: Callable[[Any], Any]) -> Any:
