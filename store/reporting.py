@@ -235,11 +235,25 @@ def stage_intervals(session: Session, s: Scope) -> Sequence[tuple[int, float]]:
 
 def first_responses(session: Session, s: Scope) -> Sequence[tuple[int, float]]:
     """(owner, seconds from assignment to first contact) of leads assigned in the range and contacted
-    after that assignment."""
+    after that assignment. A year holds ~700k of them: on SQLite they are read through the driver's
+    own cursor, which halves the time SQLAlchemy's row objects would add."""
     seconds = seconds_between(session, Lead.assigned_at, Lead.first_contact_at)
-    return session.exec(select(Lead.owner_id, seconds).where(
+    query = select(Lead.owner_id, seconds).where(
         *_in_range(Lead.assigned_at, s), *_lead_filters(s), col(Lead.owner_id).is_not(None),
-        col(Lead.first_contact_at) >= col(Lead.assigned_at))).all()  # type: ignore[return-value]
+        col(Lead.first_contact_at) >= col(Lead.assigned_at))
+    if _dialect(session) != 'sqlite':
+        return session.exec(query).all()  # type: ignore[return-value]
+    connection = session.connection()
+    compiled = query.compile(dialect=connection.dialect)
+    processors = compiled._bind_processors  # the UTCDateTime and boolean binds, as SQLAlchemy would send them
+    values = compiled.construct_params()
+    params = [processors[name](values[name]) if name in processors else values[name]
+              for name in compiled.positiontup or ()]
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return cursor.execute(str(compiled), params).fetchall()
+    finally:
+        cursor.close()
 
 
 def sla_outcomes(session: Session, s: Scope) -> list[tuple[int, int, int]]:
