@@ -98,13 +98,14 @@ async def test_rep_sees_only_own_numbers_and_no_costs(user: User, team: Team) ->
     await user.should_not_see(marker='panel-roi')
 
 
-async def test_nav_link_for_managers_and_marketing_only(user: User, team: Team) -> None:
+async def test_nav_link_for_everyone_reps_reach_their_own_numbers(user: User, team: Team) -> None:
     marketing = factories.user(team.desk, Role.MARKETING)
     await login(user, marketing.email)
     await user.should_see('Reports')
     user.find(marker='logout').click()
     await login(user, team.rep_a.email)
-    await user.should_not_see('Reports')
+    user.find('Reports').click()
+    await user.should_see('My numbers')
 
 
 async def test_marketing_enters_a_channel_cost(user: User, team: Team) -> None:
