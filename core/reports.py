@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from store import report_rollup, reporting
+from store import report_drill, report_rollup, reporting
 from store.models import ChannelCost, Source, UserRef
 
 from . import permissions
@@ -282,6 +282,35 @@ class ReportService:
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
             ids = reporting.closed_opportunity_ids(session, s, dimension, value, kind=kind, limit=DRILL_LIMIT)
+            return self._named(session, reporting.opportunity_rows(session, ids=ids))
+
+    def assigned_leads(self, actor: UserRef, f: ReportFilter, owner_id: int) -> list[dict[str, Any]]:
+        """The leads assigned in the range to one rep (a row of the first-response ranking)."""
+        f = self.check_filter(actor, f)
+        s = self.scope(f)
+        with self.ctx.read() as session:
+            ids = report_drill.assigned_lead_ids(session, s, f.owner_id or owner_id, DRILL_LIMIT)
+            return self._named(session, reporting.lead_rows(session, ids=ids))
+
+    def lost_opportunities(self, actor: UserRef, f: ReportFilter, reason: str | None) -> list[dict[str, Any]]:
+        """The deals lost in the range for one reason (a slice of the lost-reasons pie)."""
+        s = self.scope(self.check_filter(actor, f))
+        with self.ctx.read() as session:
+            ids = report_drill.lost_opportunity_ids(session, s, reason or None, DRILL_LIMIT)
+            return self._named(session, reporting.opportunity_rows(session, ids=ids))
+
+    def forecast_opportunities(self, actor: UserRef, f: ReportFilter, month: str) -> list[dict[str, Any]]:
+        """The open and won deals expected to close in one month of the forecast ('YYYY-MM'), within the range."""
+        f = self.check_filter(actor, f)
+        try:
+            first = date.fromisoformat(f'{month}-01')
+        except ValueError:
+            raise ValidationFailed({'month': 'invalid'}) from None
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        s = self.scope(f)
+        with self.ctx.read() as session:
+            ids = report_drill.forecast_opportunity_ids(session, s, max(first, f.start), min(last, f.end),
+                                                        DRILL_LIMIT)
             return self._named(session, reporting.opportunity_rows(session, ids=ids))
 
     @staticmethod

@@ -368,6 +368,41 @@ def test_clicking_a_win_rate_bar_lists_its_deals(desk: Desk, data: Data) -> None
     assert sorted(r['id'] for r in leads) == sorted(data.leads[k] for k in ('L3', 'L4'))
 
 
+def test_clicking_a_rep_in_the_response_ranking_lists_the_leads_assigned_to_them(desk: Desk, data: Data) -> None:
+    # assigned in March to Li: L1 L2 L3 (L14 deleted, L13 in April local); listed oldest first
+    rows = desk.reports.assigned_leads(data.manager, MARCH, data.li.id)
+    assert [r['id'] for r in rows] == [data.leads[k] for k in ('L1', 'L2', 'L3')]
+    # a rep asking for a colleague gets their own
+    assert {r['id'] for r in desk.reports.assigned_leads(data.li, MARCH, data.zhao.id)} == \
+        {data.leads[k] for k in ('L1', 'L2', 'L3')}
+
+
+def test_clicking_a_lost_reason_lists_those_deals(desk: Desk, data: Data) -> None:
+    assert [r['id'] for r in desk.reports.lost_opportunities(data.manager, MARCH, 'price')] == [data.deals['O2']]
+    assert [r['id'] for r in desk.reports.lost_opportunities(data.manager, MARCH, 'competitor')] == \
+        [data.deals['O4']]
+    ads = ReportFilter(start=MARCH.start, end=MARCH.end, source='ads')  # O4's lead came by referral
+    assert desk.reports.lost_opportunities(data.manager, ads, 'competitor') == []
+
+
+def test_clicking_a_forecast_month_lists_its_deals(desk: Desk, data: Data) -> None:
+    # expected in March: O1 (won, 03-20), O3 (won, 03-15), O5 (open, 03-28); O2 and O4 are lost; O6 is April
+    rows = desk.reports.forecast_opportunities(data.manager, MARCH, '2026-03')
+    assert sorted(r['id'] for r in rows) == sorted(data.deals[k] for k in ('O1', 'O3', 'O5'))
+    assert desk.reports.forecast_opportunities(data.manager, MARCH, '2026-04') == []  # outside the range
+    with pytest.raises(ValidationFailed):
+        desk.reports.forecast_opportunities(data.manager, MARCH, 'March')
+
+
+def test_channel_roi_and_sales_cycle_bars_list_their_records(desk: Desk, data: Data) -> None:
+    # ROI's website bar: the March cohort's website leads L1 L2 L9
+    rows = desk.reports.cohort_leads(data.manager, MARCH, 'source', 'website')
+    assert sorted(r['id'] for r in rows) == sorted(data.leads[k] for k in ('L1', 'L2', 'L9'))
+    # the cycle's website bar: deals won in March whose lead came from the website: O3
+    won = desk.reports.closed_opportunities(data.manager, MARCH, 'source', 'website', kind='won')
+    assert [r['id'] for r in won] == [data.deals['O3']]
+
+
 @pytest.mark.parametrize(('preset', 'expected'), [
     ('this_week', (date(2026, 3, 2), date(2026, 3, 4))), ('this_month', (date(2026, 3, 1), date(2026, 3, 4))),
     ('last_30', (date(2026, 2, 3), date(2026, 3, 4))), ('last_90', (date(2025, 12, 5), date(2026, 3, 4))),
