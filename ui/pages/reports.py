@@ -162,13 +162,17 @@ class ReportsPage:
             self.panels['conversion'].add_second_chart('weekly')
             self.panels['win'] = Panel(self, 'win', on_click=self._win_clicked, columns=('key', 'won', 'lost', 'rate'),
                                        extra=lambda: self._dimension_toggle('win'))
-            self.panels['response'] = Panel(self, 'response', columns=('rep', 'responses', 'median', 'p90', 'sla'))
-            self.panels['cycle'] = Panel(self, 'cycle')
+            self.panels['response'] = Panel(self, 'response', on_click=self._response_clicked,
+                                            columns=('rep', 'responses', 'median', 'p90', 'sla'))
+            self.panels['cycle'] = Panel(self, 'cycle', on_click=self._cycle_clicked)
             self.panels['cycle'].add_second_chart('stages')
-            self.panels['lost'] = Panel(self, 'lost', columns=('reason', 'stage', 'count', 'share'))
-            self.panels['forecast'] = Panel(self, 'forecast', columns=('rep', 'open', 'weighted', 'won'))
+            self.panels['lost'] = Panel(self, 'lost', on_click=self._lost_clicked,
+                                        columns=('reason', 'stage', 'count', 'share'))
+            self.panels['forecast'] = Panel(self, 'forecast', on_click=self._forecast_clicked,
+                                            columns=('rep', 'open', 'weighted', 'won'))
             if self.team_view:
-                self.panels['roi'] = Panel(self, 'roi', columns=('source', 'cost', 'leads', 'won', 'per_lead',
+                self.panels['roi'] = Panel(self, 'roi', on_click=self._roi_clicked,
+                                           columns=('source', 'cost', 'leads', 'won', 'per_lead',
                                                                  'per_won', 'return'),
                                            extra=self._cost_form if permissions.can_enter_costs(self.user) else None)
             self.panels['automation'] = Panel(self, 'automation')
@@ -331,6 +335,51 @@ class ReportsPage:
         rows = await run.io_bound(lambda: self.desk.reports.closed_opportunities(self.user, self.current_filter(),
                                                                                  dim, key))
         self._records(t('report.drill_title', what=charts.dim_label(dim, key, e.name)), rows, 'opportunities')
+
+    def _row(self, frame_of: Callable[[Report], Any], index: int) -> dict[str, Any] | None:
+        """The report row behind a clicked bar or slice (charts draw each frame's rows in order)."""
+        if self.report is None:
+            return None
+        frame = frame_of(self.report)
+        if frame is None or not 0 <= index < len(frame):
+            return None
+        return frame.iloc[index].to_dict()
+
+    async def _response_clicked(self, e: Any) -> None:
+        row = self._row(lambda r: r.response, e.data_index)
+        if row is not None:
+            rows = await run.io_bound(self.desk.reports.assigned_leads, self.user, self.current_filter(),
+                                      int(row['owner_id']))
+            self._records(t('report.drill_title', what=row['rep']), rows, 'leads')
+
+    async def _cycle_clicked(self, e: Any) -> None:
+        row = self._row(lambda r: r.cycle, e.data_index)
+        if row is not None:
+            rows = await run.io_bound(lambda: self.desk.reports.closed_opportunities(
+                self.user, self.current_filter(), 'source', row['source'], kind='won'))
+            self._records(t('report.drill_title', what=charts.dim_label('source', row['source'])), rows,
+                          'opportunities')
+
+    async def _lost_clicked(self, e: Any) -> None:
+        row = self._row(lambda r: r.lost_totals, e.data_index)
+        if row is not None:
+            reason = row['reason'] or None
+            rows = await run.io_bound(self.desk.reports.lost_opportunities, self.user, self.current_filter(), reason)
+            self._records(t('report.drill_title', what=e.name), rows, 'opportunities')
+
+    async def _forecast_clicked(self, e: Any) -> None:
+        row = self._row(lambda r: r.forecast_month, e.data_index)
+        if row is not None:
+            rows = await run.io_bound(self.desk.reports.forecast_opportunities, self.user, self.current_filter(),
+                                      row['month'])
+            self._records(t('report.drill_title', what=row['month']), rows, 'opportunities')
+
+    async def _roi_clicked(self, e: Any) -> None:
+        row = self._row(lambda r: r.roi, e.data_index)
+        if row is not None:
+            rows = await run.io_bound(self.desk.reports.cohort_leads, self.user, self.current_filter(), 'source',
+                                      row['source'])
+            self._records(t('report.drill_title', what=charts.dim_label('source', row['source'])), rows, 'leads')
 
     def _records(self, title: str, rows: list[dict[str, Any]], kind: str) -> None:
         if self.client.is_deleted:
