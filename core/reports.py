@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from store import report_drill, report_rollup, reporting
+from store import report_drill, report_lists, report_rollup, reporting
 from store.models import ChannelCost, Source, UserRef
 
-from . import permissions
+from . import permissions, report_money
 from . import report_metrics as m
 from .context import Context, audit
 from .errors import NotAllowed, ValidationFailed
@@ -152,9 +152,9 @@ class ReportService:
 
     def filter_options(self, actor: UserRef) -> FilterOptions:
         with self.ctx.read() as session:
-            regions = reporting.distinct_values(session, 'region')
-            industries = reporting.distinct_values(session, 'industry')
-            reps = reporting.rep_names(session) if permissions.sees_all_leads(actor) else []
+            regions = report_lists.distinct_values(session, 'region')
+            industries = report_lists.distinct_values(session, 'industry')
+            reps = report_lists.rep_names(session) if permissions.sees_all_leads(actor) else []
         return FilterOptions(sources=list(Source), regions=regions, industries=industries, reps=reps)
 
     # ----- the panels --------------------------------------------------------------------------------
@@ -173,10 +173,10 @@ class ReportService:
             'cycles': lambda se: list(reporting.won_cycles(se, s)),
             'lost': lambda se: list(reporting.lost_from(se, s)),
             'forecast': lambda se: reporting.forecast_rows(se, s, f.start, f.end),
-            'names': reporting.user_names,
-            'stages': reporting.stage_names,
+            'names': report_lists.user_names,
+            'stages': report_lists.stage_names,
             'costs': lambda se: [(c.source, c.month, c.cost_cents) for c in
-                                 reporting.channel_costs(se, f.start.replace(day=1), f.end)] if sees_costs else None,
+                                 report_lists.channel_costs(se, f.start.replace(day=1), f.end)] if sees_costs else None,
         }
         if rolled:
             scope_id = f.owner_id or 0
@@ -216,13 +216,13 @@ class ReportService:
         by_source = win['source']
         won_total = int(by_source['won'].sum()) if len(by_source) else 0
         lost_frame = m.lost_reasons(lost)
-        forecast_month, forecast_rep = m.forecast(forecast_rows, f.start, f.end, names)
+        forecast_month, forecast_rep = report_money.forecast(forecast_rows, f.start, f.end, names)
         automation, automation_rep = m.automation(automation_rows, names)
         roi = None
         if costs is not None:
             leads = {k: n for k, n, _ in conversion_rows['source'] if k}
             won_by_source = {k: (w, c) for k, w, _, c in closed_rows['source'] if k}
-            roi = m.roi(m.prorated_costs(costs, f.start, f.end), leads, won_by_source)
+            roi = report_money.roi(report_money.prorated_costs(costs, f.start, f.end), leads, won_by_source)
         return Report(
             filter=f, funnel=funnel,
             conversion={d: m.conversion(rows, d, names) for d, rows in conversion_rows.items()},
@@ -261,8 +261,8 @@ class ReportService:
             raise ValidationFailed({'step': 'invalid'})
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
-            ids = reporting.funnel_lead_ids(session, s, step, DRILL_LIMIT)
-            return self._named(session, reporting.lead_rows(session, ids=ids))
+            ids = report_drill.funnel_lead_ids(session, s, step, DRILL_LIMIT)
+            return self._named(session, report_lists.lead_rows(session, ids=ids))
 
     def cohort_leads(self, actor: UserRef, f: ReportFilter, dimension: str, value: Any, *,
                      converted: bool = False) -> list[dict[str, Any]]:
@@ -271,8 +271,8 @@ class ReportService:
             raise ValidationFailed({'dimension': 'invalid'})
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
-            ids = reporting.cohort_lead_ids(session, s, dimension, value, converted=converted, limit=DRILL_LIMIT)
-            return self._named(session, reporting.lead_rows(session, ids=ids))
+            ids = report_drill.cohort_lead_ids(session, s, dimension, value, converted=converted, limit=DRILL_LIMIT)
+            return self._named(session, report_lists.lead_rows(session, ids=ids))
 
     def closed_opportunities(self, actor: UserRef, f: ReportFilter, dimension: str, value: Any, *,
                              kind: str | None = None) -> list[dict[str, Any]]:
@@ -281,8 +281,8 @@ class ReportService:
             raise ValidationFailed({'dimension': 'invalid'})
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
-            ids = reporting.closed_opportunity_ids(session, s, dimension, value, kind=kind, limit=DRILL_LIMIT)
-            return self._named(session, reporting.opportunity_rows(session, ids=ids))
+            ids = report_drill.closed_opportunity_ids(session, s, dimension, value, kind=kind, limit=DRILL_LIMIT)
+            return self._named(session, report_lists.opportunity_rows(session, ids=ids))
 
     def assigned_leads(self, actor: UserRef, f: ReportFilter, owner_id: int) -> list[dict[str, Any]]:
         """The leads assigned in the range to one rep (a row of the first-response ranking)."""
@@ -290,14 +290,14 @@ class ReportService:
         s = self.scope(f)
         with self.ctx.read() as session:
             ids = report_drill.assigned_lead_ids(session, s, f.owner_id or owner_id, DRILL_LIMIT)
-            return self._named(session, reporting.lead_rows(session, ids=ids))
+            return self._named(session, report_lists.lead_rows(session, ids=ids))
 
     def lost_opportunities(self, actor: UserRef, f: ReportFilter, reason: str | None) -> list[dict[str, Any]]:
         """The deals lost in the range for one reason (a slice of the lost-reasons pie)."""
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
             ids = report_drill.lost_opportunity_ids(session, s, reason or None, DRILL_LIMIT)
-            return self._named(session, reporting.opportunity_rows(session, ids=ids))
+            return self._named(session, report_lists.opportunity_rows(session, ids=ids))
 
     def forecast_opportunities(self, actor: UserRef, f: ReportFilter, month: str) -> list[dict[str, Any]]:
         """The open and won deals expected to close in one month of the forecast ('YYYY-MM'), within the range."""
@@ -311,11 +311,11 @@ class ReportService:
         with self.ctx.read() as session:
             ids = report_drill.forecast_opportunity_ids(session, s, max(first, f.start), min(last, f.end),
                                                         DRILL_LIMIT)
-            return self._named(session, reporting.opportunity_rows(session, ids=ids))
+            return self._named(session, report_lists.opportunity_rows(session, ids=ids))
 
     @staticmethod
     def _named(session: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        names = reporting.user_names(session)
+        names = report_lists.user_names(session)
         for row in rows:
             row['owner'] = names.get(row.get('owner_id') or 0, '')
         return rows
@@ -339,7 +339,7 @@ class ReportService:
         first = month.replace(day=1)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            row = reporting.channel_cost(session, source, first) or ChannelCost(source=source, month=first)
+            row = report_lists.channel_cost(session, source, first) or ChannelCost(source=source, month=first)
             row.cost_cents, row.updated_by, row.updated_at = cents, actor.id, now
             session.add(row)
             audit(session, 'channel_cost', now=now, actor_id=actor.id, reason_key='reason.channel_cost',
@@ -350,4 +350,4 @@ class ReportService:
         if not permissions.sees_all_leads(actor):
             raise NotAllowed()
         with self.ctx.read() as session:
-            return list(reporting.channel_costs(session, first.replace(day=1), last))
+            return list(report_lists.channel_costs(session, first.replace(day=1), last))
