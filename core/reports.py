@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from store import report_drill, report_lists, report_rollup, reporting
+from store import report_days, report_drill, report_lists, reporting
 from store.models import ChannelCost, Source, UserRef
 
 from . import permissions, report_money
@@ -180,11 +180,11 @@ class ReportService:
         }
         if rolled:
             scope_id = f.owner_id or 0
-            jobs['rollup'] = lambda se: (report_rollup.cohort_by_dimension(se, scope_id, f.start, f.end),
-                                         report_rollup.closed_by_dimension(se, scope_id, f.start, f.end),
-                                         report_rollup.sla_by_owner(se, scope_id, f.start, f.end),
-                                         report_rollup.automation_counts(se, scope_id, f.start, f.end),
-                                         report_rollup.cohort_by_day(se, scope_id, f.start, f.end))
+            jobs['rollup'] = lambda se: (report_days.cohort_by_dimension(se, scope_id, f.start, f.end),
+                                         report_days.closed_by_dimension(se, scope_id, f.start, f.end),
+                                         report_days.sla_by_owner(se, scope_id, f.start, f.end),
+                                         report_days.automation_counts(se, scope_id, f.start, f.end),
+                                         report_days.cohort_by_day(se, scope_id, f.start, f.end))
         else:
             jobs |= {
                 'cohort': lambda se: reporting.cohort_figures(se, s),
@@ -242,7 +242,7 @@ class ReportService:
         if f.source or f.region or f.industry or s.end < self.ctx.now():
             return False
         with self.ctx.read() as session:
-            return report_rollup.usable(session, self.ctx.settings.timezone)
+            return report_days.usable(session, self.ctx.settings.timezone)
 
     def _read_all(self, jobs: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
         def read(job: Callable[[Any], Any]) -> Any:
