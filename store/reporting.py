@@ -207,20 +207,24 @@ def lost_from(session: Session, s: Scope) -> Sequence[tuple[str | None, int | No
 
 def stage_intervals(session: Session, s: Scope) -> Sequence[tuple[int, float]]:
     """(stage, seconds spent in it) for every stay in a stage that ended in the range: each move
-    ends the stay that the previous move began."""
-    moved = select(StageChange.opportunity_id).where(*_in_range(StageChange.created_at, s))
+    ends the stay that the previous move began. The window runs over the moves before the range
+    ended (one pass along the (deal, time) index; picking the deals that moved in the range first
+    cost four times as much over a year), and only the stays that ended in the range meet the
+    deal and lead filters."""
     left_at = func.lead(StageChange.created_at, type_=UTCDateTime()).over(partition_by=StageChange.opportunity_id,
-                                                     order_by=(StageChange.created_at, StageChange.id))
-    stays = (select(StageChange.to_stage_id.label('stage_id'), StageChange.created_at.label('entered_at'),
-                    left_at.label('left_at'))
-             .join(Opportunity, col(Opportunity.id) == StageChange.opportunity_id)
-             .join(Lead, col(Lead.id) == Opportunity.lead_id)
-             .where(Opportunity.is_deleted == False, *_lead_filters(s, owner=Opportunity.owner_id),  # noqa: E712
-                    col(StageChange.opportunity_id).in_(moved))
+                                                                          order_by=(StageChange.created_at,
+                                                                                    StageChange.id))
+    stays = (select(StageChange.opportunity_id.label('opportunity_id'), StageChange.to_stage_id.label('stage_id'),
+                    StageChange.created_at.label('entered_at'), left_at.label('left_at'))
+             .where(col(StageChange.created_at) < s.end)
              .subquery())
     seconds = seconds_between(session, stays.c.entered_at, stays.c.left_at)
     return _driver_rows(session, select(stays.c.stage_id, seconds)
-                        .where(stays.c.left_at >= s.start, stays.c.left_at < s.end))
+                        .join(Opportunity, col(Opportunity.id) == stays.c.opportunity_id)
+                        .join(Lead, col(Lead.id) == Opportunity.lead_id)
+                        .where(stays.c.left_at >= s.start, stays.c.left_at < s.end,
+                               Opportunity.is_deleted == False,  # noqa: E712
+                               *_lead_filters(s, owner=Opportunity.owner_id)))
 
 
 # ----- first response ------------------------------------------------------------------------------
