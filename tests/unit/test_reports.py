@@ -415,3 +415,17 @@ def test_presets_end_today(preset: str, expected: tuple[date, date]) -> None:
 def test_today_is_the_teams_day(desk: Desk, clock: FakeClock) -> None:
     clock._now = datetime(2026, 3, 4, 17, 0, tzinfo=UTC)  # 01:00 on the 5th in Shanghai
     assert desk.reports.today() == date(2026, 3, 5)
+
+
+@pytest.mark.xfail(strict=True, reason='raw day buckets use the UTC offset at the start of the range, so after '
+                                       'a daylight-saving change a lead lands in the wrong local day (the roll-up '
+                                       'is right)')
+def test_weekly_trend_from_the_rows_follows_daylight_saving(desk: Desk, clock: FakeClock) -> None:
+    clock._now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    desk.ctx.settings.timezone = 'Europe/Berlin'
+    manager = factories.user(desk, Role.MANAGER)
+    # Monday 6 April 00:30 in Berlin (summer time, UTC+2) = Sunday 5 April 22:30Z
+    add_lead(desk, None, datetime(2026, 4, 5, 22, 30, tzinfo=UTC), source='website')
+    f = ReportFilter(start=date(2026, 3, 2), end=date(2026, 4, 12))  # starts in winter time (UTC+1)
+    weekly = desk.reports.report(manager, f, rollup=False).weekly
+    assert dict(records(weekly, 'week', 'captured'))['2026-04-06'] == 1
