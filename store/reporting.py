@@ -205,26 +205,35 @@ def lost_from(session: Session, s: Scope) -> Sequence[tuple[str | None, int | No
     return session.exec(query).all()  # type: ignore[return-value]
 
 
+LONG_RANGE_DAYS = 120
+"""From this length on, stays are found by one window pass over every earlier move; shorter
+ranges first pick the deals that moved in the range."""
+
+
 def stage_intervals(session: Session, s: Scope) -> Sequence[tuple[int, float]]:
     """(stage, seconds spent in it) for every stay in a stage that ended in the range: each move
-    ends the stay that the previous move began. The window runs over the moves before the range
-    ended (one pass along the (deal, time) index; picking the deals that moved in the range first
-    cost four times as much over a year), and only the stays that ended in the range meet the
-    deal and lead filters."""
+    ends the stay that the previous move began. Two equivalent plans: for a short range, the
+    window runs over the deals that moved in the range (filters joined first); for a long one,
+    over every move before the range ended in one pass along the (deal, time) index, and only the
+    stays that ended in the range meet the filters (a year: 1.0 s instead of 2.3 s)."""
     left_at = func.lead(StageChange.created_at, type_=UTCDateTime()).over(partition_by=StageChange.opportunity_id,
                                                                           order_by=(StageChange.created_at,
                                                                                     StageChange.id))
-    stays = (select(StageChange.opportunity_id.label('opportunity_id'), StageChange.to_stage_id.label('stage_id'),
-                    StageChange.created_at.label('entered_at'), left_at.label('left_at'))
-             .where(col(StageChange.created_at) < s.end)
-             .subquery())
-    seconds = seconds_between(session, stays.c.entered_at, stays.c.left_at)
-    return _driver_rows(session, select(stays.c.stage_id, seconds)
-                        .join(Opportunity, col(Opportunity.id) == stays.c.opportunity_id)
-                        .join(Lead, col(Lead.id) == Opportunity.lead_id)
-                        .where(stays.c.left_at >= s.start, stays.c.left_at < s.end,
-                               Opportunity.is_deleted == False,  # noqa: E712
-                               *_lead_filters(s, owner=Opportunity.owner_id)))
+    columns = (StageChange.opportunity_id.label('opportunity_id'), StageChange.to_stage_id.label('stage_id'),
+               StageChange.created_at.label('entered_at'), left_at.label('left_at'))
+    filters = (Opportunity.is_deleted == False, *_lead_filters(s, owner=Opportunity.owner_id))  # noqa: E712
+    if (s.end - s.start).days < LONG_RANGE_DAYS:
+        moved = select(StageChange.opportunity_id).where(*_in_range(StageChange.created_at, s))
+        stays = (select(*columns).join(Opportunity, col(Opportunity.id) == StageChange.opportunity_id)
+                 .join(Lead, col(Lead.id) == Opportunity.lead_id)
+                 .where(*filters, col(StageChange.opportunity_id).in_(moved)).subquery())
+        query = select(stays.c.stage_id, seconds_between(session, stays.c.entered_at, stays.c.left_at))
+    else:
+        stays = select(*columns).where(col(StageChange.created_at) < s.end).subquery()
+        query = (select(stays.c.stage_id, seconds_between(session, stays.c.entered_at, stays.c.left_at))
+                 .join(Opportunity, col(Opportunity.id) == stays.c.opportunity_id)
+                 .join(Lead, col(Lead.id) == Opportunity.lead_id).where(*filters))
+    return _driver_rows(session, query.where(stays.c.left_at >= s.start, stays.c.left_at < s.end))
 
 
 # ----- first response ------------------------------------------------------------------------------

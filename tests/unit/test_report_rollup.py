@@ -14,9 +14,9 @@ from sqlmodel import select
 from core.clock import FakeClock
 from core.desk import Desk
 from core.reports import ReportFilter
-from store import report_rollup
+from store import report_rollup, reporting
 from store.engine import read_session
-from store.models import Account, AuditEntry, Lead, Opportunity, ReportDay, Role, UserRef
+from store.models import Account, AuditEntry, Lead, Opportunity, ReportDay, Role, StageChange, UserRef
 from tests import factories
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
@@ -183,3 +183,24 @@ def test_lead_filters_and_ranges_that_ended_are_counted_from_the_rows(desk: Desk
     for f in (ReportFilter(start=today, end=today, source='ads'), ReportFilter(start=today - timedelta(days=9),
                                                                                end=today - timedelta(days=1))):
         assert not desk.reports._rolled_up(f, desk.reports.scope(f))
+
+
+def test_both_plans_for_stays_in_a_stage_agree(desk: Desk, team: tuple[UserRef, list[UserRef]],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    _manager, reps = team
+    rng = random.Random(4)
+    fill(desk, rng, reps, 80)
+    stages = desk.pipeline.stages()
+    with read_session(desk.ctx.engine) as s:
+        deal_ids = list(s.exec(select(Opportunity.id)).all())
+    for i in range(120):  # moves at random times, so stays end inside and outside the range
+        with desk.ctx.write() as s:
+            s.add(StageChange(opportunity_id=rng.choice(deal_ids), to_stage_id=rng.choice(stages).id or 0,
+                              created_at=NOW - timedelta(hours=rng.randint(1, 24 * 200), minutes=i)))
+    f = ReportFilter(start=NOW.date() - timedelta(days=150), end=NOW.date() - timedelta(days=10))
+    scope = desk.reports.scope(f)
+    with read_session(desk.ctx.engine) as s:
+        long_plan = sorted(reporting.stage_intervals(s, scope))
+        monkeypatch.setattr(reporting, 'LONG_RANGE_DAYS', 10_000)
+        short_plan = sorted(reporting.stage_intervals(s, scope))
+    assert long_plan == short_plan and len(long_plan) > 10
