@@ -205,7 +205,7 @@ def lost_from(session: Session, s: Scope) -> Sequence[tuple[str | None, int | No
     return session.exec(query).all()  # type: ignore[return-value]
 
 
-LONG_RANGE_DAYS = 120
+LONG_RANGE_DAYS = 60
 """From this length on, stays are found by one window pass over every earlier move; shorter
 ranges first pick the deals that moved in the range."""
 
