@@ -71,7 +71,7 @@ def build(path: Path, leads: int, *, now: datetime, due_share: float = 0.0, seed
                          rng.randint(1, reps) if status == 'pool' else None, 1, 0, 0,
                          _ts(now + timedelta(hours=rng.uniform(-72, 168))) if is_open and rng.random() < 0.6 else None,
                          _ts(now - timedelta(hours=rng.uniform(1, 480))) if is_open and rng.random() < 0.7 else None)
-                        + (_report_fields(extra, status, created, owner) if report_fields else (None,) * 4))
+                        + (_report_fields(extra, status, created, owner, now) if report_fields else (None,) * 4))
             if len(rows) == 50_000:
                 _insert(cur, rows, report_fields=report_fields)
                 rows.clear()
@@ -84,12 +84,13 @@ def build(path: Path, leads: int, *, now: datetime, due_share: float = 0.0, seed
     return desk
 
 
-def _report_fields(rng: random.Random, status: str, created: datetime, owner: int | None) -> tuple:
+def _report_fields(rng: random.Random, status: str, created: datetime, owner: int | None, now: datetime) -> tuple:
     """(region, industry, first contact, SLA outcome): contacted leads got a first response 5 min
-    to 3 days after assignment (assigned 5 min after capture), two in three within the SLA."""
+    to 3 days after assignment (assigned 5 min after capture), two in three within the SLA; never
+    after `now` (a lead captured an hour ago was answered at most an hour ago)."""
     contacted = owner is not None and status not in ('assigned', 'pool')
     minutes = rng.lognormvariate(5, 1.2) if contacted else None
-    first = _ts(created + timedelta(minutes=5 + min(minutes, 4320))) if minutes is not None else None
+    first = _ts(min(created + timedelta(minutes=5 + min(minutes, 4320)), now)) if minutes is not None else None
     sla = ('fulfilled' if minutes < 240 else 'failed') if minutes is not None else ('due' if owner else None)
     return rng.choice(REGIONS), rng.choice(INDUSTRIES), first, sla
 

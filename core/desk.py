@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy.engine import Engine
 
-from store import queries
+from store import queries, report_rollup
 from store.migrate import upgrade
 from store.models import AppSetting, AssignmentRule, ScoringRule, UserRef, WebForm
 
@@ -61,6 +61,7 @@ class Desk:
         upgrade(self.ctx.engine)
         self._ensure_defaults()
         self.imports.mark_interrupted()  # a job whose process died shows as interrupted, resumable
+        report_rollup.ensure(self.ctx.engine, self.ctx.settings.timezone)  # the reports' daily roll-up
 
     def _ensure_defaults(self) -> None:
         now = self.ctx.now()

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from store import reporting
+from store import report_lists
 from store.models import UserRef
 
 from . import permissions
@@ -122,20 +122,20 @@ class ExportService:
         s = self.reports.scope(f)
         since = s.start if f.start > EVER else None
         with self.ctx.read() as session:
-            names = reporting.user_names(session)
+            names = report_lists.user_names(session)
             if kind == 'leads':
-                rows = reporting.lead_rows(session, s=s)
+                rows = report_lists.lead_rows(session, s=s)
             elif kind == 'opportunities':
-                rows = reporting.opportunity_rows(session, s=s)
-                stages = reporting.stage_names(session)
+                rows = report_lists.opportunity_rows(session, s=s)
+                stages = report_lists.stage_names(session)
                 for row in rows:
                     row['stage'] = stages.get(row['stage_id'], ('',))[0]
             elif kind == 'customers':
-                rows = reporting.customer_rows(session, owner_id=f.owner_id, since=since)
+                rows = report_lists.customer_rows(session, owner_id=f.owner_id, since=since)
             else:
-                rows = reporting.activity_rows(session, owner_id=f.owner_id, since=since)
-        columns = {'leads': reporting.LEAD_COLUMNS, 'opportunities': (*reporting.OPPORTUNITY_COLUMNS, 'stage'),
-                   'customers': reporting.CUSTOMER_COLUMNS, 'activities': reporting.ACTIVITY_COLUMNS}[kind]
+                rows = report_lists.activity_rows(session, owner_id=f.owner_id, since=since)
+        columns = {'leads': report_lists.LEAD_COLUMNS, 'opportunities': (*report_lists.OPPORTUNITY_COLUMNS, 'stage'),
+                   'customers': report_lists.CUSTOMER_COLUMNS, 'activities': report_lists.ACTIVITY_COLUMNS}[kind]
         frame = pd.DataFrame(rows, columns=list(columns))
         owner_column = 'user_id' if kind == 'activities' else 'owner_id'
         frame.insert(frame.columns.get_loc(owner_column) + 1, 'user' if kind == 'activities' else 'owner',

@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session
 
 from store import capture_writes as store
+from store import report_rollup
 from store.models import OPEN_STATUSES
 
 
@@ -75,10 +76,12 @@ class Writes:
         does not see Core inserts), then let the ORM flush what it holds (reps, touched leads)."""
         session = self._session
         store.insert_leads(session, [lead.row() for lead in self.leads])
+        report_rollup.add_inserted(session, [lead.id for lead in self.leads], ())  # before the ORM may change them
         deltas: Counter[int] = Counter(lead.owner_id for lead in self.leads
                                        if lead.owner_id and lead.status in OPEN_STATUSES)
         store.add_open_leads(session, deltas)
         session.flush()
         store.insert_audit(session, self.audits)
+        report_rollup.add_inserted(session, (), self.audits)
         store.insert_activities(session, self.activities)
         self.leads, self.audits, self.activities = [], [], []

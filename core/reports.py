@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from store import reporting
+from store import report_days, report_drill, report_lists, reporting
 from store.models import ChannelCost, Source, UserRef
 
-from . import permissions
+from . import permissions, report_money
 from . import report_metrics as m
 from .context import Context, audit
 from .errors import NotAllowed, ValidationFailed
@@ -152,59 +152,77 @@ class ReportService:
 
     def filter_options(self, actor: UserRef) -> FilterOptions:
         with self.ctx.read() as session:
-            regions = reporting.distinct_values(session, 'region')
-            industries = reporting.distinct_values(session, 'industry')
-            reps = reporting.rep_names(session) if permissions.sees_all_leads(actor) else []
+            regions = report_lists.distinct_values(session, 'region')
+            industries = report_lists.distinct_values(session, 'industry')
+            reps = report_lists.rep_names(session) if permissions.sees_all_leads(actor) else []
         return FilterOptions(sources=list(Source), regions=regions, industries=industries, reps=reps)
 
     # ----- the panels --------------------------------------------------------------------------------
 
-    def report(self, actor: UserRef, f: ReportFilter) -> Report:
+    def report(self, actor: UserRef, f: ReportFilter, *, rollup: bool = True) -> Report:
         """Every panel for the filter. The reads are independent: they run on READERS threads, each
         in its own read transaction (SQLite in WAL and PostgreSQL read concurrently), so a write
         landing meanwhile can show in one panel a moment before another."""
         f = self.check_filter(actor, f)
         s = self.scope(f)
         sees_costs = permissions.sees_all_leads(actor)
+        rolled = rollup and self._rolled_up(f, s)
         jobs: dict[str, Callable[[Any], Any]] = {
-            'cohort': lambda se: reporting.cohort_figures(se, s),
-            'responses': lambda se: list(reporting.first_responses(se, s)),
+            'responses': lambda se: reporting.first_responses(se, s),
             'stays': lambda se: list(reporting.stage_intervals(se, s)),
-            'automation': lambda se: reporting.automation_counts(se, s),
-            'cohort_deals': lambda se: reporting.cohort_deals(se, s),
-            'captured_days': lambda se: reporting.captured_by_day(se, s),
-            'converted_days': lambda se: reporting.converted_by_day(se, s),
-            'sla': lambda se: reporting.sla_outcomes(se, s),
-            'closed': lambda se: reporting.closed_figures(se, s),
             'cycles': lambda se: list(reporting.won_cycles(se, s)),
             'lost': lambda se: list(reporting.lost_from(se, s)),
             'forecast': lambda se: reporting.forecast_rows(se, s, f.start, f.end),
-            'names': reporting.user_names,
-            'stages': reporting.stage_names,
+            'names': report_lists.user_names,
+            'stages': report_lists.stage_names,
             'costs': lambda se: [(c.source, c.month, c.cost_cents) for c in
-                                 reporting.channel_costs(se, f.start.replace(day=1), f.end)] if sees_costs else None,
+                                 report_lists.channel_costs(se, f.start.replace(day=1), f.end)] if sees_costs else None,
         }
+        if rolled:
+            scope_id = f.owner_id or 0
+            jobs['rollup'] = lambda se: (report_days.cohort_by_dimension(se, scope_id, f.start, f.end),
+                                         report_days.closed_by_dimension(se, scope_id, f.start, f.end),
+                                         report_days.sla_by_owner(se, scope_id, f.start, f.end),
+                                         report_days.automation_counts(se, scope_id, f.start, f.end),
+                                         report_days.cohort_by_day(se, scope_id, f.start, f.end))
+        else:
+            jobs |= {
+                'cohort': lambda se: reporting.cohort_figures(se, s),
+                'cohort_deals': lambda se: reporting.cohort_deals(se, s),
+                'captured_days': lambda se: reporting.captured_by_day(se, s),
+                'converted_days': lambda se: reporting.converted_by_day(se, s),
+                'sla': lambda se: reporting.sla_outcomes(se, s),
+                'closed': lambda se: reporting.closed_figures(se, s),
+                'automation': lambda se: reporting.automation_counts(se, s),
+            }
         got = self._read_all(jobs)
-        names, stages, closed, sla, costs = got['names'], got['stages'], got['closed'], got['sla'], got['costs']
+        names, stages, costs = got['names'], got['stages'], got['costs']
         responses, cycles, stays, lost = got['responses'], got['cycles'], got['stays'], got['lost']
-        forecast_rows, automation_rows = got['forecast'], got['automation']
-        table = m.cohort(got['cohort'], got['cohort_deals'])
-        days = m.by_day(got['captured_days'], got['converted_days'])
-        closed_rows = {d: m.closed_rows(closed, d) for d in DIMENSIONS}
-        counts = m.step_counts(table, reporting.FUNNEL_STEPS)
-        conversion_rows = {d: m.dimension_rows(table, d) for d in DIMENSIONS}
+        forecast_rows = got['forecast']
+        if rolled:
+            cohort_dims, closed_rows, sla, automation_rows, days = got['rollup']
+            conversion_rows = {d: [(v, n, o) for v, n, _c, _q, o, _w in rows] for d, rows in cohort_dims.items()}
+            counts = {step: sum(row[i + 1] for row in cohort_dims['owner_id'])
+                      for i, step in enumerate(reporting.FUNNEL_STEPS)}
+        else:
+            sla, automation_rows = got['sla'], got['automation']
+            table = m.cohort(got['cohort'], got['cohort_deals'])
+            days = m.by_day(got['captured_days'], got['converted_days'])
+            closed_rows = {d: m.closed_rows(got['closed'], d) for d in DIMENSIONS}
+            counts = m.step_counts(table, reporting.FUNNEL_STEPS)
+            conversion_rows = {d: m.dimension_rows(table, d) for d in DIMENSIONS}
         funnel = m.funnel(counts, reporting.FUNNEL_STEPS)
         win = {d: m.win_rate(rows, d, names) for d, rows in closed_rows.items()}
         by_source = win['source']
         won_total = int(by_source['won'].sum()) if len(by_source) else 0
         lost_frame = m.lost_reasons(lost)
-        forecast_month, forecast_rep = m.forecast(forecast_rows, f.start, f.end, names)
+        forecast_month, forecast_rep = report_money.forecast(forecast_rows, f.start, f.end, names)
         automation, automation_rep = m.automation(automation_rows, names)
         roi = None
         if costs is not None:
             leads = {k: n for k, n, _ in conversion_rows['source'] if k}
             won_by_source = {k: (w, c) for k, w, _, c in closed_rows['source'] if k}
-            roi = m.roi(m.prorated_costs(costs, f.start, f.end), leads, won_by_source)
+            roi = report_money.roi(report_money.prorated_costs(costs, f.start, f.end), leads, won_by_source)
         return Report(
             filter=f, funnel=funnel,
             conversion={d: m.conversion(rows, d, names) for d, rows in conversion_rows.items()},
@@ -216,6 +234,15 @@ class ReportService:
             lost_totals=m.reason_totals(lost_frame), forecast_month=forecast_month, forecast_rep=forecast_rep,
             roi=roi, automation=automation, automation_rep=automation_rep, computed_at=self.ctx.now(), names=names,
             stages=stages)
+
+    def _rolled_up(self, f: ReportFilter, s: reporting.Scope) -> bool:
+        """Whether the daily roll-up answers this report exactly: no lead filter but the owner (the
+        roll-up keeps the team and each owner), and a range that ends now or later (its steps are
+        counted "by now", which is "by the end of the range" only then)."""
+        if f.source or f.region or f.industry or s.end < self.ctx.now():
+            return False
+        with self.ctx.read() as session:
+            return report_days.usable(session, self.ctx.settings.timezone)
 
     def _read_all(self, jobs: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
         def read(job: Callable[[Any], Any]) -> Any:
@@ -234,8 +261,8 @@ class ReportService:
             raise ValidationFailed({'step': 'invalid'})
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
-            ids = reporting.funnel_lead_ids(session, s, step, DRILL_LIMIT)
-            return self._named(session, reporting.lead_rows(session, ids=ids))
+            ids = report_drill.funnel_lead_ids(session, s, step, DRILL_LIMIT)
+            return self._named(session, report_lists.lead_rows(session, ids=ids))
 
     def cohort_leads(self, actor: UserRef, f: ReportFilter, dimension: str, value: Any, *,
                      converted: bool = False) -> list[dict[str, Any]]:
@@ -244,8 +271,8 @@ class ReportService:
             raise ValidationFailed({'dimension': 'invalid'})
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
-            ids = reporting.cohort_lead_ids(session, s, dimension, value, converted=converted, limit=DRILL_LIMIT)
-            return self._named(session, reporting.lead_rows(session, ids=ids))
+            ids = report_drill.cohort_lead_ids(session, s, dimension, value, converted=converted, limit=DRILL_LIMIT)
+            return self._named(session, report_lists.lead_rows(session, ids=ids))
 
     def closed_opportunities(self, actor: UserRef, f: ReportFilter, dimension: str, value: Any, *,
                              kind: str | None = None) -> list[dict[str, Any]]:
@@ -254,12 +281,41 @@ class ReportService:
             raise ValidationFailed({'dimension': 'invalid'})
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
-            ids = reporting.closed_opportunity_ids(session, s, dimension, value, kind=kind, limit=DRILL_LIMIT)
-            return self._named(session, reporting.opportunity_rows(session, ids=ids))
+            ids = report_drill.closed_opportunity_ids(session, s, dimension, value, kind=kind, limit=DRILL_LIMIT)
+            return self._named(session, report_lists.opportunity_rows(session, ids=ids))
+
+    def assigned_leads(self, actor: UserRef, f: ReportFilter, owner_id: int) -> list[dict[str, Any]]:
+        """The leads assigned in the range to one rep (a row of the first-response ranking)."""
+        f = self.check_filter(actor, f)
+        s = self.scope(f)
+        with self.ctx.read() as session:
+            ids = report_drill.assigned_lead_ids(session, s, f.owner_id or owner_id, DRILL_LIMIT)
+            return self._named(session, report_lists.lead_rows(session, ids=ids))
+
+    def lost_opportunities(self, actor: UserRef, f: ReportFilter, reason: str | None) -> list[dict[str, Any]]:
+        """The deals lost in the range for one reason (a slice of the lost-reasons pie)."""
+        s = self.scope(self.check_filter(actor, f))
+        with self.ctx.read() as session:
+            ids = report_drill.lost_opportunity_ids(session, s, reason or None, DRILL_LIMIT)
+            return self._named(session, report_lists.opportunity_rows(session, ids=ids))
+
+    def forecast_opportunities(self, actor: UserRef, f: ReportFilter, month: str) -> list[dict[str, Any]]:
+        """The open and won deals expected to close in one month of the forecast ('YYYY-MM'), within the range."""
+        f = self.check_filter(actor, f)
+        try:
+            first = date.fromisoformat(f'{month}-01')
+        except ValueError:
+            raise ValidationFailed({'month': 'invalid'}) from None
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        s = self.scope(f)
+        with self.ctx.read() as session:
+            ids = report_drill.forecast_opportunity_ids(session, s, max(first, f.start), min(last, f.end),
+                                                        DRILL_LIMIT)
+            return self._named(session, report_lists.opportunity_rows(session, ids=ids))
 
     @staticmethod
     def _named(session: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        names = reporting.user_names(session)
+        names = report_lists.user_names(session)
         for row in rows:
             row['owner'] = names.get(row.get('owner_id') or 0, '')
         return rows
@@ -283,7 +339,7 @@ class ReportService:
         first = month.replace(day=1)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            row = reporting.channel_cost(session, source, first) or ChannelCost(source=source, month=first)
+            row = report_lists.channel_cost(session, source, first) or ChannelCost(source=source, month=first)
             row.cost_cents, row.updated_by, row.updated_at = cents, actor.id, now
             session.add(row)
             audit(session, 'channel_cost', now=now, actor_id=actor.id, reason_key='reason.channel_cost',
@@ -294,4 +350,4 @@ class ReportService:
         if not permissions.sees_all_leads(actor):
             raise NotAllowed()
         with self.ctx.read() as session:
-            return list(reporting.channel_costs(session, first.replace(day=1), last))
+            return list(report_lists.channel_costs(session, first.replace(day=1), last))

@@ -15,7 +15,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from . import counters  # noqa: F401  (registers the open-lead counter on every session)
+from . import (
+    counters,  # noqa: F401  (registers the open-lead counter on every session)
+    report_rollup,  # noqa: F401  (keeps the reports' daily roll-up on every session)
+)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -620,3 +620,26 @@ class UserRef(SQLModel):
     email: str
     role: str
     language: str | None = None
+
+
+class ReportDay(SQLModel, table=True):
+    """The reports' daily roll-up: per team-local day, scope (0: the team, else one owner), family
+    (cohort | closed | sla | automation), dimension and value, up to five summed figures. Kept in
+    the same transaction as every lead, deal and audit write by store.report_rollup; never set by
+    hand. Values are '' for none and '=' + the value otherwise."""
+
+    __tablename__ = 'report_days'
+    __table_args__ = (sa.UniqueConstraint('family', 'scope_id', 'day', 'dimension', 'value',
+                                          name='uq_report_days_key'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    family: str = Field(sa_type=sa.String(12))
+    scope_id: int = 0
+    day: date
+    dimension: str = Field(sa_type=sa.String(80))
+    value: str = Field(sa_type=sa.String(220))
+    n1: int = Field(default=0, sa_type=sa.BigInteger())
+    n2: int = Field(default=0, sa_type=sa.BigInteger())
+    n3: int = Field(default=0, sa_type=sa.BigInteger())
+    n4: int = Field(default=0, sa_type=sa.BigInteger())
+    n5: int = Field(default=0, sa_type=sa.BigInteger())

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from .models import Account, Activity, AuditEntry, ChannelCost, Lead, Opportunity, Stage, StageChange, User
+from .models import AuditEntry, Lead, Opportunity, Stage, StageChange
 from .types import UTCDateTime
 
 LEAD_DIMENSIONS = ('source', 'region', 'industry', 'owner_id')
@@ -53,6 +53,25 @@ def day_of(session: Session, column: Any, offset_minutes: int) -> sa.ColumnEleme
     if _dialect(session) == 'sqlite':
         return func.date(column, f'{offset_minutes:+d} minutes')
     return sa.cast(column + sa.text(f"interval '{int(offset_minutes)} minutes'"), sa.Date)
+
+
+def _driver_rows(session: Session, query: Any) -> list[Any]:
+    """The rows of a query whose rows are plain numbers and strings. On SQLite they are read
+    through the driver's own cursor: for the ~700k first responses or ~200k stays of a year
+    SQLAlchemy's row objects would take as long as the query itself."""
+    if _dialect(session) != 'sqlite':
+        return list(session.exec(query).all())
+    connection = session.connection()
+    compiled = query.compile(dialect=connection.dialect, compile_kwargs={'render_postcompile': True})
+    processors = compiled._bind_processors  # the UTCDateTime and boolean binds, as SQLAlchemy would send them
+    values = compiled.construct_params()
+    params = [processors[name](values[name]) if name in processors else values[name]
+              for name in compiled.positiontup or ()]
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return cursor.execute(str(compiled), params).fetchall()
+    finally:
+        cursor.close()
 
 
 def _lead_filters(s: Scope, *, owner: Any = None) -> list[sa.ColumnElement[bool]]:
@@ -95,14 +114,6 @@ def _cohort(query: Any, s: Scope) -> Any:
 
 
 FUNNEL_STEPS = ('captured', 'contacted', 'qualified', 'opportunity', 'won')
-
-
-def funnel_lead_ids(session: Session, s: Scope, step: str, limit: int) -> list[int]:
-    """The cohort leads that reached `step` (newest first): what clicking a funnel step lists."""
-    cond = _cohort_steps(s)[step]
-    rows = session.exec(_cohort(select(Lead.id), s).where(cond).order_by(col(Lead.created_at).desc(),
-                                                                          col(Lead.id).desc()).limit(limit))
-    return [r for r in rows if r is not None]
 
 
 def cohort_figures(session: Session, s: Scope) -> list[tuple[Any, ...]]:
@@ -152,16 +163,6 @@ def converted_by_day(session: Session, s: Scope) -> list[tuple[Any, int]]:
     return [(d, int(n)) for d, n in rows]
 
 
-def cohort_lead_ids(session: Session, s: Scope, dimension: str, value: Any, *, converted: bool,
-                    limit: int) -> list[int]:
-    """Cohort leads with this dimension value (optionally only converted ones): a bar's records."""
-    key = getattr(Lead, dimension)
-    query = _cohort(select(Lead.id), s).where(col(key).is_(None) if value is None else key == value)
-    if converted:
-        query = query.where(_cohort_steps(s)['opportunity'])
-    return [r for r in session.exec(query.order_by(col(Lead.id).desc()).limit(limit)) if r is not None]
-
-
 # ----- opportunities closed in the range ---------------------------------------------------------------
 
 def _closed(query: Any, s: Scope) -> Any:
@@ -184,19 +185,10 @@ def closed_figures(session: Session, s: Scope) -> list[tuple[Any, ...]]:
     return [(*r[:4], int(r[4] or 0), int(r[5] or 0), int(r[6] or 0)) for r in rows]
 
 
-def closed_opportunity_ids(session: Session, s: Scope, dimension: str, value: Any, *, kind: str | None,
-                           limit: int) -> list[int]:
-    key = Opportunity.owner_id if dimension == 'owner_id' else getattr(Lead, dimension)
-    query = _closed(select(Opportunity.id), s).where(col(key).is_(None) if value is None else key == value)
-    if kind:
-        query = query.where(Stage.kind == kind)
-    return [r for r in session.exec(query.order_by(col(Opportunity.closed_at).desc()).limit(limit)) if r]
-
-
 def won_cycles(session: Session, s: Scope) -> Sequence[tuple[str, float]]:
     """(lead source, seconds from capture to win) of deals won in the range."""
     seconds = seconds_between(session, Lead.created_at, Opportunity.closed_at)
-    return session.exec(_closed(select(Lead.source, seconds), s).where(Stage.kind == 'won')).all()  # type: ignore[return-value]
+    return _driver_rows(session, _closed(select(Lead.source, seconds), s).where(Stage.kind == 'won'))
 
 
 def lost_from(session: Session, s: Scope) -> Sequence[tuple[str | None, int | None, int]]:
@@ -213,33 +205,47 @@ def lost_from(session: Session, s: Scope) -> Sequence[tuple[str | None, int | No
     return session.exec(query).all()  # type: ignore[return-value]
 
 
+LONG_RANGE_DAYS = 60
+"""From this length on, stays are found by one window pass over every earlier move; shorter
+ranges first pick the deals that moved in the range."""
+
+
 def stage_intervals(session: Session, s: Scope) -> Sequence[tuple[int, float]]:
     """(stage, seconds spent in it) for every stay in a stage that ended in the range: each move
-    ends the stay that the previous move began."""
-    moved = select(StageChange.opportunity_id).where(*_in_range(StageChange.created_at, s))
+    ends the stay that the previous move began. Two equivalent plans: for a short range, the
+    window runs over the deals that moved in the range (filters joined first); for a long one,
+    over every move before the range ended in one pass along the (deal, time) index, and only the
+    stays that ended in the range meet the filters (a year: 1.0 s instead of 2.3 s)."""
     left_at = func.lead(StageChange.created_at, type_=UTCDateTime()).over(partition_by=StageChange.opportunity_id,
-                                                     order_by=(StageChange.created_at, StageChange.id))
-    stays = (select(StageChange.to_stage_id.label('stage_id'), StageChange.created_at.label('entered_at'),
-                    left_at.label('left_at'))
-             .join(Opportunity, col(Opportunity.id) == StageChange.opportunity_id)
-             .join(Lead, col(Lead.id) == Opportunity.lead_id)
-             .where(Opportunity.is_deleted == False, *_lead_filters(s, owner=Opportunity.owner_id),  # noqa: E712
-                    col(StageChange.opportunity_id).in_(moved))
-             .subquery())
-    seconds = seconds_between(session, stays.c.entered_at, stays.c.left_at)
-    return session.exec(select(stays.c.stage_id, seconds)
-                        .where(stays.c.left_at >= s.start, stays.c.left_at < s.end)).all()  # type: ignore[return-value]
+                                                                          order_by=(StageChange.created_at,
+                                                                                    StageChange.id))
+    columns = (StageChange.opportunity_id.label('opportunity_id'), StageChange.to_stage_id.label('stage_id'),
+               StageChange.created_at.label('entered_at'), left_at.label('left_at'))
+    filters = (Opportunity.is_deleted == False, *_lead_filters(s, owner=Opportunity.owner_id))  # noqa: E712
+    if (s.end - s.start).days < LONG_RANGE_DAYS:
+        moved = select(StageChange.opportunity_id).where(*_in_range(StageChange.created_at, s))
+        stays = (select(*columns).join(Opportunity, col(Opportunity.id) == StageChange.opportunity_id)
+                 .join(Lead, col(Lead.id) == Opportunity.lead_id)
+                 .where(*filters, col(StageChange.opportunity_id).in_(moved)).subquery())
+        query = select(stays.c.stage_id, seconds_between(session, stays.c.entered_at, stays.c.left_at))
+    else:
+        stays = select(*columns).where(col(StageChange.created_at) < s.end).subquery()
+        query = (select(stays.c.stage_id, seconds_between(session, stays.c.entered_at, stays.c.left_at))
+                 .join(Opportunity, col(Opportunity.id) == stays.c.opportunity_id)
+                 .join(Lead, col(Lead.id) == Opportunity.lead_id).where(*filters))
+    return _driver_rows(session, query.where(stays.c.left_at >= s.start, stays.c.left_at < s.end))
 
 
 # ----- first response ------------------------------------------------------------------------------
 
 def first_responses(session: Session, s: Scope) -> Sequence[tuple[int, float]]:
     """(owner, seconds from assignment to first contact) of leads assigned in the range and contacted
-    after that assignment."""
+    after that assignment (~700k in a year of a million leads)."""
     seconds = seconds_between(session, Lead.assigned_at, Lead.first_contact_at)
-    return session.exec(select(Lead.owner_id, seconds).where(
+    query = select(Lead.owner_id, seconds).where(
         *_in_range(Lead.assigned_at, s), *_lead_filters(s), col(Lead.owner_id).is_not(None),
-        col(Lead.first_contact_at) >= col(Lead.assigned_at))).all()  # type: ignore[return-value]
+        col(Lead.first_contact_at) >= col(Lead.assigned_at))
+    return _driver_rows(session, query)
 
 
 def sla_outcomes(session: Session, s: Scope) -> list[tuple[int, int, int]]:
@@ -285,108 +291,3 @@ def automation_counts(session: Session, s: Scope) -> list[tuple[str, str | None,
     if s.owner_id is not None:
         query = query.where(AuditEntry.subject_user_id == s.owner_id)
     return [(a, r, bool(b), u, int(n)) for a, r, b, u, n in session.exec(query).all()]
-
-
-# ----- channel costs ---------------------------------------------------------------------------------
-
-def channel_costs(session: Session, first_month: date, last_month: date) -> Sequence[ChannelCost]:
-    return session.exec(select(ChannelCost).where(col(ChannelCost.month) >= first_month,
-                                                  col(ChannelCost.month) <= last_month)
-                        .order_by(ChannelCost.month, ChannelCost.source)).all()
-
-
-def channel_cost(session: Session, source: str, month: date) -> ChannelCost | None:
-    return session.exec(select(ChannelCost).where(ChannelCost.source == source, ChannelCost.month == month)).first()
-
-
-# ----- names and record lists --------------------------------------------------------------------------
-
-def user_names(session: Session) -> dict[int, str]:
-    """Every user's name (the users table is small): report rows name reps, departed ones too."""
-    return {i: n for i, n in session.exec(select(User.id, User.name)).all() if i is not None}
-
-
-def stage_names(session: Session) -> dict[int, tuple[str, str, int, str]]:
-    """Every stage, archived ones too: (English name, Chinese name, position, kind)."""
-    return {st.id or 0: (st.name_en, st.name_zh, st.position, st.kind) for st in session.exec(select(Stage)).all()}
-
-
-LEAD_COLUMNS = ('id', 'name', 'company', 'phone', 'email', 'source', 'region', 'industry', 'status', 'grade',
-                'score', 'owner_id', 'created_at', 'assigned_at', 'first_contact_at')
-
-
-def lead_rows(session: Session, *, ids: Sequence[int] | None = None, s: Scope | None = None,
-              limit: int | None = None) -> list[dict[str, Any]]:
-    """Leads as plain rows: by ids (drill-down) or captured in the scope (export), oldest first."""
-    query = select(*(getattr(Lead, c) for c in LEAD_COLUMNS)).where(Lead.is_deleted == False)  # noqa: E712
-    if ids is not None:
-        query = query.where(col(Lead.id).in_(list(ids)))
-    if s is not None:
-        query = query.where(*_in_range(Lead.created_at, s), *_lead_filters(s))
-    query = query.order_by(Lead.id)
-    if limit is not None:
-        query = query.limit(limit)
-    return [dict(zip(LEAD_COLUMNS, row, strict=True)) for row in session.exec(query).all()]
-
-
-OPPORTUNITY_COLUMNS = ('id', 'name', 'account', 'stage_id', 'amount_cents', 'expected_close', 'owner_id',
-                       'lost_reason', 'source', 'region', 'industry', 'created_at', 'closed_at')
-
-
-def opportunity_rows(session: Session, *, ids: Sequence[int] | None = None, s: Scope | None = None,
-                     limit: int | None = None) -> list[dict[str, Any]]:
-    """Deals as plain rows: by ids, or created in the scope (the owner filter is the deal's owner)."""
-    query = (select(Opportunity.id, Opportunity.name, Account.name, Opportunity.stage_id, Opportunity.amount_cents,
-                    Opportunity.expected_close, Opportunity.owner_id, Opportunity.lost_reason, Lead.source,
-                    Lead.region, Lead.industry, Opportunity.created_at, Opportunity.closed_at)
-             .join(Lead, col(Lead.id) == Opportunity.lead_id).join(Account, col(Account.id) == Opportunity.account_id)
-             .where(Opportunity.is_deleted == False))  # noqa: E712
-    if ids is not None:
-        query = query.where(col(Opportunity.id).in_(list(ids)))
-    if s is not None:
-        query = query.where(*_in_range(Opportunity.created_at, s), *_lead_filters(s, owner=Opportunity.owner_id))
-    query = query.order_by(Opportunity.id)
-    if limit is not None:
-        query = query.limit(limit)
-    return [dict(zip(OPPORTUNITY_COLUMNS, row, strict=True)) for row in session.exec(query).all()]
-
-
-CUSTOMER_COLUMNS = ('id', 'name', 'tier', 'owner_id', 'lifetime_value_cents', 'won_count', 'last_activity_at',
-                    'created_at')
-
-
-def customer_rows(session: Session, *, owner_id: int | None, since: datetime | None) -> list[dict[str, Any]]:
-    query = select(*(getattr(Account, c) for c in CUSTOMER_COLUMNS)).where(
-        Account.is_customer == True, Account.is_deleted == False)  # noqa: E712
-    if owner_id is not None:
-        query = query.where(Account.owner_id == owner_id)
-    if since is not None:
-        query = query.where(col(Account.created_at) >= since)
-    return [dict(zip(CUSTOMER_COLUMNS, row, strict=True)) for row in session.exec(query.order_by(Account.id)).all()]
-
-
-ACTIVITY_COLUMNS = ('id', 'lead_id', 'opportunity_id', 'user_id', 'kind', 'outcome', 'note', 'created_at')
-
-
-def activity_rows(session: Session, *, owner_id: int | None, since: datetime | None) -> list[dict[str, Any]]:
-    """Activities on the leads `owner_id` owns (None: all), oldest first."""
-    query = select(*(getattr(Activity, c) for c in ACTIVITY_COLUMNS))
-    if owner_id is not None:
-        query = query.join(Lead, col(Lead.id) == Activity.lead_id).where(Lead.owner_id == owner_id)
-    if since is not None:
-        query = query.where(col(Activity.created_at) >= since)
-    return [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in session.exec(query.order_by(Activity.id)).all()]
-
-
-def distinct_values(session: Session, column: str, limit: int = 200) -> list[str]:
-    """The filter choices for a free-text lead column (region, industry), most common first."""
-    key = getattr(Lead, column)
-    rows = session.exec(select(key).where(col(key).is_not(None), key != '', Lead.is_deleted == False)  # noqa: E712
-                        .group_by(key).order_by(func.count().desc(), key).limit(limit)).all()
-    return [r for r in rows if r]
-
-
-def rep_names(session: Session) -> list[tuple[int, str]]:
-    """(id, name) of every rep, departed ones too (their past numbers still count), by name."""
-    rows = session.exec(select(User.id, User.name).where(User.role == 'rep').order_by(User.name, User.id)).all()
-    return [(i, n) for i, n in rows if i is not None]

@@ -75,6 +75,35 @@ async def test_clicking_a_funnel_step_lists_its_leads(user: User, team: Team) ->
     await user.should_see('2 records')
 
 
+def click(user: User, marker: str, index: int, name: str) -> None:
+    """What ECharts sends when a bar or slice is clicked."""
+    user.find(marker=marker).trigger('componentClick', {
+        'componentType': 'series', 'seriesType': 'bar', 'seriesIndex': 0, 'seriesName': '', 'name': name,
+        'dataIndex': index, 'data': {'name': name}, 'value': 0})
+
+
+async def test_clicking_a_rep_in_the_response_ranking_lists_their_leads(user: User, team: Team) -> None:
+    ids = capture(app.state.desk, team.rep_a, 2)
+    await login(user, team.manager.email)
+    await user.open('/reports')
+    await text_of(user, 'line-funnel-0', 'Captured: 2')
+    click(user, 'chart-response', 0, team.rep_a.name)
+    for lead_id in ids:
+        await user.should_see(marker=f'drill-leads-{lead_id}', retries=100)
+    await user.should_see('2 records')
+
+
+async def test_clicking_a_channel_in_roi_lists_its_leads(user: User, team: Team) -> None:
+    ids = capture(app.state.desk, team.rep_a, 3)
+    await login(user, team.manager.email)
+    await user.open('/reports')
+    await text_of(user, 'line-funnel-0', 'Captured: 3')
+    click(user, 'chart-roi', 0, 'Ads')
+    for lead_id in ids:
+        await user.should_see(marker=f'drill-leads-{lead_id}', retries=100)
+    await user.should_see('3 records')
+
+
 async def test_export_downloads_the_panel_rows(user: User, team: Team) -> None:
     capture(app.state.desk, team.rep_a, 3)
     await login(user, team.manager.email)
@@ -98,13 +127,14 @@ async def test_rep_sees_only_own_numbers_and_no_costs(user: User, team: Team) ->
     await user.should_not_see(marker='panel-roi')
 
 
-async def test_nav_link_for_managers_and_marketing_only(user: User, team: Team) -> None:
+async def test_nav_link_for_everyone_reps_reach_their_own_numbers(user: User, team: Team) -> None:
     marketing = factories.user(team.desk, Role.MARKETING)
     await login(user, marketing.email)
     await user.should_see('Reports')
     user.find(marker='logout').click()
     await login(user, team.rep_a.email)
-    await user.should_not_see('Reports')
+    user.find('Reports').click()
+    await user.should_see('My numbers')
 
 
 async def test_marketing_enters_a_channel_cost(user: User, team: Team) -> None:

@@ -19,6 +19,7 @@ from core.reports import PRESETS, Report, ReportFilter, preset_range
 from store.models import UserRef
 
 from ..components import report_charts as charts
+from ..components.report_panel import Panel, records_dialog
 from ..errors import attempt, message
 from ..format import label, when
 from ..i18n import current_language, t
@@ -31,69 +32,6 @@ PANELS = ('funnel', 'conversion', 'win', 'response', 'cycle', 'lost', 'forecast'
 PANEL_EXPORT = {'funnel': 'funnel', 'conversion': 'conversion_by_{dim}', 'win': 'win_rate_by_{dim}',
                 'response': 'first_response', 'cycle': 'sales_cycle', 'lost': 'lost_reasons',
                 'forecast': 'forecast_by_month', 'roi': 'channel_roi', 'automation': 'automation'}
-
-
-def _columns(*names: str) -> list[dict[str, Any]]:
-    return [{'name': n, 'label': t(f'report.col.{n}'), 'field': n, 'align': 'left'} for n in names]
-
-
-class Panel:
-    """A card: title with its ⓘ formula, a chart, the numbers beside it, export buttons."""
-
-    def __init__(self, page: ReportsPage, key: str, *, on_click: Callable[[Any], Any] | None = None,
-                 columns: tuple[str, ...] = (), extra: Callable[[], None] | None = None) -> None:
-        self.key = key
-        with tid(ui.card().classes('w-full'), f'panel-{key}'):
-            with ui.row().classes('w-full items-center justify-between'):
-                with ui.row().classes('items-center gap-1'):
-                    ui.label(t(f'report.panel.{key}')).classes('text-h6')
-                    with tid(ui.icon('info_outline', size='xs').classes('cursor-help text-grey-7'), f'info-{key}'):
-                        ui.tooltip(t(f'report.formula.{key}')).classes('text-body2 max-w-md')
-                with ui.row().classes('gap-1'):
-                    for fmt in ('csv', 'xlsx'):
-                        tid(ui.button(fmt.upper(), icon='download',
-                                      on_click=lambda f=fmt: page.export_panel(key, f)).props('flat dense no-caps'),
-                            f'export-{key}-{fmt}')
-            if extra is not None:
-                extra()
-            with ui.row().classes('w-full no-wrap gap-4 items-start'):
-                self.chart = tid(ui.echart({'series': []}, on_point_click=on_click).classes('w-3/5 h-72'),
-                                 f'chart-{key}')
-                with ui.column().classes('w-2/5 gap-1'):
-                    self.summary = tid(ui.label(t('report.loading')).classes('text-subtitle1'), f'summary-{key}')
-                    self.lines = tid(ui.column().classes('gap-0 text-sm'), f'lines-{key}')
-                    self.table = tid(ui.table(columns=_columns(*columns), rows=[], row_key=columns[0])
-                                     .props('dense flat').classes('w-full'), f'table-{key}') if columns else None
-            self.second: ui.echart | None = None
-            self.line_labels: list[ui.label] = []
-
-    def add_second_chart(self, key: str) -> None:
-        with ui.element('div').classes('w-full'):
-            self.second = tid(ui.echart({'series': []}).classes('w-full h-56'), f'chart-{key}')
-
-    def show(self, options: dict[str, Any], summary: str, *, lines: list[str] | None = None,
-             rows: list[dict[str, Any]] | None = None, second: dict[str, Any] | None = None) -> None:
-        self.chart.options.clear()
-        self.chart.options.update(options)
-        self.chart.update()
-        if second is not None and self.second is not None:
-            self.second.options.clear()
-            self.second.options.update(second)
-            self.second.update()
-        self.summary.set_text(summary)
-        lines = lines or []
-        for i, line in enumerate(lines):  # in place: a label keeps its identity across refreshes
-            if i < len(self.line_labels):
-                self.line_labels[i].set_text(line)
-                self.line_labels[i].set_visibility(True)
-            else:
-                with self.lines:
-                    self.line_labels.append(tid(ui.label(line), f'line-{self.key}-{i}'))
-        for extra in self.line_labels[len(lines):]:
-            extra.set_visibility(False)
-        if self.table is not None:
-            self.table.rows = rows or []
-            self.table.update()
 
 
 class ReportsPage:
@@ -162,13 +100,17 @@ class ReportsPage:
             self.panels['conversion'].add_second_chart('weekly')
             self.panels['win'] = Panel(self, 'win', on_click=self._win_clicked, columns=('key', 'won', 'lost', 'rate'),
                                        extra=lambda: self._dimension_toggle('win'))
-            self.panels['response'] = Panel(self, 'response', columns=('rep', 'responses', 'median', 'p90', 'sla'))
-            self.panels['cycle'] = Panel(self, 'cycle')
+            self.panels['response'] = Panel(self, 'response', on_click=self._response_clicked,
+                                            columns=('rep', 'responses', 'median', 'p90', 'sla'))
+            self.panels['cycle'] = Panel(self, 'cycle', on_click=self._cycle_clicked)
             self.panels['cycle'].add_second_chart('stages')
-            self.panels['lost'] = Panel(self, 'lost', columns=('reason', 'stage', 'count', 'share'))
-            self.panels['forecast'] = Panel(self, 'forecast', columns=('rep', 'open', 'weighted', 'won'))
+            self.panels['lost'] = Panel(self, 'lost', on_click=self._lost_clicked,
+                                        columns=('reason', 'stage', 'count', 'share'))
+            self.panels['forecast'] = Panel(self, 'forecast', on_click=self._forecast_clicked,
+                                            columns=('rep', 'open', 'weighted', 'won'))
             if self.team_view:
-                self.panels['roi'] = Panel(self, 'roi', columns=('source', 'cost', 'leads', 'won', 'per_lead',
+                self.panels['roi'] = Panel(self, 'roi', on_click=self._roi_clicked,
+                                           columns=('source', 'cost', 'leads', 'won', 'per_lead',
                                                                  'per_won', 'return'),
                                            extra=self._cost_form if permissions.can_enter_costs(self.user) else None)
             self.panels['automation'] = Panel(self, 'automation')
@@ -332,20 +274,54 @@ class ReportsPage:
                                                                                  dim, key))
         self._records(t('report.drill_title', what=charts.dim_label(dim, key, e.name)), rows, 'opportunities')
 
+    def _row(self, frame_of: Callable[[Report], Any], index: int) -> dict[str, Any] | None:
+        """The report row behind a clicked bar or slice (charts draw each frame's rows in order)."""
+        if self.report is None:
+            return None
+        frame = frame_of(self.report)
+        if frame is None or not 0 <= index < len(frame):
+            return None
+        return frame.iloc[index].to_dict()
+
+    async def _response_clicked(self, e: Any) -> None:
+        row = self._row(lambda r: r.response, e.data_index)
+        if row is not None:
+            rows = await run.io_bound(self.desk.reports.assigned_leads, self.user, self.current_filter(),
+                                      int(row['owner_id']))
+            self._records(t('report.drill_title', what=row['rep']), rows, 'leads')
+
+    async def _cycle_clicked(self, e: Any) -> None:
+        row = self._row(lambda r: r.cycle, e.data_index)
+        if row is not None:
+            rows = await run.io_bound(lambda: self.desk.reports.closed_opportunities(
+                self.user, self.current_filter(), 'source', row['source'], kind='won'))
+            self._records(t('report.drill_title', what=charts.dim_label('source', row['source'])), rows,
+                          'opportunities')
+
+    async def _lost_clicked(self, e: Any) -> None:
+        row = self._row(lambda r: r.lost_totals, e.data_index)
+        if row is not None:
+            reason = row['reason'] or None
+            rows = await run.io_bound(self.desk.reports.lost_opportunities, self.user, self.current_filter(), reason)
+            self._records(t('report.drill_title', what=e.name), rows, 'opportunities')
+
+    async def _forecast_clicked(self, e: Any) -> None:
+        row = self._row(lambda r: r.forecast_month, e.data_index)
+        if row is not None:
+            rows = await run.io_bound(self.desk.reports.forecast_opportunities, self.user, self.current_filter(),
+                                      row['month'])
+            self._records(t('report.drill_title', what=row['month']), rows, 'opportunities')
+
+    async def _roi_clicked(self, e: Any) -> None:
+        row = self._row(lambda r: r.roi, e.data_index)
+        if row is not None:
+            rows = await run.io_bound(self.desk.reports.cohort_leads, self.user, self.current_filter(), 'source',
+                                      row['source'])
+            self._records(t('report.drill_title', what=charts.dim_label('source', row['source'])), rows, 'leads')
+
     def _records(self, title: str, rows: list[dict[str, Any]], kind: str) -> None:
-        if self.client.is_deleted:
-            return
-        with tid(ui.dialog(), 'drill-dialog') as dialog, ui.card().classes('min-w-[40rem] max-w-4xl'):
-            ui.label(title).classes('text-h6')
-            tid(ui.label(t('report.drill_count', count=len(rows))), 'drill-count')
-            with ui.scroll_area().classes('h-96 w-full'):
-                for r in rows:
-                    href = f'/leads/{r["id"]}' if kind == 'leads' else f'/opportunities/{r["id"]}'
-                    extra = label('status', r['status']) if kind == 'leads' else charts.money(r['amount_cents'])
-                    tid(ui.link(f'{r["name"]} · {r.get("company") or r.get("account") or ""} · {extra} · '
-                                f'{r.get("owner") or ""}', href), f'drill-{kind}-{r["id"]}')
-            ui.button(t('common.close'), on_click=dialog.close).props('flat')
-        dialog.open()
+        if not self.client.is_deleted:
+            records_dialog(title, rows, kind)
 
     # ----- export ------------------------------------------------------------------------------------
 

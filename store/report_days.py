@@ -1,0 +1,80 @@
+"""Reading `report_days` (store/report_rollup.py keeps it): the same figures the raw report
+queries in store/reporting.py return, summed over days instead of walking every lead."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from .models import ReportDay
+from .report_rollup import DIMENSIONS, FIGURES, built_zone, decode
+
+
+def usable(connection_or_session: Any, zone_name: str) -> bool:
+    connection = connection_or_session.connection() if hasattr(connection_or_session, 'connection') \
+        else connection_or_session
+    return built_zone(connection) == zone_name
+
+
+def _sums(session: Any, family: str, scope: int, first: date, last: date, *, extra: Any = None,
+          having: Any = None) -> list[Any]:
+    t = ReportDay.__table__  # type: ignore[attr-defined]
+    query = (sa.select(t.c.dimension, t.c.value, *(sa.func.sum(t.c[f]) for f in FIGURES))
+             .where(t.c.family == family, t.c.scope_id == scope, t.c.day >= first, t.c.day <= last)
+             .group_by(t.c.dimension, t.c.value))
+    if extra is not None:
+        query = query.where(extra)
+    if having is not None:
+        query = query.having(having)
+    return list(session.execute(query).all())
+
+
+def cohort_by_dimension(session: Any, scope: int, first: date, last: date) -> dict[str, list[tuple[Any, ...]]]:
+    """dimension → [(value, captured, contacted, qualified, opportunity, won)] of leads captured
+    between `first` and `last` (team-local days, inclusive)."""
+    t = ReportDay.__table__  # type: ignore[attr-defined]
+    out: dict[str, list[tuple[Any, ...]]] = {d: [] for d in DIMENSIONS}
+    for dimension, value, *figures in _sums(session, 'cohort', scope, first, last, having=sa.func.sum(t.c.n1) > 0):
+        out[dimension].append((decode(value, dimension), *(int(n) for n in figures)))
+    return out
+
+
+def closed_by_dimension(session: Any, scope: int, first: date, last: date) -> dict[str, list[tuple[Any, ...]]]:
+    """dimension → [(value, won, lost, won cents)] of deals closed between `first` and `last`."""
+    t = ReportDay.__table__  # type: ignore[attr-defined]
+    out: dict[str, list[tuple[Any, ...]]] = {d: [] for d in DIMENSIONS}
+    for dimension, value, won, lost, cents, _, _ in _sums(session, 'closed', scope, first, last,
+                                                          having=sa.func.sum(t.c.n1 + t.c.n2) > 0):
+        out[dimension].append((decode(value, dimension), int(won), int(lost), int(cents)))
+    return out
+
+
+def sla_by_owner(session: Any, scope: int, first: date, last: date) -> list[tuple[int, int, int]]:
+    """(owner, met, missed) of leads assigned between `first` and `last`."""
+    t = ReportDay.__table__  # type: ignore[attr-defined]
+    rows = _sums(session, 'sla', scope, first, last, having=sa.func.sum(t.c.n3) > 0)
+    return [(decode(v, 'owner_id'), int(met), int(missed)) for _, v, met, missed, *_ in rows]
+
+
+def automation_counts(session: Any, scope: int, first: date, last: date) -> list[tuple[str, str | None, bool,
+                                                                                    int | None, int]]:
+    """(action, reason key, by the system?, subject, count): the same rows as the raw query."""
+    t = ReportDay.__table__  # type: ignore[attr-defined]
+    out = []
+    for dimension, value, count, *_ in _sums(session, 'automation', scope, first, last,
+                                             having=sa.func.sum(t.c.n1) > 0):
+        action, reason, system = dimension.split('\t')
+        out.append((action, reason or None, system == '1', decode(value, 'owner_id'), int(count)))
+    return out
+
+
+def cohort_by_day(session: Any, scope: int, first: date, last: date) -> list[tuple[date, int, int]]:
+    """(day, captured, converted) per team-local day with leads captured."""
+    t = ReportDay.__table__  # type: ignore[attr-defined]
+    rows = session.execute(sa.select(t.c.day, sa.func.sum(t.c.n1), sa.func.sum(t.c.n4))
+                           .where(t.c.family == 'cohort', t.c.scope_id == scope, t.c.dimension == 'source',
+                                  t.c.day >= first, t.c.day <= last)
+                           .group_by(t.c.day).having(sa.func.sum(t.c.n1) > 0).order_by(t.c.day)).all()
+    return [(d, int(n), int(c)) for d, n, c in rows]

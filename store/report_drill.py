@@ -1,0 +1,65 @@
+"""The records behind a report bar or slice (drill-down), under the same filter as the panel:
+ids only, newest first, at most `limit`; store.reporting turns them into rows."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from .models import Lead, Opportunity, Stage
+from .reporting import Scope, _closed, _cohort, _cohort_steps, _in_range, _lead_filters
+
+
+def assigned_lead_ids(session: Session, s: Scope, owner_id: int, limit: int) -> list[int]:
+    """Leads assigned in the range to one rep: a row of the first-response ranking."""
+    query = (select(Lead.id).where(*_in_range(Lead.assigned_at, s), *_lead_filters(s), Lead.owner_id == owner_id)
+             .order_by(col(Lead.assigned_at).desc(), col(Lead.id).desc()).limit(limit))
+    return [i for i in session.exec(query) if i is not None]
+
+
+def lost_opportunity_ids(session: Session, s: Scope, reason: str | None, limit: int) -> list[int]:
+    """Deals lost in the range for one reason (None: no reason given): a slice of the lost-reasons pie."""
+    where: Any = col(Opportunity.lost_reason).is_(None) if reason is None else Opportunity.lost_reason == reason
+    query = (_closed(select(Opportunity.id), s).where(Stage.kind == 'lost', where)
+             .order_by(col(Opportunity.closed_at).desc(), col(Opportunity.id).desc()).limit(limit))
+    return [i for i in session.exec(query) if i is not None]
+
+
+def forecast_opportunity_ids(session: Session, s: Scope, first: date, last: date, limit: int) -> list[int]:
+    """Open and won deals expected to close between `first` and `last`: a month of the forecast."""
+    query = (select(Opportunity.id).join(Lead, col(Lead.id) == Opportunity.lead_id)
+             .join(Stage, col(Stage.id) == Opportunity.stage_id)
+             .where(Opportunity.is_deleted == False, col(Stage.kind).in_(('open', 'won')),  # noqa: E712
+                    col(Opportunity.expected_close) >= first, col(Opportunity.expected_close) <= last,
+                    *_lead_filters(s, owner=Opportunity.owner_id))
+             .order_by(col(Opportunity.expected_close), col(Opportunity.id)).limit(limit))
+    return [i for i in session.exec(query) if i is not None]
+
+
+def funnel_lead_ids(session: Session, s: Scope, step: str, limit: int) -> list[int]:
+    """The cohort leads that reached `step` (newest first): what clicking a funnel step lists."""
+    cond = _cohort_steps(s)[step]
+    rows = session.exec(_cohort(select(Lead.id), s).where(cond).order_by(col(Lead.created_at).desc(),
+                                                                          col(Lead.id).desc()).limit(limit))
+    return [r for r in rows if r is not None]
+
+
+def cohort_lead_ids(session: Session, s: Scope, dimension: str, value: Any, *, converted: bool,
+                    limit: int) -> list[int]:
+    """Cohort leads with this dimension value (optionally only converted ones): a bar's records."""
+    key = getattr(Lead, dimension)
+    query = _cohort(select(Lead.id), s).where(col(key).is_(None) if value is None else key == value)
+    if converted:
+        query = query.where(_cohort_steps(s)['opportunity'])
+    return [r for r in session.exec(query.order_by(col(Lead.id).desc()).limit(limit)) if r is not None]
+
+
+def closed_opportunity_ids(session: Session, s: Scope, dimension: str, value: Any, *, kind: str | None,
+                           limit: int) -> list[int]:
+    key = Opportunity.owner_id if dimension == 'owner_id' else getattr(Lead, dimension)
+    query = _closed(select(Opportunity.id), s).where(col(key).is_(None) if value is None else key == value)
+    if kind:
+        query = query.where(Stage.kind == kind)
+    return [r for r in session.exec(query.order_by(col(Opportunity.closed_at).desc()).limit(limit)) if r]

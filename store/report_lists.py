@@ -1,0 +1,117 @@
+"""What the reports list rather than sum: the records behind a click and the export's rows, the
+names report rows show, the filter choices, and the channel costs marketing enters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from .models import Account, Activity, ChannelCost, Lead, Opportunity, Stage, User
+from .reporting import Scope, _in_range, _lead_filters
+
+# ----- channel costs ---------------------------------------------------------------------------------
+
+def channel_costs(session: Session, first_month: date, last_month: date) -> Sequence[ChannelCost]:
+    return session.exec(select(ChannelCost).where(col(ChannelCost.month) >= first_month,
+                                                  col(ChannelCost.month) <= last_month)
+                        .order_by(ChannelCost.month, ChannelCost.source)).all()
+
+
+def channel_cost(session: Session, source: str, month: date) -> ChannelCost | None:
+    return session.exec(select(ChannelCost).where(ChannelCost.source == source, ChannelCost.month == month)).first()
+
+
+# ----- names and record lists --------------------------------------------------------------------------
+
+def user_names(session: Session) -> dict[int, str]:
+    """Every user's name (the users table is small): report rows name reps, departed ones too."""
+    return {i: n for i, n in session.exec(select(User.id, User.name)).all() if i is not None}
+
+
+def stage_names(session: Session) -> dict[int, tuple[str, str, int, str]]:
+    """Every stage, archived ones too: (English name, Chinese name, position, kind)."""
+    return {st.id or 0: (st.name_en, st.name_zh, st.position, st.kind) for st in session.exec(select(Stage)).all()}
+
+
+LEAD_COLUMNS = ('id', 'name', 'company', 'phone', 'email', 'source', 'region', 'industry', 'status', 'grade',
+                'score', 'owner_id', 'created_at', 'assigned_at', 'first_contact_at')
+
+
+def lead_rows(session: Session, *, ids: Sequence[int] | None = None, s: Scope | None = None,
+              limit: int | None = None) -> list[dict[str, Any]]:
+    """Leads as plain rows: by ids (drill-down) or captured in the scope (export), oldest first."""
+    query = select(*(getattr(Lead, c) for c in LEAD_COLUMNS)).where(Lead.is_deleted == False)  # noqa: E712
+    if ids is not None:
+        query = query.where(col(Lead.id).in_(list(ids)))
+    if s is not None:
+        query = query.where(*_in_range(Lead.created_at, s), *_lead_filters(s))
+    query = query.order_by(Lead.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(zip(LEAD_COLUMNS, row, strict=True)) for row in session.exec(query).all()]
+
+
+OPPORTUNITY_COLUMNS = ('id', 'name', 'account', 'stage_id', 'amount_cents', 'expected_close', 'owner_id',
+                       'lost_reason', 'source', 'region', 'industry', 'created_at', 'closed_at')
+
+
+def opportunity_rows(session: Session, *, ids: Sequence[int] | None = None, s: Scope | None = None,
+                     limit: int | None = None) -> list[dict[str, Any]]:
+    """Deals as plain rows: by ids, or created in the scope (the owner filter is the deal's owner)."""
+    query = (select(Opportunity.id, Opportunity.name, Account.name, Opportunity.stage_id, Opportunity.amount_cents,
+                    Opportunity.expected_close, Opportunity.owner_id, Opportunity.lost_reason, Lead.source,
+                    Lead.region, Lead.industry, Opportunity.created_at, Opportunity.closed_at)
+             .join(Lead, col(Lead.id) == Opportunity.lead_id).join(Account, col(Account.id) == Opportunity.account_id)
+             .where(Opportunity.is_deleted == False))  # noqa: E712
+    if ids is not None:
+        query = query.where(col(Opportunity.id).in_(list(ids)))
+    if s is not None:
+        query = query.where(*_in_range(Opportunity.created_at, s), *_lead_filters(s, owner=Opportunity.owner_id))
+    query = query.order_by(Opportunity.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(zip(OPPORTUNITY_COLUMNS, row, strict=True)) for row in session.exec(query).all()]
+
+
+CUSTOMER_COLUMNS = ('id', 'name', 'tier', 'owner_id', 'lifetime_value_cents', 'won_count', 'last_activity_at',
+                    'created_at')
+
+
+def customer_rows(session: Session, *, owner_id: int | None, since: datetime | None) -> list[dict[str, Any]]:
+    query = select(*(getattr(Account, c) for c in CUSTOMER_COLUMNS)).where(
+        Account.is_customer == True, Account.is_deleted == False)  # noqa: E712
+    if owner_id is not None:
+        query = query.where(Account.owner_id == owner_id)
+    if since is not None:
+        query = query.where(col(Account.created_at) >= since)
+    return [dict(zip(CUSTOMER_COLUMNS, row, strict=True)) for row in session.exec(query.order_by(Account.id)).all()]
+
+
+ACTIVITY_COLUMNS = ('id', 'lead_id', 'opportunity_id', 'user_id', 'kind', 'outcome', 'note', 'created_at')
+
+
+def activity_rows(session: Session, *, owner_id: int | None, since: datetime | None) -> list[dict[str, Any]]:
+    """Activities on the leads `owner_id` owns (None: all), oldest first."""
+    query = select(*(getattr(Activity, c) for c in ACTIVITY_COLUMNS))
+    if owner_id is not None:
+        query = query.join(Lead, col(Lead.id) == Activity.lead_id).where(Lead.owner_id == owner_id)
+    if since is not None:
+        query = query.where(col(Activity.created_at) >= since)
+    return [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in session.exec(query.order_by(Activity.id)).all()]
+
+
+def distinct_values(session: Session, column: str, limit: int = 200) -> list[str]:
+    """The filter choices for a free-text lead column (region, industry), most common first."""
+    key = getattr(Lead, column)
+    rows = session.exec(select(key).where(col(key).is_not(None), key != '', Lead.is_deleted == False)  # noqa: E712
+                        .group_by(key).order_by(func.count().desc(), key).limit(limit)).all()
+    return [r for r in rows if r]
+
+
+def rep_names(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of every rep, departed ones too (their past numbers still count), by name."""
+    rows = session.exec(select(User.id, User.name).where(User.role == 'rep').order_by(User.name, User.id)).all()
+    return [(i, n) for i, n in rows if i is not None]
