@@ -49,6 +49,8 @@ NOT_MIRRORED = {
     'rebalance': 'pure planners, no database',
     'scoring': 'pure functions, no database',
     'workhours': 'pure calendar arithmetic, no database',
+    'crash_import': 'SIGKILLs run.py processes on their own SQLite files (like crash)',
+    'report_rollup': 'not yet run on PostgreSQL: merged in the same session as the PostgreSQL pass (next step)',
 }
 
 
