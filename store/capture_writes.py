@@ -47,16 +47,17 @@ ACTIVITY_DEFAULTS: Mapping[str, Any] = {k: v for k, v in _defaults(Activity).ite
 
 def reserve_lead_ids(session: Session, count: int, *, after: int = 0) -> list[int]:
     """`count` ids for leads this transaction will insert, so their audit lines, activities and
-    results can name them before the one insert. SQLite: the next rowids (the caller holds the
-    database's single write lock for the transaction; a writer from another process in between
-    makes the insert fail, never reuse an id); `after`: the last id this transaction reserved and
-    has not inserted yet. PostgreSQL: drawn from the sequence."""
+    results can name them before the one insert. SQLite: the next rowids, read after taking the
+    database's write lock (a no-op UPDATE does), so a writer in another process (the server while
+    `run.py import` runs beside it) waits for this transaction instead of taking those ids; `after`:
+    the last id this transaction reserved and has not inserted yet. PostgreSQL: from the sequence."""
     if count <= 0:
         return []
     if session.bind is not None and session.bind.dialect.name == 'postgresql':
         rows = session.execute(sa.text("SELECT nextval(pg_get_serial_sequence('leads', 'id')) "
                                        'FROM generate_series(1, :n)'), {'n': count}).scalars().all()
         return [int(r) for r in rows]
+    session.execute(sa.text('UPDATE leads SET id = id WHERE 0'))  # SQLite's write lock, held to commit
     top = max(session.execute(sa.select(sa.func.max(_LEADS.c.id))).scalar() or 0, after)
     return list(range(top + 1, top + 1 + count))
 

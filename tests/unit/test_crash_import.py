@@ -29,7 +29,7 @@ from tests.unit.test_crash import App
 from tests.unit.test_import_cli import env_for, run_cli, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
-ROWS = 3000
+ROWS = 20_000
 BATCH = '100'
 WORKERS = 3
 
@@ -119,11 +119,15 @@ def test_sigkill_during_an_import_and_captures_loses_and_doubles_nothing(app: Ap
     key = run_cli(['api-key', 'create', 'crash'], app.data).stdout.strip().splitlines()[-1]
     source = write_csv(tmp_path / 'big.csv', ROWS)
     app.start()
-    importer = subprocess.Popen([sys.executable, str(ROOT / 'run.py'), 'import', str(source)], cwd=ROOT,
-                                env=env_for(app.data, LEADDESK_IMPORT_BATCH_ROWS=BATCH),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     killed_at = 0
     with Captures(app, key, 'a') as before:
+        # captures first, then the import: a fast import could otherwise finish before the kill
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(before.answered) < 40:
+            time.sleep(0.02)
+        importer = subprocess.Popen([sys.executable, str(ROOT / 'run.py'), 'import', str(source)], cwd=ROOT,
+                                    env=env_for(app.data, LEADDESK_IMPORT_BATCH_ROWS=BATCH),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and importer.poll() is None:
             time.sleep(0.02)
