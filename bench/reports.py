@@ -36,7 +36,7 @@ from bench.dataset import REPS, build  # noqa: E402
 from core.desk import Desk  # noqa: E402
 from core.reports import ReportFilter  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from store import report_rollup  # noqa: E402
+from store import report_rollup, stage_stays  # noqa: E402
 from store.engine import make_engine, read_session  # noqa: E402
 from store.models import Lead, Opportunity, Role, StageKind, UserRef  # noqa: E402
 
@@ -149,8 +149,9 @@ def run(leads: int, deals: int, repeats: int, keep: Path | None = None) -> dict[
         else:
             desk = build(path, leads, now=NOW, report_fields=True)
             made = add_deals(desk, deals)
-            with desk.ctx.engine.begin() as connection:  # the raw inserts bypassed the ORM's roll-up hooks
+            with desk.ctx.engine.begin() as connection:  # the raw inserts bypassed the ORM's flush hooks
                 report_rollup.rebuild(connection, desk.ctx.settings.timezone)
+                stage_stays.recompute(connection)
         built = round(time.perf_counter() - t0, 1)
         desk.ctx.clock.now = lambda: NOW  # type: ignore[method-assign]
         manager = UserRef(id=REPS + 1, name='Manager', email='manager@bench.test', role=Role.MANAGER)

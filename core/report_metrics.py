@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 SECONDS_PER_MINUTE = 60
@@ -203,12 +204,21 @@ def reason_totals(lost: pd.DataFrame) -> pd.DataFrame:
 
 # ----- first response --------------------------------------------------------------------------------------
 
+def _response_times(rows: Iterable[tuple[int, float]]) -> pd.DataFrame:
+    """(owner_id, seconds) rows as two columns, each read with `np.fromiter`: a year holds ~700k
+    responses, and a frame built from the list of tuples took ~0.3 s of them (`zip(*rows)` 0.5 s)."""
+    pairs = rows if isinstance(rows, list) else list(rows)
+    owners = np.fromiter((r[0] for r in pairs), dtype=np.int64, count=len(pairs))
+    seconds = np.fromiter((r[1] for r in pairs), dtype=float, count=len(pairs))
+    return pd.DataFrame({'owner_id': owners, 'seconds': seconds})
+
+
 def first_response(rows: Iterable[tuple[int, float]], sla: Iterable[tuple[int, int, int]],
                    names: Mapping[int, str]) -> pd.DataFrame:
     """Per rep: median and p90 minutes from assignment to first contact, and the share of decided
     first responses that met the SLA (met ÷ (met + missed)). Fastest median first; reps with no
     response yet last."""
-    times = pd.DataFrame(list(rows), columns=['owner_id', 'seconds']).astype({'seconds': float})
+    times = _response_times(rows)
     grouped = times.groupby('owner_id')['seconds']
     stats = pd.DataFrame({'responses': grouped.size(), 'median_minutes': grouped.median() / SECONDS_PER_MINUTE,
                           'p90_minutes': grouped.quantile(0.9) / SECONDS_PER_MINUTE})
@@ -226,7 +236,7 @@ def first_response(rows: Iterable[tuple[int, float]], sla: Iterable[tuple[int, i
 
 def response_summary(rows: Sequence[tuple[int, float]], sla: Sequence[tuple[int, int, int]]) -> dict[str, Any]:
     """The team's median and p90 minutes and SLA share over every response (not a mean of reps)."""
-    seconds = pd.Series([s for _, s in rows], dtype=float)
+    seconds = _response_times(rows)['seconds']
     met, missed = sum(m for _, m, _ in sla), sum(x for _, _, x in sla)
     return {'responses': len(seconds),
             'median_minutes': _round(seconds.median() / SECONDS_PER_MINUTE) if len(seconds) else None,

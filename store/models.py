@@ -153,6 +153,8 @@ class Lead(SQLModel, table=True):
                  'first_contact_at', 'is_deleted'),
         sa.Index('ix_leads_report_response', 'assigned_at', 'owner_id', 'sla_status', 'first_contact_at',
                  'is_deleted'),
+        sa.Index('ix_leads_deleted', 'id', sqlite_where=sa.text('is_deleted = 1'),
+                 postgresql_where=sa.text('is_deleted')),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -453,7 +455,9 @@ class StageChange(SQLModel, table=True):
     """Every move of an opportunity: for cycle time, funnel and the card's history."""
 
     __tablename__ = 'stage_changes'
-    __table_args__ = (sa.Index('ix_stage_changes_opportunity', 'opportunity_id', 'created_at'),)
+    __table_args__ = (sa.Index('ix_stage_changes_opportunity', 'opportunity_id', 'created_at'),
+                      sa.Index('ix_stage_changes_left', 'left_at', 'to_stage_id', 'created_at', 'opportunity_id'),
+                      sa.Index('ix_stage_changes_lost_from', 'opportunity_id', 'to_stage_id', 'id', 'from_stage_id'))
 
     id: int | None = Field(default=None, primary_key=True)
     opportunity_id: int = Field(foreign_key='opportunities.id')
@@ -461,6 +465,9 @@ class StageChange(SQLModel, table=True):
     to_stage_id: int = Field(foreign_key='stages.id')
     actor_id: int | None = Field(default=None, foreign_key='users.id')
     created_at: datetime | None = _ts(index=True)
+    left_at: datetime | None = _ts()
+    """When the deal left the stage this move entered (its next move); None while it is still there.
+    Kept by store/stage_stays.py."""
 
 
 class LostReason(SQLModel, table=True):

@@ -22,7 +22,7 @@ def assigned_lead_ids(session: Session, s: Scope, owner_id: int, limit: int) -> 
 def lost_opportunity_ids(session: Session, s: Scope, reason: str | None, limit: int) -> list[int]:
     """Deals lost in the range for one reason (None: no reason given): a slice of the lost-reasons pie."""
     where: Any = col(Opportunity.lost_reason).is_(None) if reason is None else Opportunity.lost_reason == reason
-    query = (_closed(select(Opportunity.id), s).where(Stage.kind == 'lost', where)
+    query = (_closed(session, select(Opportunity.id), s).where(Stage.kind == 'lost', where)
              .order_by(col(Opportunity.closed_at).desc(), col(Opportunity.id).desc()).limit(limit))
     return [i for i in session.exec(query) if i is not None]
 
@@ -59,7 +59,8 @@ def cohort_lead_ids(session: Session, s: Scope, dimension: str, value: Any, *, c
 def closed_opportunity_ids(session: Session, s: Scope, dimension: str, value: Any, *, kind: str | None,
                            limit: int) -> list[int]:
     key = Opportunity.owner_id if dimension == 'owner_id' else getattr(Lead, dimension)
-    query = _closed(select(Opportunity.id), s).where(col(key).is_(None) if value is None else key == value)
+    query = (_closed(session, select(Opportunity.id), s, join_lead=dimension != 'owner_id')
+             .where(col(key).is_(None) if value is None else key == value))
     if kind:
         query = query.where(Stage.kind == kind)
     return [r for r in session.exec(query.order_by(col(Opportunity.closed_at).desc()).limit(limit)) if r]
