@@ -191,7 +191,7 @@ class PlaybookService:
             session.add(track)
             session.flush()
             audit(session, 'playbook_changed', now=now, actor_id=actor.id, reason_key='playbook.reason.track_saved',
-                  kind=kind)
+                  track_en=en, track_zh=zh)
             return track.id or 0
 
     def archive_track(self, actor: UserRef, track_id: int) -> None:
@@ -204,7 +204,7 @@ class PlaybookService:
             track.is_archived, track.updated_at = True, now
             session.add(track)
             audit(session, 'playbook_changed', now=now, actor_id=actor.id, reason_key='playbook.reason.track_archived',
-                  kind=track.kind)
+                  track_en=track.text_en, track_zh=track.text_zh)
 
     def move_track(self, actor: UserRef, track_id: int, delta: int) -> None:
         _manager(actor)
