@@ -17,7 +17,7 @@ from store.models import AuditEntry, ChecklistTick, Lead, PlaybookItem, Stage
 from tests import factories
 from tests.ui.conftest import Team, login
 from tests.ui.test_convert import BANT, contacted_lead
-from tests.ui.test_pipeline_page import column_of, make_opportunity, move_via_menu, open_board
+from tests.ui.test_pipeline_page import column_of, make_opportunity, move_via_menu, open_board, proceed_past_checklist
 
 
 def items(team: Team, status: str) -> list[PlaybookItem]:
@@ -126,8 +126,7 @@ async def test_board_move_with_open_items_asks_then_moves(user: User, team: Team
     deal = make_opportunity(desk, team.rep_a, company='Checklist Co')
     await open_board(user, team.rep_a, deal)
     await move_via_menu(user, deal, solution)
-    await user.should_see(marker='playbook-open-proceed', retries=60)
-    user.find(marker='playbook-open-proceed').click()
+    await proceed_past_checklist(user)
     await until(lambda: column_of(user, deal) == solution.id)
     await user.open(f'/opportunities/{deal}')
     await user.should_see('Playbook · Deal · Solution')
