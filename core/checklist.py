@@ -120,7 +120,7 @@ def apply_ticks(session: Session, *, step: Step | None, lead: Lead, opportunity_
         return []
     items = {i.id: i for i in store.step_items(session, step.lead_status, step.stage_id)} if step else {}
     if any(i not in items for i in ids):
-        raise ValidationFailed({'item': 'invalid'})
+        raise ValidationFailed({'playbook_item': 'invalid'})
     existing = store.ticks(session, lead.id or 0, ids)
     changed = []
     for item_id in ids:

@@ -77,7 +77,7 @@ def parse_step(key: str) -> Step:
         return Step(lead_status=value)
     if kind == 'stage' and value.isdigit():
         return Step(stage_id=int(value))
-    raise ValidationFailed({'step': 'invalid'})
+    raise ValidationFailed({'playbook_step': 'invalid'})
 
 
 class PlaybookService:
@@ -128,6 +128,8 @@ class PlaybookService:
                 item = session.get(PlaybookItem, check_id(item_id))
                 if item is None or item.is_archived:
                     raise NotFound()
+                if (item.lead_status, item.stage_id) != (step.lead_status, step.stage_id):
+                    raise ValidationFailed({'playbook_step': 'invalid'})
             else:
                 existing = store.step_items(session, step.lead_status, step.stage_id)
                 item = PlaybookItem(lead_status=step.lead_status, stage_id=step.stage_id, text_en='', text_zh='',
@@ -183,6 +185,8 @@ class PlaybookService:
                 track = session.get(TalkTrack, check_id(track_id))
                 if track is None or track.is_archived:
                     raise NotFound()
+                if (track.lead_status, track.stage_id) != (step.lead_status, step.stage_id):
+                    raise ValidationFailed({'playbook_step': 'invalid'})
             else:
                 existing = store.step_tracks(session, step.lead_status, step.stage_id)
                 track = TalkTrack(lead_status=step.lead_status, stage_id=step.stage_id, text_en='', text_zh='',
@@ -265,7 +269,7 @@ class PlaybookService:
                     raise NotAllowed()
                 step, o = checklist.lead_step(lead), None
             else:
-                raise ValidationFailed({'item': 'invalid'})
+                raise ValidationFailed({'playbook_item': 'invalid'})
             changed = checklist.apply_ticks(session, step=step, lead=lead, opportunity_id=opportunity_id,
                                             item_ids=[item_id], done=done, actor_id=actor.id, now=now)
             owner_id = lead.owner_id
@@ -321,7 +325,7 @@ def _check_step(session: Session, step: Step) -> None:
     if step.stage_id is not None:
         stage = session.get(Stage, step.stage_id)
         if stage is None or stage.kind != StageKind.OPEN:
-            raise ValidationFailed({'step': 'invalid'})
+            raise ValidationFailed({'playbook_step': 'invalid'})
 
 
 def _text(value: Any, limit: int, field: str, errors: dict[str, str]) -> str:

@@ -120,6 +120,10 @@ def test_editor_refuses_bad_input_and_reps(desk: Desk, manager: UserRef, rep: Us
     with pytest.raises(ValidationFailed) as e:
         desk.playbooks.save_track(manager, None, step_key='lead:assigned', text_en='a', text_zh='b', grade='Z')
     assert e.value.errors == {'grade': 'invalid'}
+    with pytest.raises(ValidationFailed) as e:  # an item stays in its step
+        desk.playbooks.save_item(manager, _items(desk, 'lead:assigned')[0].id, step_key='lead:contacted',
+                                 text_en='a', text_zh='b')
+    assert e.value.errors == {'playbook_step': 'invalid'}
     with pytest.raises(NotAllowed):
         desk.playbooks.save_item(rep, None, step_key='lead:assigned', text_en='a', text_zh='b')
     with pytest.raises(NotAllowed):
