@@ -11,7 +11,7 @@ from store import queries, report_rollup
 from store.migrate import upgrade
 from store.models import AppSetting, AssignmentRule, ScoringRule, UserRef, WebForm
 
-from . import assignment, permissions, pipeline, scoring
+from . import assignment, permissions, pipeline, playbook_defaults, scoring
 from .access import AccessService
 from .automation import Automation, Planned, TickReport
 from .clock import Clock
@@ -24,6 +24,7 @@ from .imports import ImportService
 from .leads import LeadService
 from .merge import MergeService
 from .pipeline import PipelineService
+from .playbooks import PlaybookService
 from .policy import POLICY_KEY, Policy, load_policy
 from .pool import PoolService
 from .reports import ReportService
@@ -55,6 +56,7 @@ class Desk:
         self.merges = MergeService(self.ctx)
         self.reports = ReportService(self.ctx)
         self.export = ExportService(self.ctx, self.reports)
+        self.playbooks = PlaybookService(self.ctx, self.reports)
 
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""
@@ -77,6 +79,7 @@ class Desk:
                                                match_sources=sources))
                 session.add(AppSetting(key='assignment_seeded', value='1'))
             pipeline.seed_defaults(session)
+            playbook_defaults.seed(session, now)
             if not queries.all_web_forms(session):
                 session.add(WebForm(key='contact', name='Website contact form', created_at=now))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from store.models import (
 )
 
 from . import capture as capture_path
-from . import permissions
+from . import checklist, permissions
 from .context import Context, audit
 from .errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from .normalize import clean_text
@@ -188,8 +188,11 @@ class LeadService:
         return new_version
 
     def log_activity(self, actor: UserRef, lead_id: int, *, kind: str, outcome: str | None = None,
-                     note: str | None = None, next_follow_up_at: datetime | None = None) -> int:
-        """Record a follow-up; the owner's first contact moves the lead to `contacted`."""
+                     note: str | None = None, next_follow_up_at: datetime | None = None,
+                     ticks: Sequence[int] = ()) -> int:
+        """Record a follow-up; the owner's first contact moves the lead to `contacted`. `ticks`: items
+        of the lead's current playbook step done with this activity (ticked in the same transaction,
+        before a first contact leaves the `assigned` step, so they count as done there)."""
         now = self.ctx.now()
         check_activity(kind, next_follow_up_at, now)
         outcome, note = clean_text(outcome, max_length=200), clean_text(note, max_length=5000)
@@ -202,6 +205,11 @@ class LeadService:
             activity = Activity(lead_id=lead_id, user_id=actor.id, kind=kind, outcome=outcome, note=note,
                                 next_follow_up_at=next_follow_up_at, created_at=now)
             session.add(activity)
+            if ticks:
+                session.flush()
+                checklist.apply_ticks(session, step=checklist.lead_step(lead), lead=lead, opportunity_id=None,
+                                      item_ids=ticks, done=True, actor_id=actor.id, now=now,
+                                      activity_id=activity.id)
             lead.last_activity_at = now
             if next_follow_up_at is not None:
                 lead.next_follow_up_at = lead.follow_up_due_at = next_follow_up_at
@@ -217,6 +225,9 @@ class LeadService:
                     lead.sla_status = 'fulfilled'
                 lead.sla_grace_at = None  # contacted: no reassignment for a missed first response
             if is_contact and lead.status == LeadStatus.ASSIGNED:
+                # the contact happened: a fact, never refused; open items are recorded as skipped
+                checklist.leave_step(session, checklist.lead_step(lead), lead=lead, opportunity=None,
+                                     actor_id=actor.id, now=now, enforce=False)
                 lead.status = LeadStatus.CONTACTED
                 audit(session, 'status', now=now, lead_id=lead_id, actor_id=actor.id,
                       reason_key='reason.first_contact', status=LeadStatus.CONTACTED)
@@ -248,8 +259,11 @@ class LeadService:
             capture_path.clear_clocks(lead)  # closed: the timer has nothing left to do with it
         self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
 
-    def qualify_lead(self, actor: UserRef, lead_id: int, *, version: int | None = None) -> None:
-        """Contacted → qualified once need, budget, authority and timeline are all confirmed."""
+    def qualify_lead(self, actor: UserRef, lead_id: int, *, version: int | None = None,
+                     warn_open: bool = False) -> None:
+        """Contacted → qualified once need, budget, authority and timeline are all confirmed, and
+        no required item of the `contacted` playbook is open (`warn_open`: refuse with
+        `ChecklistOpen` while any item is open, so the page can ask first)."""
         now = self.ctx.now()
         with self.ctx.write() as session:
             lead = self._editable(session, actor, lead_id, version)
@@ -258,6 +272,8 @@ class LeadService:
             missing = {f: 'required' for f in ('need', 'budget', 'authority', 'timeline') if not getattr(lead, f)}
             if missing:
                 raise ValidationFailed(missing)
+            checklist.leave_step(session, checklist.lead_step(lead), lead=lead, opportunity=None, actor_id=actor.id,
+                                 now=now, warn_open=warn_open)
             lead.status = LeadStatus.QUALIFIED
             lead.version += 1
             lead.updated_at = now

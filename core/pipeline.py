@@ -4,7 +4,7 @@ semantics, rotting, and the opportunity's own activities."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ from store.models import (
 )
 
 from . import capture as capture_path
-from . import customers, permissions
+from . import checklist, customers, permissions
 from .context import Context, audit
 from .errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed, check_id
 from .leads import check_activity, visible_lead
@@ -130,9 +130,11 @@ class PipelineService:
     # ----- conversion -----------------------------------------------------------------------------
 
     def convert_lead(self, actor: UserRef, lead_id: int, *, amount: Any, expected_close: date | None,
-                     decision_maker: str | None = None, name: str | None = None) -> int:
+                     decision_maker: str | None = None, name: str | None = None, warn_open: bool = False) -> int:
         """One step from a qualified lead to an opportunity with its account and contact.
-        A second call (double click, another tab) returns the first opportunity."""
+        A second call (double click, another tab) returns the first opportunity. Open required
+        items of the `qualified` playbook block; `warn_open`: any open item refuses with
+        `ChecklistOpen` (the page asks, then calls again without it)."""
         errors: dict[str, str] = {}
         try:
             amount_cents = parse_money(amount)
@@ -153,6 +155,8 @@ class PipelineService:
                 raise NotAllowed()
             if lead.status != LeadStatus.QUALIFIED:
                 raise InvalidState('not_qualified')
+            checklist.leave_step(session, checklist.lead_step(lead), lead=lead, opportunity=None, actor_id=actor.id,
+                                 now=now, warn_open=warn_open)
             account = self._account_for(session, lead, now)
             contact = Contact(account_id=account.id or 0, lead_id=lead.id, name=lead.name, title=lead.title,
                               phone=lead.phone, phone_norm=lead.phone_norm, email=lead.email, wechat=lead.wechat,
@@ -331,9 +335,11 @@ class PipelineService:
 
     def move_opportunity(self, actor: UserRef, opportunity_id: int, *, to_stage_id: int, version: int,
                          lost_reason: str | None = None, lost_note: str | None = None,
-                         won_amount: Any = None, close_date: date | None = None) -> int:
+                         won_amount: Any = None, close_date: date | None = None, warn_open: bool = False) -> int:
         """Move a card; Lost needs a reason, Won takes the final amount and makes a customer.
-        A stale version is refused with who moved it last, so nothing is silently overwritten."""
+        A stale version is refused with who moved it last, so nothing is silently overwritten.
+        A forward move (a later open stage, or Won) leaves the stage's playbook: open required
+        items block it; `warn_open` refuses with `ChecklistOpen` while any item is open."""
         now = self.ctx.now()
         with self.ctx.write() as session:
             o = self._editable(session, actor, opportunity_id)
@@ -350,6 +356,10 @@ class PipelineService:
             current = session.get(Stage, o.stage_id)
             if current is not None and current.kind != StageKind.OPEN and not permissions.can_assign(actor):
                 raise InvalidState('closed')  # reopening a won or lost deal is a manager's call
+            lead = session.get(Lead, o.lead_id)
+            if lead is not None and checklist.forward(current, target):
+                checklist.leave_step(session, checklist.stage_step(current), lead=lead, opportunity=o,
+                                     actor_id=actor.id, now=now, warn_open=warn_open)
             if target.kind == StageKind.LOST:
                 reasons = {r.key for r in queries.lost_reasons(session)}
                 if lost_reason not in reasons:
@@ -462,8 +472,10 @@ class PipelineService:
         return new_version
 
     def log_activity(self, actor: UserRef, opportunity_id: int, *, kind: str, outcome: str | None = None,
-                     note: str | None = None, next_follow_up_at: datetime | None = None) -> int:
-        """Same activity log as leads; it keeps the card fresh (rotting) and the customer active."""
+                     note: str | None = None, next_follow_up_at: datetime | None = None,
+                     ticks: Sequence[int] = ()) -> int:
+        """Same activity log as leads; it keeps the card fresh (rotting) and the customer active.
+        `ticks`: items of the deal's current stage playbook done with this activity."""
         now = self.ctx.now()
         check_activity(kind, next_follow_up_at, now)
         with self.ctx.write() as session:
@@ -472,6 +484,14 @@ class PipelineService:
                                 outcome=clean_text(outcome, max_length=200), note=clean_text(note, max_length=5000),
                                 next_follow_up_at=next_follow_up_at, created_at=now)
             session.add(activity)
+            if ticks:
+                session.flush()
+                lead = session.get(Lead, o.lead_id)
+                if lead is None:
+                    raise NotFound()
+                checklist.apply_ticks(session, step=checklist.stage_step(session.get(Stage, o.stage_id)), lead=lead,
+                                      opportunity_id=opportunity_id, item_ids=ticks, done=True, actor_id=actor.id,
+                                      now=now, activity_id=activity.id)
             o.last_activity_at = now
             if next_follow_up_at is not None:
                 o.next_follow_up_at = o.follow_up_due_at = next_follow_up_at

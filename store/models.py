@@ -650,3 +650,88 @@ class ReportDay(SQLModel, table=True):
     n3: int = Field(default=0, sa_type=sa.BigInteger())
     n4: int = Field(default=0, sa_type=sa.BigInteger())
     n5: int = Field(default=0, sa_type=sa.BigInteger())
+
+
+# ----- playbooks: what to do and say at each step (issue 11) --------------------------------------
+
+PLAYBOOK_LEAD_STATUSES: tuple[str, ...] = (LeadStatus.ASSIGNED, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
+"""The lead statuses a playbook can be written for (the open ones a rep works)."""
+
+
+class PlaybookItem(SQLModel, table=True):
+    """One action of a step's checklist. A step is a lead status (`lead_status`) or an opportunity
+    stage (`stage_id`), exactly one of them. Archived, never deleted: ticks and the report keep it."""
+
+    __tablename__ = 'playbook_items'
+    __table_args__ = (sa.Index('ix_playbook_items_step', 'lead_status', 'stage_id', 'is_archived', 'position'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_status: str | None = Field(default=None, sa_type=sa.String(20))
+    stage_id: int | None = Field(default=None, foreign_key='stages.id')
+    position: int = 0
+    text_en: str = Field(sa_type=sa.String(300))
+    text_zh: str = Field(sa_type=sa.String(300))
+    deadline_hours: int | None = None
+    """Working hours (the team calendar) after the step began by which it should be done; None: no deadline."""
+    is_required: bool = False
+    """A required item blocks leaving the step while open; any other open item only warns."""
+    is_archived: bool = False
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class TalkTrack(SQLModel, table=True):
+    """A suggested opening line or question for a step, in both languages, for one grade or all ('')."""
+
+    __tablename__ = 'talk_tracks'
+    __table_args__ = (sa.Index('ix_talk_tracks_step', 'lead_status', 'stage_id', 'is_archived', 'position'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_status: str | None = Field(default=None, sa_type=sa.String(20))
+    stage_id: int | None = Field(default=None, foreign_key='stages.id')
+    position: int = 0
+    kind: str = Field(default='question', sa_type=sa.String(10))
+    """opening | question"""
+    grade: str = Field(default='', sa_type=sa.String(1))
+    text_en: str = Field(sa_type=sa.String(1000))
+    text_zh: str = Field(sa_type=sa.String(1000))
+    is_archived: bool = False
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class ChecklistTick(SQLModel, table=True):
+    """Whether one checklist item is done for one lead (and the deal it became): the current state,
+    one row per item and lead; every tick and untick is also a line in the audit trail."""
+
+    __tablename__ = 'checklist_ticks'
+    __table_args__ = (sa.UniqueConstraint('item_id', 'lead_id', name='uq_checklist_ticks_item_lead'),
+                      sa.Index('ix_checklist_ticks_lead', 'lead_id', 'done'))
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key='playbook_items.id')
+    lead_id: int = Field(foreign_key='leads.id')
+    opportunity_id: int | None = Field(default=None, foreign_key='opportunities.id')
+    done: bool = True
+    activity_id: int | None = Field(default=None, foreign_key='activities.id')
+    """The activity it was ticked with, when ticked in the log-activity form."""
+    updated_by: int | None = Field(default=None, foreign_key='users.id')
+    updated_at: datetime | None = _ts()
+
+
+class StepExit(SQLModel, table=True):
+    """A lead or deal moving forward out of a playbook step: which items were done and which were
+    left open (skipped). What the checklist report counts."""
+
+    __tablename__ = 'playbook_exits'
+    __table_args__ = (sa.Index('ix_playbook_exits_time', 'created_at', 'lead_id'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key='leads.id')
+    opportunity_id: int | None = Field(default=None, foreign_key='opportunities.id')
+    lead_status: str | None = Field(default=None, sa_type=sa.String(20))
+    stage_id: int | None = Field(default=None, foreign_key='stages.id')
+    done_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON())
+    open_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON())
+    actor_id: int | None = Field(default=None, foreign_key='users.id')
+    created_at: datetime | None = _ts()

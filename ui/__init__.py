@@ -20,6 +20,7 @@ from .pages import (
     notifications,
     opportunity,
     pipeline,
+    playbooks,
     pool,
     reports,
     rules,
@@ -43,6 +44,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     settings.register(desk, demo=demo)      # /settings
     automation.register(desk)  # /automation
     rules.register(desk)  # /rules
+    playbooks.register(desk)  # /playbooks
     team.register(desk)  # /team
     reports.register(desk)  # /reports
     imports.register(desk)  # /import

@@ -25,6 +25,7 @@ def _nav(user: UserRef) -> None:
         links.append(('/team', t('nav.team')))
         links.append(('/automation', t('nav.automation')))
         links.append(('/rules', t('nav.rules')))
+        links.append(('/playbooks', t('playbook.nav')))
     links.append(('/reports', t('nav.reports')))  # reps see their own numbers there
     if can_import(user):
         links.append(('/import', t('nav.import')))

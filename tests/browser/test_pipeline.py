@@ -65,6 +65,11 @@ class Board:
         self.page.get_by_test_id(f'move-{deal}').click()
         self.page.get_by_test_id(f'move-{deal}-{self.stages[stage]}').click()
 
+    def proceed(self) -> None:
+        """A forward move with the default playbook's items open asks once first (issue 11)."""
+        self.page.get_by_test_id('playbook-open-proceed').click()
+        expect(self.page.get_by_test_id('playbook-open-dialog')).to_have_count(0)
+
 
 def stage_of(server: Server, deal: int) -> tuple[int, str | None]:
     with sqlite3.connect(server.db_path) as db:
@@ -95,6 +100,7 @@ def test_drag_persists_and_a_second_browser_sees_it_live(
     expect(manager.card_in('Needs confirmed', deal)).to_be_visible()
 
     rep.drag(deal, 'Solution')
+    rep.proceed()
     wait_for_db(server, deal, (server.seeded['stages']['Solution'], None))
     expect(rep.card_in('Solution', deal)).to_be_visible()
     expect(manager.card_in('Solution', deal)).to_be_visible()  # live, no reload
@@ -159,6 +165,7 @@ def test_concurrent_move_one_lands_the_other_is_told(
     rep.drag(deal, 'Lost')  # the rep is choosing a reason…
     expect(page.get_by_test_id('lost-dialog')).to_be_visible()
     manager.move_via_menu(deal, 'Quotation')  # …while the manager moves the same card
+    manager.proceed()
     wait_for_db(server, deal, (server.seeded['stages']['Quotation'], None))
     expect(manager.card_in('Quotation', deal)).to_be_visible()
 
@@ -191,10 +198,12 @@ def test_a_live_update_does_not_cancel_a_drag_in_progress(
     page.mouse.down()
     page.mouse.move(target['x'] + target['width'] / 2, target['y'] + 20, steps=10)
     manager.move_via_menu(other_deal, 'Solution')  # the rep's source column changes mid-drag
+    manager.proceed()
     wait_for_db(server, other_deal, (server.seeded['stages']['Solution'], None))
     page.wait_for_timeout(500)  # the push reaches the rep's board while the drag is held
     page.mouse.move(target['x'] + target['width'] / 2, target['y'] + 30, steps=3)
     page.mouse.up()
+    rep.proceed()
     wait_for_db(server, dragged, (server.seeded['stages']['Negotiation'], None))
     expect(rep.card_in('Negotiation', dragged)).to_be_visible()
     expect(rep.card_in('Solution', other_deal)).to_be_visible()  # the deferred update lands after the drop

@@ -139,6 +139,7 @@ PAGES: dict[str, Callable[[Records], list[Visit]]] = {
     '/settings': lambda r: [Visit('/settings', team_only('marketing'), {})],
     '/automation': lambda r: [Visit('/automation', team_only(), {})],
     '/rules': lambda r: [Visit('/rules', team_only(), {})],
+    '/playbooks': lambda r: [Visit('/playbooks', team_only(), {})],
     '/team': lambda r: [Visit('/team', team_only(), {'manager': ('Rep Li',), 'admin': ('Rep Li',)})],
     '/notifications': lambda r: [Visit('/notifications', *signed_in())],
     '/import': lambda r: [Visit('/import', team_only('marketing'), {})],

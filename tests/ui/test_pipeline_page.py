@@ -93,6 +93,12 @@ async def move_via_menu(user: User, opportunity_id: int, stage: Stage) -> None:
     user.find(marker=f'move-{opportunity_id}-{stage.id}').click()
 
 
+async def proceed_past_checklist(user: User) -> None:
+    """A forward move with the default playbook's items open asks once first (issue 11)."""
+    await user.should_see(marker='playbook-open-proceed', retries=60)
+    user.find(marker='playbook-open-proceed').click()
+
+
 async def test_columns_show_counts_and_amounts(user: User, team: Team) -> None:
     desk = team.desk
     first = stages(desk)['Needs confirmed']
@@ -123,6 +129,7 @@ async def test_move_to_menu_moves_the_card(user: User, team: Team) -> None:
     deal = make_opportunity(desk, team.rep_a, company='Movers')
     await open_board(user, team.rep_a, deal)
     await move_via_menu(user, deal, solution)
+    await proceed_past_checklist(user)
     await wait_for(lambda: column_of(user, deal) == solution.id)
     moved = opportunity(desk, deal)
     assert (moved.stage_id, moved.version) == (solution.id, 2)
@@ -168,6 +175,7 @@ async def test_won_sets_the_amount_and_makes_a_customer(user: User, team: Team) 
     amount.set_value('12,500')
     user.find(marker='won-date').elements.pop().set_value('2026-04-15')
     user.find(marker='won-confirm').click()
+    await proceed_past_checklist(user)
     await wait_for(lambda: column_of(user, deal) == won.id)
     closed = opportunity(desk, deal)
     assert (closed.stage_id, closed.amount_cents, closed.expected_close) == (won.id, 1_250_000, date(2026, 4, 15))

@@ -76,6 +76,14 @@ def _next_stage(w: World) -> int:
     return next(s.id for s in w.desk.pipeline.stages() if s.name_en == 'Quotation') or 0
 
 
+def _first_item(w: World, step_key: str) -> int:
+    return w.desk.playbooks.editor(w.people['manager'], step_key)[0][0].id or 0
+
+
+def _deal_step(w: World) -> str:
+    return f'stage:{next(s.id for s in w.desk.pipeline.stages() if s.name_en == "Needs confirmed")}'
+
+
 # action → (records it applies to, who may, the call)
 LEAD_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {
     'view lead': (owner_or(SEES_ALL), lambda w, a, o: w.desk.leads.lead_view(a, w.leads[o])),
@@ -86,6 +94,11 @@ LEAD_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {
     'assign lead': (roles_only(TEAM), lambda w, a, o: w.desk.leads.assign_lead(
         a, w.leads[o], rep_id=w.people['rep_b' if o == 'rep_a' else 'rep_a'].id)),
     'opportunity of lead': (owner_or(SEES_ALL), lambda w, a, o: w.desk.pipeline.opportunity_for_lead(a, w.leads[o])),
+    'view lead playbook': (owner_or(SEES_ALL), lambda w, a, o: w.desk.playbooks.for_lead(a, w.leads[o])),
+}
+OWNED_LEAD_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {  # leads in a playbook step
+    'tick lead checklist': (owner_or(TEAM), lambda w, a, o: w.desk.playbooks.tick(
+        a, _first_item(w, 'lead:assigned'), done=True, lead_id=w.leads[o])),
 }
 POOL_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {
     'claim from pool': (roles_only({'rep_a', 'rep_b'}), lambda w, a, o: w.desk.pool.claim_lead(a, w.leads[o])),
@@ -99,6 +112,9 @@ DEAL_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {
     'log deal activity': (owner_or(TEAM), lambda w, a, o: w.desk.pipeline.log_activity(a, w.deals[o], kind='call')),
     'move deal': (owner_or(TEAM), lambda w, a, o: w.desk.pipeline.move_opportunity(
         a, w.deals[o], to_stage_id=_next_stage(w), version=_deal_version(w, o))),
+    'view deal playbook': (owner_or(SEES_ALL), lambda w, a, o: w.desk.playbooks.for_opportunity(a, w.deals[o])),
+    'tick deal checklist': (owner_or(TEAM), lambda w, a, o: w.desk.playbooks.tick(
+        a, _first_item(w, _deal_step(w)), done=True, opportunity_id=w.deals[o])),
 }
 TEAM_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {
     'list users': (roles_only(TEAM), lambda w, a, o: w.desk.team.users(a)),
@@ -126,13 +142,17 @@ TEAM_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {
     'list web forms': (roles_only({'admin', 'marketing'}), lambda w, a, o: w.desk.access.web_forms(a)),
     'capture a lead': (roles_only(set(ROLES)), lambda w, a, o: w.desk.leads.capture_lead(
         lead_data(), channel='manual', default_source='manual', actor=a)),
+    'playbook editor': (roles_only(TEAM), lambda w, a, o: w.desk.playbooks.editor(a, 'lead:assigned')),
+    'edit playbook': (roles_only(TEAM), lambda w, a, o: w.desk.playbooks.save_item(
+        a, None, step_key='lead:assigned', text_en='Check', text_zh='检查')),
 }
 
 CASES = ([(name, role, owner) for name in LEAD_ACTIONS for role in ROLES for owner in ('rep_a', 'rep_b', 'nobody')]
          + [(name, role, 'nobody') for name in POOL_ACTIONS for role in ROLES]
          + [(name, role, owner) for name in DEAL_ACTIONS for role in ROLES for owner in ('rep_a', 'rep_b')]
+         + [(name, role, owner) for name in OWNED_LEAD_ACTIONS for role in ROLES for owner in ('rep_a', 'rep_b')]
          + [(name, role, '-') for name in TEAM_ACTIONS for role in ROLES])
-ALL = LEAD_ACTIONS | POOL_ACTIONS | DEAL_ACTIONS | TEAM_ACTIONS
+ALL = LEAD_ACTIONS | POOL_ACTIONS | DEAL_ACTIONS | OWNED_LEAD_ACTIONS | TEAM_ACTIONS
 
 
 def footprint(desk: Desk) -> tuple[int, list[int]]:
@@ -169,4 +189,5 @@ def test_action_by_role(tmp_path: Path, template: tuple[Path, World], action: st
 
 def test_the_table_is_whole() -> None:
     assert len(CASES) == len(set(CASES))
-    assert set(ALL) == set(LEAD_ACTIONS) | set(POOL_ACTIONS) | set(DEAL_ACTIONS) | set(TEAM_ACTIONS)
+    assert set(ALL) == (set(LEAD_ACTIONS) | set(POOL_ACTIONS) | set(DEAL_ACTIONS) | set(OWNED_LEAD_ACTIONS)
+                        | set(TEAM_ACTIONS))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime, time
 
 from nicegui import run, ui
@@ -53,9 +53,11 @@ def activity_list(activities: Sequence[tuple[Activity, str | None]], *, mark_dea
 LogFn = Callable[..., object]
 
 
-def open_log_dialog(log: LogFn, on_saved: Callable[[], Awaitable[None]]) -> None:
+def open_log_dialog(log: LogFn, on_saved: Callable[[], Awaitable[None]],
+                    checklist: Mapping[int, str] | None = None) -> None:
     """Ask for kind, outcome, note and an optional next follow-up date (09:00 team time), then call
-    `log(kind=, outcome=, note=, next_follow_up_at=)` in a worker thread."""
+    `log(kind=, outcome=, note=, next_follow_up_at=)` in a worker thread. `checklist`: the open
+    playbook items (id → text) the user may tick with this activity, passed on as `ticks=`."""
     with ui.dialog() as dialog, ui.card().classes('w-[32rem] max-w-full'):
         ui.label(t('activity.log')).classes('text-h6')
         kind = tid(ui.select({k: t(f'activity.{k}') for k in LOGGABLE}, value=ActivityKind.CALL,
@@ -63,6 +65,11 @@ def open_log_dialog(log: LogFn, on_saved: Callable[[], Awaitable[None]]) -> None
         outcome = tid(ui.input(t('activity.outcome')).props('maxlength=200').classes('w-full'), 'activity-outcome')
         note = tid(ui.textarea(t('activity.note')).props('maxlength=5000').classes('w-full'), 'activity-note')
         follow_up = tid(ui.input(t('activity.next_date')).props('type=date').classes('w-full'), 'activity-next')
+        boxes: dict[int, ui.checkbox] = {}
+        if checklist:
+            ui.label(t('playbook.log_ticks')).classes('text-sm text-grey-8')
+            for item_id, text in checklist.items():
+                boxes[item_id] = tid(ui.checkbox(text).props('dense'), f'log-tick-{item_id}')
 
         async def save() -> None:
             follow_up.error = None
@@ -72,9 +79,10 @@ def open_log_dialog(log: LogFn, on_saved: Callable[[], Awaitable[None]]) -> None
                 follow_up.error = t('err.field.invalid')
                 return
             next_at = datetime.combine(day, time(9, 0), tzinfo=zone()) if day else None
+            ticks = {'ticks': [i for i, box in boxes.items() if box.value]} if boxes else {}
             try:
                 await run.io_bound(lambda: log(kind=kind.value, outcome=outcome.value, note=note.value,
-                                               next_follow_up_at=next_at))
+                                               next_follow_up_at=next_at, **ticks))
             except ValidationFailed as e:
                 show_field_errors(e, {'next_follow_up_at': follow_up, 'kind': kind})
                 return

@@ -13,9 +13,11 @@ from nicegui import run, ui
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.leads import EDITABLE_FIELDS, LeadView
+from core.playbooks import PlaybookView
 from store.models import LeadStatus, UserRef
 
 from ..components.activities import activity_list, open_log_dialog
+from ..components.playbook_panel import PlaybookPanel, gated
 from ..errors import clear_field_errors, message, show_field_errors
 from ..format import label, when
 from ..i18n import current_language, reason, t
@@ -27,9 +29,13 @@ BANT = ('need', 'budget', 'authority', 'timeline')
 
 
 class LeadPage:
-    def __init__(self, desk: Desk, user: UserRef, view: LeadView, opportunity_id: int | None = None) -> None:
+    def __init__(self, desk: Desk, user: UserRef, view: LeadView, opportunity_id: int | None = None,
+                 playbook: PlaybookView | None = None) -> None:
         self.desk, self.user, self.view = desk, user, view
         self.lead_id = view.lead.id or 0
+        self.playbook = PlaybookPanel(desk, user, playbook or desk.playbooks.for_lead(user, self.lead_id),
+                                      lead_id=self.lead_id)
+        """The current step's checklist and talk tracks (issue 11)."""
         self.fields: dict[str, Any] = {}
         self.opportunity_id = opportunity_id
         """The opportunity this lead was converted to (the header links to it)."""
@@ -44,6 +50,7 @@ class LeadPage:
             with ui.column().classes('flex-1 min-w-80'):
                 self.details()
             with ui.column().classes('w-96 max-w-full'):
+                self.playbook.render()
                 self.side()
         self.timeline()
         for event in (self.desk.events.lead_changed, self.desk.events.lead_touched):
@@ -66,6 +73,7 @@ class LeadPage:
         self.header.refresh()
         self.side.refresh()
         self.timeline.refresh()
+        await self.playbook.reload()
 
     async def _on_change(self, lead_id: int, _owner_id: int | None) -> None:
         if lead_id == self.lead_id:
@@ -149,9 +157,13 @@ class LeadPage:
         fields still missing are marked where they are."""
         if not await self._store_fields():
             return
+        version = self.view.lead.version
         try:
-            await run.io_bound(self.desk.leads.qualify_lead, self.user, self.lead_id,
-                               version=self.view.lead.version)
+            with self.outside:  # open checklist items: confirm first; required ones refuse
+                done, _ = await gated(lambda warn: self.desk.leads.qualify_lead(self.user, self.lead_id,
+                                                                                version=version, warn_open=warn))
+            if not done:
+                return
         except ValidationFailed as e:
             show_field_errors(e, self.fields)
             missing = [t(f'field.{f}') for f in BANT if f in e.errors]
@@ -195,10 +207,14 @@ class LeadPage:
                 self.converting = True
                 button.disable()
                 try:
-                    opportunity_id = await run.io_bound(
-                        lambda: self.desk.pipeline.convert_lead(
-                            self.user, self.lead_id, amount=fields['amount'].value, expected_close=close,
-                            decision_maker=fields['decision_maker'].value, name=fields['name'].value))
+                    with self.outside:  # open checklist items: confirm first; required ones refuse
+                        done, opportunity_id = await gated(
+                            lambda warn: self.desk.pipeline.convert_lead(
+                                self.user, self.lead_id, amount=fields['amount'].value, expected_close=close,
+                                decision_maker=fields['decision_maker'].value, name=fields['name'].value,
+                                warn_open=warn))
+                    if not done:
+                        return
                 except ValidationFailed as e:
                     show_field_errors(e, fields)
                     return
@@ -278,7 +294,8 @@ class LeadPage:
                         ui.label(reason(entry.reason_key, entry.reason_params)).classes('text-sm break-words')
 
     def log_activity(self) -> None:
-        open_log_dialog(lambda **kw: self.desk.leads.log_activity(self.user, self.lead_id, **kw), self.reload)
+        open_log_dialog(lambda **kw: self.desk.leads.log_activity(self.user, self.lead_id, **kw), self.reload,
+                        checklist=self.playbook.open_choices())
 
     def disqualify(self) -> None:
         with ui.dialog() as dialog, ui.card().classes('w-[28rem] max-w-full'):
@@ -321,6 +338,7 @@ def register(desk: Desk) -> None:
         refused, opportunity_id, merged_into = None, None, None
         try:
             view = await run.io_bound(desk.leads.lead_view, user, int(lead_id))
+            playbook = await run.io_bound(desk.playbooks.for_lead, user, int(lead_id))
             if view.lead.status == LeadStatus.CONVERTED:
                 opportunity_id = await run.io_bound(desk.pipeline.opportunity_for_lead, user, view.lead.id or 0)
         except (NotFound, ValueError):
@@ -339,5 +357,5 @@ def register(desk: Desk) -> None:
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
                 ui.link(t('nav.back_to_inbox'), '/')
             else:
-                LeadPage(desk, user, view, opportunity_id).build()
+                LeadPage(desk, user, view, opportunity_id, playbook).build()
         return None

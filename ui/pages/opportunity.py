@@ -12,9 +12,11 @@ from nicegui import run, ui
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.pipeline import OpportunityView, StaleOpportunity
+from core.playbooks import PlaybookView
 from store.models import Stage, StageKind, UserRef
 
 from ..components.activities import activity_list, open_log_dialog, parse_day
+from ..components.playbook_panel import PlaybookPanel
 from ..errors import clear_field_errors, message, show_field_errors
 from ..format import amount_text, money, stage_name, when
 from ..i18n import current_language, t
@@ -28,9 +30,12 @@ STAGE_COLORS = {StageKind.WON: 'positive', StageKind.LOST: 'negative'}
 
 class OpportunityPage:
     def __init__(self, desk: Desk, user: UserRef, view: OpportunityView, stages: list[Stage],
-                 lost_reasons: list[tuple[str, str, str]]) -> None:
+                 lost_reasons: list[tuple[str, str, str]], *, playbook: PlaybookView | None = None) -> None:
         self.desk, self.user, self.view = desk, user, view
         self.opportunity_id = view.opportunity.id or 0
+        self.playbook = PlaybookPanel(desk, user, playbook or desk.playbooks.for_opportunity(user, self.opportunity_id),
+                                      opportunity_id=self.opportunity_id)
+        """The current stage's checklist and talk tracks (issue 11)."""
         self.stages = {s.id: s for s in stages} | {view.stage.id: view.stage}
         self.lost_reasons = {key: (zh if current_language() == 'zh-CN' else en) for key, en, zh in lost_reasons}
         self.fields: dict[str, Any] = {}
@@ -45,6 +50,7 @@ class OpportunityPage:
             with ui.column().classes('flex-1 min-w-80'):
                 self.details()
             with ui.column().classes('w-96 max-w-full'):
+                self.playbook.render()
                 self.stage_card()
         self.timeline()
         self.desk.events.opportunity_moved.subscribe(self._on_moved)
@@ -65,6 +71,7 @@ class OpportunityPage:
         self.header.refresh()
         self.stage_card.refresh()
         self.timeline.refresh()
+        await self.playbook.reload()
 
     async def _on_moved(self, opportunity_id: int, _actor_id: int | None) -> None:
         if opportunity_id == self.opportunity_id:
@@ -218,7 +225,8 @@ class OpportunityPage:
             await self.reload(own_change=True)
 
         with self.outside:
-            open_log_dialog(lambda **kw: self.desk.pipeline.log_activity(self.user, self.opportunity_id, **kw), saved)
+            open_log_dialog(lambda **kw: self.desk.pipeline.log_activity(self.user, self.opportunity_id, **kw), saved,
+                            checklist=self.playbook.open_choices())
 
 
 def register(desk: Desk) -> None:
@@ -233,6 +241,7 @@ def register(desk: Desk) -> None:
             view = await run.io_bound(desk.pipeline.opportunity_view, user, int(opportunity_id))
             stages = await run.io_bound(desk.pipeline.stages)
             reasons = await run.io_bound(desk.pipeline.lost_reasons)
+            playbook = await run.io_bound(desk.playbooks.for_opportunity, user, int(opportunity_id))
         except (NotFound, ValueError):
             refused = 'not-found'
         except NotAllowed:
@@ -244,5 +253,5 @@ def register(desk: Desk) -> None:
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
                 ui.link(t('nav.back_to_inbox'), '/')
             else:
-                OpportunityPage(desk, user, view, stages, reasons).build()
+                OpportunityPage(desk, user, view, stages, reasons, playbook=playbook).build()
         return None

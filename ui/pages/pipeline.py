@@ -27,6 +27,7 @@ from core.errors import DomainError
 from core.pipeline import Card, Column, MoveConflict, parse_money
 from store.models import Stage, StageKind, UserRef
 
+from ..components.playbook_panel import gated
 from ..errors import message
 from ..format import amount_text, stage_name, zone
 from ..i18n import current_language, t
@@ -377,10 +378,16 @@ class PipelineBoard:
                 extra = await self._ask(self._won_dialog, card)
             if extra is not None:
                 try:
-                    await run.io_bound(lambda: self.desk.pipeline.move_opportunity(
-                        self.user, card.id, to_stage_id=target.id or 0, version=card.version, **extra))
-                    ui.notify(t('reason.stage_moved', opportunity=card.name, stage_en=target.name_en,
-                                stage_zh=target.name_zh), type='positive')
+                    self.asking = True  # the checklist may ask: live rebuilds wait
+                    try:  # open checklist items: confirm first; required ones refuse
+                        moved, _ = await gated(lambda warn: self.desk.pipeline.move_opportunity(
+                            self.user, card.id, to_stage_id=target.id or 0, version=card.version, warn_open=warn,
+                            **extra))
+                    finally:
+                        self.asking = False
+                    if moved:
+                        ui.notify(t('reason.stage_moved', opportunity=card.name, stage_en=target.name_en,
+                                    stage_zh=target.name_zh), type='positive')
                 except MoveConflict as error:
                     ui.notify(message(error), type='warning', multi_line=True)
                 except DomainError as error:

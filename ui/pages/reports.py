@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import background_tasks, run, ui
 
 from core import permissions
 from core.desk import Desk
@@ -19,6 +19,7 @@ from core.reports import PRESETS, Report, ReportFilter, preset_range
 from store.models import UserRef
 
 from ..components import report_charts as charts
+from ..components.playbook_report import ChecklistPanel
 from ..components.report_panel import Panel, records_dialog
 from ..errors import attempt, message
 from ..format import label, when
@@ -114,6 +115,7 @@ class ReportsPage:
                                                                  'per_won', 'return'),
                                            extra=self._cost_form if permissions.can_enter_costs(self.user) else None)
             self.panels['automation'] = Panel(self, 'automation')
+        self.checklist = ChecklistPanel(self.desk, self.user)  # playbooks (issue 11): computed on its own
         ui.timer(0, self.load_options, once=True)
         ui.timer(0, self.refresh, once=True)
 
@@ -203,6 +205,7 @@ class ReportsPage:
         self.generation += 1
         mine = self.generation
         self.status.set_text(t('report.computing'))
+        background_tasks.create(self.checklist.refresh(self.current_filter()), name='checklist-report')
         try:
             report = await run.io_bound(self.desk.reports.report, self.user, self.current_filter())
         except DomainError as e:
