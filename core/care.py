@@ -109,6 +109,9 @@ class CareService:
                 raise NotFound()
             if not (permissions.can_assign(actor) or account.owner_id == actor.id):
                 raise NotAllowed()
+            # PostgreSQL: a tick opening this account's task right now holds the schedule; waiting for
+            # it means the open-task lookup below sees that task and closes it
+            care_store.schedule(session, account_id, lock=True)
             revisit = Revisit(account_id=account_id, user_id=actor.id, owner_id=account.owner_id, tier=account.tier,
                               satisfaction=satisfaction, nps=nps, note=text, created_at=now)
             session.add(revisit)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from core.care_plan import CarePlan
 from core.clock import FakeClock
@@ -29,7 +30,7 @@ from store.models import (
 )
 from tests.factories import user
 
-from .db import get, rows
+from .db import get, race, rows
 from .test_conversion import make_opportunity
 from .test_customers import win, won
 
@@ -107,6 +108,24 @@ def test_regular_customer_gets_exactly_one_task_at_90_days(desk: Desk, clock: Fa
     [task] = open_tasks(desk)
     assert (task.account_id, task.owner_id, task.kind, task.tier, task.due_at) == (
         account_id, rep.id, 'revisit', Tier.REGULAR, start + timedelta(days=90))
+
+
+def test_two_ticks_at_once_open_one_task(desk: Desk, clock: FakeClock) -> None:
+    rep = user(desk)
+    account_id = won(desk, clock, rep)
+    clock.advance(days=91)
+    results = race(desk.automation.tick, desk.automation.tick)
+    assert sorted(len(r.done['care']) for r in results) == [0, 1]  # type: ignore[union-attr]
+    assert [t.account_id for t in open_tasks(desk)] == [account_id]
+
+
+def test_the_database_refuses_a_second_open_task(desk: Desk, clock: FakeClock) -> None:
+    rep = user(desk)
+    account_id = won(desk, clock, rep)
+    tick_at(desk, clock, clock.now(), 90)
+    with pytest.raises(IntegrityError), desk.ctx.write() as session:
+        session.add(CareTask(account_id=account_id, tier='regular', open_account_id=account_id))
+    assert len(open_tasks(desk)) == 1
 
 
 def test_due_task_is_audited_and_the_owner_notified(desk: Desk, clock: FakeClock) -> None:
