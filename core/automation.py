@@ -20,7 +20,7 @@ from store import queries
 from store.models import OPEN_STATUSES, Lead, LeadStatus, User
 
 from . import capture as capture_path
-from . import customers
+from . import care_plan, customers
 from .context import Context, audit
 from .events import DeskEvents
 from .notify import managers, notify
@@ -30,7 +30,7 @@ BATCH = 500
 """Leads handled per step per tick; the rest wait for the next tick."""
 
 STEPS = ('leave_ended', 'assign', 'sla_breach', 'sla_reassign', 'warn', 'recycle', 'review', 'remind',
-         'remind_opportunity', 'dormant')
+         'remind_opportunity', 'dormant', 'care')
 
 
 def recycle_outcome(recycle_count: int, policy: Policy) -> str:
@@ -74,7 +74,8 @@ class Automation:
         report = TickReport()
         steps: list[Callable[[Session, datetime, Policy, TickReport, Publish], None]] = [
             self._end_leaves, self._assign_waiting, self._flag_sla, self._reassign_past_grace, self._warn,
-            self._recycle, self._remind, self._remind_opportunities, self._dormant]
+            self._recycle, self._remind, self._remind_opportunities, self._dormant,
+            self._care]
         for step in steps:
             publish: Publish = []
             with self.ctx.write() as session:
@@ -246,6 +247,14 @@ class Automation:
     def _dormant(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                  publish: Publish) -> None:
         report.done['dormant'].extend(customers.mark_dormant(session, now, BATCH))
+
+    def _care(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+              publish: Publish) -> None:
+        """Care plans: due revisits (and dormant customers' wake-ups) become the owner's tasks."""
+        for opened in care_plan.open_due(session, now, BATCH):
+            report.done['care'].append(opened.account_id)
+            publish.append((self.events.care_changed, (opened.account_id, opened.owner_id)))
+            publish.extend((self.events.notified, (u,)) for u in opened.told)
 
     # ----- preview --------------------------------------------------------------------------------
 

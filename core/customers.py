@@ -14,7 +14,7 @@ from sqlmodel import Session
 from store import queries
 from store.models import Account, AppSetting, Contact, Opportunity, Tier, User, UserRef
 
-from . import permissions
+from . import care_plan, permissions
 from .context import Context, audit
 from .errors import NotAllowed, NotFound, ValidationFailed, check_id
 
@@ -57,10 +57,11 @@ def tier_for(account: Account, rules: TierRules) -> str:
 
 
 def touch(session: Session, account: Account, now: datetime) -> None:
-    """Activity wakes a dormant customer up."""
+    """Activity wakes a dormant customer up (its care rhythm counts from this contact)."""
     account.last_activity_at = now
     if account.tier == Tier.DORMANT:
         account.tier = tier_for(account, load_tier_rules(session))
+        care_plan.replan(session, account, now, restart=True)
 
 
 def record_win(session: Session, o: Opportunity, now: datetime) -> None:
@@ -76,9 +77,10 @@ def record_win(session: Session, o: Opportunity, now: datetime) -> None:
     account.tier = tier_for(account, load_tier_rules(session))
     account.version += 1
     session.add(account)
+    care_plan.replan(session, account, now, restart=True)  # the next revisit counts from the win
 
 
-def undo_win(session: Session, o: Opportunity) -> None:
+def undo_win(session: Session, o: Opportunity, now: datetime) -> None:
     """A won deal moved out of Won: its amount and count leave the account again."""
     account = session.get(Account, o.account_id, with_for_update=True, populate_existing=True)  # counters add up
     if account is None:
@@ -89,6 +91,7 @@ def undo_win(session: Session, o: Opportunity) -> None:
     account.tier = tier_for(account, load_tier_rules(session))
     account.version += 1
     session.add(account)
+    care_plan.replan(session, account, now)  # the tier's interval may have changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +151,7 @@ class CustomerService:
             rules = TierRules.from_dict(values)
         except ValueError as e:
             raise ValidationFailed({'tier_rules': 'invalid'}, detail=str(e)) from None
+        now = self.ctx.now()
         with self.ctx.write() as session:
             session.merge(AppSetting(key=TIER_KEY, value=json.dumps(asdict(rules))))
             retiered = 0
@@ -157,8 +161,9 @@ class CustomerService:
                     account.tier = tier
                     account.version += 1
                     session.add(account)
+                    care_plan.replan(session, account, now)
                     retiered += 1
-            audit(session, 'tier_rules_changed', now=self.ctx.now(), actor_id=actor.id,
+            audit(session, 'tier_rules_changed', now=now, actor_id=actor.id,
                   reason_key='reason.tier_rules_changed', retiered=retiered)
         return rules
 
@@ -171,6 +176,7 @@ def mark_dormant(session: Session, now: datetime, limit: int) -> list[int]:
         account.tier = Tier.DORMANT
         account.version += 1
         session.add(account)
+        care_plan.replan(session, account, now)  # a one-off wake-up task, due at once
         audit(session, 'dormant', now=now, reason_key='reason.dormant', account=account.name,
               days=rules.dormant_days)
         done.append(account.id or 0)

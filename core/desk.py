@@ -14,6 +14,8 @@ from store.models import AppSetting, AssignmentRule, ScoringRule, UserRef, WebFo
 from . import assignment, permissions, pipeline, playbook_defaults, scoring
 from .access import AccessService
 from .automation import Automation, Planned, TickReport
+from .care import CareService
+from .care_reports import CareReportService
 from .clock import Clock
 from .context import Context, audit
 from .customers import CustomerService
@@ -57,6 +59,8 @@ class Desk:
         self.reports = ReportService(self.ctx)
         self.export = ExportService(self.ctx, self.reports)
         self.playbooks = PlaybookService(self.ctx, self.reports)
+        self.care = CareService(self.ctx)
+        self.care_reports = CareReportService(self.ctx, self.reports)
 
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""

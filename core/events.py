@@ -39,6 +39,8 @@ class DeskEvents:
         some wait in the pool). One event per batch instead of one `lead_captured` per row."""
         self.leads_merged: Event[int] = Event()
         """Near-duplicates were merged into a survivor, or a merge undone: (survivor lead_id)."""
+        self.care_changed: Event[int, int | None] = Event()
+        """A customer's care task opened (the timer) or a revisit was recorded: (account_id, owner_id)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._relay: Callable[[str, tuple[Any, ...]], None] | None = None

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
 
+from store import care as care_store
 from store import queries
 from store.models import (
     Account,
@@ -28,7 +29,7 @@ from store.models import (
 )
 
 from . import capture as capture_path
-from . import checklist, customers, permissions
+from . import care_plan, checklist, customers, permissions
 from .context import Context, audit
 from .errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed, check_id
 from .leads import check_activity, visible_lead
@@ -84,6 +85,8 @@ class Card:
     days_in_stage: int
     rotting_days: int | None
     version: int
+    is_repeat: bool = False
+    """A repurchase: the account had another deal won before this one (store.care.repeat_flag)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,7 @@ class OpportunityView:
     can_edit: bool
     history: list[tuple[StageChange, str | None]]
     activities: list[tuple[Activity, str | None]]
+    is_repeat: bool = False
 
 
 def parse_money(value: Any) -> int:
@@ -205,6 +209,7 @@ class PipelineService:
                           last_activity_at=now, created_at=now)
         session.add(account)
         session.flush()
+        care_plan.replan(session, account, now)  # a potential customer's care plan starts
         return account
 
     # ----- the board ------------------------------------------------------------------------------
@@ -322,7 +327,11 @@ class PipelineService:
                                              newest_closed=stage.kind != StageKind.OPEN)] if count else []
                 columns.append(Column(stage=stage, cards=cards, count=count, amount_cents=amount,
                                       weighted_cents=weighted_cents(amount, stage.probability)))
-            return columns
+            repeat = care_store.repeat_ids(session, [c.id for column in columns for c in column.cards])
+            if not repeat:
+                return columns
+            return [replace(column, cards=[replace(c, is_repeat=c.id in repeat) for c in column.cards])
+                    for column in columns]
 
     @staticmethod
     def _card(stage: Stage, o: Opportunity, account: str | None, owner: str | None, now: datetime) -> Card:
@@ -383,7 +392,7 @@ class PipelineService:
                 o.closed_at = None
                 o.lost_reason = o.lost_note = None
             if current is not None and current.kind == StageKind.WON:
-                customers.undo_win(session, o)  # reopened or lost after all: the win no longer counts
+                customers.undo_win(session, o, now)  # reopened or lost after all: the win no longer counts
             session.add(StageChange(opportunity_id=opportunity_id, from_stage_id=o.stage_id, to_stage_id=target.id or 0,
                                     actor_id=actor.id, created_at=now))
             o.stage_id = target.id or 0
@@ -434,7 +443,8 @@ class PipelineService:
                 owner_name=owner.name if owner else None,
                 can_edit=permissions.can_assign(actor) or o.owner_id == actor.id,
                 history=list(queries.stage_history(session, opportunity_id)),
-                activities=list(queries.opportunity_activities(session, o.lead_id)))
+                activities=list(queries.opportunity_activities(session, o.lead_id)),
+                is_repeat=care_store.is_repeat(session, opportunity_id))
 
     def update_opportunity(self, actor: UserRef, opportunity_id: int, *, version: int,
                            changes: Mapping[str, Any]) -> int:

@@ -735,3 +735,69 @@ class StepExit(SQLModel, table=True):
     open_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON())
     actor_id: int | None = Field(default=None, foreign_key='users.id')
     created_at: datetime | None = _ts()
+
+
+# ----- customer care (客户回访) ------------------------------------------------------------------------
+
+class CareKind(StrEnum):
+    REVISIT = 'revisit'
+    """The tier's regular revisit (VIP every 30 days, …)."""
+    WAKE_UP = 'wake_up'
+    """A one-off call to a customer that just went dormant."""
+
+
+class CareSchedule(SQLModel, table=True):
+    """When an account's next care task is due: one row per account under a care plan. The timer
+    walks `due_at` (indexed) and clears it when it opens the task, so a tick with nothing due is one
+    index probe and a second tick never opens the same task twice. `since_at` is what the interval
+    counts from (the last revisit, else when the plan started), so a tier or interval change can
+    move the due date without losing where the rhythm stands."""
+
+    __tablename__ = 'care_schedules'
+
+    account_id: int = Field(foreign_key='accounts.id', primary_key=True)
+    kind: str = Field(default=CareKind.REVISIT, sa_type=sa.String(12))
+    due_at: datetime | None = _ts(index=True)
+    """None: a task is open, or the tier's plan is off."""
+    since_at: datetime | None = _ts()
+
+
+class CareTask(SQLModel, table=True):
+    """A revisit (or wake-up) the account's owner has to do; closed by recording a revisit.
+    `open_account_id` is the account id while the task is open and None once closed: its unique
+    constraint makes a second open task for one account impossible, whoever writes it."""
+
+    __tablename__ = 'care_tasks'
+    __table_args__ = (sa.Index('ix_care_tasks_owner_open', 'owner_id', 'open_account_id', 'due_at'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key='accounts.id', index=True)
+    owner_id: int | None = Field(default=None, foreign_key='users.id')
+    kind: str = Field(default=CareKind.REVISIT, sa_type=sa.String(12))
+    tier: str = Field(sa_type=sa.String(12))
+    """The account's tier when the task opened."""
+    due_at: datetime | None = _ts()
+    open_account_id: int | None = Field(default=None, unique=True)
+    created_at: datetime | None = _ts()
+    closed_at: datetime | None = _ts()
+    revisit_id: int | None = Field(default=None, foreign_key='revisits.id')
+
+
+class Revisit(SQLModel, table=True):
+    """One revisit of a customer: satisfaction (1–5) and/or NPS (0–10) and notes. Tier and owner are
+    kept as they were then, so NPS by tier and by owner read history, not today's labels."""
+
+    __tablename__ = 'revisits'
+    __table_args__ = (sa.Index('ix_revisits_account', 'account_id', 'created_at'),
+                      sa.Index('ix_revisits_report', 'created_at', 'owner_id', 'tier', 'nps', 'satisfaction'))
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key='accounts.id')
+    user_id: int | None = Field(default=None, foreign_key='users.id')
+    """Who recorded it."""
+    owner_id: int | None = Field(default=None, foreign_key='users.id')
+    tier: str = Field(sa_type=sa.String(12))
+    satisfaction: int | None = None
+    nps: int | None = None
+    note: str | None = Field(default=None, sa_type=sa.Text())
+    created_at: datetime | None = _ts()

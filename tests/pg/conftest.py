@@ -26,8 +26,9 @@ from tests.pg.server import Server, database_url, server_url
 
 # tests/unit modules whose tests run again here (each has a tests/pg/test_<name>.py twin).
 MIRRORED = (
-    'access', 'automation', 'capture', 'conversion', 'counters', 'customers', 'events', 'exposure', 'import',
-    'inbox_order', 'leads', 'merge', 'pipeline', 'playbooks', 'policy', 'pool', 'races', 'reports', 'rules',
+    'access', 'automation', 'capture', 'care', 'conversion', 'counters', 'customers', 'events', 'exposure',
+    'import', 'inbox_order', 'leads', 'merge', 'pipeline', 'playbooks', 'policy', 'pool', 'races', 'reports',
+    'rules',
     'shifts_and_rule_conditions', 'steering', 'team', 'workload',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.

@@ -42,6 +42,7 @@ def action_label(action: str) -> str:
         'remind': t('preview.remind'),
         'remind_opportunity': t('preview.remind_opportunity'),
         'dormant': t('preview.dormant'),
+        'care': t('care.step'),
     }
     return labels.get(action, action)
 

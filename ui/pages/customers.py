@@ -14,6 +14,7 @@ from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.pipeline import parse_money
 from store.models import Stage, Tier, UserRef
 
+from ..components.care_panel import CarePlanForm, CustomerCare
 from ..errors import message
 from ..format import amount_text, money, stage_name, when
 from ..i18n import t
@@ -206,10 +207,13 @@ def register(desk: Desk) -> None:
             return user
         # read before the frame starts its timers, so the first response carries the whole page
         rules = await run.io_bound(desk.customers.tier_rules) if permissions.can_assign(user) else None
+        plan = await run.io_bound(desk.care.plan) if permissions.can_assign(user) else None
         with frame(desk, t('nav.customers'), user):
             CustomerList(desk, user).build()
             if rules is not None:
                 TierRulesForm(desk, user).build(rules)
+            if plan is not None:
+                CarePlanForm(desk, user).build(plan)
         return None
 
     @ui.page('/customers/{account_id}')
@@ -220,6 +224,7 @@ def register(desk: Desk) -> None:
         refused = None
         try:
             view = await run.io_bound(desk.customers.customer, user, int(account_id))
+            care = await run.io_bound(desk.care.care_view, user, int(account_id))
             stages = {s.id: s for s in await run.io_bound(desk.pipeline.stages)}
         except (NotFound, ValueError):
             refused = 'not-found'
@@ -233,4 +238,5 @@ def register(desk: Desk) -> None:
                 ui.link(t('customer.back'), '/customers')
             else:
                 CustomerPage(view, stages).build()
+                CustomerCare(desk, user, care).build()
         return None

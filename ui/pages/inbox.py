@@ -16,6 +16,7 @@ from core.leads import INBOX_COUNT_CAP, traffic_light
 from core.permissions import sees_all_leads
 from store.models import OPEN_STATUSES, Grade, LeadRow, LeadStatus, Source, UserRef
 
+from ..components.care_panel import MyDayRevisits
 from ..components.lead_form import open_new_lead
 from ..format import label, when
 from ..i18n import t
@@ -84,6 +85,8 @@ class Inbox:
         tid(ui.toggle(agendas, value='all', on_change=lambda e: self._set('agenda', None if e.value == 'all'
                                                                            else e.value)).props('dense no-caps'),
             'inbox-agenda')
+        self.revisits = MyDayRevisits(self.desk, self.user)
+        self.revisits.build()
         with ui.row().classes('w-full items-end gap-3'):
             tid(ui.input(t('inbox.search'), on_change=lambda e: self._set('search', e.value))
                 .props('dense clearable debounce=300 maxlength=100').classes('w-64'), 'inbox-search')
@@ -165,6 +168,8 @@ class Inbox:
     async def _set(self, key: str, value: object) -> None:
         self.filters[key] = value
         self.page = 1
+        if key == 'agenda':
+            await self.revisits.show(value == 'my_day')
         await self.refresh()
 
     async def _go(self, step: int) -> None:

@@ -86,6 +86,8 @@ class OpportunityPage:
             tid(ui.label(o.name).classes('text-h5'), 'opp-name-title')
             tid(ui.badge(stage_name(self.view.stage), color=STAGE_COLORS.get(self.view.stage.kind, 'primary')),
                 'opp-stage')
+            if self.view.is_repeat:
+                tid(ui.badge(t('care.repurchase'), color='teal'), 'opp-repeat')
             tid(ui.label(money(o.amount_cents)).classes('text-h6 font-mono'), 'opp-amount-shown')
             ui.space()
             owner = self.view.owner_name or t('lead.unassigned')

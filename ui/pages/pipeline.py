@@ -47,6 +47,8 @@ CSS = """
 .ld-move { border: 0; background: none; padding: 0 6px; border-radius: 4px; color: #616161; cursor: pointer;
            font-size: 18px; line-height: 1; }
 .ld-move:hover, .ld-move:focus-visible { background: #e0e0e0; }
+.ld-repeat { display: inline-block; padding: 0 6px; border-radius: 4px; background: #00897b; color: #fff;
+             font-size: 11px; line-height: 18px; }
 .ld-rot { border: 2px solid #c10015 !important; }
 .ld-avatar { display: inline-flex; align-items: center; justify-content: center; min-width: 24px; height: 24px;
              padding: 0 4px; border-radius: 12px; background: #1f5fbf; color: #fff; font-size: 11px; }
@@ -206,6 +208,9 @@ class PipelineBoard:
         parts.append('</div>')
         if account:
             parts.append(f'<div class="text-caption text-grey-8 ellipsis">{account}</div>')
+        if card.is_repeat:
+            repeat = escape(t('care.repurchase'))
+            parts.append(f'<span class="ld-repeat" data-testid="repeat-{card.id}">{repeat}</span>')
         parts.append(f'<div class="row items-center justify-between no-wrap"><b data-testid="opp-amount-{card.id}">'
                      f'{money(card.amount_cents)}</b><span class="ld-avatar" title="{owner}">'
                      f'{escape(initials(card.owner_name))}</span></div>')

@@ -20,6 +20,7 @@ from store.models import UserRef
 
 from ..components import report_charts as charts
 from ..components.playbook_report import ChecklistPanel
+from ..components.care_report import CareReportPanels
 from ..components.report_panel import Panel, records_dialog
 from ..errors import attempt, message
 from ..format import label, when
@@ -115,6 +116,8 @@ class ReportsPage:
                                                                  'per_won', 'return'),
                                            extra=self._cost_form if permissions.can_enter_costs(self.user) else None)
             self.panels['automation'] = Panel(self, 'automation')
+            self.care = CareReportPanels(self.desk, self.user)  # customer care: NPS, overdue, repeat revenue
+            self.care.build()
         self.checklist = ChecklistPanel(self.desk, self.user)  # playbooks (issue 11): computed on its own
         ui.timer(0, self.load_options, once=True)
         ui.timer(0, self.refresh, once=True)
@@ -218,6 +221,7 @@ class ReportsPage:
         self.show(report)
         self.status.set_text(t('report.computed', start=report.filter.start.isoformat(),
                                end=report.filter.end.isoformat(), at=when(report.computed_at)))
+        await self.care.refresh(report.filter)
 
     def show(self, report: Report) -> None:
         options, self.keys['funnel'], lines = charts.funnel(report)
