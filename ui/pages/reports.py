@@ -19,8 +19,8 @@ from core.reports import PRESETS, Report, ReportFilter, preset_range
 from store.models import UserRef
 
 from ..components import report_charts as charts
-from ..components.playbook_report import ChecklistPanel
 from ..components.care_report import CareReportPanels
+from ..components.playbook_report import ChecklistPanel
 from ..components.report_panel import Panel, records_dialog
 from ..errors import attempt, message
 from ..format import label, when
