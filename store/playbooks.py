@@ -87,7 +87,7 @@ def exits(session: Session, s: Scope) -> list[tuple[str | None, int | None, list
 
 def closed_deals(session: Session, s: Scope) -> list[tuple[int, int, bool]]:
     """(opportunity, lead, won) of deals closed in the range (the win-rate panel's deals)."""
-    rows = session.exec(_closed(select(Opportunity.id, Opportunity.lead_id, Stage.kind), s)).all()
+    rows = session.exec(_closed(session, select(Opportunity.id, Opportunity.lead_id, Stage.kind), s)).all()
     return [(int(r[0]), int(r[1]), r[2] == 'won') for r in rows]
 
 
