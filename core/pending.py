@@ -76,7 +76,7 @@ class Writes:
         does not see Core inserts), then let the ORM flush what it holds (reps, touched leads)."""
         session = self._session
         store.insert_leads(session, [lead.row() for lead in self.leads])
-        report_rollup.add_inserted(session, [lead.id for lead in self.leads], ())  # before the ORM may change them
+        report_rollup.add_inserted(session, self.leads, ())  # as inserted: before the ORM may change them
         deltas: Counter[int] = Counter(lead.owner_id for lead in self.leads
                                        if lead.owner_id and lead.status in OPEN_STATUSES)
         store.add_open_leads(session, deltas)

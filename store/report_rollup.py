@@ -22,6 +22,7 @@ when the zone differs or it was never built, and until then the hook leaves it a
 from __future__ import annotations
 
 import weakref
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -138,11 +139,25 @@ def audit_contributions(entry: tuple[str, str | None, int | None, int | None, da
         yield ('automation', scope, _day(created_at, zone), dimension, encode(subject)), (1,)
 
 
-def _add(totals: dict[Key, list[int]], items: Iterable[tuple[Key, tuple[int, ...]]], sign: int) -> None:
-    for key, figures in items:
-        total = totals.setdefault(key, [0] * 5)
-        for i, n in enumerate(figures):
-            total[i] += sign * n
+Counted = Counter[tuple[Key, tuple[int, ...]]]
+"""How many times each (key, figures) pair was added (negative: taken away). Counting the pairs and
+folding them once is ~3× cheaper than adding figure by figure into a list per key: a key's
+figures are mostly the same few tuples (a new lead is (1, 0, 0, 0, 0) in eight keys)."""
+
+
+def _add(counts: Counted, items: Iterable[tuple[Key, tuple[int, ...]]], sign: int) -> None:
+    for item in items:
+        counts[item] += sign
+
+
+def _fold(counts: Counted) -> dict[Key, list[int]]:
+    totals: dict[Key, list[int]] = {}
+    for (key, figures), n in counts.items():
+        if n:
+            total = totals.setdefault(key, [0] * 5)
+            for i, value in enumerate(figures):
+                total[i] += n * value
+    return totals
 
 
 # ----- keeping it current ------------------------------------------------------------------------------
@@ -220,7 +235,7 @@ def _keep_current(session: OrmSession, _context: Any) -> None:
     if zone is None:
         return
     connection = session.connection()
-    totals: dict[Key, list[int]] = {}
+    totals: Counted = Counter()
     for entry in audits:
         _add(totals, audit_contributions((entry.action, entry.reason_key, entry.actor_id,
                                                   entry.subject_user_id, entry.created_at), zone), 1)
@@ -228,25 +243,25 @@ def _keep_current(session: OrmSession, _context: Any) -> None:
     for lead_id in ids:
         _add(totals, contributions(*before.get(lead_id, (None, None)), zone), -1)
         _add(totals, contributions(*after.get(lead_id, (None, None)), zone), 1)
-    _apply(connection, totals)
+    _apply(connection, _fold(totals))
 
 
-def add_inserted(session: OrmSession, lead_ids: Iterable[int], audits: Iterable[Mapping[str, Any]]) -> None:
+def add_inserted(session: OrmSession, leads: Iterable[Any], audits: Iterable[Mapping[str, Any]]) -> None:
     """Leads and audit lines written with Core bulk inserts (capture's batches), which the flush
-    hooks above never see: their contribution, added in the same transaction."""
+    hooks above never see: their contribution, added in the same transaction. `leads` are the
+    objects the batch inserted (every column an attribute; a new lead has no deal yet), so nothing
+    is read back."""
     zone = _zone_of(session)
     if zone is None:
         return
-    totals: dict[Key, list[int]] = {}
+    totals: Counted = Counter()
     for a in audits:
         if a.get('action') in AUTOMATION_ACTIONS:
             _add(totals, audit_contributions((a['action'], a.get('reason_key'), a.get('actor_id'),
                                               a.get('subject_user_id'), a.get('created_at')), zone), 1)
-    ids = list(lead_ids)
-    after = _stored(session.connection(), ids)
-    for lead_id in ids:
-        _add(totals, contributions(*after.get(lead_id, (None, None)), zone), 1)
-    _apply(session.connection(), totals)
+    for lead in leads:
+        _add(totals, contributions(LeadFacts(*(getattr(lead, f) for f in LEAD_FIELDS)), None, zone), 1)
+    _apply(session.connection(), _fold(totals))
 
 
 def _apply(connection: sa.Connection, totals: Mapping[Key, list[int]]) -> None:
@@ -277,7 +292,7 @@ def rebuild(connection: sa.Connection, zone_name: str) -> None:
     """Recompute the whole roll-up from the leads, deals and audit trail (start-up after the
     migration, a change of time zone, or bulk writes that bypassed the ORM)."""
     zone = ZoneInfo(zone_name)
-    totals: dict[Key, list[int]] = {}
+    totals: Counted = Counter()
     kinds = dict(connection.execute(sa.select(Stage.id, Stage.kind)).all())  # type: ignore[arg-type]
     lead_columns = [getattr(Lead, f) for f in LEAD_FIELDS]
     deal_columns = [getattr(Opportunity, f) for f in DEAL_FIELDS]
@@ -295,7 +310,7 @@ def rebuild(connection: sa.Connection, zone_name: str) -> None:
     for entry in connection.execute(audit).yield_per(20_000):
         _add(totals, audit_contributions(tuple(entry), zone), 1)  # type: ignore[arg-type]
     connection.execute(sa.delete(ReportDay))
-    _apply(connection, totals)
+    _apply(connection, _fold(totals))
     settings = AppSetting.__table__  # type: ignore[attr-defined]
     connection.execute(sa.delete(settings).where(settings.c.key == ZONE_KEY))
     connection.execute(sa.insert(settings).values(key=ZONE_KEY, value=zone_name))
