@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy.engine import Engine
 
+from store import outbox as outbox_store
 from store import queries, report_rollup
 from store.migrate import upgrade
 from store.models import AppSetting, AssignmentRule, ScoringRule, UserRef, WebForm
@@ -23,6 +24,7 @@ from .export import ExportService
 from .imports import ImportService
 from .leads import LeadService
 from .merge import MergeService
+from .outbox import Deliverer
 from .pipeline import PipelineService
 from .policy import POLICY_KEY, Policy, load_policy
 from .pool import PoolService
@@ -31,6 +33,7 @@ from .rules import RulesService
 from .settings import Settings
 from .steering import SteeringService
 from .team import TeamService
+from .webhooks import WebhookService
 from .workload import WorkloadService
 
 DEMO_STREAM = 'demo_stream'
@@ -55,6 +58,10 @@ class Desk:
         self.merges = MergeService(self.ctx)
         self.reports = ReportService(self.ctx)
         self.export = ExportService(self.ctx, self.reports)
+        self.webhooks = WebhookService(self.ctx)
+        self.outbox = Deliverer(self.ctx)
+        """Delivers the webhook outbox: `start()` on the app's event loop (run.py)."""
+        self.events.webhooks_changed.subscribe(lambda: outbox_store.forget(engine))  # another process's change
 
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""
@@ -62,6 +69,7 @@ class Desk:
         self._ensure_defaults()
         self.imports.mark_interrupted()  # a job whose process died shows as interrupted, resumable
         report_rollup.ensure(self.ctx.engine, self.ctx.settings.timezone)  # the reports' daily roll-up
+        outbox_store.forget(self.ctx.engine)  # which webhooks want which events: read at the first write
 
     def _ensure_defaults(self) -> None:
         now = self.ctx.now()

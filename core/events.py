@@ -39,6 +39,8 @@ class DeskEvents:
         some wait in the pool). One event per batch instead of one `lead_captured` per row."""
         self.leads_merged: Event[int] = Event()
         """Near-duplicates were merged into a survivor, or a merge undone: (survivor lead_id)."""
+        self.webhooks_changed: Event[[]] = Event()
+        """Webhooks were added, changed or switched off: every process re-reads which events they want."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._relay: Callable[[str, tuple[Any, ...]], None] | None = None

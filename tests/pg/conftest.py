@@ -28,7 +28,7 @@ from tests.pg.server import Server, database_url, server_url
 MIRRORED = (
     'access', 'automation', 'capture', 'conversion', 'counters', 'customers', 'events', 'exposure', 'import',
     'inbox_order', 'leads', 'merge', 'pipeline', 'policy', 'pool', 'races', 'reports', 'rules',
-    'shifts_and_rule_conditions', 'steering', 'team', 'workload',
+    'shifts_and_rule_conditions', 'steering', 'team', 'workload', 'webhooks',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.
 NOT_MIRRORED = {
