@@ -27,6 +27,7 @@ from .pages import (
     settings,
     team,
     webform,
+    webhooks,
 )
 
 
@@ -50,6 +51,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     imports.register(desk)  # /import
     duplicates.register(desk)  # /duplicates
     notifications.register(desk)  # /notifications
+    webhooks.register(desk)  # /webhooks
     webform.register(desk, RateLimiter(s.form_rate_per_minute),  # /f/{key}
                      RateLimiter(s.form_rate_per_form_per_minute))
     api.register(desk, RateLimiter(s.api_rate_per_minute), app)   # /health /api/v1/leads
