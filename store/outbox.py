@@ -184,14 +184,18 @@ class _Facts:
         lead_ids = {line['lead_id'] for line in lines if line.get('lead_id')}
         user_ids = {line[k] for line in lines for k in ('actor_id', 'subject_user_id') if line.get(k)}
         self.leads: dict[int, dict[str, Any]] = {}
-        if lead_ids:
+        self.people: dict[int, str] = {}
+        if lead_ids:  # one query: the leads with their owners' names
             columns = (Lead.id, Lead.name, Lead.company, Lead.source, Lead.grade, Lead.score, Lead.temperature,
-                       Lead.status, Lead.region, Lead.industry, Lead.owner_id)
-            for row in connection.execute(sa.select(*columns).where(Lead.id.in_(lead_ids))):  # type: ignore
+                       Lead.status, Lead.region, Lead.industry, Lead.owner_id, User.name.label('owner_name'))
+            query = (sa.select(*columns).outerjoin(User, User.id == Lead.owner_id)  # type: ignore[arg-type]
+                     .where(Lead.id.in_(lead_ids)))  # type: ignore[union-attr]
+            for row in connection.execute(query):
                 lead = dict(row._mapping)
-                self.leads[lead['id']] = lead
                 if lead['owner_id']:
-                    user_ids.add(lead['owner_id'])
+                    self.people[lead['owner_id']] = lead.pop('owner_name')
+                lead.pop('owner_name', None)
+                self.leads[lead['id']] = lead
         self.deals: dict[int, dict[str, Any]] = {}
         if any(line['action'] == 'stage' for line in lines):
             query = (sa.select(Opportunity.lead_id, Opportunity.id, Opportunity.name, Opportunity.amount_cents,
@@ -205,10 +209,9 @@ class _Facts:
                 self.deals[deal['lead_id']] = deal
                 if deal['owner_id']:
                     user_ids.add(deal['owner_id'])
-        self.people: dict[int, str] = {}
-        if user_ids:
-            self.people = dict(connection.execute(
-                sa.select(User.id, User.name).where(User.id.in_(user_ids))).all())  # type: ignore
+        if missing := user_ids - self.people.keys():  # actors and subjects (mostly the owners already read)
+            self.people.update(connection.execute(
+                sa.select(User.id, User.name).where(User.id.in_(missing))).all())  # type: ignore
 
     def resolve(self, line: Mapping[str, Any], events: Sequence[str]) -> str | None:
         """The one event this line is (a stage move: won, lost, or none of them)."""
