@@ -123,8 +123,18 @@ class Deliverer:
         return await self._send(claimed)
 
     async def deliver(self, delivery_id: int) -> DeliveryView | None:
-        """Send this one delivery now if it is still pending (the "send test" button)."""
-        await self._send(await asyncio.to_thread(self._claim, delivery_id))
+        """Send this one delivery now (the "send test" button) and return how it went. If the
+        background loop took it first (its commit woke the loop), wait for that attempt instead."""
+        attempted = await self._send(await asyncio.to_thread(self._claim, delivery_id))
+        deadline = time.monotonic() + self.timeout + 2
+        while True:
+            view = await asyncio.to_thread(self._view, delivery_id)
+            if attempted or view is None or view.attempts or view.status != DeliveryStatus.PENDING \
+                    or time.monotonic() > deadline:
+                return view
+            await asyncio.sleep(0.1)
+
+    def _view(self, delivery_id: int) -> DeliveryView | None:
         with self.ctx.read() as session:
             found = session.get(WebhookDelivery, delivery_id)
             return delivery_view(found) if found else None

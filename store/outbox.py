@@ -245,19 +245,21 @@ class _Facts:
 
 # ----- waking the deliverer after a commit (a nudge only: it also polls) ----------------------------
 
-_wakers: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
+_wakers: weakref.WeakKeyDictionary[Engine, list[weakref.WeakMethod]] = weakref.WeakKeyDictionary()
 
 
 def on_committed(engine: Engine, wake: Callable[[], None]) -> None:
-    """Call `wake` after each commit on `engine` that wrote deliveries."""
-    _wakers.setdefault(engine, []).append(wake)
+    """Call the bound method `wake` after each commit on `engine` that wrote deliveries (held
+    weakly: its object — which holds the engine — must not keep the engine alive from here)."""
+    _wakers.setdefault(engine, []).append(weakref.WeakMethod(wake))  # type: ignore[arg-type]
 
 
 @event.listens_for(OrmSession, 'after_commit')
 def _committed(session: OrmSession) -> None:
     if session.info.pop('outbox_written', False):
-        for wake in _wakers.get(_engine_of(session), ()):
-            wake()
+        for ref in _wakers.get(_engine_of(session), ()):
+            if (wake := ref()) is not None:
+                wake()
 
 
 @event.listens_for(OrmSession, 'after_soft_rollback')
@@ -277,13 +279,12 @@ def claim_due(session: OrmSession, now: datetime, lease_until: datetime, *, limi
               per_webhook: int = 20, only: int | None = None) -> list[tuple[WebhookDelivery, Webhook]]:
     """Due pending deliveries (oldest first, at most `per_webhook` each), leased until
     `lease_until`: nobody else picks them up meanwhile, and if this process dies they are due
-    again then. `only`: that one delivery, whenever it is due (the "send test" button)."""
+    again then. `only`: that one delivery, if it is due (the "send test" button)."""
     table = WebhookDelivery.__table__  # type: ignore[attr-defined]
-    query = sa.select(table.c.id, table.c.webhook_id).where(table.c.status == DeliveryStatus.PENDING)
+    query = sa.select(table.c.id, table.c.webhook_id).where(table.c.status == DeliveryStatus.PENDING,
+                                                            table.c.next_attempt_at <= now)
     if only is not None:
         query = query.where(table.c.id == only)
-    else:
-        query = query.where(table.c.next_attempt_at <= now)
     rows = session.execute(query.order_by(table.c.next_attempt_at, table.c.id).limit(limit)
                            .with_for_update(skip_locked=True)).all()
     taken: dict[int, int] = defaultdict(int)
