@@ -50,6 +50,7 @@ NOT_MIRRORED = {
     'scoring': 'pure functions, no database',
     'workhours': 'pure calendar arithmetic, no database',
     'crash_import': 'SIGKILLs run.py processes on their own SQLite files (like crash)',
+    'webhooks_restart': 'SIGKILLs run.py on its own SQLite file (like crash); the outbox runs on PG in test_webhooks',
     'report_rollup': 'not yet run on PostgreSQL: merged in the same session as the PostgreSQL pass (next step)',
 }
 
