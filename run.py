@@ -109,6 +109,8 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
     relay = Relay(desk.ctx.engine, desk.events)  # PostgreSQL: live updates from the other processes
     app.on_startup(relay.start)
     app.on_shutdown(relay.stop)
+    app.on_startup(desk.outbox.start)  # webhook deliveries, outside every request (core/outbox.py)
+    app.on_shutdown(desk.outbox.stop)
     start_timer(desk, settings)
     if demo:
         from core.demo import stream_one

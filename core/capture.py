@@ -261,7 +261,7 @@ class Batch:
                  now: datetime | None = None, one_by_one: bool = False) -> None:
         self.twins = TwinIndex(session, arrivals)
         """The existing leads these arrivals could join, read in one query; new ones are added."""
-        self.writes = Writes(session, len(arrivals))
+        self.writes = Writes(session, len(arrivals), webhook_events=one_by_one)
         self.rules = _rules(session)
         self.policy: Policy = _PolicyTimes(load_policy(session))  # type: ignore[assignment]
         self.team = Team(session, day_start, now=now, calendar=self.policy.calendar)

@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy.engine import Engine
 
+from store import outbox as outbox_store
 from store import queries, report_rollup
 from store.migrate import upgrade
 from store.models import AppSetting, AssignmentRule, ScoringRule, UserRef, WebForm
@@ -25,6 +26,7 @@ from .export import ExportService
 from .imports import ImportService
 from .leads import LeadService
 from .merge import MergeService
+from .outbox import Deliverer
 from .pipeline import PipelineService
 from .playbooks import PlaybookService
 from .policy import POLICY_KEY, Policy, load_policy
@@ -34,6 +36,7 @@ from .rules import RulesService
 from .settings import Settings
 from .steering import SteeringService
 from .team import TeamService
+from .webhooks import WebhookService
 from .workload import WorkloadService
 
 DEMO_STREAM = 'demo_stream'
@@ -61,6 +64,10 @@ class Desk:
         self.playbooks = PlaybookService(self.ctx, self.reports)
         self.care = CareService(self.ctx)
         self.care_reports = CareReportService(self.ctx, self.reports)
+        self.webhooks = WebhookService(self.ctx)
+        self.outbox = Deliverer(self.ctx)
+        """Delivers the webhook outbox: `start()` on the app's event loop (run.py)."""
+        self.events.webhooks_changed.subscribe(lambda: outbox_store.forget(engine))  # another process's change
 
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""
@@ -68,6 +75,7 @@ class Desk:
         self._ensure_defaults()
         self.imports.mark_interrupted()  # a job whose process died shows as interrupted, resumable
         report_rollup.ensure(self.ctx.engine, self.ctx.settings.timezone)  # the reports' daily roll-up
+        outbox_store.forget(self.ctx.engine)  # which webhooks want which events: read at the first write
 
     def _ensure_defaults(self) -> None:
         now = self.ctx.now()

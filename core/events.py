@@ -41,6 +41,8 @@ class DeskEvents:
         """Near-duplicates were merged into a survivor, or a merge undone: (survivor lead_id)."""
         self.care_changed: Event[int, int | None] = Event()
         """A customer's care task opened (the timer) or a revisit was recorded: (account_id, owner_id)."""
+        self.webhooks_changed: Event[[]] = Event()
+        """Webhooks were added, changed or switched off: every process re-reads which events they want."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._relay: Callable[[str, tuple[Any, ...]], None] | None = None

@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session
 
 from store import capture_writes as store
-from store import report_rollup
+from store import outbox, report_rollup
 from store.models import OPEN_STATUSES
 
 
@@ -42,8 +42,11 @@ class NewLead:
 class Writes:
     """The batch's pending rows, written by `flush` in foreign-key order (leads first)."""
 
-    def __init__(self, session: Session, expected_leads: int) -> None:
+    def __init__(self, session: Session, expected_leads: int, *, webhook_events: bool = True) -> None:
         self._session = session
+        self._webhook_events = webhook_events
+        """Whether its audit lines become webhook events one by one (a single capture), or not at all
+        (an import: its job's `import.done` says it once, as its notifications are one per batch)."""
         self._expected = max(expected_leads, 1)
         self._ids: Iterator[int] = iter(())
         self.leads: list[NewLead] = []
@@ -83,5 +86,7 @@ class Writes:
         session.flush()
         store.insert_audit(session, self.audits)
         report_rollup.add_inserted(session, (), self.audits)
+        if self._webhook_events:
+            outbox.add_inserted(session, self.audits)  # in this transaction: never lost (store/outbox.py)
         store.insert_activities(session, self.activities)
         self.leads, self.audits, self.activities = [], [], []

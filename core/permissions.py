@@ -62,3 +62,8 @@ def can_enter_costs(actor: UserRef) -> bool:
 def can_read_team_reports(actor: UserRef) -> bool:
     """The whole team's reports; everyone else (reps) reads only their own numbers."""
     return sees_all_leads(actor)
+
+
+def can_manage_webhooks(actor: UserRef) -> bool:
+    """Outbound webhooks send the team's leads to outside systems: admins only."""
+    return actor.role == Role.ADMIN

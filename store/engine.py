@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from . import (
     counters,  # noqa: F401  (registers the open-lead counter on every session)
+    outbox,  # noqa: F401  (writes webhook deliveries in the domain's transaction)
     report_rollup,  # noqa: F401  (keeps the reports' daily roll-up on every session)
     stage_stays,  # noqa: F401  (keeps each move's left_at on every session)
 )

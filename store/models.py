@@ -801,3 +801,70 @@ class Revisit(SQLModel, table=True):
     nps: int | None = None
     note: str | None = Field(default=None, sa_type=sa.Text())
     created_at: datetime | None = _ts()
+
+
+# ----- outbound notifications (webhooks) ----------------------------------------------------------
+
+class WebhookFormat(StrEnum):
+    JSON = 'json'
+    """Generic JSON, HMAC-SHA256 signed with the webhook's secret."""
+    WECOM_MARKDOWN = 'wecom_markdown'
+    WECOM_TEXT = 'wecom_text'
+    DINGTALK_MARKDOWN = 'dingtalk_markdown'
+    DINGTALK_TEXT = 'dingtalk_text'
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = 'pending'
+    """Waiting for its first or next attempt (`next_attempt_at`)."""
+    DELIVERED = 'delivered'
+    FAILED = 'failed'
+    """Given up after the maximum age: still listed, can be sent again by hand."""
+    CANCELLED = 'cancelled'
+    """Its webhook was switched off or removed before it went out."""
+
+
+class Webhook(SQLModel, table=True):
+    """Where domain events go: a URL, the events it wants, how they are written and signed."""
+
+    __tablename__ = 'webhooks'
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.String(100))
+    url: str = Field(sa_type=sa.String(1000))
+    format: str = Field(default=WebhookFormat.JSON, sa_type=sa.String(20))
+    secret: str = Field(default='', sa_type=sa.String(200))
+    """JSON: the HMAC key; DingTalk: the robot's 加签 secret (SEC…); '' = unsigned."""
+    events: list[str] = Field(default_factory=list, sa_type=sa.JSON())
+    language: str = Field(default='zh-CN', sa_type=sa.String(8))
+    """The language of the chat robots' messages."""
+    is_enabled: bool = True
+    is_deleted: bool = False
+    created_by: int | None = Field(default=None, foreign_key='users.id')
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """The outbox and the delivery log in one: a row is written in the same transaction as the
+    domain change it reports (store/outbox.py), stays `pending` until a receiver accepts it, and
+    then records how it went."""
+
+    __tablename__ = 'webhook_deliveries'
+    __table_args__ = (sa.Index('ix_webhook_deliveries_due', 'status', 'next_attempt_at'),
+                      sa.Index('ix_webhook_deliveries_log', 'webhook_id', 'created_at'))
+
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_id: int = Field(foreign_key='webhooks.id')
+    event: str = Field(sa_type=sa.String(40))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    """The event's facts as they were when it happened (names, grade, stage…), ids included."""
+    status: str = Field(default=DeliveryStatus.PENDING, sa_type=sa.String(10))
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts()
+    last_attempt_at: datetime | None = _ts()
+    delivered_at: datetime | None = _ts()
+    response_status: int | None = None
+    response_excerpt: str | None = Field(default=None, sa_type=sa.String(500))
+    error: str | None = Field(default=None, sa_type=sa.String(300))
+    created_at: datetime | None = _ts()

@@ -9,6 +9,7 @@ from core.ratelimit import RateLimiter
 
 from . import api
 from .format import set_zone
+from .i18n import translate
 from .pages import (
     auth,
     automation,
@@ -27,6 +28,7 @@ from .pages import (
     settings,
     team,
     webform,
+    webhooks,
 )
 
 
@@ -34,6 +36,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     """Register every page and route on NiceGUI's app."""
     s = desk.ctx.settings
     set_zone(s.timezone)
+    desk.outbox.translate = translate  # the chat robots' messages, in each webhook's language
     auth.register(desk, demo=demo)          # /setup /login /logout
     inbox.register(desk)                    # /
     lead.register(desk)                     # /leads/{id}
@@ -50,6 +53,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     imports.register(desk)  # /import
     duplicates.register(desk)  # /duplicates
     notifications.register(desk)  # /notifications
+    webhooks.register(desk)  # /webhooks
     webform.register(desk, RateLimiter(s.form_rate_per_minute),  # /f/{key}
                      RateLimiter(s.form_rate_per_form_per_minute))
     api.register(desk, RateLimiter(s.api_rate_per_minute), app)   # /health /api/v1/leads

@@ -8,6 +8,7 @@ fails when a key used in the code is missing in either file.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,13 @@ def t(key: str, /, **params: Any) -> str:
     language = current_language()
     text = catalog(language).get(key) or catalog('en').get(key) or key
     return text.format_map(_Safe(_bilingual(params, language))) if params else text
+
+
+def translate(language: str, key: str, params: Mapping[str, Any]) -> str:
+    """`t` in a given language, outside any page: the chat robots' messages (core/webhook_formats.py)."""
+    language = language if language in LANGUAGES else DEFAULT
+    text = catalog(language).get(key) or catalog('en').get(key) or key
+    return text.format_map(_Safe(_bilingual(dict(params), language))) if params else text
 
 
 def _bilingual(params: dict[str, Any], language: str) -> dict[str, Any]:

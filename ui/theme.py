@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from nicegui import app, run, ui
 
 from core.desk import Desk
-from core.permissions import can_assign, can_import, can_manage_integrations, can_merge
+from core.permissions import can_assign, can_import, can_manage_integrations, can_manage_webhooks, can_merge
 from store.models import UserRef
 
 from .i18n import current_language, pin_language, reason, t
@@ -33,6 +33,8 @@ def _nav(user: UserRef) -> None:
         links.append(('/duplicates', t('nav.duplicates')))
     if can_assign(user) or can_manage_integrations(user):
         links.append(('/settings', t('nav.settings')))
+    if can_manage_webhooks(user):
+        links.append(('/webhooks', t('webhook.nav')))
     for href, label in links:
         ui.link(label, href).classes('text-white no-underline hover:underline')
 

@@ -29,7 +29,7 @@ MIRRORED = (
     'access', 'automation', 'capture', 'care', 'conversion', 'counters', 'customers', 'events', 'exposure',
     'import', 'inbox_order', 'leads', 'merge', 'pipeline', 'playbooks', 'policy', 'pool', 'races', 'reports',
     'rules',
-    'shifts_and_rule_conditions', 'steering', 'team', 'workload',
+    'shifts_and_rule_conditions', 'steering', 'team', 'webhooks', 'workload',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.
 NOT_MIRRORED = {
@@ -51,6 +51,7 @@ NOT_MIRRORED = {
     'scoring': 'pure functions, no database',
     'workhours': 'pure calendar arithmetic, no database',
     'crash_import': 'SIGKILLs run.py processes on their own SQLite files (like crash)',
+    'webhooks_restart': 'SIGKILLs run.py on its own SQLite file (like crash); the outbox runs on PG in test_webhooks',
     'report_rollup': 'not yet run on PostgreSQL: merged in the same session as the PostgreSQL pass (next step)',
 }
 

@@ -145,6 +145,8 @@ PAGES: dict[str, Callable[[Records], list[Visit]]] = {
     '/import': lambda r: [Visit('/import', team_only('marketing'), {})],
     '/duplicates': lambda r: [Visit('/duplicates', team_only(), {})],
     '/reports': lambda r: [Visit('/reports', *signed_in())],  # reps: their own numbers only
+    '/webhooks': lambda r: [Visit('/webhooks', {x: LOGIN if x == 'anonymous' else OK if x == 'admin' else REFUSED
+                                                for x in ROLES}, {})],
     '/f/{form_key}': lambda r: [Visit(f'/f/{r.form_key}', same(OK), {}),
                                 Visit('/f/no-such-form', same(MISSING), {})],
 }

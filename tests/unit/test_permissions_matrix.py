@@ -140,6 +140,9 @@ TEAM_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {
     'create web form': (roles_only({'admin', 'marketing'}), lambda w, a, o: w.desk.access.create_web_form(
         a, name='f')),
     'list web forms': (roles_only({'admin', 'marketing'}), lambda w, a, o: w.desk.access.web_forms(a)),
+    'list webhooks': (roles_only({'admin'}), lambda w, a, o: w.desk.webhooks.webhooks(a)),
+    'create webhook': (roles_only({'admin'}), lambda w, a, o: w.desk.webhooks.save(
+        a, None, {'name': 'h', 'url': 'https://hooks.example.com/x', 'events': ['lead.captured']})),
     'capture a lead': (roles_only(set(ROLES)), lambda w, a, o: w.desk.leads.capture_lead(
         lead_data(), channel='manual', default_source='manual', actor=a)),
     'playbook editor': (roles_only(TEAM), lambda w, a, o: w.desk.playbooks.editor(a, 'lead:assigned')),

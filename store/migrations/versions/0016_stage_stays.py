@@ -2,7 +2,7 @@
 window over every move); covering index for the stage a deal was lost from; deleted leads indexed
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-26 21:40:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ import store.types
 
 
 revision = '0016'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,354 @@
+"""The webhook outbox: a `webhook_deliveries` row per (event, subscribed webhook), written in the
+same transaction as the domain change, so a crash can lose neither without the other.
+
+Every domain action already writes an audit line in its transaction. The ORM `after_flush` hook
+below (like store/counters.py) looks at the audit lines a flush inserted, maps their actions to
+webhook events (`event_of`) and inserts one pending delivery per enabled webhook subscribed to
+the event, with a snapshot of the facts (lead, deal, people) as the database holds them at that
+moment. Capture's Core bulk inserts bypass the ORM, so `core/pending.py` hands its audit lines to
+`add_inserted`. An after-commit handler would not do: a crash between the commit and the handler
+would lose the event.
+
+Capture pays almost nothing when no webhook wants its events: the enabled webhooks per event are
+cached per engine (`subscribers`), dropped by `forget` whenever webhooks change (in this process,
+and in the others through the relayed `webhooks_changed` event), and re-read at most every
+`CACHE_SECONDS` anyway.
+
+The delivery side (core/outbox.py) claims due rows with a lease (`claim_due`: `next_attempt_at`
+moved past the attempt, `FOR UPDATE SKIP LOCKED` on PostgreSQL), so any number of processes may
+deliver and a process that dies mid-attempt leaves its rows due again when the lease ends.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
+
+from .models import (
+    AuditEntry,
+    DeliveryStatus,
+    Lead,
+    LostReason,
+    Opportunity,
+    Stage,
+    User,
+    Webhook,
+    WebhookDelivery,
+)
+
+EVENT_TYPES: tuple[str, ...] = (
+    'lead.captured', 'lead.assigned', 'lead.pooled', 'lead.sla_breached', 'lead.recycled',
+    'lead.qualified', 'lead.disqualified', 'lead.converted', 'opportunity.won', 'opportunity.lost',
+    'customer.dormant', 'import.done',
+)
+"""What a webhook may subscribe to (`test` is the settings page's button, never subscribed)."""
+
+_BY_ACTION: Mapping[str, tuple[str, ...]] = {
+    'captured': ('lead.captured',),
+    'assigned': ('lead.assigned',),
+    'pooled': ('lead.pooled',),
+    'sla_breached': ('lead.sla_breached',),
+    'recycled': ('lead.recycled',),
+    'sent_to_review': ('lead.recycled',),
+    'converted': ('lead.converted',),
+    'stage': ('opportunity.won', 'opportunity.lost'),  # which one: the stage's kind, read after the flush
+    'dormant': ('customer.dormant',),
+    'import_done': ('import.done',),
+}
+_BY_STATUS: Mapping[str, str] = {'qualified': 'lead.qualified', 'disqualified': 'lead.disqualified'}
+
+CACHE_SECONDS = 30.0
+"""The longest another process's webhook change can go unseen if its relayed event is lost."""
+
+
+def candidate_events(action: str, params: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The webhook events an audit line may be (several only for a deal's stage move)."""
+    if action == 'status':
+        found = _BY_STATUS.get(str((params or {}).get('status')))
+        return (found,) if found else ()
+    return _BY_ACTION.get(action, ())
+
+
+# ----- who wants what (cached per engine) ---------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Subscribers:
+    by_event: Mapping[str, tuple[int, ...]]
+    loaded_at: float
+
+
+_cache: weakref.WeakKeyDictionary[Engine, _Subscribers] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def _engine_of(session: OrmSession) -> Engine:
+    bind = session.get_bind()
+    return getattr(bind, 'engine', bind)  # type: ignore[return-value]
+
+
+def subscribers(session: OrmSession) -> Mapping[str, tuple[int, ...]]:
+    """Event → ids of the enabled webhooks subscribed to it (empty: nobody listens)."""
+    engine = _engine_of(session)
+    entry = _cache.get(engine)
+    if entry is None or time.monotonic() - entry.loaded_at > CACHE_SECONDS:
+        rows = session.connection().execute(
+            sa.select(Webhook.id, Webhook.events)  # type: ignore[call-overload]
+            .where(Webhook.is_enabled == True, Webhook.is_deleted == False)).all()  # noqa: E712
+        by_event: dict[str, list[int]] = defaultdict(list)
+        for webhook_id, events in rows:
+            for name in events or ():
+                by_event[name].append(webhook_id)
+        entry = _Subscribers({k: tuple(v) for k, v in by_event.items()}, time.monotonic())
+        with _cache_lock:
+            _cache[engine] = entry
+    return entry.by_event
+
+
+def forget(engine: Engine) -> None:
+    """Webhooks changed: the next write reads them again."""
+    with _cache_lock:
+        _cache.pop(engine, None)
+
+
+# ----- writing the outbox in the domain's transaction ---------------------------------------------
+
+@event.listens_for(OrmSession, 'after_flush')
+def _enqueue_flushed(session: OrmSession, _context: Any) -> None:
+    if not subscribers(session):
+        return
+    lines = [{'action': o.action, 'lead_id': o.lead_id, 'actor_id': o.actor_id,
+              'subject_user_id': o.subject_user_id, 'reason_key': o.reason_key,
+              'reason_params': o.reason_params, 'created_at': o.created_at}
+             for o in session.new if isinstance(o, AuditEntry)]
+    if lines:
+        enqueue(session, lines)
+
+
+def add_inserted(session: OrmSession, audits: Sequence[Mapping[str, Any]]) -> None:
+    """Audit lines written with Core bulk inserts (capture), which the flush hook never sees."""
+    if audits and subscribers(session):
+        enqueue(session, audits)
+
+
+def enqueue(session: OrmSession, lines: Iterable[Mapping[str, Any]]) -> int:
+    """One pending delivery per (audit line's event, subscribed webhook); returns how many."""
+    wanted = subscribers(session)
+    matched = []
+    for line in lines:
+        events = [e for e in candidate_events(line['action'], line.get('reason_params')) if wanted.get(e)]
+        if events:
+            matched.append((line, events))
+    if not matched:
+        return 0
+    connection = session.connection()
+    facts = _Facts(connection, [line for line, _ in matched])
+    rows = []
+    for line, events in matched:
+        name = facts.resolve(line, events)
+        if name is None:
+            continue
+        payload = facts.payload(name, line)
+        at = line['created_at']
+        rows.extend({'webhook_id': webhook_id, 'event': name, 'payload': payload,
+                     'status': DeliveryStatus.PENDING, 'attempts': 0, 'next_attempt_at': at, 'created_at': at}
+                    for webhook_id in wanted[name])
+    if rows:
+        connection.execute(sa.insert(WebhookDelivery.__table__), rows)  # type: ignore[attr-defined]
+        session.info['outbox_written'] = True
+    return len(rows)
+
+
+def _person(people: Mapping[int, str], user_id: int | None) -> dict[str, Any] | None:
+    return None if user_id is None else {'id': user_id, 'name': people.get(user_id, '')}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace('+00:00', 'Z') if value is not None else None
+
+
+class _Facts:
+    """The rows the lines name, read once per flush: leads, deals (with stage and lost reason), people."""
+
+    def __init__(self, connection: sa.Connection, lines: Sequence[Mapping[str, Any]]) -> None:
+        lead_ids = {line['lead_id'] for line in lines if line.get('lead_id')}
+        user_ids = {line[k] for line in lines for k in ('actor_id', 'subject_user_id') if line.get(k)}
+        self.leads: dict[int, dict[str, Any]] = {}
+        self.people: dict[int, str] = {}
+        if lead_ids:  # one query: the leads with their owners' names
+            columns = (Lead.id, Lead.name, Lead.company, Lead.source, Lead.grade, Lead.score, Lead.temperature,
+                       Lead.status, Lead.region, Lead.industry, Lead.owner_id, User.name.label('owner_name'))
+            query = (sa.select(*columns).outerjoin(User, User.id == Lead.owner_id)  # type: ignore[arg-type]
+                     .where(Lead.id.in_(lead_ids)))  # type: ignore[union-attr]
+            for row in connection.execute(query):
+                lead = dict(row._mapping)
+                if lead['owner_id']:
+                    self.people[lead['owner_id']] = lead.pop('owner_name')
+                lead.pop('owner_name', None)
+                self.leads[lead['id']] = lead
+        self.deals: dict[int, dict[str, Any]] = {}
+        if any(line['action'] == 'stage' for line in lines):
+            query = (sa.select(Opportunity.lead_id, Opportunity.id, Opportunity.name, Opportunity.amount_cents,
+                               Opportunity.owner_id, Opportunity.lost_reason, Opportunity.lost_note,
+                               Stage.name_en, Stage.name_zh, Stage.kind, LostReason.label_en, LostReason.label_zh)
+                     .join(Stage, Stage.id == Opportunity.stage_id)  # type: ignore[arg-type]
+                     .outerjoin(LostReason, LostReason.key == Opportunity.lost_reason)  # type: ignore[arg-type]
+                     .where(Opportunity.lead_id.in_(lead_ids)))  # type: ignore[attr-defined]
+            for row in connection.execute(query):
+                deal = dict(row._mapping)
+                self.deals[deal['lead_id']] = deal
+                if deal['owner_id']:
+                    user_ids.add(deal['owner_id'])
+        if missing := user_ids - self.people.keys():  # actors and subjects (mostly the owners already read)
+            self.people.update(connection.execute(
+                sa.select(User.id, User.name).where(User.id.in_(missing))).all())  # type: ignore
+
+    def resolve(self, line: Mapping[str, Any], events: Sequence[str]) -> str | None:
+        """The one event this line is (a stage move: won, lost, or none of them)."""
+        if line['action'] != 'stage':
+            return events[0]
+        deal = self.deals.get(line.get('lead_id') or 0)
+        name = {'won': 'opportunity.won', 'lost': 'opportunity.lost'}.get(deal['kind']) if deal else None
+        return name if name in events else None
+
+    def payload(self, name: str, line: Mapping[str, Any]) -> dict[str, Any]:
+        lead = self.leads.get(line.get('lead_id') or 0)
+        deal = self.deals.get(line.get('lead_id') or 0) if name.startswith('opportunity.') else None
+        return {
+            'event': name,
+            'action': line['action'],
+            'occurred_at': _iso(line['created_at']),
+            'actor': _person(self.people, line.get('actor_id')),
+            'subject': _person(self.people, line.get('subject_user_id')),
+            'reason': {'key': line.get('reason_key'), 'params': dict(line.get('reason_params') or {})},
+            'lead': None if lead is None else {
+                **{k: v for k, v in lead.items() if k != 'owner_id'}, 'owner': _person(self.people, lead['owner_id'])},
+            'opportunity': None if deal is None else {
+                'id': deal['id'], 'name': deal['name'], 'amount_cents': deal['amount_cents'],
+                'stage': {'name_en': deal['name_en'], 'name_zh': deal['name_zh'], 'kind': deal['kind']},
+                'lost_reason': None if not deal['lost_reason'] else {
+                    'key': deal['lost_reason'], 'label_en': deal['label_en'], 'label_zh': deal['label_zh'],
+                    'note': deal['lost_note']},
+                'owner': _person(self.people, deal['owner_id'])},
+        }
+
+
+# ----- waking the deliverer after a commit (a nudge only: it also polls) ----------------------------
+
+_wakers: weakref.WeakKeyDictionary[Engine, list[weakref.WeakMethod]] = weakref.WeakKeyDictionary()
+
+
+def on_committed(engine: Engine, wake: Callable[[], None]) -> None:
+    """Call the bound method `wake` after each commit on `engine` that wrote deliveries (held
+    weakly: its object — which holds the engine — must not keep the engine alive from here)."""
+    _wakers.setdefault(engine, []).append(weakref.WeakMethod(wake))  # type: ignore[arg-type]
+
+
+@event.listens_for(OrmSession, 'after_commit')
+def _committed(session: OrmSession) -> None:
+    if session.info.pop('outbox_written', False):
+        for ref in _wakers.get(_engine_of(session), ()):
+            if (wake := ref()) is not None:
+                wake()
+
+
+@event.listens_for(OrmSession, 'after_soft_rollback')
+def _rolled_back(session: OrmSession, _previous: Any) -> None:
+    session.info.pop('outbox_written', None)
+
+
+# ----- the delivery side's reads and writes ---------------------------------------------------------
+
+def any_due(session: OrmSession, now: datetime) -> bool:
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    return session.execute(sa.select(table.c.id).where(table.c.status == DeliveryStatus.PENDING,
+                                                       table.c.next_attempt_at <= now).limit(1)).first() is not None
+
+
+def claim_due(session: OrmSession, now: datetime, lease_until: datetime, *, limit: int = 200,
+              per_webhook: int = 20, only: int | None = None) -> list[tuple[WebhookDelivery, Webhook]]:
+    """Due pending deliveries (oldest first, at most `per_webhook` each), leased until
+    `lease_until`: nobody else picks them up meanwhile, and if this process dies they are due
+    again then. `only`: that one delivery, if it is due (the "send test" button)."""
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    query = sa.select(table.c.id, table.c.webhook_id).where(table.c.status == DeliveryStatus.PENDING,
+                                                            table.c.next_attempt_at <= now)
+    if only is not None:
+        query = query.where(table.c.id == only)
+    rows = session.execute(query.order_by(table.c.next_attempt_at, table.c.id).limit(limit)
+                           .with_for_update(skip_locked=True)).all()
+    taken: dict[int, int] = defaultdict(int)
+    ids = []
+    for delivery_id, webhook_id in rows:
+        if taken[webhook_id] < per_webhook:
+            taken[webhook_id] += 1
+            ids.append(delivery_id)
+    if not ids:
+        return []
+    session.execute(sa.update(table).where(table.c.id.in_(ids)).values(next_attempt_at=lease_until))
+    found = session.execute(sa.select(WebhookDelivery, Webhook).join(Webhook)  # type: ignore[arg-type]
+                            .where(WebhookDelivery.id.in_(ids))  # type: ignore[union-attr]
+                            .order_by(WebhookDelivery.created_at, WebhookDelivery.id)).all()  # type: ignore[arg-type]
+    return [(d, w) for d, w in found]  # (detached when the session ends, with their values loaded)
+
+
+def record(session: OrmSession, delivery_id: int, **values: Any) -> None:
+    """Write an attempt's outcome (status, attempts, times, response)."""
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    session.execute(sa.update(table).where(table.c.id == delivery_id).values(**values))
+
+
+def cancel_pending(session: OrmSession, webhook_id: int) -> int:
+    """A webhook switched off or removed: what it had not sent yet will not go."""
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    result = session.execute(sa.update(table).where(table.c.webhook_id == webhook_id,
+                                                    table.c.status == DeliveryStatus.PENDING)
+                             .values(status=DeliveryStatus.CANCELLED, next_attempt_at=None))
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def insert_delivery(session: OrmSession, webhook_id: int, name: str, payload: dict[str, Any],
+                    now: datetime) -> int:
+    delivery = WebhookDelivery(webhook_id=webhook_id, event=name, payload=payload, next_attempt_at=now,
+                               created_at=now)
+    session.add(delivery)
+    session.flush()
+    session.info['outbox_written'] = True
+    return delivery.id or 0
+
+
+def webhooks(session: OrmSession) -> list[Webhook]:
+    return list(session.execute(sa.select(Webhook).where(Webhook.is_deleted == False)  # noqa: E712
+                                .order_by(Webhook.id)).scalars())  # type: ignore[arg-type]
+
+
+def deliveries(session: OrmSession, webhook_id: int, limit: int = 50) -> list[WebhookDelivery]:
+    return list(session.execute(sa.select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
+                                .order_by(WebhookDelivery.id.desc()).limit(limit)).scalars())  # type: ignore
+
+
+def counts(session: OrmSession) -> dict[tuple[int, str], int]:
+    """(webhook id, status) → deliveries: the list's pending and failed figures."""
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    rows = session.execute(sa.select(table.c.webhook_id, table.c.status, sa.func.count())
+                           .where(table.c.status.in_((DeliveryStatus.PENDING, DeliveryStatus.FAILED)))
+                           .group_by(table.c.webhook_id, table.c.status)).all()
+    return {(w, s): n for w, s, n in rows}
+
+
+def prune_delivered(session: OrmSession, before: datetime) -> int:
+    """Delivered rows older than `before` leave the log (the outbox would otherwise grow forever)."""
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    result = session.execute(sa.delete(table).where(table.c.status == DeliveryStatus.DELIVERED,
+                                                    table.c.created_at < before))
+    return result.rowcount or 0  # type: ignore[attr-defined]
