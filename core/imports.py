@@ -17,6 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from store.models import ImportJob, ImportStatus, ImportTemplate, Role, User, Us
 
 from . import permissions
 from .capture import CaptureResult, capture_rows, validate
-from .context import Context, audit
+from .context import Context, audit, retrying
 from .errors import InvalidState, NotAllowed, NotFound, ValidationFailed
 from .export import neutralise
 from .import_file import Table, UnreadableFile, read_table
@@ -284,12 +285,10 @@ class ImportService:
             table = self._read(Path(job.file_path), job.sheet)
             rows = table.rows[job.rows_done:]
             for start in range(0, len(rows), self.batch_rows):
-                with self.ctx.write() as session:
-                    job = self._job(session, job_id)
-                    if job.status != ImportStatus.RUNNING:
-                        return
-                    notified, owners = self._batch(session, job, rows[start:start + self.batch_rows])
-                self._published(job_id, notified, on_progress, owners)
+                done = retrying(partial(self._run_batch, job_id, rows[start:start + self.batch_rows]))
+                if done is None:
+                    return
+                self._published(job_id, *done, on_progress)
             with self.ctx.write() as session:
                 job = self._job(session, job_id)
                 if job.status == ImportStatus.RUNNING:
@@ -298,16 +297,26 @@ class ImportService:
                           file=job.file_name, created=job.created_count, joined=job.joined_count,
                           skipped=job.skipped_count, failed=job.failed_count)
                     self._forget_file(session, job)
-            self._published(job_id, [], on_progress)
+            self._published(job_id, [], None, on_progress)
         except Exception as e:
             log.exception('import %s failed; it can be resumed', job_id)
             with self.ctx.write() as session:
                 job = self._job(session, job_id)
                 job.status, job.error = ImportStatus.FAILED, f'{type(e).__name__}: {e}'[:500]
-            self._published(job_id, [], on_progress)
+            self._published(job_id, [], None, on_progress)
 
-    def _published(self, job_id: int, notified: list[int], on_progress: Callable[[ImportProgress], None] | None,
-                   owners: list[int | None] | None = None) -> None:
+    def _run_batch(self, job_id: int, chunk: Sequence[tuple[int, list[str]]]
+                   ) -> tuple[list[int], list[int | None]] | None:
+        """One batch's transaction (None: the job is no longer running). Run again from its start
+        when PostgreSQL aborts it to break a deadlock (`retrying`): the job's progress is read inside."""
+        with self.ctx.write() as session:
+            job = self._job(session, job_id)
+            if job.status != ImportStatus.RUNNING:
+                return None
+            return self._batch(session, job, chunk)
+
+    def _published(self, job_id: int, notified: list[int], owners: list[int | None] | None,
+                   on_progress: Callable[[ImportProgress], None] | None) -> None:
         events = self.ctx.events
         events.publish(events.import_progressed, job_id)
         if owners:

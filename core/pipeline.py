@@ -29,7 +29,7 @@ from store.models import (
 
 from . import capture as capture_path
 from . import customers, permissions
-from .context import Context, audit
+from .context import Context, audit, retry_conflicts
 from .errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed, check_id
 from .leads import check_activity, visible_lead
 from .normalize import clean_text
@@ -129,6 +129,7 @@ class PipelineService:
 
     # ----- conversion -----------------------------------------------------------------------------
 
+    @retry_conflicts
     def convert_lead(self, actor: UserRef, lead_id: int, *, amount: Any, expected_close: date | None,
                      decision_maker: str | None = None, name: str | None = None) -> int:
         """One step from a qualified lead to an opportunity with its account and contact.
@@ -329,6 +330,7 @@ class PipelineService:
 
     # ----- moves ----------------------------------------------------------------------------------
 
+    @retry_conflicts
     def move_opportunity(self, actor: UserRef, opportunity_id: int, *, to_stage_id: int, version: int,
                          lost_reason: str | None = None, lost_note: str | None = None,
                          won_amount: Any = None, close_date: date | None = None) -> int:
@@ -426,6 +428,7 @@ class PipelineService:
                 history=list(queries.stage_history(session, opportunity_id)),
                 activities=list(queries.opportunity_activities(session, o.lead_id)))
 
+    @retry_conflicts
     def update_opportunity(self, actor: UserRef, opportunity_id: int, *, version: int,
                            changes: Mapping[str, Any]) -> int:
         allowed = {'name', 'amount', 'expected_close', 'decision_maker', 'need', 'budget', 'timeline'}
@@ -461,6 +464,7 @@ class PipelineService:
         self.ctx.events.publish(self.ctx.events.opportunity_moved, opportunity_id, actor.id)
         return new_version
 
+    @retry_conflicts
     def log_activity(self, actor: UserRef, opportunity_id: int, *, kind: str, outcome: str | None = None,
                      note: str | None = None, next_follow_up_at: datetime | None = None) -> int:
         """Same activity log as leads; it keeps the card fresh (rotting) and the customer active."""
