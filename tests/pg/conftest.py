@@ -27,7 +27,7 @@ from tests.pg.server import Server, database_url, server_url
 # tests/unit modules whose tests run again here (each has a tests/pg/test_<name>.py twin).
 MIRRORED = (
     'access', 'automation', 'capture', 'conversion', 'counters', 'customers', 'events', 'exposure', 'import',
-    'inbox_order', 'leads', 'merge', 'pipeline', 'policy', 'pool', 'races', 'reports', 'rules',
+    'inbox_order', 'leads', 'merge', 'pipeline', 'policy', 'pool', 'races', 'report_rollup', 'reports', 'rules',
     'shifts_and_rule_conditions', 'steering', 'team', 'workload',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.
@@ -50,7 +50,6 @@ NOT_MIRRORED = {
     'scoring': 'pure functions, no database',
     'workhours': 'pure calendar arithmetic, no database',
     'crash_import': 'SIGKILLs run.py processes on their own SQLite files (like crash)',
-    'report_rollup': 'not yet run on PostgreSQL: merged in the same session as the PostgreSQL pass (next step)',
 }
 
 
