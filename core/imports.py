@@ -206,7 +206,7 @@ class ImportService:
         opts = ImportOptions.parse(options)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            job = self._job(session, job_id)
+            job = self._job(session, job_id, lock=True)
             if job.status != ImportStatus.DRAFT:
                 raise InvalidState('import_started')
             if opts.assign == 'rep':
@@ -227,7 +227,7 @@ class ImportService:
         self._check(actor)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            job = self._job(session, job_id)
+            job = self._job(session, job_id, lock=True)
             if job.status not in RESUMABLE:
                 raise InvalidState('import_not_resumable')
             self._begin(job, now)
@@ -239,7 +239,7 @@ class ImportService:
         """Stop after the batch in progress; what was committed stays."""
         self._check(actor)
         with self.ctx.write() as session:
-            job = self._job(session, job_id)
+            job = self._job(session, job_id, lock=True)
             if job.status in (ImportStatus.DONE, ImportStatus.CANCELLED):
                 return
             job.status, job.finished_at = ImportStatus.CANCELLED, self.ctx.now()
@@ -283,14 +283,13 @@ class ImportService:
             with self.ctx.read() as session:
                 job = self._job(session, job_id)
             table = self._read(Path(job.file_path), job.sheet)
-            rows = table.rows[job.rows_done:]
-            for start in range(0, len(rows), self.batch_rows):
-                done = retrying(partial(self._run_batch, job_id, rows[start:start + self.batch_rows]))
+            for start in range(job.rows_done, len(table.rows), self.batch_rows):
+                done = retrying(partial(self._run_batch, job_id, start, table.rows[start:start + self.batch_rows]))
                 if done is None:
                     return
                 self._published(job_id, *done, on_progress)
             with self.ctx.write() as session:
-                job = self._job(session, job_id)
+                job = self._job(session, job_id, lock=True)
                 if job.status == ImportStatus.RUNNING:
                     job.status, job.finished_at, job.updated_at = ImportStatus.DONE, self.ctx.now(), self.ctx.now()
                     audit(session, 'import_done', now=self.ctx.now(), reason_key='reason.import_done',
@@ -301,17 +300,19 @@ class ImportService:
         except Exception as e:
             log.exception('import %s failed; it can be resumed', job_id)
             with self.ctx.write() as session:
-                job = self._job(session, job_id)
+                job = self._job(session, job_id, lock=True)
                 job.status, job.error = ImportStatus.FAILED, f'{type(e).__name__}: {e}'[:500]
             self._published(job_id, [], None, on_progress)
 
-    def _run_batch(self, job_id: int, chunk: Sequence[tuple[int, list[str]]]
+    def _run_batch(self, job_id: int, first: int, chunk: Sequence[tuple[int, list[str]]]
                    ) -> tuple[list[int], list[int | None]] | None:
-        """One batch's transaction (None: the job is no longer running). Run again from its start
-        when PostgreSQL aborts it to break a deadlock (`retrying`): the job's progress is read inside."""
+        """One batch's transaction, from row `first` (None: the job stopped running, or another runner
+        is past this batch — a second "resume" in another process; the job row is locked, so of two
+        runners only one writes each batch). Run again from its start when PostgreSQL aborts it to
+        break a deadlock (`retrying`): the job's progress is read inside."""
         with self.ctx.write() as session:
-            job = self._job(session, job_id)
-            if job.status != ImportStatus.RUNNING:
+            job = self._job(session, job_id, lock=True)
+            if job.status != ImportStatus.RUNNING or job.rows_done != first:
                 return None
             return self._batch(session, job, chunk)
 
@@ -453,8 +454,10 @@ class ImportService:
             raise NotAllowed()
 
     @staticmethod
-    def _job(session: Session, job_id: int) -> ImportJob:
-        job = session.get(ImportJob, job_id)
+    def _job(session: Session, job_id: int, *, lock: bool = False) -> ImportJob:
+        """`lock` (writes): row-locked until commit on PostgreSQL, so a start, resume, cancel or batch
+        in another process waits and then reads what this one wrote (SQLite ignores it)."""
+        job = session.get(ImportJob, job_id, with_for_update=lock or None, populate_existing=lock)
         if job is None:
             raise NotFound()
         return job

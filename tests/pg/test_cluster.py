@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from core.cluster import Relay, TimerLeader
 from core.desk import Desk
+from core.errors import InvalidState
 from store.engine import read_session
 from store.models import AuditEntry, ImportJob, Lead, User
 from tests.factories import admin, lead_data, make_desk, user
@@ -239,3 +240,32 @@ def test_an_import_in_one_process_and_captures_of_the_same_people_in_another_mak
     assert max(by_phone.values()) == 1 and max(by_email.values()) == 1
     assert job.created_count + job.joined_count == people
     assert all(u.open_leads == owned[u.id] for u in users)  # the kept counters agree
+
+
+def test_one_import_started_from_two_processes_at_once_runs_once(desks: tuple[Desk, Desk], tmp_path: Any) -> None:
+    """Two clicks on Start (or Resume) in two processes: the job row is locked, so the second waits,
+    finds the job running and is refused; every row is imported once."""
+    a = desks[0]
+    for desk in desks:
+        desk.ctx.settings.data_dir = tmp_path  # one shared folder (the file must be readable by both)
+    user(a, capacity=1000, daily_quota=1000)
+    csv = '\r\n'.join(['name,phone', *(f'Row {i},+86 139 6{i:03d} {i:04d}' for i in range(60))])
+    actor = admin(a)
+    draft = a.imports.upload(actor, 'once.csv', csv.encode())
+    barrier = threading.Barrier(2)
+
+    def start(desk: Desk) -> str:
+        barrier.wait()
+        try:
+            desk.imports.start(actor, draft.job_id, draft.mapping, {}, background=False)
+            return 'ran'
+        except InvalidState as e:
+            return e.code
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(start, desks))
+    assert outcomes == ['import_started', 'ran']
+    with read_session(a.ctx.engine) as s:
+        job = s.get(ImportJob, draft.job_id)
+        assert job is not None and (job.status, job.rows_done, job.created_count) == ('done', 60, 60)
+        assert len(s.exec(select(Lead)).all()) == 60
