@@ -37,7 +37,7 @@ NOT_MIRRORED = {
     'assignment': 'pure functions, no database',
     'backup': 'SQLite online backup/restore and its lock file; PostgreSQL backs up with pg_dump',
     'cli': 'run.py subprocesses on a SQLite file in a temp folder',
-    'crash': 'SIGKILL of a server on a SQLite file; tests/pg/test_multiprocess.py kills PostgreSQL processes',
+    'crash': 'SIGKILL of a server on a SQLite file; tests/browser/test_multiprocess.py kills PostgreSQL processes',
     'demo': 'builds its own SQLite desks (module-scoped seed); the seed runs on PostgreSQL in test_pg_engine.py',
     'export': 'file output; the export reads run on PostgreSQL through test_reports',
     'i18n': 'catalogues only',
