@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session
@@ -21,7 +22,7 @@ from store.models import OPEN_STATUSES, Lead, LeadStatus, User
 
 from . import capture as capture_path
 from . import care_plan, customers
-from .context import Context, audit
+from .context import Context, audit, retrying
 from .events import DeskEvents
 from .notify import managers, notify
 from .policy import Policy, load_policy
@@ -77,12 +78,22 @@ class Automation:
             self._recycle, self._remind, self._remind_opportunities, self._dormant,
             self._care]
         for step in steps:
-            publish: Publish = []
-            with self.ctx.write() as session:
-                step(session, now, load_policy(session), report, publish)
+            publish = retrying(partial(self._run_step, step, now, report))
             for event, args in publish:
                 self.events.publish(event, *args)
         return report
+
+    def _run_step(self, step: Callable[[Session, datetime, Policy, TickReport, Publish], None], now: datetime,
+                  report: TickReport) -> Publish:
+        """One step in its transaction; what it reports and publishes counts only once it committed,
+        so an attempt PostgreSQL aborted (`retrying` runs it again) leaves no trace."""
+        publish: Publish = []
+        attempt = TickReport()
+        with self.ctx.write() as session:
+            step(session, now, load_policy(session), attempt, publish)
+        for name, ids in attempt.done.items():
+            report.done[name].extend(ids)
+        return publish
 
     # ----- steps ----------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from store import queries
-from store.locks import lock_identities
+from store.locks import identity_keys, lock_identities, lock_identity_keys
 from store.models import ActivityKind, Lead, LeadStatus, Source, User
 
 from . import assignment, scoring
@@ -435,7 +435,13 @@ def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default
             cleans.append(validate(data, default_source=default_source, region=region))
         except ValidationFailed as e:
             cleans.append(e)
-    batch = Batch(session, day_start, [c for c in cleans if isinstance(c, CleanLead)], now=now)
+    arrivals = [c for c in cleans if isinstance(c, CleanLead)]
+    # PostgreSQL: the identity locks a single capture takes, for every arrival at once and in the same
+    # order, so an import and a capture of one person in another process wait instead of making twins.
+    lock_identity_keys(session, (key for c in arrivals for key in identity_keys(
+        phone_norm=c.phone_norm, email=c.email, company_norm=c.company_norm, name=c.name,
+        external_id=c.external_id)))
+    batch = Batch(session, day_start, arrivals, now=now)
     outcomes: list[CaptureResult | ValidationFailed] = []
     for clean in cleans:
         if isinstance(clean, ValidationFailed):

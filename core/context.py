@@ -2,22 +2,67 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from store.engine import is_sqlite, read_session, session_scope
+from store.engine import is_conflict, is_sqlite, read_session, session_scope
 from store.models import AuditEntry
 
 from .clock import Clock, day_start
 from .events import DeskEvents
 from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 5
+"""How often one action runs before a PostgreSQL deadlock or serialization failure reaches the caller."""
+
+P = ParamSpec('P')
+T = TypeVar('T')
+
+
+def retrying(call: Callable[[], T], *, attempts: int = ATTEMPTS) -> T:
+    """Run `call` (one whole transaction, its commit included), again when PostgreSQL aborted it
+    to break a deadlock or a serialization conflict (SQLSTATE 40P01 / 40001).
+
+    Why here and not in `Context.write`: a `with` block cannot be run twice, and only the caller
+    knows where its transaction starts. The aborted attempt rolled back everything, and events are
+    published after the `with` block, so a failed attempt published nothing; the next attempt
+    reads the state afresh (the other transaction has committed by then) and decides again.
+    SQLite never raises these (one writer, no SQLSTATE): there this is one try/except."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except Exception as e:
+            if attempt == attempts or not is_conflict(e):
+                raise
+            log.info('transaction aborted by the database (%s); running it again (attempt %d of %d)',
+                     getattr(getattr(e, 'orig', None), 'sqlstate', '?'), attempt + 1, attempts)
+            time.sleep(random.uniform(0, 0.01 * 2 ** attempt))  # apart, so the two do not collide again
+    raise AssertionError('unreachable')
+
+
+def retry_conflicts(action: Callable[P, T]) -> Callable[P, T]:
+    """`retrying` for a core action whose body is ONE `ctx.write()` transaction with nothing but
+    reads and pure checks before it and only event publishing after it (so running it again is
+    the same user action, decided on fresh data)."""
+
+    @functools.wraps(action)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return retrying(lambda: action(*args, **kwargs))
+
+    return run
 
 
 @dataclass

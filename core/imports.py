@@ -17,6 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from store.models import ImportJob, ImportStatus, ImportTemplate, Role, User, Us
 
 from . import permissions
 from .capture import CaptureResult, capture_rows, validate
-from .context import Context, audit
+from .context import Context, audit, retrying
 from .errors import InvalidState, NotAllowed, NotFound, ValidationFailed
 from .export import neutralise
 from .import_file import Table, UnreadableFile, read_table
@@ -205,7 +206,7 @@ class ImportService:
         opts = ImportOptions.parse(options)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            job = self._job(session, job_id)
+            job = self._job(session, job_id, lock=True)
             if job.status != ImportStatus.DRAFT:
                 raise InvalidState('import_started')
             if opts.assign == 'rep':
@@ -226,7 +227,7 @@ class ImportService:
         self._check(actor)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            job = self._job(session, job_id)
+            job = self._job(session, job_id, lock=True)
             if job.status not in RESUMABLE:
                 raise InvalidState('import_not_resumable')
             self._begin(job, now)
@@ -238,7 +239,7 @@ class ImportService:
         """Stop after the batch in progress; what was committed stays."""
         self._check(actor)
         with self.ctx.write() as session:
-            job = self._job(session, job_id)
+            job = self._job(session, job_id, lock=True)
             if job.status in (ImportStatus.DONE, ImportStatus.CANCELLED):
                 return
             job.status, job.finished_at = ImportStatus.CANCELLED, self.ctx.now()
@@ -282,32 +283,41 @@ class ImportService:
             with self.ctx.read() as session:
                 job = self._job(session, job_id)
             table = self._read(Path(job.file_path), job.sheet)
-            rows = table.rows[job.rows_done:]
-            for start in range(0, len(rows), self.batch_rows):
-                with self.ctx.write() as session:
-                    job = self._job(session, job_id)
-                    if job.status != ImportStatus.RUNNING:
-                        return
-                    notified, owners = self._batch(session, job, rows[start:start + self.batch_rows])
-                self._published(job_id, notified, on_progress, owners)
+            for start in range(job.rows_done, len(table.rows), self.batch_rows):
+                done = retrying(partial(self._run_batch, job_id, start, table.rows[start:start + self.batch_rows]))
+                if done is None:
+                    return
+                self._published(job_id, *done, on_progress)
             with self.ctx.write() as session:
-                job = self._job(session, job_id)
+                job = self._job(session, job_id, lock=True)
                 if job.status == ImportStatus.RUNNING:
                     job.status, job.finished_at, job.updated_at = ImportStatus.DONE, self.ctx.now(), self.ctx.now()
                     audit(session, 'import_done', now=self.ctx.now(), reason_key='reason.import_done',
                           file=job.file_name, created=job.created_count, joined=job.joined_count,
                           skipped=job.skipped_count, failed=job.failed_count)
                     self._forget_file(session, job)
-            self._published(job_id, [], on_progress)
+            self._published(job_id, [], None, on_progress)
         except Exception as e:
             log.exception('import %s failed; it can be resumed', job_id)
             with self.ctx.write() as session:
-                job = self._job(session, job_id)
+                job = self._job(session, job_id, lock=True)
                 job.status, job.error = ImportStatus.FAILED, f'{type(e).__name__}: {e}'[:500]
-            self._published(job_id, [], on_progress)
+            self._published(job_id, [], None, on_progress)
 
-    def _published(self, job_id: int, notified: list[int], on_progress: Callable[[ImportProgress], None] | None,
-                   owners: list[int | None] | None = None) -> None:
+    def _run_batch(self, job_id: int, first: int, chunk: Sequence[tuple[int, list[str]]]
+                   ) -> tuple[list[int], list[int | None]] | None:
+        """One batch's transaction, from row `first` (None: the job stopped running, or another runner
+        is past this batch — a second "resume" in another process; the job row is locked, so of two
+        runners only one writes each batch). Run again from its start when PostgreSQL aborts it to
+        break a deadlock (`retrying`): the job's progress is read inside."""
+        with self.ctx.write() as session:
+            job = self._job(session, job_id, lock=True)
+            if job.status != ImportStatus.RUNNING or job.rows_done != first:
+                return None
+            return self._batch(session, job, chunk)
+
+    def _published(self, job_id: int, notified: list[int], owners: list[int | None] | None,
+                   on_progress: Callable[[ImportProgress], None] | None) -> None:
         events = self.ctx.events
         events.publish(events.import_progressed, job_id)
         if owners:
@@ -444,8 +454,10 @@ class ImportService:
             raise NotAllowed()
 
     @staticmethod
-    def _job(session: Session, job_id: int) -> ImportJob:
-        job = session.get(ImportJob, job_id)
+    def _job(session: Session, job_id: int, *, lock: bool = False) -> ImportJob:
+        """`lock` (writes): row-locked until commit on PostgreSQL, so a start, resume, cancel or batch
+        in another process waits and then reads what this one wrote (SQLite ignores it)."""
+        job = session.get(ImportJob, job_id, with_for_update=lock or None, populate_existing=lock)
         if job is None:
             raise NotFound()
         return job

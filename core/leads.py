@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from store import queries
+from store.locks import lock_users
 from store.models import (
     CONTACT_KINDS,
     OPEN_STATUSES,
@@ -24,7 +25,7 @@ from store.models import (
 
 from . import capture as capture_path
 from . import checklist, permissions
-from .context import Context, audit
+from .context import Context, audit, retry_conflicts
 from .errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from .normalize import clean_text
 from .notify import notify
@@ -85,6 +86,7 @@ class LeadService:
 
     # ----- capture --------------------------------------------------------------------------------
 
+    @retry_conflicts
     def capture_lead(self, data: Mapping[str, Any], *, channel: str, default_source: str,
                      actor: UserRef | None = None, keep_for_actor: bool = False,
                      now: datetime | None = None) -> capture_path.CaptureResult:
@@ -160,6 +162,7 @@ class LeadService:
             raise StaleEdit()
         return lead
 
+    @retry_conflicts
     def update_lead(self, actor: UserRef, lead_id: int, *, version: int, changes: Mapping[str, Any]) -> int:
         """Save edited fields if nobody saved in between; returns the new version."""
         unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -187,6 +190,7 @@ class LeadService:
         self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
         return new_version
 
+    @retry_conflicts
     def log_activity(self, actor: UserRef, lead_id: int, *, kind: str, outcome: str | None = None,
                      note: str | None = None, next_follow_up_at: datetime | None = None,
                      ticks: Sequence[int] = ()) -> int:
@@ -241,6 +245,7 @@ class LeadService:
         self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
         return activity_id
 
+    @retry_conflicts
     def disqualify_lead(self, actor: UserRef, lead_id: int, *, reason: str, version: int | None = None) -> None:
         reason = (reason or '').replace('\x00', '').strip()[:500]
         if not reason:
@@ -259,6 +264,7 @@ class LeadService:
             capture_path.clear_clocks(lead)  # closed: the timer has nothing left to do with it
         self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
 
+    @retry_conflicts
     def qualify_lead(self, actor: UserRef, lead_id: int, *, version: int | None = None,
                      warn_open: bool = False) -> None:
         """Contacted → qualified once need, budget, authority and timeline are all confirmed, and
@@ -283,6 +289,7 @@ class LeadService:
             owner_id = lead.owner_id
         self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
 
+    @retry_conflicts
     def assign_lead(self, actor: UserRef, lead_id: int, *, rep_id: int) -> None:
         """A manager hands the lead to a rep; the reason names the manager."""
         if not permissions.can_assign(actor):
@@ -290,9 +297,10 @@ class LeadService:
         now = self.ctx.now()
         with self.ctx.write() as session:
             lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
-            rep = session.get(User, rep_id)
             if lead is None or lead.is_deleted:
                 raise NotFound()
+            lock_users(session, (lead.owner_id, rep_id))  # after the lead: the one lock order (store/locks.py)
+            rep = session.get(User, rep_id)
             if rep is None or not rep.is_active or rep.role != Role.REP:
                 raise ValidationFailed({'rep': 'invalid'})
             if lead.status in (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED):

@@ -13,11 +13,12 @@ from typing import Any
 from sqlmodel import Session
 
 from store import duplicates as store
+from store.locks import lock_leads
 from store.models import Lead, LeadMerge, LeadStatus, UserRef
 
 from . import permissions
 from .capture import clear_clocks, rescore
-from .context import Context, audit
+from .context import Context, audit, retry_conflicts
 from .duplicates import Candidate, Ignored, Reason, find_groups
 from .errors import MAX_ID, InvalidState, NotAllowed, NotFound, ValidationFailed
 from .normalize import normalize_company, normalize_email, normalize_phone
@@ -147,6 +148,7 @@ class MergeService:
         with self.ctx.read() as session:
             return _plan(self._leads(session, lead_ids))
 
+    @retry_conflicts
     def merge(self, actor: UserRef, lead_ids: Sequence[int], choices: Mapping[str, int] | None = None) -> int:
         """Merge 2–5 leads into the survivor; `choices` picks, per conflicting field, whose value stays."""
         self._check(actor)
@@ -200,18 +202,21 @@ class MergeService:
         self._published(plan.survivor_id, owner_id)
         return merge_id
 
+    @retry_conflicts
     def undo(self, actor: UserRef, merge_id: int) -> None:
         """Put every lead and moved row back as it was (within 24 hours of the merge)."""
         self._check(actor)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            record = session.get(LeadMerge, merge_id)
+            # Locked: of two undos at once the second waits and finds it undone (PostgreSQL).
+            record = session.get(LeadMerge, merge_id, with_for_update=True, populate_existing=True)
             if record is None:
                 raise NotFound()
             if record.undone_at is not None:
                 raise InvalidState('merge_undone')
             if record.created_at is None or now - record.created_at > UNDO_WINDOW:
                 raise InvalidState('merge_too_old')
+            lock_leads(session, [record.survivor_id, *(int(i) for i in record.snapshot['others'])])
             survivor = session.get(Lead, record.survivor_id)
             assert survivor is not None
             for table, moved in record.snapshot.get('moved', {}).items():

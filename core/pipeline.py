@@ -30,7 +30,7 @@ from store.models import (
 
 from . import capture as capture_path
 from . import care_plan, checklist, customers, permissions
-from .context import Context, audit
+from .context import Context, audit, retry_conflicts
 from .errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed, check_id
 from .leads import check_activity, visible_lead
 from .normalize import clean_text
@@ -133,6 +133,7 @@ class PipelineService:
 
     # ----- conversion -----------------------------------------------------------------------------
 
+    @retry_conflicts
     def convert_lead(self, actor: UserRef, lead_id: int, *, amount: Any, expected_close: date | None,
                      decision_maker: str | None = None, name: str | None = None, warn_open: bool = False) -> int:
         """One step from a qualified lead to an opportunity with its account and contact.
@@ -342,6 +343,7 @@ class PipelineService:
 
     # ----- moves ----------------------------------------------------------------------------------
 
+    @retry_conflicts
     def move_opportunity(self, actor: UserRef, opportunity_id: int, *, to_stage_id: int, version: int,
                          lost_reason: str | None = None, lost_note: str | None = None,
                          won_amount: Any = None, close_date: date | None = None, warn_open: bool = False) -> int:
@@ -446,6 +448,7 @@ class PipelineService:
                 activities=list(queries.opportunity_activities(session, o.lead_id)),
                 is_repeat=care_store.is_repeat(session, opportunity_id))
 
+    @retry_conflicts
     def update_opportunity(self, actor: UserRef, opportunity_id: int, *, version: int,
                            changes: Mapping[str, Any]) -> int:
         allowed = {'name', 'amount', 'expected_close', 'decision_maker', 'need', 'budget', 'timeline'}
@@ -481,6 +484,7 @@ class PipelineService:
         self.ctx.events.publish(self.ctx.events.opportunity_moved, opportunity_id, actor.id)
         return new_version
 
+    @retry_conflicts
     def log_activity(self, actor: UserRef, opportunity_id: int, *, kind: str, outcome: str | None = None,
                      note: str | None = None, next_follow_up_at: datetime | None = None,
                      ticks: Sequence[int] = ()) -> int:

@@ -10,11 +10,12 @@ from datetime import datetime
 from sqlmodel import Session
 
 from store import queries
+from store.locks import lock_leads, lock_users
 from store.models import Lead, LeadStatus, Role, User, UserRef
 
 from . import capture as capture_path
 from . import permissions
-from .context import Context, audit
+from .context import Context, audit, retry_conflicts
 from .errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed
 from .notify import notify
 from .policy import load_policy
@@ -73,6 +74,7 @@ class PoolService:
                         recycle_count=lead.recycle_count, previous_owner_name=names.get(lead.previous_owner_id or 0),
                         created_at=lead.created_at) for lead in leads], total
 
+    @retry_conflicts
     def claim_lead(self, actor: UserRef, lead_id: int) -> None:
         """A rep takes a pool lead: daily claim limit, capacity and cool-down checked, one winner."""
         if actor.role != Role.REP:
@@ -83,7 +85,7 @@ class PoolService:
             if lead.status != LeadStatus.POOL:
                 raise ClaimRefused('already_claimed')
             # Locked: two claims by one rep at once must not both see room under the capacity.
-            rep = session.get(User, actor.id, with_for_update=True, populate_existing=True)
+            rep = session.get(User, actor.id, with_for_update={'key_share': True}, populate_existing=True)
             if rep is None or not rep.is_active:
                 raise NotAllowed()
             policy = load_policy(session)
@@ -102,6 +104,7 @@ class PoolService:
             session.add(lead)
         self.ctx.events.publish(self.ctx.events.lead_assigned, lead_id, actor.id, None)
 
+    @retry_conflicts
     def assign_from_pool(self, actor: UserRef, lead_ids: Sequence[int], *, rep_id: int) -> int:
         """A manager hands pool or review leads to a rep, in one batch; returns how many moved."""
         if not permissions.can_assign(actor):
@@ -109,11 +112,14 @@ class PoolService:
         now = self.ctx.now()
         moved: list[tuple[int, int | None]] = []
         with self.ctx.write() as session:
+            ids = list(dict.fromkeys(lead_ids))[:1000]
+            lock_leads(session, ids)  # PostgreSQL: leads, then the rep — the one lock order (store/locks.py)
+            lock_users(session, (rep_id,))
             rep = session.get(User, rep_id)
             if rep is None or not rep.is_active or rep.role != Role.REP:
                 raise ValidationFailed({'rep': 'invalid'})
             policy = load_policy(session)
-            for lead in queries.leads_by_ids(session, list(dict.fromkeys(lead_ids))[:1000]):
+            for lead in queries.leads_by_ids(session, ids):
                 if lead.status not in (LeadStatus.POOL, LeadStatus.REVIEW, LeadStatus.NEW):
                     continue
                 capture_path.assign_to(session, lead, rep, now=now, actor_id=actor.id,
@@ -137,6 +143,7 @@ class PoolService:
         """Disqualified → pool (managers)."""
         self._move(actor, lead_id, (LeadStatus.DISQUALIFIED,), 'reason.reopened')
 
+    @retry_conflicts
     def _move(self, actor: UserRef, lead_id: int, allowed: tuple[str, ...], reason_key: str) -> None:
         if not permissions.can_assign(actor):
             raise NotAllowed()

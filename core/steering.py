@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from store import queries
+from store.locks import lock_leads, lock_users
 from store.models import OPEN_STATUSES, Lead, LeadStatus, Role, User, UserRef
 
 from . import capture as capture_path
 from . import permissions
-from .context import Context, audit
+from .context import Context, audit, retry_conflicts
 from .errors import NotAllowed, NotFound, ValidationFailed
 from .notify import notify
 from .policy import load_policy
@@ -156,6 +157,7 @@ class SteeringService:
 
     # ----- the one write path ---------------------------------------------------------------------
 
+    @retry_conflicts
     def _apply(self, actor: UserRef, moves: Sequence[Move], *, kind: str, include_recent: bool,
                strict_target: int | None = None) -> MoveOutcome:
         self._check(actor)
@@ -170,9 +172,15 @@ class SteeringService:
             users: dict[int, User | None] = {}
             counts: dict[int, int] = {}
 
+            # PostgreSQL: every lead of the plan, then every rep in it, each in id order — the one lock
+            # order of store/locks.py (one at a time as the moves come, a rep before the next lead, could
+            # wait in a circle with the timer or a manager's assignment).
+            lock_leads(session, [m.lead_id for m in moves])
+            lock_users(session, [uid for m in moves for uid in (m.from_id, m.to_id)])
+
             def user(uid: int) -> User | None:
                 if uid not in users:
-                    users[uid] = session.get(User, uid, with_for_update=True, populate_existing=True)
+                    users[uid] = session.get(User, uid, with_for_update={'key_share': True}, populate_existing=True)
                     counts[uid] = users[uid].open_leads if users[uid] else 0  # type: ignore[union-attr]
                 return users[uid]
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from store import duplicates as store
+from store.locks import lock_leads
 from store.models import CLOSED_STATUSES, Lead
 
 if TYPE_CHECKING:
@@ -36,6 +37,9 @@ class TwinIndex:
             session, phones=sorted({a.phone_norm for a in arrivals if a.phone_norm}),
             emails=sorted({a.email for a in arrivals if a.email}),
             company_names=sorted({(a.company_norm, a.name) for a in arrivals if a.company_norm and a.name}))
+        # PostgreSQL: the twins row-locked (id order, fresh values) before the batch locks the reps, so a
+        # touch never overwrites a concurrent edit or assignment with what it read before (SQLite: no-op).
+        lock_leads(session, [lead.id for lead in found])
         for lead in found:
             self.add(lead)
 

@@ -46,7 +46,7 @@ def _count_open_leads(session: OrmSession, _context: Any) -> None:
         if (after := _open_owner(owner_after, status_after)) is not None:
             deltas[after] += 1
     connection = session.connection()
-    for user_id, delta in deltas.items():
+    for user_id, delta in sorted(deltas.items()):  # id order: the lock order of store/locks.py
         if delta:
             connection.execute(sa.update(User).where(User.id == user_id)  # type: ignore[arg-type]
                                .values(open_leads=User.open_leads + delta))

@@ -48,6 +48,17 @@ def make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+CONFLICT_SQLSTATES = ('40P01', '40001')
+"""PostgreSQL's deadlock_detected and serialization_failure: the server aborted the whole transaction
+to break a lock cycle (or a snapshot conflict); running it again from the start is the documented cure."""
+
+
+def is_conflict(error: BaseException) -> bool:
+    """Whether `error` is PostgreSQL aborting a transaction that may simply be run again (never on
+    SQLite, whose errors carry no SQLSTATE)."""
+    return isinstance(error, sa.exc.DBAPIError) and getattr(error.orig, 'sqlstate', None) in CONFLICT_SQLSTATES
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error."""

@@ -7,6 +7,8 @@ PostgreSQL and several processes, two transactions can read the same state at on
 - `lock_identities`: a transaction-level advisory lock per dedupe key (normalised phone,
   email, company + name), taken before the twin lookup, so two simultaneous captures of
   the same person give one lead and one touch, never two leads.
+- `lock_identity_keys`: the same for an import batch's arrivals, all at once, in the same order.
+- `lock_leads` / `lock_users`: row locks in id order, in the one order every writer follows.
 - `try_leader_lock` / `holds_leader_lock`: the session-level advisory lock the timer's leader holds
   on a dedicated connection for as long as it lives (core/cluster.py).
 
@@ -21,6 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from .models import Lead, User
+
 LEADER_KEY = 0x4C44_5449  # 'LDTI': the timer's leadership, one key per database
 """The advisory-lock key of the timer leader (two-int form: classid 1, objid this)."""
 
@@ -31,6 +35,15 @@ def is_postgres(session_or_connection: Session | Connection) -> bool:
     return bind.dialect.name == 'postgresql'
 
 
+def identity_keys(*, phone_norm: str | None, email: str | None, company_norm: str | None, name: str | None,
+                  external_id: str | None = None) -> list[str]:
+    """The advisory-lock keys of one arrival: every key the twin lookup (`queries.find_duplicate`)
+    and the external-id check use."""
+    return [k for k in (phone_norm and f'phone:{phone_norm}', email and f'email:{email}',
+                        company_norm and name and f'company:{company_norm}\x1f{name}',
+                        external_id and f'external:{external_id}') if k]
+
+
 def lock_identities(session: Session, *, phone_norm: str | None, email: str | None, company_norm: str | None,
                     name: str | None, external_id: str | None = None) -> None:
     """Serialise transactions that look up or create a lead with any of the keys the twin lookup
@@ -38,12 +51,54 @@ def lock_identities(session: Session, *, phone_norm: str | None, email: str | No
     so two transactions never wait on each other in a circle."""
     if not is_postgres(session):
         return
-    keys: Iterable[str] = (k for k in (
-        phone_norm and f'phone:{phone_norm}', email and f'email:{email}',
-        company_norm and name and f'company:{company_norm}\x1f{name}',
-        external_id and f'external:{external_id}') if k)
-    for key in sorted(set(keys)):
-        session.execute(sa.text('SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))'), {'k': key})
+    lock_identity_keys(session, identity_keys(phone_norm=phone_norm, email=email, company_norm=company_norm,
+                                              name=name, external_id=external_id))
+
+
+def lock_identity_keys(session: Session, keys: Iterable[str]) -> None:
+    """`lock_identities` for many arrivals at once (an import batch): every key, in one sorted order
+    shared with single captures — so a batch and a capture of one of its people wait for each other
+    and never in a circle. One round trip (psycopg pipelines the executemany); SQLite: no-op."""
+    if not is_postgres(session):
+        return
+    ordered = [{'k': key} for key in sorted(set(keys))]
+    if len(ordered) == 1:
+        session.execute(_IDENTITY_LOCK, ordered[0])
+    elif ordered:
+        session.connection().exec_driver_sql(
+            'SELECT pg_advisory_xact_lock(hashtextextended(%(k)s, 0))', ordered)  # type: ignore[arg-type]
+
+
+_IDENTITY_LOCK = sa.text('SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))')
+
+
+def lock_users(session: Session, user_ids: Iterable[int | None]) -> None:
+    """Row-lock these users (PostgreSQL) in id order, fresh values loaded into the session, before a
+    transaction changes their open-lead counters or picks among them.
+
+    The one lock order every writer follows — identity keys, then leads, then users (ascending id),
+    then the report roll-up's rows (in key order) — is what keeps two writers from waiting on each
+    other in a circle (the timer's reassignment against a manager's assignment deadlocked before).
+    `FOR NO KEY UPDATE`: it conflicts with every other writer of a user row, but not with the
+    key-share locks that inserting rows referencing the user (audit lines, notifications,
+    activities) takes. SQLite (one writer): no-op, no query."""
+    if not is_postgres(session):
+        return
+    ids = sorted({i for i in user_ids if i})
+    if ids:
+        session.execute(sa.select(User).where(User.id.in_(ids)).order_by(User.id)  # type: ignore[union-attr]
+                        .with_for_update(key_share=True).execution_options(populate_existing=True)).all()
+
+
+def lock_leads(session: Session, lead_ids: Iterable[int | None]) -> None:
+    """Row-lock these leads (PostgreSQL) in id order, fresh values loaded into the session (see
+    `lock_users` for the order). SQLite: no-op, no query."""
+    if not is_postgres(session):
+        return
+    ids = sorted({i for i in lead_ids if i})
+    if ids:
+        session.execute(sa.select(Lead).where(Lead.id.in_(ids)).order_by(Lead.id)  # type: ignore[union-attr]
+                        .with_for_update().execution_options(populate_existing=True)).all()
 
 
 def try_leader_lock(connection: Connection) -> bool:

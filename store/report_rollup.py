@@ -265,8 +265,9 @@ def add_inserted(session: OrmSession, leads: Iterable[Any], audits: Iterable[Map
 
 
 def _apply(connection: sa.Connection, totals: Mapping[Key, list[int]]) -> None:
+    # Key order: two transactions upserting overlapping days lock those rows in one order, never in a circle.
     rows = [{'family': k[0], 'scope_id': k[1], 'day': k[2], 'dimension': k[3], 'value': k[4],
-             **dict(zip(FIGURES, v, strict=True))} for k, v in totals.items() if any(v)]
+             **dict(zip(FIGURES, v, strict=True))} for k, v in sorted(totals.items()) if any(v)]
     if not rows:
         return
     table = ReportDay.__table__  # type: ignore[attr-defined]

@@ -59,7 +59,8 @@ def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False
     (a range over today's audit rows only)."""
     reps_query = select(User).where(User.role == Role.REP, User.is_active == True)  # noqa: E712
     if for_update:  # fresh values, not the identity map's copy from before the lock was granted
-        reps_query = reps_query.with_for_update().execution_options(populate_existing=True)
+        # NO KEY UPDATE, in id order: the order and mode of store/locks.py `lock_users`.
+        reps_query = reps_query.with_for_update(key_share=True).execution_options(populate_existing=True)
     reps = session.exec(reps_query.order_by(User.id)).all()
     if not reps:
         return []

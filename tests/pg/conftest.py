@@ -27,9 +27,8 @@ from tests.pg.server import Server, database_url, server_url
 # tests/unit modules whose tests run again here (each has a tests/pg/test_<name>.py twin).
 MIRRORED = (
     'access', 'automation', 'capture', 'care', 'conversion', 'counters', 'customers', 'events', 'exposure',
-    'import', 'inbox_order', 'leads', 'merge', 'pipeline', 'playbooks', 'policy', 'pool', 'races', 'reports',
-    'rules',
-    'shifts_and_rule_conditions', 'steering', 'team', 'webhooks', 'workload',
+    'import', 'inbox_order', 'leads', 'merge', 'pipeline', 'playbooks', 'policy', 'pool', 'races', 'report_rollup',
+    'reports', 'rules', 'shifts_and_rule_conditions', 'steering', 'team', 'webhooks', 'workload',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.
 NOT_MIRRORED = {
@@ -38,7 +37,7 @@ NOT_MIRRORED = {
     'assignment': 'pure functions, no database',
     'backup': 'SQLite online backup/restore and its lock file; PostgreSQL backs up with pg_dump',
     'cli': 'run.py subprocesses on a SQLite file in a temp folder',
-    'crash': 'SIGKILL of a server on a SQLite file; tests/pg/test_multiprocess.py kills PostgreSQL processes',
+    'crash': 'SIGKILL of a server on a SQLite file; tests/browser/test_multiprocess.py kills PostgreSQL processes',
     'demo': 'builds its own SQLite desks (module-scoped seed); the seed runs on PostgreSQL in test_pg_engine.py',
     'export': 'file output; the export reads run on PostgreSQL through test_reports',
     'i18n': 'catalogues only',
@@ -52,7 +51,6 @@ NOT_MIRRORED = {
     'workhours': 'pure calendar arithmetic, no database',
     'crash_import': 'SIGKILLs run.py processes on their own SQLite files (like crash)',
     'webhooks_restart': 'SIGKILLs run.py on its own SQLite file (like crash); the outbox runs on PG in test_webhooks',
-    'report_rollup': 'not yet run on PostgreSQL: merged in the same session as the PostgreSQL pass (next step)',
 }
 
 

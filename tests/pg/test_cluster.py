@@ -17,9 +17,10 @@ from sqlmodel import select
 
 from core.cluster import Relay, TimerLeader
 from core.desk import Desk
+from core.errors import InvalidState
 from store.engine import read_session
-from store.models import AuditEntry, Lead, User
-from tests.factories import lead_data, make_desk, user
+from store.models import AuditEntry, ImportJob, Lead, User
+from tests.factories import admin, lead_data, make_desk, user
 
 
 @pytest.fixture
@@ -185,3 +186,86 @@ def test_what_crosses_is_the_event_name_and_its_ids_and_junk_is_ignored(desks: t
     other._received(sent[0])
     other._received(json.dumps({'o': other.origin, 'e': 'lead_assigned', 'a': [1, 2, 3]}))  # its own: ignored
     assert heard == [(7, 3, None)]
+
+
+def test_an_import_in_one_process_and_captures_of_the_same_people_in_another_make_one_lead_each(
+        desks: tuple[Desk, Desk], tmp_path: Any) -> None:
+    """An import's batches take the identity locks single captures take (all of a batch's keys, in the
+    one sorted order): a capture of a person the running batch holds waits for its commit and joins
+    the imported lead, an import batch after a capture joins the captured one. Never two leads."""
+    a, b = desks
+    a.ctx.settings.data_dir = tmp_path
+    a.imports.batch_rows = 20  # many short batches, interleaving with the captures
+    for _ in range(3):
+        user(a, capacity=1000, daily_quota=1000)
+    people = 200
+    phones = [f'+86 139 7{i:03d} {i:04d}' for i in range(people)]
+    emails = [f'person{i}@example.com' for i in range(people)]
+    csv = '\r\n'.join(['name,phone,email', *(f'Imported {i},{phones[i]},{emails[i]}' for i in range(people))])
+    actor = admin(a)
+    draft = a.imports.upload(actor, 'people.csv', csv.encode())
+    start = threading.Barrier(5)
+    errors: list[BaseException] = []
+
+    def run_import() -> None:
+        start.wait()
+        a.imports.start(actor, draft.job_id, draft.mapping, {}, background=False)
+
+    def capture(worker: int) -> None:
+        start.wait()
+        for i in range(worker, people, 4):  # every person once, some by phone only, some by email only
+            j = people - 1 - i  # from the other end of the file, so the two meet in the middle
+            data = {'name': f'Captured {j}', 'phone': phones[j]} if j % 3 else {'name': f'Captured {j}',
+                                                                                 'email': emails[j]}
+            try:
+                b.leads.capture_lead(data, channel='api', default_source='api')
+            except BaseException as e:
+                errors.append(e)
+
+    threads = [threading.Thread(target=run_import), *(threading.Thread(target=capture, args=(w,)) for w in range(4))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    with read_session(a.ctx.engine) as s:
+        job = s.get(ImportJob, draft.job_id)
+        assert job is not None and (job.status, job.rows_done) == ('done', people)
+        leads = s.exec(select(Lead).where(Lead.is_deleted == False)).all()  # noqa: E712
+        by_phone = Counter(lead.phone_norm for lead in leads)
+        by_email = Counter(lead.email for lead in leads)
+        users = s.exec(select(User).where(User.role == 'rep')).all()
+        owned = Counter(lead.owner_id for lead in leads if lead.owner_id and lead.status == 'assigned')
+    assert len(leads) == people, f'{len(leads) - people} duplicate leads'
+    assert max(by_phone.values()) == 1 and max(by_email.values()) == 1
+    assert job.created_count + job.joined_count == people
+    assert all(u.open_leads == owned[u.id] for u in users)  # the kept counters agree
+
+
+def test_one_import_started_from_two_processes_at_once_runs_once(desks: tuple[Desk, Desk], tmp_path: Any) -> None:
+    """Two clicks on Start (or Resume) in two processes: the job row is locked, so the second waits,
+    finds the job running and is refused; every row is imported once."""
+    a = desks[0]
+    for desk in desks:
+        desk.ctx.settings.data_dir = tmp_path  # one shared folder (the file must be readable by both)
+    user(a, capacity=1000, daily_quota=1000)
+    csv = '\r\n'.join(['name,phone', *(f'Row {i},+86 139 6{i:03d} {i:04d}' for i in range(60))])
+    actor = admin(a)
+    draft = a.imports.upload(actor, 'once.csv', csv.encode())
+    barrier = threading.Barrier(2)
+
+    def start(desk: Desk) -> str:
+        barrier.wait()
+        try:
+            desk.imports.start(actor, draft.job_id, draft.mapping, {}, background=False)
+            return 'ran'
+        except InvalidState as e:
+            return e.code
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(start, desks))
+    assert outcomes == ['import_started', 'ran']
+    with read_session(a.ctx.engine) as s:
+        job = s.get(ImportJob, draft.job_id)
+        assert job is not None and (job.status, job.rows_done, job.created_count) == ('done', 60, 60)
+        assert len(s.exec(select(Lead)).all()) == 60

@@ -1,0 +1,3 @@
+"""tests/unit/test_report_rollup.py again, on PostgreSQL (see conftest.py)."""
+
+from tests.unit.test_report_rollup import *  # noqa: F403
