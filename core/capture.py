@@ -423,14 +423,16 @@ def _result(session: Session, lead: Lead | NewLead, *, created: bool, batch: Bat
 def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default_source: str, region: str,
                  now: datetime, day_start: datetime, actor_id: int | None, channel: str,
                  owner: User | None = None, owner_reason: str = 'reason.assigned.self', to_pool: bool = False,
-                 on_duplicate: str = 'touch') -> tuple[list[CaptureResult | ValidationFailed], list[int]]:
+                 on_duplicate: str = 'touch', validated: Sequence[CleanLead | ValidationFailed] | None = None,
+                 ) -> tuple[list[CaptureResult | ValidationFailed], list[int]]:
     """The batched entry point (imports): each row goes validate → `capture` (dedupe → score →
     create or touch → assign) exactly like a single lead, all in the caller's one transaction,
     with the rules, policy and team loads read once and the rows written together (`Batch`). A row
     that does not validate is returned as its `ValidationFailed` and writes nothing. Returns each
-    row's outcome and who was notified."""
-    cleans: list[CleanLead | ValidationFailed] = []
-    for data in rows:
+    row's outcome and who was notified. `validated`: the rows already validated (an import's
+    worker process did it, core/import_worker.py); `rows` is then not read."""
+    cleans: list[CleanLead | ValidationFailed] = list(validated) if validated is not None else []
+    for data in rows if validated is None else ():
         try:
             cleans.append(validate(data, default_source=default_source, region=region))
         except ValidationFailed as e:

@@ -447,9 +447,12 @@ def _replay(desk: Desk, clock: _PinnedClock, times: list[tuple[datetime, bool]],
                 rng.choices(list(ACTIVITY_PLANS), weights=(35, 25, 10, 12, 6, 12))[0]
             follow_up = step.at + timedelta(days=rng.randint(1, 7))
             again = step.number < 4 and rng.random() < (0.75 if step.number == 0 else 0.45)
+            ticks = _chosen(rng, desk.playbooks.for_lead(step.owner, step.lead_id).items,
+                            0.7 if step.number == 0 else 0.35)
             desk.leads.log_activity(step.owner, step.lead_id, kind=kind,
                                     outcome=rng.choice(ACTIVITY_PLANS[kind]),
-                                    next_follow_up_at=follow_up if again or rng.random() < 0.4 else None)
+                                    next_follow_up_at=follow_up if again or rng.random() < 0.4 else None,
+                                    ticks=ticks)
             activities += 1
             if rng.random() < (0.15 if step.number == 0 else 0.08):
                 plan(_Step(step.at + timedelta(hours=rng.uniform(1, 96)), 0, step.lead_id, step.owner,
@@ -511,21 +514,28 @@ def _seed_deals(desk: Desk, clock: _PinnedClock, reps: dict[int, UserRef], *, no
                        max(now - timedelta(days=rng.uniform(12, 35)), contacted + timedelta(hours=rng.uniform(2, 48))))
         bant = {'need': lead.need or rng.choice(DEAL_NEEDS), 'budget': lead.budget or f'{rng.randint(5, 80)}万',
                 'authority': lead.authority or '总经理', 'timeline': lead.timeline or '三个月内'}
+        fate = rng.random()
+        diligence = 0.85 if fate < 0.22 else 0.55  # deals that were worked by the book win more often
         version = desk.leads.update_lead(owner, row.id, version=lead.version, changes=bant)
+        _tick_some(desk, owner, rng, diligence, lead_id=row.id)
+        version = desk.leads.lead_view(owner, row.id).lead.version
         desk.leads.qualify_lead(owner, row.id, version=version)
+        _tick_some(desk, owner, rng, diligence, lead_id=row.id)
         amount = rng.randint(2, 80) * 10_000
         close = (now + timedelta(days=rng.randint(-5, 90))).date()
         opportunity_id = desk.pipeline.convert_lead(owner, row.id, amount=amount, expected_close=close)
         made += 1
-        version = desk.pipeline.opportunity_view(owner, opportunity_id).opportunity.version
-        fate = rng.random()
         steps = rng.randint(0, len(open_stages) - 1)
         latest = now - timedelta(minutes=5)
         for stage in open_stages[1:steps + 1]:
             clock.at = min(latest, clock.at + timedelta(days=rng.uniform(1, 6)))
+            _tick_some(desk, owner, rng, diligence, opportunity_id=opportunity_id)
+            version = desk.pipeline.opportunity_view(owner, opportunity_id).opportunity.version
             version = desk.pipeline.move_opportunity(owner, opportunity_id, to_stage_id=stage.id or 0,
                                                      version=version)
         clock.at = min(latest, clock.at + timedelta(days=rng.uniform(1, 4)))
+        _tick_some(desk, owner, rng, diligence, opportunity_id=opportunity_id)
+        version = desk.pipeline.opportunity_view(owner, opportunity_id).opportunity.version
         if fate < 0.22:
             desk.pipeline.move_opportunity(owner, opportunity_id, to_stage_id=won.id or 0, version=version,
                                            won_amount=amount, close_date=clock.at.date())
@@ -533,6 +543,22 @@ def _seed_deals(desk: Desk, clock: _PinnedClock, reps: dict[int, UserRef], *, no
             desk.pipeline.move_opportunity(owner, opportunity_id, to_stage_id=lost.id or 0, version=version,
                                            lost_reason=rng.choice(reasons), lost_note='')
     return made
+
+
+def _chosen(rng: random.Random, items: list[Any], share: float) -> list[int]:
+    """Some of a step's open checklist items, as a rep working through the playbook ticks them."""
+    return [state.item.id for state in items if not state.done and state.item.id and rng.random() < share]
+
+
+def _tick_some(desk: Desk, owner: UserRef, rng: random.Random, share: float, *, lead_id: int | None = None,
+               opportunity_id: int | None = None) -> None:
+    """Tick a share of the current step's checklist, so the demo's checklist report has both
+    skipped and done items (and diligent deals that win more often)."""
+    view = (desk.playbooks.for_opportunity(owner, opportunity_id) if opportunity_id is not None
+            else desk.playbooks.for_lead(owner, lead_id or 0))
+    for item_id in _chosen(rng, view.items, share):
+        desk.playbooks.tick(owner, item_id, done=True, lead_id=None if opportunity_id else lead_id,
+                            opportunity_id=opportunity_id)
 
 
 def stream_one(desk: Desk, rng: random.Random) -> CaptureResult:

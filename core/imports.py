@@ -44,6 +44,7 @@ from .import_views import (
     ReportLine,
     progress_of,
 )
+from .import_worker import Prepared, Validator
 
 log = logging.getLogger('leaddesk.imports')
 
@@ -55,6 +56,9 @@ PREVIEW_ROWS = 20
 REPORT_LINES = 500
 ACTIVE = (ImportStatus.RUNNING,)
 RESUMABLE = (ImportStatus.INTERRUPTED, ImportStatus.FAILED)
+WORKER_MIN_BATCHES = 3
+"""From this many batches on, rows are validated in a second process (core/import_worker.py):
+starting it costs ~1 s of the other core, which a two-batch file would not win back."""
 
 
 def this_runner() -> str:
@@ -283,11 +287,20 @@ class ImportService:
             with self.ctx.read() as session:
                 job = self._job(session, job_id)
             table = self._read(Path(job.file_path), job.sheet)
-            for start in range(job.rows_done, len(table.rows), self.batch_rows):
-                done = retrying(partial(self._run_batch, job_id, start, table.rows[start:start + self.batch_rows]))
-                if done is None:
-                    return
-                self._published(job_id, *done, on_progress)
+            starts = list(range(job.rows_done, len(table.rows), self.batch_rows))
+            chunks = [table.rows[start:start + self.batch_rows] for start in starts]
+            opts = ImportOptions.parse(job.options)
+            # batch n + 1 is mapped and validated in a second process while batch n is written
+            with Validator(enabled=len(chunks) >= WORKER_MIN_BATCHES, mapping=job.mapping,
+                           default_source=opts.default_source, region=self.ctx.settings.default_region) as worker:
+                for n, (start, chunk) in enumerate(zip(starts, chunks, strict=True)):
+                    validated = worker.take()
+                    if n + 1 < len(chunks):
+                        worker.submit([cells for _, cells in chunks[n + 1]])
+                    done = retrying(partial(self._run_batch, job_id, start, chunk, validated))
+                    if done is None:
+                        return
+                    self._published(job_id, *done, on_progress)
             with self.ctx.write() as session:
                 job = self._job(session, job_id, lock=True)
                 if job.status == ImportStatus.RUNNING:
@@ -304,8 +317,8 @@ class ImportService:
                 job.status, job.error = ImportStatus.FAILED, f'{type(e).__name__}: {e}'[:500]
             self._published(job_id, [], None, on_progress)
 
-    def _run_batch(self, job_id: int, first: int, chunk: Sequence[tuple[int, list[str]]]
-                   ) -> tuple[list[int], list[int | None]] | None:
+    def _run_batch(self, job_id: int, first: int, chunk: Sequence[tuple[int, list[str]]],
+                   validated: Prepared | None = None) -> tuple[list[int], list[int | None]] | None:
         """One batch's transaction, from row `first` (None: the job stopped running, or another runner
         is past this batch — a second "resume" in another process; the job row is locked, so of two
         runners only one writes each batch). Run again from its start when PostgreSQL aborts it to
@@ -314,7 +327,7 @@ class ImportService:
             job = self._job(session, job_id, lock=True)
             if job.status != ImportStatus.RUNNING or job.rows_done != first:
                 return None
-            return self._batch(session, job, chunk)
+            return self._batch(session, job, chunk, validated)
 
     def _published(self, job_id: int, notified: list[int], owners: list[int | None] | None,
                    on_progress: Callable[[ImportProgress], None] | None) -> None:
@@ -327,18 +340,19 @@ class ImportService:
         if on_progress is not None:
             on_progress(self.progress(None, job_id))
 
-    def _batch(self, session: Session, job: ImportJob, chunk: Sequence[tuple[int, list[str]]]
-               ) -> tuple[list[int], list[int | None]]:
+    def _batch(self, session: Session, job: ImportJob, chunk: Sequence[tuple[int, list[str]]],
+               validated: Prepared | None = None) -> tuple[list[int], list[int | None]]:
         """One batch through the capture path, its row outcomes and the job's progress: one transaction.
         Returns who was notified and the owners of the leads created or joined (for live pages)."""
         opts = ImportOptions.parse(job.options)
         now = self.ctx.now()
         owner = session.get(User, opts.rep_id) if opts.assign == 'rep' else None
-        datas = [row_data(cells, job.mapping)[0] for _, cells in chunk]
+        datas = [row_data(cells, job.mapping)[0] for _, cells in chunk] if validated is None else []
         outcomes, notified = capture_rows(
             session, datas, default_source=opts.default_source, region=self.ctx.settings.default_region,
             now=now, day_start=self.ctx.day_start(now), actor_id=job.created_by, channel='import', owner=owner,
-            owner_reason='reason.assigned.import', to_pool=opts.assign == 'pool', on_duplicate=opts.duplicates)
+            owner_reason='reason.assigned.import', to_pool=opts.assign == 'pool', on_duplicate=opts.duplicates,
+            validated=validated)
         records = []
         for (number, cells), outcome in zip(chunk, outcomes, strict=True):
             records.append(_record(job.id or 0, number, cells, outcome))

@@ -350,3 +350,49 @@ def test_an_external_id_held_by_another_lead_fails_the_row_not_the_batch(desk: D
                       ['Second', '13100131004', 'CRM-3']], 'utf-8')
     fate = fates(desk, run_import(desk, 'f.csv', data))
     assert fate[2][0] == 'created' and fate[3] == ('failed', None, {'external_id': 'taken'})
+
+
+def test_rows_validated_by_the_worker_process_equal_the_capture_paths_own() -> None:
+    """core/import_worker.py validates batch n + 1 in a child process: every row's fields or field
+    errors must be what the capture path would have found itself."""
+    from core.capture import validate
+    from core.import_mapping import row_data
+    from core.import_worker import Validator
+
+    mapping = ['name', 'phone', 'email', 'source', 'company']
+    cells = [['张伟', '138 0013 8001', 'ZW@Example.cn', '展会', '深圳腾达科技有限公司'],
+             ['', '13700137003', '', '', ''], ['王芳', '123', 'not-mail', '广告', ''],
+             ['<img src=x onerror=alert(1)>', '', 'a@b.cn', 'nonsense', 'ACME Co., Ltd.']]
+    with Validator(enabled=True, mapping=mapping, default_source='import', region='CN') as worker:
+        assert worker.submit(cells)
+        got = worker.take()
+    assert got is not None and len(got) == len(cells)
+    for row, outcome in zip(cells, got, strict=True):
+        try:
+            expected: object = validate(row_data(row, mapping)[0], default_source='import', region='CN')
+        except ValidationFailed as e:
+            expected = e.errors
+        assert (outcome.errors if isinstance(outcome, ValidationFailed) else outcome) == expected
+
+
+def test_an_import_of_many_batches_ends_the_same_with_or_without_the_worker(desk: Desk, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from core import imports
+
+    factories.user(desk, Role.REP, name='Rep Li')
+    desk.imports.batch_rows = 4
+    lines = [['name', 'phone', 'email']] + [[f'N{i}' if i % 7 else '', f'1360013{i % 23:04d}', f'n{i}@x.cn']
+                                            for i in range(30)]
+    first = fates(desk, run_import(desk, 'a.csv', csv_bytes(lines, 'utf-8')))
+    other = factories.make_desk(tmp_path / 'other.db', desk.ctx.clock)
+    other.ctx.settings.data_dir = tmp_path / 'other'
+    factories.user(other, Role.REP, name='Rep Li')
+    other.imports.batch_rows = 4
+    monkeypatch.setattr(imports, 'WORKER_MIN_BATCHES', 10_000)  # every row validated in this process
+    second = fates(other, run_import(other, 'a.csv', csv_bytes(lines, 'utf-8')))
+    def outcomes(fate: dict[int, tuple[str, int | None, dict | None]]) -> dict[int, tuple[str, dict | None]]:
+        return {row: (outcome, errors) for row, (outcome, _lead, errors) in fate.items()}  # ids differ by engine
+
+    assert outcomes(first) == outcomes(second)
+    assert {outcome for outcome, _, _ in first.values()} == {'created', 'joined', 'failed'}
+    assert sorted(lead.name for lead in rows(desk, Lead)) == sorted(lead.name for lead in rows(other, Lead))
