@@ -13,6 +13,7 @@ import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from pydantic_core import PydanticUndefined
 from sqlmodel import Session
@@ -90,6 +91,8 @@ def bulk_insert(session: Session, table: sa.Table, rows: Sequence[Mapping[str, A
 def _processor(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Any:
     """The column's bind processor (None: values pass as they are); datetimes remembered, None
     converted once."""
+    if isinstance(type_, sa.JSON):
+        return _json_text
     process = type_.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return None
@@ -104,6 +107,12 @@ def _processor(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Any:
         return seen[value]
 
     return remembered
+
+
+def _json_text(value: Any) -> str:
+    """A JSON column's text, as SQLAlchemy's JSON type would store it ('null' for None), written by
+    orjson: ~5× faster than `json.dumps`, and a batch has three JSON values per lead."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def insert_leads(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
