@@ -13,8 +13,11 @@ are ignored here. Reps see their own customers only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
 
 from store import care as care_store
 from store import report_lists
@@ -22,6 +25,7 @@ from store.models import UserRef
 
 from .care import DueRevisit, due_row
 from .context import Context
+from .export import encode
 from .reports import ReportFilter, ReportService
 
 OVERDUE_LIMIT = 200
@@ -85,6 +89,10 @@ class CareReportService:
     def __init__(self, ctx: Context, reports: ReportService) -> None:
         self.ctx, self.reports = ctx, reports
 
+    def export(self, actor: UserRef, f: ReportFilter, fmt: str) -> bytes:
+        """The care panels' tables (CSV: NPS by tier; XLSX: every table as a sheet)."""
+        return encode(care_frames(self.care_report(actor, f)), fmt, ZoneInfo(self.ctx.settings.timezone))
+
     def care_report(self, actor: UserRef, f: ReportFilter) -> CareReport:
         f = self.reports.check_filter(actor, f)  # a rep's own customers, whatever was asked
         s = self.reports.scope(f)
@@ -104,3 +112,17 @@ class CareReportService:
                             key=lambda r: (r.nps is None, -(r.nps or 0), r.name)),
             overdue=[due_row(task, name, tier, owner) for task, name, tier, owner in overdue],
             revenue=RevenueSplit(new_count=new[0], new_cents=new[1], repeat_count=repeat[0], repeat_cents=repeat[1]))
+
+
+def care_frames(report: CareReport) -> dict[str, pd.DataFrame]:
+    """The care panels' tables as the export writes them (CSV: the first, NPS by tier)."""
+    def nps_frame(rows: list[NpsRow]) -> pd.DataFrame:
+        return pd.DataFrame([asdict(r) for r in rows], columns=list(NpsRow.__dataclass_fields__))
+
+    r = report.revenue
+    return {'nps_by_tier': nps_frame(report.by_tier), 'nps_by_owner': nps_frame(report.by_owner),
+            'overdue_revisits': pd.DataFrame([asdict(d) for d in report.overdue],
+                                             columns=list(DueRevisit.__dataclass_fields__)),
+            'new_vs_repeat_revenue': pd.DataFrame([
+                {'kind': 'new', 'deals': r.new_count, 'won_cents': r.new_cents},
+                {'kind': 'repeat', 'deals': r.repeat_count, 'won_cents': r.repeat_cents}])}

@@ -92,6 +92,15 @@ def to_xlsx(frames: Mapping[str, pd.DataFrame], zone: ZoneInfo) -> bytes:
     return buffer.getvalue()
 
 
+def encode(frames: Mapping[str, pd.DataFrame], fmt: str, zone: ZoneInfo) -> bytes:
+    """CSV holds one table (the first); XLSX holds each as a sheet."""
+    if fmt not in FORMATS:
+        raise ValidationFailed({'format': 'invalid'})
+    if fmt == 'csv':
+        return to_csv(next(iter(frames.values())), zone)
+    return to_xlsx(frames, zone)
+
+
 class ExportService:
     def __init__(self, ctx: Context, reports: ReportService) -> None:
         self.ctx = ctx
@@ -102,12 +111,7 @@ class ExportService:
         return ZoneInfo(self.ctx.settings.timezone)
 
     def encode(self, frames: Mapping[str, pd.DataFrame], fmt: str) -> bytes:
-        """CSV holds one table (the first); XLSX holds each as a sheet."""
-        if fmt not in FORMATS:
-            raise ValidationFailed({'format': 'invalid'})
-        if fmt == 'csv':
-            return to_csv(next(iter(frames.values())), self.zone)
-        return to_xlsx(frames, self.zone)
+        return encode(frames, fmt, self.zone)
 
     def list_frame(self, actor: UserRef | None, kind: str, f: ReportFilter | None = None) -> pd.DataFrame:
         """A list as the actor may see it (`actor` None: the command line, everything). Leads and

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlmodel import Session
@@ -31,6 +32,7 @@ from . import checklist, permissions, playbook_report
 from .checklist import ItemState, Step
 from .context import Context, audit
 from .errors import NotAllowed, NotFound, ValidationFailed, check_id
+from .export import encode
 from .leads import visible_lead
 from .normalize import clean_text
 from .policy import load_policy
@@ -282,6 +284,10 @@ class PlaybookService:
             events.publish(events.lead_changed, lead_id, owner_id)
 
     # ----- the report ---------------------------------------------------------------------------------
+
+    def export_checklist(self, actor: UserRef, f: ReportFilter, fmt: str) -> bytes:
+        """The checklist panel's table as CSV or XLSX, for the same reader and filter."""
+        return encode({'checklist': self.checklist_report(actor, f)}, fmt, ZoneInfo(self.ctx.settings.timezone))
 
     def checklist_report(self, actor: UserRef, f: ReportFilter) -> pd.DataFrame:
         """Per checklist item: how often its step was left with it open, and the win rate of deals

@@ -131,3 +131,22 @@ async def test_repurchase_badge_and_repeat_revenue(user: User, team: Team) -> No
     user.find(marker='report-end').elements.pop().set_value('2026-12-31')  # test desk's fixed clock
     await user.should_see('Repeat: ¥3,000.00 · 1 won', retries=100)
     await user.should_see('New: ¥10,000.00 · 1 won')
+
+
+async def test_the_care_tables_export_from_the_reports_page(user: User, team: Team) -> None:
+    import csv
+    import io
+
+    account_id = due_revisit(team, 'Export Corp')
+    team.desk.care.record_revisit(team.rep_a, account_id, satisfaction=5, nps=10, note='')
+    await login(user, team.manager.email)
+    await user.open('/reports')
+    await user.should_see(marker='table-care-tier', retries=100)
+    user.find(marker='report-start').elements.pop().set_value('2026-01-01')  # the revisit is dated by the
+    user.find(marker='report-end').elements.pop().set_value('2026-12-31')  # test desk's fixed clock
+    await user.should_see('NPS 100', retries=100)
+    user.find(marker='export-care-nps-csv').click()
+    response = await user.download.next(timeout=10)
+    assert response.content.startswith(b'\xef\xbb\xbf')  # Excel reads the Chinese right
+    rows = list(csv.DictReader(io.StringIO(response.content.decode('utf-8-sig'))))
+    assert [(r['key'], r['answers'], r['promoters'], r['nps']) for r in rows] == [('regular', '1', '1', '100.0')]

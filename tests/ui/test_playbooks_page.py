@@ -178,3 +178,19 @@ async def test_reports_page_shows_the_checklist_panel(user: User, team: Team) ->
     assert isinstance(table, ui.table)
     stakeholders = next(r for r in table.rows if r['item'].startswith('Map the stakeholders'))
     assert (stakeholders['exits'], stakeholders['skipped'], stakeholders['skip_rate']) == (1, 1, '100.0%')
+
+
+async def test_the_checklist_table_exports_from_the_reports_page(user: User, team: Team) -> None:
+    import csv
+    import io
+
+    await login(user, team.manager.email)
+    await user.open('/reports')
+    await user.should_see('No step was left', retries=100)  # the panel has loaded
+    user.find(marker='export-checklist-csv').click()
+    response = await user.download.next(timeout=10)
+    assert response.content.startswith(b'\xef\xbb\xbf')
+    rows = list(csv.DictReader(io.StringIO(response.content.decode('utf-8-sig'))))
+    live = [i for i in db(team, PlaybookItem) if not i.is_archived]
+    assert len(rows) == len(live) > 0
+    assert {r['text_en'] for r in rows} == {i.text_en for i in live}

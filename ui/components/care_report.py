@@ -4,6 +4,7 @@ computation (`desk.care_reports`), refreshed with the page's filter."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nicegui import run, ui
@@ -20,6 +21,7 @@ from ..i18n import t
 from ..marks import tid
 from .care_panel import tier_text
 from .report_charts import BLUE, GREEN, NONE, ORANGE
+from .report_panel import export_buttons
 
 NPS_COLUMNS = ('name', 'answers', 'nps', 'satisfaction')
 
@@ -53,22 +55,26 @@ def _nps_rows(rows: list[NpsRow], *, tiers: bool) -> list[dict[str, Any]]:
              'answers': r.answers, 'nps': score(r.nps), 'satisfaction': score(r.satisfaction)} for r in rows]
 
 
-def _card_title(key: str) -> None:
-    with ui.row().classes('items-center gap-1'):
-        ui.label(t(f'care.panel.{key}')).classes('text-h6')
-        with tid(ui.icon('info_outline', size='xs').classes('cursor-help text-grey-7'), f'info-care-{key}'):
-            ui.tooltip(t(f'care.formula.{key}')).classes('text-body2 max-w-md')
+def _card_title(key: str, on_export: Callable[[str], Awaitable[None]] | None = None) -> None:
+    with ui.row().classes('w-full items-center justify-between'):
+        with ui.row().classes('items-center gap-1'):
+            ui.label(t(f'care.panel.{key}')).classes('text-h6')
+            with tid(ui.icon('info_outline', size='xs').classes('cursor-help text-grey-7'), f'info-care-{key}'):
+                ui.tooltip(t(f'care.formula.{key}')).classes('text-body2 max-w-md')
+        if on_export is not None:
+            export_buttons(f'care-{key}', on_export)
 
 
 class CareReportPanels:
     def __init__(self, desk: Desk, user: UserRef) -> None:
         self.desk, self.user = desk, user
         self.client = ui.context.client
+        self.filter: ReportFilter | None = None
 
     def build(self) -> None:
         columns = [{'name': n, 'label': t(f'care.col.{n}'), 'field': n, 'align': 'left'} for n in NPS_COLUMNS]
         with tid(ui.card().classes('w-full'), 'panel-care'):
-            _card_title('nps')
+            _card_title('nps', self.export)
             with ui.row().classes('w-full no-wrap gap-4 items-start'):
                 self.nps_chart = tid(ui.echart({'series': []}).classes('w-1/2 h-64'), 'chart-care-nps')
                 with ui.column().classes('w-1/2 gap-1'):
@@ -87,7 +93,20 @@ class CareReportPanels:
                 self.revenue_chart = tid(ui.echart({'series': []}).classes('w-3/5 h-64'), 'chart-repeat')
                 self.revenue_lines = tid(ui.column().classes('w-2/5 gap-1'), 'lines-repeat')
 
+    async def export(self, fmt: str) -> None:
+        """Every care table (NPS by tier and by owner, overdue revisits, new vs repeat revenue)."""
+        f = self.filter
+        if f is None:
+            return
+        try:
+            data = await run.io_bound(self.desk.care_reports.export, self.user, f, fmt)
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        ui.download.content(data, f'customer-care-{f.start}-{f.end}.{fmt}')
+
     async def refresh(self, f: ReportFilter) -> None:
+        self.filter = f
         try:
             report = await run.io_bound(self.desk.care_reports.care_report, self.user, f)
         except DomainError as e:

@@ -15,11 +15,13 @@ from core.errors import DomainError
 from core.reports import ReportFilter
 from store.models import UserRef
 
+from ..errors import message
 from ..format import label
 from ..i18n import t
 from ..marks import tid
 from .playbook_panel import local
 from .report_charts import pct
+from .report_panel import export_buttons
 
 COLUMNS = ('step', 'item', 'exits', 'skipped', 'skip_rate', 'win_with', 'win_without')
 
@@ -51,17 +53,32 @@ class ChecklistPanel:
         self.desk, self.user = desk, user
         self.client = ui.context.client
         self.generation = 0
+        self.filter: ReportFilter | None = None
         with tid(ui.card().classes('w-full'), 'panel-checklist'):
-            with ui.row().classes('items-center gap-1'):
-                ui.label(t('playbook.report_title')).classes('text-h6')
-                with tid(ui.icon('info_outline', size='xs').classes('cursor-help text-grey-7'), 'info-checklist'):
-                    ui.tooltip(t('playbook.report_formula')).classes('text-body2 max-w-md')
+            with ui.row().classes('w-full items-center justify-between'):
+                with ui.row().classes('items-center gap-1'):
+                    ui.label(t('playbook.report_title')).classes('text-h6')
+                    with tid(ui.icon('info_outline', size='xs').classes('cursor-help text-grey-7'), 'info-checklist'):
+                        ui.tooltip(t('playbook.report_formula')).classes('text-body2 max-w-md')
+                export_buttons('checklist', self.export)
             self.summary = tid(ui.label(t('report.loading')).classes('text-subtitle1'), 'summary-checklist')
             columns = [{'name': n, 'label': t(f'playbook.col.{n}'), 'field': n, 'align': 'left'} for n in COLUMNS]
             self.table = tid(ui.table(columns=columns, rows=[], row_key='id').props('dense flat')
                              .classes('w-full'), 'table-checklist')
 
+    async def export(self, fmt: str) -> None:
+        f = self.filter
+        if f is None:
+            return
+        try:
+            data = await run.io_bound(self.desk.playbooks.export_checklist, self.user, f, fmt)
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        ui.download.content(data, f'checklist-{f.start}-{f.end}.{fmt}')
+
     async def refresh(self, f: ReportFilter) -> None:
+        self.filter = f
         self.generation += 1
         mine = self.generation
         try:

@@ -3,7 +3,7 @@ the dialog listing the records behind a clicked bar or slice."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
@@ -21,6 +21,14 @@ def _columns(*names: str) -> list[dict[str, Any]]:
     return [{'name': n, 'label': t(f'report.col.{n}'), 'field': n, 'align': 'left'} for n in names]
 
 
+def export_buttons(key: str, on_export: Callable[[str], Awaitable[None]]) -> None:
+    """CSV and XLSX download buttons of a report card (test ids `export-<key>-<format>`)."""
+    with ui.row().classes('gap-1'):
+        for fmt in ('csv', 'xlsx'):
+            button = ui.button(fmt.upper(), icon='download', on_click=lambda f=fmt: on_export(f))
+            tid(button.props('flat dense no-caps'), f'export-{key}-{fmt}')
+
+
 class Panel:
     """A card: title with its ⓘ formula, a chart, the numbers beside it, export buttons."""
 
@@ -33,11 +41,7 @@ class Panel:
                     ui.label(t(f'report.panel.{key}')).classes('text-h6')
                     with tid(ui.icon('info_outline', size='xs').classes('cursor-help text-grey-7'), f'info-{key}'):
                         ui.tooltip(t(f'report.formula.{key}')).classes('text-body2 max-w-md')
-                with ui.row().classes('gap-1'):
-                    for fmt in ('csv', 'xlsx'):
-                        tid(ui.button(fmt.upper(), icon='download',
-                                      on_click=lambda f=fmt: page.export_panel(key, f)).props('flat dense no-caps'),
-                            f'export-{key}-{fmt}')
+                export_buttons(key, lambda fmt: page.export_panel(key, fmt))
             if extra is not None:
                 extra()
             with ui.row().classes('w-full no-wrap gap-4 items-start'):
