@@ -6,16 +6,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from core.clock import FakeClock
 from core.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, seed
 from core.desk import Desk
-from store.engine import make_engine
+from store.engine import make_engine, read_session
+from store.models import CareTask
 from tests import factories
 from tests.unit.test_import import csv_bytes
 
@@ -35,6 +36,8 @@ def busy_sqlite_desk(path: Path) -> Desk:
     desk = factories.make_desk(path, FakeClock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
     seed(desk, now=desk.ctx.now(), leads=120)
     admin, _ = desk.team.login(DEMO_ADMIN_EMAIL, DEMO_PASSWORD)
+    desk.webhooks.save(admin, None, {'name': 'Robot', 'url': 'http://127.0.0.1:9/hook', 'format': 'json',
+                                     'events': ['lead.captured']})  # the captures below queue deliveries
     raw = desk.access.create_api_key(admin, name='Site')
     key = desk.access.check_api_key(raw)
     assert key is not None
@@ -49,6 +52,11 @@ def busy_sqlite_desk(path: Path) -> Desk:
                                 default_source='manual')
     desk.merges.merge(admin, [a.lead_id, b.lead_id])
     desk.reports.set_channel_cost(admin, source='ads', month=date(2026, 2, 1), amount='1234.50')
+    desk.automation.tick(desk.ctx.now() + timedelta(days=400))  # customer-care revisits fall due
+    with read_session(desk.ctx.engine) as session:
+        account_id = session.exec(select(CareTask.account_id)).first()
+    assert account_id is not None
+    desk.care.record_revisit(admin, account_id, satisfaction=5, nps=9, note='迁移')
     return desk
 
 
