@@ -19,6 +19,7 @@ import pickle
 import struct
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -76,6 +77,8 @@ class Validator:
         self._options = (list(mapping), default_source, region)
         self._child: subprocess.Popen[bytes] | None = None
         self._waiting = False
+        self._writer: threading.Thread | None = None
+        self._sent = True
         if enabled:
             try:
                 self._child = subprocess.Popen([sys.executable, '-m', 'core.import_worker'], cwd=ROOT,
@@ -94,20 +97,31 @@ class Validator:
         """Hand a batch's cells to the worker; False when it is off (the caller validates)."""
         if self._child is None or self._waiting:
             return False
-        try:
-            assert self._child.stdin is not None
-            _send(self._child.stdin, (list(rows), *self._options))
-        except (OSError, ValueError):
-            self._fail()
-            return False
+        assert self._child.stdin is not None
+        # written by a thread: a batch is ~200 KB and a pipe holds 64 KB, so the write waits for the
+        # child to read — at the start for the whole ~1 s the child takes to import its modules
+        self._writer = threading.Thread(target=self._write, args=(self._child.stdin, (list(rows), *self._options)),
+                                        name='import-worker-send', daemon=True)
+        self._writer.start()
         self._waiting = True
         return True
+
+    def _write(self, stream: IO[bytes], request: Any) -> None:
+        try:
+            _send(stream, request)
+        except (OSError, ValueError):
+            self._sent = False
 
     def take(self) -> Prepared | None:
         """The submitted batch, validated (None: nothing submitted, or the worker failed)."""
         if self._child is None or not self._waiting:
             return None
         self._waiting = False
+        if self._writer is not None:
+            self._writer.join()
+        if not self._sent:
+            self._fail()
+            return None
         try:
             assert self._child.stdout is not None
             return restore(_receive(self._child.stdout))
@@ -123,6 +137,8 @@ class Validator:
         child, self._child, self._waiting = self._child, None, False
         if child is None:
             return
+        if self._writer is not None and self._writer.is_alive():
+            child.kill()  # a write still blocked on a child that stopped reading
         for stream in (child.stdin, child.stdout):
             if stream is not None:
                 stream.close()

@@ -77,11 +77,15 @@ def twins_of_many(session: Session, *, phones: Sequence[str], emails: Sequence[s
     pairs = list(company_names)
     for start in range(0, len(pairs), PAIRS_PER_QUERY):
         chunk = pairs[start:start + PAIRS_PER_QUERY]
-        values = ', '.join(f'(:c{i}, :n{i})' for i in range(len(chunk)))
-        params = {**{f'c{i}': c for i, (c, _) in enumerate(chunk)}, **{f'n{i}': n for i, (_, n) in enumerate(chunk)}}
-        ids = session.execute(sa.text(
+        # the driver's own placeholders: SQLAlchemy's `text()` finds 2,000 named binds with a regex
+        # on every batch (the statement's length varies, so nothing is cached) — ~50 ms a batch
+        connection = session.connection()
+        mark = '?' if connection.dialect.paramstyle == 'qmark' else '%s'
+        values = ', '.join([f'({mark}, {mark})'] * len(chunk))
+        params = tuple(value for pair in chunk for value in pair)
+        ids = [row[0] for row in connection.exec_driver_sql(
             f'WITH pairs(company, name) AS (VALUES {values}) SELECT leads.id FROM pairs '  # placeholders only
-            'JOIN leads ON leads.company_norm = pairs.company AND leads.name = pairs.name'), params).scalars().all()
+            'JOIN leads ON leads.company_norm = pairs.company AND leads.name = pairs.name', params)]
         if ids:
             conditions.append(col(Lead.id).in_(ids))
     found: dict[int, Lead] = {}
