@@ -7,8 +7,10 @@ a step is core/checklist.py; the report of what is skipped is core/playbook_repo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -41,6 +43,9 @@ from .reports import ReportFilter, ReportService
 TRACK_KINDS = ('opening', 'question')
 MAX_DEADLINE_HOURS = 2000
 """About a year of working days: a longer deadline is a typo."""
+
+
+Row = TypeVar('Row', PlaybookItem, TalkTrack)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,17 +130,7 @@ class PlaybookService:
             raise ValidationFailed(errors)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            _check_step(session, step)
-            if item_id:
-                item = session.get(PlaybookItem, check_id(item_id))
-                if item is None or item.is_archived:
-                    raise NotFound()
-                if (item.lead_status, item.stage_id) != (step.lead_status, step.stage_id):
-                    raise ValidationFailed({'playbook_step': 'invalid'})
-            else:
-                existing = store.step_items(session, step.lead_status, step.stage_id)
-                item = PlaybookItem(lead_status=step.lead_status, stage_id=step.stage_id, text_en='', text_zh='',
-                                    position=max((i.position for i in existing), default=-1) + 1, created_at=now)
+            item = _step_row(session, PlaybookItem, item_id, step, listed=store.step_items, now=now)
             item.text_en, item.text_zh, item.deadline_hours = en, zh, hours
             item.is_required, item.updated_at = bool(is_required), now
             session.add(item)
@@ -182,17 +177,7 @@ class PlaybookService:
             raise ValidationFailed(errors)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            _check_step(session, step)
-            if track_id:
-                track = session.get(TalkTrack, check_id(track_id))
-                if track is None or track.is_archived:
-                    raise NotFound()
-                if (track.lead_status, track.stage_id) != (step.lead_status, step.stage_id):
-                    raise ValidationFailed({'playbook_step': 'invalid'})
-            else:
-                existing = store.step_tracks(session, step.lead_status, step.stage_id)
-                track = TalkTrack(lead_status=step.lead_status, stage_id=step.stage_id, text_en='', text_zh='',
-                                  position=max((t.position for t in existing), default=-1) + 1, created_at=now)
+            track = _step_row(session, TalkTrack, track_id, step, listed=store.step_tracks, now=now)
             track.text_en, track.text_zh, track.kind, track.grade, track.updated_at = en, zh, kind, grade, now
             session.add(track)
             session.flush()
@@ -332,6 +317,23 @@ def _check_step(session: Session, step: Step) -> None:
         stage = session.get(Stage, step.stage_id)
         if stage is None or stage.kind != StageKind.OPEN:
             raise ValidationFailed({'playbook_step': 'invalid'})
+
+
+def _step_row(session: Session, model: type[Row], row_id: int | None, step: Step, *,
+              listed: Callable[[Session, Any, int | None], list[Row]], now: datetime) -> Row:
+    """The checklist item or talk track being saved: an existing one of this very step (a row cannot
+    move between steps by an edit), or a new blank one at the end of the step's list."""
+    _check_step(session, step)
+    if row_id:
+        row = session.get(model, check_id(row_id))
+        if row is None or row.is_archived:
+            raise NotFound()
+        if (row.lead_status, row.stage_id) != (step.lead_status, step.stage_id):
+            raise ValidationFailed({'playbook_step': 'invalid'})
+        return row
+    existing = listed(session, step.lead_status, step.stage_id)
+    return model(lead_status=step.lead_status, stage_id=step.stage_id, text_en='', text_zh='',
+                 position=max((r.position for r in existing), default=-1) + 1, created_at=now)
 
 
 def _text(value: Any, limit: int, field: str, errors: dict[str, str]) -> str:

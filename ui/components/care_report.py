@@ -21,7 +21,7 @@ from ..i18n import t
 from ..marks import tid
 from .care_panel import tier_text
 from .report_charts import BLUE, GREEN, NONE, ORANGE
-from .report_panel import export_buttons
+from .report_panel import download_report, export_buttons
 
 NPS_COLUMNS = ('name', 'answers', 'nps', 'satisfaction')
 
@@ -95,15 +95,7 @@ class CareReportPanels:
 
     async def export(self, fmt: str) -> None:
         """Every care table (NPS by tier and by owner, overdue revisits, new vs repeat revenue)."""
-        f = self.filter
-        if f is None:
-            return
-        try:
-            data = await run.io_bound(self.desk.care_reports.export, self.user, f, fmt)
-        except DomainError as e:
-            ui.notify(message(e), type='negative')
-            return
-        ui.download.content(data, f'customer-care-{f.start}-{f.end}.{fmt}')
+        await download_report(self.desk.care_reports.export, self.user, self.filter, fmt, 'customer-care')
 
     async def refresh(self, f: ReportFilter) -> None:
         self.filter = f

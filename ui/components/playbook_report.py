@@ -15,13 +15,12 @@ from core.errors import DomainError
 from core.reports import ReportFilter
 from store.models import UserRef
 
-from ..errors import message
 from ..format import label
 from ..i18n import t
 from ..marks import tid
 from .playbook_panel import local
 from .report_charts import pct
-from .report_panel import export_buttons
+from .report_panel import download_report, export_buttons
 
 COLUMNS = ('step', 'item', 'exits', 'skipped', 'skip_rate', 'win_with', 'win_without')
 
@@ -67,15 +66,7 @@ class ChecklistPanel:
                              .classes('w-full'), 'table-checklist')
 
     async def export(self, fmt: str) -> None:
-        f = self.filter
-        if f is None:
-            return
-        try:
-            data = await run.io_bound(self.desk.playbooks.export_checklist, self.user, f, fmt)
-        except DomainError as e:
-            ui.notify(message(e), type='negative')
-            return
-        ui.download.content(data, f'checklist-{f.start}-{f.end}.{fmt}')
+        await download_report(self.desk.playbooks.export_checklist, self.user, self.filter, fmt, 'checklist')
 
     async def refresh(self, f: ReportFilter) -> None:
         self.filter = f

@@ -6,8 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from nicegui import ui
+from nicegui import run, ui
 
+from core.errors import DomainError
+from core.reports import ReportFilter
+
+from ..errors import message
 from ..format import label
 from ..i18n import t
 from ..marks import tid
@@ -27,6 +31,20 @@ def export_buttons(key: str, on_export: Callable[[str], Awaitable[None]]) -> Non
         for fmt in ('csv', 'xlsx'):
             button = ui.button(fmt.upper(), icon='download', on_click=lambda f=fmt: on_export(f))
             tid(button.props('flat dense no-caps'), f'export-{key}-{fmt}')
+
+
+async def download_report(make: Callable[..., bytes], user: Any, f: ReportFilter | None, fmt: str,
+                          name: str) -> None:
+    """Build an export off the event loop and hand it to the browser as `<name>-<start>-<end>.<fmt>`;
+    a refusal (the filter or role no longer allowed) is a message, not a half file."""
+    if f is None:  # the panels have not loaded yet
+        return
+    try:
+        data = await run.io_bound(make, user, f, fmt)
+    except DomainError as e:
+        ui.notify(message(e), type='negative')
+        return
+    ui.download.content(data, f'{name}-{f.start}-{f.end}.{fmt}')
 
 
 class Panel:
