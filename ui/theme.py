@@ -19,24 +19,33 @@ PRIMARY = '#1f5fbf'
 
 
 def _nav(user: UserRef) -> None:
+    """The day's work as links; the set-up pages (rules, playbooks, settings …) behind one "Manage"
+    menu, so an admin's header stays on one line."""
     links = [('/', t('nav.inbox')), ('/pool', t('nav.pool')), ('/pipeline', t('nav.pipeline')),
              ('/customers', t('nav.customers'))]
     if can_assign(user):
         links.append(('/team', t('nav.team')))
-        links.append(('/automation', t('nav.automation')))
-        links.append(('/rules', t('nav.rules')))
-        links.append(('/playbooks', t('playbook.nav')))
     links.append(('/reports', t('nav.reports')))  # reps see their own numbers there
     if can_import(user):
         links.append(('/import', t('nav.import')))
+    manage: list[tuple[str, str]] = []
+    if can_assign(user):
+        manage += [('/automation', t('nav.automation')), ('/rules', t('nav.rules')),
+                   ('/playbooks', t('playbook.nav'))]
     if can_merge(user):
-        links.append(('/duplicates', t('nav.duplicates')))
+        manage.append(('/duplicates', t('nav.duplicates')))
     if can_assign(user) or can_manage_integrations(user):
-        links.append(('/settings', t('nav.settings')))
+        manage.append(('/settings', t('nav.settings')))
     if can_manage_webhooks(user):
-        links.append(('/webhooks', t('webhook.nav')))
+        manage.append(('/webhooks', t('webhook.nav')))
     for href, label in links:
         ui.link(label, href).classes('text-white no-underline hover:underline')
+    if manage:
+        with tid(ui.button(t('nav.manage')).props('flat dense no-caps color=white icon-right=expand_more'),
+                 'nav-manage'):
+            with ui.menu():
+                for href, label in manage:
+                    tid(ui.menu_item(label, on_click=lambda h=href: ui.navigate.to(h)), f'nav{href.replace("/", "-")}')
 
 
 def _notifications(desk: Desk, user: UserRef) -> None:

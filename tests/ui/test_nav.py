@@ -1,0 +1,31 @@
+"""The header through NiceGUI's simulated user: the day's pages are links, the set-up pages sit in
+one "Manage" menu holding only what the role may open, and a rep has no such menu."""
+
+from __future__ import annotations
+
+from nicegui.testing import User
+
+from tests.ui.conftest import Team, login
+
+
+async def test_admin_reaches_set_up_pages_through_the_manage_menu(user: User, team: Team) -> None:
+    await login(user, team.admin.email)
+    await user.should_see(marker='nav-manage')
+    for marker in ('nav-automation', 'nav-rules', 'nav-playbooks', 'nav-duplicates', 'nav-settings',
+                   'nav-webhooks'):
+        await user.should_see(marker=marker)
+    user.find(marker='nav-webhooks').click()
+    await user.should_see(marker='webhook-add', retries=50)
+
+
+async def test_manager_menu_lacks_admin_pages_and_rep_has_no_menu(user: User, team: Team) -> None:
+    await login(user, team.manager.email)
+    await user.should_see(marker='nav-rules')
+    await user.should_not_see(marker='nav-webhooks')
+    user.find(marker='nav-rules').click()
+    await user.should_see(marker='new-rule-name', retries=50)
+    user.find(marker='logout').click()
+    await login(user, team.rep_a.email)
+    await user.should_see('Pipeline')
+    await user.should_not_see(marker='nav-manage')
+    await user.should_not_see(marker='nav-rules')
