@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from store import care as care_store
 from store import queries
-from store.models import OPEN_STATUSES, Lead, LeadStatus, User
+from store.models import OPEN_STATUSES, Account, Lead, LeadStatus, User
 
 from . import capture as capture_path
 from . import care_plan, customers
@@ -57,6 +58,8 @@ class Planned:
     owner_name: str | None
     action: str
     at: datetime
+    account_id: int | None = None
+    """Set for a care task: the row names a customer (in `lead_name`) rather than a lead."""
 
 
 Publish = list[tuple[Any, tuple[Any, ...]]]
@@ -292,6 +295,15 @@ class Automation:
             plan += [(lead, 'remind', max(now, lead.follow_up_due_at))
                      for lead in queries.follow_ups_due(session, horizon, BATCH)
                      if lead.follow_up_due_at and lead.status in OPEN_STATUSES and lead.owner_id]
-            names = queries.user_names(session, {lead.owner_id for lead, _, _ in plan if lead.owner_id})
-        return sorted((Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=names.get(lead.owner_id or 0),
-                               action=action, at=at) for lead, action, at in plan), key=lambda p: (p.at, p.lead_id))
+            care = [(schedule, session.get(Account, schedule.account_id))
+                    for schedule in care_store.schedules_due(session, horizon, BATCH)]
+            care = [(schedule, account) for schedule, account in care if account and not account.is_deleted
+                    and care_store.open_task(session, schedule.account_id) is None]  # as `open_due` skips them
+            names = queries.user_names(session, {lead.owner_id for lead, _, _ in plan if lead.owner_id}
+                                       | {account.owner_id for _, account in care if account.owner_id})
+        planned = [Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=names.get(lead.owner_id or 0),
+                           action=action, at=at) for lead, action, at in plan]
+        planned += [Planned(lead_id=0, lead_name=account.name, owner_name=names.get(account.owner_id or 0),
+                            action='care', at=max(now, schedule.due_at or now), account_id=account.id)
+                    for schedule, account in care]
+        return sorted(planned, key=lambda p: (p.at, p.lead_id, p.account_id or 0))

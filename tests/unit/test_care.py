@@ -142,6 +142,18 @@ def test_due_task_is_audited_and_the_owner_notified(desk: Desk, clock: FakeClock
     assert heard == [(account_id, rep.id)]
 
 
+def test_timer_preview_lists_the_care_task_a_tick_will_open(desk: Desk, clock: FakeClock) -> None:
+    rep = user(desk, name='Rep Care')
+    account_id = won(desk, clock, rep, company='腾达科技')
+    start = clock.now()
+    assert [p for p in desk.automation.preview(start + timedelta(days=88), 24) if p.action == 'care'] == []
+    [planned] = [p for p in desk.automation.preview(start + timedelta(days=89.5), 24) if p.action == 'care']
+    assert (planned.account_id, planned.lead_name, planned.owner_name, planned.at) == (
+        account_id, '腾达科技', 'Rep Care', start + timedelta(days=90))
+    assert tick_at(desk, clock, start, 90)['care'] == [account_id]  # the tick does what the preview said
+    assert [p for p in desk.automation.preview(start + timedelta(days=91), 24) if p.action == 'care'] == []
+
+
 def test_vip_is_revisited_every_30_days(desk: Desk, clock: FakeClock) -> None:
     rep, manager = user(desk), user(desk, Role.MANAGER)
     desk.customers.set_tier_rules(manager, {'vip_min_cents': 100})

@@ -235,12 +235,13 @@ class TimerPreview:
             self.table = tid(ui.table(rows=[], columns=columns, row_key='key', pagination=15)
                              .classes('w-full cursor-pointer').props('flat bordered'), 'timer-preview')
             self.table.props['no-data-label'] = t('preview.empty')
-            self.table.on('rowClick', lambda e: ui.navigate.to(f'/leads/{e.args[1]["lead_id"]}'))
+            self.table.on('rowClick', lambda e: ui.navigate.to(e.args[1]['href']))
         ui.timer(0, self.refresh, once=True)
 
     @staticmethod
     def _row(i: int, p: Planned) -> dict[str, Any]:
-        return {'key': i, 'lead_id': p.lead_id, 'at': when(p.at), 'action': p.action,
+        href = f'/customers/{p.account_id}' if p.account_id else f'/leads/{p.lead_id}'
+        return {'key': i, 'lead_id': p.lead_id, 'href': href, 'at': when(p.at), 'action': p.action,
                 'action_label': action_label(p.action), 'lead': p.lead_name,
                 'owner': p.owner_name or t('lead.unassigned')}
 
