@@ -208,7 +208,8 @@ class Deliverer:
     async def _attempt(self, client: httpx.AsyncClient, webhook: Webhook, delivery: WebhookDelivery) -> Outcome:
         request = build_request(fmt=webhook.format, url=webhook.url, secret=webhook.secret,
                                 language=webhook.language, event=delivery.event, delivery_id=delivery.id or 0,
-                                payload=delivery.payload, now=time.time(), translate=self.translate)
+                                payload=delivery.payload, now=time.time(), translate=self.translate,
+                                public_url=self.ctx.settings.public_url)
         try:
             response = await client.post(request.url, content=request.body, headers=request.headers)
         except httpx.HTTPError as e:

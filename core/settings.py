@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     addresses still cannot flood the reps' inboxes through one form."""
     max_body_bytes: int = 64 * 1024
     import_batch_rows: int = 1000
+    public_url: str = ''
+    """The address users open LeadDesk at (e.g. `https://crm.example.com`): webhook messages link to
+    the lead or deal there. Empty: messages carry no link (the app cannot know its own public name
+    behind a proxy)."""
     """Rows per import transaction (a crash loses at most one uncommitted batch)."""
 
     def resolved_database_url(self) -> str:

@@ -78,13 +78,28 @@ def dingtalk_signed_url(url: str, secret: str, timestamp_ms: int) -> str:
     return f'{url}{joiner}timestamp={timestamp_ms}&sign={urllib.parse.quote_plus(sign)}'
 
 
+def record_url(public_url: str, payload: Mapping[str, Any]) -> str | None:
+    """Where the event's deal (else lead) opens in LeadDesk, when the public address is set."""
+    base = public_url.strip().rstrip('/')
+    if not base:
+        return None
+    deal, lead = payload.get('opportunity') or {}, payload.get('lead') or {}
+    if deal.get('id'):
+        return f'{base}/opportunities/{int(deal["id"])}'
+    if lead.get('id'):
+        return f'{base}/leads/{int(lead["id"])}'
+    return None
+
+
 def build_request(*, fmt: str, url: str, secret: str, language: str, event: str, delivery_id: int,
-                  payload: Mapping[str, Any], now: float, translate: Translate) -> OutRequest:
-    """The HTTP request for one attempt (`now`: wall-clock seconds, for the signatures)."""
+                  payload: Mapping[str, Any], now: float, translate: Translate, public_url: str = '') -> OutRequest:
+    """The HTTP request for one attempt (`now`: wall-clock seconds, for the signatures). With the
+    app's public address set, JSON bodies carry `url` and chat messages end with a link."""
+    link = record_url(public_url, payload)
     headers = {'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'LeadDesk-Webhook/1',
                'X-LeadDesk-Event': event, 'X-LeadDesk-Delivery': str(delivery_id)}
     if fmt == WebhookFormat.JSON:
-        body = _dumps({'delivery_id': delivery_id, **payload})
+        body = _dumps({'delivery_id': delivery_id, **payload, **({'url': link} if link else {})})
         if secret:
             timestamp = int(now)
             headers['X-LeadDesk-Timestamp'] = str(timestamp)
@@ -92,6 +107,9 @@ def build_request(*, fmt: str, url: str, secret: str, language: str, event: str,
         return OutRequest(url, headers, body)
     markdown = fmt in (WebhookFormat.WECOM_MARKDOWN, WebhookFormat.DINGTALK_MARKDOWN)
     title, text = message(event, payload, language, translate, markdown=markdown)
+    if link:
+        opened = translate(language, 'webhook.msg.open', {})
+        text += f'\n\n[{opened}]({link})' if markdown else f'\n{opened}: {link}'
     if fmt == WebhookFormat.WECOM_MARKDOWN:
         data: dict[str, Any] = {'msgtype': 'markdown', 'markdown': {'content': f'### {title}\n{text}'}}
     elif fmt == WebhookFormat.DINGTALK_MARKDOWN:

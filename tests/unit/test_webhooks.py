@@ -277,6 +277,29 @@ async def test_wecom_markdown_has_the_documented_shape(desk: Desk, receiver: Rec
     assert '](' not in content and '<font>' not in content  # a lead cannot add links or tags to the chat
 
 
+async def test_with_the_public_address_set_messages_link_to_the_record(desk: Desk, receiver: Receiver) -> None:
+    user(desk)
+    hook(desk, receiver.url, fmt='wecom_markdown', language='zh-CN')
+    first = capture(desk, name='No Link Yet')
+    await desk.outbox.deliver_due()
+    assert 'http' not in receiver.requests[0].json()['markdown']['content']  # unset: no link at all
+    desk.ctx.settings.public_url = 'https://crm.example.com/'
+    second = capture(desk, name='Linked')
+    await desk.outbox.deliver_due()
+    content = receiver.requests[1].json()['markdown']['content']
+    assert content.endswith(f'[在 LeadDesk 中打开](https://crm.example.com/leads/{second})')
+    assert second != first
+
+
+async def test_json_body_carries_the_records_url(desk: Desk, receiver: Receiver) -> None:
+    user(desk)
+    desk.ctx.settings.public_url = 'https://crm.example.com'
+    hook(desk, receiver.url)
+    lead_id = capture(desk)
+    await desk.outbox.deliver_due()
+    assert receiver.requests[0].json()['url'] == f'https://crm.example.com/leads/{lead_id}'
+
+
 async def test_dingtalk_markdown_is_signed_in_the_url(desk: Desk, receiver: Receiver) -> None:
     user(desk)
     hook(desk, receiver.url + '?access_token=abc', fmt='dingtalk_markdown', secret='SECxyz')
