@@ -416,6 +416,11 @@ def _create_team(desk: Desk) -> dict[int, UserRef]:
     return reps
 
 
+CLOSE_OUT = 0.6
+"""Share of leads whose follow-ups have ended that their rep disqualifies: without it the first tick
+after seeding sends every open lead captured over 30 days ago (the protection limit) to the pool."""
+
+
 def _replay(desk: Desk, clock: _PinnedClock, times: list[tuple[datetime, bool]], reps: dict[int, UserRef], *,
             now: datetime, rng: random.Random, tz: ZoneInfo) -> dict[str, int]:
     created = duplicates = pooled = activities = disqualified = 0
@@ -460,6 +465,9 @@ def _replay(desk: Desk, clock: _PinnedClock, times: list[tuple[datetime, bool]],
             elif again:  # usually on the planned day, sometimes late
                 late = timedelta(hours=rng.uniform(0, 6) if rng.random() < 0.7 else rng.uniform(24, 96))
                 plan(_Step(follow_up + late, 0, step.lead_id, step.owner, step.number + 1))
+            elif rng.random() < CLOSE_OUT:  # the chase ends: most reps close the lead out rather than let
+                plan(_Step(step.at + timedelta(days=rng.uniform(1, 10)), 0, step.lead_id, step.owner,  # it lapse
+                           disqualify=True))
         if capture_at is None:
             break
         clock.at = capture_at
