@@ -9,7 +9,7 @@ from core.ratelimit import RateLimiter
 
 from . import api
 from .format import set_zone
-from .i18n import translate
+from .i18n import translate, use_page_languages
 from .pages import (
     auth,
     automation,
@@ -36,6 +36,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     """Register every page and route on NiceGUI's app."""
     s = desk.ctx.settings
     set_zone(s.timezone)
+    use_page_languages()
     desk.outbox.translate = translate  # the chat robots' messages, in each webhook's language
     auth.register(desk, demo=demo)          # /setup /login /logout
     inbox.register(desk)                    # /

@@ -13,9 +13,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from nicegui import app
+from nicegui import app, ui
 
 LANGUAGES = {'zh-CN': 'zh_CN', 'en': 'en'}
+QUASAR = {'zh-CN': 'zh-CN', 'en': 'en-US'}
+"""Quasar's own strings (table pagination, date pickers, "no data") come from its language packs."""
 DEFAULT = 'zh-CN'
 _DIR = Path(__file__).parent / 'locales'
 
@@ -50,8 +52,23 @@ def current_language() -> str:
 
 
 def pin_language() -> None:
-    """Remember this page's language on its client for callbacks that run without a request."""
-    app.storage.client['lang'] = current_language()
+    """Remember this page's language on its client for callbacks that run without a request, and
+    have Quasar speak it too (table pagination, date pickers): NiceGUI fixes Quasar's language for
+    the whole app, so the page names its own for the start-up script (`use_page_languages`)."""
+    language = current_language()
+    app.storage.client['lang'] = language
+    ui.add_head_html(f'<script>window.leaddeskLang = "{QUASAR[language]}";</script>')
+
+
+def use_page_languages() -> None:
+    """Start Quasar in the page's language rather than the app's (zh-CN, whose pack NiceGUI loads;
+    en-US is Quasar's built-in default, so an English page sets nothing). If a NiceGUI upgrade
+    changed this line of its start-up script, Quasar stays in the app's language."""
+    script = app.config.vue_config_script
+    app.config.vue_config_script = script.replace(
+        "Quasar.lang.set(Quasar.lang[language.replace('-', '')]);",
+        "{const pack = Quasar.lang[(window.leaddeskLang || language).replace('-', '')];"
+        " if (pack) Quasar.lang.set(pack);}")
 
 
 class _Safe(dict):

@@ -41,7 +41,8 @@ def _nav(user: UserRef) -> None:
     for href, label in links:
         ui.link(label, href).classes('text-white no-underline hover:underline')
     if manage:
-        with tid(ui.button(t('nav.manage')).props('flat dense no-caps color=white icon-right=expand_more'),
+        with tid(ui.button(t('nav.manage')).props('flat dense no-caps color=white icon-right=expand_more')
+                 .classes('text-base font-normal'),
                  'nav-manage'):
             with ui.menu():
                 for href, label in manage:

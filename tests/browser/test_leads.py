@@ -93,16 +93,20 @@ def test_language_switch_changes_the_text_and_survives_a_reload(
     switch = page.get_by_test_id('language-switch')
     expect(new_lead).to_contain_text('新建线索')
     expect(switch).to_have_text('EN')
+    assert page.evaluate('Quasar.lang.props.isoName') == 'zh-CN'  # Quasar's own strings (pagination, pickers)
 
     switch.click()
     expect(new_lead).to_contain_text('New lead')
     expect(switch).to_have_text('中文')
+    assert page.evaluate('Quasar.lang.props.isoName') == 'en-US'  # not the app-wide zh-CN NiceGUI starts with
 
     page.reload()
     expect(page.get_by_test_id('new-lead')).to_contain_text('New lead')
+    assert page.evaluate('Quasar.lang.props.isoName') == 'en-US'
 
     page.get_by_test_id('language-switch').click()
     expect(page.get_by_test_id('new-lead')).to_contain_text('新建线索')
+    assert page.evaluate('Quasar.lang.props.isoName') == 'zh-CN'
     page.reload()
     expect(page.get_by_test_id('new-lead')).to_contain_text('新建线索')
 
