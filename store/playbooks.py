@@ -4,6 +4,7 @@ began, and the rows the checklist report counts (step exits, closed deals, stage
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from .models import (
     StepExit,
     TalkTrack,
 )
-from .reporting import Scope, _closed, _deleted_leads, _in_range, _lead_filter_set, _lead_filters
+from .reporting import Scope, _closed, _deleted_leads, _dialect, _in_range, _lead_filter_set, _lead_filters
 
 
 def _step(model: Any, lead_status: str | None, stage_id: int | None) -> list[sa.ColumnElement[bool]]:
@@ -79,17 +80,25 @@ def all_items(session: Session) -> list[PlaybookItem]:
 
 def exit_counts(session: Session, s: Scope) -> list[tuple[list[int], list[int], int]]:
     """(done item ids, open item ids, how many exits) of step exits in the range whose lead matches
-    the filters (owner: the lead's), counted in SQL per distinct pair of id lists: a step has a few
-    items, so a year's million exits come back as a few dozen rows (reading and parsing each
-    exit's JSON in Python took ~45 s at 1M leads). Without a lead filter the leads table is not
-    joined: the few deleted leads are left out by id."""
+    the filters (owner: the lead's), counted per distinct pair of id lists: a step has a few items,
+    so a year's million exits come down to a few dozen pairs (reading and parsing each exit's JSON
+    in Python took ~45 s at 1M leads). PostgreSQL groups them; SQLite would sort the million rows
+    for a GROUP BY, so it hands the pairs back as one `group_concat` string (built without
+    Python's lock) that a Counter tallies. The lead filters are a set of lead ids the exits are
+    checked against (joining the leads table probed it once per exit: ~5 s for a rep's year);
+    without one only the few deleted leads are left out."""
     done, left = sa.cast(StepExit.done_ids, sa.Text), sa.cast(StepExit.open_ids, sa.Text)
-    query = select(done, left, func.count()).where(*_in_range(StepExit.created_at, s))
+    where = [*_in_range(StepExit.created_at, s)]
     if _lead_filter_set(s) or s.owner_id is not None:
-        query = query.join(Lead, col(Lead.id) == StepExit.lead_id).where(*_lead_filters(s))
+        where.append(col(StepExit.lead_id).in_(select(Lead.id).where(*_lead_filters(s))))
     else:
-        query = query.where(col(StepExit.lead_id).not_in(_deleted_leads(session)))
-    rows = session.exec(query.group_by(done, left)).all()
+        where.append(col(StepExit.lead_id).not_in(_deleted_leads(session)))
+    if _dialect(session) == 'sqlite':
+        pairs = select(done.label('done'), left.label('open')).where(*where).subquery()
+        text = session.exec(select(func.group_concat(pairs.c.done + ';' + pairs.c.open, '|'))).one()
+        counted = Counter(text.split('|') if text else [])
+        return [(_ids(key.split(';')[0]), _ids(key.split(';')[1]), n) for key, n in counted.items()]
+    rows = session.exec(select(done, left, func.count()).where(*where).group_by(done, left)).all()
     return [(_ids(d), _ids(o), int(n)) for d, o, n in rows]
 
 
