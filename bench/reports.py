@@ -314,7 +314,9 @@ def main() -> None:
     args = parser.parse_args()
     leads = args.leads or (20_000 if args.quick else 1_000_000)
     repeats = args.repeats or (2 if args.quick else 3)
+    load_before = os.getloadavg()
     result = run(leads, leads // 10, repeats, args.keep)
+    result['load_avg_before_after'] = [round(x, 2) for x in (*load_before, *os.getloadavg())]
     print(json.dumps(result, indent=1))
     if not args.quick:
         commit = subprocess.run(['git', 'describe', '--always', '--dirty'], cwd=ROOT, capture_output=True, text=True,
