@@ -1,7 +1,10 @@
 """How fast are the reports over 1M leads and 100k opportunities, and how much memory do they take?
 
-`desk.reports.report()` (every panel) for the manager and for one rep over 30 days, 90 days and a
-year; a funnel drill-down; a leads export. Time is the median of `--repeats` runs against a
+Every panel of the reports page for the manager and for one rep over 30 days, 90 days and a year:
+`desk.reports.report()` (the main panels), the checklist panel (`desk.playbooks.checklist_report`)
+and the customer-care panels (`desk.care_reports.care_report`), each alone and as the page runs
+them (`page_*`: the checklist alongside the main panels, care after them); a funnel drill-down; a
+leads export. Time is the median of `--repeats` runs against a
 primary-key point query in the same run; memory is tracemalloc's peak during one call (Python
 and numpy allocations; SQLite's own page cache is not counted).
 
@@ -24,6 +27,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -38,7 +42,7 @@ from core.reports import ReportFilter  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from store import report_rollup, stage_stays  # noqa: E402
 from store.engine import make_engine, read_session  # noqa: E402
-from store.models import Lead, Opportunity, Role, StageKind, UserRef  # noqa: E402
+from store.models import Lead, Opportunity, Role, StageKind, StepExit, UserRef  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -118,6 +122,105 @@ def add_deals(desk: Desk, deals: int, *, seed: int = 11) -> int:
         raw.close()
 
 
+def add_playbooks_and_care(desk: Desk, *, seed: int = 13) -> dict[str, int]:
+    """What the checklist and customer-care panels read, as a team that uses both all year would
+    have it: the default playbooks (core/playbook_defaults.py, seeded with the database), a step
+    exit for every forward move out of a step with a checklist (assigned → contacted → qualified →
+    deal, and each forward stage move), items ticked done two times in three (required ones always);
+    every customer revisited every 30 (VIP) or 90 days since the win with an NPS and satisfaction
+    answer most times, a closed care task per revisit and one open task each, the overdue ones
+    those whose next revisit is past `NOW`. Exits and ticks are written in time order, as the app
+    writes them (a lead's ticks are not next to each other)."""
+    rng = random.Random(seed)
+    stages = desk.pipeline.stages()
+    open_stages = {s.id: s for s in stages if s.kind == StageKind.OPEN}
+    lost = {s.id for s in stages if s.kind == StageKind.LOST}
+    now = _ts(NOW - timedelta(minutes=1))
+    raw = desk.ctx.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        items: dict[tuple[str | None, int | None], list[tuple[int, bool]]] = {}
+        for item, status, stage_id, required in cur.execute(
+                'SELECT id, lead_status, stage_id, is_required FROM playbook_items WHERE is_archived = 0 '
+                'ORDER BY position, id').fetchall():
+            items.setdefault((status, stage_id), []).append((item, bool(required)))
+        opportunity_of = dict(cur.execute('SELECT lead_id, id FROM opportunities').fetchall())
+        opened = dict(cur.execute('SELECT lead_id, created_at FROM opportunities').fetchall())
+        exits: list[tuple] = []
+        ticks: dict[tuple[int, int], tuple] = {}
+
+        def leave(lead: int, owner: int, step: tuple[str | None, int | None], at: str) -> None:
+            if step not in items:
+                return  # a step without a checklist records no exit (core/checklist.py)
+            done, left = [], []
+            for item, required in items[step]:
+                (done if required or rng.random() < 2 / 3 else left).append(item)
+            deal = opportunity_of.get(lead) if step[1] is not None else None
+            exits.append((lead, deal, step[0], step[1], json.dumps(done), json.dumps(left), owner, at))
+            for item in done:
+                ticks[(item, lead)] = (item, lead, deal, owner, at)
+
+        def later(at: str, low: float, high: float) -> str:
+            return min(_ts(datetime.fromisoformat(at).replace(tzinfo=UTC) + timedelta(days=rng.uniform(low, high))),
+                       now)
+
+        steps = {'contacted': 1, 'qualified': 2, 'converted': 3}
+        for lead, owner, status, first in cur.execute(
+                "SELECT id, owner_id, status, first_contact_at FROM leads WHERE status IN ('contacted', 'qualified', "
+                "'converted') AND owner_id IS NOT NULL AND first_contact_at IS NOT NULL").fetchall():
+            leave(lead, owner, ('assigned', None), first)
+            at = first
+            if steps[status] > 1:
+                at = later(at, 0.5, 5)
+                leave(lead, owner, ('contacted', None), at)
+            if steps[status] > 2:
+                leave(lead, owner, ('qualified', None), max(opened.get(lead) or later(at, 1, 10), at))
+        for lead, owner, from_stage, to_stage, at in cur.execute(
+                'SELECT o.lead_id, o.owner_id, c.from_stage_id, c.to_stage_id, c.created_at FROM stage_changes c '
+                'JOIN opportunities o ON o.id = c.opportunity_id WHERE c.from_stage_id IS NOT NULL').fetchall():
+            if from_stage in open_stages and to_stage not in lost:
+                leave(lead, owner, (None, from_stage), at)
+        cur.executemany('INSERT INTO playbook_exits (lead_id, opportunity_id, lead_status, stage_id, done_ids, '
+                        'open_ids, actor_id, created_at) VALUES (?,?,?,?,?,?,?,?)', sorted(exits, key=lambda e: e[7]))
+        cur.executemany('INSERT INTO checklist_ticks (item_id, lead_id, opportunity_id, done, updated_by, updated_at) '
+                        'VALUES (?,?,?,1,?,?)', sorted(ticks.values(), key=lambda t: t[4]))
+        customers = cur.execute(
+            "SELECT a.id, a.owner_id, MIN(o.closed_at) FROM accounts a JOIN opportunities o ON o.account_id = a.id "
+            "JOIN stages s ON s.id = o.stage_id WHERE s.kind = 'won' GROUP BY a.id").fetchall()
+        revisits, tasks, tiers = [], [], []
+        revisit_id = 1
+        for account, owner, won in customers:
+            tier = 'vip' if rng.random() < 0.15 else 'regular'
+            tiers.append((tier, account))
+            every = 30 if tier == 'vip' else 90
+            due = datetime.fromisoformat(won).replace(tzinfo=UTC) + timedelta(days=every)
+            while due < NOW:
+                at = min(due + timedelta(days=rng.uniform(-3, 10)), NOW - timedelta(minutes=1))
+                if at >= NOW - timedelta(days=2) and rng.random() < 0.5:
+                    break  # not done yet: the open task below is overdue
+                answered = rng.random() < 0.85
+                revisits.append((revisit_id, account, owner, owner, tier, rng.randint(3, 5) if answered else None,
+                                 rng.choices(range(11), (1, 1, 1, 1, 2, 3, 5, 9, 15, 20, 17))[0] if answered else None,
+                                 _ts(at)))
+                tasks.append((account, owner, tier, _ts(due), None, _ts(due - timedelta(days=every)), _ts(at),
+                              revisit_id))
+                revisit_id += 1
+                due = at + timedelta(days=every)
+            tasks.append((account, owner, tier, _ts(due), account, _ts(due - timedelta(days=every)), None, None))
+        cur.executemany('UPDATE accounts SET tier = ? WHERE id = ?', tiers)
+        cur.executemany('INSERT INTO revisits (id, account_id, user_id, owner_id, tier, satisfaction, nps, '
+                        'created_at) VALUES (?,?,?,?,?,?,?,?)', revisits)
+        cur.executemany("INSERT INTO care_tasks (account_id, owner_id, kind, tier, due_at, open_account_id, "
+                        "created_at, closed_at, revisit_id) VALUES (?,?,'revisit',?,?,?,?,?,?)", tasks)
+        raw.commit()
+        cur.execute('ANALYZE')
+        raw.commit()
+        return {'playbook_exits': len(exits), 'checklist_ticks': len(ticks), 'revisits': len(revisits),
+                'care_tasks': len(tasks), 'care_tasks_overdue': sum(1 for t in tasks if t[4] and t[3] < now)}
+    finally:
+        raw.close()
+
+
 def timed(fn: Callable[[], object], repeats: int) -> tuple[float, float, float]:
     samples = []
     for _ in range(repeats):
@@ -152,6 +255,9 @@ def run(leads: int, deals: int, repeats: int, keep: Path | None = None) -> dict[
             with desk.ctx.engine.begin() as connection:  # the raw inserts bypassed the ORM's flush hooks
                 report_rollup.rebuild(connection, desk.ctx.settings.timezone)
                 stage_stays.recompute(connection)
+        with read_session(desk.ctx.engine) as s:
+            filled = s.exec(select(func.count()).select_from(StepExit)).one() > 0
+        extra = {} if filled else add_playbooks_and_care(desk)  # also into a database kept before they were
         built = round(time.perf_counter() - t0, 1)
         desk.ctx.clock.now = lambda: NOW  # type: ignore[method-assign]
         manager = UserRef(id=REPS + 1, name='Manager', email='manager@bench.test', role=Role.MANAGER)
@@ -163,14 +269,28 @@ def run(leads: int, deals: int, repeats: int, keep: Path | None = None) -> dict[
                 s.get(Lead, leads // 2)
                 s.expunge_all()
 
-        out: dict[str, object] = {'leads': leads, 'opportunities': made, 'build_s': built,
+        def page(user: UserRef, f: ReportFilter) -> None:
+            """What the reports page costs (ui/pages/reports.py): the checklist panel is read alongside
+            the main panels, the customer-care panels after them."""
+            with ThreadPoolExecutor(max_workers=1) as side:
+                checklist = side.submit(desk.playbooks.checklist_report, user, f)
+                desk.reports.report(user, f)
+                checklist.result()
+            desk.care_reports.care_report(user, f)
+
+        out: dict[str, object] = {'leads': leads, 'opportunities': made, 'build_s': built, **extra,
                                   'point_query_ms': timed(point, 50)}
         for label, days in (('30d', 30), ('90d', 90), ('365d', 365)):
             f = ReportFilter(start=today - timedelta(days=days - 1), end=today)
-            desk.reports.report(manager, f)  # warm the page cache once
+            page(manager, f)  # warm the page cache once
             out[f'report_manager_{label}_ms'] = timed(lambda f=f: desk.reports.report(manager, f), repeats)
-            out[f'report_manager_{label}_peak_mib'] = peak_mib(lambda f=f: desk.reports.report(manager, f))
+            out[f'checklist_manager_{label}_ms'] = timed(lambda f=f: desk.playbooks.checklist_report(manager, f),
+                                                         repeats)
+            out[f'care_manager_{label}_ms'] = timed(lambda f=f: desk.care_reports.care_report(manager, f), repeats)
+            out[f'page_manager_{label}_ms'] = timed(lambda f=f: page(manager, f), repeats)
+            out[f'page_manager_{label}_peak_mib'] = peak_mib(lambda f=f: page(manager, f))
             out[f'report_rep_{label}_ms'] = timed(lambda f=f: desk.reports.report(rep, f), repeats)
+            out[f'page_rep_{label}_ms'] = timed(lambda f=f: page(rep, f), repeats)
         month = ReportFilter(start=today - timedelta(days=29), end=today)
         rolled, raw = desk.reports.report(manager, month), desk.reports.report(manager, month, rollup=False)
         assert all(rolled.frames()[k].equals(raw.frames()[k]) for k in ('funnel', 'weekly_conversion', 'automation')), \
@@ -194,7 +314,9 @@ def main() -> None:
     args = parser.parse_args()
     leads = args.leads or (20_000 if args.quick else 1_000_000)
     repeats = args.repeats or (2 if args.quick else 3)
+    load_before = os.getloadavg()
     result = run(leads, leads // 10, repeats, args.keep)
+    result['load_avg_before_after'] = [round(x, 2) for x in (*load_before, *os.getloadavg())]
     print(json.dumps(result, indent=1))
     if not args.quick:
         commit = subprocess.run(['git', 'describe', '--always', '--dirty'], cwd=ROOT, capture_output=True, text=True,

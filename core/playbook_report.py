@@ -30,23 +30,24 @@ def rate(part: int, whole: int) -> float | None:
 
 
 def checklist_table(items: Iterable[PlaybookItem], stages: Mapping[int, Stage], *,
-                    exits: Iterable[tuple[str | None, int | None, list[int], list[int]]],
-                    deals: Iterable[tuple[int, int, bool]], entered: set[tuple[int, int]],
-                    done: set[tuple[int, int]]) -> pd.DataFrame:
-    """`exits`: (lead status, stage, done ids, open ids); `deals`: (opportunity, lead, won);
-    `entered`: (opportunity, stage) moves; `done`: (item, lead) ticked done."""
+                    exits: Iterable[tuple[list[int], list[int], int]], deals: tuple[int, int],
+                    entered: Mapping[int, tuple[int, int]], done: Mapping[int, tuple[int, int]]) -> pd.DataFrame:
+    """`exits`: (done ids, open ids, how many exits); `deals`: (closed, won) of every closed deal;
+    `entered`: stage → (closed, won) of those ever moved into it; `done`: item → (closed, won) of
+    those, in the item's population, with it ticked done on their lead."""
     left: Counter[int] = Counter()
     skipped: Counter[int] = Counter()
-    for _status, _stage, done_ids, open_ids in exits:
-        left.update(set(done_ids) | set(open_ids))
-        skipped.update(set(open_ids))
-    deals = list(deals)
+    for done_ids, open_ids, n in exits:
+        for item in set(done_ids) | set(open_ids):
+            left[item] += n
+        for item in set(open_ids):
+            skipped[item] += n
     rows: list[dict[str, Any]] = []
     for item in items:
         item_id = item.id or 0
-        population = deals if item.stage_id is None else [d for d in deals if (d[0], item.stage_id) in entered]
-        with_done = [won for _o, lead, won in population if (item_id, lead) in done]
-        without = [won for _o, lead, won in population if (item_id, lead) not in done]
+        closed, won = deals if item.stage_id is None else entered.get(item.stage_id, (0, 0))
+        with_done, won_with = done.get(item_id, (0, 0))
+        without, won_without = closed - with_done, won - won_with
         if item.is_archived and not left[item_id] and not with_done:
             continue
         stage = stages.get(item.stage_id) if item.stage_id is not None else None
@@ -55,10 +56,8 @@ def checklist_table(items: Iterable[PlaybookItem], stages: Mapping[int, Stage], 
             'stage_en': stage.name_en if stage else None, 'stage_zh': stage.name_zh if stage else None,
             'text_en': item.text_en, 'text_zh': item.text_zh, 'required': item.is_required,
             'exits': left[item_id], 'skipped': skipped[item_id], 'skip_rate': rate(skipped[item_id], left[item_id]),
-            'with_done': len(with_done), 'won_with': sum(with_done), 'win_rate_with': rate(sum(with_done),
-                                                                                         len(with_done)),
-            'without_done': len(without), 'won_without': sum(without),
-            'win_rate_without': rate(sum(without), len(without)),
+            'with_done': with_done, 'won_with': won_with, 'win_rate_with': rate(won_with, with_done),
+            'without_done': without, 'won_without': won_without, 'win_rate_without': rate(won_without, without),
             '_order': _order(item, stage),
         })
     rows.sort(key=lambda r: r.pop('_order'))

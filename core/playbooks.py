@@ -282,10 +282,10 @@ class PlaybookService:
         with self.ctx.read() as session:
             items = store.all_items(session)
             stages = {st.id or 0: st for st in queries.stages(session, include_archived=True)}
-            exits = store.exits(session, s)
-            deals = store.closed_deals(session, s)
-            entered = store.stages_entered(session, [d[0] for d in deals])
-            done = store.done_ticks(session, sorted({d[1] for d in deals}))
+            exits = store.exit_counts(session, s)
+            deals = store.closed_totals(session, s)
+            entered = store.closed_by_stage_entered(session, s)
+            done = store.closed_with_done(session, s)
         return playbook_report.checklist_table(items, stages, exits=exits, deals=deals, entered=entered,
                                                done=done)
 

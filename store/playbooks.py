@@ -3,12 +3,14 @@ began, and the rows the checklist report counts (step exits, closed deals, stage
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from .models import (
     AuditEntry,
@@ -21,7 +23,7 @@ from .models import (
     StepExit,
     TalkTrack,
 )
-from .reporting import Scope, _closed, _in_range, _lead_filters
+from .reporting import Scope, _closed, _deleted_leads, _dialect, _in_range, _lead_filter_set, _lead_filters
 
 
 def _step(model: Any, lead_status: str | None, stage_id: int | None) -> list[sa.ColumnElement[bool]]:
@@ -76,40 +78,69 @@ def all_items(session: Session) -> list[PlaybookItem]:
                                                            PlaybookItem.position, PlaybookItem.id)).all())
 
 
-def exits(session: Session, s: Scope) -> list[tuple[str | None, int | None, list[int], list[int]]]:
-    """(lead status, stage, done item ids, open item ids) of step exits in the range whose lead
-    matches the filters (owner: the lead's)."""
-    rows = session.exec(select(StepExit.lead_status, StepExit.stage_id, StepExit.done_ids, StepExit.open_ids)
-                        .join(Lead, col(Lead.id) == StepExit.lead_id)
-                        .where(*_in_range(StepExit.created_at, s), *_lead_filters(s))).all()
-    return [(r[0], r[1], list(r[2] or []), list(r[3] or [])) for r in rows]
+def exit_counts(session: Session, s: Scope) -> list[tuple[list[int], list[int], int]]:
+    """(done item ids, open item ids, how many exits) of step exits in the range whose lead matches
+    the filters (owner: the lead's), counted per distinct pair of id lists: a step has a few items,
+    so a year's million exits come down to a few dozen pairs (reading and parsing each exit's JSON
+    in Python took ~45 s at 1M leads). PostgreSQL groups them; SQLite would sort the million rows
+    for a GROUP BY, so it hands the pairs back as one `group_concat` string (built without
+    Python's lock) that a Counter tallies. The lead filters are a set of lead ids the exits are
+    checked against (joining the leads table probed it once per exit: ~5 s for a rep's year);
+    without one only the few deleted leads are left out."""
+    done, left = sa.cast(StepExit.done_ids, sa.Text), sa.cast(StepExit.open_ids, sa.Text)
+    where = [*_in_range(StepExit.created_at, s)]
+    if _lead_filter_set(s) or s.owner_id is not None:
+        where.append(col(StepExit.lead_id).in_(select(Lead.id).where(*_lead_filters(s))))
+    else:
+        where.append(col(StepExit.lead_id).not_in(_deleted_leads(session)))
+    if _dialect(session) == 'sqlite':
+        pairs = select(done.label('done'), left.label('open')).where(*where).subquery()
+        text = session.exec(select(func.group_concat(pairs.c.done + ';' + pairs.c.open, '|'))).one()
+        counted = Counter(text.split('|') if text else [])
+        return [(_ids(key.split(';')[0]), _ids(key.split(';')[1]), n) for key, n in counted.items()]
+    rows = session.exec(select(done, left, func.count()).where(*where).group_by(done, left)).all()
+    return [(_ids(d), _ids(o), int(n)) for d, o, n in rows]
 
 
-def closed_deals(session: Session, s: Scope) -> list[tuple[int, int, bool]]:
-    """(opportunity, lead, won) of deals closed in the range (the win-rate panel's deals)."""
-    rows = session.exec(_closed(session, select(Opportunity.id, Opportunity.lead_id, Stage.kind), s)).all()
-    return [(int(r[0]), int(r[1]), r[2] == 'won') for r in rows]
+def _ids(text: str | None) -> list[int]:
+    return [int(i) for i in json.loads(text or '[]')]
 
 
-def stages_entered(session: Session, opportunity_ids: Sequence[int]) -> set[tuple[int, int]]:
-    """(opportunity, stage) for every stage these deals were ever moved into (their first included)."""
-    out: set[tuple[int, int]] = set()
-    ids = list(opportunity_ids)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        out |= {(int(o), int(st)) for o, st in session.exec(
-            select(StageChange.opportunity_id, StageChange.to_stage_id)
-            .where(col(StageChange.opportunity_id).in_(chunk)).distinct()).all()}
-    return out
+def _closed_deals(session: Session, s: Scope) -> Any:
+    """(opportunity, lead, won 1/0) of deals closed in the range (the win-rate panel's deals)."""
+    won = sa.case((Stage.kind == 'won', 1), else_=0).label('won')
+    return _closed(session, select(col(Opportunity.id).label('id'), col(Opportunity.lead_id).label('lead_id'), won),
+                   s).subquery()
 
 
-def done_ticks(session: Session, lead_ids: Sequence[int]) -> set[tuple[int, int]]:
-    """(item, lead) for every item ticked done on these leads."""
-    out: set[tuple[int, int]] = set()
-    ids = list(lead_ids)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        out |= {(int(item), int(lead)) for item, lead in session.exec(
-            select(ChecklistTick.item_id, ChecklistTick.lead_id)
-            .where(col(ChecklistTick.lead_id).in_(chunk), ChecklistTick.done == True)).all()}  # noqa: E712
-    return out
+def closed_totals(session: Session, s: Scope) -> tuple[int, int]:
+    """(deals closed in the range, of them won)."""
+    deals = _closed_deals(session, s)
+    n, won = session.exec(select(func.count(), func.sum(deals.c.won))).one()
+    return int(n), int(won or 0)
+
+
+def closed_by_stage_entered(session: Session, s: Scope) -> dict[int, tuple[int, int]]:
+    """Stage → (deals closed in the range that were ever moved into it, of them won)."""
+    deals = _closed_deals(session, s)
+    entered = (select(StageChange.opportunity_id, StageChange.to_stage_id, deals.c.won)
+               .join(deals, deals.c.id == StageChange.opportunity_id).distinct().subquery())
+    rows = session.exec(select(entered.c.to_stage_id, func.count(), func.sum(entered.c.won))
+                        .group_by(entered.c.to_stage_id)).all()
+    return {int(st): (int(n), int(w or 0)) for st, n, w in rows}
+
+
+def closed_with_done(session: Session, s: Scope) -> dict[int, tuple[int, int]]:
+    """Item → (deals closed in the range that went through its step with the item ticked done on
+    their lead, of them won). A stage item's deals are those ever moved into its stage."""
+    deals = _closed_deals(session, s)
+    entered = sa.exists(select(StageChange.id).where(StageChange.opportunity_id == deals.c.id,
+                                                     StageChange.to_stage_id == PlaybookItem.stage_id))
+    rows = session.exec(select(ChecklistTick.item_id, func.count(), func.sum(deals.c.won))
+                        .select_from(deals)
+                        .join(ChecklistTick, sa.and_(ChecklistTick.lead_id == deals.c.lead_id,
+                                                     ChecklistTick.done == True))  # noqa: E712
+                        .join(PlaybookItem, col(PlaybookItem.id) == ChecklistTick.item_id)
+                        .where(sa.or_(col(PlaybookItem.stage_id).is_(None), entered))
+                        .group_by(ChecklistTick.item_id)).all()
+    return {int(item): (int(n), int(w or 0)) for item, n, w in rows}

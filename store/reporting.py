@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,9 @@ class Scope:
     region: str | None = None
     industry: str | None = None
     owner_id: int | None = None
-    offset_minutes: int = 0
-    """The team's UTC offset at the start of the range: day buckets follow the team's calendar."""
+    offsets: tuple[tuple[datetime, int], ...] = ()
+    """The team's UTC offset in minutes from each UTC instant on, the first at `start`: one entry
+    unless the range crosses a daylight-saving change. Day buckets follow the team's calendar."""
 
 
 def _dialect(session: Session) -> str:
@@ -48,11 +50,26 @@ def seconds_between(session: Session, start: Any, end: Any) -> sa.ColumnElement[
     return sa.extract('epoch', end - start)
 
 
-def day_of(session: Session, column: Any, offset_minutes: int) -> sa.ColumnElement[Any]:
-    """The team-local calendar day of a UTC timestamp column (a 'YYYY-MM-DD' string or a date)."""
-    if _dialect(session) == 'sqlite':
-        return func.date(column, f'{offset_minutes:+d} minutes')
-    return sa.cast(column + sa.text(f"interval '{int(offset_minutes)} minutes'"), sa.Date)
+def day_of(session: Session, column: Any, offsets: Sequence[tuple[datetime, int]]) -> sa.ColumnElement[Any]:
+    """The team-local calendar day of a UTC timestamp column (a 'YYYY-MM-DD' string or a date),
+    labelled `local_day`. Across a daylight-saving change each stretch of the range is shifted by
+    its own offset (a CASE over the few changes); without one, one shift as before — no CASE for
+    zones like Asia/Shanghai. Group by `LOCAL_DAY`: the CASE's bound instants would otherwise be
+    separate parameters in the select and the GROUP BY, which PostgreSQL does not match."""
+    sqlite = _dialect(session) == 'sqlite'
+
+    def shifted(minutes: int) -> sa.ColumnElement[Any]:
+        if sqlite:
+            return func.date(column, f'{minutes:+d} minutes')
+        return sa.cast(column + sa.text(f"interval '{int(minutes)} minutes'"), sa.Date)
+
+    if len(offsets) <= 1:
+        return shifted(offsets[0][1] if offsets else 0).label('local_day')
+    changes = [(col(column) < since, shifted(before)) for (_, before), (since, _) in pairwise(offsets)]
+    return sa.case(*changes, else_=shifted(offsets[-1][1])).label('local_day')
+
+
+LOCAL_DAY = sa.literal_column('local_day')
 
 
 def _driver_rows(session: Session, query: Any) -> list[Any]:
@@ -146,20 +163,20 @@ def cohort_deals(session: Session, s: Scope) -> list[tuple[Any, ...]]:
 
 def captured_by_day(session: Session, s: Scope) -> list[tuple[Any, int]]:
     """(team-local day, leads captured)."""
-    day = day_of(session, Lead.created_at, s.offset_minutes)
+    day = day_of(session, Lead.created_at, s.offsets)
     rows = session.exec(select(day, func.count()).where(*_in_range(Lead.created_at, s), *_lead_filters(s))
-                        .group_by(day)).all()
+                        .group_by(LOCAL_DAY)).all()
     return [(d, int(n)) for d, n in rows]
 
 
 def converted_by_day(session: Session, s: Scope) -> list[tuple[Any, int]]:
     """(team-local day of capture, cohort leads converted before the range ended)."""
-    day = day_of(session, Lead.created_at, s.offset_minutes)
+    day = day_of(session, Lead.created_at, s.offsets)
     rows = session.exec(select(day, func.count()).select_from(Lead)
                         .join(Opportunity, col(Opportunity.lead_id) == Lead.id)
                         .where(*_in_range(Lead.created_at, s), *_lead_filters(s), Opportunity.is_deleted == False,  # noqa: E712
                                col(Opportunity.created_at) < s.end)
-                        .group_by(day)).all()
+                        .group_by(LOCAL_DAY)).all()
     return [(d, int(n)) for d, n in rows]
 
 

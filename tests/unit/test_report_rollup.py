@@ -21,6 +21,7 @@ from store.models import Account, AuditEntry, Lead, Opportunity, ReportDay, Role
 from tests import factories
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
+NOW_DST = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SOURCES = ('website', 'ads', 'referral', 'phone')
 REGIONS = ('East', 'West', None, '')
 INDUSTRIES = ('Retail', 'Tech', None)
@@ -219,3 +220,27 @@ def test_stored_stays_in_a_stage_equal_the_moves_worked_out_by_hand(desk: Desk,
         if scope.start <= following.created_at < scope.end:
             by_hand.append((this.to_stage_id, round((following.created_at - this.created_at).total_seconds(), 3)))
     assert stored == sorted(by_hand) and len(stored) > 10
+
+
+def test_the_roll_up_and_the_rows_agree_on_local_days_across_daylight_saving(desk: Desk, clock: FakeClock) -> None:
+    """Leads an hour either side of Berlin's midnight just before and after both changes of 2026
+    (29 March, 25 October): the roll-up converts each instant, the raw path shifts each stretch of
+    the range by its own offset — the weekly trend is the same either way, and every lead is counted."""
+    clock._now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    manager = factories.user(desk, Role.MANAGER, name='Boss')
+    report_rollup.ensure(desk.ctx.engine, 'Europe/Berlin')
+    desk.ctx.settings.timezone = 'Europe/Berlin'
+    moments = []
+    for change in (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), datetime(2026, 10, 25, 1, 0, tzinfo=UTC)):
+        for days in (-8, -7, -1, 0, 1, 6, 7, 8):
+            for hours in (-2.5, -1.5, -0.5, 0.5, 1.5, 22.5):
+                moments.append(change + timedelta(days=days, hours=hours))
+    with desk.ctx.write() as s:
+        for i, moment in enumerate(moments):
+            s.add(Lead(name=f'D{i}', source='website', status='assigned', created_at=moment))
+    f = ReportFilter(start=date(2026, 1, 5), end=NOW_DST.date())
+    rolled, raw = desk.reports.report(manager, f), desk.reports.report(manager, f, rollup=False)
+    with desk.ctx.engine.begin() as connection:
+        assert report_rollup.built_zone(connection) == 'Europe/Berlin'
+    same_frames(rolled.frames(), raw.frames())
+    assert int(raw.weekly['captured'].sum()) == len(moments)

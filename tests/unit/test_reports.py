@@ -417,9 +417,6 @@ def test_today_is_the_teams_day(desk: Desk, clock: FakeClock) -> None:
     assert desk.reports.today() == date(2026, 3, 5)
 
 
-@pytest.mark.xfail(strict=True, reason='raw day buckets use the UTC offset at the start of the range, so after '
-                                       'a daylight-saving change a lead lands in the wrong local day (the roll-up '
-                                       'is right)')
 def test_weekly_trend_from_the_rows_follows_daylight_saving(desk: Desk, clock: FakeClock) -> None:
     clock._now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     desk.ctx.settings.timezone = 'Europe/Berlin'
@@ -429,3 +426,21 @@ def test_weekly_trend_from_the_rows_follows_daylight_saving(desk: Desk, clock: F
     f = ReportFilter(start=date(2026, 3, 2), end=date(2026, 4, 12))  # starts in winter time (UTC+1)
     weekly = desk.reports.report(manager, f, rollup=False).weekly
     assert dict(records(weekly, 'week', 'captured'))['2026-04-06'] == 1
+    assert dict(records(weekly, 'week', 'captured'))['2026-03-30'] == 0
+
+
+def test_weekly_trend_from_the_rows_follows_the_fall_back_change(desk: Desk, clock: FakeClock) -> None:
+    clock._now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    desk.ctx.settings.timezone = 'Europe/Berlin'
+    manager = factories.user(desk, Role.MANAGER)
+    # Sunday 1 November 23:30 in Berlin (winter time again, UTC+1) = 22:30Z: summer time would make it Monday
+    add_lead(desk, None, datetime(2026, 11, 1, 22, 30, tzinfo=UTC), source='website')
+    # Monday 19 October 00:30 (still summer time, UTC+2) = Sunday 18 October 22:30Z
+    add_lead(desk, None, datetime(2026, 10, 18, 22, 30, tzinfo=UTC), source='website')
+    f = ReportFilter(start=date(2026, 9, 7), end=date(2026, 11, 15))  # starts in summer time (UTC+2)
+    weekly = dict(records(desk.reports.report(manager, f, rollup=False).weekly, 'week', 'captured'))
+    assert (weekly['2026-10-12'], weekly['2026-10-19'], weekly['2026-10-26'], weekly['2026-11-02']) == (0, 1, 1, 0)
+    # the same range in a zone without daylight saving (UTC+8): both are Monday mornings there
+    desk.ctx.settings.timezone = 'Asia/Shanghai'
+    weekly = dict(records(desk.reports.report(manager, f, rollup=False).weekly, 'week', 'captured'))
+    assert (weekly['2026-10-19'], weekly['2026-10-26'], weekly['2026-11-02']) == (1, 0, 1)
