@@ -28,6 +28,7 @@ QUICK: list[tuple[str, list[str]]] = [
     ('reports', ['bench/reports.py', '--quick']),
     ('load smoke', ['bench/load_smoke.py', '--rate', '10', '--seconds', '5']),
     ('api routes', ['bench/api_routes.py', '--quick']),
+    ('export', ['bench/export.py', '--quick']),
 ]
 FULL: list[tuple[str, list[str]]] = [
     ('tick', ['bench/tick.py', '--full']),
@@ -38,6 +39,7 @@ FULL: list[tuple[str, list[str]]] = [
     ('reports', ['bench/reports.py']),
     ('load smoke', ['bench/load_smoke.py', '--rate', '50', '--seconds', '30']),
     ('api routes', ['bench/api_routes.py', '--seconds', '8', '--runs', '3']),
+    ('export', ['bench/export.py']),
 ]
 NEEDS = {'api routes': 'wrk'}
 """Benchmarks that drive a command-line load generator (installed by ./test.sh)."""
