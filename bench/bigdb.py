@@ -39,9 +39,8 @@ def ensure(leads: int, path: Path | None = None) -> Path:
         stale.unlink()
     t0 = time.perf_counter()
     desk = build(partial, leads, now=datetime.now(UTC), open_days=30, report_fields=True)
-    with desk.ctx.engine.begin() as connection:
+    with desk.ctx.engine.begin() as connection:  # no ANALYZE: the app runs without statistics (BENCHMARKS.md)
         report_rollup.rebuild(connection, desk.ctx.settings.timezone)
-        connection.exec_driver_sql('ANALYZE')
     with desk.ctx.engine.connect() as connection:
         connection.exec_driver_sql('PRAGMA wal_checkpoint(TRUNCATE)')
     desk.ctx.engine.dispose()
