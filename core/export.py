@@ -126,7 +126,7 @@ class ExportService:
         with self.ctx.read() as session:
             names = report_lists.user_names(session)
             if kind == 'leads':
-                rows = report_lists.lead_rows(session, s=s)
+                rows = report_lists.lead_rows(session, s=s, raw_times=True)
             elif kind == 'opportunities':
                 rows = report_lists.opportunity_rows(session, s=s)
                 stages = report_lists.stage_names(session)
@@ -139,6 +139,9 @@ class ExportService:
         columns = {'leads': report_lists.LEAD_COLUMNS, 'opportunities': (*report_lists.OPPORTUNITY_COLUMNS, 'stage'),
                    'customers': report_lists.CUSTOMER_COLUMNS, 'activities': report_lists.ACTIVITY_COLUMNS}[kind]
         frame = pd.DataFrame(rows, columns=list(columns))
+        if kind == 'leads':  # UTC text (SQLite) or aware datetimes (PostgreSQL), parsed in one pass each
+            for name in report_lists.LEAD_TIMES:
+                frame[name] = pd.to_datetime(frame[name], utc=True, format='ISO8601')
         owner_column = 'user_id' if kind == 'activities' else 'owner_id'
         frame.insert(frame.columns.get_loc(owner_column) + 1, 'user' if kind == 'activities' else 'owner',
                      [names.get(o, '') if o is not None and not pd.isna(o) else '' for o in frame[owner_column]])
