@@ -1,9 +1,9 @@
 """A streaming XLSX writer for plain tables: one sheet per table, text as inline strings, numbers
 as numbers, no styles. Exports run to hundreds of thousands of rows, and openpyxl builds a Cell
-object per value and serialises each through et_xmlfile: even its write-only mode took 17 s
-(median) for 100k leads × 16 columns on this box. Here each column becomes its cells' XML in one
-vectorised pandas pass, a block of rows at a time, deflated straight into the zip: 9 s for the
-whole export, query included, in the same run (bench/export.py, docs/BENCHMARKS.md)."""
+object per value and serialises each through et_xmlfile, even in its write-only mode. Here each
+column becomes its cells' XML in one vectorised pandas pass, a block of rows at a time, deflated
+straight into the zip: 5.4 s for a 100k-lead export, query included, against openpyxl's 13.6 s
+for the bare rows in the same run (bench/export.py)."""
 
 from __future__ import annotations
 
