@@ -28,6 +28,9 @@ QUICK: list[tuple[str, list[str]]] = [
     ('reports', ['bench/reports.py', '--quick']),
     ('load smoke', ['bench/load_smoke.py', '--rate', '10', '--seconds', '5']),
     ('api routes', ['bench/api_routes.py', '--quick']),
+    ('export', ['bench/export.py', '--quick']),
+    ('server rss', ['bench/server_rss.py', '--quick']),
+    ('inbox paint', ['bench/inbox_paint.py', '--quick']),
 ]
 FULL: list[tuple[str, list[str]]] = [
     ('tick', ['bench/tick.py', '--full']),
@@ -38,6 +41,9 @@ FULL: list[tuple[str, list[str]]] = [
     ('reports', ['bench/reports.py']),
     ('load smoke', ['bench/load_smoke.py', '--rate', '50', '--seconds', '30']),
     ('api routes', ['bench/api_routes.py', '--seconds', '8', '--runs', '3']),
+    ('export', ['bench/export.py']),
+    ('server rss', ['bench/server_rss.py']),
+    ('inbox paint', ['bench/inbox_paint.py']),
 ]
 NEEDS = {'api routes': 'wrk'}
 """Benchmarks that drive a command-line load generator (installed by ./test.sh)."""
