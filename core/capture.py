@@ -5,6 +5,7 @@ or touch → assign. Every channel (manual, web form, API, import, demo) calls
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from store import queries
+from store import config_version, queries
 from store.locks import identity_keys, lock_identities, lock_identity_keys
 from store.models import ActivityKind, Lead, LeadStatus, Source, User
 
@@ -121,9 +122,47 @@ def _rules(session: Session) -> list[scoring.Rule]:
                          label_en=r.label_en, label_zh=r.label_zh) for r in queries.scoring_rules(session)]
 
 
+def _rule_specs(session: Session) -> list[assignment.RuleSpec]:
+    return [assignment.RuleSpec(id=r.id or 0, name=r.name, strategy=r.strategy,
+                                match_sources=assignment.split_list(r.match_sources),
+                                match_grades=assignment.split_list(r.match_grades),
+                                match_regions=assignment.split_list(r.match_regions),
+                                match_industries=assignment.split_list(r.match_industries),
+                                min_score=r.min_score, max_score=r.max_score, rep_ids=assignment.split_ids(r.rep_ids))
+            for r in queries.assignment_rules(session)]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """What captures read from the configuration: scoring rules, assignment rules, the policy
+    (all immutable, so one copy serves every thread)."""
+    scoring: tuple[scoring.Rule, ...]
+    rules: tuple[assignment.RuleSpec, ...]
+    policy: Policy
+
+
+_configs: weakref.WeakKeyDictionary[Any, tuple[str, Config]] = weakref.WeakKeyDictionary()
+"""Per engine: the config token (store/config_version.py) and what was read under it."""
+
+
+def load_config(session: Session) -> Config:
+    """The configuration as this transaction sees it: kept per engine while the database's config
+    token stays the same (one primary-key read per capture instead of three queries and their
+    objects); read afresh when the token changed — in this process or another — or there is none."""
+    engine = session.get_bind()
+    token = config_version.current(session)  # first: what is read below is at least this recent
+    kept = _configs.get(engine) if token is not None else None
+    if kept is not None and kept[0] == token:
+        return kept[1]
+    config = Config(scoring=tuple(_rules(session)), rules=tuple(_rule_specs(session)), policy=load_policy(session))
+    if token is not None:
+        _configs[engine] = (token, config)
+    return config
+
+
 def rescore(session: Session, lead: Lead | NewLead, rules: list[scoring.Rule] | None = None) -> None:
     facts = lead.model_dump()
-    result = scoring.score_lead(facts, _rules(session) if rules is None else rules)
+    result = scoring.score_lead(facts, list(load_config(session).scoring) if rules is None else rules)
     lead.score, lead.grade, lead.temperature = result.score, result.grade, result.temperature
     lead.score_reasons = result.reasons
 
@@ -133,29 +172,25 @@ class Team:
     (the timer, a rebalance) assigns several leads in one transaction."""
 
     def __init__(self, session: Session, day_start: datetime, *, now: datetime | None = None,
-                 calendar: WorkCalendar | None = None) -> None:
-        """With `now` and `calendar`, reps off shift at `now` are skipped."""
+                 calendar: WorkCalendar | None = None, rules: Sequence[assignment.RuleSpec] | None = None) -> None:
+        """With `now` and `calendar`, reps off shift at `now` are skipped. `rules`: the assignment
+        rules already read (`load_config`); otherwise read here."""
 
         def on_shift(user: User) -> bool:
             return calendar is None or now is None or calendar.on_shift(user.shift_start, user.shift_end, now)
 
+        rows = queries.rep_loads(session, day_start, for_update=session.bind.dialect.name != 'sqlite')
+        self.users = {row.user.id or 0: row.user for row in rows}
+        """The active reps by id (a pick names its rep without asking the session again)."""
         self.reps = {
             row.user.id or 0: assignment.RepLoad(
                 id=row.user.id or 0, name=row.user.name, open_count=row.open_count,
                 capacity=row.user.capacity, assigned_today=row.assigned_today, daily_quota=row.user.daily_quota,
                 seniority=row.user.seniority, regions=assignment.split_list(row.user.regions),
                 available=not row.user.is_on_leave and on_shift(row.user), last_assigned_at=row.user.last_assigned_at)
-            for row in queries.rep_loads(session, day_start, for_update=session.bind.dialect.name != 'sqlite')
+            for row in rows
         }
-        self.rules = [
-            assignment.RuleSpec(id=r.id or 0, name=r.name, strategy=r.strategy,
-                                match_sources=assignment.split_list(r.match_sources),
-                                match_grades=assignment.split_list(r.match_grades),
-                                match_regions=assignment.split_list(r.match_regions),
-                                match_industries=assignment.split_list(r.match_industries),
-                                min_score=r.min_score, max_score=r.max_score, rep_ids=assignment.split_ids(r.rep_ids))
-            for r in queries.assignment_rules(session)
-        ]
+        self.rules = list(rules) if rules is not None else _rule_specs(session)
 
     def has_room(self) -> bool:
         return any(rep.has_room for rep in self.reps.values())
@@ -262,9 +297,10 @@ class Batch:
         self.twins = TwinIndex(session, arrivals)
         """The existing leads these arrivals could join, read in one query; new ones are added."""
         self.writes = Writes(session, len(arrivals), webhook_events=one_by_one)
-        self.rules = _rules(session)
-        self.policy: Policy = _PolicyTimes(load_policy(session))  # type: ignore[assignment]
-        self.team = Team(session, day_start, now=now, calendar=self.policy.calendar)
+        config = load_config(session)
+        self.rules = list(config.scoring)
+        self.policy: Policy = _PolicyTimes(config.policy)  # type: ignore[assignment]
+        self.team = Team(session, day_start, now=now, calendar=self.policy.calendar, rules=config.rules)
         self.one_by_one = one_by_one
         self.assigned: Counter[int] = Counter()
         self.pooled = 0
@@ -274,7 +310,7 @@ class Batch:
         """External ids this batch's pending leads hold (the table's unique index cannot see them yet)."""
         self.has_customers = queries.has_customers(session)
         """No customer yet (a new team importing its list): no lead can be a returning customer."""
-        self._users = {u.id or 0: u for u in queries.active_reps(session)}
+        self._users = self.team.users
         """The active reps by id: a pick or a result names its rep without asking the session."""
 
     def user(self, session: Session, user_id: int) -> User | None:

@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from .. import report_rollup
 from ..models import (
     ApiKey,
     AppSetting,
@@ -55,8 +56,9 @@ class RepLoadRow:
 
 
 def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False) -> list[RepLoadRow]:
-    """Every active rep with open leads (the kept counter) and leads assigned since `day_start`
-    (a range over today's audit rows only)."""
+    """Every active rep with open leads (the kept counter) and leads assigned since `day_start`:
+    from the reports' roll-up (a few rows per rep, however many leads today brought), or counted
+    over today's audit rows when the roll-up is not kept in the zone `day_start` is midnight of."""
     reps_query = select(User).where(User.role == Role.REP, User.is_active == True)  # noqa: E712
     if for_update:  # fresh values, not the identity map's copy from before the lock was granted
         # NO KEY UPDATE, in id order: the order and mode of store/locks.py `lock_users`.
@@ -64,11 +66,13 @@ def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False
     reps = session.exec(reps_query.order_by(User.id)).all()
     if not reps:
         return []
-    today = dict(session.exec(
-        select(AuditEntry.subject_user_id, func.count())
-        .where(AuditEntry.action == 'assigned', col(AuditEntry.created_at) >= day_start)
-        .group_by(AuditEntry.subject_user_id)
-    ).all())
+    today = report_rollup.assigned_since(session, day_start, [u.id or 0 for u in reps])
+    if today is None:
+        today = dict(session.exec(
+            select(AuditEntry.subject_user_id, func.count())
+            .where(AuditEntry.action == 'assigned', col(AuditEntry.created_at) >= day_start)
+            .group_by(AuditEntry.subject_user_id)
+        ).all())
     return [RepLoadRow(user=u, open_count=u.open_leads, assigned_today=today.get(u.id, 0)) for u in reps]
 
 
