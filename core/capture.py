@@ -176,18 +176,18 @@ class Team:
         """With `now` and `calendar`, reps off shift at `now` are skipped. `rules`: the assignment
         rules already read (`load_config`); otherwise read here."""
 
-        def on_shift(user: User) -> bool:
-            return calendar is None or now is None or calendar.on_shift(user.shift_start, user.shift_end, now)
+        def on_shift(rep: queries.RepLoadRow) -> bool:
+            return calendar is None or now is None or calendar.on_shift(rep.shift_start, rep.shift_end, now)
 
         rows = queries.rep_loads(session, day_start, for_update=session.bind.dialect.name != 'sqlite')
-        self.users = {row.user.id or 0: row.user for row in rows}
-        """The active reps by id (a pick names its rep without asking the session again)."""
+        self.users = {row.id: row for row in rows}
+        """The active reps by id, as read (a pick or a result names its rep without asking the session)."""
         self.reps = {
-            row.user.id or 0: assignment.RepLoad(
-                id=row.user.id or 0, name=row.user.name, open_count=row.open_count,
-                capacity=row.user.capacity, assigned_today=row.assigned_today, daily_quota=row.user.daily_quota,
-                seniority=row.user.seniority, regions=assignment.split_list(row.user.regions),
-                available=not row.user.is_on_leave and on_shift(row.user), last_assigned_at=row.user.last_assigned_at)
+            row.id: assignment.RepLoad(
+                id=row.id, name=row.name, open_count=row.open_count, capacity=row.capacity,
+                assigned_today=row.assigned_today, daily_quota=row.daily_quota, seniority=row.seniority,
+                regions=assignment.split_list(row.regions), available=not row.is_on_leave and on_shift(row),
+                last_assigned_at=row.last_assigned_at)
             for row in rows
         }
         self.rules = list(rules) if rules is not None else _rule_specs(session)
@@ -209,11 +209,13 @@ class Team:
                                                r.daily_quota, r.seniority, r.regions, r.available, now)
 
 
-def assign_to(session: Session, lead: Lead | NewLead, rep: User, *, now: datetime, actor_id: int | None,
-              reason_key: str, params: dict[str, Any], policy: Policy, writes: Writes | None = None) -> None:
+def assign_to(session: Session, lead: Lead | NewLead, rep: User | queries.RepLoadRow, *, now: datetime,
+              actor_id: int | None, reason_key: str, params: dict[str, Any], policy: Policy,
+              writes: Writes | None = None) -> None:
     """Give the lead to `rep`; every assignment (rules, manager, claim, timer) goes through here,
     so the first-response clock, the protection period and the trail always agree. `writes`: the
-    capture batch that writes the audit line (with its new leads)."""
+    capture batch that writes the audit line (with its new leads), and the rep's last assignment
+    when `rep` is the batch's plain row rather than a `User`."""
     previous = lead.owner_id
     lead.owner_id = rep.id
     lead.status = LeadStatus.ASSIGNED  # a new owner starts from first contact (PRODUCT.md state table)
@@ -226,7 +228,10 @@ def assign_to(session: Session, lead: Lead | NewLead, rep: User, *, now: datetim
     lead.assignment_reason = {'key': reason_key, **params}
     lead.updated_at = now
     rep.last_assigned_at = now
-    if rep not in session:  # (adding a persistent object again walks its cascades: once per lead adds up)
+    if not isinstance(rep, User):
+        assert writes is not None, 'a rep read as a plain row is written by its batch'
+        writes.rep_assigned(rep.id, now)
+    elif rep not in session:  # (adding a persistent object again walks its cascades: once per lead adds up)
         session.add(rep)
     (writes.audit if writes is not None else partial(audit, session))(
         'assigned', now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
@@ -313,7 +318,7 @@ class Batch:
         self._users = self.team.users
         """The active reps by id: a pick or a result names its rep without asking the session."""
 
-    def user(self, session: Session, user_id: int) -> User | None:
+    def user(self, session: Session, user_id: int) -> User | queries.RepLoadRow | None:
         return self._users.get(user_id) or session.get(User, user_id)
 
     def external_id_taken(self, session: Session, external_id: str) -> bool:
@@ -335,24 +340,25 @@ class Batch:
             self.pooled += 1
 
     def finish(self, session: Session, now: datetime) -> list[int]:
-        """Write what is pending, then the notifications (they name the new leads); returns who was
-        told. The caller publishes after commit."""
+        """Write what is pending with the notifications (written last: they name the new leads);
+        returns who was told. The caller publishes after commit."""
+        told = self.tell(session, now)
         self.writes.flush()
-        return self.tell(session, now)
+        return told
 
     def tell(self, session: Session, now: datetime) -> list[int]:
-        """The batch's notifications; returns who was told."""
+        """The batch's notifications, handed to its writes; returns who was told."""
         told: list[int] = []
+        add = self.writes.notify
         for rep_ids, lead_id, name in self._each:
             if rep_ids is None:
-                told += notify(session, managers(session), 'notify.no_eligible_rep', now=now, lead_id=lead_id,
-                               lead=name)
+                told += add(managers(session), 'notify.no_eligible_rep', now=now, lead_id=lead_id, lead=name)
             else:
-                told += notify(session, rep_ids, 'notify.assigned_to_you', now=now, lead_id=lead_id, lead=name)
+                told += add(rep_ids, 'notify.assigned_to_you', now=now, lead_id=lead_id, lead=name)
         for rep_id, count in sorted(self.assigned.items()):
-            told += notify(session, [rep_id], 'notify.assigned_many', now=now, count=count)
+            told += add([rep_id], 'notify.assigned_many', now=now, count=count)
         if self.pooled:
-            told += notify(session, managers(session), 'notify.import_pooled', now=now, count=self.pooled)
+            told += add(managers(session), 'notify.import_pooled', now=now, count=self.pooled)
         self._each.clear()
         self.assigned.clear()
         self.pooled = 0

@@ -5,7 +5,7 @@ Why not the ORM: building a SQLModel object runs pydantic validation, and flushi
 unit of work — together ~1 ms a row, 20× the insert itself. A capture batch (an import's 200 rows,
 or one API lead) plans its leads in memory and writes them here in a handful of statements.
 Rows written here bypass the ORM `after_flush` counter hook (store/counters.py), so the caller
-hands over the counter deltas of what it wrote (`add_open_leads`)."""
+hands over the counter deltas of what it wrote (`update_reps`)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ import sqlalchemy as sa
 from pydantic_core import PydanticUndefined
 from sqlmodel import Session
 
-from .models import Activity, AuditEntry, Lead, User
+from .models import Activity, AuditEntry, Lead, Notification, User
 from .types import UTCDateTime
 
 _LEADS = Lead.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
 _ACTIVITIES = Activity.__table__  # type: ignore[attr-defined]
 _USERS = User.__table__  # type: ignore[attr-defined]
+_NOTIFICATIONS = Notification.__table__  # type: ignore[attr-defined]
 
 
 def _defaults(model: Any) -> dict[str, Any]:
@@ -144,9 +145,18 @@ def insert_activities(session: Session, rows: Sequence[Mapping[str, Any]]) -> No
     bulk_insert(session, _ACTIVITIES, rows)
 
 
-def add_open_leads(session: Session, deltas: Mapping[int, int]) -> None:
-    """`users.open_leads += d` for the owners of leads inserted above (one UPDATE per owner)."""
-    for user_id, delta in sorted(deltas.items()):
-        if delta:
-            session.execute(sa.update(_USERS).where(_USERS.c.id == user_id)
-                            .values(open_leads=_USERS.c.open_leads + delta))
+def insert_notifications(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    bulk_insert(session, _NOTIFICATIONS, rows)
+
+
+def update_reps(session: Session, open_deltas: Mapping[int, int], last_assigned: Mapping[int, Any]) -> None:
+    """`users.open_leads += d` for the owners of leads inserted above, and `last_assigned_at` of the
+    reps the batch assigned: one UPDATE per rep, in id order (the lock order of store/locks.py)."""
+    for user_id in sorted(set(open_deltas) | set(last_assigned)):
+        values: dict[str, Any] = {}
+        if open_deltas.get(user_id):
+            values['open_leads'] = _USERS.c.open_leads + open_deltas[user_id]
+        if user_id in last_assigned:
+            values['last_assigned_at'] = last_assigned[user_id]
+        if values:
+            session.execute(sa.update(_USERS).where(_USERS.c.id == user_id).values(values))

@@ -34,7 +34,7 @@ _READ = sa.select(_SETTINGS.c.value).where(_SETTINGS.c.key == KEY)
 
 def current(session: OrmSession) -> str | None:
     """The token as this transaction sees it; None: no token, nothing may be cached."""
-    return session.connection().execute(_READ).scalar()
+    return session.execute(_READ).scalar()  # (autoflushes: a change pending in this session bumps first)
 
 
 def bump(connection: sa.Connection) -> None:

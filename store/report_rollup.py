@@ -304,7 +304,7 @@ def assigned_since(session: OrmSession, day_start: datetime, rep_ids: Iterable[i
     local = day_start.astimezone(zone)
     if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
         return None
-    rows = session.connection().execute(_ASSIGNED_SINCE, {'ids': sorted(set(rep_ids)), 'day': local.date()})
+    rows = session.execute(_ASSIGNED_SINCE, {'ids': sorted(set(rep_ids)), 'day': local.date()})
     return {int(scope): int(n) for scope, n in rows}
 
 
