@@ -59,9 +59,13 @@ def reserve_lead_ids(session: Session, count: int, *, after: int = 0) -> list[in
         rows = session.execute(sa.text("SELECT nextval(pg_get_serial_sequence('leads', 'id')) "
                                        'FROM generate_series(1, :n)'), {'n': count}).scalars().all()
         return [int(r) for r in rows]
-    session.execute(sa.text('UPDATE leads SET id = id WHERE 0'))  # SQLite's write lock, held to commit
-    top = max(session.execute(sa.select(sa.func.max(_LEADS.c.id))).scalar() or 0, after)
+    session.execute(_LOCK)  # SQLite's write lock, held to commit
+    top = max(session.execute(_TOP_ID).scalar() or 0, after)
     return list(range(top + 1, top + 1 + count))
+
+
+_LOCK = sa.text('UPDATE leads SET id = id WHERE 0')
+_TOP_ID = sa.select(sa.func.max(_LEADS.c.id))
 
 
 def bulk_insert(session: Session, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -153,10 +157,14 @@ def update_reps(session: Session, open_deltas: Mapping[int, int], last_assigned:
     """`users.open_leads += d` for the owners of leads inserted above, and `last_assigned_at` of the
     reps the batch assigned: one UPDATE per rep, in id order (the lock order of store/locks.py)."""
     for user_id in sorted(set(open_deltas) | set(last_assigned)):
-        values: dict[str, Any] = {}
-        if open_deltas.get(user_id):
-            values['open_leads'] = _USERS.c.open_leads + open_deltas[user_id]
+        delta = open_deltas.get(user_id, 0)
         if user_id in last_assigned:
-            values['last_assigned_at'] = last_assigned[user_id]
-        if values:
-            session.execute(sa.update(_USERS).where(_USERS.c.id == user_id).values(values))
+            session.execute(_REP_ASSIGNED, {'rep': user_id, 'delta': delta, 'at': last_assigned[user_id]})
+        elif delta:
+            session.execute(_REP_OPEN, {'rep': user_id, 'delta': delta})
+
+
+_REP_OPEN = (sa.update(_USERS).where(_USERS.c.id == sa.bindparam('rep'))
+             .values(open_leads=_USERS.c.open_leads + sa.bindparam('delta')))
+_REP_ASSIGNED = _REP_OPEN.values(last_assigned_at=sa.bindparam('at', type_=_USERS.c.last_assigned_at.type))
+"""Built once (a capture runs one of them; building cost more than running)."""
