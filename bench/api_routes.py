@@ -3,10 +3,14 @@
 For each shape (NiceGUI's own app vs a plain FastAPI app with NiceGUI mounted),
 runs wrk against the bare insert route (the limit) and the capture route, at
 concurrency 1 and 32, and reports req/s, p50/p99 latency, errors, and capture
-as a ratio of the bare limit measured in the same run.
+as a ratio of the bare limit measured in the same run. Then the latency row of
+issue 9: captures offered open-loop at a fixed rate, half the highest capture
+rate just measured (request i is sent at start + i/rate whatever earlier answers
+took, so a slow server shows as latency), p50/p99 from when each was due.
 
     python bench/api_routes.py --quick      # a few seconds per cell (CI smoke)
     python bench/api_routes.py --seconds 10 --runs 5
+    python bench/api_routes.py --root ../other-checkout --label before   # another version's server, same run
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import socket
 import statistics
@@ -22,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,12 +42,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(mode: str, data: Path) -> tuple[subprocess.Popen, str]:
+def start(mode: str, data: Path, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'NICEGUI_', 'LEADDESK_'))}
     env.update(LEADDESK_DATA_DIR=str(data), LEADDESK_API_RATE_PER_MINUTE='100000000',
                NICEGUI_STORAGE_PATH=str(data / 'sessions'))
-    proc = subprocess.Popen([sys.executable, str(ROOT / 'bench' / 'api_server.py'), '--mode', mode,
+    proc = subprocess.Popen([sys.executable, str(root / 'bench' / 'api_server.py'), '--mode', mode,
                              '--port', str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     base = f'http://127.0.0.1:{port}'
     for _ in range(300):
@@ -64,6 +70,33 @@ def wrk(base: str, path: str, key: str, connections: int, seconds: float) -> dic
     requests, socket_errors, status_errors, _dur, _, p50, p99, rate = line.split()[1:]
     return {'rps': float(rate), 'p50_ms': float(p50), 'p99_ms': float(p99),
             'errors': int(socket_errors) + int(status_errors), 'requests': int(requests)}
+
+
+def post_lead(base: str, key: str, n: int) -> tuple[float, int]:
+    """One capture as wrk's capture.lua sends it (a fresh random mobile number); (ms, status)."""
+    phone = f'13{random.randint(0, 9)}{random.randint(0, 99_999_999):08d}'
+    body = json.dumps({'name': f'Paced {n}', 'phone': phone, 'source': 'ads', 'budget': '10万'}).encode()
+    request = urllib.request.Request(base + '/api/v1/leads', data=body, method='POST',
+                                     headers={'X-API-Key': key, 'Content-Type': 'application/json'})
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status = response.status
+    except urllib.error.HTTPError as e:
+        status = e.code
+    except OSError:
+        status = 0
+    return (time.perf_counter() - started) * 1000, status
+
+
+def paced(base: str, key: str, rate: float, seconds: float) -> dict[str, float]:
+    """Open-loop captures at `rate` for `seconds` (bench/load_smoke.py's client)."""
+    from bench.load_smoke import open_loop, percentile
+
+    results, elapsed = open_loop(lambda n: post_lead(base, key, n), rate, max(1, int(rate * seconds)), 64)
+    latencies = sorted(r[0] for r in results)
+    return {'held_rate': len(results) / elapsed, 'p50_ms': statistics.median(latencies),
+            'p99_ms': percentile(latencies, 0.99), 'errors': sum(1 for r in results if not 200 <= r[1] < 300)}
 
 
 def api_key(data: Path) -> str:
@@ -89,16 +122,20 @@ def main() -> None:
     parser.add_argument('--quick', action='store_true')
     parser.add_argument('--seconds', type=int, default=10)
     parser.add_argument('--runs', type=int, default=3)
+    parser.add_argument('--root', type=Path, default=ROOT, help="the checkout whose server is measured")
+    parser.add_argument('--label', default='current', help='the name of these figures in the JSON file')
+    parser.add_argument('--out', type=Path, default=None, help='JSON file (other labels in it are kept)')
     args = parser.parse_args()
     seconds, runs = (2, 1) if args.quick else (args.seconds, args.runs)
     if not shutil.which('wrk'):
         sys.exit('wrk is needed: apt-get install wrk')
     results: dict[str, dict[str, float]] = {}
+    paced_rows: dict[str, dict[str, float]] = {}
     for mode in ('nicegui', 'fastapi'):
         with tempfile.TemporaryDirectory() as tmp:
             data = Path(tmp)
             key = api_key(data)
-            proc, base = start(mode, data)
+            proc, base = start(mode, data, args.root.resolve())
             try:
                 for path, label in (('/bench/bare', 'bare'), ('/api/v1/leads', 'capture')):
                     for conns in (1, 32):
@@ -109,6 +146,14 @@ def main() -> None:
                             'p50_ms': statistics.median(c['p50_ms'] for c in cells),
                             'p99_ms': statistics.median(c['p99_ms'] for c in cells),
                             'errors': sum(c['errors'] for c in cells)}
+                top = max(results[f'{mode}/capture/c{conns}']['rps'] for conns in (1, 32))
+                cells = [paced(base, key, top / 2, 1 if args.quick else seconds) for _ in range(runs)]
+                paced_rows[mode] = {
+                    'offered_rate': top / 2, 'held_rate': statistics.median(c['held_rate'] for c in cells),
+                    'p50_ms': statistics.median(c['p50_ms'] for c in cells),
+                    'p99_ms': statistics.median(c['p99_ms'] for c in cells),
+                    'p99_ms_min': min(c['p99_ms'] for c in cells), 'p99_ms_max': max(c['p99_ms'] for c in cells),
+                    'errors': sum(c['errors'] for c in cells)}
             finally:
                 proc.terminate()
                 proc.wait(10)
@@ -119,10 +164,21 @@ def main() -> None:
         ratio = r['rps'] / results[f'{mode}/bare/{conns}']['rps']
         print(f"| {name} | {r['rps']:.0f} ({r['rps_min']:.0f}–{r['rps_max']:.0f}) | {r['p50_ms']:.1f} | "
               f"{r['p99_ms']:.1f} | {r['errors']:.0f} | {ratio:.0%} |")
+    print()
+    print('| shape | offered req/s (50% of max capture) | held req/s | p50 ms | p99 ms (min–max) | errors |')
+    print('|---|---|---|---|---|---|')
+    for mode, r in paced_rows.items():
+        print(f"| {mode} | {r['offered_rate']:.0f} | {r['held_rate']:.0f} | {r['p50_ms']:.1f} | "
+              f"{r['p99_ms']:.1f} ({r['p99_ms_min']:.1f}–{r['p99_ms_max']:.1f}) | {r['errors']:.0f} |")
     if not args.quick:
-        out = ROOT / 'bench' / 'results' / f'api_routes-{datetime.now(UTC):%Y-%m-%d}.json'
-        out.write_text(json.dumps({'machine': platform.platform(), 'cores': os.cpu_count(),
-                                   'seconds': seconds, 'runs': runs, 'results': results}, indent=1))
+        out = args.out or ROOT / 'bench' / 'results' / f'api_routes-{datetime.now(UTC):%Y-%m-%d}.json'
+        kept = json.loads(out.read_text()) if out.exists() else {}
+        kept = kept if isinstance(kept, dict) and 'results' not in kept else {}  # (the old one-label shape)
+        kept[args.label] = {'when': datetime.now(UTC).isoformat(timespec='seconds'), 'root': str(args.root),
+                            'machine': platform.platform(), 'cores': os.cpu_count(),
+                            'load_average': os.getloadavg(), 'seconds': seconds, 'runs': runs,
+                            'results': results, 'paced_at_half_max': paced_rows}
+        out.write_text(json.dumps(kept, indent=1))
         print(f'written {out}')
 
 

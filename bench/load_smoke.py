@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,29 +88,41 @@ def post(base: str, key: str, n: int) -> tuple[float, int]:
     return (time.perf_counter() - started) * 1000, status
 
 
+def open_loop(send: Callable[[int], tuple[float, int]], rate: float, total: int,
+              workers: int) -> tuple[list[tuple[float, int, float]], float]:
+    """Send requests 0..total-1, request i at start + i/rate whatever earlier answers took; each
+    result is (ms from when it was due — a late start counts —, status, finished at). Returns the
+    results and the seconds from the start to the last answer."""
+    results: list[tuple[float, int, float]] = []
+    lock = threading.Lock()
+    t0 = time.perf_counter() + 0.2
+
+    def one(n: int) -> None:
+        delay = t0 + n / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        lag = max(0.0, -delay) * 1000
+        ms, status = send(n)
+        with lock:
+            results.append((ms + lag, status, time.perf_counter()))
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, range(total)))
+    return results, max(r[2] for r in results) - t0
+
+
+def percentile(sorted_values: Sequence[float], p: float) -> float:
+    return sorted_values[max(0, int(len(sorted_values) * p) - 1)]
+
+
 def run(rate: float, seconds: float, reps: int, workers: int) -> dict:
     total = min(MAX_REQUESTS, int(rate * min(seconds, MAX_SECONDS)))
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / 'data'
         key = prepare(data, reps)
         proc, base = start(data)
-        results: list[tuple[float, int, float]] = []
-        lock = threading.Lock()
         try:
-            t0 = time.perf_counter() + 0.2
-
-            def one(n: int) -> None:
-                delay = t0 + n / rate - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                lag = max(0.0, -delay) * 1000
-                ms, status = post(base, key, n)
-                with lock:
-                    results.append((ms + lag, status, time.perf_counter()))
-
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(one, range(total)))
-            elapsed = max(r[2] for r in results) - t0
+            results, elapsed = open_loop(lambda n: post(base, key, n), rate, total, workers)
         finally:
             proc.terminate()
             proc.wait(20)
@@ -121,7 +134,7 @@ def run(rate: float, seconds: float, reps: int, workers: int) -> dict:
         'when': datetime.now(UTC).isoformat(timespec='seconds'), 'offered_rate': rate, 'seconds': seconds,
         'requests': total, 'held_rate': round(total / elapsed, 1), 'answered_2xx': ok,
         'errors': total - ok, 'stored': stored, 'p50_ms': round(statistics.median(latencies), 1),
-        'p99_ms': round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 1), 'max_ms': round(latencies[-1], 1),
+        'p99_ms': round(percentile(latencies, 0.99), 1), 'max_ms': round(latencies[-1], 1),
     }
 
 

@@ -71,10 +71,10 @@ class AccessService:
         if not raw or len(raw) > 200:
             return None
         with self.ctx.read() as session:
-            key = queries.api_key_by_hash(session, auth.hash_api_key(raw))
+            key = queries.api_key_identity(session, auth.hash_api_key(raw))
             if key is None or key.is_revoked:
                 return None
-            return KeyInfo(id=key.id or 0, name=key.name, scope=key.scope)
+            return KeyInfo(id=key.id, name=key.name, scope=key.scope)
 
     def capture_via_api(self, key: KeyInfo, data: Mapping[str, Any],
                         idempotency_key: str | None) -> tuple[CaptureResult, bool]:
@@ -100,6 +100,8 @@ class AccessService:
 
     def _replay(self, key: KeyInfo, tokens: list[str], external_id: object) -> CaptureResult | None:
         """The first answer to one of these tokens, or to a lead created with this external_id."""
+        if not tokens and not (isinstance(external_id, str) and external_id.strip()):
+            return None  # nothing to replay: no read transaction
         with self.ctx.read() as session:
             lead: Lead | None = None
             created = True

@@ -5,6 +5,7 @@ or touch → assign. Every channel (manual, web form, API, import, demo) calls
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from store import queries
+from store import config_version, queries
 from store.locks import identity_keys, lock_identities, lock_identity_keys
 from store.models import ActivityKind, Lead, LeadStatus, Source, User
 
@@ -121,9 +122,47 @@ def _rules(session: Session) -> list[scoring.Rule]:
                          label_en=r.label_en, label_zh=r.label_zh) for r in queries.scoring_rules(session)]
 
 
+def _rule_specs(session: Session) -> list[assignment.RuleSpec]:
+    return [assignment.RuleSpec(id=r.id or 0, name=r.name, strategy=r.strategy,
+                                match_sources=assignment.split_list(r.match_sources),
+                                match_grades=assignment.split_list(r.match_grades),
+                                match_regions=assignment.split_list(r.match_regions),
+                                match_industries=assignment.split_list(r.match_industries),
+                                min_score=r.min_score, max_score=r.max_score, rep_ids=assignment.split_ids(r.rep_ids))
+            for r in queries.assignment_rules(session)]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """What captures read from the configuration: scoring rules, assignment rules, the policy
+    (all immutable, so one copy serves every thread)."""
+    scoring: tuple[scoring.Rule, ...]
+    rules: tuple[assignment.RuleSpec, ...]
+    policy: Policy
+
+
+_configs: weakref.WeakKeyDictionary[Any, tuple[str, Config]] = weakref.WeakKeyDictionary()
+"""Per engine: the config token (store/config_version.py) and what was read under it."""
+
+
+def load_config(session: Session) -> Config:
+    """The configuration as this transaction sees it: kept per engine while the database's config
+    token stays the same (one primary-key read per capture instead of three queries and their
+    objects); read afresh when the token changed — in this process or another — or there is none."""
+    engine = session.get_bind()
+    token = config_version.current(session)  # first: what is read below is at least this recent
+    kept = _configs.get(engine) if token is not None else None
+    if kept is not None and kept[0] == token:
+        return kept[1]
+    config = Config(scoring=tuple(_rules(session)), rules=tuple(_rule_specs(session)), policy=load_policy(session))
+    if token is not None:
+        _configs[engine] = (token, config)
+    return config
+
+
 def rescore(session: Session, lead: Lead | NewLead, rules: list[scoring.Rule] | None = None) -> None:
     facts = lead.model_dump()
-    result = scoring.score_lead(facts, _rules(session) if rules is None else rules)
+    result = scoring.score_lead(facts, list(load_config(session).scoring) if rules is None else rules)
     lead.score, lead.grade, lead.temperature = result.score, result.grade, result.temperature
     lead.score_reasons = result.reasons
 
@@ -133,29 +172,25 @@ class Team:
     (the timer, a rebalance) assigns several leads in one transaction."""
 
     def __init__(self, session: Session, day_start: datetime, *, now: datetime | None = None,
-                 calendar: WorkCalendar | None = None) -> None:
-        """With `now` and `calendar`, reps off shift at `now` are skipped."""
+                 calendar: WorkCalendar | None = None, rules: Sequence[assignment.RuleSpec] | None = None) -> None:
+        """With `now` and `calendar`, reps off shift at `now` are skipped. `rules`: the assignment
+        rules already read (`load_config`); otherwise read here."""
 
-        def on_shift(user: User) -> bool:
-            return calendar is None or now is None or calendar.on_shift(user.shift_start, user.shift_end, now)
+        def on_shift(rep: queries.RepLoadRow) -> bool:
+            return calendar is None or now is None or calendar.on_shift(rep.shift_start, rep.shift_end, now)
 
+        rows = queries.rep_loads(session, day_start, for_update=session.bind.dialect.name != 'sqlite')
+        self.users = {row.id: row for row in rows}
+        """The active reps by id, as read (a pick or a result names its rep without asking the session)."""
         self.reps = {
-            row.user.id or 0: assignment.RepLoad(
-                id=row.user.id or 0, name=row.user.name, open_count=row.open_count,
-                capacity=row.user.capacity, assigned_today=row.assigned_today, daily_quota=row.user.daily_quota,
-                seniority=row.user.seniority, regions=assignment.split_list(row.user.regions),
-                available=not row.user.is_on_leave and on_shift(row.user), last_assigned_at=row.user.last_assigned_at)
-            for row in queries.rep_loads(session, day_start, for_update=session.bind.dialect.name != 'sqlite')
+            row.id: assignment.RepLoad(
+                id=row.id, name=row.name, open_count=row.open_count, capacity=row.capacity,
+                assigned_today=row.assigned_today, daily_quota=row.daily_quota, seniority=row.seniority,
+                regions=assignment.split_list(row.regions), available=not row.is_on_leave and on_shift(row),
+                last_assigned_at=row.last_assigned_at)
+            for row in rows
         }
-        self.rules = [
-            assignment.RuleSpec(id=r.id or 0, name=r.name, strategy=r.strategy,
-                                match_sources=assignment.split_list(r.match_sources),
-                                match_grades=assignment.split_list(r.match_grades),
-                                match_regions=assignment.split_list(r.match_regions),
-                                match_industries=assignment.split_list(r.match_industries),
-                                min_score=r.min_score, max_score=r.max_score, rep_ids=assignment.split_ids(r.rep_ids))
-            for r in queries.assignment_rules(session)
-        ]
+        self.rules = list(rules) if rules is not None else _rule_specs(session)
 
     def has_room(self) -> bool:
         return any(rep.has_room for rep in self.reps.values())
@@ -174,11 +209,13 @@ class Team:
                                                r.daily_quota, r.seniority, r.regions, r.available, now)
 
 
-def assign_to(session: Session, lead: Lead | NewLead, rep: User, *, now: datetime, actor_id: int | None,
-              reason_key: str, params: dict[str, Any], policy: Policy, writes: Writes | None = None) -> None:
+def assign_to(session: Session, lead: Lead | NewLead, rep: User | queries.RepLoadRow, *, now: datetime,
+              actor_id: int | None, reason_key: str, params: dict[str, Any], policy: Policy,
+              writes: Writes | None = None) -> None:
     """Give the lead to `rep`; every assignment (rules, manager, claim, timer) goes through here,
     so the first-response clock, the protection period and the trail always agree. `writes`: the
-    capture batch that writes the audit line (with its new leads)."""
+    capture batch that writes the audit line (with its new leads), and the rep's last assignment
+    when `rep` is the batch's plain row rather than a `User`."""
     previous = lead.owner_id
     lead.owner_id = rep.id
     lead.status = LeadStatus.ASSIGNED  # a new owner starts from first contact (PRODUCT.md state table)
@@ -191,7 +228,10 @@ def assign_to(session: Session, lead: Lead | NewLead, rep: User, *, now: datetim
     lead.assignment_reason = {'key': reason_key, **params}
     lead.updated_at = now
     rep.last_assigned_at = now
-    if rep not in session:  # (adding a persistent object again walks its cascades: once per lead adds up)
+    if not isinstance(rep, User):
+        assert writes is not None, 'a rep read as a plain row is written by its batch'
+        writes.rep_assigned(rep.id, now)
+    elif rep not in session:  # (adding a persistent object again walks its cascades: once per lead adds up)
         session.add(rep)
     (writes.audit if writes is not None else partial(audit, session))(
         'assigned', now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
@@ -262,9 +302,10 @@ class Batch:
         self.twins = TwinIndex(session, arrivals)
         """The existing leads these arrivals could join, read in one query; new ones are added."""
         self.writes = Writes(session, len(arrivals), webhook_events=one_by_one)
-        self.rules = _rules(session)
-        self.policy: Policy = _PolicyTimes(load_policy(session))  # type: ignore[assignment]
-        self.team = Team(session, day_start, now=now, calendar=self.policy.calendar)
+        config = load_config(session)
+        self.rules = list(config.scoring)
+        self.policy: Policy = _PolicyTimes(config.policy)  # type: ignore[assignment]
+        self.team = Team(session, day_start, now=now, calendar=self.policy.calendar, rules=config.rules)
         self.one_by_one = one_by_one
         self.assigned: Counter[int] = Counter()
         self.pooled = 0
@@ -274,10 +315,10 @@ class Batch:
         """External ids this batch's pending leads hold (the table's unique index cannot see them yet)."""
         self.has_customers = queries.has_customers(session)
         """No customer yet (a new team importing its list): no lead can be a returning customer."""
-        self._users = {u.id or 0: u for u in queries.active_reps(session)}
+        self._users = self.team.users
         """The active reps by id: a pick or a result names its rep without asking the session."""
 
-    def user(self, session: Session, user_id: int) -> User | None:
+    def user(self, session: Session, user_id: int) -> User | queries.RepLoadRow | None:
         return self._users.get(user_id) or session.get(User, user_id)
 
     def external_id_taken(self, session: Session, external_id: str) -> bool:
@@ -299,24 +340,25 @@ class Batch:
             self.pooled += 1
 
     def finish(self, session: Session, now: datetime) -> list[int]:
-        """Write what is pending, then the notifications (they name the new leads); returns who was
-        told. The caller publishes after commit."""
+        """Write what is pending with the notifications (written last: they name the new leads);
+        returns who was told. The caller publishes after commit."""
+        told = self.tell(session, now)
         self.writes.flush()
-        return self.tell(session, now)
+        return told
 
     def tell(self, session: Session, now: datetime) -> list[int]:
-        """The batch's notifications; returns who was told."""
+        """The batch's notifications, handed to its writes; returns who was told."""
         told: list[int] = []
+        add = self.writes.notify
         for rep_ids, lead_id, name in self._each:
             if rep_ids is None:
-                told += notify(session, managers(session), 'notify.no_eligible_rep', now=now, lead_id=lead_id,
-                               lead=name)
+                told += add(managers(session), 'notify.no_eligible_rep', now=now, lead_id=lead_id, lead=name)
             else:
-                told += notify(session, rep_ids, 'notify.assigned_to_you', now=now, lead_id=lead_id, lead=name)
+                told += add(rep_ids, 'notify.assigned_to_you', now=now, lead_id=lead_id, lead=name)
         for rep_id, count in sorted(self.assigned.items()):
-            told += notify(session, [rep_id], 'notify.assigned_many', now=now, count=count)
+            told += add([rep_id], 'notify.assigned_many', now=now, count=count)
         if self.pooled:
-            told += notify(session, managers(session), 'notify.import_pooled', now=now, count=self.pooled)
+            told += add(managers(session), 'notify.import_pooled', now=now, count=self.pooled)
         self._each.clear()
         self.assigned.clear()
         self.pooled = 0

@@ -7,8 +7,8 @@ import json
 
 from sqlalchemy.engine import Engine
 
+from store import config_version, queries, report_rollup
 from store import outbox as outbox_store
-from store import queries, report_rollup
 from store.migrate import upgrade
 from store.models import AppSetting, AssignmentRule, ScoringRule, UserRef, WebForm
 
@@ -94,6 +94,8 @@ class Desk:
             playbook_defaults.seed(session, now)
             if not queries.all_web_forms(session):
                 session.add(WebForm(key='contact', name='Website contact form', created_at=now))
+            if config_version.current(session) is None:  # (from now on every change bumps it)
+                config_version.bump(session.connection())
 
     # ----- the timer and its settings ------------------------------------------------------------
 

@@ -9,7 +9,7 @@ assignment, dedupe and the audit trail work on it exactly as on a stored `Lead`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +52,20 @@ class Writes:
         self.leads: list[NewLead] = []
         self.audits: list[dict[str, Any]] = []
         self.activities: list[dict[str, Any]] = []
+        self.notifications: list[dict[str, Any]] = []
+        self.last_assigned: dict[int, datetime] = {}
+        """Reps given a lead by this batch (read as plain rows, not `User`s): when, written by `flush`."""
+
+    def notify(self, user_ids: Iterable[int | None], key: str, *, now: datetime, lead_id: int | None = None,
+               **params: Any) -> list[int]:
+        """What `core.notify.notify` adds, written with the batch; returns whom to push to."""
+        told = list(dict.fromkeys(u for u in user_ids if u))
+        self.notifications += [{'user_id': user_id, 'lead_id': lead_id, 'key': key, 'params': params,
+                                'is_read': False, 'created_at': now} for user_id in told]
+        return told
+
+    def rep_assigned(self, rep_id: int, now: datetime) -> None:
+        self.last_assigned[rep_id] = max(now, self.last_assigned.get(rep_id, now))
 
     def new_lead(self, **values: Any) -> NewLead:
         """A new lead with its id reserved now (ids are reserved for the whole batch at once)."""
@@ -76,17 +90,20 @@ class Writes:
 
     def flush(self) -> None:
         """Insert everything pending, then keep the owners' open-lead counters right (the ORM hook
-        does not see Core inserts), then let the ORM flush what it holds (reps, touched leads)."""
+        does not see Core inserts) with the reps' last assignment, then let the ORM flush what it
+        holds (touched leads, reps given as `User`s)."""
         session = self._session
         store.insert_leads(session, [lead.row() for lead in self.leads])
-        report_rollup.add_inserted(session, self.leads, ())  # as inserted: before the ORM may change them
+        # The roll-up of both, in one upsert (as inserted: before the ORM may change the leads).
+        report_rollup.add_inserted(session, self.leads, self.audits)
         deltas: Counter[int] = Counter(lead.owner_id for lead in self.leads
                                        if lead.owner_id and lead.status in OPEN_STATUSES)
-        store.add_open_leads(session, deltas)
+        store.update_reps(session, deltas, self.last_assigned)
         session.flush()
         store.insert_audit(session, self.audits)
-        report_rollup.add_inserted(session, (), self.audits)
         if self._webhook_events:
             outbox.add_inserted(session, self.audits)  # in this transaction: never lost (store/outbox.py)
         store.insert_activities(session, self.activities)
-        self.leads, self.audits, self.activities = [], [], []
+        store.insert_notifications(session, self.notifications)
+        self.leads, self.audits, self.activities, self.last_assigned = [], [], [], {}
+        self.notifications = []

@@ -69,11 +69,11 @@ def twins_of_many(session: Session, *, phones: Sequence[str], emails: Sequence[s
     a `VALUES` list, which SQLite walks probing the index once per pair: a row-value
     `(company_norm, name) IN (VALUES …)` scans the whole table instead (each import batch was slower
     than the last), and an `OR` of 1,000 SQLAlchemy clauses costs more to build than to run."""
-    conditions = []
+    conditions: list[tuple[Any, Sequence[Any]]] = []
     if phones:
-        conditions.append(col(Lead.phone_norm).in_(phones))
+        conditions.append((_LIVE_BY['phone_norm'], phones))
     if emails:
-        conditions.append(col(Lead.email).in_(emails))
+        conditions.append((_LIVE_BY['email'], emails))
     pairs = list(company_names)
     for start in range(0, len(pairs), PAIRS_PER_QUERY):
         chunk = pairs[start:start + PAIRS_PER_QUERY]
@@ -87,9 +87,16 @@ def twins_of_many(session: Session, *, phones: Sequence[str], emails: Sequence[s
             f'WITH pairs(company, name) AS (VALUES {values}) SELECT leads.id FROM pairs '  # placeholders only
             'JOIN leads ON leads.company_norm = pairs.company AND leads.name = pairs.name', params)]
         if ids:
-            conditions.append(col(Lead.id).in_(ids))
+            conditions.append((_LIVE_BY['id'], ids))
     found: dict[int, Lead] = {}
-    for condition in conditions:
-        for lead in session.exec(select(Lead).where(condition, Lead.is_deleted == False)):  # noqa: E712
+    for statement, values in conditions:
+        for lead in session.exec(statement, params={'values': list(values)}):
             found[lead.id or 0] = lead
     return list(found.values())
+
+
+_LIVE_BY = {name: select(Lead).where(getattr(Lead, name).in_(sa.bindparam('values', expanding=True)),
+                                     Lead.is_deleted == False)  # noqa: E712
+            for name in ('phone_norm', 'email', 'id')}
+"""Live leads by one key, each statement built once (a single capture builds them for one value;
+building them cost more than running them)."""

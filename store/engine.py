@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from . import (
+    config_version,  # noqa: F401  (a new token whenever rules or settings change)
     counters,  # noqa: F401  (registers the open-lead counter on every session)
     outbox,  # noqa: F401  (writes webhook deliveries in the domain's transaction)
     report_rollup,  # noqa: F401  (keeps the reports' daily roll-up on every session)

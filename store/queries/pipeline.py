@@ -38,7 +38,11 @@ def account_by_name(session: Session, name_norm: str) -> Account | None:
 
 
 def has_customers(session: Session) -> bool:
-    return session.exec(select(Account.id).where(Account.is_customer == True).limit(1)).first() is not None  # noqa: E712
+    return session.exec(_ANY_CUSTOMER).first() is not None
+
+
+_ANY_CUSTOMER = select(Account.id).where(Account.is_customer == True).limit(1)  # noqa: E712
+"""Built once: every capture asks it."""
 
 
 def customer_for(session: Session, *, phone_norm: str | None, email: str | None,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from .. import report_rollup
 from ..models import (
     ApiKey,
     AppSetting,
@@ -47,29 +49,53 @@ def active_ids_with_roles(session: Session, roles: Sequence[str]) -> list[int]:
     return [r for r in rows if r is not None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RepLoadRow:
-    user: User
+    """An active rep as assignment sees them: plain values read with Core (building 20 ORM `User`
+    objects per capture cost more than the query), `last_assigned_at` kept current by the batch."""
+    id: int
+    name: str
+    role: str
+    is_active: bool
+    capacity: int
+    daily_quota: int
+    seniority: int
+    regions: str
+    is_on_leave: bool
+    shift_start: int | None
+    shift_end: int | None
+    last_assigned_at: datetime | None
     open_count: int
     assigned_today: int
 
 
+_USERS = User.__table__  # type: ignore[attr-defined]
+_REP_COLUMNS = [_USERS.c[f] for f in ('id', 'name', 'role', 'is_active', 'capacity', 'daily_quota', 'seniority',
+                                      'regions', 'is_on_leave', 'shift_start', 'shift_end', 'last_assigned_at',
+                                      'open_leads')]
+_REPS = (sa.select(*_REP_COLUMNS).where(_USERS.c.role == Role.REP, _USERS.c.is_active == sa.true())
+         .order_by(_USERS.c.id))
+"""Built once (building a statement costs about as much as running this one)."""
+_REPS_LOCKED = _REPS.with_for_update(key_share=True)
+"""NO KEY UPDATE, in id order: the order and mode of store/locks.py `lock_users`."""
+
+
 def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False) -> list[RepLoadRow]:
-    """Every active rep with open leads (the kept counter) and leads assigned since `day_start`
-    (a range over today's audit rows only)."""
-    reps_query = select(User).where(User.role == Role.REP, User.is_active == True)  # noqa: E712
-    if for_update:  # fresh values, not the identity map's copy from before the lock was granted
-        # NO KEY UPDATE, in id order: the order and mode of store/locks.py `lock_users`.
-        reps_query = reps_query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    reps = session.exec(reps_query.order_by(User.id)).all()
+    """Every active rep with open leads (the kept counter) and leads assigned since `day_start`:
+    from the reports' roll-up (a few rows per rep, however many leads today brought), or counted
+    over today's audit rows when the roll-up is not kept in the zone `day_start` is midnight of.
+    `for_update` (PostgreSQL): the reps' rows locked until commit, as `lock_users` does."""
+    reps = session.execute(_REPS_LOCKED if for_update else _REPS).all()  # (autoflushes, as the ORM query did)
     if not reps:
         return []
-    today = dict(session.exec(
-        select(AuditEntry.subject_user_id, func.count())
-        .where(AuditEntry.action == 'assigned', col(AuditEntry.created_at) >= day_start)
-        .group_by(AuditEntry.subject_user_id)
-    ).all())
-    return [RepLoadRow(user=u, open_count=u.open_leads, assigned_today=today.get(u.id, 0)) for u in reps]
+    today = report_rollup.assigned_since(session, day_start, [r.id for r in reps])
+    if today is None:
+        today = dict(session.exec(
+            select(AuditEntry.subject_user_id, func.count())
+            .where(AuditEntry.action == 'assigned', col(AuditEntry.created_at) >= day_start)
+            .group_by(AuditEntry.subject_user_id)
+        ).all())
+    return [RepLoadRow(*r[:-1], open_count=r[-1], assigned_today=today.get(r.id, 0)) for r in reps]
 
 
 # ----- rules and settings -----------------------------------------------------------------------
@@ -93,6 +119,17 @@ def setting(session: Session, key: str) -> str | None:
 
 def api_key_by_hash(session: Session, key_hash: str) -> ApiKey | None:
     return session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
+
+
+_KEYS = ApiKey.__table__  # type: ignore[attr-defined]
+_KEY_IDENTITY = (sa.select(_KEYS.c.id, _KEYS.c.name, _KEYS.c.scope, _KEYS.c.is_revoked)
+                 .where(_KEYS.c.key_hash == sa.bindparam('key_hash')))
+"""Built once: every API request asks it, and building it cost more than the lookup."""
+
+
+def api_key_identity(session: Session, key_hash: str) -> sa.Row[Any] | None:
+    """(id, name, scope, is_revoked) of the key with this hash, without building an `ApiKey`."""
+    return session.execute(_KEY_IDENTITY, {'key_hash': key_hash}).first()
 
 
 def all_api_keys(session: Session) -> Sequence[ApiKey]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from core.capture import CaptureResult
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
+from store.engine import make_engine
 from store.models import Activity, AuditEntry, Lead, Notification, Role, User, UserRef
 from tests.factories import admin, lead_data, user
 
@@ -275,6 +277,33 @@ def test_daily_quota_resets_at_team_local_midnight(desk: Desk, clock: FakeClock)
     assert capture(desk, lead_data()).owner_id is None
     clock.advance(minutes=2)  # 00:01 the next local day, still the same UTC day
     assert capture(desk, lead_data()).owner_id == rep.id
+
+
+def test_daily_quota_counts_assignments_made_by_hand(desk: Desk) -> None:
+    """Today's count (from the reports' roll-up) includes a manager's assignment from the pool."""
+    boss = admin(desk)
+    waiting = capture(desk, lead_data())  # nobody to take it yet
+    assert waiting.status == 'pool'
+    rep = user(desk, daily_quota=1)
+    assert desk.pool.assign_from_pool(boss, [waiting.lead_id], rep_id=rep.id) == 1
+    assert capture(desk, lead_data()).status == 'pool'
+
+
+def test_a_policy_change_by_another_process_applies_to_the_next_capture(desk: Desk, clock: FakeClock) -> None:
+    """Captures keep the rules and policy between transactions; a change written through another
+    engine on the same database (another server process) is seen by the very next capture."""
+    rep = user(desk)
+    other = Desk(make_engine(desk.ctx.engine.url.render_as_string(hide_password=False)), desk.ctx.settings,
+                 clock=clock)
+    try:
+        first = capture(desk, lead_data())
+        other.set_policy(admin(other), {'protection_days': 2})
+        second = capture(desk, lead_data())
+    finally:
+        other.ctx.engine.dispose()
+    assert first.owner_id == second.owner_id == rep.id
+    until = {lead.id: lead.protected_until - lead.assigned_at for lead in rows(desk, Lead)}
+    assert until == {first.lead_id: timedelta(days=7), second.lead_id: timedelta(days=2)}
 
 
 def test_deactivated_rep_gets_no_lead(desk: Desk) -> None:

@@ -1,0 +1,57 @@
+"""A token that changes whenever the capture path's configuration changes: the scoring rules, the
+assignment rules or any app setting (the automation policy lives there).
+
+Why: every capture read the rules and the policy afresh (three queries, ~1 ms of a ~10 ms
+capture). core/capture.py keeps what it built from them per engine together with this token, and
+reads only the token (one primary-key row) per capture; a changed token means read them again.
+
+The token is bumped by an ORM `after_flush` hook in the same transaction as the change, so it is
+right across processes (another server on the same PostgreSQL sees the new token as soon as the
+change commits) and never ahead of a rolled-back change for long (a rolled-back token is simply
+never seen again: every bump is a fresh random value, so an old token cannot come back and make a
+stale copy look current). Writes to these tables that bypass the ORM must call `bump`. No row
+(a database written before this existed, or emptied by a test) means: do not cache.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+
+from .models import AppSetting, AssignmentRule, ScoringRule
+
+KEY = 'config_version'
+WATCHED = (AppSetting, AssignmentRule, ScoringRule)
+
+_SETTINGS = AppSetting.__table__  # type: ignore[attr-defined]
+_READ = sa.select(_SETTINGS.c.value).where(_SETTINGS.c.key == KEY)
+"""Built once (building a statement costs more than running this one)."""
+
+
+def current(session: OrmSession) -> str | None:
+    """The token as this transaction sees it; None: no token, nothing may be cached."""
+    return session.execute(_READ).scalar()  # (autoflushes: a change pending in this session bumps first)
+
+
+def bump(connection: sa.Connection) -> None:
+    """A new token, in the caller's transaction (an upsert: two transactions bumping at once on
+    PostgreSQL wait for each other on the key's row instead of one failing on the primary key)."""
+    if connection.dialect.name == 'postgresql':
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(_SETTINGS).values(key=KEY, value=uuid.uuid4().hex)
+    connection.execute(statement.on_conflict_do_update(index_elements=['key'],
+                                                       set_={'value': statement.excluded.value}))
+
+
+@event.listens_for(OrmSession, 'after_flush')
+def _bump_on_change(session: OrmSession, _context: Any) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, WATCHED) and not (isinstance(obj, AppSetting) and obj.key == KEY):
+            bump(session.connection())
+            return
