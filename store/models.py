@@ -248,7 +248,6 @@ class AuditEntry(SQLModel, table=True):
     __table_args__ = (
         sa.Index('ix_audit_lead', 'lead_id', 'created_at'),
         sa.Index('ix_audit_subject', 'action', 'subject_user_id', 'created_at'),
-        sa.Index('ix_audit_action_time', 'action', 'created_at'),
         sa.Index('ix_audit_report', 'action', 'created_at', 'reason_key', 'actor_id', 'subject_user_id'),
     )
 

@@ -64,10 +64,14 @@ def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False
     reps = session.exec(reps_query.order_by(User.id)).all()
     if not reps:
         return []
+    # grouped by an expression: by the bare column SQLite walks ix_audit_subject over every
+    # assignment ever made for its order (21 ms at 100k leads, per capture and per import batch)
+    # instead of today's range of ix_audit_report (0.03 ms)
+    subject = (col(AuditEntry.subject_user_id) + 0).label('subject')
     today = dict(session.exec(
-        select(AuditEntry.subject_user_id, func.count())
+        select(subject, func.count())
         .where(AuditEntry.action == 'assigned', col(AuditEntry.created_at) >= day_start)
-        .group_by(AuditEntry.subject_user_id)
+        .group_by(subject)
     ).all())
     return [RepLoadRow(user=u, open_count=u.open_leads, assigned_today=today.get(u.id, 0)) for u in reps]
 
