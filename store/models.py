@@ -259,7 +259,8 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(sa_type=sa.String(40))
     reason_key: str | None = Field(default=None, sa_type=sa.String(80))
     reason_params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
-    created_at: datetime | None = _ts(index=True)
+    created_at: datetime | None = _ts()
+    """Not indexed alone: every read names the action or the lead first (the indexes above)."""
 
 
 class ScoringRule(SQLModel, table=True):
