@@ -136,19 +136,19 @@ class User(SQLModel, table=True):
 class Lead(SQLModel, table=True):
     __tablename__ = 'leads'
     __table_args__ = (
-        sa.Index('ix_leads_owner_open', 'owner_id', 'status', 'grade', 'created_at'),
-        sa.Index('ix_leads_status_grade', 'status', 'grade', 'created_at'),
         sa.Index('ix_leads_company_name', 'company_norm', 'name'),
         sa.Index('ix_leads_sla_due', 'sla_status', 'sla_due_at'),
-        sa.Index('ix_leads_sla_grace', 'sla_grace_at'),
+        sa.Index('ix_leads_sla_grace', 'sla_grace_at', sqlite_where=sa.text('sla_grace_at IS NOT NULL'),
+                 postgresql_where=sa.text('sla_grace_at IS NOT NULL')),
         sa.Index('ix_leads_protected', 'protected_until'),
-        sa.Index('ix_leads_follow_up_due', 'follow_up_due_at'),
-        sa.Index('ix_leads_next_follow_up', 'next_follow_up_at'),
+        sa.Index('ix_leads_follow_up_due', 'follow_up_due_at', sqlite_where=sa.text('follow_up_due_at IS NOT NULL'),
+                 postgresql_where=sa.text('follow_up_due_at IS NOT NULL')),
+        sa.Index('ix_leads_next_follow_up', 'next_follow_up_at', sqlite_where=sa.text('next_follow_up_at IS NOT NULL'),
+                 postgresql_where=sa.text('next_follow_up_at IS NOT NULL')),
         sa.Index('ix_leads_pool_waiting', 'status', 'previous_owner_id', 'created_at'),
         sa.Index('ix_leads_owner_assigned', 'owner_id', 'assigned_at'),
         sa.Index('ix_leads_open_figures', 'status', 'owner_id', 'grade', 'next_follow_up_at', 'sla_status',
                  'last_activity_at', 'is_deleted'),
-        sa.Index('ix_leads_assigned_window', 'assigned_at', 'owner_id', 'first_contact_at', 'is_deleted'),
         sa.Index('ix_leads_report_cohort', 'created_at', 'source', 'region', 'industry', 'owner_id', 'status',
                  'first_contact_at', 'is_deleted'),
         sa.Index('ix_leads_report_response', 'assigned_at', 'owner_id', 'sla_status', 'first_contact_at',
@@ -248,7 +248,6 @@ class AuditEntry(SQLModel, table=True):
     __table_args__ = (
         sa.Index('ix_audit_lead', 'lead_id', 'created_at'),
         sa.Index('ix_audit_subject', 'action', 'subject_user_id', 'created_at'),
-        sa.Index('ix_audit_action_time', 'action', 'created_at'),
         sa.Index('ix_audit_report', 'action', 'created_at', 'reason_key', 'actor_id', 'subject_user_id'),
     )
 
@@ -260,7 +259,8 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(sa_type=sa.String(40))
     reason_key: str | None = Field(default=None, sa_type=sa.String(80))
     reason_params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
-    created_at: datetime | None = _ts(index=True)
+    created_at: datetime | None = _ts()
+    """Not indexed alone: every read names the action or the lead first (the indexes above)."""
 
 
 class ScoringRule(SQLModel, table=True):

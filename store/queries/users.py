@@ -90,10 +90,14 @@ def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False
         return []
     today = report_rollup.assigned_since(session, day_start, [r.id for r in reps])
     if today is None:
+        # grouped by an expression: by the bare column SQLite walks ix_audit_subject over every
+        # assignment ever made for its order (21 ms at 100k leads) instead of today's range of
+        # ix_audit_report (0.03 ms)
+        subject = (col(AuditEntry.subject_user_id) + 0).label('subject')
         today = dict(session.exec(
-            select(AuditEntry.subject_user_id, func.count())
+            select(subject, func.count())
             .where(AuditEntry.action == 'assigned', col(AuditEntry.created_at) >= day_start)
-            .group_by(AuditEntry.subject_user_id)
+            .group_by(subject)
         ).all())
     return [RepLoadRow(*r[:-1], open_count=r[-1], assigned_today=today.get(r.id, 0)) for r in reps]
 

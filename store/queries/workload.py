@@ -56,8 +56,9 @@ def workload_open_leads(session: Session, *, now: datetime, day_end: datetime) -
 
 def workload_assigned_since(session: Session, since: datetime) -> dict[int, int]:
     """Per owner: leads they still own that were assigned to them at or after `since`. A range over
-    `ix_leads_assigned_window`: grouped by an expression, not the bare column, because SQLite would
-    otherwise walk the whole owner index to get the groups in order (owner 0 = unowned, dropped)."""
+    `ix_leads_report_response` (assigned_at, owner, …): grouped by an expression, not the bare column,
+    because SQLite would otherwise walk the whole owner index to get the groups in order (owner 0 =
+    unowned, dropped)."""
     owner = func.coalesce(Lead.owner_id, 0)
     rows = session.exec(
         select(owner, func.count())
