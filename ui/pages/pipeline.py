@@ -130,7 +130,7 @@ class PipelineBoard:
     # ----- layout ---------------------------------------------------------------------------------
 
     def build(self) -> None:
-        """The shell: filters and an empty board; the page awaits the first `reload()`."""
+        """The shell: filters and the empty columns; `show_first` or `reload()` fills them."""
         ui.add_css(CSS)
         self.move_label = t('pipeline.move_to')
         ui.label(t('pipeline.title')).classes('text-h5')
@@ -154,8 +154,6 @@ class PipelineBoard:
         self.row.on('start', self._drag_started, js_handler='() => emit()')  # SortableJS's bubbling DOM events
         self.row.on('end', self._drag_ended, js_handler='() => emit()')
         self.desk.events.opportunity_moved.subscribe(self._on_moved)
-        # The empty columns go out with the page itself (stages: a few rows, read before the first await),
-        # so the browser loads SortableJS while the cards are still being read.
         self._build_columns(sorted(self.desk.pipeline.stages(), key=_stage_order))
 
     def _build_columns(self, stages: list[Stage]) -> None:
@@ -280,6 +278,14 @@ class PipelineBoard:
                     return
         finally:
             self.loading = False
+
+    def read_first(self) -> list[Column]:
+        """The board under the default filters (a worker thread's call: it queries)."""
+        return self._read()
+
+    def show_first(self, columns: list[Column]) -> None:
+        """The board as read before the page was built (its first fill: a screenful per column)."""
+        self._apply(columns)
 
     def _read(self) -> list[Column]:
         f = self.filters
@@ -497,8 +503,11 @@ def register(desk: Desk) -> None:
         user = require_user(desk, request)
         if isinstance(user, RedirectResponse):
             return user
+        board = PipelineBoard(desk, user)
+        # Read before the frame (its timers await the socket, and NiceGUI then sends an async page at
+        # once): the first screenful of cards goes out with the HTML, the rest over the socket.
+        columns = await run.io_bound(board.read_first)
         with frame(desk, t('nav.pipeline'), user):
-            board = PipelineBoard(desk, user)
             board.build()
-            await board.reload()  # the frame's timers send the page early: the cards follow on the socket
+            board.show_first(columns)
         return None
