@@ -257,3 +257,17 @@ async def test_stage_names_follow_the_language(user: User, team: Team) -> None:
     user.http_client.headers['Accept-Language'] = 'zh-CN,zh;q=0.9'
     await open_board(user, team.rep_a, deal)
     await user.should_see('需求确认')  # the stage's own Chinese name, not the catalogue's
+
+
+async def test_a_full_column_fills_in_two_steps_and_ends_with_every_card(user: User, team: Team) -> None:
+    """The first fill sends a screenful per column with the page and the rest just after: a user
+    ends up with every card either way."""
+    from ui.pages.pipeline import FIRST_PAINT
+
+    desk = team.desk
+    made = [make_opportunity(desk, team.rep_a, company=f'Full Column {i:02d}') for i in range(FIRST_PAINT + 3)]
+    await login(user, team.manager.email)
+    await user.open('/pipeline')
+    for opportunity_id in made:
+        await user.should_see(marker=f'opp-{opportunity_id}', retries=50)
+    assert text(user, f'count-{opportunity(desk, made[0]).stage_id}') == str(len(made))
