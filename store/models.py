@@ -706,7 +706,7 @@ class ChecklistTick(SQLModel, table=True):
 
     __tablename__ = 'checklist_ticks'
     __table_args__ = (sa.UniqueConstraint('item_id', 'lead_id', name='uq_checklist_ticks_item_lead'),
-                      sa.Index('ix_checklist_ticks_lead', 'lead_id', 'done'))
+                      sa.Index('ix_checklist_ticks_lead', 'lead_id', 'done', 'item_id'))
 
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(foreign_key='playbook_items.id')
