@@ -3,7 +3,7 @@
 Every panel of the reports page for the manager and for one rep over 30 days, 90 days and a year:
 `desk.reports.report()` (the main panels), the checklist panel (`desk.playbooks.checklist_report`)
 and the customer-care panels (`desk.care_reports.care_report`), each alone and as the page runs
-them (`page_*`: the checklist alongside the main panels, care after them); a funnel drill-down; a
+them (`page_*`: the checklist and care alongside the main panels); a funnel drill-down; a
 leads export. Time is the median of `--repeats` runs against a
 primary-key point query in the same run; memory is tracemalloc's peak during one call (Python
 and numpy allocations; SQLite's own page cache is not counted).
@@ -270,13 +270,14 @@ def run(leads: int, deals: int, repeats: int, keep: Path | None = None) -> dict[
                 s.expunge_all()
 
         def page(user: UserRef, f: ReportFilter) -> None:
-            """What the reports page costs (ui/pages/reports.py): the checklist panel is read alongside
-            the main panels, the customer-care panels after them."""
-            with ThreadPoolExecutor(max_workers=1) as side:
+            """What the reports page costs (ui/pages/reports.py): the checklist and customer-care
+            panels are read alongside the main panels."""
+            with ThreadPoolExecutor(max_workers=2) as side:
                 checklist = side.submit(desk.playbooks.checklist_report, user, f)
+                care = side.submit(desk.care_reports.care_report, user, f)
                 desk.reports.report(user, f)
                 checklist.result()
-            desk.care_reports.care_report(user, f)
+                care.result()
 
         out: dict[str, object] = {'leads': leads, 'opportunities': made, 'build_s': built, **extra,
                                   'point_query_ms': timed(point, 50)}

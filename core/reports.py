@@ -223,7 +223,7 @@ class ReportService:
                 'closed': lambda se: reporting.closed_figures(se, s),
                 'automation': lambda se: reporting.automation_counts(se, s),
             }
-        got = self._read_all(jobs)
+        got = self.read_all(jobs)
         names, stages, costs = got['names'], got['stages'], got['costs']
         responses, cycles, stays, lost = got['responses'], got['cycles'], got['stays'], got['lost']
         forecast_rows = got['forecast']
@@ -272,7 +272,8 @@ class ReportService:
         with self.ctx.read() as session:
             return report_days.usable(session, self.ctx.settings.timezone)
 
-    def _read_all(self, jobs: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    def read_all(self, jobs: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
+        """Each job on a READERS thread in its own read transaction (independent panels' queries)."""
         def read(job: Callable[[Any], Any]) -> Any:
             with self.ctx.read() as session:
                 return job(session)

@@ -70,6 +70,7 @@ class CareReportPanels:
         self.desk, self.user = desk, user
         self.client = ui.context.client
         self.filter: ReportFilter | None = None
+        self.generation = 0
 
     def build(self) -> None:
         columns = [{'name': n, 'label': t(f'care.col.{n}'), 'field': n, 'align': 'left'} for n in NPS_COLUMNS]
@@ -98,14 +99,17 @@ class CareReportPanels:
         await download_report(self.desk.care_reports.export, self.user, self.filter, fmt, 'customer-care')
 
     async def refresh(self, f: ReportFilter) -> None:
+        """Computed alongside the main panels; a newer range wins over an older one still running."""
         self.filter = f
+        self.generation += 1
+        mine = self.generation
         try:
             report = await run.io_bound(self.desk.care_reports.care_report, self.user, f)
         except DomainError as e:
-            if not self.client.is_deleted:
+            if not self.client.is_deleted and mine == self.generation:
                 self.nps_summary.set_text(message(e))
             return
-        if not self.client.is_deleted:
+        if not self.client.is_deleted and mine == self.generation:
             self.show(report)
 
     def show(self, report: CareReport) -> None:

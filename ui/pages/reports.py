@@ -208,7 +208,9 @@ class ReportsPage:
         self.generation += 1
         mine = self.generation
         self.status.set_text(t('report.computing'))
+        # the checklist and care panels compute alongside the main ones (each checks the filter itself)
         background_tasks.create(self.checklist.refresh(self.current_filter()), name='checklist-report')
+        background_tasks.create(self.care.refresh(self.current_filter()), name='care-report')
         try:
             report = await run.io_bound(self.desk.reports.report, self.user, self.current_filter())
         except DomainError as e:
@@ -221,7 +223,6 @@ class ReportsPage:
         self.show(report)
         self.status.set_text(t('report.computed', start=report.filter.start.isoformat(),
                                end=report.filter.end.isoformat(), at=when(report.computed_at)))
-        await self.care.refresh(report.filter)
 
     def show(self, report: Report) -> None:
         options, self.keys['funnel'], lines = charts.funnel(report)
