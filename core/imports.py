@@ -48,10 +48,11 @@ from .import_worker import Prepared, Validator
 
 log = logging.getLogger('leaddesk.imports')
 
-BATCH_ROWS = 1000
+BATCH_ROWS = 2000
 """Rows per transaction: large enough that a batch's fixed costs (reading rules, loads and possible
 twins; one commit; one notification per rep) stay small per row, small enough that other writers (a
-click in the UI) wait well under a second for the write lock (~0.2 s a batch on an idle 2-core box)."""
+click in the UI, an API capture) wait well under a second for the write lock (~0.36 s a batch on an idle
+2-core box; 1,000-row batches held it ~0.2 s and imported ~15% slower: docs/BENCHMARKS.md)."""
 PREVIEW_ROWS = 20
 REPORT_LINES = 500
 ACTIVE = (ImportStatus.RUNNING,)
