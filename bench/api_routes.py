@@ -74,19 +74,10 @@ def wrk(base: str, path: str, key: str, connections: int, seconds: float) -> dic
 
 def post_lead(base: str, key: str, n: int) -> tuple[float, int]:
     """One capture as wrk's capture.lua sends it (a fresh random mobile number); (ms, status)."""
+    from bench.load_smoke import send_lead
+
     phone = f'13{random.randint(0, 9)}{random.randint(0, 99_999_999):08d}'
-    body = json.dumps({'name': f'Paced {n}', 'phone': phone, 'source': 'ads', 'budget': '10万'}).encode()
-    request = urllib.request.Request(base + '/api/v1/leads', data=body, method='POST',
-                                     headers={'X-API-Key': key, 'Content-Type': 'application/json'})
-    started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            status = response.status
-    except urllib.error.HTTPError as e:
-        status = e.code
-    except OSError:
-        status = 0
-    return (time.perf_counter() - started) * 1000, status
+    return send_lead(base, key, {'name': f'Paced {n}', 'phone': phone, 'source': 'ads', 'budget': '10万'})
 
 
 def paced(base: str, key: str, rate: float, seconds: float) -> dict[str, float]:

@@ -188,10 +188,20 @@ def test_a_thousand_concurrent_captures_across_both_processes_assign_each_lead_o
             gate = asyncio.Semaphore(64)
 
             async def one(i: int) -> httpx.Response:
+                """As a careful client sends: with an idempotency key, so a request whose connection
+                broke (a reset under a 1,000-request burst happened once in CI) is sent again
+                without risking a second lead — the replay answers with the first lead."""
                 node = cluster.nodes[i % 2]
+                headers = {'X-API-Key': cluster.api_key, 'Idempotency-Key': f'burst-{i}'}
                 async with gate:
-                    return await client.post(node.server.url('/api/v1/leads'), headers={'X-API-Key': cluster.api_key},
-                                             json={'name': f'Burst {i}', 'phone': f'+86 139 {i:04d} 7777'})
+                    for attempt in range(3):
+                        try:
+                            return await client.post(node.server.url('/api/v1/leads'), headers=headers,
+                                                     json={'name': f'Burst {i}', 'phone': f'+86 139 {i:04d} 7777'})
+                        except httpx.TransportError:
+                            if attempt == 2:
+                                raise
+                    raise AssertionError('unreachable')
 
             return await asyncio.gather(*(one(i) for i in range(1000)))
 
