@@ -60,6 +60,19 @@ def start(mode: str, data: Path, root: Path = ROOT) -> tuple[subprocess.Popen, s
     raise RuntimeError(f'{mode} server did not start')
 
 
+def bare_path(base: str) -> str:
+    """The bare route of the server under test (`/bench/bare` on checkouts before the API lane)."""
+    for path in ('/api/bench/bare', '/bench/bare'):
+        request = urllib.request.Request(base + path, data=b'{}', method='POST')
+        try:
+            with urllib.request.urlopen(request, timeout=5):
+                return path
+        except urllib.error.HTTPError as e:
+            if e.code != 404:
+                raise
+    raise RuntimeError('no bare route')
+
+
 def wrk(base: str, path: str, key: str, connections: int, seconds: float) -> dict[str, float]:
     threads = 1 if connections == 1 else 2
     env = dict(os.environ, BENCH_KEY=key, BENCH_PATH=path)
@@ -128,7 +141,7 @@ def main() -> None:
             key = api_key(data)
             proc, base = start(mode, data, args.root.resolve())
             try:
-                for path, label in (('/bench/bare', 'bare'), ('/api/v1/leads', 'capture')):
+                for path, label in ((bare_path(base), 'bare'), ('/api/v1/leads', 'capture')):
                     for conns in (1, 32):
                         cells = [wrk(base, path, key, conns, seconds) for _ in range(runs)]
                         results[f'{mode}/{label}/c{conns}'] = {

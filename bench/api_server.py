@@ -1,10 +1,12 @@
 """A LeadDesk server for the API benchmark, in one of two shapes:
 
-    --mode nicegui   routes on NiceGUI's own app, served by ui.run (what production does)
+    --mode nicegui   what production does: ui.run serves NiceGUI's app with the API app in front
+                     of its middleware (ui/api.py `serve_in_front`; before 2026-11-27 the routes
+                     sat on NiceGUI's own app, behind its session and gzip layers)
     --mode fastapi   the same routes on a plain FastAPI app with NiceGUI mounted by ui.run_with
 
-Both also serve `/bench/bare`, the limit a capture is compared with: one row
-inserted with one commit through the same engine.
+Both also serve `/api/bench/bare` (under the API's prefix, so it takes the same lane), the
+limit a capture is compared with: one row inserted with one commit through the same engine.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def add_bare_route(target: FastAPI, desk: Desk) -> None:
         with desk.ctx.write() as session:
             session.execute(insert, {'body': body.decode('utf-8', 'replace')})
 
-    @target.post('/bench/bare', status_code=201)
+    @target.post('/api/bench/bare', status_code=201)
     async def bare(request: Request) -> dict[str, bool]:
         await run.io_bound(write, await request.body())
         return {'ok': True}
@@ -52,7 +54,7 @@ def main() -> None:
     desk.prepare()
     if args.mode == 'nicegui':
         register(desk)
-        add_bare_route(app, desk)
+        add_bare_route(app.state.api, desk)  # beside the captures, in front of NiceGUI's middleware
         ui.run(port=args.port, reload=False, show=False, storage_secret='bench', show_welcome_message=False)
     else:
         import uvicorn

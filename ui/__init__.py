@@ -57,4 +57,4 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     webhooks.register(desk)  # /webhooks
     webform.register(desk, RateLimiter(s.form_rate_per_minute),  # /f/{key}
                      RateLimiter(s.form_rate_per_form_per_minute))
-    api.register(desk, RateLimiter(s.api_rate_per_minute), app)   # /health /api/v1/leads
+    api.serve_in_front(app, api.build(desk, RateLimiter(s.api_rate_per_minute)))  # /health /api/v1/… /docs

@@ -126,3 +126,41 @@ async def test_openapi_documents_the_lead_endpoint(user: User) -> None:
     spec = (await user.http_client.get('/openapi.json')).json()
     body = spec['paths']['/api/v1/leads']['post']['requestBody']['content']['application/json']['schema']
     assert 'name' in body['properties'] and 'external_id' in body['properties']
+
+
+async def test_api_answers_carry_no_browser_session(user: User, team: Team, key: str) -> None:
+    """The API is served in front of the pages' middleware: no session cookie for API clients
+    (pages still get one), and a missing key is still refused."""
+    import httpx
+    from nicegui import app
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url='http://test') as fresh:
+        captured = await fresh.post('/api/v1/leads', headers={'X-API-Key': key},
+                                    json={'name': 'Ann', 'phone': '13800001111'})
+        health = await fresh.get('/health')
+        refused = await fresh.post('/api/v1/leads', json={'name': 'Bob', 'phone': '13800002222'})
+        page = await fresh.get('/login')
+    assert captured.status_code == 201 and health.status_code == 200 and refused.status_code == 401
+    assert [r.headers.get('set-cookie') for r in (captured, health, refused)] == [None, None, None]
+    assert page.status_code == 200 and 'session=' in page.headers.get('set-cookie', '')
+    assert lead_count(team) == 1
+
+
+async def test_a_server_fault_answers_json_500(user: User, team: Team, key: str,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    """A broken database (here: the keys table gone) is a JSON error with a code, not a text page,
+    and the log has the trace."""
+    import httpx
+    from nicegui import app
+
+    with team.desk.ctx.engine.begin() as c:
+        c.exec_driver_sql('ALTER TABLE api_keys RENAME TO api_keys_gone')
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False)  # as a server: answer sent, error logged
+    async with httpx.AsyncClient(transport=transport, base_url='http://test') as client:
+        r = await client.post('/api/v1/leads', headers={'X-API-Key': key},
+                              json={'name': 'Ann', 'phone': '13800001111'})
+    assert r.status_code == 500
+    assert r.json()['code'] == 'internal' and 'retry' in r.json()['detail']
+    assert [rec.getMessage() for rec in caplog.records if rec.levelname == 'ERROR'] == [
+        'API POST /api/v1/leads failed']
+    caplog.clear()  # the expected error, not a failure of the test

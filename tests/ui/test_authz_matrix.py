@@ -168,7 +168,8 @@ FRAMEWORK = (re.compile(r'^/_nicegui(_ws)?(/|$)'), re.compile(r'^/(openapi\.json
 
 
 def registered_routes() -> set[tuple[str, str]]:
-    """(method, path) of every route on NiceGUI's app, included routers walked."""
+    """(method, path) of every route on NiceGUI's app and on the API app in front of it (ui/api.py),
+    included routers walked."""
     found: set[tuple[str, str]] = set()
 
     def walk(routes: list, prefix: str = '') -> None:
@@ -185,6 +186,7 @@ def registered_routes() -> set[tuple[str, str]]:
             else:
                 found.add(('UNKNOWN', repr(route)))
     walk(app.routes)
+    walk(app.state.api.routes)
     return found
 
 
