@@ -4,6 +4,13 @@
 
     python bench/capture_profile.py                      # 20 reps, 3,000 leads, 300 captures
     python bench/capture_profile.py --captures 50        # quicker
+    python bench/capture_profile.py --floor              # + the SQL floor: the same statements replayed raw
+
+`--floor` answers "how fast could a capture be if our Python cost nothing?": every statement and
+commit the measured captures sent to the driver is recorded, then replayed with the same
+parameters on a copy of the database as it was before them, through a bare `sqlite3` connection
+(same pragmas, no SQLAlchemy, no Python between statements), and compared with the bench's bare
+route's work (one INSERT, one commit) on the same copy.
 
 Not a timed assertion: a tool for reading where the time goes (docs/BENCHMARKS.md).
 """
@@ -12,8 +19,11 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import itertools
 import pstats
 import random
+import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -29,6 +39,7 @@ def main() -> None:
     parser.add_argument('--leads', type=int, default=3000)
     parser.add_argument('--captures', type=int, default=300)
     parser.add_argument('--top', type=int, default=40)
+    parser.add_argument('--floor', action='store_true', help='also replay the captures\' SQL on a bare connection')
     args = parser.parse_args()
 
     from core.capture import capture_rows
@@ -65,6 +76,8 @@ def main() -> None:
         for n in range(args.captures):
             one(1_000_000 + n)
         print(f'{(time.perf_counter() - started) / args.captures * 1000:.2f} ms per capture (not profiled)')
+        if args.floor:
+            sql_floor(desk, Path(tmp), args.captures, lambda n: one(3_000_000 + n))
         profile = cProfile.Profile()
         profile.enable()
         for n in range(args.captures):
@@ -74,6 +87,72 @@ def main() -> None:
         stats.sort_stats('cumulative').print_stats(str(ROOT), args.top)
         stats.sort_stats('tottime').print_stats(20)
         desk.ctx.engine.dispose()
+
+
+Op = tuple[str, object, bool]  # (statement or 'COMMIT', parameters, executemany)
+
+
+def sql_floor(desk: object, tmp: Path, captures: int, one: object) -> None:
+    """Record `captures` captures' driver calls, then replay them raw on a copy taken before them."""
+    from sqlalchemy import event
+
+    engine = desk.ctx.engine  # type: ignore[attr-defined]
+    engine.dispose()
+    before = tmp / 'before.db'
+    with sqlite3.connect(str(tmp / 'profile.db')) as live, sqlite3.connect(str(before)) as copy:
+        live.backup(copy)
+    ops: list[Op] = []
+    marks: list[int] = []
+
+    def sent(_conn, _cursor, statement, parameters, _context, executemany) -> None:  # type: ignore[no-untyped-def]
+        ops.append((statement, parameters, executemany))
+
+    def committed(_conn) -> None:  # type: ignore[no-untyped-def]
+        ops.append(('COMMIT', None, False))
+
+    event.listen(engine, 'before_cursor_execute', sent)
+    event.listen(engine, 'commit', committed)
+    started = time.perf_counter()
+    for n in range(captures):
+        marks.append(len(ops))
+        one(n)  # type: ignore[operator]
+    app_ms = (time.perf_counter() - started) / captures * 1000
+    event.remove(engine, 'before_cursor_execute', sent)
+    event.remove(engine, 'commit', committed)
+    marks.append(len(ops))
+    # The captures' statements, replayed as sent (the app's reads included).
+    raw = sqlite3.connect(str(before), check_same_thread=False)
+    for pragma in ('journal_mode=WAL', 'synchronous=NORMAL', 'foreign_keys=ON', 'busy_timeout=30000'):
+        raw.execute(f'PRAGMA {pragma}')
+    per_capture: list[float] = []
+    for start, end in itertools.pairwise(marks):
+        began = time.perf_counter()
+        for statement, parameters, many in ops[start:end]:
+            if statement == 'COMMIT':
+                raw.commit()
+            elif many:
+                raw.executemany(statement, parameters)  # type: ignore[arg-type]
+            else:
+                raw.execute(statement, parameters).fetchall()  # type: ignore[arg-type]
+        per_capture.append((time.perf_counter() - began) * 1000)
+    # The bare route's work on the same connection: one INSERT, one commit.
+    raw.execute('CREATE TABLE IF NOT EXISTS bench_bare (id INTEGER PRIMARY KEY, body TEXT)')
+    raw.commit()
+    bare: list[float] = []
+    for n in range(captures):
+        began = time.perf_counter()
+        raw.execute('INSERT INTO bench_bare (body) VALUES (?)', (f'{{"name": "Bare {n}"}}',))
+        raw.commit()
+        bare.append((time.perf_counter() - began) * 1000)
+    raw.close()
+    for statement, _parameters, many in ops[marks[-2]:marks[-1]]:  # the last capture's, for the reader
+        print(f'  {"many " if many else ""}{" ".join(statement.split())[:110]}')
+    statements = (marks[-1] - marks[0]) / captures
+    commits = sum(1 for op in ops if op[0] == 'COMMIT') / captures
+    floor, limit = statistics.median(per_capture), statistics.median(bare)
+    print(f'SQL floor: {statements:.1f} statements and {commits:.1f} commits per capture; replayed raw '
+          f'{floor:.3f} ms median ({min(per_capture):.3f}–{max(per_capture):.3f}) vs the app {app_ms:.2f} ms; '
+          f'bare insert + commit raw {limit:.3f} ms; floor ÷ bare {floor / limit:.1f}×')
 
 
 if __name__ == '__main__':
