@@ -199,9 +199,12 @@ def _paint(page, url: str, selector: str, repeats: int) -> dict[str, list[float]
     return {k: [round(statistics.median(v), 1), round(min(v), 1), round(max(v), 1)] for k, v in samples.items()}
 
 
-def page_paints(db: Path, email: str, pages: dict[str, tuple[str, str]], repeats: int) -> dict[str, object]:
+def page_paints(db: Path, email: str, pages: dict[str, tuple[str, str]], repeats: int,
+                cpu: bool = False) -> dict[str, object]:
     """First paint of each page (`name: (path, selector)`) for `email` signed in, and of an empty
-    NiceGUI page served the same way, in Debian's Chromium; each page's DOM size at the end."""
+    NiceGUI page served the same way, in Debian's Chromium; each page's DOM size at the end. With
+    `cpu`, also each page's main-thread CPU until the selector shows (`_main_thread_cpu`), as
+    `NAME_cpu_ms` and `empty_page_cpu_ms`."""
     from playwright.sync_api import sync_playwright
 
     out: dict[str, object] = {}
@@ -218,6 +221,8 @@ def page_paints(db: Path, email: str, pages: dict[str, tuple[str, str]], repeats
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                 page = browser.new_page(locale='en-US', viewport={'width': 1440, 'height': 900})
                 out['empty_page'] = _paint(page, empty_url + '/', '[data-testid=empty]', repeats)
+                if cpu:
+                    out['empty_page_cpu_ms'] = _main_thread_cpu(page, empty_url + '/', '[data-testid=empty]', repeats)
                 page.goto(app_url + '/login')
                 page.get_by_test_id('login-email').fill(email)
                 page.get_by_test_id('login-password').fill(PASSWORD)
@@ -225,6 +230,8 @@ def page_paints(db: Path, email: str, pages: dict[str, tuple[str, str]], repeats
                 page.wait_for_url(app_url + '/')
                 for name, (path, selector) in pages.items():
                     out[name] = _paint(page, app_url + path, selector, repeats)
+                    if cpu:
+                        out[f'{name}_cpu_ms'] = _main_thread_cpu(page, app_url + path, selector, repeats)
                     out[f'{name}_matches'] = page.locator(selector).count()
                     out[f'{name}_dom_nodes'] = page.evaluate('document.getElementsByTagName("*").length')
                 browser.close()
@@ -232,6 +239,47 @@ def page_paints(db: Path, email: str, pages: dict[str, tuple[str, str]], repeats
             _stop(app_server)
             _stop(empty_server)
     return out
+
+
+TRACE_CATEGORIES = ['devtools.timeline', 'loading', 'v8.execute', 'blink.user_timing']
+
+
+def _main_thread_cpu(page, url: str, selector: str, repeats: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """CPU ms the page's main thread spent from navigation start until `selector` was visible
+    (the `tdur` of its top-level trace events), median (min–max) of `repeats` after one warm-up:
+    the browser's own work for the page, which on a shared box moves much less than wall time.
+    Separate loads from `_paint`'s, since tracing slows a page down."""
+    samples = []
+    for i in range(repeats + 1):
+        page.context.browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+        page.goto(url, wait_until='commit')
+        page.wait_for_selector(selector, state='visible', timeout=60_000)
+        visible = page.evaluate('performance.now()')
+        events = json.loads(page.context.browser.stop_tracing())['traceEvents']
+        if i:
+            samples.append(_busy_ms(events, visible))
+    return [round(statistics.median(samples), 1), round(min(samples), 1), round(max(samples), 1)]
+
+
+def _busy_ms(events: list[dict], visible_ms: float) -> float:
+    threads = {(e['pid'], e['tid']) for e in events
+               if e.get('ph') == 'M' and e.get('name') == 'thread_name' and e['args']['name'] == 'CrRendererMain'}
+    counts: dict[tuple[int, int], int] = {}
+    for e in events:
+        key = (e.get('pid'), e.get('tid'))
+        if key in threads:
+            counts[key] = counts.get(key, 0) + 1
+    main = max(counts, key=counts.__getitem__)
+    document = min(e['ts'] for e in events if e.get('name') == 'ResourceSendRequest')
+    start = max(e['ts'] for e in events if e.get('name') == 'navigationStart' and e['ts'] <= document)
+    end = start + visible_ms * 1000
+    busy, until = 0, 0
+    for e in sorted((e for e in events if (e.get('pid'), e.get('tid')) == main and e.get('ph') == 'X'
+                     and start <= e['ts'] < end), key=lambda e: e['ts']):
+        if e['ts'] >= until:  # top level only: nested events' time is inside their parent's
+            busy += e.get('tdur', e.get('dur', 0))
+            until = e['ts'] + e.get('dur', 0)
+    return busy / 1000
 
 
 def first_paints(db: Path, repeats: int) -> dict[str, object]:

@@ -28,12 +28,14 @@ USERS = {'manager': 'manager@bench.test', 'rep': 'rep0@bench.test'}
 def run(db: Path, repeats: int, users: list[str]) -> dict[str, object]:
     out: dict[str, object] = {}
     for who in users:
-        paints = page_paints(db, USERS[who], {'inbox': ('/', ROWS)}, repeats)
+        paints = page_paints(db, USERS[who], {'inbox': ('/', ROWS)}, repeats, cpu=True)
         assert paints['inbox_matches'], f'{who}: no inbox rows'
         empty, inbox = paints['empty_page'], paints['inbox']
         out[who] = {'empty_page_ms': empty, 'inbox_ms': inbox, 'rows': paints['inbox_matches'],
                     'dom_nodes': paints['inbox_dom_nodes'],
-                    'inbox_vs_empty': round(inbox['visible'][0] / empty['visible'][0], 2)}  # type: ignore[index]
+                    'inbox_vs_empty': round(inbox['visible'][0] / empty['visible'][0], 2),  # type: ignore[index]
+                    'empty_page_cpu_ms': paints['empty_page_cpu_ms'], 'inbox_cpu_ms': paints['inbox_cpu_ms'],
+                    'cpu_vs_empty': round(paints['inbox_cpu_ms'][0] / paints['empty_page_cpu_ms'][0], 2)}  # type: ignore[index]
     return out
 
 
@@ -41,14 +43,16 @@ def _print(result: dict[str, object]) -> None:
     def cell(v: list[float]) -> str:
         return f'{v[0]:.0f} ({v[1]:.0f}–{v[2]:.0f})'
 
-    print('| who | empty page ms | inbox: HTML ms | DOM ready ms | rows visible ms | vs empty |')
-    print('|---|---|---|---|---|---|')
+    print('| who | empty page ms | inbox: HTML ms | DOM ready ms | rows visible ms | vs empty '
+          '| main-thread CPU ms: empty | inbox | vs empty |')
+    print('|---|---|---|---|---|---|---|---|---|')
     for who in USERS:
         if who in result:
             r = result[who]
             e, i = r['empty_page_ms']['visible'], r['inbox_ms']  # type: ignore[index]
             print(f"| {who} | {cell(e)} | {cell(i['html'])} | {cell(i['dom_ready'])} | {cell(i['visible'])} | "
-                  f"{r['inbox_vs_empty']}× |")  # type: ignore[index]
+                  f"{r['inbox_vs_empty']}× | {cell(r['empty_page_cpu_ms'])} | {cell(r['inbox_cpu_ms'])} | "
+                  f"{r['cpu_vs_empty']}× |")  # type: ignore[index]
 
 
 def main() -> None:
