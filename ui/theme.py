@@ -17,10 +17,13 @@ from .session import end_when_revoked, sign_out
 
 PRIMARY = '#1f5fbf'
 HEADER_PX = 58
-"""The header's height (py-2 around the 42 px round notification button). Quasar's layout pads
-the page by QHeader's height hint (default 50) until it has measured the header, then re-renders
-the page's whole content with the measured padding: a second render of every element before the
-rows are visible (bench/inbox_paint.py). With the right hint the measurement changes nothing."""
+"""The header's height: 8 px padding around the 42 px round notification button. Quasar's layout
+pads the page by QHeader's height hint (default 50) until it has measured the header, and
+re-renders the page's whole content whenever that changes — before the rows were visible it did
+twice, 50 → 74 → 58 px, the 74 being NiceGUI's default 1rem header padding before the Tailwind
+runtime had generated `py-2`'s CSS (bench/inbox_paint.py, docs/BENCHMARKS.md). Hence the
+padding inline and the hint exact: the first measurement changes nothing. A header that wraps on
+a narrow window still costs one re-render."""
 
 
 def _nav(user: UserRef) -> None:
