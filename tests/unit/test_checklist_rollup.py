@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
+from alembic import command
 from sqlmodel import select
 
 from core.clock import FakeClock
@@ -18,6 +19,7 @@ from core.desk import Desk
 from core.reports import ReportFilter
 from store import report_rollup
 from store.engine import read_session
+from store.migrate import alembic_config, is_current, upgrade
 from store.models import ChecklistTick, Lead, Opportunity, PlaybookItem, Role, StageChange, StepExit, UserRef
 from tests import factories
 
@@ -154,3 +156,24 @@ def test_random_rows_across_daylight_saving_count_the_same_from_the_roll_up(desk
         same_reports(desk, reps[1], f)
     year = same_reports(desk, manager, ReportFilter(start=today - timedelta(days=199), end=today))
     assert year['exits'].sum() > 0 and year['with_done'].sum() > 0
+
+
+def test_migration_0019_backfills_the_checklist_families_from_the_rows(desk: Desk, clock: FakeClock) -> None:
+    manager = factories.user(desk, Role.MANAGER, name='Boss')
+    rep = factories.user(desk, Role.REP, name='Ann')
+    deal = make_opportunity(desk, clock, rep)
+    first = _items(desk, f'stage:{stage(desk, "Needs confirmed").id}')[0]
+    desk.playbooks.tick(rep, first.id or 0, done=True, opportunity_id=deal)
+    move(desk, rep, deal, 'Solution')
+    move(desk, rep, deal, 'Won', won_amount='900', close_date=date(2026, 3, 2))
+    kept = checklist_rows(desk)
+    assert {r[0] for r in kept} == set(CHECKLIST)
+    config = alembic_config()
+    with desk.ctx.engine.connect() as connection, connection.begin():
+        config.attributes['connection'] = connection
+        command.downgrade(config, '0018')
+    assert not checklist_rows(desk)
+    upgrade(desk.ctx.engine)
+    assert is_current(desk.ctx.engine) and checklist_rows(desk) == kept
+    today = desk.reports.today()
+    same_reports(desk, manager, ReportFilter(start=today, end=today))
