@@ -36,7 +36,7 @@ from __future__ import annotations
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -227,35 +227,44 @@ def _exit(created_at: datetime | None, done_ids: Any, open_ids: Any) -> Exit:
     return created_at, tuple(int(i) for i in done_ids or ()), tuple(int(i) for i in open_ids or ())
 
 
-def _checklist_stored(connection: sa.Connection,
-                      stored: Mapping[int, tuple[LeadFacts, DealFacts | None]]) -> dict[int, ChecklistFacts]:
-    """The checklist facts the database holds now for these leads: the exits of live leads, and
-    the moves and done ticks only of live leads whose deal is closed (nothing else adds them, so
-    most flushes read one indexed query here)."""
-    live = sorted(i for i, (lead, _) in stored.items() if not lead.is_deleted)
-    if not live:
+def _stored_exits(connection: sa.Connection, where: sa.ColumnElement[bool]) -> dict[int, list[tuple[int, Exit]]]:
+    """Lead → [(exit id, exit)] of the step exits matching `where`."""
+    out: dict[int, list[tuple[int, Exit]]] = {}
+    for exit_id, lead_id, at, done_ids, open_ids in connection.execute(
+            sa.select(StepExit.id, StepExit.lead_id, StepExit.created_at, StepExit.done_ids, StepExit.open_ids)
+            .where(where)):
+        out.setdefault(lead_id, []).append((exit_id, _exit(at, done_ids, open_ids)))
+    return out
+
+
+def _closed_stored(connection: sa.Connection,
+                   stored: Mapping[int, tuple[LeadFacts, DealFacts | None]]) -> dict[int, ChecklistFacts]:
+    """The moves and done ticks the database holds now for those of these leads that are live with
+    a closed deal — nothing else adds them, so most flushes read nothing here."""
+    closed = sorted(i for i, (lead, deal) in stored.items() if not lead.is_deleted and _is_closed(deal))
+    if not closed:
         return {}
-    closed = sorted(i for i in live if _is_closed(stored[i][1]))
-    exits: dict[int, list[Exit]] = {}
-    for lead_id, at, done_ids, open_ids in connection.execute(
-            sa.select(StepExit.lead_id, StepExit.created_at, StepExit.done_ids, StepExit.open_ids)
-            .where(col(StepExit.lead_id).in_(live))):
-        exits.setdefault(lead_id, []).append(_exit(at, done_ids, open_ids))
     entered: dict[int, set[int]] = {}
     done: dict[int, list[tuple[int, int | None]]] = {}
-    if closed:
-        for lead_id, stage in connection.execute(
-                sa.select(Opportunity.lead_id, StageChange.to_stage_id).distinct()
-                .select_from(StageChange).join(Opportunity, col(Opportunity.id) == StageChange.opportunity_id)
-                .where(col(Opportunity.lead_id).in_(closed))):
-            entered.setdefault(lead_id, set()).add(stage)
-        for lead_id, item, stage in connection.execute(
-                sa.select(ChecklistTick.lead_id, ChecklistTick.item_id, PlaybookItem.stage_id)
-                .join(PlaybookItem, col(PlaybookItem.id) == ChecklistTick.item_id)
-                .where(col(ChecklistTick.lead_id).in_(closed), ChecklistTick.done == True)):  # noqa: E712
-            done.setdefault(lead_id, []).append((item, stage))
-    return {i: ChecklistFacts(exits=tuple(exits.get(i, ())), entered=frozenset(entered.get(i, ())),
-                              done=tuple(sorted(done.get(i, ())))) for i in live}
+    for lead_id, stage in connection.execute(
+            sa.select(Opportunity.lead_id, StageChange.to_stage_id).distinct()
+            .select_from(StageChange).join(Opportunity, col(Opportunity.id) == StageChange.opportunity_id)
+            .where(col(Opportunity.lead_id).in_(closed))):
+        entered.setdefault(lead_id, set()).add(stage)
+    for lead_id, item, stage in connection.execute(
+            sa.select(ChecklistTick.lead_id, ChecklistTick.item_id, PlaybookItem.stage_id)
+            .join(PlaybookItem, col(PlaybookItem.id) == ChecklistTick.item_id)
+            .where(col(ChecklistTick.lead_id).in_(closed), ChecklistTick.done == True)):  # noqa: E712
+        done.setdefault(lead_id, []).append((item, stage))
+    return {i: ChecklistFacts(entered=frozenset(entered.get(i, ())), done=tuple(sorted(done.get(i, ()))))
+            for i in closed}
+
+
+def _exits_counted_as(pair: tuple[LeadFacts, DealFacts | None] | None) -> tuple[bool, int | None]:
+    """What a lead's exits are counted under: whether at all (a live lead), and for which owner."""
+    if pair is None or pair[0].is_deleted:
+        return False, None
+    return True, pair[0].owner_id
 
 
 Counted = Counter[tuple[Key, tuple[int, ...]]]
@@ -348,27 +357,60 @@ def _touched(session: OrmSession) -> set[int]:
 @event.listens_for(OrmSession, 'before_flush')
 def _remember(session: OrmSession, _context: Any, _instances: Any) -> None:
     """The touched leads as the database holds them before the flush: exact whatever the objects'
-    attribute histories hold (an attribute set without being loaded has none)."""
+    attribute histories hold (an attribute set without being loaded has none). Step exits are
+    only ever inserted; were one rewritten or deleted, its lead's exits are read before too."""
+    for key in ('report_rollup_before', 'report_rollup_checklist_before', 'report_rollup_exits_before'):
+        session.info.pop(key, None)
     ids = _touched(session)
     if not ids or _zone_of(session) is None:
-        session.info.pop('report_rollup_before', None)
-        session.info.pop('report_rollup_checklist_before', None)
         return
     connection = session.connection()
     session.info['report_rollup_before'] = before = _stored(connection, ids)
-    session.info['report_rollup_checklist_before'] = _checklist_stored(connection, before)
+    session.info['report_rollup_checklist_before'] = _closed_stored(connection, before)
+    rewritten = sorted({o.lead_id for o in (*session.dirty, *session.deleted) if isinstance(o, StepExit)})
+    if rewritten:
+        session.info['report_rollup_exits_before'] = (
+            set(rewritten), _stored_exits(connection, col(StepExit.lead_id).in_(rewritten)))
+
+
+def _exits_moved(session: OrmSession, connection: sa.Connection, ids: Iterable[int],
+                 before: Mapping[int, tuple[LeadFacts, DealFacts | None]],
+                 after: Mapping[int, tuple[LeadFacts, DealFacts | None]]) -> dict[int, tuple[list[Exit], list[Exit]]]:
+    """Lead → (exits to take away, exits to add). A lead's exits count under its owner while it is
+    live: when that changed, all of them move (read once, after the flush; those this flush
+    inserted were not counted before); otherwise only the exits this flush inserted are added."""
+    rewritten, exits_before = session.info.pop('report_rollup_exits_before', None) or (set(), {})
+    new_ids = {o.id for o in session.new if isinstance(o, StepExit) and o.id is not None}
+    moved = {i for i in ids if _exits_counted_as(before.get(i)) != _exits_counted_as(after.get(i))} | rewritten
+    out: dict[int, tuple[list[Exit], list[Exit]]] = {}
+    if moved:
+        for lead_id, rows in _stored_exits(connection, col(StepExit.lead_id).in_(sorted(moved))).items():
+            old = [e for _, e in exits_before.get(lead_id, ())] if lead_id in rewritten else \
+                [e for exit_id, e in rows if exit_id not in new_ids]
+            out[lead_id] = (old, [e for _, e in rows])
+        for lead_id in rewritten - set(out):
+            out[lead_id] = ([e for _, e in exits_before.get(lead_id, ())], [])
+        for lead_id in moved - set(out):
+            out[lead_id] = ([], [])
+    if new_ids:
+        for lead_id, rows in _stored_exits(connection, col(StepExit.id).in_(sorted(new_ids))).items():
+            if lead_id not in moved:
+                out[lead_id] = ([], [e for _, e in rows])
+    return out
 
 
 @event.listens_for(OrmSession, 'after_flush')
 def _keep_current(session: OrmSession, _context: Any) -> None:
     before: dict[int, tuple[LeadFacts, DealFacts | None]] = session.info.pop('report_rollup_before', None) or {}
-    checklist_before: dict[int, ChecklistFacts] = session.info.pop('report_rollup_checklist_before', None) or {}
+    closed_before: dict[int, ChecklistFacts] = session.info.pop('report_rollup_checklist_before', None) or {}
     ids = _touched(session) | set(before)
     audits = [o for o in session.new if isinstance(o, AuditEntry) and o.action in AUTOMATION_ACTIONS]
     if not (ids or audits):
+        session.info.pop('report_rollup_exits_before', None)
         return
     zone = _zone_of(session)
     if zone is None:
+        session.info.pop('report_rollup_exits_before', None)
         return
     connection = session.connection()
     totals: Counted = Counter()
@@ -376,14 +418,18 @@ def _keep_current(session: OrmSession, _context: Any) -> None:
         _add(totals, audit_contributions((entry.action, entry.reason_key, entry.actor_id,
                                                   entry.subject_user_id, entry.created_at), zone), 1)
     after = _stored(connection, ids)
-    checklist_after = _checklist_stored(connection, after)
+    closed_after = _closed_stored(connection, after)
+    exits = _exits_moved(session, connection, ids, before, after)
     for lead_id in ids:
+        old_exits, new_exits = exits.get(lead_id, ((), ()))
         lead, deal = before.get(lead_id, (None, None))
         _add(totals, contributions(lead, deal, zone), -1)
-        _add(totals, checklist_contributions(lead, deal, checklist_before.get(lead_id, NO_CHECKLIST), zone), -1)
+        facts = closed_before.get(lead_id, NO_CHECKLIST)
+        _add(totals, checklist_contributions(lead, deal, replace(facts, exits=tuple(old_exits)), zone), -1)
         lead, deal = after.get(lead_id, (None, None))
         _add(totals, contributions(lead, deal, zone), 1)
-        _add(totals, checklist_contributions(lead, deal, checklist_after.get(lead_id, NO_CHECKLIST), zone), 1)
+        facts = closed_after.get(lead_id, NO_CHECKLIST)
+        _add(totals, checklist_contributions(lead, deal, replace(facts, exits=tuple(new_exits)), zone), 1)
     _apply(connection, _fold(totals))
 
 

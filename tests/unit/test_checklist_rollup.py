@@ -114,9 +114,16 @@ def random_checklist(desk: Desk, rng: random.Random, reps: list[UserRef], times:
                 step = rng.choice(items)
                 same = [i.id or 0 for i in items if (i.stage_id, i.lead_status) == (step.stage_id, step.lead_status)]
                 done = [i for i in same if rng.random() < 0.5]
-                s.add(StepExit(lead_id=rng.choice(lead_ids), lead_status=step.lead_status, stage_id=step.stage_id,
+                lead = s.get(Lead, rng.choice(lead_ids))
+                assert lead is not None
+                s.add(StepExit(lead_id=lead.id or 0, lead_status=step.lead_status, stage_id=step.stage_id,
                                done_ids=done, open_ids=[i for i in same if i not in done],
                                created_at=NOW - timedelta(minutes=rng.randint(5, 200 * 24 * 60))))
+                if rng.random() < 0.3:  # and the lead reassigned or deleted in the same flush
+                    owner = rng.choice([*reps, None])
+                    lead.owner_id = owner.id if owner else None
+                    lead.is_deleted = lead.is_deleted if rng.random() < 0.8 else not lead.is_deleted
+                    s.add(lead)
             elif what == 1:
                 lead_id, item = rng.choice(lead_ids), rng.choice(items)
                 tick = s.exec(select(ChecklistTick).where(ChecklistTick.lead_id == lead_id,
@@ -177,3 +184,21 @@ def test_migration_0019_backfills_the_checklist_families_from_the_rows(desk: Des
     assert is_current(desk.ctx.engine) and checklist_rows(desk) == kept
     today = desk.reports.today()
     same_reports(desk, manager, ReportFilter(start=today, end=today))
+
+
+def test_step_exits_rewritten_or_deleted_by_hand_are_kept_too(desk: Desk, clock: FakeClock) -> None:
+    """The app only ever inserts exits; rows changed or removed through the ORM are still kept."""
+    rep = factories.user(desk, Role.REP, name='Ann')
+    make_opportunity(desk, clock, rep)
+    exits = rows(desk, StepExit)
+    assert len(exits) >= 2
+    with desk.ctx.write() as s:
+        changed = s.get(StepExit, exits[0].id)
+        assert changed is not None
+        changed.open_ids, changed.done_ids = [*changed.open_ids, *changed.done_ids], []
+        s.add(changed)
+        gone = s.get(StepExit, exits[1].id)
+        s.delete(gone)
+    rebuilt_equals_kept(desk)
+    today = desk.reports.today()
+    assert same_reports(desk, rep, ReportFilter(start=today, end=today))['exits'].sum() > 0
