@@ -24,8 +24,10 @@ deleted lead contributes nothing, like above:
 - ticked (the same days and scopes; dimension = item): closed and won of the deals whose lead has
   the item ticked done — for a stage item only if the deal was ever moved into its stage.
 Their closed deals are the 'closed' family's. What a lead adds to them is `checklist_contributions()`
-over its exits, its deal's moves and its ticks (`ChecklistFacts`), read for the touched leads only:
-a flush touching a lead, a deal, a tick, an exit or a move reads them before and after.
+over its exits, its deal's moves and its ticks (`ChecklistFacts`). A flush touching a lead, a deal,
+a tick, an exit or a move touches the lead; its moves and done ticks are read before and after only
+while its deal is closed, its exits only when its owner or liveness changed (else only the exits
+the flush inserted are added: the app never rewrites one) — see `_exits_moved`.
 
 The roll-up is built for one time zone (the team's days); `ensure()` at start-up rebuilds it
 when the zone differs or it was never built, and until then the hook leaves it alone.
