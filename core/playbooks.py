@@ -17,7 +17,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from store import playbooks as store
-from store import queries
+from store import queries, report_days
 from store.models import (
     PLAYBOOK_LEAD_STATUSES,
     Grade,
@@ -274,20 +274,37 @@ class PlaybookService:
         """The checklist panel's table as CSV or XLSX, for the same reader and filter."""
         return encode({'checklist': self.checklist_report(actor, f)}, fmt, ZoneInfo(self.ctx.settings.timezone))
 
-    def checklist_report(self, actor: UserRef, f: ReportFilter) -> pd.DataFrame:
+    def checklist_report(self, actor: UserRef, f: ReportFilter, *, rollup: bool = True) -> pd.DataFrame:
         """Per checklist item: how often its step was left with it open, and the win rate of deals
-        closed in the range with and without it done (see core/playbook_report.py)."""
+        closed in the range with and without it done (see core/playbook_report.py). Without a lead
+        filter but the owner it is summed from the daily roll-up (store/report_rollup.py: exact for
+        any range — the exits and closings are counted by their local day, the moves and ticks as
+        they stand now, as the rows are); otherwise, or with `rollup=False`, from the rows."""
         f = self.reports.check_filter(actor, f)
         s = self.reports.scope(f)
-        got = self.reports.read_all({  # the exits and the closed deals are a year's scans each: side by side
+        jobs: dict[str, Callable[[Any], Any]] = {
             'items': store.all_items,
-            'stages': lambda se: {st.id or 0: st for st in queries.stages(se, include_archived=True)},
+            'stages': lambda se: {st.id or 0: st for st in queries.stages(se, include_archived=True)}}
+        if rollup and not (f.source or f.region or f.industry) and self._rolled_up():
+            scope_id = f.owner_id or 0
+            jobs['rollup'] = lambda se: report_days.checklist(se, scope_id, f.start, f.end)
+            got = self.reports.read_all(jobs)
+            steps, deals, entered, done = got['rollup']
+            exits = [e for item, (n, skipped) in steps.items()
+                     for e in (([item], [], n - skipped), ([], [item], skipped))]
+            return playbook_report.checklist_table(got['items'], got['stages'], exits=exits, deals=deals,
+                                                   entered=entered, done=done)
+        got = self.reports.read_all(jobs | {  # the exits and the closed deals are a year's scans each: side by side
             'exits': lambda se: store.exit_counts(se, s),
             'deals': lambda se: store.closed_totals(se, s),
             'entered': lambda se: store.closed_by_stage_entered(se, s),
             'done': lambda se: store.closed_with_done(se, s)})
         return playbook_report.checklist_table(got['items'], got['stages'], exits=got['exits'], deals=got['deals'],
                                                entered=got['entered'], done=got['done'])
+
+    def _rolled_up(self) -> bool:
+        with self.ctx.read() as session:
+            return report_days.usable(session, self.ctx.settings.timezone)
 
 
 def _manager(actor: UserRef) -> None:

@@ -631,9 +631,9 @@ class UserRef(SQLModel):
 
 class ReportDay(SQLModel, table=True):
     """The reports' daily roll-up: per team-local day, scope (0: the team, else one owner), family
-    (cohort | closed | sla | automation), dimension and value, up to five summed figures. Kept in
-    the same transaction as every lead, deal and audit write by store.report_rollup; never set by
-    hand. Values are '' for none and '=' + the value otherwise."""
+    (cohort | closed | sla | automation | steps | entered | ticked), dimension and value, up to five
+    summed figures. Kept in the same transaction as every lead, deal, audit, tick, step exit and move
+    write by store.report_rollup; never set by hand. Values are '' for none and '=' + the value otherwise."""
 
     __tablename__ = 'report_days'
     __table_args__ = (sa.UniqueConstraint('family', 'scope_id', 'day', 'dimension', 'value',
@@ -724,7 +724,8 @@ class StepExit(SQLModel, table=True):
     left open (skipped). What the checklist report counts."""
 
     __tablename__ = 'playbook_exits'
-    __table_args__ = (sa.Index('ix_playbook_exits_time', 'created_at', 'lead_id'),)
+    __table_args__ = (sa.Index('ix_playbook_exits_time', 'created_at', 'lead_id'),
+                      sa.Index('ix_playbook_exits_lead', 'lead_id'))
 
     id: int | None = Field(default=None, primary_key=True)
     lead_id: int = Field(foreign_key='leads.id')

@@ -78,3 +78,25 @@ def cohort_by_day(session: Any, scope: int, first: date, last: date) -> list[tup
                                   t.c.day >= first, t.c.day <= last)
                            .group_by(t.c.day).having(sa.func.sum(t.c.n1) > 0).order_by(t.c.day)).all()
     return [(d, int(n), int(c)) for d, n, c in rows]
+
+
+def checklist(session: Any, scope: int, first: date, last: date) -> tuple[
+        dict[int, tuple[int, int]], tuple[int, int], dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
+    """The checklist report's figures between `first` and `last`, in one query: item → (exits,
+    skipped); (deals closed, won) from the 'closed' family; stage → (closed, won) of deals ever
+    moved into it; item → (closed, won) of deals with it ticked done (see store/report_rollup.py)."""
+    t = ReportDay.__table__  # type: ignore[attr-defined]
+    families = ('steps', 'entered', 'ticked', 'closed')
+    rows = session.execute(
+        sa.select(t.c.family, t.c.dimension, sa.func.sum(t.c.n1), sa.func.sum(t.c.n2))
+        .where(t.c.family.in_(families), t.c.scope_id == scope, t.c.day >= first, t.c.day <= last,
+               sa.or_(t.c.family != 'closed', t.c.dimension == 'source'))
+        .group_by(t.c.family, t.c.dimension)).all()
+    out: dict[str, dict[int, tuple[int, int]]] = {'steps': {}, 'entered': {}, 'ticked': {}}
+    closed = won = 0
+    for family, dimension, n1, n2 in rows:
+        if family == 'closed':
+            won, closed = won + int(n1), closed + int(n1) + int(n2)
+        elif n1:
+            out[family][int(dimension)] = (int(n1), int(n2))
+    return out['steps'], (closed, won), out['entered'], out['ticked']

@@ -15,6 +15,20 @@ Families (figures n1…n5), each per team-local day, for the team (scope 0) and 
 - automation (day of the audit line; dimension = action, reason, by-the-system; value = subject).
 Values are '' for none and '=' + the value otherwise, so '' and None never collide.
 
+The checklist report's families (dimension = an id, value ''), see core/playbook_report.py; a
+deleted lead contributes nothing, like above:
+- steps (day of the step exit; scope 0 and the lead's owner; dimension = item): exits of a step
+  listing the item (done or open), of them with it open (skipped).
+- entered (day the deal closed; scope 0 and the deal's owner; dimension = stage): closed and won of
+  the deals ever moved into the stage.
+- ticked (the same days and scopes; dimension = item): closed and won of the deals whose lead has
+  the item ticked done — for a stage item only if the deal was ever moved into its stage.
+Their closed deals are the 'closed' family's. What a lead adds to them is `checklist_contributions()`
+over its exits, its deal's moves and its ticks (`ChecklistFacts`). A flush touching a lead, a deal,
+a tick, an exit or a move touches the lead; its moves and done ticks are read before and after only
+while its deal is closed, its exits only when its owner or liveness changed (else only the exits
+the flush inserted are added: the app never rewrites one) — see `_exits_moved`.
+
 The roll-up is built for one time zone (the team's days); `ensure()` at start-up rebuilds it
 when the zone differs or it was never built, and until then the hook leaves it alone.
 """
@@ -24,7 +38,7 @@ from __future__ import annotations
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,8 +47,20 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import col
 
-from .models import AppSetting, AuditEntry, Lead, Opportunity, ReportDay, Stage
+from .models import (
+    AppSetting,
+    AuditEntry,
+    ChecklistTick,
+    Lead,
+    Opportunity,
+    PlaybookItem,
+    ReportDay,
+    Stage,
+    StageChange,
+    StepExit,
+)
 
 ZONE_KEY = 'report_rollup_zone'
 AUTOMATION_ACTIONS = ('assigned', 'sla_breached', 'recycled', 'sent_to_review')
@@ -139,6 +165,110 @@ def audit_contributions(entry: tuple[str, str | None, int | None, int | None, da
         yield ('automation', scope, _day(created_at, zone), dimension, encode(subject)), (1,)
 
 
+CHECKLIST_FAMILIES = ('steps', 'entered', 'ticked')
+
+Exit = tuple[datetime | None, tuple[int, ...], tuple[int, ...]]
+"""(written at, done item ids, open item ids) of one step exit."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistFacts:
+    """What the checklist families need of one lead besides its `LeadFacts` and `DealFacts`."""
+
+    exits: tuple[Exit, ...] = ()
+    entered: frozenset[int] = frozenset()
+    """The stages its deal was ever moved into."""
+    done: tuple[tuple[int, int | None], ...] = ()
+    """(item, the item's stage) of its ticks that are done."""
+
+
+NO_CHECKLIST = ChecklistFacts()
+
+
+def exit_contributions(owner_id: int | None, exit_: Exit, zone: ZoneInfo) -> Figures:
+    """What one step exit of a live lead adds: per item listed, one exit, and one skip if open."""
+    created_at, done_ids, open_ids = exit_
+    if created_at is None:
+        return
+    day, opened = _day(created_at, zone), set(open_ids)
+    for scope in (0, owner_id) if owner_id else (0,):
+        for item in set(done_ids) | opened:
+            yield ('steps', scope, day, str(item), ''), (1, int(item in opened))
+
+
+def closed_checklist_contributions(deal: DealFacts | None, entered: frozenset[int],
+                                   done: Iterable[tuple[int, int | None]], zone: ZoneInfo) -> Figures:
+    """What a live lead's closed deal adds to 'entered' and 'ticked'."""
+    if deal is None or deal.is_deleted or deal.kind not in ('won', 'lost') or deal.closed_at is None:
+        return
+    figures = (1, int(deal.kind == 'won'))
+    day = _day(deal.closed_at, zone)
+    items = [item for item, stage in done if stage is None or stage in entered]
+    for scope in (0, deal.owner_id) if deal.owner_id else (0,):
+        for stage in entered:
+            yield ('entered', scope, day, str(stage), ''), figures
+        for item in items:
+            yield ('ticked', scope, day, str(item), ''), figures
+
+
+def checklist_contributions(lead: LeadFacts | None, deal: DealFacts | None, facts: ChecklistFacts,
+                            zone: ZoneInfo) -> Figures:
+    """What one lead adds to the checklist families (see the module's docstring)."""
+    if lead is None or lead.is_deleted:
+        return
+    for exit_ in facts.exits:
+        yield from exit_contributions(lead.owner_id, exit_, zone)
+    yield from closed_checklist_contributions(deal, facts.entered, facts.done, zone)
+
+
+def _is_closed(deal: DealFacts | None) -> bool:
+    return deal is not None and not deal.is_deleted and deal.kind in ('won', 'lost') and deal.closed_at is not None
+
+
+def _exit(created_at: datetime | None, done_ids: Any, open_ids: Any) -> Exit:
+    return created_at, tuple(int(i) for i in done_ids or ()), tuple(int(i) for i in open_ids or ())
+
+
+def _stored_exits(connection: sa.Connection, where: sa.ColumnElement[bool]) -> dict[int, list[tuple[int, Exit]]]:
+    """Lead → [(exit id, exit)] of the step exits matching `where`."""
+    out: dict[int, list[tuple[int, Exit]]] = {}
+    for exit_id, lead_id, at, done_ids, open_ids in connection.execute(
+            sa.select(StepExit.id, StepExit.lead_id, StepExit.created_at, StepExit.done_ids, StepExit.open_ids)
+            .where(where)):
+        out.setdefault(lead_id, []).append((exit_id, _exit(at, done_ids, open_ids)))
+    return out
+
+
+def _closed_stored(connection: sa.Connection,
+                   stored: Mapping[int, tuple[LeadFacts, DealFacts | None]]) -> dict[int, ChecklistFacts]:
+    """The moves and done ticks the database holds now for those of these leads that are live with
+    a closed deal — nothing else adds them, so most flushes read nothing here."""
+    closed = sorted(i for i, (lead, deal) in stored.items() if not lead.is_deleted and _is_closed(deal))
+    if not closed:
+        return {}
+    entered: dict[int, set[int]] = {}
+    done: dict[int, list[tuple[int, int | None]]] = {}
+    for lead_id, stage in connection.execute(
+            sa.select(Opportunity.lead_id, StageChange.to_stage_id).distinct()
+            .select_from(StageChange).join(Opportunity, col(Opportunity.id) == StageChange.opportunity_id)
+            .where(col(Opportunity.lead_id).in_(closed))):
+        entered.setdefault(lead_id, set()).add(stage)
+    for lead_id, item, stage in connection.execute(
+            sa.select(ChecklistTick.lead_id, ChecklistTick.item_id, PlaybookItem.stage_id)
+            .join(PlaybookItem, col(PlaybookItem.id) == ChecklistTick.item_id)
+            .where(col(ChecklistTick.lead_id).in_(closed), ChecklistTick.done == True)):  # noqa: E712
+        done.setdefault(lead_id, []).append((item, stage))
+    return {i: ChecklistFacts(entered=frozenset(entered.get(i, ())), done=tuple(sorted(done.get(i, ()))))
+            for i in closed}
+
+
+def _exits_counted_as(pair: tuple[LeadFacts, DealFacts | None] | None) -> tuple[bool, int | None]:
+    """What a lead's exits are counted under: whether at all (a live lead), and for which owner."""
+    if pair is None or pair[0].is_deleted:
+        return False, None
+    return True, pair[0].owner_id
+
+
 Counted = Counter[tuple[Key, tuple[int, ...]]]
 """How many times each (key, figures) pair was added (negative: taken away). Counting the pairs and
 folding them once is ~3× cheaper than adding figure by figure into a list per key: a key's
@@ -203,36 +333,86 @@ def _stored(connection: sa.Connection, lead_ids: Iterable[int]) -> dict[int, tup
 
 
 def _touched(session: OrmSession) -> set[int]:
-    """Leads whose contribution a flush may change: touched leads and the leads of touched deals."""
+    """Leads whose contribution a flush may change: touched leads, the leads of touched deals, and
+    of touched ticks, step exits and moves (a move names its deal: its lead is read unless the
+    deal is in the flush too)."""
     ids: set[int] = set()
+    deals: set[int] = set()
+    moved: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Lead) and obj.id is not None:
             ids.add(obj.id)
         elif isinstance(obj, Opportunity) and obj.lead_id is not None:
             ids.add(obj.lead_id)
+            if obj.id is not None:
+                deals.add(obj.id)
+        elif isinstance(obj, ChecklistTick | StepExit) and obj.lead_id:
+            ids.add(obj.lead_id)
+        elif isinstance(obj, StageChange) and obj.opportunity_id:
+            moved.add(obj.opportunity_id)
+    if moved - deals:
+        ids.update(session.connection().execute(
+            sa.select(Opportunity.lead_id).where(col(Opportunity.id).in_(sorted(moved - deals)))).scalars())
     return ids
 
 
 @event.listens_for(OrmSession, 'before_flush')
 def _remember(session: OrmSession, _context: Any, _instances: Any) -> None:
     """The touched leads as the database holds them before the flush: exact whatever the objects'
-    attribute histories hold (an attribute set without being loaded has none)."""
+    attribute histories hold (an attribute set without being loaded has none). Step exits are
+    only ever inserted; were one rewritten or deleted, its lead's exits are read before too."""
+    for key in ('report_rollup_before', 'report_rollup_checklist_before', 'report_rollup_exits_before'):
+        session.info.pop(key, None)
     ids = _touched(session)
     if not ids or _zone_of(session) is None:
-        session.info.pop('report_rollup_before', None)
         return
-    session.info['report_rollup_before'] = _stored(session.connection(), ids)
+    connection = session.connection()
+    session.info['report_rollup_before'] = before = _stored(connection, ids)
+    session.info['report_rollup_checklist_before'] = _closed_stored(connection, before)
+    rewritten = sorted({o.lead_id for o in (*session.dirty, *session.deleted) if isinstance(o, StepExit)})
+    if rewritten:
+        session.info['report_rollup_exits_before'] = (
+            set(rewritten), _stored_exits(connection, col(StepExit.lead_id).in_(rewritten)))
+
+
+def _exits_moved(session: OrmSession, connection: sa.Connection, ids: Iterable[int],
+                 before: Mapping[int, tuple[LeadFacts, DealFacts | None]],
+                 after: Mapping[int, tuple[LeadFacts, DealFacts | None]]) -> dict[int, tuple[list[Exit], list[Exit]]]:
+    """Lead → (exits to take away, exits to add). A lead's exits count under its owner while it is
+    live: when that changed, all of them move (read once, after the flush; those this flush
+    inserted were not counted before); otherwise only the exits this flush inserted are added."""
+    rewritten, exits_before = session.info.pop('report_rollup_exits_before', None) or (set(), {})
+    new_ids = {o.id for o in session.new if isinstance(o, StepExit) and o.id is not None}
+    moved = {i for i in ids if _exits_counted_as(before.get(i)) != _exits_counted_as(after.get(i))} | rewritten
+    out: dict[int, tuple[list[Exit], list[Exit]]] = {}
+    if moved:
+        for lead_id, rows in _stored_exits(connection, col(StepExit.lead_id).in_(sorted(moved))).items():
+            old = [e for _, e in exits_before.get(lead_id, ())] if lead_id in rewritten else \
+                [e for exit_id, e in rows if exit_id not in new_ids]
+            out[lead_id] = (old, [e for _, e in rows])
+        for lead_id in rewritten - set(out):
+            out[lead_id] = ([e for _, e in exits_before.get(lead_id, ())], [])
+        for lead_id in moved - set(out):
+            out[lead_id] = ([], [])
+    if new_ids:
+        for lead_id, rows in _stored_exits(connection, col(StepExit.id).in_(sorted(new_ids))).items():
+            if lead_id not in moved:
+                out[lead_id] = ([], [e for _, e in rows])
+    return out
 
 
 @event.listens_for(OrmSession, 'after_flush')
 def _keep_current(session: OrmSession, _context: Any) -> None:
     before: dict[int, tuple[LeadFacts, DealFacts | None]] = session.info.pop('report_rollup_before', None) or {}
+    closed_before: dict[int, ChecklistFacts] = session.info.pop('report_rollup_checklist_before', None) or {}
     ids = _touched(session) | set(before)
     audits = [o for o in session.new if isinstance(o, AuditEntry) and o.action in AUTOMATION_ACTIONS]
     if not (ids or audits):
+        session.info.pop('report_rollup_exits_before', None)
         return
     zone = _zone_of(session)
     if zone is None:
+        session.info.pop('report_rollup_exits_before', None)
         return
     connection = session.connection()
     totals: Counted = Counter()
@@ -240,9 +420,18 @@ def _keep_current(session: OrmSession, _context: Any) -> None:
         _add(totals, audit_contributions((entry.action, entry.reason_key, entry.actor_id,
                                                   entry.subject_user_id, entry.created_at), zone), 1)
     after = _stored(connection, ids)
+    closed_after = _closed_stored(connection, after)
+    exits = _exits_moved(session, connection, ids, before, after)
     for lead_id in ids:
-        _add(totals, contributions(*before.get(lead_id, (None, None)), zone), -1)
-        _add(totals, contributions(*after.get(lead_id, (None, None)), zone), 1)
+        old_exits, new_exits = exits.get(lead_id, ((), ()))
+        lead, deal = before.get(lead_id, (None, None))
+        _add(totals, contributions(lead, deal, zone), -1)
+        facts = closed_before.get(lead_id, NO_CHECKLIST)
+        _add(totals, checklist_contributions(lead, deal, replace(facts, exits=tuple(old_exits)), zone), -1)
+        lead, deal = after.get(lead_id, (None, None))
+        _add(totals, contributions(lead, deal, zone), 1)
+        facts = closed_after.get(lead_id, NO_CHECKLIST)
+        _add(totals, checklist_contributions(lead, deal, replace(facts, exits=tuple(new_exits)), zone), 1)
     _apply(connection, _fold(totals))
 
 
@@ -336,21 +525,53 @@ def rebuild(connection: sa.Connection, zone_name: str) -> None:
              .select_from(Lead).outerjoin(Opportunity, Opportunity.lead_id == Lead.id)  # type: ignore[arg-type]
              .where(Lead.is_deleted == False))  # noqa: E712
     width = len(LEAD_FIELDS)
+    closed: dict[int, DealFacts] = {}  # closed deals of live leads, by deal id: the checklist families' deals
     for row in connection.execute(query).yield_per(20_000):
         lead = _lead_facts(dict(zip(LEAD_FIELDS, row[:width], strict=True)))
         deal = None if row[width] is None else _deal_facts(dict(zip(DEAL_FIELDS, row[width + 1:], strict=True)),
                                                             kinds)
         _add(totals, contributions(lead, deal, zone), 1)
+        if deal is not None and _is_closed(deal):
+            closed[row[width]] = deal
     audit = sa.select(AuditEntry.action, AuditEntry.reason_key, AuditEntry.actor_id, AuditEntry.subject_user_id,
                       AuditEntry.created_at).where(AuditEntry.action.in_(AUTOMATION_ACTIONS))  # type: ignore[attr-defined]
     for entry in connection.execute(audit).yield_per(20_000):
         _add(totals, audit_contributions(tuple(entry), zone), 1)  # type: ignore[arg-type]
+    _add_checklist(connection, totals, closed, zone)
     connection.execute(sa.delete(ReportDay))
     _apply(connection, _fold(totals))
     settings = AppSetting.__table__  # type: ignore[attr-defined]
     connection.execute(sa.delete(settings).where(settings.c.key == ZONE_KEY))
     connection.execute(sa.insert(settings).values(key=ZONE_KEY, value=zone_name))
     _zones[connection.engine] = zone_name
+
+
+def _add_checklist(connection: sa.Connection, totals: Counted, closed: Mapping[int, DealFacts],
+                   zone: ZoneInfo) -> None:
+    """The checklist families from the raw rows: every exit of a live lead, and the moves and done
+    ticks of the closed deals (`closed`, by deal id) — the same per-lead functions the hook uses."""
+    exits = (sa.select(Lead.owner_id, StepExit.created_at, StepExit.done_ids, StepExit.open_ids)
+             .join(Lead, col(Lead.id) == StepExit.lead_id).where(Lead.is_deleted == False))  # noqa: E712
+    for owner_id, at, done_ids, open_ids in connection.execute(exits).yield_per(20_000):
+        _add(totals, exit_contributions(owner_id, _exit(at, done_ids, open_ids), zone), 1)
+    entered: dict[int, set[int]] = {}
+    for deal_id, stage in connection.execute(sa.select(StageChange.opportunity_id, StageChange.to_stage_id)
+                                             .distinct()).yield_per(20_000):
+        if deal_id in closed:
+            entered.setdefault(deal_id, set()).add(stage)
+    lead_deal = {lead_id: deal_id for lead_id, deal_id in connection.execute(
+        sa.select(Opportunity.lead_id, Opportunity.id)).yield_per(20_000) if deal_id in closed}
+    done: dict[int, list[tuple[int, int | None]]] = {}
+    ticks = (sa.select(ChecklistTick.lead_id, ChecklistTick.item_id, PlaybookItem.stage_id)
+             .join(PlaybookItem, col(PlaybookItem.id) == ChecklistTick.item_id)
+             .where(ChecklistTick.done == True))  # noqa: E712
+    for lead_id, item, stage in connection.execute(ticks).yield_per(20_000):
+        deal_id = lead_deal.get(lead_id)
+        if deal_id is not None:
+            done.setdefault(deal_id, []).append((item, stage))
+    for deal_id, deal in closed.items():
+        _add(totals, closed_checklist_contributions(deal, frozenset(entered.get(deal_id, ())),
+                                                    done.get(deal_id, ()), zone), 1)
 
 
 def ensure(engine: Engine, zone_name: str) -> None:
