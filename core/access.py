@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
-from store import queries
-from store.models import ApiKey, ApiScope, IdempotencyRecord, Lead, Source, User, UserRef, WebForm
+from store import capture_writes, queries
+from store.models import ApiKey, ApiScope, Lead, Source, User, UserRef, WebForm
 
 from . import auth, permissions
+from . import capture as capture_path
 from .capture import CaptureResult
+from .capture_queue import CaptureQueue, Pending
 from .context import Context
 from .errors import NotAllowed, NotFound, ValidationFailed, check_id
 from .leads import LeadService
@@ -32,6 +32,8 @@ class AccessService:
     def __init__(self, ctx: Context, leads: LeadService) -> None:
         self.ctx = ctx
         self.leads = leads
+        self.captures = CaptureQueue(ctx, self._capture_alone)
+        """The API captures waiting for their shared transaction (group commit)."""
 
     # ----- API keys -------------------------------------------------------------------------------
 
@@ -80,23 +82,32 @@ class AccessService:
                         idempotency_key: str | None) -> tuple[CaptureResult, bool]:
         """Capture, replaying the first answer for a repeated external_id or Idempotency-Key.
 
-        Returns (result, replayed)."""
+        The capture itself goes through the group commit (core/capture_queue.py): captures arriving
+        together share one transaction, each still its own lead, audit trail and answer. A retry
+        that lands in the same batch as its first try is answered as a replay once that one
+        committed — as if it had arrived just after. Returns (result, replayed)."""
         external_id = data.get('external_id')
         tokens = [t for t in (idempotency_key and idempotency_key[:200],
                               isinstance(external_id, str) and external_id.strip() and
                               f'external:{external_id.strip()}'[:200]) if t]
-        replay = self._replay(key, tokens, external_id)
-        if replay is not None:
-            return replay, True
-        result = self.leads.capture_lead(data, channel='api', default_source=Source.API)
-        for token in tokens:
-            try:
-                with self.ctx.write() as session:
-                    session.add(IdempotencyRecord(api_key_id=key.id, key=token, lead_id=result.lead_id,
-                                                  created=result.created, created_at=self.ctx.now()))
-            except IntegrityError:
-                pass  # a concurrent retry recorded it first; both answers name the same lead
-        return result, False
+        while True:
+            replay = self._replay(key, tokens, external_id)
+            if replay is not None:
+                return replay, True
+            clean = capture_path.validate(data, default_source=Source.API, region=self.ctx.settings.default_region)
+            result = self.captures.submit(Pending(api_key_id=key.id, clean=clean, data=data, tokens=tuple(tokens)))
+            if result is not None:
+                return result, False
+
+    def _capture_alone(self, item: Pending) -> CaptureResult:
+        """The single path (its own transactions), for a capture whose shared batch failed."""
+        result = self.leads.capture_lead(item.data, channel='api', default_source=Source.API)
+        if item.tokens:
+            with self.ctx.write() as session:  # a concurrent retry's record stands: both name the same lead
+                capture_writes.insert_idempotency_records(session, [
+                    {'api_key_id': item.api_key_id, 'key': token, 'lead_id': result.lead_id,
+                     'created': result.created, 'created_at': self.ctx.now()} for token in item.tokens])
+        return result
 
     def _replay(self, key: KeyInfo, tokens: list[str], external_id: object) -> CaptureResult | None:
         """The first answer to one of these tokens, or to a lead created with this external_id."""

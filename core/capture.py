@@ -466,13 +466,15 @@ def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default
                  now: datetime, day_start: datetime, actor_id: int | None, channel: str,
                  owner: User | None = None, owner_reason: str = 'reason.assigned.self', to_pool: bool = False,
                  on_duplicate: str = 'touch', validated: Sequence[CleanLead | ValidationFailed] | None = None,
-                 ) -> tuple[list[CaptureResult | ValidationFailed], list[int]]:
+                 one_by_one: bool = False) -> tuple[list[CaptureResult | ValidationFailed], list[int]]:
     """The batched entry point (imports): each row goes validate → `capture` (dedupe → score →
     create or touch → assign) exactly like a single lead, all in the caller's one transaction,
     with the rules, policy and team loads read once and the rows written together (`Batch`). A row
     that does not validate is returned as its `ValidationFailed` and writes nothing. Returns each
     row's outcome and who was notified. `validated`: the rows already validated (an import's
-    worker process did it, core/import_worker.py); `rows` is then not read."""
+    worker process did it, core/import_worker.py); `rows` is then not read. `one_by_one`: the rows
+    are separate arrivals that share a commit (API group commit, core/capture_queue.py), so each is
+    told, audited into the webhook outbox and notified exactly as a single capture (see `Batch`)."""
     cleans: list[CleanLead | ValidationFailed] = list(validated) if validated is not None else []
     for data in rows if validated is None else ():
         try:
@@ -485,7 +487,7 @@ def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default
     lock_identity_keys(session, (key for c in arrivals for key in identity_keys(
         phone_norm=c.phone_norm, email=c.email, company_norm=c.company_norm, name=c.name,
         external_id=c.external_id)))
-    batch = Batch(session, day_start, arrivals, now=now)
+    batch = Batch(session, day_start, arrivals, now=now, one_by_one=one_by_one)
     outcomes: list[CaptureResult | ValidationFailed] = []
     for clean in cleans:
         if isinstance(clean, ValidationFailed):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from . import capture as capture_path
 from . import checklist, permissions
 from .context import Context, audit, retry_conflicts
 from .errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
+from .events import DeskEvents
 from .normalize import clean_text
 from .notify import notify
 from .policy import load_policy
@@ -80,6 +81,19 @@ def check_activity(kind: str, next_follow_up_at: datetime | None, now: datetime)
         raise ValidationFailed({'next_follow_up_at': 'not_future'})
 
 
+def announce_captures(events: DeskEvents, results: Iterable[capture_path.CaptureResult],
+                      notified: Iterable[int]) -> None:
+    """After the commit: each lead captured or touched, then each user told (once). Shared by a single
+    capture and an API group commit (core/capture_queue.py), so live pages see the same either way."""
+    for result in results:
+        if result.created:
+            events.publish(events.lead_captured, result.lead_id, result.owner_id)
+        else:
+            events.publish(events.lead_touched, result.lead_id, result.owner_id)
+    for user_id in notified:
+        events.publish(events.notified, user_id)
+
+
 class LeadService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -103,14 +117,8 @@ class LeadService:
                 owner = session.get(User, actor.id)
             done = capture_path.capture(session, clean, now=now, day_start=self.ctx.day_start(now),
                                         actor_id=actor.id if actor else None, channel=channel, owner=owner)
-        result, events = done.result, self.ctx.events
-        if result.created:
-            events.publish(events.lead_captured, result.lead_id, result.owner_id)
-        else:
-            events.publish(events.lead_touched, result.lead_id, result.owner_id)
-        for user_id in done.notified:
-            events.publish(events.notified, user_id)
-        return result
+        announce_captures(self.ctx.events, [done.result], done.notified)
+        return done.result
 
     # ----- reads ----------------------------------------------------------------------------------
 

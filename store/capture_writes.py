@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from pydantic_core import PydanticUndefined
 from sqlmodel import Session
 
-from .models import Activity, AuditEntry, Lead, Notification, User
+from .models import Activity, AuditEntry, IdempotencyRecord, Lead, Notification, User
 from .types import UTCDateTime
 
 _LEADS = Lead.__table__  # type: ignore[attr-defined]
@@ -26,6 +26,7 @@ _AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
 _ACTIVITIES = Activity.__table__  # type: ignore[attr-defined]
 _USERS = User.__table__  # type: ignore[attr-defined]
 _NOTIFICATIONS = Notification.__table__  # type: ignore[attr-defined]
+_IDEMPOTENCY = IdempotencyRecord.__table__  # type: ignore[attr-defined]
 
 
 def _defaults(model: Any) -> dict[str, Any]:
@@ -151,6 +152,28 @@ def insert_activities(session: Session, rows: Sequence[Mapping[str, Any]]) -> No
 
 def insert_notifications(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     bulk_insert(session, _NOTIFICATIONS, rows)
+
+
+def insert_idempotency_records(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """The first answers of API requests that carried an Idempotency-Key or an external_id, in one
+    statement. `ON CONFLICT DO NOTHING`: a record some other transaction (a concurrent retry in
+    another process) wrote first stands, and both answers name the same lead anyway — a unique
+    violation here would roll back a whole group of captures for a record nobody needs twice."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    statement = _idempotency_inserts.get(dialect)
+    if statement is None:
+        if dialect == 'postgresql':
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+        statement = _idempotency_inserts[dialect] = insert(_IDEMPOTENCY).on_conflict_do_nothing(
+            index_elements=['api_key_id', 'key'])
+    session.execute(statement, list(rows))
+
+
+_idempotency_inserts: dict[str, Any] = {}
 
 
 def update_reps(session: Session, open_deltas: Mapping[int, int], last_assigned: Mapping[int, Any]) -> None:
