@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from nicegui.testing import User
 from sqlmodel import func, select
@@ -62,6 +64,21 @@ async def test_idempotency_key_replays_first_answer(user: User, team: Team, key:
     second = await user.http_client.post('/api/v1/leads', headers=headers, json={'name': 'C', 'phone': '13800002222'})
     assert second.json()['id'] == first.json()['id'] and second.status_code == 201
     assert lead_count(team) == 1
+
+
+async def test_concurrent_posts_each_get_their_own_answer(user: User, team: Team, key: str) -> None:
+    """Posts in flight together (they may share one commit: core/capture_queue.py) answer as if sent
+    one by one: each its own lead, a same-phone pair one 201 and one 200 naming it."""
+    payloads = [{'name': f'P{i}', 'phone': f'1390000{i:04d}'} for i in range(8)] + \
+        [{'name': 'P0 again', 'phone': '+86 139 0000 0000'}]
+    responses = await asyncio.gather(*(user.http_client.post('/api/v1/leads', headers={'X-API-Key': key}, json=p)
+                                       for p in payloads))
+    bodies = [r.json() for r in responses]
+    assert sorted(r.status_code for r in responses) == [200] + [201] * 8
+    assert len({b['id'] for b in bodies}) == 8 and lead_count(team) == 8
+    pair = sorted((r.status_code, b['id'], b['duplicate_of']) for r, b in zip(responses, bodies, strict=True)
+                  if b['id'] == bodies[0]['id'])  # P0 and its twin, whichever arrived first
+    assert pair == [(200, bodies[0]['id'], bodies[0]['id']), (201, bodies[0]['id'], None)]
 
 
 @pytest.mark.parametrize('headers', [{}, {'X-API-Key': 'ld_wrong'}])

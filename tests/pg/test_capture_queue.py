@@ -1,0 +1,3 @@
+"""tests/unit/test_capture_queue.py again, on PostgreSQL (see conftest.py)."""
+
+from tests.unit.test_capture_queue import *  # noqa: F403
