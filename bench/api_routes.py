@@ -85,6 +85,23 @@ def wrk(base: str, path: str, key: str, connections: int, seconds: float) -> dic
             'errors': int(socket_errors) + int(status_errors), 'requests': int(requests)}
 
 
+def batch_counts(base: str) -> tuple[int, int] | None:
+    """(batches, captures) the server's group commit ran so far; None: a server without it."""
+    try:
+        with urllib.request.urlopen(base + '/api/bench/batches', timeout=5) as r:
+            data = json.loads(r.read())
+    except urllib.error.HTTPError:
+        return None
+    return data['batches'], data['captures']
+
+
+def per_batch(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """Captures per shared transaction between two `batch_counts`."""
+    if before is None or after is None or after[0] == before[0]:
+        return None
+    return (after[1] - before[1]) / (after[0] - before[0])
+
+
 def post_lead(base: str, key: str, n: int) -> tuple[float, int]:
     """One capture as wrk's capture.lua sends it (a fresh random mobile number); (ms, status)."""
     from bench.load_smoke import send_lead
@@ -143,8 +160,11 @@ def main() -> None:
             try:
                 for path, label in ((bare_path(base), 'bare'), ('/api/v1/leads', 'capture')):
                     for conns in (1, 32):
+                        counted = batch_counts(base)
                         cells = [wrk(base, path, key, conns, seconds) for _ in range(runs)]
+                        batched = per_batch(counted, batch_counts(base)) if label == 'capture' else None
                         results[f'{mode}/{label}/c{conns}'] = {
+                            'captures_per_batch': batched,
                             'rps': statistics.median(c['rps'] for c in cells),
                             'rps_min': min(c['rps'] for c in cells), 'rps_max': max(c['rps'] for c in cells),
                             'p50_ms': statistics.median(c['p50_ms'] for c in cells),
@@ -161,13 +181,14 @@ def main() -> None:
             finally:
                 proc.terminate()
                 proc.wait(10)
-    print('| shape / route / concurrency | req/s (min–max) | p50 ms | p99 ms | errors | vs bare |')
-    print('|---|---|---|---|---|---|')
+    print('| shape / route / concurrency | req/s (min–max) | p50 ms | p99 ms | errors | vs bare | captures/commit |')
+    print('|---|---|---|---|---|---|---|')
     for name, r in results.items():
         mode, label, conns = name.split('/')
         ratio = r['rps'] / results[f'{mode}/bare/{conns}']['rps']
+        batched = '—' if r['captures_per_batch'] is None else f"{r['captures_per_batch']:.1f}"
         print(f"| {name} | {r['rps']:.0f} ({r['rps_min']:.0f}–{r['rps_max']:.0f}) | {r['p50_ms']:.1f} | "
-              f"{r['p99_ms']:.1f} | {r['errors']:.0f} | {ratio:.0%} |")
+              f"{r['p99_ms']:.1f} | {r['errors']:.0f} | {ratio:.0%} | {batched} |")
     print()
     print('| shape | offered req/s (50% of max capture) | held req/s | p50 ms | p99 ms (min–max) | errors |')
     print('|---|---|---|---|---|---|')

@@ -6,7 +6,8 @@
     --mode fastapi   the same routes on a plain FastAPI app with NiceGUI mounted by ui.run_with
 
 Both also serve `/api/bench/bare` (under the API's prefix, so it takes the same lane), the
-limit a capture is compared with: one row inserted with one commit through the same engine.
+limit a capture is compared with: one row inserted with one commit through the same engine,
+and `/api/bench/batches`: the API group commit's batch counts so far (core/capture_queue.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ def add_bare_route(target: FastAPI, desk: Desk) -> None:
     def write(body: bytes) -> None:
         with desk.ctx.write() as session:
             session.execute(insert, {'body': body.decode('utf-8', 'replace')})
+
+    @target.get('/api/bench/batches')
+    async def batches() -> dict[str, int]:
+        """How many group-commit batches ran and how many captures they carried (api_routes.py
+        reads it around each capture cell to report the typical batch size)."""
+        sizes = desk.access.captures.batch_sizes
+        return {'batches': sum(sizes.values()), 'captures': sum(size * n for size, n in sizes.items())}
 
     @target.post('/api/bench/bare', status_code=201)
     async def bare(request: Request) -> dict[str, bool]:
