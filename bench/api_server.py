@@ -57,6 +57,10 @@ def main() -> None:
     parser.add_argument('--mode', choices=('nicegui', 'fastapi'), required=True)
     parser.add_argument('--port', type=int, required=True)
     args, _ = parser.parse_known_args()
+    if os.environ.get('BENCH_IO_THREADS'):  # an experiment: NiceGUI's worker pool (default min(32, cores + 4))
+        from concurrent.futures import ThreadPoolExecutor
+
+        run.thread_pool = ThreadPoolExecutor(max_workers=int(os.environ['BENCH_IO_THREADS']))
     settings = Settings()
     desk = Desk(make_engine(settings.resolved_database_url()), settings)
     desk.prepare()
