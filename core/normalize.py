@@ -27,12 +27,13 @@ as a carrier prefix."""
 
 
 def clean_text(value: str | None, *, max_length: int = 500) -> str | None:
-    """Trim, drop control characters (NUL included) and cap the length; empty → None."""
+    """Trim, drop control characters (NUL included) and lone surrogates (JSON can carry "\\ud800";
+    no database can store it, so it would fail the whole write) and cap the length; empty → None."""
     if value is None:
         return None
     text = str(value)
     if not text.isprintable():  # printable text has no control characters: skip the walk
-        text = ''.join(ch for ch in text if ch in '\n\t' or unicodedata.category(ch) != 'Cc')
+        text = ''.join(ch for ch in text if ch in '\n\t' or unicodedata.category(ch) not in ('Cc', 'Cs'))
     text = text.strip()[:max_length].strip()
     return text or None
 

@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     """The address users open LeadDesk at (e.g. `https://crm.example.com`): webhook messages link to
     the lead or deal there. Empty: messages carry no link (the app cannot know its own public name
     behind a proxy)."""
-    """Rows per import transaction (a crash loses at most one uncommitted batch)."""
+    api_threads: int = 32
+    """Worker threads for API captures. A capture waiting for its group commit holds one, so this
+    bounds how many concurrent captures can share a commit (core/capture_queue.py)."""
 
     def resolved_database_url(self) -> str:
         return self.database_url or f'sqlite:///{self.data_dir / "leaddesk.db"}'

@@ -12,8 +12,10 @@ route's time while leaving one storage object behind per call.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -95,6 +97,20 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     return b''.join(chunks)
 
 
+_capture_threads: ThreadPoolExecutor | None = None
+
+
+def capture_threads(size: int) -> ThreadPoolExecutor:
+    """The captures' own worker threads (one pool per process, made on first use). Not NiceGUI's
+    `run.io_bound` pool (cores + 4 threads): a capture waiting for its group commit holds its
+    thread, so with six threads at most six captures could share a commit and the pages' own
+    reads would wait behind them."""
+    global _capture_threads
+    if _capture_threads is None:
+        _capture_threads = ThreadPoolExecutor(max_workers=max(1, size), thread_name_prefix='api-capture')
+    return _capture_threads
+
+
 def register(desk: Desk, limiter: RateLimiter, target: FastAPI) -> None:
     """Add the routes to `target`: NiceGUI's app in production, a bare FastAPI app in bench/."""
     app = APIRouter()
@@ -123,8 +139,9 @@ def register(desk: Desk, limiter: RateLimiter, target: FastAPI) -> None:
     async def create_lead(request: Request) -> JSONResponse:
         """Capture a lead: deduped, scored and assigned at once."""
         body = await _read_body(request, desk.ctx.settings.max_body_bytes)
-        return await run.io_bound(capture, request.headers.get('x-api-key'), body,
-                                  request.headers.get('idempotency-key') or None)
+        return await asyncio.get_running_loop().run_in_executor(
+            capture_threads(desk.ctx.settings.api_threads), capture, request.headers.get('x-api-key'), body,
+            request.headers.get('idempotency-key') or None)
 
     def capture(raw_key: str | None, body: bytes | None, idempotency_key: str | None) -> JSONResponse:
         """The rest of a capture request on one worker thread (one hand-off instead of two: the key

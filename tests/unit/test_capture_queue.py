@@ -10,12 +10,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from core.access import KeyInfo
-from core.capture import CaptureResult
+from core.capture import CaptureResult, validate
+from core.capture_queue import Pending
 from core.desk import Desk
 from core.errors import ValidationFailed
 from store.models import Activity, AuditEntry, IdempotencyRecord, Lead, Notification, User
@@ -151,14 +153,17 @@ def test_invalid_capture_is_refused_before_the_queue(desk: Desk) -> None:
 
 
 def test_one_arrival_breaking_the_shared_write_does_not_fail_the_others(desk: Desk) -> None:
-    """A lone surrogate (valid JSON: "\\ud800") passes validation but cannot be encoded for the
-    database, so the batch's transaction fails; each arrival then runs alone."""
+    """An arrival whose write fails breaks the batch's transaction; each arrival then runs alone.
+    The breaking one is handed to the queue directly (its public seam): a lone surrogate that no
+    database can encode (validation strips those now) and raw fields that fail alone too."""
     user(desk)
     key = api_key(desk)
     good = [lead_data() for _ in range(4)]
+    broken = replace(validate(lead_data(), default_source='api'), name='Bad \ud800')
+    bad = Pending(api_key_id=key.id, clean=broken, data={'name': 'Bad \ud800'}, tokens=('k-bad',))
     answers = together(desk, *(capture(desk, key, data, f'k{i}') for i, data in enumerate(good)),
-                       capture(desk, key, lead_data(name='Bad \ud800'), 'k-bad'))
-    assert isinstance(answers[4], UnicodeEncodeError)
+                       lambda: desk.access.captures.submit(bad))
+    assert isinstance(answers[4], ValidationFailed) and answers[4].errors == {'phone': 'phone_or_email'}
     assert all(isinstance(a, tuple) and a[0].created for a in answers[:4]), answers
     assert desk.access.captures.batch_sizes == Counter({5: 1}) and desk.access.captures.fallbacks == 1
     leads = rows(desk, Lead)
@@ -167,6 +172,15 @@ def test_one_arrival_breaking_the_shared_write_does_not_fail_the_others(desk: De
         sorted((f'k{i}', a[0].lead_id) for i, a in enumerate(answers[:4]))
     trail = Counter(e.action for e in rows(desk, AuditEntry) if e.lead_id)
     assert trail == Counter({'captured': 4, 'assigned': 4})
+
+
+def test_a_lone_surrogate_is_dropped_not_a_server_error(desk: Desk) -> None:
+    """JSON may carry "\\ud800"; it used to reach the database and fail the write (a 500)."""
+    user(desk)
+    key = api_key(desk)
+    result, _ = desk.access.capture_via_api(key, lead_data(name='Zhou \ud800Jie', company='Acme\udfff'), None)
+    lead = get(desk, Lead, result.lead_id)
+    assert lead.name == 'Zhou Jie' and lead.company == 'Acme'
 
 
 def test_a_replayed_answer_after_the_batch_matches_the_first(desk: Desk) -> None:
