@@ -186,6 +186,22 @@ def test_migration_0019_backfills_the_checklist_families_from_the_rows(desk: Des
     same_reports(desk, manager, ReportFilter(start=today, end=today))
 
 
+def test_migration_0019_runs_again_after_an_upgrade_stopped_halfway(desk: Desk, clock: FakeClock) -> None:
+    """Stopped during its rebuild (a restart at 1M leads), 0019 left its index but not its version."""
+    rep = factories.user(desk, Role.REP, name='Ann')
+    deal = make_opportunity(desk, clock, rep)
+    move(desk, rep, deal, 'Solution')
+    kept = checklist_rows(desk)
+    config = alembic_config()
+    with desk.ctx.engine.connect() as connection, connection.begin():
+        config.attributes['connection'] = connection
+        command.downgrade(config, '0018')
+    with desk.ctx.engine.begin() as connection:
+        connection.exec_driver_sql('CREATE INDEX ix_playbook_exits_lead ON playbook_exits (lead_id)')
+    upgrade(desk.ctx.engine)
+    assert is_current(desk.ctx.engine) and checklist_rows(desk) == kept
+
+
 def test_step_exits_rewritten_or_deleted_by_hand_are_kept_too(desk: Desk, clock: FakeClock) -> None:
     """The app only ever inserts exits; rows changed or removed through the ORM are still kept."""
     rep = factories.user(desk, Role.REP, name='Ann')

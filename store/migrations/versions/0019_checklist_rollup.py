@@ -17,7 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_playbook_exits_lead', 'playbook_exits', ['lead_id'])
+    # IF NOT EXISTS: on SQLite the index commits at once (the driver runs DDL outside a transaction),
+    # so an upgrade stopped during the rebuild below (minutes at 1M leads) must be able to run again.
+    op.create_index('ix_playbook_exits_lead', 'playbook_exits', ['lead_id'], if_not_exists=True)
     from store import report_rollup  # the families are defined once, by the code that keeps them
 
     connection = op.get_bind()
@@ -28,4 +30,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DELETE FROM report_days WHERE family IN ('steps', 'entered', 'ticked')")
-    op.drop_index('ix_playbook_exits_lead', table_name='playbook_exits')
+    op.drop_index('ix_playbook_exits_lead', table_name='playbook_exits', if_exists=True)
