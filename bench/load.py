@@ -41,7 +41,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +48,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.load_smoke import open_loop  # noqa: E402
 
 MAX_REQUESTS = 200_000
 MAX_SECONDS = 600  # one phase at most
@@ -253,22 +254,7 @@ def phase(base: str, key: str, *, rate: float, seconds: float, first: int, worke
           sent: dict[int, float]) -> dict[str, Any]:
     """Captures first … first+count-1 at `rate` for `seconds`, open loop."""
     total = min(MAX_REQUESTS, int(rate * min(seconds, MAX_SECONDS)))
-    results: list[tuple[float, int, float]] = []
-    lock = threading.Lock()
-    t0 = time.perf_counter() + 0.2
-
-    def one(i: int) -> None:
-        delay = t0 + i / rate - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        lag = max(0.0, -delay) * 1000
-        ms, status = post(base, key, first + i, sent)
-        with lock:
-            results.append((ms + lag, status, time.perf_counter()))
-
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(one, range(total)))
-    elapsed = max(r[2] for r in results) - t0
+    results, elapsed = open_loop(lambda i: post(base, key, first + i, sent), rate, total, workers)
     latencies = [r[0] for r in results]
     ok = sum(1 for r in results if 200 <= r[1] < 300)
     return {'offered_rate': rate, 'seconds': seconds, 'requests': total, 'first': first,

@@ -104,9 +104,7 @@ class AccessService:
         result = self.leads.capture_lead(item.data, channel='api', default_source=Source.API)
         if item.tokens:
             with self.ctx.write() as session:  # a concurrent retry's record stands: both name the same lead
-                capture_writes.insert_idempotency_records(session, [
-                    {'api_key_id': item.api_key_id, 'key': token, 'lead_id': result.lead_id,
-                     'created': result.created, 'created_at': self.ctx.now()} for token in item.tokens])
+                capture_writes.insert_idempotency_records(session, item.records(result, self.ctx.now()))
         return result
 
     def _replay(self, key: KeyInfo, tokens: list[str], external_id: object) -> CaptureResult | None:

@@ -23,6 +23,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from store import capture_writes
@@ -55,6 +56,11 @@ class Pending:
     leads: bool = False
     """Handed the leadership: its thread runs the next batch."""
     _woken: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def records(self, result: CaptureResult, now: datetime) -> list[dict[str, Any]]:
+        """Its idempotency records: the answer each of its tokens replays."""
+        return [{'api_key_id': self.api_key_id, 'key': token, 'lead_id': result.lead_id,
+                 'created': result.created, 'created_at': now} for token in self.tokens]
 
     def replay_keys(self) -> set[tuple[object, str]]:
         keys: set[tuple[object, str]] = {(self.api_key_id, token) for token in self.tokens}
@@ -194,9 +200,7 @@ class CaptureQueue:
                 region=ctx.settings.default_region, now=now, day_start=ctx.day_start(now), actor_id=None,
                 channel='api', one_by_one=True)
             capture_writes.insert_idempotency_records(session, [
-                {'api_key_id': item.api_key_id, 'key': token, 'lead_id': outcome.lead_id,
-                 'created': outcome.created, 'created_at': now}
-                for item, outcome in zip(work, outcomes, strict=True) if isinstance(outcome, CaptureResult)
-                for token in item.tokens])
+                record for item, outcome in zip(work, outcomes, strict=True) if isinstance(outcome, CaptureResult)
+                for record in item.records(outcome, now)])
         return outcomes, notified
 

@@ -199,7 +199,7 @@ def exit_contributions(owner_id: int | None, exit_: Exit, zone: ZoneInfo) -> Fig
 def closed_checklist_contributions(deal: DealFacts | None, entered: frozenset[int],
                                    done: Iterable[tuple[int, int | None]], zone: ZoneInfo) -> Figures:
     """What a live lead's closed deal adds to 'entered' and 'ticked'."""
-    if deal is None or deal.is_deleted or deal.kind not in ('won', 'lost') or deal.closed_at is None:
+    if deal is None or deal.closed_at is None or not _is_closed(deal):  # (the first two for the type checker)
         return
     figures = (1, int(deal.kind == 'won'))
     day = _day(deal.closed_at, zone)
