@@ -128,7 +128,8 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
         log.warning(warning)
     ui.run(host=host, port=args.port or settings.port, title='LeadDesk', reload=False, show=False,
            storage_secret=settings.resolved_storage_secret(), favicon='📇', language='zh-CN',
-           fastapi_docs=False)  # the API app serves /docs (ui/api.py)
+           fastapi_docs=False,  # the API app serves /docs (ui/api.py)
+           proxy_headers=False)  # X-Forwarded-For only from LEADDESK_TRUSTED_PROXIES (ui/api.py ApiLane)
 
 
 def main() -> int | None:

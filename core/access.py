@@ -1,5 +1,5 @@
 """Ways in from outside: API keys (stored hashed, scoped, revocable), idempotent API
-capture, and the hosted web forms."""
+capture, and the hosted web forms (their settings and their captures)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from store import capture_writes, queries
-from store.models import ApiKey, ApiScope, Lead, Source, User, UserRef, WebForm
+from store.models import ApiKey, ApiScope, FormLanguage, Lead, Source, User, UserRef, WebForm
 
-from . import auth, permissions
+from . import auth, permissions, webforms
 from . import capture as capture_path
 from .capture import CaptureResult
 from .capture_queue import CaptureQueue, Pending
-from .context import Context
+from .context import Context, audit
 from .errors import NotAllowed, NotFound, ValidationFailed, check_id
 from .leads import LeadService
 from .normalize import clean_text
@@ -34,6 +34,8 @@ class AccessService:
         self.leads = leads
         self.captures = CaptureQueue(ctx, self._capture_alone)
         """The API captures waiting for their shared transaction (group commit)."""
+        self.form_captures = CaptureQueue(ctx, self._capture_form_alone, channel='web_form')
+        """The web-form captures, likewise (their own queue: the audit trail names the channel)."""
 
     # ----- API keys -------------------------------------------------------------------------------
 
@@ -146,19 +148,64 @@ class AccessService:
             return form if form and form.is_active else None
 
     def web_forms(self, actor: UserRef) -> list[WebForm]:
-        if not permissions.can_manage_integrations(actor):
+        if not permissions.can_manage_web_forms(actor):
             raise NotAllowed()
         with self.ctx.read() as session:
             return list(queries.all_web_forms(session))
 
-    def create_web_form(self, actor: UserRef | None, *, name: str, source: str = Source.WEBSITE) -> WebForm:
-        if actor is not None and not permissions.can_manage_integrations(actor):
+    def create_web_form(self, actor: UserRef | None, *, name: str, source: str = Source.WEBSITE,
+                        language: str = FormLanguage.ZH_CN) -> WebForm:
+        """A new form with the default fields; audited. `actor` None: set-up code and tests."""
+        if actor is not None and not permissions.can_manage_web_forms(actor):
             raise NotAllowed()
-        label = clean_text(name, max_length=100)
-        if not label:
-            raise ValidationFailed({'name': 'required'})
+        clean = webforms.clean_settings({'name': name, 'source': source, 'language': language,
+                                         'fields': webforms.DEFAULT_FIELDS})
+        now = self.ctx.now()
         with self.ctx.write() as session:
-            form = WebForm(key=secrets.token_urlsafe(9), name=label, source=source, created_at=self.ctx.now())
+            form = WebForm(key=secrets.token_urlsafe(9), created_at=now, **clean)
             session.add(form)
             session.flush()
+            audit(session, 'web_form_saved', now=now, actor_id=actor.id if actor else None,
+                  reason_key='reason.web_form_saved', name=form.name, form_id=form.id)
             return form
+
+    def update_web_form(self, actor: UserRef, form_id: int, values: Mapping[str, Any]) -> WebForm:
+        """Change what a form asks and who may embed it (`webforms.clean_settings` says what is
+        valid); audited. The next visitor sees it: forms are read per request, never cached."""
+        if not permissions.can_manage_web_forms(actor):
+            raise NotAllowed()
+        clean = webforms.clean_settings(values)
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            form = session.get(WebForm, check_id(form_id))
+            if form is None:
+                raise NotFound()
+            for name, value in clean.items():
+                setattr(form, name, value)
+            session.add(form)
+            audit(session, 'web_form_saved', now=now, actor_id=actor.id, reason_key='reason.web_form_saved',
+                  name=form.name, form_id=form.id)
+            session.flush()
+            return form
+
+    def capture_via_form(self, form: WebForm, data: Mapping[str, Any]) -> CaptureResult:
+        """A visitor's submission: only the fields the form asks for are read (a crafted post
+        cannot set the source, a campaign or an external id), the source is the form's, and a form
+        with a consent text needs the box ticked (`consent`); then the API's path — validate, and
+        the group commit (dedupe, score, assign, audit, notify, publish)."""
+        asked = {f: data[f] for f in form.fields if f in data}
+        refused = {webforms.CONSENT: 'consent_required'} \
+            if form.consent_text and not str(data.get(webforms.CONSENT) or '').strip() else {}
+        try:
+            clean = capture_path.validate(asked, default_source=form.source, region=self.ctx.settings.default_region)
+        except ValidationFailed as e:
+            raise ValidationFailed({**e.errors, **refused}) from None
+        if refused:  # every error at once, so the visitor fixes them in one go
+            raise ValidationFailed(refused)
+        result = self.form_captures.submit(Pending(api_key_id=None, clean=clean, data=asked))
+        assert result is not None  # no tokens: never a replay
+        return result
+
+    def _capture_form_alone(self, item: Pending) -> CaptureResult:
+        """The single path for a form capture whose shared batch failed."""
+        return self.leads.capture_lead(item.data, channel='web_form', default_source=item.clean.source)

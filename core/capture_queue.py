@@ -1,4 +1,4 @@
-"""Group commit for API captures: captures that arrive together share one transaction.
+"""Group commit for API and web-form captures: captures that arrive together share one transaction.
 
 Why: every `POST /api/v1/leads` used to run its own write transaction, and under concurrency they
 queued on the one write lock (SQLite) and paid one commit each. Here a request that finds no batch
@@ -41,10 +41,11 @@ enough that the write lock is never held long (an import batch of 2,000 rows hol
 
 @dataclass(eq=False)
 class Pending:
-    """One API capture waiting for its batch: its validated lead, the raw fields (for the single
-    path, should its batch fail) and the replay tokens its answer is recorded under."""
+    """One capture waiting for its batch: its validated lead, the raw fields (for the single
+    path, should its batch fail) and the replay tokens its answer is recorded under (API only;
+    a web-form capture has no key and no tokens)."""
 
-    api_key_id: int
+    api_key_id: int | None
     clean: CleanLead
     data: Any
     tokens: tuple[str, ...] = ()
@@ -70,13 +71,15 @@ class Pending:
 
 
 class CaptureQueue:
-    """The waiting API captures of this process and who leads the next batch (thread-safe)."""
+    """The waiting captures of one channel in this process and who leads the next batch (thread-safe)."""
 
     def __init__(self, ctx: Context, capture_alone: Callable[[Pending], CaptureResult], *,
-                 max_batch: int = MAX_BATCH) -> None:
+                 max_batch: int = MAX_BATCH, channel: str = 'api') -> None:
         """`capture_alone`: today's single path (capture + idempotency records, own transactions),
-        for the captures of a batch whose shared transaction failed."""
+        for the captures of a batch whose shared transaction failed. `channel`: what the audit
+        trail says they came through (`api`, `web_form`); one queue per channel."""
         self.ctx = ctx
+        self.channel = channel
         self._capture_alone = capture_alone
         self.max_batch = max_batch
         self._lock = threading.Lock()
@@ -198,7 +201,7 @@ class CaptureQueue:
             outcomes, notified = capture_rows(
                 session, (), validated=[item.clean for item in work], default_source=Source.API,
                 region=ctx.settings.default_region, now=now, day_start=ctx.day_start(now), actor_id=None,
-                channel='api', one_by_one=True)
+                channel=self.channel, one_by_one=True)
             capture_writes.insert_idempotency_records(session, [
                 record for item, outcome in zip(work, outcomes, strict=True) if isinstance(outcome, CaptureResult)
                 for record in item.records(outcome, now)])

@@ -42,8 +42,14 @@ def can_capture(actor: UserRef) -> bool:
 
 
 def can_manage_integrations(actor: UserRef) -> bool:
-    """API keys and web forms."""
+    """API keys."""
     return actor.role in (Role.ADMIN, Role.MARKETING)
+
+
+def can_manage_web_forms(actor: UserRef) -> bool:
+    """The hosted web forms: what they ask, their language, who may embed them. Marketing runs
+    them; managers too, since a form decides what the team's leads arrive with."""
+    return actor.role in (Role.ADMIN, Role.MARKETING, Role.MANAGER)
 
 
 def can_import(actor: UserRef) -> bool:

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     form_rate_per_form_per_minute: int = 120
     """Submissions per web form per minute from all IPs together: a spam run spread over many
     addresses still cannot flood the reps' inboxes through one form."""
+    trusted_proxies: str = ''
+    """Comma-separated IPs / CIDRs of reverse proxies whose `X-Forwarded-For` is believed (the
+    client address for rate limits and logs; core/proxies.py). Empty: none — every client is the
+    address that connected, whatever headers it sends."""
     max_body_bytes: int = 64 * 1024
     import_batch_rows: int = 2000
     """Rows per import transaction: a crash loses at most one uncommitted batch (resume redoes it);

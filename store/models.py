@@ -96,6 +96,19 @@ class ApiScope(StrEnum):
     """Read implies capture: a key that may read leads may also create them."""
 
 
+class FormLanguage(StrEnum):
+    """The language a hosted web form speaks to its visitors (its labels, errors, thank-you)."""
+
+    ZH_CN = 'zh-CN'
+    EN = 'en'
+
+
+WEB_FORM_DEFAULT_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'region', 'city', 'need', 'timeline',
+                           'budget', 'message')
+"""The fields a web form asks for unless its owner chose others (what every form asked before forms
+had their own list)."""
+
+
 def _ts(*, index: bool = False, nullable: bool = True) -> Any:
     return Field(default=None, sa_type=UTCDateTime(), index=index, nullable=nullable)
 
@@ -337,6 +350,17 @@ class WebForm(SQLModel, table=True):
     source: str = Field(default=Source.WEBSITE, sa_type=sa.String(30))
     is_active: bool = True
     created_at: datetime | None = _ts()
+    language: str = Field(default=FormLanguage.ZH_CN, sa_type=sa.String(10))
+    fields: list[str] = Field(default_factory=lambda: list(WEB_FORM_DEFAULT_FIELDS), sa_type=sa.JSON())
+    """The lead fields the form asks for, in the order shown (core/webforms.py says which may be)."""
+    consent_text: str | None = Field(default=None, sa_type=sa.String(2000))
+    """Set: shown above the button with a checkbox the visitor must tick."""
+    thanks_text: str | None = Field(default=None, sa_type=sa.String(1000))
+    """Empty: the standard thank-you in the form's language."""
+    redirect_url: str | None = Field(default=None, sa_type=sa.String(500))
+    """Set (http/https): a sent form answers 303 to it instead of the thank-you page."""
+    allowed_origins: list[str] = Field(default_factory=list, sa_type=sa.JSON())
+    """Sites (`https://host[:port]`) that may frame the form and post to it. Empty: any site."""
 
 
 class Notification(SQLModel, table=True):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from nicegui import app
 
 from core.desk import Desk
+from core.proxies import trusted_networks
 from core.ratelimit import RateLimiter
 
-from . import api
+from . import api, webform
 from .format import set_zone
 from .i18n import translate, use_page_languages
 from .pages import (
@@ -27,7 +28,6 @@ from .pages import (
     rules,
     settings,
     team,
-    webform,
     webhooks,
 )
 
@@ -55,6 +55,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     duplicates.register(desk)  # /duplicates
     notifications.register(desk)  # /notifications
     webhooks.register(desk)  # /webhooks
-    webform.register(desk, RateLimiter(s.form_rate_per_minute),  # /f/{key}
-                     RateLimiter(s.form_rate_per_form_per_minute))
-    api.serve_in_front(app, api.build(desk, RateLimiter(s.api_rate_per_minute)))  # /health /api/v1/… /docs
+    lane = api.build(desk, RateLimiter(s.api_rate_per_minute))  # /health /api/v1/… /docs
+    webform.register(desk, RateLimiter(s.form_rate_per_minute),  # /f/{key}: plain HTML on the API's lane
+                     RateLimiter(s.form_rate_per_form_per_minute), lane)
+    api.serve_in_front(app, lane, trusted_networks(s.trusted_proxies))

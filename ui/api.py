@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -22,21 +23,33 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from nicegui import run
 from pydantic import BaseModel, Field
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.access import KeyInfo
 from core.capture import FIELD_LIMITS, CaptureResult
 from core.desk import Desk
 from core.errors import NotAllowed, NotFound, ValidationFailed
+from core.proxies import Network, client_address, is_trusted, parse_address
 from core.ratelimit import RateLimiter
 
 from .i18n import catalog
 
 log = logging.getLogger('leaddesk.api')
 
-# What the API app answers; every other path (pages, NiceGUI's assets and socket) goes to NiceGUI.
-API_PREFIX = '/api/'
+# What the API app answers (the hosted web forms too, ui/webform.py); every other path (pages,
+# NiceGUI's assets and socket) goes to NiceGUI.
+LANE_PREFIXES = ('/api/', '/f/')
 API_PATHS = frozenset({'/health', '/openapi.json', '/docs', '/docs/oauth2-redirect', '/redoc'})
+
+SECURITY_HEADERS = (
+    (b'x-content-type-options', b'nosniff'),
+    (b'referrer-policy', b'strict-origin-when-cross-origin'),
+    (b'content-security-policy', b"frame-ancestors 'self'"),
+)
+"""Added to every HTTP answer that does not set its own: no MIME sniffing, no full URLs leaking to
+other sites, and no framing by another site (clickjacking). Only `frame-ancestors`: NiceGUI's pages
+need inline scripts, so a fuller policy would break them. The web form sets its own policy, which
+names the sites its allow-list lets frame it (ui/webform.py)."""
 
 
 class LeadIn(BaseModel):
@@ -83,7 +96,7 @@ def _out(result: CaptureResult) -> dict[str, Any]:
                    duplicate_of=result.duplicate_of).model_dump()
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
+async def read_body(request: Request, limit: int) -> bytes | None:
     """The body, or None when it exceeds `limit` (checked before and while reading)."""
     declared = request.headers.get('content-length')
     if declared and declared.isdigit() and int(declared) > limit:
@@ -138,7 +151,7 @@ def register(desk: Desk, limiter: RateLimiter, target: FastAPI) -> None:
                   'application/json': {'schema': LeadIn.model_json_schema()}}}})
     async def create_lead(request: Request) -> JSONResponse:
         """Capture a lead: deduped, scored and assigned at once."""
-        body = await _read_body(request, desk.ctx.settings.max_body_bytes)
+        body = await read_body(request, desk.ctx.settings.max_body_bytes)
         return await asyncio.get_running_loop().run_in_executor(
             capture_threads(desk.ctx.settings.api_threads), capture, request.headers.get('x-api-key'), body,
             request.headers.get('idempotency-key') or None)
@@ -204,24 +217,60 @@ def build(desk: Desk, limiter: RateLimiter) -> FastAPI:
 
 
 class ApiLane:
-    """Sends API paths straight to the API app and everything else to NiceGUI's middleware stack."""
+    """The app's outermost layer. Resolves the real client address (`X-Forwarded-For` from trusted
+    proxies only, core/proxies.py) for every request and socket; sends API and web-form paths
+    straight to the API app and everything else to NiceGUI's middleware stack; adds the security
+    headers to every answer."""
 
-    def __init__(self, api: ASGIApp, pages: ASGIApp) -> None:
-        self.api, self.pages = api, pages
+    def __init__(self, api: ASGIApp, pages: ASGIApp, trusted: Sequence[Network] = ()) -> None:
+        self.api, self.pages, self.trusted = api, pages, tuple(trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope['type'] == 'http' and (scope['path'].startswith(API_PREFIX) or scope['path'] in API_PATHS):
-            await self.api(scope, receive, send)
-        else:
+        if scope['type'] not in ('http', 'websocket'):
             await self.pages(scope, receive, send)
+            return
+        if self.trusted:
+            self.resolve_client(scope)
+        if scope['type'] == 'websocket':
+            await self.pages(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message['type'] == 'http.response.start':
+                headers = message.setdefault('headers', [])
+                if not isinstance(headers, list):
+                    headers = message['headers'] = list(headers)
+                present = {name.lower() for name, _ in headers}
+                headers.extend((name, value) for name, value in SECURITY_HEADERS if name not in present)
+            await send(message)
+
+        path = scope['path']
+        app = self.api if path.startswith(LANE_PREFIXES) or path in API_PATHS else self.pages
+        await app(scope, receive, send_with_headers)
+
+    def resolve_client(self, scope: Scope) -> None:
+        """Behind a trusted proxy: the client it names, and the scheme it was reached by."""
+        peer = scope.get('client')
+        if not peer or not is_trusted(parse_address(peer[0]), self.trusted):
+            return
+        headers = scope.get('headers') or []
+        forwarded = [value.decode('latin-1') for name, value in headers if name == b'x-forwarded-for']
+        host = client_address(peer[0], forwarded, self.trusted)
+        if host is not None:
+            scope['client'] = (host, 0)
+        proto = next((value.decode('latin-1').strip().lower() for name, value in headers
+                      if name == b'x-forwarded-proto'), '')
+        if proto in ('http', 'https'):
+            scope['scheme'] = proto.replace('http', 'ws') if scope['type'] == 'websocket' else proto
 
 
-def serve_in_front(pages_app: FastAPI, api: FastAPI) -> None:
-    """Put `api` ahead of `pages_app`'s middleware. NiceGUI adds its layers inside `ui.run` (the
+def serve_in_front(pages_app: FastAPI, api: FastAPI, trusted: Sequence[Network] = ()) -> None:
+    """Put `api` ahead of `pages_app`'s middleware (`trusted`: the reverse proxies whose
+    `X-Forwarded-For` is believed). NiceGUI adds its layers inside `ui.run` (the
     session ones only as the server starts), so the lane wraps the stack Starlette builds at the
     first request rather than being one more middleware (it would end up innermost)."""
     def build_stack() -> ASGIApp:
-        return ApiLane(api, type(pages_app).build_middleware_stack(pages_app))
+        return ApiLane(api, type(pages_app).build_middleware_stack(pages_app), trusted)
 
     pages_app.build_middleware_stack = build_stack  # type: ignore[method-assign]
     pages_app.middleware_stack = None

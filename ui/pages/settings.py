@@ -1,7 +1,9 @@
-"""Settings (`/settings`): users (admin; managers steer capacity and leave), API keys
-and web forms (admin, marketing), the demo stream switch (managers)."""
+"""Settings (`/settings`): users (admin; managers steer capacity and leave), API keys (admin,
+marketing), web forms (admin, marketing, managers), the demo stream switch (managers)."""
 
 from __future__ import annotations
+
+from html import escape
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -10,14 +12,16 @@ from nicegui import run, ui
 from core import permissions
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
-from store.models import ApiScope, Role, User, UserRef
+from core.webforms import FORM_FIELDS
+from store.models import ApiScope, FormLanguage, Role, Source, User, UserRef, WebForm
 
 from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..format import when
-from ..i18n import t
+from ..i18n import t, translate
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
+from ..webform_page import snippet
 
 
 class UsersPanel:
@@ -184,8 +188,10 @@ class LostReasonsPanel:
 
 
 class IntegrationsPanel:
-    def __init__(self, desk: Desk, user: UserRef, base_url: str) -> None:
-        self.desk, self.user, self.base_url = desk, user, base_url
+    """API keys (admins, marketing)."""
+
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
         self.outside = ui.element()
         """Dialogs live here, outside the refreshed part, so a refresh does not delete them."""
 
@@ -224,21 +230,118 @@ class IntegrationsPanel:
                 else:
                     ui.button(t('keys.revoke'), on_click=lambda k=key.id: self.revoke(k)) \
                         .props('flat dense color=negative')
-        ui.separator()
-        ui.label(t('forms.title')).classes('text-h6')
+
+    async def revoke(self, key_id: int | None) -> None:
+        await run.io_bound(self.desk.access.revoke_api_key, self.user, key_id or 0)
+        self.build.refresh()
+
+
+class FormsPanel:
+    """The hosted web forms (managers, marketing, admins): each form's link, its two embed snippets
+    (an `<iframe>`, or a `<form>` that posts from the customer's own page), and an editor for what
+    it asks, in which language, and which sites may embed it."""
+
+    def __init__(self, desk: Desk, user: UserRef, base_url: str) -> None:
+        self.desk, self.user, self.base_url = desk, user, base_url
+        self.outside = ui.element()
+        """Dialogs live here, outside the refreshed part, so a refresh does not delete them."""
+
+    @ui.refreshable_method
+    def build(self) -> None:
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label(t('forms.title')).classes('text-h6')
+            tid(ui.button(t('forms.new'), icon='add', on_click=self.new_form).props('flat'), 'form-new')
         for form in self.desk.access.web_forms(self.user):
             url = f'{self.base_url}f/{form.key}'
             with ui.column().classes('gap-1 w-full'):
                 with ui.row().classes('items-center gap-3'):
                     ui.label(form.name).classes('font-bold')
                     ui.link(url, url, new_tab=True).mark(f'form-link-{form.key}')
+                    ui.label(t(f"forms.language_{form.language.replace('-', '_')}")).classes('text-grey-7')
+                    if not form.is_active:
+                        ui.badge(t('forms.inactive'), color='grey')
+                    tid(ui.button(t('forms.edit'), icon='edit', on_click=lambda f=form: self.edit(f))
+                        .props('flat dense'), f'form-edit-{form.key}')
                 ui.label(t('forms.embed')).classes('text-sm text-grey-7')
-                ui.code(f'<iframe src="{url}" width="100%" height="720" style="border:0"></iframe>',
-                        language='html').classes('w-full')
+                tid(ui.code(f'<iframe src="{url}" width="100%" height="760" style="border:0" '
+                            f'title="{escape(form.name)}"></iframe>', language='html').classes('w-full'),
+                    f'form-iframe-{form.key}')
+                ui.label(t('forms.embed_form')).classes('text-sm text-grey-7')
+                tid(ui.code(snippet(form, url), language='html').classes('w-full'), f'form-snippet-{form.key}')
+            ui.separator()
 
-    async def revoke(self, key_id: int | None) -> None:
-        await run.io_bound(self.desk.access.revoke_api_key, self.user, key_id or 0)
-        self.build.refresh()
+    async def new_form(self) -> None:
+        if await attempt(lambda: self.desk.access.create_web_form(self.user, name=t('forms.new_name'))):
+            self.build.refresh()
+
+    def edit(self, form: WebForm) -> None:
+        order = list(form.fields) + [f for f in FORM_FIELDS if f not in form.fields]
+        chosen = set(form.fields)
+
+        def move(index: int, step: int) -> None:
+            other = index + step
+            if 0 <= other < len(order):
+                order[index], order[other] = order[other], order[index]
+                field_list.refresh()
+
+        def pick(field: str, on: bool) -> None:
+            (chosen.add if on else chosen.discard)(field)
+
+        @ui.refreshable
+        def field_list() -> None:
+            for i, field in enumerate(order):
+                with ui.row().classes('items-center gap-1 no-wrap'):
+                    tid(ui.checkbox(t(f'field.{field}'), value=field in chosen,
+                                    on_change=lambda e, f=field: pick(f, e.value)).classes('w-40'),
+                        f'form-field-{field}')
+                    tid(ui.button(icon='arrow_upward', on_click=lambda i=i: move(i, -1))
+                        .props(f'flat dense round size=sm aria-label="{t("forms.move_up")}"'), f'form-up-{field}')
+                    ui.button(icon='arrow_downward', on_click=lambda i=i: move(i, 1)) \
+                        .props(f'flat dense round size=sm aria-label="{t("forms.move_down")}"')
+
+        with self.outside, ui.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full'):
+            ui.label(t('forms.edit_title', name=form.name)).classes('text-h6')
+            inputs = {
+                'name': tid(ui.input(t('field.name'), value=form.name).props('maxlength=100').classes('w-full'),
+                            'form-set-name'),
+                'language': tid(ui.select({lang.value: t(f"forms.language_{lang.value.replace('-', '_')}")
+                                           for lang in FormLanguage}, value=form.language,
+                                          label=t('field.language')).classes('w-full'), 'form-set-language'),
+                'source': ui.select({s.value: t(f'source.{s.value}') for s in Source}, value=form.source,
+                                    label=t('field.source')).classes('w-full'),
+                'consent_text': tid(ui.textarea(t('forms.consent_text'), value=form.consent_text or '')
+                                    .props('maxlength=2000 autogrow').classes('w-full'), 'form-set-consent'),
+                'thanks_text': tid(ui.textarea(t('forms.thanks_text'), value=form.thanks_text or '',
+                                               placeholder=translate(form.language, 'form.thanks', {}))
+                                   .props('maxlength=1000 autogrow').classes('w-full'), 'form-set-thanks'),
+                'redirect_url': tid(ui.input(t('forms.redirect_url'), value=form.redirect_url or '')
+                                    .props('maxlength=500').classes('w-full'), 'form-set-redirect'),
+                'allowed_origins': tid(ui.textarea(t('forms.origins'), value='\n'.join(form.allowed_origins))
+                                       .props('autogrow').classes('w-full'), 'form-set-origins'),
+            }
+            ui.label(t('forms.consent_hint')).classes('text-sm text-grey-7')
+            ui.label(t('forms.redirect_hint')).classes('text-sm text-grey-7')
+            ui.label(t('forms.origins_hint')).classes('text-sm text-grey-7')
+            ui.label(t('forms.fields')).classes('font-bold mt-2')
+            ui.label(t('forms.fields_hint')).classes('text-sm text-grey-7')
+            field_list()
+            active = tid(ui.switch(t('forms.active'), value=form.is_active), 'form-set-active')
+
+            async def save() -> None:
+                values = {k: v.value for k, v in inputs.items()}
+                values['allowed_origins'] = (values['allowed_origins'] or '').splitlines()
+                values['fields'] = [f for f in order if f in chosen]
+                values['is_active'] = active.value
+                if await attempt(lambda: self.desk.access.update_web_form(self.user, form.id or 0, values),
+                                 {k: v for k, v in inputs.items() if k not in ('language', 'source')}):
+                    dialog.close()
+                    ui.notify(t('common.saved'), type='positive')
+                    self.build.refresh()
+
+            with ui.row().classes('w-full justify-end'):
+                ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
+                tid(ui.button(t('common.save'), on_click=save), 'form-save')
+        dialog.open()
 
 
 def register(desk: Desk, *, demo: bool) -> None:
@@ -264,5 +367,8 @@ def register(desk: Desk, *, demo: bool) -> None:
                     LostReasonsPanel(desk, user).build()
             if permissions.can_manage_integrations(user):
                 with ui.card().classes('w-full'):
-                    IntegrationsPanel(desk, user, str(request.base_url)).build()
+                    IntegrationsPanel(desk, user).build()
+            if permissions.can_manage_web_forms(user):
+                with ui.card().classes('w-full'):
+                    FormsPanel(desk, user, str(request.base_url)).build()
         return None

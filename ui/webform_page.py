@@ -1,0 +1,174 @@
+"""The hosted web form's HTML: the form, the thank-you page, a short message page, and the
+copy-paste `<form>` snippet Settings offers. Plain server-rendered HTML, no script at all (it works
+with JavaScript off and needs no NiceGUI client), every value through `html.escape`, styles inline
+so one request draws it, readable from a 320 px phone up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from html import escape
+from typing import Any
+
+from core.webforms import CONSENT, HONEYPOT, INPUT_TYPES, MULTILINE, maxlength
+from store.models import WebForm
+
+from .i18n import translate
+from .theme import PRIMARY as PRIMARY_COLOR
+
+AUTOCOMPLETE = {'name': 'name', 'phone': 'tel', 'email': 'email', 'company': 'organization',
+                'title': 'organization-title', 'region': 'address-level1', 'city': 'address-level2'}
+"""What a browser may fill in for the visitor (`autocomplete` tokens)."""
+
+STYLE = f"""
+*{{box-sizing:border-box}}
+body{{margin:0;background:#f5f6f8;color:#1d1d1f;font:16px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",
+"PingFang SC","Hiragino Sans GB","Microsoft YaHei",Roboto,sans-serif}}
+main{{max-width:34rem;margin:0 auto;padding:1.25rem 1rem 2rem;background:#fff;min-height:100vh}}
+@media(min-width:36rem){{main{{margin:1.5rem auto;min-height:0;border-radius:8px;
+box-shadow:0 1px 4px rgba(0,0,0,.12);padding:1.5rem 1.75rem 2rem}}}}
+h1{{font-size:1.35rem;margin:0 0 .25rem;overflow-wrap:anywhere}}
+.intro{{color:#555;margin:0 0 1.25rem}}
+.field{{margin:0 0 1rem}}
+label{{display:block;font-weight:600;margin:0 0 .3rem}}
+input[type=text],input[type=tel],input[type=email],textarea{{display:block;width:100%;font:inherit;
+padding:.6rem .7rem;border:1px solid #b8bcc4;border-radius:6px;background:#fff;color:inherit}}
+textarea{{min-height:6.5rem;resize:vertical}}
+input:focus,textarea:focus{{outline:2px solid {PRIMARY_COLOR};outline-offset:1px;border-color:{PRIMARY_COLOR}}}
+.req{{color:#b00020}}
+.invalid input,.invalid textarea{{border-color:#b00020}}
+.error{{color:#b00020;margin:.3rem 0 0;font-size:.95rem}}
+.alert{{background:#fdecea;color:#7a0014;border-radius:6px;padding:.7rem .9rem;margin:0 0 1rem}}
+.hint{{color:#555;font-size:.95rem;margin:-.25rem 0 1rem}}
+.consent label{{display:flex;gap:.6rem;align-items:flex-start;font-weight:400;white-space:pre-line;
+overflow-wrap:anywhere}}
+.consent input{{width:1.25rem;height:1.25rem;margin:.15rem 0 0;flex:none}}
+button{{display:block;width:100%;font:inherit;font-weight:600;padding:.75rem;border:0;border-radius:6px;
+background:{PRIMARY_COLOR};color:#fff;cursor:pointer}}
+button:focus{{outline:3px solid #9bbcf0;outline-offset:2px}}
+.hp{{position:absolute;left:-10000px;top:auto;width:1px;height:1px;overflow:hidden}}
+.thanks{{font-size:1.15rem;color:#1b5e20;white-space:pre-line;overflow-wrap:anywhere}}
+"""
+
+
+def words(language: str) -> Callable[..., str]:
+    """`t(key, **params)` in the form's language (not the visitor's session: a form has none)."""
+    def t(key: str, /, **params: Any) -> str:
+        return translate(language, key, params)
+    return t
+
+
+def _page(language: str, title: str, body: str) -> str:
+    return (f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta name="robots" content="noindex">'
+            f'<title>{escape(title)}</title><style>{STYLE}</style></head>'
+            f'<body><main>{body}</main></body></html>')
+
+
+def _field(field: str, value: str, error: str | None, t: Callable[..., str], *,
+           test_ids: bool = True) -> str:
+    """One labelled input (or text area) with its error under it."""
+    required = field == 'name'
+    attrs = [f'id="f-{field}"', f'name="{field}"', f'maxlength="{maxlength(field)}"']
+    if required:
+        attrs.append('required')
+    if field in AUTOCOMPLETE:
+        attrs.append(f'autocomplete="{AUTOCOMPLETE[field]}"')
+    if error:
+        attrs += ['aria-invalid="true"', f'aria-describedby="e-{field}"']
+    if test_ids:
+        attrs.append(f'data-testid="form-{field}"')
+    label = escape(t(f'field.{field}')) + (' <span class="req" aria-hidden="true">*</span>' if required else '')
+    if field in MULTILINE:
+        control = f'<textarea {" ".join(attrs)} rows="4">{escape(value)}</textarea>'
+    else:
+        kind = INPUT_TYPES.get(field, 'text')
+        control = f'<input type="{kind}" {" ".join(attrs)} value="{escape(value)}">'
+    problem = f'<p class="error" id="e-{field}" data-testid="form-error-{field}">{escape(error)}</p>' if error else ''
+    return f'<div class="field{" invalid" if error else ""}"><label for="f-{field}">{label}</label>' \
+           f'{control}{problem}</div>'
+
+
+def _contact_hint(form: WebForm, t: Callable[..., str]) -> str:
+    asks = {'phone', 'email'} & set(form.fields)
+    return f'<p class="hint">{escape(t("form.contact_hint"))}</p>' if asks == {'phone', 'email'} else ''
+
+
+def form_page(form: WebForm, action: str, *, values: Mapping[str, str] | None = None,
+              errors: Mapping[str, str] | None = None, alert: str | None = None) -> str:
+    """The form; after a refused submission with the typed values kept, each error (an
+    `err.field.*` code) under its field and `alert` (a message key) above them."""
+    t = words(form.language)
+    values, errors = values or {}, errors or {}
+    parts = [f'<h1 data-testid="form-title">{escape(form.name)}</h1>',
+             f'<p class="intro">{escape(t("form.intro"))}</p>']
+    if alert:
+        parts.append(f'<p class="alert" role="alert" data-testid="form-alert">{escape(t(alert))}</p>')
+    elif errors:
+        parts.append(f'<p class="alert" role="alert" data-testid="form-alert">{escape(t("form.fix_errors"))}</p>')
+    parts.append(f'<form method="post" action="{escape(action)}" accept-charset="UTF-8">')
+    parts.append(_contact_hint(form, t))
+    for field in form.fields:
+        code = errors.get(field)
+        parts.append(_field(field, values.get(field, ''), t(f'err.field.{code}') if code else None, t))
+    parts.append(_honeypot())
+    if form.consent_text:
+        code = errors.get(CONSENT)
+        parts.append(_consent(form.consent_text, bool(values.get(CONSENT)),
+                              t(f'err.field.{code}') if code else None))
+    parts.append(f'<button type="submit" data-testid="form-submit">{escape(t("form.submit"))}</button></form>')
+    return _page(form.language, form.name, ''.join(parts))
+
+
+def _honeypot(test_ids: bool = True) -> str:
+    """Off-screen, out of the tab order, hidden from screen readers: only a bot fills it in."""
+    mark = ' data-testid="form-honeypot"' if test_ids else ''
+    return (f'<div class="hp" aria-hidden="true"><label for="f-{HONEYPOT}">Website</label>'
+            f'<input type="text" id="f-{HONEYPOT}" name="{HONEYPOT}" tabindex="-1" autocomplete="off"{mark}></div>')
+
+
+def _consent(text: str, checked: bool, error: str | None, test_ids: bool = True) -> str:
+    mark = ' data-testid="form-consent"' if test_ids else ''
+    problem = f'<p class="error" id="e-{CONSENT}">{escape(error)}</p>' if error else ''
+    return (f'<div class="field consent{" invalid" if error else ""}"><label>'
+            f'<input type="checkbox" name="{CONSENT}" value="yes" required{" checked" if checked else ""}{mark}>'
+            f'<span>{escape(text)}</span></label>{problem}</div>')
+
+
+def thanks_page(form: WebForm) -> str:
+    t = words(form.language)
+    text = form.thanks_text or t('form.thanks')
+    return _page(form.language, form.name, f'<h1>{escape(form.name)}</h1>'
+                 f'<p class="thanks" role="status" data-testid="form-thanks">{escape(text)}</p>')
+
+
+def message_page(language: str, key: str, test_id: str, title: str = 'LeadDesk') -> str:
+    """A page that only says something (form missing, site refused, body too large)."""
+    t = words(language)
+    return _page(language, title, f'<h1>{escape(title)}</h1><p data-testid="{escape(test_id)}">{escape(t(key))}</p>')
+
+
+def snippet(form: WebForm, action: str) -> str:
+    """A `<form>` for the customer's own page, posting here: the same field names, labels in the
+    form's language, the honeypot and consent box; unstyled so it takes the site's look."""
+    t = words(form.language)
+    lines = [f'<form method="post" action="{escape(action)}" accept-charset="UTF-8">']
+    for field in form.fields:
+        required = ' required' if field == 'name' else ''
+        label = escape(t(f'field.{field}')) + (' *' if required else '')
+        limit = maxlength(field)
+        lines.append(f'  <p><label for="ld-{field}">{label}</label><br>')
+        if field in MULTILINE:
+            lines.append(f'    <textarea id="ld-{field}" name="{field}" maxlength="{limit}" rows="4"{required}>'
+                         '</textarea></p>')
+        else:
+            kind = INPUT_TYPES.get(field, 'text')
+            lines.append(f'    <input type="{kind}" id="ld-{field}" name="{field}" maxlength="{limit}"{required}></p>')
+    lines.append(f'  <div style="position:absolute;left:-10000px" aria-hidden="true"><input type="text" '
+                 f'name="{HONEYPOT}" tabindex="-1" autocomplete="off"></div>')
+    if form.consent_text:
+        lines.append(f'  <p><label><input type="checkbox" name="{CONSENT}" value="yes" required> '
+                     f'{escape(form.consent_text)}</label></p>')
+    lines.append(f'  <p><button type="submit">{escape(t("form.submit"))}</button></p>')
+    lines.append('</form>')
+    return '\n'.join(lines)
