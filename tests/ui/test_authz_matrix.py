@@ -147,8 +147,13 @@ PAGES: dict[str, Callable[[Records], list[Visit]]] = {
     '/reports': lambda r: [Visit('/reports', *signed_in())],  # reps: their own numbers only
     '/webhooks': lambda r: [Visit('/webhooks', {x: LOGIN if x == 'anonymous' else OK if x == 'admin' else REFUSED
                                                 for x in ROLES}, {})],
-    '/f/{form_key}': lambda r: [Visit(f'/f/{r.form_key}', same(OK), {}),
-                                Visit('/f/no-such-form', same(MISSING), {})],
+}
+
+# Plain-HTML public routes (the hosted web form, ui/webform.py; no NiceGUI page, no session): the
+# same answer for every role, signed in or not, and none of our records in it.
+PUBLIC_ROUTES: dict[tuple[str, str], Callable[[Records], list[tuple[str, int]]]] = {
+    ('GET', '/f/{form_key}'): lambda r: [(f'/f/{r.form_key}', 200), ('/f/no-such-form', NOT_FOUND)],
+    ('POST', '/f/{form_key}'): lambda r: [(f'/f/{r.form_key}', 200), ('/f/no-such-form', NOT_FOUND)],
 }
 
 # API: method + path → (per key kind) status. The API ignores the browser session: a signed-in
@@ -230,11 +235,12 @@ async def test_the_table_knows_every_route(user: User, team: Team) -> None:
             continue
         if method == 'GET' and path in PAGES:
             continue
-        if (method, path) in API:
+        if (method, path) in API or (method, path) in PUBLIC_ROUTES:
             continue
         unknown.append(f'{method} {path}')
     assert unknown == [], f'routes missing from the authorisation table: {unknown}'
     missing = [p for p in PAGES if ('GET', p) not in registered_routes()]
+    missing += [f'{m} {p}' for m, p in PUBLIC_ROUTES if (m, p) not in registered_routes()]
     assert missing == [], f'table rows for routes that no longer exist: {missing}'
 
 
@@ -267,7 +273,7 @@ async def check(user: User, role: str, visit: Visit) -> list[str]:
     text = await until_shown(user, visit.shows.get(role, ()))
     problems = []
     refused = '"data-testid": "not-allowed"' in text
-    missing = '"data-testid": "not-found"' in text or '"data-testid": "form-missing"' in text
+    missing = '"data-testid": "not-found"' in text
     if expected == OK:
         if refused or missing:
             problems.append(f'{where}, got refused={refused} missing={missing}')
@@ -291,6 +297,30 @@ async def test_pages_by_role(user: User, team: Team, marketing: UserRef, role: s
     for path in sorted(PAGES):
         for visit in PAGES[path](records):
             problems += await check(user, role, visit)
+    assert problems == []
+
+
+@pytest.mark.env(LEADDESK_FORM_RATE_PER_MINUTE='1000')
+@pytest.mark.parametrize('role', ROLES)
+async def test_public_form_by_role(user: User, team: Team, marketing: UserRef, role: str) -> None:
+    """Anyone may open and send a web form; what it answers holds none of our records."""
+    records = seed(team)
+    who = actor(team, marketing, role)
+    if who is not None:
+        await login(user, who.email)
+    problems = []
+    for (method, _path), visits in PUBLIC_ROUTES.items():
+        for url, expected in visits(records):
+            if method == 'GET':
+                r = await user.http_client.get(url, follow_redirects=False)
+            else:
+                r = await user.http_client.post(url, data={'name': f'Visitor {role}', 'phone': '13800138111'},
+                                                follow_redirects=False)
+            if r.status_code != expected:
+                problems.append(f'{role} {method} {url}: expected {expected}, got {r.status_code}')
+            if 'set-cookie' in r.headers:
+                problems.append(f'{role} {method} {url}: sets a cookie')
+            problems += [f'{role} {method} {url}: shows {t!r}' for t in HIDDEN_FROM['anonymous'] if t in r.text]
     assert problems == []
 
 

@@ -90,10 +90,52 @@ async def test_api_key_is_shown_once_and_stored_hashed(user: User, team: Team) -
     assert key.name == 'Website' and key.key_hash == hash_api_key(raw) and raw not in key.key_hash
 
 
-async def test_embed_snippet_points_at_the_form(user: User, team: Team) -> None:
+def snippet(user: User, marker: str) -> str:
+    element = user.find(marker=marker).elements.pop()
+    assert isinstance(element, ui.code)
+    return element.content
+
+
+async def test_embed_snippets_point_at_the_form(user: User, team: Team) -> None:
     await login(user, team.admin.email)
     await user.open('/settings')
     await user.should_see(marker='form-link-contact')
+    assert '<iframe src="http://test/f/contact"' in snippet(user, 'form-iframe-contact')
+    form = snippet(user, 'form-snippet-contact')
+    assert '<form method="post" action="http://test/f/contact"' in form
+    assert 'name="phone"' in form and 'name="website"' in form and '姓名' in form  # the form's language
+
+
+async def test_manager_edits_what_a_form_asks_and_who_may_embed_it(user: User, team: Team) -> None:
+    await login(user, team.manager.email)
+    await user.open('/settings')
+    user.find(marker='form-edit-contact').click()
+    await user.should_see(marker='form-save', retries=50)
+    user.find(marker='form-set-language').elements.pop().set_value('en')
+    for field in ('company', 'title', 'region', 'city', 'need', 'timeline', 'budget', 'phone'):
+        user.find(marker=f'form-field-{field}').elements.pop().set_value(False)
+    user.find(marker='form-up-email').click()  # email above phone, then above name
+    await asyncio.sleep(0.1)
+    user.find(marker='form-up-email').click()
+    await asyncio.sleep(0.1)
+    user.find(marker='form-set-consent').type('I agree to be contacted.')
+    user.find(marker='form-set-redirect').type('javascript:alert(1)')
+    user.find(marker='form-set-origins').type('https://www.acme.example\nnot a site')
+    user.find(marker='form-save').click()
+    await user.should_see('Enter a full http:// or https:// address', retries=50)
+    await user.should_see('Enter sites as https://example.com', retries=50)
+    [form] = team.desk.access.web_forms(team.admin)
+    assert (form.language, form.allowed_origins) == ('zh-CN', [])  # nothing saved
+    user.find(marker='form-set-redirect').clear()
+    user.find(marker='form-set-origins').clear().type('https://WWW.acme.example/')
+    user.find(marker='form-save').click()
+    await user.should_see('Saved', retries=50)
+    [form] = team.desk.access.web_forms(team.admin)
+    assert (form.language, form.fields, form.allowed_origins, form.consent_text, form.redirect_url) == (
+        'en', ['email', 'name', 'message'], ['https://www.acme.example'], 'I agree to be contacted.', None)
+    page = await user.http_client.get('/f/contact')
+    assert '<html lang="en">' in page.text and 'I agree to be contacted.' in page.text
+    assert page.text.index('name="email"') < page.text.index('name="name"') < page.text.index('name="message"')
 
 
 async def test_admin_renames_a_stage_and_adds_one(user: User, team: Team) -> None:

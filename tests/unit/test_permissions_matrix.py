@@ -137,9 +137,11 @@ TEAM_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {
     'create API key': (roles_only({'admin', 'marketing'}), lambda w, a, o: w.desk.access.create_api_key(
         a, name='k')),
     'list API keys': (roles_only({'admin', 'marketing'}), lambda w, a, o: w.desk.access.api_keys(a)),
-    'create web form': (roles_only({'admin', 'marketing'}), lambda w, a, o: w.desk.access.create_web_form(
+    'create web form': (roles_only({'admin', 'marketing', 'manager'}), lambda w, a, o: w.desk.access.create_web_form(
         a, name='f')),
-    'list web forms': (roles_only({'admin', 'marketing'}), lambda w, a, o: w.desk.access.web_forms(a)),
+    'list web forms': (roles_only({'admin', 'marketing', 'manager'}), lambda w, a, o: w.desk.access.web_forms(a)),
+    'edit web form': (roles_only({'admin', 'marketing', 'manager'}), lambda w, a, o: w.desk.access.update_web_form(
+        a, 1, {'name': 'Contact', 'language': 'en', 'fields': ['name', 'email']})),
     'list webhooks': (roles_only({'admin'}), lambda w, a, o: w.desk.webhooks.webhooks(a)),
     'create webhook': (roles_only({'admin'}), lambda w, a, o: w.desk.webhooks.save(
         a, None, {'name': 'h', 'url': 'https://hooks.example.com/x', 'events': ['lead.captured']})),
