@@ -100,7 +100,7 @@ def form_page(form: WebForm, action: str, *, values: Mapping[str, str] | None = 
     `err.field.*` code) under its field and `alert` (a message key) above them."""
     t = words(form.language)
     values, errors = values or {}, errors or {}
-    parts = [f'<h1 data-testid="form-title">{escape(form.name)}</h1>',
+    parts = [f'<h1 data-testid="form-heading">{escape(form.name)}</h1>',
              f'<p class="intro">{escape(t("form.intro"))}</p>']
     if alert:
         parts.append(f'<p class="alert" role="alert" data-testid="form-alert">{escape(t(alert))}</p>')
