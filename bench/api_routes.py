@@ -8,6 +8,12 @@ issue 9: captures offered open-loop at a fixed rate, half the highest capture
 rate just measured (request i is sent at start + i/rate whatever earlier answers
 took, so a slow server shows as latency), p50/p99 from when each was due.
 
+The hosted web form (issue 18) beside the API, on the production shape only: form capture
+(`POST /f/contact`, form-encoded, bench/form.lua) and API capture at concurrency 8, interleaved
+run by run in the same server, form as a share of API (target ≥ 50%); then N anonymous visits
+(a GET of the form and its POST, 10,000 at full size) and what they left behind: NiceGUI client
+objects and files in the data folder's `sessions/` (target 0 and 0).
+
     python bench/api_routes.py --quick      # a few seconds per cell (CI smoke)
     python bench/api_routes.py --seconds 10 --runs 5
     python bench/api_routes.py --root ../other-checkout --label before   # another version's server, same run
@@ -46,6 +52,7 @@ def start(mode: str, data: Path, root: Path = ROOT) -> tuple[subprocess.Popen, s
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'NICEGUI_', 'LEADDESK_'))}
     env.update(LEADDESK_DATA_DIR=str(data), LEADDESK_API_RATE_PER_MINUTE='100000000',
+               LEADDESK_FORM_RATE_PER_MINUTE='100000000', LEADDESK_FORM_RATE_PER_FORM_PER_MINUTE='100000000',
                NICEGUI_STORAGE_PATH=str(data / 'sessions'))
     proc = subprocess.Popen([sys.executable, str(root / 'bench' / 'api_server.py'), '--mode', mode,
                              '--port', str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -73,11 +80,12 @@ def bare_path(base: str) -> str:
     raise RuntimeError('no bare route')
 
 
-def wrk(base: str, path: str, key: str, connections: int, seconds: float) -> dict[str, float]:
+def wrk(base: str, path: str, key: str, connections: int, seconds: float, *,
+        script: str = 'capture.lua') -> dict[str, float]:
     threads = 1 if connections == 1 else 2
     env = dict(os.environ, BENCH_KEY=key, BENCH_PATH=path)
     out = subprocess.run(['wrk', f'-t{threads}', f'-c{connections}', f'-d{int(seconds)}s', '--latency',
-                          '-s', str(ROOT / 'bench' / 'capture.lua'), base], env=env, capture_output=True,
+                          '-s', str(ROOT / 'bench' / script), base], env=env, capture_output=True,
                          text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith('RESULT'))
     requests, socket_errors, status_errors, _dur, _, p50, p99, rate = line.split()[1:]
@@ -120,6 +128,50 @@ def paced(base: str, key: str, rate: float, seconds: float) -> dict[str, float]:
             'p99_ms': percentile(latencies, 0.99), 'errors': sum(1 for r in results if not 200 <= r[1] < 300)}
 
 
+def leftovers(base: str) -> dict[str, int]:
+    with urllib.request.urlopen(base + '/api/bench/leftovers', timeout=5) as r:
+        return json.loads(r.read())
+
+
+def anonymous_visits(base: str, count: int, workers: int = 8) -> dict[str, float]:
+    """`count` visitors each GET the form and POST it (no cookie kept, as strangers do), 8 at a
+    time; what the server holds afterwards compared with before."""
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlencode
+
+    def visit(n: int) -> bool:
+        with urllib.request.urlopen(base + '/f/contact', timeout=30) as page:
+            page.read()
+        phone = f'13{random.randint(0, 9)}{random.randint(0, 99_999_999):08d}'
+        body = urlencode({'name': f'Visitor {n}', 'phone': phone, 'website': ''}).encode()
+        with urllib.request.urlopen(urllib.request.Request(base + '/f/contact', data=body), timeout=30) as r:
+            return r.status == 200 and b'form-thanks' in r.read()
+
+    before = leftovers(base)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        thanked = sum(pool.map(visit, range(count)))
+    elapsed = time.perf_counter() - started
+    after = leftovers(base)
+    return {'visits': count, 'thanked': thanked, 'seconds': elapsed,
+            'clients_left': after['clients'] - before['clients'], 'clients_total': after['clients'],
+            'session_files_left': after['session_files'] - before['session_files'],
+            'session_files_total': after['session_files']}
+
+
+def form_vs_api(base: str, key: str, seconds: float, runs: int) -> dict[str, dict[str, float]]:
+    """Form and API capture at concurrency 8, interleaved run by run (same server, same moment)."""
+    cells: dict[str, list[dict[str, float]]] = {'api': [], 'form': []}
+    for _ in range(runs):
+        cells['api'].append(wrk(base, '/api/v1/leads', key, 8, seconds))
+        cells['form'].append(wrk(base, '/f/contact', key, 8, seconds, script='form.lua'))
+    return {label: {'rps': statistics.median(c['rps'] for c in runs_),
+                    'rps_min': min(c['rps'] for c in runs_), 'rps_max': max(c['rps'] for c in runs_),
+                    'p50_ms': statistics.median(c['p50_ms'] for c in runs_),
+                    'p99_ms': statistics.median(c['p99_ms'] for c in runs_),
+                    'errors': sum(c['errors'] for c in runs_)} for label, runs_ in cells.items()}
+
+
 def api_key(data: Path) -> str:
     from core.desk import Desk
     from core.settings import Settings
@@ -146,12 +198,15 @@ def main() -> None:
     parser.add_argument('--root', type=Path, default=ROOT, help="the checkout whose server is measured")
     parser.add_argument('--label', default='current', help='the name of these figures in the JSON file')
     parser.add_argument('--out', type=Path, default=None, help='JSON file (other labels in it are kept)')
+    parser.add_argument('--visits', type=int, default=None, help='anonymous form visits (default 10,000; quick 200)')
     args = parser.parse_args()
     seconds, runs = (2, 1) if args.quick else (args.seconds, args.runs)
     if not shutil.which('wrk'):
         sys.exit('wrk is needed: apt-get install wrk')
     results: dict[str, dict[str, float]] = {}
     paced_rows: dict[str, dict[str, float]] = {}
+    forms: dict[str, dict[str, float]] = {}
+    visits: dict[str, float] = {}
     for mode in ('nicegui', 'fastapi'):
         with tempfile.TemporaryDirectory() as tmp:
             data = Path(tmp)
@@ -178,6 +233,9 @@ def main() -> None:
                     'p99_ms': statistics.median(c['p99_ms'] for c in cells),
                     'p99_ms_min': min(c['p99_ms'] for c in cells), 'p99_ms_max': max(c['p99_ms'] for c in cells),
                     'errors': sum(c['errors'] for c in cells)}
+                if mode == 'nicegui':  # the production shape: the form's own rows
+                    forms = form_vs_api(base, key, seconds, runs)
+                    visits = anonymous_visits(base, args.visits or (200 if args.quick else 10_000))
             finally:
                 proc.terminate()
                 proc.wait(10)
@@ -195,6 +253,19 @@ def main() -> None:
     for mode, r in paced_rows.items():
         print(f"| {mode} | {r['offered_rate']:.0f} | {r['held_rate']:.0f} | {r['p50_ms']:.1f} | "
               f"{r['p99_ms']:.1f} ({r['p99_ms_min']:.1f}–{r['p99_ms_max']:.1f}) | {r['errors']:.0f} |")
+    print()
+    print('| web form vs API, production shape, concurrency 8 | req/s (min–max) | p50 ms | p99 ms | errors |')
+    print('|---|---|---|---|---|')
+    for label, r in forms.items():
+        print(f"| {label} capture | {r['rps']:.0f} ({r['rps_min']:.0f}–{r['rps_max']:.0f}) | {r['p50_ms']:.1f} | "
+              f"{r['p99_ms']:.1f} | {r['errors']:.0f} |")
+    if forms:
+        print(f"form ÷ API: {forms['form']['rps'] / forms['api']['rps']:.0%} (target ≥ 50%)")
+    if visits:
+        print(f"{visits['visits']:,.0f} anonymous visits (GET + POST, 8 at a time) in {visits['seconds']:.0f} s, "
+              f"{visits['thanked']:,.0f} thanked: {visits['clients_left']:.0f} NiceGUI clients and "
+              f"{visits['session_files_left']:.0f} session files left (process totals "
+              f"{visits['clients_total']:.0f} / {visits['session_files_total']:.0f}; target 0 and 0)")
     if not args.quick:
         out = args.out or ROOT / 'bench' / 'results' / f'api_routes-{datetime.now(UTC):%Y-%m-%d}.json'
         kept = json.loads(out.read_text()) if out.exists() else {}
@@ -202,7 +273,8 @@ def main() -> None:
         kept[args.label] = {'when': datetime.now(UTC).isoformat(timespec='seconds'), 'root': str(args.root),
                             'machine': platform.platform(), 'cores': os.cpu_count(),
                             'load_average': os.getloadavg(), 'seconds': seconds, 'runs': runs,
-                            'results': results, 'paced_at_half_max': paced_rows}
+                            'results': results, 'paced_at_half_max': paced_rows,
+                            'form_vs_api_c8': forms, 'anonymous_visits': visits}
         out.write_text(json.dumps(kept, indent=1))
         print(f'written {out}')
 

@@ -7,7 +7,8 @@
 
 Both also serve `/api/bench/bare` (under the API's prefix, so it takes the same lane), the
 limit a capture is compared with: one row inserted with one commit through the same engine,
-and `/api/bench/batches`: the API group commit's batch counts so far (core/capture_queue.py).
+`/api/bench/batches`: the API group commit's batch counts so far (core/capture_queue.py), and
+`/api/bench/leftovers`: NiceGUI client objects and session files in the process so far.
 """
 
 from __future__ import annotations
@@ -46,6 +47,17 @@ def add_bare_route(target: FastAPI, desk: Desk) -> None:
         sizes = desk.access.captures.batch_sizes
         return {'batches': sum(sizes.values()), 'captures': sum(size * n for size, n in sizes.items())}
 
+    @target.get('/api/bench/leftovers')
+    async def leftovers() -> dict[str, int]:
+        """What anonymous visitors left behind in this process: NiceGUI client objects (one per
+        page built) and files in the browser-session folder (api_routes.py reads it around the
+        web-form visits)."""
+        from nicegui import Client
+
+        folder = desk.ctx.settings.data_dir / 'sessions'
+        files = sum(1 for _ in folder.iterdir()) if folder.exists() else 0
+        return {'clients': len(Client.instances), 'session_files': files}
+
     @target.post('/api/bench/bare', status_code=201)
     async def bare(request: Request) -> dict[str, bool]:
         await run.io_bound(write, await request.body())
@@ -67,7 +79,8 @@ def main() -> None:
     if args.mode == 'nicegui':
         register(desk)
         add_bare_route(app.state.api, desk)  # beside the captures, in front of NiceGUI's middleware
-        ui.run(port=args.port, reload=False, show=False, storage_secret='bench', show_welcome_message=False)
+        ui.run(port=args.port, reload=False, show=False, storage_secret='bench', show_welcome_message=False,
+               proxy_headers=False)
     else:
         import uvicorn
 
@@ -78,7 +91,7 @@ def main() -> None:
         api.register(desk, RateLimiter(settings.api_rate_per_minute), plain)
         add_bare_route(plain, desk)
         ui.run_with(plain, storage_secret='bench', show_welcome_message=False)
-        uvicorn.run(plain, host='127.0.0.1', port=args.port, log_level='warning')
+        uvicorn.run(plain, host='127.0.0.1', port=args.port, log_level='warning', proxy_headers=False)
 
 
 if __name__ in {'__main__', '__mp_main__'}:
