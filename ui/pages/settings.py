@@ -301,6 +301,9 @@ class FormsPanel:
 
         with self.outside, ui.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full'):
             ui.label(t('forms.edit_title', name=form.name)).classes('text-h6')
+            def hint(key: str) -> None:
+                ui.label(t(key)).classes('text-sm text-grey-7 -mt-2')
+
             inputs = {
                 'name': tid(ui.input(t('field.name'), value=form.name).props('maxlength=100').classes('w-full'),
                             'form-set-name'),
@@ -311,17 +314,17 @@ class FormsPanel:
                                     label=t('field.source')).classes('w-full'),
                 'consent_text': tid(ui.textarea(t('forms.consent_text'), value=form.consent_text or '')
                                     .props('maxlength=2000 autogrow').classes('w-full'), 'form-set-consent'),
-                'thanks_text': tid(ui.textarea(t('forms.thanks_text'), value=form.thanks_text or '',
-                                               placeholder=translate(form.language, 'form.thanks', {}))
-                                   .props('maxlength=1000 autogrow').classes('w-full'), 'form-set-thanks'),
-                'redirect_url': tid(ui.input(t('forms.redirect_url'), value=form.redirect_url or '')
-                                    .props('maxlength=500').classes('w-full'), 'form-set-redirect'),
-                'allowed_origins': tid(ui.textarea(t('forms.origins'), value='\n'.join(form.allowed_origins))
-                                       .props('autogrow').classes('w-full'), 'form-set-origins'),
             }
-            ui.label(t('forms.consent_hint')).classes('text-sm text-grey-7')
-            ui.label(t('forms.redirect_hint')).classes('text-sm text-grey-7')
-            ui.label(t('forms.origins_hint')).classes('text-sm text-grey-7')
+            hint('forms.consent_hint')
+            inputs['thanks_text'] = tid(ui.textarea(t('forms.thanks_text'), value=form.thanks_text or '',
+                                                    placeholder=translate(form.language, 'form.thanks', {}))
+                                        .props('maxlength=1000 autogrow').classes('w-full'), 'form-set-thanks')
+            inputs['redirect_url'] = tid(ui.input(t('forms.redirect_url'), value=form.redirect_url or '')
+                                         .props('maxlength=500').classes('w-full'), 'form-set-redirect')
+            hint('forms.redirect_hint')
+            inputs['allowed_origins'] = tid(ui.textarea(t('forms.origins'), value='\n'.join(form.allowed_origins))
+                                            .props('autogrow').classes('w-full'), 'form-set-origins')
+            hint('forms.origins_hint')
             ui.label(t('forms.fields')).classes('font-bold mt-2')
             ui.label(t('forms.fields_hint')).classes('text-sm text-grey-7')
             field_list()
