@@ -373,5 +373,6 @@ def register(desk: Desk, *, demo: bool) -> None:
                     IntegrationsPanel(desk, user).build()
             if permissions.can_manage_web_forms(user):
                 with ui.card().classes('w-full'):
-                    FormsPanel(desk, user, str(request.base_url)).build()
+                    public = desk.ctx.settings.public_url.rstrip('/')  # the snippets name the public address
+                    FormsPanel(desk, user, f'{public}/' if public else str(request.base_url)).build()
         return None
