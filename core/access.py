@@ -14,7 +14,7 @@ from store.models import ApiKey, ApiScope, FormLanguage, Lead, Source, User, Use
 from . import auth, permissions, webforms
 from . import capture as capture_path
 from .capture import CaptureResult
-from .capture_queue import CaptureQueue, Pending
+from .capture_queue import CaptureQueue, Pending, record_consent
 from .context import Context, audit
 from .errors import NotAllowed, NotFound, ValidationFailed, check_id
 from .leads import LeadService
@@ -191,8 +191,9 @@ class AccessService:
     def capture_via_form(self, form: WebForm, data: Mapping[str, Any]) -> CaptureResult:
         """A visitor's submission: only the fields the form asks for are read (a crafted post
         cannot set the source, a campaign or an external id), the source is the form's, and a form
-        with a consent text needs the box ticked (`consent`); then the API's path — validate, and
-        the group commit (dedupe, score, assign, audit, notify, publish)."""
+        with a consent text needs the box ticked (`consent`; the lead's audit trail keeps the text
+        agreed to); then the API's path — validate, and the group commit (dedupe, score, assign,
+        audit, notify, publish)."""
         asked = {f: data[f] for f in form.fields if f in data}
         refused = {webforms.CONSENT: 'consent_required'} \
             if form.consent_text and not str(data.get(webforms.CONSENT) or '').strip() else {}
@@ -202,10 +203,16 @@ class AccessService:
             raise ValidationFailed({**e.errors, **refused}) from None
         if refused:  # every error at once, so the visitor fixes them in one go
             raise ValidationFailed(refused)
-        result = self.form_captures.submit(Pending(api_key_id=None, clean=clean, data=asked))
+        consent = {'form': form.name, 'text': form.consent_text} if form.consent_text else None
+        result = self.form_captures.submit(Pending(api_key_id=None, clean=clean, data=asked, consent=consent))
         assert result is not None  # no tokens: never a replay
         return result
 
     def _capture_form_alone(self, item: Pending) -> CaptureResult:
-        """The single path for a form capture whose shared batch failed."""
-        return self.leads.capture_lead(item.data, channel='web_form', default_source=item.clean.source)
+        """The single path for a form capture whose shared batch failed (the consent line in a
+        second transaction: this path is the rare fallback)."""
+        result = self.leads.capture_lead(item.data, channel='web_form', default_source=item.clean.source)
+        if item.consent:
+            with self.ctx.write() as session:
+                record_consent(session, result.lead_id, item.consent, self.ctx.now())
+        return result

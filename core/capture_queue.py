@@ -26,11 +26,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import Session
+
 from store import capture_writes
 from store.models import Source
 
 from .capture import CaptureResult, CleanLead, capture_rows
-from .context import Context, retrying
+from .context import Context, audit, retrying
 from .errors import ValidationFailed
 from .leads import announce_captures
 
@@ -56,6 +58,9 @@ class Pending:
     try): it is answered after that one committed, by asking for the replay again."""
     leads: bool = False
     """Handed the leadership: its thread runs the next batch."""
+    consent: dict[str, str] | None = None
+    """A web form's consent the visitor ticked (`form`, `text`): written to the lead's audit trail
+    in the capture's transaction, the record of what they agreed to and when."""
     _woken: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def records(self, result: CaptureResult, now: datetime) -> list[dict[str, Any]]:
@@ -205,5 +210,13 @@ class CaptureQueue:
             capture_writes.insert_idempotency_records(session, [
                 record for item, outcome in zip(work, outcomes, strict=True) if isinstance(outcome, CaptureResult)
                 for record in item.records(outcome, now)])
+            for item, outcome in zip(work, outcomes, strict=True):
+                if item.consent and isinstance(outcome, CaptureResult):
+                    record_consent(session, outcome.lead_id, item.consent, now)
         return outcomes, notified
+
+
+def record_consent(session: Session, lead_id: int, consent: dict[str, str], now: datetime) -> None:
+    """The lead's audit line saying what its visitor agreed to on which form."""
+    audit(session, 'consented', now=now, lead_id=lead_id, reason_key='reason.consented', **consent)
 

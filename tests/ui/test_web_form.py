@@ -156,6 +156,9 @@ async def test_consent_box_must_be_ticked_when_the_form_has_consent_text(user: U
     assert leads(team) == []
     r = await post(user, {'name': 'Con Sent', 'phone': '13700001238', 'consent': 'yes'})
     assert r.status_code == 200 and [lead.name for lead in leads(team)] == ['Con Sent']
+    with read_session(team.desk.ctx.engine) as s:
+        [consented] = [a for a in s.exec(select(AuditEntry)) if a.action == 'consented']
+    assert consented.reason_params['text'] == 'I agree that Acme stores my details to contact me.'
 
 
 async def test_redirect_url_answers_303(user: User, team: Team) -> None:

@@ -99,7 +99,7 @@ def test_a_manager_edits_a_form_and_it_is_audited(desk: Desk) -> None:
         desk.access.update_web_form(factories.user(desk, Role.REP), form.id or 0, BASE)
 
 
-def test_form_capture_reads_only_the_forms_fields_and_needs_consent(desk: Desk) -> None:
+def test_form_capture_reads_only_the_forms_fields_and_keeps_the_consent(desk: Desk) -> None:
     factories.user(desk, Role.REP)
     form = desk.access.create_web_form(None, name='Expo', source='trade_show')
     form = desk.access.update_web_form(factories.user(desk, Role.ADMIN), form.id or 0, {
@@ -111,4 +111,6 @@ def test_form_capture_reads_only_the_forms_fields_and_needs_consent(desk: Desk) 
                                                  'phone': '13800138000', 'source': 'ads'})
     with read_session(desk.ctx.engine) as s:
         lead = s.get(Lead, result.lead_id)
+        [consented] = [a for a in s.exec(select(AuditEntry)) if a.action == 'consented']
     assert lead is not None and (lead.source, lead.phone) == ('trade_show', None)  # not asked: not read
+    assert (consented.lead_id, consented.reason_params) == (lead.id, {'form': 'Contact', 'text': 'I agree'})
