@@ -7,7 +7,10 @@ UI uses.
 The API is its own plain FastAPI app, served in front of NiceGUI's middleware (`ApiLane`):
 those layers exist for browser pages (a session cookie, a per-session storage object created
 for every cookie-less request and kept, gzip, redirects) and cost an API call ~3× a bare
-route's time while leaving one storage object behind per call.
+route's time while leaving one storage object behind per call. The hosted web form
+(ui/webform.py) is served by the same app for the same reasons. The lane is also where every
+request's client address is resolved (behind trusted proxies only) and every answer gets its
+security headers.
 """
 
 from __future__ import annotations
