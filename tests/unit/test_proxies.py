@@ -3,6 +3,8 @@ connection comes from a listed proxy, and then only its right-most address that 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from core.proxies import client_address, parse_address, trusted_networks
@@ -66,3 +68,36 @@ def test_settings_parse_and_refuse_typos() -> None:
                                                                                   '::1/128']
     with pytest.raises(ValueError, match=r'10\.0\.0\.300'):
         trusted_networks('10.0.0.300')
+
+
+async def test_the_lane_resolves_client_and_scheme_and_adds_headers() -> None:
+    """ui/api.py `ApiLane`: the address and scheme every route sees, and the headers every answer gets."""
+    from ui.api import ApiLane
+
+    seen: list[dict] = []
+
+    async def app(scope: dict, receive: object, send: Callable[[dict], Awaitable[None]]) -> None:
+        seen.append({'client': scope['client'], 'scheme': scope['scheme'], 'path': scope['path']})
+        await send({'type': 'http.response.start', 'status': 200,
+                    'headers': [(b'content-security-policy', b"frame-ancestors *")] if scope['path'] == '/f/x' else []})
+        await send({'type': 'http.response.body', 'body': b''})
+
+    lane = ApiLane(app, app, trusted_networks('10.0.0.5'))
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    def scope(peer: str, path: str = '/') -> dict:
+        return {'type': 'http', 'path': path, 'scheme': 'http', 'client': (peer, 1234),
+                'headers': [(b'x-forwarded-for', b'1.1.1.1, 198.51.100.1'), (b'x-forwarded-proto', b'https')]}
+
+    await lane(scope('10.0.0.5'), None, send)
+    await lane(scope('203.0.113.9', '/f/x'), None, send)
+    assert seen[0]['client'] == ('198.51.100.1', 0) and seen[0]['scheme'] == 'https'
+    assert seen[1]['client'] == ('203.0.113.9', 1234) and seen[1]['scheme'] == 'http'  # not a proxy: as sent
+    page, form = (dict(m['headers']) for m in sent if m['type'] == 'http.response.start')
+    assert page[b'content-security-policy'] == b"frame-ancestors 'self'"
+    assert page[b'x-content-type-options'] == b'nosniff'
+    assert page[b'referrer-policy'] == b'strict-origin-when-cross-origin'
+    assert form[b'content-security-policy'] == b'frame-ancestors *'  # a route's own policy stands
