@@ -62,6 +62,8 @@ def upgrade() -> None:
                      "AND r.key = substr('external:' || l.external_key, 1, 200) "
                      'ORDER BY r.lead_id, r.created DESC, r.id')
     rewrite = sa.text('UPDATE leads SET external_id = :ext, external_key = :key WHERE id = :id')
+    # Only for this pass (captures need no such index): each chunk's records by lead id, not a scan of all.
+    op.create_index('ix_0020_records_lead', 'idempotency_records', ['lead_id'], if_not_exists=True)
     after = 0
     while True:
         rows = connection.execute(pending, {'after': after, 'n': CHUNK}).all()
@@ -75,6 +77,7 @@ def upgrade() -> None:
              'key': _key(f'key:{senders[lead_id]}' if lead_id in senders else 'import', ext)}
             for lead_id, ext in rows])
         after = rows[-1][0]
+    op.drop_index('ix_0020_records_lead', table_name='idempotency_records', if_exists=True)
 
 
 def downgrade() -> None:
