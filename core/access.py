@@ -13,7 +13,7 @@ from store.models import ApiKey, ApiScope, FormLanguage, Lead, Source, User, Use
 
 from . import auth, permissions, webforms
 from . import capture as capture_path
-from .capture import CaptureResult
+from .capture import FIELD_LIMITS, CaptureResult, api_scope, external_key
 from .capture_queue import CaptureQueue, Pending, record_consent
 from .context import Context, audit
 from .errors import NotAllowed, NotFound, ValidationFailed, check_id
@@ -82,36 +82,43 @@ class AccessService:
 
     def capture_via_api(self, key: KeyInfo, data: Mapping[str, Any],
                         idempotency_key: str | None) -> tuple[CaptureResult, bool]:
-        """Capture, replaying the first answer for a repeated external_id or Idempotency-Key.
+        """Capture, replaying the first answer for a repeated external_id or Idempotency-Key — this
+        key's own: an external_id is scoped to the key that sent it (another key's equal id is
+        another lead, which this key can neither replay, see nor touch).
 
         The capture itself goes through the group commit (core/capture_queue.py): captures arriving
         together share one transaction, each still its own lead, audit trail and answer. A retry
         that lands in the same batch as its first try is answered as a replay once that one
         committed — as if it had arrived just after. Returns (result, replayed)."""
-        external_id = data.get('external_id')
+        raw = data.get('external_id')
+        external_id = clean_text(raw, max_length=FIELD_LIMITS['external_id'] + 1) if isinstance(raw, str) else None
         tokens = [t for t in (idempotency_key and idempotency_key[:200],
-                              isinstance(external_id, str) and external_id.strip() and
-                              f'external:{external_id.strip()}'[:200]) if t]
+                              external_id and f'external:{external_id}'[:200]) if t]
+        scope = api_scope(key.id)
         while True:
-            replay = self._replay(key, tokens, external_id)
+            replay = self._replay(key, tokens, external_id and external_key(scope, external_id))
             if replay is not None:
                 return replay, True
-            clean = capture_path.validate(data, default_source=Source.API, region=self.ctx.settings.default_region)
+            clean = capture_path.validate(data, default_source=Source.API, region=self.ctx.settings.default_region,
+                                          external_scope=scope)
             result = self.captures.submit(Pending(api_key_id=key.id, clean=clean, data=data, tokens=tuple(tokens)))
             if result is not None:
                 return result, False
 
     def _capture_alone(self, item: Pending) -> CaptureResult:
         """The single path (its own transactions), for a capture whose shared batch failed."""
-        result = self.leads.capture_lead(item.data, channel='api', default_source=Source.API)
+        result = self.leads.capture_lead(item.data, channel='api', default_source=Source.API,
+                                         external_scope=api_scope(item.api_key_id))
         if item.tokens:
             with self.ctx.write() as session:  # a concurrent retry's record stands: both name the same lead
                 capture_writes.insert_idempotency_records(session, item.records(result, self.ctx.now()))
         return result
 
-    def _replay(self, key: KeyInfo, tokens: list[str], external_id: object) -> CaptureResult | None:
-        """The first answer to one of these tokens, or to a lead created with this external_id."""
-        if not tokens and not (isinstance(external_id, str) and external_id.strip()):
+    def _replay(self, key: KeyInfo, tokens: list[str], scoped_id: str | None) -> CaptureResult | None:
+        """The first answer to one of this key's tokens, or to the lead holding this key's external id
+        (`scoped_id`: `external_key` in the key's scope; a record may be missing when the first
+        capture's batch failed and it ran alone)."""
+        if not tokens and not scoped_id:
             return None  # nothing to replay: no read transaction
         with self.ctx.read() as session:
             lead: Lead | None = None
@@ -121,8 +128,8 @@ class AccessService:
                 if record is not None:
                     lead, created = session.get(Lead, record.lead_id), record.created
                     break
-            if lead is None and isinstance(external_id, str) and external_id.strip():
-                lead = queries.lead_by_external_id(session, external_id.strip())
+            if lead is None and scoped_id:
+                lead = queries.lead_by_external_key(session, scoped_id)
             if lead is None:
                 return None
             owner = session.get(User, lead.owner_id) if lead.owner_id else None

@@ -5,11 +5,13 @@ or touch → assign. Every channel (manual, web form, API, import, demo) calls
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from functools import partial
 from typing import Any
 
@@ -41,6 +43,34 @@ FILLABLE = ('phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'i
 """Fields a duplicate arrival may fill in when the existing lead has them empty."""
 
 
+class ExternalScope(StrEnum):
+    """Whose ids an `external_id` is, beyond API keys (each key is its own scope: `api_scope`)."""
+
+    IMPORT = 'import'
+    """The desk's own channels: imports (a CRM's ids), and manual entry or the demo should one carry an
+    id. Also where the ids of leads from before scopes went when no API key's record named them."""
+
+
+EXTERNAL_KEY_MAX = 200
+"""`Lead.external_key`'s length (the column that held the bare id before scopes: renamed, not rebuilt)."""
+
+
+def api_scope(api_key_id: int) -> str:
+    """The scope of the ids one API key sends: its own, so another key's equal id is another lead."""
+    return f'key:{api_key_id}'
+
+
+def external_key(scope: str, external_id: str) -> str:
+    """`external_id` within `scope`: what `Lead.external_key` holds and is unique on. `\\x1f` joins them
+    (clean text never holds it, nor does a scope), so no two (scope, id) pairs share a key; an id too
+    long to fit 200 characters with its scope is named by its SHA-256 instead."""
+    key = f'{scope}\x1f{external_id}'
+    if len(key) <= EXTERNAL_KEY_MAX:
+        return key
+    return f'{scope}\x1f#{hashlib.sha256(external_id.encode()).hexdigest()}'
+
+
+
 @dataclass(frozen=True, slots=True)
 class CleanLead:
     name: str
@@ -62,6 +92,8 @@ class CleanLead:
     need: str | None = None
     timeline: str | None = None
     external_id: str | None = None
+    external_key: str | None = None
+    """`external_id` within the sender's scope (`external_key`): what dedupe by id compares."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +113,10 @@ class CaptureResult:
         return None if self.created else self.lead_id
 
 
-def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN') -> CleanLead:
-    """Clean and check raw input; raises ValidationFailed naming every bad field at once."""
+def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN',
+             external_scope: str = ExternalScope.IMPORT) -> CleanLead:
+    """Clean and check raw input; raises ValidationFailed naming every bad field at once.
+    `external_scope`: whose id an `external_id` is (`api_scope` of the sending key for the API)."""
     errors: dict[str, str] = {}
     values: dict[str, str | None] = {}
     for name, limit in FIELD_LIMITS.items():
@@ -113,8 +147,10 @@ def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN'
     if errors:
         raise ValidationFailed(errors)
     values.update(source=source, email=email)
+    ext = values.get('external_id')
     return CleanLead(**{k: v for k, v in values.items() if k in CleanLead.__slots__},  # type: ignore[arg-type]
-                     phone_norm=phone_norm, company_norm=normalize_company(values.get('company')))
+                     phone_norm=phone_norm, company_norm=normalize_company(values.get('company')),
+                     external_key=external_key(external_scope, ext) if ext else None)
 
 
 def _rules(session: Session) -> list[scoring.Rule]:
@@ -311,8 +347,8 @@ class Batch:
         self.pooled = 0
         self._each: list[tuple[list[int] | None, int, str]] = []
         """One-by-one notices: (rep ids, or None for the managers; lead id; lead name)."""
-        self.external_ids: set[str] = set()
-        """External ids this batch's pending leads hold (the table's unique index cannot see them yet)."""
+        self.external_keys: set[str] = set()
+        """Scoped external ids this batch's pending leads hold (the table's unique index cannot see them yet)."""
         self.has_customers = queries.has_customers(session)
         """No customer yet (a new team importing its list): no lead can be a returning customer."""
         self._users = self.team.users
@@ -321,8 +357,9 @@ class Batch:
     def user(self, session: Session, user_id: int) -> User | queries.RepLoadRow | None:
         return self._users.get(user_id) or session.get(User, user_id)
 
-    def external_id_taken(self, session: Session, external_id: str) -> bool:
-        return external_id in self.external_ids or queries.lead_by_external_id(session, external_id) is not None
+    def external_key_taken(self, session: Session, key: str) -> bool:
+        """Whether a lead (stored, or pending in this batch) holds this scoped external id."""
+        return key in self.external_keys or queries.lead_by_external_key(session, key) is not None
 
     def told(self, rep_id: int, lead: Lead | NewLead, now: datetime) -> None:
         """A new owner to tell (now, or in the batch's count)."""
@@ -388,7 +425,7 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
     then calls `batch.finish`). Without it the lead is a batch of one, written before returning."""
     if batch is None:  # PostgreSQL: a simultaneous capture of the same person waits here (SQLite: no-op)
         lock_identities(session, phone_norm=clean.phone_norm, email=clean.email, company_norm=clean.company_norm,
-                        name=clean.name, external_id=clean.external_id)
+                        name=clean.name, external_key=clean.external_key)
         single = Batch(session, day_start, [clean], now=now, one_by_one=True)
         done = capture(session, clean, now=now, day_start=day_start, actor_id=actor_id, channel=channel,
                        owner=owner, owner_reason=owner_reason, to_pool=to_pool, on_duplicate=on_duplicate,
@@ -403,15 +440,17 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
                          as_touch=on_duplicate != 'fill', batch=batch)
         batch.twins.add(twin)
         return Captured(result=touched, notified=[])
-    if clean.external_id and batch.external_id_taken(session, clean.external_id):
-        raise ValidationFailed({'external_id': 'taken'})  # another lead's id: refused before anything is written
+    if clean.external_key and batch.external_key_taken(session, clean.external_key):
+        # another lead's id from the same sender (another sender's equal id is not seen here):
+        # refused before anything is written
+        raise ValidationFailed({'external_id': 'taken'})
     writes = batch.writes
     lead = writes.new_lead(**{f: getattr(clean, f) for f in _CLEAN_FIELDS},
                            status=LeadStatus.NEW, created_at=now, updated_at=now)
     rescore(session, lead, batch.rules)
     batch.twins.add(lead)
-    if clean.external_id:
-        batch.external_ids.add(clean.external_id)
+    if clean.external_key:
+        batch.external_keys.add(clean.external_key)
     writes.audit('captured', now=now, lead_id=lead.id, actor_id=actor_id,
                  reason_key='reason.captured', channel=channel, source=clean.source)
     policy = batch.policy
@@ -486,7 +525,7 @@ def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default
     # order, so an import and a capture of one person in another process wait instead of making twins.
     lock_identity_keys(session, (key for c in arrivals for key in identity_keys(
         phone_norm=c.phone_norm, email=c.email, company_norm=c.company_norm, name=c.name,
-        external_id=c.external_id)))
+        external_key=c.external_key)))
     batch = Batch(session, day_start, arrivals, now=now, one_by_one=one_by_one)
     outcomes: list[CaptureResult | ValidationFailed] = []
     for clean in cleans:
@@ -509,8 +548,8 @@ def _touch(session: Session, lead: Lead | NewLead, clean: CleanLead, *, now: dat
     """A second arrival of the same person: a touch activity, empty fields filled, re-scored.
     Without `as_touch` (an import told to only fill fields) no touch is counted."""
     filled = [f for f in FILLABLE if getattr(clean, f) and not getattr(lead, f)]
-    if 'external_id' in filled and batch.external_id_taken(session, clean.external_id or ''):
-        filled.remove('external_id')  # held by another lead: never two leads with one id
+    if 'external_id' in filled and batch.external_key_taken(session, clean.external_key or ''):
+        filled.remove('external_id')  # held by another lead of the same sender: never two leads with one id
     for f in filled:
         setattr(lead, f, getattr(clean, f))
         if f == 'phone':
@@ -518,7 +557,8 @@ def _touch(session: Session, lead: Lead | NewLead, clean: CleanLead, *, now: dat
         if f == 'company':
             lead.company_norm = clean.company_norm
         if f == 'external_id':
-            batch.external_ids.add(clean.external_id or '')
+            lead.external_key = clean.external_key
+            batch.external_keys.add(clean.external_key or '')
     if as_touch:
         lead.touch_count += 1  # before re-scoring: repeat inquiries count as behaviour
     rescore(session, lead, batch.rules)

@@ -70,8 +70,8 @@ class Pending:
 
     def replay_keys(self) -> set[tuple[object, str]]:
         keys: set[tuple[object, str]] = {(self.api_key_id, token) for token in self.tokens}
-        if self.clean.external_id:
-            keys.add(('external_id', self.clean.external_id))  # replayed whichever key sent it
+        if self.clean.external_key:
+            keys.add(('external', self.clean.external_key))  # (scoped: another key's equal id is another lead)
         return keys
 
 
@@ -193,7 +193,7 @@ class CaptureQueue:
             return
         for item, outcome in zip(work, outcomes, strict=True):
             if isinstance(outcome, ValidationFailed):
-                item.error = outcome  # (an external_id another lead holds): 422, as alone
+                item.error = outcome  # (an external_id another lead of this key holds): 422, as alone
             else:
                 item.result = outcome
         announce_captures(self.ctx.events, [o for o in outcomes if isinstance(o, CaptureResult)], notified)

@@ -74,12 +74,23 @@ class Context:
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, timeout: float | None = None) -> Iterator[Session]:
         """One transaction for one user action. SQLite has one writer anyway; taking the
         lock here stops a read-then-write transaction from failing with SQLITE_BUSY when
-        two threads of this process write at once. PostgreSQL relies on row locks."""
-        with self._write_lock if is_sqlite(self.engine) else nullcontext(), session_scope(self.engine) as s:
-            yield s
+        two threads of this process write at once. PostgreSQL relies on row locks.
+        `timeout`: wait at most this long for that lock (TimeoutError), for a probe that
+        must answer rather than queue behind an import."""
+        if timeout is None or not is_sqlite(self.engine):
+            with self._write_lock if is_sqlite(self.engine) else nullcontext(), session_scope(self.engine) as s:
+                yield s
+            return
+        if not self._write_lock.acquire(timeout=timeout):
+            raise TimeoutError('the write lock stayed taken')
+        try:
+            with session_scope(self.engine) as s:
+                yield s
+        finally:
+            self._write_lock.release()
 
     def read(self) -> Any:
         return read_session(self.engine)

@@ -4,10 +4,11 @@ services, each one transaction with events published after the commit."""
 from __future__ import annotations
 
 import json
+import logging
 
 from sqlalchemy.engine import Engine
 
-from store import config_version, queries, report_rollup
+from store import config_version, heartbeat, queries, report_rollup
 from store import outbox as outbox_store
 from store.migrate import upgrade
 from store.models import AppSetting, AssignmentRule, ScoringRule, UserRef, WebForm
@@ -40,6 +41,11 @@ from .webhooks import WebhookService
 from .workload import WorkloadService
 
 DEMO_STREAM = 'demo_stream'
+READY_TIMEOUT = 2.0
+"""Seconds the readiness probe waits for the database's write lock before answering 503 `busy`
+(an import batch holds it well under a second; a probe's own timeout is typically 1–5 s)."""
+
+log = logging.getLogger('leaddesk.desk')
 
 
 class Desk:
@@ -128,6 +134,28 @@ class Desk:
             audit(session, 'policy_changed', now=now, actor_id=actor.id, reason_key='reason.policy_changed',
                   restored=values is None)
         return policy
+
+    # ----- readiness ------------------------------------------------------------------------------
+
+    def unready(self, timeout: float = READY_TIMEOUT) -> str | None:
+        """Why this server cannot take work now (None: it can). A real write, committed — a
+        heartbeat row (store/heartbeat.py) — since a database that answers reads but refuses writes
+        (read-only file or mount, a standby, a full disk, a lock held past `timeout` seconds) would
+        fail every capture while a liveness check stays green."""
+        try:
+            with self.ctx.write(timeout=timeout) as session:
+                heartbeat.beat(session, self.ctx.now(), timeout=timeout)
+        except TimeoutError:
+            return 'busy'
+        except Exception as e:  # any failure to write is the answer, not an error of the probe
+            text = str(getattr(e, 'orig', e)).lower()
+            log.warning('readiness: the database refused a write: %s', e)
+            if 'readonly' in text or 'read-only' in text or 'read only' in text:
+                return 'read_only'
+            if 'locked' in text or 'busy' in text or 'timeout' in text or 'canceling statement' in text:
+                return 'busy'
+            return 'unwritable'
+        return None
 
     # ----- small run-time settings ----------------------------------------------------------------
 

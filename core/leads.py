@@ -103,13 +103,16 @@ class LeadService:
     @retry_conflicts
     def capture_lead(self, data: Mapping[str, Any], *, channel: str, default_source: str,
                      actor: UserRef | None = None, keep_for_actor: bool = False,
-                     now: datetime | None = None) -> capture_path.CaptureResult:
+                     now: datetime | None = None,
+                     external_scope: str = capture_path.ExternalScope.IMPORT) -> capture_path.CaptureResult:
         """Capture one lead through the single capture path and tell everyone who should know.
 
-        `keep_for_actor`: a rep entering a lead by hand keeps it instead of running the rules."""
+        `keep_for_actor`: a rep entering a lead by hand keeps it instead of running the rules.
+        `external_scope`: whose id an `external_id` is (`capture.api_scope` for an API key's)."""
         if actor is not None and not permissions.can_capture(actor):
             raise NotAllowed()
-        clean = capture_path.validate(data, default_source=default_source, region=self.ctx.settings.default_region)
+        clean = capture_path.validate(data, default_source=default_source, region=self.ctx.settings.default_region,
+                                      external_scope=external_scope)
         now = now or self.ctx.now()
         with self.ctx.write() as session:
             owner = None

@@ -26,14 +26,39 @@ every one of them (checked for every 5-digit prefix: tests/unit/test_normalize.p
 as a carrier prefix."""
 
 
+INVISIBLE = frozenset(
+    '\u00ad'                                # soft hyphen
+    '\u061c'                                # Arabic letter mark (a bidi control)
+    '\u180e'                                # Mongolian vowel separator (once a space)
+    '\u200b\u200c\u200d'                    # zero-width space, non-joiner, joiner
+    '\u200e\u200f'                          # left-to-right / right-to-left marks
+    '\u202a\u202b\u202c\u202d\u202e'          # bidi embeddings and overrides
+    '\u2060\u2061\u2062\u2063\u2064'          # word joiner, invisible operators
+    '\u2066\u2067\u2068\u2069'               # bidi isolates
+    '\ufeff'                                # BOM / zero-width no-break space
+)
+"""Characters that show nothing: `zw\u200b@x.com` looks like `zw@x.com` and must dedupe with it, and a
+bidi override can make a name read backwards in the inbox (Trojan-Source style). Dropped from every
+captured text by `clean_text`, and by the normalisers themselves (they also run on raw input)."""
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without the `INVISIBLE` characters (printable text has none: no walk)."""
+    if text.isprintable():
+        return text
+    return ''.join(ch for ch in text if ch not in INVISIBLE)
+
+
 def clean_text(value: str | None, *, max_length: int = 500) -> str | None:
-    """Trim, drop control characters (NUL included) and lone surrogates (JSON can carry "\\ud800";
-    no database can store it, so it would fail the whole write) and cap the length; empty → None."""
+    """Trim, drop control characters (NUL included), invisible ones (`INVISIBLE`: zero-width, BOM,
+    bidi controls, soft hyphen) and lone surrogates (JSON can carry "\\ud800"; no database can
+    store it, so it would fail the whole write) and cap the length; empty → None."""
     if value is None:
         return None
     text = str(value)
-    if not text.isprintable():  # printable text has no control characters: skip the walk
-        text = ''.join(ch for ch in text if ch in '\n\t' or unicodedata.category(ch) not in ('Cc', 'Cs'))
+    if not text.isprintable():  # printable text has no control or format characters: skip the walk
+        text = ''.join(ch for ch in text if ch in '\n\t' or (
+            ch not in INVISIBLE and unicodedata.category(ch) not in ('Cc', 'Cs')))
     text = text.strip()[:max_length].strip()
     return text or None
 
@@ -44,7 +69,7 @@ def normalize_phone(raw: str | None, region: str = 'CN') -> str | None:
         return None
     if region == 'CN' and isinstance(raw, str) and _CN_MOBILE.fullmatch(raw):
         return '+86' + raw
-    text = unicodedata.normalize('NFKC', str(raw))
+    text = unicodedata.normalize('NFKC', strip_invisible(str(raw)))
     if len(text) > 50:
         return None
     try:
@@ -65,7 +90,7 @@ def normalize_email(raw: str | None) -> str | None:
     """Lower-cased address, or None when it is not shaped like one."""
     if not raw:
         return None
-    text = unicodedata.normalize('NFKC', str(raw)).strip().lower()
+    text = unicodedata.normalize('NFKC', strip_invisible(str(raw))).strip().lower()
     if len(text) > 254 or not _EMAIL.match(text):
         return None
     return text
@@ -78,7 +103,7 @@ def normalize_company(raw: str | None) -> str | None:
         return None
     # NFKC again after lower(): lower-casing can leave a decomposed pair ('T̈' → 't' + U+0308)
     # that the next pass would compose, and the key must not change on a second pass.
-    text = unicodedata.normalize('NFKC', unicodedata.normalize('NFKC', str(raw)).lower()).strip()
+    text = unicodedata.normalize('NFKC', unicodedata.normalize('NFKC', strip_invisible(str(raw))).lower()).strip()
     while True:  # fold until stable: removing punctuation or cutting can expose another suffix
         # removing punctuation can bring a letter and a combining mark together: compose them again
         folded = unicodedata.normalize('NFKC', _PUNCT.sub('', _strip_suffixes(text)))[:200]

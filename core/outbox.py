@@ -35,12 +35,18 @@ from store.models import DeliveryStatus, Role, Webhook, WebhookDelivery
 from .context import Context, audit
 from .notify import notify
 from .webhook_formats import ROBOT_FORMATS, Translate, accepted, build_request, untranslated
-from .webhooks import DeliveryView, delivery_view
+from .webhook_targets import guarded_transport
+from .webhooks import DeliveryView, allows_private, delivery_view
 
 log = logging.getLogger('leaddesk.outbox')
 
 ROBOT_PER_MINUTE = 20
 KEEP_DELIVERED = timedelta(days=30)
+READ_AT_MOST = 4096
+"""Bytes of a receiver's answer read (the rest is never read: a receiver answering gigabytes costs
+4 KiB). Enough for a robot's `{"errcode": …}` and for an error page's first lines."""
+EXCERPT_CHARS = 500
+"""Characters of the answer the delivery log keeps."""
 
 
 def backoff(attempts: int, base: float = 10.0, cap: float = 900.0) -> timedelta:
@@ -154,9 +160,15 @@ class Deliverer:
         groups: dict[int, tuple[Webhook, list[WebhookDelivery]]] = {}
         for delivery, webhook in claimed:
             groups.setdefault(webhook.id or 0, (webhook, []))[1].append(delivery)
-        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+        private = await asyncio.to_thread(self._allows_private)  # (read each round: the admins may change it)
+        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False,
+                                     transport=guarded_transport(allow_private=private)) as client:
             counts = await asyncio.gather(*(self._send_group(client, w, rows) for w, rows in groups.values()))
         return sum(counts)
+
+    def _allows_private(self) -> bool:
+        with self.ctx.read() as session:
+            return allows_private(session)
 
     async def _send_group(self, client: httpx.AsyncClient, webhook: Webhook,
                           rows: list[WebhookDelivery]) -> int:
@@ -210,13 +222,28 @@ class Deliverer:
                                 language=webhook.language, event=delivery.event, delivery_id=delivery.id or 0,
                                 payload=delivery.payload, now=time.time(), translate=self.translate,
                                 public_url=self.ctx.settings.public_url)
+        # The answer is streamed and read to `READ_AT_MOST` bytes at most, undecoded (identity asked
+        # for: a compressed answer is not inflated), within one deadline for the whole attempt.
         try:
-            response = await client.post(request.url, content=request.body, headers=request.headers)
+            async with asyncio.timeout(self.timeout * 2), client.stream(
+                    'POST', request.url, content=request.body,
+                    headers={**request.headers, 'Accept-Encoding': 'identity'}) as response:
+                head = bytearray()
+                async for chunk in response.aiter_raw():
+                    head += chunk[:READ_AT_MOST - len(head)]
+                    if len(head) >= READ_AT_MOST:
+                        break
         except httpx.HTTPError as e:
             return Outcome(False, None, None, f'{type(e).__name__}: {e}'[:300])
-        text = response.text[:500]
-        ok = accepted(webhook.format, response.status_code, response.text)
-        return Outcome(ok, response.status_code, text, None if ok else f'HTTP {response.status_code}'[:300])
+        except TimeoutError:
+            return Outcome(False, None, None, f'Timeout: no full answer within {self.timeout * 2:g} s')
+        try:
+            body = bytes(head).decode(response.charset_encoding or 'utf-8', errors='replace')
+        except LookupError:  # a charset Python does not know
+            body = bytes(head).decode('utf-8', errors='replace')
+        ok = accepted(webhook.format, response.status_code, body)
+        return Outcome(ok, response.status_code, body[:EXCERPT_CHARS],
+                       None if ok else f'HTTP {response.status_code}'[:300])
 
     def _record(self, delivery: WebhookDelivery, outcome: Outcome) -> datetime | None:
         """Write the attempt; returns when the next one is due (None: delivered, or given up)."""

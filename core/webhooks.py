@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from store import outbox as store
-from store.models import DeliveryStatus, UserRef, Webhook, WebhookDelivery, WebhookFormat
+from store import queries
+from store.models import AppSetting, DeliveryStatus, UserRef, Webhook, WebhookDelivery, WebhookFormat
 
-from . import permissions
+from . import permissions, webhook_targets
 from .context import Context, audit
 from .errors import NotAllowed, NotFound, ValidationFailed, check_id
 from .normalize import clean_text
@@ -24,6 +25,14 @@ EVENT_TYPES = store.EVENT_TYPES
 FORMATS: tuple[str, ...] = tuple(WebhookFormat)
 LANGUAGES = ('zh-CN', 'en')
 MAX_URL = 1000
+ALLOW_PRIVATE = 'webhooks_allow_private'
+"""The admins' setting (`app_settings`, '1' or '0'): webhooks may target private, loopback and
+link-local addresses (a receiver inside the company network). Off by default (core/webhook_targets.py)."""
+
+
+def allows_private(session: Any) -> bool:
+    """Whether webhooks may target private networks, as this transaction sees the setting."""
+    return queries.setting(session, ALLOW_PRIVATE) == '1'
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +163,33 @@ class WebhookService:
             raise NotFound()
         return w
 
+    def allow_private(self, actor: UserRef) -> bool:
+        self._check(actor)
+        with self.ctx.read() as session:
+            return allows_private(session)
+
+    def set_allow_private(self, actor: UserRef, on: bool) -> None:
+        """Let webhooks reach private, loopback and link-local addresses (or not); admins, audited.
+        Takes effect at the next delivery (each one checks the setting as it connects)."""
+        self._check(actor)
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            session.merge(AppSetting(key=ALLOW_PRIVATE, value='1' if on else '0'))
+            audit(session, 'webhook_policy', now=now, actor_id=actor.id,
+                  reason_key='webhook.reason.private_on' if on else 'webhook.reason.private_off')
+
     def save(self, actor: UserRef, webhook_id: int | None, values: Mapping[str, Any]) -> int:
         """Create (webhook_id None) or change a webhook; audited. Switching it off cancels what it
-        had not sent yet (visible in its log)."""
+        had not sent yet (visible in its log). A URL whose host is, or resolves to, a private,
+        loopback, link-local or cloud-metadata address is refused (`url`: the reason's code) unless
+        the admins allow private targets (core/webhook_targets.py; delivery checks again)."""
         self._check(actor)
         clean = validate(values)
+        with self.ctx.read() as session:
+            allowed = allows_private(session)
+        refused = webhook_targets.refusal(clean['url'], allow_private=allowed)  # (resolves: outside transactions)
+        if refused is not None:
+            raise ValidationFailed({'url': 'private_target'}, detail=refused)
         now = self.ctx.now()
         with self.ctx.write() as session:
             if webhook_id is None:

@@ -36,23 +36,23 @@ def is_postgres(session_or_connection: Session | Connection) -> bool:
 
 
 def identity_keys(*, phone_norm: str | None, email: str | None, company_norm: str | None, name: str | None,
-                  external_id: str | None = None) -> list[str]:
+                  external_key: str | None = None) -> list[str]:
     """The advisory-lock keys of one arrival: every key the twin lookup (`queries.find_duplicate`)
-    and the external-id check use."""
+    and the external-id check (`external_key`: the id within its sender's scope) use."""
     return [k for k in (phone_norm and f'phone:{phone_norm}', email and f'email:{email}',
                         company_norm and name and f'company:{company_norm}\x1f{name}',
-                        external_id and f'external:{external_id}') if k]
+                        external_key and f'external:{external_key}') if k]
 
 
 def lock_identities(session: Session, *, phone_norm: str | None, email: str | None, company_norm: str | None,
-                    name: str | None, external_id: str | None = None) -> None:
+                    name: str | None, external_key: str | None = None) -> None:
     """Serialise transactions that look up or create a lead with any of the keys the twin lookup
     (`queries.find_duplicate`) and the external-id check use, until commit or rollback. Sorted,
     so two transactions never wait on each other in a circle."""
     if not is_postgres(session):
         return
     lock_identity_keys(session, identity_keys(phone_norm=phone_norm, email=email, company_norm=company_norm,
-                                              name=name, external_id=external_id))
+                                              name=name, external_key=external_key))
 
 
 def lock_identity_keys(session: Session, keys: Iterable[str]) -> None:

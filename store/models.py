@@ -189,7 +189,12 @@ class Lead(SQLModel, table=True):
     authority: str | None = Field(default=None, sa_type=sa.String(200))
     need: str | None = Field(default=None, sa_type=sa.String(500))
     timeline: str | None = Field(default=None, sa_type=sa.String(200))
-    external_id: str | None = Field(default=None, sa_type=sa.String(200), unique=True)
+    external_id: str | None = Field(default=None, sa_type=sa.String(200))
+    """The sender's own id for this lead, as sent (an API client's record id, an imported CRM id)."""
+    external_key: str | None = Field(default=None, sa_type=sa.String(200), unique=True)
+    """`external_id` within its scope (core/capture.py `external_key`): the API key that sent it, or
+    the desk's own channels (imports). Unique, so one sender's id names one lead, and another sender's
+    equal id is a different lead it can neither replay, see nor touch."""
     status: str = Field(default=LeadStatus.NEW, sa_type=sa.String(20))
     owner_id: int | None = Field(default=None, foreign_key='users.id')
     score: int = 0

@@ -30,6 +30,10 @@ class Receiver:
     """Answer 500 to this many requests before accepting."""
     answer: dict[str, Any] = field(default_factory=lambda: {'errcode': 0, 'errmsg': 'ok'})
     port: int = 0
+    endless: bool = False
+    """Answer 200 with a body that never ends (chunks until the client hangs up): a client that reads
+    the whole answer never finishes; `sent` counts the bytes that went out."""
+    sent: int = 0
     requests: list[Received] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -51,12 +55,30 @@ class Receiver:
                     failing = receiver.fail_first > 0
                     if failing:
                         receiver.fail_first -= 1
+                if receiver.endless and not failing:
+                    self._endless()
+                    return
                 status, data = (500, b'{"error":"boom"}') if failing else (200, json.dumps(receiver.answer).encode())
                 self.send_response(status)
                 self.send_header('Content-Type', 'application/json')
                 self.send_header('Content-Length', str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _endless(self) -> None:
+                self.send_response(200)
+                self.send_header('Content-Type', 'text/plain')
+                self.send_header('Transfer-Encoding', 'chunked')
+                self.end_headers()
+                chunk = b'x' * 65536
+                try:
+                    while True:
+                        self.wfile.write(b'%x\r\n%s\r\n' % (len(chunk), chunk))
+                        receiver.sent += len(chunk)
+                        if receiver.sent > 1 << 30:  # (a guard for the test itself: 1 GiB)
+                            return
+                except OSError:
+                    return
 
             def log_message(self, *_args: Any) -> None:
                 pass

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.access import KeyInfo
 from core.capture import FIELD_LIMITS, CaptureResult
-from core.desk import Desk
+from core.desk import READY_TIMEOUT, Desk
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.proxies import Network, client_address, is_trusted, parse_address
 from core.ratelimit import RateLimiter
@@ -42,7 +42,7 @@ log = logging.getLogger('leaddesk.api')
 # What the API app answers (the hosted web forms too, ui/webform.py); every other path (pages,
 # NiceGUI's assets and socket) goes to NiceGUI.
 LANE_PREFIXES = ('/api/', '/f/')
-API_PATHS = frozenset({'/health', '/openapi.json', '/docs', '/docs/oauth2-redirect', '/redoc'})
+API_PATHS = frozenset({'/health', '/ready', '/openapi.json', '/docs', '/docs/oauth2-redirect', '/redoc'})
 
 SECURITY_HEADERS = (
     (b'x-content-type-options', b'nosniff'),
@@ -88,9 +88,65 @@ class LeadOut(BaseModel):
     duplicate_of: int | None
 
 
-def _error(status: int, code: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({'detail': catalog('en').get(f'err.{code}', code), 'code': code, **extra},
+MAX_JSON_DEPTH = 16
+"""How deep a request's JSON may nest (a lead is one flat object: depth 1). Deeper answers 400
+`too_deep`: Python's parser gives up near 1,000 levels with a RecursionError (it was a 500), and
+nothing we accept is anywhere near this deep. A wide body costs nothing extra: its size is capped
+first (`max_body_bytes`), and 64 KiB of `[0,0,…]` parses in ~3 ms."""
+
+
+class _Filled(dict[str, Any]):
+    """Format parameters that show a missing one as `?` rather than leave `{name}` in a message."""
+
+    def __missing__(self, key: str) -> str:
+        return '?'
+
+
+def text(key: str, language: str = 'en', **params: Any) -> str:
+    """The catalogue's sentence for `key`, its `{placeholders}` filled (the key itself if missing)."""
+    return catalog(language).get(key, key).format_map(_Filled(params))
+
+
+def field_message(field: str, code: str, language: str = 'en') -> str:
+    """What a 422 says about one field: a too-long capture field names its limit."""
+    if code == 'too_long' and field in FIELD_LIMITS:
+        return text('err.field.too_long_limit', language, limit=FIELD_LIMITS[field])
+    return text(f'err.field.{code}', language)
+
+
+def _error(status: int, code: str, params: dict[str, Any] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse({'detail': text(f'err.{code}', **(params or {})), 'code': code, **extra},
                         status_code=status)
+
+
+def _size(limit: int) -> str:
+    return f'{limit // 1024} KiB' if limit % 1024 == 0 else f'{limit} bytes'
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether parsed JSON nests deeper than `limit` (an object or array is one level), walked
+    without recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def parse_json(body: bytes) -> tuple[Any, str | None]:
+    """(value, None), or (None, the error code): `bad_json`, or `too_deep` past `MAX_JSON_DEPTH`."""
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        return None, 'too_deep'
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None, 'bad_json'
+    if isinstance(value, dict | list) and too_deep(value):
+        return None, 'too_deep'
+    return value, None
 
 
 def _out(result: CaptureResult) -> dict[str, Any]:
@@ -141,12 +197,26 @@ def register(desk: Desk, limiter: RateLimiter, target: FastAPI) -> None:
 
     @app.get('/health', tags=['ops'])
     async def health() -> dict[str, str]:
+        """Liveness: the process answers (restart it if not). Touches nothing else."""
         return {'status': 'ok'}
+
+    @app.get('/ready', tags=['ops'], responses={503: {'description': 'The database cannot be written now: '
+                                                                      '`reason` is busy, read_only or unwritable'}})
+    async def ready() -> JSONResponse:
+        """Readiness: the database takes a write now (a heartbeat row, committed). 503 with a
+        reason otherwise — send no traffic here until it answers 200 again."""
+        reason = await run.io_bound(desk.unready)
+        if reason is not None:
+            return JSONResponse({'status': 'unready', 'reason': reason,
+                                 'detail': text(f'ready.{reason}', seconds=READY_TIMEOUT)}, status_code=503)
+        return JSONResponse({'status': 'ready'})
 
     @app.post('/api/v1/leads', tags=['leads'], status_code=201, response_model=LeadOut,
               responses={200: {'model': LeadOut, 'description': 'Joined an existing lead (duplicate_of set) or a '
                                                                 'replayed answer'},
                          401: {'description': 'Missing or wrong X-API-Key'},
+                         400: {'description': 'Not JSON (`bad_json`), or nested deeper than '
+                                              f'{MAX_JSON_DEPTH} levels (`too_deep`)'},
                          413: {'description': 'Body over 64 KiB'},
                          422: {'description': 'Invalid fields, listed per field'},
                          429: {'description': 'Over the per-key rate limit'}},
@@ -169,19 +239,18 @@ def register(desk: Desk, limiter: RateLimiter, target: FastAPI) -> None:
         if not limiter.allow(f'api:{key.id}'):
             return _error(429, 'rate_limited')
         if body is None:
-            return _error(413, 'too_large')
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return _error(400, 'bad_json')
+            return _error(413, 'too_large', {'limit': _size(desk.ctx.settings.max_body_bytes)})
+        data, problem = parse_json(body)
+        if problem is not None:
+            return _error(400, problem, {'depth': MAX_JSON_DEPTH})
         if not isinstance(data, dict):
-            return _error(422, 'validation', errors=[{'field': '', 'code': 'not_object'}])
+            return _error(422, 'validation', {'fields': '—'},
+                          errors=[{'field': '', 'code': 'not_object', 'message': field_message('', 'not_object')}])
         try:
             result, replayed = desk.access.capture_via_api(key, data, idempotency_key)
         except ValidationFailed as e:
-            en = catalog('en')
-            errors = [{'field': f, 'code': c, 'message': en.get(f'err.field.{c}', c)} for f, c in e.errors.items()]
-            return _error(422, 'validation', errors=errors)
+            errors = [{'field': f, 'code': c, 'message': field_message(f, c)} for f, c in e.errors.items()]
+            return _error(422, 'validation', {'fields': ', '.join(e.errors)}, errors=errors)
         # A replay repeats the first answer, which created the lead.
         return JSONResponse(_out(result), status_code=201 if result.created or replayed else 200)
 
@@ -199,7 +268,7 @@ def register(desk: Desk, limiter: RateLimiter, target: FastAPI) -> None:
             return _error(403, 'not_allowed')
         except NotFound:
             return _error(404, 'not_found')
-        data = lead.model_dump(exclude={'is_deleted'})
+        data = lead.model_dump(exclude={'is_deleted', 'external_key'})  # (the key names the sender's scope)
         return JSONResponse(json.loads(json.dumps(data, default=str)))
 
     target.include_router(app)

@@ -10,7 +10,7 @@ from .leads import (
     inbox_page,
     lead_activities,
     lead_audit,
-    lead_by_external_id,
+    lead_by_external_key,
     like_pattern,
 )
 from .pipeline import (
@@ -122,7 +122,7 @@ __all__ = [
     'inbox_page',
     'lead_activities',
     'lead_audit',
-    'lead_by_external_id',
+    'lead_by_external_key',
     'leads_by_ids',
     'leads_waiting_for_owner',
     'leaves_ending',

@@ -33,8 +33,9 @@ def find_duplicate(session: Session, *, phone_norm: str | None, email: str | Non
     ).first()
 
 
-def lead_by_external_id(session: Session, external_id: str) -> Lead | None:
-    return session.exec(select(Lead).where(Lead.external_id == external_id)).first()
+def lead_by_external_key(session: Session, external_key: str) -> Lead | None:
+    """The lead holding this scoped external id (`Lead.external_key`), if any."""
+    return session.exec(select(Lead).where(Lead.external_key == external_key)).first()
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ def busy_sqlite_desk(path: Path) -> Desk:
     desk = factories.make_desk(path, FakeClock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
     seed(desk, now=desk.ctx.now(), leads=120)
     admin, _ = desk.team.login(DEMO_ADMIN_EMAIL, DEMO_PASSWORD)
+    desk.webhooks.set_allow_private(admin, True)  # (a loopback receiver)
     desk.webhooks.save(admin, None, {'name': 'Robot', 'url': 'http://127.0.0.1:9/hook', 'format': 'json',
                                      'events': ['lead.captured']})  # the captures below queue deliveries
     raw = desk.access.create_api_key(admin, name='Site')

@@ -181,3 +181,105 @@ async def test_a_server_fault_answers_json_500(user: User, team: Team, key: str,
     assert [rec.getMessage() for rec in caplog.records if rec.levelname == 'ERROR'] == [
         'API POST /api/v1/leads failed']
     caplog.clear()  # the expected error, not a failure of the test
+
+
+# ----- hostile input --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('body', [b'[' * 30_000 + b']' * 30_000,  # past Python's own parser: was a 500
+                                  b'{"name": ' + b'{"a": ' * 50 + b'1' + b'}' * 50 + b'}',  # parses, too deep
+                                  b'[' * 17 + b']' * 17])
+async def test_json_nested_too_deep_is_400(user: User, team: Team, key: str, body: bytes) -> None:
+    r = await user.http_client.post('/api/v1/leads', headers={'X-API-Key': key, 'Content-Type': 'application/json'},
+                                    content=body)
+    assert r.status_code == 400
+    assert r.json() == {'code': 'too_deep', 'detail': 'The JSON is nested deeper than 16 levels.'}
+    assert lead_count(team) == 0
+
+
+async def test_a_wide_flat_array_is_a_clear_422(user: User, team: Team, key: str) -> None:
+    r = await user.http_client.post('/api/v1/leads', headers={'X-API-Key': key, 'Content-Type': 'application/json'},
+                                    content=b'[' + b'0,' * 30_000 + b'0]')
+    assert r.status_code == 422 and r.json()['errors'][0]['code'] == 'not_object'
+    assert '{' not in r.json()['detail']
+
+
+async def test_422_messages_are_filled_in(user: User, team: Team, key: str) -> None:
+    """Every message is a finished sentence: the field list filled in, and a too-long field names its limit."""
+    from core.capture import FIELD_LIMITS
+
+    data = {name: 'x' * (limit + 1) for name, limit in FIELD_LIMITS.items()}
+    r = await user.http_client.post('/api/v1/leads', headers={'X-API-Key': key}, json=data)
+    assert r.status_code == 422
+    body = r.json()
+    assert body['detail'].startswith('Some fields are invalid: name, ') and '{' not in body['detail']
+    messages = {e['field']: e['message'] for e in body['errors']}
+    assert messages['name'] == 'Too long (at most 200 characters)'
+    assert messages['message'] == 'Too long (at most 5000 characters)'
+    assert not [m for m in messages.values() if '{' in m or '}' in m]
+    big = await user.http_client.post('/api/v1/leads', headers={'X-API-Key': key},
+                                      json={'name': 'Big', 'phone': '13800004444', 'message': 'x' * 70_000})
+    assert big.json() == {'code': 'too_large', 'detail': 'The request body is larger than 64 KiB.'}
+
+
+async def test_invisible_characters_do_not_make_a_second_lead(user: User, team: Team, key: str) -> None:
+    first = await user.http_client.post('/api/v1/leads', headers={'X-API-Key': key},
+                                        json={'name': 'Zoe', 'email': 'zw@x.com'})
+    again = await user.http_client.post('/api/v1/leads', headers={'X-API-Key': key},
+                                        json={'name': 'Z\u200boe\u202e', 'email': 'zw\u200b@x.com\ufeff',
+                                              'phone': '\u2066138\u00ad0000\u200d7777'})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()['duplicate_of'] == first.json()['id'] and lead_count(team) == 1
+    with read_session(team.desk.ctx.engine) as s:
+        lead = s.exec(select(Lead)).one()
+    assert (lead.name, lead.email, lead.phone, lead.phone_norm) == ('Zoe', 'zw@x.com', '13800007777', '+8613800007777')
+
+
+async def test_another_keys_external_id_is_neither_replayed_nor_revealed(user: User, team: Team, key: str) -> None:
+    """Key B sending key A's external id gets its own lead: no replay of A's answer, no 422 `taken`
+    telling B the id exists, A's lead untouched; each key's retry replays its own answer."""
+    other = team.desk.access.create_api_key(None, name='partner')
+    theirs = await user.http_client.post('/api/v1/leads', headers={'X-API-Key': key},
+                                         json={'name': 'Secret Customer', 'phone': '13800008888', 'external_id': 'o-1'})
+    mine = await user.http_client.post('/api/v1/leads', headers={'X-API-Key': other},
+                                       json={'name': 'Probe', 'phone': '13800009999', 'external_id': 'o-1'})
+    assert (theirs.status_code, mine.status_code) == (201, 201)
+    assert mine.json()['id'] != theirs.json()['id'] and 'Secret' not in mine.text
+    again = await user.http_client.post('/api/v1/leads', headers={'X-API-Key': other},
+                                        json={'name': 'Probe 2', 'email': 'p@x.com', 'external_id': 'o-1'})
+    assert again.json() == mine.json()
+    with read_session(team.desk.ctx.engine) as s:
+        leads = {lead.name: lead for lead in s.exec(select(Lead))}
+    assert set(leads) == {'Secret Customer', 'Probe'} and leads['Secret Customer'].touch_count == 0
+
+
+# ----- readiness ------------------------------------------------------------------------------------
+
+async def test_ready_answers_200_when_the_database_takes_a_write(user: User, team: Team) -> None:
+    r = await user.http_client.get('/ready')
+    assert (r.status_code, r.json()) == (200, {'status': 'ready'})
+
+
+async def test_ready_answers_503_while_the_database_cannot_be_written(user: User, team: Team) -> None:
+    """Another writer holds SQLite's write lock past the probe's 2 s: 503 with a reason, while /health
+    (liveness) stays 200; once the lock is gone, ready again."""
+    import os
+    import sqlite3
+    import time
+
+    path = os.environ['LEADDESK_DATABASE_URL'].removeprefix('sqlite:///')
+    await user.http_client.get('/ready')
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute('BEGIN IMMEDIATE')
+        started = time.monotonic()
+        r = await user.http_client.get('/ready')
+        waited = time.monotonic() - started
+        assert r.status_code == 503
+        assert r.json() == {'status': 'unready', 'reason': 'busy',
+                            'detail': 'The database did not take a write within 2.0 seconds (another writer holds it).'}
+        assert 1.5 < waited < 10
+        assert (await user.http_client.get('/health')).status_code == 200
+    finally:
+        holder.execute('ROLLBACK')
+        holder.close()
+    assert (await user.http_client.get('/ready')).status_code == 200

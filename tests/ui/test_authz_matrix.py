@@ -161,6 +161,7 @@ PUBLIC_ROUTES: dict[tuple[str, str], Callable[[Records], list[tuple[str, int]]]]
 API_KEYS = ('none', 'session_only', 'capture', 'read', 'revoked')
 API: dict[tuple[str, str], dict[str, int]] = {
     ('GET', '/health'): dict.fromkeys(API_KEYS, 200),
+    ('GET', '/ready'): dict.fromkeys(API_KEYS, 200),  # public, like /health: a load balancer's probe
     ('POST', '/api/v1/leads'): {'none': UNAUTHORISED, 'session_only': UNAUTHORISED, 'capture': CREATED,
                                 'read': CREATED, 'revoked': UNAUTHORISED},
     ('GET', '/api/v1/leads/{lead_id}'): {'none': UNAUTHORISED, 'session_only': UNAUTHORISED, 'capture': FORBIDDEN,

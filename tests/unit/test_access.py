@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -138,3 +139,104 @@ def test_retry_with_external_id_of_duplicate_arrival_adds_one_touch(desk: Desk) 
     assert second.lead_id == existing.lead_id
     assert replayed
     assert get(desk, Lead, existing.lead_id).touch_count == 1
+
+
+# ----- external ids are scoped to the key that sent them -----------------------------------------
+
+def test_another_keys_external_id_neither_replays_reveals_nor_touches_that_lead(desk: Desk) -> None:
+    _, key_a = api_key(desk)
+    _, key_b = api_key(desk)
+    theirs, _ = desk.access.capture_via_api(key_a, lead_data(name='Theirs', external_id='crm-1'), None)
+    before = get(desk, Lead, theirs.lead_id)
+    mine, replayed = desk.access.capture_via_api(key_b, lead_data(name='Mine', external_id='crm-1'), None)
+    assert (replayed, mine.created) == (False, True) and mine.lead_id != theirs.lead_id
+    after = get(desk, Lead, theirs.lead_id)
+    assert (after.version, after.touch_count, after.name, after.updated_at) == \
+        (before.version, before.touch_count, 'Theirs', before.updated_at)
+    assert rows(desk, Activity) == []
+    # each key's retry replays its own lead
+    again_b, replayed_b = desk.access.capture_via_api(key_b, lead_data(name='Mine again', external_id='crm-1'), None)
+    again_a, replayed_a = desk.access.capture_via_api(key_a, lead_data(name='Theirs again', external_id='crm-1'), None)
+    assert (again_b.lead_id, replayed_b, again_a.lead_id, replayed_a) == (mine.lead_id, True, theirs.lead_id, True)
+    assert sorted((lead.name, lead.external_id) for lead in rows(desk, Lead)) == \
+        [('Mine', 'crm-1'), ('Theirs', 'crm-1')]
+
+
+def test_a_twin_by_phone_from_another_key_keeps_the_first_keys_external_id(desk: Desk) -> None:
+    """The same person sent by two keys is one lead (dedupe by phone); the second key's id is not
+    filled onto it (the lead has one already) and only the second key's retry names it for that key."""
+    _, key_a = api_key(desk)
+    _, key_b = api_key(desk)
+    first, _ = desk.access.capture_via_api(key_a, lead_data(phone='13812345678', external_id='a-1'), None)
+    joined, _ = desk.access.capture_via_api(key_b, lead_data(phone='13812345678', external_id='b-1'), None)
+    assert (joined.lead_id, joined.created) == (first.lead_id, False)
+    lead = get(desk, Lead, first.lead_id)
+    assert (lead.external_id, lead.touch_count) == ('a-1', 1)
+    replay, replayed = desk.access.capture_via_api(key_b, lead_data(phone='13812345678', external_id='b-1'), None)
+    assert (replay.lead_id, replay.created, replayed) == (first.lead_id, False, True)
+    other, replayed = desk.access.capture_via_api(key_b, lead_data(external_id='a-1'), None)
+    assert not replayed and other.lead_id != first.lead_id
+
+
+def test_an_imported_external_id_is_not_replayed_to_an_api_key(desk: Desk) -> None:
+    imported = desk.leads.capture_lead(lead_data(name='From the CRM', external_id='crm-5'), channel='import',
+                                       default_source='import')
+    _, key = api_key(desk)
+    result, replayed = desk.access.capture_via_api(key, lead_data(name='Web', external_id='crm-5'), None)
+    assert not replayed and result.created and result.lead_id != imported.lead_id
+    with pytest.raises(ValidationFailed) as refused:  # the import scope keeps one lead per id
+        desk.leads.capture_lead(lead_data(external_id='crm-5'), channel='import', default_source='import')
+    assert refused.value.errors == {'external_id': 'taken'}
+
+
+def test_a_fill_from_a_twin_arrival_takes_the_arrivals_scope(desk: Desk) -> None:
+    """A lead without an id joined by an API arrival with one gets that key's id: the key's retry
+    replays it, another key's equal id does not."""
+    existing = desk.leads.capture_lead(lead_data(phone='13812345679'), channel='manual', default_source='manual')
+    _, key_a = api_key(desk)
+    _, key_b = api_key(desk)
+    desk.access.capture_via_api(key_a, lead_data(phone='13812345679', external_id='x-9'), None)
+    assert get(desk, Lead, existing.lead_id).external_id == 'x-9'
+    other, replayed = desk.access.capture_via_api(key_b, lead_data(external_id='x-9'), None)
+    assert not replayed and other.lead_id != existing.lead_id
+    mine, replayed = desk.access.capture_via_api(key_a, lead_data(external_id='x-9'), None)
+    assert replayed and mine.lead_id == existing.lead_id
+
+
+# ----- readiness ------------------------------------------------------------------------------------
+
+def test_ready_when_the_database_takes_a_write(desk: Desk) -> None:
+    assert desk.unready() is None
+    assert desk.unready() is None  # (the heartbeat row exists now: updated, not inserted)
+
+
+def test_unready_while_another_writer_holds_the_heartbeat_past_the_timeout(desk: Desk) -> None:
+    assert desk.unready() is None
+    with desk.ctx.engine.connect() as other:
+        other.begin()
+        other.execute(sa.text("UPDATE app_settings SET value = 'held' WHERE key = 'ready_heartbeat'"))
+        assert desk.unready(timeout=0.3) == 'busy'
+        other.rollback()
+    assert desk.unready() is None
+
+
+def test_unready_when_the_database_is_read_only(desk: Desk) -> None:
+    engine = desk.ctx.engine
+    engine.dispose()
+    statement = 'PRAGMA query_only=ON' if engine.dialect.name == 'sqlite' \
+        else 'SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY'
+
+    def read_only(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(statement)
+        cursor.close()
+        if engine.dialect.name != 'sqlite':
+            dbapi_connection.commit()
+
+    sa.event.listen(engine, 'connect', read_only)
+    try:
+        assert desk.unready() == 'read_only'
+    finally:
+        sa.event.remove(engine, 'connect', read_only)
+        engine.dispose()
+    assert desk.unready() is None

@@ -107,6 +107,27 @@ def test_duplicate_by_phone_in_other_format_joins_existing_lead(desk: Desk) -> N
     assert len(rows(desk, Lead)) == 1
 
 
+def test_invisible_characters_are_dropped_before_dedupe_on_every_channel(desk: Desk) -> None:
+    """`zw\u200b@x.com` is `zw@x.com`: the one cleaning step (`validate`) drops zero-width, BOM, bidi and
+    soft-hyphen characters from every field, so manual entry, the web form, the API and imports all
+    dedupe on what a person sees."""
+    first = capture(desk, {'name': 'Zoe', 'email': 'zw@x.com'})
+    manual = desk.leads.capture_lead({'name': '\u202eZoe\u200d', 'email': 'zw\u200b@x.com'}, channel='manual',
+                                     default_source='manual')
+    form = desk.leads.capture_lead({'name': 'Zoe', 'email': '\ufeffZW@x.com\u2069'}, channel='web_form',
+                                   default_source='website')
+    from core import capture as capture_path
+
+    with desk.ctx.write() as session:
+        outcomes, _ = capture_path.capture_rows(
+            session, [{'name': 'Zo\u00ade', 'email': 'z\u2060w@x.com', 'phone': '138\u200b0013\u200e8000'}],
+            default_source='import', region='CN', now=desk.ctx.now(), day_start=desk.ctx.now(), actor_id=None,
+            channel='import')
+    assert [r.lead_id for r in (manual, form, *outcomes)] == [first.lead_id] * 3  # type: ignore[union-attr]
+    [lead] = rows(desk, Lead)
+    assert (lead.name, lead.email, lead.phone_norm) == ('Zoe', 'zw@x.com', '+8613800138000')
+
+
 def test_duplicate_by_email_ignores_case(desk: Desk) -> None:
     first = capture(desk, {'name': 'Li Si', 'email': 'li.si@example.com'})
     second = capture(desk, {'name': 'Li Si', 'email': 'LI.SI@Example.COM'})

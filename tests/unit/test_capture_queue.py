@@ -135,13 +135,19 @@ def test_same_idempotency_key_together_names_one_lead_with_one_record(desk: Desk
     assert rows(desk, Activity) == []
 
 
-def test_same_external_id_from_two_keys_together_gives_one_lead(desk: Desk) -> None:
+def test_same_external_id_from_two_keys_together_gives_each_key_its_own_lead(desk: Desk) -> None:
+    """An external id is scoped to the key that sent it: two keys' equal ids in one batch are two
+    leads, neither a replay of the other; each key's retry replays its own."""
     a, b = api_key(desk, 'A'), api_key(desk, 'B')
-    answers = together(desk, capture(desk, a, lead_data(external_id='crm-9')),
-                       capture(desk, b, lead_data(external_id='crm-9')))
-    assert answers[0][0].lead_id == answers[1][0].lead_id
-    assert sorted(x[1] for x in answers) == [False, True]
-    assert [lead.external_id for lead in rows(desk, Lead)] == ['crm-9']
+    data_a, data_b = lead_data(external_id='crm-9'), lead_data(external_id='crm-9')
+    answers = together(desk, capture(desk, a, data_a), capture(desk, b, data_b))
+    assert answers[0][0].lead_id != answers[1][0].lead_id
+    assert [x[1] for x in answers] == [False, False]
+    assert sorted((lead.name, lead.external_id) for lead in rows(desk, Lead)) == \
+        sorted([(data_a['name'], 'crm-9'), (data_b['name'], 'crm-9')])
+    again = [capture(desk, b, dict(data_b))(), capture(desk, a, dict(data_a))()]  # (replays never queue)
+    assert [(x[0].lead_id, x[1]) for x in again] == [(answers[1][0].lead_id, True), (answers[0][0].lead_id, True)]
+    assert len(rows(desk, Lead)) == 2
 
 
 def test_invalid_capture_is_refused_before_the_queue(desk: Desk) -> None:

@@ -68,3 +68,39 @@ def test_browser_language_picks_chinese_or_english() -> None:
     assert from_accept_language('en-GB,en;q=0.8') == 'en'
     assert from_accept_language('de-DE') == 'zh-CN'
     assert from_accept_language(None) == 'zh-CN'
+
+
+PLACEHOLDER = re.compile(r'\{[a-z_]*\}')
+
+
+def test_every_field_message_the_api_sends_is_filled_in_both_languages() -> None:
+    """A 422 carries each field's message: none may show an unfilled `{placeholder}` (the one field
+    message with a value, the too-long limit, is filled from the field's limit)."""
+    from core.capture import FIELD_LIMITS
+    from ui.api import field_message
+
+    for language in ('en', 'zh-CN'):
+        catalogue = LOCALES['en' if language == 'en' else 'zh_CN']
+        codes = [k.removeprefix('err.field.') for k in catalogue if k.startswith('err.field.')]
+        assert len(codes) > 20
+        for code in codes:
+            for field in (*FIELD_LIMITS, '', 'url'):
+                text = field_message(field, code, language)
+                assert not PLACEHOLDER.search(text), (language, code, field, text)
+        assert field_message('name', 'too_long', language) == catalogue['err.field.too_long_limit'].replace(
+            '{limit}', '200')
+        assert field_message('url', 'too_long', language) == catalogue['err.field.too_long']
+        with_values = sorted(k for k in catalogue if k.startswith('err.field.') and PLACEHOLDER.search(catalogue[k]))
+        assert with_values == ['err.field.too_long_limit']  # a new one needs its values filled by the API
+
+
+def test_every_error_the_api_answers_is_filled_in_both_languages() -> None:
+    from ui.api import MAX_JSON_DEPTH, text
+
+    params = {'fields': 'name, phone', 'limit': '64 KiB', 'depth': MAX_JSON_DEPTH, 'seconds': 2.0}
+    for language in ('en', 'zh-CN'):
+        for code in ('api_key', 'bad_json', 'too_deep', 'too_large', 'validation', 'rate_limited', 'not_allowed',
+                     'not_found', 'internal'):
+            assert not PLACEHOLDER.search(text(f'err.{code}', language, **params)), (language, code)
+        for reason in ('busy', 'read_only', 'unwritable'):
+            assert not PLACEHOLDER.search(text(f'ready.{reason}', language, **params)), (language, reason)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
 from store.engine import make_engine, read_session
-from store.migrate import is_current, upgrade
+from store.migrate import alembic_config, is_current, upgrade
 from store.models import Lead
 from tests import factories
 
@@ -41,3 +43,76 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path: Path) -> None:
         assert c.exec_driver_sql('PRAGMA journal_mode').scalar() == 'wal'
         assert c.exec_driver_sql('PRAGMA foreign_keys').scalar() == 1
         assert c.exec_driver_sql('PRAGMA busy_timeout').scalar() == 30000
+
+
+def _fill(table: sa.Table, **values: object) -> dict[str, object]:
+    """A row for `table` as an old revision defined it: the given values, the rest of the NOT NULL
+    columns with a plain value of their type."""
+    row: dict[str, object] = {}
+    for column in table.columns:
+        if column.name in values or column.nullable or column.primary_key:
+            continue
+        kind = column.type.python_type if not isinstance(column.type, sa.JSON) else list
+        row[column.name] = {int: 0, bool: False, str: 'x', list: []}.get(kind, 'x')
+    return row | values
+
+
+def test_0021_scopes_existing_external_ids_by_the_key_that_sent_them(tmp_path: Path) -> None:
+    """Before 0021 an external id was unique across all leads. The upgrade gives each existing id the
+    scope of the API key whose idempotency record names its lead (the creating key first), else the
+    import scope — and renames the unique column rather than rebuilding `leads`."""
+    engine = make_engine(f'sqlite:///{tmp_path / "old.db"}')
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes['connection'] = connection
+        command.upgrade(config, '0019')
+    with engine.begin() as c:
+        meta = sa.MetaData()
+        meta.reflect(c, only=['leads', 'api_keys', 'idempotency_records'])
+        leads, keys, records = meta.tables['leads'], meta.tables['api_keys'], meta.tables['idempotency_records']
+        for key_id in (1, 2):
+            c.execute(keys.insert(), _fill(keys, id=key_id, name=f'k{key_id}', prefix=f'p{key_id}',
+                                           key_hash=f'h{key_id}'))
+        long_id = 'long-' + 'x' * 195
+        for lead_id, ext in ((1, 'made-by-1'), (2, 'joined-by-2'), (3, 'imported'), (4, None), (5, long_id)):
+            c.execute(leads.insert(), _fill(leads, id=lead_id, name=f'L{lead_id}', external_id=ext))
+        c.execute(records.insert(), [
+            _fill(records, api_key_id=2, key='external:made-by-1', lead_id=1, created=False),  # a later join by key 2
+            _fill(records, api_key_id=1, key='external:made-by-1', lead_id=1, created=True),
+            _fill(records, api_key_id=2, key='external:joined-by-2', lead_id=2, created=False),
+            _fill(records, api_key_id=1, key='req-7', lead_id=3, created=True),  # not an external-id record
+            _fill(records, api_key_id=1, key=f'external:{long_id}'[:200], lead_id=5, created=True),
+        ])
+    upgrade(engine)
+    assert is_current(engine)
+    with engine.connect() as c:
+        got = c.exec_driver_sql('SELECT id, external_id, external_key FROM leads ORDER BY id').all()
+    assert got[:4] == [(1, 'made-by-1', 'key:1\x1fmade-by-1'), (2, 'joined-by-2', 'key:2\x1fjoined-by-2'),
+                       (3, 'imported', 'import\x1fimported'), (4, None, None)]
+    assert got[4][1] == long_id and got[4][2].startswith('key:1\x1f#') and len(got[4][2]) <= 200
+    # the scoped ids work as the capture path computes them
+    desk = factories.make_desk(tmp_path / 'old.db')
+    with read_session(desk.ctx.engine) as s:
+        from core.capture import api_scope, external_key
+        from store import queries
+        assert queries.lead_by_external_key(s, external_key(api_scope(1), 'made-by-1')).id == 1  # type: ignore[union-attr]
+        assert queries.lead_by_external_key(s, external_key(api_scope(2), 'made-by-1')) is None
+
+
+def test_0021_does_not_rebuild_leads(tmp_path: Path) -> None:
+    """The unique index follows the renamed column: the table keeps its root page (a rebuild would
+    copy it to a new one), and the autoindex now covers `external_key`."""
+    engine = make_engine(f'sqlite:///{tmp_path / "r.db"}')
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes['connection'] = connection
+        command.upgrade(config, '0019')
+    with engine.connect() as c:
+        root_before = c.exec_driver_sql("SELECT rootpage FROM sqlite_master WHERE name = 'leads'").scalar()
+    upgrade(engine)
+    with engine.connect() as c:
+        root_after = c.exec_driver_sql("SELECT rootpage FROM sqlite_master WHERE name = 'leads'").scalar()
+        unique = [r for r in c.exec_driver_sql("PRAGMA index_list('leads')").all() if r[2]]
+        covered = [c.exec_driver_sql(f"PRAGMA index_info('{r[1]}')").all()[0][2] for r in unique]
+    assert root_after == root_before
+    assert covered == ['external_key']

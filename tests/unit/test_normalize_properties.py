@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from core.normalize import clean_text, normalize_company, normalize_email, normalize_phone
+from core.normalize import INVISIBLE, clean_text, normalize_company, normalize_email, normalize_phone
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -75,8 +75,37 @@ def test_clean_text_drops_control_characters_caps_length_and_is_idempotent(raw: 
     if once is not None:
         assert len(once) <= limit and once == once.strip()
         assert not any(unicodedata.category(c) == 'Cc' and c not in '\n\t' for c in once)
+        assert not INVISIBLE & set(once)
         assert clean_text(once, max_length=limit) == once
 
 
 def test_a_run_of_zeros_is_no_phone_number() -> None:
     assert normalize_phone('000000000') is None
+
+
+def _sprinkled(text: str, marks: list[tuple[int, str]]) -> str:
+    """`text` with invisible characters inserted at the given positions (taken modulo its length)."""
+    chars = list(text)
+    for at, mark in marks:
+        chars.insert(at % (len(chars) + 1), mark)
+    return ''.join(chars)
+
+
+MARKS = st.lists(st.tuples(st.integers(min_value=0, max_value=400), st.sampled_from(sorted(INVISIBLE))),
+                 max_size=8)
+
+
+@SETTINGS
+@given(st.one_of(EMAILS, PHONES, COMPANIES), MARKS)
+@example('zw@x.com', [(2, '\u200b')])
+@example('13812345678', [(0, '\ufeff'), (5, '\u202e')])
+def test_invisible_characters_never_change_a_dedupe_key(raw: str, marks: list[tuple[int, str]]) -> None:
+    """`zw\u200b@x.com` and `zw@x.com` are one person: every key dedupe compares (and the cleaned text a
+    lead is stored with) is the same with invisible characters sprinkled anywhere in the input."""
+    hidden = _sprinkled(raw, marks)
+    assert normalize_email(clean_text(hidden)) == normalize_email(clean_text(raw))
+    assert normalize_phone(clean_text(hidden), 'CN') == normalize_phone(clean_text(raw), 'CN')
+    assert normalize_company(clean_text(hidden)) == normalize_company(clean_text(raw))
+    assert normalize_email(hidden) == normalize_email(raw)
+    assert normalize_phone(hidden, 'CN') == normalize_phone(raw, 'CN')
+    assert normalize_company(hidden) == normalize_company(raw)

@@ -7,8 +7,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +20,7 @@ from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
 from core.outbox import backoff
 from core.webhook_formats import verify_json
-from store.models import AuditEntry, DeliveryStatus, Lead, Notification, Role, WebhookDelivery
+from store.models import AuditEntry, DeliveryStatus, Lead, Notification, Role, Webhook, WebhookDelivery
 from tests.factories import admin, lead_data, make_desk, user
 from tests.webhook_receiver import Receiver, reserve_port
 from ui.i18n import translate
@@ -35,7 +37,10 @@ def receiver() -> Receiver:
 
 def hook(desk: Desk, url: str, *, events: tuple[str, ...] = ('lead.captured',), fmt: str = 'json',
          secret: str = 'top-secret', language: str = 'en', name: str = 'Hook') -> int:
+    """Save a webhook. The receiver runs on loopback, which webhooks refuse by default: the admins'
+    setting that allows private targets is turned on first."""
     desk.outbox.translate = translate
+    desk.webhooks.set_allow_private(admin(desk), True)
     return desk.webhooks.save(admin(desk), None, {'name': name, 'url': url, 'format': fmt, 'events': list(events),
                                                   'secret': secret, 'language': language})
 
@@ -370,3 +375,90 @@ async def test_send_test_records_a_delivery(desk: Desk, receiver: Receiver) -> N
     assert result is not None and result.status == DeliveryStatus.DELIVERED and result.response_status == 200
     assert receiver.requests[0].json()['text']['content'].startswith('LeadDesk test message')
     assert [d.event for d in desk.webhooks.deliveries(boss, webhook_id)] == ['test']
+
+
+# ----- targets: no private networks unless the admins allow them ------------------------------------
+
+REFUSED_TARGETS = [
+    ('http://127.0.0.1:8105/api', 'loopback'), ('http://[::1]/x', 'loopback'), ('http://localhost:8105/', 'loopback'),
+    ('http://10.0.0.5/hook', 'private'), ('http://192.168.1.1/', 'private'), ('http://172.16.0.1/', 'private'),
+    ('http://[fc00::1]/x', 'private'), ('http://100.64.0.1/', 'private'),
+    ('http://169.254.169.254/latest/meta-data/', 'metadata'), ('http://169.254.1.1/', 'link_local'),
+    ('http://metadata.google.internal/computeMetadata/v1/', 'metadata'), ('http://100.100.100.200/', 'metadata'),
+    ('http://0.0.0.0:8105/', 'unspecified'), ('http://224.0.0.1/', 'multicast'),
+    ('http://[::ffff:127.0.0.1]/', 'loopback'), ('http://[::ffff:169.254.169.254]/', 'metadata'),
+    ('http://2130706433/', 'loopback'),  # 127.0.0.1 written as one number (resolves like the address)
+]
+
+
+@pytest.mark.parametrize(('url', 'reason'), REFUSED_TARGETS)
+def test_private_and_metadata_targets_are_refused_at_save(desk: Desk, url: str, reason: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        desk.webhooks.save(admin(desk), None, {'name': 'SSRF', 'url': url, 'events': ['lead.captured']})
+    assert (refused.value.errors, refused.value.detail) == ({'url': 'private_target'}, reason)
+    assert rows(desk, Webhook) == []
+
+
+def test_the_admin_setting_allows_private_targets_but_never_metadata(desk: Desk) -> None:
+    boss = admin(desk)
+    assert not desk.webhooks.allow_private(boss)
+    desk.webhooks.set_allow_private(boss, True)
+    assert desk.webhooks.allow_private(boss)
+    desk.webhooks.save(boss, None, {'name': 'LAN', 'url': 'http://10.0.0.5/hook', 'events': ['lead.captured']})
+    for url in ('http://169.254.169.254/latest/meta-data/', 'http://metadata.google.internal/'):
+        with pytest.raises(ValidationFailed):
+            desk.webhooks.save(boss, None, {'name': 'Meta', 'url': url, 'events': ['lead.captured']})
+    assert [w.name for w in rows(desk, Webhook)] == ['LAN']
+    policy = rows(desk, AuditEntry, AuditEntry.action == 'webhook_policy')
+    assert [(a.reason_key, a.actor_id) for a in policy] == [('webhook.reason.private_on', boss.id)]
+    with pytest.raises(NotAllowed):
+        desk.webhooks.set_allow_private(user(desk, Role.MANAGER), False)
+    assert desk.webhooks.allow_private(boss)
+
+
+def test_every_address_a_host_resolves_to_is_checked() -> None:
+    from core.webhook_targets import refusal
+
+    def resolve(*addresses: str) -> Any:
+        return lambda _host, _port: list(addresses)
+
+    assert refusal('https://hooks.example.com/x', allow_private=False, resolve=resolve('93.184.216.34')) is None
+    assert refusal('https://hooks.example.com/x', allow_private=False,
+                   resolve=resolve('93.184.216.34', '127.0.0.1')) == 'loopback'
+    assert refusal('https://hooks.example.com/x', allow_private=False, resolve=resolve('fe80::1%eth0')) == 'link_local'
+    assert refusal('https://hooks.example.com/x', allow_private=True, resolve=resolve('10.1.2.3')) is None
+    assert refusal('https://rebind.example/x', allow_private=True, resolve=resolve('169.254.169.254')) == 'metadata'
+
+
+async def test_delivery_checks_the_target_again_when_it_connects(desk: Desk, receiver: Receiver) -> None:
+    """Saved while private targets were allowed; the setting goes off (as DNS could change after the
+    save): the delivery is refused at connect time, nothing reaches the receiver, and the log says why."""
+    user(desk)
+    hook(desk, receiver.url)
+    desk.webhooks.set_allow_private(admin(desk), False)
+    capture(desk)
+    assert await desk.outbox.deliver_due() == 1
+    [d] = deliveries(desk)
+    assert (d.status, d.attempts, d.response_status) == (DeliveryStatus.PENDING, 1, None)
+    assert 'refused: 127.0.0.1 resolves to 127.0.0.1 (loopback)' in (d.error or '')
+    assert receiver.requests == []
+
+
+async def test_a_receiver_that_answers_without_end_is_read_only_a_few_kib(desk: Desk) -> None:
+    """The delivery log keeps the status and a short excerpt; the answer is read 4 KiB at most, so an
+    endless (or huge) answer neither holds the deliverer nor fills its memory."""
+    receiver = Receiver(endless=True).start()
+    try:
+        user(desk)
+        hook(desk, receiver.url)
+        capture(desk)
+        started = time.monotonic()
+        assert await desk.outbox.deliver_due() == 1
+        assert time.monotonic() - started < 5
+        [d] = deliveries(desk)
+        assert (d.status, d.response_status) == (DeliveryStatus.DELIVERED, 200)
+        assert d.response_excerpt == 'x' * 500
+        time.sleep(0.2)
+        assert receiver.sent < 64 << 20  # it stopped being read long before a GiB
+    finally:
+        receiver.stop()

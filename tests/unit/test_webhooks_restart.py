@@ -20,6 +20,7 @@ def test_events_queued_while_the_receiver_was_down_arrive_after_both_come_back(t
     receiver.stop()  # down from the start, on a known port
     desk = factories.make_desk(data / 'leaddesk.db')
     factories.user(desk, Role.REP, name='Rep Li', capacity=100)
+    desk.webhooks.set_allow_private(factories.admin(desk), True)  # (the receiver is on loopback)
     desk.webhooks.save(factories.admin(desk), None, {'name': 'ERP', 'url': receiver.url, 'secret': 'k',
                                                      'events': ['lead.captured']})
     key = desk.access.create_api_key(None, name='restart')

@@ -50,6 +50,10 @@ class WebhooksPanel:
             ui.label(t('webhook.page.title')).classes('text-h5')
             tid(ui.button(t('webhook.add'), icon='add', on_click=lambda: self.edit(None)), 'webhook-add')
         ui.label(t('webhook.page.intro')).classes('text-sm text-grey-7')
+        with ui.row().classes('w-full items-center gap-2'):
+            tid(ui.switch(t('webhook.private.label'), value=self.desk.webhooks.allow_private(self.user),
+                          on_change=lambda e: self.set_private(e.value)), 'webhook-allow-private')
+            ui.label(t('webhook.private.hint')).classes('text-xs text-grey-7')
         hooks = self.desk.webhooks.webhooks(self.user)
         if not hooks:
             tid(ui.label(t('webhook.page.empty')).classes('text-grey-7'), 'webhook-empty')
@@ -124,6 +128,8 @@ class WebhooksPanel:
             for (name, code), key in FIELD_MESSAGES.items():
                 if e.errors.get(name) == code:
                     fields[name].error = t(key)
+            if e.errors.get('url') == 'private_target':
+                fields['url'].error = t('webhook.err.private_target', reason=e.detail)
             ui.notify(t('webhook.fix_fields'), type='negative')
             return
         except DomainError as e:
@@ -132,6 +138,10 @@ class WebhooksPanel:
         dialog.close()
         ui.notify(t('webhook.saved'), type='positive')
         self.build.refresh()
+
+    async def set_private(self, on: bool) -> None:
+        if await attempt(lambda: self.desk.webhooks.set_allow_private(self.user, on)):
+            ui.notify(t('common.saved'), type='positive')
 
     async def switch(self, webhook_id: int, on: bool) -> None:
         if await attempt(lambda: self.desk.webhooks.set_enabled(self.user, webhook_id, on)):

@@ -3,7 +3,7 @@ consent_text, thanks_text, redirect_url, allowed_origins (the hosted form is a p
 ui/webform.py). Existing forms keep what they showed: every field they asked for, in Chinese
 (the app's default language), any site may embed them.
 
-Revision ID: 0020_webform
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-06 07:30:00
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0020_webform'
+revision = '0020'
 down_revision = '0019'
 branch_labels = None
 depends_on = None
