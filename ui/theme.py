@@ -115,8 +115,10 @@ def _user_menu(user: UserRef) -> None:
     """The signed-in user's name (just the icon on a phone) opening their menu: the account page,
     where the password is changed."""
     with tid(ui.button(icon='account_circle').props('flat dense no-caps color=white'), 'current-user'):
-        ui.label(f'{user.name} · {t("role." + user.role)}').classes('text-sm ml-1 gt-xs')
+        who = f'{user.name} · {t("role." + user.role)}'
+        ui.label(who).classes('text-sm ml-1 gt-xs')
         with ui.menu():
+            ui.label(who).classes('px-4 pt-3 pb-1 text-sm text-grey-8 xs')  # on a phone the button shows only the icon
             tid(ui.menu_item(t('account.menu'), on_click=lambda: ui.navigate.to(ACCOUNT_PAGE)), 'nav-account')
 
 

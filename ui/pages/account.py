@@ -29,7 +29,7 @@ class PasswordForm:
         with tid(ui.card().classes('w-full max-w-md'), 'password-card'):
             ui.label(t('account.change_password')).classes('text-h6')
             if self.user.must_change_password:
-                tid(ui.label(t('account.must_change')).classes('text-warning text-bold'), 'must-change')
+                tid(ui.label(t('account.must_change')).classes('text-orange-10 text-bold'), 'must-change')
             self.fields = {
                 'current_password': tid(ui.input(t('account.current_password'), password=True,
                                                  password_toggle_button=True)
@@ -74,7 +74,7 @@ def register(desk: Desk) -> None:
             return user
         with frame(desk, t('account.title'), user):
             ui.label(t('account.title')).classes('text-h5')
-            with tid(ui.card().classes('w-full max-w-md'), 'account-card'):
+            with tid(ui.card().classes('w-full max-w-md gap-1'), 'account-card'):
                 ui.label(user.name).classes('text-bold')
                 ui.label(user.email).classes('text-grey-8 break-all')
                 ui.label(t(f'role.{user.role}')).classes('text-grey-8')

@@ -96,9 +96,7 @@ class UsersPanel:
                     ui.label(t('users.reset_done', user=name)).classes('text-h6')
                     ui.label(t('users.reset_shown_once')).classes('text-bold')
                     tid(ui.code(temporary).classes('w-full text-lg'), 'temporary-password')
-                    with ui.row().classes('w-full justify-end'):
-                        ui.button(t('common.copy'), icon='content_copy',
-                                  on_click=lambda: ui.clipboard.write(temporary)).props('flat')
+                    with ui.row().classes('w-full justify-end'):  # ui.code has its own copy button
                         tid(ui.button(t('common.close'), on_click=dialog.close), 'temporary-close')
                 self.build.refresh()
 
