@@ -3,6 +3,7 @@
     python run.py [--host H] [--port P] [--demo]   serve the app
     python run.py create-admin                      create an admin (asks for the details)
     python run.py api-key create NAME [--read]      print a new API key once
+    python run.py user set-password EMAIL [--temporary]   set a user's password (asks twice; or one line on stdin)
     python run.py backup -o FILE                    online copy of the SQLite database
     python run.py restore FILE                      bring a backup back (server stopped)
     python run.py import FILE [--source S] [--to-pool|--assign [EMAIL]] [--dry-run]   import leads
@@ -39,11 +40,14 @@ log = logging.getLogger('leaddesk')
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog='run.py', description='LeadDesk lead management')
-    parser.add_argument('command', nargs='*', help='create-admin | api-key create NAME (default: serve)')
+    parser.add_argument('command', nargs='*',
+                        help='create-admin | api-key create NAME | user set-password EMAIL | … (default: serve)')
     parser.add_argument('--host', default=None)
     parser.add_argument('--port', type=int, default=None)
     parser.add_argument('--demo', action='store_true', help='seed a demo team and stream simulated leads')
     parser.add_argument('--read', action='store_true', help='api-key: allow reading leads, not only capture')
+    parser.add_argument('--temporary', action='store_true',
+                        help='user set-password: the user must choose a new password at next login')
     from core.import_cli import add_arguments
 
     add_arguments(parser)
@@ -147,6 +151,10 @@ def main() -> int | None:
         return None
     if command == ['create-admin']:
         return create_admin(desk)
+    if command[:2] == ['user', 'set-password']:
+        from ui.cli import set_password
+
+        return set_password(desk, command[2:], temporary=args.temporary)
     if len(command) == 3 and command[:2] == ['api-key', 'create']:
         print(desk.access.create_api_key(None, name=command[2], scope='read' if args.read else 'capture'))
         return 0

@@ -1,4 +1,8 @@
-"""Passwords, login throttling and API-key hashing."""
+"""Passwords, login throttling and API-key hashing.
+
+Timing: every password attempt that is not locked out runs exactly one argon2 verification, against
+the account's hash or, for an address no account has, against `dummy_hash()` (same parameters), so
+the answer takes about as long either way."""
 
 from __future__ import annotations
 
@@ -12,14 +16,54 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 
 FREE_ATTEMPTS = 5
-"""Wrong passwords in a row before the account is slowed down."""
+"""Wrong passwords in a row at one address before it is slowed down."""
 BASE_LOCK_SECONDS = 30
 MAX_LOCK_SECONDS = 15 * 60
+FORGET_FAILURES_AFTER = timedelta(days=1)
+"""A day without a wrong password at an address starts its count again."""
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+"""Far above any passphrase; stops a megabyte "password" from being hashed on every request."""
+TEMPORARY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'
+"""No 0/o, 1/l/i: a temporary password is read aloud or copied by hand."""
+
+_dummy_hash: str | None = None
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def password_problem(password: str | None) -> str | None:
+    """Why a new password is refused (an `err.field.<code>` code), or None. The one rule for the
+    first admin, created users, the console and every change."""
+    if len(password or '') < MIN_PASSWORD_LENGTH:
+        return 'too_short'
+    if len(password or '') > MAX_PASSWORD_LENGTH:
+        return 'too_long'
+    return None
+
+
+def new_temporary_password() -> str:
+    """What an admin's reset gives the user (shown once): 12 random characters, ~59 bits."""
+    chars = ''.join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(12))
+    return '-'.join(chars[i:i + 4] for i in range(0, 12, 4))
+
+
+def dummy_hash() -> str:
+    """A hash of a random secret, made once per process with the same parameters as real ones:
+    an unknown address is verified against it so it costs what a known one costs (hashing afresh
+    each time would cost twice as much and tell the two apart)."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(24))
+    return _dummy_hash
+
+
+def throttle_key(email: str, normalized: str | None) -> str:
+    """The address failures are counted under: the normalised email, or for text that is not an
+    email the trimmed, lower-cased text (it is counted too, like any address no account has)."""
+    return (normalized or (email or '').strip().lower())[:254]
 
 
 def verify_password(password_hash: str, password: str) -> bool:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from store import queries
-from store.models import Role, User, UserRef
+from store.models import PasswordEvent, Role, User, UserRef
 
 from . import auth, permissions
-from .context import Context
-from .errors import LockedOut, LoginFailed, NotAllowed, NotFound, ValidationFailed
+from .context import Context, audit
+from .errors import DomainError, LockedOut, LoginFailed, NotAllowed, NotFound, ValidationFailed
 from .normalize import clean_text, normalize_email
 
 USER_FIELDS = ('name', 'role', 'capacity', 'daily_quota', 'seniority', 'regions', 'is_on_leave',
@@ -21,7 +22,18 @@ LANGUAGES = ('zh-CN', 'en')
 
 
 def to_ref(user: User) -> UserRef:
-    return UserRef(id=user.id or 0, name=user.name, email=user.email, role=user.role, language=user.language)
+    return UserRef(id=user.id or 0, name=user.name, email=user.email, role=user.role, language=user.language,
+                   must_change_password=user.must_change_password)
+
+
+def _end_sessions(user: User) -> int:
+    """End every browser session of `user`; returns the version a session must now carry.
+
+    The one place the mechanism lives: a password change re-signs the browser that made it with
+    the returned version, so only the *other* sessions end. (A server-side session table would end
+    them here instead.)"""
+    user.session_version += 1
+    return user.session_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +128,8 @@ class TeamService:
             errors['email'] = 'invalid_email'
         elif queries.user_by_email(session, address):
             errors['email'] = 'taken'
-        if len(password or '') < auth.MIN_PASSWORD_LENGTH:
-            errors['password'] = 'too_short'
+        if (problem := auth.password_problem(password)) is not None:
+            errors['password'] = problem
         try:
             checked = _check_user_fields({'name': name, 'role': role, **fields})
         except ValidationFailed as e:
@@ -134,33 +146,140 @@ class TeamService:
     def login(self, email: str, password: str) -> tuple[UserRef, int]:
         """Returns the user and the session version to keep in the browser session.
 
-        Wrong passwords count per account; from the fifth in a row the account waits."""
+        Wrong passwords count per normalised address whether or not an account has it; from the
+        fifth in a row the address waits (30 s, doubling). Unknown, deactivated and known addresses
+        get the same messages, the same lock and one argon2 verification each (core/auth.py), so
+        neither the answer nor its time tells a guesser which addresses exist."""
         now = self.ctx.now()
-        address = normalize_email(email) or ''
+        address = normalize_email(email)
         with self.ctx.write() as session:
-            user = queries.user_by_email(session, address)
-            if user is None:
-                auth.verify_password(auth.hash_password('timing'), password)  # same cost as a real check
-                raise LoginFailed()
-            if user.locked_until and user.locked_until > now:
-                raise LockedOut(seconds=int((user.locked_until - now).total_seconds()) + 1)
-            if not auth.verify_password(user.password_hash, password):
-                user.failed_logins += 1
-                user.locked_until = auth.lock_after_failure(user.failed_logins, now)
-                session.add(user)
-                failed = LockedOut(seconds=int((user.locked_until - now).total_seconds())) \
-                    if user.locked_until else LoginFailed()
-            else:
-                failed = None
-                if not user.is_active:
-                    failed = LoginFailed('inactive')
-                user.failed_logins = 0
-                user.locked_until = None
-                session.add(user)
-            ref, version = to_ref(user), user.session_version
+            user = queries.user_by_email(session, address) if address else None
+            failed = self._attempt(session, auth.throttle_key(email, address), user, password, now)
+            if failed is None and user is not None:
+                ref, version = to_ref(user), user.session_version
         if failed is not None:
             raise failed
         return ref, version
+
+    def _attempt(self, session: Any, key: str, user: User | None, password: str, now: datetime) -> DomainError | None:
+        """One password attempt at address `key`, in the caller's transaction: None when the
+        password is right for an active account (the count is cleared), else the error to raise
+        *after* the transaction, so the count it kept commits."""
+        throttle = queries.login_throttle(session, key, for_update=True)
+        if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+            return LockedOut(seconds=math.ceil((throttle.locked_until - now).total_seconds()))
+        right = auth.verify_password(user.password_hash if user is not None else auth.dummy_hash(), password or '')
+        if right and user is not None and user.is_active:
+            if throttle is not None:
+                queries.clear_login_failures(session, key)
+            return None
+        failures = queries.count_login_failure(session, key, now, now - auth.FORGET_FAILURES_AFTER)
+        queries.forget_login_failures(session, now - auth.FORGET_FAILURES_AFTER, now)
+        until = auth.lock_after_failure(failures, now)
+        if until is None:
+            return LoginFailed()
+        queries.lock_login(session, key, until)
+        if user is not None:  # an admin can see that someone is guessing this account's password
+            audit(session, PasswordEvent.LOCKED, now=now, subject_user_id=user.id, reason_key='reason.login_locked',
+                  failures=failures)
+        return LockedOut(seconds=math.ceil((until - now).total_seconds()))
+
+    # ----- passwords ------------------------------------------------------------------------------
+
+    def change_password(self, actor: UserRef, current: str, new: str) -> int:
+        """The user changes their own password, giving the current one. Every other session of the
+        user ends; returns the session version the browser that changed it must now carry.
+
+        A wrong current password counts like a wrong login at the user's address (and a lock
+        applies here too): a borrowed, still signed-in browser must not become an unthrottled way
+        to guess it."""
+        problem = auth.password_problem(new)
+        new_hash = auth.hash_password(new) if problem is None else ''  # before the write lock is taken
+        now = self.ctx.now()
+        errors: dict[str, str] = {}
+        with self.ctx.write() as session:
+            user = session.get(User, actor.id)
+            if user is None or not user.is_active:
+                raise NotAllowed()
+            failed = self._attempt(session, auth.throttle_key(user.email, user.email), user, current, now)
+            if isinstance(failed, LoginFailed):
+                errors['current_password'] = 'wrong_password'
+            if problem is not None:
+                errors['new_password'] = problem
+            elif new == current:
+                errors['new_password'] = 'same_password'
+            if failed is None and not errors:
+                user.password_hash = new_hash
+                user.must_change_password = False
+                version = _end_sessions(user)
+                session.add(user)
+                audit(session, PasswordEvent.CHANGED, now=now, actor_id=user.id, subject_user_id=user.id,
+                      reason_key='reason.password_changed')
+        if isinstance(failed, LockedOut):
+            raise failed
+        if errors:
+            raise ValidationFailed(errors)
+        self.ctx.events.publish(self.ctx.events.users_changed)  # the user's other open pages end now
+        return version
+
+    def reset_password(self, actor: UserRef, user_id: int) -> str:
+        """An admin gives a user a temporary password, returned to be shown once. The user's
+        sessions end, their address's lock is lifted, and until they choose a new password every
+        page sends them to the account page. Not for oneself: that is the account page."""
+        if not permissions.can_manage_users(actor):
+            raise NotAllowed()
+        if user_id == actor.id:
+            raise NotAllowed('reset_self')
+        temporary = auth.new_temporary_password()
+        hashed = auth.hash_password(temporary)
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound()
+            user.password_hash = hashed
+            user.must_change_password = True
+            _end_sessions(user)
+            session.add(user)
+            queries.clear_login_failures(session, user.email)
+            audit(session, PasswordEvent.RESET, now=now, actor_id=actor.id, subject_user_id=user.id,
+                  reason_key='reason.password_reset', user=user.name)
+        self.ctx.events.publish(self.ctx.events.users_changed)
+        return temporary
+
+    def set_password_from_console(self, email: str, password: str, *, must_change: bool = False) -> UserRef:
+        """`run.py user set-password`: whoever has the server's console owns every account (as with
+        create-admin), so no current password. All the user's sessions end and the lock is lifted;
+        audited with no actor."""
+        problem = auth.password_problem(password)
+        if problem is not None:
+            raise ValidationFailed({'password': problem})
+        hashed = auth.hash_password(password)
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            address = normalize_email(email)
+            user = queries.user_by_email(session, address) if address else None
+            if user is None:
+                raise NotFound()
+            user.password_hash = hashed
+            user.must_change_password = must_change
+            _end_sessions(user)
+            session.add(user)
+            queries.clear_login_failures(session, user.email)
+            audit(session, PasswordEvent.SET_BY_CONSOLE, now=now, subject_user_id=user.id,
+                  reason_key='reason.password_set_console', user=user.name)
+            ref = to_ref(user)
+        self.ctx.events.publish(self.ctx.events.users_changed)
+        return ref
+
+    def find_user(self, email: str) -> UserRef | None:
+        """The user with this email (normalised), for the console: it may name who exists."""
+        address = normalize_email(email)
+        if not address:
+            return None
+        with self.ctx.read() as session:
+            user = queries.user_by_email(session, address)
+            return to_ref(user) if user is not None else None
 
     def session_user(self, user_id: int, session_version: int) -> UserRef | None:
         """The user behind a browser session, or None once deactivated or logged out."""
@@ -174,7 +293,7 @@ class TeamService:
         with self.ctx.write() as session:
             user = session.get(User, actor.id)
             if user is not None:
-                user.session_version += 1
+                _end_sessions(user)
                 session.add(user)
         self.ctx.events.publish(self.ctx.events.users_changed)  # open pages of this user end now
 
@@ -229,7 +348,7 @@ class TeamService:
             for field, value in checked.items():
                 setattr(user, field, value)
             if checked.get('is_active') is False:
-                user.session_version += 1  # open sessions end at once
+                _end_sessions(user)  # open sessions end at once
             session.add(user)
         self.ctx.events.publish(self.ctx.events.users_changed)
 

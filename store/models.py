@@ -136,14 +136,47 @@ class User(SQLModel, table=True):
     """Minutes after local midnight the shift ends (before `shift_start`: it runs past midnight)."""
     language: str | None = Field(default=None, sa_type=sa.String(10))
     failed_logins: int = 0
+    """Unused since 0020: wrong passwords are counted per address in `login_throttles`. Kept because
+    dropping a column on SQLite rebuilds the users table, which nearly every table references."""
     locked_until: datetime | None = _ts()
+    """Unused since 0020 (see `failed_logins`)."""
     session_version: int = 1
-    """Bumped on logout-everywhere or deactivation: stale browser sessions stop working."""
+    """Bumped on logout-everywhere, deactivation and every password change or reset: stale browser
+    sessions stop working."""
+    must_change_password: bool = False
+    """Set by an admin's reset (the password is a temporary one): until the user chooses a new one,
+    every page sends them to the account page."""
     open_leads: int = 0
     """Leads this user owns in an open status; kept by store.counters, never set by hand."""
     last_assigned_at: datetime | None = _ts()
     """Fair tie-break: among equally good reps the one who waited longest gets the lead."""
     created_at: datetime | None = _ts()
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Wrong passwords in a row for one normalised email address, whether or not an account has it:
+    counting only real accounts (and locking only them) told a guesser which addresses exist."""
+
+    __tablename__ = 'login_throttles'
+
+    email: str = Field(sa_type=sa.String(254), primary_key=True)
+    failures: int = 0
+    locked_until: datetime | None = _ts()
+    last_failed_at: datetime | None = _ts(index=True)
+    """A day after the last failure the row is forgotten (pruned on the next failure of anyone)."""
+
+
+class PasswordEvent(StrEnum):
+    """Audit actions for passwords (who and when; never the password itself)."""
+
+    CHANGED = 'password_changed'
+    """The user changed their own password (current one given)."""
+    RESET = 'password_reset'
+    """An admin gave the user a temporary password; they must change it at next login."""
+    SET_BY_CONSOLE = 'password_set_console'
+    """Someone with the server's console set it with `run.py user set-password` (actor None)."""
+    LOCKED = 'login_locked'
+    """Wrong passwords locked an existing account's address for a while."""
 
 
 class Lead(SQLModel, table=True):
@@ -656,6 +689,8 @@ class UserRef(SQLModel):
     email: str
     role: str
     language: str | None = None
+    must_change_password: bool = False
+    """True while the password is an admin's temporary one: the UI lets this user do nothing but change it."""
 
 
 class ReportDay(SQLModel, table=True):

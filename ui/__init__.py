@@ -12,6 +12,7 @@ from . import api, webform
 from .format import set_zone
 from .i18n import translate, use_page_languages
 from .pages import (
+    account,
     auth,
     automation,
     customers,
@@ -39,6 +40,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     use_page_languages()
     desk.outbox.translate = translate  # the chat robots' messages, in each webhook's language
     auth.register(desk, demo=demo)          # /setup /login /logout
+    account.register(desk)                  # /account
     inbox.register(desk)                    # /
     lead.register(desk)                     # /leads/{id}
     opportunity.register(desk)  # /opportunities/{id}

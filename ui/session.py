@@ -38,11 +38,19 @@ def current_user(desk: Desk) -> UserRef | None:
     return desk.team.session_user(user_id, version)
 
 
-def require_user(desk: Desk, request: Request) -> UserRef | RedirectResponse:
-    """The signed-in user, or a redirect to setup (empty database) or login."""
+ACCOUNT_PAGE = '/account'
+"""Where a user whose password is an admin's temporary one is sent from every page."""
+
+
+def require_user(desk: Desk, request: Request, *, account_page: bool = False) -> UserRef | RedirectResponse:
+    """The signed-in user, or a redirect to setup (empty database) or login. A user who must
+    change their password is sent to the account page from every other page: no page builds,
+    so none of its handlers exist for them (`account_page`: the one page that is allowed)."""
     remember_language(request)
     user = current_user(desk)
     if user is not None:
+        if user.must_change_password and not account_page:
+            return RedirectResponse(ACCOUNT_PAGE)
         return user
     if desk.team.needs_setup():
         return RedirectResponse('/setup')
@@ -54,16 +62,24 @@ def end_when_revoked(desk: Desk, user: UserRef) -> None:
     """Deactivation, a role change or "log out everywhere" ends this page at once, not at the
     next load: its handlers hold the user as it was, so the page's elements (and with them
     every handler a crafted websocket message could still reach) are removed and the browser
-    is sent to login, or to the same page rebuilt for the new role."""
-    user_id, version = app.storage.user.get('user_id'), app.storage.user.get('sv')
+    is sent to login, or to the same page rebuilt for the new role.
+
+    The version is read from the browser's storage at each check, not when the page was built: a
+    password change re-signs this browser with a new version (ui/pages/account.py), and its own
+    tabs must stay while the user's other browsers end."""
+    storage = app.storage.user
     client = ui.context.client
 
     async def check() -> None:
         if client.is_deleted:
             return
-        now = await run.io_bound(desk.team.session_user, user_id, version) \
-            if isinstance(user_id, int) and isinstance(version, int) else None
-        if now is not None and now.role == user.role:
+        while True:  # again if this browser was re-signed meanwhile (a password change in this tab)
+            user_id, version = storage.get('user_id'), storage.get('sv')
+            now = await run.io_bound(desk.team.session_user, user_id, version) \
+                if isinstance(user_id, int) and isinstance(version, int) else None
+            if (storage.get('user_id'), storage.get('sv')) == (user_id, version):
+                break
+        if now is not None and now.id == user.id and now.role == user.role:
             return
         with client:
             ui.navigate.to('/login' if now is None else client.request.url.path if client.request else '/')

@@ -13,7 +13,7 @@ from store.models import UserRef
 
 from .i18n import current_language, pin_language, reason, t
 from .marks import tid
-from .session import end_when_revoked, sign_out
+from .session import ACCOUNT_PAGE, end_when_revoked, sign_out
 
 PRIMARY = '#1f5fbf'
 HEADER_PX = 58
@@ -111,6 +111,17 @@ def _language_switch(desk: Desk, user: UserRef | None) -> None:
         'language-switch')
 
 
+def _user_menu(user: UserRef) -> None:
+    """The signed-in user's name (just the icon on a phone) opening their menu: the account page,
+    where the password is changed."""
+    with tid(ui.button(icon='account_circle').props('flat dense no-caps color=white'), 'current-user'):
+        who = f'{user.name} · {t("role." + user.role)}'
+        ui.label(who).classes('text-sm ml-1 gt-xs')
+        with ui.menu():
+            ui.label(who).classes('px-4 pt-3 pb-1 text-sm text-grey-8 xs')  # on a phone the button shows only the icon
+            tid(ui.menu_item(t('account.menu'), on_click=lambda: ui.navigate.to(ACCOUNT_PAGE)), 'nav-account')
+
+
 @contextmanager
 def frame(desk: Desk, title: str, user: UserRef | None) -> Iterator[None]:
     """Wrap a page: header, then the page's content in a centred column."""
@@ -118,20 +129,21 @@ def frame(desk: Desk, title: str, user: UserRef | None) -> Iterator[None]:
     ui.page_title(f'{title} · LeadDesk')
     ui.colors(primary=PRIMARY)
     ui.query('body').classes('bg-grey-1')
+    working = user is not None and not user.must_change_password  # temporary password: the account page only
     with ui.header().classes('items-center justify-between') \
             .style(f'background:{PRIMARY}; padding: 8px 16px').props(f'height-hint={HEADER_PX}'):
         with ui.row().classes('items-center gap-6'):
             ui.link('LeadDesk', '/').classes('text-lg font-bold text-white no-underline')
-            if user is not None:
+            if user is not None and working:
                 _nav(user)
         with ui.row().classes('items-center gap-2'):
             if user is not None:
                 end_when_revoked(desk, user)
+            if user is not None and working:
                 _notifications(desk, user)
             _language_switch(desk, user)
             if user is not None:
-                tid(ui.label(f'{user.name} · {t("role." + user.role)}').classes('text-white text-sm'),
-                    'current-user')
+                _user_menu(user)
 
                 def logout() -> None:
                     sign_out()

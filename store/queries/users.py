@@ -17,6 +17,7 @@ from ..models import (
     AssignmentRule,
     AuditEntry,
     IdempotencyRecord,
+    LoginThrottle,
     Notification,
     Role,
     ScoringRule,
@@ -100,6 +101,51 @@ def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False
             .group_by(subject)
         ).all())
     return [RepLoadRow(*r[:-1], open_count=r[-1], assigned_today=today.get(r.id, 0)) for r in reps]
+
+
+# ----- wrong passwords, per address -------------------------------------------------------------
+
+_THROTTLES = LoginThrottle.__table__  # type: ignore[attr-defined]
+
+
+def login_throttle(session: Session, email: str, *, for_update: bool = False) -> LoginThrottle | None:
+    """The address's count and lock. `for_update`: on PostgreSQL, attempts at one address wait for
+    each other (the count cannot be outrun by sending guesses in parallel); SQLite has one writer."""
+    statement = select(LoginThrottle).where(LoginThrottle.email == email)
+    return session.exec(statement.with_for_update() if for_update else statement).first()
+
+
+def count_login_failure(session: Session, email: str, now: datetime, forget_before: datetime) -> int:
+    """One more wrong password at `email`; returns the count in a row. An upsert, so two first
+    failures at once both count; a row whose last failure is older than `forget_before` starts
+    again at 1."""
+    if session.get_bind().dialect.name == 'postgresql':
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(_THROTTLES).values(email=email, failures=1, last_failed_at=now)
+    statement = statement.on_conflict_do_update(index_elements=['email'], set_={
+        'failures': sa.case((_THROTTLES.c.last_failed_at < forget_before, 1), else_=_THROTTLES.c.failures + 1),
+        'last_failed_at': now,
+    }).returning(_THROTTLES.c.failures)
+    session.expire_all()  # a LoginThrottle read before this must not hide the new count
+    return int(session.execute(statement).scalar_one())
+
+
+def lock_login(session: Session, email: str, until: datetime | None) -> None:
+    session.execute(sa.update(_THROTTLES).where(_THROTTLES.c.email == email).values(locked_until=until))
+
+
+def clear_login_failures(session: Session, email: str) -> None:
+    session.execute(sa.delete(_THROTTLES).where(_THROTTLES.c.email == email))
+
+
+def forget_login_failures(session: Session, before: datetime, now: datetime) -> None:
+    """Rows whose last failure is older than `before` and whose lock is over: guesses at made-up
+    addresses must not grow the table for ever (the index on last_failed_at keeps this cheap)."""
+    session.execute(sa.delete(_THROTTLES).where(
+        _THROTTLES.c.last_failed_at < before,
+        sa.or_(_THROTTLES.c.locked_until.is_(None), _THROTTLES.c.locked_until < now)))
 
 
 # ----- rules and settings -----------------------------------------------------------------------

@@ -27,8 +27,8 @@ from tests.pg.server import Server, database_url, server_url
 # tests/unit modules whose tests run again here (each has a tests/pg/test_<name>.py twin).
 MIRRORED = (
     'access', 'automation', 'capture', 'capture_queue', 'care', 'checklist_rollup', 'conversion', 'counters',
-    'customers', 'events', 'exposure', 'import', 'inbox_order', 'leads', 'merge', 'pipeline', 'playbooks', 'policy',
-    'pool', 'races', 'report_rollup', 'reports', 'rules', 'shifts_and_rule_conditions', 'steering', 'team',
+    'customers', 'events', 'exposure', 'import', 'inbox_order', 'leads', 'merge', 'passwords', 'pipeline', 'playbooks',
+    'policy', 'pool', 'races', 'report_rollup', 'reports', 'rules', 'shifts_and_rule_conditions', 'steering', 'team',
     'webhooks', 'workload',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.

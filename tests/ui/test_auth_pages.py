@@ -86,3 +86,27 @@ async def test_rep_cannot_open_settings(user: User, team: Team) -> None:
     await login(user, team.rep_a.email)
     await user.open('/settings')
     await user.should_see(marker='not-allowed')
+
+
+async def _five_wrong(user: User, email: str) -> list[str]:
+    """What the login page says after each of five wrong passwords at `email`."""
+    await user.open('/login')
+    user.find(marker='login-email').type(email)
+    seen = []
+    for attempt in range(1, 6):
+        user.find(marker='login-password').clear().type(f'guess-{attempt}-nope')
+        user.find(marker='login-submit').click()
+        error = user.find(marker='login-error').elements.pop()
+        await user.should_see('Wrong email or password' if attempt < 5 else 'Too many wrong passwords', retries=50)
+        seen.append(error.text)
+        error.set_text('')  # so the next answer is seen afresh
+    return seen
+
+
+async def test_unknown_known_and_deactivated_emails_read_the_same_after_five_failures(user: User, team: Team) -> None:
+    team.desk.team.update_user(team.admin, team.rep_b.id, {'is_active': False})
+    known = await _five_wrong(user, team.rep_a.email)
+    unknown = await _five_wrong(user, 'nobody-here@example.com')
+    deactivated = await _five_wrong(user, team.rep_b.email)
+    assert known == unknown == deactivated
+    assert known[-1] == 'Too many wrong passwords. Try again in 30 seconds.'

@@ -142,6 +142,7 @@ PAGES: dict[str, Callable[[Records], list[Visit]]] = {
     '/playbooks': lambda r: [Visit('/playbooks', team_only(), {})],
     '/team': lambda r: [Visit('/team', team_only(), {'manager': ('Rep Li',), 'admin': ('Rep Li',)})],
     '/notifications': lambda r: [Visit('/notifications', *signed_in())],
+    '/account': lambda r: [Visit('/account', *signed_in())],
     '/import': lambda r: [Visit('/import', team_only('marketing'), {})],
     '/duplicates': lambda r: [Visit('/duplicates', team_only(), {})],
     '/reports': lambda r: [Visit('/reports', *signed_in())],  # reps: their own numbers only

@@ -1,12 +1,17 @@
-"""The command line: `run.py api-key create` and `run.py create-admin` on a real database file."""
+"""The command line: `run.py api-key create`, `create-admin` and `user set-password` on a real database file."""
 
 from __future__ import annotations
 
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+from core.errors import LoginFailed
+from store.models import UserRef
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,3 +48,101 @@ def test_create_admin_refuses_a_short_password(tmp_path: Path) -> None:
 
 def test_unknown_command_exits_2(tmp_path: Path) -> None:
     assert run_cli(['frobnicate'], tmp_path).returncode == 2
+
+
+# ----- user set-password -------------------------------------------------------------------------
+
+def _with_rep(data: Path) -> str:
+    desk = factories.make_desk(data / 'leaddesk.db')
+    email = factories.user(desk).email
+    desk.ctx.engine.dispose()
+    return email
+
+
+def _logs_in(data: Path, email: str, password: str) -> UserRef | None:
+    desk = factories.make_desk(data / 'leaddesk.db')
+    try:
+        return desk.team.login(email, password)[0]
+    except LoginFailed:
+        return None
+    finally:
+        desk.ctx.engine.dispose()
+
+
+def test_set_password_from_a_pipe_lets_the_new_one_in(tmp_path: Path) -> None:
+    email = _with_rep(tmp_path)
+    done = run_cli(['user', 'set-password', email.upper()], tmp_path, stdin='brand-new-pass\n')
+    assert done.returncode == 0, done.stderr
+    assert f'Password of {email} set' in done.stdout and 'brand-new-pass' not in done.stdout + done.stderr
+    assert _logs_in(tmp_path, email, 'brand-new-pass') is not None
+    assert _logs_in(tmp_path, email, factories.PASSWORD) is None
+
+
+def test_set_password_temporary_forces_a_change_at_next_login(tmp_path: Path) -> None:
+    email = _with_rep(tmp_path)
+    assert run_cli(['user', 'set-password', email, '--temporary'], tmp_path, stdin='brand-new-pass\n').returncode == 0
+    ref = _logs_in(tmp_path, email, 'brand-new-pass')
+    assert ref is not None and ref.must_change_password
+
+
+def test_set_password_for_an_unknown_email_exits_3_without_asking(tmp_path: Path) -> None:
+    _with_rep(tmp_path)
+    done = run_cli(['user', 'set-password', 'ghost@example.com'], tmp_path, stdin='brand-new-pass\n')
+    assert done.returncode == 3 and "No user has the email 'ghost@example.com'" in done.stderr
+
+
+def test_set_password_refuses_a_short_or_missing_password(tmp_path: Path) -> None:
+    email = _with_rep(tmp_path)
+    short = run_cli(['user', 'set-password', email], tmp_path, stdin='short\n')
+    assert short.returncode == 1 and 'password too_short' in short.stderr
+    empty = run_cli(['user', 'set-password', email], tmp_path, stdin='')
+    assert empty.returncode == 1 and 'no password given' in empty.stderr
+    assert _logs_in(tmp_path, email, factories.PASSWORD) is not None
+
+
+def test_set_password_without_an_email_is_a_usage_error(tmp_path: Path) -> None:
+    done = run_cli(['user', 'set-password'], tmp_path)
+    assert done.returncode == 2 and 'usage: run.py user set-password EMAIL' in done.stderr
+
+
+def _on_a_terminal(args: list[str], data: Path, answers: list[str]) -> tuple[int, str]:
+    """Run the command on a pseudo-terminal (getpass reads the controlling terminal), typing each
+    answer after its prompt; returns the exit code and everything the terminal showed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'NICEGUI_', 'LEADDESK_'))}
+    env.update(LEADDESK_DATA_DIR=str(data))
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a new session whose controlling terminal is the pty
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, str(ROOT / 'run.py'), *args], env)
+    shown, pending = b'', list(answers)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if pending and shown.endswith(b': '):  # a prompt waits (getpass has turned echo off)
+                os.write(fd, pending.pop(0).encode() + b'\n')
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors='replace')
+
+
+def test_set_password_on_a_terminal_asks_twice_without_echo(tmp_path: Path) -> None:
+    email = _with_rep(tmp_path)
+    code, shown = _on_a_terminal(['user', 'set-password', email], tmp_path, ['typed-twice-1', 'typed-twice-1'])
+    assert code == 0, shown
+    assert 'New password for' in shown and 'Again:' in shown and 'typed-twice-1' not in shown
+    assert _logs_in(tmp_path, email, 'typed-twice-1') is not None
+
+
+def test_set_password_on_a_terminal_refuses_two_different_entries(tmp_path: Path) -> None:
+    email = _with_rep(tmp_path)
+    code, shown = _on_a_terminal(['user', 'set-password', email], tmp_path, ['typed-once-11', 'typed-once-22'])
+    assert code == 1 and 'the two entries differ' in shown
+    assert _logs_in(tmp_path, email, factories.PASSWORD) is not None

@@ -28,6 +28,8 @@ class UsersPanel:
     def __init__(self, desk: Desk, user: UserRef) -> None:
         self.desk, self.user = desk, user
         self.is_admin = permissions.can_manage_users(user)
+        self.outside = ui.element()
+        """Dialogs live here, outside the refreshed list, so a refresh does not delete them."""
 
     @ui.refreshable_method
     def build(self) -> None:
@@ -63,6 +65,11 @@ class UsersPanel:
                           on_change=lambda e, uid=u.id: self.change(uid, is_on_leave=e.value)).mark(f'leave-{u.id}')
             ui.space()
             if self.is_admin and u.id != self.user.id:
+                if u.must_change_password:
+                    tid(ui.badge(t('users.must_change'), color='orange'), f'must-change-{u.id}')
+                tid(ui.button(t('users.reset_password'), icon='lock_reset',
+                              on_click=lambda uid=u.id, name=u.name: self.confirm_reset(uid or 0, name))
+                    .props('flat dense no-caps'), f'reset-password-{u.id}')
                 tid(ui.switch(t('users.active'), value=u.is_active,
                               on_change=lambda e, uid=u.id: self.change(uid, is_active=e.value)), f'active-{u.id}')
 
@@ -75,6 +82,33 @@ class UsersPanel:
             ui.notify(text, type='negative')
             return
         ui.notify(t('common.saved'), type='positive')
+
+    def confirm_reset(self, user_id: int, name: str) -> None:
+        """Ask first: the user's sessions end at once and their current password stops working."""
+        with self.outside, ui.dialog() as dialog, ui.card().classes('w-96 max-w-full'):
+            ui.label(t('users.reset_title', user=name)).classes('text-h6')
+            ui.label(t('users.reset_explain')).classes('text-grey-8')
+
+            async def reset() -> None:
+                try:
+                    temporary = await run.io_bound(self.desk.team.reset_password, self.user, user_id)
+                except DomainError as e:
+                    ui.notify(message(e), type='negative')
+                    return
+                dialog.clear()
+                with dialog, ui.card().classes('w-96 max-w-full'):
+                    ui.label(t('users.reset_done', user=name)).classes('text-h6')
+                    ui.label(t('users.reset_shown_once')).classes('text-bold')
+                    tid(ui.code(temporary).classes('w-full text-lg'), 'temporary-password')
+                    with ui.row().classes('w-full justify-end'):  # ui.code has its own copy button
+                        tid(ui.button(t('common.close'), on_click=dialog.close), 'temporary-close')
+                self.build.refresh()
+
+            with ui.row().classes('w-full justify-end'):
+                ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
+                tid(ui.button(t('users.reset_confirm'), on_click=reset).props('color=negative'),
+                    f'reset-confirm-{user_id}')
+        dialog.open()
 
     def new_user(self) -> None:
         with ui.dialog() as dialog, ui.card().classes('w-96'):
