@@ -30,6 +30,7 @@ from .pages import (
     webform,
     webhooks,
 )
+from .upload_limit import limit_uploads
 
 
 def register(desk: Desk, *, demo: bool = False) -> None:
@@ -58,3 +59,4 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     webform.register(desk, RateLimiter(s.form_rate_per_minute),  # /f/{key}
                      RateLimiter(s.form_rate_per_form_per_minute))
     api.serve_in_front(app, api.build(desk, RateLimiter(s.api_rate_per_minute)))  # /health /api/v1/… /docs
+    limit_uploads(app, s.import_max_mb * 1024 * 1024)  # in front of every upload route
