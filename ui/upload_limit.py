@@ -5,9 +5,9 @@ parses the whole multipart body (`request.form()`, spooled to temporary files) b
 runs, and `ui.upload(max_file_size=…)` is only a property of the browser's uploader: a request sent
 straight to the route — skipping the browser's check — was taken at any size (a 60 MB file became a
 draft import). This layer sits in front of every upload route: a declared `Content-Length` over the
-limit is answered 413 at once, unread; a body without one (chunked) is counted as it is received
-and cut off with a 413 the moment it passes the limit, so the route's parser stops, its spooled
-temporary files (unlinked, unnamed) go with it, and no handler runs: no file, no job.
+limit is answered 413 at once, unread; a body without one (chunked) is taken in and counted as it
+arrives (into an unnamed temporary file past its first megabyte) and refused with a 413 the moment
+it passes the limit, so the route never runs: no file, no job.
 
 The import itself counts again while it writes the file (core/imports.py `Incoming`): the body's
 limit carries a little slack for the multipart framing, the file's does not."""
@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
+from typing import IO
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UPLOAD_PATH = re.compile(r'/_nicegui/client/[^/]+/upload/[^/]+$')
 FRAMING_SLACK = 64 * 1024
+CHUNK = 64 * 1024
 """Multipart boundaries, part headers and the file name around the file itself."""
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class UploadLimit:
@@ -41,31 +40,30 @@ class UploadLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get('headers') or []).get(b'content-length')
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(send)
-            return
-        seen = 0
-        started = False
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message['type'] == 'http.request':
-                seen += len(message.get('body', b''))
-                if seen > self.limit:
-                    raise _TooLarge()
-            return message
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message['type'] == 'http.response.start'
-            await send(message)
-
-        try:
-            await self.app(scope, counted, watched)
-        except _TooLarge:
-            if not started:
+        if declared is not None:
+            # the HTTP parser (h11) delivers no byte past a declared length: checking it is enough
+            if not declared.isdigit() or int(declared) > self.limit:
                 await self._refuse(send)
+                return
+            await self.app(scope, receive, send)
+            return
+        # chunked: taken in first (a megabyte in memory, the rest in an unnamed temporary file), counted,
+        # and handed on only when it ended within the limit — the route never sees a byte too many
+        with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as spool:
+            size = 0
+            while True:
+                message = await receive()
+                if message['type'] != 'http.request':
+                    return  # the client went away
+                size += len(message.get('body', b''))
+                if size > self.limit:
+                    await self._refuse(send)
+                    return
+                spool.write(message.get('body', b''))
+                if not message.get('more_body', False):
+                    break
+            spool.seek(0)
+            await self.app(scope, _replay(spool, size, receive), send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps({'error': 'too_large', 'limit_mb': self.max_mb}).encode()
@@ -73,6 +71,21 @@ class UploadLimit:
                     'headers': [(b'content-type', b'application/json'), (b'content-length', str(len(body)).encode()),
                                 (b'connection', b'close')]})
         await send({'type': 'http.response.body', 'body': body})
+
+
+def _replay(spool: IO[bytes], size: int, receive: Receive) -> Receive:
+    """The spooled body as the route reads it, then the connection's own messages (a disconnect)."""
+    ended = False
+
+    async def replayed() -> Message:
+        nonlocal ended
+        if ended:
+            return await receive()
+        chunk = spool.read(CHUNK)
+        ended = spool.tell() >= size
+        return {'type': 'http.request', 'body': chunk, 'more_body': not ended}
+
+    return replayed
 
 
 def limit_uploads(app: FastAPI, max_bytes: int) -> None:
