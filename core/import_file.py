@@ -18,6 +18,7 @@ import csv
 import io
 import re
 import zipfile
+from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,9 +47,11 @@ XLSX_MAX_RATIO = 100
 zip bomb: deflate reaches ~1000:1 on filler, spreadsheets' XML ~5–20:1."""
 XLSX_RATIO_FLOOR = 8 * 1024 * 1024
 """Small parts may compress as they like (an empty styles part is 50:1)."""
-XLSX_MAX_SHARED_STRINGS = 64 * 1024 * 1024
-"""openpyxl holds the whole shared-string table in memory (a list and an index of Python
-strings): its part is capped so that this stays within the import's memory budget."""
+XLSX_MAX_SHARED_STRINGS = 48 * 1024 * 1024
+"""The shared-string table is needed whole (cells refer to it by index) and is read compactly
+(`SharedStrings`: its text and an offset per string, ~1–2 bytes per character + 8 per string —
+openpyxl's list and index of Python strings took +257 MB for 32 MB of short strings); its part is
+still capped, which bounds the time a hostile table costs (a real 100,000-row sheet: ~15 MB)."""
 XLSX_MAX_PARTS = 10_000
 DECLARED_ROWS_SLACK = 2
 """A sheet may declare up to this many times MAX_ROWS (formatted blank rows below the data make
@@ -212,17 +215,76 @@ def check_xlsx_archive(path: Path) -> None:
             raise UnreadableFile('import_xlsx_unpacked', size_mb=total >> 20, limit_mb=XLSX_MAX_UNPACKED >> 20)
 
 
+_MAIN = '{http://schemas.openxmlformats.org/spreadsheetml/2006/main}'
+_ROW, _CELL, _VALUE, _INLINE, _TEXT, _RUN = (f'{_MAIN}{tag}' for tag in ('row', 'c', 'v', 'is', 't', 'r'))
+_LETTERS = re.compile(r'[A-Z]+')
+
+
+class SharedStrings(Sequence[str]):
+    """An XLSX's shared strings, read as they stream by: one string of all their text and the
+    offset where each ends, so memory is the text itself, not a Python object per string."""
+
+    _SI = f'{_MAIN}si'
+
+    def __init__(self, source: IO[bytes]) -> None:
+        text = io.StringIO()
+        ends = array('Q')
+        position = 0
+        root = None
+        for event, element in ElementTree.iterparse(source, events=('start', 'end')):
+            if event == 'start':
+                root = element if root is None else root
+                continue
+            if element.tag != self._SI:
+                continue
+            value = ''.join(child.text or '' if child.tag == _TEXT else child.findtext(_TEXT) or ''
+                            for child in element if child.tag in (_TEXT, _RUN))  # not rPh: phonetic hints
+            value = value.replace('x005F_', '')  # as openpyxl reads Excel's escape
+            text.write(value)
+            position += len(value)
+            ends.append(position)
+            if root is not None:
+                root.clear()  # the finished <si> leaves the tree
+        self._text, self._ends = text.getvalue(), ends
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+        if not 0 <= index < len(self._ends):
+            raise IndexError(index)
+        return self._text[self._ends[index - 1] if index else 0:self._ends[index]]
+
+
 @contextmanager
 def _xlsx_lines(path: Path, sheet: str | None) -> Iterator[tuple[list[str], str, Iterator[tuple[int, list[str]]]]]:
     """(sheet names, the chosen one, its rows as present in the file — gaps skipped, cells placed
-    by their column, nothing past MAX_COLUMNS). openpyxl's read-only worksheet would pad every
-    row to the declared width and yield every missing row; its row parser does neither."""
-    from openpyxl import load_workbook
+    by their column, nothing past MAX_COLUMNS). openpyxl reads the workbook's parts (sheets, styles,
+    the epoch) but neither the shared strings (`SharedStrings`) nor the rows (`_sheet_rows`): its
+    read-only worksheet pads every row to the declared width and yields every missing row."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.xml.constants import SHARED_STRINGS
+
+    class Reader(ExcelReader):
+        def read_strings(self) -> None:
+            """Not openpyxl's (a Python object per string and an index of them all): ours, below."""
 
     check_xlsx_archive(path)
+    raw = path.open('rb')  # a file object: openpyxl then does not insist on the name's extension
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        reader = Reader(raw, read_only=True, data_only=True)
+        reader.read()
+        workbook = reader.wb
+        part = reader.package.find(SHARED_STRINGS)
+        shared: Sequence[str] = []
+        if part is not None:
+            with reader.archive.open(part.PartName[1:]) as source:
+                shared = SharedStrings(source)
+    except UnreadableFile:
+        raw.close()
+        raise
     except Exception as e:  # openpyxl raises many kinds for a broken or foreign file
+        raw.close()
         raise UnreadableFile('import_format') from e
     try:
         names = list(workbook.sheetnames)
@@ -238,7 +300,7 @@ def _xlsx_lines(path: Path, sheet: str | None) -> Iterator[tuple[list[str], str,
         def lines() -> Iterator[tuple[int, list[str]]]:
             with worksheet._get_source() as source:
                 try:
-                    yield from _sheet_rows(source, worksheet._shared_strings, workbook)
+                    yield from _sheet_rows(source, shared, workbook)
                 except UnreadableFile:
                     raise
                 except Exception as e:
@@ -247,11 +309,7 @@ def _xlsx_lines(path: Path, sheet: str | None) -> Iterator[tuple[list[str], str,
         yield names, chosen, lines()
     finally:
         workbook.close()
-
-
-_MAIN = '{http://schemas.openxmlformats.org/spreadsheetml/2006/main}'
-_ROW, _CELL, _VALUE, _INLINE, _TEXT, _RUN = (f'{_MAIN}{tag}' for tag in ('row', 'c', 'v', 'is', 't', 'r'))
-_LETTERS = re.compile(r'[A-Z]+')
+        raw.close()
 
 
 def _column(reference: str) -> int:

@@ -235,6 +235,8 @@ class ImportService:
         now = self.ctx.now()
         with self.ctx.write() as session:
             job = self._job(session, job_id, lock=True)
+            if job.status == ImportStatus.EXPIRED:
+                raise InvalidState('import_file_gone')
             if job.status != ImportStatus.DRAFT:
                 raise InvalidState('import_started')
             if opts.assign == 'rep':

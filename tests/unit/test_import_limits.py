@@ -22,7 +22,7 @@ from core.settings import Settings
 from store.engine import make_engine
 from store.models import AuditEntry, ImportJob, ImportStatus
 from tests import factories
-from tests.hostile_files import declared_huge_sheet, undeclared_far_cell, zip_bomb
+from tests.hostile_files import SHEET_HEAD, SST_HEAD, _package, declared_huge_sheet, undeclared_far_cell, zip_bomb
 from tests.unit.db import rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +83,20 @@ def test_a_far_cell_without_a_declared_size_costs_nothing(desk: Desk, tmp_path: 
                                 .read_bytes())
     assert time.perf_counter() - started < 2.0
     assert (draft.headers, draft.total_rows) == (['name'], 0)
+
+
+def test_shared_strings_read_compactly_as_excel_shows_them(desk: Desk, tmp_path: Path) -> None:
+    """Plain, rich-text runs and phonetic hints (not shown in a cell), many short strings."""
+    many = ''.join(f'<si><t>s{i}</t></si>' for i in range(50_000))
+    strings = (SST_HEAD + '<si><t>name</t></si><si><t>phone</t></si>'
+               '<si><r><t>Zhang</t></r><r><rPr><b/></rPr><t xml:space="preserve"> Wei</t></r></si>'
+               '<si><t>东京</t><rPh sb="0" eb="2"><t>トウキョウ</t></rPh></si>' + many + '</sst>')
+    sheet = (SHEET_HEAD + '<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+             '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2"><v>13800138000</v></c></row>'
+             '<row r="4"><c r="A4" t="s"><v>3</v></c><c r="C4" t="s"><v>50003</v></c></row></sheetData></worksheet>')
+    table = scan(_package(tmp_path / 'shared.xlsx', sheet, strings))
+    assert table.headers == ['name', 'phone']
+    assert table.sample == [(2, ['Zhang Wei', '13800138000']), (4, ['东京', ''])]
 
 
 def test_a_zip_bomb_is_refused_by_its_declared_sizes(desk: Desk, tmp_path: Path) -> None:
@@ -157,7 +171,7 @@ def test_a_draft_nobody_ran_expires_with_its_file_and_a_reason(desk: Desk, clock
     assert not old_file.exists() and not orphan.exists() and kept.exists()
     assert [(a.action, a.reason_params) for a in rows(desk, AuditEntry, AuditEntry.action == 'import_expired')] == [
         ('import_expired', {'file': 'old.csv', 'days': 7})]
-    with pytest.raises(InvalidState):
+    with pytest.raises(InvalidState, match='import_file_gone'):
         desk.imports.start(actor, old.job_id, ['name'])
     with pytest.raises(InvalidState, match='import_file_gone'):
         desk.imports.draft(actor, old.job_id)
