@@ -48,8 +48,8 @@ def make_files(folder: Path, rows: int, bomb_mb: int) -> list[tuple[str, Path, s
     module.make_csv(legit_csv, rows)
     from openpyxl import Workbook
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet('Leads')
+    book = Workbook()  # not write-only: shared strings, as Excel and WPS write them
+    sheet = book.active
     with legit_csv.open(encoding='gb18030', newline='') as f:
         for line in csv.reader(f):
             sheet.append(line)
@@ -177,9 +177,10 @@ def main() -> None:
     _print(start, results)
     for r in results:
         assert r['peak_above_before'] < LIMIT_MB, r
+        if r['file'].startswith(('declared', 'zip bomb')):
+            assert r['answer_s'] < 2.0, r  # the two hostile spreadsheets: refused in under 2 s
         if 'import_s' not in r:
-            assert r['answer_s'] < 2.0, r
-            assert r['http'] == 413 or r['message'], r
+            assert r['http'] in (413, -1) or r['message'], r  # -1: the 413 came while the body was still sent
     assert leftovers == [], leftovers  # refused uploads kept nothing, finished imports deleted theirs
     if not args.quick:
         record.write('upload_rss', box, {'server_start': start, 'files': results})

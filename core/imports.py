@@ -552,7 +552,7 @@ class Incoming:
         self.size = 0
         folder = service.folder
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        suffix = ''.join(c for c in Path(file_name).suffix.lower()[:8] if c.isalnum() or c == '.')
+        suffix = ''.join(c for c in Path(file_name).suffix.lower()[:8] if (c.isascii() and c.isalnum()) or c == '.')
         self.path = folder / f'{uuid.uuid4().hex}{suffix if len(suffix) > 1 else ""}'
         self.part = self.path.with_name(self.path.name + '.part')
         self._file: IO[bytes] | None = os.fdopen(
