@@ -26,7 +26,7 @@ os.environ.setdefault('NICEGUI_STORAGE_PATH', os.path.join(os.environ.get('LEADD
 
 from nicegui import app, run, ui
 
-from core import backup
+from core import backup, data_folder
 from core.cluster import Relay, TimerLeader
 from core.desk import Desk
 from core.errors import ValidationFailed
@@ -139,7 +139,9 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
 def main() -> int | None:
     simulated = bool(os.environ.get('NICEGUI_USER_SIMULATION'))
     args = parse_args([] if simulated else sys.argv[1:])
+    data_folder.restrict_new_files()  # before anything is written: database, secret, sessions, uploads, backups
     settings = Settings()
+    data_folder.secure(settings)
     command = args.command
     if command[:1] == ['backup']:  # before build_desk: neither migrates nor opens the database for writing
         return backup.run_backup(settings, args.output)
@@ -164,8 +166,10 @@ def main() -> int | None:
         return migrate_to(settings, command[1])
     if command[0] == 'import':
         from core.import_cli import main as import_main
+        from ui.i18n import translate
 
-        return import_main(desk, command[1:], args)
+        return import_main(desk, command[1:], args,
+                           describe=lambda e: translate('en', f'err.{e.code}', e.params))
     if len(command) == 2 and command[0] == 'export' and args.output:
         from core.export import run_cli
 

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.clock import FakeClock  # noqa: E402
-from core.import_file import read_table  # noqa: E402
+from core.import_file import data_rows  # noqa: E402
 from core.import_mapping import row_data  # noqa: E402
 from store.models import Role  # noqa: E402
 from tests import factories  # noqa: E402
@@ -56,9 +56,9 @@ def make_csv(path: Path, rows: int, seed: int = 7) -> None:
 def raw_executemany(path: Path, database: Path) -> float:
     """The floor: parse, map, insert the mapped values with one executemany and one commit."""
     start = time.perf_counter()
-    table = read_table(path)
+    rows = data_rows(path)
     mapping = ['name', 'phone', 'company', 'email', 'source', 'city']
-    values = [tuple(row_data(cells, mapping)[0].get(f) for f in mapping) for _, cells in table.rows]
+    values = [tuple(row_data(cells, mapping)[0].get(f) for f in mapping) for _, cells in rows]
     connection = sqlite3.connect(database)
     connection.execute('PRAGMA journal_mode=WAL')
     connection.execute('PRAGMA synchronous=NORMAL')

@@ -30,6 +30,7 @@ QUICK: list[tuple[str, list[str]]] = [
     ('api routes', ['bench/api_routes.py', '--quick']),
     ('export', ['bench/export.py', '--quick']),
     ('server rss', ['bench/server_rss.py', '--quick']),
+    ('upload rss', ['bench/upload_rss.py', '--quick']),
     ('inbox paint', ['bench/inbox_paint.py', '--quick']),
 ]
 FULL: list[tuple[str, list[str]]] = [
@@ -43,6 +44,7 @@ FULL: list[tuple[str, list[str]]] = [
     ('api routes', ['bench/api_routes.py', '--seconds', '8', '--runs', '3']),
     ('export', ['bench/export.py']),
     ('server rss', ['bench/server_rss.py']),
+    ('upload rss', ['bench/upload_rss.py']),
     ('inbox paint', ['bench/inbox_paint.py']),
 ]
 NEEDS = {'api routes': 'wrk'}

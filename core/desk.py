@@ -109,7 +109,9 @@ class Desk:
         """The background timer and the admins' "Run now" button both come here."""
         if actor is not None and actor.role != 'admin':
             raise NotAllowed()
-        return self.automation.tick()
+        report = self.automation.tick()
+        report.done['expired_uploads'] = self.imports.expire_drafts()  # housekeeping rides the same timer
+        return report
 
     def preview_timer(self, actor: UserRef, hours: float = 24) -> list[Planned]:
         if not permissions.can_assign(actor):

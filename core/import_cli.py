@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -72,8 +73,9 @@ def options_from(desk: Desk, args: argparse.Namespace) -> dict[str, object]:
 
 
 def main(desk: Desk, files: list[str], args: argparse.Namespace, out: TextIO = sys.stdout,
-         err: TextIO = sys.stderr) -> int:
-    """0: the job ran to the end (failed rows are in the report); 1: it stopped; 2: bad usage."""
+         err: TextIO = sys.stderr, *, describe: Callable[[DomainError], str] | None = None) -> int:
+    """0: the job ran to the end (failed rows are in the report); 1: it stopped; 2: bad usage.
+    `describe`: a refusal as a sentence (the composition root passes the English catalogue's)."""
     imports = desk.imports
 
     def show(p: ImportProgress) -> None:
@@ -89,7 +91,8 @@ def main(desk: Desk, files: list[str], args: argparse.Namespace, out: TextIO = s
                 err.write('usage: python run.py import FILE [--source S] [--to-pool|--assign [EMAIL]] [--dry-run]\n')
                 return 2
             path = Path(files[0])
-            draft = imports.upload(None, path.name, path.read_bytes())
+            with path.open('rb') as source:  # read a megabyte at a time, counted against the size limit
+                draft = imports.upload(None, path.name, source)
             if args.sheet:
                 draft = imports.draft(None, draft.job_id, sheet=args.sheet)
             job_id = draft.job_id
@@ -105,7 +108,12 @@ def main(desk: Desk, files: list[str], args: argparse.Namespace, out: TextIO = s
             imports.start(None, job_id, draft.mapping, options, background=False, on_progress=show)
         err.write('\n')
     except (DomainError, OSError) as e:
-        detail = e.errors if isinstance(e, ValidationFailed) else e
+        if isinstance(e, ValidationFailed):
+            detail: object = e.errors
+        elif isinstance(e, DomainError) and describe is not None:
+            detail = describe(e)
+        else:
+            detail = e
         err.write(f'import not run: {detail}\n')
         return 1
     report = imports.report(None, job_id)

@@ -11,15 +11,17 @@ import csv
 import io
 import logging
 import os
+import re
 import socket
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from functools import partial
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlmodel import Session
 
@@ -32,7 +34,7 @@ from .capture import CaptureResult, capture_rows, validate
 from .context import Context, audit, retrying
 from .errors import InvalidState, NotAllowed, NotFound, ValidationFailed
 from .export import neutralise
-from .import_file import Table, UnreadableFile, read_table
+from .import_file import UnreadableFile, check_file_name, data_rows, peek, scan
 from .import_mapping import TARGETS, row_data, suggest_mapping
 from .import_views import (
     ImportDraft,
@@ -60,6 +62,10 @@ RESUMABLE = (ImportStatus.INTERRUPTED, ImportStatus.FAILED)
 WORKER_MIN_BATCHES = 3
 """From this many batches on, rows are validated in a second process (core/import_worker.py):
 starting it costs ~1 s of the other core, which a two-batch file would not win back."""
+UPLOAD_NAME = re.compile(r'^[0-9a-f]{32}(\.[a-z0-9]{1,7})?(\.part)?$')
+"""How `receive` names the files it keeps: anything else in the folder (the CLI's failed-rows CSVs)
+is not an upload, and housekeeping leaves it alone."""
+CHUNK = 1024 * 1024
 
 
 def this_runner() -> str:
@@ -91,7 +97,6 @@ class ImportService:
         self.ctx = ctx
         self.batch_rows = ctx.settings.import_batch_rows or BATCH_ROWS
         self._threads: dict[int, threading.Thread] = {}
-        self._last_table: tuple[tuple[str, str | None, int, int], Table] | None = None
 
     @property
     def folder(self) -> Path:
@@ -99,22 +104,37 @@ class ImportService:
 
     # ----- upload, mapping, preview ----------------------------------------------------------------
 
-    def upload(self, actor: UserRef | None, file_name: str, data: bytes) -> ImportDraft:
-        """Keep the file under the data folder and read its headers; nothing is imported yet."""
+    @property
+    def max_bytes(self) -> int:
+        return self.ctx.settings.import_max_mb * 1024 * 1024
+
+    def receive(self, actor: UserRef | None, file_name: str) -> Incoming:
+        """Begin taking an upload: `write` its chunks as they arrive (counted, refused past the size
+        limit), then `finish` (the file is read and checked, and becomes a draft job). Whatever goes
+        wrong, nothing is kept: no file, no job."""
         self._check(actor)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f'{uuid.uuid4().hex}{Path(file_name).suffix.lower()[:8]}'
-        path.write_bytes(data)
-        try:
-            table = self._read(path)
-        except UnreadableFile:
-            path.unlink(missing_ok=True)
-            raise
+        return Incoming(self, actor, check_file_name(file_name))
+
+    def upload(self, actor: UserRef | None, file_name: str, data: bytes | IO[bytes]) -> ImportDraft:
+        """`receive` a whole file (bytes, or a binary stream read a chunk at a time)."""
+        incoming = self.receive(actor, file_name)
+        with incoming:
+            if isinstance(data, bytes | bytearray | memoryview):
+                for start in range(0, len(data), CHUNK):
+                    incoming.write(bytes(data[start:start + CHUNK]))
+            else:
+                while chunk := data.read(CHUNK):
+                    incoming.write(chunk)
+            return incoming.finish()
+
+    def _keep(self, actor: UserRef | None, file_name: str, path: Path) -> ImportDraft:
+        """A received file: read it whole once (every limit, the row count), then the draft job."""
+        table = scan(path)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            job = ImportJob(created_by=actor.id if actor else None, file_name=Path(file_name).name[:255],
+            job = ImportJob(created_by=actor.id if actor else None, file_name=file_name,
                             file_path=str(path), encoding=table.encoding, sheet=table.sheet,
-                            total_rows=len(table.rows), created_at=now, updated_at=now)
+                            total_rows=table.total_rows or 0, created_at=now, updated_at=now)
             session.add(job)
             session.flush()
             template = self._template_for(session, table.headers)
@@ -127,16 +147,19 @@ class ImportService:
         self._check(actor)
         with self.ctx.read() as session:
             job = self._job(session, job_id)
-        table = self._read(Path(job.file_path), sheet or job.sheet)
+        path = self._file(job)
+        other = bool(sheet and sheet != job.sheet)
+        table = scan(path, sheet) if other else peek(path, job.sheet, encoding=job.encoding, rows=5)
+        total = table.total_rows if table.total_rows is not None else job.total_rows
         mapping = list(job.mapping)
-        if (sheet and sheet != job.sheet) or len(mapping) != len(table.headers):
+        if other or len(mapping) != len(table.headers):
             with self.ctx.write() as session:
                 mapping = suggest_mapping(table.headers, self._template_for(session, table.headers))
                 stored = self._job(session, job_id)
-                stored.sheet, stored.mapping, stored.total_rows = table.sheet, mapping, len(table.rows)
+                stored.sheet, stored.mapping, stored.total_rows = table.sheet, mapping, total
         return ImportDraft(job_id=job_id, file_name=job.file_name, headers=table.headers, mapping=mapping,
                            sheets=table.sheets, sheet=table.sheet, encoding=table.encoding,
-                           total_rows=len(table.rows), sample=[cells for _, cells in table.rows[:5]])
+                           total_rows=total, sample=[cells for _, cells in table.sample[:5]])
 
     def preview(self, actor: UserRef | None, job_id: int, mapping: Sequence[str | None],
                 options: Mapping[str, Any] | None = None) -> ImportPreview:
@@ -145,10 +168,10 @@ class ImportService:
         opts = ImportOptions.parse(options)
         with self.ctx.read() as session:
             job = self._job(session, job_id)
-            table = self._read(Path(job.file_path), job.sheet)
+            table = peek(self._file(job), job.sheet, encoding=job.encoding, rows=PREVIEW_ROWS)
             mapping = _checked_mapping(mapping, len(table.headers))
             lines = []
-            for number, cells in table.rows[:PREVIEW_ROWS]:
+            for number, cells in table.sample:
                 data, notes = row_data(cells, mapping)
                 try:
                     clean = validate(data, default_source=opts.default_source,
@@ -162,7 +185,7 @@ class ImportService:
                                                           'region', 'city', 'title', 'industry', 'campaign')}
                 lines.append(PreviewRow(row_number=number, values=values, problems={}, notes=notes,
                                         duplicate_of=twin.id if twin is not None else None))
-        return ImportPreview(rows=lines, total_rows=len(table.rows))
+        return ImportPreview(rows=lines, total_rows=job.total_rows)
 
     # ----- templates -------------------------------------------------------------------------------
 
@@ -212,13 +235,15 @@ class ImportService:
         now = self.ctx.now()
         with self.ctx.write() as session:
             job = self._job(session, job_id, lock=True)
+            if job.status == ImportStatus.EXPIRED:
+                raise InvalidState('import_file_gone')
             if job.status != ImportStatus.DRAFT:
                 raise InvalidState('import_started')
             if opts.assign == 'rep':
                 rep = session.get(User, opts.rep_id)
                 if rep is None or not rep.is_active or rep.role != Role.REP:
                     raise ValidationFailed({'rep_id': 'invalid'})
-            headers = self._read(Path(job.file_path), job.sheet).headers
+            headers = self._headers(job)
             job.mapping = _checked_mapping(mapping, len(headers))
             job.options = opts.to_dict()
             self._begin(job, now)
@@ -245,7 +270,7 @@ class ImportService:
         self._check(actor)
         with self.ctx.write() as session:
             job = self._job(session, job_id, lock=True)
-            if job.status in (ImportStatus.DONE, ImportStatus.CANCELLED):
+            if job.status in (ImportStatus.DONE, ImportStatus.CANCELLED, ImportStatus.EXPIRED):
                 return
             job.status, job.finished_at = ImportStatus.CANCELLED, self.ctx.now()
             self._forget_file(session, job)  # a cancelled job cannot resume: its upload goes too
@@ -267,6 +292,30 @@ class ImportService:
                       file=job.file_name, rows_done=job.rows_done, total=job.total_rows)
             return [j.id or 0 for j in stale]
 
+    def expire_drafts(self, now: datetime | None = None) -> list[int]:
+        """Housekeeping (the timer runs it each tick): a draft nobody ran within
+        LEADDESK_DRAFT_UPLOAD_DAYS is marked expired, audited, and its upload — customers' personal
+        data — deleted; so is an upload file no job names (a crash while it was received).
+        Idempotent: an expired job is no draft, a deleted file is not there to delete."""
+        now = now or self.ctx.now()
+        days = self.ctx.settings.draft_upload_days
+        cutoff = now - timedelta(days=days)
+        with self.ctx.write() as session:
+            stale = list(store.drafts_created_before(session, cutoff))
+            for job in stale:
+                job.status, job.finished_at, job.updated_at = ImportStatus.EXPIRED, now, now
+                audit(session, 'import_expired', now=now, reason_key='reason.import_expired', file=job.file_name,
+                      days=days)
+            known = {Path(p).name for p in store.file_paths(session)}
+        for job in stale:  # after the commit: a rolled-back expiry keeps its file
+            Path(job.file_path).unlink(missing_ok=True)
+        if self.folder.is_dir():
+            for path in self.folder.iterdir():
+                if (UPLOAD_NAME.match(path.name) and path.name not in known
+                        and path.stat().st_mtime < cutoff.timestamp()):
+                    path.unlink(missing_ok=True)
+        return [j.id or 0 for j in stale]
+
     def _begin(self, job: ImportJob, now: datetime) -> None:
         job.status, job.runner, job.error = ImportStatus.RUNNING, this_runner(), None
         job.run_started_at, job.run_started_rows, job.updated_at = now, job.rows_done, now
@@ -287,21 +336,29 @@ class ImportService:
         try:
             with self.ctx.read() as session:
                 job = self._job(session, job_id)
-            table = self._read(Path(job.file_path), job.sheet)
-            starts = list(range(job.rows_done, len(table.rows), self.batch_rows))
-            chunks = [table.rows[start:start + self.batch_rows] for start in starts]
             opts = ImportOptions.parse(job.options)
-            # batch n + 1 is mapped and validated in a second process while batch n is written
-            with Validator(enabled=len(chunks) >= WORKER_MIN_BATCHES, mapping=job.mapping,
-                           default_source=opts.default_source, region=self.ctx.settings.default_region) as worker:
-                for n, (start, chunk) in enumerate(zip(starts, chunks, strict=True)):
-                    validated = worker.take()
-                    if n + 1 < len(chunks):
-                        worker.submit([cells for _, cells in chunks[n + 1]])
-                    done = retrying(partial(self._run_batch, job_id, start, chunk, validated))
-                    if done is None:
-                        return
-                    self._published(job_id, *done, on_progress)
+            left = -(-max(job.total_rows - job.rows_done, 0) // self.batch_rows)
+            # streamed: two batches in memory at most (the one written, the one being validated)
+            chunks = _batches(data_rows(self._file(job), job.sheet, encoding=job.encoding, skip=job.rows_done),
+                              self.batch_rows)
+            try:
+                # batch n + 1 is mapped and validated in a second process while batch n is written
+                with Validator(enabled=left >= WORKER_MIN_BATCHES, mapping=job.mapping,
+                               default_source=opts.default_source,
+                               region=self.ctx.settings.default_region) as worker:
+                    start, chunk = job.rows_done, next(chunks, None)
+                    while chunk is not None:
+                        following = next(chunks, None)
+                        validated = worker.take()
+                        if following is not None:
+                            worker.submit([cells for _, cells in following])
+                        done = retrying(partial(self._run_batch, job_id, start, chunk, validated))
+                        if done is None:
+                            return
+                        self._published(job_id, *done, on_progress)
+                        start, chunk = start + len(chunk), following
+            finally:
+                chunks.close()
             with self.ctx.write() as session:
                 job = self._job(session, job_id, lock=True)
                 if job.status == ImportStatus.RUNNING:
@@ -377,11 +434,10 @@ class ImportService:
         try:
             with self.ctx.write() as session:
                 job = self._job(session, job_id)
-                table = self._read(Path(job.file_path), job.sheet)
-                job.mapping, job.options = _checked_mapping(mapping, len(table.headers)), opts.to_dict()
+                job.mapping, job.options = _checked_mapping(mapping, len(self._headers(job))), opts.to_dict()
                 self._begin(job, self.ctx.now())
-                for start in range(0, len(table.rows), self.batch_rows):
-                    self._batch(session, job, table.rows[start:start + self.batch_rows])
+                for chunk in _batches(data_rows(self._file(job), job.sheet, encoding=job.encoding), self.batch_rows):
+                    self._batch(session, job, chunk)
                 job.status = ImportStatus.DONE
                 session.flush()
                 report = self._report(session, job)
@@ -428,7 +484,7 @@ class ImportService:
         with self.ctx.read() as session:
             job = self._job(session, job_id)
             rows = store.rows_of(session, job_id, 'failed')
-            headers = (self._read(Path(job.file_path), job.sheet).headers if Path(job.file_path).exists()
+            headers = (self._headers(job) if Path(job.file_path).exists()
                        else list(job.options.get('headers') or []))
         out = io.StringIO()
         writer = csv.writer(out)
@@ -440,18 +496,16 @@ class ImportService:
 
     # ----- helpers ---------------------------------------------------------------------------------
 
-    def _read(self, path: Path, sheet: str | None = None) -> Table:
-        """`read_table`, remembering the last file read: upload, start and the run read the same
-        file (a 100k-row CSV takes ~1 s to decode and split each time). Keyed by path, sheet, size
-        and modification time, so a changed file is read again."""
-        stat = path.stat()
-        key = (str(path), sheet, stat.st_size, stat.st_mtime_ns)
-        cached = self._last_table
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        table = read_table(path, sheet)
-        self._last_table = (key, table)
-        return table
+    def _headers(self, job: ImportJob) -> list[str]:
+        return peek(self._file(job), job.sheet, encoding=job.encoding, rows=0).headers
+
+    @staticmethod
+    def _file(job: ImportJob) -> Path:
+        """The job's upload; gone (an expired or finished job's): the import cannot go on."""
+        path = Path(job.file_path)
+        if not path.exists():
+            raise InvalidState('import_file_gone')
+        return path
 
     def _forget_file(self, session: Session, job: ImportJob) -> None:
         """A finished job needs its upload no more (it holds customers' personal data): delete it.
@@ -460,9 +514,8 @@ class ImportService:
         or failed job keeps its file so that it can resume."""
         path = Path(job.file_path)
         if path.exists():
-            job.options = {**job.options, 'headers': self._read(path, job.sheet).headers}
+            job.options = {**job.options, 'headers': self._headers(job)}
         path.unlink(missing_ok=True)
-        self._last_table = None  # (and its rows, out of memory)
 
     def _check(self, actor: UserRef | None) -> None:
         if actor is not None and not permissions.can_import(actor):
@@ -486,6 +539,79 @@ class ImportService:
             if hits > best_hits:
                 best, best_hits = template.mapping, hits
         return best if best_hits * 2 >= max(len(headers), 1) else None
+
+
+class Incoming:
+    """One upload being received (`ImportService.receive`): written under the data folder as
+    `<random>.<ext>.part`, mode 0600, counted as it comes; past the size limit the file is deleted
+    and the upload refused. `finish` reads and checks it and makes the draft job; any failure, or
+    leaving the `with` block without finishing, deletes the file."""
+
+    def __init__(self, service: ImportService, actor: UserRef | None, file_name: str) -> None:
+        self.service, self.actor, self.file_name = service, actor, file_name
+        self.size = 0
+        folder = service.folder
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        suffix = ''.join(c for c in Path(file_name).suffix.lower()[:8] if (c.isascii() and c.isalnum()) or c == '.')
+        self.path = folder / f'{uuid.uuid4().hex}{suffix if len(suffix) > 1 else ""}'
+        self.part = self.path.with_name(self.path.name + '.part')
+        self._file: IO[bytes] | None = os.fdopen(
+            os.open(self.part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'wb')
+        self._done = False
+
+    def write(self, chunk: bytes) -> None:
+        if self._file is None:
+            raise InvalidState('import_upload_closed')
+        self.size += len(chunk)
+        if self.size > self.service.max_bytes:
+            self.discard()
+            raise UnreadableFile('import_too_large', limit_mb=self.service.ctx.settings.import_max_mb)
+        try:
+            self._file.write(chunk)
+        except OSError:
+            self.discard()
+            raise
+
+    def finish(self) -> ImportDraft:
+        """The draft job; the file stays only if the job row was committed."""
+        if self._file is None:
+            raise InvalidState('import_upload_closed')
+        try:
+            self._file.close()
+            self._file = None
+            os.replace(self.part, self.path)
+            draft = self.service._keep(self.actor, self.file_name, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        self._done = True
+        return draft
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self.part.unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> Incoming:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if not self._done:
+            self.discard()
+
+
+def _batches(rows: Iterable[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+    """Consecutive lists of `size` rows (the last shorter); closing it closes `rows`' file."""
+    iterator = iter(rows)
+    try:
+        while batch := list(islice(iterator, size)):
+            yield batch
+    finally:
+        close = getattr(iterator, 'close', None)
+        if close is not None:
+            close()
 
 
 def _checked_mapping(mapping: Sequence[str | None], width: int) -> list[str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -36,6 +37,12 @@ class Settings(BaseSettings):
     import_batch_rows: int = 2000
     """Rows per import transaction: a crash loses at most one uncommitted batch (resume redoes it);
     smaller batches keep other writers' waits for the write lock shorter, larger ones import faster."""
+    import_max_mb: int = 50
+    """The largest upload an import takes (MiB), enforced by the upload route while the body arrives
+    and again while the file is written: the browser's own check is only a convenience."""
+    draft_upload_days: int = 7
+    """An uploaded file nobody ran as an import is deleted after this many days (its job marked
+    expired): uploads hold customers' personal data."""
     public_url: str = ''
     """The address users open LeadDesk at (e.g. `https://crm.example.com`): webhook messages link to
     the lead or deal there. Empty: messages carry no link (the app cannot know its own public name
@@ -54,8 +61,8 @@ class Settings(BaseSettings):
         path = self.data_dir / 'secret.key'
         if path.exists():
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         secret = secrets.token_urlsafe(48)
-        path.write_text(secret)
-        path.chmod(0o600)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as f:  # owner only
+            f.write(secret)
         return secret

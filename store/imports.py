@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from .capture_writes import bulk_insert
-from .models import ImportJob, ImportRow, ImportTemplate, Lead
+from .models import ImportJob, ImportRow, ImportStatus, ImportTemplate, Lead
 
 
 def jobs_with_status(session: Session, statuses: Sequence[str]) -> Sequence[ImportJob]:
@@ -50,3 +51,14 @@ def templates(session: Session) -> Sequence[ImportTemplate]:
 
 def template_by_name(session: Session, name: str) -> ImportTemplate | None:
     return session.exec(select(ImportTemplate).where(ImportTemplate.name == name)).first()
+
+
+def drafts_created_before(session: Session, cutoff: datetime) -> Sequence[ImportJob]:
+    """Draft jobs uploaded before `cutoff` (nobody ran them): housekeeping expires them."""
+    return session.exec(select(ImportJob).where(ImportJob.status == ImportStatus.DRAFT,
+                                                col(ImportJob.created_at) < cutoff)).all()
+
+
+def file_paths(session: Session) -> Sequence[str]:
+    """Every job's upload path (most point at files already deleted)."""
+    return session.exec(select(ImportJob.file_path)).all()

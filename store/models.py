@@ -563,6 +563,8 @@ class ImportStatus(StrEnum):
     """The process died (or stopped) while it ran: `resume` continues after the last committed batch."""
     FAILED = 'failed'
     CANCELLED = 'cancelled'
+    EXPIRED = 'expired'
+    """A draft nobody ran within LEADDESK_DRAFT_UPLOAD_DAYS: its upload was deleted."""
 
 
 class ImportJob(SQLModel, table=True):

@@ -31,6 +31,7 @@ from .pages import (
     team,
     webhooks,
 )
+from .upload_limit import limit_uploads
 
 
 def register(desk: Desk, *, demo: bool = False) -> None:
@@ -61,3 +62,4 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     webform.register(desk, RateLimiter(s.form_rate_per_minute),  # /f/{key}: plain HTML on the API's lane
                      RateLimiter(s.form_rate_per_form_per_minute), lane)
     api.serve_in_front(app, lane, trusted_networks(s.trusted_proxies))
+    limit_uploads(app, s.import_max_mb * 1024 * 1024)  # in front of every upload route

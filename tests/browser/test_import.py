@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import stat
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from .support import Server, login
 
@@ -58,3 +61,68 @@ def test_upload_map_preview_run_progress_report(start_server: Callable[..., Serv
     assert text[1] == '3,,13900000000,无名,,name: required'
     with sqlite3.connect(server.db_path) as db:
         assert db.execute('SELECT count(*) FROM leads').fetchone() == (ROWS - 1,)
+
+
+def _upload_route(page: Page, server: Server) -> str:
+    """The upload route of the `/import` page open in `page` (it lives as long as the page)."""
+    page.goto(server.url('/import'))
+    upload = page.get_by_test_id('import-upload')
+    expect(upload).to_be_visible()
+    return server.url(f'/_nicegui/client/{page.evaluate("window.clientId")}/upload/{upload.get_attribute("id")[1:]}')
+
+
+def _chunked_post(route: str, cookie: str, name: str, body: bytes) -> int:
+    """One multipart file sent chunked (no Content-Length), as a script would: the server must count."""
+    boundary = 'testboundary'
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            'Content-Type: text/csv\r\n\r\n').encode()
+    chunks = iter([head, *(body[i:i + 65536] for i in range(0, len(body), 65536)), f'\r\n--{boundary}--\r\n'.encode()])
+    request = urllib.request.Request(route, data=chunks, method='POST', headers={
+        'Cookie': cookie, 'Content-Type': f'multipart/form-data; boundary={boundary}', 'Transfer-Encoding': 'chunked'})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except (ConnectionError, urllib.error.URLError):
+        return -1  # the 413 came while the body was still being sent, and the connection closed
+
+
+def test_an_oversize_body_posted_straight_to_the_upload_route_keeps_nothing(
+        start_server: Callable[..., Server], new_context: Callable[..., BrowserContext]) -> None:
+    server = start_server(env={'LEADDESK_IMPORT_MAX_MB': '1'})
+    assert server.team is not None
+    context = new_context(locale='en-US')
+    page = context.new_page()
+    login(page, server, server.team.manager)
+    route = _upload_route(page, server)
+    cookie = '; '.join(f'{c["name"]}={c["value"]}' for c in context.cookies())
+    big = b'name,phone\n' + b'Zhang Wei,13800138000\n' * (3 * 1024 * 1024 // 22)  # 3 MB
+
+    answer = context.request.post(route, multipart={'file': {'name': 'big.csv', 'mimeType': 'text/csv',
+                                                             'buffer': big}})
+    assert answer.status == 413 and answer.json() == {'error': 'too_large', 'limit_mb': 1}
+    # chunked: 413 too, though the server may close before the client has sent it all (a reset, -1)
+    assert _chunked_post(route, cookie, 'big.csv', big) in (413, -1)
+    # just over the file limit, within the body's framing slack: the route runs, the import counts and refuses
+    assert _chunked_post(route, cookie, 'edge.csv', b'name\n' + b'x' * (1024 * 1024)) == 200
+    expect(page.get_by_text('The file is over 1 MB: split it and upload the parts')).to_be_visible()
+    assert _chunked_post(route, cookie, 'leads\x00.csv', b'name\nZhang Wei\n') == 200
+    expect(page.get_by_text('The file name contains a control character')).to_be_visible()
+
+    data = server.db_path.parent
+    with sqlite3.connect(server.db_path) as db:
+        assert db.execute('SELECT count(*) FROM import_jobs').fetchone() == (0,)
+    assert not (data / 'imports').exists() or list((data / 'imports').iterdir()) == []
+
+    assert _chunked_post(route, cookie, 'ok.csv', b'name,phone\nZhang Wei,13800138000\n') == 200
+    page.wait_for_url(re.compile(r'/import\?job=\d+'))  # a file within the limit, sent the same way, is taken
+    with sqlite3.connect(server.db_path) as db:
+        jobs = db.execute('SELECT status, file_name, total_rows FROM import_jobs').fetchall()
+    assert jobs == [('draft', 'ok.csv', 1)]
+    # the serving process keeps its data folder to itself: the folder the test made 0755 was tightened at start
+    modes = {p.relative_to(data).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in [data, *data.rglob('*')]}
+    assert modes.pop('.') == 0o700 and modes.pop('imports') == 0o700
+    assert {'leaddesk.db', 'leaddesk.db-wal', 'leaddesk.db-shm'} <= set(modes)
+    assert [p for p in modes if p.startswith('sessions/')], modes
+    assert modes == {p: 0o700 if (data / p).is_dir() else 0o600 for p in modes}

@@ -135,3 +135,30 @@ async def test_unreadable_file_is_reported(user: User, team: Team) -> None:
     await user.open('/import')
     await upload(user, 'old.xls', b'\xd0\xcf\x11\xe0rest of an old excel file')
     await user.should_see('Old .xls format: save the file as XLSX or CSV', retries=60)
+
+
+async def test_hostile_files_are_refused_with_their_reason(user: User, team: Team, tmp_path: Path) -> None:
+    from tests.hostile_files import declared_huge_sheet
+
+    await login(user, team.manager.email)
+    await user.open('/import')
+    await user.should_see('up to 100,000 rows and 50 MB')
+    await upload(user, 'huge.xlsx', declared_huge_sheet(tmp_path / 'huge.xlsx').read_bytes())
+    await user.should_see('The sheet declares 1,048,576 rows × 16,384 columns', retries=60)
+    await upload(user, 'leads\x00.csv', b'name\nZhang Wei\n')
+    await user.should_see('The file name contains a control character', retries=60)
+    assert rows(team.desk, ImportJob) == []
+
+
+async def test_refusals_read_in_chinese(user: User, team: Team, tmp_path: Path) -> None:
+    from tests.hostile_files import zip_bomb
+
+    user.http_client.headers['Accept-Language'] = 'zh-CN,zh;q=0.9'
+    await login(user, team.manager.email)
+    await user.open('/import')
+    await user.should_see('最多 100,000 行、50 MB')
+    await upload(user, 'bomb.xlsx', zip_bomb(tmp_path / 'bomb.xlsx', unpacked_mb=64).read_bytes())
+    await user.should_see('此 XLSX 的压缩比为', retries=60)
+    await upload(user, 'long.csv', b'name,notes\nZhang Wei,"' + b'x' * (130 * 1024) + b'"\n')
+    await user.should_see('第 2 行有超过 128 KiB 的字段', retries=60)
+    assert rows(team.desk, ImportJob) == []

@@ -43,6 +43,7 @@ def action_label(action: str) -> str:
         'remind_opportunity': t('preview.remind_opportunity'),
         'dormant': t('preview.dormant'),
         'care': t('care.step'),
+        'expired_uploads': t('preview.expired_uploads'),
     }
     return labels.get(action, action)
 

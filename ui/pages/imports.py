@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import events, run, ui
+from nicegui.elements.upload_files import FileUpload
 
 from core import permissions
 from core.desk import Desk
@@ -27,7 +28,7 @@ from ..theme import frame
 POLL_SECONDS = 0.5
 PREVIEW_FIELDS = ('name', 'phone_norm', 'email', 'company', 'source', 'region', 'city')
 STATUS_COLORS = {'running': 'primary', 'done': 'positive', 'interrupted': 'warning', 'failed': 'negative',
-                 'cancelled': 'grey', 'draft': 'grey'}
+                 'cancelled': 'grey', 'draft': 'grey', 'expired': 'grey'}
 
 
 def _targets() -> dict[str, str]:
@@ -291,14 +292,38 @@ def register(desk: Desk) -> None:
         return None
 
 
+async def _receive(desk: Desk, user: UserRef, file: FileUpload) -> ImportDraft | None:
+    """Hand the uploaded file to the import a megabyte at a time (counted there, refused past the
+    limit): the page never holds the whole file. A refusal is a toast and nothing is kept."""
+    try:
+        incoming = desk.imports.receive(user, file.name)
+        with incoming:
+            async for chunk in file.iterate():
+                await run.io_bound(incoming.write, chunk)
+            return await run.io_bound(incoming.finish)
+    except DomainError as e:
+        ui.notify(message(e), type='negative', multi_line=True)
+    return None
+
+
 async def _upload_step(desk: Desk, user: UserRef) -> None:
+    limit_mb = desk.ctx.settings.import_max_mb
+
     async def uploaded(e: events.UploadEventArguments) -> None:
-        data = await e.file.read()
-        draft = await _try(lambda: desk.imports.upload(user, e.file.name, data))
+        draft = await _receive(desk, user, e.file)
         if draft is not None:
             ui.navigate.to(f'/import?job={draft.job_id}')
 
-    ui.label(t('import.upload_hint')).classes('text-grey-8')
-    tid(ui.upload(label=t('import.upload'), auto_upload=True, on_upload=uploaded, max_file_size=50 * 1024 * 1024)
-        .props('accept=".csv,.txt,.xlsx,.xlsm"').classes('w-96'), 'import-upload')
+    def refused() -> None:
+        ui.notify(t('err.import_too_large', limit_mb=limit_mb), type='negative')
+
+    def failed() -> None:
+        ui.notify(t('import.upload_failed', limit_mb=limit_mb), type='negative')
+
+    ui.label(t('import.upload_hint', limit_mb=limit_mb)).classes('text-grey-8')
+    # max_file_size is the browser's check only; the server's is ui/upload_limit.py and core's count
+    upload = ui.upload(label=t('import.upload'), auto_upload=True, on_upload=uploaded, on_rejected=refused,
+                       max_file_size=limit_mb * 1024 * 1024)
+    upload.on('failed', failed)  # the server refused (413) or the connection broke
+    tid(upload.props('accept=".csv,.txt,.xlsx,.xlsm"').classes('w-96'), 'import-upload')
     _recent(await run.io_bound(desk.imports.jobs, user))
