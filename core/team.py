@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from store import queries
-from store.models import Role, User, UserRef
+from store.models import Role, SessionEnd, User, UserRef
 
-from . import auth, permissions
+from . import auth, permissions, sessions
 from .context import Context
 from .errors import LockedOut, LoginFailed, NotAllowed, NotFound, ValidationFailed
 from .normalize import clean_text, normalize_email
@@ -131,8 +131,9 @@ class TeamService:
         session.flush()
         return user
 
-    def login(self, email: str, password: str) -> tuple[UserRef, int]:
-        """Returns the user and the session version to keep in the browser session.
+    def login(self, email: str, password: str, *, user_agent: str = '') -> tuple[UserRef, str]:
+        """Returns the user and a one-time login ticket: the browser exchanges it for its session
+        cookie on an HTTP route (core/sessions.py), within a minute.
 
         Wrong passwords count per account; from the fifth in a row the account waits."""
         now = self.ctx.now()
@@ -157,26 +158,34 @@ class TeamService:
                 user.failed_logins = 0
                 user.locked_until = None
                 session.add(user)
-            ref, version = to_ref(user), user.session_version
+            ref = to_ref(user)
+            ticket = sessions.new_ticket(session, user, now=now, user_agent=user_agent) if failed is None else ''
         if failed is not None:
             raise failed
-        return ref, version
-
-    def session_user(self, user_id: int, session_version: int) -> UserRef | None:
-        """The user behind a browser session, or None once deactivated or logged out."""
-        with self.ctx.read() as session:
-            user = session.get(User, user_id)
-            if user is None or not user.is_active or user.session_version != session_version:
-                return None
-            return to_ref(user)
+        return ref, ticket
 
     def logout_everywhere(self, actor: UserRef) -> None:
+        now = self.ctx.now()
         with self.ctx.write() as session:
             user = session.get(User, actor.id)
+            ended: list[int] = []
             if user is not None:
                 user.session_version += 1
                 session.add(user)
-        self.ctx.events.publish(self.ctx.events.users_changed)  # open pages of this user end now
+                ended = sessions.end_sessions(session, actor.id, now=now, reason=SessionEnd.EVERYWHERE)
+        self.ctx.events.publish(self.ctx.events.sessions_ended, ended)  # open pages of this user end now
+
+    def end_sessions(self, user_id: int, *, keep: int | None = None,
+                     reason: SessionEnd = SessionEnd.PASSWORD) -> list[int]:
+        """End every browser session of a user but `keep` (the one acting), as an action of its
+        own: one transaction, then `sessions_ended` so their open pages close. Inside another
+        action's transaction (a password change) call `core.sessions.end_sessions` there and
+        publish `sessions_ended` with its ids after the commit."""
+        with self.ctx.write() as session:
+            ended = sessions.end_sessions(session, user_id, now=self.ctx.now(), reason=reason, keep=keep)
+        if ended:
+            self.ctx.events.publish(self.ctx.events.sessions_ended, ended)
+        return ended
 
     def set_language(self, actor: UserRef, language: str) -> None:
         if language not in LANGUAGES:
@@ -228,9 +237,13 @@ class TeamService:
                 raise ValidationFailed({'role': 'self'})
             for field, value in checked.items():
                 setattr(user, field, value)
+            ended: list[int] = []
             if checked.get('is_active') is False:
                 user.session_version += 1  # open sessions end at once
+                ended = sessions.end_sessions(session, user_id, now=self.ctx.now(), reason=SessionEnd.DEACTIVATED)
             session.add(user)
+        if ended:
+            self.ctx.events.publish(self.ctx.events.sessions_ended, ended)
         self.ctx.events.publish(self.ctx.events.users_changed)
 
     # ----- notifications --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from nicegui import app
 from core.desk import Desk
 from core.ratelimit import RateLimiter
 
-from . import api
+from . import api, session
 from .format import set_zone
 from .i18n import translate, use_page_languages
 from .pages import (
@@ -38,7 +38,8 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     set_zone(s.timezone)
     use_page_languages()
     desk.outbox.translate = translate  # the chat robots' messages, in each webhook's language
-    auth.register(desk, demo=demo)          # /setup /login /logout
+    session.install(desk)  # browser sessions: pages bound to theirs, sockets to their page
+    auth.register(desk, demo=demo)          # /setup /login /session/start /logout /language
     inbox.register(desk)                    # /
     lead.register(desk)                     # /leads/{id}
     opportunity.register(desk)  # /opportunities/{id}
