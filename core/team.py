@@ -173,7 +173,8 @@ class TeamService:
                 user.session_version += 1
                 session.add(user)
                 ended = sessions.end_sessions(session, actor.id, now=now, reason=SessionEnd.EVERYWHERE)
-        self.ctx.events.publish(self.ctx.events.sessions_ended, ended)  # open pages of this user end now
+        if ended:
+            self.ctx.events.publish(self.ctx.events.sessions_ended, ended)  # open pages of this user end now
 
     def end_sessions(self, user_id: int, *, keep: int | None = None,
                      reason: SessionEnd = SessionEnd.PASSWORD) -> list[int]:

@@ -72,3 +72,13 @@ async def test_a_page_nobody_connects_to_holds_no_subscription(user: User, team:
     await user.open('/')  # a page whose socket connects subscribes, as before
     assert len(events.lead_captured.callbacks) == subscribed[0] + 1
     assert PAGES.count() == pages + 1
+
+
+async def test_a_visitors_language_switch_is_a_cookie_not_server_storage(user: User, team: Team) -> None:
+    await user.open('/login')
+    await user.should_see('Log in to LeadDesk')
+    user.find(marker='language-switch').click()
+    await user.should_see('登录 LeadDesk', retries=50)
+    assert user.http_client.cookies.get('ld_lang') == 'zh-CN'
+    await user.open('/login')  # a reload keeps it
+    await user.should_see('登录 LeadDesk')
