@@ -43,11 +43,18 @@ COOKIE = 'ld_session'
 LANG_COOKIE = 'ld_lang'
 SESSION_KEY = 'session_id'
 """Where a page keeps the id of the browser session that opened it (`app.storage.client`)."""
-UNCONNECTED_SECONDS = 10.0
-"""A page whose socket has not connected by then is deleted (NiceGUI's own sweep waits 60 s). A
-browser's first visit loads NiceGUI's scripts before connecting; one slower than this finds its
-page gone, reloads once — the scripts are cached by then — and connects."""
-PRUNE_SECONDS = 2.0
+UNCONNECTED_SECONDS = 15.0
+"""A page whose socket has not connected by then is deleted (NiceGUI's own sweep waits 60 s)."""
+MAX_UNCONNECTED = 50
+"""At most this many pages wait for their socket; beyond, the oldest go first (after BUILD_SECONDS).
+A flood of plain GETs (a crawler, a probe, `curl`) so holds a bounded number of pages whatever its
+rate, while a browser on a slow first visit still gets UNCONNECTED_SECONDS when nobody floods. A
+browser whose page was deleted before its socket came reloads once (NiceGUI's script does) — the
+scripts are cached by then — and connects."""
+BUILD_SECONDS = 1.0
+"""Never delete a page younger than this: its response may still be on its way (our page builders
+are synchronous; NiceGUI answers right after them)."""
+PRUNE_SECONDS = 1.0
 ENDED_MEMORY_SECONDS = 3600.0
 """How long this process remembers an ended session id for the socket guard (a page is built,
 connected or deleted within seconds, so an hour is ample)."""
@@ -280,8 +287,17 @@ def _guarded(original: Callable[[str, dict], Any]) -> Callable[[str, dict], Any]
 
 
 def prune_unconnected() -> None:
-    """Delete pages whose socket never connected (NiceGUI's sweep, sooner)."""
-    Client.prune_instances(client_age_threshold=UNCONNECTED_SECONDS)
+    """Delete pages whose socket never connected: past UNCONNECTED_SECONDS, or the oldest beyond
+    MAX_UNCONNECTED. `environ` is set at a page's first handshake and kept, so a page whose socket
+    dropped and may reconnect (NiceGUI deletes those itself after its reconnect timeout) is left."""
+    now = time.time()
+    waiting = sorted((c for c in list(Client.instances.values()) if c.environ is None and not c.is_deleted),
+                     key=lambda c: c.created)
+    excess = len(waiting) - MAX_UNCONNECTED
+    for index, client in enumerate(waiting):
+        age = now - client.created
+        if age > UNCONNECTED_SECONDS or (index < excess and age > BUILD_SECONDS):
+            client.delete()
 
 
 def install(desk: Desk) -> None:

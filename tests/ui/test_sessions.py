@@ -82,3 +82,19 @@ async def test_a_visitors_language_switch_is_a_cookie_not_server_storage(user: U
     assert user.http_client.cookies.get('ld_lang') == 'zh-CN'
     await user.open('/login')  # a reload keeps it
     await user.should_see('登录 LeadDesk')
+
+
+async def test_a_flood_of_plain_gets_holds_a_bounded_number_of_pages(user: User, team: Team,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond MAX_UNCONNECTED waiting pages the oldest go at the next sweep, however young; a page
+    whose socket connected is never one of them."""
+    monkeypatch.setattr(session, 'MAX_UNCONNECTED', 3)
+    monkeypatch.setattr(session, 'BUILD_SECONDS', 0.0)
+    await login(user, team.manager.email)
+    connected = user.client
+    clients = len(Client.instances)
+    for _ in range(12):
+        assert (await user.http_client.get('/')).status_code == 200
+    await asyncio.sleep(PRUNE_SECONDS + 0.5)
+    assert len(Client.instances) <= clients + 3
+    assert connected is not None and not connected.is_deleted
