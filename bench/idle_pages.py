@@ -88,14 +88,17 @@ class Captures:
 
 
 def gets(base: str, path: str, cookie: str | None, *, count: int, workers: int, pid: int,
-         most: float) -> dict[str, Any]:
-    """`count` GETs, `workers` at a time; stops sending after `most` seconds (a server that slows
-    down under the pages it keeps would otherwise hold the run for an hour)."""
+         most: float, rate: float | None) -> dict[str, Any]:
+    """`count` GETs, `workers` at a time (as fast as answered, or GET i at start + i/rate); stops
+    sending after `most` seconds (a server that slows down under the pages it keeps would
+    otherwise hold the run for an hour)."""
     started = time.perf_counter()
     results: list[tuple[float, int]] = []
     peak = [0.0]
 
-    def one(_: int) -> None:
+    def one(i: int) -> None:
+        if rate:
+            time.sleep(max(0.0, started + i / rate - time.perf_counter()))
         if time.perf_counter() - started > most:
             return
         results.append(get(base + path, cookie))
@@ -117,7 +120,7 @@ def gets(base: str, path: str, cookie: str | None, *, count: int, workers: int, 
             'max_ms': round(max(latencies), 1)}
 
 
-def run(count: int, workers: int, settle: float, most: float) -> dict[str, Any]:
+def run(count: int, workers: int, settle: float, most: float, rate: float | None) -> dict[str, Any]:
     from tests import factories
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -137,9 +140,10 @@ def run(count: int, workers: int, settle: float, most: float) -> dict[str, Any]:
             with Captures(base, key, 10_000) as idle:
                 time.sleep(10)
             out['captures_quiet'] = idle.summary()
+            how = {'count': count, 'workers': workers, 'pid': server.pid, 'most': most, 'rate': rate}
             with Captures(base, key, 20_000) as busy:
-                out['login'] = gets(base, '/login', None, count=count, workers=workers, pid=server.pid, most=most)
-                out['inbox'] = gets(base, '/', cookie, count=count, workers=workers, pid=server.pid, most=most)
+                out['login'] = gets(base, '/login', None, **how)
+                out['inbox'] = gets(base, '/', cookie, **how)
             out['captures_during_gets'] = busy.summary()
             out['right_after'] = memory(server.pid)
             time.sleep(settle)
@@ -160,12 +164,14 @@ def main() -> int:
     parser.add_argument('--count', type=int, default=5000, help='GETs of each page')
     parser.add_argument('--workers', type=int, default=8)
     parser.add_argument('--settle', type=float, default=15.0, help='seconds to wait after the GETs')
+    parser.add_argument('--rate', type=float, default=None, help='GETs per second (default: as fast as answered)')
     parser.add_argument('--most', type=float, default=600.0, help='seconds at most per page kind')
     parser.add_argument('--label', default='', help='recorded with the results (e.g. "before the fix")')
     args = parser.parse_args()
     box = record.machine()
     count = 200 if args.quick else args.count
-    out = run(count, args.workers, 2.0 if args.quick else args.settle, args.most)
+    out = run(count, args.workers, 2.0 if args.quick else args.settle, args.most, args.rate)
+    out['rate'] = args.rate
     out['label'] = args.label
     for name in ('login', 'inbox'):
         print(f"{name}: {out[name]}")
@@ -174,7 +180,7 @@ def main() -> int:
           f"growth {out['growth_mb']} MB; session files {out['session_files']}")
     ok = all(out[name]['statuses'] == {200: count} for name in ('login', 'inbox'))
     if not args.quick:
-        record.write('idle-pages', box, out)
+        record.write('idle-pages' + (f'-{args.rate:g}-per-s' if args.rate else ''), box, out)
         ok = ok and out['growth_mb'] <= TARGET_MB
     return 0 if ok else 1
 

@@ -61,6 +61,8 @@ def register(desk: Desk, *, demo: bool) -> None:
         if started is None:  # used, late or forged
             return RedirectResponse('/login', status_code=303)
         token, user = started
+        if previous := session_token(request):  # this browser's earlier session is over: its tabs end
+            await run.io_bound(desk.sessions.logout, previous)
         response = RedirectResponse(_safe_next(next), status_code=303)
         response.set_cookie(COOKIE, token, max_age=int(desk.ctx.settings.session_days * 24 * 3600),
                             **_cookie_args(request))
