@@ -45,16 +45,16 @@ SESSION_KEY = 'session_id'
 """Where a page keeps the id of the browser session that opened it (`app.storage.client`)."""
 UNCONNECTED_SECONDS = 15.0
 """A page whose socket has not connected by then is deleted (NiceGUI's own sweep waits 60 s)."""
-MAX_UNCONNECTED = 50
+MAX_UNCONNECTED = 20
 """At most this many pages wait for their socket; beyond, the oldest go first (after BUILD_SECONDS).
 A flood of plain GETs (a crawler, a probe, `curl`) so holds a bounded number of pages whatever its
 rate, while a browser on a slow first visit still gets UNCONNECTED_SECONDS when nobody floods. A
 browser whose page was deleted before its socket came reloads once (NiceGUI's script does) — the
 scripts are cached by then — and connects."""
-BUILD_SECONDS = 1.0
+BUILD_SECONDS = 0.25
 """Never delete a page younger than this: its response may still be on its way (our page builders
-are synchronous; NiceGUI answers right after them)."""
-PRUNE_SECONDS = 1.0
+are synchronous; NiceGUI answers right after them, in the same turn of the event loop)."""
+PRUNE_SECONDS = 0.5
 ENDED_MEMORY_SECONDS = 3600.0
 """How long this process remembers an ended session id for the socket guard (a page is built,
 connected or deleted within seconds, so an hour is ample)."""
