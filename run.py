@@ -20,8 +20,10 @@ import logging
 import os
 import random
 import sys
+from pathlib import Path
 
-# Browser-session storage belongs with the data, not in the working directory (read at import time).
+# Whatever NiceGUI might persist belongs with the data, not in the working directory (read at
+# import time). Browser sessions live in the database (core/sessions.py): no per-browser files.
 os.environ.setdefault('NICEGUI_STORAGE_PATH', os.path.join(os.environ.get('LEADDESK_DATA_DIR', 'data'), 'sessions'))
 
 from nicegui import app, run, ui
@@ -91,12 +93,27 @@ def start_timer(desk: Desk, settings: Settings) -> None:
                 report = await run.io_bound(desk.run_timer)
                 if report.count():
                     log.info('timer: %s', report.summary())
+                if expired := await run.io_bound(desk.sessions.sweep):
+                    log.info('timer: %d browser sessions expired', len(expired))
             if not pinned:
                 timer.interval = (await run.io_bound(desk.policy)).tick_seconds
         except Exception:
             log.exception('timer tick failed; it runs again next period')
 
     timer = app.timer(settings.tick_seconds if pinned else desk.policy().tick_seconds, tick, immediate=False)
+
+
+def forget_browser_storage(settings: Settings) -> None:
+    """Remove the per-browser files NiceGUI kept in `data/sessions/` before sessions moved to the
+    database (one per visitor, never expired): nothing reads them any more."""
+    folder = Path(os.environ['NICEGUI_STORAGE_PATH'])
+    removed = 0
+    for path in folder.glob('storage-user-*.json'):
+        path.unlink(missing_ok=True)
+        removed += 1
+    if removed:
+        log.warning('removed %d browser-storage files from %s (sessions are kept in the database now)',
+                    removed, folder)
 
 
 def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
@@ -108,6 +125,7 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
         desk.set_demo_stream(None, True)
         log.warning('demo data seeded: %s', summary)
     register(desk, demo=demo)
+    forget_browser_storage(settings)
     app.state.desk = desk  # the running app's domain object (tests publish through it)
     app.on_startup(lambda: desk.events.bind_loop(asyncio.get_running_loop()))
     relay = Relay(desk.ctx.engine, desk.events)  # PostgreSQL: live updates from the other processes
@@ -130,9 +148,10 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
     app.state.server_lock = backup.hold_lock(settings)  # restore refuses while this process runs
     if warning := exposure_warning(desk.ctx, host):
         log.warning(warning)
+    # No storage_secret: without it NiceGUI adds no session middleware and keeps no per-browser
+    # storage — signing in is our own cookie (ui/session.py).
     ui.run(host=host, port=args.port or settings.port, title='LeadDesk', reload=False, show=False,
-           storage_secret=settings.resolved_storage_secret(), favicon='📇', language='zh-CN',
-           fastapi_docs=False,  # the API app serves /docs (ui/api.py)
+           favicon='📇', language='zh-CN', fastapi_docs=False,  # the API app serves /docs (ui/api.py)
            proxy_headers=False)  # X-Forwarded-For only from LEADDESK_TRUSTED_PROXIES (ui/api.py ApiLane)
 
 

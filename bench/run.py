@@ -32,6 +32,7 @@ QUICK: list[tuple[str, list[str]]] = [
     ('server rss', ['bench/server_rss.py', '--quick']),
     ('upload rss', ['bench/upload_rss.py', '--quick']),
     ('inbox paint', ['bench/inbox_paint.py', '--quick']),
+    ('idle pages', ['bench/idle_pages.py', '--quick']),
 ]
 FULL: list[tuple[str, list[str]]] = [
     ('tick', ['bench/tick.py', '--full']),
@@ -46,6 +47,7 @@ FULL: list[tuple[str, list[str]]] = [
     ('server rss', ['bench/server_rss.py']),
     ('upload rss', ['bench/upload_rss.py']),
     ('inbox paint', ['bench/inbox_paint.py']),
+    ('idle pages', ['bench/idle_pages.py']),
 ]
 NEEDS = {'api routes': 'wrk'}
 """Benchmarks that drive a command-line load generator (installed by ./test.sh)."""

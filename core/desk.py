@@ -34,6 +34,7 @@ from .policy import POLICY_KEY, Policy, load_policy
 from .pool import PoolService
 from .reports import ReportService
 from .rules import RulesService
+from .sessions import SessionService
 from .settings import Settings
 from .steering import SteeringService
 from .team import TeamService
@@ -55,6 +56,7 @@ class Desk:
         self.events = self.ctx.events
         self.leads = LeadService(self.ctx)
         self.team = TeamService(self.ctx)
+        self.sessions = SessionService(self.ctx)
         self.access = AccessService(self.ctx, self.leads)
         self.pool = PoolService(self.ctx)
         self.pipeline = PipelineService(self.ctx)

@@ -41,6 +41,9 @@ class DeskEvents:
         """Near-duplicates were merged into a survivor, or a merge undone: (survivor lead_id)."""
         self.care_changed: Event[int, int | None] = Event()
         """A customer's care task opened (the timer) or a revisit was recorded: (account_id, owner_id)."""
+        self.sessions_ended: Event[list[int]] = Event()
+        """Browser sessions ended (logout, password change, expiry, deactivation): (their ids). Every
+        open page of those sessions closes and goes to the login page."""
         self.webhooks_changed: Event[[]] = Event()
         """Webhooks were added, changed or switched off: every process re-reads which events they want."""
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     """The address users open LeadDesk at (e.g. `https://crm.example.com`): webhook messages link to
     the lead or deal there. Empty: messages carry no link (the app cannot know its own public name
     behind a proxy)."""
+    session_days: float = 30.0
+    """A browser session ends this many days after login, however active (the cookie lasts as long)."""
+    session_idle_days: float = 7.0
+    """…and after this many days without a page load."""
     api_threads: int = 32
     """Worker threads for API captures. A capture waiting for its group commit holds one, so this
     bounds how many concurrent captures can share a commit (core/capture_queue.py)."""

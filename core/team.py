@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from store import queries
-from store.models import PasswordEvent, Role, User, UserRef
+from store.models import PasswordEvent, Role, SessionEnd, User, UserRef
 
-from . import auth, permissions
+from . import auth, permissions, sessions
 from .context import Context, audit
 from .errors import DomainError, LockedOut, LoginFailed, NotAllowed, NotFound, ValidationFailed
 from .normalize import clean_text, normalize_email
@@ -19,21 +19,6 @@ from .normalize import clean_text, normalize_email
 USER_FIELDS = ('name', 'role', 'capacity', 'daily_quota', 'seniority', 'regions', 'is_on_leave',
                'leave_until', 'is_active', 'shift_start', 'shift_end')
 LANGUAGES = ('zh-CN', 'en')
-
-
-def to_ref(user: User) -> UserRef:
-    return UserRef(id=user.id or 0, name=user.name, email=user.email, role=user.role, language=user.language,
-                   must_change_password=user.must_change_password)
-
-
-def _end_sessions(user: User) -> int:
-    """End every browser session of `user`; returns the version a session must now carry.
-
-    The one place the mechanism lives: a password change re-signs the browser that made it with
-    the returned version, so only the *other* sessions end. (A server-side session table would end
-    them here instead.)"""
-    user.session_version += 1
-    return user.session_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +98,12 @@ class TeamService:
             if queries.count_users(session) > 0:
                 raise NotAllowed('setup_done')
             user = self._new_user(session, email=email, name=name, password=password, role=Role.ADMIN)
-            return to_ref(user)
+            return UserRef.of(user)
 
     def create_admin(self, *, email: str, name: str, password: str) -> UserRef:
         """An admin created from the command line: whoever runs the server owns it."""
         with self.ctx.write() as session:
-            return to_ref(self._new_user(session, email=email, name=name, password=password, role=Role.ADMIN))
+            return UserRef.of(self._new_user(session, email=email, name=name, password=password, role=Role.ADMIN))
 
     def _new_user(self, session: Any, *, email: str, name: str, password: str, role: str,
                   **fields: Any) -> User:
@@ -143,8 +128,9 @@ class TeamService:
         session.flush()
         return user
 
-    def login(self, email: str, password: str) -> tuple[UserRef, int]:
-        """Returns the user and the session version to keep in the browser session.
+    def login(self, email: str, password: str, *, user_agent: str = '') -> tuple[UserRef, str]:
+        """Returns the user and a one-time login ticket: the browser exchanges it for its session
+        cookie on an HTTP route (core/sessions.py), within a minute.
 
         Wrong passwords count per normalised address whether or not an account has it; from the
         fifth in a row the address waits (30 s, doubling). Unknown, deactivated and known addresses
@@ -156,10 +142,11 @@ class TeamService:
             user = queries.user_by_email(session, address) if address else None
             failed = self._attempt(session, auth.throttle_key(email, address), user, password, now)
             if failed is None and user is not None:
-                ref, version = to_ref(user), user.session_version
+                ref = UserRef.of(user)
+                ticket = sessions.new_ticket(session, user, now=now, user_agent=user_agent)
         if failed is not None:
             raise failed
-        return ref, version
+        return ref, ticket
 
     def _attempt(self, session: Any, key: str, user: User | None, password: str, now: datetime) -> DomainError | None:
         """One password attempt at address `key`, in the caller's transaction: None when the
@@ -186,9 +173,9 @@ class TeamService:
 
     # ----- passwords ------------------------------------------------------------------------------
 
-    def change_password(self, actor: UserRef, current: str, new: str) -> int:
-        """The user changes their own password, giving the current one. Every other session of the
-        user ends; returns the session version the browser that changed it must now carry.
+    def change_password(self, actor: UserRef, current: str, new: str, *, keep: int | None = None) -> list[int]:
+        """The user changes their own password, giving the current one. Every browser session of the
+        user but `keep` (the one acting, `ui.session.page_session_id()`) ends; returns the ended ids.
 
         A wrong current password counts like a wrong login at the user's address (and a lock
         applies here too): a borrowed, still signed-in browser must not become an unthrottled way
@@ -197,6 +184,7 @@ class TeamService:
         new_hash = auth.hash_password(new) if problem is None else ''  # before the write lock is taken
         now = self.ctx.now()
         errors: dict[str, str] = {}
+        ended: list[int] = []
         with self.ctx.write() as session:
             user = session.get(User, actor.id)
             if user is None or not user.is_active:
@@ -211,16 +199,17 @@ class TeamService:
             if failed is None and not errors:
                 user.password_hash = new_hash
                 user.must_change_password = False
-                version = _end_sessions(user)
                 session.add(user)
+                ended = sessions.end_sessions(session, user.id, now=now, reason=SessionEnd.PASSWORD, keep=keep)
                 audit(session, PasswordEvent.CHANGED, now=now, actor_id=user.id, subject_user_id=user.id,
                       reason_key='reason.password_changed')
         if isinstance(failed, LockedOut):
             raise failed
         if errors:
             raise ValidationFailed(errors)
-        self.ctx.events.publish(self.ctx.events.users_changed)  # the user's other open pages end now
-        return version
+        if ended:
+            self.ctx.events.publish(self.ctx.events.sessions_ended, ended)  # their open pages end now
+        return ended
 
     def reset_password(self, actor: UserRef, user_id: int) -> str:
         """An admin gives a user a temporary password, returned to be shown once. The user's
@@ -239,12 +228,14 @@ class TeamService:
                 raise NotFound()
             user.password_hash = hashed
             user.must_change_password = True
-            _end_sessions(user)
             session.add(user)
+            ended = sessions.end_sessions(session, user.id, now=now, reason=SessionEnd.PASSWORD)
             queries.clear_login_failures(session, user.email)
             audit(session, PasswordEvent.RESET, now=now, actor_id=actor.id, subject_user_id=user.id,
                   reason_key='reason.password_reset', user=user.name)
-        self.ctx.events.publish(self.ctx.events.users_changed)
+        if ended:
+            self.ctx.events.publish(self.ctx.events.sessions_ended, ended)
+        self.ctx.events.publish(self.ctx.events.users_changed)  # the users list shows the must-change mark
         return temporary
 
     def set_password_from_console(self, email: str, password: str, *, must_change: bool = False) -> UserRef:
@@ -263,12 +254,14 @@ class TeamService:
                 raise NotFound()
             user.password_hash = hashed
             user.must_change_password = must_change
-            _end_sessions(user)
             session.add(user)
+            ended = sessions.end_sessions(session, user.id, now=now, reason=SessionEnd.PASSWORD)
             queries.clear_login_failures(session, user.email)
             audit(session, PasswordEvent.SET_BY_CONSOLE, now=now, subject_user_id=user.id,
                   reason_key='reason.password_set_console', user=user.name)
-            ref = to_ref(user)
+            ref = UserRef.of(user)
+        if ended:
+            self.ctx.events.publish(self.ctx.events.sessions_ended, ended)
         self.ctx.events.publish(self.ctx.events.users_changed)
         return ref
 
@@ -279,23 +272,29 @@ class TeamService:
             return None
         with self.ctx.read() as session:
             user = queries.user_by_email(session, address)
-            return to_ref(user) if user is not None else None
-
-    def session_user(self, user_id: int, session_version: int) -> UserRef | None:
-        """The user behind a browser session, or None once deactivated or logged out."""
-        with self.ctx.read() as session:
-            user = session.get(User, user_id)
-            if user is None or not user.is_active or user.session_version != session_version:
-                return None
-            return to_ref(user)
+            return UserRef.of(user) if user is not None else None
 
     def logout_everywhere(self, actor: UserRef) -> None:
+        now = self.ctx.now()
         with self.ctx.write() as session:
             user = session.get(User, actor.id)
+            ended: list[int] = []
             if user is not None:
-                _end_sessions(user)
-                session.add(user)
-        self.ctx.events.publish(self.ctx.events.users_changed)  # open pages of this user end now
+                ended = sessions.end_sessions(session, actor.id, now=now, reason=SessionEnd.EVERYWHERE)
+        if ended:
+            self.ctx.events.publish(self.ctx.events.sessions_ended, ended)  # open pages of this user end now
+
+    def end_sessions(self, user_id: int, *, keep: int | None = None,
+                     reason: SessionEnd = SessionEnd.PASSWORD) -> list[int]:
+        """End every browser session of a user but `keep` (the one acting), as an action of its
+        own: one transaction, then `sessions_ended` so their open pages close. Inside another
+        action's transaction (a password change) call `core.sessions.end_sessions` there and
+        publish `sessions_ended` with its ids after the commit."""
+        with self.ctx.write() as session:
+            ended = sessions.end_sessions(session, user_id, now=self.ctx.now(), reason=reason, keep=keep)
+        if ended:
+            self.ctx.events.publish(self.ctx.events.sessions_ended, ended)
+        return ended
 
     def set_language(self, actor: UserRef, language: str) -> None:
         if language not in LANGUAGES:
@@ -317,14 +316,14 @@ class TeamService:
     def reps(self) -> list[UserRef]:
         """Active reps, for assignment pickers."""
         with self.ctx.read() as session:
-            return [to_ref(u) for u in queries.all_users(session) if u.is_active and u.role == Role.REP]
+            return [UserRef.of(u) for u in queries.all_users(session) if u.is_active and u.role == Role.REP]
 
     def create_user(self, actor: UserRef, *, email: str, name: str, password: str, role: str,
                     **fields: Any) -> UserRef:
         if not permissions.can_manage_users(actor):
             raise NotAllowed()
         with self.ctx.write() as session:
-            ref = to_ref(self._new_user(session, email=email, name=name, password=password, role=role, **fields))
+            ref = UserRef.of(self._new_user(session, email=email, name=name, password=password, role=role, **fields))
         self.ctx.events.publish(self.ctx.events.users_changed)
         return ref
 
@@ -347,9 +346,13 @@ class TeamService:
                 raise ValidationFailed({'role': 'self'})
             for field, value in checked.items():
                 setattr(user, field, value)
+            ended: list[int] = []
             if checked.get('is_active') is False:
-                _end_sessions(user)  # open sessions end at once
+                user.session_version += 1  # open sessions end at once
+                ended = sessions.end_sessions(session, user_id, now=self.ctx.now(), reason=SessionEnd.DEACTIVATED)
             session.add(user)
+        if ended:
+            self.ctx.events.publish(self.ctx.events.sessions_ended, ended)
         self.ctx.events.publish(self.ctx.events.users_changed)
 
     # ----- notifications --------------------------------------------------------------------------

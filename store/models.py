@@ -179,6 +179,44 @@ class PasswordEvent(StrEnum):
     """Wrong passwords locked an existing account's address for a while."""
 
 
+class SessionEnd(StrEnum):
+    """Why a browser session ended (kept on the row: the sign-in history says how each one ended)."""
+    LOGOUT = 'logout'
+    EVERYWHERE = 'everywhere'
+    """The user's "log out everywhere"."""
+    PASSWORD = 'password'
+    """The password changed: every other session of that user ends."""
+    DEACTIVATED = 'deactivated'
+    EXPIRED = 'expired'
+    """Idle too long, older than the absolute limit, or a login ticket never exchanged."""
+
+
+class BrowserSession(SQLModel, table=True):
+    """One signed-in browser. The browser holds a random token in an HttpOnly cookie; only its
+    SHA-256 is kept here, so a copy of the database signs nobody in. A row starts as a login
+    ticket (`started_at` None: the password was right, the cookie not yet set) and gets a fresh
+    token when the browser exchanges the ticket: a new id and a new token at every login."""
+
+    __tablename__ = 'browser_sessions'
+    __table_args__ = (
+        sa.Index('ix_browser_sessions_open', 'last_seen_at', sqlite_where=sa.text('ended_at IS NULL'),
+                 postgresql_where=sa.text('ended_at IS NULL')),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_type=sa.String(64), unique=True)
+    user_id: int = Field(foreign_key='users.id', index=True)
+    user_version: int
+    """The user's `session_version` at login: a later bump (deactivation …) ends the session too."""
+    created_at: datetime | None = _ts()
+    started_at: datetime | None = _ts()
+    last_seen_at: datetime | None = _ts()
+    """Refreshed at most every few minutes by the pages it opens (the idle limit reads it)."""
+    ended_at: datetime | None = _ts()
+    ended_reason: str | None = Field(default=None, sa_type=sa.String(20))
+    user_agent: str = Field(default='', sa_type=sa.String(200))
+
+
 class Lead(SQLModel, table=True):
     __tablename__ = 'leads'
     __table_args__ = (
@@ -693,6 +731,12 @@ class UserRef(SQLModel):
     language: str | None = None
     must_change_password: bool = False
     """True while the password is an admin's temporary one: the UI lets this user do nothing but change it."""
+
+    @classmethod
+    def of(cls, user: User) -> UserRef:
+        """The one way a `User` row becomes a `UserRef` (sessions, team and login alike)."""
+        return cls(id=user.id or 0, name=user.name, email=user.email, role=user.role, language=user.language,
+                   must_change_password=user.must_change_password)
 
 
 class ReportDay(SQLModel, table=True):

@@ -8,7 +8,7 @@ from core.desk import Desk
 from core.proxies import trusted_networks
 from core.ratelimit import RateLimiter
 
-from . import api, webform
+from . import api, session, webform
 from .format import set_zone
 from .i18n import translate, use_page_languages
 from .pages import (
@@ -40,7 +40,8 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     set_zone(s.timezone)
     use_page_languages()
     desk.outbox.translate = translate  # the chat robots' messages, in each webhook's language
-    auth.register(desk, demo=demo)          # /setup /login /logout
+    session.install(desk)  # browser sessions: pages bound to theirs, sockets to their page
+    auth.register(desk, demo=demo)          # /setup /login /session/start /logout /language
     account.register(desk)                  # /account
     inbox.register(desk)                    # /
     lead.register(desk)                     # /leads/{id}

@@ -1,8 +1,10 @@
 """Every UI string goes through `t(key, **params)`, in Simplified Chinese or English.
 
-The language is the user's saved choice, else the browser's, kept in the browser
-session (`app.storage.user['lang']`). Keys live in ui/locales/<lang>.json; a test
-fails when a key used in the code is missing in either file.
+The language is the user's saved choice, else the `ld_lang` cookie the header's switch sets,
+else the browser's Accept-Language — decided once when a page is built (ui/session.py) and
+kept on that page's client, so callbacks read the same without a request and nothing is
+stored per browser on the server. Keys live in ui/locales/<lang>.json; a test fails when a
+key used in the code is missing in either file.
 """
 
 from __future__ import annotations
@@ -39,25 +41,24 @@ def from_accept_language(header: str | None) -> str:
 
 
 def current_language() -> str:
-    """The browser session's language; inside event callbacks (no request) the language
-    the page was built in, which `pin_language` kept on the client."""
+    """The language of the page being built or whose callback runs (`set_page_language`)."""
     try:
-        lang = app.storage.user.get('lang')
-    except (RuntimeError, AssertionError):
-        try:
-            lang = app.storage.client.get('lang')
-        except (RuntimeError, AssertionError):
-            return DEFAULT
+        lang = app.storage.client.get('lang')
+    except (RuntimeError, AssertionError):  # outside any page
+        return DEFAULT
     return lang if lang in LANGUAGES else DEFAULT
 
 
+def set_page_language(language: str) -> None:
+    """Fix the language of the page being built: its `t()` calls, and its callbacks later."""
+    app.storage.client['lang'] = language if language in LANGUAGES else DEFAULT
+
+
 def pin_language() -> None:
-    """Remember this page's language on its client for callbacks that run without a request, and
-    have Quasar speak it too (table pagination, date pickers): NiceGUI fixes Quasar's language for
-    the whole app, so the page names its own for the start-up script (`use_page_languages`)."""
-    language = current_language()
-    app.storage.client['lang'] = language
-    ui.add_head_html(f'<script>window.leaddeskLang = "{QUASAR[language]}";</script>')
+    """Have Quasar speak the page's language too (table pagination, date pickers): NiceGUI fixes
+    Quasar's language for the whole app, so the page names its own for the start-up script
+    (`use_page_languages`)."""
+    ui.add_head_html(f'<script>window.leaddeskLang = "{QUASAR[current_language()]}";</script>')
 
 
 def use_page_languages() -> None:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote
 
-from nicegui import app, run, ui
+from nicegui import run, ui
 
 from core.desk import Desk
 from core.permissions import can_assign, can_import, can_manage_integrations, can_manage_webhooks, can_merge
 from store.models import UserRef
 
+from . import live
 from .i18n import current_language, pin_language, reason, t
 from .marks import tid
-from .session import ACCOUNT_PAGE, end_when_revoked, sign_out
+from .session import ACCOUNT_PAGE
 
 PRIMARY = '#1f5fbf'
 HEADER_PX = 58
@@ -94,18 +96,21 @@ def _notifications(desk: Desk, user: UserRef) -> None:
             ui.timer(0, load, once=True)
 
     bell.on('click', load)
-    desk.events.notified.subscribe(on_notified)
+    live.subscribe(desk.events.notified, on_notified)
     ui.timer(0, load, once=True)
 
 
 def _language_switch(desk: Desk, user: UserRef | None) -> None:
     other = 'en' if current_language() == 'zh-CN' else 'zh-CN'
 
+    client = ui.context.client
+
     async def switch() -> None:
-        app.storage.user['lang'] = other
         if user is not None:
             await run.io_bound(desk.team.set_language, user, other)
-        ui.navigate.reload()
+        url = client.request.url
+        here = url.path + (f'?{url.query}' if url.query else '')
+        ui.navigate.to(f'/language?to={other}&next={quote(here, safe="")}')  # sets this browser's cookie
 
     tid(ui.button('EN' if other == 'en' else '中文', on_click=switch).props('flat dense color=white'),
         'language-switch')
@@ -137,19 +142,15 @@ def frame(desk: Desk, title: str, user: UserRef | None) -> Iterator[None]:
             if user is not None and working:
                 _nav(user)
         with ui.row().classes('items-center gap-2'):
-            if user is not None:
-                end_when_revoked(desk, user)
             if user is not None and working:
                 _notifications(desk, user)
             _language_switch(desk, user)
             if user is not None:
                 _user_menu(user)
 
-                def logout() -> None:
-                    sign_out()
-                    ui.navigate.to('/login')
-
-                tid(ui.button(t('nav.logout'), on_click=logout).props('flat dense color=white'), 'logout')
+                # An HTTP route: it ends the session (every other tab of it closes) and clears the cookie.
+                tid(ui.button(t('nav.logout'), on_click=lambda: ui.navigate.to('/logout'))
+                    .props('flat dense color=white'), 'logout')
     with ui.column().classes('w-full max-w-7xl mx-auto p-4 gap-4'):
         yield
 

@@ -113,6 +113,10 @@ PAGES: dict[str, Callable[[Records], list[Visit]]] = {
     '/setup': lambda r: [Visit('/setup', same(TO_LOGIN), {})],
     '/login': lambda r: [Visit('/login', {r: OK if r == 'anonymous' else HOME for r in ROLES}, {})],
     '/logout': lambda r: [],  # visited last, on its own: it ends the session (test_logout_…)
+    # The login's second half: without a valid one-time ticket nobody gets a session (tests/ui/test_security.py).
+    '/session/start': lambda r: [Visit('/session/start', same(TO_LOGIN), {}),
+                                 Visit('/session/start?ticket=forged&next=/settings', same(TO_LOGIN), {})],
+    '/language': lambda r: [Visit('/language?to=en', same(HOME), {})],  # sets a cookie, shows nothing
     '/leads/{lead_id}': lambda r: [
         Visit(f'/leads/{r.lead_a}', *owned('rep_a', 'Alpha Lead')),
         Visit(f'/leads/{r.lead_b}', *owned('rep_b', 'Bravo Lead')),

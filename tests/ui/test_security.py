@@ -3,32 +3,103 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
+from pathlib import Path
 
 import pytest
+from httpx import Response
 from nicegui import app
 from nicegui.testing import User
+from sqlmodel import select
 
+from core.sessions import hash_token
+from store.engine import read_session
+from store.models import BrowserSession
 from tests import factories
 from tests.ui.conftest import Team, login
 from ui.pages.auth import _safe_next
+from ui.session import COOKIE
 
 
-async def test_session_cookie_is_http_only_and_same_site(user: User) -> None:
-    response = await user.http_client.get('/login')
-    [cookie] = [c for c in response.headers.get_list('set-cookie') if c.startswith('session=')]
-    flags = {part.strip().split('=')[0].lower(): part.strip() for part in cookie.split(';')}
-    assert 'httponly' in flags
-    assert flags.get('samesite', '').lower() in ('samesite=lax', 'samesite=strict')
+async def ticket_for(email: str) -> str:
+    """The ticket the login page gets for a right password (from the running app's desk)."""
+    _, ticket = app.state.desk.team.login(email, factories.PASSWORD)
+    return ticket
+
+
+def set_cookie(response: Response, name: str) -> dict[str, str]:
+    [cookie] = [c for c in response.headers.get_list('set-cookie') if c.startswith(f'{name}=')]
+    return {part.strip().split('=')[0].lower(): part.strip() for part in cookie.split(';')}
+
+
+async def test_session_cookie_is_http_only_and_same_site(user: User, team: Team) -> None:
+    response = await user.http_client.get(f'/session/start?ticket={await ticket_for(team.rep_a.email)}&next=/')
+    assert response.status_code == 303 and response.headers['location'] == '/'
+    flags = set_cookie(response, COOKIE)
+    assert 'httponly' in flags and flags['samesite'].lower() == 'samesite=lax' and flags['path'] == 'Path=/'
+    assert 'secure' not in flags  # plain http here; behind https the cookie is Secure
 
 
 async def test_session_cookie_names_a_browser_not_a_user(user: User, team: Team) -> None:
-    """The signed cookie holds only a random browser id; who is signed in lives on the server,
-    so the cookie reveals nothing and logging out (or deactivation) ends the identity."""
+    """The cookie is a random token; the server keeps its hash and who it signs in, so the cookie
+    reveals nothing and a copy of the database signs nobody in."""
     await login(user, team.rep_a.email)
-    payload = json.loads(base64.b64decode(user.http_client.cookies['session'].split('.')[0]))
-    assert set(payload) == {'id'} and team.rep_a.email not in json.dumps(payload)
+    token = user.http_client.cookies[COOKIE]
+    assert len(token) >= 40 and team.rep_a.email not in token and str(team.rep_a.id) != token
+    with read_session(team.desk.ctx.engine) as s:
+        [row] = s.exec(select(BrowserSession).where(BrowserSession.started_at != None)).all()  # noqa: E711
+    assert row.token_hash == hash_token(token) and row.user_id == team.rep_a.id
+
+
+async def test_the_session_id_changes_at_login(user: User, team: Team) -> None:
+    """A cookie planted before login (session fixation) is never the one a login sets."""
+    user.http_client.cookies.set(COOKIE, 'planted-by-someone-else', domain='test.local')
+    await login(user, team.rep_a.email)
+    first = user.http_client.cookies[COOKIE]
+    assert first != 'planted-by-someone-else'
+    user.find(marker='logout').click()
+    await user.should_see(marker='login-submit', retries=50)
+    assert COOKIE not in user.http_client.cookies  # cleared by /logout
+    await login(user, team.rep_a.email)
+    second = user.http_client.cookies[COOKIE]
+    assert second != first
+    with read_session(team.desk.ctx.engine) as s:
+        rows = s.exec(select(BrowserSession).where(BrowserSession.user_id == team.rep_a.id,
+                                                   BrowserSession.started_at != None)  # noqa: E711
+                      .order_by(BrowserSession.id)).all()
+    assert [r.token_hash for r in rows] == [hash_token(first), hash_token(second)]
+    assert rows[0].ended_reason == 'logout' and rows[1].ended_at is None
+
+
+async def test_a_ticket_is_good_once(user: User, team: Team) -> None:
+    ticket = await ticket_for(team.rep_a.email)
+    first = await user.http_client.get(f'/session/start?ticket={ticket}')
+    assert first.headers['location'] == '/' and COOKIE in first.headers.get('set-cookie', '')
+    user.http_client.cookies.clear()
+    again = await user.http_client.get(f'/session/start?ticket={ticket}')
+    assert again.headers['location'] == '/login' and 'set-cookie' not in again.headers
+
+
+async def test_another_site_cannot_sign_you_in_or_out(user: User, team: Team) -> None:
+    """Login CSRF (a link to someone else's ticket) and logout CSRF: both routes refuse a request
+    another site started; the browser says so in Sec-Fetch-Site."""
+    cross = {'Sec-Fetch-Site': 'cross-site'}
+    ticket = await ticket_for(team.rep_a.email)
+    refused = await user.http_client.get(f'/session/start?ticket={ticket}', headers=cross)
+    assert refused.headers['location'] == '/login' and 'set-cookie' not in refused.headers
+    await login(user, team.manager.email)
+    token = user.http_client.cookies[COOKIE]
+    ignored = await user.http_client.get('/logout', headers=cross)
+    assert ignored.headers['location'] == '/' and 'set-cookie' not in ignored.headers
+    assert app.state.desk.sessions.resolve(token) is not None
+    done = await user.http_client.get('/logout', headers={'Sec-Fetch-Site': 'same-origin'})
+    assert done.headers['location'] == '/login' and app.state.desk.sessions.resolve(token) is None
+
+
+async def test_anonymous_pages_store_nothing_and_set_no_cookie(user: User, team: Team, _isolated_data: Path) -> None:
+    for path in ('/login', '/', '/setup'):
+        response = await user.http_client.get(path)
+        assert 'set-cookie' not in response.headers, path
+    assert not list(_isolated_data.rglob('storage-*'))
 
 
 @pytest.mark.parametrize('target', ['/\t/evil.example', '%2F%09%2Fevil.example', '/\n/evil.example',
@@ -50,7 +121,7 @@ async def test_crafted_next_after_login_lands_on_the_inbox(user: User, team: Tea
     user.find(marker='login-password').type('correct-horse-9')
     user.find(marker='login-submit').click()
     await user.should_see(marker='current-user', retries=50)
-    assert user.back_history[-1] == '/'
+    assert user.client is not None and user.client.request.url.path == '/'
 
 
 async def test_deactivated_user_cannot_act_from_a_page_left_open(user: User, team: Team) -> None:

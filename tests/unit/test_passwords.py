@@ -22,6 +22,14 @@ NEW = 'a-new-secret-42'
 WRONG = 'wrong-password-1'
 
 
+
+def signed_in(desk: Desk, email: str, password: str = PASSWORD) -> str:
+    """Log in and exchange the ticket as `/session/start` does: the cookie's token."""
+    _, ticket = desk.team.login(email, password)
+    started = desk.sessions.start(ticket)
+    assert started is not None
+    return started[0]
+
 def throttle(desk: Desk, email: str) -> LoginThrottle | None:
     with read_session(desk.ctx.engine) as session:
         return session.get(LoginThrottle, email)
@@ -104,12 +112,14 @@ def test_change_password_refuses_a_weak_or_unchanged_new_one(desk: Desk, new: st
     assert (after.password_hash, after.session_version) == (before.password_hash, before.session_version)
 
 
-def test_change_password_ends_the_other_sessions_and_returns_the_new_version(desk: Desk) -> None:
+def test_change_password_ends_the_other_sessions_and_keeps_the_acting_one(desk: Desk) -> None:
     rep = user(desk)
-    _, old = desk.team.login(rep.email, PASSWORD)
-    version = desk.team.change_password(rep, PASSWORD, NEW)
-    assert desk.team.session_user(rep.id, old) is None
-    assert desk.team.session_user(rep.id, version) is not None
+    here, elsewhere = signed_in(desk, rep.email), signed_in(desk, rep.email)
+    kept = desk.sessions.resolve(here)
+    assert kept is not None
+    ended = desk.team.change_password(rep, PASSWORD, NEW, keep=kept.id)
+    assert desk.sessions.resolve(elsewhere) is None and len(ended) == 1
+    assert desk.sessions.resolve(here) is not None
 
 
 def test_change_password_is_audited_without_the_password(desk: Desk, clock: FakeClock) -> None:
@@ -131,15 +141,17 @@ def test_a_deactivated_user_cannot_change_a_password(desk: Desk) -> None:
 
 def test_reset_gives_a_temporary_password_that_must_be_changed(desk: Desk) -> None:
     boss, rep = admin(desk), user(desk)
-    _, old = desk.team.login(rep.email, PASSWORD)
+    old = signed_in(desk, rep.email)
     temporary = desk.team.reset_password(boss, rep.id)
     assert len(temporary) == 14 and auth.password_problem(temporary) is None
-    assert desk.team.session_user(rep.id, old) is None  # their sessions end at once
+    assert desk.sessions.resolve(old) is None  # their sessions end at once
     assert outcome(lambda: desk.team.login(rep.email, PASSWORD)) == ('login_failed', {})
-    ref, version = desk.team.login(rep.email, temporary)
-    assert ref.must_change_password and desk.team.session_user(rep.id, version).must_change_password
-    new_version = desk.team.change_password(ref, temporary, NEW)
-    assert not desk.team.session_user(rep.id, new_version).must_change_password
+    token = signed_in(desk, rep.email, temporary)
+    now = desk.sessions.resolve(token)
+    assert now is not None and now.user.must_change_password
+    desk.team.change_password(now.user, temporary, NEW, keep=now.id)
+    after = desk.sessions.resolve(token)
+    assert after is not None and not after.user.must_change_password
     assert not get(desk, User, rep.id).must_change_password
 
 
@@ -184,9 +196,9 @@ def test_reset_of_an_unknown_user_is_not_found(desk: Desk) -> None:
 
 def test_console_sets_a_password_ends_sessions_and_audits_with_no_actor(desk: Desk) -> None:
     rep = user(desk)
-    _, old = desk.team.login(rep.email, PASSWORD)
+    old = signed_in(desk, rep.email)
     desk.team.set_password_from_console(rep.email.upper(), NEW)
-    assert desk.team.session_user(rep.id, old) is None
+    assert desk.sessions.resolve(old) is None
     ref, _ = desk.team.login(rep.email, NEW)
     assert not ref.must_change_password
     [entry] = password_audit(desk, PasswordEvent.SET_BY_CONSOLE)

@@ -13,6 +13,7 @@ from core.desk import Desk
 from core.errors import DomainError
 from store.models import Tier, UserRef
 
+from .. import live
 from ..errors import attempt, message
 from ..format import when
 from ..i18n import t
@@ -159,7 +160,7 @@ class MyDayRevisits:
             ui.label(t('care.my_day_title')).classes('text-subtitle1 font-bold')
             self.list = tid(ui.column().classes('w-full gap-1'), 'my-day-revisit-list')
         self.card.set_visibility(False)
-        self.desk.events.care_changed.subscribe(self._on_changed)
+        live.subscribe(self.desk.events.care_changed, self._on_changed)
 
     async def show(self, visible: bool) -> None:
         self.visible = visible

@@ -14,7 +14,7 @@ from store.models import UserRef
 from ..errors import clear_field_errors, message, show_field_errors
 from ..i18n import t
 from ..marks import tid
-from ..session import require_user, sign_in
+from ..session import page_session_id, require_user
 from ..theme import frame
 
 
@@ -51,14 +51,14 @@ class PasswordForm:
             self.fields['repeat_password'].error = t('err.field.mismatch')
             return
         try:
-            version = await run.io_bound(self.desk.team.change_password, self.user, current, new)
+            await run.io_bound(self.desk.team.change_password, self.user, current, new, keep=page_session_id())
         except ValidationFailed as e:
             show_field_errors(e, self.fields)
             return
         except DomainError as e:  # locked out after wrong current passwords, or deactivated meanwhile
             ui.notify(message(e), type='negative')
             return
-        sign_in(self.user, version)  # this browser stays signed in; every other session has ended
+        # this browser session (every tab of it) stays signed in; every other session has ended
         for field in self.fields.values():
             field.set_value('')
         ui.notify(t('account.password_changed'), type='positive')

@@ -1,21 +1,30 @@
-"""First-run setup, login and logout."""
+"""First-run setup, login and logout.
+
+The password is checked in the login page (a websocket handler); the session cookie can only be
+set by an HTTP response, so the page then navigates to `/session/start?ticket=…`, which swaps the
+one-time ticket for a new session, sets the cookie and redirects to `next`. `/logout` ends the
+session and clears the cookie. Both refuse a request another site started (`Sec-Fetch-Site`):
+nobody can be signed in to someone else's account or signed out by a link elsewhere.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import app, run, ui
 
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 
 from ..errors import clear_field_errors, message, show_field_errors
-from ..i18n import t
+from ..i18n import LANGUAGES, t
 from ..marks import tid
-from ..session import current_user, remember_language, sign_in, sign_out
+from ..session import COOKIE, LANG_COOKIE, remember_language, session_token, signed_in
 from ..theme import frame
+
+YEAR = 365 * 24 * 3600
 
 
 def _safe_next(target: str | None) -> str:
@@ -28,7 +37,58 @@ def _safe_next(target: str | None) -> str:
     return path if path.startswith('/') and not path.startswith('//') and '\\' not in path else '/'
 
 
+def _same_origin(request: Request) -> bool:
+    """Started by one of our own pages (or by a client that sends no Fetch Metadata: not a
+    browser, or a very old one). A link or form on another site says `cross-site`."""
+    return request.headers.get('sec-fetch-site', 'same-origin') == 'same-origin'
+
+
+def _start_url(ticket: str, target: str) -> str:
+    return f'/session/start?ticket={quote(ticket, safe="")}&next={quote(target, safe="")}'
+
+
+def _cookie_args(request: Request) -> dict:
+    return {'httponly': True, 'samesite': 'lax', 'secure': request.url.scheme == 'https', 'path': '/'}
+
+
 def register(desk: Desk, *, demo: bool) -> None:
+    @app.get('/session/start', include_in_schema=False)
+    async def start_session(request: Request, ticket: str = '', next: str | None = None) -> RedirectResponse:
+        """The login's second half: a new session (new id, new token) for a fresh ticket."""
+        if not _same_origin(request):
+            return RedirectResponse('/login', status_code=303)
+        started = await run.io_bound(desk.sessions.start, ticket, request.headers.get('user-agent'))
+        if started is None:  # used, late or forged
+            return RedirectResponse('/login', status_code=303)
+        token, user = started
+        if previous := session_token(request):  # this browser's earlier session is over: its tabs end
+            await run.io_bound(desk.sessions.logout, previous)
+        response = RedirectResponse(_safe_next(next), status_code=303)
+        response.set_cookie(COOKIE, token, max_age=int(desk.ctx.settings.session_days * 24 * 3600),
+                            **_cookie_args(request))
+        if user.language in LANGUAGES:  # the login page after a logout keeps the user's language
+            response.set_cookie(LANG_COOKIE, user.language, max_age=YEAR, **_cookie_args(request))
+        return response
+
+    @app.get('/logout', include_in_schema=False)
+    async def logout(request: Request) -> RedirectResponse:
+        """End this browser's session (every open tab of it goes to the login page) and clear the
+        cookie. A logout link on another site is ignored."""
+        if not _same_origin(request):
+            return RedirectResponse('/', status_code=303)
+        await run.io_bound(desk.sessions.logout, session_token(request))
+        response = RedirectResponse('/login', status_code=303)
+        response.delete_cookie(COOKIE, **_cookie_args(request))
+        return response
+
+    @app.get('/language', include_in_schema=False)
+    def language(request: Request, to: str = '', next: str | None = None) -> RedirectResponse:
+        """The header's language switch for this browser (a plain cookie: nothing stored here)."""
+        response = RedirectResponse(_safe_next(next), status_code=303)
+        if to in LANGUAGES:
+            response.set_cookie(LANG_COOKIE, to, max_age=YEAR, **_cookie_args(request))
+        return response
+
     @ui.page('/setup')
     def setup_page(request: Request) -> RedirectResponse | None:
         remember_language(request)
@@ -55,8 +115,9 @@ def register(desk: Desk, *, demo: bool) -> None:
                 except DomainError as e:
                     ui.notify(message(e), type='negative')
                     return
-                sign_in(user, 1)
-                ui.navigate.to('/')
+                _, ticket = await run.io_bound(desk.team.login, user.email, fields['password'].value,
+                                               user_agent=request.headers.get('user-agent', ''))
+                ui.navigate.to(_start_url(ticket, '/'))
 
             tid(ui.button(t('setup.create'), on_click=create).classes('w-full'), 'setup-submit')
         return None
@@ -66,7 +127,7 @@ def register(desk: Desk, *, demo: bool) -> None:
         remember_language(request)
         if desk.team.needs_setup():
             return RedirectResponse('/setup')
-        if current_user(desk) is not None:
+        if signed_in(desk, request) is not None:
             return RedirectResponse(_safe_next(next))
         with frame(desk, t('login.title'), None), ui.card().classes('w-96 mx-auto mt-8'):
             ui.label(t('login.title')).classes('text-h6')
@@ -76,12 +137,12 @@ def register(desk: Desk, *, demo: bool) -> None:
 
             async def submit() -> None:
                 try:
-                    user, version = await run.io_bound(desk.team.login, email.value or '', password.value or '')
+                    _, ticket = await run.io_bound(desk.team.login, email.value or '', password.value or '',
+                                                   user_agent=request.headers.get('user-agent', ''))
                 except DomainError as e:
                     error.set_text(message(e))
                     return
-                sign_in(user, version)
-                ui.navigate.to(_safe_next(next))
+                ui.navigate.to(_start_url(ticket, _safe_next(next)))
 
             password.on('keydown.enter', submit)
             tid(ui.button(t('login.submit'), on_click=submit).classes('w-full'), 'login-submit')
@@ -92,8 +153,3 @@ def register(desk: Desk, *, demo: bool) -> None:
                     for address, role, secret in demo_logins():
                         ui.label(f'{t("role." + role)}: {address} / {secret}').classes('text-sm')
         return None
-
-    @ui.page('/logout')
-    def logout_page() -> RedirectResponse:
-        sign_out()
-        return RedirectResponse('/login')

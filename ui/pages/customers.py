@@ -14,6 +14,7 @@ from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.pipeline import parse_money
 from store.models import Stage, Tier, UserRef
 
+from .. import live
 from ..components.care_panel import CarePlanForm, CustomerCare
 from ..errors import message
 from ..format import amount_text, money, stage_name, when
@@ -77,7 +78,7 @@ class CustomerList:
             self.pager = tid(ui.label(''), 'customers-pager')
             ui.button(icon='chevron_left', on_click=lambda: self._go(-1)).props('flat dense')
             ui.button(icon='chevron_right', on_click=lambda: self._go(1)).props('flat dense')
-        self.desk.events.opportunity_moved.subscribe(self._on_moved)
+        live.subscribe(self.desk.events.opportunity_moved, self._on_moved)
         ui.timer(0, self.refresh, once=True)
 
     async def refresh(self) -> None:

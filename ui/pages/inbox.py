@@ -16,6 +16,7 @@ from core.leads import INBOX_COUNT_CAP, traffic_light
 from core.permissions import sees_all_leads
 from store.models import OPEN_STATUSES, Grade, LeadRow, LeadStatus, Source, UserRef
 
+from .. import live
 from ..components.care_panel import MyDayRevisits
 from ..components.lead_form import open_new_lead
 from ..format import label, when
@@ -137,11 +138,11 @@ class Inbox:
             ui.button(icon='chevron_left', on_click=lambda: self._go(-1)).props('flat dense')
             ui.button(icon='chevron_right', on_click=lambda: self._go(1)).props('flat dense')
         events = self.desk.events
-        events.lead_captured.subscribe(self._on_captured)
-        events.lead_touched.subscribe(self._on_changed)
-        events.lead_changed.subscribe(self._on_changed)
-        events.lead_assigned.subscribe(self._on_assigned)
-        events.leads_imported.subscribe(self._on_imported)
+        live.subscribe(events.lead_captured, self._on_captured)
+        live.subscribe(events.lead_touched, self._on_changed)
+        live.subscribe(events.lead_changed, self._on_changed)
+        live.subscribe(events.lead_assigned, self._on_assigned)
+        live.subscribe(events.leads_imported, self._on_imported)
         if first is None:
             ui.timer(0, self.refresh, once=True)
         else:

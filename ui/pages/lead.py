@@ -16,6 +16,7 @@ from core.leads import EDITABLE_FIELDS, LeadView
 from core.playbooks import PlaybookView
 from store.models import LeadStatus, UserRef
 
+from .. import live
 from ..components.activities import activity_list, open_log_dialog
 from ..components.playbook_panel import PlaybookPanel, gated
 from ..errors import clear_field_errors, message, show_field_errors
@@ -54,8 +55,8 @@ class LeadPage:
                 self.side()
         self.timeline()
         for event in (self.desk.events.lead_changed, self.desk.events.lead_touched):
-            event.subscribe(self._on_change)
-        self.desk.events.lead_assigned.subscribe(self._on_assigned)
+            live.subscribe(event, self._on_change)
+        live.subscribe(self.desk.events.lead_assigned, self._on_assigned)
 
     async def reload(self) -> None:
         view = await run.io_bound(self.desk.leads.lead_view, self.user, self.lead_id)

@@ -11,6 +11,7 @@ from core.desk import Desk
 from core.team import NotificationView
 from store.models import UserRef
 
+from .. import live
 from ..format import when
 from ..i18n import reason, t
 from ..marks import tid
@@ -30,7 +31,7 @@ class NotificationList:
             self.read_button.set_visibility(False)
         with ui.card().classes('w-full'):
             self.list = tid(ui.column().classes('w-full gap-2'), 'notifications-list')
-        self.desk.events.notified.subscribe(self._on_notified)
+        live.subscribe(self.desk.events.notified, self._on_notified)
         ui.timer(0, self.load, once=True)
 
     async def load(self) -> None:

@@ -15,6 +15,7 @@ from core.pipeline import OpportunityView, StaleOpportunity
 from core.playbooks import PlaybookView
 from store.models import Stage, StageKind, UserRef
 
+from .. import live
 from ..components.activities import activity_list, open_log_dialog, parse_day
 from ..components.playbook_panel import PlaybookPanel
 from ..errors import clear_field_errors, message, show_field_errors
@@ -53,7 +54,7 @@ class OpportunityPage:
                 self.playbook.render()
                 self.stage_card()
         self.timeline()
-        self.desk.events.opportunity_moved.subscribe(self._on_moved)
+        live.subscribe(self.desk.events.opportunity_moved, self._on_moved)
 
     async def reload(self, *, own_change: bool = False, discard: bool = False) -> None:
         before = self.view.opportunity.version

@@ -27,6 +27,7 @@ from core.errors import DomainError
 from core.pipeline import Card, Column, MoveConflict, parse_money
 from store.models import Stage, StageKind, UserRef
 
+from .. import live
 from ..components.playbook_panel import gated
 from ..errors import message
 from ..format import amount_text, stage_name, zone
@@ -153,7 +154,7 @@ class PipelineBoard:
         self.row = tid(ui.row().classes('w-full items-start gap-3 no-wrap overflow-x-auto pb-2'), 'board')
         self.row.on('start', self._drag_started, js_handler='() => emit()')  # SortableJS's bubbling DOM events
         self.row.on('end', self._drag_ended, js_handler='() => emit()')
-        self.desk.events.opportunity_moved.subscribe(self._on_moved)
+        live.subscribe(self.desk.events.opportunity_moved, self._on_moved)
         self._build_columns(sorted(self.desk.pipeline.stages(), key=_stage_order))
 
     def _build_columns(self, stages: list[Stage]) -> None:

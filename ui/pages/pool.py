@@ -14,6 +14,7 @@ from core.errors import DomainError
 from core.pool import PoolRow
 from store.models import Role, UserRef
 
+from .. import live
 from ..errors import message
 from ..format import label, when
 from ..i18n import t
@@ -78,7 +79,7 @@ class PoolTable:
         self.table.on('act', lambda e: self.act(int(e.args['id'])))
         self.total = tid(ui.label(''), f'{name}-total')
         for event in (desk.events.lead_assigned, desk.events.lead_changed, desk.events.lead_captured):
-            event.subscribe(self._on_event, expect_args=False)
+            live.subscribe(event, self._on_event, expect_args=False)
         ui.timer(0, self.refresh, once=True)
 
     async def refresh(self) -> None:

@@ -20,6 +20,7 @@ from core.steering import MoveOutcome
 from core.workload import RepLoadView, TeamView
 from store.models import UserRef
 
+from .. import live
 from ..components.rep_leads import RepLeadList
 from ..components.team_dialogs import plan_dialog, settings_dialog, shift_text
 from ..errors import attempt, message
@@ -161,7 +162,7 @@ class TeamPage:
         events = self.desk.events
         for event in (events.lead_captured, events.lead_touched, events.lead_assigned, events.lead_changed,
                       events.opportunity_moved, events.users_changed, events.leads_imported):
-            event.subscribe(self._on_event, expect_args=False)
+            live.subscribe(event, self._on_event, expect_args=False)
         ui.timer(0, self.refresh, once=True)
 
     async def refresh(self) -> None:
