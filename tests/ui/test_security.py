@@ -95,6 +95,17 @@ async def test_another_site_cannot_sign_you_in_or_out(user: User, team: Team) ->
     assert done.headers['location'] == '/login' and app.state.desk.sessions.resolve(token) is None
 
 
+async def test_logout_typed_into_the_address_bar_ends_the_session(user: User, team: Team) -> None:
+    """A URL typed or bookmarked carries `Sec-Fetch-Site: none`: the user's own act, so it logs out
+    (a sibling subdomain's `same-site` link does not)."""
+    await login(user, team.manager.email)
+    token = user.http_client.cookies[COOKIE]
+    sibling = await user.http_client.get('/logout', headers={'Sec-Fetch-Site': 'same-site'})
+    assert sibling.headers['location'] == '/' and app.state.desk.sessions.resolve(token) is not None
+    typed = await user.http_client.get('/logout', headers={'Sec-Fetch-Site': 'none'})
+    assert typed.headers['location'] == '/login' and app.state.desk.sessions.resolve(token) is None
+
+
 async def test_anonymous_pages_store_nothing_and_set_no_cookie(user: User, team: Team, _isolated_data: Path) -> None:
     for path in ('/login', '/', '/setup'):
         response = await user.http_client.get(path)

@@ -38,9 +38,10 @@ def _safe_next(target: str | None) -> str:
 
 
 def _same_origin(request: Request) -> bool:
-    """Started by one of our own pages (or by a client that sends no Fetch Metadata: not a
-    browser, or a very old one). A link or form on another site says `cross-site`."""
-    return request.headers.get('sec-fetch-site', 'same-origin') == 'same-origin'
+    """Started by one of our own pages, typed into the address bar or opened from a bookmark
+    (`none`), or by a client that sends no Fetch Metadata (not a browser, or a very old one). A
+    link or form on another site (or a sibling subdomain) says `cross-site` / `same-site`."""
+    return request.headers.get('sec-fetch-site', 'same-origin') in ('same-origin', 'none')
 
 
 def _start_url(ticket: str, target: str) -> str:
