@@ -21,6 +21,16 @@ USER_FIELDS = ('name', 'role', 'capacity', 'daily_quota', 'seniority', 'regions'
 LANGUAGES = ('zh-CN', 'en')
 
 
+def _replace_password(session: Any, user: User, hashed: str, *, must_change: bool, now: datetime) -> list[int]:
+    """A password set for the user by someone else (an admin's reset, the console): all their
+    sessions end and their address's lock is lifted. Returns the ended session ids, to publish."""
+    user.password_hash = hashed
+    user.must_change_password = must_change
+    session.add(user)
+    queries.clear_login_failures(session, user.email)
+    return sessions.end_sessions(session, user.id, now=now, reason=SessionEnd.PASSWORD)
+
+
 @dataclass(frozen=True, slots=True)
 class NotificationView:
     id: int
@@ -226,11 +236,7 @@ class TeamService:
             user = session.get(User, user_id)
             if user is None:
                 raise NotFound()
-            user.password_hash = hashed
-            user.must_change_password = True
-            session.add(user)
-            ended = sessions.end_sessions(session, user.id, now=now, reason=SessionEnd.PASSWORD)
-            queries.clear_login_failures(session, user.email)
+            ended = _replace_password(session, user, hashed, must_change=True, now=now)
             audit(session, PasswordEvent.RESET, now=now, actor_id=actor.id, subject_user_id=user.id,
                   reason_key='reason.password_reset', user=user.name)
         if ended:
@@ -252,11 +258,7 @@ class TeamService:
             user = queries.user_by_email(session, address) if address else None
             if user is None:
                 raise NotFound()
-            user.password_hash = hashed
-            user.must_change_password = must_change
-            session.add(user)
-            ended = sessions.end_sessions(session, user.id, now=now, reason=SessionEnd.PASSWORD)
-            queries.clear_login_failures(session, user.email)
+            ended = _replace_password(session, user, hashed, must_change=must_change, now=now)
             audit(session, PasswordEvent.SET_BY_CONSOLE, now=now, subject_user_id=user.id,
                   reason_key='reason.password_set_console', user=user.name)
             ref = UserRef.of(user)
