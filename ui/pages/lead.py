@@ -159,22 +159,24 @@ class LeadPage:
         if not await self._store_fields():
             return
         version = self.view.lead.version
-        try:
-            with self.outside:  # open checklist items: confirm first; required ones refuse
+        # Saving the fields refreshed the header that held the clicked button: go on in an element
+        # that stays, or messages lose their page (and with it the page's language).
+        with self.outside:
+            try:  # open checklist items: confirm first; required ones refuse
                 done, _ = await gated(lambda warn: self.desk.leads.qualify_lead(self.user, self.lead_id,
                                                                                 version=version, warn_open=warn))
-            if not done:
+                if not done:
+                    return
+            except ValidationFailed as e:
+                show_field_errors(e, self.fields)
+                missing = [t(f'field.{f}') for f in BANT if f in e.errors]
+                ui.notify(t('lead.qualify_missing', fields=', '.join(missing)), type='negative', multi_line=True)
                 return
-        except ValidationFailed as e:
-            show_field_errors(e, self.fields)
-            missing = [t(f'field.{f}') for f in BANT if f in e.errors]
-            ui.notify(t('lead.qualify_missing', fields=', '.join(missing)), type='negative', multi_line=True)
-            return
-        except DomainError as e:
-            ui.notify(message(e), type='negative', multi_line=True)
-            return
-        ui.notify(t('lead.qualified_ok'), type='positive')
-        await self.reload()
+            except DomainError as e:
+                ui.notify(message(e), type='negative', multi_line=True)
+                return
+            ui.notify(t('lead.qualified_ok'), type='positive')
+            await self.reload()
 
     def open_convert(self) -> None:
         lead = self.view.lead
