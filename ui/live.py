@@ -25,6 +25,10 @@ def subscribe(event: Event, callback: Callable[..., Any], *, expect_args: bool |
     slot = context.slot
 
     def attach() -> None:
+        try:
+            slot.parent  # noqa: B018 (raises once the element it was named in is gone)
+        except RuntimeError:
+            return  # rebuilt before the socket came (a refresh): the new element subscribed itself
         with slot:
             event.subscribe(callback, expect_args=expect_args)
 

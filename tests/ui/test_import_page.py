@@ -124,6 +124,7 @@ async def test_rep_is_refused_and_marketing_sees_the_nav_link(user: User, team: 
     await user.should_not_see(marker='import-upload')
     marketing = factories.user(team.desk, Role.MARKETING, name='Mia')
     user.find(marker='logout').click()
+    await user.should_see(marker='login-submit', retries=50)  # /logout answered: signed out
     await login(user, marketing.email)
     await user.open('/import')
     await user.should_see(marker='import-upload')

@@ -25,6 +25,7 @@ async def test_manager_menu_lacks_admin_pages_and_rep_has_no_menu(user: User, te
     user.find(marker='nav-rules').click()
     await user.should_see(marker='new-rule-name', retries=50)
     user.find(marker='logout').click()
+    await user.should_see(marker='login-submit', retries=50)  # /logout answered: signed out
     await login(user, team.rep_a.email)
     await user.should_see('Pipeline')
     await user.should_not_see(marker='nav-manage')

@@ -132,6 +132,7 @@ async def test_nav_link_for_everyone_reps_reach_their_own_numbers(user: User, te
     await login(user, marketing.email)
     await user.should_see('Reports')
     user.find(marker='logout').click()
+    await user.should_see(marker='login-submit', retries=50)  # /logout answered: signed out
     await login(user, team.rep_a.email)
     user.find('Reports').click()
     await user.should_see('My numbers')
