@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -40,18 +41,26 @@ def from_accept_language(header: str | None) -> str:
     return DEFAULT
 
 
+_task_language: ContextVar[str | None] = ContextVar('leaddesk_page_language', default=None)
+"""The page's language for work it started that runs outside its slots: a background task made
+while the page was built (a report panel computing on its own) inherits it, as tasks inherit
+context variables."""
+
+
 def current_language() -> str:
     """The language of the page being built or whose callback runs (`set_page_language`)."""
     try:
         lang = app.storage.client.get('lang')
-    except (RuntimeError, AssertionError):  # outside any page
-        return DEFAULT
+    except (RuntimeError, AssertionError):  # outside any page's slot (a background task), or its element is gone
+        lang = _task_language.get()
     return lang if lang in LANGUAGES else DEFAULT
 
 
 def set_page_language(language: str) -> None:
     """Fix the language of the page being built: its `t()` calls, and its callbacks later."""
-    app.storage.client['lang'] = language if language in LANGUAGES else DEFAULT
+    chosen = language if language in LANGUAGES else DEFAULT
+    app.storage.client['lang'] = chosen
+    _task_language.set(chosen)
 
 
 def pin_language() -> None:
