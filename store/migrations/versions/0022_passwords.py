@@ -46,7 +46,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('must_change_password')
+    # A plain DROP COLUMN (SQLite 3.35+): a batch rebuild of `users` fails its foreign keys, which
+    # nearly every table holds.
+    op.drop_column('users', 'must_change_password')
     op.drop_index(op.f('ix_login_throttles_last_failed_at'), table_name='login_throttles')
     op.drop_table('login_throttles')
