@@ -28,7 +28,8 @@ from tests.pg.server import Server, database_url, server_url
 MIRRORED = (
     'access', 'automation', 'capture', 'capture_queue', 'care', 'checklist_rollup', 'conversion', 'counters',
     'customers', 'events', 'exposure', 'import', 'inbox_order', 'leads', 'merge', 'passwords', 'pipeline', 'playbooks',
-    'policy', 'pool', 'races', 'report_rollup', 'reports', 'rules', 'shifts_and_rule_conditions', 'steering', 'team',
+    'policy', 'pool', 'races', 'report_rollup', 'reports', 'rules', 'sessions', 'shifts_and_rule_conditions',
+    'steering', 'team', 'webforms',
     'webhooks', 'workload',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.
@@ -52,6 +53,8 @@ NOT_MIRRORED = {
     'workhours': 'pure calendar arithmetic, no database',
     'crash_import': 'SIGKILLs run.py processes on their own SQLite files (like crash)',
     'webhooks_restart': 'SIGKILLs run.py on its own SQLite file (like crash); the outbox runs on PG in test_webhooks',
+    'import_limits': 'reads hostile files and runs run.py on SQLite files; the import itself runs on PG in test_import',
+    'proxies': 'pure address arithmetic and an ASGI layer, no database',
 }
 
 

@@ -9,12 +9,14 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
 from core.clock import FakeClock
 from core.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, seed
 from core.desk import Desk
+from core.errors import LoginFailed
 from store.engine import make_engine, read_session
 from store.models import CareTask
 from tests import factories
@@ -35,7 +37,10 @@ def busy_sqlite_desk(path: Path) -> Desk:
     a merge, channel costs — so no table is empty."""
     desk = factories.make_desk(path, FakeClock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
     seed(desk, now=desk.ctx.now(), leads=120)
-    admin, _ = desk.team.login(DEMO_ADMIN_EMAIL, DEMO_PASSWORD)
+    admin, ticket = desk.team.login(DEMO_ADMIN_EMAIL, DEMO_PASSWORD)
+    assert desk.sessions.start(ticket) is not None  # a browser session
+    with pytest.raises(LoginFailed):  # a counted wrong password (login_throttles)
+        desk.team.login('nobody@example.com', 'wrong password')
     desk.webhooks.set_allow_private(admin, True)  # (a loopback receiver)
     desk.webhooks.save(admin, None, {'name': 'Robot', 'url': 'http://127.0.0.1:9/hook', 'format': 'json',
                                      'events': ['lead.captured']})  # the captures below queue deliveries
