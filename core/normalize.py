@@ -57,10 +57,24 @@ def clean_text(value: str | None, *, max_length: int = 500) -> str | None:
         return None
     text = str(value)
     if not text.isprintable():  # printable text has no control or format characters: skip the walk
-        text = ''.join(ch for ch in text if ch in '\n\t' or (
-            ch not in INVISIBLE and unicodedata.category(ch) not in ('Cc', 'Cs')))
-    text = text.strip()[:max_length].strip()
+        kept: list[str] = []
+        for i, ch in enumerate(text):
+            if ch == ZWJ:
+                if kept and _pictographic(kept[-1]) and i + 1 < len(text) and _pictographic(text[i + 1]):
+                    kept.append(ch)  # inside an emoji sequence (👨‍👩‍👧): it shows, as one picture
+            elif ch in '\n\t' or (ch not in INVISIBLE and unicodedata.category(ch) not in ('Cc', 'Cs')):
+                kept.append(ch)
+        text = ''.join(kept)
+    text = text.strip()[:max_length].rstrip(ZWJ).strip()
     return text or None
+
+
+ZWJ = '\u200d'
+
+
+def _pictographic(ch: str) -> bool:
+    """An emoji or a part of one (a skin tone, the emoji presentation selector)."""
+    return ord(ch) >= 0x1F000 or ch == '\ufe0f' or unicodedata.category(ch) == 'So'
 
 
 def normalize_phone(raw: str | None, region: str = 'CN') -> str | None:

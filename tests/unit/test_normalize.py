@@ -170,6 +170,11 @@ def test_clean_text_drops_control_chars_but_keeps_newline_and_tab() -> None:
     assert clean_text('a\x00b\x07c\x1b[0m\nd\te\x7f') == 'abc[0m\nd\te'
 
 
+def test_clean_text_keeps_the_joiner_inside_an_emoji_sequence_only() -> None:
+    assert clean_text('家 👨\u200d👩\u200d👧 a\u200db') == '家 👨\u200d👩\u200d👧 ab'
+    assert clean_text('😀\u200d') == '😀'
+
+
 def test_clean_text_trims_and_caps_length() -> None:
     assert clean_text('  hello  ') == 'hello'
     assert clean_text('x' * 10_000, max_length=50) == 'x' * 50
