@@ -10,6 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from core import auth
+from tests.factories import fresh_sqlite
 
 pytest_plugins = ['nicegui.testing.user_plugin']
 
@@ -25,7 +26,8 @@ def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 def _isolated_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                    request: pytest.FixtureRequest) -> Iterator[Path]:
     """Each test gets its own data folder and SQLite file (run.py reads these variables);
-    `@pytest.mark.env(NAME='value')` sets more before the app starts."""
+    `@pytest.mark.env(NAME='value')` sets more before the app starts. A test that starts the app
+    (NiceGUI's `user`) gets the file as a copy of the migrated template: start-up finds it at head."""
     data = tmp_path / 'data'
     monkeypatch.setenv('LEADDESK_DATA_DIR', str(data))
     monkeypatch.setenv('LEADDESK_DATABASE_URL', f'sqlite:///{data / "leaddesk.db"}')
@@ -36,5 +38,7 @@ def _isolated_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     for marker in request.node.iter_markers('env'):
         for name, value in marker.kwargs.items():
             monkeypatch.setenv(name, value)
+    if {'user', 'create_user'} & set(request.fixturenames):
+        fresh_sqlite(os.environ['LEADDESK_DATABASE_URL'])
     yield data
     os.environ.pop('LEADDESK_TEST_SEED', None)
