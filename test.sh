@@ -4,7 +4,7 @@
 # suite (Playwright driving Debian's Chromium), each its own pytest invocation.
 set -euo pipefail
 cd "$(dirname "$0")"
-EXTRAS=test source scripts/ensure-env.sh
+source scripts/ensure-env.sh
 if [ ! -x /usr/bin/chromium ] || ! command -v wrk >/dev/null; then
   echo "installing Debian chromium (browser tests) and wrk (API benchmark)"
   SUDO=""; [ "$(id -u)" != 0 ] && SUDO="sudo"
