@@ -13,12 +13,13 @@ from store import queries
 from store.locks import lock_leads, lock_users
 from store.models import Lead, LeadStatus, Role, User, UserRef
 
-from . import capture as capture_path
 from . import permissions
+from .assign_writes import assign_to
 from .context import Context, audit, retry_conflicts
 from .errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed
 from .notify import notify
 from .policy import load_policy
+from .sla_clocks import clear_clocks
 
 
 class ClaimRefused(DomainError):
@@ -97,7 +98,7 @@ class PoolService:
                 raise ClaimRefused('claim_limit', limit=policy.claim_limit)
             if queries.open_count(session, rep.id or 0) >= rep.capacity:
                 raise ClaimRefused('at_capacity', capacity=rep.capacity)
-            capture_path.assign_to(session, lead, rep, now=now, actor_id=rep.id, reason_key='reason.claimed',
+            assign_to(session, lead, rep, now=now, actor_id=rep.id, reason_key='reason.claimed',
                                    params={'rep': rep.name, 'claimed_today': claimed + 1,
                                            'limit': policy.claim_limit}, policy=policy)
             lead.version += 1
@@ -122,7 +123,7 @@ class PoolService:
             for lead in queries.leads_by_ids(session, ids):
                 if lead.status not in (LeadStatus.POOL, LeadStatus.REVIEW, LeadStatus.NEW):
                     continue
-                capture_path.assign_to(session, lead, rep, now=now, actor_id=actor.id,
+                assign_to(session, lead, rep, now=now, actor_id=actor.id,
                                        reason_key='reason.assigned.manual',
                                        params={'manager': actor.name, 'rep': rep.name}, policy=policy)
                 lead.version += 1
@@ -157,7 +158,7 @@ class PoolService:
             lead.previous_owner_id = lead.owner_id or lead.previous_owner_id
             lead.owner_id = None
             lead.cooldown_until = None
-            capture_path.clear_clocks(lead)
+            clear_clocks(lead)
             lead.version += 1
             lead.updated_at = now
             session.add(lead)
