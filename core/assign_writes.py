@@ -1,20 +1,20 @@
 """Giving a lead an owner, or the pool: the team's loads that a pick reads (`Team`, picking by the
 pure rules of core/assignment.py), and the write of the outcome — the lead's owner, status, reason
-and clocks (core/sla_clocks.py), the rep's last assignment and the audit line (`assign_to`,
-`send_to_pool`). Every assignment goes through here: capture, a manager's, a claim, the timer."""
+and clocks (core/sla_clocks.py), the rep's last assignment and the audit line: `assign_to` for a
+stored lead (a manager's, a claim, the timer), `assign_new` and `send_to_pool` for one the capture
+batch creates. Every assignment goes through here."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlmodel import Session
 
 from store import queries
-from store.models import LeadStatus, User
+from store.models import Lead, LeadStatus, User
 
 from . import assignment
 from .context import audit
@@ -29,12 +29,11 @@ class Team:
     (a capture batch, the timer, a rebalance) assigns several leads in one transaction."""
 
     def __init__(self, session: Session, day_start: datetime, *, rules: Sequence[assignment.RuleSpec],
-                 now: datetime | None = None, calendar: WorkCalendar | None = None) -> None:
-        """With `now` and `calendar`, reps off shift at `now` are skipped. `rules`: the assignment
-        rules (core/capture_config.py)."""
+                 now: datetime, calendar: WorkCalendar) -> None:
+        """Reps off shift at `now` are skipped. `rules`: the assignment rules (core/capture_config.py)."""
 
         def on_shift(rep: queries.RepLoadRow) -> bool:
-            return calendar is None or now is None or calendar.on_shift(rep.shift_start, rep.shift_end, now)
+            return calendar.on_shift(rep.shift_start, rep.shift_end, now)
 
         rows = queries.rep_loads(session, day_start, for_update=session.bind.dialect.name != 'sqlite')
         self.users = {row.id: row for row in rows}
@@ -66,30 +65,45 @@ class Team:
                                                r.daily_quota, r.seniority, r.regions, r.available, now)
 
 
-def assign_to(session: Session, lead: LeadRecord, rep: User | queries.RepLoadRow, *, now: datetime,
-              actor_id: int | None, reason_key: str, params: dict[str, Any], policy: ClockPolicy,
-              writes: Writes | None = None) -> None:
-    """Give the lead to `rep`; every assignment (rules, manager, claim, timer) goes through here,
-    so the first-response clock, the protection period and the trail always agree. `writes`: the
-    capture batch that writes the audit line (with its new leads), and the rep's last assignment
-    when `rep` is the batch's plain row rather than a `User`; without it (a stored lead changing
-    hands) the audit line goes through the session like any other."""
+def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_id: int | None, reason_key: str,
+              params: dict[str, Any], policy: ClockPolicy) -> None:
+    """Give a stored lead to `rep` (a manager's, a claim, the timer, a reassignment), audited in the
+    session. Capture's new leads go through `assign_new`; both change the lead by `_hand_over`, so
+    the first-response clock, the protection period and the trail always agree."""
+    previous = _hand_over(lead, rep.id, now=now, reason_key=reason_key, params=params, policy=policy)
+    rep.last_assigned_at = now
+    if rep not in session:  # (adding a persistent object again walks its cascades: once per lead adds up)
+        session.add(rep)
+    audit(session, 'assigned', now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
+          reason_key=reason_key, previous_owner_id=previous, **params)
+
+
+def assign_new(session: Session, lead: LeadRecord, rep: User | queries.RepLoadRow, *, now: datetime,
+               actor_id: int | None, reason_key: str, params: dict[str, Any], policy: ClockPolicy,
+               writes: Writes) -> None:
+    """Give a lead the capture batch is creating to `rep`: the audit line is written with the batch,
+    and so is the rep's last assignment when `rep` is the batch's plain row rather than a `User`."""
+    previous = _hand_over(lead, rep.id, now=now, reason_key=reason_key, params=params, policy=policy)
+    rep.last_assigned_at = now
+    if not isinstance(rep, User):
+        writes.rep_assigned(rep.id, now)
+    elif rep not in session:
+        session.add(rep)
+    writes.audit('assigned', now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
+                 reason_key=reason_key, previous_owner_id=previous, **params)
+
+
+def _hand_over(lead: LeadRecord, rep_id: int | None, *, now: datetime, reason_key: str, params: dict[str, Any],
+               policy: ClockPolicy) -> int | None:
+    """The lead's side of an assignment; returns its previous owner."""
     previous = lead.owner_id
-    lead.owner_id = rep.id
+    lead.owner_id = rep_id
     lead.status = LeadStatus.ASSIGNED  # a new owner starts from first contact (PRODUCT.md state table)
     lead.assigned_at = now
     start_clocks(lead, policy, now)
     lead.assignment_reason = {'key': reason_key, **params}
     lead.updated_at = now
-    rep.last_assigned_at = now
-    if not isinstance(rep, User):
-        assert writes is not None, 'a rep read as a plain row is written by its batch'
-        writes.rep_assigned(rep.id, now)
-    elif rep not in session:  # (adding a persistent object again walks its cascades: once per lead adds up)
-        session.add(rep)
-    (writes.audit if writes is not None else partial(audit, session))(
-        'assigned', now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
-        reason_key=reason_key, previous_owner_id=previous, **params)
+    return previous
 
 
 def send_to_pool(lead: LeadRecord, *, now: datetime, reason_key: str, writes: Writes) -> None:

@@ -122,7 +122,7 @@ class Automation:
             assert rep is not None
             key, params = pick.reason()
             assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params,
-                                   policy=policy)
+                      policy=policy)
             team.took(rep.id or 0, now)
             session.add(lead)
             report.done['assign'].append(lead.id or 0)
@@ -165,8 +165,8 @@ class Automation:
             old = session.get(User, previous) if previous else None
             assert rep is not None
             assign_to(session, lead, rep, now=now, actor_id=None, reason_key='reason.sla_reassigned',
-                                   params={'rep': rep.name, 'previous': old.name if old else '',
-                                           'grace': policy.sla_grace_hours}, policy=policy)
+                      params={'rep': rep.name, 'previous': old.name if old else '',
+                              'grace': policy.sla_grace_hours}, policy=policy)
             team.took(rep.id or 0, now)
             session.add(lead)
             report.done['sla_reassign'].append(lead.id or 0)

@@ -23,7 +23,7 @@ from store import queries
 from store.locks import identity_keys, lock_identity_keys
 from store.models import ActivityKind, Lead, LeadStatus, Source, User
 
-from .assign_writes import assign_to, send_to_pool
+from .assign_writes import assign_new, send_to_pool
 from .capture_batch import Batch
 from .capture_config import Config
 from .errors import ValidationFailed
@@ -269,12 +269,12 @@ def _arrive(session: Session, clean: CleanLead, batch: Batch, *, now: datetime, 
         if owner is None and keeper is not None:
             owner = keeper
     if owner is not None and keeper is not None and customer is not None and owner.id == keeper.id:
-        assign_to(session, lead, owner, now=now, actor_id=None, reason_key='reason.assigned.customer_owner',
-                  params={'rep': keeper.name, 'customer': customer.name}, policy=policy, writes=writes)
+        assign_new(session, lead, owner, now=now, actor_id=None, reason_key='reason.assigned.customer_owner',
+                   params={'rep': keeper.name, 'customer': customer.name}, policy=policy, writes=writes)
         batch.told(owner.id or 0, lead, now)
     elif owner is not None:
-        assign_to(session, lead, owner, now=now, actor_id=actor_id, reason_key=owner_reason,
-                  params={'rep': owner.name}, policy=policy, writes=writes)
+        assign_new(session, lead, owner, now=now, actor_id=actor_id, reason_key=owner_reason,
+                   params={'rep': owner.name}, policy=policy, writes=writes)
         if owner.id != actor_id:  # given to a rep by someone else (an import): the rep is told
             batch.told(owner.id or 0, lead, now)
     elif to_pool:
@@ -288,8 +288,8 @@ def _arrive(session: Session, clean: CleanLead, batch: Batch, *, now: datetime, 
             key, params = pick.reason()
             rep = batch.user(session, pick.rep_id)
             assert rep is not None
-            assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params, policy=policy,
-                      writes=writes)
+            assign_new(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params, policy=policy,
+                       writes=writes)
             batch.told(pick.rep_id, lead, now)
     return _result(session, lead, created=True, batch=batch)
 

@@ -324,8 +324,8 @@ class LeadService:
             if previous == rep_id:
                 return
             assign_to(session, lead, rep, now=now, actor_id=actor.id,
-                                   reason_key='reason.assigned.manual',
-                                   params={'manager': actor.name, 'rep': rep.name}, policy=load_policy(session))
+                      reason_key='reason.assigned.manual',
+                      params={'manager': actor.name, 'rep': rep.name}, policy=load_policy(session))
             lead.version += 1
             session.add(lead)
             told = notify(session, [rep_id], 'notify.assigned_to_you', now=now, lead_id=lead_id, lead=lead.name)

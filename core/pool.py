@@ -99,8 +99,8 @@ class PoolService:
             if queries.open_count(session, rep.id or 0) >= rep.capacity:
                 raise ClaimRefused('at_capacity', capacity=rep.capacity)
             assign_to(session, lead, rep, now=now, actor_id=rep.id, reason_key='reason.claimed',
-                                   params={'rep': rep.name, 'claimed_today': claimed + 1,
-                                           'limit': policy.claim_limit}, policy=policy)
+                      params={'rep': rep.name, 'claimed_today': claimed + 1,
+                              'limit': policy.claim_limit}, policy=policy)
             lead.version += 1
             session.add(lead)
         self.ctx.events.publish(self.ctx.events.lead_assigned, lead_id, actor.id, None)
@@ -124,8 +124,8 @@ class PoolService:
                 if lead.status not in (LeadStatus.POOL, LeadStatus.REVIEW, LeadStatus.NEW):
                     continue
                 assign_to(session, lead, rep, now=now, actor_id=actor.id,
-                                       reason_key='reason.assigned.manual',
-                                       params={'manager': actor.name, 'rep': rep.name}, policy=policy)
+                          reason_key='reason.assigned.manual',
+                          params={'manager': actor.name, 'rep': rep.name}, policy=policy)
                 lead.version += 1
                 session.add(lead)
                 moved.append((lead.id or 0, lead.previous_owner_id))

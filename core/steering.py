@@ -206,7 +206,7 @@ class SteeringService:
                         no_room += 1
                         continue
                     assign_to(session, lead, rep, now=now, actor_id=actor.id, reason_key=reason_key,
-                                           params={**params, 'rep': rep.name}, policy=policy)
+                              params={**params, 'rep': rep.name}, policy=policy)
                     counts[move.to_id] += 1
                 lead.version += 1
                 session.add(lead)
