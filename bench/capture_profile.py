@@ -61,7 +61,8 @@ def main() -> None:
         now = desk.ctx.now()
         with desk.ctx.write() as session:
             capture_rows(session, [{'name': f'Seed {i}', 'phone': f'13{i % 10}{i:08d}', 'source': 'ads'}
-                                   for i in range(args.leads)], default_source='import', region='CN', now=now,
+                                   for i in range(args.leads)], default_source='import', region='CN',
+                         config=desk.ctx.capture_config.load(session), now=now,
                          day_start=desk.ctx.day_start(now), actor_id=None, channel='import')
         rnd = random.Random(1)
 

@@ -21,12 +21,14 @@ from store import care as care_store
 from store import queries
 from store.models import OPEN_STATUSES, Account, Lead, LeadStatus, User
 
-from . import capture as capture_path
 from . import care_plan, customers
+from .assign_writes import Team, assign_to
+from .capture_config import assignment_rules
 from .context import Context, audit, retrying
 from .events import DeskEvents
 from .notify import managers, notify
 from .policy import Policy, load_policy
+from .sla_clocks import clear_clocks
 
 BATCH = 500
 """Leads handled per step per tick; the rest wait for the next tick."""
@@ -107,7 +109,8 @@ class Automation:
                                                  lock=True)
         if not waiting:
             return  # the common case, one index probe; team loads are only counted when someone waits
-        team = capture_path.Team(session, self.ctx.day_start(now), now=now, calendar=policy.calendar)
+        team = Team(session, self.ctx.day_start(now), rules=assignment_rules(session), now=now,
+                    calendar=policy.calendar)
         for lead in waiting:
             if not team.has_room():
                 break
@@ -118,8 +121,8 @@ class Automation:
             rep = session.get(User, pick.rep_id)
             assert rep is not None
             key, params = pick.reason()
-            capture_path.assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params,
-                                   policy=policy)
+            assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params,
+                      policy=policy)
             team.took(rep.id or 0, now)
             session.add(lead)
             report.done['assign'].append(lead.id or 0)
@@ -144,7 +147,8 @@ class Automation:
     def _reassign_past_grace(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                              publish: Publish) -> None:
         leads = queries.sla_grace_due(session, now, BATCH, lock=True)
-        team = capture_path.Team(session, self.ctx.day_start(now), now=now, calendar=policy.calendar) if leads else None
+        team = Team(session, self.ctx.day_start(now), rules=assignment_rules(session), now=now,
+                    calendar=policy.calendar) if leads else None
         for lead in leads:
             assert team is not None
             previous = lead.owner_id
@@ -160,9 +164,9 @@ class Automation:
             rep = session.get(User, pick.rep_id)
             old = session.get(User, previous) if previous else None
             assert rep is not None
-            capture_path.assign_to(session, lead, rep, now=now, actor_id=None, reason_key='reason.sla_reassigned',
-                                   params={'rep': rep.name, 'previous': old.name if old else '',
-                                           'grace': policy.sla_grace_hours}, policy=policy)
+            assign_to(session, lead, rep, now=now, actor_id=None, reason_key='reason.sla_reassigned',
+                      params={'rep': rep.name, 'previous': old.name if old else '',
+                              'grace': policy.sla_grace_hours}, policy=policy)
             team.took(rep.id or 0, now)
             session.add(lead)
             report.done['sla_reassign'].append(lead.id or 0)
@@ -197,7 +201,7 @@ class Automation:
             lead.recycle_count += 1
             lead.previous_owner_id = previous
             lead.owner_id = None
-            capture_path.clear_clocks(lead)
+            clear_clocks(lead)
             lead.version += 1
             lead.updated_at = now
             if outcome == 'review':

@@ -3,7 +3,7 @@
 Why: every `POST /api/v1/leads` used to run its own write transaction, and under concurrency they
 queued on the one write lock (SQLite) and paid one commit each. Here a request that finds no batch
 running becomes the *leader*: it takes up to `MAX_BATCH` waiting captures (its own first) and runs
-them through the batched capture path (`capture.capture_rows`, as an import batch does: rules,
+them through the batched capture path (`capture.capture_all`, as an import batch does: rules,
 policy and team loads read once, in-batch duplicates joined), writes their idempotency records in
 the same transaction, commits once, publishes the events, hands each waiter its answer, and then
 passes the leadership to the oldest capture that arrived meanwhile (or gives it up). The others
@@ -29,9 +29,8 @@ from typing import Any
 from sqlmodel import Session
 
 from store import capture_writes
-from store.models import Source
 
-from .capture import CaptureResult, CleanLead, capture_rows
+from .capture import CaptureResult, CleanLead, capture_all
 from .context import Context, audit, retrying
 from .errors import ValidationFailed
 from .leads import announce_captures
@@ -203,10 +202,9 @@ class CaptureQueue:
         ctx = self.ctx
         now = ctx.now()
         with ctx.write() as session:
-            outcomes, notified = capture_rows(
-                session, (), validated=[item.clean for item in work], default_source=Source.API,
-                region=ctx.settings.default_region, now=now, day_start=ctx.day_start(now), actor_id=None,
-                channel=self.channel, one_by_one=True)
+            outcomes, notified = capture_all(
+                session, [item.clean for item in work], config=ctx.capture_config.load(session), now=now,
+                day_start=ctx.day_start(now), actor_id=None, channel=self.channel, one_by_one=True)
             capture_writes.insert_idempotency_records(session, [
                 record for item, outcome in zip(work, outcomes, strict=True) if isinstance(outcome, CaptureResult)
                 for record in item.records(outcome, now)])

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from store.engine import is_conflict, is_sqlite, read_session, session_scope
 from store.models import AuditEntry
 
+from .capture_config import ConfigCache
 from .clock import Clock, day_start
 from .events import DeskEvents
 from .settings import Settings
@@ -72,6 +73,8 @@ class Context:
     events: DeskEvents
     settings: Settings
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
+    capture_config: ConfigCache = field(default_factory=ConfigCache)
+    """The capture path's configuration, kept while the database's config token stays the same."""
 
     @contextmanager
     def write(self, *, timeout: float | None = None) -> Iterator[Session]:

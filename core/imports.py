@@ -408,6 +408,7 @@ class ImportService:
         datas = [row_data(cells, job.mapping)[0] for _, cells in chunk] if validated is None else []
         outcomes, notified = capture_rows(
             session, datas, default_source=opts.default_source, region=self.ctx.settings.default_region,
+            config=self.ctx.capture_config.load(session),
             now=now, day_start=self.ctx.day_start(now), actor_id=job.created_by, channel='import', owner=owner,
             owner_reason='reason.assigned.import', to_pool=opts.assign == 'pool', on_duplicate=opts.duplicates,
             validated=validated)

@@ -25,12 +25,15 @@ from store.models import (
 
 from . import capture as capture_path
 from . import checklist, permissions
+from .assign_writes import assign_to
 from .context import Context, audit, retry_conflicts
 from .errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from .events import DeskEvents
 from .normalize import clean_text
 from .notify import notify
 from .policy import load_policy
+from .scoring import rescore
+from .sla_clocks import clear_clocks
 
 EDITABLE_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry',
                    'campaign', 'budget', 'authority', 'need', 'timeline', 'message')
@@ -118,8 +121,9 @@ class LeadService:
             owner = None
             if keep_for_actor and actor is not None and actor.role == Role.REP:
                 owner = session.get(User, actor.id)
-            done = capture_path.capture(session, clean, now=now, day_start=self.ctx.day_start(now),
-                                        actor_id=actor.id if actor else None, channel=channel, owner=owner)
+            done = capture_path.capture(session, clean, config=self.ctx.capture_config.load(session), now=now,
+                                        day_start=self.ctx.day_start(now), actor_id=actor.id if actor else None,
+                                        channel=channel, owner=owner)
         announce_captures(self.ctx.events, [done.result], done.notified)
         return done.result
 
@@ -191,7 +195,7 @@ class LeadService:
             for f in changed:
                 setattr(lead, f, getattr(clean, f))
             lead.phone_norm, lead.company_norm = clean.phone_norm, clean.company_norm
-            capture_path.rescore(session, lead)
+            rescore(lead, self.ctx.capture_config.load(session).scoring)
             lead.version += 1
             lead.updated_at = now
             session.add(lead)
@@ -272,7 +276,7 @@ class LeadService:
             audit(session, 'status', now=now, lead_id=lead_id, actor_id=actor.id,
                   reason_key='reason.disqualified', status=LeadStatus.DISQUALIFIED, reason=reason)
             owner_id = lead.owner_id
-            capture_path.clear_clocks(lead)  # closed: the timer has nothing left to do with it
+            clear_clocks(lead)  # closed: the timer has nothing left to do with it
         self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
 
     @retry_conflicts
@@ -319,9 +323,9 @@ class LeadService:
             previous = lead.owner_id
             if previous == rep_id:
                 return
-            capture_path.assign_to(session, lead, rep, now=now, actor_id=actor.id,
-                                   reason_key='reason.assigned.manual',
-                                   params={'manager': actor.name, 'rep': rep.name}, policy=load_policy(session))
+            assign_to(session, lead, rep, now=now, actor_id=actor.id,
+                      reason_key='reason.assigned.manual',
+                      params={'manager': actor.name, 'rep': rep.name}, policy=load_policy(session))
             lead.version += 1
             session.add(lead)
             told = notify(session, [rep_id], 'notify.assigned_to_you', now=now, lead_id=lead_id, lead=lead.name)

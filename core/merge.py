@@ -17,11 +17,12 @@ from store.locks import lock_leads
 from store.models import Lead, LeadMerge, LeadStatus, UserRef
 
 from . import permissions
-from .capture import clear_clocks, rescore
 from .context import Context, audit, retry_conflicts
 from .duplicates import Candidate, Ignored, Reason, find_groups
 from .errors import MAX_ID, InvalidState, NotAllowed, NotFound, ValidationFailed
 from .normalize import normalize_company, normalize_email, normalize_phone
+from .scoring import rescore
+from .sla_clocks import clear_clocks
 
 MERGE_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry', 'campaign',
                 'budget', 'authority', 'need', 'timeline', 'message')
@@ -184,7 +185,7 @@ class MergeService:
                 other.version += 1
                 other.updated_at = now
                 session.add(other)
-            rescore(session, survivor)
+            rescore(survivor, self.ctx.capture_config.load(session).scoring)
             survivor.version += 1
             survivor.updated_at = now
             session.add(survivor)
@@ -223,7 +224,7 @@ class MergeService:
                 for lead_id, ids in moved.items():
                     store.move_rows(session, table, ids, int(lead_id))
             _restore(survivor, record.snapshot['survivor'])
-            rescore(session, survivor)
+            rescore(survivor, self.ctx.capture_config.load(session).scoring)
             survivor.version += 1
             survivor.updated_at = now
             session.add(survivor)

@@ -19,10 +19,13 @@ from store import capture_writes as store
 from store import outbox, report_rollup
 from store.models import OPEN_STATUSES
 
+from .lead_record import LeadRecord
 
-class NewLead:
+
+class NewLead(LeadRecord):
     """A lead created in this transaction, not yet inserted: every column of `leads` as an
-    attribute (defaults first), readable by scoring (`model_dump`), dedupe and assignment."""
+    attribute (defaults first), readable by scoring (`model_dump`), dedupe and assignment: a
+    `LeadRecord` (declared so: its columns live in `__dict__`, set from `store.LEAD_DEFAULTS`)."""
 
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(store.LEAD_DEFAULTS)

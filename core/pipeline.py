@@ -28,12 +28,12 @@ from store.models import (
     UserRef,
 )
 
-from . import capture as capture_path
 from . import care_plan, checklist, customers, permissions
 from .context import Context, audit, retry_conflicts
 from .errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed, check_id
 from .leads import check_activity, visible_lead
 from .normalize import clean_text
+from .sla_clocks import clear_clocks
 
 DEFAULT_STAGES: tuple[tuple[str, str, int, str, int], ...] = (
     ('Needs confirmed', '需求确认', 10, StageKind.OPEN, 14),
@@ -183,7 +183,7 @@ class PipelineService:
                                     created_at=now))
             lead.status = LeadStatus.CONVERTED
             lead.account_id = account.id
-            capture_path.clear_clocks(lead)
+            clear_clocks(lead)
             lead.version += 1
             lead.updated_at = now
             session.add(lead)

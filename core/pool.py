@@ -13,12 +13,13 @@ from store import queries
 from store.locks import lock_leads, lock_users
 from store.models import Lead, LeadStatus, Role, User, UserRef
 
-from . import capture as capture_path
 from . import permissions
+from .assign_writes import assign_to
 from .context import Context, audit, retry_conflicts
 from .errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed
 from .notify import notify
 from .policy import load_policy
+from .sla_clocks import clear_clocks
 
 
 class ClaimRefused(DomainError):
@@ -97,9 +98,9 @@ class PoolService:
                 raise ClaimRefused('claim_limit', limit=policy.claim_limit)
             if queries.open_count(session, rep.id or 0) >= rep.capacity:
                 raise ClaimRefused('at_capacity', capacity=rep.capacity)
-            capture_path.assign_to(session, lead, rep, now=now, actor_id=rep.id, reason_key='reason.claimed',
-                                   params={'rep': rep.name, 'claimed_today': claimed + 1,
-                                           'limit': policy.claim_limit}, policy=policy)
+            assign_to(session, lead, rep, now=now, actor_id=rep.id, reason_key='reason.claimed',
+                      params={'rep': rep.name, 'claimed_today': claimed + 1,
+                              'limit': policy.claim_limit}, policy=policy)
             lead.version += 1
             session.add(lead)
         self.ctx.events.publish(self.ctx.events.lead_assigned, lead_id, actor.id, None)
@@ -122,9 +123,9 @@ class PoolService:
             for lead in queries.leads_by_ids(session, ids):
                 if lead.status not in (LeadStatus.POOL, LeadStatus.REVIEW, LeadStatus.NEW):
                     continue
-                capture_path.assign_to(session, lead, rep, now=now, actor_id=actor.id,
-                                       reason_key='reason.assigned.manual',
-                                       params={'manager': actor.name, 'rep': rep.name}, policy=policy)
+                assign_to(session, lead, rep, now=now, actor_id=actor.id,
+                          reason_key='reason.assigned.manual',
+                          params={'manager': actor.name, 'rep': rep.name}, policy=policy)
                 lead.version += 1
                 session.add(lead)
                 moved.append((lead.id or 0, lead.previous_owner_id))
@@ -157,7 +158,7 @@ class PoolService:
             lead.previous_owner_id = lead.owner_id or lead.previous_owner_id
             lead.owner_id = None
             lead.cooldown_until = None
-            capture_path.clear_clocks(lead)
+            clear_clocks(lead)
             lead.version += 1
             lead.updated_at = now
             session.add(lead)

@@ -1,5 +1,5 @@
 """The assignment rules editor (managers, admins): list, save, reorder, and "who would get
-this lead" — answered by the same `capture.Team.pick` that capture itself runs."""
+this lead" — answered by the same `assign_writes.Team.pick` that capture itself runs."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from store import queries
 from store.models import AssignmentRule, Grade, Lead, Role, Source, Strategy, User, UserRef
 
 from . import permissions
+from .assign_writes import Team
 from .assignment import split_ids
-from .capture import Team
+from .capture_config import assignment_rules
 from .context import Context, audit
 from .errors import NotAllowed, NotFound, ValidationFailed
 from .normalize import clean_text
@@ -239,7 +240,9 @@ class RulesService:
                       industry=clean_text(industry) or None, score=sample_score or 0)
         now = self.ctx.now()
         with self.ctx.read() as session:
-            pick = Team(session, self.ctx.day_start(now), now=now, calendar=load_policy(session).calendar).pick(sample)
+            team = Team(session, self.ctx.day_start(now), rules=assignment_rules(session), now=now,
+                        calendar=load_policy(session).calendar)
+            pick = team.pick(sample)
         if pick is None:
             return TestOutcome(rep_id=None, rep_name=None, reason_key=NO_RULE_KEY)
         key, params = pick.reason()

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from store.models import Grade, Source, Temperature
+
+if TYPE_CHECKING:
+    from .lead_record import LeadRecord
 
 GRADE_A_MIN = 70
 GRADE_B_MIN = 40
@@ -89,3 +92,10 @@ def score_lead(facts: Mapping[str, Any], rules: Sequence[Rule]) -> Score:
     ]
     total = max(0, min(100, sum(r['points'] for r in reasons)))
     return Score(score=total, grade=grade_for(total), temperature=temperature_for(facts), reasons=reasons)
+
+
+def rescore(lead: LeadRecord, rules: Sequence[Rule]) -> None:
+    """Score the lead afresh from its current fields (a capture, a touch, an edit, a merge)."""
+    result = score_lead(lead.model_dump(), rules)
+    lead.score, lead.grade, lead.temperature = result.score, result.grade, result.temperature
+    lead.score_reasons = result.reasons

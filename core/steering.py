@@ -1,7 +1,7 @@
 """A manager steers the team's load: a rep's open leads (drill-down), moving leads in bulk to
 another rep or the pool, rebalancing, and handing over a leaving rep's leads.
 
-Every move is an assignment through `capture.assign_to` (protection and first-response clocks
+Every move is an assignment through `assign_writes.assign_to` (protection and first-response clocks
 restart, the reason names the manager); a batch is one transaction with one summary audit entry,
 and events go out after commit. Plans are computed by the pure `rebalance` module and checked
 again when applied: a lead that changed hands, closed, or was just worked in between stays put."""
@@ -18,13 +18,14 @@ from store import queries
 from store.locks import lock_leads, lock_users
 from store.models import OPEN_STATUSES, Lead, LeadStatus, Role, User, UserRef
 
-from . import capture as capture_path
 from . import permissions
+from .assign_writes import assign_to
 from .context import Context, audit, retry_conflicts
 from .errors import NotAllowed, NotFound, ValidationFailed
 from .notify import notify
 from .policy import load_policy
 from .rebalance import Candidate, Move, Plan, RepSlot, plan_handover, plan_rebalance
+from .sla_clocks import clear_clocks
 
 RECENT = timedelta(hours=24)
 """A lead worked within this window is not moved by a rebalance unless the manager asks."""
@@ -204,8 +205,8 @@ class SteeringService:
                     if counts[move.to_id] >= rep.capacity:
                         no_room += 1
                         continue
-                    capture_path.assign_to(session, lead, rep, now=now, actor_id=actor.id, reason_key=reason_key,
-                                           params={**params, 'rep': rep.name}, policy=policy)
+                    assign_to(session, lead, rep, now=now, actor_id=actor.id, reason_key=reason_key,
+                              params={**params, 'rep': rep.name}, policy=policy)
                     counts[move.to_id] += 1
                 lead.version += 1
                 session.add(lead)
@@ -240,7 +241,7 @@ class SteeringService:
         lead.previous_owner_id = previous
         lead.owner_id = None
         lead.status = LeadStatus.POOL
-        capture_path.clear_clocks(lead)
+        clear_clocks(lead)
         lead.assignment_reason = {'key': 'reason.pooled_by_manager', **params}
         lead.updated_at = now
         audit(session, 'pooled', now=now, lead_id=lead.id, actor_id=actor.id, subject_user_id=previous,

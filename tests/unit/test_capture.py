@@ -121,7 +121,8 @@ def test_invisible_characters_are_dropped_before_dedupe_on_every_channel(desk: D
     with desk.ctx.write() as session:
         outcomes, _ = capture_path.capture_rows(
             session, [{'name': 'Zo\u00ade', 'email': 'z\u2060w@x.com', 'phone': '138\u200b0013\u200e8000'}],
-            default_source='import', region='CN', now=desk.ctx.now(), day_start=desk.ctx.now(), actor_id=None,
+            default_source='import', region='CN', config=desk.ctx.capture_config.load(session),
+            now=desk.ctx.now(), day_start=desk.ctx.now(), actor_id=None,
             channel='import')
     assert [r.lead_id for r in (manual, form, *outcomes)] == [first.lead_id] * 3  # type: ignore[union-attr]
     [lead] = rows(desk, Lead)

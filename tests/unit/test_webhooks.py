@@ -94,7 +94,8 @@ def test_imports_send_one_event_not_one_per_row(desk: Desk) -> None:
     now = desk.ctx.now()
     with desk.ctx.write() as session:
         capture_path.capture_rows(session, [lead_data(), lead_data()], default_source='import', region='CN',
-                                  now=now, day_start=desk.ctx.day_start(now), actor_id=None, channel='import')
+                                  config=desk.ctx.capture_config.load(session), now=now,
+                                  day_start=desk.ctx.day_start(now), actor_id=None, channel='import')
     assert len(rows(desk, Lead)) == 2 and deliveries(desk) == []
 
 
