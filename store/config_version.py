@@ -2,8 +2,9 @@
 assignment rules or any app setting (the automation policy lives there).
 
 Why: every capture read the rules and the policy afresh (three queries, ~1 ms of a ~10 ms
-capture). core/capture.py keeps what it built from them per engine together with this token, and
-reads only the token (one primary-key row) per capture; a changed token means read them again.
+capture). core/capture_config.py's `ConfigCache` (one per desk's `Context`) keeps what it built
+from them together with this token, and reads only the token (one primary-key row) per capture; a
+changed token means read them again.
 
 The token is bumped by an ORM `after_flush` hook in the same transaction as the change, so it is
 right across processes (another server on the same PostgreSQL sees the new token as soon as the
