@@ -24,6 +24,7 @@ from store.models import ActivityKind, Lead, LeadStatus, Source, User
 from . import assignment, scoring
 from .context import audit
 from .errors import ValidationFailed
+from .fields import LEAD
 from .normalize import clean_text, normalize_company, normalize_email, normalize_phone
 from .notify import managers, notify
 from .pending import NewLead, Writes
@@ -31,15 +32,10 @@ from .policy import Policy, load_policy
 from .twins import TwinIndex
 from .workhours import WorkCalendar
 
-FIELD_LIMITS: dict[str, int] = {
-    'name': 200, 'phone': 50, 'email': 254, 'company': 200, 'title': 100, 'wechat': 100,
-    'region': 100, 'city': 100, 'industry': 100, 'source': 30, 'campaign': 200, 'message': 5000,
-    'budget': 200, 'authority': 200, 'need': 500, 'timeline': 200, 'external_id': 200,
-}
-"""Every field a lead can be captured with, and its maximum length."""
+FIELD_LIMITS: dict[str, int] = LEAD.limits
+"""Every field a lead can be captured with, and its maximum length (declared in core/fields.py)."""
 
-FILLABLE = ('phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry',
-            'budget', 'authority', 'need', 'timeline', 'campaign', 'external_id')
+FILLABLE = LEAD.fillable
 """Fields a duplicate arrival may fill in when the existing lead has them empty."""
 
 
@@ -73,6 +69,9 @@ def external_key(scope: str, external_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CleanLead:
+    """A lead's captured fields (core/fields.py `LEAD.captured`, typed here: a test checks they agree)
+    as validated, and what capture derives from them for the dedupe identity (store/identity.py)."""
+
     name: str
     source: str
     phone: str | None = None
@@ -131,8 +130,9 @@ def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN'
         if text is not None and len(text) > limit:
             errors[name] = 'too_long'
         values[name] = text
-    if not values.get('name') and 'name' not in errors:
-        errors['name'] = 'required'
+    for name in LEAD.required:
+        if not values.get(name) and name not in errors:
+            errors[name] = 'required'
     phone_norm = normalize_phone(values.get('phone'), region)
     if values.get('phone') and not phone_norm and 'phone' not in errors:
         errors['phone'] = 'invalid_phone'

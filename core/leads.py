@@ -28,12 +28,13 @@ from . import checklist, permissions
 from .context import Context, audit, retry_conflicts
 from .errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from .events import DeskEvents
+from .fields import LEAD
 from .normalize import clean_text
 from .notify import notify
 from .policy import load_policy
 
-EDITABLE_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry',
-                   'campaign', 'budget', 'authority', 'need', 'timeline', 'message')
+EDITABLE_FIELDS = LEAD.editable
+"""The lead page's form, in order (core/fields.py)."""
 PAGE_SIZE_MAX = 200
 AGENDAS = ('due_today', 'overdue', 'my_day')
 
