@@ -18,7 +18,8 @@ from typing import Any
 from sqlmodel import Session
 
 from store import config_version, queries
-from store.locks import identity_keys, lock_identities, lock_identity_keys
+from store.identity import lock_keys
+from store.locks import lock_identities, lock_identity_keys
 from store.models import ActivityKind, Lead, LeadStatus, Source, User
 
 from . import assignment, scoring
@@ -424,8 +425,7 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
     `batch` shares what a batch of captures reads once and writes together (see `Batch`; the caller
     then calls `batch.finish`). Without it the lead is a batch of one, written before returning."""
     if batch is None:  # PostgreSQL: a simultaneous capture of the same person waits here (SQLite: no-op)
-        lock_identities(session, phone_norm=clean.phone_norm, email=clean.email, company_norm=clean.company_norm,
-                        name=clean.name, external_key=clean.external_key)
+        lock_identities(session, clean, clean.external_key)
         single = Batch(session, day_start, [clean], now=now, one_by_one=True)
         done = capture(session, clean, now=now, day_start=day_start, actor_id=actor_id, channel=channel,
                        owner=owner, owner_reason=owner_reason, to_pool=to_pool, on_duplicate=on_duplicate,
@@ -523,9 +523,7 @@ def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default
     arrivals = [c for c in cleans if isinstance(c, CleanLead)]
     # PostgreSQL: the identity locks a single capture takes, for every arrival at once and in the same
     # order, so an import and a capture of one person in another process wait instead of making twins.
-    lock_identity_keys(session, (key for c in arrivals for key in identity_keys(
-        phone_norm=c.phone_norm, email=c.email, company_norm=c.company_norm, name=c.name,
-        external_key=c.external_key)))
+    lock_identity_keys(session, (key for c in arrivals for key in lock_keys(c, c.external_key)))
     batch = Batch(session, day_start, arrivals, now=now, one_by_one=one_by_one)
     outcomes: list[CaptureResult | ValidationFailed] = []
     for clean in cleans:
