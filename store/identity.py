@@ -56,19 +56,23 @@ PARTS: tuple[Part, ...] = (
 Key = tuple[str, tuple[str, ...]]
 """(part kind, its values): equal keys, same person."""
 
-_READERS = tuple((part.kind, attrgetter(*part.columns), len(part.columns) > 1) for part in PARTS)
+_READERS = tuple((part.kind, part.columns[0], attrgetter(*part.columns) if len(part.columns) > 1 else None)
+                 for part in PARTS)
+"""Per part: its kind, its one column, or the reader of its several (a capture reads keys several times)."""
 
 
 def identity_keys(arrival: Arrival | Any) -> list[Key]:
-    """The keys of a lead or an arrival: one per part whose values are all set."""
+    """The keys of a lead or an arrival: one per part whose values are all set, in `PARTS` order."""
     keys: list[Key] = []
-    for kind, read, several in _READERS:
-        values = read(arrival)
-        if several:
+    for kind, column, several in _READERS:
+        if several is None:
+            value = getattr(arrival, column)
+            if value:
+                keys.append((kind, (value,)))
+        else:
+            values = several(arrival)
             if all(values):
                 keys.append((kind, values))
-        elif values:
-            keys.append((kind, (values,)))
     return keys
 
 
