@@ -5,8 +5,9 @@ every channel and offered as an import target; edited on the record's page; fill
 arrival; asked by web forms; shown in the new-lead dialog; exported) and how it is named (its i18n
 label key, the column headers an import recognises). Every list the rest of the code uses is derived
 from here (`FieldSet`): capture's validation limits (`limits`), the API's `LeadIn` schema
-(ui/api.py), the web form's choices and widgets, the lead page's edit form, the new-lead dialog,
-import targets and header guessing, export and drill-down columns. A built-in field is added here
+(ui/api.py), the web form's choices and widgets, the lead page's edit form and what a merge
+combines, the fields qualifying needs, the new-lead dialog, import targets and header guessing,
+export and drill-down columns. A built-in field is added here
 (and as a model column, store/models.py, plus the typed `CleanLead` in core/capture.py: a test checks
 the three agree). Admin-defined fields (later) join a `FieldSet` as more specs.
 
@@ -54,13 +55,16 @@ class FieldSpec:
     """Accepted by capture (API, web form, import, manual entry), validated against `max_length`, and
     an import target."""
     edit: int | None = None
-    """Place on the record's edit form (None: not editable there)."""
+    """Place on the record's edit form (None: not editable there); a lead's editable fields are also
+    what a merge combines."""
     create: int | None = None
     """Place among the new-lead dialog's text inputs."""
     fill: int | None = None
     """Place among the fields a duplicate arrival fills in when the existing lead has them empty."""
     form: int | None = None
     """Place among the fields a web form may ask, as Settings offers them."""
+    qualify: int | None = None
+    """Place among the fields a lead must have to be qualified (BANT)."""
     export: int | None = None
     """Column of exports and report drill-downs."""
     aliases: tuple[str, ...] = ()
@@ -109,6 +113,7 @@ class FieldSet:
         self.creatable: tuple[str, ...] = _ordered(self.specs, 'create')
         self.fillable: tuple[str, ...] = _ordered(self.specs, 'fill')
         self.form: tuple[str, ...] = _ordered(self.specs, 'form')
+        self.to_qualify: tuple[str, ...] = _ordered(self.specs, 'qualify')
         self.export: tuple[str, ...] = _ordered(self.specs, 'export')
         self.export_columns: tuple[str, ...] = tuple(self.by_key[k].column for k in self.export)
         """What a list export and a report drill-down read, in order."""
@@ -161,12 +166,13 @@ LEAD = FieldSet([
     FieldSpec('message', LONG, 5000, capture=True, edit=14, form=13, aliases=(
         'message', 'notes', 'note', 'comment', 'comments', 'description', 'remark', 'remarks',
         '备注', '留言', '描述', '说明', '需求描述')),
-    FieldSpec('budget', T, 200, capture=True, edit=10, create=9, fill=8, form=11, aliases=('budget', '预算')),
-    FieldSpec('authority', T, 200, capture=True, edit=11, create=10, fill=9, form=12, aliases=(
+    FieldSpec('budget', T, 200, capture=True, edit=10, create=9, fill=8, form=11, qualify=1,
+              aliases=('budget', '预算')),
+    FieldSpec('authority', T, 200, capture=True, edit=11, create=10, fill=9, form=12, qualify=2, aliases=(
         'authority', 'decisionmaker', '决策人', '决策权')),
-    FieldSpec('need', LONG, 500, capture=True, edit=12, create=11, fill=10, form=9, aliases=(
+    FieldSpec('need', LONG, 500, capture=True, edit=12, create=11, fill=10, form=9, qualify=0, aliases=(
         'need', 'needs', 'requirement', 'requirements', '需求', '客户需求')),
-    FieldSpec('timeline', T, 200, capture=True, edit=13, create=12, fill=11, form=10, aliases=(
+    FieldSpec('timeline', T, 200, capture=True, edit=13, create=12, fill=11, form=10, qualify=3, aliases=(
         'timeline', 'timeframe', 'purchasetimeline', '时间', '采购时间', '时间表')),
     FieldSpec('external_id', T, 200, capture=True, fill=13, aliases=(
         'externalid', 'id', 'leadid', 'recordid', 'crmid', '编号', '线索编号', '客户编号'),

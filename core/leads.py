@@ -287,7 +287,7 @@ class LeadService:
             lead = self._editable(session, actor, lead_id, version)
             if lead.status != LeadStatus.CONTACTED:
                 raise InvalidState('not_contacted')
-            missing = {f: 'required' for f in ('need', 'budget', 'authority', 'timeline') if not getattr(lead, f)}
+            missing = {f: 'required' for f in LEAD.to_qualify if not getattr(lead, f)}
             if missing:
                 raise ValidationFailed(missing)
             checklist.leave_step(session, checklist.lead_step(lead), lead=lead, opportunity=None, actor_id=actor.id,

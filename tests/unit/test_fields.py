@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 import sqlalchemy as sa
 
-from core import capture, import_mapping, leads, webforms
+from core import capture, import_mapping, leads, merge, webforms
 from core.fields import CUSTOMER, LEAD, OPPORTUNITY, OPPORTUNITY_TEXT, FieldSet, FieldSpec, Kind
 from store import identity
 from store.models import WEB_FORM_DEFAULT_FIELDS, Account, Lead, Opportunity
@@ -40,6 +40,7 @@ def test_clean_lead_holds_the_captured_fields_and_the_identity_columns() -> None
 
 def test_page_form_dialog_and_import_lists_are_derived_and_unchanged() -> None:
     from ui.components import lead_form
+    from ui.pages import lead as lead_page
     from ui.pages import opportunity
     assert leads.EDITABLE_FIELDS == LEAD.editable == (
         'name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry', 'campaign',
@@ -55,6 +56,8 @@ def test_page_form_dialog_and_import_lists_are_derived_and_unchanged() -> None:
         'name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry', 'budget',
         'authority', 'need', 'timeline')
     assert import_mapping.TARGETS == ('name', 'first_name', 'last_name', *CAPTURED[1:])
+    assert merge.MERGE_FIELDS == leads.EDITABLE_FIELDS
+    assert lead_page.BANT == LEAD.to_qualify == ('need', 'budget', 'authority', 'timeline')
     assert opportunity.TEXT_FIELDS == OPPORTUNITY_TEXT == ('name', 'decision_maker', 'need', 'budget', 'timeline')
     assert set(OPPORTUNITY.editable) == {'name', 'amount', 'expected_close', 'decision_maker', 'need', 'budget',
                                          'timeline'}

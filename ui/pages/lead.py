@@ -27,7 +27,7 @@ from ..marks import tid
 from ..session import require_user
 from ..theme import frame
 
-BANT = ('need', 'budget', 'authority', 'timeline')
+BANT = LEAD.to_qualify
 
 
 class LeadPage:
