@@ -20,26 +20,23 @@ from typing import Any
 from sqlmodel import Session
 
 from store import queries
-from store.locks import identity_keys, lock_identity_keys
+from store.identity import lock_keys
+from store.locks import lock_identity_keys
 from store.models import ActivityKind, Lead, LeadStatus, Source, User
 
 from .assign_writes import assign_new, send_to_pool
 from .capture_batch import Batch
 from .capture_config import Config
 from .errors import ValidationFailed
+from .fields import LEAD
 from .lead_record import LeadRecord
 from .normalize import clean_text, normalize_company, normalize_email, normalize_phone
 from .scoring import rescore
 
-FIELD_LIMITS: dict[str, int] = {
-    'name': 200, 'phone': 50, 'email': 254, 'company': 200, 'title': 100, 'wechat': 100,
-    'region': 100, 'city': 100, 'industry': 100, 'source': 30, 'campaign': 200, 'message': 5000,
-    'budget': 200, 'authority': 200, 'need': 500, 'timeline': 200, 'external_id': 200,
-}
-"""Every field a lead can be captured with, and its maximum length."""
+FIELD_LIMITS: dict[str, int] = LEAD.limits
+"""Every field a lead can be captured with, and its maximum length (declared in core/fields.py)."""
 
-FILLABLE = ('phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry',
-            'budget', 'authority', 'need', 'timeline', 'campaign', 'external_id')
+FILLABLE = LEAD.fillable
 """Fields a duplicate arrival may fill in when the existing lead has them empty."""
 
 
@@ -73,6 +70,9 @@ def external_key(scope: str, external_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CleanLead:
+    """A lead's captured fields (core/fields.py `LEAD.captured`, typed here: a test checks they agree)
+    as validated, and what capture derives from them for the dedupe identity (store/identity.py)."""
+
     name: str
     source: str
     phone: str | None = None
@@ -131,8 +131,9 @@ def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN'
         if text is not None and len(text) > limit:
             errors[name] = 'too_long'
         values[name] = text
-    if not values.get('name') and 'name' not in errors:
-        errors['name'] = 'required'
+    for name in LEAD.required:
+        if not values.get(name) and name not in errors:
+            errors[name] = 'required'
     phone_norm = normalize_phone(values.get('phone'), region)
     if values.get('phone') and not phone_norm and 'phone' not in errors:
         errors['phone'] = 'invalid_phone'
@@ -214,9 +215,7 @@ def capture_all(session: Session, cleans: Sequence[CleanLead | ValidationFailed]
     # PostgreSQL: a simultaneous capture of the same person waits here (SQLite: no-op). Every arrival's
     # identity locks at once and in one sorted order, so two batches sharing a person wait instead of
     # making twins, and never in a circle.
-    lock_identity_keys(session, (key for c in arrivals for key in identity_keys(
-        phone_norm=c.phone_norm, email=c.email, company_norm=c.company_norm, name=c.name,
-        external_key=c.external_key)))
+    lock_identity_keys(session, (key for c in arrivals for key in lock_keys(c, c.external_key)))
     batch = Batch(session, day_start, arrivals, config=config, now=now, one_by_one=one_by_one)
     outcomes: list[CaptureResult | ValidationFailed] = []
     for clean in cleans:

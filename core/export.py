@@ -23,6 +23,7 @@ from store.models import UserRef
 from . import permissions, xlsx
 from .context import Context
 from .errors import ValidationFailed
+from .fields import CUSTOMER, LEAD, OPPORTUNITY
 from .reports import ReportFilter, ReportService
 
 LISTS = ('leads', 'opportunities', 'customers', 'activities')
@@ -126,21 +127,23 @@ class ExportService:
         with self.ctx.read() as session:
             names = report_lists.user_names(session)
             if kind == 'leads':
-                rows = report_lists.lead_rows(session, s=s, raw_times=True)
+                rows = report_lists.lead_rows(session, columns=LEAD.export_columns, s=s,
+                                              raw_times=LEAD.export_times)
             elif kind == 'opportunities':
-                rows = report_lists.opportunity_rows(session, s=s)
+                rows = report_lists.opportunity_rows(session, columns=OPPORTUNITY.export_columns, s=s)
                 stages = report_lists.stage_names(session)
                 for row in rows:
                     row['stage'] = stages.get(row['stage_id'], ('',))[0]
             elif kind == 'customers':
-                rows = report_lists.customer_rows(session, owner_id=f.owner_id, since=since)
+                rows = report_lists.customer_rows(session, columns=CUSTOMER.export_columns, owner_id=f.owner_id,
+                                                  since=since)
             else:
                 rows = report_lists.activity_rows(session, owner_id=f.owner_id, since=since)
-        columns = {'leads': report_lists.LEAD_COLUMNS, 'opportunities': (*report_lists.OPPORTUNITY_COLUMNS, 'stage'),
-                   'customers': report_lists.CUSTOMER_COLUMNS, 'activities': report_lists.ACTIVITY_COLUMNS}[kind]
+        columns = {'leads': LEAD.export_columns, 'opportunities': (*OPPORTUNITY.export_columns, 'stage'),
+                   'customers': CUSTOMER.export_columns, 'activities': report_lists.ACTIVITY_COLUMNS}[kind]
         frame = pd.DataFrame(rows, columns=list(columns))
         if kind == 'leads':  # UTC text (SQLite) or aware datetimes (PostgreSQL), parsed in one pass each
-            for name in report_lists.LEAD_TIMES:
+            for name in LEAD.export_times:
                 frame[name] = pd.to_datetime(frame[name], utc=True, format='ISO8601')
         owner_column = 'user_id' if kind == 'activities' else 'owner_id'
         frame.insert(frame.columns.get_loc(owner_column) + 1, 'user' if kind == 'activities' else 'owner',

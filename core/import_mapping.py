@@ -10,39 +10,20 @@ from typing import Any
 
 from store.models import Source
 
-from .capture import FIELD_LIMITS
+from .fields import LEAD
 
 NAME_PARTS = ('first_name', 'last_name')
-TARGETS: tuple[str, ...] = ('name', *NAME_PARTS, *(f for f in FIELD_LIMITS if f != 'name'))
-"""Every field a column can be mapped to; first and last name are joined into `name`."""
+TARGETS: tuple[str, ...] = ('name', *NAME_PARTS, *(f for f in LEAD.captured if f != 'name'))
+"""Every field a column can be mapped to (the captured fields, core/fields.py); first and last name
+are joined into `name`."""
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
-    'name': ('name', 'fullname', 'contact', 'contactname', 'leadname', 'customername', 'person',
-             '姓名', '名字', '联系人', '客户姓名', '联系人姓名', '客户名称', '称呼'),
+    'name': LEAD['name'].aliases,
     'first_name': ('firstname', 'givenname', 'forename', '名'),
     'last_name': ('lastname', 'surname', 'familyname', '姓'),
-    'phone': ('phone', 'mobile', 'mobilephone', 'cell', 'cellphone', 'tel', 'telephone', 'phonenumber',
-              'mobilenumber', 'businessphone', 'workphone', '手机', '电话', '手机号', '手机号码', '联系电话',
-              '电话号码', '联系方式', '移动电话'),
-    'email': ('email', 'e-mail', 'emailaddress', 'mail', '邮箱', '电子邮箱', '电子邮件', '邮件', '邮箱地址'),
-    'company': ('company', 'companyname', 'account', 'accountname', 'organization', 'organisation', 'employer',
-                '公司', '单位', '企业名称', '公司名称', '企业', '单位名称', '客户公司', '工作单位'),
-    'title': ('title', 'jobtitle', 'position', 'role', 'designation', '职位', '职务', '岗位', '头衔'),
-    'wechat': ('wechat', 'weixin', 'wechatid', '微信', '微信号'),
-    'region': ('region', 'province', 'state', 'stateprovince', 'area', 'territory', 'country',
-               '地区', '省份', '省', '区域', '所在地区', '地域'),
-    'city': ('city', 'town', 'mailingcity', '城市', '市', '所在城市'),
-    'industry': ('industry', 'sector', 'vertical', '行业', '所属行业'),
-    'source': ('source', 'leadsource', 'channel', 'origin', '来源', '渠道', '线索来源', '客户来源', '来源渠道'),
-    'campaign': ('campaign', 'campaignname', 'utmcampaign', '活动', '市场活动', '推广活动'),
-    'message': ('message', 'notes', 'note', 'comment', 'comments', 'description', 'remark', 'remarks',
-                '备注', '留言', '描述', '说明', '需求描述'),
-    'budget': ('budget', '预算'),
-    'authority': ('authority', 'decisionmaker', '决策人', '决策权'),
-    'need': ('need', 'needs', 'requirement', 'requirements', '需求', '客户需求'),
-    'timeline': ('timeline', 'timeframe', 'purchasetimeline', '时间', '采购时间', '时间表'),
-    'external_id': ('externalid', 'id', 'leadid', 'recordid', 'crmid', '编号', '线索编号', '客户编号'),
+    **{field: words for field, words in LEAD.aliases().items() if field != 'name'},
 }
+"""Header words by target: each field's `aliases` (core/fields.py) and the name parts'."""
 _CONTAINS: tuple[tuple[str, str], ...] = (
     ('邮箱', 'email'), ('邮件', 'email'), ('手机', 'phone'), ('电话', 'phone'), ('微信', 'wechat'),
     ('公司', 'company'), ('单位', 'company'), ('企业', 'company'), ('姓名', 'name'), ('联系人', 'name'),
@@ -50,7 +31,8 @@ _CONTAINS: tuple[tuple[str, str], ...] = (
     ('行业', 'industry'), ('职位', 'title'), ('职务', 'title'), ('备注', 'message'), ('预算', 'budget'),
     ('email', 'email'), ('phone', 'phone'), ('mobile', 'phone'), ('company', 'company'),
 )
-"""Chinese exports decorate headers (客户手机号, 公司全称): a known word inside a header, in this order."""
+"""Chinese exports decorate headers (客户手机号, 公司全称): a known word inside a header, in this order
+(across fields: the first word found wins, so it is one list, not part of each field's declaration)."""
 
 _SOURCES: dict[str, str] = {
     **{s.value: s.value for s in Source},

@@ -179,8 +179,7 @@ class ImportService:
                 except ValidationFailed as e:
                     lines.append(PreviewRow(row_number=number, values=data, problems=e.errors, notes=notes))
                     continue
-                twin = queries.find_duplicate(session, phone_norm=clean.phone_norm, email=clean.email,
-                                              company_norm=clean.company_norm, name=clean.name)
+                twin = queries.find_duplicate(session, clean)
                 values = {k: getattr(clean, k) for k in ('name', 'phone_norm', 'email', 'company', 'source',
                                                           'region', 'city', 'title', 'industry', 'campaign')}
                 lines.append(PreviewRow(row_number=number, values=values, problems={}, notes=notes,

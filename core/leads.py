@@ -29,14 +29,15 @@ from .assign_writes import assign_to
 from .context import Context, audit, retry_conflicts
 from .errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from .events import DeskEvents
+from .fields import LEAD
 from .normalize import clean_text
 from .notify import notify
 from .policy import load_policy
 from .scoring import rescore
 from .sla_clocks import clear_clocks
 
-EDITABLE_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry',
-                   'campaign', 'budget', 'authority', 'need', 'timeline', 'message')
+EDITABLE_FIELDS = LEAD.editable
+"""The lead page's form, in order (core/fields.py)."""
 PAGE_SIZE_MAX = 200
 AGENDAS = ('due_today', 'overdue', 'my_day')
 
@@ -290,7 +291,7 @@ class LeadService:
             lead = self._editable(session, actor, lead_id, version)
             if lead.status != LeadStatus.CONTACTED:
                 raise InvalidState('not_contacted')
-            missing = {f: 'required' for f in ('need', 'budget', 'authority', 'timeline') if not getattr(lead, f)}
+            missing = {f: 'required' for f in LEAD.to_qualify if not getattr(lead, f)}
             if missing:
                 raise ValidationFailed(missing)
             checklist.leave_step(session, checklist.lead_step(lead), lead=lead, opportunity=None, actor_id=actor.id,

@@ -20,13 +20,14 @@ from . import permissions
 from .context import Context, audit, retry_conflicts
 from .duplicates import Candidate, Ignored, Reason, find_groups
 from .errors import MAX_ID, InvalidState, NotAllowed, NotFound, ValidationFailed
+from .fields import LEAD
 from .normalize import normalize_company, normalize_email, normalize_phone
 from .scoring import rescore
 from .sla_clocks import clear_clocks
 
-MERGE_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry', 'campaign',
-                'budget', 'authority', 'need', 'timeline', 'message')
-"""What a merge combines (a lead's contact details and BANT); `external_id` stays where it is (unique)."""
+MERGE_FIELDS = LEAD.editable
+"""What a merge combines: what a user may edit (core/fields.py: a lead's contact details and BANT);
+`external_id` stays where it is (unique)."""
 STATUS_RANK = {LeadStatus.CONVERTED: 5, LeadStatus.QUALIFIED: 4, LeadStatus.CONTACTED: 3, LeadStatus.ASSIGNED: 2,
                LeadStatus.NEW: 1, LeadStatus.POOL: 1, LeadStatus.REVIEW: 1, LeadStatus.DISQUALIFIED: 0}
 ARCHIVE_STATE = ('status', 'disqualify_reason', 'sla_status', 'sla_due_at', 'sla_grace_at', 'protected_until',

@@ -31,6 +31,7 @@ from store.models import (
 from . import care_plan, checklist, customers, permissions
 from .context import Context, audit, retry_conflicts
 from .errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed, check_id
+from .fields import OPPORTUNITY
 from .leads import check_activity, visible_lead
 from .normalize import clean_text
 from .sla_clocks import clear_clocks
@@ -451,7 +452,7 @@ class PipelineService:
     @retry_conflicts
     def update_opportunity(self, actor: UserRef, opportunity_id: int, *, version: int,
                            changes: Mapping[str, Any]) -> int:
-        allowed = {'name', 'amount', 'expected_close', 'decision_maker', 'need', 'budget', 'timeline'}
+        allowed = set(OPPORTUNITY.editable)
         if set(changes) - allowed:
             raise ValidationFailed(dict.fromkeys(sorted(set(changes) - allowed), 'invalid'))
         now = self.ctx.now()
@@ -468,12 +469,12 @@ class PipelineService:
                 elif field == 'expected_close':
                     o.expected_close = value
                 elif field == 'name':
-                    text = clean_text(value, max_length=200)
+                    text = clean_text(value, max_length=OPPORTUNITY['name'].max_length)
                     if not text:
                         raise ValidationFailed({'name': 'required'})
                     o.name = text
                 else:
-                    setattr(o, field, clean_text(value, max_length=500))
+                    setattr(o, field, clean_text(value, max_length=OPPORTUNITY[field].max_length))
             o.last_moved_by = actor.id
             o.version += 1
             o.updated_at = now

@@ -36,6 +36,7 @@ from . import permissions, report_money
 from . import report_metrics as m
 from .context import Context, audit
 from .errors import NotAllowed, ValidationFailed
+from .fields import LEAD, OPPORTUNITY
 from .pipeline import parse_money
 
 PRESETS = ('this_week', 'this_month', 'last_30', 'last_90', 'this_quarter', 'custom')
@@ -291,7 +292,7 @@ class ReportService:
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
             ids = report_drill.funnel_lead_ids(session, s, step, DRILL_LIMIT)
-            return self._named(session, report_lists.lead_rows(session, ids=ids))
+            return self._named(session, report_lists.lead_rows(session, columns=LEAD.export_columns, ids=ids))
 
     def cohort_leads(self, actor: UserRef, f: ReportFilter, dimension: str, value: Any, *,
                      converted: bool = False) -> list[dict[str, Any]]:
@@ -301,7 +302,7 @@ class ReportService:
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
             ids = report_drill.cohort_lead_ids(session, s, dimension, value, converted=converted, limit=DRILL_LIMIT)
-            return self._named(session, report_lists.lead_rows(session, ids=ids))
+            return self._named(session, report_lists.lead_rows(session, columns=LEAD.export_columns, ids=ids))
 
     def closed_opportunities(self, actor: UserRef, f: ReportFilter, dimension: str, value: Any, *,
                              kind: str | None = None) -> list[dict[str, Any]]:
@@ -311,7 +312,8 @@ class ReportService:
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
             ids = report_drill.closed_opportunity_ids(session, s, dimension, value, kind=kind, limit=DRILL_LIMIT)
-            return self._named(session, report_lists.opportunity_rows(session, ids=ids))
+            return self._named(session, report_lists.opportunity_rows(
+                session, columns=OPPORTUNITY.export_columns, ids=ids))
 
     def assigned_leads(self, actor: UserRef, f: ReportFilter, owner_id: int) -> list[dict[str, Any]]:
         """The leads assigned in the range to one rep (a row of the first-response ranking)."""
@@ -319,14 +321,15 @@ class ReportService:
         s = self.scope(f)
         with self.ctx.read() as session:
             ids = report_drill.assigned_lead_ids(session, s, f.owner_id or owner_id, DRILL_LIMIT)
-            return self._named(session, report_lists.lead_rows(session, ids=ids))
+            return self._named(session, report_lists.lead_rows(session, columns=LEAD.export_columns, ids=ids))
 
     def lost_opportunities(self, actor: UserRef, f: ReportFilter, reason: str | None) -> list[dict[str, Any]]:
         """The deals lost in the range for one reason (a slice of the lost-reasons pie)."""
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
             ids = report_drill.lost_opportunity_ids(session, s, reason or None, DRILL_LIMIT)
-            return self._named(session, report_lists.opportunity_rows(session, ids=ids))
+            return self._named(session, report_lists.opportunity_rows(
+                session, columns=OPPORTUNITY.export_columns, ids=ids))
 
     def forecast_opportunities(self, actor: UserRef, f: ReportFilter, month: str) -> list[dict[str, Any]]:
         """The open and won deals expected to close in one month of the forecast ('YYYY-MM'), within the range."""
@@ -340,7 +343,8 @@ class ReportService:
         with self.ctx.read() as session:
             ids = report_drill.forecast_opportunity_ids(session, s, max(first, f.start), min(last, f.end),
                                                         DRILL_LIMIT)
-            return self._named(session, report_lists.opportunity_rows(session, ids=ids))
+            return self._named(session, report_lists.opportunity_rows(
+                session, columns=OPPORTUNITY.export_columns, ids=ids))
 
     @staticmethod
     def _named(session: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -12,20 +12,21 @@ from urllib.parse import urlsplit
 
 from store.models import WEB_FORM_DEFAULT_FIELDS, FormLanguage, Source
 
-from .capture import FIELD_LIMITS
 from .errors import ValidationFailed
+from .fields import LEAD
 from .normalize import clean_text
 
-FORM_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry', 'need',
-               'timeline', 'budget', 'authority', 'message')
-"""Lead fields a visitor may fill in, in the order Settings offers them. Not `source` (the form's
-own), `campaign` or `external_id` (for systems, through the API)."""
+FORM_FIELDS = LEAD.form
+"""Lead fields a visitor may fill in, in the order Settings offers them (core/fields.py). Not
+`source` (the form's own), `campaign` or `external_id` (for systems, through the API)."""
 
 DEFAULT_FIELDS = WEB_FORM_DEFAULT_FIELDS
-MULTILINE = frozenset({'message', 'need'})
+MULTILINE = frozenset(f for f in FORM_FIELDS if LEAD[f].multiline)
 """Shown as a text area."""
-INPUT_TYPES = {'phone': 'tel', 'email': 'email'}
+INPUT_TYPES = {f: LEAD[f].input_type for f in FORM_FIELDS if LEAD[f].input_type != 'text'}
 """HTML input types: the right keyboard on a phone."""
+REQUIRED = frozenset(f for f in FORM_FIELDS if LEAD[f].required)
+"""Marked required on the form (capture refuses a lead without them)."""
 MAX_ORIGINS = 50
 HONEYPOT = 'website'
 """The field people never see (moved off-screen) and bots fill in: a submission with it is thanked
@@ -34,7 +35,7 @@ CONSENT = 'consent'
 
 
 def maxlength(field: str) -> int:
-    return FIELD_LIMITS[field]
+    return LEAD.limits[field]
 
 
 def normalize_origin(text: str) -> str | None:
@@ -95,7 +96,7 @@ def clean_settings(values: Mapping[str, Any]) -> dict[str, Any]:
     fields = list(dict.fromkeys(values.get('fields') or ()))
     if any(f not in FORM_FIELDS for f in fields):
         errors['fields'] = 'invalid'
-    elif 'name' not in fields or not {'phone', 'email'} & set(fields):
+    elif not REQUIRED <= set(fields) or not {'phone', 'email'} & set(fields):
         errors['fields'] = 'form_needs_contact'
     out['fields'] = fields
     for key, limit in (('consent_text', 2000), ('thanks_text', 1000)):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from .identity import PARTS, Part
 from .models import Activity, AuditEntry, Contact, IdempotencyRecord, Lead, LeadMerge, Notification
 
 MOVABLE: dict[str, Any] = {'activities': Activity, 'audit': AuditEntry, 'contacts': Contact,
@@ -59,35 +60,25 @@ def lead_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
 
 
 PAIRS_PER_QUERY = 1000
-"""Company + name pairs per query (two bound values each; SQLite allows 32,766)."""
+"""Company + name pairs (a part's value tuples) per query (two bound values each; SQLite allows 32,766)."""
 
 
-def twins_of_many(session: Session, *, phones: Sequence[str], emails: Sequence[str],
-                  company_names: Sequence[tuple[str, str]]) -> Sequence[Lead]:
-    """Every live lead a batch of arrivals could be a duplicate of (the keys of `find_duplicate`,
-    for many arrivals: one query per key, each on its index). Company and name pairs are joined from
-    a `VALUES` list, which SQLite walks probing the index once per pair: a row-value
-    `(company_norm, name) IN (VALUES …)` scans the whole table instead (each import batch was slower
-    than the last), and an `OR` of 1,000 SQLAlchemy clauses costs more to build than to run."""
+def twins_of_many(session: Session, wanted: Mapping[Part, Sequence[tuple[str, ...]]]) -> Sequence[Lead]:
+    """Every live lead a batch of arrivals could be a duplicate of: the leads holding any of the
+    `wanted` identity keys (store/identity.py `wanted`), one query per part, each on its index. A
+    part of several columns (company + name) is joined from a `VALUES` list, which SQLite walks
+    probing the index once per pair: a row-value `(company_norm, name) IN (VALUES …)` scans the
+    whole table instead (each import batch was slower than the last), and an `OR` of 1,000
+    SQLAlchemy clauses costs more to build than to run."""
     conditions: list[tuple[Any, Sequence[Any]]] = []
-    if phones:
-        conditions.append((_LIVE_BY['phone_norm'], phones))
-    if emails:
-        conditions.append((_LIVE_BY['email'], emails))
-    pairs = list(company_names)
-    for start in range(0, len(pairs), PAIRS_PER_QUERY):
-        chunk = pairs[start:start + PAIRS_PER_QUERY]
-        # the driver's own placeholders: SQLAlchemy's `text()` finds 2,000 named binds with a regex
-        # on every batch (the statement's length varies, so nothing is cached) — ~50 ms a batch
-        connection = session.connection()
-        mark = '?' if connection.dialect.paramstyle == 'qmark' else '%s'
-        values = ', '.join([f'({mark}, {mark})'] * len(chunk))
-        params = tuple(value for pair in chunk for value in pair)
-        ids = [row[0] for row in connection.exec_driver_sql(
-            f'WITH pairs(company, name) AS (VALUES {values}) SELECT leads.id FROM pairs '  # placeholders only
-            'JOIN leads ON leads.company_norm = pairs.company AND leads.name = pairs.name', params)]
-        if ids:
-            conditions.append((_LIVE_BY['id'], ids))
+    for part, keys in wanted.items():
+        if len(part.columns) == 1:
+            conditions.append((_LIVE_BY[part.columns[0]], [values[0] for values in keys]))
+            continue
+        for start in range(0, len(keys), PAIRS_PER_QUERY):
+            ids = _ids_by_values(session, part.columns, keys[start:start + PAIRS_PER_QUERY])
+            if ids:
+                conditions.append((_LIVE_BY['id'], ids))
     found: dict[int, Lead] = {}
     for statement, values in conditions:
         for lead in session.exec(statement, params={'values': list(values)}):
@@ -95,8 +86,24 @@ def twins_of_many(session: Session, *, phones: Sequence[str], emails: Sequence[s
     return list(found.values())
 
 
+def _ids_by_values(session: Session, columns: Sequence[str], chunk: Sequence[tuple[str, ...]]) -> list[int]:
+    """The ids of leads whose `columns` hold one of the `chunk`'s value tuples (deleted ones too)."""
+    # the driver's own placeholders: SQLAlchemy's `text()` finds 2,000 named binds with a regex
+    # on every batch (the statement's length varies, so nothing is cached) — ~50 ms a batch
+    connection = session.connection()
+    mark = '?' if connection.dialect.paramstyle == 'qmark' else '%s'
+    row = '(' + ', '.join([mark] * len(columns)) + ')'
+    values = ', '.join([row] * len(chunk))
+    params = tuple(value for key in chunk for value in key)
+    names = ', '.join(f'v{i}' for i in range(len(columns)))
+    joined = ' AND '.join(f'leads.{c} = wanted.v{i}' for i, c in enumerate(columns))  # declared names only
+    return [r[0] for r in connection.exec_driver_sql(
+        f'WITH wanted({names}) AS (VALUES {values}) SELECT leads.id FROM wanted '  # placeholders only
+        f'JOIN leads ON {joined}', params)]
+
+
 _LIVE_BY = {name: select(Lead).where(getattr(Lead, name).in_(sa.bindparam('values', expanding=True)),
                                      Lead.is_deleted == False)  # noqa: E712
-            for name in ('phone_norm', 'email', 'id')}
+            for name in (*(p.columns[0] for p in PARTS if len(p.columns) == 1), 'id')}
 """Live leads by one key, each statement built once (a single capture builds them for one value;
 building them cost more than running them)."""

@@ -4,9 +4,9 @@ In one SQLite process every write transaction runs under `Context.write`'s lock,
 read-then-write (is there a twin? who has room?) never interleaves with another. With
 PostgreSQL and several processes, two transactions can read the same state at once:
 
-- `lock_identities`: a transaction-level advisory lock per dedupe key (normalised phone,
-  email, company + name), taken before the twin lookup, so two simultaneous captures of
-  the same person give one lead and one touch, never two leads.
+- `lock_identities`: a transaction-level advisory lock per dedupe key (store/identity.py:
+  normalised phone, email, company + name; and the external id), taken before the twin lookup,
+  so two simultaneous captures of the same person give one lead and one touch, never two leads.
 - `lock_identity_keys`: the same for an import batch's arrivals, all at once, in the same order.
 - `lock_leads` / `lock_users`: row locks in id order, in the one order every writer follows.
 - `try_leader_lock` / `holds_leader_lock`: the session-level advisory lock the timer's leader holds
@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from .identity import Arrival, lock_keys
 from .models import Lead, User
 
 LEADER_KEY = 0x4C44_5449  # 'LDTI': the timer's leadership, one key per database
@@ -35,24 +36,14 @@ def is_postgres(session_or_connection: Session | Connection) -> bool:
     return bind.dialect.name == 'postgresql'
 
 
-def identity_keys(*, phone_norm: str | None, email: str | None, company_norm: str | None, name: str | None,
-                  external_key: str | None = None) -> list[str]:
-    """The advisory-lock keys of one arrival: every key the twin lookup (`queries.find_duplicate`)
-    and the external-id check (`external_key`: the id within its sender's scope) use."""
-    return [k for k in (phone_norm and f'phone:{phone_norm}', email and f'email:{email}',
-                        company_norm and name and f'company:{company_norm}\x1f{name}',
-                        external_key and f'external:{external_key}') if k]
-
-
-def lock_identities(session: Session, *, phone_norm: str | None, email: str | None, company_norm: str | None,
-                    name: str | None, external_key: str | None = None) -> None:
-    """Serialise transactions that look up or create a lead with any of the keys the twin lookup
-    (`queries.find_duplicate`) and the external-id check use, until commit or rollback. Sorted,
-    so two transactions never wait on each other in a circle."""
+def lock_identities(session: Session, arrival: Arrival, external_key: str | None = None) -> None:
+    """Serialise transactions that look up or create a lead with any of the arrival's identity keys
+    (store/identity.py `lock_keys`: what the twin lookup compares, and the external id within its
+    sender's scope), until commit or rollback. Sorted, so two transactions never wait on each other
+    in a circle."""
     if not is_postgres(session):
         return
-    lock_identity_keys(session, identity_keys(phone_norm=phone_norm, email=email, company_norm=company_norm,
-                                              name=name, external_key=external_key))
+    lock_identity_keys(session, lock_keys(arrival, external_key))
 
 
 def lock_identity_keys(session: Session, keys: Iterable[str]) -> None:

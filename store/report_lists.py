@@ -37,21 +37,16 @@ def stage_names(session: Session) -> dict[int, tuple[str, str, int, str]]:
     return {st.id or 0: (st.name_en, st.name_zh, st.position, st.kind) for st in session.exec(select(Stage)).all()}
 
 
-LEAD_COLUMNS = ('id', 'name', 'company', 'phone', 'email', 'source', 'region', 'industry', 'status', 'grade',
-                'score', 'owner_id', 'created_at', 'assigned_at', 'first_contact_at')
+# The columns each list reads are the caller's: core/fields.py declares them (`export_columns`).
 
-
-LEAD_TIMES = ('created_at', 'assigned_at', 'first_contact_at')
-
-
-def lead_rows(session: Session, *, ids: Sequence[int] | None = None, s: Scope | None = None,
-              limit: int | None = None, raw_times: bool = False) -> list[dict[str, Any]]:
-    """Leads as plain rows: by ids (drill-down) or captured in the scope (export), oldest first.
-    With `raw_times` the LEAD_TIMES come as the driver returns them (SQLite: UTC text) for the
-    caller to parse in bulk: turning 300,000 of them into datetimes one by one was ~1 s of a
-    100k-lead export (bench/export.py)."""
-    query = select(*(sa.type_coerce(getattr(Lead, c), sa.String) if raw_times and c in LEAD_TIMES
-                     else getattr(Lead, c) for c in LEAD_COLUMNS)).where(Lead.is_deleted == False)  # noqa: E712
+def lead_rows(session: Session, *, columns: Sequence[str], ids: Sequence[int] | None = None,
+              s: Scope | None = None, limit: int | None = None, raw_times: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Leads as plain rows of `columns`: by ids (drill-down) or captured in the scope (export), oldest
+    first. The `raw_times` columns come as the driver returns them (SQLite: UTC text) for the caller to
+    parse in bulk: turning 300,000 of them into datetimes one by one was ~1 s of a 100k-lead export
+    (bench/export.py)."""
+    query = select(*(sa.type_coerce(getattr(Lead, c), sa.String) if c in raw_times
+                     else getattr(Lead, c) for c in columns)).where(Lead.is_deleted == False)  # noqa: E712
     if ids is not None:
         query = query.where(col(Lead.id).in_(list(ids)))
     if s is not None:
@@ -59,19 +54,20 @@ def lead_rows(session: Session, *, ids: Sequence[int] | None = None, s: Scope | 
     query = query.order_by(Lead.id)
     if limit is not None:
         query = query.limit(limit)
-    return [dict(zip(LEAD_COLUMNS, row, strict=True)) for row in session.exec(query).all()]
+    return [dict(zip(columns, row, strict=True)) for row in session.exec(query).all()]
 
 
-OPPORTUNITY_COLUMNS = ('id', 'name', 'account', 'stage_id', 'amount_cents', 'expected_close', 'owner_id',
-                       'lost_reason', 'source', 'region', 'industry', 'created_at', 'closed_at')
+OPPORTUNITY_JOINED: dict[str, Any] = {'account': Account.name, 'source': Lead.source, 'region': Lead.region,
+                                      'industry': Lead.industry}
+"""An opportunity's list columns read from its customer and its lead; the rest are its own."""
 
 
-def opportunity_rows(session: Session, *, ids: Sequence[int] | None = None, s: Scope | None = None,
-                     limit: int | None = None) -> list[dict[str, Any]]:
-    """Deals as plain rows: by ids, or created in the scope (the owner filter is the deal's owner)."""
-    query = (select(Opportunity.id, Opportunity.name, Account.name, Opportunity.stage_id, Opportunity.amount_cents,
-                    Opportunity.expected_close, Opportunity.owner_id, Opportunity.lost_reason, Lead.source,
-                    Lead.region, Lead.industry, Opportunity.created_at, Opportunity.closed_at)
+def opportunity_rows(session: Session, *, columns: Sequence[str], ids: Sequence[int] | None = None,
+                     s: Scope | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Deals as plain rows of `columns`: by ids, or created in the scope (the owner filter is the
+    deal's owner)."""
+    query = (select(*(OPPORTUNITY_JOINED[c] if c in OPPORTUNITY_JOINED else getattr(Opportunity, c)
+                      for c in columns))
              .join(Lead, col(Lead.id) == Opportunity.lead_id).join(Account, col(Account.id) == Opportunity.account_id)
              .where(Opportunity.is_deleted == False))  # noqa: E712
     if ids is not None:
@@ -81,21 +77,18 @@ def opportunity_rows(session: Session, *, ids: Sequence[int] | None = None, s: S
     query = query.order_by(Opportunity.id)
     if limit is not None:
         query = query.limit(limit)
-    return [dict(zip(OPPORTUNITY_COLUMNS, row, strict=True)) for row in session.exec(query).all()]
+    return [dict(zip(columns, row, strict=True)) for row in session.exec(query).all()]
 
 
-CUSTOMER_COLUMNS = ('id', 'name', 'tier', 'owner_id', 'lifetime_value_cents', 'won_count', 'last_activity_at',
-                    'created_at')
-
-
-def customer_rows(session: Session, *, owner_id: int | None, since: datetime | None) -> list[dict[str, Any]]:
-    query = select(*(getattr(Account, c) for c in CUSTOMER_COLUMNS)).where(
+def customer_rows(session: Session, *, columns: Sequence[str], owner_id: int | None,
+                  since: datetime | None) -> list[dict[str, Any]]:
+    query = select(*(getattr(Account, c) for c in columns)).where(
         Account.is_customer == True, Account.is_deleted == False)  # noqa: E712
     if owner_id is not None:
         query = query.where(Account.owner_id == owner_id)
     if since is not None:
         query = query.where(col(Account.created_at) >= since)
-    return [dict(zip(CUSTOMER_COLUMNS, row, strict=True)) for row in session.exec(query.order_by(Account.id)).all()]
+    return [dict(zip(columns, row, strict=True)) for row in session.exec(query.order_by(Account.id)).all()]
 
 
 ACTIVITY_COLUMNS = ('id', 'lead_id', 'opportunity_id', 'user_id', 'kind', 'outcome', 'note', 'created_at')

@@ -25,13 +25,14 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from nicegui import run
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.access import KeyInfo
-from core.capture import FIELD_LIMITS, CaptureResult
+from core.capture import CaptureResult
 from core.desk import READY_TIMEOUT, Desk
 from core.errors import NotAllowed, NotFound, ValidationFailed
+from core.fields import LEAD
 from core.proxies import Network, client_address, is_trusted, parse_address
 from core.ratelimit import RateLimiter
 
@@ -55,27 +56,25 @@ need inline scripts, so a fuller policy would break them. The web form sets its 
 names the sites its allow-list lets frame it (ui/webform.py)."""
 
 
-class LeadIn(BaseModel):
-    """A lead sent by another system. `name` and one of `phone` / `email` are required."""
+def _lead_in() -> type[BaseModel]:
+    """The API's lead, from the field declaration (core/fields.py): every captured field, in capture
+    order, as text. Only the required field states its limit in the schema (as it always has); the
+    body is checked by capture itself, whose 422 names any field's limit (`field_message`)."""
+    fields: dict[str, Any] = {}
+    for key in LEAD.captured:
+        spec = LEAD[key]
+        if spec.required:
+            fields[key] = (str, Field(max_length=spec.max_length))
+        elif spec.description:
+            fields[key] = (str | None, Field(default=None, description=spec.description))
+        else:
+            fields[key] = (str | None, None)
+    return create_model('LeadIn', __doc__='A lead sent by another system. `name` and one of `phone` / '
+                        '`email` are required.', **fields)
 
-    name: str = Field(max_length=FIELD_LIMITS['name'])
-    phone: str | None = None
-    email: str | None = None
-    company: str | None = None
-    title: str | None = None
-    wechat: str | None = None
-    region: str | None = None
-    city: str | None = None
-    industry: str | None = None
-    source: str | None = Field(default=None, description='website, trade_show, phone, ads, referral, social, '
-                                                         'third_party, import, api (default)')
-    campaign: str | None = None
-    message: str | None = None
-    budget: str | None = None
-    authority: str | None = None
-    need: str | None = None
-    timeline: str | None = None
-    external_id: str | None = Field(default=None, description='Your id: sending it again returns the first answer')
+
+LeadIn = _lead_in()
+"""Documents `POST /api/v1/leads` (/openapi.json)."""
 
 
 class LeadOut(BaseModel):
@@ -109,8 +108,8 @@ def text(key: str, language: str = 'en', **params: Any) -> str:
 
 def field_message(field: str, code: str, language: str = 'en') -> str:
     """What a 422 says about one field: a too-long capture field names its limit."""
-    if code == 'too_long' and field in FIELD_LIMITS:
-        return text('err.field.too_long_limit', language, limit=FIELD_LIMITS[field])
+    if code == 'too_long' and field in LEAD.limits:
+        return text('err.field.too_long_limit', language, limit=LEAD.limits[field])
     return text(f'err.field.{code}', language)
 
 

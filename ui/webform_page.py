@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
-from core.webforms import CONSENT, HONEYPOT, INPUT_TYPES, MULTILINE, maxlength
+from core.webforms import CONSENT, HONEYPOT, INPUT_TYPES, MULTILINE, REQUIRED, maxlength
 from store.models import WebForm
 
 from .i18n import translate
@@ -68,7 +68,7 @@ def _page(language: str, title: str, body: str) -> str:
 def _field(field: str, value: str, error: str | None, t: Callable[..., str], *,
            test_ids: bool = True) -> str:
     """One labelled input (or text area) with its error under it."""
-    required = field == 'name'
+    required = field in REQUIRED
     attrs = [f'id="f-{field}"', f'name="{field}"', f'maxlength="{maxlength(field)}"']
     if required:
         attrs.append('required')
@@ -154,7 +154,7 @@ def snippet(form: WebForm, action: str) -> str:
     t = words(form.language)
     lines = [f'<form method="post" action="{escape(action)}" accept-charset="UTF-8">']
     for field in form.fields:
-        required = ' required' if field == 'name' else ''
+        required = ' required' if field in REQUIRED else ''
         label = escape(t(f'field.{field}')) + (' *' if required else '')
         limit = maxlength(field)
         lines.append(f'  <p><label for="ld-{field}">{label}</label><br>')

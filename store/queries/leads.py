@@ -9,27 +9,20 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
 
+from .. import identity
 from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, User
 
 # ----- leads ------------------------------------------------------------------------------------
 
-def find_duplicate(session: Session, *, phone_norm: str | None, email: str | None,
-                   company_norm: str | None, name: str | None) -> Lead | None:
-    """The existing lead this arrival is the same person as: phone, email, or company + name.
-    An open lead wins over a closed one, the oldest over a newer one."""
-    conditions = []
-    if phone_norm:
-        conditions.append(Lead.phone_norm == phone_norm)
-    if email:
-        conditions.append(Lead.email == email)
-    if company_norm and name:
-        conditions.append(sa.and_(Lead.company_norm == company_norm, Lead.name == name))
+def find_duplicate(session: Session, arrival: identity.Arrival) -> Lead | None:
+    """The existing live lead this arrival is the same person as (store/identity.py: phone, email,
+    or company + name; an open lead before a closed one, then the oldest)."""
+    conditions = identity.match(identity.identity_keys(arrival))
     if not conditions:
         return None
-    closed_last = sa.case((col(Lead.status).in_(('converted', 'disqualified')), 1), else_=0)
     return session.exec(
         select(Lead).where(or_(*conditions), Lead.is_deleted == False)  # noqa: E712
-        .order_by(closed_last, Lead.id).limit(1)
+        .order_by(*identity.TWIN_ORDER).limit(1)
     ).first()
 
 

@@ -10,14 +10,15 @@ from nicegui import run, ui
 from core.capture import CaptureResult
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
+from core.fields import LEAD
 from store.models import Source, UserRef
 
 from ..errors import clear_field_errors, message, show_field_errors
 from ..i18n import t
 from ..marks import tid
 
-TEXT_FIELDS = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry',
-               'budget', 'authority', 'need', 'timeline')
+TEXT_FIELDS = LEAD.creatable
+"""The dialog's text inputs, in order (core/fields.py); the source and the message have their own."""
 MANUAL_SOURCES = [s.value for s in Source if s not in (Source.API, Source.DEMO, Source.IMPORT)]
 
 
@@ -27,7 +28,7 @@ def open_new_lead(desk: Desk, user: UserRef, on_done: Callable[[CaptureResult], 
         fields: dict[str, Any] = {}
         with ui.grid(columns=2).classes('w-full gap-2'):
             for name in TEXT_FIELDS:
-                label = t(f'field.{name}') + (' *' if name == 'name' else '')
+                label = t(LEAD[name].label) + (' *' if LEAD[name].required else '')
                 fields[name] = tid(ui.input(label).props('dense maxlength=500'), f'new-{name}')
             fields['source'] = tid(ui.select({s: t(f'source.{s}') for s in MANUAL_SOURCES}, value=Source.MANUAL,
                                              label=t('field.source')).props('dense'), 'new-source')

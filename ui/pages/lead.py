@@ -12,6 +12,7 @@ from nicegui import run, ui
 
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from core.fields import LEAD
 from core.leads import EDITABLE_FIELDS, LeadView
 from core.playbooks import PlaybookView
 from store.models import LeadStatus, UserRef
@@ -26,7 +27,7 @@ from ..marks import tid
 from ..session import require_user
 from ..theme import frame
 
-BANT = ('need', 'budget', 'authority', 'timeline')
+BANT = LEAD.to_qualify
 
 
 class LeadPage:
@@ -122,7 +123,7 @@ class LeadPage:
             ui.label(t('lead.details')).classes('text-subtitle1 font-bold')
             with ui.grid(columns=2).classes('w-full gap-2'):
                 for name in EDITABLE_FIELDS:
-                    widget = ui.textarea if name in ('message', 'need') else ui.input
+                    widget = ui.textarea if LEAD[name].multiline else ui.input
                     element = tid(widget(t(f'field.{name}'), value=getattr(lead, name) or '')
                                   .props('dense maxlength=5000'), f'field-{name}')
                     if not self.view.can_edit:

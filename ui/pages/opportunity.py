@@ -11,6 +11,7 @@ from nicegui import run, ui
 
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from core.fields import OPPORTUNITY_TEXT
 from core.pipeline import OpportunityView, StaleOpportunity
 from core.playbooks import PlaybookView
 from store.models import Stage, StageKind, UserRef
@@ -25,7 +26,7 @@ from ..marks import tid
 from ..session import require_user
 from ..theme import frame
 
-TEXT_FIELDS = ('name', 'decision_maker', 'need', 'budget', 'timeline')
+TEXT_FIELDS = OPPORTUNITY_TEXT
 STAGE_COLORS = {StageKind.WON: 'positive', StageKind.LOST: 'negative'}
 
 
