@@ -45,6 +45,7 @@ NOT_MIRRORED = {
     'i18n': 'catalogues only',
     'import_cli': 'run.py subprocesses on a SQLite file',
     'migrations': 'SQLite paths and pragmas; tests/pg/test_pg_engine.py compares models and migrations on PG',
+    'migration_transactions': "SQLite's DDL made transactional for migrations; PostgreSQL's DDL is transactional",
     'normalize': 'pure functions, no database',
     'normalize_properties': 'pure functions, no database',
     'permissions_matrix': 'copies a SQLite template file per case; permission checks are engine-independent',
