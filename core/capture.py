@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from store import config_version, queries
+from store.audit_actions import AuditAction
 from store.locks import identity_keys, lock_identities, lock_identity_keys
 from store.models import ActivityKind, Lead, LeadStatus, Source, User
 
@@ -270,7 +271,7 @@ def assign_to(session: Session, lead: Lead | NewLead, rep: User | queries.RepLoa
     elif rep not in session:  # (adding a persistent object again walks its cascades: once per lead adds up)
         session.add(rep)
     (writes.audit if writes is not None else partial(audit, session))(
-        'assigned', now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
+        AuditAction.ASSIGNED, now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
         reason_key=reason_key, previous_owner_id=previous, **params)
 
 
@@ -290,7 +291,7 @@ def send_to_pool(session: Session, lead: Lead | NewLead, *, now: datetime, reaso
     clear_clocks(lead)
     lead.assignment_reason = {'key': reason_key}
     (writes.audit if writes is not None else partial(audit, session))(
-        'pooled', now=now, lead_id=lead.id, reason_key=reason_key)
+        AuditAction.POOLED, now=now, lead_id=lead.id, reason_key=reason_key)
     if not tell_managers:
         return []
     return notify(session, managers(session), 'notify.no_eligible_rep', now=now, lead_id=lead.id, lead=lead.name)
@@ -451,7 +452,7 @@ def capture(session: Session, clean: CleanLead, *, now: datetime, day_start: dat
     batch.twins.add(lead)
     if clean.external_key:
         batch.external_keys.add(clean.external_key)
-    writes.audit('captured', now=now, lead_id=lead.id, actor_id=actor_id,
+    writes.audit(AuditAction.CAPTURED, now=now, lead_id=lead.id, actor_id=actor_id,
                  reason_key='reason.captured', channel=channel, source=clean.source)
     policy = batch.policy
     customer = None if not batch.has_customers else queries.customer_for(
@@ -568,10 +569,10 @@ def _touch(session: Session, lead: Lead | NewLead, clean: CleanLead, *, now: dat
     if as_touch:
         writes.activity(lead_id=lead.id or 0, user_id=actor_id, kind=ActivityKind.TOUCH,
                         source=clean.source, note=clean.message, created_at=now)
-        writes.audit('touched', now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.touched',
+        writes.audit(AuditAction.TOUCHED, now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.touched',
                      channel=channel, source=clean.source, filled=', '.join(filled))
     else:
-        writes.audit('filled', now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.filled',
+        writes.audit(AuditAction.FILLED, now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.filled',
                      channel=channel, fields=', '.join(filled) or '—')
     if isinstance(lead, Lead):
         session.add(lead)

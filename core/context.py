@@ -16,6 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from store.audit_actions import AuditAction
 from store.engine import is_conflict, is_sqlite, read_session, session_scope
 from store.models import AuditEntry
 
@@ -102,7 +103,7 @@ class Context:
         return day_start(now, self.settings.timezone)
 
 
-def audit(session: Session, action: str, *, now: datetime, lead_id: int | None = None,
+def audit(session: Session, action: AuditAction, *, now: datetime, lead_id: int | None = None,
           actor_id: int | None = None, subject_user_id: int | None = None,
           reason_key: str | None = None, **params: Any) -> None:
     """Append one line to the audit trail (actor None = system)."""

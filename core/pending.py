@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from store import capture_writes as store
 from store import outbox, report_rollup
+from store.audit_actions import AuditAction
 from store.models import OPEN_STATUSES
 
 
@@ -78,7 +79,7 @@ class Writes:
         self.leads.append(lead)
         return lead
 
-    def audit(self, action: str, *, now: datetime, lead_id: int | None = None, actor_id: int | None = None,
+    def audit(self, action: AuditAction, *, now: datetime, lead_id: int | None = None, actor_id: int | None = None,
               subject_user_id: int | None = None, reason_key: str | None = None, **params: Any) -> None:
         """The same line as `context.audit`, written with the batch."""
         self.audits.append({'action': action, 'lead_id': lead_id, 'actor_id': actor_id,

@@ -166,19 +166,6 @@ class LoginThrottle(SQLModel, table=True):
     """A day after the last failure the row is forgotten (pruned on the next failure of anyone)."""
 
 
-class PasswordEvent(StrEnum):
-    """Audit actions for passwords (who and when; never the password itself)."""
-
-    CHANGED = 'password_changed'
-    """The user changed their own password (current one given)."""
-    RESET = 'password_reset'
-    """An admin gave the user a temporary password; they must change it at next login."""
-    SET_BY_CONSOLE = 'password_set_console'
-    """Someone with the server's console set it with `run.py user set-password` (actor None)."""
-    LOCKED = 'login_locked'
-    """Wrong passwords locked an existing account's address for a while."""
-
-
 class SessionEnd(StrEnum):
     """Why a browser session ended (kept on the row: the sign-in history says how each one ended)."""
     LOGOUT = 'logout'

@@ -35,6 +35,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 
+from .audit_actions import AuditAction, WebhookEvent
 from .models import (
     AuditEntry,
     DeliveryStatus,
@@ -47,26 +48,24 @@ from .models import (
     WebhookDelivery,
 )
 
-EVENT_TYPES: tuple[str, ...] = (
-    'lead.captured', 'lead.assigned', 'lead.pooled', 'lead.sla_breached', 'lead.recycled',
-    'lead.qualified', 'lead.disqualified', 'lead.converted', 'opportunity.won', 'opportunity.lost',
-    'customer.dormant', 'import.done',
-)
+EVENT_TYPES: tuple[WebhookEvent, ...] = tuple(WebhookEvent)
 """What a webhook may subscribe to (`test` is the settings page's button, never subscribed)."""
 
-_BY_ACTION: Mapping[str, tuple[str, ...]] = {
-    'captured': ('lead.captured',),
-    'assigned': ('lead.assigned',),
-    'pooled': ('lead.pooled',),
-    'sla_breached': ('lead.sla_breached',),
-    'recycled': ('lead.recycled',),
-    'sent_to_review': ('lead.recycled',),
-    'converted': ('lead.converted',),
-    'stage': ('opportunity.won', 'opportunity.lost'),  # which one: the stage's kind, read after the flush
-    'dormant': ('customer.dormant',),
-    'import_done': ('import.done',),
+_BY_ACTION: Mapping[str, tuple[WebhookEvent, ...]] = {
+    AuditAction.CAPTURED: (WebhookEvent.LEAD_CAPTURED,),
+    AuditAction.ASSIGNED: (WebhookEvent.LEAD_ASSIGNED,),
+    AuditAction.POOLED: (WebhookEvent.LEAD_POOLED,),
+    AuditAction.SLA_BREACHED: (WebhookEvent.LEAD_SLA_BREACHED,),
+    AuditAction.RECYCLED: (WebhookEvent.LEAD_RECYCLED,),
+    AuditAction.SENT_TO_REVIEW: (WebhookEvent.LEAD_RECYCLED,),
+    AuditAction.CONVERTED: (WebhookEvent.LEAD_CONVERTED,),
+    # which one: the stage's kind, read after the flush
+    AuditAction.STAGE: (WebhookEvent.OPPORTUNITY_WON, WebhookEvent.OPPORTUNITY_LOST),
+    AuditAction.DORMANT: (WebhookEvent.CUSTOMER_DORMANT,),
+    AuditAction.IMPORT_DONE: (WebhookEvent.IMPORT_DONE,),
 }
-_BY_STATUS: Mapping[str, str] = {'qualified': 'lead.qualified', 'disqualified': 'lead.disqualified'}
+_BY_STATUS: Mapping[str, WebhookEvent] = {'qualified': WebhookEvent.LEAD_QUALIFIED,
+                                          'disqualified': WebhookEvent.LEAD_DISQUALIFIED}
 
 CACHE_SECONDS = 30.0
 """The longest another process's webhook change can go unseen if its relayed event is lost."""
@@ -74,7 +73,7 @@ CACHE_SECONDS = 30.0
 
 def candidate_events(action: str, params: Mapping[str, Any] | None) -> tuple[str, ...]:
     """The webhook events an audit line may be (several only for a deal's stage move)."""
-    if action == 'status':
+    if action == AuditAction.STATUS:
         found = _BY_STATUS.get(str((params or {}).get('status')))
         return (found,) if found else ()
     return _BY_ACTION.get(action, ())
@@ -197,7 +196,7 @@ class _Facts:
                 lead.pop('owner_name', None)
                 self.leads[lead['id']] = lead
         self.deals: dict[int, dict[str, Any]] = {}
-        if any(line['action'] == 'stage' for line in lines):
+        if any(line['action'] == AuditAction.STAGE for line in lines):
             query = (sa.select(Opportunity.lead_id, Opportunity.id, Opportunity.name, Opportunity.amount_cents,
                                Opportunity.owner_id, Opportunity.lost_reason, Opportunity.lost_note,
                                Stage.name_en, Stage.name_zh, Stage.kind, LostReason.label_en, LostReason.label_zh)
@@ -215,10 +214,11 @@ class _Facts:
 
     def resolve(self, line: Mapping[str, Any], events: Sequence[str]) -> str | None:
         """The one event this line is (a stage move: won, lost, or none of them)."""
-        if line['action'] != 'stage':
+        if line['action'] != AuditAction.STAGE:
             return events[0]
         deal = self.deals.get(line.get('lead_id') or 0)
-        name = {'won': 'opportunity.won', 'lost': 'opportunity.lost'}.get(deal['kind']) if deal else None
+        name = {'won': WebhookEvent.OPPORTUNITY_WON, 'lost': WebhookEvent.OPPORTUNITY_LOST}.get(deal['kind']) \
+            if deal else None
         return name if name in events else None
 
     def payload(self, name: str, line: Mapping[str, Any]) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import col
 
+from .audit_actions import AuditAction
 from .models import (
     AppSetting,
     AuditEntry,
@@ -63,7 +64,8 @@ from .models import (
 )
 
 ZONE_KEY = 'report_rollup_zone'
-AUTOMATION_ACTIONS = ('assigned', 'sla_breached', 'recycled', 'sent_to_review')
+AUTOMATION_ACTIONS = (AuditAction.ASSIGNED, AuditAction.SLA_BREACHED, AuditAction.RECYCLED,
+                      AuditAction.SENT_TO_REVIEW)
 CONTACTED_STATUSES = ('contacted', 'qualified', 'converted')
 QUALIFIED_STATUSES = ('qualified', 'converted')
 DIMENSIONS = ('source', 'region', 'industry', 'owner_id')
