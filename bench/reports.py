@@ -253,14 +253,14 @@ def run(leads: int, deals: int, repeats: int, keep: Path | None = None) -> dict[
         else:
             desk = build(path, leads, now=NOW, report_fields=True)
             made = add_deals(desk, deals)
-            with desk.ctx.engine.begin() as connection:  # the raw inserts bypassed the ORM's flush hooks
+            with desk.ctx.engine.begin() as connection:  # the raw inserts bypassed core's unit of work
                 report_rollup.rebuild(connection, desk.ctx.settings.timezone)
                 stage_stays.recompute(connection)
         with read_session(desk.ctx.engine) as s:
             filled = s.exec(select(func.count()).select_from(StepExit)).one() > 0
         extra = {} if filled else add_playbooks_and_care(desk)  # also into a database kept before they were
         if extra:
-            with desk.ctx.engine.begin() as connection:  # the exits and ticks, too, bypassed the flush hooks
+            with desk.ctx.engine.begin() as connection:  # the exits and ticks, too, bypassed the unit of work
                 report_rollup.rebuild(connection, desk.ctx.settings.timezone)
         built = round(time.perf_counter() - t0, 1)
         desk.ctx.clock.now = lambda: NOW  # type: ignore[method-assign]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from store import capture_writes, queries
+from store.audit_actions import AuditAction
 from store.models import ApiKey, ApiScope, FormLanguage, Lead, Source, User, UserRef, WebForm
 
 from . import auth, permissions, webforms
@@ -172,7 +173,7 @@ class AccessService:
             form = WebForm(key=secrets.token_urlsafe(9), created_at=now, **clean)
             session.add(form)
             session.flush()
-            audit(session, 'web_form_saved', now=now, actor_id=actor.id if actor else None,
+            audit(session, AuditAction.WEB_FORM_SAVED, now=now, actor_id=actor.id if actor else None,
                   reason_key='reason.web_form_saved', name=form.name, form_id=form.id)
             return form
 
@@ -190,7 +191,7 @@ class AccessService:
             for name, value in clean.items():
                 setattr(form, name, value)
             session.add(form)
-            audit(session, 'web_form_saved', now=now, actor_id=actor.id, reason_key='reason.web_form_saved',
+            audit(session, AuditAction.WEB_FORM_SAVED, now=now, actor_id=actor.id, reason_key='reason.web_form_saved',
                   name=form.name, form_id=form.id)
             session.flush()
             return form

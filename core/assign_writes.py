@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from store import queries
+from store.audit_actions import AuditAction
 from store.models import Lead, LeadStatus, User
 
 from . import assignment
@@ -74,7 +75,7 @@ def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_i
     rep.last_assigned_at = now
     if rep not in session:  # (adding a persistent object again walks its cascades: once per lead adds up)
         session.add(rep)
-    audit(session, 'assigned', now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
+    audit(session, AuditAction.ASSIGNED, now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
           reason_key=reason_key, previous_owner_id=previous, **params)
 
 
@@ -89,7 +90,7 @@ def assign_new(session: Session, lead: LeadRecord, rep: User | queries.RepLoadRo
         writes.rep_assigned(rep.id, now)
     elif rep not in session:
         session.add(rep)
-    writes.audit('assigned', now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
+    writes.audit(AuditAction.ASSIGNED, now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
                  reason_key=reason_key, previous_owner_id=previous, **params)
 
 
@@ -113,4 +114,4 @@ def send_to_pool(lead: LeadRecord, *, now: datetime, reason_key: str, writes: Wr
     lead.status = LeadStatus.POOL
     clear_clocks(lead)
     lead.assignment_reason = {'key': reason_key}
-    writes.audit('pooled', now=now, lead_id=lead.id, reason_key=reason_key)
+    writes.audit(AuditAction.POOLED, now=now, lead_id=lead.id, reason_key=reason_key)

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from store import care as care_store
 from store import queries
+from store.audit_actions import AuditAction
 from store.models import OPEN_STATUSES, Account, Lead, LeadStatus, User
 
 from . import care_plan, customers
@@ -136,7 +137,7 @@ class Automation:
         for lead in queries.sla_due(session, now, BATCH, lock=True):
             lead.sla_status = 'failed'
             session.add(lead)
-            audit(session, 'sla_breached', now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
+            audit(session, AuditAction.SLA_BREACHED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.sla_breached', hours=policy.sla_hours.get(lead.grade), grade=lead.grade)
             told = notify(session, [lead.owner_id, *team], 'notify.sla_breached', now=now, lead_id=lead.id,
                           lead=lead.name)
@@ -156,7 +157,7 @@ class Automation:
             if pick is None:
                 lead.sla_grace_at = None  # handled: the managers decide
                 session.add(lead)
-                audit(session, 'sla_no_rep', now=now, lead_id=lead.id, reason_key='reason.sla_no_rep')
+                audit(session, AuditAction.SLA_NO_REP, now=now, lead_id=lead.id, reason_key='reason.sla_no_rep')
                 told = notify(session, managers(session), 'notify.sla_no_rep', now=now, lead_id=lead.id,
                               lead=lead.name)
                 publish.extend((self.events.notified, (u,)) for u in told)
@@ -184,7 +185,7 @@ class Automation:
                 continue
             lead.warned_until = end
             session.add(lead)
-            audit(session, 'warned', now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
+            audit(session, AuditAction.WARNED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.protection_ending', until=end.isoformat())
             told = notify(session, [lead.owner_id], 'notify.protection_ending', now=now, lead_id=lead.id,
                           lead=lead.name)
@@ -213,8 +214,8 @@ class Automation:
                 told = notify(session, [previous], 'notify.recycled_from_you', now=now, lead_id=lead.id,
                               lead=lead.name)
             session.add(lead)
-            audit(session, 'recycled' if outcome == 'recycle' else 'sent_to_review', now=now, lead_id=lead.id,
-                  subject_user_id=previous,
+            audit(session, AuditAction.RECYCLED if outcome == 'recycle' else AuditAction.SENT_TO_REVIEW, now=now,
+                  lead_id=lead.id, subject_user_id=previous,
                   reason_key='reason.recycled' if outcome == 'recycle' else 'reason.sent_to_review',
                   rep=old.name if old else '', count=lead.recycle_count, days=policy.protection_days)
             report.done[outcome].append(lead.id or 0)
@@ -228,7 +229,7 @@ class Automation:
             session.add(lead)
             if lead.status not in OPEN_STATUSES or lead.owner_id is None:
                 continue
-            audit(session, 'reminded', now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
+            audit(session, AuditAction.REMINDED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.follow_up_due')
             told = notify(session, [lead.owner_id], 'notify.follow_up_due', now=now, lead_id=lead.id,
                           lead=lead.name)
@@ -243,7 +244,7 @@ class Automation:
             session.add(o)
             if o.closed_at is not None or o.owner_id is None:
                 continue
-            audit(session, 'reminded', now=now, lead_id=o.lead_id, subject_user_id=o.owner_id,
+            audit(session, AuditAction.REMINDED, now=now, lead_id=o.lead_id, subject_user_id=o.owner_id,
                   reason_key='reason.follow_up_due')
             told = notify(session, [o.owner_id], 'notify.follow_up_due', now=now, lead_id=o.lead_id, lead=o.name)
             report.done['remind_opportunity'].append(o.id or 0)
@@ -256,7 +257,7 @@ class Automation:
             user.is_on_leave = False
             user.leave_until = None
             session.add(user)
-            audit(session, 'leave_ended', now=now, subject_user_id=user.id, reason_key='reason.leave_ended',
+            audit(session, AuditAction.LEAVE_ENDED, now=now, subject_user_id=user.id, reason_key='reason.leave_ended',
                   rep=user.name)
             report.done['leave_ended'].append(user.id or 0)
         if report.done['leave_ended']:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlmodel import Session
 
 from store import queries
+from store.audit_actions import AuditAction
 from store.identity import lock_keys
 from store.locks import lock_identity_keys
 from store.models import ActivityKind, Lead, LeadStatus, Source, User
@@ -254,7 +255,7 @@ def _arrive(session: Session, clean: CleanLead, batch: Batch, *, now: datetime, 
     batch.twins.add(lead)
     if clean.external_key:
         batch.external_keys.add(clean.external_key)
-    writes.audit('captured', now=now, lead_id=lead.id, actor_id=actor_id,
+    writes.audit(AuditAction.CAPTURED, now=now, lead_id=lead.id, actor_id=actor_id,
                  reason_key='reason.captured', channel=channel, source=clean.source)
     policy = batch.policy
     customer = None if not batch.has_customers else queries.customer_for(
@@ -328,10 +329,10 @@ def _touch(session: Session, lead: LeadRecord, clean: CleanLead, *, now: datetim
     if as_touch:
         writes.activity(lead_id=lead.id or 0, user_id=actor_id, kind=ActivityKind.TOUCH,
                         source=clean.source, note=clean.message, created_at=now)
-        writes.audit('touched', now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.touched',
+        writes.audit(AuditAction.TOUCHED, now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.touched',
                      channel=channel, source=clean.source, filled=', '.join(filled))
     else:
-        writes.audit('filled', now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.filled',
+        writes.audit(AuditAction.FILLED, now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.filled',
                      channel=channel, fields=', '.join(filled) or '—')
     if isinstance(lead, Lead):
         session.add(lead)

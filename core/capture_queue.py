@@ -29,6 +29,7 @@ from typing import Any
 from sqlmodel import Session
 
 from store import capture_writes
+from store.audit_actions import AuditAction
 
 from .capture import CaptureResult, CleanLead, capture_all
 from .context import Context, audit, retrying
@@ -216,5 +217,5 @@ class CaptureQueue:
 
 def record_consent(session: Session, lead_id: int, consent: dict[str, str], now: datetime) -> None:
     """The lead's audit line saying what its visitor agreed to on which form."""
-    audit(session, 'consented', now=now, lead_id=lead_id, reason_key='reason.consented', **consent)
+    audit(session, AuditAction.CONSENTED, now=now, lead_id=lead_id, reason_key='reason.consented', **consent)
 

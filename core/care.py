@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from store import care as care_store
+from store.audit_actions import AuditAction
 from store.models import Account, AppSetting, CareTask, Revisit, UserRef
 
 from . import care_plan, customers, permissions
@@ -124,7 +125,7 @@ class CareService:
             customers.touch(session, account, now)  # a revisit is contact: a dormant customer wakes
             session.add(account)
             care_plan.replan(session, account, now, restart=True)
-            audit(session, 'revisit', now=now, actor_id=actor.id, subject_user_id=account.owner_id,
+            audit(session, AuditAction.REVISIT, now=now, actor_id=actor.id, subject_user_id=account.owner_id,
                   reason_key='care.reason.revisited', account=account.name,
                   satisfaction=satisfaction if satisfaction is not None else '-', nps=nps if nps is not None else '-')
             revisit_id, owner_id = revisit.id or 0, account.owner_id
@@ -175,7 +176,8 @@ class CareService:
         with self.ctx.write() as session:
             session.merge(AppSetting(key=care_plan.PLAN_KEY, value=plan.to_json()))
             moved = care_plan.replan_all(session, plan, now)
-            audit(session, 'care_plan_changed', now=now, actor_id=actor.id, reason_key='care.reason.plan_changed',
+            audit(session, AuditAction.CARE_PLAN_CHANGED, now=now, actor_id=actor.id,
+                  reason_key='care.reason.plan_changed',
                   vip=plan.vip_days, regular=plan.regular_days, potential=plan.potential_days, moved=moved)
         return plan
 

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from store import care as care_store
 from store import queries
+from store.audit_actions import AuditAction
 from store.models import Account, CareKind, CareSchedule, CareTask, Tier
 
 from .context import audit
@@ -151,7 +152,7 @@ def open_due(session: Session, now: datetime, limit: int) -> list[Opened]:
         session.add(CareTask(account_id=schedule.account_id, owner_id=account.owner_id, kind=kind, tier=account.tier,
                              due_at=due_at, open_account_id=schedule.account_id, created_at=now))
         wake_up = kind == CareKind.WAKE_UP
-        audit(session, 'care_due', now=now, subject_user_id=account.owner_id,
+        audit(session, AuditAction.CARE_DUE, now=now, subject_user_id=account.owner_id,
               reason_key='care.reason.wake_up' if wake_up else 'care.reason.due', account=account.name,
               tier=account.tier, days=plan.days(account.tier) or 0)
         told = notify(session, [account.owner_id] if account.owner_id else managers(session),

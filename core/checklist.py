@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from store import playbooks as store
+from store.audit_actions import AuditAction
 from store.models import (
     PLAYBOOK_LEAD_STATUSES,
     ChecklistTick,
@@ -136,7 +137,7 @@ def apply_ticks(session: Session, *, step: Step | None, lead: Lead, opportunity_
         tick.activity_id = activity_id if done else None
         session.add(tick)
         item = items[item_id]
-        audit(session, 'checklist', now=now, lead_id=lead.id, actor_id=actor_id,
+        audit(session, AuditAction.CHECKLIST, now=now, lead_id=lead.id, actor_id=actor_id,
               reason_key='playbook.reason.ticked' if done else 'playbook.reason.unticked',
               item_en=item.text_en, item_zh=item.text_zh)
         changed.append(item_id)
@@ -165,7 +166,7 @@ def leave_step(session: Session, step: Step | None, *, lead: Lead, opportunity: 
                          done_ids=[i.id or 0 for i in items if (i.id or 0) in done],
                          open_ids=[i.id or 0 for i in left_open], actor_id=actor_id, created_at=now))
     if left_open:
-        audit(session, 'checklist_skipped', now=now, lead_id=lead.id, actor_id=actor_id,
+        audit(session, AuditAction.CHECKLIST_SKIPPED, now=now, lead_id=lead.id, actor_id=actor_id,
               reason_key='playbook.reason.skipped', count=len(left_open),
               items_en='; '.join(i.text_en for i in left_open), items_zh='；'.join(i.text_zh for i in left_open))
 

@@ -16,9 +16,11 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from store.engine import is_conflict, is_sqlite, read_session, session_scope
+from store.audit_actions import AuditAction
+from store.engine import is_conflict, is_sqlite, read_session
 from store.models import AuditEntry
 
+from . import projections
 from .capture_config import ConfigCache
 from .clock import Clock, day_start
 from .events import DeskEvents
@@ -78,22 +80,37 @@ class Context:
 
     @contextmanager
     def write(self, *, timeout: float | None = None) -> Iterator[Session]:
-        """One transaction for one user action. SQLite has one writer anyway; taking the
-        lock here stops a read-then-write transaction from failing with SQLITE_BUSY when
-        two threads of this process write at once. PostgreSQL relies on row locks.
+        """One transaction for one user action — the unit of work. SQLite has one writer anyway;
+        taking the lock here stops a read-then-write transaction from failing with SQLITE_BUSY
+        when two threads of this process write at once. PostgreSQL relies on row locks.
         `timeout`: wait at most this long for that lock (TimeoutError), for a probe that
         must answer rather than queue behind an import."""
         if timeout is None or not is_sqlite(self.engine):
-            with self._write_lock if is_sqlite(self.engine) else nullcontext(), session_scope(self.engine) as s:
+            with self._write_lock if is_sqlite(self.engine) else nullcontext(), self._transaction() as s:
                 yield s
             return
         if not self._write_lock.acquire(timeout=timeout):
             raise TimeoutError('the write lock stayed taken')
         try:
-            with session_scope(self.engine) as s:
+            with self._transaction() as s:
                 yield s
         finally:
             self._write_lock.release()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """The caller's block, then the projections (counters, roll-up, webhook outbox, stage
+        stays, config token: core/projections.py) in the same transaction, then the commit, then
+        waking the webhook deliverer. Any error rolls everything back."""
+        with projections.UnitOfWorkSession(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                projections.apply(session)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            projections.committed(session, self.engine)
 
     def read(self) -> Any:
         return read_session(self.engine)
@@ -105,7 +122,7 @@ class Context:
         return day_start(now, self.settings.timezone)
 
 
-def audit(session: Session, action: str, *, now: datetime, lead_id: int | None = None,
+def audit(session: Session, action: AuditAction, *, now: datetime, lead_id: int | None = None,
           actor_id: int | None = None, subject_user_id: int | None = None,
           reason_key: str | None = None, **params: Any) -> None:
     """Append one line to the audit trail (actor None = system)."""

@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from store import queries
+from store.audit_actions import AuditAction
 from store.models import Account, AppSetting, Contact, Opportunity, Tier, User, UserRef
 
 from . import care_plan, permissions
@@ -163,7 +164,7 @@ class CustomerService:
                     session.add(account)
                     care_plan.replan(session, account, now)
                     retiered += 1
-            audit(session, 'tier_rules_changed', now=now, actor_id=actor.id,
+            audit(session, AuditAction.TIER_RULES_CHANGED, now=now, actor_id=actor.id,
                   reason_key='reason.tier_rules_changed', retiered=retiered)
         return rules
 
@@ -177,7 +178,7 @@ def mark_dormant(session: Session, now: datetime, limit: int) -> list[int]:
         account.version += 1
         session.add(account)
         care_plan.replan(session, account, now)  # a one-off wake-up task, due at once
-        audit(session, 'dormant', now=now, reason_key='reason.dormant', account=account.name,
+        audit(session, AuditAction.DORMANT, now=now, reason_key='reason.dormant', account=account.name,
               days=rules.dormant_days)
         done.append(account.id or 0)
     return done

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from store import config_version, heartbeat, queries, report_rollup
 from store import outbox as outbox_store
+from store.audit_actions import AuditAction
 from store.migrate import upgrade
 from store.models import AppSetting, AssignmentRule, ScoringRule, UserRef, WebForm
 
@@ -135,7 +136,7 @@ class Desk:
         now = self.ctx.now()
         with self.ctx.write() as session:
             session.merge(AppSetting(key=POLICY_KEY, value=json.dumps(policy.to_dict())))
-            audit(session, 'policy_changed', now=now, actor_id=actor.id, reason_key='reason.policy_changed',
+            audit(session, AuditAction.POLICY_CHANGED, now=now, actor_id=actor.id, reason_key='reason.policy_changed',
                   restored=values is None)
         return policy
 

@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from store import imports as store
 from store import queries
+from store.audit_actions import AuditAction
 from store.models import ImportJob, ImportStatus, ImportTemplate, Role, User, UserRef
 
 from . import permissions
@@ -246,7 +247,7 @@ class ImportService:
             job.mapping = _checked_mapping(mapping, len(headers))
             job.options = opts.to_dict()
             self._begin(job, now)
-            audit(session, 'import_started', now=now, actor_id=actor.id if actor else None,
+            audit(session, AuditAction.IMPORT_STARTED, now=now, actor_id=actor.id if actor else None,
                   reason_key='reason.import_started', file=job.file_name, rows=job.total_rows)
         return self._launch(job_id, background, on_progress)
 
@@ -260,7 +261,7 @@ class ImportService:
             if job.status not in RESUMABLE:
                 raise InvalidState('import_not_resumable')
             self._begin(job, now)
-            audit(session, 'import_resumed', now=now, actor_id=actor.id if actor else None,
+            audit(session, AuditAction.IMPORT_RESUMED, now=now, actor_id=actor.id if actor else None,
                   reason_key='reason.import_resumed', file=job.file_name, rows_done=job.rows_done)
         return self._launch(job_id, background, on_progress)
 
@@ -287,7 +288,8 @@ class ImportService:
             stale = [j for j in store.jobs_with_status(session, ACTIVE) if not runner_alive(j.runner)]
             for job in stale:
                 job.status, job.updated_at = ImportStatus.INTERRUPTED, self.ctx.now()
-                audit(session, 'import_interrupted', now=self.ctx.now(), reason_key='reason.import_interrupted',
+                audit(session, AuditAction.IMPORT_INTERRUPTED, now=self.ctx.now(),
+                      reason_key='reason.import_interrupted',
                       file=job.file_name, rows_done=job.rows_done, total=job.total_rows)
             return [j.id or 0 for j in stale]
 
@@ -303,7 +305,8 @@ class ImportService:
             stale = list(store.drafts_created_before(session, cutoff))
             for job in stale:
                 job.status, job.finished_at, job.updated_at = ImportStatus.EXPIRED, now, now
-                audit(session, 'import_expired', now=now, reason_key='reason.import_expired', file=job.file_name,
+                audit(session, AuditAction.IMPORT_EXPIRED, now=now, reason_key='reason.import_expired',
+                      file=job.file_name,
                       days=days)
             known = {Path(p).name for p in store.file_paths(session)}
         for job in stale:  # after the commit: a rolled-back expiry keeps its file
@@ -362,7 +365,7 @@ class ImportService:
                 job = self._job(session, job_id, lock=True)
                 if job.status == ImportStatus.RUNNING:
                     job.status, job.finished_at, job.updated_at = ImportStatus.DONE, self.ctx.now(), self.ctx.now()
-                    audit(session, 'import_done', now=self.ctx.now(), reason_key='reason.import_done',
+                    audit(session, AuditAction.IMPORT_DONE, now=self.ctx.now(), reason_key='reason.import_done',
                           file=job.file_name, created=job.created_count, joined=job.joined_count,
                           skipped=job.skipped_count, failed=job.failed_count)
                     self._forget_file(session, job)

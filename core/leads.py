@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from store import queries
+from store.audit_actions import AuditAction
 from store.locks import lock_users
 from store.models import (
     CONTACT_KINDS,
@@ -200,7 +201,7 @@ class LeadService:
             lead.version += 1
             lead.updated_at = now
             session.add(lead)
-            audit(session, 'edited', now=now, lead_id=lead_id, actor_id=actor.id, reason_key='reason.edited',
+            audit(session, AuditAction.EDITED, now=now, lead_id=lead_id, actor_id=actor.id, reason_key='reason.edited',
                   fields=', '.join(changed))
             new_version, owner_id = lead.version, lead.owner_id
         self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
@@ -249,12 +250,12 @@ class LeadService:
                 checklist.leave_step(session, checklist.lead_step(lead), lead=lead, opportunity=None,
                                      actor_id=actor.id, now=now, enforce=False)
                 lead.status = LeadStatus.CONTACTED
-                audit(session, 'status', now=now, lead_id=lead_id, actor_id=actor.id,
+                audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id,
                       reason_key='reason.first_contact', status=LeadStatus.CONTACTED)
             lead.version += 1
             lead.updated_at = now
             session.add(lead)
-            audit(session, 'activity', now=now, lead_id=lead_id, actor_id=actor.id,
+            audit(session, AuditAction.ACTIVITY, now=now, lead_id=lead_id, actor_id=actor.id,
                   reason_key='reason.activity', kind=kind)
             session.flush()
             activity_id, owner_id = activity.id or 0, lead.owner_id
@@ -274,7 +275,7 @@ class LeadService:
             lead.version += 1
             lead.updated_at = now
             session.add(lead)
-            audit(session, 'status', now=now, lead_id=lead_id, actor_id=actor.id,
+            audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id,
                   reason_key='reason.disqualified', status=LeadStatus.DISQUALIFIED, reason=reason)
             owner_id = lead.owner_id
             clear_clocks(lead)  # closed: the timer has nothing left to do with it
@@ -300,7 +301,8 @@ class LeadService:
             lead.version += 1
             lead.updated_at = now
             session.add(lead)
-            audit(session, 'status', now=now, lead_id=lead_id, actor_id=actor.id, reason_key='reason.qualified',
+            audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id,
+                  reason_key='reason.qualified',
                   status=LeadStatus.QUALIFIED)
             owner_id = lead.owner_id
         self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)

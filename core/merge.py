@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from store import duplicates as store
+from store.audit_actions import AuditAction
 from store.locks import lock_leads
 from store.models import Lead, LeadMerge, LeadStatus, UserRef
 
@@ -195,10 +196,11 @@ class MergeService:
             session.add(record)
             session.flush()
             names = ', '.join(f'#{x.id} {x.name}' for x in others)
-            audit(session, 'merged', now=now, lead_id=survivor.id, actor_id=actor.id, reason_key='reason.merged',
+            audit(session, AuditAction.MERGED, now=now, lead_id=survivor.id, actor_id=actor.id,
+                  reason_key='reason.merged',
                   count=len(others), leads=names, merge_id=record.id)
             for other in others:
-                audit(session, 'merged_into', now=now, lead_id=other.id, actor_id=actor.id,
+                audit(session, AuditAction.MERGED_INTO, now=now, lead_id=other.id, actor_id=actor.id,
                       reason_key='reason.merged_into', lead=f'#{survivor.id} {survivor.name}', merge_id=record.id)
             merge_id, owner_id = record.id or 0, survivor.owner_id
         self._published(plan.survivor_id, owner_id)
@@ -237,9 +239,9 @@ class MergeService:
                 other.version += 1
                 other.updated_at = now
                 session.add(other)
-                audit(session, 'merge_undone', now=now, lead_id=other.id, actor_id=actor.id,
+                audit(session, AuditAction.MERGE_UNDONE, now=now, lead_id=other.id, actor_id=actor.id,
                       reason_key='reason.merge_undone', merge_id=merge_id)
-            audit(session, 'merge_undone', now=now, lead_id=survivor.id, actor_id=actor.id,
+            audit(session, AuditAction.MERGE_UNDONE, now=now, lead_id=survivor.id, actor_id=actor.id,
                   reason_key='reason.merge_undone', merge_id=merge_id)
             record.undone_at, record.undone_by = now, actor.id
             session.add(record)

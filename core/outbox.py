@@ -30,6 +30,7 @@ import httpx
 
 from store import outbox as store
 from store import queries
+from store.audit_actions import AuditAction
 from store.models import DeliveryStatus, Role, Webhook, WebhookDelivery
 
 from .context import Context, audit
@@ -267,7 +268,7 @@ class Deliverer:
         """Giving up is an automatic decision: in the trail, and the admins are told (once a round)."""
         now = self.ctx.now()
         with self.ctx.write() as session:
-            audit(session, 'webhook_gave_up', now=now, reason_key='webhook.reason.gave_up', name=webhook.name,
+            audit(session, AuditAction.WEBHOOK_GAVE_UP, now=now, reason_key='webhook.reason.gave_up', name=webhook.name,
                   count=count, webhook_id=webhook.id)
             admins = queries.active_ids_with_roles(session, (Role.ADMIN,))
             told = notify(session, admins, 'webhook.notify.gave_up', now=now, name=webhook.name, count=count)

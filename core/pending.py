@@ -8,7 +8,6 @@ assignment, dedupe and the audit trail work on it exactly as on a stored `Lead`.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -16,9 +15,9 @@ from typing import Any
 from sqlmodel import Session
 
 from store import capture_writes as store
-from store import outbox, report_rollup
-from store.models import OPEN_STATUSES
+from store.audit_actions import AuditAction
 
+from . import projections
 from .lead_record import LeadRecord
 
 
@@ -81,7 +80,7 @@ class Writes:
         self.leads.append(lead)
         return lead
 
-    def audit(self, action: str, *, now: datetime, lead_id: int | None = None, actor_id: int | None = None,
+    def audit(self, action: AuditAction, *, now: datetime, lead_id: int | None = None, actor_id: int | None = None,
               subject_user_id: int | None = None, reason_key: str | None = None, **params: Any) -> None:
         """The same line as `context.audit`, written with the batch."""
         self.audits.append({'action': action, 'lead_id': lead_id, 'actor_id': actor_id,
@@ -92,20 +91,16 @@ class Writes:
         self.activities.append({**store.ACTIVITY_DEFAULTS, **values})
 
     def flush(self) -> None:
-        """Insert everything pending, then keep the owners' open-lead counters right (the ORM hook
-        does not see Core inserts) with the reps' last assignment, then let the ORM flush what it
-        holds (touched leads, reps given as `User`s)."""
+        """Insert everything pending and register the inserted leads and audit lines (and the reps'
+        last assignment) with the transaction's change set, so the unit of work's projections
+        (counters, roll-up, webhook events: core/projections.py) count them as they count ORM
+        writes; let the ORM flush what it holds (touched leads, reps given as `User`s)."""
         session = self._session
         store.insert_leads(session, [lead.row() for lead in self.leads])
-        # The roll-up of both, in one upsert (as inserted: before the ORM may change the leads).
-        report_rollup.add_inserted(session, self.leads, self.audits)
-        deltas: Counter[int] = Counter(lead.owner_id for lead in self.leads
-                                       if lead.owner_id and lead.status in OPEN_STATUSES)
-        store.update_reps(session, deltas, self.last_assigned)
+        projections.changes(session).add_inserted(self.leads, self.audits, webhook_events=self._webhook_events,
+                                                  last_assigned=self.last_assigned)
         session.flush()
         store.insert_audit(session, self.audits)
-        if self._webhook_events:
-            outbox.add_inserted(session, self.audits)  # in this transaction: never lost (store/outbox.py)
         store.insert_activities(session, self.activities)
         store.insert_notifications(session, self.notifications)
         self.leads, self.audits, self.activities, self.last_assigned = [], [], [], {}

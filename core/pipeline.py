@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from store import care as care_store
 from store import queries
+from store.audit_actions import AuditAction
 from store.models import (
     Account,
     Activity,
@@ -188,7 +189,8 @@ class PipelineService:
             lead.version += 1
             lead.updated_at = now
             session.add(lead)
-            audit(session, 'converted', now=now, lead_id=lead_id, actor_id=actor.id, reason_key='reason.converted',
+            audit(session, AuditAction.CONVERTED, now=now, lead_id=lead_id, actor_id=actor.id,
+                  reason_key='reason.converted',
                   opportunity=opportunity.name, account=account.name)
             opportunity_id, owner_id = opportunity.id or 0, lead.owner_id
         events = self.ctx.events
@@ -266,7 +268,8 @@ class PipelineService:
             active = {s.kind for s in queries.stages(session)}
             if not {StageKind.OPEN, StageKind.WON, StageKind.LOST} <= active:
                 raise ValidationFailed({'kind': 'stage_kinds'})
-            audit(session, 'stage_saved', now=self.ctx.now(), actor_id=actor.id, reason_key='reason.stage_saved',
+            audit(session, AuditAction.STAGE_SAVED, now=self.ctx.now(), actor_id=actor.id,
+                  reason_key='reason.stage_saved',
                   stage_en=stage.name_en, stage_zh=stage.name_zh)
             saved = stage.id or 0
         self.ctx.events.publish(self.ctx.events.opportunity_moved, 0, actor.id)
@@ -404,7 +407,8 @@ class PipelineService:
             o.version += 1
             o.updated_at = now
             session.add(o)
-            audit(session, 'stage', now=now, lead_id=o.lead_id, actor_id=actor.id, reason_key='reason.stage_moved',
+            audit(session, AuditAction.STAGE, now=now, lead_id=o.lead_id, actor_id=actor.id,
+                  reason_key='reason.stage_moved',
                   stage_en=target.name_en, stage_zh=target.name_zh, opportunity=o.name)
             new_version = o.version
         self.ctx.events.publish(self.ctx.events.opportunity_moved, opportunity_id, actor.id)
@@ -479,7 +483,7 @@ class PipelineService:
             o.version += 1
             o.updated_at = now
             session.add(o)
-            audit(session, 'opportunity_edited', now=now, lead_id=o.lead_id, actor_id=actor.id,
+            audit(session, AuditAction.OPPORTUNITY_EDITED, now=now, lead_id=o.lead_id, actor_id=actor.id,
                   reason_key='reason.edited', fields=', '.join(sorted(changes)))
             new_version = o.version
         self.ctx.events.publish(self.ctx.events.opportunity_moved, opportunity_id, actor.id)

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from store import playbooks as store
 from store import queries, report_days
+from store.audit_actions import AuditAction
 from store.models import (
     PLAYBOOK_LEAD_STATUSES,
     Grade,
@@ -135,7 +136,8 @@ class PlaybookService:
             item.is_required, item.updated_at = bool(is_required), now
             session.add(item)
             session.flush()
-            audit(session, 'playbook_changed', now=now, actor_id=actor.id, reason_key='playbook.reason.item_saved',
+            audit(session, AuditAction.PLAYBOOK_CHANGED, now=now, actor_id=actor.id,
+                  reason_key='playbook.reason.item_saved',
                   item_en=en, item_zh=zh)
             return item.id or 0
 
@@ -149,7 +151,7 @@ class PlaybookService:
                 raise NotFound()
             item.is_archived, item.updated_at = True, now
             session.add(item)
-            audit(session, 'playbook_changed', now=now, actor_id=actor.id,
+            audit(session, AuditAction.PLAYBOOK_CHANGED, now=now, actor_id=actor.id,
                   reason_key='playbook.reason.item_archived', item_en=item.text_en, item_zh=item.text_zh)
 
     def move_item(self, actor: UserRef, item_id: int, delta: int) -> None:
@@ -181,7 +183,8 @@ class PlaybookService:
             track.text_en, track.text_zh, track.kind, track.grade, track.updated_at = en, zh, kind, grade, now
             session.add(track)
             session.flush()
-            audit(session, 'playbook_changed', now=now, actor_id=actor.id, reason_key='playbook.reason.track_saved',
+            audit(session, AuditAction.PLAYBOOK_CHANGED, now=now, actor_id=actor.id,
+                  reason_key='playbook.reason.track_saved',
                   track_en=en, track_zh=zh)
             return track.id or 0
 
@@ -194,7 +197,8 @@ class PlaybookService:
                 raise NotFound()
             track.is_archived, track.updated_at = True, now
             session.add(track)
-            audit(session, 'playbook_changed', now=now, actor_id=actor.id, reason_key='playbook.reason.track_archived',
+            audit(session, AuditAction.PLAYBOOK_CHANGED, now=now, actor_id=actor.id,
+                  reason_key='playbook.reason.track_archived',
                   track_en=track.text_en, track_zh=track.text_zh)
 
     def move_track(self, actor: UserRef, track_id: int, delta: int) -> None:

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from store import queries
+from store.audit_actions import AuditAction
 from store.locks import lock_leads, lock_users
 from store.models import Lead, LeadStatus, Role, User, UserRef
 
@@ -92,7 +93,7 @@ class PoolService:
             policy = load_policy(session)
             if lead.previous_owner_id == rep.id and lead.cooldown_until and lead.cooldown_until > now:
                 raise ClaimRefused('cooldown', until=lead.cooldown_until.isoformat())
-            claimed = queries.count_actions_since(session, 'assigned', rep.id or 0, self.ctx.day_start(now),
+            claimed = queries.count_actions_since(session, AuditAction.ASSIGNED, rep.id or 0, self.ctx.day_start(now),
                                                   reason_key='reason.claimed')
             if claimed >= policy.claim_limit:
                 raise ClaimRefused('claim_limit', limit=policy.claim_limit)
@@ -162,7 +163,7 @@ class PoolService:
             lead.version += 1
             lead.updated_at = now
             session.add(lead)
-            audit(session, 'status', now=now, lead_id=lead_id, actor_id=actor.id, reason_key=reason_key,
+            audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id, reason_key=reason_key,
                   status=LeadStatus.POOL)
         self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, None)
 

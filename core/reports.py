@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from store import report_days, report_drill, report_lists, reporting
+from store.audit_actions import AuditAction
 from store.models import ChannelCost, Source, UserRef
 
 from . import permissions, report_money
@@ -375,7 +376,7 @@ class ReportService:
             row = report_lists.channel_cost(session, source, first) or ChannelCost(source=source, month=first)
             row.cost_cents, row.updated_by, row.updated_at = cents, actor.id, now
             session.add(row)
-            audit(session, 'channel_cost', now=now, actor_id=actor.id, reason_key='reason.channel_cost',
+            audit(session, AuditAction.CHANNEL_COST, now=now, actor_id=actor.id, reason_key='reason.channel_cost',
                   source=source, month=f'{first:%Y-%m}', amount=f'{cents // 100}.{cents % 100:02d}')
         return cents
 

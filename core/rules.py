@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from store import queries
+from store.audit_actions import AuditAction
 from store.models import AssignmentRule, Grade, Lead, Role, Source, Strategy, User, UserRef
 
 from . import permissions
@@ -181,7 +182,8 @@ class RulesService:
             rule.rep_ids = ','.join(map(str, targets))
             session.add(rule)
             session.flush()
-            audit(session, 'rule_saved', now=self.ctx.now(), actor_id=actor.id, reason_key='reason.rule_saved',
+            audit(session, AuditAction.RULE_SAVED, now=self.ctx.now(), actor_id=actor.id,
+                  reason_key='reason.rule_saved',
                   rule=rule.name, rule_id=rule.id, created=created, strategy=rule.strategy,
                   sources=rule.match_sources, grades=rule.match_grades, regions=rule.match_regions,
                   industries=rule.match_industries, min_score=rule.min_score, max_score=rule.max_score,
@@ -207,7 +209,8 @@ class RulesService:
             mine, theirs = ordered[index], ordered[other]
             mine.position, theirs.position = theirs.position, mine.position
             session.add_all(ordered)
-            audit(session, 'rule_saved', now=self.ctx.now(), actor_id=actor.id, reason_key='reason.rule_saved',
+            audit(session, AuditAction.RULE_SAVED, now=self.ctx.now(), actor_id=actor.id,
+                  reason_key='reason.rule_saved',
                   rule=mine.name, rule_id=mine.id, moved=direction, position=mine.position)
 
     def reorder_rules(self, actor: UserRef, ordered_ids: Sequence[int]) -> None:
@@ -220,7 +223,7 @@ class RulesService:
             for position, rule_id in enumerate(ordered_ids):
                 rules[rule_id].position = position
             session.add_all(rules.values())
-            audit(session, 'rules_reordered', now=self.ctx.now(), actor_id=actor.id,
+            audit(session, AuditAction.RULES_REORDERED, now=self.ctx.now(), actor_id=actor.id,
                   reason_key='reason.rules_reordered', order=', '.join(rules[i].name for i in ordered_ids))
 
     def test_rule(self, actor: UserRef, *, source: str, grade: str, region: str | None = None,

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from store import queries
+from store.audit_actions import AuditAction
 from store.locks import lock_leads, lock_users
 from store.models import OPEN_STATUSES, Lead, LeadStatus, Role, User, UserRef
 
@@ -31,6 +32,8 @@ RECENT = timedelta(hours=24)
 """A lead worked within this window is not moved by a rebalance unless the manager asks."""
 DRILL_LIMIT = 200
 BATCH_MAX = 2000
+_PLAN_KINDS = {'rebalanced': AuditAction.REBALANCED, 'handed_over': AuditAction.HANDED_OVER}
+"""What `apply_plan` is told (the UI's word) → the audit action it writes."""
 """Leads one bulk action may move (a plan for a rep far over capacity is cut here)."""
 
 
@@ -113,7 +116,7 @@ class SteeringService:
             leads = {lead.id: lead for lead in queries.leads_by_ids(session, ids)}
         moves = [Move(i, leads[i].name, leads[i].grade, leads[i].owner_id or 0, to_rep_id)
                  for i in ids if i in leads and leads[i].owner_id != to_rep_id]
-        return self._apply(actor, moves, kind='reassigned', include_recent=True, strict_target=to_rep_id)
+        return self._apply(actor, moves, kind=AuditAction.REASSIGNED, include_recent=True, strict_target=to_rep_id)
 
     def plan_rebalance(self, actor: UserRef, *, include_recent: bool = False) -> Plan:
         """Propose moves that even out open leads relative to capacity; nothing is written."""
@@ -150,16 +153,18 @@ class SteeringService:
 
     def apply_plan(self, actor: UserRef, plan: Plan, *, kind: str, include_recent: bool = False) -> MoveOutcome:
         """Apply a plan the manager confirmed: `kind` is 'rebalanced' or 'handed_over'."""
-        if kind not in ('rebalanced', 'handed_over'):
+        action = _PLAN_KINDS.get(kind)
+        if action is None:
             raise ValidationFailed({'kind': 'invalid'})
         if len(plan.moves) > BATCH_MAX:
             raise ValidationFailed({'leads': 'too_many'})
-        return self._apply(actor, plan.moves, kind=kind, include_recent=include_recent or kind == 'handed_over')
+        return self._apply(actor, plan.moves, kind=action,
+                           include_recent=include_recent or action == AuditAction.HANDED_OVER)
 
     # ----- the one write path ---------------------------------------------------------------------
 
     @retry_conflicts
-    def _apply(self, actor: UserRef, moves: Sequence[Move], *, kind: str, include_recent: bool,
+    def _apply(self, actor: UserRef, moves: Sequence[Move], *, kind: AuditAction, include_recent: bool,
                strict_target: int | None = None) -> MoveOutcome:
         self._check(actor)
         now = self.ctx.now()
@@ -244,7 +249,7 @@ class SteeringService:
         clear_clocks(lead)
         lead.assignment_reason = {'key': 'reason.pooled_by_manager', **params}
         lead.updated_at = now
-        audit(session, 'pooled', now=now, lead_id=lead.id, actor_id=actor.id, subject_user_id=previous,
+        audit(session, AuditAction.POOLED, now=now, lead_id=lead.id, actor_id=actor.id, subject_user_id=previous,
               reason_key='reason.pooled_by_manager', **params)
 
     @staticmethod

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from store import queries
-from store.models import PasswordEvent, Role, SessionEnd, User, UserRef
+from store.audit_actions import AuditAction
+from store.models import Role, SessionEnd, User, UserRef
 
 from . import auth, permissions, sessions
 from .context import Context, audit
@@ -177,7 +178,7 @@ class TeamService:
             return LoginFailed()
         queries.lock_login(session, key, until)
         if user is not None:  # an admin can see that someone is guessing this account's password
-            audit(session, PasswordEvent.LOCKED, now=now, subject_user_id=user.id, reason_key='reason.login_locked',
+            audit(session, AuditAction.LOGIN_LOCKED, now=now, subject_user_id=user.id, reason_key='reason.login_locked',
                   failures=failures)
         return LockedOut(seconds=math.ceil((until - now).total_seconds()))
 
@@ -211,7 +212,7 @@ class TeamService:
                 user.must_change_password = False
                 session.add(user)
                 ended = sessions.end_sessions(session, user.id, now=now, reason=SessionEnd.PASSWORD, keep=keep)
-                audit(session, PasswordEvent.CHANGED, now=now, actor_id=user.id, subject_user_id=user.id,
+                audit(session, AuditAction.PASSWORD_CHANGED, now=now, actor_id=user.id, subject_user_id=user.id,
                       reason_key='reason.password_changed')
         if isinstance(failed, LockedOut):
             raise failed
@@ -237,7 +238,7 @@ class TeamService:
             if user is None:
                 raise NotFound()
             ended = _replace_password(session, user, hashed, must_change=True, now=now)
-            audit(session, PasswordEvent.RESET, now=now, actor_id=actor.id, subject_user_id=user.id,
+            audit(session, AuditAction.PASSWORD_RESET, now=now, actor_id=actor.id, subject_user_id=user.id,
                   reason_key='reason.password_reset', user=user.name)
         if ended:
             self.ctx.events.publish(self.ctx.events.sessions_ended, ended)
@@ -259,7 +260,7 @@ class TeamService:
             if user is None:
                 raise NotFound()
             ended = _replace_password(session, user, hashed, must_change=must_change, now=now)
-            audit(session, PasswordEvent.SET_BY_CONSOLE, now=now, subject_user_id=user.id,
+            audit(session, AuditAction.PASSWORD_SET_CONSOLE, now=now, subject_user_id=user.id,
                   reason_key='reason.password_set_console', user=user.name)
             ref = UserRef.of(user)
         if ended:

@@ -14,6 +14,7 @@ from typing import Any
 
 from store import outbox as store
 from store import queries
+from store.audit_actions import AuditAction
 from store.models import AppSetting, DeliveryStatus, UserRef, Webhook, WebhookDelivery, WebhookFormat
 
 from . import permissions, webhook_targets
@@ -175,7 +176,7 @@ class WebhookService:
         now = self.ctx.now()
         with self.ctx.write() as session:
             session.merge(AppSetting(key=ALLOW_PRIVATE, value='1' if on else '0'))
-            audit(session, 'webhook_policy', now=now, actor_id=actor.id,
+            audit(session, AuditAction.WEBHOOK_POLICY, now=now, actor_id=actor.id,
                   reason_key='webhook.reason.private_on' if on else 'webhook.reason.private_off')
 
     def save(self, actor: UserRef, webhook_id: int | None, values: Mapping[str, Any]) -> int:
@@ -203,7 +204,7 @@ class WebhookService:
                     store.cancel_pending(session, w.id or 0)
             session.add(w)
             session.flush()
-            audit(session, 'webhook_saved', now=now, actor_id=actor.id, reason_key='webhook.reason.saved',
+            audit(session, AuditAction.WEBHOOK_SAVED, now=now, actor_id=actor.id, reason_key='webhook.reason.saved',
                   name=w.name, webhook_id=w.id)
             saved = w.id or 0
         self._changed()
@@ -218,7 +219,7 @@ class WebhookService:
             if not on:
                 store.cancel_pending(session, webhook_id)
             session.add(w)
-            audit(session, 'webhook_saved', now=now, actor_id=actor.id,
+            audit(session, AuditAction.WEBHOOK_SAVED, now=now, actor_id=actor.id,
                   reason_key='webhook.reason.enabled' if on else 'webhook.reason.disabled', name=w.name,
                   webhook_id=webhook_id)
         self._changed()
@@ -232,7 +233,7 @@ class WebhookService:
             w.is_deleted, w.is_enabled, w.updated_at = True, False, now
             store.cancel_pending(session, webhook_id)
             session.add(w)
-            audit(session, 'webhook_deleted', now=now, actor_id=actor.id, reason_key='webhook.reason.deleted',
+            audit(session, AuditAction.WEBHOOK_DELETED, now=now, actor_id=actor.id, reason_key='webhook.reason.deleted',
                   name=w.name, webhook_id=webhook_id)
         self._changed()
 

@@ -1,11 +1,11 @@
 """The capture path's writes, as Core multi-row statements: new leads, their audit lines and touch
-activities, and the open-lead counters those leads add.
+activities, notifications.
 
 Why not the ORM: building a SQLModel object runs pydantic validation, and flushing it runs the
 unit of work — together ~1 ms a row, 20× the insert itself. A capture batch (an import's 200 rows,
 or one API lead) plans its leads in memory and writes them here in a handful of statements.
-Rows written here bypass the ORM `after_flush` counter hook (store/counters.py), so the caller
-hands over the counter deltas of what it wrote (`update_reps`)."""
+The caller (core/pending.py) registers what it wrote with the transaction's change set, so the
+projections (counters, roll-up, webhook events) see these rows as they see ORM writes."""
 
 from __future__ import annotations
 
@@ -174,20 +174,3 @@ def insert_idempotency_records(session: Session, rows: Sequence[Mapping[str, Any
 
 
 _idempotency_inserts: dict[str, Any] = {}
-
-
-def update_reps(session: Session, open_deltas: Mapping[int, int], last_assigned: Mapping[int, Any]) -> None:
-    """`users.open_leads += d` for the owners of leads inserted above, and `last_assigned_at` of the
-    reps the batch assigned: one UPDATE per rep, in id order (the lock order of store/locks.py)."""
-    for user_id in sorted(set(open_deltas) | set(last_assigned)):
-        delta = open_deltas.get(user_id, 0)
-        if user_id in last_assigned:
-            session.execute(_REP_ASSIGNED, {'rep': user_id, 'delta': delta, 'at': last_assigned[user_id]})
-        elif delta:
-            session.execute(_REP_OPEN, {'rep': user_id, 'delta': delta})
-
-
-_REP_OPEN = (sa.update(_USERS).where(_USERS.c.id == sa.bindparam('rep'))
-             .values(open_leads=_USERS.c.open_leads + sa.bindparam('delta')))
-_REP_ASSIGNED = _REP_OPEN.values(last_assigned_at=sa.bindparam('at', type_=_USERS.c.last_assigned_at.type))
-"""Built once (a capture runs one of them; building cost more than running)."""

@@ -6,21 +6,20 @@ capture). core/capture_config.py's `ConfigCache` (one per desk's `Context`) keep
 from them together with this token, and reads only the token (one primary-key row) per capture; a
 changed token means read them again.
 
-The token is bumped by an ORM `after_flush` hook in the same transaction as the change, so it is
-right across processes (another server on the same PostgreSQL sees the new token as soon as the
-change commits) and never ahead of a rolled-back change for long (a rolled-back token is simply
-never seen again: every bump is a fresh random value, so an old token cannot come back and make a
-stale copy look current). Writes to these tables that bypass the ORM must call `bump`. No row
+The token is bumped by core's unit of work (core/projections.py) at the end of the transaction
+that changed one of `WATCHED` (before its commit), so it is right across processes (another server
+on the same PostgreSQL sees the new token as soon as the change commits) and never ahead of a
+rolled-back change for long (a rolled-back token is simply never seen again: every bump is a fresh
+random value, so an old token cannot come back and make a stale copy look current). Writes to
+these tables that bypass the unit of work must call `bump`. No row
 (a database written before this existed, or emptied by a test) means: do not cache.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 
 from .models import AppSetting, AssignmentRule, ScoringRule
@@ -35,7 +34,9 @@ _READ = sa.select(_SETTINGS.c.value).where(_SETTINGS.c.key == KEY)
 
 def current(session: OrmSession) -> str | None:
     """The token as this transaction sees it; None: no token, nothing may be cached."""
-    return session.execute(_READ).scalar()  # (autoflushes: a change pending in this session bumps first)
+    # (a change made earlier in the same transaction bumps it only at that transaction's end: no
+    # action changes the configuration and captures in one transaction)
+    return session.execute(_READ).scalar()
 
 
 def bump(connection: sa.Connection) -> None:
@@ -48,11 +49,3 @@ def bump(connection: sa.Connection) -> None:
     statement = insert(_SETTINGS).values(key=KEY, value=uuid.uuid4().hex)
     connection.execute(statement.on_conflict_do_update(index_elements=['key'],
                                                        set_={'value': statement.excluded.value}))
-
-
-@event.listens_for(OrmSession, 'after_flush')
-def _bump_on_change(session: OrmSession, _context: Any) -> None:
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, WATCHED) and not (isinstance(obj, AppSetting) and obj.key == KEY):
-            bump(session.connection())
-            return

@@ -1,55 +1,40 @@
 """`users.open_leads`: each rep's count of open leads, kept in the same transaction as every
 change of a lead's owner or status, so assignment never counts the leads table.
 
-An ORM `after_flush` hook sees every such change (all writes go through the ORM) and adds
-the difference with one atomic `UPDATE … SET open_leads = open_leads + d`. Bulk writes that
-bypass the ORM (migrations, benchmark data) call `recount_open_leads` afterwards.
+Core's unit of work (core/projections.py) works out, per transaction, how each rep's count
+changed (the touched leads' owner and status when first touched and at the end, plus the leads a
+bulk write inserted) and `add`s the difference with one atomic `UPDATE … SET open_leads =
+open_leads + d` per rep. Bulk writes that bypass it (migrations, benchmark data) call
+`recount_open_leads` afterwards.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session as OrmSession
 
 from .models import OPEN_STATUSES, Lead, User
 
-
-def _open_owner(owner_id: Any, status: Any) -> int | None:
-    return owner_id if owner_id and status in OPEN_STATUSES else None
+_USERS = User.__table__  # type: ignore[attr-defined]
 
 
-def _before_after(lead: Lead, field: str) -> tuple[Any, Any]:
-    history = inspect(lead).attrs[field].history
-    now = getattr(lead, field)
-    if history.deleted:
-        return history.deleted[0], now
-    return now, now
+def add(connection: sa.Connection, open_deltas: Mapping[int, int], last_assigned: Mapping[int, Any]) -> None:
+    """`users.open_leads += d`, and `last_assigned_at` of the reps a bulk write assigned leads to
+    (in the same statement): one UPDATE per rep, in id order (the lock order of store/locks.py)."""
+    for user_id in sorted(set(open_deltas) | set(last_assigned)):
+        delta = open_deltas.get(user_id, 0)
+        if user_id in last_assigned:
+            connection.execute(_REP_ASSIGNED, {'rep': user_id, 'delta': delta, 'at': last_assigned[user_id]})
+        elif delta:
+            connection.execute(_REP_OPEN, {'rep': user_id, 'delta': delta})
 
 
-@event.listens_for(OrmSession, 'after_flush')
-def _count_open_leads(session: OrmSession, _context: Any) -> None:
-    deltas: Counter[int] = Counter()
-    for obj in session.new:
-        if isinstance(obj, Lead) and (owner := _open_owner(obj.owner_id, obj.status)):
-            deltas[owner] += 1
-    for obj in session.dirty:
-        if not isinstance(obj, Lead):
-            continue
-        owner_before, owner_after = _before_after(obj, 'owner_id')
-        status_before, status_after = _before_after(obj, 'status')
-        if (before := _open_owner(owner_before, status_before)) is not None:
-            deltas[before] -= 1
-        if (after := _open_owner(owner_after, status_after)) is not None:
-            deltas[after] += 1
-    connection = session.connection()
-    for user_id, delta in sorted(deltas.items()):  # id order: the lock order of store/locks.py
-        if delta:
-            connection.execute(sa.update(User).where(User.id == user_id)  # type: ignore[arg-type]
-                               .values(open_leads=User.open_leads + delta))
+_REP_OPEN = (sa.update(_USERS).where(_USERS.c.id == sa.bindparam('rep'))
+             .values(open_leads=_USERS.c.open_leads + sa.bindparam('delta')))
+_REP_ASSIGNED = _REP_OPEN.values(last_assigned_at=sa.bindparam('at', type_=_USERS.c.last_assigned_at.type))
+"""Built once (a capture runs one of them; building cost more than running)."""
 
 
 def recount_open_leads(connection: sa.Connection) -> None:

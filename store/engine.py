@@ -15,14 +15,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from . import (
-    config_version,  # noqa: F401  (a new token whenever rules or settings change)
-    counters,  # noqa: F401  (registers the open-lead counter on every session)
-    outbox,  # noqa: F401  (writes webhook deliveries in the domain's transaction)
-    report_rollup,  # noqa: F401  (keeps the reports' daily roll-up on every session)
-    stage_stays,  # noqa: F401  (keeps each move's left_at on every session)
-)
-
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == 'sqlite'
@@ -62,7 +54,9 @@ def is_conflict(error: BaseException) -> bool:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error."""
+    """One transaction: commit on success, roll back on any error. Nothing derived is kept here:
+    writes to leads, deals, the audit trail or the configuration go through core's unit of work
+    (`Context.write`, core/projections.py)."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

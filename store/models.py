@@ -147,7 +147,7 @@ class User(SQLModel, table=True):
     """Set by an admin's reset (the password is a temporary one): until the user chooses a new one,
     every page sends them to the account page."""
     open_leads: int = 0
-    """Leads this user owns in an open status; kept by store.counters, never set by hand."""
+    """Leads this user owns in an open status; kept by core/projections.py (store.counters), never set by hand."""
     last_assigned_at: datetime | None = _ts()
     """Fair tie-break: among equally good reps the one who waited longest gets the lead."""
     created_at: datetime | None = _ts()
@@ -164,19 +164,6 @@ class LoginThrottle(SQLModel, table=True):
     locked_until: datetime | None = _ts()
     last_failed_at: datetime | None = _ts(index=True)
     """A day after the last failure the row is forgotten (pruned on the next failure of anyone)."""
-
-
-class PasswordEvent(StrEnum):
-    """Audit actions for passwords (who and when; never the password itself)."""
-
-    CHANGED = 'password_changed'
-    """The user changed their own password (current one given)."""
-    RESET = 'password_reset'
-    """An admin gave the user a temporary password; they must change it at next login."""
-    SET_BY_CONSOLE = 'password_set_console'
-    """Someone with the server's console set it with `run.py user set-password` (actor None)."""
-    LOCKED = 'login_locked'
-    """Wrong passwords locked an existing account's address for a while."""
 
 
 class SessionEnd(StrEnum):
@@ -567,7 +554,7 @@ class StageChange(SQLModel, table=True):
     created_at: datetime | None = _ts(index=True)
     left_at: datetime | None = _ts()
     """When the deal left the stage this move entered (its next move); None while it is still there.
-    Kept by store/stage_stays.py."""
+    Kept by core/projections.py (store/stage_stays.py)."""
 
 
 class LostReason(SQLModel, table=True):

@@ -1,13 +1,12 @@
 """The webhook outbox: a `webhook_deliveries` row per (event, subscribed webhook), written in the
 same transaction as the domain change, so a crash can lose neither without the other.
 
-Every domain action already writes an audit line in its transaction. The ORM `after_flush` hook
-below (like store/counters.py) looks at the audit lines a flush inserted, maps their actions to
-webhook events (`event_of`) and inserts one pending delivery per enabled webhook subscribed to
-the event, with a snapshot of the facts (lead, deal, people) as the database holds them at that
-moment. Capture's Core bulk inserts bypass the ORM, so `core/pending.py` hands its audit lines to
-`add_inserted`. An after-commit handler would not do: a crash between the commit and the handler
-would lose the event.
+Every domain action already writes an audit line in its transaction. Core's unit of work
+(core/projections.py) hands the audit lines a transaction writes to `enqueue`, with the domain's
+decision of which webhook event each line is; `enqueue` inserts one pending delivery per enabled
+webhook subscribed to the event, with a snapshot of the facts (lead, deal, people) as the database
+holds them at that moment. An after-commit handler would not do: a crash between the commit and
+the handler would lose the event. After the commit the unit of work calls `wake`.
 
 Capture pays almost nothing when no webhook wants its events: the enabled webhooks per event are
 cached per engine (`subscribers`), dropped by `forget` whenever webhooks change (in this process,
@@ -31,12 +30,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 
+from .audit_actions import WebhookEvent
 from .models import (
-    AuditEntry,
     DeliveryStatus,
     Lead,
     LostReason,
@@ -47,37 +45,11 @@ from .models import (
     WebhookDelivery,
 )
 
-EVENT_TYPES: tuple[str, ...] = (
-    'lead.captured', 'lead.assigned', 'lead.pooled', 'lead.sla_breached', 'lead.recycled',
-    'lead.qualified', 'lead.disqualified', 'lead.converted', 'opportunity.won', 'opportunity.lost',
-    'customer.dormant', 'import.done',
-)
+EVENT_TYPES: tuple[WebhookEvent, ...] = tuple(WebhookEvent)
 """What a webhook may subscribe to (`test` is the settings page's button, never subscribed)."""
-
-_BY_ACTION: Mapping[str, tuple[str, ...]] = {
-    'captured': ('lead.captured',),
-    'assigned': ('lead.assigned',),
-    'pooled': ('lead.pooled',),
-    'sla_breached': ('lead.sla_breached',),
-    'recycled': ('lead.recycled',),
-    'sent_to_review': ('lead.recycled',),
-    'converted': ('lead.converted',),
-    'stage': ('opportunity.won', 'opportunity.lost'),  # which one: the stage's kind, read after the flush
-    'dormant': ('customer.dormant',),
-    'import_done': ('import.done',),
-}
-_BY_STATUS: Mapping[str, str] = {'qualified': 'lead.qualified', 'disqualified': 'lead.disqualified'}
 
 CACHE_SECONDS = 30.0
 """The longest another process's webhook change can go unseen if its relayed event is lost."""
-
-
-def candidate_events(action: str, params: Mapping[str, Any] | None) -> tuple[str, ...]:
-    """The webhook events an audit line may be (several only for a deal's stage move)."""
-    if action == 'status':
-        found = _BY_STATUS.get(str((params or {}).get('status')))
-        return (found,) if found else ()
-    return _BY_ACTION.get(action, ())
 
 
 # ----- who wants what (cached per engine) ---------------------------------------------------------
@@ -123,40 +95,24 @@ def forget(engine: Engine) -> None:
 
 # ----- writing the outbox in the domain's transaction ---------------------------------------------
 
-@event.listens_for(OrmSession, 'after_flush')
-def _enqueue_flushed(session: OrmSession, _context: Any) -> None:
-    if not subscribers(session):
-        return
-    lines = [{'action': o.action, 'lead_id': o.lead_id, 'actor_id': o.actor_id,
-              'subject_user_id': o.subject_user_id, 'reason_key': o.reason_key,
-              'reason_params': o.reason_params, 'created_at': o.created_at}
-             for o in session.new if isinstance(o, AuditEntry)]
-    if lines:
-        enqueue(session, lines)
-
-
-def add_inserted(session: OrmSession, audits: Sequence[Mapping[str, Any]]) -> None:
-    """Audit lines written with Core bulk inserts (capture), which the flush hook never sees."""
-    if audits and subscribers(session):
-        enqueue(session, audits)
-
-
-def enqueue(session: OrmSession, lines: Iterable[Mapping[str, Any]]) -> int:
-    """One pending delivery per (audit line's event, subscribed webhook); returns how many."""
+def enqueue(session: OrmSession, lines: Iterable[Mapping[str, Any]],
+            candidates: Callable[[Mapping[str, Any]], Sequence[str]],
+            pick: Callable[[Mapping[str, Any], str | None], str | None]) -> int:
+    """One pending delivery per (audit line's event, subscribed webhook); returns how many.
+    `candidates(line)`: the events it may be; `pick(line, kind of its deal's stage)`: the one it is."""
     wanted = subscribers(session)
-    matched = []
-    for line in lines:
-        events = [e for e in candidate_events(line['action'], line.get('reason_params')) if wanted.get(e)]
-        if events:
-            matched.append((line, events))
+    if not wanted:
+        return 0
+    matched = [line for line in lines if any(wanted.get(e) for e in candidates(line))]
     if not matched:
         return 0
     connection = session.connection()
-    facts = _Facts(connection, [line for line, _ in matched])
+    deals = any(e.startswith('opportunity.') for line in matched for e in candidates(line))
+    facts = _Facts(connection, matched, deals=deals)
     rows = []
-    for line, events in matched:
-        name = facts.resolve(line, events)
-        if name is None:
+    for line in matched:
+        name = pick(line, facts.deal_kind(line))
+        if name is None or not wanted.get(name):
             continue
         payload = facts.payload(name, line)
         at = line['created_at']
@@ -180,7 +136,7 @@ def _iso(value: datetime | None) -> str | None:
 class _Facts:
     """The rows the lines name, read once per flush: leads, deals (with stage and lost reason), people."""
 
-    def __init__(self, connection: sa.Connection, lines: Sequence[Mapping[str, Any]]) -> None:
+    def __init__(self, connection: sa.Connection, lines: Sequence[Mapping[str, Any]], *, deals: bool) -> None:
         lead_ids = {line['lead_id'] for line in lines if line.get('lead_id')}
         user_ids = {line[k] for line in lines for k in ('actor_id', 'subject_user_id') if line.get(k)}
         self.leads: dict[int, dict[str, Any]] = {}
@@ -197,7 +153,7 @@ class _Facts:
                 lead.pop('owner_name', None)
                 self.leads[lead['id']] = lead
         self.deals: dict[int, dict[str, Any]] = {}
-        if any(line['action'] == 'stage' for line in lines):
+        if deals:
             query = (sa.select(Opportunity.lead_id, Opportunity.id, Opportunity.name, Opportunity.amount_cents,
                                Opportunity.owner_id, Opportunity.lost_reason, Opportunity.lost_note,
                                Stage.name_en, Stage.name_zh, Stage.kind, LostReason.label_en, LostReason.label_zh)
@@ -213,13 +169,10 @@ class _Facts:
             self.people.update(connection.execute(
                 sa.select(User.id, User.name).where(User.id.in_(missing))).all())  # type: ignore
 
-    def resolve(self, line: Mapping[str, Any], events: Sequence[str]) -> str | None:
-        """The one event this line is (a stage move: won, lost, or none of them)."""
-        if line['action'] != 'stage':
-            return events[0]
+    def deal_kind(self, line: Mapping[str, Any]) -> str | None:
+        """The kind of the stage the line's lead's deal is in (None: no deal, or deals not read)."""
         deal = self.deals.get(line.get('lead_id') or 0)
-        name = {'won': 'opportunity.won', 'lost': 'opportunity.lost'}.get(deal['kind']) if deal else None
-        return name if name in events else None
+        return deal['kind'] if deal else None
 
     def payload(self, name: str, line: Mapping[str, Any]) -> dict[str, Any]:
         lead = self.leads.get(line.get('lead_id') or 0)
@@ -249,22 +202,16 @@ _wakers: weakref.WeakKeyDictionary[Engine, list[weakref.WeakMethod]] = weakref.W
 
 
 def on_committed(engine: Engine, wake: Callable[[], None]) -> None:
-    """Call the bound method `wake` after each commit on `engine` that wrote deliveries (held
+    """Call the bound method `wake` after each commit on `engine` that wrote deliveries (`wake` below; held
     weakly: its object — which holds the engine — must not keep the engine alive from here)."""
     _wakers.setdefault(engine, []).append(weakref.WeakMethod(wake))  # type: ignore[arg-type]
 
 
-@event.listens_for(OrmSession, 'after_commit')
-def _committed(session: OrmSession) -> None:
-    if session.info.pop('outbox_written', False):
-        for ref in _wakers.get(_engine_of(session), ()):
-            if (wake := ref()) is not None:
-                wake()
-
-
-@event.listens_for(OrmSession, 'after_soft_rollback')
-def _rolled_back(session: OrmSession, _previous: Any) -> None:
-    session.info.pop('outbox_written', None)
+def wake(engine: Engine) -> None:
+    """A transaction on `engine` that wrote deliveries committed (core's unit of work calls this)."""
+    for ref in _wakers.get(engine, ()):
+        if (wake_up := ref()) is not None:
+            wake_up()
 
 
 # ----- the delivery side's reads and writes ---------------------------------------------------------

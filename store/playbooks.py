@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from .audit_actions import AuditAction
 from .models import (
     AuditEntry,
     ChecklistTick,
@@ -66,7 +67,7 @@ def ticks(session: Session, lead_id: int, item_ids: Iterable[int]) -> dict[int, 
 def qualified_at(session: Session, lead_id: int) -> datetime | None:
     """When the lead was last qualified (its `qualified` step began)."""
     return session.exec(select(AuditEntry.created_at)
-                        .where(AuditEntry.lead_id == lead_id, AuditEntry.action == 'status',
+                        .where(AuditEntry.lead_id == lead_id, AuditEntry.action == AuditAction.STATUS,
                                AuditEntry.reason_key == 'reason.qualified')
                         .order_by(col(AuditEntry.id).desc()).limit(1)).first()
 

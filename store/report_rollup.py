@@ -2,9 +2,10 @@
 thousand rows instead of walking a million index entries and sorting them for every panel.
 
 What a lead (with its deal) contributes is one pure function, `contributions()`: the rebuild
-sums it over every lead, and an ORM `after_flush` hook adds the difference between a touched
-lead's contribution before and after each flush — in the same transaction as the write, like
-store/counters.py. Audit lines are written once and only ever added.
+sums it over every lead, and core's unit of work (core/projections.py) adds, in the same
+transaction as the write, the difference between a touched lead's contribution when the
+transaction first touched it and at its end (`apply_changes`). Audit lines are written once and
+only ever added.
 
 Families (figures n1…n5), each per team-local day, for the team (scope 0) and for the owner:
 - cohort (day captured; dimension source | region | industry | owner_id): captured, contacted,
@@ -24,13 +25,13 @@ deleted lead contributes nothing, like above:
 - ticked (the same days and scopes; dimension = item): closed and won of the deals whose lead has
   the item ticked done — for a stage item only if the deal was ever moved into its stage.
 Their closed deals are the 'closed' family's. What a lead adds to them is `checklist_contributions()`
-over its exits, its deal's moves and its ticks (`ChecklistFacts`). A flush touching a lead, a deal,
-a tick, an exit or a move touches the lead; its moves and done ticks are read before and after only
-while its deal is closed, its exits only when its owner or liveness changed (else only the exits
-the flush inserted are added: the app never rewrites one) — see `_exits_moved`.
+over its exits, its deal's moves and its ticks (`ChecklistFacts`). Writing a lead, a deal, a tick,
+an exit or a move touches the lead (`touched_leads`); its moves and done ticks are read before and
+after only while its deal is closed, its exits only when its owner or liveness changed (else only
+the exits the transaction inserted are added: the app never rewrites one) — see `_exits_moved`.
 
 The roll-up is built for one time zone (the team's days); `ensure()` at start-up rebuilds it
-when the zone differs or it was never built, and until then the hook leaves it alone.
+when the zone differs or it was never built, and until then nothing keeps it.
 """
 
 from __future__ import annotations
@@ -38,17 +39,17 @@ from __future__ import annotations
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import col
 
+from .audit_actions import AuditAction
 from .models import (
     AppSetting,
     AuditEntry,
@@ -63,7 +64,8 @@ from .models import (
 )
 
 ZONE_KEY = 'report_rollup_zone'
-AUTOMATION_ACTIONS = ('assigned', 'sla_breached', 'recycled', 'sent_to_review')
+AUTOMATION_ACTIONS = (AuditAction.ASSIGNED, AuditAction.SLA_BREACHED, AuditAction.RECYCLED,
+                      AuditAction.SENT_TO_REVIEW)
 CONTACTED_STATUSES = ('contacted', 'qualified', 'converted')
 QUALIFIED_STATUSES = ('qualified', 'converted')
 DIMENSIONS = ('source', 'region', 'industry', 'owner_id')
@@ -239,7 +241,7 @@ def _stored_exits(connection: sa.Connection, where: sa.ColumnElement[bool]) -> d
     return out
 
 
-def _closed_stored(connection: sa.Connection,
+def closed_stored(connection: sa.Connection,
                    stored: Mapping[int, tuple[LeadFacts, DealFacts | None]]) -> dict[int, ChecklistFacts]:
     """The moves and done ticks the database holds now for those of these leads that are live with
     a closed deal — nothing else adds them, so most flushes read nothing here."""
@@ -292,7 +294,8 @@ def _fold(counts: Counted) -> dict[Key, list[int]]:
 
 # ----- keeping it current ------------------------------------------------------------------------------
 
-def _zone_of(session: OrmSession) -> ZoneInfo | None:
+def zone_of(session: OrmSession) -> ZoneInfo | None:
+    """The zone the roll-up is kept in (None: not built yet, nothing is kept)."""
     engine = session.get_bind()
     engine = getattr(engine, 'engine', engine)
     if engine not in _zones:
@@ -312,7 +315,7 @@ def _deal_facts(values: Mapping[str, Any], kinds: Mapping[int, str]) -> DealFact
                      is_deleted=bool(values['is_deleted']))
 
 
-def _stored(connection: sa.Connection, lead_ids: Iterable[int]) -> dict[int, tuple[LeadFacts, DealFacts | None]]:
+def stored(connection: sa.Connection, lead_ids: Iterable[int]) -> dict[int, tuple[LeadFacts, DealFacts | None]]:
     """What the database holds now for these leads and their deals (one query)."""
     ids = sorted(set(lead_ids))
     if not ids:
@@ -332,14 +335,14 @@ def _stored(connection: sa.Connection, lead_ids: Iterable[int]) -> dict[int, tup
     return out
 
 
-def _touched(session: OrmSession) -> set[int]:
-    """Leads whose contribution a flush may change: touched leads, the leads of touched deals, and
-    of touched ticks, step exits and moves (a move names its deal: its lead is read unless the
-    deal is in the flush too)."""
+def touched_leads(connection: sa.Connection, objects: Iterable[object]) -> set[int]:
+    """Leads whose contribution a write of these ORM objects may change: touched leads, the leads
+    of touched deals, and of touched ticks, step exits and moves (a move names its deal: its lead
+    is read unless the deal is among the objects too). A new lead has no id yet: not listed."""
     ids: set[int] = set()
     deals: set[int] = set()
     moved: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    for obj in objects:
         if isinstance(obj, Lead) and obj.id is not None:
             ids.add(obj.id)
         elif isinstance(obj, Opportunity) and obj.lead_id is not None:
@@ -351,42 +354,49 @@ def _touched(session: OrmSession) -> set[int]:
         elif isinstance(obj, StageChange) and obj.opportunity_id:
             moved.add(obj.opportunity_id)
     if moved - deals:
-        ids.update(session.connection().execute(
+        ids.update(connection.execute(
             sa.select(Opportunity.lead_id).where(col(Opportunity.id).in_(sorted(moved - deals)))).scalars())
     return ids
 
 
-@event.listens_for(OrmSession, 'before_flush')
-def _remember(session: OrmSession, _context: Any, _instances: Any) -> None:
-    """The touched leads as the database holds them before the flush: exact whatever the objects'
-    attribute histories hold (an attribute set without being loaded has none). Step exits are
-    only ever inserted; were one rewritten or deleted, its lead's exits are read before too."""
-    for key in ('report_rollup_before', 'report_rollup_checklist_before', 'report_rollup_exits_before'):
-        session.info.pop(key, None)
-    ids = _touched(session)
-    if not ids or _zone_of(session) is None:
-        return
-    connection = session.connection()
-    session.info['report_rollup_before'] = before = _stored(connection, ids)
-    session.info['report_rollup_checklist_before'] = _closed_stored(connection, before)
-    rewritten = sorted({o.lead_id for o in (*session.dirty, *session.deleted) if isinstance(o, StepExit)})
-    if rewritten:
-        session.info['report_rollup_exits_before'] = (
-            set(rewritten), _stored_exits(connection, col(StepExit.lead_id).in_(rewritten)))
+def stored_exits(connection: sa.Connection, lead_ids: Iterable[int]) -> dict[int, list[tuple[int, Exit]]]:
+    """Lead → [(exit id, exit)]: the step exits these leads have now."""
+    return _stored_exits(connection, col(StepExit.lead_id).in_(sorted(set(lead_ids))))
 
 
-def _exits_moved(session: OrmSession, connection: sa.Connection, ids: Iterable[int],
-                 before: Mapping[int, tuple[LeadFacts, DealFacts | None]],
+@dataclass
+class Changes:
+    """What one transaction did to the roll-up's inputs, as core's unit of work collects it
+    (core/projections.py): the leads' stored facts the first time the transaction touched them
+    (None: the lead did not exist), the audit lines and leads it inserted, the step exits it
+    inserted, and for leads whose exits it rewrote or deleted, their exits before."""
+
+    before: dict[int, tuple[LeadFacts, DealFacts | None] | None] = field(default_factory=dict)
+    closed_before: dict[int, ChecklistFacts] = field(default_factory=dict)
+    audits: list[Mapping[str, Any]] = field(default_factory=list)
+    inserted: list[Any] = field(default_factory=list)
+    """Leads written with Core bulk inserts (every column an attribute, no deal yet): their facts
+    are the objects' own, nothing is read back unless the ORM touched them later."""
+    new_exits: set[int] = field(default_factory=set)
+    exits_before: dict[int, list[tuple[int, Exit]]] = field(default_factory=dict)
+    """Lead → its exits before, for the leads whose exits were rewritten or deleted."""
+
+
+def inserted_facts(lead: Any) -> LeadFacts:
+    return LeadFacts(*(getattr(lead, f) for f in LEAD_FIELDS))
+
+
+def _exits_moved(connection: sa.Connection, changes: Changes, ids: Iterable[int],
+                 before: Mapping[int, tuple[LeadFacts, DealFacts | None] | None],
                  after: Mapping[int, tuple[LeadFacts, DealFacts | None]]) -> dict[int, tuple[list[Exit], list[Exit]]]:
     """Lead → (exits to take away, exits to add). A lead's exits count under its owner while it is
-    live: when that changed, all of them move (read once, after the flush; those this flush
-    inserted were not counted before); otherwise only the exits this flush inserted are added."""
-    rewritten, exits_before = session.info.pop('report_rollup_exits_before', None) or (set(), {})
-    new_ids = {o.id for o in session.new if isinstance(o, StepExit) and o.id is not None}
+    live: when that changed, all of them move (read once, at the end; those this transaction
+    inserted were not counted before); otherwise only the exits it inserted are added."""
+    rewritten, exits_before, new_ids = set(changes.exits_before), changes.exits_before, changes.new_exits
     moved = {i for i in ids if _exits_counted_as(before.get(i)) != _exits_counted_as(after.get(i))} | rewritten
     out: dict[int, tuple[list[Exit], list[Exit]]] = {}
     if moved:
-        for lead_id, rows in _stored_exits(connection, col(StepExit.lead_id).in_(sorted(moved))).items():
+        for lead_id, rows in stored_exits(connection, moved).items():
             old = [e for _, e in exits_before.get(lead_id, ())] if lead_id in rewritten else \
                 [e for exit_id, e in rows if exit_id not in new_ids]
             out[lead_id] = (old, [e for _, e in rows])
@@ -401,56 +411,34 @@ def _exits_moved(session: OrmSession, connection: sa.Connection, ids: Iterable[i
     return out
 
 
-@event.listens_for(OrmSession, 'after_flush')
-def _keep_current(session: OrmSession, _context: Any) -> None:
-    before: dict[int, tuple[LeadFacts, DealFacts | None]] = session.info.pop('report_rollup_before', None) or {}
-    closed_before: dict[int, ChecklistFacts] = session.info.pop('report_rollup_checklist_before', None) or {}
-    ids = _touched(session) | set(before)
-    audits = [o for o in session.new if isinstance(o, AuditEntry) and o.action in AUTOMATION_ACTIONS]
-    if not (ids or audits):
-        session.info.pop('report_rollup_exits_before', None)
-        return
-    zone = _zone_of(session)
-    if zone is None:
-        session.info.pop('report_rollup_exits_before', None)
-        return
-    connection = session.connection()
+def apply_changes(connection: sa.Connection, zone: ZoneInfo, changes: Changes,
+                  after: Mapping[int, tuple[LeadFacts, DealFacts | None]]) -> None:
+    """Add to the roll-up what one transaction changed: each touched lead's contribution after
+    (`after`, read by the caller at the end) minus before, the inserted leads' and audit lines'."""
     totals: Counted = Counter()
-    for entry in audits:
-        _add(totals, audit_contributions((entry.action, entry.reason_key, entry.actor_id,
-                                                  entry.subject_user_id, entry.created_at), zone), 1)
-    after = _stored(connection, ids)
-    closed_after = _closed_stored(connection, after)
-    exits = _exits_moved(session, connection, ids, before, after)
-    for lead_id in ids:
-        old_exits, new_exits = exits.get(lead_id, ((), ()))
-        lead, deal = before.get(lead_id, (None, None))
-        _add(totals, contributions(lead, deal, zone), -1)
-        facts = closed_before.get(lead_id, NO_CHECKLIST)
-        _add(totals, checklist_contributions(lead, deal, replace(facts, exits=tuple(old_exits)), zone), -1)
-        lead, deal = after.get(lead_id, (None, None))
-        _add(totals, contributions(lead, deal, zone), 1)
-        facts = closed_after.get(lead_id, NO_CHECKLIST)
-        _add(totals, checklist_contributions(lead, deal, replace(facts, exits=tuple(new_exits)), zone), 1)
-    _apply(connection, _fold(totals))
-
-
-def add_inserted(session: OrmSession, leads: Iterable[Any], audits: Iterable[Mapping[str, Any]]) -> None:
-    """Leads and audit lines written with Core bulk inserts (capture's batches), which the flush
-    hooks above never see: their contribution, added in the same transaction. `leads` are the
-    objects the batch inserted (every column an attribute; a new lead has no deal yet), so nothing
-    is read back."""
-    zone = _zone_of(session)
-    if zone is None:
-        return
-    totals: Counted = Counter()
-    for a in audits:
-        if a.get('action') in AUTOMATION_ACTIONS:
+    for a in changes.audits:
+        if a['action'] in AUTOMATION_ACTIONS:
             _add(totals, audit_contributions((a['action'], a.get('reason_key'), a.get('actor_id'),
                                               a.get('subject_user_id'), a.get('created_at')), zone), 1)
-    for lead in leads:
-        _add(totals, contributions(LeadFacts(*(getattr(lead, f) for f in LEAD_FIELDS)), None, zone), 1)
-    _apply(session.connection(), _fold(totals))
+    touched = set(changes.before)
+    for lead in changes.inserted:
+        if lead.id not in touched:
+            _add(totals, contributions(inserted_facts(lead), None, zone), 1)
+    if touched:
+        before = changes.before
+        closed_after = closed_stored(connection, after)
+        exits = _exits_moved(connection, changes, touched, before, after)
+        for lead_id in touched:
+            old_exits, new_exits = exits.get(lead_id, ((), ()))
+            lead, deal = before.get(lead_id) or (None, None)
+            _add(totals, contributions(lead, deal, zone), -1)
+            facts = changes.closed_before.get(lead_id, NO_CHECKLIST)
+            _add(totals, checklist_contributions(lead, deal, replace(facts, exits=tuple(old_exits)), zone), -1)
+            lead, deal = after.get(lead_id, (None, None))
+            _add(totals, contributions(lead, deal, zone), 1)
+            facts = closed_after.get(lead_id, NO_CHECKLIST)
+            _add(totals, checklist_contributions(lead, deal, replace(facts, exits=tuple(new_exits)), zone), 1)
+    _apply(connection, _fold(totals))
 
 
 def _apply(connection: sa.Connection, totals: Mapping[Key, list[int]]) -> None:
@@ -487,7 +475,7 @@ def assigned_since(session: OrmSession, day_start: datetime, rep_ids: Iterable[i
     `created_at >= day_start` over the audit trail, read from the 'automation' family (a few rows
     per rep and day instead of one index entry per assignment). None when the roll-up is not kept
     or `day_start` is not a midnight of its zone (its days would not line up with the count)."""
-    zone = _zone_of(session)
+    zone = zone_of(session)
     if zone is None:
         return None
     local = day_start.astimezone(zone)
@@ -515,7 +503,7 @@ def built_zone(connection: sa.Connection) -> str | None:
 
 def rebuild(connection: sa.Connection, zone_name: str) -> None:
     """Recompute the whole roll-up from the leads, deals and audit trail (start-up after the
-    migration, a change of time zone, or bulk writes that bypassed the ORM)."""
+    migration, a change of time zone, or bulk writes that bypassed core's unit of work)."""
     zone = ZoneInfo(zone_name)
     totals: Counted = Counter()
     kinds = dict(connection.execute(sa.select(Stage.id, Stage.kind)).all())  # type: ignore[arg-type]
@@ -549,7 +537,7 @@ def rebuild(connection: sa.Connection, zone_name: str) -> None:
 def _add_checklist(connection: sa.Connection, totals: Counted, closed: Mapping[int, DealFacts],
                    zone: ZoneInfo) -> None:
     """The checklist families from the raw rows: every exit of a live lead, and the moves and done
-    ticks of the closed deals (`closed`, by deal id) — the same per-lead functions the hook uses."""
+    ticks of the closed deals (`closed`, by deal id) — the same per-lead functions `apply_changes` uses."""
     exits = (sa.select(Lead.owner_id, StepExit.created_at, StepExit.done_ids, StepExit.open_ids)
              .join(Lead, col(Lead.id) == StepExit.lead_id).where(Lead.is_deleted == False))  # noqa: E712
     for owner_id, at, done_ids, open_ids in connection.execute(exits).yield_per(20_000):

@@ -18,6 +18,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from .audit_actions import AuditAction
 from .models import AuditEntry, Lead, Opportunity, Stage, StageChange
 
 LEAD_DIMENSIONS = ('source', 'region', 'industry', 'owner_id')
@@ -328,7 +329,8 @@ def forecast_rows(session: Session, s: Scope, first: date, last: date) -> list[t
 
 # ----- the audit trail -------------------------------------------------------------------------------
 
-AUTOMATION_ACTIONS = ('assigned', 'sla_breached', 'recycled', 'sent_to_review')
+AUTOMATION_ACTIONS = (AuditAction.ASSIGNED, AuditAction.SLA_BREACHED, AuditAction.RECYCLED,
+                      AuditAction.SENT_TO_REVIEW)
 
 
 def automation_counts(session: Session, s: Scope) -> list[tuple[str, str | None, bool, int | None, int]]:

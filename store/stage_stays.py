@@ -5,10 +5,10 @@ Why stored: the time-in-stage report needs every stay that ended in the range. W
 time, that is a window function (`lead()` over each deal's moves) over every move ever made — a
 year at 100k deals took ~1.2 s of the year's report. Stored, it is a range scan of one index.
 
-It is kept in the same transaction as every move by an ORM `after_flush` hook: the deals that got a
-new move have all their moves' `left_at` worked out again (a deal has a handful), so a move written
-out of order (tests and imports give explicit times) is still right. Rows written without the ORM
-(the benchmarks' raw inserts) call `recompute()` afterwards, as migration 0012 does once.
+It is kept in the same transaction as every move by core's unit of work (core/projections.py): the
+deals that got a new move have all their moves' `left_at` worked out again (a deal has a handful),
+so a move written out of order (tests and imports give explicit times) is still right. Rows written
+around it (the benchmarks' raw inserts) call `recompute()` afterwards, as migration 0012 does once.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import Session as OrmSession
 
 from .models import StageChange
 
@@ -45,10 +43,3 @@ def recompute(connection: sa.Connection, opportunity_ids: Iterable[int] | None =
             return
         statement = statement.where(_CHANGES.c.opportunity_id.in_(ids))
     connection.execute(statement)
-
-
-@event.listens_for(OrmSession, 'after_flush')
-def _keep_left_at(session: OrmSession, _context: Any) -> None:
-    moved = {o.opportunity_id for o in session.new if isinstance(o, StageChange)}
-    if moved:
-        recompute(session.connection(), moved)

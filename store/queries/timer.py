@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
+from ..audit_actions import AuditAction
 from ..models import OPEN_STATUSES, AuditEntry, Lead, User
 from .leads import _GRADE_ORDER
 
@@ -75,7 +76,7 @@ def follow_ups_due(session: Session, before: datetime, limit: int, *, lock: bool
                                  .order_by(Lead.follow_up_due_at).limit(limit), lock)).all()
 
 
-def count_actions_since(session: Session, action: str, user_id: int, since: datetime, *,
+def count_actions_since(session: Session, action: AuditAction, user_id: int, since: datetime, *,
                         reason_key: str | None = None) -> int:
     query = select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == action, AuditEntry.subject_user_id == user_id, col(AuditEntry.created_at) >= since)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from .. import report_rollup
+from ..audit_actions import AuditAction
 from ..models import (
     ApiKey,
     AppSetting,
@@ -97,7 +98,7 @@ def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False
         subject = (col(AuditEntry.subject_user_id) + 0).label('subject')
         today = dict(session.exec(
             select(subject, func.count())
-            .where(AuditEntry.action == 'assigned', col(AuditEntry.created_at) >= day_start)
+            .where(AuditEntry.action == AuditAction.ASSIGNED, col(AuditEntry.created_at) >= day_start)
             .group_by(subject)
         ).all())
     return [RepLoadRow(*r[:-1], open_count=r[-1], assigned_today=today.get(r.id, 0)) for r in reps]

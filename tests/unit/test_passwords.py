@@ -12,8 +12,9 @@ from core import auth
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import DomainError, LockedOut, LoginFailed, NotAllowed, NotFound, ValidationFailed
+from store.audit_actions import AuditAction
 from store.engine import read_session
-from store.models import AuditEntry, LoginThrottle, PasswordEvent, Role, User
+from store.models import AuditEntry, LoginThrottle, Role, User
 from tests.factories import PASSWORD, admin, user
 
 from .db import get, race, rows
@@ -42,7 +43,7 @@ def outcome(call: Any) -> tuple[str, dict[str, Any]]:
     return info.value.code, info.value.params
 
 
-def password_audit(desk: Desk, action: PasswordEvent) -> list[AuditEntry]:
+def password_audit(desk: Desk, action: AuditAction) -> list[AuditEntry]:
     return rows(desk, AuditEntry, AuditEntry.action == action)
 
 
@@ -125,7 +126,7 @@ def test_change_password_ends_the_other_sessions_and_keeps_the_acting_one(desk: 
 def test_change_password_is_audited_without_the_password(desk: Desk, clock: FakeClock) -> None:
     rep = user(desk)
     desk.team.change_password(rep, PASSWORD, NEW)
-    [entry] = password_audit(desk, PasswordEvent.CHANGED)
+    [entry] = password_audit(desk, AuditAction.PASSWORD_CHANGED)
     assert (entry.actor_id, entry.subject_user_id, entry.created_at) == (rep.id, rep.id, clock.now())
     assert NEW not in repr(entry) and PASSWORD not in repr(entry)
 
@@ -167,7 +168,7 @@ def test_reset_lifts_the_lock(desk: Desk) -> None:
 def test_reset_is_audited_with_who_did_it(desk: Desk, clock: FakeClock) -> None:
     boss, rep = admin(desk), user(desk)
     temporary = desk.team.reset_password(boss, rep.id)
-    [entry] = password_audit(desk, PasswordEvent.RESET)
+    [entry] = password_audit(desk, AuditAction.PASSWORD_RESET)
     assert (entry.actor_id, entry.subject_user_id, entry.created_at) == (boss.id, rep.id, clock.now())
     assert temporary not in repr(entry)
 
@@ -201,7 +202,7 @@ def test_console_sets_a_password_ends_sessions_and_audits_with_no_actor(desk: De
     assert desk.sessions.resolve(old) is None
     ref, _ = desk.team.login(rep.email, NEW)
     assert not ref.must_change_password
-    [entry] = password_audit(desk, PasswordEvent.SET_BY_CONSOLE)
+    [entry] = password_audit(desk, AuditAction.PASSWORD_SET_CONSOLE)
     assert (entry.actor_id, entry.subject_user_id) == (None, rep.id) and NEW not in repr(entry)
 
 
@@ -286,7 +287,7 @@ def test_a_lock_of_an_existing_account_is_audited(desk: Desk) -> None:
     boss = admin(desk)
     _six_wrong(desk, boss.email)
     _six_wrong(desk, 'ghost@example.com')
-    assert [(e.subject_user_id, e.reason_params) for e in password_audit(desk, PasswordEvent.LOCKED)] == \
+    assert [(e.subject_user_id, e.reason_params) for e in password_audit(desk, AuditAction.LOGIN_LOCKED)] == \
         [(boss.id, {'failures': 5})]
 
 
