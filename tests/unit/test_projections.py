@@ -99,7 +99,8 @@ def test_every_write_path_keeps_every_projection(world: tuple, clock: FakeClock)
     now = desk.ctx.now()
     with desk.ctx.write() as session:
         results, _told = capture_path.capture_rows(
-            session, [factories.lead_data(), factories.lead_data()], default_source='api', region='CN', now=now,
+            session, [factories.lead_data(), factories.lead_data()], default_source='api', region='CN',
+            config=desk.ctx.capture_config.load(session), now=now,
             day_start=desk.ctx.day_start(now), actor_id=None, channel='api', one_by_one=True)
         lead = session.get(Lead, one)
         lead.region = 'East'
@@ -111,8 +112,9 @@ def test_every_write_path_keeps_every_projection(world: tuple, clock: FakeClock)
 
     with desk.ctx.write() as session:
         capture_path.capture_rows(session, [factories.lead_data(), factories.lead_data(status='x')],
-                                  default_source='import', region='CN', now=now, day_start=desk.ctx.day_start(now),
-                                  actor_id=None, channel='import', to_pool=True)
+                                  default_source='import', region='CN', config=desk.ctx.capture_config.load(session),
+                                  now=now, day_start=desk.ctx.day_start(now), actor_id=None, channel='import',
+                                  to_pool=True)
     assert outbox.new() == []
     assert_rebuild_agrees(desk)
 
@@ -208,7 +210,8 @@ def test_a_rolled_back_transaction_leaves_no_projection_behind(world: tuple) -> 
     desk, _clock, outbox, _manager, _reps = world
     with pytest.raises(RuntimeError), desk.ctx.write() as session:
         now = desk.ctx.now()
-        capture_path.capture_rows(session, [factories.lead_data()], default_source='api', region='CN', now=now,
+        capture_path.capture_rows(session, [factories.lead_data()], default_source='api', region='CN',
+                                  config=desk.ctx.capture_config.load(session), now=now,
                                   day_start=desk.ctx.day_start(now), actor_id=None, channel='api', one_by_one=True)
         session.flush()
         raise RuntimeError('the action failed after writing')
