@@ -208,14 +208,16 @@ class Team:
     (the timer, a rebalance) assigns several leads in one transaction."""
 
     def __init__(self, session: Session, day_start: datetime, *, now: datetime | None = None,
-                 calendar: WorkCalendar | None = None, rules: Sequence[assignment.RuleSpec] | None = None) -> None:
+                 calendar: WorkCalendar | None = None, rules: Sequence[assignment.RuleSpec] | None = None,
+                 lock: bool = True) -> None:
         """With `now` and `calendar`, reps off shift at `now` are skipped. `rules`: the assignment
-        rules already read (`load_config`); otherwise read here."""
+        rules already read (`load_config`); otherwise read here. `lock`: hold the reps' rows
+        (PostgreSQL) — not for a read, such as the timer's preview."""
 
         def on_shift(rep: queries.RepLoadRow) -> bool:
             return calendar is None or now is None or calendar.on_shift(rep.shift_start, rep.shift_end, now)
 
-        rows = queries.rep_loads(session, day_start, for_update=session.bind.dialect.name != 'sqlite')
+        rows = queries.rep_loads(session, day_start, for_update=lock and session.bind.dialect.name != 'sqlite')
         self.users = {row.id: row for row in rows}
         """The active reps by id, as read (a pick or a result names its rep without asking the session)."""
         self.reps = {
