@@ -313,12 +313,14 @@ class Automation:
         for item in leaves:
             rows.append((Planned(lead_id=0, lead_name=item.subject.name, owner_name=None, action=item.action,
                                  at=item.at, user_id=item.subject.id), item.subject.id))
-        for item in (*assigned, *due.sla_breaches(session, now, until), *reassigned,
-                     *warned, *recycled, *reminded):
+        for item in (*assigned, *due.sla_breaches(session, now, until), *reassigned, *warned, *recycled):
+            lead = item.subject  # whom it concerns: the rep an assignment picks, else the owner
+            rows.append((Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=None, action=item.action,
+                                 at=item.at), item.pick.rep_id if item.pick else lead.owner_id))
+        for item in reminded:  # the owner when the step runs: a lead assigned in this tick is its new owner's
             lead = item.subject
-            owner = item.pick.rep_id if item.pick else new_owner.get(lead.id, lead.owner_id)
-            rows.append((Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=None,
-                                 action=item.action or 'remind', at=item.at), owner))
+            rows.append((Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=None, action='remind',
+                                 at=item.at), new_owner.get(lead.id, lead.owner_id)))
         for item in due.opportunity_follow_ups(session, now, until):
             if item.action:
                 o = item.subject

@@ -133,6 +133,9 @@ def test_preview_lists_what_the_next_tick_does_for_every_step(desk: Desk, clock:
     assert {about[0] for action, about in planned if action in ('assign', 'sla_reassign')} \
         == {ids['assign'], ids['sla_reassign']}
     assert ('care', 'Idle Co') in planned  # turning dormant plans its wake-up at once
+    owners = {(p.action, p.lead_id): p.owner_name for p in desk.preview_timer(manager, HOURS)}
+    assert (owners[('sla_breach', ids['sla_breach'])], owners[('recycle', ids['recycle'])],
+            owners[('remind', ids['remind'])]) == ('Rep One', 'Rep One', 'Rep Two')  # the owner when it runs
 
     clock.advance(hours=HOURS)
     report = desk.run_timer()
