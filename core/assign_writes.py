@@ -30,13 +30,14 @@ class Team:
     (a capture batch, the timer, a rebalance) assigns several leads in one transaction."""
 
     def __init__(self, session: Session, day_start: datetime, *, rules: Sequence[assignment.RuleSpec],
-                 now: datetime, calendar: WorkCalendar) -> None:
-        """Reps off shift at `now` are skipped. `rules`: the assignment rules (core/capture_config.py)."""
+                 now: datetime, calendar: WorkCalendar, lock: bool = True) -> None:
+        """Reps off shift at `now` are skipped. `rules`: the assignment rules (core/capture_config.py).
+        `lock`: hold the reps' rows (PostgreSQL) — not for a read, such as the timer's preview."""
 
         def on_shift(rep: queries.RepLoadRow) -> bool:
             return calendar.on_shift(rep.shift_start, rep.shift_end, now)
 
-        rows = queries.rep_loads(session, day_start, for_update=session.bind.dialect.name != 'sqlite')
+        rows = queries.rep_loads(session, day_start, for_update=lock and session.bind.dialect.name != 'sqlite')
         self.users = {row.id: row for row in rows}
         """The active reps by id, as read (a pick or a result names its rep without asking the session)."""
         self.reps = {

@@ -1,8 +1,9 @@
 """The timer: every time-driven rule, in order, each step one transaction, every action
 audited with actor `system` and its reason, published after commit.
 
-`tick(now)` does the work; `preview(now, hours)` reads the same queries with a later
-horizon and the same decisions, so what managers are shown is what will happen.
+Each step is "select what is due" (core/timer_due.py, shared) and "act on it" (here, the tick
+only): `tick(now)` acts on what each selection finds due by now; `preview(now, hours)` lists what
+the same selections find due by now + hours, so what managers are shown is what will happen.
 Idempotent: a second tick at the same instant finds nothing due (each step clears
 or moves the timestamp that selected the lead).
 """
@@ -10,7 +11,7 @@ or moves the timestamp that selected the lead).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -20,9 +21,10 @@ from sqlmodel import Session
 from store import care as care_store
 from store import queries
 from store.audit_actions import AuditAction
-from store.models import OPEN_STATUSES, Account, Lead, LeadStatus, User
+from store.models import LeadStatus, User
 
 from . import care_plan, customers
+from . import timer_due as due
 from .assign_writes import Team, assign_to
 from .capture_config import assignment_rules
 from .context import Context, audit, retrying
@@ -30,17 +32,10 @@ from .events import DeskEvents
 from .notify import managers, notify
 from .policy import Policy, load_policy
 from .sla_clocks import clear_clocks
-
-BATCH = 500
-"""Leads handled per step per tick; the rest wait for the next tick."""
+from .timer_due import recycle_outcome  # noqa: F401  (re-exported: callers name it here)
 
 STEPS = ('leave_ended', 'assign', 'sla_breach', 'sla_reassign', 'warn', 'recycle', 'review', 'remind',
          'remind_opportunity', 'dormant', 'care')
-
-
-def recycle_outcome(recycle_count: int, policy: Policy) -> str:
-    """The K-th recycle goes to the managers' review queue instead of the pool."""
-    return 'review' if recycle_count + 1 >= policy.review_after else 'recycle'
 
 
 @dataclass
@@ -62,7 +57,13 @@ class Planned:
     action: str
     at: datetime
     account_id: int | None = None
-    """Set for a care task: the row names a customer (in `lead_name`) rather than a lead."""
+    """Set for a customer (dormant, care task): the row names it (in `lead_name`) rather than a lead."""
+    user_id: int | None = None
+    """Set for a rep's leave ending: the row names the rep."""
+    opportunity_id: int | None = None
+    """Set for an opportunity's follow-up: the row names it; `lead_id` is its lead's."""
+    import_job_id: int | None = None
+    """Set for an unrun upload expiring: the row names the file."""
 
 
 Publish = list[tuple[Any, tuple[Any, ...]]]
@@ -103,28 +104,21 @@ class Automation:
 
     # ----- steps ----------------------------------------------------------------------------------
 
+    def _team(self, session: Session, now: datetime, policy: Policy) -> Callable[[], Team]:
+        return lambda: Team(session, self.ctx.day_start(now), rules=assignment_rules(session), now=now,
+                                calendar=policy.calendar)
+
     def _assign_waiting(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                         publish: Publish) -> None:
         """Pool leads nobody could take at capture (or, if set, recycled ones) get an owner once one has room."""
-        waiting = queries.leads_waiting_for_owner(session, include_recycled=policy.redistribute_recycled, limit=BATCH,
-                                                 lock=True)
-        if not waiting:
-            return  # the common case, one index probe; team loads are only counted when someone waits
-        team = Team(session, self.ctx.day_start(now), rules=assignment_rules(session), now=now,
-                    calendar=policy.calendar)
-        for lead in waiting:
-            if not team.has_room():
-                break
-            cooling = lead.cooldown_until is not None and lead.cooldown_until > now
-            pick = team.pick(lead, exclude=lead.previous_owner_id if cooling else None)
-            if pick is None:
-                continue  # no rule places this one (e.g. region-only rules); others may fit
+        for item in due.waiting_for_owner(session, now, policy, self._team(session, now, policy), lock=True):
+            lead, pick = item.subject, item.pick
+            assert pick is not None
             rep = session.get(User, pick.rep_id)
             assert rep is not None
             key, params = pick.reason()
             assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params,
-                      policy=policy)
-            team.took(rep.id or 0, now)
+                                   policy=policy)
             session.add(lead)
             report.done['assign'].append(lead.id or 0)
             told = notify(session, [rep.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
@@ -134,7 +128,8 @@ class Automation:
     def _flag_sla(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                   publish: Publish) -> None:
         team = managers(session)
-        for lead in queries.sla_due(session, now, BATCH, lock=True):
+        for item in due.sla_breaches(session, now, now, lock=True):
+            lead = item.subject
             lead.sla_status = 'failed'
             session.add(lead)
             audit(session, AuditAction.SLA_BREACHED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
@@ -147,13 +142,9 @@ class Automation:
 
     def _reassign_past_grace(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                              publish: Publish) -> None:
-        leads = queries.sla_grace_due(session, now, BATCH, lock=True)
-        team = Team(session, self.ctx.day_start(now), rules=assignment_rules(session), now=now,
-                    calendar=policy.calendar) if leads else None
-        for lead in leads:
-            assert team is not None
+        for item in due.sla_reassignments(session, now, now, self._team(session, now, policy), lock=True):
+            lead, pick = item.subject, item.pick
             previous = lead.owner_id
-            pick = team.pick(lead, exclude=previous)
             if pick is None:
                 lead.sla_grace_at = None  # handled: the managers decide
                 session.add(lead)
@@ -166,9 +157,8 @@ class Automation:
             old = session.get(User, previous) if previous else None
             assert rep is not None
             assign_to(session, lead, rep, now=now, actor_id=None, reason_key='reason.sla_reassigned',
-                      params={'rep': rep.name, 'previous': old.name if old else '',
-                              'grace': policy.sla_grace_hours}, policy=policy)
-            team.took(rep.id or 0, now)
+                                   params={'rep': rep.name, 'previous': old.name if old else '',
+                                           'grace': policy.sla_grace_hours}, policy=policy)
             session.add(lead)
             report.done['sla_reassign'].append(lead.id or 0)
             told = notify(session, [rep.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
@@ -178,11 +168,9 @@ class Automation:
 
     def _warn(self, session: Session, now: datetime, policy: Policy, report: TickReport,
               publish: Publish) -> None:
-        for lead in queries.protection_warnings(session, now, now + timedelta(hours=policy.warn_hours), BATCH,
-                                                lock=True):
+        for item in due.warnings(session, now, now, policy, lock=True):
+            lead = item.subject
             end = lead.protected_until
-            if end is None:
-                continue
             lead.warned_until = end
             session.add(lead)
             audit(session, AuditAction.WARNED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
@@ -195,9 +183,9 @@ class Automation:
     def _recycle(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                  publish: Publish) -> None:
         team = managers(session)
-        for lead in queries.protection_ending(session, now, BATCH, lock=True):
+        for item in due.protection_ends(session, now, now, policy, lock=True):
+            lead, outcome = item.subject, item.action
             previous = lead.owner_id
-            outcome = recycle_outcome(lead.recycle_count, policy)
             old = session.get(User, previous) if previous else None
             lead.recycle_count += 1
             lead.previous_owner_id = previous
@@ -224,10 +212,11 @@ class Automation:
 
     def _remind(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                 publish: Publish) -> None:
-        for lead in queries.follow_ups_due(session, now, BATCH, lock=True):
+        for item in due.follow_ups(session, now, now, lock=True):
+            lead = item.subject
             lead.follow_up_due_at = None
             session.add(lead)
-            if lead.status not in OPEN_STATUSES or lead.owner_id is None:
+            if not item.action:
                 continue
             audit(session, AuditAction.REMINDED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.follow_up_due')
@@ -239,10 +228,11 @@ class Automation:
 
     def _remind_opportunities(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                               publish: Publish) -> None:
-        for o in queries.opportunity_follow_ups_due(session, now, BATCH):
+        for item in due.opportunity_follow_ups(session, now, now):
+            o = item.subject
             o.follow_up_due_at = None
             session.add(o)
-            if o.closed_at is not None or o.owner_id is None:
+            if not item.action:
                 continue
             audit(session, AuditAction.REMINDED, now=now, lead_id=o.lead_id, subject_user_id=o.owner_id,
                   reason_key='reason.follow_up_due')
@@ -253,7 +243,8 @@ class Automation:
     def _end_leaves(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                     publish: Publish) -> None:
         """A leave with a return date ends by itself, before the timer hands out waiting leads."""
-        for user in queries.leaves_ending(session, now):
+        for item in due.leaves_ending(session, now, now):
+            user = item.subject
             user.is_on_leave = False
             user.leave_until = None
             session.add(user)
@@ -265,12 +256,12 @@ class Automation:
 
     def _dormant(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                  publish: Publish) -> None:
-        report.done['dormant'].extend(customers.mark_dormant(session, now, BATCH))
+        report.done['dormant'].extend(customers.mark_dormant(session, now, due.BATCH))
 
     def _care(self, session: Session, now: datetime, policy: Policy, report: TickReport,
               publish: Publish) -> None:
         """Care plans: due revisits (and dormant customers' wake-ups) become the owner's tasks."""
-        for opened in care_plan.open_due(session, now, BATCH):
+        for opened in care_plan.open_due(session, now, due.BATCH):
             report.done['care'].append(opened.account_id)
             publish.append((self.events.care_changed, (opened.account_id, opened.owner_id)))
             publish.extend((self.events.notified, (u,)) for u in opened.told)
@@ -278,37 +269,70 @@ class Automation:
     # ----- preview --------------------------------------------------------------------------------
 
     def preview(self, now: datetime | None = None, hours: float = 24) -> list[Planned]:
-        """What the timer will do between now and now + hours, soonest first."""
+        """What the timer will do between now and now + hours, soonest first: every step's own
+        selection (core/timer_due.py) with the window's end, in the tick's order. Where a step
+        changes what a later one finds in the same tick, the plan carries that forward: reps back
+        from leave can take leads, one team's loads count both assigning steps' picks, a lead
+        reassigned or recycled is not recycled or reminded as its old owner's, and a customer
+        turning dormant gets its wake-up task."""
         now = now or self.ctx.now()
-        horizon = now + timedelta(hours=hours)
-        plan: list[tuple[Lead, str, datetime]] = []
+        until = now + timedelta(hours=hours)
         with self.ctx.read() as session:
             policy = load_policy(session)
-            plan += [(lead, 'sla_breach', max(now, lead.sla_due_at))
-                     for lead in queries.sla_due(session, horizon, BATCH) if lead.sla_due_at]
-            plan += [(lead, 'sla_reassign', max(now, lead.sla_grace_at))
-                     for lead in queries.sla_grace_due(session, horizon, BATCH, include_due=True) if lead.sla_grace_at]
-            for lead in queries.protection_ending(session, horizon + timedelta(hours=policy.warn_hours), BATCH):
-                end = lead.protected_until
-                if end is None:
-                    continue
-                warn_at = max(now, policy.warn_from(end))
-                if lead.warned_until != end and warn_at <= horizon and end > now:
-                    plan.append((lead, 'warn', warn_at))
-                if end <= horizon:
-                    plan.append((lead, recycle_outcome(lead.recycle_count, policy), max(now, end)))
-            plan += [(lead, 'remind', max(now, lead.follow_up_due_at))
-                     for lead in queries.follow_ups_due(session, horizon, BATCH)
-                     if lead.follow_up_due_at and lead.status in OPEN_STATUSES and lead.owner_id]
-            care = [(schedule, session.get(Account, schedule.account_id))
-                    for schedule in care_store.schedules_due(session, horizon, BATCH)]
-            care = [(schedule, account) for schedule, account in care if account and not account.is_deleted
-                    and care_store.open_task(session, schedule.account_id) is None]  # as `open_due` skips them
-            names = queries.user_names(session, {lead.owner_id for lead, _, _ in plan if lead.owner_id}
-                                       | {account.owner_id for _, account in care if account.owner_id})
-        planned = [Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=names.get(lead.owner_id or 0),
-                           action=action, at=at) for lead, action, at in plan]
-        planned += [Planned(lead_id=0, lead_name=account.name, owner_name=names.get(account.owner_id or 0),
-                            action='care', at=max(now, schedule.due_at or now), account_id=account.id)
-                    for schedule, account in care]
-        return sorted(planned, key=lambda p: (p.at, p.lead_id, p.account_id or 0))
+            plan = self._plan(session, now, until, policy)
+            names = queries.user_names(session, {uid for _, uid in plan if uid})
+        return sorted((replace(p, owner_name=names.get(uid or 0)) for p, uid in plan),
+                      key=lambda p: (p.at, p.lead_id, p.account_id or 0, p.user_id or 0, p.opportunity_id or 0))
+
+    def _plan(self, session: Session, now: datetime, until: datetime,
+              policy: Policy) -> list[tuple[Planned, int | None]]:
+        """(row, owner's id) per item due."""
+        leaves = due.leaves_ending(session, now, until)
+        team: list[Team] = []
+
+        def shared_team() -> Team:
+            if not team:
+                team.append(Team(session, self.ctx.day_start(now), rules=assignment_rules(session), now=now,
+                                         calendar=policy.calendar,
+                                              lock=False))
+                due.back_from_leave(team[0], (item.subject.id for item in leaves), now, policy)
+            return team[0]
+
+        assigned = due.waiting_for_owner(session, now, policy, shared_team)
+        reassigned = due.sla_reassignments(session, now, until, shared_team, ahead=True)
+        new_owner = {item.subject.id: item.pick.rep_id for item in (*assigned, *reassigned) if item.pick}
+        recycled = [item for item in due.protection_ends(session, now, until, policy)
+                    if item.subject.id not in new_owner]  # a new owner starts a new protection
+        unowned = {item.subject.id for item in recycled}
+        reminded = [item for item in due.follow_ups(session, now, until)
+                    if item.subject.id not in unowned and (item.action or item.subject.id in new_owner)]
+        warned = [item for item in due.warnings(session, now, until, policy) if item.subject.id not in new_owner]
+        dormant = due.dormant(session, now, until)
+        waking = {item.subject.id: item for item in dormant
+                  if care_store.open_task(session, item.subject.id) is None}  # `replan` plans a wake-up at once
+        care = [item for item in due.care(session, now, until) if item.account is not None
+                and item.account.id not in waking]
+        care += [due.Due('care', item.at, None, account=item.subject) for item in waking.values()]
+
+        rows: list[tuple[Planned, int | None]] = []
+        for item in leaves:
+            rows.append((Planned(lead_id=0, lead_name=item.subject.name, owner_name=None, action=item.action,
+                                 at=item.at, user_id=item.subject.id), item.subject.id))
+        for item in (*assigned, *due.sla_breaches(session, now, until), *reassigned, *warned, *recycled):
+            lead = item.subject  # whom it concerns: the rep an assignment picks, else the owner
+            rows.append((Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=None, action=item.action,
+                                 at=item.at), item.pick.rep_id if item.pick else lead.owner_id))
+        for item in reminded:  # the owner when the step runs: a lead assigned in this tick is its new owner's
+            lead = item.subject
+            rows.append((Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=None, action='remind',
+                                 at=item.at), new_owner.get(lead.id, lead.owner_id)))
+        for item in due.opportunity_follow_ups(session, now, until):
+            if item.action:
+                o = item.subject
+                rows.append((Planned(lead_id=o.lead_id or 0, lead_name=o.name, owner_name=None, action=item.action,
+                                     at=item.at, opportunity_id=o.id), o.owner_id))
+        for item in (*dormant, *care):
+            account = item.account or item.subject
+            rows.append((Planned(lead_id=0, lead_name=account.name, owner_name=None, action=item.action, at=item.at,
+                                 account_id=account.id), account.owner_id))
+        return rows

@@ -136,17 +136,30 @@ class Opened:
     told: list[int]
 
 
+def due(session: Session, until: datetime, limit: int, *,
+        lock: bool = False) -> list[tuple[CareSchedule, Account | None]]:
+    """The timer's selection: every schedule due by `until`, soonest first, with the account whose
+    task it opens — None when none opens (the account is gone or already has an open task; the
+    tick only clears that schedule). Shared by the tick (`open_due`) and its preview."""
+    chosen: list[tuple[CareSchedule, Account | None]] = []
+    for schedule in care_store.schedules_due(session, until, limit, lock=lock):
+        account = session.get(Account, schedule.account_id)
+        if account is None or account.is_deleted or care_store.open_task(session, schedule.account_id) is not None:
+            account = None
+        chosen.append((schedule, account))
+    return chosen
+
+
 def open_due(session: Session, now: datetime, limit: int) -> list[Opened]:
     """Open the task of every schedule due by `now` for the account's owner (managers when it has
     none): audited with its reason, the owner notified. The caller publishes after commit."""
     opened: list[Opened] = []
     plan: CarePlan | None = None
-    for schedule in care_store.schedules_due(session, now, limit, lock=True):
+    for schedule, account in due(session, now, limit, lock=True):
         due_at, kind = schedule.due_at, schedule.kind
         schedule.due_at = None  # handled: whatever happens below, this tick never sees it again
         session.add(schedule)
-        account = session.get(Account, schedule.account_id)
-        if account is None or account.is_deleted or care_store.open_task(session, schedule.account_id) is not None:
+        if account is None:
             continue
         plan = plan or load_plan(session)
         session.add(CareTask(account_id=schedule.account_id, owner_id=account.owner_id, kind=kind, tier=account.tier,

@@ -169,11 +169,19 @@ class CustomerService:
         return rules
 
 
+def dormant_due(session: Session, now: datetime, until: datetime, limit: int) -> list[tuple[Account, datetime]]:
+    """The timer's selection: customers idle beyond the rules' days by `until` (the tick: `now`),
+    each with when it turns dormant. Shared by the tick and its preview."""
+    days = load_tier_rules(session).dormant_days
+    return [(account, max(now, (account.last_activity_at or now) + timedelta(days=days)))
+            for account in queries.dormant_candidates(session, until - timedelta(days=days), limit)]
+
+
 def mark_dormant(session: Session, now: datetime, limit: int) -> list[int]:
     """The timer's step: customers idle beyond the rules' days become dormant (audited)."""
     rules = load_tier_rules(session)
     done = []
-    for account in queries.dormant_candidates(session, now - timedelta(days=rules.dormant_days), limit):
+    for account, _ in dormant_due(session, now, now, limit):
         account.tier = Tier.DORMANT
         account.version += 1
         session.add(account)

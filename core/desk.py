@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -119,7 +120,13 @@ class Desk:
     def preview_timer(self, actor: UserRef, hours: float = 24) -> list[Planned]:
         if not permissions.can_assign(actor):
             raise NotAllowed()
-        return self.automation.preview(hours=hours)
+        now = self.ctx.now()
+        plan = self.automation.preview(now, hours)
+        with self.ctx.read() as session:  # the housekeeping that rides the same timer (`run_timer`)
+            expiring = self.imports.drafts_expiring(session, now, now + timedelta(hours=hours))
+        plan += [Planned(lead_id=0, lead_name=job.file_name, owner_name=None, action='expired_uploads', at=at,
+                         import_job_id=job.id) for job, at in expiring]
+        return sorted(plan, key=lambda p: p.at)  # stable: the timer's own order within an instant
 
     def policy(self) -> Policy:
         with self.ctx.read() as session:

@@ -293,6 +293,13 @@ class ImportService:
                       file=job.file_name, rows_done=job.rows_done, total=job.total_rows)
             return [j.id or 0 for j in stale]
 
+    def drafts_expiring(self, session: Session, now: datetime, until: datetime) -> list[tuple[ImportJob, datetime]]:
+        """The housekeeping's selection, shared with the timer's preview: drafts nobody ran that
+        expire by `until` (the tick: `now`), each with when."""
+        keep = timedelta(days=self.ctx.settings.draft_upload_days)
+        return [(job, max(now, (job.created_at or now) + keep))
+                for job in store.drafts_created_before(session, until - keep)]
+
     def expire_drafts(self, now: datetime | None = None) -> list[int]:
         """Housekeeping (the timer runs it each tick): a draft nobody ran within
         LEADDESK_DRAFT_UPLOAD_DAYS is marked expired, audited, and its upload — customers' personal
@@ -302,7 +309,7 @@ class ImportService:
         days = self.ctx.settings.draft_upload_days
         cutoff = now - timedelta(days=days)
         with self.ctx.write() as session:
-            stale = list(store.drafts_created_before(session, cutoff))
+            stale = [job for job, _ in self.drafts_expiring(session, now, now)]
             for job in stale:
                 job.status, job.finished_at, job.updated_at = ImportStatus.EXPIRED, now, now
                 audit(session, AuditAction.IMPORT_EXPIRED, now=now, reason_key='reason.import_expired',

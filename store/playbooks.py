@@ -24,6 +24,7 @@ from .models import (
     StepExit,
     TalkTrack,
 )
+from .report_figures import WON
 from .reporting import Scope, _closed, _deleted_leads, _dialect, _in_range, _lead_filter_set, _lead_filters
 
 
@@ -109,7 +110,7 @@ def _ids(text: str | None) -> list[int]:
 
 def _closed_deals(session: Session, s: Scope) -> Any:
     """(opportunity, lead, won 1/0) of deals closed in the range (the win-rate panel's deals)."""
-    won = sa.case((Stage.kind == 'won', 1), else_=0).label('won')
+    won = sa.case((Stage.kind == WON, 1), else_=0).label('won')
     return _closed(session, select(col(Opportunity.id).label('id'), col(Opportunity.lead_id).label('lead_id'), won),
                    s).subquery()
 

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from .models import ReportDay
-from .report_rollup import DIMENSIONS, FIGURES, built_zone, decode
+from .report_figures import DIMENSIONS
+from .report_rollup import FIGURES, built_zone, decode
 
 
 def usable(connection_or_session: Any, zone_name: str) -> bool:

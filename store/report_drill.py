@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from .models import Lead, Opportunity, Stage
+from .report_figures import LOST, WON
 from .reporting import Scope, _closed, _cohort, _cohort_steps, _in_range, _lead_filters
 
 
@@ -22,7 +23,7 @@ def assigned_lead_ids(session: Session, s: Scope, owner_id: int, limit: int) -> 
 def lost_opportunity_ids(session: Session, s: Scope, reason: str | None, limit: int) -> list[int]:
     """Deals lost in the range for one reason (None: no reason given): a slice of the lost-reasons pie."""
     where: Any = col(Opportunity.lost_reason).is_(None) if reason is None else Opportunity.lost_reason == reason
-    query = (_closed(session, select(Opportunity.id), s).where(Stage.kind == 'lost', where)
+    query = (_closed(session, select(Opportunity.id), s).where(Stage.kind == LOST, where)
              .order_by(col(Opportunity.closed_at).desc(), col(Opportunity.id).desc()).limit(limit))
     return [i for i in session.exec(query) if i is not None]
 
@@ -31,7 +32,7 @@ def forecast_opportunity_ids(session: Session, s: Scope, first: date, last: date
     """Open and won deals expected to close between `first` and `last`: a month of the forecast."""
     query = (select(Opportunity.id).join(Lead, col(Lead.id) == Opportunity.lead_id)
              .join(Stage, col(Stage.id) == Opportunity.stage_id)
-             .where(Opportunity.is_deleted == False, col(Stage.kind).in_(('open', 'won')),  # noqa: E712
+             .where(Opportunity.is_deleted == False, col(Stage.kind).in_(('open', WON)),  # noqa: E712
                     col(Opportunity.expected_close) >= first, col(Opportunity.expected_close) <= last,
                     *_lead_filters(s, owner=Opportunity.owner_id))
              .order_by(col(Opportunity.expected_close), col(Opportunity.id)).limit(limit))

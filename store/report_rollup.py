@@ -49,7 +49,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import col
 
-from .audit_actions import AuditAction
 from .models import (
     AppSetting,
     AuditEntry,
@@ -62,13 +61,17 @@ from .models import (
     StageChange,
     StepExit,
 )
+from .report_figures import (  # what each figure counts: one declaration, shared with the raw queries
+    AUTOMATION_ACTIONS,
+    CLOSED_KINDS,
+    CONTACTED_STATUSES,
+    QUALIFIED_STATUSES,
+    SLA_MET,
+    SLA_MISSED,
+    WON,
+)
 
 ZONE_KEY = 'report_rollup_zone'
-AUTOMATION_ACTIONS = (AuditAction.ASSIGNED, AuditAction.SLA_BREACHED, AuditAction.RECYCLED,
-                      AuditAction.SENT_TO_REVIEW)
-CONTACTED_STATUSES = ('contacted', 'qualified', 'converted')
-QUALIFIED_STATUSES = ('qualified', 'converted')
-DIMENSIONS = ('source', 'region', 'industry', 'owner_id')
 FIGURES = ('n1', 'n2', 'n3', 'n4', 'n5')
 
 Key = tuple[str, int, date, str, str]
@@ -132,18 +135,18 @@ def contributions(lead: LeadFacts | None, deal: DealFacts | None, zone: ZoneInfo
     live_deal = deal if deal is not None and not deal.is_deleted else None
     if lead.created_at is not None:
         day = _day(lead.created_at, zone)
-        won = live_deal is not None and live_deal.kind == 'won' and live_deal.closed_at is not None
+        won = live_deal is not None and live_deal.kind == WON and live_deal.closed_at is not None
         figures = (1, int(lead.first_contact_at is not None or lead.status in CONTACTED_STATUSES),
                    int(lead.status in QUALIFIED_STATUSES), int(live_deal is not None), int(won))
         for scope in scopes:
             for dimension, value in values.items():
                 yield ('cohort', scope, day, dimension, value), figures
     if lead.owner_id and lead.assigned_at is not None:
-        figures = (int(lead.sla_status == 'fulfilled'), int(lead.sla_status == 'failed'), 1)
+        figures = (int(lead.sla_status == SLA_MET), int(lead.sla_status == SLA_MISSED), 1)
         for scope in scopes:
             yield ('sla', scope, _day(lead.assigned_at, zone), 'owner_id', values['owner_id']), figures
-    if live_deal is not None and live_deal.kind in ('won', 'lost') and live_deal.closed_at is not None:
-        won = live_deal.kind == 'won'
+    if live_deal is not None and live_deal.kind in CLOSED_KINDS and live_deal.closed_at is not None:
+        won = live_deal.kind == WON
         figures = (int(won), int(not won), live_deal.amount_cents if won else 0)
         day = _day(live_deal.closed_at, zone)
         deal_values = values | {'owner_id': encode(live_deal.owner_id)}
@@ -203,7 +206,7 @@ def closed_checklist_contributions(deal: DealFacts | None, entered: frozenset[in
     """What a live lead's closed deal adds to 'entered' and 'ticked'."""
     if deal is None or deal.closed_at is None or not _is_closed(deal):  # (the first two for the type checker)
         return
-    figures = (1, int(deal.kind == 'won'))
+    figures = (1, int(deal.kind == WON))
     day = _day(deal.closed_at, zone)
     items = [item for item, stage in done if stage is None or stage in entered]
     for scope in (0, deal.owner_id) if deal.owner_id else (0,):
@@ -224,7 +227,7 @@ def checklist_contributions(lead: LeadFacts | None, deal: DealFacts | None, fact
 
 
 def _is_closed(deal: DealFacts | None) -> bool:
-    return deal is not None and not deal.is_deleted and deal.kind in ('won', 'lost') and deal.closed_at is not None
+    return deal is not None and not deal.is_deleted and deal.kind in CLOSED_KINDS and deal.closed_at is not None
 
 
 def _exit(created_at: datetime | None, done_ids: Any, open_ids: Any) -> Exit:

@@ -18,10 +18,21 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from .audit_actions import AuditAction
 from .models import AuditEntry, Lead, Opportunity, Stage, StageChange
+from .report_figures import (  # what each figure counts: one declaration, shared with the roll-up
+    AUTOMATION_ACTIONS,
+    CLOSED_KINDS,
+    CONTACTED_STATUSES,
+    DIMENSIONS,
+    FUNNEL_STEPS,  # noqa: F401  (re-exported: core names the funnel's steps here)
+    LOST,
+    QUALIFIED_STATUSES,
+    SLA_MET,
+    SLA_MISSED,
+    WON,
+)
 
-LEAD_DIMENSIONS = ('source', 'region', 'industry', 'owner_id')
+LEAD_DIMENSIONS = DIMENSIONS
 """What the conversion and win-rate panels break down by."""
 COHORT_KEYS = LEAD_DIMENSIONS
 
@@ -116,9 +127,9 @@ def _cohort_steps(s: Scope) -> dict[str, sa.ColumnElement[bool]]:
     """Each funnel step as a condition on a cohort lead joined to its opportunity and stage.
     Every step includes the next, so the funnel never widens."""
     has_opp = sa.and_(col(Opportunity.id).is_not(None), col(Opportunity.created_at) < s.end)
-    won = sa.and_(has_opp, Stage.kind == 'won', col(Opportunity.closed_at) < s.end)
-    qualified = sa.or_(col(Lead.status).in_(('qualified', 'converted')), has_opp)
-    contacted = sa.or_(col(Lead.first_contact_at) < s.end, col(Lead.status) == 'contacted', qualified)
+    won = sa.and_(has_opp, Stage.kind == WON, col(Opportunity.closed_at) < s.end)
+    qualified = sa.or_(col(Lead.status).in_(QUALIFIED_STATUSES), has_opp)
+    contacted = sa.or_(col(Lead.first_contact_at) < s.end, col(Lead.status).in_(CONTACTED_STATUSES), qualified)
     return {'captured': sa.true(), 'contacted': contacted, 'qualified': qualified, 'opportunity': has_opp,
             'won': won}
 
@@ -131,8 +142,6 @@ def _cohort(query: Any, s: Scope) -> Any:
             .where(*_in_range(Lead.created_at, s), *_lead_filters(s)))
 
 
-FUNNEL_STEPS = ('captured', 'contacted', 'qualified', 'opportunity', 'won')
-
 
 def cohort_figures(session: Session, s: Scope) -> list[tuple[Any, ...]]:
     """(source, region, industry, owner, captured, contacted, qualified) of the cohort, from the leads
@@ -140,8 +149,8 @@ def cohort_figures(session: Session, s: Scope) -> list[tuple[Any, ...]]:
     the status carries the qualified and contacted steps for leads that became deals too."""
     keys = [getattr(Lead, k) for k in COHORT_KEYS]
     contacted = sa.or_(col(Lead.first_contact_at) < s.end,
-                       col(Lead.status).in_(('contacted', 'qualified', 'converted')))
-    qualified = col(Lead.status).in_(('qualified', 'converted'))
+                       col(Lead.status).in_(CONTACTED_STATUSES))
+    qualified = col(Lead.status).in_(QUALIFIED_STATUSES)
     rows = session.exec(select(*keys, func.count(), func.sum(sa.case((contacted, 1), else_=0)),
                                func.sum(sa.case((qualified, 1), else_=0)))
                         .where(*_in_range(Lead.created_at, s), *_lead_filters(s)).group_by(*keys)).all()
@@ -152,7 +161,7 @@ def cohort_deals(session: Session, s: Scope) -> list[tuple[Any, ...]]:
     """(source, region, industry, owner, converted, won) of the cohort: leads with a deal created
     before the range ended, and of those the deals won before it ended."""
     keys = [getattr(Lead, k) for k in COHORT_KEYS]
-    won = sa.and_(Stage.kind == 'won', col(Opportunity.closed_at) < s.end)
+    won = sa.and_(Stage.kind == WON, col(Opportunity.closed_at) < s.end)
     rows = session.exec(select(*keys, func.count(), func.sum(sa.case((won, 1), else_=0)))
                         .select_from(Lead).join(Opportunity, col(Opportunity.lead_id) == Lead.id)
                         .join(Stage, col(Stage.id) == Opportunity.stage_id)
@@ -211,7 +220,7 @@ def _of_live_leads(session: Session, query: Any, s: Scope, *, owner: Any, join_l
 def _closed(session: Session, query: Any, s: Scope, *, join_lead: bool = False) -> Any:
     query = (query.select_from(Opportunity)
              .join(Stage, col(Stage.id) == Opportunity.stage_id)
-             .where(Opportunity.is_deleted == False, col(Stage.kind).in_(('won', 'lost')),  # noqa: E712
+             .where(Opportunity.is_deleted == False, col(Stage.kind).in_(CLOSED_KINDS),  # noqa: E712
                     *_in_range(Opportunity.closed_at, s)))
     return _of_live_leads(session, query, s, owner=Opportunity.owner_id, join_lead=join_lead)
 
@@ -220,7 +229,7 @@ def closed_figures(session: Session, s: Scope) -> list[tuple[Any, ...]]:
     """(source, region, industry, deal owner, won, lost, won cents) of deals closed in the range:
     one pass, summed per dimension by core."""
     keys = [Lead.source, Lead.region, Lead.industry, Opportunity.owner_id]
-    is_won = Stage.kind == 'won'
+    is_won = Stage.kind == WON
     rows = session.exec(_closed(session, select(*keys, func.sum(sa.case((is_won, 1), else_=0)),
                                        func.sum(sa.case((is_won, 0), else_=1)),
                                        func.sum(sa.case((is_won, Opportunity.amount_cents), else_=0))), s,
@@ -232,7 +241,7 @@ def closed_figures(session: Session, s: Scope) -> list[tuple[Any, ...]]:
 def won_cycles(session: Session, s: Scope) -> Sequence[tuple[str, float]]:
     """(lead source, seconds from capture to win) of deals won in the range."""
     seconds = seconds_between(session, Lead.created_at, Opportunity.closed_at)
-    query = _closed(session, select(Lead.source, seconds), s, join_lead=True).where(Stage.kind == 'won')
+    query = _closed(session, select(Lead.source, seconds), s, join_lead=True).where(Stage.kind == WON)
     return _driver_rows(session, query)
 
 
@@ -245,7 +254,7 @@ def lost_from(session: Session, s: Scope) -> Sequence[tuple[str | None, int | No
                        .order_by(col(StageChange.id).desc()).limit(1)
                        .correlate(Opportunity).scalar_subquery())
     query = (_closed(session, select(Opportunity.lost_reason, lost_from_stage, func.count()), s)
-             .where(Stage.kind == 'lost')
+             .where(Stage.kind == LOST)
              .group_by(Opportunity.lost_reason, lost_from_stage))
     return session.exec(query).all()  # type: ignore[return-value]
 
@@ -305,8 +314,8 @@ def first_responses(session: Session, s: Scope) -> Durations:
 def sla_outcomes(session: Session, s: Scope) -> list[tuple[int, int, int]]:
     """(owner, first responses in time, first responses late) of leads assigned in the range."""
     owner = (col(Lead.owner_id) + 0).label('owner')  # not the owner index: SQLite would walk it and the table
-    rows = session.exec(select(owner, func.sum(sa.case((Lead.sla_status == 'fulfilled', 1), else_=0)),
-                               func.sum(sa.case((Lead.sla_status == 'failed', 1), else_=0)))
+    rows = session.exec(select(owner, func.sum(sa.case((Lead.sla_status == SLA_MET, 1), else_=0)),
+                               func.sum(sa.case((Lead.sla_status == SLA_MISSED, 1), else_=0)))
                         .where(*_in_range(Lead.assigned_at, s), *_lead_filters(s), col(Lead.owner_id).is_not(None))
                         .group_by(owner)).all()
     return [(o, int(met or 0), int(late or 0)) for o, met, late in rows]
@@ -320,7 +329,7 @@ def forecast_rows(session: Session, s: Scope, first: date, last: date) -> list[t
     query = (select(Opportunity.expected_close, Opportunity.owner_id, Stage.kind,
                     func.sum(Opportunity.amount_cents), func.sum(Opportunity.amount_cents * Stage.probability))
              .select_from(Opportunity).join(Stage, col(Stage.id) == Opportunity.stage_id)
-             .where(Opportunity.is_deleted == False, col(Stage.kind).in_(('open', 'won')),  # noqa: E712
+             .where(Opportunity.is_deleted == False, col(Stage.kind).in_(('open', WON)),  # noqa: E712
                     col(Opportunity.expected_close) >= first, col(Opportunity.expected_close) <= last))
     rows = session.exec(_of_live_leads(session, query, s, owner=Opportunity.owner_id)
                         .group_by(Opportunity.expected_close, Opportunity.owner_id, Stage.kind)).all()
@@ -329,8 +338,6 @@ def forecast_rows(session: Session, s: Scope, first: date, last: date) -> list[t
 
 # ----- the audit trail -------------------------------------------------------------------------------
 
-AUTOMATION_ACTIONS = (AuditAction.ASSIGNED, AuditAction.SLA_BREACHED, AuditAction.RECYCLED,
-                      AuditAction.SENT_TO_REVIEW)
 
 
 def automation_counts(session: Session, s: Scope) -> list[tuple[str, str | None, bool, int | None, int]]:

@@ -155,3 +155,18 @@ async def test_preview_refreshes(user: User, team: Team) -> None:
     team.desk.leads.capture_lead(factories.lead_data(name='Later Lead'), channel='manual', default_source='manual')
     user.find(marker='timer-preview-refresh').click()
     assert await until(lambda: any(r['lead'] == 'Later Lead' for r in preview_rows(user)))
+
+
+def test_every_action_the_preview_lists_has_a_label_in_both_languages() -> None:
+    """The preview shows every timer step (core/timer_due.py), the 'no rep' outcome and the upload
+    housekeeping: each has its own words, in English and Chinese."""
+    from core.automation import STEPS
+    from ui.i18n import catalog
+    from ui.pages.automation import action_label
+
+    actions = (*STEPS, 'sla_no_rep', 'expired_uploads')
+    labels = {action_label(a) for a in actions}
+    assert len(labels) == len(actions) and not labels & set(actions)
+    keys = {'preview.sla_no_rep', *(f'preview.{a}' for a in actions if a != 'care'), 'care.step'}
+    for language in ('en', 'zh-CN'):
+        assert keys <= catalog(language).keys(), language

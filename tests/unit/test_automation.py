@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from core import automation
+from core import automation, timer_due
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import NotAllowed
@@ -766,7 +766,7 @@ def test_run_timer_is_for_admins_or_the_background_timer(desk: Desk, clock: Fake
 def test_tick_handles_one_batch_per_step_and_the_rest_next_tick(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     team(desk)
     ids = [capture(desk) for _ in range(3)]
-    monkeypatch.setattr(automation, 'BATCH', 2)
+    monkeypatch.setattr(timer_due, 'BATCH', 2)
     end = T0 + timedelta(days=7)
     assert desk.automation.tick(end).done['recycle'] == ids[:2]
     assert desk.automation.tick(end).done['recycle'] == ids[2:]
@@ -777,7 +777,7 @@ def test_every_lead_is_warned_when_more_than_a_batch_end_together(
         desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     team(desk)
     ids = [capture(desk) for _ in range(3)]  # the same protection end
-    monkeypatch.setattr(automation, 'BATCH', 2)
+    monkeypatch.setattr(timer_due, 'BATCH', 2)
     warn_from = T0 + timedelta(days=6)
     for minutes in range(0, 60, 10):
         desk.automation.tick(warn_from + timedelta(minutes=minutes))

@@ -35,6 +35,7 @@ def action_label(action: str) -> str:
         'leave_ended': t('preview.leave_ended'),
         'assign': t('preview.assign'),
         'sla_breach': t('preview.sla_breach'),
+        'sla_no_rep': t('preview.sla_no_rep'),
         'sla_reassign': t('preview.sla_reassign'),
         'warn': t('preview.warn'),
         'recycle': t('preview.recycle'),
@@ -241,7 +242,9 @@ class TimerPreview:
 
     @staticmethod
     def _row(i: int, p: Planned) -> dict[str, Any]:
-        href = f'/customers/{p.account_id}' if p.account_id else f'/leads/{p.lead_id}'
+        href = (f'/customers/{p.account_id}' if p.account_id else f'/opportunities/{p.opportunity_id}'
+                if p.opportunity_id else '/team' if p.user_id else '/import' if p.import_job_id
+                else f'/leads/{p.lead_id}')
         return {'key': i, 'lead_id': p.lead_id, 'href': href, 'at': when(p.at), 'action': p.action,
                 'action_label': action_label(p.action), 'lead': p.lead_name,
                 'owner': p.owner_name or t('lead.unassigned')}
