@@ -23,16 +23,17 @@ import sys
 from pathlib import Path
 
 # Whatever NiceGUI might persist belongs with the data, not in the working directory (read at
-# import time). Browser sessions live in the database (core/sessions.py): no per-browser files.
+# import time). Browser sessions live in the database (core/accounts/sessions.py): no per-browser files.
 os.environ.setdefault('NICEGUI_STORAGE_PATH', os.path.join(os.environ.get('LEADDESK_DATA_DIR', 'data'), 'sessions'))
 
 from nicegui import app, run, ui
 
-from core import backup, data_folder
-from core.cluster import Relay, TimerLeader
+from cli import backup
+from core.automation.cluster import Relay, TimerLeader
 from core.desk import Desk
 from core.errors import ValidationFailed
-from core.exposure import exposure_warning
+from core.ops import data_folder
+from core.ops.exposure import exposure_warning
 from core.settings import Settings
 from store.engine import make_engine
 from ui import register
@@ -50,7 +51,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--read', action='store_true', help='api-key: allow reading leads, not only capture')
     parser.add_argument('--temporary', action='store_true',
                         help='user set-password: the user must choose a new password at next login')
-    from core.import_cli import add_arguments
+    from cli.imports import add_arguments
 
     add_arguments(parser)
     parser.add_argument('--format', default='csv', help='export: csv or xlsx')
@@ -82,7 +83,7 @@ def create_admin(desk: Desk) -> int:
 def start_timer(desk: Desk, settings: Settings) -> None:
     """The background timer: all time-driven rules, off the event loop. The period is the
     policy's (editable), unless LEADDESK_TICK_SECONDS pins it. On PostgreSQL every process
-    ticks, but only the leader (core/cluster.py) runs the rules."""
+    ticks, but only the leader (core/automation/cluster.py) runs the rules."""
     pinned = 'LEADDESK_TICK_SECONDS' in os.environ
     leader = TimerLeader(desk.ctx.engine)
     app.on_shutdown(leader.release)
@@ -119,7 +120,7 @@ def forget_browser_storage(settings: Settings) -> None:
 def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
     demo = args.demo or os.environ.get('LEADDESK_DEMO') == '1'
     if demo and desk.team.needs_setup():
-        from core.demo import seed
+        from cli.demo import seed
 
         summary = seed(desk, now=desk.ctx.now())
         desk.set_demo_stream(None, True)
@@ -131,11 +132,11 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
     relay = Relay(desk.ctx.engine, desk.events)  # PostgreSQL: live updates from the other processes
     app.on_startup(relay.start)
     app.on_shutdown(relay.stop)
-    app.on_startup(desk.outbox.start)  # webhook deliveries, outside every request (core/outbox.py)
+    app.on_startup(desk.outbox.start)  # webhook deliveries, outside every request (core/integrations/outbox.py)
     app.on_shutdown(desk.outbox.stop)
     start_timer(desk, settings)
     if demo:
-        from core.demo import stream_one
+        from cli.demo import stream_one
 
         rng = random.Random()
 
@@ -180,17 +181,17 @@ def main() -> int | None:
         print(desk.access.create_api_key(None, name=command[2], scope='read' if args.read else 'capture'))
         return 0
     if len(command) == 2 and command[0] == 'migrate-to':
-        from core.migrate_to import run as migrate_to
+        from cli.migrate_to import run as migrate_to
 
         return migrate_to(settings, command[1])
     if command[0] == 'import':
-        from core.import_cli import main as import_main
+        from cli.imports import main as import_main
         from ui.i18n import translate
 
         return import_main(desk, command[1:], args,
                            describe=lambda e: translate('en', f'err.{e.code}', e.params))
     if len(command) == 2 and command[0] == 'export' and args.output:
-        from core.export import run_cli
+        from core.reports.export import run_cli
 
         code, text = run_cli(desk, command[1], args.format, args.output, args.since)
         print(text, file=sys.stderr if code else sys.stdout)

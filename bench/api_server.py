@@ -7,7 +7,7 @@
 
 Both also serve `/api/bench/bare` (under the API's prefix, so it takes the same lane), the
 limit a capture is compared with: one row inserted with one commit through the same engine,
-`/api/bench/batches`: the API group commit's batch counts so far (core/capture_queue.py), and
+`/api/bench/batches`: the API group commit's batch counts so far (core/capture/group_commit.py), and
 `/api/bench/leftovers`: NiceGUI client objects and session files in the process so far.
 """
 
@@ -84,7 +84,7 @@ def main() -> None:
     else:
         import uvicorn
 
-        from core.ratelimit import RateLimiter
+        from core.accounts.ratelimit import RateLimiter
         from ui import api
 
         plain = FastAPI()

@@ -37,9 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 from argon2 import PasswordHasher  # noqa: E402
 
-from core import auth  # noqa: E402
+from core.accounts import auth  # noqa: E402
 from core.desk import Desk  # noqa: E402
-from core.pipeline import CARDS_PER_COLUMN  # noqa: E402
+from core.pipeline.deals import CARDS_PER_COLUMN  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from store.engine import make_engine, read_session  # noqa: E402
 from store.models import Opportunity, Role, StageKind, UserRef  # noqa: E402

@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument('--floor', action='store_true', help='also replay the captures\' SQL on a bare connection')
     args = parser.parse_args()
 
-    from core.capture import capture_rows
+    from core.capture.intake import capture_rows
     from core.clock import Clock
     from core.desk import Desk
     from core.settings import Settings

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.auth import hash_password
+from core.accounts.auth import hash_password
 from core.desk import Desk
 from core.settings import Settings
 from store.counters import recount_open_leads

@@ -1,7 +1,7 @@
 """How fast does a list export run at 100k leads (targets: XLSX < 10 s, CSV < 3 s), and what does
 it cost in memory? Through the app's own path — `desk.export.export_list(manager, 'leads', fmt, f)`,
 what the reports page's download buttons and `run.py export` call — against the same rows written
-by the library alone (the stdlib `csv` module; pyexcelerate, which core/xlsx.py uses — and, for
+by the library alone (the stdlib `csv` module; pyexcelerate, which core/reports/xlsx.py uses — and, for
 reference, openpyxl in its streaming write-only mode), timed in the same run. Peak memory is
 tracemalloc's peak during one call (Python allocations; SQLite's page cache is not counted).
 
@@ -32,8 +32,8 @@ from pyexcelerate import Workbook as FastWorkbook  # noqa: E402
 from bench import record  # noqa: E402
 from bench.dataset import REPS, build  # noqa: E402
 from bench.reports import peak_mib, timed  # noqa: E402
-from core.fields import LEAD  # noqa: E402
-from core.reports import ReportFilter  # noqa: E402
+from core.leads.fields import LEAD  # noqa: E402
+from core.reports.panels import ReportFilter  # noqa: E402
 from store.models import Role, UserRef  # noqa: E402
 
 LEAD_COLUMNS = LEAD.export_columns

@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.clock import FakeClock  # noqa: E402
-from core.import_file import data_rows  # noqa: E402
-from core.import_mapping import row_data  # noqa: E402
+from core.imports.file import data_rows  # noqa: E402
+from core.imports.mapping import row_data  # noqa: E402
 from store.models import Role  # noqa: E402
 from tests import factories  # noqa: E402
 

@@ -39,7 +39,7 @@ from sqlmodel import func, select  # noqa: E402
 
 from bench.dataset import REPS, build  # noqa: E402
 from core.desk import Desk  # noqa: E402
-from core.reports import ReportFilter  # noqa: E402
+from core.reports.panels import ReportFilter  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from store import report_rollup, stage_stays  # noqa: E402
 from store.engine import make_engine, read_session  # noqa: E402
@@ -125,7 +125,7 @@ def add_deals(desk: Desk, deals: int, *, seed: int = 11) -> int:
 
 def add_playbooks_and_care(desk: Desk, *, seed: int = 13) -> dict[str, int]:
     """What the checklist and customer-care panels read, as a team that uses both all year would
-    have it: the default playbooks (core/playbook_defaults.py, seeded with the database), a step
+    have it: the default playbooks (core/playbooks/defaults.py, seeded with the database), a step
     exit for every forward move out of a step with a checklist (assigned → contacted → qualified →
     deal, and each forward stage move), items ticked done two times in three (required ones always);
     every customer revisited every 30 (VIP) or 90 days since the win with an NPS and satisfaction
@@ -152,7 +152,7 @@ def add_playbooks_and_care(desk: Desk, *, seed: int = 13) -> dict[str, int]:
 
         def leave(lead: int, owner: int, step: tuple[str | None, int | None], at: str) -> None:
             if step not in items:
-                return  # a step without a checklist records no exit (core/checklist.py)
+                return  # a step without a checklist records no exit (core/playbooks/checklist.py)
             done, left = [], []
             for item, required in items[step]:
                 (done if required or rng.random() < 2 / 3 else left).append(item)

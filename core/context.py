@@ -16,15 +16,14 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core import projections
+from core.capture.config import ConfigCache
+from core.clock import Clock, day_start
+from core.events import DeskEvents
+from core.settings import Settings
 from store.audit_actions import AuditAction
 from store.engine import is_conflict, is_sqlite, read_session
 from store.models import AuditEntry
-
-from . import projections
-from .capture_config import ConfigCache
-from .clock import Clock, day_start
-from .events import DeskEvents
-from .settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -9,39 +9,42 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
+from core import permissions
+from core.accounts.sessions import SessionService
+from core.accounts.team import TeamService
+from core.assignment import pick as assignment
+from core.assignment.rules import RulesService
+from core.automation.policy import POLICY_KEY, Policy, load_policy
+from core.automation.pool import PoolService
+from core.automation.timer import Automation, Planned, TickReport
+from core.capture import scoring
+from core.capture.api_access import AccessService
+from core.clock import Clock
+from core.context import Context, audit
+from core.customers.accounts import CustomerService
+from core.customers.care import CareService
+from core.customers.care_reports import CareReportService
+from core.errors import NotAllowed, ValidationFailed
+from core.events import DeskEvents
+from core.imports.jobs import ImportService
+from core.integrations.outbox import Deliverer
+from core.integrations.webhooks import WebhookService
+from core.leads.actions import LeadService
+from core.leads.merge import MergeService
+from core.pipeline import deals as pipeline
+from core.pipeline.deals import PipelineService
+from core.playbooks import defaults as playbook_defaults
+from core.playbooks.editor import PlaybookService
+from core.reports.export import ExportService
+from core.reports.panels import ReportService
+from core.settings import Settings
+from core.workload.figures import WorkloadService
+from core.workload.steering import SteeringService
 from store import config_version, heartbeat, queries, report_rollup
 from store import outbox as outbox_store
 from store.audit_actions import AuditAction
 from store.migrate import upgrade
 from store.models import AppSetting, AssignmentRule, ScoringRule, UserRef, WebForm
-
-from . import assignment, permissions, pipeline, playbook_defaults, scoring
-from .access import AccessService
-from .automation import Automation, Planned, TickReport
-from .care import CareService
-from .care_reports import CareReportService
-from .clock import Clock
-from .context import Context, audit
-from .customers import CustomerService
-from .errors import NotAllowed, ValidationFailed
-from .events import DeskEvents
-from .export import ExportService
-from .imports import ImportService
-from .leads import LeadService
-from .merge import MergeService
-from .outbox import Deliverer
-from .pipeline import PipelineService
-from .playbooks import PlaybookService
-from .policy import POLICY_KEY, Policy, load_policy
-from .pool import PoolService
-from .reports import ReportService
-from .rules import RulesService
-from .sessions import SessionService
-from .settings import Settings
-from .steering import SteeringService
-from .team import TeamService
-from .webhooks import WebhookService
-from .workload import WorkloadService
 
 DEMO_STREAM = 'demo_stream'
 READY_TIMEOUT = 2.0

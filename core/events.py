@@ -56,7 +56,7 @@ class DeskEvents:
         return sorted(self._names.values())
 
     def set_relay(self, relay: Callable[[str, tuple[Any, ...]], None] | None) -> None:
-        """Also hand every published event (name, args) to `relay`: core/cluster.py sends them to
+        """Also hand every published event (name, args) to `relay`: core/automation/cluster.py sends them to
         the other app processes on the same PostgreSQL database."""
         self._relay = relay
 

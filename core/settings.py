@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     addresses still cannot flood the reps' inboxes through one form."""
     trusted_proxies: str = ''
     """Comma-separated IPs / CIDRs of reverse proxies whose `X-Forwarded-For` is believed (the
-    client address for rate limits and logs; core/proxies.py). Empty: none — every client is the
+    client address for rate limits and logs; core/accounts/proxies.py). Empty: none — every client is the
     address that connected, whatever headers it sends."""
     max_body_bytes: int = 64 * 1024
     import_batch_rows: int = 2000
@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     """…and after this many days without a page load."""
     api_threads: int = 32
     """Worker threads for API captures. A capture waiting for its group commit holds one, so this
-    bounds how many concurrent captures can share a commit (core/capture_queue.py)."""
+    bounds how many concurrent captures can share a commit (core/capture/group_commit.py)."""
 
     def resolved_database_url(self) -> str:
         return self.database_url or f'sqlite:///{self.data_dir / "leaddesk.db"}'

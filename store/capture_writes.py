@@ -4,7 +4,7 @@ activities, notifications.
 Why not the ORM: building a SQLModel object runs pydantic validation, and flushing it runs the
 unit of work — together ~1 ms a row, 20× the insert itself. A capture batch (an import's 200 rows,
 or one API lead) plans its leads in memory and writes them here in a handful of statements.
-The caller (core/pending.py) registers what it wrote with the transaction's change set, so the
+The caller (core/capture/pending.py) registers what it wrote with the transaction's change set, so the
 projections (counters, roll-up, webhook events) see these rows as they see ORM writes."""
 
 from __future__ import annotations

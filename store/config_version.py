@@ -2,7 +2,7 @@
 assignment rules or any app setting (the automation policy lives there).
 
 Why: every capture read the rules and the policy afresh (three queries, ~1 ms of a ~10 ms
-capture). core/capture_config.py's `ConfigCache` (one per desk's `Context`) keeps what it built
+capture). core/capture/config.py's `ConfigCache` (one per desk's `Context`) keeps what it built
 from them together with this token, and reads only the token (one primary-key row) per capture; a
 changed token means read them again.
 

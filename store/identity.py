@@ -3,11 +3,11 @@
 Two leads are the same person when any `PART` matches: the normalised phone, the email, or the
 normalised company together with the name (each part counts only when all its values are set).
 Among several matching leads the twin is an open one before a closed one, then the oldest. The
-columns each part compares are kept on the lead by capture (core/capture.py `validate` derives
+columns each part compares are kept on the lead by capture (core/capture/intake.py `validate` derives
 `phone_norm` and `company_norm`).
 
 Every place that looks for a twin or keeps two captures of one person apart uses this module:
-the single lookup (`queries.find_duplicate`), a batch's index (core/twins.py over
+the single lookup (`queries.find_duplicate`), a batch's index (core/capture/twins.py over
 `store/duplicates.py` `twins_of_many`), and PostgreSQL's advisory locks (store/locks.py, which add
 `external_key`: the sender's own id, unique on its own). Change the rule here.
 """

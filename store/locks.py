@@ -10,7 +10,7 @@ PostgreSQL and several processes, two transactions can read the same state at on
 - `lock_identity_keys`: the same for an import batch's arrivals, all at once, in the same order.
 - `lock_leads` / `lock_users`: row locks in id order, in the one order every writer follows.
 - `try_leader_lock` / `holds_leader_lock`: the session-level advisory lock the timer's leader holds
-  on a dedicated connection for as long as it lives (core/cluster.py).
+  on a dedicated connection for as long as it lives (core/automation/cluster.py).
 
 Every function is a no-op on SQLite.
 """

@@ -250,7 +250,7 @@ class Lead(SQLModel, table=True):
     external_id: str | None = Field(default=None, sa_type=sa.String(200))
     """The sender's own id for this lead, as sent (an API client's record id, an imported CRM id)."""
     external_key: str | None = Field(default=None, sa_type=sa.String(200), unique=True)
-    """`external_id` within its scope (core/capture.py `external_key`): the API key that sent it, or
+    """`external_id` within its scope (core/capture/intake.py `external_key`): the API key that sent it, or
     the desk's own channels (imports). Unique, so one sender's id names one lead, and another sender's
     equal id is a different lead it can neither replay, see nor touch."""
     status: str = Field(default=LeadStatus.NEW, sa_type=sa.String(20))
@@ -415,7 +415,7 @@ class WebForm(SQLModel, table=True):
     created_at: datetime | None = _ts()
     language: str = Field(default=FormLanguage.ZH_CN, sa_type=sa.String(10))
     fields: list[str] = Field(default_factory=lambda: list(WEB_FORM_DEFAULT_FIELDS), sa_type=sa.JSON())
-    """The lead fields the form asks for, in the order shown (core/webforms.py says which may be)."""
+    """The lead fields the form asks for, in the order shown (core/capture/webforms.py says which may be)."""
     consent_text: str | None = Field(default=None, sa_type=sa.String(2000))
     """Set: shown above the button with a checkbox the visitor must tick."""
     thanks_text: str | None = Field(default=None, sa_type=sa.String(1000))

@@ -13,7 +13,7 @@ cached per engine (`subscribers`), dropped by `forget` whenever webhooks change 
 and in the others through the relayed `webhooks_changed` event), and re-read at most every
 `CACHE_SECONDS` anyway.
 
-The delivery side (core/outbox.py) claims due rows with a lease (`claim_due`: `next_attempt_at`
+The delivery side (core/integrations/outbox.py) claims due rows with a lease (`claim_due`: `next_attempt_at`
 moved past the attempt, `FOR UPDATE SKIP LOCKED` on PostgreSQL), so any number of processes may
 deliver and a process that dies mid-attempt leaves its rows due again when the lease ends.
 """

@@ -37,7 +37,7 @@ def stage_names(session: Session) -> dict[int, tuple[str, str, int, str]]:
     return {st.id or 0: (st.name_en, st.name_zh, st.position, st.kind) for st in session.exec(select(Stage)).all()}
 
 
-# The columns each list reads are the caller's: core/fields.py declares them (`export_columns`).
+# The columns each list reads are the caller's: core/leads/fields.py declares them (`export_columns`).
 
 def lead_rows(session: Session, *, columns: Sequence[str], ids: Sequence[int] | None = None,
               s: Scope | None = None, limit: int | None = None, raw_times: Sequence[str] = ()) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ Families (figures n1…n5), each per team-local day, for the team (scope 0) and 
 - automation (day of the audit line; dimension = action, reason, by-the-system; value = subject).
 Values are '' for none and '=' + the value otherwise, so '' and None never collide.
 
-The checklist report's families (dimension = an id, value ''), see core/playbook_report.py; a
+The checklist report's families (dimension = an id, value ''), see core/playbooks/report.py; a
 deleted lead contributes nothing, like above:
 - steps (day of the step exit; scope 0 and the lead's owner; dimension = item): exits of a step
   listing the item (done or open), of them with it open (skipped).

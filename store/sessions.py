@@ -1,4 +1,4 @@
-"""Browser sessions: the reads and writes core/sessions.py runs (one row per login)."""
+"""Browser sessions: the reads and writes core/accounts/sessions.py runs (one row per login)."""
 
 from __future__ import annotations
 

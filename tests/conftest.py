@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from core import auth
+from core.accounts import auth
 from tests.factories import fresh_sqlite
 
 pytest_plugins = ['nicegui.testing.user_plugin']

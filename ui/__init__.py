@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from nicegui import app
 
+from core.accounts.proxies import trusted_networks
+from core.accounts.ratelimit import RateLimiter
 from core.desk import Desk
-from core.proxies import trusted_networks
-from core.ratelimit import RateLimiter
 
 from . import api, session, webform
 from .format import set_zone

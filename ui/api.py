@@ -28,13 +28,13 @@ from nicegui import run
 from pydantic import BaseModel, Field, create_model
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.access import KeyInfo
-from core.capture import CaptureResult
+from core.accounts.proxies import Network, client_address, is_trusted, parse_address
+from core.accounts.ratelimit import RateLimiter
+from core.capture.api_access import KeyInfo
+from core.capture.intake import CaptureResult
 from core.desk import READY_TIMEOUT, Desk
 from core.errors import NotAllowed, NotFound, ValidationFailed
-from core.fields import LEAD
-from core.proxies import Network, client_address, is_trusted, parse_address
-from core.ratelimit import RateLimiter
+from core.leads.fields import LEAD
 
 from .i18n import catalog
 
@@ -57,7 +57,7 @@ names the sites its allow-list lets frame it (ui/webform.py)."""
 
 
 def _lead_in() -> type[BaseModel]:
-    """The API's lead, from the field declaration (core/fields.py): every captured field, in capture
+    """The API's lead, from the field declaration (core/leads/fields.py): every captured field, in capture
     order, as text. Only the required field states its limit in the schema (as it always has); the
     body is checked by capture itself, whose 422 names any field's limit (`field_message`)."""
     fields: dict[str, Any] = {}
@@ -289,7 +289,7 @@ def build(desk: Desk, limiter: RateLimiter) -> FastAPI:
 
 class ApiLane:
     """The app's outermost layer. Resolves the real client address (`X-Forwarded-For` from trusted
-    proxies only, core/proxies.py) for every request and socket; sends API and web-form paths
+    proxies only, core/accounts/proxies.py) for every request and socket; sends API and web-form paths
     straight to the API app and everything else to NiceGUI's middleware stack; adds the security
     headers to every answer."""
 

@@ -94,7 +94,7 @@ def t(key: str, /, **params: Any) -> str:
 
 
 def translate(language: str, key: str, params: Mapping[str, Any]) -> str:
-    """`t` in a given language, outside any page: the chat robots' messages (core/webhook_formats.py)."""
+    """`t` in a given language, outside any page: the chat robots' messages (core/integrations/formats.py)."""
     language = language if language in LANGUAGES else DEFAULT
     text = catalog(language).get(key) or catalog('en').get(key) or key
     return text.format_map(_Safe(_bilingual(dict(params), language))) if params else text

@@ -2,7 +2,7 @@
 
 The browser holds one cookie, `ld_session`: a random token (HttpOnly, SameSite=Lax) set by an
 HTTP response at login (`/session/start`) and cleared by `/logout`. Every page resolves it
-against the database (core/sessions.py) — nothing about the user is kept per browser on the
+against the database (core/accounts/sessions.py) — nothing about the user is kept per browser on the
 server, so concurrent requests of one browser cannot race and anonymous visitors cost no
 storage at all (their language comes from Accept-Language or the `ld_lang` cookie).
 
@@ -31,8 +31,8 @@ from fastapi.responses import RedirectResponse
 from nicegui import Client, app, background_tasks, core, run, ui
 from starlette.requests import cookie_parser
 
+from core.accounts.sessions import SignedIn
 from core.desk import Desk
-from core.sessions import SignedIn
 from store.models import UserRef
 
 from .i18n import LANGUAGES, from_accept_language, set_page_language

@@ -9,7 +9,7 @@ limit is answered 413 at once, unread; a body without one (chunked) is taken in 
 arrives (into an unnamed temporary file past its first megabyte) and refused with a 413 the moment
 it passes the limit, so the route never runs: no file, no job.
 
-The import itself counts again while it writes the file (core/imports.py `Incoming`): the body's
+The import itself counts again while it writes the file (core/imports/jobs.py `Incoming`): the body's
 limit carries a little slack for the multipart framing, the file's does not."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Why not a NiceGUI page: a page gives every anonymous visitor a websocket, a client object and a
 storage file, and runs a capture at a tenth of the API's rate. A web-to-lead form is a GET and a
 POST (works with JavaScript off), so here it is one: no session cookie, nothing left behind, the
-capture through the API's group commit (core/access.py `capture_via_form`).
+capture through the API's group commit (core/capture/api_access.py `capture_via_form`).
 
 A POST answers, in this order: 404 no such (or a closed) form · 403 posted from a site the form's
 allow-list does not name · 413 body over the API's limit · 415 not a form body · a filled honeypot
@@ -23,10 +23,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nicegui import run
 
+from core.accounts.ratelimit import RateLimiter
+from core.capture.webforms import CONSENT, HONEYPOT, frame_ancestors, origin_allowed, origin_of
 from core.desk import Desk
 from core.errors import ValidationFailed
-from core.ratelimit import RateLimiter
-from core.webforms import CONSENT, HONEYPOT, frame_ancestors, origin_allowed, origin_of
 from store.models import WebForm
 
 from .api import capture_threads, read_body

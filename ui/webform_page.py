@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
-from core.webforms import CONSENT, HONEYPOT, INPUT_TYPES, MULTILINE, REQUIRED, maxlength
+from core.capture.webforms import CONSENT, HONEYPOT, INPUT_TYPES, MULTILINE, REQUIRED, maxlength
 from store.models import WebForm
 
 from .i18n import translate

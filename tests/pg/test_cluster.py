@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from core.cluster import Relay, TimerLeader
+from core.automation.cluster import Relay, TimerLeader
 from core.desk import Desk
 from core.errors import InvalidState
 from store.engine import read_session

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
+from cli.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, seed
 from core.clock import FakeClock
-from core.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, seed
 from core.desk import Desk
 from core.errors import LoginFailed
 from store.engine import make_engine, read_session

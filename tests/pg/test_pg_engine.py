@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel, col, select
 
+from cli.demo import seed
 from core.clock import FakeClock
-from core.demo import seed
 from store.engine import make_engine, read_session
 from store.migrate import is_current, upgrade
 from store.models import Lead, Opportunity, User

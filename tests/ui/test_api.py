@@ -67,7 +67,7 @@ async def test_idempotency_key_replays_first_answer(user: User, team: Team, key:
 
 
 async def test_concurrent_posts_each_get_their_own_answer(user: User, team: Team, key: str) -> None:
-    """Posts in flight together (they may share one commit: core/capture_queue.py) answer as if sent
+    """Posts in flight together (they may share one commit: core/capture/group_commit.py) answer as if sent
     one by one: each its own lead, a same-phone pair one 201 and one 200 naming it."""
     payloads = [{'name': f'P{i}', 'phone': f'1390000{i:04d}'} for i in range(8)] + \
         [{'name': 'P0 again', 'phone': '+86 139 0000 0000'}]
@@ -205,7 +205,7 @@ async def test_a_wide_flat_array_is_a_clear_422(user: User, team: Team, key: str
 
 async def test_422_messages_are_filled_in(user: User, team: Team, key: str) -> None:
     """Every message is a finished sentence: the field list filled in, and a too-long field names its limit."""
-    from core.capture import FIELD_LIMITS
+    from core.capture.intake import FIELD_LIMITS
 
     data = {name: 'x' * (limit + 1) for name, limit in FIELD_LIMITS.items()}
     r = await user.http_client.post('/api/v1/leads', headers={'X-API-Key': key}, json=data)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from nicegui import ui
 from nicegui.testing import User
 
-from core.policy import Policy
+from core.automation.policy import Policy
 from tests import factories
 from tests.ui.conftest import Team, login
 
@@ -158,9 +158,9 @@ async def test_preview_refreshes(user: User, team: Team) -> None:
 
 
 def test_every_action_the_preview_lists_has_a_label_in_both_languages() -> None:
-    """The preview shows every timer step (core/timer_due.py), the 'no rep' outcome and the upload
+    """The preview shows every timer step (core/automation/due.py), the 'no rep' outcome and the upload
     housekeeping: each has its own words, in English and Chinese."""
-    from core.automation import STEPS
+    from core.automation.timer import STEPS
     from ui.i18n import catalog
     from ui.pages.automation import action_label
 

@@ -11,7 +11,7 @@ from nicegui import app
 from nicegui.testing import User
 from sqlmodel import select
 
-from core.sessions import hash_token
+from core.accounts.sessions import hash_token
 from store.engine import read_session
 from store.models import BrowserSession
 from tests import factories

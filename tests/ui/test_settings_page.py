@@ -8,7 +8,7 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from core.auth import hash_api_key
+from core.accounts.auth import hash_api_key
 from store.engine import read_session
 from store.models import ApiKey
 from store.models import User as UserRow

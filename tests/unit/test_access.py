@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core.access import KeyInfo
+from core.capture.api_access import KeyInfo
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
 from store.engine import read_session

@@ -1,11 +1,11 @@
-"""core/assignment.py: pick_assignee rules, eligibility and fair tie-breaks."""
+"""core/assignment/pick.py: pick_assignee rules, eligibility and fair tie-breaks."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.assignment import LeadFacts, RepLoad, RuleSpec, pick_assignee, split_list
+from core.assignment.pick import LeadFacts, RepLoad, RuleSpec, pick_assignee, split_list
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

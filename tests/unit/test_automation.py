@@ -1,4 +1,4 @@
-"""core/automation.py: the timer (PRODUCT.md lifecycle 5–7): first-response SLA, grace reassignment,
+"""core/automation/timer.py: the timer (PRODUCT.md lifecycle 5–7): first-response SLA, grace reassignment,
 protection, warning, recycle, review, reminders, waiting pool leads, preview, batching.
 
 The clock starts Monday 2026-03-02 09:00 UTC, which is 17:00 in Shanghai (the default team calendar:
@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from core import automation, timer_due
+from core.automation import due as timer_due
+from core.automation import timer as automation
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import NotAllowed

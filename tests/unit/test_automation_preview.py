@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from core.automation import STEPS
+from core.automation.timer import STEPS
 from core.clock import FakeClock
 from core.desk import Desk
 from store.models import Account, AuditEntry, CareKind, CareSchedule, ImportJob, Lead, Opportunity, Role, User

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from core.capture import CaptureResult
+from core.capture.intake import CaptureResult
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
@@ -116,7 +116,7 @@ def test_invisible_characters_are_dropped_before_dedupe_on_every_channel(desk: D
                                      default_source='manual')
     form = desk.leads.capture_lead({'name': 'Zoe', 'email': '\ufeffZW@x.com\u2069'}, channel='web_form',
                                    default_source='website')
-    from core import capture as capture_path
+    from core.capture import intake as capture_path
 
     with desk.ctx.write() as session:
         outcomes, _ = capture_path.capture_rows(

@@ -1,4 +1,4 @@
-"""API group commit (core/capture_queue.py): captures that arrive together share one transaction,
+"""API group commit (core/capture/group_commit.py): captures that arrive together share one transaction,
 and each is still its own lead, answer, audit trail, notification and event.
 
 A batch of a known size is formed by holding the queue (`CaptureQueue.held`, its public seam)
@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from core.access import KeyInfo
-from core.capture import CaptureResult, validate
-from core.capture_queue import Pending
+from core.capture.api_access import KeyInfo
+from core.capture.group_commit import Pending
+from core.capture.intake import CaptureResult, validate
 from core.desk import Desk
 from core.errors import ValidationFailed
 from store.models import Activity, AuditEntry, IdempotencyRecord, Lead, Notification, User

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from core.care_plan import CarePlan
 from core.clock import FakeClock
+from core.customers.care_plan import CarePlan
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
-from core.reports import ReportFilter
+from core.reports.panels import ReportFilter
 from store.models import (
     Account,
     AuditEntry,

@@ -1,4 +1,4 @@
-"""core/customers.py and returning-customer routing in core/capture.py (issue 4 "Customers";
+"""core/customers/accounts.py and returning-customer routing in core/capture/intake.py (issue 4 "Customers";
 PRODUCT.md Customers): tiers from editable rules, dormant set by the timer and woken by activity,
 the customer list and page, and a returning customer's new lead going to the customer's owner."""
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.clock import FakeClock
-from core.customers import TierRules, tier_for
+from core.customers.accounts import TierRules, tier_for
 from core.desk import Desk
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from store.models import Account, AuditEntry, Contact, Lead, LeadStatus, Opportunity, Role, Tier, UserRef

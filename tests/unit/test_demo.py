@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from core import demo
-from core.capture import validate
+from cli import demo
+from core.capture.intake import validate
 from core.clock import FakeClock
 from core.desk import Desk
 from store.engine import read_session

@@ -14,8 +14,8 @@ import pytest
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import ValidationFailed
-from core.export import neutralise
-from core.reports import ReportFilter
+from core.reports.export import neutralise
+from core.reports.panels import ReportFilter
 from store.models import Role, UserRef
 from tests import factories
 from tests.ui.test_pipeline_page import make_opportunity
@@ -128,14 +128,14 @@ def test_cli_writes_an_xlsx_whose_rows_match(tmp_path: Path) -> None:
 
 
 def test_xlsx_writer_keeps_kinds_and_text_a_spreadsheet_reads() -> None:
-    """core/xlsx.py's workbook (pyexcelerate), read back with openpyxl: numbers stay numbers (money exact),
+    """core/reports/xlsx.py's workbook (pyexcelerate), read back with openpyxl: numbers stay numbers (money exact),
     markup and Chinese stay text, characters XML cannot carry are dropped, missing cells stay
     empty, and a sheet with no rows still has its header."""
     from zoneinfo import ZoneInfo
 
     import pandas as pd
 
-    from core.export import to_xlsx
+    from core.reports.export import to_xlsx
 
     frame = pd.DataFrame({'id': [1, 2, 3], 'name': ['张三 <b>&amp;</b>', None, '=cmd\x01 x '],
                           'amount_cents': [12345, None, 7], 'owner_id': [4, None, 5], 'flag': [True, False, None],

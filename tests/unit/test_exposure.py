@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.demo import DEMO_PASSWORD, demo_logins
+from cli.demo import DEMO_PASSWORD, demo_logins
 from core.desk import Desk
-from core.exposure import exposure_warning, is_loopback
+from core.ops.exposure import exposure_warning, is_loopback
 from tests.factories import admin
 
 

@@ -1,4 +1,4 @@
-"""The one field declaration (core/fields.py) and the one dedupe identity (store/identity.py): every
+"""The one field declaration (core/leads/fields.py) and the one dedupe identity (store/identity.py): every
 list derived from them says what it said before, and the declaration agrees with the tables."""
 
 from __future__ import annotations
@@ -8,8 +8,12 @@ import dataclasses
 import pytest
 import sqlalchemy as sa
 
-from core import capture, import_mapping, leads, merge, webforms
-from core.fields import CUSTOMER, LEAD, OPPORTUNITY, OPPORTUNITY_TEXT, FieldSet, FieldSpec, Kind
+from core.capture import intake as capture
+from core.capture import webforms
+from core.imports import mapping as import_mapping
+from core.leads import actions as leads
+from core.leads import merge
+from core.leads.fields import CUSTOMER, LEAD, OPPORTUNITY, OPPORTUNITY_TEXT, FieldSet, FieldSpec, Kind
 from store import identity
 from store.models import WEB_FORM_DEFAULT_FIELDS, Account, Lead, Opportunity
 from store.report_lists import OPPORTUNITY_JOINED

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
-from core.import_file import UnreadableFile, detect_encoding
+from core.imports.file import UnreadableFile, detect_encoding
 from store.models import Activity, AuditEntry, ImportJob, ImportRow, Lead, Notification, Role
 from tests import factories
 from tests.unit.db import rows
@@ -353,11 +353,11 @@ def test_an_external_id_held_by_another_lead_fails_the_row_not_the_batch(desk: D
 
 
 def test_rows_validated_by_the_worker_process_equal_the_capture_paths_own() -> None:
-    """core/import_worker.py validates batch n + 1 in a child process: every row's fields or field
+    """core/imports/worker.py validates batch n + 1 in a child process: every row's fields or field
     errors must be what the capture path would have found itself."""
-    from core.capture import validate
-    from core.import_mapping import row_data
-    from core.import_worker import Validator
+    from core.capture.intake import validate
+    from core.imports.mapping import row_data
+    from core.imports.worker import Validator
 
     mapping = ['name', 'phone', 'email', 'source', 'company']
     cells = [['张伟', '138 0013 8001', 'ZW@Example.cn', '展会', '深圳腾达科技有限公司'],
@@ -377,7 +377,7 @@ def test_rows_validated_by_the_worker_process_equal_the_capture_paths_own() -> N
 
 def test_an_import_of_many_batches_ends_the_same_with_or_without_the_worker(desk: Desk, tmp_path: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from core import imports
+    from core.imports import jobs as imports
 
     factories.user(desk, Role.REP, name='Rep Li')
     desk.imports.batch_rows = 4

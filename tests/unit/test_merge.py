@@ -6,8 +6,8 @@ import pytest
 
 from core.clock import FakeClock
 from core.desk import Desk
-from core.duplicates import Candidate, find_groups, fold_company, phone_digits
 from core.errors import InvalidState, NotAllowed, ValidationFailed
+from core.leads.duplicates import Candidate, find_groups, fold_company, phone_digits
 from store.models import Activity, AuditEntry, Lead, LeadMerge, Role, User
 from tests import factories
 from tests.unit.db import get, rows

@@ -1,4 +1,4 @@
-"""core/normalize.py: the keys dedupe matches on."""
+"""core/leads/normalize.py: the keys dedupe matches on."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 import phonenumbers
 import pytest
 
-from core.normalize import _CN_MOBILE, clean_text, normalize_company, normalize_email, normalize_phone
+from core.leads.normalize import _CN_MOBILE, clean_text, normalize_company, normalize_email, normalize_phone
 
 TRICKY = [
     '',

@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from core.normalize import INVISIBLE, clean_text, normalize_company, normalize_email, normalize_phone
+from core.leads.normalize import INVISIBLE, clean_text, normalize_company, normalize_email, normalize_phone
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

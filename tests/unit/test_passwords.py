@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 
-from core import auth
+from core.accounts import auth
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import DomainError, LockedOut, LoginFailed, NotAllowed, NotFound, ValidationFailed

@@ -1,4 +1,4 @@
-"""core/pipeline.py (issue 4 "Stages", "The board", "Opportunity page"; PRODUCT.md Opportunities):
+"""core/pipeline/deals.py (issue 4 "Stages", "The board", "Opportunity page"; PRODUCT.md Opportunities):
 default stages, money parsing, the board's columns and filters, moves with won/lost semantics and
 conflict detection, rotting, and the opportunity's own activities and reminders."""
 
@@ -11,11 +11,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from core import pipeline
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import InvalidState, NotAllowed, NotFound, ValidationFailed
-from core.pipeline import MoveConflict, StaleOpportunity, idle_days, parse_money, weighted_cents
+from core.pipeline import deals as pipeline
+from core.pipeline.deals import MoveConflict, StaleOpportunity, idle_days, parse_money, weighted_cents
 from store.models import (
     Account,
     Activity,

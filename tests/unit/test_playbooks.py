@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 
-from core.checklist import ChecklistBlocked, ChecklistOpen
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
-from core.reports import ReportFilter
+from core.playbooks.checklist import ChecklistBlocked, ChecklistOpen
+from core.reports.panels import ReportFilter
 from store.models import (
     Activity,
     AppSetting,

@@ -1,4 +1,4 @@
-"""core/policy.py and desk.set_policy: the numbers behind the timer (PRODUCT.md lifecycle 5–7),
+"""core/automation/policy.py and desk.set_policy: the numbers behind the timer (PRODUCT.md lifecycle 5–7),
 their validation, storage round trip and the times derived from them."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from core.automation import recycle_outcome
+from core.automation.policy import POLICY_KEY, Policy, load_policy
+from core.automation.timer import recycle_outcome
+from core.automation.workhours import WorkCalendar
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
-from core.policy import POLICY_KEY, Policy, load_policy
-from core.workhours import WorkCalendar
 from store.models import AppSetting, AuditEntry, Role
 from tests.factories import admin, user
 

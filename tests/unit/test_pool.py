@@ -1,4 +1,4 @@
-"""core/pool.py: the public pool (公海) and the review queue (待复盘): claiming with its limits,
+"""core/automation/pool.py: the public pool (公海) and the review queue (待复盘): claiming with its limits,
 masked phones, managers assigning, sending back and reopening, and claims racing each other."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from core.automation.pool import ClaimRefused, mask_phone
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import InvalidState, NotAllowed, NotFound, ValidationFailed
-from core.pool import ClaimRefused, mask_phone
 from store.models import AuditEntry, Lead, Notification, Role, User, UserRef
 from tests.factories import admin, lead_data, user
 

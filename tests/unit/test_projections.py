@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from core import capture as capture_path
 from core import projections
+from core.capture import intake as capture_path
 from core.clock import FakeClock
 from core.desk import Desk
 from store import config_version, counters, report_rollup, stage_stays

@@ -1,4 +1,4 @@
-"""The client address behind trusted proxies (core/proxies.py): X-Forwarded-For counts only when the
+"""The client address behind trusted proxies (core/accounts/proxies.py): X-Forwarded-For counts only when the
 connection comes from a listed proxy, and then only its right-most address that is not ours."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from core.proxies import client_address, parse_address, trusted_networks
+from core.accounts.proxies import client_address, parse_address, trusted_networks
 
 NGINX = trusted_networks('10.0.0.5')
 TWO_TIERS = trusted_networks('10.0.0.0/24, 2001:db8::/32')

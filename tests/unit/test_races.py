@@ -14,7 +14,7 @@ from sqlmodel import func, select
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import DomainError, StaleEdit
-from core.pipeline import MoveConflict
+from core.pipeline.deals import MoveConflict
 from store.engine import read_session
 from store.models import OPEN_STATUSES, AuditEntry, Lead, Role, StageChange, User
 from tests.factories import user

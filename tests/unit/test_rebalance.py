@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from core.rebalance import Candidate, RepSlot, plan_handover, plan_rebalance
+from core.workload.rebalance import Candidate, RepSlot, plan_handover, plan_rebalance
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -28,9 +28,9 @@ import pytest
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
-from core.report_metrics import ratio, weekly_conversion
-from core.report_money import prorated_costs
-from core.reports import ReportFilter, preset_range
+from core.reports.metrics import ratio, weekly_conversion
+from core.reports.money import prorated_costs
+from core.reports.panels import ReportFilter, preset_range
 from store.models import Account, AuditEntry, Lead, Opportunity, Role, StageChange, UserRef
 from tests import factories
 

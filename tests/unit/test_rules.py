@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from core.capture import CaptureResult
+from core.capture.intake import CaptureResult
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
 from store.models import AssignmentRule, AuditEntry, Role, UserRef

@@ -1,10 +1,10 @@
-"""core/scoring.py: points, reasons, grade and temperature."""
+"""core/capture/scoring.py: points, reasons, grade and temperature."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.scoring import DEFAULT_RULES, Rule, grade_for, score_lead, temperature_for
+from core.capture.scoring import DEFAULT_RULES, Rule, grade_for, score_lead, temperature_for
 
 RULES = [Rule(id=i + 1, kind=k, field=f, value=v, points=p, label_en=en, label_zh=zh)
          for i, (k, f, v, p, en, zh) in enumerate(DEFAULT_RULES)]

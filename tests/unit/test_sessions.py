@@ -1,13 +1,13 @@
-"""Browser sessions on the server (core/sessions.py): the login ticket, the cookie's token, ending
+"""Browser sessions on the server (core/accounts/sessions.py): the login ticket, the cookie's token, ending
 sessions one at a time or all of a user's, and expiry."""
 
 from __future__ import annotations
 
 import pytest
 
+from core.accounts.sessions import TICKET_SECONDS, TOUCH_SECONDS, hash_token
 from core.clock import FakeClock
 from core.desk import Desk
-from core.sessions import TICKET_SECONDS, TOUCH_SECONDS, hash_token
 from store.models import BrowserSession, SessionEnd, User
 from tests.factories import PASSWORD, admin, user
 

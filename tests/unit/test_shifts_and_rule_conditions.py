@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.automation.workhours import WorkCalendar
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import ValidationFailed
-from core.workhours import WorkCalendar
 from store.models import AssignmentRule, Lead, Role, Strategy
 from tests import factories
 from tests.unit.db import get, rows

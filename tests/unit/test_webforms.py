@@ -1,14 +1,14 @@
-"""What a web form's owner may configure and who may post it (core/webforms.py), and the form
-settings and captures through the desk (core/access.py)."""
+"""What a web form's owner may configure and who may post it (core/capture/webforms.py), and the form
+settings and captures through the desk (core/capture/api_access.py)."""
 
 from __future__ import annotations
 
 import pytest
 from sqlmodel import select
 
+from core.capture.webforms import clean_settings, frame_ancestors, normalize_origin, origin_allowed, origin_of
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
-from core.webforms import clean_settings, frame_ancestors, normalize_origin, origin_allowed, origin_of
 from store.engine import read_session
 from store.models import WEB_FORM_DEFAULT_FIELDS, AuditEntry, Lead, Role
 from tests import factories

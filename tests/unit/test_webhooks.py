@@ -18,8 +18,8 @@ from core.clock import FakeClock
 from core.context import audit
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
-from core.outbox import backoff
-from core.webhook_formats import verify_json
+from core.integrations.formats import verify_json
+from core.integrations.outbox import backoff
 from store.models import AuditEntry, DeliveryStatus, Lead, Notification, Role, Webhook, WebhookDelivery
 from tests.factories import admin, lead_data, make_desk, user
 from tests.webhook_receiver import Receiver, reserve_port
@@ -87,7 +87,7 @@ def test_a_rolled_back_change_leaves_no_delivery(desk: Desk) -> None:
 
 
 def test_imports_send_one_event_not_one_per_row(desk: Desk) -> None:
-    from core import capture as capture_path
+    from core.capture import intake as capture_path
 
     user(desk)
     hook(desk, 'http://127.0.0.1:9/x', events=('lead.captured', 'lead.assigned'))
@@ -418,7 +418,7 @@ def test_the_admin_setting_allows_private_targets_but_never_metadata(desk: Desk)
 
 
 def test_every_address_a_host_resolves_to_is_checked() -> None:
-    from core.webhook_targets import refusal
+    from core.integrations.targets import refusal
 
     def resolve(*addresses: str) -> Any:
         return lambda _host, _port: list(addresses)

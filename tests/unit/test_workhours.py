@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.workhours import WorkCalendar
+from core.automation.workhours import WorkCalendar
 
 SHANGHAI = ZoneInfo('Asia/Shanghai')
 BERLIN = ZoneInfo('Europe/Berlin')

@@ -10,7 +10,7 @@ import pytest
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import NotAllowed
-from core.workload import RepStatus, TeamView, gini
+from core.workload.figures import RepStatus, TeamView, gini
 from store.models import Account, Lead, Opportunity, Role, UserRef
 from tests import factories
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from nicegui import run, ui
 
-from core.care import CareView, DueRevisit
-from core.care_plan import CarePlan
+from core.customers.care import CareView, DueRevisit
+from core.customers.care_plan import CarePlan
 from core.desk import Desk
 from core.errors import DomainError
 from store.models import Tier, UserRef

@@ -9,10 +9,10 @@ from typing import Any
 
 from nicegui import run, ui
 
-from core.care_reports import CareReport, NpsRow
+from core.customers.care_reports import CareReport, NpsRow
 from core.desk import Desk
 from core.errors import DomainError
-from core.reports import ReportFilter
+from core.reports.panels import ReportFilter
 from store.models import UserRef
 
 from ..errors import message

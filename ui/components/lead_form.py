@@ -7,10 +7,10 @@ from typing import Any
 
 from nicegui import run, ui
 
-from core.capture import CaptureResult
+from core.capture.intake import CaptureResult
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
-from core.fields import LEAD
+from core.leads.fields import LEAD
 from store.models import Source, UserRef
 
 from ..errors import clear_field_errors, message, show_field_errors
@@ -18,7 +18,7 @@ from ..i18n import t
 from ..marks import tid
 
 TEXT_FIELDS = LEAD.creatable
-"""The dialog's text inputs, in order (core/fields.py); the source and the message have their own."""
+"""The dialog's text inputs, in order (core/leads/fields.py); the source and the message have their own."""
 MANUAL_SOURCES = [s.value for s in Source if s not in (Source.API, Source.DEMO, Source.IMPORT)]
 
 

@@ -9,10 +9,10 @@ from typing import TypeVar
 
 from nicegui import run, ui
 
-from core.checklist import ChecklistBlocked, ChecklistOpen
 from core.desk import Desk
 from core.errors import DomainError
-from core.playbooks import PlaybookView, StepInfo
+from core.playbooks.checklist import ChecklistBlocked, ChecklistOpen
+from core.playbooks.editor import PlaybookView, StepInfo
 from store.models import UserRef
 
 from ..errors import message

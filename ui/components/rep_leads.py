@@ -12,7 +12,7 @@ from typing import Any
 from nicegui import ui
 from nicegui.events import SortableEventArguments
 
-from core.steering import RepLeads
+from core.workload.steering import RepLeads
 
 from ..format import when
 from ..i18n import t, t_opt

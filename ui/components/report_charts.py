@@ -1,5 +1,5 @@
 """Report panels as ECharts options and the numbers printed beside them: data in, dicts out.
-The metrics themselves are core's (core/report_metrics.py); this only draws and words them."""
+The metrics themselves are core's (core/reports/metrics.py); this only draws and words them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.reports import Report
+from core.reports.panels import Report
 
 from ..format import label, money
 from ..i18n import current_language, t

@@ -9,8 +9,8 @@ from typing import Any
 
 from nicegui import ui
 
-from core.rebalance import Plan
-from core.workload import RepLoadView
+from core.workload.figures import RepLoadView
+from core.workload.rebalance import Plan
 
 from ..errors import attempt
 from ..format import zone

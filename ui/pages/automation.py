@@ -13,10 +13,10 @@ from nicegui import run, ui
 from nicegui.elements.mixins.validation_element import ValidationElement
 
 from core import permissions
-from core.automation import Planned
+from core.automation.policy import Policy
+from core.automation.timer import Planned
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
-from core.policy import Policy
 from store.models import Role, UserRef
 
 from ..errors import message

@@ -8,10 +8,10 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from core import permissions
-from core.customers import CustomerRow, CustomerView, TierRules
+from core.customers.accounts import CustomerRow, CustomerView, TierRules
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
-from core.pipeline import parse_money
+from core.pipeline.deals import parse_money
 from store.models import Stage, Tier, UserRef
 
 from .. import live

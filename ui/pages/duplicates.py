@@ -10,7 +10,7 @@ from nicegui import run, ui
 
 from core import permissions
 from core.desk import Desk
-from core.merge import MergePlan, SuggestedGroup
+from core.leads.merge import MergePlan, SuggestedGroup
 from store.models import UserRef
 
 from ..errors import attempt

@@ -14,8 +14,8 @@ from nicegui.elements.upload_files import FileUpload
 from core import permissions
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
-from core.import_mapping import TARGETS
-from core.import_views import ImportDraft, ImportProgress, ImportReport
+from core.imports.mapping import TARGETS
+from core.imports.views import ImportDraft, ImportProgress, ImportReport
 from store.models import Source, UserRef
 
 from ..errors import message

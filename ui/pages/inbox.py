@@ -10,9 +10,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
-from core.capture import CaptureResult
+from core.capture.intake import CaptureResult
 from core.desk import Desk
-from core.leads import INBOX_COUNT_CAP, traffic_light
+from core.leads.actions import INBOX_COUNT_CAP, traffic_light
 from core.permissions import sees_all_leads
 from store.models import OPEN_STATUSES, Grade, LeadRow, LeadStatus, Source, UserRef
 

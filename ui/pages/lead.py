@@ -12,9 +12,9 @@ from nicegui import run, ui
 
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
-from core.fields import LEAD
-from core.leads import EDITABLE_FIELDS, LeadView
-from core.playbooks import PlaybookView
+from core.leads.actions import EDITABLE_FIELDS, LeadView
+from core.leads.fields import LEAD
+from core.playbooks.editor import PlaybookView
 from store.models import LeadStatus, UserRef
 
 from .. import live

@@ -7,8 +7,8 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
+from core.accounts.team import NotificationView
 from core.desk import Desk
-from core.team import NotificationView
 from store.models import UserRef
 
 from .. import live

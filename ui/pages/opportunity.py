@@ -11,9 +11,9 @@ from nicegui import run, ui
 
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
-from core.fields import OPPORTUNITY_TEXT
-from core.pipeline import OpportunityView, StaleOpportunity
-from core.playbooks import PlaybookView
+from core.leads.fields import OPPORTUNITY_TEXT
+from core.pipeline.deals import OpportunityView, StaleOpportunity
+from core.playbooks.editor import PlaybookView
 from store.models import Stage, StageKind, UserRef
 
 from .. import live

@@ -12,7 +12,7 @@ from nicegui import ui
 
 from core import permissions
 from core.desk import Desk
-from core.playbooks import TRACK_KINDS
+from core.playbooks.editor import TRACK_KINDS
 from store.models import Grade, PlaybookItem, TalkTrack, UserRef
 
 from ..components.playbook_panel import step_label

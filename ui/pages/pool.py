@@ -9,9 +9,9 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from core import permissions
+from core.automation.pool import PoolRow
 from core.desk import Desk
 from core.errors import DomainError
-from core.pool import PoolRow
 from store.models import Role, UserRef
 
 from .. import live

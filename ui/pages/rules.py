@@ -12,9 +12,9 @@ from nicegui import run, ui
 from nicegui.events import SortableEventArguments
 
 from core import permissions
+from core.assignment.rules import RuleView
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
-from core.rules import RuleView
 from store.models import Grade, Source, Strategy, UserRef
 
 from ..errors import attempt, clear_field_errors, message, show_field_errors

@@ -10,9 +10,9 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from core import permissions
+from core.capture.webforms import FORM_FIELDS
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
-from core.webforms import FORM_FIELDS
 from store.models import ApiScope, FormLanguage, Role, Source, User, UserRef, WebForm
 
 from ..errors import attempt, clear_field_errors, message, show_field_errors

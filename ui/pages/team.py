@@ -15,9 +15,9 @@ from nicegui import run, ui
 from core import permissions
 from core.desk import Desk
 from core.errors import DomainError
-from core.rebalance import Plan
-from core.steering import MoveOutcome
-from core.workload import RepLoadView, TeamView
+from core.workload.figures import RepLoadView, TeamView
+from core.workload.rebalance import Plan
+from core.workload.steering import MoveOutcome
 from store.models import UserRef
 
 from .. import live

@@ -13,7 +13,7 @@ from nicegui import run, ui
 from core import permissions
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
-from core.webhooks import EVENT_TYPES, FORMATS, LANGUAGES, DeliveryView, WebhookView
+from core.integrations.webhooks import EVENT_TYPES, FORMATS, LANGUAGES, DeliveryView, WebhookView
 from store.models import DeliveryStatus, UserRef
 
 from ..errors import attempt, clear_field_errors, message, show_field_errors

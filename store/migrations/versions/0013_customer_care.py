@@ -18,7 +18,7 @@ branch_labels = None
 depends_on = None
 
 DEFAULT_DAYS = {'vip': 30, 'regular': 90, 'potential': 60}
-"""core.care.CarePlan's defaults: a migration must not import the app's rules, so they are copied."""
+"""core.customers.care.CarePlan's defaults: a migration must not import the app's rules, so they are copied."""
 
 
 def upgrade() -> None:

@@ -1,6 +1,6 @@
 """external ids scoped to their sender: `leads.external_id` was unique across the whole table, so
 one API key's id could replay, reveal (a 422 `taken`) or be filled onto another key's lead. Now the
-unique column is `external_key` = scope + U+001F + id (core/capture.py `external_key`): the scope is
+unique column is `external_key` = scope + U+001F + id (core/capture/intake.py `external_key`): the scope is
 the API key that sent it (`key:<id>`), or `import` for the desk's own channels.
 
 Cheap at 1M leads: 0001 made the old constraint a table-level UNIQUE, which SQLite cannot drop
@@ -39,7 +39,7 @@ KEY_MAX = 200
 
 
 def _key(scope: str, external_id: str) -> str:
-    """core/capture.py `external_key` as of this revision (a migration does not follow later code)."""
+    """core/capture/intake.py `external_key` as of this revision (a migration does not follow later code)."""
     key = f'{scope}\x1f{external_id}'
     if len(key) <= KEY_MAX:
         return key

@@ -1,0 +1,1 @@
+"""Command-line handling and demo seeding: what an operator types, outside the domain (cli → core → store)."""

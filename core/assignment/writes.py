@@ -1,0 +1,117 @@
+"""Giving a lead an owner, or the pool: the team's loads that a pick reads (`Team`, picking by the
+pure rules of core/assignment/pick.py), and the write of the outcome — the lead's owner, status, reason
+and clocks (core/automation/sla_clocks.py), the rep's last assignment and the audit line: `assign_to` for a
+stored lead (a manager's, a claim, the timer), `assign_new` and `send_to_pool` for one the capture
+batch creates. Every assignment goes through here."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from core.assignment import pick as assignment
+from core.automation.sla_clocks import ClockPolicy, clear_clocks, start_clocks
+from core.automation.workhours import WorkCalendar
+from core.capture.pending import Writes
+from core.context import audit
+from core.leads.record import LeadRecord
+from store import queries
+from store.audit_actions import AuditAction
+from store.models import Lead, LeadStatus, User
+
+
+class Team:
+    """The rules and every rep's load, read once and kept current in memory while a batch
+    (a capture batch, the timer, a rebalance) assigns several leads in one transaction."""
+
+    def __init__(self, session: Session, day_start: datetime, *, rules: Sequence[assignment.RuleSpec],
+                 now: datetime, calendar: WorkCalendar, lock: bool = True) -> None:
+        """Reps off shift at `now` are skipped. `rules`: the assignment rules (core/capture/config.py).
+        `lock`: hold the reps' rows (PostgreSQL) — not for a read, such as the timer's preview."""
+
+        def on_shift(rep: queries.RepLoadRow) -> bool:
+            return calendar.on_shift(rep.shift_start, rep.shift_end, now)
+
+        rows = queries.rep_loads(session, day_start, for_update=lock and session.bind.dialect.name != 'sqlite')
+        self.users = {row.id: row for row in rows}
+        """The active reps by id, as read (a pick or a result names its rep without asking the session)."""
+        self.reps = {
+            row.id: assignment.RepLoad(
+                id=row.id, name=row.name, open_count=row.open_count, capacity=row.capacity,
+                assigned_today=row.assigned_today, daily_quota=row.daily_quota, seniority=row.seniority,
+                regions=assignment.split_list(row.regions), available=not row.is_on_leave and on_shift(row),
+                last_assigned_at=row.last_assigned_at)
+            for row in rows
+        }
+        self.rules = list(rules)
+
+    def has_room(self) -> bool:
+        return any(rep.has_room for rep in self.reps.values())
+
+    def pick(self, lead: LeadRecord, *, exclude: int | None = None) -> assignment.Pick | None:
+        reps = [dataclasses.replace(r, available=False) if r.id == exclude else r for r in self.reps.values()] \
+            if exclude is not None else list(self.reps.values())
+        facts = assignment.LeadFacts(source=lead.source, grade=lead.grade, region=lead.region,
+                                     industry=lead.industry, score=lead.score)
+        return assignment.pick_assignee(facts, self.rules, reps)
+
+    def took(self, rep_id: int, now: datetime) -> None:
+        """Count an assignment just made, so the next pick sees it."""
+        r = self.reps[rep_id]  # built directly: `dataclasses.replace` costs 10× as much, once per lead
+        self.reps[rep_id] = assignment.RepLoad(r.id, r.name, r.open_count + 1, r.capacity, r.assigned_today + 1,
+                                               r.daily_quota, r.seniority, r.regions, r.available, now)
+
+
+def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_id: int | None, reason_key: str,
+              params: dict[str, Any], policy: ClockPolicy) -> None:
+    """Give a stored lead to `rep` (a manager's, a claim, the timer, a reassignment), audited in the
+    session. Capture's new leads go through `assign_new`; both change the lead by `_hand_over`, so
+    the first-response clock, the protection period and the trail always agree."""
+    previous = _hand_over(lead, rep.id, now=now, reason_key=reason_key, params=params, policy=policy)
+    rep.last_assigned_at = now
+    if rep not in session:  # (adding a persistent object again walks its cascades: once per lead adds up)
+        session.add(rep)
+    audit(session, AuditAction.ASSIGNED, now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
+          reason_key=reason_key, previous_owner_id=previous, **params)
+
+
+def assign_new(session: Session, lead: LeadRecord, rep: User | queries.RepLoadRow, *, now: datetime,
+               actor_id: int | None, reason_key: str, params: dict[str, Any], policy: ClockPolicy,
+               writes: Writes) -> None:
+    """Give a lead the capture batch is creating to `rep`: the audit line is written with the batch,
+    and so is the rep's last assignment when `rep` is the batch's plain row rather than a `User`."""
+    previous = _hand_over(lead, rep.id, now=now, reason_key=reason_key, params=params, policy=policy)
+    rep.last_assigned_at = now
+    if not isinstance(rep, User):
+        writes.rep_assigned(rep.id, now)
+    elif rep not in session:
+        session.add(rep)
+    writes.audit(AuditAction.ASSIGNED, now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=rep.id,
+                 reason_key=reason_key, previous_owner_id=previous, **params)
+
+
+def _hand_over(lead: LeadRecord, rep_id: int | None, *, now: datetime, reason_key: str, params: dict[str, Any],
+               policy: ClockPolicy) -> int | None:
+    """The lead's side of an assignment; returns its previous owner."""
+    previous = lead.owner_id
+    lead.owner_id = rep_id
+    lead.status = LeadStatus.ASSIGNED  # a new owner starts from first contact (PRODUCT.md state table)
+    lead.assigned_at = now
+    start_clocks(lead, policy, now)
+    lead.assignment_reason = {'key': reason_key, **params}
+    lead.updated_at = now
+    return previous
+
+
+def send_to_pool(lead: LeadRecord, *, now: datetime, reason_key: str, writes: Writes) -> None:
+    """No eligible rep (or the importer chose the pool): the lead waits unowned. Managers are told
+    by the capture batch (core/capture/batch.py), once per lead or once per batch."""
+    lead.owner_id = None
+    lead.status = LeadStatus.POOL
+    clear_clocks(lead)
+    lead.assignment_reason = {'key': reason_key}
+    writes.audit(AuditAction.POOLED, now=now, lead_id=lead.id, reason_key=reason_key)

@@ -1,0 +1,176 @@
+"""The public pool (公海) and the review queue (待复盘): claiming, assigning from the pool,
+sending back, reopening. Each action is one transaction and goes through `assign_to`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from core import permissions
+from core.assignment.writes import assign_to
+from core.automation.policy import load_policy
+from core.automation.sla_clocks import clear_clocks
+from core.context import Context, audit, retry_conflicts
+from core.errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed
+from core.notify import notify
+from store import queries
+from store.audit_actions import AuditAction
+from store.locks import lock_leads, lock_users
+from store.models import Lead, LeadStatus, Role, User, UserRef
+
+
+class ClaimRefused(DomainError):
+    """Why a claim failed: `claim.already_claimed`, `claim.claim_limit`, `claim.at_capacity` or
+    `claim.cooldown` (with `until`)."""
+
+    code = 'claim_refused'
+
+    def __init__(self, reason: str, **params: object) -> None:
+        super().__init__(f'claim.{reason}', **params)
+        self.reason = reason
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****5678: enough to recognise, not enough to call before claiming."""
+    digits = ''.join(ch for ch in phone or '' if ch.isdigit())
+    if len(digits) < 7:
+        return '****' if digits else ''
+    return f'{digits[-11:-8] or digits[:3]}****{digits[-4:]}'
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRow:
+    id: int
+    name: str
+    company: str | None
+    phone_masked: str
+    source: str
+    grade: str
+    score: int
+    status: str
+    recycle_count: int
+    previous_owner_name: str | None
+    created_at: datetime | None
+
+
+class PoolService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def pool(self, actor: UserRef, *, review: bool = False, page: int = 1, page_size: int = 50
+             ) -> tuple[list[PoolRow], int]:
+        """Pool leads (everyone may look), or the review queue (managers)."""
+        if review and not permissions.can_assign(actor):
+            raise NotAllowed()
+        status = LeadStatus.REVIEW if review else LeadStatus.POOL
+        with self.ctx.read() as session:
+            leads, total = queries.pool_page(session, status, offset=(max(1, page) - 1) * page_size,
+                                             limit=max(1, min(200, page_size)))
+            names = queries.user_names(session, {lead.previous_owner_id for lead in leads if lead.previous_owner_id})
+        return [PoolRow(id=lead.id or 0, name=lead.name, company=lead.company, phone_masked=mask_phone(lead.phone),
+                        source=lead.source, grade=lead.grade, score=lead.score, status=lead.status,
+                        recycle_count=lead.recycle_count, previous_owner_name=names.get(lead.previous_owner_id or 0),
+                        created_at=lead.created_at) for lead in leads], total
+
+    @retry_conflicts
+    def claim_lead(self, actor: UserRef, lead_id: int) -> None:
+        """A rep takes a pool lead: daily claim limit, capacity and cool-down checked, one winner."""
+        if actor.role != Role.REP:
+            raise NotAllowed()
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            lead = self._lead(session, lead_id)
+            if lead.status != LeadStatus.POOL:
+                raise ClaimRefused('already_claimed')
+            # Locked: two claims by one rep at once must not both see room under the capacity.
+            rep = session.get(User, actor.id, with_for_update={'key_share': True}, populate_existing=True)
+            if rep is None or not rep.is_active:
+                raise NotAllowed()
+            policy = load_policy(session)
+            if lead.previous_owner_id == rep.id and lead.cooldown_until and lead.cooldown_until > now:
+                raise ClaimRefused('cooldown', until=lead.cooldown_until.isoformat())
+            claimed = queries.count_actions_since(session, AuditAction.ASSIGNED, rep.id or 0, self.ctx.day_start(now),
+                                                  reason_key='reason.claimed')
+            if claimed >= policy.claim_limit:
+                raise ClaimRefused('claim_limit', limit=policy.claim_limit)
+            if queries.open_count(session, rep.id or 0) >= rep.capacity:
+                raise ClaimRefused('at_capacity', capacity=rep.capacity)
+            assign_to(session, lead, rep, now=now, actor_id=rep.id, reason_key='reason.claimed',
+                      params={'rep': rep.name, 'claimed_today': claimed + 1,
+                              'limit': policy.claim_limit}, policy=policy)
+            lead.version += 1
+            session.add(lead)
+        self.ctx.events.publish(self.ctx.events.lead_assigned, lead_id, actor.id, None)
+
+    @retry_conflicts
+    def assign_from_pool(self, actor: UserRef, lead_ids: Sequence[int], *, rep_id: int) -> int:
+        """A manager hands pool or review leads to a rep, in one batch; returns how many moved."""
+        if not permissions.can_assign(actor):
+            raise NotAllowed()
+        now = self.ctx.now()
+        moved: list[tuple[int, int | None]] = []
+        with self.ctx.write() as session:
+            ids = list(dict.fromkeys(lead_ids))[:1000]
+            lock_leads(session, ids)  # PostgreSQL: leads, then the rep — the one lock order (store/locks.py)
+            lock_users(session, (rep_id,))
+            rep = session.get(User, rep_id)
+            if rep is None or not rep.is_active or rep.role != Role.REP:
+                raise ValidationFailed({'rep': 'invalid'})
+            policy = load_policy(session)
+            for lead in queries.leads_by_ids(session, ids):
+                if lead.status not in (LeadStatus.POOL, LeadStatus.REVIEW, LeadStatus.NEW):
+                    continue
+                assign_to(session, lead, rep, now=now, actor_id=actor.id,
+                          reason_key='reason.assigned.manual',
+                          params={'manager': actor.name, 'rep': rep.name}, policy=policy)
+                lead.version += 1
+                session.add(lead)
+                moved.append((lead.id or 0, lead.previous_owner_id))
+            told = notify(session, [rep.id] if moved else [], 'notify.assigned_many', now=now, count=len(moved))
+        for lead_id, _previous in moved:
+            self.ctx.events.publish(self.ctx.events.lead_assigned, lead_id, rep_id, None)
+        for user_id in told:
+            self.ctx.events.publish(self.ctx.events.notified, user_id)
+        return len(moved)
+
+    def send_back(self, actor: UserRef, lead_id: int) -> None:
+        """Review → pool: a manager decides the lead deserves another round."""
+        self._move(actor, lead_id, (LeadStatus.REVIEW,), 'reason.sent_back')
+
+    def reopen(self, actor: UserRef, lead_id: int) -> None:
+        """Disqualified → pool (managers)."""
+        self._move(actor, lead_id, (LeadStatus.DISQUALIFIED,), 'reason.reopened')
+
+    @retry_conflicts
+    def _move(self, actor: UserRef, lead_id: int, allowed: tuple[str, ...], reason_key: str) -> None:
+        if not permissions.can_assign(actor):
+            raise NotAllowed()
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            lead = self._lead(session, lead_id)
+            if lead.status not in allowed:
+                raise InvalidState()
+            lead.status = LeadStatus.POOL
+            # Once owned, the lead waits to be claimed: the timer only assigns never-owned pool leads.
+            lead.previous_owner_id = lead.owner_id or lead.previous_owner_id
+            lead.owner_id = None
+            lead.cooldown_until = None
+            clear_clocks(lead)
+            lead.version += 1
+            lead.updated_at = now
+            session.add(lead)
+            audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id, reason_key=reason_key,
+                  status=LeadStatus.POOL)
+        self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, None)
+
+    @staticmethod
+    def _lead(session: Session, lead_id: int) -> Lead:
+        """The lead, row-locked until commit (PostgreSQL; SQLite has one writer): of two claims
+        at once, the second reads the first one's result."""
+        lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+        if lead is None or lead.is_deleted:
+            raise NotFound()
+        return lead

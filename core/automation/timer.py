@@ -1,0 +1,338 @@
+"""The timer: every time-driven rule, in order, each step one transaction, every action
+audited with actor `system` and its reason, published after commit.
+
+Each step is "select what is due" (core/automation/due.py, shared) and "act on it" (here, the tick
+only): `tick(now)` acts on what each selection finds due by now; `preview(now, hours)` lists what
+the same selections find due by now + hours, so what managers are shown is what will happen.
+Idempotent: a second tick at the same instant finds nothing due (each step clears
+or moves the timestamp that selected the lead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from sqlmodel import Session
+
+from core.assignment.writes import Team, assign_to
+from core.automation import due
+from core.automation.due import recycle_outcome  # noqa: F401  (re-exported: callers name it here)
+from core.automation.policy import Policy, load_policy
+from core.automation.sla_clocks import clear_clocks
+from core.capture.config import assignment_rules
+from core.context import Context, audit, retrying
+from core.customers import accounts as customers
+from core.customers import care_plan
+from core.events import DeskEvents
+from core.notify import managers, notify
+from store import care as care_store
+from store import queries
+from store.audit_actions import AuditAction
+from store.models import LeadStatus, User
+
+STEPS = ('leave_ended', 'assign', 'sla_breach', 'sla_reassign', 'warn', 'recycle', 'review', 'remind',
+         'remind_opportunity', 'dormant', 'care')
+
+
+@dataclass
+class TickReport:
+    done: dict[str, list[int]] = field(default_factory=lambda: {s: [] for s in STEPS})
+
+    def count(self) -> int:
+        return sum(len(ids) for ids in self.done.values())
+
+    def summary(self) -> dict[str, int]:
+        return {step: len(ids) for step, ids in self.done.items() if ids}
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    lead_id: int
+    lead_name: str
+    owner_name: str | None
+    action: str
+    at: datetime
+    account_id: int | None = None
+    """Set for a customer (dormant, care task): the row names it (in `lead_name`) rather than a lead."""
+    user_id: int | None = None
+    """Set for a rep's leave ending: the row names the rep."""
+    opportunity_id: int | None = None
+    """Set for an opportunity's follow-up: the row names it; `lead_id` is its lead's."""
+    import_job_id: int | None = None
+    """Set for an unrun upload expiring: the row names the file."""
+
+
+Publish = list[tuple[Any, tuple[Any, ...]]]
+
+
+class Automation:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    @property
+    def events(self) -> DeskEvents:
+        return self.ctx.events
+
+    def tick(self, now: datetime | None = None) -> TickReport:
+        now = now or self.ctx.now()
+        report = TickReport()
+        steps: list[Callable[[Session, datetime, Policy, TickReport, Publish], None]] = [
+            self._end_leaves, self._assign_waiting, self._flag_sla, self._reassign_past_grace, self._warn,
+            self._recycle, self._remind, self._remind_opportunities, self._dormant,
+            self._care]
+        for step in steps:
+            publish = retrying(partial(self._run_step, step, now, report))
+            for event, args in publish:
+                self.events.publish(event, *args)
+        return report
+
+    def _run_step(self, step: Callable[[Session, datetime, Policy, TickReport, Publish], None], now: datetime,
+                  report: TickReport) -> Publish:
+        """One step in its transaction; what it reports and publishes counts only once it committed,
+        so an attempt PostgreSQL aborted (`retrying` runs it again) leaves no trace."""
+        publish: Publish = []
+        attempt = TickReport()
+        with self.ctx.write() as session:
+            step(session, now, load_policy(session), attempt, publish)
+        for name, ids in attempt.done.items():
+            report.done[name].extend(ids)
+        return publish
+
+    # ----- steps ----------------------------------------------------------------------------------
+
+    def _team(self, session: Session, now: datetime, policy: Policy) -> Callable[[], Team]:
+        return lambda: Team(session, self.ctx.day_start(now), rules=assignment_rules(session), now=now,
+                                calendar=policy.calendar)
+
+    def _assign_waiting(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                        publish: Publish) -> None:
+        """Pool leads nobody could take at capture (or, if set, recycled ones) get an owner once one has room."""
+        for item in due.waiting_for_owner(session, now, policy, self._team(session, now, policy), lock=True):
+            lead, pick = item.subject, item.pick
+            assert pick is not None
+            rep = session.get(User, pick.rep_id)
+            assert rep is not None
+            key, params = pick.reason()
+            assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params,
+                                   policy=policy)
+            session.add(lead)
+            report.done['assign'].append(lead.id or 0)
+            told = notify(session, [rep.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
+            publish.append((self.events.lead_assigned, (lead.id, rep.id, None)))
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _flag_sla(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                  publish: Publish) -> None:
+        team = managers(session)
+        for item in due.sla_breaches(session, now, now, lock=True):
+            lead = item.subject
+            lead.sla_status = 'failed'
+            session.add(lead)
+            audit(session, AuditAction.SLA_BREACHED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
+                  reason_key='reason.sla_breached', hours=policy.sla_hours.get(lead.grade), grade=lead.grade)
+            told = notify(session, [lead.owner_id, *team], 'notify.sla_breached', now=now, lead_id=lead.id,
+                          lead=lead.name)
+            report.done['sla_breach'].append(lead.id or 0)
+            publish.append((self.events.lead_changed, (lead.id, lead.owner_id)))
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _reassign_past_grace(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                             publish: Publish) -> None:
+        for item in due.sla_reassignments(session, now, now, self._team(session, now, policy), lock=True):
+            lead, pick = item.subject, item.pick
+            previous = lead.owner_id
+            if pick is None:
+                lead.sla_grace_at = None  # handled: the managers decide
+                session.add(lead)
+                audit(session, AuditAction.SLA_NO_REP, now=now, lead_id=lead.id, reason_key='reason.sla_no_rep')
+                told = notify(session, managers(session), 'notify.sla_no_rep', now=now, lead_id=lead.id,
+                              lead=lead.name)
+                publish.extend((self.events.notified, (u,)) for u in told)
+                continue
+            rep = session.get(User, pick.rep_id)
+            old = session.get(User, previous) if previous else None
+            assert rep is not None
+            assign_to(session, lead, rep, now=now, actor_id=None, reason_key='reason.sla_reassigned',
+                                   params={'rep': rep.name, 'previous': old.name if old else '',
+                                           'grace': policy.sla_grace_hours}, policy=policy)
+            session.add(lead)
+            report.done['sla_reassign'].append(lead.id or 0)
+            told = notify(session, [rep.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
+            told += notify(session, [previous], 'notify.taken_away', now=now, lead_id=lead.id, lead=lead.name)
+            publish.append((self.events.lead_assigned, (lead.id, rep.id, previous)))
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _warn(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+              publish: Publish) -> None:
+        for item in due.warnings(session, now, now, policy, lock=True):
+            lead = item.subject
+            end = lead.protected_until
+            lead.warned_until = end
+            session.add(lead)
+            audit(session, AuditAction.WARNED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
+                  reason_key='reason.protection_ending', until=end.isoformat())
+            told = notify(session, [lead.owner_id], 'notify.protection_ending', now=now, lead_id=lead.id,
+                          lead=lead.name)
+            report.done['warn'].append(lead.id or 0)
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _recycle(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                 publish: Publish) -> None:
+        team = managers(session)
+        for item in due.protection_ends(session, now, now, policy, lock=True):
+            lead, outcome = item.subject, item.action
+            previous = lead.owner_id
+            old = session.get(User, previous) if previous else None
+            lead.recycle_count += 1
+            lead.previous_owner_id = previous
+            lead.owner_id = None
+            clear_clocks(lead)
+            lead.version += 1
+            lead.updated_at = now
+            if outcome == 'review':
+                lead.status = LeadStatus.REVIEW
+                told = notify(session, team, 'notify.review', now=now, lead_id=lead.id, lead=lead.name)
+            else:
+                lead.status = LeadStatus.POOL
+                lead.cooldown_until = policy.cooldown(now)
+                told = notify(session, [previous], 'notify.recycled_from_you', now=now, lead_id=lead.id,
+                              lead=lead.name)
+            session.add(lead)
+            audit(session, AuditAction.RECYCLED if outcome == 'recycle' else AuditAction.SENT_TO_REVIEW, now=now,
+                  lead_id=lead.id, subject_user_id=previous,
+                  reason_key='reason.recycled' if outcome == 'recycle' else 'reason.sent_to_review',
+                  rep=old.name if old else '', count=lead.recycle_count, days=policy.protection_days)
+            report.done[outcome].append(lead.id or 0)
+            publish.append((self.events.lead_assigned, (lead.id, None, previous)))
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _remind(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                publish: Publish) -> None:
+        for item in due.follow_ups(session, now, now, lock=True):
+            lead = item.subject
+            lead.follow_up_due_at = None
+            session.add(lead)
+            if not item.action:
+                continue
+            audit(session, AuditAction.REMINDED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
+                  reason_key='reason.follow_up_due')
+            told = notify(session, [lead.owner_id], 'notify.follow_up_due', now=now, lead_id=lead.id,
+                          lead=lead.name)
+            report.done['remind'].append(lead.id or 0)
+            publish.append((self.events.lead_changed, (lead.id, lead.owner_id)))
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _remind_opportunities(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                              publish: Publish) -> None:
+        for item in due.opportunity_follow_ups(session, now, now):
+            o = item.subject
+            o.follow_up_due_at = None
+            session.add(o)
+            if not item.action:
+                continue
+            audit(session, AuditAction.REMINDED, now=now, lead_id=o.lead_id, subject_user_id=o.owner_id,
+                  reason_key='reason.follow_up_due')
+            told = notify(session, [o.owner_id], 'notify.follow_up_due', now=now, lead_id=o.lead_id, lead=o.name)
+            report.done['remind_opportunity'].append(o.id or 0)
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _end_leaves(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                    publish: Publish) -> None:
+        """A leave with a return date ends by itself, before the timer hands out waiting leads."""
+        for item in due.leaves_ending(session, now, now):
+            user = item.subject
+            user.is_on_leave = False
+            user.leave_until = None
+            session.add(user)
+            audit(session, AuditAction.LEAVE_ENDED, now=now, subject_user_id=user.id, reason_key='reason.leave_ended',
+                  rep=user.name)
+            report.done['leave_ended'].append(user.id or 0)
+        if report.done['leave_ended']:
+            publish.append((self.events.users_changed, ()))
+
+    def _dormant(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                 publish: Publish) -> None:
+        report.done['dormant'].extend(customers.mark_dormant(session, now, due.BATCH))
+
+    def _care(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+              publish: Publish) -> None:
+        """Care plans: due revisits (and dormant customers' wake-ups) become the owner's tasks."""
+        for opened in care_plan.open_due(session, now, due.BATCH):
+            report.done['care'].append(opened.account_id)
+            publish.append((self.events.care_changed, (opened.account_id, opened.owner_id)))
+            publish.extend((self.events.notified, (u,)) for u in opened.told)
+
+    # ----- preview --------------------------------------------------------------------------------
+
+    def preview(self, now: datetime | None = None, hours: float = 24) -> list[Planned]:
+        """What the timer will do between now and now + hours, soonest first: every step's own
+        selection (core/automation/due.py) with the window's end, in the tick's order. Where a step
+        changes what a later one finds in the same tick, the plan carries that forward: reps back
+        from leave can take leads, one team's loads count both assigning steps' picks, a lead
+        reassigned or recycled is not recycled or reminded as its old owner's, and a customer
+        turning dormant gets its wake-up task."""
+        now = now or self.ctx.now()
+        until = now + timedelta(hours=hours)
+        with self.ctx.read() as session:
+            policy = load_policy(session)
+            plan = self._plan(session, now, until, policy)
+            names = queries.user_names(session, {uid for _, uid in plan if uid})
+        return sorted((replace(p, owner_name=names.get(uid or 0)) for p, uid in plan),
+                      key=lambda p: (p.at, p.lead_id, p.account_id or 0, p.user_id or 0, p.opportunity_id or 0))
+
+    def _plan(self, session: Session, now: datetime, until: datetime,
+              policy: Policy) -> list[tuple[Planned, int | None]]:
+        """(row, owner's id) per item due."""
+        leaves = due.leaves_ending(session, now, until)
+        team: list[Team] = []
+
+        def shared_team() -> Team:
+            if not team:
+                team.append(Team(session, self.ctx.day_start(now), rules=assignment_rules(session), now=now,
+                                         calendar=policy.calendar,
+                                              lock=False))
+                due.back_from_leave(team[0], (item.subject.id for item in leaves), now, policy)
+            return team[0]
+
+        assigned = due.waiting_for_owner(session, now, policy, shared_team)
+        reassigned = due.sla_reassignments(session, now, until, shared_team, ahead=True)
+        new_owner = {item.subject.id: item.pick.rep_id for item in (*assigned, *reassigned) if item.pick}
+        recycled = [item for item in due.protection_ends(session, now, until, policy)
+                    if item.subject.id not in new_owner]  # a new owner starts a new protection
+        unowned = {item.subject.id for item in recycled}
+        reminded = [item for item in due.follow_ups(session, now, until)
+                    if item.subject.id not in unowned and (item.action or item.subject.id in new_owner)]
+        warned = [item for item in due.warnings(session, now, until, policy) if item.subject.id not in new_owner]
+        dormant = due.dormant(session, now, until)
+        waking = {item.subject.id: item for item in dormant
+                  if care_store.open_task(session, item.subject.id) is None}  # `replan` plans a wake-up at once
+        care = [item for item in due.care(session, now, until) if item.account is not None
+                and item.account.id not in waking]
+        care += [due.Due('care', item.at, None, account=item.subject) for item in waking.values()]
+
+        rows: list[tuple[Planned, int | None]] = []
+        for item in leaves:
+            rows.append((Planned(lead_id=0, lead_name=item.subject.name, owner_name=None, action=item.action,
+                                 at=item.at, user_id=item.subject.id), item.subject.id))
+        for item in (*assigned, *due.sla_breaches(session, now, until), *reassigned, *warned, *recycled):
+            lead = item.subject  # whom it concerns: the rep an assignment picks, else the owner
+            rows.append((Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=None, action=item.action,
+                                 at=item.at), item.pick.rep_id if item.pick else lead.owner_id))
+        for item in reminded:  # the owner when the step runs: a lead assigned in this tick is its new owner's
+            lead = item.subject
+            rows.append((Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=None, action='remind',
+                                 at=item.at), new_owner.get(lead.id, lead.owner_id)))
+        for item in due.opportunity_follow_ups(session, now, until):
+            if item.action:
+                o = item.subject
+                rows.append((Planned(lead_id=o.lead_id or 0, lead_name=o.name, owner_name=None, action=item.action,
+                                     at=item.at, opportunity_id=o.id), o.owner_id))
+        for item in (*dormant, *care):
+            account = item.account or item.subject
+            rows.append((Planned(lead_id=0, lead_name=account.name, owner_name=None, action=item.action, at=item.at,
+                                 account_id=account.id), account.owner_id))
+        return rows

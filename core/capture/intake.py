@@ -1,0 +1,338 @@
+"""The one path by which leads enter: validate → normalise → dedupe → score → create
+or touch → assign. Every channel (manual, web form, API, import, demo) calls `capture` (one
+arrival) or `capture_rows` (many) inside its transaction; both run `capture_all`, and nothing
+else creates a lead.
+
+Around it: what the captures of one transaction share (core/capture/batch.py), the configuration
+they read (core/capture/config.py), the write of an owner or the pool (core/assignment/writes.py) and
+the clocks that an owner starts (core/automation/sla_clocks.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session
+
+from core.assignment.writes import assign_new, send_to_pool
+from core.capture.batch import Batch
+from core.capture.config import Config
+from core.capture.scoring import rescore
+from core.errors import ValidationFailed
+from core.leads.fields import LEAD
+from core.leads.normalize import clean_text, normalize_company, normalize_email, normalize_phone
+from core.leads.record import LeadRecord
+from store import queries
+from store.audit_actions import AuditAction
+from store.identity import lock_keys
+from store.locks import lock_identity_keys
+from store.models import ActivityKind, Lead, LeadStatus, Source, User
+
+FIELD_LIMITS: dict[str, int] = LEAD.limits
+"""Every field a lead can be captured with, and its maximum length (declared in core/leads/fields.py)."""
+
+FILLABLE = LEAD.fillable
+"""Fields a duplicate arrival may fill in when the existing lead has them empty."""
+
+
+class ExternalScope(StrEnum):
+    """Whose ids an `external_id` is, beyond API keys (each key is its own scope: `api_scope`)."""
+
+    IMPORT = 'import'
+    """The desk's own channels: imports (a CRM's ids), and manual entry or the demo should one carry an
+    id. Also where the ids of leads from before scopes went when no API key's record named them."""
+
+
+EXTERNAL_KEY_MAX = 200
+"""`Lead.external_key`'s length (the column that held the bare id before scopes: renamed, not rebuilt)."""
+
+
+def api_scope(api_key_id: int) -> str:
+    """The scope of the ids one API key sends: its own, so another key's equal id is another lead."""
+    return f'key:{api_key_id}'
+
+
+def external_key(scope: str, external_id: str) -> str:
+    """`external_id` within `scope`: what `Lead.external_key` holds and is unique on. `\\x1f` joins them
+    (clean text never holds it, nor does a scope), so no two (scope, id) pairs share a key; an id too
+    long to fit 200 characters with its scope is named by its SHA-256 instead."""
+    key = f'{scope}\x1f{external_id}'
+    if len(key) <= EXTERNAL_KEY_MAX:
+        return key
+    return f'{scope}\x1f#{hashlib.sha256(external_id.encode()).hexdigest()}'
+
+
+
+@dataclass(frozen=True, slots=True)
+class CleanLead:
+    """A lead's captured fields (core/leads/fields.py `LEAD.captured`, typed here: a test checks they agree)
+    as validated, and what capture derives from them for the dedupe identity (store/identity.py)."""
+
+    name: str
+    source: str
+    phone: str | None = None
+    phone_norm: str | None = None
+    email: str | None = None
+    company: str | None = None
+    company_norm: str | None = None
+    title: str | None = None
+    wechat: str | None = None
+    region: str | None = None
+    city: str | None = None
+    industry: str | None = None
+    campaign: str | None = None
+    message: str | None = None
+    budget: str | None = None
+    authority: str | None = None
+    need: str | None = None
+    timeline: str | None = None
+    external_id: str | None = None
+    external_key: str | None = None
+    """`external_id` within the sender's scope (`external_key`): what dedupe by id compares."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureResult:
+    lead_id: int
+    created: bool
+    status: str
+    score: int
+    grade: str
+    owner_id: int | None
+    owner_name: str | None
+    skipped: bool = False
+    """A duplicate left as it was (an import told to skip duplicates)."""
+
+    @property
+    def duplicate_of(self) -> int | None:
+        return None if self.created else self.lead_id
+
+
+def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN',
+             external_scope: str = ExternalScope.IMPORT) -> CleanLead:
+    """Clean and check raw input; raises ValidationFailed naming every bad field at once.
+    `external_scope`: whose id an `external_id` is (`api_scope` of the sending key for the API)."""
+    errors: dict[str, str] = {}
+    values: dict[str, str | None] = {}
+    for name, limit in FIELD_LIMITS.items():
+        raw = data.get(name)
+        if raw is None:
+            values[name] = None
+            continue
+        if not isinstance(raw, str | int | float):
+            errors[name] = 'invalid'
+            continue
+        text = clean_text(str(raw), max_length=limit + 1)
+        if text is not None and len(text) > limit:
+            errors[name] = 'too_long'
+        values[name] = text
+    for name in LEAD.required:
+        if not values.get(name) and name not in errors:
+            errors[name] = 'required'
+    phone_norm = normalize_phone(values.get('phone'), region)
+    if values.get('phone') and not phone_norm and 'phone' not in errors:
+        errors['phone'] = 'invalid_phone'
+    email = normalize_email(values.get('email'))
+    if values.get('email') and not email and 'email' not in errors:
+        errors['email'] = 'invalid_email'
+    if not values.get('phone') and not values.get('email') and not ({'phone', 'email'} & errors.keys()):
+        errors['phone'] = 'phone_or_email'
+    source = values.get('source') or default_source
+    if source not in Source.__members__.values():
+        errors['source'] = 'invalid_source'
+    if errors:
+        raise ValidationFailed(errors)
+    values.update(source=source, email=email)
+    ext = values.get('external_id')
+    return CleanLead(**{k: v for k, v in values.items() if k in CleanLead.__slots__},  # type: ignore[arg-type]
+                     phone_norm=phone_norm, company_norm=normalize_company(values.get('company')),
+                     external_key=external_key(external_scope, ext) if ext else None)
+
+@dataclass
+class Captured:
+    result: CaptureResult
+    notified: list[int]
+
+
+DUPLICATE_ACTIONS = ('touch', 'fill', 'skip')
+"""What a duplicate arrival does to its existing twin: a touch activity with empty fields filled
+(every channel), only fill the empty fields, or nothing (imports choose)."""
+
+
+def capture(session: Session, clean: CleanLead, *, config: Config, now: datetime, day_start: datetime,
+            actor_id: int | None, channel: str, owner: User | None = None) -> Captured:
+    """One arrival (a form, a manual entry, an API call): a batch of one through `capture_all`,
+    written before returning, in the caller's transaction. `owner` skips the rules (a rep's own
+    manual entry stays with that rep). Raises `ValidationFailed` when another lead of the same
+    sender holds its external id (nothing is written)."""
+    [outcome], notified = capture_all(session, [clean], config=config, now=now, day_start=day_start,
+                                      actor_id=actor_id, channel=channel, owner=owner, one_by_one=True)
+    if isinstance(outcome, ValidationFailed):
+        raise outcome
+    return Captured(result=outcome, notified=notified)
+
+
+def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default_source: str, region: str,
+                 config: Config, now: datetime, day_start: datetime, actor_id: int | None, channel: str,
+                 owner: User | None = None, owner_reason: str = 'reason.assigned.self', to_pool: bool = False,
+                 on_duplicate: str = 'touch', validated: Sequence[CleanLead | ValidationFailed] | None = None,
+                 one_by_one: bool = False) -> tuple[list[CaptureResult | ValidationFailed], list[int]]:
+    """The batched entry point (imports, the API's group commit): each row is validated, then
+    captured by `capture_all` exactly like a single lead. A row that does not validate is returned
+    as its `ValidationFailed` and writes nothing. `validated`: the rows already validated (an
+    import's worker process did it, core/imports/worker.py); `rows` is then not read."""
+    cleans: list[CleanLead | ValidationFailed] = list(validated) if validated is not None else []
+    for data in rows if validated is None else ():
+        try:
+            cleans.append(validate(data, default_source=default_source, region=region))
+        except ValidationFailed as e:
+            cleans.append(e)
+    return capture_all(session, cleans, config=config, now=now, day_start=day_start, actor_id=actor_id,
+                       channel=channel, owner=owner, owner_reason=owner_reason, to_pool=to_pool,
+                       on_duplicate=on_duplicate, one_by_one=one_by_one)
+
+
+def capture_all(session: Session, cleans: Sequence[CleanLead | ValidationFailed], *, config: Config,
+                now: datetime, day_start: datetime, actor_id: int | None, channel: str, owner: User | None = None,
+                owner_reason: str = 'reason.assigned.self', to_pool: bool = False, on_duplicate: str = 'touch',
+                one_by_one: bool = False) -> tuple[list[CaptureResult | ValidationFailed], list[int]]:
+    """The one capture path: every arrival goes dedupe → score → create or touch → assign (`_arrive`),
+    all in the caller's one transaction, with the rules, policy and team loads read once and the
+    rows written together (`Batch`). Returns each arrival's outcome (a `ValidationFailed` passed in,
+    or raised by `_arrive` before it wrote anything, stays one) and who was notified.
+
+    `owner` skips the rules (an import given to one rep, with `owner_reason`); `to_pool` puts new
+    leads in the pool without running the rules; `on_duplicate`: see `DUPLICATE_ACTIONS`.
+    `one_by_one`: the arrivals are separate (a single capture, an API group commit,
+    core/capture/group_commit.py), so each is told, audited into the webhook outbox and notified on its
+    own (see `Batch`)."""
+    arrivals = [c for c in cleans if isinstance(c, CleanLead)]
+    # PostgreSQL: a simultaneous capture of the same person waits here (SQLite: no-op). Every arrival's
+    # identity locks at once and in one sorted order, so two batches sharing a person wait instead of
+    # making twins, and never in a circle.
+    lock_identity_keys(session, (key for c in arrivals for key in lock_keys(c, c.external_key)))
+    batch = Batch(session, day_start, arrivals, config=config, now=now, one_by_one=one_by_one)
+    outcomes: list[CaptureResult | ValidationFailed] = []
+    for clean in cleans:
+        if isinstance(clean, ValidationFailed):
+            outcomes.append(clean)
+            continue
+        try:
+            outcomes.append(_arrive(session, clean, batch, now=now, actor_id=actor_id, channel=channel,
+                                    owner=owner, owner_reason=owner_reason, to_pool=to_pool,
+                                    on_duplicate=on_duplicate))
+        except ValidationFailed as e:
+            outcomes.append(e)
+    return outcomes, batch.finish(session, now)
+
+
+def _arrive(session: Session, clean: CleanLead, batch: Batch, *, now: datetime, actor_id: int | None,
+            channel: str, owner: User | None, owner_reason: str, to_pool: bool, on_duplicate: str) -> CaptureResult:
+    """Create the lead (or touch its existing twin) and assign it, into `batch`."""
+    twin = batch.twins.find(clean)
+    if twin is not None and twin.status != LeadStatus.CONVERTED:
+        # A converted twin is a customer asking again: new business, so a new lead (routed below).
+        if on_duplicate == 'skip':
+            return _result(session, twin, created=False, skipped=True, batch=batch)
+        touched = _touch(session, twin, clean, now=now, actor_id=actor_id, channel=channel,
+                         as_touch=on_duplicate != 'fill', batch=batch)
+        batch.twins.add(twin)
+        return touched
+    if clean.external_key and batch.external_key_taken(session, clean.external_key):
+        # another lead's id from the same sender (another sender's equal id is not seen here):
+        # refused before anything is written
+        raise ValidationFailed({'external_id': 'taken'})
+    writes = batch.writes
+    lead = writes.new_lead(**{f: getattr(clean, f) for f in _CLEAN_FIELDS},
+                           status=LeadStatus.NEW, created_at=now, updated_at=now)
+    rescore(lead, batch.rules)
+    batch.twins.add(lead)
+    if clean.external_key:
+        batch.external_keys.add(clean.external_key)
+    writes.audit(AuditAction.CAPTURED, now=now, lead_id=lead.id, actor_id=actor_id,
+                 reason_key='reason.captured', channel=channel, source=clean.source)
+    policy = batch.policy
+    customer = None if not batch.has_customers else queries.customer_for(
+        session, phone_norm=clean.phone_norm, email=clean.email, company_norm=clean.company_norm)
+    keeper = None
+    if customer is not None:  # a returning customer: the lead says so and goes to the customer's owner
+        lead.account_id = customer.id
+        keeper = session.get(User, customer.owner_id) if customer.owner_id else None
+        if keeper is not None and (not keeper.is_active or keeper.role != 'rep'):
+            keeper = None
+        if owner is None and keeper is not None:
+            owner = keeper
+    if owner is not None and keeper is not None and customer is not None and owner.id == keeper.id:
+        assign_new(session, lead, owner, now=now, actor_id=None, reason_key='reason.assigned.customer_owner',
+                   params={'rep': keeper.name, 'customer': customer.name}, policy=policy, writes=writes)
+        batch.told(owner.id or 0, lead, now)
+    elif owner is not None:
+        assign_new(session, lead, owner, now=now, actor_id=actor_id, reason_key=owner_reason,
+                   params={'rep': owner.name}, policy=policy, writes=writes)
+        if owner.id != actor_id:  # given to a rep by someone else (an import): the rep is told
+            batch.told(owner.id or 0, lead, now)
+    elif to_pool:
+        send_to_pool(lead, now=now, reason_key='reason.import_pooled', writes=writes)
+    else:
+        pick = batch.team.pick(lead)
+        if pick is None:
+            send_to_pool(lead, now=now, reason_key='reason.no_eligible_rep', writes=writes)
+            batch.pooled_lead(lead)
+        else:
+            key, params = pick.reason()
+            rep = batch.user(session, pick.rep_id)
+            assert rep is not None
+            assign_new(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params, policy=policy,
+                       writes=writes)
+            batch.told(pick.rep_id, lead, now)
+    return _result(session, lead, created=True, batch=batch)
+
+
+_CLEAN_FIELDS = tuple(f.name for f in dataclasses.fields(CleanLead))
+
+
+def _result(session: Session, lead: LeadRecord, *, created: bool, batch: Batch,
+            skipped: bool = False) -> CaptureResult:
+    owner_name = batch.user(session, lead.owner_id).name if lead.owner_id else None  # type: ignore[union-attr]
+    return CaptureResult(lead_id=lead.id or 0, created=created, status=lead.status, score=lead.score,
+                         grade=lead.grade, owner_id=lead.owner_id, owner_name=owner_name, skipped=skipped)
+
+
+def _touch(session: Session, lead: LeadRecord, clean: CleanLead, *, now: datetime, actor_id: int | None,
+           channel: str, batch: Batch, as_touch: bool = True) -> CaptureResult:
+    """A second arrival of the same person: a touch activity, empty fields filled, re-scored.
+    Without `as_touch` (an import told to only fill fields) no touch is counted."""
+    filled = [f for f in FILLABLE if getattr(clean, f) and not getattr(lead, f)]
+    if 'external_id' in filled and batch.external_key_taken(session, clean.external_key or ''):
+        filled.remove('external_id')  # held by another lead of the same sender: never two leads with one id
+    for f in filled:
+        setattr(lead, f, getattr(clean, f))
+        if f == 'phone':
+            lead.phone_norm = clean.phone_norm
+        if f == 'company':
+            lead.company_norm = clean.company_norm
+        if f == 'external_id':
+            lead.external_key = clean.external_key
+            batch.external_keys.add(clean.external_key or '')
+    if as_touch:
+        lead.touch_count += 1  # before re-scoring: repeat inquiries count as behaviour
+    rescore(lead, batch.rules)
+    lead.version += 1
+    lead.updated_at = now
+    writes = batch.writes
+    if as_touch:
+        writes.activity(lead_id=lead.id or 0, user_id=actor_id, kind=ActivityKind.TOUCH,
+                        source=clean.source, note=clean.message, created_at=now)
+        writes.audit(AuditAction.TOUCHED, now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.touched',
+                     channel=channel, source=clean.source, filled=', '.join(filled))
+    else:
+        writes.audit(AuditAction.FILLED, now=now, lead_id=lead.id, actor_id=actor_id, reason_key='reason.filled',
+                     channel=channel, fields=', '.join(filled) or '—')
+    if isinstance(lead, Lead):
+        session.add(lead)
+    return _result(session, lead, created=False, batch=batch)

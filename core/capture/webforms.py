@@ -1,0 +1,158 @@
+"""What a hosted web form may ask and who may embed it: pure rules, no session, no request.
+
+The form page itself (ui/webform.py) is plain HTML served outside NiceGUI; the capture goes
+through the API's path (core/capture/api_access.py `capture_via_form`, group commit). These functions decide
+what a form's owner may configure and whether a submission's origin is welcome."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from core.errors import ValidationFailed
+from core.leads.fields import LEAD
+from core.leads.normalize import clean_text
+from store.models import WEB_FORM_DEFAULT_FIELDS, FormLanguage, Source
+
+FORM_FIELDS = LEAD.form
+"""Lead fields a visitor may fill in, in the order Settings offers them (core/leads/fields.py). Not
+`source` (the form's own), `campaign` or `external_id` (for systems, through the API)."""
+
+DEFAULT_FIELDS = WEB_FORM_DEFAULT_FIELDS
+MULTILINE = frozenset(f for f in FORM_FIELDS if LEAD[f].multiline)
+"""Shown as a text area."""
+INPUT_TYPES = {f: LEAD[f].input_type for f in FORM_FIELDS if LEAD[f].input_type != 'text'}
+"""HTML input types: the right keyboard on a phone."""
+REQUIRED = frozenset(f for f in FORM_FIELDS if LEAD[f].required)
+"""Marked required on the form (capture refuses a lead without them)."""
+MAX_ORIGINS = 50
+HONEYPOT = 'website'
+"""The field people never see (moved off-screen) and bots fill in: a submission with it is thanked
+and dropped."""
+CONSENT = 'consent'
+
+
+def maxlength(field: str) -> int:
+    return LEAD.limits[field]
+
+
+def normalize_origin(text: str) -> str | None:
+    """`https://Example.com:443/` → `https://example.com`; None when it is not an http(s) origin
+    (a path, query, user or wildcard is not part of an origin)."""
+    text = text.strip()
+    if not text or len(text) > 300 or any(ch.isspace() for ch in text):
+        return None
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or '').lower()
+    if parts.scheme.lower() not in ('http', 'https') or not host or parts.username or parts.password \
+            or parts.path not in ('', '/') or parts.query or parts.fragment or '*' in host:
+        return None
+    scheme = parts.scheme.lower()
+    if port is not None and port != {'http': 80, 'https': 443}[scheme]:
+        host = f'[{host}]:{port}' if ':' in host else f'{host}:{port}'
+    elif ':' in host:
+        host = f'[{host}]'
+    return f'{scheme}://{host}'
+
+
+def check_redirect(url: str | None) -> str | None:
+    """A thank-you redirect: an absolute http(s) URL with a host, or None (no redirect)."""
+    text = clean_text(url, max_length=501)
+    if text is None:
+        return None
+    parts = urlsplit(text)
+    if len(text) > 500 or parts.scheme.lower() not in ('http', 'https') or not parts.hostname \
+            or any(ch.isspace() for ch in text):
+        raise ValidationFailed({'redirect_url': 'invalid_url'})
+    return text
+
+
+def clean_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A form's settings as its owner entered them → the values stored; ValidationFailed names each
+    bad one. The fields must include the name and a phone or an email (the capture requires them,
+    so a form without them could never be sent)."""
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    name = clean_text(values.get('name'), max_length=101)
+    if not name:
+        errors['name'] = 'required'
+    elif len(name) > 100:
+        errors['name'] = 'too_long'
+    out['name'] = name
+    language = values.get('language')
+    if language not in FormLanguage.__members__.values():
+        errors['language'] = 'invalid'
+    out['language'] = language
+    source = values.get('source') or Source.WEBSITE
+    if source not in Source.__members__.values():
+        errors['source'] = 'invalid_source'
+    out['source'] = source
+    fields = list(dict.fromkeys(values.get('fields') or ()))
+    if any(f not in FORM_FIELDS for f in fields):
+        errors['fields'] = 'invalid'
+    elif not REQUIRED <= set(fields) or not {'phone', 'email'} & set(fields):
+        errors['fields'] = 'form_needs_contact'
+    out['fields'] = fields
+    for key, limit in (('consent_text', 2000), ('thanks_text', 1000)):
+        text = clean_text(values.get(key), max_length=limit + 1)
+        if text is not None and len(text) > limit:
+            errors[key] = 'too_long'
+        out[key] = text
+    try:
+        out['redirect_url'] = check_redirect(values.get('redirect_url'))
+    except ValidationFailed as e:
+        errors.update(e.errors)
+    origins = [o for o in (values.get('allowed_origins') or ()) if str(o).strip()]
+    cleaned = [normalize_origin(str(o)) for o in origins]
+    if None in cleaned:
+        errors['allowed_origins'] = 'invalid_origin'
+    elif len(cleaned) > MAX_ORIGINS:
+        errors['allowed_origins'] = 'too_many_origins'
+    out['allowed_origins'] = list(dict.fromkeys(o for o in cleaned if o))
+    out['is_active'] = bool(values.get('is_active', True))
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def origin_of(origin_header: str | None, referer_header: str | None) -> str | None:
+    """The page a submission came from, as an origin: the `Origin` header, else the `Referer`'s
+    origin. `'null'` (a sandboxed frame, a `file:` page) stays `'null'`; None: neither was sent."""
+    if origin_header:
+        text = origin_header.strip()
+        return 'null' if text == 'null' else (normalize_origin(text) or 'null')
+    if referer_header:
+        try:
+            parts = urlsplit(referer_header.strip())
+        except ValueError:
+            return 'null'
+        return normalize_origin(f'{parts.scheme}://{parts.netloc}') or 'null'
+    return None
+
+
+def origin_allowed(origin: str | None, own: Iterable[str], allowed: Iterable[str]) -> bool:
+    """May a form be posted from `origin`? No origin (curl, a browser that sent none): yes — the
+    list keeps other sites' pages from posting, and a script can forge any header anyway. This
+    app's own pages (`own`: host[:port] it is reached at): yes. An empty allow-list: any site
+    (the form is meant to be embedded anywhere). Otherwise only a listed origin (`'null'` never)."""
+    if origin is None:
+        return True
+    allowed = list(allowed)
+    if not allowed:
+        return True
+    if origin == 'null':
+        return False
+    netloc = origin.split('://', 1)[1]
+    return origin in allowed or netloc in {o.lower() for o in own}
+
+
+def frame_ancestors(allowed: Iterable[str]) -> str:
+    """The form's `Content-Security-Policy: frame-ancestors` value: its own pages and the listed
+    sites; an empty list lets any site frame it (as every form could before the list existed)."""
+    listed = list(allowed)
+    return "frame-ancestors 'self' " + ' '.join(listed) if listed else 'frame-ancestors *'

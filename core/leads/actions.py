@@ -1,0 +1,338 @@
+"""Lead use cases: one method per user action, one transaction each, events after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from core import permissions
+from core.assignment.writes import assign_to
+from core.automation.policy import load_policy
+from core.automation.sla_clocks import clear_clocks
+from core.capture import intake as capture_path
+from core.capture.scoring import rescore
+from core.context import Context, audit, retry_conflicts
+from core.errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
+from core.events import DeskEvents
+from core.leads.fields import LEAD
+from core.leads.normalize import clean_text
+from core.notify import notify
+from core.playbooks import checklist
+from store import queries
+from store.audit_actions import AuditAction
+from store.locks import lock_users
+from store.models import (
+    CONTACT_KINDS,
+    OPEN_STATUSES,
+    Activity,
+    ActivityKind,
+    AuditEntry,
+    Lead,
+    LeadRow,
+    LeadStatus,
+    Role,
+    User,
+    UserRef,
+)
+
+EDITABLE_FIELDS = LEAD.editable
+"""The lead page's form, in order (core/leads/fields.py)."""
+PAGE_SIZE_MAX = 200
+AGENDAS = ('due_today', 'overdue', 'my_day')
+
+
+def traffic_light(next_follow_up_at: datetime | None, now: datetime) -> str:
+    """green: next step planned; red: it is overdue; grey: nothing planned."""
+    if next_follow_up_at is None:
+        return 'grey'
+    return 'red' if next_follow_up_at < now else 'green'
+
+
+INBOX_COUNT_CAP = queries.COUNT_CAP
+"""An inbox total above this reads "10,000+" (the count stops there)."""
+LIVE_UNOWNED = (LeadStatus.NEW, LeadStatus.POOL, LeadStatus.REVIEW)
+"""Leads without an owner that still need someone: part of a manager's default inbox."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeadView:
+    lead: Lead
+    owner_name: str | None
+    can_edit: bool
+    can_assign: bool
+    activities: list[tuple[Activity, str | None]]
+    audit: list[tuple[AuditEntry, str | None]]
+
+
+def visible_lead(session: Any, actor: UserRef, lead_id: int, *, lock: bool = False) -> Lead:
+    """The lead if it exists and the actor may see it; NotFound / NotAllowed otherwise.
+    `lock` (write paths): row-locked until commit, so a concurrent writer on PostgreSQL waits
+    and then reads the committed result (SQLite ignores it: one writer anyway)."""
+    lead = session.get(Lead, check_id(lead_id), with_for_update=lock or None, populate_existing=lock)
+    if lead is None or lead.is_deleted:
+        raise NotFound()
+    if not permissions.can_view_lead(actor, lead):
+        raise NotAllowed()
+    return lead
+
+
+def check_activity(kind: str, next_follow_up_at: datetime | None, now: datetime) -> None:
+    """What a user may log (a touch is the system's) and a follow-up that lies ahead."""
+    if kind not in ActivityKind.__members__.values() or kind == ActivityKind.TOUCH:
+        raise ValidationFailed({'kind': 'invalid'})
+    if next_follow_up_at is not None and next_follow_up_at <= now:
+        raise ValidationFailed({'next_follow_up_at': 'not_future'})
+
+
+def announce_captures(events: DeskEvents, results: Iterable[capture_path.CaptureResult],
+                      notified: Iterable[int]) -> None:
+    """After the commit: each lead captured or touched, then each user told (once). Shared by a single
+    capture and an API group commit (core/capture/group_commit.py), so live pages see the same either way."""
+    for result in results:
+        if result.created:
+            events.publish(events.lead_captured, result.lead_id, result.owner_id)
+        else:
+            events.publish(events.lead_touched, result.lead_id, result.owner_id)
+    for user_id in notified:
+        events.publish(events.notified, user_id)
+
+
+class LeadService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # ----- capture --------------------------------------------------------------------------------
+
+    @retry_conflicts
+    def capture_lead(self, data: Mapping[str, Any], *, channel: str, default_source: str,
+                     actor: UserRef | None = None, keep_for_actor: bool = False,
+                     now: datetime | None = None,
+                     external_scope: str = capture_path.ExternalScope.IMPORT) -> capture_path.CaptureResult:
+        """Capture one lead through the single capture path and tell everyone who should know.
+
+        `keep_for_actor`: a rep entering a lead by hand keeps it instead of running the rules.
+        `external_scope`: whose id an `external_id` is (`capture.api_scope` for an API key's)."""
+        if actor is not None and not permissions.can_capture(actor):
+            raise NotAllowed()
+        clean = capture_path.validate(data, default_source=default_source, region=self.ctx.settings.default_region,
+                                      external_scope=external_scope)
+        now = now or self.ctx.now()
+        with self.ctx.write() as session:
+            owner = None
+            if keep_for_actor and actor is not None and actor.role == Role.REP:
+                owner = session.get(User, actor.id)
+            done = capture_path.capture(session, clean, config=self.ctx.capture_config.load(session), now=now,
+                                        day_start=self.ctx.day_start(now), actor_id=actor.id if actor else None,
+                                        channel=channel, owner=owner)
+        announce_captures(self.ctx.events, [done.result], done.notified)
+        return done.result
+
+    # ----- reads ----------------------------------------------------------------------------------
+
+    def inbox(self, actor: UserRef, *, status: str | None = None, grade: str | None = None,
+              source: str | None = None, search: str | None = None, unassigned: bool = False,
+              agenda: str | None = None, page: int = 1, page_size: int = 25) -> tuple[list[LeadRow], int]:
+        """A rep sees own leads; managers, marketing and admins see all. `agenda`: due_today,
+        overdue or my_day (follow-ups and first-response deadlines, soonest first)."""
+        now = self.ctx.now()
+        day_end = self.ctx.day_start(now) + timedelta(days=1)
+        sees_all = permissions.sees_all_leads(actor)
+        statuses = (status,) if status else OPEN_STATUSES + (LIVE_UNOWNED if sees_all else ())
+        owner_id = None if sees_all else actor.id
+        f = queries.InboxFilter(owner_id=owner_id, unassigned=unassigned and owner_id is None,
+                                statuses=statuses, grade=grade or None, source=source or None,
+                                search=(search or '').strip()[:100] or None,
+                                agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end)
+        size = max(1, min(PAGE_SIZE_MAX, page_size))
+        with self.ctx.read() as session:
+            return queries.inbox_page(session, f, offset=(max(1, page) - 1) * size, limit=size)
+
+    def lead_view(self, actor: UserRef, lead_id: int) -> LeadView:
+        with self.ctx.read() as session:
+            lead = visible_lead(session, actor, lead_id)
+            owner = session.get(User, lead.owner_id) if lead.owner_id else None
+            return LeadView(lead=lead, owner_name=owner.name if owner else None,
+                            can_edit=permissions.can_edit_lead(actor, lead),
+                            can_assign=permissions.can_assign(actor) and lead.status not in
+                            (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED),
+                            activities=list(queries.lead_activities(session, lead_id)),
+                            audit=list(queries.lead_audit(session, lead_id)))
+
+    def owner_of(self, lead_id: int) -> int | None:
+        """For live updates: which inbox a lead belongs to."""
+        with self.ctx.read() as session:
+            lead = session.get(Lead, lead_id)
+            return lead.owner_id if lead else None
+
+    # ----- actions --------------------------------------------------------------------------------
+
+    def _editable(self, session: Any, actor: UserRef, lead_id: int, version: int | None) -> Lead:
+        # Row-locked, so the version check and the write are one step on PostgreSQL too.
+        lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+        if lead is None or lead.is_deleted:
+            raise NotFound()
+        if not permissions.can_view_lead(actor, lead) or not permissions.can_edit_lead(actor, lead):
+            raise NotAllowed()
+        if version is not None and lead.version != version:
+            raise StaleEdit()
+        return lead
+
+    @retry_conflicts
+    def update_lead(self, actor: UserRef, lead_id: int, *, version: int, changes: Mapping[str, Any]) -> int:
+        """Save edited fields if nobody saved in between; returns the new version."""
+        unknown = set(changes) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise ValidationFailed(dict.fromkeys(sorted(unknown), 'invalid'))
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            lead = self._editable(session, actor, lead_id, version)
+            merged = {f: getattr(lead, f) for f in EDITABLE_FIELDS} | dict(changes)
+            clean = capture_path.validate(merged | {'source': lead.source}, default_source=lead.source,
+                                          region=self.ctx.settings.default_region)
+            changed = [f for f in EDITABLE_FIELDS if getattr(clean, f) != getattr(lead, f)]
+            if not changed:
+                return lead.version
+            for f in changed:
+                setattr(lead, f, getattr(clean, f))
+            lead.phone_norm, lead.company_norm = clean.phone_norm, clean.company_norm
+            rescore(lead, self.ctx.capture_config.load(session).scoring)
+            lead.version += 1
+            lead.updated_at = now
+            session.add(lead)
+            audit(session, AuditAction.EDITED, now=now, lead_id=lead_id, actor_id=actor.id, reason_key='reason.edited',
+                  fields=', '.join(changed))
+            new_version, owner_id = lead.version, lead.owner_id
+        self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
+        return new_version
+
+    @retry_conflicts
+    def log_activity(self, actor: UserRef, lead_id: int, *, kind: str, outcome: str | None = None,
+                     note: str | None = None, next_follow_up_at: datetime | None = None,
+                     ticks: Sequence[int] = ()) -> int:
+        """Record a follow-up; the owner's first contact moves the lead to `contacted`. `ticks`: items
+        of the lead's current playbook step done with this activity (ticked in the same transaction,
+        before a first contact leaves the `assigned` step, so they count as done there)."""
+        now = self.ctx.now()
+        check_activity(kind, next_follow_up_at, now)
+        outcome, note = clean_text(outcome, max_length=200), clean_text(note, max_length=5000)
+        with self.ctx.write() as session:
+            lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+            if lead is None or lead.is_deleted:
+                raise NotFound()
+            if not permissions.can_log_activity(actor, lead):
+                raise NotAllowed()
+            activity = Activity(lead_id=lead_id, user_id=actor.id, kind=kind, outcome=outcome, note=note,
+                                next_follow_up_at=next_follow_up_at, created_at=now)
+            session.add(activity)
+            if ticks:
+                session.flush()
+                checklist.apply_ticks(session, step=checklist.lead_step(lead), lead=lead, opportunity_id=None,
+                                      item_ids=ticks, done=True, actor_id=actor.id, now=now,
+                                      activity_id=activity.id)
+            lead.last_activity_at = now
+            if next_follow_up_at is not None:
+                lead.next_follow_up_at = lead.follow_up_due_at = next_follow_up_at
+            by_owner = lead.owner_id == actor.id
+            if by_owner:  # the owner working the lead keeps it protected a little longer
+                lead.protected_until = load_policy(session).extended(lead.protected_until, lead.protection_max_at,
+                                                                     now)
+            is_contact = kind in CONTACT_KINDS and by_owner
+            if is_contact and lead.first_contact_at is None:
+                lead.first_contact_at = now
+            if is_contact and lead.sla_status in ('due', 'failed'):
+                if lead.sla_status == 'due':
+                    lead.sla_status = 'fulfilled'
+                lead.sla_grace_at = None  # contacted: no reassignment for a missed first response
+            if is_contact and lead.status == LeadStatus.ASSIGNED:
+                # the contact happened: a fact, never refused; open items are recorded as skipped
+                checklist.leave_step(session, checklist.lead_step(lead), lead=lead, opportunity=None,
+                                     actor_id=actor.id, now=now, enforce=False)
+                lead.status = LeadStatus.CONTACTED
+                audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id,
+                      reason_key='reason.first_contact', status=LeadStatus.CONTACTED)
+            lead.version += 1
+            lead.updated_at = now
+            session.add(lead)
+            audit(session, AuditAction.ACTIVITY, now=now, lead_id=lead_id, actor_id=actor.id,
+                  reason_key='reason.activity', kind=kind)
+            session.flush()
+            activity_id, owner_id = activity.id or 0, lead.owner_id
+        self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
+        return activity_id
+
+    @retry_conflicts
+    def disqualify_lead(self, actor: UserRef, lead_id: int, *, reason: str, version: int | None = None) -> None:
+        reason = (reason or '').replace('\x00', '').strip()[:500]
+        if not reason:
+            raise ValidationFailed({'reason': 'required'})
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            lead = self._editable(session, actor, lead_id, version)
+            lead.status = LeadStatus.DISQUALIFIED
+            lead.disqualify_reason = reason
+            lead.version += 1
+            lead.updated_at = now
+            session.add(lead)
+            audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id,
+                  reason_key='reason.disqualified', status=LeadStatus.DISQUALIFIED, reason=reason)
+            owner_id = lead.owner_id
+            clear_clocks(lead)  # closed: the timer has nothing left to do with it
+        self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
+
+    @retry_conflicts
+    def qualify_lead(self, actor: UserRef, lead_id: int, *, version: int | None = None,
+                     warn_open: bool = False) -> None:
+        """Contacted → qualified once need, budget, authority and timeline are all confirmed, and
+        no required item of the `contacted` playbook is open (`warn_open`: refuse with
+        `ChecklistOpen` while any item is open, so the page can ask first)."""
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            lead = self._editable(session, actor, lead_id, version)
+            if lead.status != LeadStatus.CONTACTED:
+                raise InvalidState('not_contacted')
+            missing = {f: 'required' for f in LEAD.to_qualify if not getattr(lead, f)}
+            if missing:
+                raise ValidationFailed(missing)
+            checklist.leave_step(session, checklist.lead_step(lead), lead=lead, opportunity=None, actor_id=actor.id,
+                                 now=now, warn_open=warn_open)
+            lead.status = LeadStatus.QUALIFIED
+            lead.version += 1
+            lead.updated_at = now
+            session.add(lead)
+            audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id,
+                  reason_key='reason.qualified',
+                  status=LeadStatus.QUALIFIED)
+            owner_id = lead.owner_id
+        self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
+
+    @retry_conflicts
+    def assign_lead(self, actor: UserRef, lead_id: int, *, rep_id: int) -> None:
+        """A manager hands the lead to a rep; the reason names the manager."""
+        if not permissions.can_assign(actor):
+            raise NotAllowed()
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+            if lead is None or lead.is_deleted:
+                raise NotFound()
+            lock_users(session, (lead.owner_id, rep_id))  # after the lead: the one lock order (store/locks.py)
+            rep = session.get(User, rep_id)
+            if rep is None or not rep.is_active or rep.role != Role.REP:
+                raise ValidationFailed({'rep': 'invalid'})
+            if lead.status in (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED):
+                raise InvalidState()
+            previous = lead.owner_id
+            if previous == rep_id:
+                return
+            assign_to(session, lead, rep, now=now, actor_id=actor.id,
+                      reason_key='reason.assigned.manual',
+                      params={'manager': actor.name, 'rep': rep.name}, policy=load_policy(session))
+            lead.version += 1
+            session.add(lead)
+            told = notify(session, [rep_id], 'notify.assigned_to_you', now=now, lead_id=lead_id, lead=lead.name)
+        events = self.ctx.events
+        events.publish(events.lead_assigned, lead_id, rep_id, previous)
+        for user_id in told:
+            events.publish(events.notified, user_id)

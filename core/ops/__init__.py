@@ -1,0 +1,1 @@
+"""Operating a desk: the data folder's permissions and start-up exposure checks."""

@@ -1,0 +1,183 @@
+"""Export: every report panel and every list (leads, opportunities, customers, activities) to CSV
+(UTF-8 with a BOM, so Excel reads Chinese right) or XLSX, with the reader's visibility and the
+report filter applied, and no cell that a spreadsheet would run as a formula.
+
+The page's download buttons and `python run.py export …` both come here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from core import permissions
+from core.context import Context
+from core.errors import ValidationFailed
+from core.leads.fields import CUSTOMER, LEAD, OPPORTUNITY
+from core.reports import xlsx
+from core.reports.panels import ReportFilter, ReportService
+from store import report_lists
+from store.models import UserRef
+
+LISTS = ('leads', 'opportunities', 'customers', 'activities')
+FORMATS = ('csv', 'xlsx')
+FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
+"""A cell starting with one of these is a formula (or DDE) to Excel, LibreOffice and Sheets."""
+EVER = date(1970, 1, 1)
+
+
+def neutralise(value: Any) -> Any:
+    """Text a spreadsheet would evaluate gets a leading apostrophe; everything else is unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _cell(value: Any, zone: ZoneInfo) -> Any:
+    if value is None or (not isinstance(value, str | Decimal) and bool(pd.isna(value))):
+        return None  # NaT is a datetime too: missing first
+    if isinstance(value, datetime):
+        local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
+        return local.strftime('%Y-%m-%d %H:%M:%S')
+    if isinstance(value, date):
+        return value.isoformat()
+    return neutralise(value)
+
+
+def _column(values: pd.Series, zone: ZoneInfo) -> pd.Series:
+    """One column's cells, vectorised where the column has one kind of value (exports run to
+    hundreds of thousands of rows)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = values.dt.tz_localize('UTC') if values.dt.tz is None else values
+        text = stamps.dt.tz_convert(zone).dt.strftime('%Y-%m-%d %H:%M:%S')
+        return text.astype(object).where(values.notna(), None)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values if not values.hasnans else values.astype(object).where(values.notna(), None)
+    if pd.api.types.infer_dtype(values, skipna=True) == 'string':  # pandas 3's str, or objects all text
+        risky = values.str.startswith(FORMULA_STARTS, na=False)
+        return values.where(~risky, "'" + values.astype(str)).astype(object).where(values.notna(), None)
+    return pd.Series([_cell(v, zone) for v in values.tolist()], index=values.index, dtype=object)
+
+
+def _cells(frame: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
+    """What a spreadsheet should hold: team-local times without zone, money in yuan (exact
+    Decimal, `amount_cents` becomes `amount`), missing values empty, text neutralised."""
+    out = pd.DataFrame(index=frame.index)
+    for name in frame.columns:
+        header = str(name)
+        if header.endswith('_cents'):
+            out[header[:-6]] = pd.Series([None if v is None or pd.isna(v) else Decimal(int(v)).scaleb(-2)
+                                          for v in frame[name].tolist()], index=frame.index, dtype=object)
+        else:
+            out[header] = _column(frame[name], zone)
+    return out
+
+
+def to_csv(frame: pd.DataFrame, zone: ZoneInfo) -> bytes:
+    return _cells(frame, zone).to_csv(index=False).encode('utf-8-sig')
+
+
+def to_xlsx(frames: Mapping[str, pd.DataFrame], zone: ZoneInfo) -> bytes:
+    """One sheet per frame (names cut to Excel's 31 characters), through core/reports/xlsx.py: pandas'
+    `to_excel` (openpyxl cell objects) took 2.2× openpyxl's write-only mode alone, which itself
+    takes 2.5× this at 100k leads (bench/export.py)."""
+    return xlsx.write({name[:31]: _cells(frame, zone) for name, frame in frames.items()})
+
+
+def encode(frames: Mapping[str, pd.DataFrame], fmt: str, zone: ZoneInfo) -> bytes:
+    """CSV holds one table (the first); XLSX holds each as a sheet."""
+    if fmt not in FORMATS:
+        raise ValidationFailed({'format': 'invalid'})
+    if fmt == 'csv':
+        return to_csv(next(iter(frames.values())), zone)
+    return to_xlsx(frames, zone)
+
+
+class ExportService:
+    def __init__(self, ctx: Context, reports: ReportService) -> None:
+        self.ctx = ctx
+        self.reports = reports
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.ctx.settings.timezone)
+
+    def encode(self, frames: Mapping[str, pd.DataFrame], fmt: str) -> bytes:
+        return encode(frames, fmt, self.zone)
+
+    def list_frame(self, actor: UserRef | None, kind: str, f: ReportFilter | None = None) -> pd.DataFrame:
+        """A list as the actor may see it (`actor` None: the command line, everything). Leads and
+        deals follow the whole filter (created in the range); customers and activities its start
+        and owner."""
+        if kind not in LISTS:
+            raise ValidationFailed({'list': 'invalid'})
+        today = self.reports.today()
+        f = f or ReportFilter(start=EVER, end=today)
+        if actor is not None and not permissions.sees_all_leads(actor):
+            f = replace(f, owner_id=actor.id)
+        s = self.reports.scope(f)
+        since = s.start if f.start > EVER else None
+        with self.ctx.read() as session:
+            names = report_lists.user_names(session)
+            if kind == 'leads':
+                rows = report_lists.lead_rows(session, columns=LEAD.export_columns, s=s,
+                                              raw_times=LEAD.export_times)
+            elif kind == 'opportunities':
+                rows = report_lists.opportunity_rows(session, columns=OPPORTUNITY.export_columns, s=s)
+                stages = report_lists.stage_names(session)
+                for row in rows:
+                    row['stage'] = stages.get(row['stage_id'], ('',))[0]
+            elif kind == 'customers':
+                rows = report_lists.customer_rows(session, columns=CUSTOMER.export_columns, owner_id=f.owner_id,
+                                                  since=since)
+            else:
+                rows = report_lists.activity_rows(session, owner_id=f.owner_id, since=since)
+        columns = {'leads': LEAD.export_columns, 'opportunities': (*OPPORTUNITY.export_columns, 'stage'),
+                   'customers': CUSTOMER.export_columns, 'activities': report_lists.ACTIVITY_COLUMNS}[kind]
+        frame = pd.DataFrame(rows, columns=list(columns))
+        if kind == 'leads':  # UTC text (SQLite) or aware datetimes (PostgreSQL), parsed in one pass each
+            for name in LEAD.export_times:
+                frame[name] = pd.to_datetime(frame[name], utc=True, format='ISO8601')
+        owner_column = 'user_id' if kind == 'activities' else 'owner_id'
+        frame.insert(frame.columns.get_loc(owner_column) + 1, 'user' if kind == 'activities' else 'owner',
+                     [names.get(o, '') if o is not None and not pd.isna(o) else '' for o in frame[owner_column]])
+        return frame
+
+    def export_list(self, actor: UserRef | None, kind: str, fmt: str, f: ReportFilter | None = None) -> bytes:
+        return self.encode({kind: self.list_frame(actor, kind, f)}, fmt)
+
+    def export_report(self, actor: UserRef, f: ReportFilter, fmt: str, panel: str | None = None) -> bytes:
+        """One panel's table (CSV or XLSX), or every panel as sheets of one workbook (XLSX)."""
+        frames = self.reports.report(actor, f).frames()
+        if panel is not None:
+            if panel not in frames:
+                raise ValidationFailed({'panel': 'invalid'})
+            frames = {panel: frames[panel]}
+        return self.encode(frames, fmt)
+
+
+def run_cli(desk: Any, kind: str, fmt: str, output: str, since: str | None) -> tuple[int, str]:
+    """`python run.py export KIND --format csv|xlsx -o FILE [--since YYYY-MM-DD]`: the whole team's
+    list (the command line is whoever runs the server). Returns (exit code, message)."""
+    if kind not in LISTS:
+        return 2, f'export: unknown list {kind!r} (one of {", ".join(LISTS)})'
+    if fmt not in FORMATS:
+        return 2, f'export: --format must be csv or xlsx, not {fmt!r}'
+    start = EVER
+    if since:
+        try:
+            start = date.fromisoformat(since)
+        except ValueError:
+            return 2, f'export: --since must be a date like 2026-03-01, not {since!r}'
+    exporter: ExportService = desk.export
+    end = max(exporter.reports.today(), start)
+    frame = exporter.list_frame(None, kind, ReportFilter(start=start, end=end))
+    Path(output).write_bytes(exporter.encode({kind: frame}, fmt))
+    return 0, f'{len(frame)} {kind} written to {output}'
