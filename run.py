@@ -174,7 +174,7 @@ def main() -> int | None:
     if command == ['create-admin']:
         return create_admin(desk)
     if command[:2] == ['user', 'set-password']:
-        from ui.cli import set_password
+        from cli.users import set_password
 
         return set_password(desk, command[2:], temporary=args.temporary)
     if len(command) == 3 and command[:2] == ['api-key', 'create']:
@@ -191,9 +191,9 @@ def main() -> int | None:
         return import_main(desk, command[1:], args,
                            describe=lambda e: translate('en', f'err.{e.code}', e.params))
     if len(command) == 2 and command[0] == 'export' and args.output:
-        from core.reports.export import run_cli
+        from cli.export import run as run_export
 
-        code, text = run_cli(desk, command[1], args.format, args.output, args.since)
+        code, text = run_export(desk, command[1], args.format, args.output, args.since)
         print(text, file=sys.stderr if code else sys.stdout)
         return code
     print(f'unknown command: {" ".join(command)}', file=sys.stderr)

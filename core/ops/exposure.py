@@ -3,9 +3,9 @@ login page and in the README must not be reachable from other machines unnoticed
 
 from __future__ import annotations
 
-from cli.demo import DEMO_PASSWORD, demo_logins
 from core.accounts import auth
 from core.context import Context
+from core.ops.demo_accounts import DEMO_PASSWORD, demo_logins
 from store import queries
 
 LOOPBACK = frozenset({'127.0.0.1', 'localhost', '::1'})

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -162,22 +161,3 @@ class ExportService:
             frames = {panel: frames[panel]}
         return self.encode(frames, fmt)
 
-
-def run_cli(desk: Any, kind: str, fmt: str, output: str, since: str | None) -> tuple[int, str]:
-    """`python run.py export KIND --format csv|xlsx -o FILE [--since YYYY-MM-DD]`: the whole team's
-    list (the command line is whoever runs the server). Returns (exit code, message)."""
-    if kind not in LISTS:
-        return 2, f'export: unknown list {kind!r} (one of {", ".join(LISTS)})'
-    if fmt not in FORMATS:
-        return 2, f'export: --format must be csv or xlsx, not {fmt!r}'
-    start = EVER
-    if since:
-        try:
-            start = date.fromisoformat(since)
-        except ValueError:
-            return 2, f'export: --since must be a date like 2026-03-01, not {since!r}'
-    exporter: ExportService = desk.export
-    end = max(exporter.reports.today(), start)
-    frame = exporter.list_frame(None, kind, ReportFilter(start=start, end=end))
-    Path(output).write_bytes(exporter.encode({kind: frame}, fmt))
-    return 0, f'{len(frame)} {kind} written to {output}'

@@ -13,10 +13,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
-from cli.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, seed
+from cli.demo import seed
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import LoginFailed
+from core.ops.demo_accounts import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
 from store.engine import make_engine, read_session
 from store.models import CareTask
 from tests import factories

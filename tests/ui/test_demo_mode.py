@@ -9,7 +9,7 @@ import os
 import pytest
 from nicegui.testing import User
 
-from cli.demo import DEMO_PASSWORD
+from core.ops.demo_accounts import DEMO_PASSWORD
 from tests import factories
 from tests.ui.conftest import login
 

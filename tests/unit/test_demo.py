@@ -17,6 +17,7 @@ from cli import demo
 from core.capture.intake import validate
 from core.clock import FakeClock
 from core.desk import Desk
+from core.ops import demo_accounts
 from store.engine import read_session
 from store.models import Activity, AuditEntry, Lead, LeadStatus, Opportunity, Role, Source, User
 from tests.factories import make_desk
@@ -50,12 +51,12 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Desk, dict[str, An
 
 
 def test_demo_logins_list_every_account_with_the_shared_password() -> None:
-    logins = demo.demo_logins()
+    logins = demo_accounts.demo_logins()
     assert len(logins) == 7
-    assert logins[0] == (demo.DEMO_ADMIN_EMAIL, Role.ADMIN, demo.DEMO_PASSWORD)
+    assert logins[0] == (demo_accounts.DEMO_ADMIN_EMAIL, Role.ADMIN, demo_accounts.DEMO_PASSWORD)
     assert Counter(role for _, role, _ in logins) == {Role.ADMIN: 1, Role.MANAGER: 1, Role.REP: 4,
                                                       Role.MARKETING: 1}
-    assert {password for *_, password in logins} == {demo.DEMO_PASSWORD}
+    assert {password for *_, password in logins} == {demo_accounts.DEMO_PASSWORD}
 
 
 def test_random_leads_are_valid_realistic_and_sometimes_repeat() -> None:
@@ -72,7 +73,7 @@ def test_random_leads_are_valid_realistic_and_sometimes_repeat() -> None:
     repeats = sum(n - 1 for n in phones.values())
     assert 0.02 * len(data) <= repeats <= 0.1 * len(data)
     regions = {c.region for c in clean}
-    for user in demo.DEMO_USERS:
+    for user in demo_accounts.DEMO_USERS:
         assert set(filter(None, user.regions.split(','))) <= regions
 
 
@@ -87,7 +88,7 @@ def test_seed_creates_the_demo_team(seeded: tuple[Desk, dict[str, Any], datetime
     assert max(u.seniority for u in reps) == 3
     assert all(u.regions and u.daily_quota > 0 for u in reps)
     assert any(HAN.search(u.name) for u in users) and any(_is_english(u.name) for u in users)
-    ref, _ = desk.team.login(demo.DEMO_ADMIN_EMAIL, demo.DEMO_PASSWORD)
+    ref, _ = desk.team.login(demo_accounts.DEMO_ADMIN_EMAIL, demo_accounts.DEMO_PASSWORD)
     assert ref.role == Role.ADMIN
 
 
@@ -170,7 +171,7 @@ def test_stream_one_adds_a_lead_now(tmp_path: Path) -> None:
 def test_seed_puts_deals_on_the_board_with_some_won_and_lost(tmp_path: Path) -> None:
     desk = make_desk(tmp_path / 'deals.db')
     summary = demo.seed(desk, now=FakeClock().now(), leads=200, rng=random.Random(5))
-    manager, _ = desk.team.login('manager@demo.leaddesk', demo.DEMO_PASSWORD)
+    manager, _ = desk.team.login('manager@demo.leaddesk', demo_accounts.DEMO_PASSWORD)
     columns = desk.pipeline.board(manager)
     by_kind = {kind: sum(c.count for c in columns if c.stage.kind == kind) for kind in ('open', 'won', 'lost')}
     assert summary['deals'] == sum(by_kind.values()) and summary['deals'] >= 20

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cli.demo import DEMO_PASSWORD, demo_logins
 from core.desk import Desk
+from core.ops.demo_accounts import DEMO_PASSWORD, demo_logins
 from core.ops.exposure import exposure_warning, is_loopback
 from tests.factories import admin
 

@@ -148,7 +148,7 @@ def register(desk: Desk, *, demo: bool) -> None:
             password.on('keydown.enter', submit)
             tid(ui.button(t('login.submit'), on_click=submit).classes('w-full'), 'login-submit')
             if demo:
-                from cli.demo import demo_logins
+                from core.ops.demo_accounts import demo_logins
 
                 with ui.expansion(t('login.demo_accounts'), value=True).classes('w-full'):
                     for address, role, secret in demo_logins():
