@@ -39,7 +39,7 @@ from argon2 import PasswordHasher  # noqa: E402
 
 from core.accounts import auth  # noqa: E402
 from core.desk import Desk  # noqa: E402
-from core.pipeline.deals import CARDS_PER_COLUMN  # noqa: E402
+from core.pipeline.board import CARDS_PER_COLUMN  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from store.engine import make_engine, read_session  # noqa: E402
 from store.models import Opportunity, Role, StageKind, UserRef  # noqa: E402

@@ -16,7 +16,8 @@ from core.assignment import pick as assignment
 from core.assignment.rules import RulesService
 from core.automation.policy import POLICY_KEY, Policy, load_policy
 from core.automation.pool import PoolService
-from core.automation.timer import Automation, Planned, TickReport
+from core.automation.preview import Planned
+from core.automation.timer import Automation, TickReport
 from core.capture import scoring
 from core.capture.api_access import AccessService
 from core.clock import Clock
@@ -31,7 +32,7 @@ from core.integrations.outbox import Deliverer
 from core.integrations.webhooks import WebhookService
 from core.leads.actions import LeadService
 from core.leads.merge import MergeService
-from core.pipeline import deals as pipeline
+from core.pipeline import stages as pipeline_stages
 from core.pipeline.deals import PipelineService
 from core.playbooks import defaults as playbook_defaults
 from core.playbooks.editor import PlaybookService
@@ -103,7 +104,7 @@ class Desk:
                     session.add(AssignmentRule(position=i, name=name, strategy=strategy, match_grades=grades,
                                                match_sources=sources))
                 session.add(AppSetting(key='assignment_seeded', value='1'))
-            pipeline.seed_defaults(session)
+            pipeline_stages.seed_defaults(session)
             playbook_defaults.seed(session, now)
             if not queries.all_web_forms(session):
                 session.add(WebForm(key='contact', name='Website contact form', created_at=now))

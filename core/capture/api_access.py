@@ -12,8 +12,9 @@ from core import permissions
 from core.accounts import auth
 from core.capture import intake as capture_path
 from core.capture import webforms
+from core.capture.external_ids import api_scope, external_key
 from core.capture.group_commit import CaptureQueue, Pending, record_consent
-from core.capture.intake import FIELD_LIMITS, CaptureResult, api_scope, external_key
+from core.capture.intake import FIELD_LIMITS, CaptureResult
 from core.context import Context, audit
 from core.errors import NotAllowed, NotFound, ValidationFailed, check_id
 from core.leads.actions import LeadService

@@ -10,11 +10,9 @@ the clocks that an owner starts (core/automation/sla_clocks.py)."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session
@@ -22,6 +20,7 @@ from sqlmodel import Session
 from core.assignment.writes import assign_new, send_to_pool
 from core.capture.batch import Batch
 from core.capture.config import Config
+from core.capture.external_ids import ExternalScope, external_key
 from core.capture.scoring import rescore
 from core.errors import ValidationFailed
 from core.leads.fields import LEAD
@@ -38,34 +37,6 @@ FIELD_LIMITS: dict[str, int] = LEAD.limits
 
 FILLABLE = LEAD.fillable
 """Fields a duplicate arrival may fill in when the existing lead has them empty."""
-
-
-class ExternalScope(StrEnum):
-    """Whose ids an `external_id` is, beyond API keys (each key is its own scope: `api_scope`)."""
-
-    IMPORT = 'import'
-    """The desk's own channels: imports (a CRM's ids), and manual entry or the demo should one carry an
-    id. Also where the ids of leads from before scopes went when no API key's record named them."""
-
-
-EXTERNAL_KEY_MAX = 200
-"""`Lead.external_key`'s length (the column that held the bare id before scopes: renamed, not rebuilt)."""
-
-
-def api_scope(api_key_id: int) -> str:
-    """The scope of the ids one API key sends: its own, so another key's equal id is another lead."""
-    return f'key:{api_key_id}'
-
-
-def external_key(scope: str, external_id: str) -> str:
-    """`external_id` within `scope`: what `Lead.external_key` holds and is unique on. `\\x1f` joins them
-    (clean text never holds it, nor does a scope), so no two (scope, id) pairs share a key; an id too
-    long to fit 200 characters with its scope is named by its SHA-256 instead."""
-    key = f'{scope}\x1f{external_id}'
-    if len(key) <= EXTERNAL_KEY_MAX:
-        return key
-    return f'{scope}\x1f#{hashlib.sha256(external_id.encode()).hexdigest()}'
-
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,46 +7,36 @@ imported twice, none lost. Start-up marks jobs whose process is gone as interrup
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-import os
 import re
-import socket
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlmodel import Session
 
-from core import permissions
-from core.capture.intake import CaptureResult, capture_rows, validate
+from core.capture.intake import CaptureResult, capture_rows
 from core.context import Context, audit, retrying
-from core.errors import InvalidState, NotAllowed, NotFound, ValidationFailed
-from core.imports.file import UnreadableFile, check_file_name, data_rows, peek, scan
-from core.imports.mapping import TARGETS, row_data, suggest_mapping
+from core.errors import InvalidState, ValidationFailed
+from core.imports.drafts import ImportDrafts, checked_mapping
+from core.imports.file import data_rows
+from core.imports.mapping import row_data
+from core.imports.results import ImportResults
+from core.imports.runners import runner_alive, this_runner
 from core.imports.views import (
-    ImportDraft,
     ImportOptions,
-    ImportPreview,
     ImportProgress,
     ImportReport,
-    PreviewRow,
-    ReportLine,
-    progress_of,
 )
 from core.imports.worker import Prepared, Validator
-from core.reports.export import neutralise
 from store import imports as store
-from store import queries
 from store.audit_actions import AuditAction
-from store.models import ImportJob, ImportStatus, ImportTemplate, Role, User, UserRef
+from store.models import ImportJob, ImportStatus, Role, User, UserRef
 
 log = logging.getLogger('leaddesk.imports')
 
@@ -55,8 +45,6 @@ BATCH_ROWS = 2000
 twins; one commit; one notification per rep) stay small per row, small enough that other writers (a
 click in the UI, an API capture) wait well under a second for the write lock (~0.36 s a batch on an idle
 2-core box; 1,000-row batches held it ~0.2 s and imported ~15% slower: docs/BENCHMARKS.md)."""
-PREVIEW_ROWS = 20
-REPORT_LINES = 500
 ACTIVE = (ImportStatus.RUNNING,)
 RESUMABLE = (ImportStatus.INTERRUPTED, ImportStatus.FAILED)
 WORKER_MIN_BATCHES = 3
@@ -65,163 +53,21 @@ starting it costs ~1 s of the other core, which a two-batch file would not win b
 UPLOAD_NAME = re.compile(r'^[0-9a-f]{32}(\.[a-z0-9]{1,7})?(\.part)?$')
 """How `receive` names the files it keeps: anything else in the folder (the CLI's failed-rows CSVs)
 is not an upload, and housekeeping leaves it alone."""
-CHUNK = 1024 * 1024
-
-
-def this_runner() -> str:
-    return f'{socket.gethostname()}:{os.getpid()}'
-
-
-def runner_alive(runner: str | None) -> bool:
-    """Whether the process named `host:pid` still runs (another host: assume it does)."""
-    if not runner or ':' not in runner:
-        return False
-    host, _, pid = runner.rpartition(':')
-    if host != socket.gethostname():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, ValueError):
-        return True
-    return True
 
 
 class _DryRun(Exception):
     """Raised inside the transaction of a dry run so that nothing it wrote is kept."""
 
 
-class ImportService:
+class ImportService(ImportResults, ImportDrafts):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.batch_rows = ctx.settings.import_batch_rows or BATCH_ROWS
         self._threads: dict[int, threading.Thread] = {}
 
-    @property
-    def folder(self) -> Path:
-        return Path(self.ctx.settings.data_dir) / 'imports'
-
     # ----- upload, mapping, preview ----------------------------------------------------------------
 
-    @property
-    def max_bytes(self) -> int:
-        return self.ctx.settings.import_max_mb * 1024 * 1024
-
-    def receive(self, actor: UserRef | None, file_name: str) -> Incoming:
-        """Begin taking an upload: `write` its chunks as they arrive (counted, refused past the size
-        limit), then `finish` (the file is read and checked, and becomes a draft job). Whatever goes
-        wrong, nothing is kept: no file, no job."""
-        self._check(actor)
-        return Incoming(self, actor, check_file_name(file_name))
-
-    def upload(self, actor: UserRef | None, file_name: str, data: bytes | IO[bytes]) -> ImportDraft:
-        """`receive` a whole file (bytes, or a binary stream read a chunk at a time)."""
-        incoming = self.receive(actor, file_name)
-        with incoming:
-            if isinstance(data, bytes | bytearray | memoryview):
-                for start in range(0, len(data), CHUNK):
-                    incoming.write(bytes(data[start:start + CHUNK]))
-            else:
-                while chunk := data.read(CHUNK):
-                    incoming.write(chunk)
-            return incoming.finish()
-
-    def _keep(self, actor: UserRef | None, file_name: str, path: Path) -> ImportDraft:
-        """A received file: read it whole once (every limit, the row count), then the draft job."""
-        table = scan(path)
-        now = self.ctx.now()
-        with self.ctx.write() as session:
-            job = ImportJob(created_by=actor.id if actor else None, file_name=file_name,
-                            file_path=str(path), encoding=table.encoding, sheet=table.sheet,
-                            total_rows=table.total_rows or 0, created_at=now, updated_at=now)
-            session.add(job)
-            session.flush()
-            template = self._template_for(session, table.headers)
-            job.mapping = suggest_mapping(table.headers, template)
-            job_id = job.id or 0
-        return self.draft(actor, job_id)
-
-    def draft(self, actor: UserRef | None, job_id: int, *, sheet: str | None = None) -> ImportDraft:
-        """The file's headers, suggested mapping and first rows (another sheet: re-read and re-suggest)."""
-        self._check(actor)
-        with self.ctx.read() as session:
-            job = self._job(session, job_id)
-        path = self._file(job)
-        other = bool(sheet and sheet != job.sheet)
-        table = scan(path, sheet) if other else peek(path, job.sheet, encoding=job.encoding, rows=5)
-        total = table.total_rows if table.total_rows is not None else job.total_rows
-        mapping = list(job.mapping)
-        if other or len(mapping) != len(table.headers):
-            with self.ctx.write() as session:
-                mapping = suggest_mapping(table.headers, self._template_for(session, table.headers))
-                stored = self._job(session, job_id)
-                stored.sheet, stored.mapping, stored.total_rows = table.sheet, mapping, total
-        return ImportDraft(job_id=job_id, file_name=job.file_name, headers=table.headers, mapping=mapping,
-                           sheets=table.sheets, sheet=table.sheet, encoding=table.encoding,
-                           total_rows=total, sample=[cells for _, cells in table.sample[:5]])
-
-    def preview(self, actor: UserRef | None, job_id: int, mapping: Sequence[str | None],
-                options: Mapping[str, Any] | None = None) -> ImportPreview:
-        """The first rows as they will be stored, each with its problems, before anything is written."""
-        self._check(actor)
-        opts = ImportOptions.parse(options)
-        with self.ctx.read() as session:
-            job = self._job(session, job_id)
-            table = peek(self._file(job), job.sheet, encoding=job.encoding, rows=PREVIEW_ROWS)
-            mapping = _checked_mapping(mapping, len(table.headers))
-            lines = []
-            for number, cells in table.sample:
-                data, notes = row_data(cells, mapping)
-                try:
-                    clean = validate(data, default_source=opts.default_source,
-                                     region=self.ctx.settings.default_region)
-                except ValidationFailed as e:
-                    lines.append(PreviewRow(row_number=number, values=data, problems=e.errors, notes=notes))
-                    continue
-                twin = queries.find_duplicate(session, clean)
-                values = {k: getattr(clean, k) for k in ('name', 'phone_norm', 'email', 'company', 'source',
-                                                          'region', 'city', 'title', 'industry', 'campaign')}
-                lines.append(PreviewRow(row_number=number, values=values, problems={}, notes=notes,
-                                        duplicate_of=twin.id if twin is not None else None))
-        return ImportPreview(rows=lines, total_rows=job.total_rows)
-
     # ----- templates -------------------------------------------------------------------------------
-
-    def reps(self, actor: UserRef | None) -> list[tuple[int, str]]:
-        """Active reps an import may give all its leads to."""
-        self._check(actor)
-        with self.ctx.read() as session:
-            return [(u.id or 0, u.name) for u in queries.active_reps(session)]
-
-    def templates(self, actor: UserRef | None) -> list[tuple[int, str]]:
-        self._check(actor)
-        with self.ctx.read() as session:
-            return [(t.id or 0, t.name) for t in store.templates(session)]
-
-    def save_template(self, actor: UserRef | None, name: str, headers: Sequence[str],
-                      mapping: Sequence[str | None]) -> int:
-        """Keep this mapping by header text; the next upload with these headers starts from it."""
-        self._check(actor)
-        name = (name or '').strip()
-        if not name or len(name) > 100:
-            raise ValidationFailed({'name': 'required' if not name else 'too_long'})
-        by_header = dict(zip(headers, _checked_mapping(mapping, len(headers)), strict=True))
-        with self.ctx.write() as session:
-            template = store.template_by_name(session, name) or ImportTemplate(
-                name=name, created_by=actor.id if actor else None, created_at=self.ctx.now())
-            template.mapping = by_header
-            session.add(template)
-            session.flush()
-            return template.id or 0
-
-    def apply_template(self, actor: UserRef | None, template_id: int, headers: Sequence[str]) -> list[str | None]:
-        self._check(actor)
-        with self.ctx.read() as session:
-            template = session.get(ImportTemplate, template_id)
-            if template is None:
-                raise NotFound()
-            return suggest_mapping(headers, template.mapping)
 
     # ----- run, resume, cancel ---------------------------------------------------------------------
 
@@ -243,7 +89,7 @@ class ImportService:
                 if rep is None or not rep.is_active or rep.role != Role.REP:
                     raise ValidationFailed({'rep_id': 'invalid'})
             headers = self._headers(job)
-            job.mapping = _checked_mapping(mapping, len(headers))
+            job.mapping = checked_mapping(mapping, len(headers))
             job.options = opts.to_dict()
             self._begin(job, now)
             audit(session, AuditAction.IMPORT_STARTED, now=now, actor_id=actor.id if actor else None,
@@ -443,7 +289,7 @@ class ImportService:
         try:
             with self.ctx.write() as session:
                 job = self._job(session, job_id)
-                job.mapping, job.options = _checked_mapping(mapping, len(self._headers(job))), opts.to_dict()
+                job.mapping, job.options = checked_mapping(mapping, len(self._headers(job))), opts.to_dict()
                 self._begin(job, self.ctx.now())
                 for chunk in _batches(data_rows(self._file(job), job.sheet, encoding=job.encoding), self.batch_rows):
                     self._batch(session, job, chunk)
@@ -458,158 +304,7 @@ class ImportService:
 
     # ----- reading progress and results ------------------------------------------------------------
 
-    def progress(self, actor: UserRef | None, job_id: int) -> ImportProgress:
-        self._check(actor)
-        with self.ctx.read() as session:
-            return progress_of(self._job(session, job_id), self.ctx.now())
-
-    def jobs(self, actor: UserRef | None, limit: int = 20) -> list[ImportProgress]:
-        """Recent imports (managers and admins see everyone's, marketing their own)."""
-        self._check(actor)
-        mine = actor.id if actor is not None and actor.role == Role.MARKETING else None
-        with self.ctx.read() as session:
-            now = self.ctx.now()
-            return [progress_of(j, now) for j in store.recent_jobs(session, created_by=mine, limit=limit)]
-
-    def report(self, actor: UserRef | None, job_id: int) -> ImportReport:
-        self._check(actor)
-        with self.ctx.read() as session:
-            return self._report(session, self._job(session, job_id))
-
-    def _report(self, session: Session, job: ImportJob) -> ImportReport:
-        def lines(outcome: str) -> list[ReportLine]:
-            return [ReportLine(row_number=r.row_number, lead_id=r.lead_id, lead_name=name, errors=r.errors or {})
-                    for r, name in store.rows_of(session, job.id or 0, outcome, limit=REPORT_LINES)]
-
-        return ImportReport(progress=progress_of(job, self.ctx.now()), joined=lines('joined'),
-                            skipped=lines('skipped'), failed=lines('failed'))
-
-    def failed_csv(self, actor: UserRef | None, job_id: int) -> bytes:
-        """The failed rows with their original columns and a reason column: fix and import again.
-        UTF-8 with BOM, so Excel opens the Chinese text correctly; a cell Excel would run as a formula
-        (`=`, `+`, `-`, `@` first) gets a leading apostrophe, so a hostile upload cannot run code on
-        the machine of whoever fixes the rows."""
-        self._check(actor)
-        with self.ctx.read() as session:
-            job = self._job(session, job_id)
-            rows = store.rows_of(session, job_id, 'failed')
-            headers = (self._headers(job) if Path(job.file_path).exists()
-                       else list(job.options.get('headers') or []))
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(['row', *(neutralise(h) for h in headers), 'problems'])
-        for r, _ in rows:
-            problems = '; '.join(f'{f}: {code}' for f, code in (r.errors or {}).items())
-            writer.writerow([r.row_number, *(neutralise(v) for v in r.values or []), problems])
-        return out.getvalue().encode('utf-8-sig')
-
     # ----- helpers ---------------------------------------------------------------------------------
-
-    def _headers(self, job: ImportJob) -> list[str]:
-        return peek(self._file(job), job.sheet, encoding=job.encoding, rows=0).headers
-
-    @staticmethod
-    def _file(job: ImportJob) -> Path:
-        """The job's upload; gone (an expired or finished job's): the import cannot go on."""
-        path = Path(job.file_path)
-        if not path.exists():
-            raise InvalidState('import_file_gone')
-        return path
-
-    def _forget_file(self, session: Session, job: ImportJob) -> None:
-        """A finished job needs its upload no more (it holds customers' personal data): delete it.
-        The failed rows keep their cells in the database; the header row (for the failed-rows CSV)
-        is kept in the job's options (no column for it: no migration for one list). An interrupted
-        or failed job keeps its file so that it can resume."""
-        path = Path(job.file_path)
-        if path.exists():
-            job.options = {**job.options, 'headers': self._headers(job)}
-        path.unlink(missing_ok=True)
-
-    def _check(self, actor: UserRef | None) -> None:
-        if actor is not None and not permissions.can_import(actor):
-            raise NotAllowed()
-
-    @staticmethod
-    def _job(session: Session, job_id: int, *, lock: bool = False) -> ImportJob:
-        """`lock` (writes): row-locked until commit on PostgreSQL, so a start, resume, cancel or batch
-        in another process waits and then reads what this one wrote (SQLite ignores it)."""
-        job = session.get(ImportJob, job_id, with_for_update=lock or None, populate_existing=lock)
-        if job is None:
-            raise NotFound()
-        return job
-
-    @staticmethod
-    def _template_for(session: Session, headers: Sequence[str]) -> dict[str, Any] | None:
-        """The saved template that knows most of these headers (at least half of them)."""
-        best, best_hits = None, 0
-        for template in store.templates(session):
-            hits = sum(1 for h in headers if h in template.mapping)
-            if hits > best_hits:
-                best, best_hits = template.mapping, hits
-        return best if best_hits * 2 >= max(len(headers), 1) else None
-
-
-class Incoming:
-    """One upload being received (`ImportService.receive`): written under the data folder as
-    `<random>.<ext>.part`, mode 0600, counted as it comes; past the size limit the file is deleted
-    and the upload refused. `finish` reads and checks it and makes the draft job; any failure, or
-    leaving the `with` block without finishing, deletes the file."""
-
-    def __init__(self, service: ImportService, actor: UserRef | None, file_name: str) -> None:
-        self.service, self.actor, self.file_name = service, actor, file_name
-        self.size = 0
-        folder = service.folder
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        suffix = ''.join(c for c in Path(file_name).suffix.lower()[:8] if (c.isascii() and c.isalnum()) or c == '.')
-        self.path = folder / f'{uuid.uuid4().hex}{suffix if len(suffix) > 1 else ""}'
-        self.part = self.path.with_name(self.path.name + '.part')
-        self._file: IO[bytes] | None = os.fdopen(
-            os.open(self.part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'wb')
-        self._done = False
-
-    def write(self, chunk: bytes) -> None:
-        if self._file is None:
-            raise InvalidState('import_upload_closed')
-        self.size += len(chunk)
-        if self.size > self.service.max_bytes:
-            self.discard()
-            raise UnreadableFile('import_too_large', limit_mb=self.service.ctx.settings.import_max_mb)
-        try:
-            self._file.write(chunk)
-        except OSError:
-            self.discard()
-            raise
-
-    def finish(self) -> ImportDraft:
-        """The draft job; the file stays only if the job row was committed."""
-        if self._file is None:
-            raise InvalidState('import_upload_closed')
-        try:
-            self._file.close()
-            self._file = None
-            os.replace(self.part, self.path)
-            draft = self.service._keep(self.actor, self.file_name, self.path)
-        except BaseException:
-            self.discard()
-            raise
-        self._done = True
-        return draft
-
-    def discard(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-        self.part.unlink(missing_ok=True)
-        self.path.unlink(missing_ok=True)
-
-    def __enter__(self) -> Incoming:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        if not self._done:
-            self.discard()
-
 
 def _batches(rows: Iterable[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
     """Consecutive lists of `size` rows (the last shorter); closing it closes `rows`' file."""
@@ -621,16 +316,6 @@ def _batches(rows: Iterable[tuple[int, list[str]]], size: int) -> Iterator[list[
         close = getattr(iterator, 'close', None)
         if close is not None:
             close()
-
-
-def _checked_mapping(mapping: Sequence[str | None], width: int) -> list[str | None]:
-    """One known target (or None) per column, `name` or a name part among them."""
-    fixed = [m or None for m in list(mapping)[:width]] + [None] * max(0, width - len(mapping))
-    if any(m is not None and m not in TARGETS for m in fixed):
-        raise ValidationFailed({'mapping': 'invalid'})
-    if not {'name', 'first_name', 'last_name'} & set(fixed):
-        raise ValidationFailed({'mapping': 'no_name'})
-    return fixed
 
 
 def _record(job_id: int, number: int, cells: list[str], outcome: CaptureResult | ValidationFailed) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from typing import Any
 from core import permissions
 from core.assignment.writes import assign_to
 from core.automation.policy import load_policy
-from core.automation.sla_clocks import clear_clocks
 from core.capture import intake as capture_path
 from core.capture.scoring import rescore
 from core.context import Context, audit, retry_conflicts
@@ -18,6 +17,7 @@ from core.errors import InvalidState, NotAllowed, NotFound, StaleEdit, Validatio
 from core.events import DeskEvents
 from core.leads.fields import LEAD
 from core.leads.normalize import clean_text
+from core.leads.qualifying import Qualifying
 from core.notify import notify
 from core.playbooks import checklist
 from store import queries
@@ -99,7 +99,7 @@ def announce_captures(events: DeskEvents, results: Iterable[capture_path.Capture
         events.publish(events.notified, user_id)
 
 
-class LeadService:
+class LeadService(Qualifying):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
@@ -261,51 +261,6 @@ class LeadService:
             activity_id, owner_id = activity.id or 0, lead.owner_id
         self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
         return activity_id
-
-    @retry_conflicts
-    def disqualify_lead(self, actor: UserRef, lead_id: int, *, reason: str, version: int | None = None) -> None:
-        reason = (reason or '').replace('\x00', '').strip()[:500]
-        if not reason:
-            raise ValidationFailed({'reason': 'required'})
-        now = self.ctx.now()
-        with self.ctx.write() as session:
-            lead = self._editable(session, actor, lead_id, version)
-            lead.status = LeadStatus.DISQUALIFIED
-            lead.disqualify_reason = reason
-            lead.version += 1
-            lead.updated_at = now
-            session.add(lead)
-            audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id,
-                  reason_key='reason.disqualified', status=LeadStatus.DISQUALIFIED, reason=reason)
-            owner_id = lead.owner_id
-            clear_clocks(lead)  # closed: the timer has nothing left to do with it
-        self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
-
-    @retry_conflicts
-    def qualify_lead(self, actor: UserRef, lead_id: int, *, version: int | None = None,
-                     warn_open: bool = False) -> None:
-        """Contacted → qualified once need, budget, authority and timeline are all confirmed, and
-        no required item of the `contacted` playbook is open (`warn_open`: refuse with
-        `ChecklistOpen` while any item is open, so the page can ask first)."""
-        now = self.ctx.now()
-        with self.ctx.write() as session:
-            lead = self._editable(session, actor, lead_id, version)
-            if lead.status != LeadStatus.CONTACTED:
-                raise InvalidState('not_contacted')
-            missing = {f: 'required' for f in LEAD.to_qualify if not getattr(lead, f)}
-            if missing:
-                raise ValidationFailed(missing)
-            checklist.leave_step(session, checklist.lead_step(lead), lead=lead, opportunity=None, actor_id=actor.id,
-                                 now=now, warn_open=warn_open)
-            lead.status = LeadStatus.QUALIFIED
-            lead.version += 1
-            lead.updated_at = now
-            session.add(lead)
-            audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id,
-                  reason_key='reason.qualified',
-                  status=LeadStatus.QUALIFIED)
-            owner_id = lead.owner_id
-        self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
 
     @retry_conflicts
     def assign_lead(self, actor: UserRef, lead_id: int, *, rep_id: int) -> None:

@@ -3,10 +3,8 @@ semantics, rotting, and the opportunity's own activities."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -16,12 +14,14 @@ from core.automation.sla_clocks import clear_clocks
 from core.context import Context, audit, retry_conflicts
 from core.customers import accounts as customers
 from core.customers import care_plan
-from core.errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed, check_id
+from core.errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed
 from core.leads.actions import check_activity, visible_lead
 from core.leads.fields import OPPORTUNITY
 from core.leads.normalize import clean_text
+from core.pipeline.board import BoardViews
+from core.pipeline.money import parse_money
+from core.pipeline.stages import StageSettings
 from core.playbooks import checklist
-from store import care as care_store
 from store import queries
 from store.audit_actions import AuditAction
 from store.models import (
@@ -30,7 +30,6 @@ from store.models import (
     Contact,
     Lead,
     LeadStatus,
-    LostReason,
     Opportunity,
     Stage,
     StageChange,
@@ -39,24 +38,6 @@ from store.models import (
     UserRef,
 )
 
-DEFAULT_STAGES: tuple[tuple[str, str, int, str, int], ...] = (
-    ('Needs confirmed', '需求确认', 10, StageKind.OPEN, 14),
-    ('Solution', '方案沟通', 30, StageKind.OPEN, 14),
-    ('Quotation', '商务报价', 60, StageKind.OPEN, 14),
-    ('Negotiation', '合同谈判', 80, StageKind.OPEN, 14),
-    ('Won', '赢单', 100, StageKind.WON, 0),
-    ('Lost', '输单', 0, StageKind.LOST, 0),
-)
-DEFAULT_LOST_REASONS: tuple[tuple[str, str, str], ...] = (
-    ('no_budget', 'No budget', '没有预算'), ('competitor', 'Chose a competitor', '选择了竞争对手'),
-    ('price', 'Price', '价格原因'), ('need_changed', 'Need changed', '需求变化'),
-    ('no_decision_maker', 'No decision maker', '找不到决策人'), ('no_response', 'No response', '客户无回应'),
-    ('other', 'Other', '其他'),
-)
-CARDS_PER_COLUMN = 50
-"""A column shows this many cards (soonest close first) and says how many more there are."""
-MAX_CENTS = 10**15
-
 
 class MoveConflict(DomainError):
     """Someone moved or edited the card since this board loaded: nothing was changed."""
@@ -64,74 +45,7 @@ class MoveConflict(DomainError):
     code = 'move_conflict'
 
 
-def weighted_cents(amount_cents: int, probability: int) -> int:
-    return amount_cents * probability // 100
-
-
-def idle_days(stage: Stage, opportunity: Opportunity, now: datetime) -> int | None:
-    """Days idle when the card is rotting (beyond the stage's rot limit), else None."""
-    if stage.kind != StageKind.OPEN or stage.rot_days <= 0:
-        return None
-    since = max(t for t in (opportunity.stage_changed_at, opportunity.last_activity_at, opportunity.created_at) if t)
-    days = (now - since).days
-    return days if days > stage.rot_days else None
-
-
-@dataclass(frozen=True, slots=True)
-class Card:
-    id: int
-    name: str
-    account_name: str | None
-    amount_cents: int
-    owner_id: int | None
-    owner_name: str | None
-    expected_close: date | None
-    days_in_stage: int
-    rotting_days: int | None
-    version: int
-    is_repeat: bool = False
-    """A repurchase: the account had another deal won before this one (store.care.repeat_flag)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    stage: Stage
-    cards: list[Card]
-    count: int
-    amount_cents: int
-    weighted_cents: int
-
-
-@dataclass(frozen=True, slots=True)
-class OpportunityView:
-    opportunity: Opportunity
-    stage: Stage
-    account: Account
-    contact: Contact | None
-    owner_name: str | None
-    can_edit: bool
-    history: list[tuple[StageChange, str | None]]
-    activities: list[tuple[Activity, str | None]]
-    is_repeat: bool = False
-
-
-def parse_money(value: Any) -> int:
-    """Cents from a user's amount ('12,500.50', 12500, '¥8000'); never float arithmetic on money."""
-    from decimal import Decimal, InvalidOperation
-
-    text = str(value if value is not None else '').replace(',', '').replace('¥', '').replace('￥', '').strip()
-    if not text:
-        raise ValueError('empty')
-    try:
-        amount = Decimal(text)
-        if not amount.is_finite() or amount < 0 or amount.adjusted() > 13 or amount * 100 >= MAX_CENTS:
-            raise ValueError('out of range')
-        return int((amount * 100).to_integral_value())
-    except (InvalidOperation, ArithmeticError):
-        raise ValueError('not a number') from None
-
-
-class PipelineService:
+class PipelineService(BoardViews, StageSettings):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
@@ -220,133 +134,6 @@ class PipelineService:
 
     # ----- the board ------------------------------------------------------------------------------
 
-    def stages(self) -> list[Stage]:
-        with self.ctx.read() as session:
-            return list(queries.stages(session))
-
-    def all_stages(self, actor: UserRef) -> list[Stage]:
-        """Every stage, archived ones included (the admins' editor)."""
-        if not permissions.can_manage_users(actor):
-            raise NotAllowed()
-        with self.ctx.read() as session:
-            return list(queries.stages(session, include_archived=True))
-
-    def save_stage(self, actor: UserRef, stage_id: int | None, *, name_en: str, name_zh: str, position: int,
-                   probability: int, kind: str, rot_days: int, is_archived: bool = False) -> int:
-        """Create or change a stage (admins). A stage keeps its opportunities when archived; the
-        board must keep at least one open, one won and one lost stage."""
-        if not permissions.can_manage_users(actor):
-            raise NotAllowed()
-        errors: dict[str, str] = {}
-        en, zh = clean_text(name_en, max_length=61), clean_text(name_zh, max_length=61)
-        for field, value in (('name_en', en), ('name_zh', zh)):
-            if not value:
-                errors[field] = 'required'
-            elif len(value) > 60:
-                errors[field] = 'too_long'
-        numbers = {}
-        for field, value, low, high in (('probability', probability, 0, 100), ('rot_days', rot_days, 0, 3650),
-                                        ('position', position, 0, 1000)):
-            try:
-                numbers[field] = int(value)
-            except (TypeError, ValueError):
-                errors[field] = 'invalid'
-                continue
-            if not low <= numbers[field] <= high:
-                errors[field] = 'out_of_range'
-        if kind not in StageKind.__members__.values():
-            errors['kind'] = 'invalid'
-        if errors:
-            raise ValidationFailed(errors)
-        with self.ctx.write() as session:
-            stage = session.get(Stage, stage_id) if stage_id else Stage(name_en='', name_zh='')
-            if stage is None:
-                raise NotFound()
-            stage.name_en, stage.name_zh, stage.kind, stage.is_archived = en or '', zh or '', kind, is_archived
-            stage.position, stage.probability, stage.rot_days = (numbers['position'], numbers['probability'],
-                                                                 numbers['rot_days'])
-            session.add(stage)
-            session.flush()
-            active = {s.kind for s in queries.stages(session)}
-            if not {StageKind.OPEN, StageKind.WON, StageKind.LOST} <= active:
-                raise ValidationFailed({'kind': 'stage_kinds'})
-            audit(session, AuditAction.STAGE_SAVED, now=self.ctx.now(), actor_id=actor.id,
-                  reason_key='reason.stage_saved',
-                  stage_en=stage.name_en, stage_zh=stage.name_zh)
-            saved = stage.id or 0
-        self.ctx.events.publish(self.ctx.events.opportunity_moved, 0, actor.id)
-        return saved
-
-    def all_lost_reasons(self, actor: UserRef) -> list[LostReason]:
-        if not permissions.can_manage_users(actor):
-            raise NotAllowed()
-        with self.ctx.read() as session:
-            return list(queries.lost_reasons(session, include_inactive=True))
-
-    def save_lost_reason(self, actor: UserRef, reason_id: int | None, *, label_en: str, label_zh: str,
-                         is_active: bool = True) -> int:
-        """Add or rename a lost reason, or switch it off (kept for the deals that used it)."""
-        if not permissions.can_manage_users(actor):
-            raise NotAllowed()
-        en, zh = clean_text(label_en, max_length=101), clean_text(label_zh, max_length=101)
-        errors = {f: ('required' if not v else 'too_long') for f, v in (('label_en', en), ('label_zh', zh))
-                  if not v or len(v) > 100}
-        if errors:
-            raise ValidationFailed(errors)
-        with self.ctx.write() as session:
-            if reason_id:
-                reason = session.get(LostReason, reason_id)
-                if reason is None:
-                    raise NotFound()
-            else:
-                existing = queries.lost_reasons(session, include_inactive=True)
-                reason = LostReason(key=f'custom_{len(existing) + 1}_{secrets.token_hex(3)}', label_en='',
-                                    label_zh='', position=max((r.position for r in existing), default=0) + 1)
-            reason.label_en, reason.label_zh, reason.is_active = en or '', zh or '', bool(is_active)
-            session.add(reason)
-            session.flush()
-            return reason.id or 0
-
-    def lost_reasons(self) -> list[tuple[str, str, str]]:
-        with self.ctx.read() as session:
-            return [(r.key, r.label_en, r.label_zh) for r in queries.lost_reasons(session)]
-
-    def board(self, actor: UserRef, *, owner_id: int | None = None, close_month: date | None = None,
-              min_amount: Any = None, max_amount: Any = None) -> list[Column]:
-        """Columns with counts and amounts for every card the actor may see (totals in SQL),
-        and the first cards of each column."""
-        if not permissions.sees_all_leads(actor):
-            owner_id = actor.id
-        close_to = None
-        if close_month is not None:
-            close_month = close_month.replace(day=1)
-            close_to = (close_month + timedelta(days=32)).replace(day=1)
-        f = queries.BoardFilter(owner_id=owner_id, close_from=close_month, close_to=close_to,
-                                min_cents=_maybe_money(min_amount), max_cents=_maybe_money(max_amount))
-        now = self.ctx.now()
-        with self.ctx.read() as session:
-            totals = queries.board_totals(session, f)
-            columns = []
-            for stage in queries.stages(session):
-                count, amount = totals.get(stage.id or 0, (0, 0))
-                cards = [self._card(stage, o, account, owner, now) for o, account, owner in
-                         queries.board_cards(session, f, stage.id or 0, CARDS_PER_COLUMN,
-                                             newest_closed=stage.kind != StageKind.OPEN)] if count else []
-                columns.append(Column(stage=stage, cards=cards, count=count, amount_cents=amount,
-                                      weighted_cents=weighted_cents(amount, stage.probability)))
-            repeat = care_store.repeat_ids(session, [c.id for column in columns for c in column.cards])
-            if not repeat:
-                return columns
-            return [replace(column, cards=[replace(c, is_repeat=c.id in repeat) for c in column.cards])
-                    for column in columns]
-
-    @staticmethod
-    def _card(stage: Stage, o: Opportunity, account: str | None, owner: str | None, now: datetime) -> Card:
-        return Card(id=o.id or 0, name=o.name, account_name=account, amount_cents=o.amount_cents, owner_id=o.owner_id,
-                    owner_name=owner, expected_close=o.expected_close,
-                    days_in_stage=(now - (o.stage_changed_at or o.created_at or now)).days,
-                    rotting_days=idle_days(stage, o, now), version=o.version)
-
     # ----- moves ----------------------------------------------------------------------------------
 
     @retry_conflicts
@@ -428,33 +215,6 @@ class PipelineService:
 
     # ----- the opportunity page -------------------------------------------------------------------
 
-    def opportunity_for_lead(self, actor: UserRef, lead_id: int) -> int | None:
-        """The opportunity a converted lead became, if any (for the lead page's link)."""
-        with self.ctx.read() as session:
-            visible_lead(session, actor, lead_id)
-            found = queries.opportunity_for_lead(session, lead_id)
-            return found.id if found is not None else None
-
-    def opportunity_view(self, actor: UserRef, opportunity_id: int) -> OpportunityView:
-        with self.ctx.read() as session:
-            o = session.get(Opportunity, check_id(opportunity_id))
-            if o is None or o.is_deleted:
-                raise NotFound()
-            if not (permissions.sees_all_leads(actor) or o.owner_id == actor.id):
-                raise NotAllowed()
-            stage = session.get(Stage, o.stage_id)
-            account = session.get(Account, o.account_id)
-            assert stage is not None and account is not None
-            owner = session.get(User, o.owner_id) if o.owner_id else None
-            return OpportunityView(
-                opportunity=o, stage=stage, account=account,
-                contact=session.get(Contact, o.contact_id) if o.contact_id else None,
-                owner_name=owner.name if owner else None,
-                can_edit=permissions.can_assign(actor) or o.owner_id == actor.id,
-                history=list(queries.stage_history(session, opportunity_id)),
-                activities=list(queries.opportunity_activities(session, o.lead_id)),
-                is_repeat=care_store.is_repeat(session, opportunity_id))
-
     @retry_conflicts
     def update_opportunity(self, actor: UserRef, opportunity_id: int, *, version: int,
                            changes: Mapping[str, Any]) -> int:
@@ -533,20 +293,3 @@ class StaleOpportunity(DomainError):
     code = 'stale_edit'
 
 
-def _maybe_money(value: Any) -> int | None:
-    if value in (None, ''):
-        return None
-    try:
-        return parse_money(value)
-    except ValueError:
-        raise ValidationFailed({'amount': 'invalid'}) from None
-
-
-def seed_defaults(session: Session) -> None:
-    """Stages and lost reasons a new database starts with (only when there are none)."""
-    if not queries.stages(session, include_archived=True):
-        for i, (en, zh, probability, kind, rot) in enumerate(DEFAULT_STAGES):
-            session.add(Stage(position=i, name_en=en, name_zh=zh, probability=probability, kind=kind, rot_days=rot))
-    if not queries.lost_reasons(session, include_inactive=True):
-        for i, (key, en, zh) in enumerate(DEFAULT_LOST_REASONS):
-            session.add(LostReason(key=key, label_en=en, label_zh=zh, position=i))

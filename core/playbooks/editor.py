@@ -8,33 +8,25 @@ a step is core/playbooks/checklist.py; the report of what is skipped is core/pla
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
-import pandas as pd
 from sqlmodel import Session
 
 from core import permissions
-from core.automation.policy import load_policy
 from core.context import Context, audit
 from core.errors import NotAllowed, NotFound, ValidationFailed, check_id
-from core.leads.actions import visible_lead
 from core.leads.normalize import clean_text
-from core.playbooks import checklist
-from core.playbooks import report as playbook_report
-from core.playbooks.checklist import ItemState, Step
-from core.reports.export import encode
-from core.reports.panels import ReportFilter, ReportService
+from core.playbooks.checklist import Step
+from core.playbooks.reporting import ChecklistReports
+from core.playbooks.working import PlaybookWork, StepInfo
+from core.reports.panels import ReportService
 from store import playbooks as store
-from store import queries, report_days
+from store import queries
 from store.audit_actions import AuditAction
 from store.models import (
     PLAYBOOK_LEAD_STATUSES,
     Grade,
-    Lead,
-    Opportunity,
     PlaybookItem,
     Stage,
     StageKind,
@@ -50,36 +42,6 @@ MAX_DEADLINE_HOURS = 2000
 Row = TypeVar('Row', PlaybookItem, TalkTrack)
 
 
-@dataclass(frozen=True, slots=True)
-class StepInfo:
-    """A step managers can write a playbook for, named in both languages (lead statuses are
-    labelled by the UI: `name_en`/`name_zh` are empty for them)."""
-
-    key: str
-    lead_status: str | None
-    stage_id: int | None
-    name_en: str = ''
-    name_zh: str = ''
-
-
-@dataclass(frozen=True, slots=True)
-class PlaybookView:
-    """The current step's playbook as a lead or opportunity page shows it."""
-
-    step: StepInfo | None
-    items: list[ItemState]
-    tracks: list[TalkTrack]
-    can_tick: bool
-
-    @property
-    def done(self) -> int:
-        return sum(1 for i in self.items if i.done)
-
-    @property
-    def open_items(self) -> list[PlaybookItem]:
-        return [i.item for i in self.items if not i.done]
-
-
 def parse_step(key: str) -> Step:
     kind, _, value = (key or '').partition(':')
     if kind == 'lead' and value in PLAYBOOK_LEAD_STATUSES:
@@ -89,7 +51,7 @@ def parse_step(key: str) -> Step:
     raise ValidationFailed({'playbook_step': 'invalid'})
 
 
-class PlaybookService:
+class PlaybookService(ChecklistReports, PlaybookWork):
     def __init__(self, ctx: Context, reports: ReportService) -> None:
         self.ctx = ctx
         self.reports = reports
@@ -212,125 +174,11 @@ class PlaybookService:
 
     # ----- the lead and opportunity pages -------------------------------------------------------------
 
-    def for_lead(self, actor: UserRef, lead_id: int) -> PlaybookView:
-        """The lead's current step: its checklist (done, due, overdue) and the talk tracks for its grade."""
-        with self.ctx.read() as session:
-            lead = visible_lead(session, actor, lead_id)
-            return self._view(session, checklist.lead_step(lead), lead, None,
-                              can_tick=permissions.can_edit_lead(actor, lead))
-
-    def for_opportunity(self, actor: UserRef, opportunity_id: int) -> PlaybookView:
-        with self.ctx.read() as session:
-            o, lead = _visible_opportunity(session, actor, opportunity_id)
-            return self._view(session, checklist.stage_step(session.get(Stage, o.stage_id)), lead, o,
-                              can_tick=_can_work(actor, o))
-
-    def _view(self, session: Session, step: Step | None, lead: Lead, o: Opportunity | None, *,
-              can_tick: bool) -> PlaybookView:
-        if step is None:
-            return PlaybookView(step=None, items=[], tracks=[], can_tick=False)
-        info = StepInfo(key=step.key, lead_status=step.lead_status, stage_id=step.stage_id)
-        if step.stage_id is not None:
-            stage = session.get(Stage, step.stage_id)
-            info = StepInfo(key=step.key, lead_status=None, stage_id=step.stage_id,
-                            name_en=stage.name_en if stage else '', name_zh=stage.name_zh if stage else '')
-        items = checklist.item_states(session, step, lead, o, now=self.ctx.now(),
-                                      calendar=load_policy(session).calendar)
-        tracks = [t for t in store.step_tracks(session, step.lead_status, step.stage_id)
-                  if t.grade in ('', lead.grade)]
-        return PlaybookView(step=info, items=items, tracks=tracks, can_tick=can_tick)
-
-    def tick(self, actor: UserRef, item_id: int, *, done: bool, lead_id: int | None = None,
-             opportunity_id: int | None = None) -> None:
-        """Tick (or untick) one item of the lead's or the deal's current step; audited."""
-        now = self.ctx.now()
-        with self.ctx.write() as session:
-            if opportunity_id is not None:
-                o = session.get(Opportunity, check_id(opportunity_id), with_for_update=True, populate_existing=True)
-                if o is None or o.is_deleted:
-                    raise NotFound()
-                if not _can_work(actor, o):
-                    raise NotAllowed()
-                lead = session.get(Lead, o.lead_id)
-                if lead is None:
-                    raise NotFound()
-                step = checklist.stage_step(session.get(Stage, o.stage_id))
-            elif lead_id is not None:
-                lead = visible_lead(session, actor, lead_id, lock=True)
-                if not permissions.can_edit_lead(actor, lead):
-                    raise NotAllowed()
-                step, o = checklist.lead_step(lead), None
-            else:
-                raise ValidationFailed({'playbook_item': 'invalid'})
-            changed = checklist.apply_ticks(session, step=step, lead=lead, opportunity_id=opportunity_id,
-                                            item_ids=[item_id], done=done, actor_id=actor.id, now=now)
-            owner_id = lead.owner_id
-        if not changed:
-            return
-        events = self.ctx.events
-        if opportunity_id is not None:
-            events.publish(events.opportunity_moved, opportunity_id, actor.id)
-        else:
-            events.publish(events.lead_changed, lead_id, owner_id)
-
     # ----- the report ---------------------------------------------------------------------------------
-
-    def export_checklist(self, actor: UserRef, f: ReportFilter, fmt: str) -> bytes:
-        """The checklist panel's table as CSV or XLSX, for the same reader and filter."""
-        return encode({'checklist': self.checklist_report(actor, f)}, fmt, ZoneInfo(self.ctx.settings.timezone))
-
-    def checklist_report(self, actor: UserRef, f: ReportFilter, *, rollup: bool = True) -> pd.DataFrame:
-        """Per checklist item: how often its step was left with it open, and the win rate of deals
-        closed in the range with and without it done (see core/playbooks/report.py). Without a lead
-        filter but the owner it is summed from the daily roll-up (store/report_rollup.py: exact for
-        any range — the exits and closings are counted by their local day, the moves and ticks as
-        they stand now, as the rows are); otherwise, or with `rollup=False`, from the rows."""
-        f = self.reports.check_filter(actor, f)
-        s = self.reports.scope(f)
-        jobs: dict[str, Callable[[Any], Any]] = {
-            'items': store.all_items,
-            'stages': lambda se: {st.id or 0: st for st in queries.stages(se, include_archived=True)}}
-        if rollup and not (f.source or f.region or f.industry) and self._rolled_up():
-            scope_id = f.owner_id or 0
-            jobs['rollup'] = lambda se: report_days.checklist(se, scope_id, f.start, f.end)
-            got = self.reports.read_all(jobs)
-            steps, deals, entered, done = got['rollup']
-            exits = [e for item, (n, skipped) in steps.items()
-                     for e in (([item], [], n - skipped), ([], [item], skipped))]
-            return playbook_report.checklist_table(got['items'], got['stages'], exits=exits, deals=deals,
-                                                   entered=entered, done=done)
-        got = self.reports.read_all(jobs | {  # the exits and the closed deals are a year's scans each: side by side
-            'exits': lambda se: store.exit_counts(se, s),
-            'deals': lambda se: store.closed_totals(se, s),
-            'entered': lambda se: store.closed_by_stage_entered(se, s),
-            'done': lambda se: store.closed_with_done(se, s)})
-        return playbook_report.checklist_table(got['items'], got['stages'], exits=got['exits'], deals=got['deals'],
-                                               entered=got['entered'], done=got['done'])
-
-    def _rolled_up(self) -> bool:
-        with self.ctx.read() as session:
-            return report_days.usable(session, self.ctx.settings.timezone)
-
 
 def _manager(actor: UserRef) -> None:
     if not permissions.can_assign(actor):
         raise NotAllowed()
-
-
-def _can_work(actor: UserRef, o: Opportunity) -> bool:
-    return permissions.can_assign(actor) or o.owner_id == actor.id
-
-
-def _visible_opportunity(session: Session, actor: UserRef, opportunity_id: int) -> tuple[Opportunity, Lead]:
-    o = session.get(Opportunity, check_id(opportunity_id))
-    if o is None or o.is_deleted:
-        raise NotFound()
-    if not (permissions.sees_all_leads(actor) or o.owner_id == actor.id):
-        raise NotAllowed()
-    lead = session.get(Lead, o.lead_id)
-    if lead is None:
-        raise NotFound()
-    return o, lead
 
 
 def _check_step(session: Session, step: Step) -> None:

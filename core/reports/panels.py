@@ -30,20 +30,17 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from core import permissions
-from core.context import Context, audit
-from core.errors import NotAllowed, ValidationFailed
-from core.leads.fields import LEAD, OPPORTUNITY
-from core.pipeline.deals import parse_money
+from core.context import Context
+from core.errors import ValidationFailed
 from core.reports import metrics as m
 from core.reports import money as report_money
-from store import report_days, report_drill, report_lists, reporting
-from store.audit_actions import AuditAction
-from store.models import ChannelCost, Source, UserRef
+from core.reports.channel_costs import ChannelCosts
+from core.reports.drill import ReportDrill
+from store import report_days, report_lists, reporting
+from store.models import Source, UserRef
 
 PRESETS = ('this_week', 'this_month', 'last_30', 'last_90', 'this_quarter', 'custom')
 DIMENSIONS = reporting.LEAD_DIMENSIONS
-DRILL_LIMIT = 500
-"""Records a click lists at most (the export has them all)."""
 MAX_DAYS = 3 * 366
 READERS = 2
 """Report queries run this many at once (the box has two cores; SQLite readers do not block)."""
@@ -153,7 +150,7 @@ class FilterOptions:
     """Empty for a rep (the owner filter is always themselves)."""
 
 
-class ReportService:
+class ReportService(ChannelCosts, ReportDrill):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
@@ -286,102 +283,5 @@ class ReportService:
 
     # ----- drill-down --------------------------------------------------------------------------------
 
-    def funnel_leads(self, actor: UserRef, f: ReportFilter, step: str) -> list[dict[str, Any]]:
-        """The cohort leads that reached a funnel step (what clicking the step lists)."""
-        if step not in reporting.FUNNEL_STEPS:
-            raise ValidationFailed({'step': 'invalid'})
-        s = self.scope(self.check_filter(actor, f))
-        with self.ctx.read() as session:
-            ids = report_drill.funnel_lead_ids(session, s, step, DRILL_LIMIT)
-            return self._named(session, report_lists.lead_rows(session, columns=LEAD.export_columns, ids=ids))
-
-    def cohort_leads(self, actor: UserRef, f: ReportFilter, dimension: str, value: Any, *,
-                     converted: bool = False) -> list[dict[str, Any]]:
-        """The cohort leads behind one conversion bar."""
-        if dimension not in DIMENSIONS:
-            raise ValidationFailed({'dimension': 'invalid'})
-        s = self.scope(self.check_filter(actor, f))
-        with self.ctx.read() as session:
-            ids = report_drill.cohort_lead_ids(session, s, dimension, value, converted=converted, limit=DRILL_LIMIT)
-            return self._named(session, report_lists.lead_rows(session, columns=LEAD.export_columns, ids=ids))
-
-    def closed_opportunities(self, actor: UserRef, f: ReportFilter, dimension: str, value: Any, *,
-                             kind: str | None = None) -> list[dict[str, Any]]:
-        """The deals behind one win-rate bar (won, lost or both)."""
-        if dimension not in DIMENSIONS or kind not in (None, 'won', 'lost'):
-            raise ValidationFailed({'dimension': 'invalid'})
-        s = self.scope(self.check_filter(actor, f))
-        with self.ctx.read() as session:
-            ids = report_drill.closed_opportunity_ids(session, s, dimension, value, kind=kind, limit=DRILL_LIMIT)
-            return self._named(session, report_lists.opportunity_rows(
-                session, columns=OPPORTUNITY.export_columns, ids=ids))
-
-    def assigned_leads(self, actor: UserRef, f: ReportFilter, owner_id: int) -> list[dict[str, Any]]:
-        """The leads assigned in the range to one rep (a row of the first-response ranking)."""
-        f = self.check_filter(actor, f)
-        s = self.scope(f)
-        with self.ctx.read() as session:
-            ids = report_drill.assigned_lead_ids(session, s, f.owner_id or owner_id, DRILL_LIMIT)
-            return self._named(session, report_lists.lead_rows(session, columns=LEAD.export_columns, ids=ids))
-
-    def lost_opportunities(self, actor: UserRef, f: ReportFilter, reason: str | None) -> list[dict[str, Any]]:
-        """The deals lost in the range for one reason (a slice of the lost-reasons pie)."""
-        s = self.scope(self.check_filter(actor, f))
-        with self.ctx.read() as session:
-            ids = report_drill.lost_opportunity_ids(session, s, reason or None, DRILL_LIMIT)
-            return self._named(session, report_lists.opportunity_rows(
-                session, columns=OPPORTUNITY.export_columns, ids=ids))
-
-    def forecast_opportunities(self, actor: UserRef, f: ReportFilter, month: str) -> list[dict[str, Any]]:
-        """The open and won deals expected to close in one month of the forecast ('YYYY-MM'), within the range."""
-        f = self.check_filter(actor, f)
-        try:
-            first = date.fromisoformat(f'{month}-01')
-        except ValueError:
-            raise ValidationFailed({'month': 'invalid'}) from None
-        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-        s = self.scope(f)
-        with self.ctx.read() as session:
-            ids = report_drill.forecast_opportunity_ids(session, s, max(first, f.start), min(last, f.end),
-                                                        DRILL_LIMIT)
-            return self._named(session, report_lists.opportunity_rows(
-                session, columns=OPPORTUNITY.export_columns, ids=ids))
-
-    @staticmethod
-    def _named(session: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        names = report_lists.user_names(session)
-        for row in rows:
-            row['owner'] = names.get(row.get('owner_id') or 0, '')
-        return rows
-
     # ----- channel costs -----------------------------------------------------------------------------
 
-    def set_channel_cost(self, actor: UserRef, *, source: str, month: date, amount: Any) -> int:
-        """Marketing (or an admin) enters what one source cost in one month; again replaces it. Audited."""
-        if not permissions.can_enter_costs(actor):
-            raise NotAllowed()
-        errors: dict[str, str] = {}
-        if source not in Source.__members__.values():
-            errors['source'] = 'invalid_source'
-        try:
-            cents = parse_money(amount)
-        except ValueError:
-            errors['amount'] = 'invalid'
-            cents = 0
-        if errors:
-            raise ValidationFailed(errors)
-        first = month.replace(day=1)
-        now = self.ctx.now()
-        with self.ctx.write() as session:
-            row = report_lists.channel_cost(session, source, first) or ChannelCost(source=source, month=first)
-            row.cost_cents, row.updated_by, row.updated_at = cents, actor.id, now
-            session.add(row)
-            audit(session, AuditAction.CHANNEL_COST, now=now, actor_id=actor.id, reason_key='reason.channel_cost',
-                  source=source, month=f'{first:%Y-%m}', amount=f'{cents // 100}.{cents % 100:02d}')
-        return cents
-
-    def channel_costs(self, actor: UserRef, first: date, last: date) -> list[ChannelCost]:
-        if not permissions.sees_all_leads(actor):
-            raise NotAllowed()
-        with self.ctx.read() as session:
-            return list(report_lists.channel_costs(session, first.replace(day=1), last))

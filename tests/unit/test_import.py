@@ -9,7 +9,8 @@ from openpyxl import Workbook
 
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
-from core.imports.file import UnreadableFile, detect_encoding
+from core.imports.file import detect_encoding
+from core.imports.limits import UnreadableFile
 from store.models import Activity, AuditEntry, ImportJob, ImportRow, Lead, Notification, Role
 from tests import factories
 from tests.unit.db import rows

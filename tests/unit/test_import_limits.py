@@ -17,7 +17,8 @@ import pytest
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import InvalidState
-from core.imports.file import MAX_COLUMNS, MAX_ROWS, UnreadableFile, scan
+from core.imports.file import scan
+from core.imports.limits import MAX_COLUMNS, MAX_ROWS, UnreadableFile
 from core.settings import Settings
 from store.engine import make_engine
 from store.models import AuditEntry, ImportJob, ImportStatus

@@ -95,7 +95,7 @@ def test_0021_scopes_existing_external_ids_by_the_key_that_sent_them(tmp_path: P
     # the scoped ids work as the capture path computes them
     desk = factories.make_desk(tmp_path / 'old.db')
     with read_session(desk.ctx.engine) as s:
-        from core.capture.intake import api_scope, external_key
+        from core.capture.external_ids import api_scope, external_key
         from store import queries
         assert queries.lead_by_external_key(s, external_key(api_scope(1), 'made-by-1')).id == 1  # type: ignore[union-attr]
         assert queries.lead_by_external_key(s, external_key(api_scope(2), 'made-by-1')) is None

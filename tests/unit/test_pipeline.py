@@ -14,8 +14,10 @@ from sqlmodel import select
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import InvalidState, NotAllowed, NotFound, ValidationFailed
-from core.pipeline import deals as pipeline
-from core.pipeline.deals import MoveConflict, StaleOpportunity, idle_days, parse_money, weighted_cents
+from core.pipeline import board as pipeline
+from core.pipeline.board import idle_days, weighted_cents
+from core.pipeline.deals import MoveConflict, StaleOpportunity
+from core.pipeline.money import parse_money
 from store.models import (
     Account,
     Activity,

@@ -12,7 +12,7 @@ from nicegui import run, ui
 from core.desk import Desk
 from core.errors import DomainError
 from core.playbooks.checklist import ChecklistBlocked, ChecklistOpen
-from core.playbooks.editor import PlaybookView, StepInfo
+from core.playbooks.working import PlaybookView, StepInfo
 from store.models import UserRef
 
 from ..errors import message

@@ -14,7 +14,7 @@ from nicegui.elements.mixins.validation_element import ValidationElement
 
 from core import permissions
 from core.automation.policy import Policy
-from core.automation.timer import Planned
+from core.automation.preview import Planned
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 from store.models import Role, UserRef

@@ -11,7 +11,7 @@ from core import permissions
 from core.customers.accounts import CustomerRow, CustomerView, TierRules
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
-from core.pipeline.deals import parse_money
+from core.pipeline.money import parse_money
 from store.models import Stage, Tier, UserRef
 
 from .. import live

@@ -14,7 +14,7 @@ from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.leads.actions import EDITABLE_FIELDS, LeadView
 from core.leads.fields import LEAD
-from core.playbooks.editor import PlaybookView
+from core.playbooks.working import PlaybookView
 from store.models import LeadStatus, UserRef
 
 from .. import live

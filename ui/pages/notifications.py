@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
-from core.accounts.team import NotificationView
+from core.accounts.notifications import NotificationView
 from core.desk import Desk
 from store.models import UserRef
 

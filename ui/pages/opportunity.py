@@ -12,8 +12,9 @@ from nicegui import run, ui
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.leads.fields import OPPORTUNITY_TEXT
-from core.pipeline.deals import OpportunityView, StaleOpportunity
-from core.playbooks.editor import PlaybookView
+from core.pipeline.board import OpportunityView
+from core.pipeline.deals import StaleOpportunity
+from core.playbooks.working import PlaybookView
 from store.models import Stage, StageKind, UserRef
 
 from .. import live

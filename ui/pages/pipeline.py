@@ -24,7 +24,9 @@ from nicegui.events import GenericEventArguments, SortableEventArguments
 from core import permissions
 from core.desk import Desk
 from core.errors import DomainError
-from core.pipeline.deals import Card, Column, MoveConflict, parse_money
+from core.pipeline.board import Card, Column
+from core.pipeline.deals import MoveConflict
+from core.pipeline.money import parse_money
 from store.models import Stage, StageKind, UserRef
 
 from .. import live
