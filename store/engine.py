@@ -29,7 +29,7 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={'check_same_thread': False, 'timeout': 30})
 
         @event.listens_for(engine, 'connect')
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute('PRAGMA journal_mode=WAL')
             cursor.execute('PRAGMA synchronous=NORMAL')

@@ -37,7 +37,7 @@ def rows_of(session: Session, job_id: int, outcome: str, *, limit: int | None = 
              .order_by(col(ImportRow.row_number)))
     if limit is not None:
         query = query.limit(limit)
-    return session.exec(query).all()  # type: ignore[return-value]
+    return session.exec(query).all()
 
 
 def row_counts(session: Session, job_id: int) -> dict[str, int]:
