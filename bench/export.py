@@ -33,7 +33,7 @@ from bench import record  # noqa: E402
 from bench.dataset import REPS, build  # noqa: E402
 from bench.reports import peak_mib, timed  # noqa: E402
 from core.leads.fields import LEAD  # noqa: E402
-from core.reports.panels import ReportFilter  # noqa: E402
+from core.reports.report_filter import ReportFilter  # noqa: E402
 from store.models import Role, UserRef  # noqa: E402
 
 LEAD_COLUMNS = LEAD.export_columns

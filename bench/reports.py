@@ -39,7 +39,7 @@ from sqlmodel import func, select  # noqa: E402
 
 from bench.dataset import REPS, build  # noqa: E402
 from core.desk import Desk  # noqa: E402
-from core.reports.panels import ReportFilter  # noqa: E402
+from core.reports.report_filter import ReportFilter  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from store import report_rollup, stage_stays  # noqa: E402
 from store.engine import make_engine, read_session  # noqa: E402

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.reports.export import EVER, FORMATS, LISTS, ExportService
-from core.reports.panels import ReportFilter
+from core.reports.report_filter import ReportFilter
 
 
 def run(desk: Any, kind: str, fmt: str, output: str, since: str | None) -> tuple[int, str]:

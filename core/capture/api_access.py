@@ -10,11 +10,11 @@ from typing import Any
 
 from core import permissions
 from core.accounts import auth
-from core.capture import intake as capture_path
 from core.capture import webforms
+from core.capture.clean import FIELD_LIMITS, validate
 from core.capture.external_ids import api_scope, external_key
 from core.capture.group_commit import CaptureQueue, Pending, record_consent
-from core.capture.intake import FIELD_LIMITS, CaptureResult
+from core.capture.intake import CaptureResult
 from core.context import Context, audit
 from core.errors import NotAllowed, NotFound, ValidationFailed, check_id
 from core.leads.actions import LeadService
@@ -102,7 +102,7 @@ class AccessService:
             replay = self._replay(key, tokens, external_id and external_key(scope, external_id))
             if replay is not None:
                 return replay, True
-            clean = capture_path.validate(data, default_source=Source.API, region=self.ctx.settings.default_region,
+            clean = validate(data, default_source=Source.API, region=self.ctx.settings.default_region,
                                           external_scope=scope)
             result = self.captures.submit(Pending(api_key_id=key.id, clean=clean, data=data, tokens=tuple(tokens)))
             if result is not None:
@@ -208,7 +208,7 @@ class AccessService:
         refused = {webforms.CONSENT: 'consent_required'} \
             if form.consent_text and not str(data.get(webforms.CONSENT) or '').strip() else {}
         try:
-            clean = capture_path.validate(asked, default_source=form.source, region=self.ctx.settings.default_region)
+            clean = validate(asked, default_source=form.source, region=self.ctx.settings.default_region)
         except ValidationFailed as e:
             raise ValidationFailed({**e.errors, **refused}) from None
         if refused:  # every error at once, so the visitor fixes them in one go

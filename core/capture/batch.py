@@ -21,7 +21,7 @@ from store import queries
 from store.models import User
 
 if TYPE_CHECKING:
-    from core.capture.intake import CleanLead
+    from core.capture.clean import CleanLead
 
 
 class Batch:

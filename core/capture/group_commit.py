@@ -28,7 +28,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from core.capture.intake import CaptureResult, CleanLead, capture_all
+from core.capture.clean import CleanLead
+from core.capture.intake import CaptureResult, capture_all
 from core.context import Context, audit, retrying
 from core.errors import ValidationFailed
 from core.leads.actions import announce_captures

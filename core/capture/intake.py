@@ -19,52 +19,20 @@ from sqlmodel import Session
 
 from core.assignment.writes import assign_new, send_to_pool
 from core.capture.batch import Batch
+from core.capture.clean import CleanLead, validate
 from core.capture.config import Config
-from core.capture.external_ids import ExternalScope, external_key
 from core.capture.scoring import rescore
 from core.errors import ValidationFailed
 from core.leads.fields import LEAD
-from core.leads.normalize import clean_text, normalize_company, normalize_email, normalize_phone
 from core.leads.record import LeadRecord
 from store import queries
 from store.audit_actions import AuditAction
 from store.identity import lock_keys
 from store.locks import lock_identity_keys
-from store.models import ActivityKind, Lead, LeadStatus, Source, User
-
-FIELD_LIMITS: dict[str, int] = LEAD.limits
-"""Every field a lead can be captured with, and its maximum length (declared in core/leads/fields.py)."""
+from store.models import ActivityKind, Lead, LeadStatus, User
 
 FILLABLE = LEAD.fillable
 """Fields a duplicate arrival may fill in when the existing lead has them empty."""
-
-
-@dataclass(frozen=True, slots=True)
-class CleanLead:
-    """A lead's captured fields (core/leads/fields.py `LEAD.captured`, typed here: a test checks they agree)
-    as validated, and what capture derives from them for the dedupe identity (store/identity.py)."""
-
-    name: str
-    source: str
-    phone: str | None = None
-    phone_norm: str | None = None
-    email: str | None = None
-    company: str | None = None
-    company_norm: str | None = None
-    title: str | None = None
-    wechat: str | None = None
-    region: str | None = None
-    city: str | None = None
-    industry: str | None = None
-    campaign: str | None = None
-    message: str | None = None
-    budget: str | None = None
-    authority: str | None = None
-    need: str | None = None
-    timeline: str | None = None
-    external_id: str | None = None
-    external_key: str | None = None
-    """`external_id` within the sender's scope (`external_key`): what dedupe by id compares."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,46 +51,6 @@ class CaptureResult:
     def duplicate_of(self) -> int | None:
         return None if self.created else self.lead_id
 
-
-def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN',
-             external_scope: str = ExternalScope.IMPORT) -> CleanLead:
-    """Clean and check raw input; raises ValidationFailed naming every bad field at once.
-    `external_scope`: whose id an `external_id` is (`api_scope` of the sending key for the API)."""
-    errors: dict[str, str] = {}
-    values: dict[str, str | None] = {}
-    for name, limit in FIELD_LIMITS.items():
-        raw = data.get(name)
-        if raw is None:
-            values[name] = None
-            continue
-        if not isinstance(raw, str | int | float):
-            errors[name] = 'invalid'
-            continue
-        text = clean_text(str(raw), max_length=limit + 1)
-        if text is not None and len(text) > limit:
-            errors[name] = 'too_long'
-        values[name] = text
-    for name in LEAD.required:
-        if not values.get(name) and name not in errors:
-            errors[name] = 'required'
-    phone_norm = normalize_phone(values.get('phone'), region)
-    if values.get('phone') and not phone_norm and 'phone' not in errors:
-        errors['phone'] = 'invalid_phone'
-    email = normalize_email(values.get('email'))
-    if values.get('email') and not email and 'email' not in errors:
-        errors['email'] = 'invalid_email'
-    if not values.get('phone') and not values.get('email') and not ({'phone', 'email'} & errors.keys()):
-        errors['phone'] = 'phone_or_email'
-    source = values.get('source') or default_source
-    if source not in Source.__members__.values():
-        errors['source'] = 'invalid_source'
-    if errors:
-        raise ValidationFailed(errors)
-    values.update(source=source, email=email)
-    ext = values.get('external_id')
-    return CleanLead(**{k: v for k, v in values.items() if k in CleanLead.__slots__},  # type: ignore[arg-type]
-                     phone_norm=phone_norm, company_norm=normalize_company(values.get('company')),
-                     external_key=external_key(external_scope, ext) if ext else None)
 
 @dataclass
 class Captured:

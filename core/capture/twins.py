@@ -16,7 +16,7 @@ from store.locks import lock_leads
 from store.models import Lead
 
 if TYPE_CHECKING:
-    from core.capture.intake import CleanLead
+    from core.capture.clean import CleanLead
 
 
 class TwinIndex:

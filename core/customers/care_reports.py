@@ -22,7 +22,8 @@ import pandas as pd
 from core.context import Context
 from core.customers.care import DueRevisit, due_row
 from core.reports.export import encode
-from core.reports.panels import ReportFilter, ReportService
+from core.reports.panels import ReportService
+from core.reports.report_filter import ReportFilter
 from store import care as care_store
 from store import report_lists
 from store.models import UserRef

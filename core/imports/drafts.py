@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from core.capture.intake import validate
+from core.capture.clean import validate
 from core.context import Context
 from core.errors import InvalidState, NotFound, ValidationFailed
 from core.imports.file import check_file_name, peek, scan

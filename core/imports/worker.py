@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from core.capture.intake import CleanLead, validate
+from core.capture.clean import CleanLead, validate
 from core.errors import ValidationFailed
 from core.imports.mapping import row_data
 

@@ -11,6 +11,8 @@ from core import permissions
 from core.assignment.writes import assign_to
 from core.automation.policy import load_policy
 from core.capture import intake as capture_path
+from core.capture.clean import validate
+from core.capture.external_ids import ExternalScope
 from core.capture.scoring import rescore
 from core.context import Context, audit, retry_conflicts
 from core.errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
@@ -109,14 +111,14 @@ class LeadService(Qualifying):
     def capture_lead(self, data: Mapping[str, Any], *, channel: str, default_source: str,
                      actor: UserRef | None = None, keep_for_actor: bool = False,
                      now: datetime | None = None,
-                     external_scope: str = capture_path.ExternalScope.IMPORT) -> capture_path.CaptureResult:
+                     external_scope: str = ExternalScope.IMPORT) -> capture_path.CaptureResult:
         """Capture one lead through the single capture path and tell everyone who should know.
 
         `keep_for_actor`: a rep entering a lead by hand keeps it instead of running the rules.
         `external_scope`: whose id an `external_id` is (`capture.api_scope` for an API key's)."""
         if actor is not None and not permissions.can_capture(actor):
             raise NotAllowed()
-        clean = capture_path.validate(data, default_source=default_source, region=self.ctx.settings.default_region,
+        clean = validate(data, default_source=default_source, region=self.ctx.settings.default_region,
                                       external_scope=external_scope)
         now = now or self.ctx.now()
         with self.ctx.write() as session:
@@ -189,7 +191,7 @@ class LeadService(Qualifying):
         with self.ctx.write() as session:
             lead = self._editable(session, actor, lead_id, version)
             merged = {f: getattr(lead, f) for f in EDITABLE_FIELDS} | dict(changes)
-            clean = capture_path.validate(merged | {'source': lead.source}, default_source=lead.source,
+            clean = validate(merged | {'source': lead.source}, default_source=lead.source,
                                           region=self.ctx.settings.default_region)
             changed = [f for f in EDITABLE_FIELDS if getattr(clean, f) != getattr(lead, f)]
             if not changed:

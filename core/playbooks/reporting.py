@@ -12,7 +12,7 @@ import pandas as pd
 from core.context import Context
 from core.playbooks import report as playbook_report
 from core.reports.export import encode
-from core.reports.panels import ReportFilter
+from core.reports.report_filter import ReportFilter
 from store import playbooks as store
 from store import queries, report_days
 from store.models import (

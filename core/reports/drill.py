@@ -13,7 +13,7 @@ from store import report_drill, report_lists, reporting
 from store.models import UserRef
 
 if TYPE_CHECKING:
-    from core.reports.panels import ReportFilter
+    from core.reports.report_filter import ReportFilter
 
 DRILL_LIMIT = 500
 """Records a click lists at most (the export has them all)."""

@@ -21,7 +21,8 @@ from core.context import Context
 from core.errors import ValidationFailed
 from core.leads.fields import CUSTOMER, LEAD, OPPORTUNITY
 from core.reports import xlsx
-from core.reports.panels import ReportFilter, ReportService
+from core.reports.panels import ReportService
+from core.reports.report_filter import ReportFilter
 from store import report_lists
 from store.models import UserRef
 

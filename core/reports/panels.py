@@ -36,6 +36,7 @@ from core.reports import metrics as m
 from core.reports import money as report_money
 from core.reports.channel_costs import ChannelCosts
 from core.reports.drill import ReportDrill
+from core.reports.report_filter import ReportFilter
 from store import report_days, report_lists, reporting
 from store.models import Source, UserRef
 
@@ -87,18 +88,6 @@ def utc_offsets(zone: ZoneInfo, start: datetime, end: datetime) -> tuple[tuple[d
             out.append((before + timedelta(seconds=top), _minutes(zone, before + timedelta(seconds=top))))
         before = after
     return tuple(out)
-
-
-@dataclass(frozen=True, slots=True)
-class ReportFilter:
-    """What every panel is computed over: team-local days `start`..`end` (both included)."""
-
-    start: date
-    end: date
-    source: str | None = None
-    region: str | None = None
-    industry: str | None = None
-    owner_id: int | None = None
 
 
 @dataclass

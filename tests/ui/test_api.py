@@ -205,7 +205,7 @@ async def test_a_wide_flat_array_is_a_clear_422(user: User, team: Team, key: str
 
 async def test_422_messages_are_filled_in(user: User, team: Team, key: str) -> None:
     """Every message is a finished sentence: the field list filled in, and a too-long field names its limit."""
-    from core.capture.intake import FIELD_LIMITS
+    from core.capture.clean import FIELD_LIMITS
 
     data = {name: 'x' * (limit + 1) for name, limit in FIELD_LIMITS.items()}
     r = await user.http_client.post('/api/v1/leads', headers={'X-API-Key': key}, json=data)

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from core.capture.api_access import KeyInfo
+from core.capture.clean import validate
 from core.capture.group_commit import Pending
-from core.capture.intake import CaptureResult, validate
+from core.capture.intake import CaptureResult
 from core.desk import Desk
 from core.errors import ValidationFailed
 from store.models import Activity, AuditEntry, IdempotencyRecord, Lead, Notification, User

@@ -15,7 +15,7 @@ from core.clock import FakeClock
 from core.customers.care_plan import CarePlan
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
-from core.reports.panels import ReportFilter
+from core.reports.report_filter import ReportFilter
 from store.models import (
     Account,
     AuditEntry,

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from core.clock import FakeClock
 from core.desk import Desk
-from core.reports.panels import ReportFilter
+from core.reports.report_filter import ReportFilter
 from store import report_rollup
 from store.engine import read_session
 from store.migrate import alembic_config, is_current, upgrade

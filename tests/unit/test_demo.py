@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import func, select
 
 from cli import demo
-from core.capture.intake import validate
+from core.capture.clean import validate
 from core.clock import FakeClock
 from core.desk import Desk
 from core.ops import demo_accounts

@@ -15,7 +15,7 @@ from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import ValidationFailed
 from core.reports.export import neutralise
-from core.reports.panels import ReportFilter
+from core.reports.report_filter import ReportFilter
 from store.models import Role, UserRef
 from tests import factories
 from tests.ui.test_pipeline_page import make_opportunity

@@ -76,7 +76,7 @@ PLACEHOLDER = re.compile(r'\{[a-z_]*\}')
 def test_every_field_message_the_api_sends_is_filled_in_both_languages() -> None:
     """A 422 carries each field's message: none may show an unfilled `{placeholder}` (the one field
     message with a value, the too-long limit, is filled from the field's limit)."""
-    from core.capture.intake import FIELD_LIMITS
+    from core.capture.clean import FIELD_LIMITS
     from ui.api import field_message
 
     for language in ('en', 'zh-CN'):

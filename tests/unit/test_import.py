@@ -356,7 +356,7 @@ def test_an_external_id_held_by_another_lead_fails_the_row_not_the_batch(desk: D
 def test_rows_validated_by_the_worker_process_equal_the_capture_paths_own() -> None:
     """core/imports/worker.py validates batch n + 1 in a child process: every row's fields or field
     errors must be what the capture path would have found itself."""
-    from core.capture.intake import validate
+    from core.capture.clean import validate
     from core.imports.mapping import row_data
     from core.imports.worker import Validator
 

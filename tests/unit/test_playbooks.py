@@ -14,7 +14,7 @@ from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
 from core.playbooks.checklist import ChecklistBlocked, ChecklistOpen
-from core.reports.panels import ReportFilter
+from core.reports.report_filter import ReportFilter
 from store.models import (
     Activity,
     AppSetting,

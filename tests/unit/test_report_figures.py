@@ -21,7 +21,7 @@ from sqlmodel import SQLModel, select
 
 from core.clock import FakeClock
 from core.desk import Desk
-from core.reports.panels import ReportFilter
+from core.reports.report_filter import ReportFilter
 from store import report_figures
 from store.models import (
     Account,

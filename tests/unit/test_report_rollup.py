@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from core.clock import FakeClock
 from core.desk import Desk
-from core.reports.panels import ReportFilter
+from core.reports.report_filter import ReportFilter
 from store import report_rollup, reporting
 from store.engine import read_session
 from store.models import Account, AuditEntry, Lead, Opportunity, ReportDay, Role, StageChange, UserRef

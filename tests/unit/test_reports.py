@@ -30,7 +30,8 @@ from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
 from core.reports.metrics import ratio, weekly_conversion
 from core.reports.money import prorated_costs
-from core.reports.panels import ReportFilter, preset_range
+from core.reports.panels import preset_range
+from core.reports.report_filter import ReportFilter
 from store.models import Account, AuditEntry, Lead, Opportunity, Role, StageChange, UserRef
 from tests import factories
 

@@ -12,7 +12,7 @@ from nicegui import run, ui
 from core.customers.care_reports import CareReport, NpsRow
 from core.desk import Desk
 from core.errors import DomainError
-from core.reports.panels import ReportFilter
+from core.reports.report_filter import ReportFilter
 from store.models import UserRef
 
 from ..errors import message

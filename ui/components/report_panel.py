@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import run, ui
 
 from core.errors import DomainError
-from core.reports.panels import ReportFilter
+from core.reports.report_filter import ReportFilter
 
 from ..errors import message
 from ..format import label

@@ -15,7 +15,8 @@ from nicegui import background_tasks, run, ui
 from core import permissions
 from core.desk import Desk
 from core.errors import DomainError
-from core.reports.panels import PRESETS, Report, ReportFilter, preset_range
+from core.reports.panels import PRESETS, Report, preset_range
+from core.reports.report_filter import ReportFilter
 from store.models import UserRef
 
 from ..components import report_charts as charts
