@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 import sqlalchemy as sa
 
+from core.capture import clean as cleaning
 from core.capture import intake as capture
 from core.capture import webforms
 from core.imports import mapping as import_mapping
@@ -24,11 +25,11 @@ CAPTURED = ('name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'c
 
 def test_capture_lists_are_derived_and_unchanged() -> None:
     assert LEAD.captured == CAPTURED
-    assert capture.FIELD_LIMITS == LEAD.limits == {
+    assert cleaning.FIELD_LIMITS == LEAD.limits == {
         'name': 200, 'phone': 50, 'email': 254, 'company': 200, 'title': 100, 'wechat': 100, 'region': 100,
         'city': 100, 'industry': 100, 'source': 30, 'campaign': 200, 'message': 5000, 'budget': 200,
         'authority': 200, 'need': 500, 'timeline': 200, 'external_id': 200}
-    assert list(capture.FIELD_LIMITS) == list(CAPTURED)  # the order validation reports errors in
+    assert list(cleaning.FIELD_LIMITS) == list(CAPTURED)  # the order validation reports errors in
     assert capture.FILLABLE == LEAD.fillable == (
         'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry', 'budget', 'authority',
         'need', 'timeline', 'campaign', 'external_id')
@@ -36,7 +37,7 @@ def test_capture_lists_are_derived_and_unchanged() -> None:
 
 
 def test_clean_lead_holds_the_captured_fields_and_the_identity_columns() -> None:
-    names = [f.name for f in dataclasses.fields(capture.CleanLead)]
+    names = [f.name for f in dataclasses.fields(cleaning.CleanLead)]
     derived = {'phone_norm', 'company_norm', 'external_key'}
     assert set(names) == set(CAPTURED) | derived
     assert {c for part in identity.PARTS for c in part.columns} <= set(names)
@@ -121,7 +122,7 @@ def test_a_field_set_refuses_a_key_twice_and_orders_each_list_by_its_place() -> 
 
 
 def test_the_identity_keys_of_an_arrival() -> None:
-    clean = capture.validate({'name': 'Li Lei', 'phone': '138 0013 8000', 'email': 'LI@Example.com',
+    clean = cleaning.validate({'name': 'Li Lei', 'phone': '138 0013 8000', 'email': 'LI@Example.com',
                               'company': '上海某某科技有限公司'}, default_source='api')
     keys = identity.identity_keys(clean)
     assert [kind for kind, _ in keys] == ['phone', 'email', 'company']
@@ -130,7 +131,7 @@ def test_the_identity_keys_of_an_arrival() -> None:
     assert identity.lock_keys(clean, 'import\x1f7') == [
         f'phone:{clean.phone_norm}', f'email:{clean.email}', f'company:{clean.company_norm}\x1fLi Lei',
         'external:import\x1f7']
-    no_company = capture.validate({'name': 'Li Lei', 'email': 'li@example.com'}, default_source='api')
+    no_company = cleaning.validate({'name': 'Li Lei', 'email': 'li@example.com'}, default_source='api')
     assert identity.identity_keys(no_company) == [('email', ('li@example.com',))]
     assert identity.lock_keys(no_company) == ['email:li@example.com']
 
