@@ -8,8 +8,8 @@ kinds, SLA outcomes and audit actions — from here, never as literals of their 
 tests/unit/test_report_figures.py checks, one property test per figure in `FIGURES`, that both
 answers agree on random leads, deals, moves, audit lines and ranges.
 
-It lives in store (not core) because the roll-up is kept by store's flush hook, which must not
-import core; core reads it from here too.
+It lives in store (not core) because the roll-up's rebuild and the raw queries are store code, which
+must not import core; core (its projection step, the report panels) reads it from here too.
 """
 
 from __future__ import annotations
