@@ -26,11 +26,10 @@ from tests.pg.server import Server, database_url, server_url
 
 # tests/unit modules whose tests run again here (each has a tests/pg/test_<name>.py twin).
 MIRRORED = (
-    'access', 'automation', 'capture', 'capture_queue', 'care', 'checklist_rollup', 'conversion', 'counters',
-    'customers', 'events', 'exposure', 'import', 'inbox_order', 'leads', 'merge', 'passwords', 'pipeline', 'playbooks',
-    'policy', 'pool', 'races', 'report_rollup', 'reports', 'rules', 'sessions', 'shifts_and_rule_conditions',
-    'steering', 'team', 'webforms',
-    'webhooks', 'workload',
+    'access', 'automation', 'automation_preview', 'capture', 'capture_queue', 'care', 'checklist_rollup',
+    'conversion', 'counters', 'customers', 'events', 'exposure', 'import', 'inbox_order', 'leads', 'merge',
+    'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races', 'report_rollup', 'reports',
+    'rules', 'sessions', 'shifts_and_rule_conditions', 'steering', 'team', 'webforms', 'webhooks', 'workload',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.
 NOT_MIRRORED = {
@@ -56,6 +55,8 @@ NOT_MIRRORED = {
     'webhooks_restart': 'SIGKILLs run.py on its own SQLite file (like crash); the outbox runs on PG in test_webhooks',
     'import_limits': 'reads hostile files and runs run.py on SQLite files; the import itself runs on PG in test_import',
     'proxies': 'pure address arithmetic and an ASGI layer, no database',
+    'fields': 'the field declaration and what derives from it: no database',
+    'report_figures': 'hypothesis examples on SQLite files; the figures\' SQL runs on PG in report_rollup and reports',
 }
 
 
