@@ -239,7 +239,7 @@ async def test_filters_narrow_the_board(user: User, team: Team) -> None:
 
 
 async def test_more_cards_than_a_column_shows(user: User, team: Team, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from core.pipeline import deals as pipeline
+    from core.pipeline import board as pipeline
 
     monkeypatch.setattr(pipeline, 'CARDS_PER_COLUMN', 2)
     desk = team.desk
