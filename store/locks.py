@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from .identity import Arrival, lock_keys
 from .models import Lead, User
@@ -57,7 +57,7 @@ def lock_identity_keys(session: Session, keys: Iterable[str]) -> None:
         session.execute(_IDENTITY_LOCK, ordered[0])
     elif ordered:
         session.connection().exec_driver_sql(
-            'SELECT pg_advisory_xact_lock(hashtextextended(%(k)s, 0))', ordered)  # type: ignore[arg-type]
+            'SELECT pg_advisory_xact_lock(hashtextextended(%(k)s, 0))', ordered)
 
 
 _IDENTITY_LOCK = sa.text('SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))')
@@ -77,7 +77,7 @@ def lock_users(session: Session, user_ids: Iterable[int | None]) -> None:
         return
     ids = sorted({i for i in user_ids if i})
     if ids:
-        session.execute(sa.select(User).where(User.id.in_(ids)).order_by(User.id)  # type: ignore[union-attr]
+        session.execute(sa.select(User).where(col(User.id).in_(ids)).order_by(col(User.id))
                         .with_for_update(key_share=True).execution_options(populate_existing=True)).all()
 
 
@@ -88,7 +88,7 @@ def lock_leads(session: Session, lead_ids: Iterable[int | None]) -> None:
         return
     ids = sorted({i for i in lead_ids if i})
     if ids:
-        session.execute(sa.select(Lead).where(Lead.id.in_(ids)).order_by(Lead.id)  # type: ignore[union-attr]
+        session.execute(sa.select(Lead).where(col(Lead.id).in_(ids)).order_by(col(Lead.id))
                         .with_for_update().execution_options(populate_existing=True)).all()
 
 

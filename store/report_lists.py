@@ -18,7 +18,7 @@ from .reporting import Scope, _in_range, _lead_filters
 def channel_costs(session: Session, first_month: date, last_month: date) -> Sequence[ChannelCost]:
     return session.exec(select(ChannelCost).where(col(ChannelCost.month) >= first_month,
                                                   col(ChannelCost.month) <= last_month)
-                        .order_by(ChannelCost.month, ChannelCost.source)).all()
+                        .order_by(col(ChannelCost.month), col(ChannelCost.source))).all()
 
 
 def channel_cost(session: Session, source: str, month: date) -> ChannelCost | None:
@@ -51,7 +51,7 @@ def lead_rows(session: Session, *, columns: Sequence[str], ids: Sequence[int] | 
         query = query.where(col(Lead.id).in_(list(ids)))
     if s is not None:
         query = query.where(*_in_range(Lead.created_at, s), *_lead_filters(s))
-    query = query.order_by(Lead.id)
+    query = query.order_by(col(Lead.id))
     if limit is not None:
         query = query.limit(limit)
     return [dict(zip(columns, row, strict=True)) for row in session.exec(query).all()]
@@ -114,5 +114,6 @@ def distinct_values(session: Session, column: str, limit: int = 200) -> list[str
 
 def rep_names(session: Session) -> list[tuple[int, str]]:
     """(id, name) of every rep, departed ones too (their past numbers still count), by name."""
-    rows = session.exec(select(User.id, User.name).where(User.role == 'rep').order_by(User.name, User.id)).all()
+    rows = session.exec(select(User.id, User.name).where(User.role == 'rep')
+                        .order_by(col(User.name), col(User.id))).all()
     return [(i, n) for i, n in rows if i is not None]

@@ -47,7 +47,7 @@ def funnel(counts: Mapping[str, int], steps: Sequence[str]) -> pd.DataFrame:
     rows, previous = [], None
     for step in steps:
         count = int(counts.get(step, 0))
-        kept = None if previous is None else ratio(count, previous)
+        kept: float | None = None if previous is None else ratio(count, previous)
         rows.append({'step': step, 'count': count, 'from_previous': kept,
                      'drop_off': None if kept is None else round(1 - kept, 4),
                      'of_first': ratio(count, int(counts.get(steps[0], 0)))})
