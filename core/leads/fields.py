@@ -196,10 +196,10 @@ OPPORTUNITY = FieldSet([
     FieldSpec('stage_id', Kind.REF, export=3),
     FieldSpec('amount', Kind.MONEY, edit=5, export=4),  # edited in yuan, stored as `amount_cents`
     FieldSpec('expected_close', Kind.DATE, edit=6, export=5),
-    FieldSpec('decision_maker', T, 500, edit=1),
+    FieldSpec('decision_maker', T, 200, edit=1),
     FieldSpec('need', LONG, 500, edit=2),
-    FieldSpec('budget', T, 500, edit=3),
-    FieldSpec('timeline', T, 500, edit=4),
+    FieldSpec('budget', T, 200, edit=3),
+    FieldSpec('timeline', T, 200, edit=4),
     FieldSpec('owner_id', Kind.REF, export=6),
     FieldSpec('lost_reason', Kind.CHOICE, export=7),
     FieldSpec('source', Kind.CHOICE, export=8),

@@ -93,6 +93,19 @@ def test_every_declared_lead_field_is_a_lead_column_of_its_length() -> None:
     assert all(s.column in Account.__table__.columns for s in CUSTOMER.specs)  # type: ignore[attr-defined]
 
 
+def test_no_declared_limit_is_longer_than_its_column() -> None:
+    """A limit above the column's length would pass validation and then fail the insert on PostgreSQL
+    (SQLite ignores VARCHAR lengths): the opportunity's decision maker, budget and timeline once did."""
+    for field_set, model in ((LEAD, Lead), (OPPORTUNITY, Opportunity), (CUSTOMER, Account)):
+        columns = model.__table__.columns  # type: ignore[attr-defined]
+        for spec in field_set.specs:
+            if spec.max_length is None or spec.column not in columns:
+                continue
+            kind = columns[spec.column].type
+            if isinstance(kind, sa.String) and kind.length is not None:
+                assert spec.max_length <= kind.length, (model.__name__, spec.key, spec.max_length, kind.length)
+
+
 def test_the_api_schema_is_the_declaration() -> None:
     from ui.api import LeadIn
     schema = LeadIn.model_json_schema()

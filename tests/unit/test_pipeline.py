@@ -781,6 +781,20 @@ def test_update_opportunity_saves_fields(desk: Desk, clock: FakeClock) -> None:
     assert (o.amount_cents, o.name, o.need) == (2_000_000, 'Renamed', 'More seats')
 
 
+def test_update_opportunity_keeps_long_text_within_its_column(desk: Desk, clock: FakeClock) -> None:
+    """Text longer than a field's column is cut to the declared limit, not refused by the database
+    (PostgreSQL enforces VARCHAR(200); this test runs there too)."""
+    rep = user(desk)
+    opportunity_id = make_opportunity(desk, clock, rep)
+    long = '预' * 450
+    desk.pipeline.update_opportunity(rep, opportunity_id, version=opp(desk, opportunity_id).version,
+                                     changes={'decision_maker': long, 'budget': long, 'timeline': long,
+                                              'need': long})
+    o = opp(desk, opportunity_id)
+    assert (len(o.decision_maker or ''), len(o.budget or ''), len(o.timeline or ''), len(o.need or '')) == \
+        (200, 200, 200, 450)
+
+
 def test_update_opportunity_with_stale_version_changes_nothing(desk: Desk, clock: FakeClock) -> None:
     rep = user(desk)
     opportunity_id = make_opportunity(desk, clock, rep)
