@@ -20,14 +20,16 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import SQLModel
 
 from .models import AppSetting, AssignmentRule, ScoringRule
 
 KEY = 'config_version'
 WATCHED = (AppSetting, AssignmentRule, ScoringRule)
 
-_SETTINGS = AppSetting.__table__  # type: ignore[attr-defined]
+_SETTINGS = SQLModel.metadata.tables[AppSetting.__tablename__]  # = `.__table__` (undeclared in SQLModel)
 _READ = sa.select(_SETTINGS.c.value).where(_SETTINGS.c.key == KEY)
 """Built once (building a statement costs more than running this one)."""
 
@@ -42,10 +44,7 @@ def current(session: OrmSession) -> str | None:
 def bump(connection: sa.Connection) -> None:
     """A new token, in the caller's transaction (an upsert: two transactions bumping at once on
     PostgreSQL wait for each other on the key's row instead of one failing on the primary key)."""
-    if connection.dialect.name == 'postgresql':
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    insert = postgresql.insert if connection.dialect.name == 'postgresql' else sqlite.insert
     statement = insert(_SETTINGS).values(key=KEY, value=uuid.uuid4().hex)
     connection.execute(statement.on_conflict_do_update(index_elements=['key'],
                                                        set_={'value': statement.excluded.value}))

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import SQLModel
 
 from .models import OPEN_STATUSES, Lead, User
 
-_USERS = User.__table__  # type: ignore[attr-defined]
+_USERS = SQLModel.metadata.tables[User.__tablename__]  # = `.__table__` (undeclared in SQLModel)
 
 
 def add(connection: sa.Connection, open_deltas: Mapping[int, int], last_assigned: Mapping[int, Any]) -> None:
@@ -39,7 +40,7 @@ _REP_ASSIGNED = _REP_OPEN.values(last_assigned_at=sa.bindparam('at', type_=_USER
 
 def recount_open_leads(connection: sa.Connection) -> None:
     """Set every user's counter from the leads table (after bulk writes)."""
-    leads, users = Lead.__table__, User.__table__  # type: ignore[attr-defined]
+    leads, users = SQLModel.metadata.tables[Lead.__tablename__], _USERS
     counted = (sa.select(sa.func.count()).where(leads.c.owner_id == users.c.id,
                                                 leads.c.status.in_(OPEN_STATUSES)).scalar_subquery())
     connection.execute(sa.update(users).values(open_leads=counted))

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
 
 from .models import AppSetting
 
 KEY = 'ready_heartbeat'
-_SETTINGS = AppSetting.__table__  # type: ignore[attr-defined]
+_SETTINGS = SQLModel.metadata.tables[AppSetting.__tablename__]  # = `.__table__` (undeclared in SQLModel)
 SQLITE_BUSY_MS = 30000
 """The busy timeout every SQLite connection has (store/engine.py), put back after the probe."""
 
@@ -25,12 +26,11 @@ def beat(session: Session, now: datetime, *, timeout: float) -> None:
     the database's write lock (SQLite: the busy timeout; PostgreSQL: lock and statement timeouts,
     local to this transaction)."""
     connection = session.connection()
-    sqlite = connection.dialect.name == 'sqlite'
-    if sqlite:
-        from sqlalchemy.dialects.sqlite import insert
+    on_sqlite = connection.dialect.name == 'sqlite'
+    insert = sqlite.insert if on_sqlite else postgresql.insert
+    if on_sqlite:
         connection.exec_driver_sql(f'PRAGMA busy_timeout={int(timeout * 1000)}')
     else:
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
         ms = int(timeout * 1000)
         connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{ms}ms'")
         connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{ms}ms'")
@@ -39,5 +39,5 @@ def beat(session: Session, now: datetime, *, timeout: float) -> None:
         connection.execute(statement.on_conflict_do_update(index_elements=['key'],
                                                            set_={'value': statement.excluded.value}))
     finally:
-        if sqlite:
+        if on_sqlite:
             connection.exec_driver_sql(f'PRAGMA busy_timeout={SQLITE_BUSY_MS}')

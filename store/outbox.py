@@ -27,11 +27,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import SQLModel, col
 
 from .audit_actions import WebhookEvent
 from .models import (
@@ -51,6 +52,8 @@ EVENT_TYPES: tuple[WebhookEvent, ...] = tuple(WebhookEvent)
 CACHE_SECONDS = 30.0
 """The longest another process's webhook change can go unseen if its relayed event is lost."""
 
+_DELIVERIES = SQLModel.metadata.tables[WebhookDelivery.__tablename__]  # = `.__table__` (undeclared in SQLModel)
+
 
 # ----- who wants what (cached per engine) ---------------------------------------------------------
 
@@ -65,8 +68,7 @@ _cache_lock = threading.Lock()
 
 
 def _engine_of(session: OrmSession) -> Engine:
-    bind = session.get_bind()
-    return getattr(bind, 'engine', bind)  # type: ignore[return-value]
+    return session.get_bind().engine  # (an Engine's `engine` is itself)
 
 
 def subscribers(session: OrmSession) -> Mapping[str, tuple[int, ...]]:
@@ -75,10 +77,11 @@ def subscribers(session: OrmSession) -> Mapping[str, tuple[int, ...]]:
     entry = _cache.get(engine)
     if entry is None or time.monotonic() - entry.loaded_at > CACHE_SECONDS:
         rows = session.connection().execute(
-            sa.select(Webhook.id, Webhook.events)  # type: ignore[call-overload]
-            .where(Webhook.is_enabled == True, Webhook.is_deleted == False)).all()  # noqa: E712
+            sa.select(col(Webhook.id), col(Webhook.events))
+            .where(col(Webhook.is_enabled) == True, col(Webhook.is_deleted) == False)).all()  # noqa: E712
         by_event: dict[str, list[int]] = defaultdict(list)
         for webhook_id, events in rows:
+            assert webhook_id is not None  # a primary key
             for name in events or ():
                 by_event[name].append(webhook_id)
         entry = _Subscribers({k: tuple(v) for k, v in by_event.items()}, time.monotonic())
@@ -109,7 +112,7 @@ def enqueue(session: OrmSession, lines: Iterable[Mapping[str, Any]],
     connection = session.connection()
     deals = any(e.startswith('opportunity.') for line in matched for e in candidates(line))
     facts = _Facts(connection, matched, deals=deals)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for line in matched:
         name = pick(line, facts.deal_kind(line))
         if name is None or not wanted.get(name):
@@ -120,7 +123,7 @@ def enqueue(session: OrmSession, lines: Iterable[Mapping[str, Any]],
                      'status': DeliveryStatus.PENDING, 'attempts': 0, 'next_attempt_at': at, 'created_at': at}
                     for webhook_id in wanted[name])
     if rows:
-        connection.execute(sa.insert(WebhookDelivery.__table__), rows)  # type: ignore[attr-defined]
+        connection.execute(sa.insert(_DELIVERIES), rows)
         session.info['outbox_written'] = True
     return len(rows)
 
@@ -142,10 +145,11 @@ class _Facts:
         self.leads: dict[int, dict[str, Any]] = {}
         self.people: dict[int, str] = {}
         if lead_ids:  # one query: the leads with their owners' names
-            columns = (Lead.id, Lead.name, Lead.company, Lead.source, Lead.grade, Lead.score, Lead.temperature,
-                       Lead.status, Lead.region, Lead.industry, Lead.owner_id, User.name.label('owner_name'))
-            query = (sa.select(*columns).outerjoin(User, User.id == Lead.owner_id)  # type: ignore[arg-type]
-                     .where(Lead.id.in_(lead_ids)))  # type: ignore[union-attr]
+            query = (sa.select(col(Lead.id), col(Lead.name), col(Lead.company), col(Lead.source), col(Lead.grade),
+                               col(Lead.score), col(Lead.temperature), col(Lead.status), col(Lead.region),
+                               col(Lead.industry), col(Lead.owner_id), col(User.name).label('owner_name'))
+                     .outerjoin(User, col(User.id) == Lead.owner_id)
+                     .where(col(Lead.id).in_(lead_ids)))
             for row in connection.execute(query):
                 lead = dict(row._mapping)
                 if lead['owner_id']:
@@ -154,20 +158,22 @@ class _Facts:
                 self.leads[lead['id']] = lead
         self.deals: dict[int, dict[str, Any]] = {}
         if deals:
-            query = (sa.select(Opportunity.lead_id, Opportunity.id, Opportunity.name, Opportunity.amount_cents,
-                               Opportunity.owner_id, Opportunity.lost_reason, Opportunity.lost_note,
-                               Stage.name_en, Stage.name_zh, Stage.kind, LostReason.label_en, LostReason.label_zh)
-                     .join(Stage, Stage.id == Opportunity.stage_id)  # type: ignore[arg-type]
-                     .outerjoin(LostReason, LostReason.key == Opportunity.lost_reason)  # type: ignore[arg-type]
-                     .where(Opportunity.lead_id.in_(lead_ids)))  # type: ignore[attr-defined]
-            for row in connection.execute(query):
-                deal = dict(row._mapping)
+            deal_query = (sa.select(col(Opportunity.lead_id), col(Opportunity.id), col(Opportunity.name),
+                                    col(Opportunity.amount_cents), col(Opportunity.owner_id),
+                                    col(Opportunity.lost_reason), col(Opportunity.lost_note), col(Stage.name_en),
+                                    col(Stage.name_zh), col(Stage.kind), col(LostReason.label_en),
+                                    col(LostReason.label_zh))
+                          .join(Stage, col(Stage.id) == Opportunity.stage_id)
+                          .outerjoin(LostReason, col(LostReason.key) == Opportunity.lost_reason)
+                          .where(col(Opportunity.lead_id).in_(lead_ids)))
+            for deal_row in connection.execute(deal_query):
+                deal = dict(deal_row._mapping)
                 self.deals[deal['lead_id']] = deal
                 if deal['owner_id']:
                     user_ids.add(deal['owner_id'])
         if missing := user_ids - self.people.keys():  # actors and subjects (mostly the owners already read)
-            self.people.update(connection.execute(
-                sa.select(User.id, User.name).where(User.id.in_(missing))).all())  # type: ignore
+            named = connection.execute(sa.select(col(User.id), col(User.name)).where(col(User.id).in_(missing))).all()
+            self.people.update((i, name) for i, name in named if i is not None)  # (a primary key: never None)
 
     def deal_kind(self, line: Mapping[str, Any]) -> str | None:
         """The kind of the stage the line's lead's deal is in (None: no deal, or deals not read)."""
@@ -204,7 +210,7 @@ _wakers: weakref.WeakKeyDictionary[Engine, list[weakref.WeakMethod]] = weakref.W
 def on_committed(engine: Engine, wake: Callable[[], None]) -> None:
     """Call the bound method `wake` after each commit on `engine` that wrote deliveries (`wake` below; held
     weakly: its object — which holds the engine — must not keep the engine alive from here)."""
-    _wakers.setdefault(engine, []).append(weakref.WeakMethod(wake))  # type: ignore[arg-type]
+    _wakers.setdefault(engine, []).append(weakref.WeakMethod(wake))
 
 
 def wake(engine: Engine) -> None:
@@ -217,7 +223,7 @@ def wake(engine: Engine) -> None:
 # ----- the delivery side's reads and writes ---------------------------------------------------------
 
 def any_due(session: OrmSession, now: datetime) -> bool:
-    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    table = _DELIVERIES
     return session.execute(sa.select(table.c.id).where(table.c.status == DeliveryStatus.PENDING,
                                                        table.c.next_attempt_at <= now).limit(1)).first() is not None
 
@@ -227,7 +233,7 @@ def claim_due(session: OrmSession, now: datetime, lease_until: datetime, *, limi
     """Due pending deliveries (oldest first, at most `per_webhook` each), leased until
     `lease_until`: nobody else picks them up meanwhile, and if this process dies they are due
     again then. `only`: that one delivery, if it is due (the "send test" button)."""
-    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    table = _DELIVERIES
     query = sa.select(table.c.id, table.c.webhook_id).where(table.c.status == DeliveryStatus.PENDING,
                                                             table.c.next_attempt_at <= now)
     if only is not None:
@@ -243,25 +249,25 @@ def claim_due(session: OrmSession, now: datetime, lease_until: datetime, *, limi
     if not ids:
         return []
     session.execute(sa.update(table).where(table.c.id.in_(ids)).values(next_attempt_at=lease_until))
-    found = session.execute(sa.select(WebhookDelivery, Webhook).join(Webhook)  # type: ignore[arg-type]
-                            .where(WebhookDelivery.id.in_(ids))  # type: ignore[union-attr]
-                            .order_by(WebhookDelivery.created_at, WebhookDelivery.id)).all()  # type: ignore[arg-type]
+    found = session.execute(sa.select(WebhookDelivery, Webhook).join(Webhook)
+                            .where(col(WebhookDelivery.id).in_(ids))
+                            .order_by(col(WebhookDelivery.created_at), col(WebhookDelivery.id))).all()
     return [(d, w) for d, w in found]  # (detached when the session ends, with their values loaded)
 
 
 def record(session: OrmSession, delivery_id: int, **values: Any) -> None:
     """Write an attempt's outcome (status, attempts, times, response)."""
-    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    table = _DELIVERIES
     session.execute(sa.update(table).where(table.c.id == delivery_id).values(**values))
 
 
 def cancel_pending(session: OrmSession, webhook_id: int) -> int:
     """A webhook switched off or removed: what it had not sent yet will not go."""
-    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    table = _DELIVERIES
     result = session.execute(sa.update(table).where(table.c.webhook_id == webhook_id,
                                                     table.c.status == DeliveryStatus.PENDING)
                              .values(status=DeliveryStatus.CANCELLED, next_attempt_at=None))
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return _rowcount(result)
 
 
 def insert_delivery(session: OrmSession, webhook_id: int, name: str, payload: dict[str, Any],
@@ -275,18 +281,18 @@ def insert_delivery(session: OrmSession, webhook_id: int, name: str, payload: di
 
 
 def webhooks(session: OrmSession) -> list[Webhook]:
-    return list(session.execute(sa.select(Webhook).where(Webhook.is_deleted == False)  # noqa: E712
-                                .order_by(Webhook.id)).scalars())  # type: ignore[arg-type]
+    return list(session.execute(sa.select(Webhook).where(col(Webhook.is_deleted) == False)  # noqa: E712
+                                .order_by(col(Webhook.id))).scalars())
 
 
 def deliveries(session: OrmSession, webhook_id: int, limit: int = 50) -> list[WebhookDelivery]:
-    return list(session.execute(sa.select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
-                                .order_by(WebhookDelivery.id.desc()).limit(limit)).scalars())  # type: ignore
+    return list(session.execute(sa.select(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == webhook_id)
+                                .order_by(col(WebhookDelivery.id).desc()).limit(limit)).scalars())
 
 
 def counts(session: OrmSession) -> dict[tuple[int, str], int]:
     """(webhook id, status) → deliveries: the list's pending and failed figures."""
-    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    table = _DELIVERIES
     rows = session.execute(sa.select(table.c.webhook_id, table.c.status, sa.func.count())
                            .where(table.c.status.in_((DeliveryStatus.PENDING, DeliveryStatus.FAILED)))
                            .group_by(table.c.webhook_id, table.c.status)).all()
@@ -295,7 +301,12 @@ def counts(session: OrmSession) -> dict[tuple[int, str], int]:
 
 def prune_delivered(session: OrmSession, before: datetime) -> int:
     """Delivered rows older than `before` leave the log (the outbox would otherwise grow forever)."""
-    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    table = _DELIVERIES
     result = session.execute(sa.delete(table).where(table.c.status == DeliveryStatus.DELIVERED,
                                                     table.c.created_at < before))
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return _rowcount(result)
+
+
+def _rowcount(result: sa.Result[Any]) -> int:
+    # Session.execute() is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult
+    return cast('CursorResult[Any]', result).rowcount or 0

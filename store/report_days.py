@@ -7,10 +7,13 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import SQLModel
 
 from .models import ReportDay
 from .report_figures import DIMENSIONS
 from .report_rollup import FIGURES, built_zone, decode
+
+_DAYS = SQLModel.metadata.tables[ReportDay.__tablename__]  # = `.__table__` (undeclared in SQLModel)
 
 
 def usable(connection_or_session: Any, zone_name: str) -> bool:
@@ -21,7 +24,7 @@ def usable(connection_or_session: Any, zone_name: str) -> bool:
 
 def _sums(session: Any, family: str, scope: int, first: date, last: date, *, extra: Any = None,
           having: Any = None) -> list[Any]:
-    t = ReportDay.__table__  # type: ignore[attr-defined]
+    t = _DAYS
     query = (sa.select(t.c.dimension, t.c.value, *(sa.func.sum(t.c[f]) for f in FIGURES))
              .where(t.c.family == family, t.c.scope_id == scope, t.c.day >= first, t.c.day <= last)
              .group_by(t.c.dimension, t.c.value))
@@ -35,7 +38,7 @@ def _sums(session: Any, family: str, scope: int, first: date, last: date, *, ext
 def cohort_by_dimension(session: Any, scope: int, first: date, last: date) -> dict[str, list[tuple[Any, ...]]]:
     """dimension → [(value, captured, contacted, qualified, opportunity, won)] of leads captured
     between `first` and `last` (team-local days, inclusive)."""
-    t = ReportDay.__table__  # type: ignore[attr-defined]
+    t = _DAYS
     out: dict[str, list[tuple[Any, ...]]] = {d: [] for d in DIMENSIONS}
     for dimension, value, *figures in _sums(session, 'cohort', scope, first, last, having=sa.func.sum(t.c.n1) > 0):
         out[dimension].append((decode(value, dimension), *(int(n) for n in figures)))
@@ -44,7 +47,7 @@ def cohort_by_dimension(session: Any, scope: int, first: date, last: date) -> di
 
 def closed_by_dimension(session: Any, scope: int, first: date, last: date) -> dict[str, list[tuple[Any, ...]]]:
     """dimension → [(value, won, lost, won cents)] of deals closed between `first` and `last`."""
-    t = ReportDay.__table__  # type: ignore[attr-defined]
+    t = _DAYS
     out: dict[str, list[tuple[Any, ...]]] = {d: [] for d in DIMENSIONS}
     for dimension, value, won, lost, cents, _, _ in _sums(session, 'closed', scope, first, last,
                                                           having=sa.func.sum(t.c.n1 + t.c.n2) > 0):
@@ -54,7 +57,7 @@ def closed_by_dimension(session: Any, scope: int, first: date, last: date) -> di
 
 def sla_by_owner(session: Any, scope: int, first: date, last: date) -> list[tuple[int, int, int]]:
     """(owner, met, missed) of leads assigned between `first` and `last`."""
-    t = ReportDay.__table__  # type: ignore[attr-defined]
+    t = _DAYS
     rows = _sums(session, 'sla', scope, first, last, having=sa.func.sum(t.c.n3) > 0)
     return [(decode(v, 'owner_id'), int(met), int(missed)) for _, v, met, missed, *_ in rows]
 
@@ -62,7 +65,7 @@ def sla_by_owner(session: Any, scope: int, first: date, last: date) -> list[tupl
 def automation_counts(session: Any, scope: int, first: date, last: date) -> list[tuple[str, str | None, bool,
                                                                                     int | None, int]]:
     """(action, reason key, by the system?, subject, count): the same rows as the raw query."""
-    t = ReportDay.__table__  # type: ignore[attr-defined]
+    t = _DAYS
     out = []
     for dimension, value, count, *_ in _sums(session, 'automation', scope, first, last,
                                              having=sa.func.sum(t.c.n1) > 0):
@@ -73,7 +76,7 @@ def automation_counts(session: Any, scope: int, first: date, last: date) -> list
 
 def cohort_by_day(session: Any, scope: int, first: date, last: date) -> list[tuple[date, int, int]]:
     """(day, captured, converted) per team-local day with leads captured."""
-    t = ReportDay.__table__  # type: ignore[attr-defined]
+    t = _DAYS
     rows = session.execute(sa.select(t.c.day, sa.func.sum(t.c.n1), sa.func.sum(t.c.n4))
                            .where(t.c.family == 'cohort', t.c.scope_id == scope, t.c.dimension == 'source',
                                   t.c.day >= first, t.c.day <= last)
@@ -86,7 +89,7 @@ def checklist(session: Any, scope: int, first: date, last: date) -> tuple[
     """The checklist report's figures between `first` and `last`, in one query: item → (exits,
     skipped); (deals closed, won) from the 'closed' family; stage → (closed, won) of deals ever
     moved into it; item → (closed, won) of deals with it ticked done (see store/report_rollup.py)."""
-    t = ReportDay.__table__  # type: ignore[attr-defined]
+    t = _DAYS
     families = ('steps', 'entered', 'ticked', 'closed')
     rows = session.execute(
         sa.select(t.c.family, t.c.dimension, sa.func.sum(t.c.n1), sa.func.sum(t.c.n2))

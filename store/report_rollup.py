@@ -45,9 +45,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from .models import (
     AppSetting,
@@ -78,6 +79,8 @@ Key = tuple[str, int, date, str, str]
 """(family, scope, day, dimension, value)."""
 
 _zones: weakref.WeakKeyDictionary[Engine, str | None] = weakref.WeakKeyDictionary()
+_DAYS = SQLModel.metadata.tables[ReportDay.__tablename__]  # = `.__table__` (undeclared in SQLModel)
+_SETTINGS = SQLModel.metadata.tables[AppSetting.__tablename__]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +139,7 @@ def contributions(lead: LeadFacts | None, deal: DealFacts | None, zone: ZoneInfo
     if lead.created_at is not None:
         day = _day(lead.created_at, zone)
         won = live_deal is not None and live_deal.kind == WON and live_deal.closed_at is not None
-        figures = (1, int(lead.first_contact_at is not None or lead.status in CONTACTED_STATUSES),
+        figures: tuple[int, ...] = (1, int(lead.first_contact_at is not None or lead.status in CONTACTED_STATUSES),
                    int(lead.status in QUALIFIED_STATUSES), int(live_deal is not None), int(won))
         for scope in scopes:
             for dimension, value in values.items():
@@ -238,8 +241,10 @@ def _stored_exits(connection: sa.Connection, where: sa.ColumnElement[bool]) -> d
     """Lead → [(exit id, exit)] of the step exits matching `where`."""
     out: dict[int, list[tuple[int, Exit]]] = {}
     for exit_id, lead_id, at, done_ids, open_ids in connection.execute(
-            sa.select(StepExit.id, StepExit.lead_id, StepExit.created_at, StepExit.done_ids, StepExit.open_ids)
+            sa.select(col(StepExit.id), col(StepExit.lead_id), col(StepExit.created_at), col(StepExit.done_ids),
+                      col(StepExit.open_ids))
             .where(where)):
+        assert exit_id is not None  # a primary key
         out.setdefault(lead_id, []).append((exit_id, _exit(at, done_ids, open_ids)))
     return out
 
@@ -254,15 +259,15 @@ def closed_stored(connection: sa.Connection,
     entered: dict[int, set[int]] = {}
     done: dict[int, list[tuple[int, int | None]]] = {}
     for lead_id, stage in connection.execute(
-            sa.select(Opportunity.lead_id, StageChange.to_stage_id).distinct()
+            sa.select(col(Opportunity.lead_id), col(StageChange.to_stage_id)).distinct()
             .select_from(StageChange).join(Opportunity, col(Opportunity.id) == StageChange.opportunity_id)
             .where(col(Opportunity.lead_id).in_(closed))):
         entered.setdefault(lead_id, set()).add(stage)
-    for lead_id, item, stage in connection.execute(
-            sa.select(ChecklistTick.lead_id, ChecklistTick.item_id, PlaybookItem.stage_id)
+    for lead_id, item, item_stage in connection.execute(
+            sa.select(col(ChecklistTick.lead_id), col(ChecklistTick.item_id), col(PlaybookItem.stage_id))
             .join(PlaybookItem, col(PlaybookItem.id) == ChecklistTick.item_id)
-            .where(col(ChecklistTick.lead_id).in_(closed), ChecklistTick.done == True)):  # noqa: E712
-        done.setdefault(lead_id, []).append((item, stage))
+            .where(col(ChecklistTick.lead_id).in_(closed), col(ChecklistTick.done) == True)):  # noqa: E712
+        done.setdefault(lead_id, []).append((item, item_stage))
     return {i: ChecklistFacts(entered=frozenset(entered.get(i, ())), done=tuple(sorted(done.get(i, ()))))
             for i in closed}
 
@@ -299,10 +304,10 @@ def _fold(counts: Counted) -> dict[Key, list[int]]:
 
 def zone_of(session: OrmSession) -> ZoneInfo | None:
     """The zone the roll-up is kept in (None: not built yet, nothing is kept)."""
-    engine = session.get_bind()
-    engine = getattr(engine, 'engine', engine)
+    engine = session.get_bind().engine  # (an Engine's `engine` is itself)
     if engine not in _zones:
-        row = session.connection().execute(sa.select(AppSetting.value).where(AppSetting.key == ZONE_KEY)).first()
+        row = session.connection().execute(sa.select(col(AppSetting.value))
+                                           .where(col(AppSetting.key) == ZONE_KEY)).first()
         _zones[engine] = row[0] if row else None
     name = _zones[engine]
     return ZoneInfo(name) if name else None
@@ -310,6 +315,11 @@ def zone_of(session: OrmSession) -> ZoneInfo | None:
 
 def _lead_facts(values: Mapping[str, Any]) -> LeadFacts:
     return LeadFacts(**{f: values[f] for f in LEAD_FIELDS})
+
+
+def _stage_kinds(connection: sa.Connection) -> dict[int, str]:
+    rows = connection.execute(sa.select(col(Stage.id), col(Stage.kind))).tuples()
+    return {stage_id: kind for stage_id, kind in rows if stage_id is not None}  # (a primary key: never None)
 
 
 def _deal_facts(values: Mapping[str, Any], kinds: Mapping[int, str]) -> DealFacts:
@@ -323,11 +333,11 @@ def stored(connection: sa.Connection, lead_ids: Iterable[int]) -> dict[int, tupl
     ids = sorted(set(lead_ids))
     if not ids:
         return {}
-    kinds = dict(connection.execute(sa.select(Stage.id, Stage.kind)).all())  # type: ignore[arg-type]
-    query = (sa.select(Lead.id, *(getattr(Lead, f) for f in LEAD_FIELDS), Opportunity.id,
+    kinds = _stage_kinds(connection)
+    query = (sa.select(col(Lead.id), *(getattr(Lead, f) for f in LEAD_FIELDS), col(Opportunity.id),
                        *(getattr(Opportunity, f) for f in DEAL_FIELDS))
-             .select_from(Lead).outerjoin(Opportunity, Opportunity.lead_id == Lead.id)  # type: ignore[arg-type]
-             .where(Lead.id.in_(ids)))  # type: ignore[union-attr]
+             .select_from(Lead).outerjoin(Opportunity, col(Opportunity.lead_id) == Lead.id)
+             .where(col(Lead.id).in_(ids)))
     width = len(LEAD_FIELDS)
     out = {}
     for row in connection.execute(query):
@@ -358,7 +368,7 @@ def touched_leads(connection: sa.Connection, objects: Iterable[object]) -> set[i
             moved.add(obj.opportunity_id)
     if moved - deals:
         ids.update(connection.execute(
-            sa.select(Opportunity.lead_id).where(col(Opportunity.id).in_(sorted(moved - deals)))).scalars())
+            sa.select(col(Opportunity.lead_id)).where(col(Opportunity.id).in_(sorted(moved - deals)))).scalars())
     return ids
 
 
@@ -461,15 +471,11 @@ def _upsert(dialect_name: str) -> Any:
     SET expressions took ~1 ms, and every capture runs it (SQLAlchemy then reuses its compiled form)."""
     statement = _upserts.get(dialect_name)
     if statement is None:
-        table = ReportDay.__table__  # type: ignore[attr-defined]
-        if dialect_name == 'postgresql':
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-        statement = insert(table)
-        statement = _upserts[dialect_name] = statement.on_conflict_do_update(
+        table = _DAYS
+        insert = postgresql.insert(table) if dialect_name == 'postgresql' else sqlite.insert(table)
+        statement = _upserts[dialect_name] = insert.on_conflict_do_update(
             index_elements=['family', 'scope_id', 'day', 'dimension', 'value'],
-            set_={f: table.c[f] + statement.excluded[f] for f in FIGURES})
+            set_={f: table.c[f] + insert.excluded[f] for f in FIGURES})
     return statement
 
 
@@ -488,7 +494,6 @@ def assigned_since(session: OrmSession, day_start: datetime, rep_ids: Iterable[i
     return {int(scope): int(n) for scope, n in rows}
 
 
-_DAYS = ReportDay.__table__  # type: ignore[attr-defined]
 _ASSIGNED_SINCE = (
     sa.select(_DAYS.c.scope_id, sa.func.sum(_DAYS.c.n1))
     .where(_DAYS.c.family == 'automation', _DAYS.c.scope_id.in_(sa.bindparam('ids', expanding=True)),
@@ -500,7 +505,7 @@ _ASSIGNED_SINCE = (
 # ----- building it -------------------------------------------------------------------------------------
 
 def built_zone(connection: sa.Connection) -> str | None:
-    row = connection.execute(sa.select(AppSetting.value).where(AppSetting.key == ZONE_KEY)).first()
+    row = connection.execute(sa.select(col(AppSetting.value)).where(col(AppSetting.key) == ZONE_KEY)).first()
     return row[0] if row else None
 
 
@@ -509,12 +514,12 @@ def rebuild(connection: sa.Connection, zone_name: str) -> None:
     migration, a change of time zone, or bulk writes that bypassed core's unit of work)."""
     zone = ZoneInfo(zone_name)
     totals: Counted = Counter()
-    kinds = dict(connection.execute(sa.select(Stage.id, Stage.kind)).all())  # type: ignore[arg-type]
+    kinds = _stage_kinds(connection)
     lead_columns = [getattr(Lead, f) for f in LEAD_FIELDS]
     deal_columns = [getattr(Opportunity, f) for f in DEAL_FIELDS]
-    query = (sa.select(*lead_columns, Opportunity.id, *deal_columns)
-             .select_from(Lead).outerjoin(Opportunity, Opportunity.lead_id == Lead.id)  # type: ignore[arg-type]
-             .where(Lead.is_deleted == False))  # noqa: E712
+    query = (sa.select(*lead_columns, col(Opportunity.id), *deal_columns)
+             .select_from(Lead).outerjoin(Opportunity, col(Opportunity.lead_id) == Lead.id)
+             .where(col(Lead.is_deleted) == False))  # noqa: E712
     width = len(LEAD_FIELDS)
     closed: dict[int, DealFacts] = {}  # closed deals of live leads, by deal id: the checklist families' deals
     for row in connection.execute(query).yield_per(20_000):
@@ -524,14 +529,15 @@ def rebuild(connection: sa.Connection, zone_name: str) -> None:
         _add(totals, contributions(lead, deal, zone), 1)
         if deal is not None and _is_closed(deal):
             closed[row[width]] = deal
-    audit = sa.select(AuditEntry.action, AuditEntry.reason_key, AuditEntry.actor_id, AuditEntry.subject_user_id,
-                      AuditEntry.created_at).where(AuditEntry.action.in_(AUTOMATION_ACTIONS))  # type: ignore[attr-defined]
-    for entry in connection.execute(audit).yield_per(20_000):
-        _add(totals, audit_contributions(tuple(entry), zone), 1)  # type: ignore[arg-type]
+    audit = sa.select(col(AuditEntry.action), col(AuditEntry.reason_key), col(AuditEntry.actor_id),
+                      col(AuditEntry.subject_user_id), col(AuditEntry.created_at)
+                      ).where(col(AuditEntry.action).in_(AUTOMATION_ACTIONS))
+    for entry in connection.execute(audit).yield_per(20_000).tuples():
+        _add(totals, audit_contributions(entry, zone), 1)
     _add_checklist(connection, totals, closed, zone)
     connection.execute(sa.delete(ReportDay))
     _apply(connection, _fold(totals))
-    settings = AppSetting.__table__  # type: ignore[attr-defined]
+    settings = _SETTINGS
     connection.execute(sa.delete(settings).where(settings.c.key == ZONE_KEY))
     connection.execute(sa.insert(settings).values(key=ZONE_KEY, value=zone_name))
     _zones[connection.engine] = zone_name
@@ -541,25 +547,25 @@ def _add_checklist(connection: sa.Connection, totals: Counted, closed: Mapping[i
                    zone: ZoneInfo) -> None:
     """The checklist families from the raw rows: every exit of a live lead, and the moves and done
     ticks of the closed deals (`closed`, by deal id) — the same per-lead functions `apply_changes` uses."""
-    exits = (sa.select(Lead.owner_id, StepExit.created_at, StepExit.done_ids, StepExit.open_ids)
-             .join(Lead, col(Lead.id) == StepExit.lead_id).where(Lead.is_deleted == False))  # noqa: E712
+    exits = (sa.select(col(Lead.owner_id), col(StepExit.created_at), col(StepExit.done_ids), col(StepExit.open_ids))
+             .join(Lead, col(Lead.id) == StepExit.lead_id).where(col(Lead.is_deleted) == False))  # noqa: E712
     for owner_id, at, done_ids, open_ids in connection.execute(exits).yield_per(20_000):
         _add(totals, exit_contributions(owner_id, _exit(at, done_ids, open_ids), zone), 1)
     entered: dict[int, set[int]] = {}
-    for deal_id, stage in connection.execute(sa.select(StageChange.opportunity_id, StageChange.to_stage_id)
+    for deal_id, stage in connection.execute(sa.select(col(StageChange.opportunity_id), col(StageChange.to_stage_id))
                                              .distinct()).yield_per(20_000):
         if deal_id in closed:
             entered.setdefault(deal_id, set()).add(stage)
     lead_deal = {lead_id: deal_id for lead_id, deal_id in connection.execute(
-        sa.select(Opportunity.lead_id, Opportunity.id)).yield_per(20_000) if deal_id in closed}
+        sa.select(col(Opportunity.lead_id), col(Opportunity.id))).yield_per(20_000) if deal_id in closed}
     done: dict[int, list[tuple[int, int | None]]] = {}
-    ticks = (sa.select(ChecklistTick.lead_id, ChecklistTick.item_id, PlaybookItem.stage_id)
+    ticks = (sa.select(col(ChecklistTick.lead_id), col(ChecklistTick.item_id), col(PlaybookItem.stage_id))
              .join(PlaybookItem, col(PlaybookItem.id) == ChecklistTick.item_id)
-             .where(ChecklistTick.done == True))  # noqa: E712
-    for lead_id, item, stage in connection.execute(ticks).yield_per(20_000):
-        deal_id = lead_deal.get(lead_id)
-        if deal_id is not None:
-            done.setdefault(deal_id, []).append((item, stage))
+             .where(col(ChecklistTick.done) == True))  # noqa: E712
+    for lead_id, item, item_stage in connection.execute(ticks).yield_per(20_000):
+        ticked_deal = lead_deal.get(lead_id)
+        if ticked_deal is not None:
+            done.setdefault(ticked_deal, []).append((item, item_stage))
     for deal_id, deal in closed.items():
         _add(totals, closed_checklist_contributions(deal, frozenset(entered.get(deal_id, ())),
                                                     done.get(deal_id, ()), zone), 1)

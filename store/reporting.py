@@ -56,7 +56,7 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def seconds_between(session: Session, start: Any, end: Any) -> sa.ColumnElement[float]:
+def seconds_between(session: Session, start: Any, end: Any) -> sa.ColumnElement[Any]:
     if _dialect(session) == 'sqlite':
         return (func.julianday(end) - func.julianday(start)) * 86400.0
     return sa.extract('epoch', end - start)
@@ -81,7 +81,7 @@ def day_of(session: Session, column: Any, offsets: Sequence[tuple[datetime, int]
     return sa.case(*changes, else_=shifted(offsets[-1][1])).label('local_day')
 
 
-LOCAL_DAY = sa.literal_column('local_day')
+LOCAL_DAY: sa.ColumnClause[Any] = sa.literal_column('local_day')
 
 
 def _driver_rows(session: Session, query: Any) -> list[Any]:
@@ -96,7 +96,9 @@ def _driver_rows(session: Session, query: Any) -> list[Any]:
     values = compiled.construct_params()
     params = [processors[name](values[name]) if name in processors else values[name]
               for name in compiled.positiontup or ()]
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    driver = connection.connection.dbapi_connection
+    assert driver is not None  # None only once the connection is closed or invalidated
+    cursor = driver.cursor()
     try:
         return cursor.execute(str(compiled), params).fetchall()
     finally:
@@ -105,15 +107,15 @@ def _driver_rows(session: Session, query: Any) -> list[Any]:
 
 def _lead_filters(s: Scope, *, owner: Any = None) -> list[sa.ColumnElement[bool]]:
     """Source, region and industry of the lead; the owner column given (lead's, deal's or audit subject)."""
-    where: list[sa.ColumnElement[bool]] = [Lead.is_deleted == False]  # noqa: E712
+    where: list[sa.ColumnElement[bool]] = [col(Lead.is_deleted) == False]  # noqa: E712
     if s.source:
-        where.append(Lead.source == s.source)
+        where.append(col(Lead.source) == s.source)
     if s.region:
-        where.append(Lead.region == s.region)
+        where.append(col(Lead.region) == s.region)
     if s.industry:
-        where.append(Lead.industry == s.industry)
+        where.append(col(Lead.industry) == s.industry)
     if s.owner_id is not None:
-        where.append((owner if owner is not None else Lead.owner_id) == s.owner_id)
+        where.append((owner if owner is not None else col(Lead.owner_id)) == s.owner_id)
     return where
 
 
@@ -127,7 +129,7 @@ def _cohort_steps(s: Scope) -> dict[str, sa.ColumnElement[bool]]:
     """Each funnel step as a condition on a cohort lead joined to its opportunity and stage.
     Every step includes the next, so the funnel never widens."""
     has_opp = sa.and_(col(Opportunity.id).is_not(None), col(Opportunity.created_at) < s.end)
-    won = sa.and_(has_opp, Stage.kind == WON, col(Opportunity.closed_at) < s.end)
+    won = sa.and_(has_opp, col(Stage.kind) == WON, col(Opportunity.closed_at) < s.end)
     qualified = sa.or_(col(Lead.status).in_(QUALIFIED_STATUSES), has_opp)
     contacted = sa.or_(col(Lead.first_contact_at) < s.end, col(Lead.status).in_(CONTACTED_STATUSES), qualified)
     return {'captured': sa.true(), 'contacted': contacted, 'qualified': qualified, 'opportunity': has_opp,
@@ -137,7 +139,7 @@ def _cohort_steps(s: Scope) -> dict[str, sa.ColumnElement[bool]]:
 def _cohort(query: Any, s: Scope) -> Any:
     return (query.select_from(Lead)
             .outerjoin(Opportunity, sa.and_(col(Opportunity.lead_id) == Lead.id,
-                                            Opportunity.is_deleted == False))  # noqa: E712
+                                            col(Opportunity.is_deleted) == False))  # noqa: E712
             .outerjoin(Stage, col(Stage.id) == Opportunity.stage_id)
             .where(*_in_range(Lead.created_at, s), *_lead_filters(s)))
 
@@ -151,9 +153,9 @@ def cohort_figures(session: Session, s: Scope) -> list[tuple[Any, ...]]:
     contacted = sa.or_(col(Lead.first_contact_at) < s.end,
                        col(Lead.status).in_(CONTACTED_STATUSES))
     qualified = col(Lead.status).in_(QUALIFIED_STATUSES)
-    rows = session.exec(select(*keys, func.count(), func.sum(sa.case((contacted, 1), else_=0)),
-                               func.sum(sa.case((qualified, 1), else_=0)))
-                        .where(*_in_range(Lead.created_at, s), *_lead_filters(s)).group_by(*keys)).all()
+    rows = session.execute(sa.select(*keys, func.count(), func.sum(sa.case((contacted, 1), else_=0)),
+                                     func.sum(sa.case((qualified, 1), else_=0)))
+                           .where(*_in_range(Lead.created_at, s), *_lead_filters(s)).group_by(*keys)).all()
     return [(*r[:4], int(r[4]), int(r[5] or 0), int(r[6] or 0)) for r in rows]
 
 
@@ -161,13 +163,14 @@ def cohort_deals(session: Session, s: Scope) -> list[tuple[Any, ...]]:
     """(source, region, industry, owner, converted, won) of the cohort: leads with a deal created
     before the range ended, and of those the deals won before it ended."""
     keys = [getattr(Lead, k) for k in COHORT_KEYS]
-    won = sa.and_(Stage.kind == WON, col(Opportunity.closed_at) < s.end)
-    rows = session.exec(select(*keys, func.count(), func.sum(sa.case((won, 1), else_=0)))
-                        .select_from(Lead).join(Opportunity, col(Opportunity.lead_id) == Lead.id)
-                        .join(Stage, col(Stage.id) == Opportunity.stage_id)
-                        .where(*_in_range(Lead.created_at, s), *_lead_filters(s), Opportunity.is_deleted == False,  # noqa: E712
-                               col(Opportunity.created_at) < s.end)
-                        .group_by(*keys)).all()
+    won = sa.and_(col(Stage.kind) == WON, col(Opportunity.closed_at) < s.end)
+    rows = session.execute(sa.select(*keys, func.count(), func.sum(sa.case((won, 1), else_=0)))
+                           .select_from(Lead).join(Opportunity, col(Opportunity.lead_id) == Lead.id)
+                           .join(Stage, col(Stage.id) == Opportunity.stage_id)
+                           .where(*_in_range(Lead.created_at, s), *_lead_filters(s),
+                                  col(Opportunity.is_deleted) == False,  # noqa: E712
+                                  col(Opportunity.created_at) < s.end)
+                           .group_by(*keys)).all()
     return [(*r[:4], int(r[4]), int(r[5] or 0)) for r in rows]
 
 
@@ -184,7 +187,8 @@ def converted_by_day(session: Session, s: Scope) -> list[tuple[Any, int]]:
     day = day_of(session, Lead.created_at, s.offsets)
     rows = session.exec(select(day, func.count()).select_from(Lead)
                         .join(Opportunity, col(Opportunity.lead_id) == Lead.id)
-                        .where(*_in_range(Lead.created_at, s), *_lead_filters(s), Opportunity.is_deleted == False,  # noqa: E712
+                        .where(*_in_range(Lead.created_at, s), *_lead_filters(s),
+                               col(Opportunity.is_deleted) == False,  # noqa: E712
                                col(Opportunity.created_at) < s.end)
                         .group_by(LOCAL_DAY)).all()
     return [(d, int(n)) for d, n in rows]
@@ -202,7 +206,7 @@ def _deleted_leads(session: Session) -> Any:
     if _dialect(session) == 'sqlite':
         return (select(sa.column('id')).select_from(sa.text('leads INDEXED BY ix_leads_deleted'))
                 .where(sa.text('is_deleted = 1')))
-    return select(Lead.id).where(Lead.is_deleted == True)  # noqa: E712
+    return select(Lead.id).where(col(Lead.is_deleted) == True)  # noqa: E712
 
 
 def _of_live_leads(session: Session, query: Any, s: Scope, *, owner: Any, join_lead: bool = False) -> Any:
@@ -220,7 +224,7 @@ def _of_live_leads(session: Session, query: Any, s: Scope, *, owner: Any, join_l
 def _closed(session: Session, query: Any, s: Scope, *, join_lead: bool = False) -> Any:
     query = (query.select_from(Opportunity)
              .join(Stage, col(Stage.id) == Opportunity.stage_id)
-             .where(Opportunity.is_deleted == False, col(Stage.kind).in_(CLOSED_KINDS),  # noqa: E712
+             .where(col(Opportunity.is_deleted) == False, col(Stage.kind).in_(CLOSED_KINDS),  # noqa: E712
                     *_in_range(Opportunity.closed_at, s)))
     return _of_live_leads(session, query, s, owner=Opportunity.owner_id, join_lead=join_lead)
 
@@ -228,20 +232,21 @@ def _closed(session: Session, query: Any, s: Scope, *, join_lead: bool = False) 
 def closed_figures(session: Session, s: Scope) -> list[tuple[Any, ...]]:
     """(source, region, industry, deal owner, won, lost, won cents) of deals closed in the range:
     one pass, summed per dimension by core."""
-    keys = [Lead.source, Lead.region, Lead.industry, Opportunity.owner_id]
-    is_won = Stage.kind == WON
-    rows = session.exec(_closed(session, select(*keys, func.sum(sa.case((is_won, 1), else_=0)),
-                                       func.sum(sa.case((is_won, 0), else_=1)),
-                                       func.sum(sa.case((is_won, Opportunity.amount_cents), else_=0))), s,
-                                join_lead=True)
-                        .group_by(*keys)).all()
+    keys = [col(Lead.source), col(Lead.region), col(Lead.industry), col(Opportunity.owner_id)]
+    is_won = col(Stage.kind) == WON
+    rows = session.execute(_closed(session, sa.select(*keys, func.sum(sa.case((is_won, 1), else_=0)),
+                                                      func.sum(sa.case((is_won, 0), else_=1)),
+                                                      func.sum(sa.case((is_won, Opportunity.amount_cents),
+                                                                       else_=0))), s,
+                                   join_lead=True)
+                           .group_by(*keys)).all()
     return [(*r[:4], int(r[4] or 0), int(r[5] or 0), int(r[6] or 0)) for r in rows]
 
 
 def won_cycles(session: Session, s: Scope) -> Sequence[tuple[str, float]]:
     """(lead source, seconds from capture to win) of deals won in the range."""
     seconds = seconds_between(session, Lead.created_at, Opportunity.closed_at)
-    query = _closed(session, select(Lead.source, seconds), s, join_lead=True).where(Stage.kind == WON)
+    query = _closed(session, select(Lead.source, seconds), s, join_lead=True).where(col(Stage.kind) == WON)
     return _driver_rows(session, query)
 
 
@@ -254,9 +259,9 @@ def lost_from(session: Session, s: Scope) -> Sequence[tuple[str | None, int | No
                        .order_by(col(StageChange.id).desc()).limit(1)
                        .correlate(Opportunity).scalar_subquery())
     query = (_closed(session, select(Opportunity.lost_reason, lost_from_stage, func.count()), s)
-             .where(Stage.kind == LOST)
+             .where(col(Stage.kind) == LOST)
              .group_by(Opportunity.lost_reason, lost_from_stage))
-    return session.exec(query).all()  # type: ignore[return-value]
+    return session.exec(query).all()
 
 
 def stage_intervals(session: Session, s: Scope) -> Sequence[tuple[int, float]]:
@@ -267,11 +272,11 @@ def stage_intervals(session: Session, s: Scope) -> Sequence[tuple[int, float]]:
     query = (select(StageChange.to_stage_id, seconds_between(session, StageChange.created_at, StageChange.left_at))
              .where(*_in_range(StageChange.left_at, s)))
     if s.owner_id is None and not _lead_filter_set(s):
-        gone = select(Opportunity.id).where(sa.or_(Opportunity.is_deleted == True,  # noqa: E712
+        gone = select(Opportunity.id).where(sa.or_(col(Opportunity.is_deleted) == True,  # noqa: E712
                                                    col(Opportunity.lead_id).in_(_deleted_leads(session))))
         return _driver_rows(session, query.where(col(StageChange.opportunity_id).not_in(gone)))
     query = query.join(Opportunity, col(Opportunity.id) == StageChange.opportunity_id).where(
-        Opportunity.is_deleted == False)  # noqa: E712
+        col(Opportunity.is_deleted) == False)  # noqa: E712
     return _driver_rows(session, _of_live_leads(session, query, s, owner=Opportunity.owner_id))
 
 
@@ -314,11 +319,11 @@ def first_responses(session: Session, s: Scope) -> Durations:
 def sla_outcomes(session: Session, s: Scope) -> list[tuple[int, int, int]]:
     """(owner, first responses in time, first responses late) of leads assigned in the range."""
     owner = (col(Lead.owner_id) + 0).label('owner')  # not the owner index: SQLite would walk it and the table
-    rows = session.exec(select(owner, func.sum(sa.case((Lead.sla_status == SLA_MET, 1), else_=0)),
-                               func.sum(sa.case((Lead.sla_status == SLA_MISSED, 1), else_=0)))
+    rows = session.exec(select(owner, func.sum(sa.case((col(Lead.sla_status) == SLA_MET, 1), else_=0)),
+                               func.sum(sa.case((col(Lead.sla_status) == SLA_MISSED, 1), else_=0)))
                         .where(*_in_range(Lead.assigned_at, s), *_lead_filters(s), col(Lead.owner_id).is_not(None))
                         .group_by(owner)).all()
-    return [(o, int(met or 0), int(late or 0)) for o, met, late in rows]
+    return [(o, int(met or 0), int(late or 0)) for o, met, late in rows if o is not None]  # (never None: WHERE)
 
 
 # ----- forecast ------------------------------------------------------------------------------------
@@ -326,13 +331,13 @@ def sla_outcomes(session: Session, s: Scope) -> list[tuple[int, int, int]]:
 def forecast_rows(session: Session, s: Scope, first: date, last: date) -> list[tuple[date, int | None, str, int, int]]:
     """(expected close, owner, stage kind, amount, amount × probability) of open and won deals expected
     to close between `first` and `last` (inclusive), summed per day, owner and kind."""
-    query = (select(Opportunity.expected_close, Opportunity.owner_id, Stage.kind,
-                    func.sum(Opportunity.amount_cents), func.sum(Opportunity.amount_cents * Stage.probability))
+    query = (sa.select(col(Opportunity.expected_close), col(Opportunity.owner_id), col(Stage.kind),
+                       func.sum(Opportunity.amount_cents), func.sum(col(Opportunity.amount_cents) * Stage.probability))
              .select_from(Opportunity).join(Stage, col(Stage.id) == Opportunity.stage_id)
-             .where(Opportunity.is_deleted == False, col(Stage.kind).in_(('open', WON)),  # noqa: E712
+             .where(col(Opportunity.is_deleted) == False, col(Stage.kind).in_(('open', WON)),  # noqa: E712
                     col(Opportunity.expected_close) >= first, col(Opportunity.expected_close) <= last))
-    rows = session.exec(_of_live_leads(session, query, s, owner=Opportunity.owner_id)
-                        .group_by(Opportunity.expected_close, Opportunity.owner_id, Stage.kind)).all()
+    rows = session.execute(_of_live_leads(session, query, s, owner=Opportunity.owner_id)
+                           .group_by(Opportunity.expected_close, Opportunity.owner_id, Stage.kind)).all()
     return [(d, o, k, int(a or 0), int(w or 0)) for d, o, k, a, w in rows]
 
 
@@ -344,11 +349,12 @@ def automation_counts(session: Session, s: Scope) -> list[tuple[str, str | None,
     """(action, reason key, by the system?, subject user, count) of the automation-relevant audit lines
     in the range. Walks the (action, created_at) index."""
     by_system = col(AuditEntry.actor_id).is_(None)
-    query = (select(AuditEntry.action, AuditEntry.reason_key, by_system, AuditEntry.subject_user_id, func.count())
+    keys = (col(AuditEntry.action), col(AuditEntry.reason_key), by_system, col(AuditEntry.subject_user_id))
+    query = (sa.select(*keys, func.count())
              .where(col(AuditEntry.action).in_(AUTOMATION_ACTIONS), *_in_range(AuditEntry.created_at, s))
-             .group_by(AuditEntry.action, AuditEntry.reason_key, by_system, AuditEntry.subject_user_id))
+             .group_by(*keys))
     if s.source or s.region or s.industry:
         query = query.join(Lead, col(Lead.id) == AuditEntry.lead_id).where(*_lead_filters(s, owner=sa.null()))
     if s.owner_id is not None:
-        query = query.where(AuditEntry.subject_user_id == s.owner_id)
-    return [(a, r, bool(b), u, int(n)) for a, r, b, u, n in session.exec(query).all()]
+        query = query.where(col(AuditEntry.subject_user_id) == s.owner_id)
+    return [(a, r, bool(b), u, int(n)) for a, r, b, u, n in session.execute(query).all()]

@@ -17,10 +17,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import SQLModel
 
 from .models import StageChange
 
-_CHANGES = StageChange.__table__  # type: ignore[attr-defined]
+_CHANGES = SQLModel.metadata.tables[StageChange.__tablename__]  # = `.__table__` (undeclared in SQLModel)
 
 
 def _next_move() -> sa.ScalarSelect[Any]:
