@@ -16,17 +16,19 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from pydantic_core import PydanticUndefined
-from sqlmodel import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
 
 from .models import Activity, AuditEntry, IdempotencyRecord, Lead, Notification, User
 from .types import UTCDateTime
 
-_LEADS = Lead.__table__  # type: ignore[attr-defined]
-_AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
-_ACTIVITIES = Activity.__table__  # type: ignore[attr-defined]
-_USERS = User.__table__  # type: ignore[attr-defined]
-_NOTIFICATIONS = Notification.__table__  # type: ignore[attr-defined]
-_IDEMPOTENCY = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+# each model's `.__table__` (undeclared in SQLModel's types)
+_LEADS = SQLModel.metadata.tables[Lead.__tablename__]
+_AUDIT = SQLModel.metadata.tables[AuditEntry.__tablename__]
+_ACTIVITIES = SQLModel.metadata.tables[Activity.__tablename__]
+_USERS = SQLModel.metadata.tables[User.__tablename__]
+_NOTIFICATIONS = SQLModel.metadata.tables[Notification.__tablename__]
+_IDEMPOTENCY = SQLModel.metadata.tables[IdempotencyRecord.__tablename__]
 
 
 def _defaults(model: Any) -> dict[str, Any]:
@@ -164,10 +166,7 @@ def insert_idempotency_records(session: Session, rows: Sequence[Mapping[str, Any
     dialect = session.get_bind().dialect.name
     statement = _idempotency_inserts.get(dialect)
     if statement is None:
-        if dialect == 'postgresql':
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+        insert = postgresql.insert if dialect == 'postgresql' else sqlite.insert
         statement = _idempotency_inserts[dialect] = insert(_IDEMPOTENCY).on_conflict_do_nothing(
             index_elements=['api_key_id', 'key'])
     session.execute(statement, list(rows))

@@ -19,7 +19,7 @@ from .queries.timer import _claimed
 def schedules_due(session: Session, before: datetime, limit: int, *, lock: bool = False) -> Sequence[CareSchedule]:
     """Schedules whose task is due (one range over `ix_care_schedules_due_at`), soonest first."""
     query = (select(CareSchedule).where(col(CareSchedule.due_at) <= before)
-             .order_by(CareSchedule.due_at, CareSchedule.account_id).limit(limit))
+             .order_by(col(CareSchedule.due_at), col(CareSchedule.account_id)).limit(limit))
     return session.exec(_claimed(session, query, lock)).all()
 
 
@@ -29,7 +29,7 @@ def schedule(session: Session, account_id: int, *, lock: bool = False) -> CareSc
 
 def schedules(session: Session) -> Sequence[CareSchedule]:
     """Every schedule (a manager changing the intervals moves them all; one row per account)."""
-    return session.exec(select(CareSchedule).order_by(CareSchedule.account_id)).all()
+    return session.exec(select(CareSchedule).order_by(col(CareSchedule.account_id))).all()
 
 
 def open_task(session: Session, account_id: int) -> CareTask | None:
@@ -50,7 +50,7 @@ def open_tasks(session: Session, *, owner_id: int | None, due_before: datetime |
         query = query.where(CareTask.owner_id == owner_id)
     if due_before is not None:
         query = query.where(col(CareTask.due_at) <= due_before)
-    return session.exec(query.order_by(CareTask.due_at, CareTask.id).limit(limit)).all()
+    return session.exec(query.order_by(col(CareTask.due_at), col(CareTask.id)).limit(limit)).all()
 
 
 def revisits(session: Session, account_id: int, limit: int) -> list[tuple[Revisit, str | None]]:
@@ -69,19 +69,20 @@ def repeat_flag() -> sa.ColumnElement[bool]:
     probe of `ix_opportunities_account_id` per row."""
     earlier, stage = aliased(Opportunity), aliased(Stage)
     return sa.exists(
-        select(earlier.id).join(stage, stage.id == earlier.stage_id).where(
+        select(earlier.id).join(stage, col(stage.id) == earlier.stage_id).where(
             earlier.account_id == Opportunity.account_id, earlier.id != Opportunity.id,
             earlier.is_deleted == False, stage.kind == StageKind.WON,  # noqa: E712
-            sa.or_(col(Opportunity.closed_at).is_(None), earlier.closed_at < Opportunity.closed_at,
-                   sa.and_(earlier.closed_at == Opportunity.closed_at, earlier.id < Opportunity.id))))
+            sa.or_(col(Opportunity.closed_at).is_(None), col(earlier.closed_at) < Opportunity.closed_at,
+                   sa.and_(col(earlier.closed_at) == Opportunity.closed_at, col(earlier.id) < Opportunity.id))))
 
 
 def repeat_ids(session: Session, opportunity_ids: Sequence[int]) -> set[int]:
     """Which of these opportunities are repurchases (the board asks once for all its cards)."""
     if not opportunity_ids:
         return set()
-    return set(session.exec(select(Opportunity.id).where(col(Opportunity.id).in_(list(opportunity_ids)),
-                                                         repeat_flag())).all()) - {None}
+    rows = session.exec(select(Opportunity.id).where(col(Opportunity.id).in_(list(opportunity_ids)),
+                                                     repeat_flag())).all()
+    return {opportunity_id for opportunity_id in rows if opportunity_id is not None}
 
 
 def is_repeat(session: Session, opportunity_id: int) -> bool:
@@ -95,11 +96,13 @@ def nps_counts(session: Session, start: datetime, end: datetime, owner_id: int |
     """Revisits recorded in [start, end) grouped by `tier` or `owner_id`: (key, NPS answers,
     promoters 9–10, detractors 0–6, satisfaction answers, satisfaction sum). Counts, never rates:
     the core divides."""
-    key = Revisit.tier if by == 'tier' else Revisit.owner_id
+    key = col(Revisit.tier) if by == 'tier' else col(Revisit.owner_id)
     nps = col(Revisit.nps)
-    query = (select(key, func.count(nps), func.sum(sa.case((nps >= 9, 1), else_=0)),
-                    func.sum(sa.case((nps <= 6, 1), else_=0)), func.count(col(Revisit.satisfaction)),
-                    func.coalesce(func.sum(Revisit.satisfaction), 0))
+    # sqlmodel's `select` is typed for at most 4 columns: a wider row goes in as a tuple (rows are Any)
+    columns: tuple[Any, ...] = (key, func.count(nps), func.sum(sa.case((nps >= 9, 1), else_=0)),
+                                func.sum(sa.case((nps <= 6, 1), else_=0)), func.count(col(Revisit.satisfaction)),
+                                func.coalesce(func.sum(Revisit.satisfaction), 0))
+    query = (select(*columns)
              .where(col(Revisit.created_at) >= start, col(Revisit.created_at) < end))
     if owner_id is not None:
         query = query.where(Revisit.owner_id == owner_id)

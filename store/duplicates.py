@@ -20,11 +20,13 @@ MOVABLE: dict[str, Any] = {'activities': Activity, 'audit': AuditEntry, 'contact
 def candidates(session: Session, limit: int) -> Sequence[tuple[Any, ...]]:
     """The most recent live leads, only the columns matching needs: (id, name, email, phone,
     phone_norm, company_norm)."""
+    # sqlmodel's `select` is typed for at most 4 columns: a wider row goes in as a tuple (rows are Any)
+    columns: tuple[Any, ...] = (Lead.id, Lead.name, Lead.email, Lead.phone, Lead.phone_norm, Lead.company_norm)
     return session.exec(
-        select(Lead.id, Lead.name, Lead.email, Lead.phone, Lead.phone_norm, Lead.company_norm)
+        select(*columns)
         .where(Lead.is_deleted == False)  # noqa: E712
         .order_by(col(Lead.id).desc()).limit(limit)
-    ).all()  # type: ignore[return-value]
+    ).all()
 
 
 def live_leads(session: Session, ids: Sequence[int], *, lock: bool = False) -> Sequence[Lead]:
@@ -56,7 +58,8 @@ def merges_since(session: Session, since: datetime, limit: int = 50) -> Sequence
 
 
 def lead_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
-    return dict(session.exec(select(Lead.id, Lead.name).where(col(Lead.id).in_(ids))).all())  # type: ignore[arg-type]
+    rows = session.exec(select(Lead.id, Lead.name).where(col(Lead.id).in_(ids))).all()
+    return {lead_id: name for lead_id, name in rows if lead_id is not None}  # (a primary key: never None)
 
 
 PAIRS_PER_QUERY = 1000

@@ -105,7 +105,7 @@ def twin_rank(lead: Lead | Any) -> tuple[bool, int]:
     return (lead.status in CLOSED_STATUSES, lead.id or 0)
 
 
-TWIN_ORDER = (sa.case((col(Lead.status).in_(CLOSED_STATUSES), 1), else_=0), Lead.id)
+TWIN_ORDER = (sa.case((col(Lead.status).in_(CLOSED_STATUSES), 1), else_=0), col(Lead.id))
 """`twin_rank` as SQL (`ORDER BY`)."""
 
 

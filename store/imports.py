@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from .capture_writes import bulk_insert
 from .models import ImportJob, ImportRow, ImportStatus, ImportTemplate, Lead
+
+_ROWS = SQLModel.metadata.tables[ImportRow.__tablename__]  # = `.__table__` (undeclared in SQLModel)
 
 
 def jobs_with_status(session: Session, statuses: Sequence[str]) -> Sequence[ImportJob]:
@@ -26,7 +28,7 @@ def recent_jobs(session: Session, *, created_by: int | None, limit: int) -> Sequ
 
 def add_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """One multi-row insert per batch (Core, not the ORM: a 100k-row import writes 100k of these)."""
-    bulk_insert(session, ImportRow.__table__, rows)  # type: ignore[attr-defined]
+    bulk_insert(session, _ROWS, rows)
 
 
 def rows_of(session: Session, job_id: int, outcome: str, *, limit: int | None = None

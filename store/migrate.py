@@ -44,12 +44,14 @@ def sqlite_transactional_ddl(connection: Connection) -> Iterator[None]:
     only while the migration runs: the app's own sessions keep the driver's mode. Enter it outside
     a transaction."""
     dbapi_connection = connection.connection.dbapi_connection
-    before = dbapi_connection.isolation_level  # type: ignore[union-attr]
+    if dbapi_connection is None:  # only once invalidated: a connection in use always holds one
+        raise RuntimeError('sqlite_transactional_ddl: the connection is closed or invalidated')
+    before = dbapi_connection.isolation_level
 
     def _begin(conn: Connection) -> None:
         conn.exec_driver_sql('BEGIN')
 
-    dbapi_connection.isolation_level = None  # type: ignore[union-attr]
+    dbapi_connection.isolation_level = None
     event.listen(connection, 'begin', _begin)
     try:
         yield
@@ -57,7 +59,7 @@ def sqlite_transactional_ddl(connection: Connection) -> Iterator[None]:
         event.remove(connection, 'begin', _begin)
         if connection.in_transaction():
             connection.rollback()
-        dbapi_connection.isolation_level = before  # type: ignore[union-attr]
+        dbapi_connection.isolation_level = before
 
 
 def upgrade(engine: Engine, script_location: Path = MIGRATIONS) -> None:

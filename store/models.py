@@ -292,10 +292,10 @@ class Lead(SQLModel, table=True):
     """Archived by a merge: the lead that survived it (undone within 24 h)."""
 
 
-sa.Index('ix_leads_inbox_order', Lead.grade, col(Lead.created_at).desc(), col(Lead.id).desc(), Lead.status,
-         Lead.owner_id, Lead.is_deleted)
-sa.Index('ix_leads_owner_inbox', Lead.owner_id, Lead.grade, col(Lead.created_at).desc(), col(Lead.id).desc(),
-         Lead.status, Lead.is_deleted)
+sa.Index('ix_leads_inbox_order', col(Lead.grade), col(Lead.created_at).desc(), col(Lead.id).desc(),
+         col(Lead.status), col(Lead.owner_id), col(Lead.is_deleted))
+sa.Index('ix_leads_owner_inbox', col(Lead.owner_id), col(Lead.grade), col(Lead.created_at).desc(),
+         col(Lead.id).desc(), col(Lead.status), col(Lead.is_deleted))
 """The inbox's order (grade, newest first) with what its filters test: a manager's first page walks
 the first until 25 rows match instead of sorting every open lead; a rep's, the second."""
 

@@ -39,7 +39,7 @@ def step_items(session: Session, lead_status: str | None, stage_id: int | None, 
     query = select(PlaybookItem).where(*_step(PlaybookItem, lead_status, stage_id))
     if not include_archived:
         query = query.where(PlaybookItem.is_archived == False)  # noqa: E712
-    return list(session.exec(query.order_by(PlaybookItem.position, PlaybookItem.id)).all())
+    return list(session.exec(query.order_by(col(PlaybookItem.position), col(PlaybookItem.id))).all())
 
 
 def step_tracks(session: Session, lead_status: str | None, stage_id: int | None, *,
@@ -47,7 +47,7 @@ def step_tracks(session: Session, lead_status: str | None, stage_id: int | None,
     query = select(TalkTrack).where(*_step(TalkTrack, lead_status, stage_id))
     if not include_archived:
         query = query.where(TalkTrack.is_archived == False)  # noqa: E712
-    return list(session.exec(query.order_by(TalkTrack.position, TalkTrack.id)).all())
+    return list(session.exec(query.order_by(col(TalkTrack.position), col(TalkTrack.id))).all())
 
 
 def any_playbook(session: Session) -> bool:
@@ -76,8 +76,8 @@ def qualified_at(session: Session, lead_id: int) -> datetime | None:
 # ----- the checklist report ----------------------------------------------------------------------
 
 def all_items(session: Session) -> list[PlaybookItem]:
-    return list(session.exec(select(PlaybookItem).order_by(PlaybookItem.stage_id, PlaybookItem.lead_status,
-                                                           PlaybookItem.position, PlaybookItem.id)).all())
+    return list(session.exec(select(PlaybookItem).order_by(col(PlaybookItem.stage_id), col(PlaybookItem.lead_status),
+                                                           col(PlaybookItem.position), col(PlaybookItem.id))).all())
 
 
 def exit_counts(session: Session, s: Scope) -> list[tuple[list[int], list[int], int]]:
@@ -110,7 +110,7 @@ def _ids(text: str | None) -> list[int]:
 
 def _closed_deals(session: Session, s: Scope) -> Any:
     """(opportunity, lead, won 1/0) of deals closed in the range (the win-rate panel's deals)."""
-    won = sa.case((Stage.kind == WON, 1), else_=0).label('won')
+    won = sa.case((col(Stage.kind) == WON, 1), else_=0).label('won')
     return _closed(session, select(col(Opportunity.id).label('id'), col(Opportunity.lead_id).label('lead_id'), won),
                    s).subquery()
 
@@ -141,8 +141,8 @@ def closed_with_done(session: Session, s: Scope) -> dict[int, tuple[int, int]]:
     rows = session.exec(select(ChecklistTick.item_id, func.count(), func.sum(deals.c.won))
                         .select_from(deals)
                         .join(ChecklistTick, sa.and_(ChecklistTick.lead_id == deals.c.lead_id,
-                                                     ChecklistTick.done == True))  # noqa: E712
+                                                     col(ChecklistTick.done) == True))  # noqa: E712
                         .join(PlaybookItem, col(PlaybookItem.id) == ChecklistTick.item_id)
                         .where(sa.or_(col(PlaybookItem.stage_id).is_(None), entered))
-                        .group_by(ChecklistTick.item_id)).all()
+                        .group_by(col(ChecklistTick.item_id))).all()
     return {int(item): (int(n), int(w or 0)) for item, n, w in rows}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
@@ -51,7 +52,7 @@ def like_pattern(term: str) -> str:
     return '%' + term.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_') + '%'
 
 
-_GRADE_ORDER = sa.case((Lead.grade == 'A', 0), (Lead.grade == 'B', 1), else_=2)
+_GRADE_ORDER = sa.case((col(Lead.grade) == 'A', 0), (col(Lead.grade) == 'B', 1), else_=2)
 
 
 def _team_view(f: InboxFilter) -> bool:
@@ -61,9 +62,9 @@ def _team_view(f: InboxFilter) -> bool:
 
 
 def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
-    where: list[sa.ColumnElement[bool]] = [Lead.is_deleted == False]  # noqa: E712
+    where: list[sa.ColumnElement[bool]] = [col(Lead.is_deleted) == False]  # noqa: E712
     if f.owner_id is not None:
-        where.append(Lead.owner_id == f.owner_id)
+        where.append(col(Lead.owner_id) == f.owner_id)
     if f.unassigned:
         where.append(col(Lead.owner_id).is_(None))
     if f.statuses:
@@ -73,9 +74,9 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
         status = col(Lead.status) + sa.literal('') if _team_view(f) else col(Lead.status)
         where.append(status.in_(f.statuses))
     if f.grade:
-        where.append(Lead.grade == f.grade)
+        where.append(col(Lead.grade) == f.grade)
     if f.source:
-        where.append(Lead.source == f.source)
+        where.append(col(Lead.source) == f.source)
     if f.search:
         term = f.search.strip()
         like = like_pattern(term)
@@ -84,15 +85,15 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
                          col(Lead.email).ilike(like, escape='\\')))
     if f.agenda and f.now and f.day_end:
         follow_up_overdue = col(Lead.next_follow_up_at) < f.now
-        sla_late = Lead.sla_status == 'failed'
+        sla_late = col(Lead.sla_status) == 'failed'
         due_today = or_(col(Lead.next_follow_up_at).between(f.now, f.day_end),
-                        sa.and_(Lead.sla_status == 'due', col(Lead.sla_due_at) <= f.day_end))
+                        sa.and_(col(Lead.sla_status) == 'due', col(Lead.sla_due_at) <= f.day_end))
         where.append({'overdue': or_(follow_up_overdue, sla_late), 'due_today': due_today}.get(
             f.agenda, or_(follow_up_overdue, sla_late, due_today)))
     return where
 
 
-_SOONEST = sa.func.coalesce(Lead.next_follow_up_at, Lead.sla_due_at)
+_SOONEST = sa.func.coalesce(col(Lead.next_follow_up_at), col(Lead.sla_due_at))
 
 
 COUNT_CAP = 10_000
@@ -110,13 +111,16 @@ def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> 
     where = _inbox_where(f)
     capped = select(Lead.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = session.exec(select(func.count()).select_from(capped)).one()
+    # sqlmodel's `select` is typed for at most 4 columns: a wider row goes in as a tuple (rows are Any)
+    columns: tuple[Any, ...] = (
+        Lead.id, Lead.name, Lead.company, Lead.phone, Lead.source, Lead.status, Lead.grade, Lead.score,
+        Lead.temperature, Lead.owner_id, User.name, Lead.created_at, Lead.next_follow_up_at,
+        Lead.sla_status, Lead.sla_due_at)
     query = (
-        select(Lead.id, Lead.name, Lead.company, Lead.phone, Lead.source, Lead.status, Lead.grade, Lead.score,
-               Lead.temperature, Lead.owner_id, User.name, Lead.created_at, Lead.next_follow_up_at,
-               Lead.sla_status, Lead.sla_due_at)
+        select(*columns)
         .select_from(Lead).outerjoin(User, col(User.id) == Lead.owner_id)
         .where(*where)
-        .order_by(*((_SOONEST,) if f.agenda == 'my_day' else ()), Lead.grade, col(Lead.created_at).desc(),
+        .order_by(*((_SOONEST,) if f.agenda == 'my_day' else ()), col(Lead.grade), col(Lead.created_at).desc(),
                   col(Lead.id).desc())
         .offset(offset).limit(limit)
     )

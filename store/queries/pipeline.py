@@ -18,14 +18,14 @@ def stages(session: Session, *, include_archived: bool = False) -> Sequence[Stag
     query = select(Stage)
     if not include_archived:
         query = query.where(Stage.is_archived == False)  # noqa: E712
-    return session.exec(query.order_by(Stage.position, Stage.id)).all()
+    return session.exec(query.order_by(col(Stage.position), col(Stage.id))).all()
 
 
 def lost_reasons(session: Session, *, include_inactive: bool = False) -> Sequence[LostReason]:
     query = select(LostReason)
     if not include_inactive:
         query = query.where(LostReason.is_active == True)  # noqa: E712
-    return session.exec(query.order_by(LostReason.position, LostReason.id)).all()
+    return session.exec(query.order_by(col(LostReason.position), col(LostReason.id))).all()
 
 
 def opportunity_for_lead(session: Session, lead_id: int) -> Opportunity | None:
@@ -34,7 +34,7 @@ def opportunity_for_lead(session: Session, lead_id: int) -> Opportunity | None:
 
 def account_by_name(session: Session, name_norm: str) -> Account | None:
     return session.exec(select(Account).where(Account.name_norm == name_norm, Account.is_deleted == False)  # noqa: E712
-                        .order_by(Account.id).limit(1)).first()
+                        .order_by(col(Account.id)).limit(1)).first()
 
 
 def has_customers(session: Session) -> bool:
@@ -51,7 +51,7 @@ def customer_for(session: Session, *, phone_norm: str | None, email: str | None,
     if company_norm:
         account = session.exec(select(Account).where(Account.name_norm == company_norm,
                                                      Account.is_customer == True)  # noqa: E712
-                               .order_by(Account.id).limit(1)).first()
+                               .order_by(col(Account.id)).limit(1)).first()
         if account is not None:
             return account
     conditions = []
@@ -63,7 +63,7 @@ def customer_for(session: Session, *, phone_norm: str | None, email: str | None,
         return None
     return session.exec(select(Account).join(Contact, col(Contact.account_id) == Account.id)
                         .where(or_(*conditions), Account.is_customer == True)  # noqa: E712
-                        .order_by(Account.id).limit(1)).first()
+                        .order_by(col(Account.id)).limit(1)).first()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +76,9 @@ class BoardFilter:
 
 
 def _board_where(f: BoardFilter) -> list[sa.ColumnElement[bool]]:
-    where: list[sa.ColumnElement[bool]] = [Opportunity.is_deleted == False]  # noqa: E712
+    where: list[sa.ColumnElement[bool]] = [col(Opportunity.is_deleted) == False]  # noqa: E712
     if f.owner_id is not None:
-        where.append(Opportunity.owner_id == f.owner_id)
+        where.append(col(Opportunity.owner_id) == f.owner_id)
     if f.close_from is not None:
         where.append(col(Opportunity.expected_close) >= f.close_from)
     if f.close_to is not None:
@@ -93,7 +93,7 @@ def _board_where(f: BoardFilter) -> list[sa.ColumnElement[bool]]:
 def board_totals(session: Session, f: BoardFilter) -> dict[int, tuple[int, int]]:
     """Per stage: (count, total amount in cents), aggregated in SQL."""
     rows = session.exec(select(Opportunity.stage_id, func.count(), func.coalesce(func.sum(Opportunity.amount_cents), 0))
-                        .where(*_board_where(f)).group_by(Opportunity.stage_id)).all()
+                        .where(*_board_where(f)).group_by(col(Opportunity.stage_id))).all()
     return {stage_id: (count, int(total)) for stage_id, count, total in rows}
 
 
@@ -103,11 +103,11 @@ def board_cards(session: Session, f: BoardFilter, stage_id: int, limit: int, *, 
     or, for Won and Lost (`newest_closed`), the most recently closed first."""
     owner = sa.orm.aliased(User)
     order = (col(Opportunity.closed_at).desc(), col(Opportunity.id).desc()) if newest_closed else \
-        (col(Opportunity.expected_close).is_(None), Opportunity.expected_close, Opportunity.id)
+        (col(Opportunity.expected_close).is_(None), col(Opportunity.expected_close), col(Opportunity.id))
     return session.exec(
         select(Opportunity, Account.name, owner.name)
         .join(Account, col(Account.id) == Opportunity.account_id)
-        .outerjoin(owner, owner.id == Opportunity.owner_id)
+        .outerjoin(owner, col(owner.id) == Opportunity.owner_id)
         .where(Opportunity.stage_id == stage_id, *_board_where(f))
         .order_by(*order).limit(limit)).all()
 
@@ -129,16 +129,17 @@ def count_in_stage(session: Session, stage_id: int) -> int:
 
 def customers_page(session: Session, *, owner_id: int | None, tier: str | None, search: str | None,
                    offset: int, limit: int) -> tuple[Sequence[tuple[Account, str | None]], int]:
-    where = [Account.is_customer == True, Account.is_deleted == False]  # noqa: E712
+    where: list[sa.ColumnElement[bool]] = [col(Account.is_customer) == True,  # noqa: E712
+                                           col(Account.is_deleted) == False]  # noqa: E712
     if owner_id is not None:
-        where.append(Account.owner_id == owner_id)
+        where.append(col(Account.owner_id) == owner_id)
     if tier:
-        where.append(Account.tier == tier)
+        where.append(col(Account.tier) == tier)
     if search:
         where.append(col(Account.name).ilike(like_pattern(search), escape='\\'))
     total = session.exec(select(func.count()).select_from(Account).where(*where)).one()
     rows = session.exec(select(Account, User.name).outerjoin(User, col(User.id) == Account.owner_id)
-                        .where(*where).order_by(col(Account.lifetime_value_cents).desc(), Account.id)
+                        .where(*where).order_by(col(Account.lifetime_value_cents).desc(), col(Account.id))
                         .offset(offset).limit(limit)).all()
     return rows, total
 
@@ -148,7 +149,7 @@ def all_customers(session: Session) -> Sequence[Account]:
 
 
 def account_contacts(session: Session, account_id: int) -> Sequence[Contact]:
-    return session.exec(select(Contact).where(Contact.account_id == account_id).order_by(Contact.id)).all()
+    return session.exec(select(Contact).where(Contact.account_id == account_id).order_by(col(Contact.id))).all()
 
 
 def account_opportunities(session: Session, account_id: int) -> Sequence[Opportunity]:
@@ -160,9 +161,9 @@ def dormant_candidates(session: Session, before: datetime, limit: int) -> Sequen
     return session.exec(select(Account).where(Account.is_customer == True,  # noqa: E712
                                               col(Account.last_activity_at) < before,
                                               Account.tier != 'dormant')
-                        .order_by(Account.last_activity_at).limit(limit)).all()
+                        .order_by(col(Account.last_activity_at)).limit(limit)).all()
 
 
 def opportunity_follow_ups_due(session: Session, before: datetime, limit: int) -> Sequence[Opportunity]:
     return session.exec(select(Opportunity).where(col(Opportunity.follow_up_due_at) <= before)
-                        .order_by(Opportunity.follow_up_due_at).limit(limit)).all()
+                        .order_by(col(Opportunity.follow_up_due_at)).limit(limit)).all()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 from sqlmodel import Session, col, func, or_, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from ..audit_actions import AuditAction
 from ..models import OPEN_STATUSES, AuditEntry, Lead, User
@@ -16,8 +17,10 @@ from .leads import _GRADE_ORDER
 
 _LIVE = OPEN_STATUSES
 
+_T = TypeVar('_T')
 
-def _claimed(session: Session, query: Any, lock: bool) -> Any:
+
+def _claimed(session: Session, query: SelectOfScalar[_T], lock: bool) -> SelectOfScalar[_T]:
     """The tick's own rows (`lock`): on PostgreSQL `FOR UPDATE SKIP LOCKED`, so a lead a user is
     writing right now (or another tick, e.g. "Run now" beside the leader's) is left for the next
     tick instead of being decided on a stale read. SQLite has one writer: unchanged."""
@@ -32,13 +35,13 @@ def leads_waiting_for_owner(session: Session, *, include_recycled: bool, limit: 
     query = select(Lead).where(Lead.status == 'pool', Lead.is_deleted == False)  # noqa: E712
     if not include_recycled:
         query = query.where(col(Lead.previous_owner_id).is_(None))
-    return session.exec(_claimed(session, query.order_by(Lead.created_at, Lead.id).limit(limit), lock)).all()
+    return session.exec(_claimed(session, query.order_by(col(Lead.created_at), col(Lead.id)).limit(limit), lock)).all()
 
 
 def sla_due(session: Session, before: datetime, limit: int, *, lock: bool = False) -> Sequence[Lead]:
     return session.exec(_claimed(session, select(Lead).where(Lead.sla_status == 'due', col(Lead.sla_due_at) <= before,
                                                               col(Lead.status).in_(_LIVE))
-                                 .order_by(Lead.sla_due_at).limit(limit), lock)).all()
+                                 .order_by(col(Lead.sla_due_at)).limit(limit), lock)).all()
 
 
 def sla_grace_due(session: Session, before: datetime, limit: int, *, include_due: bool = False,
@@ -49,7 +52,7 @@ def sla_grace_due(session: Session, before: datetime, limit: int, *, include_due
     breached lead ever; the timestamp is cleared whenever the lead no longer needs it."""
     statuses = ('failed', 'due') if include_due else ('failed',)
     leads = session.exec(_claimed(session, select(Lead).where(col(Lead.sla_grace_at) <= before)
-                                  .order_by(Lead.sla_grace_at).limit(limit), lock)).all()
+                                  .order_by(col(Lead.sla_grace_at)).limit(limit), lock)).all()
     return [lead for lead in leads if lead.sla_status in statuses and lead.status == 'assigned']
 
 
@@ -57,7 +60,7 @@ def protection_ending(session: Session, before: datetime, limit: int, *, lock: b
     """Owned open leads whose protection ends by `before` (warning and recycling both start here).
     Filtering status in SQL would make SQLite walk the status index over every open lead."""
     leads = session.exec(_claimed(session, select(Lead).where(col(Lead.protected_until) <= before)
-                                  .order_by(Lead.protected_until).limit(limit), lock)).all()
+                                  .order_by(col(Lead.protected_until)).limit(limit), lock)).all()
     return [lead for lead in leads if lead.status in _LIVE]
 
 
@@ -67,13 +70,13 @@ def protection_warnings(session: Session, now: datetime, before: datetime, limit
     leads = session.exec(_claimed(session, select(Lead).where(
         col(Lead.protected_until) > now, col(Lead.protected_until) <= before,
         or_(col(Lead.warned_until).is_(None), col(Lead.warned_until) != Lead.protected_until))
-        .order_by(Lead.protected_until).limit(limit), lock)).all()
+        .order_by(col(Lead.protected_until)).limit(limit), lock)).all()
     return [lead for lead in leads if lead.status in _LIVE]
 
 
 def follow_ups_due(session: Session, before: datetime, limit: int, *, lock: bool = False) -> Sequence[Lead]:
     return session.exec(_claimed(session, select(Lead).where(col(Lead.follow_up_due_at) <= before)
-                                 .order_by(Lead.follow_up_due_at).limit(limit), lock)).all()
+                                 .order_by(col(Lead.follow_up_due_at)).limit(limit), lock)).all()
 
 
 def count_actions_since(session: Session, action: AuditAction, user_id: int, since: datetime, *,
@@ -106,4 +109,4 @@ def user_names(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def leads_by_ids(session: Session, ids: Sequence[int]) -> Sequence[Lead]:
-    return session.exec(select(Lead).where(col(Lead.id).in_(list(ids))).order_by(Lead.id)).all()
+    return session.exec(select(Lead).where(col(Lead.id).in_(list(ids))).order_by(col(Lead.id))).all()

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, func, select
 
 from .. import report_rollup
 from ..audit_actions import AuditAction
@@ -37,7 +38,7 @@ def user_by_email(session: Session, email: str) -> User | None:
 
 
 def all_users(session: Session) -> Sequence[User]:
-    return session.exec(select(User).order_by(col(User.is_active).desc(), User.role, User.name)).all()
+    return session.exec(select(User).order_by(col(User.is_active).desc(), col(User.role), col(User.name))).all()
 
 
 def leaves_ending(session: Session, now: datetime) -> Sequence[User]:
@@ -71,12 +72,13 @@ class RepLoadRow:
     assigned_today: int
 
 
-_USERS = User.__table__  # type: ignore[attr-defined]
+_USERS = SQLModel.metadata.tables[User.__tablename__]  # = `.__table__` (undeclared in SQLModel)
 _REP_COLUMNS = [_USERS.c[f] for f in ('id', 'name', 'role', 'is_active', 'capacity', 'daily_quota', 'seniority',
                                       'regions', 'is_on_leave', 'shift_start', 'shift_end', 'last_assigned_at',
                                       'open_leads')]
-_REPS = (sa.select(*_REP_COLUMNS).where(_USERS.c.role == Role.REP, _USERS.c.is_active == sa.true())
-         .order_by(_USERS.c.id))
+_REPS: sa.Select[*tuple[Any, ...]] = (  # 13 columns (sa.select types a list's as 1)
+    sa.select(*_REP_COLUMNS).where(_USERS.c.role == Role.REP, _USERS.c.is_active == sa.true())
+    .order_by(_USERS.c.id))
 """Built once (building a statement costs about as much as running this one)."""
 _REPS_LOCKED = _REPS.with_for_update(key_share=True)
 """NO KEY UPDATE, in id order: the order and mode of store/locks.py `lock_users`."""
@@ -96,17 +98,19 @@ def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False
         # assignment ever made for its order (21 ms at 100k leads) instead of today's range of
         # ix_audit_report (0.03 ms)
         subject = (col(AuditEntry.subject_user_id) + 0).label('subject')
-        today = dict(session.exec(
+        rows = session.exec(
             select(subject, func.count())
             .where(AuditEntry.action == AuditAction.ASSIGNED, col(AuditEntry.created_at) >= day_start)
             .group_by(subject)
-        ).all())
-    return [RepLoadRow(*r[:-1], open_count=r[-1], assigned_today=today.get(r.id, 0)) for r in reps]
+        ).all()
+        today = {user_id: count for user_id, count in rows if user_id is not None}
+    # the row's 13 columns are RepLoadRow's fields up to open_count (from `open_leads`), in order
+    return [RepLoadRow(*(*r, today.get(r.id, 0))) for r in reps]
 
 
 # ----- wrong passwords, per address -------------------------------------------------------------
 
-_THROTTLES = LoginThrottle.__table__  # type: ignore[attr-defined]
+_THROTTLES = SQLModel.metadata.tables[LoginThrottle.__tablename__]  # = `.__table__` (undeclared in SQLModel)
 
 
 def login_throttle(session: Session, email: str, *, for_update: bool = False) -> LoginThrottle | None:
@@ -120,12 +124,9 @@ def count_login_failure(session: Session, email: str, now: datetime, forget_befo
     """One more wrong password at `email`; returns the count in a row. An upsert, so two first
     failures at once both count; a row whose last failure is older than `forget_before` starts
     again at 1."""
-    if session.get_bind().dialect.name == 'postgresql':
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(_THROTTLES).values(email=email, failures=1, last_failed_at=now)
-    statement = statement.on_conflict_do_update(index_elements=['email'], set_={
+    insert = postgresql.insert if session.get_bind().dialect.name == 'postgresql' else sqlite.insert
+    values = insert(_THROTTLES).values(email=email, failures=1, last_failed_at=now)
+    statement = values.on_conflict_do_update(index_elements=['email'], set_={
         'failures': sa.case((_THROTTLES.c.last_failed_at < forget_before, 1), else_=_THROTTLES.c.failures + 1),
         'last_failed_at': now,
     }).returning(_THROTTLES.c.failures)
@@ -153,12 +154,12 @@ def forget_login_failures(session: Session, before: datetime, now: datetime) -> 
 
 def scoring_rules(session: Session) -> Sequence[ScoringRule]:
     return session.exec(select(ScoringRule).where(ScoringRule.is_active == True)  # noqa: E712
-                        .order_by(ScoringRule.position, ScoringRule.id)).all()
+                        .order_by(col(ScoringRule.position), col(ScoringRule.id))).all()
 
 
 def assignment_rules(session: Session) -> Sequence[AssignmentRule]:
     return session.exec(select(AssignmentRule).where(AssignmentRule.is_active == True)  # noqa: E712
-                        .order_by(AssignmentRule.position, AssignmentRule.id)).all()
+                        .order_by(col(AssignmentRule.position), col(AssignmentRule.id))).all()
 
 
 def setting(session: Session, key: str) -> str | None:
@@ -172,7 +173,7 @@ def api_key_by_hash(session: Session, key_hash: str) -> ApiKey | None:
     return session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
 
 
-_KEYS = ApiKey.__table__  # type: ignore[attr-defined]
+_KEYS = SQLModel.metadata.tables[ApiKey.__tablename__]  # = `.__table__` (undeclared in SQLModel)
 _KEY_IDENTITY = (sa.select(_KEYS.c.id, _KEYS.c.name, _KEYS.c.scope, _KEYS.c.is_revoked)
                  .where(_KEYS.c.key_hash == sa.bindparam('key_hash')))
 """Built once: every API request asks it, and building it cost more than the lookup."""
@@ -197,7 +198,7 @@ def web_form_by_key(session: Session, key: str) -> WebForm | None:
 
 
 def all_web_forms(session: Session) -> Sequence[WebForm]:
-    return session.exec(select(WebForm).order_by(WebForm.id)).all()
+    return session.exec(select(WebForm).order_by(col(WebForm.id))).all()
 
 
 def unread_notifications(session: Session, user_id: int, limit: int = 20) -> Sequence[Notification]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -15,7 +16,7 @@ from ..models import OPEN_STATUSES, AssignmentRule, Lead, Opportunity, Role, Sta
 
 def all_assignment_rules(session: Session) -> Sequence[AssignmentRule]:
     """Every assignment rule, switched off ones too, in evaluation order."""
-    return session.exec(select(AssignmentRule).order_by(AssignmentRule.position, AssignmentRule.id)).all()
+    return session.exec(select(AssignmentRule).order_by(col(AssignmentRule.position), col(AssignmentRule.id))).all()
 
 
 # ----- team workload ----------------------------------------------------------------------------
@@ -35,14 +36,17 @@ def workload_open_leads(session: Session, *, now: datetime, day_end: datetime) -
     overdue follow-ups (before now) and failed first responses. Grouped in the order of the covering
     index `ix_leads_open_figures` (status, owner, grade, …) so SQLite neither sorts nor reads the table."""
     follow_up = col(Lead.next_follow_up_at)
+    # sqlmodel's `select` is typed for at most 4 columns: a wider row goes in as a tuple (rows are Any)
+    columns: tuple[Any, ...] = (
+        Lead.status, Lead.owner_id, Lead.grade, func.count(),
+        func.sum(sa.case((sa.and_(follow_up >= now, follow_up < day_end), 1), else_=0)),
+        func.sum(sa.case((follow_up < now, 1), else_=0)),
+        func.sum(sa.case((col(Lead.sla_status) == 'failed', 1), else_=0)))
     rows = session.exec(
-        select(Lead.status, Lead.owner_id, Lead.grade, func.count(),
-               func.sum(sa.case((sa.and_(follow_up >= now, follow_up < day_end), 1), else_=0)),
-               func.sum(sa.case((follow_up < now, 1), else_=0)),
-               func.sum(sa.case((Lead.sla_status == 'failed', 1), else_=0)))
+        select(*columns)
         .where(col(Lead.status).in_(OPEN_STATUSES), col(Lead.owner_id).is_not(None),
                Lead.is_deleted == False)  # noqa: E712
-        .group_by(Lead.status, Lead.owner_id, Lead.grade)
+        .group_by(col(Lead.status), col(Lead.owner_id), col(Lead.grade))
     ).all()
     out: dict[int, OwnerLeadFigures] = {}
     for _status, owner_id, grade, count, due, late, failed in rows:
@@ -76,7 +80,9 @@ def workload_first_responses(session: Session, since: datetime) -> Sequence[tupl
         .where(col(Lead.assigned_at) >= since, col(Lead.first_contact_at).is_not(None),
                col(Lead.first_contact_at) >= col(Lead.assigned_at), Lead.is_deleted == False)  # noqa: E712
     ).all()
-    return [r for r in rows if r[0] is not None]  # type: ignore[misc]
+    # the WHERE already excludes NULL timestamps; the test narrows the types
+    return [(owner_id, assigned_at, contacted_at) for owner_id, assigned_at, contacted_at in rows
+            if owner_id is not None and assigned_at is not None and contacted_at is not None]
 
 
 def workload_open_opportunities(session: Session) -> dict[int, tuple[int, int, int]]:
@@ -87,14 +93,15 @@ def workload_open_opportunities(session: Session) -> dict[int, tuple[int, int, i
         .join(Stage, col(Stage.id) == Opportunity.stage_id)
         .where(col(Opportunity.owner_id).is_not(None), Stage.kind == 'open',
                Opportunity.is_deleted == False)  # noqa: E712
-        .group_by(Opportunity.owner_id)
+        .group_by(col(Opportunity.owner_id))
     ).all()
-    return {owner_id: (count, int(amount), int(weighted) // 100) for owner_id, count, amount, weighted in rows}
+    return {owner_id: (count, int(amount), int(weighted) // 100) for owner_id, count, amount, weighted in rows
+            if owner_id is not None}
 
 
 def active_reps(session: Session) -> Sequence[User]:
     return session.exec(select(User).where(User.role == Role.REP, User.is_active == True)  # noqa: E712
-                        .order_by(User.name, User.id)).all()
+                        .order_by(col(User.name), col(User.id))).all()
 
 
 # ----- steering: drill-down, rebalance, handover -----------------------------------------------
@@ -108,8 +115,8 @@ def owner_open_leads(session: Session, owner_id: int, *, limit: int,
     if quiet_since is not None:
         activity = col(Lead.last_activity_at)
         query = query.where(sa.or_(activity.is_(None), activity < quiet_since))
-        return session.exec(query.order_by(activity.is_not(None), activity, Lead.id).limit(limit)).all()
-    return session.exec(query.order_by(Lead.grade, Lead.assigned_at, Lead.id).limit(limit)).all()
+        return session.exec(query.order_by(activity.is_not(None), activity, col(Lead.id)).limit(limit)).all()
+    return session.exec(query.order_by(col(Lead.grade), col(Lead.assigned_at), col(Lead.id)).limit(limit)).all()
 
 
 def count_recently_active(session: Session, owner_ids: Sequence[int], since: datetime) -> int:
