@@ -13,7 +13,7 @@ from core.accounts import auth
 from core.capture import webforms
 from core.capture.clean import FIELD_LIMITS, validate
 from core.capture.external_ids import api_scope, external_key
-from core.capture.group_commit import CaptureQueue, Pending, record_consent
+from core.capture.group_commit import CaptureQueue, Consent, Pending, record_consent
 from core.capture.intake import CaptureResult
 from core.context import Context, audit
 from core.errors import NotAllowed, NotFound, ValidationFailed, check_id
@@ -110,6 +110,7 @@ class AccessService:
 
     def _capture_alone(self, item: Pending) -> CaptureResult:
         """The single path (its own transactions), for a capture whose shared batch failed."""
+        assert item.api_key_id is not None  # the API's queue: every capture has its key
         result = self.leads.capture_lead(item.data, channel='api', default_source=Source.API,
                                          external_scope=api_scope(item.api_key_id))
         if item.tokens:
@@ -213,7 +214,7 @@ class AccessService:
             raise ValidationFailed({**e.errors, **refused}) from None
         if refused:  # every error at once, so the visitor fixes them in one go
             raise ValidationFailed(refused)
-        consent = {'form': form.name, 'text': form.consent_text} if form.consent_text else None
+        consent: Consent | None = {'form': form.name, 'text': form.consent_text} if form.consent_text else None
         result = self.form_captures.submit(Pending(api_key_id=None, clean=clean, data=asked, consent=consent))
         assert result is not None  # no tokens: never a replay
         return result

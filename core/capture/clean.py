@@ -82,7 +82,9 @@ def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN'
         raise ValidationFailed(errors)
     values.update(source=source, email=email)
     ext = values.get('external_id')
-    return CleanLead(**{k: v for k, v in values.items() if k in CleanLead.__slots__},  # type: ignore[arg-type]
+    # Any: the required fields (`name`, `source`) are str here, which the checks above ensured
+    captured: dict[str, Any] = {k: v for k, v in values.items() if k in CleanLead.__slots__}
+    return CleanLead(**captured,
                      phone_norm=phone_norm, company_norm=normalize_company(values.get('company')),
                      external_key=external_key(external_scope, ext) if ext else None)
 

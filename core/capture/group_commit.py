@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlmodel import Session
 
@@ -39,6 +39,12 @@ from store.audit_actions import AuditAction
 MAX_BATCH = 64
 """The most captures one transaction takes: enough to absorb a burst of concurrent requests, small
 enough that the write lock is never held long (an import batch of 2,000 rows holds it ~0.4 s)."""
+
+
+class Consent(TypedDict):
+    """A web form's consent the visitor ticked: the form's name and the text agreed to."""
+    form: str
+    text: str
 
 
 @dataclass(eq=False)
@@ -58,7 +64,7 @@ class Pending:
     try): it is answered after that one committed, by asking for the replay again."""
     leads: bool = False
     """Handed the leadership: its thread runs the next batch."""
-    consent: dict[str, str] | None = None
+    consent: Consent | None = None
     """A web form's consent the visitor ticked (`form`, `text`): written to the lead's audit trail
     in the capture's transaction, the record of what they agreed to and when."""
     _woken: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -215,7 +221,7 @@ class CaptureQueue:
         return outcomes, notified
 
 
-def record_consent(session: Session, lead_id: int, consent: dict[str, str], now: datetime) -> None:
+def record_consent(session: Session, lead_id: int, consent: Consent, now: datetime) -> None:
     """The lead's audit line saying what its visitor agreed to on which form."""
     audit(session, AuditAction.CONSENTED, now=now, lead_id=lead_id, reason_key='reason.consented', **consent)
 

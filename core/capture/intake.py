@@ -197,7 +197,11 @@ _CLEAN_FIELDS = tuple(f.name for f in dataclasses.fields(CleanLead))
 
 def _result(session: Session, lead: LeadRecord, *, created: bool, batch: Batch,
             skipped: bool = False) -> CaptureResult:
-    owner_name = batch.user(session, lead.owner_id).name if lead.owner_id else None  # type: ignore[union-attr]
+    owner_name = None
+    if lead.owner_id:
+        owner = batch.user(session, lead.owner_id)
+        assert owner is not None  # the foreign key: an owner is a user
+        owner_name = owner.name
     return CaptureResult(lead_id=lead.id or 0, created=created, status=lead.status, score=lead.score,
                          grade=lead.grade, owner_id=lead.owner_id, owner_name=owner_name, skipped=skipped)
 

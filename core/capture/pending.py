@@ -15,15 +15,56 @@ from typing import Any
 from sqlmodel import Session
 
 from core import projections
-from core.leads.record import LeadRecord
 from store import capture_writes as store
 from store.audit_actions import AuditAction
 
 
-class NewLead(LeadRecord):
+class NewLead:
     """A lead created in this transaction, not yet inserted: every column of `leads` as an
     attribute (defaults first), readable by scoring (`model_dump`), dedupe and assignment: a
-    `LeadRecord` (declared so: its columns live in `__dict__`, set from `store.LEAD_DEFAULTS`)."""
+    `LeadRecord` by structure (its columns live in `__dict__`, set from `store.LEAD_DEFAULTS`; the
+    annotations below only declare the ones `LeadRecord` names, for the type checker)."""
+
+    id: int | None
+    name: str
+    phone: str | None
+    phone_norm: str | None
+    email: str | None
+    company: str | None
+    company_norm: str | None
+    title: str | None
+    wechat: str | None
+    region: str | None
+    city: str | None
+    industry: str | None
+    source: str
+    campaign: str | None
+    message: str | None
+    budget: str | None
+    authority: str | None
+    need: str | None
+    timeline: str | None
+    external_id: str | None
+    external_key: str | None
+    status: str
+    owner_id: int | None
+    score: int
+    grade: str
+    temperature: str
+    score_reasons: list[dict[str, Any]]
+    assignment_reason: dict[str, Any] | None
+    touch_count: int
+    account_id: int | None
+    assigned_at: datetime | None
+    sla_status: str | None
+    sla_due_at: datetime | None
+    sla_grace_at: datetime | None
+    protected_until: datetime | None
+    protection_max_at: datetime | None
+    warned_until: datetime | None
+    version: int
+    updated_at: datetime | None
+    is_deleted: bool
 
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(store.LEAD_DEFAULTS)
@@ -72,7 +113,7 @@ class Writes:
         """A new lead with its id reserved now (ids are reserved for the whole batch at once)."""
         lead_id = next(self._ids, None)
         if lead_id is None:
-            last = self.leads[-1].id if self.leads else 0
+            last = (self.leads[-1].id or 0) if self.leads else 0
             self._ids = iter(store.reserve_lead_ids(self._session, self._expected, after=last))
             lead_id = next(self._ids)
         lead = NewLead(id=lead_id, **values)

@@ -86,7 +86,7 @@ def temperature_for(facts: Mapping[str, Any]) -> str:
 
 def score_lead(facts: Mapping[str, Any], rules: Sequence[Rule]) -> Score:
     """Sum the points of every rule that fires, clamp to 0–100, derive grade and temperature."""
-    reasons = [
+    reasons: list[dict[str, Any]] = [
         {'rule_id': r.id, 'points': r.points, 'en': r.label_en, 'zh': r.label_zh}
         for r in rules if _matches(r, facts)
     ]

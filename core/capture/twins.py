@@ -13,15 +13,15 @@ from sqlmodel import Session
 from store import duplicates as store
 from store.identity import Key, identity_keys, twin_rank, wanted
 from store.locks import lock_leads
-from store.models import Lead
 
 if TYPE_CHECKING:
     from core.capture.clean import CleanLead
+    from core.leads.record import LeadRecord
 
 
 class TwinIndex:
     def __init__(self, session: Session, arrivals: Iterable[CleanLead]) -> None:
-        self._by_key: dict[Key, dict[int, Lead]] = {}
+        self._by_key: dict[Key, dict[int, LeadRecord]] = {}
         found = store.twins_of_many(session, wanted(arrivals))
         # PostgreSQL: the twins row-locked (id order, fresh values) before the batch locks the reps, so a
         # touch never overwrites a concurrent edit or assignment with what it read before (SQLite: no-op).
@@ -29,13 +29,14 @@ class TwinIndex:
         for lead in found:
             self.add(lead)
 
-    def add(self, lead: Lead) -> None:
-        """Index a lead (again, after a touch filled its phone, email or company)."""
+    def add(self, lead: LeadRecord) -> None:
+        """Index a lead, stored or new in this batch (again, after a touch filled its phone, email or
+        company)."""
         for key in identity_keys(lead):
             self._by_key.setdefault(key, {})[lead.id or 0] = lead
 
-    def find(self, clean: CleanLead) -> Lead | None:
-        candidates: dict[int, Lead] = {}
+    def find(self, clean: CleanLead) -> LeadRecord | None:
+        candidates: dict[int, LeadRecord] = {}
         for key in identity_keys(clean):
             candidates.update(self._by_key.get(key, {}))
         live = [lead for lead in candidates.values() if not lead.is_deleted]

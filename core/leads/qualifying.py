@@ -3,6 +3,8 @@ a disqualification must give, each one transaction with its audit line."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from core.automation.sla_clocks import clear_clocks
 from core.context import Context, audit, retry_conflicts
 from core.errors import InvalidState, ValidationFailed
@@ -10,6 +12,7 @@ from core.leads.fields import LEAD
 from core.playbooks import checklist
 from store.audit_actions import AuditAction
 from store.models import (
+    Lead,
     LeadStatus,
     UserRef,
 )
@@ -20,6 +23,9 @@ class Qualifying:
 
     ctx: Context
     """Given by the service this is mixed into."""
+
+    if TYPE_CHECKING:  # given by LeadService (core/leads/actions.py)
+        def _editable(self, session: Any, actor: UserRef, lead_id: int, version: int | None) -> Lead: ...
 
     @retry_conflicts
     def disqualify_lead(self, actor: UserRef, lead_id: int, *, reason: str, version: int | None = None) -> None:

@@ -14,7 +14,9 @@ from typing import Any, Protocol
 
 class LeadRecord(Protocol):
     """The columns of `leads` that capture (dedupe, scoring, assignment, pooling, the first-response
-    and protection clocks) reads or writes, and `model_dump` for scoring's facts."""
+    and protection clocks) reads or writes, and `model_dump` for scoring's facts. `NewLead` repeats
+    these declarations (it satisfies this protocol structurally); mypy checks the two agree wherever
+    a `NewLead` is passed as a `LeadRecord`."""
 
     id: int | None
     name: str
@@ -55,5 +57,6 @@ class LeadRecord(Protocol):
     warned_until: datetime | None
     version: int
     updated_at: datetime | None
+    is_deleted: bool
 
     def model_dump(self) -> dict[str, Any]: ...

@@ -78,11 +78,11 @@ class StageSettings:
                 errors[field] = 'required'
             elif len(value) > 60:
                 errors[field] = 'too_long'
-        numbers = {}
-        for field, value, low, high in (('probability', probability, 0, 100), ('rot_days', rot_days, 0, 3650),
+        numbers: dict[str, int] = {}
+        for field, raw, low, high in (('probability', probability, 0, 100), ('rot_days', rot_days, 0, 3650),
                                         ('position', position, 0, 1000)):
             try:
-                numbers[field] = int(value)
+                numbers[field] = int(raw)
             except (TypeError, ValueError):
                 errors[field] = 'invalid'
                 continue

@@ -38,10 +38,10 @@ def checklist_table(items: Iterable[PlaybookItem], stages: Mapping[int, Stage], 
     left: Counter[int] = Counter()
     skipped: Counter[int] = Counter()
     for done_ids, open_ids, n in exits:
-        for item in set(done_ids) | set(open_ids):
-            left[item] += n
-        for item in set(open_ids):
-            skipped[item] += n
+        for item_id in set(done_ids) | set(open_ids):
+            left[item_id] += n
+        for item_id in set(open_ids):
+            skipped[item_id] += n
     rows: list[dict[str, Any]] = []
     for item in items:
         item_id = item.id or 0

@@ -4,7 +4,7 @@ the rows; and its export."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -19,12 +19,17 @@ from store.models import (
     UserRef,
 )
 
+if TYPE_CHECKING:
+    from core.reports.panels import ReportService
+
 
 class ChecklistReports:
     """Part of PlaybookService: see the module docstring."""
 
     ctx: Context
     """Given by the service this is mixed into."""
+    reports: ReportService
+    """Likewise: the report service whose filter, scope and readers the checklist report shares."""
 
     def export_checklist(self, actor: UserRef, f: ReportFilter, fmt: str) -> bytes:
         """The checklist panel's table as CSV or XLSX, for the same reader and filter."""
@@ -46,8 +51,9 @@ class ChecklistReports:
             jobs['rollup'] = lambda se: report_days.checklist(se, scope_id, f.start, f.end)
             got = self.reports.read_all(jobs)
             steps, deals, entered, done = got['rollup']
-            exits = [e for item, (n, skipped) in steps.items()
-                     for e in (([item], [], n - skipped), ([], [item], skipped))]
+            exits: list[tuple[list[int], list[int], int]] = []
+            for item, (n, skipped) in steps.items():
+                exits += [([item], [], n - skipped), ([], [item], skipped)]
             return playbook_report.checklist_table(got['items'], got['stages'], exits=exits, deals=deals,
                                                    entered=entered, done=done)
         got = self.reports.read_all(jobs | {  # the exits and the closed deals are a year's scans each: side by side

@@ -25,6 +25,10 @@ class ReportDrill:
     ctx: Context
     """Given by the service this is mixed into."""
 
+    if TYPE_CHECKING:  # given by ReportService (core/reports/panels.py)
+        def check_filter(self, actor: UserRef, f: ReportFilter) -> ReportFilter: ...
+        def scope(self, f: ReportFilter) -> reporting.Scope: ...
+
     def funnel_leads(self, actor: UserRef, f: ReportFilter, step: str) -> list[dict[str, Any]]:
         """The cohort leads that reached a funnel step (what clicking the step lists)."""
         if step not in reporting.FUNNEL_STEPS:
