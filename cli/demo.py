@@ -220,7 +220,7 @@ def random_lead(rng: random.Random) -> dict[str, Any]:
     decider = rng.random() < 0.35
     if rng.random() < 0.7:
         if english and rng.random() < 0.5:
-            titles = ENGLISH_DECISION_TITLES if decider else ENGLISH_OTHER_TITLES
+            titles: tuple[str, ...] = ENGLISH_DECISION_TITLES if decider else ENGLISH_OTHER_TITLES
         else:
             titles = DECISION_TITLES if decider else OTHER_TITLES
         data['title'] = rng.choice(titles)

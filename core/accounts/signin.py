@@ -24,7 +24,7 @@ def _replace_password(session: Any, user: User, hashed: str, *, must_change: boo
     user.must_change_password = must_change
     session.add(user)
     queries.clear_login_failures(session, user.email)
-    return sessions.end_sessions(session, user.id, now=now, reason=SessionEnd.PASSWORD)
+    return sessions.end_sessions(session, user.id or 0, now=now, reason=SessionEnd.PASSWORD)
 
 
 class SignIn:
@@ -103,7 +103,7 @@ class SignIn:
                 user.password_hash = new_hash
                 user.must_change_password = False
                 session.add(user)
-                ended = sessions.end_sessions(session, user.id, now=now, reason=SessionEnd.PASSWORD, keep=keep)
+                ended = sessions.end_sessions(session, user.id or 0, now=now, reason=SessionEnd.PASSWORD, keep=keep)
                 audit(session, AuditAction.PASSWORD_CHANGED, now=now, actor_id=user.id, subject_user_id=user.id,
                       reason_key='reason.password_changed')
         if isinstance(failed, LockedOut):

@@ -81,12 +81,13 @@ def _view(row: AssignmentRule) -> RuleView:
                     max_score=row.max_score, rep_ids=sorted(split_ids(row.rep_ids)))
 
 
-def _score(value: object, field_name: str, errors: dict[str, str]) -> int | None:
-    """A score bound 0–100, or None for "no bound"; a bad value names its field."""
+def _score(value: Any, field_name: str, errors: dict[str, str]) -> int | None:
+    """A score bound 0–100, or None for "no bound"; a bad value (any type: the form's raw input) names
+    its field."""
     if value is None or value == '':
         return None
     try:
-        number = int(value)  # type: ignore[call-overload]
+        number = int(value)
         if isinstance(value, float) and value != number:
             raise ValueError
     except (TypeError, ValueError):
@@ -216,7 +217,7 @@ class RulesService:
         """A dragged list: the rules take positions 0, 1, … in this order (every rule must be named once)."""
         self._check(actor)
         with self.ctx.write() as session:
-            rules = {r.id: r for r in queries.all_assignment_rules(session)}
+            rules = {r.id or 0: r for r in queries.all_assignment_rules(session)}
             if sorted(ordered_ids) != sorted(rules):
                 raise ValidationFailed({'order': 'stale'})
             for position, rule_id in enumerate(ordered_ids):

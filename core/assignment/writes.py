@@ -36,7 +36,7 @@ class Team:
         def on_shift(rep: queries.RepLoadRow) -> bool:
             return calendar.on_shift(rep.shift_start, rep.shift_end, now)
 
-        rows = queries.rep_loads(session, day_start, for_update=lock and session.bind.dialect.name != 'sqlite')
+        rows = queries.rep_loads(session, day_start, for_update=lock and session.get_bind().dialect.name != 'sqlite')
         self.users = {row.id: row for row in rows}
         """The active reps by id, as read (a pick or a result names its rep without asking the session)."""
         self.reps = {

@@ -72,8 +72,9 @@ class CarePlan:
 
     def days(self, tier: str) -> int | None:
         """The tier's interval, None when it has no rhythm (dormant, unknown, or switched off)."""
-        days = {Tier.VIP: self.vip_days, Tier.REGULAR: self.regular_days,
-                Tier.POTENTIAL: self.potential_days}.get(tier)  # type: ignore[call-overload]
+        by_tier: dict[str, int] = {Tier.VIP: self.vip_days, Tier.REGULAR: self.regular_days,
+                                   Tier.POTENTIAL: self.potential_days}
+        days = by_tier.get(tier)
         return days or None
 
     def to_json(self) -> str:

@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from itertools import islice
@@ -306,7 +306,7 @@ class ImportService(ImportResults, ImportDrafts):
 
     # ----- helpers ---------------------------------------------------------------------------------
 
-def _batches(rows: Iterable[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+def _batches(rows: Iterable[tuple[int, list[str]]], size: int) -> Generator[list[tuple[int, list[str]]], None, None]:
     """Consecutive lists of `size` rows (the last shorter); closing it closes `rows`' file."""
     iterator = iter(rows)
     try:

@@ -7,11 +7,11 @@ import io
 import re
 import zipfile
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 from xml.etree import ElementTree
 
 from core.imports.limits import (
@@ -74,9 +74,16 @@ _ROW, _CELL, _VALUE, _INLINE, _TEXT, _RUN = (f'{_MAIN}{tag}' for tag in ('row', 
 _LETTERS = re.compile(r'[A-Z]+')
 
 
-class SharedStrings(Sequence[str]):
+class Strings(Protocol):
+    """What a sheet's cells read of the shared strings: the string at an index (a list, or `SharedStrings`)."""
+
+    def __getitem__(self, index: int, /) -> str: ...
+
+
+class SharedStrings:
     """An XLSX's shared strings, read as they stream by: one string of all their text and the
-    offset where each ends, so memory is the text itself, not a Python object per string."""
+    offset where each ends, so memory is the text itself, not a Python object per string. A
+    `Strings`, not a `Sequence`: indexed by position only (no slices, so a cell's lookup is one check)."""
 
     _SI = f'{_MAIN}si'
 
@@ -104,7 +111,7 @@ class SharedStrings(Sequence[str]):
     def __len__(self) -> int:
         return len(self._ends)
 
-    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+    def __getitem__(self, index: int) -> str:
         if not 0 <= index < len(self._ends):
             raise IndexError(index)
         return self._text[self._ends[index - 1] if index else 0:self._ends[index]]
@@ -130,7 +137,7 @@ def xlsx_lines(path: Path, sheet: str | None) -> Iterator[tuple[list[str], str, 
         reader.read()
         workbook = reader.wb
         part = reader.package.find(SHARED_STRINGS)
-        shared: Sequence[str] = []
+        shared: Strings = []
         if part is not None:
             with reader.archive.open(part.PartName[1:]) as source:
                 shared = SharedStrings(source)
@@ -174,7 +181,7 @@ def _column(reference: str) -> int:
     return number
 
 
-def _sheet_rows(source: IO[bytes], shared: Sequence[str], workbook: Any) -> Iterator[tuple[int, list[str]]]:
+def _sheet_rows(source: IO[bytes], shared: Strings, workbook: Any) -> Iterator[tuple[int, list[str]]]:
     """A worksheet's rows as (row number, cells as text), one `<row>` element in memory at a time:
     rows missing from the file are not made up, cells are placed by their reference and nothing past
     MAX_COLUMNS is kept. openpyxl's own read-only sheet pads every row to the declared width and

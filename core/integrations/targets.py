@@ -21,7 +21,7 @@ import ipaddress
 import socket
 import urllib.parse
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import httpcore
 import httpx
@@ -84,7 +84,8 @@ def host_refusal(host: str, *, allow_private: bool) -> str | None:
 
 
 def _system_resolve(host: str, port: int) -> list[str]:
-    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    # cast: typeshed allows an (int, bytes) sockaddr, only from a Python built without IPv6; an IP is a str
+    return [cast(str, info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
 def refusal(url: str, *, allow_private: bool, resolve: Resolve = _system_resolve) -> str | None:
@@ -128,7 +129,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as e:
             raise httpcore.ConnectError(f'{host}: {e}') from e
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        addresses = list(dict.fromkeys(cast(str, info[4][0]) for info in infos))  # cast: as in _system_resolve
         for text in addresses:
             found = address_refusal(ipaddress.ip_address(text.split('%')[0]), allow_private=self.allow_private)
             if found:

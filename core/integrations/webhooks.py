@@ -250,9 +250,10 @@ class WebhookService:
         now = self.ctx.now()
         with self.ctx.write() as session:
             w = self._get(session, webhook_id)
-            payload = {'event': 'test', 'action': 'test', 'occurred_at': now.isoformat().replace('+00:00', 'Z'),
-                       'actor': {'id': actor.id, 'name': actor.name}, 'subject': None,
-                       'reason': {'key': None, 'params': {}}, 'lead': None, 'opportunity': None}
+            payload: dict[str, Any] = {
+                'event': 'test', 'action': 'test', 'occurred_at': now.isoformat().replace('+00:00', 'Z'),
+                'actor': {'id': actor.id, 'name': actor.name}, 'subject': None,
+                'reason': {'key': None, 'params': {}}, 'lead': None, 'opportunity': None}
             return store.insert_delivery(session, w.id or 0, 'test', payload, now)
 
     def resend(self, actor: UserRef, delivery_ids: Sequence[int]) -> list[int]:

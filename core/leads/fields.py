@@ -108,6 +108,8 @@ class FieldSet:
         self.captured: tuple[str, ...] = tuple(s.key for s in self.specs if s.capture)
         self.limits: dict[str, int] = {s.key: s.max_length for s in self.specs
                                        if s.capture and s.max_length is not None}
+        self.max_lengths: dict[str, int] = {s.key: s.max_length for s in self.specs if s.max_length is not None}
+        """Every text field's cap (`limits`: the captured ones only, what capture validates)."""
         self.required: tuple[str, ...] = tuple(s.key for s in self.specs if s.required)
         self.editable: tuple[str, ...] = _ordered(self.specs, 'edit')
         self.creatable: tuple[str, ...] = _ordered(self.specs, 'create')

@@ -28,8 +28,9 @@ from store.models import Lead, LeadMerge, LeadStatus, UserRef
 MERGE_FIELDS = LEAD.editable
 """What a merge combines: what a user may edit (core/leads/fields.py: a lead's contact details and BANT);
 `external_id` stays where it is (unique)."""
-STATUS_RANK = {LeadStatus.CONVERTED: 5, LeadStatus.QUALIFIED: 4, LeadStatus.CONTACTED: 3, LeadStatus.ASSIGNED: 2,
-               LeadStatus.NEW: 1, LeadStatus.POOL: 1, LeadStatus.REVIEW: 1, LeadStatus.DISQUALIFIED: 0}
+STATUS_RANK: dict[str, int] = {LeadStatus.CONVERTED: 5, LeadStatus.QUALIFIED: 4, LeadStatus.CONTACTED: 3,
+                               LeadStatus.ASSIGNED: 2, LeadStatus.NEW: 1, LeadStatus.POOL: 1, LeadStatus.REVIEW: 1,
+                               LeadStatus.DISQUALIFIED: 0}
 ARCHIVE_STATE = ('status', 'disqualify_reason', 'sla_status', 'sla_due_at', 'sla_grace_at', 'protected_until',
                  'protection_max_at', 'warned_until', 'follow_up_due_at')
 """What archiving changes on a merged-away lead, kept to put it back on undo."""

@@ -235,12 +235,12 @@ class PipelineService(BoardViews, StageSettings):
                 elif field == 'expected_close':
                     o.expected_close = value
                 elif field == 'name':
-                    text = clean_text(value, max_length=OPPORTUNITY['name'].max_length)
+                    text = clean_text(value, max_length=OPPORTUNITY.max_lengths['name'])
                     if not text:
                         raise ValidationFailed({'name': 'required'})
                     o.name = text
                 else:
-                    setattr(o, field, clean_text(value, max_length=OPPORTUNITY[field].max_length))
+                    setattr(o, field, clean_text(value, max_length=OPPORTUNITY.max_lengths[field]))
             o.last_moved_by = actor.id
             o.version += 1
             o.updated_at = now

@@ -185,8 +185,9 @@ class SteeringService:
 
             def user(uid: int) -> User | None:
                 if uid not in users:
-                    users[uid] = session.get(User, uid, with_for_update={'key_share': True}, populate_existing=True)
-                    counts[uid] = users[uid].open_leads if users[uid] else 0  # type: ignore[union-attr]
+                    found = session.get(User, uid, with_for_update={'key_share': True}, populate_existing=True)
+                    users[uid] = found
+                    counts[uid] = found.open_leads if found else 0
                 return users[uid]
 
             for move in moves:
