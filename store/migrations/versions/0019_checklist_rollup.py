@@ -188,11 +188,11 @@ def _rebuild(connection: sa.Connection, zone_name: str) -> None:
             deal['is_deleted'] = bool(deal['is_deleted'])
         _add(totals, _contributions(lead, deal, zone))
         if _is_closed(deal):
-            closed[row[width]] = deal  # type: ignore[assignment]
+            closed[row[width]] = deal
     audit = sa.select(_audit.c.action, _audit.c.reason_key, _audit.c.actor_id, _audit.c.subject_user_id,
                       _audit.c.created_at).where(_audit.c.action.in_(AUTOMATION_ACTIONS))
     for entry in connection.execute(audit):
-        _add(totals, _audit_contributions(tuple(entry), zone))  # type: ignore[arg-type]
+        _add(totals, _audit_contributions(tuple(entry), zone))
     exits = (sa.select(_leads.c.owner_id, _exits.c.created_at, _exits.c.done_ids, _exits.c.open_ids)
              .join(_leads, _leads.c.id == _exits.c.lead_id).where(_leads.c.is_deleted == sa.false()))
     for owner_id, at, done_ids, open_ids in connection.execute(exits):
