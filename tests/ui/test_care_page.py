@@ -129,8 +129,8 @@ async def test_repurchase_badge_and_repeat_revenue(user: User, team: Team) -> No
     await user.should_see(marker='panel-repeat', retries=50)
     user.find(marker='report-start').elements.pop().set_value('2026-01-01')  # the deals were won on the
     user.find(marker='report-end').elements.pop().set_value('2026-12-31')  # test desk's fixed clock
-    await user.should_see('Repeat: ¥3,000.00 · 1 won', retries=100)
-    await user.should_see('New: ¥10,000.00 · 1 won')
+    await user.should_see('Repeat: ¥3,000 · 1 won', retries=100)
+    await user.should_see('New: ¥10,000 · 1 won')
 
 
 async def test_the_care_tables_export_from_the_reports_page(user: User, team: Team) -> None:

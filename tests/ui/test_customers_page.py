@@ -33,7 +33,7 @@ async def test_won_deal_makes_a_customer(user: User, team: Team) -> None:
     await until(lambda: len(table_rows(user)) == 1)
     [row] = table_rows(user)
     assert (row['id'], row['name'], row['tier'], row['owner'], row['ltv'], row['won']) == \
-        (account_id, 'Huaxin Tech', 'regular', 'Rep Li', '¥12,500.00', 1)
+        (account_id, 'Huaxin Tech', 'regular', 'Rep Li', '¥12,500', 1)
 
 
 async def test_a_rep_sees_only_own_customers(user: User, team: Team) -> None:
@@ -70,7 +70,7 @@ async def test_customer_page_shows_contacts_and_deals(user: User, team: Team) ->
     await user.should_see('Deep Account buyer')  # the contact carried over from the lead
     link = user.find(marker=f'deal-{opportunity_id}').elements.pop()
     assert isinstance(link, ui.link) and link.props['href'] == f'/opportunities/{opportunity_id}'
-    await user.should_see('¥12,500.00')
+    await user.should_see('¥12,500')
 
 
 async def test_manager_saves_tier_rules(user: User, team: Team) -> None:

@@ -102,3 +102,14 @@ def _app_desk() -> Desk:
     from nicegui import app
 
     return app.state.desk
+
+
+async def test_inbox_shows_phones_in_national_format_with_a_tel_link(user: User, team: Team) -> None:
+    team.desk.leads.capture_lead(factories.lead_data(name='Dial', phone='+8615994903672'), channel='manual',
+                                 default_source='manual', actor=team.rep_a, keep_for_actor=True)
+    await login(user, team.rep_a.email)
+    await wait_rows(user, {'Dial'})
+    table = user.find(marker='inbox-table').elements.pop()
+    assert isinstance(table, ui.table)
+    row = next(r for r in table.rows if r['name'] == 'Dial')
+    assert (row['phone'], row['tel']) == ('159 9490 3672', 'tel:+8615994903672')

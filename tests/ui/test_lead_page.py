@@ -3,6 +3,7 @@ activities, disqualifying, manual assignment."""
 
 from __future__ import annotations
 
+from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
@@ -113,3 +114,14 @@ async def test_duplicate_arrival_shows_as_touch_on_the_lead(user: User, team: Te
     await user.open(f'/leads/{lead_id}')
     await user.should_see('Repeat inquiry · Trade show')
     await user.should_see('Arrived again via the API (source: Trade show); joined this lead')
+
+
+async def test_phone_is_a_tel_link_in_national_format_with_a_copy_button(user: User, team: Team) -> None:
+    lead_id = capture(team, name='Call Me', phone='130-0621-9832')
+    await login(user, team.manager.email)
+    await user.open(f'/leads/{lead_id}')
+    link = user.find(marker='lead-phone').elements.pop()
+    assert isinstance(link, ui.link)
+    assert (link.text, link.props['href']) == ('130 0621 9832', 'tel:+8613006219832')
+    copy = user.find(marker='lead-phone-copy').elements.pop()
+    assert copy.props['aria-label'] == 'Copy number'

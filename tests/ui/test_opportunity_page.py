@@ -30,7 +30,7 @@ async def test_owner_edits_the_deal(user: User, team: Team) -> None:
     _, opportunity_id = converted(team, name='Edit Deal')
     await login(user, team.rep_a.email)
     await user.open(f'/opportunities/{opportunity_id}')
-    await user.should_see('¥12,500.00')
+    await user.should_see('¥12,500')
     user.find(marker='opp-amount').clear().type('30,000')
     user.find(marker='opp-expected-close').clear().type('2030-09-15')
     user.find(marker='opp-decision-maker').clear().type('CFO Liu')
@@ -39,7 +39,7 @@ async def test_owner_edits_the_deal(user: User, team: Team) -> None:
     saved = opportunity(team, opportunity_id)
     assert (saved.amount_cents, saved.expected_close, saved.decision_maker) == \
         (3_000_000, date(2030, 9, 15), 'CFO Liu')
-    await user.should_see('¥30,000.00', retries=50)
+    await user.should_see('¥30,000', retries=50)
 
 
 async def test_stale_edit_is_refused_and_nothing_overwritten(user: User, team: Team) -> None:

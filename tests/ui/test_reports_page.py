@@ -154,7 +154,7 @@ async def test_marketing_enters_a_channel_cost(user: User, team: Team) -> None:
     assert isinstance(table, ui.table)
     for _ in range(100):
         ads = [r for r in table.rows if r['source'] == 'Ads']
-        if ads and ads[0]['cost'] != '¥0.00':
+        if ads and ads[0]['cost'] != '¥0':
             break
         await asyncio.sleep(0.05)
-    assert ads[0]['leads'] == 2 and ads[0]['cost'] != '¥0.00'
+    assert ads[0]['leads'] == 2 and ads[0]['cost'] != '¥0'

@@ -16,6 +16,7 @@ from store.models import Stage, Tier, UserRef
 
 from .. import live
 from ..components.care_panel import CarePlanForm, CustomerCare
+from ..components.phone import phone_link
 from ..errors import message
 from ..format import amount_text, money, stage_name, when
 from ..i18n import t
@@ -182,9 +183,11 @@ class CustomerPage:
                     for c in self.view.contacts:
                         with ui.column().classes('gap-0'):
                             ui.label(c.name + (f' · {c.title}' if c.title else '')).classes('font-medium')
-                            details = ' · '.join(x for x in (c.phone, c.email, c.wechat) if x)
-                            if details:
-                                ui.label(details).classes('text-sm text-grey-8')
+                            with ui.row().classes('items-center gap-2 text-sm text-grey-8'):
+                                phone_link(c.phone, f'contact-phone-{c.id}')
+                                details = ' · '.join(x for x in (c.email, c.wechat) if x)
+                                if details:
+                                    ui.label(details)
             with ui.card().classes('flex-1 min-w-80'):
                 ui.label(t('customer.deals')).classes('text-subtitle1 font-bold')
                 with tid(ui.column().classes('w-full gap-2'), 'deals'):

@@ -14,7 +14,7 @@ from core.leads.merge import MergePlan, SuggestedGroup
 from store.models import UserRef
 
 from ..errors import attempt
-from ..format import when
+from ..format import phone, when
 from ..i18n import t
 from ..marks import tid
 from ..session import require_user
@@ -68,7 +68,7 @@ class DuplicatesPage:
                 with ui.row().classes('items-center gap-3'):
                     checks[lead.id] = tid(ui.checkbox(value=len(checks) < 5), f'dup-check-{lead.id}')
                     ui.link(f'#{lead.id} {lead.name}', f'/leads/{lead.id}')
-                    ui.label(' · '.join(filter(None, [t(f'status.{lead.status}'), lead.company, lead.phone,
+                    ui.label(' · '.join(filter(None, [t(f'status.{lead.status}'), lead.company, phone(lead.phone).text,
                                                       lead.email]))).classes('text-sm')
             tid(ui.button(t('dup.merge'), on_click=lambda: self.open_merge([k for k, c in checks.items() if c.value]))
                 .props('outline dense'), f'dup-merge-{i}')

@@ -19,7 +19,8 @@ from store.models import OPEN_STATUSES, Grade, LeadRow, LeadStatus, Source, User
 from .. import live
 from ..components.care_panel import MyDayRevisits
 from ..components.lead_form import open_new_lead
-from ..format import label, when
+from ..components.phone import COPY_SCRIPT
+from ..format import label, phone, when
 from ..i18n import t
 from ..marks import tid
 from ..session import require_user
@@ -59,13 +60,25 @@ ROW_TEMPLATE = '''
         :class="'q-icon notranslate material-icons q-mr-xs text-'
                 + ({green: 'positive', red: 'negative'}[props.row.light] || 'grey-5')">circle</i>{{
       col.value }}</template>
+    <span v-else-if="col.name === 'phone' && col.value" class="no-wrap"><a v-if="props.row.tel"
+        :href="props.row.tel" class="text-primary" @click.stop>{{ col.value }}</a><template v-else>{{
+      col.value }}</template><button type="button" class="ld-copy" :data-phone="col.value" :title="props.row.copy"
+        :aria-label="props.row.copy" onclick="event.stopPropagation(); ldCopy(this.dataset.phone)"><i
+        aria-hidden="true" class="q-icon notranslate material-icons">content_copy</i></button></span>
     <template v-else>{{ col.value }}</template>
   </td>
 </tr>'''
 """One row as plain HTML with Quasar's table, badge and icon classes (the markup QTable, q-badge and
 q-icon render): one component per row instead of eight (three cell slots, their q-td, a q-badge, a
 q-icon) for the browser to mount, 105 on the page instead of 680 (bench/inbox_paint.py). Text goes
-through `{{ }}`, so a lead's markup still shows as text."""
+through `{{ }}`, so a lead's markup still shows as text. The phone is a `tel:` link and a plain copy
+button (`ldCopy`, ui/components/phone.py): a tap on either does not open the lead."""
+ROW_STYLE = '''<style>
+.ld-copy { border: 0; background: none; padding: 2px 4px; margin-left: 2px; cursor: pointer; color: #757575;
+           border-radius: 50%; vertical-align: middle; line-height: 1; }
+.ld-copy:hover, .ld-copy:focus-visible { background: rgba(0, 0, 0, .08); color: inherit; }
+.ld-copy .q-icon { font-size: 16px; }
+</style>'''
 
 
 def _sla_text(r: LeadRow) -> str:
@@ -75,7 +88,9 @@ def _sla_text(r: LeadRow) -> str:
 
 
 def _row(r: LeadRow, now: datetime) -> dict:
-    return {'id': r.id, 'grade': r.grade, 'name': r.name, 'company': r.company or '', 'phone': r.phone or '',
+    shown = phone(r.phone)
+    return {'id': r.id, 'grade': r.grade, 'name': r.name, 'company': r.company or '', 'phone': shown.text,
+            'tel': shown.href, 'copy': t('phone.copy'),
             'source_label': label('source', r.source), 'status_label': label('status', r.status),
             'score': r.score, 'owner': r.owner_name or t('lead.unassigned'), 'created': when(r.created_at),
             'light': traffic_light(r.next_follow_up_at, now), 'next': when(r.next_follow_up_at),
@@ -132,6 +147,7 @@ class Inbox:
                          .classes('w-full cursor-pointer').props('flat bordered'), 'inbox-table')
         self.table.props['no-data-label'] = t('inbox.empty')
         self.table.add_slot('body', ROW_TEMPLATE)
+        ui.add_head_html(COPY_SCRIPT + ROW_STYLE)
         self.table.on('open', lambda e: ui.navigate.to(f'/leads/{int(e.args)}'))
         with ui.row().classes('w-full items-center justify-end gap-2'):
             self.pager = tid(ui.label(''), 'inbox-pager')

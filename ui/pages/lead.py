@@ -19,6 +19,7 @@ from store.models import LeadStatus, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog
+from ..components.phone import phone_link
 from ..components.playbook_panel import PlaybookPanel, gated
 from ..errors import clear_field_errors, message, show_field_errors
 from ..format import label, when
@@ -93,6 +94,7 @@ class LeadPage:
             ui.badge(lead.grade, color={'A': 'red', 'B': 'orange'}.get(lead.grade, 'grey')).mark('lead-grade')
             tid(ui.badge(label('status', lead.status), color='primary'), 'lead-status')
             ui.label(label('temperature', lead.temperature)).classes('text-grey-8')
+            phone_link(lead.phone, 'lead-phone')
             if lead.account_id and lead.status != LeadStatus.CONVERTED:
                 with tid(ui.link(target=f'/customers/{lead.account_id}'), 'existing-customer'):
                     ui.badge(t('lead.existing_customer'), color='positive')

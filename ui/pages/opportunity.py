@@ -19,6 +19,7 @@ from store.models import Stage, StageKind, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog, parse_day
+from ..components.phone import phone_link
 from ..components.playbook_panel import PlaybookPanel
 from ..errors import clear_field_errors, message, show_field_errors
 from ..format import amount_text, money, stage_name, when
@@ -204,7 +205,9 @@ class OpportunityPage:
                 ui.label(t('opp.closed_at', at=when(o.closed_at))).classes('text-grey-8')
             if self.view.contact is not None:
                 c = self.view.contact
-                ui.label(t('opp.contact_is', contact=' · '.join(x for x in (c.name, c.title, c.phone, c.email) if x)))
+                with ui.row().classes('items-center gap-2'):
+                    ui.label(t('opp.contact_is', contact=' · '.join(x for x in (c.name, c.title, c.email) if x)))
+                    phone_link(c.phone, 'opp-contact-phone')
         with ui.card().classes('w-full'):
             ui.label(t('opp.history')).classes('text-subtitle1 font-bold')
             rows = [{'id': change.id, 'from': stage_name(self.stages.get(change.from_stage_id)) or

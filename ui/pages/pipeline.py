@@ -32,7 +32,7 @@ from store.models import Stage, StageKind, UserRef
 from .. import live
 from ..components.playbook_panel import gated
 from ..errors import message
-from ..format import amount_text, stage_name, zone
+from ..format import amount_text, money, money_short, stage_name, zone
 from ..i18n import current_language, t
 from ..marks import tid
 from ..session import require_user
@@ -68,13 +68,6 @@ _KIND_ORDER = {StageKind.OPEN: 0, StageKind.WON: 1, StageKind.LOST: 2}
 def _stage_order(stage: Stage) -> tuple[int, int, int]:
     """Open stages in their order, then Won, then Lost."""
     return _KIND_ORDER.get(stage.kind, 3), stage.position, stage.id or 0
-
-
-def money(cents: int) -> str:
-    """The board's compact amount: ¥12,500, or ¥12,500.50 when there are fen (ui.format.money always
-    shows fen; 300 cards and six headers read better without ".00"). Never through a float."""
-    yuan, fen = divmod(abs(cents), 100)
-    return f'{"-" if cents < 0 else ""}¥{yuan:,}' + (f'.{fen:02d}' if fen else '')
 
 
 def initials(name: str | None) -> str:
@@ -172,10 +165,10 @@ class PipelineBoard:
                         ui.label(stage_name(stage)).classes('text-subtitle2 text-weight-bold')
                         count = tid(ui.badge('0', color='grey-7'), f'count-{sid}')
                     with ui.row().classes('w-full items-baseline justify-between no-wrap text-caption'):
-                        amount = tid(ui.label(money(0)).classes('text-weight-medium'), f'amount-{sid}')
+                        amount = tid(ui.label(money_short(0)).classes('text-weight-medium'), f'amount-{sid}')
                         with ui.row().classes('items-baseline gap-1 no-wrap text-grey-7'):
                             ui.label(t('pipeline.weighted'))
-                            weighted = tid(ui.label(money(0)), f'weighted-{sid}')
+                            weighted = tid(ui.label(money_short(0)), f'weighted-{sid}')
                     cards = tid(ui.column().classes('w-full gap-2').style('min-height: 6rem'), f'cards-{sid}') \
                         .props(f'data-stage-id={sid}')
                     cards.make_sortable(SORTABLE_OPTIONS, on_end=self._dropped, group=self._group(stage))
@@ -306,8 +299,8 @@ class PipelineBoard:
             view = self.views[sid]
             view.stage = column.stage
             view.count.set_text(str(column.count))
-            view.amount.set_text(money(column.amount_cents))
-            view.weighted.set_text(money(column.weighted_cents))
+            view.amount.set_text(money_short(column.amount_cents))  # a column's total at a glance: ¥1.4万
+            view.weighted.set_text(money_short(column.weighted_cents))
             hidden = column.count - len(column.cards)
             view.more.set_text(t('pipeline.more', count=hidden) if hidden > 0 else '')
             view.more.set_visibility(hidden > 0)

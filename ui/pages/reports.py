@@ -24,7 +24,7 @@ from ..components.care_report import CareReportPanels
 from ..components.playbook_report import ChecklistPanel
 from ..components.report_panel import Panel, records_dialog
 from ..errors import attempt, message
-from ..format import label, when
+from ..format import label, money_short, when
 from ..i18n import current_language, t
 from ..marks import tid
 from ..session import require_user
@@ -255,8 +255,8 @@ class ReportsPage:
         options, rows = charts.forecast(report)
         fm = report.forecast_month
         self.panels['forecast'].show(options, t('report.forecast_summary',
-                                                weighted=charts.money(int(fm['weighted_cents'].sum())),
-                                                won=charts.money(int(fm['won_cents'].sum()))), rows=rows)
+                                                weighted=money_short(int(fm['weighted_cents'].sum())),
+                                                won=money_short(int(fm['won_cents'].sum()))), rows=rows)
         if 'roi' in self.panels:
             options, rows = charts.roi(report)
             self.panels['roi'].show(options, t('report.roi_summary'), rows=rows)

@@ -24,7 +24,7 @@ from .. import live
 from ..components.rep_leads import RepLeadList
 from ..components.team_dialogs import plan_dialog, settings_dialog, shift_text
 from ..errors import attempt, message
-from ..format import money, when
+from ..format import money_short, when
 from ..i18n import t
 from ..marks import tid
 from ..session import require_user
@@ -100,8 +100,8 @@ class RepLine:
                                c=r.open_by_grade['C']))
         self.figures.set_text(t('team.rep_figures', new=r.new_today, due=r.due_today, overdue=r.overdue,
                                 sla=r.sla_breaches, response=_minutes(r.median_response_minutes)))
-        self.deals.set_text(t('team.rep_deals', count=r.open_opportunities, amount=money(r.pipeline_cents),
-                              weighted=money(r.weighted_cents)))
+        self.deals.set_text(t('team.rep_deals', count=r.open_opportunities, amount=money_short(r.pipeline_cents),
+                              weighted=money_short(r.weighted_cents)))
         if self.capacity.value != r.capacity:
             self.capacity.set_value(r.capacity)
         if self.leave.value != r.is_on_leave:
@@ -173,7 +173,7 @@ class TeamPage:
         self.totals.set_text(t('team.totals', reps=len(view.reps), open=view.open_leads, capacity=view.capacity,
                                new=view.new_today, due=view.due_today, overdue=view.overdue,
                                sla=view.sla_breaches, deals=view.open_opportunities,
-                               amount=money(view.pipeline_cents), weighted=money(view.weighted_cents)))
+                               amount=money_short(view.pipeline_cents), weighted=money_short(view.weighted_cents)))
         f = view.fairness
         self.fairness.set_text(t('team.fairness', load=f'{f.load_gini:.2f}', a=f'{f.a_grade_gini:.2f}',
                                  max=f'{f.max_load:.2f}', min=f'{f.min_load:.2f}'))
