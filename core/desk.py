@@ -18,7 +18,7 @@ from core.automation.policy import POLICY_KEY, Policy, load_policy
 from core.automation.pool import PoolService
 from core.automation.preview import Planned
 from core.automation.timer import Automation, TickReport
-from core.capture import scoring
+from core.capture import scoring, webforms
 from core.capture.api_access import AccessService
 from core.clock import Clock
 from core.context import Context, audit
@@ -45,7 +45,7 @@ from store import config_version, heartbeat, queries, report_rollup
 from store import outbox as outbox_store
 from store.audit_actions import AuditAction
 from store.migrate import upgrade
-from store.models import AppSetting, AssignmentRule, ScoringRule, UserRef, WebForm
+from store.models import AppSetting, AssignmentRule, FormLanguage, ScoringRule, UserRef, WebForm
 
 DEMO_STREAM = 'demo_stream'
 READY_TIMEOUT = 2.0
@@ -107,7 +107,8 @@ class Desk:
             pipeline_stages.seed_defaults(session)
             playbook_defaults.seed(session, now)
             if not queries.all_web_forms(session):
-                session.add(WebForm(key='contact', name='Website contact form', created_at=now))
+                session.add(WebForm(key='contact', name=webforms.DEFAULT_NAMES['contact'][FormLanguage.ZH_CN],
+                                    language=FormLanguage.ZH_CN, created_at=now))
             if config_version.current(session) is None:  # (from now on every change bumps it)
                 config_version.bump(session.connection())
 

@@ -164,11 +164,14 @@ class AccessService:
         with self.ctx.read() as session:
             return list(queries.all_web_forms(session))
 
-    def create_web_form(self, actor: UserRef | None, *, name: str, source: str = Source.WEBSITE,
+    def create_web_form(self, actor: UserRef | None, *, name: str | None = None, source: str = Source.WEBSITE,
                         language: str = FormLanguage.ZH_CN) -> WebForm:
-        """A new form with the default fields; audited. `actor` None: set-up code and tests."""
+        """A new form with the default fields, in the desk's language unless told (its name too,
+        unless given); audited. `actor` None: set-up code and tests."""
         if actor is not None and not permissions.can_manage_web_forms(actor):
             raise NotAllowed()
+        if name is None:
+            name = webforms.DEFAULT_NAMES['new'].get(language, webforms.DEFAULT_NAMES['new'][FormLanguage.ZH_CN])
         clean = webforms.clean_settings({'name': name, 'source': source, 'language': language,
                                          'fields': webforms.DEFAULT_FIELDS})
         now = self.ctx.now()
@@ -181,8 +184,9 @@ class AccessService:
             return form
 
     def update_web_form(self, actor: UserRef, form_id: int, values: Mapping[str, Any]) -> WebForm:
-        """Change what a form asks and who may embed it (`webforms.clean_settings` says what is
-        valid); audited. The next visitor sees it: forms are read per request, never cached."""
+        """Change what a form asks, its language and who may embed it (`webforms.clean_settings`
+        says what is valid; a name LeadDesk gave follows a new language); audited. The next visitor
+        sees it: forms are read per request, never cached."""
         if not permissions.can_manage_web_forms(actor):
             raise NotAllowed()
         clean = webforms.clean_settings(values)
@@ -191,6 +195,8 @@ class AccessService:
             form = session.get(WebForm, check_id(form_id))
             if form is None:
                 raise NotFound()
+            if clean['language'] != form.language:  # our own name follows the language (the page's title)
+                clean['name'] = webforms.renamed_for(clean['name'], form.language, clean['language'])
             for name, value in clean.items():
                 setattr(form, name, value)
             session.add(form)

@@ -72,6 +72,23 @@ def check_redirect(url: str | None) -> str | None:
     return text
 
 
+DEFAULT_NAMES: dict[str, dict[str, str]] = {
+    'contact': {FormLanguage.ZH_CN: '网站联系表单', FormLanguage.EN: 'Website contact form'},
+    'new': {FormLanguage.ZH_CN: '新网页表单', FormLanguage.EN: 'New web form'},
+}
+"""The names LeadDesk gives a form (the seeded contact form, a new one) in each form language. The
+name is the hosted page's title, so while nobody renamed a form it follows the form's language."""
+
+
+def renamed_for(name: str | None, old: str, new: str) -> str | None:
+    """`name` after the form's language changed from `old` to `new`: one of our own names in the old
+    language becomes the same name in the new one; a name someone chose stays."""
+    for names in DEFAULT_NAMES.values():
+        if name == names.get(old) and new in names:
+            return names[new]
+    return name
+
+
 def clean_settings(values: Mapping[str, Any]) -> dict[str, Any]:
     """A form's settings as its owner entered them → the values stored; ValidationFailed names each
     bad one. The fields must include the name and a phone or an email (the capture requires them,

@@ -131,6 +131,23 @@ async def test_unknown_or_closed_form_is_not_found(user: User, team: Team) -> No
     assert r.status_code == 404 and leads(team) == []
 
 
+async def test_chinese_form_is_chinese_from_its_title_to_its_thanks(user: User, team: Team) -> None:
+    r = await user.http_client.get(FORM, headers={'Accept-Language': 'en-US'})
+    assert '<title>网站联系表单</title>' in r.text and '>网站联系表单</h1>' in r.text
+    assert '<html lang="zh-CN">' in r.text and '>姓名 <' in r.text and '>提交<' in r.text
+    assert 'contact form' not in r.text
+    refused = await post(user, {'name': '', 'phone': '12'})
+    assert refused.status_code == 422 and '请检查下面标出的项目。' in refused.text and '必填' in refused.text
+    done = await post(user, {'name': '李雷', 'phone': '13700001299'})
+    assert '谢谢！我们会尽快与您联系。' in done.text and '<title>网站联系表单</title>' in done.text
+
+
+async def test_switching_a_form_to_english_retitles_it(user: User, team: Team) -> None:
+    configure(team, language='en')
+    r = await user.http_client.get(FORM, headers={'Accept-Language': 'zh-CN'})
+    assert '>Website contact form</h1>' in r.text and '网站' not in r.text
+
+
 async def test_english_form_speaks_english_whatever_the_browser(user: User, team: Team) -> None:
     configure(team, language='en', fields=['name', 'email', 'message'])
     r = await user.http_client.get(FORM, headers={'Accept-Language': 'zh-CN'})

@@ -161,3 +161,22 @@ def test_0019_rebuilds_the_roll_up_the_app_keeps(desk: Desk, clock: FakeClock) -
         connection.exec_driver_sql('DELETE FROM report_days')  # (all of it: 0019 must build it whole)
     upgrade(desk.ctx.engine)
     assert kept_rows(desk) == kept
+
+
+def test_0024_names_the_seeded_chinese_contact_form_in_chinese(tmp_path: Path) -> None:
+    """Before 0024 the seeded form was called "Website contact form" while it spoke Chinese."""
+    engine = make_engine(f'sqlite:///{tmp_path / "old.db"}')
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes['connection'] = connection
+        command.upgrade(config, '0023')
+    with engine.begin() as c:
+        forms = sa.Table('web_forms', sa.MetaData(), autoload_with=c)
+        for key, name, language in (('contact', 'Website contact form', 'zh-CN'), ('en', 'Website contact form', 'en'),
+                                    ('mine', '展会', 'zh-CN')):
+            c.execute(forms.insert(), _fill(forms, key=key, name=name, language=language, fields=[],
+                                            allowed_origins=[]))
+    upgrade(engine)
+    with engine.connect() as c:
+        got = c.exec_driver_sql('SELECT key, name FROM web_forms ORDER BY id').all()
+    assert got == [('contact', '网站联系表单'), ('en', 'Website contact form'), ('mine', '展会')]

@@ -84,6 +84,24 @@ def test_new_forms_ask_the_default_fields_in_chinese(desk: Desk) -> None:
     assert (form.fields, form.language, form.allowed_origins) == (list(WEB_FORM_DEFAULT_FIELDS), 'zh-CN', [])
 
 
+def test_the_seeded_and_new_forms_are_named_in_their_language(desk: Desk) -> None:
+    assert desk.access.web_form('contact').name == '网站联系表单'
+    assert desk.access.create_web_form(None).name == '新网页表单'
+    assert desk.access.create_web_form(None, language='en').name == 'New web form'
+
+
+def test_a_name_leaddesk_gave_follows_the_language_and_a_chosen_one_stays(desk: Desk) -> None:
+    admin = factories.user(desk, Role.ADMIN)
+    contact = desk.access.web_form('contact')
+    values = {**BASE, 'name': contact.name, 'fields': contact.fields}
+    assert desk.access.update_web_form(admin, contact.id or 0, values).name == 'Website contact form'
+    back = desk.access.update_web_form(admin, contact.id or 0, {**values, 'name': 'Website contact form',
+                                                                 'language': 'zh-CN'})
+    assert back.name == '网站联系表单'
+    chosen = desk.access.update_web_form(admin, contact.id or 0, {**values, 'name': '展会报名', 'language': 'en'})
+    assert chosen.name == '展会报名'
+
+
 def test_a_manager_edits_a_form_and_it_is_audited(desk: Desk) -> None:
     manager = factories.user(desk, Role.MANAGER)
     form = desk.access.create_web_form(None, name='Trade show')

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from core import permissions
-from core.capture.webforms import FORM_FIELDS
+from core.capture.webforms import FORM_FIELDS, renamed_for
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 from store.models import ApiScope, FormLanguage, Role, Source, User, UserRef, WebForm
@@ -305,7 +305,7 @@ class FormsPanel:
             ui.separator()
 
     async def new_form(self) -> None:
-        if await attempt(lambda: self.desk.access.create_web_form(self.user, name=t('forms.new_name'))):
+        if await attempt(lambda: self.desk.access.create_web_form(self.user)):
             self.build.refresh()
 
     def edit(self, form: WebForm) -> None:
@@ -343,13 +343,22 @@ class FormsPanel:
                             'form-set-name'),
                 'language': tid(ui.select({lang.value: t(f"forms.language_{lang.value.replace('-', '_')}")
                                            for lang in FormLanguage}, value=form.language,
-                                          label=t('field.language')).classes('w-full'), 'form-set-language'),
+                                          label=t('field.language'), on_change=lambda e: follow(e.value))
+                                .classes('w-full'), 'form-set-language'),
                 'source': ui.select({s.value: t(f'source.{s.value}') for s in Source}, value=form.source,
                                     label=t('field.source')).classes('w-full'),
                 'consent_text': tid(ui.textarea(t('forms.consent_text'), value=form.consent_text or '')
                                     .props('maxlength=2000 autogrow').classes('w-full'), 'form-set-consent'),
             }
             hint('forms.consent_hint')
+            shown = {'language': form.language}
+
+            def follow(language: str) -> None:
+                """The name LeadDesk gave (the page's title) and the thank-you hint follow the language."""
+                inputs['name'].set_value(renamed_for(inputs['name'].value, shown['language'], language))
+                inputs['thanks_text'].props['placeholder'] = translate(language, 'form.thanks', {})
+                inputs['thanks_text'].update()
+                shown['language'] = language
             inputs['thanks_text'] = tid(ui.textarea(t('forms.thanks_text'), value=form.thanks_text or '',
                                                     placeholder=translate(form.language, 'form.thanks', {}))
                                         .props('maxlength=1000 autogrow').classes('w-full'), 'form-set-thanks')
