@@ -9,7 +9,7 @@ from typing import Any
 
 from core.capture.intake import DUPLICATE_ACTIONS
 from core.errors import ValidationFailed
-from store.models import ImportJob, Source
+from store.models import ImportJob, ImportStatus, Source
 
 ASSIGN_MODES = ('rules', 'rep', 'pool')
 """Imported leads are assigned by the rules, all to one rep, or put in the pool."""
@@ -110,10 +110,17 @@ class ImportProgress:
 
 
 def progress_of(job: ImportJob, now: datetime) -> ImportProgress:
+    """The job as its page shows it. The rate is this run's rows over its time: up to `now` while it
+    runs, frozen at its last commit (`updated_at`) once it ended, so a finished import keeps its
+    final rate instead of falling as the page stays open. An interrupted run has none: start-up
+    stamped it later, and when the process died is not known."""
     rate = eta = None
     ran = job.rows_done - job.run_started_rows
-    if job.run_started_at is not None and ran > 0:
-        seconds = (now - job.run_started_at).total_seconds()
+    end = now if job.status == ImportStatus.RUNNING else job.updated_at
+    if job.status == ImportStatus.INTERRUPTED:
+        end = None
+    if job.run_started_at is not None and end is not None and ran > 0:
+        seconds = (end - job.run_started_at).total_seconds()
         if seconds > 0:
             rate = ran / seconds
             eta = (job.total_rows - job.rows_done) / rate if job.status == 'running' else 0.0

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from .support import Server, login
 
@@ -126,3 +126,28 @@ def test_an_oversize_body_posted_straight_to_the_upload_route_keeps_nothing(
     assert {'leaddesk.db', 'leaddesk.db-wal', 'leaddesk.db-shm'} <= set(modes)
     assert not [p for p in modes if p.startswith('sessions')], modes  # no per-browser storage at all
     assert modes == {p: 0o700 if (data / p).is_dir() else 0o600 for p in modes}
+
+
+def test_uploader_shows_the_chosen_files_name_and_size(start_server: Callable[..., Server],
+                                                       new_context: Callable[..., BrowserContext],
+                                                       tmp_path: Path) -> None:
+    server = start_server()
+    assert server.team is not None
+    source = tmp_path / 'leads.csv'
+    source.write_bytes(b'name,phone\n' + b'Zhang Wei,13900001234\n' * 100)  # 2,211 bytes
+    page = new_context(locale='en-US').new_page()
+    login(page, server, server.team.manager)
+    page.goto(server.url('/import'))
+    label = page.get_by_test_id('import-upload-file')
+    expect(label).to_have_text('No file chosen yet: pick one, or drop it here')
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # the upload waits: the label shows the file meanwhile
+        held.append(route)  # (playwright wants a Python function here, not a bound builtin)
+
+    page.route(re.compile(r'/upload/'), hold)
+    page.get_by_test_id('import-upload').locator('input[type=file]').set_input_files(source)
+    expect(label).to_contain_text('leads.csv · 2.2KB')
+    assert '0.0B' not in page.get_by_test_id('import-upload').inner_text()
+    held[0].continue_()
+    page.wait_for_url(re.compile(r'/import\?job=\d+'))

@@ -163,3 +163,14 @@ async def test_refusals_read_in_chinese(user: User, team: Team, tmp_path: Path) 
     await upload(user, 'long.csv', b'name,notes\nZhang Wei,"' + b'x' * (130 * 1024) + b'"\n')
     await user.should_see('第 2 行有超过 128 KiB 的字段', retries=60)
     assert rows(team.desk, ImportJob) == []
+
+
+async def test_uploader_names_the_chosen_file_and_its_size_not_zero_bytes(user: User, team: Team) -> None:
+    await login(user, team.manager.email)
+    await user.open('/import')
+    await user.should_see(marker='import-upload')
+    element = user.find(marker='import-upload').elements.pop()
+    header = element.slots['header'].template or ''
+    assert 'No file chosen yet' in header and 'Choose a CSV or XLSX file' in header
+    assert 'props.files[0].name' in header and 'props.files[0].__sizeLabel' in header  # Quasar's "12.3KB"
+    assert 'uploadSizeLabel' not in header  # what showed "0.0B / 0.00%"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
 from core.imports.file import detect_encoding
 from core.imports.limits import UnreadableFile
+from core.imports.views import progress_of
 from store.models import Activity, AuditEntry, ImportJob, ImportRow, Lead, Notification, Role
 from tests import factories
 from tests.unit.db import rows
@@ -397,3 +399,17 @@ def test_an_import_of_many_batches_ends_the_same_with_or_without_the_worker(desk
     assert outcomes(first) == outcomes(second)
     assert {outcome for outcome, _, _ in first.values()} == {'created', 'joined', 'failed'}
     assert sorted(lead.name for lead in rows(desk, Lead)) == sorted(lead.name for lead in rows(other, Lead))
+
+
+def test_the_rate_runs_with_the_clock_while_running_and_freezes_when_the_job_ends() -> None:
+    start = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    job = ImportJob(id=1, file_name='a.csv', file_path='x', status='running', total_rows=1000, rows_done=600,
+                    run_started_at=start, run_started_rows=0, updated_at=start + timedelta(seconds=3))
+    assert progress_of(job, start + timedelta(seconds=6)).rate == 100
+    job.status, job.rows_done, job.updated_at = 'done', 1000, start + timedelta(seconds=10)
+    for later in (10, 60, 3600):
+        assert progress_of(job, start + timedelta(seconds=later)).rate == 100  # the final rate, kept
+    job.status = 'cancelled'
+    assert progress_of(job, start + timedelta(hours=2)).rate == 100
+    job.status = 'interrupted'  # start-up stamped it: when the run stopped is not known
+    assert progress_of(job, start + timedelta(hours=2)).rate is None

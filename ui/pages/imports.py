@@ -4,6 +4,7 @@ the report. The job id is in the URL (`/import?job=12`), so a reload shows the s
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from fastapi import Request
@@ -306,6 +307,30 @@ async def _receive(desk: Desk, user: UserRef, file: FileUpload) -> ImportDraft |
     return None
 
 
+def _upload_header() -> str:
+    """QUploader's header with the chosen file's name and size (and the progress while it goes up)
+    where Quasar shows "0.0B / 0.00%" until a file is picked; the same pick and stop buttons."""
+    return f'''
+<div class="q-uploader__header-content column">
+  <div class="flex flex-center no-wrap q-gutter-xs">
+    <div class="col column justify-center">
+      <div class="q-uploader__title">{escape(t('import.upload'))}</div>
+      <div class="q-uploader__subtitle ellipsis" data-testid="import-upload-file">
+        <template v-if="props.files.length">{{{{ props.files[0].name }}}} · {{{{
+          props.files[0].__sizeLabel }}}}<template v-if="props.isUploading"> · {{{{
+          props.uploadProgressLabel }}}}</template></template>
+        <template v-else>{escape(t('import.no_file'))}</template>
+      </div>
+    </div>
+    <q-spinner v-if="props.isUploading" class="q-uploader__spinner"></q-spinner>
+    <q-btn v-if="props.canAddFiles" type="a" icon="add_box" flat dense round @click="props.pickFiles"
+           aria-label="{escape(t('import.pick'))}"><q-uploader-add-trigger></q-uploader-add-trigger></q-btn>
+    <q-btn v-if="props.isUploading" type="a" icon="clear" flat dense round @click="props.abort"
+           aria-label="{escape(t('import.abort'))}"></q-btn>
+  </div>
+</div>'''
+
+
 async def _upload_step(desk: Desk, user: UserRef) -> None:
     limit_mb = desk.ctx.settings.import_max_mb
 
@@ -325,5 +350,6 @@ async def _upload_step(desk: Desk, user: UserRef) -> None:
     upload = ui.upload(label=t('import.upload'), auto_upload=True, on_upload=uploaded, on_rejected=refused,
                        max_file_size=limit_mb * 1024 * 1024)
     upload.on('failed', failed)  # the server refused (413) or the connection broke
+    upload.add_slot('header', _upload_header())
     tid(upload.props('accept=".csv,.txt,.xlsx,.xlsm"').classes('w-96'), 'import-upload')
     _recent(await run.io_bound(desk.imports.jobs, user))
