@@ -5,10 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/ensure-env.sh
-if [ ! -x /usr/bin/chromium ] || ! command -v wrk >/dev/null; then
-  echo "installing Debian chromium (browser tests) and wrk (API benchmark)"
+# A CJK font, or Chinese pages show boxes in the browser tests and their screenshots (grep without -q
+# reads all of fc-list's output: with pipefail an early exit would count as "missing").
+has_cjk_font() {
+  fc-list 2>/dev/null | grep -i cjk >/dev/null ||
+    dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep 'install ok installed' >/dev/null
+}
+if [ ! -x /usr/bin/chromium ] || ! command -v wrk >/dev/null || ! has_cjk_font; then
+  echo "installing Debian chromium (browser tests), wrk (API benchmark) and fonts-noto-cjk (Chinese in the browser)"
   SUDO=""; [ "$(id -u)" != 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium wrk >/dev/null
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium wrk fonts-noto-cjk \
+    >/dev/null
 fi
 .venv/bin/ruff check .
 .venv/bin/mypy  # core/, store/, cli/: see [tool.mypy] in pyproject.toml (its typing-debt list may only shrink)
