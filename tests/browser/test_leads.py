@@ -136,3 +136,25 @@ def test_rep_opening_another_reps_lead_is_refused(page: Page, server_with_owned_
     expect(page.get_by_test_id('lead-name')).to_have_count(0)
     expect(page.get_by_text('Olga Owned')).to_have_count(0)
     expect(page.get_by_test_id('field-phone')).to_have_count(0)
+
+
+def test_inbox_phone_calls_and_copies_without_opening_the_lead(
+        page: Page, new_context: Callable[..., BrowserContext], server: Server) -> None:
+    assert server.team is not None
+    visitor = new_context().new_page()
+    visitor.goto(server.url('/f/contact'))
+    visitor.get_by_test_id('form-name').fill('Carl Caller')
+    visitor.get_by_test_id('form-phone').fill('139-0000-1111')
+    visitor.get_by_test_id('form-submit').click()
+    expect(visitor.get_by_test_id('form-thanks')).to_be_visible()
+    errors: list[str] = []
+    page.on('console', lambda m: errors.append(m.text) if m.type == 'error' else None)
+    page.context.grant_permissions(['clipboard-read', 'clipboard-write'], origin=server.url('/').rstrip('/'))
+    login(page, server, server.team.manager)
+    wait_for_inbox(page)
+    link = page.get_by_test_id('inbox-table').locator('a[href="tel:+8613900001111"]')
+    expect(link).to_have_text('139 0000 1111')
+    link.locator('xpath=following-sibling::button').click()
+    assert page.evaluate('navigator.clipboard.readText()') == '139 0000 1111'
+    expect(page).to_have_url(server.url('/'))  # the copy did not open the lead
+    assert errors == []

@@ -32,9 +32,9 @@ def phone_link(raw: str | None, mark: str = 'phone') -> None:
         return
     with ui.row().classes('items-center gap-1 no-wrap'):
         if shown.href:
-            tid(ui.link(shown.text, shown.href).classes('font-mono text-primary'), mark)
+            tid(ui.link(shown.text, shown.href).classes('text-primary no-underline hover:underline'), mark)
         else:
-            tid(ui.label(shown.text).classes('font-mono'), mark)
+            tid(ui.label(shown.text), mark)
         tid(ui.button(icon='content_copy').props(f'flat dense round size=sm aria-label="{t("phone.copy")}"')
             .tooltip(t('phone.copy')), f'{mark}-copy') \
             .on('click', js_handler=f'() => ({COPY_FUNCTION})({json.dumps(shown.text)})')
