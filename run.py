@@ -135,6 +135,7 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
     app.on_startup(desk.outbox.start)  # webhook deliveries, outside every request (core/integrations/outbox.py)
     app.on_shutdown(desk.outbox.stop)
     start_timer(desk, settings)
+    app.on_shutdown(desk.ctx.engine.dispose)  # every pooled connection closed (SQLite checkpoints its WAL)
     if demo:
         from cli.demo import stream_one
 

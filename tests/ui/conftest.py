@@ -4,6 +4,7 @@ test is run.py on the per-test database; `team` prepares users in that same file
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -24,13 +25,14 @@ class Team:
 
 
 @pytest.fixture
-def team() -> Team:
+def team() -> Iterator[Team]:
     desk = factories.make_desk(os.environ['LEADDESK_DATABASE_URL'])
     admin = factories.admin(desk)
-    return Team(desk=desk, admin=admin,
-                manager=factories.user(desk, Role.MANAGER, name='Manager Wang'),
-                rep_a=factories.user(desk, Role.REP, name='Rep Li', capacity=10),
-                rep_b=factories.user(desk, Role.REP, name='Rep Zhao', capacity=10))
+    yield Team(desk=desk, admin=admin,
+               manager=factories.user(desk, Role.MANAGER, name='Manager Wang'),
+               rep_a=factories.user(desk, Role.REP, name='Rep Li', capacity=10),
+               rep_b=factories.user(desk, Role.REP, name='Rep Zhao', capacity=10))
+    desk.ctx.engine.dispose()  # its connections would stay open for the rest of the run
 
 
 async def login(user: User, email: str, password: str = factories.PASSWORD) -> None:
