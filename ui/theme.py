@@ -16,6 +16,7 @@ from . import live
 from .i18n import current_language, pin_language, reason, t
 from .marks import tid
 from .session import ACCOUNT_PAGE
+from .toasts import notification_link
 
 PRIMARY = '#1f5fbf'
 HEADER_PX = 58
@@ -78,8 +79,9 @@ def _notifications(desk: Desk, user: UserRef) -> None:
                 ui.label(t('notify.none')).classes('text-grey-7')
             for n in rows:
                 text = reason(n.key, n.params)
-                if n.lead_id:
-                    ui.link(text, f'/leads/{n.lead_id}')
+                href = notification_link(n.lead_id, n.params)
+                if href:
+                    ui.link(text, href)
                 else:
                     ui.label(text)
             with ui.row().classes('w-full justify-between'):

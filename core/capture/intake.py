@@ -180,7 +180,7 @@ def _arrive(session: Session, clean: CleanLead, batch: Batch, *, now: datetime, 
     else:
         pick = batch.team.pick(lead)
         if pick is None:
-            send_to_pool(lead, now=now, reason_key='reason.no_eligible_rep', writes=writes)
+            send_to_pool(lead, now=now, reason_key=batch.team.pool_reason(lead), writes=writes)
             batch.pooled_lead(lead)
         else:
             key, params = pick.reason()
