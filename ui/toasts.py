@@ -4,7 +4,7 @@ arrivals grouped into one toast ("12 new leads") instead of a stack."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nicegui import ui
@@ -14,6 +14,12 @@ from .i18n import t
 POSITION = 'bottom-right'
 """Quasar's bottom-right: the header's bell, user menu and Log out are never under a toast.
 theme.py's CSS keeps phones' toasts above a bottom navigation."""
+CSS = """
+.q-notifications__list--bottom { padding-bottom: var(--ld-bottom-nav, 0px); }
+@media (max-width: 599.98px) { .q-notifications__list--bottom { align-items: center !important; } }
+"""
+"""Toasts at the bottom stay above a bottom navigation (a page sets `--ld-bottom-nav` to its
+height); on a phone they sit at the bottom centre, where a thumb does not need them gone."""
 TIMEOUT_MS = 3000
 BURST_SECONDS = 1.5
 """Arrivals this close together make one toast."""
@@ -33,12 +39,16 @@ def notification_link(lead_id: int | None, params: dict[str, Any]) -> str | None
     return link if isinstance(link, str) and link.startswith('/') and not link.startswith('//') else None
 
 
+async def _always() -> bool:
+    return True
+
+
 class Burst:
     """Counts arrivals of one kind and shows one toast per burst: `one` for a single arrival,
-    `many` (with `count`) for several. `allowed` (the user's toast preference and quiet hours)
-    is asked when the toast would show."""
+    `many` (with `count`) for several. `allowed` (the user's toast preference, quiet hours and
+    muted kinds) is asked when the toast would show."""
 
-    def __init__(self, one: str, many: str, *, allowed: Callable[[], bool] = lambda: True,
+    def __init__(self, one: str, many: str, *, allowed: Callable[[], Awaitable[bool]] = _always,
                  seconds: float = BURST_SECONDS) -> None:
         self.one, self.many, self.allowed, self.seconds = one, many, allowed, seconds
         self.count = 0
@@ -48,7 +58,7 @@ class Burst:
         if self.count == 1:
             ui.timer(self.seconds, self.flush, once=True)
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
         count, self.count = self.count, 0
-        if count and self.allowed():
+        if count and await self.allowed():
             toast(t(self.one) if count == 1 else t(self.many, count=count))
