@@ -115,8 +115,8 @@ def _hand_over(lead: LeadRecord, rep_id: int | None, *, now: datetime, reason_ke
 
 
 def send_to_pool(lead: LeadRecord, *, now: datetime, reason_key: str, writes: Writes) -> None:
-    """No eligible rep (or the importer chose the pool): the lead waits unowned. Managers are told
-    by the capture batch (core/capture/batch.py), once per lead or once per batch."""
+    """No eligible rep (or the importer chose the pool): the lead waits unowned. Managers hear of
+    it in the timer's pool summary (core/automation/timer.py), one notification per tick."""
     lead.owner_id = None
     lead.status = LeadStatus.POOL
     clear_clocks(lead)

@@ -181,7 +181,6 @@ def _arrive(session: Session, clean: CleanLead, batch: Batch, *, now: datetime, 
         pick = batch.team.pick(lead)
         if pick is None:
             send_to_pool(lead, now=now, reason_key=batch.team.pool_reason(lead), writes=writes)
-            batch.pooled_lead(lead)
         else:
             key, params = pick.reason()
             rep = batch.user(session, pick.rep_id)
