@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     storage_secret: str = ''
     """Empty: generated once and kept in `data_dir/secret.key` (never in the repo)."""
     tick_seconds: float = 30.0
-    demo_stream_seconds: float = 5.0
+    demo_stream_seconds: float = 20.0
+    """A simulated lead this often: with the demo reps' quotas (core/ops/demo_accounts.py), leads
+    keep reaching reps, not the pool, through a 30-minute demo."""
     default_region: str = 'CN'
     timezone: str = 'Asia/Shanghai'
     api_rate_per_minute: int = 600

@@ -439,6 +439,39 @@ class Notification(SQLModel, table=True):
     created_at: datetime | None = _ts()
 
 
+class NotifyKind(StrEnum):
+    """What a notification is about, as a user switches it on or off (core/notify.py maps each
+    notification key to its kind)."""
+
+    ASSIGNED = 'assigned'
+    """A lead (or several) given to you."""
+    TAKEN = 'taken'
+    """Leads taken from you: reassigned, recycled, moved by a manager."""
+    SLA = 'sla'
+    """First response overdue, no rep to take over, protection ending."""
+    POOLED = 'pooled'
+    """Leads that went to the pool or the review queue (managers)."""
+    FOLLOW_UP = 'follow_up'
+    """Follow-ups and customer revisits due."""
+    SYSTEM = 'system'
+    """Imports and webhooks."""
+
+
+class NotifyPrefs(SQLModel, table=True):
+    """A user's notification preferences; no row: every kind on, toasts on, no quiet hours."""
+
+    __tablename__ = 'notify_prefs'
+
+    user_id: int = Field(foreign_key='users.id', primary_key=True)
+    muted: list[str] = Field(default_factory=list, sa_type=sa.JSON())
+    """`NotifyKind`s not notified (not stored, not toasted)."""
+    toasts: bool = True
+    quiet_start: int | None = None
+    """Minutes after local midnight (team time zone) quiet hours begin: no toasts, still stored."""
+    quiet_end: int | None = None
+    """Minutes after local midnight quiet hours end (before `quiet_start`: they run past midnight)."""
+
+
 class StageKind(StrEnum):
     OPEN = 'open'
     WON = 'won'

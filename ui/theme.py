@@ -16,6 +16,8 @@ from . import live
 from .i18n import current_language, pin_language, reason, t
 from .marks import tid
 from .session import ACCOUNT_PAGE
+from .toasts import CSS as TOAST_CSS
+from .toasts import notification_link
 
 PRIMARY = '#1f5fbf'
 HEADER_PX = 58
@@ -78,8 +80,9 @@ def _notifications(desk: Desk, user: UserRef) -> None:
                 ui.label(t('notify.none')).classes('text-grey-7')
             for n in rows:
                 text = reason(n.key, n.params)
-                if n.lead_id:
-                    ui.link(text, f'/leads/{n.lead_id}')
+                href = notification_link(n.lead_id, n.params)
+                if href:
+                    ui.link(text, href)
                 else:
                     ui.label(text)
             with ui.row().classes('w-full justify-between'):
@@ -134,6 +137,7 @@ def frame(desk: Desk, title: str, user: UserRef | None) -> Iterator[None]:
     ui.page_title(f'{title} · LeadDesk')
     ui.colors(primary=PRIMARY)
     ui.query('body').classes('bg-grey-1')
+    ui.add_css(TOAST_CSS)
     working = user is not None and not user.must_change_password  # temporary password: the account page only
     with ui.header().classes('items-center justify-between') \
             .style(f'background:{PRIMARY}; padding: 8px 16px').props(f'height-hint={HEADER_PX}'):

@@ -148,6 +148,17 @@ def pick_assignee(lead: LeadFacts, rules: Sequence[RuleSpec], reps: Sequence[Rep
     return None
 
 
+def pool_reason(lead: LeadFacts, rules: Sequence[RuleSpec], reps: Sequence[RepLoad]) -> str:
+    """Why `pick_assignee` found nobody, as an i18n key: `reason.quota_reached` when some matching
+    rule would have had a rep but for today's quota, else `reason.no_eligible_rep`."""
+    free = [r for r in reps if r.available and r.open_count < r.capacity]  # room, quota aside
+    for rule in rules:
+        if rule_matches(rule, lead) and _best(rule.strategy, lead,
+                                              [r for r in free if r.id in rule.rep_ids] if rule.rep_ids else free):
+            return 'reason.quota_reached'
+    return 'reason.no_eligible_rep'
+
+
 DEFAULT_RULES: tuple[tuple[str, str, str, str], ...] = (
     ('A leads to senior reps', Strategy.GRADE_AWARE, 'A', ''),
     ('Region match', Strategy.REGION_MATCH, '', ''),

@@ -55,15 +55,22 @@ class Team:
     def pick(self, lead: LeadRecord, *, exclude: int | None = None) -> assignment.Pick | None:
         reps = [dataclasses.replace(r, available=False) if r.id == exclude else r for r in self.reps.values()] \
             if exclude is not None else list(self.reps.values())
-        facts = assignment.LeadFacts(source=lead.source, grade=lead.grade, region=lead.region,
-                                     industry=lead.industry, score=lead.score)
-        return assignment.pick_assignee(facts, self.rules, reps)
+        return assignment.pick_assignee(_facts(lead), self.rules, reps)
+
+    def pool_reason(self, lead: LeadRecord) -> str:
+        """The reason key for a lead `pick` found nobody for (the quota named when it is why)."""
+        return assignment.pool_reason(_facts(lead), self.rules, list(self.reps.values()))
 
     def took(self, rep_id: int, now: datetime) -> None:
         """Count an assignment just made, so the next pick sees it."""
         r = self.reps[rep_id]  # built directly: `dataclasses.replace` costs 10× as much, once per lead
         self.reps[rep_id] = assignment.RepLoad(r.id, r.name, r.open_count + 1, r.capacity, r.assigned_today + 1,
                                                r.daily_quota, r.seniority, r.regions, r.available, now)
+
+
+def _facts(lead: LeadRecord) -> assignment.LeadFacts:
+    return assignment.LeadFacts(source=lead.source, grade=lead.grade, region=lead.region,
+                                industry=lead.industry, score=lead.score)
 
 
 def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_id: int | None, reason_key: str,
@@ -108,8 +115,8 @@ def _hand_over(lead: LeadRecord, rep_id: int | None, *, now: datetime, reason_ke
 
 
 def send_to_pool(lead: LeadRecord, *, now: datetime, reason_key: str, writes: Writes) -> None:
-    """No eligible rep (or the importer chose the pool): the lead waits unowned. Managers are told
-    by the capture batch (core/capture/batch.py), once per lead or once per batch."""
+    """No eligible rep (or the importer chose the pool): the lead waits unowned. Managers hear of
+    it in the timer's pool summary (core/automation/timer.py), one notification per tick."""
     lead.owner_id = None
     lead.status = LeadStatus.POOL
     clear_clocks(lead)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -30,8 +30,14 @@ from core.customers import accounts as customers
 from core.customers import care_plan
 from core.events import DeskEvents
 from core.notify import managers, notify
+from store import queries
 from store.audit_actions import AuditAction
-from store.models import LeadStatus, User
+from store.models import AppSetting, LeadStatus, User
+
+POOL_SUMMARY_KEY = 'pool_summary_until'
+"""AppSetting: the end of the window the managers' last pool summary covered."""
+POOL_REASONS = ((AuditAction.POOLED, 'reason.no_eligible_rep'), (AuditAction.POOLED, 'reason.quota_reached'),
+                (AuditAction.RECYCLED, 'reason.recycled'))
 
 STEPS = ('leave_ended', 'assign', 'sla_breach', 'sla_reassign', 'warn', 'recycle', 'review', 'remind',
          'remind_opportunity', 'dormant', 'care')
@@ -64,7 +70,7 @@ class Automation(TimerPreview):
         report = TickReport()
         steps: list[Callable[[Session, datetime, Policy, TickReport, Publish], None]] = [
             self._end_leaves, self._assign_waiting, self._flag_sla, self._reassign_past_grace, self._warn,
-            self._recycle, self._remind, self._remind_opportunities, self._dormant,
+            self._recycle, self._summarize_pool, self._remind, self._remind_opportunities, self._dormant,
             self._care]
         for step in steps:
             publish = retrying(partial(self._run_step, step, now, report))
@@ -190,6 +196,19 @@ class Automation(TimerPreview):
                   rep=old.name if old else '', count=lead.recycle_count, days=policy.protection_days)
             report.done[outcome].append(lead.id or 0)
             publish.append((self.events.lead_assigned, (lead.id, None, previous)))
+            publish.extend((self.events.notified, (u,)) for u in told)
+
+    def _summarize_pool(self, session: Session, now: datetime, policy: Policy, report: TickReport,
+                        publish: Publish) -> None:
+        """Managers hear once per tick how many leads went to the pool since the last summary
+        (no rep at capture, or recycled); each lead keeps its own audit line."""
+        row = session.get(AppSetting, POOL_SUMMARY_KEY)
+        since = datetime.fromisoformat(row.value) if row is not None else now - timedelta(hours=1)
+        count = queries.count_audited(session, POOL_REASONS, since, now)
+        if now > since:
+            session.merge(AppSetting(key=POOL_SUMMARY_KEY, value=now.isoformat()))
+        if count:
+            told = notify(session, managers(session), 'notify.pool_summary', now=now, count=count, link='/pool')
             publish.extend((self.events.notified, (u,)) for u in told)
 
     def _remind(self, session: Session, now: datetime, policy: Policy, report: TickReport,

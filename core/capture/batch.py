@@ -16,7 +16,6 @@ from core.capture.config import Config
 from core.capture.pending import Writes
 from core.capture.twins import TwinIndex
 from core.leads.record import LeadRecord
-from core.notify import managers
 from store import queries
 from store.models import User
 
@@ -30,9 +29,9 @@ class Batch:
     (`TwinIndex`), and the pending writes (`Writes`: new leads, audit lines and touches inserted
     together by `finish`). A single capture is a batch of one, so every channel runs this one path.
 
-    `one_by_one` (a single capture, an API group commit): each new owner is told of their lead, and
-    managers of each pooled lead. Otherwise (an import) each rep is told once per batch how many
-    leads they got, and managers once how many wait in the pool."""
+    `one_by_one` (a single capture, an API group commit): each new owner is told of their lead.
+    Otherwise (an import) each rep is told once per batch how many leads they got. Managers hear
+    of leads no rep could take in the timer's summary, one per tick (core/automation/timer.py)."""
 
     def __init__(self, session: Session, day_start: datetime, arrivals: Sequence[CleanLead], *,
                  config: Config, now: datetime, one_by_one: bool) -> None:
@@ -44,9 +43,8 @@ class Batch:
         self.team = Team(session, day_start, rules=config.rules, now=now, calendar=config.policy.calendar)
         self.one_by_one = one_by_one
         self.assigned: Counter[int] = Counter()
-        self.pooled = 0
-        self._each: list[tuple[list[int] | None, int, str]] = []
-        """One-by-one notices: (rep ids, or None for the managers; lead id; lead name)."""
+        self._each: list[tuple[list[int], int, str]] = []
+        """One-by-one notices: (rep ids; lead id; lead name)."""
         self.external_keys: set[str] = set()
         """Scoped external ids this batch's pending leads hold (the table's unique index cannot see them yet)."""
         self.has_customers = queries.has_customers(session)
@@ -70,13 +68,6 @@ class Batch:
         else:
             self.assigned[rep_id] += 1
 
-    def pooled_lead(self, lead: LeadRecord) -> None:
-        """A lead the rules found no rep for: the managers to tell (now, or in the batch's count)."""
-        if self.one_by_one:
-            self._each.append((None, lead.id or 0, lead.name))
-        else:
-            self.pooled += 1
-
     def finish(self, session: Session, now: datetime) -> list[int]:
         """Write what is pending with the notifications (written last: they name the new leads);
         returns who was told. The caller publishes after commit."""
@@ -89,15 +80,9 @@ class Batch:
         told: list[int] = []
         add = self.writes.notify
         for rep_ids, lead_id, name in self._each:
-            if rep_ids is None:
-                told += add(managers(session), 'notify.no_eligible_rep', now=now, lead_id=lead_id, lead=name)
-            else:
-                told += add(rep_ids, 'notify.assigned_to_you', now=now, lead_id=lead_id, lead=name)
+            told += add(rep_ids, 'notify.assigned_to_you', now=now, lead_id=lead_id, lead=name)
         for rep_id, count in sorted(self.assigned.items()):
             told += add([rep_id], 'notify.assigned_many', now=now, count=count)
-        if self.pooled:
-            told += add(managers(session), 'notify.import_pooled', now=now, count=self.pooled)
         self._each.clear()
         self.assigned.clear()
-        self.pooled = 0
         return list(dict.fromkeys(told))

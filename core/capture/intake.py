@@ -180,8 +180,7 @@ def _arrive(session: Session, clean: CleanLead, batch: Batch, *, now: datetime, 
     else:
         pick = batch.team.pick(lead)
         if pick is None:
-            send_to_pool(lead, now=now, reason_key='reason.no_eligible_rep', writes=writes)
-            batch.pooled_lead(lead)
+            send_to_pool(lead, now=now, reason_key=batch.team.pool_reason(lead), writes=writes)
         else:
             key, params = pick.reason()
             rep = batch.user(session, pick.rep_id)

@@ -15,7 +15,9 @@ from typing import Any
 from sqlmodel import Session
 
 from core import projections
+from core.notify import kind_of
 from store import capture_writes as store
+from store import queries
 from store.audit_actions import AuditAction
 
 
@@ -106,6 +108,11 @@ class Writes:
                                 'is_read': False, 'created_at': now} for user_id in told]
         return told
 
+    def _unmuted(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The notifications whose users did not mute their kind (one read for the batch)."""
+        muted = queries.muted_kinds(self._session, list({row['user_id'] for row in rows})) if rows else {}
+        return [row for row in rows if kind_of(row['key']) not in muted.get(row['user_id'], ())] if muted else rows
+
     def rep_assigned(self, rep_id: int, now: datetime) -> None:
         self.last_assigned[rep_id] = max(now, self.last_assigned.get(rep_id, now))
 
@@ -142,6 +149,6 @@ class Writes:
         session.flush()
         store.insert_audit(session, self.audits)
         store.insert_activities(session, self.activities)
-        store.insert_notifications(session, self.notifications)
+        store.insert_notifications(session, self._unmuted(self.notifications))
         self.leads, self.audits, self.activities, self.last_assigned = [], [], [], {}
         self.notifications = []

@@ -48,13 +48,13 @@ DEMO_USERS: list[DemoUser] = [
     DemoUser(DEMO_ADMIN_EMAIL, 'Admin 管理员', Role.ADMIN),
     DemoUser('manager@demo.leaddesk', '王经理', Role.MANAGER),
     DemoUser('lina@demo.leaddesk', '李娜', Role.REP, '华东', ','.join(AREAS['华东']),
-             capacity=90, daily_quota=10, seniority=3),
+             capacity=90, daily_quota=50, seniority=3),
     DemoUser('kevin@demo.leaddesk', 'Kevin Chen', Role.REP, '华南', ','.join(AREAS['华南']),
-             capacity=60, daily_quota=8, seniority=2),
+             capacity=60, daily_quota=40, seniority=2),
     DemoUser('zhangwei@demo.leaddesk', '张伟', Role.REP, '华北', ','.join(AREAS['华北']),
-             capacity=70, daily_quota=8, seniority=3),
+             capacity=70, daily_quota=40, seniority=3),
     DemoUser('emily@demo.leaddesk', 'Emily Liu', Role.REP, '西南', ','.join(AREAS['西南']),
-             capacity=50, daily_quota=6, seniority=1),
+             capacity=50, daily_quota=30, seniority=1),
     DemoUser('marketing@demo.leaddesk', '赵敏', Role.MARKETING),
 ]
 

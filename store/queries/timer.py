@@ -88,6 +88,14 @@ def count_actions_since(session: Session, action: AuditAction, user_id: int, sin
     return session.exec(query).one()
 
 
+def count_audited(session: Session, reasons: Sequence[tuple[AuditAction, str]], since: datetime,
+                  until: datetime) -> int:
+    """Audit lines of these (action, reason key) pairs written in (since, until]: `ix_audit_report`."""
+    return sum(session.exec(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == action, col(AuditEntry.created_at) > since, col(AuditEntry.created_at) <= until,
+        AuditEntry.reason_key == reason_key)).one() for action, reason_key in reasons)
+
+
 def pool_page(session: Session, status: str, *, offset: int, limit: int) -> tuple[Sequence[Lead], int]:
     """Pool or review leads, best grade and newest first."""
     where = [Lead.status == status, Lead.is_deleted == False]  # noqa: E712

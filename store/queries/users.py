@@ -21,6 +21,7 @@ from ..models import (
     IdempotencyRecord,
     LoginThrottle,
     Notification,
+    NotifyPrefs,
     Role,
     ScoringRule,
     User,
@@ -215,3 +216,17 @@ def count_unread(session: Session, user_id: int) -> int:
 def mark_notifications_read(session: Session, user_id: int) -> None:
     session.execute(sa.update(Notification).where(col(Notification.user_id) == user_id,
                                                   col(Notification.is_read).is_(False)).values(is_read=True))
+
+
+def mark_all_notifications_read(session: Session, *, before: datetime) -> None:
+    """Everyone's notifications created before `before` read (the demo seed's history)."""
+    session.execute(sa.update(Notification).where(col(Notification.created_at) < before,
+                                                  col(Notification.is_read).is_(False)).values(is_read=True))
+
+
+def muted_kinds(session: Session, user_ids: Sequence[int]) -> dict[int, set[str]]:
+    """The kinds each of these users muted (only users who muted any)."""
+    if not user_ids:
+        return {}
+    rows = session.exec(select(NotifyPrefs).where(col(NotifyPrefs.user_id).in_(list(user_ids)))).all()
+    return {row.user_id: set(row.muted) for row in rows if row.muted}

@@ -28,8 +28,9 @@ from tests.pg.server import Server, database_url, server_url
 MIRRORED = (
     'access', 'automation', 'automation_preview', 'capture', 'capture_queue', 'care', 'checklist_rollup',
     'conversion', 'counters', 'customers', 'events', 'exposure', 'import', 'inbox_order', 'leads', 'merge',
-    'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races', 'report_rollup', 'reports',
-    'rules', 'sessions', 'shifts_and_rule_conditions', 'steering', 'team', 'webforms', 'webhooks', 'workload',
+    'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races',
+    'report_rollup', 'reports', 'rules', 'sessions', 'shifts_and_rule_conditions', 'steering', 'team',
+    'webforms', 'webhooks', 'workload',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.
 NOT_MIRRORED = {

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from nicegui import Client
+from nicegui import Client, app
 from nicegui.testing import User
 from sqlmodel import select
 
@@ -256,6 +256,9 @@ async def test_lead_with_no_eligible_rep_waits_in_pool_and_managers_are_told(use
     assert r.status_code == 200
     [lead] = leads(team)
     assert (lead.status, lead.owner_id) == ('pool', None)
+    with read_session(team.desk.ctx.engine) as s:
+        assert list(s.exec(select(Notification))) == []  # not one per lead: the timer's summary tells them
+    app.state.desk.automation.tick()  # the app's desk: its clock is the one the form's capture used
     with read_session(team.desk.ctx.engine) as s:
         told = {n.user_id for n in s.exec(select(Notification))}
     assert told == {team.admin.id, team.manager.id}

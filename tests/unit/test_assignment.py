@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.assignment.pick import LeadFacts, RepLoad, RuleSpec, pick_assignee, split_list
+from core.assignment.pick import LeadFacts, RepLoad, RuleSpec, pick_assignee, pool_reason, split_list
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -178,6 +178,26 @@ def test_nobody_eligible_returns_none() -> None:
 def test_no_reps_or_no_rules_returns_none() -> None:
     assert pick_assignee(LEAD, LEAST, []) is None
     assert pick_assignee(LEAD, [], [rep(1)]) is None
+
+
+def test_pool_reason_names_the_quota_when_reps_with_room_are_all_at_quota() -> None:
+    reps = [rep(1, assigned_today=5, daily_quota=5), rep(2, assigned_today=3, daily_quota=3, open_count=2)]
+    assert pick_assignee(LEAD, LEAST, reps) is None
+    assert pool_reason(LEAD, LEAST, reps) == 'reason.quota_reached'
+
+
+def test_pool_reason_is_no_eligible_rep_when_nobody_has_room_quota_aside() -> None:
+    reps = [rep(1, available=False, assigned_today=5), rep(2, open_count=10, capacity=10, assigned_today=5)]
+    assert pool_reason(LEAD, LEAST, reps) == 'reason.no_eligible_rep'
+    assert pool_reason(LEAD, LEAST, []) == 'reason.no_eligible_rep'
+
+
+def test_pool_reason_asks_only_reps_the_matching_rules_may_pick() -> None:
+    """A region rule whose only rep is at quota, and no other rule: the quota is why."""
+    lead = LeadFacts(source='website', grade='B', region='上海')
+    reps = [rep(1, regions=frozenset({'上海'}), assigned_today=5), rep(2, regions=frozenset({'广东'}))]
+    assert pool_reason(lead, [rule('region_match')], reps) == 'reason.quota_reached'
+    assert pool_reason(lead, [rule('region_match')], [reps[1]]) == 'reason.no_eligible_rep'
 
 
 # ----- explanation -------------------------------------------------------------------------------

@@ -471,6 +471,37 @@ def test_recycle_is_audited_and_previous_owner_told(desk: Desk) -> None:
     assert [n.user_id for n in notices(desk, 'notify.recycled_from_you', lead_id)] == [rep.id]
 
 
+def test_managers_get_one_pool_summary_per_tick_and_each_lead_its_audit_line(desk: Desk,
+                                                                             clock: FakeClock) -> None:
+    """Recycled leads (and leads no rep could take) reach the managers as one count per tick,
+    linking to the pool; the trail keeps a line per lead."""
+    manager, (rep,) = team(desk, capacity=3)
+    ids = [capture(desk) for _ in range(3)]
+    clock.advance(days=7, minutes=-1)
+    waiting = capture(desk)  # the rep is full: no eligible rep
+    desk.automation.tick(T0 + timedelta(days=7))
+    summaries = notices(desk, 'notify.pool_summary')
+    assert sorted(n.user_id for n in summaries) == sorted(managers(desk, manager))
+    assert {(n.lead_id, n.params['count'], n.params['link']) for n in summaries} == {(None, 4, '/pool')}
+    assert sorted(e.lead_id for e in audits(desk, 'recycled')) == sorted(ids)
+    assert [e.lead_id for e in audits(desk, 'pooled')] == [waiting]
+    assert notices(desk, 'notify.no_eligible_rep') == []
+    assert rep.id not in {n.user_id for n in summaries}
+
+
+def test_pool_summary_counts_each_lead_once(desk: Desk, clock: FakeClock) -> None:
+    manager, _ = team(desk, capacity=0)
+    capture(desk)
+    capture(desk)
+    desk.automation.tick()
+    desk.automation.tick()  # nothing new: no second summary
+    clock.advance(minutes=1)
+    capture(desk)
+    desk.automation.tick()
+    counts = sorted(n.params['count'] for n in notices(desk, 'notify.pool_summary') if n.user_id == manager.id)
+    assert counts == [1, 2]
+
+
 def test_third_recycle_goes_to_review_and_tells_managers(desk: Desk, clock: FakeClock) -> None:
     manager, (rep,) = team(desk)
     lead_id = capture(desk)

@@ -350,17 +350,30 @@ def test_nobody_eligible_sends_lead_to_pool(desk: Desk) -> None:
     assert [e.action for e in rows(desk, AuditEntry, AuditEntry.lead_id == lead.id)] == ['captured', 'pooled']
 
 
-def test_pool_lead_notifies_every_active_manager_and_admin(desk: Desk) -> None:
+def test_pool_reason_names_the_quota_when_it_is_why(desk: Desk) -> None:
+    rep = user(desk, daily_quota=1)
+    assert capture(desk, lead_data()).owner_id == rep.id
+    result = capture(desk, lead_data())
+    assert get(desk, Lead, result.lead_id).assignment_reason == {'key': 'reason.quota_reached'}
+    [entry] = rows(desk, AuditEntry, AuditEntry.lead_id == result.lead_id, AuditEntry.action == 'pooled')
+    assert entry.reason_key == 'reason.quota_reached'
+
+
+def test_pooled_leads_reach_every_active_manager_and_admin_as_one_summary_per_tick(desk: Desk) -> None:
+    """No notification per pooled lead: the timer's next tick tells each manager how many."""
     boss = admin(desk)
     manager = user(desk, Role.MANAGER)
     gone = user(desk, Role.MANAGER)
     user(desk, Role.MARKETING)
     desk.team.update_user(boss, gone.id, {'is_active': False})
-    result = capture(desk, lead_data(name='Pooled Person'))
+    for _ in range(3):
+        capture(desk, lead_data())
+    assert rows(desk, Notification) == []
+    desk.automation.tick()
     notes = rows(desk, Notification)
     assert sorted(n.user_id for n in notes) == sorted([boss.id, manager.id])
-    assert {(n.lead_id, n.key, n.params['lead']) for n in notes} == \
-        {(result.lead_id, 'notify.no_eligible_rep', 'Pooled Person')}
+    assert {(n.lead_id, n.key, n.params['count'], n.params['link']) for n in notes} == \
+        {(None, 'notify.pool_summary', 3, '/pool')}
 
 
 def test_rep_keeps_own_manual_lead(desk: Desk) -> None:

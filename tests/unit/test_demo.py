@@ -18,8 +18,9 @@ from core.capture.clean import validate
 from core.clock import FakeClock
 from core.desk import Desk
 from core.ops import demo_accounts
+from core.settings import Settings
 from store.engine import read_session
-from store.models import Activity, AuditEntry, Lead, LeadStatus, Opportunity, Role, Source, User
+from store.models import Activity, AuditEntry, Lead, LeadStatus, Notification, Opportunity, Role, Source, User
 from tests.factories import make_desk
 
 LISTED_SOURCES = {Source.WEBSITE, Source.TRADE_SHOW, Source.PHONE, Source.ADS, Source.REFERRAL, Source.SOCIAL,
@@ -134,6 +135,32 @@ def test_seed_replays_follow_ups_in_the_past(seeded: tuple[Desk, dict[str, Any],
     assert any(lead.next_follow_up_at and lead.next_follow_up_at > now for lead in leads.values())
     assert channels == {'demo': len(leads)}
     assert isinstance(desk.ctx.clock, FakeClock) and desk.ctx.now() == now  # the real clock is back
+
+
+def test_seed_leaves_nobody_with_unread_history(seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:
+    desk = seeded[0]
+    with read_session(desk.ctx.engine) as session:
+        assert session.exec(select(func.count()).select_from(Notification).where(
+            Notification.is_read == False)).one() == 0  # noqa: E712
+        assert session.exec(select(func.count()).select_from(Notification)).one() > 0
+
+
+def test_the_demo_stream_keeps_reaching_reps_for_thirty_minutes(tmp_path: Path) -> None:
+    """At the default pace, with the demo reps' quotas, new leads go to reps, not the pool."""
+    clock = FakeClock()
+    desk = make_desk(tmp_path / 'stream.db', clock)
+    demo.seed(desk, now=clock.now(), rng=random.Random(5))
+    desk.automation.tick()
+    every = Settings.model_fields['demo_stream_seconds'].default  # (the test suite's environment slows it)
+    statuses: Counter[str] = Counter()
+    for n in range(int(30 * 60 / every)):
+        clock.advance(seconds=every)
+        result = demo.stream_one(desk, random.Random(n))
+        if result.created:
+            statuses[result.status] += 1
+        if n % 3 == 0:
+            desk.automation.tick()
+    assert statuses[LeadStatus.POOL] == 0 and sum(statuses.values()) > 60
 
 
 def test_seed_twice_does_not_double(seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:

@@ -223,6 +223,17 @@ def test_rules_assignment_spreads_a_batch_by_the_kept_loads(desk: Desk) -> None:
     assert {u.open_leads for u in rows(desk, User, User.role == 'rep')} == {3}
 
 
+def test_leads_an_import_leaves_in_the_pool_reach_managers_in_the_timers_summary_only(desk: Desk) -> None:
+    factories.user(desk, Role.REP, name='A', capacity=1)
+    boss = factories.admin(desk)
+    data = csv_bytes([['name', 'phone']] + [[f'L{i}', f'1340013{i:04d}'] for i in range(4)], 'utf-8')
+    run_import(desk, 'l.csv', data)
+    assert rows(desk, Notification, Notification.user_id == boss.id) == []
+    desk.automation.tick()
+    told = rows(desk, Notification, Notification.user_id == boss.id)
+    assert [(n.key, n.params['count']) for n in told] == [('notify.pool_summary', 3)]
+
+
 def test_preview_shows_rows_as_stored_with_problems_and_writes_nothing(desk: Desk) -> None:
     existing = desk.leads.capture_lead({'name': 'Old', 'phone': '13800138001'}, channel='manual',
                                        default_source='manual')

@@ -1,4 +1,4 @@
-"""Your account (`/account`): who you are, and changing your password. Reached from the header's
+"""Your account (`/account`): who you are, changing your password, notification preferences. Reached from the header's
 user menu; after an admin's reset it is the only page the user can open until they change it."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 from store.models import UserRef
 
+from ..components.notify_prefs import NotifyPrefsForm
 from ..errors import clear_field_errors, message, show_field_errors
 from ..i18n import t
 from ..marks import tid
@@ -79,4 +80,5 @@ def register(desk: Desk) -> None:
                 ui.label(user.email).classes('text-grey-8 break-all')
                 ui.label(t(f'role.{user.role}')).classes('text-grey-8')
             PasswordForm(desk, user).build()
+            NotifyPrefsForm(desk, user, desk.team.notify_settings(user)).build()
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from fastapi import Request
@@ -14,7 +15,7 @@ from core.capture.intake import CaptureResult
 from core.desk import Desk
 from core.leads.actions import INBOX_COUNT_CAP, traffic_light
 from core.permissions import sees_all_leads
-from store.models import OPEN_STATUSES, Grade, LeadRow, LeadStatus, Source, UserRef
+from store.models import OPEN_STATUSES, Grade, LeadRow, LeadStatus, NotifyKind, Source, UserRef
 
 from .. import live
 from ..components.care_panel import MyDayRevisits
@@ -25,6 +26,7 @@ from ..i18n import t
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
+from ..toasts import Burst
 
 PAGE_SIZE = 25
 LIVE_REFRESH_GAP = 0.5
@@ -110,6 +112,14 @@ class Inbox:
         self._refreshing = False
         self._again = False
         self._last_live = 0.0
+        self.arrived = Burst('inbox.arrived', 'inbox.arrived_many', allowed=self._toast_allowed())
+        self.assigned = Burst('inbox.assigned_to_you', 'inbox.assigned_to_you_many',
+                              allowed=self._toast_allowed(NotifyKind.ASSIGNED))
+
+    def _toast_allowed(self, kind: NotifyKind | None = None) -> Callable[[], Awaitable[bool]]:
+        async def allowed() -> bool:
+            return bool(await run.io_bound(self.desk.team.toast_allowed, self.user, kind))
+        return allowed
 
     def build(self, first: tuple[list[LeadRow], int] | None = None) -> None:
         """The page; with `first` (the first page, read before anything awaited the socket) the
@@ -229,7 +239,7 @@ class Inbox:
     async def _on_captured(self, lead_id: int, owner_id: int | None) -> None:
         if not self._concerns_me(owner_id):
             return
-        ui.notify(t('inbox.arrived'), type='info', position='top-right')
+        self.arrived.add()
         await self._refresh_live()
 
     async def _on_changed(self, lead_id: int, owner_id: int | None) -> None:
@@ -245,7 +255,7 @@ class Inbox:
         if not self._concerns_me(owner_id, previous_id):
             return
         if owner_id == self.user.id:
-            ui.notify(t('inbox.assigned_to_you'), type='info', position='top-right')
+            self.assigned.add()
         await self._refresh_live()
 
 

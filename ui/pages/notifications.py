@@ -17,6 +17,7 @@ from ..i18n import reason, t
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
+from ..toasts import notification_link
 
 
 class NotificationList:
@@ -48,8 +49,9 @@ class NotificationList:
                 with tid(ui.row().classes('w-full items-baseline gap-3 no-wrap'), f'notification-{n.id}'):
                     ui.label(when(n.created_at)).classes('text-sm text-grey-7 w-36 shrink-0')
                     text = reason(n.key, n.params)
-                    if n.lead_id:
-                        ui.link(text, f'/leads/{n.lead_id}')
+                    href = notification_link(n.lead_id, n.params)
+                    if href:
+                        ui.link(text, href)
                     else:
                         ui.label(text)
             if unread > len(rows):
