@@ -160,7 +160,7 @@ class PoolService:
             lead.cooldown_until = None
             clear_clocks(lead)
             lead.version += 1
-            lead.updated_at = now
+            lead.updated_at = lead.pooled_at = now
             session.add(lead)
             audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id, reason_key=reason_key,
                   status=LeadStatus.POOL)
