@@ -11,7 +11,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from ..audit_actions import AuditAction
 from ..models import OPEN_STATUSES, AuditEntry, Lead, User
-from .leads import _GRADE_ORDER
 
 # ----- the timer: each selection walks one index over a due timestamp -------------------------------
 
@@ -86,15 +85,6 @@ def count_actions_since(session: Session, action: AuditAction, user_id: int, sin
     if reason_key is not None:
         query = query.where(AuditEntry.reason_key == reason_key)
     return session.exec(query).one()
-
-
-def pool_page(session: Session, status: str, *, offset: int, limit: int) -> tuple[Sequence[Lead], int]:
-    """Pool or review leads, best grade and newest first."""
-    where = [Lead.status == status, Lead.is_deleted == False]  # noqa: E712
-    total = session.exec(select(func.count()).select_from(Lead).where(*where)).one()
-    leads = session.exec(select(Lead).where(*where).order_by(_GRADE_ORDER, col(Lead.created_at).desc(),
-                                                             col(Lead.id).desc()).offset(offset).limit(limit)).all()
-    return leads, total
 
 
 def open_count(session: Session, owner_id: int) -> int:
