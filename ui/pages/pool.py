@@ -120,32 +120,36 @@ class PoolTable:
             'recycled': _int(get('recycled'), low=0), 'sort': get('sort') if get('sort') in SORTS else 'recent'}
         self.page = _int(get('page'), low=1) or 1
         name = self.name = 'review' if review else 'pool'
-        self._filters()
-        if self.manager:
-            with ui.row().classes('w-full items-end gap-2'):
-                reps = {r.id: r.name for r in desk.team.reps()}
-                self.rep = tid(ui.select(reps, label=t('lead.assign_to')).props('dense').classes('w-48'),
-                               f'{name}-assign-rep')
-                tid(ui.button(t('pool.assign_selected'), on_click=self.assign_selected).props('flat'),
-                    f'{name}-assign')
-        self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id',
-                                  selection='multiple' if self.manager else None)
-                         .classes('w-full gt-xs').props('flat bordered'), f'{name}-table')
-        self.table.props['no-data-label'] = t('pool.empty')
-        self.table.add_slot('body-cell-name', '''
-            <q-td :props="props"><a v-if="props.row.link" :href="'/leads/' + props.row.id" class="text-primary">
-              {{ props.value }}</a><span v-else>{{ props.value }}</span></q-td>''')
-        self.table.add_slot('body-cell-action', '''
-            <q-td :props="props"><q-btn v-if="props.value" dense flat no-caps color="primary" :label="props.value"
-              @click.stop="() => $parent.$emit('act', props.row)" />
-              <span v-else-if="props.row.reason" class="text-grey-7 text-caption">{{ props.row.reason }}</span>
-            </q-td>''')
-        self.table.on('act', lambda e: self.act(int(e.args['id'])))
-        self.cards = tid(ui.column().classes('w-full xs gap-2'), f'{name}-cards')
-        with ui.row().classes('w-full items-center justify-end gap-2'):
-            self.total = tid(ui.label(''), f'{name}-total')
-            self.pager = tid(ui.pagination(1, 1, direction_links=True, value=self.page, on_change=self._paged)
-                             .props('max-pages=5 boundary-numbers dense'), f'{name}-pager')
+        self.root = ui.column().classes('w-full gap-2')
+        """Refreshes run inside it: a live event's callback has no slot of its own after an await, and
+        `t()` finds the page's language through the slot (ui/i18n.py `current_language`)."""
+        with self.root:
+            self._filters()
+            if self.manager:
+                with ui.row().classes('w-full items-end gap-2'):
+                    reps = {r.id: r.name for r in desk.team.reps()}
+                    self.rep = tid(ui.select(reps, label=t('lead.assign_to')).props('dense').classes('w-48'),
+                                   f'{name}-assign-rep')
+                    tid(ui.button(t('pool.assign_selected'), on_click=self.assign_selected).props('flat'),
+                        f'{name}-assign')
+            self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id',
+                                      selection='multiple' if self.manager else None)
+                             .classes('w-full gt-xs').props('flat bordered'), f'{name}-table')
+            self.table.props['no-data-label'] = t('pool.empty')
+            self.table.add_slot('body-cell-name', '''
+                <q-td :props="props"><a v-if="props.row.link" :href="'/leads/' + props.row.id" class="text-primary">
+                  {{ props.value }}</a><span v-else>{{ props.value }}</span></q-td>''')
+            self.table.add_slot('body-cell-action', '''
+                <q-td :props="props"><q-btn v-if="props.value" dense flat no-caps color="primary" :label="props.value"
+                  @click.stop="() => $parent.$emit('act', props.row)" />
+                  <span v-else-if="props.row.reason" class="text-grey-7 text-caption">{{ props.row.reason }}</span>
+                </q-td>''')
+            self.table.on('act', lambda e: self.act(int(e.args['id'])))
+            self.cards = tid(ui.column().classes('w-full xs gap-2'), f'{name}-cards')
+            with ui.row().classes('w-full items-center justify-end gap-2'):
+                self.total = tid(ui.label(''), f'{name}-total')
+                self.pager = tid(ui.pagination(1, 1, direction_links=True, value=self.page, on_change=self._paged)
+                                 .props('max-pages=5 boundary-numbers dense'), f'{name}-pager')
         for event in (desk.events.lead_assigned, desk.events.lead_changed, desk.events.lead_captured):
             live.subscribe(event, self._on_event, expect_args=False)
         ui.timer(0, self._start, once=True)
@@ -217,6 +221,10 @@ class PoolTable:
         if self.page > pages:  # the list shrank under this page (claims, filters): show its last page
             self.page = pages
             rows, total = await run.io_bound(self._read)
+        with self.root:
+            self._show(rows, total, pages)
+
+    def _show(self, rows: list[PoolRow], total: int, pages: int) -> None:
         link = self.manager
         self.table.update_rows([_row(r, self.action if (self.review or r.claimable) else '', link=link)
                                 for r in rows])
@@ -275,16 +283,20 @@ class PoolTable:
         await self.refresh()
 
     async def act(self, lead_id: int) -> None:
+        """Claim (or send back) one lead. The toast goes out from the list's root: a live refresh may
+        have rebuilt the card whose button was pressed while the claim ran."""
+        error: DomainError | None = None
         try:
-            if self.review:
-                await run.io_bound(self.desk.pool.send_back, self.user, lead_id)
-                ui.notify(t('pool.sent_back'), type='positive')
-            else:
-                await run.io_bound(self.desk.pool.claim_lead, self.user, lead_id)
-                ui.notify(t('pool.claimed'), type='positive')
+            await run.io_bound(self.desk.pool.send_back if self.review else self.desk.pool.claim_lead,
+                               self.user, lead_id)
         except DomainError as e:
-            ui.notify(claim_message(e) if e.code.startswith('claim.') else message(e), type='negative',
-                      multi_line=True)
+            error = e
+        with self.root:
+            if error is None:
+                ui.notify(t('pool.sent_back' if self.review else 'pool.claimed'), type='positive')
+            else:
+                ui.notify(claim_message(error) if error.code.startswith('claim.') else message(error),
+                          type='negative', multi_line=True)
         await self.refresh()
 
     async def assign_selected(self) -> None:
