@@ -156,7 +156,7 @@ class PoolTable:
 
     def _filters(self) -> None:
         name, s = self.name, self.state
-        wide = 'grow basis-36 sm:grow-0 sm:w-40'
+        wide = 'grow basis-32 sm:grow-0 sm:w-40'
         with ui.row().classes('w-full items-end gap-2'):
             tid(ui.input(t('pool.search'), value=str(s['q']), on_change=lambda e: self._set('q', e.value or ''))
                 .props('dense clearable debounce=300 maxlength=100').classes('w-full sm:w-64'), f'{name}-search')
@@ -268,12 +268,12 @@ class PoolTable:
                         ui.label(r.company).classes('text-sm text-grey-8 truncate w-full')
                     with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
                         facts = ' · '.join(x for x in (r.region, when(r.pooled_at)) if x)
-                        ui.label(facts).classes('text-xs text-grey-7 truncate min-w-0')
+                        ui.label(facts).classes('text-xs text-grey-7 min-w-0')
                         if self.review or r.claimable:
                             tid(ui.button(self.action, on_click=lambda _, i=r.id: self.act(i))
                                 .props('dense no-caps unelevated color=primary'), f'{self.name}-act-{r.id}')
                         elif r.refusal is not None:
-                            tid(ui.label(refusal_text(r)).classes('text-xs text-grey-7 text-right'),
+                            tid(ui.label(refusal_text(r)).classes('text-xs text-grey-7 text-right max-w-[55%]'),
                                 f'{self.name}-reason-{r.id}')
 
     def _pick(self, lead_id: int, on: bool) -> None:
@@ -335,9 +335,9 @@ def register(desk: Desk) -> None:
                     address.put('', {'tab': 'review' if e.value in ('review', review_tab) else None})
 
                 with ui.tab_panels(tabs, value=start, on_change=remember).classes('w-full'):
-                    with ui.tab_panel(pool_tab):
+                    with ui.tab_panel(pool_tab).classes('px-0'):
                         PoolTable(desk, user, review=False, address=address)
-                    with ui.tab_panel(review_tab):
+                    with ui.tab_panel(review_tab).classes('px-0'):
                         PoolTable(desk, user, review=True, address=address)
             else:
                 PoolTable(desk, user, review=False, address=address)
