@@ -283,6 +283,8 @@ class Lead(SQLModel, table=True):
     previous_owner_id: int | None = Field(default=None, foreign_key='users.id')
     cooldown_until: datetime | None = _ts()
     """Until then the previous owner may not claim the lead back from the pool."""
+    pooled_at: datetime | None = _ts()
+    """When the lead last entered the pool or the review queue (the pool's "recycled" time)."""
     created_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
     version: int = 1
@@ -298,6 +300,11 @@ sa.Index('ix_leads_owner_inbox', col(Lead.owner_id), col(Lead.grade), col(Lead.c
          col(Lead.id).desc(), col(Lead.status), col(Lead.is_deleted))
 """The inbox's order (grade, newest first) with what its filters test: a manager's first page walks
 the first until 25 rows match instead of sorting every open lead; a rep's, the second."""
+sa.Index('ix_leads_pool_recent', col(Lead.status), col(Lead.pooled_at), col(Lead.id))
+sa.Index('ix_leads_pool_grade', col(Lead.status), col(Lead.grade), col(Lead.score).desc(), col(Lead.id).desc())
+sa.Index('ix_leads_pool_score', col(Lead.status), col(Lead.score), col(Lead.id))
+"""The public pool's three sorts (recycled time, grade, score), each led by `status`: a page walks
+only pool rows in the order shown, however many leads are owned (core/automation/pool.py)."""
 
 
 class Activity(SQLModel, table=True):

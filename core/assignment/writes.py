@@ -119,6 +119,7 @@ def send_to_pool(lead: LeadRecord, *, now: datetime, reason_key: str, writes: Wr
     it in the timer's pool summary (core/automation/timer.py), one notification per tick."""
     lead.owner_id = None
     lead.status = LeadStatus.POOL
+    lead.pooled_at = now
     clear_clocks(lead)
     lead.assignment_reason = {'key': reason_key}
     writes.audit(AuditAction.POOLED, now=now, lead_id=lead.id, reason_key=reason_key)

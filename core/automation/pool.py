@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from core import permissions
 from core.assignment.writes import assign_to
+from core.automation.claims import Claimant, Refusal, check_claim, load_claimant
 from core.automation.policy import load_policy
 from core.automation.sla_clocks import clear_clocks
 from core.context import Context, audit, retry_conflicts
@@ -19,7 +20,7 @@ from core.notify import notify
 from store import queries
 from store.audit_actions import AuditAction
 from store.locks import lock_leads, lock_users
-from store.models import Lead, LeadStatus, Role, User, UserRef
+from store.models import Grade, Lead, LeadStatus, Role, User, UserRef
 
 
 class ClaimRefused(DomainError):
@@ -31,6 +32,10 @@ class ClaimRefused(DomainError):
     def __init__(self, reason: str, **params: object) -> None:
         super().__init__(f'claim.{reason}', **params)
         self.reason = reason
+
+    @classmethod
+    def of(cls, refusal: Refusal) -> ClaimRefused:
+        return cls(refusal.reason, **refusal.params)
 
 
 def mask_phone(phone: str | None) -> str:
@@ -54,26 +59,86 @@ class PoolRow:
     recycle_count: int
     previous_owner_name: str | None
     created_at: datetime | None
+    region: str | None = None
+    industry: str | None = None
+    pooled_at: datetime | None = None
+    """When it entered the pool (or the review queue): its "recycled" time."""
+    claimable: bool = False
+    """The viewer is a rep and `refusal` is None: Claim would succeed now."""
+    refusal: Refusal | None = None
+    """Why this rep's claim would be refused (`check_claim`, the rule the claim applies); None
+    for viewers who do not claim (managers) and for leads they may claim."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolQuery:
+    """What the pool page asks for (kept in its URL): a search, filters and a sort."""
+
+    search: str | None = None
+    region: str | None = None
+    industry: str | None = None
+    grade: str | None = None
+    recycled: int | None = None
+    """This many recycles; `queries.RECYCLED_TOP` means that many or more."""
+    sort: str = 'recent'
+    """`recent` (recycled newest first), `oldest`, `grade` or `score`."""
+
+    def filter(self, status: str) -> queries.PoolFilter:
+        return queries.PoolFilter(
+            status=status, search=(self.search or '').strip()[:100] or None, region=self.region or None,
+            industry=self.industry or None, grade=self.grade if self.grade in tuple(Grade) else None,
+            recycled=self.recycled if self.recycled is not None and self.recycled >= 0 else None,
+            sort=self.sort if self.sort in queries.POOL_SORTS else 'recent')
 
 
 class PoolService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def pool(self, actor: UserRef, *, review: bool = False, page: int = 1, page_size: int = 50
-             ) -> tuple[list[PoolRow], int]:
-        """Pool leads (everyone may look), or the review queue (managers)."""
+    def pool(self, actor: UserRef, *, review: bool = False, page: int = 1, page_size: int = 50,
+             query: PoolQuery | None = None) -> tuple[list[PoolRow], int]:
+        """A page of pool leads (everyone may look) or of the review queue (managers), searched,
+        filtered and sorted as `query` says, and how many match. For a rep, each row says whether
+        a claim would succeed now or why not (`check_claim`, as `claim_lead` applies it)."""
+        if review and not permissions.can_assign(actor):
+            raise NotAllowed()
+        status = LeadStatus.REVIEW if review else LeadStatus.POOL
+        size = max(1, min(200, page_size))
+        now = self.ctx.now()
+        with self.ctx.read() as session:
+            leads, total = queries.pool_page(session, (query or PoolQuery()).filter(status),
+                                             offset=(max(1, page) - 1) * size, limit=size)
+            names = queries.user_names(session, {lead.previous_owner_id for lead in leads if lead.previous_owner_id})
+            claimant = None if review else self._claimant(session, actor, now)
+        rows = []
+        for lead in leads:
+            refusal = None if claimant is None else check_claim(
+                claimant, status=lead.status, previous_owner_id=lead.previous_owner_id,
+                cooldown_until=lead.cooldown_until, now=now)
+            rows.append(PoolRow(
+                id=lead.id or 0, name=lead.name, company=lead.company, phone_masked=mask_phone(lead.phone),
+                source=lead.source, grade=lead.grade, score=lead.score, status=lead.status,
+                recycle_count=lead.recycle_count, previous_owner_name=names.get(lead.previous_owner_id or 0),
+                created_at=lead.created_at, region=lead.region, industry=lead.industry, pooled_at=lead.pooled_at,
+                claimable=claimant is not None and refusal is None, refusal=refusal))
+        return rows, total
+
+    def choices(self, actor: UserRef, *, review: bool = False) -> dict[str, list[str]]:
+        """The regions and industries found among the pool's (or review queue's) leads."""
         if review and not permissions.can_assign(actor):
             raise NotAllowed()
         status = LeadStatus.REVIEW if review else LeadStatus.POOL
         with self.ctx.read() as session:
-            leads, total = queries.pool_page(session, status, offset=(max(1, page) - 1) * page_size,
-                                             limit=max(1, min(200, page_size)))
-            names = queries.user_names(session, {lead.previous_owner_id for lead in leads if lead.previous_owner_id})
-        return [PoolRow(id=lead.id or 0, name=lead.name, company=lead.company, phone_masked=mask_phone(lead.phone),
-                        source=lead.source, grade=lead.grade, score=lead.score, status=lead.status,
-                        recycle_count=lead.recycle_count, previous_owner_name=names.get(lead.previous_owner_id or 0),
-                        created_at=lead.created_at) for lead in leads], total
+            return {column: queries.pool_choices(session, status, column) for column in ('region', 'industry')}
+
+    def _claimant(self, session: Session, actor: UserRef, now: datetime) -> Claimant | None:
+        """The rep's claim figures, or None for someone who may not claim at all."""
+        if actor.role != Role.REP:
+            return None
+        rep = session.get(User, actor.id)
+        if rep is None or not rep.is_active:
+            return None
+        return load_claimant(session, rep, policy=load_policy(session), day_start=self.ctx.day_start(now))
 
     @retry_conflicts
     def claim_lead(self, actor: UserRef, lead_id: int) -> None:
@@ -90,16 +155,13 @@ class PoolService:
             if rep is None or not rep.is_active:
                 raise NotAllowed()
             policy = load_policy(session)
-            if lead.previous_owner_id == rep.id and lead.cooldown_until and lead.cooldown_until > now:
-                raise ClaimRefused('cooldown', until=lead.cooldown_until.isoformat())
-            claimed = queries.count_actions_since(session, AuditAction.ASSIGNED, rep.id or 0, self.ctx.day_start(now),
-                                                  reason_key='reason.claimed')
-            if claimed >= policy.claim_limit:
-                raise ClaimRefused('claim_limit', limit=policy.claim_limit)
-            if queries.open_count(session, rep.id or 0) >= rep.capacity:
-                raise ClaimRefused('at_capacity', capacity=rep.capacity)
+            claimant = load_claimant(session, rep, policy=policy, day_start=self.ctx.day_start(now))
+            refusal = check_claim(claimant, status=lead.status, previous_owner_id=lead.previous_owner_id,
+                                  cooldown_until=lead.cooldown_until, now=now)
+            if refusal is not None:
+                raise ClaimRefused.of(refusal)
             assign_to(session, lead, rep, now=now, actor_id=rep.id, reason_key='reason.claimed',
-                      params={'rep': rep.name, 'claimed_today': claimed + 1,
+                      params={'rep': rep.name, 'claimed_today': claimant.claimed_today + 1,
                               'limit': policy.claim_limit}, policy=policy)
             lead.version += 1
             session.add(lead)
@@ -160,7 +222,7 @@ class PoolService:
             lead.cooldown_until = None
             clear_clocks(lead)
             lead.version += 1
-            lead.updated_at = now
+            lead.updated_at = lead.pooled_at = now
             session.add(lead)
             audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id, reason_key=reason_key,
                   status=LeadStatus.POOL)

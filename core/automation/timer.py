@@ -180,7 +180,7 @@ class Automation(TimerPreview):
             lead.owner_id = None
             clear_clocks(lead)
             lead.version += 1
-            lead.updated_at = now
+            lead.updated_at = lead.pooled_at = now
             if outcome == 'review':
                 lead.status = LeadStatus.REVIEW
                 told = notify(session, team, 'notify.review', now=now, lead_id=lead.id, lead=lead.name)

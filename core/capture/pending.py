@@ -66,6 +66,7 @@ class NewLead:
     warned_until: datetime | None
     version: int
     updated_at: datetime | None
+    pooled_at: datetime | None
     is_deleted: bool
 
     def __init__(self, **values: Any) -> None:

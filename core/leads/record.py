@@ -57,6 +57,7 @@ class LeadRecord(Protocol):
     warned_until: datetime | None
     version: int
     updated_at: datetime | None
+    pooled_at: datetime | None
     is_deleted: bool
 
     def model_dump(self) -> dict[str, Any]: ...

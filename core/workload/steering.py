@@ -246,6 +246,7 @@ class SteeringService:
         lead.previous_owner_id = previous
         lead.owner_id = None
         lead.status = LeadStatus.POOL
+        lead.pooled_at = now
         clear_clocks(lead)
         lead.assignment_reason = {'key': 'reason.pooled_by_manager', **params}
         lead.updated_at = now

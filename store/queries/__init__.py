@@ -34,6 +34,7 @@ from .pipeline import (
     stage_history,
     stages,
 )
+from .pool import POOL_SORTS, RECYCLED_TOP, PoolFilter, pool_choices, pool_page
 from .timer import (
     _LIVE,
     count_actions_since,
@@ -42,7 +43,6 @@ from .timer import (
     leads_by_ids,
     leads_waiting_for_owner,
     open_count,
-    pool_page,
     protection_ending,
     protection_warnings,
     sla_due,
@@ -91,12 +91,15 @@ from .workload import (
 
 __all__ = [
     'COUNT_CAP',
+    'POOL_SORTS',
+    'RECYCLED_TOP',
     '_GRADE_ORDER',
     '_LIVE',
     '_SOONEST',
     'BoardFilter',
     'InboxFilter',
     'OwnerLeadFigures',
+    'PoolFilter',
     'RepLoadRow',
     '_board_where',
     '_inbox_where',
@@ -150,6 +153,7 @@ __all__ = [
     'opportunity_follow_ups_due',
     'opportunity_for_lead',
     'owner_open_leads',
+    'pool_choices',
     'pool_page',
     'protection_ending',
     'protection_warnings',

@@ -11,7 +11,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from ..audit_actions import AuditAction
 from ..models import OPEN_STATUSES, AuditEntry, Lead, User
-from .leads import _GRADE_ORDER
 
 # ----- the timer: each selection walks one index over a due timestamp -------------------------------
 
@@ -94,15 +93,6 @@ def count_audited(session: Session, reasons: Sequence[tuple[AuditAction, str]], 
     return sum(session.exec(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == action, col(AuditEntry.created_at) > since, col(AuditEntry.created_at) <= until,
         AuditEntry.reason_key == reason_key)).one() for action, reason_key in reasons)
-
-
-def pool_page(session: Session, status: str, *, offset: int, limit: int) -> tuple[Sequence[Lead], int]:
-    """Pool or review leads, best grade and newest first."""
-    where = [Lead.status == status, Lead.is_deleted == False]  # noqa: E712
-    total = session.exec(select(func.count()).select_from(Lead).where(*where)).one()
-    leads = session.exec(select(Lead).where(*where).order_by(_GRADE_ORDER, col(Lead.created_at).desc(),
-                                                             col(Lead.id).desc()).offset(offset).limit(limit)).all()
-    return leads, total
 
 
 def open_count(session: Session, owner_id: int) -> int:

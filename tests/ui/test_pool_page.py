@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from nicegui import ui
 from nicegui.testing import User
 
+from core.clock import FakeClock
 from store.engine import read_session
 from store.models import Lead
 from tests import factories
@@ -111,3 +113,126 @@ def _status(team: Team, lead_id: int) -> str:
         lead = s.get(Lead, lead_id)
         assert lead is not None
         return lead.status
+
+
+def pool_leads(team: Team, n: int, **fields: str) -> list[int]:
+    for rep in (team.rep_a, team.rep_b):
+        team.desk.team.update_user(team.manager, rep.id, {'is_on_leave': True})
+    ids = [team.desk.leads.capture_lead(factories.lead_data(**fields), channel='api', default_source='api').lead_id
+           for _ in range(n)]
+    for rep in (team.rep_a, team.rep_b):
+        team.desk.team.update_user(team.manager, rep.id, {'is_on_leave': False})
+    return ids
+
+
+async def test_pool_pages_past_the_first_fifty(user: User, team: Team) -> None:
+    ids = pool_leads(team, 30)
+    await login(user, team.rep_a.email)
+    await user.open('/pool')
+    first = list(await table_rows(user, 'pool-table', 25))
+    await user.should_see('1–25 of 30', retries=50)
+    user.find(marker='pool-pager').elements.pop().set_value(2)
+    second = await table_rows(user, 'pool-table', 5)
+    await user.should_see('26–30 of 30', retries=50)
+    assert sorted(r['id'] for r in first + second) == sorted(ids)
+
+
+async def test_pool_search_and_filters_come_from_the_address(user: User, team: Team) -> None:
+    [wanted] = pool_leads(team, 1, name='Zhang East', region='East')
+    pool_leads(team, 1, name='Zhang West', region='West')
+    pool_leads(team, 1, name='Wang East', region='East')
+    await login(user, team.rep_a.email)
+    await user.open('/pool?q=zhang&region=East&sort=oldest')
+    [row] = await table_rows(user, 'pool-table', 1)
+    assert row['id'] == wanted
+    assert user.find(marker='pool-search').elements.pop().value == 'zhang'
+    assert user.find(marker='pool-region').elements.pop().value == 'East'
+    assert user.find(marker='pool-sort').elements.pop().value == 'oldest'
+
+
+async def test_pool_search_and_filter_as_typed(user: User, team: Team) -> None:
+    pool_leads(team, 2, region='East')
+    [fish] = pool_leads(team, 1, name='Search Fish', region='West')
+    await login(user, team.rep_a.email)
+    await user.open('/pool')
+    await table_rows(user, 'pool-table', 3)
+    user.find(marker='pool-region').elements.pop().set_value('East')
+    assert len(await table_rows(user, 'pool-table', 2)) == 2
+    user.find(marker='pool-region').elements.pop().set_value(None)
+    user.find(marker='pool-search').type('search fish')
+    [row] = await table_rows(user, 'pool-table', 1)
+    assert row['id'] == fish
+
+
+def recycled_from(team: Team, rep_id: int) -> int:
+    """A lead the rep held until its protection ended just now: in the pool, cooling down for them.
+    The page's app runs on the real clock, so this desk's fake clock ends at the real now."""
+    desk = team.desk
+    clock = desk.ctx.clock
+    assert isinstance(clock, FakeClock)
+    clock._now = datetime.now(UTC) - timedelta(days=31, hours=1)
+    rep = team.rep_a if rep_id == team.rep_a.id else team.rep_b
+    lead_id = desk.leads.capture_lead(factories.lead_data(name='Cooling'), channel='manual',
+                                      default_source='manual', actor=rep, keep_for_actor=True).lead_id
+    desk.ctx.clock.advance(hours=1)
+    desk.leads.log_activity(rep, lead_id, kind='call')  # contacted in time: the lead stays until protection ends
+    desk.ctx.clock.advance(days=31)
+    desk.automation.tick()
+    assert _status(team, lead_id) == 'pool'
+    return lead_id
+
+
+async def test_cooldown_shows_the_reason_instead_of_claim(user: User, team: Team) -> None:
+    lead_id = recycled_from(team, team.rep_a.id)
+    await login(user, team.rep_a.email)
+    await user.open('/pool')
+    [row] = await table_rows(user, 'pool-table', 1)
+    assert row['action'] == '' and row['reason'].startswith('Cool-down until ')
+    await user.should_see(marker=f'pool-reason-{lead_id}', retries=50)
+    await user.should_not_see(marker=f'pool-act-{lead_id}')
+
+
+async def test_other_rep_sees_claim_on_a_cooling_lead(user: User, team: Team) -> None:
+    lead_id = recycled_from(team, team.rep_a.id)
+    await login(user, team.rep_b.email)
+    await user.open('/pool')
+    [row] = await table_rows(user, 'pool-table', 1)
+    assert (row['action'], row['reason']) == ('Claim', '')
+    await user.should_see(marker=f'pool-act-{lead_id}', retries=50)
+
+
+async def test_claim_limit_reached_shows_the_reason_on_every_row(user: User, team: Team) -> None:
+    ids = pool_leads(team, 2)
+    team.desk.set_policy(team.manager, team.desk.policy().to_dict() | {'claim_limit': 1})
+    await login(user, team.rep_a.email)
+    await user.open('/pool')
+    await table_rows(user, 'pool-table', 2)
+    user.find(marker=f'pool-act-{ids[0]}').click()
+    await user.should_see('Claimed: the lead is yours', retries=50)
+    [row] = await table_rows(user, 'pool-table', 1)
+    assert (row['action'], row['reason']) == ('', "Today's claim limit reached (1)")
+
+
+async def test_phone_card_claims(user: User, team: Team) -> None:
+    [lead_id] = pool_leads(team, 1, name='Card Fish', company='Card Co', region='North')
+    await login(user, team.rep_a.email)
+    await user.open('/pool')
+    await user.should_see(marker=f'pool-card-{lead_id}', retries=50)
+    card = user.find(marker=f'pool-card-{lead_id}')
+    await user.should_see('Card Co')
+    assert card.elements
+    user.find(marker=f'pool-act-{lead_id}').click()
+    await user.should_see('Claimed: the lead is yours', retries=50)
+    assert owner(team, lead_id) == team.rep_a.id
+
+
+async def test_manager_assigns_leads_picked_on_cards(user: User, team: Team) -> None:
+    ids = pool_leads(team, 3)
+    await login(user, team.manager.email)
+    await user.open('/pool')
+    await user.should_see(marker=f'pool-pick-{ids[0]}', retries=50)
+    user.find(marker=f'pool-pick-{ids[0]}').click()
+    user.find(marker='pool-assign-rep').elements.pop().set_value(team.rep_b.id)
+    user.find(marker='pool-assign').click()
+    await user.should_see('1 leads assigned', retries=50)
+    assert [owner(team, i) for i in ids] == [team.rep_b.id, None, None]

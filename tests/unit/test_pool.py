@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from core.automation.pool import ClaimRefused, mask_phone
+from core.automation.claims import Refusal
+from core.automation.pool import ClaimRefused, PoolQuery, mask_phone
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import InvalidState, NotAllowed, NotFound, ValidationFailed
@@ -458,3 +459,161 @@ def test_concurrent_claims_respect_capacity(desk: Desk) -> None:
     results = race(*(partial(desk.pool.claim_lead, rep, i) for i in ids))
     assert sum(r is None for r in results) == 1
     assert {e.code for e in results if e is not None} == {'claim.at_capacity'}
+
+
+# ----- paging, search, filters and sorts (server-side) -------------------------------------------------
+
+def test_pool_pages_cover_every_lead_once(desk: Desk) -> None:
+    rep = user(desk)
+    ids = pooled(desk, 7)
+    pages = [desk.pool.pool(rep, page=n, page_size=3) for n in (1, 2, 3, 4)]
+    assert [len(rows) for rows, _ in pages] == [3, 3, 1, 0]
+    assert {total for _, total in pages} == {7}
+    assert sorted(r.id for rows, _ in pages for r in rows) == sorted(ids)
+
+
+def test_pool_sorts_by_recycled_time(desk: Desk, clock: FakeClock) -> None:
+    rep = user(desk)
+    ids = []
+    for _ in range(3):
+        ids += pooled(desk, 1)
+        clock.advance(minutes=5)
+    newest = [r.id for r in desk.pool.pool(rep, query=PoolQuery(sort='recent'))[0]]
+    oldest = [r.id for r in desk.pool.pool(rep, query=PoolQuery(sort='oldest'))[0]]
+    assert newest == ids[::-1] and oldest == ids
+    assert [r.pooled_at for r in desk.pool.pool(rep)[0]] == [T0 + timedelta(minutes=m) for m in (10, 5, 0)]
+
+
+def test_recycling_stamps_the_pooled_time(desk: Desk, clock: FakeClock) -> None:
+    rep = user(desk)
+    lead_id = recycled_from(desk, clock, rep)
+    assert lead(desk, lead_id).pooled_at == clock.now()
+
+
+def rich(desk: Desk, n: int) -> list[int]:
+    """Pool leads with every qualifying field set: a better score (and grade) than bare ones."""
+    return [i for k in range(n) for i in pooled(desk, 1, company=f'Acme {k}', email=f'a{k}@acme.test', title='CTO',
+                                                 budget='1m', need='CRM', timeline='now')]
+
+
+def test_pool_sorts_by_score_and_by_grade(desk: Desk) -> None:
+    rep = user(desk)
+    pooled(desk, 2)
+    rich(desk, 2)
+    by_score = desk.pool.pool(rep, query=PoolQuery(sort='score'))[0]
+    by_grade = desk.pool.pool(rep, query=PoolQuery(sort='grade'))[0]
+    assert [r.score for r in by_score] == sorted((r.score for r in by_score), reverse=True)
+    assert by_score[0].score > by_score[-1].score
+    assert [(r.grade, -r.score) for r in by_grade] == sorted((r.grade, -r.score) for r in by_grade)
+
+
+@pytest.mark.parametrize(('field', 'value', 'query'), [
+    ('region', 'East', PoolQuery(region='East')),
+    ('industry', 'Retail', PoolQuery(industry='Retail')),
+])
+def test_pool_filters_by_region_and_industry(desk: Desk, field: str, value: str, query: PoolQuery) -> None:
+    rep = user(desk)
+    wanted = pooled(desk, 2, **{field: value})
+    pooled(desk, 3, **{field: 'Other'})
+    pooled(desk, 1)
+    rows, total = desk.pool.pool(rep, query=query)
+    assert (sorted(r.id for r in rows), total) == (sorted(wanted), 2)
+    assert desk.pool.choices(rep)[field] == sorted([value, 'Other'])
+
+
+def test_pool_filters_by_grade(desk: Desk) -> None:
+    rep = user(desk)
+    pooled(desk, 2)
+    rich(desk, 2)
+    every = desk.pool.pool(rep)[0]
+    for grade in {r.grade for r in every}:
+        rows, total = desk.pool.pool(rep, query=PoolQuery(grade=grade))
+        assert {r.id for r in rows} == {r.id for r in every if r.grade == grade} and total == len(rows)
+    assert desk.pool.pool(rep, query=PoolQuery(grade='Z'))[1] == 4  # an unknown grade filters nothing
+
+
+def test_pool_filters_by_times_recycled(desk: Desk, clock: FakeClock) -> None:
+    rep, other = user(desk), user(desk)
+    once = recycled_from(desk, clock, rep)
+    fresh = pooled(desk, 2)  # (after the tick, which hands never-owned pool leads to reps)
+    assert [r.id for r in desk.pool.pool(other, query=PoolQuery(recycled=1))[0]] == [once]
+    assert sorted(r.id for r in desk.pool.pool(other, query=PoolQuery(recycled=0))[0]) == sorted(fresh)
+    assert desk.pool.pool(other, query=PoolQuery(recycled=3))[0] == []
+
+
+def test_pool_search_matches_name_and_company(desk: Desk) -> None:
+    rep = user(desk)
+    [by_name] = pooled(desk, 1, name='Zhang Wei')
+    [by_company] = pooled(desk, 1, name='Li Na', company='Zhangjiang Labs')
+    pooled(desk, 2, name='Someone', company='Else')
+    rows, total = desk.pool.pool(rep, query=PoolQuery(search='zhang'))
+    assert (sorted(r.id for r in rows), total) == (sorted([by_name, by_company]), 2)
+    assert desk.pool.pool(rep, query=PoolQuery(search='50%_'))[1] == 0  # wildcards are literal
+
+
+def test_pool_search_never_reveals_a_masked_phone(desk: Desk) -> None:
+    """A pool row shows 138****5678: searching the hidden digits (or the email) finds nothing, or a
+    rep could test a full number against the pool before claiming."""
+    rep = user(desk)
+    [lead_id] = pooled(desk, 1, name='Hidden', phone='13812345678', email='hidden@example.test')
+    for term in ('13812345678', '1381234', '12345678', '1234', '8123', 'hidden@example', '+86'):
+        assert desk.pool.pool(rep, query=PoolQuery(search=term)) == ([], 0), term
+    assert [r.id for r in desk.pool.pool(rep, query=PoolQuery(search='5678'))[0]] == [lead_id]  # shown digits
+
+
+def test_review_queue_searches_and_filters_too(desk: Desk, clock: FakeClock) -> None:
+    manager, rep = user(desk, Role.MANAGER), user(desk)
+    lead_id = in_review(desk, clock, manager, rep)
+    name = lead(desk, lead_id).name
+    assert [r.id for r in desk.pool.pool(manager, review=True, query=PoolQuery(search=name))[0]] == [lead_id]
+    assert desk.pool.pool(manager, review=True, query=PoolQuery(recycled=0))[1] == 0
+
+
+# ----- Claim shown only where it can succeed: one rule for the listing and the claim -------------------
+
+def test_managers_see_no_claim_and_no_reason(desk: Desk) -> None:
+    manager = user(desk, Role.MANAGER)
+    pooled(desk, 1)
+    [row], _ = desk.pool.pool(manager)
+    assert (row.claimable, row.refusal) == (False, None)
+
+
+def test_listing_names_the_cooldown_with_its_end(desk: Desk, clock: FakeClock) -> None:
+    rep, other = user(desk), user(desk)
+    lead_id = recycled_from(desk, clock, rep)
+    [row], _ = desk.pool.pool(rep)
+    assert (row.claimable, row.refusal) == (False, Refusal('cooldown', {'until': (clock.now() + timedelta(days=3))
+                                                                         .isoformat()}))
+    assert desk.pool.pool(other)[0][0].claimable and row.id == lead_id
+
+
+def _claim_or_refusal(desk: Desk, rep: UserRef, lead_id: int) -> Refusal | None:
+    try:
+        desk.pool.claim_lead(rep, lead_id)
+    except ClaimRefused as e:
+        return Refusal(e.reason, dict(e.params))
+    return None
+
+
+@pytest.mark.parametrize('setup', ['free', 'claim_limit', 'at_capacity', 'cooldown'])
+def test_listing_says_exactly_what_the_claim_does(desk: Desk, clock: FakeClock, setup: str) -> None:
+    """Before every claim the row's verdict (Claim, or the reason) equals the claim's outcome."""
+    manager = user(desk, Role.MANAGER)
+    rep = user(desk, capacity=3 if setup == 'at_capacity' else 50)
+    if setup == 'claim_limit':
+        desk.set_policy(manager, {'claim_limit': 2})
+    if setup == 'cooldown':
+        recycled_from(desk, clock, rep)
+    pooled(desk, 4)
+    outcomes = []
+    while rows := desk.pool.pool(rep)[0]:
+        for row in rows:
+            assert row.claimable == (row.refusal is None)
+        row = next((r for r in rows if r.claimable), rows[0])
+        outcome = _claim_or_refusal(desk, rep, row.id)
+        assert outcome == row.refusal, (setup, row)
+        outcomes.append(outcome)
+        if outcome is not None:
+            break
+    assert (outcomes[-1] is None) == (setup == 'free')
+    assert len(outcomes) == {'free': 4, 'claim_limit': 3, 'at_capacity': 4, 'cooldown': 5}[setup]

@@ -1,18 +1,27 @@
-"""The public pool (`/pool`, 公海) and, for managers, the review queue (待复盘)."""
+"""The public pool (`/pool`, 公海) and, for managers, the review queue (待复盘).
+
+Each list pages, searches, filters and sorts on the server (`PoolService.pool`); its state lives in
+the address (`?q=…&region=…&page=2`, the review queue's keys prefixed `review_`), so a reload or a
+shared link shows the same page. A rep sees Claim only where the claim would succeed, otherwise the
+reason (`check_claim`, the rule the claim applies). Below 600 px the list is a card per lead
+instead of a table (Quasar's `xs` / `gt-xs` classes), so nothing scrolls sideways at 390 px."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
+from nicegui.events import ValueChangeEventArguments
 
 from core import permissions
-from core.automation.pool import PoolRow
+from core.automation.pool import PoolQuery, PoolRow
 from core.desk import Desk
 from core.errors import DomainError
-from store.models import Role, UserRef
+from store.models import Grade, Role, UserRef
 
 from .. import live
 from ..errors import message
@@ -22,26 +31,43 @@ from ..marks import tid
 from ..session import require_user
 from ..theme import frame
 
+PAGE_SIZE = 25
+RECYCLED_CHOICES = (0, 1, 2, 3)
+"""The times-recycled filter's choices; the last means "that many or more" (`queries.RECYCLED_TOP`)."""
+SORTS = ('recent', 'oldest', 'grade', 'score')
+KEYS = ('q', 'region', 'industry', 'grade', 'recycled', 'sort', 'page')
 
-def _columns(review: bool) -> list[dict]:
-    cols = [
+
+def _columns() -> list[dict]:
+    return [
         {'name': 'grade', 'label': t('field.grade'), 'field': 'grade', 'align': 'center'},
         {'name': 'name', 'label': t('field.name'), 'field': 'name', 'align': 'left'},
         {'name': 'company', 'label': t('field.company'), 'field': 'company', 'align': 'left'},
         {'name': 'phone', 'label': t('field.phone'), 'field': 'phone', 'align': 'left'},
+        {'name': 'region', 'label': t('field.region'), 'field': 'region', 'align': 'left'},
         {'name': 'source', 'label': t('field.source'), 'field': 'source', 'align': 'left'},
         {'name': 'previous', 'label': t('pool.previous_owner'), 'field': 'previous', 'align': 'left'},
         {'name': 'recycles', 'label': t('pool.recycles'), 'field': 'recycles', 'align': 'right'},
-        {'name': 'created', 'label': t('field.created_at'), 'field': 'created', 'align': 'left'},
+        {'name': 'pooled', 'label': t('pool.pooled_at'), 'field': 'pooled', 'align': 'left'},
         {'name': 'action', 'label': '', 'field': 'action', 'align': 'right'},
     ]
-    return cols
 
 
-def _row(r: PoolRow, action: str) -> dict:
+def refusal_text(r: PoolRow) -> str:
+    """Why this rep cannot claim the lead, in place of the button ('' when Claim shows or for managers)."""
+    if r.refusal is None:
+        return ''
+    params = dict(r.refusal.params)
+    if 'until' in params:
+        params['until'] = when(datetime.fromisoformat(str(params['until'])))
+    return t(f'pool.reason.{r.refusal.reason}', **params)
+
+
+def _row(r: PoolRow, action: str, *, link: bool) -> dict:
     return {'id': r.id, 'grade': r.grade, 'name': r.name, 'company': r.company or '', 'phone': r.phone_masked,
-            'source': label('source', r.source), 'previous': r.previous_owner_name or '',
-            'recycles': r.recycle_count, 'created': when(r.created_at), 'action': action}
+            'region': r.region or '', 'source': label('source', r.source), 'previous': r.previous_owner_name or '',
+            'recycles': r.recycle_count, 'pooled': when(r.pooled_at), 'created': when(r.created_at),
+            'action': action, 'reason': refusal_text(r), 'link': link}
 
 
 def claim_message(error: DomainError) -> str:
@@ -51,60 +77,230 @@ def claim_message(error: DomainError) -> str:
     return t(f'err.{error.code}', **params)
 
 
-class PoolTable:
-    """One list (pool or review) with its actions, refreshed live."""
+class Address:
+    """Both lists' search, filters and page, mirrored into the address bar (replaced, not pushed:
+    Back leaves the page rather than stepping through every filter change)."""
 
-    def __init__(self, desk: Desk, user: UserRef, *, review: bool) -> None:
-        self.desk, self.user, self.review = desk, user, review
+    def __init__(self, params: Mapping[str, str]) -> None:
+        self.values = {k: v for k, v in params.items() if v}
+
+    def get(self, prefix: str, key: str) -> str:
+        return self.values.get(prefix + key, '')
+
+    def put(self, prefix: str, values: Mapping[str, object]) -> None:
+        for key, value in values.items():
+            if value in (None, '') or (key == 'page' and value == 1) or (key == 'sort' and value == 'recent'):
+                self.values.pop(prefix + key, None)
+            else:
+                self.values[prefix + key] = str(value)
+        query = urlencode(sorted(self.values.items()))
+        ui.navigate.history.replace('/pool' + (f'?{query}' if query else ''))
+
+
+def _int(text: str, *, low: int) -> int | None:
+    return int(text) if text.isdigit() and int(text) >= low else None
+
+
+class PoolTable:
+    """One list (pool or review) with its search, filters, pager and actions, refreshed live."""
+
+    def __init__(self, desk: Desk, user: UserRef, *, review: bool, address: Address) -> None:
+        self.desk, self.user, self.review, self.address = desk, user, review, address
         self.manager = permissions.can_assign(user)
+        self.prefix = 'review_' if review else ''
         self.action = t('pool.send_back') if review else (t('pool.claim') if user.role == Role.REP else '')
-        name = 'review' if review else 'pool'
-        if self.manager:
-            with ui.row().classes('w-full items-end gap-2'):
-                reps = {r.id: r.name for r in desk.team.reps()}
-                self.rep = tid(ui.select(reps, label=t('lead.assign_to')).props('dense').classes('w-48'),
-                               f'{name}-assign-rep')
-                tid(ui.button(t('pool.assign_selected'), on_click=self.assign_selected).props('flat'),
-                    f'{name}-assign')
-        self.table = tid(ui.table(rows=[], columns=_columns(review), row_key='id',
-                                  selection='multiple' if self.manager else None)
-                         .classes('w-full').props('flat bordered'), f'{name}-table')
-        self.table.props['no-data-label'] = t('pool.empty')
-        self.table.add_slot('body-cell-name', '''
-            <q-td :props="props"><a v-if="props.row.link" :href="'/leads/' + props.row.id" class="text-primary">
-              {{ props.value }}</a><span v-else>{{ props.value }}</span></q-td>''')
-        self.table.add_slot('body-cell-action', '''
-            <q-td :props="props"><q-btn v-if="props.value" dense flat no-caps color="primary" :label="props.value"
-              @click.stop="() => $parent.$emit('act', props.row)" /></q-td>''')
-        self.table.on('act', lambda e: self.act(int(e.args['id'])))
-        self.total = tid(ui.label(''), f'{name}-total')
+        self.card_selected: set[int] = set()
+        self._paging = False
+        def get(key: str) -> str:
+            return address.get(self.prefix, key)
+
+        self.state: dict[str, object] = {
+            'q': get('q')[:100], 'region': get('region') or None, 'industry': get('industry') or None,
+            'grade': get('grade') if get('grade') in tuple(Grade) else None,
+            'recycled': _int(get('recycled'), low=0), 'sort': get('sort') if get('sort') in SORTS else 'recent'}
+        self.page = _int(get('page'), low=1) or 1
+        name = self.name = 'review' if review else 'pool'
+        self.root = ui.column().classes('w-full gap-2')
+        """Refreshes run inside it: a live event's callback has no slot of its own after an await, and
+        `t()` finds the page's language through the slot (ui/i18n.py `current_language`)."""
+        with self.root:
+            self._filters()
+            if self.manager:
+                with ui.row().classes('w-full items-end gap-2'):
+                    reps = {r.id: r.name for r in desk.team.reps()}
+                    self.rep = tid(ui.select(reps, label=t('lead.assign_to')).props('dense').classes('w-48'),
+                                   f'{name}-assign-rep')
+                    tid(ui.button(t('pool.assign_selected'), on_click=self.assign_selected).props('flat'),
+                        f'{name}-assign')
+            self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id',
+                                      selection='multiple' if self.manager else None)
+                             .classes('w-full gt-xs').props('flat bordered'), f'{name}-table')
+            self.table.props['no-data-label'] = t('pool.empty')
+            self.table.add_slot('body-cell-name', '''
+                <q-td :props="props"><a v-if="props.row.link" :href="'/leads/' + props.row.id" class="text-primary">
+                  {{ props.value }}</a><span v-else>{{ props.value }}</span></q-td>''')
+            self.table.add_slot('body-cell-action', '''
+                <q-td :props="props"><q-btn v-if="props.value" dense flat no-caps color="primary" :label="props.value"
+                  @click.stop="() => $parent.$emit('act', props.row)" />
+                  <span v-else-if="props.row.reason" class="text-grey-7 text-caption">{{ props.row.reason }}</span>
+                </q-td>''')
+            self.table.on('act', lambda e: self.act(int(e.args['id'])))
+            self.cards = tid(ui.column().classes('w-full xs gap-2'), f'{name}-cards')
+            with ui.row().classes('w-full items-center justify-end gap-2'):
+                self.total = tid(ui.label(''), f'{name}-total')
+                self.pager = tid(ui.pagination(1, 1, direction_links=True, value=self.page, on_change=self._paged)
+                                 .props('max-pages=5 boundary-numbers dense'), f'{name}-pager')
         for event in (desk.events.lead_assigned, desk.events.lead_changed, desk.events.lead_captured):
             live.subscribe(event, self._on_event, expect_args=False)
-        ui.timer(0, self.refresh, once=True)
+        ui.timer(0, self._start, once=True)
+
+    def _filters(self) -> None:
+        name, s = self.name, self.state
+        wide = 'grow basis-32 sm:grow-0 sm:w-40'
+        with ui.row().classes('w-full items-end gap-2'):
+            tid(ui.input(t('pool.search'), value=str(s['q']), on_change=lambda e: self._set('q', e.value or ''))
+                .props('dense clearable debounce=300 maxlength=100').classes('w-full sm:w-64'), f'{name}-search')
+            self.region = tid(ui.select(self._options(s['region']), value=s['region'], label=t('field.region'),
+                                        clearable=True, on_change=lambda e: self._set('region', e.value))
+                              .props('dense').classes(wide), f'{name}-region')
+            self.industry = tid(ui.select(self._options(s['industry']), value=s['industry'],
+                                          label=t('field.industry'), clearable=True,
+                                          on_change=lambda e: self._set('industry', e.value))
+                                .props('dense').classes(wide), f'{name}-industry')
+            tid(ui.select([g.value for g in Grade], value=s['grade'], label=t('field.grade'), clearable=True,
+                          on_change=lambda e: self._set('grade', e.value)).props('dense').classes(wide),
+                f'{name}-grade')
+            recycled = {n: t('pool.recycled_top' if n == RECYCLED_CHOICES[-1] else 'pool.recycled_times', n=n)
+                        for n in RECYCLED_CHOICES}
+            tid(ui.select(recycled, value=s['recycled'] if s['recycled'] in recycled else None,
+                          label=t('pool.recycled_filter'), clearable=True,
+                          on_change=lambda e: self._set('recycled', e.value)).props('dense').classes(wide),
+                f'{name}-recycled')
+            tid(ui.select({k: t(f'pool.sort.{k}') for k in SORTS}, value=s['sort'], label=t('pool.sort'),
+                          on_change=lambda e: self._set('sort', e.value or 'recent')).props('dense').classes(wide),
+                f'{name}-sort')
+
+    @staticmethod
+    def _options(current: object) -> list[str]:
+        return [str(current)] if current else []
+
+    def query(self) -> PoolQuery:
+        s = self.state
+        recycled = s['recycled']
+        return PoolQuery(search=str(s['q']) or None, region=str(s['region'] or '') or None,
+                         industry=str(s['industry'] or '') or None, grade=str(s['grade'] or '') or None,
+                         recycled=recycled if isinstance(recycled, int) else None, sort=str(s['sort']))
+
+    async def _set(self, key: str, value: object) -> None:
+        if self.state.get(key) == value:
+            return
+        self.state[key] = value
+        self.page = 1
+        self.address.put(self.prefix, {key: value, 'page': 1})
+        await self.refresh()
+
+    async def _paged(self) -> None:
+        if self._paging or self.pager.value in (None, self.page):
+            return
+        self.page = int(self.pager.value or 1)
+        self.address.put(self.prefix, {'page': self.page})
+        await self.refresh()
+
+    async def _start(self) -> None:
+        choices = await run.io_bound(self.desk.pool.choices, self.user, review=self.review)
+        for select, key in ((self.region, 'region'), (self.industry, 'industry')):
+            values = choices[key]
+            current = self.state[key]
+            select.set_options(values + ([str(current)] if current and current not in values else []),
+                               value=current)
+        await self.refresh()
 
     async def refresh(self) -> None:
-        rows, total = await run.io_bound(self.desk.pool.pool, self.user, review=self.review)
-        self.table.update_rows([_row(r, self.action) | {'link': self.manager} for r in rows])
-        self.total.set_text(t('pool.total', total=total))
+        rows, total = await run.io_bound(self._read)
+        pages = max(1, -(-total // PAGE_SIZE))
+        if self.page > pages:  # the list shrank under this page (claims, filters): show its last page
+            self.page = pages
+            rows, total = await run.io_bound(self._read)
+        with self.root:
+            self._show(rows, total, pages)
+
+    def _show(self, rows: list[PoolRow], total: int, pages: int) -> None:
+        link = self.manager
+        self.table.update_rows([_row(r, self.action if (self.review or r.claimable) else '', link=link)
+                                for r in rows])
+        self._cards(rows)
+        first = (self.page - 1) * PAGE_SIZE + 1
+        self.total.set_text(t('pool.range', first=first, last=first + len(rows) - 1, total=total) if rows
+                            else t('pool.total', total=total))
+        self._paging = True
+        try:
+            self.pager.max = pages
+            self.pager.value = self.page
+        finally:
+            self._paging = False
+        self.pager.set_visibility(pages > 1)
+
+    def _read(self) -> tuple[list[PoolRow], int]:
+        return self.desk.pool.pool(self.user, review=self.review, page=self.page, page_size=PAGE_SIZE,
+                                   query=self.query())
+
+    def _cards(self, rows: list[PoolRow]) -> None:
+        """The phone's list: a card per lead with what decides a claim, and the button or the reason."""
+        self.card_selected &= {r.id for r in rows}
+        self.cards.clear()
+        with self.cards:
+            if not rows:
+                ui.label(t('pool.empty')).classes('text-grey-7')
+            for r in rows:
+                with tid(ui.card().classes('w-full').props('flat bordered'), f'{self.name}-card-{r.id}'):
+                    with ui.row().classes('w-full items-center no-wrap gap-2'):
+                        if self.manager:
+                            tid(ui.checkbox(value=r.id in self.card_selected,
+                                            on_change=lambda e, i=r.id: self._pick(i, e.value))
+                                .props(f'dense aria-label="{t("pool.select_lead", name=r.name)}"'),
+                                f'{self.name}-pick-{r.id}')
+                        ui.badge(r.grade).props('outline')
+                        if self.manager:
+                            ui.link(r.name, f'/leads/{r.id}').classes('font-medium truncate min-w-0 grow')
+                        else:
+                            ui.label(r.name).classes('font-medium truncate min-w-0 grow')
+                    if r.company:
+                        ui.label(r.company).classes('text-sm text-grey-8 truncate w-full')
+                    with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
+                        facts = ' · '.join(x for x in (r.region, when(r.pooled_at)) if x)
+                        ui.label(facts).classes('text-xs text-grey-7 min-w-0')
+                        if self.review or r.claimable:
+                            tid(ui.button(self.action, on_click=lambda _, i=r.id: self.act(i))
+                                .props('dense no-caps unelevated color=primary'), f'{self.name}-act-{r.id}')
+                        elif r.refusal is not None:
+                            tid(ui.label(refusal_text(r)).classes('text-xs text-grey-7 text-right max-w-[55%]'),
+                                f'{self.name}-reason-{r.id}')
+
+    def _pick(self, lead_id: int, on: bool) -> None:
+        (self.card_selected.add if on else self.card_selected.discard)(lead_id)
 
     async def _on_event(self) -> None:
         await self.refresh()
 
     async def act(self, lead_id: int) -> None:
+        """Claim (or send back) one lead. The toast goes out from the list's root: a live refresh may
+        have rebuilt the card whose button was pressed while the claim ran."""
+        error: DomainError | None = None
         try:
-            if self.review:
-                await run.io_bound(self.desk.pool.send_back, self.user, lead_id)
-                ui.notify(t('pool.sent_back'), type='positive')
-            else:
-                await run.io_bound(self.desk.pool.claim_lead, self.user, lead_id)
-                ui.notify(t('pool.claimed'), type='positive')
+            await run.io_bound(self.desk.pool.send_back if self.review else self.desk.pool.claim_lead,
+                               self.user, lead_id)
         except DomainError as e:
-            ui.notify(claim_message(e) if e.code.startswith('claim.') else message(e), type='negative',
-                      multi_line=True)
+            error = e
+        with self.root:
+            if error is None:
+                ui.notify(t('pool.sent_back' if self.review else 'pool.claimed'), type='positive')
+            else:
+                ui.notify(claim_message(error) if error.code.startswith('claim.') else message(error),
+                          type='negative', multi_line=True)
         await self.refresh()
 
     async def assign_selected(self) -> None:
-        ids = [row['id'] for row in self.table.selected]
+        ids = list(dict.fromkeys([row['id'] for row in self.table.selected] + sorted(self.card_selected)))
         if not ids or not self.rep.value:
             ui.notify(t('pool.select_first'), type='warning')
             return
@@ -114,6 +310,7 @@ class PoolTable:
             ui.notify(message(e), type='negative')
             return
         self.table.selected.clear()
+        self.card_selected.clear()
         ui.notify(t('pool.assigned', count=moved), type='positive')
         await self.refresh()
 
@@ -124,18 +321,24 @@ def register(desk: Desk) -> None:
         user = require_user(desk, request)
         if isinstance(user, RedirectResponse):
             return user
+        address = Address(request.query_params)
         with frame(desk, t('nav.pool'), user):
             ui.label(t('pool.title')).classes('text-h5')
             ui.label(t('pool.intro')).classes('text-grey-7')
             if permissions.can_assign(user):
                 with ui.tabs().classes('w-full') as tabs:
-                    pool_tab = ui.tab(t('pool.tab_pool'))
-                    review_tab = tid(ui.tab(t('pool.tab_review')), 'review-tab')
-                with ui.tab_panels(tabs, value=pool_tab).classes('w-full'):
-                    with ui.tab_panel(pool_tab):
-                        PoolTable(desk, user, review=False)
-                    with ui.tab_panel(review_tab):
-                        PoolTable(desk, user, review=True)
+                    pool_tab = tid(ui.tab('pool', t('pool.tab_pool')), 'pool-tab')
+                    review_tab = tid(ui.tab('review', t('pool.tab_review')), 'review-tab')
+                start = review_tab if address.get('', 'tab') == 'review' else pool_tab
+
+                def remember(e: ValueChangeEventArguments) -> None:
+                    address.put('', {'tab': 'review' if e.value in ('review', review_tab) else None})
+
+                with ui.tab_panels(tabs, value=start, on_change=remember).classes('w-full'):
+                    with ui.tab_panel(pool_tab).classes('px-0'):
+                        PoolTable(desk, user, review=False, address=address)
+                    with ui.tab_panel(review_tab).classes('px-0'):
+                        PoolTable(desk, user, review=True, address=address)
             else:
-                PoolTable(desk, user, review=False)
+                PoolTable(desk, user, review=False, address=address)
         return None

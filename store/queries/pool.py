@@ -1,0 +1,85 @@
+"""The public pool's and the review queue's pages: filters, search and sorts, each served by an
+index led by `status` (store/models.py `ix_leads_pool_*`), so a page never reads owned leads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, func, or_, select
+
+from ..models import Lead
+from .leads import like_pattern
+
+POOL_SORTS = ('recent', 'oldest', 'grade', 'score')
+"""Recycled (pooled) newest first, oldest first, grade (A first, then score), score (highest first)."""
+RECYCLED_TOP = 3
+"""The recycle-count filter's last choice means "this many times or more"."""
+PHONE_TAIL = 4
+"""The digits a masked phone shows at its end (core/automation/pool.py `mask_phone`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolFilter:
+    status: str
+    search: str | None = None
+    """Name or company contains it; a term of at most four digits also matches the phone's last
+    digits, the only ones the pool shows. Never the full phone or the email, which a pool row hides:
+    a search must not answer "is 13812345678 in the pool?"."""
+    region: str | None = None
+    industry: str | None = None
+    grade: str | None = None
+    recycled: int | None = None
+    """Exactly this many recycles, or RECYCLED_TOP or more."""
+    sort: str = 'recent'
+
+
+def _where(f: PoolFilter) -> list[Any]:
+    where: list[Any] = [Lead.status == f.status, Lead.is_deleted == False]  # noqa: E712
+    if f.region:
+        where.append(Lead.region == f.region)
+    if f.industry:
+        where.append(Lead.industry == f.industry)
+    if f.grade:
+        where.append(Lead.grade == f.grade)
+    if f.recycled is not None:
+        where.append(col(Lead.recycle_count) >= RECYCLED_TOP if f.recycled >= RECYCLED_TOP
+                     else Lead.recycle_count == f.recycled)
+    term = (f.search or '').strip()
+    if term:
+        like = like_pattern(term)
+        matches = [col(Lead.name).ilike(like, escape='\\'), col(Lead.company).ilike(like, escape='\\')]
+        if term.isascii() and term.isdigit() and len(term) <= PHONE_TAIL:
+            matches.append(col(Lead.phone_norm).like('%' + term))
+        where.append(or_(*matches))
+    return where
+
+
+def _order(sort: str) -> tuple[Any, ...]:
+    if sort == 'oldest':
+        return col(Lead.pooled_at).asc(), col(Lead.id).asc()
+    if sort == 'grade':
+        return col(Lead.grade).asc(), col(Lead.score).desc(), col(Lead.id).desc()
+    if sort == 'score':
+        return col(Lead.score).desc(), col(Lead.id).desc()
+    return col(Lead.pooled_at).desc(), col(Lead.id).desc()
+
+
+def pool_page(session: Session, f: PoolFilter, *, offset: int, limit: int) -> tuple[Sequence[Lead], int]:
+    """One page of pool (or review) leads in the chosen order, and how many match. Both walk the
+    status-led index of the sort, so they read pool rows only (≈5% of the leads); a search or a
+    filter tests those rows."""
+    where = _where(f)
+    total = session.exec(select(func.count()).select_from(Lead).where(*where)).one()
+    leads = session.exec(select(Lead).where(*where).order_by(*_order(f.sort)).offset(offset).limit(limit)).all()
+    return leads, total
+
+
+def pool_choices(session: Session, status: str, column: str, *, limit: int = 200) -> list[str]:
+    """The values of `region` or `industry` among the pool's leads, for the filter's choices."""
+    field = col(getattr(Lead, column))
+    rows = session.exec(select(field).where(Lead.status == status, Lead.is_deleted == False,  # noqa: E712
+                                            field.is_not(None), field != '')
+                        .distinct().order_by(field).limit(limit)).all()
+    return [str(value) for value in rows]
