@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Run every test: lint, unit + UI (NiceGUI User fixture), the unit/core suite again on PostgreSQL
-# (tests/pg, a server started if none answers — it fails, never skips), then the real-browser
-# suite (Playwright driving Debian's Chromium), each its own pytest invocation.
+# Run every test: lint and types, unit + UI (NiceGUI User fixture), the unit/core suite again on
+# PostgreSQL (tests/pg, a server started if none answers — it fails, never skips), the real-browser
+# suite (Playwright driving Debian's Chromium) and the benchmarks at small size, each its own
+# process; the PostgreSQL and browser suites run beside the others (two lanes, two cores).
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/ensure-env.sh
@@ -18,10 +19,30 @@ if [ ! -x /usr/bin/chromium ] || ! command -v wrk >/dev/null || ! has_cjk_font; 
     >/dev/null
 fi
 .venv/bin/ruff check .
-.venv/bin/mypy  # core/, store/, cli/: see [tool.mypy] in pyproject.toml (its typing-debt list may only shrink)
+.venv/bin/mypy  # core/, store/, cli/ (pyproject.toml [tool.mypy]): clean, no typing-debt list
 LEADDESK_TEST_PG_URL="$(scripts/ensure-postgres.sh)"
 export LEADDESK_TEST_PG_URL
-.venv/bin/python -m pytest -m "not browser and not pg" -q "$@"
-.venv/bin/python -m pytest -m "pg and not browser" tests/pg -q "$@"
-.venv/bin/python -m pytest -m browser tests/browser -q "$@"
-.venv/bin/python bench/run.py --quick  # the benchmarks at small size: they must run, they assert no times
+
+# Two lanes side by side, one per core (each stage is one process that mostly keeps one core busy):
+# unit + UI then the benchmark smoke in this shell; PostgreSQL then the real browser in the other,
+# its output kept in a file and printed when both are done. Either lane failing fails the run.
+other="$(mktemp)"
+trap 'rm -f "$other"' EXIT
+(
+  .venv/bin/python -m pytest -m "pg and not browser" tests/pg -q "$@" &&
+    .venv/bin/python -m pytest -m browser tests/browser -q "$@"
+) >"$other" 2>&1 &
+other_lane=$!
+status=0
+.venv/bin/python -m pytest -m "not browser and not pg" -q "$@" || status=$?
+if [ "$status" = 0 ]; then
+  .venv/bin/python bench/run.py --quick || status=$?  # the benchmarks at small size: they must run, they assert no times
+fi
+other_status=0
+wait "$other_lane" || other_status=$?
+echo "---- tests/pg, then tests/browser (run beside the above) ----"
+cat "$other"
+if [ "$status" != 0 ] || [ "$other_status" != 0 ]; then
+  echo "FAILED: unit + UI + bench lane exit $status, PostgreSQL + browser lane exit $other_status" >&2
+  exit 1
+fi
