@@ -20,6 +20,46 @@ from .toasts import CSS as TOAST_CSS
 from .toasts import notification_link
 
 PRIMARY = '#1f5fbf'
+PHONE_MAX_PX = 599.98
+"""Below Quasar's `sm` breakpoint (600 px) a page is laid out for a phone (Quasar's `xs`, `lt-sm`, `gt-xs`)."""
+
+TOKENS: dict[str, str] = {
+    # colour
+    'primary': PRIMARY, 'surface': '#ffffff', 'page': '#f5f6f8', 'text': '#1d1d1f', 'muted': '#6b7280',
+    'border': '#e3e6eb', 'positive': '#21ba45', 'negative': '#c10015', 'warning': '#f2c037',
+    # spacing (a 4 px grid)
+    'space-1': '4px', 'space-2': '8px', 'space-3': '12px', 'space-4': '16px', 'space-6': '24px', 'space-8': '32px',
+    # type scale
+    'text-xs': '12px', 'text-sm': '13px', 'text-base': '14px', 'text-lg': '16px', 'text-xl': '20px',
+    'text-2xl': '24px',
+    # radius
+    'radius-sm': '4px', 'radius-md': '8px', 'radius-lg': '12px',
+    # density: a row's height in lists, a touch target's minimum on a phone
+    'row-dense': '36px', 'touch': '44px',
+}
+"""The design tokens, as CSS variables `--ld-<name>` on `:root`; components read those, not raw values."""
+DENSE = 'dense'
+"""Quasar props for inputs and buttons in the desk's compact density."""
+
+CSS = ':root {' + ' '.join(f'--ld-{k}: {v};' for k, v in TOKENS.items()) + '}\n' + f"""
+body {{ color: var(--ld-text); font-size: var(--ld-text-base); }}
+.ld-title {{ font-size: var(--ld-text-2xl); font-weight: 600; line-height: 1.25; overflow-wrap: anywhere; }}
+.ld-card {{ border-radius: var(--ld-radius-md); border-color: var(--ld-border); padding: var(--ld-space-4); }}
+.ld-card-title {{ font-size: var(--ld-text-lg); font-weight: 600; }}
+.ld-muted {{ color: var(--ld-muted); font-size: var(--ld-text-sm); }}
+.ld-caption {{ color: var(--ld-muted); font-size: var(--ld-text-xs); }}
+.ld-empty {{ padding: var(--ld-space-6) var(--ld-space-4); }}
+.ld-fields {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(13rem, 1fr));
+              gap: var(--ld-space-3) var(--ld-space-4); width: 100%; }}
+.ld-value {{ overflow-wrap: anywhere; white-space: pre-wrap; min-height: 1.25rem; }}
+.ld-header .q-btn {{ min-height: 36px; }}
+@media (max-width: {PHONE_MAX_PX}px) {{
+  .ld-header {{ padding: 4px 8px !important; }}
+  .ld-title {{ font-size: var(--ld-text-xl); }}
+  .ld-card {{ padding: var(--ld-space-3); }}
+  .ld-content {{ padding: var(--ld-space-3) !important; }}
+}}
+"""
 HEADER_PX = 58
 """The header's height: 8 px padding around the 42 px round notification button. Quasar's layout
 pads the page by QHeader's height hint (default 50) until it has measured the header, and
@@ -33,6 +73,14 @@ a narrow window still costs one re-render."""
 def _nav(user: UserRef) -> None:
     """The day's work as links; the set-up pages (rules, playbooks, settings …) behind one "Manage"
     menu, so an admin's header stays on one line."""
+    links, manage = _nav_links(user)
+    for href, label in links:
+        ui.link(label, href).classes('text-white no-underline hover:underline')
+    _manage_menu(manage)
+
+
+def _nav_links(user: UserRef) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The day's pages, and the set-up pages for the "Manage" menu, as the user's role allows."""
     links = [('/', t('nav.inbox')), ('/pool', t('nav.pool')), ('/pipeline', t('nav.pipeline')),
              ('/customers', t('nav.customers'))]
     if can_assign(user):
@@ -50,8 +98,10 @@ def _nav(user: UserRef) -> None:
         manage.append(('/settings', t('nav.settings')))
     if can_manage_webhooks(user):
         manage.append(('/webhooks', t('webhook.nav')))
-    for href, label in links:
-        ui.link(label, href).classes('text-white no-underline hover:underline')
+    return links, manage
+
+
+def _manage_menu(manage: list[tuple[str, str]]) -> None:
     if manage:
         with tid(ui.button(t('nav.manage')).props('flat dense no-caps color=white icon-right=expand_more')
                  .classes('text-base font-normal'),
@@ -59,6 +109,26 @@ def _nav(user: UserRef) -> None:
             with ui.menu():
                 for href, label in manage:
                     tid(ui.menu_item(label, on_click=lambda h=href: ui.navigate.to(h)), f'nav{href.replace("/", "-")}')
+
+
+def _drawer(user: UserRef) -> ui.left_drawer:
+    """A phone's navigation: every page of the header's links and "Manage" menu, one per line,
+    in a drawer the header's ☰ opens."""
+    links, manage = _nav_links(user)
+    here = ui.context.client.request.url.path if ui.context.client.request else ''
+    with tid(ui.left_drawer(value=False).props('behavior=mobile overlay bordered width=260'), 'nav-drawer') as drawer:
+        with ui.list().props('padding').classes('w-full'):
+            for group, items in ((None, links), (t('nav.manage'), manage)):
+                if group and items:
+                    ui.separator()
+                    ui.item_label(group).props('header').classes('text-grey-7')
+                for href, label in items:
+                    active = 'active' if href == here else ''
+                    with tid(ui.item(on_click=lambda h=href: ui.navigate.to(h)).props(f'clickable {active}'),
+                             f'drawer-nav{href.replace("/", "-") if href != "/" else "-inbox"}'):
+                        with ui.item_section():
+                            ui.item_label(label)
+    return drawer
 
 
 def _notifications(desk: Desk, user: UserRef) -> None:
@@ -128,6 +198,9 @@ def _user_menu(user: UserRef) -> None:
         with ui.menu():
             ui.label(who).classes('px-4 pt-3 pb-1 text-sm text-grey-8 xs')  # on a phone the button shows only the icon
             tid(ui.menu_item(t('account.menu'), on_click=lambda: ui.navigate.to(ACCOUNT_PAGE)), 'nav-account')
+            # on a phone Log out lives here, keeping the header on one line
+            tid(ui.menu_item(t('nav.logout'), on_click=lambda: ui.navigate.to('/logout')).classes('xs'),
+                'menu-logout')
 
 
 @contextmanager
@@ -138,14 +211,20 @@ def frame(desk: Desk, title: str, user: UserRef | None) -> Iterator[None]:
     ui.colors(primary=PRIMARY)
     ui.query('body').classes('bg-grey-1')
     ui.add_css(TOAST_CSS)
+    ui.add_css(CSS)
     working = user is not None and not user.must_change_password  # temporary password: the account page only
-    with ui.header().classes('items-center justify-between') \
+    drawer = _drawer(user) if user is not None and working else None
+    with ui.header().classes('ld-header items-center justify-between no-wrap') \
             .style(f'background:{PRIMARY}; padding: 8px 16px').props(f'height-hint={HEADER_PX}'):
-        with ui.row().classes('items-center gap-6'):
-            ui.link('LeadDesk', '/').classes('text-lg font-bold text-white no-underline')
+        with ui.row().classes('items-center gap-6 no-wrap max-sm:gap-1'):
+            if drawer is not None:
+                tid(ui.button(icon='menu', on_click=drawer.toggle)
+                    .props(f'flat round dense color=white aria-label="{t("nav.menu")}"').classes('lt-sm'), 'nav-menu')
+            ui.link('LeadDesk', '/').classes('text-lg font-bold text-white no-underline whitespace-nowrap')
             if user is not None and working:
-                _nav(user)
-        with ui.row().classes('items-center gap-2'):
+                with ui.row().classes('items-center gap-6 no-wrap gt-xs'):
+                    _nav(user)
+        with ui.row().classes('items-center gap-2 no-wrap max-sm:gap-0'):
             if user is not None and working:
                 _notifications(desk, user)
             _language_switch(desk, user)
@@ -154,7 +233,6 @@ def frame(desk: Desk, title: str, user: UserRef | None) -> Iterator[None]:
 
                 # An HTTP route: it ends the session (every other tab of it closes) and clears the cookie.
                 tid(ui.button(t('nav.logout'), on_click=lambda: ui.navigate.to('/logout'))
-                    .props('flat dense color=white'), 'logout')
-    with ui.column().classes('w-full max-w-7xl mx-auto p-4 gap-4'):
+                    .props('flat dense color=white').classes('gt-xs'), 'logout')
+    with ui.column().classes('ld-content w-full max-w-7xl mx-auto p-4 gap-4 min-w-0'):
         yield
-

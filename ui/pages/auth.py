@@ -95,7 +95,7 @@ def register(desk: Desk, *, demo: bool) -> None:
         remember_language(request)
         if not desk.team.needs_setup():
             return RedirectResponse('/login')
-        with frame(desk, t('setup.title'), None), ui.card().classes('w-96 mx-auto mt-8'):
+        with frame(desk, t('setup.title'), None), ui.card().classes('w-full max-w-sm mx-auto mt-8'):
             ui.label(t('setup.title')).classes('text-h6')
             ui.label(t('setup.intro')).classes('text-grey-7')
             fields = {
@@ -130,7 +130,7 @@ def register(desk: Desk, *, demo: bool) -> None:
             return RedirectResponse('/setup')
         if signed_in(desk, request) is not None:
             return RedirectResponse(_safe_next(next))
-        with frame(desk, t('login.title'), None), ui.card().classes('w-96 mx-auto mt-8'):
+        with frame(desk, t('login.title'), None), ui.card().classes('w-full max-w-sm mx-auto mt-8'):
             ui.label(t('login.title')).classes('text-h6')
             email = tid(ui.input(t('field.email')).classes('w-full'), 'login-email')
             password = tid(ui.input(t('field.password'), password=True).classes('w-full'), 'login-password')

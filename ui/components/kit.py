@@ -1,0 +1,61 @@
+"""The design system's building blocks: page header, card, empty state, skeleton. Their look comes
+from the tokens in ui/theme.py (CSS variables `--ld-*`), so a page composes these instead of
+choosing its own sizes and colours."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nicegui import ui
+
+from ..marks import tid
+
+
+@contextmanager
+def page_header(title: str, *, subtitle: str | None = None, mark: str = 'page-title') -> Iterator[ui.row]:
+    """The page's title (and a line under it); the block's body goes to the right (actions), wrapping
+    under the title on a phone."""
+    with ui.row().classes('ld-page-header w-full items-center justify-between gap-2'):
+        with ui.column().classes('gap-0 min-w-0'):
+            tid(ui.label(title).classes('ld-title'), mark)
+            if subtitle:
+                ui.label(subtitle).classes('ld-muted')
+        with ui.row().classes('items-center gap-2') as actions:
+            yield actions
+
+
+@contextmanager
+def card(title: str | None = None, *, mark: str | None = None) -> Iterator[ui.card]:
+    """A section on a page: a bordered, flat card with an optional title line."""
+    with ui.card().classes('ld-card w-full min-w-0').props('flat bordered') as box:
+        if mark:
+            tid(box, mark)
+        if title:
+            ui.label(title).classes('ld-card-title')
+        yield box
+
+
+def card_title_row(title: str) -> ui.row:
+    """A card's title with room on the right (a pencil, a count): use as `with card_title_row(...):`."""
+    with ui.row().classes('w-full items-center justify-between no-wrap') as row:
+        ui.label(title).classes('ld-card-title')
+    return row
+
+
+def empty_state(text: str, *, icon: str = 'inbox', mark: str | None = None) -> ui.column:
+    """What a list shows when it has nothing: an icon and one sentence, centred and quiet."""
+    with ui.column().classes('ld-empty w-full items-center gap-1') as box:
+        ui.icon(icon, size='md').classes('text-grey-5')
+        ui.label(text).classes('ld-muted text-center')
+    if mark:
+        tid(box, mark)
+    return box
+
+
+def skeleton(lines: int = 3) -> ui.column:
+    """A placeholder while a section loads: `lines` grey bars."""
+    with ui.column().classes('w-full gap-2') as box:
+        for i in range(lines):
+            ui.skeleton('text').classes('w-full' if i < lines - 1 else 'w-2/3')
+    return box
