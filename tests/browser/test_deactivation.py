@@ -35,6 +35,7 @@ def test_an_open_page_ends_the_moment_its_rep_is_deactivated(start_server: Calla
     rep_page = new_context(locale='en-US').new_page()
     login(rep_page, server, rep)
     rep_page.goto(server.url(f'/leads/{lead_id}'))
+    rep_page.get_by_test_id('edit-contact').click()  # the fields read as text until their pencil
     company = rep_page.get_by_test_id('field-company')
     company.fill('Changed by a deactivated rep')  # typed, not yet saved
 
@@ -49,7 +50,7 @@ def test_an_open_page_ends_the_moment_its_rep_is_deactivated(start_server: Calla
 
     rep_page.wait_for_url(re.compile(r'/login'), timeout=5_000)
     ended_after = time.monotonic() - switched
-    expect(rep_page.get_by_test_id('save-lead')).to_have_count(0)
+    expect(rep_page.get_by_test_id('save-contact')).to_have_count(0)
     with sqlite3.connect(server.db_path) as db:
         assert db.execute('SELECT company FROM leads WHERE id = ?', (lead_id,)).fetchone() == ('Before',)
         assert db.execute('SELECT is_active FROM users WHERE id = ?', (rep.id,)).fetchone() == (0,)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from nicegui import run, ui
 
@@ -54,17 +54,31 @@ LogFn = Callable[..., object]
 
 
 def open_log_dialog(log: LogFn, on_saved: Callable[[], Awaitable[None]],
-                    checklist: Mapping[int, str] | None = None) -> None:
+                    checklist: Mapping[int, str] | None = None, *, focus_follow_up: bool = False,
+                    today: date | None = None) -> None:
     """Ask for kind, outcome, note and an optional next follow-up date (09:00 team time), then call
     `log(kind=, outcome=, note=, next_follow_up_at=)` in a worker thread. `checklist`: the open
-    playbook items (id → text) the user may tick with this activity, passed on as `ticks=`."""
+    playbook items (id → text) the user may tick with this activity, passed on as `ticks=`.
+    On a phone it is three taps: open, pick the kind (one chip each), save; the next follow-up date
+    has chips for tomorrow, three days and a week after `today` (the team's; `focus_follow_up`: the
+    cursor starts there)."""
     with ui.dialog() as dialog, ui.card().classes('w-[32rem] max-w-full'):
         ui.label(t('activity.log')).classes('text-h6')
-        kind = tid(ui.select({k: t(f'activity.{k}') for k in LOGGABLE}, value=ActivityKind.CALL,
-                             label=t('activity.kind')).classes('w-full'), 'activity-kind')
+        ui.label(t('activity.kind')).classes('ld-caption')
+        kind = tid(ui.toggle({k: t(f'activity.{k}') for k in LOGGABLE}, value=ActivityKind.CALL)
+                   .props('no-caps unelevated toggle-color=primary').classes('flex-wrap'), 'activity-kind')
         outcome = tid(ui.input(t('activity.outcome')).props('maxlength=200').classes('w-full'), 'activity-outcome')
-        note = tid(ui.textarea(t('activity.note')).props('maxlength=5000').classes('w-full'), 'activity-note')
-        follow_up = tid(ui.input(t('activity.next_date')).props('type=date').classes('w-full'), 'activity-next')
+        note = tid(ui.textarea(t('activity.note')).props('maxlength=5000 autogrow').classes('w-full'), 'activity-note')
+        follow_up = tid(ui.input(t('activity.next_date')).props('type=date stack-label').classes('w-full'),
+                        'activity-next')
+        if focus_follow_up:
+            follow_up.props('autofocus')
+        today = today or datetime.now(zone()).date()
+        with ui.row().classes('gap-1'):
+            for days, key in ((1, 'activity.in_1_day'), (3, 'activity.in_3_days'), (7, 'activity.in_7_days')):
+                day = (today + timedelta(days=days)).isoformat()
+                tid(ui.chip(t(key), on_click=lambda d=day: follow_up.set_value(d))
+                    .props('clickable outline color=primary dense'), f'activity-next-{days}')
         boxes: dict[int, ui.checkbox] = {}
         if checklist:
             ui.label(t('playbook.log_ticks')).classes('text-sm text-grey-8')

@@ -19,16 +19,34 @@ from store.models import LeadStatus, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog
+from ..components.inline_edit import InlineSection
+from ..components.kit import card
 from ..components.phone import phone_link
 from ..components.playbook_panel import PlaybookPanel, gated
 from ..errors import clear_field_errors, message, show_field_errors
-from ..format import label, when
+from ..format import label, phone, when, zone
 from ..i18n import current_language, reason, t
 from ..marks import tid
 from ..session import require_user
-from ..theme import frame
+from ..theme import PHONE_MAX_PX, frame
 
 BANT = LEAD.to_qualify
+SECTIONS = {'contact': tuple(f for f in EDITABLE_FIELDS if f not in BANT and f != 'message'),
+            'qualify': tuple(f for f in EDITABLE_FIELDS if f in BANT or f == 'message')}
+"""The lead's fields in two blocks, each read as text with its own pencil."""
+BAR_PX = 64
+CSS = f"""
+.ld-action-bar {{ display: none; }}
+@media (max-width: {PHONE_MAX_PX}px) {{
+  :root {{ --ld-bottom-nav: {BAR_PX}px; }}
+  .ld-action-bar {{ display: flex; position: fixed; left: 0; right: 0; bottom: 0; z-index: 2000; height: {BAR_PX}px;
+                    padding: 8px 8px calc(8px + env(safe-area-inset-bottom)); gap: 8px; background: #fff;
+                    border-top: 1px solid var(--ld-border); box-shadow: 0 -2px 8px rgba(0, 0, 0, .06); }}
+  .ld-action-bar > * {{ flex: 1 1 0; min-width: 0; }}
+  .ld-lead {{ padding-bottom: {BAR_PX}px; }}
+}}
+"""
+"""On a phone: call, log an activity and the next follow-up in a bar at the thumb (toasts sit above it)."""
 
 
 class LeadPage:
@@ -39,23 +57,32 @@ class LeadPage:
         self.playbook = PlaybookPanel(desk, user, playbook or desk.playbooks.for_lead(user, self.lead_id),
                                       lead_id=self.lead_id)
         """The current step's checklist and talk tracks (issue 11)."""
+        self.sections = {name: InlineSection(t(f'lead.section_{name}'), fields, mark=name,
+                                             label=lambda n: t(f'field.{n}'), display=_display,
+                                             multiline=lambda n: LEAD[n].multiline, on_save=self.save,
+                                             editable=view.can_edit)
+                         for name, fields in SECTIONS.items()}
         self.fields: dict[str, Any] = {}
+        """Every section's inputs by field name: the form saved as one."""
         self.opportunity_id = opportunity_id
         """The opportunity this lead was converted to (the header links to it)."""
-        self.save_button: ui.button | None = None
         self.converting = False
         self.outside = ui.element()
         """Dialogs live here, outside the refreshed header, so a live refresh does not delete them."""
 
     def build(self) -> None:
-        self.header()
-        with ui.row().classes('w-full gap-4 items-start no-wrap max-md:flex-wrap'):
-            with ui.column().classes('flex-1 min-w-80'):
-                self.details()
-            with ui.column().classes('w-96 max-w-full'):
-                self.playbook.render()
-                self.side()
-        self.timeline()
+        ui.add_css(CSS)
+        with ui.column().classes('ld-lead w-full gap-4 min-w-0'):
+            self.header()
+            with ui.row().classes('w-full gap-4 items-start no-wrap max-md:flex-wrap'):
+                with ui.column().classes('flex-1 min-w-0 w-full gap-4'):
+                    self.details()
+                    self.activities()
+                with ui.column().classes('w-96 max-w-full max-md:w-full gap-4'):
+                    self.playbook.render()
+                    self.side()
+                    self.audit()
+            self.action_bar()
         for event in (self.desk.events.lead_changed, self.desk.events.lead_touched):
             live.subscribe(event, self._on_change)
         live.subscribe(self.desk.events.lead_assigned, self._on_assigned)
@@ -68,14 +95,14 @@ class LeadPage:
         if self.view.lead.status == LeadStatus.CONVERTED and self.opportunity_id is None:
             self.opportunity_id = await run.io_bound(self.desk.pipeline.opportunity_for_lead, self.user,
                                                      self.lead_id)
-        if not self.view.can_edit:  # converted or disqualified meanwhile: read-only from now on
-            for element in self.fields.values():
-                element.props('readonly')
-            if self.save_button is not None:
-                self.save_button.set_visibility(False)
+        values = self._values()
+        for section in self.sections.values():  # read-only from now on when converted or disqualified meanwhile
+            section.show(values, editable=self.view.can_edit)
         self.header.refresh()
         self.side.refresh()
-        self.timeline.refresh()
+        self.activities.refresh()
+        self.audit.refresh()
+        self.action_bar.refresh()
         await self.playbook.reload()
 
     async def _on_change(self, lead_id: int, _owner_id: int | None) -> None:
@@ -89,27 +116,34 @@ class LeadPage:
     @ui.refreshable_method
     def header(self) -> None:
         lead = self.view.lead
-        with ui.row().classes('w-full items-center gap-3'):
-            tid(ui.label(lead.name).classes('text-h5'), 'lead-name')
-            ui.badge(lead.grade, color={'A': 'red', 'B': 'orange'}.get(lead.grade, 'grey')).mark('lead-grade')
-            tid(ui.badge(label('status', lead.status), color='primary'), 'lead-status')
-            ui.label(label('temperature', lead.temperature)).classes('text-grey-8')
-            phone_link(lead.phone, 'lead-phone')
-            if lead.account_id and lead.status != LeadStatus.CONVERTED:
-                with tid(ui.link(target=f'/customers/{lead.account_id}'), 'existing-customer'):
-                    ui.badge(t('lead.existing_customer'), color='positive')
-            ui.space()
-            owner = self.view.owner_name or t('lead.unassigned')
-            tid(ui.label(t('lead.owner_is', owner=owner)).classes('text-grey-8'), 'lead-owner')
-            if self.view.can_edit and lead.status == LeadStatus.CONTACTED:
-                tid(ui.button(t('lead.qualify'), icon='verified', on_click=self.qualify).props('outline'), 'qualify')
-            if self.view.can_edit and lead.status == LeadStatus.QUALIFIED:
-                tid(ui.button(t('lead.convert'), icon='handshake', on_click=self.open_convert)
-                    .props('color=positive'), 'convert')
-            if self.view.can_edit:
-                tid(ui.button(t('activity.log'), icon='add_comment', on_click=self.log_activity), 'log-activity')
-                tid(ui.button(t('lead.disqualify'), on_click=self.disqualify).props('flat color=negative'),
-                    'disqualify')
+        with ui.column().classes('w-full gap-2'):
+            with ui.row().classes('w-full items-center gap-2'):
+                tid(ui.label(lead.name).classes('ld-title'), 'lead-name')
+                ui.badge(lead.grade, color={'A': 'red', 'B': 'orange'}.get(lead.grade, 'grey')).mark('lead-grade')
+                tid(ui.badge(label('status', lead.status), color='primary'), 'lead-status')
+                ui.label(label('temperature', lead.temperature)).classes('ld-muted')
+                if lead.account_id and lead.status != LeadStatus.CONVERTED:
+                    with tid(ui.link(target=f'/customers/{lead.account_id}'), 'existing-customer'):
+                        ui.badge(t('lead.existing_customer'), color='positive')
+            with ui.row().classes('w-full items-center gap-x-4 gap-y-1'):
+                phone_link(lead.phone, 'lead-phone')
+                owner = self.view.owner_name or t('lead.unassigned')
+                tid(ui.label(t('lead.owner_is', owner=owner)).classes('ld-muted'), 'lead-owner')
+                if lead.next_follow_up_at:
+                    ui.label(t('activity.next_at', at=when(lead.next_follow_up_at))).classes('ld-muted')
+            with ui.row().classes('w-full items-center gap-2'):
+                if self.view.can_edit and lead.status == LeadStatus.CONTACTED:
+                    tid(ui.button(t('lead.qualify'), icon='verified', on_click=self.qualify).props('outline'),
+                        'qualify')
+                if self.view.can_edit and lead.status == LeadStatus.QUALIFIED:
+                    tid(ui.button(t('lead.convert'), icon='handshake', on_click=self.open_convert)
+                        .props('color=positive'), 'convert')
+                if self.view.can_edit:
+                    # on a phone the bar at the bottom has it
+                    tid(ui.button(t('activity.log'), icon='add_comment', on_click=self.log_activity)
+                        .classes('gt-xs'), 'log-activity')
+                    tid(ui.button(t('lead.disqualify'), on_click=self.disqualify).props('flat color=negative'),
+                        'disqualify')
         if lead.status == LeadStatus.CONVERTED:
             with ui.row().classes('w-full items-center gap-2'):
                 ui.label(t('lead.converted_read_only')).classes('text-grey-8')
@@ -119,26 +153,30 @@ class LeadPage:
         if lead.disqualify_reason:
             ui.label(t('lead.disqualified_because', reason=lead.disqualify_reason)).classes('text-negative')
 
-    def details(self) -> None:
+    def _values(self) -> dict[str, str | None]:
         lead = self.view.lead
-        with ui.card().classes('w-full'):
-            ui.label(t('lead.details')).classes('text-subtitle1 font-bold')
-            with ui.grid(columns=2).classes('w-full gap-2'):
-                for name in EDITABLE_FIELDS:
-                    widget = ui.textarea if LEAD[name].multiline else ui.input
-                    element = tid(widget(t(f'field.{name}'), value=getattr(lead, name) or '')
-                                  .props('dense maxlength=5000'), f'field-{name}')
-                    if not self.view.can_edit:
-                        element.props('readonly')
-                    self.fields[name] = element
-                ui.input(t('field.source'), value=label('source', lead.source)).props('dense readonly')
-                ui.input(t('field.created_at'), value=when(lead.created_at)).props('dense readonly')
-            if self.view.can_edit:
-                self.save_button = tid(ui.button(t('common.save'), on_click=self.save), 'save-lead')
+        return {name: getattr(lead, name) for name in EDITABLE_FIELDS}
 
-    async def save(self) -> None:
+    def details(self) -> None:
+        """The fields as text, a pencil per block; source and arrival below, never editable."""
+        values = self._values()
+        for section in self.sections.values():
+            section.render(values)
+            self.fields.update(section.inputs)
+        lead = self.view.lead
+        ui.label(f'{t("field.source")}: {label("source", lead.source)} · '
+                 f'{t("field.created_at")}: {when(lead.created_at)}').classes('ld-caption -mt-2')
+
+    def _open_sections_with(self, names: list[str]) -> None:
+        for section in self.sections.values():
+            if section.holds(names):
+                section.open()
+
+    async def save(self) -> bool:
         if await self._store_fields():
             ui.notify(t('common.saved'), type='positive')
+            return True
+        return False
 
     async def _store_fields(self) -> bool:
         """Save the form (a no-op when nothing changed); False when refused, with the reason shown."""
@@ -148,6 +186,7 @@ class LeadPage:
             await run.io_bound(self.desk.leads.update_lead, self.user, self.lead_id,
                                version=self.view.lead.version, changes=changes)
         except ValidationFailed as e:
+            self._open_sections_with(list(e.errors))
             show_field_errors(e, self.fields)
             return False
         except DomainError as e:
@@ -171,6 +210,7 @@ class LeadPage:
                 if not done:
                     return
             except ValidationFailed as e:
+                self._open_sections_with(list(e.errors))
                 show_field_errors(e, self.fields)
                 missing = [t(f'field.{f}') for f in BANT if f in e.errors]
                 ui.notify(t('lead.qualify_missing', fields=', '.join(missing)), type='negative', multi_line=True)
@@ -286,22 +326,42 @@ class LeadPage:
                 tid(ui.button(t('lead.assign'), on_click=assign).props('flat'), 'assign')
 
     @ui.refreshable_method
-    def timeline(self) -> None:
-        with ui.row().classes('w-full gap-4 items-start no-wrap max-md:flex-wrap'):
-            with ui.card().classes('flex-1 min-w-80'):
-                ui.label(t('activity.title')).classes('text-subtitle1 font-bold')
-                activity_list(self.view.activities)
-            with ui.card().classes('w-96 max-w-full'):
-                ui.label(t('audit.title')).classes('text-subtitle1 font-bold')
-                with tid(ui.column().classes('w-full gap-1'), 'audit'):
-                    for entry, actor in self.view.audit:
-                        who = actor or t('audit.system')
-                        ui.label(f'{when(entry.created_at)} · {who}').classes('text-xs text-grey-7')
-                        ui.label(reason(entry.reason_key, entry.reason_params)).classes('text-sm break-words')
+    def activities(self) -> None:
+        with card(t('activity.title'), mark='activities-card'):
+            activity_list(self.view.activities)
 
-    def log_activity(self) -> None:
-        open_log_dialog(lambda **kw: self.desk.leads.log_activity(self.user, self.lead_id, **kw), self.reload,
-                        checklist=self.playbook.open_choices())
+    @ui.refreshable_method
+    def audit(self) -> None:
+        with card(t('audit.title')):
+            with tid(ui.column().classes('w-full gap-1'), 'audit'):
+                for entry, actor in self.view.audit:
+                    who = actor or t('audit.system')
+                    ui.label(f'{when(entry.created_at)} · {who}').classes('ld-caption')
+                    ui.label(reason(entry.reason_key, entry.reason_params)).classes('text-sm break-words')
+
+    @ui.refreshable_method
+    def action_bar(self) -> None:
+        """A phone's bar: call, log an activity, the next follow-up (its date when set) — each one tap."""
+        lead = self.view.lead
+        number = phone(lead.phone)
+        with tid(ui.element('div'), 'action-bar').classes('ld-action-bar'):
+            call = tid(ui.button(t('lead.call'), icon='call').props('outline no-caps'), 'bar-call')
+            if number.href:
+                call.props(f'href="{number.href}"')
+            else:
+                call.disable()
+            if self.view.can_edit:
+                tid(ui.button(t('activity.log'), icon='add_comment', on_click=self.log_activity)
+                    .props('no-caps'), 'bar-log-activity')
+                follow = when(lead.next_follow_up_at) if lead.next_follow_up_at else t('lead.follow_up')
+                tid(ui.button(follow, icon='event', on_click=lambda: self.log_activity(follow_up=True))
+                    .props('outline no-caps').classes('ellipsis'), 'bar-follow-up')
+
+    def log_activity(self, follow_up: bool = False) -> None:
+        with self.outside:
+            open_log_dialog(lambda **kw: self.desk.leads.log_activity(self.user, self.lead_id, **kw), self.reload,
+                            checklist=self.playbook.open_choices(), focus_follow_up=follow_up,
+                            today=self.desk.ctx.now().astimezone(zone()).date())
 
     def disqualify(self) -> None:
         with ui.dialog() as dialog, ui.card().classes('w-[28rem] max-w-full'):
@@ -327,6 +387,11 @@ class LeadPage:
                 ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
                 tid(ui.button(t('lead.disqualify'), on_click=confirm).props('color=negative'), 'disqualify-confirm')
         dialog.open()
+
+
+def _display(name: str, value: str) -> str:
+    """How a stored field reads: a phone in national format, the rest as typed."""
+    return phone(value).text if name == 'phone' else value
 
 
 def _day(text: str | None) -> date | None:

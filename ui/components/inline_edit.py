@@ -1,0 +1,108 @@
+"""A section of a record that reads as text and turns into inputs on its pencil: the lead page's
+contact and qualification blocks (instead of every field an always-open input). The inputs exist
+from the start (hidden while reading), so an action that saves the whole form first (qualifying)
+still finds what was typed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from nicegui import ui
+
+from ..i18n import t
+from ..marks import tid
+from .kit import card
+
+
+class InlineSection:
+    """`fields`: names in order; `label(name)` and `display(name, value)` say how each reads;
+    `multiline(name)` picks a textarea; `on_save()` stores the page's form (True when stored)."""
+
+    def __init__(self, title: str, fields: Sequence[str], *, mark: str, label: Callable[[str], str],
+                 display: Callable[[str, str], str], multiline: Callable[[str], bool],
+                 on_save: Callable[[], Awaitable[bool]], editable: bool) -> None:
+        self.title, self.names, self.mark = title, list(fields), mark
+        self.label, self.display, self.multiline, self.on_save = label, display, multiline, on_save
+        self.editable = editable
+        self.editing = False
+        self.inputs: dict[str, Any] = {}
+        self.values: dict[str, str] = {}
+
+    def render(self, values: Mapping[str, str | None]) -> None:
+        self.values = {n: values.get(n) or '' for n in self.names}
+        with card(mark=f'section-{self.mark}'):
+            with ui.row().classes('w-full items-center justify-between no-wrap'):
+                ui.label(self.title).classes('ld-card-title')
+                self.pencil = tid(ui.button(icon='edit', on_click=self.open)
+                                  .props(f'flat round dense aria-label="{t("common.edit")}"')
+                                  .tooltip(t('common.edit')), f'edit-{self.mark}')
+                self.pencil.set_visibility(self.editable)
+            self.read = tid(ui.element('div').classes('ld-fields'), f'read-{self.mark}')
+            self._fill_read()
+            with ui.column().classes('w-full gap-2') as self.form:
+                with ui.element('div').classes('grid grid-cols-1 sm:grid-cols-2 gap-x-4 gap-y-1 w-full'):
+                    for name in self.names:
+                        widget = ui.textarea if self.multiline(name) else ui.input
+                        element = tid(widget(self.label(name), value=self.values[name])
+                                      .props('dense maxlength=5000 autogrow' if self.multiline(name)
+                                             else 'dense maxlength=5000'), f'field-{name}')
+                        if self.multiline(name):
+                            element.classes('sm:col-span-2')
+                        if not self.editable:
+                            element.props('readonly')
+                        self.inputs[name] = element
+                with ui.row().classes('w-full justify-end gap-2'):
+                    tid(ui.button(t('common.cancel'), on_click=self.cancel).props('flat'), f'cancel-{self.mark}')
+                    tid(ui.button(t('common.save'), on_click=self.save), f'save-{self.mark}')
+            self.form.set_visibility(False)
+
+    def _fill_read(self) -> None:
+        self.read.clear()
+        with self.read:
+            for name in self.names:
+                value = self.values[name]
+                with ui.column().classes('gap-0 min-w-0'):
+                    ui.label(self.label(name)).classes('ld-caption')
+                    tid(ui.label(self.display(name, value) if value else '—')
+                        .classes('ld-value' + ('' if value else ' text-grey-5')), f'value-{name}')
+
+    def open(self) -> None:
+        if not self.editable:
+            return
+        self.editing = True
+        self.read.set_visibility(False)
+        self.pencil.set_visibility(False)
+        self.form.set_visibility(True)
+
+    def close(self) -> None:
+        self.editing = False
+        self.form.set_visibility(False)
+        self.read.set_visibility(True)
+        self.pencil.set_visibility(self.editable)
+
+    def cancel(self) -> None:
+        for name, element in self.inputs.items():
+            element.error = None
+            element.value = self.values[name]
+        self.close()
+
+    async def save(self) -> None:
+        if await self.on_save():
+            self.close()
+
+    def show(self, values: Mapping[str, str | None], *, editable: bool) -> None:
+        """The record as stored now: the read view follows; inputs not being edited too."""
+        self.values = {n: values.get(n) or '' for n in self.names}
+        self.editable = editable
+        self._fill_read()
+        if not self.editing:
+            for name, element in self.inputs.items():
+                element.value = self.values[name]
+        if not editable:
+            for element in self.inputs.values():
+                element.props('readonly')
+            self.close()
+
+    def holds(self, names: Sequence[str]) -> bool:
+        return any(n in self.inputs for n in names)
