@@ -1,9 +1,10 @@
 """The pipeline board (`/pipeline`): one column per open stage plus Won and Lost; drag a card
-(NiceGUI `make_sortable`) or use its "Move to…" menu. Live: every board re-reads when a card
-moves, but not while this browser drags or has its Won/Lost dialog open (a rebuild would cancel
-the drag); the update waits and lands after. Headers update in place; only columns whose cards
-changed are rebuilt; a card is one element of escaped HTML (300 cards paint in a fraction of
-what labels and buttons per card cost)."""
+(NiceGUI `make_sortable`) or use its "Move to…" menu. On a phone one column at a time, picked by
+a row of stage tabs; a card moves by its ⋮ menu (a touch starts a drag only when held). Live:
+every board re-reads when a card moves, but not while this browser drags or has its Won/Lost
+dialog open (a rebuild would cancel the drag); the update waits and lands after. Headers update
+in place; only columns whose cards changed are rebuilt; a card is one element of escaped HTML
+(300 cards paint in a fraction of what labels and buttons per card cost)."""
 
 from __future__ import annotations
 
@@ -45,8 +46,10 @@ The browser lays out 300 cards (six columns of 50) before it shows any: the firs
 an empty page's first paint at 5,000 open deals, 2.4× with 15 a column (bench/board.py)."""
 REST_DELAY = 0.1
 """Seconds before the rest of the cards go: the first update leaves on the socket meanwhile."""
-SORTABLE_OPTIONS = {'sort': False, 'filter': '.ld-move', 'preventOnFilter': False}
-"""Order inside a column is the server's (soonest close first); buttons on a card do not start a drag."""
+SORTABLE_OPTIONS = {'sort': False, 'filter': '.ld-move', 'preventOnFilter': False, 'delay': 250,
+                    'delayOnTouchOnly': True}
+"""Order inside a column is the server's (soonest close first); buttons on a card do not start a drag;
+on a touch screen a card must be held a moment before it drags, so a swipe scrolls."""
 CARD_CLASSES = 'q-card q-card--bordered q-card--flat w-full p-2 cursor-grab'
 MOVE_CLICK = '(e) => { const b = e.target.closest("[data-move]"); if (b) emit(Number(b.dataset.move)); }'
 """A column forwards its cards' ⋮ clicks with the card id (one listener per column, not per card)."""
@@ -59,6 +62,13 @@ CSS = """
 .ld-repeat { display: inline-block; padding: 0 6px; border-radius: 4px; background: #00897b; color: #fff;
              font-size: 11px; line-height: 18px; }
 .ld-rot { border: 2px solid #c10015 !important; }
+.ld-stage-switcher { display: none !important; }
+@media (max-width: 599.98px) {
+  .ld-stage-switcher { display: flex !important; }
+  .ld-board > [data-stage-id]:not(.ld-active) { display: none !important; }
+  .ld-board > [data-stage-id] { flex: 1 1 100% !important; max-width: none !important; }
+  .ld-move { padding: 4px 12px; font-size: 22px; }
+}
 .ld-avatar { display: inline-flex; align-items: center; justify-content: center; min-width: 24px; height: 24px;
              padding: 0 4px; border-radius: 12px; background: #1f5fbf; color: #fff; font-size: 11px; }
 """
@@ -122,6 +132,9 @@ class PipelineBoard:
         self.force: set[int] = set()
         self.drag_count = self.drops_handled = 0
         self.lost_reasons: list[tuple[str, str, str]] | None = None
+        self.active: int | None = None
+        """The stage a phone shows (the others are hidden by CSS below 600 px)."""
+        self.tabs: dict[int, ui.tab] = {}
 
     # ----- layout ---------------------------------------------------------------------------------
 
@@ -143,10 +156,14 @@ class PipelineBoard:
             self.max_amount = tid(ui.input(t('pipeline.max_amount'), on_change=lambda e: self._set_amount('max', e))
                                   .props('dense clearable debounce=400 inputmode=decimal').classes('w-36'),
                                   'filter-max')
+        self.switcher = tid(ui.tabs(on_change=self._switch)
+                            .props('dense no-caps mobile-arrows outside-arrows active-color=primary '
+                                   'indicator-color=primary align=left')
+                            .classes('ld-stage-switcher w-full bg-white rounded-borders'), 'stage-switcher')
         self.host = ui.element('div')  # dialogs and toasts live here: cards may be rebuilt under them
         with self.host:
             self.menu = tid(ui.menu().props('no-parent-event'), 'move-menu')
-        self.row = tid(ui.row().classes('w-full items-start gap-3 no-wrap overflow-x-auto pb-2'), 'board')
+        self.row = tid(ui.row().classes('ld-board w-full items-start gap-3 no-wrap overflow-x-auto pb-2'), 'board')
         self.row.on('start', self._drag_started, js_handler='() => emit()')  # SortableJS's bubbling DOM events
         self.row.on('end', self._drag_ended, js_handler='() => emit()')
         live.subscribe(self.desk.events.opportunity_moved, self._on_moved)
@@ -156,6 +173,13 @@ class PipelineBoard:
         self.row.clear()
         self.views.clear()
         self.stage_of_box.clear()
+        self.switcher.clear()
+        self.tabs.clear()
+        with self.switcher:
+            for stage in stages:
+                self.tabs[stage.id or 0] = tid(ui.tab(str(stage.id), stage_name(stage)), f'stage-tab-{stage.id}')
+        if self.active not in self.tabs:
+            self.active = next(iter(self.tabs), None)
         with self.row:
             for stage in stages:
                 sid = stage.id or 0
@@ -176,6 +200,24 @@ class PipelineBoard:
                     more = tid(ui.label('').classes('text-caption text-grey-7 self-center'), f'more-{sid}')
                 self.views[sid] = ColumnView(stage, count, amount, weighted, cards, more)
                 self.stage_of_box[cards.id] = stage
+        self._show_active()
+
+    def _show_active(self) -> None:
+        for sid, view in self.views.items():
+            column = view.cards.parent_slot.parent if view.cards.parent_slot else None
+            if column is not None:
+                if sid == self.active:
+                    column.classes(add='ld-active')
+                else:
+                    column.classes(remove='ld-active')
+        if self.active is not None and self.switcher.value != str(self.active):
+            self.switcher.set_value(str(self.active))
+
+    def _switch(self, e: Any) -> None:
+        """A phone's stage tab: show that column."""
+        if e.value and str(e.value).isdigit() and int(e.value) != self.active:
+            self.active = int(e.value)
+            self._show_active()
 
     def _group(self, stage: Stage) -> str | dict[str, Any]:
         """Reps cannot take a card out of Won or Lost (reopening is a manager's call)."""
@@ -299,6 +341,11 @@ class PipelineBoard:
             view = self.views[sid]
             view.stage = column.stage
             view.count.set_text(str(column.count))
+            tab = self.tabs.get(sid)
+            label = f'{stage_name(column.stage)} · {column.count}'
+            if tab is not None and tab.props.get('label') != label:
+                tab.props['label'] = label
+                tab.update()
             view.amount.set_text(money_short(column.amount_cents))  # a column's total at a glance: ¥1.4万
             view.weighted.set_text(money_short(column.weighted_cents))
             hidden = column.count - len(column.cards)
