@@ -49,7 +49,7 @@ body {{ color: var(--ld-text); font-size: var(--ld-text-base); }}
 .ld-muted {{ color: var(--ld-muted); font-size: var(--ld-text-sm); }}
 .ld-caption {{ color: var(--ld-muted); font-size: var(--ld-text-xs); }}
 .ld-empty {{ padding: var(--ld-space-6) var(--ld-space-4); }}
-.ld-fields {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(13rem, 1fr));
+.ld-fields {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr));
               gap: var(--ld-space-3) var(--ld-space-4); width: 100%; }}
 .ld-value {{ overflow-wrap: anywhere; white-space: pre-wrap; min-height: 1.25rem; }}
 .ld-header .q-btn {{ min-height: 36px; }}
@@ -57,6 +57,7 @@ body {{ color: var(--ld-text); font-size: var(--ld-text-base); }}
   .ld-header {{ padding: 4px 8px !important; }}
   .ld-title {{ font-size: var(--ld-text-xl); }}
   .ld-card {{ padding: var(--ld-space-3); }}
+  .nicegui-content {{ padding: 0 !important; }}
   .ld-content {{ padding: var(--ld-space-3) !important; }}
 }}
 """

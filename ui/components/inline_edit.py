@@ -38,7 +38,9 @@ class InlineSection:
                                   .props(f'flat round dense aria-label="{t("common.edit")}"')
                                   .tooltip(t('common.edit')), f'edit-{self.mark}')
                 self.pencil.set_visibility(self.editable)
-            self.read = tid(ui.element('div').classes('ld-fields'), f'read-{self.mark}')
+            with ui.column().classes('w-full gap-2') as self.reading:
+                self.read = tid(ui.element('div').classes('ld-fields'), f'read-{self.mark}')
+                self.empty = ui.element('div').classes('w-full')
             self._fill_read()
             with ui.column().classes('w-full gap-2') as self.form:
                 with ui.element('div').classes('grid grid-cols-1 sm:grid-cols-2 gap-x-4 gap-y-1 w-full'):
@@ -58,27 +60,36 @@ class InlineSection:
             self.form.set_visibility(False)
 
     def _fill_read(self) -> None:
+        """The filled fields as label and text; the empty ones named on one quiet line that opens the form."""
         self.read.clear()
+        empty = [name for name in self.names if not self.values[name]]
         with self.read:
             for name in self.names:
                 value = self.values[name]
-                with ui.column().classes('gap-0 min-w-0'):
-                    ui.label(self.label(name)).classes('ld-caption')
-                    tid(ui.label(self.display(name, value) if value else '—')
-                        .classes('ld-value' + ('' if value else ' text-grey-5')), f'value-{name}')
+                if value:
+                    with ui.column().classes('gap-0 min-w-0'):
+                        ui.label(self.label(name)).classes('ld-caption')
+                        tid(ui.label(self.display(name, value)).classes('ld-value'), f'value-{name}')
+        self.empty.clear()
+        if empty:
+            with self.empty:
+                text = t('common.not_filled', fields=', '.join(self.label(n) for n in empty))
+                hint = tid(ui.label(text).classes('ld-caption'), f'empty-{self.mark}')
+                if self.editable:
+                    hint.classes('cursor-pointer hover:underline').on('click', self.open)
 
     def open(self) -> None:
         if not self.editable:
             return
         self.editing = True
-        self.read.set_visibility(False)
+        self.reading.set_visibility(False)
         self.pencil.set_visibility(False)
         self.form.set_visibility(True)
 
     def close(self) -> None:
         self.editing = False
         self.form.set_visibility(False)
-        self.read.set_visibility(True)
+        self.reading.set_visibility(True)
         self.pencil.set_visibility(self.editable)
 
     def cancel(self) -> None:

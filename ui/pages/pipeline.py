@@ -31,6 +31,7 @@ from core.pipeline.money import parse_money
 from store.models import Stage, StageKind, UserRef
 
 from .. import live
+from ..components.kit import page_header
 from ..components.playbook_panel import gated
 from ..errors import message
 from ..format import amount_text, money, money_short, stage_name, zone
@@ -142,19 +143,22 @@ class PipelineBoard:
         """The shell: filters and the empty columns; `show_first` or `reload()` fills them."""
         ui.add_css(CSS)
         self.move_label = t('pipeline.move_to')
-        ui.label(t('pipeline.title')).classes('text-h5')
+        with page_header(t('pipeline.title')):
+            pass
         with ui.row().classes('w-full items-end gap-3'):
             if self.manager:
                 reps = {r.id: r.name for r in self.desk.team.reps()}
                 tid(ui.select(reps, label=t('field.owner'), clearable=True, on_change=self._set_owner)
-                    .props('dense').classes('w-48'), 'filter-owner')
+                    .props('dense').classes('w-48 max-sm:w-full'), 'filter-owner')
             self.month = tid(ui.input(t('pipeline.close_month'), on_change=self._set_month)
-                             .props('dense clearable type=month').classes('w-44'), 'filter-month')
+                             .props('dense clearable type=month').classes('w-44 max-sm:w-full'), 'filter-month')
             self.min_amount = tid(ui.input(t('pipeline.min_amount'), on_change=lambda e: self._set_amount('min', e))
-                                  .props('dense clearable debounce=400 inputmode=decimal').classes('w-36'),
+                                  .props('dense clearable debounce=400 inputmode=decimal')
+                                  .classes('w-36 max-sm:flex-1 max-sm:min-w-0'),
                                   'filter-min')
             self.max_amount = tid(ui.input(t('pipeline.max_amount'), on_change=lambda e: self._set_amount('max', e))
-                                  .props('dense clearable debounce=400 inputmode=decimal').classes('w-36'),
+                                  .props('dense clearable debounce=400 inputmode=decimal')
+                                  .classes('w-36 max-sm:flex-1 max-sm:min-w-0'),
                                   'filter-max')
         self.switcher = tid(ui.tabs(on_change=self._switch)
                             .props('dense no-caps mobile-arrows outside-arrows active-color=primary '
