@@ -13,6 +13,7 @@ from core.permissions import can_assign, can_import, can_manage_integrations, ca
 from store.models import UserRef
 
 from . import live
+from .components.kit import skeleton
 from .i18n import current_language, pin_language, reason, t
 from .marks import tid
 from .session import ACCOUNT_PAGE
@@ -136,7 +137,9 @@ def _notifications(desk: Desk, user: UserRef) -> None:
     with tid(ui.button(icon='notifications').props('flat round color=white'), 'notifications') as bell:
         badge = tid(ui.badge('', color='red').props('floating'), 'notification-count')
         with ui.menu() as menu:
-            items = ui.column().classes('p-2 gap-1 min-w-72')
+            items = ui.column().classes('p-2 gap-1 min-w-72 max-w-[90vw]')
+            with items:
+                skeleton(3)  # until the first read answers
 
     async def load() -> None:
         found = await run.io_bound(desk.team.notifications, user)

@@ -30,3 +30,28 @@ async def test_manager_menu_lacks_admin_pages_and_rep_has_no_menu(user: User, te
     await user.should_see('Pipeline')
     await user.should_not_see(marker='nav-manage')
     await user.should_not_see(marker='nav-rules')
+
+
+async def test_phone_drawer_holds_the_same_pages_as_the_header(user: User, team: Team) -> None:
+    """Below 600 px the header's links hide (CSS) and ☰ opens a drawer with every page the role may
+    open, the set-up pages included; Log out moves into the account menu."""
+    await login(user, team.manager.email)
+    drawer = user.find(marker='nav-drawer').elements.pop()
+    assert drawer.value is False  # closed until ☰
+    user.find(marker='nav-menu').click()
+    assert drawer.value is True
+    for marker in ('drawer-nav-inbox', 'drawer-nav-pool', 'drawer-nav-pipeline', 'drawer-nav-team',
+                   'drawer-nav-rules', 'drawer-nav-settings'):
+        await user.should_see(marker=marker)
+    await user.should_not_see(marker='drawer-nav-webhooks')
+    await user.should_see(marker='menu-logout')
+    user.find(marker='drawer-nav-pipeline').click()
+    await user.should_see(marker='board', retries=50)
+
+
+async def test_rep_drawer_has_no_set_up_pages(user: User, team: Team) -> None:
+    await login(user, team.rep_a.email)
+    user.find(marker='nav-menu').click()
+    await user.should_see(marker='drawer-nav-pipeline')
+    for marker in ('drawer-nav-rules', 'drawer-nav-team', 'drawer-nav-settings', 'drawer-nav-automation'):
+        await user.should_not_see(marker=marker)

@@ -271,3 +271,38 @@ async def test_a_full_column_fills_in_two_steps_and_ends_with_every_card(user: U
     for opportunity_id in made:
         await user.should_see(marker=f'opp-{opportunity_id}', retries=50)
     assert text(user, f'count-{opportunity(desk, made[0]).stage_id}') == str(len(made))
+
+
+def column_element(user: User, stage_id: int) -> ui.column:
+    [column] = [e for e in user.client.elements.values() if e.props.get('data-testid') == f'column-{stage_id}']
+    assert isinstance(column, ui.column)
+    return column
+
+
+async def test_a_phone_shows_one_stage_picked_by_its_tab_and_moves_by_menu(user: User, team: Team) -> None:
+    """Below 600 px CSS shows only the column marked active; the stage tabs pick it, and a card's
+    ⋮ menu moves it without dragging."""
+    desk = team.desk
+    found = stages(desk)
+    first, solution = found['Needs confirmed'], found['Solution']
+    deal = make_opportunity(desk, team.rep_a, company='Thumbs', amount='3000')
+    await open_board(user, team.rep_a, deal)
+    tabs = user.find(marker='stage-switcher').elements.pop()
+    assert isinstance(tabs, ui.tabs)
+    assert tabs.value == str(first.id)
+    assert 'ld-active' in column_element(user, first.id).classes
+    assert 'ld-active' not in column_element(user, solution.id).classes
+    await wait_for(lambda: user.find(marker=f'stage-tab-{first.id}').elements.pop().props.get('label')
+                   == 'Needs confirmed · 1')
+    tabs.set_value(str(solution.id))
+    assert 'ld-active' in column_element(user, solution.id).classes
+    assert 'ld-active' not in column_element(user, first.id).classes
+
+    tabs.set_value(str(first.id))
+    await move_via_menu(user, deal, solution)
+    await proceed_past_checklist(user)
+    await wait_for(lambda: column_of(user, deal) == solution.id)
+    assert opportunity(desk, deal).stage_id == solution.id
+    await wait_for(lambda: user.find(marker=f'stage-tab-{solution.id}').elements.pop().props.get('label')
+                   == 'Solution · 1')
+    assert tabs.value == str(first.id)  # the phone stays on the stage it was looking at

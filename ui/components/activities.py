@@ -14,6 +14,7 @@ from ..errors import message, show_field_errors
 from ..format import label, when, zone
 from ..i18n import t
 from ..marks import tid
+from .kit import empty_state
 
 LOGGABLE = [k.value for k in ActivityKind if k != ActivityKind.TOUCH]
 
@@ -27,7 +28,7 @@ def activity_list(activities: Sequence[tuple[Activity, str | None]], *, mark_dea
     """Newest first; `mark_deal` badges what was logged on the deal versus on the lead before it."""
     with tid(ui.column().classes('w-full gap-2'), 'activities'):
         if not activities:
-            ui.label(t('activity.none')).classes('text-grey-7')
+            empty_state(t('activity.none'), icon='history')
         for activity, author in activities:
             on_deal = activity.opportunity_id is not None
             border = 'border-green-300' if mark_deal and on_deal else 'border-blue-200'

@@ -345,17 +345,17 @@ class LeadPage:
         lead = self.view.lead
         number = phone(lead.phone)
         with tid(ui.element('div'), 'action-bar').classes('ld-action-bar'):
-            call = tid(ui.button(t('lead.call'), icon='call').props('outline no-caps'), 'bar-call')
+            call = tid(ui.button(t('lead.call'), icon='call').props('outline no-caps stack dense'), 'bar-call')
             if number.href:
                 call.props(f'href="{number.href}"')
             else:
                 call.disable()
             if self.view.can_edit:
                 tid(ui.button(t('activity.log'), icon='add_comment', on_click=self.log_activity)
-                    .props('no-caps'), 'bar-log-activity')
+                    .props('no-caps stack dense'), 'bar-log-activity')
                 follow = when(lead.next_follow_up_at) if lead.next_follow_up_at else t('lead.follow_up')
                 tid(ui.button(follow, icon='event', on_click=lambda: self.log_activity(follow_up=True))
-                    .props('outline no-caps').classes('ellipsis'), 'bar-follow-up')
+                    .props('outline no-caps stack dense').classes('ellipsis'), 'bar-follow-up')
 
     def log_activity(self, follow_up: bool = False) -> None:
         with self.outside:
