@@ -59,6 +59,7 @@ def shot(page: Page, name: str) -> None:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         page.wait_for_timeout(300)  # fonts and the layout's last measurement
         page.screenshot(path=str(Path(SHOTS) / f'{name}.png'), full_page=True)
+        page.screenshot(path=str(Path(SHOTS) / f'{name}-screen.png'))  # what the first screen shows
 
 
 @pytest.mark.parametrize('size', list(SIZES))
