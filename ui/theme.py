@@ -52,6 +52,7 @@ body {{ color: var(--ld-text); font-size: var(--ld-text-base); }}
 .ld-empty {{ padding: var(--ld-space-6) var(--ld-space-4); }}
 .ld-fields {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr));
               gap: var(--ld-space-3) var(--ld-space-4); width: 100%; }}
+.ld-fields > .ld-wide {{ grid-column: 1 / -1; }}
 .ld-value {{ overflow-wrap: anywhere; white-space: pre-wrap; min-height: 1.25rem; }}
 .ld-header .q-btn {{ min-height: 36px; }}
 @media (max-width: {PHONE_MAX_PX}px) {{

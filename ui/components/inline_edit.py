@@ -67,7 +67,8 @@ class InlineSection:
             for name in self.names:
                 value = self.values[name]
                 if value:
-                    with ui.column().classes('gap-0 min-w-0'):
+                    wide = ' ld-wide' if self.multiline(name) or len(value) > 40 else ''  # long text: a whole row
+                    with ui.column().classes('gap-0 min-w-0' + wide):
                         ui.label(self.label(name)).classes('ld-caption')
                         tid(ui.label(self.display(name, value)).classes('ld-value'), f'value-{name}')
         self.empty.clear()
