@@ -126,7 +126,8 @@ if (!window.ldInboxKeys) {
       rows[next].scrollIntoView({block: 'nearest'});
       e.preventDefault();
     } else if (e.key === '/') {
-      const search = document.querySelector('[data-testid="inbox-search"] input');
+      const field = document.querySelector('[data-testid="inbox-search"]');
+      const search = field && (field.matches('input') ? field : field.querySelector('input'));
       if (search) { search.focus(); e.preventDefault(); }
     } else if (e.key === '?') {
       emitEvent('inbox_help');
