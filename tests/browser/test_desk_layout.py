@@ -128,6 +128,8 @@ def test_screenshots(new_context: Callable[..., BrowserContext], start_server: C
                 page.wait_for_timeout(2500)
                 name = (path.strip('/') or 'inbox')
                 page.screenshot(path=out / f'{name}-{locale}-{width}.png', full_page=path != '/reports')
-                if path == '/reports':
-                    page.screenshot(path=out / f'{name}-{locale}-{width}-full.png', full_page=True)
+                if path == '/reports':  # a section link scrolls to its panel
+                    page.get_by_test_id('section-forecast').click()
+                    page.wait_for_timeout(800)
+                    page.screenshot(path=out / f'{name}-{locale}-{width}-forecast.png')
             page.context.close()

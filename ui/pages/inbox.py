@@ -208,7 +208,7 @@ class Inbox:
         self.revisits.build()
         with ui.row().classes('w-full items-end gap-3'):
             tid(ui.input(t('inbox.search'), on_change=lambda e: self._set('search', e.value))
-                .props('dense clearable debounce=300 maxlength=100').classes('w-64'), 'inbox-search')
+                .props('dense clearable debounce=300 maxlength=100').classes('w-full sm:w-64'), 'inbox-search')
             statuses = {s: t(f'status.{s}') for s in (*OPEN_STATUSES, LeadStatus.POOL, LeadStatus.CONVERTED,
                                                       LeadStatus.DISQUALIFIED)}
             tid(ui.select(statuses, label=t('field.status'), clearable=True,

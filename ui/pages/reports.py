@@ -45,23 +45,32 @@ SECTION_CSS = '''<style>
 </style>'''
 
 
+def _duration(minutes: float | None) -> str:
+    """A tile's time: minutes under an hour, hours (one decimal) beyond (2589 min reads badly)."""
+    if minutes is None or minutes < 60:
+        return charts.minutes(minutes)
+    return t('report.hours', n=f'{minutes / 60:.1f}')
+
+
 def tile_values(report: Report) -> dict[str, tuple[str, str]]:
     """Each tile's figure and its caption, from the figures the panels show (no second computation):
     the funnel's captured and qualified steps, the win panel's rate, the first-response median and
-    the forecast's open pipeline (weighted in the caption)."""
+    the forecast's open pipeline expected to close in the range (weighted and won in the caption)."""
     steps = {r['step']: int(r['count']) for r in report.funnel.to_dict('records')}
     fm = report.forecast_month
     open_cents = int(fm['open_cents'].sum()) if len(fm) else 0
     weighted = int(fm['weighted_cents'].sum()) if len(fm) else 0
+    won = int(fm['won_cents'].sum()) if len(fm) else 0
     s = report.response_summary
     return {
         'captured': (f'{steps.get("captured", 0):,}', t('report.tile.captured_caption')),
         'qualified': (f'{steps.get("qualified", 0):,}', t('report.tile.qualified_caption',
                                                           rate=charts.pct(report.conversion_rate))),
         'win': (charts.pct(report.win_rate), t('report.tile.win_caption')),
-        'response': (charts.minutes(s['median_minutes']), t('report.tile.response_caption',
+        'response': (_duration(s['median_minutes']), t('report.tile.response_caption',
                                                             sla=charts.pct(s['sla_share']))),
-        'pipeline': (money_short(open_cents), t('report.tile.pipeline_caption', weighted=money_short(weighted))),
+        'pipeline': (money_short(open_cents), t('report.tile.pipeline_caption', weighted=money_short(weighted),
+                                                won=money_short(won))),
     }
 
 
