@@ -104,7 +104,7 @@ class Panel:
 
 def records_dialog(title: str, rows: list[dict[str, Any]], kind: str) -> None:
     """The records behind a clicked bar or slice, each a link to its page."""
-    with tid(ui.dialog(), 'drill-dialog') as dialog, ui.card().classes('min-w-[40rem] max-w-4xl'):
+    with tid(ui.dialog(), 'drill-dialog') as dialog, ui.card().classes('w-[40rem] max-w-full'):
         ui.label(title).classes('text-h6')
         tid(ui.label(t('report.drill_count', count=len(rows))), 'drill-count')
         with ui.scroll_area().classes('h-96 w-full'):

@@ -33,6 +33,7 @@ from ..theme import frame
 REFRESH_EVERY = 0.5
 """Seconds: a burst of events refreshes the page at most once per this interval."""
 GRADE_COLORS = {'A': '#e53935', 'B': '#fb8c00', 'C': '#9e9e9e'}
+STAT_CLASSES = 'text-subtitle1 text-weight-medium leading-tight whitespace-nowrap'
 STATUS_COLORS = {'active': 'positive', 'on_leave': 'grey', 'at_capacity': 'negative', 'off_shift': 'blue-grey'}
 
 
@@ -74,7 +75,7 @@ class RepLine:
                     with ui.row().classes('gap-2 items-baseline no-wrap'):
                         self.load = tid(ui.label('').classes('text-weight-medium'), f'rep-open-{uid}')
                         self.grades = tid(ui.label('').classes('text-caption text-grey-8'), f'rep-grades-{uid}')
-                with tid(ui.row().classes('gap-4 no-wrap items-start'), f'rep-figures-{uid}'):
+                with tid(ui.row().classes('gap-x-4 gap-y-1 items-start md:flex-nowrap'), f'rep-figures-{uid}'):
                     self.new = self._stat(t('team.stat.new'), f'rep-new-{uid}')
                     self.due = self._stat(t('team.stat.due'), f'rep-due-{uid}')
                     self.overdue = self._stat(t('team.stat.overdue'), f'rep-overdue-{uid}')
@@ -94,8 +95,8 @@ class RepLine:
     @staticmethod
     def _stat(caption: str, mark: str) -> ui.label:
         with ui.column().classes('gap-0 items-center'):
-            value = tid(ui.label('').classes('text-subtitle1 text-weight-medium leading-tight'), mark)
-            ui.label(caption).classes('text-caption text-grey-7 leading-tight no-wrap')
+            value = tid(ui.label('').classes(STAT_CLASSES), mark)
+            ui.label(caption).classes('text-caption text-grey-7 leading-tight whitespace-nowrap')
         return value
 
     def show(self, r: RepLoadView) -> None:
@@ -112,11 +113,9 @@ class RepLine:
         self.new.set_text(str(r.new_today))
         self.due.set_text(str(r.due_today))
         self.overdue.set_text(str(r.overdue))
-        self.overdue.classes(replace='text-subtitle1 text-weight-medium leading-tight'
-                             + (' text-negative' if r.overdue else ''))
+        self.overdue.classes(replace=STAT_CLASSES + (' text-negative' if r.overdue else ''))
         self.breaches.set_text(str(r.sla_breaches))
-        self.breaches.classes(replace='text-subtitle1 text-weight-medium leading-tight'
-                              + (' text-negative' if r.sla_breaches else ''))
+        self.breaches.classes(replace=STAT_CLASSES + (' text-negative' if r.sla_breaches else ''))
         self.response.set_text(_minutes(r.median_response_minutes))
         self.deals.set_text(t('team.rep_deals', count=r.open_opportunities, amount=money_short(r.pipeline_cents),
                               weighted=money_short(r.weighted_cents)))
