@@ -111,6 +111,8 @@ async def test_a_rep_row_reads_at_a_glance_and_edits_only_in_the_dialog(user: Us
         assert (await text_of(user, f'rep-{mark}-{uid}')).isdigit()
     assert await text_of(user, f'rep-new-{uid}', '1') == '1'
     assert '¥' in await text_of(user, f'rep-deals-{uid}')
+    assert await text_of(user, 'team-total-open', '1 / 20') == '1 / 20'  # the team's totals as figures too
+    assert await text_of(user, 'team-total-reps') == '2'
     row = user.find(marker=f'rep-{uid}').elements.pop()
     inline = [e for e in row.descendants() if isinstance(e, ui.number | ui.switch | ui.input)]
     assert inline == []  # nothing to change by accident

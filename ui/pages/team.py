@@ -153,10 +153,19 @@ class TeamPage:
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(t('team.title')).classes('text-h5')
             tid(ui.button(t('team.rebalance'), icon='balance', on_click=self.rebalance), 'rebalance')
-        with ui.row().classes('w-full items-center gap-6'):
-            self.totals = tid(ui.label('').classes('text-subtitle1'), 'team-totals')
-            with tid(ui.label('').classes('text-subtitle1 cursor-help'), 'team-fairness') as self.fairness:
-                ui.tooltip(t('team.fairness_help')).classes('text-body2 max-w-md')
+        self.totals: dict[str, ui.label] = {}
+        with tid(ui.element('div').classes('w-full grid grid-cols-3 md:grid-cols-7 gap-2'), 'team-totals'):
+            for key, caption in (('reps', t('team.total.reps')), ('open', t('team.total.open')),
+                                 ('new', t('team.stat.new')), ('due', t('team.stat.due')),
+                                 ('overdue', t('team.stat.overdue')), ('sla', t('team.stat.sla')),
+                                 ('deals', t('team.total.deals'))):
+                with ui.card().classes('q-pa-sm gap-0 min-w-0'):
+                    ui.label(caption).classes('text-caption text-grey-7 ellipsis')
+                    self.totals[key] = tid(ui.label('').classes(STAT_CLASSES), f'team-total-{key}')
+                    if key == 'deals':
+                        self.weighted = tid(ui.label('').classes('text-caption text-grey-7'), 'team-total-weighted')
+        with tid(ui.label('').classes('text-body2 text-grey-8 cursor-help'), 'team-fairness') as self.fairness:
+            ui.tooltip(t('team.fairness_help')).classes('text-body2 max-w-md')
         self.rows = ui.column().classes('w-full gap-2')
         events = self.desk.events
         for event in (events.lead_captured, events.lead_touched, events.lead_assigned, events.lead_changed,
@@ -169,10 +178,14 @@ class TeamPage:
         view: TeamView = await run.io_bound(self.desk.workload.team, self.user)
         if self.client.is_deleted:
             return
-        self.totals.set_text(t('team.totals', reps=len(view.reps), open=view.open_leads, capacity=view.capacity,
-                               new=view.new_today, due=view.due_today, overdue=view.overdue,
-                               sla=view.sla_breaches, deals=view.open_opportunities,
-                               amount=money_short(view.pipeline_cents), weighted=money_short(view.weighted_cents)))
+        figures = {'reps': str(len(view.reps)), 'open': f'{view.open_leads} / {view.capacity}',
+                   'new': str(view.new_today), 'due': str(view.due_today), 'overdue': str(view.overdue),
+                   'sla': str(view.sla_breaches),
+                   'deals': t('team.total.deals_value', count=view.open_opportunities,
+                              amount=money_short(view.pipeline_cents))}
+        for key, value in figures.items():
+            self.totals[key].set_text(value)
+        self.weighted.set_text(t('team.total.weighted', weighted=money_short(view.weighted_cents)))
         f = view.fairness
         self.fairness.set_text(t('team.fairness', load=f'{f.load_gini:.2f}', a=f'{f.a_grade_gini:.2f}',
                                  max=f'{f.max_load:.2f}', min=f'{f.min_load:.2f}'))
