@@ -161,8 +161,10 @@ class TeamPage:
                                  ('deals', t('team.total.deals'))):
                 with ui.card().classes('q-pa-sm gap-0 min-w-0'):
                     ui.label(caption).classes('text-caption text-grey-7 ellipsis')
-                    self.totals[key] = tid(ui.label('').classes(STAT_CLASSES), f'team-total-{key}')
-                    if key == 'deals':
+                    self.totals[key] = tid(ui.label('').classes(STAT_CLASSES if key != 'deals' else
+                                                                 'text-subtitle1 text-weight-medium leading-tight'),
+                                           f'team-total-{key}')
+                    if key == 'deals':  # a longer figure: it may wrap on a phone
                         self.weighted = tid(ui.label('').classes('text-caption text-grey-7'), 'team-total-weighted')
         with tid(ui.label('').classes('text-body2 text-grey-8 cursor-help'), 'team-fairness') as self.fairness:
             ui.tooltip(t('team.fairness_help')).classes('text-body2 max-w-md')
