@@ -174,12 +174,16 @@ def _before_flush(session: UnitOfWorkSession, new: list[Any], changed: list[Any]
 _NOT_CONFIG = (config_version.KEY, 'pool_summary_until')
 """Settings rows that are bookkeeping, not configuration: the token itself, the timer's pool-summary
 mark (core/automation/timer.py `POOL_SUMMARY_KEY`, written every tick)."""
+VIEW_PREFIX = 'view:'
+"""Settings rows under this prefix are one user's view choices (core/accounts/views.py), not
+configuration."""
 
 
 def _is_config(obj: object) -> bool:
     """A rule or setting the capture path caches under the token (the token's own row is not one)."""
     return isinstance(obj, config_version.WATCHED) and not (isinstance(obj, AppSetting)
-                                                            and obj.key in _NOT_CONFIG)
+                                                            and (obj.key in _NOT_CONFIG
+                                                                 or obj.key.startswith(VIEW_PREFIX)))
 
 
 def _after_flush(session: UnitOfWorkSession, new: list[Any]) -> None:

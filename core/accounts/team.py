@@ -10,6 +10,7 @@ from core import permissions
 from core.accounts import auth, sessions
 from core.accounts.notifications import NotificationInbox
 from core.accounts.signin import SignIn
+from core.accounts.views import ViewChoices
 from core.context import Context
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.leads.normalize import clean_text, normalize_email
@@ -73,7 +74,7 @@ def _check_user_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-class TeamService(NotificationInbox, SignIn):
+class TeamService(NotificationInbox, SignIn, ViewChoices):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 

@@ -54,8 +54,10 @@ def traffic_light(next_follow_up_at: datetime | None, now: datetime) -> str:
 
 INBOX_COUNT_CAP = queries.COUNT_CAP
 """An inbox total above this reads "10,000+" (the count stops there)."""
-LIVE_UNOWNED = (LeadStatus.NEW, LeadStatus.POOL, LeadStatus.REVIEW)
-"""Leads without an owner that still need someone: part of a manager's default inbox."""
+LIVE_UNOWNED = (LeadStatus.NEW, LeadStatus.REVIEW)
+"""Leads without an owner that still need someone: part of a manager's default inbox. Pool leads
+are not (reps claim them on /pool): they come in with `include_pool`, "unassigned only" or the
+pool status filter."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,13 +137,16 @@ class LeadService(Qualifying):
 
     def inbox(self, actor: UserRef, *, status: str | None = None, grade: str | None = None,
               source: str | None = None, search: str | None = None, unassigned: bool = False,
-              agenda: str | None = None, page: int = 1, page_size: int = 25) -> tuple[list[LeadRow], int]:
-        """A rep sees own leads; managers, marketing and admins see all. `agenda`: due_today,
+              include_pool: bool = False, agenda: str | None = None, page: int = 1,
+              page_size: int = 25) -> tuple[list[LeadRow], int]:
+        """A rep sees own leads; managers, marketing and admins see all open leads, pool leads only
+        with `include_pool` or `unassigned` (the unassigned ones are the pool's). `agenda`: due_today,
         overdue or my_day (follow-ups and first-response deadlines, soonest first)."""
         now = self.ctx.now()
         day_end = self.ctx.day_start(now) + timedelta(days=1)
         sees_all = permissions.sees_all_leads(actor)
-        statuses = (status,) if status else OPEN_STATUSES + (LIVE_UNOWNED if sees_all else ())
+        unowned = LIVE_UNOWNED + ((LeadStatus.POOL,) if include_pool or unassigned else ())
+        statuses = (status,) if status else OPEN_STATUSES + (unowned if sees_all else ())
         owner_id = None if sees_all else actor.id
         f = queries.InboxFilter(owner_id=owner_id, unassigned=unassigned and owner_id is None,
                                 statuses=statuses, grade=grade or None, source=source or None,

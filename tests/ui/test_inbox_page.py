@@ -113,3 +113,59 @@ async def test_inbox_shows_phones_in_national_format_with_a_tel_link(user: User,
     assert isinstance(table, ui.table)
     row = next(r for r in table.rows if r['name'] == 'Dial')
     assert (row['phone'], row['tel']) == ('159 9490 3672', 'tel:+8615994903672')
+
+
+def _columns_of(user: User, marker: str = 'inbox-table') -> list[str]:
+    table = user.find(marker=marker).elements.pop()
+    assert isinstance(table, ui.table)
+    return [c['name'] for c in table.columns]
+
+
+async def test_column_chooser_shows_hides_and_remembers_per_user(user: User, team: Team) -> None:
+    await login(user, team.manager.email)
+    await user.should_see(marker='inbox-columns')
+    shown = _columns_of(user)
+    assert 'created' not in shown and {'name', 'phone', 'owner', 'next'} <= set(shown)  # fits 1280 px
+    user.find(marker='inbox-columns').click()
+    user.find(marker='inbox-col-created').click()
+    user.find(marker='inbox-col-company').click()
+    for _ in range(60):
+        if team.desk.team.inbox_columns(team.manager) != shown:
+            break
+        await asyncio.sleep(0.05)
+    expected = [c for c in (*shown, 'created') if c != 'company']
+    assert _columns_of(user) == expected
+    assert team.desk.team.inbox_columns(team.manager) == expected
+    assert team.desk.team.inbox_columns(team.rep_a) != expected  # another user's choice is their own
+    await user.open('/')
+    await user.should_see(marker='inbox-columns')
+    assert _columns_of(user) == expected
+
+
+async def test_follow_up_list_leaves_pool_leads_out_unless_asked(user: User, team: Team) -> None:
+    desk = team.desk
+    for rep in (team.rep_a, team.rep_b):
+        desk.team.update_user(team.admin, rep.id, {'is_on_leave': True})
+    pooled = desk.leads.capture_lead(factories.lead_data(name='Pooled Lead'), channel='manual',
+                                     default_source='manual')
+    assert desk.leads.lead_view(team.manager, pooled.lead_id).lead.status == 'pool'
+    desk.leads.capture_lead(factories.lead_data(name='Owned Lead'), channel='manual', default_source='manual',
+                            actor=team.rep_a, keep_for_actor=True)
+    await login(user, team.manager.email)
+    await wait_rows(user, {'Owned Lead'})
+    await asyncio.sleep(0.2)
+    assert table_names(user) == ['Owned Lead']
+    user.find(marker='filter-pool').click()
+    assert set(await wait_rows(user, {'Pooled Lead', 'Owned Lead'})) == {'Pooled Lead', 'Owned Lead'}
+
+
+async def test_inbox_rows_are_keyboard_reachable_and_keys_are_listed(user: User, team: Team) -> None:
+    await login(user, team.rep_a.email)
+    await user.should_see(marker='inbox-table')
+    table = user.find(marker='inbox-table').elements.pop()
+    body = table.slots['body'].template or ''
+    assert 'tabindex="0"' in body and '@keydown.enter' in body
+    user.find(marker='inbox-keys').click()
+    await user.should_see(marker='inbox-help')
+    await user.should_see('Keyboard shortcuts')
+    await user.should_see('Next lead')

@@ -158,3 +158,21 @@ async def test_marketing_enters_a_channel_cost(user: User, team: Team) -> None:
             break
         await asyncio.sleep(0.05)
     assert ads[0]['leads'] == 2 and ads[0]['cost'] != '¥0'
+
+
+async def test_headline_tiles_show_the_panels_figures_and_sections_link_to_panels(user: User, team: Team) -> None:
+    desk: Desk = app.state.desk
+    capture(desk, team.rep_a, 2)
+    capture(desk, team.rep_b, 1)
+    await login(user, team.manager.email)
+    await user.open('/reports')
+    await text_of(user, 'line-funnel-0', 'Captured: 3')
+    assert await text_of(user, 'tile-value-captured', '3') == '3'  # the funnel's first step
+    assert await text_of(user, 'tile-value-win') == '—'  # as the win panel: nothing closed yet
+    assert (await text_of(user, 'tile-value-pipeline')).startswith('¥')
+    for key in ('captured', 'qualified', 'win', 'response', 'pipeline'):
+        await user.should_see(marker=f'tile-{key}')
+    for key in ('funnel', 'win', 'forecast', 'roi', 'care', 'checklist'):
+        link = next(iter(user.find(marker=f'section-{key}').elements))
+        assert isinstance(link, ui.link)
+        assert link.props['href'].startswith('#c')  # the panel's own anchor on this page

@@ -111,7 +111,10 @@ async def test_rebalance_can_be_cancelled(user: User, team: Team) -> None:
 async def test_going_on_leave_offers_to_hand_over(user: User, team: Team) -> None:
     ids = own(team, team.rep_a.id, 2)
     await open_team(user, team)
-    user.find(marker=f'rep-leave-{team.rep_a.id}').click()
+    user.find(marker=f'rep-settings-open-{team.rep_a.id}').click()  # leave is set in the rep's dialog
+    await user.should_see(marker='set-leave', retries=60)
+    user.find(marker='set-leave').click()
+    user.find(marker='set-save').click()
     await user.should_see('Rep Li is on leave: move their open leads?', retries=60)
     user.find(marker='plan-apply').click()
     await until(lambda: owners(team, ids) == [team.rep_b.id, team.rep_b.id])

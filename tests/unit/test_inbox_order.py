@@ -27,10 +27,12 @@ def test_team_view_and_rep_view_share_the_order(desk: Desk) -> None:
     expected_rep = ['L3 A1', 'L1 A5', 'L2 B2', 'L5 B7', 'L0 C1', 'L4 C9']
     rows, total = desk.leads.inbox(rep)
     assert [r.name for r in rows] == expected_rep and total == 6
-    rows, total = desk.leads.inbox(manager)  # the team view also shows live unowned leads
+    rows, total = desk.leads.inbox(manager)  # the team view leaves pool leads out unless asked
+    assert [r.name for r in rows] == expected_rep and total == 6
+    rows, total = desk.leads.inbox(manager, include_pool=True)  # asked: in the same order
     assert [r.name for r in rows] == ['L3 A1', 'L1 A5', 'pooled B0', 'L2 B2', 'L5 B7', 'L0 C1', 'L4 C9']
     assert total == 7
-    rows, _ = desk.leads.inbox(manager, page=2, page_size=3)
+    rows, _ = desk.leads.inbox(manager, include_pool=True, page=2, page_size=3)
     assert [r.name for r in rows] == ['L2 B2', 'L5 B7', 'L0 C1']
     rows, _ = desk.leads.inbox(manager, status='converted')
     assert [r.name for r in rows] == ['closed']
@@ -42,6 +44,6 @@ def test_the_count_stops_at_the_cap(desk: Desk, monkeypatch: pytest.MonkeyPatch)
     with desk.ctx.write() as s:
         for i in range(5):
             s.add(Lead(name=f'L{i}', grade='B', status='pool', created_at=desk.ctx.now()))
-    rows, total = desk.leads.inbox(manager, page_size=2)
+    rows, total = desk.leads.inbox(manager, include_pool=True, page_size=2)
     assert total == 4  # "3+": more than the cap, not counted further
     assert len(rows) == 2

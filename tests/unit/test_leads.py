@@ -58,7 +58,17 @@ def test_unassigned_filter_lists_only_pool_leads_for_manager(desk: Desk) -> None
     rep = user(desk)
     owned = new_lead(desk, rep)
     assert inbox_ids(desk, manager, unassigned=True) == [pooled]
-    assert sorted(inbox_ids(desk, manager)) == sorted([pooled, owned])
+    assert sorted(inbox_ids(desk, manager, include_pool=True)) == sorted([pooled, owned])
+
+
+def test_manager_inbox_leaves_pool_leads_out_by_default(desk: Desk) -> None:
+    """Pool leads wait on /pool for a rep to claim: the follow-up list is the owned and new ones."""
+    manager = user(desk, Role.MANAGER)
+    new_lead(desk)  # no rep exists yet: pooled
+    rep = user(desk)
+    owned = new_lead(desk, rep)
+    assert inbox_ids(desk, manager) == [owned]
+    assert len(inbox_ids(desk, manager, status='pool')) == 1
 
 
 def test_rep_inbox_does_not_list_pool_leads(desk: Desk) -> None:

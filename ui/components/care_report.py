@@ -74,10 +74,10 @@ class CareReportPanels:
 
     def build(self) -> None:
         columns = [{'name': n, 'label': t(f'care.col.{n}'), 'field': n, 'align': 'left'} for n in NPS_COLUMNS]
-        with tid(ui.card().classes('w-full'), 'panel-care'):
+        with tid(ui.card().classes('w-full ld-section'), 'panel-care') as self.card:
             _card_title('nps', self.export)
-            with ui.row().classes('w-full no-wrap gap-4 items-start'):
-                self.nps_chart = tid(ui.echart({'series': []}).classes('w-1/2 h-64'), 'chart-care-nps')
+            with ui.row().classes('w-full gap-4 items-start md:flex-nowrap'):
+                self.nps_chart = tid(ui.echart({'series': []}).classes('w-full md:w-1/2 h-64'), 'chart-care-nps')
                 with ui.column().classes('w-1/2 gap-1'):
                     self.nps_summary = tid(ui.label(t('report.loading')).classes('text-subtitle1'), 'summary-care')
                     self.tier_table = tid(ui.table(columns=columns, rows=[], row_key='key')
@@ -88,11 +88,11 @@ class CareReportPanels:
             self.overdue_title = tid(ui.label('').classes('text-subtitle2'), 'care-overdue-title')
             with ui.scroll_area().classes('w-full max-h-64'):
                 self.overdue = tid(ui.column().classes('w-full gap-0 text-sm'), 'care-overdue')
-        with tid(ui.card().classes('w-full'), 'panel-repeat'):
+        with tid(ui.card().classes('w-full ld-section'), 'panel-repeat') as self.repeat_card:
             _card_title('repeat')
-            with ui.row().classes('w-full no-wrap gap-4 items-start'):
-                self.revenue_chart = tid(ui.echart({'series': []}).classes('w-3/5 h-64'), 'chart-repeat')
-                self.revenue_lines = tid(ui.column().classes('w-2/5 gap-1'), 'lines-repeat')
+            with ui.row().classes('w-full gap-4 items-start md:flex-nowrap'):
+                self.revenue_chart = tid(ui.echart({'series': []}).classes('w-full md:w-3/5 h-64'), 'chart-repeat')
+                self.revenue_lines = tid(ui.column().classes('w-full md:w-2/5 gap-1'), 'lines-repeat')
 
     async def export(self, fmt: str) -> None:
         """Every care table (NPS by tier and by owner, overdue revisits, new vs repeat revenue)."""

@@ -53,7 +53,7 @@ class ChecklistPanel:
         self.client = ui.context.client
         self.generation = 0
         self.filter: ReportFilter | None = None
-        with tid(ui.card().classes('w-full'), 'panel-checklist'):
+        with tid(ui.card().classes('w-full ld-section'), 'panel-checklist') as self.card:
             with ui.row().classes('w-full items-center justify-between'):
                 with ui.row().classes('items-center gap-1'):
                     ui.label(t('playbook.report_title')).classes('text-h6')

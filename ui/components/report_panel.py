@@ -53,7 +53,7 @@ class Panel:
     def __init__(self, page: ReportsPage, key: str, *, on_click: Callable[[Any], Any] | None = None,
                  columns: tuple[str, ...] = (), extra: Callable[[], None] | None = None) -> None:
         self.key = key
-        with tid(ui.card().classes('w-full'), f'panel-{key}'):
+        with tid(ui.card().classes('w-full ld-section'), f'panel-{key}') as self.card:
             with ui.row().classes('w-full items-center justify-between'):
                 with ui.row().classes('items-center gap-1'):
                     ui.label(t(f'report.panel.{key}')).classes('text-h6')
@@ -62,10 +62,10 @@ class Panel:
                 export_buttons(key, lambda fmt: page.export_panel(key, fmt))
             if extra is not None:
                 extra()
-            with ui.row().classes('w-full no-wrap gap-4 items-start'):
-                self.chart = tid(ui.echart({'series': []}, on_point_click=on_click).classes('w-3/5 h-72'),
+            with ui.row().classes('w-full gap-4 items-start md:flex-nowrap'):  # stacked on a phone
+                self.chart = tid(ui.echart({'series': []}, on_point_click=on_click).classes('w-full md:w-3/5 h-72'),
                                  f'chart-{key}')
-                with ui.column().classes('w-2/5 gap-1'):
+                with ui.column().classes('w-full md:w-2/5 gap-1 min-w-0'):
                     self.summary = tid(ui.label(t('report.loading')).classes('text-subtitle1'), f'summary-{key}')
                     self.lines = tid(ui.column().classes('gap-0 text-sm'), f'lines-{key}')
                     self.table = tid(ui.table(columns=_columns(*columns), rows=[], row_key=columns[0])
@@ -104,7 +104,7 @@ class Panel:
 
 def records_dialog(title: str, rows: list[dict[str, Any]], kind: str) -> None:
     """The records behind a clicked bar or slice, each a link to its page."""
-    with tid(ui.dialog(), 'drill-dialog') as dialog, ui.card().classes('min-w-[40rem] max-w-4xl'):
+    with tid(ui.dialog(), 'drill-dialog') as dialog, ui.card().classes('w-[40rem] max-w-full'):
         ui.label(title).classes('text-h6')
         tid(ui.label(t('report.drill_count', count=len(rows))), 'drill-count')
         with ui.scroll_area().classes('h-96 w-full'):

@@ -44,7 +44,7 @@ def shift_text(r: RepLoadView) -> str:
 def settings_dialog(r: RepLoadView, save: Callable[[dict[str, Any]], object]) -> ui.dialog:
     """Capacity, quota, seniority, regions, shift and leave (with an optional return date)."""
     back = r.leave_until.astimezone(zone()).date().isoformat() if r.leave_until else ''
-    with ui.dialog() as dialog, tid(ui.card().classes('min-w-96'), f'rep-settings-{r.user_id}'):
+    with ui.dialog() as dialog, tid(ui.card().classes('w-96 max-w-full'), f'rep-settings-{r.user_id}'):
         ui.label(t('team.settings_title', rep=r.name)).classes('text-h6')
         fields: dict[str, Any] = {
             'capacity': tid(ui.number(t('team.capacity'), value=r.capacity, min=0, max=10_000, precision=0),
@@ -94,7 +94,7 @@ def plan_dialog(plan: Plan, *, title: str, apply_label: str,
     """Who loses, who gains, which leads — and Apply. With `replan`, a switch re-plans including leads
     worked in the last 24 h. The dialog answers the plan to apply (or None when dismissed)."""
     state = {'plan': plan, 'recent': False}
-    with ui.dialog() as dialog, tid(ui.card().classes('min-w-[36rem] max-w-4xl'), 'plan-dialog'):
+    with ui.dialog() as dialog, tid(ui.card().classes('w-[36rem] max-w-full'), 'plan-dialog'):
         ui.label(title).classes('text-h6')
         body = ui.column().classes('w-full gap-2')
 

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
+from core.accounts.views import INBOX_COLUMNS
 from core.capture.intake import CaptureResult
 from core.desk import Desk
 from core.leads.actions import INBOX_COUNT_CAP, traffic_light
@@ -34,25 +35,20 @@ LIVE_REFRESH_GAP = 0.5
 
 
 def _columns(show_owner: bool) -> list[dict]:
-    cols = [
-        {'name': 'grade', 'label': t('field.grade'), 'field': 'grade', 'align': 'center'},
-        {'name': 'name', 'label': t('field.name'), 'field': 'name', 'align': 'left'},
-        {'name': 'company', 'label': t('field.company'), 'field': 'company', 'align': 'left'},
-        {'name': 'phone', 'label': t('field.phone'), 'field': 'phone', 'align': 'left'},
-        {'name': 'source', 'label': t('field.source'), 'field': 'source_label', 'align': 'left'},
-        {'name': 'status', 'label': t('field.status'), 'field': 'status_label', 'align': 'left'},
-        {'name': 'score', 'label': t('field.score'), 'field': 'score', 'align': 'right'},
-        {'name': 'next', 'label': t('inbox.next_step'), 'field': 'next', 'align': 'left'},
-        {'name': 'sla', 'label': t('inbox.sla'), 'field': 'sla', 'align': 'left'},
-        {'name': 'created', 'label': t('field.created_at'), 'field': 'created', 'align': 'left'},
-    ]
-    if show_owner:
-        cols.insert(6, {'name': 'owner', 'label': t('field.owner'), 'field': 'owner', 'align': 'left'})
-    return cols
+    """Every column the inbox can show (core/accounts/views.py `INBOX_COLUMNS`); owner for team views only."""
+    labels = {'grade': t('field.grade'), 'name': t('field.name'), 'company': t('field.company'),
+              'phone': t('field.phone'), 'source': t('field.source'), 'status': t('field.status'),
+              'owner': t('field.owner'), 'score': t('field.score'), 'next': t('inbox.next_step'),
+              'sla': t('inbox.sla'), 'created': t('field.created_at')}
+    fields = {'source': 'source_label', 'status': 'status_label'}
+    align = {'grade': 'center', 'score': 'right'}
+    return [{'name': c, 'label': labels[c], 'field': fields.get(c, c), 'align': align.get(c, 'left')}
+            for c in INBOX_COLUMNS if c != 'owner' or show_owner]
 
 
 ROW_TEMPLATE = '''
-<tr class="cursor-pointer" @click="$parent.$emit('open', props.row.id)">
+<tr class="cursor-pointer ld-row" tabindex="0" :data-lead="props.row.id" @click="$parent.$emit('open', props.row.id)"
+    @keydown.enter.self="$parent.$emit('open', props.row.id)">
   <td v-for="col in props.cols" :key="col.name" :class="'text-' + col.align
       + (col.name === 'sla' && props.row.sla_late ? ' text-negative text-weight-bold' : '')">
     <div v-if="col.name === 'grade'" role="status" :aria-label="col.value"
@@ -75,12 +71,76 @@ q-icon render): one component per row instead of eight (three cell slots, their 
 q-icon) for the browser to mount, 105 on the page instead of 680 (bench/inbox_paint.py). Text goes
 through `{{ }}`, so a lead's markup still shows as text. The phone is a `tel:` link and a plain copy
 button (`ldCopy`, ui/components/phone.py): a tap on either does not open the lead."""
+CARD_TEMPLATE = '''
+<div class="col-12 q-pa-xs">
+  <div class="q-card q-pa-sm cursor-pointer ld-row ld-card" tabindex="0" :data-lead="props.row.id"
+       @click="$parent.$emit('open', props.row.id)" @keydown.enter.self="$parent.$emit('open', props.row.id)">
+    <div class="row items-center no-wrap" style="gap: 8px">
+      <div role="status" :aria-label="props.row.grade"
+           :class="'q-badge flex inline items-center no-wrap q-badge--single-line bg-'
+                   + ({A: 'red', B: 'orange'}[props.row.grade] || 'grey')">{{ props.row.grade }}</div>
+      <div class="text-weight-medium ellipsis">{{ props.row.name }}</div>
+    </div>
+    <div v-if="props.row.company" class="text-grey-8 ellipsis">{{ props.row.company }}</div>
+    <div class="row items-center justify-between no-wrap" style="gap: 8px">
+      <span class="no-wrap"><a v-if="props.row.tel" :href="props.row.tel" class="text-primary ld-tel"
+          @click.stop>{{ props.row.phone }}</a><template v-else>{{ props.row.phone }}</template></span>
+      <span v-if="props.row.next" class="text-caption no-wrap"><i aria-hidden="true" style="font-size: 14px"
+          :class="'q-icon notranslate material-icons q-mr-xs text-'
+                  + ({green: 'positive', red: 'negative'}[props.row.light] || 'grey-5')">circle</i>{{
+        props.row.next }}</span>
+    </div>
+  </div>
+</div>'''
+"""Below 600 px a lead is a card (Quasar's grid mode of the same rows): name, company, grade, the phone
+as a `tel:` link, the next follow-up."""
 ROW_STYLE = '''<style>
+.ld-row:focus-visible { outline: 2px solid var(--q-primary); outline-offset: -2px; }
+.ld-row:focus-visible td { background: rgba(25, 118, 210, .06); }
+.ld-card .ld-tel { display: inline-block; padding: 6px 0; }
+.ld-kbd { display: inline-block; min-width: 1.8em; padding: 1px 6px; border: 1px solid #bdbdbd;
+          border-bottom-width: 2px; border-radius: 4px; font-family: monospace; text-align: center;
+          background: #fafafa; }
 .ld-copy { border: 0; background: none; padding: 2px 4px; margin-left: 2px; cursor: pointer; color: #757575;
            border-radius: 50%; vertical-align: middle; line-height: 1; }
 .ld-copy:hover, .ld-copy:focus-visible { background: rgba(0, 0, 0, .08); color: inherit; }
 .ld-copy .q-icon { font-size: 16px; }
 </style>'''
+
+
+KEYS_SCRIPT = '''<script>
+if (!window.ldInboxKeys) {
+  window.ldInboxKeys = true;
+  document.addEventListener('keydown', (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    const target = e.target;
+    if (target && target.closest && target.closest('input, textarea, select, [contenteditable=""], '
+                                                    + '[contenteditable="true"], .q-dialog')) return;
+    if (!document.querySelector('[data-testid="inbox-table"]')) return;
+    const rows = [...document.querySelectorAll('.ld-row')].filter((r) => r.offsetParent !== null);
+    if (e.key === 'j' || e.key === 'k') {
+      if (!rows.length) return;
+      const at = rows.indexOf(document.activeElement);
+      const next = at < 0 ? 0 : Math.min(rows.length - 1, Math.max(0, at + (e.key === 'j' ? 1 : -1)));
+      rows[next].focus();
+      rows[next].scrollIntoView({block: 'nearest'});
+      e.preventDefault();
+    } else if (e.key === '/') {
+      const field = document.querySelector('[data-testid="inbox-search"]');
+      const search = field && (field.matches('input') ? field : field.querySelector('input'));
+      if (search) { search.focus(); e.preventDefault(); }
+    } else if (e.key === '?') {
+      emitEvent('inbox_help');
+      e.preventDefault();
+    }
+  });
+}
+</script>'''
+"""The inbox's keys, in the browser (no round trip to move a focus ring): j/k move between rows (or
+cards), Enter opens the focused one (the row's own handler), `/` goes to search, `?` asks the server
+for the list of keys. Ignored while typing in a field or with a dialog open."""
+SHORTCUTS = (('j', 'inbox.key_next'), ('k', 'inbox.key_previous'), ('Enter', 'inbox.key_open'),
+             ('/', 'inbox.key_search'), ('?', 'inbox.key_help'))
 
 
 def _sla_text(r: LeadRow) -> str:
@@ -102,13 +162,16 @@ def _row(r: LeadRow, now: datetime) -> dict:
 class Inbox:
     """One browser's inbox: its filters, its page, and the live refresh."""
 
-    def __init__(self, desk: Desk, user: UserRef) -> None:
+    def __init__(self, desk: Desk, user: UserRef, columns: list[str] | None = None) -> None:
         self.desk, self.user = desk, user
         self.manager_view = sees_all_leads(user)
+        self.all_columns = _columns(self.manager_view)
+        known = {c['name'] for c in self.all_columns}
+        self.chosen = [c for c in (columns or INBOX_COLUMNS) if c in known] or ['name']
         self.page = 1
         self.total = 0
         self.filters: dict[str, object] = {'search': '', 'status': None, 'grade': None, 'source': None,
-                                           'unassigned': False, 'agenda': None}
+                                           'unassigned': False, 'include_pool': False, 'agenda': None}
         self._refreshing = False
         self._again = False
         self._last_live = 0.0
@@ -125,10 +188,17 @@ class Inbox:
         """The page; with `first` (the first page, read before anything awaited the socket) the
         rows go out with the HTML instead of after the websocket connects: one round trip and one
         render fewer before a user sees their leads (bench/inbox_paint.py)."""
+        self.help = self._help_dialog()
+        ui.on('inbox_help', self.help.open)
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(t('inbox.title_all') if self.manager_view else t('inbox.title_mine')).classes('text-h5')
-            tid(ui.button(t('lead.new'), icon='add',
-                          on_click=lambda: open_new_lead(self.desk, self.user, self._created)), 'new-lead')
+            with ui.row().classes('items-center gap-1'):
+                self._column_chooser()
+                tid(ui.button(icon='keyboard', on_click=self.help.open)
+                    .props(f'flat dense round aria-label="{t("inbox.keys_title")}"')
+                    .tooltip(t('inbox.keys_title')).classes('gt-xs'), 'inbox-keys')
+                tid(ui.button(t('lead.new'), icon='add',
+                              on_click=lambda: open_new_lead(self.desk, self.user, self._created)), 'new-lead')
         agendas = {'all': t('inbox.agenda_all'), 'my_day': t('inbox.agenda_my_day'),
                    'due_today': t('inbox.agenda_due_today'), 'overdue': t('inbox.agenda_overdue')}
         tid(ui.toggle(agendas, value='all', on_change=lambda e: self._set('agenda', None if e.value == 'all'
@@ -138,7 +208,7 @@ class Inbox:
         self.revisits.build()
         with ui.row().classes('w-full items-end gap-3'):
             tid(ui.input(t('inbox.search'), on_change=lambda e: self._set('search', e.value))
-                .props('dense clearable debounce=300 maxlength=100').classes('w-64'), 'inbox-search')
+                .props('dense clearable debounce=300 maxlength=100').classes('w-full sm:w-64'), 'inbox-search')
             statuses = {s: t(f'status.{s}') for s in (*OPEN_STATUSES, LeadStatus.POOL, LeadStatus.CONVERTED,
                                                       LeadStatus.DISQUALIFIED)}
             tid(ui.select(statuses, label=t('field.status'), clearable=True,
@@ -153,12 +223,20 @@ class Inbox:
             if self.manager_view:
                 tid(ui.checkbox(t('inbox.unassigned'), on_change=lambda e: self._set('unassigned', e.value)),
                     'filter-unassigned')
-        self.table = tid(ui.table(rows=[], columns=_columns(self.manager_view), row_key='id')
-                         .classes('w-full cursor-pointer').props('flat bordered'), 'inbox-table')
+                tid(ui.checkbox(t('inbox.include_pool'), on_change=lambda e: self._set('include_pool', e.value)),
+                    'filter-pool')
+        self.table = tid(ui.table(rows=[], columns=self._shown_columns(), row_key='id')
+                         .classes('w-full cursor-pointer gt-xs').props('flat bordered'), 'inbox-table')
         self.table.props['no-data-label'] = t('inbox.empty')
         self.table.add_slot('body', ROW_TEMPLATE)
-        ui.add_head_html(COPY_SCRIPT + ROW_STYLE)
-        self.table.on('open', lambda e: ui.navigate.to(f'/leads/{int(e.args)}'))
+        # below 600 px: the same rows as cards (Quasar's grid mode), the table hidden
+        self.cards = tid(ui.table(rows=[], columns=self._shown_columns(), row_key='id')
+                         .classes('w-full xs').props('grid hide-header flat'), 'inbox-cards')
+        self.cards.props['no-data-label'] = t('inbox.empty')
+        self.cards.add_slot('item', CARD_TEMPLATE)
+        ui.add_head_html(COPY_SCRIPT + ROW_STYLE + KEYS_SCRIPT)
+        for table in (self.table, self.cards):
+            table.on('open', lambda e: ui.navigate.to(f'/leads/{int(e.args)}'))
         with ui.row().classes('w-full items-center justify-end gap-2'):
             self.pager = tid(ui.label(''), 'inbox-pager')
             ui.button(icon='chevron_left', on_click=lambda: self._go(-1)).props('flat dense')
@@ -174,11 +252,50 @@ class Inbox:
         else:
             self._show(*first)
 
+    def _shown_columns(self) -> list[dict]:
+        return [c for c in self.all_columns if c['name'] in self.chosen]
+
+    def _column_chooser(self) -> None:
+        """Which columns show: a menu of ticks, remembered for this user (desk.team.set_inbox_columns)."""
+        with tid(ui.button(icon='view_column').props(f'flat dense round aria-label="{t("inbox.columns")}"')
+                 .tooltip(t('inbox.columns')).classes('gt-xs'), 'inbox-columns'):
+            with ui.menu(), ui.column().classes('gap-0 q-pa-sm'):
+                ui.label(t('inbox.columns')).classes('text-caption text-grey-7')
+                self.column_ticks = {
+                    c['name']: tid(ui.checkbox(c['label'], value=c['name'] in self.chosen,
+                                               on_change=lambda e, name=c['name']: self._choose(name, e.value)),
+                                   f'inbox-col-{c["name"]}')
+                    for c in self.all_columns}
+
+    async def _choose(self, name: str, shown: bool) -> None:
+        chosen = [c['name'] for c in self.all_columns
+                  if (c['name'] == name and shown) or (c['name'] != name and c['name'] in self.chosen)]
+        if not chosen:  # the last column stays
+            self.column_ticks[name].set_value(True)
+            return
+        if chosen == self.chosen:
+            return
+        self.chosen = chosen
+        self.table.columns = self._shown_columns()
+        await run.io_bound(self.desk.team.set_inbox_columns, self.user, chosen)
+
+    def _help_dialog(self) -> ui.dialog:
+        with ui.dialog() as dialog, tid(ui.card().classes('min-w-72'), 'inbox-help'):
+            ui.label(t('inbox.keys_title')).classes('text-h6')
+            with ui.grid(columns='auto 1fr').classes('items-center gap-x-4 gap-y-2'):
+                for key, text in SHORTCUTS:
+                    ui.html(f'<kbd class="ld-kbd">{key}</kbd>', sanitize=False)
+                    ui.label(t(text))
+            with ui.row().classes('w-full justify-end'):
+                tid(ui.button(t('common.close'), on_click=dialog.close).props('flat'), 'inbox-help-close')
+        return dialog
+
     def read(self) -> tuple[list[LeadRow], int]:
         """This page of the inbox under the current filters (a worker thread's call: it queries)."""
         f = self.filters
         return self.desk.leads.inbox(self.user, status=f['status'], grade=f['grade'], source=f['source'],
-                                     search=f['search'], unassigned=bool(f['unassigned']), agenda=f['agenda'],
+                                     search=f['search'], unassigned=bool(f['unassigned']),
+                                     include_pool=bool(f['include_pool']), agenda=f['agenda'],
                                      page=self.page, page_size=PAGE_SIZE)
 
     async def refresh(self) -> None:
@@ -189,7 +306,9 @@ class Inbox:
         pages = max(1, -(-self.total // PAGE_SIZE))
         self.page = min(self.page, pages)
         now = self.desk.ctx.now()
-        self.table.update_rows([_row(r, now) for r in rows])
+        shown = [_row(r, now) for r in rows]
+        self.table.update_rows(shown)
+        self.cards.update_rows(shown)
         more = self.total > INBOX_COUNT_CAP  # the count stopped there
         self.pager.set_text(t('inbox.pager', page=self.page, pages=f'{pages - 1}+' if more else pages,
                               total=f'{INBOX_COUNT_CAP:,}+' if more else self.total))
@@ -265,7 +384,7 @@ def register(desk: Desk) -> None:
         user = require_user(desk, request)
         if isinstance(user, RedirectResponse):
             return user
-        inbox = Inbox(desk, user)
+        inbox = Inbox(desk, user, await run.io_bound(desk.team.inbox_columns, user))
         # Read before the frame: its timers await the socket, and NiceGUI sends an async page as soon
         # as anything does — so the rows would only follow over the websocket.
         first = await run.io_bound(inbox.read)

@@ -37,6 +37,43 @@ PANEL_EXPORT = {'funnel': 'funnel', 'conversion': 'conversion_by_{dim}', 'win': 
                 'forecast': 'forecast_by_month', 'roi': 'channel_roi', 'automation': 'automation'}
 
 
+TILES = ('captured', 'qualified', 'win', 'response', 'pipeline')
+"""Headline figures over the panels, read from the same computed `Report` the panels draw."""
+SECTION_CSS = '''<style>
+.ld-section { scroll-margin-top: 72px; }
+.ld-tile { min-width: 0; }
+</style>'''
+
+
+def _duration(minutes: float | None) -> str:
+    """A tile's time: minutes under an hour, hours (one decimal) beyond (2589 min reads badly)."""
+    if minutes is None or minutes < 60:
+        return charts.minutes(minutes)
+    return t('report.hours', n=f'{minutes / 60:.1f}')
+
+
+def tile_values(report: Report) -> dict[str, tuple[str, str]]:
+    """Each tile's figure and its caption, from the figures the panels show (no second computation):
+    the funnel's captured and qualified steps, the win panel's rate, the first-response median and
+    the forecast's open pipeline expected to close in the range (weighted and won in the caption)."""
+    steps = {r['step']: int(r['count']) for r in report.funnel.to_dict('records')}
+    fm = report.forecast_month
+    open_cents = int(fm['open_cents'].sum()) if len(fm) else 0
+    weighted = int(fm['weighted_cents'].sum()) if len(fm) else 0
+    won = int(fm['won_cents'].sum()) if len(fm) else 0
+    s = report.response_summary
+    return {
+        'captured': (f'{steps.get("captured", 0):,}', t('report.tile.captured_caption')),
+        'qualified': (f'{steps.get("qualified", 0):,}', t('report.tile.qualified_caption',
+                                                          rate=charts.pct(report.conversion_rate))),
+        'win': (charts.pct(report.win_rate), t('report.tile.win_caption')),
+        'response': (_duration(s['median_minutes']), t('report.tile.response_caption',
+                                                            sla=charts.pct(s['sla_share']))),
+        'pipeline': (money_short(open_cents), t('report.tile.pipeline_caption', weighted=money_short(weighted),
+                                                won=money_short(won))),
+    }
+
+
 class ReportsPage:
     def __init__(self, desk: Desk, user: UserRef) -> None:
         self.desk, self.user = desk, user
@@ -94,6 +131,17 @@ class ReportsPage:
             tid(ui.button(t('report.export_all'), icon='grid_on',
                           on_click=lambda: self.export_panel(None, 'xlsx')).props('outline no-caps'), 'export-all')
         self.status = tid(ui.label('').classes('text-caption text-grey-7'), 'report-status')
+        ui.add_head_html(SECTION_CSS)
+        self.tiles: dict[str, ui.label] = {}
+        self.tile_captions: dict[str, ui.label] = {}
+        with tid(ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-5 gap-3'), 'report-tiles'):
+            for key in TILES:
+                with tid(ui.card().classes('ld-tile q-pa-md gap-0'), f'tile-{key}'):
+                    ui.label(t(f'report.tile.{key}')).classes('text-caption text-grey-8')
+                    self.tiles[key] = tid(ui.label('—').classes('text-h5 text-weight-medium'), f'tile-value-{key}')
+                    self.tile_captions[key] = tid(ui.label('').classes('text-caption text-grey-7'),
+                                                  f'tile-caption-{key}')
+        self.nav = tid(ui.row().classes('w-full items-center gap-x-3 gap-y-1 text-sm'), 'report-nav')
         self.panels: dict[str, Panel] = {}
         with ui.grid(columns=1).classes('w-full gap-4 lg:grid-cols-2'):
             self.panels['funnel'] = Panel(self, 'funnel', on_click=self._funnel_clicked)
@@ -120,6 +168,14 @@ class ReportsPage:
             self.care = CareReportPanels(self.desk, self.user)  # customer care: NPS, overdue, repeat revenue
             self.care.build()
         self.checklist = ChecklistPanel(self.desk, self.user)  # playbooks (issue 11): computed on its own
+        with self.nav:  # section links: 13 panels are a long scroll
+            ui.label(t('report.sections')).classes('text-grey-7')
+            sections = [(t(f'report.panel.{key}'), panel.card, key) for key, panel in self.panels.items()]
+            sections += [(t('care.panel.nps'), self.care.card, 'care'),
+                         (t('care.panel.repeat'), self.care.repeat_card, 'repeat'),
+                         (t('playbook.report_title'), self.checklist.card, 'checklist')]
+            for text, card, key in sections:
+                tid(ui.link(text, card).classes('text-primary'), f'section-{key}')
         ui.timer(0, self.load_options, once=True)
         ui.timer(0, self.refresh, once=True)
 
@@ -226,6 +282,9 @@ class ReportsPage:
                                end=report.filter.end.isoformat(), at=when(report.computed_at)))
 
     def show(self, report: Report) -> None:
+        for key, (value, caption) in tile_values(report).items():
+            self.tiles[key].set_text(value)
+            self.tile_captions[key].set_text(caption)
         options, self.keys['funnel'], lines = charts.funnel(report)
         self.panels['funnel'].show(options, t('report.conversion_summary', rate=charts.pct(report.conversion_rate)),
                                    lines=lines)

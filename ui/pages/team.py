@@ -33,6 +33,7 @@ from ..theme import frame
 REFRESH_EVERY = 0.5
 """Seconds: a burst of events refreshes the page at most once per this interval."""
 GRADE_COLORS = {'A': '#e53935', 'B': '#fb8c00', 'C': '#9e9e9e'}
+STAT_CLASSES = 'text-subtitle1 text-weight-medium leading-tight whitespace-nowrap'
 STATUS_COLORS = {'active': 'positive', 'on_leave': 'grey', 'at_capacity': 'negative', 'off_shift': 'blue-grey'}
 
 
@@ -55,37 +56,48 @@ def _bar_html(r: RepLoadView) -> str:
 
 
 class RepLine:
-    """One rep's row: figures that update in place, and capacity / leave edited inline."""
+    """One rep's row, read at a glance: name and status, load against capacity, what is due, SLA
+    breaches, deals. Figures update in place; capacity, leave and the rest are edited in the rep's
+    dialog (tune), never inline, so a stray click changes nothing."""
 
     def __init__(self, page: TeamPage, r: RepLoadView) -> None:
         self.page, self.rep = page, r
         uid = r.user_id
         with tid(ui.card().classes('w-full p-3 gap-1'), f'rep-{uid}'):
-            with ui.row().classes('w-full items-center gap-4 no-wrap'):
-                with ui.column().classes('w-40 gap-0'):
-                    ui.label(r.name).classes('text-weight-medium')
-                    with ui.row().classes('gap-1 items-center'):
-                        self.badge = tid(ui.badge(''), f'rep-status-{uid}')
-                        self.detail = tid(ui.label('').classes('text-caption text-grey-7'), f'rep-detail-{uid}')
-                with ui.column().classes('grow gap-1'):
+            with ui.element('div').classes('w-full flex flex-wrap md:flex-nowrap items-center gap-x-4 gap-y-2'):
+                with ui.column().classes('w-full md:w-48 gap-0 min-w-0'):
+                    with ui.row().classes('items-center gap-2 no-wrap'):
+                        ui.label(r.name).classes('text-weight-medium ellipsis')
+                        self.badge = tid(ui.badge('').props('rounded'), f'rep-status-{uid}')
+                    self.detail = tid(ui.label('').classes('text-caption text-grey-7'), f'rep-detail-{uid}')
+                with ui.column().classes('grow gap-1 min-w-[12rem]'):
                     self.bar = ui.html('', sanitize=False).classes('w-full')
-                    with ui.row().classes('gap-2 items-baseline'):
+                    with ui.row().classes('gap-2 items-baseline no-wrap'):
                         self.load = tid(ui.label('').classes('text-weight-medium'), f'rep-open-{uid}')
-                        self.grades = tid(ui.label('').classes('text-sm'), f'rep-grades-{uid}')
-                self.figures = tid(ui.label('').classes('text-sm text-grey-8 w-96'), f'rep-figures-{uid}')
-                self.deals = tid(ui.label('').classes('text-sm w-56'), f'rep-deals-{uid}')
-                self.capacity = tid(ui.number(t('team.capacity'), value=r.capacity, min=0, max=10_000, precision=0,
-                                              on_change=self._capacity_changed).props('dense').classes('w-24'),
-                                    f'rep-capacity-{uid}')
-                self.leave = tid(ui.switch(t('team.on_leave'), value=r.is_on_leave, on_change=self._leave_changed),
-                                 f'rep-leave-{uid}')
-                with ui.column().classes('gap-0'):
-                    self.toggle = tid(ui.button(icon='expand_more', on_click=self._toggle).props('flat dense round')
-                                      .tooltip(t('team.show_leads')), f'rep-leads-{uid}')
-                    tid(ui.button(icon='tune', on_click=self._settings).props('flat dense round')
-                        .tooltip(t('team.settings')), f'rep-settings-open-{uid}')
+                        self.grades = tid(ui.label('').classes('text-caption text-grey-8'), f'rep-grades-{uid}')
+                with tid(ui.row().classes('gap-x-4 gap-y-1 items-start md:flex-nowrap'), f'rep-figures-{uid}'):
+                    self.new = self._stat(t('team.stat.new'), f'rep-new-{uid}')
+                    self.due = self._stat(t('team.stat.due'), f'rep-due-{uid}')
+                    self.overdue = self._stat(t('team.stat.overdue'), f'rep-overdue-{uid}')
+                    self.breaches = self._stat(t('team.stat.sla'), f'rep-sla-{uid}')
+                    self.response = self._stat(t('team.stat.response'), f'rep-response-{uid}')
+                self.deals = tid(ui.label('').classes('text-caption text-grey-8 md:w-44'), f'rep-deals-{uid}')
+                with ui.row().classes('gap-0 no-wrap ml-auto'):
+                    tid(ui.button(icon='tune', on_click=self._settings).props(
+                        f'flat dense round aria-label="{t("team.settings")}"').tooltip(t('team.settings')),
+                        f'rep-settings-open-{uid}')
+                    self.toggle = tid(ui.button(icon='expand_more', on_click=self._toggle).props(
+                        f'flat dense round aria-label="{t("team.show_leads")}"').tooltip(t('team.show_leads')),
+                        f'rep-leads-{uid}')
             self.drill = RepLeadList(uid, move=page.move, on_drop=page.dropped)
         self.show(r)
+
+    @staticmethod
+    def _stat(caption: str, mark: str) -> ui.label:
+        with ui.column().classes('gap-0 items-center'):
+            value = tid(ui.label('').classes(STAT_CLASSES), mark)
+            ui.label(caption).classes('text-caption text-grey-7 leading-tight whitespace-nowrap')
+        return value
 
     def show(self, r: RepLoadView) -> None:
         self.rep = r
@@ -98,28 +110,15 @@ class RepLine:
         self.load.set_text(f'{r.open_leads} / {r.capacity}')
         self.grades.set_text(t('team.by_grade', used=used, a=r.open_by_grade['A'], b=r.open_by_grade['B'],
                                c=r.open_by_grade['C']))
-        self.figures.set_text(t('team.rep_figures', new=r.new_today, due=r.due_today, overdue=r.overdue,
-                                sla=r.sla_breaches, response=_minutes(r.median_response_minutes)))
+        self.new.set_text(str(r.new_today))
+        self.due.set_text(str(r.due_today))
+        self.overdue.set_text(str(r.overdue))
+        self.overdue.classes(replace=STAT_CLASSES + (' text-negative' if r.overdue else ''))
+        self.breaches.set_text(str(r.sla_breaches))
+        self.breaches.classes(replace=STAT_CLASSES + (' text-negative' if r.sla_breaches else ''))
+        self.response.set_text(_minutes(r.median_response_minutes))
         self.deals.set_text(t('team.rep_deals', count=r.open_opportunities, amount=money_short(r.pipeline_cents),
                               weighted=money_short(r.weighted_cents)))
-        if self.capacity.value != r.capacity:
-            self.capacity.set_value(r.capacity)
-        if self.leave.value != r.is_on_leave:
-            self.leave.set_value(r.is_on_leave)
-
-    async def _capacity_changed(self, e: Any) -> None:
-        if e.value is None or int(e.value) == self.rep.capacity:
-            return
-        await self.page.save(self.rep.user_id, {'capacity': int(e.value)})
-
-    async def _leave_changed(self, e: Any) -> None:
-        if bool(e.value) == self.rep.is_on_leave:
-            return
-        changes: dict[str, Any] = {'is_on_leave': bool(e.value)}
-        if not e.value:
-            changes['leave_until'] = None
-        if await self.page.save(self.rep.user_id, changes) and e.value:
-            await self.page.offer_handover(self.rep)
 
     async def _toggle(self) -> None:
         if self.drill.open:
@@ -154,10 +153,21 @@ class TeamPage:
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(t('team.title')).classes('text-h5')
             tid(ui.button(t('team.rebalance'), icon='balance', on_click=self.rebalance), 'rebalance')
-        with ui.row().classes('w-full items-center gap-6'):
-            self.totals = tid(ui.label('').classes('text-subtitle1'), 'team-totals')
-            with tid(ui.label('').classes('text-subtitle1 cursor-help'), 'team-fairness') as self.fairness:
-                ui.tooltip(t('team.fairness_help')).classes('text-body2 max-w-md')
+        self.totals: dict[str, ui.label] = {}
+        with tid(ui.element('div').classes('w-full grid grid-cols-3 md:grid-cols-7 gap-2'), 'team-totals'):
+            for key, caption in (('reps', t('team.total.reps')), ('open', t('team.total.open')),
+                                 ('new', t('team.stat.new')), ('due', t('team.stat.due')),
+                                 ('overdue', t('team.stat.overdue')), ('sla', t('team.stat.sla')),
+                                 ('deals', t('team.total.deals'))):
+                with ui.card().classes('q-pa-sm gap-0 min-w-0'):
+                    ui.label(caption).classes('text-caption text-grey-7 ellipsis')
+                    self.totals[key] = tid(ui.label('').classes(STAT_CLASSES if key != 'deals' else
+                                                                 'text-subtitle1 text-weight-medium leading-tight'),
+                                           f'team-total-{key}')
+                    if key == 'deals':  # a longer figure: it may wrap on a phone
+                        self.weighted = tid(ui.label('').classes('text-caption text-grey-7'), 'team-total-weighted')
+        with tid(ui.label('').classes('text-body2 text-grey-8 cursor-help'), 'team-fairness') as self.fairness:
+            ui.tooltip(t('team.fairness_help')).classes('text-body2 max-w-md')
         self.rows = ui.column().classes('w-full gap-2')
         events = self.desk.events
         for event in (events.lead_captured, events.lead_touched, events.lead_assigned, events.lead_changed,
@@ -170,10 +180,14 @@ class TeamPage:
         view: TeamView = await run.io_bound(self.desk.workload.team, self.user)
         if self.client.is_deleted:
             return
-        self.totals.set_text(t('team.totals', reps=len(view.reps), open=view.open_leads, capacity=view.capacity,
-                               new=view.new_today, due=view.due_today, overdue=view.overdue,
-                               sla=view.sla_breaches, deals=view.open_opportunities,
-                               amount=money_short(view.pipeline_cents), weighted=money_short(view.weighted_cents)))
+        figures = {'reps': str(len(view.reps)), 'open': f'{view.open_leads} / {view.capacity}',
+                   'new': str(view.new_today), 'due': str(view.due_today), 'overdue': str(view.overdue),
+                   'sla': str(view.sla_breaches),
+                   'deals': t('team.total.deals_value', count=view.open_opportunities,
+                              amount=money_short(view.pipeline_cents))}
+        for key, value in figures.items():
+            self.totals[key].set_text(value)
+        self.weighted.set_text(t('team.total.weighted', weighted=money_short(view.weighted_cents)))
         f = view.fairness
         self.fairness.set_text(t('team.fairness', load=f'{f.load_gini:.2f}', a=f'{f.a_grade_gini:.2f}',
                                  max=f'{f.max_load:.2f}', min=f'{f.min_load:.2f}'))

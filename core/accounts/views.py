@@ -1,0 +1,50 @@
+"""Per-user view choices (which inbox columns show), kept as small `AppSetting` rows under
+`view:<name>:<user id>`: no table of their own, and not configuration (core/projections.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from core.context import Context
+from core.errors import ValidationFailed
+from core.projections import VIEW_PREFIX
+from store.models import AppSetting, UserRef
+
+INBOX_COLUMNS = ('grade', 'name', 'company', 'phone', 'source', 'status', 'owner', 'score', 'next', 'sla',
+                 'created')
+"""Every column the inbox can show, in its order."""
+INBOX_DEFAULT = ('grade', 'name', 'company', 'phone', 'status', 'owner', 'next', 'sla')
+"""Shown until a user chooses: what fits a 1280 px screen (source, score and created-at on request)."""
+
+
+def _key(name: str, user_id: int) -> str:
+    return f'{VIEW_PREFIX}{name}:{user_id}'
+
+
+class ViewChoices:
+    """Mixed into the team service: `desk.team.inbox_columns(user)`."""
+
+    ctx: Context
+
+    def inbox_columns(self, actor: UserRef) -> list[str]:
+        """The inbox columns `actor` chose, in the inbox's order; the default until they choose."""
+        with self.ctx.read() as session:
+            row = session.get(AppSetting, _key('inbox', actor.id))
+        if row is None:
+            return list(INBOX_DEFAULT)
+        try:
+            chosen = set(json.loads(row.value))
+        except (ValueError, TypeError):
+            return list(INBOX_DEFAULT)
+        return [c for c in INBOX_COLUMNS if c in chosen] or list(INBOX_DEFAULT)
+
+    def set_inbox_columns(self, actor: UserRef, columns: Iterable[str]) -> list[str]:
+        """Remember which inbox columns `actor` sees (at least one, known names only)."""
+        chosen = set(columns)
+        if not chosen or not chosen <= set(INBOX_COLUMNS):
+            raise ValidationFailed({'columns': 'invalid'})
+        ordered = [c for c in INBOX_COLUMNS if c in chosen]
+        with self.ctx.write() as session:
+            session.merge(AppSetting(key=_key('inbox', actor.id), value=json.dumps(ordered)))
+        return ordered

@@ -1,0 +1,135 @@
+"""The inbox's keys and the desk pages' widths in a real browser: j/k move the focused row, Enter
+opens it, `/` goes to search, `?` lists the keys (not while typing); the inbox, reports and team
+pages do not scroll sideways on a phone (390×844) and fit a 1280×800 laptop.
+
+`LEADDESK_SHOTS=/some/dir` also saves screenshots of the three pages (1440×900 and 390×844, en
+and zh-CN) on the demo data there, to look at."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from core.desk import Desk
+from store.models import Source
+
+from .support import LoginPage, Server, login
+from .test_leads import wait_for_inbox
+
+pytestmark = pytest.mark.browser
+
+NAMES = ('Key Anna', 'Key Bert', 'Key Cleo')
+PAGES = ('/', '/reports', '/team')
+READY = {'/': 'inbox-pager', '/reports': 'panel-funnel', '/team': 'team-totals'}
+OVERFLOW = '''() => {
+  const doc = document.scrollingElement || document.documentElement;
+  const wide = [...document.querySelectorAll('body *')].filter((e) => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.right > window.innerWidth + 1 && getComputedStyle(e).position !== 'fixed';
+  }).slice(0, 5).map((e) => `${e.tagName}.${e.className}`.slice(0, 120));
+  return {sideways: doc.scrollWidth - doc.clientWidth, wide};
+}'''
+"""How far the page scrolls sideways, and the first elements reaching past the window (to say why)."""
+
+
+def seed(desk: Desk, server: Server) -> None:
+    team = server.team
+    assert team is not None
+    for i, name in enumerate(NAMES):
+        desk.leads.capture_lead({'name': name, 'phone': f'1391234{i:04d}', 'company': f'Keys Co {i}'},
+                                channel='manual', default_source=Source.MANUAL, actor=team.rep,
+                                keep_for_actor=True)
+
+
+def focused_lead(page: Page) -> str | None:
+    return page.evaluate('() => document.activeElement && document.activeElement.dataset.lead || null')
+
+
+def test_inbox_keys_move_open_search_and_list(page: Page, start_server: Callable[..., Server]) -> None:
+    server = start_server(seed=seed)
+    assert server.team is not None
+    page.set_viewport_size({'width': 1280, 'height': 800})
+    login(page, server, server.team.rep)
+    wait_for_inbox(page)
+    rows = page.locator('[data-testid="inbox-table"] tr.ld-row')
+    expect(rows).to_have_count(3)
+    ids = [rows.nth(i).get_attribute('data-lead') for i in range(3)]
+    page.keyboard.press('j')
+    assert focused_lead(page) == ids[0]
+    page.keyboard.press('j')
+    page.keyboard.press('j')
+    assert focused_lead(page) == ids[2]
+    page.keyboard.press('j')  # stays on the last
+    assert focused_lead(page) == ids[2]
+    page.keyboard.press('k')
+    assert focused_lead(page) == ids[1]
+    outline = rows.nth(1).evaluate('(r) => getComputedStyle(r).outlineStyle')
+    assert outline != 'none'  # a visible focus ring
+    page.keyboard.press('Enter')
+    page.wait_for_url(server.url(f'/leads/{ids[1]}'))
+
+    page.goto(server.url('/'))
+    wait_for_inbox(page)
+    page.keyboard.press('/')
+    search = page.get_by_test_id('inbox-search')  # Quasar puts the attribute on the input itself
+    expect(search).to_be_focused()
+    page.keyboard.type('jk?')  # typing in search is typing, not keys
+    expect(search).to_have_value('jk?')
+    expect(page.get_by_test_id('inbox-help')).to_have_count(0)
+    search.fill('')
+    search.blur()
+    page.keyboard.press('?')
+    help_card = page.get_by_test_id('inbox-help')
+    expect(help_card).to_be_visible()
+    expect(help_card).to_contain_text('Next lead')
+    expect(help_card).to_contain_text('/')
+
+
+@pytest.mark.parametrize(('width', 'height'), [(390, 844), (1280, 800)])
+def test_desk_pages_do_not_scroll_sideways(page: Page, start_server: Callable[..., Server],
+                                           width: int, height: int) -> None:
+    server = start_server(seed=seed)
+    assert server.team is not None
+    page.set_viewport_size({'width': width, 'height': height})
+    login(page, server, server.team.manager)
+    for path in PAGES:
+        page.goto(server.url(path))
+        expect(page.get_by_test_id(READY[path])).to_be_visible()
+        page.wait_for_timeout(500)
+        measured = page.evaluate(OVERFLOW)
+        assert measured['sideways'] <= 0, (path, measured)
+    page.goto(server.url('/'))
+    expect(page.get_by_test_id('inbox-pager')).not_to_be_empty()
+    if width < 600:  # a phone: cards with a tap-to-call phone, no table
+        expect(page.get_by_test_id('inbox-table')).to_be_hidden()
+        expect(page.locator('.ld-card a[href^="tel:"]').first).to_be_visible()
+    else:  # every default column shows in full: the table does not scroll inside itself either
+        middle = page.locator('[data-testid="inbox-table"] .q-table__middle')
+        assert middle.evaluate('(m) => m.scrollWidth - m.clientWidth') <= 0
+
+
+@pytest.mark.skipif(not os.environ.get('LEADDESK_SHOTS'), reason='screenshots on request (LEADDESK_SHOTS=dir)')
+def test_screenshots(new_context: Callable[..., BrowserContext], start_server: Callable[..., Server]) -> None:
+    out = Path(os.environ['LEADDESK_SHOTS'])
+    out.mkdir(parents=True, exist_ok=True)
+    server = start_server(with_team=False, env={'LEADDESK_DEMO': '1'})
+    for locale in ('en-US', 'zh-CN'):
+        for width, height in ((1440, 900), (390, 844)):
+            page = new_context(locale=locale, viewport={'width': width, 'height': height}).new_page()
+            page.set_default_timeout(20_000)
+            LoginPage(page, server).login('manager@demo.leaddesk', 'demo1234')
+            for path in PAGES:
+                page.goto(server.url(path))
+                expect(page.get_by_test_id(READY[path])).to_be_visible()
+                page.wait_for_timeout(2500)
+                name = (path.strip('/') or 'inbox')
+                page.screenshot(path=out / f'{name}-{locale}-{width}.png', full_page=path != '/reports')
+                if path == '/reports':  # a section link scrolls to its panel
+                    page.get_by_test_id('section-forecast').click()
+                    page.wait_for_timeout(800)
+                    page.screenshot(path=out / f'{name}-{locale}-{width}-forecast.png')
+            page.context.close()
