@@ -171,19 +171,11 @@ def _before_flush(session: UnitOfWorkSession, new: list[Any], changed: list[Any]
         ch.config_changed = any(_is_config(o) for o in (*new, *changed))
 
 
-_NOT_CONFIG = (config_version.KEY, 'pool_summary_until')
-"""Settings rows that are bookkeeping, not configuration: the token itself, the timer's pool-summary
-mark (core/automation/timer.py `POOL_SUMMARY_KEY`, written every tick)."""
-VIEW_PREFIX = 'view:'
-"""Settings rows under this prefix are one user's view choices (core/accounts/views.py), not
-configuration."""
-
-
 def _is_config(obj: object) -> bool:
-    """A rule or setting the capture path caches under the token (the token's own row is not one)."""
+    """A rule or setting the capture path caches under the token (bookkeeping rows are not:
+    `config_version.is_bookkeeping`)."""
     return isinstance(obj, config_version.WATCHED) and not (isinstance(obj, AppSetting)
-                                                            and (obj.key in _NOT_CONFIG
-                                                                 or obj.key.startswith(VIEW_PREFIX)))
+                                                            and config_version.is_bookkeeping(obj.key))
 
 
 def _after_flush(session: UnitOfWorkSession, new: list[Any]) -> None:

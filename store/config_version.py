@@ -28,6 +28,16 @@ from .models import AppSetting, AssignmentRule, ScoringRule
 
 KEY = 'config_version'
 WATCHED = (AppSetting, AssignmentRule, ScoringRule)
+POOL_SUMMARY_KEY = 'pool_summary_until'
+"""The timer's pool-summary mark (core/automation/timer.py), written every tick."""
+VIEW_PREFIX = 'view:'
+"""Settings rows under this prefix hold one user's view choices (core/accounts/views.py)."""
+
+
+def is_bookkeeping(key: str) -> bool:
+    """A settings row that is not configuration: the token itself, the pool-summary mark, a user's
+    view choices. Writing one must not make captures reload their rules."""
+    return key in (KEY, POOL_SUMMARY_KEY) or key.startswith(VIEW_PREFIX)
 
 _SETTINGS = SQLModel.metadata.tables[AppSetting.__tablename__]  # = `.__table__` (undeclared in SQLModel)
 _READ = sa.select(_SETTINGS.c.value).where(_SETTINGS.c.key == KEY)

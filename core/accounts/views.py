@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from core.context import Context
 from core.errors import ValidationFailed
-from core.projections import VIEW_PREFIX
+from store.config_version import VIEW_PREFIX
 from store.models import AppSetting, UserRef
 
 INBOX_COLUMNS = ('grade', 'name', 'company', 'phone', 'source', 'status', 'owner', 'score', 'next', 'sla',

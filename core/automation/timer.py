@@ -32,9 +32,9 @@ from core.events import DeskEvents
 from core.notify import managers, notify
 from store import queries
 from store.audit_actions import AuditAction
+from store.config_version import POOL_SUMMARY_KEY
 from store.models import AppSetting, LeadStatus, User
 
-POOL_SUMMARY_KEY = 'pool_summary_until'
 """AppSetting: the end of the window the managers' last pool summary covered."""
 POOL_REASONS = ((AuditAction.POOLED, 'reason.no_eligible_rep'), (AuditAction.POOLED, 'reason.quota_reached'),
                 (AuditAction.RECYCLED, 'reason.recycled'))
