@@ -80,9 +80,11 @@ class RepLine:
                 self.leave = tid(ui.switch(t('team.on_leave'), value=r.is_on_leave, on_change=self._leave_changed),
                                  f'rep-leave-{uid}')
                 with ui.column().classes('gap-0'):
-                    self.toggle = tid(ui.button(icon='expand_more', on_click=self._toggle).props('flat dense round')
+                    self.toggle = tid(ui.button(icon='expand_more', on_click=self._toggle)
+                                      .props(f'flat dense round aria-label="{t("team.show_leads")}"')
                                       .tooltip(t('team.show_leads')), f'rep-leads-{uid}')
-                    tid(ui.button(icon='tune', on_click=self._settings).props('flat dense round')
+                    tid(ui.button(icon='tune', on_click=self._settings)
+                        .props(f'flat dense round aria-label="{t("team.settings")}"')
                         .tooltip(t('team.settings')), f'rep-settings-open-{uid}')
             self.drill = RepLeadList(uid, move=page.move, on_drop=page.dropped)
         self.show(r)
