@@ -29,6 +29,7 @@ os.environ.setdefault('NICEGUI_STORAGE_PATH', os.path.join(os.environ.get('LEADD
 from nicegui import app, run, ui
 
 from cli import backup
+from cli.banner import progress, ready_lines
 from core.automation.cluster import Relay, TimerLeader
 from core.desk import Desk
 from core.errors import ValidationFailed
@@ -122,6 +123,7 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
     if demo and desk.team.needs_setup():
         from cli.demo import seed
 
+        progress('seeding the demo team and 60 days of leads')
         summary = seed(desk, now=desk.ctx.now())
         desk.set_demo_stream(None, True)
         log.warning('demo data seeded: %s', summary)
@@ -147,12 +149,19 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
 
         app.timer(settings.demo_stream_seconds, demo_tick, immediate=False)
     host = args.host or settings.host
+    port = args.port or settings.port
+    needs_setup = desk.team.needs_setup()
+
+    def announce() -> None:
+        print('\n'.join(ready_lines(host, port, demo=demo, needs_setup=needs_setup)), flush=True)
+
+    app.on_startup(announce)
     app.state.server_lock = backup.hold_lock(settings)  # restore refuses while this process runs
     if warning := exposure_warning(desk.ctx, host):
         log.warning(warning)
     # No storage_secret: without it NiceGUI adds no session middleware and keeps no per-browser
     # storage — signing in is our own cookie (ui/session.py).
-    ui.run(host=host, port=args.port or settings.port, title='LeadDesk', reload=False, show=False,
+    ui.run(host=host, port=port, title='LeadDesk', reload=False, show=False, show_welcome_message=False,
            favicon='📇', language='zh-CN', fastapi_docs=False,  # the API app serves /docs (ui/api.py)
            proxy_headers=False)  # X-Forwarded-For only from LEADDESK_TRUSTED_PROXIES (ui/api.py ApiLane)
 
@@ -168,8 +177,11 @@ def main() -> int | None:
         return backup.run_backup(settings, args.output)
     if len(command) == 2 and command[0] == 'restore':
         return backup.run_restore(settings, command[1])
+    if not command:
+        progress('migrating the database')
     desk = build_desk(settings)
     if not command:
+        progress('starting the server')
         serve(desk, settings, args)
         return None
     if command == ['create-admin']:

@@ -66,8 +66,10 @@ def set_page_language(language: str) -> None:
 def pin_language() -> None:
     """Have Quasar speak the page's language too (table pagination, date pickers): NiceGUI fixes
     Quasar's language for the whole app, so the page names its own for the start-up script
-    (`use_page_languages`)."""
-    ui.add_head_html(f'<script>window.leaddeskLang = "{QUASAR[current_language()]}";</script>')
+    (`use_page_languages`); and `<html lang>` (NiceGUI writes the app's) says the page's."""
+    language = current_language()
+    ui.add_head_html(f'<script>window.leaddeskLang = "{QUASAR[language]}";'
+                     f' document.documentElement.lang = "{language}";</script>')  # screen readers, axe
 
 
 def use_page_languages() -> None:

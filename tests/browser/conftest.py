@@ -81,47 +81,63 @@ def team_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Team]
     return path, team
 
 
+def launch(data_dir: Path, team_database: tuple[Path, Team], *, with_team: bool = True,
+           seed: Callable[[Desk, Server], None] | None = None,
+           env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], Server]:
+    """run.py on its own database in `data_dir` (made here): empty, or a copy of the team database;
+    `seed(desk, server)` adds what the test needs before the server starts. Returns once healthy."""
+    data_dir.mkdir()
+    db_path = data_dir / 'leaddesk.db'
+    port = _free_port()
+    server = Server(base_url=f'http://127.0.0.1:{port}', db_path=db_path, log_path=data_dir / 'server.log')
+    if with_team:
+        template, server.team = team_database
+        for suffix in ('', '-wal', '-shm'):
+            if Path(f'{template}{suffix}').exists():
+                shutil.copyfile(f'{template}{suffix}', f'{db_path}{suffix}')
+    if seed is not None:
+        desk = factories.make_desk(db_path, clock=Clock())  # the server runs on real time too
+        seed(desk, server)
+        desk.ctx.engine.dispose()
+    with server.log_path.open('wb') as log:
+        process = subprocess.Popen([sys.executable, 'run.py', '--port', str(port)], cwd=ROOT,
+                                   env=_clean_env(data_dir, db_path) | (env or {}), stdout=log,
+                                   stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(server.base_url, process, server.log_path)
+    except RuntimeError:
+        stop(process)
+        raise
+    return process, server
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture
 def start_server(tmp_path: Path, request: pytest.FixtureRequest,
                  team_database: tuple[Path, Team]) -> Iterator[Callable[..., Server]]:
-    """Start run.py on its own database: empty, or a copy of the team database; then `seed(desk, server)`
-    adds what the test needs before the server starts."""
+    """Start run.py on its own database (`launch`), stopped when the test ends."""
     processes: list[tuple[subprocess.Popen[bytes], Server]] = []
 
     def start(*, with_team: bool = True, seed: Callable[[Desk, Server], None] | None = None,
               env: dict[str, str] | None = None) -> Server:
-        data_dir = tmp_path / f'server{len(processes)}'
-        data_dir.mkdir()
-        db_path = data_dir / 'leaddesk.db'
-        port = _free_port()
-        server = Server(base_url=f'http://127.0.0.1:{port}', db_path=db_path, log_path=data_dir / 'server.log')
-        if with_team:
-            template, server.team = team_database
-            for suffix in ('', '-wal', '-shm'):
-                if Path(f'{template}{suffix}').exists():
-                    shutil.copyfile(f'{template}{suffix}', f'{db_path}{suffix}')
-        if seed is not None:
-            desk = factories.make_desk(db_path, clock=Clock())  # the server runs on real time too
-            seed(desk, server)
-            desk.ctx.engine.dispose()
-        with server.log_path.open('wb') as log:
-            process = subprocess.Popen([sys.executable, 'run.py', '--port', str(port)], cwd=ROOT,
-                                       env=_clean_env(data_dir, db_path) | (env or {}), stdout=log,
-                                       stderr=subprocess.STDOUT)
+        process, server = launch(tmp_path / f'server{len(processes)}', team_database, with_team=with_team,
+                                 seed=seed, env=env)
         processes.append((process, server))
-        _wait_healthy(server.base_url, process, server.log_path)
         return server
 
     yield start
 
     report = getattr(request.node, 'rep_call', None)
     for process, server in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         if report is not None and report.failed:
             print(f'\n----- server log {server.base_url} -----\n{server.log_path.read_text()}')
 

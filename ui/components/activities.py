@@ -36,7 +36,7 @@ def activity_list(activities: Sequence[tuple[Activity, str | None]], *, mark_dea
                 with ui.row().classes('items-center gap-2'):
                     if mark_deal:
                         ui.badge(t('opp.on_deal') if on_deal else t('opp.on_lead'),
-                                 color='positive' if on_deal else 'blue-grey').props('outline')
+                                 color='positive' if on_deal else 'blue-grey-8').props('outline')
                     head = f'{when(activity.created_at)} · {label("activity", activity.kind)}'
                     if activity.kind == ActivityKind.TOUCH and activity.source:
                         head += f' · {label("source", activity.source)}'

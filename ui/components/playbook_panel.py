@@ -75,7 +75,8 @@ class PlaybookPanel:
                 total = len(view.items)
                 tid(ui.label(t('playbook.progress', done=view.done, total=total)).classes('text-sm text-grey-8'),
                     'playbook-progress')
-                ui.linear_progress(value=view.done / total, show_value=False, size='6px').props('rounded')
+                ui.linear_progress(value=view.done / total, show_value=False, size='6px') \
+                    .props(f'rounded aria-label="{t("playbook.progress", done=view.done, total=total)}"')
             with tid(ui.column().classes('w-full gap-1'), 'playbook-checklist'):
                 if not view.items:
                     ui.label(t('playbook.none')).classes('text-grey-7')

@@ -77,8 +77,10 @@ class CustomerList:
         self.table.on('rowClick', lambda e: ui.navigate.to(f'/customers/{e.args[1]["id"]}'))
         with ui.row().classes('w-full items-center justify-end gap-2'):
             self.pager = tid(ui.label(''), 'customers-pager')
-            ui.button(icon='chevron_left', on_click=lambda: self._go(-1)).props('flat dense')
-            ui.button(icon='chevron_right', on_click=lambda: self._go(1)).props('flat dense')
+            ui.button(icon='chevron_left', on_click=lambda: self._go(-1)) \
+                .props(f'flat dense aria-label="{t("common.previous_page")}"')
+            ui.button(icon='chevron_right', on_click=lambda: self._go(1)) \
+                .props(f'flat dense aria-label="{t("common.next_page")}"')
         live.subscribe(self.desk.events.opportunity_moved, self._on_moved)
         ui.timer(0, self.refresh, once=True)
 

@@ -239,8 +239,10 @@ class Inbox:
             table.on('open', lambda e: ui.navigate.to(f'/leads/{int(e.args)}'))
         with ui.row().classes('w-full items-center justify-end gap-2'):
             self.pager = tid(ui.label(''), 'inbox-pager')
-            ui.button(icon='chevron_left', on_click=lambda: self._go(-1)).props('flat dense')
-            ui.button(icon='chevron_right', on_click=lambda: self._go(1)).props('flat dense')
+            ui.button(icon='chevron_left', on_click=lambda: self._go(-1)) \
+                .props(f'flat dense aria-label="{t("common.previous_page")}"')
+            ui.button(icon='chevron_right', on_click=lambda: self._go(1)) \
+                .props(f'flat dense aria-label="{t("common.next_page")}"')
         events = self.desk.events
         live.subscribe(events.lead_captured, self._on_captured)
         live.subscribe(events.lead_touched, self._on_changed)

@@ -106,15 +106,19 @@ class PlaybookEditor:
     def _order_buttons(self, what: str, row_id: int, index: int, count: int) -> None:
         with ui.column().classes('gap-0'):
             tid(ui.button(icon='arrow_upward', on_click=lambda: self.move(what, row_id, -1))
-                .props('flat dense size=sm').tooltip(t('playbook.up')), f'{what}-up-{row_id}').set_enabled(index > 0)
+                .props(f'flat dense size=sm aria-label="{t("playbook.up")}"')
+                .tooltip(t('playbook.up')), f'{what}-up-{row_id}').set_enabled(index > 0)
             tid(ui.button(icon='arrow_downward', on_click=lambda: self.move(what, row_id, 1))
-                .props('flat dense size=sm').tooltip(t('playbook.down')), f'{what}-down-{row_id}') \
+                .props(f'flat dense size=sm aria-label="{t("playbook.down")}"')
+                .tooltip(t('playbook.down')), f'{what}-down-{row_id}') \
                 .set_enabled(index < count - 1)
 
     def _row_buttons(self, what: str, row_id: int, fields: dict[str, Any]) -> None:
-        tid(ui.button(icon='save', on_click=lambda: self.save(what, row_id, fields)).props('flat dense')
+        tid(ui.button(icon='save', on_click=lambda: self.save(what, row_id, fields))
+            .props(f'flat dense aria-label="{t("common.save")}"')
             .tooltip(t('common.save')), f'{what}-save-{row_id}')
-        tid(ui.button(icon='delete', on_click=lambda: self.archive(what, row_id)).props('flat dense color=negative')
+        tid(ui.button(icon='delete', on_click=lambda: self.archive(what, row_id))
+            .props(f'flat dense color=negative aria-label="{t("playbook.archive")}"')
             .tooltip(t('playbook.archive')), f'{what}-archive-{row_id}')
 
     async def save(self, what: str, row_id: int | None, fields: dict[str, Any]) -> None:

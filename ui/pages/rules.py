@@ -85,16 +85,19 @@ class RulesPanel:
                         .tooltip(t('rules.drag'))
                     with ui.column().classes('gap-0'):
                         tid(ui.button(icon='arrow_upward', on_click=lambda rid=rule.id: self.move(rid, 'up'))
-                            .props('flat dense size=sm').tooltip(t('rules.up')), f'rule-up-{rule.id}') \
+                            .props(f'flat dense size=sm aria-label="{t("rules.up")}"')
+                            .tooltip(t('rules.up')), f'rule-up-{rule.id}') \
                             .set_enabled(i > 0)
                         tid(ui.button(icon='arrow_downward', on_click=lambda rid=rule.id: self.move(rid, 'down'))
-                            .props('flat dense size=sm').tooltip(t('rules.down')), f'rule-down-{rule.id}') \
+                            .props(f'flat dense size=sm aria-label="{t("rules.down")}"')
+                            .tooltip(t('rules.down')), f'rule-down-{rule.id}') \
                             .set_enabled(i < len(rules) - 1)
                     fields = self.fields(rule, f'rule-{rule.id}')
                     active = tid(ui.switch(t('rules.active'), value=rule.is_active), f'rule-{rule.id}-active')
                     tid(ui.button(icon='save', on_click=lambda f=fields, a=active, r=rule:
                                   self.save(r.id, f, is_active=a.value, position=r.position))
-                        .props('flat dense').tooltip(t('common.save')), f'rule-save-{rule.id}')
+                        .props(f'flat dense aria-label="{t("common.save")}"')
+                        .tooltip(t('common.save')), f'rule-save-{rule.id}')
         box.make_sortable({'handle': '.ld-rule-handle'}, on_end=self.dropped)
         ui.separator()
         ui.label(t('rules.add')).classes('text-subtitle1')

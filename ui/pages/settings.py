@@ -174,7 +174,7 @@ class StagesPanel:
                     'is_archived': ui.switch(t('stages.archived'), value=stage.is_archived),
                 }
                 tid(ui.button(icon='save', on_click=lambda f=fields, sid=stage.id: self.save(sid, f))
-                    .props('flat dense'), f'stage-save-{stage.id}')
+                    .props(f'flat dense aria-label="{t("common.save")}"'), f'stage-save-{stage.id}')
 
     async def save(self, stage_id: int | None, fields: dict) -> None:
         values = {k: v.value for k, v in fields.items()}
@@ -209,7 +209,8 @@ class LostReasonsPanel:
                 fields = {'label_zh': ui.input(t('stages.name_zh'), value=reason.label_zh).props('dense maxlength=100'),
                           'label_en': ui.input(t('stages.name_en'), value=reason.label_en).props('dense maxlength=100'),
                           'is_active': ui.switch(t('users.active'), value=reason.is_active)}
-                ui.button(icon='save', on_click=lambda f=fields, rid=reason.id: self.save(rid, f)).props('flat dense')
+                ui.button(icon='save', on_click=lambda f=fields, rid=reason.id: self.save(rid, f)) \
+                    .props(f'flat dense aria-label="{t("common.save")}"')
 
     async def save(self, reason_id: int | None, fields: dict | None) -> None:
         values = {k: v.value for k, v in fields.items()} if fields else \

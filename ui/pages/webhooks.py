@@ -78,7 +78,8 @@ class WebhooksPanel:
                     .props('flat dense'), f'webhook-log-{w.id}')
                 tid(ui.button(t('webhook.edit'), icon='edit', on_click=lambda wid=w.id: self.edit(wid))
                     .props('flat dense'), f'webhook-edit-{w.id}')
-                tid(ui.button(icon='delete', on_click=lambda v=w: self.remove(v)).props('flat dense color=negative')
+                tid(ui.button(icon='delete', on_click=lambda v=w: self.remove(v))
+                    .props(f'flat dense color=negative aria-label="{t("webhook.delete")}"')
                     .tooltip(t('webhook.delete')), f'webhook-delete-{w.id}')
             ui.label(w.url).classes('text-xs text-grey-7 break-all')
             ui.label(', '.join(t(f'webhook.event.{e}') for e in w.events)).classes('text-sm')
@@ -178,7 +179,7 @@ class WebhooksPanel:
         with ui.dialog() as dialog, tid(ui.card().classes('w-[64rem] max-w-full'), 'webhook-log'):
             with ui.row().classes('w-full items-center justify-between'):
                 ui.label(f'{t("webhook.log")} · {name}').classes('text-h6')
-                refresh = ui.button(icon='refresh').props('flat dense')
+                refresh = ui.button(icon='refresh').props(f'flat dense aria-label="{t("preview.refresh")}"')
             box = ui.column().classes('w-full')
 
             def fill() -> None:
