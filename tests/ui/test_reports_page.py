@@ -134,7 +134,7 @@ async def test_nav_link_for_everyone_reps_reach_their_own_numbers(user: User, te
     user.find(marker='logout').click()
     await user.should_see(marker='login-submit', retries=50)  # /logout answered: signed out
     await login(user, team.rep_a.email)
-    user.find('Reports').click()
+    user.find(kind=ui.link, content='Reports').click()  # the header's link (a phone's drawer lists it too)
     await user.should_see('My numbers')
 
 
