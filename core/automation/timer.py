@@ -72,20 +72,22 @@ class Automation(TimerPreview):
             self._end_leaves, self._assign_waiting, self._flag_sla, self._reassign_past_grace, self._warn,
             self._recycle, self._summarize_pool, self._remind, self._remind_opportunities, self._dormant,
             self._care]
+        with self.ctx.read() as session:  # one policy for the whole tick (a tick is one moment)
+            policy = load_policy(session)
         for step in steps:
-            publish = retrying(partial(self._run_step, step, now, report))
+            publish = retrying(partial(self._run_step, step, now, policy, report))
             for event, args in publish:
                 self.events.publish(event, *args)
         return report
 
     def _run_step(self, step: Callable[[Session, datetime, Policy, TickReport, Publish], None], now: datetime,
-                  report: TickReport) -> Publish:
+                  policy: Policy, report: TickReport) -> Publish:
         """One step in its transaction; what it reports and publishes counts only once it committed,
         so an attempt PostgreSQL aborted (`retrying` runs it again) leaves no trace."""
         publish: Publish = []
         attempt = TickReport()
         with self.ctx.write() as session:
-            step(session, now, load_policy(session), attempt, publish)
+            step(session, now, policy, attempt, publish)
         for name, ids in attempt.done.items():
             report.done[name].extend(ids)
         return publish
