@@ -58,3 +58,16 @@ def bump(connection: sa.Connection) -> None:
     statement = insert(_SETTINGS).values(key=KEY, value=uuid.uuid4().hex)
     connection.execute(statement.on_conflict_do_update(index_elements=['key'],
                                                        set_={'value': statement.excluded.value}))
+
+
+def take_mark(connection: sa.Connection, key: str, default: str) -> str:
+    """A bookkeeping mark's value, its row locked until the caller's transaction ends (created at
+    `default` if missing). Two transactions taking the same mark at once — two timer processes'
+    ticks — wait for each other instead of both reading the old value or one failing on the key."""
+    insert = postgresql.insert if connection.dialect.name == 'postgresql' else sqlite.insert
+    connection.execute(insert(_SETTINGS).values(key=key, value=default).on_conflict_do_nothing(index_elements=['key']))
+    return connection.execute(sa.select(_SETTINGS.c.value).where(_SETTINGS.c.key == key).with_for_update()).scalar_one()
+
+
+def set_mark(connection: sa.Connection, key: str, value: str) -> None:
+    connection.execute(sa.update(_SETTINGS).where(_SETTINGS.c.key == key).values(value=value))

@@ -30,10 +30,10 @@ from core.customers import accounts as customers
 from core.customers import care_plan
 from core.events import DeskEvents
 from core.notify import managers, notify
-from store import queries
+from store import config_version, queries
 from store.audit_actions import AuditAction
 from store.config_version import POOL_SUMMARY_KEY
-from store.models import AppSetting, LeadStatus, User
+from store.models import LeadStatus, User
 
 """AppSetting: the end of the window the managers' last pool summary covered."""
 POOL_REASONS = ((AuditAction.POOLED, 'reason.no_eligible_rep'), (AuditAction.POOLED, 'reason.quota_reached'),
@@ -204,11 +204,12 @@ class Automation(TimerPreview):
                         publish: Publish) -> None:
         """Managers hear once per tick how many leads went to the pool since the last summary
         (no rep at capture, or recycled); each lead keeps its own audit line."""
-        row = session.get(AppSetting, POOL_SUMMARY_KEY)
-        since = datetime.fromisoformat(row.value) if row is not None else now - timedelta(hours=1)
+        connection = session.connection()  # the mark's row stays locked: a concurrent tick waits, then counts nothing
+        since = datetime.fromisoformat(config_version.take_mark(connection, POOL_SUMMARY_KEY,
+                                                                (now - timedelta(hours=1)).isoformat()))
         count = queries.count_audited(session, POOL_REASONS, since, now)
         if now > since:
-            session.merge(AppSetting(key=POOL_SUMMARY_KEY, value=now.isoformat()))
+            config_version.set_mark(connection, POOL_SUMMARY_KEY, now.isoformat())
         if count:
             told = notify(session, managers(session), 'notify.pool_summary', now=now, count=count, link='/pool')
             publish.extend((self.events.notified, (u,)) for u in told)

@@ -42,6 +42,7 @@ def busy_sqlite_desk(path: Path) -> Desk:
     assert desk.sessions.start(ticket) is not None  # a browser session
     with pytest.raises(LoginFailed):  # a counted wrong password (login_throttles)
         desk.team.login('nobody@example.com', 'wrong password')
+    desk.team.set_quiet_hours(admin, 22 * 60, 7 * 60)  # notification preferences (notify_prefs)
     desk.webhooks.set_allow_private(admin, True)  # (a loopback receiver)
     desk.webhooks.save(admin, None, {'name': 'Robot', 'url': 'http://127.0.0.1:9/hook', 'format': 'json',
                                      'events': ['lead.captured']})  # the captures below queue deliveries

@@ -502,6 +502,18 @@ def test_pool_summary_counts_each_lead_once(desk: Desk, clock: FakeClock) -> Non
     assert counts == [1, 2]
 
 
+def test_two_ticks_at_once_send_one_pool_summary(desk: Desk, clock: FakeClock) -> None:
+    """Two timer processes ticking together (PostgreSQL): the summary's mark is taken by one, the
+    other waits for it and finds nothing new — no second summary, no failed tick."""
+    manager, _ = team(desk, capacity=0)
+    capture(desk)
+    capture(desk)
+    results = race(desk.automation.tick, desk.automation.tick)
+    assert not [r for r in results if isinstance(r, Exception)]
+    counts = [n.params['count'] for n in notices(desk, 'notify.pool_summary') if n.user_id == manager.id]
+    assert counts == [2]
+
+
 def test_third_recycle_goes_to_review_and_tells_managers(desk: Desk, clock: FakeClock) -> None:
     manager, (rep,) = team(desk)
     lead_id = capture(desk)
