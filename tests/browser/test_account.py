@@ -88,4 +88,4 @@ def test_a_reset_ends_the_open_page_and_forces_the_change(
 
     change_password(rep_page, temporary, NEW)
     rep_page.wait_for_url(server.url('/'))
-    expect(rep_page.get_by_test_id('inbox-table')).to_be_visible()
+    expect(rep_page.get_by_test_id('inbox-cards')).to_be_visible()  # a phone's inbox: cards, not the table

@@ -194,13 +194,13 @@ def test_a_socket_of_another_browser_session_can_neither_attach_to_nor_drive_a_p
         mine = await open_page(server, '/', other)
         intruder = await connect(server, mine, other)
         await intruder.emit('event', victim.event('field-company', 'update:value', 'Changed by intruder'))
-        await intruder.emit('event', victim.event('save-lead', 'click'))
+        await intruder.emit('event', victim.event('save-contact', 'click'))
         await asyncio.sleep(1.0)
         assert company(server, lead_id) == 'Before'
 
         # 3. The same messages from the rep's own socket do save (the messages above were well formed).
         await rep_socket.emit('event', victim.event('field-company', 'update:value', 'Changed by the rep'))
-        await rep_socket.emit('event', victim.event('save-lead', 'click'))
+        await rep_socket.emit('event', victim.event('save-contact', 'click'))
         for _ in range(50):
             if company(server, lead_id) != 'Before':
                 break
@@ -224,7 +224,7 @@ def test_after_logout_a_page_that_stays_saves_nothing(two_reps: Server) -> None:
         async with httpx.AsyncClient(cookies={COOKIE: rep}) as http:
             assert (await http.get(server.url('/logout'))).headers['location'] == '/login'
         await asyncio.sleep(0.5)
-        await sio.emit('event', page.event('save-lead', 'click'))
+        await sio.emit('event', page.event('save-contact', 'click'))
         await asyncio.sleep(1.0)
         await sio.disconnect()
         return company(server, lead_id)
