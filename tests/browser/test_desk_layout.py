@@ -49,6 +49,14 @@ def focused_lead(page: Page) -> str | None:
     return page.evaluate('() => document.activeElement && document.activeElement.dataset.lead || null')
 
 
+def wait_focus(page: Page, lead_id: str | None) -> None:
+    """The row of `lead_id` holds the focus, once the key's handling has landed (it may go through the
+    server: under load a check right after the key press can come first)."""
+    page.wait_for_function('(id) => document.activeElement && document.activeElement.dataset.lead === id',
+                           arg=lead_id, timeout=10_000)
+    assert focused_lead(page) == lead_id
+
+
 def test_inbox_keys_move_open_search_and_list(page: Page, start_server: Callable[..., Server]) -> None:
     server = start_server(seed=seed)
     assert server.team is not None
@@ -59,14 +67,14 @@ def test_inbox_keys_move_open_search_and_list(page: Page, start_server: Callable
     expect(rows).to_have_count(3)
     ids = [rows.nth(i).get_attribute('data-lead') for i in range(3)]
     page.keyboard.press('j')
-    assert focused_lead(page) == ids[0]
+    wait_focus(page, ids[0])
     page.keyboard.press('j')
     page.keyboard.press('j')
-    assert focused_lead(page) == ids[2]
+    wait_focus(page, ids[2])
     page.keyboard.press('j')  # stays on the last
-    assert focused_lead(page) == ids[2]
+    wait_focus(page, ids[2])
     page.keyboard.press('k')
-    assert focused_lead(page) == ids[1]
+    wait_focus(page, ids[1])
     outline = rows.nth(1).evaluate('(r) => getComputedStyle(r).outlineStyle')
     assert outline != 'none'  # a visible focus ring
     page.keyboard.press('Enter')
