@@ -40,7 +40,7 @@ async def login(user: User, email: str, password: str = factories.PASSWORD) -> N
     user.find(marker='login-email').type(email)
     user.find(marker='login-password').type(password)
     user.find(marker='login-submit').click()
-    await user.should_see(marker='current-user', retries=50)
+    await user.should_see(marker='current-user', retries=300)  # a wait, not a speed check (a loaded box)
 
 
 @pytest.fixture(autouse=True)
