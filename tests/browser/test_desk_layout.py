@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from core.desk import Desk
 from store.models import Source
@@ -52,8 +53,12 @@ def focused_lead(page: Page) -> str | None:
 def wait_focus(page: Page, lead_id: str | None) -> None:
     """The row of `lead_id` holds the focus, once the key's handling has landed (it may go through the
     server: under load a check right after the key press can come first)."""
-    page.wait_for_function('(id) => document.activeElement && document.activeElement.dataset.lead === id',
-                           arg=lead_id, timeout=10_000)
+    try:
+        page.wait_for_function('(id) => document.activeElement && document.activeElement.dataset.lead === id',
+                               arg=lead_id, timeout=10_000)
+    except PlaywrightError as e:  # say where the focus is instead
+        where = page.evaluate('() => (document.activeElement || document.body).outerHTML.slice(0, 300)')
+        raise AssertionError(f'focus not on lead {lead_id} but on {where}') from e
     assert focused_lead(page) == lead_id
 
 
@@ -95,6 +100,36 @@ def test_inbox_keys_move_open_search_and_list(page: Page, start_server: Callable
     expect(help_card).to_be_visible()
     expect(help_card).to_contain_text('Next lead')
     expect(help_card).to_contain_text('/')
+
+
+def test_the_focused_row_stays_through_a_live_refresh(page: Page, new_context: Callable[..., BrowserContext],
+                                                      start_server: Callable[..., Server]) -> None:
+    """A lead arriving while a manager walks the inbox with j/k: the new row appears, the focus stays
+    on the lead it was on (not on whatever row now sits in its place), and j goes on from there."""
+    server = start_server(seed=seed)
+    assert server.team is not None
+    page.set_viewport_size({'width': 1280, 'height': 800})
+    login(page, server, server.team.manager)
+    wait_for_inbox(page)
+    rows = page.locator('[data-testid="inbox-table"] tr.ld-row')
+    expect(rows).to_have_count(3)
+    page.keyboard.press('j')
+    page.keyboard.press('j')
+    held = rows.nth(1).get_attribute('data-lead')
+    wait_focus(page, held)
+
+    visitor = new_context().new_page()
+    visitor.goto(server.url('/f/contact'))
+    visitor.get_by_test_id('form-name').fill('Live Lena')
+    visitor.get_by_test_id('form-phone').fill('13900002222')
+    visitor.get_by_test_id('form-submit').click()
+    expect(visitor.get_by_test_id('form-thanks')).to_be_visible()
+
+    expect(rows).to_have_count(4, timeout=10_000)
+    wait_focus(page, held)
+    order = [rows.nth(i).get_attribute('data-lead') for i in range(4)]
+    page.keyboard.press('j')
+    wait_focus(page, order[order.index(held) + 1])
 
 
 @pytest.mark.parametrize(('width', 'height'), [(390, 844), (1280, 800)])

@@ -47,7 +47,7 @@ def _columns(show_owner: bool) -> list[dict]:
 
 
 ROW_TEMPLATE = '''
-<tr class="cursor-pointer ld-row" tabindex="0" :data-lead="props.row.id" @click="$parent.$emit('open', props.row.id)"
+<tr :key="props.row.id" class="cursor-pointer ld-row" tabindex="0" :data-lead="props.row.id" @click="$parent.$emit('open', props.row.id)"
     @keydown.enter.self="$parent.$emit('open', props.row.id)">
   <td v-for="col in props.cols" :key="col.name" :class="'text-' + col.align
       + (col.name === 'sla' && props.row.sla_late ? ' text-negative text-weight-bold' : '')">
@@ -72,7 +72,7 @@ q-icon) for the browser to mount, 105 on the page instead of 680 (bench/inbox_pa
 through `{{ }}`, so a lead's markup still shows as text. The phone is a `tel:` link and a plain copy
 button (`ldCopy`, ui/components/phone.py): a tap on either does not open the lead."""
 CARD_TEMPLATE = '''
-<div class="col-12 q-pa-xs">
+<div class="col-12 q-pa-xs" :key="props.row.id">
   <div class="q-card q-pa-sm cursor-pointer ld-row ld-card" tabindex="0" :data-lead="props.row.id"
        @click="$parent.$emit('open', props.row.id)" @keydown.enter.self="$parent.$emit('open', props.row.id)">
     <div class="row items-center no-wrap" style="gap: 8px">
@@ -111,16 +111,37 @@ ROW_STYLE = '''<style>
 KEYS_SCRIPT = '''<script>
 if (!window.ldInboxKeys) {
   window.ldInboxKeys = true;
+  let lastLead = null;  // the row j/k last moved to, by lead id: it survives the row being redrawn
+  const visibleRows = () => [...document.querySelectorAll('.ld-row')].filter((r) => r.offsetParent !== null);
+  document.addEventListener('focusin', (e) => {
+    const row = e.target && e.target.closest && e.target.closest('.ld-row');
+    if (row) lastLead = row.dataset.lead;
+  });
+  let pointerAt = 0;  // a click elsewhere takes the focus away on purpose: it is not given back
+  document.addEventListener('pointerdown', () => { pointerAt = Date.now(); }, true);
+  document.addEventListener('focusout', (e) => {
+    const row = e.target;
+    if (e.relatedTarget || !row.classList || !row.classList.contains('ld-row')) return;
+    setTimeout(() => {  // a live refresh redrew or moved the row under the focus: give the focus back
+      if (Date.now() - pointerAt < 1000) return;
+      if (document.activeElement && document.activeElement !== document.body) return;
+      const again = visibleRows().find((r) => r.dataset.lead === row.dataset.lead);
+      if (again) again.focus({preventScroll: true});
+    }, 0);
+  });
   document.addEventListener('keydown', (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
     const target = e.target;
     if (target && target.closest && target.closest('input, textarea, select, [contenteditable=""], '
                                                     + '[contenteditable="true"], .q-dialog')) return;
     if (!document.querySelector('[data-testid="inbox-table"]')) return;
-    const rows = [...document.querySelectorAll('.ld-row')].filter((r) => r.offsetParent !== null);
+    const rows = visibleRows();
     if (e.key === 'j' || e.key === 'k') {
       if (!rows.length) return;
-      const at = rows.indexOf(document.activeElement);
+      let at = rows.indexOf(document.activeElement);
+      if (at < 0 && (!document.activeElement || document.activeElement === document.body)) {
+        at = rows.findIndex((r) => r.dataset.lead === lastLead);  // the focus was lost to a redraw
+      }
       const next = at < 0 ? 0 : Math.min(rows.length - 1, Math.max(0, at + (e.key === 'j' ? 1 : -1)));
       rows[next].focus();
       rows[next].scrollIntoView({block: 'nearest'});
