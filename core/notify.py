@@ -6,6 +6,7 @@ is not told of it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,13 @@ KINDS: dict[str, NotifyKind] = {
     'notify.no_eligible_rep': NotifyKind.POOLED,
     'notify.review': NotifyKind.POOLED,
     'notify.follow_up_due': NotifyKind.FOLLOW_UP,
+    'notify.taken_away_many': NotifyKind.TAKEN,
+    'notify.recycled_many': NotifyKind.TAKEN,
+    'notify.sla_breached_many': NotifyKind.SLA,
+    'notify.sla_no_rep_many': NotifyKind.SLA,
+    'notify.protection_ending_many': NotifyKind.SLA,
+    'notify.review_many': NotifyKind.POOLED,
+    'notify.follow_up_due_many': NotifyKind.FOLLOW_UP,
     'care.notify.due': NotifyKind.FOLLOW_UP,
     'care.notify.wake_up': NotifyKind.FOLLOW_UP,
 }
@@ -59,3 +67,32 @@ def notify(session: Session, user_ids: Iterable[int | None], key: str, *, now: d
 
 def managers(session: Session) -> list[int]:
     return queries.active_ids_with_roles(session, (Role.MANAGER, Role.ADMIN))
+
+
+@dataclass
+class Grouped:
+    """One timer step's notifications of one key, gathered per user and sent once: a user told of
+    one lead gets `key` naming it (linked to the lead); told of several, one `many` line with the
+    count, linked to `link`. A manager whose team missed thirty first responses in one tick reads
+    one line, not thirty; each lead keeps its own audit line."""
+
+    key: str
+    many: str
+    link: str
+    leads: dict[int, list[tuple[int | None, str]]] = field(default_factory=dict)
+
+    def add(self, user_ids: Iterable[int | None], lead_id: int | None, lead: str) -> None:
+        for user_id in dict.fromkeys(u for u in user_ids if u):
+            self.leads.setdefault(user_id, []).append((lead_id, lead))
+
+    def send(self, session: Session, *, now: datetime) -> list[int]:
+        """Store the notifications (muted kinds skipped); returns whom to push to."""
+        told: list[int] = []
+        for user_id, leads in self.leads.items():
+            if len(leads) == 1:
+                lead_id, name = leads[0]
+                told += notify(session, [user_id], self.key, now=now, lead_id=lead_id, lead=name)
+            else:
+                told += notify(session, [user_id], self.many, now=now, count=len(leads), link=self.link)
+        self.leads.clear()
+        return told

@@ -29,7 +29,7 @@ from core.context import Context, audit, retrying
 from core.customers import accounts as customers
 from core.customers import care_plan
 from core.events import DeskEvents
-from core.notify import managers, notify
+from core.notify import Grouped, managers, notify
 from store import config_version, queries
 from store.audit_actions import AuditAction
 from store.config_version import POOL_SUMMARY_KEY
@@ -101,6 +101,7 @@ class Automation(TimerPreview):
     def _assign_waiting(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                         publish: Publish) -> None:
         """Pool leads nobody could take at capture (or, if set, recycled ones) get an owner once one has room."""
+        assigned = Grouped('notify.assigned_to_you', 'notify.assigned_many', link='/')
         for item in due.waiting_for_owner(session, now, policy, self._team(session, now, policy), lock=True):
             lead, pick = item.subject, item.pick
             assert pick is not None
@@ -111,27 +112,30 @@ class Automation(TimerPreview):
                                    policy=policy)
             session.add(lead)
             report.done['assign'].append(lead.id or 0)
-            told = notify(session, [rep.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
+            assigned.add([rep.id], lead.id, lead.name)
             publish.append((self.events.lead_assigned, (lead.id, rep.id, None)))
-            publish.extend((self.events.notified, (u,)) for u in told)
+        _told(publish, self.events, assigned.send(session, now=now))
 
     def _flag_sla(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                   publish: Publish) -> None:
         team = managers(session)
+        breached = Grouped('notify.sla_breached', 'notify.sla_breached_many', link='/')
         for item in due.sla_breaches(session, now, now, lock=True):
             lead = item.subject
             lead.sla_status = 'failed'
             session.add(lead)
             audit(session, AuditAction.SLA_BREACHED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.sla_breached', hours=policy.sla_hours.get(lead.grade), grade=lead.grade)
-            told = notify(session, [lead.owner_id, *team], 'notify.sla_breached', now=now, lead_id=lead.id,
-                          lead=lead.name)
+            breached.add([lead.owner_id, *team], lead.id, lead.name)
             report.done['sla_breach'].append(lead.id or 0)
             publish.append((self.events.lead_changed, (lead.id, lead.owner_id)))
-            publish.extend((self.events.notified, (u,)) for u in told)
+        _told(publish, self.events, breached.send(session, now=now))
 
     def _reassign_past_grace(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                              publish: Publish) -> None:
+        no_rep = Grouped('notify.sla_no_rep', 'notify.sla_no_rep_many', link='/')
+        assigned = Grouped('notify.assigned_to_you', 'notify.assigned_many', link='/')
+        taken = Grouped('notify.taken_away', 'notify.taken_away_many', link='/')
         for item in due.sla_reassignments(session, now, now, self._team(session, now, policy), lock=True):
             lead, pick = item.subject, item.pick
             previous = lead.owner_id
@@ -139,9 +143,7 @@ class Automation(TimerPreview):
                 lead.sla_grace_at = None  # handled: the managers decide
                 session.add(lead)
                 audit(session, AuditAction.SLA_NO_REP, now=now, lead_id=lead.id, reason_key='reason.sla_no_rep')
-                told = notify(session, managers(session), 'notify.sla_no_rep', now=now, lead_id=lead.id,
-                              lead=lead.name)
-                publish.extend((self.events.notified, (u,)) for u in told)
+                no_rep.add(managers(session), lead.id, lead.name)
                 continue
             rep = session.get(User, pick.rep_id)
             old = session.get(User, previous) if previous else None
@@ -151,13 +153,15 @@ class Automation(TimerPreview):
                                            'grace': policy.sla_grace_hours}, policy=policy)
             session.add(lead)
             report.done['sla_reassign'].append(lead.id or 0)
-            told = notify(session, [rep.id], 'notify.assigned_to_you', now=now, lead_id=lead.id, lead=lead.name)
-            told += notify(session, [previous], 'notify.taken_away', now=now, lead_id=lead.id, lead=lead.name)
+            assigned.add([rep.id], lead.id, lead.name)
+            taken.add([previous], lead.id, lead.name)
             publish.append((self.events.lead_assigned, (lead.id, rep.id, previous)))
-            publish.extend((self.events.notified, (u,)) for u in told)
+        for grouped in (no_rep, assigned, taken):
+            _told(publish, self.events, grouped.send(session, now=now))
 
     def _warn(self, session: Session, now: datetime, policy: Policy, report: TickReport,
               publish: Publish) -> None:
+        ending = Grouped('notify.protection_ending', 'notify.protection_ending_many', link='/')
         for item in due.warnings(session, now, now, policy, lock=True):
             lead = item.subject
             end = lead.protected_until
@@ -165,14 +169,15 @@ class Automation(TimerPreview):
             session.add(lead)
             audit(session, AuditAction.WARNED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.protection_ending', until=end.isoformat())
-            told = notify(session, [lead.owner_id], 'notify.protection_ending', now=now, lead_id=lead.id,
-                          lead=lead.name)
+            ending.add([lead.owner_id], lead.id, lead.name)
             report.done['warn'].append(lead.id or 0)
-            publish.extend((self.events.notified, (u,)) for u in told)
+        _told(publish, self.events, ending.send(session, now=now))
 
     def _recycle(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                  publish: Publish) -> None:
         team = managers(session)
+        reviews = Grouped('notify.review', 'notify.review_many', link='/pool?tab=review')
+        recycled = Grouped('notify.recycled_from_you', 'notify.recycled_many', link='/pool')
         for item in due.protection_ends(session, now, now, policy, lock=True):
             lead, outcome = item.subject, item.action
             previous = lead.owner_id
@@ -185,12 +190,11 @@ class Automation(TimerPreview):
             lead.updated_at = lead.pooled_at = now
             if outcome == 'review':
                 lead.status = LeadStatus.REVIEW
-                told = notify(session, team, 'notify.review', now=now, lead_id=lead.id, lead=lead.name)
+                reviews.add(team, lead.id, lead.name)
             else:
                 lead.status = LeadStatus.POOL
                 lead.cooldown_until = policy.cooldown(now)
-                told = notify(session, [previous], 'notify.recycled_from_you', now=now, lead_id=lead.id,
-                              lead=lead.name)
+                recycled.add([previous], lead.id, lead.name)
             session.add(lead)
             audit(session, AuditAction.RECYCLED if outcome == 'recycle' else AuditAction.SENT_TO_REVIEW, now=now,
                   lead_id=lead.id, subject_user_id=previous,
@@ -198,7 +202,8 @@ class Automation(TimerPreview):
                   rep=old.name if old else '', count=lead.recycle_count, days=policy.protection_days)
             report.done[outcome].append(lead.id or 0)
             publish.append((self.events.lead_assigned, (lead.id, None, previous)))
-            publish.extend((self.events.notified, (u,)) for u in told)
+        for grouped in (reviews, recycled):
+            _told(publish, self.events, grouped.send(session, now=now))
 
     def _summarize_pool(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                         publish: Publish) -> None:
@@ -216,6 +221,7 @@ class Automation(TimerPreview):
 
     def _remind(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                 publish: Publish) -> None:
+        due_now = Grouped('notify.follow_up_due', 'notify.follow_up_due_many', link='/')
         for item in due.follow_ups(session, now, now, lock=True):
             lead = item.subject
             lead.follow_up_due_at = None
@@ -224,14 +230,14 @@ class Automation(TimerPreview):
                 continue
             audit(session, AuditAction.REMINDED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.follow_up_due')
-            told = notify(session, [lead.owner_id], 'notify.follow_up_due', now=now, lead_id=lead.id,
-                          lead=lead.name)
+            due_now.add([lead.owner_id], lead.id, lead.name)
             report.done['remind'].append(lead.id or 0)
             publish.append((self.events.lead_changed, (lead.id, lead.owner_id)))
-            publish.extend((self.events.notified, (u,)) for u in told)
+        _told(publish, self.events, due_now.send(session, now=now))
 
     def _remind_opportunities(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                               publish: Publish) -> None:
+        due_now = Grouped('notify.follow_up_due', 'notify.follow_up_due_many', link='/pipeline')
         for item in due.opportunity_follow_ups(session, now, now):
             o = item.subject
             o.follow_up_due_at = None
@@ -240,9 +246,9 @@ class Automation(TimerPreview):
                 continue
             audit(session, AuditAction.REMINDED, now=now, lead_id=o.lead_id, subject_user_id=o.owner_id,
                   reason_key='reason.follow_up_due')
-            told = notify(session, [o.owner_id], 'notify.follow_up_due', now=now, lead_id=o.lead_id, lead=o.name)
+            due_now.add([o.owner_id], o.lead_id, o.name)
             report.done['remind_opportunity'].append(o.id or 0)
-            publish.extend((self.events.notified, (u,)) for u in told)
+        _told(publish, self.events, due_now.send(session, now=now))
 
     def _end_leaves(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                     publish: Publish) -> None:
@@ -272,3 +278,7 @@ class Automation(TimerPreview):
 
     # ----- preview --------------------------------------------------------------------------------
 
+
+def _told(publish: Publish, events: DeskEvents, user_ids: list[int]) -> None:
+    """After commit, each user told once (their bell reloads once, however many lines they got)."""
+    publish.extend((events.notified, (u,)) for u in dict.fromkeys(user_ids))

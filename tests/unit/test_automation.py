@@ -201,6 +201,29 @@ def test_breach_notifies_owner_and_managers(desk: Desk) -> None:
     assert sorted(n.user_id for n in told) == sorted({rep.id} | managers(desk, manager))
 
 
+def test_breaches_in_one_tick_make_one_line_per_person(desk: Desk) -> None:
+    """Three leads past their deadline in the same tick: the owner and each manager read one line
+    with the count (linked to the inbox), not three; each lead still has its own audit line."""
+    manager, (rep,) = team(desk)
+    lead_ids = [capture(desk, **A, phone=f'1380000000{i}') for i in range(3)]
+    desk.automation.tick(A_DUE)
+    assert notices(desk, 'notify.sla_breached') == []
+    many = notices(desk, 'notify.sla_breached_many')
+    assert sorted(n.user_id for n in many) == sorted({rep.id} | managers(desk, manager))
+    assert {(n.lead_id, n.params['count'], n.params['link']) for n in many} == {(None, 3, '/')}
+    assert sorted(e.lead_id for e in audits(desk, 'sla_breached')) == sorted(lead_ids)
+
+
+def test_leads_recycled_in_one_tick_make_one_line_for_their_owner(desk: Desk) -> None:
+    _, (rep,) = team(desk)
+    for i in range(2):
+        capture(desk, phone=f'1381111111{i}')
+    desk.automation.tick(T0 + timedelta(days=7))
+    assert notices(desk, 'notify.recycled_from_you') == []
+    [line] = notices(desk, 'notify.recycled_many')
+    assert (line.user_id, line.params) == (rep.id, {'count': 2, 'link': '/pool'})
+
+
 def test_second_tick_at_same_instant_changes_nothing(desk: Desk) -> None:
     team(desk)
     capture(desk, **A)
