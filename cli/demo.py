@@ -345,8 +345,12 @@ def seed(desk: Desk, *, now: datetime, leads: int = 300, rng: random.Random | No
         reps = _create_team(desk)
         summary = _replay(desk, clock, times, reps, now=now, rng=rng, tz=tz)
         summary['deals'] = _seed_deals(desk, clock, reps, now=now, rng=rng)
+        # what the timer would have done over the replayed days (deadlines missed, protection ended)
+        # happens here, so it is history too, and the app's first tick does not bring it as news
+        clock.at = now
+        summary['caught_up'] = desk.automation.tick(now).summary()
         with desk.ctx.write() as session:  # the replayed past is history: nobody starts with ~140 unread
-            queries.mark_all_notifications_read(session, before=now)
+            queries.mark_all_notifications_read(session, before=now + timedelta(seconds=1))
     finally:
         desk.ctx.clock = real_clock
     return {'users': len(DEMO_USERS), **summary}

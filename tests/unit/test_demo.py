@@ -94,7 +94,7 @@ def test_seed_creates_the_demo_team(seeded: tuple[Desk, dict[str, Any], datetime
 
 
 def test_seed_captures_sixty_days_of_leads(seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:
-    desk, summary, now, elapsed = seeded
+    desk, summary, now, _ = seeded  # (its time: bench/, not here)
     leads = _leads(desk)
     assert len(leads) == summary['leads_created']
     assert summary['leads_created'] + summary['duplicates'] == 300
@@ -106,11 +106,12 @@ def test_seed_captures_sixty_days_of_leads(seeded: tuple[Desk, dict[str, Any], d
     owned = [lead for lead in leads if lead.owner_id is not None]
     assert len(owned) > 0.8 * len(leads)
     pooled = [lead for lead in leads if lead.status == LeadStatus.POOL]
-    assert len(pooled) == summary['pooled'] and all(lead.owner_id is None for lead in pooled)
+    caught_up = summary['caught_up']  # the seed's last tick: waiting leads handed out, then lapsed ones recycled
+    assert len(pooled) == summary['pooled'] - caught_up.get('assign', 0) + caught_up.get('recycle', 0)
+    assert all(lead.owner_id is None for lead in pooled)
     assert sum(lead.touch_count for lead in leads) == summary['duplicates']
     assert any(HAN.search(lead.name) for lead in leads) and any(_is_english(lead.name) for lead in leads)
     assert len({lead.grade for lead in leads}) == 3
-    assert elapsed < 60  # the target is well under 15 s; this only catches a pathological slowdown
 
 
 def test_seed_replays_follow_ups_in_the_past(seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:
@@ -123,11 +124,12 @@ def test_seed_replays_follow_ups_in_the_past(seeded: tuple[Desk, dict[str, Any],
     assert len(activities) == summary['activities'] > 100
     for activity in activities:
         lead = leads[activity.lead_id]
-        assert activity.user_id == lead.owner_id
+        assert activity.user_id in (lead.owner_id, lead.previous_owner_id)  # since recycled: its last owner
         assert lead.created_at < activity.created_at < now  # type: ignore[operator]
     contacted = [lead for lead in leads.values() if lead.status == LeadStatus.CONTACTED]
     worked = [lead for lead in leads.values() if lead.first_contact_at is not None]
-    assert len(worked) > 0.7 * len(leads) and len(contacted) > 0.1 * len(leads)
+    # contacted leads whose protection lapsed during the replayed days were recycled by the seed's last tick
+    assert len(worked) > 0.7 * len(leads) and len(contacted) > 0.05 * len(leads)
     assert all(lead.first_contact_at and lead.first_contact_at > lead.created_at for lead in contacted)  # type: ignore[operator]
     disqualified = [lead for lead in leads.values() if lead.status == LeadStatus.DISQUALIFIED]
     assert len(disqualified) == summary['disqualified'] > 0
@@ -217,6 +219,19 @@ def test_seeded_deals_start_after_their_lead_and_close_after_they_start(
         assert lead.first_contact_at is not None and deal.created_at is not None
         assert deal.created_at >= lead.first_contact_at >= lead.created_at
         assert deal.closed_at is None or deal.closed_at >= deal.created_at
+
+
+def test_the_apps_first_tick_after_seeding_brings_no_pile_of_news(
+        seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:
+    """Deadlines missed and protections ended during the replayed days were caught up by the seed
+    (`caught_up`), as history: a rep who logs in a minute after start is not met by them as news."""
+    desk, summary, now, _ = seeded
+    assert summary['caught_up']['recycle'] > 0
+    desk.automation.tick(now + timedelta(minutes=1))
+    with read_session(desk.ctx.engine) as session:
+        unread = session.exec(select(func.count()).select_from(Notification).where(
+            Notification.is_read == False)).one()  # noqa: E712
+    assert unread <= 5
 
 
 def test_the_first_tick_after_seeding_leaves_most_leads_with_their_reps(
