@@ -103,9 +103,9 @@ class PolicyForm:
                 self.redistribute = tid(ui.switch(t('policy.redistribute')), 'policy-redistribute')
         with ui.card().classes('w-full'):
             ui.label(t('policy.section_calendar')).classes('text-h6')
-            with ui.row().classes('gap-4 items-start'):
+            with ui.row().classes('w-full gap-4 items-start'):  # w-full: the weekdays' max-w-full is of the card
                 self.weekdays = tid(ui.select(weekday_options(), multiple=True, label=t('policy.weekdays'))
-                                    .props('dense outlined use-chips').classes('w-96'), 'policy-weekdays')
+                                    .props('dense outlined use-chips').classes('w-96 max-w-full'), 'policy-weekdays')
                 self.start = tid(ui.input(t('policy.start'), placeholder='09:00')
                                  .props('dense outlined maxlength=8').classes('w-28'), 'policy-start')
                 self.end = tid(ui.input(t('policy.end'), placeholder='18:00')

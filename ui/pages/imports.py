@@ -309,7 +309,11 @@ async def _receive(desk: Desk, user: UserRef, file: FileUpload) -> ImportDraft |
 
 def _upload_header() -> str:
     """QUploader's header with the chosen file's name and size (and the progress while it goes up)
-    where Quasar shows "0.0B / 0.00%" until a file is picked; the same pick and stop buttons."""
+    where Quasar shows "0.0B / 0.00%" until a file is picked; the same pick and stop buttons.
+
+    Quasar lays its file input, transparent, over the pick button: an input without a label inside
+    a button (axe's label and nested-interactive). Here the input is out of sight (`display: none`,
+    so out of the accessibility tree too) and the button, named, clicks it (`pickFiles`)."""
     return f'''
 <div class="q-uploader__header-content column">
   <div class="flex flex-center no-wrap q-gutter-xs">
@@ -324,7 +328,8 @@ def _upload_header() -> str:
     </div>
     <q-spinner v-if="props.isUploading" class="q-uploader__spinner"></q-spinner>
     <q-btn v-if="props.canAddFiles" type="a" icon="add_box" flat dense round @click="props.pickFiles"
-           aria-label="{escape(t('import.pick'))}"><q-uploader-add-trigger></q-uploader-add-trigger></q-btn>
+           aria-label="{escape(t('import.pick'))}"></q-btn>
+    <div class="hidden"><q-uploader-add-trigger></q-uploader-add-trigger></div>
     <q-btn v-if="props.isUploading" type="a" icon="clear" flat dense round @click="props.abort"
            aria-label="{escape(t('import.abort'))}"></q-btn>
   </div>
@@ -351,5 +356,5 @@ async def _upload_step(desk: Desk, user: UserRef) -> None:
                        max_file_size=limit_mb * 1024 * 1024)
     upload.on('failed', failed)  # the server refused (413) or the connection broke
     upload.add_slot('header', _upload_header())
-    tid(upload.props('accept=".csv,.txt,.xlsx,.xlsm"').classes('w-96'), 'import-upload')
+    tid(upload.props('accept=".csv,.txt,.xlsx,.xlsm"').classes('w-96 max-w-full'), 'import-upload')
     _recent(await run.io_bound(desk.imports.jobs, user))
