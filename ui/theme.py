@@ -23,14 +23,24 @@ from .toasts import notification_link
 PRIMARY = '#1f5fbf'
 POSITIVE = '#1e7b34'
 """Quasar's green (#21ba45) under white text reads 2.6:1; this one 5.3:1 (WCAG AA asks 4.5:1)."""
+CODE_COLOURS = {
+    '#387171': ('c', 'ch', 'cm', 'cpf', 'c1', 'cs'), '#915d00': ('cp',), '#d40000': ('gr',), '#007a00': ('gi',),
+    '#676767': ('go', 'ni'), '#606f1f': ('na',), '#9c1fea': ('nd', 'ow'), '#bc3a34': ('ne',), '#6c6c00': ('nl',),
+    '#9c551c': ('se',), '#98536e': ('si', 'sr'),
+}
+"""Pygments' default colours that read under 4.5:1 on `ui.code`'s tinted background (#f2f5f9 on a card:
+an HTML attribute's olive #687822 4.46:1, a comment's 4.45:1 …), each darkened to 4.7:1 or more, also on
+the page's grey; hue kept. Keyed by colour, valued by Pygments' token classes."""
 CONTRAST_CSS = f'''
 .nicegui-link {{ color: {PRIMARY}; }}
 @layer theme {{ .text-grey-7 {{ color: #616161 !important; }} }}
-'''
+''' + ''.join(', '.join(f'.nicegui-code .codehilite .{token}' for token in tokens) + f' {{ color: {colour}; }}\n'
+                for colour, tokens in CODE_COLOURS.items())
 """Text colours that pass WCAG AA on the page's and cards' backgrounds (axe's color-contrast): links in the
 brand blue rather than NiceGUI's #3b82f6 (3.5:1), secondary text in grey-8's shade rather than grey-7's
-#757575 (4.2:1 on the page's grey). Quasar's colour classes are `!important` in NiceGUI's last cascade layer,
-which only an `!important` in an earlier layer (NiceGUI's first, `theme`) outranks."""
+#757575 (4.2:1 on the page's grey), code in `CODE_COLOURS` (one class more than NiceGUI's `.codehilite`
+rules, so they win). Quasar's colour classes are `!important` in NiceGUI's last cascade layer, which only
+an `!important` in an earlier layer (NiceGUI's first, `theme`) outranks."""
 PHONE_MAX_PX = 599.98
 """Below Quasar's `sm` breakpoint (600 px) a page is laid out for a phone (Quasar's `xs`, `lt-sm`, `gt-xs`)."""
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
+from ..i18n import t
 from ..marks import tid
 
 
@@ -59,3 +60,25 @@ def skeleton(lines: int = 3) -> ui.column:
         for i in range(lines):
             ui.skeleton('text').classes('w-full' if i < lines - 1 else 'w-2/3')
     return box
+
+
+@contextmanager
+def scroll_region(label: str) -> Iterator[ui.element]:
+    """A box for what can be wider than a phone (a table of many columns): it scrolls sideways
+    itself, so the page does not, and takes the focus (the arrow keys scroll it) as a region named
+    `label` (axe's scrollable-region-focusable). Give a table in it `w-max min-w-full`: the table
+    then grows to its columns instead of scrolling inside itself, where no key reaches."""
+    with ui.element('div').classes('w-full overflow-x-auto') as box:
+        box.props.update({'tabindex': '0', 'role': 'region', 'aria-label': label})
+        yield box
+
+
+def code_block(content: str, *, label: str, language: str | None = 'python') -> ui.code:
+    """`ui.code` that a keyboard and a screen reader can use (axe's button-name and
+    scrollable-region-focusable): its copy button says what it does, and its box, which scrolls
+    sideways when a line is wider than a phone, takes the focus (the arrow keys scroll it) and is
+    a region named `label`. Its colours are theme.CODE_COLOURS."""
+    code = ui.code(content, language=language)
+    code.copy_button.props['aria-label'] = t('common.copy')
+    code.markdown.props.update({'tabindex': '0', 'role': 'region', 'aria-label': label})
+    return code

@@ -19,6 +19,7 @@ from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 from store.models import Role, UserRef
 
+from ..components.kit import scroll_region
 from ..errors import message
 from ..format import when
 from ..i18n import t
@@ -103,9 +104,9 @@ class PolicyForm:
                 self.redistribute = tid(ui.switch(t('policy.redistribute')), 'policy-redistribute')
         with ui.card().classes('w-full'):
             ui.label(t('policy.section_calendar')).classes('text-h6')
-            with ui.row().classes('gap-4 items-start'):
+            with ui.row().classes('w-full gap-4 items-start'):  # w-full: the weekdays' max-w-full is of the card
                 self.weekdays = tid(ui.select(weekday_options(), multiple=True, label=t('policy.weekdays'))
-                                    .props('dense outlined use-chips').classes('w-96'), 'policy-weekdays')
+                                    .props('dense outlined use-chips').classes('w-96 max-w-full'), 'policy-weekdays')
                 self.start = tid(ui.input(t('policy.start'), placeholder='09:00')
                                  .props('dense outlined maxlength=8').classes('w-28'), 'policy-start')
                 self.end = tid(ui.input(t('policy.end'), placeholder='18:00')
@@ -234,8 +235,9 @@ class TimerPreview:
                 {'name': 'lead', 'label': t('preview.col_lead'), 'field': 'lead', 'align': 'left'},
                 {'name': 'owner', 'label': t('field.owner'), 'field': 'owner', 'align': 'left'},
             ]
-            self.table = tid(ui.table(rows=[], columns=columns, row_key='key', pagination=15)
-                             .classes('w-full cursor-pointer').props('flat bordered'), 'timer-preview')
+            with scroll_region(t('preview.title', hours=PREVIEW_HOURS)):
+                self.table = tid(ui.table(rows=[], columns=columns, row_key='key', pagination=15)
+                                 .classes('w-max min-w-full cursor-pointer').props('flat bordered'), 'timer-preview')
             self.table.props['no-data-label'] = t('preview.empty')
             self.table.on('rowClick', lambda e: ui.navigate.to(e.args[1]['href']))
         ui.timer(0, self.refresh, once=True)

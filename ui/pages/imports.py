@@ -19,6 +19,7 @@ from core.imports.mapping import TARGETS
 from core.imports.views import ImportDraft, ImportProgress, ImportReport
 from store.models import Source, UserRef
 
+from ..components.kit import scroll_region
 from ..errors import message
 from ..format import when
 from ..i18n import t
@@ -77,13 +78,16 @@ class Editor:
                 .classes('w-64'), 'import-sheet')
         ui.label(t('import.mapping')).classes('text-h6')
         ui.label(t('import.mapping_hint')).classes('text-sm text-grey-7')
-        with tid(ui.grid(columns=3).classes('items-center gap-x-4 gap-y-1'), 'import-mapping'):
+        # three columns on a desk; on a phone the column's name and sample side by side, its field under them
+        with tid(ui.grid().classes('w-full grid-cols-2 sm:grid-cols-3 items-center gap-x-4 gap-y-1'),
+                 'import-mapping'):
             for i, header in enumerate(d.headers):
-                ui.label(header or t('import.column', n=i + 1)).classes('text-weight-medium')
+                ui.label(header or t('import.column', n=i + 1)).classes('text-weight-medium min-w-0 break-words')
                 sample = next((row[i] for row in d.sample if i < len(row) and row[i]), '')
-                ui.label(sample[:40]).classes('text-grey-7 text-sm')
+                ui.label(sample[:40]).classes('text-grey-7 text-sm min-w-0 break-words')
                 self.selects.append(tid(ui.select(_targets(), value=d.mapping[i] or '').props('dense')
-                                        .classes('w-56'), f'import-map-{i}'))
+                                        .classes('col-span-2 sm:col-span-1 w-full sm:w-56 max-sm:mb-2'),
+                                        f'import-map-{i}'))
         with ui.row().classes('items-end gap-2'):
             if self.templates:
                 tid(ui.select({tid_: name for tid_, name in self.templates}, label=t('import.template'),
@@ -161,8 +165,9 @@ class Editor:
                 line['source'] = t(f'source.{line["source"]}') if line['source'] in Source.__members__.values() \
                     else line['source']
                 rows.append(line)
-            tid(ui.table(columns=columns, rows=rows, row_key='row').props('dense flat').classes('w-full'),
-                'import-preview-table')
+            with scroll_region(t('import.preview_rows')):
+                tid(ui.table(columns=columns, rows=rows, row_key='row').props('dense flat')
+                    .classes('w-max min-w-full'), 'import-preview-table')
 
     async def _run(self) -> None:
         mapping, options = self.mapping(), self.options()
@@ -232,10 +237,11 @@ class JobView:
             if report.failed:
                 ui.label(t('import.failed')).classes('text-subtitle1')
                 rows = [{'row': line.row_number, 'problems': _problems(line.errors)} for line in report.failed]
-                tid(ui.table(columns=[{'name': 'row', 'label': t('import.row'), 'field': 'row', 'align': 'left'},
-                                      {'name': 'problems', 'label': t('import.problems'), 'field': 'problems',
-                                       'align': 'left'}], rows=rows, row_key='row').props('dense flat'),
-                    'import-failed-table')
+                with scroll_region(t('import.failed')):
+                    tid(ui.table(columns=[{'name': 'row', 'label': t('import.row'), 'field': 'row', 'align': 'left'},
+                                          {'name': 'problems', 'label': t('import.problems'), 'field': 'problems',
+                                           'align': 'left'}], rows=rows, row_key='row').props('dense flat')
+                        .classes('w-max min-w-full'), 'import-failed-table')
 
     async def _download(self) -> None:
         content = await _try(lambda: self.desk.imports.failed_csv(self.user, self.job_id))
@@ -309,7 +315,11 @@ async def _receive(desk: Desk, user: UserRef, file: FileUpload) -> ImportDraft |
 
 def _upload_header() -> str:
     """QUploader's header with the chosen file's name and size (and the progress while it goes up)
-    where Quasar shows "0.0B / 0.00%" until a file is picked; the same pick and stop buttons."""
+    where Quasar shows "0.0B / 0.00%" until a file is picked; the same pick and stop buttons.
+
+    Quasar lays its file input, transparent, over the pick button: an input without a label inside
+    a button (axe's label and nested-interactive). Here the input is out of sight (`display: none`,
+    so out of the accessibility tree too) and the button, named, clicks it (`pickFiles`)."""
     return f'''
 <div class="q-uploader__header-content column">
   <div class="flex flex-center no-wrap q-gutter-xs">
@@ -324,7 +334,8 @@ def _upload_header() -> str:
     </div>
     <q-spinner v-if="props.isUploading" class="q-uploader__spinner"></q-spinner>
     <q-btn v-if="props.canAddFiles" type="a" icon="add_box" flat dense round @click="props.pickFiles"
-           aria-label="{escape(t('import.pick'))}"><q-uploader-add-trigger></q-uploader-add-trigger></q-btn>
+           aria-label="{escape(t('import.pick'))}"></q-btn>
+    <div class="hidden"><q-uploader-add-trigger></q-uploader-add-trigger></div>
     <q-btn v-if="props.isUploading" type="a" icon="clear" flat dense round @click="props.abort"
            aria-label="{escape(t('import.abort'))}"></q-btn>
   </div>
@@ -351,5 +362,5 @@ async def _upload_step(desk: Desk, user: UserRef) -> None:
                        max_file_size=limit_mb * 1024 * 1024)
     upload.on('failed', failed)  # the server refused (413) or the connection broke
     upload.add_slot('header', _upload_header())
-    tid(upload.props('accept=".csv,.txt,.xlsx,.xlsm"').classes('w-96'), 'import-upload')
+    tid(upload.props('accept=".csv,.txt,.xlsx,.xlsm"').classes('w-96 max-w-full'), 'import-upload')
     _recent(await run.io_bound(desk.imports.jobs, user))

@@ -15,6 +15,7 @@ from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 from store.models import ApiScope, FormLanguage, Role, Source, User, UserRef, WebForm
 
+from ..components.kit import code_block
 from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..format import when
 from ..i18n import t, translate
@@ -99,7 +100,8 @@ class UsersPanel:
                 with dialog, ui.card().classes('w-96 max-w-full'):
                     ui.label(t('users.reset_done', user=name)).classes('text-h6')
                     ui.label(t('users.reset_shown_once')).classes('text-bold')
-                    tid(ui.code(temporary).classes('w-full text-lg'), 'temporary-password')
+                    tid(code_block(temporary, label=t('users.temporary_password')).classes('w-full text-lg'),
+                        'temporary-password')
                     with ui.row().classes('w-full justify-end'):  # ui.code has its own copy button
                         tid(ui.button(t('common.close'), on_click=dialog.close), 'temporary-close')
                 self.build.refresh()
@@ -249,7 +251,7 @@ class IntegrationsPanel:
                 self.build.refresh()
                 with self.outside, ui.dialog() as shown, ui.card():
                     ui.label(t('keys.shown_once')).classes('text-bold')
-                    tid(ui.code(raw).classes('w-full'), 'new-key')
+                    tid(code_block(raw, label=t('keys.new_key')).classes('w-full'), 'new-key')
                     ui.button(t('common.close'), on_click=shown.close)
                 shown.open()
 
@@ -298,11 +300,13 @@ class FormsPanel:
                     tid(ui.button(t('forms.edit'), icon='edit', on_click=lambda f=form: self.edit(f))
                         .props('flat dense'), f'form-edit-{form.key}')
                 ui.label(t('forms.embed')).classes('text-sm text-grey-7')
-                tid(ui.code(f'<iframe src="{url}" width="100%" height="760" style="border:0" '
-                            f'title="{escape(form.name)}"></iframe>', language='html').classes('w-full'),
+                tid(code_block(f'<iframe src="{url}" width="100%" height="760" style="border:0" '
+                               f'title="{escape(form.name)}"></iframe>', language='html',
+                               label=t('forms.frame_code', name=form.name)).classes('w-full'),
                     f'form-iframe-{form.key}')
                 ui.label(t('forms.embed_form')).classes('text-sm text-grey-7')
-                tid(ui.code(snippet(form, url), language='html').classes('w-full'), f'form-snippet-{form.key}')
+                tid(code_block(snippet(form, url), language='html', label=t('forms.form_code', name=form.name))
+                    .classes('w-full'), f'form-snippet-{form.key}')
             ui.separator()
 
     async def new_form(self) -> None:
