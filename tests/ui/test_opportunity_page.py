@@ -31,15 +31,21 @@ async def test_owner_edits_the_deal(user: User, team: Team) -> None:
     await login(user, team.rep_a.email)
     await user.open(f'/opportunities/{opportunity_id}')
     await user.should_see('¥12,500')
+    await user.should_see(marker='read-opp')  # the fields read as text until the pencil
+    await user.should_not_see(marker='opp-amount')
+    user.find(marker='edit-opp').click()
     user.find(marker='opp-amount').clear().type('30,000')
     user.find(marker='opp-expected-close').clear().type('2030-09-15')
     user.find(marker='opp-decision-maker').clear().type('CFO Liu')
-    user.find(marker='opp-save').click()
+    user.find(marker='save-opp').click()
     await until(lambda: opportunity(team, opportunity_id).version == 2)
     saved = opportunity(team, opportunity_id)
     assert (saved.amount_cents, saved.expected_close, saved.decision_maker) == \
         (3_000_000, date(2030, 9, 15), 'CFO Liu')
     await user.should_see('¥30,000', retries=50)
+    await user.should_see(marker='value-decision_maker')  # read again, with what was saved
+    assert user.find(marker='value-decision_maker').elements.pop().text == 'CFO Liu'
+    await user.should_not_see(marker='opp-amount')
 
 
 async def test_stale_edit_is_refused_and_nothing_overwritten(user: User, team: Team) -> None:
@@ -48,8 +54,9 @@ async def test_stale_edit_is_refused_and_nothing_overwritten(user: User, team: T
     await user.open(f'/opportunities/{opportunity_id}')
     # Someone else saves while this page is open.
     team.desk.pipeline.update_opportunity(team.admin, opportunity_id, version=1, changes={'budget': 'Their budget'})
+    user.find(marker='edit-opp').click()
     user.find(marker='opp-name').clear().type('My name')
-    user.find(marker='opp-save').click()
+    user.find(marker='save-opp').click()
     await user.should_see(marker='opp-stale', retries=50)
     saved = opportunity(team, opportunity_id)
     assert (saved.budget, saved.version) == ('Their budget', 2)
@@ -98,4 +105,4 @@ async def test_another_rep_cannot_open_the_deal(user: User, team: Team) -> None:
     await login(user, team.rep_b.email)
     await user.open(f'/opportunities/{opportunity_id}')
     await user.should_see(marker='not-allowed')
-    await user.should_not_see(marker='opp-save')
+    await user.should_not_see(marker='edit-opp')

@@ -21,9 +21,14 @@ class InlineSection:
 
     def __init__(self, title: str, fields: Sequence[str], *, mark: str, label: Callable[[str], str],
                  display: Callable[[str, str], str], multiline: Callable[[str], bool],
-                 on_save: Callable[[], Awaitable[bool]], editable: bool) -> None:
+                 on_save: Callable[[], Awaitable[bool]], editable: bool,
+                 props: Callable[[str], str] = lambda _name: 'maxlength=5000',
+                 marker: Callable[[str], str] = lambda name: f'field-{name}') -> None:
+        """`props(name)`: the input's own Quasar props (length, type=date, inputmode); `marker(name)`:
+        its test id."""
         self.title, self.names, self.mark = title, list(fields), mark
         self.label, self.display, self.multiline, self.on_save = label, display, multiline, on_save
+        self.props, self.marker = props, marker
         self.editable = editable
         self.editing = False
         self.inputs: dict[str, Any] = {}
@@ -47,8 +52,8 @@ class InlineSection:
                     for name in self.names:
                         widget = ui.textarea if self.multiline(name) else ui.input
                         element = tid(widget(self.label(name), value=self.values[name])
-                                      .props('dense maxlength=5000 autogrow' if self.multiline(name)
-                                             else 'dense maxlength=5000'), f'field-{name}')
+                                      .props(f'dense {self.props(name)}'
+                                             + (' autogrow' if self.multiline(name) else '')), self.marker(name))
                         if self.multiline(name):
                             element.classes('sm:col-span-2')
                         if not self.editable:

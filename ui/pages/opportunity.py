@@ -3,6 +3,7 @@ its history, one activity timeline (the lead's and the deal's), links to the lea
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import Request
@@ -19,6 +20,7 @@ from store.models import Stage, StageKind, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog, parse_day
+from ..components.inline_edit import InlineSection
 from ..components.phone import phone_link
 from ..components.playbook_panel import PlaybookPanel
 from ..errors import clear_field_errors, message, show_field_errors
@@ -30,6 +32,32 @@ from ..theme import frame
 
 TEXT_FIELDS = OPPORTUNITY_TEXT
 STAGE_COLORS = {StageKind.WON: 'positive', StageKind.LOST: 'negative'}
+
+
+FIELD_LABELS = {'name': 'opp.name', 'amount': 'opp.amount', 'expected_close': 'opp.expected_close',
+                'decision_maker': 'opp.decision_maker', 'budget': 'field.budget', 'timeline': 'field.timeline',
+                'need': 'field.need'}
+FIELD_PROPS = {'name': 'maxlength=200', 'amount': 'maxlength=20 inputmode=decimal', 'expected_close': 'type=date',
+               'decision_maker': 'maxlength=200', 'budget': 'maxlength=200', 'timeline': 'maxlength=200',
+               'need': 'maxlength=500'}
+
+
+def _label(name: str) -> str:
+    return t(FIELD_LABELS[name])
+
+
+def _props(name: str) -> str:
+    return FIELD_PROPS[name]
+
+
+def _display(name: str, value: str) -> str:
+    """How a stored field reads: the amount as money (as the header shows it), the rest as typed."""
+    if name == 'amount':
+        try:
+            return money(int(Decimal(value) * 100))
+        except InvalidOperation:
+            return value
+    return value
 
 
 class OpportunityPage:
@@ -108,38 +136,25 @@ class OpportunityPage:
 
     @ui.refreshable_method
     def details(self) -> None:
+        """The deal's fields read as text; the pencil turns them into inputs (InlineSection)."""
         o = self.view.opportunity
-        readonly = not self.view.can_edit
-        with ui.card().classes('w-full'):
-            ui.label(t('opp.details')).classes('text-subtitle1 font-bold')
-            self.stale = tid(ui.row().classes('w-full items-center gap-2 text-negative'), 'opp-stale')
-            with self.stale:
-                ui.label(t('opp.stale')).classes('flex-1')
-                ui.button(t('opp.reload'), on_click=self._discard).props('flat dense')
-            self.stale.set_visibility(False)
-            self.initial = {
-                'name': o.name, 'amount': amount_text(o.amount_cents),
-                'expected_close': o.expected_close.isoformat() if o.expected_close else '',
-                'decision_maker': o.decision_maker or '', 'need': o.need or '', 'budget': o.budget or '',
-                'timeline': o.timeline or '',
-            }
-            with ui.grid(columns=2).classes('w-full gap-2'):
-                self.fields = {
-                    'name': ui.input(t('opp.name')).props('dense maxlength=200'),
-                    'amount': ui.input(t('opp.amount')).props('dense maxlength=20 inputmode=decimal'),
-                    'expected_close': ui.input(t('opp.expected_close')).props('dense type=date'),
-                    'decision_maker': ui.input(t('opp.decision_maker')).props('dense maxlength=200'),
-                    'budget': ui.input(t('field.budget')).props('dense maxlength=200'),
-                    'timeline': ui.input(t('field.timeline')).props('dense maxlength=200'),
-                    'need': ui.textarea(t('field.need')).props('dense maxlength=500').classes('col-span-2'),
-                }
-            for name, element in self.fields.items():
-                element.value = self.initial[name]
-                tid(element, f'opp-{name.replace("_", "-")}')
-                if readonly:
-                    element.props('readonly')
-            if not readonly:
-                tid(ui.button(t('common.save'), on_click=self.save), 'opp-save')
+        self.stale = tid(ui.row().classes('w-full items-center gap-2 text-negative'), 'opp-stale')
+        with self.stale:
+            ui.label(t('opp.stale')).classes('flex-1')
+            ui.button(t('opp.reload'), on_click=self._discard).props('flat dense')
+        self.stale.set_visibility(False)
+        self.initial = {
+            'name': o.name, 'amount': amount_text(o.amount_cents),
+            'expected_close': o.expected_close.isoformat() if o.expected_close else '',
+            'decision_maker': o.decision_maker or '', 'budget': o.budget or '', 'timeline': o.timeline or '',
+            'need': o.need or '',
+        }
+        self.section = InlineSection(t('opp.details'), list(self.initial), mark='opp', label=_label,
+                                     display=_display, multiline=lambda n: n == 'need', on_save=self._save,
+                                     editable=self.view.can_edit, props=_props,
+                                     marker=lambda n: f'opp-{n.replace("_", "-")}')
+        self.section.render(self.initial)
+        self.fields = self.section.inputs
 
     def _changes(self) -> dict[str, str]:
         return {k: (e.value or '').strip() for k, e in self.fields.items()
@@ -151,39 +166,40 @@ class OpportunityPage:
     async def _discard(self) -> None:
         await self.reload(discard=True)
 
-    async def save(self) -> None:
+    async def _save(self) -> bool:
+        """The section's save: True when stored (the section closes), False when something is wrong."""
         clear_field_errors(self.fields)
         typed = self._changes()
         if not typed:
-            ui.notify(t('common.saved'), type='positive')
-            return
+            return True
         changes: dict[str, Any] = dict(typed)
         if 'expected_close' in changes:
             try:
                 changes['expected_close'] = parse_day(changes['expected_close'])
             except ValueError:
                 self.fields['expected_close'].error = t('err.field.invalid')
-                return
+                return False
             if changes['expected_close'] is None:
                 self.fields['expected_close'].error = t('err.field.required')
-                return
+                return False
         try:
             await run.io_bound(self.desk.pipeline.update_opportunity, self.user, self.opportunity_id,
                                version=self.edit_version, changes=changes)
         except StaleOpportunity:
             self.stale.set_visibility(True)
             ui.notify(t('opp.stale'), type='negative', multi_line=True)
-            return
+            return False
         except ValidationFailed as e:
             show_field_errors(e, self.fields)
-            return
+            return False
         except DomainError as e:
             ui.notify(message(e), type='negative', multi_line=True)
-            return
+            return False
         ui.notify(t('common.saved'), type='positive')
         for name, value in typed.items():
             self.initial[name] = value
         await self.reload(own_change=True)
+        return True
 
     # ----- stage and history ----------------------------------------------------------------------
 
