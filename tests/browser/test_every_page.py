@@ -78,11 +78,6 @@ AXE: dict[tuple[str, str | None, str | None, str | None], str] = {
                                      'color-contrast (the code\'s syntax colours); at 390px also '
                                      'scrollable-region-focusable',
     ('/import', None, None, None): 'issue 20: import: label, nested-interactive (the file uploader)',
-    ('/opportunity', '390', 'en', None): 'issue 20: opportunity: scrollable-region-focusable (a table at 390px, '
-                                         'in English)',
-    ('/pool', '1440', None, 'manager'): 'issue 20: pool: aria-toggle-field-name (the table\'s select-all box)',
-    ('/customers', '390', None, None): 'issue 20: customers: scrollable-region-focusable (the table at 390px)',
-    ('/reports', '390', None, None): 'issue 20: reports: scrollable-region-focusable (tables at 390px)',
 }
 """Pages with a critical or serious axe violation today, the rule ids in the reason."""
 
