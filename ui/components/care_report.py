@@ -79,7 +79,7 @@ class CareReportPanels:
             _card_title('nps', self.export)
             with ui.row().classes('w-full gap-4 items-start md:flex-nowrap'):
                 self.nps_chart = tid(ui.echart({'series': []}).classes('w-full md:w-1/2 h-64'), 'chart-care-nps')
-                with ui.column().classes('w-1/2 gap-1'):
+                with ui.column().classes('w-full md:w-1/2 gap-1 min-w-0'):
                     self.nps_summary = tid(ui.label(t('report.loading')).classes('text-subtitle1'), 'summary-care')
                     with table_region(t('care.by_tier')):
                         self.tier_table = tid(ui.table(columns=columns, rows=[], row_key='key')

@@ -78,7 +78,7 @@ class Panel:
             self.line_labels: list[ui.label] = []
 
     def add_second_chart(self, key: str) -> None:
-        with ui.element('div').classes('w-full'):
+        with self.card, ui.element('div').classes('w-full'):  # in the panel's card, under its numbers
             self.second = tid(ui.echart({'series': []}).classes('w-full h-56'), f'chart-{key}')
 
     def show(self, options: dict[str, Any], summary: str, *, lines: list[str] | None = None,
