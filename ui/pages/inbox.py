@@ -47,8 +47,8 @@ def _columns(show_owner: bool) -> list[dict]:
 
 
 ROW_TEMPLATE = '''
-<tr :key="props.row.id" class="cursor-pointer ld-row" tabindex="0" :data-lead="props.row.id" @click="$parent.$emit('open', props.row.id)"
-    @keydown.enter.self="$parent.$emit('open', props.row.id)">
+<tr :key="props.row.id" class="cursor-pointer ld-row" tabindex="0" :data-lead="props.row.id"
+    @click="$parent.$emit('open', props.row.id)" @keydown.enter.self="$parent.$emit('open', props.row.id)">
   <td v-for="col in props.cols" :key="col.name" :class="'text-' + col.align
       + (col.name === 'sla' && props.row.sla_late ? ' text-negative text-weight-bold' : '')">
     <div v-if="col.name === 'grade'" role="status" :aria-label="col.value"
