@@ -343,7 +343,7 @@ def seed(desk: Desk, *, now: datetime, leads: int = 300, rng: random.Random | No
     real_clock, desk.ctx.clock = desk.ctx.clock, clock
     try:
         reps = _create_team(desk)
-        summary = _replay(desk, clock, times, reps, now=now, rng=rng, tz=tz)
+        summary: dict[str, Any] = dict(_replay(desk, clock, times, reps, now=now, rng=rng, tz=tz))
         summary['deals'] = _seed_deals(desk, clock, reps, now=now, rng=rng)
         # what the timer would have done over the replayed days (deadlines missed, protection ended)
         # happens here, so it is history too, and the app's first tick does not bring it as news

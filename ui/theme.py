@@ -75,6 +75,10 @@ body {{ color: var(--ld-text); font-size: var(--ld-text-base); }}
 .ld-fields > .ld-wide {{ grid-column: 1 / -1; }}
 .ld-value {{ overflow-wrap: anywhere; white-space: pre-wrap; min-height: 1.25rem; }}
 .ld-header .q-btn {{ min-height: 36px; }}
+.ld-table-scroll {{ overflow-x: auto; max-width: 100%; border-radius: var(--ld-radius-sm); }}
+.ld-table-scroll > .q-table__container {{ width: max-content; min-width: 100%; }}
+.ld-table-scroll .q-table__middle {{ overflow: visible; }}
+.ld-table-scroll:focus-visible {{ outline: 2px solid var(--ld-primary); outline-offset: -2px; }}
 @media (max-width: {PHONE_MAX_PX}px) {{
   .ld-header {{ padding: 4px 8px !important; }}
   .ld-title {{ font-size: var(--ld-text-xl); }}

@@ -72,11 +72,6 @@ OVERFLOWS: dict[tuple[str, str | None, str | None, str | None], str] = {
 """Pages that scroll sideways (or log an error) today."""
 
 AXE: dict[tuple[str, str | None, str | None, str | None], str] = {
-    ('/opportunity', '390', 'en', None): 'issue 20: opportunity: scrollable-region-focusable (a table at 390px, '
-                                         'in English)',
-    ('/pool', '1440', None, 'manager'): 'issue 20: pool: aria-toggle-field-name (the table\'s select-all box)',
-    ('/customers', '390', None, None): 'issue 20: customers: scrollable-region-focusable (the table at 390px)',
-    ('/reports', '390', None, None): 'issue 20: reports: scrollable-region-focusable (tables at 390px)',
 }
 """Pages with a critical or serious axe violation today, the rule ids in the reason."""
 

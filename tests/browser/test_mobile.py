@@ -143,3 +143,23 @@ def test_pages_fit_phone_and_desk_in_both_languages(start_server: Callable[..., 
         shot(page, f'pipeline-{tag}')
         page.context.close()
         assert not [e for e in errors if 'favicon' not in e], errors
+
+
+def test_a_table_wider_than_a_phone_scrolls_from_the_keyboard(start_server: Callable[..., Server],
+                                                               new_context: Callable[..., BrowserContext]) -> None:
+    """A table scrolls sideways in its own box, which Tab reaches (a region named after the table)
+    and the arrow keys scroll; the page itself stays put."""
+    server = start_server(seed=seed)
+    assert server.team is not None
+    page = new_context(locale='en-US', viewport=SIZES['phone']).new_page()
+    login(page, server, server.team.rep)
+    page.goto(server.url(f'/opportunities/{server.seeded["deal"]}'))
+    region = page.get_by_role('region', name='Stage history (table)')
+    expect(region.get_by_test_id('stage-history')).to_be_visible()
+    assert region.evaluate('box => box.scrollWidth > box.clientWidth'), 'the history fits: nothing to scroll'
+    assert region.get_attribute('tabindex') == '0'
+    region.focus()
+    for _ in range(5):
+        page.keyboard.press('ArrowRight')
+    page.wait_for_function('box => box.scrollLeft > 0', arg=region.element_handle(), timeout=5000)
+    no_sideways_scroll(page)

@@ -67,3 +67,28 @@ def test_search_and_page_survive_a_reload(page: Page, pool_server: Server) -> No
     page.reload()
     expect(page.get_by_test_id('pool-total')).to_have_text('1–10 of 10')
     expect(page.get_by_test_id('pool-search')).to_have_value('Company 1')
+
+
+def test_manager_selects_by_named_checkboxes(page: Page, pool_server: Server) -> None:
+    """The table's selection checkboxes have names (axe's aria-toggle-field-name) and still select:
+    the header's the whole page, a row's its lead; the selection is what gets assigned."""
+    team = pool_server.team
+    assert team is not None
+    page.set_viewport_size({'width': 1440, 'height': 900})
+    login(page, pool_server, team.manager)
+    page.goto(pool_server.url('/pool'))
+    table = page.get_by_test_id('pool-table')
+    everyone = table.get_by_role('checkbox', name='Select all leads on this page')
+    one = table.get_by_role('checkbox', name='Select Pool Lead 29', exact=True)
+    expect(one).to_have_attribute('aria-checked', 'false')
+    everyone.click()
+    expect(one).to_have_attribute('aria-checked', 'true')
+    one.click()
+    expect(one).to_have_attribute('aria-checked', 'false')
+    expect(everyone).to_have_attribute('aria-checked', 'mixed')
+    page.get_by_test_id('pool-assign-rep').click()
+    page.get_by_role('option', name='Rita Rep').click()
+    page.get_by_test_id('pool-assign').click()
+    expect(page.get_by_text('24 leads assigned')).to_be_visible()
+    expect(page.get_by_test_id('pool-total')).to_have_text('1–6 of 6')
+    expect(table.get_by_text('Pool Lead 29')).to_be_visible()

@@ -22,6 +22,7 @@ from ..marks import tid
 from .care_panel import tier_text
 from .report_charts import BLUE, GREEN, NONE, ORANGE
 from .report_panel import download_report, export_buttons
+from .table import table_region
 
 NPS_COLUMNS = ('name', 'answers', 'nps', 'satisfaction')
 
@@ -78,13 +79,15 @@ class CareReportPanels:
             _card_title('nps', self.export)
             with ui.row().classes('w-full gap-4 items-start md:flex-nowrap'):
                 self.nps_chart = tid(ui.echart({'series': []}).classes('w-full md:w-1/2 h-64'), 'chart-care-nps')
-                with ui.column().classes('w-1/2 gap-1'):
+                with ui.column().classes('w-full md:w-1/2 gap-1 min-w-0'):
                     self.nps_summary = tid(ui.label(t('report.loading')).classes('text-subtitle1'), 'summary-care')
-                    self.tier_table = tid(ui.table(columns=columns, rows=[], row_key='key')
-                                          .props('dense flat').classes('w-full'), 'table-care-tier')
+                    with table_region(t('care.by_tier')):
+                        self.tier_table = tid(ui.table(columns=columns, rows=[], row_key='key')
+                                              .props('dense flat').classes('w-full'), 'table-care-tier')
             ui.label(t('care.by_owner')).classes('text-subtitle2')
-            self.owner_table = tid(ui.table(columns=columns, rows=[], row_key='key').props('dense flat')
-                                   .classes('w-full'), 'table-care-owner')
+            with table_region(t('care.by_owner')):
+                self.owner_table = tid(ui.table(columns=columns, rows=[], row_key='key').props('dense flat')
+                                       .classes('w-full'), 'table-care-owner')
             self.overdue_title = tid(ui.label('').classes('text-subtitle2'), 'care-overdue-title')
             with ui.scroll_area().classes('w-full max-h-64'):
                 self.overdue = tid(ui.column().classes('w-full gap-0 text-sm'), 'care-overdue')

@@ -21,6 +21,7 @@ from ..marks import tid
 from .playbook_panel import local
 from .report_charts import pct
 from .report_panel import download_report, export_buttons
+from .table import table_region
 
 COLUMNS = ('step', 'item', 'exits', 'skipped', 'skip_rate', 'win_with', 'win_without')
 
@@ -62,8 +63,9 @@ class ChecklistPanel:
                 export_buttons('checklist', self.export)
             self.summary = tid(ui.label(t('report.loading')).classes('text-subtitle1'), 'summary-checklist')
             columns = [{'name': n, 'label': t(f'playbook.col.{n}'), 'field': n, 'align': 'left'} for n in COLUMNS]
-            self.table = tid(ui.table(columns=columns, rows=[], row_key='id').props('dense flat')
-                             .classes('w-full'), 'table-checklist')
+            with table_region(t('playbook.report_title')):
+                self.table = tid(ui.table(columns=columns, rows=[], row_key='id').props('dense flat')
+                                 .classes('w-full'), 'table-checklist')
 
     async def export(self, fmt: str) -> None:
         await download_report(self.desk.playbooks.export_checklist, self.user, self.filter, fmt, 'checklist')

@@ -16,6 +16,7 @@ from ..format import label
 from ..i18n import t
 from ..marks import tid
 from . import report_charts as charts
+from .table import table_region
 
 if TYPE_CHECKING:
     from ..pages.reports import ReportsPage
@@ -68,13 +69,16 @@ class Panel:
                 with ui.column().classes('w-full md:w-2/5 gap-1 min-w-0'):
                     self.summary = tid(ui.label(t('report.loading')).classes('text-subtitle1'), f'summary-{key}')
                     self.lines = tid(ui.column().classes('gap-0 text-sm'), f'lines-{key}')
-                    self.table = tid(ui.table(columns=_columns(*columns), rows=[], row_key=columns[0])
-                                     .props('dense flat').classes('w-full'), f'table-{key}') if columns else None
+                    self.table: ui.table | None = None
+                    if columns:
+                        with table_region(t(f'report.panel.{key}')):
+                            self.table = tid(ui.table(columns=_columns(*columns), rows=[], row_key=columns[0])
+                                             .props('dense flat').classes('w-full'), f'table-{key}')
             self.second: ui.echart | None = None
             self.line_labels: list[ui.label] = []
 
     def add_second_chart(self, key: str) -> None:
-        with ui.element('div').classes('w-full'):
+        with self.card, ui.element('div').classes('w-full'):  # in the panel's card, under its numbers
             self.second = tid(ui.echart({'series': []}).classes('w-full h-56'), f'chart-{key}')
 
     def show(self, options: dict[str, Any], summary: str, *, lines: list[str] | None = None,

@@ -16,6 +16,7 @@ from ..errors import attempt
 from ..format import zone
 from ..i18n import t
 from ..marks import tid
+from .table import table_region
 
 PLAN_ROWS_SHOWN = 100
 
@@ -111,7 +112,8 @@ def plan_dialog(plan: Plan, *, title: str, apply_label: str,
                 if rows:
                     columns = [{'name': k, 'label': t(f'team.plan_{k}'), 'field': k, 'align': 'left'}
                                for k in ('rep', 'before', 'after', 'change')]
-                    tid(ui.table(columns=columns, rows=rows).props('dense flat').classes('w-full'), 'plan-reps')
+                    with table_region(title):
+                        tid(ui.table(columns=columns, rows=rows).props('dense flat').classes('w-full'), 'plan-reps')
                 with ui.column().classes('w-full gap-0 max-h-64 overflow-auto'):
                     for m in p.moves[:PLAN_ROWS_SHOWN]:
                         target = p.names.get(m.to_id, '') if m.to_id is not None else t('team.to_pool')

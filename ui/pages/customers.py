@@ -17,6 +17,7 @@ from store.models import Stage, Tier, UserRef
 from .. import live
 from ..components.care_panel import CarePlanForm, CustomerCare
 from ..components.phone import phone_link
+from ..components.table import table_region
 from ..errors import message
 from ..format import amount_text, money, stage_name, when
 from ..i18n import t
@@ -69,9 +70,13 @@ class CustomerList:
             tid(ui.select({tier.value: tier_label(tier) for tier in Tier}, label=t('customers.col_tier'),
                           clearable=True, on_change=lambda e: self._set(tier=e.value))
                 .props('dense').classes('w-40'), 'filter-tier')
-        self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id')
-                         .classes('w-full cursor-pointer').props('flat bordered'), 'customers')
+        with table_region(t('nav.customers')):
+            self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id')
+                             .classes('w-full cursor-pointer').props('flat bordered'), 'customers')
         self.table.props['no-data-label'] = t('customers.none')
+        self.table.add_slot('body-cell-name', '''
+            <q-td :props="props"><a :href="'/customers/' + props.row.id" class="text-primary" @click.stop>{{
+              props.value }}</a></q-td>''')  # a row opens on a click; its name is the keyboard's way in
         self.table.add_slot('body-cell-tier', '''
             <q-td :props="props"><q-badge :color="props.row.color" :label="props.value" /></q-td>''')
         self.table.on('rowClick', lambda e: ui.navigate.to(f'/customers/{e.args[1]["id"]}'))

@@ -23,6 +23,7 @@ from ..components.activities import activity_list, open_log_dialog, parse_day
 from ..components.inline_edit import InlineSection
 from ..components.phone import phone_link
 from ..components.playbook_panel import PlaybookPanel
+from ..components.table import table_region
 from ..errors import clear_field_errors, message, show_field_errors
 from ..format import amount_text, money, stage_name, when
 from ..i18n import current_language, t
@@ -233,8 +234,9 @@ class OpportunityPage:
                     for change, by in self.view.history]
             columns = [{'name': n, 'label': t(f'opp.col_{n}'), 'field': n, 'align': 'left'}
                        for n in ('from', 'to', 'at', 'by')]
-            tid(ui.table(rows=rows, columns=columns, row_key='id').props('flat dense').classes('w-full'),
-                'stage-history')
+            with table_region(t('opp.history')):
+                tid(ui.table(rows=rows, columns=columns, row_key='id').props('flat dense').classes('w-full'),
+                    'stage-history')
 
     # ----- activities -----------------------------------------------------------------------------
 

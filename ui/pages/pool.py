@@ -24,6 +24,7 @@ from core.errors import DomainError
 from store.models import Grade, Role, UserRef
 
 from .. import live
+from ..components.table import label_selection, table_region
 from ..errors import message
 from ..format import label, when
 from ..i18n import t
@@ -67,7 +68,7 @@ def _row(r: PoolRow, action: str, *, link: bool) -> dict:
     return {'id': r.id, 'grade': r.grade, 'name': r.name, 'company': r.company or '', 'phone': r.phone_masked,
             'region': r.region or '', 'source': label('source', r.source), 'previous': r.previous_owner_name or '',
             'recycles': r.recycle_count, 'pooled': when(r.pooled_at), 'created': when(r.created_at),
-            'action': action, 'reason': refusal_text(r), 'link': link}
+            'action': action, 'reason': refusal_text(r), 'link': link, 'pick': t('pool.select_lead', name=r.name)}
 
 
 def claim_message(error: DomainError) -> str:
@@ -132,9 +133,12 @@ class PoolTable:
                                    f'{name}-assign-rep')
                     tid(ui.button(t('pool.assign_selected'), on_click=self.assign_selected).props('flat'),
                         f'{name}-assign')
-            self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id',
-                                      selection='multiple' if self.manager else None)
-                             .classes('w-full gt-xs').props('flat bordered'), f'{name}-table')
+            with table_region(t('pool.tab_review' if review else 'pool.tab_pool'), classes='gt-xs'):
+                self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id',
+                                          selection='multiple' if self.manager else None)
+                                 .classes('w-full').props('flat bordered'), f'{name}-table')
+            if self.manager:
+                label_selection(self.table, all_label=t('pool.select_all'), row_label_field='pick')
             self.table.props['no-data-label'] = t('pool.empty')
             self.table.add_slot('body-cell-name', '''
                 <q-td :props="props"><a v-if="props.row.link" :href="'/leads/' + props.row.id" class="text-primary">

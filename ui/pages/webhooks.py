@@ -16,6 +16,7 @@ from core.errors import DomainError, ValidationFailed
 from core.integrations.webhooks import EVENT_TYPES, FORMATS, LANGUAGES, DeliveryView, WebhookView
 from store.models import DeliveryStatus, UserRef
 
+from ..components.table import label_selection, table_region
 from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..format import when
 from ..i18n import t
@@ -200,9 +201,13 @@ class WebhooksPanel:
         rows = [{'id': d.id, 'time': when(d.created_at), 'event': t(f'webhook.event.{d.event}'),
                  'status': t(f'webhook.status.{d.status}'), 'attempts': d.attempts,
                  'response': ' '.join(str(x) for x in (d.response_status, d.error, d.response_excerpt) if x)[:200],
-                 'next': when(d.next_attempt_at)} for d in found]
-        table = tid(ui.table(columns=columns, rows=rows, row_key='id', selection='multiple', pagination=20)
-                    .props('flat dense wrap-cells').classes('w-full'), 'webhook-log-table')
+                 'next': when(d.next_attempt_at),
+                 'pick': t('webhook.select_delivery', event=t(f'webhook.event.{d.event}'), time=when(d.created_at))}
+                for d in found]
+        with table_region(t('webhook.log')):
+            table = tid(ui.table(columns=columns, rows=rows, row_key='id', selection='multiple', pagination=20)
+                        .props('flat dense wrap-cells').classes('w-full'), 'webhook-log-table')
+        label_selection(table, all_label=t('webhook.select_all'), row_label_field='pick')
         again = [d.id for d in found if d.status in (DeliveryStatus.FAILED, DeliveryStatus.CANCELLED)]
 
         async def resend() -> None:
