@@ -62,17 +62,6 @@ def skeleton(lines: int = 3) -> ui.column:
     return box
 
 
-@contextmanager
-def scroll_region(label: str) -> Iterator[ui.element]:
-    """A box for what can be wider than a phone (a table of many columns): it scrolls sideways
-    itself, so the page does not, and takes the focus (the arrow keys scroll it) as a region named
-    `label` (axe's scrollable-region-focusable). Give a table in it `w-max min-w-full`: the table
-    then grows to its columns instead of scrolling inside itself, where no key reaches."""
-    with ui.element('div').classes('w-full overflow-x-auto') as box:
-        box.props.update({'tabindex': '0', 'role': 'region', 'aria-label': label})
-        yield box
-
-
 def code_block(content: str, *, label: str, language: str | None = 'python') -> ui.code:
     """`ui.code` that a keyboard and a screen reader can use (axe's button-name and
     scrollable-region-focusable): its copy button says what it does, and its box, which scrolls

@@ -19,7 +19,7 @@ from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 from store.models import Role, UserRef
 
-from ..components.kit import scroll_region
+from ..components.table import table_region
 from ..errors import message
 from ..format import when
 from ..i18n import t
@@ -235,9 +235,9 @@ class TimerPreview:
                 {'name': 'lead', 'label': t('preview.col_lead'), 'field': 'lead', 'align': 'left'},
                 {'name': 'owner', 'label': t('field.owner'), 'field': 'owner', 'align': 'left'},
             ]
-            with scroll_region(t('preview.title', hours=PREVIEW_HOURS)):
+            with table_region(t('preview.title', hours=PREVIEW_HOURS)):
                 self.table = tid(ui.table(rows=[], columns=columns, row_key='key', pagination=15)
-                                 .classes('w-max min-w-full cursor-pointer').props('flat bordered'), 'timer-preview')
+                                 .classes('cursor-pointer').props('flat bordered'), 'timer-preview')
             self.table.props['no-data-label'] = t('preview.empty')
             self.table.on('rowClick', lambda e: ui.navigate.to(e.args[1]['href']))
         ui.timer(0, self.refresh, once=True)

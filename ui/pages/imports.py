@@ -19,7 +19,7 @@ from core.imports.mapping import TARGETS
 from core.imports.views import ImportDraft, ImportProgress, ImportReport
 from store.models import Source, UserRef
 
-from ..components.kit import scroll_region
+from ..components.table import table_region
 from ..errors import message
 from ..format import when
 from ..i18n import t
@@ -165,9 +165,8 @@ class Editor:
                 line['source'] = t(f'source.{line["source"]}') if line['source'] in Source.__members__.values() \
                     else line['source']
                 rows.append(line)
-            with scroll_region(t('import.preview_rows')):
-                tid(ui.table(columns=columns, rows=rows, row_key='row').props('dense flat')
-                    .classes('w-max min-w-full'), 'import-preview-table')
+            with table_region(t('import.preview_rows')):
+                tid(ui.table(columns=columns, rows=rows, row_key='row').props('dense flat'), 'import-preview-table')
 
     async def _run(self) -> None:
         mapping, options = self.mapping(), self.options()
@@ -237,11 +236,11 @@ class JobView:
             if report.failed:
                 ui.label(t('import.failed')).classes('text-subtitle1')
                 rows = [{'row': line.row_number, 'problems': _problems(line.errors)} for line in report.failed]
-                with scroll_region(t('import.failed')):
+                with table_region(t('import.failed')):
                     tid(ui.table(columns=[{'name': 'row', 'label': t('import.row'), 'field': 'row', 'align': 'left'},
                                           {'name': 'problems', 'label': t('import.problems'), 'field': 'problems',
-                                           'align': 'left'}], rows=rows, row_key='row').props('dense flat')
-                        .classes('w-max min-w-full'), 'import-failed-table')
+                                           'align': 'left'}], rows=rows, row_key='row').props('dense flat'),
+                        'import-failed-table')
 
     async def _download(self) -> None:
         content = await _try(lambda: self.desk.imports.failed_csv(self.user, self.job_id))
