@@ -150,7 +150,17 @@ def test_desk_pages_do_not_scroll_sideways(page: Page, start_server: Callable[..
     if width < 600:  # a phone: cards with a tap-to-call phone, no table
         expect(page.get_by_test_id('inbox-table')).to_be_hidden()
         expect(page.locator('.ld-card a[href^="tel:"]').first).to_be_visible()
-    else:  # every default column shows in full: the table does not scroll inside itself either
+        # the filters fold behind a button, so the first leads show without scrolling
+        expect(page.get_by_test_id('filter-status')).to_be_hidden()
+        toggle = page.get_by_test_id('inbox-filters-toggle')
+        expect(toggle).to_have_attribute('aria-expanded', 'false')
+        toggle.click()
+        expect(page.get_by_test_id('filter-status')).to_be_visible()
+        expect(toggle).to_have_attribute('aria-expanded', 'true')
+        assert page.evaluate(OVERFLOW)['sideways'] <= 0
+    else:  # every filter shows, no fold button; every default column in full (no scroll inside the table)
+        expect(page.get_by_test_id('filter-status')).to_be_visible()
+        expect(page.get_by_test_id('inbox-filters-toggle')).to_be_hidden()
         middle = page.locator('[data-testid="inbox-table"] .q-table__middle')
         assert middle.evaluate('(m) => m.scrollWidth - m.clientWidth') <= 0
 

@@ -228,24 +228,30 @@ class Inbox:
         self.revisits = MyDayRevisits(self.desk, self.user)
         self.revisits.build()
         with ui.row().classes('w-full items-end gap-3'):
-            tid(ui.input(t('inbox.search'), on_change=lambda e: self._set('search', e.value))
-                .props('dense clearable debounce=300 maxlength=100').classes('w-full sm:w-64'), 'inbox-search')
-            statuses = {s: t(f'status.{s}') for s in (*OPEN_STATUSES, LeadStatus.POOL, LeadStatus.CONVERTED,
-                                                      LeadStatus.DISQUALIFIED)}
-            tid(ui.select(statuses, label=t('field.status'), clearable=True,
-                          on_change=lambda e: self._set('status', e.value)).props('dense').classes('w-40'),
-                'filter-status')
-            tid(ui.select([g.value for g in Grade], label=t('field.grade'), clearable=True,
-                          on_change=lambda e: self._set('grade', e.value)).props('dense').classes('w-28'),
-                'filter-grade')
-            tid(ui.select({s.value: t(f'source.{s.value}') for s in Source}, label=t('field.source'),
-                          clearable=True, on_change=lambda e: self._set('source', e.value))
-                .props('dense').classes('w-40'), 'filter-source')
-            if self.manager_view:
-                tid(ui.checkbox(t('inbox.unassigned'), on_change=lambda e: self._set('unassigned', e.value)),
-                    'filter-unassigned')
-                tid(ui.checkbox(t('inbox.include_pool'), on_change=lambda e: self._set('include_pool', e.value)),
-                    'filter-pool')
+            with ui.row().classes('w-full sm:w-auto items-end gap-1 no-wrap'):
+                tid(ui.input(t('inbox.search'), on_change=lambda e: self._set('search', e.value))
+                    .props('dense clearable debounce=300 maxlength=100').classes('grow sm:w-64'), 'inbox-search')
+                # on a phone the filters fold behind this button: the leads start above the fold
+                self.filter_toggle = tid(ui.button(icon='filter_list', on_click=self._toggle_filters)
+                                         .props(f'flat dense round color=grey-8 aria-label="{t("inbox.filters")}" '
+                                                'aria-expanded=false').classes('xs'), 'inbox-filters-toggle')
+            with ui.row().classes('gt-xs items-end gap-3') as self.filter_row:
+                statuses = {s: t(f'status.{s}') for s in (*OPEN_STATUSES, LeadStatus.POOL, LeadStatus.CONVERTED,
+                                                          LeadStatus.DISQUALIFIED)}
+                tid(ui.select(statuses, label=t('field.status'), clearable=True,
+                              on_change=lambda e: self._set('status', e.value)).props('dense').classes('w-40'),
+                    'filter-status')
+                tid(ui.select([g.value for g in Grade], label=t('field.grade'), clearable=True,
+                              on_change=lambda e: self._set('grade', e.value)).props('dense').classes('w-28'),
+                    'filter-grade')
+                tid(ui.select({s.value: t(f'source.{s.value}') for s in Source}, label=t('field.source'),
+                              clearable=True, on_change=lambda e: self._set('source', e.value))
+                    .props('dense').classes('w-40'), 'filter-source')
+                if self.manager_view:
+                    tid(ui.checkbox(t('inbox.unassigned'), on_change=lambda e: self._set('unassigned', e.value)),
+                        'filter-unassigned')
+                    tid(ui.checkbox(t('inbox.include_pool'), on_change=lambda e: self._set('include_pool', e.value)),
+                        'filter-pool')
         self.table = tid(ui.table(rows=[], columns=self._shown_columns(), row_key='id')
                          .classes('w-full cursor-pointer gt-xs').props('flat bordered'), 'inbox-table')
         self.table.props['no-data-label'] = t('inbox.empty')
@@ -274,6 +280,22 @@ class Inbox:
             ui.timer(0, self.refresh, once=True)
         else:
             self._show(*first)
+
+    def _toggle_filters(self) -> None:
+        """A phone's filter button: show or fold the filters (on a desk they always show)."""
+        folded = 'gt-xs' in self.filter_row.classes
+        if folded:
+            self.filter_row.classes(remove='gt-xs')
+        else:
+            self.filter_row.classes(add='gt-xs')
+        self.filter_toggle.props(f'aria-expanded={"true" if folded else "false"}')
+        self._mark_filters()
+
+    def _mark_filters(self) -> None:
+        """The filter button is coloured while a filter is set, so a folded filter is not forgotten."""
+        f = self.filters
+        active = any(f[k] for k in ('status', 'grade', 'source', 'unassigned', 'include_pool'))
+        self.filter_toggle.props(f'color={"primary" if active else "grey-8"}')
 
     def _shown_columns(self) -> list[dict]:
         return [c for c in self.all_columns if c['name'] in self.chosen]
@@ -361,6 +383,7 @@ class Inbox:
     async def _set(self, key: str, value: object) -> None:
         self.filters[key] = value
         self.page = 1
+        self._mark_filters()
         if key == 'agenda':
             await self.revisits.show(value == 'my_day')
         await self.refresh()
