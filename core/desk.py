@@ -14,6 +14,7 @@ from core.accounts.sessions import SessionService
 from core.accounts.team import TeamService
 from core.assignment import pick as assignment
 from core.assignment.rules import RulesService
+from core.automation.due import TimerAction
 from core.automation.policy import POLICY_KEY, Policy, load_policy
 from core.automation.pool import PoolService
 from core.automation.preview import Planned
@@ -119,7 +120,7 @@ class Desk:
         if actor is not None and actor.role != 'admin':
             raise NotAllowed()
         report = self.automation.tick()
-        report.done['expired_uploads'] = self.imports.expire_drafts()  # housekeeping rides the same timer
+        report.done[TimerAction.EXPIRED_UPLOADS] = self.imports.expire_drafts()  # housekeeping rides the same timer
         return report
 
     def preview_timer(self, actor: UserRef, hours: float = 24) -> list[Planned]:
@@ -129,7 +130,7 @@ class Desk:
         plan = self.automation.preview(now, hours)
         with self.ctx.read() as session:  # the housekeeping that rides the same timer (`run_timer`)
             expiring = self.imports.drafts_expiring(session, now, now + timedelta(hours=hours))
-        plan += [Planned(lead_id=0, lead_name=job.file_name, owner_name=None, action='expired_uploads', at=at,
+        plan += [Planned(lead_id=0, lead_name=job.file_name, owner_name=None, action=TimerAction.EXPIRED_UPLOADS, at=at,
                          import_job_id=job.id) for job, at in expiring]
         return sorted(plan, key=lambda p: p.at)  # stable: the timer's own order within an instant
 

@@ -6,10 +6,8 @@ step's transaction and acts on every item in order; the preview calls the same s
 `until` = the end of its window and lists the items. So the two cannot disagree about which
 leads a step takes or what it decides for each (recycle or review, which rep).
 
-An item's `action` is the step's name in `TickReport` ('recycle' and 'review' share a step), or
-'sla_no_rep' (a reassignment that finds no rep: the managers are told), or '' (housekeeping:
-the tick clears a stale timestamp and nothing else happens; the preview leaves it out).
-`at` is when the item falls due, never before `now`.
+An item's `action` (`TimerAction`) names its step in `TickReport`; `at` is when the item falls due,
+never before `now`.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session
@@ -30,13 +29,37 @@ from core.customers import care_plan
 from store import queries
 from store.models import OPEN_STATUSES, Account
 
+
+class TimerAction(StrEnum):
+    """What the timer does to an item: its step's key in `TickReport.done`, the preview's action.
+    RECYCLE and REVIEW come from one step (the K-th recycle goes to review); SLA_NO_REP is a
+    reassignment that finds no rep (the managers are told); NONE is housekeeping (a stale timestamp
+    cleared, nothing else; the preview leaves it out)."""
+
+    LEAVE_ENDED = 'leave_ended'
+    ASSIGN = 'assign'
+    SLA_BREACH = 'sla_breach'
+    SLA_REASSIGN = 'sla_reassign'
+    SLA_NO_REP = 'sla_no_rep'
+    WARN = 'warn'
+    RECYCLE = 'recycle'
+    REVIEW = 'review'
+    REMIND = 'remind'
+    REMIND_OPPORTUNITY = 'remind_opportunity'
+    DORMANT = 'dormant'
+    CARE = 'care'
+    EXPIRED_UPLOADS = 'expired_uploads'
+    """Import uploads nobody ran, deleted (housekeeping that rides the same timer: core/desk.py)."""
+    NONE = ''
+
+
 BATCH = 500
 """Items handled per step per tick; the rest wait for the next tick."""
 
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    action: str
+    action: TimerAction
     at: datetime
     subject: Any
     """The row the step acts on: a Lead, a User (leave), an Opportunity, an Account (dormant) or a
@@ -47,9 +70,9 @@ class Due:
     """care: the account whose task opens."""
 
 
-def recycle_outcome(recycle_count: int, policy: Policy) -> str:
+def recycle_outcome(recycle_count: int, policy: Policy) -> TimerAction:
     """The K-th recycle goes to the managers' review queue instead of the pool."""
-    return 'review' if recycle_count + 1 >= policy.review_after else 'recycle'
+    return TimerAction.REVIEW if recycle_count + 1 >= policy.review_after else TimerAction.RECYCLE
 
 
 def _at(now: datetime, moment: datetime | None) -> datetime:
@@ -58,7 +81,8 @@ def _at(now: datetime, moment: datetime | None) -> datetime:
 
 def leaves_ending(session: Session, now: datetime, until: datetime) -> list[Due]:
     """Reps whose leave has a return date by `until`."""
-    return [Due('leave_ended', _at(now, user.leave_until), user) for user in queries.leaves_ending(session, until)]
+    return [Due(TimerAction.LEAVE_ENDED, _at(now, user.leave_until), user)
+            for user in queries.leaves_ending(session, until)]
 
 
 def waiting_for_owner(session: Session, now: datetime, policy: Policy, team: Callable[[], Team], *,
@@ -80,13 +104,13 @@ def waiting_for_owner(session: Session, now: datetime, policy: Policy, team: Cal
         if pick is None:
             continue  # no rule places this one (e.g. region-only rules); others may fit
         reps.took(pick.rep_id, now)
-        chosen.append(Due('assign', now, lead, pick))
+        chosen.append(Due(TimerAction.ASSIGN, now, lead, pick))
     return chosen
 
 
 def sla_breaches(session: Session, now: datetime, until: datetime, *, lock: bool = False) -> list[Due]:
     """Leads whose first-response time runs out by `until`."""
-    return [Due('sla_breach', _at(now, lead.sla_due_at), lead)
+    return [Due(TimerAction.SLA_BREACH, _at(now, lead.sla_due_at), lead)
             for lead in queries.sla_due(session, until, BATCH, lock=lock)]
 
 
@@ -103,16 +127,16 @@ def sla_reassignments(session: Session, now: datetime, until: datetime, team: Ca
     for lead in leads:
         pick = reps.pick(lead, exclude=lead.owner_id)
         if pick is None:
-            chosen.append(Due('sla_no_rep', _at(now, lead.sla_grace_at), lead))
+            chosen.append(Due(TimerAction.SLA_NO_REP, _at(now, lead.sla_grace_at), lead))
             continue
         reps.took(pick.rep_id, now)
-        chosen.append(Due('sla_reassign', _at(now, lead.sla_grace_at), lead, pick))
+        chosen.append(Due(TimerAction.SLA_REASSIGN, _at(now, lead.sla_grace_at), lead, pick))
     return chosen
 
 
 def warnings(session: Session, now: datetime, until: datetime, policy: Policy, *, lock: bool = False) -> list[Due]:
     """Open leads whose protection ends within the warning time of `until`, owner not yet warned."""
-    return [Due('warn', _at(now, policy.warn_from(lead.protected_until)), lead)
+    return [Due(TimerAction.WARN, _at(now, policy.warn_from(lead.protected_until)), lead)
             for lead in queries.protection_warnings(session, now, until + timedelta(hours=policy.warn_hours), BATCH,
                                                     lock=lock)
             if lead.protected_until is not None]
@@ -127,26 +151,29 @@ def protection_ends(session: Session, now: datetime, until: datetime, policy: Po
 
 def follow_ups(session: Session, now: datetime, until: datetime, *, lock: bool = False) -> list[Due]:
     """Follow-ups due by `until`; the owner of an open lead is reminded (others are just cleared)."""
-    return [Due('remind' if lead.status in OPEN_STATUSES and lead.owner_id is not None else '',
+    return [Due(TimerAction.REMIND if lead.status in OPEN_STATUSES and lead.owner_id is not None
+                else TimerAction.NONE,
                 _at(now, lead.follow_up_due_at), lead)
             for lead in queries.follow_ups_due(session, until, BATCH, lock=lock)]
 
 
 def opportunity_follow_ups(session: Session, now: datetime, until: datetime) -> list[Due]:
     """Opportunities' follow-ups due by `until`; the owner of an open one is reminded."""
-    return [Due('remind_opportunity' if o.closed_at is None and o.owner_id is not None else '',
+    return [Due(TimerAction.REMIND_OPPORTUNITY if o.closed_at is None and o.owner_id is not None
+                else TimerAction.NONE,
                 _at(now, o.follow_up_due_at), o)
             for o in queries.opportunity_follow_ups_due(session, until, BATCH)]
 
 
 def dormant(session: Session, now: datetime, until: datetime) -> list[Due]:
     """Customers idle beyond the tier rules' days by `until`."""
-    return [Due('dormant', at, account) for account, at in customers.dormant_due(session, now, until, BATCH)]
+    return [Due(TimerAction.DORMANT, at, account) for account, at in customers.dormant_due(session, now, until, BATCH)]
 
 
 def care(session: Session, now: datetime, until: datetime, *, lock: bool = False) -> list[Due]:
     """Care schedules due by `until`; a task opens for each live account without an open one."""
-    return [Due('care' if account is not None else '', _at(now, schedule.due_at), schedule, account=account)
+    return [Due(TimerAction.CARE if account is not None else TimerAction.NONE, _at(now, schedule.due_at), schedule,
+                account=account)
             for schedule, account in care_plan.due(session, until, BATCH, lock=lock)]
 
 

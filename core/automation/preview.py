@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from core.assignment.writes import Team
 from core.automation import due
-from core.automation.due import recycle_outcome  # noqa: F401  (re-exported: callers name it here)
+from core.automation.due import TimerAction, recycle_outcome  # noqa: F401  (recycle_outcome re-exported: callers name it here)
 from core.automation.policy import Policy, load_policy
 from core.capture.config import assignment_rules
 from core.context import Context
@@ -23,7 +23,7 @@ class Planned:
     lead_id: int
     lead_name: str
     owner_name: str | None
-    action: str
+    action: TimerAction
     at: datetime
     account_id: int | None = None
     """Set for a customer (dormant, care task): the row names it (in `lead_name`) rather than a lead."""
@@ -85,7 +85,7 @@ class TimerPreview:
                   if care_store.open_task(session, item.subject.id) is None}  # `replan` plans a wake-up at once
         care = [item for item in due.care(session, now, until) if item.account is not None
                 and item.account.id not in waking]
-        care += [due.Due('care', item.at, None, account=item.subject) for item in waking.values()]
+        care += [due.Due(TimerAction.CARE, item.at, None, account=item.subject) for item in waking.values()]
 
         rows: list[tuple[Planned, int | None]] = []
         for item in leaves:
@@ -97,7 +97,7 @@ class TimerPreview:
                                  at=item.at), item.pick.rep_id if item.pick else lead.owner_id))
         for item in reminded:  # the owner when the step runs: a lead assigned in this tick is its new owner's
             lead = item.subject
-            rows.append((Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=None, action='remind',
+            rows.append((Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=None, action=TimerAction.REMIND,
                                  at=item.at), new_owner.get(lead.id, lead.owner_id)))
         for item in due.opportunity_follow_ups(session, now, until):
             if item.action:

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from core.assignment.writes import Team, assign_to
 from core.automation import due
-from core.automation.due import recycle_outcome  # noqa: F401  (re-exported: callers name it here)
+from core.automation.due import TimerAction, recycle_outcome  # noqa: F401  (recycle_outcome re-exported: callers name it here)
 from core.automation.policy import Policy, load_policy
 from core.automation.preview import TimerPreview
 from core.automation.sla_clocks import clear_clocks
@@ -39,18 +39,19 @@ from store.models import LeadStatus, User
 POOL_REASONS = ((AuditAction.POOLED, 'reason.no_eligible_rep'), (AuditAction.POOLED, 'reason.quota_reached'),
                 (AuditAction.RECYCLED, 'reason.recycled'))
 
-STEPS = ('leave_ended', 'assign', 'sla_breach', 'sla_reassign', 'warn', 'recycle', 'review', 'remind',
-         'remind_opportunity', 'dormant', 'care')
+STEPS = tuple(a for a in TimerAction if a not in (TimerAction.SLA_NO_REP, TimerAction.EXPIRED_UPLOADS,
+                                                 TimerAction.NONE))
+"""What a tick reports, by step (core/desk.py adds EXPIRED_UPLOADS, housekeeping riding the tick)."""
 
 
 @dataclass
 class TickReport:
-    done: dict[str, list[int]] = field(default_factory=lambda: {s: [] for s in STEPS})
+    done: dict[TimerAction, list[int]] = field(default_factory=lambda: {s: [] for s in STEPS})
 
     def count(self) -> int:
         return sum(len(ids) for ids in self.done.values())
 
-    def summary(self) -> dict[str, int]:
+    def summary(self) -> dict[TimerAction, int]:
         return {step: len(ids) for step, ids in self.done.items() if ids}
 
 
@@ -111,7 +112,7 @@ class Automation(TimerPreview):
             assign_to(session, lead, rep, now=now, actor_id=None, reason_key=key, params=params,
                                    policy=policy)
             session.add(lead)
-            report.done['assign'].append(lead.id or 0)
+            report.done[TimerAction.ASSIGN].append(lead.id or 0)
             assigned.add([rep.id], lead.id, lead.name)
             publish.append((self.events.lead_assigned, (lead.id, rep.id, None)))
         _told(publish, self.events, assigned.send(session, now=now))
@@ -127,7 +128,7 @@ class Automation(TimerPreview):
             audit(session, AuditAction.SLA_BREACHED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.sla_breached', hours=policy.sla_hours.get(lead.grade), grade=lead.grade)
             breached.add([lead.owner_id, *team], lead.id, lead.name)
-            report.done['sla_breach'].append(lead.id or 0)
+            report.done[TimerAction.SLA_BREACH].append(lead.id or 0)
             publish.append((self.events.lead_changed, (lead.id, lead.owner_id)))
         _told(publish, self.events, breached.send(session, now=now))
 
@@ -152,7 +153,7 @@ class Automation(TimerPreview):
                                    params={'rep': rep.name, 'previous': old.name if old else '',
                                            'grace': policy.sla_grace_hours}, policy=policy)
             session.add(lead)
-            report.done['sla_reassign'].append(lead.id or 0)
+            report.done[TimerAction.SLA_REASSIGN].append(lead.id or 0)
             assigned.add([rep.id], lead.id, lead.name)
             taken.add([previous], lead.id, lead.name)
             publish.append((self.events.lead_assigned, (lead.id, rep.id, previous)))
@@ -170,7 +171,7 @@ class Automation(TimerPreview):
             audit(session, AuditAction.WARNED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.protection_ending', until=end.isoformat())
             ending.add([lead.owner_id], lead.id, lead.name)
-            report.done['warn'].append(lead.id or 0)
+            report.done[TimerAction.WARN].append(lead.id or 0)
         _told(publish, self.events, ending.send(session, now=now))
 
     def _recycle(self, session: Session, now: datetime, policy: Policy, report: TickReport,
@@ -188,7 +189,7 @@ class Automation(TimerPreview):
             clear_clocks(lead)
             lead.version += 1
             lead.updated_at = lead.pooled_at = now
-            if outcome == 'review':
+            if outcome == TimerAction.REVIEW:
                 lead.status = LeadStatus.REVIEW
                 reviews.add(team, lead.id, lead.name)
             else:
@@ -196,9 +197,10 @@ class Automation(TimerPreview):
                 lead.cooldown_until = policy.cooldown(now)
                 recycled.add([previous], lead.id, lead.name)
             session.add(lead)
-            audit(session, AuditAction.RECYCLED if outcome == 'recycle' else AuditAction.SENT_TO_REVIEW, now=now,
+            recycle = outcome == TimerAction.RECYCLE
+            audit(session, AuditAction.RECYCLED if recycle else AuditAction.SENT_TO_REVIEW, now=now,
                   lead_id=lead.id, subject_user_id=previous,
-                  reason_key='reason.recycled' if outcome == 'recycle' else 'reason.sent_to_review',
+                  reason_key='reason.recycled' if recycle else 'reason.sent_to_review',
                   rep=old.name if old else '', count=lead.recycle_count, days=policy.protection_days)
             report.done[outcome].append(lead.id or 0)
             publish.append((self.events.lead_assigned, (lead.id, None, previous)))
@@ -231,7 +233,7 @@ class Automation(TimerPreview):
             audit(session, AuditAction.REMINDED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.follow_up_due')
             due_now.add([lead.owner_id], lead.id, lead.name)
-            report.done['remind'].append(lead.id or 0)
+            report.done[TimerAction.REMIND].append(lead.id or 0)
             publish.append((self.events.lead_changed, (lead.id, lead.owner_id)))
         _told(publish, self.events, due_now.send(session, now=now))
 
@@ -247,7 +249,7 @@ class Automation(TimerPreview):
             audit(session, AuditAction.REMINDED, now=now, lead_id=o.lead_id, subject_user_id=o.owner_id,
                   reason_key='reason.follow_up_due')
             due_now.add([o.owner_id], o.lead_id, o.name)
-            report.done['remind_opportunity'].append(o.id or 0)
+            report.done[TimerAction.REMIND_OPPORTUNITY].append(o.id or 0)
         _told(publish, self.events, due_now.send(session, now=now))
 
     def _end_leaves(self, session: Session, now: datetime, policy: Policy, report: TickReport,
@@ -260,19 +262,19 @@ class Automation(TimerPreview):
             session.add(user)
             audit(session, AuditAction.LEAVE_ENDED, now=now, subject_user_id=user.id, reason_key='reason.leave_ended',
                   rep=user.name)
-            report.done['leave_ended'].append(user.id or 0)
-        if report.done['leave_ended']:
+            report.done[TimerAction.LEAVE_ENDED].append(user.id or 0)
+        if report.done[TimerAction.LEAVE_ENDED]:
             publish.append((self.events.users_changed, ()))
 
     def _dormant(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                  publish: Publish) -> None:
-        report.done['dormant'].extend(customers.mark_dormant(session, now, due.BATCH))
+        report.done[TimerAction.DORMANT].extend(customers.mark_dormant(session, now, due.BATCH))
 
     def _care(self, session: Session, now: datetime, policy: Policy, report: TickReport,
               publish: Publish) -> None:
         """Care plans: due revisits (and dormant customers' wake-ups) become the owner's tasks."""
         for opened in care_plan.open_due(session, now, due.BATCH):
-            report.done['care'].append(opened.account_id)
+            report.done[TimerAction.CARE].append(opened.account_id)
             publish.append((self.events.care_changed, (opened.account_id, opened.owner_id)))
             publish.extend((self.events.notified, (u,)) for u in opened.told)
 
