@@ -156,7 +156,8 @@ def test_field_add_defines_a_select_and_field_list_shows_it(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     desk = factories.make_desk(tmp_path / 'leaddesk.db')
     [field] = desk.custom_fields.fields(None)
-    assert (field.key, field.type, field.label_zh, field.label_en) == ('product', 'single_select', '意向产品', 'Product')
+    assert (field.key, field.type, field.label_zh, field.label_en) == \
+        ('product', 'single_select', '意向产品', 'Product')
     assert [(o.key, o.label_zh, o.label_en) for o in field.options] == [('a', '甲', '甲'), ('b', '乙', 'Plan B')]
     listed = run_cli(['field', 'list'], tmp_path)
     assert listed.returncode == 0

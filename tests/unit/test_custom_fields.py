@@ -87,9 +87,9 @@ def test_a_required_field_is_required_only_where_the_channel_can_send_it() -> No
 
 def define(desk: Desk, key: str = 'product', type: str = 'single_select', **kw: Any) -> Definition:
     kw.setdefault('options', OPTIONS if 'select' in type else ())
-    return desk.custom_fields.define_field(admin(desk), entity='lead', key=key, type=type,
-                                           label_zh=kw.pop('label_zh', '意向产品'), label_en=kw.pop('label_en', 'Product'),
-                                           **kw)
+    kw.setdefault('label_zh', '意向产品')
+    kw.setdefault('label_en', 'Product')
+    return desk.custom_fields.define_field(admin(desk), entity='lead', key=key, type=type, **kw)
 
 
 def audit_actions(desk: Desk) -> list[tuple[str, dict[str, Any]]]:
@@ -106,7 +106,8 @@ def test_defining_relabelling_retiring_and_restoring_are_audited_and_keep_the_ke
     desk.custom_fields.retire_field(admin(desk), entity='lead', key='stores')  # already: nothing to audit
     desk.custom_fields.restore_field(admin(desk), entity='lead', key='stores')
     product, stores = desk.custom_fields.fields(admin(desk))
-    assert (product.key, product.label_zh, product.label_en, product.type) == ('product', '产品', 'Item', 'single_select')
+    assert (product.key, product.label_zh, product.label_en, product.type) == \
+        ('product', '产品', 'Item', 'single_select')
     assert [(o.key, o.label_zh) for o in product.options] == [('b', '乙二'), ('a', '甲'), ('c', '丙')]
     assert (stores.label_en, stores.position, stores.is_retired) == ('门店数', 1, False)  # en defaults to zh
     assert [a for a, _ in audit_actions(desk)] == [
@@ -122,7 +123,8 @@ def test_defining_relabelling_retiring_and_restoring_are_audited_and_keep_the_ke
     ({'options': ()}, {'options': 'invalid_options'}),
     ({'options': [{'key': 'a', 'label_zh': '甲'}, {'key': 'a', 'label_zh': '乙'}]}, {'options': 'invalid_options'}),
     ({'options': [{'key': 'a b', 'label_zh': '甲'}]}, {'options': 'invalid_options'}),
-    ({'type': 'text', 'options': OPTIONS}, {'options': 'invalid_options'}), ({'label_zh': ' '}, {'label_zh': 'required'}),
+    ({'type': 'text', 'options': OPTIONS}, {'options': 'invalid_options'}),
+    ({'label_zh': ' '}, {'label_zh': 'required'}),
 ])
 def test_a_bad_definition_is_refused(desk: Desk, kw: dict[str, Any], errors: dict[str, str]) -> None:
     with pytest.raises(ValidationFailed) as info:
@@ -165,8 +167,8 @@ def test_captured_values_are_stored_normalised_and_read_back(desk: Desk) -> None
     define(desk, 'budget_total', 'money')
     define(desk, 'renewal', 'date')
     define(desk, 'vip', 'yes_no')
-    lead = capture(desk, lead_data(custom={'product': 'a', 'tags': ['b', 'a'], 'stores': '12', 'budget_total': '3,000.5',
-                                           'renewal': '2027-01-31', 'vip': True}))
+    lead = capture(desk, lead_data(custom={'product': 'a', 'tags': ['b', 'a'], 'stores': '12',
+                                           'budget_total': '3,000.5', 'renewal': '2027-01-31', 'vip': True}))
     assert lead.custom == {'product': 'a', 'tags': ['b', 'a'], 'stores': 12, 'budget_total': 300050,
                            'renewal': '2027-01-31', 'vip': True}
     assert capture(desk, lead_data()).custom == {}
