@@ -89,12 +89,13 @@ _JSON_TYPES: dict[Kind, dict[str, Any]] = {
 }
 
 
-def lead_in_schema(fields: CustomFields = NO_FIELDS) -> dict[str, Any]:
+def lead_in_schema(fields: CustomFields | None = None) -> dict[str, Any]:
     """`LeadIn`'s JSON schema with the `custom` object: each active custom field (`fields`, the
-    ones defined now) as a property of its type, its English label as the description."""
+    ones defined now) as a property of its type, its English label as the description. None: the
+    fields are not known here (the route's static schema; `build` documents the defined ones)."""
     schema = LeadIn.model_json_schema()
     properties: dict[str, Any] = {}
-    for spec in fields.active.specs:
+    for spec in (fields or NO_FIELDS).active.specs:
         prop = dict(_JSON_TYPES.get(spec.kind, {'type': 'string'}))
         if spec.kind == Kind.CHOICE:
             prop['enum'] = list(spec.options)
@@ -104,8 +105,8 @@ def lead_in_schema(fields: CustomFields = NO_FIELDS) -> dict[str, Any]:
             prop['maxLength'] = spec.max_length
         properties[spec.key] = prop | {'description': spec.description or spec.key}
     custom: dict[str, Any] = {'type': 'object', 'title': 'Custom', 'description': CUSTOM_DOC,
-                              'properties': properties, 'additionalProperties': False}
-    if fields.active.required:
+                              'properties': properties, 'additionalProperties': fields is None}
+    if fields is not None and fields.active.required:
         custom['required'] = list(fields.active.required)
     schema['properties'][FIELD] = custom
     return schema
