@@ -9,6 +9,8 @@
     python run.py import FILE [--source S] [--to-pool|--assign [EMAIL]] [--dry-run]   import leads
     python run.py export leads|opportunities|customers|activities --format csv|xlsx -o FILE [--since DATE]
     python run.py migrate-to URL                    copy the database to another (e.g. PostgreSQL) and check it
+    python run.py field add lead KEY --type T --label-zh 中文 [--label-en E] [--options "a:甲,b:乙"] [--required]
+    python run.py field list [lead]                 define and list custom fields (cli/fields.py)
 """
 
 from __future__ import annotations
@@ -184,6 +186,11 @@ def main() -> int | None:
         progress('starting the server')
         serve(desk, settings, args)
         return None
+    if command[:1] == ['field']:  # its own options (--type, --label-zh, …): read from the raw arguments
+        from cli.fields import main as field_main
+
+        argv = sys.argv[1:]
+        return field_main(desk, argv[argv.index('field') + 1:])
     if command == ['create-admin']:
         return create_admin(desk)
     if command[:2] == ['user', 'set-password']:

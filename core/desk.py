@@ -23,6 +23,7 @@ from core.capture import scoring, webforms
 from core.capture.api_access import AccessService
 from core.clock import Clock
 from core.context import Context, audit
+from core.custom_fields.admin import CustomFieldService
 from core.customers.accounts import CustomerService
 from core.customers.care import CareService
 from core.customers.care_reports import CareReportService
@@ -65,6 +66,7 @@ class Desk:
         self.team = TeamService(self.ctx)
         self.sessions = SessionService(self.ctx)
         self.access = AccessService(self.ctx, self.leads)
+        self.custom_fields = CustomFieldService(self.ctx)
         self.pool = PoolService(self.ctx)
         self.pipeline = PipelineService(self.ctx)
         self.customers = CustomerService(self.ctx)

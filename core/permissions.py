@@ -73,3 +73,8 @@ def can_read_team_reports(actor: UserRef) -> bool:
 def can_manage_webhooks(actor: UserRef) -> bool:
     """Outbound webhooks send the team's leads to outside systems: admins only."""
     return actor.role == Role.ADMIN
+
+
+def can_define_fields(actor: UserRef) -> bool:
+    """Custom fields change what every lead holds and what the API accepts: admins only."""
+    return actor.role == Role.ADMIN

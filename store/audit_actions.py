@@ -72,6 +72,11 @@ class AuditAction(StrEnum):
     WEBHOOK_SAVED = 'webhook_saved'
     WEBHOOK_DELETED = 'webhook_deleted'
     WEBHOOK_GAVE_UP = 'webhook_gave_up'
+    CUSTOM_FIELD_DEFINED = 'custom_field_defined'
+    CUSTOM_FIELD_CHANGED = 'custom_field_changed'
+    """Its labels or its options' labels (or new options); never its key or type."""
+    CUSTOM_FIELD_RETIRED = 'custom_field_retired'
+    CUSTOM_FIELD_RESTORED = 'custom_field_restored'
     # passwords (who and when; never the password itself)
     PASSWORD_CHANGED = 'password_changed'
     """The user changed their own password (current one given)."""

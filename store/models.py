@@ -292,6 +292,9 @@ class Lead(SQLModel, table=True):
     is_deleted: bool = False
     merged_into_id: int | None = Field(default=None, foreign_key='leads.id')
     """Archived by a merge: the lead that survived it (undone within 24 h)."""
+    custom: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    """The admin-defined fields' values by key (`CustomField`; checked by core/custom_fields/values.py):
+    one JSON object, so defining a field changes no schema. A retired field's value stays here."""
 
 
 sa.Index('ix_leads_inbox_order', col(Lead.grade), col(Lead.created_at).desc(), col(Lead.id).desc(),
@@ -615,6 +618,57 @@ class AppSetting(SQLModel, table=True):
 
     key: str = Field(sa_type=sa.String(60), primary_key=True)
     value: str = Field(default='', sa_type=sa.String(2000))
+
+
+# ----- custom fields ------------------------------------------------------------------------------
+
+class CustomFieldType(StrEnum):
+    """What an admin-defined field holds (how core/custom_fields/values.py checks and stores it)."""
+
+    TEXT = 'text'
+    LONG_TEXT = 'long_text'
+    NUMBER = 'number'
+    MONEY = 'money'
+    """Stored in cents, as every amount is."""
+    DATE = 'date'
+    """Stored as an ISO date (`2026-12-06`)."""
+    SINGLE_SELECT = 'single_select'
+    MULTI_SELECT = 'multi_select'
+    """Stored as a list of option keys."""
+    PHONE = 'phone'
+    EMAIL = 'email'
+    URL = 'url'
+    YES_NO = 'yes_no'
+
+
+class CustomEntity(StrEnum):
+    """Which record type a custom field belongs to (leads first; opportunities and customers later)."""
+
+    LEAD = 'lead'
+
+
+class CustomField(SQLModel, table=True):
+    """An admin-defined field: its values live in the record's `custom` JSON object under `key`."""
+
+    __tablename__ = 'custom_fields'
+    __table_args__ = (sa.UniqueConstraint('entity', 'key', name='uq_custom_fields_entity_key'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity: str = Field(default=CustomEntity.LEAD, sa_type=sa.String(20))
+    key: str = Field(sa_type=sa.String(40))
+    """Never changes (the values are stored under it; the API and imports name it)."""
+    label_zh: str = Field(sa_type=sa.String(100))
+    label_en: str = Field(sa_type=sa.String(100))
+    type: str = Field(sa_type=sa.String(20))
+    """A `CustomFieldType`."""
+    options: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON())
+    """A select's choices in order: `{"key", "label_zh", "label_en"}` each (keys never change)."""
+    is_required: bool = False
+    """Captures must give it (the channels that can send custom values: the API)."""
+    is_retired: bool = False
+    """Hidden and refused on input; the values already stored are kept."""
+    position: int = 0
+    created_at: datetime | None = _ts()
 
 
 # ----- import and merge ---------------------------------------------------------------------------

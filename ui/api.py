@@ -16,6 +16,7 @@ security headers.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 from collections.abc import Sequence
@@ -32,9 +33,10 @@ from core.accounts.proxies import Network, client_address, is_trusted, parse_add
 from core.accounts.ratelimit import RateLimiter
 from core.capture.api_access import KeyInfo
 from core.capture.intake import CaptureResult
+from core.custom_fields.values import FIELD, NO_FIELDS, CustomFields
 from core.desk import READY_TIMEOUT, Desk
 from core.errors import NotAllowed, NotFound, ValidationFailed
-from core.leads.fields import LEAD
+from core.leads.fields import LEAD, Kind
 
 from .i18n import catalog
 
@@ -74,7 +76,40 @@ def _lead_in() -> type[BaseModel]:
 
 
 LeadIn = _lead_in()
-"""Documents `POST /api/v1/leads` (/openapi.json)."""
+"""Documents `POST /api/v1/leads` (/openapi.json), with `custom` (`lead_in_schema`)."""
+
+CUSTOM_DOC = ('Custom field values by key (`run.py field list`): text, numbers, money as an amount '
+              '(stored in cents), dates as YYYY-MM-DD, a select\'s option key (a list of keys for a '
+              'multi-select), true/false. An unknown or retired key is a 422, as is a required one missing.')
+
+_JSON_TYPES: dict[Kind, dict[str, Any]] = {
+    Kind.NUMBER: {'type': 'number'}, Kind.MONEY: {'type': ['number', 'string']},
+    Kind.DATE: {'type': 'string', 'format': 'date'}, Kind.YES_NO: {'type': 'boolean'},
+    Kind.EMAIL: {'type': 'string', 'format': 'email'}, Kind.URL: {'type': 'string', 'format': 'uri'},
+}
+
+
+def lead_in_schema(fields: CustomFields | None = None) -> dict[str, Any]:
+    """`LeadIn`'s JSON schema with the `custom` object: each active custom field (`fields`, the
+    ones defined now) as a property of its type, its English label as the description. None: the
+    fields are not known here (the route's static schema; `build` documents the defined ones)."""
+    schema = LeadIn.model_json_schema()
+    properties: dict[str, Any] = {}
+    for spec in (fields or NO_FIELDS).active.specs:
+        prop = dict(_JSON_TYPES.get(spec.kind, {'type': 'string'}))
+        if spec.kind == Kind.CHOICE:
+            prop['enum'] = list(spec.options)
+        elif spec.kind == Kind.MULTI_CHOICE:
+            prop = {'type': 'array', 'items': {'type': 'string', 'enum': list(spec.options)}}
+        elif spec.max_length and prop.get('type') == 'string':
+            prop['maxLength'] = spec.max_length
+        properties[spec.key] = prop | {'description': spec.description or spec.key}
+    custom: dict[str, Any] = {'type': 'object', 'title': 'Custom', 'description': CUSTOM_DOC,
+                              'properties': properties, 'additionalProperties': fields is None}
+    if fields is not None and fields.active.required:
+        custom['required'] = list(fields.active.required)
+    schema['properties'][FIELD] = custom
+    return schema
 
 
 class LeadOut(BaseModel):
@@ -220,7 +255,7 @@ def register(desk: Desk, limiter: RateLimiter, target: FastAPI) -> None:
                          422: {'description': 'Invalid fields, listed per field'},
                          429: {'description': 'Over the per-key rate limit'}},
               openapi_extra={'requestBody': {'required': True, 'content': {
-                  'application/json': {'schema': LeadIn.model_json_schema()}}}})
+                  'application/json': {'schema': lead_in_schema()}}}})
     async def create_lead(request: Request) -> JSONResponse:
         """Capture a lead: deduped, scored and assigned at once."""
         body = await read_body(request, desk.ctx.settings.max_body_bytes)
@@ -277,6 +312,16 @@ def build(desk: Desk, limiter: RateLimiter) -> FastAPI:
     """The API as a plain FastAPI app with its own documentation (`/docs`, `/openapi.json`)."""
     api = FastAPI(title='LeadDesk API', version='1', summary='Capture leads from websites, forms and tools.')
     register(desk, limiter, api)
+    built = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        """The documentation with the custom fields defined now (a definition changes it at once)."""
+        schema = copy.deepcopy(built())
+        body = schema['paths']['/api/v1/leads']['post']['requestBody']['content']['application/json']
+        body['schema'] = lead_in_schema(desk.leads.custom_fields())
+        return schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
 
     @api.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> JSONResponse:

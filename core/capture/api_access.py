@@ -98,12 +98,13 @@ class AccessService:
         tokens = [t for t in (idempotency_key and idempotency_key[:200],
                               external_id and f'external:{external_id}'[:200]) if t]
         scope = api_scope(key.id)
+        fields = self.leads.custom_fields()
         while True:
             replay = self._replay(key, tokens, external_id and external_key(scope, external_id))
             if replay is not None:
                 return replay, True
             clean = validate(data, default_source=Source.API, region=self.ctx.settings.default_region,
-                                          external_scope=scope)
+                             external_scope=scope, custom_fields=fields, require_custom=True)
             result = self.captures.submit(Pending(api_key_id=key.id, clean=clean, data=data, tokens=tuple(tokens)))
             if result is not None:
                 return result, False
@@ -112,7 +113,7 @@ class AccessService:
         """The single path (its own transactions), for a capture whose shared batch failed."""
         assert item.api_key_id is not None  # the API's queue: every capture has its key
         result = self.leads.capture_lead(item.data, channel='api', default_source=Source.API,
-                                         external_scope=api_scope(item.api_key_id))
+                                         external_scope=api_scope(item.api_key_id), require_custom=True)
         if item.tokens:
             with self.ctx.write() as session:  # a concurrent retry's record stands: both name the same lead
                 capture_writes.insert_idempotency_records(session, item.records(result, self.ctx.now()))

@@ -1,6 +1,7 @@
 """An arrival checked and normalised: every field within its declared limit (core/leads/fields.py),
-invisible characters gone, phone, email and company folded for the dedupe identity, or a
-ValidationFailed naming each bad field. Pure: no session."""
+invisible characters gone, phone, email and company folded for the dedupe identity, the custom
+fields' values checked by type (core/custom_fields/values.py), or a ValidationFailed naming each bad
+field. Pure: no session (the custom field definitions are given)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.capture.external_ids import ExternalScope, external_key
+from core.custom_fields.values import FIELD as CUSTOM
+from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.errors import ValidationFailed
 from core.leads.fields import LEAD
 from core.leads.normalize import clean_text, normalize_company, normalize_email, normalize_phone
@@ -44,12 +47,17 @@ class CleanLead:
     external_id: str | None = None
     external_key: str | None = None
     """`external_id` within the sender's scope (`external_key`): what dedupe by id compares."""
+    custom: Mapping[str, Any] | None = None
+    """The custom fields' values, normalised (None: none given); stored as the lead's `custom`."""
 
 
 def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN',
-             external_scope: str = ExternalScope.IMPORT) -> CleanLead:
+             external_scope: str = ExternalScope.IMPORT, custom_fields: CustomFields = NO_FIELDS,
+             require_custom: bool = False) -> CleanLead:
     """Clean and check raw input; raises ValidationFailed naming every bad field at once.
-    `external_scope`: whose id an `external_id` is (`api_scope` of the sending key for the API)."""
+    `external_scope`: whose id an `external_id` is (`api_scope` of the sending key for the API).
+    `custom_fields`: what `data['custom']` is checked against (none defined: every key is unknown);
+    `require_custom`: the channel can send custom values, so a required one missing is an error."""
     errors: dict[str, str] = {}
     values: dict[str, str | None] = {}
     for name, limit in FIELD_LIMITS.items():
@@ -78,13 +86,19 @@ def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN'
     source = values.get('source') or default_source
     if source not in Source.__members__.values():
         errors['source'] = 'invalid_source'
+    custom: dict[str, Any] = {}
+    if CUSTOM in data or require_custom:
+        try:
+            custom = custom_fields.check(data.get(CUSTOM), region=region, require=require_custom)
+        except ValidationFailed as e:
+            errors.update(e.errors)
     if errors:
         raise ValidationFailed(errors)
     values.update(source=source, email=email)
     ext = values.get('external_id')
     # Any: the required fields (`name`, `source`) are str here, which the checks above ensured
     captured: dict[str, Any] = {k: v for k, v in values.items() if k in CleanLead.__slots__}
-    return CleanLead(**captured,
+    return CleanLead(**captured, custom=custom or None,
                      phone_norm=phone_norm, company_norm=normalize_company(values.get('company')),
                      external_key=external_key(external_scope, ext) if ext else None)
 

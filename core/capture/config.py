@@ -1,6 +1,7 @@
-"""What captures read from the configuration: the scoring rules, the assignment rules and the
-automation policy, read together (`read_config`) and kept between transactions by a `ConfigCache`,
-which the `Context` owns (core/context.py `Context.capture_config`): one per engine, no module state."""
+"""What captures read from the configuration: the scoring rules, the assignment rules, the
+automation policy and the leads' custom fields, read together (`read_config`) and kept between
+transactions by a `ConfigCache`, which the `Context` owns (core/context.py `Context.capture_config`):
+one per engine, no module state."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from sqlmodel import Session
 from core.assignment import pick as assignment
 from core.automation.policy import Policy, load_policy
 from core.capture import scoring
+from core.custom_fields.values import CustomFields, definition
 from store import config_version, queries
+from store.models import CustomEntity
 
 
 def scoring_rules(session: Session) -> list[scoring.Rule]:
@@ -38,12 +41,19 @@ class Config:
     scoring: tuple[scoring.Rule, ...]
     rules: tuple[assignment.RuleSpec, ...]
     policy: Policy
+    custom: CustomFields
+    """The leads' custom fields (what a capture's `custom` values are checked against)."""
 
 
 def read_config(session: Session) -> Config:
-    """The configuration as this transaction sees it, read now (three queries)."""
+    """The configuration as this transaction sees it, read now (four queries)."""
     return Config(scoring=tuple(scoring_rules(session)), rules=tuple(assignment_rules(session)),
-                  policy=load_policy(session))
+                  policy=load_policy(session), custom=lead_fields(session))
+
+
+def lead_fields(session: Session) -> CustomFields:
+    """The leads' custom fields as stored, read now."""
+    return CustomFields(definition(row) for row in queries.custom_fields(session, CustomEntity.LEAD))
 
 
 class ConfigCache:

@@ -147,7 +147,7 @@ def _arrive(session: Session, clean: CleanLead, batch: Batch, *, now: datetime, 
         # refused before anything is written
         raise ValidationFailed({'external_id': 'taken'})
     writes = batch.writes
-    lead = writes.new_lead(**{f: getattr(clean, f) for f in _CLEAN_FIELDS},
+    lead = writes.new_lead(**{f: getattr(clean, f) for f in _CLEAN_FIELDS}, custom=dict(clean.custom or {}),
                            status=LeadStatus.NEW, created_at=now, updated_at=now)
     rescore(lead, batch.rules)
     batch.twins.add(lead)
@@ -191,7 +191,8 @@ def _arrive(session: Session, clean: CleanLead, batch: Batch, *, now: datetime, 
     return _result(session, lead, created=True, batch=batch)
 
 
-_CLEAN_FIELDS = tuple(f.name for f in dataclasses.fields(CleanLead))
+_CLEAN_FIELDS = tuple(f.name for f in dataclasses.fields(CleanLead) if f.name != 'custom')
+"""The lead's columns a clean arrival sets as they are (`custom`: a fresh object per lead)."""
 
 
 def _result(session: Session, lead: LeadRecord, *, created: bool, batch: Batch,
@@ -221,6 +222,10 @@ def _touch(session: Session, lead: LeadRecord, clean: CleanLead, *, now: datetim
         if f == 'external_id':
             lead.external_key = clean.external_key
             batch.external_keys.add(clean.external_key or '')
+    fill_custom = {k: v for k, v in (clean.custom or {}).items() if k not in lead.custom}
+    if fill_custom:  # likewise a custom field the lead has no value for (a new object: the ORM sees it)
+        lead.custom = {**lead.custom, **fill_custom}
+        filled += [f'custom.{k}' for k in fill_custom]
     if as_touch:
         lead.touch_count += 1  # before re-scoring: repeat inquiries count as behaviour
     rescore(lead, batch.rules)

@@ -68,6 +68,7 @@ class NewLead:
     updated_at: datetime | None
     pooled_at: datetime | None
     is_deleted: bool
+    custom: dict[str, Any]
 
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(store.LEAD_DEFAULTS)

@@ -15,6 +15,7 @@ from core.capture.clean import validate
 from core.capture.external_ids import ExternalScope
 from core.capture.scoring import rescore
 from core.context import Context, audit, retry_conflicts
+from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from core.events import DeskEvents
 from core.leads.fields import LEAD
@@ -113,15 +114,19 @@ class LeadService(Qualifying):
     def capture_lead(self, data: Mapping[str, Any], *, channel: str, default_source: str,
                      actor: UserRef | None = None, keep_for_actor: bool = False,
                      now: datetime | None = None,
-                     external_scope: str = ExternalScope.IMPORT) -> capture_path.CaptureResult:
+                     external_scope: str = ExternalScope.IMPORT,
+                     require_custom: bool = False) -> capture_path.CaptureResult:
         """Capture one lead through the single capture path and tell everyone who should know.
 
         `keep_for_actor`: a rep entering a lead by hand keeps it instead of running the rules.
-        `external_scope`: whose id an `external_id` is (`capture.api_scope` for an API key's)."""
+        `external_scope`: whose id an `external_id` is (`capture.api_scope` for an API key's).
+        `data['custom']`: custom field values; `require_custom`: the channel can send them (the API),
+        so a required one must be there."""
         if actor is not None and not permissions.can_capture(actor):
             raise NotAllowed()
+        fields = self.custom_fields() if 'custom' in data or require_custom else NO_FIELDS
         clean = validate(data, default_source=default_source, region=self.ctx.settings.default_region,
-                                      external_scope=external_scope)
+                         external_scope=external_scope, custom_fields=fields, require_custom=require_custom)
         now = now or self.ctx.now()
         with self.ctx.write() as session:
             owner = None
@@ -132,6 +137,11 @@ class LeadService(Qualifying):
                                         channel=channel, owner=owner)
         announce_captures(self.ctx.events, [done.result], done.notified)
         return done.result
+
+    def custom_fields(self) -> CustomFields:
+        """The leads' custom fields now (the capture configuration's copy while its token holds)."""
+        with self.ctx.read() as session:
+            return self.ctx.capture_config.load(session).custom
 
     # ----- reads ----------------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ from here (`FieldSet`): capture's validation limits (`limits`), the API's `LeadI
 combines, the fields qualifying needs, the new-lead dialog, import targets and header guessing,
 export and drill-down columns. A built-in field is added here
 (and as a model column, store/models.py, plus the typed `CleanLead` in core/capture/intake.py: a test checks
-the three agree). Admin-defined fields (later) join a `FieldSet` as more specs.
+the three agree). Admin-defined fields (core/custom_fields) are specs too (`custom=True`), in a
+`FieldSet` of their own built from their stored definitions; capture checks them by kind.
 
 Where a list has its own order (the web form's choices differ from the edit form's), the spec holds
 its place in that list: a number, lists sort by it; None means "not in that list".
@@ -37,9 +38,13 @@ class Kind(StrEnum):
     DATETIME = 'datetime'
     REF = 'ref'
     """Another record's id (an owner, a stage)."""
+    MULTI_CHOICE = 'multi_choice'
+    """Some of a fixed set of keys (a custom multi-select field)."""
+    URL = 'url'
+    YES_NO = 'yes_no'
 
 
-INPUT_TYPES = {Kind.PHONE: 'tel', Kind.EMAIL: 'email'}
+INPUT_TYPES = {Kind.PHONE: 'tel', Kind.EMAIL: 'email', Kind.URL: 'url'}
 """HTML input types by kind: the right keyboard on a phone (text otherwise)."""
 
 
@@ -71,6 +76,10 @@ class FieldSpec:
     """Column headers an import maps to this field (compared folded: core/imports/mapping.py)."""
     description: str | None = None
     """What the API documentation says about the field."""
+    options: tuple[str, ...] = ()
+    """A choice's keys, when the set is the field's own (an admin-defined select)."""
+    custom: bool = False
+    """Admin-defined (core/custom_fields): its value lives in the record's `custom` object under `key`."""
 
     @property
     def label(self) -> str:

@@ -59,5 +59,6 @@ class LeadRecord(Protocol):
     updated_at: datetime | None
     pooled_at: datetime | None
     is_deleted: bool
+    custom: dict[str, Any]
 
     def model_dump(self) -> dict[str, Any]: ...

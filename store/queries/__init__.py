@@ -1,5 +1,6 @@
 """Every select() the app runs, by concept. Core calls these; the UI never does."""
 
+from .custom_fields import custom_field, custom_fields
 from .leads import (
     _GRADE_ORDER,
     _SOONEST,
@@ -126,6 +127,8 @@ __all__ = [
     'count_recently_active',
     'count_unread',
     'count_users',
+    'custom_field',
+    'custom_fields',
     'customer_for',
     'customers_page',
     'dormant_candidates',

@@ -35,7 +35,7 @@ def run_cli(args: list[str], data: Path) -> subprocess.CompletedProcess[str]:
 
 def busy_sqlite_desk(path: Path) -> Desk:
     """The demo seed plus what it leaves out: API keys and replays, an import with a template,
-    a merge, channel costs — so no table is empty."""
+    a merge, channel costs, a custom field — so no table is empty."""
     desk = factories.make_desk(path, FakeClock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
     seed(desk, now=desk.ctx.now(), leads=120)
     admin, ticket = desk.team.login(DEMO_ADMIN_EMAIL, DEMO_PASSWORD)
@@ -49,7 +49,10 @@ def busy_sqlite_desk(path: Path) -> Desk:
     raw = desk.access.create_api_key(admin, name='Site')
     key = desk.access.check_api_key(raw)
     assert key is not None
-    desk.access.capture_via_api(key, {'name': '搬家 Lead', 'phone': '13911112222'}, 'idem-1')
+    desk.custom_fields.define_field(admin, entity='lead', key='product', type='multi_select', label_zh='意向产品',
+                                    options=[{'key': 'a', 'label_zh': '甲'}, {'key': 'b', 'label_zh': '乙'}])
+    desk.access.capture_via_api(key, {'name': '搬家 Lead', 'phone': '13911112222', 'custom': {'product': ['b', 'a']}},
+                                'idem-1')  # a custom field and a lead's values (custom_fields, leads.custom)
     draft = desk.imports.upload(admin, 'move.csv', csv_bytes([['Name', 'Phone'], ['导入 One', '13922223333'],
                                                              ['导入 Two', '13933334444']], 'utf-8'))
     desk.imports.start(admin, draft.job_id, draft.mapping, {}, background=False)

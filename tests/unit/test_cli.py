@@ -146,3 +146,30 @@ def test_set_password_on_a_terminal_refuses_two_different_entries(tmp_path: Path
     code, shown = _on_a_terminal(['user', 'set-password', email], tmp_path, ['typed-once-11', 'typed-once-22'])
     assert code == 1 and 'the two entries differ' in shown
     assert _logs_in(tmp_path, email, factories.PASSWORD) is not None
+
+
+# ----- field add / field list --------------------------------------------------------------------
+
+def test_field_add_defines_a_select_and_field_list_shows_it(tmp_path: Path) -> None:
+    done = run_cli(['field', 'add', 'lead', 'product', '--type', 'single_select', '--label-zh', '意向产品',
+                    '--label-en', 'Product', '--options', 'a:甲,b:乙:Plan B'], tmp_path)
+    assert done.returncode == 0, done.stderr
+    desk = factories.make_desk(tmp_path / 'leaddesk.db')
+    [field] = desk.custom_fields.fields(None)
+    assert (field.key, field.type, field.label_zh, field.label_en) == \
+        ('product', 'single_select', '意向产品', 'Product')
+    assert [(o.key, o.label_zh, o.label_en) for o in field.options] == [('a', '甲', '甲'), ('b', '乙', 'Plan B')]
+    listed = run_cli(['field', 'list'], tmp_path)
+    assert listed.returncode == 0
+    assert listed.stdout.splitlines() == ['lead\tproduct\tsingle_select\t意向产品\tProduct\ta:甲:甲, b:乙:Plan B']
+
+
+def test_field_add_refuses_a_bad_key_and_a_taken_one(tmp_path: Path) -> None:
+    bad = run_cli(['field', 'add', 'lead', 'Bad-Key', '--type', 'text', '--label-zh', '备注'], tmp_path)
+    assert bad.returncode == 1 and 'key invalid_key' in bad.stderr
+    assert run_cli(['field', 'add', 'lead', 'stores', '--type', 'number', '--label-zh', '门店数',
+                    '--required'], tmp_path).returncode == 0
+    again = run_cli(['field', 'add', 'lead', 'stores', '--type', 'text', '--label-zh', '门店'], tmp_path)
+    assert again.returncode == 1 and 'key taken' in again.stderr
+    assert run_cli(['field', 'add', 'lead', 'x'], tmp_path).returncode == 2
+    assert run_cli(['field', 'list'], tmp_path).stdout == 'lead\tstores\tnumber\t门店数\t门店数 [required]\n'

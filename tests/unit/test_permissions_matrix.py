@@ -147,6 +147,9 @@ TEAM_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {
         a, None, {'name': 'h', 'url': 'https://hooks.example.com/x', 'events': ['lead.captured']})),
     'capture a lead': (roles_only(set(ROLES)), lambda w, a, o: w.desk.leads.capture_lead(
         lead_data(), channel='manual', default_source='manual', actor=a)),
+    'define custom field': (roles_only({'admin'}), lambda w, a, o: w.desk.custom_fields.define_field(
+        a, entity='lead', key='stores', type='number', label_zh='门店数')),
+    'list custom fields': (roles_only({'admin'}), lambda w, a, o: w.desk.custom_fields.fields(a)),
     'playbook editor': (roles_only(TEAM), lambda w, a, o: w.desk.playbooks.editor(a, 'lead:assigned')),
     'edit playbook': (roles_only(TEAM), lambda w, a, o: w.desk.playbooks.save_item(
         a, None, step_key='lead:assigned', text_en='Check', text_zh='检查')),
