@@ -98,13 +98,20 @@ class AccessService:
         tokens = [t for t in (idempotency_key and idempotency_key[:200],
                               external_id and f'external:{external_id}'[:200]) if t]
         scope = api_scope(key.id)
-        fields = self.leads.custom_fields()
+        recent = self.ctx.capture_config.recent(self.ctx.engine)  # no query per capture; one batch behind at most
+        fields = recent.custom if recent is not None else self.leads.custom_fields()
         while True:
             replay = self._replay(key, tokens, external_id and external_key(scope, external_id))
             if replay is not None:
                 return replay, True
-            clean = validate(data, default_source=Source.API, region=self.ctx.settings.default_region,
-                             external_scope=scope, custom_fields=fields, require_custom=True)
+            try:
+                clean = validate(data, default_source=Source.API, region=self.ctx.settings.default_region,
+                                 external_scope=scope, custom_fields=fields, require_custom=True)
+            except ValidationFailed:
+                if recent is None:
+                    raise
+                recent, fields = None, self.leads.custom_fields()  # maybe a field defined since: check afresh
+                continue
             result = self.captures.submit(Pending(api_key_id=key.id, clean=clean, data=data, tokens=tuple(tokens)))
             if result is not None:
                 return result, False

@@ -80,3 +80,10 @@ class ConfigCache:
         if token is not None:
             self._kept = (engine, token, config)  # (one assignment: threads never see half of it)
         return config
+
+    def recent(self, engine: Any) -> Config | None:
+        """The copy kept for `engine`, without reading the token (no query), or None. At most one
+        capture batch behind: every batch's `load` renews it. For a check made before the batch
+        that would otherwise open a transaction of its own (the API's custom-field check)."""
+        kept = self._kept
+        return kept[2] if kept is not None and kept[0] is engine else None

@@ -65,3 +65,20 @@ async def test_openapi_describes_the_custom_fields_defined_now(user: User, team:
     spec = (await user.http_client.get('/openapi.json')).json()
     body = spec['paths']['/api/v1/leads']['post']['requestBody']['content']['application/json']['schema']
     assert list(body['properties']['custom']['properties']) == ['stores']
+
+
+async def test_a_field_defined_a_moment_ago_is_accepted_at_once(user: User, team: Team,
+                                                                keys: tuple[str, str]) -> None:
+    """The API checks custom values against the definitions its last capture batch read (no query per
+    capture); a value for a field defined since is checked again against the database, not refused."""
+    capture_key, read_key = keys
+    first = await user.http_client.post('/api/v1/leads', headers={'X-API-Key': capture_key}, json={
+        'name': 'Early', 'phone': '13800002222', 'custom': {'stores': 3}})
+    assert first.status_code == 201
+    team.desk.custom_fields.define_field(None, entity='lead', key='agent', type='text', label_zh='渠道代理',
+                                         label_en='Channel agent')
+    r = await user.http_client.post('/api/v1/leads', headers={'X-API-Key': capture_key}, json={
+        'name': 'Late', 'phone': '13800003333', 'custom': {'stores': 4, 'agent': '华东代理'}})
+    assert r.status_code == 201, r.json()
+    lead = await user.http_client.get(f'/api/v1/leads/{r.json()["id"]}', headers={'X-API-Key': read_key})
+    assert lead.json()['custom'] == {'stores': 4, 'agent': '华东代理'}
