@@ -213,3 +213,13 @@ def test_lead_xlsx_in_english_and_retired_fields_only_when_held(desk: Desk) -> N
         'Product': 'ERP Suite', 'Agents': 'East agent, North agent', 'Store count': 12,
         'Contract end': '2027-03-31', 'Deposit': 8000.5, 'VIP': 'Yes'}
     assert 'Unused' not in zhang and 'name (name_en)' in zhang  # a label that is a built-in column's name
+
+
+def test_a_template_keeps_a_custom_target_for_the_next_file(desk: Desk) -> None:
+    define(desk)
+    actor = factories.admin(desk)
+    headers = ['客户', 'Mobile', '店铺数量']
+    template = desk.imports.save_template(actor, 'stores', headers, ['name', 'phone', 'custom.stores'])
+    assert desk.imports.apply_template(actor, template, headers) == ['name', 'phone', 'custom.stores']
+    draft = desk.imports.upload(actor, 'next.csv', csv_bytes([headers, ['李明', '13800138009', '7']], 'utf-8'))
+    assert draft.mapping == ['name', 'phone', 'custom.stores']
