@@ -60,6 +60,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--format', default='csv', help='export: csv or xlsx')
     parser.add_argument('-o', '--output', default=None, help='backup, export: the file to write')
     parser.add_argument('--since', default=None, help='export: only records from this date (YYYY-MM-DD)')
+    parser.add_argument('--lang', default='zh-CN', choices=('zh-CN', 'en'),
+                        help="export: the custom fields' column headers and values in this language")
     args, _unknown = parser.parse_known_args(argv)
     return args
 
@@ -213,7 +215,7 @@ def main() -> int | None:
     if len(command) == 2 and command[0] == 'export' and args.output:
         from cli.export import run as run_export
 
-        code, text = run_export(desk, command[1], args.format, args.output, args.since)
+        code, text = run_export(desk, command[1], args.format, args.output, args.since, language=args.lang)
         print(text, file=sys.stderr if code else sys.stdout)
         return code
     print(f'unknown command: {" ".join(command)}', file=sys.stderr)

@@ -83,12 +83,13 @@ def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default
                  one_by_one: bool = False) -> tuple[list[CaptureResult | ValidationFailed], list[int]]:
     """The batched entry point (imports, the API's group commit): each row is validated, then
     captured by `capture_all` exactly like a single lead. A row that does not validate is returned
-    as its `ValidationFailed` and writes nothing. `validated`: the rows already validated (an
+    as its `ValidationFailed` and writes nothing; a row's `custom` values are checked against
+    `config.custom` (not required: see core/imports/mapping.py). `validated`: the rows already validated (an
     import's worker process did it, core/imports/worker.py); `rows` is then not read."""
     cleans: list[CleanLead | ValidationFailed] = list(validated) if validated is not None else []
     for data in rows if validated is None else ():
         try:
-            cleans.append(validate(data, default_source=default_source, region=region))
+            cleans.append(validate(data, default_source=default_source, region=region, custom_fields=config.custom))
         except ValidationFailed as e:
             cleans.append(e)
     return capture_all(session, cleans, config=config, now=now, day_start=day_start, actor_id=actor_id,

@@ -1,6 +1,7 @@
 """Before an import runs: receiving the upload (counted, size-limited, deleted on any failure), the
 draft job with its suggested mapping, the preview of the first rows as they will be stored, and
-saved mapping templates."""
+saved mapping templates. The leads' active custom fields are targets beside the built-in fields
+(core/imports/mapping.py), read from the capture configuration (cached: no query per row)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from sqlmodel import Session
+
 from core.capture.clean import validate
 from core.context import Context
+from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.errors import InvalidState, NotFound, ValidationFailed
 from core.imports.file import check_file_name, peek, scan
 from core.imports.job_access import JobAccess
 from core.imports.limits import UnreadableFile
-from core.imports.mapping import TARGETS, row_data, suggest_mapping
+from core.imports.mapping import row_data, suggest_mapping, targets
 from core.imports.views import (
     ImportDraft,
     ImportOptions,
@@ -94,10 +98,13 @@ class Incoming:
             self.discard()
 
 
-def checked_mapping(mapping: Sequence[str | None], width: int) -> list[str | None]:
-    """One known target (or None) per column, `name` or a name part among them."""
+def checked_mapping(mapping: Sequence[str | None], width: int,
+                    custom: CustomFields = NO_FIELDS) -> list[str | None]:
+    """One known target (or None) per column, `name` or a name part among them; a custom field's
+    target (`custom.<key>`) only while the field is active."""
+    known = set(targets(custom))
     fixed = [m or None for m in list(mapping)[:width]] + [None] * max(0, width - len(mapping))
-    if any(m is not None and m not in TARGETS for m in fixed):
+    if any(m is not None and m not in known for m in fixed):
         raise ValidationFailed({'mapping': 'invalid'})
     if not {'name', 'first_name', 'last_name'} & set(fixed):
         raise ValidationFailed({'mapping': 'no_name'})
@@ -109,6 +116,20 @@ class ImportDrafts(JobAccess):
 
     ctx: Context
     """Given by the service this is mixed into."""
+
+    def _custom(self, session: Session) -> CustomFields:
+        """The leads' custom fields as this transaction sees them (the capture configuration's copy)."""
+        return self.ctx.capture_config.load(session).custom
+
+    def _checked(self, session: Session, mapping: Sequence[str | None], width: int) -> list[str | None]:
+        return checked_mapping(mapping, width, self._custom(session))
+
+    def custom_fields(self, actor: UserRef | None) -> tuple[Definition, ...]:
+        """The leads' custom fields, retired ones too (the page names a failed row's field by its
+        label); the active ones are the custom targets."""
+        self._check(actor)
+        with self.ctx.read() as session:
+            return self._custom(session).definitions
 
     @property
     def max_bytes(self) -> int:
@@ -144,7 +165,7 @@ class ImportDrafts(JobAccess):
             session.add(job)
             session.flush()
             template = self._template_for(session, table.headers)
-            job.mapping = suggest_mapping(table.headers, template)
+            job.mapping = suggest_mapping(table.headers, template, self._custom(session))
             job_id = job.id or 0
         return self.draft(actor, job_id)
 
@@ -160,7 +181,8 @@ class ImportDrafts(JobAccess):
         mapping = list(job.mapping)
         if other or len(mapping) != len(table.headers):
             with self.ctx.write() as session:
-                mapping = suggest_mapping(table.headers, self._template_for(session, table.headers))
+                mapping = suggest_mapping(table.headers, self._template_for(session, table.headers),
+                                          self._custom(session))
                 stored = self._job(session, job_id)
                 stored.sheet, stored.mapping, stored.total_rows = table.sheet, mapping, total
         return ImportDraft(job_id=job_id, file_name=job.file_name, headers=table.headers, mapping=mapping,
@@ -175,13 +197,14 @@ class ImportDrafts(JobAccess):
         with self.ctx.read() as session:
             job = self._job(session, job_id)
             table = peek(self._file(job), job.sheet, encoding=job.encoding, rows=PREVIEW_ROWS)
-            mapping = checked_mapping(mapping, len(table.headers))
+            custom = self._custom(session)
+            mapping = checked_mapping(mapping, len(table.headers), custom)
             lines = []
             for number, cells in table.sample:
-                data, notes = row_data(cells, mapping)
+                data, notes = row_data(cells, mapping, custom)
                 try:
                     clean = validate(data, default_source=opts.default_source,
-                                     region=self.ctx.settings.default_region)
+                                     region=self.ctx.settings.default_region, custom_fields=custom)
                 except ValidationFailed as e:
                     lines.append(PreviewRow(row_number=number, values=data, problems=e.errors, notes=notes))
                     continue
@@ -210,8 +233,8 @@ class ImportDrafts(JobAccess):
         name = (name or '').strip()
         if not name or len(name) > 100:
             raise ValidationFailed({'name': 'required' if not name else 'too_long'})
-        by_header = dict(zip(headers, checked_mapping(mapping, len(headers)), strict=True))
         with self.ctx.write() as session:
+            by_header = dict(zip(headers, self._checked(session, mapping, len(headers)), strict=True))
             template = store.template_by_name(session, name) or ImportTemplate(
                 name=name, created_by=actor.id if actor else None, created_at=self.ctx.now())
             template.mapping = by_header
@@ -225,4 +248,4 @@ class ImportDrafts(JobAccess):
             template = session.get(ImportTemplate, template_id)
             if template is None:
                 raise NotFound()
-            return suggest_mapping(headers, template.mapping)
+            return suggest_mapping(headers, template.mapping, self._custom(session))

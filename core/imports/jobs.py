@@ -23,7 +23,7 @@ from sqlmodel import Session
 from core.capture.intake import CaptureResult, capture_rows
 from core.context import Context, audit, retrying
 from core.errors import InvalidState, ValidationFailed
-from core.imports.drafts import ImportDrafts, checked_mapping
+from core.imports.drafts import ImportDrafts
 from core.imports.file import data_rows
 from core.imports.mapping import row_data
 from core.imports.results import ImportResults
@@ -89,7 +89,7 @@ class ImportService(ImportResults, ImportDrafts):
                 if rep is None or not rep.is_active or rep.role != Role.REP:
                     raise ValidationFailed({'rep_id': 'invalid'})
             headers = self._headers(job)
-            job.mapping = checked_mapping(mapping, len(headers))
+            job.mapping = self._checked(session, mapping, len(headers))
             job.options = opts.to_dict()
             self._begin(job, now)
             audit(session, AuditAction.IMPORT_STARTED, now=now, actor_id=actor.id if actor else None,
@@ -189,7 +189,7 @@ class ImportService(ImportResults, ImportDrafts):
         """The worker: batch after batch until the file ends, the job is cancelled or a batch fails."""
         try:
             with self.ctx.read() as session:
-                job = self._job(session, job_id)
+                job, custom = self._job(session, job_id), self._custom(session)
             opts = ImportOptions.parse(job.options)
             left = -(-max(job.total_rows - job.rows_done, 0) // self.batch_rows)
             # streamed: two batches in memory at most (the one written, the one being validated)
@@ -199,7 +199,7 @@ class ImportService(ImportResults, ImportDrafts):
                 # batch n + 1 is mapped and validated in a second process while batch n is written
                 with Validator(enabled=left >= WORKER_MIN_BATCHES, mapping=job.mapping,
                                default_source=opts.default_source,
-                               region=self.ctx.settings.default_region) as worker:
+                               region=self.ctx.settings.default_region, custom=custom.definitions) as worker:
                     start, chunk = job.rows_done, next(chunks, None)
                     while chunk is not None:
                         following = next(chunks, None)
@@ -259,10 +259,11 @@ class ImportService(ImportResults, ImportDrafts):
         opts = ImportOptions.parse(job.options)
         now = self.ctx.now()
         owner = session.get(User, opts.rep_id) if opts.assign == 'rep' else None
-        datas = [row_data(cells, job.mapping)[0] for _, cells in chunk] if validated is None else []
+        config = self.ctx.capture_config.load(session)
+        datas = [row_data(cells, job.mapping, config.custom)[0] for _, cells in chunk] if validated is None else []
         outcomes, notified = capture_rows(
             session, datas, default_source=opts.default_source, region=self.ctx.settings.default_region,
-            config=self.ctx.capture_config.load(session),
+            config=config,
             now=now, day_start=self.ctx.day_start(now), actor_id=job.created_by, channel='import', owner=owner,
             owner_reason='reason.assigned.import', to_pool=opts.assign == 'pool', on_duplicate=opts.duplicates,
             validated=validated)
@@ -289,7 +290,7 @@ class ImportService(ImportResults, ImportDrafts):
         try:
             with self.ctx.write() as session:
                 job = self._job(session, job_id)
-                job.mapping, job.options = checked_mapping(mapping, len(self._headers(job))), opts.to_dict()
+                job.mapping, job.options = self._checked(session, mapping, len(self._headers(job))), opts.to_dict()
                 self._begin(job, self.ctx.now())
                 for chunk in _batches(data_rows(self._file(job), job.sheet, encoding=job.encoding), self.batch_rows):
                     self._batch(session, job, chunk)

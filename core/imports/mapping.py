@@ -1,5 +1,11 @@
 """Which column fills which lead field: headers matched in Chinese and English (and the column
-names other CRMs export), First/Last Name joined, source values translated. Pure functions."""
+names other CRMs export), First/Last Name joined, source values translated. Pure functions.
+
+The leads' active custom fields are targets too (`custom.<key>`, core/custom_fields/text.py), given
+as the capture configuration's `CustomFields`: a header naming a field's key or either label maps to
+it, and its cells go to the row's `custom` object, checked by type with the rest of the row.
+A required custom field is not enforced on import (as for manual entry and web forms; only the
+API, whose sender knows the fields, requires them): a file from before the field would fail whole."""
 
 from __future__ import annotations
 
@@ -8,6 +14,9 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from core.custom_fields import text as custom_text
+from core.custom_fields.values import FIELD as CUSTOM
+from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.leads.fields import LEAD
 from store.models import Source
 
@@ -66,32 +75,54 @@ def fold_header(header: str) -> str:
 _BY_HEADER = {fold_header(word): target for target, words in _SYNONYMS.items() for word in words}
 
 
-def guess_field(header: str) -> str | None:
-    """The lead field a header names, or None when we cannot tell."""
+def targets(custom: CustomFields = NO_FIELDS) -> tuple[str, ...]:
+    """Every target a column may have: the built-in ones, then each active custom field's."""
+    return (*TARGETS, *(custom_text.target(k) for k in custom.active.captured))
+
+
+def _custom_headers(custom: CustomFields) -> dict[str, str]:
+    """Folded key and labels → `custom.<key>`, for the active fields (the first field wins a tie)."""
+    found: dict[str, str] = {}
+    for d in custom.definitions:
+        if not d.is_retired:
+            for word in (d.key, d.label_zh, d.label_en):
+                found.setdefault(fold_header(word), custom_text.target(d.key))
+    return found
+
+
+def guess_field(header: str, custom: CustomFields = NO_FIELDS) -> str | None:
+    """The lead field a header names, or None when we cannot tell: a built-in field's own header
+    words first, then a custom field's key or label, then a known word inside the header."""
     folded = fold_header(header)
     if not folded:
         return None
     if folded in _BY_HEADER:
         return _BY_HEADER[folded]
+    if custom.definitions:
+        by_custom = _custom_headers(custom)
+        if folded in by_custom:
+            return by_custom[folded]
     for word, target in _CONTAINS:
         if word in folded:
             return target
     return None
 
 
-def suggest_mapping(headers: Sequence[str], template: Mapping[str, str | None] | None = None) -> list[str | None]:
+def suggest_mapping(headers: Sequence[str], template: Mapping[str, str | None] | None = None,
+                    custom: CustomFields = NO_FIELDS) -> list[str | None]:
     """One target per column: the template's choice for a header it knows, else the guess.
     Each field is suggested once (the leftmost column wins); the user corrects the rest."""
+    known = set(targets(custom))
     taken: set[str] = set()
     mapping: list[str | None] = []
     for header in headers:
         if template is not None and header in template:
             target = template[header]
         else:
-            target = guess_field(header)
+            target = guess_field(header, custom)
             if target in taken:
                 target = None
-        if target is not None and target not in TARGETS:
+        if target is not None and target not in known:
             target = None
         if target is not None:
             taken.add(target)
@@ -113,15 +144,21 @@ def join_name(first: str, last: str) -> str:
     return f'{first} {last}'
 
 
-def row_data(cells: Sequence[str], mapping: Sequence[str | None]) -> tuple[dict[str, Any], list[str]]:
+def row_data(cells: Sequence[str], mapping: Sequence[str | None],
+             custom: CustomFields = NO_FIELDS) -> tuple[dict[str, Any], list[str]]:
     """The capture input one row gives, and warnings that do not stop it (an unknown source is
-    kept in `campaign` and the default source used; of several phones the first is taken)."""
+    kept in `campaign` and the default source used; of several phones the first is taken).
+    Custom columns fill `data['custom']` (only when one has a value), read as core/custom_fields/text.py
+    reads a cell; the capture path checks them by type."""
     data: dict[str, Any] = {}
     notes: list[str] = []
     for value, target in zip(cells, mapping, strict=False):
         if target is None or not value:
             continue
-        if target == 'message' and 'message' in data:
+        if target.startswith(custom_text.PREFIX):
+            field = target[len(custom_text.PREFIX):]
+            data.setdefault(CUSTOM, {})[field] = custom_text.cells(custom).value(field, value)
+        elif target == 'message' and 'message' in data:
             data['message'] += '\n' + value
         elif target not in data:
             data[target] = value

@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from core.capture.clean import CleanLead, validate
+from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.errors import ValidationFailed
 from core.imports.mapping import row_data
 
@@ -37,13 +38,15 @@ Prepared = list[CleanLead | ValidationFailed]
 
 
 def prepare(rows: Sequence[Sequence[str]], mapping: Sequence[str | None], default_source: str,
-            region: str) -> list[tuple[bool, dict[str, Any]]]:
+            region: str, custom: CustomFields = NO_FIELDS) -> list[tuple[bool, dict[str, Any]]]:
     """Each row's mapped and validated fields (True, CleanLead's fields) or its field errors (False, errors):
-    plain dicts, so nothing but builtins crosses the pipe."""
+    plain dicts, so nothing but builtins crosses the pipe (and the custom field definitions, frozen
+    dataclasses, the other way)."""
     out: list[tuple[bool, dict[str, Any]]] = []
     for cells in rows:
         try:
-            clean = validate(row_data(cells, mapping)[0], default_source=default_source, region=region)
+            clean = validate(row_data(cells, mapping, custom)[0], default_source=default_source, region=region,
+                             custom_fields=custom)
         except ValidationFailed as e:
             out.append((False, e.errors))
             continue
@@ -73,8 +76,9 @@ class Validator:
     """The parent's side: `submit` a batch's rows, run the batch before, then `take` them validated
     (None: validate in-process — the worker is off or failed)."""
 
-    def __init__(self, *, enabled: bool, mapping: Sequence[str | None], default_source: str, region: str) -> None:
-        self._options = (list(mapping), default_source, region)
+    def __init__(self, *, enabled: bool, mapping: Sequence[str | None], default_source: str, region: str,
+                 custom: Sequence[Definition] = ()) -> None:
+        self._options = (list(mapping), default_source, region, tuple(custom))
         self._child: subprocess.Popen[bytes] | None = None
         self._waiting = False
         self._writer: threading.Thread | None = None
@@ -152,12 +156,15 @@ class Validator:
 def _serve() -> None:
     """The child: answer requests until the parent closes the pipe."""
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    fields: tuple[tuple[Definition, ...], CustomFields] = ((), NO_FIELDS)
     while True:
         try:
-            rows, mapping, default_source, region = _receive(requests)
+            rows, mapping, default_source, region, definitions = _receive(requests)
         except EOFError:
             return
-        _send(replies, prepare(rows, mapping, default_source, region))
+        if definitions != fields[0]:  # the same every batch of a run: built once
+            fields = (definitions, CustomFields(definitions))
+        _send(replies, prepare(rows, mapping, default_source, region, fields[1]))
 
 
 if __name__ == '__main__':

@@ -3,6 +3,10 @@
 report filter applied, and no cell that a spreadsheet would run as a formula.
 
 The page's download buttons and `python run.py export …` both come here.
+
+A lead list ends with one column per custom field (core/custom_fields/text.py writes the values
+readably), headed by its label in the reader's language: every active field, and a retired one
+only when an exported lead holds a value for it (its data is kept, so it is not lost from view).
 """
 
 from __future__ import annotations
@@ -18,19 +22,23 @@ import pandas as pd
 
 from core import permissions
 from core.context import Context
+from core.custom_fields import text as custom_text
+from core.custom_fields.values import Definition, definition
 from core.errors import ValidationFailed
 from core.leads.fields import CUSTOMER, LEAD, OPPORTUNITY
 from core.reports import xlsx
 from core.reports.panels import ReportService
 from core.reports.report_filter import ReportFilter
-from store import report_lists
-from store.models import UserRef
+from store import queries, report_lists
+from store.models import CustomEntity, UserRef
 
 LISTS = ('leads', 'opportunities', 'customers', 'activities')
 FORMATS = ('csv', 'xlsx')
 FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
 """A cell starting with one of these is a formula (or DDE) to Excel, LibreOffice and Sheets."""
 EVER = date(1970, 1, 1)
+LANGUAGES = ('zh-CN', 'en')
+"""What a custom column's header and values are written in (the UI's languages); zh-CN by default."""
 
 
 def neutralise(value: Any) -> Any:
@@ -112,12 +120,16 @@ class ExportService:
     def encode(self, frames: Mapping[str, pd.DataFrame], fmt: str) -> bytes:
         return encode(frames, fmt, self.zone)
 
-    def list_frame(self, actor: UserRef | None, kind: str, f: ReportFilter | None = None) -> pd.DataFrame:
+    def list_frame(self, actor: UserRef | None, kind: str, f: ReportFilter | None = None,
+                   language: str | None = None) -> pd.DataFrame:
         """A list as the actor may see it (`actor` None: the command line, everything). Leads and
         deals follow the whole filter (created in the range); customers and activities its start
-        and owner."""
+        and owner. `language`: of the custom columns (default: the actor's, else zh-CN)."""
         if kind not in LISTS:
             raise ValidationFailed({'list': 'invalid'})
+        language = language or (actor.language if actor is not None else None)
+        language = language if language in LANGUAGES else LANGUAGES[0]
+        fields: list[Definition] = []
         today = self.reports.today()
         f = f or ReportFilter(start=EVER, end=today)
         if actor is not None and not permissions.sees_all_leads(actor):
@@ -127,8 +139,9 @@ class ExportService:
         with self.ctx.read() as session:
             names = report_lists.user_names(session)
             if kind == 'leads':
-                rows = report_lists.lead_rows(session, columns=LEAD.export_columns, s=s,
-                                              raw_times=LEAD.export_times)
+                fields = [definition(r) for r in queries.custom_fields(session, CustomEntity.LEAD)]
+                rows = report_lists.lead_rows(session, columns=(*LEAD.export_columns, *(['custom'] if fields else [])),
+                                              s=s, raw_times=LEAD.export_times)
             elif kind == 'opportunities':
                 rows = report_lists.opportunity_rows(session, columns=OPPORTUNITY.export_columns, s=s)
                 stages = report_lists.stage_names(session)
@@ -148,10 +161,13 @@ class ExportService:
         owner_column = 'user_id' if kind == 'activities' else 'owner_id'
         frame.insert(frame.columns.get_loc(owner_column) + 1, 'user' if kind == 'activities' else 'owner',
                      [names.get(o, '') if o is not None and not pd.isna(o) else '' for o in frame[owner_column]])
+        if fields:
+            frame = _with_custom(frame, [r['custom'] for r in rows], fields, language)
         return frame
 
-    def export_list(self, actor: UserRef | None, kind: str, fmt: str, f: ReportFilter | None = None) -> bytes:
-        return self.encode({kind: self.list_frame(actor, kind, f)}, fmt)
+    def export_list(self, actor: UserRef | None, kind: str, fmt: str, f: ReportFilter | None = None,
+                    language: str | None = None) -> bytes:
+        return self.encode({kind: self.list_frame(actor, kind, f, language)}, fmt)
 
     def export_report(self, actor: UserRef, f: ReportFilter, fmt: str, panel: str | None = None) -> bytes:
         """One panel's table (CSV or XLSX), or every panel as sheets of one workbook (XLSX)."""
@@ -162,3 +178,20 @@ class ExportService:
             frames = {panel: frames[panel]}
         return self.encode(frames, fmt)
 
+
+
+def _with_custom(frame: pd.DataFrame, customs: list[Any], fields: list[Definition], language: str) -> pd.DataFrame:
+    """The lead list with a column per custom field to show (see the module docstring), values
+    readable, headed by the field's label (its key added when the label is another column's name)."""
+    held = {k for c in customs if isinstance(c, Mapping) for k, v in c.items() if v not in (None, '', [])}
+    shown = [d for d in fields if not d.is_retired or d.key in held]
+    columns: dict[str, list[Any]] = {}
+    for d in shown:
+        header = custom_text.label(d, language)
+        if header in frame.columns or header in columns:
+            header = f'{header} ({d.key})'
+        columns[header] = [custom_text.readable(d, c.get(d.key), language) if isinstance(c, Mapping) else None
+                           for c in customs]
+    extra = pd.DataFrame({h: pd.Series(v, index=frame.index, dtype=object) for h, v in columns.items()},
+                         index=frame.index)
+    return pd.concat([frame, extra], axis=1) if columns else frame

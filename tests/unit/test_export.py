@@ -127,6 +127,19 @@ def test_cli_writes_an_xlsx_whose_rows_match(tmp_path: Path) -> None:
     assert run_cli(['export', 'users', '-o', str(later)], tmp_path).returncode == 2
 
 
+def test_cli_writes_custom_columns_in_the_language_asked(tmp_path: Path) -> None:
+    desk = factories.make_desk(tmp_path / 'leaddesk.db', FakeClock())
+    desk.custom_fields.define_field(None, entity='lead', key='vip', type='yes_no', label_zh='重点客户', label_en='VIP')
+    desk.leads.capture_lead(factories.lead_data(name='Alpha', custom={'vip': True}), channel='manual',
+                            default_source='manual')
+    desk.ctx.engine.dispose()
+    out = tmp_path / 'leads.csv'
+    for language, header, value in (('en', 'VIP', 'Yes'), ('zh-CN', '重点客户', '是')):
+        done = run_cli(['export', 'leads', '-o', str(out), '--lang', language], tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert [r[header] for r in read_csv(out.read_bytes())] == [value]
+
+
 def test_xlsx_writer_keeps_kinds_and_text_a_spreadsheet_reads() -> None:
     """core/reports/xlsx.py's workbook (pyexcelerate), read back with openpyxl: numbers stay numbers (money exact),
     markup and Chinese stay text, characters XML cannot carry are dropped, missing cells stay

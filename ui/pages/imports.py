@@ -13,6 +13,8 @@ from nicegui import events, run, ui
 from nicegui.elements.upload_files import FileUpload
 
 from core import permissions
+from core.custom_fields import text as custom_text
+from core.custom_fields.values import Definition
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 from core.imports.mapping import TARGETS
@@ -22,7 +24,7 @@ from store.models import Source, UserRef
 from ..components.table import table_region
 from ..errors import message
 from ..format import when
-from ..i18n import t
+from ..i18n import current_language, t
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
@@ -33,12 +35,16 @@ STATUS_COLORS = {'running': 'primary', 'done': 'positive', 'interrupted': 'warni
                  'cancelled': 'grey', 'draft': 'grey', 'expired': 'grey'}
 
 
-def _targets() -> dict[str, str]:
-    return {'': t('import.ignore'), **{f: t(f'import.field.{f}') for f in TARGETS}}
+def _targets(custom: tuple[Definition, ...] = ()) -> dict[str, str]:
+    """The built-in fields, then the active custom fields by their label in the page's language."""
+    language = current_language()
+    return {'': t('import.ignore'), **{f: t(f'import.field.{f}') for f in TARGETS},
+            **{custom_text.target(d.key): custom_text.label(d, language) for d in custom if not d.is_retired}}
 
 
-def _problems(errors: dict[str, str]) -> str:
-    return '; '.join(f'{t("import.field." + f) if f in TARGETS else f}: {t("err.field." + c)}'
+def _problems(errors: dict[str, str], custom: tuple[Definition, ...] = ()) -> str:
+    labels = {custom_text.target(d.key): custom_text.label(d, current_language()) for d in custom}
+    return '; '.join(f'{t("import.field." + f) if f in TARGETS else labels.get(f, f)}: {t("err.field." + c)}'
                      for f, c in errors.items())
 
 
@@ -64,9 +70,9 @@ class Editor:
     """A draft: mapping, options, preview and the Run button."""
 
     def __init__(self, desk: Desk, user: UserRef, draft: ImportDraft, reps: list[tuple[int, str]],
-                 templates: list[tuple[int, str]]) -> None:
+                 templates: list[tuple[int, str]], *, custom: tuple[Definition, ...] = ()) -> None:
         self.desk, self.user, self.draft = desk, user, draft
-        self.reps, self.templates = reps, templates
+        self.reps, self.templates, self.custom = reps, templates, custom
         self.selects: list[ui.select] = []
 
     def build(self) -> None:
@@ -85,7 +91,7 @@ class Editor:
                 ui.label(header or t('import.column', n=i + 1)).classes('text-weight-medium min-w-0 break-words')
                 sample = next((row[i] for row in d.sample if i < len(row) and row[i]), '')
                 ui.label(sample[:40]).classes('text-grey-7 text-sm min-w-0 break-words')
-                self.selects.append(tid(ui.select(_targets(), value=d.mapping[i] or '').props('dense')
+                self.selects.append(tid(ui.select(_targets(self.custom), value=d.mapping[i] or '').props('dense')
                                         .classes('col-span-2 sm:col-span-1 w-full sm:w-56 max-sm:mb-2'),
                                         f'import-map-{i}'))
         with ui.row().classes('items-end gap-2'):
@@ -161,7 +167,7 @@ class Editor:
                 notes = [t(f'import.note.{n}') for n in r.notes]
                 if r.duplicate_of:
                     notes.append(t('import.note.duplicate', id=r.duplicate_of))
-                line['problems'] = '; '.join(filter(None, [_problems(r.problems), *notes]))
+                line['problems'] = '; '.join(filter(None, [_problems(r.problems, self.custom), *notes]))
                 line['source'] = t(f'source.{line["source"]}') if line['source'] in Source.__members__.values() \
                     else line['source']
                 rows.append(line)
@@ -219,6 +225,7 @@ class JobView:
 
     async def load_report(self) -> None:
         report: ImportReport = await run.io_bound(self.desk.imports.report, self.user, self.job_id)
+        custom = await run.io_bound(self.desk.imports.custom_fields, self.user) if report.failed else ()
         self.report_box.clear()
         with self.report_box:
             if report.failed:
@@ -235,7 +242,7 @@ class JobView:
                                 ui.link(line.lead_name or f'#{line.lead_id}', f'/leads/{line.lead_id}')
             if report.failed:
                 ui.label(t('import.failed')).classes('text-subtitle1')
-                rows = [{'row': line.row_number, 'problems': _problems(line.errors)} for line in report.failed]
+                rows = [{'row': line.row_number, 'problems': _problems(line.errors, custom)} for line in report.failed]
                 with table_region(t('import.failed')):
                     tid(ui.table(columns=[{'name': 'row', 'label': t('import.row'), 'field': 'row', 'align': 'left'},
                                           {'name': 'problems', 'label': t('import.problems'), 'field': 'problems',
@@ -290,7 +297,8 @@ def register(desk: Desk) -> None:
                     draft = await run.io_bound(desk.imports.draft, user, job)
                     reps = await run.io_bound(desk.imports.reps, user)
                     templates = await run.io_bound(desk.imports.templates, user)
-                    Editor(desk, user, draft, reps, templates).build()
+                    custom = await run.io_bound(desk.imports.custom_fields, user)
+                    Editor(desk, user, draft, reps, templates, custom=custom).build()
                 else:
                     JobView(desk, user, job).build(progress)
             except DomainError as e:

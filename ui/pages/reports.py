@@ -405,7 +405,8 @@ class ReportsPage:
 
     async def export_list(self, kind: str, fmt: str) -> None:
         try:
-            data = await run.io_bound(self.desk.export.export_list, self.user, kind, fmt, self.current_filter())
+            data = await run.io_bound(self.desk.export.export_list, self.user, kind, fmt, self.current_filter(),
+                                      current_language())
         except DomainError as e:
             ui.notify(message(e), type='negative')
             return
