@@ -19,6 +19,7 @@ from store.models import LeadStatus, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog
+from ..components.custom_fields import CustomSection
 from ..components.inline_edit import InlineSection
 from ..components.kit import card
 from ..components.phone import phone_link
@@ -62,6 +63,9 @@ class LeadPage:
                                              multiline=lambda n: LEAD[n].multiline, on_save=self.save,
                                              editable=view.can_edit)
                          for name, fields in SECTIONS.items()}
+        self.custom = CustomSection(desk.leads.custom_fields().definitions, on_save=self.save_custom,
+                                    editable=view.can_edit)
+        """The admin-defined fields (retired ones only when they hold a value), saved on their own."""
         self.fields: dict[str, Any] = {}
         """Every section's inputs by field name: the form saved as one."""
         self.opportunity_id = opportunity_id
@@ -98,6 +102,7 @@ class LeadPage:
         values = self._values()
         for section in self.sections.values():  # read-only from now on when converted or disqualified meanwhile
             section.show(values, editable=self.view.can_edit)
+        self.custom.show(self.view.lead.custom or {}, editable=self.view.can_edit)
         self.header.refresh()
         self.side.refresh()
         self.activities.refresh()
@@ -164,6 +169,7 @@ class LeadPage:
             section.render(values)
             self.fields.update(section.inputs)
         lead = self.view.lead
+        self.custom.render(lead.custom or {})
         ui.label(f'{t("field.source")}: {label("source", lead.source)} · '
                  f'{t("field.created_at")}: {when(lead.created_at)}').classes('ld-caption -mt-2')
 
@@ -177,6 +183,22 @@ class LeadPage:
             ui.notify(t('common.saved'), type='positive')
             return True
         return False
+
+    async def save_custom(self, values: dict[str, Any]) -> bool:
+        """Store the custom values that changed; ValidationFailed goes back to the section, which
+        marks its fields."""
+        if values:
+            try:
+                await run.io_bound(self.desk.leads.update_lead, self.user, self.lead_id,
+                                   version=self.view.lead.version, changes={'custom': values})
+            except ValidationFailed:  # the section marks its fields
+                raise
+            except DomainError as e:
+                ui.notify(message(e), type='negative', multi_line=True)
+                return False
+            await self.reload()
+        ui.notify(t('common.saved'), type='positive')
+        return True
 
     async def _store_fields(self) -> bool:
         """Save the form (a no-op when nothing changed); False when refused, with the reason shown."""
