@@ -35,6 +35,11 @@ def option_labels(field: Definition) -> dict[str, str]:
     return {o.key: (o.label_zh if zh else o.label_en or o.label_zh) for o in field.options}
 
 
+def list_separator() -> str:
+    """Between the labels of a list: 、 in Chinese."""
+    return '、' if current_language() == 'zh-CN' else ', '
+
+
 def display(field: Definition, value: Any) -> str:
     """A stored value as it reads ('' when empty)."""
     if value is None or value in ('', []):
@@ -43,7 +48,7 @@ def display(field: Definition, value: Any) -> str:
         return option_labels(field).get(str(value), str(value))
     if field.type == Type.MULTI_SELECT:
         labels = option_labels(field)
-        return ('、' if current_language() == 'zh-CN' else ', ').join(labels.get(str(v), str(v)) for v in value)
+        return list_separator().join(labels.get(str(v), str(v)) for v in value)
     if field.type == Type.MONEY and isinstance(value, int):
         return money(value)
     if field.type == Type.YES_NO:

@@ -27,7 +27,7 @@ from store.models import (
     WebForm,
 )
 
-from ..components.custom_fields import field_label, option_labels
+from ..components.custom_fields import field_label, list_separator, option_labels
 from ..components.kit import code_block, empty_state
 from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..format import when
@@ -275,7 +275,8 @@ class CustomFieldsPanel:
                 self.row(field)
 
     def row(self, field: Definition) -> None:
-        with tid(ui.row().classes('w-full items-center gap-x-3 gap-y-1 py-2 border-b'), f'custom-field-{field.key}'):
+        with tid(ui.row().classes('w-full items-center gap-x-3 gap-y-1 py-2')
+                 .style('border-bottom: 1px solid var(--ld-border)'), f'custom-field-{field.key}'):
             with ui.column().classes('gap-0 min-w-0 flex-1'):
                 ui.label(field_label(field)).classes('font-bold break-words' + (' text-grey-6' if field.is_retired
                                                                                   else ''))
@@ -283,7 +284,8 @@ class CustomFieldsPanel:
                     ui.label(field.key).classes('font-mono text-sm text-grey-8')
                     ui.label(t(f'custom.type_{field.type}')).classes('text-sm text-grey-8')
                     if field.options:
-                        ui.label(', '.join(option_labels(field).values())).classes('text-sm text-grey-7 break-words')
+                        ui.label(list_separator().join(option_labels(field).values())) \
+                            .classes('text-sm text-grey-7 break-words')
             if field.is_required:
                 ui.badge(t('custom.required'), color='orange')
             if field.is_retired:
@@ -315,8 +317,10 @@ class CustomFieldsPanel:
                                     'custom-key')
                 ui.label(t('custom.key_hint')).classes('text-sm text-grey-7 -mt-2')
             else:
-                ui.label(f'{t("custom.key")}: {field.key} · {t(f"custom.type_{field.type}")}') \
-                    .classes('font-mono text-sm text-grey-8')
+                with ui.row().classes('items-center gap-2 text-sm text-grey-8'):
+                    ui.label(f'{t("custom.key")}:')
+                    ui.label(field.key).classes('font-mono')
+                    ui.label(f'· {t(f"custom.type_{field.type}")}')
             inputs['label_zh'] = tid(ui.input(t('custom.label_zh'), value=field.label_zh if field else '')
                                      .props('maxlength=100').classes('w-full'), 'custom-label-zh')
             inputs['label_en'] = tid(ui.input(t('custom.label_en'), value=field.label_en if field else '')
