@@ -147,3 +147,30 @@ async def test_retired_field_hidden_unless_it_holds_a_value(user: User, team: Te
     await user.open(f'/leads/{empty_id}')
     await user.should_see(marker='lead-name')
     await user.should_not_see(marker='section-custom')
+
+
+async def test_new_lead_dialog_asks_the_active_custom_fields(user: User, team: Team) -> None:
+    define_product(team)
+    team.desk.custom_fields.define_field(None, entity='lead', key='stores', type='number', label_zh='门店数',
+                                         label_en='Stores', required=True)
+    team.desk.custom_fields.define_field(None, entity='lead', key='old', type='text', label_zh='旧', label_en='Old')
+    team.desk.custom_fields.retire_field(None, entity='lead', key='old')
+    await login(user, team.rep_a.email)
+    user.find(marker='new-lead').click()
+    await user.should_see('Stores *')
+    await user.should_not_see(marker='new-custom-old')
+    user.find(marker='new-name').type('Custom Qian')
+    user.find(marker='new-phone').type('13912345678')
+    element(user, 'new-custom-product').set_value('crm')
+    user.find(marker='new-save').click()
+    stores = element(user, 'new-custom-stores')
+    assert await until(lambda: stores.error == 'Required')  # required: the dialog can ask it
+    user.find(marker='new-custom-stores').type('12')
+    user.find(marker='new-save').click()
+    with read_session(team.desk.ctx.engine) as s:
+        def created() -> Lead | None:
+            s.expire_all()
+            return s.exec(select(Lead).where(Lead.name == 'Custom Qian')).first()
+        assert await until(lambda: created() is not None)
+        found = created()
+        assert found is not None and found.custom == {'product': 'crm', 'stores': 12}

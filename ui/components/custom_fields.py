@@ -69,9 +69,10 @@ def editable_value(field: Definition, value: Any) -> Any:
     return str(value)
 
 
-def widget(field: Definition, value: Any) -> Any:
-    """The input for one field's type (a select, a date input, a text input...)."""
-    name = field_label(field)
+def widget(field: Definition, value: Any, *, starred: bool = False) -> Any:
+    """The input for one field's type (a select, a date input, a text input...); `starred`: a
+    required field's label says so, as a form's required fields do."""
+    name = field_label(field) + (' *' if starred and field.is_required else '')
     if field.type == Type.SINGLE_SELECT:
         return ui.select(option_labels(field), label=name, value=value, clearable=True)
     if field.type == Type.MULTI_SELECT:
