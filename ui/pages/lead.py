@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
+from core.custom_fields.values import CustomFields
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.leads.actions import EDITABLE_FIELDS, LeadView
@@ -52,7 +53,7 @@ CSS = f"""
 
 class LeadPage:
     def __init__(self, desk: Desk, user: UserRef, view: LeadView, opportunity_id: int | None = None,
-                 playbook: PlaybookView | None = None) -> None:
+                 playbook: PlaybookView | None = None, *, custom: CustomFields | None = None) -> None:
         self.desk, self.user, self.view = desk, user, view
         self.lead_id = view.lead.id or 0
         self.playbook = PlaybookPanel(desk, user, playbook or desk.playbooks.for_lead(user, self.lead_id),
@@ -63,7 +64,7 @@ class LeadPage:
                                              multiline=lambda n: LEAD[n].multiline, on_save=self.save,
                                              editable=view.can_edit)
                          for name, fields in SECTIONS.items()}
-        self.custom = CustomSection(desk.leads.custom_fields().definitions, on_save=self.save_custom,
+        self.custom = CustomSection((custom or desk.leads.custom_fields()).definitions, on_save=self.save_custom,
                                     editable=view.can_edit)
         """The admin-defined fields (retired ones only when they hold a value), saved on their own."""
         self.fields: dict[str, Any] = {}
@@ -429,9 +430,11 @@ def register(desk: Desk) -> None:
             return user
         # read before the frame starts its timers, so the first response carries the whole page
         refused, opportunity_id, merged_into = None, None, None
+        custom: CustomFields | None = None
         try:
             view = await run.io_bound(desk.leads.lead_view, user, int(lead_id))
             playbook = await run.io_bound(desk.playbooks.for_lead, user, int(lead_id))
+            custom = await run.io_bound(desk.leads.custom_fields)
             if view.lead.status == LeadStatus.CONVERTED:
                 opportunity_id = await run.io_bound(desk.pipeline.opportunity_for_lead, user, view.lead.id or 0)
         except (NotFound, ValueError):
@@ -450,5 +453,5 @@ def register(desk: Desk) -> None:
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
                 ui.link(t('nav.back_to_inbox'), '/')
             else:
-                LeadPage(desk, user, view, opportunity_id, playbook).build()
+                LeadPage(desk, user, view, opportunity_id, playbook, custom=custom).build()
         return None
