@@ -664,7 +664,8 @@ class CustomField(SQLModel, table=True):
     options: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON())
     """A select's choices in order: `{"key", "label_zh", "label_en"}` each (keys never change)."""
     is_required: bool = False
-    """Captures must give it (the channels that can send custom values: the API)."""
+    """Captures must give it (the channels that can send custom values: the API and the new-lead
+    dialog); an edit may not clear it."""
     is_retired: bool = False
     """Hidden and refused on input; the values already stored are kept."""
     position: int = 0

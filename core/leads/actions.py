@@ -15,6 +15,7 @@ from core.capture.clean import validate
 from core.capture.external_ids import ExternalScope
 from core.capture.scoring import rescore
 from core.context import Context, audit, retry_conflicts
+from core.custom_fields.values import FIELD as CUSTOM
 from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from core.events import DeskEvents
@@ -138,6 +139,19 @@ class LeadService(Qualifying):
         announce_captures(self.ctx.events, [done.result], done.notified)
         return done.result
 
+    def _custom_changes(self, raw: Any) -> dict[str, Any]:
+        """Edited custom values as stored, None for a cleared one; ValidationFailed names each bad
+        one as `custom.<key>` (a required field cleared: `required`)."""
+        fields = self.custom_fields()
+        if not isinstance(raw, Mapping):
+            raise ValidationFailed({CUSTOM: 'not_object'})
+        stored = fields.check(raw, region=self.ctx.settings.default_region)
+        errors = {f'{CUSTOM}.{key}': 'required' for key in raw
+                  if key not in stored and key in fields.active.required}
+        if errors:
+            raise ValidationFailed(errors)
+        return {key: stored.get(key) for key in raw}
+
     def custom_fields(self) -> CustomFields:
         """The leads' custom fields now (the capture configuration's copy while its token holds)."""
         with self.ctx.read() as session:
@@ -198,21 +212,38 @@ class LeadService(Qualifying):
 
     @retry_conflicts
     def update_lead(self, actor: UserRef, lead_id: int, *, version: int, changes: Mapping[str, Any]) -> int:
-        """Save edited fields if nobody saved in between; returns the new version."""
+        """Save edited fields if nobody saved in between; returns the new version.
+
+        `changes['custom']`: some custom values by key (checked by core/custom_fields; an empty one
+        clears it, a required one may not be cleared); the keys not named keep their values, so a
+        retired field's value stays. The audit names each changed key as `custom.<key>`."""
+        changes = dict(changes)
+        custom_changes = changes.pop(CUSTOM, None)
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
             raise ValidationFailed(dict.fromkeys(sorted(unknown), 'invalid'))
+        custom = self._custom_changes(custom_changes) if custom_changes is not None else {}
         now = self.ctx.now()
         with self.ctx.write() as session:
             lead = self._editable(session, actor, lead_id, version)
-            merged = {f: getattr(lead, f) for f in EDITABLE_FIELDS} | dict(changes)
+            merged = {f: getattr(lead, f) for f in EDITABLE_FIELDS} | changes
             clean = validate(merged | {'source': lead.source}, default_source=lead.source,
                                           region=self.ctx.settings.default_region)
             changed = [f for f in EDITABLE_FIELDS if getattr(clean, f) != getattr(lead, f)]
+            values = dict(lead.custom or {})
+            for key, value in custom.items():
+                if values.get(key) != value:
+                    changed.append(f'{CUSTOM}.{key}')
+                    if value is None:
+                        values.pop(key, None)
+                    else:
+                        values[key] = value
             if not changed:
                 return lead.version
+            lead.custom = values  # a new object: the JSON column sees the change
             for f in changed:
-                setattr(lead, f, getattr(clean, f))
+                if f in EDITABLE_FIELDS:
+                    setattr(lead, f, getattr(clean, f))
             lead.phone_norm, lead.company_norm = clean.phone_norm, clean.company_norm
             rescore(lead, self.ctx.capture_config.load(session).scoring)
             lead.version += 1

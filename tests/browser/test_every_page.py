@@ -102,8 +102,14 @@ def _cases(table: dict[tuple[str, str | None, str | None, str | None], str]) -> 
 def seed(desk: Desk, server: Server) -> None:
     team = server.team
     assert team is not None
+    desk.custom_fields.define_field(None, entity='lead', key='product', type='single_select', label_zh='意向产品',
+                                    label_en='Product',
+                                    options=[{'key': 'crm', 'label_zh': '客户管理', 'label_en': 'CRM'}])
+    desk.custom_fields.define_field(None, entity='lead', key='stores', type='number', label_zh='门店数',
+                                    label_en='Stores')  # empty: named on the "not filled in" line
     lead_id = desk.leads.capture_lead(factories.lead_data(name='Lena Long-Name 李晓明', company='杭州云帆科技有限公司',
-                                                          email='lena.long.name@example.com'),
+                                                          email='lena.long.name@example.com',
+                                                          custom={'product': 'crm'}),
                                       channel='manual', default_source='manual', actor=team.rep,
                                       keep_for_actor=True).lead_id
     desk.leads.capture_lead(factories.lead_data(name='Pooled Pei'), channel='manual', default_source='manual',

@@ -210,3 +210,27 @@ def test_a_new_definition_is_checked_by_the_next_capture(desk: Desk) -> None:
         capture(desk, lead_data(custom={'product': 'a'}))
     define(desk)  # the config token changes: the cached definitions are read again
     assert capture(desk, lead_data(custom={'product': 'a'})).custom == {'product': 'a'}
+
+
+# ----- editing a lead's values -------------------------------------------------------------------
+
+def test_editing_custom_values_checks_them_keeps_the_rest_and_audits_the_keys(desk: Desk) -> None:
+    define(desk)
+    define(desk, 'stores', 'number', required=True)
+    define(desk, 'old', 'text')
+    lead = capture(desk, lead_data(custom={'product': 'a', 'stores': 2, 'old': 'kept'}))
+    desk.custom_fields.retire_field(None, entity='lead', key='old')
+    boss = admin(desk)
+    for changes, errors in (({'stores': 'many'}, {'custom.stores': 'not_number'}),
+                            ({'stores': ''}, {'custom.stores': 'required'}),
+                            ({'old': 'x'}, {'custom.old': 'retired_field'}),
+                            ({'colour': 'red'}, {'custom.colour': 'unknown_field'})):
+        with pytest.raises(ValidationFailed) as info:
+            desk.leads.update_lead(boss, lead.id or 0, version=1, changes={'custom': changes})
+        assert info.value.errors == errors
+    assert desk.leads.update_lead(boss, lead.id or 0, version=1, changes={'custom': {'product': None,
+                                                                                      'stores': '5'}}) == 2
+    assert get(desk, Lead, lead.id).custom == {'stores': 5, 'old': 'kept'}  # cleared, changed, kept
+    [edit] = [e for e in rows(desk, AuditEntry) if e.action == AuditAction.EDITED]
+    assert edit.reason_params['fields'] == 'custom.product, custom.stores'
+    assert desk.leads.update_lead(boss, lead.id or 0, version=2, changes={'custom': {'stores': 5}}) == 2

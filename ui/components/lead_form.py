@@ -1,4 +1,5 @@
-"""The "New lead" dialog: every field of a lead, with messages next to the fields."""
+"""The "New lead" dialog: every field of a lead, the active custom fields too (a widget per type,
+required ones asked: the dialog can send them), with messages next to the fields."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from store.models import Source, UserRef
 from ..errors import clear_field_errors, message, show_field_errors
 from ..i18n import t
 from ..marks import tid
+from .custom_fields import editable_value, widget
 
 TEXT_FIELDS = LEAD.creatable
 """The dialog's text inputs, in order (core/leads/fields.py); the source and the message have their own."""
@@ -23,6 +25,7 @@ MANUAL_SOURCES = [s.value for s in Source if s not in (Source.API, Source.DEMO, 
 
 
 def open_new_lead(desk: Desk, user: UserRef, on_done: Callable[[CaptureResult], Awaitable[None] | None]) -> None:
+    defined = [f for f in desk.leads.custom_fields().definitions if not f.is_retired]
     with ui.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full'):
         ui.label(t('lead.new')).classes('text-h6')
         fields: dict[str, Any] = {}
@@ -32,6 +35,12 @@ def open_new_lead(desk: Desk, user: UserRef, on_done: Callable[[CaptureResult], 
                 fields[name] = tid(ui.input(label).props('dense maxlength=500'), f'new-{name}')
             fields['source'] = tid(ui.select({s: t(f'source.{s}') for s in MANUAL_SOURCES}, value=Source.MANUAL,
                                              label=t('field.source')).props('dense'), 'new-source')
+        custom: dict[str, Any] = {}
+        if defined:
+            with ui.grid(columns=2).classes('w-full gap-2'):
+                for field in defined:
+                    custom[field.key] = tid(widget(field, editable_value(field, None), starred=True)
+                                            .props('dense').classes('min-w-0'), f'new-custom-{field.key}')
         fields['message'] = tid(ui.textarea(t('field.message')).props('dense maxlength=5000').classes('w-full'),
                                 'new-message')
         ui.label(t('lead.phone_or_email_hint')).classes('text-xs text-grey-7')
@@ -41,13 +50,17 @@ def open_new_lead(desk: Desk, user: UserRef, on_done: Callable[[CaptureResult], 
             if busy['on']:
                 return  # a second click while the first is saving does nothing
             busy['on'] = True
-            clear_field_errors(fields)
+            marked = fields | {f'custom.{key}': element for key, element in custom.items()}
+            clear_field_errors(marked)
             data = {k: v.value for k, v in fields.items()}
+            if custom:
+                data['custom'] = {k: v.value for k, v in custom.items()}
             try:
-                result = await run.io_bound(desk.leads.capture_lead, data, channel='manual',
-                                            default_source=Source.MANUAL, actor=user, keep_for_actor=True)
+                result = await run.io_bound(lambda: desk.leads.capture_lead(
+                    data, channel='manual', default_source=Source.MANUAL, actor=user, keep_for_actor=True,
+                    require_custom=bool(custom)))
             except ValidationFailed as e:
-                show_field_errors(e, fields)
+                show_field_errors(e, marked)
                 return
             except DomainError as e:
                 ui.notify(message(e), type='negative')

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
+from core.custom_fields.values import CustomFields
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.leads.actions import EDITABLE_FIELDS, LeadView
@@ -19,6 +20,7 @@ from store.models import LeadStatus, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog
+from ..components.custom_fields import CustomSection
 from ..components.inline_edit import InlineSection
 from ..components.kit import card
 from ..components.phone import phone_link
@@ -51,7 +53,7 @@ CSS = f"""
 
 class LeadPage:
     def __init__(self, desk: Desk, user: UserRef, view: LeadView, opportunity_id: int | None = None,
-                 playbook: PlaybookView | None = None) -> None:
+                 playbook: PlaybookView | None = None, *, custom: CustomFields | None = None) -> None:
         self.desk, self.user, self.view = desk, user, view
         self.lead_id = view.lead.id or 0
         self.playbook = PlaybookPanel(desk, user, playbook or desk.playbooks.for_lead(user, self.lead_id),
@@ -62,6 +64,9 @@ class LeadPage:
                                              multiline=lambda n: LEAD[n].multiline, on_save=self.save,
                                              editable=view.can_edit)
                          for name, fields in SECTIONS.items()}
+        self.custom = CustomSection((custom or desk.leads.custom_fields()).definitions, on_save=self.save_custom,
+                                    editable=view.can_edit)
+        """The admin-defined fields (retired ones only when they hold a value), saved on their own."""
         self.fields: dict[str, Any] = {}
         """Every section's inputs by field name: the form saved as one."""
         self.opportunity_id = opportunity_id
@@ -98,6 +103,7 @@ class LeadPage:
         values = self._values()
         for section in self.sections.values():  # read-only from now on when converted or disqualified meanwhile
             section.show(values, editable=self.view.can_edit)
+        self.custom.show(self.view.lead.custom or {}, editable=self.view.can_edit)
         self.header.refresh()
         self.side.refresh()
         self.activities.refresh()
@@ -164,6 +170,7 @@ class LeadPage:
             section.render(values)
             self.fields.update(section.inputs)
         lead = self.view.lead
+        self.custom.render(lead.custom or {})
         ui.label(f'{t("field.source")}: {label("source", lead.source)} · '
                  f'{t("field.created_at")}: {when(lead.created_at)}').classes('ld-caption -mt-2')
 
@@ -177,6 +184,22 @@ class LeadPage:
             ui.notify(t('common.saved'), type='positive')
             return True
         return False
+
+    async def save_custom(self, values: dict[str, Any]) -> bool:
+        """Store the custom values that changed; ValidationFailed goes back to the section, which
+        marks its fields."""
+        if values:
+            try:
+                await run.io_bound(self.desk.leads.update_lead, self.user, self.lead_id,
+                                   version=self.view.lead.version, changes={'custom': values})
+            except ValidationFailed:  # the section marks its fields
+                raise
+            except DomainError as e:
+                ui.notify(message(e), type='negative', multi_line=True)
+                return False
+            await self.reload()
+        ui.notify(t('common.saved'), type='positive')
+        return True
 
     async def _store_fields(self) -> bool:
         """Save the form (a no-op when nothing changed); False when refused, with the reason shown."""
@@ -407,9 +430,11 @@ def register(desk: Desk) -> None:
             return user
         # read before the frame starts its timers, so the first response carries the whole page
         refused, opportunity_id, merged_into = None, None, None
+        custom: CustomFields | None = None
         try:
             view = await run.io_bound(desk.leads.lead_view, user, int(lead_id))
             playbook = await run.io_bound(desk.playbooks.for_lead, user, int(lead_id))
+            custom = await run.io_bound(desk.leads.custom_fields)
             if view.lead.status == LeadStatus.CONVERTED:
                 opportunity_id = await run.io_bound(desk.pipeline.opportunity_for_lead, user, view.lead.id or 0)
         except (NotFound, ValueError):
@@ -428,5 +453,5 @@ def register(desk: Desk) -> None:
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
                 ui.link(t('nav.back_to_inbox'), '/')
             else:
-                LeadPage(desk, user, view, opportunity_id, playbook).build()
+                LeadPage(desk, user, view, opportunity_id, playbook, custom=custom).build()
         return None

@@ -4,6 +4,7 @@ marketing), web forms (admin, marketing, managers), the demo stream switch (mana
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -11,11 +12,23 @@ from nicegui import run, ui
 
 from core import permissions
 from core.capture.webforms import FORM_FIELDS, renamed_for
+from core.custom_fields.values import Definition
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
-from store.models import ApiScope, FormLanguage, Role, Source, User, UserRef, WebForm
+from store.models import (
+    ApiScope,
+    CustomEntity,
+    CustomFieldType,
+    FormLanguage,
+    Role,
+    Source,
+    User,
+    UserRef,
+    WebForm,
+)
 
-from ..components.kit import code_block
+from ..components.custom_fields import field_label, list_separator, option_labels
+from ..components.kit import code_block, empty_state
 from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..format import when
 from ..i18n import t, translate
@@ -224,6 +237,141 @@ class LostReasonsPanel:
         self.build.refresh()
 
 
+def parse_options(text: str | None) -> list[dict[str, str]]:
+    """A select's options as typed, one a line: `key:中文:English` (a full-width colon too; the
+    English label may be left out). Core checks them; a malformed line reaches it as such."""
+    options = []
+    for line in (text or '').splitlines():
+        if line.strip():
+            parts = [p.strip() for p in line.replace('：', ':').split(':', 2)] + ['', '']
+            options.append({'key': parts[0], 'label_zh': parts[1], 'label_en': parts[2]})
+    return options
+
+
+def options_text(field: Definition) -> str:
+    return '\n'.join(f'{o.key}:{o.label_zh}:{o.label_en}' for o in field.options)
+
+
+class CustomFieldsPanel:
+    """Admins define the leads' own fields (自定义字段): add one, relabel it and its options, retire
+    and restore it. The key and the type are final (values are stored under the key)."""
+
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
+        self.outside = ui.element()
+        """Dialogs live here, outside the refreshed list, so a refresh does not delete them."""
+
+    @ui.refreshable_method
+    def build(self) -> None:
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label(t('custom.title')).classes('text-h6')
+            tid(ui.button(t('custom.add'), icon='add', on_click=self.add).props('flat'), 'custom-field-add')
+        ui.label(t('custom.hint')).classes('text-sm text-grey-7')
+        fields = self.desk.custom_fields.fields(self.user)
+        if not fields:
+            empty_state(t('custom.none'), icon='tune', mark='custom-fields-empty')
+        with tid(ui.column().classes('w-full gap-0'), 'custom-fields'):
+            for field in fields:
+                self.row(field)
+
+    def row(self, field: Definition) -> None:
+        with tid(ui.row().classes('w-full items-center gap-x-3 gap-y-1 py-2')
+                 .style('border-bottom: 1px solid var(--ld-border)'), f'custom-field-{field.key}'):
+            with ui.column().classes('gap-0 min-w-0 flex-1'):
+                ui.label(field_label(field)).classes('font-bold break-words' + (' text-grey-6' if field.is_retired
+                                                                                  else ''))
+                with ui.row().classes('items-center gap-2'):
+                    ui.label(field.key).classes('font-mono text-sm text-grey-8')
+                    ui.label(t(f'custom.type_{field.type}')).classes('text-sm text-grey-8')
+                    if field.options:
+                        ui.label(list_separator().join(option_labels(field).values())) \
+                            .classes('text-sm text-grey-7 break-words')
+            if field.is_required:
+                ui.badge(t('custom.required'), color='orange')
+            if field.is_retired:
+                tid(ui.badge(t('custom.retired'), color='grey'), f'custom-retired-{field.key}')
+            with ui.row().classes('items-center gap-1 no-wrap'):
+                tid(ui.button(t('common.edit'), icon='edit', on_click=lambda f=field: self.edit(f))
+                    .props('flat dense no-caps'), f'custom-edit-{field.key}')
+                if field.is_retired:
+                    tid(ui.button(t('custom.restore'), icon='undo', on_click=lambda f=field: self.retire(f, False))
+                        .props('flat dense no-caps'), f'custom-restore-{field.key}')
+                else:
+                    tid(ui.button(t('custom.retire'), icon='archive', on_click=lambda f=field: self.retire(f, True))
+                        .props('flat dense no-caps color=negative'), f'custom-retire-{field.key}')
+
+    async def retire(self, field: Definition, retired: bool) -> None:
+        action = self.desk.custom_fields.retire_field if retired else self.desk.custom_fields.restore_field
+        if await attempt(lambda: action(self.user, entity=field.entity, key=field.key)):
+            ui.notify(t('common.saved'), type='positive')
+            self.build.refresh()
+
+    def _dialog(self, title: str, field: Definition | None) -> None:
+        """The add dialog (`field` None) or the relabel one (key and type shown, fixed)."""
+        selects = (CustomFieldType.SINGLE_SELECT, CustomFieldType.MULTI_SELECT)
+        with self.outside, ui.dialog() as dialog, ui.card().classes('w-[36rem] max-w-full'):
+            ui.label(title).classes('text-h6')
+            inputs: dict[str, Any] = {}
+            if field is None:
+                inputs['key'] = tid(ui.input(t('custom.key')).props('maxlength=40').classes('w-full'),
+                                    'custom-key')
+                ui.label(t('custom.key_hint')).classes('text-sm text-grey-7 -mt-2')
+            else:
+                with ui.row().classes('items-center gap-2 text-sm text-grey-8'):
+                    ui.label(f'{t("custom.key")}:')
+                    ui.label(field.key).classes('font-mono')
+                    ui.label(f'· {t(f"custom.type_{field.type}")}')
+            inputs['label_zh'] = tid(ui.input(t('custom.label_zh'), value=field.label_zh if field else '')
+                                     .props('maxlength=100').classes('w-full'), 'custom-label-zh')
+            inputs['label_en'] = tid(ui.input(t('custom.label_en'), value=field.label_en if field else '')
+                                     .props('maxlength=100').classes('w-full'), 'custom-label-en')
+            if field is None:
+                inputs['type'] = tid(ui.select({k.value: t(f'custom.type_{k.value}') for k in CustomFieldType},
+                                               value=CustomFieldType.TEXT.value, label=t('custom.type'))
+                                     .classes('w-full'), 'custom-type')
+            inputs['options'] = tid(ui.textarea(t('custom.options'), value=options_text(field) if field else '')
+                                    .props('autogrow').classes('w-full'), 'custom-options')
+            hint = ui.label(t('custom.options_hint')).classes('text-sm text-grey-7 -mt-2')
+            if field is None:
+                required = tid(ui.switch(t('custom.required_switch')), 'custom-required')
+                for element in (inputs['options'], hint):
+                    element.bind_visibility_from(inputs['type'], 'value', backward=lambda v: v in selects)
+            elif field.type not in selects:
+                inputs['options'].set_visibility(False)
+                hint.set_visibility(False)
+
+            async def save() -> None:
+                values = {k: v.value for k, v in inputs.items()}
+                is_select = (field.type if field else values['type']) in selects
+                options = parse_options(values['options']) if is_select else []
+                if field is None:
+                    def act() -> object:
+                        return self.desk.custom_fields.define_field(
+                            self.user, entity=CustomEntity.LEAD, key=(values['key'] or '').strip(),
+                            type=values['type'], label_zh=values['label_zh'] or '',
+                            label_en=values['label_en'] or '', options=options, required=required.value)
+                else:
+                    def act() -> object:
+                        return self.desk.custom_fields.relabel_field(
+                            self.user, entity=field.entity, key=field.key, label_zh=values['label_zh'] or '',
+                            label_en=values['label_en'] or '', options=options if is_select else None)
+                if await attempt(act, inputs):
+                    dialog.close()
+                    ui.notify(t('common.saved'), type='positive')
+                    self.build.refresh()
+
+            with ui.row().classes('w-full justify-end'):
+                ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
+                tid(ui.button(t('common.save'), on_click=save), 'custom-save')
+        dialog.open()
+
+    def add(self) -> None:
+        self._dialog(t('custom.add'), None)
+
+    def edit(self, field: Definition) -> None:
+        self._dialog(t('custom.edit_title', label=field_label(field)), field)
+
+
 class IntegrationsPanel:
     """API keys (admins, marketing)."""
 
@@ -416,6 +564,9 @@ def register(desk: Desk, *, demo: bool) -> None:
                     StagesPanel(desk, user).build()
                 with ui.card().classes('w-full'):
                     LostReasonsPanel(desk, user).build()
+            if permissions.can_define_fields(user):
+                with tid(ui.card().classes('w-full'), 'custom-fields-card'):
+                    CustomFieldsPanel(desk, user).build()
             if permissions.can_manage_integrations(user):
                 with ui.card().classes('w-full'):
                     IntegrationsPanel(desk, user).build()

@@ -1,0 +1,211 @@
+"""Admin-defined fields on a record page: their values read as text (option labels in the reader's
+language, money as money, yes/no as words) and turn into a widget per type on the pencil, as the
+built-in sections do (inline_edit.py). A sibling of `InlineSection` rather than an extension of
+it: the built-in sections are all text inputs saved as one form, these are typed widgets saved
+on their own (`custom` in the update)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from nicegui import ui
+
+from core.custom_fields.values import Definition
+from core.errors import ValidationFailed
+from store.models import CustomFieldType as Type
+
+from ..errors import clear_field_errors, show_field_errors
+from ..format import amount_text, money
+from ..i18n import current_language, t
+from ..marks import tid
+from .kit import card
+
+YES_NO = ('yes', 'no')
+
+
+def field_label(field: Definition) -> str:
+    """The field's name in the reader's language."""
+    return field.label_zh if current_language() == 'zh-CN' else field.label_en or field.label_zh
+
+
+def option_labels(field: Definition) -> dict[str, str]:
+    """A select's options by key, each in the reader's language."""
+    zh = current_language() == 'zh-CN'
+    return {o.key: (o.label_zh if zh else o.label_en or o.label_zh) for o in field.options}
+
+
+def list_separator() -> str:
+    """Between the labels of a list: 、 in Chinese."""
+    return '、' if current_language() == 'zh-CN' else ', '
+
+
+def display(field: Definition, value: Any) -> str:
+    """A stored value as it reads ('' when empty)."""
+    if value is None or value in ('', []):
+        return ''
+    if field.type == Type.SINGLE_SELECT:
+        return option_labels(field).get(str(value), str(value))
+    if field.type == Type.MULTI_SELECT:
+        labels = option_labels(field)
+        return list_separator().join(labels.get(str(v), str(v)) for v in value)
+    if field.type == Type.MONEY and isinstance(value, int):
+        return money(value)
+    if field.type == Type.YES_NO:
+        return t('common.yes') if value is True else t('common.no')
+    return str(value)
+
+
+def editable_value(field: Definition, value: Any) -> Any:
+    """A stored value as its widget holds it."""
+    if field.type == Type.MULTI_SELECT:
+        return list(value) if isinstance(value, list) else []
+    if value is None:
+        return None if field.type in (Type.SINGLE_SELECT, Type.YES_NO) else ''
+    if field.type == Type.MONEY and isinstance(value, int):
+        return amount_text(value)
+    if field.type == Type.YES_NO:
+        return YES_NO[0] if value is True else YES_NO[1]
+    return str(value)
+
+
+def widget(field: Definition, value: Any, *, starred: bool = False) -> Any:
+    """The input for one field's type (a select, a date input, a text input...); `starred`: a
+    required field's label says so, as a form's required fields do."""
+    name = field_label(field) + (' *' if starred and field.is_required else '')
+    if field.type == Type.SINGLE_SELECT:
+        return ui.select(option_labels(field), label=name, value=value, clearable=True)
+    if field.type == Type.MULTI_SELECT:
+        return ui.select(option_labels(field), label=name, value=value, multiple=True, clearable=True) \
+            .props('use-chips')
+    if field.type == Type.YES_NO:
+        return ui.select({'yes': t('common.yes'), 'no': t('common.no')}, label=name, value=value, clearable=True)
+    if field.type == Type.LONG_TEXT:
+        return ui.textarea(name, value=value).props('autogrow maxlength=5000')
+    props = {Type.DATE: 'type=date', Type.NUMBER: 'inputmode=decimal maxlength=30',
+             Type.MONEY: 'inputmode=decimal maxlength=20', Type.EMAIL: 'type=email maxlength=254',
+             Type.URL: 'type=url maxlength=500', Type.PHONE: 'type=tel maxlength=50'}.get(field.type, 'maxlength=200')
+    return ui.input(name, value=value).props(props)
+
+
+class CustomSection:
+    """The record's custom fields: the active ones (read, and edited on the pencil) and the retired
+    ones that still hold a value (read only). `on_save(values)` stores `{key: value}` (True when
+    stored; ValidationFailed names `custom.<key>`)."""
+
+    def __init__(self, fields: tuple[Definition, ...], *, on_save: Callable[[dict[str, Any]], Awaitable[bool]],
+                 editable: bool) -> None:
+        self.fields = fields
+        self.on_save, self.editable = on_save, editable
+        self.editing = False
+        self.inputs: dict[str, Any] = {}
+        self.values: dict[str, Any] = {}
+
+    def _shown(self) -> list[Definition]:
+        return [f for f in self.fields if not f.is_retired or self.values.get(f.key) not in (None, '', [])]
+
+    def render(self, values: Mapping[str, Any]) -> None:
+        self.values = dict(values)
+        if not self._shown():
+            return
+        with card(mark='section-custom'):
+            with ui.row().classes('w-full items-center justify-between no-wrap'):
+                ui.label(t('lead.section_custom')).classes('ld-card-title')
+                self.pencil = tid(ui.button(icon='edit', on_click=self.open)
+                                  .props(f'flat round dense aria-label="{t("common.edit")}"')
+                                  .tooltip(t('common.edit')), 'edit-custom')
+                self.pencil.set_visibility(self.editable and any(not f.is_retired for f in self.fields))
+            with ui.column().classes('w-full gap-2') as self.reading:
+                self.read = tid(ui.element('div').classes('ld-fields'), 'read-custom')
+                self.empty = ui.element('div').classes('w-full')
+            self._fill_read()
+            with ui.column().classes('w-full gap-2') as self.form:
+                with ui.element('div').classes('grid grid-cols-1 sm:grid-cols-2 gap-x-4 gap-y-1 w-full'):
+                    for field in self.fields:
+                        if field.is_retired:
+                            continue
+                        element = tid(widget(field, editable_value(field, self.values.get(field.key)))
+                                      .props('dense').classes('w-full min-w-0'), f'custom-{field.key}')
+                        if field.type == Type.LONG_TEXT:
+                            element.classes('sm:col-span-2')
+                        self.inputs[field.key] = element
+                with ui.row().classes('w-full justify-end gap-2'):
+                    tid(ui.button(t('common.cancel'), on_click=self.cancel).props('flat'), 'cancel-custom')
+                    tid(ui.button(t('common.save'), on_click=self.save), 'save-custom')
+            self.form.set_visibility(False)
+
+    def _fill_read(self) -> None:
+        """Filled fields as label and text (a retired one marked so); the empty active ones on one
+        quiet line that opens the form."""
+        self.read.clear()
+        with self.read:
+            for field in self._shown():
+                text = display(field, self.values.get(field.key))
+                if not text:
+                    continue
+                wide = ' ld-wide' if field.type == Type.LONG_TEXT or len(text) > 40 else ''
+                with ui.column().classes('gap-0 min-w-0' + wide):
+                    caption = field_label(field) + (f' ({t("custom.retired")})' if field.is_retired else '')
+                    ui.label(caption).classes('ld-caption')
+                    tid(ui.label(text).classes('ld-value break-words'), f'value-custom-{field.key}')
+        self.empty.clear()
+        empty = [f for f in self.fields if not f.is_retired and not display(f, self.values.get(f.key))]
+        if empty:
+            with self.empty:
+                hint = tid(ui.label(t('common.not_filled', fields=', '.join(field_label(f) for f in empty)))
+                           .classes('ld-caption'), 'empty-custom')
+                if self.editable:
+                    hint.classes('cursor-pointer hover:underline').on('click', self.open)
+
+    def _errors_at(self) -> dict[str, Any]:
+        return {f'custom.{key}': element for key, element in self.inputs.items()}
+
+    def open(self) -> None:
+        if not self.editable or not self.inputs:
+            return
+        self.editing = True
+        self.reading.set_visibility(False)
+        self.pencil.set_visibility(False)
+        self.form.set_visibility(True)
+
+    def close(self) -> None:
+        self.editing = False
+        self.form.set_visibility(False)
+        self.reading.set_visibility(True)
+        self.pencil.set_visibility(self.editable and bool(self.inputs))
+
+    def cancel(self) -> None:
+        clear_field_errors(self._errors_at())
+        self._reset_inputs()
+        self.close()
+
+    def _reset_inputs(self) -> None:
+        by_key = {f.key: f for f in self.fields}
+        for key, element in self.inputs.items():
+            element.value = editable_value(by_key[key], self.values.get(key))
+
+    async def save(self) -> None:
+        clear_field_errors(self._errors_at())
+        by_key = {f.key: f for f in self.fields}
+        changes = {key: element.value for key, element in self.inputs.items()  # only what changed: an
+                   if (element.value or None) != (editable_value(by_key[key], self.values.get(key)) or None)}
+        # untouched required field left empty by another channel is not this edit's to refuse
+        try:
+            stored = await self.on_save(changes)
+        except ValidationFailed as e:
+            show_field_errors(e, self._errors_at())
+            return
+        if stored:
+            self.close()
+
+    def show(self, values: Mapping[str, Any], *, editable: bool) -> None:
+        """The record as stored now: the read view follows; the inputs too unless being edited."""
+        if not hasattr(self, 'read'):  # nothing was shown (no field); a new field shows on reload
+            return
+        self.values = dict(values)
+        self.editable = editable
+        self._fill_read()
+        if not self.editing:
+            self._reset_inputs()
+        if not editable:
+            self.close()
