@@ -100,7 +100,8 @@ def readable(definition: Definition, value: Any, language: str) -> Any:
 
 
 def label_of(zh: str, en: str, language: str) -> str:
-    return en if language == 'en' else zh
+    """A name in `language` (the Chinese one where no English was given)."""
+    return (en or zh) if language == 'en' else zh
 
 
 def readable_row(definitions: Mapping[str, Definition], custom: Any, language: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from nicegui import ui
 
+from core.custom_fields import text
 from core.custom_fields.values import Definition
 from core.errors import ValidationFailed
 from store.models import CustomFieldType as Type
@@ -26,34 +27,29 @@ YES_NO = ('yes', 'no')
 
 def field_label(field: Definition) -> str:
     """The field's name in the reader's language."""
-    return field.label_zh if current_language() == 'zh-CN' else field.label_en or field.label_zh
+    return text.label(field, current_language())
 
 
 def option_labels(field: Definition) -> dict[str, str]:
     """A select's options by key, each in the reader's language."""
-    zh = current_language() == 'zh-CN'
-    return {o.key: (o.label_zh if zh else o.label_en or o.label_zh) for o in field.options}
+    language = current_language()
+    return {o.key: text.label_of(o.label_zh, o.label_en, language) for o in field.options}
 
 
 def list_separator() -> str:
     """Between the labels of a list: 、 in Chinese."""
-    return '、' if current_language() == 'zh-CN' else ', '
+    return text.SEPARATORS.get(current_language(), ', ')
 
 
 def display(field: Definition, value: Any) -> str:
-    """A stored value as it reads ('' when empty)."""
+    """A stored value as it reads ('' when empty): as an export writes it in the reader's language
+    (core/custom_fields/text.readable: option labels, 是/否 or Yes/No), money as money."""
     if value is None or value in ('', []):
         return ''
-    if field.type == Type.SINGLE_SELECT:
-        return option_labels(field).get(str(value), str(value))
-    if field.type == Type.MULTI_SELECT:
-        labels = option_labels(field)
-        return list_separator().join(labels.get(str(v), str(v)) for v in value)
-    if field.type == Type.MONEY and isinstance(value, int):
+    if field.type == Type.MONEY and isinstance(value, int) and not isinstance(value, bool):
         return money(value)
-    if field.type == Type.YES_NO:
-        return t('common.yes') if value is True else t('common.no')
-    return str(value)
+    shown = text.readable(field, value, current_language())
+    return '' if shown is None else str(shown)
 
 
 def editable_value(field: Definition, value: Any) -> Any:
