@@ -36,6 +36,7 @@ label{{display:block;font-weight:600;margin:0 0 .3rem}}
 input[type=text],input[type=tel],input[type=email],input[type=url],input[type=date],select,textarea{{display:block;width:100%;font:inherit;
 padding:.6rem .7rem;border:1px solid #b8bcc4;border-radius:6px;background:#fff;color:inherit}}
 textarea{{min-height:6.5rem;resize:vertical}}
+select{{min-height:2.85rem}}
 input:focus,select:focus,textarea:focus{{outline:2px solid {PRIMARY_COLOR};outline-offset:1px;
 border-color:{PRIMARY_COLOR}}}
 .req{{color:#b00020}}
