@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nicegui import run
 
 from core.accounts.ratelimit import RateLimiter
-from core.capture.webforms import CONSENT, HONEYPOT, frame_ancestors, origin_allowed, origin_of
+from core.capture.webforms import CONSENT, HONEYPOT, frame_ancestors, origin_allowed, origin_of, shown_custom
 from core.desk import Desk
 from core.errors import ValidationFailed
 from store.models import WebForm
@@ -106,7 +106,8 @@ def register(desk: Desk, per_ip: RateLimiter, per_form: RateLimiter, target: Fas
         form = await run.io_bound(desk.access.web_form, form_key)
         if form is None:
             return missing(request)
-        return html(form_page(form, request.url.path), 200, form)
+        custom = shown_custom(form.fields, await run.io_bound(desk.access.form_custom_fields, form))
+        return html(form_page(form, request.url.path, custom=custom), 200, form)
 
     @router.post('/f/{form_key}', include_in_schema=False)
     async def submit(form_key: str, request: Request) -> Response:
@@ -127,20 +128,23 @@ def register(desk: Desk, per_ip: RateLimiter, per_form: RateLimiter, target: Fas
         origin = origin_of(request.headers.get('origin'), request.headers.get('referer'))
         if not origin_allowed(origin, own_hosts(request, settings.public_url), form.allowed_origins):
             return html(message_page(form.language, 'form.origin_refused', 'form-refused', form.name), 403, form)
+        custom = shown_custom(form.fields, desk.access.form_custom_fields(form))
         if too_large:
-            return html(form_page(form, request.url.path, alert='err.too_large'), 413, form)
+            return html(form_page(form, request.url.path, alert='err.too_large', custom=custom), 413, form)
         if fields is None:
-            return html(form_page(form, request.url.path, alert='form.bad_body'), 415, form)
+            return html(form_page(form, request.url.path, alert='form.bad_body', custom=custom), 415, form)
         if fields.get(HONEYPOT, '').strip():
             return done(form)  # the bot learns nothing
         ip = request.client.host if request.client else 'unknown'
         if not per_ip.allow(f'form:{ip}') or not per_form.allow(f'form-key:{form.id}'):
-            return html(form_page(form, request.url.path, values=fields, alert='err.rate_limited'), 429, form,
+            return html(form_page(form, request.url.path, values=fields, alert='err.rate_limited', custom=custom),
+                        429, form,
                         **{'Retry-After': '60'})
         try:
             desk.access.capture_via_form(form, fields)
         except ValidationFailed as e:
-            return html(form_page(form, request.url.path, values=fields, errors=placed(form, e.errors)), 422, form)
+            return html(form_page(form, request.url.path, values=fields, errors=placed(form, e.errors), custom=custom),
+                        422, form)
         return done(form)
 
     def done(form: WebForm) -> Response:

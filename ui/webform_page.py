@@ -10,7 +10,10 @@ from html import escape
 from typing import Any
 
 from core.capture.webforms import CONSENT, HONEYPOT, INPUT_TYPES, MULTILINE, REQUIRED, maxlength
-from store.models import WebForm
+from core.custom_fields import text as custom_text
+from core.custom_fields.values import MAX_LENGTHS, Definition
+from core.leads.fields import Kind
+from store.models import CustomFieldType, WebForm
 
 from .i18n import translate
 from .theme import PRIMARY as PRIMARY_COLOR
@@ -30,12 +33,14 @@ h1{{font-size:1.35rem;margin:0 0 .25rem;overflow-wrap:anywhere}}
 .intro{{color:#555;margin:0 0 1.25rem}}
 .field{{margin:0 0 1rem}}
 label{{display:block;font-weight:600;margin:0 0 .3rem}}
-input[type=text],input[type=tel],input[type=email],textarea{{display:block;width:100%;font:inherit;
+input[type=text],input[type=tel],input[type=email],input[type=url],input[type=date],select,textarea{{display:block;width:100%;font:inherit;
 padding:.6rem .7rem;border:1px solid #b8bcc4;border-radius:6px;background:#fff;color:inherit}}
 textarea{{min-height:6.5rem;resize:vertical}}
-input:focus,textarea:focus{{outline:2px solid {PRIMARY_COLOR};outline-offset:1px;border-color:{PRIMARY_COLOR}}}
+select{{min-height:2.85rem}}
+input:focus,select:focus,textarea:focus{{outline:2px solid {PRIMARY_COLOR};outline-offset:1px;
+border-color:{PRIMARY_COLOR}}}
 .req{{color:#b00020}}
-.invalid input,.invalid textarea{{border-color:#b00020}}
+.invalid input,.invalid select,.invalid textarea{{border-color:#b00020}}
 .error{{color:#b00020;margin:.3rem 0 0;font-size:.95rem}}
 .alert{{background:#fdecea;color:#7a0014;border-radius:6px;padding:.7rem .9rem;margin:0 0 1rem}}
 .hint{{color:#555;font-size:.95rem;margin:-.25rem 0 1rem}}
@@ -89,15 +94,62 @@ def _field(field: str, value: str, error: str | None, t: Callable[..., str], *,
            f'{control}{problem}</div>'
 
 
+CUSTOM_INPUTS = {CustomFieldType.DATE: ('date', 10, ''), CustomFieldType.NUMBER: ('text', 30, 'decimal'),
+                 CustomFieldType.MONEY: ('text', 20, 'decimal'), CustomFieldType.EMAIL: ('email', 254, ''),
+                 CustomFieldType.URL: ('url', 500, ''), CustomFieldType.PHONE: ('tel', 50, '')}
+"""A custom field's HTML input per type: (type, maxlength, inputmode); other text types: text, 200."""
+
+
+def _custom_control(name: str, field: Definition, value: str, language: str, attrs: list[str]) -> str:
+    """A custom field's control for its type, labels in the form's language: a `<select>` for a
+    single select and yes/no (an empty first choice: nothing picked), a text area for long text,
+    else an input of the type's kind (a date picker, the right phone keyboard)."""
+    if field.type in (CustomFieldType.SINGLE_SELECT, CustomFieldType.YES_NO):
+        if field.type == CustomFieldType.YES_NO:
+            yes, no = custom_text.YES_NO.get(language, custom_text.YES_NO['en'])
+            choices = [('yes', yes), ('no', no)]
+        else:
+            choices = [(o.key, custom_text.label_of(o.label_zh, o.label_en, language)) for o in field.options]
+        options = ['<option value=""></option>'] + [
+            f'<option value="{escape(k)}"{" selected" if k == value else ""}>{escape(label)}</option>'
+            for k, label in choices]
+        return f'<select {" ".join(attrs)}>{"".join(options)}</select>'
+    if field.type == CustomFieldType.LONG_TEXT:
+        return f'<textarea {" ".join(attrs)} maxlength="{MAX_LENGTHS[Kind.LONG_TEXT]}" rows="4">' \
+               f'{escape(value)}</textarea>'
+    kind, limit, mode = CUSTOM_INPUTS.get(field.type, ('text', MAX_LENGTHS[Kind.TEXT], ''))
+    extra = f' inputmode="{mode}"' if mode else ''
+    return f'<input type="{kind}" {" ".join(attrs)} maxlength="{limit}"{extra} value="{escape(value)}">'
+
+
+def _custom_field(name: str, field: Definition, value: str, error: str | None, language: str) -> str:
+    """One custom field, labelled in the form's language, with its error under it."""
+    ident = 'f-' + name.replace('.', '-')
+    attrs = [f'id="{ident}"', f'name="{escape(name)}"', f'data-testid="form-{escape(name)}"']
+    if field.is_required:
+        attrs.append('required')
+    if error:
+        attrs += ['aria-invalid="true"', f'aria-describedby="e-{ident}"']
+    label = escape(custom_text.label(field, language)) + \
+        (' <span class="req" aria-hidden="true">*</span>' if field.is_required else '')
+    problem = f'<p class="error" id="e-{ident}" data-testid="form-error-{escape(name)}">{escape(error)}</p>' \
+        if error else ''
+    return f'<div class="field{" invalid" if error else ""}"><label for="{ident}">{label}</label>' \
+           f'{_custom_control(name, field, value, language, attrs)}{problem}</div>'
+
+
 def _contact_hint(form: WebForm, t: Callable[..., str]) -> str:
     asks = {'phone', 'email'} & set(form.fields)
     return f'<p class="hint">{escape(t("form.contact_hint"))}</p>' if asks == {'phone', 'email'} else ''
 
 
 def form_page(form: WebForm, action: str, *, values: Mapping[str, str] | None = None,
-              errors: Mapping[str, str] | None = None, alert: str | None = None) -> str:
+              errors: Mapping[str, str] | None = None, alert: str | None = None,
+              custom: Mapping[str, Definition] | None = None) -> str:
     """The form; after a refused submission with the typed values kept, each error (an
-    `err.field.*` code) under its field and `alert` (a message key) above them."""
+    `err.field.*` code) under its field and `alert` (a message key) above them. `custom`: the
+    custom fields the form shows, by form field name (core/capture/webforms.py `shown_custom`); a
+    `custom.<key>` in the form's list that is not there (retired since) is left out."""
     t = words(form.language)
     values, errors = values or {}, errors or {}
     parts = [f'<h1 data-testid="form-heading">{escape(form.name)}</h1>',
@@ -108,9 +160,14 @@ def form_page(form: WebForm, action: str, *, values: Mapping[str, str] | None = 
         parts.append(f'<p class="alert" role="alert" data-testid="form-alert">{escape(t("form.fix_errors"))}</p>')
     parts.append(f'<form method="post" action="{escape(action)}" accept-charset="UTF-8">')
     parts.append(_contact_hint(form, t))
+    custom = custom or {}
     for field in form.fields:
         code = errors.get(field)
-        parts.append(_field(field, values.get(field, ''), t(f'err.field.{code}') if code else None, t))
+        error = t(f'err.field.{code}') if code else None
+        if field in custom:
+            parts.append(_custom_field(field, custom[field], values.get(field, ''), error, form.language))
+        elif not field.startswith('custom.'):
+            parts.append(_field(field, values.get(field, ''), error, t))
     parts.append(_honeypot())
     if form.consent_text:
         code = errors.get(CONSENT)
@@ -148,12 +205,22 @@ def message_page(language: str, key: str, test_id: str, title: str = 'LeadDesk')
     return _page(language, title, f'<h1>{escape(title)}</h1><p data-testid="{escape(test_id)}">{escape(t(key))}</p>')
 
 
-def snippet(form: WebForm, action: str) -> str:
+def snippet(form: WebForm, action: str, custom: Mapping[str, Definition] | None = None) -> str:
     """A `<form>` for the customer's own page, posting here: the same field names, labels in the
     form's language, the honeypot and consent box; unstyled so it takes the site's look."""
     t = words(form.language)
     lines = [f'<form method="post" action="{escape(action)}" accept-charset="UTF-8">']
+    custom = custom or {}
     for field in form.fields:
+        if field.startswith('custom.'):
+            if field in custom:
+                spec = custom[field]
+                ident = 'ld-' + field.replace('.', '-')
+                attrs = [f'id="{ident}"', f'name="{escape(field)}"'] + (['required'] if spec.is_required else [])
+                label = escape(custom_text.label(spec, form.language)) + (' *' if spec.is_required else '')
+                lines.append(f'  <p><label for="{ident}">{label}</label><br>')
+                lines.append(f'    {_custom_control(field, spec, "", form.language, attrs)}</p>')
+            continue
         required = ' required' if field in REQUIRED else ''
         label = escape(t(f'field.{field}')) + (' *' if required else '')
         limit = maxlength(field)

@@ -16,6 +16,8 @@ from core.capture.external_ids import api_scope, external_key
 from core.capture.group_commit import CaptureQueue, Consent, Pending, record_consent
 from core.capture.intake import CaptureResult
 from core.context import Context, audit
+from core.custom_fields.values import FIELD as CUSTOM
+from core.custom_fields.values import CustomFields
 from core.errors import NotAllowed, NotFound, ValidationFailed, check_id
 from core.leads.actions import LeadService
 from core.leads.normalize import clean_text
@@ -166,6 +168,15 @@ class AccessService:
             form = queries.web_form_by_key(session, key)
             return form if form and form.is_active else None
 
+    def form_custom_fields(self, form: WebForm) -> CustomFields:
+        """The custom lead fields as a form reads them: the capture configuration's recent copy (no
+        query per visitor), unless the form names one that copy does not know (defined since)."""
+        recent = self.ctx.capture_config.recent(self.ctx.engine)
+        if recent is not None and all(webforms.custom_key(f) in recent.custom.active
+                                      for f in form.fields if webforms.custom_key(f) is not None):
+            return recent.custom
+        return self.leads.custom_fields()
+
     def web_forms(self, actor: UserRef) -> list[WebForm]:
         if not permissions.can_manage_web_forms(actor):
             raise NotAllowed()
@@ -197,7 +208,7 @@ class AccessService:
         sees it: forms are read per request, never cached."""
         if not permissions.can_manage_web_forms(actor):
             raise NotAllowed()
-        clean = webforms.clean_settings(values)
+        clean = webforms.clean_settings(values, self.leads.custom_fields())
         now = self.ctx.now()
         with self.ctx.write() as session:
             form = session.get(WebForm, check_id(form_id))
@@ -215,19 +226,25 @@ class AccessService:
 
     def capture_via_form(self, form: WebForm, data: Mapping[str, Any]) -> CaptureResult:
         """A visitor's submission: only the fields the form asks for are read (a crafted post
-        cannot set the source, a campaign or an external id), the source is the form's, and a form
+        cannot set the source, a campaign, an external id or a custom field the form does not
+        show; custom values go through the same type check as the API's), the source is the form's, and a form
         with a consent text needs the box ticked (`consent`; the lead's audit trail keeps the text
         agreed to); then the API's path — validate, and the group commit (dedupe, score, assign,
         audit, notify, publish)."""
-        asked = {f: data[f] for f in form.fields if f in data}
+        asked: dict[str, Any] = {f: data[f] for f in form.fields if f in webforms.FORM_FIELDS and f in data}
+        fields = self.form_custom_fields(form)
+        custom, early = webforms.posted_custom(form.fields, fields, data)
+        if custom:
+            asked[CUSTOM] = custom
         refused = {webforms.CONSENT: 'consent_required'} \
             if form.consent_text and not str(data.get(webforms.CONSENT) or '').strip() else {}
         try:
-            clean = validate(asked, default_source=form.source, region=self.ctx.settings.default_region)
+            clean = validate(asked, default_source=form.source, region=self.ctx.settings.default_region,
+                             custom_fields=fields)
         except ValidationFailed as e:
-            raise ValidationFailed({**e.errors, **refused}) from None
-        if refused:  # every error at once, so the visitor fixes them in one go
-            raise ValidationFailed(refused)
+            raise ValidationFailed({**e.errors, **early, **refused}) from None
+        if early or refused:  # every error at once, so the visitor fixes them in one go
+            raise ValidationFailed({**early, **refused})
         consent: Consent | None = {'form': form.name, 'text': form.consent_text} if form.consent_text else None
         result = self.form_captures.submit(Pending(api_key_id=None, clean=clean, data=asked, consent=consent))
         assert result is not None  # no tokens: never a replay

@@ -10,10 +10,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.errors import ValidationFailed
 from core.leads.fields import LEAD
 from core.leads.normalize import clean_text
-from store.models import WEB_FORM_DEFAULT_FIELDS, FormLanguage, Source
+from store.models import WEB_FORM_DEFAULT_FIELDS, CustomFieldType, FormLanguage, Source
 
 FORM_FIELDS = LEAD.form
 """Lead fields a visitor may fill in, in the order Settings offers them (core/leads/fields.py). Not
@@ -31,6 +32,32 @@ HONEYPOT = 'website'
 """The field people never see (moved off-screen) and bots fill in: a submission with it is thanked
 and dropped."""
 CONSENT = 'consent'
+CUSTOM_PREFIX = 'custom.'
+"""A custom lead field on a form: `custom.<key>` in the form's ordered `fields`, the posted name
+and the error's name alike (as imports and the API's 422 name it)."""
+SKIPPED_TYPES = frozenset({CustomFieldType.MULTI_SELECT})
+"""Custom types a form does not offer yet: a multi-select needs repeated names in one post, which
+the form's one-value-per-name parse does not keep."""
+MAX_CUSTOM_VALUE = 5000
+"""The longest posted custom value read at all (a long text's limit); longer is refused unread."""
+
+
+def custom_key(field: str) -> str | None:
+    """The custom field's key a form field names (`custom.budget` → `budget`), None for a built-in one."""
+    return field[len(CUSTOM_PREFIX):] if field.startswith(CUSTOM_PREFIX) else None
+
+
+def offered_custom(custom: CustomFields) -> list[Definition]:
+    """The custom lead fields a form may show: the active ones of a type the form can post, in
+    the fields' own order."""
+    return [d for d in custom.definitions if not d.is_retired and d.type not in SKIPPED_TYPES]
+
+
+def shown_custom(form_fields: Iterable[str], custom: CustomFields) -> dict[str, Definition]:
+    """The form's custom fields that are still offered, by form field name, in the form's order (a
+    field retired since the form was saved is skipped; the form's next save drops it)."""
+    offered = {CUSTOM_PREFIX + d.key: d for d in offered_custom(custom)}
+    return {f: offered[f] for f in form_fields if f in offered}
 
 
 def maxlength(field: str) -> int:
@@ -89,10 +116,33 @@ def renamed_for(name: str | None, old: str, new: str) -> str | None:
     return name
 
 
-def clean_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+def posted_custom(form_fields: Iterable[str], custom: CustomFields,
+                  data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """From a visitor's post, the custom values of the fields the form shows (anything else posted
+    is never read) and the errors found before the type check: a value over `MAX_CUSTOM_VALUE` or
+    not text (`too_long` / `invalid`, unread), a required field shown and left empty (`required`;
+    a required field the form does not show is not the visitor's to fill)."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, definition in shown_custom(form_fields, custom).items():
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            errors[name] = 'invalid'
+        elif value is not None and len(value) > MAX_CUSTOM_VALUE:
+            errors[name] = 'too_long'
+        elif value is None or not value.strip():
+            if definition.is_required:
+                errors[name] = 'required'
+        else:
+            values[definition.key] = value
+    return values, errors
+
+
+def clean_settings(values: Mapping[str, Any], custom: CustomFields = NO_FIELDS) -> dict[str, Any]:
     """A form's settings as its owner entered them → the values stored; ValidationFailed names each
     bad one. The fields must include the name and a phone or an email (the capture requires them,
-    so a form without them could never be sent)."""
+    so a form without them could never be sent); besides the built-in ones, any custom lead field
+    `custom` offers (`custom.<key>`), placed anywhere in the order."""
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
     name = clean_text(values.get('name'), max_length=101)
@@ -110,7 +160,8 @@ def clean_settings(values: Mapping[str, Any]) -> dict[str, Any]:
         errors['source'] = 'invalid_source'
     out['source'] = source
     fields = list(dict.fromkeys(values.get('fields') or ()))
-    if any(f not in FORM_FIELDS for f in fields):
+    offered = {CUSTOM_PREFIX + d.key for d in offered_custom(custom)}
+    if any(not isinstance(f, str) or (f not in FORM_FIELDS and f not in offered) for f in fields):
         errors['fields'] = 'invalid'
     elif not REQUIRED <= set(fields) or not {'phone', 'email'} & set(fields):
         errors['fields'] = 'form_needs_contact'

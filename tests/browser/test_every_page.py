@@ -120,6 +120,11 @@ def seed(desk: Desk, server: Server) -> None:
     desk.pipeline.move_opportunity(team.rep, opportunity_id, to_stage_id=won.id or 0,
                                    version=view.opportunity.version)
     deal_id = make_opportunity(desk, team.rep, company='Lotus Labs 莲花', expected_close=date(2030, 6, 30))
+    [form] = desk.access.web_forms(team.admin)  # the form shows the custom fields too (axe, fit)
+    desk.access.update_web_form(team.admin, form.id or 0, {
+        **{k: getattr(form, k) for k in ('name', 'language', 'source', 'consent_text', 'thanks_text', 'redirect_url',
+                                         'allowed_origins', 'is_active')},
+        'fields': [*form.fields[:3], 'custom.product', 'custom.stores', *form.fields[3:]]})
     server.seeded.update(lead=lead_id, opportunity=deal_id, customer=view.account.id)
 
 

@@ -19,6 +19,7 @@ from store.engine import make_engine, read_session
 from store.models import Lead
 
 from .support import Server
+from .test_mobile import SIZES, no_sideways_scroll, shot
 
 pytestmark = pytest.mark.browser
 
@@ -160,3 +161,60 @@ def test_a_site_not_on_the_allow_list_can_neither_frame_nor_post(
     own.get_by_test_id('form-submit').click()
     expect(own.get_by_test_id('form-thanks')).to_be_visible()
     assert lead_names(server) == ['Own Page']
+
+
+def custom_seed(language: str) -> Callable[[Desk, Server], None]:
+    """A custom select (and a number) shown on the contact form, in `language`."""
+    def seed(desk: Desk, server: Server) -> None:
+        desk.custom_fields.define_field(
+            None, entity='lead', key='product', type='single_select', label_zh='意向产品', label_en='Product',
+            options=[{'key': 'crm', 'label_zh': '客户管理系统', 'label_en': 'CRM suite'},
+                     {'key': 'erp', 'label_zh': '企业资源计划', 'label_en': 'ERP'}], required=True)
+        desk.custom_fields.define_field(None, entity='lead', key='stores', type='number', label_zh='门店数',
+                                        label_en='Number of stores')
+        set_form(desk, server, language=language,
+                 fields=['name', 'phone', 'email', 'custom.product', 'custom.stores', 'message'])
+    return seed
+
+
+def test_visitor_picks_a_custom_option_on_a_phone(
+        no_script: BrowserContext, start_server: Callable[..., Server]) -> None:
+    server = start_server(seed=custom_seed('en'))
+    page = no_script.new_page()
+    page.goto(server.url('/f/contact'))
+    expect(page.locator('label[for="f-custom-product"]')).to_contain_text('Product')
+    page.get_by_test_id('form-name').fill('Cora Custom')
+    page.get_by_test_id('form-phone').fill('13900005555')
+    page.get_by_test_id('form-custom.stores').fill('three')
+    page.get_by_test_id('form-custom.product').select_option('crm')
+    no_sideways_scroll(page)
+    shot(page, 'webform-custom-phone-en')
+    page.get_by_test_id('form-submit').click()
+    expect(page.get_by_test_id('form-error-custom.stores')).to_have_text('Enter a number')
+    expect(page.get_by_test_id('form-custom.product')).to_have_value('crm')  # kept
+    assert lead_names(server) == []
+    page.get_by_test_id('form-custom.stores').fill('3')
+    page.get_by_test_id('form-submit').click()
+    expect(page.get_by_test_id('form-thanks')).to_be_visible()
+    engine = make_engine(f'sqlite:///{server.db_path}')
+    try:
+        with read_session(engine) as s:
+            [lead] = s.exec(select(Lead))
+            assert (lead.name, lead.custom) == ('Cora Custom', {'product': 'crm', 'stores': 3})
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize('language', ['zh-CN', 'en'])
+def test_custom_fields_fit_the_form_at_both_sizes(browser: Browser, start_server: Callable[..., Server],
+                                                  language: str) -> None:
+    server = start_server(seed=custom_seed(language))
+    for size, viewport in SIZES.items():
+        context = browser.new_context(viewport=viewport, java_script_enabled=False, locale='en-US')
+        page = context.new_page()
+        page.goto(server.url('/f/contact'))
+        expect(page.locator('label[for="f-custom-product"]')).to_contain_text(
+            '意向产品' if language == 'zh-CN' else 'Product')  # the form's language, not the browser's
+        no_sideways_scroll(page)
+        shot(page, f'webform-custom-{size}-{language}')
+        context.close()

@@ -6,7 +6,16 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from core.capture.webforms import clean_settings, frame_ancestors, normalize_origin, origin_allowed, origin_of
+from core.capture.webforms import (
+    clean_settings,
+    frame_ancestors,
+    normalize_origin,
+    origin_allowed,
+    origin_of,
+    posted_custom,
+    shown_custom,
+)
+from core.custom_fields.values import CustomFields, Definition, Option
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
 from store.engine import read_session
@@ -132,3 +141,34 @@ def test_form_capture_reads_only_the_forms_fields_and_keeps_the_consent(desk: De
         [consented] = [a for a in s.exec(select(AuditEntry)) if a.action == 'consented']
     assert lead is not None and (lead.source, lead.phone) == ('trade_show', None)  # not asked: not read
     assert (consented.lead_id, consented.reason_params) == (lead.id, {'form': 'Contact', 'text': 'I agree'})
+
+
+def custom_fields() -> CustomFields:
+    return CustomFields([
+        Definition(key='product', type='single_select', label_zh='意向产品', label_en='Product',
+                   options=(Option('crm', '客户管理', 'CRM'),), is_required=True, position=1),
+        Definition(key='tags', type='multi_select', label_zh='标签', label_en='Tags', options=(Option('a', '甲', 'A'),),
+                   position=2),
+        Definition(key='old', type='text', label_zh='旧', label_en='Old', is_retired=True, position=3)])
+
+
+def test_a_form_may_show_active_custom_fields_anywhere_in_its_order() -> None:
+    fields = ['name', 'custom.product', 'email']
+    assert clean_settings({**BASE, 'fields': fields}, custom_fields())['fields'] == fields
+    for bad in ('custom.nope', 'custom.old', 'custom.tags', 'custom.', 'custom'):  # unknown, retired, multi
+        with pytest.raises(ValidationFailed) as e:
+            clean_settings({**BASE, 'fields': ['name', 'email', bad]}, custom_fields())
+        assert e.value.errors == {'fields': 'invalid'}
+    assert errors(fields=['name', 'email', 'custom.product']) == {'fields': 'invalid'}  # none defined
+
+
+def test_only_the_custom_fields_a_form_shows_are_read_from_a_post() -> None:
+    shown = ['name', 'email', 'custom.product', 'custom.old']
+    assert list(shown_custom(shown, custom_fields())) == ['custom.product']  # retired since: left out
+    values, problems = posted_custom(shown, custom_fields(), {'custom.product': 'crm', 'custom.tags': 'a',
+                                                              'custom.old': 'x', 'custom.nope': 'y'})
+    assert (values, problems) == ({'product': 'crm'}, {})
+    assert posted_custom(shown, custom_fields(), {}) == ({}, {'custom.product': 'required'})
+    assert posted_custom(['name'], custom_fields(), {}) == ({}, {})  # required, but not on the form
+    assert posted_custom(shown, custom_fields(), {'custom.product': 'x' * 6000}) == \
+        ({}, {'custom.product': 'too_long'})

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from core import permissions
-from core.capture.webforms import FORM_FIELDS, renamed_for
+from core.capture.webforms import CUSTOM_PREFIX, FORM_FIELDS, offered_custom, renamed_for, shown_custom
 from core.custom_fields.values import Definition
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
@@ -453,7 +453,8 @@ class FormsPanel:
                                label=t('forms.frame_code', name=form.name)).classes('w-full'),
                     f'form-iframe-{form.key}')
                 ui.label(t('forms.embed_form')).classes('text-sm text-grey-7')
-                tid(code_block(snippet(form, url), language='html', label=t('forms.form_code', name=form.name))
+                custom = shown_custom(form.fields, self.desk.access.form_custom_fields(form))
+                tid(code_block(snippet(form, url, custom), language='html', label=t('forms.form_code', name=form.name))
                     .classes('w-full'), f'form-snippet-{form.key}')
             ui.separator()
 
@@ -462,8 +463,14 @@ class FormsPanel:
             self.build.refresh()
 
     def edit(self, form: WebForm) -> None:
-        order = list(form.fields) + [f for f in FORM_FIELDS if f not in form.fields]
-        chosen = set(form.fields)
+        # the active custom lead fields, as `custom.<key>`: chosen and ordered like the built-in ones
+        offered = {CUSTOM_PREFIX + d.key: d for d in offered_custom(self.desk.access.form_custom_fields(form))}
+        names = [*FORM_FIELDS, *offered]
+        order = [f for f in form.fields if f in names] + [f for f in names if f not in form.fields]
+        chosen = set(form.fields) & set(names)
+
+        def caption(field: str) -> str:
+            return field_label(offered[field]) if field in offered else t(f'field.{field}')
 
         def move(index: int, step: int) -> None:
             other = index + step
@@ -478,7 +485,7 @@ class FormsPanel:
         def field_list() -> None:
             for i, field in enumerate(order):
                 with ui.row().classes('items-center gap-1 no-wrap'):
-                    tid(ui.checkbox(t(f'field.{field}'), value=field in chosen,
+                    tid(ui.checkbox(caption(field), value=field in chosen,
                                     on_change=lambda e, f=field: pick(f, e.value)).classes('w-40'),
                         f'form-field-{field}')
                     tid(ui.button(icon='arrow_upward', on_click=lambda i=i: move(i, -1))
