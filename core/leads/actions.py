@@ -16,7 +16,7 @@ from core.capture.external_ids import ExternalScope
 from core.capture.scoring import rescore
 from core.context import Context, audit, retry_conflicts
 from core.custom_fields.values import FIELD as CUSTOM
-from core.custom_fields.values import NO_FIELDS, CustomFields
+from core.custom_fields.values import NO_FIELDS, CustomFields, yes_no
 from core.errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from core.events import DeskEvents
 from core.leads.fields import LEAD
@@ -33,6 +33,7 @@ from store.models import (
     Activity,
     ActivityKind,
     AuditEntry,
+    CustomFieldType,
     Lead,
     LeadRow,
     LeadStatus,
@@ -105,6 +106,39 @@ def announce_captures(events: DeskEvents, results: Iterable[capture_path.Capture
         events.publish(events.notified, user_id)
 
 
+def custom_tests(fields: CustomFields, raw: Mapping[str, Any]) -> tuple[queries.CustomTest, ...]:
+    """An inbox's custom filter checked against the definitions, or ValidationFailed naming each bad
+    key as `custom.<key>`: an unknown or retired key, a type that cannot be filtered (only selects
+    and yes/no can), an option the field does not have, a yes/no value that is not one. The key and
+    value that reach the query are the definition's own key and option key, never the user's text
+    turned into SQL (store/queries/leads.py binds both as parameters)."""
+    by_key = {d.key: d for d in fields.definitions if not d.is_retired}
+    errors: dict[str, str] = {}
+    tests: list[queries.CustomTest] = []
+    for key, value in raw.items():
+        name = f'{CUSTOM}.{str(key)[:50]}'
+        field = by_key.get(key) if isinstance(key, str) else None
+        if field is None:
+            errors[name] = 'retired_field' if key in fields.retired else 'unknown_field'
+        elif field.type in (CustomFieldType.SINGLE_SELECT, CustomFieldType.MULTI_SELECT):
+            option = next((o.key for o in field.options if o.key == value), None)
+            if option is None:
+                errors[name] = 'invalid_option'
+            else:
+                test = 'equals' if field.type == CustomFieldType.SINGLE_SELECT else 'contains'
+                tests.append(queries.CustomTest(field.key, test, option))
+        elif field.type == CustomFieldType.YES_NO:
+            try:
+                tests.append(queries.CustomTest(field.key, 'yes_no', yes_no(value)))
+            except ValueError:
+                errors[name] = 'not_yes_no'
+        else:
+            errors[name] = 'not_filterable'
+    if errors:
+        raise ValidationFailed(errors)
+    return tuple(tests)
+
+
 class LeadService(Qualifying):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -162,10 +196,13 @@ class LeadService(Qualifying):
     def inbox(self, actor: UserRef, *, status: str | None = None, grade: str | None = None,
               source: str | None = None, search: str | None = None, unassigned: bool = False,
               include_pool: bool = False, agenda: str | None = None, page: int = 1,
-              page_size: int = 25) -> tuple[list[LeadRow], int]:
+              page_size: int = 25, custom: Mapping[str, Any] | None = None) -> tuple[list[LeadRow], int]:
         """A rep sees own leads; managers, marketing and admins see all open leads, pool leads only
         with `include_pool` or `unassigned` (the unassigned ones are the pool's). `agenda`: due_today,
-        overdue or my_day (follow-ups and first-response deadlines, soonest first)."""
+        overdue or my_day (follow-ups and first-response deadlines, soonest first). `custom`:
+        {key: option key} for a single select (equals) or multi select (holds it), {key: true/false}
+        for a yes/no field (see `custom_tests`)."""
+        tests = custom_tests(self.custom_fields(), custom) if custom else ()
         now = self.ctx.now()
         day_end = self.ctx.day_start(now) + timedelta(days=1)
         sees_all = permissions.sees_all_leads(actor)
@@ -175,7 +212,8 @@ class LeadService(Qualifying):
         f = queries.InboxFilter(owner_id=owner_id, unassigned=unassigned and owner_id is None,
                                 statuses=statuses, grade=grade or None, source=source or None,
                                 search=(search or '').strip()[:100] or None,
-                                agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end)
+                                agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end,
+                                custom=tests)
         size = max(1, min(PAGE_SIZE_MAX, page_size))
         with self.ctx.read() as session:
             return queries.inbox_page(session, f, offset=(max(1, page) - 1) * size, limit=size)
