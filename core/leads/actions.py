@@ -15,8 +15,9 @@ from core.capture.clean import validate
 from core.capture.external_ids import ExternalScope
 from core.capture.scoring import rescore
 from core.context import Context, audit, retry_conflicts
+from core.custom_fields.filters import custom_tests
 from core.custom_fields.values import FIELD as CUSTOM
-from core.custom_fields.values import NO_FIELDS, CustomFields, yes_no
+from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from core.events import DeskEvents
 from core.leads.fields import LEAD
@@ -33,7 +34,6 @@ from store.models import (
     Activity,
     ActivityKind,
     AuditEntry,
-    CustomFieldType,
     Lead,
     LeadRow,
     LeadStatus,
@@ -106,39 +106,6 @@ def announce_captures(events: DeskEvents, results: Iterable[capture_path.Capture
         events.publish(events.notified, user_id)
 
 
-def custom_tests(fields: CustomFields, raw: Mapping[str, Any]) -> tuple[queries.CustomTest, ...]:
-    """An inbox's custom filter checked against the definitions, or ValidationFailed naming each bad
-    key as `custom.<key>`: an unknown or retired key, a type that cannot be filtered (only selects
-    and yes/no can), an option the field does not have, a yes/no value that is not one. The key and
-    value that reach the query are the definition's own key and option key, never the user's text
-    turned into SQL (store/queries/leads.py binds both as parameters)."""
-    by_key = {d.key: d for d in fields.definitions if not d.is_retired}
-    errors: dict[str, str] = {}
-    tests: list[queries.CustomTest] = []
-    for key, value in raw.items():
-        name = f'{CUSTOM}.{str(key)[:50]}'
-        field = by_key.get(key) if isinstance(key, str) else None
-        if field is None:
-            errors[name] = 'retired_field' if key in fields.retired else 'unknown_field'
-        elif field.type in (CustomFieldType.SINGLE_SELECT, CustomFieldType.MULTI_SELECT):
-            option = next((o.key for o in field.options if o.key == value), None)
-            if option is None:
-                errors[name] = 'invalid_option'
-            else:
-                test = 'equals' if field.type == CustomFieldType.SINGLE_SELECT else 'contains'
-                tests.append(queries.CustomTest(field.key, test, option))
-        elif field.type == CustomFieldType.YES_NO:
-            try:
-                tests.append(queries.CustomTest(field.key, 'yes_no', yes_no(value)))
-            except ValueError:
-                errors[name] = 'not_yes_no'
-        else:
-            errors[name] = 'not_filterable'
-    if errors:
-        raise ValidationFailed(errors)
-    return tuple(tests)
-
-
 class LeadService(Qualifying):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -199,10 +166,8 @@ class LeadService(Qualifying):
               page_size: int = 25, custom: Mapping[str, Any] | None = None) -> tuple[list[LeadRow], int]:
         """A rep sees own leads; managers, marketing and admins see all open leads, pool leads only
         with `include_pool` or `unassigned` (the unassigned ones are the pool's). `agenda`: due_today,
-        overdue or my_day (follow-ups and first-response deadlines, soonest first). `custom`:
-        {key: option key} for a single select (equals) or multi select (holds it), {key: true/false}
-        for a yes/no field (see `custom_tests`)."""
-        tests = custom_tests(self.custom_fields(), custom) if custom else ()
+        overdue or my_day (follow-ups and first-response deadlines, soonest first). `custom`: {key:
+        option key or true/false} (checked by core/custom_fields/filters.py: selects and yes/no)."""
         now = self.ctx.now()
         day_end = self.ctx.day_start(now) + timedelta(days=1)
         sees_all = permissions.sees_all_leads(actor)
@@ -213,7 +178,7 @@ class LeadService(Qualifying):
                                 statuses=statuses, grade=grade or None, source=source or None,
                                 search=(search or '').strip()[:100] or None,
                                 agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end,
-                                custom=tests)
+                                custom=custom_tests(self.custom_fields(), custom) if custom else ())
         size = max(1, min(PAGE_SIZE_MAX, page_size))
         with self.ctx.read() as session:
             return queries.inbox_page(session, f, offset=(max(1, page) - 1) * size, limit=size)
