@@ -801,6 +801,8 @@ class LeadRow(SQLModel):
     next_follow_up_at: datetime | None = None
     sla_status: str | None = None
     sla_due_at: datetime | None = None
+    custom: dict[str, Any] = {}
+    """The lead's custom values by key (the inbox's optional custom columns)."""
 
 
 class UserRef(SQLModel):

@@ -169,7 +169,7 @@ def normalise(spec: FieldSpec, value: Any, region: str = 'CN') -> Any:
             raise ValueError('invalid_option')
         return list(dict.fromkeys(value))
     if kind == Kind.YES_NO:
-        return _yes_no(value)
+        return yes_no(value)
     raise ValueError('invalid')
 
 
@@ -211,7 +211,9 @@ def _number(value: Any) -> int | float:
     return int(value) if value.is_integer() else value
 
 
-def _yes_no(value: Any) -> bool:
+def yes_no(value: Any) -> bool:
+    """A yes/no value as stored (true / false); ValueError `not_yes_no` otherwise. Also what an inbox
+    filter on a yes/no field accepts."""
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower() if isinstance(value, str | int) else ''

@@ -15,6 +15,7 @@ from core.capture.clean import validate
 from core.capture.external_ids import ExternalScope
 from core.capture.scoring import rescore
 from core.context import Context, audit, retry_conflicts
+from core.custom_fields.filters import custom_tests
 from core.custom_fields.values import FIELD as CUSTOM
 from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
@@ -162,10 +163,11 @@ class LeadService(Qualifying):
     def inbox(self, actor: UserRef, *, status: str | None = None, grade: str | None = None,
               source: str | None = None, search: str | None = None, unassigned: bool = False,
               include_pool: bool = False, agenda: str | None = None, page: int = 1,
-              page_size: int = 25) -> tuple[list[LeadRow], int]:
+              page_size: int = 25, custom: Mapping[str, Any] | None = None) -> tuple[list[LeadRow], int]:
         """A rep sees own leads; managers, marketing and admins see all open leads, pool leads only
         with `include_pool` or `unassigned` (the unassigned ones are the pool's). `agenda`: due_today,
-        overdue or my_day (follow-ups and first-response deadlines, soonest first)."""
+        overdue or my_day (follow-ups and first-response deadlines, soonest first). `custom`: {key:
+        option key or true/false} (checked by core/custom_fields/filters.py: selects and yes/no)."""
         now = self.ctx.now()
         day_end = self.ctx.day_start(now) + timedelta(days=1)
         sees_all = permissions.sees_all_leads(actor)
@@ -175,7 +177,8 @@ class LeadService(Qualifying):
         f = queries.InboxFilter(owner_id=owner_id, unassigned=unassigned and owner_id is None,
                                 statuses=statuses, grade=grade or None, source=source or None,
                                 search=(search or '').strip()[:100] or None,
-                                agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end)
+                                agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end,
+                                custom=custom_tests(self.custom_fields(), custom) if custom else ())
         size = max(1, min(PAGE_SIZE_MAX, page_size))
         with self.ctx.read() as session:
             return queries.inbox_page(session, f, offset=(max(1, page) - 1) * size, limit=size)

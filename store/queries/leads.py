@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col, func, or_, select
 
 from .. import identity
@@ -45,6 +47,42 @@ class InboxFilter:
     """`due_today`, `overdue` or `my_day` (both, soonest first); needs `now` and `day_end`."""
     now: datetime | None = None
     day_end: datetime | None = None
+    custom: tuple[CustomTest, ...] = ()
+    """Custom field tests, all of which a lead passes (checked against the definitions in core)."""
+    dialect: str = 'sqlite'
+    """The engine's dialect name: the JSON functions differ (set by `inbox_page`)."""
+
+
+@dataclass(frozen=True)
+class CustomTest:
+    """One test of a lead's `custom` JSON: `equals` (a single select's option key), `contains`
+    (a multi select's list holds the option key) or `yes_no` (the stored true / false).
+
+    The key comes from a definition (core looked it up; keys match `[a-z][a-z0-9_]*`) and, like
+    the value, goes to the database as a bound parameter: no SQL text is built from either."""
+
+    key: str
+    test: str
+    value: str | bool
+
+
+def _custom_test(t: CustomTest, dialect: str) -> sa.ColumnElement[bool]:
+    """A custom test as SQL: SQLite's json_extract / json_each, PostgreSQL's ->> and jsonb @>.
+    No index serves these (docs/DESIGN.md, custom fields: what a filter costs)."""
+    custom = col(Lead.custom)
+    if t.test == 'equals':
+        return custom[t.key].as_string() == str(t.value)
+    if t.test == 'yes_no':
+        if dialect == 'postgresql':  # json -> boolean has no cast: compare the JSON text
+            return custom[t.key].as_string() == ('true' if t.value else 'false')
+        return custom[t.key].as_integer() == (1 if t.value else 0)  # json_extract gives 1 / 0
+    if t.test == 'contains':
+        if dialect == 'postgresql':
+            held = sa.cast(custom[t.key], JSONB)
+            return held.contains(sa.cast(sa.bindparam(None, json.dumps([t.value]), sa.String), JSONB))
+        items = func.json_each(custom, sa.bindparam(None, f'$."{t.key}"', sa.String)).table_valued('value')
+        return sa.exists().select_from(items).where(items.c.value == str(t.value))
+    raise ValueError(t.test)
 
 
 def like_pattern(term: str) -> str:
@@ -83,6 +121,7 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
         where.append(or_(col(Lead.name).ilike(like, escape='\\'), col(Lead.company).ilike(like, escape='\\'),
                          col(Lead.phone).ilike(like, escape='\\'), col(Lead.phone_norm).ilike(like, escape='\\'),
                          col(Lead.email).ilike(like, escape='\\')))
+    where.extend(_custom_test(t, f.dialect) for t in f.custom)
     if f.agenda and f.now and f.day_end:
         follow_up_overdue = col(Lead.next_follow_up_at) < f.now
         sla_late = col(Lead.sla_status) == 'failed'
@@ -108,6 +147,8 @@ def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> 
     Grades sort as their letters (A, B, C). A team view without agenda or search walks
     `ix_leads_inbox_order` (see `_inbox_where`); a rep's leads come from the owner index and are
     few enough to sort."""
+    if f.custom:
+        f = replace(f, dialect=session.get_bind().dialect.name)
     where = _inbox_where(f)
     capped = select(Lead.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = session.exec(select(func.count()).select_from(capped)).one()
@@ -115,7 +156,7 @@ def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> 
     columns: tuple[Any, ...] = (
         Lead.id, Lead.name, Lead.company, Lead.phone, Lead.source, Lead.status, Lead.grade, Lead.score,
         Lead.temperature, Lead.owner_id, User.name, Lead.created_at, Lead.next_follow_up_at,
-        Lead.sla_status, Lead.sla_due_at)
+        Lead.sla_status, Lead.sla_due_at, Lead.custom)
     query = (
         select(*columns)
         .select_from(Lead).outerjoin(User, col(User.id) == Lead.owner_id)
@@ -126,7 +167,7 @@ def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> 
     )
     rows = session.exec(query).all()
     fields = ('id', 'name', 'company', 'phone', 'source', 'status', 'grade', 'score', 'temperature',
-              'owner_id', 'owner_name', 'created_at', 'next_follow_up_at', 'sla_status', 'sla_due_at')
+              'owner_id', 'owner_name', 'created_at', 'next_follow_up_at', 'sla_status', 'sla_due_at', 'custom')
     return [LeadRow(**dict(zip(fields, r, strict=True))) for r in rows], total
 
 

@@ -27,7 +27,8 @@ from tests.pg.server import Server, database_url, server_url
 # tests/unit modules whose tests run again here (each has a tests/pg/test_<name>.py twin).
 MIRRORED = (
     'access', 'automation', 'automation_preview', 'capture', 'capture_queue', 'care', 'checklist_rollup',
-    'conversion', 'counters', 'custom_fields', 'custom_fields_io', 'customers', 'events', 'exposure', 'import',
+    'conversion', 'counters', 'custom_fields', 'custom_fields_io', 'custom_filters', 'customers', 'events',
+    'exposure', 'import',
     'inbox_order', 'leads', 'merge',
     'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races',
     'report_rollup', 'reports', 'rules', 'sessions', 'shifts_and_rule_conditions', 'steering', 'team',

@@ -169,3 +169,56 @@ async def test_inbox_rows_are_keyboard_reachable_and_keys_are_listed(user: User,
     await user.should_see(marker='inbox-help')
     await user.should_see('Keyboard shortcuts')
     await user.should_see('Next lead')
+
+
+def _define_product(team: Team) -> None:
+    team.desk.custom_fields.define_field(
+        None, entity='lead', key='product', type='single_select', label_zh='意向产品', label_en='Product',
+        options=[{'key': 'crm', 'label_zh': '客户管理', 'label_en': 'CRM'},
+                 {'key': 'erp', 'label_zh': '企业资源', 'label_en': 'ERP'}])
+    team.desk.custom_fields.define_field(None, entity='lead', key='stores', type='number', label_zh='门店数',
+                                         label_en='Stores')
+    for name, product in (('Wants CRM', 'crm'), ('Wants ERP', 'erp'), ('Wants nothing', None)):
+        data = factories.lead_data(name=name) | ({'custom': {'product': product}} if product else {})
+        team.desk.leads.capture_lead(data, channel='manual', default_source='manual', actor=team.rep_a,
+                                     keep_for_actor=True)
+
+
+async def test_a_manager_filters_the_inbox_by_a_custom_select(user: User, team: Team) -> None:
+    _define_product(team)
+    await login(user, team.manager.email)
+    await wait_rows(user, {'Wants CRM', 'Wants ERP', 'Wants nothing'})
+    select = user.find(marker='filter-custom-product').elements.pop()
+    assert isinstance(select, ui.select)
+    assert select.props['label'] == 'Product' and select.options == {'crm': 'CRM', 'erp': 'ERP'}
+    await user.should_not_see(marker='filter-custom-stores')  # only selects filter here
+    select.set_value('erp')
+    for _ in range(60):
+        if table_names(user) == ['Wants ERP']:
+            break
+        await asyncio.sleep(0.05)
+    assert table_names(user) == ['Wants ERP']
+    select.set_value(None)
+    assert set(await wait_rows(user, {'Wants CRM', 'Wants ERP', 'Wants nothing'})) == {
+        'Wants CRM', 'Wants ERP', 'Wants nothing'}
+
+
+async def test_the_column_chooser_offers_a_custom_column_showing_the_option_label(user: User, team: Team) -> None:
+    _define_product(team)
+    await login(user, team.manager.email)
+    await wait_rows(user, {'Wants CRM'})
+    assert 'custom.product' not in _columns_of(user)  # not shown by default
+    user.find(marker='inbox-columns').click()
+    user.find(marker='inbox-col-custom.product').click()
+    for _ in range(60):
+        if 'custom.product' in team.desk.team.inbox_columns(team.manager):
+            break
+        await asyncio.sleep(0.05)
+    assert _columns_of(user)[-1] == 'custom.product'
+    table = user.find(marker='inbox-table').elements.pop()
+    assert next(c for c in table.columns if c['name'] == 'custom.product')['label'] == 'Product'
+    shown = {row['name']: row['custom.product'] for row in table.rows}
+    assert shown == {'Wants CRM': 'CRM', 'Wants ERP': 'ERP', 'Wants nothing': ''}
+    await user.open('/')
+    await user.should_see(marker='inbox-columns')
+    assert 'custom.product' in _columns_of(user)  # remembered

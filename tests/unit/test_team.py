@@ -185,7 +185,14 @@ def test_inbox_columns_default_until_chosen_then_per_user(desk: Desk) -> None:
     assert desk.team.inbox_columns(b) == list(INBOX_DEFAULT)
 
 
-@pytest.mark.parametrize('columns', [[], ['name', 'password']])
+def test_custom_columns_follow_the_built_in_ones_in_the_order_chosen(desk: Desk) -> None:
+    a = user(desk)
+    chosen = ['custom.vip', 'name', 'custom.product', 'grade']
+    assert desk.team.set_inbox_columns(a, chosen) == ['grade', 'name', 'custom.vip', 'custom.product']
+    assert desk.team.inbox_columns(a) == ['grade', 'name', 'custom.vip', 'custom.product']
+
+
+@pytest.mark.parametrize('columns', [[], ['name', 'password'], ['name', 'custom.'], ['name', 'custom.Bad key']])
 def test_inbox_columns_refuse_none_or_unknown(desk: Desk, columns: list[str]) -> None:
     with pytest.raises(ValidationFailed):
         desk.team.set_inbox_columns(user(desk), columns)

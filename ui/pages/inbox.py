@@ -11,15 +11,26 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
-from core.accounts.views import INBOX_COLUMNS
+from core.accounts.views import CUSTOM_COLUMN, INBOX_COLUMNS
 from core.capture.intake import CaptureResult
+from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.desk import Desk
 from core.leads.actions import INBOX_COUNT_CAP, traffic_light
 from core.permissions import sees_all_leads
-from store.models import OPEN_STATUSES, Grade, LeadRow, LeadStatus, NotifyKind, Source, UserRef
+from store.models import (
+    OPEN_STATUSES,
+    CustomFieldType,
+    Grade,
+    LeadRow,
+    LeadStatus,
+    NotifyKind,
+    Source,
+    UserRef,
+)
 
 from .. import live
 from ..components.care_panel import MyDayRevisits
+from ..components.custom_fields import display, field_label, option_labels
 from ..components.lead_form import open_new_lead
 from ..components.phone import COPY_SCRIPT
 from ..format import label, phone, when
@@ -34,8 +45,10 @@ LIVE_REFRESH_GAP = 0.5
 """Seconds between two live refreshes of one inbox (a burst of captures coalesces)."""
 
 
-def _columns(show_owner: bool) -> list[dict]:
-    """Every column the inbox can show (core/accounts/views.py `INBOX_COLUMNS`); owner for team views only."""
+def _columns(show_owner: bool, custom: tuple[Definition, ...] = ()) -> list[dict]:
+    """Every column the inbox can show (core/accounts/views.py `INBOX_COLUMNS`); owner for team views only;
+    then each active custom field's (`custom.<key>`, its value as the lead page shows it, filled in
+    by `_row` so the row template's plain `{{ col.value }}` shows it)."""
     labels = {'grade': t('field.grade'), 'name': t('field.name'), 'company': t('field.company'),
               'phone': t('field.phone'), 'source': t('field.source'), 'status': t('field.status'),
               'owner': t('field.owner'), 'score': t('field.score'), 'next': t('inbox.next_step'),
@@ -43,7 +56,9 @@ def _columns(show_owner: bool) -> list[dict]:
     fields = {'source': 'source_label', 'status': 'status_label'}
     align = {'grade': 'center', 'score': 'right'}
     return [{'name': c, 'label': labels[c], 'field': fields.get(c, c), 'align': align.get(c, 'left')}
-            for c in INBOX_COLUMNS if c != 'owner' or show_owner]
+            for c in INBOX_COLUMNS if c != 'owner' or show_owner] + [
+        {'name': CUSTOM_COLUMN + d.key, 'label': field_label(d), 'field': CUSTOM_COLUMN + d.key, 'align': 'left'}
+        for d in custom]
 
 
 ROW_TEMPLATE = '''
@@ -170,9 +185,10 @@ def _sla_text(r: LeadRow) -> str:
     return t(f'inbox.sla_{r.sla_status}') if r.sla_status in ('failed', 'fulfilled') else ''
 
 
-def _row(r: LeadRow, now: datetime) -> dict:
+def _row(r: LeadRow, now: datetime, custom: tuple[Definition, ...] = ()) -> dict:
     shown = phone(r.phone)
-    return {'id': r.id, 'grade': r.grade, 'name': r.name, 'company': r.company or '', 'phone': shown.text,
+    values = {CUSTOM_COLUMN + d.key: display(d, r.custom.get(d.key)) for d in custom}
+    return values | {'id': r.id, 'grade': r.grade, 'name': r.name, 'company': r.company or '', 'phone': shown.text,
             'tel': shown.href, 'copy': t('phone.copy'),
             'source_label': label('source', r.source), 'status_label': label('status', r.status),
             'score': r.score, 'owner': r.owner_name or t('lead.unassigned'), 'created': when(r.created_at),
@@ -183,16 +199,20 @@ def _row(r: LeadRow, now: datetime) -> dict:
 class Inbox:
     """One browser's inbox: its filters, its page, and the live refresh."""
 
-    def __init__(self, desk: Desk, user: UserRef, columns: list[str] | None = None) -> None:
+    def __init__(self, desk: Desk, user: UserRef, columns: list[str] | None = None,
+                 fields: CustomFields = NO_FIELDS) -> None:
         self.desk, self.user = desk, user
         self.manager_view = sees_all_leads(user)
-        self.all_columns = _columns(self.manager_view)
+        self.custom = tuple(d for d in fields.definitions if not d.is_retired)
+        """The active custom fields: optional columns, and the selects among them filters."""
+        self.all_columns = _columns(self.manager_view, self.custom)
         known = {c['name'] for c in self.all_columns}
         self.chosen = [c for c in (columns or INBOX_COLUMNS) if c in known] or ['name']
         self.page = 1
         self.total = 0
         self.filters: dict[str, object] = {'search': '', 'status': None, 'grade': None, 'source': None,
-                                           'unassigned': False, 'include_pool': False, 'agenda': None}
+                                           'unassigned': False, 'include_pool': False, 'agenda': None,
+                                           'custom': {}}
         self._refreshing = False
         self._again = False
         self._last_live = 0.0
@@ -247,6 +267,11 @@ class Inbox:
                 tid(ui.select({s.value: t(f'source.{s.value}') for s in Source}, label=t('field.source'),
                               clearable=True, on_change=lambda e: self._set('source', e.value))
                     .props('dense').classes('w-40'), 'filter-source')
+                for d in self.custom:
+                    if d.type in (CustomFieldType.SINGLE_SELECT, CustomFieldType.MULTI_SELECT):
+                        tid(ui.select(option_labels(d), label=field_label(d), clearable=True,
+                                      on_change=lambda e, key=d.key: self._set_custom(key, e.value))
+                            .props('dense').classes('w-40'), f'filter-custom-{d.key}')
                 if self.manager_view:
                     tid(ui.checkbox(t('inbox.unassigned'), on_change=lambda e: self._set('unassigned', e.value)),
                         'filter-unassigned')
@@ -294,7 +319,7 @@ class Inbox:
     def _mark_filters(self) -> None:
         """The filter button is coloured while a filter is set, so a folded filter is not forgotten."""
         f = self.filters
-        active = any(f[k] for k in ('status', 'grade', 'source', 'unassigned', 'include_pool'))
+        active = any(f[k] for k in ('status', 'grade', 'source', 'unassigned', 'include_pool', 'custom'))
         self.filter_toggle.props(f'color={"primary" if active else "grey-8"}')
 
     def _shown_columns(self) -> list[dict]:
@@ -341,7 +366,11 @@ class Inbox:
         return self.desk.leads.inbox(self.user, status=f['status'], grade=f['grade'], source=f['source'],
                                      search=f['search'], unassigned=bool(f['unassigned']),
                                      include_pool=bool(f['include_pool']), agenda=f['agenda'],
-                                     page=self.page, page_size=PAGE_SIZE)
+                                     page=self.page, page_size=PAGE_SIZE, custom=self._custom_filter())
+
+    def _custom_filter(self) -> dict[str, object]:
+        custom = self.filters['custom']
+        return dict(custom) if isinstance(custom, dict) else {}
 
     async def refresh(self) -> None:
         self._show(*await run.io_bound(self.read))
@@ -351,7 +380,7 @@ class Inbox:
         pages = max(1, -(-self.total // PAGE_SIZE))
         self.page = min(self.page, pages)
         now = self.desk.ctx.now()
-        shown = [_row(r, now) for r in rows]
+        shown = [_row(r, now, self.custom) for r in rows]
         self.table.update_rows(shown)
         self.cards.update_rows(shown)
         more = self.total > INBOX_COUNT_CAP  # the count stopped there
@@ -387,6 +416,13 @@ class Inbox:
         if key == 'agenda':
             await self.revisits.show(value == 'my_day')
         await self.refresh()
+
+    async def _set_custom(self, key: str, option: str | None) -> None:
+        """A custom select's filter: its option key, or none (cleared)."""
+        custom = {k: v for k, v in self._custom_filter().items() if k != key}
+        if option:
+            custom[key] = option
+        await self._set('custom', custom)
 
     async def _go(self, step: int) -> None:
         pages = max(1, -(-self.total // PAGE_SIZE))
@@ -430,7 +466,8 @@ def register(desk: Desk) -> None:
         user = require_user(desk, request)
         if isinstance(user, RedirectResponse):
             return user
-        inbox = Inbox(desk, user, await run.io_bound(desk.team.inbox_columns, user))
+        inbox = Inbox(desk, user, await run.io_bound(desk.team.inbox_columns, user),
+                      await run.io_bound(desk.leads.custom_fields))
         # Read before the frame: its timers await the socket, and NiceGUI sends an async page as soon
         # as anything does — so the rows would only follow over the websocket.
         first = await run.io_bound(inbox.read)
