@@ -18,8 +18,9 @@ from core.context import Context, audit, retry_conflicts
 from core.custom_fields.filters import custom_tests
 from core.custom_fields.values import FIELD as CUSTOM
 from core.custom_fields.values import NO_FIELDS, CustomFields
-from core.errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
+from core.errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed
 from core.events import DeskEvents
+from core.leads.access import check_activity, visible_lead
 from core.leads.fields import LEAD
 from core.leads.normalize import clean_text
 from core.leads.qualifying import Qualifying
@@ -32,7 +33,6 @@ from store.models import (
     CONTACT_KINDS,
     OPEN_STATUSES,
     Activity,
-    ActivityKind,
     AuditEntry,
     Lead,
     LeadRow,
@@ -71,26 +71,6 @@ class LeadView:
     can_assign: bool
     activities: list[tuple[Activity, str | None]]
     audit: list[tuple[AuditEntry, str | None]]
-
-
-def visible_lead(session: Any, actor: UserRef, lead_id: int, *, lock: bool = False) -> Lead:
-    """The lead if it exists and the actor may see it; NotFound / NotAllowed otherwise.
-    `lock` (write paths): row-locked until commit, so a concurrent writer on PostgreSQL waits
-    and then reads the committed result (SQLite ignores it: one writer anyway)."""
-    lead = session.get(Lead, check_id(lead_id), with_for_update=lock or None, populate_existing=lock)
-    if lead is None or lead.is_deleted:
-        raise NotFound()
-    if not permissions.can_view_lead(actor, lead):
-        raise NotAllowed()
-    return lead
-
-
-def check_activity(kind: str, next_follow_up_at: datetime | None, now: datetime) -> None:
-    """What a user may log (a touch is the system's) and a follow-up that lies ahead."""
-    if kind not in ActivityKind.__members__.values() or kind == ActivityKind.TOUCH:
-        raise ValidationFailed({'kind': 'invalid'})
-    if next_follow_up_at is not None and next_follow_up_at <= now:
-        raise ValidationFailed({'next_follow_up_at': 'not_future'})
 
 
 def announce_captures(events: DeskEvents, results: Iterable[capture_path.CaptureResult],

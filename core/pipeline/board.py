@@ -10,7 +10,7 @@ from typing import Any
 from core import permissions
 from core.context import Context
 from core.errors import NotAllowed, NotFound, check_id
-from core.leads.actions import visible_lead
+from core.leads.access import visible_lead
 from core.pipeline.money import maybe_money
 from store import care as care_store
 from store import queries

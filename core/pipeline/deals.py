@@ -15,7 +15,7 @@ from core.context import Context, audit, retry_conflicts
 from core.customers import accounts as customers
 from core.customers import care_plan
 from core.errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed
-from core.leads.actions import check_activity, visible_lead
+from core.leads.access import check_activity, visible_lead
 from core.leads.fields import OPPORTUNITY
 from core.leads.normalize import clean_text
 from core.pipeline.board import BoardViews

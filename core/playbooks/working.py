@@ -11,7 +11,7 @@ from core import permissions
 from core.automation.policy import load_policy
 from core.context import Context
 from core.errors import NotAllowed, NotFound, ValidationFailed, check_id
-from core.leads.actions import visible_lead
+from core.leads.access import visible_lead
 from core.playbooks import checklist
 from core.playbooks.checklist import ItemState, Step
 from store import playbooks as store
