@@ -203,6 +203,27 @@ async def test_a_manager_filters_the_inbox_by_a_custom_select(user: User, team: 
         'Wants CRM', 'Wants ERP', 'Wants nothing'}
 
 
+async def test_a_manager_filters_the_inbox_by_a_yes_no_field(user: User, team: Team) -> None:
+    team.desk.custom_fields.define_field(None, entity='lead', key='vip', type='yes_no', label_zh='贵宾客户',
+                                         label_en='VIP')
+    for name, vip in (('Big Buyer', True), ('Small Buyer', False), ('Unknown Buyer', None)):
+        data = factories.lead_data(name=name) | ({'custom': {'vip': vip}} if vip is not None else {})
+        team.desk.leads.capture_lead(data, channel='manual', default_source='manual', actor=team.rep_a,
+                                     keep_for_actor=True)
+    await login(user, team.manager.email)
+    await wait_rows(user, {'Big Buyer', 'Small Buyer', 'Unknown Buyer'})
+    select = user.find(marker='filter-custom-vip').elements.pop()
+    assert isinstance(select, ui.select)
+    assert select.props['label'] == 'VIP' and select.options == {'yes': 'Yes', 'no': 'No'}
+    for choice, expected in (('yes', ['Big Buyer']), ('no', ['Small Buyer'])):
+        select.set_value(choice)
+        for _ in range(60):
+            if table_names(user) == expected:
+                break
+            await asyncio.sleep(0.05)
+        assert table_names(user) == expected
+
+
 async def test_the_column_chooser_offers_a_custom_column_showing_the_option_label(user: User, team: Team) -> None:
     _define_product(team)
     await login(user, team.manager.email)

@@ -268,8 +268,10 @@ class Inbox:
                               clearable=True, on_change=lambda e: self._set('source', e.value))
                     .props('dense').classes('w-40'), 'filter-source')
                 for d in self.custom:
-                    if d.type in (CustomFieldType.SINGLE_SELECT, CustomFieldType.MULTI_SELECT):
-                        tid(ui.select(option_labels(d), label=field_label(d), clearable=True,
+                    choices = {'yes': t('common.yes'), 'no': t('common.no')} if d.type == CustomFieldType.YES_NO \
+                        else option_labels(d)
+                    if d.type in (CustomFieldType.SINGLE_SELECT, CustomFieldType.MULTI_SELECT, CustomFieldType.YES_NO):
+                        tid(ui.select(choices, label=field_label(d), clearable=True,
                                       on_change=lambda e, key=d.key: self._set_custom(key, e.value))
                             .props('dense').classes('w-40'), f'filter-custom-{d.key}')
                 if self.manager_view:
