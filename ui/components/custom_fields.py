@@ -20,6 +20,7 @@ from ..errors import clear_field_errors, show_field_errors
 from ..format import amount_text, money
 from ..i18n import current_language, t
 from ..marks import tid
+from .inline_edit import ReadOrEdit
 from .kit import card
 
 YES_NO = ('yes', 'no')
@@ -84,7 +85,7 @@ def widget(field: Definition, value: Any, *, starred: bool = False) -> Any:
     return ui.input(name, value=value).props(props)
 
 
-class CustomSection:
+class CustomSection(ReadOrEdit):
     """The record's custom fields: the active ones (read, and edited on the pencil) and the retired
     ones that still hold a value (read only). `on_save(values)` stores `{key: value}` (True when
     stored; ValidationFailed names `custom.<key>`)."""
@@ -156,19 +157,8 @@ class CustomSection:
     def _errors_at(self) -> dict[str, Any]:
         return {f'custom.{key}': element for key, element in self.inputs.items()}
 
-    def open(self) -> None:
-        if not self.editable or not self.inputs:
-            return
-        self.editing = True
-        self.reading.set_visibility(False)
-        self.pencil.set_visibility(False)
-        self.form.set_visibility(True)
-
-    def close(self) -> None:
-        self.editing = False
-        self.form.set_visibility(False)
-        self.reading.set_visibility(True)
-        self.pencil.set_visibility(self.editable and bool(self.inputs))
+    def can_edit(self) -> bool:
+        return self.editable and bool(self.inputs)  # nothing to edit: only retired fields, read-only
 
     def cancel(self) -> None:
         clear_field_errors(self._errors_at())

@@ -15,7 +15,35 @@ from ..marks import tid
 from .kit import card
 
 
-class InlineSection:
+class ReadOrEdit:
+    """A section that shows either its read view (with the pencil) or its form: the switch shared by
+    the built-in sections (InlineSection) and the custom fields' (components/custom_fields.py)."""
+
+    editable: bool
+    editing: bool
+    reading: ui.column
+    form: ui.column
+    pencil: ui.button
+
+    def can_edit(self) -> bool:
+        return self.editable
+
+    def open(self) -> None:
+        if not self.can_edit():
+            return
+        self.editing = True
+        self.reading.set_visibility(False)
+        self.pencil.set_visibility(False)
+        self.form.set_visibility(True)
+
+    def close(self) -> None:
+        self.editing = False
+        self.form.set_visibility(False)
+        self.reading.set_visibility(True)
+        self.pencil.set_visibility(self.can_edit())
+
+
+class InlineSection(ReadOrEdit):
     """`fields`: names in order; `label(name)` and `display(name, value)` say how each reads;
     `multiline(name)` picks a textarea; `on_save()` stores the page's form (True when stored)."""
 
@@ -83,20 +111,6 @@ class InlineSection:
                 hint = tid(ui.label(text).classes('ld-caption'), f'empty-{self.mark}')
                 if self.editable:
                     hint.classes('cursor-pointer hover:underline').on('click', self.open)
-
-    def open(self) -> None:
-        if not self.editable:
-            return
-        self.editing = True
-        self.reading.set_visibility(False)
-        self.pencil.set_visibility(False)
-        self.form.set_visibility(True)
-
-    def close(self) -> None:
-        self.editing = False
-        self.form.set_visibility(False)
-        self.reading.set_visibility(True)
-        self.pencil.set_visibility(self.editable)
 
     def cancel(self) -> None:
         for name, element in self.inputs.items():
