@@ -348,7 +348,7 @@ def seed(desk: Desk, *, now: datetime, leads: int = 300, rng: random.Random | No
         # what the timer would have done over the replayed days (deadlines missed, protection ended)
         # happens here, so it is history too, and the app's first tick does not bring it as news
         clock.at = now
-        summary['caught_up'] = desk.automation.tick(now).summary()
+        summary['caught_up'] = {str(step): n for step, n in desk.automation.tick(now).summary().items()}
         with desk.ctx.write() as session:  # the replayed past is history: nobody starts with ~140 unread
             queries.mark_all_notifications_read(session, before=now + timedelta(seconds=1))
     finally:
