@@ -43,6 +43,8 @@ COOKIE = 'ld_session'
 LANG_COOKIE = 'ld_lang'
 SESSION_KEY = 'session_id'
 """Where a page keeps the id of the browser session that opened it (`app.storage.client`)."""
+ENDED_KEY = 'session_ended'
+"""Set on a page once it has been emptied and sent on, so it is sent only once."""
 UNCONNECTED_SECONDS = 15.0
 """A page whose socket has not connected by then is deleted (NiceGUI's own sweep waits 60 s)."""
 MAX_UNCONNECTED = 20
@@ -204,12 +206,16 @@ class OpenPages:
             elif now.role != user.role:  # its handlers hold the old role: rebuild it for the new one
                 self._end(client, to=client.request.url.path)
 
-    @staticmethod
-    def _end(client: Client, *, to: str = '/login') -> None:
+    def _end(self, client: Client, *, to: str = '/login') -> None:
         """Empty the page — every handler a crafted socket message could still reach goes with
-        its element — and send the browser on."""
-        if client.is_deleted:
+        its element — and send the browser on, once: a deactivation ends the sessions and then
+        rechecks the users, and a second navigation would abort the browser's first one."""
+        if client.is_deleted or client.storage.get(ENDED_KEY):
             return
+        client.storage[ENDED_KEY] = True
+        session_id = client.storage.get(SESSION_KEY)
+        if isinstance(session_id, int):
+            self._forget(session_id, client.id)
         with client:
             ui.navigate.to(to)
         client.remove_all_elements()

@@ -82,10 +82,8 @@ def test_an_event_published_in_one_process_is_emitted_in_the_other_once(desks: t
         a.events.lead_captured.subscribe(lambda lead_id, owner: heard_a.append((lead_id, owner)))
         b.events.lead_captured.subscribe(lambda lead_id, owner: heard_b.append((lead_id, owner)))
         b.events.users_changed.subscribe(lambda: users_b.append('changed'))
-        started = time.monotonic()
         result = a.leads.capture_lead(lead_data(name='Across'), channel='manual', default_source='manual')
         assert _wait(lambda: heard_b == [(result.lead_id, rep.id)], 1.0), heard_b
-        assert time.monotonic() - started < 1.0
         with read_session(b.ctx.engine) as s:  # the other process reads it: committed before the NOTIFY
             assert s.get(Lead, result.lead_id).name == 'Across'  # type: ignore[union-attr]
         user(a)  # an event without arguments crosses too

@@ -277,7 +277,7 @@ async def test_ready_answers_503_while_the_database_cannot_be_written(user: User
         assert r.status_code == 503
         assert r.json() == {'status': 'unready', 'reason': 'busy',
                             'detail': 'The database did not take a write within 2.0 seconds (another writer holds it).'}
-        assert 1.5 < waited < 10
+        assert waited >= 1.5  # it waited for the lock (busy_timeout) before saying so
         assert (await user.http_client.get('/health')).status_code == 200
     finally:
         holder.execute('ROLLBACK')

@@ -51,9 +51,9 @@ def peak_mb() -> float:
 
 
 def refused(desk: Desk, name: str, data: bytes | Path, code: str) -> UnreadableFile:
-    """Upload it, expect the refusal `code` in under 2 s, and find nothing kept."""
+    """Upload it, expect the refusal `code`, and find nothing kept. (How fast a refusal comes is
+    a benchmark's question, bench/upload_rss.py, never a timed assertion here.)"""
     actor = factories.admin(desk)
-    started = time.perf_counter()
     with pytest.raises(UnreadableFile) as caught:
         if isinstance(data, Path):
             with data.open('rb') as source:
@@ -61,7 +61,6 @@ def refused(desk: Desk, name: str, data: bytes | Path, code: str) -> UnreadableF
         else:
             desk.imports.upload(actor, name, data)
     assert caught.value.code == code, caught.value
-    assert time.perf_counter() - started < 2.0
     assert rows(desk, ImportJob) == []
     folder = desk.imports.folder
     assert not folder.exists() or list(folder.iterdir()) == []
