@@ -34,11 +34,12 @@ def custom_tests(fields: CustomFields, raw: Mapping[str, Any]) -> tuple[queries.
             if option is None:
                 errors[name] = 'invalid_option'
             else:
-                test = 'equals' if field.type == CustomFieldType.SINGLE_SELECT else 'contains'
+                test = (queries.CustomTestKind.EQUALS if field.type == CustomFieldType.SINGLE_SELECT
+                        else queries.CustomTestKind.CONTAINS)
                 tests.append(queries.CustomTest(field.key, test, option))
         elif field.type == CustomFieldType.YES_NO:
             try:
-                tests.append(queries.CustomTest(field.key, 'yes_no', yes_no(value)))
+                tests.append(queries.CustomTest(field.key, queries.CustomTestKind.YES_NO, yes_no(value)))
             except ValueError:
                 errors[name] = 'not_yes_no'
         else:

@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING, Any
 from core.context import Context
 from core.errors import ValidationFailed
 from core.leads.fields import LEAD, OPPORTUNITY
-from store import report_drill, report_lists, reporting
+from core.reports.custom_groups import is_custom
+from store import report_custom, report_drill, report_lists, reporting
 from store.models import UserRef
 
 if TYPE_CHECKING:
+    from core.custom_fields.values import Definition
     from core.reports.report_filter import ReportFilter
+    from store.queries import CustomTest
 
 DRILL_LIMIT = 500
 """Records a click lists at most (the export has them all)."""
@@ -25,9 +28,11 @@ class ReportDrill:
     ctx: Context
     """Given by the service this is mixed into."""
 
-    if TYPE_CHECKING:  # given by ReportService (core/reports/panels.py)
+    if TYPE_CHECKING:  # given by ReportService (core/reports/panels.py) and its CustomGroups
         def check_filter(self, actor: UserRef, f: ReportFilter) -> ReportFilter: ...
         def scope(self, f: ReportFilter) -> reporting.Scope: ...
+        def groupable_field(self, dimension: str) -> Definition: ...
+        def custom_test(self, field: Definition, value: Any) -> CustomTest | None: ...
 
     def funnel_leads(self, actor: UserRef, f: ReportFilter, step: str) -> list[dict[str, Any]]:
         """The cohort leads that reached a funnel step (what clicking the step lists)."""
@@ -40,22 +45,34 @@ class ReportDrill:
 
     def cohort_leads(self, actor: UserRef, f: ReportFilter, dimension: str, value: Any, *,
                      converted: bool = False) -> list[dict[str, Any]]:
-        """The cohort leads behind one conversion bar."""
-        if dimension not in reporting.LEAD_DIMENSIONS:
+        """The cohort leads behind one conversion bar (a built-in dimension or `custom.<key>`)."""
+        field = self.groupable_field(dimension) if is_custom(dimension) else None
+        if field is None and dimension not in reporting.LEAD_DIMENSIONS:
             raise ValidationFailed({'dimension': 'invalid'})
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
-            ids = report_drill.cohort_lead_ids(session, s, dimension, value, converted=converted, limit=DRILL_LIMIT)
+            if field is not None:
+                ids = report_custom.cohort_lead_ids(session, s, field.key, self.custom_test(field, value),
+                                                    converted=converted, limit=DRILL_LIMIT)
+            else:
+                ids = report_drill.cohort_lead_ids(session, s, dimension, value, converted=converted,
+                                                   limit=DRILL_LIMIT)
             return self._named(session, report_lists.lead_rows(session, columns=LEAD.export_columns, ids=ids))
 
     def closed_opportunities(self, actor: UserRef, f: ReportFilter, dimension: str, value: Any, *,
                              kind: str | None = None) -> list[dict[str, Any]]:
         """The deals behind one win-rate bar (won, lost or both)."""
-        if dimension not in reporting.LEAD_DIMENSIONS or kind not in (None, 'won', 'lost'):
+        field = self.groupable_field(dimension) if is_custom(dimension) else None
+        if (field is None and dimension not in reporting.LEAD_DIMENSIONS) or kind not in (None, 'won', 'lost'):
             raise ValidationFailed({'dimension': 'invalid'})
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
-            ids = report_drill.closed_opportunity_ids(session, s, dimension, value, kind=kind, limit=DRILL_LIMIT)
+            if field is not None:
+                ids = report_custom.closed_opportunity_ids(session, s, field.key, self.custom_test(field, value),
+                                                           kind=kind, limit=DRILL_LIMIT)
+            else:
+                ids = report_drill.closed_opportunity_ids(session, s, dimension, value, kind=kind,
+                                                          limit=DRILL_LIMIT)
             return self._named(session, report_lists.opportunity_rows(
                 session, columns=OPPORTUNITY.export_columns, ids=ids))
 

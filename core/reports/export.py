@@ -27,6 +27,7 @@ from core.custom_fields.values import Definition, definition
 from core.errors import ValidationFailed
 from core.leads.fields import CUSTOMER, LEAD, OPPORTUNITY
 from core.reports import xlsx
+from core.reports.custom_groups import is_custom
 from core.reports.panels import ReportService
 from core.reports.report_filter import ReportFilter
 from store import queries, report_lists
@@ -76,12 +77,14 @@ def _column(values: pd.Series, zone: ZoneInfo) -> pd.Series:
 
 def _cells(frame: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
     """What a spreadsheet should hold: team-local times without zone, money in yuan (exact
-    Decimal, `amount_cents` becomes `amount`), missing values empty, text neutralised."""
+    Decimal, `amount_cents` becomes `amount` — `won_cents` beside a `won` count becomes
+    `won_amount`), missing values empty, text neutralised."""
     out = pd.DataFrame(index=frame.index)
     for name in frame.columns:
         header = str(name)
         if header.endswith('_cents'):
-            out[header[:-6]] = pd.Series([None if v is None or pd.isna(v) else Decimal(int(v)).scaleb(-2)
+            money = header[:-6] if header[:-6] not in frame.columns else f'{header[:-6]}_amount'
+            out[money] = pd.Series([None if v is None or pd.isna(v) else Decimal(int(v)).scaleb(-2)
                                           for v in frame[name].tolist()], index=frame.index, dtype=object)
         else:
             out[header] = _column(frame[name], zone)
@@ -169,8 +172,13 @@ class ExportService:
                     language: str | None = None) -> bytes:
         return self.encode({kind: self.list_frame(actor, kind, f, language)}, fmt)
 
-    def export_report(self, actor: UserRef, f: ReportFilter, fmt: str, panel: str | None = None) -> bytes:
-        """One panel's table (CSV or XLSX), or every panel as sheets of one workbook (XLSX)."""
+    def export_report(self, actor: UserRef, f: ReportFilter, fmt: str, panel: str | None = None,
+                      language: str | None = None) -> bytes:
+        """One panel's table (CSV or XLSX), or every panel as sheets of one workbook (XLSX).
+        `language`: of a custom field's values (default: the actor's)."""
+        if panel is not None and (custom := _custom_panel(panel)) is not None:
+            breakdown = self.reports.by_custom_field(actor, f, custom[1], language)
+            return self.encode({panel: breakdown.conversion if custom[0] == 'conversion' else breakdown.win}, fmt)
         frames = self.reports.report(actor, f).frames()
         if panel is not None:
             if panel not in frames:
@@ -195,3 +203,12 @@ def _with_custom(frame: pd.DataFrame, customs: list[Any], fields: list[Definitio
     extra = pd.DataFrame({h: pd.Series(v, index=frame.index, dtype=object) for h, v in columns.items()},
                          index=frame.index)
     return pd.concat([frame, extra], axis=1) if columns else frame
+
+
+def _custom_panel(panel: str) -> tuple[str, str] | None:
+    """('conversion' or 'win', 'custom.<key>') for a panel grouped by a custom field (the export
+    names it as the built-in ones: `conversion_by_custom.<key>`, `win_rate_by_custom.<key>`)."""
+    for prefix, kind in (('conversion_by_', 'conversion'), ('win_rate_by_', 'win')):
+        if panel.startswith(prefix) and is_custom(panel.removeprefix(prefix)):
+            return kind, panel.removeprefix(prefix)
+    return None

@@ -35,6 +35,7 @@ from core.errors import ValidationFailed
 from core.reports import metrics as m
 from core.reports import money as report_money
 from core.reports.channel_costs import ChannelCosts
+from core.reports.custom_groups import CustomGroups
 from core.reports.drill import ReportDrill
 from core.reports.report_filter import ReportFilter
 from store import report_days, report_lists, reporting
@@ -139,7 +140,7 @@ class FilterOptions:
     """Empty for a rep (the owner filter is always themselves)."""
 
 
-class ReportService(ChannelCosts, ReportDrill):
+class ReportService(ChannelCosts, CustomGroups, ReportDrill):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 

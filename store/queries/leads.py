@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,6 +54,17 @@ class InboxFilter:
     """The engine's dialect name: the JSON functions differ (set by `inbox_page`)."""
 
 
+class CustomTestKind(StrEnum):
+    """How a custom filter tests a field (by its type: core/custom_fields/filters.py)."""
+
+    EQUALS = 'equals'
+    """A single select holds the option key."""
+    CONTAINS = 'contains'
+    """A multi select's list holds the option key."""
+    YES_NO = 'yes_no'
+    """A yes/no field is true (or false)."""
+
+
 @dataclass(frozen=True)
 class CustomTest:
     """One test of a lead's `custom` JSON: `equals` (a single select's option key), `contains`
@@ -62,21 +74,21 @@ class CustomTest:
     the value, goes to the database as a bound parameter: no SQL text is built from either."""
 
     key: str
-    test: str
+    test: CustomTestKind
     value: str | bool
 
 
-def _custom_test(t: CustomTest, dialect: str) -> sa.ColumnElement[bool]:
+def custom_condition(t: CustomTest, dialect: str) -> sa.ColumnElement[bool]:
     """A custom test as SQL: SQLite's json_extract / json_each, PostgreSQL's ->> and jsonb @>.
     No index serves these (docs/DESIGN.md, custom fields: what a filter costs)."""
     custom = col(Lead.custom)
-    if t.test == 'equals':
+    if t.test == CustomTestKind.EQUALS:
         return custom[t.key].as_string() == str(t.value)
-    if t.test == 'yes_no':
+    if t.test == CustomTestKind.YES_NO:
         if dialect == 'postgresql':  # json -> boolean has no cast: compare the JSON text
             return custom[t.key].as_string() == ('true' if t.value else 'false')
         return custom[t.key].as_integer() == (1 if t.value else 0)  # json_extract gives 1 / 0
-    if t.test == 'contains':
+    if t.test == CustomTestKind.CONTAINS:
         if dialect == 'postgresql':
             held = sa.cast(custom[t.key], JSONB)
             return held.contains(sa.cast(sa.bindparam(None, json.dumps([t.value]), sa.String), JSONB))
@@ -121,7 +133,7 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
         where.append(or_(col(Lead.name).ilike(like, escape='\\'), col(Lead.company).ilike(like, escape='\\'),
                          col(Lead.phone).ilike(like, escape='\\'), col(Lead.phone_norm).ilike(like, escape='\\'),
                          col(Lead.email).ilike(like, escape='\\')))
-    where.extend(_custom_test(t, f.dialect) for t in f.custom)
+    where.extend(custom_condition(t, f.dialect) for t in f.custom)
     if f.agenda and f.now and f.day_end:
         follow_up_overdue = col(Lead.next_follow_up_at) < f.now
         sla_late = col(Lead.sla_status) == 'failed'

@@ -176,3 +176,42 @@ async def test_headline_tiles_show_the_panels_figures_and_sections_link_to_panel
         link = next(iter(user.find(marker=f'section-{key}').elements))
         assert isinstance(link, ui.link)
         assert link.props['href'].startswith('#c')  # the panel's own anchor on this page
+
+
+async def test_conversion_grouped_by_a_custom_select_drills_and_exports(user: User, team: Team) -> None:
+    desk: Desk = app.state.desk
+    desk.custom_fields.define_field(
+        None, entity='lead', key='product', type='single_select', label_zh='意向产品', label_en='Product',
+        options=[{'key': 'crm', 'label_zh': '客户管理', 'label_en': 'CRM'},
+                 {'key': 'erp', 'label_zh': '企业资源', 'label_en': 'ERP'}])
+    ids: dict[str | None, list[int]] = {}
+    for product in ('crm', 'crm', 'erp', None):
+        data = factories.lead_data(name=f'Wants {product}') | ({'custom': {'product': product}} if product else {})
+        ids.setdefault(product, []).append(desk.leads.capture_lead(
+            data, channel='manual', default_source='manual', actor=team.rep_a, keep_for_actor=True).lead_id)
+    await login(user, team.manager.email)
+    await user.open('/reports')
+    await text_of(user, 'line-funnel-0', 'Captured: 4')
+    switch = user.find(marker='dim-conversion').elements.pop()
+    assert isinstance(switch, ui.select)
+    assert switch.options == {'source': 'Source', 'region': 'Region', 'industry': 'Industry', 'owner_id': 'Rep',
+                              'custom.product': 'Product'}
+    switch.set_value('custom.product')
+    table = user.find(marker='table-conversion').elements.pop()
+    assert isinstance(table, ui.table)
+    for _ in range(100):
+        if table.rows and table.rows[0]['key'] == 'CRM':
+            break
+        await asyncio.sleep(0.05)
+    assert [(r['key'], r['captured']) for r in table.rows] == [('CRM', 2), ('(none)', 1), ('ERP', 1)]
+
+    click(user, 'chart-conversion', 0, 'CRM')  # the CRM bar lists its two leads
+    for lead_id in ids['crm']:
+        await user.should_see(marker=f'drill-leads-{lead_id}', retries=100)
+    await user.should_see('2 records')
+
+    user.find(marker='export-conversion-csv').click()
+    response = await user.download.next(timeout=5)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode('utf-8-sig'))))
+    assert [(r['key'], r['label'], r['captured']) for r in rows] == [('crm', 'CRM', '2'), ('', '', '1'),
+                                                                     ('erp', 'ERP', '1')]

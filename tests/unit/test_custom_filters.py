@@ -1,5 +1,5 @@
 """The inbox filtered by a custom field (core/leads/actions.py `custom_tests`, store/queries/leads.py
-`_custom_test`): a single select equals an option, a multi select holds it, a yes/no field is true
+`custom_condition`): a single select equals an option, a multi select holds it, a yes/no field is true
 or false; a bad filter is refused by name before any SQL. Mirrored on PostgreSQL (tests/pg)."""
 
 from __future__ import annotations
@@ -104,8 +104,9 @@ def test_a_value_with_quotes_and_sql_is_compared_as_a_plain_value(desk: Desk, le
         session.add(lead)
         session.commit()
     with Session(desk.ctx.engine) as session:
-        for test in ('equals', 'contains'):
-            f = queries.InboxFilter(custom=(queries.CustomTest('product' if test == 'equals' else 'tags', test, odd),))
+        for test in (queries.CustomTestKind.EQUALS, queries.CustomTestKind.CONTAINS):
+            key = 'product' if test == queries.CustomTestKind.EQUALS else 'tags'
+            f = queries.InboxFilter(custom=(queries.CustomTest(key, test, odd),))
             rows, total = queries.inbox_page(session, f, offset=0, limit=10)
             assert [r.id for r in rows] == [leads['none']] and total == 1
             f = queries.InboxFilter(custom=(queries.CustomTest('product', test, "x' OR '1'='1"),))

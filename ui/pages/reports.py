@@ -15,12 +15,15 @@ from nicegui import background_tasks, run, ui
 from core import permissions
 from core.desk import Desk
 from core.errors import DomainError
+from core.reports.custom_groups import PREFIX as CUSTOM_PREFIX
+from core.reports.custom_groups import CustomBreakdown, is_custom
 from core.reports.panels import PRESETS, Report, preset_range
 from core.reports.report_filter import ReportFilter
 from store.models import UserRef
 
 from ..components import report_charts as charts
 from ..components.care_report import CareReportPanels
+from ..components.custom_fields import field_label
 from ..components.playbook_report import ChecklistPanel
 from ..components.report_panel import Panel, records_dialog
 from ..errors import attempt, message
@@ -84,6 +87,10 @@ class ReportsPage:
         self.start, self.end = preset_range(self.preset, today)
         self.filters: dict[str, Any] = {'source': None, 'region': None, 'industry': None, 'owner_id': None}
         self.dims = {'conversion': 'source', 'win': 'source'}
+        self.groupable = desk.reports.groupable_fields()
+        """Lead custom fields the conversion and win-rate panels may group by (`custom.<key>`)."""
+        self.breakdowns: dict[str, CustomBreakdown] = {}
+        """Those panels grouped by a custom field, for the current filter, by dimension."""
         self.report: Report | None = None
         self.generation = 0
         self.keys: dict[str, list[Any]] = {}
@@ -180,14 +187,38 @@ class ReportsPage:
         ui.timer(0, self.refresh, once=True)
 
     def _dimension_toggle(self, panel: str) -> None:
+        """What the panel groups by: a toggle of the built-in dimensions, or — once there are select
+        or yes/no custom fields — one select holding those and the fields (a toggle of eight
+        would not fit a phone)."""
         options = {d: t(f'report.dim.{d}') for d in DIMENSIONS if d != 'owner_id' or self.team_view}
 
-        def changed(e: Any) -> None:
+        async def changed(e: Any) -> None:
             self.dims[panel] = e.value
+            if is_custom(e.value) and e.value not in self.breakdowns:
+                await self._load_breakdowns(self.generation)
             if self.report is not None:
                 self.show(self.report)
 
-        tid(ui.toggle(options, value='source', on_change=changed).props('dense no-caps'), f'dim-{panel}')
+        if not self.groupable:
+            tid(ui.toggle(options, value='source', on_change=changed).props('dense no-caps'), f'dim-{panel}')
+            return
+        options |= {f'{CUSTOM_PREFIX}{d.key}': field_label(d) for d in self.groupable}
+        tid(ui.select(options, value='source', label=t('report.group_by'), on_change=changed)
+            .props('dense outlined options-dense').classes('w-40'), f'dim-{panel}')
+
+    async def _load_breakdowns(self, generation: int) -> None:
+        """The custom-field groupings the panels show, for the current filter (one read each)."""
+        wanted = {d for d in self.dims.values() if is_custom(d)} - set(self.breakdowns)
+        f, language = self.current_filter(), current_language()
+        for dimension in wanted:
+            try:
+                found = await run.io_bound(self.desk.reports.by_custom_field, self.user, f, dimension, language)
+            except DomainError as e:  # the field was retired meanwhile
+                if not self.client.is_deleted:
+                    ui.notify(message(e), type='warning')
+                continue
+            if generation == self.generation:
+                self.breakdowns[dimension] = found
 
     def _cost_form(self) -> None:
         with ui.row().classes('items-end gap-2'):
@@ -276,6 +307,10 @@ class ReportsPage:
             return
         if self.client.is_deleted or mine != self.generation:
             return
+        self.breakdowns = {}
+        await self._load_breakdowns(mine)
+        if self.client.is_deleted or mine != self.generation:
+            return
         self.report = report
         self.show(report)
         self.status.set_text(t('report.computed', start=report.filter.start.isoformat(),
@@ -289,14 +324,17 @@ class ReportsPage:
         self.panels['funnel'].show(options, t('report.conversion_summary', rate=charts.pct(report.conversion_rate)),
                                    lines=lines)
         dim = self.dims['conversion']
+        custom = self.breakdowns.get(dim)
         options, self.keys['conversion'], rows = charts.by_dimension(
-            report.conversion[dim], dim, rate_name=t('report.conversion_rate'),
-            count_columns=('captured', 'converted'))
+            custom.conversion if custom else report.conversion.get(dim, report.conversion['source']), dim,
+            rate_name=t('report.conversion_rate'), count_columns=('captured', 'converted'))
         self.panels['conversion'].show(options, t('report.conversion_summary', rate=charts.pct(report.conversion_rate)),
                                        rows=rows, second=charts.weekly(report))
         dim = self.dims['win']
-        options, self.keys['win'], rows = charts.by_dimension(report.win[dim], dim, rate_name=t('report.win_rate'),
-                                                              count_columns=('won', 'lost'))
+        custom = self.breakdowns.get(dim)
+        options, self.keys['win'], rows = charts.by_dimension(
+            custom.win if custom else report.win.get(dim, report.win['source']), dim,
+            rate_name=t('report.win_rate'), count_columns=('won', 'lost'))
         self.panels['win'].show(options, t('report.win_summary', rate=charts.pct(report.win_rate)), rows=rows)
         options, rows = charts.response(report)
         s = report.response_summary
@@ -396,7 +434,8 @@ class ReportsPage:
     async def export_panel(self, panel: str | None, fmt: str) -> None:
         name = None if panel is None else PANEL_EXPORT[panel].format(dim=self.dims.get(panel, 'source'))
         try:
-            data = await run.io_bound(self.desk.export.export_report, self.user, self.current_filter(), fmt, name)
+            data = await run.io_bound(self.desk.export.export_report, self.user, self.current_filter(), fmt, name,
+                                      current_language())
         except DomainError as e:
             ui.notify(message(e), type='negative')
             return
