@@ -20,6 +20,15 @@ from ..marks import tid
 
 GROUP = 'team-leads'
 SORTABLE = {'sort': False, 'draggable': '.ld-lead'}
+DROP_CSS = '''
+body:has(.ld-lead) .ld-drop:empty { min-height: 2.75rem; outline: 1px dashed #9e9e9e; outline-offset: -2px;
+                                    display: flex; align-items: center; justify-content: center; }
+body:has(.ld-lead) .ld-drop:empty::before { content: attr(data-hint); color: #757575; font-size: .8rem; }
+'''
+"""A rep's list takes no room while nothing can be dragged. Once any rep's leads are open (rows to
+drag), every closed list shows as a dashed "drop leads here" zone — from the start of the drag on,
+not when it begins: growing zones would shift the cards under the pointer (and under a click on a
+row's checkbox, which SortableJS already treats as a possible drag)."""
 GRADE_COLORS = {'A': 'red-7', 'B': 'orange-8', 'C': 'grey-7'}
 POOL = 0
 """The "move to" value meaning the pool (user ids start at 1)."""
@@ -47,7 +56,8 @@ class RepLeadList:
                               f'drill-to-{rep_id}')
                 self.go = tid(ui.button(t('team.move_selected'), icon='move_down', on_click=self._move_selected)
                               .props('dense unelevated'), f'drill-move-{rep_id}')
-            self.items = tid(ui.column().classes('w-full gap-0 min-h-6 rounded'), f'drill-items-{rep_id}')
+            self.items = tid(ui.column().classes('w-full gap-0 rounded ld-drop')
+                             .props(f'data-hint="{t("team.drop_here")}"'), f'drill-items-{rep_id}')
             self.items.make_sortable(SORTABLE, on_end=on_drop, group=GROUP)
         self._enable()
 

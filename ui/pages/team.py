@@ -21,7 +21,7 @@ from core.workload.steering import MoveOutcome
 from store.models import UserRef
 
 from .. import live
-from ..components.rep_leads import RepLeadList
+from ..components.rep_leads import DROP_CSS, RepLeadList
 from ..components.team_dialogs import plan_dialog, settings_dialog, shift_text
 from ..errors import attempt, message
 from ..format import money_short, when
@@ -150,6 +150,7 @@ class TeamPage:
         self._pending = False
 
     def build(self) -> None:
+        ui.add_css(DROP_CSS)
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(t('team.title')).classes('text-h5')
             tid(ui.button(t('team.rebalance'), icon='balance', on_click=self.rebalance), 'rebalance')
