@@ -181,7 +181,8 @@ class PoolTable:
                           on_change=lambda e: self._set('recycled', e.value)).props('dense').classes(wide),
                 f'{name}-recycled')
             tid(ui.select({k: t(f'pool.sort.{k}') for k in SORTS}, value=s['sort'], label=t('pool.sort'),
-                          on_change=lambda e: self._set('sort', e.value or 'recent')).props('dense').classes(wide),
+                          on_change=lambda e: self._set('sort', e.value or 'recent')).props('dense')
+                .classes('grow basis-32 sm:grow-0 sm:w-52'),
                 f'{name}-sort')
 
     @staticmethod
