@@ -36,6 +36,9 @@ from sqlmodel import SQLModel, col
 
 from .audit_actions import WebhookEvent
 from .models import (
+    CustomEntity,
+    CustomField,
+    CustomFieldType,
     DeliveryStatus,
     Lead,
     LostReason,
@@ -136,6 +139,25 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace('+00:00', 'Z') if value is not None else None
 
 
+CONTACT_TYPES = (CustomFieldType.PHONE, CustomFieldType.EMAIL)
+"""Custom fields that hold contact details: left out of payloads as the built-in phone and email are."""
+
+
+def _without_contacts(connection: sa.Connection, leads: Sequence[dict[str, Any]]) -> None:
+    """Each lead's custom values as a payload carries them: every field but phone and email ones
+    (read only when a lead has a custom value at all: one small query)."""
+    held = [lead for lead in leads if lead.get('custom')]
+    for lead in leads:
+        if not lead.get('custom'):
+            lead['custom'] = {}
+    if not held:
+        return
+    contacts = set(connection.execute(sa.select(col(CustomField.key)).where(
+        col(CustomField.entity) == CustomEntity.LEAD, col(CustomField.type).in_(CONTACT_TYPES))).scalars())
+    for lead in held:
+        lead['custom'] = {k: v for k, v in lead['custom'].items() if k not in contacts}
+
+
 class _Facts:
     """The rows the lines name, read once per flush: leads, deals (with stage and lost reason), people."""
 
@@ -147,7 +169,8 @@ class _Facts:
         if lead_ids:  # one query: the leads with their owners' names
             query = (sa.select(col(Lead.id), col(Lead.name), col(Lead.company), col(Lead.source), col(Lead.grade),
                                col(Lead.score), col(Lead.temperature), col(Lead.status), col(Lead.region),
-                               col(Lead.industry), col(Lead.owner_id), col(User.name).label('owner_name'))
+                               col(Lead.industry), col(Lead.custom), col(Lead.owner_id),
+                               col(User.name).label('owner_name'))
                      .outerjoin(User, col(User.id) == Lead.owner_id)
                      .where(col(Lead.id).in_(lead_ids)))
             for row in connection.execute(query):
@@ -156,6 +179,7 @@ class _Facts:
                     self.people[lead['owner_id']] = lead.pop('owner_name')
                 lead.pop('owner_name', None)
                 self.leads[lead['id']] = lead
+            _without_contacts(connection, list(self.leads.values()))
         self.deals: dict[int, dict[str, Any]] = {}
         if deals:
             deal_query = (sa.select(col(Opportunity.lead_id), col(Opportunity.id), col(Opportunity.name),

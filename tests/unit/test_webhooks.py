@@ -77,6 +77,24 @@ def test_capture_writes_a_delivery_per_subscribed_event_in_its_transaction(desk:
     assert 'phone' not in payload['lead']  # contact details stay in LeadDesk (read them through the API)
 
 
+def test_a_payload_carries_custom_values_but_not_custom_contact_details(desk: Desk) -> None:
+    user(desk)
+    define = desk.custom_fields.define_field
+    define(None, entity='lead', key='product', type='single_select', label_zh='产品', label_en='Product',
+           options=[{'key': 'crm', 'label_zh': '客户管理', 'label_en': 'CRM'}])
+    define(None, entity='lead', key='stores', type='number', label_zh='门店数', label_en='Stores')
+    define(None, entity='lead', key='boss_mobile', type='phone', label_zh='老板手机', label_en="Boss's mobile")
+    define(None, entity='lead', key='boss_mail', type='email', label_zh='老板邮箱', label_en="Boss's email")
+    hook(desk, 'http://127.0.0.1:9/x')
+    desk.leads.capture_lead(lead_data(name='Custom') | {'custom': {
+        'product': 'crm', 'stores': 12, 'boss_mobile': '13800138000', 'boss_mail': 'boss@example.com'}},
+        channel='api', default_source='api')
+    capture(desk, name='Plain')
+    custom, plain = (d.payload['lead'] for d in deliveries(desk))
+    assert custom['custom'] == {'product': 'crm', 'stores': 12}  # phone and email fields stay in LeadDesk
+    assert plain['custom'] == {}
+
+
 def test_a_rolled_back_change_leaves_no_delivery(desk: Desk) -> None:
     hook(desk, 'http://127.0.0.1:9/x', events=('lead.converted',))
     with pytest.raises(RuntimeError), desk.ctx.write() as session:
