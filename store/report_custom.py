@@ -11,15 +11,16 @@ bound parameter, as in the inbox's custom filter.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func
 
 from .models import Lead, Opportunity, Stage
 from .queries.leads import CustomTest, custom_condition
 from .report_figures import WON
-from .reporting import Scope, _closed, _cohort, _cohort_steps, _in_range, _lead_filters
+from .reporting import Scope, _closed, _in_range, _lead_filters
 
 
 def _value(key: str) -> sa.ColumnElement[Any]:
@@ -54,25 +55,13 @@ def closed_by_value(session: Session, s: Scope, key: str) -> list[tuple[Any, int
     return [(r[0], int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in rows]
 
 
-def _is(test: CustomTest | None, key: str, dialect: str) -> sa.ColumnElement[bool]:
-    """Leads whose field holds the value tested (None: the field is empty or absent)."""
-    return _value(key).is_(None) if test is None else custom_condition(test, dialect)
+@dataclass(frozen=True, slots=True)
+class CustomMatch:
+    """A bar of a panel grouped by a custom field, as the drill-down selects it: the leads whose
+    field passes `test`, or (None) holds no value."""
 
+    key: str
+    test: CustomTest | None
 
-def cohort_lead_ids(session: Session, s: Scope, key: str, test: CustomTest | None, *, converted: bool,
-                    limit: int) -> list[int]:
-    """Cohort leads with this value of the field (optionally only converted ones): a bar's records."""
-    query = _cohort(select(Lead.id), s).where(_is(test, key, session.get_bind().dialect.name))
-    if converted:
-        query = query.where(_cohort_steps(s)['opportunity'])
-    return [r for r in session.exec(query.order_by(col(Lead.id).desc()).limit(limit)) if r is not None]
-
-
-def closed_opportunity_ids(session: Session, s: Scope, key: str, test: CustomTest | None, *, kind: str | None,
-                           limit: int) -> list[int]:
-    """Deals closed in the range whose lead has this value of the field: a win-rate bar's records."""
-    query = _closed(session, select(Opportunity.id), s, join_lead=True).where(
-        _is(test, key, session.get_bind().dialect.name))
-    if kind:
-        query = query.where(Stage.kind == kind)
-    return [r for r in session.exec(query.order_by(col(Opportunity.closed_at).desc()).limit(limit)) if r]
+    def condition(self, dialect: str) -> sa.ColumnElement[bool]:
+        return _value(self.key).is_(None) if self.test is None else custom_condition(self.test, dialect)

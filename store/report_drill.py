@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from .models import Lead, Opportunity, Stage
+from .report_custom import CustomMatch
 from .report_figures import LOST, WON
 from .reporting import Scope, _closed, _cohort, _cohort_steps, _in_range, _lead_filters
 
@@ -47,21 +49,31 @@ def funnel_lead_ids(session: Session, s: Scope, step: str, limit: int) -> list[i
     return [r for r in rows if r is not None]
 
 
-def cohort_lead_ids(session: Session, s: Scope, dimension: str, value: Any, *, converted: bool,
+def _matches(session: Session, dimension: str | CustomMatch, value: Any, key: Any) -> sa.ColumnElement[bool]:
+    """The bar's condition: the column `key` equals `value`, or a custom field's match."""
+    if isinstance(dimension, CustomMatch):
+        return dimension.condition(session.get_bind().dialect.name)
+    return col(key).is_(None) if value is None else key == value
+
+
+def cohort_lead_ids(session: Session, s: Scope, dimension: str | CustomMatch, value: Any, *, converted: bool,
                     limit: int) -> list[int]:
-    """Cohort leads with this dimension value (optionally only converted ones): a bar's records."""
-    key = getattr(Lead, dimension)
-    query = _cohort(select(Lead.id), s).where(col(key).is_(None) if value is None else key == value)
+    """Cohort leads with this dimension value (optionally only converted ones): a bar's records.
+    A custom field's bar comes as its `CustomMatch` (`value` unused)."""
+    key = None if isinstance(dimension, CustomMatch) else getattr(Lead, dimension)
+    query = _cohort(select(Lead.id), s).where(_matches(session, dimension, value, key))
     if converted:
         query = query.where(_cohort_steps(s)['opportunity'])
     return [r for r in session.exec(query.order_by(col(Lead.id).desc()).limit(limit)) if r is not None]
 
 
-def closed_opportunity_ids(session: Session, s: Scope, dimension: str, value: Any, *, kind: str | None,
-                           limit: int) -> list[int]:
-    key = Opportunity.owner_id if dimension == 'owner_id' else getattr(Lead, dimension)
+def closed_opportunity_ids(session: Session, s: Scope, dimension: str | CustomMatch, value: Any, *,
+                           kind: str | None, limit: int) -> list[int]:
+    """Deals closed in the range with this dimension value: a win-rate bar's records."""
+    key = (None if isinstance(dimension, CustomMatch) else
+           Opportunity.owner_id if dimension == 'owner_id' else getattr(Lead, dimension))
     query = (_closed(session, select(Opportunity.id), s, join_lead=dimension != 'owner_id')
-             .where(col(key).is_(None) if value is None else key == value))
+             .where(_matches(session, dimension, value, key)))
     if kind:
         query = query.where(Stage.kind == kind)
     return [r for r in session.exec(query.order_by(col(Opportunity.closed_at).desc()).limit(limit)) if r]

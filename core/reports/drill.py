@@ -10,8 +10,9 @@ from core.context import Context
 from core.errors import ValidationFailed
 from core.leads.fields import LEAD, OPPORTUNITY
 from core.reports.custom_groups import is_custom
-from store import report_custom, report_drill, report_lists, reporting
+from store import report_drill, report_lists, reporting
 from store.models import UserRef
+from store.report_custom import CustomMatch
 
 if TYPE_CHECKING:
     from core.custom_fields.values import Definition
@@ -46,35 +47,32 @@ class ReportDrill:
     def cohort_leads(self, actor: UserRef, f: ReportFilter, dimension: str, value: Any, *,
                      converted: bool = False) -> list[dict[str, Any]]:
         """The cohort leads behind one conversion bar (a built-in dimension or `custom.<key>`)."""
-        field = self.groupable_field(dimension) if is_custom(dimension) else None
-        if field is None and dimension not in reporting.LEAD_DIMENSIONS:
-            raise ValidationFailed({'dimension': 'invalid'})
+        match = self._bar(dimension, value)
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
-            if field is not None:
-                ids = report_custom.cohort_lead_ids(session, s, field.key, self.custom_test(field, value),
-                                                    converted=converted, limit=DRILL_LIMIT)
-            else:
-                ids = report_drill.cohort_lead_ids(session, s, dimension, value, converted=converted,
-                                                   limit=DRILL_LIMIT)
+            ids = report_drill.cohort_lead_ids(session, s, match, value, converted=converted, limit=DRILL_LIMIT)
             return self._named(session, report_lists.lead_rows(session, columns=LEAD.export_columns, ids=ids))
 
     def closed_opportunities(self, actor: UserRef, f: ReportFilter, dimension: str, value: Any, *,
                              kind: str | None = None) -> list[dict[str, Any]]:
         """The deals behind one win-rate bar (won, lost or both)."""
-        field = self.groupable_field(dimension) if is_custom(dimension) else None
-        if (field is None and dimension not in reporting.LEAD_DIMENSIONS) or kind not in (None, 'won', 'lost'):
+        if kind not in (None, 'won', 'lost'):
             raise ValidationFailed({'dimension': 'invalid'})
+        match = self._bar(dimension, value)
         s = self.scope(self.check_filter(actor, f))
         with self.ctx.read() as session:
-            if field is not None:
-                ids = report_custom.closed_opportunity_ids(session, s, field.key, self.custom_test(field, value),
-                                                           kind=kind, limit=DRILL_LIMIT)
-            else:
-                ids = report_drill.closed_opportunity_ids(session, s, dimension, value, kind=kind,
-                                                          limit=DRILL_LIMIT)
+            ids = report_drill.closed_opportunity_ids(session, s, match, value, kind=kind, limit=DRILL_LIMIT)
             return self._named(session, report_lists.opportunity_rows(
                 session, columns=OPPORTUNITY.export_columns, ids=ids))
+
+    def _bar(self, dimension: str, value: Any) -> str | CustomMatch:
+        """A checked dimension: a built-in one by name, a custom field's bar as its match."""
+        if is_custom(dimension):
+            field = self.groupable_field(dimension)
+            return CustomMatch(field.key, self.custom_test(field, value))
+        if dimension not in reporting.LEAD_DIMENSIONS:
+            raise ValidationFailed({'dimension': 'invalid'})
+        return dimension
 
     def assigned_leads(self, actor: UserRef, f: ReportFilter, owner_id: int) -> list[dict[str, Any]]:
         """The leads assigned in the range to one rep (a row of the first-response ranking)."""
