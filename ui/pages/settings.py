@@ -464,7 +464,8 @@ class FormsPanel:
 
     def edit(self, form: WebForm) -> None:
         # the active custom lead fields, as `custom.<key>`: chosen and ordered like the built-in ones
-        offered = {CUSTOM_PREFIX + d.key: d for d in offered_custom(self.desk.access.form_custom_fields(form))}
+        # (read now, not the capture's recent copy: a field defined a moment ago is offered at once)
+        offered = {CUSTOM_PREFIX + d.key: d for d in offered_custom(self.desk.leads.custom_fields())}
         names = [*FORM_FIELDS, *offered]
         order = [f for f in form.fields if f in names] + [f for f in names if f not in form.fields]
         chosen = set(form.fields) & set(names)
