@@ -66,10 +66,11 @@ class CustomTest:
     value: str | bool
 
 
-def _custom_test(t: CustomTest, dialect: str) -> sa.ColumnElement[bool]:
-    """A custom test as SQL: SQLite's json_extract / json_each, PostgreSQL's ->> and jsonb @>.
+def custom_test(t: CustomTest, dialect: str, column: Any = None) -> sa.ColumnElement[bool]:
+    """A custom test as SQL on a record's `custom` column (a lead's unless `column` names another):
+    SQLite's json_extract / json_each, PostgreSQL's ->> and jsonb @>.
     No index serves these (docs/DESIGN.md, custom fields: what a filter costs)."""
-    custom = col(Lead.custom)
+    custom = col(Lead.custom) if column is None else column
     if t.test == 'equals':
         return custom[t.key].as_string() == str(t.value)
     if t.test == 'yes_no':
@@ -121,7 +122,7 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
         where.append(or_(col(Lead.name).ilike(like, escape='\\'), col(Lead.company).ilike(like, escape='\\'),
                          col(Lead.phone).ilike(like, escape='\\'), col(Lead.phone_norm).ilike(like, escape='\\'),
                          col(Lead.email).ilike(like, escape='\\')))
-    where.extend(_custom_test(t, f.dialect) for t in f.custom)
+    where.extend(custom_test(t, f.dialect) for t in f.custom)
     if f.agenda and f.now and f.day_end:
         follow_up_overdue = col(Lead.next_follow_up_at) < f.now
         sla_late = col(Lead.sla_status) == 'failed'
