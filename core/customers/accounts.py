@@ -114,6 +114,8 @@ class CustomerView:
     owner_name: str | None
     contacts: list[Contact]
     opportunities: list[Opportunity]
+    can_edit: bool = False
+    """The owner, or whoever may assign (managers, admins): may edit the customer's custom fields."""
 
 
 class CustomerService:
@@ -144,7 +146,8 @@ class CustomerService:
             owner = session.get(User, account.owner_id) if account.owner_id else None
             return CustomerView(account=account, owner_name=owner.name if owner else None,
                                 contacts=list(queries.account_contacts(session, account_id)),
-                                opportunities=list(queries.account_opportunities(session, account_id)))
+                                opportunities=list(queries.account_opportunities(session, account_id)),
+                                can_edit=permissions.can_assign(actor) or account.owner_id == actor.id)
 
     def custom_fields(self) -> records.CustomFields:
         """The customers' custom fields now (the page's section, dialog and filters)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from core import permissions
 from core.context import Context
-from core.custom_fields import records
+from core.custom_fields import records, requirements
 from core.custom_fields.filters import custom_tests
 from core.custom_fields.values import CustomFields
 from core.errors import NotAllowed, NotFound, check_id
@@ -135,6 +135,15 @@ class BoardViews:
         """The opportunities' custom fields now (the deal's page, the convert dialog, the board's filters)."""
         with self.ctx.read() as session:
             return records.load(session, CustomEntity.OPPORTUNITY)
+
+    def fields_to_convert(self) -> tuple[CustomFields, frozenset[str]]:
+        """The convert dialog's custom fields and the keys it must get (required from the first stage on)."""
+        with self.ctx.read() as session:
+            fields = records.load(session, CustomEntity.OPPORTUNITY)
+            stages = queries.stages(session, include_archived=True)
+            first = next((s for s in stages if not s.is_archived), None)
+            needed = requirements.for_stage(fields, stages, first) if first is not None else []
+            return fields, frozenset(d.key for d in needed)
 
     def opportunity_for_lead(self, actor: UserRef, lead_id: int) -> int | None:
         """The opportunity a converted lead became, if any (for the lead page's link)."""
