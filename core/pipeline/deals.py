@@ -81,15 +81,15 @@ class PipelineService(BoardViews, StageSettings):
                 raise NotAllowed()
             if lead.status != LeadStatus.QUALIFIED:
                 raise InvalidState('not_qualified')
+            first = queries.stages(session)[0]
+            values = deal_fields.starting_values(session, custom, first, region=self.ctx.settings.default_region)
             checklist.leave_step(session, checklist.lead_step(lead), lead=lead, opportunity=None, actor_id=actor.id,
-                                 now=now, warn_open=warn_open)
+                                 now=now, warn_open=warn_open)  # the dialog's own errors first, then the checklist
             account = self._account_for(session, lead, now)
             contact = Contact(account_id=account.id or 0, lead_id=lead.id, name=lead.name, title=lead.title,
                               phone=lead.phone, phone_norm=lead.phone_norm, email=lead.email, wechat=lead.wechat,
                               created_at=now)
             session.add(contact)
-            first = queries.stages(session)[0]
-            values = deal_fields.starting_values(session, custom, first, region=self.ctx.settings.default_region)
             opportunity = Opportunity(custom=values,
                 lead_id=lead_id, account_id=account.id or 0, owner_id=lead.owner_id or actor.id,
                 name=clean_text(name, max_length=200) or f'{lead.company or lead.name}', stage_id=first.id or 0,

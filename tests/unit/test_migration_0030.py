@@ -29,8 +29,9 @@ def test_0030_adds_the_columns_keeps_the_rows_and_goes_back_down(tmp_path: Path)
     with engine.begin() as c:
         c.exec_driver_sql("INSERT INTO accounts (id, name, is_customer, tier, lifetime_value_cents, won_count, "
                           "version, is_deleted) VALUES (1, '甲公司', 1, 'regular', 500, 1, 3, 0)")
-        c.exec_driver_sql("INSERT INTO custom_fields (entity, key, label_zh, label_en, type, options, is_required, "
-                          "is_retired, position) VALUES ('lead', 'stores', '门店数', 'Stores', 'number', '[]', 1, 0, 0)")
+        c.exec_driver_sql("INSERT INTO custom_fields (entity, key, label_zh, label_en, type, options, "
+                          "is_required, is_retired, position) "
+                          "VALUES ('lead', 'stores', '门店数', 'Stores', 'number', '[]', 1, 0, 0)")
     upgrade(engine)
     assert is_current(engine)
     with engine.connect() as c:
