@@ -175,3 +175,15 @@ async def test_qualifying_names_the_custom_field_it_needs(user: User, team: Team
     await user.should_see('Fill in Product before qualifying this lead', retries=60)
     product = element(user, 'custom-product')
     assert product.error == 'Required'
+
+
+async def test_a_web_form_shows_a_field_s_help_text_in_its_language(user: User, team: Team) -> None:
+    from tests.ui.test_web_form_custom import FORM, configure
+    team.desk.custom_fields.define_field(None, entity='lead', key='stores', type='number', label_zh='门店数',
+                                         label_en='Stores', help_zh='全国门店总数', help_en='All stores nationwide')
+    configure(team, language='zh-CN', fields=['name', 'phone', 'custom.stores'])
+    page = (await user.http_client.get(FORM)).text
+    assert '全国门店总数' in page and 'All stores nationwide' not in page
+    assert 'aria-describedby="h-f-custom-stores"' in page
+    configure(team, language='en', fields=['name', 'phone', 'custom.stores'])
+    assert 'All stores nationwide' in (await user.http_client.get(FORM)).text
