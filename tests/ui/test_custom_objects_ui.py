@@ -187,3 +187,23 @@ async def test_a_web_form_shows_a_field_s_help_text_in_its_language(user: User, 
     assert 'aria-describedby="h-f-custom-stores"' in page
     configure(team, language='en', fields=['name', 'phone', 'custom.stores'])
     assert 'All stores nationwide' in (await user.http_client.get(FORM)).text
+
+
+async def test_the_convert_dialog_carries_a_lead_value_into_the_deal_field_of_the_same_key(user: User,
+                                                                                          team: Team) -> None:
+    from tests.ui.test_convert import opportunities, proceed_past_checklist, qualified_lead
+    team.desk.custom_fields.define_field(None, entity='lead', key='channel', type='single_select', label_zh='渠道',
+                                         label_en='Channel', options=CHANNELS)
+    define_channel(team)
+    lead_id = qualified_lead(team, company='Huaxin Tech', custom={'channel': 'direct'})
+    await login(user, team.rep_a.email)
+    await user.open(f'/leads/{lead_id}')
+    user.find(marker='convert').click()
+    await user.should_see(marker='convert-custom-channel', retries=60)
+    assert element(user, 'convert-custom-channel').value == 'direct'
+    user.find(marker='convert-amount').type('100')
+    user.find(marker='convert-close').type('2030-06-30')
+    user.find(marker='convert-submit').click()
+    await proceed_past_checklist(user)
+    assert await until(lambda: len(opportunities(team, lead_id)) == 1)
+    assert opportunities(team, lead_id)[0].custom == {'channel': 'direct'}

@@ -114,22 +114,43 @@ def filter_selects(fields: tuple[Definition, ...], on_change: Callable[[str, str
 
 
 def dialog_inputs(fields: tuple[Definition, ...], *, needed: frozenset[str] = frozenset(),
-                  mark: str = 'new-custom') -> dict[str, Any]:
+                  mark: str = 'new-custom', values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A creating dialog's inputs for the active fields (two columns from a tablet up), keyed
-    `custom.<key>` as errors name them; `needed`: the keys this dialog must get (starred)."""
+    `custom.<key>` as errors name them; `needed`: the keys this dialog must get (starred);
+    `values`: what they start with (stored form)."""
+    values = values or {}
     inputs: dict[str, Any] = {}
     active = [f for f in fields if not f.is_retired]
     if not active:
         return inputs
     with ui.element('div').classes('grid grid-cols-1 sm:grid-cols-2 gap-x-4 gap-y-1 w-full'):
         for field in active:
-            element = tid(widget(field, editable_value(field, None), starred=True,
+            element = tid(widget(field, editable_value(field, values.get(field.key)), starred=True,
                                  required=field.is_required or field.key in needed)
                           .props('dense').classes('w-full min-w-0'), f'{mark}-{field.key}')
             if field.type == Type.LONG_TEXT:
                 element.classes('sm:col-span-2')
             inputs[f'custom.{field.key}'] = element
     return inputs
+
+
+def carried_values(source: tuple[Definition, ...], values: Mapping[str, Any],
+                   target: tuple[Definition, ...]) -> dict[str, Any]:
+    """What a converted lead's values start the deal's fields with: a lead field of the same key and
+    type carries its value (a select only the options the deal's field has too)."""
+    types = {f.key: f.type for f in source}
+    carried: dict[str, Any] = {}
+    for field in target:
+        value = values.get(field.key)
+        if value is None or types.get(field.key) != field.type:
+            continue
+        keys = {o.key for o in field.options}
+        if field.type == Type.SINGLE_SELECT and value not in keys:
+            continue
+        if field.type == Type.MULTI_SELECT:
+            value = [v for v in value if v in keys] if isinstance(value, list) else []
+        carried[field.key] = value
+    return carried
 
 
 def dialog_values(inputs: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from store.models import LeadStatus, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog
-from ..components.custom_fields import CustomSection, dialog_inputs, dialog_values
+from ..components.custom_fields import CustomSection, carried_values, dialog_inputs, dialog_values
 from ..components.inline_edit import InlineSection
 from ..components.kit import card
 from ..components.phone import phone_link
@@ -269,7 +269,8 @@ class LeadPage:
                     if getattr(lead, name):
                         ui.label(f'{t("field." + name)}: {getattr(lead, name)}').classes('break-words')
             deal_fields, needed = self.desk.pipeline.fields_to_convert()
-            custom = dialog_inputs(deal_fields.definitions, needed=needed, mark='convert-custom')
+            carried = carried_values(self.custom.fields, lead.custom or {}, deal_fields.definitions)
+            custom = dialog_inputs(deal_fields.definitions, needed=needed, mark='convert-custom', values=carried)
             fields |= custom
 
             async def submit() -> None:
