@@ -55,6 +55,8 @@ class AuditAction(StrEnum):
     CARE_DUE = 'care_due'
     CARE_PLAN_CHANGED = 'care_plan_changed'
     TIER_RULES_CHANGED = 'tier_rules_changed'
+    CUSTOMER_EDITED = 'customer_edited'
+    """A customer's custom values (the changed keys as `custom.<key>`)."""
     # imports
     IMPORT_STARTED = 'import_started'
     IMPORT_RESUMED = 'import_resumed'

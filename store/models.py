@@ -530,6 +530,8 @@ class Account(SQLModel, table=True):
     created_at: datetime | None = _ts()
     version: int = 1
     is_deleted: bool = False
+    custom: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    """Custom field values by key (`CustomEntity.CUSTOMER`), as `Lead.custom`."""
 
 
 class Contact(SQLModel, table=True):
@@ -579,6 +581,8 @@ class Opportunity(SQLModel, table=True):
     updated_at: datetime | None = _ts()
     version: int = 1
     is_deleted: bool = False
+    custom: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    """Custom field values by key (`CustomEntity.OPPORTUNITY`), as `Lead.custom`."""
 
 
 class StageChange(SQLModel, table=True):
@@ -642,9 +646,12 @@ class CustomFieldType(StrEnum):
 
 
 class CustomEntity(StrEnum):
-    """Which record type a custom field belongs to (leads first; opportunities and customers later)."""
+    """Which record type a custom field belongs to (the record's table has a `custom` JSON column)."""
 
     LEAD = 'lead'
+    OPPORTUNITY = 'opportunity'
+    CUSTOMER = 'customer'
+    """An account (`accounts`): customers are accounts that bought."""
 
 
 class CustomField(SQLModel, table=True):
@@ -665,7 +672,15 @@ class CustomField(SQLModel, table=True):
     """A select's choices in order: `{"key", "label_zh", "label_en"}` each (keys never change)."""
     is_required: bool = False
     """Captures must give it (the channels that can send custom values: the API and the new-lead
-    dialog); an edit may not clear it."""
+    dialog); an edit may not clear it. Leads only ("required at capture")."""
+    is_required_to_qualify: bool = False
+    """Leads: qualifying refuses while it is empty ("required at qualification")."""
+    required_stage_id: int | None = Field(default=None, foreign_key='stages.id')
+    """Opportunities: a deal may not enter this stage or a later one (by position; Won is later than
+    every open stage) while it is empty ("required from stage X on")."""
+    help_zh: str = Field(default='', sa_type=sa.String(300))
+    help_en: str = Field(default='', sa_type=sa.String(300))
+    """A line shown under the input (edit views, dialogs, web forms); empty: none."""
     is_retired: bool = False
     """Hidden and refused on input; the values already stored are kept."""
     position: int = 0

@@ -44,6 +44,7 @@ border-color:{PRIMARY_COLOR}}}
 .error{{color:#b00020;margin:.3rem 0 0;font-size:.95rem}}
 .alert{{background:#fdecea;color:#7a0014;border-radius:6px;padding:.7rem .9rem;margin:0 0 1rem}}
 .hint{{color:#555;font-size:.95rem;margin:-.25rem 0 1rem}}
+.help{{color:#555;font-size:.9rem;margin:.3rem 0 0;overflow-wrap:anywhere}}
 .consent label{{display:flex;gap:.6rem;align-items:flex-start;font-weight:400;white-space:pre-line;
 overflow-wrap:anywhere}}
 .consent input{{width:1.25rem;height:1.25rem;margin:.15rem 0 0;flex:none}}
@@ -122,20 +123,31 @@ def _custom_control(name: str, field: Definition, value: str, language: str, att
     return f'<input type="{kind}" {" ".join(attrs)} maxlength="{limit}"{extra} value="{escape(value)}">'
 
 
+def _help(field: Definition, language: str) -> str:
+    """The field's help line in the form's language ('' when it has none)."""
+    return custom_text.label_of(field.help_zh, field.help_en, language) if field.help_zh or field.help_en else ''
+
+
 def _custom_field(name: str, field: Definition, value: str, error: str | None, language: str) -> str:
-    """One custom field, labelled in the form's language, with its error under it."""
+    """One custom field, labelled in the form's language, with its help line and its error under it."""
     ident = 'f-' + name.replace('.', '-')
     attrs = [f'id="{ident}"', f'name="{escape(name)}"', f'data-testid="form-{escape(name)}"']
     if field.is_required:
         attrs.append('required')
+    help_text = _help(field, language)
+    described = ([f'h-{ident}'] if help_text else []) + ([f'e-{ident}'] if error else [])
     if error:
-        attrs += ['aria-invalid="true"', f'aria-describedby="e-{ident}"']
+        attrs.append('aria-invalid="true"')
+    if described:
+        attrs.append(f'aria-describedby="{" ".join(described)}"')
     label = escape(custom_text.label(field, language)) + \
         (' <span class="req" aria-hidden="true">*</span>' if field.is_required else '')
     problem = f'<p class="error" id="e-{ident}" data-testid="form-error-{escape(name)}">{escape(error)}</p>' \
         if error else ''
+    helped = f'<p class="help" id="h-{ident}" data-testid="form-help-{escape(name)}">{escape(help_text)}</p>' \
+        if help_text else ''
     return f'<div class="field{" invalid" if error else ""}"><label for="{ident}">{label}</label>' \
-           f'{_custom_control(name, field, value, language, attrs)}{problem}</div>'
+           f'{_custom_control(name, field, value, language, attrs)}{helped}{problem}</div>'
 
 
 def _contact_hint(form: WebForm, t: Callable[..., str]) -> str:
@@ -219,7 +231,9 @@ def snippet(form: WebForm, action: str, custom: Mapping[str, Definition] | None 
                 attrs = [f'id="{ident}"', f'name="{escape(field)}"'] + (['required'] if spec.is_required else [])
                 label = escape(custom_text.label(spec, form.language)) + (' *' if spec.is_required else '')
                 lines.append(f'  <p><label for="{ident}">{label}</label><br>')
-                lines.append(f'    {_custom_control(field, spec, "", form.language, attrs)}</p>')
+                help_text = _help(spec, form.language)
+                helped = f'<br><small>{escape(help_text)}</small>' if help_text else ''
+                lines.append(f'    {_custom_control(field, spec, "", form.language, attrs)}{helped}</p>')
             continue
         required = ' required' if field in REQUIRED else ''
         label = escape(t(f'field.{field}')) + (' *' if required else '')

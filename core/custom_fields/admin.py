@@ -13,17 +13,23 @@ from typing import Any
 
 from core import permissions
 from core.context import Context, audit, retry_conflicts
-from core.custom_fields.values import KEY, Definition, definition
+from core.custom_fields.values import KEY, Definition, Requirement, definition
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.leads.normalize import clean_text
 from store import queries
 from store.audit_actions import AuditAction
-from store.models import CustomEntity, CustomField, CustomFieldType, UserRef
+from store.models import CustomEntity, CustomField, CustomFieldType, Stage, UserRef
 
 SELECTS = (CustomFieldType.SINGLE_SELECT, CustomFieldType.MULTI_SELECT)
 OPTION_KEY = re.compile(r'[a-z0-9][a-z0-9_]{0,39}')
 MAX_OPTIONS = 200
 LABEL_LENGTH = 100
+HELP_LENGTH = 300
+ALLOWED: dict[str, tuple[Requirement, ...]] = {
+    CustomEntity.LEAD: (Requirement.NEVER, Requirement.CAPTURE, Requirement.QUALIFICATION),
+    CustomEntity.OPPORTUNITY: (Requirement.NEVER, Requirement.STAGE),
+    CustomEntity.CUSTOMER: (Requirement.NEVER,)}
+"""What "required" may mean per record type (customers come from won deals: no step asks them)."""
 
 
 def check_labels(label_zh: Any, label_en: Any) -> tuple[str, str]:
@@ -65,6 +71,31 @@ def check_options(raw: Iterable[Mapping[str, Any]], *, keep: Iterable[str] = ())
     return options
 
 
+def check_help(help_zh: Any, help_en: Any) -> tuple[str, str]:
+    """The help line in both languages (either may be empty; an empty English one is the Chinese)."""
+    zh = clean_text(help_zh if isinstance(help_zh, str) else None, max_length=HELP_LENGTH + 1) or ''
+    en = clean_text(help_en if isinstance(help_en, str) else None, max_length=HELP_LENGTH + 1) or ''
+    errors = {name: 'too_long' for name, text in (('help_zh', zh), ('help_en', en)) if len(text) > HELP_LENGTH}
+    if errors:
+        raise ValidationFailed(errors)
+    return zh, en or zh
+
+
+def apply_requirement(session: Any, row: CustomField, requirement: Any, stage_id: Any) -> None:
+    """Set when `row` is required (see `Requirement`); ValidationFailed `required: invalid` for one
+    its record type does not have, `required_stage_id: invalid` for a stage that is not there."""
+    if requirement not in ALLOWED.get(row.entity, ()):
+        raise ValidationFailed({'required': 'invalid'})
+    stage = None
+    if requirement == Requirement.STAGE:
+        stage = session.get(Stage, stage_id) if isinstance(stage_id, int) and not isinstance(stage_id, bool) else None
+        if stage is None or stage.is_archived:
+            raise ValidationFailed({'required_stage_id': 'invalid'})
+    row.is_required = requirement == Requirement.CAPTURE
+    row.is_required_to_qualify = requirement == Requirement.QUALIFICATION
+    row.required_stage_id = stage.id if stage is not None else None
+
+
 class CustomFieldService:
     """The custom field definitions (`desk.custom_fields`). `actor` None: the console (`run.py field`)."""
 
@@ -81,12 +112,20 @@ class CustomFieldService:
         with self.ctx.read() as session:
             return [definition(row) for row in queries.custom_fields(session, entity)]
 
+    def stages(self, actor: UserRef | None) -> list[tuple[int, str, str]]:
+        """The stages an opportunity field may be required from: (id, Chinese, English), in order."""
+        self._allow(actor)
+        with self.ctx.read() as session:
+            return [(s.id or 0, s.name_zh, s.name_en) for s in queries.stages(session)]
+
     @retry_conflicts
     def define_field(self, actor: UserRef | None, *, entity: str, key: str, type: str, label_zh: str,
                      label_en: str = '', options: Iterable[Mapping[str, Any]] = (),
-                     required: bool = False) -> Definition:
+                     required: bool = False, requirement: str | None = None, required_stage_id: int | None = None,
+                     help_zh: str = '', help_en: str = '') -> Definition:
         """A new field, last in the order. Its key (`[a-z][a-z0-9_]{0,39}`, unique per entity) and
-        its type are final; a select needs its options."""
+        its type are final; a select needs its options. `requirement` (a `Requirement`; `required`:
+        at capture, the older spelling) and `required_stage_id` (from that stage on); help text."""
         self._allow(actor)
         errors: dict[str, str] = {}
         if entity not in CustomEntity.__members__.values():
@@ -98,6 +137,8 @@ class CustomFieldService:
         if errors:
             raise ValidationFailed(errors)
         zh, en = check_labels(label_zh, label_en)
+        help_texts = check_help(help_zh, help_en)
+        requirement = requirement or (Requirement.CAPTURE if required else Requirement.NEVER)
         stored = check_options(options) if type in SELECTS else []
         if type not in SELECTS and list(options):
             raise ValidationFailed({'options': 'invalid_options'})
@@ -107,7 +148,8 @@ class CustomFieldService:
                 raise ValidationFailed({'key': 'taken'})
             last = max((row.position for row in queries.custom_fields(session, entity)), default=-1)
             row = CustomField(entity=entity, key=key, label_zh=zh, label_en=en, type=type, options=stored,
-                              is_required=required, position=last + 1, created_at=now)
+                              position=last + 1, created_at=now, help_zh=help_texts[0], help_en=help_texts[1])
+            apply_requirement(session, row, requirement, required_stage_id)
             session.add(row)
             audit(session, AuditAction.CUSTOM_FIELD_DEFINED, now=now, actor_id=actor.id if actor else None,
                   reason_key='reason.custom_field_defined', entity=entity, key=key, type=type, label=zh)
@@ -116,11 +158,16 @@ class CustomFieldService:
 
     @retry_conflicts
     def relabel_field(self, actor: UserRef | None, *, entity: str, key: str, label_zh: str, label_en: str = '',
-                      options: Iterable[Mapping[str, Any]] | None = None) -> Definition:
+                      options: Iterable[Mapping[str, Any]] | None = None, requirement: str | None = None,
+                      required_stage_id: int | None = None, help_zh: str | None = None,
+                      help_en: str | None = None) -> Definition:
         """New labels, and for a select its options' labels and order (options may be added, none
-        removed: stored values name them). The key and the type stay."""
+        removed: stored values name them); when given, when it is required and its help text. The
+        key and the type stay. Values already stored are not re-checked against a new requirement:
+        the next step that needs the field asks for it."""
         self._allow(actor)
         zh, en = check_labels(label_zh, label_en)
+        help_texts = check_help(help_zh, help_en) if help_zh is not None or help_en is not None else None
         now = self.ctx.now()
         with self.ctx.write() as session:
             row = self._row(session, entity, key)
@@ -129,6 +176,10 @@ class CustomFieldService:
                     raise ValidationFailed({'options': 'invalid_options'})
                 row.options = check_options(options, keep=[o['key'] for o in row.options])
             row.label_zh, row.label_en = zh, en
+            if help_texts is not None:
+                row.help_zh, row.help_en = help_texts
+            if requirement is not None:
+                apply_requirement(session, row, requirement, required_stage_id)
             session.add(row)
             audit(session, AuditAction.CUSTOM_FIELD_CHANGED, now=now, actor_id=actor.id if actor else None,
                   reason_key='reason.custom_field_changed', entity=entity, key=key, label=zh)

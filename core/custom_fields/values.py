@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,6 +48,17 @@ NO = frozenset({'no', 'false', '0', 'n', '否'})
 """What a yes/no field accepts as text (a CSV cell, a form post); JSON sends true / false."""
 
 
+class Requirement(StrEnum):
+    """When a field must be filled, as the admin picks it: leads never / at capture / at
+    qualification; opportunities never / from a stage on (`required_stage_id`); customers never.
+    Stored as `is_required`, `is_required_to_qualify` and `required_stage_id` (store/models.py)."""
+
+    NEVER = 'never'
+    CAPTURE = 'capture'
+    QUALIFICATION = 'qualification'
+    STAGE = 'stage'
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
     key: str
@@ -67,6 +79,20 @@ class Definition:
     is_retired: bool = False
     position: int = 0
     entity: str = 'lead'
+    is_required_to_qualify: bool = False
+    """Leads: qualifying needs it (core/custom_fields/requirements.py)."""
+    required_stage_id: int | None = None
+    """Opportunities: needed from this stage on (core/custom_fields/requirements.py)."""
+    help_zh: str = ''
+    help_en: str = ''
+
+    @property
+    def requirement(self) -> Requirement:
+        if self.is_required:
+            return Requirement.CAPTURE
+        if self.is_required_to_qualify:
+            return Requirement.QUALIFICATION
+        return Requirement.STAGE if self.required_stage_id is not None else Requirement.NEVER
 
     @property
     def spec(self) -> FieldSpec:
@@ -82,7 +108,8 @@ def definition(row: CustomField) -> Definition:
                            label_en=str(o.get('label_en', ''))) for o in row.options)
     return Definition(key=row.key, type=row.type, label_zh=row.label_zh, label_en=row.label_en, options=options,
                       is_required=row.is_required, is_retired=row.is_retired, position=row.position,
-                      entity=row.entity)
+                      entity=row.entity, is_required_to_qualify=row.is_required_to_qualify,
+                      required_stage_id=row.required_stage_id, help_zh=row.help_zh or '', help_en=row.help_en or '')
 
 
 class CustomFields:

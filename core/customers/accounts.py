@@ -12,12 +12,14 @@ from typing import Any
 from sqlmodel import Session
 
 from core import permissions
-from core.context import Context, audit
+from core.context import Context, audit, retry_conflicts
+from core.custom_fields import records
+from core.custom_fields.filters import custom_tests
 from core.customers import care_plan
-from core.errors import NotAllowed, NotFound, ValidationFailed, check_id
+from core.errors import NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from store import queries
 from store.audit_actions import AuditAction
-from store.models import Account, AppSetting, Contact, Opportunity, Tier, User, UserRef
+from store.models import Account, AppSetting, Contact, CustomEntity, Opportunity, Tier, User, UserRef
 
 TIER_KEY = 'tier_rules'
 
@@ -112,6 +114,8 @@ class CustomerView:
     owner_name: str | None
     contacts: list[Contact]
     opportunities: list[Opportunity]
+    can_edit: bool = False
+    """The owner, or whoever may assign (managers, admins): may edit the customer's custom fields."""
 
 
 class CustomerService:
@@ -119,11 +123,14 @@ class CustomerService:
         self.ctx = ctx
 
     def customers(self, actor: UserRef, *, tier: str | None = None, search: str | None = None, page: int = 1,
-                  page_size: int = 50) -> tuple[list[CustomerRow], int]:
+                  page_size: int = 50, custom: Mapping[str, Any] | None = None) -> tuple[list[CustomerRow], int]:
+        """A page of customers. `custom`: {key: option key or true/false} (selects and yes/no,
+        checked by core/custom_fields/filters.py as the inbox's)."""
         owner_id = None if permissions.sees_all_leads(actor) else actor.id
         with self.ctx.read() as session:
+            tests = custom_tests(records.load(session, CustomEntity.CUSTOMER), custom) if custom else ()
             rows, total = queries.customers_page(session, owner_id=owner_id, tier=tier or None,
-                                                 search=(search or '').strip()[:100] or None,
+                                                 search=(search or '').strip()[:100] or None, custom=tests,
                                                  offset=(max(1, page) - 1) * page_size, limit=page_size)
             return [CustomerRow(id=a.id or 0, name=a.name, tier=a.tier, owner_name=owner,
                                 lifetime_value_cents=a.lifetime_value_cents, won_count=a.won_count,
@@ -139,7 +146,43 @@ class CustomerService:
             owner = session.get(User, account.owner_id) if account.owner_id else None
             return CustomerView(account=account, owner_name=owner.name if owner else None,
                                 contacts=list(queries.account_contacts(session, account_id)),
-                                opportunities=list(queries.account_opportunities(session, account_id)))
+                                opportunities=list(queries.account_opportunities(session, account_id)),
+                                can_edit=permissions.can_assign(actor) or account.owner_id == actor.id)
+
+    def custom_fields(self) -> records.CustomFields:
+        """The customers' custom fields now (the page's section, dialog and filters)."""
+        with self.ctx.read() as session:
+            return records.load(session, CustomEntity.CUSTOMER)
+
+    @retry_conflicts
+    def update_customer(self, actor: UserRef, account_id: int, *, version: int, changes: Mapping[str, Any]) -> int:
+        """Save a customer's edited custom values (`changes['custom']`, as a lead's edit takes them)
+        if nobody saved in between; the audit names each changed key as `custom.<key>`. Returns
+        the new version. The owner and whoever sees every customer may edit."""
+        changes = dict(changes)
+        raw = changes.pop('custom', None)
+        if changes or raw is None:
+            raise ValidationFailed(dict.fromkeys(sorted(changes) or ['custom'], 'invalid'))
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            account = session.get(Account, check_id(account_id), with_for_update=True, populate_existing=True)
+            if account is None or account.is_deleted:
+                raise NotFound()
+            if not (permissions.can_assign(actor) or account.owner_id == actor.id):
+                raise NotAllowed()
+            if account.version != version:
+                raise StaleEdit()
+            fields = records.load(session, CustomEntity.CUSTOMER)
+            values, changed = records.merge(account.custom,
+                                            records.check_changes(fields, raw, region=self.ctx.settings.default_region))
+            if not changed:
+                return account.version
+            account.custom = values
+            account.version += 1
+            session.add(account)
+            audit(session, AuditAction.CUSTOMER_EDITED, now=now, actor_id=actor.id, reason_key='reason.customer_edited',
+                  account=account.name, fields=', '.join(changed))
+            return account.version
 
     def tier_rules(self) -> TierRules:
         with self.ctx.read() as session:

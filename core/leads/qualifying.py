@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from core.automation.sla_clocks import clear_clocks
 from core.context import Context, audit, retry_conflicts
+from core.custom_fields import requirements
+from core.custom_fields.requirements import FieldsNeeded
 from core.errors import InvalidState, ValidationFailed
 from core.leads.fields import LEAD
 from core.playbooks import checklist
@@ -49,9 +51,10 @@ class Qualifying:
     @retry_conflicts
     def qualify_lead(self, actor: UserRef, lead_id: int, *, version: int | None = None,
                      warn_open: bool = False) -> None:
-        """Contacted → qualified once need, budget, authority and timeline are all confirmed, and
-        no required item of the `contacted` playbook is open (`warn_open`: refuse with
-        `ChecklistOpen` while any item is open, so the page can ask first)."""
+        """Contacted → qualified once need, budget, authority and timeline are all confirmed, the
+        custom fields required at qualification are filled (`FieldsNeeded` names them), and no
+        required item of the `contacted` playbook is open (`warn_open`: refuse with `ChecklistOpen`
+        while any item is open, so the page can ask first)."""
         now = self.ctx.now()
         with self.ctx.write() as session:
             lead = self._editable(session, actor, lead_id, version)
@@ -60,6 +63,10 @@ class Qualifying:
             missing = {f: 'required' for f in LEAD.to_qualify if not getattr(lead, f)}
             if missing:
                 raise ValidationFailed(missing)
+            needed = requirements.unfilled(requirements.to_qualify(self.ctx.capture_config.load(session).custom),
+                                           lead.custom)
+            if needed:  # custom fields required at qualification (or at capture, left empty by a channel)
+                raise FieldsNeeded(needed)
             checklist.leave_step(session, checklist.lead_step(lead), lead=lead, opportunity=None, actor_id=actor.id,
                                  now=now, warn_open=warn_open)
             lead.status = LeadStatus.QUALIFIED

@@ -3,12 +3,16 @@ one deal with its history."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from core import permissions
 from core.context import Context
+from core.custom_fields import records, requirements
+from core.custom_fields.filters import custom_tests
+from core.custom_fields.values import CustomFields
 from core.errors import NotAllowed, NotFound, check_id
 from core.leads.access import visible_lead
 from core.pipeline.money import maybe_money
@@ -18,6 +22,7 @@ from store.models import (
     Account,
     Activity,
     Contact,
+    CustomEntity,
     Opportunity,
     Stage,
     StageChange,
@@ -88,19 +93,22 @@ class BoardViews:
     """Given by the service this is mixed into."""
 
     def board(self, actor: UserRef, *, owner_id: int | None = None, close_month: date | None = None,
-              min_amount: Any = None, max_amount: Any = None) -> list[Column]:
+              min_amount: Any = None, max_amount: Any = None, custom: Mapping[str, Any] | None = None
+              ) -> list[Column]:
         """Columns with counts and amounts for every card the actor may see (totals in SQL),
-        and the first cards of each column."""
+        and the first cards of each column. `custom`: {key: option key or true/false} (selects and
+        yes/no, checked by core/custom_fields/filters.py as the inbox's)."""
         if not permissions.sees_all_leads(actor):
             owner_id = actor.id
         close_to = None
         if close_month is not None:
             close_month = close_month.replace(day=1)
             close_to = (close_month + timedelta(days=32)).replace(day=1)
-        f = queries.BoardFilter(owner_id=owner_id, close_from=close_month, close_to=close_to,
-                                min_cents=maybe_money(min_amount), max_cents=maybe_money(max_amount))
         now = self.ctx.now()
         with self.ctx.read() as session:
+            tests = custom_tests(records.load(session, CustomEntity.OPPORTUNITY), custom) if custom else ()
+            f = queries.BoardFilter(owner_id=owner_id, close_from=close_month, close_to=close_to,
+                                    min_cents=maybe_money(min_amount), max_cents=maybe_money(max_amount), custom=tests)
             totals = queries.board_totals(session, f)
             columns = []
             for stage in queries.stages(session):
@@ -122,6 +130,20 @@ class BoardViews:
                     owner_name=owner, expected_close=o.expected_close,
                     days_in_stage=(now - (o.stage_changed_at or o.created_at or now)).days,
                     rotting_days=idle_days(stage, o, now), version=o.version)
+
+    def custom_fields(self) -> CustomFields:
+        """The opportunities' custom fields now (the deal's page, the convert dialog, the board's filters)."""
+        with self.ctx.read() as session:
+            return records.load(session, CustomEntity.OPPORTUNITY)
+
+    def fields_to_convert(self) -> tuple[CustomFields, frozenset[str]]:
+        """The convert dialog's custom fields and the keys it must get (required from the first stage on)."""
+        with self.ctx.read() as session:
+            fields = records.load(session, CustomEntity.OPPORTUNITY)
+            stages = queries.stages(session, include_archived=True)
+            first = next((s for s in stages if not s.is_archived), None)
+            needed = requirements.for_stage(fields, stages, first) if first is not None else []
+            return fields, frozenset(d.key for d in needed)
 
     def opportunity_for_lead(self, actor: UserRef, lead_id: int) -> int | None:
         """The opportunity a converted lead became, if any (for the lead page's link)."""

@@ -18,6 +18,7 @@ from core.errors import DomainError, InvalidState, NotAllowed, NotFound, Validat
 from core.leads.access import check_activity, visible_lead
 from core.leads.fields import OPPORTUNITY
 from core.leads.normalize import clean_text
+from core.pipeline import deal_fields
 from core.pipeline.board import BoardViews
 from core.pipeline.money import parse_money
 from core.pipeline.stages import StageSettings
@@ -53,8 +54,10 @@ class PipelineService(BoardViews, StageSettings):
 
     @retry_conflicts
     def convert_lead(self, actor: UserRef, lead_id: int, *, amount: Any, expected_close: date | None,
-                     decision_maker: str | None = None, name: str | None = None, warn_open: bool = False) -> int:
-        """One step from a qualified lead to an opportunity with its account and contact.
+                     decision_maker: str | None = None, name: str | None = None, warn_open: bool = False,
+                     custom: Mapping[str, Any] | None = None) -> int:
+        """One step from a qualified lead to an opportunity with its account and contact (`custom`:
+        the deal's custom values; those required from the first stage on must be given).
         A second call (double click, another tab) returns the first opportunity. Open required
         items of the `qualified` playbook block; `warn_open`: any open item refuses with
         `ChecklistOpen` (the page asks, then calls again without it)."""
@@ -78,15 +81,16 @@ class PipelineService(BoardViews, StageSettings):
                 raise NotAllowed()
             if lead.status != LeadStatus.QUALIFIED:
                 raise InvalidState('not_qualified')
+            first = queries.stages(session)[0]
+            values = deal_fields.starting_values(session, custom, first, region=self.ctx.settings.default_region)
             checklist.leave_step(session, checklist.lead_step(lead), lead=lead, opportunity=None, actor_id=actor.id,
-                                 now=now, warn_open=warn_open)
+                                 now=now, warn_open=warn_open)  # the dialog's own errors first, then the checklist
             account = self._account_for(session, lead, now)
             contact = Contact(account_id=account.id or 0, lead_id=lead.id, name=lead.name, title=lead.title,
                               phone=lead.phone, phone_norm=lead.phone_norm, email=lead.email, wechat=lead.wechat,
                               created_at=now)
             session.add(contact)
-            first = queries.stages(session)[0]
-            opportunity = Opportunity(
+            opportunity = Opportunity(custom=values,
                 lead_id=lead_id, account_id=account.id or 0, owner_id=lead.owner_id or actor.id,
                 name=clean_text(name, max_length=200) or f'{lead.company or lead.name}', stage_id=first.id or 0,
                 amount_cents=amount_cents, expected_close=expected_close,
@@ -105,9 +109,9 @@ class PipelineService(BoardViews, StageSettings):
             lead.version += 1
             lead.updated_at = now
             session.add(lead)
+            params: dict[str, Any] = {'fields': ', '.join(f'custom.{k}' for k in values)} if values else {}
             audit(session, AuditAction.CONVERTED, now=now, lead_id=lead_id, actor_id=actor.id,
-                  reason_key='reason.converted',
-                  opportunity=opportunity.name, account=account.name)
+                  reason_key='reason.converted', opportunity=opportunity.name, account=account.name, **params)
             opportunity_id, owner_id = opportunity.id or 0, lead.owner_id
         events = self.ctx.events
         events.publish(events.lead_changed, lead_id, owner_id)
@@ -160,6 +164,7 @@ class PipelineService(BoardViews, StageSettings):
             current = session.get(Stage, o.stage_id)
             if current is not None and current.kind != StageKind.OPEN and not permissions.can_assign(actor):
                 raise InvalidState('closed')  # reopening a won or lost deal is a manager's call
+            deal_fields.check_move(session, o, target)  # fields required from a stage on
             lead = session.get(Lead, o.lead_id)
             if lead is not None and checklist.forward(current, target):
                 checklist.leave_step(session, checklist.stage_step(current), lead=lead, opportunity=o,
@@ -218,6 +223,10 @@ class PipelineService(BoardViews, StageSettings):
     @retry_conflicts
     def update_opportunity(self, actor: UserRef, opportunity_id: int, *, version: int,
                            changes: Mapping[str, Any]) -> int:
+        """Save edited fields. `changes['custom']`: some custom values by key (an empty one clears it,
+        unless the deal's stage needs it); the audit names each changed key as `custom.<key>`."""
+        changes = dict(changes)
+        custom = changes.pop('custom', None)
         allowed = set(OPPORTUNITY.editable)
         if set(changes) - allowed:
             raise ValidationFailed(dict.fromkeys(sorted(set(changes) - allowed), 'invalid'))
@@ -226,6 +235,14 @@ class PipelineService(BoardViews, StageSettings):
             o = self._editable(session, actor, opportunity_id)
             if o.version != version:
                 raise StaleOpportunity()
+            changed = sorted(changes)
+            if custom is not None:
+                values, custom_changed = deal_fields.edited_values(session, o, custom,
+                                                                   region=self.ctx.settings.default_region)
+                if custom_changed:
+                    o.custom, changed = values, changed + custom_changed
+                if not changed:
+                    return o.version
             for field, value in changes.items():
                 if field == 'amount':
                     try:
@@ -246,7 +263,7 @@ class PipelineService(BoardViews, StageSettings):
             o.updated_at = now
             session.add(o)
             audit(session, AuditAction.OPPORTUNITY_EDITED, now=now, lead_id=o.lead_id, actor_id=actor.id,
-                  reason_key='reason.edited', fields=', '.join(sorted(changes)))
+                  reason_key='reason.edited', fields=', '.join(changed))
             new_version = o.version
         self.ctx.events.publish(self.ctx.events.opportunity_moved, opportunity_id, actor.id)
         return new_version

@@ -4,9 +4,10 @@ report filter applied, and no cell that a spreadsheet would run as a formula.
 
 The page's download buttons and `python run.py export …` both come here.
 
-A lead list ends with one column per custom field (core/custom_fields/text.py writes the values
-readably), headed by its label in the reader's language: every active field, and a retired one
-only when an exported lead holds a value for it (its data is kept, so it is not lost from view).
+A lead, opportunity or customer list ends with one column per custom field of its record type
+(core/custom_fields/text.py writes the values readably), headed by its label in the reader's
+language: every active field, and a retired one only when an exported record holds a value for it
+(its data is kept, so it is not lost from view).
 """
 
 from __future__ import annotations
@@ -146,13 +147,17 @@ class ExportService:
                 rows = report_lists.lead_rows(session, columns=(*LEAD.export_columns, *(['custom'] if fields else [])),
                                               s=s, raw_times=LEAD.export_times)
             elif kind == 'opportunities':
-                rows = report_lists.opportunity_rows(session, columns=OPPORTUNITY.export_columns, s=s)
+                fields = [definition(r) for r in queries.custom_fields(session, CustomEntity.OPPORTUNITY)]
+                rows = report_lists.opportunity_rows(
+                    session, columns=(*OPPORTUNITY.export_columns, *(['custom'] if fields else [])), s=s)
                 stages = report_lists.stage_names(session)
                 for row in rows:
                     row['stage'] = stages.get(row['stage_id'], ('',))[0]
             elif kind == 'customers':
-                rows = report_lists.customer_rows(session, columns=CUSTOMER.export_columns, owner_id=f.owner_id,
-                                                  since=since)
+                fields = [definition(r) for r in queries.custom_fields(session, CustomEntity.CUSTOMER)]
+                rows = report_lists.customer_rows(session, columns=(*CUSTOMER.export_columns,
+                                                                    *(['custom'] if fields else [])),
+                                                  owner_id=f.owner_id, since=since)
             else:
                 rows = report_lists.activity_rows(session, owner_id=f.owner_id, since=since)
         columns = {'leads': LEAD.export_columns, 'opportunities': (*OPPORTUNITY.export_columns, 'stage'),

@@ -78,10 +78,11 @@ class CustomTest:
     value: str | bool
 
 
-def custom_condition(t: CustomTest, dialect: str) -> sa.ColumnElement[bool]:
-    """A custom test as SQL: SQLite's json_extract / json_each, PostgreSQL's ->> and jsonb @>.
+def custom_condition(t: CustomTest, dialect: str, column: Any = None) -> sa.ColumnElement[bool]:
+    """A custom test as SQL on a record's `custom` column (a lead's unless `column` names another):
+    SQLite's json_extract / json_each, PostgreSQL's ->> and jsonb @>.
     No index serves these (docs/DESIGN.md, custom fields: what a filter costs)."""
-    custom = col(Lead.custom)
+    custom = col(Lead.custom) if column is None else column
     if t.test == CustomTestKind.EQUALS:
         return custom[t.key].as_string() == str(t.value)
     if t.test == CustomTestKind.YES_NO:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
 
 from ..models import Account, Activity, Contact, LostReason, Opportunity, Stage, StageChange, User
-from .leads import lead_activities, like_pattern
+from .leads import CustomTest, custom_condition, lead_activities, like_pattern
 
 # ----- pipeline and customers ------------------------------------------------------------------------
 
@@ -73,10 +73,17 @@ class BoardFilter:
     close_to: date | None = None
     min_cents: int | None = None
     max_cents: int | None = None
+    custom: tuple[CustomTest, ...] = ()
+    """Custom field tests on the deal's own `custom` (checked against the definitions in core)."""
 
 
-def _board_where(f: BoardFilter) -> list[sa.ColumnElement[bool]]:
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _board_where(f: BoardFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
     where: list[sa.ColumnElement[bool]] = [col(Opportunity.is_deleted) == False]  # noqa: E712
+    where.extend(custom_condition(t, dialect, col(Opportunity.custom)) for t in f.custom)
     if f.owner_id is not None:
         where.append(col(Opportunity.owner_id) == f.owner_id)
     if f.close_from is not None:
@@ -93,7 +100,7 @@ def _board_where(f: BoardFilter) -> list[sa.ColumnElement[bool]]:
 def board_totals(session: Session, f: BoardFilter) -> dict[int, tuple[int, int]]:
     """Per stage: (count, total amount in cents), aggregated in SQL."""
     rows = session.exec(select(Opportunity.stage_id, func.count(), func.coalesce(func.sum(Opportunity.amount_cents), 0))
-                        .where(*_board_where(f)).group_by(col(Opportunity.stage_id))).all()
+                        .where(*_board_where(f, _dialect(session))).group_by(col(Opportunity.stage_id))).all()
     return {stage_id: (count, int(total)) for stage_id, count, total in rows}
 
 
@@ -108,7 +115,7 @@ def board_cards(session: Session, f: BoardFilter, stage_id: int, limit: int, *, 
         select(Opportunity, Account.name, owner.name)
         .join(Account, col(Account.id) == Opportunity.account_id)
         .outerjoin(owner, col(owner.id) == Opportunity.owner_id)
-        .where(Opportunity.stage_id == stage_id, *_board_where(f))
+        .where(Opportunity.stage_id == stage_id, *_board_where(f, _dialect(session)))
         .order_by(*order).limit(limit)).all()
 
 
@@ -128,9 +135,11 @@ def count_in_stage(session: Session, stage_id: int) -> int:
 
 
 def customers_page(session: Session, *, owner_id: int | None, tier: str | None, search: str | None,
-                   offset: int, limit: int) -> tuple[Sequence[tuple[Account, str | None]], int]:
+                   offset: int, limit: int, custom: Sequence[CustomTest] = ()
+                   ) -> tuple[Sequence[tuple[Account, str | None]], int]:
     where: list[sa.ColumnElement[bool]] = [col(Account.is_customer) == True,  # noqa: E712
                                            col(Account.is_deleted) == False]  # noqa: E712
+    where.extend(custom_condition(t, _dialect(session), col(Account.custom)) for t in custom)
     if owner_id is not None:
         where.append(col(Account.owner_id) == owner_id)
     if tier:

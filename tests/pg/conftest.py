@@ -27,7 +27,8 @@ from tests.pg.server import Server, database_url, server_url
 # tests/unit modules whose tests run again here (each has a tests/pg/test_<name>.py twin).
 MIRRORED = (
     'access', 'automation', 'automation_preview', 'capture', 'capture_queue', 'care', 'checklist_rollup',
-    'conversion', 'counters', 'custom_fields', 'custom_fields_io', 'custom_filters', 'customers', 'events',
+    'conversion', 'counters', 'custom_fields', 'custom_fields_io', 'custom_filters', 'custom_objects', 'customers',
+    'events',
     'exposure', 'import',
     'inbox_order', 'leads', 'merge',
     'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races',
@@ -50,6 +51,7 @@ NOT_MIRRORED = {
     'import_cli': 'run.py subprocesses on a SQLite file',
     'migrations': 'SQLite paths and pragmas; tests/pg/test_pg_engine.py compares models and migrations on PG',
     'migration_transactions': "SQLite's DDL made transactional for migrations; PostgreSQL's DDL is transactional",
+    'migration_0030': 'a SQLite file; its check runs on an empty PostgreSQL database in test_migration_0030_pg.py',
     'normalize': 'pure functions, no database',
     'normalize_properties': 'pure functions, no database',
     'permissions_matrix': 'copies a SQLite template file per case; permission checks are engine-independent',

@@ -173,3 +173,26 @@ def test_field_add_refuses_a_bad_key_and_a_taken_one(tmp_path: Path) -> None:
     assert again.returncode == 1 and 'key taken' in again.stderr
     assert run_cli(['field', 'add', 'lead', 'x'], tmp_path).returncode == 2
     assert run_cli(['field', 'list'], tmp_path).stdout == 'lead\tstores\tnumber\t门店数\t门店数 [required]\n'
+
+
+def test_field_add_works_for_opportunities_and_customers_and_field_list_shows_all(tmp_path: Path) -> None:
+    assert run_cli(['field', 'add', 'lead', 'product', '--type', 'text', '--label-zh', '意向产品',
+                    '--required-to-qualify'], tmp_path).returncode == 0
+    deal = run_cli(['field', 'add', 'opportunity', 'contract_no', '--type', 'text', '--label-zh', '合同编号',
+                    '--label-en', 'Contract no.', '--required-from', 'Quotation', '--help-en', 'As signed'], tmp_path)
+    assert deal.returncode == 0, deal.stderr
+    assert run_cli(['field', 'add', 'customer', 'stores', '--type', 'number', '--label-zh', '门店数'],
+                   tmp_path).returncode == 0
+    unknown_stage = run_cli(['field', 'add', 'opportunity', 'x', '--type', 'text', '--label-zh', 'x',
+                             '--required-from', 'Nowhere'], tmp_path)
+    assert unknown_stage.returncode == 1 and 'required_stage_id invalid' in unknown_stage.stderr
+    desk = factories.make_desk(tmp_path / 'leaddesk.db')
+    quotation = next(s for s in desk.pipeline.stages() if s.name_en == 'Quotation')
+    [field] = desk.custom_fields.fields(None, 'opportunity')
+    assert (field.required_stage_id, field.help_en) == (quotation.id, 'As signed')
+    listed = run_cli(['field', 'list'], tmp_path).stdout.splitlines()
+    assert [line.split('\t')[:2] for line in listed] == [['lead', 'product'], ['opportunity', 'contract_no'],
+                                                       ['customer', 'stores']]
+    assert listed[0].endswith('[required to qualify]')
+    assert listed[1].endswith(f'[required from stage {quotation.id}]')
+    assert run_cli(['field', 'list', 'customer'], tmp_path).stdout.startswith('customer\tstores\t')

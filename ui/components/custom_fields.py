@@ -37,6 +37,11 @@ def option_labels(field: Definition) -> dict[str, str]:
     return {o.key: text.label_of(o.label_zh, o.label_en, language) for o in field.options}
 
 
+def help_text(field: Definition) -> str:
+    """The field's help line in the reader's language ('' when it has none)."""
+    return text.label_of(field.help_zh, field.help_en, current_language()) if field.help_zh or field.help_en else ''
+
+
 def list_separator() -> str:
     """Between the labels of a list: 、 in Chinese."""
     return text.SEPARATORS.get(current_language(), ', ')
@@ -66,10 +71,20 @@ def editable_value(field: Definition, value: Any) -> Any:
     return str(value)
 
 
-def widget(field: Definition, value: Any, *, starred: bool = False) -> Any:
-    """The input for one field's type (a select, a date input, a text input...); `starred`: a
-    required field's label says so, as a form's required fields do."""
-    name = field_label(field) + (' *' if starred and field.is_required else '')
+def widget(field: Definition, value: Any, *, starred: bool = False, required: bool | None = None) -> Any:
+    """The input for one field's type (a select, a date input, a text input...), its help text
+    under it; `starred`: a required field's label says so, as a form's required fields do
+    (`required`: whether this form needs it, when that is not "required at capture")."""
+    needed = field.is_required if required is None else required
+    element = _input(field, value, field_label(field) + (' *' if starred and needed else ''))
+    hint = help_text(field)
+    if hint:
+        element.props['hint'] = hint  # a prop value, not props text: no quoting of the admin's words
+        element.props['bottom-slots'] = True
+    return element
+
+
+def _input(field: Definition, value: Any, name: str) -> Any:
     if field.type == Type.SINGLE_SELECT:
         return ui.select(option_labels(field), label=name, value=value, clearable=True)
     if field.type == Type.MULTI_SELECT:
@@ -83,6 +98,64 @@ def widget(field: Definition, value: Any, *, starred: bool = False) -> Any:
              Type.MONEY: 'inputmode=decimal maxlength=20', Type.EMAIL: 'type=email maxlength=254',
              Type.URL: 'type=url maxlength=500', Type.PHONE: 'type=tel maxlength=50'}.get(field.type, 'maxlength=200')
     return ui.input(name, value=value).props(props)
+
+
+def filter_selects(fields: tuple[Definition, ...], on_change: Callable[[str, str | None], Awaitable[None]],
+                   *, mark: str = 'filter-custom') -> None:
+    """A select per active select or yes/no field, as the inbox's custom filters (an option key,
+    'yes' / 'no', or None when cleared): the board's and the customer list's."""
+    for d in fields:
+        if d.is_retired or d.type not in (Type.SINGLE_SELECT, Type.MULTI_SELECT, Type.YES_NO):
+            continue
+        choices = {'yes': t('common.yes'), 'no': t('common.no')} if d.type == Type.YES_NO else option_labels(d)
+        tid(ui.select(choices, label=field_label(d), clearable=True,
+                      on_change=lambda e, key=d.key: on_change(key, e.value))
+            .props('dense').classes('w-40 max-sm:w-full'), f'{mark}-{d.key}')
+
+
+def dialog_inputs(fields: tuple[Definition, ...], *, needed: frozenset[str] = frozenset(),
+                  mark: str = 'new-custom', values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A creating dialog's inputs for the active fields (two columns from a tablet up), keyed
+    `custom.<key>` as errors name them; `needed`: the keys this dialog must get (starred);
+    `values`: what they start with (stored form)."""
+    values = values or {}
+    inputs: dict[str, Any] = {}
+    active = [f for f in fields if not f.is_retired]
+    if not active:
+        return inputs
+    with ui.element('div').classes('grid grid-cols-1 sm:grid-cols-2 gap-x-4 gap-y-1 w-full'):
+        for field in active:
+            element = tid(widget(field, editable_value(field, values.get(field.key)), starred=True,
+                                 required=field.is_required or field.key in needed)
+                          .props('dense').classes('w-full min-w-0'), f'{mark}-{field.key}')
+            if field.type == Type.LONG_TEXT:
+                element.classes('sm:col-span-2')
+            inputs[f'custom.{field.key}'] = element
+    return inputs
+
+
+def carried_values(source: tuple[Definition, ...], values: Mapping[str, Any],
+                   target: tuple[Definition, ...]) -> dict[str, Any]:
+    """What a converted lead's values start the deal's fields with: a lead field of the same key and
+    type carries its value (a select only the options the deal's field has too)."""
+    types = {f.key: f.type for f in source}
+    carried: dict[str, Any] = {}
+    for field in target:
+        value = values.get(field.key)
+        if value is None or types.get(field.key) != field.type:
+            continue
+        keys = {o.key for o in field.options}
+        if field.type == Type.SINGLE_SELECT and value not in keys:
+            continue
+        if field.type == Type.MULTI_SELECT:
+            value = [v for v in value if v in keys] if isinstance(value, list) else []
+        carried[field.key] = value
+    return carried
+
+
+def dialog_values(inputs: dict[str, Any]) -> dict[str, Any]:
+    """What a dialog's inputs hold, by key (empty ones left for the check to drop)."""
+    return {name.removeprefix('custom.'): element.value for name, element in inputs.items()}
 
 
 class CustomSection(ReadOrEdit):
@@ -153,6 +226,16 @@ class CustomSection(ReadOrEdit):
                            .classes('ld-caption'), 'empty-custom')
                 if self.editable:
                     hint.classes('cursor-pointer hover:underline').on('click', self.open)
+
+    def mark_needed(self, errors: Mapping[str, str]) -> None:
+        """Open the form with the fields a step needs marked (`custom.<key>`: an error code)."""
+        if not self.can_edit():
+            return
+        self.open()
+        at = self._errors_at()
+        for name, code in errors.items():
+            if name in at:
+                at[name].error = t(f'err.field.{code}')
 
     def _errors_at(self) -> dict[str, Any]:
         return {f'custom.{key}': element for key, element in self.inputs.items()}

@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from core import permissions
+from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.customers.accounts import CustomerRow, CustomerView, TierRules
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
@@ -16,6 +17,7 @@ from store.models import Stage, Tier, UserRef
 
 from .. import live
 from ..components.care_panel import CarePlanForm, CustomerCare
+from ..components.custom_fields import CustomSection, filter_selects
 from ..components.phone import phone_link
 from ..components.table import table_region
 from ..errors import message
@@ -54,11 +56,14 @@ def _row(r: CustomerRow) -> dict:
 class CustomerList:
     """One browser's customer list: its filters, its page, refreshed when deals move."""
 
-    def __init__(self, desk: Desk, user: UserRef) -> None:
+    def __init__(self, desk: Desk, user: UserRef, custom: tuple[Definition, ...] = ()) -> None:
         self.desk, self.user = desk, user
         self.page, self.total = 1, 0
         self.tier: str | None = None
         self.search = ''
+        self.custom_fields = custom
+        """The customers' custom fields: the selects and yes/no among them filter the list."""
+        self.custom: dict[str, str] = {}
         self.generation = 0
         """Counts refreshes: an answer to an older filter that arrives late is dropped."""
 
@@ -70,6 +75,7 @@ class CustomerList:
             tid(ui.select({tier.value: tier_label(tier) for tier in Tier}, label=t('customers.col_tier'),
                           clearable=True, on_change=lambda e: self._set(tier=e.value))
                 .props('dense').classes('w-40'), 'filter-tier')
+            filter_selects(self.custom_fields, self._set_custom)
         with table_region(t('nav.customers')):
             self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id')
                              .classes('w-full cursor-pointer').props('flat bordered'), 'customers')
@@ -93,7 +99,7 @@ class CustomerList:
         self.generation += 1
         generation = self.generation
         found = await run.io_bound(self.desk.customers.customers, self.user, tier=self.tier, search=self.search,
-                                   page=self.page, page_size=PAGE_SIZE)
+                                   page=self.page, page_size=PAGE_SIZE, custom=dict(self.custom) or None)
         if found is None or generation != self.generation:
             return
         rows, self.total = found
@@ -107,6 +113,14 @@ class CustomerList:
             self.search = filters['search'] or ''
         if 'tier' in filters:
             self.tier = filters['tier']
+        self.page = 1
+        await self.refresh()
+
+    async def _set_custom(self, key: str, value: str | None) -> None:
+        if value:
+            self.custom[key] = value
+        else:
+            self.custom.pop(key, None)
         self.page = 1
         await self.refresh()
 
@@ -161,8 +175,29 @@ class TierRulesForm:
 
 
 class CustomerPage:
-    def __init__(self, view: CustomerView, stages: dict[int | None, Stage]) -> None:
+    def __init__(self, desk: Desk, user: UserRef, view: CustomerView, stages: dict[int | None, Stage],
+                 custom: CustomFields = NO_FIELDS) -> None:
+        self.desk, self.user = desk, user
         self.view, self.stages = view, stages
+        self.custom = CustomSection(custom.definitions, on_save=self.save_custom, editable=view.can_edit)
+
+    async def save_custom(self, values: dict[str, object]) -> bool:
+        """Store the custom values that changed (the section marks its fields on ValidationFailed)."""
+        if values:
+            try:
+                await run.io_bound(self.desk.customers.update_customer, self.user, self.view.account.id or 0,
+                                   version=self.view.account.version, changes={'custom': values})
+            except ValidationFailed:
+                raise
+            except DomainError as e:
+                ui.notify(message(e), type='negative', multi_line=True)
+                return False
+            view = await run.io_bound(self.desk.customers.customer, self.user, self.view.account.id or 0)
+            if view is not None:
+                self.view = view
+                self.custom.show(view.account.custom or {}, editable=view.can_edit)
+        ui.notify(t('common.saved'), type='positive')
+        return True
 
     def build(self) -> None:
         a = self.view.account
@@ -181,6 +216,7 @@ class CustomerPage:
                     ('customer.since', when(a.created_at), 'customer-since')):
                 ui.label(t(key)).classes('text-grey-7')
                 tid(ui.label(value), mark)
+        self.custom.render(a.custom or {})
         with ui.row().classes('w-full gap-4 items-start no-wrap max-md:flex-wrap'):
             with ui.card().classes('flex-1 min-w-80'):
                 ui.label(t('customer.contacts')).classes('text-subtitle1 font-bold')
@@ -219,8 +255,9 @@ def register(desk: Desk) -> None:
         # read before the frame starts its timers, so the first response carries the whole page
         rules = await run.io_bound(desk.customers.tier_rules) if permissions.can_assign(user) else None
         plan = await run.io_bound(desk.care.plan) if permissions.can_assign(user) else None
+        custom = await run.io_bound(desk.customers.custom_fields)
         with frame(desk, t('nav.customers'), user):
-            CustomerList(desk, user).build()
+            CustomerList(desk, user, custom.definitions).build()
             if rules is not None:
                 TierRulesForm(desk, user).build(rules)
             if plan is not None:
@@ -237,6 +274,7 @@ def register(desk: Desk) -> None:
             view = await run.io_bound(desk.customers.customer, user, int(account_id))
             care = await run.io_bound(desk.care.care_view, user, int(account_id))
             stages = {s.id: s for s in await run.io_bound(desk.pipeline.stages)}
+            custom = await run.io_bound(desk.customers.custom_fields)
         except (NotFound, ValueError):
             refused = 'not-found'
         except NotAllowed:
@@ -248,6 +286,6 @@ def register(desk: Desk) -> None:
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
                 ui.link(t('customer.back'), '/customers')
             else:
-                CustomerPage(view, stages).build()
+                CustomerPage(desk, user, view, stages, custom).build()
                 CustomerCare(desk, user, care).build()
         return None

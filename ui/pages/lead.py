@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
+from core.custom_fields.requirements import FieldsNeeded
 from core.custom_fields.values import CustomFields
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
@@ -20,7 +21,7 @@ from store.models import LeadStatus, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog
-from ..components.custom_fields import CustomSection
+from ..components.custom_fields import CustomSection, carried_values, dialog_inputs, dialog_values
 from ..components.inline_edit import InlineSection
 from ..components.kit import card
 from ..components.phone import phone_link
@@ -238,6 +239,10 @@ class LeadPage:
                 missing = [t(f'field.{f}') for f in BANT if f in e.errors]
                 ui.notify(t('lead.qualify_missing', fields=', '.join(missing)), type='negative', multi_line=True)
                 return
+            except FieldsNeeded as e:  # custom fields required at qualification: open them, marked
+                self.custom.mark_needed(e.errors)
+                ui.notify(message(e), type='negative', multi_line=True)
+                return
             except DomainError as e:
                 ui.notify(message(e), type='negative', multi_line=True)
                 return
@@ -263,6 +268,10 @@ class LeadPage:
                 for name in ('need', 'budget', 'timeline'):
                     if getattr(lead, name):
                         ui.label(f'{t("field." + name)}: {getattr(lead, name)}').classes('break-words')
+            deal_fields, needed = self.desk.pipeline.fields_to_convert()
+            carried = carried_values(self.custom.fields, lead.custom or {}, deal_fields.definitions)
+            custom = dialog_inputs(deal_fields.definitions, needed=needed, mark='convert-custom', values=carried)
+            fields |= custom
 
             async def submit() -> None:
                 if self.converting:  # a double click converts once (and core finds the first one anyway)
@@ -281,7 +290,7 @@ class LeadPage:
                             lambda warn: self.desk.pipeline.convert_lead(
                                 self.user, self.lead_id, amount=fields['amount'].value, expected_close=close,
                                 decision_maker=fields['decision_maker'].value, name=fields['name'].value,
-                                warn_open=warn))
+                                warn_open=warn, custom=dialog_values(custom) if custom else None))
                     if not done:
                         return
                 except ValidationFailed as e:

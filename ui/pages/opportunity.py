@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
+from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.leads.fields import OPPORTUNITY_TEXT
@@ -20,6 +21,7 @@ from store.models import Stage, StageKind, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog, parse_day
+from ..components.custom_fields import CustomSection
 from ..components.inline_edit import InlineSection
 from ..components.phone import phone_link
 from ..components.playbook_panel import PlaybookPanel
@@ -63,7 +65,8 @@ def _display(name: str, value: str) -> str:
 
 class OpportunityPage:
     def __init__(self, desk: Desk, user: UserRef, view: OpportunityView, stages: list[Stage],
-                 lost_reasons: list[tuple[str, str, str]], *, playbook: PlaybookView | None = None) -> None:
+                 lost_reasons: list[tuple[str, str, str]], *, playbook: PlaybookView | None = None,
+                 custom: CustomFields = NO_FIELDS) -> None:
         self.desk, self.user, self.view = desk, user, view
         self.opportunity_id = view.opportunity.id or 0
         self.playbook = PlaybookPanel(desk, user, playbook or desk.playbooks.for_opportunity(user, self.opportunity_id),
@@ -76,12 +79,15 @@ class OpportunityPage:
         """The version the form was filled from: a save against anything newer is refused."""
         self.outside = ui.element()
         """Dialogs live here, outside the refreshed parts."""
+        self.custom = CustomSection(custom.definitions, on_save=self.save_custom, editable=view.can_edit)
+        """"More fields": the deal's custom fields, saved on their own (outside the refreshed details)."""
 
     def build(self) -> None:
         self.header()
         with ui.row().classes('w-full gap-4 items-start no-wrap max-md:flex-wrap'):
-            with ui.column().classes('flex-1 min-w-80'):
+            with ui.column().classes('flex-1 min-w-80 max-sm:min-w-0 max-sm:w-full'):
                 self.details()
+                self.custom.render(self.view.opportunity.custom or {})
             with ui.column().classes('w-96 max-w-full'):
                 self.playbook.render()
                 self.stage_card()
@@ -101,6 +107,7 @@ class OpportunityPage:
             self.details.refresh()
         elif own_change and self.edit_version == before and after == before + 1:
             self.edit_version = after  # only this page's own activity happened in between
+        self.custom.show(self.view.opportunity.custom or {}, editable=self.view.can_edit)
         self.header.refresh()
         self.stage_card.refresh()
         self.timeline.refresh()
@@ -202,6 +209,25 @@ class OpportunityPage:
         await self.reload(own_change=True)
         return True
 
+    async def save_custom(self, values: dict[str, Any]) -> bool:
+        """Store the custom values that changed (the section marks its fields on ValidationFailed)."""
+        if values:
+            try:
+                await run.io_bound(self.desk.pipeline.update_opportunity, self.user, self.opportunity_id,
+                                   version=self.view.opportunity.version, changes={'custom': values})
+            except ValidationFailed:
+                raise
+            except StaleOpportunity:
+                await self.reload()
+                ui.notify(t('opp.stale'), type='negative', multi_line=True)
+                return False
+            except DomainError as e:
+                ui.notify(message(e), type='negative', multi_line=True)
+                return False
+            await self.reload(own_change=True)
+        ui.notify(t('common.saved'), type='positive')
+        return True
+
     # ----- stage and history ----------------------------------------------------------------------
 
     @ui.refreshable_method
@@ -268,6 +294,7 @@ def register(desk: Desk) -> None:
             stages = await run.io_bound(desk.pipeline.stages)
             reasons = await run.io_bound(desk.pipeline.lost_reasons)
             playbook = await run.io_bound(desk.playbooks.for_opportunity, user, int(opportunity_id))
+            custom = await run.io_bound(desk.pipeline.custom_fields)
         except (NotFound, ValueError):
             refused = 'not-found'
         except NotAllowed:
@@ -279,5 +306,5 @@ def register(desk: Desk) -> None:
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
                 ui.link(t('nav.back_to_inbox'), '/')
             else:
-                OpportunityPage(desk, user, view, stages, reasons, playbook=playbook).build()
+                OpportunityPage(desk, user, view, stages, reasons, playbook=playbook, custom=custom).build()
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from html import escape
@@ -23,6 +23,7 @@ from nicegui.element import Element
 from nicegui.events import GenericEventArguments, SortableEventArguments
 
 from core import permissions
+from core.custom_fields.values import Definition
 from core.desk import Desk
 from core.errors import DomainError
 from core.pipeline.board import Card, Column
@@ -31,6 +32,7 @@ from core.pipeline.money import parse_money
 from store.models import Stage, StageKind, UserRef
 
 from .. import live
+from ..components.custom_fields import filter_selects
 from ..components.kit import page_header
 from ..components.playbook_panel import gated
 from ..errors import message
@@ -116,6 +118,8 @@ class Filters:
     close_month: date | None = None
     min_amount: str | None = None
     max_amount: str | None = None
+    custom: dict[str, str] = field(default_factory=dict)
+    """A select's option key or 'yes' / 'no' per custom field key."""
 
 
 class PipelineBoard:
@@ -136,6 +140,8 @@ class PipelineBoard:
         self.active: int | None = None
         """The stage a phone shows (the others are hidden by CSS below 600 px)."""
         self.tabs: dict[int, ui.tab] = {}
+        self.custom_fields: tuple[Definition, ...] = ()
+        """The deals' custom fields (the selects and yes/no among them filter the board); set before `build`."""
 
     # ----- layout ---------------------------------------------------------------------------------
 
@@ -160,6 +166,7 @@ class PipelineBoard:
                                   .props('dense clearable debounce=400 inputmode=decimal')
                                   .classes('w-36 max-sm:flex-1 max-sm:min-w-0'),
                                   'filter-max')
+            filter_selects(self.custom_fields, self._set_custom)
         self.switcher = tid(ui.tabs(on_change=self._switch)
                             .props('dense no-caps mobile-arrows outside-arrows active-color=primary '
                                    'indicator-color=primary align=left')
@@ -332,7 +339,8 @@ class PipelineBoard:
     def _read(self) -> list[Column]:
         f = self.filters
         return self.desk.pipeline.board(self.user, owner_id=f.owner_id, close_month=f.close_month,
-                                        min_amount=f.min_amount, max_amount=f.max_amount)
+                                        min_amount=f.min_amount, max_amount=f.max_amount,
+                                        custom=dict(f.custom) or None)
 
     def _apply(self, columns: list[Column]) -> None:
         columns = sorted(columns, key=lambda c: _stage_order(c.stage))
@@ -389,6 +397,14 @@ class PipelineBoard:
         await self.reload()
 
     # ----- filters --------------------------------------------------------------------------------
+
+    async def _set_custom(self, key: str, value: str | None) -> None:
+        """A custom select's or yes/no field's filter: its option key, or none (cleared)."""
+        if value:
+            self.filters.custom[key] = value
+        else:
+            self.filters.custom.pop(key, None)
+        await self.reload()
 
     async def _set_owner(self, e: Any) -> None:
         self.filters.owner_id = e.value
@@ -554,6 +570,7 @@ def register(desk: Desk) -> None:
         # Read before the frame (its timers await the socket, and NiceGUI then sends an async page at
         # once): the first screenful of cards goes out with the HTML, the rest over the socket.
         columns = await run.io_bound(board.read_first)
+        board.custom_fields = (await run.io_bound(desk.pipeline.custom_fields)).definitions
         with frame(desk, t('nav.pipeline'), user):
             board.build()
             board.show_first(columns)

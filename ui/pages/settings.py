@@ -12,7 +12,7 @@ from nicegui import run, ui
 
 from core import permissions
 from core.capture.webforms import CUSTOM_PREFIX, FORM_FIELDS, offered_custom, renamed_for, shown_custom
-from core.custom_fields.values import Definition
+from core.custom_fields.values import Definition, Requirement
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 from store.models import (
@@ -31,7 +31,7 @@ from ..components.custom_fields import field_label, list_separator, option_label
 from ..components.kit import code_block, empty_state
 from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..format import when
-from ..i18n import t, translate
+from ..i18n import current_language, t, translate
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
@@ -253,21 +253,45 @@ def options_text(field: Definition) -> str:
 
 
 class CustomFieldsPanel:
-    """Admins define the leads' own fields (自定义字段): add one, relabel it and its options, retire
-    and restore it. The key and the type are final (values are stored under the key)."""
+    """Admins define the own fields (自定义字段) of leads, opportunities and customers, one record
+    type at a time: add one, relabel it and its options, say when it is required and what its help
+    line says, retire and restore it. The key and the type are final (values are stored under the key)."""
 
     def __init__(self, desk: Desk, user: UserRef) -> None:
         self.desk, self.user = desk, user
+        self.entity: str = CustomEntity.LEAD
+        """The record type shown (the switch above the list)."""
+        self.stage_names: dict[int, str] = {}
         self.outside = ui.element()
         """Dialogs live here, outside the refreshed list, so a refresh does not delete them."""
+
+    def _set_entity(self, value: str | None) -> None:
+        if value and value != self.entity:
+            self.entity = value
+            self.build.refresh()
+
+    def _stages(self) -> dict[int, str]:
+        """The stages an opportunity field may be required from, by id, in the reader's language."""
+        zh = current_language() == 'zh-CN'
+        stages = self.desk.custom_fields.stages(self.user)
+        return {sid: (name_zh if zh else name_en) for sid, name_zh, name_en in stages}
+
+    def _requirement_text(self, field: Definition) -> str:
+        if field.requirement == Requirement.STAGE:
+            return t('custom.required_from', stage=self.stage_names.get(field.required_stage_id or 0, '?'))
+        return t(f'custom.required_{field.requirement.value}') if field.requirement != Requirement.NEVER else ''
 
     @ui.refreshable_method
     def build(self) -> None:
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(t('custom.title')).classes('text-h6')
             tid(ui.button(t('custom.add'), icon='add', on_click=self.add).props('flat'), 'custom-field-add')
-        ui.label(t('custom.hint')).classes('text-sm text-grey-7')
-        fields = self.desk.custom_fields.fields(self.user)
+        tid(ui.toggle({e.value: t(f'custom.entity_{e.value}') for e in CustomEntity}, value=self.entity,
+                      on_change=lambda e: self._set_entity(e.value))
+            .props('no-caps dense spread').classes('max-sm:w-full'), 'custom-entity')
+        ui.label(t(f'custom.hint_{self.entity}')).classes('text-sm text-grey-7')
+        fields = self.desk.custom_fields.fields(self.user, self.entity)
+        self.stage_names = self._stages() if self.entity == CustomEntity.OPPORTUNITY else {}
         if not fields:
             empty_state(t('custom.none'), icon='tune', mark='custom-fields-empty')
         with tid(ui.column().classes('w-full gap-0'), 'custom-fields'):
@@ -286,8 +310,9 @@ class CustomFieldsPanel:
                     if field.options:
                         ui.label(list_separator().join(option_labels(field).values())) \
                             .classes('text-sm text-grey-7 break-words')
-            if field.is_required:
-                ui.badge(t('custom.required'), color='orange')
+            required = self._requirement_text(field)
+            if required:
+                tid(ui.badge(required, color='orange'), f'custom-required-{field.key}')
             if field.is_retired:
                 tid(ui.badge(t('custom.retired'), color='grey'), f'custom-retired-{field.key}')
             with ui.row().classes('items-center gap-1 no-wrap'):
@@ -333,28 +358,41 @@ class CustomFieldsPanel:
                                     .props('autogrow').classes('w-full'), 'custom-options')
             hint = ui.label(t('custom.options_hint')).classes('text-sm text-grey-7 -mt-2')
             if field is None:
-                required = tid(ui.switch(t('custom.required_switch')), 'custom-required')
                 for element in (inputs['options'], hint):
                     element.bind_visibility_from(inputs['type'], 'value', backward=lambda v: v in selects)
             elif field.type not in selects:
                 inputs['options'].set_visibility(False)
                 hint.set_visibility(False)
+            entity = field.entity if field else self.entity
+            required = self._requirement_select(entity, field)
+            if required is not None:
+                inputs['required'] = required
+            inputs['help_zh'] = tid(ui.input(t('custom.help_zh'), value=field.help_zh if field else '')
+                                    .props('maxlength=300').classes('w-full'), 'custom-help-zh')
+            inputs['help_en'] = tid(ui.input(t('custom.help_en'), value=field.help_en if field else '')
+                                    .props('maxlength=300').classes('w-full'), 'custom-help-en')
 
             async def save() -> None:
                 values = {k: v.value for k, v in inputs.items()}
                 is_select = (field.type if field else values['type']) in selects
                 options = parse_options(values['options']) if is_select else []
+                picked = values.get('required')  # a Requirement (leads) or a stage id, 0 for never (deals)
+                requirement = (Requirement.STAGE if picked else Requirement.NEVER) if isinstance(picked, int) \
+                    else picked or Requirement.NEVER
+                stage_id = picked if isinstance(picked, int) and picked else None
+                texts = {'help_zh': values['help_zh'] or '', 'help_en': values['help_en'] or '',
+                         'requirement': requirement, 'required_stage_id': stage_id}
                 if field is None:
                     def act() -> object:
                         return self.desk.custom_fields.define_field(
-                            self.user, entity=CustomEntity.LEAD, key=(values['key'] or '').strip(),
+                            self.user, entity=entity, key=(values['key'] or '').strip(),
                             type=values['type'], label_zh=values['label_zh'] or '',
-                            label_en=values['label_en'] or '', options=options, required=required.value)
+                            label_en=values['label_en'] or '', options=options, **texts)
                 else:
                     def act() -> object:
                         return self.desk.custom_fields.relabel_field(
                             self.user, entity=field.entity, key=field.key, label_zh=values['label_zh'] or '',
-                            label_en=values['label_en'] or '', options=options if is_select else None)
+                            label_en=values['label_en'] or '', options=options if is_select else None, **texts)
                 if await attempt(act, inputs):
                     dialog.close()
                     ui.notify(t('common.saved'), type='positive')
@@ -365,8 +403,23 @@ class CustomFieldsPanel:
                 tid(ui.button(t('common.save'), on_click=save), 'custom-save')
         dialog.open()
 
+    def _requirement_select(self, entity: str, field: Definition | None) -> Any:
+        """When the field is required: leads never / at capture / at qualification; opportunities
+        never or from a stage on (the select's value: the stage's id, 0 for never); customers: no select."""
+        if entity == CustomEntity.LEAD:
+            choices: dict[Any, str] = {r.value: t(f'custom.required_{r.value}') for r in
+                                       (Requirement.NEVER, Requirement.CAPTURE, Requirement.QUALIFICATION)}
+            value: Any = field.requirement.value if field else Requirement.NEVER.value
+        elif entity == CustomEntity.OPPORTUNITY:
+            choices = {0: t('custom.required_never')} | {
+                sid: t('custom.required_from', stage=name) for sid, name in self._stages().items()}
+            value = (field.required_stage_id or 0) if field else 0
+        else:
+            return None
+        return tid(ui.select(choices, value=value, label=t('custom.required')).classes('w-full'), 'custom-required')
+
     def add(self) -> None:
-        self._dialog(t('custom.add'), None)
+        self._dialog(t(f'custom.add_{self.entity}'), None)
 
     def edit(self, field: Definition) -> None:
         self._dialog(t('custom.edit_title', label=field_label(field)), field)
