@@ -36,6 +36,20 @@ async def test_won_deal_makes_a_customer(user: User, team: Team) -> None:
         (account_id, 'Huaxin Tech', 'regular', 'Rep Li', '¥12,500', 1)
 
 
+async def test_a_phone_gets_the_same_customers_as_cards(user: User, team: Team) -> None:
+    account_id, _ = won_deal(team, team.rep_a, 'Card Co')
+    await login(user, team.manager.email)
+    await user.open('/customers')
+    cards = user.find(marker='customer-cards').elements.pop()
+    assert isinstance(cards, ui.table)
+    await until(lambda: len(cards.rows) == 1)
+    [card] = cards.rows
+    assert (card['id'], card['name'], card['owner'], card['ltv'], card['won_text']) == \
+        (account_id, 'Card Co', 'Rep Li', '¥12,500', 'won 1')
+    assert cards.props['grid'] is True and 'xs' in cards.classes  # shown below 600 px, the table above
+    assert 'gt-xs' in user.find(marker='customers').elements.pop().classes
+
+
 async def test_a_rep_sees_only_own_customers(user: User, team: Team) -> None:
     mine, _ = won_deal(team, team.rep_a, 'Mine Co')
     theirs, _ = won_deal(team, team.rep_b, 'Theirs Co')

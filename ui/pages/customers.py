@@ -50,7 +50,28 @@ def _row(r: CustomerRow) -> dict:
     return {'id': r.id, 'name': r.name, 'tier': r.tier, 'tier_label': tier_label(r.tier),
             'color': TIER_COLORS.get(r.tier, 'grey'), 'owner': r.owner_name or t('lead.unassigned'),
             'ltv': money(r.lifetime_value_cents), 'ltv_cents': r.lifetime_value_cents, 'won': r.won_count,
-            'last': when(r.last_activity_at)}
+            'last': when(r.last_activity_at), 'won_text': t('customers.card_won', count=r.won_count),
+            'last_text': t('customers.card_last', at=when(r.last_activity_at)) if r.last_activity_at else ''}
+
+
+CARD_TEMPLATE = '''
+<div class="col-12 q-pa-xs" :key="props.row.id">
+  <div class="q-card q-pa-sm cursor-pointer" @click="$parent.$emit('open', props.row.id)">
+    <div class="row items-center justify-between no-wrap" style="gap: 8px">
+      <a :href="'/customers/' + props.row.id" class="text-primary text-weight-medium ellipsis" @click.stop>{{
+        props.row.name }}</a>
+      <div :class="'q-badge flex inline items-center no-wrap q-badge--single-line bg-' + props.row.color">{{
+        props.row.tier_label }}</div>
+    </div>
+    <div class="row items-center justify-between no-wrap text-caption text-grey-8" style="gap: 8px">
+      <span class="ellipsis">{{ props.row.owner }}</span>
+      <span class="no-wrap">{{ props.row.ltv }} · {{ props.row.won_text }}</span>
+    </div>
+    <div v-if="props.row.last" class="text-caption text-grey-7">{{ props.row.last_text }}</div>
+  </div>
+</div>'''
+"""Below 600 px a customer is a card (Quasar's grid mode of the same rows): name, tier, owner,
+lifetime value and deals won, last activity — the table's six columns did not fit a phone."""
 
 
 class CustomerList:
@@ -78,7 +99,13 @@ class CustomerList:
             filter_selects(self.custom_fields, self._set_custom)
         with table_region(t('nav.customers')):
             self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id')
-                             .classes('w-full cursor-pointer').props('flat bordered'), 'customers')
+                             .classes('w-full cursor-pointer gt-xs').props('flat bordered'), 'customers')
+        # below 600 px: the same rows as cards, the table hidden
+        self.cards = tid(ui.table(rows=[], columns=_columns(), row_key='id')
+                         .classes('w-full xs').props('grid hide-header flat'), 'customer-cards')
+        self.cards.props['no-data-label'] = t('customers.none')
+        self.cards.add_slot('item', CARD_TEMPLATE)
+        self.cards.on('open', lambda e: ui.navigate.to(f'/customers/{int(e.args)}'))
         self.table.props['no-data-label'] = t('customers.none')
         self.table.add_slot('body-cell-name', '''
             <q-td :props="props"><a :href="'/customers/' + props.row.id" class="text-primary" @click.stop>{{
@@ -105,7 +132,9 @@ class CustomerList:
         rows, self.total = found
         pages = max(1, -(-self.total // PAGE_SIZE))
         self.page = min(self.page, pages)
-        self.table.update_rows([_row(r) for r in rows])
+        shown = [_row(r) for r in rows]
+        self.table.update_rows(shown)
+        self.cards.update_rows(shown)
         self.pager.set_text(t('customers.pager', page=self.page, pages=pages, total=self.total))
 
     async def _set(self, **filters: str | None) -> None:
