@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from core.errors import DomainError
-from store.models import Stage, StageKind
+from store.models import LeadStatus, Stage, StageKind
 
 from .values import FIELD, CustomFields, Definition
 
@@ -76,3 +76,14 @@ def kept(fields: CustomFields, needed: Iterable[Definition], cleared: Iterable[s
     a deal's at or past its stage): `custom.<key>`: `required`."""
     keys = {d.key for d in needed}
     return {f'{FIELD}.{k}': 'required' for k in cleared if k in keys and k in fields.active}
+
+
+QUALIFIED = (LeadStatus.QUALIFIED, LeadStatus.CONVERTED)
+"""Lead statuses past qualification: a field qualifying needed may not be cleared there."""
+
+
+def kept_by_lead(fields: CustomFields, status: str, changes: Mapping[str, Any]) -> dict[str, str]:
+    """An edit's errors for clearing, on a qualified (or converted) lead, a field qualifying needs."""
+    if status not in QUALIFIED:
+        return {}
+    return kept(fields, to_qualify(fields), [k for k, v in changes.items() if v is None])

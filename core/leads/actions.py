@@ -16,6 +16,7 @@ from core.capture.external_ids import ExternalScope
 from core.capture.scoring import rescore
 from core.context import Context, audit, retry_conflicts
 from core.custom_fields.filters import custom_tests
+from core.custom_fields.requirements import kept_by_lead
 from core.custom_fields.values import FIELD as CUSTOM
 from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed
@@ -209,6 +210,8 @@ class LeadService(Qualifying):
         now = self.ctx.now()
         with self.ctx.write() as session:
             lead = self._editable(session, actor, lead_id, version)
+            if kept := kept_by_lead(self.ctx.capture_config.load(session).custom, lead.status, custom):
+                raise ValidationFailed(kept)
             merged = {f: getattr(lead, f) for f in EDITABLE_FIELDS} | changes
             clean = validate(merged | {'source': lead.source}, default_source=lead.source,
                                           region=self.ctx.settings.default_region)

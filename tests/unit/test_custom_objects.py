@@ -209,6 +209,14 @@ def test_qualifying_waits_for_fields_required_at_qualification(desk: Desk, clock
                            changes={'custom': {'product': 'a'}})
     desk.leads.qualify_lead(rep, lead_id)
     assert get(desk, Lead, lead_id).status == LeadStatus.QUALIFIED
+    with pytest.raises(ValidationFailed) as cleared:  # qualified: the field it needed stays filled
+        desk.leads.update_lead(rep, lead_id, version=get(desk, Lead, lead_id).version,
+                               changes={'custom': {'product': None}})
+    assert cleared.value.errors == {'custom.product': 'required'}
+    assert get(desk, Lead, lead_id).custom == {'product': 'a'}
+    desk.leads.update_lead(rep, lead_id, version=get(desk, Lead, lead_id).version,
+                           changes={'custom': {'product': 'b'}})  # changed, not cleared: fine
+    assert get(desk, Lead, lead_id).custom == {'product': 'b'}
 
 
 # ----- customers ---------------------------------------------------------------------------------
