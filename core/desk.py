@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from core import permissions
+from core.accounts.saved_views import SavedViewService
 from core.accounts.sessions import SessionService
 from core.accounts.team import TeamService
 from core.assignment import pick as assignment
@@ -67,6 +68,7 @@ class Desk:
         self.sessions = SessionService(self.ctx)
         self.access = AccessService(self.ctx, self.leads)
         self.custom_fields = CustomFieldService(self.ctx)
+        self.views = SavedViewService(self.ctx)
         self.pool = PoolService(self.ctx)
         self.pipeline = PipelineService(self.ctx)
         self.customers = CustomerService(self.ctx)

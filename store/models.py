@@ -624,6 +624,36 @@ class AppSetting(SQLModel, table=True):
     value: str = Field(default='', sa_type=sa.String(2000))
 
 
+# ----- saved views --------------------------------------------------------------------------------
+
+class ViewPage(StrEnum):
+    """The lists a saved view can open (each keeps its own filter shape: core/accounts/saved_views.py)."""
+
+    INBOX = 'inbox'
+    POOL = 'pool'
+    BOARD = 'board'
+    CUSTOMERS = 'customers'
+
+
+class SavedView(SQLModel, table=True):
+    """A list's filter (and, for the inbox, its columns) saved under a name: the user's own, or
+    shared with the team by a manager."""
+
+    __tablename__ = 'saved_views'
+    __table_args__ = (sa.Index('ix_saved_views_page_owner', 'page', 'owner_id'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    page: str = Field(sa_type=sa.String(20))
+    """A `ViewPage`."""
+    name: str = Field(sa_type=sa.String(60))
+    owner_id: int = Field(foreign_key='users.id')
+    is_shared: bool = False
+    spec: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    """`{"filters": {...}, "columns": [...]}` as the page's own state holds them."""
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
 # ----- custom fields ------------------------------------------------------------------------------
 
 class CustomFieldType(StrEnum):

@@ -32,7 +32,8 @@ MIRRORED = (
     'exposure', 'import',
     'inbox_order', 'leads', 'merge',
     'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races',
-    'report_custom', 'report_rollup', 'reports', 'rules', 'sessions', 'shifts_and_rule_conditions', 'steering', 'team',
+    'report_custom', 'report_rollup', 'reports', 'rules', 'saved_views', 'sessions', 'shifts_and_rule_conditions',
+    'steering', 'team',
     'webforms', 'webhooks', 'workload',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.

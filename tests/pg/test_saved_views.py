@@ -1,0 +1,3 @@
+"""tests/unit/test_saved_views.py again, on PostgreSQL (see conftest.py)."""
+
+from tests.unit.test_saved_views import *  # noqa: F403
