@@ -117,7 +117,7 @@ class SavedViewService:
                 own = session.exec(select(SavedView.id).where(SavedView.page == page,
                                                                SavedView.owner_id == actor.id)).all()
                 if len(own) >= MAX_VIEWS:
-                    raise ValidationFailed({'name': 'too_many'})
+                    raise ValidationFailed({'name': 'too_many_views'})
                 row = SavedView(page=page, name=clean, owner_id=actor.id, created_at=now)
             else:
                 found = session.get(SavedView, view_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 from nicegui.testing import User
 
-from store.models import UserRef
+from store.models import UserRef, ViewPage
 from tests.ui.conftest import Team, login
 from tests.ui.test_convert import converted, until
 
@@ -107,3 +107,37 @@ async def test_out_of_range_tier_rules_are_refused(user: User, team: Team) -> No
     user.find(marker='tier-save').click()
     await user.should_see('Invalid value', retries=50)
     assert team.desk.customers.tier_rules().vip_min_cents == 50_000_000
+
+
+async def test_a_saved_view_filters_the_list_and_the_page_opens_on_it(user: User, team: Team) -> None:
+    big, _ = won_deal(team, team.rep_a, 'Big Buyer', amount='600000')
+    won_deal(team, team.rep_a, 'Small Buyer')
+    await login(user, team.manager.email)
+    await user.open('/customers')
+    await until(lambda: len(table_rows(user)) == 2)
+    user.find(marker='filter-tier').elements.pop().set_value('vip')
+    await until(lambda: [r['id'] for r in table_rows(user)] == [big])
+
+    user.find(marker='view-save-as').click()
+    user.find(marker='view-name').type('VIPs')
+    user.find(marker='view-shared').click()  # a manager shares it with the team
+    user.find(marker='view-save').click()
+    await user.should_see('View “VIPs” saved')
+    [view] = team.desk.views.views(team.rep_a, ViewPage.CUSTOMERS)
+    assert (view.name, view.shared, view.filters) == ('VIPs', True, {'search': '', 'tier': 'vip', 'custom': {}})
+
+    user.find(marker='filter-tier').elements.pop().set_value(None)
+    await until(lambda: len(table_rows(user)) == 2)
+    views = user.find(marker='views-customers').elements.pop()
+    assert isinstance(views, ui.select)
+    assert views.value == view.id  # the view just saved is the one shown
+    views.set_value(None)
+    views.set_value(view.id)  # picking it again applies its filter
+    await until(lambda: [r['id'] for r in table_rows(user)] == [big])
+    assert user.find(marker='filter-tier').elements.pop().value == 'vip'
+
+    user.find(marker='view-opening').click()  # open this page on it from now on
+    await user.should_see('This page now opens on “VIPs”')
+    await user.open('/customers')
+    await until(lambda: [r['id'] for r in table_rows(user)] == [big])
+    assert user.find(marker='views-customers').elements.pop().value == view.id

@@ -99,4 +99,4 @@ def test_names_are_required_short_and_views_per_page_are_bounded(desk: Desk) -> 
         desk.views.save_view(rep, ViewPage.POOL, f'View {i:02}', {'q': str(i)})
     with pytest.raises(ValidationFailed) as full:
         desk.views.save_view(rep, ViewPage.POOL, 'One more', {'q': ''})
-    assert full.value.errors == {'name': 'too_many'}
+    assert full.value.errors == {'name': 'too_many_views'}

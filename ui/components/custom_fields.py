@@ -101,16 +101,28 @@ def _input(field: Definition, value: Any, name: str) -> Any:
 
 
 def filter_selects(fields: tuple[Definition, ...], on_change: Callable[[str, str | None], Awaitable[None]],
-                   *, mark: str = 'filter-custom') -> None:
+                   *, mark: str = 'filter-custom') -> dict[str, ui.select]:
     """A select per active select or yes/no field, as the inbox's custom filters (an option key,
-    'yes' / 'no', or None when cleared): the board's and the customer list's."""
+    'yes' / 'no', or None when cleared): the board's and the customer list's. Returned by key, so a
+    saved view can set them."""
+    selects: dict[str, ui.select] = {}
     for d in fields:
         if d.is_retired or d.type not in (Type.SINGLE_SELECT, Type.MULTI_SELECT, Type.YES_NO):
             continue
         choices = {'yes': t('common.yes'), 'no': t('common.no')} if d.type == Type.YES_NO else option_labels(d)
-        tid(ui.select(choices, label=field_label(d), clearable=True,
-                      on_change=lambda e, key=d.key: on_change(key, e.value))
-            .props('dense').classes('w-40 max-sm:w-full'), f'{mark}-{d.key}')
+        selects[d.key] = tid(ui.select(choices, label=field_label(d), clearable=True,
+                                       on_change=lambda e, key=d.key: on_change(key, e.value))
+                             .props('dense').classes('w-40 max-sm:w-full'), f'{mark}-{d.key}')
+    return selects
+
+
+def set_choice(select: ui.select, value: object) -> bool:
+    """Put a saved value into a filter select; False (and the select cleared) when it is not one of
+    its options any more (an option or field retired since the view was saved)."""
+    options = select.options
+    known = value is None or (value in options if isinstance(options, dict) else value in list(options))
+    select.set_value(value if known else None)
+    return known
 
 
 def dialog_inputs(fields: tuple[Definition, ...], *, needed: frozenset[str] = frozenset(),

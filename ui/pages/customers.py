@@ -3,22 +3,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from core import permissions
+from core.accounts.saved_views import View
 from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.customers.accounts import CustomerRow, CustomerView, TierRules
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.pipeline.money import parse_money
-from store.models import Stage, Tier, UserRef
+from store.models import Stage, Tier, UserRef, ViewPage
 
 from .. import live
 from ..components.care_panel import CarePlanForm, CustomerCare
-from ..components.custom_fields import CustomSection, filter_selects
+from ..components.custom_fields import CustomSection, filter_selects, set_choice
 from ..components.phone import phone_link
+from ..components.saved_views import SavedViews
 from ..components.table import table_region
 from ..errors import message
 from ..format import amount_text, money, stage_name, when
@@ -87,16 +91,23 @@ class CustomerList:
         self.custom: dict[str, str] = {}
         self.generation = 0
         """Counts refreshes: an answer to an older filter that arrives late is dropped."""
+        self.applying = False
+        """A saved view is setting the controls: their change handlers leave the reading to it."""
 
     def build(self) -> None:
         ui.label(t('nav.customers')).classes('text-h5')
         with ui.row().classes('w-full items-end gap-3'):
-            tid(ui.input(t('customers.search'), on_change=lambda e: self._set(search=e.value or ''))
-                .props('dense clearable debounce=300 maxlength=100').classes('w-64'), 'customer-search')
-            tid(ui.select({tier.value: tier_label(tier) for tier in Tier}, label=t('customers.col_tier'),
-                          clearable=True, on_change=lambda e: self._set(tier=e.value))
-                .props('dense').classes('w-40'), 'filter-tier')
-            filter_selects(self.custom_fields, self._set_custom)
+            self.search_input = tid(ui.input(t('customers.search'), on_change=lambda e: self._set(search=e.value or ''))
+                                    .props('dense clearable debounce=300 maxlength=100').classes('w-64'),
+                                    'customer-search')
+            self.tier_select = tid(ui.select({tier.value: tier_label(tier) for tier in Tier},
+                                             label=t('customers.col_tier'), clearable=True,
+                                             on_change=lambda e: self._set(tier=e.value))
+                                   .props('dense').classes('w-40'), 'filter-tier')
+            self.custom_selects = filter_selects(self.custom_fields, self._set_custom)
+            self.views = SavedViews(self.desk, self.user, ViewPage.CUSTOMERS, current=self._current,
+                                    apply=self._apply_view)
+            self.views.build()
         with table_region(t('nav.customers')):
             self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id')
                              .classes('w-full cursor-pointer gt-xs').props('flat bordered'), 'customers')
@@ -120,7 +131,38 @@ class CustomerList:
             ui.button(icon='chevron_right', on_click=lambda: self._go(1)) \
                 .props(f'flat dense aria-label="{t("common.next_page")}"')
         live.subscribe(self.desk.events.opportunity_moved, self._on_moved)
-        ui.timer(0, self.refresh, once=True)
+        ui.timer(0, self._open, once=True)
+
+    async def _open(self) -> None:
+        """The first read: on the view the user opens this page on, if any."""
+        opening = await self.views.load()
+        if opening is not None:
+            await self._apply_view(opening)
+        else:
+            await self.refresh()
+
+    def _current(self) -> tuple[dict[str, Any], tuple[str, ...]]:
+        return {'search': self.search, 'tier': self.tier, 'custom': dict(self.custom)}, ()
+
+    async def _apply_view(self, view: View) -> None:
+        """Set the controls to the view's filter, then read once (their own handlers only record)."""
+        f = view.filters
+        self.applying = True
+        try:
+            self.search_input.set_value(f.get('search') or '')
+            fitted = set_choice(self.tier_select, f.get('tier'))
+            saved = f.get('custom') if isinstance(f.get('custom'), dict) else {}
+            fitted &= all(k in self.custom_selects for k in saved)
+            for key, select in self.custom_selects.items():
+                fitted &= set_choice(select, saved.get(key))
+        finally:
+            self.applying = False
+        self.search, self.tier = str(self.search_input.value or ''), self.tier_select.value
+        self.custom = {k: s.value for k, s in self.custom_selects.items() if s.value}
+        if not fitted:
+            ui.notify(t('views.not_applied', name=view.name, reason=t('views.changed_fields')), type='warning')
+        self.page = 1
+        await self.refresh()
 
     async def refresh(self) -> None:
         self.generation += 1
@@ -138,6 +180,9 @@ class CustomerList:
         self.pager.set_text(t('customers.pager', page=self.page, pages=pages, total=self.total))
 
     async def _set(self, **filters: str | None) -> None:
+        if self.applying or ('search' in filters and (filters['search'] or '') == self.search) \
+                or ('tier' in filters and filters['tier'] == self.tier):
+            return  # a view set it (its handler runs after the view has read), or nothing changed
         if 'search' in filters:
             self.search = filters['search'] or ''
         if 'tier' in filters:
@@ -146,6 +191,8 @@ class CustomerList:
         await self.refresh()
 
     async def _set_custom(self, key: str, value: str | None) -> None:
+        if self.applying or self.custom.get(key) == (value or None):
+            return
         if value:
             self.custom[key] = value
         else:
