@@ -24,7 +24,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nicegui import run
 
 from core.accounts.ratelimit import RateLimiter
-from core.capture.webforms import CONSENT, HONEYPOT, frame_ancestors, origin_allowed, origin_of, shown_custom
+from core.capture.webforms import (
+    CHOICES_SEPARATOR,
+    CONSENT,
+    CUSTOM_PREFIX,
+    HONEYPOT,
+    frame_ancestors,
+    origin_allowed,
+    origin_of,
+    shown_custom,
+)
 from core.desk import Desk
 from core.errors import ValidationFailed
 from store.models import WebForm
@@ -58,8 +67,9 @@ def html(body: str, status: int, form: WebForm | None, **headers: str) -> HTMLRe
 
 
 async def parse_fields(request: Request, body: bytes) -> dict[str, str] | None:
-    """The submitted fields (first value of each name), from a urlencoded or multipart body;
-    None: another kind of body, or one that does not parse (files are refused)."""
+    """The submitted fields (first value of each name; a custom field's repeated values — the
+    boxes ticked of a multi select — joined by `CHOICES_SEPARATOR`), from a urlencoded or
+    multipart body; None: another kind of body, or one that does not parse (files are refused)."""
     kind = request.headers.get('content-type', '').split(';')[0].strip().lower()
     if kind in ('application/x-www-form-urlencoded', ''):
         try:
@@ -78,7 +88,10 @@ async def parse_fields(request: Request, body: bytes) -> dict[str, str] | None:
         return None
     fields: dict[str, str] = {}
     for name, value in pairs:
-        fields.setdefault(name, value)
+        if name in fields and name.startswith(CUSTOM_PREFIX):
+            fields[name] += CHOICES_SEPARATOR + value
+        else:
+            fields.setdefault(name, value)
     return fields
 
 

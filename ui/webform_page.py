@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
-from core.capture.webforms import CONSENT, HONEYPOT, INPUT_TYPES, MULTILINE, REQUIRED, maxlength
+from core.capture.webforms import CHOICES_SEPARATOR, CONSENT, HONEYPOT, INPUT_TYPES, MULTILINE, REQUIRED, maxlength
 from core.custom_fields import text as custom_text
 from core.custom_fields.values import MAX_LENGTHS, Definition
 from core.leads.fields import Kind
@@ -45,6 +45,11 @@ border-color:{PRIMARY_COLOR}}}
 .alert{{background:#fdecea;color:#7a0014;border-radius:6px;padding:.7rem .9rem;margin:0 0 1rem}}
 .hint{{color:#555;font-size:.95rem;margin:-.25rem 0 1rem}}
 .help{{color:#555;font-size:.9rem;margin:.3rem 0 0;overflow-wrap:anywhere}}
+fieldset.multi{{border:0;padding:0;min-width:0}}
+fieldset.multi legend{{font-weight:600;margin:0 0 .3rem;padding:0}}
+.choice{{display:flex;gap:.6rem;align-items:center;font-weight:400;min-height:2.75rem;margin:0;
+overflow-wrap:anywhere}}
+.choice input{{width:1.25rem;height:1.25rem;margin:0;flex:none}}
 .consent label{{display:flex;gap:.6rem;align-items:flex-start;font-weight:400;white-space:pre-line;
 overflow-wrap:anywhere}}
 .consent input{{width:1.25rem;height:1.25rem;margin:.15rem 0 0;flex:none}}
@@ -123,6 +128,19 @@ def _custom_control(name: str, field: Definition, value: str, language: str, att
     return f'<input type="{kind}" {" ".join(attrs)} maxlength="{limit}"{extra} value="{escape(value)}">'
 
 
+def _choices(name: str, field: Definition, value: str, language: str, *, test_ids: bool = True) -> str:
+    """A multi select's boxes, one per option, all posting under the field's name (the parse joins
+    the ticked ones); a required one is checked on the server: HTML cannot ask for "at least one"."""
+    ticked = set(value.split(CHOICES_SEPARATOR)) if value else set()
+    boxes = []
+    for o in field.options:
+        mark = f' data-testid="form-{escape(name)}-{escape(o.key)}"' if test_ids else ''
+        boxes.append(f'<label class="choice"><input type="checkbox" name="{escape(name)}" value="{escape(o.key)}"'
+                     f'{" checked" if o.key in ticked else ""}{mark}> '
+                     f'{escape(custom_text.label_of(o.label_zh, o.label_en, language))}</label>')
+    return ''.join(boxes)
+
+
 def _help(field: Definition, language: str) -> str:
     """The field's help line in the form's language ('' when it has none)."""
     return custom_text.label_of(field.help_zh, field.help_en, language) if field.help_zh or field.help_en else ''
@@ -146,6 +164,11 @@ def _custom_field(name: str, field: Definition, value: str, error: str | None, l
         if error else ''
     helped = f'<p class="help" id="h-{ident}" data-testid="form-help-{escape(name)}">{escape(help_text)}</p>' \
         if help_text else ''
+    if field.type == CustomFieldType.MULTI_SELECT:  # a group of boxes: a fieldset named by its legend
+        described_by = f' aria-describedby="{" ".join(described)}"' if described else ''
+        return f'<fieldset class="field multi{" invalid" if error else ""}" id="{ident}" ' \
+               f'data-testid="form-{escape(name)}"{described_by}><legend>{label}</legend>' \
+               f'{_choices(name, field, value, language)}{helped}{problem}</fieldset>'
     return f'<div class="field{" invalid" if error else ""}"><label for="{ident}">{label}</label>' \
            f'{_custom_control(name, field, value, language, attrs)}{helped}{problem}</div>'
 
@@ -230,9 +253,13 @@ def snippet(form: WebForm, action: str, custom: Mapping[str, Definition] | None 
                 ident = 'ld-' + field.replace('.', '-')
                 attrs = [f'id="{ident}"', f'name="{escape(field)}"'] + (['required'] if spec.is_required else [])
                 label = escape(custom_text.label(spec, form.language)) + (' *' if spec.is_required else '')
-                lines.append(f'  <p><label for="{ident}">{label}</label><br>')
                 help_text = _help(spec, form.language)
                 helped = f'<br><small>{escape(help_text)}</small>' if help_text else ''
+                if spec.type == CustomFieldType.MULTI_SELECT:
+                    boxes = _choices(field, spec, '', form.language, test_ids=False).replace('</label>', '</label><br>')
+                    lines.append(f'  <fieldset><legend>{label}</legend>{boxes}{helped}</fieldset>')
+                    continue
+                lines.append(f'  <p><label for="{ident}">{label}</label><br>')
                 lines.append(f'    {_custom_control(field, spec, "", form.language, attrs)}{helped}</p>')
             continue
         required = ' required' if field in REQUIRED else ''

@@ -35,9 +35,10 @@ CONSENT = 'consent'
 CUSTOM_PREFIX = 'custom.'
 """A custom lead field on a form: `custom.<key>` in the form's ordered `fields`, the posted name
 and the error's name alike (as imports and the API's 422 name it)."""
-SKIPPED_TYPES = frozenset({CustomFieldType.MULTI_SELECT})
-"""Custom types a form does not offer yet: a multi-select needs repeated names in one post, which
-the form's one-value-per-name parse does not keep."""
+CHOICES_SEPARATOR = '\x1f'
+"""How the post's parse joins the boxes ticked of a multi select (one name, posted once per box)
+into one value; `posted_custom` splits it again. A visitor who posts it inside a value only
+splits that value into keys the field's check then refuses."""
 MAX_CUSTOM_VALUE = 5000
 """The longest posted custom value read at all (a long text's limit); longer is refused unread."""
 
@@ -48,9 +49,8 @@ def custom_key(field: str) -> str | None:
 
 
 def offered_custom(custom: CustomFields) -> list[Definition]:
-    """The custom lead fields a form may show: the active ones of a type the form can post, in
-    the fields' own order."""
-    return [d for d in custom.definitions if not d.is_retired and d.type not in SKIPPED_TYPES]
+    """The custom lead fields a form may show: the active ones, in the fields' own order."""
+    return [d for d in custom.definitions if not d.is_retired]
 
 
 def shown_custom(form_fields: Iterable[str], custom: CustomFields) -> dict[str, Definition]:
@@ -130,9 +130,11 @@ def posted_custom(form_fields: Iterable[str], custom: CustomFields,
             errors[name] = 'invalid'
         elif value is not None and len(value) > MAX_CUSTOM_VALUE:
             errors[name] = 'too_long'
-        elif value is None or not value.strip():
+        elif value is None or not value.strip(CHOICES_SEPARATOR + ' '):
             if definition.is_required:
                 errors[name] = 'required'
+        elif definition.type == CustomFieldType.MULTI_SELECT:
+            values[definition.key] = [v for v in value.split(CHOICES_SEPARATOR) if v]
         else:
             values[definition.key] = value
     return values, errors

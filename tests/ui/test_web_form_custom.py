@@ -140,3 +140,28 @@ async def test_a_form_may_not_name_an_unknown_or_retired_field(user: User, team:
     assert r.status_code == 200
     [lead] = leads(team)
     assert lead.custom == {}
+
+
+async def test_a_multi_select_is_a_group_of_boxes_and_every_ticked_one_is_kept(user: User, team: Team) -> None:
+    team.desk.custom_fields.define_field(
+        None, entity='lead', key='channels', type='multi_select', label_zh='渠道代理', label_en='Channel partners',
+        required=True, options=[{'key': 'north', 'label_zh': '华北', 'label_en': 'North'},
+                                {'key': 'south', 'label_zh': '华南', 'label_en': 'South'},
+                                {'key': 'west', 'label_zh': '西部', 'label_en': 'West'}])
+    configure(team, fields=['name', 'phone', 'custom.channels'])
+    page = (await user.http_client.get(FORM)).text
+    assert re.search(r'<fieldset [^>]*data-testid="form-custom.channels"[^>]*><legend>渠道代理', page)
+    assert len(re.findall(r'<input type="checkbox" name="custom.channels"', page)) == 3
+
+    r = await post(user, {'name': '没勾选', 'phone': '13700002222'})  # required: at least one box
+    assert 'form-error-custom.channels' in r.text and leads(team) == []
+    r = await user.http_client.post(FORM, content='name=%E5%8B%BE%E4%BA%86&phone=13700003333'
+                                    '&custom.channels=north&custom.channels=west',
+                                    headers={'content-type': 'application/x-www-form-urlencoded'})
+    assert r.status_code == 200 and 'form-thanks' in r.text
+    [lead] = leads(team)
+    assert lead.custom == {'channels': ['north', 'west']}
+    r = await user.http_client.post(FORM, content='name=x&phone=13700004444&custom.channels=north&custom.channels=nope',
+                                    headers={'content-type': 'application/x-www-form-urlencoded'})
+    assert 'form-error-custom.channels' in r.text and len(leads(team)) == 1  # an unknown option: refused whole
+    assert 'value="north" checked' in r.text  # what was ticked stays ticked

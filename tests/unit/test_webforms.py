@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import select
 
 from core.capture.webforms import (
+    CHOICES_SEPARATOR,
     clean_settings,
     frame_ancestors,
     normalize_origin,
@@ -155,7 +156,8 @@ def custom_fields() -> CustomFields:
 def test_a_form_may_show_active_custom_fields_anywhere_in_its_order() -> None:
     fields = ['name', 'custom.product', 'email']
     assert clean_settings({**BASE, 'fields': fields}, custom_fields())['fields'] == fields
-    for bad in ('custom.nope', 'custom.old', 'custom.tags', 'custom.', 'custom'):  # unknown, retired, multi
+    assert clean_settings({**BASE, 'fields': [*fields, 'custom.tags']}, custom_fields())['fields'][-1] == 'custom.tags'
+    for bad in ('custom.nope', 'custom.old', 'custom.', 'custom'):  # unknown, retired, no key
         with pytest.raises(ValidationFailed) as e:
             clean_settings({**BASE, 'fields': ['name', 'email', bad]}, custom_fields())
         assert e.value.errors == {'fields': 'invalid'}
@@ -172,3 +174,11 @@ def test_only_the_custom_fields_a_form_shows_are_read_from_a_post() -> None:
     assert posted_custom(['name'], custom_fields(), {}) == ({}, {})  # required, but not on the form
     assert posted_custom(shown, custom_fields(), {'custom.product': 'x' * 6000}) == \
         ({}, {'custom.product': 'too_long'})
+
+
+def test_a_multi_select_on_a_form_posts_each_ticked_box() -> None:
+    shown = ['name', 'email', 'custom.product', 'custom.tags']
+    ticked = {'custom.product': 'crm', 'custom.tags': 'a' + CHOICES_SEPARATOR + 'b'}
+    assert posted_custom(shown, custom_fields(), ticked) == ({'product': 'crm', 'tags': ['a', 'b']}, {})
+    none = {'custom.product': 'crm'}
+    assert posted_custom(shown, custom_fields(), none) == ({'product': 'crm'}, {})  # no box ticked: no value
