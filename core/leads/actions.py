@@ -11,7 +11,7 @@ from core import permissions
 from core.assignment.writes import assign_to
 from core.automation.policy import load_policy
 from core.capture import intake as capture_path
-from core.capture.clean import validate
+from core.capture.clean import TAGS, validate
 from core.capture.external_ids import ExternalScope
 from core.capture.scoring import rescore
 from core.context import Context, audit, retry_conflicts
@@ -26,6 +26,8 @@ from core.leads.normalize import clean_text
 from core.leads.qualifying import Qualifying
 from core.notify import notify
 from core.playbooks import checklist
+from core.tags.catalog import NO_TAGS
+from core.tags.records import check_filter, current_tags, lead_rule_tags
 from store import queries
 from store.audit_actions import AuditAction
 from store.locks import lock_users
@@ -108,7 +110,8 @@ class LeadService(Qualifying):
             raise NotAllowed()
         fields = self.custom_fields() if 'custom' in data or require_custom else NO_FIELDS
         clean = validate(data, default_source=default_source, region=self.ctx.settings.default_region,
-                         external_scope=external_scope, custom_fields=fields, require_custom=require_custom)
+                         external_scope=external_scope, custom_fields=fields, require_custom=require_custom,
+                         tags=current_tags(self.ctx) if data.get(TAGS) is not None else NO_TAGS)
         now = now or self.ctx.now()
         with self.ctx.write() as session:
             owner = None
@@ -143,11 +146,13 @@ class LeadService(Qualifying):
     def inbox(self, actor: UserRef, *, status: str | None = None, grade: str | None = None,
               source: str | None = None, search: str | None = None, unassigned: bool = False,
               include_pool: bool = False, agenda: str | None = None, page: int = 1,
-              page_size: int = 25, custom: Mapping[str, Any] | None = None) -> tuple[list[LeadRow], int]:
+              page_size: int = 25, custom: Mapping[str, Any] | None = None,
+              tags: Sequence[int] = ()) -> tuple[list[LeadRow], int]:
         """A rep sees own leads; managers, marketing and admins see all open leads, pool leads only
         with `include_pool` or `unassigned` (the unassigned ones are the pool's). `agenda`: due_today,
         overdue or my_day (follow-ups and first-response deadlines, soonest first). `custom`: {key:
-        option key or true/false} (checked by core/custom_fields/filters.py: selects and yes/no)."""
+        option key or true/false} (checked by core/custom_fields/filters.py: selects and yes/no).
+        `tags`: tag ids, a lead holding any of them passes (core/tags/records.py `check_filter`)."""
         now = self.ctx.now()
         day_end = self.ctx.day_start(now) + timedelta(days=1)
         sees_all = permissions.sees_all_leads(actor)
@@ -158,7 +163,8 @@ class LeadService(Qualifying):
                                 statuses=statuses, grade=grade or None, source=source or None,
                                 search=(search or '').strip()[:100] or None,
                                 agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end,
-                                custom=custom_tests(self.custom_fields(), custom) if custom else ())
+                                custom=custom_tests(self.custom_fields(), custom) if custom else (),
+                                tags=check_filter(current_tags(self.ctx), tags) if tags else ())
         size = max(1, min(PAGE_SIZE_MAX, page_size))
         with self.ctx.read() as session:
             return queries.inbox_page(session, f, offset=(max(1, page) - 1) * size, limit=size)
@@ -228,7 +234,7 @@ class LeadService(Qualifying):
                 if f in EDITABLE_FIELDS:
                     setattr(lead, f, getattr(clean, f))
             lead.phone_norm, lead.company_norm = clean.phone_norm, clean.company_norm
-            rescore(lead, self.ctx.capture_config.load(session).scoring)
+            rescore(lead, self.ctx.capture_config.load(session).scoring, lead_rule_tags(session, lead.id))
             lead.version += 1
             lead.updated_at = now
             session.add(lead)

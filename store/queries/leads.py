@@ -13,7 +13,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col, func, or_, select
 
 from .. import identity
-from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, User
+from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, TagEntity, User
+from .tags import record_tag_ids, tagged
 
 # ----- leads ------------------------------------------------------------------------------------
 
@@ -49,6 +50,8 @@ class InboxFilter:
     day_end: datetime | None = None
     custom: tuple[CustomTest, ...] = ()
     """Custom field tests, all of which a lead passes (checked against the definitions in core)."""
+    tags: tuple[int, ...] = ()
+    """Tag ids: a lead holding any of them passes."""
     dialect: str = 'sqlite'
     """The engine's dialect name: the JSON functions differ (set by `inbox_page`)."""
 
@@ -122,6 +125,8 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
                          col(Lead.phone).ilike(like, escape='\\'), col(Lead.phone_norm).ilike(like, escape='\\'),
                          col(Lead.email).ilike(like, escape='\\')))
     where.extend(_custom_test(t, f.dialect) for t in f.custom)
+    if f.tags:
+        where.append(tagged(TagEntity.LEAD, Lead.id, f.tags))
     if f.agenda and f.now and f.day_end:
         follow_up_overdue = col(Lead.next_follow_up_at) < f.now
         sla_late = col(Lead.sla_status) == 'failed'
@@ -168,7 +173,8 @@ def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> 
     rows = session.exec(query).all()
     fields = ('id', 'name', 'company', 'phone', 'source', 'status', 'grade', 'score', 'temperature',
               'owner_id', 'owner_name', 'created_at', 'next_follow_up_at', 'sla_status', 'sla_due_at', 'custom')
-    return [LeadRow(**dict(zip(fields, r, strict=True))) for r in rows], total
+    held = record_tag_ids(session, TagEntity.LEAD, (r[0] for r in rows))
+    return [LeadRow(**dict(zip(fields, r, strict=True)), tags=held.get(r[0], [])) for r in rows], total
 
 
 def lead_activities(session: Session, lead_id: int) -> Sequence[tuple[Activity, str | None]]:

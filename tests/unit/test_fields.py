@@ -39,7 +39,7 @@ def test_capture_lists_are_derived_and_unchanged() -> None:
 def test_clean_lead_holds_the_captured_fields_and_the_identity_columns() -> None:
     names = [f.name for f in dataclasses.fields(cleaning.CleanLead)]
     derived = {'phone_norm', 'company_norm', 'external_key'}
-    assert set(names) == set(CAPTURED) | derived | {'custom'}  # the custom fields' values (core/custom_fields)
+    assert set(names) == set(CAPTURED) | derived | {'custom', 'tags'}  # core/custom_fields, core/tags
     assert {c for part in identity.PARTS for c in part.columns} <= set(names)
 
 
