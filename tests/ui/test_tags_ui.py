@@ -116,3 +116,14 @@ async def test_the_inbox_shows_chips_and_filters_by_tag(user: User, team: Team) 
     element(user, 'filter-tags').set_value([vip.id])
     assert await until(lambda: [r['id'] for r in table.rows] == [tagged])
     assert [r['id'] for r in element(user, 'inbox-cards').rows] == [tagged]  # the phone's cards too
+
+
+async def test_a_manager_adds_an_assignment_rule_that_tests_a_tag(user: User, team: Team) -> None:
+    team.desk.tags.define_tag(None, name_zh='重点', name_en='VIP')
+    await login(user, team.manager.email)
+    await user.open('/rules')
+    user.find(marker='new-rule-name').type('VIP leads')
+    element(user, 'new-rule-tags').set_value(['vip'])
+    user.find(marker='new-rule-save').click()
+    assert await until(lambda: team.desk.rules.rules(team.manager)[-1].name == 'VIP leads')
+    assert team.desk.rules.rules(team.manager)[-1].match_tags == ['vip']

@@ -65,6 +65,13 @@ def row_tags(ids: Iterable[int], tags: TagSet) -> list[dict[str, str]]:
     return shown
 
 
+def chips_html(ids: Iterable[int], tags: TagSet) -> str:
+    """Chips as escaped HTML, for a card drawn as one HTML block (the board's)."""
+    return '<div class="ld-tags">' + ''.join(
+        f'<span class="ld-tag" data-tag="{html.escape(g["k"])}" style="{g["s"]}">{html.escape(g["n"])}</span>'
+        for g in row_tags(ids, tags)) + '</div>'
+
+
 ROW_CHIPS = ('<span v-if="props.row.tags && props.row.tags.length" class="ld-tags" style="display:inline-flex">'
              '<span v-for="g in props.row.tags" :key="g.k" class="ld-tag" :data-tag="g.k" :style="g.s">{{ g.n }}'
              '</span></span>')

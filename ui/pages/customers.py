@@ -12,12 +12,14 @@ from core.customers.accounts import CustomerRow, CustomerView, TierRules
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.pipeline.money import parse_money
-from store.models import Stage, Tier, UserRef
+from core.tags.catalog import NO_TAGS, TagSet
+from store.models import Stage, TagEntity, Tier, UserRef
 
 from .. import live
 from ..components.care_panel import CarePlanForm, CustomerCare
 from ..components.phone import phone_link
 from ..components.table import table_region
+from ..components.tags import ROW_CHIPS, RecordTags, row_tags, tag_filter
 from ..errors import message
 from ..format import amount_text, money, stage_name, when
 from ..i18n import t
@@ -44,8 +46,9 @@ def _columns() -> list[dict]:
     ]
 
 
-def _row(r: CustomerRow) -> dict:
-    return {'id': r.id, 'name': r.name, 'tier': r.tier, 'tier_label': tier_label(r.tier),
+def _row(r: CustomerRow, tags: TagSet = NO_TAGS) -> dict:
+    return {'tags': row_tags(r.tags, tags), 'id': r.id, 'name': r.name, 'tier': r.tier,
+            'tier_label': tier_label(r.tier),
             'color': TIER_COLORS.get(r.tier, 'grey'), 'owner': r.owner_name or t('lead.unassigned'),
             'ltv': money(r.lifetime_value_cents), 'ltv_cents': r.lifetime_value_cents, 'won': r.won_count,
             'last': when(r.last_activity_at)}
@@ -54,9 +57,12 @@ def _row(r: CustomerRow) -> dict:
 class CustomerList:
     """One browser's customer list: its filters, its page, refreshed when deals move."""
 
-    def __init__(self, desk: Desk, user: UserRef) -> None:
+    def __init__(self, desk: Desk, user: UserRef, tags: TagSet = NO_TAGS) -> None:
         self.desk, self.user = desk, user
         self.page, self.total = 1, 0
+        self.tags = tags
+        """The tag catalogue: the rows' chips and the tag filter's choices."""
+        self.tag_ids: list[int] = []
         self.tier: str | None = None
         self.search = ''
         self.generation = 0
@@ -70,13 +76,16 @@ class CustomerList:
             tid(ui.select({tier.value: tier_label(tier) for tier in Tier}, label=t('customers.col_tier'),
                           clearable=True, on_change=lambda e: self._set(tier=e.value))
                 .props('dense').classes('w-40'), 'filter-tier')
+            if self.tags.active:
+                tag_filter(self.tags, self._set_tags)
         with table_region(t('nav.customers')):
             self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id')
                              .classes('w-full cursor-pointer').props('flat bordered'), 'customers')
         self.table.props['no-data-label'] = t('customers.none')
         self.table.add_slot('body-cell-name', '''
             <q-td :props="props"><a :href="'/customers/' + props.row.id" class="text-primary" @click.stop>{{
-              props.value }}</a></q-td>''')  # a row opens on a click; its name is the keyboard's way in
+              props.value }}</a> ''' + ROW_CHIPS + '''</q-td>''')
+        # (a row opens on a click; its name is the keyboard's way in)
         self.table.add_slot('body-cell-tier', '''
             <q-td :props="props"><q-badge :color="props.row.color" :label="props.value" /></q-td>''')
         self.table.on('rowClick', lambda e: ui.navigate.to(f'/customers/{e.args[1]["id"]}'))
@@ -93,13 +102,13 @@ class CustomerList:
         self.generation += 1
         generation = self.generation
         found = await run.io_bound(self.desk.customers.customers, self.user, tier=self.tier, search=self.search,
-                                   page=self.page, page_size=PAGE_SIZE)
+                                   page=self.page, page_size=PAGE_SIZE, tags=self.tag_ids)
         if found is None or generation != self.generation:
             return
         rows, self.total = found
         pages = max(1, -(-self.total // PAGE_SIZE))
         self.page = min(self.page, pages)
-        self.table.update_rows([_row(r) for r in rows])
+        self.table.update_rows([_row(r, self.tags) for r in rows])
         self.pager.set_text(t('customers.pager', page=self.page, pages=pages, total=self.total))
 
     async def _set(self, **filters: str | None) -> None:
@@ -107,6 +116,11 @@ class CustomerList:
             self.search = filters['search'] or ''
         if 'tier' in filters:
             self.tier = filters['tier']
+        self.page = 1
+        await self.refresh()
+
+    async def _set_tags(self, ids: list[int]) -> None:
+        self.tag_ids = ids
         self.page = 1
         await self.refresh()
 
@@ -161,8 +175,10 @@ class TierRulesForm:
 
 
 class CustomerPage:
-    def __init__(self, view: CustomerView, stages: dict[int | None, Stage]) -> None:
+    def __init__(self, view: CustomerView, stages: dict[int | None, Stage], tags: RecordTags | None = None) -> None:
         self.view, self.stages = view, stages
+        self.tags = tags
+        """The customer's tags under its name."""
 
     def build(self) -> None:
         a = self.view.account
@@ -173,6 +189,8 @@ class CustomerPage:
             ui.space()
             tid(ui.label(t('lead.owner_is', owner=self.view.owner_name or t('lead.unassigned')))
                 .classes('text-grey-8'), 'customer-owner')
+        if self.tags is not None:
+            self.tags.build()
         with ui.card().classes('w-full'), ui.grid(columns=2).classes('w-full gap-x-8 gap-y-1'):
             for key, value, mark in (
                     ('customers.col_ltv', money(a.lifetime_value_cents), 'customer-ltv'),
@@ -219,8 +237,9 @@ def register(desk: Desk) -> None:
         # read before the frame starts its timers, so the first response carries the whole page
         rules = await run.io_bound(desk.customers.tier_rules) if permissions.can_assign(user) else None
         plan = await run.io_bound(desk.care.plan) if permissions.can_assign(user) else None
+        tags = await run.io_bound(desk.tags.tag_set)
         with frame(desk, t('nav.customers'), user):
-            CustomerList(desk, user).build()
+            CustomerList(desk, user, tags).build()
             if rules is not None:
                 TierRulesForm(desk, user).build(rules)
             if plan is not None:
@@ -237,6 +256,7 @@ def register(desk: Desk) -> None:
             view = await run.io_bound(desk.customers.customer, user, int(account_id))
             care = await run.io_bound(desk.care.care_view, user, int(account_id))
             stages = {s.id: s for s in await run.io_bound(desk.pipeline.stages)}
+            tags = await run.io_bound(RecordTags.read, desk, user, TagEntity.CUSTOMER, int(account_id))
         except (NotFound, ValueError):
             refused = 'not-found'
         except NotAllowed:
@@ -248,6 +268,8 @@ def register(desk: Desk) -> None:
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
                 ui.link(t('customer.back'), '/customers')
             else:
-                CustomerPage(view, stages).build()
+                editable = permissions.can_tag_customer(user, view.account.owner_id)
+                CustomerPage(view, stages, RecordTags(desk, user, TagEntity.CUSTOMER, view.account.id or 0,
+                                                      editable=editable, read=tags)).build()
                 CustomerCare(desk, user, care).build()
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from html import escape
@@ -28,11 +28,13 @@ from core.errors import DomainError
 from core.pipeline.board import Card, Column
 from core.pipeline.deals import MoveConflict
 from core.pipeline.money import parse_money
+from core.tags.catalog import NO_TAGS, TagSet
 from store.models import Stage, StageKind, UserRef
 
 from .. import live
 from ..components.kit import page_header
 from ..components.playbook_panel import gated
+from ..components.tags import chips_html, tag_filter
 from ..errors import message
 from ..format import amount_text, money, money_short, stage_name, zone
 from ..i18n import current_language, t
@@ -116,6 +118,7 @@ class Filters:
     close_month: date | None = None
     min_amount: str | None = None
     max_amount: str | None = None
+    tags: list[int] = field(default_factory=list)
 
 
 class PipelineBoard:
@@ -136,6 +139,8 @@ class PipelineBoard:
         self.active: int | None = None
         """The stage a phone shows (the others are hidden by CSS below 600 px)."""
         self.tabs: dict[int, ui.tab] = {}
+        self.tags: TagSet = NO_TAGS
+        """The tag catalogue: the cards' chips and the tag filter's choices."""
 
     # ----- layout ---------------------------------------------------------------------------------
 
@@ -160,6 +165,9 @@ class PipelineBoard:
                                   .props('dense clearable debounce=400 inputmode=decimal')
                                   .classes('w-36 max-sm:flex-1 max-sm:min-w-0'),
                                   'filter-max')
+            self.tags = self.desk.tags.tag_set()
+            if self.tags.active:
+                tag_filter(self.tags, self._set_tags).classes('max-sm:w-full')
         self.switcher = tid(ui.tabs(on_change=self._switch)
                             .props('dense no-caps mobile-arrows outside-arrows active-color=primary '
                                    'indicator-color=primary align=left')
@@ -254,6 +262,8 @@ class PipelineBoard:
         parts.append('</div>')
         if account:
             parts.append(f'<div class="text-caption text-grey-8 ellipsis">{account}</div>')
+        if card.tags:
+            parts.append(chips_html(card.tags, self.tags))
         if card.is_repeat:
             repeat = escape(t('care.repurchase'))
             parts.append(f'<span class="ld-repeat" data-testid="repeat-{card.id}">{repeat}</span>')
@@ -332,7 +342,7 @@ class PipelineBoard:
     def _read(self) -> list[Column]:
         f = self.filters
         return self.desk.pipeline.board(self.user, owner_id=f.owner_id, close_month=f.close_month,
-                                        min_amount=f.min_amount, max_amount=f.max_amount)
+                                        min_amount=f.min_amount, max_amount=f.max_amount, tags=f.tags)
 
     def _apply(self, columns: list[Column]) -> None:
         columns = sorted(columns, key=lambda c: _stage_order(c.stage))
@@ -392,6 +402,10 @@ class PipelineBoard:
 
     async def _set_owner(self, e: Any) -> None:
         self.filters.owner_id = e.value
+        await self.reload()
+
+    async def _set_tags(self, ids: list[int]) -> None:
+        self.filters.tags = ids
         await self.reload()
 
     async def _set_month(self, e: Any) -> None:
