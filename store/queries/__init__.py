@@ -37,7 +37,7 @@ from .pipeline import (
     stages,
 )
 from .pool import POOL_SORTS, RECYCLED_TOP, PoolFilter, pool_choices, pool_page
-from .tags import all_tags, record_tag, record_tag_ids, record_tag_keys, tag_by_key, tagged
+from .tags import all_tags, entity_tag_ids, record_tag, record_tag_ids, record_tag_keys, tag_by_key, tagged
 from .timer import (
     _LIVE,
     count_actions_since,
@@ -136,6 +136,7 @@ __all__ = [
     'customer_for',
     'customers_page',
     'dormant_candidates',
+    'entity_tag_ids',
     'find_duplicate',
     'follow_ups_due',
     'forget_login_failures',

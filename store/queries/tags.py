@@ -52,3 +52,14 @@ def record_tag_keys(session: Session, entity: str, record_id: int) -> list[str]:
     """The keys of one record's tags (what scoring and assignment rules test)."""
     return list(session.exec(select(Tag.key).join(RecordTag, col(RecordTag.tag_id) == Tag.id)
                              .where(RecordTag.entity == entity, RecordTag.record_id == record_id)).all())
+
+
+def entity_tag_ids(session: Session, entity: str) -> dict[int, list[int]]:
+    """Every record's tag ids of one kind (an export's whole list: one pass over the key, no id list
+    that could outgrow a statement's parameters)."""
+    held: dict[int, list[int]] = {}
+    for record_id, tag_id in session.exec(select(RecordTag.record_id, RecordTag.tag_id)
+                                          .where(RecordTag.entity == entity)
+                                          .order_by(col(RecordTag.created_at), col(RecordTag.tag_id))).all():
+        held.setdefault(record_id, []).append(tag_id)
+    return held

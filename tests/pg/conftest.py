@@ -32,7 +32,7 @@ MIRRORED = (
     'inbox_order', 'leads', 'merge',
     'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races',
     'report_rollup', 'reports', 'rules', 'sessions', 'shifts_and_rule_conditions', 'steering', 'team',
-    'webforms', 'webhooks', 'workload',
+    'tags', 'tags_io', 'webforms', 'webhooks', 'workload',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.
 NOT_MIRRORED = {
