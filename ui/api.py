@@ -158,7 +158,7 @@ def field_message(field: str, code: str, language: str = 'en') -> str:
 def _message(field: str, code: str, detail: str) -> str:
     """A 422's message for one field; a tag the capture could not find is named in it."""
     if field == TAGS and code in ('unknown_tag', 'retired_tag') and detail:
-        return text(f'err.field.{code}_named', tag=detail)
+        return text(f'tags.{code.removesuffix("_tag")}_named', tag=detail)
     return field_message(field, code)
 
 

@@ -127,7 +127,9 @@ class RecordTagService:
     def _record(session: Any, actor: UserRef, entity: str, record_id: int, *, write: bool
                 ) -> Lead | Opportunity | Account:
         """The record, row-locked for a change, if the actor may see it (and change it: `write`)."""
-        kind = {TagEntity.LEAD: Lead, TagEntity.OPPORTUNITY: Opportunity, TagEntity.CUSTOMER: Account}.get(entity)
+        kinds: dict[str, type[Lead | Opportunity | Account]] = {
+            TagEntity.LEAD: Lead, TagEntity.OPPORTUNITY: Opportunity, TagEntity.CUSTOMER: Account}
+        kind = kinds.get(entity)
         if kind is None:
             raise NotFound()
         record = session.get(kind, check_id(record_id), with_for_update=write, populate_existing=write)
