@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from .. import identity
 from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, TagEntity, User
-from .tags import record_tag_ids, tagged
+from .tags import is_dense, record_tag_ids, tagged
 
 # ----- leads ------------------------------------------------------------------------------------
 
@@ -52,6 +52,8 @@ class InboxFilter:
     """Custom field tests, all of which a lead passes (checked against the definitions in core)."""
     tags: tuple[int, ...] = ()
     """Tag ids: a lead holding any of them passes."""
+    tags_dense: bool = False
+    """Many leads hold them (`tags.is_dense`, set by `inbox_page`): test each lead walked."""
     dialect: str = 'sqlite'
     """The engine's dialect name: the JSON functions differ (set by `inbox_page`)."""
 
@@ -126,7 +128,7 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
                          col(Lead.email).ilike(like, escape='\\')))
     where.extend(_custom_test(t, f.dialect) for t in f.custom)
     if f.tags:
-        where.append(tagged(TagEntity.LEAD, Lead.id, f.tags))
+        where.append(tagged(TagEntity.LEAD, Lead.id, f.tags, dense=f.tags_dense))
     if f.agenda and f.now and f.day_end:
         follow_up_overdue = col(Lead.next_follow_up_at) < f.now
         sla_late = col(Lead.sla_status) == 'failed'
@@ -154,6 +156,8 @@ def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> 
     few enough to sort."""
     if f.custom:
         f = replace(f, dialect=session.get_bind().dialect.name)
+    if f.tags:
+        f = replace(f, tags_dense=is_dense(session, TagEntity.LEAD, f.tags))
     where = _inbox_where(f)
     capped = select(Lead.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = session.exec(select(func.count()).select_from(capped)).one()

@@ -40,10 +40,28 @@ def record_tag(session: Session, entity: str, record_id: int, tag_id: int) -> Re
     return session.get(RecordTag, (entity, record_id, tag_id))
 
 
-def tagged(entity: str, record_id: Any, tag_ids: Sequence[int]) -> sa.ColumnElement[bool]:
-    """`record_id` (a list's id column) holds any of `tag_ids`: an IN over `ix_record_tags_tag`, so
-    the database reads the tagged records' ids from the index, however rare the tag (an EXISTS per
-    row would test every row the list walks)."""
+DENSE_AT = 20_000
+"""More records than this hold the chosen tags: the list is walked in its own order, testing each
+record (`tagged(dense=True)`), rather than read from the tag index and sorted."""
+
+
+def is_dense(session: Session, entity: str, tag_ids: Sequence[int]) -> bool:
+    """Whether more than DENSE_AT records hold any of the tags (counts at most DENSE_AT + 1 index
+    entries: a few milliseconds). SQLite keeps no statistics to choose between the two plans itself."""
+    held = select(RecordTag.record_id).where(RecordTag.entity == entity, col(RecordTag.tag_id).in_(tag_ids)) \
+        .limit(DENSE_AT + 1).subquery()
+    return session.exec(select(sa.func.count()).select_from(held)).one() > DENSE_AT
+
+
+def tagged(entity: str, record_id: Any, tag_ids: Sequence[int], *, dense: bool = False) -> sa.ColumnElement[bool]:
+    """`record_id` (a list's id column) holds any of `tag_ids`. Few holders (`dense` False): an IN
+    over `ix_record_tags_tag`, so the database reads the tagged ids from the index and sorts those
+    few. Many (`is_dense`): an EXISTS probing the key (entity, record_id, tag_id) per record, so the
+    list keeps walking its own order index and stops after a page (and the count at its cap) —
+    reading 200,000 tagged ids to sort them cost ~10× the unfiltered page (docs/BENCHMARKS.md, tags)."""
+    if dense:
+        return sa.exists().where(col(RecordTag.entity) == entity, col(RecordTag.record_id) == record_id,
+                                 col(RecordTag.tag_id).in_(tag_ids))
     holders = select(RecordTag.record_id).where(RecordTag.entity == entity, col(RecordTag.tag_id).in_(tag_ids))
     return col(record_id).in_(holders)
 

@@ -182,6 +182,18 @@ def test_the_inbox_keeps_the_leads_holding_any_chosen_tag(desk: Desk, tagged: di
     assert inbox(desk, boss, []) == {tagged[n] for n in ('both', 'only_a', 'only_b', 'none')}
 
 
+def test_a_tag_many_leads_hold_filters_the_same(desk: Desk, tagged: dict[str, Any],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past `DENSE_AT` holders the filter tests each lead walked (EXISTS) instead of reading the tag's
+    index (IN): the same leads either way."""
+    import store.queries.tags as tag_queries
+    monkeypatch.setattr(tag_queries, 'DENSE_AT', 1)
+    boss = tagged['boss']
+    assert inbox(desk, boss, [tagged['a']]) == {tagged['both'], tagged['only_a']}
+    assert inbox(desk, boss, [tagged['a'], tagged['b']]) == {tagged['both'], tagged['only_a'], tagged['only_b']}
+    assert inbox(desk, user(desk), [tagged['a']]) == set()
+
+
 def test_inbox_rows_carry_their_tags(desk: Desk, tagged: dict[str, Any]) -> None:
     found, _ = desk.leads.inbox(tagged['boss'], page_size=100)
     assert {r.id: r.tags for r in found}[tagged['both']] == [tagged['a'], tagged['b']]

@@ -141,7 +141,7 @@ class RecordTags:
                 return
             held = {tag.id for tag in self.held}
             offer = [tag for tag in self.catalog.active if tag.id not in held]
-            with tid(ui.button(t('tags.add'), icon='sell').props('flat dense no-caps size=sm'), 'tag-add'):
+            with tid(ui.button(t('tags.add'), icon='sell').props('flat dense no-caps'), 'tag-add'):
                 with ui.menu(), ui.list().props('dense'):
                     if not offer:
                         ui.item(t('tags.none_left')).props('disable')
