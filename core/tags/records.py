@@ -168,3 +168,9 @@ def unmerge_tags(session: Any, survivor_id: int, tag_ids: Iterable[int]) -> None
         if row is not None:
             session.delete(row)
     session.flush()
+
+
+def carry_tags(session: Any, lead_id: int, opportunity_id: int, now: Any) -> None:
+    """A conversion carries the lead's tags to its opportunity (every field and the history go along)."""
+    for tag_id in queries.record_tag_ids(session, TagEntity.LEAD, [lead_id]).get(lead_id, []):
+        session.add(RecordTag(entity=TagEntity.OPPORTUNITY, record_id=opportunity_id, tag_id=tag_id, created_at=now))

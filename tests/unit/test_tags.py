@@ -152,6 +152,13 @@ def test_opportunities_and_customers_take_tags(desk: Desk, clock: FakeClock) -> 
     assert desk.customers.customers(rep, tags=[tag.id + 99])[1] == 0
 
 
+def test_converting_a_lead_carries_its_tags_to_the_opportunity(desk: Desk, clock: FakeClock) -> None:
+    tag = define(desk, '重点')
+    rep = user(desk)
+    opportunity_id = make_opportunity(desk, clock, rep, tags=[tag.key])
+    assert held(desk, TagEntity.OPPORTUNITY, opportunity_id) == [tag.id]
+
+
 # ----- filters -----------------------------------------------------------------------------------
 
 @pytest.fixture
