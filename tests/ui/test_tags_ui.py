@@ -127,3 +127,32 @@ async def test_a_manager_adds_an_assignment_rule_that_tests_a_tag(user: User, te
     user.find(marker='new-rule-save').click()
     assert await until(lambda: team.desk.rules.rules(team.manager)[-1].name == 'VIP leads')
     assert team.desk.rules.rules(team.manager)[-1].match_tags == ['vip']
+
+
+async def test_a_manager_tags_a_customer_and_the_list_filters_by_it(user: User, team: Team) -> None:
+    from tests.ui.test_customers_page import table_rows, won_deal
+    vip = team.desk.tags.define_tag(None, name_zh='重点', name_en='VIP')
+    tagged, _ = won_deal(team, team.rep_a, 'Huaxin Tech')
+    won_deal(team, team.rep_a, 'Plain Co')
+    await login(user, team.manager.email)
+    await user.open(f'/customers/{tagged}')
+    user.find(marker='tag-add').click()
+    user.find(marker='tag-option-vip').click()
+    await user.should_see(marker='tag-chip-vip', retries=60)
+    await user.open('/customers')
+    assert await until(lambda: len(table_rows(user)) == 2)
+    element(user, 'filter-tags').set_value([vip.id])
+    assert await until(lambda: [r['id'] for r in table_rows(user)] == [tagged])
+    assert [g['n'] for g in table_rows(user)[0]['tags']] == ['VIP']
+
+
+async def test_a_rep_tags_own_opportunity(user: User, team: Team) -> None:
+    from tests.ui.test_convert import converted
+    team.desk.tags.define_tag(None, name_zh='展会', name_en='Fair')
+    _, opportunity_id = converted(team, team.rep_a, amount='9000', name='Deal buyer', company='Deal Co')
+    await login(user, team.rep_a.email)
+    await user.open(f'/opportunities/{opportunity_id}')
+    user.find(marker='tag-add').click()
+    user.find(marker='tag-option-fair').click()
+    await user.should_see(marker='tag-chip-fair', retries=60)
+    assert [t.key for t in team.desk.record_tags.tags_of(team.rep_a, 'opportunity', opportunity_id)] == ['fair']
