@@ -156,3 +156,15 @@ async def test_a_rep_tags_own_opportunity(user: User, team: Team) -> None:
     user.find(marker='tag-option-fair').click()
     await user.should_see(marker='tag-chip-fair', retries=60)
     assert [t.key for t in team.desk.record_tags.tags_of(team.rep_a, 'opportunity', opportunity_id)] == ['fair']
+
+
+async def test_a_tag_defined_while_the_inbox_is_open_joins_its_filter(user: User, team: Team) -> None:
+    from tests.ui.test_inbox_page import _app_desk
+    own_lead(team)
+    await login(user, team.rep_a.email)
+    await user.open('/')
+    await user.should_see(marker='new-lead')
+    await user.should_not_see(marker='filter-tags')  # no tag yet: no filter
+    _app_desk().tags.define_tag(None, name_zh='重点', name_en='VIP')  # the app's desk: its event reaches the page
+    await user.should_see(marker='filter-tags', retries=60)
+    assert list(element(user, 'filter-tags').options.values()) == ['VIP']

@@ -36,7 +36,7 @@ from ..components.lead_form import open_new_lead
 from ..components.phone import COPY_SCRIPT
 from ..components.tags import ROW_CHIPS, row_tags, tag_filter
 from ..format import label, phone, when
-from ..i18n import t
+from ..i18n import current_language, t
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
@@ -280,8 +280,8 @@ class Inbox:
                         tid(ui.select(choices, label=field_label(d), clearable=True,
                                       on_change=lambda e, key=d.key: self._set_custom(key, e.value))
                             .props('dense').classes('w-40'), f'filter-custom-{d.key}')
-                if self.tags.active:
-                    tag_filter(self.tags, lambda ids: self._set('tags', ids))
+                self.tag_select = tag_filter(self.tags, lambda ids: self._set('tags', ids))
+                self.tag_select.set_visibility(bool(self.tags.active))
                 if self.manager_view:
                     tid(ui.checkbox(t('inbox.unassigned'), on_change=lambda e: self._set('unassigned', e.value)),
                         'filter-unassigned')
@@ -311,6 +311,7 @@ class Inbox:
         live.subscribe(events.lead_changed, self._on_changed)
         live.subscribe(events.lead_assigned, self._on_assigned)
         live.subscribe(events.leads_imported, self._on_imported)
+        live.subscribe(events.tags_changed, self._on_tags_changed)
         if first is None:
             ui.timer(0, self.refresh, once=True)
         else:
@@ -457,6 +458,15 @@ class Inbox:
     async def _on_changed(self, lead_id: int, owner_id: int | None) -> None:
         if self._concerns_me(owner_id):
             await self._refresh_live()
+
+    async def _on_tags_changed(self) -> None:
+        """A tag defined, renamed, recoloured or retired: the filter's choices and the chips follow."""
+        self.tags = await run.io_bound(self.desk.tags.tag_set)
+        language = current_language()
+        self.tag_select.set_options({tag.id: tag.name(language) for tag in self.tags.active},
+                                    value=[i for i in self.tag_select.value or [] if i in self.tags.by_id])
+        self.tag_select.set_visibility(bool(self.tags.active))
+        await self._refresh_live()
 
     async def _on_imported(self, owners: list[int | None]) -> None:
         """An import batch (one event for its hundreds of leads): one coalesced refresh."""
