@@ -77,6 +77,12 @@ def test_renaming_and_recolouring_keeps_the_key_and_is_audited(desk: Desk) -> No
     assert rows(desk, AuditEntry, AuditEntry.action == 'tag_changed')[-1].reason_params['key'] == 'vip'
 
 
+def test_every_palette_colour_has_its_chip_colours() -> None:
+    from store.models import TagColour
+    from ui.theme import TAG_COLOURS
+    assert set(TAG_COLOURS) == {c.value for c in TagColour}
+
+
 def test_an_unknown_colour_is_refused(desk: Desk) -> None:
     with pytest.raises(ValidationFailed) as e:
         define(desk, '重点', colour='#ff0000')
