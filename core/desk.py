@@ -42,6 +42,8 @@ from core.playbooks.editor import PlaybookService
 from core.reports.export import ExportService
 from core.reports.panels import ReportService
 from core.settings import Settings
+from core.tags.admin import TagService
+from core.tags.records import RecordTagService
 from core.workload.figures import WorkloadService
 from core.workload.steering import SteeringService
 from store import config_version, heartbeat, queries, report_rollup
@@ -69,6 +71,8 @@ class Desk:
         self.access = AccessService(self.ctx, self.leads)
         self.custom_fields = CustomFieldService(self.ctx)
         self.views = SavedViewService(self.ctx)
+        self.tags = TagService(self.ctx)
+        self.record_tags = RecordTagService(self.ctx)
         self.pool = PoolService(self.ctx)
         self.pipeline = PipelineService(self.ctx)
         self.customers = CustomerService(self.ctx)

@@ -28,6 +28,10 @@ class DeskEvents:
         """Fields, status or activities of a lead changed: (lead_id, owner_id)."""
         self.opportunity_moved: Event[int, int | None] = Event()
         """An opportunity was created, moved or edited: (opportunity_id, actor_id or None)."""
+        self.tags_changed: Event[[]] = Event()
+        """The tag catalogue changed (defined, renamed, recoloured, retired): pickers and chips redraw."""
+        self.record_tagged: Event[str, int] = Event()
+        """A tag was put on or taken off a record: (TagEntity value, record id)."""
         self.notified: Event[int] = Event()
         """A user got a notification: (user_id)."""
         self.users_changed: Event[[]] = Event()

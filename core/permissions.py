@@ -78,3 +78,13 @@ def can_manage_webhooks(actor: UserRef) -> bool:
 def can_define_fields(actor: UserRef) -> bool:
     """Custom fields change what every lead holds and what the API accepts: admins only."""
     return actor.role == Role.ADMIN
+
+
+def can_define_tags(actor: UserRef) -> bool:
+    """The tag catalogue (names, colours, retiring): admins and managers, who run the team's lists."""
+    return actor.role in TEAM_ROLES
+
+
+def can_tag_customer(actor: UserRef, owner_id: int | None) -> bool:
+    """Tags on a customer: managers and admins, and the rep who owns the account."""
+    return actor.role in TEAM_ROLES or (actor.role == Role.REP and owner_id == actor.id)

@@ -79,6 +79,14 @@ class AuditAction(StrEnum):
     """Its labels or its options' labels (or new options); never its key or type."""
     CUSTOM_FIELD_RETIRED = 'custom_field_retired'
     CUSTOM_FIELD_RESTORED = 'custom_field_restored'
+    TAG_DEFINED = 'tag_defined'
+    TAG_CHANGED = 'tag_changed'
+    """Its names or its colour; never its key."""
+    TAG_RETIRED = 'tag_retired'
+    TAG_RESTORED = 'tag_restored'
+    # tags on records
+    TAG_ADDED = 'tag_added'
+    TAG_REMOVED = 'tag_removed'
     # passwords (who and when; never the password itself)
     PASSWORD_CHANGED = 'password_changed'
     """The user changed their own password (current one given)."""

@@ -383,6 +383,8 @@ class AssignmentRule(SQLModel, table=True):
     max_score: int | None = None
     rep_ids: str = Field(default='', sa_type=sa.String(500))
     """Comma-separated user ids the rule may pick from (empty: every rep)."""
+    match_tags: str = Field(default='', sa_type=sa.String(500))
+    """Comma-separated tag keys: the lead holds any of them (empty: any lead)."""
     is_active: bool = True
 
 
@@ -717,6 +719,65 @@ class CustomField(SQLModel, table=True):
     created_at: datetime | None = _ts()
 
 
+# ----- tags -----------------------------------------------------------------------------------
+
+class TagColour(StrEnum):
+    """The fixed palette a tag's chip is drawn in (ui/theme.py `TAG_COLOURS` gives each its colours)."""
+
+    GREY = 'grey'
+    RED = 'red'
+    ORANGE = 'orange'
+    AMBER = 'amber'
+    GREEN = 'green'
+    TEAL = 'teal'
+    BLUE = 'blue'
+    INDIGO = 'indigo'
+    PURPLE = 'purple'
+    PINK = 'pink'
+
+
+class TagEntity(StrEnum):
+    """Which records a tag can be put on (`record_tags.entity`): a lead, an opportunity, a customer
+    (its `accounts` row)."""
+
+    LEAD = 'lead'
+    OPPORTUNITY = 'opportunity'
+    CUSTOMER = 'customer'
+
+
+class Tag(SQLModel, table=True):
+    """A team's tag (标签): defined by admins and managers, put on leads, opportunities and customers."""
+
+    __tablename__ = 'tags'
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=sa.String(40), unique=True)
+    """Never changes: the API, rules and imports may name a tag by it."""
+    name_zh: str = Field(sa_type=sa.String(40))
+    name_en: str = Field(sa_type=sa.String(40))
+    colour: str = Field(default=TagColour.GREY, sa_type=sa.String(12))
+    """A `TagColour`."""
+    is_retired: bool = False
+    """Hidden from pickers and refused on input; the records that hold it keep it."""
+    position: int = 0
+    created_at: datetime | None = _ts()
+
+
+class RecordTag(SQLModel, table=True):
+    """A tag on one record. The key (entity, record_id, tag_id) serves a record's chips; the index
+    (tag_id, entity, record_id) serves a list filtered by tag (docs/BENCHMARKS.md, tags)."""
+
+    __tablename__ = 'record_tags'
+    __table_args__ = (sa.Index('ix_record_tags_tag', 'tag_id', 'entity', 'record_id'),)
+
+    entity: str = Field(sa_type=sa.String(12), primary_key=True)
+    """A `TagEntity`."""
+    record_id: int = Field(primary_key=True, sa_type=sa.Integer(), sa_column_kwargs={'autoincrement': False})
+    tag_id: int = Field(foreign_key='tags.id', primary_key=True, sa_type=sa.Integer(),
+                        sa_column_kwargs={'autoincrement': False})
+    created_at: datetime | None = _ts()
+
+
 # ----- import and merge ---------------------------------------------------------------------------
 
 class ImportStatus(StrEnum):
@@ -848,6 +909,8 @@ class LeadRow(SQLModel):
     sla_due_at: datetime | None = None
     custom: dict[str, Any] = {}
     """The lead's custom values by key (the inbox's optional custom columns)."""
+    tags: list[int] = []
+    """The ids of the lead's tags (chips; filled by a second read of `record_tags` for the page)."""
 
 
 class UserRef(SQLModel):

@@ -43,7 +43,10 @@ from .models import (
     Lead,
     LostReason,
     Opportunity,
+    RecordTag,
     Stage,
+    Tag,
+    TagEntity,
     User,
     Webhook,
     WebhookDelivery,
@@ -159,7 +162,8 @@ def _without_contacts(connection: sa.Connection, leads: Sequence[dict[str, Any]]
 
 
 class _Facts:
-    """The rows the lines name, read once per flush: leads, deals (with stage and lost reason), people."""
+    """The rows the lines name, read once per flush: leads (with their tags' keys), deals (with stage and
+    lost reason), people."""
 
     def __init__(self, connection: sa.Connection, lines: Sequence[Mapping[str, Any]], *, deals: bool) -> None:
         lead_ids = {line['lead_id'] for line in lines if line.get('lead_id')}
@@ -178,7 +182,13 @@ class _Facts:
                 if lead['owner_id']:
                     self.people[lead['owner_id']] = lead.pop('owner_name')
                 lead.pop('owner_name', None)
-                self.leads[lead['id']] = lead
+                self.leads[lead['id']] = lead | {'tags': []}
+            tagged = (sa.select(col(RecordTag.record_id), col(Tag.key)).join(Tag, col(Tag.id) == RecordTag.tag_id)
+                      .where(col(RecordTag.entity) == TagEntity.LEAD, col(RecordTag.record_id).in_(lead_ids))
+                      .order_by(col(RecordTag.created_at), col(RecordTag.tag_id)))
+            for lead_id, key in connection.execute(tagged):  # the lead's tag keys, as it holds them now
+                if lead_id in self.leads:
+                    self.leads[lead_id]['tags'].append(key)
             _without_contacts(connection, list(self.leads.values()))
         self.deals: dict[int, dict[str, Any]] = {}
         if deals:

@@ -32,11 +32,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.accounts.proxies import Network, client_address, is_trusted, parse_address
 from core.accounts.ratelimit import RateLimiter
 from core.capture.api_access import KeyInfo
+from core.capture.clean import TAGS
 from core.capture.intake import CaptureResult
 from core.custom_fields.values import FIELD, NO_FIELDS, CustomFields
 from core.desk import READY_TIMEOUT, Desk
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.leads.fields import LEAD, Kind
+from store.models import TagEntity
 
 from .i18n import catalog
 
@@ -82,6 +84,9 @@ CUSTOM_DOC = ('Custom field values by key (`run.py field list`): text, numbers, 
               '(stored in cents), dates as YYYY-MM-DD, a select\'s option key (a list of keys for a '
               'multi-select), true/false. An unknown or retired key is a 422, as is a required one missing.')
 
+TAGS_DOC = ('Tags to put on the lead, each by its key or its name in Chinese or English (Settings → Tags). '
+            'An unknown or retired tag is a 422 naming it; a duplicate arrival adds the tags its lead lacks.')
+
 _JSON_TYPES: dict[Kind, dict[str, Any]] = {
     Kind.NUMBER: {'type': 'number'}, Kind.MONEY: {'type': ['number', 'string']},
     Kind.DATE: {'type': 'string', 'format': 'date'}, Kind.YES_NO: {'type': 'boolean'},
@@ -109,6 +114,8 @@ def lead_in_schema(fields: CustomFields | None = None) -> dict[str, Any]:
     if fields is not None and fields.active.required:
         custom['required'] = list(fields.active.required)
     schema['properties'][FIELD] = custom
+    schema['properties'][TAGS] = {'type': 'array', 'items': {'type': 'string'}, 'title': 'Tags',
+                                  'description': TAGS_DOC}
     return schema
 
 
@@ -146,6 +153,13 @@ def field_message(field: str, code: str, language: str = 'en') -> str:
     if code == 'too_long' and field in LEAD.limits:
         return text('err.field.too_long_limit', language, limit=LEAD.limits[field])
     return text(f'err.field.{code}', language)
+
+
+def _message(field: str, code: str, detail: str) -> str:
+    """A 422's message for one field; a tag the capture could not find is named in it."""
+    if field == TAGS and code in ('unknown_tag', 'retired_tag') and detail:
+        return text(f'tags.{code.removesuffix("_tag")}_named', tag=detail)
+    return field_message(field, code)
 
 
 def _error(status: int, code: str, params: dict[str, Any] | None = None, **extra: Any) -> JSONResponse:
@@ -283,7 +297,7 @@ def register(desk: Desk, limiter: RateLimiter, target: FastAPI) -> None:
         try:
             result, replayed = desk.access.capture_via_api(key, data, idempotency_key)
         except ValidationFailed as e:
-            errors = [{'field': f, 'code': c, 'message': field_message(f, c)} for f, c in e.errors.items()]
+            errors = [{'field': f, 'code': c, 'message': _message(f, c, e.detail)} for f, c in e.errors.items()]
             return _error(422, 'validation', {'fields': ', '.join(e.errors)}, errors=errors)
         # A replay repeats the first answer, which created the lead.
         return JSONResponse(_out(result), status_code=201 if result.created or replayed else 200)
@@ -303,6 +317,7 @@ def register(desk: Desk, limiter: RateLimiter, target: FastAPI) -> None:
         except NotFound:
             return _error(404, 'not_found')
         data = lead.model_dump(exclude={'is_deleted', 'external_key'})  # (the key names the sender's scope)
+        data[TAGS] = await run.io_bound(desk.record_tags.keys_of, TagEntity.LEAD, lead_id)
         return JSONResponse(json.loads(json.dumps(data, default=str)))
 
     target.include_router(app)

@@ -44,6 +44,15 @@ an `!important` in an earlier layer (NiceGUI's first, `theme`) outranks."""
 PHONE_MAX_PX = 599.98
 """Below Quasar's `sm` breakpoint (600 px) a page is laid out for a phone (Quasar's `xs`, `lt-sm`, `gt-xs`)."""
 
+TAG_COLOURS: dict[str, tuple[str, str]] = {
+    'grey': ('#eceff1', '#37474f'), 'red': ('#fde2e1', '#a4161a'), 'orange': ('#ffe8d6', '#9a3d00'),
+    'amber': ('#fff3c4', '#6f4e00'), 'green': ('#dcf5e3', '#1b6b33'), 'teal': ('#d5f3f0', '#0f5f58'),
+    'blue': ('#dde9fb', '#1f4fa0'), 'indigo': ('#e3e5fb', '#3730a3'), 'purple': ('#efe1fa', '#6b21a8'),
+    'pink': ('#fce1ef', '#9d174d'),
+}
+"""A tag chip's (background, text) per palette colour (store/models.py `TagColour`; a test checks both
+name the same colours): a pale fill with dark text, each pair 4.5:1 or more (WCAG AA)."""
+
 TOKENS: dict[str, str] = {
     # colour
     'primary': PRIMARY, 'surface': '#ffffff', 'page': '#f5f6f8', 'text': '#1d1d1f', 'muted': '#6b7280',
@@ -78,6 +87,10 @@ body {{ color: var(--ld-text); font-size: var(--ld-text-base); }}
 .ld-table-scroll {{ overflow-x: auto; max-width: 100%; border-radius: var(--ld-radius-sm); }}
 .ld-table-scroll > .q-table__container {{ width: max-content; min-width: 100%; }}
 .ld-table-scroll .q-table__middle {{ overflow: visible; }}
+.ld-tag {{ display: inline-flex; align-items: center; gap: 2px; border-radius: 999px; padding: 0 8px;
+           font-size: var(--ld-text-xs); line-height: 20px; white-space: nowrap; max-width: 12rem;
+           overflow: hidden; text-overflow: ellipsis; }}
+.ld-tags {{ display: flex; flex-wrap: wrap; gap: 4px; align-items: center; min-width: 0; }}
 .ld-table-scroll:focus-visible {{ outline: 2px solid var(--ld-primary); outline-offset: -2px; }}
 @media (max-width: {PHONE_MAX_PX}px) {{
   .ld-header {{ padding: 4px 8px !important; }}

@@ -29,6 +29,8 @@ class RuleSpec:
     max_score: int | None = None
     rep_ids: frozenset[int] = frozenset()
     """The reps this rule may pick from; empty: every rep."""
+    match_tags: frozenset[str] = frozenset()
+    """Tag keys: the lead holds any of them (empty: any lead)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,8 @@ class LeadFacts:
     region: str | None
     industry: str | None = None
     score: int = 0
+    tags: frozenset[str] = frozenset()
+    """The keys of the lead's tags."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,8 @@ def rule_matches(rule: RuleSpec, lead: LeadFacts) -> bool:
     if rule.match_industries and (lead.industry or '').strip().lower() not in rule.match_industries:
         return False
     if rule.min_score is not None and lead.score < rule.min_score:
+        return False
+    if rule.match_tags and not rule.match_tags & lead.tags:
         return False
     return not (rule.max_score is not None and lead.score > rule.max_score)
 

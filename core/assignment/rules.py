@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core import permissions
-from core.assignment.pick import split_ids
+from core.assignment.pick import split_ids, split_list
 from core.assignment.writes import Team
 from core.automation.policy import load_policy
 from core.capture.config import assignment_rules
 from core.context import Context, audit
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.leads.normalize import clean_text
+from core.tags.records import current_tags
 from store import queries
 from store.audit_actions import AuditAction
 from store.models import AssignmentRule, Grade, Lead, Role, Source, Strategy, User, UserRef
@@ -42,6 +43,8 @@ class RuleView:
     min_score: int | None = None
     max_score: int | None = None
     rep_ids: list[int] = field(default_factory=list)
+    match_tags: list[str] = field(default_factory=list)
+    """Tag keys: the rule takes a lead holding any of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,8 @@ def _view(row: AssignmentRule) -> RuleView:
                     match_sources=_items(row.match_sources), match_grades=_items(row.match_grades),
                     match_regions=_items(row.match_regions), is_active=row.is_active,
                     match_industries=_items(row.match_industries), min_score=row.min_score,
-                    max_score=row.max_score, rep_ids=sorted(split_ids(row.rep_ids)))
+                    max_score=row.max_score, rep_ids=sorted(split_ids(row.rep_ids)),
+                    match_tags=sorted(split_list(row.match_tags)))
 
 
 def _score(value: Any, field_name: str, errors: dict[str, str]) -> int | None:
@@ -118,8 +122,9 @@ class RulesService:
                   match_regions: Sequence[str] | str | None = None, position: int | None = 0,
                   is_active: bool = True, match_industries: Sequence[str] | str | None = None,
                   min_score: int | None = None, max_score: int | None = None,
-                  rep_ids: Sequence[int] | None = None) -> int:
-        """Create (rule_id None) or change a rule; raises ValidationFailed naming every bad field."""
+                  rep_ids: Sequence[int] | None = None, match_tags: Sequence[str] | str | None = None) -> int:
+        """Create (rule_id None) or change a rule; raises ValidationFailed naming every bad field.
+        `match_tags`: keys (or names) of active tags; the rule then takes only leads holding one."""
         self._check(actor)
         errors: dict[str, str] = {}
         clean_name = clean_text(name, max_length=NAME_MAX + 1)
@@ -161,6 +166,12 @@ class RulesService:
         else:
             if not POSITION_RANGE[0] <= number <= POSITION_RANGE[1]:
                 errors['position'] = 'out_of_range'
+        tag_keys: list[str] = []
+        try:
+            tag_set = current_tags(self.ctx)
+            tag_keys = sorted(tag_set.keys(tag_set.resolve(_items(match_tags), field='match_tags')))
+        except ValidationFailed as e:
+            errors.update(e.errors)
         if errors:
             raise ValidationFailed(errors)
         with self.ctx.write() as session:
@@ -180,6 +191,7 @@ class RulesService:
             rule.match_industries = ', '.join(industries)
             rule.min_score, rule.max_score = low, high
             rule.rep_ids = ','.join(map(str, targets))
+            rule.match_tags = ','.join(tag_keys)
             session.add(rule)
             session.flush()
             audit(session, AuditAction.RULE_SAVED, now=self.ctx.now(), actor_id=actor.id,
@@ -187,7 +199,7 @@ class RulesService:
                   rule=rule.name, rule_id=rule.id, created=created, strategy=rule.strategy,
                   sources=rule.match_sources, grades=rule.match_grades, regions=rule.match_regions,
                   industries=rule.match_industries, min_score=rule.min_score, max_score=rule.max_score,
-                  reps=rule.rep_ids, position=rule.position, active=rule.is_active)
+                  reps=rule.rep_ids, tags=rule.match_tags, position=rule.position, active=rule.is_active)
             return rule.id or 0
 
     def move_rule(self, actor: UserRef, rule_id: int, direction: str) -> None:
@@ -227,7 +239,8 @@ class RulesService:
                   reason_key='reason.rules_reordered', order=', '.join(rules[i].name for i in ordered_ids))
 
     def test_rule(self, actor: UserRef, *, source: str, grade: str, region: str | None = None,
-                  industry: str | None = None, score: int | None = None) -> TestOutcome:
+                  industry: str | None = None, score: int | None = None,
+                  tags: Sequence[str] = ()) -> TestOutcome:
         """Who a new lead like this would go to right now: the active rules against the team's
         current load, through the same `Team.pick` capture uses. Nothing is written."""
         self._check(actor)
@@ -237,6 +250,11 @@ class RulesService:
         if (grade or '').upper() not in GRADES:
             errors['grade'] = 'invalid'
         sample_score = _score(score, 'score', errors)
+        tag_set = current_tags(self.ctx)
+        try:
+            sample_tags = tag_set.keys(tag_set.resolve(list(tags)))
+        except ValidationFailed as e:
+            errors.update(e.errors)
         if errors:
             raise ValidationFailed(errors)
         sample = Lead(name='sample', source=source, grade=grade.upper(), region=clean_text(region) or None,
@@ -245,7 +263,7 @@ class RulesService:
         with self.ctx.read() as session:
             team = Team(session, self.ctx.day_start(now), rules=assignment_rules(session), now=now,
                         calendar=load_policy(session).calendar)
-            pick = team.pick(sample)
+            pick = team.pick(sample, tags=sample_tags)
         if pick is None:
             return TestOutcome(rep_id=None, rep_name=None, reason_key=NO_RULE_KEY)
         key, params = pick.reason()

@@ -21,7 +21,7 @@ from core.context import audit
 from core.leads.record import LeadRecord
 from store import queries
 from store.audit_actions import AuditAction
-from store.models import Lead, LeadStatus, User
+from store.models import Lead, LeadStatus, TagEntity, User
 
 
 class Team:
@@ -48,18 +48,29 @@ class Team:
             for row in rows
         }
         self.rules = list(rules)
+        self._session = session
+        self._needs_tags = any(rule.match_tags for rule in self.rules)
+        """Some rule tests tags: a stored lead's are read when it is picked for (`_tags`)."""
 
     def has_room(self) -> bool:
         return any(rep.has_room for rep in self.reps.values())
 
-    def pick(self, lead: LeadRecord, *, exclude: int | None = None) -> assignment.Pick | None:
+    def _tags(self, lead: LeadRecord, tags: frozenset[str] | None) -> frozenset[str]:
+        """The lead's tag keys: given (a capture's new lead), or read when a rule needs them."""
+        if tags is not None or not self._needs_tags:
+            return tags or frozenset()
+        return frozenset(queries.record_tag_keys(self._session, TagEntity.LEAD, lead.id)) if lead.id else frozenset()
+
+    def pick(self, lead: LeadRecord, *, exclude: int | None = None,
+             tags: frozenset[str] | None = None) -> assignment.Pick | None:
+        """`tags`: the lead's tag keys when the caller knows them (else read if a rule tests tags)."""
         reps = [dataclasses.replace(r, available=False) if r.id == exclude else r for r in self.reps.values()] \
             if exclude is not None else list(self.reps.values())
-        return assignment.pick_assignee(_facts(lead), self.rules, reps)
+        return assignment.pick_assignee(_facts(lead, self._tags(lead, tags)), self.rules, reps)
 
-    def pool_reason(self, lead: LeadRecord) -> str:
+    def pool_reason(self, lead: LeadRecord, *, tags: frozenset[str] | None = None) -> str:
         """The reason key for a lead `pick` found nobody for (the quota named when it is why)."""
-        return assignment.pool_reason(_facts(lead), self.rules, list(self.reps.values()))
+        return assignment.pool_reason(_facts(lead, self._tags(lead, tags)), self.rules, list(self.reps.values()))
 
     def took(self, rep_id: int, now: datetime) -> None:
         """Count an assignment just made, so the next pick sees it."""
@@ -68,9 +79,9 @@ class Team:
                                                r.daily_quota, r.seniority, r.regions, r.available, now)
 
 
-def _facts(lead: LeadRecord) -> assignment.LeadFacts:
+def _facts(lead: LeadRecord, tags: frozenset[str]) -> assignment.LeadFacts:
     return assignment.LeadFacts(source=lead.source, grade=lead.grade, region=lead.region,
-                                industry=lead.industry, score=lead.score)
+                                industry=lead.industry, score=lead.score, tags=tags)
 
 
 def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_id: int | None, reason_key: str,

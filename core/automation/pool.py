@@ -20,7 +20,7 @@ from core.notify import notify
 from store import queries
 from store.audit_actions import AuditAction
 from store.locks import lock_leads, lock_users
-from store.models import Grade, Lead, LeadStatus, Role, User, UserRef
+from store.models import Grade, Lead, LeadStatus, Role, TagEntity, User, UserRef
 
 
 class ClaimRefused(DomainError):
@@ -68,6 +68,8 @@ class PoolRow:
     refusal: Refusal | None = None
     """Why this rep's claim would be refused (`check_claim`, the rule the claim applies); None
     for viewers who do not claim (managers) and for leads they may claim."""
+    tags: tuple[int, ...] = ()
+    """The lead's tag ids (chips)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +84,16 @@ class PoolQuery:
     """This many recycles; `queries.RECYCLED_TOP` means that many or more."""
     sort: str = 'recent'
     """`recent` (recycled newest first), `oldest`, `grade` or `score`."""
+    tags: tuple[int, ...] = ()
+    """Tag ids: a lead holding any of them passes."""
 
     def filter(self, status: str) -> queries.PoolFilter:
         return queries.PoolFilter(
             status=status, search=(self.search or '').strip()[:100] or None, region=self.region or None,
             industry=self.industry or None, grade=self.grade if self.grade in tuple(Grade) else None,
             recycled=self.recycled if self.recycled is not None and self.recycled >= 0 else None,
-            sort=self.sort if self.sort in queries.POOL_SORTS else 'recent')
+            sort=self.sort if self.sort in queries.POOL_SORTS else 'recent',
+            tags=tuple(t for t in self.tags if isinstance(t, int) and 0 < t < 2**31))
 
 
 class PoolService:
@@ -110,6 +115,7 @@ class PoolService:
                                              offset=(max(1, page) - 1) * size, limit=size)
             names = queries.user_names(session, {lead.previous_owner_id for lead in leads if lead.previous_owner_id})
             claimant = None if review else self._claimant(session, actor, now)
+            held = queries.record_tag_ids(session, TagEntity.LEAD, (lead.id or 0 for lead in leads))
         rows = []
         for lead in leads:
             refusal = None if claimant is None else check_claim(
@@ -120,7 +126,8 @@ class PoolService:
                 source=lead.source, grade=lead.grade, score=lead.score, status=lead.status,
                 recycle_count=lead.recycle_count, previous_owner_name=names.get(lead.previous_owner_id or 0),
                 created_at=lead.created_at, region=lead.region, industry=lead.industry, pooled_at=lead.pooled_at,
-                claimable=claimant is not None and refusal is None, refusal=refusal))
+                claimable=claimant is not None and refusal is None, refusal=refusal,
+                tags=tuple(held.get(lead.id or 0, ()))))
         return rows, total
 
     def choices(self, actor: UserRef, *, review: bool = False) -> dict[str, list[str]]:

@@ -11,7 +11,7 @@ from typing import Any
 from core import permissions
 from core.accounts import auth
 from core.capture import webforms
-from core.capture.clean import FIELD_LIMITS, validate
+from core.capture.clean import FIELD_LIMITS, TAGS, validate
 from core.capture.external_ids import api_scope, external_key
 from core.capture.group_commit import CaptureQueue, Consent, Pending, record_consent
 from core.capture.intake import CaptureResult
@@ -21,6 +21,8 @@ from core.custom_fields.values import CustomFields
 from core.errors import NotAllowed, NotFound, ValidationFailed, check_id
 from core.leads.actions import LeadService
 from core.leads.normalize import clean_text
+from core.tags.catalog import NO_TAGS
+from core.tags.records import current_tags
 from store import capture_writes, queries
 from store.audit_actions import AuditAction
 from store.models import ApiKey, ApiScope, FormLanguage, Lead, Source, User, UserRef, WebForm
@@ -102,17 +104,20 @@ class AccessService:
         scope = api_scope(key.id)
         recent = self.ctx.capture_config.recent(self.ctx.engine)  # no query per capture; one batch behind at most
         fields = recent.custom if recent is not None else self.leads.custom_fields()
+        tags = (recent.tags if recent is not None else current_tags(self.ctx)) if data.get(TAGS) is not None \
+            else NO_TAGS
         while True:
             replay = self._replay(key, tokens, external_id and external_key(scope, external_id))
             if replay is not None:
                 return replay, True
             try:
                 clean = validate(data, default_source=Source.API, region=self.ctx.settings.default_region,
-                                 external_scope=scope, custom_fields=fields, require_custom=True)
+                                 external_scope=scope, custom_fields=fields, require_custom=True, tags=tags)
             except ValidationFailed:
                 if recent is None:
                     raise
                 recent, fields = None, self.leads.custom_fields()  # maybe a field defined since: check afresh
+                tags = current_tags(self.ctx) if tags is not NO_TAGS else NO_TAGS
                 continue
             result = self.captures.submit(Pending(api_key_id=key.id, clean=clean, data=data, tokens=tuple(tokens)))
             if result is not None:

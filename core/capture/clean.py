@@ -15,8 +15,11 @@ from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.errors import ValidationFailed
 from core.leads.fields import LEAD
 from core.leads.normalize import clean_text, normalize_company, normalize_email, normalize_phone
+from core.tags.catalog import NO_TAGS, TagSet
 from store.models import Source
 
+TAGS = 'tags'
+"""The input's list of tags (the API's `tags`, an import's tags column)."""
 FIELD_LIMITS: dict[str, int] = LEAD.limits
 """Every field a lead can be captured with, and its maximum length (declared in core/leads/fields.py)."""
 
@@ -49,15 +52,19 @@ class CleanLead:
     """`external_id` within the sender's scope (`external_key`): what dedupe by id compares."""
     custom: Mapping[str, Any] | None = None
     """The custom fields' values, normalised (None: none given); stored as the lead's `custom`."""
+    tags: tuple[int, ...] = ()
+    """The ids of the active tags `data['tags']` named (by key or name); stored in `record_tags`."""
 
 
 def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN',
              external_scope: str = ExternalScope.IMPORT, custom_fields: CustomFields = NO_FIELDS,
-             require_custom: bool = False) -> CleanLead:
+             require_custom: bool = False, tags: TagSet = NO_TAGS) -> CleanLead:
     """Clean and check raw input; raises ValidationFailed naming every bad field at once.
     `external_scope`: whose id an `external_id` is (`api_scope` of the sending key for the API).
     `custom_fields`: what `data['custom']` is checked against (none defined: every key is unknown);
-    `require_custom`: the channel can send custom values, so a required one missing is an error."""
+    `require_custom`: the channel can send custom values, so a required one missing is an error.
+    `tags`: what `data['tags']` (a list of tag keys or names; an import's cell is split before) is
+    resolved against: an unknown or retired tag is `{'tags': 'unknown_tag' | 'retired_tag'}`."""
     errors: dict[str, str] = {}
     values: dict[str, str | None] = {}
     for name, limit in FIELD_LIMITS.items():
@@ -92,13 +99,21 @@ def validate(data: Mapping[str, Any], *, default_source: str, region: str = 'CN'
             custom = custom_fields.check(data.get(CUSTOM), region=region, require=require_custom)
         except ValidationFailed as e:
             errors.update(e.errors)
+    tag_ids: tuple[int, ...] = ()
+    detail = ''
+    if data.get(TAGS) is not None:
+        try:
+            tag_ids = tags.resolve(data.get(TAGS))
+        except ValidationFailed as e:
+            errors.update(e.errors)
+            detail = e.detail
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors, detail=detail)
     values.update(source=source, email=email)
     ext = values.get('external_id')
     # Any: the required fields (`name`, `source`) are str here, which the checks above ensured
     captured: dict[str, Any] = {k: v for k, v in values.items() if k in CleanLead.__slots__}
-    return CleanLead(**captured, custom=custom or None,
+    return CleanLead(**captured, custom=custom or None, tags=tag_ids,
                      phone_norm=phone_norm, company_norm=normalize_company(values.get('company')),
                      external_key=external_key(external_scope, ext) if ext else None)
 

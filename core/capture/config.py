@@ -1,5 +1,5 @@
 """What captures read from the configuration: the scoring rules, the assignment rules, the
-automation policy and the leads' custom fields, read together (`read_config`) and kept between
+automation policy, the leads' custom fields and the tags, read together (`read_config`) and kept between
 transactions by a `ConfigCache`, which the `Context` owns (core/context.py `Context.capture_config`):
 one per engine, no module state."""
 
@@ -14,6 +14,7 @@ from core.assignment import pick as assignment
 from core.automation.policy import Policy, load_policy
 from core.capture import scoring
 from core.custom_fields.values import CustomFields, definition
+from core.tags.catalog import NO_TAGS, TagSet, info
 from store import config_version, queries
 from store.models import CustomEntity
 
@@ -31,7 +32,8 @@ def assignment_rules(session: Session) -> list[assignment.RuleSpec]:
                                 match_grades=assignment.split_list(r.match_grades),
                                 match_regions=assignment.split_list(r.match_regions),
                                 match_industries=assignment.split_list(r.match_industries),
-                                min_score=r.min_score, max_score=r.max_score, rep_ids=assignment.split_ids(r.rep_ids))
+                                min_score=r.min_score, max_score=r.max_score, rep_ids=assignment.split_ids(r.rep_ids),
+                                match_tags=assignment.split_list(r.match_tags))
             for r in queries.assignment_rules(session)]
 
 
@@ -43,12 +45,15 @@ class Config:
     policy: Policy
     custom: CustomFields
     """The leads' custom fields (what a capture's `custom` values are checked against)."""
+    tags: TagSet = NO_TAGS
+    """The tag catalogue (what a capture's `tags` are resolved against; rules test their keys)."""
 
 
 def read_config(session: Session) -> Config:
-    """The configuration as this transaction sees it, read now (four queries)."""
+    """The configuration as this transaction sees it, read now (five queries)."""
     return Config(scoring=tuple(scoring_rules(session)), rules=tuple(assignment_rules(session)),
-                  policy=load_policy(session), custom=lead_fields(session))
+                  policy=load_policy(session), custom=lead_fields(session),
+                  tags=TagSet(info(row) for row in queries.all_tags(session)))
 
 
 def lead_fields(session: Session) -> CustomFields:

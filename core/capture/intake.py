@@ -25,11 +25,12 @@ from core.capture.scoring import rescore
 from core.errors import ValidationFailed
 from core.leads.fields import LEAD
 from core.leads.record import LeadRecord
+from core.tags.records import lead_rule_tags
 from store import queries
 from store.audit_actions import AuditAction
 from store.identity import lock_keys
 from store.locks import lock_identity_keys
-from store.models import ActivityKind, Lead, LeadStatus, User
+from store.models import ActivityKind, Lead, LeadStatus, RecordTag, TagEntity, User
 
 FILLABLE = LEAD.fillable
 """Fields a duplicate arrival may fill in when the existing lead has them empty."""
@@ -89,7 +90,8 @@ def capture_rows(session: Session, rows: Sequence[Mapping[str, Any]], *, default
     cleans: list[CleanLead | ValidationFailed] = list(validated) if validated is not None else []
     for data in rows if validated is None else ():
         try:
-            cleans.append(validate(data, default_source=default_source, region=region, custom_fields=config.custom))
+            cleans.append(validate(data, default_source=default_source, region=region, custom_fields=config.custom,
+                                   tags=config.tags))
         except ValidationFailed as e:
             cleans.append(e)
     return capture_all(session, cleans, config=config, now=now, day_start=day_start, actor_id=actor_id,
@@ -150,7 +152,10 @@ def _arrive(session: Session, clean: CleanLead, batch: Batch, *, now: datetime, 
     writes = batch.writes
     lead = writes.new_lead(**{f: getattr(clean, f) for f in _CLEAN_FIELDS}, custom=dict(clean.custom or {}),
                            status=LeadStatus.NEW, created_at=now, updated_at=now)
-    rescore(lead, batch.rules)
+    tag_keys = batch.tags.keys(clean.tags)
+    for tag_id in clean.tags:  # (no foreign key to `leads`: the row may precede the lead's bulk insert)
+        session.add(RecordTag(entity=TagEntity.LEAD, record_id=lead.id or 0, tag_id=tag_id, created_at=now))
+    rescore(lead, batch.rules, tag_keys)
     batch.twins.add(lead)
     if clean.external_key:
         batch.external_keys.add(clean.external_key)
@@ -179,9 +184,9 @@ def _arrive(session: Session, clean: CleanLead, batch: Batch, *, now: datetime, 
     elif to_pool:
         send_to_pool(lead, now=now, reason_key='reason.import_pooled', writes=writes)
     else:
-        pick = batch.team.pick(lead)
+        pick = batch.team.pick(lead, tags=tag_keys)
         if pick is None:
-            send_to_pool(lead, now=now, reason_key=batch.team.pool_reason(lead), writes=writes)
+            send_to_pool(lead, now=now, reason_key=batch.team.pool_reason(lead, tags=tag_keys), writes=writes)
         else:
             key, params = pick.reason()
             rep = batch.user(session, pick.rep_id)
@@ -192,8 +197,9 @@ def _arrive(session: Session, clean: CleanLead, batch: Batch, *, now: datetime, 
     return _result(session, lead, created=True, batch=batch)
 
 
-_CLEAN_FIELDS = tuple(f.name for f in dataclasses.fields(CleanLead) if f.name != 'custom')
-"""The lead's columns a clean arrival sets as they are (`custom`: a fresh object per lead)."""
+_CLEAN_FIELDS = tuple(f.name for f in dataclasses.fields(CleanLead) if f.name not in ('custom', 'tags'))
+"""The lead's columns a clean arrival sets as they are (`custom`: a fresh object per lead; `tags`:
+rows of `record_tags`)."""
 
 
 def _result(session: Session, lead: LeadRecord, *, created: bool, batch: Batch,
@@ -227,9 +233,15 @@ def _touch(session: Session, lead: LeadRecord, clean: CleanLead, *, now: datetim
     if fill_custom:  # likewise a custom field the lead has no value for (a new object: the ORM sees it)
         lead.custom = {**lead.custom, **fill_custom}
         filled += [f'custom.{k}' for k in fill_custom]
+    held = lead_rule_tags(session, lead.id) if clean.tags or batch.needs_tags else frozenset()
+    new_tags = [t for t in clean.tags if t in batch.tags.by_id and batch.tags.by_id[t].key not in held]
+    for tag_id in new_tags:  # likewise the tags it sends that the lead lacks
+        session.add(RecordTag(entity=TagEntity.LEAD, record_id=lead.id or 0, tag_id=tag_id, created_at=now))
+    if new_tags:
+        filled.append('tags')
     if as_touch:
         lead.touch_count += 1  # before re-scoring: repeat inquiries count as behaviour
-    rescore(lead, batch.rules)
+    rescore(lead, batch.rules, held | batch.tags.keys(new_tags))
     lead.version += 1
     lead.updated_at = now
     writes = batch.writes

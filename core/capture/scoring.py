@@ -5,7 +5,7 @@ Every point carries its reason, so the lead page can show why a lead is an A.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,10 @@ from store.models import Grade, Source, Temperature
 if TYPE_CHECKING:
     from core.leads.record import LeadRecord
 
+HAS_TAG = 'has_tag'
+"""The rule kind "the lead holds the tag whose key is `value`" (core/tags)."""
+TAGS_FACT = 'tags'
+"""The facts' entry holding the lead's tag keys (given by the caller: tags live in `record_tags`)."""
 GRADE_A_MIN = 70
 GRADE_B_MIN = 40
 
@@ -25,7 +29,7 @@ SCORABLE_FIELDS = ('budget', 'authority', 'need', 'timeline', 'phone', 'email', 
 class Rule:
     id: int
     kind: str
-    """present | source_in | equals"""
+    """present | source_in | equals | has_tag (`value`: a tag's key)"""
     field: str
     value: str
     points: int
@@ -65,6 +69,8 @@ def _matches(rule: Rule, facts: Mapping[str, Any]) -> bool:
         return str(facts.get('source') or '') in {v.strip() for v in rule.value.split(',') if v.strip()}
     if rule.kind == 'equals':
         return value is not None and str(value).strip().lower() == rule.value.strip().lower()
+    if rule.kind == HAS_TAG:
+        return rule.value.strip().lower() in facts.get(TAGS_FACT, ())
     return False
 
 
@@ -94,8 +100,9 @@ def score_lead(facts: Mapping[str, Any], rules: Sequence[Rule]) -> Score:
     return Score(score=total, grade=grade_for(total), temperature=temperature_for(facts), reasons=reasons)
 
 
-def rescore(lead: LeadRecord, rules: Sequence[Rule]) -> None:
-    """Score the lead afresh from its current fields (a capture, a touch, an edit, a merge)."""
-    result = score_lead(lead.model_dump(), rules)
+def rescore(lead: LeadRecord, rules: Sequence[Rule], tags: Collection[str] = ()) -> None:
+    """Score the lead afresh from its current fields and its tags' keys (a capture, a touch, an
+    edit, a merge, a tag put on or taken off)."""
+    result = score_lead(lead.model_dump() | {TAGS_FACT: frozenset(tags)}, rules)
     lead.score, lead.grade, lead.temperature = result.score, result.grade, result.temperature
     lead.score_reasons = result.reasons

@@ -4,7 +4,7 @@ and the routing of a returning customer's new lead to its owner."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from core.customers import care_plan
 from core.errors import NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from store import queries
 from store.audit_actions import AuditAction
-from store.models import Account, AppSetting, Contact, CustomEntity, Opportunity, Tier, User, UserRef
+from store.models import Account, AppSetting, Contact, CustomEntity, Opportunity, TagEntity, Tier, User, UserRef
 
 TIER_KEY = 'tier_rules'
 
@@ -106,6 +106,8 @@ class CustomerRow:
     lifetime_value_cents: int
     won_count: int
     last_activity_at: datetime | None
+    tags: tuple[int, ...] = ()
+    """The customer's tag ids (chips)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,18 +125,23 @@ class CustomerService:
         self.ctx = ctx
 
     def customers(self, actor: UserRef, *, tier: str | None = None, search: str | None = None, page: int = 1,
-                  page_size: int = 50, custom: Mapping[str, Any] | None = None) -> tuple[list[CustomerRow], int]:
-        """A page of customers. `custom`: {key: option key or true/false} (selects and yes/no,
-        checked by core/custom_fields/filters.py as the inbox's)."""
+                  page_size: int = 50, custom: Mapping[str, Any] | None = None,
+                  tags: Sequence[int] = ()) -> tuple[list[CustomerRow], int]:
+        """A page of the customers the actor may see. `custom`: {key: option key or true/false}
+        (selects and yes/no, checked by core/custom_fields/filters.py as the inbox's); `tags`: a
+        customer holding any of these passes."""
         owner_id = None if permissions.sees_all_leads(actor) else actor.id
         with self.ctx.read() as session:
             tests = custom_tests(records.load(session, CustomEntity.CUSTOMER), custom) if custom else ()
             rows, total = queries.customers_page(session, owner_id=owner_id, tier=tier or None,
                                                  search=(search or '').strip()[:100] or None, custom=tests,
-                                                 offset=(max(1, page) - 1) * page_size, limit=page_size)
+                                                 offset=(max(1, page) - 1) * page_size, limit=page_size,
+                                                 tags=[t for t in tags if isinstance(t, int) and 0 < t < 2**31])
+            held = queries.record_tag_ids(session, TagEntity.CUSTOMER, (a.id or 0 for a, _ in rows))
             return [CustomerRow(id=a.id or 0, name=a.name, tier=a.tier, owner_name=owner,
                                 lifetime_value_cents=a.lifetime_value_cents, won_count=a.won_count,
-                                last_activity_at=a.last_activity_at) for a, owner in rows], total
+                                last_activity_at=a.last_activity_at, tags=tuple(held.get(a.id or 0, ())))
+                    for a, owner in rows], total
 
     def customer(self, actor: UserRef, account_id: int) -> CustomerView:
         with self.ctx.read() as session:

@@ -34,6 +34,7 @@ from core.imports.views import (
     ImportReport,
 )
 from core.imports.worker import Prepared, Validator
+from core.tags.records import current_tags
 from store import imports as store
 from store.audit_actions import AuditAction
 from store.models import ImportJob, ImportStatus, Role, User, UserRef
@@ -198,8 +199,8 @@ class ImportService(ImportResults, ImportDrafts):
             try:
                 # batch n + 1 is mapped and validated in a second process while batch n is written
                 with Validator(enabled=left >= WORKER_MIN_BATCHES, mapping=job.mapping,
-                               default_source=opts.default_source,
-                               region=self.ctx.settings.default_region, custom=custom.definitions) as worker:
+                               default_source=opts.default_source, region=self.ctx.settings.default_region,
+                               custom=custom.definitions, tags=current_tags(self.ctx).all) as worker:
                     start, chunk = job.rows_done, next(chunks, None)
                     while chunk is not None:
                         following = next(chunks, None)

@@ -14,22 +14,25 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from core.capture.clean import TAGS
 from core.custom_fields import text as custom_text
 from core.custom_fields.values import FIELD as CUSTOM
 from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.leads.fields import LEAD
+from core.tags.catalog import SEPARATORS
 from store.models import Source
 
 NAME_PARTS = ('first_name', 'last_name')
-TARGETS: tuple[str, ...] = ('name', *NAME_PARTS, *(f for f in LEAD.captured if f != 'name'))
-"""Every field a column can be mapped to (the captured fields, core/leads/fields.py); first and last name
-are joined into `name`."""
+TARGETS: tuple[str, ...] = ('name', *NAME_PARTS, *(f for f in LEAD.captured if f != 'name'), TAGS)
+"""Every field a column can be mapped to (the captured fields, core/leads/fields.py, and the lead's tags:
+names or keys in either language, several per cell); first and last name are joined into `name`."""
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     'name': LEAD['name'].aliases,
     'first_name': ('firstname', 'givenname', 'forename', '名'),
     'last_name': ('lastname', 'surname', 'familyname', '姓'),
     **{field: words for field, words in LEAD.aliases().items() if field != 'name'},
+    TAGS: ('tags', 'tag', 'labels', '标签', '客户标签', '线索标签'),
 }
 """Header words by target: each field's `aliases` (core/leads/fields.py) and the name parts'."""
 _CONTAINS: tuple[tuple[str, str], ...] = (
@@ -158,6 +161,8 @@ def row_data(cells: Sequence[str], mapping: Sequence[str | None],
         if target.startswith(custom_text.PREFIX):
             field = target[len(custom_text.PREFIX):]
             data.setdefault(CUSTOM, {})[field] = custom_text.cells(custom).value(field, value)
+        elif target == TAGS:
+            data.setdefault(TAGS, []).extend(w.strip() for w in SEPARATORS.split(value) if w.strip())
         elif target == 'message' and 'message' in data:
             data['message'] += '\n' + value
         elif target not in data:

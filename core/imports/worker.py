@@ -29,6 +29,7 @@ from core.capture.clean import CleanLead, validate
 from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.errors import ValidationFailed
 from core.imports.mapping import row_data
+from core.tags.catalog import NO_TAGS, TagInfo, TagSet
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ Prepared = list[CleanLead | ValidationFailed]
 
 
 def prepare(rows: Sequence[Sequence[str]], mapping: Sequence[str | None], default_source: str,
-            region: str, custom: CustomFields = NO_FIELDS) -> list[tuple[bool, dict[str, Any]]]:
+            region: str, custom: CustomFields = NO_FIELDS, *,
+            tags: TagSet = NO_TAGS) -> list[tuple[bool, dict[str, Any]]]:
     """Each row's mapped and validated fields (True, CleanLead's fields) or its field errors (False, errors):
     plain dicts, so nothing but builtins crosses the pipe (and the custom field definitions, frozen
     dataclasses, the other way)."""
@@ -46,7 +48,7 @@ def prepare(rows: Sequence[Sequence[str]], mapping: Sequence[str | None], defaul
     for cells in rows:
         try:
             clean = validate(row_data(cells, mapping, custom)[0], default_source=default_source, region=region,
-                             custom_fields=custom)
+                             custom_fields=custom, tags=tags)
         except ValidationFailed as e:
             out.append((False, e.errors))
             continue
@@ -77,8 +79,8 @@ class Validator:
     (None: validate in-process — the worker is off or failed)."""
 
     def __init__(self, *, enabled: bool, mapping: Sequence[str | None], default_source: str, region: str,
-                 custom: Sequence[Definition] = ()) -> None:
-        self._options = (list(mapping), default_source, region, tuple(custom))
+                 custom: Sequence[Definition] = (), tags: Sequence[TagInfo] = ()) -> None:
+        self._options = (list(mapping), default_source, region, tuple(custom), tuple(tags))
         self._child: subprocess.Popen[bytes] | None = None
         self._waiting = False
         self._writer: threading.Thread | None = None
@@ -157,14 +159,17 @@ def _serve() -> None:
     """The child: answer requests until the parent closes the pipe."""
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     fields: tuple[tuple[Definition, ...], CustomFields] = ((), NO_FIELDS)
+    tags: tuple[tuple[TagInfo, ...], TagSet] = ((), NO_TAGS)
     while True:
         try:
-            rows, mapping, default_source, region, definitions = _receive(requests)
+            rows, mapping, default_source, region, definitions, tag_infos = _receive(requests)
         except EOFError:
             return
         if definitions != fields[0]:  # the same every batch of a run: built once
             fields = (definitions, CustomFields(definitions))
-        _send(replies, prepare(rows, mapping, default_source, region, fields[1]))
+        if tag_infos != tags[0]:
+            tags = (tag_infos, TagSet(tag_infos))
+        _send(replies, prepare(rows, mapping, default_source, region, fields[1], tags=tags[1]))
 
 
 if __name__ == '__main__':

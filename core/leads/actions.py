@@ -11,22 +11,22 @@ from core import permissions
 from core.assignment.writes import assign_to
 from core.automation.policy import load_policy
 from core.capture import intake as capture_path
-from core.capture.clean import validate
+from core.capture.clean import TAGS, validate
 from core.capture.external_ids import ExternalScope
-from core.capture.scoring import rescore
 from core.context import Context, audit, retry_conflicts
 from core.custom_fields.filters import custom_tests
-from core.custom_fields.requirements import kept_by_lead
-from core.custom_fields.values import FIELD as CUSTOM
-from core.custom_fields.values import NO_FIELDS, CustomFields
-from core.errors import InvalidState, NotAllowed, NotFound, StaleEdit, ValidationFailed
+from core.custom_fields.values import NO_FIELDS
+from core.errors import InvalidState, NotAllowed, NotFound, ValidationFailed
 from core.events import DeskEvents
+from core.leads import editing
 from core.leads.access import check_activity, visible_lead
-from core.leads.fields import LEAD
+from core.leads.editing import Editing
 from core.leads.normalize import clean_text
 from core.leads.qualifying import Qualifying
 from core.notify import notify
 from core.playbooks import checklist
+from core.tags.catalog import NO_TAGS
+from core.tags.records import check_filter, current_tags
 from store import queries
 from store.audit_actions import AuditAction
 from store.locks import lock_users
@@ -43,8 +43,7 @@ from store.models import (
     UserRef,
 )
 
-EDITABLE_FIELDS = LEAD.editable
-"""The lead page's form, in order (core/leads/fields.py)."""
+EDITABLE_FIELDS = editing.EDITABLE_FIELDS
 PAGE_SIZE_MAX = 200
 AGENDAS = ('due_today', 'overdue', 'my_day')
 
@@ -87,7 +86,7 @@ def announce_captures(events: DeskEvents, results: Iterable[capture_path.Capture
         events.publish(events.notified, user_id)
 
 
-class LeadService(Qualifying):
+class LeadService(Editing, Qualifying):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
@@ -109,7 +108,8 @@ class LeadService(Qualifying):
             raise NotAllowed()
         fields = self.custom_fields() if 'custom' in data or require_custom else NO_FIELDS
         clean = validate(data, default_source=default_source, region=self.ctx.settings.default_region,
-                         external_scope=external_scope, custom_fields=fields, require_custom=require_custom)
+                         external_scope=external_scope, custom_fields=fields, require_custom=require_custom,
+                         tags=current_tags(self.ctx) if data.get(TAGS) is not None else NO_TAGS)
         now = now or self.ctx.now()
         with self.ctx.write() as session:
             owner = None
@@ -121,34 +121,18 @@ class LeadService(Qualifying):
         announce_captures(self.ctx.events, [done.result], done.notified)
         return done.result
 
-    def _custom_changes(self, raw: Any) -> dict[str, Any]:
-        """Edited custom values as stored, None for a cleared one; ValidationFailed names each bad
-        one as `custom.<key>` (a required field cleared: `required`)."""
-        fields = self.custom_fields()
-        if not isinstance(raw, Mapping):
-            raise ValidationFailed({CUSTOM: 'not_object'})
-        stored = fields.check(raw, region=self.ctx.settings.default_region)
-        errors = {f'{CUSTOM}.{key}': 'required' for key in raw
-                  if key not in stored and key in fields.active.required}
-        if errors:
-            raise ValidationFailed(errors)
-        return {key: stored.get(key) for key in raw}
-
-    def custom_fields(self) -> CustomFields:
-        """The leads' custom fields now (the capture configuration's copy while its token holds)."""
-        with self.ctx.read() as session:
-            return self.ctx.capture_config.load(session).custom
-
     # ----- reads ----------------------------------------------------------------------------------
 
     def inbox(self, actor: UserRef, *, status: str | None = None, grade: str | None = None,
               source: str | None = None, search: str | None = None, unassigned: bool = False,
               include_pool: bool = False, agenda: str | None = None, page: int = 1,
-              page_size: int = 25, custom: Mapping[str, Any] | None = None) -> tuple[list[LeadRow], int]:
+              page_size: int = 25, custom: Mapping[str, Any] | None = None,
+              tags: Sequence[int] = ()) -> tuple[list[LeadRow], int]:
         """A rep sees own leads; managers, marketing and admins see all open leads, pool leads only
         with `include_pool` or `unassigned` (the unassigned ones are the pool's). `agenda`: due_today,
         overdue or my_day (follow-ups and first-response deadlines, soonest first). `custom`: {key:
-        option key or true/false} (checked by core/custom_fields/filters.py: selects and yes/no)."""
+        option key or true/false} (checked by core/custom_fields/filters.py: selects and yes/no).
+        `tags`: tag ids, a lead holding any of them passes (core/tags/records.py `check_filter`)."""
         now = self.ctx.now()
         day_end = self.ctx.day_start(now) + timedelta(days=1)
         sees_all = permissions.sees_all_leads(actor)
@@ -159,7 +143,8 @@ class LeadService(Qualifying):
                                 statuses=statuses, grade=grade or None, source=source or None,
                                 search=(search or '').strip()[:100] or None,
                                 agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end,
-                                custom=custom_tests(self.custom_fields(), custom) if custom else ())
+                                custom=custom_tests(self.custom_fields(), custom) if custom else (),
+                                tags=check_filter(current_tags(self.ctx), tags) if tags else ())
         size = max(1, min(PAGE_SIZE_MAX, page_size))
         with self.ctx.read() as session:
             return queries.inbox_page(session, f, offset=(max(1, page) - 1) * size, limit=size)
@@ -182,64 +167,6 @@ class LeadService(Qualifying):
             return lead.owner_id if lead else None
 
     # ----- actions --------------------------------------------------------------------------------
-
-    def _editable(self, session: Any, actor: UserRef, lead_id: int, version: int | None) -> Lead:
-        # Row-locked, so the version check and the write are one step on PostgreSQL too.
-        lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
-        if lead is None or lead.is_deleted:
-            raise NotFound()
-        if not permissions.can_view_lead(actor, lead) or not permissions.can_edit_lead(actor, lead):
-            raise NotAllowed()
-        if version is not None and lead.version != version:
-            raise StaleEdit()
-        return lead
-
-    @retry_conflicts
-    def update_lead(self, actor: UserRef, lead_id: int, *, version: int, changes: Mapping[str, Any]) -> int:
-        """Save edited fields if nobody saved in between; returns the new version.
-
-        `changes['custom']`: some custom values by key (checked by core/custom_fields; an empty one
-        clears it, a required one may not be cleared); the keys not named keep their values, so a
-        retired field's value stays. The audit names each changed key as `custom.<key>`."""
-        changes = dict(changes)
-        custom_changes = changes.pop(CUSTOM, None)
-        unknown = set(changes) - set(EDITABLE_FIELDS)
-        if unknown:
-            raise ValidationFailed(dict.fromkeys(sorted(unknown), 'invalid'))
-        custom = self._custom_changes(custom_changes) if custom_changes is not None else {}
-        now = self.ctx.now()
-        with self.ctx.write() as session:
-            lead = self._editable(session, actor, lead_id, version)
-            if kept := kept_by_lead(self.ctx.capture_config.load(session).custom, lead.status, custom):
-                raise ValidationFailed(kept)
-            merged = {f: getattr(lead, f) for f in EDITABLE_FIELDS} | changes
-            clean = validate(merged | {'source': lead.source}, default_source=lead.source,
-                                          region=self.ctx.settings.default_region)
-            changed = [f for f in EDITABLE_FIELDS if getattr(clean, f) != getattr(lead, f)]
-            values = dict(lead.custom or {})
-            for key, value in custom.items():
-                if values.get(key) != value:
-                    changed.append(f'{CUSTOM}.{key}')
-                    if value is None:
-                        values.pop(key, None)
-                    else:
-                        values[key] = value
-            if not changed:
-                return lead.version
-            lead.custom = values  # a new object: the JSON column sees the change
-            for f in changed:
-                if f in EDITABLE_FIELDS:
-                    setattr(lead, f, getattr(clean, f))
-            lead.phone_norm, lead.company_norm = clean.phone_norm, clean.company_norm
-            rescore(lead, self.ctx.capture_config.load(session).scoring)
-            lead.version += 1
-            lead.updated_at = now
-            session.add(lead)
-            audit(session, AuditAction.EDITED, now=now, lead_id=lead_id, actor_id=actor.id, reason_key='reason.edited',
-                  fields=', '.join(changed))
-            new_version, owner_id = lead.version, lead.owner_id
-        self.ctx.events.publish(self.ctx.events.lead_changed, lead_id, owner_id)
-        return new_version
 
     @retry_conflicts
     def log_activity(self, actor: UserRef, lead_id: int, *, kind: str, outcome: str | None = None,

@@ -20,6 +20,7 @@ from core.errors import MAX_ID, InvalidState, NotAllowed, NotFound, ValidationFa
 from core.leads.duplicates import Candidate, Ignored, Reason, find_groups
 from core.leads.fields import LEAD
 from core.leads.normalize import normalize_company, normalize_email, normalize_phone
+from core.tags.records import lead_rule_tags, merge_tags, unmerge_tags
 from store import duplicates as store
 from store.audit_actions import AuditAction
 from store.locks import lock_leads
@@ -187,7 +188,8 @@ class MergeService:
                 other.version += 1
                 other.updated_at = now
                 session.add(other)
-            rescore(survivor, self.ctx.capture_config.load(session).scoring)
+            snapshot['tags_added'] = merge_tags(session, survivor.id or 0, other_ids, now)
+            rescore(survivor, self.ctx.capture_config.load(session).scoring, lead_rule_tags(session, survivor.id))
             survivor.version += 1
             survivor.updated_at = now
             session.add(survivor)
@@ -227,7 +229,8 @@ class MergeService:
                 for lead_id, ids in moved.items():
                     store.move_rows(session, table, ids, int(lead_id))
             _restore(survivor, record.snapshot['survivor'])
-            rescore(survivor, self.ctx.capture_config.load(session).scoring)
+            unmerge_tags(session, survivor.id or 0, record.snapshot.get('tags_added', []))
+            rescore(survivor, self.ctx.capture_config.load(session).scoring, lead_rule_tags(session, survivor.id))
             survivor.version += 1
             survivor.updated_at = now
             session.add(survivor)

@@ -3,7 +3,7 @@ one deal with its history."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from store.models import (
     Stage,
     StageChange,
     StageKind,
+    TagEntity,
     User,
     UserRef,
 )
@@ -62,6 +63,8 @@ class Card:
     version: int
     is_repeat: bool = False
     """A repurchase: the account had another deal won before this one (store.care.repeat_flag)."""
+    tags: tuple[int, ...] = ()
+    """The deal's tag ids (chips)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +96,12 @@ class BoardViews:
     """Given by the service this is mixed into."""
 
     def board(self, actor: UserRef, *, owner_id: int | None = None, close_month: date | None = None,
-              min_amount: Any = None, max_amount: Any = None, custom: Mapping[str, Any] | None = None
-              ) -> list[Column]:
+              min_amount: Any = None, max_amount: Any = None, custom: Mapping[str, Any] | None = None,
+              tags: Sequence[int] = ()) -> list[Column]:
         """Columns with counts and amounts for every card the actor may see (totals in SQL),
         and the first cards of each column. `custom`: {key: option key or true/false} (selects and
-        yes/no, checked by core/custom_fields/filters.py as the inbox's)."""
+        yes/no, checked by core/custom_fields/filters.py as the inbox's); `tags`: tag ids, a deal
+        holding any of them passes."""
         if not permissions.sees_all_leads(actor):
             owner_id = actor.id
         close_to = None
@@ -108,7 +112,8 @@ class BoardViews:
         with self.ctx.read() as session:
             tests = custom_tests(records.load(session, CustomEntity.OPPORTUNITY), custom) if custom else ()
             f = queries.BoardFilter(owner_id=owner_id, close_from=close_month, close_to=close_to,
-                                    min_cents=maybe_money(min_amount), max_cents=maybe_money(max_amount), custom=tests)
+                                    min_cents=maybe_money(min_amount), max_cents=maybe_money(max_amount), custom=tests,
+                                    tags=tuple(t for t in tags if isinstance(t, int) and 0 < t < 2**31))
             totals = queries.board_totals(session, f)
             columns = []
             for stage in queries.stages(session):
@@ -118,11 +123,13 @@ class BoardViews:
                                              newest_closed=stage.kind != StageKind.OPEN)] if count else []
                 columns.append(Column(stage=stage, cards=cards, count=count, amount_cents=amount,
                                       weighted_cents=weighted_cents(amount, stage.probability)))
-            repeat = care_store.repeat_ids(session, [c.id for column in columns for c in column.cards])
-            if not repeat:
+            ids = [c.id for column in columns for c in column.cards]
+            repeat = care_store.repeat_ids(session, ids)
+            held = queries.record_tag_ids(session, TagEntity.OPPORTUNITY, ids)
+            if not repeat and not held:
                 return columns
-            return [replace(column, cards=[replace(c, is_repeat=c.id in repeat) for c in column.cards])
-                    for column in columns]
+            return [replace(column, cards=[replace(c, is_repeat=c.id in repeat, tags=tuple(held.get(c.id, ())))
+                                           for c in column.cards]) for column in columns]
 
     @staticmethod
     def _card(stage: Stage, o: Opportunity, account: str | None, owner: str | None, now: datetime) -> Card:

@@ -23,6 +23,7 @@ from core.pipeline.board import BoardViews
 from core.pipeline.money import parse_money
 from core.pipeline.stages import StageSettings
 from core.playbooks import checklist
+from core.tags.records import carry_tags
 from store import queries
 from store.audit_actions import AuditAction
 from store.models import (
@@ -99,6 +100,7 @@ class PipelineService(BoardViews, StageSettings):
                 last_moved_by=actor.id, created_at=now, updated_at=now)
             session.add(opportunity)
             session.flush()
+            carry_tags(session, lead_id, opportunity.id or 0, now)
             contact_id = contact.id
             opportunity.contact_id = contact_id
             session.add(StageChange(opportunity_id=opportunity.id or 0, to_stage_id=first.id or 0, actor_id=actor.id,

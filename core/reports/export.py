@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from core import permissions
+from core.capture.clean import TAGS
 from core.context import Context
 from core.custom_fields import text as custom_text
 from core.custom_fields.values import Definition, definition
@@ -32,9 +33,11 @@ from core.reports.custom_groups import is_custom
 from core.reports.panels import ReportService
 from core.reports.report_filter import ReportFilter
 from store import queries, report_lists
-from store.models import CustomEntity, UserRef
+from store.models import CustomEntity, TagEntity, UserRef
 
 LISTS = ('leads', 'opportunities', 'customers', 'activities')
+TAGGED = {'leads': TagEntity.LEAD, 'opportunities': TagEntity.OPPORTUNITY, 'customers': TagEntity.CUSTOMER}
+"""The lists that end with a `tags` column."""
 FORMATS = ('csv', 'xlsx')
 FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
 """A cell starting with one of these is a formula (or DDE) to Excel, LibreOffice and Sheets."""
@@ -160,6 +163,9 @@ class ExportService:
                                                   owner_id=f.owner_id, since=since)
             else:
                 rows = report_lists.activity_rows(session, owner_id=f.owner_id, since=since)
+            entity = TAGGED.get(kind)
+            held = queries.entity_tag_ids(session, entity) if entity else {}
+            tags = self.ctx.capture_config.load(session).tags
         columns = {'leads': LEAD.export_columns, 'opportunities': (*OPPORTUNITY.export_columns, 'stage'),
                    'customers': CUSTOMER.export_columns, 'activities': report_lists.ACTIVITY_COLUMNS}[kind]
         frame = pd.DataFrame(rows, columns=list(columns))
@@ -169,6 +175,8 @@ class ExportService:
         owner_column = 'user_id' if kind == 'activities' else 'owner_id'
         frame.insert(frame.columns.get_loc(owner_column) + 1, 'user' if kind == 'activities' else 'owner',
                      [names.get(o, '') if o is not None and not pd.isna(o) else '' for o in frame[owner_column]])
+        if kind in TAGGED:  # the tags' names in the reader's language, as an import reads them back
+            frame[TAGS] = [tags.cell(held.get(int(i), ()), language) for i in frame['id']]
         if fields:
             frame = _with_custom(frame, [r['custom'] for r in rows], fields, language)
         return frame

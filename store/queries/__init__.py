@@ -38,6 +38,7 @@ from .pipeline import (
     stages,
 )
 from .pool import POOL_SORTS, RECYCLED_TOP, PoolFilter, pool_choices, pool_page
+from .tags import all_tags, entity_tag_ids, record_tag, record_tag_ids, record_tag_keys, tag_by_key, tagged
 from .timer import (
     _LIVE,
     count_actions_since,
@@ -116,6 +117,7 @@ __all__ = [
     'all_api_keys',
     'all_assignment_rules',
     'all_customers',
+    'all_tags',
     'all_users',
     'all_web_forms',
     'api_key_by_hash',
@@ -136,6 +138,7 @@ __all__ = [
     'customer_for',
     'customers_page',
     'dormant_candidates',
+    'entity_tag_ids',
     'find_duplicate',
     'follow_ups_due',
     'forget_login_failures',
@@ -164,6 +167,9 @@ __all__ = [
     'pool_page',
     'protection_ending',
     'protection_warnings',
+    'record_tag',
+    'record_tag_ids',
+    'record_tag_keys',
     'rep_loads',
     'scoring_rules',
     'setting',
@@ -171,6 +177,8 @@ __all__ = [
     'sla_grace_due',
     'stage_history',
     'stages',
+    'tag_by_key',
+    'tagged',
     'unread_notifications',
     'user_by_email',
     'user_names',

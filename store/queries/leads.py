@@ -14,7 +14,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col, func, or_, select
 
 from .. import identity
-from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, User
+from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, TagEntity, User
+from .tags import is_dense, record_tag_ids, tagged
 
 # ----- leads ------------------------------------------------------------------------------------
 
@@ -50,6 +51,10 @@ class InboxFilter:
     day_end: datetime | None = None
     custom: tuple[CustomTest, ...] = ()
     """Custom field tests, all of which a lead passes (checked against the definitions in core)."""
+    tags: tuple[int, ...] = ()
+    """Tag ids: a lead holding any of them passes."""
+    tags_dense: bool = False
+    """Many leads hold them (`tags.is_dense`, set by `inbox_page`): test each lead walked."""
     dialect: str = 'sqlite'
     """The engine's dialect name: the JSON functions differ (set by `inbox_page`)."""
 
@@ -135,6 +140,8 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
                          col(Lead.phone).ilike(like, escape='\\'), col(Lead.phone_norm).ilike(like, escape='\\'),
                          col(Lead.email).ilike(like, escape='\\')))
     where.extend(custom_condition(t, f.dialect) for t in f.custom)
+    if f.tags:
+        where.append(tagged(TagEntity.LEAD, Lead.id, f.tags, dense=f.tags_dense))
     if f.agenda and f.now and f.day_end:
         follow_up_overdue = col(Lead.next_follow_up_at) < f.now
         sla_late = col(Lead.sla_status) == 'failed'
@@ -162,6 +169,8 @@ def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> 
     few enough to sort."""
     if f.custom:
         f = replace(f, dialect=session.get_bind().dialect.name)
+    if f.tags:
+        f = replace(f, tags_dense=is_dense(session, TagEntity.LEAD, f.tags))
     where = _inbox_where(f)
     capped = select(Lead.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = session.exec(select(func.count()).select_from(capped)).one()
@@ -181,7 +190,8 @@ def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> 
     rows = session.exec(query).all()
     fields = ('id', 'name', 'company', 'phone', 'source', 'status', 'grade', 'score', 'temperature',
               'owner_id', 'owner_name', 'created_at', 'next_follow_up_at', 'sla_status', 'sla_due_at', 'custom')
-    return [LeadRow(**dict(zip(fields, r, strict=True))) for r in rows], total
+    held = record_tag_ids(session, TagEntity.LEAD, (r[0] for r in rows))
+    return [LeadRow(**dict(zip(fields, r, strict=True)), tags=held.get(r[0], [])) for r in rows], total
 
 
 def lead_activities(session: Session, lead_id: int) -> Sequence[tuple[Activity, str | None]]:

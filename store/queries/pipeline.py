@@ -9,8 +9,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
 
-from ..models import Account, Activity, Contact, LostReason, Opportunity, Stage, StageChange, User
+from ..models import Account, Activity, Contact, LostReason, Opportunity, Stage, StageChange, TagEntity, User
 from .leads import CustomTest, custom_condition, lead_activities, like_pattern
+from .tags import tagged
 
 # ----- pipeline and customers ------------------------------------------------------------------------
 
@@ -75,6 +76,8 @@ class BoardFilter:
     max_cents: int | None = None
     custom: tuple[CustomTest, ...] = ()
     """Custom field tests on the deal's own `custom` (checked against the definitions in core)."""
+    tags: tuple[int, ...] = ()
+    """Tag ids: a deal holding any of them passes."""
 
 
 def _dialect(session: Session) -> str:
@@ -94,6 +97,8 @@ def _board_where(f: BoardFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
         where.append(col(Opportunity.amount_cents) >= f.min_cents)
     if f.max_cents is not None:
         where.append(col(Opportunity.amount_cents) <= f.max_cents)
+    if f.tags:
+        where.append(tagged(TagEntity.OPPORTUNITY, Opportunity.id, f.tags))
     return where
 
 
@@ -135,7 +140,7 @@ def count_in_stage(session: Session, stage_id: int) -> int:
 
 
 def customers_page(session: Session, *, owner_id: int | None, tier: str | None, search: str | None,
-                   offset: int, limit: int, custom: Sequence[CustomTest] = ()
+                   offset: int, limit: int, custom: Sequence[CustomTest] = (), tags: Sequence[int] = ()
                    ) -> tuple[Sequence[tuple[Account, str | None]], int]:
     where: list[sa.ColumnElement[bool]] = [col(Account.is_customer) == True,  # noqa: E712
                                            col(Account.is_deleted) == False]  # noqa: E712
@@ -146,6 +151,8 @@ def customers_page(session: Session, *, owner_id: int | None, tier: str | None, 
         where.append(col(Account.tier) == tier)
     if search:
         where.append(col(Account.name).ilike(like_pattern(search), escape='\\'))
+    if tags:
+        where.append(tagged(TagEntity.CUSTOMER, Account.id, tags))
     total = session.exec(select(func.count()).select_from(Account).where(*where)).one()
     rows = session.exec(select(Account, User.name).outerjoin(User, col(User.id) == Account.owner_id)
                         .where(*where).order_by(col(Account.lifetime_value_cents).desc(), col(Account.id))

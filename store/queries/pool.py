@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
-from ..models import Lead
+from ..models import Lead, TagEntity
 from .leads import like_pattern
+from .tags import tagged
 
 POOL_SORTS = ('recent', 'oldest', 'grade', 'score')
 """Recycled (pooled) newest first, oldest first, grade (A first, then score), score (highest first)."""
@@ -33,6 +34,8 @@ class PoolFilter:
     recycled: int | None = None
     """Exactly this many recycles, or RECYCLED_TOP or more."""
     sort: str = 'recent'
+    tags: tuple[int, ...] = ()
+    """Tag ids: a lead holding any of them passes."""
 
 
 def _where(f: PoolFilter) -> list[Any]:
@@ -46,6 +49,8 @@ def _where(f: PoolFilter) -> list[Any]:
     if f.recycled is not None:
         where.append(col(Lead.recycle_count) >= RECYCLED_TOP if f.recycled >= RECYCLED_TOP
                      else Lead.recycle_count == f.recycled)
+    if f.tags:
+        where.append(tagged(TagEntity.LEAD, Lead.id, f.tags))
     term = (f.search or '').strip()
     if term:
         like = like_pattern(term)

@@ -125,6 +125,10 @@ def seed(desk: Desk, server: Server) -> None:
         **{k: getattr(form, k) for k in ('name', 'language', 'source', 'consent_text', 'thanks_text', 'redirect_url',
                                          'allowed_origins', 'is_active')},
         'fields': [*form.fields[:3], 'custom.product', 'custom.stores', *form.fields[3:]]})
+    vip = desk.tags.define_tag(None, name_zh='重点客户', name_en='Key account', colour='red')  # chips and filters
+    desk.tags.define_tag(None, name_zh='展会', name_en='Trade fair', colour='amber')
+    for entity, record_id in (('lead', lead_id), ('opportunity', deal_id), ('customer', view.account.id or 0)):
+        desk.record_tags.add_tag(team.manager, entity, record_id, vip.id)
     server.seeded.update(lead=lead_id, opportunity=deal_id, customer=view.account.id)
 
 

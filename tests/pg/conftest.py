@@ -34,7 +34,7 @@ MIRRORED = (
     'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races',
     'report_custom', 'report_rollup', 'reports', 'rules', 'saved_views', 'sessions', 'shifts_and_rule_conditions',
     'steering', 'team',
-    'webforms', 'webhooks', 'workload',
+    'tags', 'tags_io', 'webforms', 'webhooks', 'workload',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.
 NOT_MIRRORED = {

@@ -39,7 +39,7 @@ def test_capture_lists_are_derived_and_unchanged() -> None:
 def test_clean_lead_holds_the_captured_fields_and_the_identity_columns() -> None:
     names = [f.name for f in dataclasses.fields(cleaning.CleanLead)]
     derived = {'phone_norm', 'company_norm', 'external_key'}
-    assert set(names) == set(CAPTURED) | derived | {'custom'}  # the custom fields' values (core/custom_fields)
+    assert set(names) == set(CAPTURED) | derived | {'custom', 'tags'}  # core/custom_fields, core/tags
     assert {c for part in identity.PARTS for c in part.columns} <= set(names)
 
 
@@ -60,7 +60,7 @@ def test_page_form_dialog_and_import_lists_are_derived_and_unchanged() -> None:
     assert lead_form.TEXT_FIELDS == LEAD.creatable == (
         'name', 'phone', 'email', 'company', 'title', 'wechat', 'region', 'city', 'industry', 'budget',
         'authority', 'need', 'timeline')
-    assert import_mapping.TARGETS == ('name', 'first_name', 'last_name', *CAPTURED[1:])
+    assert import_mapping.TARGETS == ('name', 'first_name', 'last_name', *CAPTURED[1:], 'tags')  # + the lead's tags
     assert merge.MERGE_FIELDS == leads.EDITABLE_FIELDS
     assert lead_page.BANT == LEAD.to_qualify == ('need', 'budget', 'authority', 'timeline')
     assert opportunity.TEXT_FIELDS == OPPORTUNITY_TEXT == ('name', 'decision_maker', 'need', 'budget', 'timeline')

@@ -16,7 +16,8 @@ from core.customers.accounts import CustomerRow, CustomerView, TierRules
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.pipeline.money import parse_money
-from store.models import Stage, Tier, UserRef, ViewPage
+from core.tags.catalog import NO_TAGS, TagSet
+from store.models import Stage, TagEntity, Tier, UserRef, ViewPage
 
 from .. import live
 from ..components.care_panel import CarePlanForm, CustomerCare
@@ -24,6 +25,7 @@ from ..components.custom_fields import CustomSection, filter_selects, set_choice
 from ..components.phone import phone_link
 from ..components.saved_views import SavedViews
 from ..components.table import table_region
+from ..components.tags import ROW_CHIPS, RecordTags, row_tags, tag_filter
 from ..errors import message
 from ..format import amount_text, money, stage_name, when
 from ..i18n import t
@@ -50,8 +52,9 @@ def _columns() -> list[dict]:
     ]
 
 
-def _row(r: CustomerRow) -> dict:
-    return {'id': r.id, 'name': r.name, 'tier': r.tier, 'tier_label': tier_label(r.tier),
+def _row(r: CustomerRow, tags: TagSet = NO_TAGS) -> dict:
+    return {'tags': row_tags(r.tags, tags), 'id': r.id, 'name': r.name, 'tier': r.tier,
+            'tier_label': tier_label(r.tier),
             'color': TIER_COLORS.get(r.tier, 'grey'), 'owner': r.owner_name or t('lead.unassigned'),
             'ltv': money(r.lifetime_value_cents), 'ltv_cents': r.lifetime_value_cents, 'won': r.won_count,
             'last': when(r.last_activity_at), 'won_text': t('customers.card_won', count=r.won_count),
@@ -67,6 +70,7 @@ CARD_TEMPLATE = '''
       <div :class="'q-badge flex inline items-center no-wrap q-badge--single-line bg-' + props.row.color">{{
         props.row.tier_label }}</div>
     </div>
+    <div v-if="props.row.tags && props.row.tags.length">''' + ROW_CHIPS + '''</div>
     <div class="row items-center justify-between no-wrap text-caption text-grey-8" style="gap: 8px">
       <span class="ellipsis">{{ props.row.owner }}</span>
       <span class="no-wrap">{{ props.row.ltv }} · {{ props.row.won_text }}</span>
@@ -81,9 +85,13 @@ lifetime value and deals won, last activity — the table's six columns did not 
 class CustomerList:
     """One browser's customer list: its filters, its page, refreshed when deals move."""
 
-    def __init__(self, desk: Desk, user: UserRef, custom: tuple[Definition, ...] = ()) -> None:
+    def __init__(self, desk: Desk, user: UserRef, custom: tuple[Definition, ...] = (),
+                 tags: TagSet = NO_TAGS) -> None:
         self.desk, self.user = desk, user
         self.page, self.total = 1, 0
+        self.tags = tags
+        """The tag catalogue: the rows' chips and the tag filter's choices."""
+        self.tag_ids: list[int] = []
         self.tier: str | None = None
         self.search = ''
         self.custom_fields = custom
@@ -105,6 +113,7 @@ class CustomerList:
                                              on_change=lambda e: self._set(tier=e.value))
                                    .props('dense').classes('w-40'), 'filter-tier')
             self.custom_selects = filter_selects(self.custom_fields, self._set_custom)
+            self.tag_select = tag_filter(self.tags, self._set_tags) if self.tags.active else None
             self.views = SavedViews(self.desk, self.user, ViewPage.CUSTOMERS, current=self._current,
                                     apply=self._apply_view)
             self.views.build()
@@ -120,7 +129,8 @@ class CustomerList:
         self.table.props['no-data-label'] = t('customers.none')
         self.table.add_slot('body-cell-name', '''
             <q-td :props="props"><a :href="'/customers/' + props.row.id" class="text-primary" @click.stop>{{
-              props.value }}</a></q-td>''')  # a row opens on a click; its name is the keyboard's way in
+              props.value }}</a> ''' + ROW_CHIPS + '''</q-td>''')
+        # (a row opens on a click; its name is the keyboard's way in)
         self.table.add_slot('body-cell-tier', '''
             <q-td :props="props"><q-badge :color="props.row.color" :label="props.value" /></q-td>''')
         self.table.on('rowClick', lambda e: ui.navigate.to(f'/customers/{e.args[1]["id"]}'))
@@ -142,7 +152,7 @@ class CustomerList:
             await self.refresh()
 
     def _current(self) -> tuple[dict[str, Any], tuple[str, ...]]:
-        return {'search': self.search, 'tier': self.tier, 'custom': dict(self.custom)}, ()
+        return {'search': self.search, 'tier': self.tier, 'custom': dict(self.custom), 'tags': list(self.tag_ids)}, ()
 
     async def _apply_view(self, view: View) -> None:
         """Set the controls to the view's filter, then read once (their own handlers only record)."""
@@ -155,10 +165,18 @@ class CustomerList:
             fitted &= all(k in self.custom_selects for k in saved)
             for key, select in self.custom_selects.items():
                 fitted &= set_choice(select, saved.get(key))
+            wanted = [i for i in f.get('tags') or () if isinstance(i, int)]
+            if self.tag_select is not None:
+                kept = [i for i in wanted if i in self.tag_select.options]
+                fitted &= len(kept) == len(wanted)
+                self.tag_select.set_value(kept)
+            else:
+                fitted &= not wanted
         finally:
             self.applying = False
         self.search, self.tier = str(self.search_input.value or ''), self.tier_select.value
         self.custom = {k: s.value for k, s in self.custom_selects.items() if s.value}
+        self.tag_ids = [int(i) for i in (self.tag_select.value or [])] if self.tag_select is not None else []
         if not fitted:
             ui.notify(t('views.not_applied', name=view.name, reason=t('views.changed_fields')), type='warning')
         self.page = 1
@@ -168,13 +186,14 @@ class CustomerList:
         self.generation += 1
         generation = self.generation
         found = await run.io_bound(self.desk.customers.customers, self.user, tier=self.tier, search=self.search,
-                                   page=self.page, page_size=PAGE_SIZE, custom=dict(self.custom) or None)
+                                   page=self.page, page_size=PAGE_SIZE, custom=dict(self.custom) or None,
+                                   tags=self.tag_ids)
         if found is None or generation != self.generation:
             return
         rows, self.total = found
         pages = max(1, -(-self.total // PAGE_SIZE))
         self.page = min(self.page, pages)
-        shown = [_row(r) for r in rows]
+        shown = [_row(r, self.tags) for r in rows]
         self.table.update_rows(shown)
         self.cards.update_rows(shown)
         self.pager.set_text(t('customers.pager', page=self.page, pages=pages, total=self.total))
@@ -197,6 +216,13 @@ class CustomerList:
             self.custom[key] = value
         else:
             self.custom.pop(key, None)
+        self.page = 1
+        await self.refresh()
+
+    async def _set_tags(self, ids: list[int]) -> None:
+        if self.applying or ids == self.tag_ids:
+            return
+        self.tag_ids = ids
         self.page = 1
         await self.refresh()
 
@@ -252,9 +278,11 @@ class TierRulesForm:
 
 class CustomerPage:
     def __init__(self, desk: Desk, user: UserRef, view: CustomerView, stages: dict[int | None, Stage],
-                 custom: CustomFields = NO_FIELDS) -> None:
+                 *, custom: CustomFields = NO_FIELDS, tags: RecordTags | None = None) -> None:
         self.desk, self.user = desk, user
         self.view, self.stages = view, stages
+        self.tags = tags
+        """The customer's tags under its name."""
         self.custom = CustomSection(custom.definitions, on_save=self.save_custom, editable=view.can_edit)
 
     async def save_custom(self, values: dict[str, object]) -> bool:
@@ -284,6 +312,8 @@ class CustomerPage:
             ui.space()
             tid(ui.label(t('lead.owner_is', owner=self.view.owner_name or t('lead.unassigned')))
                 .classes('text-grey-8'), 'customer-owner')
+        if self.tags is not None:
+            self.tags.build()
         with ui.card().classes('w-full'), ui.grid(columns=2).classes('w-full gap-x-8 gap-y-1'):
             for key, value, mark in (
                     ('customers.col_ltv', money(a.lifetime_value_cents), 'customer-ltv'),
@@ -332,8 +362,9 @@ def register(desk: Desk) -> None:
         rules = await run.io_bound(desk.customers.tier_rules) if permissions.can_assign(user) else None
         plan = await run.io_bound(desk.care.plan) if permissions.can_assign(user) else None
         custom = await run.io_bound(desk.customers.custom_fields)
+        tags = await run.io_bound(desk.tags.tag_set)
         with frame(desk, t('nav.customers'), user):
-            CustomerList(desk, user, custom.definitions).build()
+            CustomerList(desk, user, custom.definitions, tags).build()
             if rules is not None:
                 TierRulesForm(desk, user).build(rules)
             if plan is not None:
@@ -351,6 +382,7 @@ def register(desk: Desk) -> None:
             care = await run.io_bound(desk.care.care_view, user, int(account_id))
             stages = {s.id: s for s in await run.io_bound(desk.pipeline.stages)}
             custom = await run.io_bound(desk.customers.custom_fields)
+            tags = await run.io_bound(RecordTags.read, desk, user, TagEntity.CUSTOMER, int(account_id))
         except (NotFound, ValueError):
             refused = 'not-found'
         except NotAllowed:
@@ -362,6 +394,9 @@ def register(desk: Desk) -> None:
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
                 ui.link(t('customer.back'), '/customers')
             else:
-                CustomerPage(desk, user, view, stages, custom).build()
+                editable = permissions.can_tag_customer(user, view.account.owner_id)
+                CustomerPage(desk, user, view, stages, custom=custom,
+                             tags=RecordTags(desk, user, TagEntity.CUSTOMER, view.account.id or 0, editable=editable,
+                                        read=tags)).build()
                 CustomerCare(desk, user, care).build()
         return None

@@ -17,6 +17,7 @@ from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.desk import Desk
 from core.leads.actions import INBOX_COUNT_CAP, traffic_light
 from core.permissions import sees_all_leads
+from core.tags.catalog import NO_TAGS, TagSet
 from store.models import (
     OPEN_STATUSES,
     CustomFieldType,
@@ -33,8 +34,9 @@ from ..components.care_panel import MyDayRevisits
 from ..components.custom_fields import display, field_label, option_labels
 from ..components.lead_form import open_new_lead
 from ..components.phone import COPY_SCRIPT
+from ..components.tags import ROW_CHIPS, row_tags, tag_filter
 from ..format import label, phone, when
-from ..i18n import t
+from ..i18n import current_language, t
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
@@ -78,6 +80,7 @@ ROW_TEMPLATE = '''
       col.value }}</template><button type="button" class="ld-copy" :data-phone="col.value" :title="props.row.copy"
         :aria-label="props.row.copy" onclick="event.stopPropagation(); ldCopy(this.dataset.phone)"><i
         aria-hidden="true" class="q-icon notranslate material-icons">content_copy</i></button></span>
+    <template v-else-if="col.name === 'name'">{{ col.value }} ''' + ROW_CHIPS + '''</template>
     <template v-else>{{ col.value }}</template>
   </td>
 </tr>'''
@@ -97,6 +100,7 @@ CARD_TEMPLATE = '''
       <div class="text-weight-medium ellipsis">{{ props.row.name }}</div>
     </div>
     <div v-if="props.row.company" class="text-grey-8 ellipsis">{{ props.row.company }}</div>
+    <div v-if="props.row.tags && props.row.tags.length" class="q-my-xs">''' + ROW_CHIPS + '''</div>
     <div class="row items-center justify-between no-wrap" style="gap: 8px">
       <span class="no-wrap"><a v-if="props.row.tel" :href="props.row.tel" class="text-primary ld-tel"
           @click.stop>{{ props.row.phone }}</a><template v-else>{{ props.row.phone }}</template></span>
@@ -185,7 +189,7 @@ def _sla_text(r: LeadRow) -> str:
     return t(f'inbox.sla_{r.sla_status}') if r.sla_status in ('failed', 'fulfilled') else ''
 
 
-def _row(r: LeadRow, now: datetime, custom: tuple[Definition, ...] = ()) -> dict:
+def _row(r: LeadRow, now: datetime, custom: tuple[Definition, ...] = (), tags: TagSet = NO_TAGS) -> dict:
     shown = phone(r.phone)
     values = {CUSTOM_COLUMN + d.key: display(d, r.custom.get(d.key)) for d in custom}
     return values | {'id': r.id, 'grade': r.grade, 'name': r.name, 'company': r.company or '', 'phone': shown.text,
@@ -193,15 +197,17 @@ def _row(r: LeadRow, now: datetime, custom: tuple[Definition, ...] = ()) -> dict
             'source_label': label('source', r.source), 'status_label': label('status', r.status),
             'score': r.score, 'owner': r.owner_name or t('lead.unassigned'), 'created': when(r.created_at),
             'light': traffic_light(r.next_follow_up_at, now), 'next': when(r.next_follow_up_at),
-            'sla': _sla_text(r), 'sla_late': r.sla_status == 'failed'}
+            'sla': _sla_text(r), 'sla_late': r.sla_status == 'failed', 'tags': row_tags(r.tags, tags)}
 
 
 class Inbox:
     """One browser's inbox: its filters, its page, and the live refresh."""
 
     def __init__(self, desk: Desk, user: UserRef, columns: list[str] | None = None,
-                 fields: CustomFields = NO_FIELDS) -> None:
+                 fields: CustomFields = NO_FIELDS, tags: TagSet = NO_TAGS) -> None:
         self.desk, self.user = desk, user
+        self.tags = tags
+        """The tag catalogue: the rows' chips and the tag filter's choices."""
         self.manager_view = sees_all_leads(user)
         self.custom = tuple(d for d in fields.definitions if not d.is_retired)
         """The active custom fields: optional columns, and the selects among them filters."""
@@ -212,7 +218,7 @@ class Inbox:
         self.total = 0
         self.filters: dict[str, object] = {'search': '', 'status': None, 'grade': None, 'source': None,
                                            'unassigned': False, 'include_pool': False, 'agenda': None,
-                                           'custom': {}}
+                                           'custom': {}, 'tags': []}
         self._refreshing = False
         self._again = False
         self._last_live = 0.0
@@ -274,6 +280,8 @@ class Inbox:
                         tid(ui.select(choices, label=field_label(d), clearable=True,
                                       on_change=lambda e, key=d.key: self._set_custom(key, e.value))
                             .props('dense').classes('w-40'), f'filter-custom-{d.key}')
+                self.tag_select = tag_filter(self.tags, lambda ids: self._set('tags', ids))
+                self.tag_select.set_visibility(bool(self.tags.active))
                 if self.manager_view:
                     tid(ui.checkbox(t('inbox.unassigned'), on_change=lambda e: self._set('unassigned', e.value)),
                         'filter-unassigned')
@@ -303,6 +311,7 @@ class Inbox:
         live.subscribe(events.lead_changed, self._on_changed)
         live.subscribe(events.lead_assigned, self._on_assigned)
         live.subscribe(events.leads_imported, self._on_imported)
+        live.subscribe(events.tags_changed, self._on_tags_changed)
         if first is None:
             ui.timer(0, self.refresh, once=True)
         else:
@@ -321,7 +330,7 @@ class Inbox:
     def _mark_filters(self) -> None:
         """The filter button is coloured while a filter is set, so a folded filter is not forgotten."""
         f = self.filters
-        active = any(f[k] for k in ('status', 'grade', 'source', 'unassigned', 'include_pool', 'custom'))
+        active = any(f[k] for k in ('status', 'grade', 'source', 'unassigned', 'include_pool', 'custom', 'tags'))
         self.filter_toggle.props(f'color={"primary" if active else "grey-8"}')
 
     def _shown_columns(self) -> list[dict]:
@@ -368,7 +377,8 @@ class Inbox:
         return self.desk.leads.inbox(self.user, status=f['status'], grade=f['grade'], source=f['source'],
                                      search=f['search'], unassigned=bool(f['unassigned']),
                                      include_pool=bool(f['include_pool']), agenda=f['agenda'],
-                                     page=self.page, page_size=PAGE_SIZE, custom=self._custom_filter())
+                                     page=self.page, page_size=PAGE_SIZE, custom=self._custom_filter(),
+                                     tags=list(f['tags']) if isinstance(f['tags'], list) else [])
 
     def _custom_filter(self) -> dict[str, object]:
         custom = self.filters['custom']
@@ -382,7 +392,7 @@ class Inbox:
         pages = max(1, -(-self.total // PAGE_SIZE))
         self.page = min(self.page, pages)
         now = self.desk.ctx.now()
-        shown = [_row(r, now, self.custom) for r in rows]
+        shown = [_row(r, now, self.custom, self.tags) for r in rows]
         self.table.update_rows(shown)
         self.cards.update_rows(shown)
         more = self.total > INBOX_COUNT_CAP  # the count stopped there
@@ -449,6 +459,15 @@ class Inbox:
         if self._concerns_me(owner_id):
             await self._refresh_live()
 
+    async def _on_tags_changed(self) -> None:
+        """A tag defined, renamed, recoloured or retired: the filter's choices and the chips follow."""
+        self.tags = await run.io_bound(self.desk.tags.tag_set)
+        language = current_language()
+        self.tag_select.set_options({tag.id: tag.name(language) for tag in self.tags.active},
+                                    value=[i for i in self.tag_select.value or [] if i in self.tags.by_id])
+        self.tag_select.set_visibility(bool(self.tags.active))
+        await self._refresh_live()
+
     async def _on_imported(self, owners: list[int | None]) -> None:
         """An import batch (one event for its hundreds of leads): one coalesced refresh."""
         if self.manager_view or self.user.id in owners:
@@ -469,7 +488,7 @@ def register(desk: Desk) -> None:
         if isinstance(user, RedirectResponse):
             return user
         inbox = Inbox(desk, user, await run.io_bound(desk.team.inbox_columns, user),
-                      await run.io_bound(desk.leads.custom_fields))
+                      await run.io_bound(desk.leads.custom_fields), await run.io_bound(desk.tags.tag_set))
         # Read before the frame: its timers await the socket, and NiceGUI sends an async page as soon
         # as anything does — so the rows would only follow over the websocket.
         first = await run.io_bound(inbox.read)

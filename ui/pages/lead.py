@@ -17,7 +17,8 @@ from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.leads.actions import EDITABLE_FIELDS, LeadView
 from core.leads.fields import LEAD
 from core.playbooks.working import PlaybookView
-from store.models import LeadStatus, UserRef
+from core.tags.catalog import TagInfo, TagSet
+from store.models import LeadStatus, TagEntity, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog
@@ -26,6 +27,7 @@ from ..components.inline_edit import InlineSection
 from ..components.kit import card
 from ..components.phone import phone_link
 from ..components.playbook_panel import PlaybookPanel, gated
+from ..components.tags import RecordTags
 from ..errors import clear_field_errors, message, show_field_errors
 from ..format import label, phone, when, zone
 from ..i18n import current_language, reason, t
@@ -54,7 +56,8 @@ CSS = f"""
 
 class LeadPage:
     def __init__(self, desk: Desk, user: UserRef, view: LeadView, opportunity_id: int | None = None,
-                 playbook: PlaybookView | None = None, *, custom: CustomFields | None = None) -> None:
+                 playbook: PlaybookView | None = None, *, custom: CustomFields | None = None,
+                 tags: tuple[TagSet, list[TagInfo]] | None = None) -> None:
         self.desk, self.user, self.view = desk, user, view
         self.lead_id = view.lead.id or 0
         self.playbook = PlaybookPanel(desk, user, playbook or desk.playbooks.for_lead(user, self.lead_id),
@@ -75,11 +78,14 @@ class LeadPage:
         self.converting = False
         self.outside = ui.element()
         """Dialogs live here, outside the refreshed header, so a live refresh does not delete them."""
+        self.tags = RecordTags(desk, user, TagEntity.LEAD, self.lead_id, editable=view.can_edit, read=tags)
+        """The lead's tags under its name: chips, and add / remove for whoever may edit it."""
 
     def build(self) -> None:
         ui.add_css(CSS)
         with ui.column().classes('ld-lead w-full gap-4 min-w-0'):
             self.header()
+            self.tags.build()
             with ui.row().classes('w-full gap-4 items-start no-wrap max-md:flex-wrap'):
                 with ui.column().classes('flex-1 min-w-0 w-full gap-4'):
                     self.details()
@@ -105,6 +111,9 @@ class LeadPage:
         for section in self.sections.values():  # read-only from now on when converted or disqualified meanwhile
             section.show(values, editable=self.view.can_edit)
         self.custom.show(self.view.lead.custom or {}, editable=self.view.can_edit)
+        if self.tags.editable != self.view.can_edit:
+            self.tags.editable = self.view.can_edit
+            await self.tags.reload()
         self.header.refresh()
         self.side.refresh()
         self.activities.refresh()
@@ -440,10 +449,12 @@ def register(desk: Desk) -> None:
         # read before the frame starts its timers, so the first response carries the whole page
         refused, opportunity_id, merged_into = None, None, None
         custom: CustomFields | None = None
+        tags: tuple[TagSet, list[TagInfo]] | None = None
         try:
             view = await run.io_bound(desk.leads.lead_view, user, int(lead_id))
             playbook = await run.io_bound(desk.playbooks.for_lead, user, int(lead_id))
             custom = await run.io_bound(desk.leads.custom_fields)
+            tags = await run.io_bound(RecordTags.read, desk, user, TagEntity.LEAD, int(lead_id))
             if view.lead.status == LeadStatus.CONVERTED:
                 opportunity_id = await run.io_bound(desk.pipeline.opportunity_for_lead, user, view.lead.id or 0)
         except (NotFound, ValueError):
@@ -462,5 +473,5 @@ def register(desk: Desk) -> None:
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
                 ui.link(t('nav.back_to_inbox'), '/')
             else:
-                LeadPage(desk, user, view, opportunity_id, playbook, custom=custom).build()
+                LeadPage(desk, user, view, opportunity_id, playbook, custom=custom, tags=tags).build()
         return None

@@ -17,7 +17,8 @@ from core.leads.fields import OPPORTUNITY_TEXT
 from core.pipeline.board import OpportunityView
 from core.pipeline.deals import StaleOpportunity
 from core.playbooks.working import PlaybookView
-from store.models import Stage, StageKind, UserRef
+from core.tags.catalog import TagInfo, TagSet
+from store.models import Stage, StageKind, TagEntity, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog, parse_day
@@ -26,6 +27,7 @@ from ..components.inline_edit import InlineSection
 from ..components.phone import phone_link
 from ..components.playbook_panel import PlaybookPanel
 from ..components.table import table_region
+from ..components.tags import RecordTags
 from ..errors import clear_field_errors, message, show_field_errors
 from ..format import amount_text, money, stage_name, when
 from ..i18n import current_language, t
@@ -66,9 +68,12 @@ def _display(name: str, value: str) -> str:
 class OpportunityPage:
     def __init__(self, desk: Desk, user: UserRef, view: OpportunityView, stages: list[Stage],
                  lost_reasons: list[tuple[str, str, str]], *, playbook: PlaybookView | None = None,
-                 custom: CustomFields = NO_FIELDS) -> None:
+                 custom: CustomFields = NO_FIELDS, tags: tuple[TagSet, list[TagInfo]] | None = None) -> None:
         self.desk, self.user, self.view = desk, user, view
         self.opportunity_id = view.opportunity.id or 0
+        self.tags = RecordTags(desk, user, TagEntity.OPPORTUNITY, self.opportunity_id, editable=view.can_edit,
+                               read=tags)
+        """The deal's tags under its name."""
         self.playbook = PlaybookPanel(desk, user, playbook or desk.playbooks.for_opportunity(user, self.opportunity_id),
                                       opportunity_id=self.opportunity_id)
         """The current stage's checklist and talk tracks (issue 11)."""
@@ -84,6 +89,7 @@ class OpportunityPage:
 
     def build(self) -> None:
         self.header()
+        self.tags.build()
         with ui.row().classes('w-full gap-4 items-start no-wrap max-md:flex-wrap'):
             with ui.column().classes('flex-1 min-w-80 max-sm:min-w-0 max-sm:w-full'):
                 self.details()
@@ -295,6 +301,7 @@ def register(desk: Desk) -> None:
             reasons = await run.io_bound(desk.pipeline.lost_reasons)
             playbook = await run.io_bound(desk.playbooks.for_opportunity, user, int(opportunity_id))
             custom = await run.io_bound(desk.pipeline.custom_fields)
+            tags = await run.io_bound(RecordTags.read, desk, user, TagEntity.OPPORTUNITY, int(opportunity_id))
         except (NotFound, ValueError):
             refused = 'not-found'
         except NotAllowed:
@@ -306,5 +313,6 @@ def register(desk: Desk) -> None:
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
                 ui.link(t('nav.back_to_inbox'), '/')
             else:
-                OpportunityPage(desk, user, view, stages, reasons, playbook=playbook, custom=custom).build()
+                OpportunityPage(desk, user, view, stages, reasons, playbook=playbook, custom=custom,
+                                tags=tags).build()
         return None

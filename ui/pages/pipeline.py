@@ -29,12 +29,14 @@ from core.errors import DomainError
 from core.pipeline.board import Card, Column
 from core.pipeline.deals import MoveConflict
 from core.pipeline.money import parse_money
+from core.tags.catalog import NO_TAGS, TagSet
 from store.models import Stage, StageKind, UserRef
 
 from .. import live
 from ..components.custom_fields import filter_selects
 from ..components.kit import page_header
 from ..components.playbook_panel import gated
+from ..components.tags import chips_html, tag_filter
 from ..errors import message
 from ..format import amount_text, money, money_short, stage_name, zone
 from ..i18n import current_language, t
@@ -120,6 +122,7 @@ class Filters:
     max_amount: str | None = None
     custom: dict[str, str] = field(default_factory=dict)
     """A select's option key or 'yes' / 'no' per custom field key."""
+    tags: list[int] = field(default_factory=list)
 
 
 class PipelineBoard:
@@ -142,6 +145,8 @@ class PipelineBoard:
         self.tabs: dict[int, ui.tab] = {}
         self.custom_fields: tuple[Definition, ...] = ()
         """The deals' custom fields (the selects and yes/no among them filter the board); set before `build`."""
+        self.tags: TagSet = NO_TAGS
+        """The tag catalogue: the cards' chips and the tag filter's choices."""
 
     # ----- layout ---------------------------------------------------------------------------------
 
@@ -167,6 +172,9 @@ class PipelineBoard:
                                   .classes('w-36 max-sm:flex-1 max-sm:min-w-0'),
                                   'filter-max')
             filter_selects(self.custom_fields, self._set_custom)
+            self.tags = self.desk.tags.tag_set()
+            if self.tags.active:
+                tag_filter(self.tags, self._set_tags).classes('max-sm:w-full')
         self.switcher = tid(ui.tabs(on_change=self._switch)
                             .props('dense no-caps mobile-arrows outside-arrows active-color=primary '
                                    'indicator-color=primary align=left')
@@ -261,6 +269,8 @@ class PipelineBoard:
         parts.append('</div>')
         if account:
             parts.append(f'<div class="text-caption text-grey-8 ellipsis">{account}</div>')
+        if card.tags:
+            parts.append(chips_html(card.tags, self.tags))
         if card.is_repeat:
             repeat = escape(t('care.repurchase'))
             parts.append(f'<span class="ld-repeat" data-testid="repeat-{card.id}">{repeat}</span>')
@@ -340,7 +350,7 @@ class PipelineBoard:
         f = self.filters
         return self.desk.pipeline.board(self.user, owner_id=f.owner_id, close_month=f.close_month,
                                         min_amount=f.min_amount, max_amount=f.max_amount,
-                                        custom=dict(f.custom) or None)
+                                        custom=dict(f.custom) or None, tags=f.tags)
 
     def _apply(self, columns: list[Column]) -> None:
         columns = sorted(columns, key=lambda c: _stage_order(c.stage))
@@ -408,6 +418,10 @@ class PipelineBoard:
 
     async def _set_owner(self, e: Any) -> None:
         self.filters.owner_id = e.value
+        await self.reload()
+
+    async def _set_tags(self, ids: list[int]) -> None:
+        self.filters.tags = ids
         await self.reload()
 
     async def _set_month(self, e: Any) -> None:

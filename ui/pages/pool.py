@@ -21,10 +21,12 @@ from core import permissions
 from core.automation.pool import PoolQuery, PoolRow
 from core.desk import Desk
 from core.errors import DomainError
+from core.tags.catalog import NO_TAGS, TagSet
 from store.models import Grade, Role, UserRef
 
 from .. import live
 from ..components.table import label_selection, table_region
+from ..components.tags import ROW_CHIPS, chips, row_tags, tag_filter
 from ..errors import message
 from ..format import label, when
 from ..i18n import t
@@ -64,8 +66,9 @@ def refusal_text(r: PoolRow) -> str:
     return t(f'pool.reason.{r.refusal.reason}', **params)
 
 
-def _row(r: PoolRow, action: str, *, link: bool) -> dict:
-    return {'id': r.id, 'grade': r.grade, 'name': r.name, 'company': r.company or '', 'phone': r.phone_masked,
+def _row(r: PoolRow, action: str, *, link: bool, tags: TagSet = NO_TAGS) -> dict:
+    return {'tags': row_tags(r.tags, tags), 'id': r.id, 'grade': r.grade,
+            'name': r.name, 'company': r.company or '', 'phone': r.phone_masked,
             'region': r.region or '', 'source': label('source', r.source), 'previous': r.previous_owner_name or '',
             'recycles': r.recycle_count, 'pooled': when(r.pooled_at), 'created': when(r.created_at),
             'action': action, 'reason': refusal_text(r), 'link': link, 'pick': t('pool.select_lead', name=r.name)}
@@ -118,7 +121,10 @@ class PoolTable:
         self.state: dict[str, object] = {
             'q': get('q')[:100], 'region': get('region') or None, 'industry': get('industry') or None,
             'grade': get('grade') if get('grade') in tuple(Grade) else None,
-            'recycled': _int(get('recycled'), low=0), 'sort': get('sort') if get('sort') in SORTS else 'recent'}
+            'recycled': _int(get('recycled'), low=0), 'sort': get('sort') if get('sort') in SORTS else 'recent',
+            'tags': ','.join(p for p in get('tags').split(',') if p.isdigit())}
+        self.tags = desk.tags.tag_set()
+        """The tag catalogue: the rows' chips and the tag filter's choices."""
         self.page = _int(get('page'), low=1) or 1
         name = self.name = 'review' if review else 'pool'
         self.root = ui.column().classes('w-full gap-2')
@@ -142,7 +148,7 @@ class PoolTable:
             self.table.props['no-data-label'] = t('pool.empty')
             self.table.add_slot('body-cell-name', '''
                 <q-td :props="props"><a v-if="props.row.link" :href="'/leads/' + props.row.id" class="text-primary">
-                  {{ props.value }}</a><span v-else>{{ props.value }}</span></q-td>''')
+                  {{ props.value }}</a><span v-else>{{ props.value }}</span> ''' + ROW_CHIPS + '''</q-td>''')
             self.table.add_slot('body-cell-action', '''
                 <q-td :props="props"><q-btn v-if="props.value" dense flat no-caps color="primary" :label="props.value"
                   @click.stop="() => $parent.$emit('act', props.row)" />
@@ -184,6 +190,12 @@ class PoolTable:
                           on_change=lambda e: self._set('sort', e.value or 'recent')).props('dense')
                 .classes('grow basis-32 sm:grow-0 sm:w-52'),
                 f'{name}-sort')
+            if self.tags.active:
+                tag_filter(self.tags, lambda ids: self._set('tags', ','.join(map(str, ids))), mark=f'{name}-tags',
+                           value=self._tag_ids())
+
+    def _tag_ids(self) -> tuple[int, ...]:
+        return tuple(int(p) for p in str(self.state['tags']).split(',') if p.isdigit())
 
     @staticmethod
     def _options(current: object) -> list[str]:
@@ -194,7 +206,8 @@ class PoolTable:
         recycled = s['recycled']
         return PoolQuery(search=str(s['q']) or None, region=str(s['region'] or '') or None,
                          industry=str(s['industry'] or '') or None, grade=str(s['grade'] or '') or None,
-                         recycled=recycled if isinstance(recycled, int) else None, sort=str(s['sort']))
+                         recycled=recycled if isinstance(recycled, int) else None, sort=str(s['sort']),
+                         tags=self._tag_ids())
 
     async def _set(self, key: str, value: object) -> None:
         if self.state.get(key) == value:
@@ -231,8 +244,8 @@ class PoolTable:
 
     def _show(self, rows: list[PoolRow], total: int, pages: int) -> None:
         link = self.manager
-        self.table.update_rows([_row(r, self.action if (self.review or r.claimable) else '', link=link)
-                                for r in rows])
+        self.table.update_rows([_row(r, self.action if (self.review or r.claimable) else '', link=link,
+                                     tags=self.tags) for r in rows])
         self._cards(rows)
         first = (self.page - 1) * PAGE_SIZE + 1
         self.total.set_text(t('pool.range', first=first, last=first + len(rows) - 1, total=total) if rows
@@ -271,6 +284,8 @@ class PoolTable:
                             ui.label(r.name).classes('font-medium truncate min-w-0 grow')
                     if r.company:
                         ui.label(r.company).classes('text-sm text-grey-8 truncate w-full')
+                    if r.tags:
+                        chips(self.tags.by_id[i] for i in r.tags if i in self.tags.by_id)
                     with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
                         facts = ' · '.join(x for x in (r.region, when(r.pooled_at)) if x)
                         ui.label(facts).classes('text-xs text-grey-7 min-w-0')

@@ -1,6 +1,6 @@
 """Assignment rules (`/rules`, managers and admins): the ordered rules edited in place,
 dragged (or moved up and down) into order, added, and a box that says who a sample lead would go
-to now. Conditions: source, grade, region, industry, score range; targets: some reps or all."""
+to now. Conditions: source, grade, region, industry, score range, tags; targets: some reps or all."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from core.errors import DomainError, ValidationFailed
 from store.models import Grade, Source, Strategy, UserRef
 
 from ..errors import attempt, clear_field_errors, message, show_field_errors
-from ..i18n import reason, t
+from ..i18n import current_language, reason, t
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
@@ -28,6 +28,12 @@ GRADES = [g.value for g in Grade]
 
 def _strategies() -> dict[str, str]:
     return {s.value: t(f'rules.strategy_{s.value}') for s in Strategy}
+
+
+def active_tags(desk: Desk) -> dict[str, str]:
+    """The active tags by key, each named in the page's language."""
+    language = current_language()
+    return {tag.key: tag.name(language) for tag in desk.tags.tag_set().active}
 
 
 def _sources() -> dict[str, str]:
@@ -40,6 +46,8 @@ class RulesPanel:
         self.rule_of_element: dict[int, int] = {}
         self.order: list[int] = []
         self.reps: dict[int, str] = {}
+        self.tags: dict[str, str] = {}
+        """The active tags by key, named in the page's language: the "has tag" condition's choices."""
 
     def fields(self, rule: RuleView | None, prefix: str) -> dict[str, Any]:
         """The editable inputs of one rule (a blank set for a new one), in one row."""
@@ -64,6 +72,9 @@ class RulesPanel:
                                        precision=0).props('dense').classes('w-24'), f'{prefix}-min-score'),
             'max_score': tid(ui.number(t('rules.max_score'), value=rule.max_score if rule else None, min=0, max=100,
                                        precision=0).props('dense').classes('w-24'), f'{prefix}-max-score'),
+            'match_tags': tid(ui.select({k: k for k in (rule.match_tags if rule else [])} | self.tags,
+                                        multiple=True, value=rule.match_tags if rule else [], label=t('rules.tags'))
+                              .props('dense use-chips clearable').classes('w-48'), f'{prefix}-tags'),
             'rep_ids': tid(ui.select(self.reps, multiple=True, value=rule.rep_ids if rule else [],
                                      label=t('rules.reps')).props('dense use-chips clearable').classes('w-56'),
                            f'{prefix}-reps'),
@@ -74,6 +85,7 @@ class RulesPanel:
         ui.label(t('rules.hint')).classes('text-sm text-grey-7')
         rules = self.desk.rules.rules(self.user)
         self.reps = {r.id: r.name for r in self.desk.team.reps()}
+        self.tags = active_tags(self.desk)
         self.order = [r.id for r in rules]
         self.rule_of_element = {}
         with tid(ui.column().classes('w-full gap-2'), 'rules') as box:
@@ -155,6 +167,8 @@ class SampleBox:
                                 'test-industry'),
                 'score': tid(ui.number(t('rules.test_score'), value=50, min=0, max=100, precision=0)
                              .props('dense').classes('w-24'), 'test-score'),
+                'tags': tid(ui.select(active_tags(self.desk), multiple=True, value=[], label=t('rules.test_tags'))
+                            .props('dense use-chips').classes('w-44'), 'test-tags'),
             }
             tid(ui.button(t('rules.test_run'), icon='science', on_click=lambda: self.run(fields)), 'test-run')
         with ui.column().classes('gap-1'):
@@ -167,7 +181,7 @@ class SampleBox:
             outcome = await run.io_bound(lambda: self.desk.rules.test_rule(
                 self.user, source=fields['source'].value, grade=fields['grade'].value,
                 region=fields['region'].value or None, industry=fields['industry'].value or None,
-                score=fields['score'].value))
+                score=fields['score'].value, tags=list(fields['tags'].value or [])))
         except ValidationFailed as e:
             show_field_errors(e, fields)
             return

@@ -29,6 +29,7 @@ from store.models import (
 
 from ..components.custom_fields import field_label, list_separator, option_labels
 from ..components.kit import code_block, empty_state
+from ..components.tag_settings import TagsPanel
 from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..format import when
 from ..i18n import current_language, t, translate
@@ -628,6 +629,9 @@ def register(desk: Desk, *, demo: bool) -> None:
             if permissions.can_define_fields(user):
                 with tid(ui.card().classes('w-full'), 'custom-fields-card'):
                     CustomFieldsPanel(desk, user).build()
+            if permissions.can_define_tags(user):
+                with tid(ui.card().classes('w-full'), 'tags-card'):
+                    TagsPanel(desk, user).build()
             if permissions.can_manage_integrations(user):
                 with ui.card().classes('w-full'):
                     IntegrationsPanel(desk, user).build()

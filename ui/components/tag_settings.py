@@ -1,0 +1,107 @@
+"""Settings' tags section (admins and managers): the team's tags with their colours; add one,
+rename or recolour it, retire it (hidden from pickers, kept on records) and bring it back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+from core.desk import Desk
+from core.tags.catalog import TagInfo
+from store.models import TagColour, UserRef
+
+from ..errors import attempt
+from ..i18n import t
+from ..marks import tid
+from ..theme import TAG_COLOURS
+from .kit import empty_state
+from .tags import chip
+
+
+class TagsPanel:
+    def __init__(self, desk: Desk, user: UserRef) -> None:
+        self.desk, self.user = desk, user
+        self.outside = ui.element()
+        """Dialogs live here, outside the refreshed list, so a refresh does not delete them."""
+
+    @ui.refreshable_method
+    def build(self) -> None:
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label(t('tags.title')).classes('text-h6')
+            tid(ui.button(t('tags.define'), icon='add', on_click=lambda: self._dialog(None)).props('flat'),
+                'tag-define')
+        ui.label(t('tags.hint')).classes('text-sm text-grey-7')
+        tags = self.desk.tags.tag_set().all
+        if not tags:
+            empty_state(t('tags.none'), icon='sell', mark='tags-empty')
+        with tid(ui.column().classes('w-full gap-0'), 'tags-list'):
+            for tag in tags:
+                self.row(tag)
+
+    def row(self, tag: TagInfo) -> None:
+        with tid(ui.row().classes('w-full items-center gap-x-3 gap-y-1 py-2')
+                 .style('border-bottom: 1px solid var(--ld-border)'), f'tag-row-{tag.key}'):
+            with ui.row().classes('items-center gap-2 min-w-0 flex-1'):
+                chip(tag, mark=f'tag-{tag.key}')
+                ui.label(f'{tag.name_zh} · {tag.name_en}').classes('text-sm text-grey-8 break-words')
+                ui.label(tag.key).classes('font-mono text-sm text-grey-8')
+            if tag.is_retired:
+                tid(ui.badge(t('tags.retired'), color='grey'), f'tag-retired-{tag.key}')
+            with ui.row().classes('items-center gap-1 no-wrap'):
+                tid(ui.button(t('common.edit'), icon='edit', on_click=lambda x=tag: self._dialog(x))
+                    .props('flat dense no-caps'), f'tag-edit-{tag.key}')
+                if tag.is_retired:
+                    tid(ui.button(t('tags.restore'), icon='undo', on_click=lambda x=tag: self.retire(x, False))
+                        .props('flat dense no-caps'), f'tag-restore-{tag.key}')
+                else:
+                    tid(ui.button(t('tags.retire'), icon='archive', on_click=lambda x=tag: self.retire(x, True))
+                        .props('flat dense no-caps color=negative'), f'tag-retire-{tag.key}')
+
+    async def retire(self, tag: TagInfo, retired: bool) -> None:
+        action = self.desk.tags.retire_tag if retired else self.desk.tags.restore_tag
+        if await attempt(lambda: action(self.user, tag.id)):
+            ui.notify(t('common.saved'), type='positive')
+            self.build.refresh()
+
+    def _dialog(self, tag: TagInfo | None) -> None:
+        """Define a tag (`tag` None) or rename and recolour one (its key shown, fixed)."""
+        with self.outside, ui.dialog() as dialog, ui.card().classes('w-[28rem] max-w-full'):
+            ui.label(t('tags.define') if tag is None else t('tags.edit_title', tag=tag.name_zh)).classes('text-h6')
+            if tag is not None:
+                ui.label(f'{t("tags.key")}: {tag.key}').classes('text-sm text-grey-8 font-mono')
+            inputs: dict[str, Any] = {
+                'name_zh': tid(ui.input(t('tags.name_zh'), value=tag.name_zh if tag else '')
+                               .props('maxlength=40').classes('w-full'), 'tag-name-zh'),
+                'name_en': tid(ui.input(t('tags.name_en'), value=tag.name_en if tag else '')
+                               .props('maxlength=40').classes('w-full'), 'tag-name-en'),
+            }
+            colours = {c.value: t(f'tags.colour_{c.value}') for c in TagColour}
+            inputs['colour'] = tid(ui.select(colours, value=tag.colour if tag else TagColour.BLUE.value,
+                                             label=t('tags.colour')).classes('w-full'), 'tag-colour')
+            with ui.row().classes('gap-1'):
+                for name, (background, text) in TAG_COLOURS.items():
+                    ui.element('span').classes('ld-tag').style(f'background:{background};color:{text}') \
+                        .props(f'title="{t(f"tags.colour_{name}")}"').on(
+                            'click', lambda _e, c=name: inputs['colour'].set_value(c)).classes('cursor-pointer') \
+                        .props('aria-hidden=true')
+
+            async def save() -> None:
+                values = {k: v.value or '' for k, v in inputs.items()}
+
+                def act() -> object:
+                    if tag is None:
+                        return self.desk.tags.define_tag(self.user, name_zh=values['name_zh'],
+                                                         name_en=values['name_en'], colour=values['colour'])
+                    return self.desk.tags.change_tag(self.user, tag.id, name_zh=values['name_zh'],
+                                                     name_en=values['name_en'], colour=values['colour'])
+
+                if await attempt(act, inputs):
+                    dialog.close()
+                    ui.notify(t('common.saved'), type='positive')
+                    self.build.refresh()
+
+            with ui.row().classes('w-full justify-end'):
+                ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
+                tid(ui.button(t('common.save'), on_click=save), 'tag-save')
+        dialog.open()
