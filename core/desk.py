@@ -40,6 +40,7 @@ from core.playbooks import defaults as playbook_defaults
 from core.playbooks.editor import PlaybookService
 from core.reports.export import ExportService
 from core.reports.panels import ReportService
+from core.search.service import SearchService
 from core.settings import Settings
 from core.workload.figures import WorkloadService
 from core.workload.steering import SteeringService
@@ -76,6 +77,7 @@ class Desk:
         self.steering = SteeringService(self.ctx)
         self.imports = ImportService(self.ctx)
         self.merges = MergeService(self.ctx)
+        self.search = SearchService(self.ctx)
         self.reports = ReportService(self.ctx)
         self.export = ExportService(self.ctx, self.reports)
         self.playbooks = PlaybookService(self.ctx, self.reports)

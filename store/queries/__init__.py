@@ -13,7 +13,6 @@ from .leads import (
     lead_activities,
     lead_audit,
     lead_by_external_key,
-    like_pattern,
 )
 from .pipeline import (
     BoardFilter,
@@ -37,6 +36,7 @@ from .pipeline import (
     stages,
 )
 from .pool import POOL_SORTS, RECYCLED_TOP, PoolFilter, pool_choices, pool_page
+from .search import like_pattern
 from .timer import (
     _LIVE,
     count_actions_since,

@@ -13,7 +13,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col, func, or_, select
 
 from .. import identity
-from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, User
+from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, SearchKind, User
+from . import search
 
 # ----- leads ------------------------------------------------------------------------------------
 
@@ -50,7 +51,7 @@ class InboxFilter:
     custom: tuple[CustomTest, ...] = ()
     """Custom field tests, all of which a lead passes (checked against the definitions in core)."""
     dialect: str = 'sqlite'
-    """The engine's dialect name: the JSON functions differ (set by `inbox_page`)."""
+    """The engine's dialect name: the JSON functions and the search index differ (set by `inbox_page`)."""
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,6 @@ def _custom_test(t: CustomTest, dialect: str) -> sa.ColumnElement[bool]:
     raise ValueError(t.test)
 
 
-def like_pattern(term: str) -> str:
-    """`%term%` with the user's own % and _ matched literally (use with escape='\\')."""
-    return '%' + term.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_') + '%'
-
-
 _GRADE_ORDER = sa.case((col(Lead.grade) == 'A', 0), (col(Lead.grade) == 'B', 1), else_=2)
 
 
@@ -115,12 +111,9 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
         where.append(col(Lead.grade) == f.grade)
     if f.source:
         where.append(col(Lead.source) == f.source)
-    if f.search:
-        term = f.search.strip()
-        like = like_pattern(term)
-        where.append(or_(col(Lead.name).ilike(like, escape='\\'), col(Lead.company).ilike(like, escape='\\'),
-                         col(Lead.phone).ilike(like, escape='\\'), col(Lead.phone_norm).ilike(like, escape='\\'),
-                         col(Lead.email).ilike(like, escape='\\')))
+    if f.search and (term := search.normalise(f.search)):
+        # the search index (store/queries/search.py): the lead's document holds the term
+        where.append(col(Lead.id).in_(search.matching_ids(term, SearchKind.LEAD, f.dialect)))
     where.extend(_custom_test(t, f.dialect) for t in f.custom)
     if f.agenda and f.now and f.day_end:
         follow_up_overdue = col(Lead.next_follow_up_at) < f.now
@@ -147,7 +140,7 @@ def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> 
     Grades sort as their letters (A, B, C). A team view without agenda or search walks
     `ix_leads_inbox_order` (see `_inbox_where`); a rep's leads come from the owner index and are
     few enough to sort."""
-    if f.custom:
+    if f.custom or f.search:
         f = replace(f, dialect=session.get_bind().dialect.name)
     where = _inbox_where(f)
     capped = select(Lead.id).where(*where).limit(COUNT_CAP + 1).subquery()

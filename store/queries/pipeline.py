@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
 
 from ..models import Account, Activity, Contact, LostReason, Opportunity, Stage, StageChange, User
-from .leads import lead_activities, like_pattern
+from .leads import lead_activities
+from .search import like_pattern
 
 # ----- pipeline and customers ------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, func, or_, select
 
 from ..models import Lead
-from .leads import like_pattern
+from .search import like_pattern
 
 POOL_SORTS = ('recent', 'oldest', 'grade', 'score')
 """Recycled (pooled) newest first, oldest first, grade (A first, then score), score (highest first)."""

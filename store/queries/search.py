@@ -1,0 +1,143 @@
+"""Search over `search_docs` (store/search_index.py): which records' documents hold a term, for the
+header's search and the inbox's free-text filter alike.
+
+A term of three characters or more is a substring of the document: SQLite asks FTS5's trigram index
+(`search_fts MATCH '"term"'`, within the kind's rowid range, newest first for free), PostgreSQL
+pg_trgm's GIN index (`body LIKE '%term%'`). One or two characters (王芳, a surname, "li") have no
+trigram: they match the start of the record's name through `ix_search_docs_name_key`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from ..models import SEARCH_KIND_BASE, Account, Lead, LeadStatus, Opportunity, SearchDoc, SearchKind, User
+
+MIN_SUBSTRING = 3
+"""A trigram's length: shorter terms match a name's start only."""
+_PHONE_LIKE = re.compile(r'^\+?[\d\s\-().]+$')
+_TOP = 0x10FFFF
+
+
+def like_pattern(term: str) -> str:
+    """`%term%` with the user's own % and _ matched literally (use with escape='\\')."""
+    return '%' + term.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_') + '%'
+
+
+def normalise(raw: str) -> str:
+    """The text a document is searched for: lower-cased; a phone in any spelling (`+86 130 0621
+    9832`, `130-0621-9832`) as its digits, which is how documents hold phones."""
+    term = ' '.join(raw.split()).lower()
+    if _PHONE_LIKE.match(term) and sum(c.isdigit() for c in term) >= MIN_SUBSTRING:
+        return ''.join(c for c in term if c.isdigit())
+    return term
+
+
+def is_short(term: str) -> bool:
+    return len(term) < MIN_SUBSTRING
+
+
+def _prefix(term: str, dialect: str) -> sa.ColumnElement[bool]:
+    key = col(SearchDoc.name_key)
+    if dialect == 'postgresql':  # (varchar_pattern_ops: LIKE 'x%' is an index range)
+        return key.like(like_pattern(term)[1:], escape='\\')
+    return sa.and_(key >= term, key < term + chr(_TOP))
+
+
+def matching_ids(term: str, kind: str, dialect: str) -> sa.Select[tuple[int]]:
+    """The ids of `kind`'s records whose document holds `term` (normalised), as a subquery."""
+    base = SEARCH_KIND_BASE[kind]
+    record_id = col(SearchDoc.record_id).label('rid')
+    if is_short(term):
+        return sa.select(record_id).where(_prefix(term, dialect), col(SearchDoc.kind) == kind)
+    if dialect == 'postgresql':
+        return sa.select(record_id).where(col(SearchDoc.kind) == kind,
+                                          col(SearchDoc.body).like(like_pattern(term), escape='\\'))
+    rowid = sa.literal_column('search_fts.rowid')
+    return (sa.select((rowid - base).label('rid')).select_from(sa.table('search_fts'))
+            .where(sa.text('search_fts MATCH :fts').bindparams(fts=fts_phrase(term)),
+                   rowid.between(base, base + (1 << 40) - 1)))
+
+
+def fts_phrase(term: str) -> str:
+    """FTS5 query text matching `term` as one substring (a quoted phrase: no operators)."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One found record as the results list shows it."""
+
+    kind: str
+    id: int
+    title: str
+    detail: str | None = None
+    status: str | None = None
+    owner_name: str | None = None
+    phone: str | None = None
+    in_pool: bool = False
+    """A pool lead found by a rep (core checks it matched what the pool shows, and masks the phone)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What an actor may find: everything (`owner_id` None) or own records, and the pool's leads."""
+
+    owner_id: int | None
+    pool: bool = False
+
+
+def _newest(ids: sa.Select[tuple[int]], term: str, dialect: str) -> sa.Select[tuple[int]]:
+    """Newest first where it is free: FTS5 walks a match backwards by rowid, a name prefix does not."""
+    if dialect == 'sqlite' and not is_short(term):
+        return ids.order_by(sa.literal_column('search_fts.rowid').desc())
+    return ids
+
+
+def find_leads(session: Session, term: str, scope: Scope, *, limit: int) -> list[SearchHit]:
+    dialect = session.get_bind().dialect.name
+    ids = _newest(matching_ids(term, SearchKind.LEAD, dialect), term, dialect).subquery()
+    visible: list[sa.ColumnElement[bool]] = [col(Lead.is_deleted) == False]  # noqa: E712
+    if scope.owner_id is not None:
+        mine = col(Lead.owner_id) == scope.owner_id
+        visible.append(sa.or_(mine, col(Lead.status) == LeadStatus.POOL) if scope.pool else mine)
+    query = (sa.select(Lead.id, Lead.name, Lead.company, Lead.phone, Lead.status, Lead.owner_id, User.name)
+             .select_from(ids).join(Lead, col(Lead.id) == ids.c.rid)
+             .outerjoin(User, col(User.id) == Lead.owner_id).where(*visible).limit(limit))
+    hits = []
+    for lead_id, name, company, phone, status, owner_id, owner_name in session.execute(query):
+        pooled = scope.owner_id is not None and owner_id != scope.owner_id
+        hits.append(SearchHit(SearchKind.LEAD, lead_id, name, company, status, owner_name, phone, in_pool=pooled))
+    return hits
+
+
+def find_opportunities(session: Session, term: str, scope: Scope, *, limit: int) -> list[SearchHit]:
+    dialect = session.get_bind().dialect.name
+    ids = _newest(matching_ids(term, SearchKind.OPPORTUNITY, dialect), term, dialect).subquery()
+    visible: list[sa.ColumnElement[bool]] = [col(Opportunity.is_deleted) == False]  # noqa: E712
+    if scope.owner_id is not None:
+        visible.append(col(Opportunity.owner_id) == scope.owner_id)
+    query = (sa.select(Opportunity.id, Opportunity.name, Account.name, User.name)
+             .select_from(ids).join(Opportunity, col(Opportunity.id) == ids.c.rid)
+             .join(Account, col(Account.id) == Opportunity.account_id)
+             .outerjoin(User, col(User.id) == Opportunity.owner_id).where(*visible).limit(limit))
+    return [SearchHit(SearchKind.OPPORTUNITY, i, name, account, owner_name=owner)
+            for i, name, account, owner in session.execute(query)]
+
+
+def find_customers(session: Session, term: str, scope: Scope, *, limit: int) -> list[SearchHit]:
+    dialect = session.get_bind().dialect.name
+    ids = _newest(matching_ids(term, SearchKind.CUSTOMER, dialect), term, dialect).subquery()
+    visible: list[sa.ColumnElement[bool]] = [col(Account.is_deleted) == False,  # noqa: E712
+                                             col(Account.is_customer) == True]  # noqa: E712
+    if scope.owner_id is not None:
+        visible.append(col(Account.owner_id) == scope.owner_id)
+    query = (sa.select(Account.id, Account.name, Account.tier, User.name)
+             .select_from(ids).join(Account, col(Account.id) == ids.c.rid)
+             .outerjoin(User, col(User.id) == Account.owner_id).where(*visible).limit(limit))
+    return [SearchHit(SearchKind.CUSTOMER, i, name, status=tier, owner_name=owner)
+            for i, name, tier, owner in session.execute(query)]
