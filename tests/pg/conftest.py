@@ -31,7 +31,7 @@ MIRRORED = (
     'exposure', 'import',
     'inbox_order', 'leads', 'merge',
     'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races',
-    'report_rollup', 'reports', 'rules', 'sessions', 'shifts_and_rule_conditions', 'steering', 'team',
+    'report_rollup', 'reports', 'rules', 'search', 'sessions', 'shifts_and_rule_conditions', 'steering', 'team',
     'webforms', 'webhooks', 'workload',
 )
 # …and why the others do not: they never touch a database, or test SQLite itself.
