@@ -7,6 +7,7 @@ Timestamps are aware UTC (`UTCDateTime`). Nothing is hard-deleted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -709,6 +710,21 @@ class SearchDoc(SQLModel, table=True):
     record_id: int
     body: str = Field(sa_type=sa.Text())
     name_key: str = Field(sa_type=sa.String(200))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One found record as the results list shows it."""
+
+    kind: str
+    id: int
+    title: str
+    detail: str | None = None
+    status: str | None = None
+    owner_name: str | None = None
+    phone: str | None = None
+    in_pool: bool = False
+    """A pool lead found by a rep (core checks it matched what the pool shows, and masks the phone)."""
 
 
 # ----- import and merge ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from core import permissions
 from core.automation.pool import mask_phone
 from core.context import Context
-from store.models import UserRef
+from store.models import SearchHit, UserRef
 from store.queries import search as found
 
 MAX_TERM = 100
@@ -29,9 +29,9 @@ class SearchResults:
     term: str
     short: bool = False
     """One or two characters: only names starting with them were searched."""
-    leads: list[found.SearchHit] = field(default_factory=list)
-    opportunities: list[found.SearchHit] = field(default_factory=list)
-    customers: list[found.SearchHit] = field(default_factory=list)
+    leads: list[SearchHit] = field(default_factory=list)
+    opportunities: list[SearchHit] = field(default_factory=list)
+    customers: list[SearchHit] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -59,7 +59,7 @@ class SearchService:
                              customers=customers)
 
 
-def _pool_shows(hit: found.SearchHit, term: str) -> bool:
+def _pool_shows(hit: SearchHit, term: str) -> bool:
     """A pool lead matched on what the pool page shows a rep (not the email or the full phone)."""
     shown = (hit.title or '').lower(), (hit.detail or '').lower()
     if any(term in text for text in shown):
@@ -68,6 +68,6 @@ def _pool_shows(hit: found.SearchHit, term: str) -> bool:
     return term.isdigit() and len(term) <= POOL_TAIL and digits.endswith(term)
 
 
-def _as_pool_shows(hit: found.SearchHit) -> found.SearchHit:
+def _as_pool_shows(hit: SearchHit) -> SearchHit:
     return replace(hit, phone=mask_phone(hit.phone)) if hit.in_pool else hit
 

@@ -15,7 +15,17 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from ..models import SEARCH_KIND_BASE, Account, Lead, LeadStatus, Opportunity, SearchDoc, SearchKind, User
+from ..models import (
+    SEARCH_KIND_BASE,
+    Account,
+    Lead,
+    LeadStatus,
+    Opportunity,
+    SearchDoc,
+    SearchHit,
+    SearchKind,
+    User,
+)
 
 MIN_SUBSTRING = 3
 """A trigram's length: shorter terms match a name's start only."""
@@ -66,21 +76,6 @@ def matching_ids(term: str, kind: str, dialect: str) -> sa.Select[tuple[int]]:
 def fts_phrase(term: str) -> str:
     """FTS5 query text matching `term` as one substring (a quoted phrase: no operators)."""
     return '"' + term.replace('"', '""') + '"'
-
-
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    """One found record as the results list shows it."""
-
-    kind: str
-    id: int
-    title: str
-    detail: str | None = None
-    status: str | None = None
-    owner_name: str | None = None
-    phone: str | None = None
-    in_pool: bool = False
-    """A pool lead found by a rep (core checks it matched what the pool shows, and masks the phone)."""
 
 
 @dataclass(frozen=True, slots=True)
