@@ -18,8 +18,11 @@ document.addEventListener('keydown', (e) => {
   if (target && target.closest && target.closest('input, textarea, select, [contenteditable=""], '
                                                   + '[contenteditable="true"], .q-dialog')) return;
   if (document.querySelector('[data-testid="inbox-search"]')) return;  // the inbox's own `/`
-  const field = document.querySelector('[data-testid="header-search"] input, [data-testid="search-input"] input');
-  if (field && field.offsetParent !== null) { field.focus(); e.preventDefault(); }
+  for (const name of ['search-input', 'header-search']) {  // (the testid sits on the <input> itself)
+    const mark = document.querySelector(`[data-testid="${name}"]`);
+    const field = mark && (mark.matches('input') ? mark : mark.querySelector('input'));
+    if (field && field.offsetParent !== null) { field.focus(); e.preventDefault(); return; }
+  }
 });
 </script>'''
 
