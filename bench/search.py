@@ -99,7 +99,8 @@ def make_postgres(source: Desk, size: int) -> tuple[Desk, str]:
                     copy.write_row([bool(v) if c in ('is_active', 'is_on_leave', 'is_deleted') else v
                                     for c, v in zip(columns, row, strict=True)])
         for table in ('users', 'leads'):
-            dst.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            dst.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                f"(SELECT max(id) FROM {table}))")
     with desk.ctx.engine.connect().execution_options(isolation_level='AUTOCOMMIT') as c:
         c.exec_driver_sql('VACUUM ANALYZE leads')
     return desk, name

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import SQLModel
 
 from .models import (
@@ -78,7 +79,7 @@ def _body(values: Iterable[Any]) -> str:
 
 def lead_doc(lead: Any, fields: Sequence[tuple[str, str]]) -> Doc | None:
     """A lead's document (`lead`: its columns as attributes or a mapping), None if not searchable."""
-    get = lead.get if isinstance(lead, Mapping) else lambda k: getattr(lead, k, None)
+    get: Any = lead.get if isinstance(lead, Mapping) else lambda k: getattr(lead, k, None)
     if get('is_deleted') or get('merged_into_id'):
         return None
     custom = get('custom') or {}
@@ -176,7 +177,7 @@ def leads_holding(connection: sa.Connection, keys: Iterable[str]) -> set[int]:
     found: set[int] = set()
     for key in sorted(keys):
         if connection.dialect.name == 'postgresql':
-            test = sa.cast(_LEADS.c.custom, sa.dialects.postgresql.JSONB).has_key(key)
+            test = sa.cast(_LEADS.c.custom, JSONB).has_key(key)
         else:
             test = sa.func.json_extract(_LEADS.c.custom, sa.bindparam(None, f'$."{key}"', sa.String)).isnot(None)
         found.update(connection.execute(sa.select(_LEADS.c.id).where(test)).scalars())

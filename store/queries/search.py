@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -58,16 +59,16 @@ def _prefix(term: str, dialect: str) -> sa.ColumnElement[bool]:
     return sa.and_(key >= term, key < term + chr(_TOP))
 
 
-def matching_ids(term: str, kind: str, dialect: str) -> sa.Select[tuple[int]]:
+def matching_ids(term: str, kind: str, dialect: str) -> sa.Select[Any]:
     """The ids of `kind`'s records whose document holds `term` (normalised), as a subquery."""
     base = SEARCH_KIND_BASE[kind]
-    record_id = col(SearchDoc.record_id).label('rid')
+    record_id: sa.Label[int] = col(SearchDoc.record_id).label('rid')
     if is_short(term):
         return sa.select(record_id).where(_prefix(term, dialect), col(SearchDoc.kind) == kind)
     if dialect == 'postgresql':
         return sa.select(record_id).where(col(SearchDoc.kind) == kind,
                                           col(SearchDoc.body).like(like_pattern(term), escape='\\'))
-    rowid = sa.literal_column('search_fts.rowid')
+    rowid: sa.ColumnClause[int] = sa.literal_column('search_fts.rowid')
     return (sa.select((rowid - base).label('rid')).select_from(sa.table('search_fts'))
             .where(sa.text('search_fts MATCH :fts').bindparams(fts=fts_phrase(term)),
                    rowid.between(base, base + (1 << 40) - 1)))
@@ -86,7 +87,7 @@ class Scope:
     pool: bool = False
 
 
-def _newest(ids: sa.Select[tuple[int]], term: str, dialect: str) -> sa.Select[tuple[int]]:
+def _newest(ids: sa.Select[Any], term: str, dialect: str) -> sa.Select[Any]:
     """Newest first where it is free: FTS5 walks a match backwards by rowid, a name prefix does not."""
     if dialect == 'sqlite' and not is_short(term):
         return ids.order_by(sa.literal_column('search_fts.rowid').desc())
@@ -100,7 +101,8 @@ def find_leads(session: Session, term: str, scope: Scope, *, limit: int) -> list
     if scope.owner_id is not None:
         mine = col(Lead.owner_id) == scope.owner_id
         visible.append(sa.or_(mine, col(Lead.status) == LeadStatus.POOL) if scope.pool else mine)
-    query = (sa.select(Lead.id, Lead.name, Lead.company, Lead.phone, Lead.status, Lead.owner_id, User.name)
+    query = (sa.select(col(Lead.id), col(Lead.name), col(Lead.company), col(Lead.phone), col(Lead.status),
+                       col(Lead.owner_id), col(User.name))
              .select_from(ids).join(Lead, col(Lead.id) == ids.c.rid)
              .outerjoin(User, col(User.id) == Lead.owner_id).where(*visible).limit(limit))
     hits = []
@@ -116,7 +118,7 @@ def find_opportunities(session: Session, term: str, scope: Scope, *, limit: int)
     visible: list[sa.ColumnElement[bool]] = [col(Opportunity.is_deleted) == False]  # noqa: E712
     if scope.owner_id is not None:
         visible.append(col(Opportunity.owner_id) == scope.owner_id)
-    query = (sa.select(Opportunity.id, Opportunity.name, Account.name, User.name)
+    query = (sa.select(col(Opportunity.id), col(Opportunity.name), col(Account.name), col(User.name))
              .select_from(ids).join(Opportunity, col(Opportunity.id) == ids.c.rid)
              .join(Account, col(Account.id) == Opportunity.account_id)
              .outerjoin(User, col(User.id) == Opportunity.owner_id).where(*visible).limit(limit))
@@ -131,7 +133,7 @@ def find_customers(session: Session, term: str, scope: Scope, *, limit: int) -> 
                                              col(Account.is_customer) == True]  # noqa: E712
     if scope.owner_id is not None:
         visible.append(col(Account.owner_id) == scope.owner_id)
-    query = (sa.select(Account.id, Account.name, Account.tier, User.name)
+    query = (sa.select(col(Account.id), col(Account.name), col(Account.tier), col(User.name))
              .select_from(ids).join(Account, col(Account.id) == ids.c.rid)
              .outerjoin(User, col(User.id) == Account.owner_id).where(*visible).limit(limit))
     return [SearchHit(SearchKind.CUSTOMER, i, name, status=tier, owner_name=owner)

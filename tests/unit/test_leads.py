@@ -85,7 +85,8 @@ def test_rep_unassigned_filter_does_not_reveal_others_leads(desk: Desk) -> None:
 
 
 @pytest.mark.parametrize(('term', 'expected'), [
-    ('tengda', 'tengda'), ('TENGDA', 'tengda'), ('腾达科技', 'cn'), ('Bo', 'cn'), ('13955501234', 'phone'), ('Lǐ', 'name'),
+    ('tengda', 'tengda'), ('TENGDA', 'tengda'), ('腾达科技', 'cn'), ('Bo', 'cn'), ('13955501234', 'phone'),
+    ('Lǐ', 'name'),
 ])
 def test_search_matches_name_phone_or_company(desk: Desk, term: str, expected: str) -> None:
     manager = user(desk, Role.MANAGER)
