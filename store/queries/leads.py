@@ -52,6 +52,9 @@ class InboxFilter:
     """Custom field tests, all of which a lead passes (checked against the definitions in core)."""
     dialect: str = 'sqlite'
     """The engine's dialect name: the JSON functions and the search index differ (set by `inbox_page`)."""
+    many_matches: bool = False
+    """The search term is in at least `search.FEW` leads (set by `inbox_page`): the page walks the
+    inbox's order and tests each lead against the matches, rather than reading and sorting them all."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,13 @@ _GRADE_ORDER = sa.case((col(Lead.grade) == 'A', 0), (col(Lead.grade) == 'B', 1),
 def _team_view(f: InboxFilter) -> bool:
     """Everyone's leads (a manager's inbox): served by the order index or, for an agenda, by the
     follow-up and SLA indexes, never by the status index (see `_inbox_where`)."""
-    return f.owner_id is None and not f.unassigned and not f.search
+    return f.owner_id is None and not f.unassigned and (not f.search or f.many_matches)
+
+
+def _from_matches(f: InboxFilter) -> bool:
+    """A search with few matches: the page reads them by primary key (never the status index, which
+    would test every open lead against the matches)."""
+    return bool(f.search) and not f.many_matches
 
 
 def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
@@ -105,7 +114,7 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
         # `status || ''` in a team view: SQLite, which keeps no statistics here, would otherwise take
         # the status index and sort every open lead (3 s at 1M leads; < 1 ms walking the order index,
         # ~70 ms for an agenda through the follow-up and SLA indexes)
-        status = col(Lead.status) + sa.literal('') if _team_view(f) else col(Lead.status)
+        status = col(Lead.status) + sa.literal('') if _team_view(f) or _from_matches(f) else col(Lead.status)
         where.append(status.in_(f.statuses))
     if f.grade:
         where.append(col(Lead.grade) == f.grade)
@@ -113,6 +122,7 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
         where.append(col(Lead.source) == f.source)
     if f.search and (term := search.normalise(f.search)):
         # the search index (store/queries/search.py): the lead's document holds the term
+        # (few matches: read by primary key; many: the page's own index walk tests each row, see `_team_view`)
         where.append(col(Lead.id).in_(search.matching_ids(term, SearchKind.LEAD, f.dialect)))
     where.extend(_custom_test(t, f.dialect) for t in f.custom)
     if f.agenda and f.now and f.day_end:
@@ -142,6 +152,8 @@ def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> 
     few enough to sort."""
     if f.custom or f.search:
         f = replace(f, dialect=session.get_bind().dialect.name)
+    if f.search and (term := search.normalise(f.search)):
+        f = replace(f, many_matches=search.count_capped(session, term, SearchKind.LEAD) >= search.FEW)
     where = _inbox_where(f)
     capped = select(Lead.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = session.exec(select(func.count()).select_from(capped)).one()

@@ -74,6 +74,19 @@ def matching_ids(term: str, kind: str, dialect: str) -> sa.Select[Any]:
                    rowid.between(base, base + (1 << 40) - 1)))
 
 
+FEW = 20_000
+"""Below this many matches a list is read from the matches (each a primary-key read, then sorted);
+from it on, the list walks its own order index and tests each row against the matches (read once:
+the cost of a term found in most leads)."""
+
+
+def count_capped(session: Session, term: str, kind: str) -> int:
+    """How many of `kind`'s documents hold `term`, counted up to FEW."""
+    dialect = session.get_bind().dialect.name
+    found = matching_ids(term, kind, dialect).limit(FEW).subquery()
+    return int(session.execute(sa.select(sa.func.count()).select_from(found)).scalar_one())
+
+
 def fts_phrase(term: str) -> str:
     """FTS5 query text matching `term` as one substring (a quoted phrase: no operators)."""
     return '"' + term.replace('"', '""') + '"'

@@ -144,3 +144,20 @@ def test_a_search_term_is_text_not_an_fts_query(desk: Desk, boss: UserRef) -> No
     for text in ('"quoted" OR', '100% pure_', 'OR NOT', '*'):
         assert found(desk, boss, text) <= {lead}, text
     assert found(desk, boss, '"quoted"') == found(desk, boss, '% pure_') == {lead}
+
+
+def test_the_inbox_pages_a_frequent_term_as_it_pages_a_rare_one(desk: Desk, boss: UserRef,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many matches walk the inbox's order and test each lead; few are read and sorted: same page."""
+    from store.queries import search as search_queries
+
+    rep = user(desk)
+    for n in range(6):
+        capture(desk, name=f'常见 {n}', company=f'华为技术 {n}', grade='A' if n % 2 else 'C')
+    capture(desk, name='Other', company='Elsewhere')
+    few = desk.leads.inbox(boss, search='华为技术', page_size=4), desk.leads.inbox(rep, search='华为技术')
+    monkeypatch.setattr(search_queries, 'FEW', 2)
+    many = desk.leads.inbox(boss, search='华为技术', page_size=4), desk.leads.inbox(rep, search='华为技术')
+    assert [([r.id for r in rows], total) for rows, total in many] == \
+        [([r.id for r in rows], total) for rows, total in few]
+    assert few[0][1] == 6 and len(few[0][0]) == 4
