@@ -106,8 +106,8 @@ def _from_matches(f: InboxFilter) -> bool:
 
 def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
     where: list[sa.ColumnElement[bool]] = [col(Lead.is_deleted) == False]  # noqa: E712
-    if f.owner_id is not None:
-        where.append(col(Lead.owner_id) == f.owner_id)
+    if f.owner_id is not None:  # (few search matches: `+ 0` keeps the owner's index out, see `_from_matches`)
+        where.append((col(Lead.owner_id) + 0 if _from_matches(f) else col(Lead.owner_id)) == f.owner_id)
     if f.unassigned:
         where.append(col(Lead.owner_id).is_(None))
     if f.statuses:
@@ -122,8 +122,9 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
         where.append(col(Lead.source) == f.source)
     if f.search and (term := search.normalise(f.search)):
         # the search index (store/queries/search.py): the lead's document holds the term
-        # (few matches: read by primary key; many: the page's own index walk tests each row, see `_team_view`)
-        where.append(col(Lead.id).in_(search.matching_ids(term, SearchKind.LEAD, f.dialect)))
+        # few matches: read by primary key; many: the page's own index walk tests each row's document
+        where.append(search.holds(term, SearchKind.LEAD, col(Lead.id)) if f.many_matches
+                     else col(Lead.id).in_(search.matching_ids(term, SearchKind.LEAD, f.dialect)))
     where.extend(_custom_test(t, f.dialect) for t in f.custom)
     if f.agenda and f.now and f.day_end:
         follow_up_overdue = col(Lead.next_follow_up_at) < f.now

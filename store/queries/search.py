@@ -69,9 +69,32 @@ def matching_ids(term: str, kind: str, dialect: str) -> sa.Select[Any]:
         return sa.select(record_id).where(col(SearchDoc.kind) == kind,
                                           col(SearchDoc.body).like(like_pattern(term), escape='\\'))
     rowid: sa.ColumnClause[int] = sa.literal_column('search_fts.rowid')
-    return (sa.select((rowid - base).label('rid')).select_from(sa.table('search_fts'))
-            .where(sa.text('search_fts MATCH :fts').bindparams(fts=fts_phrase(term)),
-                   rowid.between(base, base + (1 << 40) - 1)))
+    query = (sa.select((rowid - base).label('rid')).select_from(sa.table('search_fts'))
+             .where(sa.text('search_fts MATCH :fts').bindparams(fts=fts_phrase(_selective(term))),
+                    rowid.between(base, base + (1 << 40) - 1)))
+    if _selective(term) != term:  # (the index found the tail: the document must hold the whole)
+        query = query.join(SearchDoc, col(SearchDoc.id) == rowid).where(
+            col(SearchDoc.body).like(like_pattern(term), escape='\\'))
+    return query
+
+
+PHONE_TAIL = 8
+
+
+def _selective(term: str) -> str:
+    """What FTS5 is asked for: a long run of digits by its last PHONE_TAIL — every phone starts
+    86 13…, whose trigrams are in nearly every document, and a phrase loads each trigram's list."""
+    return term[-PHONE_TAIL:] if term.isdigit() and len(term) > PHONE_TAIL else term
+
+
+def holds(term: str, kind: str, record_id: Any) -> sa.ColumnElement[bool]:
+    """This record's document holds `term`, read by primary key: for a query that walks another
+    index past many matching rows (one read and a substring test per row)."""
+    doc = sa.select(sa.literal(1)).where(col(SearchDoc.id) == record_id + SEARCH_KIND_BASE[kind])
+    if is_short(term):
+        key = col(SearchDoc.name_key)
+        return sa.exists(doc.where(key.like(like_pattern(term)[1:], escape='\\')))
+    return sa.exists(doc.where(col(SearchDoc.body).like(like_pattern(term), escape='\\')))
 
 
 FEW = 20_000

@@ -37,7 +37,7 @@ SHOTS = os.environ.get('LEADDESK_SHOTS')
 
 MANAGER_PAGES = ('/team', '/rules', '/automation', '/import', '/duplicates', '/playbooks', '/settings')
 EVERYONE_PAGES = ('/', '/lead', '/pool', '/pipeline', '/opportunity', '/customers', '/customer', '/reports',
-                  '/notifications', '/account')
+                  '/notifications', '/account', '/search')
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
     'anonymous': ('/login', '/form'),
     'rep': EVERYONE_PAGES,
@@ -45,7 +45,7 @@ PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
     'admin': ('/', '/team', '/settings', '/webhooks'),
 }
 """Pages as a role reaches them; '/lead', '/opportunity', '/customer' and '/form' stand for a record of
-the seeded data (`url`)."""
+the seeded data, '/search' for a search finding some (`url`)."""
 
 
 FORM_LANGUAGE = 'zh-CN'
@@ -131,7 +131,8 @@ def seed(desk: Desk, server: Server) -> None:
 def url(server: Server, page: str) -> str:
     records = {'/lead': f'/leads/{server.seeded["lead"]}',
                '/opportunity': f'/opportunities/{server.seeded["opportunity"]}',
-               '/customer': f'/customers/{server.seeded["customer"]}', '/form': '/f/contact'}
+               '/customer': f'/customers/{server.seeded["customer"]}', '/form': '/f/contact',
+               '/search': '/search?q=lotus'}
     return server.url(records.get(page, page))
 
 

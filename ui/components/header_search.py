@@ -35,7 +35,7 @@ def header_search() -> None:
         ui.navigate.to('/search' + (f'?{urlencode({"q": term})}' if term else ''))
 
     box = tid(ui.input(placeholder=t('search.short_placeholder')), 'header-search') \
-        .props(f'dense standout dark clearable maxlength=100 aria-label="{label}" type=search') \
+        .props(f'dense standout dark clearable maxlength=100 aria-label="{label}"') \
         .classes('gt-sm w-40 lg:w-56')
     box.on('keydown.enter', lambda: go(box.value))
     with box.add_slot('prepend'):

@@ -38,7 +38,7 @@ class SearchPage:
 
     def build(self) -> None:
         field = tid(ui.input(t('search.placeholder'), value=self.term, on_change=self._changed)
-                    .props(f'autofocus clearable debounce=250 maxlength={MAX_TERM} outlined type=search')
+                    .props(f'autofocus clearable debounce=250 maxlength={MAX_TERM} outlined')
                     .classes('w-full'), 'search-input')
         field.props(f'aria-label="{t("search.placeholder")}"')
         self.results = ui.column().classes('w-full gap-3 min-w-0')
@@ -46,7 +46,10 @@ class SearchPage:
         ui.timer(0, self.refresh, once=True)
 
     async def _changed(self, e: object) -> None:
-        self.term = (getattr(e, 'value', '') or '').strip()
+        term = (getattr(e, 'value', '') or '').strip()
+        if term == self.term:
+            return
+        self.term = term
         ui.navigate.history.replace(search_address(self.term))
         await self.refresh()
 
