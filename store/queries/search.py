@@ -65,9 +65,11 @@ def matching_ids(term: str, kind: str, dialect: str) -> sa.Select[Any]:
     record_id: sa.Label[int] = col(SearchDoc.record_id).label('rid')
     if is_short(term):
         return sa.select(record_id).where(_prefix(term, dialect), col(SearchDoc.kind) == kind)
-    if dialect == 'postgresql':
-        return sa.select(record_id).where(col(SearchDoc.kind) == kind,
-                                          col(SearchDoc.body).like(like_pattern(term), escape='\\'))
+    if dialect == 'postgresql':  # (the GIN index serves the tail; strpos, which it cannot, checks the whole)
+        body = col(SearchDoc.body)
+        query = sa.select(record_id).where(col(SearchDoc.kind) == kind,
+                                           body.like(like_pattern(_selective(term)), escape='\\'))
+        return query.where(sa.func.strpos(body, term) > 0) if _selective(term) != term else query
     rowid: sa.ColumnClause[int] = sa.literal_column('search_fts.rowid')
     query = (sa.select((rowid - base).label('rid')).select_from(sa.table('search_fts'))
              .where(sa.text('search_fts MATCH :fts').bindparams(fts=fts_phrase(_selective(term))),
@@ -82,8 +84,9 @@ PHONE_TAIL = 8
 
 
 def _selective(term: str) -> str:
-    """What FTS5 is asked for: a long run of digits by its last PHONE_TAIL — every phone starts
-    86 13…, whose trigrams are in nearly every document, and a phrase loads each trigram's list."""
+    """What the trigram index is asked for: a long run of digits by its last PHONE_TAIL — every
+    phone starts 86 13…, whose trigrams are in nearly every document, and both FTS5's phrase and
+    pg_trgm's GIN scan read each trigram's list."""
     return term[-PHONE_TAIL:] if term.isdigit() and len(term) > PHONE_TAIL else term
 
 
