@@ -41,6 +41,7 @@ from core.playbooks import defaults as playbook_defaults
 from core.playbooks.editor import PlaybookService
 from core.reports.export import ExportService
 from core.reports.panels import ReportService
+from core.search.service import SearchService
 from core.settings import Settings
 from core.tags.admin import TagService
 from core.tags.records import RecordTagService
@@ -82,6 +83,7 @@ class Desk:
         self.steering = SteeringService(self.ctx)
         self.imports = ImportService(self.ctx)
         self.merges = MergeService(self.ctx)
+        self.search = SearchService(self.ctx)
         self.reports = ReportService(self.ctx)
         self.export = ExportService(self.ctx, self.reports)
         self.playbooks = PlaybookService(self.ctx, self.reports)

@@ -1,9 +1,10 @@
 """Derived data, kept by one explicit step of the unit of work (`Context.write`).
 
-Five things are derived from the rows a user action writes and must change in the same
+Six things are derived from the rows a user action writes and must change in the same
 transaction: each rep's open-lead counter (`users.open_leads`), the reports' daily roll-up
 (`report_days`), the webhook outbox (`webhook_deliveries`), the end of each stay in a stage
-(`stage_changes.left_at`) and the capture configuration's token (store/config_version.py).
+(`stage_changes.left_at`), the capture configuration's token (store/config_version.py) and the
+search documents (`search_docs` and its index, store/search_index.py).
 
 How: `Context.write` opens a `UnitOfWorkSession`. Its `flush()` (an override, no event listener)
 records in the transaction's `ChangeSet` what each flush touches — for a lead touched the first
@@ -21,7 +22,7 @@ bulk-written ones, at the next flush or at `apply`), not at the end.
 
 Writes that bypass the unit of work (migrations, the benchmarks' raw inserts) rebuild what they
 affect: `store.counters.recount_open_leads`, `store.report_rollup.rebuild`,
-`store.stage_stays.recompute`.
+`store.stage_stays.recompute`, `store.search_index.rebuild`.
 
 The domain's part lives here: which audit line is which webhook event, and what makes a lead
 count as open for its owner. The store modules read and write the rows.
@@ -35,17 +36,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from store import config_version, counters, outbox, report_rollup, stage_stays
+from store import config_version, counters, outbox, report_rollup, search_index, stage_stays
 from store.audit_actions import AuditAction, WebhookEvent
 from store.models import (
     OPEN_STATUSES,
+    Account,
     AppSetting,
     AuditEntry,
+    Contact,
+    CustomField,
     Lead,
     LeadStatus,
+    Opportunity,
     StageChange,
     StepExit,
 )
@@ -110,6 +116,12 @@ class ChangeSet(report_rollup.Changes):
     config_changed: bool = False
     last_assigned: dict[int, datetime] = field(default_factory=dict)
     """Reps a bulk write assigned leads to (read as plain rows): written with their counters."""
+    search_deals: set[int] = field(default_factory=set)
+    search_accounts: set[int] = field(default_factory=set)
+    """Opportunities and accounts written (a contact counts for its account): their search documents,
+    and an account's deals', are re-read at the end."""
+    search_field_keys: set[str] = field(default_factory=set)
+    """Custom fields retired, restored or retyped: every lead holding a value is re-indexed."""
 
     def add_inserted(self, leads: Sequence[Any], audits: Sequence[Mapping[str, Any]], *, webhook_events: bool,
                      last_assigned: Mapping[int, datetime]) -> None:
@@ -140,6 +152,7 @@ class UnitOfWorkSession(Session):
         _before_flush(self, new, changed)
         super().flush(objects)
         _after_flush(self, new)
+        _searched(self.changes, (*new, *changed))
 
 
 def changes(session: Session) -> ChangeSet:
@@ -169,6 +182,24 @@ def _before_flush(session: UnitOfWorkSession, new: list[Any], changed: list[Any]
             ch.exits_before[lead_id] = [(i, e) for i, e in exits.get(lead_id, []) if i not in ch.new_exits]
     if not ch.config_changed:
         ch.config_changed = any(_is_config(o) for o in (*new, *changed))
+    ch.search_field_keys.update(o.key for o in changed if isinstance(o, CustomField) and _search_shape_changed(o))
+
+
+def _search_shape_changed(field_: CustomField) -> bool:
+    """A custom field's values enter or leave the search documents (retired, restored, retyped)."""
+    state = sa_inspect(field_)
+    return any(state.attrs[name].history.has_changes() for name in ('is_retired', 'type'))
+
+
+def _searched(ch: ChangeSet, objects: Sequence[Any]) -> None:
+    """The opportunities and accounts a flush wrote (ids known after it), for their documents."""
+    for obj in objects:
+        if isinstance(obj, Opportunity) and obj.id is not None:
+            ch.search_deals.add(obj.id)
+        elif isinstance(obj, Account) and obj.id is not None:
+            ch.search_accounts.add(obj.id)
+        elif isinstance(obj, Contact):
+            ch.search_accounts.add(obj.account_id)
 
 
 def _is_config(obj: object) -> bool:
@@ -218,7 +249,30 @@ def apply(session: Session) -> None:
         stage_stays.recompute(connection, ch.moved_deals)
     if ch.config_changed:
         config_version.bump(connection)
+    _search(connection, ch)
     _send(session, ch)
+
+
+def _search(connection: Any, ch: ChangeSet) -> None:
+    """The search documents of every record the transaction wrote: leads a bulk write inserted from
+    their values (no read), the others re-read; unchanged documents are not rewritten."""
+    if not (ch.inserted or ch.before or ch.search_deals or ch.search_accounts or ch.search_field_keys):
+        return
+    fields = search_index.searchable_fields(connection)
+    fresh = [lead for lead in ch.inserted if lead.id not in ch.before]
+    if fresh:
+        docs = {search_index.doc_id(d[0], d[1]): d for lead in fresh
+                if (d := search_index.lead_doc(lead, fields)) is not None}
+        search_index.write(connection, docs, fresh=True)
+    leads = set(ch.before) | (search_index.leads_holding(connection, ch.search_field_keys)
+                              if ch.search_field_keys else set())
+    if leads:
+        search_index.write(connection, search_index.lead_docs(connection, leads, fields))
+    deals = ch.search_deals | search_index.deals_of_accounts(connection, ch.search_accounts)
+    if deals:
+        search_index.write(connection, search_index.opportunity_docs(connection, deals))
+    if ch.search_accounts:
+        search_index.write(connection, search_index.customer_docs(connection, ch.search_accounts))
 
 
 def _open_deltas(ch: ChangeSet, after: Mapping[int, tuple[report_rollup.LeadFacts, Any]]) -> Counter[int]:

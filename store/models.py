@@ -7,6 +7,7 @@ Timestamps are aware UTC (`UTCDateTime`). Nothing is hard-deleted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -776,6 +777,60 @@ class RecordTag(SQLModel, table=True):
     tag_id: int = Field(foreign_key='tags.id', primary_key=True, sa_type=sa.Integer(),
                         sa_column_kwargs={'autoincrement': False})
     created_at: datetime | None = _ts()
+
+
+# ----- search ------------------------------------------------------------------------------------
+
+class SearchKind(StrEnum):
+    """What a search document stands for (its record page: /leads, /opportunities, /customers)."""
+
+    LEAD = 'lead'
+    OPPORTUNITY = 'opportunity'
+    CUSTOMER = 'customer'
+
+
+SEARCH_KIND_BASE: dict[str, int] = {SearchKind.LEAD: 0, SearchKind.OPPORTUNITY: 1 << 40,
+                                     SearchKind.CUSTOMER: 2 << 40}
+"""A document's id is `base + record_id` (a lead's document id is the lead's id): one key per record,
+each kind a contiguous range, which FTS5 (SQLite's rowid) searches within without reading the
+other kinds' matches."""
+
+
+class SearchDoc(SQLModel, table=True):
+    """One searchable record's text, kept by core/projections.py (store/search_index.py).
+
+    `body`: what a search matches anywhere in (lower-cased name, company, email, phone digits,
+    searchable custom values; one per line) — SQLite's FTS5 trigram table `search_fts` indexes it as
+    external content, PostgreSQL a GIN `gin_trgm_ops` index (both made by migration 0028, not
+    modelled: `store.search_index.UNMODELLED`). `name_key`: the lower-cased name, whose prefix
+    serves queries of one or two characters (a trigram needs three)."""
+
+    __tablename__ = 'search_docs'
+    __table_args__ = (sa.Index('ix_search_docs_name_key', 'name_key', 'kind',
+                               postgresql_ops={'name_key': 'varchar_pattern_ops'}),)
+
+    id: int = Field(primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
+                    sa_column_kwargs={'autoincrement': False})
+    """`SEARCH_KIND_BASE[kind] + record_id` (SQLite: the rowid, which FTS5 maps to)."""
+    kind: str = Field(sa_type=sa.String(12))
+    record_id: int
+    body: str = Field(sa_type=sa.Text())
+    name_key: str = Field(sa_type=sa.String(200))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One found record as the results list shows it."""
+
+    kind: str
+    id: int
+    title: str
+    detail: str | None = None
+    status: str | None = None
+    owner_name: str | None = None
+    phone: str | None = None
+    in_pool: bool = False
+    """A pool lead found by a rep (core checks it matched what the pool shows, and masks the phone)."""
 
 
 # ----- import and merge ---------------------------------------------------------------------------

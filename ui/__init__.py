@@ -27,6 +27,7 @@ from .pages import (
     pool,
     reports,
     rules,
+    search,
     settings,
     team,
     webhooks,
@@ -49,6 +50,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     customers.register(desk)  # /customers
     pipeline.register(desk)  # /pipeline
     pool.register(desk)                     # /pool
+    search.register(desk)  # /search
     settings.register(desk, demo=demo)      # /settings
     automation.register(desk)  # /automation
     rules.register(desk)  # /rules

@@ -13,6 +13,7 @@ from core.permissions import can_assign, can_import, can_manage_integrations, ca
 from store.models import UserRef
 
 from . import live
+from .components.header_search import header_search
 from .components.kit import skeleton
 from .i18n import current_language, pin_language, reason, t
 from .marks import tid
@@ -271,6 +272,7 @@ def frame(desk: Desk, title: str, user: UserRef | None) -> Iterator[None]:
                     _nav(user)
         with ui.row().classes('items-center gap-2 no-wrap max-sm:gap-0'):
             if user is not None and working:
+                header_search()
                 _notifications(desk, user)
             _language_switch(desk, user)
             if user is not None:

@@ -14,7 +14,6 @@ from .leads import (
     lead_activities,
     lead_audit,
     lead_by_external_key,
-    like_pattern,
 )
 from .pipeline import (
     BoardFilter,
@@ -38,6 +37,7 @@ from .pipeline import (
     stages,
 )
 from .pool import POOL_SORTS, RECYCLED_TOP, PoolFilter, pool_choices, pool_page
+from .search import like_pattern
 from .tags import all_tags, entity_tag_ids, record_tag, record_tag_ids, record_tag_keys, tag_by_key, tagged
 from .timer import (
     _LIVE,

@@ -14,7 +14,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col, func, or_, select
 
 from .. import identity
-from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, TagEntity, User
+from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, SearchKind, TagEntity, User
+from . import search
 from .tags import is_dense, record_tag_ids, tagged
 
 # ----- leads ------------------------------------------------------------------------------------
@@ -56,7 +57,10 @@ class InboxFilter:
     tags_dense: bool = False
     """Many leads hold them (`tags.is_dense`, set by `inbox_page`): test each lead walked."""
     dialect: str = 'sqlite'
-    """The engine's dialect name: the JSON functions differ (set by `inbox_page`)."""
+    """The engine's dialect name: the JSON functions and the search index differ (set by `inbox_page`)."""
+    many_matches: bool = False
+    """The search term is in at least `search.FEW` leads (set by `inbox_page`): the page walks the
+    inbox's order and tests each lead against the matches, rather than reading and sorting them all."""
 
 
 class CustomTestKind(StrEnum):
@@ -103,42 +107,42 @@ def custom_condition(t: CustomTest, dialect: str, column: Any = None) -> sa.Colu
     raise ValueError(t.test)
 
 
-def like_pattern(term: str) -> str:
-    """`%term%` with the user's own % and _ matched literally (use with escape='\\')."""
-    return '%' + term.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_') + '%'
-
-
 _GRADE_ORDER = sa.case((col(Lead.grade) == 'A', 0), (col(Lead.grade) == 'B', 1), else_=2)
 
 
 def _team_view(f: InboxFilter) -> bool:
     """Everyone's leads (a manager's inbox): served by the order index or, for an agenda, by the
     follow-up and SLA indexes, never by the status index (see `_inbox_where`)."""
-    return f.owner_id is None and not f.unassigned and not f.search
+    return f.owner_id is None and not f.unassigned and (not f.search or f.many_matches)
+
+
+def _from_matches(f: InboxFilter) -> bool:
+    """A search with few matches: the page reads them by primary key (never the status index, which
+    would test every open lead against the matches)."""
+    return bool(f.search) and not f.many_matches
 
 
 def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
     where: list[sa.ColumnElement[bool]] = [col(Lead.is_deleted) == False]  # noqa: E712
-    if f.owner_id is not None:
-        where.append(col(Lead.owner_id) == f.owner_id)
+    if f.owner_id is not None:  # (few search matches: `+ 0` keeps the owner's index out, see `_from_matches`)
+        where.append((col(Lead.owner_id) + 0 if _from_matches(f) else col(Lead.owner_id)) == f.owner_id)
     if f.unassigned:
         where.append(col(Lead.owner_id).is_(None))
     if f.statuses:
         # `status || ''` in a team view: SQLite, which keeps no statistics here, would otherwise take
         # the status index and sort every open lead (3 s at 1M leads; < 1 ms walking the order index,
         # ~70 ms for an agenda through the follow-up and SLA indexes)
-        status = col(Lead.status) + sa.literal('') if _team_view(f) else col(Lead.status)
+        status = col(Lead.status) + sa.literal('') if _team_view(f) or _from_matches(f) else col(Lead.status)
         where.append(status.in_(f.statuses))
     if f.grade:
         where.append(col(Lead.grade) == f.grade)
     if f.source:
         where.append(col(Lead.source) == f.source)
-    if f.search:
-        term = f.search.strip()
-        like = like_pattern(term)
-        where.append(or_(col(Lead.name).ilike(like, escape='\\'), col(Lead.company).ilike(like, escape='\\'),
-                         col(Lead.phone).ilike(like, escape='\\'), col(Lead.phone_norm).ilike(like, escape='\\'),
-                         col(Lead.email).ilike(like, escape='\\')))
+    if f.search and (term := search.normalise(f.search)):
+        # the search index (store/queries/search.py): the lead's document holds the term
+        # few matches: read by primary key; many: the page's own index walk tests each row's document
+        where.append(search.holds(term, SearchKind.LEAD, col(Lead.id)) if f.many_matches
+                     else col(Lead.id).in_(search.matching_ids(term, SearchKind.LEAD, f.dialect)))
     where.extend(custom_condition(t, f.dialect) for t in f.custom)
     if f.tags:
         where.append(tagged(TagEntity.LEAD, Lead.id, f.tags, dense=f.tags_dense))
@@ -167,10 +171,12 @@ def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> 
     Grades sort as their letters (A, B, C). A team view without agenda or search walks
     `ix_leads_inbox_order` (see `_inbox_where`); a rep's leads come from the owner index and are
     few enough to sort."""
-    if f.custom:
+    if f.custom or f.search:
         f = replace(f, dialect=session.get_bind().dialect.name)
     if f.tags:
         f = replace(f, tags_dense=is_dense(session, TagEntity.LEAD, f.tags))
+    if f.search and (term := search.normalise(f.search)):
+        f = replace(f, many_matches=search.count_capped(session, term, SearchKind.LEAD) >= search.FEW)
     where = _inbox_where(f)
     capped = select(Lead.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = session.exec(select(func.count()).select_from(capped)).one()

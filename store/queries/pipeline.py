@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
 
 from ..models import Account, Activity, Contact, LostReason, Opportunity, Stage, StageChange, TagEntity, User
-from .leads import CustomTest, custom_condition, lead_activities, like_pattern
+from .leads import CustomTest, custom_condition, lead_activities
+from .search import like_pattern
 from .tags import tagged
 
 # ----- pipeline and customers ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, func, or_, select
 
 from ..models import Lead, TagEntity
-from .leads import like_pattern
+from .search import like_pattern
 from .tags import tagged
 
 POOL_SORTS = ('recent', 'oldest', 'grade', 'score')

@@ -37,7 +37,7 @@ SHOTS = os.environ.get('LEADDESK_SHOTS')
 
 MANAGER_PAGES = ('/team', '/rules', '/automation', '/import', '/duplicates', '/playbooks', '/settings')
 EVERYONE_PAGES = ('/', '/lead', '/pool', '/pipeline', '/opportunity', '/customers', '/customer', '/reports',
-                  '/notifications', '/account')
+                  '/notifications', '/account', '/search')
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
     'anonymous': ('/login', '/form'),
     'rep': EVERYONE_PAGES,
@@ -45,7 +45,7 @@ PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
     'admin': ('/', '/team', '/settings', '/webhooks'),
 }
 """Pages as a role reaches them; '/lead', '/opportunity', '/customer' and '/form' stand for a record of
-the seeded data (`url`)."""
+the seeded data (`url`); '/search' is the empty search (tests/browser/test_search.py shows results)."""
 
 
 FORM_LANGUAGE = 'zh-CN'

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel, col, select
 
 from cli.demo import seed
 from core.clock import FakeClock
+from store import search_index
 from store.engine import make_engine, read_session
 from store.migrate import is_current, upgrade
 from store.models import Lead, Opportunity, User
@@ -37,7 +38,8 @@ def test_migrations_from_empty_match_the_models() -> None:
         upgrade(engine)
         assert is_current(engine)
         with engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection, opts={'compare_type': True}),
+            diff = compare_metadata(MigrationContext.configure(connection, opts={'compare_type': True,
+                                                            'include_name': search_index.modelled}),
                                     SQLModel.metadata)
         engine.dispose()
         assert diff == []

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel, select
 
 from core.clock import FakeClock
 from core.desk import Desk
+from store import search_index
 from store.engine import make_engine, read_session
 from store.migrate import alembic_config, is_current, upgrade
 from store.models import Lead, Role
@@ -23,7 +24,8 @@ def test_migrations_match_the_models(tmp_path: Path) -> None:
     engine = make_engine(f'sqlite:///{tmp_path / "m.db"}')
     upgrade(engine)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={'compare_type': True}),
+        diff = compare_metadata(MigrationContext.configure(connection, opts={'compare_type': True,
+                                                            'include_name': search_index.modelled}),
                                 SQLModel.metadata)
     assert diff == []
 
@@ -180,3 +182,46 @@ def test_0024_names_the_seeded_chinese_contact_form_in_chinese(tmp_path: Path) -
     with engine.connect() as c:
         got = c.exec_driver_sql('SELECT key, name FROM web_forms ORDER BY id').all()
     assert got == [('contact', '网站联系表单'), ('en', 'Website contact form'), ('mine', '展会')]
+
+
+def test_0028_indexes_the_existing_records_as_the_app_does(desk: Desk, clock: FakeClock) -> None:
+    """0028 carries its own copy of the search documents' build: undone and run again on leads,
+    custom values, a deal and a customer written through the app, it gives the app's documents back,
+    and the FTS5 index finds them."""
+    import sqlalchemy as sa
+
+    from store import search_index
+    from store.models import SearchDoc
+    from tests.unit.test_conversion import make_opportunity
+    from tests.unit.test_playbooks import move
+
+    a = factories.admin(desk)
+    desk.custom_fields.define_field(a, entity='lead', key='agent', type='text', label_zh='代理', label_en='Agent')
+    desk.custom_fields.define_field(a, entity='lead', key='old', type='text', label_zh='旧', label_en='Old')
+    rep = factories.user(desk, Role.REP)
+    desk.leads.capture_lead(factories.lead_data(name='王芳', company='深圳华为', custom={'agent': '渠道张三',
+                                                                                  'old': '退役值'}),
+                            channel='manual', default_source='manual')
+    desk.custom_fields.retire_field(a, entity='lead', key='old')
+    deal = make_opportunity(desk, clock, rep, company='苏州星河电子')
+    move(desk, rep, deal, 'Won', won_amount='5000', close_date=clock.now().date())
+
+    def docs() -> set[tuple]:
+        with desk.ctx.engine.connect() as c:
+            return {tuple(r) for r in c.execute(sa.select(SearchDoc.__table__))}  # type: ignore[attr-defined]
+
+    kept = docs()
+    assert {d[1] for d in kept} == {'lead', 'opportunity', 'customer'}
+    config = alembic_config()
+    with desk.ctx.engine.connect() as connection, connection.begin():
+        config.attributes['connection'] = connection
+        command.downgrade(config, '0027')
+    upgrade(desk.ctx.engine)
+    assert docs() == kept
+    with desk.ctx.engine.begin() as c:
+        search_index.rebuild(c)
+    assert docs() == kept
+    boss = factories.user(desk, Role.MANAGER)
+    assert len(desk.search.search(boss, '渠道张三').leads) == 1
+    assert desk.search.search(boss, '退役值').empty
+    assert len(desk.search.search(boss, '星河电子').customers) == 1

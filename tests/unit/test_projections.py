@@ -16,9 +16,10 @@ from core import projections
 from core.capture import intake as capture_path
 from core.clock import FakeClock
 from core.desk import Desk
-from store import config_version, counters, report_rollup, stage_stays
+from store import config_version, counters, report_rollup, search_index, stage_stays
 from store.audit_actions import AuditAction, WebhookEvent
-from store.models import Lead, LeadStatus, ReportDay, Role, StageChange, User, WebhookDelivery
+from store.models import Lead, LeadStatus, ReportDay, Role, SearchDoc, StageChange, User, WebhookDelivery
+from store.queries import search
 from tests import factories
 
 from .db import get
@@ -29,27 +30,46 @@ from .test_playbooks import _items, move, stage
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Shanghai
 
 
-def derived(connection: sa.Connection) -> tuple[dict, set, dict]:
-    """The three kept projections as the database holds them."""
+def derived(connection: sa.Connection) -> tuple[dict, set, dict, set]:
+    """The four kept projections as the database holds them (the search index: its documents, and
+    on SQLite what FTS5 finds for each document's lines — the index itself, not only its content)."""
     users = dict(connection.execute(sa.select(User.id, User.open_leads)).all())
     days = ReportDay.__table__  # type: ignore[attr-defined]
     rollup = {tuple(r) for r in connection.execute(sa.select(days)).all() if any(r[-5:])}
     stays = dict(connection.execute(sa.select(StageChange.id, StageChange.left_at)).all())
-    return users, {r[1:] for r in rollup}, stays
+    docs = {tuple(r) for r in connection.execute(sa.select(SearchDoc.__table__)).all()}  # type: ignore[attr-defined]
+    return users, {r[1:] for r in rollup}, stays, docs
+
+
+def fts_agrees(connection: sa.Connection) -> None:
+    """SQLite: FTS5's own check of the index against its content (`search_docs`), and each document
+    found by each of its lines."""
+    if connection.dialect.name != 'sqlite':
+        return
+    connection.exec_driver_sql("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
+    for doc_id, body in connection.execute(sa.select(SearchDoc.id, SearchDoc.body)).all():
+        for line in {x for x in body.split('\n') if len(x) >= 3}:
+            hits = connection.exec_driver_sql('SELECT rowid FROM search_fts WHERE search_fts MATCH ?',
+                                              (search.fts_phrase(line),)).scalars().all()
+            assert doc_id in hits, (doc_id, line)
 
 
 def assert_rebuild_agrees(desk: Desk) -> None:
     """Rebuild every projection from the raw rows (in a transaction rolled back) and compare."""
     with desk.ctx.engine.connect() as connection, connection.begin() as transaction:
         kept = derived(connection)
+        fts_agrees(connection)
         counters.recount_open_leads(connection)
         report_rollup.rebuild(connection, desk.ctx.settings.timezone)
         stage_stays.recompute(connection)
+        search_index.rebuild(connection)
         rebuilt = derived(connection)
+        fts_agrees(connection)
         transaction.rollback()
     assert kept[0] == rebuilt[0], 'open-lead counters'
     assert kept[1] == rebuilt[1], 'report roll-up'
     assert kept[2] == rebuilt[2], 'stage stays'
+    assert kept[3] == rebuilt[3], 'search documents'
 
 
 class Outbox:
@@ -130,6 +150,19 @@ def test_every_write_path_keeps_every_projection(world: tuple, clock: FakeClock)
     outbox.new()
     again = desk.leads.capture_lead(dict(dup, company='Acme'), channel='api', default_source='api')
     assert again.lead_id == first and outbox.new() == []
+    assert_rebuild_agrees(desk)
+
+    # an edit of searched fields and of a searchable custom field; the field retired and restored (its
+    # values leave and re-enter every document holding one)
+    admin = factories.admin(desk)
+    desk.custom_fields.define_field(admin, entity='lead', key='agent', type='text', label_zh='代理', label_en='Agent')
+    desk.leads.update_lead(manager, first, version=get(desk, Lead, first).version,
+                           changes={'name': '王芳', 'company': '深圳华为', 'custom': {'agent': '渠道张三'}})
+    assert outbox.new() == []
+    assert_rebuild_agrees(desk)
+    desk.custom_fields.retire_field(admin, entity='lead', key='agent')
+    assert_rebuild_agrees(desk)
+    desk.custom_fields.restore_field(admin, entity='lead', key='agent')
     assert_rebuild_agrees(desk)
 
     # reassign, then to the pool and claimed from it

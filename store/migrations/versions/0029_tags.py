@@ -4,7 +4,7 @@ record and indexed by tag for filtered lists), and assignment rules' "has tag" c
 (`assignment_rules.match_tags`).
 
 Revision ID: 0029
-Revises: 0027
+Revises: 0028
 Create Date: 2026-12-06 21:00:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import store.types
 
 
 revision = '0029'
-down_revision = '0027'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 

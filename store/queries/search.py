@@ -1,0 +1,179 @@
+"""Search over `search_docs` (store/search_index.py): which records' documents hold a term, for the
+header's search and the inbox's free-text filter alike.
+
+A term of three characters or more is a substring of the document: SQLite asks FTS5's trigram index
+(`search_fts MATCH '"term"'`, within the kind's rowid range, newest first for free), PostgreSQL
+pg_trgm's GIN index (`body LIKE '%term%'`). One or two characters (王芳, a surname, "li") have no
+trigram: they match the start of the record's name through `ix_search_docs_name_key`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from ..models import (
+    SEARCH_KIND_BASE,
+    Account,
+    Lead,
+    LeadStatus,
+    Opportunity,
+    SearchDoc,
+    SearchHit,
+    SearchKind,
+    User,
+)
+
+MIN_SUBSTRING = 3
+"""A trigram's length: shorter terms match a name's start only."""
+_PHONE_LIKE = re.compile(r'^\+?[\d\s\-().]+$')
+_TOP = 0x10FFFF
+
+
+def like_pattern(term: str) -> str:
+    """`%term%` with the user's own % and _ matched literally (use with escape='\\')."""
+    return '%' + term.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_') + '%'
+
+
+def normalise(raw: str) -> str:
+    """The text a document is searched for: lower-cased; a phone in any spelling (`+86 130 0621
+    9832`, `130-0621-9832`) as its digits, which is how documents hold phones."""
+    term = ' '.join(raw.split()).lower()
+    if _PHONE_LIKE.match(term) and sum(c.isdigit() for c in term) >= MIN_SUBSTRING:
+        return ''.join(c for c in term if c.isdigit())
+    return term
+
+
+def is_short(term: str) -> bool:
+    return len(term) < MIN_SUBSTRING
+
+
+def _prefix(term: str, dialect: str) -> sa.ColumnElement[bool]:
+    key = col(SearchDoc.name_key)
+    if dialect == 'postgresql':  # (varchar_pattern_ops: LIKE 'x%' is an index range)
+        return key.like(like_pattern(term)[1:], escape='\\')
+    return sa.and_(key >= term, key < term + chr(_TOP))
+
+
+def matching_ids(term: str, kind: str, dialect: str) -> sa.Select[Any]:
+    """The ids of `kind`'s records whose document holds `term` (normalised), as a subquery."""
+    base = SEARCH_KIND_BASE[kind]
+    record_id: sa.Label[int] = col(SearchDoc.record_id).label('rid')
+    if is_short(term):
+        return sa.select(record_id).where(_prefix(term, dialect), col(SearchDoc.kind) == kind)
+    if dialect == 'postgresql':  # (the GIN index serves the tail; strpos, which it cannot, checks the whole)
+        body = col(SearchDoc.body)
+        query = sa.select(record_id).where(col(SearchDoc.kind) == kind,
+                                           body.like(like_pattern(_selective(term)), escape='\\'))
+        return query.where(sa.func.strpos(body, term) > 0) if _selective(term) != term else query
+    rowid: sa.ColumnClause[int] = sa.literal_column('search_fts.rowid')
+    query = (sa.select((rowid - base).label('rid')).select_from(sa.table('search_fts'))
+             .where(sa.text('search_fts MATCH :fts').bindparams(fts=fts_phrase(_selective(term))),
+                    rowid.between(base, base + (1 << 40) - 1)))
+    if _selective(term) != term:  # (the index found the tail: the document must hold the whole)
+        query = query.join(SearchDoc, col(SearchDoc.id) == rowid).where(
+            col(SearchDoc.body).like(like_pattern(term), escape='\\'))
+    return query
+
+
+PHONE_TAIL = 8
+
+
+def _selective(term: str) -> str:
+    """What the trigram index is asked for: a long run of digits by its last PHONE_TAIL — every
+    phone starts 86 13…, whose trigrams are in nearly every document, and both FTS5's phrase and
+    pg_trgm's GIN scan read each trigram's list."""
+    return term[-PHONE_TAIL:] if term.isdigit() and len(term) > PHONE_TAIL else term
+
+
+def holds(term: str, kind: str, record_id: Any) -> sa.ColumnElement[bool]:
+    """This record's document holds `term`, read by primary key: for a query that walks another
+    index past many matching rows (one read and a substring test per row)."""
+    doc = sa.select(sa.literal(1)).where(col(SearchDoc.id) == record_id + SEARCH_KIND_BASE[kind])
+    if is_short(term):
+        key = col(SearchDoc.name_key)
+        return sa.exists(doc.where(key.like(like_pattern(term)[1:], escape='\\')))
+    return sa.exists(doc.where(col(SearchDoc.body).like(like_pattern(term), escape='\\')))
+
+
+FEW = 20_000
+"""Below this many matches a list is read from the matches (each a primary-key read, then sorted);
+from it on, the list walks its own order index and tests each row against the matches (read once:
+the cost of a term found in most leads)."""
+
+
+def count_capped(session: Session, term: str, kind: str) -> int:
+    """How many of `kind`'s documents hold `term`, counted up to FEW."""
+    dialect = session.get_bind().dialect.name
+    found = matching_ids(term, kind, dialect).limit(FEW).subquery()
+    return int(session.execute(sa.select(sa.func.count()).select_from(found)).scalar_one())
+
+
+def fts_phrase(term: str) -> str:
+    """FTS5 query text matching `term` as one substring (a quoted phrase: no operators)."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What an actor may find: everything (`owner_id` None) or own records, and the pool's leads."""
+
+    owner_id: int | None
+    pool: bool = False
+
+
+def _newest(ids: sa.Select[Any], term: str, dialect: str) -> sa.Select[Any]:
+    """Newest first where it is free: FTS5 walks a match backwards by rowid, a name prefix does not."""
+    if dialect == 'sqlite' and not is_short(term):
+        return ids.order_by(sa.literal_column('search_fts.rowid').desc())
+    return ids
+
+
+def find_leads(session: Session, term: str, scope: Scope, *, limit: int) -> list[SearchHit]:
+    dialect = session.get_bind().dialect.name
+    ids = _newest(matching_ids(term, SearchKind.LEAD, dialect), term, dialect).subquery()
+    visible: list[sa.ColumnElement[bool]] = [col(Lead.is_deleted) == False]  # noqa: E712
+    if scope.owner_id is not None:
+        mine = col(Lead.owner_id) == scope.owner_id
+        visible.append(sa.or_(mine, col(Lead.status) == LeadStatus.POOL) if scope.pool else mine)
+    query = (sa.select(col(Lead.id), col(Lead.name), col(Lead.company), col(Lead.phone), col(Lead.status),
+                       col(Lead.owner_id), col(User.name))
+             .select_from(ids).join(Lead, col(Lead.id) == ids.c.rid)
+             .outerjoin(User, col(User.id) == Lead.owner_id).where(*visible).limit(limit))
+    hits = []
+    for lead_id, name, company, phone, status, owner_id, owner_name in session.execute(query):
+        pooled = scope.owner_id is not None and owner_id != scope.owner_id
+        hits.append(SearchHit(SearchKind.LEAD, lead_id, name, company, status, owner_name, phone, in_pool=pooled))
+    return hits
+
+
+def find_opportunities(session: Session, term: str, scope: Scope, *, limit: int) -> list[SearchHit]:
+    dialect = session.get_bind().dialect.name
+    ids = _newest(matching_ids(term, SearchKind.OPPORTUNITY, dialect), term, dialect).subquery()
+    visible: list[sa.ColumnElement[bool]] = [col(Opportunity.is_deleted) == False]  # noqa: E712
+    if scope.owner_id is not None:
+        visible.append(col(Opportunity.owner_id) == scope.owner_id)
+    query = (sa.select(col(Opportunity.id), col(Opportunity.name), col(Account.name), col(User.name))
+             .select_from(ids).join(Opportunity, col(Opportunity.id) == ids.c.rid)
+             .join(Account, col(Account.id) == Opportunity.account_id)
+             .outerjoin(User, col(User.id) == Opportunity.owner_id).where(*visible).limit(limit))
+    return [SearchHit(SearchKind.OPPORTUNITY, i, name, account, owner_name=owner)
+            for i, name, account, owner in session.execute(query)]
+
+
+def find_customers(session: Session, term: str, scope: Scope, *, limit: int) -> list[SearchHit]:
+    dialect = session.get_bind().dialect.name
+    ids = _newest(matching_ids(term, SearchKind.CUSTOMER, dialect), term, dialect).subquery()
+    visible: list[sa.ColumnElement[bool]] = [col(Account.is_deleted) == False,  # noqa: E712
+                                             col(Account.is_customer) == True]  # noqa: E712
+    if scope.owner_id is not None:
+        visible.append(col(Account.owner_id) == scope.owner_id)
+    query = (sa.select(col(Account.id), col(Account.name), col(Account.tier), col(User.name))
+             .select_from(ids).join(Account, col(Account.id) == ids.c.rid)
+             .outerjoin(User, col(User.id) == Account.owner_id).where(*visible).limit(limit))
+    return [SearchHit(SearchKind.CUSTOMER, i, name, status=tier, owner_name=owner)
+            for i, name, tier, owner in session.execute(query)]
