@@ -243,3 +243,37 @@ async def test_the_column_chooser_offers_a_custom_column_showing_the_option_labe
     await user.open('/')
     await user.should_see(marker='inbox-columns')
     assert 'custom.product' in _columns_of(user)  # remembered
+
+
+async def until_names(user: User, expected: list[str]) -> list[str]:
+    for _ in range(100):
+        if sorted(table_names(user)) == expected:
+            break
+        await asyncio.sleep(0.05)
+    return sorted(table_names(user))
+
+
+async def test_a_rep_saves_an_inbox_view_with_its_columns_and_opens_on_it(user: User, team: Team) -> None:
+    from store.models import ViewPage
+    for name, source in (('Hot Ads', 'ads'), ('Cold Web', 'website')):
+        team.desk.leads.capture_lead(factories.lead_data(name=name, source=source), channel='manual',
+                                     default_source='manual', actor=team.rep_a, keep_for_actor=True)
+    await login(user, team.rep_a.email)
+    assert await until_names(user, ['Cold Web', 'Hot Ads']) == ['Cold Web', 'Hot Ads']
+    user.find(marker='filter-source').elements.pop().set_value('ads')
+    assert await until_names(user, ['Hot Ads']) == ['Hot Ads']
+    user.find(marker='view-save-as').click()
+    user.find(marker='view-name').type('Ads only')
+    await user.should_not_see(marker='view-shared')  # a rep's views are their own
+    user.find(marker='view-save').click()
+    await user.should_see('View “Ads only” saved')
+    [view] = team.desk.views.views(team.rep_a, ViewPage.INBOX)
+    assert view.filters['source'] == 'ads' and 'name' in view.columns
+
+    user.find(marker='filter-source').elements.pop().set_value(None)
+    assert await until_names(user, ['Cold Web', 'Hot Ads']) == ['Cold Web', 'Hot Ads']
+    team.desk.views.open_on(team.rep_a, ViewPage.INBOX, view.id)
+    await user.open('/')  # opens on the view: its filter set in the controls, only its leads
+    assert await until_names(user, ['Hot Ads']) == ['Hot Ads']
+    assert user.find(marker='filter-source').elements.pop().value == 'ads'
+    await user.should_see('Ads only')  # the view control names the view it opened on

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -27,13 +28,16 @@ from store.models import (
     NotifyKind,
     Source,
     UserRef,
+    ViewPage,
 )
 
 from .. import live
 from ..components.care_panel import MyDayRevisits
 from ..components.custom_fields import display, field_label, option_labels
+from ..components.inbox_views import InboxViews
 from ..components.lead_form import open_new_lead
 from ..components.phone import COPY_SCRIPT
+from ..components.saved_views import SavedViews
 from ..components.tags import ROW_CHIPS, row_tags, tag_filter
 from ..format import label, phone, when
 from ..i18n import current_language, t
@@ -200,7 +204,7 @@ def _row(r: LeadRow, now: datetime, custom: tuple[Definition, ...] = (), tags: T
             'sla': _sla_text(r), 'sla_late': r.sla_status == 'failed', 'tags': row_tags(r.tags, tags)}
 
 
-class Inbox:
+class Inbox(InboxViews):
     """One browser's inbox: its filters, its page, and the live refresh."""
 
     def __init__(self, desk: Desk, user: UserRef, columns: list[str] | None = None,
@@ -219,6 +223,9 @@ class Inbox:
         self.filters: dict[str, object] = {'search': '', 'status': None, 'grade': None, 'source': None,
                                            'unassigned': False, 'include_pool': False, 'agenda': None,
                                            'custom': {}, 'tags': []}
+        self.controls: dict[str, Any] = {}
+        self.applying = False
+        """A saved view is setting the controls: their handlers leave the reading to it."""
         self._refreshing = False
         self._again = False
         self._last_live = 0.0
@@ -248,45 +255,62 @@ class Inbox:
                               on_click=lambda: open_new_lead(self.desk, self.user, self._created)), 'new-lead')
         agendas = {'all': t('inbox.agenda_all'), 'my_day': t('inbox.agenda_my_day'),
                    'due_today': t('inbox.agenda_due_today'), 'overdue': t('inbox.agenda_overdue')}
-        tid(ui.toggle(agendas, value='all', on_change=lambda e: self._set('agenda', None if e.value == 'all'
-                                                                           else e.value)).props('dense no-caps'),
-            'inbox-agenda')
+        f = self.filters  # the page's own defaults, or the view it opens on
+        self.controls['agenda'] = tid(ui.toggle(agendas, value=f['agenda'] or 'all', on_change=lambda e: self._set(
+            'agenda', None if e.value == 'all' else e.value)).props('dense no-caps'), 'inbox-agenda')
         self.revisits = MyDayRevisits(self.desk, self.user)
         self.revisits.build()
         with ui.row().classes('w-full items-end gap-3'):
             with ui.row().classes('w-full sm:w-auto items-end gap-1 no-wrap'):
-                tid(ui.input(t('inbox.search'), on_change=lambda e: self._set('search', e.value))
-                    .props('dense clearable debounce=300 maxlength=100').classes('grow sm:w-64'), 'inbox-search')
+                self.controls['search'] = tid(ui.input(t('inbox.search'), value=str(f['search']),
+                                                       on_change=lambda e: self._set('search', e.value or ''))
+                                              .props('dense clearable debounce=300 maxlength=100')
+                                              .classes('grow sm:w-64'), 'inbox-search')
                 # on a phone the filters fold behind this button: the leads start above the fold
                 self.filter_toggle = tid(ui.button(icon='filter_list', on_click=self._toggle_filters)
                                          .props(f'flat dense round color=grey-8 aria-label="{t("inbox.filters")}" '
                                                 'aria-expanded=false').classes('xs'), 'inbox-filters-toggle')
             with ui.row().classes('gt-xs items-end gap-3') as self.filter_row:
+                self.views = SavedViews(self.desk, self.user, ViewPage.INBOX, current=self.current_view,
+                                        apply=self.apply_view)
+                self.views.build()
                 statuses = {s: t(f'status.{s}') for s in (*OPEN_STATUSES, LeadStatus.POOL, LeadStatus.CONVERTED,
                                                           LeadStatus.DISQUALIFIED)}
-                tid(ui.select(statuses, label=t('field.status'), clearable=True,
-                              on_change=lambda e: self._set('status', e.value)).props('dense').classes('w-40'),
-                    'filter-status')
-                tid(ui.select([g.value for g in Grade], label=t('field.grade'), clearable=True,
-                              on_change=lambda e: self._set('grade', e.value)).props('dense').classes('w-28'),
-                    'filter-grade')
-                tid(ui.select({s.value: t(f'source.{s.value}') for s in Source}, label=t('field.source'),
-                              clearable=True, on_change=lambda e: self._set('source', e.value))
-                    .props('dense').classes('w-40'), 'filter-source')
+                self.controls['status'] = tid(ui.select(statuses, label=t('field.status'), clearable=True,
+                                                        value=f['status'] if f['status'] in statuses else None,
+                                                        on_change=lambda e: self._set('status', e.value))
+                                              .props('dense').classes('w-40'), 'filter-status')
+                grades = [g.value for g in Grade]
+                self.controls['grade'] = tid(ui.select(grades, label=t('field.grade'), clearable=True,
+                                                       value=f['grade'] if f['grade'] in grades else None,
+                                                       on_change=lambda e: self._set('grade', e.value))
+                                             .props('dense').classes('w-28'), 'filter-grade')
+                sources = {s.value: t(f'source.{s.value}') for s in Source}
+                self.controls['source'] = tid(ui.select(sources, label=t('field.source'), clearable=True,
+                                                        value=f['source'] if f['source'] in sources else None,
+                                                        on_change=lambda e: self._set('source', e.value))
+                                              .props('dense').classes('w-40'), 'filter-source')
                 for d in self.custom:
                     choices = {'yes': t('common.yes'), 'no': t('common.no')} if d.type == CustomFieldType.YES_NO \
                         else option_labels(d)
                     if d.type in (CustomFieldType.SINGLE_SELECT, CustomFieldType.MULTI_SELECT, CustomFieldType.YES_NO):
-                        tid(ui.select(choices, label=field_label(d), clearable=True,
+                        chosen = self._custom_filter().get(d.key)
+                        self.controls[f'custom.{d.key}'] = tid(
+                            ui.select(choices, label=field_label(d), clearable=True,
+                                      value=chosen if chosen in choices else None,
                                       on_change=lambda e, key=d.key: self._set_custom(key, e.value))
                             .props('dense').classes('w-40'), f'filter-custom-{d.key}')
-                self.tag_select = tag_filter(self.tags, lambda ids: self._set('tags', ids))
+                self.tag_select = tag_filter(self.tags, lambda ids: self._set('tags', ids),
+                                             value=f['tags'] if isinstance(f['tags'], list) else ())
+                self.controls['tags'] = self.tag_select
                 self.tag_select.set_visibility(bool(self.tags.active))
                 if self.manager_view:
-                    tid(ui.checkbox(t('inbox.unassigned'), on_change=lambda e: self._set('unassigned', e.value)),
-                        'filter-unassigned')
-                    tid(ui.checkbox(t('inbox.include_pool'), on_change=lambda e: self._set('include_pool', e.value)),
-                        'filter-pool')
+                    self.controls['unassigned'] = tid(ui.checkbox(
+                        t('inbox.unassigned'), value=bool(f['unassigned']),
+                        on_change=lambda e: self._set('unassigned', e.value)), 'filter-unassigned')
+                    self.controls['include_pool'] = tid(ui.checkbox(
+                        t('inbox.include_pool'), value=bool(f['include_pool']),
+                        on_change=lambda e: self._set('include_pool', e.value)), 'filter-pool')
         self.table = tid(ui.table(rows=[], columns=self._shown_columns(), row_key='id')
                          .classes('w-full cursor-pointer gt-xs').props('flat bordered'), 'inbox-table')
         self.table.props['no-data-label'] = t('inbox.empty')
@@ -316,6 +340,8 @@ class Inbox:
             ui.timer(0, self.refresh, once=True)
         else:
             self._show(*first)
+        ui.timer(0, self.views.load, once=True)
+        self._mark_filters()
 
     def _toggle_filters(self) -> None:
         """A phone's filter button: show or fold the filters (on a desk they always show)."""
@@ -349,6 +375,8 @@ class Inbox:
                     for c in self.all_columns}
 
     async def _choose(self, name: str, shown: bool) -> None:
+        if self.applying:
+            return  # a view shows its columns; the user's own choice stays as it was
         chosen = [c['name'] for c in self.all_columns
                   if (c['name'] == name and shown) or (c['name'] != name and c['name'] in self.chosen)]
         if not chosen:  # the last column stays
@@ -422,6 +450,8 @@ class Inbox:
             self._refreshing = False
 
     async def _set(self, key: str, value: object) -> None:
+        if self.applying or self.filters.get(key) == value:
+            return  # a view is setting it (it reads once itself), or nothing changed
         self.filters[key] = value
         self.page = 1
         self._mark_filters()
@@ -489,6 +519,9 @@ def register(desk: Desk) -> None:
             return user
         inbox = Inbox(desk, user, await run.io_bound(desk.team.inbox_columns, user),
                       await run.io_bound(desk.leads.custom_fields), await run.io_bound(desk.tags.tag_set))
+        opening = await run.io_bound(desk.views.opening_view, user, ViewPage.INBOX)
+        if opening is not None:
+            inbox.preset_view(opening)
         # Read before the frame: its timers await the socket, and NiceGUI sends an async page as soon
         # as anything does — so the rows would only follow over the websocket.
         first = await run.io_bound(inbox.read)
