@@ -31,7 +31,7 @@ from store.locks import lock_leads
 from store.models import BulkBatch, Role, UserRef
 from store.queries import bulk as store
 
-BULK_MAX = 5000
+BULK_MAX = 2000
 """The most leads one bulk edit takes (a larger filter is refused: narrow it first)."""
 UNDO_WINDOW = timedelta(hours=24)
 
