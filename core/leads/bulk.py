@@ -20,15 +20,18 @@ from typing import Any
 
 from sqlmodel import Session
 
-from core.context import Context, audit, retry_conflicts
+from core import projections
+from core.capture.pending import Writes
+from core.context import Context, retry_conflicts
 from core.errors import InvalidState, NotAllowed, NotFound, ValidationFailed
 from core.leads.actions import LeadService
 from core.leads.bulk_plan import BulkAction, BulkKind, Planner, Skip, restore, state
 from core.notify import notify
 from store import queries
 from store.audit_actions import AuditAction
+from store.bulk_writes import update_leads
 from store.locks import lock_leads
-from store.models import BulkBatch, Role, UserRef
+from store.models import BulkBatch, Lead, Role, UserRef
 from store.queries import bulk as store
 
 BULK_MAX = 2000
@@ -135,13 +138,19 @@ class BulkService:
             session.flush()
             batch_id = batch.id or 0
             snapshot: dict[str, Any] = {}
-            for lead in todo:
-                before, owner = state(lead), lead.owner_id
-                planner.apply(session, lead, batch_id)
-                after = state(lead)
-                snapshot[str(lead.id)] = {'v': lead.version,
-                                          'before': {k: v for k, v in before.items() if after[k] != v}}
-                changed.append((lead.id or 0, owner, lead.owner_id))
+            columns: set[str] = set()
+            writes = Writes(session, 0)
+            with session.no_autoflush:  # the leads are written below in one statement, not row by row
+                for lead in todo:
+                    before, owner = state(lead), lead.owner_id
+                    planner.apply(session, lead, batch_id, writes)
+                    after = state(lead)
+                    diff = {k: v for k, v in before.items() if after[k] != v}
+                    columns.update(diff)
+                    snapshot[str(lead.id)] = {'v': lead.version, 'before': diff}
+                    changed.append((lead.id or 0, owner, lead.owner_id))
+                _write(session, todo, columns)
+            writes.flush()  # the audit lines, after the leads: a webhook's payload shows the lead as changed
             batch.snapshot = snapshot
             session.add(batch)
             told = self._tell_reps(session, action, changed, now)
@@ -189,18 +198,25 @@ class BulkService:
                 raise InvalidState('bulk_too_old')
             ids = [int(i) for i in batch.snapshot]
             lock_leads(session, ids)
-            for lead in store.live_leads(session, ids):
-                entry = batch.snapshot[str(lead.id)]
-                if lead.version != entry['v']:
-                    continue  # changed since the batch: stale
-                owner = lead.owner_id
-                restore(lead, entry['before'])
-                lead.version += 1
-                lead.updated_at = now
-                session.add(lead)
-                audit(session, AuditAction.BULK_UNDONE, now=now, lead_id=lead.id, actor_id=actor.id,
-                      reason_key='reason.bulk.undone', batch=batch_id)
-                changed.append((lead.id or 0, owner, lead.owner_id))
+            restored: list[Lead] = []
+            columns: set[str] = set()
+            writes = Writes(session, 0)
+            with session.no_autoflush:
+                for lead in store.live_leads(session, ids):
+                    entry = batch.snapshot[str(lead.id)]
+                    if lead.version != entry['v']:
+                        continue  # changed since the batch: stale
+                    owner = lead.owner_id
+                    restore(lead, entry['before'])
+                    columns.update(entry['before'])
+                    lead.version += 1
+                    lead.updated_at = now
+                    restored.append(lead)
+                    writes.audit(AuditAction.BULK_UNDONE, now=now, lead_id=lead.id, actor_id=actor.id,
+                                 reason_key='reason.bulk.undone', batch=batch_id)
+                    changed.append((lead.id or 0, owner, lead.owner_id))
+                _write(session, restored, columns)
+            writes.flush()
             stale = len(ids) - len(changed)  # changed since, or merged away
             batch.undone_at, batch.undone_by = now, actor.id
             session.add(batch)
@@ -222,6 +238,18 @@ class BulkService:
         """The ids a selection names (for "all N matching": the UI shows the count it acts on)."""
         with self.ctx.read() as session:
             return self._ids(session, actor, selection)
+
+
+def _write(session: Session, leads: Sequence[Lead], columns: set[str]) -> None:
+    """The changed leads in one UPDATE statement (store/bulk_writes.py) instead of the ORM's one per
+    row: registered with the unit of work first, so the projections count them; then taken out of
+    the session, so its flush (audit lines, reps) does not write them again."""
+    if not leads:
+        return
+    projections.updating(session, [lead.id or 0 for lead in leads])
+    for lead in leads:
+        session.expunge(lead)
+    update_leads(session, leads, columns | {'version', 'updated_at'})
 
 
 def _params(action: BulkAction) -> dict[str, Any]:

@@ -15,13 +15,13 @@ from sqlmodel import Session
 
 from core import permissions
 from core.assignment.pick import Pick
-from core.assignment.writes import Team, assign_to
+from core.assignment.writes import Team, assign_new
 from core.automation.pool import release_to_pool
 from core.automation.sla_clocks import clear_clocks
 from core.capture.clean import validate
 from core.capture.config import Config
+from core.capture.pending import Writes
 from core.capture.scoring import rescore
-from core.context import audit
 from core.custom_fields.values import FIELD as CUSTOM
 from core.errors import NotAllowed, ValidationFailed
 from core.leads.fields import LEAD
@@ -179,8 +179,9 @@ class Planner:
         self.clean[lead.id or 0] = clean
         return None
 
-    def apply(self, session: Session, lead: Lead, batch_id: int) -> None:
-        """Change a lead `check` passed, audited (reason `reason.bulk.<kind>`, the batch's id)."""
+    def apply(self, session: Session, lead: Lead, batch_id: int, writes: Writes) -> None:
+        """Change a lead `check` passed, audited (reason `reason.bulk.<kind>`, the batch's id) with
+        `writes`: the batch's audit lines go out in one statement, registered with the unit of work."""
         kind, now, actor = self.action.kind, self.now, self.actor
         lead_id = lead.id or 0
         reason_key = f'reason.bulk.{kind}'
@@ -196,24 +197,24 @@ class Planner:
                 setattr(lead, name, getattr(clean, name))
                 lead.phone_norm, lead.company_norm = clean.phone_norm, clean.company_norm
             rescore(lead, self.config.scoring)
-            audit(session, AuditAction.EDITED, now=now, lead_id=lead_id, actor_id=actor.id, reason_key=reason_key,
-                  batch=batch_id, fields=self.action.field)
+            writes.audit(AuditAction.EDITED, now=now, lead_id=lead_id, actor_id=actor.id, reason_key=reason_key,
+                         batch=batch_id, fields=self.action.field)
         elif kind == BulkKind.DISQUALIFY:
             lead.status, lead.disqualify_reason = LeadStatus.DISQUALIFIED, self.reason
             clear_clocks(lead)  # closed: the timer has nothing left to do with it
-            audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id, reason_key=reason_key,
-                  batch=batch_id, status=LeadStatus.DISQUALIFIED, reason=self.reason)
+            writes.audit(AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id, reason_key=reason_key,
+                         batch=batch_id, status=LeadStatus.DISQUALIFIED, reason=self.reason)
         elif kind == BulkKind.POOL:
             release_to_pool(lead, now)
-            audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id, reason_key=reason_key,
-                  batch=batch_id, status=LeadStatus.POOL)
+            writes.audit(AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id, reason_key=reason_key,
+                         batch=batch_id, status=LeadStatus.POOL)
         else:
-            self._reassign(session, lead, batch_id)
+            self._reassign(session, lead, batch_id, writes)
         lead.version += 1
         lead.updated_at = now
         session.add(lead)
 
-    def _reassign(self, session: Session, lead: Lead, batch_id: int) -> None:
+    def _reassign(self, session: Session, lead: Lead, batch_id: int, writes: Writes) -> None:
         params: dict[str, Any] = {'manager': self.actor.name, 'batch': batch_id}
         if self.rep is not None:
             rep = self.rep
@@ -223,5 +224,6 @@ class Planner:
             assert found is not None
             rep = found
             params['rule'] = pick.rule_name
-        assign_to(session, lead, rep, now=self.now, actor_id=self.actor.id, reason_key='reason.bulk.reassign',
-                  params=params | {'rep': rep.name}, policy=self.config.policy)
+        # assign_new: the one hand-over (`_hand_over`, as `assign_to`), its audit line written with the batch
+        assign_new(session, lead, rep, now=self.now, actor_id=self.actor.id, reason_key='reason.bulk.reassign',
+                   params=params | {'rep': rep.name}, policy=self.config.policy, writes=writes)
