@@ -24,6 +24,7 @@ QUICK: list[tuple[str, list[str]]] = [
     ('team', ['bench/team.py', '--quick']),
     ('inbox', ['bench/inbox.py', '--quick']),
     ('board', ['bench/board.py', '--quick']),
+    ('bulk', ['bench/bulk.py', '--quick']),
     ('import', ['bench/import.py', '--quick']),
     ('reports', ['bench/reports.py', '--quick']),
     ('load smoke', ['bench/load_smoke.py', '--rate', '10', '--seconds', '5']),

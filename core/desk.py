@@ -34,6 +34,7 @@ from core.imports.jobs import ImportService
 from core.integrations.outbox import Deliverer
 from core.integrations.webhooks import WebhookService
 from core.leads.actions import LeadService
+from core.leads.bulk import BulkService
 from core.leads.merge import MergeService
 from core.pipeline import stages as pipeline_stages
 from core.pipeline.deals import PipelineService
@@ -84,6 +85,7 @@ class Desk:
         self.imports = ImportService(self.ctx)
         self.merges = MergeService(self.ctx)
         self.search = SearchService(self.ctx)
+        self.bulk = BulkService(self.ctx, self.leads)
         self.reports = ReportService(self.ctx)
         self.export = ExportService(self.ctx, self.reports)
         self.playbooks = PlaybookService(self.ctx, self.reports)

@@ -31,7 +31,7 @@ count as open for its owner. The store modules read and write the rows.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -163,18 +163,17 @@ def changes(session: Session) -> ChangeSet:
     return session.changes
 
 
+def updating(session: Session, lead_ids: Iterable[int]) -> None:
+    """A bulk Core UPDATE of these leads is about to run (core/leads/bulk.py): record their stored
+    facts now, as a flush does before it writes an ORM change, so `apply` counts the change."""
+    ch = changes(session)
+    _record_before(session, ch, set(lead_ids) - ch.before.keys())
+
+
 def _before_flush(session: UnitOfWorkSession, new: list[Any], changed: list[Any]) -> None:
     ch = session.changes
     connection = session.connection()
-    ids = report_rollup.touched_leads(connection, (*new, *changed)) - ch.before.keys()
-    for lead_id in ids & ch.inserted_ids:
-        ch.before[lead_id] = None  # inserted by this transaction's bulk write: counted from its facts
-    if ids := ids - ch.inserted_ids:
-        stored = report_rollup.stored(connection, ids)
-        for lead_id in ids:
-            ch.before[lead_id] = stored.get(lead_id)
-        if report_rollup.zone_of(session) is not None:
-            ch.closed_before.update(report_rollup.closed_stored(connection, stored))
+    _record_before(session, ch, report_rollup.touched_leads(connection, (*new, *changed)) - ch.before.keys())
     rewritten = {o.lead_id for o in changed if isinstance(o, StepExit)} - ch.exits_before.keys()
     if rewritten:  # (step exits are only ever inserted by the app; rewritten ones are read before)
         exits = report_rollup.stored_exits(connection, rewritten)
@@ -183,6 +182,19 @@ def _before_flush(session: UnitOfWorkSession, new: list[Any], changed: list[Any]
     if not ch.config_changed:
         ch.config_changed = any(_is_config(o) for o in (*new, *changed))
     ch.search_field_keys.update(o.key for o in changed if isinstance(o, CustomField) and _search_shape_changed(o))
+
+
+def _record_before(session: Session, ch: ChangeSet, ids: set[int]) -> None:
+    """The stored facts of leads this transaction touches for the first time."""
+    connection = session.connection()
+    for lead_id in ids & ch.inserted_ids:
+        ch.before[lead_id] = None  # inserted by this transaction's bulk write: counted from its facts
+    if ids := ids - ch.inserted_ids:
+        stored = report_rollup.stored(connection, ids)
+        for lead_id in ids:
+            ch.before[lead_id] = stored.get(lead_id)
+        if report_rollup.zone_of(session) is not None:
+            ch.closed_before.update(report_rollup.closed_stored(connection, stored))
 
 
 def _search_shape_changed(field_: CustomField) -> bool:

@@ -44,6 +44,8 @@ class AuditAction(StrEnum):
     MERGED = 'merged'
     MERGED_INTO = 'merged_into'
     MERGE_UNDONE = 'merge_undone'
+    BULK_UNDONE = 'bulk_undone'
+    """A bulk edit undone (core/leads/bulk.py): the lead's values before it put back."""
     # pipeline
     CONVERTED = 'converted'
     STAGE = 'stage'

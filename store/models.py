@@ -1226,3 +1226,23 @@ class WebhookDelivery(SQLModel, table=True):
     response_excerpt: str | None = Field(default=None, sa_type=sa.String(500))
     error: str | None = Field(default=None, sa_type=sa.String(300))
     created_at: datetime | None = _ts()
+
+
+class BulkBatch(SQLModel, table=True):
+    """One bulk edit of leads (core/leads/bulk.py): who did what to which leads, and each lead's
+    values before it, so the batch can be undone within 24 hours (a lead changed since is skipped)."""
+
+    __tablename__ = 'bulk_batches'
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int = Field(foreign_key='users.id', index=True)
+    action: str = Field(sa_type=sa.String(20))
+    """`core.leads.bulk.BulkKind`: set_field, disqualify, reassign or pool."""
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    """What was applied (the field and value, the rep, the reason), for the list of recent batches."""
+    changed: int = 0
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    """By lead id: {'v': the version the batch left, 'before': {column: value before}}."""
+    created_at: datetime | None = _ts(index=True)
+    undone_at: datetime | None = _ts()
+    undone_by: int | None = Field(default=None, foreign_key='users.id')

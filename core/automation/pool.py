@@ -96,6 +96,18 @@ class PoolQuery:
             tags=tuple(t for t in self.tags if isinstance(t, int) and 0 < t < 2**31))
 
 
+def release_to_pool(lead: Lead, now: datetime) -> None:
+    """A manager sends a lead to the pool (a review lead sent back, a disqualified one reopened, a
+    bulk move): unowned, its clocks cleared, audited by the caller."""
+    lead.status = LeadStatus.POOL
+    # Once owned, the lead waits to be claimed: the timer only assigns never-owned pool leads.
+    lead.previous_owner_id = lead.owner_id or lead.previous_owner_id
+    lead.owner_id = None
+    lead.cooldown_until = None
+    clear_clocks(lead)
+    lead.updated_at = lead.pooled_at = now
+
+
 class PoolService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -222,14 +234,8 @@ class PoolService:
             lead = self._lead(session, lead_id)
             if lead.status not in allowed:
                 raise InvalidState()
-            lead.status = LeadStatus.POOL
-            # Once owned, the lead waits to be claimed: the timer only assigns never-owned pool leads.
-            lead.previous_owner_id = lead.owner_id or lead.previous_owner_id
-            lead.owner_id = None
-            lead.cooldown_until = None
-            clear_clocks(lead)
+            release_to_pool(lead, now)
             lead.version += 1
-            lead.updated_at = lead.pooled_at = now
             session.add(lead)
             audit(session, AuditAction.STATUS, now=now, lead_id=lead_id, actor_id=actor.id, reason_key=reason_key,
                   status=LeadStatus.POOL)

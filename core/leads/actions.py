@@ -123,11 +123,19 @@ class LeadService(Editing, Qualifying):
 
     # ----- reads ----------------------------------------------------------------------------------
 
-    def inbox(self, actor: UserRef, *, status: str | None = None, grade: str | None = None,
-              source: str | None = None, search: str | None = None, unassigned: bool = False,
-              include_pool: bool = False, agenda: str | None = None, page: int = 1,
-              page_size: int = 25, custom: Mapping[str, Any] | None = None,
-              tags: Sequence[int] = ()) -> tuple[list[LeadRow], int]:
+    def inbox(self, actor: UserRef, *, page: int = 1, page_size: int = 25,
+              **filters: Any) -> tuple[list[LeadRow], int]:
+        """A page of `inbox_filter`'s leads."""
+        f = self.inbox_filter(actor, **filters)
+        size = max(1, min(PAGE_SIZE_MAX, page_size))
+        with self.ctx.read() as session:
+            return queries.inbox_page(session, f, offset=(max(1, page) - 1) * size, limit=size)
+
+    def inbox_filter(self, actor: UserRef, *, status: str | None = None, grade: str | None = None,
+                     source: str | None = None, search: str | None = None, unassigned: bool = False,
+                     include_pool: bool = False, agenda: str | None = None,
+                     custom: Mapping[str, Any] | None = None,
+                     tags: Sequence[int] = ()) -> queries.InboxFilter:
         """A rep sees own leads; managers, marketing and admins see all open leads, pool leads only
         with `include_pool` or `unassigned` (the unassigned ones are the pool's). `agenda`: due_today,
         overdue or my_day (follow-ups and first-response deadlines, soonest first). `custom`: {key:
@@ -139,15 +147,12 @@ class LeadService(Editing, Qualifying):
         unowned = LIVE_UNOWNED + ((LeadStatus.POOL,) if include_pool or unassigned else ())
         statuses = (status,) if status else OPEN_STATUSES + (unowned if sees_all else ())
         owner_id = None if sees_all else actor.id
-        f = queries.InboxFilter(owner_id=owner_id, unassigned=unassigned and owner_id is None,
-                                statuses=statuses, grade=grade or None, source=source or None,
-                                search=(search or '').strip()[:100] or None,
-                                agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end,
-                                custom=custom_tests(self.custom_fields(), custom) if custom else (),
-                                tags=check_filter(current_tags(self.ctx), tags) if tags else ())
-        size = max(1, min(PAGE_SIZE_MAX, page_size))
-        with self.ctx.read() as session:
-            return queries.inbox_page(session, f, offset=(max(1, page) - 1) * size, limit=size)
+        return queries.InboxFilter(owner_id=owner_id, unassigned=unassigned and owner_id is None,
+                                   statuses=statuses, grade=grade or None, source=source or None,
+                                   search=(search or '').strip()[:100] or None,
+                                   agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end,
+                                   custom=custom_tests(self.custom_fields(), custom) if custom else (),
+                                   tags=check_filter(current_tags(self.ctx), tags) if tags else ())
 
     def lead_view(self, actor: UserRef, lead_id: int) -> LeadView:
         with self.ctx.read() as session:

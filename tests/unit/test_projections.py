@@ -16,6 +16,7 @@ from core import projections
 from core.capture import intake as capture_path
 from core.clock import FakeClock
 from core.desk import Desk
+from core.leads.bulk import BulkAction, BulkKind, Selection
 from store import config_version, counters, report_rollup, search_index, stage_stays
 from store.audit_actions import AuditAction, WebhookEvent
 from store.models import Lead, LeadStatus, ReportDay, Role, SearchDoc, StageChange, User, WebhookDelivery
@@ -237,6 +238,28 @@ def test_every_write_path_keeps_every_projection(world: tuple, clock: FakeClock)
     assert {WebhookEvent.LEAD_ASSIGNED, WebhookEvent.LEAD_RECYCLED} <= set(events(found))
     with Session(desk.ctx.engine) as s:
         assert s.exec(select(Lead).where(Lead.status == LeadStatus.POOL)).first() is not None
+
+
+def test_bulk_edits_and_their_undo_keep_every_projection(world: tuple) -> None:
+    desk, _clock, outbox, manager, (_ann, bo) = world
+    ids = [desk.leads.capture_lead(factories.lead_data(), channel='api', default_source='api').lead_id
+           for _ in range(4)]
+    outbox.new()
+    selection = Selection(ids=tuple(ids))
+    steps = [(BulkAction(BulkKind.REASSIGN, rep_id=bo.id), WebhookEvent.LEAD_ASSIGNED),
+             (BulkAction(BulkKind.REASSIGN), WebhookEvent.LEAD_ASSIGNED),
+             (BulkAction(BulkKind.DISQUALIFY, reason='list bought'), WebhookEvent.LEAD_DISQUALIFIED),
+             (BulkAction(BulkKind.POOL), None),
+             (BulkAction(BulkKind.SET_FIELD, field='budget', value='500k'), None)]
+    for action, event in steps:
+        done = desk.bulk.apply(manager, selection, action)
+        assert done.batch_id is not None and done.changed > 0
+        changed = [lead_id for e, lead_id in outbox.new() if e == event]
+        assert len(changed) == (done.changed if event else 0)
+        assert_rebuild_agrees(desk)
+        desk.bulk.undo(manager, done.batch_id)
+        assert outbox.new() == []
+        assert_rebuild_agrees(desk)
 
 
 def test_a_rolled_back_transaction_leaves_no_projection_behind(world: tuple) -> None:

@@ -32,6 +32,7 @@ from store.models import (
 )
 
 from .. import live
+from ..components.bulk_edit import BulkEdit
 from ..components.care_panel import MyDayRevisits
 from ..components.custom_fields import display, field_label, option_labels
 from ..components.inbox_views import InboxViews
@@ -72,6 +73,8 @@ ROW_TEMPLATE = '''
     @click="$parent.$emit('open', props.row.id)" @keydown.enter.self="$parent.$emit('open', props.row.id)">
   <td v-for="col in props.cols" :key="col.name" :class="'text-' + col.align
       + (col.name === 'sla' && props.row.sla_late ? ' text-negative text-weight-bold' : '')">
+    <input v-if="col.name === props.cols[0].name" type="checkbox" class="ld-pick" :checked="props.row.picked"
+        :aria-label="props.row.pick_label" @click.stop="$parent.$emit('pick', [props.row.id, $event.target.checked])">
     <div v-if="col.name === 'grade'" role="status" :aria-label="col.value"
          :class="'q-badge flex inline items-center no-wrap q-badge--single-line bg-'
                  + ({A: 'red', B: 'orange'}[col.value] || 'grey')">{{ col.value }}</div>
@@ -98,6 +101,8 @@ CARD_TEMPLATE = '''
   <div class="q-card q-pa-sm cursor-pointer ld-row ld-card" tabindex="0" :data-lead="props.row.id"
        @click="$parent.$emit('open', props.row.id)" @keydown.enter.self="$parent.$emit('open', props.row.id)">
     <div class="row items-center no-wrap" style="gap: 8px">
+      <input type="checkbox" class="ld-pick" :checked="props.row.picked" :aria-label="props.row.pick_label"
+          @click.stop="$parent.$emit('pick', [props.row.id, $event.target.checked])">
       <div role="status" :aria-label="props.row.grade"
            :class="'q-badge flex inline items-center no-wrap q-badge--single-line bg-'
                    + ({A: 'red', B: 'orange'}[props.row.grade] || 'grey')">{{ props.row.grade }}</div>
@@ -243,11 +248,13 @@ class Inbox(InboxViews):
         rows go out with the HTML instead of after the websocket connects: one round trip and one
         render fewer before a user sees their leads (bench/inbox_paint.py)."""
         self.help = self._help_dialog()
+        self.bulk = BulkEdit(self.desk, self.user, filters=self.filter_args, custom=self.custom, refresh=self.refresh)
         ui.on('inbox_help', self.help.open)
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(t('inbox.title_all') if self.manager_view else t('inbox.title_mine')).classes('text-h5')
             with ui.row().classes('items-center gap-1'):
                 self._column_chooser()
+                self.bulk.history_button()
                 tid(ui.button(icon='keyboard', on_click=self.help.open)
                     .props(f'flat dense round aria-label="{t("inbox.keys_title")}"')
                     .tooltip(t('inbox.keys_title')).classes('gt-xs'), 'inbox-keys')
@@ -311,6 +318,7 @@ class Inbox(InboxViews):
                     self.controls['include_pool'] = tid(ui.checkbox(
                         t('inbox.include_pool'), value=bool(f['include_pool']),
                         on_change=lambda e: self._set('include_pool', e.value)), 'filter-pool')
+        self.bulk.build()  # the bar of ticked leads (ui/components/bulk_edit.py)
         self.table = tid(ui.table(rows=[], columns=self._shown_columns(), row_key='id')
                          .classes('w-full cursor-pointer gt-xs').props('flat bordered'), 'inbox-table')
         self.table.props['no-data-label'] = t('inbox.empty')
@@ -323,6 +331,7 @@ class Inbox(InboxViews):
         ui.add_head_html(COPY_SCRIPT + ROW_STYLE + KEYS_SCRIPT)
         for table in (self.table, self.cards):
             table.on('open', lambda e: ui.navigate.to(f'/leads/{int(e.args)}'))
+            table.on('pick', self.bulk.pick)
         with ui.row().classes('w-full items-center justify-end gap-2'):
             self.pager = tid(ui.label(''), 'inbox-pager')
             ui.button(icon='chevron_left', on_click=lambda: self._go(-1)) \
@@ -401,12 +410,15 @@ class Inbox(InboxViews):
 
     def read(self) -> tuple[list[LeadRow], int]:
         """This page of the inbox under the current filters (a worker thread's call: it queries)."""
+        return self.desk.leads.inbox(self.user, page=self.page, page_size=PAGE_SIZE, **self.filter_args())
+
+    def filter_args(self) -> dict[str, object]:
+        """The current filters as `LeadService.inbox_filter` takes them (the page and bulk edit)."""
         f = self.filters
-        return self.desk.leads.inbox(self.user, status=f['status'], grade=f['grade'], source=f['source'],
-                                     search=f['search'], unassigned=bool(f['unassigned']),
-                                     include_pool=bool(f['include_pool']), agenda=f['agenda'],
-                                     page=self.page, page_size=PAGE_SIZE, custom=self._custom_filter(),
-                                     tags=list(f['tags']) if isinstance(f['tags'], list) else [])
+        return {'status': f['status'], 'grade': f['grade'], 'source': f['source'], 'search': f['search'],
+                'unassigned': bool(f['unassigned']), 'include_pool': bool(f['include_pool']),
+                'agenda': f['agenda'], 'custom': self._custom_filter(),
+                'tags': list(f['tags']) if isinstance(f['tags'], list) else []}
 
     def _custom_filter(self) -> dict[str, object]:
         custom = self.filters['custom']
@@ -420,7 +432,9 @@ class Inbox(InboxViews):
         pages = max(1, -(-self.total // PAGE_SIZE))
         self.page = min(self.page, pages)
         now = self.desk.ctx.now()
-        shown = [_row(r, now, self.custom, self.tags) for r in rows]
+        shown = self.bulk.mark([_row(r, now, self.custom, self.tags) for r in rows])
+        self.bulk.total = total
+        self.bulk.show()
         self.table.update_rows(shown)
         self.cards.update_rows(shown)
         more = self.total > INBOX_COUNT_CAP  # the count stopped there
@@ -454,6 +468,8 @@ class Inbox(InboxViews):
             return  # a view is setting it (it reads once itself), or nothing changed
         self.filters[key] = value
         self.page = 1
+        self.bulk.picked.clear()  # a new filter: a new selection
+        self.bulk.all_matching = False
         self._mark_filters()
         if key == 'agenda':
             await self.revisits.show(value == 'my_day')

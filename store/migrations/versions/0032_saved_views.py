@@ -1,7 +1,7 @@
 """saved views: a list's filter (and the inbox's columns) saved under a name, own or shared.
 
 Revision ID: 0032
-Revises: 0030
+Revises: 0031
 Create Date: 2026-12-06 21:40:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import store.types
 
 
 revision = '0032'
-down_revision = '0030'
+down_revision = '0031'
 branch_labels = None
 depends_on = None
 

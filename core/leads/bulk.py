@@ -1,0 +1,260 @@
+"""Bulk edit of leads (issue 21): one action — set a field, disqualify, reassign, move to the pool —
+for some selected leads or all leads matching the inbox's filter. A preview says how many change
+and why the others are skipped; the apply is one transaction with one audit line per lead (reason
+`reason.bulk.<kind>`, the batch's id), events after the commit; a `BulkBatch` keeps each changed
+lead's values before, so the batch can be undone within 24 hours except for leads changed since.
+
+What each action does to a lead, and whether the actor may, is core/leads/bulk_plan.py: the same
+checks and writes as the one-by-one actions. Reads and writes are per batch, not per lead (one
+query for the leads; the ORM's flush sends the updates and audit lines in batches), and the
+derived data follows through the unit of work's one step (core/projections.py), as for any
+ORM write."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from core import projections
+from core.capture.pending import Writes
+from core.context import Context, retry_conflicts
+from core.errors import InvalidState, NotAllowed, NotFound, ValidationFailed
+from core.leads.actions import LeadService
+from core.leads.bulk_plan import BulkAction, BulkKind, Planner, Skip, restore, state
+from core.notify import notify
+from store import queries
+from store.audit_actions import AuditAction
+from store.bulk_writes import update_leads
+from store.locks import lock_leads
+from store.models import BulkBatch, Lead, Role, UserRef
+from store.queries import bulk as store
+
+BULK_MAX = 2000
+"""The most leads one bulk edit takes (a larger filter is refused: narrow it first)."""
+UNDO_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which leads: these ids (rows ticked), or — `filters` given — every lead the inbox shows for
+    these filters (`LeadService.inbox_filter`'s keywords): "all N matching"."""
+
+    ids: tuple[int, ...] = ()
+    filters: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    selected: int
+    change: int
+    skipped: dict[Skip, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    batch_id: int | None
+    """None when nothing changed (no batch is kept)."""
+    changed: int
+    skipped: dict[Skip, int]
+
+
+@dataclass(frozen=True, slots=True)
+class UndoResult:
+    restored: int
+    stale: int
+    """Leads changed since the batch: left as they are."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchView:
+    id: int
+    action: BulkKind
+    params: dict[str, Any]
+    changed: int
+    created_at: datetime | None
+    undone_at: datetime | None
+    can_undo: bool
+
+
+class BulkService:
+    def __init__(self, ctx: Context, leads: LeadService) -> None:
+        self.ctx = ctx
+        self.leads = leads
+
+    def _ids(self, session: Session, actor: UserRef, selection: Selection) -> list[int]:
+        if selection.filters is None:
+            ids = list(dict.fromkeys(int(i) for i in selection.ids))
+        else:
+            f = self.leads.inbox_filter(actor, **selection.filters)
+            rows, _total = queries.inbox_page(session, f, offset=0, limit=BULK_MAX + 1)
+            ids = [row.id for row in rows]
+        if len(ids) > BULK_MAX:
+            raise ValidationFailed({'leads': 'too_many'})
+        return ids
+
+    def _planner(self, session: Session, actor: UserRef, action: BulkAction, now: datetime, *,
+                 lock: bool) -> Planner:
+        return Planner(session, actor, action, config=self.ctx.capture_config.load(session), now=now,
+                       day_start=self.ctx.day_start(now), region=self.ctx.settings.default_region, lock=lock)
+
+    def preview(self, actor: UserRef, selection: Selection, action: BulkAction) -> Preview:
+        """How many leads the action would change, and how many it would skip and why (one read)."""
+        now = self.ctx.now()
+        with self.ctx.read() as session:
+            ids = self._ids(session, actor, selection)
+            planner = self._planner(session, actor, action, now, lock=False)
+            found = store.live_leads(session, ids)
+            outcomes = Counter(planner.check(lead) for lead in found)
+        skipped = {skip: n for skip, n in outcomes.items() if skip is not None}
+        if missing := len(ids) - len(found):
+            skipped[Skip.NOT_ALLOWED] = skipped.get(Skip.NOT_ALLOWED, 0) + missing
+        return Preview(selected=len(ids), change=outcomes[None], skipped=skipped)
+
+    @retry_conflicts
+    def apply(self, actor: UserRef, selection: Selection, action: BulkAction) -> BulkResult:
+        """Apply the action to every selected lead it may change, in one transaction; the others
+        are skipped and counted as the preview counts them."""
+        now = self.ctx.now()
+        changed: list[tuple[int, int | None, int | None]] = []  # (lead, owner before, owner after)
+        with self.ctx.write() as session:
+            ids = self._ids(session, actor, selection)
+            lock_leads(session, ids)  # PostgreSQL: leads, then reps (Team) — the one lock order
+            planner = self._planner(session, actor, action, now, lock=True)
+            found = store.live_leads(session, ids)
+            outcomes = {lead.id or 0: planner.check(lead) for lead in found}
+            skipped = Counter(skip for skip in outcomes.values() if skip is not None)
+            skipped[Skip.NOT_ALLOWED] += len(ids) - len(found)
+            todo = [lead for lead in found if outcomes[lead.id or 0] is None]
+            if not todo:
+                return BulkResult(batch_id=None, changed=0, skipped=+skipped)
+            batch = BulkBatch(actor_id=actor.id, action=action.kind, params=_params(action), changed=len(todo),
+                              created_at=now)
+            session.add(batch)
+            session.flush()
+            batch_id = batch.id or 0
+            snapshot: dict[str, Any] = {}
+            columns: set[str] = set()
+            writes = Writes(session, 0)
+            with session.no_autoflush:  # the leads are written below in one statement, not row by row
+                for lead in todo:
+                    before, owner = state(lead), lead.owner_id
+                    planner.apply(session, lead, batch_id, writes)
+                    after = state(lead)
+                    diff = {k: v for k, v in before.items() if after[k] != v}
+                    columns.update(diff)
+                    snapshot[str(lead.id)] = {'v': lead.version, 'before': diff}
+                    changed.append((lead.id or 0, owner, lead.owner_id))
+                _write(session, todo, columns)
+            writes.flush()  # the audit lines, after the leads: a webhook's payload shows the lead as changed
+            batch.snapshot = snapshot
+            session.add(batch)
+            told = self._tell_reps(session, action, changed, now)
+        self._published(action.kind, changed, told)
+        return BulkResult(batch_id=batch_id, changed=len(changed), skipped=+skipped)
+
+    @staticmethod
+    def _tell_reps(session: Session, action: BulkAction, changed: Sequence[tuple[int, int | None, int | None]],
+                   now: datetime) -> list[int]:
+        """A reassignment tells each new owner once, with the count (as the pool's batch assign)."""
+        if action.kind != BulkKind.REASSIGN:
+            return []
+        per_rep = Counter(after for _lead, _before, after in changed if after is not None)
+        told: list[int] = []
+        for rep_id, count in per_rep.items():
+            told += notify(session, [rep_id], 'notify.assigned_many', now=now, count=count)
+        return told
+
+    def _published(self, kind: BulkKind | None, changed: Sequence[tuple[int, int | None, int | None]],
+                   told: Sequence[int]) -> None:
+        events = self.ctx.events
+        for lead_id, before, after in changed:
+            if kind == BulkKind.REASSIGN:
+                events.publish(events.lead_assigned, lead_id, after, before)
+            else:
+                events.publish(events.lead_changed, lead_id, after if after is not None else before)
+        for user_id in told:
+            events.publish(events.notified, user_id)
+
+    @retry_conflicts
+    def undo(self, actor: UserRef, batch_id: int) -> UndoResult:
+        """Put back each lead's values before the batch, unless the lead changed since (stale:
+        skipped and counted). Refused once undone, or after 24 hours (`bulk_too_old`)."""
+        now = self.ctx.now()
+        changed: list[tuple[int, int | None, int | None]] = []
+        with self.ctx.write() as session:
+            batch = session.get(BulkBatch, batch_id, with_for_update=True, populate_existing=True)
+            if batch is None:
+                raise NotFound()
+            if batch.actor_id != actor.id and actor.role != Role.ADMIN:
+                raise NotAllowed()
+            if batch.undone_at is not None:
+                raise InvalidState('bulk_undone')
+            if batch.created_at is None or now - batch.created_at > UNDO_WINDOW:
+                raise InvalidState('bulk_too_old')
+            ids = [int(i) for i in batch.snapshot]
+            lock_leads(session, ids)
+            restored: list[Lead] = []
+            columns: set[str] = set()
+            writes = Writes(session, 0)
+            with session.no_autoflush:
+                for lead in store.live_leads(session, ids):
+                    entry = batch.snapshot[str(lead.id)]
+                    if lead.version != entry['v']:
+                        continue  # changed since the batch: stale
+                    owner = lead.owner_id
+                    restore(lead, entry['before'])
+                    columns.update(entry['before'])
+                    lead.version += 1
+                    lead.updated_at = now
+                    restored.append(lead)
+                    writes.audit(AuditAction.BULK_UNDONE, now=now, lead_id=lead.id, actor_id=actor.id,
+                                 reason_key='reason.bulk.undone', batch=batch_id)
+                    changed.append((lead.id or 0, owner, lead.owner_id))
+                _write(session, restored, columns)
+            writes.flush()
+            stale = len(ids) - len(changed)  # changed since, or merged away
+            batch.undone_at, batch.undone_by = now, actor.id
+            session.add(batch)
+        self._published(None, changed, ())
+        return UndoResult(restored=len(changed), stale=stale)
+
+    def recent(self, actor: UserRef, *, limit: int = 10) -> list[BatchView]:
+        """The actor's bulk edits of the last 24 hours, newest first, each with whether Undo works."""
+        now = self.ctx.now()
+        with self.ctx.read() as session:
+            batches = store.recent_batches(session, actor.id, now - UNDO_WINDOW, limit=limit)
+            return [BatchView(id=b.id or 0, action=BulkKind(b.action), params=dict(b.params), changed=b.changed,
+                              created_at=b.created_at, undone_at=b.undone_at,
+                              can_undo=b.undone_at is None and b.created_at is not None
+                              and now - b.created_at <= UNDO_WINDOW)
+                    for b in batches]
+
+    def lead_ids(self, actor: UserRef, selection: Selection) -> list[int]:
+        """The ids a selection names (for "all N matching": the UI shows the count it acts on)."""
+        with self.ctx.read() as session:
+            return self._ids(session, actor, selection)
+
+
+def _write(session: Session, leads: Sequence[Lead], columns: set[str]) -> None:
+    """The changed leads in one UPDATE statement (store/bulk_writes.py) instead of the ORM's one per
+    row: registered with the unit of work first, so the projections count them; then taken out of
+    the session, so its flush (audit lines, reps) does not write them again."""
+    if not leads:
+        return
+    projections.updating(session, [lead.id or 0 for lead in leads])
+    for lead in leads:
+        session.expunge(lead)
+    update_leads(session, leads, columns | {'version', 'updated_at'})
+
+
+def _params(action: BulkAction) -> dict[str, Any]:
+    """What the list of recent batches says about the action."""
+    value = action.value if isinstance(action.value, str | int | float | bool | list) else str(action.value)
+    params: dict[str, Any] = {'field': action.field, 'value': value, 'reason': action.reason or None,
+                              'rep_id': action.rep_id}
+    return {k: v for k, v in params.items() if v not in (None, '')}

@@ -1,0 +1,24 @@
+"""Bulk edits' reads (core/leads/bulk.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
+
+from store.models import BulkBatch, Lead
+
+
+def recent_batches(session: Session, actor_id: int, since: datetime, *, limit: int = 10) -> Sequence[BulkBatch]:
+    """The actor's bulk edits since `since`, newest first, without their snapshots (large)."""
+    return session.exec(select(BulkBatch).options(defer(BulkBatch.snapshot))  # type: ignore[arg-type]
+                        .where(BulkBatch.actor_id == actor_id, col(BulkBatch.created_at) >= since)
+                        .order_by(col(BulkBatch.id).desc()).limit(limit)).all()
+
+
+def live_leads(session: Session, ids: Sequence[int]) -> Sequence[Lead]:
+    """These leads (not merged away or deleted), in id order: one query for a whole selection."""
+    return session.exec(select(Lead).where(col(Lead.id).in_(list(ids)), col(Lead.is_deleted).is_(False))
+                        .order_by(col(Lead.id))).all()

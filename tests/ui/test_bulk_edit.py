@@ -1,0 +1,92 @@
+"""Bulk edit on the inbox (ui/components/bulk_edit.py): ticking rows, the action dialog's preview,
+applying, and undoing from the list of recent bulk edits."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nicegui import ui
+from nicegui.testing import User
+
+from store.models import Lead, LeadStatus
+from tests import factories
+from tests.ui.conftest import Team, login
+from tests.ui.test_inbox_page import wait_rows
+from tests.unit.db import get
+
+
+def element(user: User, marker: str) -> ui.element:
+    return user.find(marker=marker).elements.pop()
+
+
+async def settle(check: object, timeout: float = 3.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if callable(check) and check():
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_a_manager_disqualifies_ticked_rows_then_undoes_it(user: User, team: Team) -> None:
+    desk = team.desk
+    ids = {name: desk.leads.capture_lead(factories.lead_data(name=name), channel='manual', default_source='manual',
+                                         actor=team.rep_a, keep_for_actor=True).lead_id
+           for name in ('Spam One', 'Spam Two', 'Keeper')}
+    await login(user, team.manager.email)
+    await wait_rows(user, set(ids))
+    await user.should_not_see(marker='bulk-bar')  # nothing ticked: no bar
+    table = user.find(marker='inbox-table')
+    table.trigger('pick', [ids['Spam One'], True])
+    table.trigger('pick', [ids['Spam Two'], True])
+    await user.should_see('2 selected')
+    user.find(marker='bulk-action').click()
+    await user.should_see(marker='bulk-dialog')
+    kind = element(user, 'bulk-kind')
+    assert isinstance(kind, ui.select)
+    kind.set_value('disqualify')
+    user.find(marker='bulk-reason').type('bought list')
+    user.find(marker='bulk-do-preview').click()
+    await user.should_see('2 will change')
+    user.find(marker='bulk-apply').click()
+    await user.should_see('2 leads changed (0 skipped)')
+    assert {get(desk, Lead, ids[n]).status for n in ('Spam One', 'Spam Two')} == {LeadStatus.DISQUALIFIED}
+    assert get(desk, Lead, ids['Keeper']).status == LeadStatus.ASSIGNED
+    names = table.elements.pop()
+    assert isinstance(names, ui.table)
+    await settle(lambda: [r['name'] for r in names.rows] == ['Keeper'])
+    assert [r['name'] for r in names.rows] == ['Keeper']
+
+    user.find(marker='bulk-recent').click()
+    await user.should_see(marker='bulk-recent-list')
+    await user.should_see('Disqualify: 2 leads')
+    batch = desk.bulk.recent(team.manager)[0]
+    user.find(marker=f'bulk-undo-{batch.id}').click()
+    await user.should_see('2 leads restored; 0 skipped because they changed since')
+    assert {get(desk, Lead, ids[n]).status for n in ('Spam One', 'Spam Two')} == {LeadStatus.ASSIGNED}
+
+
+async def test_select_all_matching_and_a_reps_actions(user: User, team: Team) -> None:
+    desk = team.desk
+    for n in range(3):
+        desk.leads.capture_lead(factories.lead_data(name=f'Mine {n}'), channel='manual', default_source='manual',
+                                actor=team.rep_a, keep_for_actor=True)
+    await login(user, team.rep_a.email)
+    await wait_rows(user, {'Mine 0', 'Mine 1', 'Mine 2'})
+    table = user.find(marker='inbox-table')
+    first = element(user, 'inbox-table')
+    assert isinstance(first, ui.table)
+    table.trigger('pick', [first.rows[0]['id'], True])
+    await user.should_see('Select all 3 matching')
+    user.find(marker='bulk-select-all').click()
+    await user.should_see('All 3 matching selected')
+    user.find(marker='bulk-action').click()
+    await user.should_see(marker='bulk-dialog')
+    kind = element(user, 'bulk-kind')
+    assert isinstance(kind, ui.select)
+    assert set(kind.options) == {'set_field', 'disqualify'}  # a rep neither reassigns nor pools
+    field = element(user, 'bulk-field')
+    assert isinstance(field, ui.select)
+    field.set_value('city')
+    user.find(marker='bulk-value').type('杭州')
+    user.find(marker='bulk-apply').click()
+    await user.should_see('3 leads changed (0 skipped)')
+    assert {get(desk, Lead, row.id).city for row in desk.leads.inbox(team.rep_a)[0]} == {'杭州'}

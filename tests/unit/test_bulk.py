@@ -1,0 +1,191 @@
+"""Bulk edit of leads (core/leads/bulk.py): preview counts, each action, permission limits, audit
+lines with the batch, undo (stale leads skipped, refused after 24 hours)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.clock import FakeClock
+from core.desk import Desk
+from core.errors import InvalidState, NotAllowed, ValidationFailed
+from core.leads.bulk import BulkAction, BulkKind, Selection, Skip
+from store.models import AuditEntry, BulkBatch, Lead, LeadStatus, Role, User, UserRef
+from tests import factories
+from tests.unit.db import get, rows
+
+
+def capture(desk: Desk, **data: str) -> int:
+    return desk.leads.capture_lead(factories.lead_data(**data), channel='manual', default_source='manual').lead_id
+
+
+def assign(desk: Desk, manager: UserRef, rep: UserRef, n: int, **data: str) -> list[int]:
+    ids = [capture(desk, **data) for _ in range(n)]
+    for lead_id in ids:
+        desk.leads.assign_lead(manager, lead_id, rep_id=rep.id)
+    return ids
+
+
+@pytest.fixture
+def team(desk: Desk) -> tuple[UserRef, UserRef, UserRef]:
+    return factories.user(desk, Role.MANAGER), factories.user(desk, Role.REP), factories.user(desk, Role.REP)
+
+
+def bulk_lines(desk: Desk, batch_id: int) -> list[AuditEntry]:
+    return [e for e in rows(desk, AuditEntry) if (e.reason_key or '').startswith('reason.bulk.')
+            and e.reason_params.get('batch') == batch_id]
+
+
+def test_preview_counts_changes_and_skips_with_reasons(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    ids = assign(desk, manager, rep, 3)
+    desk.leads.disqualify_lead(manager, ids[0], reason='spam')
+    action = BulkAction(BulkKind.DISQUALIFY, reason='duplicate list')
+    preview = desk.bulk.preview(manager, Selection(ids=(*ids, 999_999)), action)
+    assert (preview.selected, preview.change) == (4, 2)
+    assert preview.skipped == {Skip.UNCHANGED: 1, Skip.NOT_ALLOWED: 1}
+    assert all(get(desk, Lead, i).status != LeadStatus.DISQUALIFIED for i in ids[1:])  # a preview writes nothing
+
+
+def test_disqualify_writes_one_audit_line_per_lead_with_the_batch(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    ids = assign(desk, manager, rep, 3)
+    result = desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.DISQUALIFY, reason='bad data'))
+    assert result.changed == 3 and result.batch_id is not None
+    for lead_id in ids:
+        lead = get(desk, Lead, lead_id)
+        assert (lead.status, lead.disqualify_reason) == (LeadStatus.DISQUALIFIED, 'bad data')
+    lines = bulk_lines(desk, result.batch_id)
+    assert sorted(e.lead_id for e in lines) == ids
+    assert {(e.action, e.reason_key, e.actor_id) for e in lines} == {('status', 'reason.bulk.disqualify', manager.id)}
+    assert get(desk, User, rep.id).open_leads == 0
+
+
+def test_disqualify_needs_a_reason(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    ids = assign(desk, manager, rep, 1)
+    with pytest.raises(ValidationFailed):
+        desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.DISQUALIFY, reason='  '))
+
+
+def test_set_a_builtin_field_skips_invalid_and_unchanged(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    ids = assign(desk, manager, rep, 3)
+    desk.bulk.apply(manager, Selection(ids=(ids[0],)), BulkAction(BulkKind.SET_FIELD, field='industry', value='SaaS'))
+    result = desk.bulk.apply(manager, Selection(ids=tuple(ids)),
+                             BulkAction(BulkKind.SET_FIELD, field='industry', value='SaaS'))
+    assert (result.changed, result.skipped) == (2, {Skip.UNCHANGED: 1})
+    assert [get(desk, Lead, i).industry for i in ids] == ['SaaS'] * 3
+    bad = desk.bulk.preview(manager, Selection(ids=tuple(ids)),
+                            BulkAction(BulkKind.SET_FIELD, field='email', value='not an email'))
+    assert (bad.change, bad.skipped) == (0, {Skip.INVALID: 3})
+    with pytest.raises(ValidationFailed):  # not an editable field
+        desk.bulk.preview(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.SET_FIELD, field='status', value='x'))
+
+
+def test_set_a_custom_field(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    desk.custom_fields.define_field(factories.admin(desk), entity='lead', key='product', type='single_select',
+                                    label_zh='意向产品', label_en='Product',
+                                    options=[{'key': 'a', 'label_zh': '甲', 'label_en': 'A'}])
+    ids = assign(desk, manager, rep, 2)
+    result = desk.bulk.apply(manager, Selection(ids=tuple(ids)),
+                             BulkAction(BulkKind.SET_FIELD, field='custom.product', value='a'))
+    assert result.changed == 2
+    assert [get(desk, Lead, i).custom for i in ids] == [{'product': 'a'}] * 2
+    wrong = desk.bulk.preview(manager, Selection(ids=tuple(ids)),
+                              BulkAction(BulkKind.SET_FIELD, field='custom.product', value='zzz'))
+    assert wrong.skipped == {Skip.INVALID: 2}
+
+
+def test_a_rep_edits_only_own_leads_and_may_not_reassign(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, other = team
+    mine = assign(desk, manager, rep, 2)
+    theirs = assign(desk, manager, other, 1)
+    result = desk.bulk.apply(rep, Selection(ids=(*mine, *theirs)),
+                             BulkAction(BulkKind.SET_FIELD, field='city', value='杭州'))
+    assert (result.changed, result.skipped) == (2, {Skip.NOT_ALLOWED: 1})
+    assert get(desk, Lead, theirs[0]).city != '杭州'
+    for kind in (BulkKind.REASSIGN, BulkKind.POOL):
+        with pytest.raises(NotAllowed):
+            desk.bulk.preview(rep, Selection(ids=tuple(mine)), BulkAction(kind, rep_id=other.id))
+
+
+def test_reassign_to_a_rep_is_audited_and_tells_the_rep_once(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, other = team
+    ids = assign(desk, manager, rep, 3)
+    result = desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.REASSIGN, rep_id=other.id))
+    assert result.changed == 3 and result.batch_id
+    assert {get(desk, Lead, i).owner_id for i in ids} == {other.id}
+    lines = bulk_lines(desk, result.batch_id)
+    assert {(e.action, e.subject_user_id, e.reason_params['previous_owner_id']) for e in lines} == {
+        ('assigned', other.id, rep.id)}
+    assert (get(desk, User, rep.id).open_leads, get(desk, User, other.id).open_leads) == (0, 3)
+
+
+def test_reassign_through_the_rules_moves_leads_off_their_owner(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, other = team
+    ids = assign(desk, manager, rep, 2)
+    result = desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.REASSIGN))
+    assert result.changed == 2
+    assert {get(desk, Lead, i).owner_id for i in ids} == {other.id}
+
+
+def test_move_to_pool_releases_owned_leads(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    ids = assign(desk, manager, rep, 2)
+    result = desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.POOL))
+    assert result.changed == 2
+    for lead_id in ids:
+        lead = get(desk, Lead, lead_id)
+        assert (lead.status, lead.owner_id, lead.previous_owner_id) == (LeadStatus.POOL, None, rep.id)
+    again = desk.bulk.preview(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.POOL))
+    assert again.skipped == {Skip.UNCHANGED: 2}
+
+
+def test_all_matching_the_filter(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    assign(desk, manager, rep, 2, source='website')
+    assign(desk, manager, rep, 1, source='ads')
+    selection = Selection(filters={'source': 'website'})
+    assert desk.bulk.preview(manager, selection, BulkAction(BulkKind.POOL)).change == 2
+
+
+def test_undo_restores_values_and_skips_leads_changed_since(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, other = team
+    ids = assign(desk, manager, rep, 3)
+    done = desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.REASSIGN, rep_id=other.id))
+    assert done.batch_id is not None
+    desk.leads.update_lead(manager, ids[0], version=get(desk, Lead, ids[0]).version, changes={'city': '苏州'})
+    undone = desk.bulk.undo(manager, done.batch_id)
+    assert (undone.restored, undone.stale) == (2, 1)
+    assert [get(desk, Lead, i).owner_id for i in ids] == [other.id, rep.id, rep.id]
+    assert [get(desk, Lead, i).status for i in ids[1:]] == [LeadStatus.ASSIGNED] * 2
+    assert (get(desk, User, rep.id).open_leads, get(desk, User, other.id).open_leads) == (2, 1)
+    undo_lines = [e for e in rows(desk, AuditEntry) if e.action == 'bulk_undone']
+    assert sorted(e.lead_id for e in undo_lines) == ids[1:]
+    assert get(desk, BulkBatch, done.batch_id).undone_by == manager.id
+    with pytest.raises(InvalidState):
+        desk.bulk.undo(manager, done.batch_id)
+
+
+def test_undo_is_refused_after_24_hours(desk: Desk, clock: FakeClock, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    ids = assign(desk, manager, rep, 1)
+    done = desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.DISQUALIFY, reason='x'))
+    assert done.batch_id is not None
+    assert [b.can_undo for b in desk.bulk.recent(manager)] == [True]
+    clock.advance(hours=24, minutes=1)
+    assert desk.bulk.recent(manager) == []
+    with pytest.raises(InvalidState) as refused:
+        desk.bulk.undo(manager, done.batch_id)
+    assert refused.value.code == 'bulk_too_old'
+    assert get(desk, Lead, ids[0]).status == LeadStatus.DISQUALIFIED
+
+
+def test_only_the_author_undoes(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    ids = assign(desk, manager, rep, 1)
+    done = desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.POOL))
+    assert done.batch_id is not None
+    with pytest.raises(NotAllowed):
+        desk.bulk.undo(factories.user(desk, Role.MANAGER), done.batch_id)

@@ -1,0 +1,259 @@
+"""Bulk edit on the inbox (core/leads/bulk.py): which leads are ticked (or "all N matching" the
+inbox's filter), the action bar, the action dialog with its preview, and the user's recent bulk edits
+with Undo. The inbox page hooks it in with a few lines: the rows' tick boxes emit `pick`, `mark`
+adds each row's ticked state, `total` follows the page's count."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from nicegui import run, ui
+
+from core.custom_fields.values import Definition
+from core.desk import Desk
+from core.errors import DomainError, ValidationFailed
+from core.leads.bulk import BulkAction, BulkKind, Preview, Selection
+from core.leads.fields import LEAD
+from core.permissions import can_assign
+from store.models import CustomFieldType, UserRef
+
+from ..errors import message
+from ..format import when
+from ..i18n import t
+from ..marks import tid
+from .custom_fields import field_label, option_labels
+
+RULES = 0
+"""The rep choice that means "through the assignment rules"."""
+PICK_STYLE = '''<style>
+.ld-pick { width: 20px; height: 20px; margin: 0 8px 0 0; vertical-align: middle; cursor: pointer;
+           accent-color: var(--q-primary); }
+.ld-bulk-bar { position: sticky; bottom: 0; z-index: 5; background: var(--q-primary); color: white;
+               border-radius: 8px; padding: 4px 8px; }
+</style>'''
+
+
+class BulkEdit:
+    """One inbox's selection and its bulk actions."""
+
+    def __init__(self, desk: Desk, user: UserRef, *, filters: Callable[[], Mapping[str, Any]],
+                 custom: tuple[Definition, ...], refresh: Callable[[], Awaitable[None]]) -> None:
+        self.desk, self.user = desk, user
+        self.filters = filters
+        """The inbox's current filters (`LeadService.inbox_filter`'s keywords)."""
+        self.custom = custom
+        self.refresh = refresh
+        self.picked: set[int] = set()
+        self.all_matching = False
+        self.total = 0
+
+    # ----- the selection ---------------------------------------------------------------------------
+
+    def mark(self, rows: list[dict]) -> list[dict]:
+        """Each row with whether its box is ticked (the row templates' `picked`)."""
+        label = t('bulk.pick')
+        for row in rows:
+            row['picked'] = self.all_matching or row['id'] in self.picked
+            row['pick_label'] = label
+        return rows
+
+    async def pick(self, e: Any) -> None:
+        """A row's box: `[lead id, ticked]`."""
+        lead_id, ticked = int(e.args[0]), bool(e.args[1])
+        if self.all_matching:  # unticking one of "all matching": back to the rows as ticked on this page
+            self.all_matching = False
+        (self.picked.add if ticked else self.picked.discard)(lead_id)
+        self.show()
+
+    def selection(self) -> Selection:
+        return Selection(filters=dict(self.filters())) if self.all_matching else Selection(ids=tuple(self.picked))
+
+    def count(self) -> int:
+        return self.total if self.all_matching else len(self.picked)
+
+    async def clear(self) -> None:
+        if self.picked or self.all_matching:
+            self.picked.clear()
+            self.all_matching = False
+            self.show()
+            await self.refresh()
+
+    async def _select_all(self) -> None:
+        self.all_matching = True
+        self.show()
+        await self.refresh()
+
+    # ----- the bar ---------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        ui.add_head_html(PICK_STYLE)
+        with tid(ui.row().classes('ld-bulk-bar w-full items-center gap-1 no-wrap'), 'bulk-bar') as self.bar:
+            self.counter = tid(ui.label('').classes('text-weight-medium ellipsis'), 'bulk-count')
+            self.all_link = tid(ui.button(on_click=self._select_all).props('flat dense no-caps color=white'),
+                                'bulk-select-all')
+            ui.space()
+            tid(ui.button(t('bulk.action'), icon='edit_note', on_click=self._open_action)
+                .props('dense unelevated color=white text-color=primary no-caps'), 'bulk-action')
+            tid(ui.button(icon='close', on_click=self.clear)
+                .props(f'flat dense round color=white aria-label="{t("bulk.clear")}"'), 'bulk-clear')
+        self.show()
+
+    def history_button(self) -> None:
+        """The header's button for the user's recent bulk edits (with Undo)."""
+        tid(ui.button(icon='history', on_click=self._open_recent)
+            .props(f'flat dense round aria-label="{t("bulk.recent")}"').tooltip(t('bulk.recent')), 'bulk-recent')
+
+    def show(self) -> None:
+        n = self.count()
+        self.bar.set_visibility(n > 0)
+        self.counter.set_text(t('bulk.all_selected', count=n) if self.all_matching else t('bulk.selected', count=n))
+        self.all_link.set_text(t('bulk.select_all', count=self.total))
+        self.all_link.set_visibility(not self.all_matching and self.total > len(self.picked))
+
+    # ----- the action dialog -----------------------------------------------------------------------
+
+    def _kinds(self) -> dict[str, str]:
+        kinds = [BulkKind.SET_FIELD, BulkKind.DISQUALIFY]
+        if can_assign(self.user):
+            kinds += [BulkKind.REASSIGN, BulkKind.POOL]
+        return {k.value: t(f'bulk.kind.{k.value}') for k in kinds}
+
+    def _fields(self) -> dict[str, str]:
+        builtin = {f: t(f'field.{f}') for f in LEAD.editable}
+        return builtin | {f'custom.{d.key}': field_label(d) for d in self.custom}
+
+    async def _open_action(self) -> None:
+        reps = {RULES: t('bulk.through_rules')} | {
+            r.id: r.name for r in await run.io_bound(self.desk.team.reps)} if can_assign(self.user) else {}
+        with ui.dialog() as dialog, tid(ui.card().classes('w-full').style('max-width: 28rem'), 'bulk-dialog'):
+            ui.label(t('bulk.title', count=self.count())).classes('text-h6')
+            kind = tid(ui.select(self._kinds(), value=BulkKind.SET_FIELD.value, label=t('bulk.what'))
+                       .classes('w-full'), 'bulk-kind')
+            with ui.column().classes('w-full gap-1') as field_box:
+                field = tid(ui.select(self._fields(), value=LEAD.editable[0], label=t('bulk.field'))
+                            .classes('w-full'), 'bulk-field')
+                value_box = ui.column().classes('w-full')
+            reason = tid(ui.input(t('lead.disqualify_reason')).props('maxlength=500').classes('w-full'),
+                         'bulk-reason')
+            rep = tid(ui.select(reps, value=RULES if reps else None, label=t('bulk.rep')).classes('w-full'), 'bulk-rep')
+            preview = tid(ui.label('').classes('text-body2'), 'bulk-preview')
+            values: dict[str, Any] = {}
+
+            def draw_value() -> None:
+                value_box.clear()
+                with value_box:
+                    values['input'] = self._value_input(str(field.value))
+                preview.set_text('')
+
+            def shown() -> None:
+                k = kind.value
+                field_box.set_visibility(k == BulkKind.SET_FIELD)
+                reason.set_visibility(k == BulkKind.DISQUALIFY)
+                rep.set_visibility(k == BulkKind.REASSIGN)
+                preview.set_text('')
+
+            def action() -> BulkAction:
+                k = BulkKind(kind.value)
+                setting = k == BulkKind.SET_FIELD
+                return BulkAction(k, field=str(field.value) if setting else None,
+                                  value=values['input'].value if setting else None, reason=reason.value or '',
+                                  rep_id=(rep.value or None) if k == BulkKind.REASSIGN else None)
+
+            async def do_preview() -> Preview | None:
+                try:
+                    found = await run.io_bound(self.desk.bulk.preview, self.user, self.selection(), action())
+                except DomainError as e:
+                    preview.set_text(_problem(e))
+                    return None
+                preview.set_text(_preview_text(found))
+                return found
+
+            async def do_apply() -> None:
+                try:
+                    done = await run.io_bound(self.desk.bulk.apply, self.user, self.selection(), action())
+                except DomainError as e:
+                    preview.set_text(_problem(e))
+                    return
+                dialog.close()
+                ui.notify(t('bulk.done', count=done.changed, skipped=sum(done.skipped.values())), type='positive')
+                self.picked.clear()
+                self.all_matching = False
+                self.show()
+                await self.refresh()
+
+            kind.on_value_change(shown)
+            field.on_value_change(draw_value)
+            draw_value()
+            shown()
+            with ui.row().classes('w-full justify-end gap-2'):
+                ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
+                tid(ui.button(t('bulk.preview'), on_click=do_preview).props('outline'), 'bulk-do-preview')
+                tid(ui.button(t('bulk.apply'), on_click=do_apply), 'bulk-apply')
+        dialog.open()
+
+    def _value_input(self, name: str) -> Any:
+        """The value's widget: a custom select's options, yes/no, or text (empty clears the field)."""
+        d = next((d for d in self.custom if f'custom.{d.key}' == name), None)
+        if d is not None and d.type in (CustomFieldType.SINGLE_SELECT, CustomFieldType.MULTI_SELECT):
+            return tid(ui.select(option_labels(d), label=t('bulk.value'), clearable=True,
+                                 multiple=d.type == CustomFieldType.MULTI_SELECT).classes('w-full'), 'bulk-value')
+        if d is not None and d.type == CustomFieldType.YES_NO:
+            return tid(ui.select({True: t('common.yes'), False: t('common.no')}, label=t('bulk.value'),
+                                 clearable=True).classes('w-full'), 'bulk-value')
+        return tid(ui.input(t('bulk.value')).props('maxlength=5000').classes('w-full'), 'bulk-value')
+
+    # ----- recent bulk edits and Undo ---------------------------------------------------------------
+
+    async def _open_recent(self) -> None:
+        with ui.dialog() as dialog, tid(ui.card().classes('w-full').style('max-width: 32rem'), 'bulk-recent-list'):
+            ui.label(t('bulk.recent')).classes('text-h6')
+            ui.label(t('bulk.recent_hint')).classes('text-caption text-grey-7')
+            rows = ui.column().classes('w-full gap-1')
+
+            async def draw() -> None:
+                batches = await run.io_bound(self.desk.bulk.recent, self.user)
+                rows.clear()
+                with rows:
+                    if not batches:
+                        ui.label(t('bulk.none')).classes('text-grey-7')
+                    for b in batches:
+                        with ui.row().classes('w-full items-center no-wrap gap-2'):
+                            text = t('bulk.batch', id=b.id, what=t(f'bulk.kind.{b.action}'), count=b.changed,
+                                     at=when(b.created_at))
+                            ui.label(text).classes('grow')
+                            if b.undone_at is not None:
+                                ui.label(t('bulk.undone')).classes('text-grey-7')
+                            elif b.can_undo:
+                                tid(ui.button(t('bulk.undo'), on_click=lambda _e, i=b.id: undo(i))
+                                    .props('flat dense no-caps'), f'bulk-undo-{b.id}')
+
+            async def undo(batch_id: int) -> None:
+                try:
+                    done = await run.io_bound(self.desk.bulk.undo, self.user, batch_id)
+                except DomainError as e:
+                    ui.notify(message(e), type='negative')
+                    return
+                ui.notify(t('bulk.undo_done', count=done.restored, stale=done.stale),
+                          type='warning' if done.stale else 'positive')
+                await draw()
+                await self.refresh()
+
+            await draw()
+            with ui.row().classes('w-full justify-end'):
+                ui.button(t('common.close'), on_click=dialog.close).props('flat')
+        dialog.open()
+
+
+def _preview_text(preview: Preview) -> str:
+    parts = [t('bulk.will_change', count=preview.change)]
+    parts += [t(f'bulk.skip.{skip.value}', count=n) for skip, n in preview.skipped.items() if n]
+    return ' · '.join(parts)
+
+
+def _problem(error: DomainError) -> str:
+    if isinstance(error, ValidationFailed):
+        return '; '.join(f'{t("bulk." + name) if name in ("field", "rep", "reason", "leads") else name}: '
+                         f'{t("err.field." + code)}' for name, code in error.errors.items())
+    return message(error)
+
