@@ -236,3 +236,26 @@ async def test_manager_assigns_leads_picked_on_cards(user: User, team: Team) -> 
     user.find(marker='pool-assign').click()
     await user.should_see('1 leads assigned', retries=50)
     assert [owner(team, i) for i in ids] == [team.rep_b.id, None, None]
+
+
+async def test_a_saved_pool_view_is_its_address_and_the_pool_opens_on_it(user: User, team: Team) -> None:
+    from store.models import ViewPage
+    [east] = pool_leads(team, 1, name='Zhang East', region='East')
+    pool_leads(team, 1, name='Zhang West', region='West')
+    await login(user, team.rep_a.email)
+    await user.open('/pool?region=East&sort=oldest')
+    await table_rows(user, 'pool-table', 1)
+    user.find(marker='view-save-as').click()
+    user.find(marker='view-name').type('East, oldest first')
+    user.find(marker='view-save').click()
+    await user.should_see('View “East, oldest first” saved')
+    [view] = team.desk.views.views(team.rep_a, ViewPage.POOL)
+    assert (view.filters['region'], view.filters['sort']) == ('East', 'oldest')
+
+    team.desk.views.open_on(team.rep_a, ViewPage.POOL, view.id)
+    await user.open('/pool')  # a plain visit: redirected to the view's address
+    [row] = await table_rows(user, 'pool-table', 1)
+    assert row['id'] == east
+    assert user.find(marker='pool-region').elements.pop().value == 'East'
+    assert user.find(marker='pool-sort').elements.pop().value == 'oldest'
+    assert user.find(marker='views-pool').elements.pop().value == view.id

@@ -50,11 +50,12 @@ class SavedViews:
                     self.delete_item = tid(ui.menu_item(t('views.delete'), on_click=self._delete), 'view-delete')
         self._show_items()
 
-    async def load(self) -> View | None:
-        """Read the views; returns the one the page opens on (applied by the caller's first read)."""
+    async def load(self, active: int | None = None) -> View | None:
+        """Read the views; returns the one the page opens on (applied by the caller's first read).
+        `active`: the view the page shows instead (a page that applies a view by its address)."""
         self.views, opening = await run.io_bound(self._read)
         self.opening = opening.id if opening else None
-        self.active = opening
+        self.active = next((v for v in self.views if v.id == active), None) if active is not None else opening
         self._fill()
         return opening
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -18,13 +19,15 @@ from nicegui import run, ui
 from nicegui.events import ValueChangeEventArguments
 
 from core import permissions
+from core.accounts.saved_views import View
 from core.automation.pool import PoolQuery, PoolRow
 from core.desk import Desk
 from core.errors import DomainError
 from core.tags.catalog import NO_TAGS, TagSet
-from store.models import Grade, Role, UserRef
+from store.models import Grade, Role, UserRef, ViewPage
 
 from .. import live
+from ..components.saved_views import SavedViews
 from ..components.table import label_selection, table_region
 from ..components.tags import ROW_CHIPS, chips, row_tags, tag_filter
 from ..errors import message
@@ -193,6 +196,20 @@ class PoolTable:
             if self.tags.active:
                 tag_filter(self.tags, lambda ids: self._set('tags', ','.join(map(str, ids))), mark=f'{name}-tags',
                            value=self._tag_ids())
+            self.views: SavedViews | None = None
+            if not self.review:  # the pool's own list: a view is its address (filters, sort)
+                self.views = SavedViews(self.desk, self.user, ViewPage.POOL, current=self._current_view,
+                                        apply=self._apply_view)
+                self.views.build()
+
+    def _current_view(self) -> tuple[dict[str, Any], tuple[str, ...]]:
+        s = self.state
+        return {'q': s['q'], 'region': s['region'], 'industry': s['industry'], 'grade': s['grade'],
+                'recycled': s['recycled'], 'sort': s['sort'], 'tags': list(self._tag_ids())}, ()
+
+    async def _apply_view(self, view: View) -> None:
+        """Open the pool at the view's address: its filters and sort, as a link to it would."""
+        ui.navigate.to(view_address(view))
 
     def _tag_ids(self) -> tuple[int, ...]:
         return tuple(int(p) for p in str(self.state['tags']).split(',') if p.isdigit())
@@ -225,6 +242,9 @@ class PoolTable:
         await self.refresh()
 
     async def _start(self) -> None:
+        if self.views is not None:
+            shown = self.address.get('', 'view')
+            await self.views.load(active=int(shown) if shown.isdigit() else None)
         choices = await run.io_bound(self.desk.pool.choices, self.user, review=self.review)
         for select, key in ((self.region, 'region'), (self.industry, 'industry')):
             values = choices[key]
@@ -335,12 +355,26 @@ class PoolTable:
         await self.refresh()
 
 
+def view_address(view: View) -> str:
+    """The pool's address showing a saved view: its filters as the address bar keeps them."""
+    f = view.filters
+    tags = ','.join(str(i) for i in f.get('tags') or () if isinstance(i, int))
+    params = {'q': f.get('q'), 'region': f.get('region'), 'industry': f.get('industry'), 'grade': f.get('grade'),
+              'recycled': f.get('recycled'), 'sort': f.get('sort') if f.get('sort') != 'recent' else None,
+              'tags': tags, 'view': view.id}
+    return '/pool?' + urlencode(sorted((k, str(v)) for k, v in params.items() if v not in (None, '')))
+
+
 def register(desk: Desk) -> None:
     @ui.page('/pool')
-    def pool_page(request: Request) -> RedirectResponse | None:
+    async def pool_page(request: Request) -> RedirectResponse | None:
         user = require_user(desk, request)
         if isinstance(user, RedirectResponse):
             return user
+        if not request.query_params:  # a plain visit opens on the user's chosen view, if any
+            opening = await run.io_bound(desk.views.opening_view, user, ViewPage.POOL)
+            if opening is not None:
+                return RedirectResponse(view_address(opening))
         address = Address(request.query_params)
         with frame(desk, t('nav.pool'), user):
             ui.label(t('pool.title')).classes('text-h5')
