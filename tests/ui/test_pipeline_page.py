@@ -306,3 +306,28 @@ async def test_a_phone_shows_one_stage_picked_by_its_tab_and_moves_by_menu(user:
     await wait_for(lambda: user.find(marker=f'stage-tab-{solution.id}').elements.pop().props.get('label')
                    == 'Solution · 1')
     assert tabs.value == str(first.id)  # the phone stays on the stage it was looking at
+
+
+async def test_a_saved_board_view_and_the_board_opening_on_it(user: User, team: Team) -> None:
+    from store.models import ViewPage
+    desk = team.desk
+    sid = stages(desk)['Needs confirmed'].id
+    april = make_opportunity(desk, team.rep_a, company='April', amount='5000', expected_close=date(2026, 4, 10))
+    may = make_opportunity(desk, team.rep_b, company='May', amount='50000', expected_close=date(2026, 5, 10))
+    await open_board(user, team.manager, april, may)
+    user.find(marker='filter-min').elements.pop().set_value('10,000')
+    await wait_for(lambda: column_of(user, may) == sid and column_of(user, april) is None)
+    user.find(marker='view-save-as').click()
+    user.find(marker='view-name').type('Big deals')
+    user.find(marker='view-save').click()
+    await user.should_see('View “Big deals” saved')
+    [view] = desk.views.views(team.manager, ViewPage.BOARD)
+    assert view.filters['min_amount'] == '10,000'
+
+    desk.views.open_on(team.manager, ViewPage.BOARD, view.id)
+    await user.open('/pipeline')  # opens filtered: the small deal is not on it, the control says why
+    await user.should_see(marker=f'opp-{may}', retries=60)
+    await user.should_not_see(marker=f'opp-{april}')
+    assert user.find(marker='filter-min').elements.pop().value == '10,000'
+    user.find(marker='filter-min').elements.pop().set_value(None)  # cleared by hand: back to every deal
+    await wait_for(lambda: column_of(user, april) == sid)

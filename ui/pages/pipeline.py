@@ -23,6 +23,7 @@ from nicegui.element import Element
 from nicegui.events import GenericEventArguments, SortableEventArguments
 
 from core import permissions
+from core.accounts.saved_views import View
 from core.custom_fields.values import Definition
 from core.desk import Desk
 from core.errors import DomainError
@@ -30,12 +31,14 @@ from core.pipeline.board import Card, Column
 from core.pipeline.deals import MoveConflict
 from core.pipeline.money import parse_money
 from core.tags.catalog import NO_TAGS, TagSet
-from store.models import Stage, StageKind, UserRef
+from store.models import Stage, StageKind, UserRef, ViewPage
 
 from .. import live
+from ..components.board_views import BoardViews
 from ..components.custom_fields import filter_selects
 from ..components.kit import page_header
 from ..components.playbook_panel import gated
+from ..components.saved_views import SavedViews
 from ..components.tags import chips_html, tag_filter
 from ..errors import message
 from ..format import amount_text, money, money_short, stage_name, zone
@@ -125,7 +128,7 @@ class Filters:
     tags: list[int] = field(default_factory=list)
 
 
-class PipelineBoard:
+class PipelineBoard(BoardViews):
     """One browser's board: its filters, its columns, the drag and dialog state."""
 
     def __init__(self, desk: Desk, user: UserRef) -> None:
@@ -143,6 +146,12 @@ class PipelineBoard:
         self.active: int | None = None
         """The stage a phone shows (the others are hidden by CSS below 600 px)."""
         self.tabs: dict[int, ui.tab] = {}
+        self.controls: dict[str, Any] = {}
+        """The filter controls by filter key (a saved view sets them); `custom.<key>` for a field's."""
+        self.applying = False
+        """A saved view is setting the controls: their handlers leave the reading to it."""
+        self.opening: View | None = None
+        """The saved view the board opened on (its filter was read first; its controls set at build)."""
         self.custom_fields: tuple[Definition, ...] = ()
         """The deals' custom fields (the selects and yes/no among them filter the board); set before `build`."""
         self.tags: TagSet = NO_TAGS
@@ -159,8 +168,9 @@ class PipelineBoard:
         with ui.row().classes('w-full items-end gap-3'):
             if self.manager:
                 reps = {r.id: r.name for r in self.desk.team.reps()}
-                tid(ui.select(reps, label=t('field.owner'), clearable=True, on_change=self._set_owner)
-                    .props('dense').classes('w-48 max-sm:w-full'), 'filter-owner')
+                self.controls['owner_id'] = tid(ui.select(reps, label=t('field.owner'), clearable=True,
+                                                          on_change=self._set_owner)
+                                                .props('dense').classes('w-48 max-sm:w-full'), 'filter-owner')
             self.month = tid(ui.input(t('pipeline.close_month'), on_change=self._set_month)
                              .props('dense clearable type=month').classes('w-44 max-sm:w-full'), 'filter-month')
             self.min_amount = tid(ui.input(t('pipeline.min_amount'), on_change=lambda e: self._set_amount('min', e))
@@ -171,10 +181,19 @@ class PipelineBoard:
                                   .props('dense clearable debounce=400 inputmode=decimal')
                                   .classes('w-36 max-sm:flex-1 max-sm:min-w-0'),
                                   'filter-max')
-            filter_selects(self.custom_fields, self._set_custom)
+            self.controls |= {'close_month': self.month, 'min_amount': self.min_amount,
+                              'max_amount': self.max_amount}
+            for key, select in filter_selects(self.custom_fields, self._set_custom).items():
+                self.controls[f'custom.{key}'] = select
             self.tags = self.desk.tags.tag_set()
             if self.tags.active:
-                tag_filter(self.tags, self._set_tags).classes('max-sm:w-full')
+                self.controls['tags'] = tag_filter(self.tags, self._set_tags).classes('max-sm:w-full')
+            self.saved_views = SavedViews(self.desk, self.user, ViewPage.BOARD, current=self.current_view,
+                                          apply=self.apply_view)
+            self.saved_views.build()
+        if self.opening is not None:
+            self.show_view_controls()
+        ui.timer(0, self.saved_views.load, once=True)
         self.switcher = tid(ui.tabs(on_change=self._switch)
                             .props('dense no-caps mobile-arrows outside-arrows active-color=primary '
                                    'indicator-color=primary align=left')
@@ -410,6 +429,8 @@ class PipelineBoard:
 
     async def _set_custom(self, key: str, value: str | None) -> None:
         """A custom select's or yes/no field's filter: its option key, or none (cleared)."""
+        if self.applying or self.filters.custom.get(key) == (value or None):
+            return
         if value:
             self.filters.custom[key] = value
         else:
@@ -417,14 +438,20 @@ class PipelineBoard:
         await self.reload()
 
     async def _set_owner(self, e: Any) -> None:
+        if self.applying or self.filters.owner_id == e.value:
+            return
         self.filters.owner_id = e.value
         await self.reload()
 
     async def _set_tags(self, ids: list[int]) -> None:
+        if self.applying or self.filters.tags == ids:
+            return
         self.filters.tags = ids
         await self.reload()
 
     async def _set_month(self, e: Any) -> None:
+        if self.applying:
+            return
         try:
             self.filters.close_month = parse_month(e.value) if e.value else None
             self.month.error = None
@@ -434,6 +461,8 @@ class PipelineBoard:
         await self.reload()
 
     async def _set_amount(self, which: str, e: Any) -> None:
+        if self.applying:
+            return
         field_ = self.min_amount if which == 'min' else self.max_amount
         text = (e.value or '').strip() or None
         try:
@@ -581,6 +610,9 @@ def register(desk: Desk) -> None:
         if isinstance(user, RedirectResponse):
             return user
         board = PipelineBoard(desk, user)
+        board.opening = await run.io_bound(desk.views.opening_view, user, ViewPage.BOARD)
+        if board.opening is not None:
+            board.preset_view(board.opening)
         # Read before the frame (its timers await the socket, and NiceGUI then sends an async page at
         # once): the first screenful of cards goes out with the HTML, the rest over the socket.
         columns = await run.io_bound(board.read_first)
