@@ -61,6 +61,24 @@ def test_rep_picks_a_custom_option_on_a_phone(start_server: Callable[..., Server
     no_sideways_scroll(page)
 
 
+def test_a_reps_chosen_custom_columns_show_on_the_phone_cards(start_server: Callable[..., Server],
+                                                               new_context: Callable[..., BrowserContext]) -> None:
+    def with_columns(desk: Desk, server: Server) -> None:
+        seed(desk, server)
+        assert server.team is not None
+        desk.team.set_inbox_columns(server.team.rep, ['grade', 'name', 'phone', 'custom.budget_total',
+                                                      'custom.product'])
+
+    server = start_server(seed=with_columns)
+    assert server.team is not None
+    page = new_context(locale='en-US', viewport=SIZES['phone']).new_page()
+    login(page, server, server.team.rep)
+    card = page.get_by_test_id('inbox-cards').locator('.ld-card').first
+    expect(card).to_contain_text('王小明')
+    expect(card.locator('.ld-card-custom')).to_have_text(['Total budget: ¥128,000'])  # product empty: no line
+    no_sideways_scroll(page)
+
+
 @pytest.mark.parametrize('size', list(SIZES))
 def test_custom_fields_fit_in_both_languages(start_server: Callable[..., Server], size: str,
                                              new_context: Callable[..., BrowserContext]) -> None:

@@ -110,6 +110,8 @@ CARD_TEMPLATE = '''
     </div>
     <div v-if="props.row.company" class="text-grey-8 ellipsis">{{ props.row.company }}</div>
     <div v-if="props.row.tags && props.row.tags.length" class="q-my-xs">''' + ROW_CHIPS + '''</div>
+    <div v-for="col in props.cols.filter(c => c.name.startsWith('custom.') && c.value)" :key="col.name"
+         class="text-caption text-grey-8 ellipsis ld-card-custom">{{ col.label }}: {{ col.value }}</div>
     <div class="row items-center justify-between no-wrap" style="gap: 8px">
       <span class="no-wrap"><a v-if="props.row.tel" :href="props.row.tel" class="text-primary ld-tel"
           @click.stop>{{ props.row.phone }}</a><template v-else>{{ props.row.phone }}</template></span>
@@ -120,8 +122,9 @@ CARD_TEMPLATE = '''
     </div>
   </div>
 </div>'''
-"""Below 600 px a lead is a card (Quasar's grid mode of the same rows): name, company, grade, the phone
-as a `tel:` link, the next follow-up."""
+"""Below 600 px a lead is a card (Quasar's grid mode of the same rows): name, company, grade, tags,
+the custom columns the user chose (label: value, only those with a value), the phone as a `tel:`
+link, the next follow-up."""
 ROW_STYLE = '''<style>
 .ld-row:focus-visible { outline: 2px solid var(--q-primary); outline-offset: -2px; }
 .ld-row:focus-visible td { background: rgba(25, 118, 210, .06); }
@@ -395,6 +398,7 @@ class Inbox(InboxViews):
             return
         self.chosen = chosen
         self.table.columns = self._shown_columns()
+        self.cards.columns = self._shown_columns()
         await run.io_bound(self.desk.team.set_inbox_columns, self.user, chosen)
 
     def _help_dialog(self) -> ui.dialog:
