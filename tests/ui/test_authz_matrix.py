@@ -150,6 +150,9 @@ PAGES: dict[str, Callable[[Records], list[Visit]]] = {
     '/import': lambda r: [Visit('/import', team_only('marketing'), {})],
     '/duplicates': lambda r: [Visit('/duplicates', team_only(), {})],
     '/reports': lambda r: [Visit('/reports', *signed_in())],  # reps: their own numbers only
+    # search: a rep finds their own records (and pool leads as the pool shows them), never another rep's
+    '/search': lambda r: [Visit('/search?q=Lead', *signed_in(_all('Alpha Lead', 'Bravo Lead'))),
+                          Visit('/search?q=Deal', *signed_in(_all('Alpha Deal', 'Bravo Deal')))],
     '/webhooks': lambda r: [Visit('/webhooks', {x: LOGIN if x == 'anonymous' else OK if x == 'admin' else REFUSED
                                                 for x in ROLES}, {})],
 }
