@@ -17,9 +17,10 @@ from cli.demo import seed
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import LoginFailed
+from core.leads.bulk import BulkAction, BulkKind, Selection
 from core.ops.demo_accounts import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
 from store.engine import make_engine, read_session
-from store.models import CareTask
+from store.models import CareTask, TagEntity, ViewPage
 from tests import factories
 from tests.unit.test_import import csv_bytes
 
@@ -68,6 +69,13 @@ def busy_sqlite_desk(path: Path) -> Desk:
         account_id = session.exec(select(CareTask.account_id)).first()
     assert account_id is not None
     desk.care.record_revisit(admin, account_id, satisfaction=5, nps=9, note='迁移')
+    tag = desk.tags.define_tag(admin, name_zh='重点', name_en='Key account')  # tags, record_tags
+    desk.record_tags.add_tag(admin, TagEntity.LEAD, a.lead_id, tag.id)
+    desk.views.save_view(admin, ViewPage.INBOX, 'Mine', {'grade': 'A'})  # saved_views
+    moved = desk.leads.capture_lead({'name': 'Bulk Me', 'phone': '13955556666'}, channel='manual',
+                                    default_source='manual')
+    desk.bulk.apply(admin, Selection(ids=(moved.lead_id,)), BulkAction(BulkKind.SET_FIELD, field='city',
+                                                                       value='杭州'))  # bulk_batches
     return desk
 
 
