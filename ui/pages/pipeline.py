@@ -164,8 +164,11 @@ class PipelineBoard(BoardViews):
         ui.add_css(CSS)
         self.move_label = t('pipeline.move_to')
         with page_header(t('pipeline.title')):
-            pass
-        with ui.row().classes('w-full items-end gap-3'):
+            # on a phone the filters fold behind this button: the first column starts above the fold
+            self.filter_toggle = tid(ui.button(icon='filter_list', on_click=self._toggle_filters)
+                                     .props(f'flat dense round color=grey-8 aria-label="{t("inbox.filters")}" '
+                                            'aria-expanded=false').classes('xs'), 'board-filters-toggle')
+        with ui.row().classes('w-full items-end gap-3 gt-xs') as self.filter_row:
             if self.manager:
                 reps = {r.id: r.name for r in self.desk.team.reps()}
                 self.controls['owner_id'] = tid(ui.select(reps, label=t('field.owner'), clearable=True,
@@ -193,6 +196,7 @@ class PipelineBoard(BoardViews):
             self.saved_views.build()
         if self.opening is not None:
             self.show_view_controls()
+        self._mark_filters()
         ui.timer(0, self.saved_views.load, once=True)
         self.switcher = tid(ui.tabs(on_change=self._switch)
                             .props('dense no-caps mobile-arrows outside-arrows active-color=primary '
@@ -338,6 +342,7 @@ class PipelineBoard(BoardViews):
 
     async def reload(self) -> None:
         """Re-read the board; coalesced, and deferred while a drag or a dialog is in progress."""
+        self._mark_filters()
         if self.dragging or self.asking or self.loading:
             self.pending = True
             return
@@ -426,6 +431,18 @@ class PipelineBoard(BoardViews):
         await self.reload()
 
     # ----- filters --------------------------------------------------------------------------------
+
+    def _toggle_filters(self) -> None:
+        """A phone's filter button: show or fold the filters (on a desk they always show)."""
+        folded = 'gt-xs' in self.filter_row.classes
+        self.filter_row.classes(remove='gt-xs') if folded else self.filter_row.classes(add='gt-xs')
+        self.filter_toggle.props(f'aria-expanded={"true" if folded else "false"}')
+
+    def _mark_filters(self) -> None:
+        """The filter button is coloured while a filter is set, so a folded filter is not forgotten."""
+        f = self.filters
+        active = any((f.owner_id, f.close_month, f.min_amount, f.max_amount, f.custom, f.tags))
+        self.filter_toggle.props(f'color={"primary" if active else "grey-8"}')
 
     async def _set_custom(self, key: str, value: str | None) -> None:
         """A custom select's or yes/no field's filter: its option key, or none (cleared)."""

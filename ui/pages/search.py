@@ -16,6 +16,7 @@ from core.search.service import MAX_TERM, SearchResults
 from store.models import SearchHit, SearchKind, UserRef
 
 from ..components.kit import card, empty_state
+from ..format import phone
 from ..i18n import t
 from ..marks import tid
 from ..session import require_user
@@ -80,17 +81,17 @@ class SearchPage:
 
     def _hit(self, hit: SearchHit, icon: str) -> None:
         href = (f'/pool?{urlencode({"q": hit.title})}' if hit.in_pool else f'{PAGES[hit.kind]}{hit.id}')
-        details = [hit.detail, hit.phone if hit.kind == SearchKind.LEAD else None,
+        details = [hit.detail, phone(hit.phone).text if hit.kind == SearchKind.LEAD and hit.phone else None,
                    t('status.pool') if hit.in_pool else hit.owner_name]
         with tid(ui.link(target=href), f'search-hit-{hit.kind}-{hit.id}') \
-                .classes('w-full no-underline text-inherit rounded hover:bg-grey-2 px-1 py-1'):
+                .classes('block w-full min-w-0 no-underline text-inherit rounded hover:bg-grey-2 px-1 py-1'):
             with ui.row().classes('w-full items-center gap-3 no-wrap min-w-0'):
                 ui.icon(icon).classes('text-grey-6')
-                with ui.column().classes('gap-0 min-w-0'):
-                    ui.label(hit.title).classes('text-primary font-medium ellipsis')
+                with ui.column().classes('gap-0 min-w-0 flex-1'):
+                    ui.label(hit.title).classes('text-primary font-medium ellipsis w-full')
                     line = ' · '.join(str(d) for d in details if d)
                     if line:
-                        ui.label(line).classes('ld-muted text-sm ellipsis')
+                        ui.label(line).classes('ld-muted text-sm ellipsis w-full')
 
 
 def register(desk: Desk) -> None:
