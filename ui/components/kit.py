@@ -4,8 +4,9 @@ choosing its own sizes and colours."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from nicegui import ui
 
@@ -71,3 +72,19 @@ def code_block(content: str, *, label: str, language: str | None = 'python') -> 
     code.copy_button.props['aria-label'] = t('common.copy')
     code.markdown.props.update({'tabindex': '0', 'role': 'region', 'aria-label': label})
     return code
+
+
+def edit_retire_buttons(prefix: str, key: str, *, retired: bool, on_edit: Callable[[], Any],
+                        on_retire: Callable[[bool], Any], retire_text: str, restore_text: str) -> ui.row:
+    """A definition's row actions (a custom field's, a tag's): Edit, and Retire — or Restore once
+    retired. Marks `<prefix>-edit-<key>`, `<prefix>-retire-<key>`, `<prefix>-restore-<key>`."""
+    with ui.row().classes('items-center gap-1 no-wrap') as row:
+        tid(ui.button(t('common.edit'), icon='edit', on_click=on_edit).props('flat dense no-caps'),
+            f'{prefix}-edit-{key}')
+        if retired:
+            tid(ui.button(restore_text, icon='undo', on_click=lambda: on_retire(False)).props('flat dense no-caps'),
+                f'{prefix}-restore-{key}')
+        else:
+            tid(ui.button(retire_text, icon='archive', on_click=lambda: on_retire(True))
+                .props('flat dense no-caps color=negative'), f'{prefix}-retire-{key}')
+    return row

@@ -15,7 +15,7 @@ from ..errors import attempt
 from ..i18n import t
 from ..marks import tid
 from ..theme import TAG_COLOURS
-from .kit import empty_state
+from .kit import edit_retire_buttons, empty_state
 from .tags import chip
 
 
@@ -48,15 +48,9 @@ class TagsPanel:
                 ui.label(tag.key).classes('font-mono text-sm text-grey-8')
             if tag.is_retired:
                 tid(ui.badge(t('tags.retired'), color='grey'), f'tag-retired-{tag.key}')
-            with ui.row().classes('items-center gap-1 no-wrap'):
-                tid(ui.button(t('common.edit'), icon='edit', on_click=lambda x=tag: self._dialog(x))
-                    .props('flat dense no-caps'), f'tag-edit-{tag.key}')
-                if tag.is_retired:
-                    tid(ui.button(t('tags.restore'), icon='undo', on_click=lambda x=tag: self.retire(x, False))
-                        .props('flat dense no-caps'), f'tag-restore-{tag.key}')
-                else:
-                    tid(ui.button(t('tags.retire'), icon='archive', on_click=lambda x=tag: self.retire(x, True))
-                        .props('flat dense no-caps color=negative'), f'tag-retire-{tag.key}')
+            edit_retire_buttons('tag', tag.key, retired=tag.is_retired, on_edit=lambda x=tag: self._dialog(x),
+                                on_retire=lambda on, x=tag: self.retire(x, on), retire_text=t('tags.retire'),
+                                restore_text=t('tags.restore'))
 
     async def retire(self, tag: TagInfo, retired: bool) -> None:
         action = self.desk.tags.retire_tag if retired else self.desk.tags.restore_tag

@@ -28,7 +28,7 @@ from store.models import (
 )
 
 from ..components.custom_fields import field_label, list_separator, option_labels
-from ..components.kit import code_block, empty_state
+from ..components.kit import code_block, edit_retire_buttons, empty_state
 from ..components.tag_settings import TagsPanel
 from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..format import when
@@ -316,15 +316,9 @@ class CustomFieldsPanel:
                 tid(ui.badge(required, color='orange'), f'custom-required-{field.key}')
             if field.is_retired:
                 tid(ui.badge(t('custom.retired'), color='grey'), f'custom-retired-{field.key}')
-            with ui.row().classes('items-center gap-1 no-wrap'):
-                tid(ui.button(t('common.edit'), icon='edit', on_click=lambda f=field: self.edit(f))
-                    .props('flat dense no-caps'), f'custom-edit-{field.key}')
-                if field.is_retired:
-                    tid(ui.button(t('custom.restore'), icon='undo', on_click=lambda f=field: self.retire(f, False))
-                        .props('flat dense no-caps'), f'custom-restore-{field.key}')
-                else:
-                    tid(ui.button(t('custom.retire'), icon='archive', on_click=lambda f=field: self.retire(f, True))
-                        .props('flat dense no-caps color=negative'), f'custom-retire-{field.key}')
+            edit_retire_buttons('custom', field.key, retired=field.is_retired, on_edit=lambda f=field: self.edit(f),
+                                on_retire=lambda on, f=field: self.retire(f, on), retire_text=t('custom.retire'),
+                                restore_text=t('custom.restore'))
 
     async def retire(self, field: Definition, retired: bool) -> None:
         action = self.desk.custom_fields.retire_field if retired else self.desk.custom_fields.restore_field
