@@ -88,3 +88,19 @@ def edit_retire_buttons(prefix: str, key: str, *, retired: bool, on_edit: Callab
             tid(ui.button(retire_text, icon='archive', on_click=lambda: on_retire(True))
                 .props('flat dense no-caps color=negative'), f'{prefix}-retire-{key}')
     return row
+
+
+def section_title(title: str, *, action: str, on_action: Callable[[], Any], mark: str, icon: str = 'add') -> ui.row:
+    """A settings section's title line with its one action on the right (Add field, Define tag)."""
+    with ui.row().classes('w-full items-center justify-between') as row:
+        ui.label(title).classes('text-h6')
+        tid(ui.button(action, icon=icon, on_click=on_action).props('flat'), mark)
+    return row
+
+
+@contextmanager
+def list_row(mark: str) -> Iterator[ui.row]:
+    """One row of a settings list (a custom field, a tag): wraps on a phone, ruled underneath."""
+    with tid(ui.row().classes('w-full items-center gap-x-3 gap-y-1 py-2')
+             .style('border-bottom: 1px solid var(--ld-border)'), mark) as row:
+        yield row

@@ -15,7 +15,7 @@ from ..errors import attempt
 from ..i18n import t
 from ..marks import tid
 from ..theme import TAG_COLOURS
-from .kit import edit_retire_buttons, empty_state
+from .kit import edit_retire_buttons, empty_state, list_row, section_title
 from .tags import chip
 
 
@@ -27,10 +27,8 @@ class TagsPanel:
 
     @ui.refreshable_method
     def build(self) -> None:
-        with ui.row().classes('w-full items-center justify-between'):
-            ui.label(t('tags.title')).classes('text-h6')
-            tid(ui.button(t('tags.define'), icon='add', on_click=lambda: self._dialog(None)).props('flat'),
-                'tag-define')
+        section_title(t('tags.title'), action=t('tags.define'), on_action=lambda: self._dialog(None),
+                      mark='tag-define')
         ui.label(t('tags.hint')).classes('text-sm text-grey-7')
         tags = self.desk.tags.tag_set().all
         if not tags:
@@ -40,8 +38,7 @@ class TagsPanel:
                 self.row(tag)
 
     def row(self, tag: TagInfo) -> None:
-        with tid(ui.row().classes('w-full items-center gap-x-3 gap-y-1 py-2')
-                 .style('border-bottom: 1px solid var(--ld-border)'), f'tag-row-{tag.key}'):
+        with list_row(f'tag-row-{tag.key}'):
             with ui.row().classes('items-center gap-2 min-w-0 flex-1'):
                 chip(tag, mark=f'tag-{tag.key}')
                 ui.label(f'{tag.name_zh} · {tag.name_en}').classes('text-sm text-grey-8 break-words')

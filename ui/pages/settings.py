@@ -28,7 +28,7 @@ from store.models import (
 )
 
 from ..components.custom_fields import field_label, list_separator, option_labels
-from ..components.kit import code_block, edit_retire_buttons, empty_state
+from ..components.kit import code_block, edit_retire_buttons, empty_state, list_row, section_title
 from ..components.tag_settings import TagsPanel
 from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..format import when
@@ -284,9 +284,7 @@ class CustomFieldsPanel:
 
     @ui.refreshable_method
     def build(self) -> None:
-        with ui.row().classes('w-full items-center justify-between'):
-            ui.label(t('custom.title')).classes('text-h6')
-            tid(ui.button(t('custom.add'), icon='add', on_click=self.add).props('flat'), 'custom-field-add')
+        section_title(t('custom.title'), action=t('custom.add'), on_action=self.add, mark='custom-field-add')
         tid(ui.toggle({e.value: t(f'custom.entity_{e.value}') for e in CustomEntity}, value=self.entity,
                       on_change=lambda e: self._set_entity(e.value))
             .props('no-caps dense spread').classes('max-sm:w-full'), 'custom-entity')
@@ -300,8 +298,7 @@ class CustomFieldsPanel:
                 self.row(field)
 
     def row(self, field: Definition) -> None:
-        with tid(ui.row().classes('w-full items-center gap-x-3 gap-y-1 py-2')
-                 .style('border-bottom: 1px solid var(--ld-border)'), f'custom-field-{field.key}'):
+        with list_row(f'custom-field-{field.key}'):
             with ui.column().classes('gap-0 min-w-0 flex-1'):
                 ui.label(field_label(field)).classes('font-bold break-words' + (' text-grey-6' if field.is_retired
                                                                                   else ''))
