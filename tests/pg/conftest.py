@@ -32,7 +32,7 @@ MIRRORED = (
     'exposure', 'import',
     'inbox_order', 'leads', 'merge',
     'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races',
-    'report_custom', 'report_rollup', 'reports', 'rules', 'saved_views', 'search', 'sessions',
+    'report_custom', 'report_rollup', 'reports', 'rule_custom', 'rules', 'saved_views', 'search', 'sessions',
     'shifts_and_rule_conditions',
     'steering', 'team',
     'tags', 'tags_io', 'webforms', 'webhooks', 'workload',
