@@ -158,6 +158,11 @@ def scoring_rules(session: Session) -> Sequence[ScoringRule]:
                         .order_by(col(ScoringRule.position), col(ScoringRule.id))).all()
 
 
+def all_scoring_rules(session: Session) -> Sequence[ScoringRule]:
+    """Every scoring rule, switched off ones too, in the editor's order."""
+    return session.exec(select(ScoringRule).order_by(col(ScoringRule.position), col(ScoringRule.id))).all()
+
+
 def assignment_rules(session: Session) -> Sequence[AssignmentRule]:
     return session.exec(select(AssignmentRule).where(AssignmentRule.is_active == True)  # noqa: E712
                         .order_by(col(AssignmentRule.position), col(AssignmentRule.id))).all()
