@@ -15,7 +15,7 @@ from core import permissions
 from core.capture.scoring import CUSTOM_KINDS, SCORABLE_FIELDS
 from core.context import Context, audit
 from core.custom_fields.conditions import check_key, check_values
-from core.custom_fields.values import CustomFields
+from core.custom_fields.values import CustomFields, Definition
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.leads.normalize import clean_text
 from core.tags.catalog import TagSet
@@ -130,6 +130,14 @@ class ScoringRulesService:
     def _check(self, actor: UserRef) -> None:
         if not permissions.can_assign(actor):
             raise NotAllowed()
+
+    def lead_fields(self, actor: UserRef) -> list[Definition]:
+        """The active lead custom fields, in order: what a scoring or assignment rule may name
+        (managers see them here, though only admins define them)."""
+        self._check(actor)
+        with self.ctx.read() as session:
+            fields = self.ctx.capture_config.load(session).custom
+        return [d for d in fields.definitions if not d.is_retired]
 
     def rules(self, actor: UserRef) -> list[ScoringRuleView]:
         """Every scoring rule, switched off ones too, in order."""
