@@ -72,6 +72,7 @@ class AuditAction(StrEnum):
     SCORING_RULE_SAVED = 'scoring_rule_saved'
     SCORING_RULE_DELETED = 'scoring_rule_deleted'
     SCORING_RULES_REORDERED = 'scoring_rules_reordered'
+    LEADS_RESCORED = 'leads_rescored'
     WEB_FORM_SAVED = 'web_form_saved'
     PLAYBOOK_CHANGED = 'playbook_changed'
     CHANNEL_COST = 'channel_cost'

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import permissions
-from core.capture.scoring import CUSTOM_KINDS, SCORABLE_FIELDS
+from core.capture.scoring import CUSTOM_KINDS, SCORABLE_FIELDS, rescore
 from core.context import Context, audit
 from core.custom_fields.conditions import check_key, check_values
 from core.custom_fields.values import CustomFields, Definition
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.leads.normalize import clean_text
 from core.tags.catalog import TagSet
+from core.tags.records import lead_rule_tags
 from store import queries
 from store.audit_actions import AuditAction
 from store.models import ScoringKind, ScoringRule, Source, UserRef
@@ -26,6 +27,8 @@ from store.models import ScoringKind, ScoringRule, Source, UserRef
 POINTS_RANGE = (-100, 100)
 LABEL_MAX = 200
 VALUE_MAX = 500
+RESCORE_BATCH = 500
+"""Leads rescored per transaction: a long rescore never holds the writer lock for long."""
 MAX_SCORE = 100
 """A lead's score is clamped to 0–100 (core/capture/scoring.py `score_lead`)."""
 
@@ -206,3 +209,28 @@ class ScoringRulesService:
             audit(session, AuditAction.SCORING_RULES_REORDERED, now=self.ctx.now(), actor_id=actor.id,
                   reason_key='reason.scoring_rules_reordered',
                   order=', '.join(rules[i].label_zh for i in ordered_ids))
+
+    def rescore_open(self, actor: UserRef) -> int:
+        """Score every lead not closed afresh with the rules as they are now; returns how many
+        changed. Batched (`RESCORE_BATCH` leads per transaction, each lead's tags read with it), so
+        captures interleave; one audit line at the end counts the changes."""
+        self._check(actor)
+        with self.ctx.read() as session:
+            ids = queries.rescorable_lead_ids(session)
+        changed = 0
+        for start in range(0, len(ids), RESCORE_BATCH):
+            with self.ctx.write() as session:
+                rules = self.ctx.capture_config.load(session).scoring
+                now = self.ctx.now()
+                for lead in queries.leads_by_id_for_update(session, ids[start:start + RESCORE_BATCH]):
+                    before = (lead.score, lead.grade, lead.temperature, lead.score_reasons)
+                    rescore(lead, rules, lead_rule_tags(session, lead.id))
+                    if (lead.score, lead.grade, lead.temperature, lead.score_reasons) != before:
+                        lead.version += 1
+                        lead.updated_at = now
+                        session.add(lead)
+                        changed += 1
+        with self.ctx.write() as session:
+            audit(session, AuditAction.LEADS_RESCORED, now=self.ctx.now(), actor_id=actor.id,
+                  reason_key='reason.leads_rescored', count=changed)
+        return changed

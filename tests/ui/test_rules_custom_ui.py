@@ -121,3 +121,15 @@ async def test_a_manager_edits_and_deletes_a_scoring_rule(user: User, team: Team
     user.find(marker='scoring-delete-confirm').click()
     assert await until(lambda: first.id not in [r.id for r in team.desk.scoring_rules.rules(team.manager)])
     await user.should_see('Highest reachable score: 80', marker='scoring-max', retries=50)
+
+
+async def test_rescore_open_leads_tells_how_many_changed(user: User, team: Team) -> None:
+    define(team)
+    team.desk.leads.capture_lead({'name': 'Wang', 'phone': '+86 139 0000 1111', 'custom': {'product': 'a'}},
+                                 channel='manual', default_source='manual')
+    team.desk.scoring_rules.save_rule(team.manager, None, kind=ScoringKind.CUSTOM_EQUALS, field='product', value='a',
+                                      points=20, label_zh='甲', label_en='Plan A')
+    await login(user, team.manager.email)
+    await user.open('/rules')
+    user.find(marker='scoring-rescore').click()
+    await user.should_see('1 leads changed score', retries=50)

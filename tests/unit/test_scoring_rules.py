@@ -162,3 +162,21 @@ def test_reps_may_not_see_or_change_scoring_rules(desk: Desk) -> None:
     with pytest.raises(NotFound):
         desk.scoring_rules.delete_rule(admin(desk), 99999)
     assert len(desk.scoring_rules.rules(admin(desk))) == 10
+
+
+def test_existing_leads_keep_their_score_until_a_rescore_of_the_open_leads(desk: Desk) -> None:
+    define(desk)
+    boss = manager(desk)
+    user(desk, name='Rep Li')
+    kept = captured(desk, custom={'product': 'a'})
+    rule_id = desk.scoring_rules.save_rule(boss, None, **valid())
+    assert get(desk, Lead, kept.id).score == kept.score  # not touched: unchanged
+    assert desk.scoring_rules.rescore_open(boss) == 1
+    rescored = get(desk, Lead, kept.id)
+    assert rescored.score == kept.score + 30 and rescored.version == kept.version + 1
+    assert any(r['rule_id'] == rule_id for r in rescored.score_reasons)
+    assert desk.scoring_rules.rescore_open(boss) == 0  # nothing left to change
+    trail = rows(desk, AuditEntry, AuditEntry.action == AuditAction.LEADS_RESCORED)
+    assert [e.reason_params['count'] for e in trail] == [1, 0]
+    with pytest.raises(NotAllowed):
+        desk.scoring_rules.rescore_open(user(desk, name='Rep Zhao'))

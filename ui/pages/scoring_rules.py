@@ -1,7 +1,8 @@
 """The scoring rules card on /rules (managers, admins): the rules in order with their points and
 both labels, the highest score they can reach, add / edit in a dialog (kind, field — built-in or
 custom — value, points, labels), delete, move up and down. Changes score the leads captured or
-touched from now on; leads already scored keep their score until then (the card says so)."""
+touched from now on; leads already scored keep their score until then (the card says so), or
+until "rescore open leads" (one core action, batched)."""
 
 from __future__ import annotations
 
@@ -77,7 +78,17 @@ class ScoringPanel:
                         if not rule.fires:
                             ui.label(t('scoring.retired')).classes('text-caption text-negative')
                     self._buttons(rule, i, len(rules))
-        tid(ui.button(t('scoring.add'), icon='add', on_click=lambda: self.edit(None)).props('flat'), 'scoring-add')
+        with ui.row().classes('gap-2'):
+            tid(ui.button(t('scoring.add'), icon='add', on_click=lambda: self.edit(None)).props('flat'),
+                'scoring-add')
+            tid(ui.button(t('scoring.rescore'), icon='refresh', on_click=self.rescore).props('flat'),
+                'scoring-rescore')
+
+    async def rescore(self) -> None:
+        """Every open lead scored afresh with the rules as they are now (batched in core)."""
+        changed: list[int] = []
+        if await attempt(lambda: changed.append(self.desk.scoring_rules.rescore_open(self.user))):
+            ui.notify(t('scoring.rescored', count=changed[0]), type='positive')
 
     def _buttons(self, rule: ScoringRuleView, index: int, count: int) -> None:
         with ui.row().classes('gap-0 no-wrap'):
