@@ -22,6 +22,7 @@ from core.automation.preview import Planned
 from core.automation.timer import Automation, TickReport
 from core.capture import scoring, webforms
 from core.capture.api_access import AccessService
+from core.capture.scoring_rules import ScoringRulesService
 from core.clock import Clock
 from core.context import Context, audit
 from core.custom_fields.admin import CustomFieldService
@@ -80,6 +81,7 @@ class Desk:
         self.customers = CustomerService(self.ctx)
         self.automation = Automation(self.ctx)
         self.rules = RulesService(self.ctx)
+        self.scoring_rules = ScoringRulesService(self.ctx)
         self.workload = WorkloadService(self.ctx)
         self.steering = SteeringService(self.ctx)
         self.imports = ImportService(self.ctx)

@@ -350,9 +350,25 @@ class AuditEntry(SQLModel, table=True):
     """Not indexed alone: every read names the action or the lead first (the indexes above)."""
 
 
+class ScoringKind(StrEnum):
+    """What a scoring rule tests (core/capture/scoring.py `_matches`)."""
+
+    PRESENT = 'present'
+    """The built-in `field` has a value."""
+    SOURCE_IN = 'source_in'
+    """The lead's source is one of `value` (comma-separated)."""
+    EQUALS = 'equals'
+    """The built-in `field` equals `value`, case-insensitive."""
+    HAS_TAG = 'has_tag'
+    """The lead holds the tag whose key is `value`."""
+    CUSTOM_PRESENT = 'custom_present'
+    """The lead custom field `field` has a value."""
+    CUSTOM_EQUALS = 'custom_equals'
+    """The custom select `field` is (or, multi select, holds) option `value`; yes/no: `value` yes | no."""
+
+
 class ScoringRule(SQLModel, table=True):
-    """`kind` is one of: present (field has a value), source_in (value lists sources,
-    comma-separated), equals (field equals value, case-insensitive)."""
+    """`kind`: a `ScoringKind`. Evaluated all together: every rule that fires adds its points."""
 
     __tablename__ = 'scoring_rules'
 
@@ -386,6 +402,10 @@ class AssignmentRule(SQLModel, table=True):
     """Comma-separated user ids the rule may pick from (empty: every rep)."""
     match_tags: str = Field(default='', sa_type=sa.String(500))
     """Comma-separated tag keys: the lead holds any of them (empty: any lead)."""
+    match_custom_key: str = Field(default='', sa_type=sa.String(40))
+    """A lead custom field's key (single select, multi select or yes/no); empty: no such condition."""
+    match_custom_values: str = Field(default='', sa_type=sa.String(500))
+    """Comma-separated option keys (or `yes` / `no`): the lead's value is (or holds) one of them."""
     is_active: bool = True
 
 

@@ -6,14 +6,18 @@ reads the database or the clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from store.models import Grade, Strategy
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
+NO_CUSTOM: Mapping[str, Any] = MappingProxyType({})
+YES, NO = 'yes', 'no'
+"""How a rule names a yes/no field's two values (the lead stores True / False)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,11 @@ class RuleSpec:
     """The reps this rule may pick from; empty: every rep."""
     match_tags: frozenset[str] = frozenset()
     """Tag keys: the lead holds any of them (empty: any lead)."""
+    match_custom_key: str = ''
+    """A lead custom field's key; empty: no custom condition."""
+    match_custom_values: frozenset[str] = frozenset()
+    """Option keys (yes/no: `yes` / `no`) the field's value must be or hold. Empty while a key is
+    set (its field was retired since): the rule matches no lead (see `custom_tokens`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +74,8 @@ class LeadFacts:
     score: int = 0
     tags: frozenset[str] = frozenset()
     """The keys of the lead's tags."""
+    custom: Mapping[str, Any] = field(default_factory=lambda: NO_CUSTOM)
+    """The lead's custom field values by key (`Lead.custom`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +104,16 @@ def split_ids(text: str | None) -> frozenset[int]:
     return frozenset(int(part) for part in (text or '').split(',') if part.strip().isdigit())
 
 
+def custom_tokens(value: Any) -> frozenset[str]:
+    """A stored custom value as the option keys a rule compares: a single select's key, a multi
+    select's keys, a yes/no's `yes` / `no`; nothing for an empty value."""
+    if isinstance(value, bool):
+        return frozenset({YES if value else NO})
+    if isinstance(value, list | tuple | set | frozenset):
+        return frozenset(str(v).lower() for v in value)
+    return frozenset({str(value).lower()}) if value not in (None, '') else frozenset()
+
+
 def rule_matches(rule: RuleSpec, lead: LeadFacts) -> bool:
     if rule.match_sources and lead.source.lower() not in rule.match_sources:
         return False
@@ -105,6 +126,8 @@ def rule_matches(rule: RuleSpec, lead: LeadFacts) -> bool:
     if rule.min_score is not None and lead.score < rule.min_score:
         return False
     if rule.match_tags and not rule.match_tags & lead.tags:
+        return False
+    if rule.match_custom_key and not rule.match_custom_values & custom_tokens(lead.custom.get(rule.match_custom_key)):
         return False
     return not (rule.max_score is not None and lead.score > rule.max_score)
 

@@ -3,7 +3,7 @@ this lead" — answered by the same `assign_writes.Team.pick` that capture itsel
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,7 @@ from core.assignment.writes import Team
 from core.automation.policy import load_policy
 from core.capture.config import assignment_rules
 from core.context import Context, audit
+from core.custom_fields.conditions import check_key, check_values
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.leads.normalize import clean_text
 from core.tags.records import current_tags
@@ -45,6 +46,10 @@ class RuleView:
     rep_ids: list[int] = field(default_factory=list)
     match_tags: list[str] = field(default_factory=list)
     """Tag keys: the rule takes a lead holding any of them."""
+    match_custom_key: str = ''
+    """A lead custom field's key (empty: no such condition)."""
+    match_custom_values: list[str] = field(default_factory=list)
+    """Its option keys (yes/no: yes, no): the lead's value is, or holds, one of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +87,8 @@ def _view(row: AssignmentRule) -> RuleView:
                     match_regions=_items(row.match_regions), is_active=row.is_active,
                     match_industries=_items(row.match_industries), min_score=row.min_score,
                     max_score=row.max_score, rep_ids=sorted(split_ids(row.rep_ids)),
-                    match_tags=sorted(split_list(row.match_tags)))
+                    match_tags=sorted(split_list(row.match_tags)), match_custom_key=row.match_custom_key,
+                    match_custom_values=_items(row.match_custom_values))
 
 
 def _score(value: Any, field_name: str, errors: dict[str, str]) -> int | None:
@@ -122,9 +128,12 @@ class RulesService:
                   match_regions: Sequence[str] | str | None = None, position: int | None = 0,
                   is_active: bool = True, match_industries: Sequence[str] | str | None = None,
                   min_score: int | None = None, max_score: int | None = None,
-                  rep_ids: Sequence[int] | None = None, match_tags: Sequence[str] | str | None = None) -> int:
+                  rep_ids: Sequence[int] | None = None, match_tags: Sequence[str] | str | None = None,
+                  match_custom_key: str | None = None, match_custom_values: Sequence[str] | str | None = None) -> int:
         """Create (rule_id None) or change a rule; raises ValidationFailed naming every bad field.
-        `match_tags`: keys (or names) of active tags; the rule then takes only leads holding one."""
+        `match_tags`: keys (or names) of active tags; the rule then takes only leads holding one.
+        `match_custom_key`: an active single select, multi select or yes/no lead field; the rule then
+        takes only leads whose value is (or holds) one of `match_custom_values`."""
         self._check(actor)
         errors: dict[str, str] = {}
         clean_name = clean_text(name, max_length=NAME_MAX + 1)
@@ -166,6 +175,14 @@ class RulesService:
         else:
             if not POSITION_RANGE[0] <= number <= POSITION_RANGE[1]:
                 errors['position'] = 'out_of_range'
+        custom_key, custom_values = (match_custom_key or '').strip(), _items(match_custom_values)
+        if custom_key:
+            with self.ctx.read() as session:
+                fields = self.ctx.capture_config.load(session).custom
+            found = check_key(fields, custom_key, errors, 'match_custom_key')
+            custom_values = check_values(found, custom_values, errors, 'match_custom_values') if found else []
+        else:
+            custom_values = []
         tag_keys: list[str] = []
         try:
             tag_set = current_tags(self.ctx)
@@ -192,6 +209,7 @@ class RulesService:
             rule.min_score, rule.max_score = low, high
             rule.rep_ids = ','.join(map(str, targets))
             rule.match_tags = ','.join(tag_keys)
+            rule.match_custom_key, rule.match_custom_values = custom_key, ','.join(custom_values)
             session.add(rule)
             session.flush()
             audit(session, AuditAction.RULE_SAVED, now=self.ctx.now(), actor_id=actor.id,
@@ -199,7 +217,9 @@ class RulesService:
                   rule=rule.name, rule_id=rule.id, created=created, strategy=rule.strategy,
                   sources=rule.match_sources, grades=rule.match_grades, regions=rule.match_regions,
                   industries=rule.match_industries, min_score=rule.min_score, max_score=rule.max_score,
-                  reps=rule.rep_ids, tags=rule.match_tags, position=rule.position, active=rule.is_active)
+                  reps=rule.rep_ids, tags=rule.match_tags,
+                  custom_key=rule.match_custom_key, custom_values=rule.match_custom_values,
+                  position=rule.position, active=rule.is_active)
             return rule.id or 0
 
     def move_rule(self, actor: UserRef, rule_id: int, direction: str) -> None:
@@ -240,7 +260,7 @@ class RulesService:
 
     def test_rule(self, actor: UserRef, *, source: str, grade: str, region: str | None = None,
                   industry: str | None = None, score: int | None = None,
-                  tags: Sequence[str] = ()) -> TestOutcome:
+                  tags: Sequence[str] = (), custom: Mapping[str, Any] | None = None) -> TestOutcome:
         """Who a new lead like this would go to right now: the active rules against the team's
         current load, through the same `Team.pick` capture uses. Nothing is written."""
         self._check(actor)
@@ -255,10 +275,16 @@ class RulesService:
             sample_tags = tag_set.keys(tag_set.resolve(list(tags)))
         except ValidationFailed as e:
             errors.update(e.errors)
+        with self.ctx.read() as session:
+            fields = self.ctx.capture_config.load(session).custom
+        try:
+            sample_custom = fields.check(custom or {})
+        except ValidationFailed as e:
+            errors.update(e.errors)
         if errors:
             raise ValidationFailed(errors)
         sample = Lead(name='sample', source=source, grade=grade.upper(), region=clean_text(region) or None,
-                      industry=clean_text(industry) or None, score=sample_score or 0)
+                      custom=sample_custom, industry=clean_text(industry) or None, score=sample_score or 0)
         now = self.ctx.now()
         with self.ctx.read() as session:
             team = Team(session, self.ctx.day_start(now), rules=assignment_rules(session), now=now,

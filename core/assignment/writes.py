@@ -81,7 +81,8 @@ class Team:
 
 def _facts(lead: LeadRecord, tags: frozenset[str]) -> assignment.LeadFacts:
     return assignment.LeadFacts(source=lead.source, grade=lead.grade, region=lead.region,
-                                industry=lead.industry, score=lead.score, tags=tags)
+                                industry=lead.industry, score=lead.score, tags=tags,
+                                custom=lead.custom or assignment.NO_CUSTOM)
 
 
 def assign_to(session: Session, lead: Lead, rep: User, *, now: datetime, actor_id: int | None, reason_key: str,

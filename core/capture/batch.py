@@ -14,11 +14,10 @@ from core.assignment.writes import Team
 from core.automation.sla_clocks import PolicyTimes
 from core.capture.config import Config
 from core.capture.pending import Writes
-from core.capture.scoring import HAS_TAG
 from core.capture.twins import TwinIndex
 from core.leads.record import LeadRecord
 from store import queries
-from store.models import User
+from store.models import ScoringKind, User
 
 if TYPE_CHECKING:
     from core.capture.clean import CleanLead
@@ -41,7 +40,7 @@ class Batch:
         self.writes = Writes(session, len(arrivals), webhook_events=one_by_one)
         self.rules = config.scoring
         self.tags = config.tags
-        self.needs_tags = any(r.kind == HAS_TAG for r in config.scoring)
+        self.needs_tags = any(r.kind == ScoringKind.HAS_TAG for r in config.scoring)
         """A scoring rule tests tags: a touched lead's are read to re-score it."""
         self.policy = PolicyTimes(config.policy)
         self.team = Team(session, day_start, rules=config.rules, now=now, calendar=config.policy.calendar)

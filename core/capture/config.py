@@ -19,22 +19,36 @@ from store import config_version, queries
 from store.models import CustomEntity
 
 
-def scoring_rules(session: Session) -> list[scoring.Rule]:
-    """The scoring rules as stored, read now."""
+def scoring_rules(session: Session, fields: CustomFields | None = None) -> list[scoring.Rule]:
+    """The scoring rules as stored, read now. A rule on a custom field that is no longer active
+    (retired) is left out: it never fires, and the editor shows it as such."""
+    rows = queries.scoring_rules(session)
+    if fields is None and any(r.kind in scoring.CUSTOM_KINDS for r in rows):
+        fields = lead_fields(session)
     return [scoring.Rule(id=r.id or 0, kind=r.kind, field=r.field, value=r.value, points=r.points,
-                         label_en=r.label_en, label_zh=r.label_zh) for r in queries.scoring_rules(session)]
+                         label_en=r.label_en, label_zh=r.label_zh) for r in rows
+            if r.kind not in scoring.CUSTOM_KINDS or (fields is not None and r.field in fields.active)]
 
 
-def assignment_rules(session: Session) -> list[assignment.RuleSpec]:
-    """The assignment rules as stored, read now."""
+def assignment_rules(session: Session, fields: CustomFields | None = None) -> list[assignment.RuleSpec]:
+    """The assignment rules as stored, read now. A custom condition on a field no longer active
+    (retired) keeps its key with no values: the rule then matches no lead (a rule narrowed to some
+    leads never widens to all by an admin retiring a field)."""
+    rows = queries.assignment_rules(session)
+    if fields is None and any(r.match_custom_key for r in rows):
+        fields = lead_fields(session)
+    active = fields.active if fields is not None else None
     return [assignment.RuleSpec(id=r.id or 0, name=r.name, strategy=r.strategy,
                                 match_sources=assignment.split_list(r.match_sources),
                                 match_grades=assignment.split_list(r.match_grades),
                                 match_regions=assignment.split_list(r.match_regions),
                                 match_industries=assignment.split_list(r.match_industries),
                                 min_score=r.min_score, max_score=r.max_score, rep_ids=assignment.split_ids(r.rep_ids),
-                                match_tags=assignment.split_list(r.match_tags))
-            for r in queries.assignment_rules(session)]
+                                match_tags=assignment.split_list(r.match_tags),
+                                match_custom_key=r.match_custom_key,
+                                match_custom_values=assignment.split_list(r.match_custom_values)
+                                if active is not None and r.match_custom_key in active else frozenset())
+            for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +65,9 @@ class Config:
 
 def read_config(session: Session) -> Config:
     """The configuration as this transaction sees it, read now (five queries)."""
-    return Config(scoring=tuple(scoring_rules(session)), rules=tuple(assignment_rules(session)),
-                  policy=load_policy(session), custom=lead_fields(session),
+    custom = lead_fields(session)
+    return Config(scoring=tuple(scoring_rules(session, custom)), rules=tuple(assignment_rules(session, custom)),
+                  policy=load_policy(session), custom=custom,
                   tags=TagSet(info(row) for row in queries.all_tags(session)))
 
 

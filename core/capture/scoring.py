@@ -9,13 +9,16 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from store.models import Grade, Source, Temperature
+from core.assignment.pick import custom_tokens
+from store.models import Grade, ScoringKind, Source, Temperature
 
 if TYPE_CHECKING:
     from core.leads.record import LeadRecord
 
-HAS_TAG = 'has_tag'
-"""The rule kind "the lead holds the tag whose key is `value`" (core/tags)."""
+CUSTOM_KINDS = frozenset({ScoringKind.CUSTOM_PRESENT, ScoringKind.CUSTOM_EQUALS})
+"""The kinds whose `field` is a lead custom field's key."""
+CUSTOM_FACT = 'custom'
+"""The facts' entry holding the lead's custom values by key (`Lead.custom`, in `model_dump`)."""
 TAGS_FACT = 'tags'
 """The facts' entry holding the lead's tag keys (given by the caller: tags live in `record_tags`)."""
 GRADE_A_MIN = 70
@@ -29,7 +32,7 @@ SCORABLE_FIELDS = ('budget', 'authority', 'need', 'timeline', 'phone', 'email', 
 class Rule:
     id: int
     kind: str
-    """present | source_in | equals | has_tag (`value`: a tag's key)"""
+    """A `ScoringKind`."""
     field: str
     value: str
     points: int
@@ -45,31 +48,35 @@ class Score:
     reasons: list[dict[str, Any]] = field(default_factory=list)
 
 
+_P = ScoringKind.PRESENT
 DEFAULT_RULES: tuple[tuple[str, str, str, int, str, str], ...] = (
-    ('present', 'budget', '', 20, 'Budget stated', '已说明预算'),
-    ('present', 'authority', '', 15, 'Decision maker identified', '已确认决策人'),
-    ('present', 'need', '', 15, 'Need described', '已描述需求'),
-    ('present', 'timeline', '', 15, 'Timeline given', '已给出采购时间'),
-    ('source_in', 'source', f'{Source.REFERRAL},{Source.TRADE_SHOW}', 10,
+    (_P, 'budget', '', 20, 'Budget stated', '已说明预算'),
+    (_P, 'authority', '', 15, 'Decision maker identified', '已确认决策人'),
+    (_P, 'need', '', 15, 'Need described', '已描述需求'),
+    (_P, 'timeline', '', 15, 'Timeline given', '已给出采购时间'),
+    (ScoringKind.SOURCE_IN, 'source', f'{Source.REFERRAL},{Source.TRADE_SHOW}', 10,
      'High-intent source (referral, trade show)', '高意向来源（推荐、展会）'),
-    ('present', 'phone', '', 5, 'Phone number given', '留有电话'),
-    ('present', 'email', '', 5, 'Email given', '留有邮箱'),
-    ('present', 'company', '', 5, 'Company given', '留有公司'),
-    ('present', 'title', '', 5, 'Job title given', '留有职位'),
-    ('present', 'message', '', 5, 'Left a message', '留有留言'),
+    (_P, 'phone', '', 5, 'Phone number given', '留有电话'),
+    (_P, 'email', '', 5, 'Email given', '留有邮箱'),
+    (_P, 'company', '', 5, 'Company given', '留有公司'),
+    (_P, 'title', '', 5, 'Job title given', '留有职位'),
+    (_P, 'message', '', 5, 'Left a message', '留有留言'),
 )
 """(kind, field, value, points, English label, Chinese label); the maximum is 100."""
 
 
 def _matches(rule: Rule, facts: Mapping[str, Any]) -> bool:
+    if rule.kind in CUSTOM_KINDS:
+        tokens = custom_tokens((facts.get(CUSTOM_FACT) or {}).get(rule.field))
+        return bool(tokens) if rule.kind == ScoringKind.CUSTOM_PRESENT else rule.value.strip().lower() in tokens
     value = facts.get(rule.field)
-    if rule.kind == 'present':
+    if rule.kind == ScoringKind.PRESENT:
         return bool(value and str(value).strip())
-    if rule.kind == 'source_in':
+    if rule.kind == ScoringKind.SOURCE_IN:
         return str(facts.get('source') or '') in {v.strip() for v in rule.value.split(',') if v.strip()}
-    if rule.kind == 'equals':
+    if rule.kind == ScoringKind.EQUALS:
         return value is not None and str(value).strip().lower() == rule.value.strip().lower()
-    if rule.kind == HAS_TAG:
+    if rule.kind == ScoringKind.HAS_TAG:
         return rule.value.strip().lower() in facts.get(TAGS_FACT, ())
     return False
 

@@ -14,11 +14,13 @@ from sqlmodel import Session, SQLModel, col, func, select
 from .. import report_rollup
 from ..audit_actions import AuditAction
 from ..models import (
+    CLOSED_STATUSES,
     ApiKey,
     AppSetting,
     AssignmentRule,
     AuditEntry,
     IdempotencyRecord,
+    Lead,
     LoginThrottle,
     Notification,
     NotifyPrefs,
@@ -156,6 +158,24 @@ def forget_login_failures(session: Session, before: datetime, now: datetime) -> 
 def scoring_rules(session: Session) -> Sequence[ScoringRule]:
     return session.exec(select(ScoringRule).where(ScoringRule.is_active == True)  # noqa: E712
                         .order_by(col(ScoringRule.position), col(ScoringRule.id))).all()
+
+
+def all_scoring_rules(session: Session) -> Sequence[ScoringRule]:
+    """Every scoring rule, switched off ones too, in the editor's order."""
+    return session.exec(select(ScoringRule).order_by(col(ScoringRule.position), col(ScoringRule.id))).all()
+
+
+def rescorable_lead_ids(session: Session) -> list[int]:
+    """The leads a "rescore" reaches: every lead not closed (converted, disqualified) nor deleted."""
+    ids = session.exec(select(Lead.id).where(col(Lead.status).not_in(CLOSED_STATUSES),
+                                             Lead.is_deleted == False)  # noqa: E712
+                       .order_by(col(Lead.id))).all()
+    return [i for i in ids if i is not None]
+
+
+def leads_by_id_for_update(session: Session, ids: Sequence[int]) -> Sequence[Lead]:
+    """These leads, locked until the transaction ends (PostgreSQL; SQLite's writer lock holds anyway)."""
+    return session.exec(select(Lead).where(col(Lead.id).in_(ids)).with_for_update()).all()
 
 
 def assignment_rules(session: Session) -> Sequence[AssignmentRule]:

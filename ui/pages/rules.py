@@ -1,6 +1,7 @@
 """Assignment rules (`/rules`, managers and admins): the ordered rules edited in place,
 dragged (or moved up and down) into order, added, and a box that says who a sample lead would go
-to now. Conditions: source, grade, region, industry, score range, tags; targets: some reps or all."""
+to now. Conditions: source, grade, region, industry, score range, tags, one custom field (a select or
+yes/no); targets: some reps or all. The scoring rules have their own card (scoring_rules.py)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ from core import permissions
 from core.assignment.rules import RuleView
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
-from store.models import Grade, Source, Strategy, UserRef
+from store.models import CustomFieldType, Grade, Source, Strategy, UserRef
 
+from ..components.rule_custom import CustomCondition
 from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..i18n import current_language, reason, t
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
+from .scoring_rules import ScoringPanel
 
 GRADES = [g.value for g in Grade]
 
@@ -48,10 +51,12 @@ class RulesPanel:
         self.reps: dict[int, str] = {}
         self.tags: dict[str, str] = {}
         """The active tags by key, named in the page's language: the "has tag" condition's choices."""
+        self.lead_fields: list[Any] = []
+        """The active lead custom fields (the custom condition offers the selects and yes/no ones)."""
 
     def fields(self, rule: RuleView | None, prefix: str) -> dict[str, Any]:
         """The editable inputs of one rule (a blank set for a new one), in one row."""
-        return {
+        inputs = {
             'name': tid(ui.input(t('rules.name'), value=rule.name if rule else '')
                         .props('dense maxlength=120').classes('w-48'), f'{prefix}-name'),
             'strategy': tid(ui.select(_strategies(), value=rule.strategy if rule else Strategy.LEAST_LOADED.value,
@@ -79,6 +84,9 @@ class RulesPanel:
                                      label=t('rules.reps')).props('dense use-chips clearable').classes('w-56'),
                            f'{prefix}-reps'),
         }
+        custom = CustomCondition(self.lead_fields, key=rule.match_custom_key if rule else '',
+                                 values=rule.match_custom_values if rule else [], prefix=prefix)
+        return inputs | {'match_custom_key': custom.key, 'match_custom_values': custom.values}
 
     @ui.refreshable_method
     def build(self) -> None:
@@ -86,6 +94,7 @@ class RulesPanel:
         rules = self.desk.rules.rules(self.user)
         self.reps = {r.id: r.name for r in self.desk.team.reps()}
         self.tags = active_tags(self.desk)
+        self.lead_fields = self.desk.scoring_rules.lead_fields(self.user)
         self.order = [r.id for r in rules]
         self.rule_of_element = {}
         with tid(ui.column().classes('w-full gap-2'), 'rules') as box:
@@ -170,6 +179,7 @@ class SampleBox:
                 'tags': tid(ui.select(active_tags(self.desk), multiple=True, value=[], label=t('rules.test_tags'))
                             .props('dense use-chips').classes('w-44'), 'test-tags'),
             }
+            self.custom = CustomCondition(self.desk.scoring_rules.lead_fields(self.user), prefix='test', single=True)
             tid(ui.button(t('rules.test_run'), icon='science', on_click=lambda: self.run(fields)), 'test-run')
         with ui.column().classes('gap-1'):
             self.rep = tid(ui.label('').classes('text-bold'), 'test-rep')
@@ -181,15 +191,24 @@ class SampleBox:
             outcome = await run.io_bound(lambda: self.desk.rules.test_rule(
                 self.user, source=fields['source'].value, grade=fields['grade'].value,
                 region=fields['region'].value or None, industry=fields['industry'].value or None,
-                score=fields['score'].value, tags=list(fields['tags'].value or [])))
+                score=fields['score'].value, tags=list(fields['tags'].value or []), custom=self.sample_custom()))
         except ValidationFailed as e:
-            show_field_errors(e, fields)
+            show_field_errors(e, fields | {f'custom.{self.custom.key.value}': self.custom.values})
             return
         except DomainError as e:
             ui.notify(message(e), type='negative')
             return
         self.rep.set_text(t('rules.test_pool') if outcome.pooled else outcome.rep_name or '')
         self.why.set_text(reason(outcome.reason_key, outcome.params))
+
+
+    def sample_custom(self) -> dict[str, Any]:
+        """The sample's custom value, as a capture would send it (a multi select's as a list)."""
+        key, value = self.custom.key.value, self.custom.values.value
+        if not key or value in (None, ''):
+            return {}
+        field = self.custom.fields.get(key)
+        return {key: [value] if field is not None and field.type == CustomFieldType.MULTI_SELECT else value}
 
 
 def register(desk: Desk) -> None:
@@ -207,4 +226,6 @@ def register(desk: Desk) -> None:
                 RulesPanel(desk, user).build()
             with ui.card().classes('w-full'):
                 SampleBox(desk, user).build()
+            with ui.card().classes('w-full'):
+                ScoringPanel(desk, user).build()
         return None
