@@ -10,6 +10,7 @@ from core import permissions
 from core.capture.clean import validate
 from core.capture.scoring import rescore
 from core.context import Context, audit, retry_conflicts
+from core.custom_fields import records
 from core.custom_fields.requirements import kept_by_lead
 from core.custom_fields.values import FIELD as CUSTOM
 from core.custom_fields.values import CustomFields
@@ -79,15 +80,8 @@ class Editing:
             merged = {f: getattr(lead, f) for f in EDITABLE_FIELDS} | changes
             clean = validate(merged | {'source': lead.source}, default_source=lead.source,
                                           region=self.ctx.settings.default_region)
-            changed = [f for f in EDITABLE_FIELDS if getattr(clean, f) != getattr(lead, f)]
-            values = dict(lead.custom or {})
-            for key, value in custom.items():
-                if values.get(key) != value:
-                    changed.append(f'{CUSTOM}.{key}')
-                    if value is None:
-                        values.pop(key, None)
-                    else:
-                        values[key] = value
+            values, custom_changed = records.merge(lead.custom, custom)
+            changed = [f for f in EDITABLE_FIELDS if getattr(clean, f) != getattr(lead, f)] + custom_changed
             if not changed:
                 return lead.version
             lead.custom = values  # a new object: the JSON column sees the change
