@@ -172,11 +172,7 @@ class CustomerService:
             raise ValidationFailed(dict.fromkeys(sorted(changes) or ['custom'], 'invalid'))
         now = self.ctx.now()
         with self.ctx.write() as session:
-            account = session.get(Account, check_id(account_id), with_for_update=True, populate_existing=True)
-            if account is None or account.is_deleted:
-                raise NotFound()
-            if not (permissions.can_assign(actor) or account.owner_id == actor.id):
-                raise NotAllowed()
+            account = owned_account(session, actor, account_id)
             if account.version != version:
                 raise StaleEdit()
             fields = records.load(session, CustomEntity.CUSTOMER)
@@ -217,6 +213,16 @@ class CustomerService:
             audit(session, AuditAction.TIER_RULES_CHANGED, now=now, actor_id=actor.id,
                   reason_key='reason.tier_rules_changed', retiered=retiered)
         return rules
+
+
+def owned_account(session: Session, actor: UserRef, account_id: int) -> Account:
+    """The customer row locked for a change its owner (or a manager) makes; NotFound, NotAllowed."""
+    account = session.get(Account, check_id(account_id), with_for_update=True, populate_existing=True)
+    if account is None or account.is_deleted:
+        raise NotFound()
+    if not (permissions.can_assign(actor) or account.owner_id == actor.id):
+        raise NotAllowed()
+    return account
 
 
 def dormant_due(session: Session, now: datetime, until: datetime, limit: int) -> list[tuple[Account, datetime]]:

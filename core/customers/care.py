@@ -106,11 +106,7 @@ class CareService:
         satisfaction, nps, text = check_scores(satisfaction, nps, note)
         now = self.ctx.now()
         with self.ctx.write() as session:
-            account = session.get(Account, check_id(account_id), with_for_update=True, populate_existing=True)
-            if account is None or account.is_deleted:
-                raise NotFound()
-            if not (permissions.can_assign(actor) or account.owner_id == actor.id):
-                raise NotAllowed()
+            account = customers.owned_account(session, actor, account_id)
             # PostgreSQL: a tick opening this account's task right now holds the schedule; waiting for
             # it means the open-task lookup below sees that task and closes it
             care_store.schedule(session, account_id, lock=True)
