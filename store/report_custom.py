@@ -1,4 +1,4 @@
-"""The conversion and win-rate figures broken down by a lead's custom field (a single select or a
+"""The conversion, win-rate and sales-cycle figures broken down by a lead's custom field (a single select or a
 yes/no field) instead of a built-in dimension, and the records behind one of its bars.
 
 The daily roll-up keeps the built-in dimensions only — a custom field is defined at any time, and
@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func
 from .models import Lead, Opportunity, Stage
 from .queries.leads import CustomTest, custom_condition
 from .report_figures import WON
-from .reporting import Scope, _closed, _in_range, _lead_filters
+from .reporting import Scope, _closed, _in_range, _lead_filters, seconds_between
 
 
 def _value(key: str) -> sa.ColumnElement[Any]:
@@ -53,6 +53,14 @@ def closed_by_value(session: Session, s: Scope, key: str) -> list[tuple[Any, int
                                                       func.sum(sa.case((is_won, Opportunity.amount_cents), else_=0))),
                                    s, join_lead=True).group_by(value)).all()
     return [(r[0], int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in rows]
+
+
+def won_cycles_by_value(session: Session, s: Scope, key: str) -> list[tuple[Any, float]]:
+    """(stored value of the deal's lead, seconds from capture to win) of deals won in the range: the
+    sales-cycle panel's rows, as store/reporting.py `won_cycles` reads them per source."""
+    seconds = seconds_between(session, Lead.created_at, Opportunity.closed_at)
+    query = _closed(session, sa.select(_value(key), seconds), s, join_lead=True).where(col(Stage.kind) == WON)
+    return [(r[0], float(r[1])) for r in session.execute(query).all()]
 
 
 @dataclass(frozen=True, slots=True)

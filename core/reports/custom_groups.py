@@ -1,4 +1,4 @@
-"""The conversion and win-rate panels grouped by a lead's custom field instead of source, region,
+"""The conversion, win-rate and sales-cycle panels grouped by a lead's custom field instead of source, region,
 industry or owner: a single select (by option) or a yes/no field (yes / no), plus "(none)" for
 leads without a value. A dimension is named `custom.<key>` wherever a built-in one is named by
 its column (the page's switch, the drill-down, the export's panel name)."""
@@ -33,11 +33,13 @@ def is_custom(dimension: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class CustomBreakdown:
-    """The two panels grouped by one field: `key` is the option key, True / False, or None."""
+    """The panels grouped by one field: `key` is the option key, True / False, or None."""
 
     field: Definition
     conversion: pd.DataFrame
     win: pd.DataFrame
+    cycle: pd.DataFrame
+    """Median days from capture to win per value (the sales-cycle panel's `source` becomes `key`)."""
 
 
 def _value(field: Definition, stored: Any) -> Any:
@@ -95,11 +97,13 @@ class CustomGroups:
         with self.ctx.read() as session:
             cohort = report_custom.cohort_by_value(session, s, field.key)
             closed = report_custom.closed_by_value(session, s, field.key)
+            cycles = report_custom.won_cycles_by_value(session, s, field.key)
         language = language or actor.language or 'zh-CN'
-        frames = (m.conversion(_merge(field, cohort), dimension, {}), m.win_rate(_merge(field, closed), dimension, {}))
+        frames = (m.conversion(_merge(field, cohort), dimension, {}), m.win_rate(_merge(field, closed), dimension, {}),
+                  m.sales_cycle([(_value(field, v), sec) for v, sec in cycles], by='key'))
         for frame in frames:
             frame['label'] = [readable(field, k, language) or '' for k in frame['key']]
-        return CustomBreakdown(field=field, conversion=frames[0], win=frames[1])
+        return CustomBreakdown(field=field, conversion=frames[0], win=frames[1], cycle=frames[2])
 
     def custom_test(self, field: Definition, value: Any) -> queries.CustomTest | None:
         """A bar's key as the store's test of the field (None: the bar of leads without a value)."""

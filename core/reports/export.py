@@ -191,7 +191,8 @@ class ExportService:
         `language`: of a custom field's values (default: the actor's)."""
         if panel is not None and (custom := _custom_panel(panel)) is not None:
             breakdown = self.reports.by_custom_field(actor, f, custom[1], language)
-            return self.encode({panel: breakdown.conversion if custom[0] == 'conversion' else breakdown.win}, fmt)
+            frame = {'conversion': breakdown.conversion, 'win': breakdown.win, 'cycle': breakdown.cycle}[custom[0]]
+            return self.encode({panel: frame}, fmt)
         frames = self.reports.report(actor, f).frames()
         if panel is not None:
             if panel not in frames:
@@ -219,9 +220,10 @@ def _with_custom(frame: pd.DataFrame, customs: list[Any], fields: list[Definitio
 
 
 def _custom_panel(panel: str) -> tuple[str, str] | None:
-    """('conversion' or 'win', 'custom.<key>') for a panel grouped by a custom field (the export
-    names it as the built-in ones: `conversion_by_custom.<key>`, `win_rate_by_custom.<key>`)."""
-    for prefix, kind in (('conversion_by_', 'conversion'), ('win_rate_by_', 'win')):
+    """('conversion', 'win' or 'cycle', 'custom.<key>') for a panel grouped by a custom field (the
+    export names it as the built-in ones: `conversion_by_custom.<key>`, `win_rate_by_custom.<key>`,
+    `sales_cycle_by_custom.<key>`)."""
+    for prefix, kind in (('conversion_by_', 'conversion'), ('win_rate_by_', 'win'), ('sales_cycle_by_', 'cycle')):
         if panel.startswith(prefix) and is_custom(panel.removeprefix(prefix)):
             return kind, panel.removeprefix(prefix)
     return None

@@ -160,13 +160,16 @@ def win_rate(rows: Iterable[tuple[Any, int, int, int]], dimension: str, names: M
     return _nones(frame[['key', 'label', 'won', 'lost', 'closed', 'rate', 'won_cents']].reset_index(drop=True))
 
 
-def cycle_by_source(rows: Iterable[tuple[str, float]]) -> pd.DataFrame:
-    """Median days from capture to win, per lead source."""
-    frame = pd.DataFrame(list(rows), columns=['source', 'seconds']).astype({'seconds': float})
-    grouped = frame.groupby('source')['seconds']
+def sales_cycle(rows: Iterable[tuple[Any, float]], by: str = 'source') -> pd.DataFrame:
+    """Median days from capture to win, per lead source (or per value of what `by` names: a custom
+    field's breakdown passes `key`, its rows keyed by option, yes / no, or None)."""
+    frame = pd.DataFrame(list(rows), columns=[by, 'seconds']).astype({'seconds': float})
+    grouped = frame.groupby(by, dropna=False, sort=False)['seconds']
     out = pd.DataFrame({'won': grouped.size(), 'median_days': grouped.median() / SECONDS_PER_DAY}).reset_index()
     out['median_days'] = [_round(v) for v in out['median_days']]
-    return _nones(out.sort_values(['won', 'source'], ascending=[False, True], kind='stable').reset_index(drop=True))
+    out['_order'] = [str(v) for v in out[by]]  # None, True and option keys together: sort by their text
+    out = out.sort_values(['won', '_order'], ascending=[False, True], kind='stable').drop(columns='_order')
+    return _nones(out.reset_index(drop=True))
 
 
 def stage_time(rows: Iterable[tuple[int, float]], stages: Mapping[int, tuple[str, str, int, str]]) -> pd.DataFrame:

@@ -247,7 +247,7 @@ class ReportService(ChannelCosts, CustomGroups, ReportDrill):
             weekly=m.weekly_conversion(days, f.start, f.end), win=win,
             win_rate=m.ratio(won_total, int(by_source['closed'].sum()) if len(by_source) else 0),
             response=m.first_response(responses, sla, names), response_summary=m.response_summary(responses, sla),
-            cycle=m.cycle_by_source(cycles), stage_time=m.stage_time(stays, stages), lost=lost_frame,
+            cycle=m.sales_cycle(cycles), stage_time=m.stage_time(stays, stages), lost=lost_frame,
             lost_totals=m.reason_totals(lost_frame), forecast_month=forecast_month, forecast_rep=forecast_rep,
             roi=roi, automation=automation, automation_rep=automation_rep, computed_at=self.ctx.now(), names=names,
             stages=stages)

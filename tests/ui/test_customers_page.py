@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nicegui import ui
 from nicegui.testing import User
 
@@ -10,9 +12,9 @@ from tests.ui.conftest import Team, login
 from tests.ui.test_convert import converted, until
 
 
-def won_deal(team: Team, rep: UserRef, company: str, amount: str = '12500') -> tuple[int, int]:
-    """(account_id, opportunity_id) of a deal the rep won."""
-    _, opportunity_id = converted(team, rep, amount=amount, name=f'{company} buyer', company=company)
+def won_deal(team: Team, rep: UserRef, company: str, amount: str = '12500', **fields: Any) -> tuple[int, int]:
+    """(account_id, opportunity_id) of a deal the rep won (`fields`: more of its lead's data)."""
+    _, opportunity_id = converted(team, rep, amount=amount, name=f'{company} buyer', company=company, **fields)
     won = next(s for s in team.desk.pipeline.stages() if s.kind == 'won')
     view = team.desk.pipeline.opportunity_view(rep, opportunity_id)
     team.desk.pipeline.move_opportunity(rep, opportunity_id, to_stage_id=won.id or 0,

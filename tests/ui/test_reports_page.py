@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from datetime import timedelta
 
 from nicegui import app, ui
 from nicegui.testing import User
@@ -15,6 +16,7 @@ from core.desk import Desk
 from store.models import Role, UserRef
 from tests import factories
 from tests.ui.conftest import Team, login
+from tests.ui.test_customers_page import won_deal
 
 
 async def text_of(user: User, marker: str, expected: str | None = None) -> str:
@@ -215,3 +217,38 @@ async def test_conversion_grouped_by_a_custom_select_drills_and_exports(user: Us
     rows = list(csv.DictReader(io.StringIO(response.content.decode('utf-8-sig'))))
     assert [(r['key'], r['label'], r['captured']) for r in rows] == [('crm', 'CRM', '2'), ('', '', '1'),
                                                                      ('erp', 'ERP', '1')]
+
+
+async def test_the_sales_cycle_groups_by_a_custom_select_and_drills(user: User, team: Team) -> None:
+    """Without a custom field the cycle panel has no switch (source is its only grouping); with one,
+    the switch lists source and the field, the lines name the field's values, a bar lists its deals."""
+    desk: Desk = app.state.desk
+    await login(user, team.manager.email)
+    await user.open('/reports')
+    await text_of(user, 'line-funnel-0', 'Captured: 0')
+    await user.should_not_see(marker='dim-cycle')
+    desk.custom_fields.define_field(
+        None, entity='lead', key='product', type='single_select', label_zh='意向产品', label_en='Product',
+        options=[{'key': 'crm', 'label_zh': '客户管理', 'label_en': 'CRM'}])
+    _, deal = won_deal(team, team.rep_a, 'Huaxin Tech', custom={'product': 'crm'})
+    won_deal(team, team.rep_a, 'Other Co')
+    await user.open('/reports')
+    closed = team.desk.ctx.now().date()  # the team's desk runs on the fake clock: the deals closed on its day
+    user.find(marker='report-start').elements.pop().set_value(str(closed - timedelta(days=1)))
+    user.find(marker='report-end').elements.pop().set_value(str(closed + timedelta(days=1)))
+    switch = user.find(marker='dim-cycle').elements.pop()
+    assert isinstance(switch, ui.select)
+    assert switch.options == {'source': 'Source', 'custom.product': 'Product'}
+    assert await text_of(user, 'summary-cycle', '2 deals won') == '2 deals won'
+    switch.set_value('custom.product')
+    await text_of(user, 'line-cycle-1')
+    lines: list[str] = []
+    for _ in range(100):
+        lines = [await text_of(user, f'line-cycle-{i}') for i in range(2)]
+        if any(line.startswith('CRM:') for line in lines):
+            break
+        await asyncio.sleep(0.05)
+    assert sorted(line.split(':')[0] for line in lines) == ['(none)', 'CRM']
+    click(user, 'chart-cycle', [line.startswith('CRM:') for line in lines].index(True), 'CRM')
+    await user.should_see(marker=f'drill-opportunities-{deal}', retries=100)
+    await user.should_see('1 records')

@@ -1,4 +1,4 @@
-"""The conversion and win-rate panels grouped by a custom field, on test_reports.py's hand-made team.
+"""The conversion, win-rate and sales-cycle panels grouped by a custom field, on test_reports.py's hand-made team.
 
 Values set on that team's leads (see test_reports.py for everything else):
   product (single select: a 甲 Alpha, b 乙 Beta):  L1 a, L2 a, L9 a, L3 b, L6 b, L10 a; the rest none
@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from core.desk import Desk
 from core.errors import ValidationFailed
-from store.models import Lead
+from store.models import Lead, Opportunity
 from tests.unit.test_reports import MARCH, Data, data, records  # noqa: F401  (data: the fixture)
 
 PRODUCT = 'custom.product'
@@ -61,6 +61,26 @@ def test_the_breakdown_adds_up_to_the_panels_it_replaces(desk: Desk, fields: Dat
         assert by.conversion['converted'].sum() == report.conversion['source']['converted'].sum() == 2
         assert by.win['won'].sum() == report.win['source']['won'].sum()
         assert by.win['lost'].sum() == report.win['source']['lost'].sum()
+
+
+def test_the_sales_cycle_by_a_select_field(desk: Desk, fields: Data) -> None:
+    """Won in March: O1 (L3, b) and O3 (L6, b); the panel's median is of capture → win per value."""
+    with desk.ctx.read() as s:
+        days = sorted((s.get(Opportunity, fields.deals[o]).closed_at
+                       - s.get(Lead, fields.leads[lead]).created_at).total_seconds() / 86400
+                      for o, lead in (('O1', 'L3'), ('O3', 'L6')))
+    by = desk.reports.by_custom_field(fields.manager, MARCH, PRODUCT, 'en')
+    assert records(by.cycle, 'key', 'label', 'won') == [('b', 'Beta', 2)]
+    assert by.cycle['median_days'][0] == pytest.approx(sum(days) / 2, abs=0.05)
+    report = desk.reports.report(fields.manager, MARCH)
+    assert by.cycle['won'].sum() == report.cycle['won'].sum()
+    vip = desk.reports.by_custom_field(fields.manager, MARCH, VIP, 'zh-CN')  # O1's lead is a VIP, O3's has no value
+    assert sorted(records(vip.cycle, 'label', 'won'), key=str) == [('', 1), ('是', 1)]
+    won = desk.reports.closed_opportunities(fields.manager, MARCH, PRODUCT, 'b', kind='won')  # the bar's deals
+    assert sorted(r['id'] for r in won) == sorted(fields.deals[o] for o in ('O1', 'O3'))
+    text = desk.export.export_report(fields.manager, MARCH, 'csv', 'sales_cycle_by_custom.product').decode('utf-8-sig')
+    assert text.splitlines()[0].split(',')[:3] == ['key', 'won', 'median_days']
+    assert text.splitlines()[1].split(',')[:2] == ['b', '2']
 
 
 def test_a_yes_no_field_groups_into_yes_no_and_none(desk: Desk, fields: Data) -> None:

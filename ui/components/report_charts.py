@@ -117,18 +117,28 @@ def response(report: Report) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return options, table
 
 
-def cycle(report: Report) -> tuple[dict[str, Any], dict[str, Any]]:
-    sources = report.cycle.to_dict('records')
-    by_source = _bar([dim_label('source', r['source']) for r in sources],
-                     [{'type': 'bar', 'name': t('report.median_days'), 'color': GREEN,
-                       'data': [r['median_days'] for r in sources]}])
+def cycle_label(dimension: str, row: dict[str, Any]) -> str:
+    """A sales-cycle row's name: its source, or a custom field's value as the breakdown labelled it."""
+    if dimension == 'source':
+        return dim_label('source', row['source'])
+    return dim_label(dimension, row['key'], row['label'])
+
+
+def cycle(report: Report, custom: pd.DataFrame | None = None, dimension: str = 'source'
+          ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The median days to win per source (or per value of the custom field `custom` breaks down),
+    and the time in each stage."""
+    rows = (report.cycle if custom is None else custom).to_dict('records')
+    by_value = _bar([cycle_label(dimension, r) for r in rows],
+                    [{'type': 'bar', 'name': t('report.median_days'), 'color': GREEN,
+                      'data': [r['median_days'] for r in rows]}])
     stays = report.stage_time.to_dict('records')
     name = 'stage_zh' if current_language() == 'zh-CN' else 'stage_en'
     by_stage = _bar([r[name] for r in stays], [{'type': 'bar', 'name': t('report.median_days'), 'color': BLUE,
                                                 'data': [r['median_days'] for r in stays]},
                                                {'type': 'bar', 'name': t('report.mean_days'), 'color': GREY,
                                                 'data': [r['mean_days'] for r in stays]}])
-    return by_source, by_stage
+    return by_value, by_stage
 
 
 def lost(report: Report, reason_names: dict[str, str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:

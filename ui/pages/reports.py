@@ -86,7 +86,7 @@ class ReportsPage:
         self.preset = 'last_30'
         self.start, self.end = preset_range(self.preset, today)
         self.filters: dict[str, Any] = {'source': None, 'region': None, 'industry': None, 'owner_id': None}
-        self.dims = {'conversion': 'source', 'win': 'source'}
+        self.dims = {'conversion': 'source', 'win': 'source', 'cycle': 'source'}
         self.groupable = desk.reports.groupable_fields()
         """Lead custom fields the conversion and win-rate panels may group by (`custom.<key>`)."""
         self.breakdowns: dict[str, CustomBreakdown] = {}
@@ -160,7 +160,8 @@ class ReportsPage:
                                        extra=lambda: self._dimension_toggle('win'))
             self.panels['response'] = Panel(self, 'response', on_click=self._response_clicked,
                                             columns=('rep', 'responses', 'median', 'p90', 'sla'))
-            self.panels['cycle'] = Panel(self, 'cycle', on_click=self._cycle_clicked)
+            self.panels['cycle'] = Panel(self, 'cycle', on_click=self._cycle_clicked,
+                                         extra=lambda: self._dimension_toggle('cycle'))
             self.panels['cycle'].add_second_chart('stages')
             self.panels['lost'] = Panel(self, 'lost', on_click=self._lost_clicked,
                                         columns=('reason', 'stage', 'count', 'share'))
@@ -189,8 +190,10 @@ class ReportsPage:
     def _dimension_toggle(self, panel: str) -> None:
         """What the panel groups by: a toggle of the built-in dimensions, or — once there are select
         or yes/no custom fields — one select holding those and the fields (a toggle of eight
-        would not fit a phone)."""
-        options = {d: t(f'report.dim.{d}') for d in DIMENSIONS if d != 'owner_id' or self.team_view}
+        would not fit a phone). The sales cycle is by source or by a custom field: no switch until
+        there is such a field."""
+        built_in = ('source',) if panel == 'cycle' else DIMENSIONS
+        options = {d: t(f'report.dim.{d}') for d in built_in if d != 'owner_id' or self.team_view}
 
         async def changed(e: Any) -> None:
             self.dims[panel] = e.value
@@ -200,7 +203,8 @@ class ReportsPage:
                 self.show(self.report)
 
         if not self.groupable:
-            tid(ui.toggle(options, value='source', on_change=changed).props('dense no-caps'), f'dim-{panel}')
+            if len(options) > 1:
+                tid(ui.toggle(options, value='source', on_change=changed).props('dense no-caps'), f'dim-{panel}')
             return
         options |= {f'{CUSTOM_PREFIX}{d.key}': field_label(d) for d in self.groupable}
         tid(ui.select(options, value='source', label=t('report.group_by'), on_change=changed)
@@ -341,11 +345,14 @@ class ReportsPage:
         self.panels['response'].show(options, t('report.response_summary', median=charts.minutes(s['median_minutes']),
                                                 p90=charts.minutes(s['p90_minutes']), sla=charts.pct(s['sla_share'])),
                                      rows=rows)
-        by_source, by_stage = charts.cycle(report)
-        won = int(report.cycle['won'].sum()) if len(report.cycle) else 0
-        self.panels['cycle'].show(by_source, t('report.cycle_summary', won=won), second=by_stage,
-                                  lines=[f'{charts.dim_label("source", r["source"])}: {charts.days(r["median_days"])}'
-                                         for r in report.cycle.to_dict('records')])
+        dim = self.dims['cycle']
+        custom = self.breakdowns.get(dim)
+        by_value, by_stage = charts.cycle(report, custom.cycle if custom else None, dim)
+        cycle = custom.cycle if custom else report.cycle
+        won = int(cycle['won'].sum()) if len(cycle) else 0
+        self.panels['cycle'].show(by_value, t('report.cycle_summary', won=won), second=by_stage,
+                                  lines=[f'{charts.cycle_label(dim, r)}: {charts.days(r["median_days"])}'
+                                         for r in cycle.to_dict('records')])
         options, rows = charts.lost(report, self.reason_names)
         self.panels['lost'].show(options, t('report.lost_summary', count=int(report.lost['count'].sum())
                                             if len(report.lost) else 0), rows=rows)
@@ -397,12 +404,14 @@ class ReportsPage:
             self._records(t('report.drill_title', what=row['rep']), rows, 'leads')
 
     async def _cycle_clicked(self, e: Any) -> None:
-        row = self._row(lambda r: r.cycle, e.data_index)
+        dim = self.dims['cycle']
+        custom = self.breakdowns.get(dim)
+        row = self._row(lambda r: custom.cycle if custom else r.cycle, e.data_index)
         if row is not None:
+            value = row['key'] if custom else row['source']
             rows = await run.io_bound(lambda: self.desk.reports.closed_opportunities(
-                self.user, self.current_filter(), 'source', row['source'], kind='won'))
-            self._records(t('report.drill_title', what=charts.dim_label('source', row['source'])), rows,
-                          'opportunities')
+                self.user, self.current_filter(), dim, value, kind='won'))
+            self._records(t('report.drill_title', what=charts.cycle_label(dim, row)), rows, 'opportunities')
 
     async def _lost_clicked(self, e: Any) -> None:
         row = self._row(lambda r: r.lost_totals, e.data_index)
@@ -432,7 +441,10 @@ class ReportsPage:
     # ----- export ------------------------------------------------------------------------------------
 
     async def export_panel(self, panel: str | None, fmt: str) -> None:
-        name = None if panel is None else PANEL_EXPORT[panel].format(dim=self.dims.get(panel, 'source'))
+        dim = self.dims.get(panel or '', 'source')
+        name = None if panel is None else PANEL_EXPORT[panel].format(dim=dim)
+        if panel == 'cycle' and is_custom(dim):  # the built-in cycle is by source only: its name says no `by`
+            name = f'sales_cycle_by_{dim}'
         try:
             data = await run.io_bound(self.desk.export.export_report, self.user, self.current_filter(), fmt, name,
                                       current_language())
