@@ -32,7 +32,7 @@ MIRRORED = (
     'exposure', 'import',
     'inbox_order', 'leads', 'merge',
     'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races',
-    'report_custom', 'report_rollup', 'reports', 'rule_custom', 'rules', 'saved_views', 'scoring_rules', 'search',
+    'recycle_rules', 'report_custom', 'report_rollup', 'reports', 'rule_custom', 'rules', 'saved_views', 'scoring_rules', 'search',
     'sessions',
     'shifts_and_rule_conditions',
     'steering', 'team',
