@@ -18,8 +18,8 @@ from core.assignment.rules import RulesService
 from core.automation.due import TimerAction
 from core.automation.policy import POLICY_KEY, Policy, load_policy
 from core.automation.pool import PoolService
-from core.automation.recycle_service import RecycleRulesService
 from core.automation.preview import Planned
+from core.automation.recycle_service import RecycleRulesService
 from core.automation.timer import Automation, TickReport
 from core.capture import scoring, webforms
 from core.capture.api_access import AccessService

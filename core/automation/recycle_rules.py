@@ -156,7 +156,7 @@ def parse(raw: Any, fields: CustomFields, tags: TagSet) -> RecycleRules:
         days = 0
         if action == RecycleAction.LATER:
             try:
-                number = float(item.get('days'))  # type: ignore[arg-type]
+                number = float(item.get('days'))
             except (TypeError, ValueError):
                 number = 0
             if not number.is_integer() or not DAYS[0] <= number <= DAYS[1]:

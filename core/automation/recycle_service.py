@@ -65,12 +65,17 @@ class RecycleRulesService:
             lead = session.get(Lead, lead_id)
             if lead is None:
                 raise NotFound()
-            if lead.protected_until is None:
-                return None
-            rules: ActiveRules = active_rules(session)
-            index = queries.recycle_rule_of(session, lead_id, rules.tests)
-            if index is None:
-                return None
-            resolved = rules.resolved[index]
-            delay = resolved.rule.delay
-            return LeadRecycleRule(resolved, None if delay is None else lead.protected_until + delay)
+            return rule_for_lead(session, lead)
+
+
+def rule_for_lead(session: Any, lead: Lead) -> LeadRecycleRule | None:
+    """The recycle rule that applies to a protected lead now (None: none, or no protection running)."""
+    if lead.protected_until is None or lead.id is None:
+        return None
+    rules: ActiveRules = active_rules(session)
+    index = queries.recycle_rule_of(session, lead.id, rules.tests)
+    if index is None:
+        return None
+    resolved = rules.resolved[index]
+    delay = resolved.rule.delay
+    return LeadRecycleRule(resolved, None if delay is None else lead.protected_until + delay)

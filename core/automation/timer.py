@@ -23,6 +23,7 @@ from core.automation import due
 from core.automation.due import TimerAction, recycle_outcome  # noqa: F401  (recycle_outcome re-exported: callers name it here)
 from core.automation.policy import Policy, load_policy
 from core.automation.preview import TimerPreview
+from core.automation.recycle_rules import RecycleRule
 from core.automation.sla_clocks import clear_clocks
 from core.capture.config import assignment_rules
 from core.context import Context, audit, retrying
@@ -170,7 +171,7 @@ class Automation(TimerPreview):
             session.add(lead)
             audit(session, AuditAction.WARNED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.protection_ending', until=end.isoformat(),
-                  **({'rule': item.rule.name, 'later': item.rule.days} if item.rule else {}))
+                  **_by_rule(item.rule))
             ending.add([lead.owner_id], lead.id, lead.name)
             report.done[TimerAction.WARN].append(lead.id or 0)
         _told(publish, self.events, ending.send(session, now=now))
@@ -199,7 +200,7 @@ class Automation(TimerPreview):
                 recycled.add([previous], lead.id, lead.name)
             session.add(lead)
             recycle = outcome == TimerAction.RECYCLE
-            by_rule = {'rule': item.rule.name, 'later': item.rule.days} if item.rule else {}
+            by_rule = _by_rule(item.rule)
             audit(session, AuditAction.RECYCLED if recycle else AuditAction.SENT_TO_REVIEW, now=now,
                   lead_id=lead.id, subject_user_id=previous,
                   reason_key=('reason.recycled_by_rule' if by_rule else 'reason.recycled') if recycle
@@ -282,6 +283,11 @@ class Automation(TimerPreview):
             publish.extend((self.events.notified, (u,)) for u in opened.told)
 
     # ----- preview --------------------------------------------------------------------------------
+
+
+def _by_rule(rule: RecycleRule | None) -> dict[str, Any]:
+    """An audit line's params naming the recycle rule that moved the lead's end (none: no rule)."""
+    return {'rule': rule.name, 'later': rule.days} if rule is not None else {}
 
 
 def _told(publish: Publish, events: DeskEvents, user_ids: list[int]) -> None:

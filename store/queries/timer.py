@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from ..audit_actions import AuditAction
 from ..models import OPEN_STATUSES, AuditEntry, Lead, TagEntity, User
@@ -20,15 +19,17 @@ from .tags import tagged
 
 _LIVE = OPEN_STATUSES
 
-_T = TypeVar('_T')
+_Q = TypeVar('_Q')
+"""A select (of one column or several)."""
 
 
-def _claimed(session: Session, query: SelectOfScalar[_T], lock: bool) -> SelectOfScalar[_T]:
+def _claimed(session: Session, query: _Q, lock: bool) -> _Q:
     """The tick's own rows (`lock`): on PostgreSQL `FOR UPDATE SKIP LOCKED`, so a lead a user is
     writing right now (or another tick, e.g. "Run now" beside the leader's) is left for the next
     tick instead of being decided on a stale read. SQLite has one writer: unchanged."""
     if lock and session.get_bind().dialect.name == 'postgresql':
-        return query.with_for_update(skip_locked=True).execution_options(populate_existing=True)
+        return cast(_Q, cast(Any, query).with_for_update(skip_locked=True)
+                    .execution_options(populate_existing=True))
     return query
 
 
@@ -128,7 +129,8 @@ def protection_ending(session: Session, before: datetime, limit: int, *, rules: 
     query = select(Lead, _rule_index(rules, dialect)).where(col(Lead.protected_until) <= before)
     if rules:
         query = query.where(col(Lead.protected_until) <= _by_rule(rules, dialect, before))
-    found = session.exec(_claimed(session, query.order_by(col(Lead.protected_until)).limit(limit), lock)).all()
+    query = query.order_by(col(Lead.protected_until)).limit(limit)
+    found: Sequence[Any] = session.exec(_claimed(session, query, lock)).all()
     return [(lead, index) for lead, index in found if lead.status in _LIVE]
 
 
@@ -144,7 +146,8 @@ def protection_warnings(session: Session, now: datetime, before: datetime, limit
     if rules:
         query = query.where(col(Lead.protected_until) > _by_rule(rules, dialect, now),
                             col(Lead.protected_until) <= _by_rule(rules, dialect, before))
-    found = session.exec(_claimed(session, query.order_by(col(Lead.protected_until)).limit(limit), lock)).all()
+    query = query.order_by(col(Lead.protected_until)).limit(limit)
+    found: Sequence[Any] = session.exec(_claimed(session, query, lock)).all()
     return [(lead, index) for lead, index in found if lead.status in _LIVE]
 
 

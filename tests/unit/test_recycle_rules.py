@@ -17,8 +17,8 @@ from core.errors import NotAllowed, ValidationFailed
 from store.models import AppSetting, Role, TagEntity, UserRef
 from tests.factories import admin, user
 
-from .test_automation import T0, audits, capture, lead, notices, set_fields, team
 from .db import get
+from .test_automation import T0, audits, capture, lead, notices, set_fields, team
 from .test_rule_custom import define
 
 END = T0 + timedelta(days=7)
