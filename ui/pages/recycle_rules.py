@@ -91,7 +91,7 @@ class RecycleRulesEditor:
                 .props(f'flat dense color=negative aria-label="{t("recycle.remove")}"').tooltip(t('recycle.remove')),
                 f'{prefix}-remove')
             if row.get('broken'):
-                with ui.row().classes('w-full items-center gap-1 text-warning'):
+                with ui.row().classes('w-full items-center gap-1 text-orange-10'):
                     ui.icon('warning')
                     tid(ui.label(t(BROKEN[row['broken']])), f'{prefix}-broken')
         return {'name': name, 'custom_key': custom.key, 'custom_values': custom.values, 'grades': grades,
