@@ -288,8 +288,8 @@ def register(desk: Desk) -> None:
             ui.label(t('automation.title')).classes('text-h5')
             preview = TimerPreview(desk, user)
             policy = await run.io_bound(desk.policy)
+            rules = await run.io_bound(desk.recycle_rules.rules, user)  # read before drawing: the page appears whole
             PolicyForm(desk, user, on_saved=preview.refresh).build(policy)
-            rules = await run.io_bound(desk.recycle_rules.rules, user)
             RecycleRulesEditor(desk, user, on_saved=preview.refresh).build(rules)
             preview.build()
         return None
