@@ -134,17 +134,21 @@ def test_a_changed_field_takes_effect_without_rewriting_dates(desk: Desk) -> Non
 
 def test_a_retired_field_or_option_breaks_the_rule_and_the_timer_goes_on(desk: Desk) -> None:
     manager, _ = setup(desk)
+    tag = desk.tags.define_tag(admin(desk), name_zh='重点', name_en='Key')
     desk.recycle_rules.save(manager, [never('VIP', custom_key='vip', custom_values=['yes']),
-                                      never('Product B', custom_key='product', custom_values=['b'])])
-    vip, product_b = with_custom(desk, vip=True), with_custom(desk, product='b')
+                                      never('Product B', custom_key='product', custom_values=['b']),
+                                      never('Key', tag_key=tag.key)])
+    vip, product_b, tagged = with_custom(desk, vip=True), with_custom(desk, product='b'), capture(desk)
+    desk.record_tags.add_tag(manager, TagEntity.LEAD, tagged, tag.id)
     desk.custom_fields.retire_field(admin(desk), entity='lead', key='vip')
+    desk.tags.retire_tag(admin(desk), tag.id)
     stored = json.loads(get(desk, AppSetting, RULES_KEY).value)
     stored[1]['custom_values'] = ['gone']  # an option the field no longer has (options cannot be removed in the app)
     with desk.ctx.write() as s:
         s.merge(AppSetting(key=RULES_KEY, value=json.dumps(stored)))
     shown = desk.recycle_rules.rules(manager)
-    assert [r.broken for r in shown] == [Broken.FIELD, Broken.OPTION]
-    assert sorted(recycled(desk, END)) == sorted([vip, product_b])
+    assert [r.broken for r in shown] == [Broken.FIELD, Broken.OPTION, Broken.TAG]
+    assert sorted(recycled(desk, END)) == sorted([vip, product_b, tagged])
     assert desk.recycle_rules.for_lead(vip) is None
 
 
