@@ -13,7 +13,7 @@ Issue 22 extends this: a condition on the customer's tier, an action that names 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -59,10 +59,6 @@ class RecycleCondition:
     """… whose value is (or, for a multi select, holds) one of these option keys (yes / no)."""
     grades: tuple[str, ...] = ()
     tag_key: str = ''
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.custom_key or self.grades or self.tag_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,8 +250,3 @@ def active_rules(session: Any) -> ActiveRules:
     if not rules.rules:
         return ActiveRules()
     return resolve(rules, lead_fields(session), TagSet(info(row) for row in queries.all_tags(session)))
-
-
-def describe(rules: Sequence[RecycleRule]) -> list[str]:
-    """The names, in order (the audit line of a change lists them)."""
-    return [r.name for r in rules]
