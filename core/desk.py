@@ -19,6 +19,7 @@ from core.automation.due import TimerAction
 from core.automation.policy import POLICY_KEY, Policy, load_policy
 from core.automation.pool import PoolService
 from core.automation.preview import Planned
+from core.automation.recycle_service import RecycleRulesService
 from core.automation.timer import Automation, TickReport
 from core.capture import scoring, webforms
 from core.capture.api_access import AccessService
@@ -80,6 +81,7 @@ class Desk:
         self.pipeline = PipelineService(self.ctx)
         self.customers = CustomerService(self.ctx)
         self.automation = Automation(self.ctx)
+        self.recycle_rules = RecycleRulesService(self.ctx)
         self.rules = RulesService(self.ctx)
         self.scoring_rules = ScoringRulesService(self.ctx)
         self.workload = WorkloadService(self.ctx)

@@ -24,6 +24,7 @@ from sqlmodel import Session
 from core.assignment import pick as assignment
 from core.assignment.writes import Team
 from core.automation.policy import Policy
+from core.automation.recycle_rules import RecycleRule, active_rules
 from core.customers import accounts as customers
 from core.customers import care_plan
 from store import queries
@@ -68,6 +69,9 @@ class Due:
     """assign / sla_reassign: the rep the rules chose."""
     account: Account | None = None
     """care: the account whose task opens."""
+    rule: RecycleRule | None = None
+    """warn / recycle / review: the recycle rule that moved the lead's end ("N days later"); `at` is
+    the moved end (recycle) or the warning before it."""
 
 
 def recycle_outcome(recycle_count: int, policy: Policy) -> TimerAction:
@@ -134,19 +138,32 @@ def sla_reassignments(session: Session, now: datetime, until: datetime, team: Ca
     return chosen
 
 
+def end_of(lead: Any, rule: RecycleRule | None) -> datetime:
+    """When a lead's protection really ends: `protected_until`, moved by the rule that applies."""
+    delay = rule.delay if rule is not None else None
+    return lead.protected_until + delay if delay else lead.protected_until
+
+
 def warnings(session: Session, now: datetime, until: datetime, policy: Policy, *, lock: bool = False) -> list[Due]:
-    """Open leads whose protection ends within the warning time of `until`, owner not yet warned."""
-    return [Due(TimerAction.WARN, _at(now, policy.warn_from(lead.protected_until)), lead)
-            for lead in queries.protection_warnings(session, now, until + timedelta(hours=policy.warn_hours), BATCH,
-                                                    lock=lock)
-            if lead.protected_until is not None]
+    """Open leads whose protection ends within the warning time of `until`, owner not yet warned.
+    The recycle rules apply (core/automation/recycle_rules.py): a lead kept is never warned, a lead
+    given N more days is warned N days later."""
+    rules = active_rules(session)
+    found = queries.protection_warnings(session, now, until + timedelta(hours=policy.warn_hours), BATCH,
+                                        rules=rules.tests, lock=lock)
+    return [Due(TimerAction.WARN, _at(now, policy.warn_from(end_of(lead, rules.rule(index)))), lead,
+                rule=rules.rule(index))
+            for lead, index in found if lead.protected_until is not None]
 
 
 def protection_ends(session: Session, now: datetime, until: datetime, policy: Policy, *,
                     lock: bool = False) -> list[Due]:
-    """Owned open leads whose protection ends by `until`: recycled, or sent to review."""
-    return [Due(recycle_outcome(lead.recycle_count, policy), _at(now, lead.protected_until), lead)
-            for lead in queries.protection_ending(session, until, BATCH, lock=lock)]
+    """Owned open leads whose protection ends by `until` (as the recycle rules move it): recycled, or
+    sent to review."""
+    rules = active_rules(session)
+    return [Due(recycle_outcome(lead.recycle_count, policy), _at(now, end_of(lead, rules.rule(index))), lead,
+                rule=rules.rule(index))
+            for lead, index in queries.protection_ending(session, until, BATCH, rules=rules.tests, lock=lock)]
 
 
 def follow_ups(session: Session, now: datetime, until: datetime, *, lock: bool = False) -> list[Due]:

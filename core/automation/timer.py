@@ -23,6 +23,7 @@ from core.automation import due
 from core.automation.due import TimerAction, recycle_outcome  # noqa: F401  (recycle_outcome re-exported: callers name it here)
 from core.automation.policy import Policy, load_policy
 from core.automation.preview import TimerPreview
+from core.automation.recycle_rules import RecycleRule
 from core.automation.sla_clocks import clear_clocks
 from core.capture.config import assignment_rules
 from core.context import Context, audit, retrying
@@ -37,7 +38,7 @@ from store.models import LeadStatus, User
 
 """AppSetting: the end of the window the managers' last pool summary covered."""
 POOL_REASONS = ((AuditAction.POOLED, 'reason.no_eligible_rep'), (AuditAction.POOLED, 'reason.quota_reached'),
-                (AuditAction.RECYCLED, 'reason.recycled'))
+                (AuditAction.RECYCLED, 'reason.recycled'), (AuditAction.RECYCLED, 'reason.recycled_by_rule'))
 
 STEPS = tuple(a for a in TimerAction if a not in (TimerAction.SLA_NO_REP, TimerAction.EXPIRED_UPLOADS,
                                                  TimerAction.NONE))
@@ -165,11 +166,12 @@ class Automation(TimerPreview):
         ending = Grouped('notify.protection_ending', 'notify.protection_ending_many', link='/')
         for item in due.warnings(session, now, now, policy, lock=True):
             lead = item.subject
-            end = lead.protected_until
-            lead.warned_until = end
+            end = due.end_of(lead, item.rule)
+            lead.warned_until = lead.protected_until  # the end this warning was for, before any rule moved it
             session.add(lead)
             audit(session, AuditAction.WARNED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
-                  reason_key='reason.protection_ending', until=end.isoformat())
+                  reason_key='reason.protection_ending', until=end.isoformat(),
+                  **_by_rule(item.rule))
             ending.add([lead.owner_id], lead.id, lead.name)
             report.done[TimerAction.WARN].append(lead.id or 0)
         _told(publish, self.events, ending.send(session, now=now))
@@ -198,10 +200,12 @@ class Automation(TimerPreview):
                 recycled.add([previous], lead.id, lead.name)
             session.add(lead)
             recycle = outcome == TimerAction.RECYCLE
+            by_rule = _by_rule(item.rule)
             audit(session, AuditAction.RECYCLED if recycle else AuditAction.SENT_TO_REVIEW, now=now,
                   lead_id=lead.id, subject_user_id=previous,
-                  reason_key='reason.recycled' if recycle else 'reason.sent_to_review',
-                  rep=old.name if old else '', count=lead.recycle_count, days=policy.protection_days)
+                  reason_key=('reason.recycled_by_rule' if by_rule else 'reason.recycled') if recycle
+                  else ('reason.sent_to_review_by_rule' if by_rule else 'reason.sent_to_review'),
+                  rep=old.name if old else '', count=lead.recycle_count, days=policy.protection_days, **by_rule)
             report.done[outcome].append(lead.id or 0)
             publish.append((self.events.lead_assigned, (lead.id, None, previous)))
         for grouped in (reviews, recycled):
@@ -279,6 +283,11 @@ class Automation(TimerPreview):
             publish.extend((self.events.notified, (u,)) for u in opened.told)
 
     # ----- preview --------------------------------------------------------------------------------
+
+
+def _by_rule(rule: RecycleRule | None) -> dict[str, Any]:
+    """An audit line's params naming the recycle rule that moved the lead's end (none: no rule)."""
+    return {'rule': rule.name, 'later': rule.days} if rule is not None else {}
 
 
 def _told(publish: Publish, events: DeskEvents, user_ids: list[int]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from core import permissions
 from core.assignment.writes import assign_to
 from core.automation.policy import load_policy
+from core.automation.recycle_service import LeadRecycleRule, rule_for_lead
 from core.capture import intake as capture_path
 from core.capture.clean import TAGS, validate
 from core.capture.external_ids import ExternalScope
@@ -71,6 +72,8 @@ class LeadView:
     can_assign: bool
     activities: list[tuple[Activity, str | None]]
     audit: list[tuple[AuditEntry, str | None]]
+    recycle_rule: LeadRecycleRule | None = None
+    """The recycle rule that keeps the lead out of the pool or gives it more days, if one applies."""
 
 
 def announce_captures(events: DeskEvents, results: Iterable[capture_path.CaptureResult],
@@ -163,7 +166,8 @@ class LeadService(Editing, Qualifying):
                             can_assign=permissions.can_assign(actor) and lead.status not in
                             (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED),
                             activities=list(queries.lead_activities(session, lead_id)),
-                            audit=list(queries.lead_audit(session, lead_id)))
+                            audit=list(queries.lead_audit(session, lead_id)),
+                            recycle_rule=rule_for_lead(session, lead))
 
     def owner_of(self, lead_id: int) -> int | None:
         """For live updates: which inbox a lead belongs to."""

@@ -41,6 +41,7 @@ from .search import like_pattern
 from .tags import all_tags, entity_tag_ids, record_tag, record_tag_ids, record_tag_keys, tag_by_key, tagged
 from .timer import (
     _LIVE,
+    KeepTest,
     count_actions_since,
     count_audited,
     follow_ups_due,
@@ -49,6 +50,7 @@ from .timer import (
     open_count,
     protection_ending,
     protection_warnings,
+    recycle_rule_of,
     sla_due,
     sla_grace_due,
     user_names,
@@ -107,6 +109,7 @@ __all__ = [
     'CustomTest',
     'CustomTestKind',
     'InboxFilter',
+    'KeepTest',
     'OwnerLeadFigures',
     'PoolFilter',
     'RepLoadRow',
@@ -175,6 +178,7 @@ __all__ = [
     'record_tag',
     'record_tag_ids',
     'record_tag_keys',
+    'recycle_rule_of',
     'rep_loads',
     'rescorable_lead_ids',
     'scoring_rules',

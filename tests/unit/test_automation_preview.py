@@ -156,3 +156,29 @@ def test_preview_lists_a_reassignment_that_finds_no_rep(desk: Desk, clock: FakeC
     desk.run_timer()
     assert audit_keys(desk, P + timedelta(hours=HOURS)) == {('sla_no_rep', lead_id)}
     assert rows(desk, Lead, Lead.id == lead_id)[0].owner_id == rep.id
+
+
+def test_preview_and_tick_agree_under_recycle_rules(desk: Desk, clock: FakeClock) -> None:
+    """A lead a rule keeps is neither warned nor recycled; one a rule gives a day more is warned and
+    recycled at its moved end, in the preview as in the tick (core/automation/recycle_rules.py)."""
+    at_p(clock)
+    manager = user(desk, Role.MANAGER)
+    rep = user(desk, name='Rep One')
+    desk.recycle_rules.save(manager, [{'name': 'Keep A', 'action': 'never', 'grades': ['A']},
+                                      {'name': 'B a day later', 'action': 'later', 'days': 1, 'grades': ['B']}])
+    kept = owned(desk, rep.id, 'Kept', grade='A', protected_until=DUE - timedelta(days=3))
+    delayed = owned(desk, rep.id, 'Delayed', grade='B', protected_until=DUE - timedelta(days=1),
+                    warned_until=DUE - timedelta(days=1))  # warned a day ago
+    warned = owned(desk, rep.id, 'Warned', grade='B', protected_until=P + timedelta(hours=12) - timedelta(days=1))
+    not_yet = owned(desk, rep.id, 'Not yet', grade='B', protected_until=DUE, warned_until=DUE)
+    plain = owned(desk, rep.id, 'Plain', grade='C', protected_until=DUE, warned_until=DUE)
+    planned = preview_keys(desk, manager)
+    assert planned == {('warn', warned), ('recycle', delayed), ('recycle', plain)}
+    at = {(p.action, p.lead_id): p.at for p in desk.preview_timer(manager, HOURS)}
+    assert at[('recycle', delayed)] == DUE
+    clock.advance(hours=HOURS)
+    desk.run_timer()
+    assert audit_keys(desk, P + timedelta(hours=HOURS)) == planned
+    owners = {lead.id: lead.owner_id for lead in rows(desk, Lead)}
+    assert (owners[kept], owners[not_yet], owners[warned], owners[delayed], owners[plain]) == (
+        rep.id, rep.id, rep.id, None, None)

@@ -1,5 +1,5 @@
 """Automation (`/automation`): the numbers behind the timer (SLA, protection, pool, calendar)
-for managers and admins, a preview of what the timer will do next, and for admins "Run now"."""
+and the recycle rules for managers and admins, a preview of what the timer will do next, and for admins "Run now"."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from ..i18n import t
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
+from .recycle_rules import RecycleRulesEditor
 
 PREVIEW_HOURS = 24
 
@@ -287,6 +288,8 @@ def register(desk: Desk) -> None:
             ui.label(t('automation.title')).classes('text-h5')
             preview = TimerPreview(desk, user)
             policy = await run.io_bound(desk.policy)
+            rules = await run.io_bound(desk.recycle_rules.rules, user)  # read before drawing: the page appears whole
             PolicyForm(desk, user, on_saved=preview.refresh).build(policy)
+            RecycleRulesEditor(desk, user, on_saved=preview.refresh).build(rules)
             preview.build()
         return None

@@ -337,7 +337,13 @@ class LeadPage:
             if lead.sla_status:
                 text = t(f'lead.sla_{lead.sla_status}', at=when(lead.sla_due_at))
                 ui.label(text).classes('text-negative' if lead.sla_status == 'failed' else '')
-            if lead.protected_until:
+            kept = self.view.recycle_rule
+            if lead.protected_until and kept is not None and kept.ends_at is None:
+                tid(ui.label(t('lead.kept_by_rule', rule=kept.rule.rule.name)), 'lead-recycle-rule')
+            elif lead.protected_until and kept is not None:
+                tid(ui.label(t('lead.later_by_rule', at=when(kept.ends_at), rule=kept.rule.rule.name,
+                               days=kept.rule.rule.days)), 'lead-recycle-rule')
+            elif lead.protected_until:
                 ui.label(t('lead.protected_until', at=when(lead.protected_until)))
             if lead.next_follow_up_at:
                 ui.label(t('activity.next_at', at=when(lead.next_follow_up_at)))
