@@ -25,13 +25,14 @@ from core.capture.pending import Writes
 from core.context import Context, retry_conflicts
 from core.errors import InvalidState, NotAllowed, NotFound, ValidationFailed
 from core.leads.actions import LeadService
-from core.leads.bulk_plan import BulkAction, BulkKind, Planner, Skip, restore, state
+from core.leads.bulk_plan import TAG_KINDS, BulkAction, BulkKind, Planner, Skip, restore, state
+from core.leads.bulk_tags import restore_tags
 from core.notify import notify
 from store import queries
 from store.audit_actions import AuditAction
 from store.bulk_writes import update_leads
 from store.locks import lock_leads
-from store.models import BulkBatch, Lead, Role, UserRef
+from store.models import BulkBatch, Lead, Role, TagEntity, UserRef
 from store.queries import bulk as store
 
 BULK_MAX = 2000
@@ -109,6 +110,7 @@ class BulkService:
             ids = self._ids(session, actor, selection)
             planner = self._planner(session, actor, action, now, lock=False)
             found = store.live_leads(session, ids)
+            planner.load(session, found)
             outcomes = Counter(planner.check(lead) for lead in found)
         skipped = {skip: n for skip, n in outcomes.items() if skip is not None}
         if missing := len(ids) - len(found):
@@ -126,6 +128,7 @@ class BulkService:
             lock_leads(session, ids)  # PostgreSQL: leads, then reps (Team) — the one lock order
             planner = self._planner(session, actor, action, now, lock=True)
             found = store.live_leads(session, ids)
+            planner.load(session, found)
             outcomes = {lead.id or 0: planner.check(lead) for lead in found}
             skipped = Counter(skip for skip in outcomes.values() if skip is not None)
             skipped[Skip.NOT_ALLOWED] += len(ids) - len(found)
@@ -142,19 +145,21 @@ class BulkService:
             writes = Writes(session, 0)
             with session.no_autoflush:  # the leads are written below in one statement, not row by row
                 for lead in todo:
-                    before, owner = state(lead), lead.owner_id
+                    before, owner, tags = state(lead), lead.owner_id, planner.tags.ids(lead.id or 0)
                     planner.apply(session, lead, batch_id, writes)
                     after = state(lead)
                     diff = {k: v for k, v in before.items() if after[k] != v}
                     columns.update(diff)
                     snapshot[str(lead.id)] = {'v': lead.version, 'before': diff}
+                    if action.kind in TAG_KINDS:
+                        snapshot[str(lead.id)]['tags'] = tags  # the exact set an undo puts back
                     changed.append((lead.id or 0, owner, lead.owner_id))
                 _write(session, todo, columns)
             writes.flush()  # the audit lines, after the leads: a webhook's payload shows the lead as changed
             batch.snapshot = snapshot
             session.add(batch)
             told = self._tell_reps(session, action, changed, now)
-        self._published(action.kind, changed, told)
+        self._published(action.kind, changed, told, tagged=action.kind in TAG_KINDS)
         return BulkResult(batch_id=batch_id, changed=len(changed), skipped=+skipped)
 
     @staticmethod
@@ -170,9 +175,11 @@ class BulkService:
         return told
 
     def _published(self, kind: BulkKind | None, changed: Sequence[tuple[int, int | None, int | None]],
-                   told: Sequence[int]) -> None:
+                   told: Sequence[int], *, tagged: bool = False) -> None:
         events = self.ctx.events
         for lead_id, before, after in changed:
+            if tagged:  # every open page showing the lead redraws its chips
+                events.publish(events.record_tagged, TagEntity.LEAD, lead_id)
             if kind == BulkKind.REASSIGN:
                 events.publish(events.lead_assigned, lead_id, after, before)
             else:
@@ -208,6 +215,8 @@ class BulkService:
                         continue  # changed since the batch: stale
                     owner = lead.owner_id
                     restore(lead, entry['before'])
+                    if 'tags' in entry:
+                        restore_tags(session, lead.id or 0, entry['tags'], now)
                     columns.update(entry['before'])
                     lead.version += 1
                     lead.updated_at = now
@@ -220,7 +229,7 @@ class BulkService:
             stale = len(ids) - len(changed)  # changed since, or merged away
             batch.undone_at, batch.undone_by = now, actor.id
             session.add(batch)
-        self._published(None, changed, ())
+        self._published(None, changed, (), tagged=any('tags' in e for e in batch.snapshot.values()))
         return UndoResult(restored=len(changed), stale=stale)
 
     def recent(self, actor: UserRef, *, limit: int = 10) -> list[BatchView]:
@@ -256,5 +265,5 @@ def _params(action: BulkAction) -> dict[str, Any]:
     """What the list of recent batches says about the action."""
     value = action.value if isinstance(action.value, str | int | float | bool | list) else str(action.value)
     params: dict[str, Any] = {'field': action.field, 'value': value, 'reason': action.reason or None,
-                              'rep_id': action.rep_id}
+                              'rep_id': action.rep_id, 'tag_id': action.tag_id}
     return {k: v for k, v in params.items() if v not in (None, '')}
