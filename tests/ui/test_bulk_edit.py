@@ -8,7 +8,7 @@ import asyncio
 from nicegui import ui
 from nicegui.testing import User
 
-from store.models import Lead, LeadStatus
+from store.models import Lead, LeadStatus, Role, TagEntity
 from tests import factories
 from tests.ui.conftest import Team, login
 from tests.ui.test_inbox_page import wait_rows
@@ -82,7 +82,7 @@ async def test_select_all_matching_and_a_reps_actions(user: User, team: Team) ->
     await user.should_see(marker='bulk-dialog')
     kind = element(user, 'bulk-kind')
     assert isinstance(kind, ui.select)
-    assert set(kind.options) == {'set_field', 'disqualify'}  # a rep neither reassigns nor pools
+    assert set(kind.options) == {'set_field', 'tag_add', 'tag_remove', 'disqualify'}  # no reassign, no pool
     field = element(user, 'bulk-field')
     assert isinstance(field, ui.select)
     field.set_value('city')
@@ -90,3 +90,30 @@ async def test_select_all_matching_and_a_reps_actions(user: User, team: Team) ->
     user.find(marker='bulk-apply').click()
     await user.should_see('3 leads changed (0 skipped)')
     assert {get(desk, Lead, row.id).city for row in desk.leads.inbox(team.rep_a)[0]} == {'杭州'}
+
+
+async def test_a_rep_tags_ticked_leads_with_a_preview_of_who_has_it(user: User, team: Team) -> None:
+    desk = team.desk
+    vip = desk.tags.define_tag(factories.user(desk, Role.MANAGER), name_zh='重点', name_en='VIP', colour='red')
+    ids = [desk.leads.capture_lead(factories.lead_data(name=f'Mine {n}'), channel='manual', default_source='manual',
+                                   actor=team.rep_a, keep_for_actor=True).lead_id for n in range(2)]
+    desk.record_tags.add_tag(team.rep_a, TagEntity.LEAD, ids[0], vip.id)
+    await login(user, team.rep_a.email)
+    await wait_rows(user, {'Mine 0', 'Mine 1'})
+    table = user.find(marker='inbox-table')
+    for lead_id in ids:
+        table.trigger('pick', [lead_id, True])
+    await user.should_see('2 selected')
+    user.find(marker='bulk-action').click()
+    await user.should_see(marker='bulk-dialog')
+    kind = element(user, 'bulk-kind')
+    assert isinstance(kind, ui.select)
+    kind.set_value('tag_add')
+    tag = element(user, 'bulk-tag')
+    assert isinstance(tag, ui.select) and tag.options == {vip.id: 'VIP'}
+    tag.set_value(vip.id)
+    user.find(marker='bulk-do-preview').click()
+    await user.should_see('1 will change · 1 skipped: already tagged')
+    user.find(marker='bulk-apply').click()
+    await user.should_see('1 leads changed (1 skipped)')
+    assert [t.id for t in desk.record_tags.tags_of(team.rep_a, TagEntity.LEAD, ids[1])] == [vip.id]

@@ -5,7 +5,7 @@ adds each row's ticked state, `total` follows the page's count."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from nicegui import run, ui
@@ -13,18 +13,23 @@ from nicegui import run, ui
 from core.custom_fields.values import Definition
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
-from core.leads.bulk import BulkAction, BulkKind, Preview, Selection
+from core.leads.bulk import BulkAction, BulkKind, Preview, Selection, Skip
 from core.leads.fields import LEAD
 from core.permissions import can_assign
+from core.tags.catalog import TagSet
 from store.models import CustomFieldType, UserRef
 
 from ..errors import message
 from ..format import when
-from ..i18n import t
+from ..i18n import current_language, t
 from ..marks import tid
 from .custom_fields import field_label, option_labels
 
 RULES = 0
+LEAD_KINDS = (BulkKind.SET_FIELD, BulkKind.TAG_ADD, BulkKind.TAG_REMOVE, BulkKind.DISQUALIFY, BulkKind.REASSIGN,
+              BulkKind.POOL)
+"""The inbox's actions; a list may offer fewer (the pool: assign and tag)."""
+TAG_KINDS = (BulkKind.TAG_ADD, BulkKind.TAG_REMOVE)
 """The rep choice that means "through the assignment rules"."""
 PICK_STYLE = '''<style>
 .ld-pick { width: 20px; height: 20px; margin: 0 8px 0 0; vertical-align: middle; cursor: pointer;
@@ -35,15 +40,21 @@ PICK_STYLE = '''<style>
 
 
 class BulkEdit:
-    """One inbox's selection and its bulk actions."""
+    """One list's selection of leads and its bulk actions."""
 
     def __init__(self, desk: Desk, user: UserRef, *, filters: Callable[[], Mapping[str, Any]],
-                 custom: tuple[Definition, ...], refresh: Callable[[], Awaitable[None]]) -> None:
+                 custom: tuple[Definition, ...], refresh: Callable[[], Awaitable[None]], tags: TagSet | None = None,
+                 kinds: Sequence[BulkKind] = LEAD_KINDS, matching: bool = True, prefix: str = '') -> None:
+        """`kinds`: the actions this list offers (those the user may not do are left out);
+        `matching`: whether "select all N matching" the inbox's `filters` is offered; `prefix`: the
+        bar's markers when a page has two lists (the pool's review tab)."""
         self.desk, self.user = desk, user
         self.filters = filters
         """The inbox's current filters (`LeadService.inbox_filter`'s keywords)."""
         self.custom = custom
         self.refresh = refresh
+        self.tags = tags if tags is not None else desk.tags.tag_set()
+        self.kinds, self.matching, self.prefix = tuple(kinds), matching, prefix
         self.picked: set[int] = set()
         self.all_matching = False
         self.total = 0
@@ -88,35 +99,36 @@ class BulkEdit:
 
     def build(self) -> None:
         ui.add_head_html(PICK_STYLE)
-        with tid(ui.row().classes('ld-bulk-bar w-full items-center gap-1 no-wrap'), 'bulk-bar') as self.bar:
-            self.counter = tid(ui.label('').classes('text-weight-medium ellipsis'), 'bulk-count')
+        p = self.prefix
+        with tid(ui.row().classes('ld-bulk-bar w-full items-center gap-1 no-wrap'), f'{p}bulk-bar') as self.bar:
+            self.counter = tid(ui.label('').classes('text-weight-medium ellipsis'), f'{p}bulk-count')
             self.all_link = tid(ui.button(on_click=self._select_all).props('flat dense no-caps color=white'),
-                                'bulk-select-all')
+                                f'{p}bulk-select-all')
             ui.space()
             tid(ui.button(t('bulk.action'), icon='edit_note', on_click=self._open_action)
-                .props('dense unelevated color=white text-color=primary no-caps'), 'bulk-action')
+                .props('dense unelevated color=white text-color=primary no-caps'), f'{p}bulk-action')
             tid(ui.button(icon='close', on_click=self.clear)
-                .props(f'flat dense round color=white aria-label="{t("bulk.clear")}"'), 'bulk-clear')
+                .props(f'flat dense round color=white aria-label="{t("bulk.clear")}"'), f'{p}bulk-clear')
         self.show()
 
     def history_button(self) -> None:
         """The header's button for the user's recent bulk edits (with Undo)."""
         tid(ui.button(icon='history', on_click=self._open_recent)
-            .props(f'flat dense round aria-label="{t("bulk.recent")}"').tooltip(t('bulk.recent')), 'bulk-recent')
+            .props(f'flat dense round aria-label="{t("bulk.recent")}"').tooltip(t('bulk.recent')),
+            f'{self.prefix}bulk-recent')
 
     def show(self) -> None:
         n = self.count()
         self.bar.set_visibility(n > 0)
         self.counter.set_text(t('bulk.all_selected', count=n) if self.all_matching else t('bulk.selected', count=n))
         self.all_link.set_text(t('bulk.select_all', count=self.total))
-        self.all_link.set_visibility(not self.all_matching and self.total > len(self.picked))
+        self.all_link.set_visibility(self.matching and not self.all_matching and self.total > len(self.picked))
 
     # ----- the action dialog -----------------------------------------------------------------------
 
     def _kinds(self) -> dict[str, str]:
-        kinds = [BulkKind.SET_FIELD, BulkKind.DISQUALIFY]
-        if can_assign(self.user):
-            kinds += [BulkKind.REASSIGN, BulkKind.POOL]
+        managing = (BulkKind.REASSIGN, BulkKind.POOL)
+        kinds = [k for k in self.kinds if k not in managing or can_assign(self.user)]
         return {k.value: t(f'bulk.kind.{k.value}') for k in kinds}
 
     def _fields(self) -> dict[str, str]:
@@ -128,7 +140,8 @@ class BulkEdit:
             r.id: r.name for r in await run.io_bound(self.desk.team.reps)} if can_assign(self.user) else {}
         with ui.dialog() as dialog, tid(ui.card().classes('w-full').style('max-width: 28rem'), 'bulk-dialog'):
             ui.label(t('bulk.title', count=self.count())).classes('text-h6')
-            kind = tid(ui.select(self._kinds(), value=BulkKind.SET_FIELD.value, label=t('bulk.what'))
+            kinds = self._kinds()
+            kind = tid(ui.select(kinds, value=next(iter(kinds), None), label=t('bulk.what'))
                        .classes('w-full'), 'bulk-kind')
             with ui.column().classes('w-full gap-1') as field_box:
                 field = tid(ui.select(self._fields(), value=LEAD.editable[0], label=t('bulk.field'))
@@ -137,6 +150,7 @@ class BulkEdit:
             reason = tid(ui.input(t('lead.disqualify_reason')).props('maxlength=500').classes('w-full'),
                          'bulk-reason')
             rep = tid(ui.select(reps, value=RULES if reps else None, label=t('bulk.rep')).classes('w-full'), 'bulk-rep')
+            tag = tid(ui.select({}, label=t('bulk.tag')).classes('w-full'), 'bulk-tag')
             preview = tid(ui.label('').classes('text-body2'), 'bulk-preview')
             values: dict[str, Any] = {}
 
@@ -151,6 +165,12 @@ class BulkEdit:
                 field_box.set_visibility(k == BulkKind.SET_FIELD)
                 reason.set_visibility(k == BulkKind.DISQUALIFY)
                 rep.set_visibility(k == BulkKind.REASSIGN)
+                tag.set_visibility(k in TAG_KINDS)
+                if k in TAG_KINDS:  # put on: the active tags; taken off: retired ones too
+                    language = current_language()
+                    shown_tags = self.tags.active if k == BulkKind.TAG_ADD else self.tags.all
+                    options = {x.id: x.name(language) for x in shown_tags}
+                    tag.set_options(options, value=tag.value if tag.value in options else None)
                 preview.set_text('')
 
             def action() -> BulkAction:
@@ -158,7 +178,8 @@ class BulkEdit:
                 setting = k == BulkKind.SET_FIELD
                 return BulkAction(k, field=str(field.value) if setting else None,
                                   value=values['input'].value if setting else None, reason=reason.value or '',
-                                  rep_id=(rep.value or None) if k == BulkKind.REASSIGN else None)
+                                  rep_id=(rep.value or None) if k == BulkKind.REASSIGN else None,
+                                  tag_id=tag.value if k in TAG_KINDS else None)
 
             async def do_preview() -> Preview | None:
                 try:
@@ -166,7 +187,7 @@ class BulkEdit:
                 except DomainError as e:
                     preview.set_text(_problem(e))
                     return None
-                preview.set_text(_preview_text(found))
+                preview.set_text(_preview_text(found, BulkKind(kind.value)))
                 return found
 
             async def do_apply() -> None:
@@ -245,15 +266,21 @@ class BulkEdit:
         dialog.open()
 
 
-def _preview_text(preview: Preview) -> str:
+UNCHANGED_TEXT = {BulkKind.TAG_ADD: 'bulk.skip.has_tag', BulkKind.TAG_REMOVE: 'bulk.skip.lacks_tag'}
+"""A tag action's "already so" in its own words: who already has the tag, who lacks it."""
+
+
+def _preview_text(preview: Preview, kind: BulkKind) -> str:
     parts = [t('bulk.will_change', count=preview.change)]
-    parts += [t(f'bulk.skip.{skip.value}', count=n) for skip, n in preview.skipped.items() if n]
+    same = UNCHANGED_TEXT.get(kind, 'bulk.skip.unchanged')
+    parts += [t(same if skip == Skip.UNCHANGED else f'bulk.skip.{skip.value}', count=n)
+              for skip, n in preview.skipped.items() if n]
     return ' · '.join(parts)
 
 
 def _problem(error: DomainError) -> str:
     if isinstance(error, ValidationFailed):
-        return '; '.join(f'{t("bulk." + name) if name in ("field", "rep", "reason", "leads") else name}: '
+        return '; '.join(f'{t("bulk." + name) if name in ("field", "rep", "reason", "leads", "tag") else name}: '
                          f'{t("err.field." + code)}' for name, code in error.errors.items())
     return message(error)
 
