@@ -24,7 +24,7 @@ from core.capture.pending import Writes
 from core.capture.scoring import rescore
 from core.custom_fields.values import FIELD as CUSTOM
 from core.errors import NotAllowed, ValidationFailed
-from core.leads.bulk_tags import LeadTags
+from core.leads.bulk_tags import RecordTags
 from core.leads.fields import LEAD
 from core.tags.catalog import TagInfo
 from store.audit_actions import AuditAction
@@ -109,7 +109,7 @@ class Planner:
         self.team: Team | None = None
         self.picks: dict[int, Pick] = {}
         self.clean: dict[int, Any] = {}
-        self.tags = LeadTags(config.tags)
+        self.tags = RecordTags(config.tags, TagEntity.LEAD)
         """The selected leads' tags (`load`): what a tag action checks, what rescoring tests."""
         self.tag: TagInfo | None = None
         kind = action.kind
@@ -161,7 +161,7 @@ class Planner:
         if kind in TAG_KINDS:
             if not permissions.can_edit_lead(actor, lead):
                 return Skip.NOT_ALLOWED
-            has = self.tag is not None and self.tag.id in self.tags.ids(lead.id or 0)
+            has = self.tags.has(lead.id or 0, self.tag)
             return Skip.UNCHANGED if has == (kind == BulkKind.TAG_ADD) else None
         if kind == BulkKind.DISQUALIFY:
             if lead.status == LeadStatus.DISQUALIFIED:
