@@ -20,6 +20,7 @@ from core.errors import NotAllowed, ValidationFailed
 from core.leads.bulk_plan import TAG_KINDS, BulkAction, BulkKind, Skip
 from core.leads.bulk_tags import RecordTags, restore_tags
 from core.tags.catalog import TagInfo, TagSet
+from store import queries
 from store.audit_actions import AuditAction
 from store.models import Account, CustomEntity, Role, TagEntity, User, UserRef
 from store.queries.bulk import live_customers
@@ -123,8 +124,9 @@ class CustomerPlanner:
             account.custom = values
             audit(session, AuditAction.CUSTOMER_EDITED, now=now, actor_id=actor.id, reason_key=reason_key,
                   batch=batch_id, account=account.name, fields=', '.join(changed))
-        account.version += 1
-        session.add(account)
+        if kind not in TAG_KINDS:  # as one by one: a tag is not an edit of the customer's form
+            account.version += 1
+            session.add(account)
 
 
 def apply_all(session: Session, planner: CustomerPlanner, todo: Sequence[Account], batch_id: int
@@ -138,25 +140,29 @@ def apply_all(session: Session, planner: CustomerPlanner, todo: Sequence[Account
         after = state(account)
         entry: dict[str, Any] = {'v': account.version, 'before': {k: v for k, v in before.items() if after[k] != v}}
         if planner.action.kind in TAG_KINDS:
-            entry['tags'] = tags
+            entry['tags'], entry['tags_after'] = tags, planner.tags.ids(account.id or 0)
         snapshot[str(account.id)] = entry
     return snapshot
 
 
 def undo_all(session: Session, snapshot: Mapping[str, Any], *, batch_id: int, actor: UserRef, now: datetime
              ) -> list[int]:
-    """Put back each customer of a batch not changed since (its version moved on: left as it is);
-    returns the ids restored."""
+    """Put back each customer of a batch not changed since (its version moved on, or for a tag batch
+    its tags: left as it is); returns the ids restored."""
     restored: list[int] = []
-    for account in live_customers(session, [int(i) for i in snapshot], lock=True):
+    ids = [int(i) for i in snapshot]
+    held = queries.record_tag_ids(session, TagEntity.CUSTOMER, ids)
+    for account in live_customers(session, ids, lock=True):
         entry = snapshot[str(account.id)]
-        if account.version != entry['v']:
+        tags_moved = 'tags' in entry and sorted(held.get(account.id or 0, [])) != sorted(entry['tags_after'])
+        if account.version != entry['v'] or tags_moved:  # changed since the batch: stale
             continue
         restore(account, entry['before'])
         if 'tags' in entry:
             restore_tags(session, TagEntity.CUSTOMER, account.id or 0, entry['tags'], now)
-        account.version += 1
-        session.add(account)
+        if entry['before']:
+            account.version += 1
+            session.add(account)
         audit(session, AuditAction.BULK_UNDONE, now=now, actor_id=actor.id, reason_key='reason.bulk.undone',
               batch=batch_id, entity=TagEntity.CUSTOMER, record_id=account.id, account=account.name)
         restored.append(account.id or 0)

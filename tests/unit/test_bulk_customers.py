@@ -65,18 +65,20 @@ def test_tag_customers_preview_apply_and_undo_the_exact_sets(desk: Desk, team: t
 def test_remove_a_tag_and_undo_skips_a_customer_changed_since(desk: Desk, team: tuple[UserRef, ...]) -> None:
     manager, rep, _ = team
     vip = define(desk, '重点', 'VIP')
-    ids = customers(desk, rep, 2)
+    fair = define(desk, '展会', 'Fair')
+    ids = customers(desk, rep, 3)
     for account_id in ids:
         desk.record_tags.add_tag(manager, CUSTOMERS, account_id, vip.id)
     done = desk.bulk.apply(manager, pick(ids), BulkAction(BulkKind.TAG_REMOVE, tag_id=vip.id))
-    assert done.changed == 2 and done.batch_id is not None
+    assert done.changed == 3 and done.batch_id is not None
+    desk.record_tags.add_tag(rep, CUSTOMERS, ids[2], fair.id)  # tagged one by one since
     desk.custom_fields.define_field(factories.admin(desk), entity='customer', key='stores', type='number',
                                     label_zh='门店数', label_en='Stores')
     desk.customers.update_customer(rep, ids[0], version=get(desk, Account, ids[0]).version,  # edited since
                                    changes={'custom': {'stores': 3}})
     undone = desk.bulk.undo(manager, done.batch_id)
-    assert (undone.restored, undone.stale) == (1, 1)
-    assert [held(desk, CUSTOMERS, i) for i in ids] == [[], [vip.id]]
+    assert (undone.restored, undone.stale) == (1, 2)
+    assert [held(desk, CUSTOMERS, i) for i in ids] == [[], [vip.id], [fair.id]]
 
 
 def test_set_the_owner_of_customers(desk: Desk, team: tuple[UserRef, ...]) -> None:

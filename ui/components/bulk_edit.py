@@ -17,7 +17,7 @@ from core.leads.bulk import BulkAction, BulkKind, Preview, Selection, Skip
 from core.leads.fields import LEAD
 from core.permissions import can_assign
 from core.tags.catalog import TagSet
-from store.models import CustomFieldType, UserRef
+from store.models import CustomFieldType, TagEntity, UserRef
 
 from ..errors import message
 from ..format import when
@@ -30,6 +30,8 @@ LEAD_KINDS = (BulkKind.SET_FIELD, BulkKind.TAG_ADD, BulkKind.TAG_REMOVE, BulkKin
               BulkKind.POOL)
 """The inbox's actions; a list may offer fewer (the pool: assign and tag)."""
 TAG_KINDS = (BulkKind.TAG_ADD, BulkKind.TAG_REMOVE)
+CUSTOMER_KINDS = (BulkKind.TAG_ADD, BulkKind.TAG_REMOVE, BulkKind.REASSIGN, BulkKind.SET_FIELD)
+"""The customer list's actions (core/customers/bulk.py): a new owner is named, no rules pick one."""
 """The rep choice that means "through the assignment rules"."""
 PICK_STYLE = '''<style>
 .ld-pick { width: 20px; height: 20px; margin: 0 8px 0 0; vertical-align: middle; cursor: pointer;
@@ -39,22 +41,30 @@ PICK_STYLE = '''<style>
 </style>'''
 
 
+PICK_BOX = '''<input type="checkbox" class="ld-pick" :checked="props.row.picked" :aria-label="props.row.pick_label"
+    @click.stop="$parent.$emit('pick', [props.row.id, $event.target.checked])">'''
+"""A row's tick box in a table's slot template (rows carry `picked` and `pick_label`: `mark`)."""
+
+
 class BulkEdit:
     """One list's selection of leads and its bulk actions."""
 
     def __init__(self, desk: Desk, user: UserRef, *, filters: Callable[[], Mapping[str, Any]],
                  custom: tuple[Definition, ...], refresh: Callable[[], Awaitable[None]], tags: TagSet | None = None,
-                 kinds: Sequence[BulkKind] = LEAD_KINDS, matching: bool = True, prefix: str = '') -> None:
+                 kinds: Sequence[BulkKind] = LEAD_KINDS, matching: bool = True, prefix: str = '',
+                 entity: TagEntity = TagEntity.LEAD) -> None:
         """`kinds`: the actions this list offers (those the user may not do are left out);
         `matching`: whether "select all N matching" the inbox's `filters` is offered; `prefix`: the
-        bar's markers when a page has two lists (the pool's review tab)."""
+        bar's markers when a page has two lists (the pool's review tab); `entity`: leads or customers
+        (`custom`: that entity's fields)."""
         self.desk, self.user = desk, user
         self.filters = filters
         """The inbox's current filters (`LeadService.inbox_filter`'s keywords)."""
         self.custom = custom
         self.refresh = refresh
         self.tags = tags if tags is not None else desk.tags.tag_set()
-        self.kinds, self.matching, self.prefix = tuple(kinds), matching, prefix
+        self.kinds, self.matching, self.prefix, self.entity = tuple(kinds), matching, prefix, entity
+        self.leads = entity == TagEntity.LEAD
         self.picked: set[int] = set()
         self.all_matching = False
         self.total = 0
@@ -63,7 +73,7 @@ class BulkEdit:
 
     def mark(self, rows: list[dict]) -> list[dict]:
         """Each row with whether its box is ticked (the row templates' `picked`)."""
-        label = t('bulk.pick')
+        label = t('bulk.pick' if self.leads else 'bulk.pick_customer')
         for row in rows:
             row['picked'] = self.all_matching or row['id'] in self.picked
             row['pick_label'] = label
@@ -78,7 +88,9 @@ class BulkEdit:
         self.show()
 
     def selection(self) -> Selection:
-        return Selection(filters=dict(self.filters())) if self.all_matching else Selection(ids=tuple(self.picked))
+        if self.all_matching:
+            return Selection(filters=dict(self.filters()))
+        return Selection(ids=tuple(self.picked), entity=self.entity)
 
     def count(self) -> int:
         return self.total if self.all_matching else len(self.picked)
@@ -128,28 +140,30 @@ class BulkEdit:
 
     def _kinds(self) -> dict[str, str]:
         managing = (BulkKind.REASSIGN, BulkKind.POOL)
-        kinds = [k for k in self.kinds if k not in managing or can_assign(self.user)]
+        kinds = [k for k in self.kinds if (k not in managing or can_assign(self.user))
+                 and (k != BulkKind.SET_FIELD or self._fields())]
         return {k.value: t(f'bulk.kind.{k.value}') for k in kinds}
 
     def _fields(self) -> dict[str, str]:
-        builtin = {f: t(f'field.{f}') for f in LEAD.editable}
+        builtin = {f: t(f'field.{f}') for f in LEAD.editable} if self.leads else {}
         return builtin | {f'custom.{d.key}': field_label(d) for d in self.custom}
 
     async def _open_action(self) -> None:
-        reps = {RULES: t('bulk.through_rules')} | {
-            r.id: r.name for r in await run.io_bound(self.desk.team.reps)} if can_assign(self.user) else {}
+        rules = {RULES: t('bulk.through_rules')} if self.leads else {}  # a customer's owner is named
+        reps = rules | {r.id: r.name for r in await run.io_bound(self.desk.team.reps)} if can_assign(self.user) else {}
         with ui.dialog() as dialog, tid(ui.card().classes('w-full').style('max-width: 28rem'), 'bulk-dialog'):
-            ui.label(t('bulk.title', count=self.count())).classes('text-h6')
+            ui.label(t('bulk.title' if self.leads else 'bulk.title_customer', count=self.count())).classes('text-h6')
             kinds = self._kinds()
             kind = tid(ui.select(kinds, value=next(iter(kinds), None), label=t('bulk.what'))
                        .classes('w-full'), 'bulk-kind')
             with ui.column().classes('w-full gap-1') as field_box:
-                field = tid(ui.select(self._fields(), value=LEAD.editable[0], label=t('bulk.field'))
+                field = tid(ui.select(self._fields(), value=next(iter(self._fields()), None), label=t('bulk.field'))
                             .classes('w-full'), 'bulk-field')
                 value_box = ui.column().classes('w-full')
             reason = tid(ui.input(t('lead.disqualify_reason')).props('maxlength=500').classes('w-full'),
                          'bulk-reason')
-            rep = tid(ui.select(reps, value=RULES if reps else None, label=t('bulk.rep')).classes('w-full'), 'bulk-rep')
+            rep = tid(ui.select(reps, value=RULES if self.leads and reps else None,
+                                label=t('bulk.rep' if self.leads else 'bulk.owner')).classes('w-full'), 'bulk-rep')
             tag = tid(ui.select({}, label=t('bulk.tag')).classes('w-full'), 'bulk-tag')
             preview = tid(ui.label('').classes('text-body2'), 'bulk-preview')
             values: dict[str, Any] = {}
@@ -197,7 +211,8 @@ class BulkEdit:
                     preview.set_text(_problem(e))
                     return
                 dialog.close()
-                ui.notify(t('bulk.done', count=done.changed, skipped=sum(done.skipped.values())), type='positive')
+                ui.notify(t('bulk.done' if self.leads else 'bulk.done_customer', count=done.changed,
+                            skipped=sum(done.skipped.values())), type='positive')
                 self.picked.clear()
                 self.all_matching = False
                 self.show()
@@ -240,22 +255,25 @@ class BulkEdit:
                         ui.label(t('bulk.none')).classes('text-grey-7')
                     for b in batches:
                         with ui.row().classes('w-full items-center no-wrap gap-2'):
-                            text = t('bulk.batch', id=b.id, what=t(f'bulk.kind.{b.action}'), count=b.changed,
+                            leads = b.entity == TagEntity.LEAD
+                            text = t('bulk.batch' if leads else 'bulk.batch_customer', id=b.id,
+                                     what=t(f'bulk.kind.{b.action}'), count=b.changed,
                                      at=when(b.created_at))
                             ui.label(text).classes('grow')
                             if b.undone_at is not None:
                                 ui.label(t('bulk.undone')).classes('text-grey-7')
                             elif b.can_undo:
-                                tid(ui.button(t('bulk.undo'), on_click=lambda _e, i=b.id: undo(i))
+                                tid(ui.button(t('bulk.undo'), on_click=lambda _e, i=b.id, of=leads: undo(i, of))
                                     .props('flat dense no-caps'), f'bulk-undo-{b.id}')
 
-            async def undo(batch_id: int) -> None:
+            async def undo(batch_id: int, leads: bool) -> None:
                 try:
                     done = await run.io_bound(self.desk.bulk.undo, self.user, batch_id)
                 except DomainError as e:
                     ui.notify(message(e), type='negative')
                     return
-                ui.notify(t('bulk.undo_done', count=done.restored, stale=done.stale),
+                ui.notify(t('bulk.undo_done' if leads else 'bulk.undo_done_customer', count=done.restored,
+                            stale=done.stale),
                           type='warning' if done.stale else 'positive')
                 await draw()
                 await self.refresh()
