@@ -66,6 +66,8 @@ class BulkEdit:
         self.kinds, self.matching, self.prefix, self.entity = tuple(kinds), matching, prefix, entity
         self.leads = entity == TagEntity.LEAD
         self.picked: set[int] = set()
+        self.lists: list[ui.table] = []
+        """The page's tables whose rows carry tick boxes (`listen`): a tick is written back to their rows."""
         self.all_matching = False
         self.total = 0
 
@@ -79,12 +81,23 @@ class BulkEdit:
             row['pick_label'] = label
         return rows
 
+    def listen(self, *tables: ui.table) -> None:
+        """Take the `pick` events of these tables' tick boxes (rows and cards alike)."""
+        for table in tables:
+            self.lists.append(table)
+            table.on('pick', self.pick)
+
     async def pick(self, e: Any) -> None:
         """A row's box: `[lead id, ticked]`."""
         lead_id, ticked = int(e.args[0]), bool(e.args[1])
         if self.all_matching:  # unticking one of "all matching": back to the rows as ticked on this page
             self.all_matching = False
         (self.picked.add if ticked else self.picked.discard)(lead_id)
+        for table in self.lists:  # the row says it too: a redraw of the table keeps the tick
+            for row in table.rows:
+                if row.get('id') == lead_id:
+                    row['picked'] = ticked
+            table.update()
         self.show()
 
     def selection(self) -> Selection:

@@ -140,8 +140,7 @@ class CustomerList:
         self.table.add_slot('body-cell-tier', '''
             <q-td :props="props"><q-badge :color="props.row.color" :label="props.value" /></q-td>''')
         self.table.on('rowClick', lambda e: ui.navigate.to(f'/customers/{e.args[1]["id"]}'))
-        for rows in (self.table, self.cards):  # a row's or a card's tick box
-            rows.on('pick', self.bulk.pick)
+        self.bulk.listen(self.table, self.cards)  # a row's or a card's tick box
         self.bulk.build()  # the bar of ticked customers (ui/components/bulk_edit.py)
         with ui.row().classes('w-full items-center justify-end gap-2'):
             self.bulk.history_button()

@@ -397,7 +397,10 @@ def register(desk: Desk) -> None:
                 def remember(e: ValueChangeEventArguments) -> None:
                     address.put('', {'tab': 'review' if e.value in ('review', review_tab) else None})
 
-                with ui.tab_panels(tabs, value=start, on_change=remember).classes('w-full'):
+                # the panels' overflow is visible: the bulk bar sticks to the screen's bottom (Quasar
+                # clips its panels for the slide animation, and a clipping parent stops `sticky`)
+                ui.add_head_html('<style>.ld-panels, .ld-panels > .q-panel { overflow: visible !important; }</style>')
+                with ui.tab_panels(tabs, value=start, on_change=remember).classes('w-full ld-panels'):
                     with ui.tab_panel(pool_tab).classes('px-0'):
                         PoolTable(desk, user, review=False, address=address)
                     with ui.tab_panel(review_tab).classes('px-0'):
