@@ -154,7 +154,7 @@ class BulkEdit:
     def _kinds(self) -> dict[str, str]:
         managing = (BulkKind.REASSIGN, BulkKind.POOL)
         kinds = [k for k in self.kinds if (k not in managing or can_assign(self.user))
-                 and (k != BulkKind.SET_FIELD or self._fields())]
+                 and (k != BulkKind.SET_FIELD or self._fields()) and (k not in TAG_KINDS or self.tags.all)]
         return {k.value: t(f'bulk.kind.{k.value}') for k in kinds}
 
     def _fields(self) -> dict[str, str]:
