@@ -16,7 +16,7 @@ from core.errors import DomainError, ValidationFailed
 from core.leads.bulk import BulkAction, BulkKind, Preview, Selection, Skip
 from core.leads.fields import LEAD
 from core.permissions import can_assign
-from core.tags.catalog import TagSet
+from core.tags.catalog import NO_TAGS
 from store.models import CustomFieldType, TagEntity, UserRef
 
 from ..errors import message
@@ -50,7 +50,7 @@ class BulkEdit:
     """One list's selection of leads and its bulk actions."""
 
     def __init__(self, desk: Desk, user: UserRef, *, filters: Callable[[], Mapping[str, Any]],
-                 custom: tuple[Definition, ...], refresh: Callable[[], Awaitable[None]], tags: TagSet | None = None,
+                 custom: tuple[Definition, ...], refresh: Callable[[], Awaitable[None]],
                  kinds: Sequence[BulkKind] = LEAD_KINDS, matching: bool = True, prefix: str = '',
                  entity: TagEntity = TagEntity.LEAD) -> None:
         """`kinds`: the actions this list offers (those the user may not do are left out);
@@ -62,7 +62,8 @@ class BulkEdit:
         """The inbox's current filters (`LeadService.inbox_filter`'s keywords)."""
         self.custom = custom
         self.refresh = refresh
-        self.tags = tags if tags is not None else desk.tags.tag_set()
+        self.tags = NO_TAGS
+        """The tag catalogue as the action dialog last read it (on opening: tags defined since show)."""
         self.kinds, self.matching, self.prefix, self.entity = tuple(kinds), matching, prefix, entity
         self.leads = entity == TagEntity.LEAD
         self.picked: set[int] = set()
@@ -162,6 +163,7 @@ class BulkEdit:
         return builtin | {f'custom.{d.key}': field_label(d) for d in self.custom}
 
     async def _open_action(self) -> None:
+        self.tags = await run.io_bound(self.desk.tags.tag_set)
         rules = {RULES: t('bulk.through_rules')} if self.leads else {}  # a customer's owner is named
         reps = rules | {r.id: r.name for r in await run.io_bound(self.desk.team.reps)} if can_assign(self.user) else {}
         with ui.dialog() as dialog, tid(ui.card().classes('w-full').style('max-width: 28rem'), 'bulk-dialog'):

@@ -104,7 +104,7 @@ class CustomerList:
         """Counts refreshes: an answer to an older filter that arrives late is dropped."""
         self.applying = False
         """A saved view is setting the controls: their change handlers leave the reading to it."""
-        self.bulk = BulkEdit(desk, user, filters=dict, custom=custom, refresh=self.refresh, tags=tags,
+        self.bulk = BulkEdit(desk, user, filters=dict, custom=custom, refresh=self.refresh,
                              kinds=CUSTOMER_KINDS, matching=False, entity=TagEntity.CUSTOMER)
 
     def build(self) -> None:

@@ -141,7 +141,7 @@ class PoolTable:
             self._filters()
             self.bulk: BulkEdit | None = None
             if self.manager:  # ticked leads: assign (to a rep or through the rules) or tag, with preview and undo
-                self.bulk = BulkEdit(desk, user, filters=dict, custom=(), refresh=self._after_bulk, tags=self.tags,
+                self.bulk = BulkEdit(desk, user, filters=dict, custom=(), refresh=self._after_bulk,
                                      kinds=POOL_KINDS, matching=False, prefix='review-' if review else '')
             with table_region(t('pool.tab_review' if review else 'pool.tab_pool'), classes='gt-xs'):
                 self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id',
