@@ -269,3 +269,33 @@ def test_a_rep_tags_only_own_leads_and_no_unknown_or_retired_tag(desk: Desk, tea
     # a retired tag may still come off
     assert desk.bulk.preview(manager, Selection(ids=tuple(mine)), BulkAction(BulkKind.TAG_REMOVE, tag_id=old.id)
                              ).skipped == {Skip.UNCHANGED: 1}
+
+
+# ----- the pool ------------------------------------------------------------------------------------
+
+def test_pool_leads_through_the_rules_and_back_by_undo(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    ids = assign(desk, manager, rep, 2)
+    pooled = desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.POOL))
+    assert pooled.changed == 2
+    done = desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.REASSIGN))
+    assert done.changed == 2 and done.batch_id is not None
+    assert all(get(desk, Lead, i).status == LeadStatus.ASSIGNED and get(desk, Lead, i).owner_id for i in ids)
+    assert {(e.action, e.reason_key) for e in bulk_lines(desk, done.batch_id)} == {
+        ('assigned', 'reason.bulk.reassign')}
+    undone = desk.bulk.undo(manager, done.batch_id)
+    assert undone.restored == 2
+    assert [(get(desk, Lead, i).status, get(desk, Lead, i).owner_id) for i in ids] == [(LeadStatus.POOL, None)] * 2
+
+
+def test_a_rep_may_not_tag_or_hand_out_pool_leads(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    vip = define(desk, '重点', 'VIP')
+    ids = assign(desk, manager, rep, 1)
+    desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.POOL))
+    tagged = desk.bulk.preview(rep, Selection(ids=tuple(ids)), BulkAction(BulkKind.TAG_ADD, tag_id=vip.id))
+    assert (tagged.change, tagged.skipped) == (0, {Skip.NOT_ALLOWED: 1})  # as one by one: not theirs
+    with pytest.raises(NotAllowed):
+        desk.bulk.preview(rep, Selection(ids=tuple(ids)), BulkAction(BulkKind.REASSIGN, rep_id=rep.id))
+    assert desk.bulk.preview(manager, Selection(ids=tuple(ids)),
+                             BulkAction(BulkKind.TAG_ADD, tag_id=vip.id)).change == 1
