@@ -1249,15 +1249,19 @@ class WebhookDelivery(SQLModel, table=True):
 
 
 class BulkBatch(SQLModel, table=True):
-    """One bulk edit of leads (core/leads/bulk.py): who did what to which leads, and each lead's
-    values before it, so the batch can be undone within 24 hours (a lead changed since is skipped)."""
+    """One bulk edit of leads or customers (core/leads/bulk.py): who did what to which records, and
+    each record's values before it, so the batch can be undone within 24 hours (a record changed
+    since is skipped)."""
 
     __tablename__ = 'bulk_batches'
 
     id: int | None = Field(default=None, primary_key=True)
     actor_id: int = Field(foreign_key='users.id', index=True)
+    entity: str = Field(default=TagEntity.LEAD, sa_type=sa.String(20),
+                        sa_column_kwargs={'server_default': TagEntity.LEAD.value})
+    """`TagEntity`: which records the batch changed (its snapshot's ids are theirs)."""
     action: str = Field(sa_type=sa.String(20))
-    """`core.leads.bulk.BulkKind`: set_field, disqualify, reassign or pool."""
+    """`core.leads.bulk_plan.BulkKind`: what was done (set_field, tag_add, reassign, …)."""
     params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
     """What was applied (the field and value, the rep, the reason), for the list of recent batches."""
     changed: int = 0

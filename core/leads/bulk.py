@@ -1,5 +1,7 @@
-"""Bulk edit of leads (issue 21): one action — set a field, disqualify, reassign, move to the pool —
-for some selected leads or all leads matching the inbox's filter. A preview says how many change
+"""Bulk edit of leads and customers (issue 21): one action — set a field, add or remove a tag,
+disqualify, reassign, move to the pool — for some selected records or all leads matching the
+inbox's filter. One batch record (`BulkBatch`, its `entity` saying which records) and one undo for
+every list; what an action does to a customer is core/customers/bulk.py. A preview says how many change
 and why the others are skipped; the apply is one transaction with one audit line per lead (reason
 `reason.bulk.<kind>`, the batch's id), events after the commit; a `BulkBatch` keeps each changed
 lead's values before, so the batch can be undone within 24 hours except for leads changed since.
@@ -20,18 +22,18 @@ from typing import Any
 
 from sqlmodel import Session
 
-from core import projections
 from core.capture.pending import Writes
 from core.context import Context, retry_conflicts
+from core.customers import bulk as customer_bulk
+from core.customers.bulk import CustomerPlanner
 from core.errors import InvalidState, NotAllowed, NotFound, ValidationFailed
 from core.leads.actions import LeadService
-from core.leads.bulk_plan import BulkAction, BulkKind, Planner, Skip, restore, state
+from core.leads.bulk_plan import TAG_KINDS, BulkAction, BulkKind, Planner, Skip, state
+from core.leads.bulk_rows import undo_leads, write_leads
 from core.notify import notify
 from store import queries
-from store.audit_actions import AuditAction
-from store.bulk_writes import update_leads
 from store.locks import lock_leads
-from store.models import BulkBatch, Lead, Role, UserRef
+from store.models import BulkBatch, Role, TagEntity, UserRef
 from store.queries import bulk as store
 
 BULK_MAX = 2000
@@ -41,11 +43,13 @@ UNDO_WINDOW = timedelta(hours=24)
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """Which leads: these ids (rows ticked), or — `filters` given — every lead the inbox shows for
-    these filters (`LeadService.inbox_filter`'s keywords): "all N matching"."""
+    """Which records: these ids (rows ticked), or — `filters` given, leads only — every lead the
+    inbox shows for these filters (`LeadService.inbox_filter`'s keywords): "all N matching"."""
 
     ids: tuple[int, ...] = ()
     filters: Mapping[str, Any] | None = None
+    entity: TagEntity = TagEntity.LEAD
+    """Leads or customers (`customers.bulk.KINDS` says what customers take)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,7 @@ class UndoResult:
 @dataclass(frozen=True, slots=True)
 class BatchView:
     id: int
+    entity: TagEntity
     action: BulkKind
     params: dict[str, Any]
     changed: int
@@ -87,6 +92,9 @@ class BulkService:
         self.leads = leads
 
     def _ids(self, session: Session, actor: UserRef, selection: Selection) -> list[int]:
+        if selection.entity not in (TagEntity.LEAD, TagEntity.CUSTOMER) or (
+                selection.filters is not None and selection.entity != TagEntity.LEAD):
+            raise ValidationFailed({'selection': 'invalid'})
         if selection.filters is None:
             ids = list(dict.fromkeys(int(i) for i in selection.ids))
         else:
@@ -107,18 +115,31 @@ class BulkService:
         now = self.ctx.now()
         with self.ctx.read() as session:
             ids = self._ids(session, actor, selection)
-            planner = self._planner(session, actor, action, now, lock=False)
-            found = store.live_leads(session, ids)
-            outcomes = Counter(planner.check(lead) for lead in found)
+            if selection.entity == TagEntity.CUSTOMER:
+                customers = self._customers(session, actor, action, now)
+                found: Sequence[Any] = store.live_customers(session, ids)
+                customers.load(session, found)
+                outcomes = Counter(customers.check(account) for account in found)
+            else:
+                planner = self._planner(session, actor, action, now, lock=False)
+                found = store.live_leads(session, ids)
+                planner.load(session, found)
+                outcomes = Counter(planner.check(lead) for lead in found)
         skipped = {skip: n for skip, n in outcomes.items() if skip is not None}
         if missing := len(ids) - len(found):
             skipped[Skip.NOT_ALLOWED] = skipped.get(Skip.NOT_ALLOWED, 0) + missing
         return Preview(selected=len(ids), change=outcomes[None], skipped=skipped)
 
+    def _customers(self, session: Session, actor: UserRef, action: BulkAction, now: datetime) -> CustomerPlanner:
+        return CustomerPlanner(session, actor, action, tags=self.ctx.capture_config.load(session).tags,
+                               region=self.ctx.settings.default_region, now=now)
+
     @retry_conflicts
     def apply(self, actor: UserRef, selection: Selection, action: BulkAction) -> BulkResult:
-        """Apply the action to every selected lead it may change, in one transaction; the others
+        """Apply the action to every selected record it may change, in one transaction; the others
         are skipped and counted as the preview counts them."""
+        if selection.entity == TagEntity.CUSTOMER:
+            return self._apply_customers(actor, selection, action)
         now = self.ctx.now()
         changed: list[tuple[int, int | None, int | None]] = []  # (lead, owner before, owner after)
         with self.ctx.write() as session:
@@ -126,6 +147,7 @@ class BulkService:
             lock_leads(session, ids)  # PostgreSQL: leads, then reps (Team) — the one lock order
             planner = self._planner(session, actor, action, now, lock=True)
             found = store.live_leads(session, ids)
+            planner.load(session, found)
             outcomes = {lead.id or 0: planner.check(lead) for lead in found}
             skipped = Counter(skip for skip in outcomes.values() if skip is not None)
             skipped[Skip.NOT_ALLOWED] += len(ids) - len(found)
@@ -142,20 +164,49 @@ class BulkService:
             writes = Writes(session, 0)
             with session.no_autoflush:  # the leads are written below in one statement, not row by row
                 for lead in todo:
-                    before, owner = state(lead), lead.owner_id
+                    before, owner, tags = state(lead), lead.owner_id, planner.tags.ids(lead.id or 0)
                     planner.apply(session, lead, batch_id, writes)
                     after = state(lead)
                     diff = {k: v for k, v in before.items() if after[k] != v}
                     columns.update(diff)
                     snapshot[str(lead.id)] = {'v': lead.version, 'before': diff}
+                    if action.kind in TAG_KINDS:
+                        snapshot[str(lead.id)]['tags'] = tags  # the exact set an undo puts back
                     changed.append((lead.id or 0, owner, lead.owner_id))
-                _write(session, todo, columns)
+                write_leads(session, todo, columns)
             writes.flush()  # the audit lines, after the leads: a webhook's payload shows the lead as changed
             batch.snapshot = snapshot
             session.add(batch)
             told = self._tell_reps(session, action, changed, now)
-        self._published(action.kind, changed, told)
+        self._published(action.kind, changed, told, tagged=action.kind in TAG_KINDS)
         return BulkResult(batch_id=batch_id, changed=len(changed), skipped=+skipped)
+
+    def _apply_customers(self, actor: UserRef, selection: Selection, action: BulkAction) -> BulkResult:
+        now = self.ctx.now()
+        with self.ctx.write() as session:
+            ids = self._ids(session, actor, selection)
+            planner = self._customers(session, actor, action, now)
+            found = store.live_customers(session, ids, lock=True)
+            planner.load(session, found)
+            outcomes = {a.id or 0: planner.check(a) for a in found}
+            skipped = Counter(skip for skip in outcomes.values() if skip is not None)
+            skipped[Skip.NOT_ALLOWED] += len(ids) - len(found)
+            todo = [a for a in found if outcomes[a.id or 0] is None]
+            if not todo:
+                return BulkResult(batch_id=None, changed=0, skipped=+skipped)
+            batch = BulkBatch(actor_id=actor.id, entity=TagEntity.CUSTOMER, action=action.kind,
+                              params=_params(action), changed=len(todo), created_at=now)
+            session.add(batch)
+            session.flush()
+            batch.snapshot = customer_bulk.apply_all(session, planner, todo, batch.id or 0)
+            session.add(batch)
+        self._published_customers([a.id or 0 for a in todo], tagged=action.kind in TAG_KINDS)
+        return BulkResult(batch_id=batch.id, changed=len(todo), skipped=+skipped)
+
+    def _published_customers(self, ids: Sequence[int], *, tagged: bool) -> None:
+        events = self.ctx.events
+        for account_id in ids if tagged else ():  # the customers' pages redraw their chips
+            events.publish(events.record_tagged, TagEntity.CUSTOMER, account_id)
 
     @staticmethod
     def _tell_reps(session: Session, action: BulkAction, changed: Sequence[tuple[int, int | None, int | None]],
@@ -170,9 +221,11 @@ class BulkService:
         return told
 
     def _published(self, kind: BulkKind | None, changed: Sequence[tuple[int, int | None, int | None]],
-                   told: Sequence[int]) -> None:
+                   told: Sequence[int], *, tagged: bool = False) -> None:
         events = self.ctx.events
         for lead_id, before, after in changed:
+            if tagged:  # every open page showing the lead redraws its chips
+                events.publish(events.record_tagged, TagEntity.LEAD, lead_id)
             if kind == BulkKind.REASSIGN:
                 events.publish(events.lead_assigned, lead_id, after, before)
             else:
@@ -182,10 +235,11 @@ class BulkService:
 
     @retry_conflicts
     def undo(self, actor: UserRef, batch_id: int) -> UndoResult:
-        """Put back each lead's values before the batch, unless the lead changed since (stale:
-        skipped and counted). Refused once undone, or after 24 hours (`bulk_too_old`)."""
+        """Put back each record's values before the batch, unless it changed since (stale: skipped
+        and counted). Refused once undone, or after 24 hours (`bulk_too_old`). One transaction."""
         now = self.ctx.now()
         changed: list[tuple[int, int | None, int | None]] = []
+        customers: list[int] = []
         with self.ctx.write() as session:
             batch = session.get(BulkBatch, batch_id, with_for_update=True, populate_existing=True)
             if batch is None:
@@ -196,40 +250,25 @@ class BulkService:
                 raise InvalidState('bulk_undone')
             if batch.created_at is None or now - batch.created_at > UNDO_WINDOW:
                 raise InvalidState('bulk_too_old')
-            ids = [int(i) for i in batch.snapshot]
-            lock_leads(session, ids)
-            restored: list[Lead] = []
-            columns: set[str] = set()
-            writes = Writes(session, 0)
-            with session.no_autoflush:
-                for lead in store.live_leads(session, ids):
-                    entry = batch.snapshot[str(lead.id)]
-                    if lead.version != entry['v']:
-                        continue  # changed since the batch: stale
-                    owner = lead.owner_id
-                    restore(lead, entry['before'])
-                    columns.update(entry['before'])
-                    lead.version += 1
-                    lead.updated_at = now
-                    restored.append(lead)
-                    writes.audit(AuditAction.BULK_UNDONE, now=now, lead_id=lead.id, actor_id=actor.id,
-                                 reason_key='reason.bulk.undone', batch=batch_id)
-                    changed.append((lead.id or 0, owner, lead.owner_id))
-                _write(session, restored, columns)
-            writes.flush()
-            stale = len(ids) - len(changed)  # changed since, or merged away
+            if batch.entity == TagEntity.CUSTOMER:
+                customers = customer_bulk.undo_all(session, batch.snapshot, batch_id=batch_id, actor=actor, now=now)
+            else:
+                changed = undo_leads(session, batch, actor, now)
+            stale = len(batch.snapshot) - len(changed) - len(customers)  # changed since, or merged away
             batch.undone_at, batch.undone_by = now, actor.id
             session.add(batch)
-        self._published(None, changed, ())
-        return UndoResult(restored=len(changed), stale=stale)
+            tagged = any('tags' in e for e in batch.snapshot.values())
+        self._published(None, changed, (), tagged=tagged)
+        self._published_customers(customers, tagged=tagged)
+        return UndoResult(restored=len(changed) + len(customers), stale=stale)
 
     def recent(self, actor: UserRef, *, limit: int = 10) -> list[BatchView]:
         """The actor's bulk edits of the last 24 hours, newest first, each with whether Undo works."""
         now = self.ctx.now()
         with self.ctx.read() as session:
             batches = store.recent_batches(session, actor.id, now - UNDO_WINDOW, limit=limit)
-            return [BatchView(id=b.id or 0, action=BulkKind(b.action), params=dict(b.params), changed=b.changed,
-                              created_at=b.created_at, undone_at=b.undone_at,
+            return [BatchView(id=b.id or 0, entity=TagEntity(b.entity), action=BulkKind(b.action),
+                              params=dict(b.params), changed=b.changed, created_at=b.created_at, undone_at=b.undone_at,
                               can_undo=b.undone_at is None and b.created_at is not None
                               and now - b.created_at <= UNDO_WINDOW)
                     for b in batches]
@@ -240,21 +279,9 @@ class BulkService:
             return self._ids(session, actor, selection)
 
 
-def _write(session: Session, leads: Sequence[Lead], columns: set[str]) -> None:
-    """The changed leads in one UPDATE statement (store/bulk_writes.py) instead of the ORM's one per
-    row: registered with the unit of work first, so the projections count them; then taken out of
-    the session, so its flush (audit lines, reps) does not write them again."""
-    if not leads:
-        return
-    projections.updating(session, [lead.id or 0 for lead in leads])
-    for lead in leads:
-        session.expunge(lead)
-    update_leads(session, leads, columns | {'version', 'updated_at'})
-
-
 def _params(action: BulkAction) -> dict[str, Any]:
     """What the list of recent batches says about the action."""
     value = action.value if isinstance(action.value, str | int | float | bool | list) else str(action.value)
     params: dict[str, Any] = {'field': action.field, 'value': value, 'reason': action.reason or None,
-                              'rep_id': action.rep_id}
+                              'rep_id': action.rep_id, 'tag_id': action.tag_id}
     return {k: v for k, v in params.items() if v not in (None, '')}

@@ -5,7 +5,7 @@ declaration's validation and rescoring, `assign_to` and the rules' `Team.pick`, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -24,9 +24,11 @@ from core.capture.pending import Writes
 from core.capture.scoring import rescore
 from core.custom_fields.values import FIELD as CUSTOM
 from core.errors import NotAllowed, ValidationFailed
+from core.leads.bulk_tags import RecordTags
 from core.leads.fields import LEAD
+from core.tags.catalog import TagInfo
 from store.audit_actions import AuditAction
-from store.models import CLOSED_STATUSES, Lead, LeadStatus, Role, User, UserRef
+from store.models import CLOSED_STATUSES, Lead, LeadStatus, Role, TagEntity, User, UserRef
 from store.types import UTCDateTime
 
 
@@ -37,6 +39,11 @@ class BulkKind(StrEnum):
     DISQUALIFY = 'disqualify'
     REASSIGN = 'reassign'
     POOL = 'pool'
+    TAG_ADD = 'tag_add'
+    TAG_REMOVE = 'tag_remove'
+
+
+TAG_KINDS = frozenset((BulkKind.TAG_ADD, BulkKind.TAG_REMOVE))
 
 
 class Skip(StrEnum):
@@ -56,13 +63,14 @@ class Skip(StrEnum):
 class BulkAction:
     """One action for every selected lead. `field`/`value`: SET_FIELD (a built-in editable field or
     `custom.<key>`; an empty value clears it); `reason`: DISQUALIFY (required, as one by one);
-    `rep_id`: REASSIGN to this rep, None = through the assignment rules."""
+    `rep_id`: REASSIGN to this rep, None = through the assignment rules; `tag_id`: TAG_ADD/TAG_REMOVE."""
 
     kind: BulkKind
     field: str | None = None
     value: Any = None
     reason: str = ''
     rep_id: int | None = None
+    tag_id: int | None = None
 
 
 STATE = (*LEAD.editable, 'phone_norm', 'company_norm', 'score', 'grade', 'temperature', 'score_reasons', 'custom',
@@ -101,6 +109,9 @@ class Planner:
         self.team: Team | None = None
         self.picks: dict[int, Pick] = {}
         self.clean: dict[int, Any] = {}
+        self.tags = RecordTags(config.tags, TagEntity.LEAD)
+        """The selected leads' tags (`load`): what a tag action checks, what rescoring tests."""
+        self.tag: TagInfo | None = None
         kind = action.kind
         if kind in (BulkKind.REASSIGN, BulkKind.POOL) and not permissions.can_assign(actor):
             raise NotAllowed()
@@ -114,9 +125,16 @@ class Planner:
             self.rep = session.get(User, action.rep_id)
             if self.rep is None or not self.rep.is_active or self.rep.role != Role.REP:
                 raise ValidationFailed({'rep': 'invalid'})
+        elif kind in TAG_KINDS:
+            self.tag = self.tags.tag(action.tag_id, add=kind == BulkKind.TAG_ADD)
         elif kind == BulkKind.REASSIGN:
             self.team = Team(session, day_start, rules=config.rules, now=now, calendar=config.policy.calendar,
                              lock=lock)
+
+    def load(self, session: Session, leads: Sequence[Lead]) -> None:
+        """Read what the checks need for the whole selection at once: the leads' tags."""
+        if self.action.kind in TAG_KINDS or self.action.kind == BulkKind.SET_FIELD:
+            self.tags.load(session, [lead.id or 0 for lead in leads])
 
     def _prepare_field(self, name: str, value: Any) -> None:
         if name in LEAD.editable:
@@ -140,6 +158,11 @@ class Planner:
             return Skip.NOT_ALLOWED
         if kind == BulkKind.SET_FIELD:
             return self._check_field(lead)
+        if kind in TAG_KINDS:
+            if not permissions.can_edit_lead(actor, lead):
+                return Skip.NOT_ALLOWED
+            has = self.tags.has(lead.id or 0, self.tag)
+            return Skip.UNCHANGED if has == (kind == BulkKind.TAG_ADD) else None
         if kind == BulkKind.DISQUALIFY:
             if lead.status == LeadStatus.DISQUALIFIED:
                 return Skip.UNCHANGED
@@ -196,9 +219,17 @@ class Planner:
                 clean, name = self.clean[lead_id], self.action.field or ''
                 setattr(lead, name, getattr(clean, name))
                 lead.phone_norm, lead.company_norm = clean.phone_norm, clean.company_norm
-            rescore(lead, self.config.scoring)
+            rescore(lead, self.config.scoring, self.tags.keys(lead_id))
             writes.audit(AuditAction.EDITED, now=now, lead_id=lead_id, actor_id=actor.id, reason_key=reason_key,
                          batch=batch_id, fields=self.action.field)
+        elif kind in TAG_KINDS:
+            tag, add = self.tag, kind == BulkKind.TAG_ADD
+            assert tag is not None
+            self.tags.change(session, lead_id, tag.id, add=add, now=now)
+            rescore(lead, self.config.scoring, self.tags.keys(lead_id))  # "has tag" rules: the score follows
+            writes.audit(AuditAction.TAG_ADDED if add else AuditAction.TAG_REMOVED, now=now, lead_id=lead_id,
+                         actor_id=actor.id, reason_key=reason_key, batch=batch_id, entity=TagEntity.LEAD,
+                         record_id=lead_id, key=tag.key, tag=tag.name_zh)
         elif kind == BulkKind.DISQUALIFY:
             lead.status, lead.disqualify_reason = LeadStatus.DISQUALIFIED, self.reason
             clear_clocks(lead)  # closed: the timer has nothing left to do with it

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from store.models import BulkBatch, Lead
+from store.models import Account, BulkBatch, Lead
 
 
 def recent_batches(session: Session, actor_id: int, since: datetime, *, limit: int = 10) -> Sequence[BulkBatch]:
@@ -22,3 +22,10 @@ def live_leads(session: Session, ids: Sequence[int]) -> Sequence[Lead]:
     """These leads (not merged away or deleted), in id order: one query for a whole selection."""
     return session.exec(select(Lead).where(col(Lead.id).in_(list(ids)), col(Lead.is_deleted).is_(False))
                         .order_by(col(Lead.id))).all()
+
+
+def live_customers(session: Session, ids: Sequence[int], *, lock: bool = False) -> Sequence[Account]:
+    """These customers (not deleted), in id order; `lock`: row-locked for the batch (PostgreSQL)."""
+    query = select(Account).where(col(Account.id).in_(list(ids)), col(Account.is_deleted).is_(False),
+                                  col(Account.is_customer).is_(True)).order_by(col(Account.id))
+    return session.exec(query.with_for_update() if lock else query).all()

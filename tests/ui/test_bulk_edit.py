@@ -8,7 +8,7 @@ import asyncio
 from nicegui import ui
 from nicegui.testing import User
 
-from store.models import Lead, LeadStatus
+from store.models import Lead, LeadStatus, Role, TagEntity
 from tests import factories
 from tests.ui.conftest import Team, login
 from tests.ui.test_inbox_page import wait_rows
@@ -82,7 +82,7 @@ async def test_select_all_matching_and_a_reps_actions(user: User, team: Team) ->
     await user.should_see(marker='bulk-dialog')
     kind = element(user, 'bulk-kind')
     assert isinstance(kind, ui.select)
-    assert set(kind.options) == {'set_field', 'disqualify'}  # a rep neither reassigns nor pools
+    assert set(kind.options) == {'set_field', 'disqualify'}  # no reassign, no pool; no tags defined: no tag actions
     field = element(user, 'bulk-field')
     assert isinstance(field, ui.select)
     field.set_value('city')
@@ -90,3 +90,79 @@ async def test_select_all_matching_and_a_reps_actions(user: User, team: Team) ->
     user.find(marker='bulk-apply').click()
     await user.should_see('3 leads changed (0 skipped)')
     assert {get(desk, Lead, row.id).city for row in desk.leads.inbox(team.rep_a)[0]} == {'杭州'}
+
+
+async def test_a_rep_tags_ticked_leads_with_a_preview_of_who_has_it(user: User, team: Team) -> None:
+    desk = team.desk
+    vip = desk.tags.define_tag(factories.user(desk, Role.MANAGER), name_zh='重点', name_en='VIP', colour='red')
+    ids = [desk.leads.capture_lead(factories.lead_data(name=f'Mine {n}'), channel='manual', default_source='manual',
+                                   actor=team.rep_a, keep_for_actor=True).lead_id for n in range(2)]
+    desk.record_tags.add_tag(team.rep_a, TagEntity.LEAD, ids[0], vip.id)
+    await login(user, team.rep_a.email)
+    await wait_rows(user, {'Mine 0', 'Mine 1'})
+    table = user.find(marker='inbox-table')
+    for lead_id in ids:
+        table.trigger('pick', [lead_id, True])
+    await user.should_see('2 selected')
+    user.find(marker='bulk-action').click()
+    await user.should_see(marker='bulk-dialog')
+    kind = element(user, 'bulk-kind')
+    assert isinstance(kind, ui.select)
+    kind.set_value('tag_add')
+    tag = element(user, 'bulk-tag')
+    assert isinstance(tag, ui.select) and tag.options == {vip.id: 'VIP'}
+    tag.set_value(vip.id)
+    user.find(marker='bulk-do-preview').click()
+    await user.should_see('1 will change · 1 skipped: already tagged')
+    user.find(marker='bulk-apply').click()
+    await user.should_see('1 leads changed (1 skipped)')
+    assert [t.id for t in desk.record_tags.tags_of(team.rep_a, TagEntity.LEAD, ids[1])] == [vip.id]
+
+
+async def test_a_manager_hands_ticked_customers_to_a_rep_and_tags_them(user: User, team: Team) -> None:
+    from store.models import Account
+    from tests.ui.test_convert import until
+    from tests.ui.test_customers_page import table_rows, won_deal
+    desk = team.desk
+    vip = desk.tags.define_tag(team.manager, name_zh='重点', name_en='VIP', colour='red')
+    first, _ = won_deal(team, team.rep_a, 'Alpha Co')
+    second, _ = won_deal(team, team.rep_a, 'Beta Co')
+    await login(user, team.manager.email)
+    await user.open('/customers')
+    await until(lambda: len(table_rows(user)) == 2)
+    await user.should_not_see(marker='bulk-bar')
+    assert {r['pick_label'] for r in table_rows(user)} == {'Select this customer'}
+    table = user.find(marker='customers')
+    for account_id in (first, second):
+        table.trigger('pick', [account_id, True])
+    await user.should_see('2 selected')
+    user.find(marker='bulk-action').click()
+    await user.should_see('Bulk edit 2 customers')
+    kind = element(user, 'bulk-kind')
+    assert isinstance(kind, ui.select) and set(kind.options) == {'tag_add', 'tag_remove', 'reassign'}
+    kind.set_value('reassign')
+    rep = element(user, 'bulk-rep')
+    assert isinstance(rep, ui.select) and 0 not in rep.options  # no rules pick a customer's owner
+    rep.set_value(team.rep_b.id)
+    user.find(marker='bulk-do-preview').click()
+    await user.should_see('2 will change')
+    user.find(marker='bulk-apply').click()
+    await user.should_see('2 customers changed (0 skipped)')
+    assert {get(desk, Account, i).owner_id for i in (first, second)} == {team.rep_b.id}
+    await until(lambda: {r['owner'] for r in table_rows(user)} == {'Rep Zhao'})
+
+    table.trigger('pick', [first, True])
+    await user.should_see('1 selected')
+    user.find(marker='bulk-action').click()
+    await user.should_see(marker='bulk-dialog')
+    element(user, 'bulk-kind').set_value('tag_add')
+    element(user, 'bulk-tag').set_value(vip.id)
+    user.find(marker='bulk-apply').click()
+    await user.should_see('1 customers changed (0 skipped)')
+    assert [t.id for t in desk.record_tags.tags_of(team.manager, TagEntity.CUSTOMER, first)] == [vip.id]
+    user.find(marker='bulk-recent').click()  # the tag batch after it left the owners as they were
+    await user.should_see('Reassign: 2 customers')
+    batch = desk.bulk.recent(team.manager)[-1]
+    user.find(marker=f'bulk-undo-{batch.id}').click()
+    await user.should_see('2 customers restored; 0 skipped because they changed since')
+    assert {get(desk, Account, i).owner_id for i in (first, second)} == {team.rep_a.id}

@@ -74,17 +74,62 @@ async def test_claim_limit_message_at_the_limit(user: User, team: Team) -> None:
     assert owner(team, ids[1]) is None
 
 
+async def bulk_assign(user: User, rep_id: int, *, preview: str = '') -> None:
+    """The bulk bar's dialog: reassign the ticked leads to `rep_id` (0: through the rules)."""
+    user.find(marker='bulk-action').click()
+    await user.should_see(marker='bulk-dialog')
+    kind = user.find(marker='bulk-kind').elements.pop()
+    assert isinstance(kind, ui.select) and set(kind.options) == {'reassign'}  # no tags defined: no tag actions
+    kind.set_value('reassign')
+    rep = user.find(marker='bulk-rep').elements.pop()
+    assert isinstance(rep, ui.select)
+    rep.set_value(rep_id)
+    if preview:
+        user.find(marker='bulk-do-preview').click()
+        await user.should_see(preview)
+    user.find(marker='bulk-apply').click()
+
+
 async def test_manager_assigns_selected_pool_leads(user: User, team: Team) -> None:
     ids = [pool_lead(team, name=f'Bulk {i}') for i in range(3)]
     await login(user, team.manager.email)
     await user.open('/pool')
     rows = await table_rows(user, 'pool-table', 3)
-    table = user.find(marker='pool-table').elements.pop()
-    table.selected[:] = [r for r in rows if r['id'] in ids[:2]]
-    user.find(marker='pool-assign-rep').elements.pop().set_value(team.rep_b.id)
-    user.find(marker='pool-assign').click()
-    await user.should_see('2 leads assigned', retries=50)
+    await user.should_not_see(marker='bulk-bar')
+    picked = [r for r in rows if r['id'] in ids[:2]]
+    user.find(marker='pool-table').trigger('selection', {'added': True, 'rows': picked,
+                                                         'keys': [r['id'] for r in picked]})
+    await user.should_see('2 selected')
+    await bulk_assign(user, team.rep_b.id, preview='2 will change')
+    await user.should_see('2 leads changed (0 skipped)', retries=50)
     assert [owner(team, i) for i in ids] == [team.rep_b.id, team.rep_b.id, None]
+    table = user.find(marker='pool-table').elements.pop()
+    assert isinstance(table, ui.table) and table.selected == []
+
+
+async def test_manager_assigns_pool_leads_through_the_rules_then_undoes_it(user: User, team: Team) -> None:
+    ids = [pool_lead(team, name=f'Rules {i}') for i in range(2)]
+    await login(user, team.manager.email)
+    await user.open('/pool')
+    rows = await table_rows(user, 'pool-table', 2)
+    user.find(marker='pool-table').trigger('selection', {'added': True, 'rows': rows, 'keys': ids})
+    await bulk_assign(user, 0)
+    await user.should_see('2 leads changed (0 skipped)', retries=50)
+    assert None not in [owner(team, i) for i in ids]
+    user.find(marker='bulk-recent').click()
+    await user.should_see('Reassign: 2 leads')
+    batch = team.desk.bulk.recent(team.manager)[0]
+    user.find(marker=f'bulk-undo-{batch.id}').click()
+    await user.should_see('2 leads restored; 0 skipped because they changed since')
+    assert [(owner(team, i), _status(team, i)) for i in ids] == [(None, 'pool')] * 2
+
+
+async def test_a_rep_has_no_bulk_bar_in_the_pool(user: User, team: Team) -> None:
+    pool_lead(team, name='Alone')
+    await login(user, team.rep_a.email)
+    await user.open('/pool')
+    await table_rows(user, 'pool-table', 1)
+    await user.should_not_see(marker='bulk-recent')
 
 
 async def test_manager_sends_a_review_lead_back_to_the_pool(user: User, team: Team) -> None:
@@ -232,9 +277,9 @@ async def test_manager_assigns_leads_picked_on_cards(user: User, team: Team) -> 
     await user.open('/pool')
     await user.should_see(marker=f'pool-pick-{ids[0]}', retries=50)
     user.find(marker=f'pool-pick-{ids[0]}').click()
-    user.find(marker='pool-assign-rep').elements.pop().set_value(team.rep_b.id)
-    user.find(marker='pool-assign').click()
-    await user.should_see('1 leads assigned', retries=50)
+    await user.should_see('1 selected')
+    await bulk_assign(user, team.rep_b.id)
+    await user.should_see('1 leads changed (0 skipped)', retries=50)
     assert [owner(team, i) for i in ids] == [team.rep_b.id, None, None]
 
 

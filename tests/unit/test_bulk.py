@@ -9,9 +9,10 @@ from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import InvalidState, NotAllowed, ValidationFailed
 from core.leads.bulk import BulkAction, BulkKind, Selection, Skip
-from store.models import AuditEntry, BulkBatch, Lead, LeadStatus, Role, User, UserRef
+from store.models import AuditEntry, BulkBatch, Lead, LeadStatus, Role, ScoringRule, TagEntity, User, UserRef
 from tests import factories
 from tests.unit.db import get, rows
+from tests.unit.test_tags import define, held
 
 
 def capture(desk: Desk, **data: str) -> int:
@@ -189,3 +190,112 @@ def test_only_the_author_undoes(desk: Desk, team: tuple[UserRef, ...]) -> None:
     assert done.batch_id is not None
     with pytest.raises(NotAllowed):
         desk.bulk.undo(factories.user(desk, Role.MANAGER), done.batch_id)
+
+
+# ----- tags ----------------------------------------------------------------------------------------
+
+def test_add_a_tag_previews_who_has_it_audits_each_lead_and_undo_restores_the_sets(
+        desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    vip, fair = define(desk, '重点', 'VIP'), define(desk, '展会', 'Fair')
+    ids = assign(desk, manager, rep, 3)
+    desk.record_tags.add_tag(manager, TagEntity.LEAD, ids[0], vip.id)
+    desk.record_tags.add_tag(manager, TagEntity.LEAD, ids[1], fair.id)
+    action = BulkAction(BulkKind.TAG_ADD, tag_id=vip.id)
+    preview = desk.bulk.preview(manager, Selection(ids=tuple(ids)), action)
+    assert (preview.change, preview.skipped) == (2, {Skip.UNCHANGED: 1})
+    assert held(desk, TagEntity.LEAD, ids[2]) == []  # a preview writes nothing
+    done = desk.bulk.apply(manager, Selection(ids=tuple(ids)), action)
+    assert done.changed == 2 and done.batch_id is not None
+    assert [held(desk, TagEntity.LEAD, i) for i in ids] == [[vip.id], sorted([vip.id, fair.id]), [vip.id]]
+    lines = bulk_lines(desk, done.batch_id)
+    assert sorted(e.lead_id for e in lines) == ids[1:]
+    assert {(e.action, e.reason_params['key']) for e in lines} == {('tag_added', 'vip')}
+    undone = desk.bulk.undo(manager, done.batch_id)
+    assert (undone.restored, undone.stale) == (2, 0)
+    assert [held(desk, TagEntity.LEAD, i) for i in ids] == [[vip.id], [fair.id], []]
+
+
+def test_remove_a_tag_skips_leads_without_it_and_the_score_follows(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    vip = define(desk, '重点', 'VIP')
+    with desk.ctx.write() as session:
+        session.add(ScoringRule(kind='has_tag', value='vip', points=30, label_en='VIP', label_zh='重点'))
+    ids = assign(desk, manager, rep, 3)
+    for lead_id in ids[:2]:
+        desk.record_tags.add_tag(manager, TagEntity.LEAD, lead_id, vip.id)
+    scores = [get(desk, Lead, i).score for i in ids]
+    assert scores[0] == scores[2] + 30
+    action = BulkAction(BulkKind.TAG_REMOVE, tag_id=vip.id)
+    done = desk.bulk.apply(manager, Selection(ids=tuple(ids)), action)
+    assert (done.changed, done.skipped) == (2, {Skip.UNCHANGED: 1})
+    assert [held(desk, TagEntity.LEAD, i) for i in ids] == [[], [], []]
+    assert [get(desk, Lead, i).score for i in ids] == [scores[2]] * 3
+    assert done.batch_id is not None
+    assert {e.action for e in bulk_lines(desk, done.batch_id)} == {'tag_removed'}
+    # a lead tagged again one by one since the batch: left as it is by the undo
+    desk.record_tags.add_tag(manager, TagEntity.LEAD, ids[0], vip.id)
+    desk.record_tags.remove_tag(manager, TagEntity.LEAD, ids[0], vip.id)
+    undone = desk.bulk.undo(manager, done.batch_id)
+    assert (undone.restored, undone.stale) == (1, 1)
+    assert [held(desk, TagEntity.LEAD, i) for i in ids] == [[], [vip.id], []]
+    assert get(desk, Lead, ids[1]).score == scores[1]
+
+
+def test_a_set_field_keeps_the_points_of_a_has_tag_rule(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    vip = define(desk, '重点', 'VIP')
+    with desk.ctx.write() as session:
+        session.add(ScoringRule(kind='has_tag', value='vip', points=30, label_en='VIP', label_zh='重点'))
+    ids = assign(desk, manager, rep, 1)
+    desk.record_tags.add_tag(manager, TagEntity.LEAD, ids[0], vip.id)
+    before = get(desk, Lead, ids[0]).score
+    desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.SET_FIELD, field='city', value='杭州'))
+    assert get(desk, Lead, ids[0]).score == before
+
+
+def test_a_rep_tags_only_own_leads_and_no_unknown_or_retired_tag(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, other = team
+    vip, old = define(desk, '重点', 'VIP'), define(desk, '旧', 'Old')
+    mine, theirs = assign(desk, manager, rep, 1), assign(desk, manager, other, 1)
+    done = desk.bulk.apply(rep, Selection(ids=(*mine, *theirs)), BulkAction(BulkKind.TAG_ADD, tag_id=vip.id))
+    assert (done.changed, done.skipped) == (1, {Skip.NOT_ALLOWED: 1})
+    assert (held(desk, TagEntity.LEAD, mine[0]), held(desk, TagEntity.LEAD, theirs[0])) == ([vip.id], [])
+    desk.tags.retire_tag(manager, old.id)
+    for action in (BulkAction(BulkKind.TAG_ADD, tag_id=old.id), BulkAction(BulkKind.TAG_ADD, tag_id=999_999),
+                   BulkAction(BulkKind.TAG_ADD)):
+        with pytest.raises(ValidationFailed):
+            desk.bulk.preview(manager, Selection(ids=tuple(mine)), action)
+    # a retired tag may still come off
+    assert desk.bulk.preview(manager, Selection(ids=tuple(mine)), BulkAction(BulkKind.TAG_REMOVE, tag_id=old.id)
+                             ).skipped == {Skip.UNCHANGED: 1}
+
+
+# ----- the pool ------------------------------------------------------------------------------------
+
+def test_pool_leads_through_the_rules_and_back_by_undo(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    ids = assign(desk, manager, rep, 2)
+    pooled = desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.POOL))
+    assert pooled.changed == 2
+    done = desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.REASSIGN))
+    assert done.changed == 2 and done.batch_id is not None
+    assert all(get(desk, Lead, i).status == LeadStatus.ASSIGNED and get(desk, Lead, i).owner_id for i in ids)
+    assert {(e.action, e.reason_key) for e in bulk_lines(desk, done.batch_id)} == {
+        ('assigned', 'reason.bulk.reassign')}
+    undone = desk.bulk.undo(manager, done.batch_id)
+    assert undone.restored == 2
+    assert [(get(desk, Lead, i).status, get(desk, Lead, i).owner_id) for i in ids] == [(LeadStatus.POOL, None)] * 2
+
+
+def test_a_rep_may_not_tag_or_hand_out_pool_leads(desk: Desk, team: tuple[UserRef, ...]) -> None:
+    manager, rep, _ = team
+    vip = define(desk, '重点', 'VIP')
+    ids = assign(desk, manager, rep, 1)
+    desk.bulk.apply(manager, Selection(ids=tuple(ids)), BulkAction(BulkKind.POOL))
+    tagged = desk.bulk.preview(rep, Selection(ids=tuple(ids)), BulkAction(BulkKind.TAG_ADD, tag_id=vip.id))
+    assert (tagged.change, tagged.skipped) == (0, {Skip.NOT_ALLOWED: 1})  # as one by one: not theirs
+    with pytest.raises(NotAllowed):
+        desk.bulk.preview(rep, Selection(ids=tuple(ids)), BulkAction(BulkKind.REASSIGN, rep_id=rep.id))
+    assert desk.bulk.preview(manager, Selection(ids=tuple(ids)),
+                             BulkAction(BulkKind.TAG_ADD, tag_id=vip.id)).change == 1

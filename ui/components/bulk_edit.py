@@ -5,7 +5,7 @@ adds each row's ticked state, `total` follows the page's count."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from nicegui import run, ui
@@ -13,18 +13,25 @@ from nicegui import run, ui
 from core.custom_fields.values import Definition
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
-from core.leads.bulk import BulkAction, BulkKind, Preview, Selection
+from core.leads.bulk import BulkAction, BulkKind, Preview, Selection, Skip
 from core.leads.fields import LEAD
 from core.permissions import can_assign
-from store.models import CustomFieldType, UserRef
+from core.tags.catalog import NO_TAGS
+from store.models import CustomFieldType, TagEntity, UserRef
 
 from ..errors import message
 from ..format import when
-from ..i18n import t
+from ..i18n import current_language, t
 from ..marks import tid
 from .custom_fields import field_label, option_labels
 
 RULES = 0
+LEAD_KINDS = (BulkKind.SET_FIELD, BulkKind.TAG_ADD, BulkKind.TAG_REMOVE, BulkKind.DISQUALIFY, BulkKind.REASSIGN,
+              BulkKind.POOL)
+"""The inbox's actions; a list may offer fewer (the pool: assign and tag)."""
+TAG_KINDS = (BulkKind.TAG_ADD, BulkKind.TAG_REMOVE)
+CUSTOMER_KINDS = (BulkKind.TAG_ADD, BulkKind.TAG_REMOVE, BulkKind.REASSIGN, BulkKind.SET_FIELD)
+"""The customer list's actions (core/customers/bulk.py): a new owner is named, no rules pick one."""
 """The rep choice that means "through the assignment rules"."""
 PICK_STYLE = '''<style>
 .ld-pick { width: 20px; height: 20px; margin: 0 8px 0 0; vertical-align: middle; cursor: pointer;
@@ -34,17 +41,34 @@ PICK_STYLE = '''<style>
 </style>'''
 
 
+PICK_BOX = '''<input type="checkbox" class="ld-pick" :checked="props.row.picked" :aria-label="props.row.pick_label"
+    @click.stop="$parent.$emit('pick', [props.row.id, $event.target.checked])">'''
+"""A row's tick box in a table's slot template (rows carry `picked` and `pick_label`: `mark`)."""
+
+
 class BulkEdit:
-    """One inbox's selection and its bulk actions."""
+    """One list's selection of leads and its bulk actions."""
 
     def __init__(self, desk: Desk, user: UserRef, *, filters: Callable[[], Mapping[str, Any]],
-                 custom: tuple[Definition, ...], refresh: Callable[[], Awaitable[None]]) -> None:
+                 custom: tuple[Definition, ...], refresh: Callable[[], Awaitable[None]],
+                 kinds: Sequence[BulkKind] = LEAD_KINDS, matching: bool = True, prefix: str = '',
+                 entity: TagEntity = TagEntity.LEAD) -> None:
+        """`kinds`: the actions this list offers (those the user may not do are left out);
+        `matching`: whether "select all N matching" the inbox's `filters` is offered; `prefix`: the
+        bar's markers when a page has two lists (the pool's review tab); `entity`: leads or customers
+        (`custom`: that entity's fields)."""
         self.desk, self.user = desk, user
         self.filters = filters
         """The inbox's current filters (`LeadService.inbox_filter`'s keywords)."""
         self.custom = custom
         self.refresh = refresh
+        self.tags = NO_TAGS
+        """The tag catalogue as the action dialog last read it (on opening: tags defined since show)."""
+        self.kinds, self.matching, self.prefix, self.entity = tuple(kinds), matching, prefix, entity
+        self.leads = entity == TagEntity.LEAD
         self.picked: set[int] = set()
+        self.lists: list[ui.table] = []
+        """The page's tables whose rows carry tick boxes (`listen`): a tick is written back to their rows."""
         self.all_matching = False
         self.total = 0
 
@@ -52,11 +76,17 @@ class BulkEdit:
 
     def mark(self, rows: list[dict]) -> list[dict]:
         """Each row with whether its box is ticked (the row templates' `picked`)."""
-        label = t('bulk.pick')
+        label = t('bulk.pick' if self.leads else 'bulk.pick_customer')
         for row in rows:
             row['picked'] = self.all_matching or row['id'] in self.picked
             row['pick_label'] = label
         return rows
+
+    def listen(self, *tables: ui.table) -> None:
+        """Take the `pick` events of these tables' tick boxes (rows and cards alike)."""
+        for table in tables:
+            self.lists.append(table)
+            table.on('pick', self.pick)
 
     async def pick(self, e: Any) -> None:
         """A row's box: `[lead id, ticked]`."""
@@ -64,10 +94,17 @@ class BulkEdit:
         if self.all_matching:  # unticking one of "all matching": back to the rows as ticked on this page
             self.all_matching = False
         (self.picked.add if ticked else self.picked.discard)(lead_id)
+        for table in self.lists:  # the row says it too: a redraw of the table keeps the tick
+            for row in table.rows:
+                if row.get('id') == lead_id:
+                    row['picked'] = ticked
+            table.update()
         self.show()
 
     def selection(self) -> Selection:
-        return Selection(filters=dict(self.filters())) if self.all_matching else Selection(ids=tuple(self.picked))
+        if self.all_matching:
+            return Selection(filters=dict(self.filters()))
+        return Selection(ids=tuple(self.picked), entity=self.entity)
 
     def count(self) -> int:
         return self.total if self.all_matching else len(self.picked)
@@ -88,55 +125,61 @@ class BulkEdit:
 
     def build(self) -> None:
         ui.add_head_html(PICK_STYLE)
-        with tid(ui.row().classes('ld-bulk-bar w-full items-center gap-1 no-wrap'), 'bulk-bar') as self.bar:
-            self.counter = tid(ui.label('').classes('text-weight-medium ellipsis'), 'bulk-count')
+        p = self.prefix
+        with tid(ui.row().classes('ld-bulk-bar w-full items-center gap-1 no-wrap'), f'{p}bulk-bar') as self.bar:
+            self.counter = tid(ui.label('').classes('text-weight-medium ellipsis'), f'{p}bulk-count')
             self.all_link = tid(ui.button(on_click=self._select_all).props('flat dense no-caps color=white'),
-                                'bulk-select-all')
+                                f'{p}bulk-select-all')
             ui.space()
             tid(ui.button(t('bulk.action'), icon='edit_note', on_click=self._open_action)
-                .props('dense unelevated color=white text-color=primary no-caps'), 'bulk-action')
+                .props('dense unelevated color=white text-color=primary no-caps'), f'{p}bulk-action')
             tid(ui.button(icon='close', on_click=self.clear)
-                .props(f'flat dense round color=white aria-label="{t("bulk.clear")}"'), 'bulk-clear')
+                .props(f'flat dense round color=white aria-label="{t("bulk.clear")}"'), f'{p}bulk-clear')
         self.show()
 
     def history_button(self) -> None:
         """The header's button for the user's recent bulk edits (with Undo)."""
         tid(ui.button(icon='history', on_click=self._open_recent)
-            .props(f'flat dense round aria-label="{t("bulk.recent")}"').tooltip(t('bulk.recent')), 'bulk-recent')
+            .props(f'flat dense round aria-label="{t("bulk.recent")}"').tooltip(t('bulk.recent')),
+            f'{self.prefix}bulk-recent')
 
     def show(self) -> None:
         n = self.count()
         self.bar.set_visibility(n > 0)
         self.counter.set_text(t('bulk.all_selected', count=n) if self.all_matching else t('bulk.selected', count=n))
         self.all_link.set_text(t('bulk.select_all', count=self.total))
-        self.all_link.set_visibility(not self.all_matching and self.total > len(self.picked))
+        self.all_link.set_visibility(self.matching and not self.all_matching and self.total > len(self.picked))
 
     # ----- the action dialog -----------------------------------------------------------------------
 
     def _kinds(self) -> dict[str, str]:
-        kinds = [BulkKind.SET_FIELD, BulkKind.DISQUALIFY]
-        if can_assign(self.user):
-            kinds += [BulkKind.REASSIGN, BulkKind.POOL]
+        managing = (BulkKind.REASSIGN, BulkKind.POOL)
+        kinds = [k for k in self.kinds if (k not in managing or can_assign(self.user))
+                 and (k != BulkKind.SET_FIELD or self._fields()) and (k not in TAG_KINDS or self.tags.all)]
         return {k.value: t(f'bulk.kind.{k.value}') for k in kinds}
 
     def _fields(self) -> dict[str, str]:
-        builtin = {f: t(f'field.{f}') for f in LEAD.editable}
+        builtin = {f: t(f'field.{f}') for f in LEAD.editable} if self.leads else {}
         return builtin | {f'custom.{d.key}': field_label(d) for d in self.custom}
 
     async def _open_action(self) -> None:
-        reps = {RULES: t('bulk.through_rules')} | {
-            r.id: r.name for r in await run.io_bound(self.desk.team.reps)} if can_assign(self.user) else {}
+        self.tags = await run.io_bound(self.desk.tags.tag_set)
+        rules = {RULES: t('bulk.through_rules')} if self.leads else {}  # a customer's owner is named
+        reps = rules | {r.id: r.name for r in await run.io_bound(self.desk.team.reps)} if can_assign(self.user) else {}
         with ui.dialog() as dialog, tid(ui.card().classes('w-full').style('max-width: 28rem'), 'bulk-dialog'):
-            ui.label(t('bulk.title', count=self.count())).classes('text-h6')
-            kind = tid(ui.select(self._kinds(), value=BulkKind.SET_FIELD.value, label=t('bulk.what'))
+            ui.label(t('bulk.title' if self.leads else 'bulk.title_customer', count=self.count())).classes('text-h6')
+            kinds = self._kinds()
+            kind = tid(ui.select(kinds, value=next(iter(kinds), None), label=t('bulk.what'))
                        .classes('w-full'), 'bulk-kind')
             with ui.column().classes('w-full gap-1') as field_box:
-                field = tid(ui.select(self._fields(), value=LEAD.editable[0], label=t('bulk.field'))
+                field = tid(ui.select(self._fields(), value=next(iter(self._fields()), None), label=t('bulk.field'))
                             .classes('w-full'), 'bulk-field')
                 value_box = ui.column().classes('w-full')
             reason = tid(ui.input(t('lead.disqualify_reason')).props('maxlength=500').classes('w-full'),
                          'bulk-reason')
-            rep = tid(ui.select(reps, value=RULES if reps else None, label=t('bulk.rep')).classes('w-full'), 'bulk-rep')
+            rep = tid(ui.select(reps, value=RULES if self.leads and reps else None,
+                                label=t('bulk.rep' if self.leads else 'bulk.owner')).classes('w-full'), 'bulk-rep')
+            tag = tid(ui.select({}, label=t('bulk.tag')).classes('w-full'), 'bulk-tag')
             preview = tid(ui.label('').classes('text-body2'), 'bulk-preview')
             values: dict[str, Any] = {}
 
@@ -151,6 +194,12 @@ class BulkEdit:
                 field_box.set_visibility(k == BulkKind.SET_FIELD)
                 reason.set_visibility(k == BulkKind.DISQUALIFY)
                 rep.set_visibility(k == BulkKind.REASSIGN)
+                tag.set_visibility(k in TAG_KINDS)
+                if k in TAG_KINDS:  # put on: the active tags; taken off: retired ones too
+                    language = current_language()
+                    shown_tags = self.tags.active if k == BulkKind.TAG_ADD else self.tags.all
+                    options = {x.id: x.name(language) for x in shown_tags}
+                    tag.set_options(options, value=tag.value if tag.value in options else None)
                 preview.set_text('')
 
             def action() -> BulkAction:
@@ -158,7 +207,8 @@ class BulkEdit:
                 setting = k == BulkKind.SET_FIELD
                 return BulkAction(k, field=str(field.value) if setting else None,
                                   value=values['input'].value if setting else None, reason=reason.value or '',
-                                  rep_id=(rep.value or None) if k == BulkKind.REASSIGN else None)
+                                  rep_id=(rep.value or None) if k == BulkKind.REASSIGN else None,
+                                  tag_id=tag.value if k in TAG_KINDS else None)
 
             async def do_preview() -> Preview | None:
                 try:
@@ -166,7 +216,7 @@ class BulkEdit:
                 except DomainError as e:
                     preview.set_text(_problem(e))
                     return None
-                preview.set_text(_preview_text(found))
+                preview.set_text(_preview_text(found, BulkKind(kind.value)))
                 return found
 
             async def do_apply() -> None:
@@ -176,7 +226,8 @@ class BulkEdit:
                     preview.set_text(_problem(e))
                     return
                 dialog.close()
-                ui.notify(t('bulk.done', count=done.changed, skipped=sum(done.skipped.values())), type='positive')
+                ui.notify(t('bulk.done' if self.leads else 'bulk.done_customer', count=done.changed,
+                            skipped=sum(done.skipped.values())), type='positive')
                 self.picked.clear()
                 self.all_matching = False
                 self.show()
@@ -219,22 +270,25 @@ class BulkEdit:
                         ui.label(t('bulk.none')).classes('text-grey-7')
                     for b in batches:
                         with ui.row().classes('w-full items-center no-wrap gap-2'):
-                            text = t('bulk.batch', id=b.id, what=t(f'bulk.kind.{b.action}'), count=b.changed,
+                            leads = b.entity == TagEntity.LEAD
+                            text = t('bulk.batch' if leads else 'bulk.batch_customer', id=b.id,
+                                     what=t(f'bulk.kind.{b.action}'), count=b.changed,
                                      at=when(b.created_at))
                             ui.label(text).classes('grow')
                             if b.undone_at is not None:
                                 ui.label(t('bulk.undone')).classes('text-grey-7')
                             elif b.can_undo:
-                                tid(ui.button(t('bulk.undo'), on_click=lambda _e, i=b.id: undo(i))
+                                tid(ui.button(t('bulk.undo'), on_click=lambda _e, i=b.id, of=leads: undo(i, of))
                                     .props('flat dense no-caps'), f'bulk-undo-{b.id}')
 
-            async def undo(batch_id: int) -> None:
+            async def undo(batch_id: int, leads: bool) -> None:
                 try:
                     done = await run.io_bound(self.desk.bulk.undo, self.user, batch_id)
                 except DomainError as e:
                     ui.notify(message(e), type='negative')
                     return
-                ui.notify(t('bulk.undo_done', count=done.restored, stale=done.stale),
+                ui.notify(t('bulk.undo_done' if leads else 'bulk.undo_done_customer', count=done.restored,
+                            stale=done.stale),
                           type='warning' if done.stale else 'positive')
                 await draw()
                 await self.refresh()
@@ -245,15 +299,21 @@ class BulkEdit:
         dialog.open()
 
 
-def _preview_text(preview: Preview) -> str:
+UNCHANGED_TEXT = {BulkKind.TAG_ADD: 'bulk.skip.has_tag', BulkKind.TAG_REMOVE: 'bulk.skip.lacks_tag'}
+"""A tag action's "already so" in its own words: who already has the tag, who lacks it."""
+
+
+def _preview_text(preview: Preview, kind: BulkKind) -> str:
     parts = [t('bulk.will_change', count=preview.change)]
-    parts += [t(f'bulk.skip.{skip.value}', count=n) for skip, n in preview.skipped.items() if n]
+    same = UNCHANGED_TEXT.get(kind, 'bulk.skip.unchanged')
+    parts += [t(same if skip == Skip.UNCHANGED else f'bulk.skip.{skip.value}', count=n)
+              for skip, n in preview.skipped.items() if n]
     return ' · '.join(parts)
 
 
 def _problem(error: DomainError) -> str:
     if isinstance(error, ValidationFailed):
-        return '; '.join(f'{t("bulk." + name) if name in ("field", "rep", "reason", "leads") else name}: '
+        return '; '.join(f'{t("bulk." + name) if name in ("field", "rep", "reason", "leads", "tag") else name}: '
                          f'{t("err.field." + code)}' for name, code in error.errors.items())
     return message(error)
 

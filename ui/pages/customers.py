@@ -20,6 +20,7 @@ from core.tags.catalog import NO_TAGS, TagSet
 from store.models import Stage, TagEntity, Tier, UserRef, ViewPage
 
 from .. import live
+from ..components.bulk_edit import CUSTOMER_KINDS, PICK_BOX, BulkEdit
 from ..components.care_panel import CarePlanForm, CustomerCare
 from ..components.custom_fields import CustomSection, filter_selects, set_choice
 from ..components.phone import phone_link
@@ -65,7 +66,9 @@ CARD_TEMPLATE = '''
 <div class="col-12 q-pa-xs" :key="props.row.id">
   <div class="q-card q-pa-sm cursor-pointer" @click="$parent.$emit('open', props.row.id)">
     <div class="row items-center justify-between no-wrap" style="gap: 8px">
-      <a :href="'/customers/' + props.row.id" class="text-primary text-weight-medium ellipsis" @click.stop>{{
+      ''' + PICK_BOX + '''
+      <a :href="'/customers/' + props.row.id" style="flex: 1 1 auto; min-width: 0"
+         class="text-primary text-weight-medium ellipsis" @click.stop>{{
         props.row.name }}</a>
       <div :class="'q-badge flex inline items-center no-wrap q-badge--single-line bg-' + props.row.color">{{
         props.row.tier_label }}</div>
@@ -101,6 +104,8 @@ class CustomerList:
         """Counts refreshes: an answer to an older filter that arrives late is dropped."""
         self.applying = False
         """A saved view is setting the controls: their change handlers leave the reading to it."""
+        self.bulk = BulkEdit(desk, user, filters=dict, custom=custom, refresh=self.refresh,
+                             kinds=CUSTOMER_KINDS, matching=False, entity=TagEntity.CUSTOMER)
 
     def build(self) -> None:
         ui.label(t('nav.customers')).classes('text-h5')
@@ -128,13 +133,17 @@ class CustomerList:
         self.cards.on('open', lambda e: ui.navigate.to(f'/customers/{int(e.args)}'))
         self.table.props['no-data-label'] = t('customers.none')
         self.table.add_slot('body-cell-name', '''
-            <q-td :props="props"><a :href="'/customers/' + props.row.id" class="text-primary" @click.stop>{{
+            <q-td :props="props">''' + PICK_BOX + '''<a :href="'/customers/' + props.row.id" class="text-primary"
+              @click.stop>{{
               props.value }}</a> ''' + ROW_CHIPS + '''</q-td>''')
         # (a row opens on a click; its name is the keyboard's way in)
         self.table.add_slot('body-cell-tier', '''
             <q-td :props="props"><q-badge :color="props.row.color" :label="props.value" /></q-td>''')
         self.table.on('rowClick', lambda e: ui.navigate.to(f'/customers/{e.args[1]["id"]}'))
+        self.bulk.listen(self.table, self.cards)  # a row's or a card's tick box
+        self.bulk.build()  # the bar of ticked customers (ui/components/bulk_edit.py)
         with ui.row().classes('w-full items-center justify-end gap-2'):
+            self.bulk.history_button()
             self.pager = tid(ui.label(''), 'customers-pager')
             ui.button(icon='chevron_left', on_click=lambda: self._go(-1)) \
                 .props(f'flat dense aria-label="{t("common.previous_page")}"')
@@ -193,7 +202,9 @@ class CustomerList:
         rows, self.total = found
         pages = max(1, -(-self.total // PAGE_SIZE))
         self.page = min(self.page, pages)
-        shown = [_row(r, self.tags) for r in rows]
+        shown = self.bulk.mark([_row(r, self.tags) for r in rows])
+        self.bulk.total = self.total
+        self.bulk.show()
         self.table.update_rows(shown)
         self.cards.update_rows(shown)
         self.pager.set_text(t('customers.pager', page=self.page, pages=pages, total=self.total))

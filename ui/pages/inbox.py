@@ -334,7 +334,7 @@ class Inbox(InboxViews):
         ui.add_head_html(COPY_SCRIPT + ROW_STYLE + KEYS_SCRIPT)
         for table in (self.table, self.cards):
             table.on('open', lambda e: ui.navigate.to(f'/leads/{int(e.args)}'))
-            table.on('pick', self.bulk.pick)
+        self.bulk.listen(self.table, self.cards)
         with ui.row().classes('w-full items-center justify-end gap-2'):
             self.pager = tid(ui.label(''), 'inbox-pager')
             ui.button(icon='chevron_left', on_click=lambda: self._go(-1)) \

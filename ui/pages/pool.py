@@ -23,10 +23,12 @@ from core.accounts.saved_views import View
 from core.automation.pool import PoolQuery, PoolRow
 from core.desk import Desk
 from core.errors import DomainError
+from core.leads.bulk import BulkKind
 from core.tags.catalog import NO_TAGS, TagSet
 from store.models import Grade, Role, UserRef, ViewPage
 
 from .. import live
+from ..components.bulk_edit import BulkEdit
 from ..components.saved_views import SavedViews
 from ..components.table import label_selection, table_region
 from ..components.tags import ROW_CHIPS, chips, row_tags, tag_filter
@@ -41,6 +43,8 @@ PAGE_SIZE = 25
 RECYCLED_CHOICES = (0, 1, 2, 3)
 """The times-recycled filter's choices; the last means "that many or more" (`queries.RECYCLED_TOP`)."""
 SORTS = ('recent', 'oldest', 'grade', 'score')
+POOL_KINDS = (BulkKind.REASSIGN, BulkKind.TAG_ADD, BulkKind.TAG_REMOVE)
+"""What a manager does to ticked pool leads: hand them out (to a rep or through the rules), tag them."""
 KEYS = ('q', 'region', 'industry', 'grade', 'recycled', 'sort', 'page')
 
 
@@ -135,19 +139,17 @@ class PoolTable:
         `t()` finds the page's language through the slot (ui/i18n.py `current_language`)."""
         with self.root:
             self._filters()
-            if self.manager:
-                with ui.row().classes('w-full items-end gap-2'):
-                    reps = {r.id: r.name for r in desk.team.reps()}
-                    self.rep = tid(ui.select(reps, label=t('lead.assign_to')).props('dense').classes('w-48'),
-                                   f'{name}-assign-rep')
-                    tid(ui.button(t('pool.assign_selected'), on_click=self.assign_selected).props('flat'),
-                        f'{name}-assign')
+            self.bulk: BulkEdit | None = None
+            if self.manager:  # ticked leads: assign (to a rep or through the rules) or tag, with preview and undo
+                self.bulk = BulkEdit(desk, user, filters=dict, custom=(), refresh=self._after_bulk,
+                                     kinds=POOL_KINDS, matching=False, prefix='review-' if review else '')
             with table_region(t('pool.tab_review' if review else 'pool.tab_pool'), classes='gt-xs'):
                 self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id',
                                           selection='multiple' if self.manager else None)
                                  .classes('w-full').props('flat bordered'), f'{name}-table')
             if self.manager:
                 label_selection(self.table, all_label=t('pool.select_all'), row_label_field='pick')
+                self.table.on_select(self._sync_picked)
             self.table.props['no-data-label'] = t('pool.empty')
             self.table.add_slot('body-cell-name', '''
                 <q-td :props="props"><a v-if="props.row.link" :href="'/leads/' + props.row.id" class="text-primary">
@@ -159,7 +161,11 @@ class PoolTable:
                 </q-td>''')
             self.table.on('act', lambda e: self.act(int(e.args['id'])))
             self.cards = tid(ui.column().classes('w-full xs gap-2'), f'{name}-cards')
+            if self.bulk is not None:
+                self.bulk.build()
             with ui.row().classes('w-full items-center justify-end gap-2'):
+                if self.bulk is not None:
+                    self.bulk.history_button()
                 self.total = tid(ui.label(''), f'{name}-total')
                 self.pager = tid(ui.pagination(1, 1, direction_links=True, value=self.page, on_change=self._paged)
                                  .props('max-pages=5 boundary-numbers dense'), f'{name}-pager')
@@ -266,7 +272,10 @@ class PoolTable:
         link = self.manager
         self.table.update_rows([_row(r, self.action if (self.review or r.claimable) else '', link=link,
                                      tags=self.tags) for r in rows])
+        shown = {r.id for r in rows}
+        self.table.selected[:] = [row for row in self.table.selected if row['id'] in shown]  # gone: unticked
         self._cards(rows)
+        self._sync_picked()
         first = (self.page - 1) * PAGE_SIZE + 1
         self.total.set_text(t('pool.range', first=first, last=first + len(rows) - 1, total=total) if rows
                             else t('pool.total', total=total))
@@ -318,6 +327,21 @@ class PoolTable:
 
     def _pick(self, lead_id: int, on: bool) -> None:
         (self.card_selected.add if on else self.card_selected.discard)(lead_id)
+        self._sync_picked()
+
+    def _sync_picked(self, _e: Any = None) -> None:
+        """The bulk bar's selection: the table's ticked rows (wide screens) and the cards' (phones)."""
+        if self.bulk is not None:
+            self.bulk.picked = {int(row['id']) for row in self.table.selected} | self.card_selected
+            self.bulk.show()
+
+    async def _after_bulk(self) -> None:
+        """A bulk edit applied or the selection cleared: untick what the bar no longer holds."""
+        if self.bulk is not None and not self.bulk.picked:
+            self.table.selected.clear()
+            self.table.update()
+            self.card_selected.clear()
+        await self.refresh()
 
     async def _on_event(self) -> None:
         await self.refresh()
@@ -337,21 +361,6 @@ class PoolTable:
             else:
                 ui.notify(claim_message(error) if error.code.startswith('claim.') else message(error),
                           type='negative', multi_line=True)
-        await self.refresh()
-
-    async def assign_selected(self) -> None:
-        ids = list(dict.fromkeys([row['id'] for row in self.table.selected] + sorted(self.card_selected)))
-        if not ids or not self.rep.value:
-            ui.notify(t('pool.select_first'), type='warning')
-            return
-        try:
-            moved = await run.io_bound(lambda: self.desk.pool.assign_from_pool(self.user, ids, rep_id=self.rep.value))
-        except DomainError as e:
-            ui.notify(message(e), type='negative')
-            return
-        self.table.selected.clear()
-        self.card_selected.clear()
-        ui.notify(t('pool.assigned', count=moved), type='positive')
         await self.refresh()
 
 
@@ -388,7 +397,10 @@ def register(desk: Desk) -> None:
                 def remember(e: ValueChangeEventArguments) -> None:
                     address.put('', {'tab': 'review' if e.value in ('review', review_tab) else None})
 
-                with ui.tab_panels(tabs, value=start, on_change=remember).classes('w-full'):
+                # the panels' overflow is visible: the bulk bar sticks to the screen's bottom (Quasar
+                # clips its panels for the slide animation, and a clipping parent stops `sticky`)
+                ui.add_head_html('<style>.ld-panels, .ld-panels > .q-panel { overflow: visible !important; }</style>')
+                with ui.tab_panels(tabs, value=start, on_change=remember).classes('w-full ld-panels'):
                     with ui.tab_panel(pool_tab).classes('px-0'):
                         PoolTable(desk, user, review=False, address=address)
                     with ui.tab_panel(review_tab).classes('px-0'):
