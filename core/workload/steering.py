@@ -97,7 +97,7 @@ class SteeringService:
         self._check(actor)
         with self.ctx.read() as session:
             rep = session.get(User, rep_id)
-            if rep is None or rep.role != Role.REP:
+            if rep is None or rep.role != Role.REP or not permissions.in_reach(actor, rep_id):
                 raise NotFound()
             leads = queries.owner_open_leads(session, rep_id, limit=DRILL_LIMIT)
             return RepLeads(rep_id=rep_id, rep_name=rep.name, leads=[_drill(x) for x in leads],
@@ -113,8 +113,11 @@ class SteeringService:
             raise ValidationFailed({'leads': 'too_many'})
         with self.ctx.read() as session:
             leads = {lead.id: lead for lead in queries.leads_by_ids(session, ids)}
+        if to_rep_id is not None and not permissions.in_reach(actor, to_rep_id):
+            raise NotAllowed()  # a manager moves leads only within their data scope
         moves = [Move(i, leads[i].name, leads[i].grade, leads[i].owner_id or 0, to_rep_id)
-                 for i in ids if i in leads and leads[i].owner_id != to_rep_id]
+                 for i in ids if i in leads and leads[i].owner_id != to_rep_id
+                 and permissions.in_reach(actor, leads[i].owner_id)]
         return self._apply(actor, moves, kind=AuditAction.REASSIGNED, include_recent=True, strict_target=to_rep_id)
 
     def plan_rebalance(self, actor: UserRef, *, include_recent: bool = False) -> Plan:
@@ -145,7 +148,7 @@ class SteeringService:
         self._check(actor)
         with self.ctx.read() as session:
             rep = session.get(User, rep_id)
-            if rep is None or rep.role != Role.REP:
+            if rep is None or rep.role != Role.REP or not permissions.in_reach(actor, rep_id):
                 raise NotFound()
             leads = queries.owner_open_leads(session, rep_id, limit=BATCH_MAX)
             return plan_handover(rep_id, _slots(session), [_candidate(x) for x in leads])
