@@ -28,6 +28,7 @@ from tests.pg.server import Server, database_url, server_url
 MIRRORED = (
     'access', 'automation', 'automation_preview', 'bulk', 'capture', 'capture_queue', 'care', 'checklist_rollup',
     'conversion', 'counters', 'custom_fields', 'custom_fields_io', 'custom_filters', 'custom_objects', 'customers',
+    'departments',
     'events',
     'exposure', 'import',
     'inbox_order', 'leads', 'merge',
