@@ -63,10 +63,10 @@ class DepartmentService:
     # ----- who may ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _managed(session: Session, actor: UserRef, nodes: list[DepartmentNode]) -> set[int] | None:
-        """The departments `actor` may shape (None: all of them, an admin); a manager: the subtree
-        of their own department and of those they head; anyone else: none."""
-        if permissions.can_manage_users(actor):
+    def _managed(session: Session, actor: UserRef | None, nodes: list[DepartmentNode]) -> set[int] | None:
+        """The departments `actor` may shape (None: all of them, an admin or the console — actor
+        None); a manager: the subtree of their own department and of those they head; anyone else: none."""
+        if actor is None or permissions.can_manage_users(actor):
             return None
         if actor.role != Role.MANAGER:
             return set()
@@ -76,7 +76,7 @@ class DepartmentService:
         tops = ({home} if home is not None else set()) | {n.id for n in nodes if n.head_id == actor.id}
         return subtree(nodes, tops)
 
-    def _check(self, session: Session, actor: UserRef, *department_ids: int) -> list[DepartmentNode]:
+    def _check(self, session: Session, actor: UserRef | None, *department_ids: int) -> list[DepartmentNode]:
         nodes = rows.tree(session)
         managed = self._managed(session, actor, nodes)
         if managed is not None and not set(department_ids) <= managed:
@@ -85,7 +85,7 @@ class DepartmentService:
 
     # ----- reads -------------------------------------------------------------------------------------
 
-    def tree(self, actor: UserRef) -> list[DepartmentLine]:
+    def tree(self, actor: UserRef | None) -> list[DepartmentLine]:
         """Every department depth-first (anyone signed in may read the names), marking those `actor` may change."""
         with self.ctx.read() as session:
             nodes = rows.tree(session)
@@ -106,8 +106,8 @@ class DepartmentService:
 
     # ----- changes -----------------------------------------------------------------------------------
 
-    def add(self, actor: UserRef, name: str, *, parent_id: int | None = None) -> int:
-        """A new department under `parent_id` (the root when None)."""
+    def add(self, actor: UserRef | None, name: str, *, parent_id: int | None = None) -> int:
+        """A new department under `parent_id` (the root when None); actor None: the console."""
         clean = _name(name)
         with self.ctx.write() as session:
             parent = session.get(Department, parent_id) if parent_id is not None else rows.ensure_root(session)
