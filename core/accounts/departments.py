@@ -122,35 +122,37 @@ class DepartmentService:
         return new_id
 
     def rename(self, actor: UserRef, department_id: int, name: str) -> None:
-        clean = _name(name)
-        with self.ctx.write() as session:
-            dept = self._get(session, department_id)
-            self._check(session, actor, department_id)
-            dept.name = clean
-            session.add(dept)
-        self.ctx.events.publish(self.ctx.events.users_changed)
+        self.change(actor, department_id, name=name)
 
     def move(self, actor: UserRef, department_id: int, parent_id: int) -> None:
         """Put a department (and all below it) under another parent; refuses the root and cycles."""
-        with self.ctx.write() as session:
-            dept = self._get(session, department_id)
-            self._get(session, parent_id)
-            nodes = self._check(session, actor, department_id, parent_id)
-            if dept.parent_id is None:
-                raise ValidationFailed({'parent': 'root'})
-            if parent_id in subtree(nodes, [department_id]):
-                raise ValidationFailed({'parent': 'cycle'})
-            dept.parent_id = parent_id
-            session.add(dept)
-        self.ctx.events.publish(self.ctx.events.users_changed)
+        self.change(actor, department_id, parent_id=parent_id)
 
     def set_head(self, actor: UserRef, department_id: int, head_id: int | None) -> None:
+        self.change(actor, department_id, head_id=head_id, set_head=True)
+
+    def change(self, actor: UserRef, department_id: int, *, name: str | None = None, parent_id: int | None = None,
+               head_id: int | None = None, set_head: bool = False) -> None:
+        """The editor's save: a new name, parent and head (`set_head`: head_id None clears it) in one
+        transaction; a move under the department itself or below it is refused (a cycle)."""
+        clean = _name(name) if name is not None else None
         with self.ctx.write() as session:
             dept = self._get(session, department_id)
-            self._check(session, actor, department_id)
-            if head_id is not None and session.get(User, head_id) is None:
-                raise ValidationFailed({'head': 'not_found'})
-            dept.head_id = head_id
+            nodes = self._check(session, actor, department_id)
+            if parent_id is not None and parent_id != dept.parent_id:
+                self._get(session, parent_id)
+                self._check(session, actor, parent_id)
+                if dept.parent_id is None:
+                    raise ValidationFailed({'parent': 'root'})
+                if parent_id in subtree(nodes, [department_id]):
+                    raise ValidationFailed({'parent': 'cycle'})
+                dept.parent_id = parent_id
+            if set_head:
+                if head_id is not None and session.get(User, head_id) is None:
+                    raise ValidationFailed({'head': 'not_found'})
+                dept.head_id = head_id
+            if clean is not None:
+                dept.name = clean
             session.add(dept)
         self.ctx.events.publish(self.ctx.events.users_changed)
 
@@ -167,7 +169,7 @@ class DepartmentService:
             session.delete(dept)
         self.ctx.events.publish(self.ctx.events.users_changed)
 
-    def place_user(self, actor: UserRef, user_id: int, department_id: int) -> None:
+    def place_user(self, actor: UserRef | None, user_id: int, department_id: int) -> None:
         """Put a user in a department: admins anywhere; a manager moves a user of their subtree within it."""
         with self.ctx.write() as session:
             user = session.get(User, user_id)
