@@ -89,6 +89,8 @@ def resolve(session: Session, user_id: int, role: str, department_id: int | None
     tops = {home} if home is not None else set()
     if scope == DataScope.DEPARTMENT_TREE:
         tops |= {n.id for n in nodes if n.head_id == user_id}
+        if root_id is not None and root_id in tops:
+            return Reach(everyone=True)  # the root's tree is the whole company, unowned records included
         reached = subtree(nodes, tops)
     else:
         reached = tops

@@ -163,3 +163,9 @@ def test_a_bad_scope_or_name_is_refused_and_changes_nothing(desk: Desk) -> None:
         desk.departments.add(boss, '   ')
     assert desk.departments.scopes()[Role.MANAGER] == DataScope.ALL
     assert [line.is_root_default for line in desk.departments.tree(boss)] == [True]
+
+
+def test_the_whole_tree_from_the_root_is_everything(desk: Desk) -> None:
+    """A manager of the root department with "department and below" sees what "all" sees, unowned leads too."""
+    desk.departments.set_scopes(admin(desk), {Role.MANAGER: DataScope.DEPARTMENT_TREE})
+    assert reached(desk, user(desk, Role.MANAGER)).everyone
