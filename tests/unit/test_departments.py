@@ -169,3 +169,17 @@ def test_the_whole_tree_from_the_root_is_everything(desk: Desk) -> None:
     """A manager of the root department with "department and below" sees what "all" sees, unowned leads too."""
     desk.departments.set_scopes(admin(desk), {Role.MANAGER: DataScope.DEPARTMENT_TREE})
     assert reached(desk, user(desk, Role.MANAGER)).everyone
+
+
+def test_a_department_manager_moves_leads_only_within_reach(desk: Desk, tree: dict[str, Any]) -> None:
+    desk.departments.set_scopes(admin(desk), {Role.MANAGER: DataScope.DEPARTMENT_TREE})
+    inside, outside = lead_of(desk, tree['u_pudong']), lead_of(desk, tree['u_north'])
+    manager = signed_in(desk, tree['u_manager'])
+    with pytest.raises(NotAllowed):
+        desk.steering.reassign(manager, [inside], to_rep_id=tree['u_north'].id)
+    desk.steering.reassign(manager, [inside, outside], to_rep_id=tree['u_east'].id)
+    assert get(desk, Lead, inside).owner_id == tree['u_east'].id
+    assert get(desk, Lead, outside).owner_id == tree['u_north'].id  # outside the reach: untouched
+    plan = desk.steering.plan_rebalance(manager, include_recent=True)
+    reached_ids = {tree['u_east'].id, tree['u_shanghai'].id, tree['u_pudong'].id}
+    assert all(m.from_id in reached_ids and m.to_id in reached_ids for m in plan.moves)
