@@ -24,9 +24,10 @@ def department_name(line: DepartmentLine) -> str:
     return t('dept.root_default') if line.is_root_default else line.name
 
 
-def department_options(lines: list[DepartmentLine], *, only_managed: bool = False) -> dict[int, str]:
-    """Departments for a select, indented by depth."""
-    return {line.id: '\u2003' * line.depth + department_name(line) for line in lines
+def department_options(lines: list[DepartmentLine], *, only_managed: bool = False,
+                       indent: bool = False) -> dict[int, str]:
+    """Departments for a select (tree order), `indent`ed by depth (the chosen value shows the indent too)."""
+    return {line.id: '\u2003' * line.depth * indent + department_name(line) for line in lines
             if line.can_manage or not only_managed}
 
 
@@ -90,7 +91,7 @@ class DepartmentsPanel:
     def _dialog(self, line: DepartmentLine | None, lines: list[DepartmentLine],
                 users: dict[int | None, User]) -> None:
         """Add a department (`line` None) or rename, move and set the head of one."""
-        parents = department_options(lines, only_managed=True)
+        parents = department_options(lines, only_managed=True, indent=True)
         if line is not None:
             parents.pop(line.id, None)
         self.outside.clear()  # one editor at a time: the last one closed goes
