@@ -183,3 +183,13 @@ def test_a_department_manager_moves_leads_only_within_reach(desk: Desk, tree: di
     plan = desk.steering.plan_rebalance(manager, include_recent=True)
     reached_ids = {tree['u_east'].id, tree['u_shanghai'].id, tree['u_pudong'].id}
     assert all(m.from_id in reached_ids and m.to_id in reached_ids for m in plan.moves)
+
+
+def test_a_department_manager_lists_and_steers_only_users_in_reach(desk: Desk, tree: dict[str, Any]) -> None:
+    desk.departments.set_scopes(admin(desk), {Role.MANAGER: DataScope.DEPARTMENT_TREE})
+    manager = signed_in(desk, tree['u_manager'])
+    listed = {u.id for u in desk.team.users(manager)}
+    assert tree['u_pudong'].id in listed and tree['u_north'].id not in listed
+    desk.team.update_user(manager, tree['u_pudong'].id, {'capacity': 12})
+    with pytest.raises(NotAllowed):
+        desk.team.update_user(manager, tree['u_north'].id, {'capacity': 12})
