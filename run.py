@@ -11,6 +11,8 @@
     python run.py migrate-to URL                    copy the database to another (e.g. PostgreSQL) and check it
     python run.py field add lead KEY --type T --label-zh 中文 [--label-en E] [--options "a:甲,b:乙"] [--required]
     python run.py field list [lead]                 define and list custom fields (cli/fields.py)
+    python run.py dept add NAME [--parent PARENT]   add a department (cli/departments.py)
+    python run.py dept list                         the department tree
 """
 
 from __future__ import annotations
@@ -193,6 +195,11 @@ def main() -> int | None:
 
         argv = sys.argv[1:]
         return field_main(desk, argv[argv.index('field') + 1:])
+    if command[:1] == ['dept']:  # its own options (--parent): read from the raw arguments
+        from cli.departments import main as dept_main
+
+        argv = sys.argv[1:]
+        return dept_main(desk, argv[argv.index('dept') + 1:])
     if command == ['create-admin']:
         return create_admin(desk)
     if command[:2] == ['user', 'set-password']:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from core.capture.intake import CaptureResult
 from core.clock import Clock
 from core.leads.normalize import normalize_email
-from core.ops.demo_accounts import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USERS
+from core.ops.demo_accounts import DEMO_ADMIN_EMAIL, DEMO_DEPARTMENTS, DEMO_PASSWORD, DEMO_USERS
 from store import queries
 from store.models import ActivityKind, Role, Source, UserRef
 
@@ -365,7 +365,19 @@ def _create_team(desk: Desk) -> dict[int, UserRef]:
                                     role=user.role, **user.fields())
         if user.role == Role.REP:
             reps[ref.id] = ref
+    _seed_departments(desk, admin)
     return reps
+
+
+def _seed_departments(desk: Desk, admin: UserRef) -> None:
+    """DEMO_DEPARTMENTS under the root, a head each, and the managers' scope: their department and below."""
+    ids = {u.email: u.id or 0 for u in desk.team.users(admin)}
+    for name, emails in DEMO_DEPARTMENTS.items():
+        department = desk.departments.add(admin, name)
+        for email in emails:
+            desk.departments.place_user(admin, ids[email], department)
+        desk.departments.set_head(admin, department, ids[emails[0]])
+    desk.departments.set_scopes(admin, {Role.MANAGER: 'department_tree'})
 
 
 CLOSE_OUT = 0.6

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from core import permissions
+from core.accounts.departments import DepartmentService
 from core.accounts.saved_views import SavedViewService
 from core.accounts.sessions import SessionService
 from core.accounts.team import TeamService
@@ -55,6 +56,7 @@ from store import outbox as outbox_store
 from store.audit_actions import AuditAction
 from store.migrate import upgrade
 from store.models import AppSetting, AssignmentRule, FormLanguage, ScoringRule, UserRef, WebForm
+from store.queries import departments as department_rows
 
 DEMO_STREAM = 'demo_stream'
 READY_TIMEOUT = 2.0
@@ -71,6 +73,7 @@ class Desk:
         self.events = self.ctx.events
         self.leads = LeadService(self.ctx)
         self.team = TeamService(self.ctx)
+        self.departments = DepartmentService(self.ctx)
         self.sessions = SessionService(self.ctx)
         self.access = AccessService(self.ctx, self.leads)
         self.custom_fields = CustomFieldService(self.ctx)
@@ -122,6 +125,7 @@ class Desk:
                                                match_sources=sources))
                 session.add(AppSetting(key='assignment_seeded', value='1'))
             pipeline_stages.seed_defaults(session)
+            department_rows.ensure_root(session)
             playbook_defaults.seed(session, now)
             if not queries.all_web_forms(session):
                 session.add(WebForm(key='contact', name=webforms.DEFAULT_NAMES['contact'][FormLanguage.ZH_CN],

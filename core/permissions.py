@@ -3,24 +3,40 @@ URL and the API all meet the same rule."""
 
 from __future__ import annotations
 
-from store.models import CLOSED_STATUSES, Lead, Role, UserRef
+from store.models import CLOSED_STATUSES, Lead, Reach, Role, UserRef
 
 TEAM_ROLES = (Role.ADMIN, Role.MANAGER)
 
 
+def reach(actor: UserRef) -> Reach:
+    """Whose records `actor` may see: the data scope resolved for this request
+    (core/accounts/reach.py), else the role's fixed default (a ref built without a database)."""
+    if actor.reach is not None:
+        return actor.reach
+    if actor.role in (Role.ADMIN, Role.MANAGER, Role.MARKETING):
+        return Reach(everyone=True)
+    return Reach(everyone=False, owner_ids=frozenset({actor.id}))
+
+
 def sees_all_leads(actor: UserRef) -> bool:
-    return actor.role in (Role.ADMIN, Role.MANAGER, Role.MARKETING)
+    return reach(actor).everyone
+
+
+def in_reach(actor: UserRef, owner_id: int | None) -> bool:
+    """A record owned by `owner_id` is within what `actor` may see (unowned ones: only with everyone)."""
+    return owner_id == actor.id or reach(actor).covers(owner_id)
 
 
 def can_view_lead(actor: UserRef, lead: Lead) -> bool:
-    return sees_all_leads(actor) or lead.owner_id == actor.id
+    return in_reach(actor, lead.owner_id)
 
 
 def can_edit_lead(actor: UserRef, lead: Lead) -> bool:
-    """Managers edit any open lead, a rep only own ones; closed leads are read-only."""
+    """Managers and admins edit open leads within their reach, a rep only own ones; closed leads are read-only."""
     if lead.status in CLOSED_STATUSES:
         return False
-    return actor.role in TEAM_ROLES or (actor.role == Role.REP and lead.owner_id == actor.id)
+    return (actor.role in TEAM_ROLES and in_reach(actor, lead.owner_id)) or (
+        actor.role == Role.REP and lead.owner_id == actor.id)
 
 
 def can_log_activity(actor: UserRef, lead: Lead) -> bool:

@@ -152,6 +152,43 @@ class User(SQLModel, table=True):
     last_assigned_at: datetime | None = _ts()
     """Fair tie-break: among equally good reps the one who waited longest gets the lead."""
     created_at: datetime | None = _ts()
+    department_id: int | None = Field(default=None, index=True)
+    """The user's department (`departments.id`); None: the root one (a user created by a path that
+    names none belongs to the company as a whole). No foreign key: adding or dropping one on SQLite
+    rebuilds the users table, which nearly every table references; core checks the id and refuses
+    to remove a department that still has members."""
+
+
+class Department(SQLModel, table=True):
+    """One node of the company's department tree (any depth). The root has no parent; its
+    default name is `ROOT_DEPARTMENT_NAME`, shown translated."""
+
+    __tablename__ = 'departments'
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.String(100))
+    parent_id: int | None = Field(default=None, foreign_key='departments.id', index=True)
+    head_id: int | None = None
+    """The department's head (a user id; core checks it names a user). No foreign key: users
+    reference departments, and a cycle of keys would make creating and dropping the tables order-bound."""
+    created_at: datetime | None = _ts()
+
+
+ROOT_DEPARTMENT_NAME = 'Company'
+"""The stored name of the root department created by migration 0036; shown through i18n (公司 / Company)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Whose records a user may see: everyone's (`everyone`) or those owned by `owner_ids`
+    (core/accounts/reach.py resolves it once per request from the role's data scope and the
+    department tree). Pool leads and unowned records are governed by their own rules."""
+
+    everyone: bool
+    owner_ids: frozenset[int] = frozenset()
+
+    def covers(self, owner_id: int | None) -> bool:
+        return self.everyone or (owner_id is not None and owner_id in self.owner_ids)
 
 
 class LoginThrottle(SQLModel, table=True):
@@ -998,6 +1035,9 @@ class UserRef(SQLModel):
     language: str | None = None
     must_change_password: bool = False
     """True while the password is an admin's temporary one: the UI lets this user do nothing but change it."""
+    reach: Reach | None = None
+    """Whose records this user may see, resolved when the session is read (core/accounts/reach.py);
+    None: the role's fixed default (core/permissions.py), for refs built without a database."""
 
     @classmethod
     def of(cls, user: User) -> UserRef:

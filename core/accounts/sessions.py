@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from core.accounts.reach import with_reach
 from core.context import Context
 from core.leads.normalize import clean_text
 from store import sessions as store
@@ -116,7 +117,7 @@ class SessionService:
             if user_agent:
                 row.user_agent = (clean_text(user_agent, max_length=200) or '')[:200]
             session.add(row)
-            ref = UserRef.of(user)
+            ref = with_reach(session, user)
         return token, ref
 
     def resolve(self, token: str | None) -> SignedIn | None:
@@ -132,7 +133,7 @@ class SessionService:
             row, user = found
             if not _is_open(row, user, now, self.idle_limit, self.absolute_limit):
                 return None
-            signed_in = SignedIn(id=row.id or 0, user=UserRef.of(user))
+            signed_in = SignedIn(id=row.id or 0, user=with_reach(session, user))
             stale = (row.last_seen_at or now) < now - timedelta(seconds=TOUCH_SECONDS)
         if stale:
             with self.ctx.write() as session:
@@ -146,7 +147,7 @@ class SessionService:
             found = store.by_id(session, session_id)
             if found is None or not _is_open(*found, now, self.idle_limit, self.absolute_limit):
                 return None
-            return UserRef.of(found[1])
+            return with_reach(session, found[1])
 
     def logout(self, token: str | None) -> int | None:
         """End the session behind this cookie (the logout route); its id, or None if none was open."""

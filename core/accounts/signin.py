@@ -9,6 +9,7 @@ from typing import Any
 
 from core import permissions
 from core.accounts import auth, sessions
+from core.accounts.reach import with_reach
 from core.context import Context, audit
 from core.errors import DomainError, LockedOut, LoginFailed, NotAllowed, NotFound, ValidationFailed
 from core.leads.normalize import normalize_email
@@ -47,7 +48,7 @@ class SignIn:
             user = queries.user_by_email(session, address) if address else None
             failed = self._attempt(session, auth.throttle_key(email, address), user, password, now)
             if failed is None and user is not None:
-                ref = UserRef.of(user)
+                ref = with_reach(session, user)
                 ticket = sessions.new_ticket(session, user, now=now, user_agent=user_agent)
         if failed is not None:
             raise failed

@@ -145,8 +145,9 @@ class TeamService(NotificationInbox, SignIn, ViewChoices):
     def users(self, actor: UserRef) -> list[User]:
         if not permissions.can_assign(actor):
             raise NotAllowed()
-        with self.ctx.read() as session:
-            return list(queries.all_users(session))
+        with self.ctx.read() as session:  # a manager: the users within their data scope
+            return [u for u in queries.all_users(session)
+                    if permissions.can_manage_users(actor) or permissions.in_reach(actor, u.id)]
 
     def reps(self) -> list[UserRef]:
         """Active reps, for assignment pickers."""
@@ -163,11 +164,12 @@ class TeamService(NotificationInbox, SignIn, ViewChoices):
         return ref
 
     def update_user(self, actor: UserRef, user_id: int, changes: Mapping[str, Any]) -> None:
-        """Admins change anything; managers capacity, quota, seniority, regions and leave."""
+        """Admins change anything; managers capacity, quota, seniority, regions and leave of the users
+        within their data scope."""
         manager_fields = {'capacity', 'daily_quota', 'seniority', 'regions', 'is_on_leave', 'leave_until',
                           'shift_start', 'shift_end'}
-        if not (permissions.can_manage_users(actor) or
-                (permissions.can_assign(actor) and set(changes) <= manager_fields)):
+        if not (permissions.can_manage_users(actor) or (permissions.can_assign(actor) and set(changes) <= manager_fields
+                                                        and permissions.in_reach(actor, user_id))):
             raise NotAllowed()
         checked = _check_user_fields(changes)
         if checked.get('leave_until') is not None and checked['leave_until'] <= self.ctx.now():

@@ -148,7 +148,7 @@ class CustomerService:
             account = session.get(Account, check_id(account_id))
             if account is None or account.is_deleted:
                 raise NotFound()
-            if not (permissions.sees_all_leads(actor) or account.owner_id == actor.id):
+            if not permissions.in_reach(actor, account.owner_id):
                 raise NotAllowed()
             owner = session.get(User, account.owner_id) if account.owner_id else None
             return CustomerView(account=account, owner_name=owner.name if owner else None,

@@ -146,11 +146,14 @@ class LeadService(Editing, Qualifying):
         `tags`: tag ids, a lead holding any of them passes (core/tags/records.py `check_filter`)."""
         now = self.ctx.now()
         day_end = self.ctx.day_start(now) + timedelta(days=1)
-        sees_all = permissions.sees_all_leads(actor)
+        reach = permissions.reach(actor)
+        sees_all = reach.everyone
         unowned = LIVE_UNOWNED + ((LeadStatus.POOL,) if include_pool or unassigned else ())
         statuses = (status,) if status else OPEN_STATUSES + (unowned if sees_all else ())
-        owner_id = None if sees_all else actor.id
-        return queries.InboxFilter(owner_id=owner_id, unassigned=unassigned and owner_id is None,
+        # a reach of one (own leads) takes the owner index's path; a department's owners `IN (...)`
+        owner_ids = None if sees_all or reach.owner_ids <= {actor.id} else reach.owner_ids | {actor.id}
+        owner_id = None if sees_all or owner_ids is not None else actor.id
+        return queries.InboxFilter(owner_id=owner_id, owner_ids=owner_ids, unassigned=unassigned and sees_all,
                                    statuses=statuses, grade=grade or None, source=source or None,
                                    search=(search or '').strip()[:100] or None,
                                    agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end,

@@ -56,7 +56,16 @@ DEMO_USERS: list[DemoUser] = [
     DemoUser('emily@demo.leaddesk', 'Emily Liu', Role.REP, '西南', ','.join(AREAS['西南']),
              capacity=50, daily_quota=30, seniority=1),
     DemoUser('marketing@demo.leaddesk', '赵敏', Role.MARKETING),
+    DemoUser('chen@demo.leaddesk', '陈主管', Role.MANAGER),
 ]
+
+DEMO_DEPARTMENTS: dict[str, tuple[str, ...]] = {
+    '北区销售部': ('chen@demo.leaddesk', 'lina@demo.leaddesk', 'zhangwei@demo.leaddesk'),
+    '南区销售部': ('kevin@demo.leaddesk', 'emily@demo.leaddesk'),
+}
+"""Two departments under the company, the reps split between them (emails); the first one listed
+heads it. 王经理 stays in the company's root department; managers' data scope is "their department
+and below", so 王经理 sees everything and 陈主管 the north only."""
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -164,7 +164,7 @@ class BoardViews:
             o = session.get(Opportunity, check_id(opportunity_id))
             if o is None or o.is_deleted:
                 raise NotFound()
-            if not (permissions.sees_all_leads(actor) or o.owner_id == actor.id):
+            if not permissions.in_reach(actor, o.owner_id):
                 raise NotAllowed()
             stage = session.get(Stage, o.stage_id)
             account = session.get(Account, o.account_id)

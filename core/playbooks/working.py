@@ -63,7 +63,7 @@ def _visible_opportunity(session: Session, actor: UserRef, opportunity_id: int) 
     o = session.get(Opportunity, check_id(opportunity_id))
     if o is None or o.is_deleted:
         raise NotFound()
-    if not (permissions.sees_all_leads(actor) or o.owner_id == actor.id):
+    if not permissions.in_reach(actor, o.owner_id):
         raise NotAllowed()
     lead = session.get(Lead, o.lead_id)
     if lead is None:

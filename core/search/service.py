@@ -1,7 +1,8 @@
 """`SearchService.search`: what the search box shows for a term, grouped by record type.
 
-Who finds what is the record pages' own rule (core/permissions.py): managers, marketing and admins
-every record; a rep their own leads, deals and customers, and the pool's leads — those only as the
+Who finds what is the record pages' own rule (core/permissions.py): whoever's data scope is
+everything (by default managers, marketing and admins) every record; a department's scope its
+owners' records; a rep their own leads, deals and customers, and the pool's leads — those only as the
 pool page shows them (name or company, or up to four last digits of the phone; the phone masked),
 so a search cannot answer "is 13812345678 in the pool?" either.
 """
@@ -48,8 +49,10 @@ class SearchService:
         term = found.normalise((text or '').strip()[:MAX_TERM])
         if not term:
             return SearchResults(term='')
-        sees_all = permissions.sees_all_leads(actor)
-        scope = found.Scope(owner_id=None if sees_all else actor.id, pool=not sees_all)
+        reach = permissions.reach(actor)
+        sees_all = reach.everyone
+        scope = found.Scope(owner_id=None if sees_all else actor.id, pool=not sees_all,
+                            owner_ids=None if sees_all or reach.owner_ids <= {actor.id} else reach.owner_ids)
         with self.ctx.read() as session:
             leads = found.find_leads(session, term, scope, limit=per_kind * (1 if sees_all else 3))
             deals = found.find_opportunities(session, term, scope, limit=per_kind)

@@ -132,14 +132,14 @@ class WorkloadService:
         self.ctx = ctx
 
     def team(self, actor: UserRef, now: datetime | None = None) -> TeamView:
-        """The team page's figures: managers and admins only."""
+        """The team page's figures: managers and admins only, for the reps within their data scope."""
         if not permissions.can_assign(actor):
             raise NotAllowed()
         now = now or self.ctx.now()
         day_start = self.ctx.day_start(now)
         day_end = day_start + timedelta(days=1)
         with self.ctx.read() as session:
-            reps = list(queries.active_reps(session))
+            reps = [u for u in queries.active_reps(session) if permissions.in_reach(actor, u.id)]  # data scope
             calendar = load_policy(session).calendar
             leads = queries.workload_open_leads(session, now=now, day_end=day_end)
             new_today = queries.workload_assigned_since(session, day_start)

@@ -78,9 +78,11 @@ def _candidate(lead: Lead) -> Candidate:
                      last_activity_at=lead.last_activity_at)
 
 
-def _slots(session: Session) -> list[RepSlot]:
+def _slots(session: Session, actor: UserRef) -> list[RepSlot]:
+    """The active reps within `actor`'s data scope: a manager rebalances and hands over only among them."""
     return [RepSlot(id=u.id or 0, name=u.name, open_count=u.open_leads, capacity=u.capacity,
-                    available=not u.is_on_leave) for u in queries.active_reps(session)]
+                    available=not u.is_on_leave) for u in queries.active_reps(session)
+            if permissions.in_reach(actor, u.id)]
 
 
 class SteeringService:
@@ -97,7 +99,7 @@ class SteeringService:
         self._check(actor)
         with self.ctx.read() as session:
             rep = session.get(User, rep_id)
-            if rep is None or rep.role != Role.REP:
+            if rep is None or rep.role != Role.REP or not permissions.in_reach(actor, rep_id):
                 raise NotFound()
             leads = queries.owner_open_leads(session, rep_id, limit=DRILL_LIMIT)
             return RepLeads(rep_id=rep_id, rep_name=rep.name, leads=[_drill(x) for x in leads],
@@ -113,8 +115,11 @@ class SteeringService:
             raise ValidationFailed({'leads': 'too_many'})
         with self.ctx.read() as session:
             leads = {lead.id: lead for lead in queries.leads_by_ids(session, ids)}
+        if to_rep_id is not None and not permissions.in_reach(actor, to_rep_id):
+            raise NotAllowed()  # a manager moves leads only within their data scope
         moves = [Move(i, leads[i].name, leads[i].grade, leads[i].owner_id or 0, to_rep_id)
-                 for i in ids if i in leads and leads[i].owner_id != to_rep_id]
+                 for i in ids if i in leads and leads[i].owner_id != to_rep_id
+                 and permissions.in_reach(actor, leads[i].owner_id)]
         return self._apply(actor, moves, kind=AuditAction.REASSIGNED, include_recent=True, strict_target=to_rep_id)
 
     def plan_rebalance(self, actor: UserRef, *, include_recent: bool = False) -> Plan:
@@ -123,7 +128,7 @@ class SteeringService:
         now = self.ctx.now()
         quiet_since = None if include_recent else now - RECENT
         with self.ctx.read() as session:
-            reps = _slots(session)
+            reps = _slots(session, actor)
             takers = [r for r in reps if r.available and r.capacity > 0]
             total_open = sum(r.open_count for r in takers)
             total_capacity = sum(r.capacity for r in takers) or 1
@@ -145,10 +150,10 @@ class SteeringService:
         self._check(actor)
         with self.ctx.read() as session:
             rep = session.get(User, rep_id)
-            if rep is None or rep.role != Role.REP:
+            if rep is None or rep.role != Role.REP or not permissions.in_reach(actor, rep_id):
                 raise NotFound()
             leads = queries.owner_open_leads(session, rep_id, limit=BATCH_MAX)
-            return plan_handover(rep_id, _slots(session), [_candidate(x) for x in leads])
+            return plan_handover(rep_id, _slots(session, actor), [_candidate(x) for x in leads])
 
     def apply_plan(self, actor: UserRef, plan: Plan, *, kind: str, include_recent: bool = False) -> MoveOutcome:
         """Apply a plan the manager confirmed: `kind` is 'rebalanced' or 'handed_over'."""
@@ -194,6 +199,8 @@ class SteeringService:
                 lead = session.get(Lead, move.lead_id, with_for_update=True, populate_existing=True)
                 if (lead is None or lead.is_deleted or lead.status not in OPEN_STATUSES
                         or (lead.owner_id or 0) != move.from_id
+                        or not permissions.in_reach(actor, lead.owner_id)  # (a posted plan: checked again)
+                        or (move.to_id is not None and not permissions.in_reach(actor, move.to_id))
                         or (not include_recent and lead.last_activity_at is not None
                             and lead.last_activity_at >= now - RECENT)):
                     stale += 1

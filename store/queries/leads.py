@@ -41,6 +41,8 @@ def lead_by_external_key(session: Session, external_key: str) -> Lead | None:
 class InboxFilter:
     owner_id: int | None = None
     """Only this owner's leads (a rep's own inbox)."""
+    owner_ids: frozenset[int] | None = None
+    """Only these owners' leads (a manager whose data scope is a department: `owner_id IN (...)`)."""
     unassigned: bool = False
     statuses: tuple[str, ...] = OPEN_STATUSES
     grade: str | None = None
@@ -113,7 +115,7 @@ _GRADE_ORDER = sa.case((col(Lead.grade) == 'A', 0), (col(Lead.grade) == 'B', 1),
 def _team_view(f: InboxFilter) -> bool:
     """Everyone's leads (a manager's inbox): served by the order index or, for an agenda, by the
     follow-up and SLA indexes, never by the status index (see `_inbox_where`)."""
-    return f.owner_id is None and not f.unassigned and (not f.search or f.many_matches)
+    return f.owner_id is None and f.owner_ids is None and not f.unassigned and (not f.search or f.many_matches)
 
 
 def _from_matches(f: InboxFilter) -> bool:
@@ -126,6 +128,8 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
     where: list[sa.ColumnElement[bool]] = [col(Lead.is_deleted) == False]  # noqa: E712
     if f.owner_id is not None:  # (few search matches: `+ 0` keeps the owner's index out, see `_from_matches`)
         where.append((col(Lead.owner_id) + 0 if _from_matches(f) else col(Lead.owner_id)) == f.owner_id)
+    if f.owner_ids is not None:
+        where.append(col(Lead.owner_id).in_(sorted(f.owner_ids)))
     if f.unassigned:
         where.append(col(Lead.owner_id).is_(None))
     if f.statuses:

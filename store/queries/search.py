@@ -120,10 +120,26 @@ def fts_phrase(term: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """What an actor may find: everything (`owner_id` None) or own records, and the pool's leads."""
+    """What an actor may find: everything (`owner_id` None and no `owner_ids`), own records, or
+    those of `owner_ids` (a department's data scope), and the pool's leads."""
 
     owner_id: int | None
     pool: bool = False
+    owner_ids: frozenset[int] | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.owner_id is None and self.owner_ids is None
+
+    def owns(self, column: Any) -> sa.ColumnElement[bool]:
+        """The records within the scope (when not `everything`)."""
+        if self.owner_ids is not None:
+            return column.in_(sorted(self.owner_ids | ({self.owner_id} if self.owner_id is not None else set())))
+        return column == self.owner_id
+
+    def held(self, owner_id: int | None) -> bool:
+        return self.everything or owner_id == self.owner_id or (
+            self.owner_ids is not None and owner_id in self.owner_ids)
 
 
 def _newest(ids: sa.Select[Any], term: str, dialect: str) -> sa.Select[Any]:
@@ -137,8 +153,8 @@ def find_leads(session: Session, term: str, scope: Scope, *, limit: int) -> list
     dialect = session.get_bind().dialect.name
     ids = _newest(matching_ids(term, SearchKind.LEAD, dialect), term, dialect).subquery()
     visible: list[sa.ColumnElement[bool]] = [col(Lead.is_deleted) == False]  # noqa: E712
-    if scope.owner_id is not None:
-        mine = col(Lead.owner_id) == scope.owner_id
+    if not scope.everything:
+        mine = scope.owns(col(Lead.owner_id))
         visible.append(sa.or_(mine, col(Lead.status) == LeadStatus.POOL) if scope.pool else mine)
     query = (sa.select(col(Lead.id), col(Lead.name), col(Lead.company), col(Lead.phone), col(Lead.status),
                        col(Lead.owner_id), col(User.name))
@@ -146,7 +162,7 @@ def find_leads(session: Session, term: str, scope: Scope, *, limit: int) -> list
              .outerjoin(User, col(User.id) == Lead.owner_id).where(*visible).limit(limit))
     hits = []
     for lead_id, name, company, phone, status, owner_id, owner_name in session.execute(query):
-        pooled = scope.owner_id is not None and owner_id != scope.owner_id
+        pooled = not scope.held(owner_id)
         hits.append(SearchHit(SearchKind.LEAD, lead_id, name, company, status, owner_name, phone, in_pool=pooled))
     return hits
 
@@ -155,8 +171,8 @@ def find_opportunities(session: Session, term: str, scope: Scope, *, limit: int)
     dialect = session.get_bind().dialect.name
     ids = _newest(matching_ids(term, SearchKind.OPPORTUNITY, dialect), term, dialect).subquery()
     visible: list[sa.ColumnElement[bool]] = [col(Opportunity.is_deleted) == False]  # noqa: E712
-    if scope.owner_id is not None:
-        visible.append(col(Opportunity.owner_id) == scope.owner_id)
+    if not scope.everything:
+        visible.append(scope.owns(col(Opportunity.owner_id)))
     query = (sa.select(col(Opportunity.id), col(Opportunity.name), col(Account.name), col(User.name))
              .select_from(ids).join(Opportunity, col(Opportunity.id) == ids.c.rid)
              .join(Account, col(Account.id) == Opportunity.account_id)
@@ -170,8 +186,8 @@ def find_customers(session: Session, term: str, scope: Scope, *, limit: int) -> 
     ids = _newest(matching_ids(term, SearchKind.CUSTOMER, dialect), term, dialect).subquery()
     visible: list[sa.ColumnElement[bool]] = [col(Account.is_deleted) == False,  # noqa: E712
                                              col(Account.is_customer) == True]  # noqa: E712
-    if scope.owner_id is not None:
-        visible.append(col(Account.owner_id) == scope.owner_id)
+    if not scope.everything:
+        visible.append(scope.owns(col(Account.owner_id)))
     query = (sa.select(col(Account.id), col(Account.name), col(Account.tier), col(User.name))
              .select_from(ids).join(Account, col(Account.id) == ids.c.rid)
              .outerjoin(User, col(User.id) == Account.owner_id).where(*visible).limit(limit))

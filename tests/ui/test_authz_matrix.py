@@ -27,7 +27,11 @@ from store.models import Role, UserRef
 from tests import factories
 from tests.ui.conftest import Team, login
 
-ROLES = ('anonymous', 'rep_a', 'rep_b', 'marketing', 'manager', 'admin')
+ROLES = ('anonymous', 'rep_a', 'rep_b', 'marketing', 'manager', 'admin', 'dept_manager')
+# dept_manager: a manager in the department East, which holds rep A but not rep B, with the managers'
+# data scope set to "their department and below" (Manager Wang, in the company's root department, so
+# still sees everything). Lists not yet limited to a department (customers, pipeline, reports) show
+# a department manager their own records only: never more.
 
 # Outcomes
 OK = 'ok'                # 200, the page shows its content (and the record)
@@ -49,6 +53,7 @@ HIDDEN_FROM = {
     'rep_a': ('Bravo',),
     'rep_b': ('Alpha',),
     'marketing': (), 'manager': (), 'admin': (),
+    'dept_manager': ('Bravo',),
 }
 
 
@@ -79,7 +84,7 @@ def signed_in(shows: dict[str, tuple[str, ...]] | None = None) -> tuple[dict[str
 
 def team_only(*extra: str) -> dict[str, str | int]:
     """Managers and admins (and the roles named) may open it; others are refused."""
-    allowed = {'manager', 'admin', *extra}
+    allowed = {'manager', 'admin', 'dept_manager', *extra}
     return {r: LOGIN if r == 'anonymous' else OK if r in allowed else REFUSED for r in ROLES}
 
 
@@ -89,7 +94,7 @@ def owned(owner: str | None, token: str) -> tuple[dict[str, str | int], dict]:
     for r in ROLES:
         if r == 'anonymous':
             outcome[r] = LOGIN
-        elif r in ('marketing', 'manager', 'admin') or r == owner:
+        elif r in ('marketing', 'manager', 'admin') or r == owner or (r == 'dept_manager' and owner == 'rep_a'):
             outcome[r] = OK
         else:
             outcome[r] = REFUSED
@@ -103,8 +108,10 @@ def same(outcome: str | int) -> dict[str, str | int]:
 EVERYONE = ('marketing', 'manager', 'admin')
 
 
-def _all(a: str, b: str) -> dict[str, tuple[str, ...]]:
-    return {'rep_a': (a,), 'rep_b': (b,), **dict.fromkeys(EVERYONE, (a, b))}
+def _all(a: str, b: str, *, department: bool = True) -> dict[str, tuple[str, ...]]:
+    """`department`: the list honours data scopes (the department manager sees rep A's record)."""
+    shows = {'rep_a': (a,), 'rep_b': (b,), **dict.fromkeys(EVERYONE, (a, b))}
+    return shows | ({'dept_manager': (a,)} if department else {})
 
 
 # path (as registered) → the visits that exercise it. Keep in step with ui/__init__.py.
@@ -131,20 +138,21 @@ PAGES: dict[str, Callable[[Records], list[Visit]]] = {
         Visit('/opportunities/999999', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
         Visit(f'/opportunities/{2**64}', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
     ],
-    '/customers': lambda r: [Visit('/customers', *signed_in(_all('Alpha Deal', 'Bravo Deal')))],
+    '/customers': lambda r: [Visit('/customers', *signed_in(_all('Alpha Deal', 'Bravo Deal', department=False)))],
     '/customers/{account_id}': lambda r: [
         Visit(f'/customers/{r.account_a}', *owned('rep_a', 'Alpha Deal')),
         Visit(f'/customers/{r.account_b}', *owned('rep_b', 'Bravo Deal')),
         Visit('/customers/999999', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
         Visit(f'/customers/{2**64}', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
     ],
-    '/pipeline': lambda r: [Visit('/pipeline', *signed_in(_all('Alpha Deal', 'Bravo Deal')))],
+    '/pipeline': lambda r: [Visit('/pipeline', *signed_in(_all('Alpha Deal', 'Bravo Deal', department=False)))],
     '/pool': lambda r: [Visit('/pool', *signed_in(dict.fromkeys(ROLES[1:], ('Orphan Lead',))))],
     '/settings': lambda r: [Visit('/settings', team_only('marketing'), {})],
     '/automation': lambda r: [Visit('/automation', team_only(), {})],
     '/rules': lambda r: [Visit('/rules', team_only(), {})],
     '/playbooks': lambda r: [Visit('/playbooks', team_only(), {})],
-    '/team': lambda r: [Visit('/team', team_only(), {'manager': ('Rep Li',), 'admin': ('Rep Li',)})],
+    '/team': lambda r: [Visit('/team', team_only(), {'manager': ('Rep Li',), 'admin': ('Rep Li',),
+                                                     'dept_manager': ('Rep Li',)})],
     '/notifications': lambda r: [Visit('/notifications', *signed_in())],
     '/account': lambda r: [Visit('/account', *signed_in())],
     '/import': lambda r: [Visit('/import', team_only('marketing'), {})],
@@ -232,9 +240,21 @@ def marketing(team: Team) -> UserRef:
     return factories.user(team.desk, Role.MARKETING, name='Mark Eting')
 
 
-def actor(team: Team, marketing: UserRef, role: str) -> UserRef | None:
+@pytest.fixture
+def dept_manager(team: Team) -> UserRef:
+    """A manager of the department East (rep A's, not rep B's), managers' scope: department and below."""
+    desk = team.desk
+    boss = factories.user(desk, Role.MANAGER, name='Dept Manager Qian')
+    east = desk.departments.add(None, 'East')
+    for who in (boss, team.rep_a):
+        desk.departments.place_user(None, who.id, east)
+    desk.departments.set_scopes(team.admin, {Role.MANAGER: 'department_tree'})
+    return boss
+
+
+def actor(team: Team, marketing: UserRef, role: str, dept_manager: UserRef | None = None) -> UserRef | None:
     return {'anonymous': None, 'rep_a': team.rep_a, 'rep_b': team.rep_b, 'marketing': marketing,
-            'manager': team.manager, 'admin': team.admin}[role]
+            'manager': team.manager, 'admin': team.admin, 'dept_manager': dept_manager}[role]
 
 
 async def test_the_table_knows_every_route(user: User, team: Team) -> None:
@@ -297,9 +317,9 @@ async def check(user: User, role: str, visit: Visit) -> list[str]:
 
 
 @pytest.mark.parametrize('role', ROLES)
-async def test_pages_by_role(user: User, team: Team, marketing: UserRef, role: str) -> None:
+async def test_pages_by_role(user: User, team: Team, marketing: UserRef, dept_manager: UserRef, role: str) -> None:
     records = seed(team)
-    who = actor(team, marketing, role)
+    who = actor(team, marketing, role, dept_manager)
     if who is not None:
         await login(user, who.email)
     problems: list[str] = []
@@ -311,10 +331,11 @@ async def test_pages_by_role(user: User, team: Team, marketing: UserRef, role: s
 
 @pytest.mark.env(LEADDESK_FORM_RATE_PER_MINUTE='1000')
 @pytest.mark.parametrize('role', ROLES)
-async def test_public_form_by_role(user: User, team: Team, marketing: UserRef, role: str) -> None:
+async def test_public_form_by_role(user: User, team: Team, marketing: UserRef, dept_manager: UserRef,
+                                   role: str) -> None:
     """Anyone may open and send a web form; what it answers holds none of our records."""
     records = seed(team)
-    who = actor(team, marketing, role)
+    who = actor(team, marketing, role, dept_manager)
     if who is not None:
         await login(user, who.email)
     problems = []
@@ -335,8 +356,8 @@ async def test_public_form_by_role(user: User, team: Team, marketing: UserRef, r
 
 @pytest.mark.parametrize('role', ROLES[1:])
 async def test_logout_ends_the_session_for_every_role(user: User, team: Team, marketing: UserRef,
-                                                      role: str) -> None:
-    who = actor(team, marketing, role)
+                                                      dept_manager: UserRef, role: str) -> None:
+    who = actor(team, marketing, role, dept_manager)
     assert who is not None
     await login(user, who.email)
     out = await user.http_client.get('/logout', follow_redirects=False)

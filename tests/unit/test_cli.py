@@ -196,3 +196,19 @@ def test_field_add_works_for_opportunities_and_customers_and_field_list_shows_al
     assert listed[0].endswith('[required to qualify]')
     assert listed[1].endswith(f'[required from stage {quotation.id}]')
     assert run_cli(['field', 'list', 'customer'], tmp_path).stdout.startswith('customer\tstores\t')
+
+
+def test_dept_add_under_a_parent_and_list_shows_the_tree(tmp_path: Path) -> None:
+    assert run_cli(['dept', 'add', '华东销售'], tmp_path).returncode == 0
+    added = run_cli(['dept', 'add', 'Shanghai', '--parent', '华东销售'], tmp_path)
+    assert added.returncode == 0 and 'Shanghai' in added.stdout
+    listed = run_cli(['dept', 'list'], tmp_path).stdout.splitlines()
+    assert [line.split('  (')[0] for line in listed] == ['Company', '  华东销售', '    Shanghai']
+
+
+def test_dept_add_refuses_an_unknown_parent_or_an_empty_name(tmp_path: Path) -> None:
+    unknown = run_cli(['dept', 'add', 'X', '--parent', 'nowhere'], tmp_path)
+    assert unknown.returncode == 1 and 'nowhere' in unknown.stderr
+    assert run_cli(['dept', 'add', '  '], tmp_path).returncode == 1
+    assert run_cli(['dept'], tmp_path).returncode == 2
+    assert run_cli(['dept', 'list'], tmp_path).stdout.count('\n') == 1  # only the root

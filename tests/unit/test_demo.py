@@ -53,9 +53,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Desk, dict[str, An
 
 def test_demo_logins_list_every_account_with_the_shared_password() -> None:
     logins = demo_accounts.demo_logins()
-    assert len(logins) == 7
+    assert len(logins) == 8
     assert logins[0] == (demo_accounts.DEMO_ADMIN_EMAIL, Role.ADMIN, demo_accounts.DEMO_PASSWORD)
-    assert Counter(role for _, role, _ in logins) == {Role.ADMIN: 1, Role.MANAGER: 1, Role.REP: 4,
+    assert Counter(role for _, role, _ in logins) == {Role.ADMIN: 1, Role.MANAGER: 2, Role.REP: 4,
                                                       Role.MARKETING: 1}
     assert {password for *_, password in logins} == {demo_accounts.DEMO_PASSWORD}
 
@@ -80,10 +80,10 @@ def test_random_leads_are_valid_realistic_and_sometimes_repeat() -> None:
 
 def test_seed_creates_the_demo_team(seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:
     desk, summary, _, _ = seeded
-    assert summary['users'] == 7
+    assert summary['users'] == 8
     with read_session(desk.ctx.engine) as session:
         users = list(session.exec(select(User)).all())
-    assert Counter(u.role for u in users) == {Role.ADMIN: 1, Role.MANAGER: 1, Role.REP: 4, Role.MARKETING: 1}
+    assert Counter(u.role for u in users) == {Role.ADMIN: 1, Role.MANAGER: 2, Role.REP: 4, Role.MARKETING: 1}
     reps = [u for u in users if u.role == Role.REP]
     assert len({u.capacity for u in reps}) == 4
     assert max(u.seniority for u in reps) == 3
@@ -91,6 +91,26 @@ def test_seed_creates_the_demo_team(seeded: tuple[Desk, dict[str, Any], datetime
     assert any(HAN.search(u.name) for u in users) and any(_is_english(u.name) for u in users)
     ref, _ = desk.team.login(demo_accounts.DEMO_ADMIN_EMAIL, demo_accounts.DEMO_PASSWORD)
     assert ref.role == Role.ADMIN
+
+
+def test_seed_splits_the_reps_between_two_departments(seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:
+    """Two departments under the company, the reps split between them; the department manager sees
+    the north's leads only, the manager in the company's root all of them."""
+    desk, _, _, _ = seeded
+    lines = desk.departments.tree(None)
+    assert [(line.name, line.depth) for line in lines if not line.is_root] == [('北区销售部', 1), ('南区销售部', 1)]
+    with read_session(desk.ctx.engine) as session:
+        placed = {u.email: u.department_id for u in session.exec(select(User)).all()}
+    north, south = (line.id for line in lines if not line.is_root)
+    assert {e for e, d in placed.items() if d == north} == set(demo_accounts.DEMO_DEPARTMENTS['北区销售部'])
+    assert {e for e, d in placed.items() if d == south} == set(demo_accounts.DEMO_DEPARTMENTS['南区销售部'])
+    chen, _ = desk.team.login('chen@demo.leaddesk', demo_accounts.DEMO_PASSWORD)
+    wang, _ = desk.team.login('manager@demo.leaddesk', demo_accounts.DEMO_PASSWORD)
+    assert wang.reach is not None and wang.reach.everyone
+    assert chen.reach is not None and not chen.reach.everyone
+    rows, _ = desk.leads.inbox(chen, page_size=100)
+    north_ids = {i for e, i in ((u.email, u.id) for u in desk.team.users(wang)) if placed[e] == north}
+    assert rows and all(r.owner_id in north_ids for r in rows)
 
 
 def test_seed_captures_sixty_days_of_leads(seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:

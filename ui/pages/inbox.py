@@ -17,7 +17,7 @@ from core.capture.intake import CaptureResult
 from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.desk import Desk
 from core.leads.actions import INBOX_COUNT_CAP, traffic_light
-from core.permissions import sees_all_leads
+from core.permissions import in_reach, reach
 from core.tags.catalog import NO_TAGS, TagSet
 from store.models import (
     OPEN_STATUSES,
@@ -220,7 +220,8 @@ class Inbox(InboxViews):
         self.desk, self.user = desk, user
         self.tags = tags
         """The tag catalogue: the rows' chips and the tag filter's choices."""
-        self.manager_view = sees_all_leads(user)
+        self.manager_view = reach(user).everyone or len(reach(user).owner_ids) > 1
+        """Leads of more than one owner (everyone's, or a department's): the owner column and a team title."""
         self.custom = tuple(d for d in fields.definitions if not d.is_retired)
         """The active custom fields: optional columns, and the selects among them filters."""
         self.all_columns = _columns(self.manager_view, self.custom)
@@ -497,7 +498,7 @@ class Inbox(InboxViews):
         await self.refresh()
 
     def _concerns_me(self, owner_id: int | None, previous_id: int | None = None) -> bool:
-        return self.manager_view or self.user.id in (owner_id, previous_id)
+        return in_reach(self.user, owner_id) or (previous_id is not None and in_reach(self.user, previous_id))
 
     async def _on_captured(self, lead_id: int, owner_id: int | None) -> None:
         if not self._concerns_me(owner_id):
@@ -520,7 +521,7 @@ class Inbox(InboxViews):
 
     async def _on_imported(self, owners: list[int | None]) -> None:
         """An import batch (one event for its hundreds of leads): one coalesced refresh."""
-        if self.manager_view or self.user.id in owners:
+        if any(in_reach(self.user, owner) for owner in owners):
             await self._refresh_live()
 
     async def _on_assigned(self, lead_id: int, owner_id: int | None, previous_id: int | None) -> None:

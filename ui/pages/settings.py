@@ -1,4 +1,5 @@
-"""Settings (`/settings`): users (admin; managers steer capacity and leave), API keys (admin,
+"""Settings (`/settings`): users (admin; managers steer capacity and leave), departments (admin;
+managers their own subtree) and data scopes (admin), API keys (admin,
 marketing), web forms (admin, marketing, managers), the demo stream switch (managers)."""
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from store.models import (
 )
 
 from ..components.custom_fields import field_label, list_separator, option_labels
+from ..components.department_settings import DepartmentsPanel, department_options
 from ..components.kit import code_block, edit_retire_buttons, empty_state, list_row, section_title
 from ..components.tag_settings import TagsPanel
 from ..errors import attempt, clear_field_errors, message, show_field_errors
@@ -52,6 +54,9 @@ class UsersPanel:
             ui.label(t('users.title')).classes('text-h6')
             if self.is_admin:
                 tid(ui.button(t('users.new'), icon='person_add', on_click=self.new_user), 'new-user')
+        lines = self.desk.departments.tree(self.user)
+        self.departments = department_options(lines, only_managed=True)
+        self.root_id = next((line.id for line in lines if line.is_root), None)
         with tid(ui.column().classes('w-full gap-2'), 'users'):
             for u in self.desk.team.users(self.user):
                 self.row(u)
@@ -65,6 +70,11 @@ class UsersPanel:
                           on_change=lambda e, uid=u.id: self.change(uid, role=e.value)).props('dense').classes('w-28')
             else:
                 ui.label(t(f'role.{u.role}')).classes('w-28')
+            department = u.department_id if u.department_id is not None else self.root_id
+            if department in self.departments:  # within what this user may place people in
+                tid(ui.select(self.departments, value=department, label=t('users.department'),
+                              on_change=lambda e, uid=u.id: self.place(uid or 0, e.value))
+                    .props('dense').classes('w-40'), f'user-dept-{u.id}')
             if u.role == Role.REP:
                 ui.number(t('users.capacity'), value=u.capacity, min=0, max=10000, precision=0,
                           on_change=lambda e, uid=u.id: self.change(uid, capacity=e.value)) \
@@ -97,6 +107,11 @@ class UsersPanel:
             ui.notify(text, type='negative')
             return
         ui.notify(t('common.saved'), type='positive')
+
+    async def place(self, user_id: int, department_id: int) -> None:
+        """Move a user to another department (their reach, and who reaches them, follow)."""
+        if await attempt(lambda: self.desk.departments.place_user(self.user, user_id, department_id)):
+            ui.notify(t('common.saved'), type='positive')
 
     def confirm_reset(self, user_id: int, name: str) -> None:
         """Ask first: the user's sessions end at once and their current password stops working."""
@@ -612,6 +627,8 @@ def register(desk: Desk, *, demo: bool) -> None:
                                   on_change=lambda e: desk.set_demo_stream(user, e.value)), 'demo-stream')
                 with ui.card().classes('w-full'):
                     UsersPanel(desk, user).build()
+                with tid(ui.card().classes('w-full'), 'departments-card'):
+                    DepartmentsPanel(desk, user, can_scope=permissions.can_manage_users(user)).build()
             if permissions.can_manage_users(user):
                 with ui.card().classes('w-full'):
                     StagesPanel(desk, user).build()
