@@ -2,7 +2,7 @@
 opportunity or a customer); the batches before it were all of leads.
 
 Revision ID: 0037
-Revises: 0033
+Revises: 0036
 Create Date: 2026-12-06 23:50:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0037'
-down_revision = '0033'
+down_revision = '0036'
 branch_labels = None
 depends_on = None
 
