@@ -11,8 +11,10 @@ from sqlmodel import select
 from store.engine import read_session
 from store.models import AppSetting, Department
 from store.models import User as UserRow
+from tests import factories
 from tests.ui.conftest import Team, login
 from tests.ui.test_custom_fields_ui import element, until
+from tests.ui.test_inbox_page import wait_rows
 
 
 def departments(team: Team) -> dict[str, Department]:
@@ -90,3 +92,21 @@ async def test_a_rep_sees_no_department_editor(user: User, team: Team) -> None:
     await login(user, team.rep_a.email)
     await user.open('/settings')
     await user.should_not_see(marker='departments-card')
+
+
+async def test_a_department_manager_s_inbox_is_their_department_s(user: User, team: Team) -> None:
+    """With managers scoped to their department tree, the inbox says whose leads it holds and lists
+    only the department's: rep A's lead shows, rep B's (another department) does not."""
+    east = team.desk.departments.add(None, 'East sales')
+    north = team.desk.departments.add(None, 'North sales')
+    for who, where in ((team.manager.id, east), (team.rep_a.id, east), (team.rep_b.id, north)):
+        team.desk.departments.place_user(None, who, where)
+    team.desk.departments.set_scopes(team.admin, {'manager': 'department_tree'})
+    ids = {rep.id: team.desk.leads.capture_lead(factories.lead_data(name=f'Lead of {rep.name}'), channel='manual',
+                                                default_source='manual', actor=rep, keep_for_actor=True).lead_id
+           for rep in (team.rep_a, team.rep_b)}
+    await login(user, team.manager.email)
+    await user.open('/')
+    await user.should_see('Open leads in my departments')
+    assert await wait_rows(user, {f'Lead of {team.rep_a.name}'}) == [f'Lead of {team.rep_a.name}']
+    assert team.desk.leads.lead_view(team.admin, ids[team.rep_b.id]) is not None  # there, only out of reach

@@ -255,7 +255,9 @@ class Inbox(InboxViews):
         self.bulk = BulkEdit(self.desk, self.user, filters=self.filter_args, custom=self.custom, refresh=self.refresh)
         ui.on('inbox_help', self.help.open)
         with ui.row().classes('w-full items-center justify-between'):
-            ui.label(t('inbox.title_all') if self.manager_view else t('inbox.title_mine')).classes('text-h5')
+            title = ('inbox.title_all' if reach(self.user).everyone else 'inbox.title_reach') if self.manager_view \
+                else 'inbox.title_mine'  # a department's manager sees their department's leads, not all
+            ui.label(t(title)).classes('text-h5')
             with ui.row().classes('items-center gap-1'):
                 self._column_chooser()
                 self.bulk.history_button()
