@@ -26,15 +26,17 @@ export LEADDESK_TEST_PG_URL
 # The stages run as jobs on two workers, one per core (each job is one process that mostly keeps one
 # core busy): each worker takes the next job nobody has taken, longest first, so both finish at about
 # the same time whatever each job's share of the ~55 min of work is today (docs/BENCHMARKS.md, the
-# test-suite rows). The unit and UI test files (everything outside tests/pg and tests/browser, a folder
-# added later included) go round-robin into SHARDS jobs of whole files, so module fixtures stay whole.
+# test-suite rows). The UI suite (User fixture) is one job, its files in their usual order in one
+# process; the other test files (tests/unit, a folder added later included) go round-robin into SHARDS
+# jobs of whole files, so module fixtures stay whole.
 # Each job's output is printed once it is done; any job failing fails the run.
-SHARDS=4
+SHARDS=3
 jobs_dir="$(mktemp -d)"
 trap 'rm -rf "$jobs_dir"' EXIT
-mapfile -t test_files < <(find tests -name 'test_*.py' -not -path 'tests/pg/*' -not -path 'tests/browser/*' | sort)
-job_names=(browser)
-for ((k = 0; k < SHARDS; k++)); do job_names+=("unit-ui-$((k + 1))-of-$SHARDS"); done
+mapfile -t test_files < <(find tests -name 'test_*.py' -not -path 'tests/pg/*' -not -path 'tests/browser/*' \
+  -not -path 'tests/ui/*' | sort)
+job_names=(browser ui)
+for ((k = 0; k < SHARDS; k++)); do job_names+=("unit-$((k + 1))-of-$SHARDS"); done
 job_names+=(pg bench)
 run_job() {  # run_job NAME [pytest arguments…]
   local name="$1"
@@ -42,9 +44,10 @@ run_job() {  # run_job NAME [pytest arguments…]
   case "$name" in
     browser) .venv/bin/python -m pytest -m browser tests/browser -q "$@" ;;
     pg) .venv/bin/python -m pytest -m "pg and not browser" tests/pg -q "$@" ;;
+    ui) .venv/bin/python -m pytest -m "not browser and not pg" tests/ui -q "$@" ;;
     bench) .venv/bin/python bench/run.py --quick ;;  # the benchmarks at small size: they must run, they assert no times
-    unit-ui-*)
-      local k="${name#unit-ui-}" files=() i
+    unit-*)
+      local k="${name#unit-}" files=() i
       k=$((${k%-of-*} - 1))
       for ((i = k; i < ${#test_files[@]}; i += SHARDS)); do files+=("${test_files[i]}"); done
       .venv/bin/python -m pytest -m "not browser and not pg" "${files[@]}" -q "$@" ;;
