@@ -1,16 +1,25 @@
-"""The command line: `run.py api-key create`, `create-admin` and `user set-password` on a real database file."""
+"""The command line: `run.py api-key create`, `create-admin`, `user set-password` and `field` on a real
+database file. What reads a pipe or a terminal runs run.py in a subprocess, as a user runs it; `api-key`,
+`field` and an unknown command go through the same `run.main` in this process (`run_here`): their work
+is the arguments and the database, and each subprocess cost ~3 s of interpreter start and imports."""
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import select
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from core.desk import Desk
 from core.errors import LoginFailed
+from core.settings import Settings
 from store.models import UserRef
 from tests import factories
 
@@ -24,8 +33,52 @@ def run_cli(args: list[str], data: Path, stdin: str = '') -> subprocess.Complete
                           capture_output=True, text=True, timeout=120)
 
 
-def test_api_key_create_prints_a_working_key_once(tmp_path: Path) -> None:
-    done = run_cli(['api-key', 'create', 'Website'], tmp_path)
+RunHere = Callable[[list[str], Path], subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def run_here(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> RunHere:
+    """`run.py ARGS` as `run_cli` runs it (only LEADDESK_DATA_DIR set, nothing on stdin; the exit code,
+    stdout and stderr), but by calling `run.main()` in this process. The umask that main sets for its
+    process and the environment are put back after each call."""
+
+    def call(args: list[str], data: Path) -> subprocess.CompletedProcess[str]:
+        with monkeypatch.context() as patch:
+            for name in [k for k in os.environ if k.startswith(('NICEGUI_', 'LEADDESK_'))]:
+                patch.delenv(name)
+            patch.setenv('LEADDESK_DATA_DIR', str(data))
+            patch.setenv('NICEGUI_STORAGE_PATH', str(data / 'sessions'))  # what run.py sets at import
+            patch.setattr(sys, 'argv', [str(ROOT / 'run.py'), *args])
+            patch.setattr(sys, 'stdin', io.StringIO(''))
+            import run  # the composition root as a module: its `__main__` block does not run
+
+            desks: list[Desk] = []
+            run_build_desk = run.build_desk
+
+            def build_desk(settings: Settings) -> Desk:  # run's own; its engine closed after, as an exit would
+                desks.append(run_build_desk(settings))
+                return desks[-1]
+
+            patch.setattr(run, 'build_desk', build_desk)
+            capsys.readouterr()
+            umask = os.umask(0o022)
+            os.umask(umask)
+            try:
+                code = run.main()
+            except SystemExit as exit_:  # argparse's usage errors
+                code = exit_.code if isinstance(exit_.code, int) else 1
+            finally:
+                os.umask(umask)
+                for desk in desks:
+                    desk.ctx.engine.dispose()
+            out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(['run.py', *args], code or 0, out, err)
+
+    return call
+
+
+def test_api_key_create_prints_a_working_key_once(tmp_path: Path, run_here: RunHere) -> None:
+    done = run_here(['api-key', 'create', 'Website'], tmp_path)
     assert done.returncode == 0, done.stderr
     raw = done.stdout.strip().splitlines()[-1]
     desk = factories.make_desk(tmp_path / 'leaddesk.db')
@@ -46,8 +99,9 @@ def test_create_admin_refuses_a_short_password(tmp_path: Path) -> None:
     assert done.returncode == 1 and 'password too_short' in done.stderr
 
 
-def test_unknown_command_exits_2(tmp_path: Path) -> None:
-    assert run_cli(['frobnicate'], tmp_path).returncode == 2
+def test_unknown_command_exits_2(tmp_path: Path, run_here: RunHere) -> None:
+    done = run_here(['frobnicate'], tmp_path)
+    assert done.returncode == 2 and 'unknown command: frobnicate' in done.stderr
 
 
 # ----- user set-password -------------------------------------------------------------------------
@@ -150,8 +204,8 @@ def test_set_password_on_a_terminal_refuses_two_different_entries(tmp_path: Path
 
 # ----- field add / field list --------------------------------------------------------------------
 
-def test_field_add_defines_a_select_and_field_list_shows_it(tmp_path: Path) -> None:
-    done = run_cli(['field', 'add', 'lead', 'product', '--type', 'single_select', '--label-zh', '意向产品',
+def test_field_add_defines_a_select_and_field_list_shows_it(tmp_path: Path, run_here: RunHere) -> None:
+    done = run_here(['field', 'add', 'lead', 'product', '--type', 'single_select', '--label-zh', '意向产品',
                     '--label-en', 'Product', '--options', 'a:甲,b:乙:Plan B'], tmp_path)
     assert done.returncode == 0, done.stderr
     desk = factories.make_desk(tmp_path / 'leaddesk.db')
@@ -159,56 +213,57 @@ def test_field_add_defines_a_select_and_field_list_shows_it(tmp_path: Path) -> N
     assert (field.key, field.type, field.label_zh, field.label_en) == \
         ('product', 'single_select', '意向产品', 'Product')
     assert [(o.key, o.label_zh, o.label_en) for o in field.options] == [('a', '甲', '甲'), ('b', '乙', 'Plan B')]
-    listed = run_cli(['field', 'list'], tmp_path)
+    listed = run_here(['field', 'list'], tmp_path)
     assert listed.returncode == 0
     assert listed.stdout.splitlines() == ['lead\tproduct\tsingle_select\t意向产品\tProduct\ta:甲:甲, b:乙:Plan B']
 
 
-def test_field_add_refuses_a_bad_key_and_a_taken_one(tmp_path: Path) -> None:
-    bad = run_cli(['field', 'add', 'lead', 'Bad-Key', '--type', 'text', '--label-zh', '备注'], tmp_path)
+def test_field_add_refuses_a_bad_key_and_a_taken_one(tmp_path: Path, run_here: RunHere) -> None:
+    bad = run_here(['field', 'add', 'lead', 'Bad-Key', '--type', 'text', '--label-zh', '备注'], tmp_path)
     assert bad.returncode == 1 and 'key invalid_key' in bad.stderr
-    assert run_cli(['field', 'add', 'lead', 'stores', '--type', 'number', '--label-zh', '门店数',
+    assert run_here(['field', 'add', 'lead', 'stores', '--type', 'number', '--label-zh', '门店数',
                     '--required'], tmp_path).returncode == 0
-    again = run_cli(['field', 'add', 'lead', 'stores', '--type', 'text', '--label-zh', '门店'], tmp_path)
+    again = run_here(['field', 'add', 'lead', 'stores', '--type', 'text', '--label-zh', '门店'], tmp_path)
     assert again.returncode == 1 and 'key taken' in again.stderr
-    assert run_cli(['field', 'add', 'lead', 'x'], tmp_path).returncode == 2
-    assert run_cli(['field', 'list'], tmp_path).stdout == 'lead\tstores\tnumber\t门店数\t门店数 [required]\n'
+    assert run_here(['field', 'add', 'lead', 'x'], tmp_path).returncode == 2
+    assert run_here(['field', 'list'], tmp_path).stdout == 'lead\tstores\tnumber\t门店数\t门店数 [required]\n'
 
 
-def test_field_add_works_for_opportunities_and_customers_and_field_list_shows_all(tmp_path: Path) -> None:
-    assert run_cli(['field', 'add', 'lead', 'product', '--type', 'text', '--label-zh', '意向产品',
+def test_field_add_works_for_opportunities_and_customers_and_field_list_shows_all(tmp_path: Path,
+                                                                                   run_here: RunHere) -> None:
+    assert run_here(['field', 'add', 'lead', 'product', '--type', 'text', '--label-zh', '意向产品',
                     '--required-to-qualify'], tmp_path).returncode == 0
-    deal = run_cli(['field', 'add', 'opportunity', 'contract_no', '--type', 'text', '--label-zh', '合同编号',
+    deal = run_here(['field', 'add', 'opportunity', 'contract_no', '--type', 'text', '--label-zh', '合同编号',
                     '--label-en', 'Contract no.', '--required-from', 'Quotation', '--help-en', 'As signed'], tmp_path)
     assert deal.returncode == 0, deal.stderr
-    assert run_cli(['field', 'add', 'customer', 'stores', '--type', 'number', '--label-zh', '门店数'],
+    assert run_here(['field', 'add', 'customer', 'stores', '--type', 'number', '--label-zh', '门店数'],
                    tmp_path).returncode == 0
-    unknown_stage = run_cli(['field', 'add', 'opportunity', 'x', '--type', 'text', '--label-zh', 'x',
+    unknown_stage = run_here(['field', 'add', 'opportunity', 'x', '--type', 'text', '--label-zh', 'x',
                              '--required-from', 'Nowhere'], tmp_path)
     assert unknown_stage.returncode == 1 and 'required_stage_id invalid' in unknown_stage.stderr
     desk = factories.make_desk(tmp_path / 'leaddesk.db')
     quotation = next(s for s in desk.pipeline.stages() if s.name_en == 'Quotation')
     [field] = desk.custom_fields.fields(None, 'opportunity')
     assert (field.required_stage_id, field.help_en) == (quotation.id, 'As signed')
-    listed = run_cli(['field', 'list'], tmp_path).stdout.splitlines()
+    listed = run_here(['field', 'list'], tmp_path).stdout.splitlines()
     assert [line.split('\t')[:2] for line in listed] == [['lead', 'product'], ['opportunity', 'contract_no'],
                                                        ['customer', 'stores']]
     assert listed[0].endswith('[required to qualify]')
     assert listed[1].endswith(f'[required from stage {quotation.id}]')
-    assert run_cli(['field', 'list', 'customer'], tmp_path).stdout.startswith('customer\tstores\t')
+    assert run_here(['field', 'list', 'customer'], tmp_path).stdout.startswith('customer\tstores\t')
 
 
-def test_dept_add_under_a_parent_and_list_shows_the_tree(tmp_path: Path) -> None:
-    assert run_cli(['dept', 'add', '华东销售'], tmp_path).returncode == 0
-    added = run_cli(['dept', 'add', 'Shanghai', '--parent', '华东销售'], tmp_path)
+def test_dept_add_under_a_parent_and_list_shows_the_tree(tmp_path: Path, run_here: RunHere) -> None:
+    assert run_here(['dept', 'add', '华东销售'], tmp_path).returncode == 0
+    added = run_here(['dept', 'add', 'Shanghai', '--parent', '华东销售'], tmp_path)
     assert added.returncode == 0 and 'Shanghai' in added.stdout
-    listed = run_cli(['dept', 'list'], tmp_path).stdout.splitlines()
+    listed = run_here(['dept', 'list'], tmp_path).stdout.splitlines()
     assert [line.split('  (')[0] for line in listed] == ['Company', '  华东销售', '    Shanghai']
 
 
-def test_dept_add_refuses_an_unknown_parent_or_an_empty_name(tmp_path: Path) -> None:
-    unknown = run_cli(['dept', 'add', 'X', '--parent', 'nowhere'], tmp_path)
+def test_dept_add_refuses_an_unknown_parent_or_an_empty_name(tmp_path: Path, run_here: RunHere) -> None:
+    unknown = run_here(['dept', 'add', 'X', '--parent', 'nowhere'], tmp_path)
     assert unknown.returncode == 1 and 'nowhere' in unknown.stderr
-    assert run_cli(['dept', 'add', '  '], tmp_path).returncode == 1
-    assert run_cli(['dept'], tmp_path).returncode == 2
-    assert run_cli(['dept', 'list'], tmp_path).stdout.count('\n') == 1  # only the root
+    assert run_here(['dept', 'add', '  '], tmp_path).returncode == 1
+    assert run_here(['dept'], tmp_path).returncode == 2
+    assert run_here(['dept', 'list'], tmp_path).stdout.count('\n') == 1  # only the root
