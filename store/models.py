@@ -736,6 +736,9 @@ class CustomField(SQLModel, table=True):
     """A line shown under the input (edit views, dialogs, web forms); empty: none."""
     is_retired: bool = False
     """Hidden and refused on input; the values already stored are kept."""
+    is_filterable: bool = False
+    """Filters and sorts on it are served by an expression index on the record's `custom` JSON
+    (store/custom_indexes.py); not every type can be (`custom_indexes.INDEXABLE`)."""
     position: int = 0
     created_at: datetime | None = _ts()
 
