@@ -11,12 +11,15 @@ from core.errors import ValidationFailed
 from store import queries
 from store.custom_indexes import NUMERIC
 from store.models import CustomFieldType
+from store.queries.leads import InboxSort
+
+__all__ = ['DIRECTED', 'SORTABLE', 'InboxSort', 'inbox_order', 'sortable_fields']
 
 SORTABLE = frozenset({CustomFieldType.TEXT, CustomFieldType.NUMBER, CustomFieldType.MONEY, CustomFieldType.DATE,
                       CustomFieldType.SINGLE_SELECT})
 """Custom field types the inbox can sort by (a select by its option key)."""
-DIRECTED = frozenset({queries.InboxSort.SCORE, queries.InboxSort.NAME, queries.InboxSort.FOLLOW_UP,
-                      queries.InboxSort.CUSTOM})
+DIRECTED = frozenset({InboxSort.SCORE, InboxSort.NAME, InboxSort.FOLLOW_UP,
+                      InboxSort.CUSTOM})
 """The sorts that go either way (newest, oldest and the default have theirs)."""
 
 
@@ -31,11 +34,11 @@ def inbox_order(fields: CustomFields, sort: str | None, *, key: str = '',
     `sort`: `invalid_sort` (no such sort), `unknown_field` / `retired_field` (the key names no
     active field), `not_sortable` (a type without an order, or a field not marked filterable)."""
     try:
-        by = queries.InboxSort(sort or queries.InboxSort.DEFAULT)
+        by = InboxSort(sort or InboxSort.DEFAULT)
     except ValueError:
         raise ValidationFailed({'sort': 'invalid_sort'}) from None
     descending = bool(descending) and by in DIRECTED
-    if by != queries.InboxSort.CUSTOM:
+    if by != InboxSort.CUSTOM:
         return queries.InboxOrder(by=by, descending=descending)
     field = next((d for d in fields.definitions if d.key == key and not d.is_retired), None)
     if field is None:
