@@ -211,6 +211,8 @@ def _inbox_order(f: InboxFilter) -> list[Any]:
         value = custom_value(col(Lead.custom), o.key, f.dialect, numeric=o.numeric)
     if value is None:
         raise ValueError(o.by)
+    if o.by in (InboxSort.SCORE, InboxSort.NAME):  # never NULL: a plain order, which any index walk serves
+        return [value.desc(), lead_id.desc()] if o.descending else [value.asc(), lead_id.asc()]
     if o.descending:  # leads without the value last either way (SQLite puts NULL first ascending)
         return [value.desc().nulls_last(), lead_id.desc()]
     return [value.asc().nulls_last(), lead_id.asc()]
