@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from .models import CustomEntity, CustomField, CustomFieldType
 
@@ -89,7 +89,9 @@ def ensure_custom_indexes(connection: Connection) -> tuple[list[str], list[str]]
     created: list[str] = []
     dropped: list[str] = []
     for table_name, want in wanted(connection).items():
-        table = SQLModel.metadata.tables[table_name]
+        # a detached copy of the table: an Index on the models' own table would join their metadata
+        table = sa.Table(table_name, sa.MetaData(), sa.Column('id', sa.Integer, primary_key=True),
+                         sa.Column('custom', sa.JSON))
         have = existing(connection, table_name)
         for name in sorted(have - set(want)):
             sa.Index(name, table.c.id).drop(connection)
