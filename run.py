@@ -10,6 +10,7 @@
     python run.py export leads|opportunities|customers|activities --format csv|xlsx -o FILE [--since DATE]
     python run.py migrate-to URL                    copy the database to another (e.g. PostgreSQL) and check it
     python run.py field add lead KEY --type T --label-zh 中文 [--label-en E] [--options "a:甲,b:乙"] [--required]
+                                                    [--filterable]  (an index: lists filter and sort by it fast)
     python run.py field list [lead]                 define and list custom fields (cli/fields.py)
     python run.py dept add NAME [--parent PARENT]   add a department (cli/departments.py)
     python run.py dept list                         the department tree

@@ -5,6 +5,11 @@ days are closed or pooled (the default protection limit would have recycled them
 
     python bench/inbox.py --quick          # 10k leads (CI smoke)
     python bench/inbox.py --full           # 100k and 1M leads, median of 5
+    python bench/inbox.py --sorts          # each sort of the sort control at 100k leads, rep and manager
+
+`--sorts` also defines a filterable number field (`stores`, an expression index; 70% of the leads
+hold a value) and times its sort both ways; `--no-sort-indexes` drops migration 0034's sort indexes
+first, to see what they buy.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from store.models import Lead, UserRef  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 REPS = 25
+SORT_INDEXES = ('ix_leads_sort_created', 'ix_leads_sort_score', 'ix_leads_sort_name', 'ix_leads_sort_follow_up')
+"""Migration 0034's indexes for the built-in sorts (`--no-sort-indexes` drops them)."""
 
 
 def run(size: int, repeats: int) -> dict[str, object]:
@@ -60,11 +67,66 @@ def run(size: int, repeats: int) -> dict[str, object]:
             **figures, 'manager_vs_point_query': round(float(figures['manager_ms']) / limit[0], 1)}  # type: ignore[arg-type]
 
 
+SORTS: tuple[tuple[str, dict[str, object]], ...] = (
+    ('default', {}), ('newest', {'sort': 'newest'}), ('oldest', {'sort': 'oldest'}),
+    ('score ↓', {'sort': 'score', 'sort_desc': True}), ('score ↑', {'sort': 'score'}),
+    ('name ↑', {'sort': 'name'}), ('name ↓', {'sort': 'name', 'sort_desc': True}),
+    ('follow-up ↑', {'sort': 'follow_up'}), ('follow-up ↓', {'sort': 'follow_up', 'sort_desc': True}),
+    ('custom number ↑', {'sort': 'custom', 'sort_key': 'stores'}),
+    ('custom number ↓', {'sort': 'custom', 'sort_key': 'stores', 'sort_desc': True}),
+    ('page 40, custom number ↓', {'sort': 'custom', 'sort_key': 'stores', 'sort_desc': True, 'page': 40}))
+
+
+def sorts(size: int, repeats: int, *, drop: tuple[str, ...] = ()) -> list[dict[str, object]]:
+    """Server time of the first page (and the total) for each sort, a rep's and a manager's."""
+    import random
+
+    with tempfile.TemporaryDirectory() as tmp:
+        desk = build(Path(tmp) / 'bench.db', size, now=NOW, reps=REPS, open_days=30)
+        desk.ctx.clock = FakeClock(NOW)
+        rng = random.Random(11)
+        with desk.ctx.engine.begin() as conn:
+            conn.exec_driver_sql('UPDATE leads SET custom = ? WHERE id = ?', [
+                (json.dumps({'stores': rng.randint(1, 5000)} if rng.random() < 0.7 else {}), i)
+                for i in range(1, size + 1)])
+            for name in drop:
+                conn.exec_driver_sql(f'DROP INDEX {name}')
+        desk.custom_fields.define_field(None, entity='lead', key='stores', type='number', label_zh='门店数',
+                                        label_en='Stores', filterable=True)
+        rep = UserRef(id=1, name='Rep 0', email='rep0@bench.test', role='rep')
+        manager = UserRef(id=REPS + 1, name='Manager', email='manager@bench.test', role='manager')
+        out = []
+        for name, args in SORTS:
+            row: dict[str, object] = {'sort': name}
+            for who, user in (('rep', rep), ('manager', manager)):
+                median, low, high = timed(lambda u=user, a=args: desk.leads.inbox(u, **a), repeats)  # type: ignore[misc]
+                row[f'{who}_ms'], row[f'{who}_range'] = round(median, 1), f'{low:.1f}–{high:.1f}'
+            out.append(row)
+        desk.ctx.engine.dispose()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument('--quick', action='store_true')
     parser.add_argument('--full', action='store_true')
+    parser.add_argument('--sorts', action='store_true')
+    parser.add_argument('--leads', type=int, default=100_000)
+    parser.add_argument('--no-sort-indexes', action='store_true')
     args = parser.parse_args()
+    if args.sorts:
+        drop = SORT_INDEXES if args.no_sort_indexes else ()
+        rows = sorts(args.leads, 5, drop=drop)
+        print(f'{args.leads:,} leads, {platform.platform()}, {os.cpu_count()} cores'
+              + (' (without the 0034 sort indexes)' if drop else ''))
+        print('| sort | rep ms (range) | manager ms (range) |')
+        print('|---|---|---|')
+        for r in rows:
+            print(f"| {r['sort']} | {r['rep_ms']} ({r['rep_range']}) | {r['manager_ms']} ({r['manager_range']}) |")
+        out = ROOT / 'bench' / 'results' / f'inbox-sorts-{datetime.now(UTC):%Y-%m-%d}{"-noidx" if drop else ""}.json'
+        out.write_text(json.dumps({'machine': platform.platform(), 'cores': os.cpu_count(), 'leads': args.leads,
+                                   'dropped': list(drop), 'results': rows}, indent=1))
+        return
     sizes = [10_000] if not args.full else [100_000, 1_000_000]
     repeats = 3 if not args.full else 5
     results = [run(size, repeats) for size in sizes]

@@ -1,10 +1,12 @@
 """Custom fields from the console, for scripted set-up (the interface side: core checks and audits).
 
     run.py field add lead KEY --type single_select --label-zh 意向产品 [--label-en Product]
-                  [--options "a:甲,b:乙" | "a:甲:Option A,…"] [--required]
+                  [--options "a:甲,b:乙" | "a:甲:Option A,…"] [--required] [--filterable]
     run.py field add opportunity KEY --type … --label-zh … [--required-from STAGE] [--help-zh … --help-en …]
     run.py field add customer KEY --type … --label-zh …
     run.py field list [lead|opportunity|customer]    (every record type when none is named)
+
+`--filterable`: lists filter and sort by it through an expression index (store/custom_indexes.py).
 
 Exit codes: 0 done; 1 refused (a bad key, type, label or option; the key taken); 2 usage."""
 
@@ -21,7 +23,7 @@ from store.models import CustomEntity, CustomFieldType
 OK, REFUSED, USAGE = 0, 1, 2
 USAGE_TEXT = ('usage: run.py field add ENTITY KEY --type TYPE --label-zh LABEL [--label-en LABEL] '
               '[--options "key:中文[:English],…"] [--required | --required-to-qualify | --required-from STAGE] '
-              '[--help-zh TEXT] [--help-en TEXT]\n       run.py field list [ENTITY]\n'
+              '[--help-zh TEXT] [--help-en TEXT] [--filterable]\n       run.py field list [ENTITY]\n'
               'ENTITY: lead, opportunity or customer; STAGE: a stage\'s id or its name in either language')
 TYPE_ALIASES = {'select': CustomFieldType.SINGLE_SELECT, 'multi': CustomFieldType.MULTI_SELECT,
                 'bool': CustomFieldType.YES_NO}
@@ -51,7 +53,7 @@ def describe(field: Definition) -> str:
     flags = ''.join(f' [{flag}]' for flag, on in (
         ('required', field.is_required), ('required to qualify', field.is_required_to_qualify),
         (f'required from stage {field.required_stage_id}', field.required_stage_id is not None),
-        ('retired', field.is_retired)) if on)
+        ('filterable', field.is_filterable), ('retired', field.is_retired)) if on)
     options = ', '.join(f'{o.key}:{o.label_zh}:{o.label_en}' for o in field.options)
     return (f'{field.entity}\t{field.key}\t{field.type}\t{field.label_zh}\t{field.label_en}{flags}'
             + (f'\t{options}' if options else ''))
@@ -85,6 +87,7 @@ def main(desk: Desk, args: list[str]) -> int:
     parser.add_argument('--required-from', default=None)
     parser.add_argument('--help-zh', default='')
     parser.add_argument('--help-en', default='')
+    parser.add_argument('--filterable', action='store_true')
     try:
         opts = parser.parse_args(args[1:])
     except ValueError as e:
@@ -104,7 +107,8 @@ def main(desk: Desk, args: list[str]) -> int:
         field = desk.custom_fields.define_field(
             None, entity=opts.entity, key=opts.key, type=TYPE_ALIASES.get(opts.type, opts.type),
             label_zh=opts.label_zh, label_en=opts.label_en, options=parse_options(opts.options),
-            requirement=requirement, required_stage_id=stage_id, help_zh=opts.help_zh, help_en=opts.help_en)
+            requirement=requirement, required_stage_id=stage_id, help_zh=opts.help_zh, help_en=opts.help_en,
+            filterable=opts.filterable)
     except ValidationFailed as e:
         print('Not added: ' + ', '.join(f'{field} {code}' for field, code in e.errors.items()), file=sys.stderr)
         return REFUSED

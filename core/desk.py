@@ -54,6 +54,7 @@ from core.workload.steering import SteeringService
 from store import config_version, heartbeat, queries, report_rollup
 from store import outbox as outbox_store
 from store.audit_actions import AuditAction
+from store.custom_indexes import ensure_custom_indexes
 from store.migrate import upgrade
 from store.models import AppSetting, AssignmentRule, FormLanguage, ScoringRule, UserRef, WebForm
 from store.queries import departments as department_rows
@@ -106,6 +107,8 @@ class Desk:
     def prepare(self) -> None:
         """Upgrade the schema in place and add the default rules a new database needs."""
         upgrade(self.ctx.engine)
+        with self.ctx.engine.begin() as connection:  # a restored or copied database converges on its definitions
+            ensure_custom_indexes(connection)
         self._ensure_defaults()
         self.imports.mark_interrupted()  # a job whose process died shows as interrupted, resumable
         report_rollup.ensure(self.ctx.engine, self.ctx.settings.timezone)  # the reports' daily roll-up

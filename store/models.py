@@ -341,6 +341,18 @@ sa.Index('ix_leads_owner_inbox', col(Lead.owner_id), col(Lead.grade), col(Lead.c
          col(Lead.id).desc(), col(Lead.status), col(Lead.is_deleted))
 """The inbox's order (grade, newest first) with what its filters test: a manager's first page walks
 the first until 25 rows match instead of sorting every open lead; a rep's, the second."""
+sa.Index('ix_leads_sort_created', col(Lead.created_at), col(Lead.id), col(Lead.status), col(Lead.owner_id),
+         col(Lead.is_deleted))
+sa.Index('ix_leads_sort_score', col(Lead.score), col(Lead.id), col(Lead.status), col(Lead.owner_id),
+         col(Lead.is_deleted))
+sa.Index('ix_leads_sort_name', col(Lead.name), col(Lead.id), col(Lead.status), col(Lead.owner_id),
+         col(Lead.is_deleted))
+sa.Index('ix_leads_sort_follow_up', col(Lead.next_follow_up_at), col(Lead.id), col(Lead.status), col(Lead.owner_id),
+         col(Lead.is_deleted))
+"""The inbox's other sorts (store/queries/leads.py `InboxSort`: newest and oldest, score, name, next
+follow-up), each ending on the id and holding what the filters test: a manager's team view walks one
+until a page matches instead of sorting every open lead (bench/inbox.py --sorts; a rep's few leads
+come from the owner index and are sorted)."""
 sa.Index('ix_leads_pool_recent', col(Lead.status), col(Lead.pooled_at), col(Lead.id))
 sa.Index('ix_leads_pool_grade', col(Lead.status), col(Lead.grade), col(Lead.score).desc(), col(Lead.id).desc())
 sa.Index('ix_leads_pool_score', col(Lead.status), col(Lead.score), col(Lead.id))
@@ -773,6 +785,9 @@ class CustomField(SQLModel, table=True):
     """A line shown under the input (edit views, dialogs, web forms); empty: none."""
     is_retired: bool = False
     """Hidden and refused on input; the values already stored are kept."""
+    is_filterable: bool = False
+    """Filters and sorts on it are served by an expression index on the record's `custom` JSON
+    (store/custom_indexes.py); not every type can be (`custom_indexes.INDEXABLE`)."""
     position: int = 0
     created_at: datetime | None = _ts()
 

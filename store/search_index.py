@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import SQLModel
 
+from .custom_indexes import is_custom_index
 from .models import (
     SEARCH_KIND_BASE,
     Account,
@@ -46,8 +47,9 @@ index on PostgreSQL): the schema comparisons leave them out."""
 
 
 def modelled(name: str | None, _type: str, _parent: Any) -> bool:
-    """Alembic's `include_name` for schema comparisons: everything but `UNMODELLED`."""
-    return name not in UNMODELLED
+    """Alembic's `include_name` for schema comparisons: everything but `UNMODELLED` and the custom
+    fields' expression indexes (store/custom_indexes.py: made from the definitions, not the models)."""
+    return name not in UNMODELLED and not is_custom_index(name)
 
 
 NAME_KEY_MAX = 200

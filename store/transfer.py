@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from . import models  # noqa: F401  (every table on the metadata)
+from .custom_indexes import ensure_custom_indexes
 from .migrate import upgrade
 
 CHUNK = 1000
@@ -88,6 +89,7 @@ def copy_all(source: Engine, target: Engine, progress: Callable[[str, int], None
                             .values({ref: row[ref] for ref in refs}))
         if target.dialect.name == 'postgresql':
             _advance_sequences(dst)
+        ensure_custom_indexes(dst)  # the filterable fields' expression indexes, in the target's dialect
 
 
 def _advance_sequences(connection: Connection) -> None:

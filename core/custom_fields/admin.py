@@ -18,6 +18,7 @@ from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.leads.normalize import clean_text
 from store import queries
 from store.audit_actions import AuditAction
+from store.custom_indexes import INDEXABLE, ensure_custom_indexes
 from store.models import CustomEntity, CustomField, CustomFieldType, Stage, UserRef
 
 SELECTS = (CustomFieldType.SINGLE_SELECT, CustomFieldType.MULTI_SELECT)
@@ -81,6 +82,21 @@ def check_help(help_zh: Any, help_en: Any) -> tuple[str, str]:
     return zh, en or zh
 
 
+def apply_filterable(session: Any, row: CustomField, filterable: Any) -> bool:
+    """Mark `row` filterable (or not) and make the database's expression indexes match, in the
+    caller's transaction (store/custom_indexes.py). ValidationFailed `filterable: not_indexable` for a
+    type no single index serves (a multi select, a long text). Returns whether the flag changed."""
+    wanted = bool(filterable)
+    if wanted and row.type not in INDEXABLE:
+        raise ValidationFailed({'filterable': 'not_indexable'})
+    changed = row.is_filterable != wanted
+    row.is_filterable = wanted
+    session.add(row)
+    session.flush()  # the index follows the row, in the same transaction
+    ensure_custom_indexes(session.connection())
+    return changed
+
+
 def apply_requirement(session: Any, row: CustomField, requirement: Any, stage_id: Any) -> None:
     """Set when `row` is required (see `Requirement`); ValidationFailed `required: invalid` for one
     its record type does not have, `required_stage_id: invalid` for a stage that is not there."""
@@ -122,10 +138,11 @@ class CustomFieldService:
     def define_field(self, actor: UserRef | None, *, entity: str, key: str, type: str, label_zh: str,
                      label_en: str = '', options: Iterable[Mapping[str, Any]] = (),
                      required: bool = False, requirement: str | None = None, required_stage_id: int | None = None,
-                     help_zh: str = '', help_en: str = '') -> Definition:
+                     help_zh: str = '', help_en: str = '', filterable: bool = False) -> Definition:
         """A new field, last in the order. Its key (`[a-z][a-z0-9_]{0,39}`, unique per entity) and
         its type are final; a select needs its options. `requirement` (a `Requirement`; `required`:
-        at capture, the older spelling) and `required_stage_id` (from that stage on); help text."""
+        at capture, the older spelling) and `required_stage_id` (from that stage on); help text;
+        `filterable`: an expression index serves filters and sorts on it (store/custom_indexes.py)."""
         self._allow(actor)
         errors: dict[str, str] = {}
         if entity not in CustomEntity.__members__.values():
@@ -142,6 +159,8 @@ class CustomFieldService:
         stored = check_options(options) if type in SELECTS else []
         if type not in SELECTS and list(options):
             raise ValidationFailed({'options': 'invalid_options'})
+        if filterable and type not in INDEXABLE:
+            raise ValidationFailed({'filterable': 'not_indexable'})
         now = self.ctx.now()
         with self.ctx.write() as session:
             if queries.custom_field(session, entity, key) is not None:
@@ -154,17 +173,20 @@ class CustomFieldService:
             audit(session, AuditAction.CUSTOM_FIELD_DEFINED, now=now, actor_id=actor.id if actor else None,
                   reason_key='reason.custom_field_defined', entity=entity, key=key, type=type, label=zh)
             session.flush()
+            if filterable:
+                apply_filterable(session, row, True)
             return definition(row)
 
     @retry_conflicts
     def relabel_field(self, actor: UserRef | None, *, entity: str, key: str, label_zh: str, label_en: str = '',
                       options: Iterable[Mapping[str, Any]] | None = None, requirement: str | None = None,
                       required_stage_id: int | None = None, help_zh: str | None = None,
-                      help_en: str | None = None) -> Definition:
+                      help_en: str | None = None, filterable: bool | None = None) -> Definition:
         """New labels, and for a select its options' labels and order (options may be added, none
         removed: stored values name them); when given, when it is required and its help text. The
         key and the type stay. Values already stored are not re-checked against a new requirement:
-        the next step that needs the field asks for it."""
+        the next step that needs the field asks for it. `filterable` (when given) adds or drops its
+        expression index in the same transaction."""
         self._allow(actor)
         zh, en = check_labels(label_zh, label_en)
         help_texts = check_help(help_zh, help_en) if help_zh is not None or help_en is not None else None
@@ -183,6 +205,8 @@ class CustomFieldService:
             session.add(row)
             audit(session, AuditAction.CUSTOM_FIELD_CHANGED, now=now, actor_id=actor.id if actor else None,
                   reason_key='reason.custom_field_changed', entity=entity, key=key, label=zh)
+            if filterable is not None:
+                apply_filterable(session, row, filterable)
             return definition(row)
 
     def retire_field(self, actor: UserRef | None, *, entity: str, key: str) -> Definition:
@@ -202,6 +226,8 @@ class CustomFieldService:
             if row.is_retired != retired:
                 row.is_retired = retired
                 session.add(row)
+                session.flush()
+                ensure_custom_indexes(session.connection())  # a retired field's index goes, and comes back
                 action = AuditAction.CUSTOM_FIELD_RETIRED if retired else AuditAction.CUSTOM_FIELD_RESTORED
                 audit(session, action, now=now, actor_id=actor.id if actor else None,
                       reason_key=f'reason.{action.value}', entity=entity, key=key, label=row.label_zh)

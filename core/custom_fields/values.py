@@ -85,6 +85,8 @@ class Definition:
     """Opportunities: needed from this stage on (core/custom_fields/requirements.py)."""
     help_zh: str = ''
     help_en: str = ''
+    is_filterable: bool = False
+    """An expression index serves filters and sorts on it (store/custom_indexes.py)."""
 
     @property
     def requirement(self) -> Requirement:
@@ -109,7 +111,8 @@ def definition(row: CustomField) -> Definition:
     return Definition(key=row.key, type=row.type, label_zh=row.label_zh, label_en=row.label_en, options=options,
                       is_required=row.is_required, is_retired=row.is_retired, position=row.position,
                       entity=row.entity, is_required_to_qualify=row.is_required_to_qualify,
-                      required_stage_id=row.required_stage_id, help_zh=row.help_zh or '', help_en=row.help_en or '')
+                      required_stage_id=row.required_stage_id, help_zh=row.help_zh or '', help_en=row.help_en or '',
+                      is_filterable=bool(row.is_filterable))
 
 
 class CustomFields:

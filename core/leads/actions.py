@@ -24,6 +24,7 @@ from core.leads.access import check_activity, visible_lead
 from core.leads.editing import Editing
 from core.leads.normalize import clean_text
 from core.leads.qualifying import Qualifying
+from core.leads.sorting import inbox_order
 from core.notify import notify
 from core.playbooks import checklist
 from core.tags.catalog import NO_TAGS
@@ -138,12 +139,15 @@ class LeadService(Editing, Qualifying):
                      source: str | None = None, search: str | None = None, unassigned: bool = False,
                      include_pool: bool = False, agenda: str | None = None,
                      custom: Mapping[str, Any] | None = None,
-                     tags: Sequence[int] = ()) -> queries.InboxFilter:
+                     tags: Sequence[int] = (), sort: str | None = None, sort_key: str = '',
+                     sort_desc: bool = False) -> queries.InboxFilter:
         """A rep sees own leads; managers, marketing and admins see all open leads, pool leads only
         with `include_pool` or `unassigned` (the unassigned ones are the pool's). `agenda`: due_today,
         overdue or my_day (follow-ups and first-response deadlines, soonest first). `custom`: {key:
         option key or true/false} (checked by core/custom_fields/filters.py: selects and yes/no).
-        `tags`: tag ids, a lead holding any of them passes (core/tags/records.py `check_filter`)."""
+        `tags`: tag ids, a lead holding any of them passes (core/tags/records.py `check_filter`).
+        `sort` (an `InboxSort` value), `sort_key` (a custom sort's field) and `sort_desc`: the order
+        (core/leads/sorting.py checks it; ValidationFailed `sort` when it cannot be)."""
         now = self.ctx.now()
         day_end = self.ctx.day_start(now) + timedelta(days=1)
         reach = permissions.reach(actor)
@@ -158,7 +162,9 @@ class LeadService(Editing, Qualifying):
                                    search=(search or '').strip()[:100] or None,
                                    agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end,
                                    custom=custom_tests(self.custom_fields(), custom) if custom else (),
-                                   tags=check_filter(current_tags(self.ctx), tags) if tags else ())
+                                   tags=check_filter(current_tags(self.ctx), tags) if tags else (),
+                                   order=inbox_order(self.custom_fields() if sort == queries.InboxSort.CUSTOM
+                                                     else NO_FIELDS, sort, key=sort_key, descending=sort_desc))
 
     def lead_view(self, actor: UserRef, lead_id: int) -> LeadView:
         with self.ctx.read() as session:

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col, func, or_, select
 
 from .. import identity
+from ..custom_indexes import custom_value
 from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, SearchKind, TagEntity, User
 from . import search
 from .tags import is_dense, record_tag_ids, tagged
@@ -35,6 +36,35 @@ def find_duplicate(session: Session, arrival: identity.Arrival) -> Lead | None:
 def lead_by_external_key(session: Session, external_key: str) -> Lead | None:
     """The lead holding this scoped external id (`Lead.external_key`), if any."""
     return session.exec(select(Lead).where(Lead.external_key == external_key)).first()
+
+
+class InboxSort(StrEnum):
+    """The inbox's orders (core/leads/sorting.py checks a choice; `_inbox_order` builds each)."""
+
+    DEFAULT = 'default'
+    """Grade (A first), then newest: what a rep works through."""
+    NEWEST = 'newest'
+    OLDEST = 'oldest'
+    SCORE = 'score'
+    NAME = 'name'
+    FOLLOW_UP = 'follow_up'
+    """The next follow-up time."""
+    CUSTOM = 'custom'
+    """A filterable custom field's value (`InboxOrder.key`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InboxOrder:
+    """How an inbox page is sorted. Every order ends on the lead id in the same direction, so pages
+    (offset) never repeat or skip a lead; leads without the value sort last in either direction."""
+
+    by: InboxSort = InboxSort.DEFAULT
+    descending: bool = False
+    """For score, name, follow-up and custom (newest, oldest and the default have their own)."""
+    key: str = ''
+    """CUSTOM: the field's key (from its definition: `[a-z][a-z0-9_]*`)."""
+    numeric: bool = False
+    """CUSTOM: a number or money field (PostgreSQL compares its text as a number)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +90,7 @@ class InboxFilter:
     """Many leads hold them (`tags.is_dense`, set by `inbox_page`): test each lead walked."""
     dialect: str = 'sqlite'
     """The engine's dialect name: the JSON functions and the search index differ (set by `inbox_page`)."""
+    order: InboxOrder = InboxOrder()
     many_matches: bool = False
     """The search term is in at least `search.FEW` leads (set by `inbox_page`): the page walks the
     inbox's order and tests each lead against the matches, rather than reading and sorting them all."""
@@ -91,15 +122,16 @@ class CustomTest:
 
 def custom_condition(t: CustomTest, dialect: str, column: Any = None) -> sa.ColumnElement[bool]:
     """A custom test as SQL on a record's `custom` column (a lead's unless `column` names another):
-    SQLite's json_extract / json_each, PostgreSQL's ->> and jsonb @>.
-    No index serves these (docs/DESIGN.md, custom fields: what a filter costs)."""
+    `custom_indexes.custom_value` (SQLite's json_extract, PostgreSQL's ->>), which a filterable
+    field's expression index serves, and for a multi select json_each / jsonb @> (no index serves
+    those: docs/DESIGN.md, custom fields: what a filter costs)."""
     custom = col(Lead.custom) if column is None else column
     if t.test == CustomTestKind.EQUALS:
-        return custom[t.key].as_string() == str(t.value)
+        return custom_value(custom, t.key, dialect) == str(t.value)
     if t.test == CustomTestKind.YES_NO:
         if dialect == 'postgresql':  # json -> boolean has no cast: compare the JSON text
-            return custom[t.key].as_string() == ('true' if t.value else 'false')
-        return custom[t.key].as_integer() == (1 if t.value else 0)  # json_extract gives 1 / 0
+            return custom_value(custom, t.key, dialect) == ('true' if t.value else 'false')
+        return custom_value(custom, t.key, dialect) == (1 if t.value else 0)  # json_extract gives 1 / 0
     if t.test == CustomTestKind.CONTAINS:
         if dialect == 'postgresql':
             held = sa.cast(custom[t.key], JSONB)
@@ -163,19 +195,46 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
 _SOONEST = sa.func.coalesce(col(Lead.next_follow_up_at), col(Lead.sla_due_at))
 
 
+def _inbox_order(f: InboxFilter) -> list[Any]:
+    """ORDER BY for `f.order`, ending on the id in the sort's direction (stable pages). The default
+    walks `ix_leads_inbox_order` in a team view (a "my day" agenda first sorts by the soonest
+    deadline); the others walk their own index where migration 0034 made one, a custom field its
+    expression index (store/custom_indexes.py: the same `custom_value`)."""
+    o = f.order
+    lead_id = col(Lead.id)
+    if o.by == InboxSort.DEFAULT:
+        return [*((_SOONEST,) if f.agenda == 'my_day' else ()), col(Lead.grade), col(Lead.created_at).desc(),
+                lead_id.desc()]
+    if o.by in (InboxSort.NEWEST, InboxSort.OLDEST):
+        newest = o.by == InboxSort.NEWEST
+        return [col(Lead.created_at).desc() if newest else col(Lead.created_at).asc(),
+                lead_id.desc() if newest else lead_id.asc()]
+    value: Any = {InboxSort.SCORE: col(Lead.score), InboxSort.NAME: col(Lead.name),
+                  InboxSort.FOLLOW_UP: col(Lead.next_follow_up_at)}.get(o.by)
+    if o.by == InboxSort.CUSTOM:
+        value = custom_value(col(Lead.custom), o.key, f.dialect, numeric=o.numeric)
+    if value is None:
+        raise ValueError(o.by)
+    if o.by in (InboxSort.SCORE, InboxSort.NAME):  # never NULL: a plain order, which any index walk serves
+        return [value.desc(), lead_id.desc()] if o.descending else [value.asc(), lead_id.asc()]
+    if o.descending:  # leads without the value last either way (SQLite puts NULL first ascending)
+        return [value.desc().nulls_last(), lead_id.desc()]
+    return [value.asc().nulls_last(), lead_id.asc()]
+
+
 COUNT_CAP = 10_000
 """Beyond this many matches the inbox says "10,000+": counting a manager's million leads exactly on
 every page view costs seconds, and nobody pages that far."""
 
 
 def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> tuple[list[LeadRow], int]:
-    """A page of the inbox, sorted by grade then age (newest first within a grade), and the total
-    (COUNT_CAP + 1 when there are more than COUNT_CAP).
+    """A page of the inbox in `f.order` (by default grade then age, newest first within a grade), and
+    the total (COUNT_CAP + 1 when there are more than COUNT_CAP).
 
     Grades sort as their letters (A, B, C). A team view without agenda or search walks
     `ix_leads_inbox_order` (see `_inbox_where`); a rep's leads come from the owner index and are
     few enough to sort."""
-    if f.custom or f.search:
+    if f.custom or f.search or f.order.by == InboxSort.CUSTOM:
         f = replace(f, dialect=session.get_bind().dialect.name)
     if f.tags:
         f = replace(f, tags_dense=is_dense(session, TagEntity.LEAD, f.tags))
@@ -193,8 +252,7 @@ def inbox_page(session: Session, f: InboxFilter, *, offset: int, limit: int) -> 
         select(*columns)
         .select_from(Lead).outerjoin(User, col(User.id) == Lead.owner_id)
         .where(*where)
-        .order_by(*((_SOONEST,) if f.agenda == 'my_day' else ()), col(Lead.grade), col(Lead.created_at).desc(),
-                  col(Lead.id).desc())
+        .order_by(*_inbox_order(f))
         .offset(offset).limit(limit)
     )
     rows = session.exec(query).all()

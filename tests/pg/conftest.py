@@ -28,8 +28,8 @@ from tests.pg.server import Server, database_url, server_url
 MIRRORED = (
     'access', 'automation', 'automation_preview', 'bulk', 'bulk_customers', 'capture', 'capture_queue', 'care',
     'checklist_rollup',
-    'conversion', 'counters', 'custom_fields', 'custom_fields_io', 'custom_filters', 'custom_objects', 'customers',
-    'departments',
+    'conversion', 'counters', 'custom_fields', 'custom_fields_io', 'custom_sort', 'custom_filters', 'custom_objects',
+    'customers', 'departments',
     'events',
     'exposure', 'import',
     'inbox_order', 'leads', 'merge',

@@ -19,6 +19,7 @@ from core.desk import Desk
 from core.errors import LoginFailed
 from core.leads.bulk import BulkAction, BulkKind, Selection
 from core.ops.demo_accounts import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
+from store.custom_indexes import existing
 from store.engine import make_engine, read_session
 from store.models import CareTask, TagEntity, ViewPage
 from tests import factories
@@ -52,6 +53,8 @@ def busy_sqlite_desk(path: Path) -> Desk:
     assert key is not None
     desk.custom_fields.define_field(admin, entity='lead', key='product', type='multi_select', label_zh='意向产品',
                                     options=[{'key': 'a', 'label_zh': '甲'}, {'key': 'b', 'label_zh': '乙'}])
+    desk.custom_fields.define_field(admin, entity='lead', key='stores', type='number', label_zh='门店数',
+                                    filterable=True)  # an expression index, which the copy recreates
     desk.access.capture_via_api(key, {'name': '搬家 Lead', 'phone': '13911112222', 'custom': {'product': ['b', 'a']}},
                                 'idem-1')  # a custom field and a lead's values (custom_fields, leads.custom)
     draft = desk.imports.upload(admin, 'move.csv', csv_bytes([['Name', 'Phone'], ['导入 One', '13922223333'],
@@ -90,6 +93,8 @@ def test_migrate_to_copies_every_table_and_the_desk_works_there(tmp_path: Path, 
     done = run_cli(['migrate-to', pg_url], tmp_path)
     assert done.returncode == 0, done.stderr
     source, target = make_engine(f'sqlite:///{tmp_path / "leaddesk.db"}'), make_engine(pg_url)
+    with target.connect() as c:  # made by migrate-to itself, in PostgreSQL's form
+        assert existing(c, 'leads') == {'ix_leads_cf_stores'}
     for table in SQLModel.metadata.sorted_tables:
         want, got = all_rows(source, table), all_rows(target, table)
         assert want, f'{table.name} is empty in the source: the test would prove nothing'

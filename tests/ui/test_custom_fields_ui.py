@@ -11,6 +11,7 @@ from typing import Any
 from nicegui.testing import User
 from sqlmodel import select
 
+from store.custom_indexes import existing
 from store.engine import read_session
 from store.models import AuditEntry, CustomField, Lead
 from tests import factories
@@ -66,6 +67,22 @@ async def test_admin_defines_a_select_field_and_it_is_listed(user: User, team: T
         row = s.get(CustomField, 1)
         assert row is not None and (row.key, row.type, row.label_zh) == ('product', 'single_select', '意向产品')
         assert [o['label_en'] for o in row.options] == ['CRM', 'ERP']
+
+
+async def test_admin_marks_a_field_filterable_and_it_is_indexed(user: User, team: Team) -> None:
+    define_product(team)
+    await login(user, team.admin.email)
+    await user.open('/settings')
+    await user.should_see(marker='custom-field-product')
+    await user.should_not_see(marker='custom-filterable-product')
+    user.find(marker='custom-edit-product').click()
+    element(user, 'custom-filterable').set_value(True)
+    user.find(marker='custom-save').click()
+    await user.should_see(marker='custom-filterable-product', retries=60)  # the "Indexed" badge
+    [field] = team.desk.custom_fields.fields(team.admin)
+    assert field.is_filterable
+    with team.desk.ctx.engine.connect() as c:
+        assert existing(c, 'leads') == {'ix_leads_cf_product'}
 
 
 async def test_a_bad_key_is_marked_on_the_field(user: User, team: Team) -> None:

@@ -9,6 +9,7 @@ import io
 import os
 import pty
 import select
+import sqlite3
 import subprocess
 import sys
 import time
@@ -216,6 +217,19 @@ def test_field_add_defines_a_select_and_field_list_shows_it(tmp_path: Path, run_
     listed = run_here(['field', 'list'], tmp_path)
     assert listed.returncode == 0
     assert listed.stdout.splitlines() == ['lead\tproduct\tsingle_select\t意向产品\tProduct\ta:甲:甲, b:乙:Plan B']
+
+
+def test_field_add_filterable_indexes_the_field_and_field_list_says_so(tmp_path: Path, run_here: RunHere) -> None:
+    done = run_here(['field', 'add', 'lead', 'stores', '--type', 'number', '--label-zh', '门店数', '--filterable'],
+                   tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert run_here(['field', 'list'], tmp_path).stdout == 'lead\tstores\tnumber\t门店数\t门店数 [filterable]\n'
+    refused = run_here(['field', 'add', 'lead', 'tags', '--type', 'multi', '--label-zh', '标签', '--options', 'a:甲',
+                       '--filterable'], tmp_path)
+    assert refused.returncode == 1 and 'filterable not_indexable' in refused.stderr
+    with sqlite3.connect(tmp_path / 'leaddesk.db') as db:
+        indexes = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert 'ix_leads_cf_stores' in indexes and 'ix_leads_cf_tags' not in indexes
 
 
 def test_field_add_refuses_a_bad_key_and_a_taken_one(tmp_path: Path, run_here: RunHere) -> None:

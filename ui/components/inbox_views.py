@@ -14,6 +14,7 @@ from store.models import CustomFieldType
 
 from ..i18n import t
 from .custom_fields import set_choice
+from .inbox_sort import DEFAULT as DEFAULT_SORT
 
 if TYPE_CHECKING:
     from core.tags.catalog import TagSet
@@ -41,6 +42,8 @@ class InboxViews:
     cards: ui.table
     revisits: MyDayRevisits
     column_ticks: dict[str, ui.checkbox]
+    sorts: dict[str, str]
+    """The sort control's choices (ui/components/inbox_sort.py)."""
 
     if TYPE_CHECKING:
         async def refresh(self) -> None: ...
@@ -62,6 +65,9 @@ class InboxViews:
             out[key] = bool(saved.get(key)) and self.manager_view
         if saved.get('agenda') in ('my_day', 'due_today', 'overdue'):
             out['agenda'] = saved['agenda']
+        sort = saved.get('sort') or DEFAULT_SORT  # a view saved before sorts existed: the default order
+        out['sort'] = sort if sort in self.sorts else DEFAULT_SORT
+        fitted &= sort in self.sorts  # a sort field retired or no longer filterable
         filters = {d.key: d for d in self.custom if d.type in (CustomFieldType.SINGLE_SELECT,
                                                                  CustomFieldType.MULTI_SELECT, CustomFieldType.YES_NO)}
         custom = saved.get('custom') if isinstance(saved.get('custom'), dict) else {}

@@ -16,6 +16,7 @@ from core.accounts.views import CUSTOM_COLUMN, INBOX_COLUMNS
 from core.capture.intake import CaptureResult
 from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.desk import Desk
+from core.errors import ValidationFailed
 from core.leads.actions import INBOX_COUNT_CAP, traffic_light
 from core.permissions import in_reach, reach
 from core.tags.catalog import NO_TAGS, TagSet
@@ -35,6 +36,8 @@ from .. import live
 from ..components.bulk_edit import BulkEdit
 from ..components.care_panel import MyDayRevisits
 from ..components.custom_fields import display, field_label, option_labels
+from ..components.inbox_sort import DEFAULT as DEFAULT_SORT
+from ..components.inbox_sort import sort_args, sort_choices
 from ..components.inbox_views import InboxViews
 from ..components.lead_form import open_new_lead
 from ..components.phone import COPY_SCRIPT
@@ -231,7 +234,9 @@ class Inbox(InboxViews):
         self.total = 0
         self.filters: dict[str, object] = {'search': '', 'status': None, 'grade': None, 'source': None,
                                            'unassigned': False, 'include_pool': False, 'agenda': None,
-                                           'custom': {}, 'tags': []}
+                                           'custom': {}, 'tags': [], 'sort': DEFAULT_SORT}
+        self.sorts = sort_choices(self.custom)
+        """The sort control's choices (value → label): built-in orders, then filterable custom fields."""
         self.controls: dict[str, Any] = {}
         self.applying = False
         """A saved view is setting the controls: their handlers leave the reading to it."""
@@ -279,6 +284,11 @@ class Inbox(InboxViews):
                                                        on_change=lambda e: self._set('search', e.value or ''))
                                               .props('dense clearable debounce=300 maxlength=100')
                                               .classes('grow sm:w-64'), 'inbox-search')
+                # the order: on a desk and a phone alike (not folded with the filters)
+                self.controls['sort'] = tid(ui.select(self.sorts, label=t('inbox.sort'),
+                                                      value=f['sort'] if f['sort'] in self.sorts else DEFAULT_SORT,
+                                                      on_change=lambda e: self._set('sort', e.value or DEFAULT_SORT))
+                                            .props('dense options-dense').classes('w-32 sm:w-48'), 'inbox-sort')
                 # on a phone the filters fold behind this button: the leads start above the fold
                 self.filter_toggle = tid(ui.button(icon='filter_list', on_click=self._toggle_filters)
                                          .props(f'flat dense round color=grey-8 aria-label="{t("inbox.filters")}" '
@@ -425,14 +435,27 @@ class Inbox(InboxViews):
         return {'status': f['status'], 'grade': f['grade'], 'source': f['source'], 'search': f['search'],
                 'unassigned': bool(f['unassigned']), 'include_pool': bool(f['include_pool']),
                 'agenda': f['agenda'], 'custom': self._custom_filter(),
-                'tags': list(f['tags']) if isinstance(f['tags'], list) else []}
+                'tags': list(f['tags']) if isinstance(f['tags'], list) else [], **sort_args(f.get('sort'))}
 
     def _custom_filter(self) -> dict[str, object]:
         custom = self.filters['custom']
         return dict(custom) if isinstance(custom, dict) else {}
 
     async def refresh(self) -> None:
-        self._show(*await run.io_bound(self.read))
+        try:
+            result = await run.io_bound(self.read)
+        except ValidationFailed as e:  # the sort's field was retired or unmarked since the page opened
+            if 'sort' not in e.errors:
+                raise
+            ui.notify(t(f'err.field.{e.errors["sort"]}'), type='warning')
+            self.filters['sort'] = DEFAULT_SORT
+            self.applying = True
+            try:
+                self.controls['sort'].set_value(DEFAULT_SORT)
+            finally:
+                self.applying = False
+            result = await run.io_bound(self.read)
+        self._show(*result)
 
     def _show(self, rows: list[LeadRow], total: int) -> None:
         self.total = total

@@ -13,6 +13,7 @@ from nicegui import run, ui
 
 from core import permissions
 from core.capture.webforms import CUSTOM_PREFIX, FORM_FIELDS, offered_custom, renamed_for, shown_custom
+from core.custom_fields.admin import INDEXABLE
 from core.custom_fields.values import Definition, Requirement
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
@@ -326,6 +327,8 @@ class CustomFieldsPanel:
             required = self._requirement_text(field)
             if required:
                 tid(ui.badge(required, color='orange'), f'custom-required-{field.key}')
+            if field.is_filterable:
+                tid(ui.badge(t('custom.filterable_badge'), color='teal'), f'custom-filterable-{field.key}')
             if field.is_retired:
                 tid(ui.badge(t('custom.retired'), color='grey'), f'custom-retired-{field.key}')
             edit_retire_buttons('custom', field.key, retired=field.is_retired, on_edit=lambda f=field: self.edit(f),
@@ -378,6 +381,15 @@ class CustomFieldsPanel:
                                     .props('maxlength=300').classes('w-full'), 'custom-help-zh')
             inputs['help_en'] = tid(ui.input(t('custom.help_en'), value=field.help_en if field else '')
                                     .props('maxlength=300').classes('w-full'), 'custom-help-en')
+            # an expression index per filterable field (store/custom_indexes.py): filters and sorts stay fast
+            inputs['filterable'] = tid(ui.checkbox(t('custom.filterable'), value=bool(field and field.is_filterable)),
+                                       'custom-filterable')
+            filterable_hint = ui.label(t('custom.filterable_hint')).classes('text-sm text-grey-7 -mt-2')
+            for element in (inputs['filterable'], filterable_hint):
+                if field is None:
+                    element.bind_visibility_from(inputs['type'], 'value', backward=lambda v: v in INDEXABLE)
+                else:
+                    element.set_visibility(field.type in INDEXABLE)
 
             async def save() -> None:
                 values = {k: v.value for k, v in inputs.items()}
@@ -388,7 +400,9 @@ class CustomFieldsPanel:
                     else picked or Requirement.NEVER
                 stage_id = picked if isinstance(picked, int) and picked else None
                 texts = {'help_zh': values['help_zh'] or '', 'help_en': values['help_en'] or '',
-                         'requirement': requirement, 'required_stage_id': stage_id}
+                         'requirement': requirement, 'required_stage_id': stage_id,
+                         'filterable': bool(values['filterable']) and (field.type if field else values['type'])
+                         in INDEXABLE}
                 if field is None:
                     def act() -> object:
                         return self.desk.custom_fields.define_field(

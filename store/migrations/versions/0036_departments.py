@@ -4,7 +4,7 @@ Existing users land in the root department created here (stored name 'Company', 
 `users.department_id` stays nullable: NULL means the root (a user created by a path naming none).
 
 Revision ID: 0036
-Revises: 0033
+Revises: 0034
 Create Date: 2026-12-06 23:50:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0036'
-down_revision = '0033'
+down_revision = '0034'
 branch_labels = None
 depends_on = None
 
