@@ -16,7 +16,7 @@ from store.models import Role, User, UserRef
 from ..errors import attempt
 from ..i18n import t
 from ..marks import tid
-from .kit import list_row, section_title
+from .kit import dialog_buttons, list_row, save_and_close, section_title
 
 
 def department_name(line: DepartmentLine) -> str:
@@ -122,12 +122,7 @@ class DepartmentsPanel:
                     return self.desk.departments.change(self.user, line.id, name=renamed, parent_id=parent,
                                                         head_id=inputs['head'].value, set_head=True)
 
-                if await attempt(act, inputs):
-                    dialog.close()
-                    ui.notify(t('common.saved'), type='positive')
-                    self.build.refresh()
+                await save_and_close(dialog, act, inputs, self.build.refresh)
 
-            with ui.row().classes('w-full justify-end'):
-                ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
-                tid(ui.button(t('common.save'), on_click=save), 'dept-save')
+            dialog_buttons(dialog, save, 'dept-save')
         dialog.open()

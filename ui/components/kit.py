@@ -10,6 +10,7 @@ from typing import Any
 
 from nicegui import ui
 
+from ..errors import attempt
 from ..i18n import t
 from ..marks import tid
 
@@ -104,3 +105,23 @@ def list_row(mark: str) -> Iterator[ui.row]:
     with tid(ui.row().classes('w-full items-center gap-x-3 gap-y-1 py-2')
              .style('border-bottom: 1px solid var(--ld-border)'), mark) as row:
         yield row
+
+
+def dialog_buttons(dialog: ui.dialog, on_save: Callable[[], Any], mark: str) -> ui.row:
+    """A form dialog's Cancel and Save, right-aligned (Save marked `mark`)."""
+    with ui.row().classes('w-full justify-end') as row:
+        ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
+        tid(ui.button(t('common.save'), on_click=on_save), mark)
+    return row
+
+
+async def save_and_close(dialog: ui.dialog, action: Callable[[], object], fields: Any,
+                         on_saved: Callable[[], Any]) -> bool:
+    """A form dialog's save: the core action, then — done — close, say so and redraw (`on_saved`);
+    refused, the errors stay under the fields and the dialog stays open with what was typed."""
+    if not await attempt(action, fields):
+        return False
+    dialog.close()
+    ui.notify(t('common.saved'), type='positive')
+    on_saved()
+    return True

@@ -15,7 +15,7 @@ from ..errors import attempt
 from ..i18n import t
 from ..marks import tid
 from ..theme import TAG_COLOURS
-from .kit import edit_retire_buttons, empty_state, list_row, section_title
+from .kit import dialog_buttons, edit_retire_buttons, empty_state, list_row, save_and_close, section_title
 from .tags import chip
 
 
@@ -87,12 +87,7 @@ class TagsPanel:
                     return self.desk.tags.change_tag(self.user, tag.id, name_zh=values['name_zh'],
                                                      name_en=values['name_en'], colour=values['colour'])
 
-                if await attempt(act, inputs):
-                    dialog.close()
-                    ui.notify(t('common.saved'), type='positive')
-                    self.build.refresh()
+                await save_and_close(dialog, act, inputs, self.build.refresh)
 
-            with ui.row().classes('w-full justify-end'):
-                ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
-                tid(ui.button(t('common.save'), on_click=save), 'tag-save')
+            dialog_buttons(dialog, save, 'tag-save')
         dialog.open()

@@ -31,7 +31,15 @@ from store.models import (
 
 from ..components.custom_fields import field_label, list_separator, option_labels
 from ..components.department_settings import DepartmentsPanel, department_options
-from ..components.kit import code_block, edit_retire_buttons, empty_state, list_row, section_title
+from ..components.kit import (
+    code_block,
+    dialog_buttons,
+    edit_retire_buttons,
+    empty_state,
+    list_row,
+    save_and_close,
+    section_title,
+)
 from ..components.tag_settings import TagsPanel
 from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..format import when
@@ -414,14 +422,9 @@ class CustomFieldsPanel:
                         return self.desk.custom_fields.relabel_field(
                             self.user, entity=field.entity, key=field.key, label_zh=values['label_zh'] or '',
                             label_en=values['label_en'] or '', options=options if is_select else None, **texts)
-                if await attempt(act, inputs):
-                    dialog.close()
-                    ui.notify(t('common.saved'), type='positive')
-                    self.build.refresh()
+                await save_and_close(dialog, act, inputs, self.build.refresh)
 
-            with ui.row().classes('w-full justify-end'):
-                ui.button(t('common.cancel'), on_click=dialog.close).props('flat')
-                tid(ui.button(t('common.save'), on_click=save), 'custom-save')
+            dialog_buttons(dialog, save, 'custom-save')
         dialog.open()
 
     def _requirement_select(self, entity: str, field: Definition | None) -> Any:
