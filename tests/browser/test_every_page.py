@@ -197,8 +197,14 @@ class Visitor:
         assert response is not None
         if response.status >= 400:
             self.errors.append(f'HTTP {response.status}')
-        page.wait_for_load_state('networkidle')
-        page.wait_for_timeout(300)  # slow parts fill in the background
+        # the page's connection is up: by WebSocket or, when the handshake times out on a loaded box, by
+        # NiceGUI's long-polling fallback — under which 'networkidle' never comes (a poll is always open)
+        # (the public form is plain HTML under a strict CSP: no connection to wait for)
+        for _ in range(600):
+            if page.evaluate("typeof window.socket === 'undefined' || window.did_handshake === true"):
+                break
+            page.wait_for_timeout(100)
+        page.wait_for_timeout(500)  # slow parts fill in the background
         width = page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')
         results = self.axe.run(page).response
         serious = [f'{v["id"]} ({v["impact"]}): {" ".join(n["html"][:90] for n in v["nodes"][:3])}'
