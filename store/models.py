@@ -7,7 +7,8 @@ Timestamps are aware UTC (`UTCDateTime`). Nothing is hard-deleted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -178,17 +179,36 @@ ROOT_DEPARTMENT_NAME = 'Company'
 """The stored name of the root department created by migration 0036; shown through i18n (公司 / Company)."""
 
 
+class RecordKind(StrEnum):
+    """The three record types a user works on: a lead, an opportunity, a customer (its `accounts`
+    row). One declaration for custom fields, tags, search documents, collaborators and scopes."""
+
+    LEAD = 'lead'
+    OPPORTUNITY = 'opportunity'
+    CUSTOMER = 'customer'
+
+
 @dataclass(frozen=True, slots=True)
 class Reach:
-    """Whose records a user may see: everyone's (`everyone`) or those owned by `owner_ids`
-    (core/accounts/reach.py resolves it once per request from the role's data scope and the
-    department tree). Pool leads and unowned records are governed by their own rules."""
+    """Whose records a user may see: everyone's (`everyone`), those owned by `owner_ids` (core/accounts/
+    reach.py resolves it once per request from the role's data scope and the department tree), and the
+    records `shared` with the user by kind (collaboration). Pool leads and unowned records are governed
+    by their own rules. Lists filter with `store.queries.reach_filter.visible`, single records with
+    `covers` / `shares`, so the rule has one reading."""
 
     everyone: bool
     owner_ids: frozenset[int] = frozenset()
+    shared: Mapping[RecordKind, frozenset[int]] = field(default_factory=dict)
 
     def covers(self, owner_id: int | None) -> bool:
         return self.everyone or (owner_id is not None and owner_id in self.owner_ids)
+
+    def shares(self, kind: RecordKind, record_id: int | None) -> bool:
+        """The record is shared with the user (beyond what their scope covers)."""
+        return record_id is not None and record_id in self.shared.get(kind, frozenset())
+
+    def sees(self, kind: RecordKind, record_id: int | None, owner_id: int | None) -> bool:
+        return self.covers(owner_id) or self.shares(kind, record_id)
 
 
 class LoginThrottle(SQLModel, table=True):
@@ -747,13 +767,8 @@ class CustomFieldType(StrEnum):
     YES_NO = 'yes_no'
 
 
-class CustomEntity(StrEnum):
-    """Which record type a custom field belongs to (the record's table has a `custom` JSON column)."""
-
-    LEAD = 'lead'
-    OPPORTUNITY = 'opportunity'
-    CUSTOMER = 'customer'
-    """An account (`accounts`): customers are accounts that bought."""
+CustomEntity = RecordKind
+"""Which record type a custom field belongs to (the record's table has a `custom` JSON column)."""
 
 
 class CustomField(SQLModel, table=True):
@@ -809,13 +824,8 @@ class TagColour(StrEnum):
     PINK = 'pink'
 
 
-class TagEntity(StrEnum):
-    """Which records a tag can be put on (`record_tags.entity`): a lead, an opportunity, a customer
-    (its `accounts` row)."""
-
-    LEAD = 'lead'
-    OPPORTUNITY = 'opportunity'
-    CUSTOMER = 'customer'
+TagEntity = RecordKind
+"""Which records a tag can be put on (`record_tags.entity`)."""
 
 
 class Tag(SQLModel, table=True):
@@ -853,12 +863,8 @@ class RecordTag(SQLModel, table=True):
 
 # ----- search ------------------------------------------------------------------------------------
 
-class SearchKind(StrEnum):
-    """What a search document stands for (its record page: /leads, /opportunities, /customers)."""
-
-    LEAD = 'lead'
-    OPPORTUNITY = 'opportunity'
-    CUSTOMER = 'customer'
+SearchKind = RecordKind
+"""What a search document stands for (its record page: /leads, /opportunities, /customers)."""
 
 
 SEARCH_KIND_BASE: dict[str, int] = {SearchKind.LEAD: 0, SearchKind.OPPORTUNITY: 1 << 40,
