@@ -25,32 +25,39 @@ export LEADDESK_TEST_PG_URL
 
 # The stages run as jobs on two workers, one per core (each job is one process that mostly keeps one
 # core busy): each worker takes the next job nobody has taken, longest first, so both finish at about
-# the same time whatever each job's share of the ~55 min of work is today (docs/BENCHMARKS.md, the
-# test-suite rows). The UI suite (User fixture) is one job, its files in their usual order in one
-# process; the other test files (tests/unit, a folder added later included) go round-robin into SHARDS
-# jobs of whole files, so module fixtures stay whole.
+# the same time whatever each job's share of the ~85 min of work is today (docs/BENCHMARKS.md, the
+# test-suite rows). The UI suite (User fixture, ~35 min alone: the long pole when it was one job) goes
+# round-robin into UI_SHARDS jobs of whole files, the other test files (tests/unit, a folder added
+# later included) into SHARDS jobs, so module fixtures stay whole.
 # Each job's output is printed once it is done; any job failing fails the run.
 SHARDS=3
+UI_SHARDS=2
 jobs_dir="$(mktemp -d)"
 trap 'rm -rf "$jobs_dir"' EXIT
 mapfile -t test_files < <(find tests -name 'test_*.py' -not -path 'tests/pg/*' -not -path 'tests/browser/*' \
   -not -path 'tests/ui/*' | sort)
-job_names=(browser ui)
-for ((k = 0; k < SHARDS; k++)); do job_names+=("unit-$((k + 1))-of-$SHARDS"); done
+mapfile -t ui_files < <(find tests/ui -name 'test_*.py' | sort)
+job_names=(browser)
+for ((k = 0; k < UI_SHARDS; k++)); do job_names+=("ui-$((k + 1))-of-$UI_SHARDS"); done
 job_names+=(pg bench)
+for ((k = 0; k < SHARDS; k++)); do job_names+=("unit-$((k + 1))-of-$SHARDS"); done
+shard() {  # shard K-of-N FILE…: every Nth file from the Kth (the paths hold no spaces)
+  local spec="$1" k n i
+  shift
+  k=$((${spec%-of-*} - 1))
+  n=${spec#*-of-}
+  local files=("$@")
+  for ((i = k; i < ${#files[@]}; i += n)); do echo "${files[i]}"; done
+}
 run_job() {  # run_job NAME [pytest arguments…]
   local name="$1"
   shift
   case "$name" in
     browser) .venv/bin/python -m pytest -m browser tests/browser -q "$@" ;;
     pg) .venv/bin/python -m pytest -m "pg and not browser" tests/pg -q "$@" ;;
-    ui) .venv/bin/python -m pytest -m "not browser and not pg" tests/ui -q "$@" ;;
+    ui-*) .venv/bin/python -m pytest -m "not browser and not pg" $(shard "${name#ui-}" "${ui_files[@]}") -q "$@" ;;
     bench) .venv/bin/python bench/run.py --quick ;;  # the benchmarks at small size: they must run, they assert no times
-    unit-*)
-      local k="${name#unit-}" files=() i
-      k=$((${k%-of-*} - 1))
-      for ((i = k; i < ${#test_files[@]}; i += SHARDS)); do files+=("${test_files[i]}"); done
-      .venv/bin/python -m pytest -m "not browser and not pg" "${files[@]}" -q "$@" ;;
+    unit-*) .venv/bin/python -m pytest -m "not browser and not pg" $(shard "${name#unit-}" "${test_files[@]}") -q "$@" ;;
   esac
 }
 worker() {  # take the jobs in order; mkdir is the atomic "this one is mine"
