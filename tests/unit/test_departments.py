@@ -7,12 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlmodel import col, select
 
 from core import permissions
 from core.accounts.reach import DataScope
 from core.desk import Desk
 from core.errors import NotAllowed, NotFound, ValidationFailed
-from store.models import Lead, Reach, Role, UserRef
+from store.engine import read_session
+from store.models import Lead, Reach, RecordKind, Role, UserRef
+from store.queries.reach_filter import visible
 from tests.factories import PASSWORD, admin, lead_data, user
 
 from .db import get
@@ -193,3 +196,19 @@ def test_a_department_manager_lists_and_steers_only_users_in_reach(desk: Desk, t
     desk.team.update_user(manager, tree['u_pudong'].id, {'capacity': 12})
     with pytest.raises(NotAllowed):
         desk.team.update_user(manager, tree['u_north'].id, {'capacity': 12})
+
+
+def test_the_sql_reading_of_a_reach_agrees_with_the_record_rule(desk: Desk, tree: dict[str, Any]) -> None:
+    """`reach_filter.visible` keeps exactly the rows `Reach.sees` allows: owned in reach, or shared by id."""
+    mine, theirs, shared = lead_of(desk, tree['u_east']), lead_of(desk, tree['u_north']), lead_of(desk, tree['u_north'])
+    reach = Reach(everyone=False, owner_ids=frozenset({tree['u_east'].id}),
+                  shared={RecordKind.LEAD: frozenset({shared})})
+    with read_session(desk.ctx.engine) as session:
+        clause = visible(reach, col(Lead.owner_id), RecordKind.LEAD, col(Lead.id))
+        assert clause is not None
+        found = set(session.exec(select(Lead.id).where(clause)).all())
+        everyone = visible(Reach(everyone=True), col(Lead.owner_id), RecordKind.LEAD, col(Lead.id))
+    assert found == {mine, shared}
+    assert everyone is None
+    for lead_id in (mine, theirs, shared):
+        assert reach.sees(RecordKind.LEAD, lead_id, get(desk, Lead, lead_id).owner_id) == (lead_id in found)
