@@ -156,7 +156,8 @@ class BulkEdit:
     def show(self) -> None:
         n = self.count()
         self.bar.set_visibility(n > 0)
-        self.counter.set_text(t('bulk.all_selected', count=n) if self.all_matching else t('bulk.selected', count=n))
+        everything = 'bulk.all_selected_deal' if self.deals else 'bulk.all_selected'
+        self.counter.set_text(t(everything, count=n) if self.all_matching else t('bulk.selected', count=n))
         self.all_link.set_text(t('bulk.select_all', count=self.total))
         self.all_link.set_visibility(self.matching and not self.all_matching and self.total > len(self.picked))
 
@@ -293,7 +294,8 @@ class BulkEdit:
     async def _open_recent(self) -> None:
         with ui.dialog() as dialog, tid(ui.card().classes('w-full').style('max-width: 32rem'), 'bulk-recent-list'):
             ui.label(t('bulk.recent')).classes('text-h6')
-            ui.label(t('bulk.recent_hint')).classes('text-caption text-grey-7')
+            hint = 'bulk.recent_hint_deal' if self.deals else 'bulk.recent_hint'
+            ui.label(t(hint)).classes('text-caption text-grey-7')
             rows = ui.column().classes('w-full gap-1')
 
             async def draw() -> None:
