@@ -69,7 +69,7 @@ async def test_a_manager_marks_all_matching_deals_lost_with_a_reason(user: User,
     tick(user, deals[0])
     await user.should_see('Select all 3 matching', retries=100)
     user.find(marker='bulk-select-all').click()
-    await user.should_see('All 3 matching selected', retries=100)
+    await user.should_see('All 3 matching opportunities selected', retries=100)
     user.find(marker='bulk-action').click()
     await user.should_see(marker='bulk-dialog', retries=100)
     choose(user, 'bulk-kind', 'lose')
