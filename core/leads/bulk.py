@@ -1,7 +1,8 @@
-"""Bulk edit of leads and customers (issue 21): one action — set a field, add or remove a tag,
-disqualify, reassign, move to the pool — for some selected records or all leads matching the
-inbox's filter. One batch record (`BulkBatch`, its `entity` saying which records) and one undo for
-every list; what an action does to a customer is core/customers/bulk.py. A preview says how many change
+"""Bulk edit of leads, customers and opportunities (issue 21): one action — set a field, add or
+remove a tag, disqualify, reassign, move to the pool; a deal's stage move or Lost — for some selected
+records or all leads (deals) matching the inbox's (board's) filter. One batch record (`BulkBatch`,
+its `entity` saying which records) and one undo for every list; what an action does to a customer
+is core/customers/bulk.py, to an opportunity core/pipeline/bulk_deals.py. A preview says how many change
 and why the others are skipped; the apply is one transaction with one audit line per lead (reason
 `reason.bulk.<kind>`, the batch's id), events after the commit; a `BulkBatch` keeps each changed
 lead's values before, so the batch can be undone within 24 hours except for leads changed since.
@@ -31,6 +32,8 @@ from core.leads.actions import LeadService
 from core.leads.bulk_plan import TAG_KINDS, BulkAction, BulkKind, Planner, Skip, state
 from core.leads.bulk_rows import undo_leads, write_leads
 from core.notify import notify
+from core.pipeline import bulk_deals
+from core.pipeline.board import board_filter
 from store import queries
 from store.locks import lock_leads
 from store.models import BulkBatch, Role, TagEntity, UserRef
@@ -43,13 +46,14 @@ UNDO_WINDOW = timedelta(hours=24)
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """Which records: these ids (rows ticked), or — `filters` given, leads only — every lead the
-    inbox shows for these filters (`LeadService.inbox_filter`'s keywords): "all N matching"."""
+    """Which records: these ids (rows ticked), or — `filters` given — every lead the inbox shows
+    for these filters (`LeadService.inbox_filter`'s keywords), every deal the board shows for them
+    (`board_filter`'s): "all N matching"."""
 
     ids: tuple[int, ...] = ()
     filters: Mapping[str, Any] | None = None
     entity: TagEntity = TagEntity.LEAD
-    """Leads or customers (`customers.bulk.KINDS` says what customers take)."""
+    """Leads, customers or opportunities (`customers.bulk.KINDS`, `bulk_deals.KINDS`: what they take)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +96,13 @@ class BulkService:
         self.leads = leads
 
     def _ids(self, session: Session, actor: UserRef, selection: Selection) -> list[int]:
-        if selection.entity not in (TagEntity.LEAD, TagEntity.CUSTOMER) or (
-                selection.filters is not None and selection.entity != TagEntity.LEAD):
+        if selection.entity not in (TagEntity.LEAD, TagEntity.CUSTOMER, TagEntity.OPPORTUNITY) or (
+                selection.filters is not None and selection.entity == TagEntity.CUSTOMER):
             raise ValidationFailed({'selection': 'invalid'})
         if selection.filters is None:
             ids = list(dict.fromkeys(int(i) for i in selection.ids))
+        elif selection.entity == TagEntity.OPPORTUNITY:
+            ids = queries.board_ids(session, board_filter(session, actor, **selection.filters), BULK_MAX + 1)
         else:
             f = self.leads.inbox_filter(actor, **selection.filters)
             rows, _total = queries.inbox_page(session, f, offset=0, limit=BULK_MAX + 1)
@@ -115,11 +121,9 @@ class BulkService:
         now = self.ctx.now()
         with self.ctx.read() as session:
             ids = self._ids(session, actor, selection)
-            if selection.entity == TagEntity.CUSTOMER:
-                customers = self._customers(session, actor, action, now)
-                found: Sequence[Any] = store.live_customers(session, ids)
-                customers.load(session, found)
-                outcomes = Counter(customers.check(account) for account in found)
+            if selection.entity != TagEntity.LEAD:
+                records, found = self._records(session, actor, selection.entity, action, ids=ids, now=now, lock=False)
+                outcomes = Counter(records.check(record) for record in found)
             else:
                 planner = self._planner(session, actor, action, now, lock=False)
                 found = store.live_leads(session, ids)
@@ -130,16 +134,26 @@ class BulkService:
             skipped[Skip.NOT_ALLOWED] = skipped.get(Skip.NOT_ALLOWED, 0) + missing
         return Preview(selected=len(ids), change=outcomes[None], skipped=skipped)
 
-    def _customers(self, session: Session, actor: UserRef, action: BulkAction, now: datetime) -> CustomerPlanner:
-        return CustomerPlanner(session, actor, action, tags=self.ctx.capture_config.load(session).tags,
-                               region=self.ctx.settings.default_region, now=now)
+    def _records(self, session: Session, actor: UserRef, entity: str, action: BulkAction, *, ids: Sequence[int],
+                 now: datetime, lock: bool) -> tuple[Any, Sequence[Any]]:
+        """A customer's or deal's planner and the selected records it acts on (loaded)."""
+        tags, region = self.ctx.capture_config.load(session).tags, self.ctx.settings.default_region
+        planner: CustomerPlanner | bulk_deals.DealPlanner
+        if entity == TagEntity.CUSTOMER:
+            planner = CustomerPlanner(session, actor, action, tags=tags, region=region, now=now)
+            found: Sequence[Any] = store.live_customers(session, ids, lock=lock)
+        else:
+            planner = bulk_deals.DealPlanner(session, actor, action, tags=tags, region=region, now=now)
+            found = store.live_deals(session, ids, lock=lock)
+        planner.load(session, found)
+        return planner, found
 
     @retry_conflicts
     def apply(self, actor: UserRef, selection: Selection, action: BulkAction) -> BulkResult:
         """Apply the action to every selected record it may change, in one transaction; the others
         are skipped and counted as the preview counts them."""
-        if selection.entity == TagEntity.CUSTOMER:
-            return self._apply_customers(actor, selection, action)
+        if selection.entity != TagEntity.LEAD:
+            return self._apply_records(actor, selection, action)
         now = self.ctx.now()
         changed: list[tuple[int, int | None, int | None]] = []  # (lead, owner before, owner after)
         with self.ctx.write() as session:
@@ -181,32 +195,36 @@ class BulkService:
         self._published(action.kind, changed, told, tagged=action.kind in TAG_KINDS)
         return BulkResult(batch_id=batch_id, changed=len(changed), skipped=+skipped)
 
-    def _apply_customers(self, actor: UserRef, selection: Selection, action: BulkAction) -> BulkResult:
-        now = self.ctx.now()
+    def _apply_records(self, actor: UserRef, selection: Selection, action: BulkAction) -> BulkResult:
+        """Customers or deals: the same batch as leads', each record changed by its planner."""
+        now, entity = self.ctx.now(), selection.entity
         with self.ctx.write() as session:
             ids = self._ids(session, actor, selection)
-            planner = self._customers(session, actor, action, now)
-            found = store.live_customers(session, ids, lock=True)
-            planner.load(session, found)
+            planner, found = self._records(session, actor, entity, action, ids=ids, now=now, lock=True)
             outcomes = {a.id or 0: planner.check(a) for a in found}
             skipped = Counter(skip for skip in outcomes.values() if skip is not None)
             skipped[Skip.NOT_ALLOWED] += len(ids) - len(found)
             todo = [a for a in found if outcomes[a.id or 0] is None]
             if not todo:
                 return BulkResult(batch_id=None, changed=0, skipped=+skipped)
-            batch = BulkBatch(actor_id=actor.id, entity=TagEntity.CUSTOMER, action=action.kind,
+            batch = BulkBatch(actor_id=actor.id, entity=entity, action=action.kind,
                               params=_params(action), changed=len(todo), created_at=now)
             session.add(batch)
             session.flush()
-            batch.snapshot = customer_bulk.apply_all(session, planner, todo, batch.id or 0)
+            apply_all = customer_bulk.apply_all if entity == TagEntity.CUSTOMER else bulk_deals.apply_all
+            batch.snapshot = apply_all(session, planner, todo, batch.id or 0)
             session.add(batch)
-        self._published_customers([a.id or 0 for a in todo], tagged=action.kind in TAG_KINDS)
+        self._published_records(entity, [r.id or 0 for r in todo], actor, tagged=action.kind in TAG_KINDS)
         return BulkResult(batch_id=batch.id, changed=len(todo), skipped=+skipped)
 
-    def _published_customers(self, ids: Sequence[int], *, tagged: bool) -> None:
+    def _published_records(self, entity: str, ids: Sequence[int], actor: UserRef, *, tagged: bool) -> None:
+        """Open pages redraw: a record's chips (tagged), every board (a deal changed)."""
         events = self.ctx.events
-        for account_id in ids if tagged else ():  # the customers' pages redraw their chips
-            events.publish(events.record_tagged, TagEntity.CUSTOMER, account_id)
+        for record_id in ids:
+            if tagged:
+                events.publish(events.record_tagged, entity, record_id)
+            if entity == TagEntity.OPPORTUNITY:
+                events.publish(events.opportunity_moved, record_id, actor.id)
 
     @staticmethod
     def _tell_reps(session: Session, action: BulkAction, changed: Sequence[tuple[int, int | None, int | None]],
@@ -239,7 +257,7 @@ class BulkService:
         and counted). Refused once undone, or after 24 hours (`bulk_too_old`). One transaction."""
         now = self.ctx.now()
         changed: list[tuple[int, int | None, int | None]] = []
-        customers: list[int] = []
+        records: list[int] = []
         with self.ctx.write() as session:
             batch = session.get(BulkBatch, batch_id, with_for_update=True, populate_existing=True)
             if batch is None:
@@ -250,17 +268,21 @@ class BulkService:
                 raise InvalidState('bulk_undone')
             if batch.created_at is None or now - batch.created_at > UNDO_WINDOW:
                 raise InvalidState('bulk_too_old')
-            if batch.entity == TagEntity.CUSTOMER:
-                customers = customer_bulk.undo_all(session, batch.snapshot, batch_id=batch_id, actor=actor, now=now)
+            entity = batch.entity
+            if entity == TagEntity.CUSTOMER:
+                records = customer_bulk.undo_all(session, batch.snapshot, batch_id=batch_id, actor=actor, now=now)
+            elif entity == TagEntity.OPPORTUNITY:
+                records = bulk_deals.undo_all(session, batch.snapshot, batch_id=batch_id, batch_at=batch.created_at,
+                                              actor=actor, now=now)
             else:
                 changed = undo_leads(session, batch, actor, now)
-            stale = len(batch.snapshot) - len(changed) - len(customers)  # changed since, or merged away
+            stale = len(batch.snapshot) - len(changed) - len(records)  # changed since, or merged away
             batch.undone_at, batch.undone_by = now, actor.id
             session.add(batch)
             tagged = any('tags' in e for e in batch.snapshot.values())
         self._published(None, changed, (), tagged=tagged)
-        self._published_customers(customers, tagged=tagged)
-        return UndoResult(restored=len(changed) + len(customers), stale=stale)
+        self._published_records(entity, records, actor, tagged=tagged)
+        return UndoResult(restored=len(changed) + len(records), stale=stale)
 
     def recent(self, actor: UserRef, *, limit: int = 10) -> list[BatchView]:
         """The actor's bulk edits of the last 24 hours, newest first, each with whether Undo works."""
@@ -283,5 +305,5 @@ def _params(action: BulkAction) -> dict[str, Any]:
     """What the list of recent batches says about the action."""
     value = action.value if isinstance(action.value, str | int | float | bool | list) else str(action.value)
     params: dict[str, Any] = {'field': action.field, 'value': value, 'reason': action.reason or None,
-                              'rep_id': action.rep_id, 'tag_id': action.tag_id}
+                              'rep_id': action.rep_id, 'tag_id': action.tag_id, 'stage_id': action.stage_id}
     return {k: v for k, v in params.items() if v not in (None, '')}

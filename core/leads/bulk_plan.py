@@ -41,6 +41,10 @@ class BulkKind(StrEnum):
     POOL = 'pool'
     TAG_ADD = 'tag_add'
     TAG_REMOVE = 'tag_remove'
+    MOVE_STAGE = 'move_stage'
+    """Opportunities: to another open stage (core/pipeline/bulk_deals.py)."""
+    LOSE = 'lose'
+    """Opportunities: mark lost, with a lost reason (`reason`: its key)."""
 
 
 TAG_KINDS = frozenset((BulkKind.TAG_ADD, BulkKind.TAG_REMOVE))
@@ -57,13 +61,20 @@ class Skip(StrEnum):
     """The value does not pass the field's check for this lead (or a required field cleared)."""
     NO_REP = 'no_rep'
     """Through the rules: no eligible rep for this lead now."""
+    CLOSED = 'closed'
+    """An opportunity already won or lost: reopening is one deal at a time."""
+    FIELDS_NEEDED = 'fields_needed'
+    """An opportunity lacks custom fields the target stage requires."""
+    CHECKLIST = 'checklist'
+    """An opportunity's current stage has required checklist items still open."""
 
 
 @dataclass(frozen=True, slots=True)
 class BulkAction:
     """One action for every selected lead. `field`/`value`: SET_FIELD (a built-in editable field or
     `custom.<key>`; an empty value clears it); `reason`: DISQUALIFY (required, as one by one);
-    `rep_id`: REASSIGN to this rep, None = through the assignment rules; `tag_id`: TAG_ADD/TAG_REMOVE."""
+    `rep_id`: REASSIGN to this rep, None = through the assignment rules; `tag_id`: TAG_ADD/TAG_REMOVE;
+    `stage_id`: MOVE_STAGE's target; LOSE: `reason` is the lost reason's key, `value` a note."""
 
     kind: BulkKind
     field: str | None = None
@@ -71,6 +82,7 @@ class BulkAction:
     reason: str = ''
     rep_id: int | None = None
     tag_id: int | None = None
+    stage_id: int | None = None
 
 
 STATE = (*LEAD.editable, 'phone_norm', 'company_norm', 'score', 'grade', 'temperature', 'score_reasons', 'custom',
@@ -113,6 +125,8 @@ class Planner:
         """The selected leads' tags (`load`): what a tag action checks, what rescoring tests."""
         self.tag: TagInfo | None = None
         kind = action.kind
+        if kind in (BulkKind.MOVE_STAGE, BulkKind.LOSE):  # the board's actions, not a lead's
+            raise ValidationFailed({'action': 'invalid'})
         if kind in (BulkKind.REASSIGN, BulkKind.POOL) and not permissions.can_assign(actor):
             raise NotAllowed()
         if kind == BulkKind.SET_FIELD:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlmodel import Session
+
 from core import permissions
 from core.context import Context
 from core.custom_fields import records, requirements
@@ -47,6 +49,23 @@ def idle_days(stage: Stage, opportunity: Opportunity, now: datetime) -> int | No
     since = max(t for t in (opportunity.stage_changed_at, opportunity.last_activity_at, opportunity.created_at) if t)
     days = (now - since).days
     return days if days > stage.rot_days else None
+
+
+def board_filter(session: Session, actor: UserRef, *, owner_id: int | None = None, close_month: date | None = None,
+                 min_amount: Any = None, max_amount: Any = None, custom: Mapping[str, Any] | None = None,
+                 tags: Sequence[int] = ()) -> queries.BoardFilter:
+    """The board's filter as SQL reads it (`BoardViews.board`'s keywords), a rep's narrowed to
+    their own deals: the board and a bulk edit's "all N matching" read the same deals."""
+    if not permissions.sees_all_leads(actor):
+        owner_id = actor.id
+    close_to = None
+    if close_month is not None:
+        close_month = close_month.replace(day=1)
+        close_to = (close_month + timedelta(days=32)).replace(day=1)
+    tests = custom_tests(records.load(session, CustomEntity.OPPORTUNITY), custom) if custom else ()
+    return queries.BoardFilter(owner_id=owner_id, close_from=close_month, close_to=close_to,
+                               min_cents=maybe_money(min_amount), max_cents=maybe_money(max_amount), custom=tests,
+                               tags=tuple(t for t in tags if isinstance(t, int) and 0 < t < 2**31))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,18 +121,10 @@ class BoardViews:
         and the first cards of each column. `custom`: {key: option key or true/false} (selects and
         yes/no, checked by core/custom_fields/filters.py as the inbox's); `tags`: tag ids, a deal
         holding any of them passes."""
-        if not permissions.sees_all_leads(actor):
-            owner_id = actor.id
-        close_to = None
-        if close_month is not None:
-            close_month = close_month.replace(day=1)
-            close_to = (close_month + timedelta(days=32)).replace(day=1)
         now = self.ctx.now()
         with self.ctx.read() as session:
-            tests = custom_tests(records.load(session, CustomEntity.OPPORTUNITY), custom) if custom else ()
-            f = queries.BoardFilter(owner_id=owner_id, close_from=close_month, close_to=close_to,
-                                    min_cents=maybe_money(min_amount), max_cents=maybe_money(max_amount), custom=tests,
-                                    tags=tuple(t for t in tags if isinstance(t, int) and 0 < t < 2**31))
+            f = board_filter(session, actor, owner_id=owner_id, close_month=close_month, min_amount=min_amount,
+                             max_amount=max_amount, custom=custom, tags=tags)
             totals = queries.board_totals(session, f)
             columns = []
             for stage in queries.stages(session):

@@ -18,7 +18,7 @@ from core.errors import DomainError, InvalidState, NotAllowed, NotFound, Validat
 from core.leads.access import check_activity, visible_lead
 from core.leads.fields import OPPORTUNITY
 from core.leads.normalize import clean_text
-from core.pipeline import deal_fields
+from core.pipeline import deal_fields, stage_move
 from core.pipeline.board import BoardViews
 from core.pipeline.money import parse_money
 from core.pipeline.stages import StageSettings
@@ -35,7 +35,6 @@ from store.models import (
     Opportunity,
     Stage,
     StageChange,
-    StageKind,
     User,
     UserRef,
 )
@@ -163,49 +162,9 @@ class PipelineService(BoardViews, StageSettings):
                 raise ValidationFailed({'stage': 'invalid'})
             if target.id == o.stage_id:
                 return o.version
-            current = session.get(Stage, o.stage_id)
-            if current is not None and current.kind != StageKind.OPEN and not permissions.can_assign(actor):
-                raise InvalidState('closed')  # reopening a won or lost deal is a manager's call
-            deal_fields.check_move(session, o, target)  # fields required from a stage on
-            lead = session.get(Lead, o.lead_id)
-            if lead is not None and checklist.forward(current, target):
-                checklist.leave_step(session, checklist.stage_step(current), lead=lead, opportunity=o,
-                                     actor_id=actor.id, now=now, warn_open=warn_open)
-            if target.kind == StageKind.LOST:
-                reasons = {r.key for r in queries.lost_reasons(session)}
-                if lost_reason not in reasons:
-                    raise ValidationFailed({'lost_reason': 'required'})
-                o.lost_reason = lost_reason
-                o.lost_note = clean_text(lost_note, max_length=1000)
-                o.closed_at = now
-            elif target.kind == StageKind.WON:
-                if current is not None and current.kind == StageKind.WON:
-                    raise InvalidState('closed')
-                if won_amount is not None:
-                    try:
-                        o.amount_cents = parse_money(won_amount)
-                    except ValueError:
-                        raise ValidationFailed({'amount': 'invalid'}) from None
-                o.closed_at = now
-                o.expected_close = close_date or now.date()
-                o.lost_reason = o.lost_note = None
-                customers.record_win(session, o, now)
-            else:
-                o.closed_at = None
-                o.lost_reason = o.lost_note = None
-            if current is not None and current.kind == StageKind.WON:
-                customers.undo_win(session, o, now)  # reopened or lost after all: the win no longer counts
-            session.add(StageChange(opportunity_id=opportunity_id, from_stage_id=o.stage_id, to_stage_id=target.id or 0,
-                                    actor_id=actor.id, created_at=now))
-            o.stage_id = target.id or 0
-            o.stage_changed_at = now
-            o.last_moved_by = actor.id
-            o.version += 1
-            o.updated_at = now
-            session.add(o)
-            audit(session, AuditAction.STAGE, now=now, lead_id=o.lead_id, actor_id=actor.id,
-                  reason_key='reason.stage_moved',
-                  stage_en=target.name_en, stage_zh=target.name_zh, opportunity=o.name)
+            stage_move.move(session, actor, o, session.get(Stage, o.stage_id), target, now=now,
+                            lost_reason=lost_reason, lost_note=lost_note, won_amount=won_amount,
+                            close_date=close_date, warn_open=warn_open)
             new_version = o.version
         self.ctx.events.publish(self.ctx.events.opportunity_moved, opportunity_id, actor.id)
         return new_version

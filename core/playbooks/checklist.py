@@ -143,31 +143,50 @@ def apply_ticks(session: Session, *, step: Step | None, lead: Lead, opportunity_
     return changed
 
 
-def leave_step(session: Session, step: Step | None, *, lead: Lead, opportunity: Opportunity | None,
-               actor_id: int | None, now: datetime, warn_open: bool = False, enforce: bool = True) -> None:
-    """The lead or deal moves forward out of `step`: block on open required items (`enforce`),
-    warn on any open item (`warn_open`), then record the exit. Call before changing anything, in
-    the move's transaction, so a refusal writes nothing."""
-    if step is None:
-        return
+def _open_items(session: Session, step: Step, lead: Lead) -> tuple[list[PlaybookItem], set[int]]:
+    """The step's items and the ids of those done for this lead."""
     items = store.step_items(session, step.lead_status, step.stage_id)
     if not items:
-        return
-    done = {i for i, tick in store.ticks(session, lead.id or 0, [i.id or 0 for i in items]).items() if tick.done}
+        return [], set()
+    return items, {i for i, tick in store.ticks(session, lead.id or 0, [i.id or 0 for i in items]).items() if tick.done}
+
+
+def required_open(session: Session, step: Step | None, lead: Lead) -> list[PlaybookItem]:
+    """The required items still open: what would block leaving the step (a bulk edit's preview
+    asks without writing; `leave_step` refuses on the same answer)."""
+    if step is None:
+        return []
+    items, done = _open_items(session, step, lead)
+    return [i for i in items if (i.id or 0) not in done and i.is_required]
+
+
+def leave_step(session: Session, step: Step | None, *, lead: Lead, opportunity: Opportunity | None,
+               actor_id: int | None, now: datetime, warn_open: bool = False, enforce: bool = True
+               ) -> StepExit | None:
+    """The lead or deal moves forward out of `step`: block on open required items (`enforce`),
+    warn on any open item (`warn_open`), then record the exit (returned: a bulk move's undo takes
+    it back). Call before changing anything, in the move's transaction, so a refusal writes nothing."""
+    if step is None:
+        return None
+    items, done = _open_items(session, step, lead)
+    if not items:
+        return None
     left_open = [i for i in items if (i.id or 0) not in done]
     required = [i for i in left_open if i.is_required]
     if enforce and required:
         raise ChecklistBlocked(required)
     if warn_open and left_open:
         raise ChecklistOpen(left_open)
-    session.add(StepExit(lead_id=lead.id or 0, opportunity_id=opportunity.id if opportunity else None,
+    exit_ = StepExit(lead_id=lead.id or 0, opportunity_id=opportunity.id if opportunity else None,
                          lead_status=step.lead_status, stage_id=step.stage_id,
                          done_ids=[i.id or 0 for i in items if (i.id or 0) in done],
-                         open_ids=[i.id or 0 for i in left_open], actor_id=actor_id, created_at=now))
+                         open_ids=[i.id or 0 for i in left_open], actor_id=actor_id, created_at=now)
+    session.add(exit_)
     if left_open:
         audit(session, AuditAction.CHECKLIST_SKIPPED, now=now, lead_id=lead.id, actor_id=actor_id,
               reason_key='playbook.reason.skipped', count=len(left_open),
               items_en='; '.join(i.text_en for i in left_open), items_zh='；'.join(i.text_zh for i in left_open))
+    return exit_
 
 
 def forward(current: Stage | None, target: Stage) -> bool:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from store.models import Account, BulkBatch, Lead
+from store.models import Account, BulkBatch, Lead, Opportunity
 
 
 def recent_batches(session: Session, actor_id: int, since: datetime, *, limit: int = 10) -> Sequence[BulkBatch]:
@@ -28,4 +28,12 @@ def live_customers(session: Session, ids: Sequence[int], *, lock: bool = False) 
     """These customers (not deleted), in id order; `lock`: row-locked for the batch (PostgreSQL)."""
     query = select(Account).where(col(Account.id).in_(list(ids)), col(Account.is_deleted).is_(False),
                                   col(Account.is_customer).is_(True)).order_by(col(Account.id))
+    return session.exec(query.with_for_update() if lock else query).all()
+
+
+def live_deals(session: Session, ids: Sequence[int], *, lock: bool = False) -> Sequence[Opportunity]:
+    """These opportunities (not deleted), in id order; `lock`: row-locked for the batch (PostgreSQL),
+    in id order as every move locks one."""
+    query = select(Opportunity).where(col(Opportunity.id).in_(list(ids)), col(Opportunity.is_deleted).is_(False)
+                                      ).order_by(col(Opportunity.id))
     return session.exec(query.with_for_update() if lock else query).all()

@@ -125,6 +125,13 @@ def board_cards(session: Session, f: BoardFilter, stage_id: int, limit: int, *, 
         .order_by(*order).limit(limit)).all()
 
 
+def board_ids(session: Session, f: BoardFilter, limit: int) -> list[int]:
+    """The ids of the deals the board shows under `f`, every column (a bulk edit's "all N matching"),
+    at most `limit`, in id order."""
+    return [int(i or 0) for i in session.exec(select(Opportunity.id).where(*_board_where(f, _dialect(session)))
+                                              .order_by(col(Opportunity.id)).limit(limit)).all()]
+
+
 def stage_history(session: Session, opportunity_id: int) -> Sequence[tuple[StageChange, str | None]]:
     return session.exec(select(StageChange, User.name).outerjoin(User, col(User.id) == StageChange.actor_id)
                         .where(StageChange.opportunity_id == opportunity_id)

@@ -138,6 +138,9 @@ def test_pages_fit_phone_and_desk_in_both_languages(start_server: Callable[..., 
             visible = page.evaluate("""() => [...document.querySelectorAll('[data-testid^="column-"]')]
                 .filter(el => el.offsetParent !== null).length""")
             assert visible == 1
+            page.get_by_test_id(f'pick-{server.seeded["deal"]}').check()  # bulk edit: the card's box, the bar
+            expect(page.get_by_test_id('bulk-bar')).to_be_visible()
+            no_sideways_scroll(page)
         else:
             expect(switcher).to_be_hidden()
         shot(page, f'pipeline-{tag}')

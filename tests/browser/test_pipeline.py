@@ -207,3 +207,38 @@ def test_a_live_update_does_not_cancel_a_drag_in_progress(
     wait_for_db(server, dragged, (server.seeded['stages']['Negotiation'], None))
     expect(rep.card_in('Negotiation', dragged)).to_be_visible()
     expect(rep.card_in('Solution', other_deal)).to_be_visible()  # the deferred update lands after the drop
+
+
+def test_tick_cards_and_move_them_in_bulk_then_drag_still_works(page: Page,
+                                                                 start_server: Callable[..., Server]) -> None:
+    """The tick box on a card is a real click that neither drags nor opens the deal; the bar's bulk
+    move lands both cards; the boxes leave dragging as it was."""
+    server = start_server(seed=seed)
+    team = server.team
+    assert team is not None
+    deals = server.seeded['deals']
+    stages = server.seeded['stages']
+    login(page, server, team.rep)
+    board = Board(page, server).open()
+    for deal in deals.values():
+        expect(board.card_in('Needs confirmed', deal)).to_be_visible()
+    expect(page.get_by_test_id('bulk-bar')).to_be_hidden()
+    for deal in deals.values():
+        page.get_by_test_id(f'pick-{deal}').check()
+    expect(page.get_by_test_id('bulk-count')).to_have_text('2 selected')
+    assert page.url.endswith('/pipeline')  # the box is not the deal's link
+    page.get_by_test_id('bulk-action').click()
+    page.get_by_test_id('bulk-kind').click()
+    page.get_by_role('option', name='Move to a stage').click()
+    expect(page.get_by_test_id('bulk-won-hint')).to_be_visible()
+    page.get_by_test_id('bulk-stage').click()
+    page.get_by_role('option', name='Solution').click()
+    page.get_by_test_id('bulk-do-preview').click()
+    expect(page.get_by_test_id('bulk-preview')).to_have_text('2 will change')
+    page.get_by_test_id('bulk-apply').click()
+    for deal in deals.values():
+        wait_for_db(server, deal, (stages['Solution'], None))
+        expect(board.card_in('Solution', deal)).to_be_visible()
+    expect(page.get_by_test_id('bulk-bar')).to_be_hidden()
+    board.drag(deals['Lotus Labs'], 'Needs confirmed')  # back: no checklist to confirm
+    wait_for_db(server, deals['Lotus Labs'], (stages['Needs confirmed'], None))

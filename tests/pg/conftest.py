@@ -26,7 +26,8 @@ from tests.pg.server import Server, database_url, server_url
 
 # tests/unit modules whose tests run again here (each has a tests/pg/test_<name>.py twin).
 MIRRORED = (
-    'access', 'automation', 'automation_preview', 'bulk', 'bulk_customers', 'capture', 'capture_queue', 'care',
+    'access', 'automation', 'automation_preview', 'bulk', 'bulk_customers', 'bulk_deals', 'capture', 'capture_queue',
+    'care',
     'checklist_rollup',
     'conversion', 'counters', 'custom_fields', 'custom_fields_io', 'custom_sort', 'custom_filters', 'custom_objects',
     'customers', 'departments',

@@ -1,7 +1,8 @@
-"""Bulk edit on the inbox (core/leads/bulk.py): which leads are ticked (or "all N matching" the
-inbox's filter), the action bar, the action dialog with its preview, and the user's recent bulk edits
-with Undo. The inbox page hooks it in with a few lines: the rows' tick boxes emit `pick`, `mark`
-adds each row's ticked state, `total` follows the page's count."""
+"""Bulk edit on the inbox, the customers and the board (core/leads/bulk.py): which records are
+ticked (or "all N matching" the list's filter), the action bar, the action dialog with its preview,
+and the user's recent bulk edits with Undo. A page hooks it in with a few lines: the rows' tick boxes
+emit `pick`, `mark` adds each row's ticked state, `total` follows the page's count (the board:
+ui/components/board_bulk.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from core.leads.bulk import BulkAction, BulkKind, Preview, Selection, Skip
 from core.leads.fields import LEAD
 from core.permissions import can_assign
 from core.tags.catalog import NO_TAGS
-from store.models import CustomFieldType, TagEntity, UserRef
+from store.models import CustomFieldType, StageKind, TagEntity, UserRef
 
 from ..errors import message
 from ..format import when
@@ -32,6 +33,13 @@ LEAD_KINDS = (BulkKind.SET_FIELD, BulkKind.TAG_ADD, BulkKind.TAG_REMOVE, BulkKin
 TAG_KINDS = (BulkKind.TAG_ADD, BulkKind.TAG_REMOVE)
 CUSTOMER_KINDS = (BulkKind.TAG_ADD, BulkKind.TAG_REMOVE, BulkKind.REASSIGN, BulkKind.SET_FIELD)
 """The customer list's actions (core/customers/bulk.py): a new owner is named, no rules pick one."""
+DEAL_KINDS = (BulkKind.MOVE_STAGE, BulkKind.LOSE, BulkKind.SET_FIELD, BulkKind.TAG_ADD, BulkKind.TAG_REMOVE,
+              BulkKind.REASSIGN)
+"""The board's actions (core/pipeline/bulk_deals.py): Won is not among them (one deal at a time)."""
+DEAL_FIELDS = {'amount': 'opp.amount', 'expected_close': 'opp.expected_close'}
+"""The deals' built-in fields a bulk edit sets, with their labels."""
+NOUN = {TagEntity.LEAD: '', TagEntity.CUSTOMER: '_customer', TagEntity.OPPORTUNITY: '_deal'}
+"""The suffix of the messages that name the records (`bulk.title_customer`: "… customers")."""
 """The rep choice that means "through the assignment rules"."""
 PICK_STYLE = '''<style>
 .ld-pick { width: 20px; height: 20px; margin: 0 8px 0 0; vertical-align: middle; cursor: pointer;
@@ -66,6 +74,8 @@ class BulkEdit:
         """The tag catalogue as the action dialog last read it (on opening: tags defined since show)."""
         self.kinds, self.matching, self.prefix, self.entity = tuple(kinds), matching, prefix, entity
         self.leads = entity == TagEntity.LEAD
+        self.deals = entity == TagEntity.OPPORTUNITY
+        self.noun = NOUN[entity]
         self.picked: set[int] = set()
         self.lists: list[ui.table] = []
         """The page's tables whose rows carry tick boxes (`listen`): a tick is written back to their rows."""
@@ -76,7 +86,7 @@ class BulkEdit:
 
     def mark(self, rows: list[dict]) -> list[dict]:
         """Each row with whether its box is ticked (the row templates' `picked`)."""
-        label = t('bulk.pick' if self.leads else 'bulk.pick_customer')
+        label = t(f'bulk.pick{self.noun}')
         for row in rows:
             row['picked'] = self.all_matching or row['id'] in self.picked
             row['pick_label'] = label
@@ -103,7 +113,7 @@ class BulkEdit:
 
     def selection(self) -> Selection:
         if self.all_matching:
-            return Selection(filters=dict(self.filters()))
+            return Selection(filters=dict(self.filters()), entity=self.entity)
         return Selection(ids=tuple(self.picked), entity=self.entity)
 
     def count(self) -> int:
@@ -146,7 +156,8 @@ class BulkEdit:
     def show(self) -> None:
         n = self.count()
         self.bar.set_visibility(n > 0)
-        self.counter.set_text(t('bulk.all_selected', count=n) if self.all_matching else t('bulk.selected', count=n))
+        everything = 'bulk.all_selected_deal' if self.deals else 'bulk.all_selected'
+        self.counter.set_text(t(everything, count=n) if self.all_matching else t('bulk.selected', count=n))
         self.all_link.set_text(t('bulk.select_all', count=self.total))
         self.all_link.set_visibility(self.matching and not self.all_matching and self.total > len(self.picked))
 
@@ -160,14 +171,24 @@ class BulkEdit:
 
     def _fields(self) -> dict[str, str]:
         builtin = {f: t(f'field.{f}') for f in LEAD.editable} if self.leads else {}
+        if self.deals:
+            builtin = {f: t(key) for f, key in DEAL_FIELDS.items()}
         return builtin | {f'custom.{d.key}': field_label(d) for d in self.custom}
 
     async def _open_action(self) -> None:
         self.tags = await run.io_bound(self.desk.tags.tag_set)
         rules = {RULES: t('bulk.through_rules')} if self.leads else {}  # a customer's owner is named
         reps = rules | {r.id: r.name for r in await run.io_bound(self.desk.team.reps)} if can_assign(self.user) else {}
+        language = current_language()
+        stages: dict[int, str] = {}
+        lost_reasons: dict[str, str] = {}
+        if self.deals:  # the open stages a deal moves to; Lost's reasons
+            stages = {s.id or 0: s.name_zh if language == 'zh-CN' else s.name_en
+                      for s in await run.io_bound(self.desk.pipeline.stages) if s.kind == StageKind.OPEN}
+            lost_reasons = {key: zh if language == 'zh-CN' else en
+                            for key, en, zh in await run.io_bound(self.desk.pipeline.lost_reasons)}
         with ui.dialog() as dialog, tid(ui.card().classes('w-full').style('max-width: 28rem'), 'bulk-dialog'):
-            ui.label(t('bulk.title' if self.leads else 'bulk.title_customer', count=self.count())).classes('text-h6')
+            ui.label(t(f'bulk.title{self.noun}', count=self.count())).classes('text-h6')
             kinds = self._kinds()
             kind = tid(ui.select(kinds, value=next(iter(kinds), None), label=t('bulk.what'))
                        .classes('w-full'), 'bulk-kind')
@@ -180,6 +201,10 @@ class BulkEdit:
             rep = tid(ui.select(reps, value=RULES if self.leads and reps else None,
                                 label=t('bulk.rep' if self.leads else 'bulk.owner')).classes('w-full'), 'bulk-rep')
             tag = tid(ui.select({}, label=t('bulk.tag')).classes('w-full'), 'bulk-tag')
+            stage = tid(ui.select(stages, label=t('bulk.stage')).classes('w-full'), 'bulk-stage')
+            lost = tid(ui.select(lost_reasons, label=t('bulk.lost_reason')).classes('w-full'), 'bulk-lost-reason')
+            note = tid(ui.input(t('pipeline.lost_note')).props('maxlength=1000').classes('w-full'), 'bulk-lost-note')
+            won_hint = tid(ui.label(t('bulk.won_hint')).classes('text-caption text-grey-7'), 'bulk-won-hint')
             preview = tid(ui.label('').classes('text-body2'), 'bulk-preview')
             values: dict[str, Any] = {}
 
@@ -195,8 +220,11 @@ class BulkEdit:
                 reason.set_visibility(k == BulkKind.DISQUALIFY)
                 rep.set_visibility(k == BulkKind.REASSIGN)
                 tag.set_visibility(k in TAG_KINDS)
+                stage.set_visibility(k == BulkKind.MOVE_STAGE)
+                won_hint.set_visibility(k == BulkKind.MOVE_STAGE)
+                lost.set_visibility(k == BulkKind.LOSE)
+                note.set_visibility(k == BulkKind.LOSE)
                 if k in TAG_KINDS:  # put on: the active tags; taken off: retired ones too
-                    language = current_language()
                     shown_tags = self.tags.active if k == BulkKind.TAG_ADD else self.tags.all
                     options = {x.id: x.name(language) for x in shown_tags}
                     tag.set_options(options, value=tag.value if tag.value in options else None)
@@ -205,10 +233,13 @@ class BulkEdit:
             def action() -> BulkAction:
                 k = BulkKind(kind.value)
                 setting = k == BulkKind.SET_FIELD
+                if k == BulkKind.LOSE:  # the lost reason's key, the note
+                    return BulkAction(k, reason=lost.value or '', value=note.value or None)
                 return BulkAction(k, field=str(field.value) if setting else None,
                                   value=values['input'].value if setting else None, reason=reason.value or '',
                                   rep_id=(rep.value or None) if k == BulkKind.REASSIGN else None,
-                                  tag_id=tag.value if k in TAG_KINDS else None)
+                                  tag_id=tag.value if k in TAG_KINDS else None,
+                                  stage_id=stage.value if k == BulkKind.MOVE_STAGE else None)
 
             async def do_preview() -> Preview | None:
                 try:
@@ -226,7 +257,7 @@ class BulkEdit:
                     preview.set_text(_problem(e))
                     return
                 dialog.close()
-                ui.notify(t('bulk.done' if self.leads else 'bulk.done_customer', count=done.changed,
+                ui.notify(t(f'bulk.done{self.noun}', count=done.changed,
                             skipped=sum(done.skipped.values())), type='positive')
                 self.picked.clear()
                 self.all_matching = False
@@ -245,6 +276,10 @@ class BulkEdit:
 
     def _value_input(self, name: str) -> Any:
         """The value's widget: a custom select's options, yes/no, or text (empty clears the field)."""
+        if self.deals and name == 'expected_close':
+            return tid(ui.input(t('bulk.value'), value='').props('type=date').classes('w-full'), 'bulk-value')
+        if self.deals and name == 'amount':
+            return tid(ui.input(t('bulk.value')).props('inputmode=decimal prefix=¥').classes('w-full'), 'bulk-value')
         d = next((d for d in self.custom if f'custom.{d.key}' == name), None)
         if d is not None and d.type in (CustomFieldType.SINGLE_SELECT, CustomFieldType.MULTI_SELECT):
             return tid(ui.select(option_labels(d), label=t('bulk.value'), clearable=True,
@@ -259,7 +294,8 @@ class BulkEdit:
     async def _open_recent(self) -> None:
         with ui.dialog() as dialog, tid(ui.card().classes('w-full').style('max-width: 32rem'), 'bulk-recent-list'):
             ui.label(t('bulk.recent')).classes('text-h6')
-            ui.label(t('bulk.recent_hint')).classes('text-caption text-grey-7')
+            hint = 'bulk.recent_hint_deal' if self.deals else 'bulk.recent_hint'
+            ui.label(t(hint)).classes('text-caption text-grey-7')
             rows = ui.column().classes('w-full gap-1')
 
             async def draw() -> None:
@@ -270,24 +306,24 @@ class BulkEdit:
                         ui.label(t('bulk.none')).classes('text-grey-7')
                     for b in batches:
                         with ui.row().classes('w-full items-center no-wrap gap-2'):
-                            leads = b.entity == TagEntity.LEAD
-                            text = t('bulk.batch' if leads else 'bulk.batch_customer', id=b.id,
+                            noun = NOUN.get(TagEntity(b.entity), '')
+                            text = t(f'bulk.batch{noun}', id=b.id,
                                      what=t(f'bulk.kind.{b.action}'), count=b.changed,
                                      at=when(b.created_at))
                             ui.label(text).classes('grow')
                             if b.undone_at is not None:
                                 ui.label(t('bulk.undone')).classes('text-grey-7')
                             elif b.can_undo:
-                                tid(ui.button(t('bulk.undo'), on_click=lambda _e, i=b.id, of=leads: undo(i, of))
+                                tid(ui.button(t('bulk.undo'), on_click=lambda _e, i=b.id, of=noun: undo(i, of))
                                     .props('flat dense no-caps'), f'bulk-undo-{b.id}')
 
-            async def undo(batch_id: int, leads: bool) -> None:
+            async def undo(batch_id: int, noun: str) -> None:
                 try:
                     done = await run.io_bound(self.desk.bulk.undo, self.user, batch_id)
                 except DomainError as e:
                     ui.notify(message(e), type='negative')
                     return
-                ui.notify(t('bulk.undo_done' if leads else 'bulk.undo_done_customer', count=done.restored,
+                ui.notify(t(f'bulk.undo_done{noun}', count=done.restored,
                             stale=done.stale),
                           type='warning' if done.stale else 'positive')
                 await draw()
@@ -313,7 +349,11 @@ def _preview_text(preview: Preview, kind: BulkKind) -> str:
 
 def _problem(error: DomainError) -> str:
     if isinstance(error, ValidationFailed):
-        return '; '.join(f'{t("bulk." + name) if name in ("field", "rep", "reason", "leads", "tag") else name}: '
+        return '; '.join(f'{t("bulk." + name) if name in _NAMED else name}: '
                          f'{t("err.field." + code)}' for name, code in error.errors.items())
     return message(error)
 
+
+
+_NAMED = ('field', 'rep', 'reason', 'leads', 'tag', 'stage', 'lost_reason')
+"""The request's parts a refusal names by their label (`bulk.<name>`)."""

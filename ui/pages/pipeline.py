@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from html import escape
@@ -34,6 +34,7 @@ from core.tags.catalog import NO_TAGS, TagSet
 from store.models import Stage, StageKind, UserRef, ViewPage
 
 from .. import live
+from ..components.board_bulk import BoardBulk
 from ..components.board_views import BoardViews
 from ..components.custom_fields import filter_selects
 from ..components.kit import page_header
@@ -54,9 +55,9 @@ The browser lays out 300 cards (six columns of 50) before it shows any: the firs
 an empty page's first paint at 5,000 open deals, 2.4× with 15 a column (bench/board.py)."""
 REST_DELAY = 0.1
 """Seconds before the rest of the cards go: the first update leaves on the socket meanwhile."""
-SORTABLE_OPTIONS = {'sort': False, 'filter': '.ld-move', 'preventOnFilter': False, 'delay': 250,
+SORTABLE_OPTIONS = {'sort': False, 'filter': '.ld-move, .ld-card-pick', 'preventOnFilter': False, 'delay': 250,
                     'delayOnTouchOnly': True}
-"""Order inside a column is the server's (soonest close first); buttons on a card do not start a drag;
+"""Order inside a column is the server's (soonest close first); buttons and tick boxes on a card do not start a drag;
 on a touch screen a card must be held a moment before it drags, so a swipe scrolls."""
 CARD_CLASSES = 'q-card q-card--bordered q-card--flat w-full p-2 cursor-grab'
 MOVE_CLICK = '(e) => { const b = e.target.closest("[data-move]"); if (b) emit(Number(b.dataset.move)); }'
@@ -156,6 +157,10 @@ class PipelineBoard(BoardViews):
         """The deals' custom fields (the selects and yes/no among them filter the board); set before `build`."""
         self.tags: TagSet = NO_TAGS
         """The tag catalogue: the cards' chips and the tag filter's choices."""
+        self.bulk: BoardBulk | None = None
+        """Bulk edit: the cards' tick boxes and the bar (ui/components/board_bulk.py); made by `build`."""
+        self.bulk_filters = Filters()
+        """The filters the bulk selection was made under (a new filter: a new selection)."""
 
     # ----- layout ---------------------------------------------------------------------------------
 
@@ -168,6 +173,7 @@ class PipelineBoard(BoardViews):
             self.filter_toggle = tid(ui.button(icon='filter_list', on_click=self._toggle_filters)
                                      .props(f'flat dense round color=grey-8 aria-label="{t("inbox.filters")}" '
                                             'aria-expanded=false').classes('xs'), 'board-filters-toggle')
+            self._build_bulk()
         with ui.row().classes('w-full items-end gap-3 gt-xs') as self.filter_row:
             if self.manager:
                 reps = {r.id: r.name for r in self.desk.team.reps()}
@@ -208,6 +214,8 @@ class PipelineBoard(BoardViews):
         self.row = tid(ui.row().classes('ld-board w-full items-start gap-3 no-wrap overflow-x-auto pb-2'), 'board')
         self.row.on('start', self._drag_started, js_handler='() => emit()')  # SortableJS's bubbling DOM events
         self.row.on('end', self._drag_ended, js_handler='() => emit()')
+        if self.bulk is not None:
+            self.bulk.build()  # the bar of ticked deals, under the board
         live.subscribe(self.desk.events.opportunity_moved, self._on_moved)
         self._build_columns(sorted(self.desk.pipeline.stages(), key=_stage_order))
 
@@ -239,6 +247,8 @@ class PipelineBoard(BoardViews):
                         .props(f'data-stage-id={sid}')
                     cards.make_sortable(SORTABLE_OPTIONS, on_end=self._dropped, group=self._group(stage))
                     cards.on('click', self._open_menu, js_handler=MOVE_CLICK)
+                    if self.bulk is not None:
+                        self.bulk.listen(cards)
                     more = tid(ui.label('').classes('text-caption text-grey-7 self-center'), f'more-{sid}')
                 self.views[sid] = ColumnView(stage, count, amount, weighted, cards, more)
                 self.stage_of_box[cards.id] = stage
@@ -284,8 +294,9 @@ class PipelineBoard(BoardViews):
     def _card_html(self, card: Card, movable: bool) -> str:
         name, account, owner = (escape(x or '') for x in (card.name, card.account_name, card.owner_name))
         close = card.expected_close.isoformat() if card.expected_close else '—'
+        box = self.bulk.box_html(card.id) if self.bulk is not None else ''
         parts = ['<div class="row no-wrap items-start justify-between gap-1">'
-                 f'<a href="/opportunities/{card.id}" draggable="false" class="ld-card-name">{name}</a>']
+                 f'{box}<a href="/opportunities/{card.id}" draggable="false" class="ld-card-name">{name}</a>']
         if movable:
             parts.append(f'<button type="button" class="ld-move" data-move="{card.id}" data-testid="move-{card.id}" '
                          f'title="{self.move_label}" aria-label="{self.move_label}" aria-haspopup="menu">⋮</button>')
@@ -343,6 +354,7 @@ class PipelineBoard(BoardViews):
     async def reload(self) -> None:
         """Re-read the board; coalesced, and deferred while a drag or a dialog is in progress."""
         self._mark_filters()
+        self._bulk_follow_filters()
         if self.dragging or self.asking or self.loading:
             self.pending = True
             return
@@ -413,6 +425,8 @@ class PipelineBoard(BoardViews):
                     rest = column.cards[len(first):]
                     ui.timer(REST_DELAY, lambda view=view, key=key, rest=rest, stage=column.stage:
                              self._fill_rest(view, key, rest, stage), once=True)
+        if self.bulk is not None:
+            self.bulk.total(sum(column.count for column in columns))
 
     def _fill_rest(self, view: ColumnView, key: tuple[Card, ...], rest: list[Card], stage: Stage) -> None:
         """The cards after the first screenful of the board's first fill, unless the column was
@@ -429,6 +443,30 @@ class PipelineBoard(BoardViews):
 
     async def _on_moved(self, opportunity_id: int, actor_id: int | None) -> None:
         await self.reload()
+
+    # ----- bulk edit (ui/components/board_bulk.py) --------------------------------------------------
+
+    def _build_bulk(self) -> None:
+        """The bulk edit's selection and its header button (recent bulk edits, Undo)."""
+        self.bulk = BoardBulk(self.desk, self.user, filters=self._bulk_filter_args, custom=self.custom_fields,
+                              refresh=self._bulk_refresh)
+        self.bulk.history_button()
+
+    def _bulk_filter_args(self) -> dict[str, Any]:
+        """The board's filters as `core.pipeline.board.board_filter` takes them ("all N matching")."""
+        f = self.filters
+        return {'owner_id': f.owner_id, 'close_month': f.close_month, 'min_amount': f.min_amount,
+                'max_amount': f.max_amount, 'custom': dict(f.custom) or None, 'tags': list(f.tags)}
+
+    async def _bulk_refresh(self) -> None:
+        """After a bulk edit or a change of selection: every card redrawn with its tick box."""
+        self.force |= set(self.views)
+        await self.reload()
+
+    def _bulk_follow_filters(self) -> None:
+        if self.bulk is not None and self.filters != self.bulk_filters:
+            self.bulk_filters = replace(self.filters, custom=dict(self.filters.custom), tags=list(self.filters.tags))
+            self.bulk.reset()
 
     # ----- filters --------------------------------------------------------------------------------
 
