@@ -40,6 +40,8 @@ class PoolCard:
     """A rep's claims from it today (None: not a rep)."""
     claim_limit: int | None = None
     held: int | None = None
+    own: bool = False
+    """The viewer's department's pool (the page opens on it)."""
 
 
 def check_pool(raw: Mapping[str, Any], department_ids: set[int]) -> dict[str, Any]:
@@ -89,7 +91,9 @@ class PoolAdminService:
         with self.ctx.read() as session:
             pools = load_pools(session)
             user = session.get(User, actor.id)
-            visible = pools.visible(actor.role, user.department_id if user is not None else None)
+            department = user.department_id if user is not None else None
+            visible = pools.visible(actor.role, department)
+            own = pools.of_department(department).id
             waiting = pool_rows.waiting_counts(session)
             policy = load_policy(session)
             cards = []
@@ -99,9 +103,9 @@ class PoolAdminService:
                     c = load_claimant(session, user, policy=pool.policy(policy), day_start=self.ctx.day_start(now),
                                       pool=pool)
                     cards.append(PoolCard(pool, count, c.claimed_today, c.claim_limit,
-                                          c.held if pool.hold_limit is not None else None))
+                                          c.held if pool.hold_limit is not None else None, own=pool.id == own))
                 else:
-                    cards.append(PoolCard(pool, count))
+                    cards.append(PoolCard(pool, count, own=pool.id == own))
             return cards
 
     def pools(self) -> list[PoolInfo]:
