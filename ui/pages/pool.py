@@ -118,11 +118,14 @@ class PoolTable:
     """One list (pool or review) with its search, filters, pager and actions, refreshed live."""
 
     def __init__(self, desk: Desk, user: UserRef, *, review: bool, address: Address,
-                 pool: PoolCard | None = None, pools: list[PoolCard] | None = None) -> None:
+                 pool: PoolCard | None = None, pools: list[PoolCard] | None = None,
+                 limits: ui.label | None = None) -> None:
         self.desk, self.user, self.review, self.address = desk, user, review, address
         self.pool = None if review else pool
         """The pool shown (None: the review queue, every pool's)."""
         self.pools = pools or []
+        self.limits = limits
+        """The rep's claims against this pool's limits, re-read on every refresh (a claim, a live event)."""
         self.manager = permissions.can_assign(user)
         self.prefix = 'review_' if review else ''
         self.action = t('pool.send_back') if review else (t('pool.claim') if user.role == Role.REP else '')
@@ -296,6 +299,11 @@ class PoolTable:
         await self.refresh()
 
     async def refresh(self) -> None:
+        if self.limits is not None and self.pool is not None:
+            here = self.pool.pool.id
+            card = next((c for c in await run.io_bound(self.desk.pools.cards, self.user) if c.pool.id == here), None)
+            if card is not None:
+                self.limits.set_text(limits_text(card))
         rows, total = await run.io_bound(self._read)
         pages = max(1, -(-total // PAGE_SIZE))
         if self.page > pages:  # the list shrank under this page (claims, filters): show its last page
@@ -410,7 +418,15 @@ def view_address(view: View) -> str:
     return '/pool?' + urlencode(sorted((k, str(v)) for k, v in params.items() if v not in (None, '')))
 
 
-def pool_switcher(cards: list[PoolCard], shown: PoolCard | None, address: Address) -> None:
+def limits_text(card: PoolCard) -> str:
+    """A rep's claims today against this pool's limit (and holding against its holding limit)."""
+    text = t('pool.limits', pool=pool_label(card.pool), claimed=card.claimed_today, limit=card.claim_limit)
+    if card.held is not None:
+        text += ' · ' + t('pool.holding', held=card.held, limit=card.pool.hold_limit)
+    return text
+
+
+def pool_switcher(cards: list[PoolCard], shown: PoolCard | None, address: Address) -> ui.label | None:
     """Which pool (when the viewer sees several: a switch reopens the page on it) and, for a rep,
     today's claims against this pool's limit (and what they hold from it against its holding limit)."""
     if len(cards) > 1:
@@ -424,10 +440,8 @@ def pool_switcher(cards: list[PoolCard], shown: PoolCard | None, address: Addres
         tid(ui.toggle(options, value=shown.pool.id if shown else None, on_change=switch)
             .props('no-caps unelevated toggle-color=primary').classes('flex-wrap'), 'pool-switch')
     if shown is not None and shown.claimed_today is not None:
-        text = t('pool.limits', pool=pool_label(shown.pool), claimed=shown.claimed_today, limit=shown.claim_limit)
-        if shown.held is not None:
-            text += ' · ' + t('pool.holding', held=shown.held, limit=shown.pool.hold_limit)
-        tid(ui.label(text).classes('text-sm text-grey-8'), 'pool-limits')
+        return tid(ui.label(limits_text(shown)).classes('text-sm text-grey-8'), 'pool-limits')
+    return None
 
 
 def register(desk: Desk) -> None:
@@ -448,7 +462,7 @@ def register(desk: Desk) -> None:
         with frame(desk, t('nav.pool'), user):
             ui.label(t('pool.title')).classes('text-h5')
             ui.label(t('pool.intro')).classes('text-grey-7')
-            pool_switcher(cards, shown, address)
+            limits = pool_switcher(cards, shown, address)
             if shown is None and not permissions.can_assign(user):
                 tid(ui.label(t('pool.no_pool')).classes('text-grey-7'), 'pool-none')
                 return None
@@ -466,9 +480,9 @@ def register(desk: Desk) -> None:
                 ui.add_head_html('<style>.ld-panels, .ld-panels > .q-panel { overflow: visible !important; }</style>')
                 with ui.tab_panels(tabs, value=start, on_change=remember).classes('w-full ld-panels'):
                     with ui.tab_panel(pool_tab).classes('px-0'):
-                        PoolTable(desk, user, review=False, address=address, pool=shown, pools=cards)
+                        PoolTable(desk, user, review=False, address=address, pool=shown, pools=cards, limits=limits)
                     with ui.tab_panel(review_tab).classes('px-0'):
                         PoolTable(desk, user, review=True, address=address)
             else:
-                PoolTable(desk, user, review=False, address=address, pool=shown, pools=cards)
+                PoolTable(desk, user, review=False, address=address, pool=shown, pools=cards, limits=limits)
         return None
