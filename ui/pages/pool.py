@@ -152,6 +152,9 @@ class PoolTable:
             if self.manager:  # ticked leads: assign (to a rep or through the rules) or tag, with preview and undo
                 self.bulk = BulkEdit(desk, user, filters=dict, custom=(), refresh=self._after_bulk,
                                      kinds=POOL_KINDS, matching=False, prefix='review-' if review else '')
+            self.move_bar: ui.row | None = None
+            if self.bulk is not None and self.pool is not None and len(self.pools) > 1:
+                self._move_bar()
             with table_region(t('pool.tab_review' if review else 'pool.tab_pool'), classes='gt-xs'):
                 self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id',
                                           selection='multiple' if self.manager else None)
@@ -172,8 +175,6 @@ class PoolTable:
             self.cards = tid(ui.column().classes('w-full xs gap-2'), f'{name}-cards')
             if self.bulk is not None:
                 self.bulk.build()
-                if self.pool is not None and len(self.pools) > 1:
-                    self._move_bar()
             with ui.row().classes('w-full items-center justify-end gap-2'):
                 if self.bulk is not None:
                     self.bulk.history_button()
@@ -188,11 +189,12 @@ class PoolTable:
         """Managers: move the ticked leads into another pool."""
         here = self.pool.pool.id if self.pool is not None else None
         others = {c.pool.id: pool_label(c.pool) for c in self.pools if c.pool.id != here}
-        with tid(ui.row().classes('w-full items-end gap-2'), f'{self.name}-move-bar'):
+        with tid(ui.row().classes('w-full items-end gap-2'), f'{self.name}-move-bar') as self.move_bar:
             self.move_to = tid(ui.select(others, label=t('pool.move_to')).props('dense').classes('w-48'),
                                f'{self.name}-move-to')
             self.move_button = tid(ui.button(t('pool.move'), icon='drive_file_move', on_click=self.move)
                                    .props('flat no-caps'), f'{self.name}-move')
+        self.move_bar.set_visibility(False)
 
     async def move(self) -> None:
         picked = sorted(self.bulk.picked) if self.bulk is not None else []
@@ -378,6 +380,8 @@ class PoolTable:
         if self.bulk is not None:
             self.bulk.picked = {int(row['id']) for row in self.table.selected} | self.card_selected
             self.bulk.show()
+            if self.move_bar is not None:  # shown while leads are ticked, like the bulk bar
+                self.move_bar.set_visibility(bool(self.bulk.picked))
 
     async def _after_bulk(self) -> None:
         """A bulk edit applied or the selection cleared: untick what the bar no longer holds."""
