@@ -22,7 +22,7 @@ from core.assignment.writes import Team, assign_to
 from core.automation import due
 from core.automation.due import TimerAction, recycle_outcome  # noqa: F401  (recycle_outcome re-exported: callers name it here)
 from core.automation.policy import Policy, load_policy
-from core.automation.pools import PoolInfo
+from core.automation.pools import PoolInfo, load_pools
 from core.automation.preview import TimerPreview
 from core.automation.recycle_rules import RecycleAction, RecycleRule
 from core.automation.sla_clocks import clear_clocks
@@ -186,9 +186,12 @@ class Automation(TimerPreview):
         team = managers(session)
         reviews = Grouped('notify.review', 'notify.review_many', link='/pool?tab=review')
         recycled = Grouped('notify.recycled_from_you', 'notify.recycled_many', link='/pool')
-        for item in due.protection_ends(session, now, now, policy, lock=True):
+        found = due.protection_ends(session, now, now, policy, lock=True)
+        pools = load_pools(session) if found else None  # the pools the leads were claimed from: their days
+        for item in found:
             lead, outcome = item.subject, item.action
             pool = item.pool or PoolInfo(id=0, name='')
+            days = pools.by_id(lead.pool_id).policy(policy).protection_days if pools else policy.protection_days
             previous = lead.owner_id
             old = session.get(User, previous) if previous else None
             lead.recycle_count += 1
@@ -212,7 +215,7 @@ class Automation(TimerPreview):
                   lead_id=lead.id, subject_user_id=previous,
                   reason_key=_recycle_reason(item.rule) if recycle
                   else ('reason.sent_to_review_by_rule' if by_rule else 'reason.sent_to_review'),
-                  rep=old.name if old else '', count=lead.recycle_count, days=policy.protection_days,
+                  rep=old.name if old else '', count=lead.recycle_count, days=days,
                   pool_id=pool.id or None, **pool.label_params(), **by_rule)
             report.done[outcome].append(lead.id or 0)
             publish.append((self.events.lead_assigned, (lead.id, None, previous)))

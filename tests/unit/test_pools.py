@@ -232,3 +232,14 @@ def test_the_preview_counts_what_drops_into_each_pool(desk: Desk, clock: FakeClo
     clock.advance(days=6, hours=12)
     drops = drops_by_pool(desk.preview_timer(north['manager'], 24))
     assert [(pool.name, n) for pool, n in drops] == [('Public pool', 1), ('北区公海', 2)]
+
+
+def test_a_lead_claimed_from_a_pool_keeps_that_pools_protection_until_recycled(
+        desk: Desk, clock: FakeClock, north: dict[str, Any]) -> None:
+    lead_id = owned(desk, north['a'])
+    recycled(desk, clock, lead_id)
+    desk.pool.claim_lead(north['b'], lead_id)
+    clock.advance(days=2)
+    assert desk.automation.tick().done['recycle'] == [lead_id]
+    entries = rows(desk, AuditEntry, AuditEntry.action == 'recycled', AuditEntry.lead_id == lead_id)
+    assert [(e.reason_params['days'], e.reason_params['pool']) for e in entries] == [(7.0, '北区公海'), (2.0, '北区公海')]
