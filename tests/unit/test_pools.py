@@ -242,4 +242,5 @@ def test_a_lead_claimed_from_a_pool_keeps_that_pools_protection_until_recycled(
     clock.advance(days=2)
     assert desk.automation.tick().done['recycle'] == [lead_id]
     entries = rows(desk, AuditEntry, AuditEntry.action == 'recycled', AuditEntry.lead_id == lead_id)
-    assert [(e.reason_params['days'], e.reason_params['pool']) for e in entries] == [(7.0, '北区公海'), (2.0, '北区公海')]
+    assert [(e.reason_params['days'], e.reason_params['pool']) for e in entries] == [
+        (7.0, '北区公海'), (2.0, '北区公海')]
