@@ -377,7 +377,13 @@ def _seed_departments(desk: Desk, admin: UserRef) -> None:
         for email in emails:
             desk.departments.place_user(admin, ids[email], department)
         desk.departments.set_head(admin, department, ids[emails[0]])
+        if name in DEMO_POOLS:  # before the replay: the north's recycled leads drop into its own pool
+            desk.pools.save(admin, None, {**DEMO_POOLS[name], 'department_ids': [department]})
     desk.departments.set_scopes(admin, {Role.MANAGER: 'department_tree'})
+
+
+DEMO_POOLS: dict[str, dict[str, Any]] = {'北区销售部': {'name': '北区公海', 'claim_limit': 3, 'hold_limit': 30}}
+"""A second pool beside the default (10 claims a day): the north department's, stricter (3 a day)."""
 
 
 CLOSE_OUT = 0.6

@@ -19,6 +19,7 @@ from core.assignment.rules import RulesService
 from core.automation.due import TimerAction
 from core.automation.policy import POLICY_KEY, Policy, load_policy
 from core.automation.pool import PoolService
+from core.automation.pool_admin import PoolAdminService
 from core.automation.preview import Planned
 from core.automation.recycle_service import RecycleRulesService
 from core.automation.timer import Automation, TickReport
@@ -58,6 +59,7 @@ from store.custom_indexes import ensure_custom_indexes
 from store.migrate import upgrade
 from store.models import AppSetting, AssignmentRule, FormLanguage, ScoringRule, UserRef, WebForm
 from store.queries import departments as department_rows
+from store.queries import pools as pool_rows
 
 DEMO_STREAM = 'demo_stream'
 READY_TIMEOUT = 2.0
@@ -82,6 +84,7 @@ class Desk:
         self.tags = TagService(self.ctx)
         self.record_tags = RecordTagService(self.ctx)
         self.pool = PoolService(self.ctx)
+        self.pools = PoolAdminService(self.ctx)
         self.pipeline = PipelineService(self.ctx)
         self.customers = CustomerService(self.ctx)
         self.automation = Automation(self.ctx)
@@ -129,6 +132,7 @@ class Desk:
                 session.add(AppSetting(key='assignment_seeded', value='1'))
             pipeline_stages.seed_defaults(session)
             department_rows.ensure_root(session)
+            pool_rows.ensure_default_pool(session)
             playbook_defaults.seed(session, now)
             if not queries.all_web_forms(session):
                 session.add(WebForm(key='contact', name=webforms.DEFAULT_NAMES['contact'][FormLanguage.ZH_CN],

@@ -179,6 +179,34 @@ ROOT_DEPARTMENT_NAME = 'Company'
 """The stored name of the root department created by migration 0036; shown through i18n (公司 / Company)."""
 
 
+class Pool(SQLModel, table=True):
+    """A public pool (公海): who may see and claim from it, and its own numbers. A number left None
+    follows the automation policy (core/automation/policy.py), so the default pool created by
+    migration 0043 behaves exactly as the one pool did before (core/automation/pools.py)."""
+
+    __tablename__ = 'pools'
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.String(100))
+    is_default: bool = False
+    department_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON())
+    """Departments (and their sub-departments) whose members see and claim from it; empty: everyone."""
+    protection_days: float | None = None
+    warn_hours: float | None = None
+    cooldown_days: float | None = None
+    claim_limit: int | None = None
+    """Claims per rep per day from this pool."""
+    hold_limit: int | None = None
+    """Open leads a rep may hold at once that were claimed from this pool; None: no limit but capacity."""
+    masked: bool = True
+    """Phones show as 138****5678 until claimed."""
+    created_at: datetime | None = _ts()
+
+
+DEFAULT_POOL_NAME = 'Public pool'
+"""The stored name of the default pool created by migration 0043; shown through i18n (公海 / Public pool)."""
+
+
 class RecordKind(StrEnum):
     """The three record types a user works on: a lead, an opportunity, a customer (its `accounts`
     row). One declaration for custom fields, tags, search documents, collaborators and scopes."""
@@ -353,6 +381,11 @@ class Lead(SQLModel, table=True):
     custom: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
     """The admin-defined fields' values by key (`CustomField`; checked by core/custom_fields/values.py):
     one JSON object, so defining a field changes no schema. A retired field's value stays here."""
+    pool_id: int | None = Field(default=None, index=True)
+    """The pool (`pools.id`) the lead is in (status pool or review) or was last claimed from (its
+    protection, warning and holding limit follow that pool); None: the default pool. No foreign key,
+    like `User.department_id`: adding one on SQLite rebuilds the leads table; core checks the id and
+    refuses to delete a pool that still holds leads."""
 
 
 sa.Index('ix_leads_inbox_order', col(Lead.grade), col(Lead.created_at).desc(), col(Lead.id).desc(),

@@ -24,7 +24,8 @@ from sqlmodel import Session
 from core.assignment import pick as assignment
 from core.assignment.writes import Team
 from core.automation.policy import Policy
-from core.automation.recycle_rules import RecycleRule, active_rules
+from core.automation.pools import PoolInfo, PoolMap, destinations, load_pools
+from core.automation.recycle_rules import RecycleAction, RecycleRule, active_rules
 from core.customers import accounts as customers
 from core.customers import care_plan
 from store import queries
@@ -72,6 +73,9 @@ class Due:
     rule: RecycleRule | None = None
     """warn / recycle / review: the recycle rule that moved the lead's end ("N days later"); `at` is
     the moved end (recycle) or the warning before it."""
+    pool: PoolInfo | None = None
+    """recycle / review: the pool the lead goes to (the rule's, else its owner's department's);
+    warn: the pool it was claimed from (whose warning time applies)."""
 
 
 def recycle_outcome(recycle_count: int, policy: Policy) -> TimerAction:
@@ -149,11 +153,19 @@ def warnings(session: Session, now: datetime, until: datetime, policy: Policy, *
     The recycle rules apply (core/automation/recycle_rules.py): a lead kept is never warned, a lead
     given N more days is warned N days later."""
     rules = active_rules(session)
-    found = queries.protection_warnings(session, now, until + timedelta(hours=policy.warn_hours), BATCH,
+    pools = load_pools(session)
+    warn = max((p.warn_hours for p in pools.pools if p.warn_hours is not None), default=policy.warn_hours)
+    found = queries.protection_warnings(session, now, until + timedelta(hours=max(warn, policy.warn_hours)), BATCH,
                                         rules=rules.tests, lock=lock)
-    return [Due(TimerAction.WARN, _at(now, policy.warn_from(end_of(lead, rules.rule(index)))), lead,
-                rule=rules.rule(index))
-            for lead, index in found if lead.protected_until is not None]
+    items = []
+    for lead, index in found:  # each pool's own warning time, tested on the rows the widest one found
+        if lead.protected_until is None:
+            continue
+        pool = pools.by_id(lead.pool_id)
+        at = pool.policy(policy).warn_from(end_of(lead, rules.rule(index)))
+        if at <= until:
+            items.append(Due(TimerAction.WARN, _at(now, at), lead, rule=rules.rule(index), pool=pool))
+    return items
 
 
 def protection_ends(session: Session, now: datetime, until: datetime, policy: Policy, *,
@@ -161,9 +173,24 @@ def protection_ends(session: Session, now: datetime, until: datetime, policy: Po
     """Owned open leads whose protection ends by `until` (as the recycle rules move it): recycled, or
     sent to review."""
     rules = active_rules(session)
+    found = queries.protection_ending(session, until, BATCH, rules=rules.tests, lock=lock)
+    if not found:
+        return []
+    pools = load_pools(session)
+    owners = destinations(session, pools, (lead.owner_id for lead, _ in found))
     return [Due(recycle_outcome(lead.recycle_count, policy), _at(now, end_of(lead, rules.rule(index))), lead,
-                rule=rules.rule(index))
-            for lead, index in queries.protection_ending(session, until, BATCH, rules=rules.tests, lock=lock)]
+                rule=rules.rule(index), pool=destination(pools, owners, lead.owner_id, rules.rule(index)))
+            for lead, index in found]
+
+
+def destination(pools: PoolMap, owners: dict[int, PoolInfo], owner_id: int | None,
+                rule: RecycleRule | None) -> PoolInfo:
+    """Where a recycled lead goes: the pool its rule names, else its owner's department's, else the default."""
+    if rule is not None and rule.action == RecycleAction.POOL:
+        named = pools.known(rule.pool_id)
+        if named is not None:
+            return named
+    return owners.get(owner_id or 0) or pools.default
 
 
 def follow_ups(session: Session, now: datetime, until: datetime, *, lock: bool = False) -> list[Due]:

@@ -13,6 +13,7 @@ from core import permissions
 from core.assignment.writes import assign_to
 from core.automation.claims import Claimant, Refusal, check_claim, load_claimant
 from core.automation.policy import load_policy
+from core.automation.pools import PoolInfo, PoolMap, load_pools
 from core.automation.sla_clocks import clear_clocks
 from core.context import Context, audit, retry_conflicts
 from core.errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed
@@ -24,8 +25,8 @@ from store.models import Grade, Lead, LeadStatus, Role, TagEntity, User, UserRef
 
 
 class ClaimRefused(DomainError):
-    """Why a claim failed: `claim.already_claimed`, `claim.claim_limit`, `claim.at_capacity` or
-    `claim.cooldown` (with `until`)."""
+    """Why a claim failed: `claim.already_claimed`, `claim.claim_limit`, `claim.hold_limit`,
+    `claim.at_capacity`, `claim.not_your_pool` or `claim.cooldown` (with `until`)."""
 
     code = 'claim_refused'
 
@@ -86,14 +87,34 @@ class PoolQuery:
     """`recent` (recycled newest first), `oldest`, `grade` or `score`."""
     tags: tuple[int, ...] = ()
     """Tag ids: a lead holding any of them passes."""
+    pool_id: int | None = None
+    """Which pool (the pool list): one the viewer sees; None: the first they see."""
 
-    def filter(self, status: str) -> queries.PoolFilter:
+    def filter(self, status: str, pool: PoolInfo | None = None) -> queries.PoolFilter:
         return queries.PoolFilter(
+            pool_id=pool.id if pool is not None else None, pool_default=pool is not None and pool.is_default,
             status=status, search=(self.search or '').strip()[:100] or None, region=self.region or None,
             industry=self.industry or None, grade=self.grade if self.grade in tuple(Grade) else None,
             recycled=self.recycled if self.recycled is not None and self.recycled >= 0 else None,
             sort=self.sort if self.sort in queries.POOL_SORTS else 'recent',
             tags=tuple(t for t in self.tags if isinstance(t, int) and 0 < t < 2**31))
+
+
+def shown_pool(session: Session, actor: UserRef, pool_id: int | None,
+               pools: PoolMap | None = None) -> PoolInfo | None:
+    """The pool the viewer asked for if they see it, else the first they see (their department's
+    first), or None when they see none."""
+    pools = pools or load_pools(session)
+    user = session.get(User, actor.id)
+    department = user.department_id if user is not None else None
+    visible = pools.visible(actor.role, department)
+    if not visible:
+        return None
+    asked = next((p for p in visible if p.id == pool_id), None)
+    if asked is not None:
+        return asked
+    own = pools.of_department(department)
+    return own if any(p.id == own.id for p in visible) else visible[0]
 
 
 def release_to_pool(lead: Lead, now: datetime) -> None:
@@ -122,11 +143,15 @@ class PoolService:
         status = LeadStatus.REVIEW if review else LeadStatus.POOL
         size = max(1, min(200, page_size))
         now = self.ctx.now()
+        query = query or PoolQuery()
         with self.ctx.read() as session:
-            leads, total = queries.pool_page(session, (query or PoolQuery()).filter(status),
+            pool = None if review else shown_pool(session, actor, query.pool_id)
+            if not review and pool is None:
+                return [], 0  # a rep whose department no pool serves
+            leads, total = queries.pool_page(session, query.filter(status, pool),
                                              offset=(max(1, page) - 1) * size, limit=size)
             names = queries.user_names(session, {lead.previous_owner_id for lead in leads if lead.previous_owner_id})
-            claimant = None if review else self._claimant(session, actor, now)
+            claimant = None if review else self._claimant(session, actor, now, pool)
             held = queries.record_tag_ids(session, TagEntity.LEAD, (lead.id or 0 for lead in leads))
         rows = []
         for lead in leads:
@@ -134,7 +159,8 @@ class PoolService:
                 claimant, status=lead.status, previous_owner_id=lead.previous_owner_id,
                 cooldown_until=lead.cooldown_until, now=now)
             rows.append(PoolRow(
-                id=lead.id or 0, name=lead.name, company=lead.company, phone_masked=mask_phone(lead.phone),
+                id=lead.id or 0, name=lead.name, company=lead.company,
+                phone_masked=mask_phone(lead.phone) if pool is None or pool.masked else lead.phone or '',
                 source=lead.source, grade=lead.grade, score=lead.score, status=lead.status,
                 recycle_count=lead.recycle_count, previous_owner_name=names.get(lead.previous_owner_id or 0),
                 created_at=lead.created_at, region=lead.region, industry=lead.industry, pooled_at=lead.pooled_at,
@@ -142,22 +168,27 @@ class PoolService:
                 tags=tuple(held.get(lead.id or 0, ()))))
         return rows, total
 
-    def choices(self, actor: UserRef, *, review: bool = False) -> dict[str, list[str]]:
+    def choices(self, actor: UserRef, *, review: bool = False, pool_id: int | None = None) -> dict[str, list[str]]:
         """The regions and industries found among the pool's (or review queue's) leads."""
         if review and not permissions.can_assign(actor):
             raise NotAllowed()
         status = LeadStatus.REVIEW if review else LeadStatus.POOL
         with self.ctx.read() as session:
-            return {column: queries.pool_choices(session, status, column) for column in ('region', 'industry')}
+            pool = None if review else shown_pool(session, actor, pool_id)
+            if not review and pool is None:
+                return {'region': [], 'industry': []}
+            where = None if pool is None else (pool.id, pool.is_default)
+            return {column: queries.pool_choices(session, status, column, pool=where)
+                    for column in ('region', 'industry')}
 
-    def _claimant(self, session: Session, actor: UserRef, now: datetime) -> Claimant | None:
-        """The rep's claim figures, or None for someone who may not claim at all."""
+    def _claimant(self, session: Session, actor: UserRef, now: datetime, pool: PoolInfo | None) -> Claimant | None:
+        """The rep's claim figures in this pool, or None for someone who may not claim at all."""
         if actor.role != Role.REP:
             return None
         rep = session.get(User, actor.id)
         if rep is None or not rep.is_active:
             return None
-        return load_claimant(session, rep, policy=load_policy(session), day_start=self.ctx.day_start(now))
+        return load_claimant(session, rep, policy=load_policy(session), day_start=self.ctx.day_start(now), pool=pool)
 
     @retry_conflicts
     def claim_lead(self, actor: UserRef, lead_id: int) -> None:
@@ -173,15 +204,20 @@ class PoolService:
             rep = session.get(User, actor.id, with_for_update={'key_share': True}, populate_existing=True)
             if rep is None or not rep.is_active:
                 raise NotAllowed()
-            policy = load_policy(session)
-            claimant = load_claimant(session, rep, policy=policy, day_start=self.ctx.day_start(now))
+            pools = load_pools(session)
+            if not pools.may_see(rep.role, rep.department_id, lead.pool_id):
+                raise ClaimRefused('not_your_pool')
+            pool = pools.by_id(lead.pool_id)
+            policy = pool.policy(load_policy(session))  # the pool's own protection and claim limit
+            claimant = load_claimant(session, rep, policy=policy, day_start=self.ctx.day_start(now), pool=pool)
             refusal = check_claim(claimant, status=lead.status, previous_owner_id=lead.previous_owner_id,
                                   cooldown_until=lead.cooldown_until, now=now)
             if refusal is not None:
                 raise ClaimRefused.of(refusal)
+            lead.pool_id = pool.id or None  # came from this pool: its holding limit and warning time apply
             assign_to(session, lead, rep, now=now, actor_id=rep.id, reason_key='reason.claimed',
                       params={'rep': rep.name, 'claimed_today': claimant.claimed_today + 1,
-                              'limit': policy.claim_limit}, policy=policy)
+                              'limit': claimant.claim_limit, **pool.label_params()}, policy=policy)
             lead.version += 1
             session.add(lead)
         self.ctx.events.publish(self.ctx.events.lead_assigned, lead_id, actor.id, None)

@@ -12,6 +12,7 @@ from core.assignment.writes import Team
 from core.automation import due
 from core.automation.due import TimerAction, recycle_outcome  # noqa: F401  (recycle_outcome re-exported: callers name it here)
 from core.automation.policy import Policy, load_policy
+from core.automation.pools import PoolInfo
 from core.capture.config import assignment_rules
 from core.context import Context
 from store import care as care_store
@@ -33,6 +34,8 @@ class Planned:
     """Set for an opportunity's follow-up: the row names it; `lead_id` is its lead's."""
     import_job_id: int | None = None
     """Set for an unrun upload expiring: the row names the file."""
+    pool: PoolInfo | None = None
+    """Recycle / review: the pool the lead drops into; warn: the pool it was claimed from."""
 
 
 class TimerPreview:
@@ -94,7 +97,7 @@ class TimerPreview:
         for item in (*assigned, *due.sla_breaches(session, now, until), *reassigned, *warned, *recycled):
             lead = item.subject  # whom it concerns: the rep an assignment picks, else the owner
             rows.append((Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=None, action=item.action,
-                                 at=item.at), item.pick.rep_id if item.pick else lead.owner_id))
+                                 at=item.at, pool=item.pool), item.pick.rep_id if item.pick else lead.owner_id))
         for item in reminded:  # the owner when the step runs: a lead assigned in this tick is its new owner's
             lead = item.subject
             rows.append((Planned(lead_id=lead.id or 0, lead_name=lead.name, owner_name=None, action=TimerAction.REMIND,
@@ -109,3 +112,14 @@ class TimerPreview:
             rows.append((Planned(lead_id=0, lead_name=account.name, owner_name=None, action=item.action, at=item.at,
                                  account_id=account.id), account.owner_id))
         return rows
+
+
+def drops_by_pool(plan: list[Planned]) -> list[tuple[PoolInfo, int]]:
+    """How many leads drop into each pool in the plan (recycled; the review queue is the managers'),
+    the default first, then by name."""
+    counts: dict[int, tuple[PoolInfo, int]] = {}
+    for p in plan:
+        if p.action == TimerAction.RECYCLE and p.pool is not None:
+            pool, n = counts.get(p.pool.id, (p.pool, 0))
+            counts[p.pool.id] = (pool, n + 1)
+    return sorted(counts.values(), key=lambda c: (not c[0].is_default, c[0].name))

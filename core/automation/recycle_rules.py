@@ -8,7 +8,10 @@ it, with nothing to rewrite. Stored as one JSON setting, validated as a whole (l
 checked against the custom fields and tags each time they are read: a rule whose field, option or
 tag was retired since is "broken", shown with a warning and matches no lead (it never stops the timer).
 
-Issue 22 extends this: a condition on the customer's tier, an action that names a pool."""
+Issue 22 extends this: a condition on the linked customer's tier (`Lead.account_id` → `accounts.tier`:
+"VIP never recycles", "VIP recycles 30 days later"), and the action "send to pool X" (recycled on
+time, into the pool it names instead of the owner's department's; core/automation/pools.py). A rule
+naming a pool deleted since is broken like one naming a retired tag."""
 
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ from core.custom_fields.conditions import check_key, check_values
 from core.custom_fields.values import CustomFields
 from core.tags.catalog import TagSet, info
 from store import queries
-from store.models import CustomFieldType
+from store.models import CustomFieldType, Tier
+from store.queries import pools as pool_rows
 
 RULES_KEY = 'recycle_rules'
 """AppSetting holding the rules' JSON."""
@@ -32,6 +36,7 @@ MAX_RULES = 50
 NAME_LENGTH = 80
 DAYS = (1, 365)
 GRADES = ('A', 'B', 'C')
+TIERS = tuple(t.value for t in Tier)
 
 
 class RecycleAction(StrEnum):
@@ -39,6 +44,8 @@ class RecycleAction(StrEnum):
     """The lead is never recycled (nor warned) while the rule matches it."""
     LATER = 'later'
     """The protection ends `days` later than it would (the warning moves with it)."""
+    POOL = 'pool'
+    """Recycled on time, into the pool `pool_id` names."""
 
 
 class Broken(StrEnum):
@@ -47,6 +54,7 @@ class Broken(StrEnum):
     FIELD = 'field'
     OPTION = 'option'
     TAG = 'tag'
+    POOL = 'pool'
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,8 @@ class RecycleCondition:
     """… whose value is (or, for a multi select, holds) one of these option keys (yes / no)."""
     grades: tuple[str, ...] = ()
     tag_key: str = ''
+    tiers: tuple[str, ...] = ()
+    """The lead's linked customer (`account_id`) is of one of these tiers (`Tier`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +77,9 @@ class RecycleRule:
     condition: RecycleCondition
     action: RecycleAction
     days: int = 0
-    """LATER: how many days later; NEVER: 0."""
+    """LATER: how many days later; otherwise 0."""
+    pool_id: int | None = None
+    """POOL: the pool the lead is recycled into."""
 
     @property
     def delay(self) -> timedelta | None:
@@ -76,7 +88,8 @@ class RecycleRule:
     def to_dict(self) -> dict[str, Any]:
         c = self.condition
         return {'name': self.name, 'custom_key': c.custom_key, 'custom_values': list(c.custom_values),
-                'grades': list(c.grades), 'tag_key': c.tag_key, 'action': self.action.value, 'days': self.days}
+                'grades': list(c.grades), 'tag_key': c.tag_key, 'tiers': list(c.tiers), 'action': self.action.value,
+                'days': self.days, 'pool_id': self.pool_id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +115,8 @@ def _strings(value: Any) -> list[str]:
     return [v.strip() for v in value if isinstance(v, str) and v.strip()]
 
 
-def parse(raw: Any, fields: CustomFields, tags: TagSet) -> RecycleRules:
-    """The rules an editor sent, checked as a whole against the fields and tags in use now; or
+def parse(raw: Any, fields: CustomFields, tags: TagSet, pool_ids: frozenset[int] = frozenset()) -> RecycleRules:
+    """The rules an editor sent, checked as a whole against the fields, tags and pools in use now; or
     ValidationFailed naming each bad input as `rule<i>.<part>` (i from 0, in order)."""
     from core.errors import ValidationFailed
 
@@ -140,9 +153,13 @@ def parse(raw: Any, fields: CustomFields, tags: TagSet) -> RecycleRules:
                 errors[f'{at}.tag_key'] = 'unknown_tag'
             elif tag.is_retired:
                 errors[f'{at}.tag_key'] = 'retired_tag'
+        tiers = _strings(item.get('tiers'))
+        if set(tiers) - set(TIERS):
+            errors[f'{at}.tiers'] = 'invalid'
         condition = RecycleCondition(custom_key=key, custom_values=tuple(values),
-                                     grades=tuple(g for g in GRADES if g in grades), tag_key=tag_key)
-        if not (key or grades or tag_key):
+                                     grades=tuple(g for g in GRADES if g in grades), tag_key=tag_key,
+                                     tiers=tuple(x for x in TIERS if x in tiers))
+        if not (key or grades or tag_key or tiers):
             errors[f'{at}.condition'] = 'recycle_rule_no_condition'
         try:
             action = RecycleAction(item.get('action'))
@@ -158,7 +175,13 @@ def parse(raw: Any, fields: CustomFields, tags: TagSet) -> RecycleRules:
             if not number.is_integer() or not DAYS[0] <= number <= DAYS[1]:
                 errors[f'{at}.days'] = 'recycle_days'
             days = int(number) if number.is_integer() else 0
-        rules.append(RecycleRule(name=name, condition=condition, action=action, days=days))
+        pool_id = None
+        if action == RecycleAction.POOL:
+            raw_pool = item.get('pool_id')
+            pool_id = raw_pool if isinstance(raw_pool, int) and not isinstance(raw_pool, bool) else None
+            if pool_id is None or pool_id not in pool_ids:
+                errors[f'{at}.pool_id'] = 'unknown_pool'
+        rules.append(RecycleRule(name=name, condition=condition, action=action, days=days, pool_id=pool_id))
     if errors:
         raise ValidationFailed(errors)
     return RecycleRules(tuple(rules))
@@ -171,10 +194,12 @@ def from_stored(raw: str | None) -> RecycleRules:
         items = json.loads(raw) if raw else []
         return RecycleRules(tuple(
             RecycleRule(name=str(r['name']), action=RecycleAction(r['action']), days=int(r.get('days') or 0),
+                        pool_id=int(r['pool_id']) if r.get('pool_id') is not None else None,
                         condition=RecycleCondition(custom_key=str(r.get('custom_key') or ''),
                                                    custom_values=tuple(map(str, r.get('custom_values') or ())),
                                                    grades=tuple(map(str, r.get('grades') or ())),
-                                                   tag_key=str(r.get('tag_key') or '')))
+                                                   tag_key=str(r.get('tag_key') or ''),
+                                                   tiers=tuple(map(str, r.get('tiers') or ()))))
             for r in items))
     except (ValueError, TypeError, KeyError):
         return NO_RULES
@@ -221,8 +246,10 @@ def _custom_tests(condition: RecycleCondition, fields: CustomFields) -> tuple[tu
     return tuple(queries.CustomTest(found.key, kind, v) for v in condition.custom_values), None
 
 
-def resolve(rules: RecycleRules, fields: CustomFields, tags: TagSet) -> ActiveRules:
-    """Each rule with its SQL test, or marked broken (matching nothing) when what it names is gone."""
+def resolve(rules: RecycleRules, fields: CustomFields, tags: TagSet,
+            pool_ids: frozenset[int] | None = None) -> ActiveRules:
+    """Each rule with its SQL test, or marked broken (matching nothing) when what it names is gone
+    (`pool_ids` None: pools not checked)."""
     resolved: list[ResolvedRule] = []
     for rule in rules.rules:
         c = rule.condition
@@ -234,7 +261,10 @@ def resolve(rules: RecycleRules, fields: CustomFields, tags: TagSet) -> ActiveRu
                 broken = Broken.TAG
             else:
                 tag_ids = (tag.id,)
-        test = queries.KeepTest(custom=custom, grades=c.grades, tag_ids=tag_ids, delay=rule.delay,
+        if broken is None and rule.action == RecycleAction.POOL and pool_ids is not None \
+                and rule.pool_id not in pool_ids:
+            broken = Broken.POOL
+        test = queries.KeepTest(custom=custom, grades=c.grades, tag_ids=tag_ids, tiers=c.tiers, delay=rule.delay,
                                 matches_nothing=broken is not None)
         resolved.append(ResolvedRule(rule, test, broken))
     return ActiveRules(tuple(resolved))
@@ -249,4 +279,5 @@ def active_rules(session: Any) -> ActiveRules:
     rules = load_rules(session)
     if not rules.rules:
         return ActiveRules()
-    return resolve(rules, lead_fields(session), TagSet(info(row) for row in queries.all_tags(session)))
+    return resolve(rules, lead_fields(session), TagSet(info(row) for row in queries.all_tags(session)),
+                   frozenset(p.id or 0 for p in pool_rows.all_pools(session)))

@@ -17,6 +17,7 @@ from core.tags.catalog import TagSet, info
 from store import queries
 from store.audit_actions import AuditAction
 from store.models import AppSetting, Lead, UserRef
+from store.queries import pools as pool_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,8 @@ class RecycleRulesService:
         self._allow(actor)
         with self.ctx.write() as session:
             tags = TagSet(info(row) for row in queries.all_tags(session))
-            rules = parse(list(raw), lead_fields(session), tags)
+            rules = parse(list(raw), lead_fields(session), tags,
+                          frozenset(p.id or 0 for p in pool_rows.all_pools(session)))
             session.merge(AppSetting(key=RULES_KEY, value=rules.to_json()))
             audit(session, AuditAction.POLICY_CHANGED, now=self.ctx.now(), actor_id=actor.id,
                   reason_key='reason.recycle_rules_changed', rules=', '.join(r.name for r in rules.rules) or '-')

@@ -22,8 +22,9 @@ from core.assignment.writes import Team, assign_to
 from core.automation import due
 from core.automation.due import TimerAction, recycle_outcome  # noqa: F401  (recycle_outcome re-exported: callers name it here)
 from core.automation.policy import Policy, load_policy
+from core.automation.pools import PoolInfo, load_pools
 from core.automation.preview import TimerPreview
-from core.automation.recycle_rules import RecycleRule
+from core.automation.recycle_rules import RecycleAction, RecycleRule
 from core.automation.sla_clocks import clear_clocks
 from core.capture.config import assignment_rules
 from core.context import Context, audit, retrying
@@ -37,8 +38,12 @@ from store.config_version import POOL_SUMMARY_KEY
 from store.models import LeadStatus, User
 
 """AppSetting: the end of the window the managers' last pool summary covered."""
+RECYCLED_TO_POOL = ('reason.recycled_to_pool', 'reason.recycled_to_pool_by_rule', 'reason.recycled_to_named_pool')
+"""A recycle's reason since pools are records: no rule, a rule's later end, a rule naming the pool."""
+
 POOL_REASONS = ((AuditAction.POOLED, 'reason.no_eligible_rep'), (AuditAction.POOLED, 'reason.quota_reached'),
-                (AuditAction.RECYCLED, 'reason.recycled'), (AuditAction.RECYCLED, 'reason.recycled_by_rule'))
+                (AuditAction.RECYCLED, 'reason.recycled'), (AuditAction.RECYCLED, 'reason.recycled_by_rule'),
+                *((AuditAction.RECYCLED, key) for key in RECYCLED_TO_POOL))
 
 STEPS = tuple(a for a in TimerAction if a not in (TimerAction.SLA_NO_REP, TimerAction.EXPIRED_UPLOADS,
                                                  TimerAction.NONE))
@@ -181,8 +186,12 @@ class Automation(TimerPreview):
         team = managers(session)
         reviews = Grouped('notify.review', 'notify.review_many', link='/pool?tab=review')
         recycled = Grouped('notify.recycled_from_you', 'notify.recycled_many', link='/pool')
-        for item in due.protection_ends(session, now, now, policy, lock=True):
+        found = due.protection_ends(session, now, now, policy, lock=True)
+        pools = load_pools(session) if found else None  # the pools the leads were claimed from: their days
+        for item in found:
             lead, outcome = item.subject, item.action
+            pool = item.pool or PoolInfo(id=0, name='')
+            days = pools.by_id(lead.pool_id).policy(policy).protection_days if pools else policy.protection_days
             previous = lead.owner_id
             old = session.get(User, previous) if previous else None
             lead.recycle_count += 1
@@ -191,21 +200,23 @@ class Automation(TimerPreview):
             clear_clocks(lead)
             lead.version += 1
             lead.updated_at = lead.pooled_at = now
+            lead.pool_id = pool.id or None
             if outcome == TimerAction.REVIEW:
                 lead.status = LeadStatus.REVIEW
                 reviews.add(team, lead.id, lead.name)
             else:
                 lead.status = LeadStatus.POOL
-                lead.cooldown_until = policy.cooldown(now)
+                lead.cooldown_until = pool.policy(policy).cooldown(now)
                 recycled.add([previous], lead.id, lead.name)
             session.add(lead)
             recycle = outcome == TimerAction.RECYCLE
             by_rule = _by_rule(item.rule)
             audit(session, AuditAction.RECYCLED if recycle else AuditAction.SENT_TO_REVIEW, now=now,
                   lead_id=lead.id, subject_user_id=previous,
-                  reason_key=('reason.recycled_by_rule' if by_rule else 'reason.recycled') if recycle
+                  reason_key=_recycle_reason(item.rule) if recycle
                   else ('reason.sent_to_review_by_rule' if by_rule else 'reason.sent_to_review'),
-                  rep=old.name if old else '', count=lead.recycle_count, days=policy.protection_days, **by_rule)
+                  rep=old.name if old else '', count=lead.recycle_count, days=days,
+                  pool_id=pool.id or None, **pool.label_params(), **by_rule)
             report.done[outcome].append(lead.id or 0)
             publish.append((self.events.lead_assigned, (lead.id, None, previous)))
         for grouped in (reviews, recycled):
@@ -283,6 +294,13 @@ class Automation(TimerPreview):
             publish.extend((self.events.notified, (u,)) for u in opened.told)
 
     # ----- preview --------------------------------------------------------------------------------
+
+
+def _recycle_reason(rule: RecycleRule | None) -> str:
+    """The recycle's audit reason: each names the pool; a rule's names the rule too."""
+    if rule is None:
+        return RECYCLED_TO_POOL[0]
+    return RECYCLED_TO_POOL[2] if rule.action == RecycleAction.POOL else RECYCLED_TO_POOL[1]
 
 
 def _by_rule(rule: RecycleRule | None) -> dict[str, Any]:

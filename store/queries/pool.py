@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, func, or_, select
 
 from ..models import Lead, TagEntity
+from .pools import in_pool
 from .search import like_pattern
 from .tags import tagged
 
@@ -36,10 +37,16 @@ class PoolFilter:
     sort: str = 'recent'
     tags: tuple[int, ...] = ()
     """Tag ids: a lead holding any of them passes."""
+    pool_id: int | None = None
+    """Only this pool's leads (None: every pool's, the review queue)."""
+    pool_default: bool = False
+    """`pool_id` is the default pool's, which also holds the leads with no `pool_id`."""
 
 
 def _where(f: PoolFilter) -> list[Any]:
     where: list[Any] = [Lead.status == f.status, Lead.is_deleted == False]  # noqa: E712
+    if f.pool_id is not None:
+        where.append(in_pool(f.pool_id, f.pool_default))
     if f.region:
         where.append(Lead.region == f.region)
     if f.industry:
@@ -81,10 +88,13 @@ def pool_page(session: Session, f: PoolFilter, *, offset: int, limit: int) -> tu
     return leads, total
 
 
-def pool_choices(session: Session, status: str, column: str, *, limit: int = 200) -> list[str]:
-    """The values of `region` or `industry` among the pool's leads, for the filter's choices."""
+def pool_choices(session: Session, status: str, column: str, *, limit: int = 200,
+                 pool: tuple[int, bool] | None = None) -> list[str]:
+    """The values of `region` or `industry` among the pool's leads (one pool's: `pool` = (id, is
+    default)), for the filter's choices."""
     field = col(getattr(Lead, column))
+    where = [] if pool is None else [in_pool(*pool)]
     rows = session.exec(select(field).where(Lead.status == status, Lead.is_deleted == False,  # noqa: E712
-                                            field.is_not(None), field != '')
+                                            field.is_not(None), field != '', *where)
                         .distinct().order_by(field).limit(limit)).all()
     return [str(value) for value in rows]

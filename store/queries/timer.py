@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
 
 from ..audit_actions import AuditAction
-from ..models import OPEN_STATUSES, AuditEntry, Lead, TagEntity, User
+from ..models import OPEN_STATUSES, Account, AuditEntry, Lead, TagEntity, User
 from .leads import CustomTest, custom_condition
 from .tags import tagged
 
@@ -70,6 +70,8 @@ class KeepTest:
     grades: tuple[str, ...] = ()
     tag_ids: tuple[int, ...] = ()
     """Any of these tags."""
+    tiers: tuple[str, ...] = ()
+    """The linked customer (`account_id`) is of one of these tiers."""
     delay: timedelta | None = None
     """How much later than `protected_until` the protection ends; None: never (kept out of the pool)."""
     matches_nothing: bool = False
@@ -87,6 +89,8 @@ def _matches(rule: KeepTest, dialect: str) -> sa.ColumnElement[bool]:
         parts.append(col(Lead.grade).in_(rule.grades))
     if rule.tag_ids:
         parts.append(tagged(TagEntity.LEAD, Lead.id, rule.tag_ids, dense=True))
+    if rule.tiers:
+        parts.append(col(Lead.account_id).in_(select(Account.id).where(col(Account.tier).in_(rule.tiers))))
     return sa.and_(*parts) if parts else sa.false()
 
 

@@ -34,7 +34,7 @@ MIRRORED = (
     'events',
     'exposure', 'import',
     'inbox_order', 'leads', 'merge',
-    'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races',
+    'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'pools', 'projections', 'races',
     'recycle_rules', 'report_custom', 'report_rollup', 'reports', 'rule_custom', 'rules', 'saved_views',
     'scoring_rules', 'search',
     'sessions',

@@ -489,8 +489,9 @@ def test_recycle_is_audited_and_previous_owner_told(desk: Desk) -> None:
     lead_id = capture(desk)
     desk.automation.tick(T0 + timedelta(days=7))
     [entry] = audits(desk, 'recycled', lead_id)
-    assert (entry.actor_id, entry.subject_user_id, entry.reason_key) == (None, rep.id, 'reason.recycled')
-    assert entry.reason_params == {'rep': rep.name, 'count': 1, 'days': 7.0}
+    assert (entry.actor_id, entry.subject_user_id, entry.reason_key) == (None, rep.id, 'reason.recycled_to_pool')
+    assert entry.reason_params == {'rep': rep.name, 'count': 1, 'days': 7.0, 'pool_id': 1,
+                                   'pool_en': 'Public pool', 'pool_zh': '公海'}
     assert [n.user_id for n in notices(desk, 'notify.recycled_from_you', lead_id)] == [rep.id]
 
 

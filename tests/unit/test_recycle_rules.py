@@ -99,7 +99,7 @@ def test_later_moves_the_end_and_the_warning_and_names_the_rule(desk: Desk) -> N
     assert recycled(desk, END + timedelta(days=5)) == [lead_id]
     [entry] = audits(desk, 'recycled', lead_id)
     assert (entry.reason_key, entry.reason_params['rule'], entry.reason_params['later']) == (
-        'reason.recycled_by_rule', 'Product A +5', 5)
+        'reason.recycled_to_pool_by_rule', 'Product A +5', 5)
     assert lead(desk, lead_id).status == 'pool'
 
 

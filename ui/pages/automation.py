@@ -14,7 +14,7 @@ from nicegui.elements.mixins.validation_element import ValidationElement
 
 from core import permissions
 from core.automation.policy import Policy
-from core.automation.preview import Planned
+from core.automation.preview import Planned, drops_by_pool
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 from store.models import Role, UserRef
@@ -26,6 +26,7 @@ from ..i18n import t
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
+from .pools import PoolsEditor, pool_label
 from .recycle_rules import RecycleRulesEditor
 
 PREVIEW_HOURS = 24
@@ -235,7 +236,9 @@ class TimerPreview:
                 {'name': 'action', 'label': t('preview.col_action'), 'field': 'action_label', 'align': 'left'},
                 {'name': 'lead', 'label': t('preview.col_lead'), 'field': 'lead', 'align': 'left'},
                 {'name': 'owner', 'label': t('field.owner'), 'field': 'owner', 'align': 'left'},
+                {'name': 'pool', 'label': t('preview.col_pool'), 'field': 'pool', 'align': 'left'},
             ]
+            self.drops = tid(ui.row().classes('w-full items-center gap-2'), 'timer-preview-pools')
             with table_region(t('preview.title', hours=PREVIEW_HOURS)):
                 self.table = tid(ui.table(rows=[], columns=columns, row_key='key', pagination=15)
                                  .classes('cursor-pointer').props('flat bordered'), 'timer-preview')
@@ -250,7 +253,7 @@ class TimerPreview:
                 else f'/leads/{p.lead_id}')
         return {'key': i, 'lead_id': p.lead_id, 'href': href, 'at': when(p.at), 'action': p.action,
                 'action_label': action_label(p.action), 'lead': p.lead_name,
-                'owner': p.owner_name or t('lead.unassigned')}
+                'owner': p.owner_name or t('lead.unassigned'), 'pool': pool_label(p.pool) if p.pool else ''}
 
     async def refresh(self) -> None:
         try:
@@ -259,6 +262,13 @@ class TimerPreview:
             ui.notify(message(e), type='negative')
             return
         self.table.update_rows([self._row(i, p) for i, p in enumerate(plan)])
+        self.drops.clear()
+        with self.drops:  # per pool: what drops into it in the window
+            drops = drops_by_pool(plan)
+            ui.label(t('preview.drops_title') if drops else t('preview.drops_none')).classes('text-sm text-grey-8')
+            for pool, count in drops:
+                tid(ui.badge(t('preview.drops', pool=pool_label(pool), n=count)).props('outline color=primary'),
+                    f'timer-preview-pool-{pool.id}')
 
     async def run_now(self) -> None:
         try:
@@ -290,6 +300,7 @@ def register(desk: Desk) -> None:
             policy = await run.io_bound(desk.policy)
             rules = await run.io_bound(desk.recycle_rules.rules, user)  # read before drawing: the page appears whole
             PolicyForm(desk, user, on_saved=preview.refresh).build(policy)
+            PoolsEditor(desk, user, on_saved=preview.refresh).build()
             RecycleRulesEditor(desk, user, on_saved=preview.refresh).build(rules)
             preview.build()
         return None

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
+from core.automation.recycle_rules import RecycleAction
 from core.custom_fields.requirements import FieldsNeeded
 from core.custom_fields.values import CustomFields
 from core.desk import Desk
@@ -340,6 +341,9 @@ class LeadPage:
             kept = self.view.recycle_rule
             if lead.protected_until and kept is not None and kept.ends_at is None:
                 tid(ui.label(t('lead.kept_by_rule', rule=kept.rule.rule.name)), 'lead-recycle-rule')
+            elif lead.protected_until and kept is not None and kept.rule.rule.action == RecycleAction.POOL:
+                tid(ui.label(t('lead.to_pool_by_rule', at=when(lead.protected_until), rule=kept.rule.rule.name)),
+                    'lead-recycle-rule')
             elif lead.protected_until and kept is not None:
                 tid(ui.label(t('lead.later_by_rule', at=when(kept.ends_at), rule=kept.rule.rule.name,
                                days=kept.rule.rule.days)), 'lead-recycle-rule')

@@ -21,6 +21,7 @@ from nicegui.events import ValueChangeEventArguments
 from core import permissions
 from core.accounts.saved_views import View
 from core.automation.pool import PoolQuery, PoolRow
+from core.automation.pool_admin import PoolCard
 from core.desk import Desk
 from core.errors import DomainError
 from core.leads.bulk import BulkKind
@@ -38,6 +39,7 @@ from ..i18n import t
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
+from .pools import pool_label
 
 PAGE_SIZE = 25
 RECYCLED_CHOICES = (0, 1, 2, 3)
@@ -115,8 +117,15 @@ def _int(text: str, *, low: int) -> int | None:
 class PoolTable:
     """One list (pool or review) with its search, filters, pager and actions, refreshed live."""
 
-    def __init__(self, desk: Desk, user: UserRef, *, review: bool, address: Address) -> None:
+    def __init__(self, desk: Desk, user: UserRef, *, review: bool, address: Address,
+                 pool: PoolCard | None = None, pools: list[PoolCard] | None = None,
+                 limits: ui.label | None = None) -> None:
         self.desk, self.user, self.review, self.address = desk, user, review, address
+        self.pool = None if review else pool
+        """The pool shown (None: the review queue, every pool's)."""
+        self.pools = pools or []
+        self.limits = limits
+        """The rep's claims against this pool's limits, re-read on every refresh (a claim, a live event)."""
         self.manager = permissions.can_assign(user)
         self.prefix = 'review_' if review else ''
         self.action = t('pool.send_back') if review else (t('pool.claim') if user.role == Role.REP else '')
@@ -143,6 +152,9 @@ class PoolTable:
             if self.manager:  # ticked leads: assign (to a rep or through the rules) or tag, with preview and undo
                 self.bulk = BulkEdit(desk, user, filters=dict, custom=(), refresh=self._after_bulk,
                                      kinds=POOL_KINDS, matching=False, prefix='review-' if review else '')
+            self.move_bar: ui.row | None = None
+            if self.bulk is not None and self.pool is not None and len(self.pools) > 1:
+                self._move_bar()
             with table_region(t('pool.tab_review' if review else 'pool.tab_pool'), classes='gt-xs'):
                 self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id',
                                           selection='multiple' if self.manager else None)
@@ -172,6 +184,34 @@ class PoolTable:
         for event in (desk.events.lead_assigned, desk.events.lead_changed, desk.events.lead_captured):
             live.subscribe(event, self._on_event, expect_args=False)
         ui.timer(0, self._start, once=True)
+
+    def _move_bar(self) -> None:
+        """Managers: move the ticked leads into another pool."""
+        here = self.pool.pool.id if self.pool is not None else None
+        others = {c.pool.id: pool_label(c.pool) for c in self.pools if c.pool.id != here}
+        with tid(ui.row().classes('w-full items-end gap-2'), f'{self.name}-move-bar') as self.move_bar:
+            self.move_to = tid(ui.select(others, label=t('pool.move_to')).props('dense').classes('w-48'),
+                               f'{self.name}-move-to')
+            self.move_button = tid(ui.button(t('pool.move'), icon='drive_file_move', on_click=self.move)
+                                   .props('flat no-caps'), f'{self.name}-move')
+        self.move_bar.set_visibility(False)
+
+    async def move(self) -> None:
+        picked = sorted(self.bulk.picked) if self.bulk is not None else []
+        target = self.move_to.value
+        if not picked or target is None:
+            ui.notify(t('pool.move_pick'), type='warning')
+            return
+        try:
+            count = await run.io_bound(self.desk.pools.move, self.user, picked, int(target))
+        except DomainError as e:
+            ui.notify(message(e), type='negative')
+            return
+        names = {c.pool.id: pool_label(c.pool) for c in self.pools}
+        ui.notify(t('pool.moved', n=count, pool=names.get(int(target), '')), type='positive')
+        if self.bulk is not None:
+            self.bulk.picked = set()
+        await self._after_bulk()
 
     def _filters(self) -> None:
         name, s = self.name, self.state
@@ -230,7 +270,7 @@ class PoolTable:
         return PoolQuery(search=str(s['q']) or None, region=str(s['region'] or '') or None,
                          industry=str(s['industry'] or '') or None, grade=str(s['grade'] or '') or None,
                          recycled=recycled if isinstance(recycled, int) else None, sort=str(s['sort']),
-                         tags=self._tag_ids())
+                         tags=self._tag_ids(), pool_id=self.pool.pool.id if self.pool else None)
 
     async def _set(self, key: str, value: object) -> None:
         if self.state.get(key) == value:
@@ -251,7 +291,8 @@ class PoolTable:
         if self.views is not None:
             shown = self.address.get('', 'view')
             await self.views.load(active=int(shown) if shown.isdigit() else None)
-        choices = await run.io_bound(self.desk.pool.choices, self.user, review=self.review)
+        choices = await run.io_bound(self.desk.pool.choices, self.user, review=self.review,
+                                     pool_id=self.pool.pool.id if self.pool else None)
         for select, key in ((self.region, 'region'), (self.industry, 'industry')):
             values = choices[key]
             current = self.state[key]
@@ -260,6 +301,11 @@ class PoolTable:
         await self.refresh()
 
     async def refresh(self) -> None:
+        if self.limits is not None and self.pool is not None:
+            here = self.pool.pool.id
+            card = next((c for c in await run.io_bound(self.desk.pools.cards, self.user) if c.pool.id == here), None)
+            if card is not None:
+                self.limits.set_text(limits_text(card))
         rows, total = await run.io_bound(self._read)
         pages = max(1, -(-total // PAGE_SIZE))
         if self.page > pages:  # the list shrank under this page (claims, filters): show its last page
@@ -334,6 +380,8 @@ class PoolTable:
         if self.bulk is not None:
             self.bulk.picked = {int(row['id']) for row in self.table.selected} | self.card_selected
             self.bulk.show()
+            if self.move_bar is not None:  # shown while leads are ticked, like the bulk bar
+                self.move_bar.set_visibility(bool(self.bulk.picked))
 
     async def _after_bulk(self) -> None:
         """A bulk edit applied or the selection cleared: untick what the bar no longer holds."""
@@ -374,6 +422,32 @@ def view_address(view: View) -> str:
     return '/pool?' + urlencode(sorted((k, str(v)) for k, v in params.items() if v not in (None, '')))
 
 
+def limits_text(card: PoolCard) -> str:
+    """A rep's claims today against this pool's limit (and holding against its holding limit)."""
+    text = t('pool.limits', pool=pool_label(card.pool), claimed=card.claimed_today, limit=card.claim_limit)
+    if card.held is not None:
+        text += ' · ' + t('pool.holding', held=card.held, limit=card.pool.hold_limit)
+    return text
+
+
+def pool_switcher(cards: list[PoolCard], shown: PoolCard | None, address: Address) -> ui.label | None:
+    """Which pool (when the viewer sees several: a switch reopens the page on it) and, for a rep,
+    today's claims against this pool's limit (and what they hold from it against its holding limit)."""
+    if len(cards) > 1:
+        options = {c.pool.id: t('pool.switch_label', pool=pool_label(c.pool), n=c.waiting) for c in cards}
+
+        def switch(e: ValueChangeEventArguments) -> None:
+            if shown is None or e.value != shown.pool.id:
+                values = {k: v for k, v in address.values.items() if k.startswith('review_') or k == 'tab'}
+                ui.navigate.to('/pool?' + urlencode(sorted((values | {'pool': str(e.value)}).items())))
+
+        tid(ui.toggle(options, value=shown.pool.id if shown else None, on_change=switch)
+            .props('no-caps unelevated toggle-color=primary').classes('flex-wrap'), 'pool-switch')
+    if shown is not None and shown.claimed_today is not None:
+        return tid(ui.label(limits_text(shown)).classes('text-sm text-grey-8'), 'pool-limits')
+    return None
+
+
 def register(desk: Desk) -> None:
     @ui.page('/pool')
     async def pool_page(request: Request) -> RedirectResponse | None:
@@ -385,9 +459,17 @@ def register(desk: Desk) -> None:
             if opening is not None:
                 return RedirectResponse(view_address(opening))
         address = Address(request.query_params)
+        cards = await run.io_bound(desk.pools.cards, user)
+        asked = address.get('', 'pool')
+        shown = (next((c for c in cards if str(c.pool.id) == asked), None)
+                 or next((c for c in cards if c.own), None) or (cards[0] if cards else None))
         with frame(desk, t('nav.pool'), user):
             ui.label(t('pool.title')).classes('text-h5')
             ui.label(t('pool.intro')).classes('text-grey-7')
+            limits = pool_switcher(cards, shown, address)
+            if shown is None and not permissions.can_assign(user):
+                tid(ui.label(t('pool.no_pool')).classes('text-grey-7'), 'pool-none')
+                return None
             if permissions.can_assign(user):
                 with ui.tabs().classes('w-full') as tabs:
                     pool_tab = tid(ui.tab('pool', t('pool.tab_pool')), 'pool-tab')
@@ -402,9 +484,9 @@ def register(desk: Desk) -> None:
                 ui.add_head_html('<style>.ld-panels, .ld-panels > .q-panel { overflow: visible !important; }</style>')
                 with ui.tab_panels(tabs, value=start, on_change=remember).classes('w-full ld-panels'):
                     with ui.tab_panel(pool_tab).classes('px-0'):
-                        PoolTable(desk, user, review=False, address=address)
+                        PoolTable(desk, user, review=False, address=address, pool=shown, pools=cards, limits=limits)
                     with ui.tab_panel(review_tab).classes('px-0'):
                         PoolTable(desk, user, review=True, address=address)
             else:
-                PoolTable(desk, user, review=False, address=address)
+                PoolTable(desk, user, review=False, address=address, pool=shown, pools=cards, limits=limits)
         return None

@@ -1,5 +1,6 @@
 """The recycle rules editor on the automation page: an ordered list, each rule a condition (one custom
-field, grades, a tag) and "never recycle" or "recycle N days later"; saved as a whole (core checks it
+field, grades, a tag, the linked customer's tier) and "never recycle", "recycle N days later" or
+"send to pool X"; saved as a whole (core checks it
 all and names each bad input, which shows under that input; what was typed stays)."""
 
 from __future__ import annotations
@@ -12,23 +13,24 @@ from nicegui import run, ui
 from core.automation.recycle_rules import Broken, RecycleAction, ResolvedRule
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
-from store.models import Grade, UserRef
+from store.models import Grade, Tier, UserRef
 
 from ..components.rule_custom import CustomCondition
 from ..errors import message, show_field_errors
 from ..i18n import t
 from ..marks import tid
+from .pools import pool_label
 from .rules import active_tags
 
 GRADES = [g.value for g in Grade]
 BROKEN = {Broken.FIELD: 'recycle.broken_field', Broken.OPTION: 'recycle.broken_option',
-          Broken.TAG: 'recycle.broken_tag'}
+          Broken.TAG: 'recycle.broken_tag', Broken.POOL: 'recycle.broken_pool'}
 
 
 def _row(resolved: ResolvedRule | None) -> dict[str, Any]:
     if resolved is None:
-        return {'name': '', 'custom_key': '', 'custom_values': [], 'grades': [], 'tag_key': '',
-                'action': RecycleAction.NEVER.value, 'days': None, 'broken': None}
+        return {'name': '', 'custom_key': '', 'custom_values': [], 'grades': [], 'tag_key': '', 'tiers': [],
+                'action': RecycleAction.NEVER.value, 'days': None, 'pool_id': None, 'broken': None}
     rule = resolved.rule
     return rule.to_dict() | {'days': rule.days or None, 'broken': resolved.broken}
 
@@ -40,11 +42,13 @@ class RecycleRulesEditor:
         self.inputs: list[dict[str, Any]] = []
         self.lead_fields: list[Any] = []
         self.tags: dict[str, str] = {}
+        self.pools: dict[int, str] = {}
 
     def build(self, rules: list[ResolvedRule]) -> None:
         self.rows = [_row(r) for r in rules]
         self.lead_fields = self.desk.scoring_rules.lead_fields(self.user)
         self.tags = active_tags(self.desk)
+        self.pools = {p.id: pool_label(p) for p in self.desk.pools.pools()}
         with tid(ui.card().classes('w-full'), 'recycle-rules'):
             ui.label(t('recycle.title')).classes('text-h6')
             ui.label(t('recycle.hint')).classes('text-sm text-grey-8')
@@ -81,9 +85,16 @@ class RecycleRulesEditor:
             tag_options = ({row['tag_key']: row['tag_key']} if row['tag_key'] else {}) | self.tags
             tag = tid(ui.select(tag_options, value=row['tag_key'] or None, label=t('recycle.tag'), clearable=True)
                       .props('dense').classes('w-36'), f'{prefix}-tag')
-            actions = {RecycleAction.NEVER.value: t('recycle.never'), RecycleAction.LATER.value: t('recycle.later')}
+            tiers = tid(ui.select({x.value: t(f'tier.{x.value}') for x in Tier}, multiple=True,
+                                  value=list(row.get('tiers') or []), label=t('recycle.tiers'))
+                        .props('dense use-chips clearable').classes('w-40'), f'{prefix}-tiers')
+            actions = {RecycleAction.NEVER.value: t('recycle.never'), RecycleAction.LATER.value: t('recycle.later'),
+                       RecycleAction.POOL.value: t('recycle.to_pool')}
             action = tid(ui.select(actions, value=row['action'], label=t('recycle.action')).props('dense')
-                         .classes('w-36'), f'{prefix}-action')
+                         .classes('w-40'), f'{prefix}-action')
+            pool = tid(ui.select(self.pools, value=row.get('pool_id'), label=t('recycle.pool')).props('dense')
+                       .classes('w-40'), f'{prefix}-pool')
+            pool.bind_visibility_from(action, 'value', backward=lambda v: v == RecycleAction.POOL.value)
             days = tid(ui.number(t('recycle.days'), value=row['days'], min=1, max=365, precision=0,
                                  suffix=t('unit.days')).props('dense').classes('w-28'), f'{prefix}-days')
             days.bind_visibility_from(action, 'value', backward=lambda v: v == RecycleAction.LATER.value)
@@ -95,7 +106,7 @@ class RecycleRulesEditor:
                     ui.icon('warning')
                     tid(ui.label(t(BROKEN[row['broken']])), f'{prefix}-broken')
         return {'name': name, 'custom_key': custom.key, 'custom_values': custom.values, 'grades': grades,
-                'tag_key': tag, 'action': action, 'days': days}
+                'tag_key': tag, 'tiers': tiers, 'action': action, 'days': days, 'pool_id': pool}
 
     # ----- the list as typed ----------------------------------------------------------------------
 
@@ -108,7 +119,8 @@ class RecycleRulesEditor:
                 'name': inputs['name'].value or '', 'custom_key': inputs['custom_key'].value or '',
                 'custom_values': values if isinstance(values, list) else ([values] if values else []),
                 'grades': list(inputs['grades'].value or []), 'tag_key': inputs['tag_key'].value or '',
-                'action': inputs['action'].value, 'days': inputs['days'].value})
+                'tiers': list(inputs['tiers'].value or []), 'action': inputs['action'].value,
+                'days': inputs['days'].value, 'pool_id': inputs['pool_id'].value})
         return typed
 
     def add(self) -> None:
