@@ -49,14 +49,20 @@ class DepartureDialog:
                                  .props('dense clearable').classes('w-full'), 'departure-colleague')
             self.body = tid(ui.column().classes('w-full gap-1'), 'departure-preview')
             with ui.row().classes('w-full justify-end'):
-                tid(ui.button(t('handover.later'), on_click=self.dialog.close).props('flat'), 'departure-later')
+                tid(ui.button(t('handover.later'), on_click=self.close).props('flat'), 'departure-later')
                 self.apply = tid(ui.button(t('handover.apply'), icon='swap_horiz', on_click=self.hand_over),
                                  'departure-apply')
-        self.dialog.on('hide', self.dialog.delete)
+        self.dialog.on('hide', self.close)  # Esc or a click outside
         self.show()
 
     def open(self) -> None:
         self.dialog.open()
+
+    def close(self) -> None:
+        """Closed is done with: the dialog leaves the page (another move opens a fresh one)."""
+        if not self.dialog.is_deleted:
+            self.dialog.close()
+            self.dialog.delete()
 
     async def replan(self, _: Any = None) -> None:
         self.colleague.error = None
@@ -116,4 +122,4 @@ class DepartureDialog:
                     customers=done.customers), type='positive')
         if done.stale:
             ui.notify(t('handover.stale', count=done.stale), type='warning')
-        self.dialog.close()
+        self.close()
