@@ -90,3 +90,15 @@ async def test_a_rule_targets_a_department_and_the_test_box_names_it(user: User,
     user.find(marker='test-run').click()
     await user.should_see('in department East sales', marker='test-reason', retries=100)
     await user.should_see('Rep Zhao', marker='test-rep', retries=50)
+
+
+async def test_the_team_page_shows_capacity_per_department_and_filters_by_one(user: User, team: Team) -> None:
+    east = team.desk.departments.add(None, 'East sales')
+    team.desk.departments.place_user(None, team.rep_b.id, east)
+    await login(user, team.manager.email)
+    await user.open('/team')
+    await user.should_see(marker=f'rep-{team.rep_a.id}', retries=100)
+    await user.should_see('East sales: 0 / 10', marker=f'team-dept-{east}', retries=100)
+    element(user, 'team-department').set_value(east)
+    await user.should_not_see(marker=f'rep-{team.rep_a.id}', retries=100)
+    await user.should_see(marker=f'rep-{team.rep_b.id}')

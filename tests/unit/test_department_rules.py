@@ -126,3 +126,19 @@ def test_a_removed_department_leaves_its_rule_placing_nobody(desk: Desk, tree: d
     lead = owner_of(desk)
     assert lead.assignment_reason is not None
     assert not lead.assignment_reason['key'].endswith('_department')  # fell through to the default rules
+
+
+def test_the_team_page_sums_capacity_per_department_and_filters_a_subtree(desk: Desk,
+                                                                         tree: dict[str, Any]) -> None:
+    boss = admin(desk)
+    department_rule(desk, tree['shanghai'])
+    owner_of(desk)  # one open lead for Sam Shanghai
+    view = desk.workload.team(boss)
+    loads = {d.name: (d.depth, d.reps, d.open_leads, d.capacity) for d in view.departments}
+    assert loads == {'Company': (0, 3, 1, 6), 'Sales': (1, 2, 1, 4), 'East': (2, 2, 1, 4),
+                     'Shanghai': (3, 1, 1, 2), 'North': (1, 1, 0, 2)}
+    assert [d.name for d in view.departments] == ['Company', 'North', 'Sales', 'East', 'Shanghai']  # depth first
+    sales = desk.workload.team(boss, department_id=tree['sales'])
+    assert {r.name for r in sales.reps} == {'Ella East', 'Sam Shanghai'}
+    assert (sales.open_leads, sales.capacity) == (1, 4)
+    assert len(sales.departments) == len(view.departments)  # the strip still shows every department
