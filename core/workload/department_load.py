@@ -50,12 +50,16 @@ def members_below(nodes: Sequence[DepartmentNode], department_id: int) -> set[in
 def summarize(nodes: Sequence[DepartmentNode], reps: Iterable[tuple[int | None, int, int]]
               ) -> list[DepartmentLoad]:
     """`reps`: (department id, open leads, capacity) of each rep shown. Every department holding a
-    shown rep in its subtree, depth first, with the subtree's totals."""
+    shown rep in its subtree, depth first, with the subtree's totals — from the highest department
+    that tells something (`_top`)."""
     root_id = root_of(nodes)
     parent = {n.id: n.parent_id for n in nodes}
     totals: dict[int, list[int]] = {}
+    direct: set[int] = set()
     for department_id, open_leads, capacity in reps:
         node = placed(department_id, root_id)
+        if node is not None:
+            direct.add(node)
         seen: set[int] = set()
         while node is not None and node not in seen:  # the department and every one above it
             seen.add(node)
@@ -68,14 +72,30 @@ def summarize(nodes: Sequence[DepartmentNode], reps: Iterable[tuple[int | None, 
     out: list[DepartmentLoad] = []
     listed: set[int] = set()
 
-    def walk(parent_id: int | None, depth: int) -> None:
-        for n in children.get(parent_id, ()):
+    def walk(level: Sequence[DepartmentNode], depth: int) -> None:
+        for n in level:
             if n.id in totals and n.id not in listed:  # (a cycle cannot loop)
                 listed.add(n.id)
                 count, open_leads, capacity = totals[n.id]
                 out.append(DepartmentLoad(department_id=n.id, name=n.name, depth=depth, reps=count,
                                           open_leads=open_leads, capacity=capacity,
                                           is_root_default=n.parent_id is None and n.name == ROOT_DEPARTMENT_NAME))
-                walk(n.id, depth + 1)
-    walk(None, 0)
+                walk(children.get(n.id, ()), depth + 1)
+
+    walk(_top(children.get(None, []), children, totals, direct), 0)
     return out
+
+
+def _top(level: list[DepartmentNode], children: dict[int | None, list[DepartmentNode]],
+         totals: dict[int, list[int]], direct: set[int]) -> list[DepartmentNode]:
+    """Where the list starts: below any chain of departments holding no shown rep themselves and
+    one child with shown reps — a department manager sees their own subtree, not "Company" summing
+    exactly the same reps."""
+    seen: set[int] = set()
+    while len(level) == 1 and level[0].id not in direct and level[0].id not in seen:
+        seen.add(level[0].id)
+        below = [c for c in children.get(level[0].id, ()) if c.id in totals]
+        if len(below) != 1:
+            break
+        level = below
+    return level

@@ -142,3 +142,18 @@ def test_the_team_page_sums_capacity_per_department_and_filters_a_subtree(desk: 
     assert {r.name for r in sales.reps} == {'Ella East', 'Sam Shanghai'}
     assert (sales.open_leads, sales.capacity) == (1, 4)
     assert len(sales.departments) == len(view.departments)  # the strip still shows every department
+
+
+def test_a_department_managers_capacity_starts_at_their_own_subtree(desk: Desk, tree: dict[str, Any]) -> None:
+    from core.accounts.reach import DataScope
+    from store.models import Role
+    from tests.factories import PASSWORD
+    boss = admin(desk)
+    desk.departments.set_scopes(boss, {Role.MANAGER: DataScope.DEPARTMENT_TREE})
+    head = user(desk, Role.MANAGER, name='Head of Sales')
+    desk.departments.place_user(boss, head.id, tree['sales'])
+    head = desk.team.login(head.email, PASSWORD)[0]
+    view = desk.workload.team(head)
+    assert {r.name for r in view.reps} == {'Ella East', 'Sam Shanghai'}
+    # not "Company" and "Sales" summing the same two reps: the list starts where it tells something
+    assert [(d.name, d.depth) for d in view.departments] == [('East', 0), ('Shanghai', 1)]
