@@ -10,6 +10,7 @@ from datetime import date
 from nicegui.testing import User
 
 from core.clock import FakeClock
+from store.engine import read_session
 from store.models import Lead, Opportunity
 from tests.factories import lead_data
 from tests.ui.conftest import Team, login
@@ -25,7 +26,6 @@ def leads_of(team: Team, rep_id: int, count: int) -> list[int]:
 
 
 def owner(team: Team, model: type[Lead] | type[Opportunity], record_id: int) -> int | None:
-    from store.engine import read_session
     with read_session(team.desk.ctx.engine) as s:
         row = s.get(model, record_id)
         return row.owner_id if row else None

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
+from core.accounts.reach import DataScope
 from core.desk import Desk
 from core.errors import ValidationFailed
 from store.audit_actions import AuditAction
-from store.models import AssignmentRule, AuditEntry, Lead, UserRef
-from tests.factories import admin, lead_data, user
+from store.models import AssignmentRule, AuditEntry, Lead, Role, UserRef
+from tests.factories import PASSWORD, admin, lead_data, user
 
 from .db import get, rows
 
@@ -145,9 +146,6 @@ def test_the_team_page_sums_capacity_per_department_and_filters_a_subtree(desk: 
 
 
 def test_a_department_managers_capacity_starts_at_their_own_subtree(desk: Desk, tree: dict[str, Any]) -> None:
-    from core.accounts.reach import DataScope
-    from store.models import Role
-    from tests.factories import PASSWORD
     boss = admin(desk)
     desk.departments.set_scopes(boss, {Role.MANAGER: DataScope.DEPARTMENT_TREE})
     head = user(desk, Role.MANAGER, name='Head of Sales')
