@@ -3,6 +3,7 @@ and inbox paint benchmarks open it read-mostly, so one build serves both.
 
     python bench/bigdb.py                      # build /tmp/leaddesk-bench-1000k.db if missing
     python bench/bigdb.py --leads 20000        # a smaller one (the quick modes build their own)
+    python bench/bigdb.py --tree               # and a copy with a five-level department tree (dept_tree.py)
 """
 
 from __future__ import annotations
@@ -56,4 +57,10 @@ def ensure(leads: int, path: Path | None = None) -> Path:
 if __name__ == '__main__':
     parser = argparse.ArgumentParser()
     parser.add_argument('--leads', type=int, default=1_000_000)
-    print(ensure(parser.parse_args().leads))
+    parser.add_argument('--tree', action='store_true', help='also a copy with a five-level department tree')
+    args = parser.parse_args()
+    built = ensure(args.leads)
+    if args.tree:
+        from bench.dept_tree import with_tree
+        built = with_tree(built)
+    print(built)

@@ -50,6 +50,7 @@ from core.search.service import SearchService
 from core.settings import Settings
 from core.tags.admin import TagService
 from core.tags.records import RecordTagService
+from core.workload.departure import DepartureService
 from core.workload.figures import WorkloadService
 from core.workload.steering import SteeringService
 from store import config_version, heartbeat, queries, report_rollup
@@ -93,6 +94,7 @@ class Desk:
         self.scoring_rules = ScoringRulesService(self.ctx)
         self.workload = WorkloadService(self.ctx)
         self.steering = SteeringService(self.ctx)
+        self.departure = DepartureService(self.ctx)
         self.imports = ImportService(self.ctx)
         self.merges = MergeService(self.ctx)
         self.search = SearchService(self.ctx)

@@ -19,6 +19,7 @@ KINDS: dict[str, NotifyKind] = {
     'notify.assigned_to_you': NotifyKind.ASSIGNED,
     'notify.assigned_many': NotifyKind.ASSIGNED,
     'notify.leads_moved_to_you': NotifyKind.ASSIGNED,
+    'notify.records_handed_to_you': NotifyKind.ASSIGNED,
     'notify.taken_away': NotifyKind.TAKEN,
     'notify.recycled_from_you': NotifyKind.TAKEN,
     'notify.leads_moved_from_you': NotifyKind.TAKEN,

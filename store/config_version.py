@@ -1,5 +1,6 @@
 """A token that changes whenever the capture path's configuration changes: the scoring rules, the
-assignment rules, any app setting (the automation policy lives there), the custom field definitions or the tags.
+assignment rules, any app setting (the automation policy lives there), the custom field definitions, the tags
+or the department tree.
 
 Why: every capture read the rules and the policy afresh (three queries, ~1 ms of a ~10 ms
 capture). core/capture/config.py's `ConfigCache` (one per desk's `Context`) keeps what it built
@@ -24,10 +25,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import SQLModel
 
-from .models import AppSetting, AssignmentRule, CustomField, ScoringRule, Tag
+from .models import AppSetting, AssignmentRule, CustomField, Department, ScoringRule, Tag
 
 KEY = 'config_version'
-WATCHED = (AppSetting, AssignmentRule, ScoringRule, CustomField, Tag)
+WATCHED = (AppSetting, AssignmentRule, ScoringRule, CustomField, Tag, Department)
+"""Departments too: a rule targeting one reads its subtree and name (core/capture/config.py)."""
 POOL_SUMMARY_KEY = 'pool_summary_until'
 """The timer's pool-summary mark (core/automation/timer.py), written every tick."""
 VIEW_PREFIX = 'view:'

@@ -508,6 +508,9 @@ class AssignmentRule(SQLModel, table=True):
     """A lead custom field's key (single select, multi select or yes/no); empty: no such condition."""
     match_custom_values: str = Field(default='', sa_type=sa.String(500))
     """Comma-separated option keys (or `yes` / `no`): the lead's value is (or holds) one of them."""
+    department_id: int | None = None
+    """The rule picks only among the reps of this department and those below it (None: any rep).
+    A plain column, as `User.department_id`."""
     is_active: bool = True
 
 

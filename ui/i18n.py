@@ -121,7 +121,8 @@ def t_opt(prefix: str, value: str | None) -> str:
     return text if text is not None else value
 
 
-_PARAM_LABELS = {'status': 'status', 'source': 'source', 'channel': 'channel', 'kind': 'activity', 'tier': 'tier'}
+_PARAM_LABELS = {'status': 'status', 'source': 'source', 'channel': 'channel', 'kind': 'activity', 'tier': 'tier',
+                 'cause': 'handover.cause'}
 
 
 def reason(key: str | None, params: dict[str, Any] | None) -> str:

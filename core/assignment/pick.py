@@ -40,6 +40,14 @@ class RuleSpec:
     match_custom_values: frozenset[str] = frozenset()
     """Option keys (yes/no: `yes` / `no`) the field's value must be or hold. Empty while a key is
     set (its field was retired since): the rule matches no lead (see `custom_tokens`)."""
+    department_id: int | None = None
+    """The rule picks only among reps of this department's subtree (None: no such limit)."""
+    department_ids: frozenset[int | None] = frozenset()
+    """That subtree, resolved when the rules are read (core/capture/config.py); None in it stands
+    for reps placed in no department, who belong to the root. Empty with `department_id` set (the
+    department was removed): nobody, so the rule never widens to every rep."""
+    department_name: str = ''
+    """The department's name for the reason (the root's stored default is translated by the UI)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,8 @@ class RepLoad:
     available: bool
     """Active, a rep, not on leave and on shift."""
     last_assigned_at: datetime | None
+    department_id: int | None = None
+    """The rep's department (None: placed in none, i.e. the root's)."""
 
     @property
     def has_room(self) -> bool:
@@ -87,13 +97,18 @@ class Pick:
     open_count: int
     capacity: int
     quota_left: int
+    department: str = ''
+    """The department the rule picked within ('' : the rule targets none)."""
 
     def reason(self) -> tuple[str, dict[str, object]]:
-        """The i18n key and parameters that explain this pick."""
-        return f'reason.assigned.{self.strategy}', {
+        """The i18n key and parameters that explain this pick (a department rule's names the department)."""
+        params: dict[str, object] = {
             'rule': self.rule_name, 'rep': self.rep_name, 'open': self.open_count,
             'capacity': self.capacity, 'quota_left': self.quota_left,
         }
+        if self.department:
+            return f'reason.assigned.{self.strategy}_department', {**params, 'department': self.department}
+        return f'reason.assigned.{self.strategy}', params
 
 
 def split_list(text: str | None) -> frozenset[str]:
@@ -163,17 +178,27 @@ def _best(strategy: str, lead: LeadFacts, room: Sequence[RepLoad]) -> RepLoad | 
     return min(eligible, key=key, default=None)
 
 
+def targets(rule: RuleSpec, reps: Sequence[RepLoad]) -> Sequence[RepLoad]:
+    """The reps a rule may pick from: its named reps (if any), within its department subtree (if any)."""
+    if rule.rep_ids:
+        reps = [r for r in reps if r.id in rule.rep_ids]
+    if rule.department_id is not None:
+        reps = [r for r in reps if r.department_id in rule.department_ids]
+    return reps
+
+
 def pick_assignee(lead: LeadFacts, rules: Sequence[RuleSpec], reps: Sequence[RepLoad]) -> Pick | None:
     """The first matching rule that has a candidate decides; None sends the lead to the pool."""
     reps = [r for r in reps if r.has_room]  # once, not per rule (every captured lead asks this)
     for rule in rules:
         if not rule_matches(rule, lead):
             continue
-        best = _best(rule.strategy, lead, [r for r in reps if r.id in rule.rep_ids] if rule.rep_ids else reps)
+        best = _best(rule.strategy, lead, targets(rule, reps))
         if best is not None:
             return Pick(rep_id=best.id, rep_name=best.name, rule_name=rule.name, strategy=rule.strategy,
                         open_count=best.open_count, capacity=best.capacity,
-                        quota_left=best.daily_quota - best.assigned_today)
+                        quota_left=best.daily_quota - best.assigned_today,
+                        department=rule.department_name if rule.department_id is not None else '')
     return None
 
 
@@ -182,8 +207,7 @@ def pool_reason(lead: LeadFacts, rules: Sequence[RuleSpec], reps: Sequence[RepLo
     rule would have had a rep but for today's quota, else `reason.no_eligible_rep`."""
     free = [r for r in reps if r.available and r.open_count < r.capacity]  # room, quota aside
     for rule in rules:
-        if rule_matches(rule, lead) and _best(rule.strategy, lead,
-                                              [r for r in free if r.id in rule.rep_ids] if rule.rep_ids else free):
+        if rule_matches(rule, lead) and _best(rule.strategy, lead, targets(rule, free)):
             return 'reason.quota_reached'
     return 'reason.no_eligible_rep'
 

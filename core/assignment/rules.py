@@ -19,7 +19,7 @@ from core.leads.normalize import clean_text
 from core.tags.records import current_tags
 from store import queries
 from store.audit_actions import AuditAction
-from store.models import AssignmentRule, Grade, Lead, Role, Source, Strategy, User, UserRef
+from store.models import AssignmentRule, Department, Grade, Lead, Role, Source, Strategy, User, UserRef
 
 NAME_MAX = 100
 LIST_MAX = 500
@@ -50,6 +50,8 @@ class RuleView:
     """A lead custom field's key (empty: no such condition)."""
     match_custom_values: list[str] = field(default_factory=list)
     """Its option keys (yes/no: yes, no): the lead's value is, or holds, one of them."""
+    department_id: int | None = None
+    """The rule picks only among the reps of this department and those below it (None: any rep)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,7 @@ def _view(row: AssignmentRule) -> RuleView:
                     match_industries=_items(row.match_industries), min_score=row.min_score,
                     max_score=row.max_score, rep_ids=sorted(split_ids(row.rep_ids)),
                     match_tags=sorted(split_list(row.match_tags)), match_custom_key=row.match_custom_key,
-                    match_custom_values=_items(row.match_custom_values))
+                    match_custom_values=_items(row.match_custom_values), department_id=row.department_id)
 
 
 def _score(value: Any, field_name: str, errors: dict[str, str]) -> int | None:
@@ -129,11 +131,13 @@ class RulesService:
                   is_active: bool = True, match_industries: Sequence[str] | str | None = None,
                   min_score: int | None = None, max_score: int | None = None,
                   rep_ids: Sequence[int] | None = None, match_tags: Sequence[str] | str | None = None,
-                  match_custom_key: str | None = None, match_custom_values: Sequence[str] | str | None = None) -> int:
+                  match_custom_key: str | None = None, match_custom_values: Sequence[str] | str | None = None,
+                  department_id: int | None = None) -> int:
         """Create (rule_id None) or change a rule; raises ValidationFailed naming every bad field.
         `match_tags`: keys (or names) of active tags; the rule then takes only leads holding one.
         `match_custom_key`: an active single select, multi select or yes/no lead field; the rule then
-        takes only leads whose value is (or holds) one of `match_custom_values`."""
+        takes only leads whose value is (or holds) one of `match_custom_values`. `department_id`: the rule
+        picks only among the reps of that department's subtree (with `rep_ids`, those of them inside it)."""
         self._check(actor)
         errors: dict[str, str] = {}
         clean_name = clean_text(name, max_length=NAME_MAX + 1)
@@ -189,9 +193,14 @@ class RulesService:
             tag_keys = sorted(tag_set.keys(tag_set.resolve(_items(match_tags), field='match_tags')))
         except ValidationFailed as e:
             errors.update(e.errors)
+        department = department_id if isinstance(department_id, int) and not isinstance(department_id, bool) else None
+        if department_id is not None and department is None:
+            errors['department_id'] = 'invalid'
         if errors:
             raise ValidationFailed(errors)
         with self.ctx.write() as session:
+            if department is not None and session.get(Department, department) is None:
+                raise ValidationFailed({'department_id': 'invalid'})
             rule = session.get(AssignmentRule, rule_id) if rule_id else AssignmentRule(name='', strategy='')
             if rule is None:
                 raise NotFound()
@@ -210,6 +219,7 @@ class RulesService:
             rule.rep_ids = ','.join(map(str, targets))
             rule.match_tags = ','.join(tag_keys)
             rule.match_custom_key, rule.match_custom_values = custom_key, ','.join(custom_values)
+            rule.department_id = department
             session.add(rule)
             session.flush()
             audit(session, AuditAction.RULE_SAVED, now=self.ctx.now(), actor_id=actor.id,
@@ -219,7 +229,7 @@ class RulesService:
                   industries=rule.match_industries, min_score=rule.min_score, max_score=rule.max_score,
                   reps=rule.rep_ids, tags=rule.match_tags,
                   custom_key=rule.match_custom_key, custom_values=rule.match_custom_values,
-                  position=rule.position, active=rule.is_active)
+                  department_id=rule.department_id, position=rule.position, active=rule.is_active)
             return rule.id or 0
 
     def move_rule(self, actor: UserRef, rule_id: int, direction: str) -> None:

@@ -44,7 +44,7 @@ class Team:
                 id=row.id, name=row.name, open_count=row.open_count, capacity=row.capacity,
                 assigned_today=row.assigned_today, daily_quota=row.daily_quota, seniority=row.seniority,
                 regions=assignment.split_list(row.regions), available=not row.is_on_leave and on_shift(row),
-                last_assigned_at=row.last_assigned_at)
+                last_assigned_at=row.last_assigned_at, department_id=row.department_id)
             for row in rows
         }
         self.rules = list(rules)
@@ -76,7 +76,8 @@ class Team:
         """Count an assignment just made, so the next pick sees it."""
         r = self.reps[rep_id]  # built directly: `dataclasses.replace` costs 10× as much, once per lead
         self.reps[rep_id] = assignment.RepLoad(r.id, r.name, r.open_count + 1, r.capacity, r.assigned_today + 1,
-                                               r.daily_quota, r.seniority, r.regions, r.available, now)
+                                               r.daily_quota, r.seniority, r.regions, r.available, now,
+                                               r.department_id)
 
 
 def _facts(lead: LeadRecord, tags: frozenset[str]) -> assignment.LeadFacts:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from core.accounts.reach import subtree
 from core.assignment import pick as assignment
 from core.automation.policy import Policy, load_policy
 from core.capture import scoring
@@ -17,6 +18,7 @@ from core.custom_fields.values import CustomFields, definition
 from core.tags.catalog import NO_TAGS, TagSet, info
 from store import config_version, queries
 from store.models import CustomEntity
+from store.queries import departments as tree_rows
 
 
 def scoring_rules(session: Session, fields: CustomFields | None = None) -> list[scoring.Rule]:
@@ -38,6 +40,7 @@ def assignment_rules(session: Session, fields: CustomFields | None = None) -> li
     if fields is None and any(r.match_custom_key for r in rows):
         fields = lead_fields(session)
     active = fields.active if fields is not None else None
+    targets = department_targets(session) if any(r.department_id is not None for r in rows) else {}
     return [assignment.RuleSpec(id=r.id or 0, name=r.name, strategy=r.strategy,
                                 match_sources=assignment.split_list(r.match_sources),
                                 match_grades=assignment.split_list(r.match_grades),
@@ -47,8 +50,36 @@ def assignment_rules(session: Session, fields: CustomFields | None = None) -> li
                                 match_tags=assignment.split_list(r.match_tags),
                                 match_custom_key=r.match_custom_key,
                                 match_custom_values=assignment.split_list(r.match_custom_values)
-                                if active is not None and r.match_custom_key in active else frozenset())
+                                if active is not None and r.match_custom_key in active else frozenset(),
+                                department_id=r.department_id,
+                                department_ids=targets.get(r.department_id, NO_TARGET).ids,
+                                department_name=targets.get(r.department_id, NO_TARGET).name)
             for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentTarget:
+    """A department as a rule targeting it needs it: its subtree and its name."""
+    ids: frozenset[int | None]
+    """The department and all below it; None too when that holds the root (reps placed nowhere)."""
+    name: str
+
+
+NO_TARGET = DepartmentTarget(ids=frozenset(), name='')
+"""A rule naming a removed department: nobody to pick from."""
+
+
+def department_targets(session: Session) -> dict[int | None, DepartmentTarget]:
+    """Every department's subtree and name (the tree is small: one query)."""
+    nodes = tree_rows.tree(session)
+    root_id = next((n.id for n in nodes if n.parent_id is None), None)
+    out: dict[int | None, DepartmentTarget] = {}
+    for n in nodes:
+        ids: set[int | None] = set(subtree(nodes, [n.id]))
+        if root_id in ids:
+            ids.add(None)
+        out[n.id] = DepartmentTarget(ids=frozenset(ids), name=n.name)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core import permissions
 from core.automation.policy import load_policy
 from core.context import Context
 from core.errors import NotAllowed
+from core.workload.department_load import DepartmentLoad, members_below, summarize
 from store import queries
 from store.models import Grade, User, UserRef
+from store.queries import departments as tree_rows
 
 RESPONSE_WINDOW = timedelta(days=7)
 
@@ -51,6 +53,7 @@ class RepLoadView:
     daily_quota: int = 0
     shift_start: int | None = None
     shift_end: int | None = None
+    department_id: int | None = None
 
     @property
     def open_leads(self) -> int:
@@ -89,6 +92,8 @@ class TeamView:
     weighted_cents: int
     fairness: Fairness
     computed_at: datetime
+    departments: list[DepartmentLoad] = field(default_factory=list)
+    """Capacity per department (subtree totals) over the reps in scope, whatever the filter."""
 
 
 def gini(values: Sequence[float]) -> float:
@@ -131,8 +136,10 @@ class WorkloadService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def team(self, actor: UserRef, now: datetime | None = None) -> TeamView:
-        """The team page's figures: managers and admins only, for the reps within their data scope."""
+    def team(self, actor: UserRef, now: datetime | None = None, *, department_id: int | None = None) -> TeamView:
+        """The team page's figures: managers and admins only, for the reps within their data scope;
+        `department_id`: only those of that department and below (the capacity per department
+        always covers every rep in scope)."""
         if not permissions.can_assign(actor):
             raise NotAllowed()
         now = now or self.ctx.now()
@@ -140,6 +147,7 @@ class WorkloadService:
         day_end = day_start + timedelta(days=1)
         with self.ctx.read() as session:
             reps = [u for u in queries.active_reps(session) if permissions.in_reach(actor, u.id)]  # data scope
+            nodes = tree_rows.tree(session)
             calendar = load_policy(session).calendar
             leads = queries.workload_open_leads(session, now=now, day_end=day_end)
             new_today = queries.workload_assigned_since(session, day_start)
@@ -165,8 +173,13 @@ class WorkloadService:
                 status=rep_status(user, sum(by_grade.values()),
                                   on_shift=calendar.on_shift(user.shift_start, user.shift_end, now)),
                 leave_until=user.leave_until, seniority=user.seniority, regions=user.regions,
-                daily_quota=user.daily_quota, shift_start=user.shift_start, shift_end=user.shift_end))
-        return TeamView(
+                daily_quota=user.daily_quota, shift_start=user.shift_start, shift_end=user.shift_end,
+                department_id=user.department_id))
+        departments = summarize(nodes, [(v.department_id, v.open_leads, v.capacity) for v in views])
+        if department_id is not None:
+            kept = members_below(nodes, department_id)
+            views = [v for v in views if v.department_id in kept]
+        return TeamView(departments=departments,
             reps=views, open_leads=sum(v.open_leads for v in views), capacity=sum(v.capacity for v in views),
             new_today=sum(v.new_today for v in views), due_today=sum(v.due_today for v in views),
             overdue=sum(v.overdue for v in views), sla_breaches=sum(v.sla_breaches for v in views),

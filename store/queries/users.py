@@ -72,14 +72,15 @@ class RepLoadRow:
     shift_end: int | None
     last_assigned_at: datetime | None
     open_count: int
+    department_id: int | None
     assigned_today: int
 
 
 _USERS = SQLModel.metadata.tables[User.__tablename__]  # = `.__table__` (undeclared in SQLModel)
 _REP_COLUMNS = [_USERS.c[f] for f in ('id', 'name', 'role', 'is_active', 'capacity', 'daily_quota', 'seniority',
                                       'regions', 'is_on_leave', 'shift_start', 'shift_end', 'last_assigned_at',
-                                      'open_leads')]
-_REPS: sa.Select[*tuple[Any, ...]] = (  # 13 columns (sa.select types a list's as 1)
+                                      'open_leads', 'department_id')]
+_REPS: sa.Select[*tuple[Any, ...]] = (  # 14 columns (sa.select types a list's as 1)
     sa.select(*_REP_COLUMNS).where(_USERS.c.role == Role.REP, _USERS.c.is_active == sa.true())
     .order_by(_USERS.c.id))
 """Built once (building a statement costs about as much as running this one)."""
@@ -107,7 +108,7 @@ def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False
             .group_by(subject)
         ).all()
         today = {user_id: count for user_id, count in rows if user_id is not None}
-    # the row's 13 columns are RepLoadRow's fields up to open_count (from `open_leads`), in order
+    # the row's 14 columns are RepLoadRow's fields up to department_id, in order
     return [RepLoadRow(*(*r, today.get(r.id, 0))) for r in reps]
 
 

@@ -30,7 +30,7 @@ MIRRORED = (
     'care',
     'checklist_rollup',
     'conversion', 'counters', 'custom_fields', 'custom_fields_io', 'custom_sort', 'custom_filters', 'custom_objects',
-    'customers', 'departments',
+    'customers', 'department_rules', 'departments', 'departure',
     'events',
     'exposure', 'import',
     'inbox_order', 'leads', 'merge',

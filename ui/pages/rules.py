@@ -1,7 +1,8 @@
 """Assignment rules (`/rules`, managers and admins): the ordered rules edited in place,
 dragged (or moved up and down) into order, added, and a box that says who a sample lead would go
 to now. Conditions: source, grade, region, industry, score range, tags, one custom field (a select or
-yes/no); targets: some reps or all. The scoring rules have their own card (scoring_rules.py)."""
+yes/no); targets: some reps or all, optionally within a department subtree. The scoring rules have
+their own card (scoring_rules.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 from store.models import CustomFieldType, Grade, Source, Strategy, UserRef
 
+from ..components.department_settings import department_options
 from ..components.rule_custom import CustomCondition
 from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..i18n import current_language, reason, t
@@ -53,6 +55,8 @@ class RulesPanel:
         """The active tags by key, named in the page's language: the "has tag" condition's choices."""
         self.lead_fields: list[Any] = []
         """The active lead custom fields (the custom condition offers the selects and yes/no ones)."""
+        self.departments: dict[int, str] = {}
+        """The departments a rule may target, indented by depth."""
 
     def fields(self, rule: RuleView | None, prefix: str) -> dict[str, Any]:
         """The editable inputs of one rule (a blank set for a new one), in one row."""
@@ -83,6 +87,9 @@ class RulesPanel:
             'rep_ids': tid(ui.select(self.reps, multiple=True, value=rule.rep_ids if rule else [],
                                      label=t('rules.reps')).props('dense use-chips clearable').classes('w-56'),
                            f'{prefix}-reps'),
+            'department_id': tid(ui.select(self.departments, value=rule.department_id if rule else None,
+                                           label=t('rules.department')).props('dense clearable').classes('w-48'),
+                                 f'{prefix}-department'),
         }
         custom = CustomCondition(self.lead_fields, key=rule.match_custom_key if rule else '',
                                  values=rule.match_custom_values if rule else [], prefix=prefix)
@@ -93,6 +100,7 @@ class RulesPanel:
         ui.label(t('rules.hint')).classes('text-sm text-grey-7')
         rules = self.desk.rules.rules(self.user)
         self.reps = {r.id: r.name for r in self.desk.team.reps()}
+        self.departments = department_options(self.desk.departments.tree(self.user), indent=True)
         self.tags = active_tags(self.desk)
         self.lead_fields = self.desk.scoring_rules.lead_fields(self.user)
         self.order = [r.id for r in rules]

@@ -17,6 +17,7 @@ from core.custom_fields.admin import INDEXABLE
 from core.custom_fields.values import Definition, Requirement
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
+from core.workload.departure import DepartureCause
 from store.models import (
     ApiScope,
     CustomEntity,
@@ -31,6 +32,7 @@ from store.models import (
 
 from ..components.custom_fields import field_label, list_separator, option_labels
 from ..components.department_settings import DepartmentsPanel, department_options
+from ..components.departure_dialog import offer_departure
 from ..components.kit import (
     code_block,
     dialog_buttons,
@@ -116,11 +118,15 @@ class UsersPanel:
             ui.notify(text, type='negative')
             return
         ui.notify(t('common.saved'), type='positive')
+        if changes.get('is_active') is False and user_id:
+            await offer_departure(self.desk, self.user, user_id, DepartureCause.DEACTIVATED, self.outside)
 
     async def place(self, user_id: int, department_id: int) -> None:
-        """Move a user to another department (their reach, and who reaches them, follow)."""
+        """Move a user to another department (their reach, and who reaches them, follow); then offer to
+        hand over what they hold."""
         if await attempt(lambda: self.desk.departments.place_user(self.user, user_id, department_id)):
             ui.notify(t('common.saved'), type='positive')
+            await offer_departure(self.desk, self.user, user_id, DepartureCause.MOVED, self.outside)
 
     def confirm_reset(self, user_id: int, name: str) -> None:
         """Ask first: the user's sessions end at once and their current password stops working."""

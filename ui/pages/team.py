@@ -21,6 +21,7 @@ from core.workload.steering import MoveOutcome
 from store.models import UserRef
 
 from .. import live
+from ..components.department_load import DepartmentStrip
 from ..components.rep_leads import DROP_CSS, RepLeadList
 from ..components.team_dialogs import plan_dialog, settings_dialog, shift_text
 from ..errors import attempt, message
@@ -148,6 +149,8 @@ class TeamPage:
         self.lines: dict[int, RepLine] = {}
         self._last = 0.0
         self._pending = False
+        self.department_id: int | None = None
+        """The department filter (None: every rep in scope)."""
 
     def build(self) -> None:
         ui.add_css(DROP_CSS)
@@ -169,6 +172,7 @@ class TeamPage:
                         self.weighted = tid(ui.label('').classes('text-caption text-grey-7'), 'team-total-weighted')
         with tid(ui.label('').classes('text-body2 text-grey-8 cursor-help'), 'team-fairness') as self.fairness:
             ui.tooltip(t('team.fairness_help')).classes('text-body2 max-w-md')
+        self.by_department = DepartmentStrip(self.filter_department)
         self.rows = ui.column().classes('w-full gap-2')
         events = self.desk.events
         for event in (events.lead_captured, events.lead_touched, events.lead_assigned, events.lead_changed,
@@ -178,9 +182,11 @@ class TeamPage:
 
     async def refresh(self) -> None:
         self._last = time.monotonic()
-        view: TeamView = await run.io_bound(self.desk.workload.team, self.user)
+        view: TeamView = await run.io_bound(lambda: self.desk.workload.team(self.user,
+                                                                              department_id=self.department_id))
         if self.client.is_deleted:
             return
+        self.by_department.show(view.departments, self.department_id)
         figures = {'reps': str(len(view.reps)), 'open': f'{view.open_leads} / {view.capacity}',
                    'new': str(view.new_today), 'due': str(view.due_today), 'overdue': str(view.overdue),
                    'sla': str(view.sla_breaches),
@@ -208,6 +214,10 @@ class TeamPage:
             line.drill.set_targets(names)
             if line.drill.open:
                 await self.load_leads(line)
+
+    async def filter_department(self, department_id: int | None) -> None:
+        self.department_id = department_id
+        await self.refresh()
 
     async def load_leads(self, line: RepLine) -> None:
         try:
