@@ -5,7 +5,7 @@ every rep (or its named reps), as before. A removed department leaves the id beh
 unknown id as an empty subtree, so the rule places nobody rather than widening to everyone.
 
 Revision ID: 0044
-Revises: 0037
+Revises: 0043
 Create Date: 2026-12-07 03:30:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0044'
-down_revision = '0037'
+down_revision = '0043'
 branch_labels = None
 depends_on = None
 
