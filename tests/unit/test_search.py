@@ -161,3 +161,13 @@ def test_the_inbox_pages_a_frequent_term_as_it_pages_a_rare_one(desk: Desk, boss
     assert [([r.id for r in rows], total) for rows, total in many] == \
         [([r.id for r in rows], total) for rows, total in few]
     assert few[0][1] == 6 and len(few[0][0]) == 4
+
+
+@pytest.mark.parametrize('text', ['contact500000', 'contact500000@qq', 'CONTACT500000@QQ.COM'])
+def test_a_word_around_a_long_digit_run_is_found_whole(desk: Desk, boss: UserRef, text: str) -> None:
+    user(desk)
+    wanted = capture(desk, name='甲', phone='13800000001', email='contact500000@qq.com')
+    capture(desk, name='乙', phone='13800000002', email='other500000@qq.com')  # the same digits, another word
+    capture(desk, name='丙', phone='13800000003', email='500000contact@163.com')  # digits and letters reordered
+    assert found(desk, boss, text) == {wanted}
+    assert {r.id for r in desk.leads.inbox(boss, search=text)[0]} == {wanted}
