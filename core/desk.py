@@ -26,6 +26,7 @@ from core.capture import scoring, webforms
 from core.capture.api_access import AccessService
 from core.capture.scoring_rules import ScoringRulesService
 from core.clock import Clock
+from core.collaborators import CollaboratorService
 from core.context import Context, audit
 from core.custom_fields.admin import CustomFieldService
 from core.customers.accounts import CustomerService
@@ -81,6 +82,7 @@ class Desk:
         self.views = SavedViewService(self.ctx)
         self.tags = TagService(self.ctx)
         self.record_tags = RecordTagService(self.ctx)
+        self.collaborators = CollaboratorService(self.ctx)
         self.pool = PoolService(self.ctx)
         self.pipeline = PipelineService(self.ctx)
         self.customers = CustomerService(self.ctx)

@@ -148,13 +148,13 @@ class CustomerService:
             account = session.get(Account, check_id(account_id))
             if account is None or account.is_deleted:
                 raise NotFound()
-            if not permissions.in_reach(actor, account.owner_id):
+            if not permissions.can_view_customer(actor, account):
                 raise NotAllowed()
             owner = session.get(User, account.owner_id) if account.owner_id else None
             return CustomerView(account=account, owner_name=owner.name if owner else None,
                                 contacts=list(queries.account_contacts(session, account_id)),
                                 opportunities=list(queries.account_opportunities(session, account_id)),
-                                can_edit=permissions.can_assign(actor) or account.owner_id == actor.id)
+                                can_edit=permissions.can_edit_customer(actor, account))
 
     def custom_fields(self) -> records.CustomFields:
         """The customers' custom fields now (the page's section, dialog and filters)."""
@@ -220,7 +220,7 @@ def owned_account(session: Session, actor: UserRef, account_id: int) -> Account:
     account = session.get(Account, check_id(account_id), with_for_update=True, populate_existing=True)
     if account is None or account.is_deleted:
         raise NotFound()
-    if not (permissions.can_assign(actor) or account.owner_id == actor.id):
+    if not permissions.can_edit_customer(actor, account):
         raise NotAllowed()
     return account
 

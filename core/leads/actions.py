@@ -40,6 +40,7 @@ from store.models import (
     Lead,
     LeadRow,
     LeadStatus,
+    RecordKind,
     Role,
     User,
     UserRef,
@@ -158,6 +159,7 @@ class LeadService(Editing, Qualifying):
         owner_ids = None if sees_all or reach.owner_ids <= {actor.id} else reach.owner_ids | {actor.id}
         owner_id = None if sees_all or owner_ids is not None else actor.id
         return queries.InboxFilter(owner_id=owner_id, owner_ids=owner_ids, unassigned=unassigned and sees_all,
+                                   shared=frozenset() if sees_all else reach.shared.get(RecordKind.LEAD, frozenset()),
                                    statuses=statuses, grade=grade or None, source=source or None,
                                    search=(search or '').strip()[:100] or None,
                                    agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end,

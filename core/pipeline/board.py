@@ -164,7 +164,7 @@ class BoardViews:
             o = session.get(Opportunity, check_id(opportunity_id))
             if o is None or o.is_deleted:
                 raise NotFound()
-            if not permissions.in_reach(actor, o.owner_id):
+            if not permissions.can_view_opportunity(actor, o):
                 raise NotAllowed()
             stage = session.get(Stage, o.stage_id)
             account = session.get(Account, o.account_id)
@@ -174,7 +174,7 @@ class BoardViews:
                 opportunity=o, stage=stage, account=account,
                 contact=session.get(Contact, o.contact_id) if o.contact_id else None,
                 owner_name=owner.name if owner else None,
-                can_edit=permissions.can_assign(actor) or o.owner_id == actor.id,
+                can_edit=permissions.can_edit_opportunity(actor, o),
                 history=list(queries.stage_history(session, opportunity_id)),
                 activities=list(queries.opportunity_activities(session, o.lead_id)),
                 is_repeat=care_store.is_repeat(session, opportunity_id))
