@@ -126,11 +126,11 @@ class CollaboratorService:
             row.access = level
             session.add(row)
             audit(session, AuditAction.COLLABORATOR_ADDED, now=now, lead_id=info.lead_id, actor_id=actor.id,
-                  subject_user_id=user_id, reason_key='reason.collaborator_added', user=user.name,
-                  access=str(level), kind=str(kind), record=info.name)
+                  subject_user_id=user_id, reason_key=f'reason.collaborator_added_{level}', user=user.name,
+                  kind=str(kind), record=info.name)
             told = notify(session, [user_id], 'notify.shared_with_you', now=now,
                           lead_id=info.id if kind == RecordKind.LEAD else None, record=info.name,
-                          by=actor.name, access=str(level), link=LINKS[kind].format(record_id))
+                          by=actor.name, link=LINKS[kind].format(record_id))
         self._announce(info, user_id, told)
 
     @retry_conflicts

@@ -19,7 +19,18 @@ from core.customers import care_plan
 from core.errors import NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from store import queries
 from store.audit_actions import AuditAction
-from store.models import Account, AppSetting, Contact, CustomEntity, Opportunity, TagEntity, Tier, User, UserRef
+from store.models import (
+    Account,
+    AppSetting,
+    Contact,
+    CustomEntity,
+    Opportunity,
+    RecordKind,
+    TagEntity,
+    Tier,
+    User,
+    UserRef,
+)
 
 TIER_KEY = 'tier_rules'
 
@@ -133,7 +144,8 @@ class CustomerService:
         owner_id = None if permissions.sees_all_leads(actor) else actor.id
         with self.ctx.read() as session:
             tests = custom_tests(records.load(session, CustomEntity.CUSTOMER), custom) if custom else ()
-            rows, total = queries.customers_page(session, owner_id=owner_id, tier=tier or None,
+            shared = permissions.reach(actor).shared.get(RecordKind.CUSTOMER, frozenset()) if owner_id else frozenset()
+            rows, total = queries.customers_page(session, owner_id=owner_id, tier=tier or None, shared=shared,
                                                  search=(search or '').strip()[:100] or None, custom=tests,
                                                  offset=(max(1, page) - 1) * page_size, limit=page_size,
                                                  tags=[t for t in tags if isinstance(t, int) and 0 < t < 2**31])

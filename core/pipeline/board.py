@@ -24,6 +24,7 @@ from store.models import (
     Contact,
     CustomEntity,
     Opportunity,
+    RecordKind,
     Stage,
     StageChange,
     StageKind,
@@ -87,6 +88,8 @@ class OpportunityView:
     history: list[tuple[StageChange, str | None]]
     activities: list[tuple[Activity, str | None]]
     is_repeat: bool = False
+    can_log: bool = False
+    """May log activities: whoever may edit, and a collaborator with READ access."""
 
 
 class BoardViews:
@@ -102,8 +105,10 @@ class BoardViews:
         and the first cards of each column. `custom`: {key: option key or true/false} (selects and
         yes/no, checked by core/custom_fields/filters.py as the inbox's); `tags`: tag ids, a deal
         holding any of them passes."""
+        shared: frozenset[int] = frozenset()
         if not permissions.sees_all_leads(actor):
             owner_id = actor.id
+            shared = permissions.reach(actor).shared.get(RecordKind.OPPORTUNITY, frozenset())
         close_to = None
         if close_month is not None:
             close_month = close_month.replace(day=1)
@@ -111,7 +116,7 @@ class BoardViews:
         now = self.ctx.now()
         with self.ctx.read() as session:
             tests = custom_tests(records.load(session, CustomEntity.OPPORTUNITY), custom) if custom else ()
-            f = queries.BoardFilter(owner_id=owner_id, close_from=close_month, close_to=close_to,
+            f = queries.BoardFilter(owner_id=owner_id, shared=shared, close_from=close_month, close_to=close_to,
                                     min_cents=maybe_money(min_amount), max_cents=maybe_money(max_amount), custom=tests,
                                     tags=tuple(t for t in tags if isinstance(t, int) and 0 < t < 2**31))
             totals = queries.board_totals(session, f)
@@ -177,4 +182,5 @@ class BoardViews:
                 can_edit=permissions.can_edit_opportunity(actor, o),
                 history=list(queries.stage_history(session, opportunity_id)),
                 activities=list(queries.opportunity_activities(session, o.lead_id)),
-                is_repeat=care_store.is_repeat(session, opportunity_id))
+                is_repeat=care_store.is_repeat(session, opportunity_id),
+                can_log=permissions.can_log_on_opportunity(actor, o))

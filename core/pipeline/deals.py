@@ -281,7 +281,7 @@ class PipelineService(BoardViews, StageSettings):
         now = self.ctx.now()
         check_activity(kind, next_follow_up_at, now)
         with self.ctx.write() as session:
-            o = self._editable(session, actor, opportunity_id, logging=True)
+            o = self._editable(session, actor, opportunity_id, logging=not ticks)
             activity = Activity(lead_id=o.lead_id, opportunity_id=opportunity_id, user_id=actor.id, kind=kind,
                                 outcome=clean_text(outcome, max_length=200), note=clean_text(note, max_length=5000),
                                 next_follow_up_at=next_follow_up_at, created_at=now)

@@ -112,6 +112,9 @@ def test_a_customer_shares_its_deals_and_its_contacts_leads(desk: Desk, clock: F
     assert desk.customers.customer(kevin_now, account_id).account.id == account_id
     assert desk.pipeline.opportunity_view(kevin_now, deal).can_edit
     desk.pipeline.log_activity(kevin_now, deal, kind='call', note='Met their buyer')
+    assert [r.id for r in desk.customers.customers(kevin_now)[0]] == [account_id]  # the customer list
+    assert [c.id for col in desk.pipeline.board(kevin_now) for c in col.cards] == [deal]  # and the board
+    assert desk.customers.customers(signed_in(desk, user(desk)))[0] == []
 
 
 def test_a_read_collaborator_sees_and_logs_but_does_not_edit(desk: Desk) -> None:
