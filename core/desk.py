@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from core import permissions
+from core.accounts.collaborators import CollaboratorService
 from core.accounts.departments import DepartmentService
 from core.accounts.saved_views import SavedViewService
 from core.accounts.sessions import SessionService
@@ -26,7 +27,6 @@ from core.capture import scoring, webforms
 from core.capture.api_access import AccessService
 from core.capture.scoring_rules import ScoringRulesService
 from core.clock import Clock
-from core.collaborators import CollaboratorService
 from core.context import Context, audit
 from core.custom_fields.admin import CustomFieldService
 from core.customers.accounts import CustomerService

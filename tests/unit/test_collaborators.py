@@ -1,4 +1,4 @@
-"""Collaborators (issue 22, core/collaborators.py): what sharing a lead, a deal or a customer gives a
+"""Collaborators (issue 22, core/accounts/collaborators.py): what sharing a lead, a deal or a customer gives a
 colleague — the reach resolved with the shared records on top of every scope below ALL, a customer's
 collaboration reaching its deals and its contacts' leads, the inbox and search showing shared
 records — and adding / removing them (audited, the added user told). Mirrored on PostgreSQL (tests/pg)."""

@@ -1,6 +1,6 @@
 """A record's collaborators on its page (lead, opportunity, customer): who they are and their access,
 add (a colleague picker and read / edit) and remove for the owner and managers, and the "shared with
-you" badge a collaborator sees (`shared_badge`). The rules live in core/collaborators.py."""
+you" badge a collaborator sees (`shared_badge`). The rules live in core/accounts/collaborators.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import html
 
 from nicegui import run, ui
 
-from core.collaborators import CollaboratorPanel
+from core.accounts.collaborators import CollaboratorPanel
 from core.desk import Desk
 from core.errors import DomainError
 from store.models import Access, RecordKind, UserRef

@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from core import permissions
+from core.accounts.collaborators import CollaboratorPanel
 from core.accounts.saved_views import View
-from core.collaborators import CollaboratorPanel
 from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.customers.accounts import CustomerRow, CustomerView, TierRules
 from core.desk import Desk

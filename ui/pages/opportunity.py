@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
-from core.collaborators import CollaboratorPanel
+from core.accounts.collaborators import CollaboratorPanel
 from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
