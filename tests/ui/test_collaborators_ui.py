@@ -65,6 +65,7 @@ async def test_a_read_collaborator_sees_the_lead_and_may_log_but_not_edit(user: 
     await user.should_see(marker='log-activity')
     await user.should_not_see(marker='collaborator-add')  # sharing further is the owner's decision
     await user.should_not_see(marker='tag-add')  # read access: fields and tags stay as they are
+    await user.should_not_see(marker='disqualify')
 
 
 async def test_a_stranger_is_refused_the_lead(user: User, team: Team) -> None:

@@ -98,8 +98,8 @@ class LeadPage:
                     self.activities()
                 with ui.column().classes('w-96 max-w-full max-md:w-full gap-4'):
                     self.playbook.render()
-                    self.side()
                     self.collaborators.render()
+                    self.side()
                     self.audit()
             self.action_bar()
         for event in (self.desk.events.lead_changed, self.desk.events.lead_touched):
@@ -166,6 +166,7 @@ class LeadPage:
                     # on a phone the bar at the bottom has it
                     tid(ui.button(t('activity.log'), icon='add_comment', on_click=self.log_activity)
                         .classes('gt-xs'), 'log-activity')
+                if self.view.can_edit:
                     tid(ui.button(t('lead.disqualify'), on_click=self.disqualify).props('flat color=negative'),
                         'disqualify')
         if lead.status == LeadStatus.CONVERTED:
