@@ -19,7 +19,7 @@ from core.clock import Clock
 from core.leads.normalize import normalize_email
 from core.ops.demo_accounts import DEMO_ADMIN_EMAIL, DEMO_DEPARTMENTS, DEMO_PASSWORD, DEMO_USERS
 from store import queries
-from store.models import ActivityKind, Role, Source, UserRef
+from store.models import Access, ActivityKind, RecordKind, Role, Source, UserRef
 
 if TYPE_CHECKING:
     from core.desk import Desk
@@ -349,11 +349,26 @@ def seed(desk: Desk, *, now: datetime, leads: int = 300, rng: random.Random | No
         # happens here, so it is history too, and the app's first tick does not bring it as news
         clock.at = now
         summary['caught_up'] = {str(step): n for step, n in desk.automation.tick(now).summary().items()}
+        summary['collaborators'] = _seed_collaborator(desk, reps)
         with desk.ctx.write() as session:  # the replayed past is history: nobody starts with ~140 unread
             queries.mark_all_notifications_read(session, before=now + timedelta(seconds=1))
     finally:
         desk.ctx.clock = real_clock
     return {'users': len(DEMO_USERS), **summary}
+
+
+def _seed_collaborator(desk: Desk, reps: dict[int, UserRef]) -> int:
+    """Kevin helps on one of Lina's open leads (read access): it shows in his inbox, and its page says
+    "shared with you"."""
+    by_email = {r.email: r for r in reps.values()}
+    lina, kevin = by_email.get('lina@demo.leaddesk'), by_email.get('kevin@demo.leaddesk')
+    if lina is None or kevin is None:
+        return 0
+    rows, _ = desk.leads.inbox(lina, page_size=1)
+    if not rows:
+        return 0
+    desk.collaborators.add(lina, RecordKind.LEAD, rows[0].id, user_id=kevin.id, access=Access.READ)
+    return 1
 
 
 def _create_team(desk: Desk) -> dict[int, UserRef]:

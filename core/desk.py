@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from core import permissions
+from core.accounts.collaborators import CollaboratorService
 from core.accounts.departments import DepartmentService
 from core.accounts.saved_views import SavedViewService
 from core.accounts.sessions import SessionService
@@ -84,6 +85,7 @@ class Desk:
         self.views = SavedViewService(self.ctx)
         self.tags = TagService(self.ctx)
         self.record_tags = RecordTagService(self.ctx)
+        self.collaborators = CollaboratorService(self.ctx)
         self.pool = PoolService(self.ctx)
         self.pools = PoolAdminService(self.ctx)
         self.pipeline = PipelineService(self.ctx)

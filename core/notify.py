@@ -38,6 +38,7 @@ KINDS: dict[str, NotifyKind] = {
     'notify.protection_ending_many': NotifyKind.SLA,
     'notify.review_many': NotifyKind.POOLED,
     'notify.follow_up_due_many': NotifyKind.FOLLOW_UP,
+    'notify.shared_with_you': NotifyKind.ASSIGNED,
     'care.notify.due': NotifyKind.FOLLOW_UP,
     'care.notify.wake_up': NotifyKind.FOLLOW_UP,
 }

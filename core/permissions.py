@@ -3,7 +3,7 @@ URL and the API all meet the same rule."""
 
 from __future__ import annotations
 
-from store.models import CLOSED_STATUSES, Lead, Reach, Role, UserRef
+from store.models import CLOSED_STATUSES, Account, Lead, Opportunity, Reach, RecordKind, Role, UserRef
 
 TEAM_ROLES = (Role.ADMIN, Role.MANAGER)
 
@@ -28,21 +28,53 @@ def in_reach(actor: UserRef, owner_id: int | None) -> bool:
 
 
 def can_view_lead(actor: UserRef, lead: Lead) -> bool:
-    return in_reach(actor, lead.owner_id)
+    return in_reach(actor, lead.owner_id) or reach(actor).shares(RecordKind.LEAD, lead.id)
 
 
 def can_edit_lead(actor: UserRef, lead: Lead) -> bool:
-    """Managers and admins edit open leads within their reach, a rep only own ones; closed leads are read-only."""
+    """Managers and admins edit open leads within their reach, a rep only own ones, a collaborator with
+    EDIT access the shared ones; closed leads are read-only."""
     if lead.status in CLOSED_STATUSES:
         return False
     return (actor.role in TEAM_ROLES and in_reach(actor, lead.owner_id)) or (
-        actor.role == Role.REP and lead.owner_id == actor.id)
+        actor.role == Role.REP and lead.owner_id == actor.id) or reach(actor).edits_shared(RecordKind.LEAD, lead.id)
 
 
 def can_log_activity(actor: UserRef, lead: Lead) -> bool:
-    """Like editing, and also the previous owner of a just-recycled lead: work done in the
-    minute the timer took the lead back is kept in its history, not refused."""
-    return can_edit_lead(actor, lead) or (lead.status == 'pool' and lead.previous_owner_id == actor.id)
+    """Like editing, and any collaborator of an open lead (READ access logs calls and notes too: the
+    colleague who was asked to help records what they did), and the previous owner of a just-recycled
+    lead: work done in the minute the timer took the lead back is kept in its history, not refused."""
+    return can_edit_lead(actor, lead) or (lead.status == 'pool' and lead.previous_owner_id == actor.id) or (
+        lead.status not in CLOSED_STATUSES and lead.status != 'pool' and reach(actor).shares(RecordKind.LEAD, lead.id))
+
+
+def can_view_opportunity(actor: UserRef, o: Opportunity) -> bool:
+    return in_reach(actor, o.owner_id) or reach(actor).shares(RecordKind.OPPORTUNITY, o.id)
+
+
+def can_edit_opportunity(actor: UserRef, o: Opportunity) -> bool:
+    """Managers and admins, the owner, and a collaborator with EDIT access (on the deal or its customer)."""
+    return can_assign(actor) or o.owner_id == actor.id or reach(actor).edits_shared(RecordKind.OPPORTUNITY, o.id)
+
+
+def can_log_on_opportunity(actor: UserRef, o: Opportunity) -> bool:
+    """Whoever may edit the deal, and any of its collaborators (READ access logs activities too)."""
+    return can_edit_opportunity(actor, o) or reach(actor).shares(RecordKind.OPPORTUNITY, o.id)
+
+
+def can_view_customer(actor: UserRef, account: Account) -> bool:
+    return in_reach(actor, account.owner_id) or reach(actor).shares(RecordKind.CUSTOMER, account.id)
+
+
+def can_edit_customer(actor: UserRef, account: Account) -> bool:
+    return can_assign(actor) or account.owner_id == actor.id or reach(actor).edits_shared(
+        RecordKind.CUSTOMER, account.id)
+
+
+def can_manage_collaborators(actor: UserRef, owner_id: int | None) -> bool:
+    """Adding and removing a record's collaborators: its owner, and managers and admins whose reach
+    holds the owner (collaborators themselves may not: sharing is the owner's decision)."""
+    return (owner_id is not None and owner_id == actor.id) or (actor.role in TEAM_ROLES and in_reach(actor, owner_id))
 
 
 def can_assign(actor: UserRef) -> bool:

@@ -93,6 +93,9 @@ class AuditAction(StrEnum):
     # tags on records
     TAG_ADDED = 'tag_added'
     TAG_REMOVED = 'tag_removed'
+    # collaborators on records (a lead, a deal, a customer)
+    COLLABORATOR_ADDED = 'collaborator_added'
+    COLLABORATOR_REMOVED = 'collaborator_removed'
     # passwords (who and when; never the password itself)
     PASSWORD_CHANGED = 'password_changed'
     """The user changed their own password (current one given)."""

@@ -227,6 +227,8 @@ class Reach:
     everyone: bool
     owner_ids: frozenset[int] = frozenset()
     shared: Mapping[RecordKind, frozenset[int]] = field(default_factory=dict)
+    shared_edit: Mapping[RecordKind, frozenset[int]] = field(default_factory=dict)
+    """Of `shared`, those the user may edit (collaborators with EDIT access)."""
 
     def covers(self, owner_id: int | None) -> bool:
         return self.everyone or (owner_id is not None and owner_id in self.owner_ids)
@@ -237,6 +239,37 @@ class Reach:
 
     def sees(self, kind: RecordKind, record_id: int | None, owner_id: int | None) -> bool:
         return self.covers(owner_id) or self.shares(kind, record_id)
+
+    def edits_shared(self, kind: RecordKind, record_id: int | None) -> bool:
+        """The record is shared with the user with EDIT access (fields, stage, checklist)."""
+        return record_id is not None and record_id in self.shared_edit.get(kind, frozenset())
+
+
+class Access(StrEnum):
+    """What a collaborator may do on a shared record (docs/DESIGN.md, collaborators)."""
+
+    READ = 'read'
+    """See it, get its notifications, log activities and notes."""
+    EDIT = 'edit'
+    """Also edit its fields, move its stage and tick its checklist, as the owner would."""
+
+
+class Collaborator(SQLModel, table=True):
+    """A colleague added to a lead, opportunity or customer by its owner or a manager. Ownership
+    and credit stay with the owner; a customer's collaborators also reach its deals and its leads."""
+
+    __tablename__ = 'collaborators'
+    __table_args__ = (sa.UniqueConstraint('kind', 'record_id', 'user_id', name='uq_collaborators_record_user'),
+                      sa.Index('ix_collaborators_user', 'user_id', 'kind', 'record_id'))
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=sa.String(20))
+    """A `RecordKind`."""
+    record_id: int
+    user_id: int = Field(foreign_key='users.id')
+    access: str = Field(default=Access.READ, sa_type=sa.String(10))
+    added_by: int | None = Field(default=None, foreign_key='users.id')
+    added_at: datetime | None = _ts()
 
 
 class LoginThrottle(SQLModel, table=True):

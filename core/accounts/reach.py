@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from store import queries
 from store.models import Reach, Role, User, UserRef
+from store.queries import collaborators as shared_rows
 from store.queries import departments as tree_rows
 from store.queries.departments import DepartmentNode
 
@@ -28,7 +29,9 @@ SCOPES_KEY = 'data_scopes'
 class DataScope(StrEnum):
     OWN = 'own'
     OWN_AND_COLLABORATING = 'own_and_collaborating'
-    """Own records and those shared with the user. Collaborators do not exist yet: same as OWN."""
+    """Own records and those shared with the user. Shared records are added under every scope below
+    ALL (an explicit grant by the record's owner or manager: CordysCRM #2785), so this equals OWN; it is
+    kept so a stored choice still reads and an admin may name the intent."""
     DEPARTMENT = 'department'
     DEPARTMENT_TREE = 'department_tree'
     """The user's department and every department below it (and those the user heads)."""
@@ -75,14 +78,15 @@ def subtree(nodes: Iterable[DepartmentNode], tops: Iterable[int]) -> set[int]:
 
 def resolve(session: Session, user_id: int, role: str, department_id: int | None,
             scopes: Mapping[Role, DataScope] | None = None) -> Reach:
-    """The reach of one user: at most three reads (the scopes setting, the tree, the members) and none
-    beyond the setting for ALL / OWN."""
+    """The reach of one user: at most four reads (the scopes setting, the tree, the members, the shared
+    records) and none beyond the setting for ALL. Records shared with the user (collaboration) are
+    added on top of every scope below ALL."""
     scope = (scopes or read_scopes(session)).get(Role(role) if role in Role.__members__.values() else Role.REP,
                                                  DataScope.OWN)
     if scope == DataScope.ALL:
         return Reach(everyone=True)
     if scope in (DataScope.OWN, DataScope.OWN_AND_COLLABORATING):
-        return Reach(everyone=False, owner_ids=frozenset({user_id}))
+        return _with_shared(session, user_id, frozenset({user_id}))
     nodes = tree_rows.tree(session)
     root_id = next((n.id for n in nodes if n.parent_id is None), None)
     home = department_id if department_id is not None else root_id
@@ -95,7 +99,12 @@ def resolve(session: Session, user_id: int, role: str, department_id: int | None
     else:
         reached = tops
     ids = tree_rows.user_ids_in(session, reached, with_unplaced=root_id is not None and root_id in reached)
-    return Reach(everyone=False, owner_ids=frozenset(ids | {user_id}))
+    return _with_shared(session, user_id, frozenset(ids | {user_id}))
+
+
+def _with_shared(session: Session, user_id: int, owner_ids: frozenset[int]) -> Reach:
+    found = shared_rows.shared_with(session, user_id)
+    return Reach(everyone=False, owner_ids=owner_ids, shared=found.seen, shared_edit=found.edited)
 
 
 def with_reach(session: Session, user: User) -> UserRef:

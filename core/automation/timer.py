@@ -35,7 +35,8 @@ from core.notify import Grouped, managers, notify
 from store import config_version, queries
 from store.audit_actions import AuditAction
 from store.config_version import POOL_SUMMARY_KEY
-from store.models import LeadStatus, User
+from store.models import LeadStatus, RecordKind, User
+from store.queries import collaborators as collaborator_rows
 
 """AppSetting: the end of the window the managers' last pool summary covered."""
 RECYCLED_TO_POOL = ('reason.recycled_to_pool', 'reason.recycled_to_pool_by_rule', 'reason.recycled_to_named_pool')
@@ -239,7 +240,9 @@ class Automation(TimerPreview):
     def _remind(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                 publish: Publish) -> None:
         due_now = Grouped('notify.follow_up_due', 'notify.follow_up_due_many', link='/')
-        for item in due.follow_ups(session, now, now, lock=True):
+        items = list(due.follow_ups(session, now, now, lock=True))
+        sharing = collaborator_rows.watchers(session, RecordKind.LEAD, [i.subject.id or 0 for i in items if i.action])
+        for item in items:
             lead = item.subject
             lead.follow_up_due_at = None
             session.add(lead)
@@ -247,7 +250,7 @@ class Automation(TimerPreview):
                 continue
             audit(session, AuditAction.REMINDED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.follow_up_due')
-            due_now.add([lead.owner_id], lead.id, lead.name)
+            due_now.add([lead.owner_id, *sharing.get(lead.id or 0, ())], lead.id, lead.name)  # and its collaborators
             report.done[TimerAction.REMIND].append(lead.id or 0)
             publish.append((self.events.lead_changed, (lead.id, lead.owner_id)))
         _told(publish, self.events, due_now.send(session, now=now))

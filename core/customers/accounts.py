@@ -19,7 +19,18 @@ from core.customers import care_plan
 from core.errors import NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from store import queries
 from store.audit_actions import AuditAction
-from store.models import Account, AppSetting, Contact, CustomEntity, Opportunity, TagEntity, Tier, User, UserRef
+from store.models import (
+    Account,
+    AppSetting,
+    Contact,
+    CustomEntity,
+    Opportunity,
+    RecordKind,
+    TagEntity,
+    Tier,
+    User,
+    UserRef,
+)
 
 TIER_KEY = 'tier_rules'
 
@@ -133,7 +144,8 @@ class CustomerService:
         owner_id = None if permissions.sees_all_leads(actor) else actor.id
         with self.ctx.read() as session:
             tests = custom_tests(records.load(session, CustomEntity.CUSTOMER), custom) if custom else ()
-            rows, total = queries.customers_page(session, owner_id=owner_id, tier=tier or None,
+            shared = permissions.reach(actor).shared.get(RecordKind.CUSTOMER, frozenset()) if owner_id else frozenset()
+            rows, total = queries.customers_page(session, owner_id=owner_id, tier=tier or None, shared=shared,
                                                  search=(search or '').strip()[:100] or None, custom=tests,
                                                  offset=(max(1, page) - 1) * page_size, limit=page_size,
                                                  tags=[t for t in tags if isinstance(t, int) and 0 < t < 2**31])
@@ -148,13 +160,13 @@ class CustomerService:
             account = session.get(Account, check_id(account_id))
             if account is None or account.is_deleted:
                 raise NotFound()
-            if not permissions.in_reach(actor, account.owner_id):
+            if not permissions.can_view_customer(actor, account):
                 raise NotAllowed()
             owner = session.get(User, account.owner_id) if account.owner_id else None
             return CustomerView(account=account, owner_name=owner.name if owner else None,
                                 contacts=list(queries.account_contacts(session, account_id)),
                                 opportunities=list(queries.account_opportunities(session, account_id)),
-                                can_edit=permissions.can_assign(actor) or account.owner_id == actor.id)
+                                can_edit=permissions.can_edit_customer(actor, account))
 
     def custom_fields(self) -> records.CustomFields:
         """The customers' custom fields now (the page's section, dialog and filters)."""
@@ -220,7 +232,7 @@ def owned_account(session: Session, actor: UserRef, account_id: int) -> Account:
     account = session.get(Account, check_id(account_id), with_for_update=True, populate_existing=True)
     if account is None or account.is_deleted:
         raise NotFound()
-    if not (permissions.can_assign(actor) or account.owner_id == actor.id):
+    if not permissions.can_edit_customer(actor, account):
         raise NotAllowed()
     return account
 

@@ -136,7 +136,7 @@ class CareService:
             account = session.get(Account, check_id(account_id))
             if account is None or account.is_deleted:
                 raise NotFound()
-            if not permissions.in_reach(actor, account.owner_id):
+            if not permissions.can_view_customer(actor, account):
                 raise NotAllowed()
             plan = care_plan.load_plan(session)
             schedule = care_store.schedule(session, account_id)

@@ -40,6 +40,7 @@ from store.models import (
     Lead,
     LeadRow,
     LeadStatus,
+    RecordKind,
     Role,
     User,
     UserRef,
@@ -75,6 +76,8 @@ class LeadView:
     audit: list[tuple[AuditEntry, str | None]]
     recycle_rule: LeadRecycleRule | None = None
     """The recycle rule that keeps the lead out of the pool or gives it more days, if one applies."""
+    can_log: bool = False
+    """May log activities: whoever may edit, and a collaborator with READ access."""
 
 
 def announce_captures(events: DeskEvents, results: Iterable[capture_path.CaptureResult],
@@ -158,6 +161,7 @@ class LeadService(Editing, Qualifying):
         owner_ids = None if sees_all or reach.owner_ids <= {actor.id} else reach.owner_ids | {actor.id}
         owner_id = None if sees_all or owner_ids is not None else actor.id
         return queries.InboxFilter(owner_id=owner_id, owner_ids=owner_ids, unassigned=unassigned and sees_all,
+                                   shared=frozenset() if sees_all else reach.shared.get(RecordKind.LEAD, frozenset()),
                                    statuses=statuses, grade=grade or None, source=source or None,
                                    search=(search or '').strip()[:100] or None,
                                    agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end,
@@ -176,7 +180,8 @@ class LeadService(Editing, Qualifying):
                             (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED),
                             activities=list(queries.lead_activities(session, lead_id)),
                             audit=list(queries.lead_audit(session, lead_id)),
-                            recycle_rule=rule_for_lead(session, lead))
+                            recycle_rule=rule_for_lead(session, lead),
+                            can_log=permissions.can_log_activity(actor, lead))
 
     def owner_of(self, lead_id: int) -> int | None:
         """For live updates: which inbox a lead belongs to."""
@@ -200,8 +205,8 @@ class LeadService(Editing, Qualifying):
             lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
             if lead is None or lead.is_deleted:
                 raise NotFound()
-            if not permissions.can_log_activity(actor, lead):
-                raise NotAllowed()
+            if not permissions.can_log_activity(actor, lead) or (ticks and not permissions.can_edit_lead(actor, lead)):
+                raise NotAllowed()  # (a READ collaborator logs, but ticks no checklist)
             activity = Activity(lead_id=lead_id, user_id=actor.id, kind=kind, outcome=outcome, note=note,
                                 next_follow_up_at=next_follow_up_at, created_at=now)
             session.add(activity)

@@ -26,6 +26,7 @@ from store.models import (
     Contact,
     CustomEntity,
     Opportunity,
+    RecordKind,
     Stage,
     StageChange,
     StageKind,
@@ -56,14 +57,16 @@ def board_filter(session: Session, actor: UserRef, *, owner_id: int | None = Non
                  tags: Sequence[int] = ()) -> queries.BoardFilter:
     """The board's filter as SQL reads it (`BoardViews.board`'s keywords), a rep's narrowed to
     their own deals: the board and a bulk edit's "all N matching" read the same deals."""
+    shared: frozenset[int] = frozenset()
     if not permissions.sees_all_leads(actor):
         owner_id = actor.id
+        shared = permissions.reach(actor).shared.get(RecordKind.OPPORTUNITY, frozenset())
     close_to = None
     if close_month is not None:
         close_month = close_month.replace(day=1)
         close_to = (close_month + timedelta(days=32)).replace(day=1)
     tests = custom_tests(records.load(session, CustomEntity.OPPORTUNITY), custom) if custom else ()
-    return queries.BoardFilter(owner_id=owner_id, close_from=close_month, close_to=close_to,
+    return queries.BoardFilter(owner_id=owner_id, shared=shared, close_from=close_month, close_to=close_to,
                                min_cents=maybe_money(min_amount), max_cents=maybe_money(max_amount), custom=tests,
                                tags=tuple(t for t in tags if isinstance(t, int) and 0 < t < 2**31))
 
@@ -106,6 +109,8 @@ class OpportunityView:
     history: list[tuple[StageChange, str | None]]
     activities: list[tuple[Activity, str | None]]
     is_repeat: bool = False
+    can_log: bool = False
+    """May log activities: whoever may edit, and a collaborator with READ access."""
 
 
 class BoardViews:
@@ -175,7 +180,7 @@ class BoardViews:
             o = session.get(Opportunity, check_id(opportunity_id))
             if o is None or o.is_deleted:
                 raise NotFound()
-            if not permissions.in_reach(actor, o.owner_id):
+            if not permissions.can_view_opportunity(actor, o):
                 raise NotAllowed()
             stage = session.get(Stage, o.stage_id)
             account = session.get(Account, o.account_id)
@@ -185,7 +190,8 @@ class BoardViews:
                 opportunity=o, stage=stage, account=account,
                 contact=session.get(Contact, o.contact_id) if o.contact_id else None,
                 owner_name=owner.name if owner else None,
-                can_edit=permissions.can_assign(actor) or o.owner_id == actor.id,
+                can_edit=permissions.can_edit_opportunity(actor, o),
                 history=list(queries.stage_history(session, opportunity_id)),
                 activities=list(queries.opportunity_activities(session, o.lead_id)),
-                is_repeat=care_store.is_repeat(session, opportunity_id))
+                is_repeat=care_store.is_repeat(session, opportunity_id),
+                can_log=permissions.can_log_on_opportunity(actor, o))

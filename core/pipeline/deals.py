@@ -169,13 +169,15 @@ class PipelineService(BoardViews, StageSettings):
         self.ctx.events.publish(self.ctx.events.opportunity_moved, opportunity_id, actor.id)
         return new_version
 
-    def _editable(self, session: Session, actor: UserRef, opportunity_id: int) -> Opportunity:
+    def _editable(self, session: Session, actor: UserRef, opportunity_id: int, *,
+                  logging: bool = False) -> Opportunity:
         # Row-locked (PostgreSQL): the version check and the move are one step; a racing move
         # waits, then sees the new version and is refused as a conflict.
         o = session.get(Opportunity, opportunity_id, with_for_update=True, populate_existing=True)
         if o is None or o.is_deleted:
             raise NotFound()
-        if not (permissions.can_assign(actor) or o.owner_id == actor.id):
+        allowed = permissions.can_log_on_opportunity if logging else permissions.can_edit_opportunity
+        if not allowed(actor, o):
             raise NotAllowed()
         return o
 
@@ -238,7 +240,7 @@ class PipelineService(BoardViews, StageSettings):
         now = self.ctx.now()
         check_activity(kind, next_follow_up_at, now)
         with self.ctx.write() as session:
-            o = self._editable(session, actor, opportunity_id)
+            o = self._editable(session, actor, opportunity_id, logging=not ticks)
             activity = Activity(lead_id=o.lead_id, opportunity_id=opportunity_id, user_id=actor.id, kind=kind,
                                 outcome=clean_text(outcome, max_length=200), note=clean_text(note, max_length=5000),
                                 next_follow_up_at=next_follow_up_at, created_at=now)

@@ -56,14 +56,14 @@ class PlaybookView:
 
 
 def _can_work(actor: UserRef, o: Opportunity) -> bool:
-    return permissions.can_assign(actor) or o.owner_id == actor.id
+    return permissions.can_edit_opportunity(actor, o)
 
 
 def _visible_opportunity(session: Session, actor: UserRef, opportunity_id: int) -> tuple[Opportunity, Lead]:
     o = session.get(Opportunity, check_id(opportunity_id))
     if o is None or o.is_deleted:
         raise NotFound()
-    if not permissions.in_reach(actor, o.owner_id):
+    if not permissions.can_view_opportunity(actor, o):
         raise NotAllowed()
     lead = session.get(Lead, o.lead_id)
     if lead is None:

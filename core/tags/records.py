@@ -139,10 +139,10 @@ class RecordTagService:
             allowed = permissions.can_view_lead(actor, record) and (
                 not write or permissions.can_edit_lead(actor, record))
         elif isinstance(record, Opportunity):
-            allowed = permissions.in_reach(actor, record.owner_id)
-            allowed = allowed and (not write or permissions.can_assign(actor) or record.owner_id == actor.id)
+            allowed = permissions.can_view_opportunity(actor, record)
+            allowed = allowed and (not write or permissions.can_edit_opportunity(actor, record))
         else:
-            allowed = permissions.in_reach(actor, record.owner_id)
+            allowed = permissions.can_view_customer(actor, record)
             allowed = allowed and (not write or permissions.can_tag_customer(actor, record.owner_id))
         if not allowed:
             raise NotAllowed()

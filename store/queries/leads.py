@@ -15,8 +15,9 @@ from sqlmodel import Session, col, func, or_, select
 
 from .. import identity
 from ..custom_indexes import custom_value
-from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, SearchKind, TagEntity, User
+from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, Reach, RecordKind, SearchKind, TagEntity, User
 from . import search
+from .reach_filter import visible
 from .tags import is_dense, record_tag_ids, tagged
 
 # ----- leads ------------------------------------------------------------------------------------
@@ -73,6 +74,9 @@ class InboxFilter:
     """Only this owner's leads (a rep's own inbox)."""
     owner_ids: frozenset[int] | None = None
     """Only these owners' leads (a manager whose data scope is a department: `owner_id IN (...)`)."""
+    shared: frozenset[int] = frozenset()
+    """With `owner_id` / `owner_ids`: also these leads, shared with the actor (collaboration; the
+    owners' test and these ids are read as one `reach_filter.visible` clause)."""
     unassigned: bool = False
     statuses: tuple[str, ...] = OPEN_STATUSES
     grade: str | None = None
@@ -158,9 +162,15 @@ def _from_matches(f: InboxFilter) -> bool:
 
 def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
     where: list[sa.ColumnElement[bool]] = [col(Lead.is_deleted) == False]  # noqa: E712
-    if f.owner_id is not None:  # (few search matches: `+ 0` keeps the owner's index out, see `_from_matches`)
+    if f.shared and (f.owner_id is not None or f.owner_ids is not None):
+        owners = f.owner_ids if f.owner_ids is not None else frozenset({f.owner_id or 0})
+        clause = visible(Reach(everyone=False, owner_ids=owners, shared={RecordKind.LEAD: f.shared}),
+                         col(Lead.owner_id), RecordKind.LEAD, col(Lead.id))
+        if clause is not None:
+            where.append(clause)
+    elif f.owner_id is not None:  # (few search matches: `+ 0` keeps the owner's index out, see `_from_matches`)
         where.append((col(Lead.owner_id) + 0 if _from_matches(f) else col(Lead.owner_id)) == f.owner_id)
-    if f.owner_ids is not None:
+    elif f.owner_ids is not None:
         where.append(col(Lead.owner_id).in_(sorted(f.owner_ids)))
     if f.unassigned:
         where.append(col(Lead.owner_id).is_(None))

@@ -9,8 +9,21 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
 
-from ..models import Account, Activity, Contact, LostReason, Opportunity, Stage, StageChange, TagEntity, User
+from ..models import (
+    Account,
+    Activity,
+    Contact,
+    LostReason,
+    Opportunity,
+    Reach,
+    RecordKind,
+    Stage,
+    StageChange,
+    TagEntity,
+    User,
+)
 from .leads import CustomTest, custom_condition, lead_activities
+from .reach_filter import visible
 from .search import like_pattern
 from .tags import tagged
 
@@ -71,6 +84,8 @@ def customer_for(session: Session, *, phone_norm: str | None, email: str | None,
 @dataclass(frozen=True, slots=True)
 class BoardFilter:
     owner_id: int | None = None
+    shared: frozenset[int] = frozenset()
+    """With `owner_id`: also these deals, shared with the viewer (collaboration)."""
     close_from: date | None = None
     close_to: date | None = None
     min_cents: int | None = None
@@ -89,7 +104,8 @@ def _board_where(f: BoardFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
     where: list[sa.ColumnElement[bool]] = [col(Opportunity.is_deleted) == False]  # noqa: E712
     where.extend(custom_condition(t, dialect, col(Opportunity.custom)) for t in f.custom)
     if f.owner_id is not None:
-        where.append(col(Opportunity.owner_id) == f.owner_id)
+        where.append(_owned_or_shared(f.owner_id, f.shared, col(Opportunity.owner_id), RecordKind.OPPORTUNITY,
+                                      col(Opportunity.id)))
     if f.close_from is not None:
         where.append(col(Opportunity.expected_close) >= f.close_from)
     if f.close_to is not None:
@@ -147,14 +163,24 @@ def count_in_stage(session: Session, stage_id: int) -> int:
     return session.exec(select(func.count()).select_from(Opportunity).where(Opportunity.stage_id == stage_id)).one()
 
 
+def _owned_or_shared(owner_id: int, shared: frozenset[int], owner_col: object, kind: RecordKind,
+                     id_col: object) -> sa.ColumnElement[bool]:
+    """One owner's records and those shared with the viewer, as `reach_filter.visible` reads them."""
+    clause = visible(Reach(everyone=False, owner_ids=frozenset({owner_id}), shared={kind: shared}),
+                     owner_col, kind, id_col)
+    assert clause is not None
+    return clause
+
+
 def customers_page(session: Session, *, owner_id: int | None, tier: str | None, search: str | None,
-                   offset: int, limit: int, custom: Sequence[CustomTest] = (), tags: Sequence[int] = ()
-                   ) -> tuple[Sequence[tuple[Account, str | None]], int]:
+                   offset: int, limit: int, custom: Sequence[CustomTest] = (), tags: Sequence[int] = (),
+                   shared: frozenset[int] = frozenset()) -> tuple[Sequence[tuple[Account, str | None]], int]:
+    """`shared` (with `owner_id`): customers shared with the viewer besides the owner's."""
     where: list[sa.ColumnElement[bool]] = [col(Account.is_customer) == True,  # noqa: E712
                                            col(Account.is_deleted) == False]  # noqa: E712
     where.extend(custom_condition(t, _dialect(session), col(Account.custom)) for t in custom)
     if owner_id is not None:
-        where.append(col(Account.owner_id) == owner_id)
+        where.append(_owned_or_shared(owner_id, shared, col(Account.owner_id), RecordKind.CUSTOMER, col(Account.id)))
     if tier:
         where.append(col(Account.tier) == tier)
     if search:

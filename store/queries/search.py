@@ -10,7 +10,8 @@ trigram: they match the start of the record's name through `ix_search_docs_name_
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,11 +23,14 @@ from ..models import (
     Lead,
     LeadStatus,
     Opportunity,
+    Reach,
+    RecordKind,
     SearchDoc,
     SearchHit,
     SearchKind,
     User,
 )
+from .reach_filter import visible
 
 MIN_SUBSTRING = 3
 """A trigram's length: shorter terms match a name's start only."""
@@ -130,25 +134,29 @@ def fts_phrase(term: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Scope:
     """What an actor may find: everything (`owner_id` None and no `owner_ids`), own records, or
-    those of `owner_ids` (a department's data scope), and the pool's leads."""
+    those of `owner_ids` (a department's data scope), the records `shared` with the actor
+    (collaboration), and the pool's leads."""
 
     owner_id: int | None
     pool: bool = False
     owner_ids: frozenset[int] | None = None
+    shared: Mapping[RecordKind, frozenset[int]] = field(default_factory=dict)
 
     @property
     def everything(self) -> bool:
         return self.owner_id is None and self.owner_ids is None
 
-    def owns(self, column: Any) -> sa.ColumnElement[bool]:
-        """The records within the scope (when not `everything`)."""
-        if self.owner_ids is not None:
-            return column.in_(sorted(self.owner_ids | ({self.owner_id} if self.owner_id is not None else set())))
-        return column == self.owner_id
+    def reach(self) -> Reach:
+        owners = (self.owner_ids or frozenset()) | ({self.owner_id} if self.owner_id is not None else set())
+        return Reach(everyone=self.everything, owner_ids=frozenset(owners), shared=self.shared)
 
-    def held(self, owner_id: int | None) -> bool:
-        return self.everything or owner_id == self.owner_id or (
-            self.owner_ids is not None and owner_id in self.owner_ids)
+    def owns(self, column: Any, kind: RecordKind, id_col: Any) -> sa.ColumnElement[bool]:
+        """The records within the scope (when not `everything`): `reach_filter.visible`'s reading."""
+        clause = visible(self.reach(), column, kind, id_col)
+        return sa.true() if clause is None else clause
+
+    def held(self, owner_id: int | None, kind: RecordKind = RecordKind.LEAD, record_id: int | None = None) -> bool:
+        return self.reach().sees(kind, record_id, owner_id)
 
 
 def _newest(ids: sa.Select[Any], term: str, dialect: str) -> sa.Select[Any]:
@@ -163,7 +171,7 @@ def find_leads(session: Session, term: str, scope: Scope, *, limit: int) -> list
     ids = _newest(matching_ids(term, SearchKind.LEAD, dialect), term, dialect).subquery()
     visible: list[sa.ColumnElement[bool]] = [col(Lead.is_deleted) == False]  # noqa: E712
     if not scope.everything:
-        mine = scope.owns(col(Lead.owner_id))
+        mine = scope.owns(col(Lead.owner_id), RecordKind.LEAD, col(Lead.id))
         visible.append(sa.or_(mine, col(Lead.status) == LeadStatus.POOL) if scope.pool else mine)
     query = (sa.select(col(Lead.id), col(Lead.name), col(Lead.company), col(Lead.phone), col(Lead.status),
                        col(Lead.owner_id), col(User.name))
@@ -171,7 +179,7 @@ def find_leads(session: Session, term: str, scope: Scope, *, limit: int) -> list
              .outerjoin(User, col(User.id) == Lead.owner_id).where(*visible).limit(limit))
     hits = []
     for lead_id, name, company, phone, status, owner_id, owner_name in session.execute(query):
-        pooled = not scope.held(owner_id)
+        pooled = not scope.held(owner_id, RecordKind.LEAD, lead_id)
         hits.append(SearchHit(SearchKind.LEAD, lead_id, name, company, status, owner_name, phone, in_pool=pooled))
     return hits
 
@@ -181,7 +189,7 @@ def find_opportunities(session: Session, term: str, scope: Scope, *, limit: int)
     ids = _newest(matching_ids(term, SearchKind.OPPORTUNITY, dialect), term, dialect).subquery()
     visible: list[sa.ColumnElement[bool]] = [col(Opportunity.is_deleted) == False]  # noqa: E712
     if not scope.everything:
-        visible.append(scope.owns(col(Opportunity.owner_id)))
+        visible.append(scope.owns(col(Opportunity.owner_id), RecordKind.OPPORTUNITY, col(Opportunity.id)))
     query = (sa.select(col(Opportunity.id), col(Opportunity.name), col(Account.name), col(User.name))
              .select_from(ids).join(Opportunity, col(Opportunity.id) == ids.c.rid)
              .join(Account, col(Account.id) == Opportunity.account_id)
@@ -196,7 +204,7 @@ def find_customers(session: Session, term: str, scope: Scope, *, limit: int) -> 
     visible: list[sa.ColumnElement[bool]] = [col(Account.is_deleted) == False,  # noqa: E712
                                              col(Account.is_customer) == True]  # noqa: E712
     if not scope.everything:
-        visible.append(scope.owns(col(Account.owner_id)))
+        visible.append(scope.owns(col(Account.owner_id), RecordKind.CUSTOMER, col(Account.id)))
     query = (sa.select(col(Account.id), col(Account.name), col(Account.tier), col(User.name))
              .select_from(ids).join(Account, col(Account.id) == ids.c.rid)
              .outerjoin(User, col(User.id) == Account.owner_id).where(*visible).limit(limit))

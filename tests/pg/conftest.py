@@ -30,7 +30,7 @@ MIRRORED = (
     'care',
     'checklist_rollup',
     'conversion', 'counters', 'custom_fields', 'custom_fields_io', 'custom_sort', 'custom_filters', 'custom_objects',
-    'customers', 'department_rules', 'departments', 'departure',
+    'collaborators', 'customers', 'department_rules', 'departments', 'departure',
     'events',
     'exposure', 'import',
     'inbox_order', 'leads', 'merge',

@@ -20,7 +20,19 @@ from core.desk import Desk
 from core.ops import demo_accounts
 from core.settings import Settings
 from store.engine import read_session
-from store.models import Activity, AuditEntry, Lead, LeadStatus, Notification, Opportunity, Role, Source, User
+from store.models import (
+    Activity,
+    AuditEntry,
+    Collaborator,
+    Lead,
+    LeadStatus,
+    Notification,
+    Opportunity,
+    RecordKind,
+    Role,
+    Source,
+    User,
+)
 from tests.factories import make_desk
 
 LISTED_SOURCES = {Source.WEBSITE, Source.TRADE_SHOW, Source.PHONE, Source.ADS, Source.REFERRAL, Source.SOCIAL,
@@ -157,6 +169,17 @@ def test_seed_replays_follow_ups_in_the_past(seeded: tuple[Desk, dict[str, Any],
     assert any(lead.next_follow_up_at and lead.next_follow_up_at > now for lead in leads.values())
     assert channels == {'demo': len(leads)}
     assert isinstance(desk.ctx.clock, FakeClock) and desk.ctx.now() == now  # the real clock is back
+
+
+def test_seed_shares_one_of_linas_leads_with_kevin(seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:
+    desk, summary, _, _ = seeded
+    assert summary['collaborators'] == 1
+    with read_session(desk.ctx.engine) as session:
+        users = {u.id: u.email for u in session.exec(select(User)).all()}
+        (row,) = session.exec(select(Collaborator)).all()
+        lead = session.get(Lead, row.record_id)
+    assert row.kind == RecordKind.LEAD and users[row.user_id] == 'kevin@demo.leaddesk'
+    assert lead is not None and users[lead.owner_id or 0] == 'lina@demo.leaddesk'
 
 
 def test_seed_leaves_nobody_with_unread_history(seeded: tuple[Desk, dict[str, Any], datetime, float]) -> None:

@@ -2,6 +2,9 @@
 websocket message) can reach, for each role and for records owned by rep A, rep B or
 nobody, against a table written here. A refused action raises NotAllowed and writes
 nothing; an allowed one succeeds. (Routes have their own matrix in tests/ui.)
+
+Two more reps are collaborators on rep A's lead and deal (issue 22): `reader` with READ access,
+`editor` with EDIT access; rep B's records are not shared with them.
 """
 
 from __future__ import annotations
@@ -17,13 +20,15 @@ import pytest
 from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import NotAllowed
-from store.models import AuditEntry, Lead, Opportunity, Role, UserRef
-from tests.factories import admin, lead_data, make_desk, user
+from store.models import Access, AuditEntry, Lead, Opportunity, RecordKind, Role, UserRef
+from tests.factories import PASSWORD, admin, lead_data, make_desk, user
 
 from .db import get, rows
 from .test_conversion import make_opportunity
 
 ROLES = ('rep_a', 'rep_b', 'marketing', 'manager', 'admin')
+COLLABORATORS = ('reader', 'editor')
+"""Reps sharing rep A's lead and deal (READ, EDIT); not rep B's."""
 SEES_ALL = {'marketing', 'manager', 'admin'}
 TEAM = {'manager', 'admin'}
 
@@ -49,6 +54,10 @@ def build(desk: Desk, clock: FakeClock) -> World:
     for rep in ('rep_a', 'rep_b'):
         desk.team.update_user(people['manager'], people[rep].id, {'is_on_leave': False})
     deals = {owner: make_opportunity(desk, clock, people[owner]) for owner in ('rep_a', 'rep_b')}
+    for who, access in (('reader', Access.READ), ('editor', Access.EDIT)):
+        people[who] = user(desk, capacity=100)
+        for kind, record in ((RecordKind.LEAD, leads['rep_a']), (RecordKind.OPPORTUNITY, deals['rep_a'])):
+            desk.collaborators.add(people['rep_a'], kind, record, user_id=people[who].id, access=access)
     return World(desk=desk, people=people, leads=leads, deals=deals)
 
 
@@ -95,6 +104,10 @@ LEAD_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {
         a, w.leads[o], rep_id=w.people['rep_b' if o == 'rep_a' else 'rep_a'].id)),
     'opportunity of lead': (owner_or(SEES_ALL), lambda w, a, o: w.desk.pipeline.opportunity_for_lead(a, w.leads[o])),
     'view lead playbook': (owner_or(SEES_ALL), lambda w, a, o: w.desk.playbooks.for_lead(a, w.leads[o])),
+    'add lead collaborator': (owner_or(TEAM), lambda w, a, o: w.desk.collaborators.add(
+        a, RecordKind.LEAD, w.leads[o], user_id=w.people['rep_b' if o == 'rep_a' else 'rep_a'].id, access='read')),
+    'remove lead collaborator': (owner_or(TEAM), lambda w, a, o: w.desk.collaborators.remove(
+        a, RecordKind.LEAD, w.leads[o], user_id=w.people['reader'].id)),
 }
 OWNED_LEAD_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {  # leads in a playbook step
     'tick lead checklist': (owner_or(TEAM), lambda w, a, o: w.desk.playbooks.tick(
@@ -115,6 +128,9 @@ DEAL_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {
     'view deal playbook': (owner_or(SEES_ALL), lambda w, a, o: w.desk.playbooks.for_opportunity(a, w.deals[o])),
     'tick deal checklist': (owner_or(TEAM), lambda w, a, o: w.desk.playbooks.tick(
         a, _first_item(w, _deal_step(w)), done=True, opportunity_id=w.deals[o])),
+    'add deal collaborator': (owner_or(TEAM), lambda w, a, o: w.desk.collaborators.add(
+        a, RecordKind.OPPORTUNITY, w.deals[o], user_id=w.people['rep_b' if o == 'rep_a' else 'rep_a'].id,
+        access='edit')),
 }
 TEAM_ACTIONS: dict[str, tuple[Callable[[str, str], bool], Action]] = {
     'list users': (roles_only(TEAM), lambda w, a, o: w.desk.team.users(a)),
@@ -159,7 +175,19 @@ CASES = ([(name, role, owner) for name in LEAD_ACTIONS for role in ROLES for own
          + [(name, role, 'nobody') for name in POOL_ACTIONS for role in ROLES]
          + [(name, role, owner) for name in DEAL_ACTIONS for role in ROLES for owner in ('rep_a', 'rep_b')]
          + [(name, role, owner) for name in OWNED_LEAD_ACTIONS for role in ROLES for owner in ('rep_a', 'rep_b')]
-         + [(name, role, '-') for name in TEAM_ACTIONS for role in ROLES])
+         + [(name, role, '-') for name in TEAM_ACTIONS for role in ROLES]
+         + [(name, role, owner) for name in LEAD_ACTIONS | DEAL_ACTIONS | OWNED_LEAD_ACTIONS
+            for role in COLLABORATORS for owner in ('rep_a', 'rep_b')])
+COLLABORATOR_MAY: dict[str, set[str]] = {
+    # on rep A's shared lead and deal: READ sees and logs, EDIT also edits; neither assigns nor shares
+    'view lead': {'reader', 'editor'}, 'edit lead': {'editor'}, 'log lead activity': {'reader', 'editor'},
+    'disqualify lead': {'editor'}, 'assign lead': set(), 'opportunity of lead': {'reader', 'editor'},
+    'view lead playbook': {'reader', 'editor'}, 'add lead collaborator': set(),
+    'remove lead collaborator': set(), 'tick lead checklist': {'editor'},
+    'view deal': {'reader', 'editor'}, 'edit deal': {'editor'}, 'log deal activity': {'reader', 'editor'},
+    'move deal': {'editor'}, 'view deal playbook': {'reader', 'editor'}, 'tick deal checklist': {'editor'},
+    'add deal collaborator': set(),
+}
 ALL = LEAD_ACTIONS | POOL_ACTIONS | DEAL_ACTIONS | OWNED_LEAD_ACTIONS | TEAM_ACTIONS
 
 
@@ -186,12 +214,15 @@ def test_action_by_role(tmp_path: Path, template: tuple[Path, World], action: st
     desk = make_desk(tmp_path / 'copy.db', FakeClock())
     world = World(desk=desk, people=built.people, leads=built.leads, deals=built.deals)
     may, call = ALL[action]
+    actor = world.people[role]
+    if role in COLLABORATORS:  # the ref a session gives: carrying the reach with what is shared
+        actor = desk.team.login(actor.email, PASSWORD)[0]
     before = footprint(desk)
-    if may(role, owner):
-        call(world, world.people[role], owner)
+    if may(role, owner) if role in ROLES else (owner == 'rep_a' and role in COLLABORATOR_MAY[action]):
+        call(world, actor, owner)
     else:
         with pytest.raises(NotAllowed):
-            call(world, world.people[role], owner)
+            call(world, actor, owner)
         assert footprint(desk) == before, 'a refused action wrote something'
 
 
@@ -199,3 +230,4 @@ def test_the_table_is_whole() -> None:
     assert len(CASES) == len(set(CASES))
     assert set(ALL) == (set(LEAD_ACTIONS) | set(POOL_ACTIONS) | set(DEAL_ACTIONS) | set(OWNED_LEAD_ACTIONS)
                         | set(TEAM_ACTIONS))
+    assert set(COLLABORATOR_MAY) == set(LEAD_ACTIONS) | set(DEAL_ACTIONS) | set(OWNED_LEAD_ACTIONS)

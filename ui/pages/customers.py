@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from core import permissions
+from core.accounts.collaborators import CollaboratorPanel
 from core.accounts.saved_views import View
 from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.customers.accounts import CustomerRow, CustomerView, TierRules
@@ -17,11 +18,12 @@ from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.pipeline.money import parse_money
 from core.tags.catalog import NO_TAGS, TagSet
-from store.models import Stage, TagEntity, Tier, UserRef, ViewPage
+from store.models import RecordKind, Stage, TagEntity, Tier, UserRef, ViewPage
 
 from .. import live
 from ..components.bulk_edit import CUSTOMER_KINDS, PICK_BOX, BulkEdit
 from ..components.care_panel import CarePlanForm, CustomerCare
+from ..components.collaborators import CollaboratorsCard, shared_badge
 from ..components.custom_fields import CustomSection, filter_selects, set_choice
 from ..components.phone import phone_link
 from ..components.saved_views import SavedViews
@@ -289,9 +291,14 @@ class TierRulesForm:
 
 class CustomerPage:
     def __init__(self, desk: Desk, user: UserRef, view: CustomerView, stages: dict[int | None, Stage],
-                 *, custom: CustomFields = NO_FIELDS, tags: RecordTags | None = None) -> None:
+                 *, custom: CustomFields = NO_FIELDS, tags: RecordTags | None = None,
+                 collaborators: CollaboratorPanel | None = None) -> None:
         self.desk, self.user = desk, user
         self.view, self.stages = view, stages
+        account_id = view.account.id or 0
+        self.collaborators = CollaboratorsCard(desk, user, RecordKind.CUSTOMER, account_id, collaborators or
+                                               CollaboratorsCard.read(desk, user, RecordKind.CUSTOMER, account_id))
+        """Who else works this customer, its deals and its contacts' leads (issue 22)."""
         self.tags = tags
         """The customer's tags under its name."""
         self.custom = CustomSection(custom.definitions, on_save=self.save_custom, editable=view.can_edit)
@@ -320,6 +327,7 @@ class CustomerPage:
         with ui.row().classes('w-full items-center gap-3'):
             tid(ui.label(a.name).classes('text-h5'), 'customer-name')
             tid(ui.badge(tier_label(a.tier), color=TIER_COLORS.get(a.tier, 'grey')), 'customer-tier')
+            shared_badge(self.collaborators.panel)
             ui.space()
             tid(ui.label(t('lead.owner_is', owner=self.view.owner_name or t('lead.unassigned')))
                 .classes('text-grey-8'), 'customer-owner')
@@ -361,6 +369,8 @@ class CustomerPage:
                             ui.label(money(o.amount_cents)).classes('font-mono')
                             if o.expected_close:
                                 ui.label(o.expected_close.isoformat()).classes('text-grey-7 text-sm')
+        with ui.element('div').classes('w-96 max-w-full'):
+            self.collaborators.render()
 
 
 def register(desk: Desk) -> None:
@@ -394,6 +404,7 @@ def register(desk: Desk) -> None:
             stages = {s.id: s for s in await run.io_bound(desk.pipeline.stages)}
             custom = await run.io_bound(desk.customers.custom_fields)
             tags = await run.io_bound(RecordTags.read, desk, user, TagEntity.CUSTOMER, int(account_id))
+            collaborators = await run.io_bound(CollaboratorsCard.read, desk, user, RecordKind.CUSTOMER, int(account_id))
         except (NotFound, ValueError):
             refused = 'not-found'
         except NotAllowed:
@@ -406,7 +417,7 @@ def register(desk: Desk) -> None:
                 ui.link(t('customer.back'), '/customers')
             else:
                 editable = permissions.can_tag_customer(user, view.account.owner_id)
-                CustomerPage(desk, user, view, stages, custom=custom,
+                CustomerPage(desk, user, view, stages, custom=custom, collaborators=collaborators,
                              tags=RecordTags(desk, user, TagEntity.CUSTOMER, view.account.id or 0, editable=editable,
                                         read=tags)).build()
                 CustomerCare(desk, user, care).build()

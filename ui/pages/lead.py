@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
+from core.accounts.collaborators import CollaboratorPanel
 from core.automation.recycle_rules import RecycleAction
 from core.custom_fields.requirements import FieldsNeeded
 from core.custom_fields.values import CustomFields
@@ -19,10 +20,11 @@ from core.leads.actions import EDITABLE_FIELDS, LeadView
 from core.leads.fields import LEAD
 from core.playbooks.working import PlaybookView
 from core.tags.catalog import TagInfo, TagSet
-from store.models import LeadStatus, TagEntity, UserRef
+from store.models import LeadStatus, RecordKind, TagEntity, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog
+from ..components.collaborators import CollaboratorsCard, shared_badge
 from ..components.custom_fields import CustomSection, carried_values, dialog_inputs, dialog_values
 from ..components.inline_edit import InlineSection
 from ..components.kit import card
@@ -58,9 +60,13 @@ CSS = f"""
 class LeadPage:
     def __init__(self, desk: Desk, user: UserRef, view: LeadView, opportunity_id: int | None = None,
                  playbook: PlaybookView | None = None, *, custom: CustomFields | None = None,
-                 tags: tuple[TagSet, list[TagInfo]] | None = None) -> None:
+                 tags: tuple[TagSet, list[TagInfo]] | None = None,
+                 collaborators: CollaboratorPanel | None = None) -> None:
         self.desk, self.user, self.view = desk, user, view
         self.lead_id = view.lead.id or 0
+        self.collaborators = CollaboratorsCard(desk, user, RecordKind.LEAD, self.lead_id, collaborators or
+                                               CollaboratorsCard.read(desk, user, RecordKind.LEAD, self.lead_id))
+        """Who else works this lead (issue 22), and add / remove for the owner and managers."""
         self.playbook = PlaybookPanel(desk, user, playbook or desk.playbooks.for_lead(user, self.lead_id),
                                       lead_id=self.lead_id)
         """The current step's checklist and talk tracks (issue 11)."""
@@ -93,6 +99,7 @@ class LeadPage:
                     self.activities()
                 with ui.column().classes('w-96 max-w-full max-md:w-full gap-4'):
                     self.playbook.render()
+                    self.collaborators.render()
                     self.side()
                     self.audit()
             self.action_bar()
@@ -138,6 +145,7 @@ class LeadPage:
                 tid(ui.label(lead.name).classes('ld-title'), 'lead-name')
                 ui.badge(lead.grade, color={'A': 'red', 'B': 'orange'}.get(lead.grade, 'grey')).mark('lead-grade')
                 tid(ui.badge(label('status', lead.status), color='primary'), 'lead-status')
+                shared_badge(self.collaborators.panel)
                 ui.label(label('temperature', lead.temperature)).classes('ld-muted')
                 if lead.account_id and lead.status != LeadStatus.CONVERTED:
                     with tid(ui.link(target=f'/customers/{lead.account_id}'), 'existing-customer'):
@@ -155,10 +163,11 @@ class LeadPage:
                 if self.view.can_edit and lead.status == LeadStatus.QUALIFIED:
                     tid(ui.button(t('lead.convert'), icon='handshake', on_click=self.open_convert)
                         .props('color=positive'), 'convert')
-                if self.view.can_edit:
+                if self.view.can_log:
                     # on a phone the bar at the bottom has it
                     tid(ui.button(t('activity.log'), icon='add_comment', on_click=self.log_activity)
                         .classes('gt-xs'), 'log-activity')
+                if self.view.can_edit:
                     tid(ui.button(t('lead.disqualify'), on_click=self.disqualify).props('flat color=negative'),
                         'disqualify')
         if lead.status == LeadStatus.CONVERTED:
@@ -401,7 +410,7 @@ class LeadPage:
                 call.props(f'href="{number.href}"')
             else:
                 call.disable()
-            if self.view.can_edit:
+            if self.view.can_log:
                 tid(ui.button(t('activity.log'), icon='add_comment', on_click=self.log_activity)
                     .props('no-caps stack dense'), 'bar-log-activity')
                 follow = when(lead.next_follow_up_at) if lead.next_follow_up_at else t('lead.follow_up')
@@ -460,11 +469,13 @@ def register(desk: Desk) -> None:
         refused, opportunity_id, merged_into = None, None, None
         custom: CustomFields | None = None
         tags: tuple[TagSet, list[TagInfo]] | None = None
+        collaborators: CollaboratorPanel | None = None
         try:
             view = await run.io_bound(desk.leads.lead_view, user, int(lead_id))
             playbook = await run.io_bound(desk.playbooks.for_lead, user, int(lead_id))
             custom = await run.io_bound(desk.leads.custom_fields)
             tags = await run.io_bound(RecordTags.read, desk, user, TagEntity.LEAD, int(lead_id))
+            collaborators = await run.io_bound(CollaboratorsCard.read, desk, user, RecordKind.LEAD, int(lead_id))
             if view.lead.status == LeadStatus.CONVERTED:
                 opportunity_id = await run.io_bound(desk.pipeline.opportunity_for_lead, user, view.lead.id or 0)
         except (NotFound, ValueError):
@@ -483,5 +494,6 @@ def register(desk: Desk) -> None:
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
                 ui.link(t('nav.back_to_inbox'), '/')
             else:
-                LeadPage(desk, user, view, opportunity_id, playbook, custom=custom, tags=tags).build()
+                LeadPage(desk, user, view, opportunity_id, playbook, custom=custom, tags=tags,
+                         collaborators=collaborators).build()
         return None

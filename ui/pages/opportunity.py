@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
+from core.accounts.collaborators import CollaboratorPanel
 from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
@@ -18,10 +19,11 @@ from core.pipeline.board import OpportunityView
 from core.pipeline.deals import StaleOpportunity
 from core.playbooks.working import PlaybookView
 from core.tags.catalog import TagInfo, TagSet
-from store.models import Stage, StageKind, TagEntity, UserRef
+from store.models import RecordKind, Stage, StageKind, TagEntity, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog, parse_day
+from ..components.collaborators import CollaboratorsCard, shared_badge
 from ..components.custom_fields import CustomSection
 from ..components.inline_edit import InlineSection
 from ..components.phone import phone_link
@@ -68,9 +70,14 @@ def _display(name: str, value: str) -> str:
 class OpportunityPage:
     def __init__(self, desk: Desk, user: UserRef, view: OpportunityView, stages: list[Stage],
                  lost_reasons: list[tuple[str, str, str]], *, playbook: PlaybookView | None = None,
-                 custom: CustomFields = NO_FIELDS, tags: tuple[TagSet, list[TagInfo]] | None = None) -> None:
+                 custom: CustomFields = NO_FIELDS, tags: tuple[TagSet, list[TagInfo]] | None = None,
+                 collaborators: CollaboratorPanel | None = None) -> None:
         self.desk, self.user, self.view = desk, user, view
         self.opportunity_id = view.opportunity.id or 0
+        self.collaborators = CollaboratorsCard(
+            desk, user, RecordKind.OPPORTUNITY, self.opportunity_id,
+            collaborators or CollaboratorsCard.read(desk, user, RecordKind.OPPORTUNITY, self.opportunity_id))
+        """Who else works this deal (issue 22)."""
         self.tags = RecordTags(desk, user, TagEntity.OPPORTUNITY, self.opportunity_id, editable=view.can_edit,
                                read=tags)
         """The deal's tags under its name."""
@@ -97,6 +104,7 @@ class OpportunityPage:
             with ui.column().classes('w-96 max-w-full'):
                 self.playbook.render()
                 self.stage_card()
+                self.collaborators.render()
         self.timeline()
         live.subscribe(self.desk.events.opportunity_moved, self._on_moved)
 
@@ -134,11 +142,12 @@ class OpportunityPage:
                 'opp-stage')
             if self.view.is_repeat:
                 tid(ui.badge(t('care.repurchase'), color='teal'), 'opp-repeat')
+            shared_badge(self.collaborators.panel)
             tid(ui.label(money(o.amount_cents)).classes('text-h6 font-mono'), 'opp-amount-shown')
             ui.space()
             owner = self.view.owner_name or t('lead.unassigned')
             tid(ui.label(t('lead.owner_is', owner=owner)).classes('text-grey-8'), 'opp-owner')
-            if self.view.can_edit:
+            if self.view.can_log:
                 tid(ui.button(t('activity.log'), icon='add_comment', on_click=self.log_activity), 'log-activity')
         with ui.row().classes('w-full items-center gap-4'):
             tid(ui.link(t('opp.lead_link'), f'/leads/{o.lead_id}'), 'opp-lead-link')
@@ -302,6 +311,8 @@ def register(desk: Desk) -> None:
             playbook = await run.io_bound(desk.playbooks.for_opportunity, user, int(opportunity_id))
             custom = await run.io_bound(desk.pipeline.custom_fields)
             tags = await run.io_bound(RecordTags.read, desk, user, TagEntity.OPPORTUNITY, int(opportunity_id))
+            collaborators = await run.io_bound(CollaboratorsCard.read, desk, user, RecordKind.OPPORTUNITY,
+                                               int(opportunity_id))
         except (NotFound, ValueError):
             refused = 'not-found'
         except NotAllowed:
@@ -314,5 +325,5 @@ def register(desk: Desk) -> None:
                 ui.link(t('nav.back_to_inbox'), '/')
             else:
                 OpportunityPage(desk, user, view, stages, reasons, playbook=playbook, custom=custom,
-                                tags=tags).build()
+                                tags=tags, collaborators=collaborators).build()
         return None

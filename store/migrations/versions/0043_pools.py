@@ -6,7 +6,7 @@ the pool or the review queue are placed in it; owned leads keep NULL (read as th
 no owned row is rewritten.
 
 Revision ID: 0043
-Revises: 0037
+Revises: 0042
 Create Date: 2026-12-07 03:40:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0043'
-down_revision = '0037'
+down_revision = '0042'
 branch_labels = None
 depends_on = None
 
