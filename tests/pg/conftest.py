@@ -32,7 +32,7 @@ MIRRORED = (
     'customers', 'departments',
     'events',
     'exposure', 'import',
-    'inbox_order', 'leads', 'merge',
+    'inbox_order', 'leads', 'list_sorts', 'merge',
     'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races',
     'recycle_rules', 'report_custom', 'report_rollup', 'reports', 'rule_custom', 'rules', 'saved_views',
     'scoring_rules', 'search',

@@ -1,7 +1,7 @@
-"""Bulk edit on the inbox (core/leads/bulk.py): which leads are ticked (or "all N matching" the
-inbox's filter), the action bar, the action dialog with its preview, and the user's recent bulk edits
-with Undo. The inbox page hooks it in with a few lines: the rows' tick boxes emit `pick`, `mark`
-adds each row's ticked state, `total` follows the page's count."""
+"""Bulk edit on a list (core/leads/bulk.py): which records are ticked (or "all N matching" the
+list's filter: the inbox's, the pool's, the customers'), the action bar, the action dialog with its
+preview, and the user's recent bulk edits with Undo. A list hooks it in with a few lines: the rows'
+tick boxes emit `pick`, `mark` adds each row's ticked state, `total` follows the page's count."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from core.custom_fields.values import Definition
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 from core.leads.bulk import BulkAction, BulkKind, Preview, Selection, Skip
+from core.leads.bulk_matching import MatchingList
 from core.leads.fields import LEAD
 from core.permissions import can_assign
 from core.tags.catalog import NO_TAGS
@@ -52,14 +53,16 @@ class BulkEdit:
     def __init__(self, desk: Desk, user: UserRef, *, filters: Callable[[], Mapping[str, Any]],
                  custom: tuple[Definition, ...], refresh: Callable[[], Awaitable[None]],
                  kinds: Sequence[BulkKind] = LEAD_KINDS, matching: bool = True, prefix: str = '',
-                 entity: TagEntity = TagEntity.LEAD) -> None:
+                 entity: TagEntity = TagEntity.LEAD, source: MatchingList = MatchingList.INBOX) -> None:
         """`kinds`: the actions this list offers (those the user may not do are left out);
-        `matching`: whether "select all N matching" the inbox's `filters` is offered; `prefix`: the
+        `matching`: whether "select all N matching" the list's `filters` is offered (`source`: which
+        list they are of, core/leads/bulk_matching.py); `prefix`: the
         bar's markers when a page has two lists (the pool's review tab); `entity`: leads or customers
         (`custom`: that entity's fields)."""
         self.desk, self.user = desk, user
         self.filters = filters
-        """The inbox's current filters (`LeadService.inbox_filter`'s keywords)."""
+        """The list's current filters (for the inbox `LeadService.inbox_filter`'s keywords)."""
+        self.source = source
         self.custom = custom
         self.refresh = refresh
         self.tags = NO_TAGS
@@ -103,7 +106,7 @@ class BulkEdit:
 
     def selection(self) -> Selection:
         if self.all_matching:
-            return Selection(filters=dict(self.filters()))
+            return Selection(filters=dict(self.filters()), entity=self.entity, matching=self.source)
         return Selection(ids=tuple(self.picked), entity=self.entity)
 
     def count(self) -> int:
