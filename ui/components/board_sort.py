@@ -71,5 +71,5 @@ class BoardSorting:
         by = sorted_field(self.filters.sort, self.custom_fields)
         if by is None or card.sort_value in (None, ''):
             return ''
-        text = escape(f'{field_label(by)}: {display(by, card.sort_value)}')
+        text = escape(t('sort.value_line', field=field_label(by), value=display(by, card.sort_value)))
         return f'<div class="text-caption text-grey-8 ellipsis" data-testid="opp-sorted-{card.id}">{text}</div>'

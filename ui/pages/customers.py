@@ -63,7 +63,8 @@ def _columns(sorted_by: Definition | None = None) -> list[dict]:
 
 def _row(r: CustomerRow, tags: TagSet = NO_TAGS, sorted_by: Definition | None = None) -> dict:
     value = display(sorted_by, r.sort_value) if sorted_by is not None and r.sort_value not in (None, '') else ''
-    return {'sorted': value, 'sorted_text': f'{field_label(sorted_by)}: {value}' if sorted_by and value else '',
+    line = t('sort.value_line', field=field_label(sorted_by), value=value) if sorted_by and value else ''
+    return {'sorted': value, 'sorted_text': line,
             'tags': row_tags(r.tags, tags), 'id': r.id, 'name': r.name, 'tier': r.tier,
             'tier_label': tier_label(r.tier),
             'color': TIER_COLORS.get(r.tier, 'grey'), 'owner': r.owner_name or t('lead.unassigned'),

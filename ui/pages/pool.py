@@ -345,7 +345,7 @@ class PoolTable:
                     if r.company:
                         ui.label(r.company).classes('text-sm text-grey-8 truncate w-full')
                     if by is not None and r.sort_value not in (None, ''):  # what the order is by
-                        tid(ui.label(f'{field_label(by)}: {display(by, r.sort_value)}')
+                        tid(ui.label(t('sort.value_line', field=field_label(by), value=display(by, r.sort_value)))
                             .classes('text-xs text-grey-8 truncate w-full'), f'{self.name}-sorted-{r.id}')
                     if r.tags:
                         chips(self.tags.by_id[i] for i in r.tags if i in self.tags.by_id)
