@@ -41,7 +41,7 @@ def lead_by_external_key(session: Session, external_key: str) -> Lead | None:
 
 
 class InboxSort(StrEnum):
-    """The inbox's orders (core/leads/sorting.py checks a choice; `_inbox_order` builds each)."""
+    """The inbox's orders (core/custom_fields/sorting.py `INBOX` checks a choice; `_inbox_order` builds each)."""
 
     DEFAULT = 'default'
     """Grade (A first), then newest: what a rep works through."""
