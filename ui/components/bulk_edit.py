@@ -149,7 +149,8 @@ class BulkEdit:
     def show(self) -> None:
         n = self.count()
         self.bar.set_visibility(n > 0)
-        self.counter.set_text(t('bulk.all_selected', count=n) if self.all_matching else t('bulk.selected', count=n))
+        every = 'bulk.all_selected' if self.leads else 'bulk.all_selected_customer'
+        self.counter.set_text(t(every, count=n) if self.all_matching else t('bulk.selected', count=n))
         self.all_link.set_text(t('bulk.select_all', count=self.total))
         self.all_link.set_visibility(self.matching and not self.all_matching and self.total > len(self.picked))
 
