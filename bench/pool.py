@@ -57,8 +57,8 @@ def run(size: int, repeats: int) -> list[tuple[str, float, str, str]]:
                                        repeats)
             with read_session(desk.ctx.engine) as session:
                 f = query.filter('pool')
-                statement = (select(Lead).where(*pool_queries._where(f)).order_by(*pool_queries._order(f.sort))
-                             .offset((page - 1) * 25).limit(25))
+                statement = (select(Lead).where(*pool_queries._where(f))
+                             .order_by(*pool_queries._order(f.order, 'sqlite')).offset((page - 1) * 25).limit(25))
                 sql = str(statement.compile(dialect=session.get_bind().dialect,
                                             compile_kwargs={'literal_binds': True}))
                 plan = ' / '.join(row[3] for row in session.connection().exec_driver_sql(

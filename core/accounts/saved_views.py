@@ -1,4 +1,4 @@
-"""Saved views: a list's filter — and, for the inbox, its columns and its sort — kept under a name, so a rep
+"""Saved views: a list's filter and sort — and, for the inbox, its columns — kept under a name, so a rep
 opens "My A-leads this week" in one tap and a manager shares "Trade show follow-up" with the team.
 
 A view stores the page's own filter state (what the page's controls hold), checked here for shape
@@ -25,8 +25,8 @@ FILTER_KEYS: Mapping[ViewPage, frozenset[str]] = {
     ViewPage.INBOX: frozenset({'search', 'status', 'grade', 'source', 'unassigned', 'include_pool', 'agenda',
                                'custom', 'tags', 'sort'}),
     ViewPage.POOL: frozenset({'q', 'region', 'industry', 'grade', 'recycled', 'sort', 'tags'}),
-    ViewPage.BOARD: frozenset({'owner_id', 'close_month', 'min_amount', 'max_amount', 'custom', 'tags'}),
-    ViewPage.CUSTOMERS: frozenset({'search', 'tier', 'custom', 'tags'}),
+    ViewPage.BOARD: frozenset({'owner_id', 'close_month', 'min_amount', 'max_amount', 'custom', 'tags', 'sort'}),
+    ViewPage.CUSTOMERS: frozenset({'search', 'tier', 'custom', 'tags', 'sort'}),
 }
 """What each page's filter state may hold (its controls' names)."""
 MAX_NAME = 60

@@ -16,12 +16,15 @@ from core.automation.policy import load_policy
 from core.automation.pools import PoolInfo, PoolMap, load_pools
 from core.automation.sla_clocks import clear_clocks
 from core.context import Context, audit, retry_conflicts
+from core.custom_fields import records
+from core.custom_fields.sorting import POOL, check_order
+from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.errors import DomainError, InvalidState, NotAllowed, NotFound, ValidationFailed
 from core.notify import notify
 from store import queries
 from store.audit_actions import AuditAction
 from store.locks import lock_leads, lock_users
-from store.models import Grade, Lead, LeadStatus, Role, TagEntity, User, UserRef
+from store.models import CustomEntity, Grade, Lead, LeadStatus, Role, TagEntity, User, UserRef
 
 
 class ClaimRefused(DomainError):
@@ -71,6 +74,9 @@ class PoolRow:
     for viewers who do not claim (managers) and for leads they may claim."""
     tags: tuple[int, ...] = ()
     """The lead's tag ids (chips)."""
+    sort_value: object = None
+    """Sorted by a custom field: the lead's value of it (the list shows what the order is by); only
+    that field's, as a pool row shows no more of a lead than it must."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +89,26 @@ class PoolQuery:
     grade: str | None = None
     recycled: int | None = None
     """This many recycles; `queries.RECYCLED_TOP` means that many or more."""
-    sort: str = 'recent'
-    """`recent` (recycled newest first), `oldest`, `grade` or `score`."""
+    sort: str = queries.PoolSort.RECENT
+    """A `PoolSort` value: `recent` (recycled newest first), `oldest`, `grade`, `score` or `custom`
+    (core/custom_fields/sorting.py `POOL` checks it; ValidationFailed `sort` when it cannot be)."""
+    sort_key: str = ''
+    """A custom sort's field."""
+    sort_desc: bool = False
     tags: tuple[int, ...] = ()
     """Tag ids: a lead holding any of them passes."""
     pool_id: int | None = None
     """Which pool (the pool list): one the viewer sees; None: the first they see."""
 
-    def filter(self, status: str, pool: PoolInfo | None = None) -> queries.PoolFilter:
+    def filter(self, status: str, pool: PoolInfo | None = None, fields: CustomFields = NO_FIELDS) -> queries.PoolFilter:
+        """The store's filter: `pool`, the pool shown (None: the review queue, every pool's); `fields`, the
+        leads' custom fields (read for a custom sort only)."""
         return queries.PoolFilter(
             pool_id=pool.id if pool is not None else None, pool_default=pool is not None and pool.is_default,
             status=status, search=(self.search or '').strip()[:100] or None, region=self.region or None,
             industry=self.industry or None, grade=self.grade if self.grade in tuple(Grade) else None,
             recycled=self.recycled if self.recycled is not None and self.recycled >= 0 else None,
-            sort=self.sort if self.sort in queries.POOL_SORTS else 'recent',
+            order=check_order(POOL, fields, self.sort, key=self.sort_key, descending=self.sort_desc),
             tags=tuple(t for t in self.tags if isinstance(t, int) and 0 < t < 2**31))
 
 
@@ -148,8 +160,8 @@ class PoolService:
             pool = None if review else shown_pool(session, actor, query.pool_id)
             if not review and pool is None:
                 return [], 0  # a rep whose department no pool serves
-            leads, total = queries.pool_page(session, query.filter(status, pool),
-                                             offset=(max(1, page) - 1) * size, limit=size)
+            f = self.pool_filter(session, query, status, pool)
+            leads, total = queries.pool_page(session, f, offset=(max(1, page) - 1) * size, limit=size)
             names = queries.user_names(session, {lead.previous_owner_id for lead in leads if lead.previous_owner_id})
             claimant = None if review else self._claimant(session, actor, now, pool)
             held = queries.record_tag_ids(session, TagEntity.LEAD, (lead.id or 0 for lead in leads))
@@ -165,8 +177,15 @@ class PoolService:
                 recycle_count=lead.recycle_count, previous_owner_name=names.get(lead.previous_owner_id or 0),
                 created_at=lead.created_at, region=lead.region, industry=lead.industry, pooled_at=lead.pooled_at,
                 claimable=claimant is not None and refusal is None, refusal=refusal,
-                tags=tuple(held.get(lead.id or 0, ()))))
+                tags=tuple(held.get(lead.id or 0, ())),
+                sort_value=(lead.custom or {}).get(f.order.key) if f.order.is_custom else None))
         return rows, total
+
+    @staticmethod
+    def pool_filter(session: Session, query: PoolQuery, status: str, pool: PoolInfo | None) -> queries.PoolFilter:
+        """`query` as the store's filter for `pool` (the custom fields read only for a custom sort)."""
+        custom = query.sort == queries.PoolSort.CUSTOM
+        return query.filter(status, pool, records.load(session, CustomEntity.LEAD) if custom else NO_FIELDS)
 
     def choices(self, actor: UserRef, *, review: bool = False, pool_id: int | None = None) -> dict[str, list[str]]:
         """The regions and industries found among the pool's (or review queue's) leads."""

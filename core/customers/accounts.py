@@ -15,6 +15,8 @@ from core import permissions
 from core.context import Context, audit, retry_conflicts
 from core.custom_fields import records
 from core.custom_fields.filters import custom_tests
+from core.custom_fields.sorting import CUSTOMERS, check_order
+from core.custom_fields.values import NO_FIELDS
 from core.customers import care_plan
 from core.errors import NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from store import queries
@@ -119,6 +121,8 @@ class CustomerRow:
     last_activity_at: datetime | None
     tags: tuple[int, ...] = ()
     """The customer's tag ids (chips)."""
+    sort_value: object = None
+    """Sorted by a custom field: the customer's value of it (the list shows what the order is by)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,25 +139,38 @@ class CustomerService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def customers(self, actor: UserRef, *, tier: str | None = None, search: str | None = None, page: int = 1,
-                  page_size: int = 50, custom: Mapping[str, Any] | None = None,
-                  tags: Sequence[int] = ()) -> tuple[list[CustomerRow], int]:
-        """A page of the customers the actor may see. `custom`: {key: option key or true/false}
-        (selects and yes/no, checked by core/custom_fields/filters.py as the inbox's); `tags`: a
-        customer holding any of these passes."""
-        owner_id = None if permissions.sees_all_leads(actor) else actor.id
+    def customers(self, actor: UserRef, *, page: int = 1, page_size: int = 50,
+                  **filters: Any) -> tuple[list[CustomerRow], int]:
+        """A page of `customer_filter`'s customers."""
         with self.ctx.read() as session:
-            tests = custom_tests(records.load(session, CustomEntity.CUSTOMER), custom) if custom else ()
-            shared = permissions.reach(actor).shared.get(RecordKind.CUSTOMER, frozenset()) if owner_id else frozenset()
-            rows, total = queries.customers_page(session, owner_id=owner_id, tier=tier or None, shared=shared,
-                                                 search=(search or '').strip()[:100] or None, custom=tests,
-                                                 offset=(max(1, page) - 1) * page_size, limit=page_size,
-                                                 tags=[t for t in tags if isinstance(t, int) and 0 < t < 2**31])
+            f = self.customer_filter(session, actor, **filters)
+            rows, total = queries.customers_page(session, f, offset=(max(1, page) - 1) * page_size, limit=page_size)
             held = queries.record_tag_ids(session, TagEntity.CUSTOMER, (a.id or 0 for a, _ in rows))
             return [CustomerRow(id=a.id or 0, name=a.name, tier=a.tier, owner_name=owner,
                                 lifetime_value_cents=a.lifetime_value_cents, won_count=a.won_count,
-                                last_activity_at=a.last_activity_at, tags=tuple(held.get(a.id or 0, ())))
+                                last_activity_at=a.last_activity_at, tags=tuple(held.get(a.id or 0, ())),
+                                sort_value=(a.custom or {}).get(f.order.key) if f.order.is_custom else None)
                     for a, owner in rows], total
+
+    @staticmethod
+    def customer_filter(session: Session, actor: UserRef, *, tier: str | None = None, search: str | None = None,
+                        custom: Mapping[str, Any] | None = None, tags: Sequence[int] = (),
+                        sort: str | None = None, sort_key: str = '',
+                        sort_desc: bool = False) -> queries.CustomerFilter:
+        """The customers the actor may see, filtered and sorted: the list's page and its "all N
+        matching" bulk selection read the same. `custom`: {key: option key or true/false} (selects and
+        yes/no, checked by core/custom_fields/filters.py as the inbox's); `tags`: a customer holding any
+        of these passes; `sort` (a `CustomerSort` value), `sort_key` (a custom sort's field) and
+        `sort_desc` (core/custom_fields/sorting.py `CUSTOMERS` checks them)."""
+        fields = records.load(session, CustomEntity.CUSTOMER) if custom or sort == queries.CustomerSort.CUSTOM \
+            else NO_FIELDS
+        owner_id = None if permissions.sees_all_leads(actor) else actor.id
+        shared = permissions.reach(actor).shared.get(RecordKind.CUSTOMER, frozenset()) if owner_id else frozenset()
+        return queries.CustomerFilter(
+            owner_id=owner_id, shared=shared, tier=tier or None,
+            search=(search or '').strip()[:100] or None, custom=custom_tests(fields, custom) if custom else (),
+            tags=tuple(t for t in tags if isinstance(t, int) and 0 < t < 2**31),
+            order=check_order(CUSTOMERS, fields, sort, key=sort_key, descending=sort_desc))
 
     def customer(self, actor: UserRef, account_id: int) -> CustomerView:
         with self.ctx.read() as session:

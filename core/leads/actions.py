@@ -16,6 +16,7 @@ from core.capture.clean import TAGS, validate
 from core.capture.external_ids import ExternalScope
 from core.context import Context, audit, retry_conflicts
 from core.custom_fields.filters import custom_tests
+from core.custom_fields.sorting import INBOX, check_order
 from core.custom_fields.values import NO_FIELDS
 from core.errors import InvalidState, NotAllowed, NotFound, ValidationFailed
 from core.events import DeskEvents
@@ -24,7 +25,6 @@ from core.leads.access import check_activity, visible_lead
 from core.leads.editing import Editing
 from core.leads.normalize import clean_text
 from core.leads.qualifying import Qualifying
-from core.leads.sorting import inbox_order
 from core.notify import notify
 from core.playbooks import checklist
 from core.tags.catalog import NO_TAGS
@@ -150,7 +150,7 @@ class LeadService(Editing, Qualifying):
         option key or true/false} (checked by core/custom_fields/filters.py: selects and yes/no).
         `tags`: tag ids, a lead holding any of them passes (core/tags/records.py `check_filter`).
         `sort` (an `InboxSort` value), `sort_key` (a custom sort's field) and `sort_desc`: the order
-        (core/leads/sorting.py checks it; ValidationFailed `sort` when it cannot be)."""
+        (core/custom_fields/sorting.py `INBOX` checks it; ValidationFailed `sort` when it cannot be)."""
         now = self.ctx.now()
         day_end = self.ctx.day_start(now) + timedelta(days=1)
         reach = permissions.reach(actor)
@@ -167,7 +167,7 @@ class LeadService(Editing, Qualifying):
                                    agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end,
                                    custom=custom_tests(self.custom_fields(), custom) if custom else (),
                                    tags=check_filter(current_tags(self.ctx), tags) if tags else (),
-                                   order=inbox_order(self.custom_fields() if sort == queries.InboxSort.CUSTOM
+                                   order=check_order(INBOX, self.custom_fields() if sort == queries.InboxSort.CUSTOM
                                                      else NO_FIELDS, sort, key=sort_key, descending=sort_desc))
 
     def lead_view(self, actor: UserRef, lead_id: int) -> LeadView:

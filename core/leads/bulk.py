@@ -29,12 +29,11 @@ from core.customers import bulk as customer_bulk
 from core.customers.bulk import CustomerPlanner
 from core.errors import InvalidState, NotAllowed, NotFound, ValidationFailed
 from core.leads.actions import LeadService
+from core.leads.bulk_matching import ENTITY, MatchingList, matching_ids
 from core.leads.bulk_plan import TAG_KINDS, BulkAction, BulkKind, Planner, Skip, state
 from core.leads.bulk_rows import undo_leads, write_leads
 from core.notify import notify
 from core.pipeline import bulk_deals
-from core.pipeline.board import board_filter
-from store import queries
 from store.locks import lock_leads
 from store.models import BulkBatch, Role, TagEntity, UserRef
 from store.queries import bulk as store
@@ -46,14 +45,15 @@ UNDO_WINDOW = timedelta(hours=24)
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """Which records: these ids (rows ticked), or — `filters` given — every lead the inbox shows
-    for these filters (`LeadService.inbox_filter`'s keywords), every deal the board shows for them
-    (`board_filter`'s): "all N matching"."""
+    """Which records: these ids (rows ticked), or — `filters` given — every record the list `matching`
+    shows for these filters (core/leads/bulk_matching.py): "all N matching"."""
 
     ids: tuple[int, ...] = ()
     filters: Mapping[str, Any] | None = None
     entity: TagEntity = TagEntity.LEAD
     """Leads, customers or opportunities (`customers.bulk.KINDS`, `bulk_deals.KINDS`: what they take)."""
+    matching: MatchingList = MatchingList.INBOX
+    """With `filters`: the list they are of (it must hold `entity`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +97,13 @@ class BulkService:
 
     def _ids(self, session: Session, actor: UserRef, selection: Selection) -> list[int]:
         if selection.entity not in (TagEntity.LEAD, TagEntity.CUSTOMER, TagEntity.OPPORTUNITY) or (
-                selection.filters is not None and selection.entity == TagEntity.CUSTOMER):
+                selection.filters is not None and selection.entity != ENTITY.get(selection.matching)):
             raise ValidationFailed({'selection': 'invalid'})
         if selection.filters is None:
             ids = list(dict.fromkeys(int(i) for i in selection.ids))
-        elif selection.entity == TagEntity.OPPORTUNITY:
-            ids = queries.board_ids(session, board_filter(session, actor, **selection.filters), BULK_MAX + 1)
         else:
-            f = self.leads.inbox_filter(actor, **selection.filters)
-            rows, _total = queries.inbox_page(session, f, offset=0, limit=BULK_MAX + 1)
-            ids = [row.id for row in rows]
+            ids = matching_ids(session, self.leads, actor, selection.matching,
+                                filters=selection.filters, limit=BULK_MAX + 1)
         if len(ids) > BULK_MAX:
             raise ValidationFailed({'leads': 'too_many'})
         return ids

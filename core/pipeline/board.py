@@ -14,7 +14,8 @@ from core import permissions
 from core.context import Context
 from core.custom_fields import records, requirements
 from core.custom_fields.filters import custom_tests
-from core.custom_fields.values import CustomFields
+from core.custom_fields.sorting import BOARD, check_order
+from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.errors import NotAllowed, NotFound, check_id
 from core.leads.access import visible_lead
 from core.pipeline.money import maybe_money
@@ -54,9 +55,11 @@ def idle_days(stage: Stage, opportunity: Opportunity, now: datetime) -> int | No
 
 def board_filter(session: Session, actor: UserRef, *, owner_id: int | None = None, close_month: date | None = None,
                  min_amount: Any = None, max_amount: Any = None, custom: Mapping[str, Any] | None = None,
-                 tags: Sequence[int] = ()) -> queries.BoardFilter:
+                 tags: Sequence[int] = (), sort: str | None = None, sort_key: str = '',
+                 sort_desc: bool = False) -> queries.BoardFilter:
     """The board's filter as SQL reads it (`BoardViews.board`'s keywords), a rep's narrowed to
-    their own deals: the board and a bulk edit's "all N matching" read the same deals."""
+    their own deals and those shared with them: the board and a bulk edit's "all N matching" read
+    the same deals."""
     shared: frozenset[int] = frozenset()
     if not permissions.sees_all_leads(actor):
         owner_id = actor.id
@@ -65,10 +68,13 @@ def board_filter(session: Session, actor: UserRef, *, owner_id: int | None = Non
     if close_month is not None:
         close_month = close_month.replace(day=1)
         close_to = (close_month + timedelta(days=32)).replace(day=1)
-    tests = custom_tests(records.load(session, CustomEntity.OPPORTUNITY), custom) if custom else ()
+    fields = records.load(session, CustomEntity.OPPORTUNITY) if custom or sort == queries.BoardSort.CUSTOM \
+        else NO_FIELDS
+    tests = custom_tests(fields, custom) if custom else ()
+    order = check_order(BOARD, fields, sort, key=sort_key, descending=sort_desc)
     return queries.BoardFilter(owner_id=owner_id, shared=shared, close_from=close_month, close_to=close_to,
                                min_cents=maybe_money(min_amount), max_cents=maybe_money(max_amount), custom=tests,
-                               tags=tuple(t for t in tags if isinstance(t, int) and 0 < t < 2**31))
+                               tags=tuple(t for t in tags if isinstance(t, int) and 0 < t < 2**31), order=order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,8 @@ class Card:
     """A repurchase: the account had another deal won before this one (store.care.repeat_flag)."""
     tags: tuple[int, ...] = ()
     """The deal's tag ids (chips)."""
+    sort_value: object = None
+    """Cards sorted by a custom field: the deal's value of it (the card shows what the order is by)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,20 +129,23 @@ class BoardViews:
 
     def board(self, actor: UserRef, *, owner_id: int | None = None, close_month: date | None = None,
               min_amount: Any = None, max_amount: Any = None, custom: Mapping[str, Any] | None = None,
-              tags: Sequence[int] = ()) -> list[Column]:
+              tags: Sequence[int] = (), sort: str | None = None, sort_key: str = '',
+              sort_desc: bool = False) -> list[Column]:
         """Columns with counts and amounts for every card the actor may see (totals in SQL),
         and the first cards of each column. `custom`: {key: option key or true/false} (selects and
         yes/no, checked by core/custom_fields/filters.py as the inbox's); `tags`: tag ids, a deal
-        holding any of them passes."""
+        holding any of them passes; `sort` (a `BoardSort` value), `sort_key` (a custom sort's field) and
+        `sort_desc`: the order of the cards inside each column (core/custom_fields/sorting.py `BOARD`)."""
         now = self.ctx.now()
         with self.ctx.read() as session:
             f = board_filter(session, actor, owner_id=owner_id, close_month=close_month, min_amount=min_amount,
-                             max_amount=max_amount, custom=custom, tags=tags)
+                             max_amount=max_amount, custom=custom, tags=tags, sort=sort, sort_key=sort_key,
+                             sort_desc=sort_desc)
             totals = queries.board_totals(session, f)
             columns = []
             for stage in queries.stages(session):
                 count, amount = totals.get(stage.id or 0, (0, 0))
-                cards = [self._card(stage, o, account, owner, now) for o, account, owner in
+                cards = [self._card(stage, o, account, owner, now, sort_key=f.order.key) for o, account, owner in
                          queries.board_cards(session, f, stage.id or 0, CARDS_PER_COLUMN,
                                              newest_closed=stage.kind != StageKind.OPEN)] if count else []
                 columns.append(Column(stage=stage, cards=cards, count=count, amount_cents=amount,
@@ -148,8 +159,11 @@ class BoardViews:
                                            for c in column.cards]) for column in columns]
 
     @staticmethod
-    def _card(stage: Stage, o: Opportunity, account: str | None, owner: str | None, now: datetime) -> Card:
-        return Card(id=o.id or 0, name=o.name, account_name=account, amount_cents=o.amount_cents, owner_id=o.owner_id,
+    def _card(stage: Stage, o: Opportunity, account: str | None, owner: str | None, now: datetime, *,
+              sort_key: str = '') -> Card:
+        """`sort_key`: the custom field the cards are sorted by, whose value the card shows."""
+        return Card(sort_value=(o.custom or {}).get(sort_key) if sort_key else None,
+                    id=o.id or 0, name=o.name, account_name=account, amount_cents=o.amount_cents, owner_id=o.owner_id,
                     owner_name=owner, expected_close=o.expected_close,
                     days_in_stage=(now - (o.stage_changed_at or o.created_at or now)).days,
                     rotting_days=idle_days(stage, o, now), version=o.version)

@@ -20,7 +20,12 @@ from .leads import (
 )
 from .pipeline import (
     BoardFilter,
+    BoardSort,
+    CustomerFilter,
+    CustomerSort,
     _board_where,
+    _customer_order,
+    _customer_where,
     account_by_name,
     account_contacts,
     account_opportunities,
@@ -40,8 +45,9 @@ from .pipeline import (
     stage_history,
     stages,
 )
-from .pool import POOL_SORTS, RECYCLED_TOP, PoolFilter, pool_choices, pool_page
+from .pool import RECYCLED_TOP, PoolFilter, PoolSort, pool_choices, pool_page
 from .search import like_pattern
+from .sorting import ListOrder
 from .tags import all_tags, entity_tag_ids, record_tag, record_tag_ids, record_tag_keys, tag_by_key, tagged
 from .timer import (
     _LIVE,
@@ -104,22 +110,28 @@ from .workload import (
 
 __all__ = [
     'COUNT_CAP',
-    'POOL_SORTS',
     'RECYCLED_TOP',
     '_GRADE_ORDER',
     '_LIVE',
     '_SOONEST',
     'BoardFilter',
+    'BoardSort',
     'CustomTest',
     'CustomTestKind',
+    'CustomerFilter',
+    'CustomerSort',
     'InboxFilter',
     'InboxOrder',
     'InboxSort',
     'KeepTest',
+    'ListOrder',
     'OwnerLeadFigures',
     'PoolFilter',
+    'PoolSort',
     'RepLoadRow',
     '_board_where',
+    '_customer_order',
+    '_customer_where',
     '_inbox_order',
     '_inbox_where',
     'account_by_name',

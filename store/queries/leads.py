@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -18,6 +18,8 @@ from ..custom_indexes import custom_value
 from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, Reach, RecordKind, SearchKind, TagEntity, User
 from . import search
 from .reach_filter import visible
+from .sorting import CUSTOM as CUSTOM_SORT
+from .sorting import ListOrder, custom_order, directed
 from .tags import is_dense, record_tag_ids, tagged
 
 # ----- leads ------------------------------------------------------------------------------------
@@ -40,7 +42,7 @@ def lead_by_external_key(session: Session, external_key: str) -> Lead | None:
 
 
 class InboxSort(StrEnum):
-    """The inbox's orders (core/leads/sorting.py checks a choice; `_inbox_order` builds each)."""
+    """The inbox's orders (core/custom_fields/sorting.py `INBOX` checks a choice; `_inbox_order` builds each)."""
 
     DEFAULT = 'default'
     """Grade (A first), then newest: what a rep works through."""
@@ -50,22 +52,12 @@ class InboxSort(StrEnum):
     NAME = 'name'
     FOLLOW_UP = 'follow_up'
     """The next follow-up time."""
-    CUSTOM = 'custom'
-    """A filterable custom field's value (`InboxOrder.key`)."""
+    CUSTOM = CUSTOM_SORT
+    """A filterable custom field's value (`ListOrder.key`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class InboxOrder:
-    """How an inbox page is sorted. Every order ends on the lead id in the same direction, so pages
-    (offset) never repeat or skip a lead; leads without the value sort last in either direction."""
-
-    by: InboxSort = InboxSort.DEFAULT
-    descending: bool = False
-    """For score, name, follow-up and custom (newest, oldest and the default have their own)."""
-    key: str = ''
-    """CUSTOM: the field's key (from its definition: `[a-z][a-z0-9_]*`)."""
-    numeric: bool = False
-    """CUSTOM: a number or money field (PostgreSQL compares its text as a number)."""
+InboxOrder = ListOrder
+"""How an inbox page is sorted: a `ListOrder` of `InboxSort` (store/queries/sorting.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +86,7 @@ class InboxFilter:
     """Many leads hold them (`tags.is_dense`, set by `inbox_page`): test each lead walked."""
     dialect: str = 'sqlite'
     """The engine's dialect name: the JSON functions and the search index differ (set by `inbox_page`)."""
-    order: InboxOrder = InboxOrder()
+    order: ListOrder[InboxSort] = field(default_factory=lambda: ListOrder(InboxSort.DEFAULT))
     many_matches: bool = False
     """The search term is in at least `search.FEW` leads (set by `inbox_page`): the page walks the
     inbox's order and tests each lead against the matches, rather than reading and sorting them all."""
@@ -219,17 +211,14 @@ def _inbox_order(f: InboxFilter) -> list[Any]:
         newest = o.by == InboxSort.NEWEST
         return [col(Lead.created_at).desc() if newest else col(Lead.created_at).asc(),
                 lead_id.desc() if newest else lead_id.asc()]
+    if o.by == InboxSort.CUSTOM:
+        return custom_order(o, col(Lead.custom), lead_id, f.dialect)
     value: Any = {InboxSort.SCORE: col(Lead.score), InboxSort.NAME: col(Lead.name),
                   InboxSort.FOLLOW_UP: col(Lead.next_follow_up_at)}.get(o.by)
-    if o.by == InboxSort.CUSTOM:
-        value = custom_value(col(Lead.custom), o.key, f.dialect, numeric=o.numeric)
     if value is None:
         raise ValueError(o.by)
-    if o.by in (InboxSort.SCORE, InboxSort.NAME):  # never NULL: a plain order, which any index walk serves
-        return [value.desc(), lead_id.desc()] if o.descending else [value.asc(), lead_id.asc()]
-    if o.descending:  # leads without the value last either way (SQLite puts NULL first ascending)
-        return [value.desc().nulls_last(), lead_id.desc()]
-    return [value.asc().nulls_last(), lead_id.asc()]
+    # score and name are never NULL: a plain order, which any index walk serves
+    return directed(value, lead_id, o.descending, nullable=o.by == InboxSort.FOLLOW_UP)
 
 
 COUNT_CAP = 10_000

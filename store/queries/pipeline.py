@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
@@ -25,6 +27,8 @@ from ..models import (
 from .leads import CustomTest, custom_condition, lead_activities
 from .reach_filter import visible
 from .search import like_pattern
+from .sorting import CUSTOM as CUSTOM_SORT
+from .sorting import ListOrder, custom_order, directed
 from .tags import tagged
 
 # ----- pipeline and customers ------------------------------------------------------------------------
@@ -81,6 +85,26 @@ def customer_for(session: Session, *, phone_norm: str | None, email: str | None,
                         .order_by(col(Account.id)).limit(1)).first()
 
 
+class BoardSort(StrEnum):
+    """The order of the cards inside a board column (core/custom_fields/sorting.py `BOARD`)."""
+
+    DEFAULT = 'default'
+    """Soonest expected close first; Won and Lost: the most recently closed first."""
+    AMOUNT = 'amount'
+    NAME = 'name'
+    CUSTOM = CUSTOM_SORT
+
+
+class CustomerSort(StrEnum):
+    """The customer list's orders (core/custom_fields/sorting.py `CUSTOMERS`)."""
+
+    VALUE = 'value'
+    """Lifetime value: the default, highest first."""
+    NAME = 'name'
+    LAST_ACTIVITY = 'last_activity'
+    CUSTOM = CUSTOM_SORT
+
+
 @dataclass(frozen=True, slots=True)
 class BoardFilter:
     owner_id: int | None = None
@@ -94,6 +118,8 @@ class BoardFilter:
     """Custom field tests on the deal's own `custom` (checked against the definitions in core)."""
     tags: tuple[int, ...] = ()
     """Tag ids: a deal holding any of them passes."""
+    order: ListOrder[BoardSort] = field(default_factory=lambda: ListOrder(BoardSort.DEFAULT))
+    """Of the cards inside each column (the totals do not depend on it)."""
 
 
 def _dialect(session: Session) -> str:
@@ -128,11 +154,10 @@ def board_totals(session: Session, f: BoardFilter) -> dict[int, tuple[int, int]]
 
 def board_cards(session: Session, f: BoardFilter, stage_id: int, limit: int, *, newest_closed: bool = False
                 ) -> Sequence[tuple[Opportunity, str | None, str | None]]:
-    """The first `limit` cards of a column with account and owner names: soonest expected close first,
-    or, for Won and Lost (`newest_closed`), the most recently closed first."""
+    """The first `limit` cards of a column with account and owner names in `f.order`; by default
+    soonest expected close first, or, for Won and Lost (`newest_closed`), the most recently closed first."""
     owner = sa.orm.aliased(User)
-    order = (col(Opportunity.closed_at).desc(), col(Opportunity.id).desc()) if newest_closed else \
-        (col(Opportunity.expected_close).is_(None), col(Opportunity.expected_close), col(Opportunity.id))
+    order = _card_order(f.order, _dialect(session), newest_closed=newest_closed)
     return session.exec(
         select(Opportunity, Account.name, owner.name)
         .join(Account, col(Account.id) == Opportunity.account_id)
@@ -146,6 +171,19 @@ def board_ids(session: Session, f: BoardFilter, limit: int) -> list[int]:
     at most `limit`, in id order."""
     return [int(i or 0) for i in session.exec(select(Opportunity.id).where(*_board_where(f, _dialect(session)))
                                               .order_by(col(Opportunity.id)).limit(limit)).all()]
+
+
+def _card_order(o: ListOrder[BoardSort], dialect: str, *, newest_closed: bool) -> list[Any]:
+    deal_id = col(Opportunity.id)
+    if o.by == BoardSort.CUSTOM:
+        return custom_order(o, col(Opportunity.custom), deal_id, dialect)
+    if o.by == BoardSort.AMOUNT:
+        return directed(col(Opportunity.amount_cents), deal_id, o.descending, nullable=False)
+    if o.by == BoardSort.NAME:
+        return directed(col(Opportunity.name), deal_id, o.descending, nullable=False)
+    if newest_closed:
+        return [col(Opportunity.closed_at).desc(), deal_id.desc()]
+    return [col(Opportunity.expected_close).is_(None), col(Opportunity.expected_close), deal_id]
 
 
 def stage_history(session: Session, opportunity_id: int) -> Sequence[tuple[StageChange, str | None]]:
@@ -172,24 +210,62 @@ def _owned_or_shared(owner_id: int, shared: frozenset[int], owner_col: object, k
     return clause
 
 
-def customers_page(session: Session, *, owner_id: int | None, tier: str | None, search: str | None,
-                   offset: int, limit: int, custom: Sequence[CustomTest] = (), tags: Sequence[int] = (),
-                   shared: frozenset[int] = frozenset()) -> tuple[Sequence[tuple[Account, str | None]], int]:
-    """`shared` (with `owner_id`): customers shared with the viewer besides the owner's."""
-    where: list[sa.ColumnElement[bool]] = [col(Account.is_customer) == True,  # noqa: E712
+@dataclass(frozen=True, slots=True)
+class CustomerFilter:
+    """What the customer list shows: the actor's reach, the filters and the order."""
+
+    owner_id: int | None = None
+    """Only this owner's customers (a rep), and those `shared` with the viewer."""
+    shared: frozenset[int] = frozenset()
+    tier: str | None = None
+    search: str | None = None
+    custom: tuple[CustomTest, ...] = ()
+    tags: tuple[int, ...] = ()
+    order: ListOrder[CustomerSort] = field(default_factory=lambda: ListOrder(CustomerSort.VALUE, descending=True))
+
+
+def _customer_where(f: CustomerFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
+    is_customer: Any = col(Account.is_customer)
+    if f.order.is_custom and f.owner_id is None:
+        # everyone's customers by a field: walk the field's expression index (as the inbox's team
+        # view does), not `ix_accounts_dormant` — SQLite, which keeps no statistics here, would read
+        # every customer through it and sort them all; COALESCE keeps that index out of the choice
+        is_customer = sa.func.coalesce(is_customer, False)
+    where: list[sa.ColumnElement[bool]] = [is_customer == True,  # noqa: E712
                                            col(Account.is_deleted) == False]  # noqa: E712
-    where.extend(custom_condition(t, _dialect(session), col(Account.custom)) for t in custom)
-    if owner_id is not None:
-        where.append(_owned_or_shared(owner_id, shared, col(Account.owner_id), RecordKind.CUSTOMER, col(Account.id)))
-    if tier:
-        where.append(col(Account.tier) == tier)
-    if search:
-        where.append(col(Account.name).ilike(like_pattern(search), escape='\\'))
-    if tags:
-        where.append(tagged(TagEntity.CUSTOMER, Account.id, tags))
+    where.extend(custom_condition(t, dialect, col(Account.custom)) for t in f.custom)
+    if f.owner_id is not None:
+        where.append(_owned_or_shared(f.owner_id, f.shared, col(Account.owner_id), RecordKind.CUSTOMER,
+                                      col(Account.id)))
+    if f.tier:
+        where.append(col(Account.tier) == f.tier)
+    if f.search:
+        where.append(col(Account.name).ilike(like_pattern(f.search), escape='\\'))
+    if f.tags:
+        where.append(tagged(TagEntity.CUSTOMER, Account.id, f.tags))
+    return where
+
+
+def _customer_order(o: ListOrder[CustomerSort], dialect: str) -> list[Any]:
+    account_id = col(Account.id)
+    if o.by == CustomerSort.CUSTOM:
+        return custom_order(o, col(Account.custom), account_id, dialect)
+    if o.by == CustomerSort.NAME:
+        return directed(col(Account.name), account_id, o.descending, nullable=False)
+    if o.by == CustomerSort.LAST_ACTIVITY:
+        return directed(col(Account.last_activity_at), account_id, o.descending)
+    return directed(col(Account.lifetime_value_cents), account_id, o.descending, nullable=False)
+
+
+def customers_page(session: Session, f: CustomerFilter, *, offset: int, limit: int
+                   ) -> tuple[Sequence[tuple[Account, str | None]], int]:
+    """A page of customers in `f.order` (store/queries/sorting.py: missing values last, the id
+    breaking ties), with their owners' names, and how many match."""
+    dialect = _dialect(session)
+    where = _customer_where(f, dialect)
     total = session.exec(select(func.count()).select_from(Account).where(*where)).one()
     rows = session.exec(select(Account, User.name).outerjoin(User, col(User.id) == Account.owner_id)
-                        .where(*where).order_by(col(Account.lifetime_value_cents).desc(), col(Account.id))
+                        .where(*where).order_by(*_customer_order(f.order, dialect))
                         .offset(offset).limit(limit)).all()
     return rows, total
 

@@ -4,7 +4,8 @@ index led by `status` (store/models.py `ix_leads_pool_*`), so a page never reads
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
@@ -12,10 +13,24 @@ from sqlmodel import Session, col, func, or_, select
 from ..models import Lead, TagEntity
 from .pools import in_pool
 from .search import like_pattern
+from .sorting import CUSTOM as CUSTOM_SORT
+from .sorting import ListOrder, custom_order
 from .tags import tagged
 
-POOL_SORTS = ('recent', 'oldest', 'grade', 'score')
-"""Recycled (pooled) newest first, oldest first, grade (A first, then score), score (highest first)."""
+
+class PoolSort(StrEnum):
+    """The pool's orders (core/custom_fields/sorting.py `POOL` checks a choice; `_order` builds each)."""
+
+    RECENT = 'recent'
+    """Recycled (pooled) newest first: the default."""
+    OLDEST = 'oldest'
+    GRADE = 'grade'
+    """Grade (A first), then score."""
+    SCORE = 'score'
+    """Highest first."""
+    CUSTOM = CUSTOM_SORT
+
+
 RECYCLED_TOP = 3
 """The recycle-count filter's last choice means "this many times or more"."""
 PHONE_TAIL = 4
@@ -34,7 +49,7 @@ class PoolFilter:
     grade: str | None = None
     recycled: int | None = None
     """Exactly this many recycles, or RECYCLED_TOP or more."""
-    sort: str = 'recent'
+    order: ListOrder[PoolSort] = field(default_factory=lambda: ListOrder(PoolSort.RECENT))
     tags: tuple[int, ...] = ()
     """Tag ids: a lead holding any of them passes."""
     pool_id: int | None = None
@@ -68,12 +83,16 @@ def _where(f: PoolFilter) -> list[Any]:
     return where
 
 
-def _order(sort: str) -> tuple[Any, ...]:
-    if sort == 'oldest':
+def _order(o: ListOrder[PoolSort], dialect: str) -> tuple[Any, ...]:
+    """The built-in orders walk their status-led index; a custom field's value sorts the pool's rows
+    (store/queries/sorting.py: missing values last, the id breaking ties)."""
+    if o.by == PoolSort.CUSTOM:
+        return tuple(custom_order(o, col(Lead.custom), col(Lead.id), dialect))
+    if o.by == PoolSort.OLDEST:
         return col(Lead.pooled_at).asc(), col(Lead.id).asc()
-    if sort == 'grade':
+    if o.by == PoolSort.GRADE:
         return col(Lead.grade).asc(), col(Lead.score).desc(), col(Lead.id).desc()
-    if sort == 'score':
+    if o.by == PoolSort.SCORE:
         return col(Lead.score).desc(), col(Lead.id).desc()
     return col(Lead.pooled_at).desc(), col(Lead.id).desc()
 
@@ -84,7 +103,8 @@ def pool_page(session: Session, f: PoolFilter, *, offset: int, limit: int) -> tu
     filter tests those rows."""
     where = _where(f)
     total = session.exec(select(func.count()).select_from(Lead).where(*where)).one()
-    leads = session.exec(select(Lead).where(*where).order_by(*_order(f.sort)).offset(offset).limit(limit)).all()
+    order = _order(f.order, session.get_bind().dialect.name)
+    leads = session.exec(select(Lead).where(*where).order_by(*order).offset(offset).limit(limit)).all()
     return leads, total
 
 

@@ -33,7 +33,7 @@ MIRRORED = (
     'collaborators', 'customers', 'department_rules', 'departments', 'departure',
     'events',
     'exposure', 'import',
-    'inbox_order', 'leads', 'merge',
+    'inbox_order', 'leads', 'list_sorts', 'merge',
     'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'pools', 'projections', 'races',
     'recycle_rules', 'report_custom', 'report_rollup', 'reports', 'rule_custom', 'rules', 'saved_views',
     'scoring_rules', 'search',

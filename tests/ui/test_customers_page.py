@@ -127,7 +127,7 @@ async def test_a_saved_view_filters_the_list_and_the_page_opens_on_it(user: User
     await user.should_see('View “VIPs” saved')
     [view] = team.desk.views.views(team.rep_a, ViewPage.CUSTOMERS)
     assert (view.name, view.shared) == ('VIPs', True)
-    assert view.filters == {'search': '', 'tier': 'vip', 'custom': {}, 'tags': []}
+    assert view.filters == {'search': '', 'tier': 'vip', 'custom': {}, 'tags': [], 'sort': 'value:desc'}
 
     user.find(marker='filter-tier').elements.pop().set_value(None)
     await until(lambda: len(table_rows(user)) == 2)

@@ -12,6 +12,7 @@ from nicegui import ui
 
 from core.custom_fields.values import Definition
 from core.desk import Desk
+from core.leads.bulk_matching import MatchingList
 from store.models import TagEntity, UserRef
 
 from ..i18n import t
@@ -36,7 +37,7 @@ class BoardBulk:
         """`filters`: the board's current filters as `core.pipeline.board.board_filter` takes them;
         `refresh`: re-read the board with every card redrawn (its tick boxes follow the selection)."""
         self.edit = BulkEdit(desk, user, filters=filters, custom=custom, refresh=refresh, kinds=DEAL_KINDS,
-                             entity=TagEntity.OPPORTUNITY)
+                             entity=TagEntity.OPPORTUNITY, source=MatchingList.BOARD)
         self.label = ''
 
     def build(self) -> None:

@@ -1,5 +1,5 @@
 """Saved views on the pipeline board: its filter (owner, close month, amount range, custom selects,
-tags) as a view holds it, read back into the board before it is built (the page opens on the
+tags) and its cards' sort as a view holds it, read back into the board before it is built (the page opens on the
 user's chosen view) or applied from the list. Part of ui/pages/pipeline.py's `PipelineBoard`
 (mixed in); the control itself is ui/components/saved_views.py."""
 
@@ -14,6 +14,7 @@ from core.accounts.saved_views import View
 from core.pipeline.money import parse_money
 
 from ..i18n import t
+from .board_sort import DEFAULT_SORT
 from .custom_fields import set_choice
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class BoardViews:
         f = self.filters
         return {'owner_id': f.owner_id, 'close_month': f.close_month.strftime('%Y-%m') if f.close_month else None,
                 'min_amount': f.min_amount, 'max_amount': f.max_amount, 'custom': dict(f.custom),
-                'tags': list(f.tags)}, ()
+                'tags': list(f.tags), 'sort': f.sort}, ()
 
     def preset_view(self, view: View) -> None:
         """Open on this view: its filter becomes the board's before the first read (the controls
@@ -66,6 +67,7 @@ class BoardViews:
         custom = saved.get('custom') if isinstance(saved.get('custom'), dict) else {}
         f.custom = {k: v for k, v in custom.items() if isinstance(k, str) and isinstance(v, str)}
         f.tags = [i for i in saved.get('tags') or () if isinstance(i, int)]
+        f.sort = str(saved.get('sort') or DEFAULT_SORT)  # a view saved before sorts existed: the default order
 
     def show_view_controls(self) -> bool:
         """Set the built controls to the board's filter; False when part of it no longer fits (an
@@ -87,6 +89,10 @@ class BoardViews:
                     fitted &= len(kept) == len(f.tags)
                     f.tags = kept
                     control.set_value(kept)
+                elif key == 'sort':
+                    if not set_choice(control, f.sort):  # a sort field retired or no longer filterable
+                        f.sort, fitted = DEFAULT_SORT, False
+                        control.set_value(DEFAULT_SORT)
                 elif key == 'close_month':
                     control.set_value(f.close_month.strftime('%Y-%m') if f.close_month else None)
                 else:

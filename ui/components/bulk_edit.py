@@ -1,8 +1,8 @@
-"""Bulk edit on the inbox, the customers and the board (core/leads/bulk.py): which records are
-ticked (or "all N matching" the list's filter), the action bar, the action dialog with its preview,
-and the user's recent bulk edits with Undo. A page hooks it in with a few lines: the rows' tick boxes
-emit `pick`, `mark` adds each row's ticked state, `total` follows the page's count (the board:
-ui/components/board_bulk.py)."""
+"""Bulk edit on a list (core/leads/bulk.py): which records are ticked (or "all N matching" the
+list's filter: the inbox's, the pool's, the customers', the board's), the action bar, the action dialog
+with its preview, and the user's recent bulk edits with Undo. A list hooks it in with a few lines: the
+rows' tick boxes emit `pick`, `mark` adds each row's ticked state, `total` follows the page's count (the
+board: ui/components/board_bulk.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from core.custom_fields.values import Definition
 from core.desk import Desk
 from core.errors import DomainError, ValidationFailed
 from core.leads.bulk import BulkAction, BulkKind, Preview, Selection, Skip
+from core.leads.bulk_matching import MatchingList
 from core.leads.fields import LEAD
 from core.permissions import can_assign
 from core.tags.catalog import NO_TAGS
@@ -60,14 +61,16 @@ class BulkEdit:
     def __init__(self, desk: Desk, user: UserRef, *, filters: Callable[[], Mapping[str, Any]],
                  custom: tuple[Definition, ...], refresh: Callable[[], Awaitable[None]],
                  kinds: Sequence[BulkKind] = LEAD_KINDS, matching: bool = True, prefix: str = '',
-                 entity: TagEntity = TagEntity.LEAD) -> None:
+                 entity: TagEntity = TagEntity.LEAD, source: MatchingList = MatchingList.INBOX) -> None:
         """`kinds`: the actions this list offers (those the user may not do are left out);
-        `matching`: whether "select all N matching" the inbox's `filters` is offered; `prefix`: the
+        `matching`: whether "select all N matching" the list's `filters` is offered (`source`: which
+        list they are of, core/leads/bulk_matching.py); `prefix`: the
         bar's markers when a page has two lists (the pool's review tab); `entity`: leads or customers
         (`custom`: that entity's fields)."""
         self.desk, self.user = desk, user
         self.filters = filters
-        """The inbox's current filters (`LeadService.inbox_filter`'s keywords)."""
+        """The list's current filters (for the inbox `LeadService.inbox_filter`'s keywords)."""
+        self.source = source
         self.custom = custom
         self.refresh = refresh
         self.tags = NO_TAGS
@@ -113,7 +116,7 @@ class BulkEdit:
 
     def selection(self) -> Selection:
         if self.all_matching:
-            return Selection(filters=dict(self.filters()), entity=self.entity)
+            return Selection(filters=dict(self.filters()), entity=self.entity, matching=self.source)
         return Selection(ids=tuple(self.picked), entity=self.entity)
 
     def count(self) -> int:
@@ -156,8 +159,9 @@ class BulkEdit:
     def show(self) -> None:
         n = self.count()
         self.bar.set_visibility(n > 0)
-        everything = 'bulk.all_selected_deal' if self.deals else 'bulk.all_selected'
-        self.counter.set_text(t(everything, count=n) if self.all_matching else t('bulk.selected', count=n))
+        every = ('bulk.all_selected_deal' if self.deals else 'bulk.all_selected' if self.leads
+                 else 'bulk.all_selected_customer')
+        self.counter.set_text(t(every, count=n) if self.all_matching else t('bulk.selected', count=n))
         self.all_link.set_text(t('bulk.select_all', count=self.total))
         self.all_link.set_visibility(self.matching and not self.all_matching and self.total > len(self.picked))
 

@@ -9,18 +9,20 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from core.accounts.saved_views import View
+from core.custom_fields.sorting import INBOX
 from core.custom_fields.values import Definition
 from store.models import CustomFieldType
 
 from ..i18n import t
 from .custom_fields import set_choice
-from .inbox_sort import DEFAULT as DEFAULT_SORT
+from .list_sort import default_value
 
 if TYPE_CHECKING:
     from core.tags.catalog import TagSet
 
     from ..components.care_panel import MyDayRevisits
 
+DEFAULT_SORT = default_value(INBOX)
 FLAGS = ('unassigned', 'include_pool')
 CHOICES = ('status', 'grade', 'source')
 
@@ -43,7 +45,7 @@ class InboxViews:
     revisits: MyDayRevisits
     column_ticks: dict[str, ui.checkbox]
     sorts: dict[str, str]
-    """The sort control's choices (ui/components/inbox_sort.py)."""
+    """The sort control's choices (ui/components/list_sort.py)."""
 
     if TYPE_CHECKING:
         async def refresh(self) -> None: ...

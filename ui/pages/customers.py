@@ -12,10 +12,12 @@ from nicegui import run, ui
 from core import permissions
 from core.accounts.collaborators import CollaboratorPanel
 from core.accounts.saved_views import View
+from core.custom_fields.sorting import CUSTOMERS
 from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.customers.accounts import CustomerRow, CustomerView, TierRules
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from core.leads.bulk_matching import MatchingList
 from core.pipeline.money import parse_money
 from core.tags.catalog import NO_TAGS, TagSet
 from store.models import RecordKind, Stage, TagEntity, Tier, UserRef, ViewPage
@@ -24,7 +26,8 @@ from .. import live
 from ..components.bulk_edit import CUSTOMER_KINDS, PICK_BOX, BulkEdit
 from ..components.care_panel import CarePlanForm, CustomerCare
 from ..components.collaborators import CollaboratorsCard, shared_badge
-from ..components.custom_fields import CustomSection, filter_selects, set_choice
+from ..components.custom_fields import CustomSection, display, field_label, filter_selects, set_choice
+from ..components.list_sort import default_value, sort_args, sort_choices, sorted_field
 from ..components.phone import phone_link
 from ..components.saved_views import SavedViews
 from ..components.table import table_region
@@ -37,6 +40,7 @@ from ..session import require_user
 from ..theme import frame
 
 PAGE_SIZE = 50
+DEFAULT_SORT = default_value(CUSTOMERS)
 TIER_COLORS = {Tier.VIP: 'deep-orange', Tier.REGULAR: 'primary', Tier.POTENTIAL: 'grey', Tier.DORMANT: 'blue-grey'}
 
 
@@ -44,7 +48,10 @@ def tier_label(tier: str) -> str:
     return t(f'tier.{tier}') if tier in Tier.__members__.values() else tier
 
 
-def _columns() -> list[dict]:
+def _columns(sorted_by: Definition | None = None) -> list[dict]:
+    """The list's columns; sorted by a custom field, that field's value too."""
+    extra = [{'name': 'sorted', 'label': field_label(sorted_by), 'field': 'sorted', 'align': 'left'}] \
+        if sorted_by is not None else []
     return [
         {'name': 'name', 'label': t('customers.col_name'), 'field': 'name', 'align': 'left'},
         {'name': 'tier', 'label': t('customers.col_tier'), 'field': 'tier_label', 'align': 'left'},
@@ -52,11 +59,15 @@ def _columns() -> list[dict]:
         {'name': 'ltv', 'label': t('customers.col_ltv'), 'field': 'ltv', 'align': 'right'},
         {'name': 'won', 'label': t('customers.col_won'), 'field': 'won', 'align': 'right'},
         {'name': 'last', 'label': t('customers.col_last'), 'field': 'last', 'align': 'left'},
+        *extra,
     ]
 
 
-def _row(r: CustomerRow, tags: TagSet = NO_TAGS) -> dict:
-    return {'tags': row_tags(r.tags, tags), 'id': r.id, 'name': r.name, 'tier': r.tier,
+def _row(r: CustomerRow, tags: TagSet = NO_TAGS, sorted_by: Definition | None = None) -> dict:
+    value = display(sorted_by, r.sort_value) if sorted_by is not None and r.sort_value not in (None, '') else ''
+    line = t('sort.value_line', field=field_label(sorted_by), value=value) if sorted_by and value else ''
+    return {'sorted': value, 'sorted_text': line,
+            'tags': row_tags(r.tags, tags), 'id': r.id, 'name': r.name, 'tier': r.tier,
             'tier_label': tier_label(r.tier),
             'color': TIER_COLORS.get(r.tier, 'grey'), 'owner': r.owner_name or t('lead.unassigned'),
             'ltv': money(r.lifetime_value_cents), 'ltv_cents': r.lifetime_value_cents, 'won': r.won_count,
@@ -81,10 +92,12 @@ CARD_TEMPLATE = '''
       <span class="no-wrap">{{ props.row.ltv }} · {{ props.row.won_text }}</span>
     </div>
     <div v-if="props.row.last" class="text-caption text-grey-7">{{ props.row.last_text }}</div>
+    <div v-if="props.row.sorted_text" class="text-caption text-grey-8 ellipsis">{{ props.row.sorted_text }}</div>
   </div>
 </div>'''
 """Below 600 px a customer is a card (Quasar's grid mode of the same rows): name, tier, owner,
-lifetime value and deals won, last activity — the table's six columns did not fit a phone."""
+lifetime value and deals won, last activity — the table's six columns did not fit a phone — and,
+sorted by a custom field, that field's value."""
 
 
 class CustomerList:
@@ -106,8 +119,11 @@ class CustomerList:
         """Counts refreshes: an answer to an older filter that arrives late is dropped."""
         self.applying = False
         """A saved view is setting the controls: their change handlers leave the reading to it."""
-        self.bulk = BulkEdit(desk, user, filters=dict, custom=custom, refresh=self.refresh,
-                             kinds=CUSTOMER_KINDS, matching=False, entity=TagEntity.CUSTOMER)
+        self.sorts = sort_choices(CUSTOMERS, 'customers.sort_', custom)
+        """The sort control's choices: built-in orders, then the sortable custom fields."""
+        self.sort = DEFAULT_SORT
+        self.bulk = BulkEdit(desk, user, filters=self.filter_args, custom=custom, refresh=self.refresh,
+                             kinds=CUSTOMER_KINDS, entity=TagEntity.CUSTOMER, source=MatchingList.CUSTOMERS)
 
     def build(self) -> None:
         ui.label(t('nav.customers')).classes('text-h5')
@@ -121,6 +137,9 @@ class CustomerList:
                                    .props('dense').classes('w-40'), 'filter-tier')
             self.custom_selects = filter_selects(self.custom_fields, self._set_custom)
             self.tag_select = tag_filter(self.tags, self._set_tags) if self.tags.active else None
+            self.sort_select = tid(ui.select(self.sorts, label=t('customers.sort'), value=self.sort,
+                                             on_change=lambda e: self._set_sort(e.value))
+                                   .props('dense options-dense').classes('w-48'), 'customer-sort')
             self.views = SavedViews(self.desk, self.user, ViewPage.CUSTOMERS, current=self._current,
                                     apply=self._apply_view)
             self.views.build()
@@ -163,7 +182,14 @@ class CustomerList:
             await self.refresh()
 
     def _current(self) -> tuple[dict[str, Any], tuple[str, ...]]:
-        return {'search': self.search, 'tier': self.tier, 'custom': dict(self.custom), 'tags': list(self.tag_ids)}, ()
+        return {'search': self.search, 'tier': self.tier, 'custom': dict(self.custom), 'tags': list(self.tag_ids),
+                'sort': self.sort}, ()
+
+    def filter_args(self) -> dict[str, Any]:
+        """The current filters and sort as `CustomerService.customer_filter` takes them (the page and
+        "select all N matching")."""
+        return {'tier': self.tier, 'search': self.search, 'custom': dict(self.custom) or None,
+                'tags': list(self.tag_ids), **sort_args(self.sort)}
 
     async def _apply_view(self, view: View) -> None:
         """Set the controls to the view's filter, then read once (their own handlers only record)."""
@@ -183,8 +209,12 @@ class CustomerList:
                 self.tag_select.set_value(kept)
             else:
                 fitted &= not wanted
+            sort = f.get('sort') or DEFAULT_SORT  # a view saved before sorts existed: the default order
+            fitted &= sort in self.sorts  # a sort field retired or no longer filterable
+            self.sort_select.set_value(sort if sort in self.sorts else DEFAULT_SORT)
         finally:
             self.applying = False
+        self.sort = str(self.sort_select.value or DEFAULT_SORT)
         self.search, self.tier = str(self.search_input.value or ''), self.tier_select.value
         self.custom = {k: s.value for k, s in self.custom_selects.items() if s.value}
         self.tag_ids = [int(i) for i in (self.tag_select.value or [])] if self.tag_select is not None else []
@@ -196,15 +226,31 @@ class CustomerList:
     async def refresh(self) -> None:
         self.generation += 1
         generation = self.generation
-        found = await run.io_bound(self.desk.customers.customers, self.user, tier=self.tier, search=self.search,
-                                   page=self.page, page_size=PAGE_SIZE, custom=dict(self.custom) or None,
-                                   tags=self.tag_ids)
+        try:
+            found = await run.io_bound(self.desk.customers.customers, self.user, page=self.page,
+                                       page_size=PAGE_SIZE, **self.filter_args())
+        except ValidationFailed as e:  # the sort's field was retired or unmarked since the page opened
+            if 'sort' not in e.errors:
+                raise
+            ui.notify(t(f'err.field.{e.errors["sort"]}'), type='warning')
+            self.sort = DEFAULT_SORT
+            self.applying = True
+            try:
+                self.sort_select.set_value(DEFAULT_SORT)
+            finally:
+                self.applying = False
+            await self.refresh()
+            return
         if found is None or generation != self.generation:
             return
         rows, self.total = found
         pages = max(1, -(-self.total // PAGE_SIZE))
         self.page = min(self.page, pages)
-        shown = self.bulk.mark([_row(r, self.tags) for r in rows])
+        by = sorted_field(self.sort, self.custom_fields)
+        if (columns := _columns(by)) != self.table.columns:  # a sort by a field shows its column
+            self.table.columns = columns
+            self.cards.columns = columns
+        shown = self.bulk.mark([_row(r, self.tags, by) for r in rows])
         self.bulk.total = self.total
         self.bulk.show()
         self.table.update_rows(shown)
@@ -229,6 +275,14 @@ class CustomerList:
             self.custom[key] = value
         else:
             self.custom.pop(key, None)
+        self.page = 1
+        await self.refresh()
+
+    async def _set_sort(self, value: object) -> None:
+        value = str(value or DEFAULT_SORT)
+        if self.applying or value == self.sort:
+            return
+        self.sort = value
         self.page = 1
         await self.refresh()
 

@@ -14,6 +14,7 @@ from nicegui import run, ui
 
 from core.accounts.views import CUSTOM_COLUMN, INBOX_COLUMNS
 from core.capture.intake import CaptureResult
+from core.custom_fields.sorting import INBOX
 from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.desk import Desk
 from core.errors import ValidationFailed
@@ -36,10 +37,9 @@ from .. import live
 from ..components.bulk_edit import BulkEdit
 from ..components.care_panel import MyDayRevisits
 from ..components.custom_fields import display, field_label, option_labels
-from ..components.inbox_sort import DEFAULT as DEFAULT_SORT
-from ..components.inbox_sort import sort_args, sort_choices
 from ..components.inbox_views import InboxViews
 from ..components.lead_form import open_new_lead
+from ..components.list_sort import default_value, sort_args, sort_choices, sorted_field
 from ..components.phone import COPY_SCRIPT
 from ..components.saved_views import SavedViews
 from ..components.tags import ROW_CHIPS, row_tags, tag_filter
@@ -51,6 +51,7 @@ from ..theme import frame
 from ..toasts import Burst
 
 PAGE_SIZE = 25
+DEFAULT_SORT = default_value(INBOX)
 LIVE_REFRESH_GAP = 0.5
 """Seconds between two live refreshes of one inbox (a burst of captures coalesces)."""
 
@@ -235,7 +236,7 @@ class Inbox(InboxViews):
         self.filters: dict[str, object] = {'search': '', 'status': None, 'grade': None, 'source': None,
                                            'unassigned': False, 'include_pool': False, 'agenda': None,
                                            'custom': {}, 'tags': [], 'sort': DEFAULT_SORT}
-        self.sorts = sort_choices(self.custom)
+        self.sorts = sort_choices(INBOX, 'inbox.sort_', self.custom)
         """The sort control's choices (value → label): built-in orders, then filterable custom fields."""
         self.controls: dict[str, Any] = {}
         self.applying = False
@@ -385,7 +386,11 @@ class Inbox(InboxViews):
         self.filter_toggle.props(f'color={"primary" if active else "grey-8"}')
 
     def _shown_columns(self) -> list[dict]:
-        return [c for c in self.all_columns if c['name'] in self.chosen]
+        """The chosen columns, and the custom field the inbox is sorted by (the user sees what the
+        order is by, on the phone's card too) whether chosen or not."""
+        by = sorted_field(self.filters.get('sort'), self.custom)
+        extra = CUSTOM_COLUMN + by.key if by is not None else None
+        return [c for c in self.all_columns if c['name'] in self.chosen or c['name'] == extra]
 
     def _column_chooser(self) -> None:
         """Which columns show: a menu of ticks, remembered for this user (desk.team.set_inbox_columns)."""
@@ -465,6 +470,9 @@ class Inbox(InboxViews):
         shown = self.bulk.mark([_row(r, now, self.custom, self.tags) for r in rows])
         self.bulk.total = total
         self.bulk.show()
+        if (columns := self._shown_columns()) != self.table.columns:  # a sort by a field shows its column
+            self.table.columns = columns
+            self.cards.columns = columns
         self.table.update_rows(shown)
         self.cards.update_rows(shown)
         more = self.total > INBOX_COUNT_CAP  # the count stopped there

@@ -35,9 +35,11 @@ from store.models import Stage, StageKind, UserRef, ViewPage
 
 from .. import live
 from ..components.board_bulk import BoardBulk
+from ..components.board_sort import DEFAULT_SORT, BoardSorting
 from ..components.board_views import BoardViews
 from ..components.custom_fields import filter_selects
 from ..components.kit import page_header
+from ..components.list_sort import sort_args
 from ..components.playbook_panel import gated
 from ..components.saved_views import SavedViews
 from ..components.tags import chips_html, tag_filter
@@ -127,9 +129,11 @@ class Filters:
     custom: dict[str, str] = field(default_factory=dict)
     """A select's option key or 'yes' / 'no' per custom field key."""
     tags: list[int] = field(default_factory=list)
+    sort: str = DEFAULT_SORT
+    """The order of the cards inside each column (ui/components/board_sort.py)."""
 
 
-class PipelineBoard(BoardViews):
+class PipelineBoard(BoardViews, BoardSorting):
     """One browser's board: its filters, its columns, the drag and dialog state."""
 
     def __init__(self, desk: Desk, user: UserRef) -> None:
@@ -197,6 +201,7 @@ class PipelineBoard(BoardViews):
             self.tags = self.desk.tags.tag_set()
             if self.tags.active:
                 self.controls['tags'] = tag_filter(self.tags, self._set_tags).classes('max-sm:w-full')
+            self.sort_control()
             self.saved_views = SavedViews(self.desk, self.user, ViewPage.BOARD, current=self.current_view,
                                           apply=self.apply_view)
             self.saved_views.build()
@@ -303,6 +308,7 @@ class PipelineBoard(BoardViews):
         parts.append('</div>')
         if account:
             parts.append(f'<div class="text-caption text-grey-8 ellipsis">{account}</div>')
+        parts.append(self.sorted_line(card))
         if card.tags:
             parts.append(chips_html(card.tags, self.tags))
         if card.is_repeat:
@@ -386,7 +392,7 @@ class PipelineBoard(BoardViews):
         f = self.filters
         return self.desk.pipeline.board(self.user, owner_id=f.owner_id, close_month=f.close_month,
                                         min_amount=f.min_amount, max_amount=f.max_amount,
-                                        custom=dict(f.custom) or None, tags=f.tags)
+                                        custom=dict(f.custom) or None, tags=f.tags, **sort_args(f.sort))
 
     def _apply(self, columns: list[Column]) -> None:
         columns = sorted(columns, key=lambda c: _stage_order(c.stage))
@@ -665,13 +671,14 @@ def register(desk: Desk) -> None:
         if isinstance(user, RedirectResponse):
             return user
         board = PipelineBoard(desk, user)
+        board.custom_fields = (await run.io_bound(desk.pipeline.custom_fields)).definitions
         board.opening = await run.io_bound(desk.views.opening_view, user, ViewPage.BOARD)
         if board.opening is not None:
             board.preset_view(board.opening)
+            board.fit_sort()  # a sort field retired since: the default order (said once built)
         # Read before the frame (its timers await the socket, and NiceGUI then sends an async page at
         # once): the first screenful of cards goes out with the HTML, the rest over the socket.
         columns = await run.io_bound(board.read_first)
-        board.custom_fields = (await run.io_bound(desk.pipeline.custom_fields)).definitions
         with frame(desk, t('nav.pipeline'), user):
             board.build()
             board.show_first(columns)

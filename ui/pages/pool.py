@@ -22,14 +22,19 @@ from core import permissions
 from core.accounts.saved_views import View
 from core.automation.pool import PoolQuery, PoolRow
 from core.automation.pool_admin import PoolCard
+from core.custom_fields.sorting import POOL
+from core.custom_fields.values import Definition
 from core.desk import Desk
 from core.errors import DomainError
 from core.leads.bulk import BulkKind
+from core.leads.bulk_matching import MatchingList
 from core.tags.catalog import NO_TAGS, TagSet
 from store.models import Grade, Role, UserRef, ViewPage
 
 from .. import live
 from ..components.bulk_edit import BulkEdit
+from ..components.custom_fields import display, field_label
+from ..components.list_sort import default_value, sort_args, sort_choices, sorted_field
 from ..components.saved_views import SavedViews
 from ..components.table import label_selection, table_region
 from ..components.tags import ROW_CHIPS, chips, row_tags, tag_filter
@@ -44,13 +49,16 @@ from .pools import pool_label
 PAGE_SIZE = 25
 RECYCLED_CHOICES = (0, 1, 2, 3)
 """The times-recycled filter's choices; the last means "that many or more" (`queries.RECYCLED_TOP`)."""
-SORTS = ('recent', 'oldest', 'grade', 'score')
+DEFAULT_SORT = default_value(POOL)
 POOL_KINDS = (BulkKind.REASSIGN, BulkKind.TAG_ADD, BulkKind.TAG_REMOVE)
 """What a manager does to ticked pool leads: hand them out (to a rep or through the rules), tag them."""
 KEYS = ('q', 'region', 'industry', 'grade', 'recycled', 'sort', 'page')
 
 
-def _columns() -> list[dict]:
+def _columns(sorted_by: Definition | None = None) -> list[dict]:
+    """The list's columns; sorted by a custom field, that field's value too (before the action)."""
+    extra = [{'name': 'sorted', 'label': field_label(sorted_by), 'field': 'sorted', 'align': 'left'}] \
+        if sorted_by is not None else []
     return [
         {'name': 'grade', 'label': t('field.grade'), 'field': 'grade', 'align': 'center'},
         {'name': 'name', 'label': t('field.name'), 'field': 'name', 'align': 'left'},
@@ -61,6 +69,7 @@ def _columns() -> list[dict]:
         {'name': 'previous', 'label': t('pool.previous_owner'), 'field': 'previous', 'align': 'left'},
         {'name': 'recycles', 'label': t('pool.recycles'), 'field': 'recycles', 'align': 'right'},
         {'name': 'pooled', 'label': t('pool.pooled_at'), 'field': 'pooled', 'align': 'left'},
+        *extra,
         {'name': 'action', 'label': '', 'field': 'action', 'align': 'right'},
     ]
 
@@ -75,8 +84,10 @@ def refusal_text(r: PoolRow) -> str:
     return t(f'pool.reason.{r.refusal.reason}', **params)
 
 
-def _row(r: PoolRow, action: str, *, link: bool, tags: TagSet = NO_TAGS) -> dict:
+def _row(r: PoolRow, action: str, *, link: bool, tags: TagSet = NO_TAGS, sorted_by: Definition | None = None
+         ) -> dict:
     return {'tags': row_tags(r.tags, tags), 'id': r.id, 'grade': r.grade,
+            'sorted': display(sorted_by, r.sort_value) if sorted_by is not None else '',
             'name': r.name, 'company': r.company or '', 'phone': r.phone_masked,
             'region': r.region or '', 'source': label('source', r.source), 'previous': r.previous_owner_name or '',
             'recycles': r.recycle_count, 'pooled': when(r.pooled_at), 'created': when(r.created_at),
@@ -102,7 +113,7 @@ class Address:
 
     def put(self, prefix: str, values: Mapping[str, object]) -> None:
         for key, value in values.items():
-            if value in (None, '') or (key == 'page' and value == 1) or (key == 'sort' and value == 'recent'):
+            if value in (None, '') or (key == 'page' and value == 1) or (key == 'sort' and value == DEFAULT_SORT):
                 self.values.pop(prefix + key, None)
             else:
                 self.values[prefix + key] = str(value)
@@ -131,17 +142,23 @@ class PoolTable:
         self.action = t('pool.send_back') if review else (t('pool.claim') if user.role == Role.REP else '')
         self.card_selected: set[int] = set()
         self._paging = False
+        self.custom = tuple(d for d in desk.leads.custom_fields().definitions if not d.is_retired)
+        """The leads' active custom fields: the sortable ones are sorts."""
+        self.sorts = sort_choices(POOL, 'pool.sort.', self.custom)
         def get(key: str) -> str:
             return address.get(self.prefix, key)
 
         self.state: dict[str, object] = {
             'q': get('q')[:100], 'region': get('region') or None, 'industry': get('industry') or None,
             'grade': get('grade') if get('grade') in tuple(Grade) else None,
-            'recycled': _int(get('recycled'), low=0), 'sort': get('sort') if get('sort') in SORTS else 'recent',
+            'recycled': _int(get('recycled'), low=0),
+            'sort': get('sort') if get('sort') in self.sorts else DEFAULT_SORT,
             'tags': ','.join(p for p in get('tags').split(',') if p.isdigit())}
         self.tags = desk.tags.tag_set()
         """The tag catalogue: the rows' chips and the tag filter's choices."""
         self.page = _int(get('page'), low=1) or 1
+        self.bulk_total = 0
+        """How many leads match now (the bulk bar's "select all N matching")."""
         name = self.name = 'review' if review else 'pool'
         self.root = ui.column().classes('w-full gap-2')
         """Refreshes run inside it: a live event's callback has no slot of its own after an await, and
@@ -150,13 +167,14 @@ class PoolTable:
             self._filters()
             self.bulk: BulkEdit | None = None
             if self.manager:  # ticked leads: assign (to a rep or through the rules) or tag, with preview and undo
-                self.bulk = BulkEdit(desk, user, filters=dict, custom=(), refresh=self._after_bulk,
-                                     kinds=POOL_KINDS, matching=False, prefix='review-' if review else '')
+                self.bulk = BulkEdit(desk, user, filters=self._matching, custom=(), refresh=self._after_bulk,
+                                     kinds=POOL_KINDS, matching=not review, prefix='review-' if review else '',
+                                     source=MatchingList.POOL)
             self.move_bar: ui.row | None = None
             if self.bulk is not None and self.pool is not None and len(self.pools) > 1:
                 self._move_bar()
             with table_region(t('pool.tab_review' if review else 'pool.tab_pool'), classes='gt-xs'):
-                self.table = tid(ui.table(rows=[], columns=_columns(), row_key='id',
+                self.table = tid(ui.table(rows=[], columns=_columns(self._sorted_by()), row_key='id',
                                           selection='multiple' if self.manager else None)
                                  .classes('w-full').props('flat bordered'), f'{name}-table')
             if self.manager:
@@ -235,8 +253,8 @@ class PoolTable:
                           label=t('pool.recycled_filter'), clearable=True,
                           on_change=lambda e: self._set('recycled', e.value)).props('dense').classes(wide),
                 f'{name}-recycled')
-            tid(ui.select({k: t(f'pool.sort.{k}') for k in SORTS}, value=s['sort'], label=t('pool.sort'),
-                          on_change=lambda e: self._set('sort', e.value or 'recent')).props('dense')
+            tid(ui.select(self.sorts, value=s['sort'], label=t('pool.sort'),
+                          on_change=lambda e: self._set('sort', e.value or DEFAULT_SORT)).props('dense')
                 .classes('grow basis-32 sm:grow-0 sm:w-52'),
                 f'{name}-sort')
             if self.tags.active:
@@ -265,12 +283,19 @@ class PoolTable:
         return [str(current)] if current else []
 
     def query(self) -> PoolQuery:
+        return PoolQuery(**self._matching())
+
+    def _matching(self) -> dict[str, Any]:
+        """The list's search, filters and sort as `PoolQuery`'s fields (its page and "all N matching")."""
         s = self.state
         recycled = s['recycled']
-        return PoolQuery(search=str(s['q']) or None, region=str(s['region'] or '') or None,
-                         industry=str(s['industry'] or '') or None, grade=str(s['grade'] or '') or None,
-                         recycled=recycled if isinstance(recycled, int) else None, sort=str(s['sort']),
-                         tags=self._tag_ids(), pool_id=self.pool.pool.id if self.pool else None)
+        return {'search': str(s['q']) or None, 'region': str(s['region'] or '') or None,
+                'industry': str(s['industry'] or '') or None, 'grade': str(s['grade'] or '') or None,
+                'recycled': recycled if isinstance(recycled, int) else None, 'tags': self._tag_ids(),
+                'pool_id': self.pool.pool.id if self.pool else None, **sort_args(s['sort'])}
+
+    def _sorted_by(self) -> Definition | None:
+        return sorted_field(self.state['sort'], self.custom)
 
     async def _set(self, key: str, value: object) -> None:
         if self.state.get(key) == value:
@@ -315,12 +340,18 @@ class PoolTable:
             self._show(rows, total, pages)
 
     def _show(self, rows: list[PoolRow], total: int, pages: int) -> None:
-        link = self.manager
+        link, by = self.manager, self._sorted_by()
+        if (columns := _columns(by)) != self.table.columns:  # a sort by a field shows its column
+            self.table.columns = columns
         self.table.update_rows([_row(r, self.action if (self.review or r.claimable) else '', link=link,
-                                     tags=self.tags) for r in rows])
+                                     tags=self.tags, sorted_by=by) for r in rows])
         shown = {r.id for r in rows}
+        if self.bulk is not None and self.bulk.all_matching:  # "all N matching": this page's rows ticked too
+            self.table.selected[:] = list(self.table.rows)
+            self.card_selected = set(shown)
         self.table.selected[:] = [row for row in self.table.selected if row['id'] in shown]  # gone: unticked
-        self._cards(rows)
+        self.bulk_total = total
+        self._cards(rows, by)
         self._sync_picked()
         first = (self.page - 1) * PAGE_SIZE + 1
         self.total.set_text(t('pool.range', first=first, last=first + len(rows) - 1, total=total) if rows
@@ -337,7 +368,7 @@ class PoolTable:
         return self.desk.pool.pool(self.user, review=self.review, page=self.page, page_size=PAGE_SIZE,
                                    query=self.query())
 
-    def _cards(self, rows: list[PoolRow]) -> None:
+    def _cards(self, rows: list[PoolRow], by: Definition | None = None) -> None:
         """The phone's list: a card per lead with what decides a claim, and the button or the reason."""
         self.card_selected &= {r.id for r in rows}
         self.cards.clear()
@@ -359,6 +390,9 @@ class PoolTable:
                             ui.label(r.name).classes('font-medium truncate min-w-0 grow')
                     if r.company:
                         ui.label(r.company).classes('text-sm text-grey-8 truncate w-full')
+                    if by is not None and r.sort_value not in (None, ''):  # what the order is by
+                        tid(ui.label(t('sort.value_line', field=field_label(by), value=display(by, r.sort_value)))
+                            .classes('text-xs text-grey-8 truncate w-full'), f'{self.name}-sorted-{r.id}')
                     if r.tags:
                         chips(self.tags.by_id[i] for i in r.tags if i in self.tags.by_id)
                     with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
@@ -373,11 +407,15 @@ class PoolTable:
 
     def _pick(self, lead_id: int, on: bool) -> None:
         (self.card_selected.add if on else self.card_selected.discard)(lead_id)
-        self._sync_picked()
+        self._sync_picked(on)
 
-    def _sync_picked(self, _e: Any = None) -> None:
-        """The bulk bar's selection: the table's ticked rows (wide screens) and the cards' (phones)."""
+    def _sync_picked(self, e: Any = None) -> None:
+        """The bulk bar's selection: the table's ticked rows (wide screens) and the cards' (phones).
+        A tick changed by hand (`e`) while "all N matching" is selected: back to the ticked rows."""
         if self.bulk is not None:
+            if e is not None:
+                self.bulk.all_matching = False
+            self.bulk.total = self.bulk_total
             self.bulk.picked = {int(row['id']) for row in self.table.selected} | self.card_selected
             self.bulk.show()
             if self.move_bar is not None:  # shown while leads are ticked, like the bulk bar
@@ -417,7 +455,7 @@ def view_address(view: View) -> str:
     f = view.filters
     tags = ','.join(str(i) for i in f.get('tags') or () if isinstance(i, int))
     params = {'q': f.get('q'), 'region': f.get('region'), 'industry': f.get('industry'), 'grade': f.get('grade'),
-              'recycled': f.get('recycled'), 'sort': f.get('sort') if f.get('sort') != 'recent' else None,
+              'recycled': f.get('recycled'), 'sort': f.get('sort') if f.get('sort') != DEFAULT_SORT else None,
               'tags': tags, 'view': view.id}
     return '/pool?' + urlencode(sorted((k, str(v)) for k, v in params.items() if v not in (None, '')))
 
