@@ -14,6 +14,7 @@ from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
 from core.leads.bulk import BulkAction, BulkKind, Selection, Skip
+from core.leads.bulk_matching import MatchingList
 from store.models import (
     AuditEntry,
     BulkBatch,
@@ -186,8 +187,10 @@ def test_all_matching_the_board_filter(desk: Desk, clock: FakeClock, team: tuple
     manager, rep, other = team
     small = [make_opportunity(desk, clock, rep, amount='500') for _ in range(2)]
     big = make_opportunity(desk, clock, other, amount='90000')
-    mine = Selection(filters={'max_amount': '1000'}, entity=DEALS)
+    mine = Selection(filters={'max_amount': '1000'}, entity=DEALS, matching=MatchingList.BOARD)
     assert desk.bulk.lead_ids(manager, mine) == small
-    assert desk.bulk.lead_ids(other, Selection(filters={}, entity=DEALS)) == [big]  # a rep: own deals only
+    every = Selection(filters={}, entity=DEALS, matching=MatchingList.BOARD)
+    assert desk.bulk.lead_ids(other, every) == [big]  # a rep: own deals only
     with pytest.raises(ValidationFailed):
+        # the filters of one list for another's records
         desk.bulk.preview(manager, Selection(filters={}, entity=TagEntity.CUSTOMER), BulkAction(BulkKind.TAG_ADD))
