@@ -41,6 +41,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     set_zone(s.timezone)
     use_page_languages()
     desk.outbox.translate = translate  # the chat robots' messages, in each webhook's language
+    desk.mailer.translate = translate  # emails, in each recipient's language
     session.install(desk)  # browser sessions: pages bound to theirs, sockets to their page
     auth.register(desk, demo=demo)          # /setup /login /session/start /logout /language
     account.register(desk)                  # /account
