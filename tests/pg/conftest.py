@@ -29,7 +29,7 @@ MIRRORED = (
     'access', 'automation', 'automation_preview', 'bulk', 'bulk_customers', 'capture', 'capture_queue', 'care',
     'checklist_rollup',
     'conversion', 'counters', 'custom_fields', 'custom_fields_io', 'custom_sort', 'custom_filters', 'custom_objects',
-    'customers', 'departments',
+    'customers', 'departments', 'email',
     'events',
     'exposure', 'import',
     'inbox_order', 'leads', 'merge',

@@ -17,11 +17,9 @@ from core.clock import FakeClock
 from core.desk import Desk
 from core.errors import NotAllowed, ValidationFailed
 from core.integrations.smtp import smtp_config
-from core.settings import Settings
 from store.audit_actions import AuditAction
-from store.engine import make_engine
 from store.models import AppSetting, AuditEntry, DeliveryStatus, EmailMessage, Notification, NotifyKind, Role
-from tests.factories import PASSWORD, admin, fresh_sqlite, lead_data, user
+from tests.factories import PASSWORD, admin, lead_data, user
 from tests.smtp_server import SmtpServer
 from tests.webhook_receiver import reserve_port
 from ui.i18n import translate
@@ -31,22 +29,13 @@ from .db import get, rows
 PUBLIC = 'https://crm.example.com'
 
 
-def mail_desk(tmp_path: Path, clock: FakeClock, **settings: Any) -> Desk:
-    """A desk whose data folder (the key file's home) is the test's own."""
-    url = f'sqlite:///{tmp_path / "mail.db"}'
-    fresh_sqlite(url)
-    desk = Desk(make_engine(url), Settings(database_url=url, storage_secret='test', data_dir=tmp_path / 'data',
-                                           public_url=PUBLIC, **settings), clock=clock)
-    desk.prepare()
+@pytest.fixture(autouse=True)
+def mail_settings(desk: Desk, tmp_path: Path) -> None:
+    """The desk (SQLite here, PostgreSQL in tests/pg) with the test's own data folder (the key
+    file's home), a public address (links in emails) and the UI's catalog for the texts."""
+    desk.ctx.settings.data_dir = tmp_path / 'data'
+    desk.ctx.settings.public_url = PUBLIC
     desk.mailer.translate = translate
-    return desk
-
-
-@pytest.fixture
-def desk(tmp_path: Path, clock: FakeClock) -> Iterator[Desk]:
-    desk = mail_desk(tmp_path, clock)
-    yield desk
-    desk.ctx.engine.dispose()
 
 
 @pytest.fixture
@@ -86,8 +75,8 @@ def test_the_password_is_stored_sealed_and_never_shown(desk: Desk) -> None:
             if e.action == AuditAction.SMTP_SETTINGS] == [True, True, False]
 
 
-def test_the_environment_password_wins(tmp_path: Path, clock: FakeClock) -> None:
-    desk = mail_desk(tmp_path, clock, smtp_password='from-env')
+def test_the_environment_password_wins(desk: Desk) -> None:
+    desk.ctx.settings.smtp_password = 'from-env'
     set_up(desk, 25, password='stored')
     assert desk.mail.settings(admin(desk)).password_from_env
     with desk.ctx.read() as session:
@@ -312,11 +301,8 @@ def test_a_reset_link_expires_after_an_hour(desk: Desk, clock: FakeClock) -> Non
     desk.team.login(rep.email, PASSWORD)
 
 
-def test_no_reset_by_email_without_a_public_address(tmp_path: Path, clock: FakeClock) -> None:
-    url = f'sqlite:///{tmp_path / "nourl.db"}'
-    fresh_sqlite(url)
-    desk = Desk(make_engine(url), Settings(database_url=url, storage_secret='t', data_dir=tmp_path), clock=clock)
-    desk.prepare()
+def test_no_reset_by_email_without_a_public_address(desk: Desk) -> None:
+    desk.ctx.settings.public_url = ''
     set_up(desk, 25)
     rep = user(desk)
     assert not desk.password_reset.available()
