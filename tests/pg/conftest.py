@@ -64,6 +64,7 @@ NOT_MIRRORED = {
     'rebalance': 'pure planners, no database',
     'scoring': 'pure functions, no database',
     'workhours': 'pure calendar arithmetic, no database',
+    'goal_pacing': 'pure calendar arithmetic (the pace of a month), no database',
     'crash_import': 'SIGKILLs run.py processes on their own SQLite files (like crash)',
     'webhooks_restart': 'SIGKILLs run.py on its own SQLite file (like crash); the outbox runs on PG in test_webhooks',
     'import_limits': 'reads hostile files and runs run.py on SQLite files; the import itself runs on PG in test_import',
