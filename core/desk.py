@@ -34,6 +34,7 @@ from core.customers.care import CareService
 from core.customers.care_reports import CareReportService
 from core.errors import NotAllowed, ValidationFailed
 from core.events import DeskEvents
+from core.goals.board import GoalService
 from core.imports.jobs import ImportService
 from core.integrations.mailer import Mailer
 from core.integrations.outbox import Deliverer
@@ -105,6 +106,7 @@ class Desk:
         self.webhooks = WebhookService(self.ctx)
         self.outbox = Deliverer(self.ctx)
         """Delivers the webhook outbox: `start()` on the app's event loop (run.py)."""
+        self.goals = GoalService(self.ctx)
         self.mail = MailService(self.ctx)
         self.password_reset = PasswordResetService(self.ctx)
         self.mailer = Mailer(self.ctx)

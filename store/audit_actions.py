@@ -80,6 +80,8 @@ class AuditAction(StrEnum):
     WEBHOOK_SAVED = 'webhook_saved'
     WEBHOOK_DELETED = 'webhook_deleted'
     WEBHOOK_GAVE_UP = 'webhook_gave_up'
+    GOAL_SET = 'goal_set'
+    """A manager set (or cleared) a monthly goal."""
     SMTP_SETTINGS = 'smtp_settings'
     """An admin changed the SMTP settings (never the password itself: only whether one is stored)."""
     EMAIL_GAVE_UP = 'email_gave_up'

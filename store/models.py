@@ -1359,6 +1359,35 @@ class PasswordResetToken(SQLModel, table=True):
     used_at: datetime | None = _ts()
 
 
+class GoalMetric(StrEnum):
+    """What a monthly goal counts; each is read from a declared report figure (core/goals/board.py)."""
+
+    CONTACTED = 'contacted'
+    """Leads captured in the month and contacted (the cohort figure's `contacted`)."""
+    OPPORTUNITIES = 'opportunities'
+    """Leads captured in the month that became opportunities (the cohort figure's `opportunity`)."""
+    WON_CENTS = 'won_cents'
+    """Amount of deals won in the month, in cents (the closed figure's `won_cents`)."""
+
+
+class Goal(SQLModel, table=True):
+    """One monthly goal: per rep (`user_id`) or for the whole team (`user_id` None). Quarters and
+    years are the sums of their months, never stored."""
+
+    __tablename__ = 'goals'
+    __table_args__ = (sa.Index('ix_goals_month', 'month', 'metric'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: date = Field(sa_type=sa.Date())
+    """The first day of the team-local month."""
+    user_id: int | None = Field(default=None, foreign_key='users.id')
+    metric: str = Field(sa_type=sa.String(20))
+    target: int = Field(sa_type=sa.BigInteger())
+    stretch: int | None = Field(default=None, sa_type=sa.BigInteger())
+    updated_by: int | None = Field(default=None, foreign_key='users.id')
+    updated_at: datetime | None = _ts()
+
+
 class BulkBatch(SQLModel, table=True):
     """One bulk edit of leads or customers (core/leads/bulk.py): who did what to which records, and
     each record's values before it, so the batch can be undone within 24 hours (a record changed

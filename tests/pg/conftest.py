@@ -31,7 +31,7 @@ MIRRORED = (
     'conversion', 'counters', 'custom_fields', 'custom_fields_io', 'custom_sort', 'custom_filters', 'custom_objects',
     'customers', 'departments', 'email',
     'events',
-    'exposure', 'import',
+    'exposure', 'goals', 'import',
     'inbox_order', 'leads', 'merge',
     'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'projections', 'races',
     'recycle_rules', 'report_custom', 'report_rollup', 'reports', 'rule_custom', 'rules', 'saved_views',

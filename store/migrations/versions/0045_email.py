@@ -1,4 +1,5 @@
-"""email: the email outbox, password reset tokens, notification kinds sent by email.
+"""email and goals: the email outbox, password reset tokens, notification kinds sent by email;
+monthly goals per rep and team.
 
 Revision ID: 0045
 Revises: 0037
@@ -49,9 +50,26 @@ def upgrade() -> None:
     op.create_index('ix_password_reset_tokens_user_id', 'password_reset_tokens', ['user_id'])
     with op.batch_alter_table('notify_prefs') as batch:
         batch.add_column(sa.Column('emailed', sa.JSON(), nullable=False, server_default='[]'))
+    op.create_table(
+        'goals',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('month', sa.Date(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=True),
+        sa.Column('metric', sa.String(length=20), nullable=False),
+        sa.Column('target', sa.BigInteger(), nullable=False),
+        sa.Column('stretch', sa.BigInteger(), nullable=True),
+        sa.Column('updated_by', sa.Integer(), nullable=True),
+        sa.Column('updated_at', store.types.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+        sa.ForeignKeyConstraint(['updated_by'], ['users.id'], ),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_goals_month', 'goals', ['month', 'metric'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_goals_month', table_name='goals')
+    op.drop_table('goals')
     with op.batch_alter_table('notify_prefs') as batch:
         batch.drop_column('emailed')
     op.drop_index('ix_password_reset_tokens_user_id', table_name='password_reset_tokens')
