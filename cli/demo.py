@@ -398,7 +398,7 @@ def _seed_goals(desk: Desk, reps: dict[int, UserRef], *, rng: random.Random) -> 
         values: list[dict[str, Any]] = []
         for rep_id in reps:
             contacted, opportunities = rng.randint(12, 22), rng.randint(2, 5)
-            won = rng.randint(8, 20) * 1_000_000  # ¥80,000 – ¥200,000
+            won = rng.randint(30, 90) * 1_000_000  # ¥300,000 – ¥900,000
             values += [{'user_id': rep_id, 'metric': GoalMetric.CONTACTED, 'target': contacted},
                        {'user_id': rep_id, 'metric': GoalMetric.OPPORTUNITIES, 'target': opportunities},
                        {'user_id': rep_id, 'metric': GoalMetric.WON_CENTS, 'target': won, 'stretch': won * 3 // 2}]

@@ -27,7 +27,7 @@ STATUS_COLORS = {PaceStatus.STRETCH: 'purple', PaceStatus.MET: 'positive', PaceS
 def shown(metric: GoalMetric, value: float | int | None) -> str:
     if value is None:
         return '—'
-    return money(int(value)) if metric == GoalMetric.WON_CENTS else f'{value:,.0f}'
+    return money(round(value / 100) * 100) if metric == GoalMetric.WON_CENTS else f'{value:,.0f}'  # whole yuan
 
 
 def to_stored(metric: GoalMetric, text: Any) -> Any:
@@ -63,7 +63,7 @@ class GoalsPanel:
                 if permissions.can_assign(self.user):
                     tid(ui.button(t('goals.edit'), icon='flag', on_click=lambda: self.editor(board))
                         .props('flat'), 'goals-edit')
-            tid(ui.label(t('goals.pace', share=f'{board.pace.share:.0%}', elapsed=f'{board.pace.elapsed_days:g}',
+            tid(ui.label(t('goals.pace', share=f'{board.pace.share:.0%}', elapsed=f'{board.pace.elapsed_days:.1f}',
                            days=f'{board.pace.working_days:g}')).classes('text-sm text-grey-7'), 'goals-pace')
             for row in board.rows:
                 self.row(row)
