@@ -43,6 +43,12 @@ async def test_a_manager_sets_a_reps_goals_and_sees_the_pace(user: User, team: T
     assert (li.paces[GoalMetric.WON_CENTS].goal, li.paces[GoalMetric.WON_CENTS].stretch) == (5_000_000, 8_000_000)
     await user.should_see(marker=f'goals-{team.rep_a.id}-contacted', retries=50)
     await user.should_see('¥50,000', retries=50)
+    user.find(marker='goals-edit').click()  # the editor shows the saved goals back as typed
+    await user.should_see(marker='goals-who', retries=50)
+    user.find(marker='goals-who').elements.pop().value = team.rep_a.id  # type: ignore[attr-defined]
+    assert user.find(marker='goals-target-won_cents').elements.pop().value == '50000'  # type: ignore[attr-defined]
+    assert user.find(marker='goals-stretch-won_cents').elements.pop().value == '80000'  # type: ignore[attr-defined]
+    assert user.find(marker='goals-target-contacted').elements.pop().value == '12'  # type: ignore[attr-defined]
 
 
 async def test_a_rep_cannot_open_the_team_page(user: User, team: Team) -> None:

@@ -45,7 +45,10 @@ def to_stored(metric: GoalMetric, text: Any) -> Any:
 def from_stored(metric: GoalMetric, value: int | None) -> str:
     if value is None:
         return ''
-    return f'{Decimal(value) / 100:f}'.rstrip('0').rstrip('.') if metric == GoalMetric.WON_CENTS else str(value)
+    if metric != GoalMetric.WON_CENTS:
+        return str(value)
+    yuan, fen = divmod(value, 100)
+    return f'{yuan}.{fen:02d}' if fen else str(yuan)
 
 
 class GoalsPanel:
