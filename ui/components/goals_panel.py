@@ -94,6 +94,7 @@ class GoalsPanel:
 
     def editor(self, board: GoalBoard) -> None:
         rows = {r.user_id or 0: r for r in board.rows}
+        self.outside.clear()  # the last editor's dialog goes (one editor on the page at a time)
         with self.outside, ui.dialog() as dialog, ui.card().classes('w-[28rem] max-w-full'):
             ui.label(t('goals.edit_title', month=board.month.strftime('%Y-%m'))).classes('text-h6')
             who = tid(ui.select({k: r.name or t('goals.team') for k, r in rows.items()}, label=t('goals.who'),
