@@ -143,6 +143,8 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
     app.on_shutdown(relay.stop)
     app.on_startup(desk.outbox.start)  # webhook deliveries, outside every request (core/integrations/outbox.py)
     app.on_shutdown(desk.outbox.stop)
+    app.on_startup(desk.mailer.start)  # the email outbox, likewise (core/integrations/mailer.py)
+    app.on_shutdown(desk.mailer.stop)
     start_timer(desk, settings)
     app.on_shutdown(desk.ctx.engine.dispose)  # every pooled connection closed (SQLite checkpoints its WAL)
     if demo:

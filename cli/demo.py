@@ -14,12 +14,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from core.accounts.reach import with_reach
 from core.capture.intake import CaptureResult
 from core.clock import Clock
 from core.leads.normalize import normalize_email
 from core.ops.demo_accounts import DEMO_ADMIN_EMAIL, DEMO_DEPARTMENTS, DEMO_PASSWORD, DEMO_USERS
 from store import queries
-from store.models import Access, ActivityKind, RecordKind, Role, Source, UserRef
+from store.models import Access, ActivityKind, GoalMetric, RecordKind, Role, Source, UserRef
 
 if TYPE_CHECKING:
     from core.desk import Desk
@@ -350,6 +351,7 @@ def seed(desk: Desk, *, now: datetime, leads: int = 300, rng: random.Random | No
         clock.at = now
         summary['caught_up'] = {str(step): n for step, n in desk.automation.tick(now).summary().items()}
         summary['collaborators'] = _seed_collaborator(desk, reps)
+        summary['goals'] = _seed_goals(desk, reps, rng=rng)
         with desk.ctx.write() as session:  # the replayed past is history: nobody starts with ~140 unread
             queries.mark_all_notifications_read(session, before=now + timedelta(seconds=1))
     finally:
@@ -399,6 +401,33 @@ def _seed_departments(desk: Desk, admin: UserRef) -> None:
 
 DEMO_POOLS: dict[str, dict[str, Any]] = {'北区销售部': {'name': '北区公海', 'claim_limit': 3, 'hold_limit': 30}}
 """A second pool beside the default (10 claims a day): the north department's, stricter (3 a day)."""
+
+
+def _seed_goals(desk: Desk, reps: dict[int, UserRef], *, rng: random.Random) -> int:
+    """Monthly goals for this month and the two before (a quarter to roll up): per rep and for the
+    team, near what the replayed team does, so the team page's pacing shows some reps ahead and some behind."""
+    with desk.ctx.read() as session:
+        found = queries.user_by_email(session, DEMO_ADMIN_EMAIL)
+        assert found is not None  # (created above)
+        admin = with_reach(session, found)
+    month = desk.goals.this_month()
+    months = [month]
+    for _ in range(2):
+        months.insert(0, (months[0] - timedelta(days=1)).replace(day=1))
+    set_count = 0
+    for first in months:
+        values: list[dict[str, Any]] = []
+        for rep_id in reps:
+            contacted, opportunities = rng.randint(12, 22), rng.randint(2, 5)
+            won = rng.randint(30, 90) * 1_000_000  # ¥300,000 – ¥900,000
+            values += [{'user_id': rep_id, 'metric': GoalMetric.CONTACTED, 'target': contacted},
+                       {'user_id': rep_id, 'metric': GoalMetric.OPPORTUNITIES, 'target': opportunities},
+                       {'user_id': rep_id, 'metric': GoalMetric.WON_CENTS, 'target': won, 'stretch': won * 3 // 2}]
+        for metric in GoalMetric:
+            total = sum(int(v['target']) for v in values if v['metric'] == metric)
+            values.append({'user_id': None, 'metric': metric, 'target': total})
+        set_count += desk.goals.set_goals(admin, first, values)
+    return set_count
 
 
 CLOSE_OUT = 0.6

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from core import permissions
 from core.accounts.collaborators import CollaboratorService
 from core.accounts.departments import DepartmentService
+from core.accounts.password_reset import PasswordResetService
 from core.accounts.saved_views import SavedViewService
 from core.accounts.sessions import SessionService
 from core.accounts.team import TeamService
@@ -35,8 +36,11 @@ from core.customers.care import CareService
 from core.customers.care_reports import CareReportService
 from core.errors import NotAllowed, ValidationFailed
 from core.events import DeskEvents
+from core.goals.board import GoalService
 from core.imports.jobs import ImportService
+from core.integrations.mailer import Mailer
 from core.integrations.outbox import Deliverer
+from core.integrations.smtp import MailService
 from core.integrations.webhooks import WebhookService
 from core.leads.actions import LeadService
 from core.leads.bulk import BulkService
@@ -109,6 +113,11 @@ class Desk:
         self.webhooks = WebhookService(self.ctx)
         self.outbox = Deliverer(self.ctx)
         """Delivers the webhook outbox: `start()` on the app's event loop (run.py)."""
+        self.goals = GoalService(self.ctx)
+        self.mail = MailService(self.ctx)
+        self.password_reset = PasswordResetService(self.ctx)
+        self.mailer = Mailer(self.ctx)
+        """Sends the email outbox: `start()` on the app's event loop (run.py), as `outbox`."""
         self.events.webhooks_changed.subscribe(lambda: outbox_store.forget(engine))  # another process's change
 
     def prepare(self) -> None:

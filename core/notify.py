@@ -1,19 +1,21 @@
 """Notifications: stored per user, shown in the bell, pushed live by the caller after commit.
 
 Each notification key has a kind (`KINDS`); a user who muted a kind (core/accounts/notifications.py)
-is not told of it."""
+is not told of it. A user who chose a kind by email also gets it as an email, queued in the email
+outbox in the same transaction (sent by core/integrations/mailer.py, never here), when SMTP is set up."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
-from store import queries
-from store.models import Notification, NotifyKind, Role
+from core.integrations.smtp import DEFAULT_LANGUAGE, configured
+from store import email_outbox, queries
+from store.models import EmailKind, Notification, NotifyKind, Role
 
 KINDS: dict[str, NotifyKind] = {
     'notify.assigned_to_you': NotifyKind.ASSIGNED,
@@ -64,7 +66,25 @@ def notify(session: Session, user_ids: Iterable[int | None], key: str, *, now: d
     told = unmuted(session, dict.fromkeys(u for u in user_ids if u), key)
     for user_id in told:
         session.add(Notification(user_id=user_id, lead_id=lead_id, key=key, params=params, created_at=now))
+    queue_emails(session, [{'user_id': u, 'key': key, 'lead_id': lead_id, 'params': params, 'created_at': now}
+                           for u in told])
     return told
+
+
+def queue_emails(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Queue, as emails, the stored notifications `rows` (user_id, key, lead_id, params, created_at)
+    whose users chose their kind by email, when SMTP is set up: the email outbox row is written in
+    the notification's transaction (capture batches write theirs in bulk and call this too)."""
+    if not rows or not configured(session):
+        return
+    recipients = email_outbox.emailed_kinds(session, list({row['user_id'] for row in rows}))
+    for row in rows:
+        recipient = recipients.get(row['user_id'])
+        if recipient is not None and kind_of(row['key']) in recipient.kinds:
+            email_outbox.insert(session, to_address=recipient.address, kind=EmailKind.NOTIFICATION,
+                                now=row['created_at'], language=recipient.language or DEFAULT_LANGUAGE,
+                                user_id=row['user_id'], key=row['key'], params=dict(row['params']),
+                                lead_id=row['lead_id'])
 
 
 def managers(session: Session) -> list[int]:

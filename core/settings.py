@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     """A browser session ends this many days after login, however active (the cookie lasts as long)."""
     session_idle_days: float = 7.0
     """…and after this many days without a page load."""
+    smtp_password: str = ''
+    """The SMTP password from the environment (`LEADDESK_SMTP_PASSWORD`): wins over one an admin stored
+    (encrypted) in Settings, and is never written anywhere (core/integrations/smtp.py)."""
     api_threads: int = 32
     """Worker threads for API captures. A capture waiting for its group commit holds one, so this
     bounds how many concurrent captures can share a commit (core/capture/group_commit.py)."""

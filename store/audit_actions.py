@@ -80,6 +80,11 @@ class AuditAction(StrEnum):
     WEBHOOK_SAVED = 'webhook_saved'
     WEBHOOK_DELETED = 'webhook_deleted'
     WEBHOOK_GAVE_UP = 'webhook_gave_up'
+    GOAL_SET = 'goal_set'
+    """A manager set (or cleared) a monthly goal."""
+    SMTP_SETTINGS = 'smtp_settings'
+    """An admin changed the SMTP settings (never the password itself: only whether one is stored)."""
+    EMAIL_GAVE_UP = 'email_gave_up'
     CUSTOM_FIELD_DEFINED = 'custom_field_defined'
     CUSTOM_FIELD_CHANGED = 'custom_field_changed'
     """Its labels or its options' labels (or new options); never its key or type."""
@@ -103,6 +108,10 @@ class AuditAction(StrEnum):
     """An admin gave the user a temporary password; they must change it at next login."""
     PASSWORD_SET_CONSOLE = 'password_set_console'
     """Someone with the server's console set it with `run.py user set-password` (actor None)."""
+    PASSWORD_RESET_MAILED = 'password_reset_mailed'
+    """Someone asked for a reset link for the address: it went to the account's email."""
+    PASSWORD_RESET_BY_LINK = 'password_reset_by_link'
+    """The user set a new password through the link emailed to them."""
     LOGIN_LOCKED = 'login_locked'
     """Wrong passwords locked an existing account's address for a while."""
 

@@ -641,6 +641,8 @@ class NotifyPrefs(SQLModel, table=True):
     """Minutes after local midnight (team time zone) quiet hours begin: no toasts, still stored."""
     quiet_end: int | None = None
     """Minutes after local midnight quiet hours end (before `quiet_start`: they run past midnight)."""
+    emailed: list[str] = Field(default_factory=list, sa_type=sa.JSON(), sa_column_kwargs={'server_default': '[]'})
+    """`NotifyKind`s also sent by email (when SMTP is set up); none unless the user chooses."""
 
 
 class StageKind(StrEnum):
@@ -1376,6 +1378,83 @@ class WebhookDelivery(SQLModel, table=True):
     response_excerpt: str | None = Field(default=None, sa_type=sa.String(500))
     error: str | None = Field(default=None, sa_type=sa.String(300))
     created_at: datetime | None = _ts()
+
+
+class EmailKind(StrEnum):
+    """What an email is: the kind decides its subject and body (core/integrations/email_render.py)."""
+
+    TEST = 'test'
+    """The settings page's "send test" button."""
+    NOTIFICATION = 'notification'
+    """A notification the user chose to get by email (its key and params, as the bell has them)."""
+    PASSWORD_RESET = 'password_reset'
+    """A link to set a new password (its token is wiped once the message is sent or given up)."""
+
+
+class EmailMessage(SQLModel, table=True):
+    """The email outbox: a row written in the transaction that decided to send it, sent by the
+    outbox loop (core/integrations/mailer.py) with the same lease, backoff and giving up as webhook
+    deliveries. The body is rendered when it is sent, in `language`."""
+
+    __tablename__ = 'email_messages'
+    __table_args__ = (sa.Index('ix_email_messages_due', 'status', 'next_attempt_at'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key='users.id')
+    to_address: str = Field(sa_type=sa.String(254))
+    language: str = Field(sa_type=sa.String(10))
+    kind: str = Field(sa_type=sa.String(20))
+    key: str = Field(default='', sa_type=sa.String(80))
+    """The notification key (`EmailKind.NOTIFICATION`)."""
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON())
+    lead_id: int | None = None
+    status: str = Field(default=DeliveryStatus.PENDING, sa_type=sa.String(10))
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts()
+    last_attempt_at: datetime | None = _ts()
+    delivered_at: datetime | None = _ts()
+    error: str | None = Field(default=None, sa_type=sa.String(300))
+    created_at: datetime | None = _ts()
+
+
+class PasswordResetToken(SQLModel, table=True):
+    """A password reset asked for by email: only the token's SHA-256 is kept; one use, one hour."""
+
+    __tablename__ = 'password_reset_tokens'
+
+    token_hash: str = Field(sa_type=sa.String(64), primary_key=True)
+    user_id: int = Field(foreign_key='users.id', index=True)
+    expires_at: datetime = _ts(nullable=False)
+    used_at: datetime | None = _ts()
+
+
+class GoalMetric(StrEnum):
+    """What a monthly goal counts; each is read from a declared report figure (core/goals/board.py)."""
+
+    CONTACTED = 'contacted'
+    """Leads captured in the month and contacted (the cohort figure's `contacted`)."""
+    OPPORTUNITIES = 'opportunities'
+    """Leads captured in the month that became opportunities (the cohort figure's `opportunity`)."""
+    WON_CENTS = 'won_cents'
+    """Amount of deals won in the month, in cents (the closed figure's `won_cents`)."""
+
+
+class Goal(SQLModel, table=True):
+    """One monthly goal: per rep (`user_id`) or for the whole team (`user_id` None). Quarters and
+    years are the sums of their months, never stored."""
+
+    __tablename__ = 'goals'
+    __table_args__ = (sa.Index('ix_goals_month', 'month', 'metric'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: date = Field(sa_type=sa.Date())
+    """The first day of the team-local month."""
+    user_id: int | None = Field(default=None, foreign_key='users.id')
+    metric: str = Field(sa_type=sa.String(20))
+    target: int = Field(sa_type=sa.BigInteger())
+    stretch: int | None = Field(default=None, sa_type=sa.BigInteger())
+    updated_by: int | None = Field(default=None, foreign_key='users.id')
+    updated_at: datetime | None = _ts()
 
 
 class BulkBatch(SQLModel, table=True):

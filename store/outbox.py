@@ -256,8 +256,8 @@ def wake(engine: Engine) -> None:
 
 # ----- the delivery side's reads and writes ---------------------------------------------------------
 
-def any_due(session: OrmSession, now: datetime) -> bool:
-    table = _DELIVERIES
+def any_due(session: OrmSession, now: datetime, table: sa.Table = _DELIVERIES) -> bool:
+    """Whether a pending row of this outbox (webhook deliveries unless told) is due: one index probe."""
     return session.execute(sa.select(table.c.id).where(table.c.status == DeliveryStatus.PENDING,
                                                        table.c.next_attempt_at <= now).limit(1)).first() is not None
 
@@ -289,9 +289,8 @@ def claim_due(session: OrmSession, now: datetime, lease_until: datetime, *, limi
     return [(d, w) for d, w in found]  # (detached when the session ends, with their values loaded)
 
 
-def record(session: OrmSession, delivery_id: int, **values: Any) -> None:
-    """Write an attempt's outcome (status, attempts, times, response)."""
-    table = _DELIVERIES
+def record(session: OrmSession, delivery_id: int, *, table: sa.Table = _DELIVERIES, **values: Any) -> None:
+    """Write an attempt's outcome (status, attempts, times, response) to a row of this outbox."""
     session.execute(sa.update(table).where(table.c.id == delivery_id).values(**values))
 
 
@@ -333,9 +332,8 @@ def counts(session: OrmSession) -> dict[tuple[int, str], int]:
     return {(w, s): n for w, s, n in rows}
 
 
-def prune_delivered(session: OrmSession, before: datetime) -> int:
+def prune_delivered(session: OrmSession, before: datetime, table: sa.Table = _DELIVERIES) -> int:
     """Delivered rows older than `before` leave the log (the outbox would otherwise grow forever)."""
-    table = _DELIVERIES
     result = session.execute(sa.delete(table).where(table.c.status == DeliveryStatus.DELIVERED,
                                                     table.c.created_at < before))
     return _rowcount(result)

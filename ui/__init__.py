@@ -22,6 +22,7 @@ from .pages import (
     lead,
     notifications,
     opportunity,
+    password_reset,
     pipeline,
     playbooks,
     pool,
@@ -41,8 +42,10 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     set_zone(s.timezone)
     use_page_languages()
     desk.outbox.translate = translate  # the chat robots' messages, in each webhook's language
+    desk.mailer.translate = translate  # emails, in each recipient's language
     session.install(desk)  # browser sessions: pages bound to theirs, sockets to their page
     auth.register(desk, demo=demo)          # /setup /login /session/start /logout /language
+    password_reset.register(desk)  # /forgot /reset
     account.register(desk)                  # /account
     inbox.register(desk)                    # /
     lead.register(desk)                     # /leads/{id}

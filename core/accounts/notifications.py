@@ -1,5 +1,6 @@
 """A user's notifications as the bell shows them, marking them read, and the user's preferences:
-which kinds notify at all, toasts on or off, quiet hours (no toasts; still stored)."""
+which kinds notify at all, which also come by email, toasts on or off, quiet hours (no toasts;
+still stored)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ class NotifySettings:
     quiet_start: int | None = None
     """Minutes after local midnight (team time zone); None: no quiet hours."""
     quiet_end: int | None = None
+    emailed: frozenset[NotifyKind] = frozenset()
+    """Kinds also sent by email (when SMTP is set up; quiet hours do not hold emails back)."""
 
     def quiet_at(self, minute: int) -> bool:
         """Whether `minute` (after local midnight) falls in the quiet hours (which may span midnight)."""
@@ -54,7 +57,9 @@ def _settings(row: NotifyPrefs | None) -> NotifySettings:
     if row is None:
         return NotifySettings()
     return NotifySettings(muted=frozenset(NotifyKind(k) for k in row.muted if k in NotifyKind.__members__.values()),
-                          toasts=row.toasts, quiet_start=row.quiet_start, quiet_end=row.quiet_end)
+                          toasts=row.toasts, quiet_start=row.quiet_start, quiet_end=row.quiet_end,
+                          emailed=frozenset(NotifyKind(k) for k in row.emailed or ()
+                                            if k in NotifyKind.__members__.values()))
 
 
 def _prefs(session: Session, user_id: int) -> NotifyPrefs:
@@ -104,6 +109,17 @@ class NotificationInbox:
         with self.ctx.write() as session:
             row = _prefs(session, actor.id)
             row.muted = [str(k) for k in kinds]
+            return _settings(row)
+
+    def set_emailed_kinds(self, actor: UserRef, emailed: Iterable[str]) -> NotifySettings:
+        """Which kinds of events also reach `actor` by email (core/notify.py queues them)."""
+        try:
+            kinds = sorted({NotifyKind(k) for k in emailed})
+        except ValueError:
+            raise ValidationFailed({'emailed': 'invalid'}) from None
+        with self.ctx.write() as session:
+            row = _prefs(session, actor.id)
+            row.emailed = [str(k) for k in kinds]
             return _settings(row)
 
     def set_toasts(self, actor: UserRef, on: bool) -> NotifySettings:

@@ -18,7 +18,7 @@ from store.audit_actions import AuditAction
 from store.models import SessionEnd, User, UserRef
 
 
-def _replace_password(session: Any, user: User, hashed: str, *, must_change: bool, now: datetime) -> list[int]:
+def replace_password(session: Any, user: User, hashed: str, *, must_change: bool, now: datetime) -> list[int]:
     """A password set for the user by someone else (an admin's reset, the console): all their
     sessions end and their address's lock is lifted. Returns the ended session ids, to publish."""
     user.password_hash = hashed
@@ -130,7 +130,7 @@ class SignIn:
             user = session.get(User, user_id)
             if user is None:
                 raise NotFound()
-            ended = _replace_password(session, user, hashed, must_change=True, now=now)
+            ended = replace_password(session, user, hashed, must_change=True, now=now)
             audit(session, AuditAction.PASSWORD_RESET, now=now, actor_id=actor.id, subject_user_id=user.id,
                   reason_key='reason.password_reset', user=user.name)
         if ended:
@@ -152,7 +152,7 @@ class SignIn:
             user = queries.user_by_email(session, address) if address else None
             if user is None:
                 raise NotFound()
-            ended = _replace_password(session, user, hashed, must_change=must_change, now=now)
+            ended = replace_password(session, user, hashed, must_change=must_change, now=now)
             audit(session, AuditAction.PASSWORD_SET_CONSOLE, now=now, subject_user_id=user.id,
                   reason_key='reason.password_set_console', user=user.name)
             ref = UserRef.of(user)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core import projections
-from core.notify import kind_of
+from core.notify import kind_of, queue_emails
 from store import capture_writes as store
 from store import queries
 from store.audit_actions import AuditAction
@@ -151,6 +151,8 @@ class Writes:
         session.flush()
         store.insert_audit(session, self.audits)
         store.insert_activities(session, self.activities)
-        store.insert_notifications(session, self._unmuted(self.notifications))
+        told = self._unmuted(self.notifications)
+        store.insert_notifications(session, told)
+        queue_emails(session, told)  # those the users chose by email, in the same transaction
         self.leads, self.audits, self.activities, self.last_assigned = [], [], [], {}
         self.notifications = []

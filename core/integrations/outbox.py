@@ -18,25 +18,24 @@ sends that delivery again after the lease; `X-LeadDesk-Delivery` names it for re
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
-from core.context import Context, audit
+from core.context import Context
 from core.integrations.formats import ROBOT_FORMATS, Translate, accepted, build_request, untranslated
+from core.integrations.outbox_loop import OutboxLoop, backoff
 from core.integrations.targets import guarded_transport
 from core.integrations.webhooks import DeliveryView, allows_private, delivery_view
-from core.notify import notify
 from store import outbox as store
-from store import queries
 from store.audit_actions import AuditAction
-from store.models import DeliveryStatus, Role, Webhook, WebhookDelivery
+from store.models import DeliveryStatus, Webhook, WebhookDelivery
 
 log = logging.getLogger('leaddesk.outbox')
 
@@ -49,9 +48,7 @@ EXCERPT_CHARS = 500
 """Characters of the answer the delivery log keeps."""
 
 
-def backoff(attempts: int, base: float = 10.0, cap: float = 900.0) -> timedelta:
-    """The wait after the `attempts`-th failed attempt: base, 2×base, 4×base … at most `cap`."""
-    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
+__all__ = ['Deliverer', 'Outcome', 'backoff']
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,64 +59,22 @@ class Outcome:
     error: str | None
 
 
-class Deliverer:
+class Deliverer(OutboxLoop):
+    """The webhook channel of the outbox loop (core/integrations/outbox_loop.py)."""
+
+    label = 'webhook'
+
     def __init__(self, ctx: Context, *, base: float = 10.0, cap: float = 900.0,
                  max_age: timedelta = timedelta(days=3), lease: timedelta = timedelta(minutes=5),
                  timeout: float = 10.0, poll_seconds: float = 1.0) -> None:
-        self.ctx = ctx
-        self.base, self.cap, self.max_age, self.lease = base, cap, max_age, lease
-        self.timeout, self.poll_seconds = timeout, poll_seconds
+        super().__init__(ctx, base=base, cap=cap, max_age=max_age, lease=lease, poll_seconds=poll_seconds)
+        self.timeout = timeout
         self.translate: Translate = untranslated
         self._sent: defaultdict[int, deque[float]] = defaultdict(deque)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._pruned_at = 0.0
-        store.on_committed(ctx.engine, self._nudge)
 
-    # ----- the background loop ------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Start the loop on the running event loop (app start-up)."""
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
-        self._task = self._loop.create_task(self.run(), name='webhook-outbox')
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    def _nudge(self) -> None:
-        """A commit wrote deliveries (any thread): deliver now rather than at the next poll."""
-        loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(wake.set)
-
-    async def run(self) -> None:
-        wake = self._wake or asyncio.Event()
-        while True:
-            try:
-                attempted = await self.deliver_due()
-                await self._prune()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception('webhook delivery round failed; trying again shortly')
-                attempted = 0
-            if not attempted:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), self.poll_seconds)
-                wake.clear()
-
-    async def _prune(self) -> None:
-        if time.monotonic() - self._pruned_at < 3600:
-            return
-        self._pruned_at = time.monotonic()
+    def prune(self, now: datetime) -> None:
         with self.ctx.write() as session:
-            store.prune_delivered(session, self.ctx.now() - KEEP_DELIVERED)
+            store.prune_delivered(session, now - KEEP_DELIVERED)
 
     # ----- one round ----------------------------------------------------------------------------------
 
@@ -203,7 +158,7 @@ class Deliverer:
         return attempted
 
     def _expired(self, delivery: WebhookDelivery, now: datetime) -> bool:
-        return delivery.created_at is not None and now - delivery.created_at >= self.max_age
+        return self.expired(delivery.created_at, now)
 
     def _throttled(self, webhook: Webhook) -> float:
         """Seconds until this robot may take another message (0: now; JSON receivers: always 0)."""
@@ -247,36 +202,18 @@ class Deliverer:
 
     def _record(self, delivery: WebhookDelivery, outcome: Outcome) -> datetime | None:
         """Write the attempt; returns when the next one is due (None: delivered, or given up)."""
-        now = self.ctx.now()
-        attempts = delivery.attempts + 1
-        values = {'attempts': attempts, 'last_attempt_at': now, 'response_status': outcome.status,
-                  'response_excerpt': outcome.excerpt, 'error': outcome.error}
-        next_at: datetime | None = None
-        if outcome.ok:
-            values.update(status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None)
-        elif self._expired(delivery, now):
-            values.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
-        else:
-            next_at = now + backoff(attempts, self.base, self.cap)
-            values.update(next_attempt_at=next_at)
+        values, next_at = self.attempt_values(attempts_before=delivery.attempts, created_at=delivery.created_at,
+                                              ok=outcome.ok, error=outcome.error, now=self.ctx.now())
+        values.update(response_status=outcome.status, response_excerpt=outcome.excerpt)
         with self.ctx.write() as session:
             store.record(session, delivery.id or 0, **values)
         return next_at
 
     def _tell_gave_up(self, webhook: Webhook, count: int) -> None:
-        """Giving up is an automatic decision: in the trail, and the admins are told (once a round)."""
-        now = self.ctx.now()
-        with self.ctx.write() as session:
-            audit(session, AuditAction.WEBHOOK_GAVE_UP, now=now, reason_key='webhook.reason.gave_up', name=webhook.name,
-                  count=count, webhook_id=webhook.id)
-            admins = queries.active_ids_with_roles(session, (Role.ADMIN,))
-            told = notify(session, admins, 'webhook.notify.gave_up', now=now, name=webhook.name, count=count)
-        for user_id in told:
-            self.ctx.events.publish(self.ctx.events.notified, user_id)
-        log.warning('webhook %s (%s): %s deliveries given up after %s', webhook.id, webhook.name, count,
-                    self.max_age)
+        self.tell_gave_up(AuditAction.WEBHOOK_GAVE_UP, 'webhook.reason.gave_up', 'webhook.notify.gave_up',
+                          {'name': webhook.name, 'count': count}, webhook_id=webhook.id)
 
-    def _settle(self, rows: Sequence[WebhookDelivery], **values: object) -> None:
+    def _settle(self, rows: Sequence[WebhookDelivery], **values: Any) -> None:
         """Claimed rows not attempted this round: due again at `next_attempt_at`, or cancelled."""
         if not rows:
             return

@@ -1,6 +1,6 @@
-"""The account page's notification preferences: which kinds of events notify, live toasts on or
-off, quiet hours (no toasts; notifications are still kept in the bell). Each change is saved at
-once through its own core action."""
+"""The account page's notification preferences: which kinds of events notify, which also come by
+email (only when an admin set up SMTP), live toasts on or off, quiet hours (no toasts; notifications
+are still kept in the bell). Each change is saved at once through its own core action."""
 
 from __future__ import annotations
 
@@ -41,6 +41,14 @@ class NotifyPrefsForm:
             self.kinds = {kind: tid(ui.switch(t(f'prefs.kind.{kind}'), value=kind not in self.settings.muted,
                                               on_change=self.save_kinds), f'prefs-kind-{kind}')
                           for kind in NotifyKind}
+            self.emailed: dict[NotifyKind, ui.switch] = {}
+            if self.desk.mail.is_configured():
+                ui.separator()
+                ui.label(t('prefs.email')).classes('text-sm text-grey-8')
+                ui.label(t('prefs.email_help', address=self.user.email)).classes('text-sm text-grey-7 break-all')
+                self.emailed = {kind: tid(ui.switch(t(f'prefs.kind.{kind}'), value=kind in self.settings.emailed,
+                                                    on_change=self.save_emailed), f'prefs-email-{kind}')
+                                for kind in NotifyKind}
             ui.separator()
             self.toasts = tid(ui.switch(t('prefs.toasts'), value=self.settings.toasts, on_change=self.save_toasts),
                               'prefs-toasts')
@@ -58,6 +66,11 @@ class NotifyPrefsForm:
     async def save_kinds(self) -> None:
         muted = [str(kind) for kind, switch in self.kinds.items() if not switch.value]
         if await attempt(lambda: self.desk.team.set_muted_kinds(self.user, muted)):
+            ui.notify(t('common.saved'), type='positive', position='bottom-right', timeout=2000)
+
+    async def save_emailed(self) -> None:
+        emailed = [str(kind) for kind, switch in self.emailed.items() if switch.value]
+        if await attempt(lambda: self.desk.team.set_emailed_kinds(self.user, emailed)):
             ui.notify(t('common.saved'), type='positive', position='bottom-right', timeout=2000)
 
     async def save_toasts(self) -> None:

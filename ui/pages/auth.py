@@ -147,6 +147,8 @@ def register(desk: Desk, *, demo: bool) -> None:
 
             password.on('keydown.enter', submit)
             tid(ui.button(t('login.submit'), on_click=submit).classes('w-full'), 'login-submit')
+            if desk.password_reset.available():  # (SMTP and the public address set up)
+                tid(ui.link(t('auth.forgot'), '/forgot').classes('text-sm'), 'login-forgot')
             if demo:
                 from core.ops.demo_accounts import demo_logins
 

@@ -33,6 +33,7 @@ from store.models import (
 from ..components.custom_fields import field_label, list_separator, option_labels
 from ..components.department_settings import DepartmentsPanel, department_options
 from ..components.departure_dialog import offer_departure
+from ..components.email_settings import EmailPanel
 from ..components.kit import (
     code_block,
     dialog_buttons,
@@ -666,6 +667,9 @@ def register(desk: Desk, *, demo: bool) -> None:
             if permissions.can_manage_integrations(user):
                 with ui.card().classes('w-full'):
                     IntegrationsPanel(desk, user).build()
+            if permissions.can_manage_webhooks(user):  # (talks to an outside server: admins)
+                with tid(ui.card().classes('w-full'), 'email-card'):
+                    EmailPanel(desk, user).build()
             if permissions.can_manage_web_forms(user):
                 with ui.card().classes('w-full'):
                     public = desk.ctx.settings.public_url.rstrip('/')  # the snippets name the public address

@@ -22,6 +22,7 @@ from store.models import UserRef
 
 from .. import live
 from ..components.department_load import DepartmentStrip
+from ..components.goals_panel import GoalsPanel
 from ..components.rep_leads import DROP_CSS, RepLeadList
 from ..components.team_dialogs import plan_dialog, settings_dialog, shift_text
 from ..errors import attempt, message
@@ -173,6 +174,7 @@ class TeamPage:
         with tid(ui.label('').classes('text-body2 text-grey-8 cursor-help'), 'team-fairness') as self.fairness:
             ui.tooltip(t('team.fairness_help')).classes('text-body2 max-w-md')
         self.by_department = DepartmentStrip(self.filter_department)
+        GoalsPanel(self.desk, self.user).build()  # goals and pacing (ui/components/goals_panel.py)
         self.rows = ui.column().classes('w-full gap-2')
         events = self.desk.events
         for event in (events.lead_captured, events.lead_touched, events.lead_assigned, events.lead_changed,
