@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from .models import Account, CareSchedule, CareTask, Opportunity, Revisit, Stage, StageKind, User
+from .models import Account, CareSchedule, CareTask, Opportunity, Reach, RecordKind, Revisit, Stage, StageKind, User
+from .queries.reach_filter import visible
 from .queries.timer import _claimed
 
 # ----- the timer -------------------------------------------------------------------------------------
@@ -39,15 +40,19 @@ def open_task(session: Session, account_id: int) -> CareTask | None:
 # ----- lists -----------------------------------------------------------------------------------------
 
 def open_tasks(session: Session, *, owner_id: int | None, due_before: datetime | None = None,
-               limit: int) -> Sequence[tuple[CareTask, str, str, str | None]]:
+               limit: int, reach: Reach | None = None) -> Sequence[tuple[CareTask, str, str, str | None]]:
     """Open tasks, longest overdue first, with the account's name and tier and the owner's name.
-    `owner_id` None: everyone's (a manager)."""
+    `owner_id` None: everyone's within `reach` (None: the whole company's). A task follows its
+    customer's scope (the customer shared with the reader shows its task too)."""
     query = (select(CareTask, Account.name, Account.tier, User.name)
              .join(Account, col(Account.id) == CareTask.account_id)
              .outerjoin(User, col(User.id) == CareTask.owner_id)
              .where(col(CareTask.open_account_id).is_not(None)))
     if owner_id is not None:
         query = query.where(CareTask.owner_id == owner_id)
+    if reach is not None and (seen := visible(reach, col(CareTask.owner_id), RecordKind.CUSTOMER,
+                                               col(CareTask.account_id))) is not None:
+        query = query.where(seen)
     if due_before is not None:
         query = query.where(col(CareTask.due_at) <= due_before)
     return session.exec(query.order_by(col(CareTask.due_at), col(CareTask.id)).limit(limit)).all()

@@ -19,7 +19,18 @@ from core.customers import care_plan
 from core.errors import NotAllowed, NotFound, StaleEdit, ValidationFailed, check_id
 from store import queries
 from store.audit_actions import AuditAction
-from store.models import Account, AppSetting, Contact, CustomEntity, Opportunity, TagEntity, Tier, User, UserRef
+from store.models import (
+    Account,
+    AppSetting,
+    Contact,
+    CustomEntity,
+    Opportunity,
+    RecordKind,
+    TagEntity,
+    Tier,
+    User,
+    UserRef,
+)
 
 TIER_KEY = 'tier_rules'
 
@@ -130,10 +141,10 @@ class CustomerService:
         """A page of the customers the actor may see. `custom`: {key: option key or true/false}
         (selects and yes/no, checked by core/custom_fields/filters.py as the inbox's); `tags`: a
         customer holding any of these passes."""
-        owner_id = None if permissions.sees_all_leads(actor) else actor.id
         with self.ctx.read() as session:
             tests = custom_tests(records.load(session, CustomEntity.CUSTOMER), custom) if custom else ()
-            rows, total = queries.customers_page(session, owner_id=owner_id, tier=tier or None,
+            rows, total = queries.customers_page(session, owner_id=None, reach=permissions.list_reach(actor),
+                                                 tier=tier or None,
                                                  search=(search or '').strip()[:100] or None, custom=tests,
                                                  offset=(max(1, page) - 1) * page_size, limit=page_size,
                                                  tags=[t for t in tags if isinstance(t, int) and 0 < t < 2**31])
@@ -148,7 +159,7 @@ class CustomerService:
             account = session.get(Account, check_id(account_id))
             if account is None or account.is_deleted:
                 raise NotFound()
-            if not permissions.in_reach(actor, account.owner_id):
+            if not permissions.sees(actor, RecordKind.CUSTOMER, account.id, account.owner_id):
                 raise NotAllowed()
             owner = session.get(User, account.owner_id) if account.owner_id else None
             return CustomerView(account=account, owner_name=owner.name if owner else None,

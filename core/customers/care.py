@@ -18,7 +18,7 @@ from core.errors import NotAllowed, NotFound, ValidationFailed, check_id
 from core.leads.normalize import clean_text
 from store import care as care_store
 from store.audit_actions import AuditAction
-from store.models import Account, AppSetting, CareTask, Revisit, UserRef
+from store.models import Account, AppSetting, CareTask, RecordKind, Revisit, UserRef
 
 NOTE_MAX = 2000
 TREND_LIMIT = 24
@@ -136,7 +136,7 @@ class CareService:
             account = session.get(Account, check_id(account_id))
             if account is None or account.is_deleted:
                 raise NotFound()
-            if not permissions.in_reach(actor, account.owner_id):
+            if not permissions.sees(actor, RecordKind.CUSTOMER, account.id, account.owner_id):
                 raise NotAllowed()
             plan = care_plan.load_plan(session)
             schedule = care_store.schedule(session, account_id)
@@ -151,11 +151,11 @@ class CareService:
                 can_record=permissions.can_assign(actor) or account.owner_id == actor.id)
 
     def due_revisits(self, actor: UserRef, *, limit: int = MY_DAY_LIMIT) -> list[DueRevisit]:
-        """Open care tasks for "My day": a rep's own, everyone's for those who see all leads."""
-        owner_id = None if permissions.sees_all_leads(actor) else actor.id
+        """Open care tasks for "My day": those of the customers in the reader's data scope."""
         with self.ctx.read() as session:
             return [due_row(task, name, tier, owner)
-                    for task, name, tier, owner in care_store.open_tasks(session, owner_id=owner_id, limit=limit)]
+                    for task, name, tier, owner in care_store.open_tasks(
+                        session, owner_id=None, reach=permissions.list_reach(actor), limit=limit)]
 
     # ----- the plan ------------------------------------------------------------------------------
 

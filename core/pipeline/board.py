@@ -24,6 +24,7 @@ from store.models import (
     Contact,
     CustomEntity,
     Opportunity,
+    RecordKind,
     Stage,
     StageChange,
     StageKind,
@@ -102,8 +103,7 @@ class BoardViews:
         and the first cards of each column. `custom`: {key: option key or true/false} (selects and
         yes/no, checked by core/custom_fields/filters.py as the inbox's); `tags`: tag ids, a deal
         holding any of them passes."""
-        if not permissions.sees_all_leads(actor):
-            owner_id = actor.id
+        owner_id = permissions.owner_asked(actor, owner_id)
         close_to = None
         if close_month is not None:
             close_month = close_month.replace(day=1)
@@ -111,7 +111,8 @@ class BoardViews:
         now = self.ctx.now()
         with self.ctx.read() as session:
             tests = custom_tests(records.load(session, CustomEntity.OPPORTUNITY), custom) if custom else ()
-            f = queries.BoardFilter(owner_id=owner_id, close_from=close_month, close_to=close_to,
+            f = queries.BoardFilter(owner_id=owner_id, reach=permissions.list_reach(actor), close_from=close_month,
+                                    close_to=close_to,
                                     min_cents=maybe_money(min_amount), max_cents=maybe_money(max_amount), custom=tests,
                                     tags=tuple(t for t in tags if isinstance(t, int) and 0 < t < 2**31))
             totals = queries.board_totals(session, f)
@@ -164,7 +165,7 @@ class BoardViews:
             o = session.get(Opportunity, check_id(opportunity_id))
             if o is None or o.is_deleted:
                 raise NotFound()
-            if not permissions.in_reach(actor, o.owner_id):
+            if not permissions.sees(actor, RecordKind.OPPORTUNITY, o.id, o.owner_id):
                 raise NotAllowed()
             stage = session.get(Stage, o.stage_id)
             account = session.get(Account, o.account_id)

@@ -15,8 +15,9 @@ from sqlmodel import Session, col, func, or_, select
 
 from .. import identity
 from ..custom_indexes import custom_value
-from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, SearchKind, TagEntity, User
+from ..models import OPEN_STATUSES, Activity, AuditEntry, Lead, LeadRow, Reach, RecordKind, SearchKind, TagEntity, User
 from . import search
+from .reach_filter import visible
 from .tags import is_dense, record_tag_ids, tagged
 
 # ----- leads ------------------------------------------------------------------------------------
@@ -71,8 +72,9 @@ class InboxOrder:
 class InboxFilter:
     owner_id: int | None = None
     """Only this owner's leads (a rep's own inbox)."""
-    owner_ids: frozenset[int] | None = None
-    """Only these owners' leads (a manager whose data scope is a department: `owner_id IN (...)`)."""
+    reach: Reach | None = None
+    """Only the leads within this data scope (a department's owners, leads shared with the reader):
+    store/queries/reach_filter.py `visible`, the one SQL reading of a reach."""
     unassigned: bool = False
     statuses: tuple[str, ...] = OPEN_STATUSES
     grade: str | None = None
@@ -147,7 +149,7 @@ _GRADE_ORDER = sa.case((col(Lead.grade) == 'A', 0), (col(Lead.grade) == 'B', 1),
 def _team_view(f: InboxFilter) -> bool:
     """Everyone's leads (a manager's inbox): served by the order index or, for an agenda, by the
     follow-up and SLA indexes, never by the status index (see `_inbox_where`)."""
-    return f.owner_id is None and f.owner_ids is None and not f.unassigned and (not f.search or f.many_matches)
+    return f.owner_id is None and f.reach is None and not f.unassigned and (not f.search or f.many_matches)
 
 
 def _from_matches(f: InboxFilter) -> bool:
@@ -160,8 +162,9 @@ def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
     where: list[sa.ColumnElement[bool]] = [col(Lead.is_deleted) == False]  # noqa: E712
     if f.owner_id is not None:  # (few search matches: `+ 0` keeps the owner's index out, see `_from_matches`)
         where.append((col(Lead.owner_id) + 0 if _from_matches(f) else col(Lead.owner_id)) == f.owner_id)
-    if f.owner_ids is not None:
-        where.append(col(Lead.owner_id).in_(sorted(f.owner_ids)))
+    seen = visible(f.reach, col(Lead.owner_id), RecordKind.LEAD, col(Lead.id)) if f.reach is not None else None
+    if seen is not None:
+        where.append(seen)
     if f.unassigned:
         where.append(col(Lead.owner_id).is_(None))
     if f.statuses:

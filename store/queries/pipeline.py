@@ -9,8 +9,21 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, or_, select
 
-from ..models import Account, Activity, Contact, LostReason, Opportunity, Stage, StageChange, TagEntity, User
+from ..models import (
+    Account,
+    Activity,
+    Contact,
+    LostReason,
+    Opportunity,
+    Reach,
+    RecordKind,
+    Stage,
+    StageChange,
+    TagEntity,
+    User,
+)
 from .leads import CustomTest, custom_condition, lead_activities
+from .reach_filter import visible
 from .search import like_pattern
 from .tags import tagged
 
@@ -79,6 +92,8 @@ class BoardFilter:
     """Custom field tests on the deal's own `custom` (checked against the definitions in core)."""
     tags: tuple[int, ...] = ()
     """Tag ids: a deal holding any of them passes."""
+    reach: Reach | None = None
+    """The reader's data scope (None: everyone's)."""
 
 
 def _dialect(session: Session) -> str:
@@ -90,6 +105,9 @@ def _board_where(f: BoardFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
     where.extend(custom_condition(t, dialect, col(Opportunity.custom)) for t in f.custom)
     if f.owner_id is not None:
         where.append(col(Opportunity.owner_id) == f.owner_id)
+    if f.reach is not None and (seen := visible(f.reach, col(Opportunity.owner_id), RecordKind.OPPORTUNITY,
+                                                 col(Opportunity.id))) is not None:
+        where.append(seen)
     if f.close_from is not None:
         where.append(col(Opportunity.expected_close) >= f.close_from)
     if f.close_to is not None:
@@ -141,13 +159,16 @@ def count_in_stage(session: Session, stage_id: int) -> int:
 
 
 def customers_page(session: Session, *, owner_id: int | None, tier: str | None, search: str | None,
-                   offset: int, limit: int, custom: Sequence[CustomTest] = (), tags: Sequence[int] = ()
-                   ) -> tuple[Sequence[tuple[Account, str | None]], int]:
+                   offset: int, limit: int, custom: Sequence[CustomTest] = (), tags: Sequence[int] = (),
+                   reach: Reach | None = None) -> tuple[Sequence[tuple[Account, str | None]], int]:
     where: list[sa.ColumnElement[bool]] = [col(Account.is_customer) == True,  # noqa: E712
                                            col(Account.is_deleted) == False]  # noqa: E712
     where.extend(custom_condition(t, _dialect(session), col(Account.custom)) for t in custom)
     if owner_id is not None:
         where.append(col(Account.owner_id) == owner_id)
+    if reach is not None and (seen := visible(reach, col(Account.owner_id), RecordKind.CUSTOMER,
+                                               col(Account.id))) is not None:
+        where.append(seen)
     if tier:
         where.append(col(Account.tier) == tier)
     if search:

@@ -22,11 +22,14 @@ from ..models import (
     Lead,
     LeadStatus,
     Opportunity,
+    Reach,
+    RecordKind,
     SearchDoc,
     SearchHit,
     SearchKind,
     User,
 )
+from . import reach_filter
 
 MIN_SUBSTRING = 3
 """A trigram's length: shorter terms match a name's start only."""
@@ -120,26 +123,23 @@ def fts_phrase(term: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """What an actor may find: everything (`owner_id` None and no `owner_ids`), own records, or
-    those of `owner_ids` (a department's data scope), and the pool's leads."""
+    """What an actor may find: everything (`reach` None) or what their data scope reaches (owners and
+    records shared with them, read by store/queries/reach_filter.py `visible`), and the pool's leads."""
 
-    owner_id: int | None
+    reach: Reach | None
     pool: bool = False
-    owner_ids: frozenset[int] | None = None
 
     @property
     def everything(self) -> bool:
-        return self.owner_id is None and self.owner_ids is None
+        return self.reach is None
 
-    def owns(self, column: Any) -> sa.ColumnElement[bool]:
-        """The records within the scope (when not `everything`)."""
-        if self.owner_ids is not None:
-            return column.in_(sorted(self.owner_ids | ({self.owner_id} if self.owner_id is not None else set())))
-        return column == self.owner_id
+    def owns(self, owner: Any, kind: RecordKind, record_id: Any) -> sa.ColumnElement[bool]:
+        """The records within the scope."""
+        clause = reach_filter.visible(self.reach, owner, kind, record_id) if self.reach is not None else None
+        return sa.true() if clause is None else clause
 
-    def held(self, owner_id: int | None) -> bool:
-        return self.everything or owner_id == self.owner_id or (
-            self.owner_ids is not None and owner_id in self.owner_ids)
+    def held(self, kind: RecordKind, record_id: int | None, owner_id: int | None) -> bool:
+        return self.reach is None or self.reach.sees(kind, record_id, owner_id)
 
 
 def _newest(ids: sa.Select[Any], term: str, dialect: str) -> sa.Select[Any]:
@@ -154,7 +154,7 @@ def find_leads(session: Session, term: str, scope: Scope, *, limit: int) -> list
     ids = _newest(matching_ids(term, SearchKind.LEAD, dialect), term, dialect).subquery()
     visible: list[sa.ColumnElement[bool]] = [col(Lead.is_deleted) == False]  # noqa: E712
     if not scope.everything:
-        mine = scope.owns(col(Lead.owner_id))
+        mine = scope.owns(col(Lead.owner_id), RecordKind.LEAD, col(Lead.id))
         visible.append(sa.or_(mine, col(Lead.status) == LeadStatus.POOL) if scope.pool else mine)
     query = (sa.select(col(Lead.id), col(Lead.name), col(Lead.company), col(Lead.phone), col(Lead.status),
                        col(Lead.owner_id), col(User.name))
@@ -162,7 +162,7 @@ def find_leads(session: Session, term: str, scope: Scope, *, limit: int) -> list
              .outerjoin(User, col(User.id) == Lead.owner_id).where(*visible).limit(limit))
     hits = []
     for lead_id, name, company, phone, status, owner_id, owner_name in session.execute(query):
-        pooled = not scope.held(owner_id)
+        pooled = not scope.held(RecordKind.LEAD, lead_id, owner_id)
         hits.append(SearchHit(SearchKind.LEAD, lead_id, name, company, status, owner_name, phone, in_pool=pooled))
     return hits
 
@@ -172,7 +172,7 @@ def find_opportunities(session: Session, term: str, scope: Scope, *, limit: int)
     ids = _newest(matching_ids(term, SearchKind.OPPORTUNITY, dialect), term, dialect).subquery()
     visible: list[sa.ColumnElement[bool]] = [col(Opportunity.is_deleted) == False]  # noqa: E712
     if not scope.everything:
-        visible.append(scope.owns(col(Opportunity.owner_id)))
+        visible.append(scope.owns(col(Opportunity.owner_id), RecordKind.OPPORTUNITY, col(Opportunity.id)))
     query = (sa.select(col(Opportunity.id), col(Opportunity.name), col(Account.name), col(User.name))
              .select_from(ids).join(Opportunity, col(Opportunity.id) == ids.c.rid)
              .join(Account, col(Account.id) == Opportunity.account_id)
@@ -187,7 +187,7 @@ def find_customers(session: Session, term: str, scope: Scope, *, limit: int) -> 
     visible: list[sa.ColumnElement[bool]] = [col(Account.is_deleted) == False,  # noqa: E712
                                              col(Account.is_customer) == True]  # noqa: E712
     if not scope.everything:
-        visible.append(scope.owns(col(Account.owner_id)))
+        visible.append(scope.owns(col(Account.owner_id), RecordKind.CUSTOMER, col(Account.id)))
     query = (sa.select(col(Account.id), col(Account.name), col(Account.tier), col(User.name))
              .select_from(ids).join(Account, col(Account.id) == ids.c.rid)
              .outerjoin(User, col(User.id) == Account.owner_id).where(*visible).limit(limit))
