@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from core import permissions
 from core.accounts.departments import DepartmentService
+from core.accounts.grants import GrantService
 from core.accounts.saved_views import SavedViewService
 from core.accounts.sessions import SessionService
 from core.accounts.team import TeamService
@@ -75,6 +76,7 @@ class Desk:
         self.leads = LeadService(self.ctx)
         self.team = TeamService(self.ctx)
         self.departments = DepartmentService(self.ctx)
+        self.grants = GrantService(self.ctx)
         self.sessions = SessionService(self.ctx)
         self.access = AccessService(self.ctx, self.leads)
         self.custom_fields = CustomFieldService(self.ctx)

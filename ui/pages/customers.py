@@ -17,12 +17,13 @@ from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from core.pipeline.money import parse_money
 from core.tags.catalog import NO_TAGS, TagSet
-from store.models import Stage, TagEntity, Tier, UserRef, ViewPage
+from store.models import RecordKind, Stage, TagEntity, Tier, UserRef, ViewPage
 
 from .. import live
 from ..components.bulk_edit import CUSTOMER_KINDS, PICK_BOX, BulkEdit
 from ..components.care_panel import CarePlanForm, CustomerCare
 from ..components.custom_fields import CustomSection, filter_selects, set_choice
+from ..components.grant_line import grant_line
 from ..components.phone import phone_link
 from ..components.saved_views import SavedViews
 from ..components.table import table_region
@@ -323,6 +324,7 @@ class CustomerPage:
             ui.space()
             tid(ui.label(t('lead.owner_is', owner=self.view.owner_name or t('lead.unassigned')))
                 .classes('text-grey-8'), 'customer-owner')
+        grant_line(self.desk, self.user, RecordKind.CUSTOMER, a.id or 0)
         if self.tags is not None:
             self.tags.build()
         with ui.card().classes('w-full'), ui.grid(columns=2).classes('w-full gap-x-8 gap-y-1'):

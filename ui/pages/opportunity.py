@@ -18,11 +18,12 @@ from core.pipeline.board import OpportunityView
 from core.pipeline.deals import StaleOpportunity
 from core.playbooks.working import PlaybookView
 from core.tags.catalog import TagInfo, TagSet
-from store.models import Stage, StageKind, TagEntity, UserRef
+from store.models import RecordKind, Stage, StageKind, TagEntity, UserRef
 
 from .. import live
 from ..components.activities import activity_list, open_log_dialog, parse_day
 from ..components.custom_fields import CustomSection
+from ..components.grant_line import grant_line
 from ..components.inline_edit import InlineSection
 from ..components.phone import phone_link
 from ..components.playbook_panel import PlaybookPanel
@@ -145,6 +146,7 @@ class OpportunityPage:
             tid(ui.link(t('opp.customer_link', account=account.name), f'/customers/{account.id}'),
                 'opp-customer-link')
             ui.link(t('nav.pipeline'), '/pipeline')
+            grant_line(self.desk, self.user, RecordKind.OPPORTUNITY, self.opportunity_id)
 
     # ----- fields ---------------------------------------------------------------------------------
 
