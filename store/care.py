@@ -97,7 +97,7 @@ def is_repeat(session: Session, opportunity_id: int) -> bool:
 # ----- reports ---------------------------------------------------------------------------------------
 
 def nps_counts(session: Session, start: datetime, end: datetime, owner_id: int | None,
-               by: str) -> list[tuple[Any, int, int, int, int, int]]:
+               by: str, *, reach: Reach | None = None) -> list[tuple[Any, int, int, int, int, int]]:
     """Revisits recorded in [start, end) grouped by `tier` or `owner_id`: (key, NPS answers,
     promoters 9–10, detractors 0–6, satisfaction answers, satisfaction sum). Counts, never rates:
     the core divides."""
@@ -111,12 +111,15 @@ def nps_counts(session: Session, start: datetime, end: datetime, owner_id: int |
              .where(col(Revisit.created_at) >= start, col(Revisit.created_at) < end))
     if owner_id is not None:
         query = query.where(Revisit.owner_id == owner_id)
+    if reach is not None and (seen := visible(reach, col(Revisit.owner_id), RecordKind.CUSTOMER,
+                                               col(Revisit.account_id))) is not None:
+        query = query.where(seen)
     rows = session.exec(query.group_by(key).order_by(key)).all()
     return [(k, int(n), int(p or 0), int(d or 0), int(sn), int(ss)) for k, n, p, d, sn, ss in rows]
 
 
 def won_revenue_by_repeat(session: Session, start: datetime, end: datetime,
-                          owner_id: int | None) -> dict[bool, tuple[int, int]]:
+                          owner_id: int | None, reach: Reach | None = None) -> dict[bool, tuple[int, int]]:
     """Deals won in [start, end): {repurchase?: (count, amount in cents)}."""
     inner = (select(repeat_flag().label('repeat'), Opportunity.amount_cents)
              .join(Stage, col(Stage.id) == Opportunity.stage_id)
@@ -124,6 +127,9 @@ def won_revenue_by_repeat(session: Session, start: datetime, end: datetime,
                     col(Opportunity.closed_at) >= start, col(Opportunity.closed_at) < end))
     if owner_id is not None:
         inner = inner.where(Opportunity.owner_id == owner_id)
+    if reach is not None and (seen := visible(reach, col(Opportunity.owner_id), RecordKind.OPPORTUNITY,
+                                               col(Opportunity.id))) is not None:
+        inner = inner.where(seen)
     won = inner.subquery()
     rows = session.exec(select(won.c.repeat, func.count(), func.coalesce(func.sum(won.c.amount_cents), 0))
                         .group_by(won.c.repeat)).all()

@@ -122,6 +122,12 @@ def test_report_panels_count_the_scope_only(desk: Desk, company: dict[str, Any],
     assert labels == {'North', 'North-East', 'South'}
 
 
+def test_care_panels_hold_the_scope(desk: Desk, company: dict[str, Any]) -> None:
+    mine = desk.care_reports.care_report(company['manager'], this_month(desk)).revenue
+    everyone = desk.care_reports.care_report(company['boss'], this_month(desk)).revenue
+    assert (mine.new_count + mine.repeat_count, everyone.new_count + everyone.repeat_count) == (2, 3)
+
+
 def test_report_owner_outside_the_scope_is_dropped(desk: Desk, company: dict[str, Any]) -> None:
     f = desk.reports.check_filter(company['manager'], this_month(desk, owner_id=company['people']['south'].id))
     assert f.owner_id is None and f.owners is not None and company['people']['south'].id not in f.owners

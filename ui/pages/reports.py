@@ -169,7 +169,7 @@ class ReportsPage:
                                         columns=('reason', 'stage', 'count', 'share'))
             self.panels['forecast'] = Panel(self, 'forecast', on_click=self._forecast_clicked,
                                             columns=('rep', 'open', 'weighted', 'won'))
-            if self.team_view:
+            if permissions.sees_all_leads(self.user):  # costs are the company's: company-wide scopes only
                 self.panels['roi'] = Panel(self, 'roi', on_click=self._roi_clicked,
                                            columns=('source', 'cost', 'leads', 'won', 'per_lead',
                                                                  'per_won', 'return'),
