@@ -16,7 +16,8 @@ from ..session import page_session_id
 
 def view_as_banner(desk: Desk, user: UserRef) -> None:
     async def end() -> None:
-        if await attempt(lambda: desk.view_as.end(user, page_session_id() or 0)):
+        session_id = page_session_id() or 0  # read on the page's context, not in the worker thread
+        if await attempt(lambda: desk.view_as.end(user, session_id)):
             ui.navigate.to('/settings')
 
     with tid(ui.row().classes('w-full items-center gap-3 rounded px-3 py-2 no-wrap max-sm:flex-wrap')

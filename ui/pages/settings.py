@@ -123,7 +123,8 @@ class UsersPanel:
 
     async def view_as(self, user_id: int, name: str) -> None:
         """Browse as this user, read-only (core/accounts/view_as.py), from their home page."""
-        if await attempt(lambda: self.desk.view_as.start(self.user, page_session_id() or 0, user_id)):
+        session_id = page_session_id() or 0  # read on the page's context, not in the worker thread
+        if await attempt(lambda: self.desk.view_as.start(self.user, session_id, user_id)):
             ui.notify(t('view_as.started', user=name), type='info')
             ui.navigate.to('/')
 
