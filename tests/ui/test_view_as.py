@@ -5,12 +5,14 @@ tests/unit/test_scoped_reads.py.)"""
 
 from __future__ import annotations
 
+import asyncio
+
 from nicegui.testing import User
-from sqlmodel import select
+from sqlmodel import col, select
 
 from store.audit_actions import AuditAction
 from store.engine import read_session
-from store.models import AuditEntry, Role
+from store.models import AuditEntry, BrowserSession, Role
 from tests import factories
 from tests.ui.conftest import Team, login
 from tests.ui.test_authz_matrix import until_shown
@@ -38,6 +40,12 @@ async def test_admin_views_as_a_department_manager_read_only(user: User, team: T
     assert 'Alpha Deal' in text and 'Bravo Deal' not in text
 
     user.find(marker='view-as-end').click()
+    for _ in range(300):  # the end runs off the event loop, then the page navigates: wait for both
+        with read_session(desk.ctx.engine) as s:
+            if not s.exec(select(BrowserSession).where(col(BrowserSession.viewing_as_id).is_not(None))).first():
+                break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
     await user.open('/customers')
     assert 'Bravo Deal' in await until_shown(user, ('Bravo Deal',))
     await user.should_not_see(marker='view-as-banner')
