@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
@@ -19,6 +20,7 @@ from sqlmodel import Session
 from core import projections
 from core.capture.config import ConfigCache
 from core.clock import Clock, day_start
+from core.errors import NotAllowed
 from core.events import DeskEvents
 from core.settings import Settings
 from store.audit_actions import AuditAction
@@ -67,6 +69,12 @@ def retry_conflicts(action: Callable[P, T]) -> Callable[P, T]:
     return run
 
 
+VIEWING_AS: ContextVar[int | None] = ContextVar('viewing_as', default=None)
+"""The admin viewing as someone during this call (core/accounts/view_as.py sets it around every desk
+service call made with a view-as ref): no write transaction opens while it is set, so "view as" is
+read-only in core whatever the page offers."""
+
+
 @dataclass
 class Context:
     engine: Engine
@@ -79,6 +87,13 @@ class Context:
 
     @contextmanager
     def write(self, *, timeout: float | None = None) -> Iterator[Session]:
+        if VIEWING_AS.get() is not None:  # an admin's "view as" is read-only (core/accounts/view_as.py)
+            raise NotAllowed()
+        with self._write(timeout=timeout) as session:
+            yield session
+
+    @contextmanager
+    def _write(self, *, timeout: float | None = None) -> Iterator[Session]:
         """One transaction for one user action — the unit of work. SQLite has one writer anyway;
         taking the lock here stops a read-then-write transaction from failing with SQLITE_BUSY
         when two threads of this process write at once. PostgreSQL relies on row locks.

@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlmodel import Session
 
+from core.accounts.reach import read_scopes, resolve
 from core.integrations.smtp import DEFAULT_LANGUAGE, configured
 from store import email_outbox, queries
-from store.models import EmailKind, Notification, NotifyKind, Role
+from store.models import EmailKind, Notification, NotifyKind, Reach, Role
 
 KINDS: dict[str, NotifyKind] = {
     'notify.assigned_to_you': NotifyKind.ASSIGNED,
@@ -89,6 +90,30 @@ def queue_emails(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
 
 def managers(session: Session) -> list[int]:
     return queries.active_ids_with_roles(session, (Role.MANAGER, Role.ADMIN))
+
+
+class ManagerReach:
+    """The active managers and admins with their data scopes, resolved once per timer step: a manager
+    is told only of records within their reach (issue 22), a department's manager of their
+    department's leads, not the whole company's."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._reaches: dict[int, Reach] | None = None
+
+    @property
+    def reaches(self) -> dict[int, Reach]:
+        """Read on first use: a timer step with nothing to tell reads nothing."""
+        if self._reaches is None:
+            scopes = read_scopes(self.session)
+            self._reaches = {user_id: resolve(self.session, user_id, role, department_id, scopes)
+                             for user_id, role, department_id
+                             in queries.active_with_roles(self.session, (Role.MANAGER, Role.ADMIN))}
+        return self._reaches
+
+    def over(self, owner_id: int | None) -> list[int]:
+        """The managers whose reach covers a record of `owner_id` (None, unowned: the company-wide ones)."""
+        return [u for u, r in self.reaches.items() if r.covers(owner_id)]
 
 
 @dataclass

@@ -18,6 +18,26 @@ def reach(actor: UserRef) -> Reach:
     return Reach(everyone=False, owner_ids=frozenset({actor.id}))
 
 
+def list_reach(actor: UserRef) -> Reach | None:
+    """What a list query filters by (store/queries/reach_filter.py `visible`): None for everyone's,
+    else the reach with the actor's own records always in it."""
+    r = reach(actor)
+    if r.everyone:
+        return None
+    return r if actor.id in r.owner_ids else Reach(everyone=False, owner_ids=r.owner_ids | {actor.id}, shared=r.shared)
+
+
+def owner_asked(actor: UserRef, owner_id: int | None) -> int | None:
+    """An owner filter a reader asked for, kept only inside their reach: one outside it names no
+    owner of theirs (-1 matches nothing), never a wider list."""
+    return owner_id if owner_id is None or in_reach(actor, owner_id) else -1
+
+
+def sees(actor: UserRef, kind: RecordKind, record_id: int | None, owner_id: int | None) -> bool:
+    """The single-record rule: owned within the reach, or shared with the actor (`Reach.sees`)."""
+    return owner_id == actor.id or reach(actor).sees(kind, record_id, owner_id)
+
+
 def sees_all_leads(actor: UserRef) -> bool:
     return reach(actor).everyone
 
@@ -28,7 +48,7 @@ def in_reach(actor: UserRef, owner_id: int | None) -> bool:
 
 
 def can_view_lead(actor: UserRef, lead: Lead) -> bool:
-    return in_reach(actor, lead.owner_id) or reach(actor).shares(RecordKind.LEAD, lead.id)
+    return sees(actor, RecordKind.LEAD, lead.id, lead.owner_id)
 
 
 def can_edit_lead(actor: UserRef, lead: Lead) -> bool:
@@ -49,12 +69,14 @@ def can_log_activity(actor: UserRef, lead: Lead) -> bool:
 
 
 def can_view_opportunity(actor: UserRef, o: Opportunity) -> bool:
-    return in_reach(actor, o.owner_id) or reach(actor).shares(RecordKind.OPPORTUNITY, o.id)
+    return sees(actor, RecordKind.OPPORTUNITY, o.id, o.owner_id)
 
 
 def can_edit_opportunity(actor: UserRef, o: Opportunity) -> bool:
-    """Managers and admins, the owner, and a collaborator with EDIT access (on the deal or its customer)."""
-    return can_assign(actor) or o.owner_id == actor.id or reach(actor).edits_shared(RecordKind.OPPORTUNITY, o.id)
+    """Managers and admins within their scope, the owner, and a collaborator with EDIT access (on the
+    deal or its customer)."""
+    return (can_assign(actor) and in_reach(actor, o.owner_id)) or o.owner_id == actor.id or \
+        reach(actor).edits_shared(RecordKind.OPPORTUNITY, o.id)
 
 
 def can_log_on_opportunity(actor: UserRef, o: Opportunity) -> bool:
@@ -63,12 +85,13 @@ def can_log_on_opportunity(actor: UserRef, o: Opportunity) -> bool:
 
 
 def can_view_customer(actor: UserRef, account: Account) -> bool:
-    return in_reach(actor, account.owner_id) or reach(actor).shares(RecordKind.CUSTOMER, account.id)
+    return sees(actor, RecordKind.CUSTOMER, account.id, account.owner_id)
 
 
 def can_edit_customer(actor: UserRef, account: Account) -> bool:
-    return can_assign(actor) or account.owner_id == actor.id or reach(actor).edits_shared(
-        RecordKind.CUSTOMER, account.id)
+    """As `can_edit_opportunity`: managers within their scope, the owner, an EDIT collaborator."""
+    return (can_assign(actor) and in_reach(actor, account.owner_id)) or account.owner_id == actor.id or \
+        reach(actor).edits_shared(RecordKind.CUSTOMER, account.id)
 
 
 def can_manage_collaborators(actor: UserRef, owner_id: int | None) -> bool:
@@ -114,8 +137,10 @@ def can_enter_costs(actor: UserRef) -> bool:
 
 
 def can_read_team_reports(actor: UserRef) -> bool:
-    """The whole team's reports; everyone else (reps) reads only their own numbers."""
-    return sees_all_leads(actor)
+    """Reports of more than one person (the company, or a department scope, per rep and per
+    department); everyone else (reps) reads only their own numbers."""
+    r = reach(actor)
+    return r.everyone or len(r.owner_ids - {actor.id}) > 0
 
 
 def can_manage_webhooks(actor: UserRef) -> bool:

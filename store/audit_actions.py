@@ -27,6 +27,9 @@ class AuditAction(StrEnum):
     REASSIGNED = 'reassigned'
     REBALANCED = 'rebalanced'
     HANDED_OVER = 'handed_over'
+    # an admin's "view as" (read-only)
+    VIEW_AS_STARTED = 'view_as_started'
+    VIEW_AS_ENDED = 'view_as_ended'
     # the timer
     SLA_BREACHED = 'sla_breached'
     SLA_NO_REP = 'sla_no_rep'

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from .models import Account, CareSchedule, CareTask, Opportunity, Revisit, Stage, StageKind, User
+from .models import Account, CareSchedule, CareTask, Opportunity, Reach, RecordKind, Revisit, Stage, StageKind, User
+from .queries.reach_filter import visible
 from .queries.timer import _claimed
 
 # ----- the timer -------------------------------------------------------------------------------------
@@ -39,15 +40,19 @@ def open_task(session: Session, account_id: int) -> CareTask | None:
 # ----- lists -----------------------------------------------------------------------------------------
 
 def open_tasks(session: Session, *, owner_id: int | None, due_before: datetime | None = None,
-               limit: int) -> Sequence[tuple[CareTask, str, str, str | None]]:
+               limit: int, reach: Reach | None = None) -> Sequence[tuple[CareTask, str, str, str | None]]:
     """Open tasks, longest overdue first, with the account's name and tier and the owner's name.
-    `owner_id` None: everyone's (a manager)."""
+    `owner_id` None: everyone's within `reach` (None: the whole company's). A task follows its
+    customer's scope (the customer shared with the reader shows its task too)."""
     query = (select(CareTask, Account.name, Account.tier, User.name)
              .join(Account, col(Account.id) == CareTask.account_id)
              .outerjoin(User, col(User.id) == CareTask.owner_id)
              .where(col(CareTask.open_account_id).is_not(None)))
     if owner_id is not None:
         query = query.where(CareTask.owner_id == owner_id)
+    if reach is not None and (seen := visible(reach, col(CareTask.owner_id), RecordKind.CUSTOMER,
+                                               col(CareTask.account_id))) is not None:
+        query = query.where(seen)
     if due_before is not None:
         query = query.where(col(CareTask.due_at) <= due_before)
     return session.exec(query.order_by(col(CareTask.due_at), col(CareTask.id)).limit(limit)).all()
@@ -92,7 +97,7 @@ def is_repeat(session: Session, opportunity_id: int) -> bool:
 # ----- reports ---------------------------------------------------------------------------------------
 
 def nps_counts(session: Session, start: datetime, end: datetime, owner_id: int | None,
-               by: str) -> list[tuple[Any, int, int, int, int, int]]:
+               by: str, *, reach: Reach | None = None) -> list[tuple[Any, int, int, int, int, int]]:
     """Revisits recorded in [start, end) grouped by `tier` or `owner_id`: (key, NPS answers,
     promoters 9–10, detractors 0–6, satisfaction answers, satisfaction sum). Counts, never rates:
     the core divides."""
@@ -106,12 +111,15 @@ def nps_counts(session: Session, start: datetime, end: datetime, owner_id: int |
              .where(col(Revisit.created_at) >= start, col(Revisit.created_at) < end))
     if owner_id is not None:
         query = query.where(Revisit.owner_id == owner_id)
+    if reach is not None and (seen := visible(reach, col(Revisit.owner_id), RecordKind.CUSTOMER,
+                                               col(Revisit.account_id))) is not None:
+        query = query.where(seen)
     rows = session.exec(query.group_by(key).order_by(key)).all()
     return [(k, int(n), int(p or 0), int(d or 0), int(sn), int(ss)) for k, n, p, d, sn, ss in rows]
 
 
 def won_revenue_by_repeat(session: Session, start: datetime, end: datetime,
-                          owner_id: int | None) -> dict[bool, tuple[int, int]]:
+                          owner_id: int | None, reach: Reach | None = None) -> dict[bool, tuple[int, int]]:
     """Deals won in [start, end): {repurchase?: (count, amount in cents)}."""
     inner = (select(repeat_flag().label('repeat'), Opportunity.amount_cents)
              .join(Stage, col(Stage.id) == Opportunity.stage_id)
@@ -119,6 +127,9 @@ def won_revenue_by_repeat(session: Session, start: datetime, end: datetime,
                     col(Opportunity.closed_at) >= start, col(Opportunity.closed_at) < end))
     if owner_id is not None:
         inner = inner.where(Opportunity.owner_id == owner_id)
+    if reach is not None and (seen := visible(reach, col(Opportunity.owner_id), RecordKind.OPPORTUNITY,
+                                               col(Opportunity.id))) is not None:
+        inner = inner.where(seen)
     won = inner.subquery()
     rows = session.exec(select(won.c.repeat, func.count(), func.coalesce(func.sum(won.c.amount_cents), 0))
                         .group_by(won.c.repeat)).all()

@@ -321,6 +321,9 @@ class BrowserSession(SQLModel, table=True):
     ended_at: datetime | None = _ts()
     ended_reason: str | None = Field(default=None, sa_type=sa.String(20))
     user_agent: str = Field(default='', sa_type=sa.String(200))
+    viewing_as_id: int | None = None
+    """An admin's "view as" (core/accounts/view_as.py): the user this session browses as, read-only,
+    until the admin ends it. No foreign key: a plain pointer, checked when set."""
 
 
 class Lead(SQLModel, table=True):
@@ -1130,6 +1133,10 @@ class UserRef(SQLModel):
     reach: Reach | None = None
     """Whose records this user may see, resolved when the session is read (core/accounts/reach.py);
     None: the role's fixed default (core/permissions.py), for refs built without a database."""
+    viewed_by: int | None = None
+    """Set when an admin views as this user (core/accounts/view_as.py): the admin's id. Such a ref
+    reads as the user and may write nothing."""
+    viewed_by_name: str = ''
 
     @classmethod
     def of(cls, user: User) -> UserRef:

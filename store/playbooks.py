@@ -91,7 +91,7 @@ def exit_counts(session: Session, s: Scope) -> list[tuple[list[int], list[int], 
     without one only the few deleted leads are left out."""
     done, left = sa.cast(StepExit.done_ids, sa.Text), sa.cast(StepExit.open_ids, sa.Text)
     where = [*_in_range(StepExit.created_at, s)]
-    if _lead_filter_set(s) or s.owner_id is not None:
+    if _lead_filter_set(s) or s.owner_id is not None or s.reach is not None:
         where.append(col(StepExit.lead_id).in_(select(Lead.id).where(*_lead_filters(s))))
     else:
         where.append(col(StepExit.lead_id).not_in(_deleted_leads(session)))

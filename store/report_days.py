@@ -22,11 +22,22 @@ def usable(connection_or_session: Any, zone_name: str) -> bool:
     return built_zone(connection) == zone_name
 
 
-def _sums(session: Any, family: str, scope: int, first: date, last: date, *, extra: Any = None,
+Scopes = int | frozenset[int]
+"""The team (0), one owner, or the owners of a data scope (their per-owner rows summed: every lead,
+deal and audit line counts in its one owner's scope, so the sum is the scope's figure)."""
+
+
+def _scope_is(scope: Scopes) -> Any:
+    if isinstance(scope, int):
+        return _DAYS.c.scope_id == scope
+    return _DAYS.c.scope_id.in_(sorted(scope))
+
+
+def _sums(session: Any, family: str, scope: Scopes, first: date, last: date, *, extra: Any = None,
           having: Any = None) -> list[Any]:
     t = _DAYS
     query = (sa.select(t.c.dimension, t.c.value, *(sa.func.sum(t.c[f]) for f in FIGURES))
-             .where(t.c.family == family, t.c.scope_id == scope, t.c.day >= first, t.c.day <= last)
+             .where(t.c.family == family, _scope_is(scope), t.c.day >= first, t.c.day <= last)
              .group_by(t.c.dimension, t.c.value))
     if extra is not None:
         query = query.where(extra)
@@ -35,7 +46,7 @@ def _sums(session: Any, family: str, scope: int, first: date, last: date, *, ext
     return list(session.execute(query).all())
 
 
-def cohort_by_dimension(session: Any, scope: int, first: date, last: date) -> dict[str, list[tuple[Any, ...]]]:
+def cohort_by_dimension(session: Any, scope: Scopes, first: date, last: date) -> dict[str, list[tuple[Any, ...]]]:
     """dimension → [(value, captured, contacted, qualified, opportunity, won)] of leads captured
     between `first` and `last` (team-local days, inclusive)."""
     t = _DAYS
@@ -45,7 +56,7 @@ def cohort_by_dimension(session: Any, scope: int, first: date, last: date) -> di
     return out
 
 
-def closed_by_dimension(session: Any, scope: int, first: date, last: date) -> dict[str, list[tuple[Any, ...]]]:
+def closed_by_dimension(session: Any, scope: Scopes, first: date, last: date) -> dict[str, list[tuple[Any, ...]]]:
     """dimension → [(value, won, lost, won cents)] of deals closed between `first` and `last`."""
     t = _DAYS
     out: dict[str, list[tuple[Any, ...]]] = {d: [] for d in DIMENSIONS}
@@ -55,14 +66,14 @@ def closed_by_dimension(session: Any, scope: int, first: date, last: date) -> di
     return out
 
 
-def sla_by_owner(session: Any, scope: int, first: date, last: date) -> list[tuple[int, int, int]]:
+def sla_by_owner(session: Any, scope: Scopes, first: date, last: date) -> list[tuple[int, int, int]]:
     """(owner, met, missed) of leads assigned between `first` and `last`."""
     t = _DAYS
     rows = _sums(session, 'sla', scope, first, last, having=sa.func.sum(t.c.n3) > 0)
     return [(decode(v, 'owner_id'), int(met), int(missed)) for _, v, met, missed, *_ in rows]
 
 
-def automation_counts(session: Any, scope: int, first: date, last: date) -> list[tuple[str, str | None, bool,
+def automation_counts(session: Any, scope: Scopes, first: date, last: date) -> list[tuple[str, str | None, bool,
                                                                                     int | None, int]]:
     """(action, reason key, by the system?, subject, count): the same rows as the raw query."""
     t = _DAYS
@@ -74,17 +85,17 @@ def automation_counts(session: Any, scope: int, first: date, last: date) -> list
     return out
 
 
-def cohort_by_day(session: Any, scope: int, first: date, last: date) -> list[tuple[date, int, int]]:
+def cohort_by_day(session: Any, scope: Scopes, first: date, last: date) -> list[tuple[date, int, int]]:
     """(day, captured, converted) per team-local day with leads captured."""
     t = _DAYS
     rows = session.execute(sa.select(t.c.day, sa.func.sum(t.c.n1), sa.func.sum(t.c.n4))
-                           .where(t.c.family == 'cohort', t.c.scope_id == scope, t.c.dimension == 'source',
+                           .where(t.c.family == 'cohort', _scope_is(scope), t.c.dimension == 'source',
                                   t.c.day >= first, t.c.day <= last)
                            .group_by(t.c.day).having(sa.func.sum(t.c.n1) > 0).order_by(t.c.day)).all()
     return [(d, int(n), int(c)) for d, n, c in rows]
 
 
-def checklist(session: Any, scope: int, first: date, last: date) -> tuple[
+def checklist(session: Any, scope: Scopes, first: date, last: date) -> tuple[
         dict[int, tuple[int, int]], tuple[int, int], dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
     """The checklist report's figures between `first` and `last`, in one query: item → (exits,
     skipped); (deals closed, won) from the 'closed' family; stage → (closed, won) of deals ever
@@ -93,7 +104,7 @@ def checklist(session: Any, scope: int, first: date, last: date) -> tuple[
     families = ('steps', 'entered', 'ticked', 'closed')
     rows = session.execute(
         sa.select(t.c.family, t.c.dimension, sa.func.sum(t.c.n1), sa.func.sum(t.c.n2))
-        .where(t.c.family.in_(families), t.c.scope_id == scope, t.c.day >= first, t.c.day <= last,
+        .where(t.c.family.in_(families), _scope_is(scope), t.c.day >= first, t.c.day <= last,
                sa.or_(t.c.family != 'closed', t.c.dimension == 'source'))
         .group_by(t.c.family, t.c.dimension)).all()
     out: dict[str, dict[int, tuple[int, int]]] = {'steps': {}, 'entered': {}, 'ticked': {}}

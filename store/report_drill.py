@@ -3,6 +3,7 @@ ids only, newest first, at most `limit`; store.reporting turns them into rows.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,19 @@ from .models import Lead, Opportunity, Stage
 from .report_custom import CustomMatch
 from .report_figures import LOST, WON
 from .reporting import Scope, _closed, _cohort, _cohort_steps, _in_range, _lead_filters
+
+
+@dataclass(frozen=True, slots=True)
+class OwnersMatch:
+    """A bar of a panel grouped by department: the records owned by one of `owners` (None: unowned)."""
+
+    owners: frozenset[int] | None
+
+    def condition(self, owner: Any) -> sa.ColumnElement[bool]:
+        return col(owner).is_(None) if self.owners is None else col(owner).in_(sorted(self.owners))
+
+
+Bar = str | CustomMatch | OwnersMatch
 
 
 def assigned_lead_ids(session: Session, s: Scope, owner_id: int, limit: int) -> list[int]:
@@ -49,30 +63,34 @@ def funnel_lead_ids(session: Session, s: Scope, step: str, limit: int) -> list[i
     return [r for r in rows if r is not None]
 
 
-def _matches(session: Session, dimension: str | CustomMatch, value: Any, key: Any) -> sa.ColumnElement[bool]:
-    """The bar's condition: the column `key` equals `value`, or a custom field's match."""
+def _matches(session: Session, dimension: Bar, value: Any, key: Any) -> sa.ColumnElement[bool]:
+    """The bar's condition: the column `key` equals `value`, a custom field's match, or a department's owners."""
+    if isinstance(dimension, OwnersMatch):
+        return dimension.condition(key)
     if isinstance(dimension, CustomMatch):
         return dimension.condition(session.get_bind().dialect.name)
     return col(key).is_(None) if value is None else key == value
 
 
-def cohort_lead_ids(session: Session, s: Scope, dimension: str | CustomMatch, value: Any, *, converted: bool,
+def cohort_lead_ids(session: Session, s: Scope, dimension: Bar, value: Any, *, converted: bool,
                     limit: int) -> list[int]:
     """Cohort leads with this dimension value (optionally only converted ones): a bar's records.
     A custom field's bar comes as its `CustomMatch` (`value` unused)."""
-    key = None if isinstance(dimension, CustomMatch) else getattr(Lead, dimension)
+    key = (None if isinstance(dimension, CustomMatch) else
+           Lead.owner_id if isinstance(dimension, OwnersMatch) else getattr(Lead, dimension))
     query = _cohort(select(Lead.id), s).where(_matches(session, dimension, value, key))
     if converted:
         query = query.where(_cohort_steps(s)['opportunity'])
     return [r for r in session.exec(query.order_by(col(Lead.id).desc()).limit(limit)) if r is not None]
 
 
-def closed_opportunity_ids(session: Session, s: Scope, dimension: str | CustomMatch, value: Any, *,
+def closed_opportunity_ids(session: Session, s: Scope, dimension: Bar, value: Any, *,
                            kind: str | None, limit: int) -> list[int]:
     """Deals closed in the range with this dimension value: a win-rate bar's records."""
-    key = (None if isinstance(dimension, CustomMatch) else
-           Opportunity.owner_id if dimension == 'owner_id' else getattr(Lead, dimension))
-    query = (_closed(session, select(Opportunity.id), s, join_lead=dimension != 'owner_id')
+    by_owner = isinstance(dimension, OwnersMatch) or dimension == 'owner_id'
+    key = (None if isinstance(dimension, CustomMatch) else Opportunity.owner_id if by_owner
+           else getattr(Lead, str(dimension)))
+    query = (_closed(session, select(Opportunity.id), s, join_lead=not by_owner)
              .where(_matches(session, dimension, value, key)))
     if kind:
         query = query.where(Stage.kind == kind)

@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from .models import Account, Activity, ChannelCost, Lead, Opportunity, Stage, User
+from .models import Account, Activity, ChannelCost, Lead, Opportunity, Reach, RecordKind, Stage, User
+from .queries.reach_filter import visible
 from .reporting import Scope, _in_range, _lead_filters
 
 # ----- channel costs ---------------------------------------------------------------------------------
@@ -81,11 +82,15 @@ def opportunity_rows(session: Session, *, columns: Sequence[str], ids: Sequence[
 
 
 def customer_rows(session: Session, *, columns: Sequence[str], owner_id: int | None,
-                  since: datetime | None) -> list[dict[str, Any]]:
+                  since: datetime | None, reach: Reach | None = None) -> list[dict[str, Any]]:
+    """Customers as plain rows of `columns`, within `reach` (None: everyone's)."""
     query = select(*(getattr(Account, c) for c in columns)).where(
         Account.is_customer == True, Account.is_deleted == False)  # noqa: E712
     if owner_id is not None:
         query = query.where(Account.owner_id == owner_id)
+    if reach is not None and (seen := visible(reach, col(Account.owner_id), RecordKind.CUSTOMER,
+                                               col(Account.id))) is not None:
+        query = query.where(seen)
     if since is not None:
         query = query.where(col(Account.created_at) >= since)
     return [dict(zip(columns, row, strict=True)) for row in session.exec(query.order_by(Account.id)).all()]
@@ -94,11 +99,17 @@ def customer_rows(session: Session, *, columns: Sequence[str], owner_id: int | N
 ACTIVITY_COLUMNS = ('id', 'lead_id', 'opportunity_id', 'user_id', 'kind', 'outcome', 'note', 'created_at')
 
 
-def activity_rows(session: Session, *, owner_id: int | None, since: datetime | None) -> list[dict[str, Any]]:
-    """Activities on the leads `owner_id` owns (None: all), oldest first."""
+def activity_rows(session: Session, *, owner_id: int | None, since: datetime | None,
+                  reach: Reach | None = None) -> list[dict[str, Any]]:
+    """Activities on the leads `owner_id` owns (None: all) within `reach` (None: everyone's), oldest first."""
     query = select(*(getattr(Activity, c) for c in ACTIVITY_COLUMNS))
+    seen = visible(reach, col(Lead.owner_id), RecordKind.LEAD, col(Lead.id)) if reach is not None else None
+    if owner_id is not None or seen is not None:
+        query = query.join(Lead, col(Lead.id) == Activity.lead_id)
     if owner_id is not None:
-        query = query.join(Lead, col(Lead.id) == Activity.lead_id).where(Lead.owner_id == owner_id)
+        query = query.where(Lead.owner_id == owner_id)
+    if seen is not None:
+        query = query.where(seen)
     if since is not None:
         query = query.where(col(Activity.created_at) >= since)
     return [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in session.exec(query.order_by(Activity.id)).all()]

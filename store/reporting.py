@@ -18,7 +18,8 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from .models import AuditEntry, Lead, Opportunity, Stage, StageChange
+from .models import AuditEntry, Lead, Opportunity, Reach, RecordKind, Stage, StageChange
+from .queries.reach_filter import visible
 from .report_figures import (  # what each figure counts: one declaration, shared with the roll-up
     AUTOMATION_ACTIONS,
     CLOSED_KINDS,
@@ -47,6 +48,10 @@ class Scope:
     region: str | None = None
     industry: str | None = None
     owner_id: int | None = None
+    reach: Reach | None = None
+    """The reader's data scope (None: everyone's). The report panels pass the scope's owners only:
+    figures count by credit, which stays with the owner; a list export passes the whole reach, records
+    shared with the reader included."""
     offsets: tuple[tuple[datetime, int], ...] = ()
     """The team's UTC offset in minutes from each UTC instant on, the first at `start`: one entry
     unless the range crosses a daylight-saving change. Day buckets follow the team's calendar."""
@@ -116,7 +121,24 @@ def _lead_filters(s: Scope, *, owner: Any = None) -> list[sa.ColumnElement[bool]
         where.append(col(Lead.industry) == s.industry)
     if s.owner_id is not None:
         where.append((owner if owner is not None else col(Lead.owner_id)) == s.owner_id)
+    where.extend(_within(s, owner if owner is not None else col(Lead.owner_id), *_kind_of(owner)))
     return where
+
+
+def _within(s: Scope, owner: Any, kind: RecordKind = RecordKind.LEAD, record_id: Any = None) -> list[Any]:
+    """The data-scope clause on the owner column (store/queries/reach_filter.py's one reading)."""
+    if s.reach is None or owner is None or isinstance(owner, sa.Null):
+        return []
+    clause = visible(s.reach, owner, kind, record_id if record_id is not None else col(Lead.id))
+    return [clause] if clause is not None else []
+
+
+def _kind_of(owner: Any) -> tuple[RecordKind, Any]:
+    """Which record an owner column belongs to: a deal's owner filters deals (shared by deal id), any
+    other (the lead's) leads."""
+    if owner is not None and not isinstance(owner, sa.Null) and str(owner) == str(col(Opportunity.owner_id)):
+        return RecordKind.OPPORTUNITY, col(Opportunity.id)
+    return RecordKind.LEAD, col(Lead.id)
 
 
 def _in_range(column: Any, s: Scope) -> list[sa.ColumnElement[bool]]:
@@ -218,6 +240,7 @@ def _of_live_leads(session: Session, query: Any, s: Scope, *, owner: Any, join_l
     where = [col(Opportunity.lead_id).not_in(_deleted_leads(session))]
     if s.owner_id is not None:
         where.append(owner == s.owner_id)
+    where.extend(_within(s, owner, *_kind_of(owner)))
     return query.where(*where)
 
 
@@ -271,7 +294,7 @@ def stage_intervals(session: Session, s: Scope) -> Sequence[tuple[int, float]]:
     For the team the moves of deleted deals are left out by id instead of a deal lookup per move."""
     query = (select(StageChange.to_stage_id, seconds_between(session, StageChange.created_at, StageChange.left_at))
              .where(*_in_range(StageChange.left_at, s)))
-    if s.owner_id is None and not _lead_filter_set(s):
+    if s.owner_id is None and s.reach is None and not _lead_filter_set(s):
         gone = select(Opportunity.id).where(sa.or_(col(Opportunity.is_deleted) == True,  # noqa: E712
                                                    col(Opportunity.lead_id).in_(_deleted_leads(session))))
         return _driver_rows(session, query.where(col(StageChange.opportunity_id).not_in(gone)))
@@ -357,4 +380,5 @@ def automation_counts(session: Session, s: Scope) -> list[tuple[str, str | None,
         query = query.join(Lead, col(Lead.id) == AuditEntry.lead_id).where(*_lead_filters(s, owner=sa.null()))
     if s.owner_id is not None:
         query = query.where(col(AuditEntry.subject_user_id) == s.owner_id)
+    query = query.where(*_within(s, col(AuditEntry.subject_user_id), RecordKind.LEAD, col(AuditEntry.lead_id)))
     return [(a, r, bool(b), u, int(n)) for a, r, b, u, n in session.execute(query).all()]

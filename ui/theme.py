@@ -15,6 +15,7 @@ from store.models import UserRef
 from . import live
 from .components.header_search import header_search
 from .components.kit import skeleton
+from .components.view_as_banner import view_as_banner
 from .i18n import current_language, pin_language, reason, t
 from .marks import tid
 from .session import ACCOUNT_PAGE
@@ -282,4 +283,6 @@ def frame(desk: Desk, title: str, user: UserRef | None) -> Iterator[None]:
                 tid(ui.button(t('nav.logout'), on_click=lambda: ui.navigate.to('/logout'))
                     .props('flat dense color=white').classes('gt-xs'), 'logout')
     with ui.column().classes('ld-content w-full max-w-7xl mx-auto p-4 gap-4 min-w-0'):
+        if user is not None and user.viewed_by is not None:
+            view_as_banner(desk, user)
         yield

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from core.accounts.reach import with_reach
+from core.accounts.view_as import as_viewed
 from core.context import Context
 from core.leads.normalize import clean_text
 from store import sessions as store
@@ -133,7 +134,7 @@ class SessionService:
             row, user = found
             if not _is_open(row, user, now, self.idle_limit, self.absolute_limit):
                 return None
-            signed_in = SignedIn(id=row.id or 0, user=with_reach(session, user))
+            signed_in = SignedIn(id=row.id or 0, user=as_viewed(session, row, user) or with_reach(session, user))
             stale = (row.last_seen_at or now) < now - timedelta(seconds=TOUCH_SECONDS)
         if stale:
             with self.ctx.write() as session:
@@ -147,7 +148,7 @@ class SessionService:
             found = store.by_id(session, session_id)
             if found is None or not _is_open(*found, now, self.idle_limit, self.absolute_limit):
                 return None
-            return with_reach(session, found[1])
+            return as_viewed(session, *found) or with_reach(session, found[1])
 
     def logout(self, token: str | None) -> int | None:
         """End the session behind this cookie (the logout route); its id, or None if none was open."""

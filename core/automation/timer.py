@@ -31,7 +31,7 @@ from core.context import Context, audit, retrying
 from core.customers import accounts as customers
 from core.customers import care_plan
 from core.events import DeskEvents
-from core.notify import Grouped, managers, notify
+from core.notify import Grouped, ManagerReach, managers, notify
 from store import config_version, queries
 from store.audit_actions import AuditAction
 from store.config_version import POOL_SUMMARY_KEY
@@ -126,7 +126,7 @@ class Automation(TimerPreview):
 
     def _flag_sla(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                   publish: Publish) -> None:
-        team = managers(session)
+        team = ManagerReach(session)
         breached = Grouped('notify.sla_breached', 'notify.sla_breached_many', link='/')
         for item in due.sla_breaches(session, now, now, lock=True):
             lead = item.subject
@@ -134,7 +134,7 @@ class Automation(TimerPreview):
             session.add(lead)
             audit(session, AuditAction.SLA_BREACHED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.sla_breached', hours=policy.sla_hours.get(lead.grade), grade=lead.grade)
-            breached.add([lead.owner_id, *team], lead.id, lead.name)
+            breached.add([lead.owner_id, *team.over(lead.owner_id)], lead.id, lead.name)
             report.done[TimerAction.SLA_BREACH].append(lead.id or 0)
             publish.append((self.events.lead_changed, (lead.id, lead.owner_id)))
         _told(publish, self.events, breached.send(session, now=now))
@@ -144,6 +144,7 @@ class Automation(TimerPreview):
         no_rep = Grouped('notify.sla_no_rep', 'notify.sla_no_rep_many', link='/')
         assigned = Grouped('notify.assigned_to_you', 'notify.assigned_many', link='/')
         taken = Grouped('notify.taken_away', 'notify.taken_away_many', link='/')
+        team = ManagerReach(session)
         for item in due.sla_reassignments(session, now, now, self._team(session, now, policy), lock=True):
             lead, pick = item.subject, item.pick
             previous = lead.owner_id
@@ -151,7 +152,7 @@ class Automation(TimerPreview):
                 lead.sla_grace_at = None  # handled: the managers decide
                 session.add(lead)
                 audit(session, AuditAction.SLA_NO_REP, now=now, lead_id=lead.id, reason_key='reason.sla_no_rep')
-                no_rep.add(managers(session), lead.id, lead.name)
+                no_rep.add(team.over(lead.owner_id), lead.id, lead.name)
                 continue
             rep = session.get(User, pick.rep_id)
             old = session.get(User, previous) if previous else None
@@ -184,7 +185,7 @@ class Automation(TimerPreview):
 
     def _recycle(self, session: Session, now: datetime, policy: Policy, report: TickReport,
                  publish: Publish) -> None:
-        team = managers(session)
+        team = ManagerReach(session)
         reviews = Grouped('notify.review', 'notify.review_many', link='/pool?tab=review')
         recycled = Grouped('notify.recycled_from_you', 'notify.recycled_many', link='/pool')
         found = due.protection_ends(session, now, now, policy, lock=True)
@@ -204,7 +205,7 @@ class Automation(TimerPreview):
             lead.pool_id = pool.id or None
             if outcome == TimerAction.REVIEW:
                 lead.status = LeadStatus.REVIEW
-                reviews.add(team, lead.id, lead.name)
+                reviews.add(team.over(previous), lead.id, lead.name)
             else:
                 lead.status = LeadStatus.POOL
                 lead.cooldown_until = pool.policy(policy).cooldown(now)

@@ -47,7 +47,10 @@ class AccessService:
     # ----- API keys -------------------------------------------------------------------------------
 
     def create_api_key(self, actor: UserRef | None, *, name: str, scope: str = ApiScope.CAPTURE) -> str:
-        """Returns the raw key, shown once. `actor` None is the CLI (whoever runs the server)."""
+        """Returns the raw key, shown once. `actor` None is the CLI (whoever runs the server). A key acts
+        for no user: a read key reads the whole company's leads, so only a user whose data scope is
+        everything may create one (a department-scoped marketer could otherwise read past their scope
+        through it); capture keys read nothing."""
         if actor is not None and not permissions.can_manage_integrations(actor):
             raise NotAllowed()
         label = clean_text(name, max_length=100)
@@ -55,6 +58,8 @@ class AccessService:
             raise ValidationFailed({'name': 'required'})
         if scope not in ApiScope.__members__.values():
             raise ValidationFailed({'scope': 'invalid'})
+        if actor is not None and scope == ApiScope.READ and not permissions.sees_all_leads(actor):
+            raise NotAllowed()  # a read key is company-wide: only someone whose data scope is everything grants it
         raw = auth.new_api_key()
         with self.ctx.write() as session:
             session.add(ApiKey(name=label, prefix=raw[:10], key_hash=auth.hash_api_key(raw), scope=scope,

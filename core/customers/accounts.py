@@ -27,7 +27,6 @@ from store.models import (
     Contact,
     CustomEntity,
     Opportunity,
-    RecordKind,
     TagEntity,
     Tier,
     User,
@@ -164,10 +163,8 @@ class CustomerService:
         `sort_desc` (core/custom_fields/sorting.py `CUSTOMERS` checks them)."""
         fields = records.load(session, CustomEntity.CUSTOMER) if custom or sort == queries.CustomerSort.CUSTOM \
             else NO_FIELDS
-        owner_id = None if permissions.sees_all_leads(actor) else actor.id
-        shared = permissions.reach(actor).shared.get(RecordKind.CUSTOMER, frozenset()) if owner_id else frozenset()
         return queries.CustomerFilter(
-            owner_id=owner_id, shared=shared, tier=tier or None,
+            reach=permissions.list_reach(actor), tier=tier or None,
             search=(search or '').strip()[:100] or None, custom=custom_tests(fields, custom) if custom else (),
             tags=tuple(t for t in tags if isinstance(t, int) and 0 < t < 2**31),
             order=check_order(CUSTOMERS, fields, sort, key=sort_key, descending=sort_desc))

@@ -87,7 +87,7 @@ class CustomerPlanner:
     def check(self, account: Account) -> Skip | None:
         """Why this customer would be skipped, or None: it changes (writes nothing)."""
         kind, actor = self.action.kind, self.actor
-        if not (permissions.sees_all_leads(actor) or account.owner_id == actor.id):
+        if not permissions.in_reach(actor, account.owner_id):
             return Skip.NOT_ALLOWED
         if kind in TAG_KINDS:
             if not permissions.can_tag_customer(actor, account.owner_id):

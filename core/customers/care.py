@@ -151,11 +151,11 @@ class CareService:
                 can_record=permissions.can_assign(actor) or account.owner_id == actor.id)
 
     def due_revisits(self, actor: UserRef, *, limit: int = MY_DAY_LIMIT) -> list[DueRevisit]:
-        """Open care tasks for "My day": a rep's own, everyone's for those who see all leads."""
-        owner_id = None if permissions.sees_all_leads(actor) else actor.id
+        """Open care tasks for "My day": those of the customers in the reader's data scope."""
         with self.ctx.read() as session:
             return [due_row(task, name, tier, owner)
-                    for task, name, tier, owner in care_store.open_tasks(session, owner_id=owner_id, limit=limit)]
+                    for task, name, tier, owner in care_store.open_tasks(
+                        session, owner_id=None, reach=permissions.list_reach(actor), limit=limit)]
 
     # ----- the plan ------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from core.context import audit
 from core.errors import ValidationFailed
-from core.notify import managers, notify
+from core.notify import ManagerReach, notify
 from store import care as care_store
 from store import queries
 from store.audit_actions import AuditAction
@@ -168,7 +168,7 @@ def open_due(session: Session, now: datetime, limit: int) -> list[Opened]:
         audit(session, AuditAction.CARE_DUE, now=now, subject_user_id=account.owner_id,
               reason_key='care.reason.wake_up' if wake_up else 'care.reason.due', account=account.name,
               tier=account.tier, days=plan.days(account.tier) or 0)
-        told = notify(session, [account.owner_id] if account.owner_id else managers(session),
+        told = notify(session, [account.owner_id] if account.owner_id else ManagerReach(session).over(None),
                       'care.notify.wake_up' if wake_up else 'care.notify.due', now=now, account=account.name)
         opened.append(Opened(account_id=schedule.account_id, owner_id=account.owner_id, told=told))
     session.flush()

@@ -96,13 +96,14 @@ class CareReportService:
     def care_report(self, actor: UserRef, f: ReportFilter) -> CareReport:
         f = self.reports.check_filter(actor, f)  # a rep's own customers, whatever was asked
         s = self.reports.scope(f)
+        reach = s.reach  # the scope's owners (check_filter): a department manager's customers only
         with self.ctx.read() as session:
             names = report_lists.user_names(session)
-            by_tier = care_store.nps_counts(session, s.start, s.end, f.owner_id, 'tier')
-            by_owner = care_store.nps_counts(session, s.start, s.end, f.owner_id, 'owner')
+            by_tier = care_store.nps_counts(session, s.start, s.end, f.owner_id, 'tier', reach=reach)
+            by_owner = care_store.nps_counts(session, s.start, s.end, f.owner_id, 'owner', reach=reach)
             overdue = care_store.open_tasks(session, owner_id=f.owner_id, due_before=self.ctx.now(),
-                                            limit=OVERDUE_LIMIT)
-            revenue = care_store.won_revenue_by_repeat(session, s.start, s.end, f.owner_id)
+                                            limit=OVERDUE_LIMIT, reach=reach)
+            revenue = care_store.won_revenue_by_repeat(session, s.start, s.end, f.owner_id, reach)
         sums = [sum(row[i] for row in by_tier) for i in range(1, 6)]
         new, repeat = revenue.get(False, (0, 0)), revenue.get(True, (0, 0))
         return CareReport(

@@ -157,11 +157,12 @@ class LeadService(Editing, Qualifying):
         sees_all = reach.everyone
         unowned = LIVE_UNOWNED + ((LeadStatus.POOL,) if include_pool or unassigned else ())
         statuses = (status,) if status else OPEN_STATUSES + (unowned if sees_all else ())
-        # a reach of one (own leads) takes the owner index's path; a department's owners `IN (...)`
-        owner_ids = None if sees_all or reach.owner_ids <= {actor.id} else reach.owner_ids | {actor.id}
-        owner_id = None if sees_all or owner_ids is not None else actor.id
-        return queries.InboxFilter(owner_id=owner_id, owner_ids=owner_ids, unassigned=unassigned and sees_all,
-                                   shared=frozenset() if sees_all else reach.shared.get(RecordKind.LEAD, frozenset()),
+        # a reach of one (own leads, none shared) takes the owner index's path; a department's owners
+        # and shared leads the one reading of a reach (`visible`)
+        own_only = not sees_all and reach.owner_ids <= {actor.id} and not reach.shared.get(RecordKind.LEAD)
+        return queries.InboxFilter(owner_id=actor.id if own_only else None,
+                                   reach=None if sees_all or own_only else permissions.list_reach(actor),
+                                   unassigned=unassigned and sees_all,
                                    statuses=statuses, grade=grade or None, source=source or None,
                                    search=(search or '').strip()[:100] or None,
                                    agenda=agenda if agenda in AGENDAS else None, now=now, day_end=day_end,

@@ -27,7 +27,6 @@ from store.models import (
     Contact,
     CustomEntity,
     Opportunity,
-    RecordKind,
     Stage,
     StageChange,
     StageKind,
@@ -57,13 +56,10 @@ def board_filter(session: Session, actor: UserRef, *, owner_id: int | None = Non
                  min_amount: Any = None, max_amount: Any = None, custom: Mapping[str, Any] | None = None,
                  tags: Sequence[int] = (), sort: str | None = None, sort_key: str = '',
                  sort_desc: bool = False) -> queries.BoardFilter:
-    """The board's filter as SQL reads it (`BoardViews.board`'s keywords), a rep's narrowed to
-    their own deals and those shared with them: the board and a bulk edit's "all N matching" read
-    the same deals."""
-    shared: frozenset[int] = frozenset()
-    if not permissions.sees_all_leads(actor):
-        owner_id = actor.id
-        shared = permissions.reach(actor).shared.get(RecordKind.OPPORTUNITY, frozenset())
+    """The board's filter as SQL reads it (`BoardViews.board`'s keywords), narrowed to the actor's
+    data scope (their own deals, their departments', those shared with them): the board and a bulk
+    edit's "all N matching" read the same deals."""
+    owner_id = permissions.owner_asked(actor, owner_id)
     close_to = None
     if close_month is not None:
         close_month = close_month.replace(day=1)
@@ -72,7 +68,8 @@ def board_filter(session: Session, actor: UserRef, *, owner_id: int | None = Non
         else NO_FIELDS
     tests = custom_tests(fields, custom) if custom else ()
     order = check_order(BOARD, fields, sort, key=sort_key, descending=sort_desc)
-    return queries.BoardFilter(owner_id=owner_id, shared=shared, close_from=close_month, close_to=close_to,
+    return queries.BoardFilter(owner_id=owner_id, reach=permissions.list_reach(actor), close_from=close_month,
+                               close_to=close_to,
                                min_cents=maybe_money(min_amount), max_cents=maybe_money(max_amount), custom=tests,
                                tags=tuple(t for t in tags if isinstance(t, int) and 0 < t < 2**31), order=order)
 

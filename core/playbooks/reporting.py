@@ -47,7 +47,7 @@ class ChecklistReports:
             'items': store.all_items,
             'stages': lambda se: {st.id or 0: st for st in queries.stages(se, include_archived=True)}}
         if rollup and not (f.source or f.region or f.industry) and self._rolled_up():
-            scope_id = f.owner_id or 0
+            scope_id = f.rollup_scope
             jobs['rollup'] = lambda se: report_days.checklist(se, scope_id, f.start, f.end)
             got = self.reports.read_all(jobs)
             steps, deals, entered, done = got['rollup']

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 from core.context import Context
 from core.errors import ValidationFailed
 from core.leads.fields import LEAD, OPPORTUNITY
+from core.reports import departments as report_departments
 from core.reports.custom_groups import is_custom
 from store import report_drill, report_lists, reporting
 from store.models import UserRef
+from store.queries import departments as tree_rows
 from store.report_custom import CustomMatch
 
 if TYPE_CHECKING:
@@ -65,8 +67,20 @@ class ReportDrill:
             return self._named(session, report_lists.opportunity_rows(
                 session, columns=OPPORTUNITY.export_columns, ids=ids))
 
-    def _bar(self, dimension: str, value: Any) -> str | CustomMatch:
-        """A checked dimension: a built-in one by name, a custom field's bar as its match."""
+    def _bar(self, dimension: str, value: Any) -> report_drill.Bar:
+        """A checked dimension: a built-in one by name, a custom field's bar as its match, a department's
+        bar as its members (the scope's filter still applies on top)."""
+        if dimension == report_departments.DEPARTMENT:
+            if value is None:
+                return report_drill.OwnersMatch(None)
+            try:
+                department_id = int(value)
+            except (TypeError, ValueError):
+                raise ValidationFailed({'dimension': 'invalid'}) from None
+            with self.ctx.read() as session:
+                root = report_departments.root_id(tree_rows.tree(session))
+                return report_drill.OwnersMatch(report_departments.members(
+                    tree_rows.every_users_department(session), department_id, root))
         if is_custom(dimension):
             field = self.groupable_field(dimension)
             return CustomMatch(field.key, self.custom_test(field, value))

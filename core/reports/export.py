@@ -139,9 +139,12 @@ class ExportService:
         fields: list[Definition] = []
         today = self.reports.today()
         f = f or ReportFilter(start=EVER, end=today)
-        if actor is not None and not permissions.sees_all_leads(actor):
-            f = replace(f, owner_id=actor.id)
-        s = self.reports.scope(f)
+        reach = permissions.reach(actor) if actor is not None else None
+        if reach is not None and reach.everyone:
+            reach = None
+        if reach is not None:  # the reader's scope, shared records included; an owner outside it: none
+            f = replace(f, owner_id=f.owner_id if f.owner_id is None or reach.covers(f.owner_id) else -1, owners=None)
+        s = replace(self.reports.scope(f), reach=reach)
         since = s.start if f.start > EVER else None
         with self.ctx.read() as session:
             names = report_lists.user_names(session)
@@ -160,9 +163,9 @@ class ExportService:
                 fields = [definition(r) for r in queries.custom_fields(session, CustomEntity.CUSTOMER)]
                 rows = report_lists.customer_rows(session, columns=(*CUSTOMER.export_columns,
                                                                     *(['custom'] if fields else [])),
-                                                  owner_id=f.owner_id, since=since)
+                                                  owner_id=f.owner_id, since=since, reach=reach)
             else:
-                rows = report_lists.activity_rows(session, owner_id=f.owner_id, since=since)
+                rows = report_lists.activity_rows(session, owner_id=f.owner_id, since=since, reach=reach)
             entity = TAGGED.get(kind)
             held = queries.entity_tag_ids(session, entity) if entity else {}
             tags = self.ctx.capture_config.load(session).tags

@@ -107,10 +107,14 @@ def by_day(captured: Iterable[tuple[Any, int]], converted: Iterable[tuple[Any, i
     return [(d, n, done.get(str(d), 0)) for d, n in captured]
 
 
+NAMED_DIMENSIONS = ('owner_id', 'department')
+"""Dimensions keyed by an id whose label comes from `names` (a user's, a department's)."""
+
+
 def _label(dimension: str, key: Any, names: Mapping[int, str]) -> str:
     if key is None:
         return ''
-    return names.get(key, str(key)) if dimension == 'owner_id' else str(key)
+    return names.get(key, str(key)) if dimension in NAMED_DIMENSIONS else str(key)
 
 
 def conversion(rows: Iterable[tuple[Any, int, int]], dimension: str, names: Mapping[int, str]) -> pd.DataFrame:

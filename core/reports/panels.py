@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -32,14 +32,16 @@ import pandas as pd
 from core import permissions
 from core.context import Context
 from core.errors import ValidationFailed
+from core.reports import departments as report_departments
 from core.reports import metrics as m
 from core.reports import money as report_money
 from core.reports.channel_costs import ChannelCosts
 from core.reports.custom_groups import CustomGroups
 from core.reports.drill import ReportDrill
-from core.reports.report_filter import ReportFilter
+from core.reports.report_filter import ReportFilter, within_reach
 from store import report_days, report_lists, reporting
-from store.models import Source, UserRef
+from store.models import Reach, Source, UserRef
+from store.queries import departments as tree_rows
 
 PRESETS = ('this_week', 'this_month', 'last_30', 'last_90', 'this_quarter', 'custom')
 DIMENSIONS = reporting.LEAD_DIMENSIONS
@@ -147,14 +149,12 @@ class ReportService(ChannelCosts, CustomGroups, ReportDrill):
     # ----- the filter --------------------------------------------------------------------------------
 
     def check_filter(self, actor: UserRef, f: ReportFilter) -> ReportFilter:
-        """A valid range, and a rep's own numbers whatever owner was asked for."""
+        """A valid range, and the reader's data scope whatever owner was asked for."""
         if f.end < f.start:
             raise ValidationFailed({'end': 'out_of_range'})
         if (f.end - f.start).days > MAX_DAYS:
             raise ValidationFailed({'start': 'out_of_range'})
-        if not permissions.sees_all_leads(actor):
-            f = replace(f, owner_id=actor.id)
-        return f
+        return within_reach(actor, f)
 
     def scope(self, f: ReportFilter) -> reporting.Scope:
         zone = ZoneInfo(self.ctx.settings.timezone)
@@ -162,6 +162,7 @@ class ReportService(ChannelCosts, CustomGroups, ReportDrill):
         end = datetime.combine(f.end + timedelta(days=1), datetime.min.time(), zone)
         return reporting.Scope(start=start.astimezone(UTC), end=end.astimezone(UTC), source=f.source or None,
                                region=f.region or None, industry=f.industry or None, owner_id=f.owner_id,
+                               reach=None if f.owners is None else Reach(everyone=False, owner_ids=f.owners),
                                offsets=utc_offsets(zone, start.astimezone(UTC), end.astimezone(UTC)))
 
     def today(self) -> date:
@@ -171,7 +172,9 @@ class ReportService(ChannelCosts, CustomGroups, ReportDrill):
         with self.ctx.read() as session:
             regions = report_lists.distinct_values(session, 'region')
             industries = report_lists.distinct_values(session, 'industry')
-            reps = report_lists.rep_names(session) if permissions.sees_all_leads(actor) else []
+            reach = permissions.reach(actor)
+            reps = [(i, n) for i, n in report_lists.rep_names(session) if reach.covers(i)] \
+                if permissions.can_read_team_reports(actor) else []
         return FilterOptions(sources=list(Source), regions=regions, industries=industries, reps=reps)
 
     # ----- the panels --------------------------------------------------------------------------------
@@ -195,8 +198,10 @@ class ReportService(ChannelCosts, CustomGroups, ReportDrill):
             'costs': lambda se: [(c.source, c.month, c.cost_cents) for c in
                                  report_lists.channel_costs(se, f.start.replace(day=1), f.end)] if sees_costs else None,
         }
+        if permissions.can_read_team_reports(actor):
+            jobs['departments'] = lambda se: (tree_rows.tree(se), tree_rows.every_users_department(se))
         if rolled:
-            scope_id = f.owner_id or 0
+            scope_id = f.rollup_scope
             jobs['rollup'] = lambda se: (report_days.cohort_by_dimension(se, scope_id, f.start, f.end),
                                          report_days.closed_by_dimension(se, scope_id, f.start, f.end),
                                          report_days.sla_by_owner(se, scope_id, f.start, f.end),
@@ -229,7 +234,16 @@ class ReportService(ChannelCosts, CustomGroups, ReportDrill):
             counts = m.step_counts(table, reporting.FUNNEL_STEPS)
             conversion_rows = {d: m.dimension_rows(table, d) for d in DIMENSIONS}
         funnel = m.funnel(counts, reporting.FUNNEL_STEPS)
-        win = {d: m.win_rate(rows, d, names) for d, rows in closed_rows.items()}
+        labels: dict[str, dict[int, str]] = {}
+        if 'departments' in got:
+            nodes, department_of = got['departments']
+            root = report_departments.root_id(nodes)
+            labels[report_departments.DEPARTMENT] = report_departments.names(nodes)
+            conversion_rows[report_departments.DEPARTMENT] = report_departments.by_department(
+                conversion_rows['owner_id'], department_of, root)
+            closed_rows[report_departments.DEPARTMENT] = report_departments.by_department(
+                closed_rows['owner_id'], department_of, root)
+        win = {d: m.win_rate(rows, d, labels.get(d, names)) for d, rows in closed_rows.items()}
         by_source = win['source']
         won_total = int(by_source['won'].sum()) if len(by_source) else 0
         lost_frame = m.lost_reasons(lost)
@@ -242,7 +256,7 @@ class ReportService(ChannelCosts, CustomGroups, ReportDrill):
             roi = report_money.roi(report_money.prorated_costs(costs, f.start, f.end), leads, won_by_source)
         return Report(
             filter=f, funnel=funnel,
-            conversion={d: m.conversion(rows, d, names) for d, rows in conversion_rows.items()},
+            conversion={d: m.conversion(rows, d, labels.get(d, names)) for d, rows in conversion_rows.items()},
             conversion_rate=m.ratio(counts['opportunity'], counts['captured']),
             weekly=m.weekly_conversion(days, f.start, f.end), win=win,
             win_rate=m.ratio(won_total, int(by_source['closed'].sum()) if len(by_source) else 0),

@@ -51,9 +51,7 @@ class SearchService:
             return SearchResults(term='')
         reach = permissions.reach(actor)
         sees_all = reach.everyone
-        scope = found.Scope(owner_id=None if sees_all else actor.id, pool=not sees_all,
-                            owner_ids=None if sees_all or reach.owner_ids <= {actor.id} else reach.owner_ids,
-                            shared={} if sees_all else reach.shared)
+        scope = found.Scope(reach=permissions.list_reach(actor), pool=not sees_all)
         with self.ctx.read() as session:
             leads = found.find_leads(session, term, scope, limit=per_kind * (1 if sees_all else 3))
             deals = found.find_opportunities(session, term, scope, limit=per_kind)

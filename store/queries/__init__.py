@@ -68,6 +68,7 @@ from .timer import (
 from .users import (
     RepLoadRow,
     active_ids_with_roles,
+    active_with_roles,
     all_api_keys,
     all_scoring_rules,
     all_users,
@@ -139,6 +140,7 @@ __all__ = [
     'account_opportunities',
     'active_ids_with_roles',
     'active_reps',
+    'active_with_roles',
     'all_api_keys',
     'all_assignment_rules',
     'all_customers',

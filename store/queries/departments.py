@@ -57,3 +57,8 @@ def member_counts(session: Session) -> dict[int | None, int]:
 def departments_of(session: Session, user_ids: Sequence[int]) -> dict[int, int | None]:
     rows = session.exec(select(User.id, User.department_id).where(col(User.id).in_(list(user_ids)))).all()
     return {r[0] or 0: r[1] for r in rows}
+
+def every_users_department(session: Session) -> dict[int, int | None]:
+    """user → department (None: the root's) for every user: what the reports' department dimension
+    groups owners by (one query; a company has hundreds of users, not millions)."""
+    return {r[0] or 0: r[1] for r in session.exec(select(User.id, User.department_id)).all()}

@@ -64,11 +64,9 @@ InboxOrder = ListOrder
 class InboxFilter:
     owner_id: int | None = None
     """Only this owner's leads (a rep's own inbox)."""
-    owner_ids: frozenset[int] | None = None
-    """Only these owners' leads (a manager whose data scope is a department: `owner_id IN (...)`)."""
-    shared: frozenset[int] = frozenset()
-    """With `owner_id` / `owner_ids`: also these leads, shared with the actor (collaboration; the
-    owners' test and these ids are read as one `reach_filter.visible` clause)."""
+    reach: Reach | None = None
+    """Only the leads within this data scope (a department's owners, leads shared with the reader):
+    store/queries/reach_filter.py `visible`, the one SQL reading of a reach."""
     unassigned: bool = False
     statuses: tuple[str, ...] = OPEN_STATUSES
     grade: str | None = None
@@ -143,7 +141,7 @@ _GRADE_ORDER = sa.case((col(Lead.grade) == 'A', 0), (col(Lead.grade) == 'B', 1),
 def _team_view(f: InboxFilter) -> bool:
     """Everyone's leads (a manager's inbox): served by the order index or, for an agenda, by the
     follow-up and SLA indexes, never by the status index (see `_inbox_where`)."""
-    return f.owner_id is None and f.owner_ids is None and not f.unassigned and (not f.search or f.many_matches)
+    return f.owner_id is None and f.reach is None and not f.unassigned and (not f.search or f.many_matches)
 
 
 def _from_matches(f: InboxFilter) -> bool:
@@ -154,16 +152,11 @@ def _from_matches(f: InboxFilter) -> bool:
 
 def _inbox_where(f: InboxFilter) -> list[sa.ColumnElement[bool]]:
     where: list[sa.ColumnElement[bool]] = [col(Lead.is_deleted) == False]  # noqa: E712
-    if f.shared and (f.owner_id is not None or f.owner_ids is not None):
-        owners = f.owner_ids if f.owner_ids is not None else frozenset({f.owner_id or 0})
-        clause = visible(Reach(everyone=False, owner_ids=owners, shared={RecordKind.LEAD: f.shared}),
-                         col(Lead.owner_id), RecordKind.LEAD, col(Lead.id))
-        if clause is not None:
-            where.append(clause)
-    elif f.owner_id is not None:  # (few search matches: `+ 0` keeps the owner's index out, see `_from_matches`)
+    if f.owner_id is not None:  # (few search matches: `+ 0` keeps the owner's index out, see `_from_matches`)
         where.append((col(Lead.owner_id) + 0 if _from_matches(f) else col(Lead.owner_id)) == f.owner_id)
-    elif f.owner_ids is not None:
-        where.append(col(Lead.owner_id).in_(sorted(f.owner_ids)))
+    seen = visible(f.reach, col(Lead.owner_id), RecordKind.LEAD, col(Lead.id)) if f.reach is not None else None
+    if seen is not None:
+        where.append(seen)
     if f.unassigned:
         where.append(col(Lead.owner_id).is_(None))
     if f.statuses:

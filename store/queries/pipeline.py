@@ -108,8 +108,6 @@ class CustomerSort(StrEnum):
 @dataclass(frozen=True, slots=True)
 class BoardFilter:
     owner_id: int | None = None
-    shared: frozenset[int] = frozenset()
-    """With `owner_id`: also these deals, shared with the viewer (collaboration)."""
     close_from: date | None = None
     close_to: date | None = None
     min_cents: int | None = None
@@ -120,6 +118,8 @@ class BoardFilter:
     """Tag ids: a deal holding any of them passes."""
     order: ListOrder[BoardSort] = field(default_factory=lambda: ListOrder(BoardSort.DEFAULT))
     """Of the cards inside each column (the totals do not depend on it)."""
+    reach: Reach | None = None
+    """The reader's data scope (None: everyone's)."""
 
 
 def _dialect(session: Session) -> str:
@@ -130,8 +130,10 @@ def _board_where(f: BoardFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
     where: list[sa.ColumnElement[bool]] = [col(Opportunity.is_deleted) == False]  # noqa: E712
     where.extend(custom_condition(t, dialect, col(Opportunity.custom)) for t in f.custom)
     if f.owner_id is not None:
-        where.append(_owned_or_shared(f.owner_id, f.shared, col(Opportunity.owner_id), RecordKind.OPPORTUNITY,
-                                      col(Opportunity.id)))
+        where.append(col(Opportunity.owner_id) == f.owner_id)
+    if f.reach is not None and (seen := visible(f.reach, col(Opportunity.owner_id), RecordKind.OPPORTUNITY,
+                                                 col(Opportunity.id))) is not None:
+        where.append(seen)
     if f.close_from is not None:
         where.append(col(Opportunity.expected_close) >= f.close_from)
     if f.close_to is not None:
@@ -201,22 +203,12 @@ def count_in_stage(session: Session, stage_id: int) -> int:
     return session.exec(select(func.count()).select_from(Opportunity).where(Opportunity.stage_id == stage_id)).one()
 
 
-def _owned_or_shared(owner_id: int, shared: frozenset[int], owner_col: object, kind: RecordKind,
-                     id_col: object) -> sa.ColumnElement[bool]:
-    """One owner's records and those shared with the viewer, as `reach_filter.visible` reads them."""
-    clause = visible(Reach(everyone=False, owner_ids=frozenset({owner_id}), shared={kind: shared}),
-                     owner_col, kind, id_col)
-    assert clause is not None
-    return clause
-
-
 @dataclass(frozen=True, slots=True)
 class CustomerFilter:
     """What the customer list shows: the actor's reach, the filters and the order."""
 
-    owner_id: int | None = None
-    """Only this owner's customers (a rep), and those `shared` with the viewer."""
-    shared: frozenset[int] = frozenset()
+    reach: Reach | None = None
+    """The reader's data scope (None: everyone's): store/queries/reach_filter.py `visible`."""
     tier: str | None = None
     search: str | None = None
     custom: tuple[CustomTest, ...] = ()
@@ -226,7 +218,7 @@ class CustomerFilter:
 
 def _customer_where(f: CustomerFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
     is_customer: Any = col(Account.is_customer)
-    if f.order.is_custom and f.owner_id is None:
+    if f.order.is_custom and f.reach is None:
         # everyone's customers by a field: walk the field's expression index (as the inbox's team
         # view does), not `ix_accounts_dormant` — SQLite, which keeps no statistics here, would read
         # every customer through it and sort them all; COALESCE keeps that index out of the choice
@@ -234,9 +226,9 @@ def _customer_where(f: CustomerFilter, dialect: str) -> list[sa.ColumnElement[bo
     where: list[sa.ColumnElement[bool]] = [is_customer == True,  # noqa: E712
                                            col(Account.is_deleted) == False]  # noqa: E712
     where.extend(custom_condition(t, dialect, col(Account.custom)) for t in f.custom)
-    if f.owner_id is not None:
-        where.append(_owned_or_shared(f.owner_id, f.shared, col(Account.owner_id), RecordKind.CUSTOMER,
-                                      col(Account.id)))
+    if f.reach is not None and (seen := visible(f.reach, col(Account.owner_id), RecordKind.CUSTOMER,
+                                                 col(Account.id))) is not None:
+        where.append(seen)
     if f.tier:
         where.append(col(Account.tier) == f.tier)
     if f.search:

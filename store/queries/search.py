@@ -10,8 +10,7 @@ trigram: they match the start of the record's name through `ix_search_docs_name_
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +29,7 @@ from ..models import (
     SearchKind,
     User,
 )
-from .reach_filter import visible
+from . import reach_filter
 
 MIN_SUBSTRING = 3
 """A trigram's length: shorter terms match a name's start only."""
@@ -133,30 +132,23 @@ def fts_phrase(term: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """What an actor may find: everything (`owner_id` None and no `owner_ids`), own records, or
-    those of `owner_ids` (a department's data scope), the records `shared` with the actor
-    (collaboration), and the pool's leads."""
+    """What an actor may find: everything (`reach` None) or what their data scope reaches (owners and
+    records shared with them, read by store/queries/reach_filter.py `visible`), and the pool's leads."""
 
-    owner_id: int | None
+    reach: Reach | None
     pool: bool = False
-    owner_ids: frozenset[int] | None = None
-    shared: Mapping[RecordKind, frozenset[int]] = field(default_factory=dict)
 
     @property
     def everything(self) -> bool:
-        return self.owner_id is None and self.owner_ids is None
+        return self.reach is None
 
-    def reach(self) -> Reach:
-        owners = (self.owner_ids or frozenset()) | ({self.owner_id} if self.owner_id is not None else set())
-        return Reach(everyone=self.everything, owner_ids=frozenset(owners), shared=self.shared)
-
-    def owns(self, column: Any, kind: RecordKind, id_col: Any) -> sa.ColumnElement[bool]:
-        """The records within the scope (when not `everything`): `reach_filter.visible`'s reading."""
-        clause = visible(self.reach(), column, kind, id_col)
+    def owns(self, owner: Any, kind: RecordKind, record_id: Any) -> sa.ColumnElement[bool]:
+        """The records within the scope."""
+        clause = reach_filter.visible(self.reach, owner, kind, record_id) if self.reach is not None else None
         return sa.true() if clause is None else clause
 
-    def held(self, owner_id: int | None, kind: RecordKind = RecordKind.LEAD, record_id: int | None = None) -> bool:
-        return self.reach().sees(kind, record_id, owner_id)
+    def held(self, kind: RecordKind, record_id: int | None, owner_id: int | None) -> bool:
+        return self.reach is None or self.reach.sees(kind, record_id, owner_id)
 
 
 def _newest(ids: sa.Select[Any], term: str, dialect: str) -> sa.Select[Any]:
@@ -179,7 +171,7 @@ def find_leads(session: Session, term: str, scope: Scope, *, limit: int) -> list
              .outerjoin(User, col(User.id) == Lead.owner_id).where(*visible).limit(limit))
     hits = []
     for lead_id, name, company, phone, status, owner_id, owner_name in session.execute(query):
-        pooled = not scope.held(owner_id, RecordKind.LEAD, lead_id)
+        pooled = not scope.held(RecordKind.LEAD, lead_id, owner_id)
         hits.append(SearchHit(SearchKind.LEAD, lead_id, name, company, status, owner_name, phone, in_pool=pooled))
     return hits
 

@@ -251,3 +251,11 @@ def muted_kinds(session: Session, user_ids: Sequence[int]) -> dict[int, set[str]
         return {}
     rows = session.exec(select(NotifyPrefs).where(col(NotifyPrefs.user_id).in_(list(user_ids)))).all()
     return {row.user_id: set(row.muted) for row in rows if row.muted}
+
+
+def active_with_roles(session: Session, roles: Sequence[str]) -> list[tuple[int, str, int | None]]:
+    """(id, role, department) of the active users holding these roles: whose data scope a
+    notification to "the managers" is checked against (core/notify.py `ManagerReach`)."""
+    rows = session.exec(select(User.id, User.role, User.department_id)
+                        .where(col(User.role).in_(roles), User.is_active == True))  # noqa: E712
+    return [(i, r, d) for i, r, d in rows if i is not None]

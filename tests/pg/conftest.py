@@ -36,7 +36,7 @@ MIRRORED = (
     'inbox_order', 'leads', 'list_sorts', 'merge',
     'notify_prefs', 'passwords', 'pipeline', 'playbooks', 'policy', 'pool', 'pools', 'projections', 'races',
     'recycle_rules', 'report_custom', 'report_rollup', 'reports', 'rule_custom', 'rules', 'saved_views',
-    'scoring_rules', 'search',
+    'scoped_reads', 'scoring_rules', 'search',
     'sessions',
     'shifts_and_rule_conditions',
     'steering', 'team',

@@ -30,8 +30,10 @@ from tests.ui.conftest import Team, login
 ROLES = ('anonymous', 'rep_a', 'rep_b', 'marketing', 'manager', 'admin', 'dept_manager')
 # dept_manager: a manager in the department East, which holds rep A but not rep B, with the managers'
 # data scope set to "their department and below" (Manager Wang, in the company's root department, so
-# still sees everything). Lists not yet limited to a department (customers, pipeline, reports) show
-# a department manager their own records only: never more.
+# still sees everything). Every list (inbox, customers, pipeline, search) shows them rep A's records
+# and never rep B's; a record page of rep A's says why they see it ("… in your department, East").
+# The API's read keys are company-wide and only a company-wide scope may create one
+# (tests/unit/test_scoped_reads.py).
 
 # Outcomes
 OK = 'ok'                # 200, the page shows its content (and the record)
@@ -98,7 +100,10 @@ def owned(owner: str | None, token: str) -> tuple[dict[str, str | int], dict]:
             outcome[r] = OK
         else:
             outcome[r] = REFUSED
-    return outcome, {r: (token,) for r, o in outcome.items() if o == OK}
+    shows = {r: (token,) for r, o in outcome.items() if o == OK}
+    if owner == 'rep_a':  # the "why can I see this?" line names the department that grants it
+        shows['dept_manager'] = (token, 'East')
+    return outcome, shows
 
 
 def same(outcome: str | int) -> dict[str, str | int]:
@@ -138,14 +143,14 @@ PAGES: dict[str, Callable[[Records], list[Visit]]] = {
         Visit('/opportunities/999999', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
         Visit(f'/opportunities/{2**64}', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
     ],
-    '/customers': lambda r: [Visit('/customers', *signed_in(_all('Alpha Deal', 'Bravo Deal', department=False)))],
+    '/customers': lambda r: [Visit('/customers', *signed_in(_all('Alpha Deal', 'Bravo Deal')))],
     '/customers/{account_id}': lambda r: [
         Visit(f'/customers/{r.account_a}', *owned('rep_a', 'Alpha Deal')),
         Visit(f'/customers/{r.account_b}', *owned('rep_b', 'Bravo Deal')),
         Visit('/customers/999999', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
         Visit(f'/customers/{2**64}', {x: LOGIN if x == 'anonymous' else MISSING for x in ROLES}, {}),
     ],
-    '/pipeline': lambda r: [Visit('/pipeline', *signed_in(_all('Alpha Deal', 'Bravo Deal', department=False)))],
+    '/pipeline': lambda r: [Visit('/pipeline', *signed_in(_all('Alpha Deal', 'Bravo Deal')))],
     '/pool': lambda r: [Visit('/pool', *signed_in(dict.fromkeys(ROLES[1:], ('Orphan Lead',))))],
     '/settings': lambda r: [Visit('/settings', team_only('marketing'), {})],
     '/automation': lambda r: [Visit('/automation', team_only(), {})],

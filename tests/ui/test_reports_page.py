@@ -197,7 +197,7 @@ async def test_conversion_grouped_by_a_custom_select_drills_and_exports(user: Us
     switch = user.find(marker='dim-conversion').elements.pop()
     assert isinstance(switch, ui.select)
     assert switch.options == {'source': 'Source', 'region': 'Region', 'industry': 'Industry', 'owner_id': 'Rep',
-                              'custom.product': 'Product'}
+                              'department': 'Department', 'custom.product': 'Product'}
     switch.set_value('custom.product')
     table = user.find(marker='table-conversion').elements.pop()
     assert isinstance(table, ui.table)

@@ -39,6 +39,8 @@ def dim_label(dimension: str, key: Any, text: str | None = None) -> str:
         return t('report.none')
     if dimension == 'source':
         return label('source', str(key))
+    if dimension == 'department' and not text:
+        return t('dept.root_default')  # the root under its default name (core/reports/departments.py)
     return text or str(key)
 
 

@@ -27,6 +27,7 @@ from ..components.bulk_edit import CUSTOMER_KINDS, PICK_BOX, BulkEdit
 from ..components.care_panel import CarePlanForm, CustomerCare
 from ..components.collaborators import CollaboratorsCard, shared_badge
 from ..components.custom_fields import CustomSection, display, field_label, filter_selects, set_choice
+from ..components.grant_line import grant_line
 from ..components.list_sort import default_value, sort_args, sort_choices, sorted_field
 from ..components.phone import phone_link
 from ..components.saved_views import SavedViews
@@ -385,6 +386,7 @@ class CustomerPage:
             ui.space()
             tid(ui.label(t('lead.owner_is', owner=self.view.owner_name or t('lead.unassigned')))
                 .classes('text-grey-8'), 'customer-owner')
+        grant_line(self.desk, self.user, RecordKind.CUSTOMER, a.id or 0)
         if self.tags is not None:
             self.tags.build()
         with ui.card().classes('w-full'), ui.grid(columns=2).classes('w-full gap-x-8 gap-y-1'):

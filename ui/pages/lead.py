@@ -26,6 +26,7 @@ from .. import live
 from ..components.activities import activity_list, open_log_dialog
 from ..components.collaborators import CollaboratorsCard, shared_badge
 from ..components.custom_fields import CustomSection, carried_values, dialog_inputs, dialog_values
+from ..components.grant_line import grant_line
 from ..components.inline_edit import InlineSection
 from ..components.kit import card
 from ..components.phone import phone_link
@@ -154,6 +155,7 @@ class LeadPage:
                 phone_link(lead.phone, 'lead-phone')
                 owner = self.view.owner_name or t('lead.unassigned')
                 tid(ui.label(t('lead.owner_is', owner=owner)).classes('ld-muted'), 'lead-owner')
+                grant_line(self.desk, self.user, RecordKind.LEAD, self.lead_id)
                 if lead.next_follow_up_at:
                     ui.label(t('activity.next_at', at=when(lead.next_follow_up_at))).classes('ld-muted')
             with ui.row().classes('w-full items-center gap-2'):

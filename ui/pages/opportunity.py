@@ -25,6 +25,7 @@ from .. import live
 from ..components.activities import activity_list, open_log_dialog, parse_day
 from ..components.collaborators import CollaboratorsCard, shared_badge
 from ..components.custom_fields import CustomSection
+from ..components.grant_line import grant_line
 from ..components.inline_edit import InlineSection
 from ..components.phone import phone_link
 from ..components.playbook_panel import PlaybookPanel
@@ -154,6 +155,7 @@ class OpportunityPage:
             tid(ui.link(t('opp.customer_link', account=account.name), f'/customers/{account.id}'),
                 'opp-customer-link')
             ui.link(t('nav.pipeline'), '/pipeline')
+            grant_line(self.desk, self.user, RecordKind.OPPORTUNITY, self.opportunity_id)
 
     # ----- fields ---------------------------------------------------------------------------------
 

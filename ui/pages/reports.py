@@ -33,7 +33,9 @@ from ..marks import tid
 from ..session import require_user
 from ..theme import frame
 
-DIMENSIONS = ('source', 'region', 'industry', 'owner_id')
+DIMENSIONS = ('source', 'region', 'industry', 'owner_id', 'department')
+TEAM_DIMENSIONS = ('owner_id', 'department')
+"""Shown to readers of more than their own numbers only."""
 PANELS = ('funnel', 'conversion', 'win', 'response', 'cycle', 'lost', 'forecast', 'roi', 'automation')
 PANEL_EXPORT = {'funnel': 'funnel', 'conversion': 'conversion_by_{dim}', 'win': 'win_rate_by_{dim}',
                 'response': 'first_response', 'cycle': 'sales_cycle', 'lost': 'lost_reasons',
@@ -167,7 +169,7 @@ class ReportsPage:
                                         columns=('reason', 'stage', 'count', 'share'))
             self.panels['forecast'] = Panel(self, 'forecast', on_click=self._forecast_clicked,
                                             columns=('rep', 'open', 'weighted', 'won'))
-            if self.team_view:
+            if permissions.sees_all_leads(self.user):  # costs are the company's: company-wide scopes only
                 self.panels['roi'] = Panel(self, 'roi', on_click=self._roi_clicked,
                                            columns=('source', 'cost', 'leads', 'won', 'per_lead',
                                                                  'per_won', 'return'),
@@ -193,7 +195,7 @@ class ReportsPage:
         would not fit a phone). The sales cycle is by source or by a custom field: no switch until
         there is such a field."""
         built_in = ('source',) if panel == 'cycle' else DIMENSIONS
-        options = {d: t(f'report.dim.{d}') for d in built_in if d != 'owner_id' or self.team_view}
+        options = {d: t(f'report.dim.{d}') for d in built_in if d not in TEAM_DIMENSIONS or self.team_view}
 
         async def changed(e: Any) -> None:
             self.dims[panel] = e.value

@@ -48,7 +48,7 @@ from ..errors import attempt, clear_field_errors, message, show_field_errors
 from ..format import when
 from ..i18n import current_language, t, translate
 from ..marks import tid
-from ..session import require_user
+from ..session import page_session_id, require_user
 from ..theme import frame
 from ..webform_page import snippet
 
@@ -102,6 +102,10 @@ class UsersPanel:
                           on_change=lambda e, uid=u.id: self.change(uid, is_on_leave=e.value)).mark(f'leave-{u.id}')
             ui.space()
             if self.is_admin and u.id != self.user.id:
+                if u.is_active:
+                    tid(ui.button(t('view_as.button'), icon='visibility',
+                                  on_click=lambda uid=u.id, name=u.name: self.view_as(uid or 0, name))
+                        .props('flat dense no-caps'), f'view-as-{u.id}')
                 if u.must_change_password:
                     tid(ui.badge(t('users.must_change'), color='orange'), f'must-change-{u.id}')
                 tid(ui.button(t('users.reset_password'), icon='lock_reset',
@@ -121,6 +125,13 @@ class UsersPanel:
         ui.notify(t('common.saved'), type='positive')
         if changes.get('is_active') is False and user_id:
             await offer_departure(self.desk, self.user, user_id, DepartureCause.DEACTIVATED, self.outside)
+
+    async def view_as(self, user_id: int, name: str) -> None:
+        """Browse as this user, read-only (core/accounts/view_as.py), from their home page."""
+        session_id = page_session_id() or 0  # read on the page's context, not in the worker thread
+        if await attempt(lambda: self.desk.view_as.start(self.user, session_id, user_id)):
+            ui.notify(t('view_as.started', user=name), type='info')
+            ui.navigate.to('/')
 
     async def place(self, user_id: int, department_id: int) -> None:
         """Move a user to another department (their reach, and who reaches them, follow); then offer to

@@ -1,7 +1,7 @@
 """collaborators: colleagues added to a lead, an opportunity or a customer (read or edit access).
 
 Revision ID: 0042
-Revises: 0037
+Revises: 0041
 Create Date: 2026-12-07 03:30:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0042'
-down_revision = '0037'
+down_revision = '0041'
 branch_labels = None
 depends_on = None
 
