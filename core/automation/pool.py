@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -139,6 +140,17 @@ def release_to_pool(lead: Lead, now: datetime) -> None:
     lead.cooldown_until = None
     clear_clocks(lead)
     lead.updated_at = lead.pooled_at = now
+
+
+def hand_to_pool(session: Session, lead: Lead, *, now: datetime, actor_id: int, reason_key: str,
+                 params: dict[str, Any]) -> None:
+    """A manager's move of an owned lead into the pool (the team page, a hand-over), its reason kept
+    on the lead and written in the trail naming the rep it left."""
+    previous = lead.owner_id
+    release_to_pool(lead, now)
+    lead.assignment_reason = {'key': reason_key, **params}
+    audit(session, AuditAction.POOLED, now=now, lead_id=lead.id, actor_id=actor_id, subject_user_id=previous,
+          reason_key=reason_key, **params)
 
 
 class PoolService:

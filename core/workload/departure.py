@@ -22,14 +22,14 @@ from sqlmodel import Session
 from core import permissions
 from core.assignment.writes import Team, assign_to
 from core.automation.policy import load_policy
-from core.automation.sla_clocks import clear_clocks
+from core.automation.pool import hand_to_pool
 from core.context import Context, audit, retry_conflicts
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.notify import notify
 from store import queries
 from store.audit_actions import AuditAction
 from store.locks import lock_leads, lock_users
-from store.models import OPEN_STATUSES, Account, Lead, LeadStatus, Opportunity, Role, User, UserRef
+from store.models import OPEN_STATUSES, Account, Lead, Opportunity, Role, User, UserRef
 from store.queries import departure as held
 
 LIMIT = 2000
@@ -212,7 +212,8 @@ class DepartureService:
                 if rep is not None and m.rule is not None and counts[rep.id or 0] >= rep.capacity:
                     rep = None  # filled up since the preview: the pool rather than past capacity
                 if rep is None:
-                    self._to_pool(session, lead, now=now, actor=actor, params=base)
+                    hand_to_pool(session, lead, now=now, actor_id=actor.id,
+                                 reason_key='reason.handover.lead_pool', params=base)
                 else:
                     key, extra = ('reason.handover.lead_rule', {'rule': m.rule}) if m.rule else \
                         ('reason.handover.lead', {})
@@ -251,19 +252,6 @@ class DepartureService:
         return DepartureOutcome(leads=sum(1 for m in moved if m[1] is not None),
                                 to_pool=sum(1 for m in moved if m[1] is None), deals=len(deals_moved),
                                 customers=customers, stale=stale)
-
-    @staticmethod
-    def _to_pool(session: Session, lead: Lead, *, now: datetime, actor: UserRef, params: dict[str, Any]) -> None:
-        previous = lead.owner_id
-        lead.previous_owner_id = previous
-        lead.owner_id = None
-        lead.status = LeadStatus.POOL
-        lead.pooled_at = now
-        clear_clocks(lead)
-        lead.assignment_reason = {'key': 'reason.handover.lead_pool', **params}
-        lead.updated_at = now
-        audit(session, AuditAction.POOLED, now=now, lead_id=lead.id, actor_id=actor.id, subject_user_id=previous,
-              reason_key='reason.handover.lead_pool', **params)
 
     @staticmethod
     def _deal(session: Session, deal_id: int, plan: DeparturePlan, to: User | None, *, now: datetime,

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from core import permissions
 from core.assignment.writes import assign_to
 from core.automation.policy import load_policy
-from core.automation.sla_clocks import clear_clocks
+from core.automation.pool import hand_to_pool
 from core.context import Context, audit, retry_conflicts
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.notify import notify
@@ -25,7 +25,7 @@ from core.workload.rebalance import Candidate, Move, Plan, RepSlot, plan_handove
 from store import queries
 from store.audit_actions import AuditAction
 from store.locks import lock_leads, lock_users
-from store.models import OPEN_STATUSES, Lead, LeadStatus, Role, User, UserRef
+from store.models import OPEN_STATUSES, Lead, Role, User, UserRef
 
 RECENT = timedelta(hours=24)
 """A lead worked within this window is not moved by a rebalance unless the manager asks."""
@@ -208,7 +208,8 @@ class SteeringService:
                 giver = user(move.from_id) if move.from_id else None
                 params = {'manager': actor.name, 'from': giver.name if giver else '—'}
                 if move.to_id is None:
-                    self._to_pool(session, lead, now=now, actor=actor, params=params)
+                    hand_to_pool(session, lead, now=now, actor_id=actor.id,
+                                 reason_key='reason.pooled_by_manager', params=params)
                 else:
                     rep = user(move.to_id)
                     if rep is None or not rep.is_active or rep.role != Role.REP:
@@ -244,21 +245,6 @@ class SteeringService:
         rep = session.get(User, rep_id)
         if rep is None or not rep.is_active or rep.role != Role.REP:
             raise ValidationFailed({'rep': 'invalid'})
-
-    @staticmethod
-    def _to_pool(session: Session, lead: Lead, *, now: datetime, actor: UserRef, params: dict[str, str]) -> None:
-        """Out of a rep's hands into the pool, where any rep may claim it (the timer leaves it there,
-        as it does recycled leads)."""
-        previous = lead.owner_id
-        lead.previous_owner_id = previous
-        lead.owner_id = None
-        lead.status = LeadStatus.POOL
-        lead.pooled_at = now
-        clear_clocks(lead)
-        lead.assignment_reason = {'key': 'reason.pooled_by_manager', **params}
-        lead.updated_at = now
-        audit(session, AuditAction.POOLED, now=now, lead_id=lead.id, actor_id=actor.id, subject_user_id=previous,
-              reason_key='reason.pooled_by_manager', **params)
 
     @staticmethod
     def _tell(session: Session, moved: Sequence[tuple[int, int | None, int]], *, now: datetime,
