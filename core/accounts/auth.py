@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.errors import ValidationFailed
+
 _hasher = PasswordHasher()
 
 FREE_ATTEMPTS = 5
@@ -42,6 +44,15 @@ def password_problem(password: str | None) -> str | None:
     if len(password or '') > MAX_PASSWORD_LENGTH:
         return 'too_long'
     return None
+
+
+def new_password_hash(password: str, field: str = 'password') -> str:
+    """The hash to store for a new password, or ValidationFailed({field: why}) when the rule refuses it:
+    every place that sets a password checks the same rule before paying for the hash."""
+    problem = password_problem(password)
+    if problem is not None:
+        raise ValidationFailed({field: problem})
+    return hash_password(password)
 
 
 def new_temporary_password() -> str:

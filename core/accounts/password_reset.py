@@ -74,10 +74,7 @@ class PasswordResetService:
         """Set a new password with an emailed token: every session of the user ends, the address's
         lock is lifted, the token is used up. Returns the account's address (the login form fills
         it in). `token` unknown, used or expired → ValidationFailed({'token': 'expired_link'})."""
-        problem = auth.password_problem(password)
-        if problem is not None:
-            raise ValidationFailed({'password': problem})
-        hashed = auth.hash_password(password)
+        hashed = auth.new_password_hash(password)
         now = self.ctx.now()
         with self.ctx.write() as session:
             row = session.get(PasswordResetToken, _digest(token or ''))
