@@ -53,7 +53,10 @@ class SavedViews:
     async def load(self, active: int | None = None) -> View | None:
         """Read the views; returns the one the page opens on (applied by the caller's first read).
         `active`: the view the page shows instead (a page that applies a view by its address)."""
-        self.views, opening = await run.io_bound(self._read)
+        read = await run.io_bound(self._read)
+        if read is None:  # (NiceGUI's run answers None when the app stops or the page is gone meanwhile)
+            return None
+        self.views, opening = read
         self.opening = opening.id if opening else None
         self.active = next((v for v in self.views if v.id == active), None) if active is not None else opening
         self._fill()
@@ -87,7 +90,10 @@ class SavedViews:
         await self.apply(found)
 
     async def _reload(self, active_id: int | None) -> None:
-        self.views, opening = await run.io_bound(self._read)
+        read = await run.io_bound(self._read)
+        if read is None:  # the app stops or the page is gone
+            return
+        self.views, opening = read
         self.opening = opening.id if opening else None
         self.active = next((v for v in self.views if v.id == active_id), None)
         self._fill()
