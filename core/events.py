@@ -32,6 +32,9 @@ class DeskEvents:
         """The tag catalogue changed (defined, renamed, recoloured, retired): pickers and chips redraw."""
         self.record_tagged: Event[str, int] = Event()
         """A tag was put on or taken off a record: (TagEntity value, record id)."""
+        self.shares_changed: Event[int] = Event()
+        """A user was added to or taken off a record as a collaborator: (user_id). Their open lists
+        re-read their reach (it was resolved when the page opened) and show or drop the record."""
         self.notified: Event[int] = Event()
         """A user got a notification: (user_id)."""
         self.users_changed: Event[[]] = Event()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from core import permissions
+from core.accounts.reach import with_reach
 from core.context import Context, audit, retry_conflicts
 from core.errors import NotAllowed, NotFound, ValidationFailed, check_id
 from core.notify import notify
@@ -151,9 +152,20 @@ class CollaboratorService:
                   user=user.name if user else '', kind=str(kind), record=info.name)
         self._announce(info, user_id, [])
 
+    def reach_now(self, actor: UserRef) -> UserRef:
+        """`actor` with their reach read again: an open page's user after `shares_changed` told it
+        that what is shared with them changed (the rest of the ref, a view-as included, kept)."""
+        with self.ctx.read() as session:
+            user = session.get(User, actor.id)
+            if user is None:
+                return actor
+            fresh = with_reach(session, user).reach
+        return actor.model_copy(update={'reach': fresh})
+
     def _announce(self, info: RecordInfo, user_id: int, told: list[int]) -> None:
         events = self.ctx.events
-        if info.kind == RecordKind.LEAD:  # the collaborator's inbox gains or loses the lead live
+        events.publish(events.shares_changed, user_id)  # the collaborator's open lists gain or lose the record
+        if info.kind == RecordKind.LEAD:  # the record's open pages show the panel's change
             events.publish(events.lead_changed, info.id, user_id)
         for u in told:
             events.publish(events.notified, u)

@@ -128,13 +128,15 @@ class Automation(TimerPreview):
                   publish: Publish) -> None:
         team = ManagerReach(session)
         breached = Grouped('notify.sla_breached', 'notify.sla_breached_many', link='/')
-        for item in due.sla_breaches(session, now, now, lock=True):
+        items = list(due.sla_breaches(session, now, now, lock=True))
+        sharing = collaborator_rows.watchers(session, RecordKind.LEAD, [i.subject.id or 0 for i in items])
+        for item in items:
             lead = item.subject
             lead.sla_status = 'failed'
             session.add(lead)
             audit(session, AuditAction.SLA_BREACHED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.sla_breached', hours=policy.sla_hours.get(lead.grade), grade=lead.grade)
-            breached.add([lead.owner_id, *team.over(lead.owner_id)], lead.id, lead.name)
+            breached.add([lead.owner_id, *sharing.get(lead.id or 0, ()), *team.over(lead.owner_id)], lead.id, lead.name)
             report.done[TimerAction.SLA_BREACH].append(lead.id or 0)
             publish.append((self.events.lead_changed, (lead.id, lead.owner_id)))
         _told(publish, self.events, breached.send(session, now=now))
@@ -171,7 +173,9 @@ class Automation(TimerPreview):
     def _warn(self, session: Session, now: datetime, policy: Policy, report: TickReport,
               publish: Publish) -> None:
         ending = Grouped('notify.protection_ending', 'notify.protection_ending_many', link='/')
-        for item in due.warnings(session, now, now, policy, lock=True):
+        items = list(due.warnings(session, now, now, policy, lock=True))
+        sharing = collaborator_rows.watchers(session, RecordKind.LEAD, [i.subject.id or 0 for i in items])
+        for item in items:
             lead = item.subject
             end = due.end_of(lead, item.rule)
             lead.warned_until = lead.protected_until  # the end this warning was for, before any rule moved it
@@ -179,7 +183,7 @@ class Automation(TimerPreview):
             audit(session, AuditAction.WARNED, now=now, lead_id=lead.id, subject_user_id=lead.owner_id,
                   reason_key='reason.protection_ending', until=end.isoformat(),
                   **_by_rule(item.rule))
-            ending.add([lead.owner_id], lead.id, lead.name)
+            ending.add([lead.owner_id, *sharing.get(lead.id or 0, ())], lead.id, lead.name)  # and its collaborators
             report.done[TimerAction.WARN].append(lead.id or 0)
         _told(publish, self.events, ending.send(session, now=now))
 

@@ -88,11 +88,15 @@ def active_users(session: Session) -> list[User]:
 
 
 def watchers(session: Session, kind: RecordKind, record_ids: list[int]) -> dict[int, list[int]]:
-    """The collaborators of each of these records (a reminder about a lead goes to them too)."""
+    """The active collaborators of each of these records: the timer's notices about a lead (follow-up
+    due, SLA breached, protection ending) go to them too. Read when the notice is sent, so whoever was
+    taken off the record, or deactivated, since is not told."""
     found: dict[int, list[int]] = {}
     if record_ids:
         for record_id, user_id in session.execute(sa.select(col(Collaborator.record_id), col(Collaborator.user_id))
+                                                  .join(User, col(User.id) == col(Collaborator.user_id))
                                                   .where(col(Collaborator.kind) == kind,
-                                                         col(Collaborator.record_id).in_(sorted(set(record_ids))))):
+                                                         col(Collaborator.record_id).in_(sorted(set(record_ids))),
+                                                         col(User.is_active) == True)):  # noqa: E712
             found.setdefault(record_id, []).append(user_id)
     return found

@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import pytest
 from fastapi.routing import APIRoute
@@ -23,17 +24,25 @@ from nicegui import app
 from nicegui.testing import User
 from starlette.routing import Mount, Route
 
-from store.models import Role, UserRef
+from core.errors import NotAllowed
+from store.models import Access, RecordKind, Role, UserRef
 from tests import factories
 from tests.ui.conftest import Team, login
 
-ROLES = ('anonymous', 'rep_a', 'rep_b', 'marketing', 'manager', 'admin', 'dept_manager')
+ROLES = ('anonymous', 'rep_a', 'rep_b', 'marketing', 'manager', 'admin', 'dept_manager', 'collab_read', 'collab_edit')
 # dept_manager: a manager in the department East, which holds rep A but not rep B, with the managers'
 # data scope set to "their department and below" (Manager Wang, in the company's root department, so
 # still sees everything). Every list (inbox, customers, pipeline, search) shows them rep A's records
 # and never rep B's; a record page of rep A's says why they see it ("… in your department, East").
 # The API's read keys are company-wide and only a company-wide scope may create one
 # (tests/unit/test_scoped_reads.py).
+# collab_read / collab_edit: reps (scope: own records) who own nothing here but whom rep A made collaborators
+# (协作人, issue 22). collab_read is a READ collaborator on rep A's lead, deal and customer; collab_edit an EDIT
+# collaborator on rep A's lead and customer only, and reaches the deal through the customer (a customer's
+# collaboration extends to its deals). Both see rep A's records in every list and on their pages (with the
+# "shared with you" badge) and never rep B's; what each access lets them do is test_collaborators_act_by_access.
+COLLABORATORS = ('collab_read', 'collab_edit')
+SHARED_BADGE = '"data-testid": "shared-with-you"'
 
 # Outcomes
 OK = 'ok'                # 200, the page shows its content (and the record)
@@ -56,6 +65,7 @@ HIDDEN_FROM = {
     'rep_b': ('Alpha',),
     'marketing': (), 'manager': (), 'admin': (),
     'dept_manager': ('Bravo',),
+    'collab_read': ('Bravo',), 'collab_edit': ('Bravo',),
 }
 
 
@@ -98,11 +108,14 @@ def owned(owner: str | None, token: str) -> tuple[dict[str, str | int], dict]:
             outcome[r] = LOGIN
         elif r in ('marketing', 'manager', 'admin') or r == owner or (r == 'dept_manager' and owner == 'rep_a'):
             outcome[r] = OK
+        elif r in COLLABORATORS and owner == 'rep_a':  # shared with them by rep A
+            outcome[r] = OK
         else:
             outcome[r] = REFUSED
     shows = {r: (token,) for r, o in outcome.items() if o == OK}
     if owner == 'rep_a':  # the "why can I see this?" line names the department that grants it
         shows['dept_manager'] = (token, 'East')
+        shows |= dict.fromkeys(COLLABORATORS, (token, SHARED_BADGE))
     return outcome, shows
 
 
@@ -114,8 +127,9 @@ EVERYONE = ('marketing', 'manager', 'admin')
 
 
 def _all(a: str, b: str, *, department: bool = True) -> dict[str, tuple[str, ...]]:
-    """`department`: the list honours data scopes (the department manager sees rep A's record)."""
-    shows = {'rep_a': (a,), 'rep_b': (b,), **dict.fromkeys(EVERYONE, (a, b))}
+    """`department`: the list honours data scopes (the department manager sees rep A's record). Rep A's
+    collaborators see rep A's record in every list."""
+    shows = {'rep_a': (a,), 'rep_b': (b,), **dict.fromkeys(EVERYONE, (a, b)), **dict.fromkeys(COLLABORATORS, (a,))}
     return shows | ({'dept_manager': (a,)} if department else {})
 
 
@@ -129,6 +143,10 @@ PAGES: dict[str, Callable[[Records], list[Visit]]] = {
     '/session/start': lambda r: [Visit('/session/start', same(TO_LOGIN), {}),
                                  Visit('/session/start?ticket=forged&next=/settings', same(TO_LOGIN), {})],
     '/language': lambda r: [Visit('/language?to=en', same(HOME), {})],  # sets a cookie, shows nothing
+    # Password reset by email (ui/pages/password_reset.py): without SMTP set up /forgot sends everyone to the
+    # login; /reset is a bare form for anyone (a token that is not a live one sets nothing).
+    '/forgot': lambda r: [Visit('/forgot', same(TO_LOGIN), {})],
+    '/reset': lambda r: [Visit('/reset?token=forged', same(PUBLIC), {})],
     '/leads/{lead_id}': lambda r: [
         Visit(f'/leads/{r.lead_a}', *owned('rep_a', 'Alpha Lead')),
         Visit(f'/leads/{r.lead_b}', *owned('rep_b', 'Bravo Lead')),
@@ -257,9 +275,28 @@ def dept_manager(team: Team) -> UserRef:
     return boss
 
 
-def actor(team: Team, marketing: UserRef, role: str, dept_manager: UserRef | None = None) -> UserRef | None:
+def collaborators(team: Team) -> dict[str, UserRef]:
+    """The two collaborator reps (role → user). Made after `seed`: reps made before it would be handed
+    the orphan lead, which `seed` captures while rep A and rep B are on leave."""
+    return {'collab_read': factories.user(team.desk, Role.REP, name='Rep Sun'),
+            'collab_edit': factories.user(team.desk, Role.REP, name='Rep Zhou')}
+
+
+def share(team: Team, records: Records, collab: dict[str, UserRef]) -> None:
+    """Rep A, the owner, shares: READ on the lead, the deal and the customer; EDIT on the lead and the
+    customer (the deal comes with the customer)."""
+    add = team.desk.collaborators.add
+    for kind, record_id in ((RecordKind.LEAD, records.lead_a), (RecordKind.OPPORTUNITY, records.deal_a),
+                            (RecordKind.CUSTOMER, records.account_a)):
+        add(team.rep_a, kind, record_id, user_id=collab['collab_read'].id, access=Access.READ)
+    for kind, record_id in ((RecordKind.LEAD, records.lead_a), (RecordKind.CUSTOMER, records.account_a)):
+        add(team.rep_a, kind, record_id, user_id=collab['collab_edit'].id, access=Access.EDIT)
+
+
+def actor(team: Team, marketing: UserRef, role: str, dept_manager: UserRef | None = None,
+          collab: dict[str, UserRef] | None = None) -> UserRef | None:
     return {'anonymous': None, 'rep_a': team.rep_a, 'rep_b': team.rep_b, 'marketing': marketing,
-            'manager': team.manager, 'admin': team.admin, 'dept_manager': dept_manager}[role]
+            'manager': team.manager, 'admin': team.admin, 'dept_manager': dept_manager, **(collab or {})}[role]
 
 
 async def test_the_table_knows_every_route(user: User, team: Team) -> None:
@@ -322,9 +359,12 @@ async def check(user: User, role: str, visit: Visit) -> list[str]:
 
 
 @pytest.mark.parametrize('role', ROLES)
-async def test_pages_by_role(user: User, team: Team, marketing: UserRef, dept_manager: UserRef, role: str) -> None:
+async def test_pages_by_role(user: User, team: Team, marketing: UserRef, dept_manager: UserRef,
+                            role: str) -> None:
     records = seed(team)
-    who = actor(team, marketing, role, dept_manager)
+    collab = collaborators(team)
+    share(team, records, collab)
+    who = actor(team, marketing, role, dept_manager, collab)
     if who is not None:
         await login(user, who.email)
     problems: list[str] = []
@@ -334,13 +374,50 @@ async def test_pages_by_role(user: User, team: Team, marketing: UserRef, dept_ma
     assert problems == []
 
 
+@pytest.mark.parametrize('role', COLLABORATORS)
+async def test_collaborators_act_by_access(user: User, team: Team, role: str) -> None:
+    """On rep A's lead both collaborators may log an activity; only EDIT gets the edit controls, and the
+    core refuses READ's edit however it is sent. Neither may share further; rep A stays the owner."""
+    records = seed(team)
+    collab = collaborators(team)
+    share(team, records, collab)
+    await login(user, collab[role].email)
+    await user.open(f'/leads/{records.lead_a}')
+    await user.should_see(marker='shared-with-you')
+    await user.should_see(marker='log-activity')
+    await user.should_not_see(marker='collaborator-add')
+    if role == 'collab_edit':
+        await user.should_see(marker='tag-add')
+        await user.should_see(marker='disqualify')
+    else:
+        await user.should_not_see(marker='tag-add')
+        await user.should_not_see(marker='disqualify')
+    desk = team.desk
+    who = desk.team.login(collab[role].email, factories.PASSWORD)[0]  # a session's ref: its reach resolved
+    desk.leads.log_activity(who, records.lead_a, kind='call', note=f'Helped ({role})')
+    view = desk.leads.lead_view(who, records.lead_a)
+    assert view.can_edit == (role == 'collab_edit')
+    change = partial(desk.leads.update_lead, who, records.lead_a, version=view.lead.version,
+                     changes={'title': 'Buyer'})
+    if role == 'collab_edit':
+        change()
+    else:
+        with pytest.raises(NotAllowed):
+            change()
+    with pytest.raises(NotAllowed):
+        desk.collaborators.add(who, RecordKind.LEAD, records.lead_a, user_id=team.rep_b.id, access=Access.READ)
+    assert desk.leads.lead_view(team.rep_a, records.lead_a).owner_name == team.rep_a.name
+
+
 @pytest.mark.env(LEADDESK_FORM_RATE_PER_MINUTE='1000')
 @pytest.mark.parametrize('role', ROLES)
 async def test_public_form_by_role(user: User, team: Team, marketing: UserRef, dept_manager: UserRef,
                                    role: str) -> None:
     """Anyone may open and send a web form; what it answers holds none of our records."""
     records = seed(team)
-    who = actor(team, marketing, role, dept_manager)
+    collab = collaborators(team)
+    share(team, records, collab)
+    who = actor(team, marketing, role, dept_manager, collab)
     if who is not None:
         await login(user, who.email)
     problems = []
@@ -362,7 +439,7 @@ async def test_public_form_by_role(user: User, team: Team, marketing: UserRef, d
 @pytest.mark.parametrize('role', ROLES[1:])
 async def test_logout_ends_the_session_for_every_role(user: User, team: Team, marketing: UserRef,
                                                       dept_manager: UserRef, role: str) -> None:
-    who = actor(team, marketing, role, dept_manager)
+    who = actor(team, marketing, role, dept_manager, collaborators(team))
     assert who is not None
     await login(user, who.email)
     out = await user.http_client.get('/logout', follow_redirects=False)

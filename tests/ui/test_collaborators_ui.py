@@ -4,6 +4,8 @@ an activity but (with read access) not edit; the opportunity and customer pages 
 
 from __future__ import annotations
 
+import asyncio
+
 from nicegui.testing import User
 from sqlmodel import select
 
@@ -13,6 +15,7 @@ from tests import factories
 from tests.ui.conftest import Team, login
 from tests.ui.test_custom_fields_ui import element, until
 from tests.ui.test_customers_page import won_deal
+from tests.ui.test_inbox_page import _app_desk, table_names, wait_rows
 
 
 def lina_lead(team: Team, name: str = 'Shared Harbour Co') -> int:
@@ -86,3 +89,29 @@ async def test_a_customer_shared_with_a_rep_brings_its_deal_and_page(user: User,
     await user.open(f'/opportunities/{deal_id}')  # the customer's deal comes with it
     await user.should_see('Shared with you · edit')
     await user.should_see(marker='log-activity')
+
+
+async def gone_from_rows(user: User, name: str) -> list[str]:
+    for _ in range(200):  # a wait, not a speed check
+        names = table_names(user)
+        if name not in names:
+            return names
+        await asyncio.sleep(0.05)
+    return table_names(user)
+
+
+async def test_an_open_inbox_follows_what_is_shared_with_its_reader(user: User, team: Team) -> None:
+    """Rep B's inbox is open when rep A shares a lead: it shows up, follows rep A's edits to it, and
+    goes when rep A takes rep B off it — all without a reload (the events come through the app's desk)."""
+    lead_id = lina_lead(team)
+    await login(user, team.rep_b.email)
+    await asyncio.sleep(0.2)
+    assert 'Shared Harbour Co' not in table_names(user)
+    desk = _app_desk()
+    desk.collaborators.add(team.rep_a, RecordKind.LEAD, lead_id, user_id=team.rep_b.id, access=Access.READ)
+    assert 'Shared Harbour Co' in await wait_rows(user, {'Shared Harbour Co'}, timeout=10)
+    version = desk.leads.lead_view(team.rep_a, lead_id).lead.version
+    desk.leads.update_lead(team.rep_a, lead_id, version=version, changes={'name': 'Harbour Renamed Co'})
+    assert 'Harbour Renamed Co' in await wait_rows(user, {'Harbour Renamed Co'}, timeout=10)
+    desk.collaborators.remove(team.rep_a, RecordKind.LEAD, lead_id, user_id=team.rep_b.id)
+    assert 'Harbour Renamed Co' not in await gone_from_rows(user, 'Harbour Renamed Co')

@@ -188,3 +188,45 @@ def test_a_follow_up_reminder_reaches_the_collaborators(desk: Desk, clock: FakeC
     desk.run_timer(admin(desk))
     keys = {(n.user_id, n.key) for n in rows(desk, Notification)}
     assert (lina.id, 'notify.follow_up_due') in keys and (kevin.id, 'notify.follow_up_due') in keys
+
+
+GRADE_A = {'budget': '500k', 'authority': 'CTO', 'need': 'CRM', 'timeline': 'Q2'}
+"""A first response due in one working day (tests/unit/test_automation.py)."""
+
+
+def shared_with_three(desk: Desk, lina: UserRef, lead: int) -> tuple[UserRef, UserRef, UserRef]:
+    """Kevin (still on the lead), Ann (taken off it) and Bo (deactivated): only Kevin is told."""
+    kevin, ann, bo = user(desk), user(desk), user(desk)
+    for who in (kevin, ann, bo):
+        desk.collaborators.add(lina, RecordKind.LEAD, lead, user_id=who.id, access=Access.READ)
+    desk.collaborators.remove(lina, RecordKind.LEAD, lead, user_id=ann.id)
+    desk.team.update_user(admin(desk), bo.id, {'is_active': False})
+    return kevin, ann, bo
+
+
+def told(desk: Desk, key: str, lead: int) -> set[int]:
+    return {n.user_id for n in rows(desk, Notification) if n.key == key and n.lead_id == lead}
+
+
+def test_an_sla_breach_reaches_the_collaborators_still_on_the_lead(desk: Desk, clock: FakeClock) -> None:
+    lina = user(desk)
+    lead = own_lead(desk, lina, **GRADE_A)
+    kevin, ann, bo = shared_with_three(desk, lina, lead)
+    clock.advance(days=1, hours=1)
+    desk.run_timer(admin(desk))
+    breached = told(desk, 'notify.sla_breached', lead)
+    assert {lina.id, kevin.id} <= breached and not {ann.id, bo.id} & breached
+    [entry] = [a for a in rows(desk, AuditEntry) if a.action == AuditAction.SLA_BREACHED]
+    assert entry.subject_user_id == lina.id  # the owner's breach: the collaborators are only told
+
+
+def test_a_protection_warning_reaches_the_collaborators_still_on_the_lead(desk: Desk, clock: FakeClock) -> None:
+    lina = user(desk)
+    lead = own_lead(desk, lina)
+    desk.leads.log_activity(lina, lead, kind='call')  # the first response: no SLA clock in the way
+    kevin, _, _ = shared_with_three(desk, lina, lead)
+    end = get(desk, Lead, lead).protected_until
+    assert end is not None
+    clock.advance(seconds=(end - clock.now()).total_seconds() - 3600)  # an hour before it ends
+    desk.run_timer(admin(desk))
+    assert told(desk, 'notify.protection_ending', lead) == {lina.id, kevin.id}

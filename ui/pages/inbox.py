@@ -28,6 +28,7 @@ from store.models import (
     LeadRow,
     LeadStatus,
     NotifyKind,
+    RecordKind,
     Source,
     UserRef,
     ViewPage,
@@ -362,6 +363,7 @@ class Inbox(InboxViews):
         live.subscribe(events.lead_assigned, self._on_assigned)
         live.subscribe(events.leads_imported, self._on_imported)
         live.subscribe(events.tags_changed, self._on_tags_changed)
+        live.subscribe(events.shares_changed, self._on_shares_changed)
         if first is None:
             ui.timer(0, self.refresh, once=True)
         else:
@@ -530,8 +532,10 @@ class Inbox(InboxViews):
     async def _created(self, _result: CaptureResult) -> None:
         await self.refresh()
 
-    def _concerns_me(self, owner_id: int | None, previous_id: int | None = None) -> bool:
-        return in_reach(self.user, owner_id) or (previous_id is not None and in_reach(self.user, previous_id))
+    def _concerns_me(self, owner_id: int | None, previous_id: int | None = None, lead_id: int | None = None) -> bool:
+        """The lead is in this inbox's reach: by its owner (now or before) or shared with the reader."""
+        return in_reach(self.user, owner_id) or (previous_id is not None and in_reach(self.user, previous_id)) \
+            or reach(self.user).shares(RecordKind.LEAD, lead_id)
 
     async def _on_captured(self, lead_id: int, owner_id: int | None) -> None:
         if not self._concerns_me(owner_id):
@@ -540,8 +544,16 @@ class Inbox(InboxViews):
         await self._refresh_live()
 
     async def _on_changed(self, lead_id: int, owner_id: int | None) -> None:
-        if self._concerns_me(owner_id):
+        if self._concerns_me(owner_id, lead_id=lead_id):
             await self._refresh_live()
+
+    async def _on_shares_changed(self, user_id: int) -> None:
+        """The reader was added to or taken off a record: their reach (read when the page opened) is
+        read again, so the shared lead shows, or goes, without a reload."""
+        if user_id != self.user.id or reach(self.user).everyone:
+            return
+        self.user = await run.io_bound(self.desk.collaborators.reach_now, self.user)
+        await self._refresh_live()
 
     async def _on_tags_changed(self) -> None:
         """A tag defined, renamed, recoloured or retired: the filter's choices and the chips follow."""
@@ -558,7 +570,7 @@ class Inbox(InboxViews):
             await self._refresh_live()
 
     async def _on_assigned(self, lead_id: int, owner_id: int | None, previous_id: int | None) -> None:
-        if not self._concerns_me(owner_id, previous_id):
+        if not self._concerns_me(owner_id, previous_id, lead_id):
             return
         if owner_id == self.user.id:
             self.assigned.add()
