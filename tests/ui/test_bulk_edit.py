@@ -47,7 +47,7 @@ async def test_a_manager_disqualifies_ticked_rows_then_undoes_it(user: User, tea
     user.find(marker='bulk-do-preview').click()
     await user.should_see('2 will change')
     user.find(marker='bulk-apply').click()
-    await user.should_see('2 leads changed (0 skipped)')
+    await user.should_see('2 leads changed (0 skipped)', retries=100)
     assert {get(desk, Lead, ids[n]).status for n in ('Spam One', 'Spam Two')} == {LeadStatus.DISQUALIFIED}
     assert get(desk, Lead, ids['Keeper']).status == LeadStatus.ASSIGNED
     names = table.elements.pop()
@@ -60,7 +60,7 @@ async def test_a_manager_disqualifies_ticked_rows_then_undoes_it(user: User, tea
     await user.should_see('Disqualify: 2 leads')
     batch = desk.bulk.recent(team.manager)[0]
     user.find(marker=f'bulk-undo-{batch.id}').click()
-    await user.should_see('2 leads restored; 0 skipped because they changed since')
+    await user.should_see('2 leads restored; 0 skipped because they changed since', retries=100)
     assert {get(desk, Lead, ids[n]).status for n in ('Spam One', 'Spam Two')} == {LeadStatus.ASSIGNED}
 
 
@@ -88,7 +88,7 @@ async def test_select_all_matching_and_a_reps_actions(user: User, team: Team) ->
     field.set_value('city')
     user.find(marker='bulk-value').type('杭州')
     user.find(marker='bulk-apply').click()
-    await user.should_see('3 leads changed (0 skipped)')
+    await user.should_see('3 leads changed (0 skipped)', retries=100)
     assert {get(desk, Lead, row.id).city for row in desk.leads.inbox(team.rep_a)[0]} == {'杭州'}
 
 
@@ -115,7 +115,7 @@ async def test_a_rep_tags_ticked_leads_with_a_preview_of_who_has_it(user: User, 
     user.find(marker='bulk-do-preview').click()
     await user.should_see('1 will change · 1 skipped: already tagged')
     user.find(marker='bulk-apply').click()
-    await user.should_see('1 leads changed (1 skipped)')
+    await user.should_see('1 leads changed (1 skipped)', retries=100)
     assert [t.id for t in desk.record_tags.tags_of(team.rep_a, TagEntity.LEAD, ids[1])] == [vip.id]
 
 
@@ -147,7 +147,7 @@ async def test_a_manager_hands_ticked_customers_to_a_rep_and_tags_them(user: Use
     user.find(marker='bulk-do-preview').click()
     await user.should_see('2 will change')
     user.find(marker='bulk-apply').click()
-    await user.should_see('2 customers changed (0 skipped)')
+    await user.should_see('2 customers changed (0 skipped)', retries=100)
     assert {get(desk, Account, i).owner_id for i in (first, second)} == {team.rep_b.id}
     await until(lambda: {r['owner'] for r in table_rows(user)} == {'Rep Zhao'})
 
@@ -158,11 +158,11 @@ async def test_a_manager_hands_ticked_customers_to_a_rep_and_tags_them(user: Use
     element(user, 'bulk-kind').set_value('tag_add')
     element(user, 'bulk-tag').set_value(vip.id)
     user.find(marker='bulk-apply').click()
-    await user.should_see('1 customers changed (0 skipped)')
+    await user.should_see('1 customers changed (0 skipped)', retries=100)
     assert [t.id for t in desk.record_tags.tags_of(team.manager, TagEntity.CUSTOMER, first)] == [vip.id]
     user.find(marker='bulk-recent').click()  # the tag batch after it left the owners as they were
     await user.should_see('Reassign: 2 customers')
     batch = desk.bulk.recent(team.manager)[-1]
     user.find(marker=f'bulk-undo-{batch.id}').click()
-    await user.should_see('2 customers restored; 0 skipped because they changed since')
+    await user.should_see('2 customers restored; 0 skipped because they changed since', retries=100)
     assert {get(desk, Account, i).owner_id for i in (first, second)} == {team.rep_a.id}

@@ -120,7 +120,7 @@ async def test_manager_assigns_pool_leads_through_the_rules_then_undoes_it(user:
     await user.should_see('Reassign: 2 leads')
     batch = team.desk.bulk.recent(team.manager)[0]
     user.find(marker=f'bulk-undo-{batch.id}').click()
-    await user.should_see('2 leads restored; 0 skipped because they changed since')
+    await user.should_see('2 leads restored; 0 skipped because they changed since', retries=100)
     assert [(owner(team, i), _status(team, i)) for i in ids] == [(None, 'pool')] * 2
 
 
