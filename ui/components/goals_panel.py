@@ -90,7 +90,7 @@ class GoalsPanel:
                 ui.label(t(f'goals.status.{p.status}', expected=shown(metric, p.expected),
                            stretch=shown(metric, p.stretch))).classes('text-caption text-grey-8')
             else:
-                ui.label(t('goals.status.no_goal')).classes('text-caption text-grey-6')
+                ui.label(t('goals.status.no_goal')).classes('text-caption text-grey-7')
 
     def editor(self, board: GoalBoard) -> None:
         rows = {r.user_id or 0: r for r in board.rows}

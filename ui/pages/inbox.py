@@ -552,7 +552,10 @@ class Inbox(InboxViews):
         read again, so the shared lead shows, or goes, without a reload."""
         if user_id != self.user.id or reach(self.user).everyone:
             return
-        self.user = await run.io_bound(self.desk.collaborators.reach_now, self.user)
+        fresh = await run.io_bound(self.desk.collaborators.reach_now, self.user)
+        if fresh is None:  # the app stops or the page is gone
+            return
+        self.user = fresh
         await self._refresh_live()
 
     async def _on_tags_changed(self) -> None:
