@@ -79,6 +79,11 @@ def busy_sqlite_desk(path: Path) -> Desk:
                                     default_source='manual')
     desk.bulk.apply(admin, Selection(ids=(moved.lead_id,)), BulkAction(BulkKind.SET_FIELD, field='city',
                                                                        value='杭州'))  # bulk_batches
+    desk.mail.save(admin, {'host': '127.0.0.1', 'port': '25', 'tls': 'none', 'sender_address': 'crm@example.com',
+                           'sender_name': 'Acme CRM'})  # nothing listens: the rows wait in the outbox
+    desk.mail.send_test(admin)  # email_messages
+    desk.ctx.settings.public_url = 'https://crm.example.com'
+    desk.password_reset.request(DEMO_ADMIN_EMAIL)  # password_reset_tokens
     return desk
 
 
