@@ -25,7 +25,10 @@ from store.queries.pipeline import BoardSort, CustomerSort
 from store.queries.pool import PoolSort
 from store.queries.sorting import CUSTOM, ListOrder
 
-__all__ = ['BOARD', 'CUSTOMERS', 'INBOX', 'POOL', 'SORTABLE', 'SortSpec', 'check_order', 'sortable']
+__all__ = ['BOARD', 'CUSTOMERS', 'CUSTOM_SORT', 'INBOX', 'POOL', 'SORTABLE', 'SortSpec', 'check_order', 'sortable']
+
+CUSTOM_SORT = CUSTOM
+"""The sort value meaning "by a custom field": the UI builds its menu keys from it here, never from store."""
 
 SORTABLE = frozenset({CustomFieldType.TEXT, CustomFieldType.NUMBER, CustomFieldType.MONEY, CustomFieldType.DATE,
                       CustomFieldType.SINGLE_SELECT})

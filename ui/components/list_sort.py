@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
 
+from core.custom_fields.sorting import CUSTOM_SORT as CUSTOM
 from core.custom_fields.sorting import SortSpec, sortable
 from core.custom_fields.values import Definition
-from store.queries.sorting import CUSTOM
 
 from ..i18n import t
 from .custom_fields import field_label
