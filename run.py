@@ -40,8 +40,10 @@ from core.desk import Desk
 from core.errors import ValidationFailed
 from core.ops import data_folder
 from core.ops.exposure import exposure_warning
+from core.ops.gc_tuning import tune_gc
 from core.settings import Settings
 from store.engine import make_engine
+from store.wal import WalCheckpointer
 from ui import register
 
 log = logging.getLogger('leaddesk')
@@ -127,6 +129,7 @@ def forget_browser_storage(settings: Settings) -> None:
 
 def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
     demo = args.demo or os.environ.get('LEADDESK_DEMO') == '1'
+    tune_gc()
     if demo and desk.team.needs_setup():
         from cli.demo import seed
 
@@ -146,6 +149,9 @@ def serve(desk: Desk, settings: Settings, args: argparse.Namespace) -> None:
     app.on_startup(desk.mailer.start)  # the email outbox, likewise (core/integrations/mailer.py)
     app.on_shutdown(desk.mailer.stop)
     start_timer(desk, settings)
+    checkpointer = WalCheckpointer(desk.ctx.engine)  # SQLite: commits append, a thread copies (store/wal.py)
+    app.on_startup(checkpointer.start)
+    app.on_shutdown(checkpointer.stop)
     app.on_shutdown(desk.ctx.engine.dispose)  # every pooled connection closed (SQLite checkpoints its WAL)
     if demo:
         from cli.demo import stream_one

@@ -25,8 +25,10 @@ from fastapi import FastAPI, Request
 from nicegui import app, run, ui
 
 from core.desk import Desk
+from core.ops.gc_tuning import tune_gc
 from core.settings import Settings
 from store.engine import make_engine
+from store.wal import WalCheckpointer
 from ui import register
 
 
@@ -69,6 +71,7 @@ def main() -> None:
     parser.add_argument('--mode', choices=('nicegui', 'fastapi'), required=True)
     parser.add_argument('--port', type=int, required=True)
     args, _ = parser.parse_known_args()
+    tune_gc()  # as run.py's server
     if os.environ.get('BENCH_IO_THREADS'):  # an experiment: NiceGUI's worker pool (default min(32, cores + 4))
         from concurrent.futures import ThreadPoolExecutor
 
@@ -76,6 +79,7 @@ def main() -> None:
     settings = Settings()
     desk = Desk(make_engine(settings.resolved_database_url()), settings)
     desk.prepare()
+    WalCheckpointer(desk.ctx.engine).start()  # as run.py's server: commits append, a thread copies (store/wal.py)
     if args.mode == 'nicegui':
         register(desk)
         add_bare_route(app.state.api, desk)  # beside the captures, in front of NiceGUI's middleware

@@ -2,7 +2,8 @@
 local key = os.getenv("BENCH_KEY") or ""
 local path = os.getenv("BENCH_PATH") or "/api/v1/leads"
 local n = 0
-math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+-- BENCH_SEED: set apart per wrk process (two started in the same instant would draw the same phones)
+math.randomseed(os.time() + math.floor(os.clock() * 1000000) + tonumber(os.getenv("BENCH_SEED") or "0"))
 request = function()
   n = n + 1
   local phone = string.format("13%d%08d", math.random(0, 9), math.random(0, 99999999))

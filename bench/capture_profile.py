@@ -5,6 +5,9 @@
     python bench/capture_profile.py                      # 20 reps, 3,000 leads, 300 captures
     python bench/capture_profile.py --captures 50        # quicker
     python bench/capture_profile.py --floor              # + the SQL floor: the same statements replayed raw
+    python bench/capture_profile.py --statements         # + time inside the driver, by statement kind
+    python bench/capture_profile.py --statements --database-url postgresql+psycopg://postgres@127.0.0.1/postgres
+                                                         # the same on a fresh PostgreSQL database (dropped after)
 
 `--floor` answers "how fast could a capture be if our Python cost nothing?": every statement and
 commit the measured captures sent to the driver is recorded, then replayed with the same
@@ -18,16 +21,22 @@ Not a timed assertion: a tool for reading where the time goes (docs/BENCHMARKS.m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import itertools
 import pstats
 import random
+import secrets
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,6 +49,11 @@ def main() -> None:
     parser.add_argument('--captures', type=int, default=300)
     parser.add_argument('--top', type=int, default=40)
     parser.add_argument('--floor', action='store_true', help='also replay the captures\' SQL on a bare connection')
+    parser.add_argument('--statements', action='store_true',
+                        help='also time each statement inside the driver (round trip included), by kind')
+    parser.add_argument('--database-url', default=None,
+                        help='a PostgreSQL server: run on a fresh database there instead of a SQLite file')
+    parser.add_argument('--no-profile', action='store_true', help='skip the cProfile pass')
     args = parser.parse_args()
 
     from core.capture.intake import capture_rows
@@ -50,8 +64,7 @@ def main() -> None:
     from store.models import Role
     from tests import factories
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f'sqlite:///{tmp}/profile.db'
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(args.database_url, Path(tmp)) as url:
         desk = Desk(make_engine(url), Settings(database_url=url, storage_secret='bench'), clock=Clock())
         desk.prepare()
         for i in range(args.reps):
@@ -79,6 +92,11 @@ def main() -> None:
         print(f'{(time.perf_counter() - started) / args.captures * 1000:.2f} ms per capture (not profiled)')
         if args.floor:
             sql_floor(desk, Path(tmp), args.captures, lambda n: one(3_000_000 + n))
+        if args.statements:
+            statement_times(desk.ctx.engine, args.captures, lambda n: one(4_000_000 + n))
+        if args.no_profile:
+            desk.ctx.engine.dispose()
+            return
         profile = cProfile.Profile()
         profile.enable()
         for n in range(args.captures):
@@ -88,6 +106,75 @@ def main() -> None:
         stats.sort_stats('cumulative').print_stats(str(ROOT), args.top)
         stats.sort_stats('tottime').print_stats(20)
         desk.ctx.engine.dispose()
+
+
+@contextlib.contextmanager
+def fresh_database(server: str | None, tmp: Path) -> Iterator[str]:
+    """A SQLite file in `tmp`, or a database created on the PostgreSQL `server` and dropped after."""
+    if server is None:
+        yield f'sqlite:///{tmp}/profile.db'
+        return
+    import psycopg
+    import sqlalchemy as sa
+
+    from store.bus import conninfo
+
+    name = f'leaddesk_profile_{secrets.token_hex(3)}'
+    with psycopg.connect(conninfo(server), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def statement_times(engine: Engine, captures: int, one: Callable[[int], None]) -> None:
+    """Per capture: the statements sent and the wall time spent inside the driver's execute (the
+    server's work and the round trip) by statement kind, and inside its commit; the rest is Python."""
+    from sqlalchemy import event
+
+    spent: dict[str, list[float]] = {}
+    began: list[float] = []
+    commits: list[float] = []
+
+    def kind(statement: str) -> str:
+        words = statement.split()
+        table = next((w for prev, w in itertools.pairwise(words) if prev.upper() in ('FROM', 'INTO', 'UPDATE')), '?')
+        return f'{words[0].upper()} {table.strip(chr(34))}'
+
+    def before(*_args: Any) -> None:
+        began.append(time.perf_counter())
+
+    def after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        spent.setdefault(kind(statement), []).append(time.perf_counter() - began.pop())
+
+    do_commit = engine.dialect.do_commit
+
+    def timed_commit(dbapi_connection: Any) -> None:
+        t = time.perf_counter()
+        do_commit(dbapi_connection)
+        commits.append(time.perf_counter() - t)
+
+    event.listen(engine, 'before_cursor_execute', before)
+    event.listen(engine, 'after_cursor_execute', after)
+    engine.dialect.do_commit = timed_commit  # type: ignore[method-assign]
+    started = time.perf_counter()
+    try:
+        for n in range(captures):
+            one(n)
+    finally:
+        total = (time.perf_counter() - started) / captures * 1000
+        engine.dialect.do_commit = do_commit  # type: ignore[method-assign]
+        event.remove(engine, 'before_cursor_execute', before)
+        event.remove(engine, 'after_cursor_execute', after)
+    in_driver = sum(sum(v) for v in spent.values()) / captures * 1000
+    committing = sum(commits) / captures * 1000
+    count = sum(len(v) for v in spent.values()) / captures
+    print(f'{engine.dialect.name}: {total:.2f} ms per capture; {count:.1f} statements in {in_driver:.2f} ms '
+          f'+ {len(commits) / captures:.1f} commits in {committing:.2f} ms inside the driver; '
+          f'the rest {total - in_driver - committing:.2f} ms Python')
+    for name, times in sorted(spent.items(), key=lambda kv: -sum(kv[1]))[:15]:
+        print(f'  {sum(times) / captures * 1000:6.3f} ms  {len(times) / captures:4.1f}x  {name}')
 
 
 Op = tuple[str, object, bool]  # (statement or 'COMMIT', parameters, executemany)

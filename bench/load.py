@@ -343,11 +343,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     rate = round(rate, 1)
                     time.sleep(3)  # let any backlog drain
                 rate = good or rate
+            cpu = server_cpu_s(proc.pid)
             hold = phase(base, key, rate=rate, seconds=args.seconds, first=n, workers=args.workers, sent=sent)
             n += hold['requests']
             time.sleep(2)  # the last updates arrive
+            hold['server_cpu_s'] = round(server_cpu_s(proc.pid) - cpu, 1)
+            hold['server_cpu_ms_per_capture'] = round(hold['server_cpu_s'] * 1000 / max(1, hold['requests']), 2)
+            hold.update(server_memory_mb(proc.pid))
             live = live_delays(pages, sent, first=hold['first'], last=n, rep_ids=rep_ids)
             connected = pages.connected()
+            messages = sum(c.messages for c in pages.clients)
             pages.close()
         finally:
             proc.terminate()
@@ -358,11 +363,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                    "WHERE name LIKE 'Load %'").fetchone()[0]
     return {'when': datetime.now(UTC).isoformat(timespec='seconds'), 'mode': 'smoke' if args.smoke else 'full',
             'machine': box, 'clients': len(pages.clients), 'signed_in': len(cookies),
-            'clients_connected_at_end': connected,
+            'clients_connected_at_end': connected, 'ws_messages': messages,
+            'ws_messages_per_capture': round(messages / max(1, n), 2),
             'setup_s': setup_s, 'search': steps, 'hold': hold, **live, 'sent': n,
             'answered_2xx': sum(s['answered_2xx'] for s in [*steps, hold]),
             'errors': sum(s['errors'] for s in [*steps, hold]), 'stored': stored, 'stored_twice': duplicates,
             'wall_s': round(time.perf_counter() - started, 1)}
+
+
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds the server process used so far (user + system): on a shared box, what the run
+    cost the server does not depend on what the other processes take."""
+    fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def server_memory_mb(pid: int) -> dict[str, float]:
+    """The server's resident memory now and at its peak (VmRSS, VmHWM)."""
+    status = dict(line.split(':', 1) for line in Path(f'/proc/{pid}/status').read_text().splitlines() if ':' in line)
+    return {'server_rss_mb': round(int(status['VmRSS'].split()[0]) / 1024, 1),
+            'server_peak_rss_mb': round(int(status['VmHWM'].split()[0]) / 1024, 1)}
 
 
 def machine() -> str:

@@ -139,6 +139,7 @@ def measure(desk: Desk, size: int, repeats: int) -> dict[str, Any]:
         'phone, dashes': f'{phone[:3]}-{phone[3:7]}-{phone[7:]}',
         'phone, last 4': phone[-4:],
         'name, 2 characters': probe.name[:2],
+        'brand, 2 characters inside a company': probe.company[2:4],
         'company brand, 3+ characters': probe.company[2:5],
         'email': probe.email.split('@')[0] if probe.email else '',
         'common, 有限公司': '有限公司',

@@ -10,11 +10,12 @@ import heapq
 import random
 import weakref
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from core.accounts.reach import with_reach
+from core.automation.policy import load_policy
 from core.capture.intake import CaptureResult
 from core.clock import Clock
 from core.leads.normalize import normalize_email
@@ -352,6 +353,7 @@ def seed(desk: Desk, *, now: datetime, leads: int = 300, rng: random.Random | No
         summary['caught_up'] = {str(step): n for step, n in desk.automation.tick(now).summary().items()}
         summary['collaborators'] = _seed_collaborator(desk, reps)
         summary['goals'] = _seed_goals(desk, reps, rng=rng)
+        summary['digests'] = _seed_digests(desk, now=now, tz=tz)
         with desk.ctx.write() as session:  # the replayed past is history: nobody starts with ~140 unread
             queries.mark_all_notifications_read(session, before=now + timedelta(seconds=1))
     finally:
@@ -428,6 +430,29 @@ def _seed_goals(desk: Desk, reps: dict[int, UserRef], *, rng: random.Random) -> 
             values.append({'user_id': None, 'metric': metric, 'target': total})
         set_count += desk.goals.set_goals(admin, first, values)
     return set_count
+
+
+def _seed_digests(desk: Desk, *, now: datetime, tz: ZoneInfo, days: int = 5) -> int:
+    """Digests on for the team, and their history: what the timer would have sent at 08:30 on each of
+    the last `days` working days (each user's daily, the managers' weekly), sent through the timer's
+    own schedule at those instants."""
+    with desk.ctx.read() as session:
+        found = queries.user_by_email(session, DEMO_ADMIN_EMAIL)
+        assert found is not None  # (created above)
+        admin = with_reach(session, found)
+        calendar = load_policy(session).calendar
+    desk.digests.set_team_settings(admin, {'kinds': ['daily', 'weekly'], 'channels': ['app']})
+    send_days: list[date] = []
+    day = now.astimezone(tz).date()
+    while len(send_days) < days:
+        day -= timedelta(days=1)
+        if calendar.is_workday(day):
+            send_days.insert(0, day)
+    schedule, sent = desk.automation.digests, 0
+    for send_day in send_days:
+        at = datetime.combine(send_day, time(8, 30), tzinfo=tz)
+        sent += sum(schedule.send(item, at) for item in schedule.due(at))
+    return sent
 
 
 CLOSE_OUT = 0.6

@@ -15,6 +15,7 @@ from core.errors import DomainError, ValidationFailed
 from core.imports.views import ImportProgress, ImportReport
 from store import queries
 from store.models import Role
+from store.wal import WalCheckpointer
 
 BAR_WIDTH = 30
 SHOWN_LINES = 20
@@ -104,7 +105,8 @@ def main(desk: Desk, files: list[str], args: argparse.Namespace, out: TextIO = s
                 print_report(imports.dry_run(None, job_id, draft.mapping, options), out)
                 out.write('dry run: nothing was written\n')
                 return 0
-            imports.start(None, job_id, draft.mapping, options, background=False, on_progress=show)
+            with WalCheckpointer(desk.ctx.engine):  # commits append, a thread copies, as in the app (store/wal.py)
+                imports.start(None, job_id, draft.mapping, options, background=False, on_progress=show)
         err.write('\n')
     except (DomainError, OSError) as e:
         if isinstance(e, ValidationFailed):

@@ -36,8 +36,10 @@ from core.custom_fields.admin import CustomFieldService
 from core.customers.accounts import CustomerService
 from core.customers.care import CareService
 from core.customers.care_reports import CareReportService
+from core.digests.service import DigestService
 from core.errors import NotAllowed, ValidationFailed
 from core.events import DeskEvents
+from core.goals.attainment import GoalReports
 from core.goals.board import GoalService
 from core.imports.jobs import ImportService
 from core.integrations.mailer import Mailer
@@ -79,7 +81,8 @@ log = logging.getLogger('leaddesk.desk')
 GUARDED = ('leads', 'team', 'departments', 'grants', 'sessions', 'access', 'custom_fields', 'views', 'tags',
            'record_tags', 'pool', 'pipeline', 'customers', 'automation', 'recycle_rules', 'rules', 'scoring_rules',
            'workload', 'steering', 'imports', 'merges', 'search', 'bulk', 'reports', 'export', 'playbooks', 'care',
-           'care_reports', 'webhooks', 'collaborators', 'pools', 'departure', 'goals', 'mail')
+           'care_reports', 'webhooks', 'collaborators', 'pools', 'departure', 'goals', 'goal_reports',
+           'mail', 'digests')
 """The desk's services a page calls with the signed-in ref: read-only for a view-as ref."""
 
 
@@ -123,6 +126,8 @@ class Desk:
         self.outbox = Deliverer(self.ctx)
         """Delivers the webhook outbox: `start()` on the app's event loop (run.py)."""
         self.goals = GoalService(self.ctx)
+        self.goal_reports = GoalReports(self.ctx, self.goals)
+        self.digests = DigestService(self.ctx, self.automation.digests)
         self.mail = MailService(self.ctx)
         self.password_reset = PasswordResetService(self.ctx)
         self.mailer = Mailer(self.ctx)

@@ -51,6 +51,9 @@ class DeskEvents:
         self.sessions_ended: Event[list[int]] = Event()
         """Browser sessions ended (logout, password change, expiry, deactivation): (their ids). Every
         open page of those sessions closes and goes to the login page."""
+        self.digest_sent: Event[int] = Event()
+        """A digest went out to a user (the timer's schedule): (user_id). Their digest page, and a
+        manager's showing that user's history, show it."""
         self.webhooks_changed: Event[[]] = Event()
         """Webhooks were added, changed or switched off: every process re-reads which events they want."""
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -76,6 +76,10 @@ STATUS_EVENTS: Mapping[str, WebhookEvent] = {LeadStatus.QUALIFIED: WebhookEvent.
                                              LeadStatus.DISQUALIFIED: WebhookEvent.LEAD_DISQUALIFIED}
 """A 'status' line is an event only for these new statuses (its `status` parameter)."""
 
+SENT_DIRECTLY: frozenset[WebhookEvent] = frozenset({WebhookEvent.DIGEST_SENT})
+"""Events no audit line projects: their sender queues the delivery in its own transaction (a
+digest's card, core/digests/schedule.py), since the card carries the digest, not a record."""
+
 CLOSED_EVENTS: Mapping[str, WebhookEvent] = {'won': WebhookEvent.OPPORTUNITY_WON,
                                              'lost': WebhookEvent.OPPORTUNITY_LOST}
 """A deal's move is an event only into a won or lost stage."""

@@ -84,6 +84,9 @@ class AuditAction(StrEnum):
     WEBHOOK_DELETED = 'webhook_deleted'
     WEBHOOK_GAVE_UP = 'webhook_gave_up'
     GOAL_SET = 'goal_set'
+    DIGEST_SENT = 'digest_sent'
+    DIGEST_LINES = 'digest_lines'
+    DIGEST_SETTINGS = 'digest_settings'
     """A manager set (or cleared) a monthly goal."""
     SMTP_SETTINGS = 'smtp_settings'
     """An admin changed the SMTP settings (never the password itself: only whether one is stored)."""
@@ -134,3 +137,5 @@ class WebhookEvent(StrEnum):
     OPPORTUNITY_LOST = 'opportunity.lost'
     CUSTOMER_DORMANT = 'customer.dormant'
     IMPORT_DONE = 'import.done'
+    DIGEST_SENT = 'digest.sent'
+    """A digest sent to the group robots (its Markdown card; core/digests/schedule.py)."""

@@ -90,7 +90,8 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[Mappi
     sql, positional, order, changed = _plan(table, tuple(rows[0]), connection.dialect)
     take = operator.itemgetter(*order)
     params: list[Any] = []
-    seen: dict[tuple[int, Any], Any] = {}  # datetimes converted in this call (mostly the batch's one `now`)
+    seen: dict[tuple[int, Any], Any] = {}  # datetimes and booleans converted in this call (mostly the batch's
+    # one `now`; True / False)
     for row in rows:
         values = list(take(row)) if len(order) > 1 else [take(row)]
         for i, process, remember in changed:
@@ -112,14 +113,15 @@ _plans: dict[tuple[sa.Table, tuple[str, ...], type, str], _Plan] = {}
 
 def _plan(table: sa.Table, keys: tuple[str, ...], dialect: sa.Dialect) -> _Plan:
     """The INSERT's SQL, whether its parameters are positional, their order, and the columns whose
-    values need a bind processor (index, processor, whether to remember converted values)."""
+    values need a bind processor (index, processor, whether to remember converted values: a datetime
+    column holds mostly one value a batch, a boolean two)."""
     cache_key = (table, keys, type(dialect), dialect.paramstyle)
     plan = _plans.get(cache_key)
     if plan is None:
         compiled = sa.insert(table).values({k: sa.bindparam(k) for k in keys}).compile(dialect=dialect)
         order = list(compiled.positiontup or ()) if compiled.positional else list(keys)
-        changed = [(i, p, isinstance(table.c[k].type, sa.DateTime | UTCDateTime)) for i, k in enumerate(order)
-                   if (p := _processor(table.c[k].type, dialect)) is not None]
+        changed = [(i, p, isinstance(table.c[k].type, sa.DateTime | UTCDateTime | sa.Boolean))
+                   for i, k in enumerate(order) if (p := _processor(table.c[k].type, dialect)) is not None]
         plan = _plans[cache_key] = (str(compiled), bool(compiled.positional), order, changed)
     return plan
 

@@ -1,7 +1,7 @@
 """Engine construction and sessions.
 
-SQLite gets WAL (readers never block the writer), foreign keys and a busy
-timeout on every connection; PostgreSQL needs nothing special here.
+SQLite gets WAL (readers never block the writer), foreign keys, a busy timeout and a page
+cache sized for the leads' indexes on every connection; PostgreSQL needs nothing special here.
 """
 
 from __future__ import annotations
@@ -20,6 +20,16 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == 'sqlite'
 
 
+CACHE_KIB = 16_384
+"""Each SQLite connection's page cache (SQLite's default is 2 MiB). A new lead goes into ~25 index
+B-trees; with 2 MiB their pages kept leaving the cache, and a 100k import ran 4 % slower (64 MiB
+gained nothing more). Filled only as pages are read: idle connections stay small."""
+
+WAL_AUTOCHECKPOINT_PAGES = 16_000
+"""The log length (pages of 4 KiB: 64 MiB) at which a commit copies it into the file itself. The
+running app checkpoints from a thread of its own (store/wal.py) long before; this is the backstop."""
+
+
 def make_engine(url: str) -> Engine:
     """Build the engine for `url`, creating the SQLite file's folder if needed."""
     if url.startswith('sqlite'):
@@ -35,6 +45,8 @@ def make_engine(url: str) -> Engine:
             cursor.execute('PRAGMA synchronous=NORMAL')
             cursor.execute('PRAGMA foreign_keys=ON')
             cursor.execute('PRAGMA busy_timeout=30000')
+            cursor.execute(f'PRAGMA cache_size=-{CACHE_KIB}')
+            cursor.execute(f'PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}')
             cursor.close()
 
         return engine

@@ -955,7 +955,10 @@ class SearchDoc(SQLModel, table=True):
     searchable custom values; one per line) — SQLite's FTS5 trigram table `search_fts` indexes it as
     external content, PostgreSQL a GIN `gin_trgm_ops` index (both made by migration 0028, not
     modelled: `store.search_index.UNMODELLED`). `name_key`: the lower-cased name, whose prefix
-    serves queries of one or two characters (a trigram needs three)."""
+    serves queries of one or two characters (a trigram needs three). `pairs`: every two-character run
+    of CJK characters in `body`, space-separated (`李娜娜` → `李娜 娜娜`), for two-character CJK terms
+    anywhere in the text — SQLite's FTS5 `search_pairs` (ascii tokenizer: a pair is a token),
+    PostgreSQL a GIN index on `string_to_array(pairs, ' ')` (migration 0048, not modelled)."""
 
     __tablename__ = 'search_docs'
     __table_args__ = (sa.Index('ix_search_docs_name_key', 'name_key', 'kind',
@@ -968,6 +971,8 @@ class SearchDoc(SQLModel, table=True):
     record_id: int
     body: str = Field(sa_type=sa.Text())
     name_key: str = Field(sa_type=sa.String(200))
+    pairs: str = Field(default='', sa_type=sa.Text())
+    """Derived from `body` by `store.search_index.pairs` (written with it, never on its own)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1396,6 +1401,8 @@ class EmailKind(StrEnum):
     """A notification the user chose to get by email (its key and params, as the bell has them)."""
     PASSWORD_RESET = 'password_reset'
     """A link to set a new password (its token is wiped once the message is sent or given up)."""
+    DIGEST = 'digest'
+    """A daily or weekly digest (`params['digest']`: its content as stored when sent)."""
 
 
 class EmailMessage(SQLModel, table=True):
@@ -1447,8 +1454,9 @@ class GoalMetric(StrEnum):
 
 
 class Goal(SQLModel, table=True):
-    """One monthly goal: per rep (`user_id`) or for the whole team (`user_id` None). Quarters and
-    years are the sums of their months, never stored."""
+    """One monthly goal: per rep (`user_id`), per department (`department_id`: its subtree's reps
+    summed) or for the whole team (both None). Quarters and years are the sums of their months,
+    never stored."""
 
     __tablename__ = 'goals'
     __table_args__ = (sa.Index('ix_goals_month', 'month', 'metric'),)
@@ -1457,6 +1465,8 @@ class Goal(SQLModel, table=True):
     month: date = Field(sa_type=sa.Date())
     """The first day of the team-local month."""
     user_id: int | None = Field(default=None, foreign_key='users.id')
+    department_id: int | None = None
+    """A plain column, as `User.department_id` (core checks the id)."""
     metric: str = Field(sa_type=sa.String(20))
     target: int = Field(sa_type=sa.BigInteger())
     stretch: int | None = Field(default=None, sa_type=sa.BigInteger())
@@ -1486,3 +1496,37 @@ class BulkBatch(SQLModel, table=True):
     created_at: datetime | None = _ts(index=True)
     undone_at: datetime | None = _ts()
     undone_by: int | None = Field(default=None, foreign_key='users.id')
+
+
+class DigestRecord(SQLModel, table=True):
+    """One digest of one user for one period (core/digests): written when the rep adds their own lines
+    or when it falls due, and sent once — the unique key makes a second tick, a restart or a second
+    process find the row, and `sent_at` is set by a conditional update only one of them wins. The
+    content is the digest as composed when sent (JSON of core/digests/content.py `Digest`), so its
+    history reads the same later however the records change."""
+
+    __tablename__ = 'digests'
+    __table_args__ = (sa.UniqueConstraint('user_id', 'kind', 'day', name='uq_digests_user_kind_day'),
+                      sa.Index('ix_digests_user_sent', 'user_id', 'sent_at'))
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key='users.id')
+    kind: str = Field(sa_type=sa.String(10))
+    day: date = Field(sa_type=sa.Date())
+    """Daily: the working day covered; weekly: the Monday of the week."""
+    own_lines: list[str] = Field(default_factory=list, sa_type=sa.JSON())
+    content: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON())
+    sent_at: datetime | None = _ts()
+    created_at: datetime | None = _ts()
+
+
+class DigestPrefs(SQLModel, table=True):
+    """A user's own digest settings over the team's (core/digests/settings.py): None keeps the team's."""
+
+    __tablename__ = 'digest_prefs'
+
+    user_id: int = Field(foreign_key='users.id', primary_key=True)
+    kinds: list[str] | None = Field(default=None, sa_type=sa.JSON())
+    channels: list[str] | None = Field(default=None, sa_type=sa.JSON())
+    send_time: str | None = Field(default=None, sa_type=sa.String(5))
+    """'HH:MM' on the team's wall clock."""

@@ -3,6 +3,7 @@ queries in store/reporting.py return, summed over days instead of walking every 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -51,8 +52,28 @@ def cohort_by_dimension(session: Any, scope: Scopes, first: date, last: date) ->
     between `first` and `last` (team-local days, inclusive)."""
     t = _DAYS
     out: dict[str, list[tuple[Any, ...]]] = {d: [] for d in DIMENSIONS}
-    for dimension, value, *figures in _sums(session, 'cohort', scope, first, last, having=sa.func.sum(t.c.n1) > 0):
+    for dimension, value, *figures in _sums(session, 'cohort', scope, first, last, having=sa.func.sum(t.c.n1) > 0,
+                                            extra=t.c.dimension.in_(DIMENSIONS)):
         out[dimension].append((decode(value, dimension), *(int(n) for n in figures)))
+    return out
+
+
+def cohort_by_owner_grade(session: Any, owners: Iterable[int], first: date, last: date
+                          ) -> dict[int, dict[str | None, tuple[int, int, int, int, int]]]:
+    """owner → grade → (captured, contacted, qualified, opportunity, won) of the leads captured
+    between `first` and `last` that each owner holds now: the owners' own scope rows, dimension grade."""
+    t = _DAYS
+    owner_ids = sorted(set(owners))
+    out: dict[int, dict[str | None, tuple[int, int, int, int, int]]] = {o: {} for o in owner_ids}
+    if not owner_ids:
+        return out
+    query = (sa.select(t.c.scope_id, t.c.value, *(sa.func.sum(t.c[f]) for f in FIGURES))
+             .where(t.c.family == 'cohort', t.c.dimension == 'grade', t.c.scope_id.in_(owner_ids),
+                    t.c.day >= first, t.c.day <= last)
+             .group_by(t.c.scope_id, t.c.value).having(sa.func.sum(t.c.n1) > 0))
+    for owner, value, *figures in session.execute(query).all():
+        n = [int(x) for x in figures]
+        out[owner][decode(value, 'grade')] = (n[0], n[1], n[2], n[3], n[4])
     return out
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from .models import Lead, Opportunity, Stage
 from .report_custom import CustomMatch
-from .report_figures import LOST, WON
+from .report_figures import CONTACTED_STATUSES, LOST, WON
 from .reporting import Scope, _closed, _cohort, _cohort_steps, _in_range, _lead_filters
 
 
@@ -94,4 +94,32 @@ def closed_opportunity_ids(session: Session, s: Scope, dimension: Bar, value: An
              .where(_matches(session, dimension, value, key)))
     if kind:
         query = query.where(Stage.kind == kind)
+    return [r for r in session.exec(query.order_by(col(Opportunity.closed_at).desc()).limit(limit)) if r]
+
+
+def goal_lead_ids(session: Session, start: Any, end: Any, owners: frozenset[int] | None, *, step: str,
+                  limit: int) -> list[int]:
+    """Leads captured between `start` and `end` (UTC, end exclusive) owned by `owners` (None: anyone's)
+    that reached `step` (contacted | opportunity) by now: the records behind a goal's actual, counted
+    as the roll-up counts the cohort (store/report_rollup.py `contributions`), not by the range's end."""
+    live_deal = sa.exists().where(col(Opportunity.lead_id) == Lead.id, col(Opportunity.is_deleted) == False)  # noqa: E712
+    reached = live_deal if step == 'opportunity' else sa.or_(col(Lead.first_contact_at).is_not(None),
+                                                             col(Lead.status).in_(CONTACTED_STATUSES))
+    query = select(Lead.id).where(col(Lead.created_at) >= start, col(Lead.created_at) < end,
+                                  col(Lead.is_deleted) == False, reached)  # noqa: E712
+    if owners is not None:
+        query = query.where(col(Lead.owner_id).in_(sorted(owners)))
+    return [r for r in session.exec(query.order_by(col(Lead.created_at).desc(), col(Lead.id).desc()).limit(limit))
+            if r is not None]
+
+
+def goal_deal_ids(session: Session, start: Any, end: Any, owners: frozenset[int] | None, *, limit: int) -> list[int]:
+    """Deals won between `start` and `end` (UTC, end exclusive) owned by `owners` (None: anyone's), of
+    live leads: the records behind a won-amount goal's actual (the roll-up's `closed` family)."""
+    query = (select(Opportunity.id).join(Lead, col(Lead.id) == Opportunity.lead_id)
+             .join(Stage, col(Stage.id) == Opportunity.stage_id)
+             .where(col(Opportunity.is_deleted) == False, col(Lead.is_deleted) == False,  # noqa: E712
+                    col(Stage.kind) == WON, col(Opportunity.closed_at) >= start, col(Opportunity.closed_at) < end))
+    if owners is not None:
+        query = query.where(col(Opportunity.owner_id).in_(sorted(owners)))
     return [r for r in session.exec(query.order_by(col(Opportunity.closed_at).desc()).limit(limit)) if r]

@@ -56,6 +56,8 @@ class Figure:
 FIGURES = (
     Figure('cohort', 'cohort', 'lead created_at', FUNNEL_STEPS, DIMENSIONS,
            raw='reporting.cohort_figures + cohort_deals', rollup='report_days.cohort_by_dimension'),
+    Figure('cohort_grade', 'cohort', 'lead created_at', FUNNEL_STEPS, ('owner_id', 'grade'),
+           raw='reporting.cohort_by_owner_grade', rollup='report_days.cohort_by_owner_grade'),
     Figure('cohort_days', 'cohort', 'lead created_at', ('captured', 'opportunity'), ('day',),
            raw='reporting.captured_by_day + converted_by_day', rollup='report_days.cohort_by_day'),
     Figure('closed', 'closed', 'deal closed_at', ('won', 'lost', 'won_cents'), DIMENSIONS,

@@ -8,7 +8,7 @@ transaction first touched it and at its end (`apply_changes`). Audit lines are w
 only ever added.
 
 Families (figures n1…n5), each per team-local day, for the team (scope 0) and for the owner:
-- cohort (day captured; dimension source | region | industry | owner_id): captured, contacted,
+- cohort (day captured; dimension source | region | industry | owner_id | grade): captured, contacted,
   qualified, opportunity, won — each "by now", which equals "by the end of the range" for any
   range that ends now or later (so the reports use the roll-up only for those).
 - closed (day the deal closed; the owner is the deal's): won, lost, won cents.
@@ -95,6 +95,8 @@ class LeadFacts:
     assigned_at: datetime | None
     sla_status: str | None
     is_deleted: bool
+    grade: str | None
+    """Only the cohort's `grade` dimension reads it (the goals leaderboard's grade mix)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,7 @@ def contributions(lead: LeadFacts | None, deal: DealFacts | None, zone: ZoneInfo
         for scope in scopes:
             for dimension, value in values.items():
                 yield ('cohort', scope, day, dimension, value), figures
+            yield ('cohort', scope, day, 'grade', encode(lead.grade)), figures
     if lead.owner_id and lead.assigned_at is not None:
         figures = (int(lead.sla_status == SLA_MET), int(lead.sla_status == SLA_MISSED), 1)
         for scope in scopes:
@@ -286,8 +289,11 @@ figures are mostly the same few tuples (a new lead is (1, 0, 0, 0, 0) in eight k
 
 
 def _add(counts: Counted, items: Iterable[tuple[Key, tuple[int, ...]]], sign: int) -> None:
-    for item in items:
-        counts[item] += sign
+    if sign == 1:
+        counts.update(items)  # (counted in C: an import adds ~16 pairs a lead)
+    else:
+        for item in items:
+            counts[item] += sign
 
 
 def _fold(counts: Counted) -> dict[Key, list[int]]:

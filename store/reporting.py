@@ -196,6 +196,34 @@ def cohort_deals(session: Session, s: Scope) -> list[tuple[Any, ...]]:
     return [(*r[:4], int(r[4]), int(r[5] or 0)) for r in rows]
 
 
+def cohort_by_owner_grade(session: Session, s: Scope) -> dict[int, dict[str | None, tuple[int, int, int, int, int]]]:
+    """owner → grade → (captured, contacted, qualified, opportunity, won) of the cohort's owned leads:
+    `cohort_figures` and `cohort_deals` by owner and grade, for the goals leaderboard's grade mix."""
+    keys = [col(Lead.owner_id), col(Lead.grade)]
+    contacted = sa.or_(col(Lead.first_contact_at) < s.end, col(Lead.status).in_(CONTACTED_STATUSES))
+    qualified = col(Lead.status).in_(QUALIFIED_STATUSES)
+    out: dict[int, dict[str | None, list[int]]] = {}
+    leads = session.execute(sa.select(*keys, func.count(), func.sum(sa.case((contacted, 1), else_=0)),
+                                      func.sum(sa.case((qualified, 1), else_=0)))
+                            .where(*_in_range(Lead.created_at, s), *_lead_filters(s),
+                                   col(Lead.owner_id).is_not(None)).group_by(*keys)).all()
+    for owner, grade, n, c, q in leads:
+        out.setdefault(owner, {})[grade] = [int(n), int(c or 0), int(q or 0), 0, 0]
+    won = sa.and_(col(Stage.kind) == WON, col(Opportunity.closed_at) < s.end)
+    deals = session.execute(sa.select(*keys, func.count(), func.sum(sa.case((won, 1), else_=0)))
+                            .select_from(Lead).join(Opportunity, col(Opportunity.lead_id) == Lead.id)
+                            .join(Stage, col(Stage.id) == Opportunity.stage_id)
+                            .where(*_in_range(Lead.created_at, s), *_lead_filters(s),
+                                   col(Lead.owner_id).is_not(None),
+                                   col(Opportunity.is_deleted) == False,  # noqa: E712
+                                   col(Opportunity.created_at) < s.end)
+                            .group_by(*keys)).all()
+    for owner, grade, n, w in deals:
+        row = out[owner][grade]
+        row[3], row[4] = int(n), int(w or 0)
+    return {o: {g: (r[0], r[1], r[2], r[3], r[4]) for g, r in grades.items()} for o, grades in out.items()}
+
+
 def captured_by_day(session: Session, s: Scope) -> list[tuple[Any, int]]:
     """(team-local day, leads captured)."""
     day = day_of(session, Lead.created_at, s.offsets)

@@ -16,6 +16,7 @@ from .pages import (
     auth,
     automation,
     customers,
+    digests,
     duplicates,
     imports,
     inbox,
@@ -63,6 +64,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     imports.register(desk)  # /import
     duplicates.register(desk)  # /duplicates
     notifications.register(desk)  # /notifications
+    digests.register(desk)  # /digests
     webhooks.register(desk)  # /webhooks
     lane = api.build(desk, RateLimiter(s.api_rate_per_minute))  # /health /api/v1/… /docs
     webform.register(desk, RateLimiter(s.form_rate_per_minute),  # /f/{key}: plain HTML on the API's lane

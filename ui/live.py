@@ -44,3 +44,24 @@ def subscribe(event: Event, callback: Callable[..., Any], *, expect_args: bool |
             attach()
 
     client.on_connect(on_connect)
+
+
+class ReadOrder:
+    """Reads of one page part, numbered as they start: one user action publishes several events and
+    each starts a read in a worker thread, and they may finish out of order. Only a read at least as
+    new as the one shown may be shown, so an older state never replaces a newer."""
+
+    def __init__(self) -> None:
+        self._started = 0
+        self._shown = 0
+
+    def start(self) -> int:
+        self._started += 1
+        return self._started
+
+    def may_show(self, read: int) -> bool:
+        """Whether read `read` may be shown (it is then the one shown)."""
+        if read < self._shown:
+            return False
+        self._shown = read
+        return True

@@ -12,9 +12,9 @@ from core.desk import Desk
 from core.permissions import can_assign, can_import, can_manage_integrations, can_manage_webhooks, can_merge
 from store.models import UserRef
 
-from . import live
 from .components.header_search import header_search
 from .components.kit import skeleton
+from .components.notification_bell import Bell, bells
 from .components.view_as_banner import view_as_banner
 from .i18n import current_language, pin_language, reason, t
 from .marks import tid
@@ -129,6 +129,7 @@ def _nav_links(user: UserRef) -> tuple[list[tuple[str, str]], list[tuple[str, st
     if can_assign(user):
         links.append(('/team', t('nav.team')))
     links.append(('/reports', t('nav.reports')))  # reps see their own numbers there
+    links.append(('/digests', t('nav.digests')))
     if can_import(user):
         links.append(('/import', t('nav.import')))
     manage: list[tuple[str, str]] = []
@@ -183,13 +184,7 @@ def _notifications(desk: Desk, user: UserRef) -> None:
             with items:
                 skeleton(3)  # until the first read answers
 
-    async def load() -> None:
-        found = await run.io_bound(desk.team.notifications, user)
-        if found is None or badge.is_deleted:  # shutting down, or the page ended meanwhile
-            return
-        rows, unread = found
-        badge.set_text(str(unread))
-        badge.set_visibility(unread > 0)
+    def render(rows: list) -> None:
         items.clear()
         with items:
             if not rows:
@@ -210,13 +205,10 @@ def _notifications(desk: Desk, user: UserRef) -> None:
         await run.io_bound(desk.team.mark_notifications_read, user)
         menu.close()
 
-    def on_notified(user_id: int) -> None:
-        if user_id == user.id:
-            ui.timer(0, load, once=True)
-
-    bell.on('click', load)
-    live.subscribe(desk.events.notified, on_notified)
-    ui.timer(0, load, once=True)
+    shown = Bell(desk, user, badge, items, render)
+    bell.on('click', shown.load)
+    bells(desk).join(shown)  # a `notified` event for this user marks it; the shared tick reads and shows
+    ui.timer(0, shown.load, once=True)
 
 
 def _language_switch(desk: Desk, user: UserRef | None) -> None:

@@ -39,7 +39,7 @@ class DepartmentLine:
     can_manage: bool
 
 
-def _ordered(nodes: list[DepartmentNode]) -> list[tuple[DepartmentNode, int]]:
+def ordered(nodes: list[DepartmentNode]) -> list[tuple[DepartmentNode, int]]:
     children: dict[int | None, list[DepartmentNode]] = {}
     for n in nodes:
         children.setdefault(n.parent_id, []).append(n)
@@ -54,6 +54,11 @@ def _ordered(nodes: list[DepartmentNode]) -> list[tuple[DepartmentNode, int]]:
                 walk(n.id, depth + 1)
     walk(None, 0)
     return out
+
+
+def managed_by(session: Session, actor: UserRef | None, nodes: list[DepartmentNode]) -> set[int] | None:
+    """The departments `actor` may shape (None: all): the goals editor's department scope too."""
+    return DepartmentService._managed(session, actor, nodes)
 
 
 class DepartmentService:
@@ -92,7 +97,7 @@ class DepartmentService:
             managed = self._managed(session, actor, nodes)
             counts = rows.member_counts(session)
         lines = []
-        for n, depth in _ordered(nodes):
+        for n, depth in ordered(nodes):
             members = counts.get(n.id, 0) + (counts.get(None, 0) if n.parent_id is None else 0)
             lines.append(DepartmentLine(id=n.id, name=n.name, parent_id=n.parent_id, depth=depth, head_id=n.head_id,
                                         members=members, is_root=n.parent_id is None,

@@ -7,7 +7,7 @@ batch creates. Every assignment goes through here."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,36 +21,50 @@ from core.context import audit
 from core.leads.record import LeadRecord
 from store import queries
 from store.audit_actions import AuditAction
-from store.models import Lead, LeadStatus, TagEntity, User
+from store.models import Lead, LeadStatus, Role, TagEntity, User
 
 
 class Team:
     """The rules and every rep's load, read once and kept current in memory while a batch
-    (a capture batch, the timer, a rebalance) assigns several leads in one transaction."""
+    (a capture batch, the timer, a rebalance) assigns several leads in one transaction.
+
+    Two processes on PostgreSQL must never both fill a rep's last place nor both think a rep waited
+    longest: a rep's row is locked (`FOR NO KEY UPDATE`, until commit) before a lead is given to
+    them. `lock` takes every active rep's row up front (the timer, a rebalance: a few per tick);
+    `lock_picked` (capture) reads the loads unlocked and locks only the rep a pick lands on, when it
+    lands (`pick`) — so two processes' capture batches run side by side instead of queueing for all
+    the reps, which capped two processes at one's throughput (issue 24)."""
 
     def __init__(self, session: Session, day_start: datetime, *, rules: Sequence[assignment.RuleSpec],
-                 now: datetime, calendar: WorkCalendar, lock: bool = True) -> None:
+                 now: datetime, calendar: WorkCalendar, lock: bool = True, lock_picked: bool = False) -> None:
         """Reps off shift at `now` are skipped. `rules`: the assignment rules (core/capture/config.py).
-        `lock`: hold the reps' rows (PostgreSQL) — not for a read, such as the timer's preview."""
-
-        def on_shift(rep: queries.RepLoadRow) -> bool:
-            return calendar.on_shift(rep.shift_start, rep.shift_end, now)
-
-        rows = queries.rep_loads(session, day_start, for_update=lock and session.get_bind().dialect.name != 'sqlite')
+        `lock`: hold the reps' rows (PostgreSQL) — not for a read, such as the timer's preview;
+        with `lock_picked`, each rep's row as a pick first lands on them rather than all at once.
+        SQLite (one writer): nothing is locked and both read the same."""
+        postgres = session.get_bind().dialect.name != 'sqlite'
+        self._calendar, self._now, self._day_start = calendar, now, day_start
+        rows = queries.rep_loads(session, day_start, for_update=lock and postgres and not lock_picked)
         self.users = {row.id: row for row in rows}
         """The active reps by id, as read (a pick or a result names its rep without asking the session)."""
-        self.reps = {
-            row.id: assignment.RepLoad(
-                id=row.id, name=row.name, open_count=row.open_count, capacity=row.capacity,
-                assigned_today=row.assigned_today, daily_quota=row.daily_quota, seniority=row.seniority,
-                regions=assignment.split_list(row.regions), available=not row.is_on_leave and on_shift(row),
-                last_assigned_at=row.last_assigned_at, department_id=row.department_id)
-            for row in rows
-        }
+        self.reps = {row.id: self._load(row) for row in rows}
         self.rules = list(rules)
         self._session = session
         self._needs_tags = any(rule.match_tags for rule in self.rules)
         """Some rule tests tags: a stored lead's are read when it is picked for (`_tags`)."""
+        self._late = lock and postgres and lock_picked
+        self._held: set[int] = set()
+        """(`lock_picked`) Reps whose rows this transaction holds: their loads here are current."""
+        self._busy: set[int] = set()
+        """(`lock_picked`) Reps another transaction was holding when a pick landed on them."""
+
+    def _load(self, row: queries.RepLoadRow) -> assignment.RepLoad:
+        available = (row.role == Role.REP and row.is_active and not row.is_on_leave
+                     and self._calendar.on_shift(row.shift_start, row.shift_end, self._now))
+        return assignment.RepLoad(
+            id=row.id, name=row.name, open_count=row.open_count, capacity=row.capacity,
+            assigned_today=row.assigned_today, daily_quota=row.daily_quota, seniority=row.seniority,
+            regions=assignment.split_list(row.regions), available=available,
+            last_assigned_at=row.last_assigned_at, department_id=row.department_id)
 
     def has_room(self) -> bool:
         return any(rep.has_room for rep in self.reps.values())
@@ -63,10 +77,46 @@ class Team:
 
     def pick(self, lead: LeadRecord, *, exclude: int | None = None,
              tags: frozenset[str] | None = None) -> assignment.Pick | None:
-        """`tags`: the lead's tag keys when the caller knows them (else read if a rule tests tags)."""
-        reps = [dataclasses.replace(r, available=False) if r.id == exclude else r for r in self.reps.values()] \
-            if exclude is not None else list(self.reps.values())
-        return assignment.pick_assignee(_facts(lead, self._tags(lead, tags)), self.rules, reps)
+        """`tags`: the lead's tag keys when the caller knows them (else read if a rule tests tags).
+        With `lock_picked`, the pick is made again until it lands on a rep whose row this
+        transaction holds (so their load is current): a rep first picked is locked without
+        waiting and their load re-read; one another transaction holds (it is giving them a lead
+        right now) is passed over for the next best, for the rest of the batch. Only when every
+        rep with room is held elsewhere does it wait — for the one it would pick."""
+        facts = _facts(lead, self._tags(lead, tags))
+        while True:
+            found = self._pick(facts, exclude, self._busy)
+            if not self._late or (found is not None and found.rep_id in self._held):
+                return found
+            if found is not None:
+                self._lock(found.rep_id, wait=False)
+                continue
+            found = self._pick(facts, exclude, ()) if self._busy else None
+            if found is None:
+                return None
+            self._lock(found.rep_id, wait=True)
+
+    def _pick(self, facts: assignment.LeadFacts, exclude: int | None,
+              skip: Collection[int]) -> assignment.Pick | None:
+        if exclude is None and not skip:
+            return assignment.pick_assignee(facts, self.rules, list(self.reps.values()))
+        reps = [dataclasses.replace(r, available=False) if r.id == exclude or r.id in skip else r
+                for r in self.reps.values()]
+        return assignment.pick_assignee(facts, self.rules, reps)
+
+    def _lock(self, rep_id: int, *, wait: bool) -> None:
+        """Hold the rep's row and take their current load; or note them busy (held elsewhere)."""
+        row = queries.lock_rep(self._session, self._day_start, self.users[rep_id], wait=wait)
+        if row is None and not wait:
+            self._busy.add(rep_id)
+            return
+        self._busy.discard(rep_id)
+        self._held.add(rep_id)
+        if row is None:  # (waited, yet no row: the user is gone) never picked again
+            self.reps[rep_id] = dataclasses.replace(self.reps[rep_id], available=False)
+            return
+        self.users[rep_id] = row  # (the same dict the batch names reps from)
+        self.reps[rep_id] = self._load(row)
 
     def pool_reason(self, lead: LeadRecord, *, tags: frozenset[str] | None = None) -> str:
         """The reason key for a lead `pick` found nobody for (the quota named when it is why)."""

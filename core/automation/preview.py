@@ -17,6 +17,7 @@ from core.capture.config import assignment_rules
 from core.context import Context
 from store import care as care_store
 from store import queries
+from store.models import Reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,15 @@ class TimerPreview:
             names = queries.user_names(session, {uid for _, uid in plan if uid})
         return sorted((replace(p, owner_name=names.get(uid or 0)) for p, uid in plan),
                       key=lambda p: (p.at, p.lead_id, p.account_id or 0, p.user_id or 0, p.opportunity_id or 0))
+
+    def drops_for(self, session: Session, reach: Reach, now: datetime,
+                  hours: float = 24) -> list[tuple[Planned, int | None]]:
+        """(row, owner) of the leads in `reach` the plan recycles into a pool within `hours` (the digest's
+        "drop to the pool tomorrow"): the preview's own plan, read in the caller's session."""
+        plan = self._plan(session, now, now + timedelta(hours=hours), load_policy(session))
+        return sorted(((p, uid) for p, uid in plan
+                       if p.action == TimerAction.RECYCLE and p.lead_id and reach.covers(uid)),
+                      key=lambda row: (row[0].at, row[0].lead_id))
 
     def _plan(self, session: Session, now: datetime, until: datetime,
               policy: Policy) -> list[tuple[Planned, int | None]]:

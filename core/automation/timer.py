@@ -30,6 +30,8 @@ from core.capture.config import assignment_rules
 from core.context import Context, audit, retrying
 from core.customers import accounts as customers
 from core.customers import care_plan
+from core.digests.compose import DigestWriter
+from core.digests.schedule import DigestSchedule
 from core.events import DeskEvents
 from core.notify import Grouped, ManagerReach, managers, notify
 from store import config_version, queries
@@ -54,6 +56,8 @@ STEPS = tuple(a for a in TimerAction if a not in (TimerAction.SLA_NO_REP, TimerA
 @dataclass
 class TickReport:
     done: dict[TimerAction, list[int]] = field(default_factory=lambda: {s: [] for s in STEPS})
+    digests: int = 0
+    """Digests this tick sent (core/digests/schedule.py)."""
 
     def count(self) -> int:
         return sum(len(ids) for ids in self.done.values())
@@ -68,6 +72,8 @@ Publish = list[tuple[Any, tuple[Any, ...]]]
 class Automation(TimerPreview):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.digests = DigestSchedule(ctx, DigestWriter(ctx, self))
+        """Sends the digests that fall due (core/digests/schedule.py): the tick's last step."""
 
     @property
     def events(self) -> DeskEvents:
@@ -86,6 +92,7 @@ class Automation(TimerPreview):
             publish = retrying(partial(self._run_step, step, now, policy, report))
             for event, args in publish:
                 self.events.publish(event, *args)
+        report.digests = self.digests.send_due(now)
         return report
 
     def _run_step(self, step: Callable[[Session, datetime, Policy, TickReport, Publish], None], now: datetime,

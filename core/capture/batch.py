@@ -43,7 +43,8 @@ class Batch:
         self.needs_tags = any(r.kind == ScoringKind.HAS_TAG for r in config.scoring)
         """A scoring rule tests tags: a touched lead's are read to re-score it."""
         self.policy = PolicyTimes(config.policy)
-        self.team = Team(session, day_start, rules=config.rules, now=now, calendar=config.policy.calendar)
+        self.team = Team(session, day_start, rules=config.rules, now=now, calendar=config.policy.calendar,
+                         lock_picked=True)  # (PostgreSQL: each rep's row when a lead lands on them, not all)
         self.one_by_one = one_by_one
         self.assigned: Counter[int] = Counter()
         self._each: list[tuple[list[int], int, str]] = []

@@ -152,7 +152,7 @@ def _arrive(session: Session, clean: CleanLead, batch: Batch, *, now: datetime, 
     writes = batch.writes
     lead = writes.new_lead(**{f: getattr(clean, f) for f in _CLEAN_FIELDS}, custom=dict(clean.custom or {}),
                            status=LeadStatus.NEW, created_at=now, updated_at=now)
-    tag_keys = batch.tags.keys(clean.tags)
+    tag_keys = batch.tags.keys(clean.tags) if clean.tags else frozenset()
     for tag_id in clean.tags:  # (no foreign key to `leads`: the row may precede the lead's bulk insert)
         session.add(RecordTag(entity=TagEntity.LEAD, record_id=lead.id or 0, tag_id=tag_id, created_at=now))
     rescore(lead, batch.rules, tag_keys)

@@ -16,6 +16,8 @@ from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
 from urllib.parse import quote
 
+from core.digests.content import Digest
+from core.digests.render import markdown, title
 from core.integrations.formats import Translate
 from core.integrations.smtp import SmtpView
 from store.models import EmailKind, EmailMessage
@@ -28,13 +30,15 @@ def _link(public_url: str, message: EmailMessage) -> str | None:
         return None
     if message.kind == EmailKind.PASSWORD_RESET:
         return f'{base}/reset?token={quote(str(message.params.get("token", "")))}'
+    if message.kind == EmailKind.DIGEST:
+        return f'{base}/digests'
     if message.lead_id:
         return f'{base}/leads/{message.lead_id}'
     link = message.params.get('link')
     return f'{base}{link}' if isinstance(link, str) and link.startswith('/') else f'{base}/notifications'
 
 
-def _parts(message: EmailMessage, t: Translate) -> tuple[str, str, str | None]:
+def _parts(message: EmailMessage, t: Translate, base: str = '') -> tuple[str, str, str | None]:
     """(subject, the message's main line, a closing line)."""
     lang, params = message.language, dict(message.params)
     if message.kind == EmailKind.TEST:
@@ -43,6 +47,9 @@ def _parts(message: EmailMessage, t: Translate) -> tuple[str, str, str | None]:
     if message.kind == EmailKind.PASSWORD_RESET:
         return (t(lang, 'email.reset.subject', {}), t(lang, 'email.reset.body', {'name': params.get('name', '')}),
                 t(lang, 'email.reset.ignore', {}))
+    if message.kind == EmailKind.DIGEST:
+        digest = Digest.from_json(params['digest'])
+        return title(digest, lang, t), markdown(digest, lang, t, base=base, name=params.get('name', '')), None
     line = t(lang, message.key, params)
     return t(lang, 'email.notification.subject', {'text': line}), line, t(lang, 'email.notification.footer', {})
 
@@ -52,7 +59,7 @@ def render(message: EmailMessage, smtp: SmtpView, *, translate: Translate, publi
     """The MIME message: text/plain and text/html alternatives, UTF-8, with From, To, Subject, Date,
     Message-ID, Content-Language, Auto-Submitted and `X-LeadDesk-Message` (the row's id: a receiving
     script can drop a repeat, as delivery is at least once)."""
-    subject, line, closing = _parts(message, translate)
+    subject, line, closing = _parts(message, translate, public_url)
     link = _link(public_url, message)
     open_label = translate(message.language, 'email.open', {})
     text = [line]
@@ -60,7 +67,7 @@ def render(message: EmailMessage, smtp: SmtpView, *, translate: Translate, publi
         text += ['', f'{open_label}: {link}']
     if closing:
         text += ['', closing]
-    body_html = [f'<p>{html.escape(line)}</p>']
+    body_html = [f'<p>{html.escape(part)}</p>' for part in line.split('\n')]
     if link:
         body_html.append(f'<p><a href="{html.escape(link, quote=True)}">{html.escape(open_label)}</a></p>')
     if closing:

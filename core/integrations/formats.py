@@ -33,6 +33,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.digests import render
+from core.digests.content import Digest
+from store.audit_actions import WebhookEvent
 from store.models import WebhookFormat
 
 Translate = Callable[[str, str, Mapping[str, Any]], str]
@@ -83,6 +86,8 @@ def record_url(public_url: str, payload: Mapping[str, Any]) -> str | None:
     base = public_url.strip().rstrip('/')
     if not base:
         return None
+    if payload.get('digest'):
+        return f'{base}/digests'
     deal, lead = payload.get('opportunity') or {}, payload.get('lead') or {}
     if deal.get('id'):
         return f'{base}/opportunities/{int(deal["id"])}'
@@ -106,7 +111,10 @@ def build_request(*, fmt: str, url: str, secret: str, language: str, event: str,
             headers['X-LeadDesk-Signature'] = sign_json(secret, timestamp, body)
         return OutRequest(url, headers, body)
     markdown = fmt in (WebhookFormat.WECOM_MARKDOWN, WebhookFormat.DINGTALK_MARKDOWN)
-    title, text = message(event, payload, language, translate, markdown=markdown)
+    if event == WebhookEvent.DIGEST_SENT:
+        title, text = digest_card(payload, language, translate, public_url, markdown=markdown)
+    else:
+        title, text = message(event, payload, language, translate, markdown=markdown)
     if link:
         opened = translate(language, 'webhook.msg.open', {})
         text += f'\n\n[{opened}]({link})' if markdown else f'\n{opened}: {link}'
@@ -188,3 +196,15 @@ def message(event: str, payload: Mapping[str, Any], language: str, translate: Tr
     if lead and markdown:
         text += '\n\n> ' + translate(language, 'webhook.msg.facts', shown)
     return title, text
+
+
+def digest_card(payload: Mapping[str, Any], language: str, translate: Translate, public_url: str, *,
+                markdown: bool) -> tuple[str, str]:
+    """(title, text) of a digest for a group robot: the digest's Markdown (core/digests/render.py) in
+    the webhook's language, its records linked when the app's public address is set. The names in it
+    are flattened as every robot message's are."""
+    digest = Digest.from_json(dict(payload['digest']))
+    title = render.title(digest, language, translate) + f' · {_flat(payload.get("name", ""), markdown)}'
+    text = render.markdown(digest, language, translate, base=public_url)
+    body = text.split('\n\n', 1)[1] if '\n\n' in text else ''
+    return title, body if markdown else body.replace('**', '')

@@ -60,6 +60,12 @@ def traffic_light(next_follow_up_at: datetime | None, now: datetime) -> str:
 
 INBOX_COUNT_CAP = queries.COUNT_CAP
 """An inbox total above this reads "10,000+" (the count stops there)."""
+
+
+def inbox_count_cap(search: str | None) -> int:
+    """Where the inbox's total stops for this search text ("10,000+"; a searched inbox "2,000+",
+    store/queries/leads.py SEARCH_COUNT_CAP: each lead counted is a document read too)."""
+    return queries.count_cap(search)
 LIVE_UNOWNED = (LeadStatus.NEW, LeadStatus.REVIEW)
 """Leads without an owner that still need someone: part of a manager's default inbox. Pool leads
 are not (reps claim them on /pool): they come in with `include_pool`, "unassigned only" or the

@@ -29,7 +29,7 @@ class SearchResults:
 
     term: str
     short: bool = False
-    """One or two characters: only names starting with them were searched."""
+    """One character, or two that are not both Chinese: only names starting with them were searched."""
     leads: list[SearchHit] = field(default_factory=list)
     opportunities: list[SearchHit] = field(default_factory=list)
     customers: list[SearchHit] = field(default_factory=list)
@@ -45,7 +45,8 @@ class SearchService:
 
     def search(self, actor: UserRef, text: str, *, per_kind: int = PER_KIND) -> SearchResults:
         """The records `actor` may see whose name, company, phone, email or searchable custom
-        field holds `text` (a name's start for one or two characters)."""
+        field holds `text` (two Chinese characters anywhere; other one- or two-character terms a
+        name's start)."""
         term = found.normalise((text or '').strip()[:MAX_TERM])
         if not term:
             return SearchResults(term='')

@@ -5,7 +5,6 @@ back as rows, for the median."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -128,10 +127,6 @@ def compute_fairness(reps: Sequence[RepLoadView]) -> Fairness:
                     max_load=round(max(loads, default=0.0), 4), min_load=round(min(loads, default=0.0), 4))
 
 
-def _minutes(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / 60
-
-
 class WorkloadService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -152,10 +147,7 @@ class WorkloadService:
             leads = queries.workload_open_leads(session, now=now, day_end=day_end)
             new_today = queries.workload_assigned_since(session, day_start)
             deals = queries.workload_open_opportunities(session)
-            responses: dict[int, list[float]] = {}
-            for owner_id, assigned_at, contacted_at in queries.workload_first_responses(session,
-                                                                                         now - RESPONSE_WINDOW):
-                responses.setdefault(owner_id, []).append(_minutes(assigned_at, contacted_at))
+            medians = queries.workload_response_medians(session, now - RESPONSE_WINDOW)
         views = []
         empty = queries.OwnerLeadFigures(by_grade={}, due_today=0, overdue=0, sla_failed=0)
         for user in reps:
@@ -163,13 +155,12 @@ class WorkloadService:
             figures = leads.get(uid, empty)
             by_grade = {g.value: figures.by_grade.get(g.value, 0) for g in Grade}
             count, amount, weighted = deals.get(uid, (0, 0, 0))
-            times = responses.get(uid)
             views.append(RepLoadView(
                 user_id=uid, name=user.name, capacity=user.capacity, is_on_leave=user.is_on_leave,
                 open_by_grade=by_grade, new_today=new_today.get(uid, 0), due_today=figures.due_today,
                 overdue=figures.overdue, sla_breaches=figures.sla_failed, open_opportunities=count,
                 pipeline_cents=amount, weighted_cents=weighted,
-                median_response_minutes=round(statistics.median(times), 1) if times else None,
+                median_response_minutes=round(medians[uid], 1) if uid in medians else None,
                 status=rep_status(user, sum(by_grade.values()),
                                   on_shift=calendar.on_shift(user.shift_start, user.shift_end, now)),
                 leave_until=user.leave_until, seniority=user.seniority, regions=user.regions,

@@ -12,6 +12,7 @@ from .leads import (
     InboxSort,
     _inbox_order,
     _inbox_where,
+    count_cap,
     find_duplicate,
     inbox_page,
     lead_activities,
@@ -85,6 +86,7 @@ from .users import (
     leads_by_id_for_update,
     leaves_ending,
     lock_login,
+    lock_rep,
     login_throttle,
     mark_all_notifications_read,
     mark_notifications_read,
@@ -104,9 +106,9 @@ from .workload import (
     count_recently_active,
     owner_open_leads,
     workload_assigned_since,
-    workload_first_responses,
     workload_open_leads,
     workload_open_opportunities,
+    workload_response_medians,
 )
 
 __all__ = [
@@ -157,6 +159,7 @@ __all__ = [
     'clear_login_failures',
     'count_actions_since',
     'count_audited',
+    'count_cap',
     'count_in_stage',
     'count_login_failure',
     'count_recently_active',
@@ -183,6 +186,7 @@ __all__ = [
     'leaves_ending',
     'like_pattern',
     'lock_login',
+    'lock_rep',
     'login_throttle',
     'lost_reasons',
     'mark_all_notifications_read',
@@ -216,7 +220,7 @@ __all__ = [
     'user_names',
     'web_form_by_key',
     'workload_assigned_since',
-    'workload_first_responses',
     'workload_open_leads',
     'workload_open_opportunities',
+    'workload_response_medians',
 ]

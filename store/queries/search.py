@@ -3,7 +3,9 @@ header's search and the inbox's free-text filter alike.
 
 A term of three characters or more is a substring of the document: SQLite asks FTS5's trigram index
 (`search_fts MATCH '"term"'`, within the kind's rowid range, newest first for free), PostgreSQL
-pg_trgm's GIN index (`body LIKE '%term%'`). One or two characters (王芳, a surname, "li") have no
+pg_trgm's GIN index (`body LIKE '%term%'`). Two CJK characters (李娜, a surname and one character)
+are a substring too, through the document's `pairs` (SQLite FTS5 `search_pairs`, PostgreSQL a GIN on
+`string_to_array(pairs, ' ')`). Other terms of one or two characters (王, "li", "13") have no
 trigram: they match the start of the record's name through `ix_search_docs_name_key`.
 """
 
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col
 
 from ..models import (
@@ -29,11 +32,13 @@ from ..models import (
     SearchKind,
     User,
 )
+from ..search_index import CJK
 from . import reach_filter
 
 MIN_SUBSTRING = 3
 """A trigram's length: shorter terms match a name's start only."""
 _PHONE_LIKE = re.compile(r'^\+?[\d\s\-().]+$')
+_PAIR = re.compile(f'^[{CJK}]{{2}}$')
 _TOP = 0x10FFFF
 
 
@@ -51,8 +56,19 @@ def normalise(raw: str) -> str:
     return term
 
 
+def is_pair(term: str) -> bool:
+    """Two CJK characters: found anywhere in a document through its `pairs`."""
+    return bool(_PAIR.match(term))
+
+
 def is_short(term: str) -> bool:
-    return len(term) < MIN_SUBSTRING
+    """Too short for any substring index: the start of a name only."""
+    return len(term) < MIN_SUBSTRING and not is_pair(term)
+
+
+def _fts(term: str) -> str:
+    """SQLite's FTS5 table that finds `term` (not a short one)."""
+    return 'search_pairs' if is_pair(term) else 'search_fts'
 
 
 def _prefix(term: str, dialect: str) -> sa.ColumnElement[bool]:
@@ -68,6 +84,8 @@ def matching_ids(term: str, kind: str, dialect: str) -> sa.Select[Any]:
     record_id: sa.Label[int] = col(SearchDoc.record_id).label('rid')
     if is_short(term):
         return sa.select(record_id).where(_prefix(term, dialect), col(SearchDoc.kind) == kind)
+    if is_pair(term):
+        return _pair_ids(term, kind, dialect)
     if dialect == 'postgresql':  # (the GIN index serves the tail; strpos, which it cannot, checks the whole)
         body = col(SearchDoc.body)
         query = sa.select(record_id).where(col(SearchDoc.kind) == kind,
@@ -81,6 +99,19 @@ def matching_ids(term: str, kind: str, dialect: str) -> sa.Select[Any]:
         query = query.join(SearchDoc, col(SearchDoc.id) == rowid).where(
             col(SearchDoc.body).like(like_pattern(term), escape='\\'))
     return query
+
+
+def _pair_ids(term: str, kind: str, dialect: str) -> sa.Select[Any]:
+    """Documents whose `pairs` hold the two CJK characters `term` (a token: no substring test)."""
+    if dialect == 'postgresql':  # (the expression ix_search_docs_pairs indexes: the same literal ' ')
+        listed = sa.func.string_to_array(col(SearchDoc.pairs), sa.literal_column("' '"))
+        return sa.select(col(SearchDoc.record_id).label('rid')).where(
+            col(SearchDoc.kind) == kind, listed.op('@>')(postgresql.array([sa.cast(term, sa.Text)])))
+    base = SEARCH_KIND_BASE[kind]
+    rowid: sa.ColumnClause[int] = sa.literal_column('search_pairs.rowid')
+    return (sa.select((rowid - base).label('rid')).select_from(sa.table('search_pairs'))
+            .where(sa.text('search_pairs MATCH :fts').bindparams(fts=fts_phrase(term)),
+                   rowid.between(base, base + (1 << 40) - 1)))
 
 
 PHONE_TAIL = 8
@@ -154,7 +185,7 @@ class Scope:
 def _newest(ids: sa.Select[Any], term: str, dialect: str) -> sa.Select[Any]:
     """Newest first where it is free: FTS5 walks a match backwards by rowid, a name prefix does not."""
     if dialect == 'sqlite' and not is_short(term):
-        return ids.order_by(sa.literal_column('search_fts.rowid').desc())
+        return ids.order_by(sa.literal_column(f'{_fts(term)}.rowid').desc())
     return ids
 
 

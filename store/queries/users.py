@@ -96,7 +96,14 @@ def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False
     reps = session.execute(_REPS_LOCKED if for_update else _REPS).all()  # (autoflushes, as the ORM query did)
     if not reps:
         return []
-    today = report_rollup.assigned_since(session, day_start, [r.id for r in reps])
+    today = _assigned_since(session, day_start, [r.id for r in reps])
+    # the row's 14 columns are RepLoadRow's fields up to department_id, in order
+    return [RepLoadRow(*(*r, today.get(r.id, 0))) for r in reps]
+
+
+def _assigned_since(session: Session, day_start: datetime, rep_ids: list[int]) -> dict[int, int]:
+    """Leads assigned to each rep since `day_start` (the audit count may name other users too)."""
+    today = report_rollup.assigned_since(session, day_start, rep_ids)
     if today is None:
         # grouped by an expression: by the bare column SQLite walks ix_audit_subject over every
         # assignment ever made for its order (21 ms at 100k leads) instead of today's range of
@@ -108,8 +115,28 @@ def rep_loads(session: Session, day_start: datetime, *, for_update: bool = False
             .group_by(subject)
         ).all()
         today = {user_id: count for user_id, count in rows if user_id is not None}
-    # the row's 14 columns are RepLoadRow's fields up to department_id, in order
-    return [RepLoadRow(*(*r, today.get(r.id, 0))) for r in reps]
+    return today
+
+
+_REP = sa.select(*_REP_COLUMNS).where(_USERS.c.id == sa.bindparam('id'))
+_REP_LOCK = _REP.with_for_update(key_share=True)
+_REP_TRY_LOCK = _REP.with_for_update(key_share=True, skip_locked=True)
+"""One rep's row, locked as `_REPS_LOCKED` locks them; `SKIP LOCKED`: nothing if another holds it."""
+
+
+def lock_rep(session: Session, day_start: datetime, known: RepLoadRow, *, wait: bool) -> RepLoadRow | None:
+    """PostgreSQL: lock one rep's row until commit (`FOR NO KEY UPDATE`, as `rep_loads(for_update=True)`)
+    and return its values as they are now; None when another transaction holds it and `wait` is
+    off (`SKIP LOCKED`: the caller picks someone else rather than queue), or the user is gone.
+    `known`: the rep as read earlier unlocked; today's assignments are counted again only if its
+    last assignment or open count moved since (every assignment sets `last_assigned_at`)."""
+    row = session.execute(_REP_LOCK if wait else _REP_TRY_LOCK, {'id': known.id}).first()
+    if row is None:
+        return None
+    today = known.assigned_today
+    if (row.last_assigned_at, row.open_leads) != (known.last_assigned_at, known.open_count):
+        today = _assigned_since(session, day_start, [known.id]).get(known.id, 0)
+    return RepLoadRow(*(*row, today))
 
 
 # ----- wrong passwords, per address -------------------------------------------------------------
@@ -249,8 +276,14 @@ def muted_kinds(session: Session, user_ids: Sequence[int]) -> dict[int, set[str]
     """The kinds each of these users muted (only users who muted any)."""
     if not user_ids:
         return {}
-    rows = session.exec(select(NotifyPrefs).where(col(NotifyPrefs.user_id).in_(list(user_ids)))).all()
-    return {row.user_id: set(row.muted) for row in rows if row.muted}
+    rows = session.connection().execute(_MUTED, {'ids': list(user_ids)}).all()  # (Core: no ORM execution step)
+    return {user_id: set(muted) for user_id, muted in rows if muted}
+
+
+_MUTED = sa.select(col(NotifyPrefs.user_id), col(NotifyPrefs.muted)).where(
+    col(NotifyPrefs.user_id).in_(sa.bindparam('ids', expanding=True)))
+"""Built once (columns, no ORM object per row): every capture batch asks it before its notifications
+(building the statement with its `IN` list cost ~1 ms a capture)."""
 
 
 def active_with_roles(session: Session, roles: Sequence[str]) -> list[tuple[int, str, int | None]]:

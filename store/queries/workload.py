@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from ..models import OPEN_STATUSES, AssignmentRule, Lead, Opportunity, Role, Stage, User
+from ..reporting import seconds_between
 
 # ----- assignment rules editor ------------------------------------------------------------------
 
@@ -72,17 +73,28 @@ def workload_assigned_since(session: Session, since: datetime) -> dict[int, int]
     return {owner_id: count for owner_id, count in rows if owner_id}
 
 
-def workload_first_responses(session: Session, since: datetime) -> Sequence[tuple[int, datetime, datetime]]:
-    """(owner_id, assigned_at, first_contact_at) of leads assigned since `since` and contacted
-    after that assignment: a bounded window (the median is not portable SQL)."""
-    rows = session.exec(
-        select(Lead.owner_id, Lead.assigned_at, Lead.first_contact_at)
+def workload_response_medians(session: Session, since: datetime) -> dict[int, float]:
+    """Per owner: the median minutes from assignment to first contact of the leads they were assigned
+    since `since` and contacted after that assignment. In the database, portably: each owner's
+    durations numbered in order by a window, the middle one (or two, averaged) kept. Fetching the
+    durations to take the median in Python cost ~0.15 s at 1M leads (13,500 contacts a week, a
+    datetime conversion each) and the team page's budget is 100 ms."""
+    minutes = seconds_between(session, Lead.assigned_at, Lead.first_contact_at) / 60.0
+    owner = col(Lead.owner_id) + 0  # partitioned by an expression: SQLite would otherwise walk the owner index
+    ranked = (
+        select(owner.label('owner'), minutes.label('minutes'),
+               func.row_number().over(partition_by=owner, order_by=minutes).label('rn'),
+               func.count().over(partition_by=owner).label('n'))
         .where(col(Lead.assigned_at) >= since, col(Lead.first_contact_at).is_not(None),
                col(Lead.first_contact_at) >= col(Lead.assigned_at), Lead.is_deleted == False)  # noqa: E712
-    ).all()
-    # the WHERE already excludes NULL timestamps; the test narrows the types
-    return [(owner_id, assigned_at, contacted_at) for owner_id, assigned_at, contacted_at in rows
-            if owner_id is not None and assigned_at is not None and contacted_at is not None]
+        .subquery()
+    )
+    middle = sa.or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
+    rows = session.exec(select(ranked.c.owner, func.avg(ranked.c.minutes)).where(middle)
+                        .group_by(ranked.c.owner)).all()
+    # (no `owner_id IS NOT NULL` in the WHERE: SQLite would walk the owner index over every lead; the
+    # range over `assigned_at` and a sort of the week's contacts is the plan)
+    return {owner_id: float(median) for owner_id, median in rows if owner_id is not None}
 
 
 def workload_open_opportunities(session: Session) -> dict[int, tuple[int, int, int]]:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from core.clock import Clock
 from core.desk import Desk
@@ -142,6 +143,45 @@ def start_server(tmp_path: Path, request: pytest.FixtureRequest,
         stop(process)
         if report is not None and report.failed:
             print(f'\n----- server log {server.base_url} -----\n{server.log_path.read_text()}')
+
+
+@pytest.fixture
+def new_context(new_context: Callable[..., BrowserContext],
+                request: pytest.FixtureRequest) -> Iterator[Callable[..., BrowserContext]]:
+    """pytest-playwright's, with each page's console, navigations and last text printed on failure:
+    NiceGUI says in the console why it reloads a page (a socket that timed out, a failed handshake),
+    which is otherwise invisible in a click that "did nothing"."""
+    lines: list[str] = []
+    pages: list[Page] = []
+    started = time.monotonic()
+
+    def note(page: Page, what: str) -> None:
+        lines.append(f'{time.monotonic() - started:7.2f}s page {id(page) % 10_000:04d} {what}')
+
+    def watch(page: Page) -> None:
+        pages.append(page)
+        page.on('console', lambda m: note(page, f'console {m.type}: {m.text}'))
+        page.on('framenavigated', lambda f: note(page, f'navigated {f.url}') if f == page.main_frame else None)
+        page.on('pageerror', lambda e: note(page, f'page error: {e}'))
+
+    def make(**kwargs: Any) -> BrowserContext:
+        context = new_context(**kwargs)
+        context.on('page', watch)
+        return context
+
+    yield make
+    report = getattr(request.node, 'rep_call', None)
+    if report is not None and report.failed and lines:
+        print('\n----- browser console and navigations -----\n' + '\n'.join(lines))
+        for page in pages:  # what each page showed when the test failed (the dialogs, the toasts)
+            print(f'\n----- page {id(page) % 10_000:04d} at the end: {_shown_text(page)}')
+
+
+def _shown_text(page: Page) -> str:
+    try:
+        return f'{page.url}\n' + page.inner_text('body', timeout=2_000)[:3_000]
+    except PlaywrightError as e:  # a closed page or a dead browser: say so, the report goes on
+        return f'(unreadable: {e})'
 
 
 @pytest.fixture

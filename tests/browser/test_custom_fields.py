@@ -49,10 +49,14 @@ def test_rep_picks_a_custom_option_on_a_phone(start_server: Callable[..., Server
     assert server.team is not None
     page = new_context(locale='en-US', viewport=SIZES['phone']).new_page()
     login(page, server, server.team.rep)
-    page.goto(server.url(f"/leads/{server.seeded['lead']}"))
+    response = page.goto(server.url(f"/leads/{server.seeded['lead']}"))
+    # The "why can I see this?" line is in the first response: filled in later, it wrapped onto a line of
+    # its own on a phone and pushed the pencil below away from under the finger tapping it.
+    assert response is not None and 'You see this because it is your record.' in response.text()
     expect(page.get_by_test_id('value-custom-budget_total')).to_have_text('¥128,000')
     expect(page.get_by_test_id('value-custom-legacy')).to_have_text('OLD-42')  # retired, kept, read only
     page.get_by_test_id('edit-custom').click()
+    expect(page.get_by_test_id('save-custom')).to_be_visible()
     page.get_by_test_id('custom-product').click()
     page.get_by_role('option', name='CRM suite').click()
     page.keyboard.press('Escape')

@@ -1,9 +1,10 @@
 """Every page, for every role that may open it, on a phone (390×844) and a desk (1440×900), in
 Chinese and English: nothing scrolls sideways, the browser logs no error, the page speaks its
-language (`<html lang>`), and axe-core finds no critical or serious accessibility violation.
+language (`<html lang>`), axe-core finds no critical or serious accessibility violation, and the
+page does not move once it shows (record pages and the team page not at all, the lists little).
 
 One server and one browser for the module; one browser context per size, language and role, each
-page visited once (both tests read the same visit). A case that fails today is marked
+page visited once (the tests read the same visit). A case that fails today is marked
 xfail(strict=True) with its reason, so it turns red, to be unmarked, the day it is fixed.
 """
 
@@ -37,7 +38,7 @@ SHOTS = os.environ.get('LEADDESK_SHOTS')
 
 MANAGER_PAGES = ('/team', '/rules', '/automation', '/import', '/duplicates', '/playbooks', '/settings')
 EVERYONE_PAGES = ('/', '/lead', '/pool', '/pipeline', '/opportunity', '/customers', '/customer', '/reports',
-                  '/notifications', '/account', '/search')
+                  '/notifications', '/digests', '/account', '/search')
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
     'anonymous': ('/login', '/form'),
     'rep': EVERYONE_PAGES,
@@ -155,6 +156,32 @@ class Visit:
     final_path: str
     serious: list[str]
     """'rule-id (impact): where' of every critical or serious axe violation"""
+    shifts: list[tuple[float, str]]
+    """(score, what moved) of every layout shift after the page first showed (no input caused them)"""
+
+
+WATCH_SHIFTS = """
+window.__ldShifts = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if (e.hadRecentInput) continue;
+    const what = e.sources.map((s) => s.node ? (s.node.dataset?.testid || s.node.className || s.node.nodeName) : '?');
+    window.__ldShifts.push([e.value, what.join(', ').slice(0, 160)]);
+  }
+}).observe({type: 'layout-shift', buffered: true});
+"""
+"""Layout shifts as Chromium reports them (the Layout Instability API): a page that moves after it
+showed moves the button under a finger about to tap it."""
+
+STILL_PAGES = ('/lead', '/opportunity', '/customer', '/team')
+"""Pages whose first response carries everything above the fold: nothing may move once they show.
+(A record page's "why can I see this?" line once came later, wrapped onto its own line on a phone and
+took the pencil below from under the tap.)"""
+STILL = 0.001
+"""The most a still page may shift in all (sub-pixel rounding scores 0.000x)."""
+SETTLES = 0.1
+"""The most any other page may shift in all (lists fill after the first response): web.dev's "good"
+cumulative layout shift."""
 
 
 class Visitor:
@@ -177,6 +204,7 @@ class Visitor:
             self.context = self.browser.new_context(viewport=SIZES[case.size],  # type: ignore[arg-type]
                                                     locale=LANGUAGES[case.language])
             self.context.add_cookies([{'name': 'ld_lang', 'value': case.language, 'url': self.server.base_url}])
+            self.context.add_init_script(WATCH_SHIFTS)
             page = self.context.new_page()
             page.on('console', lambda m: self.errors.append(f'console {m.type}: {m.text}')
                     if m.type == 'error' else None)
@@ -214,9 +242,10 @@ class Visitor:
             Path(f'{SHOTS}/{case.id}.axe.json').write_text(json.dumps(results['violations'], indent=1))
             if case.size == '390':
                 page.screenshot(path=f'{SHOTS}/{case.id}.png', full_page=True)
+        shifts = [(value, what) for value, what in page.evaluate('window.__ldShifts || []')]
         visit = Visit(overflow=(width[0], width[1]), errors=list(self.errors),
                       lang=page.evaluate('document.documentElement.lang'),
-                      final_path=page.evaluate('location.pathname'), serious=serious)
+                      final_path=page.evaluate('location.pathname'), serious=serious, shifts=shifts)
         self.visits[case] = visit
         return visit
 
@@ -251,3 +280,10 @@ def test_page_fits_the_screen_in_its_language_without_errors(visitor: Visitor, c
 def test_page_has_no_serious_accessibility_violation(visitor: Visitor, case: Case) -> None:
     serious = visitor.visit(case).serious
     assert not serious, ' ;; '.join(serious)
+
+
+@pytest.mark.parametrize('case', _cases({}))
+def test_page_holds_still_once_shown(visitor: Visitor, case: Case) -> None:
+    shifts = visitor.visit(case).shifts
+    limit = STILL if case.page in STILL_PAGES else SETTLES
+    assert sum(score for score, _ in shifts) <= limit, ' ;; '.join(f'{score:.3f}: {what}' for score, what in shifts)

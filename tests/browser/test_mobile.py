@@ -117,6 +117,9 @@ def test_pages_fit_phone_and_desk_in_both_languages(start_server: Callable[..., 
         else:
             expect(bar).to_be_hidden()
         shot(page, f'lead-{tag}')
+        # a click before the page's socket is up is dropped by NiceGUI's client (`window.socket?.emit`):
+        # a loaded box showed the read view still after the click
+        page.wait_for_function('() => window.did_handshake === true')
         page.get_by_test_id('edit-contact').click()
         expect(page.get_by_test_id('field-company')).to_be_visible()
         no_sideways_scroll(page)

@@ -55,3 +55,20 @@ def test_slash_focuses_the_header_box_on_a_desk(start_server: Callable[..., Serv
     page.keyboard.type('云杉信息')
     page.keyboard.press('Enter')
     expect(page.get_by_test_id(f'search-hit-lead-{server.seeded["lead"]}')).to_be_visible()
+
+
+def test_two_chinese_characters_find_a_name_inside_another(start_server: Callable[..., Server],
+                                                           new_context: Callable[..., BrowserContext]) -> None:
+    """"小明" is inside 王小明 (not its start): the pair index finds it, with no "names only" hint."""
+    server = start_server(seed=seed)
+    assert server.team is not None
+    page = new_context(locale='zh-CN', viewport={'width': 1440, 'height': 900}).new_page()
+    login(page, server, server.team.rep)
+    page.get_by_test_id('header-search').fill('小明')
+    page.keyboard.press('Enter')
+    hit = page.get_by_test_id(f'search-hit-lead-{server.seeded["lead"]}')
+    expect(hit).to_be_visible()
+    expect(hit).to_contain_text('王小明')
+    expect(page.get_by_test_id('search-short')).to_have_count(0)
+    page.get_by_test_id('search-input').fill('王')
+    expect(page.get_by_test_id('search-short')).to_be_visible()

@@ -84,6 +84,7 @@ def busy_sqlite_desk(path: Path) -> Desk:
     desk.mail.send_test(admin)  # email_messages
     desk.ctx.settings.public_url = 'https://crm.example.com'
     desk.password_reset.request(DEMO_ADMIN_EMAIL)  # password_reset_tokens
+    desk.digests.set_my_settings(admin, {'kinds': ['daily'], 'channels': ['app'], 'send_time': '09:00'})  # digest_prefs
     return desk
 
 

@@ -177,6 +177,7 @@ PAGES: dict[str, Callable[[Records], list[Visit]]] = {
     '/team': lambda r: [Visit('/team', team_only(), {'manager': ('Rep Li',), 'admin': ('Rep Li',),
                                                      'dept_manager': ('Rep Li',)})],
     '/notifications': lambda r: [Visit('/notifications', *signed_in())],
+    '/digests': lambda r: [Visit('/digests', *signed_in())],
     '/account': lambda r: [Visit('/account', *signed_in())],
     '/import': lambda r: [Visit('/import', team_only('marketing'), {})],
     '/duplicates': lambda r: [Visit('/duplicates', team_only(), {})],

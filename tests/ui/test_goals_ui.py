@@ -21,7 +21,7 @@ async def test_a_manager_sets_a_reps_goals_and_sees_the_pace(user: User, team: T
     await user.should_see(marker='goals-pace')
     user.find(marker='goals-edit').click()
     await user.should_see(marker='goals-who', retries=50)
-    user.find(marker='goals-who').elements.pop().value = team.rep_a.id  # type: ignore[attr-defined]
+    user.find(marker='goals-who').elements.pop().value = str(team.rep_a.id)  # type: ignore[attr-defined]  # GoalRow.key
     user.find(marker='goals-target-contacted').type('12')
     user.find(marker='goals-target-won_cents').type('50000')
     user.find(marker='goals-stretch-won_cents').type('100')
@@ -45,7 +45,7 @@ async def test_a_manager_sets_a_reps_goals_and_sees_the_pace(user: User, team: T
     await user.should_see('¥50,000', retries=50)
     user.find(marker='goals-edit').click()  # the editor shows the saved goals back as typed
     await user.should_see(marker='goals-who', retries=50)
-    user.find(marker='goals-who').elements.pop().value = team.rep_a.id  # type: ignore[attr-defined]
+    user.find(marker='goals-who').elements.pop().value = str(team.rep_a.id)  # type: ignore[attr-defined]  # GoalRow.key
     assert user.find(marker='goals-target-won_cents').elements.pop().value == '50000'  # type: ignore[attr-defined]
     assert user.find(marker='goals-stretch-won_cents').elements.pop().value == '80000'  # type: ignore[attr-defined]
     assert user.find(marker='goals-target-contacted').elements.pop().value == '12'  # type: ignore[attr-defined]

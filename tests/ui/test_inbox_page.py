@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 
@@ -61,6 +62,21 @@ async def test_search_filters_the_inbox(user: User, team: Team) -> None:
             break
         await asyncio.sleep(0.05)
     assert table_names(user) == ['Zhang Wei']
+
+
+async def test_a_searched_inbox_says_where_its_count_stopped(user: User, team: Team,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A searched inbox counts to SEARCH_COUNT_CAP (2,000; here 2) and says "2+" beyond it."""
+    from store.queries import leads as lead_queries
+
+    monkeypatch.setattr(lead_queries, 'SEARCH_COUNT_CAP', 2)
+    for name in ('Zhang One', 'Zhang Two', 'Zhang Three'):
+        team.desk.leads.capture_lead(factories.lead_data(name=name), channel='manual', default_source='manual')
+    await login(user, team.manager.email)
+    await wait_rows(user, {'Zhang One'})
+    await user.should_see('3 leads', marker='inbox-pager')  # no search: counted whole
+    user.find(marker='inbox-search').type('Zhang')
+    await user.should_see('2+ leads', marker='inbox-pager')
 
 
 async def test_lead_captured_elsewhere_appears_live(user: User, team: Team) -> None:

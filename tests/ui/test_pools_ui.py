@@ -64,7 +64,7 @@ async def test_rep_of_another_department_sees_only_the_shared_pool(user: User, t
     await login(user, team.rep_b.email)
     await user.open('/pool')
     await table_rows(user, 'pool-table', 0)
-    user.should_not_see(marker='pool-switch')
+    await user.should_not_see(marker='pool-switch')
     await user.should_see('Public pool: you claimed 0 of 10 today')
 
 

@@ -4,6 +4,7 @@ whose browser never connects its socket holds no live subscription and is soon d
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -56,7 +57,14 @@ async def test_a_page_nobody_connects_to_holds_no_subscription(user: User, team:
     monkeypatch.setattr(session, 'UNCONNECTED_SECONDS', 4.0)  # longer than ten page builds on a loaded box
     await login(user, team.manager.email)
     events = app.state.desk.events
-    subscribed = len(events.lead_captured.callbacks), len(events.notified.callbacks)
+    inboxes = sys.modules['ui.pages.inbox'].OPEN[events]  # the live inboxes and bells (ui/live_views.py)
+    bells = sys.modules['ui.components.notification_bell'].bells(app.state.desk)
+
+    def subscribed() -> tuple[int, int, int, int]:
+        return (len(events.lead_captured.callbacks), len(events.notified.callbacks), len(inboxes.pages),
+                len(bells.pages))
+
+    before = subscribed()
     pages, clients = PAGES.count(), len(Client.instances)
 
     for _ in range(5):
@@ -64,14 +72,18 @@ async def test_a_page_nobody_connects_to_holds_no_subscription(user: User, team:
         assert response.status_code == 200 and 'inbox-table' in response.text
     for _ in range(5):
         assert (await user.http_client.get('/login')).status_code == 307  # signed in: on to the inbox
-    assert (len(events.lead_captured.callbacks), len(events.notified.callbacks)) == subscribed
+    assert subscribed() == before
     assert PAGES.count() == pages
     assert len(Client.instances) == clients + 10
 
     await asyncio.sleep(PRUNE_SECONDS + 5.0)
     assert len(Client.instances) == clients
-    await user.open('/')  # a page whose socket connects subscribes, as before
-    assert len(events.lead_captured.callbacks) == subscribed[0] + 1
+    await user.open('/')  # a page whose socket connects joins the live inboxes and bells, as before
+    for _ in range(100):
+        if subscribed()[2:] == (before[2] + 1, before[3] + 1):
+            break
+        await asyncio.sleep(0.05)
+    assert subscribed() == (before[0], before[1], before[2] + 1, before[3] + 1)
     assert PAGES.count() == pages + 1
 
 

@@ -151,6 +151,30 @@ def test_all_matching_the_filter(desk: Desk, team: tuple[UserRef, ...]) -> None:
     assert desk.bulk.preview(manager, selection, BulkAction(BulkKind.POOL)).change == 2
 
 
+def test_all_matching_a_search_counts_exactly_up_to_the_cap_and_refuses_beyond(
+        desk: Desk, team: tuple[UserRef, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A searched inbox's total stops at SEARCH_COUNT_CAP ("2,000+"); "select all matching" reads
+    the matches themselves, up to BULK_MAX + 1, so it takes exactly what was counted or refuses
+    (BULK_MAX is not above the cap, so a capped total is always refused)."""
+    from core.leads import bulk as bulk_module
+    from store.queries import leads as lead_queries
+
+    assert bulk_module.BULK_MAX <= lead_queries.SEARCH_COUNT_CAP
+    monkeypatch.setattr(lead_queries, 'SEARCH_COUNT_CAP', 4)
+    monkeypatch.setattr(bulk_module, 'BULK_MAX', 4)
+    manager, rep, _ = team
+    assign(desk, manager, rep, 3, company='华为技术有限公司')
+    assign(desk, manager, rep, 1, company='别的公司')
+    few = Selection(filters={'search': '华为'})
+    assert desk.leads.inbox(manager, search='华为')[1] == 3
+    assert desk.bulk.preview(manager, few, BulkAction(BulkKind.POOL)).change == 3
+    assign(desk, manager, rep, 3, company='华为技术有限公司')
+    assert desk.leads.inbox(manager, search='华为')[1] == 5  # "4+"
+    with pytest.raises(ValidationFailed) as refused:
+        desk.bulk.preview(manager, few, BulkAction(BulkKind.POOL))
+    assert refused.value.errors == {'leads': 'too_many'}
+
+
 def test_undo_restores_values_and_skips_leads_changed_since(desk: Desk, team: tuple[UserRef, ...]) -> None:
     manager, rep, other = team
     ids = assign(desk, manager, rep, 3)

@@ -162,7 +162,8 @@ def test_0019_rebuilds_the_roll_up_the_app_keeps(desk: Desk, clock: FakeClock) -
         command.downgrade(config, '0018')
         connection.exec_driver_sql('DELETE FROM report_days')  # (all of it: 0019 must build it whole)
     upgrade(desk.ctx.engine)
-    assert kept_rows(desk) == kept
+    # the cohort's `grade` rows came later (0047 leaves them to start-up's rebuild): 0019 keeps the rest
+    assert kept_rows(desk) == {row for row in kept if row[3] != 'grade'}
 
 
 def test_0024_names_the_seeded_chinese_contact_form_in_chinese(tmp_path: Path) -> None:

@@ -53,6 +53,12 @@ def fts_agrees(connection: sa.Connection) -> None:
             hits = connection.exec_driver_sql('SELECT rowid FROM search_fts WHERE search_fts MATCH ?',
                                               (search.fts_phrase(line),)).scalars().all()
             assert doc_id in hits, (doc_id, line)
+    connection.exec_driver_sql("INSERT INTO search_pairs(search_pairs, rank) VALUES ('integrity-check', 1)")
+    for doc_id, pairs in connection.execute(sa.select(SearchDoc.id, SearchDoc.pairs)).all():
+        for pair in set(pairs.split()):
+            hits = connection.exec_driver_sql('SELECT rowid FROM search_pairs WHERE search_pairs MATCH ?',
+                                              (search.fts_phrase(pair),)).scalars().all()
+            assert doc_id in hits, (doc_id, pair)
 
 
 def assert_rebuild_agrees(desk: Desk) -> None:
@@ -294,4 +300,4 @@ def test_every_audit_action_that_is_an_event_names_a_webhook_event() -> None:
     for action, names in projections.WEBHOOK_EVENTS.items():
         assert isinstance(action, AuditAction) and all(isinstance(n, WebhookEvent) for n in names)
     assert {e for names in projections.WEBHOOK_EVENTS.values() for e in names} | set(
-        projections.STATUS_EVENTS.values()) == set(WebhookEvent)
+        projections.STATUS_EVENTS.values()) | projections.SENT_DIRECTLY == set(WebhookEvent)

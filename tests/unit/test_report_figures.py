@@ -22,7 +22,7 @@ from sqlmodel import SQLModel, select
 from core.clock import FakeClock
 from core.desk import Desk
 from core.reports.report_filter import ReportFilter
-from store import report_figures
+from store import report_days, report_figures, reporting
 from store.models import (
     Account,
     AuditEntry,
@@ -33,6 +33,7 @@ from store.models import (
     Role,
     StageChange,
     StepExit,
+    User,
     UserRef,
 )
 from store.report_figures import AUTOMATION_ACTIONS
@@ -64,6 +65,7 @@ step_exit = st.fixed_dictionaries({
 lead = st.fixed_dictionaries({
     'ago': minutes_ago,
     'source': st.sampled_from(('website', 'ads', 'referral')),
+    'grade': st.sampled_from(('A', 'B', 'C')),
     'region': st.sampled_from(('East', 'West', None, '')),
     'industry': st.sampled_from(('Retail', 'Tech', None)),
     'owner': st.integers(0, 3),
@@ -113,7 +115,8 @@ def fill(desk: Desk, reps: list[UserRef], leads: list[dict[str, Any]]) -> None:
     for n, spec in enumerate(leads):
         with desk.ctx.write() as s:
             created = NOW - timedelta(minutes=spec['ago'])
-            row = Lead(name=f'L{n}', source=spec['source'], region=spec['region'], industry=spec['industry'],
+            row = Lead(name=f'L{n}', source=spec['source'], grade=spec['grade'], region=spec['region'],
+                       industry=spec['industry'],
                        owner_id=who(spec['owner']), status=spec['status'], created_at=created,
                        first_contact_at=at(spec['contact']), assigned_at=at(spec['assigned']),
                        sla_status=spec['sla'], is_deleted=spec['deleted'])
@@ -178,9 +181,20 @@ def checklist(desk: Desk, actor: UserRef, f: ReportFilter) -> None:
                                   desk.playbooks.checklist_report(actor, f, rollup=False))
 
 
+def cohort_grade(desk: Desk, actor: UserRef, f: ReportFilter) -> None:
+    """The goals leaderboard's grade mix per owner (the roll-up is in use: the range ends today or later)."""
+    scope = desk.reports.scope(f)
+    with desk.ctx.read() as s:
+        owners = [f.owner_id] if f.owner_id else [u or 0 for u in s.exec(select(User.id)).all()]
+        rolled = report_days.cohort_by_owner_grade(s, owners, f.start, f.end)
+        raw = reporting.cohort_by_owner_grade(s, scope)
+    assert {o: g for o, g in rolled.items() if g} == {o: g for o, g in raw.items() if o in owners}
+
+
 DIMENSION_TABLES = report_figures.DIMENSIONS
 CHECKS: dict[str, Callable[[Desk, UserRef, ReportFilter], None]] = {
     'cohort': report_panels('funnel', *(f'conversion_by_{d}' for d in DIMENSION_TABLES)),
+    'cohort_grade': cohort_grade,
     'cohort_days': report_panels('weekly_conversion'),
     'closed': report_panels(*(f'win_rate_by_{d}' for d in DIMENSION_TABLES)),
     'sla': report_panels('first_response'),
@@ -210,6 +224,7 @@ def _property(name: str) -> Callable[..., None]:
 
 
 test_cohort_from_the_roll_up_equals_cohort_from_the_rows = _property('cohort')
+test_cohort_grade_from_the_roll_up_equals_cohort_grade_from_the_rows = _property('cohort_grade')
 test_cohort_days_from_the_roll_up_equals_cohort_days_from_the_rows = _property('cohort_days')
 test_closed_from_the_roll_up_equals_closed_from_the_rows = _property('closed')
 test_sla_from_the_roll_up_equals_sla_from_the_rows = _property('sla')

@@ -53,12 +53,36 @@ def test_names_companies_and_emails_are_found_in_chinese_and_english(desk: Desk,
     assert found(desk, boss, text) == {wang}
 
 
-def test_one_or_two_characters_match_the_start_of_a_name_only(desk: Desk, boss: UserRef, wang: int) -> None:
-    other = capture(desk, name='Li Lei', company='芳华贸易')
+def test_one_character_or_two_latin_or_digits_match_the_start_of_a_name_only(desk: Desk, boss: UserRef,
+                                                                               wang: int) -> None:
+    other = capture(desk, name='Li Lei', company='芳华贸易', phone='13500001132')
     results = desk.search.search(boss, '芳')
     assert results.short and results.empty  # 王芳 ends with it, 芳华贸易 is a company: neither starts a name
     assert found(desk, boss, 'li') == {other}
+    assert found(desk, boss, 'ei') == found(desk, boss, '32') == set()  # inside a name, a phone's last two
     assert found(desk, boss, '芳华贸') == {other}  # three characters: anywhere
+
+
+def test_two_chinese_characters_are_found_anywhere(desk: Desk, boss: UserRef, wang: int) -> None:
+    """A given name inside a longer one, a surname and one character, a word inside a company."""
+    lina = capture(desk, name='李娜', phone='13500001111')
+    linana = capture(desk, name='李娜娜', phone='13500002222')
+    zhang = capture(desk, name='张丽娜', company='北京李娜贸易', phone='13500003333')
+    results = desk.search.search(boss, '李娜')
+    assert not results.short and {h.id for h in results.leads} == {lina, linana, zhang}
+    assert found(desk, boss, '娜娜') == {linana}
+    assert found(desk, boss, '丽娜') == {zhang}
+    assert found(desk, boss, '华为') == {wang}  # inside 深圳华为技术有限公司
+    assert found(desk, boss, '娜李') == set()  # not across two values (李娜娜 / 北京李娜贸易 are lines apart)
+    rows, total = desk.leads.inbox(boss, search='李娜')
+    assert {r.id for r in rows} == {lina, linana, zhang} and total == 3
+
+
+def test_a_two_character_term_follows_an_edit(desk: Desk, boss: UserRef, wang: int) -> None:
+    version = desk.leads.lead_view(boss, wang).lead.version
+    desk.leads.update_lead(boss, wang, version=version, changes={'company': '杭州阿里巴巴网络'})
+    assert found(desk, boss, '巴巴') == {wang}
+    assert found(desk, boss, '华为') == set()
 
 
 def test_an_english_name_is_found_whatever_its_case(desk: Desk, boss: UserRef) -> None:
@@ -161,6 +185,8 @@ def test_the_inbox_pages_a_frequent_term_as_it_pages_a_rare_one(desk: Desk, boss
     assert [([r.id for r in rows], total) for rows, total in many] == \
         [([r.id for r in rows], total) for rows, total in few]
     assert few[0][1] == 6 and len(few[0][0]) == 4
+    pairs_few = desk.leads.inbox(boss, search='华为', page_size=4)  # (FEW is 2 here: the walking path)
+    assert ([r.id for r in pairs_few[0]], pairs_few[1]) == ([r.id for r in few[0][0]], 6)
 
 
 @pytest.mark.parametrize('text', ['contact500000', 'contact500000@qq', 'CONTACT500000@QQ.COM'])

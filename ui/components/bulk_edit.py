@@ -84,6 +84,9 @@ class BulkEdit:
         """The page's tables whose rows carry tick boxes (`listen`): a tick is written back to their rows."""
         self.all_matching = False
         self.total = 0
+        self.cap: int | None = None
+        """Where the list stops counting (the inbox's "10,000+"): a total above it is shown as `cap+`
+        (selecting all of them is refused by core: more than BULK_MAX)."""
 
     # ----- the selection ---------------------------------------------------------------------------
 
@@ -161,8 +164,9 @@ class BulkEdit:
         self.bar.set_visibility(n > 0)
         every = ('bulk.all_selected_deal' if self.deals else 'bulk.all_selected' if self.leads
                  else 'bulk.all_selected_customer')
-        self.counter.set_text(t(every, count=n) if self.all_matching else t('bulk.selected', count=n))
-        self.all_link.set_text(t('bulk.select_all', count=self.total))
+        total = f'{self.cap:,}+' if self.cap is not None and self.total > self.cap else self.total
+        self.counter.set_text(t(every, count=total) if self.all_matching else t('bulk.selected', count=n))
+        self.all_link.set_text(t('bulk.select_all', count=total))
         self.all_link.set_visibility(self.matching and not self.all_matching and self.total > len(self.picked))
 
     # ----- the action dialog -----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from ..errors import attempt
 from ..format import money
 from ..i18n import t
 from ..marks import tid
+from .goal_leaderboard import LeaderboardPanel
 
 STATUS_COLORS = {PaceStatus.STRETCH: 'purple', PaceStatus.MET: 'positive', PaceStatus.ON_PACE: 'primary',
                  PaceStatus.BEHIND: 'negative', PaceStatus.NO_GOAL: 'grey'}
@@ -70,13 +71,25 @@ class GoalsPanel:
                            days=f'{board.pace.working_days:g}')).classes('text-sm text-grey-7'), 'goals-pace')
             for row in board.rows:
                 self.row(row)
+            if permissions.can_assign(self.user):  # the peer ranking is a manager's tool
+                LeaderboardPanel(self.desk, self.user).build()
+
+    @staticmethod
+    def label(row: GoalRow) -> str:
+        if row.department_id is not None:
+            return t('goals.department', name=row.name)
+        return row.name or t('goals.team')
 
     def row(self, row: GoalRow) -> None:
         with tid(ui.row().classes('w-full items-start gap-x-4 gap-y-1 py-1')
-                 .style('border-bottom: 1px solid var(--ld-border)'), f'goals-row-{row.user_id or "team"}'):
-            ui.label(row.name or t('goals.team')).classes('font-bold w-full sm:w-32')
+                 .style('border-bottom: 1px solid var(--ld-border)'), f'goals-row-{row.key}'):
+            with ui.row().classes('items-center gap-1 no-wrap w-full sm:w-32').style(
+                    f'padding-left: {row.depth * 0.75}rem'):
+                if row.department_id is not None:
+                    ui.icon('account_tree', size='xs').classes('text-grey-7')
+                ui.label(row.name or t('goals.team')).classes('font-bold ellipsis')
             for metric in GoalMetric:
-                self.cell(metric, row.paces[metric], f'goals-{row.user_id or "team"}-{metric}')
+                self.cell(metric, row.paces[metric], f'goals-{row.key}-{metric}')
 
     def cell(self, metric: GoalMetric, p: Pace, mark: str) -> None:
         with tid(ui.column().classes('gap-0 min-w-[9rem] flex-1'), mark):
@@ -93,12 +106,12 @@ class GoalsPanel:
                 ui.label(t('goals.status.no_goal')).classes('text-caption text-grey-7')
 
     def editor(self, board: GoalBoard) -> None:
-        rows = {r.user_id or 0: r for r in board.rows}
+        rows = {r.key: r for r in board.rows}
         self.outside.clear()  # the last editor's dialog goes (one editor on the page at a time)
         with self.outside, ui.dialog() as dialog, ui.card().classes('w-[28rem] max-w-full'):
             ui.label(t('goals.edit_title', month=board.month.strftime('%Y-%m'))).classes('text-h6')
-            who = tid(ui.select({k: r.name or t('goals.team') for k, r in rows.items()}, label=t('goals.who'),
-                                value=next(iter(rows), 0)).classes('w-full'), 'goals-who')
+            who = tid(ui.select({k: self.label(r) for k, r in rows.items()}, label=t('goals.who'),
+                                value=next(iter(rows), None)).classes('w-full'), 'goals-who')
             fields: dict[str, Any] = {}
             with ui.column().classes('w-full gap-1'):
                 for metric in GoalMetric:
@@ -122,8 +135,9 @@ class GoalsPanel:
             fill()
 
             async def save() -> None:
-                user_id = who.value or None
-                values = [{'user_id': user_id, 'metric': m, 'target': to_stored(m, fields[f'{m}.target'].value),
+                chosen = rows[who.value]
+                values = [{'user_id': chosen.user_id, 'department_id': chosen.department_id, 'metric': m,
+                           'target': to_stored(m, fields[f'{m}.target'].value),
                            'stretch': to_stored(m, fields[f'{m}.stretch'].value)} for m in GoalMetric]
                 errors_at = {f'{i}.{part}': fields[f'{m}.{part}'] for i, m in enumerate(GoalMetric)
                              for part in ('target', 'stretch')}

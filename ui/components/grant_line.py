@@ -6,7 +6,7 @@ access levels in one place (`grant_text`)."""
 
 from __future__ import annotations
 
-from nicegui import run, ui
+from nicegui import ui
 
 from core.accounts.grants import Grant, GrantKind
 from core.desk import Desk
@@ -29,23 +29,29 @@ def grant_text(grant: Grant) -> str:
     return t('grant.own')
 
 
-def grant_line(desk: Desk, user: UserRef, kind: RecordKind, record_id: int) -> ui.label:
-    """The line, filled once the grant is read (off the event loop); hidden when none applies (the
-    record left the reader's scope meanwhile: the page's own read says so)."""
-    line = tid(ui.label('').classes('ld-muted text-xs'), 'why-visible')
-    line.tooltip(t('grant.title'))
+class GrantLine:
+    """The line of one record page. The grant is read with the page's other reads, before anything is
+    drawn, and again with each reload: filled in after the page showed, the line pushed everything
+    below it down just as the reader tapped a button there (a phone wraps it onto its own line)."""
 
-    async def load() -> None:
+    def __init__(self, desk: Desk, user: UserRef, kind: RecordKind, record_id: int, grant: Grant | None) -> None:
+        self.desk, self.user, self.kind, self.record_id = desk, user, kind, record_id
+        self.grant = grant
+
+    @staticmethod
+    def read(desk: Desk, user: UserRef, kind: RecordKind, record_id: int) -> Grant | None:
+        """The grant, None when none applies (the record left the reader's scope meanwhile: the page's
+        own read says so). Blocking: call it through `run.io_bound`."""
         try:
-            grant = await run.io_bound(desk.grants.why, user, kind, record_id)
+            return desk.grants.why(user, kind, record_id)
         except DomainError:
-            grant = None
-        if line.is_deleted:
-            return
-        if grant is None:
-            line.set_visibility(False)
-        else:
-            line.set_text(grant_text(grant))
+            return None
 
-    ui.timer(0, load, once=True)
-    return line
+    def read_again(self) -> Grant | None:
+        """This record's grant now: a page's reload reads it in the same worker call as the record,
+        so the two agree. Blocking."""
+        return self.read(self.desk, self.user, self.kind, self.record_id)
+
+    def render(self) -> None:
+        if self.grant is not None:
+            tid(ui.label(grant_text(self.grant)).classes('ld-muted text-xs'), 'why-visible').tooltip(t('grant.title'))

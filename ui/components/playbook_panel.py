@@ -18,6 +18,7 @@ from store.models import UserRef
 from ..errors import message
 from ..format import label, when
 from ..i18n import current_language, t
+from ..live import ReadOrder
 from ..marks import tid
 
 T = TypeVar('T')
@@ -34,6 +35,13 @@ def step_label(step: StepInfo) -> str:
     return t('playbook.step_lead', status=label('status', step.lead_status))
 
 
+def _shown(view: PlaybookView) -> tuple[object, ...]:
+    """What the card draws from a view, comparable (table rows compare by identity)."""
+    return (view.step, view.can_tick,
+            [(s.item.model_dump(), s.done, s.due_at, s.overdue) for s in view.items],
+            [t.model_dump() for t in view.tracks])
+
+
 class PlaybookPanel:
     """One page's playbook card for a lead (`lead_id`) or a deal (`opportunity_id`)."""
 
@@ -41,6 +49,7 @@ class PlaybookPanel:
                  opportunity_id: int | None = None) -> None:
         self.desk, self.user, self.view = desk, user, view
         self.lead_id, self.opportunity_id = lead_id, opportunity_id
+        self._reads = ReadOrder()
 
     def _read(self) -> PlaybookView:
         if self.opportunity_id is not None:
@@ -48,11 +57,17 @@ class PlaybookPanel:
         return self.desk.playbooks.for_lead(self.user, self.lead_id or 0)
 
     async def reload(self) -> None:
+        """Re-read and re-draw only when something shown changed, and never draw an older read over a
+        newer one: one save publishes several events, and a card re-drawn under the user's pointer
+        swallows the click on the checkbox being replaced."""
+        read = self._reads.start()
         try:
             view = await run.io_bound(self._read)
         except DomainError:  # no longer visible: the page itself says so
             return
-        if view is None:  # the app is stopping
+        if view is None or not self._reads.may_show(read):  # the app is stopping, or a newer read is shown
+            return
+        if _shown(view) == _shown(self.view):
             return
         self.view = view
         self.render.refresh()

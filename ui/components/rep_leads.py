@@ -62,8 +62,12 @@ class RepLeadList:
         self._enable()
 
     def set_targets(self, reps: dict[int, str]) -> None:
-        """Whom the selection can go to: every other rep, and the pool."""
-        self.targets = {rid: name for rid, name in reps.items() if rid != self.rep_id}
+        """Whom the selection can go to: every other rep, and the pool. Unchanged (every live refresh
+        of the team page asks, for every rep): nothing sent."""
+        targets = {rid: name for rid, name in reps.items() if rid != self.rep_id}
+        if targets == self.targets and self.to.options:
+            return
+        self.targets = targets
         options: dict[int, str] = {POOL: t('team.to_pool'), **self.targets}
         self.to.set_options(options, value=self.to.value if self.to.value in options else None)
 

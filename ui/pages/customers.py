@@ -11,6 +11,7 @@ from nicegui import run, ui
 
 from core import permissions
 from core.accounts.collaborators import CollaboratorPanel
+from core.accounts.grants import Grant
 from core.accounts.saved_views import View
 from core.custom_fields.sorting import CUSTOMERS
 from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
@@ -27,11 +28,11 @@ from ..components.bulk_edit import CUSTOMER_KINDS, PICK_BOX, BulkEdit
 from ..components.care_panel import CarePlanForm, CustomerCare
 from ..components.collaborators import CollaboratorsCard, shared_badge
 from ..components.custom_fields import CustomSection, display, field_label, filter_selects, set_choice
-from ..components.grant_line import grant_line
+from ..components.grant_line import GrantLine
 from ..components.list_sort import default_value, sort_args, sort_choices, sorted_field
 from ..components.phone import phone_link
 from ..components.saved_views import SavedViews
-from ..components.table import table_region
+from ..components.table import show_rows, table_region
 from ..components.tags import ROW_CHIPS, RecordTags, row_tags, tag_filter
 from ..errors import message
 from ..format import amount_text, money, stage_name, when
@@ -254,8 +255,8 @@ class CustomerList:
         shown = self.bulk.mark([_row(r, self.tags, by) for r in rows])
         self.bulk.total = self.total
         self.bulk.show()
-        self.table.update_rows(shown)
-        self.cards.update_rows(shown)
+        show_rows(self.table, shown)
+        show_rows(self.cards, list(shown))
         self.pager.set_text(t('customers.pager', page=self.page, pages=pages, total=self.total))
 
     async def _set(self, **filters: str | None) -> None:
@@ -347,10 +348,12 @@ class TierRulesForm:
 class CustomerPage:
     def __init__(self, desk: Desk, user: UserRef, view: CustomerView, stages: dict[int | None, Stage],
                  *, custom: CustomFields = NO_FIELDS, tags: RecordTags | None = None,
-                 collaborators: CollaboratorPanel | None = None) -> None:
+                 collaborators: CollaboratorPanel | None = None, grant: Grant | None) -> None:
         self.desk, self.user = desk, user
         self.view, self.stages = view, stages
         account_id = view.account.id or 0
+        self.grant = GrantLine(desk, user, RecordKind.CUSTOMER, account_id, grant)
+        """"Why can I see this?" under the name."""
         self.collaborators = CollaboratorsCard(desk, user, RecordKind.CUSTOMER, account_id, collaborators or
                                                CollaboratorsCard.read(desk, user, RecordKind.CUSTOMER, account_id))
         """Who else works this customer, its deals and its contacts' leads (issue 22)."""
@@ -386,7 +389,7 @@ class CustomerPage:
             ui.space()
             tid(ui.label(t('lead.owner_is', owner=self.view.owner_name or t('lead.unassigned')))
                 .classes('text-grey-8'), 'customer-owner')
-        grant_line(self.desk, self.user, RecordKind.CUSTOMER, a.id or 0)
+        self.grant.render()
         if self.tags is not None:
             self.tags.build()
         with ui.card().classes('w-full'), ui.grid(columns=2).classes('w-full gap-x-8 gap-y-1'):
@@ -461,6 +464,7 @@ def register(desk: Desk) -> None:
             custom = await run.io_bound(desk.customers.custom_fields)
             tags = await run.io_bound(RecordTags.read, desk, user, TagEntity.CUSTOMER, int(account_id))
             collaborators = await run.io_bound(CollaboratorsCard.read, desk, user, RecordKind.CUSTOMER, int(account_id))
+            grant = await run.io_bound(GrantLine.read, desk, user, RecordKind.CUSTOMER, int(account_id))
         except (NotFound, ValueError):
             refused = 'not-found'
         except NotAllowed:
@@ -473,7 +477,7 @@ def register(desk: Desk) -> None:
                 ui.link(t('customer.back'), '/customers')
             else:
                 editable = permissions.can_tag_customer(user, view.account.owner_id)
-                CustomerPage(desk, user, view, stages, custom=custom, collaborators=collaborators,
+                CustomerPage(desk, user, view, stages, custom=custom, collaborators=collaborators, grant=grant,
                              tags=RecordTags(desk, user, TagEntity.CUSTOMER, view.account.id or 0, editable=editable,
                                         read=tags)).build()
                 CustomerCare(desk, user, care).build()

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import context, run, ui
 
 from core.accounts.views import CUSTOM_COLUMN, INBOX_COLUMNS
 from core.capture.intake import CaptureResult
@@ -18,7 +18,8 @@ from core.custom_fields.sorting import INBOX
 from core.custom_fields.values import NO_FIELDS, CustomFields, Definition
 from core.desk import Desk
 from core.errors import ValidationFailed
-from core.leads.actions import INBOX_COUNT_CAP, traffic_light
+from core.events import DeskEvents
+from core.leads.actions import INBOX_COUNT_CAP, inbox_count_cap, traffic_light
 from core.permissions import in_reach, reach
 from core.tags.catalog import NO_TAGS, TagSet
 from store.models import (
@@ -43,9 +44,11 @@ from ..components.lead_form import open_new_lead
 from ..components.list_sort import default_value, sort_args, sort_choices, sorted_field
 from ..components.phone import COPY_SCRIPT
 from ..components.saved_views import SavedViews
+from ..components.table import show_rows
 from ..components.tags import ROW_CHIPS, row_tags, tag_filter
 from ..format import label, phone, when
 from ..i18n import current_language, t
+from ..live_views import Failed, LiveViews
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
@@ -53,8 +56,12 @@ from ..toasts import Burst
 
 PAGE_SIZE = 25
 DEFAULT_SORT = default_value(INBOX)
-LIVE_REFRESH_GAP = 0.5
-"""Seconds between two live refreshes of one inbox (a burst of captures coalesces)."""
+
+
+OPEN: WeakKeyDictionary[DeskEvents, LiveViews] = WeakKeyDictionary()
+"""Each running desk's open inboxes (by its events: the tests and bench count the reads and refreshes)."""
+LiveAsk = tuple[UserRef, int, dict[str, object]]
+"""An inbox's live read: reader, page number, `filter_args()`."""
 
 
 def _columns(show_owner: bool, custom: tuple[Definition, ...] = ()) -> list[dict]:
@@ -242,9 +249,9 @@ class Inbox(InboxViews):
         self.controls: dict[str, Any] = {}
         self.applying = False
         """A saved view is setting the controls: their handlers leave the reading to it."""
-        self._refreshing = False
-        self._again = False
-        self._last_live = 0.0
+        self.live_marked = False
+        """Marked by ui/live_views.py: a live event touched what this page shows (refreshed at the next tick)."""
+        self.live: LiveViews | None = None
         self.arrived = Burst('inbox.arrived', 'inbox.arrived_many', allowed=self._toast_allowed())
         self.assigned = Burst('inbox.assigned_to_you', 'inbox.assigned_to_you_many',
                               allowed=self._toast_allowed(NotifyKind.ASSIGNED))
@@ -260,6 +267,7 @@ class Inbox(InboxViews):
         render fewer before a user sees their leads (bench/inbox_paint.py)."""
         self.help = self._help_dialog()
         self.bulk = BulkEdit(self.desk, self.user, filters=self.filter_args, custom=self.custom, refresh=self.refresh)
+        self.bulk.cap = INBOX_COUNT_CAP  # (`_show` sets the one for the page's search)
         ui.on('inbox_help', self.help.open)
         with ui.row().classes('w-full items-center justify-between'):
             title = ('inbox.title_all' if reach(self.user).everyone else 'inbox.title_reach') if self.manager_view \
@@ -357,13 +365,13 @@ class Inbox(InboxViews):
             ui.button(icon='chevron_right', on_click=lambda: self._go(1)) \
                 .props(f'flat dense aria-label="{t("common.next_page")}"')
         events = self.desk.events
-        live.subscribe(events.lead_captured, self._on_captured)
-        live.subscribe(events.lead_touched, self._on_changed)
-        live.subscribe(events.lead_changed, self._on_changed)
-        live.subscribe(events.lead_assigned, self._on_assigned)
-        live.subscribe(events.leads_imported, self._on_imported)
+        self.client = context.client
+        self.slot = context.slot
         live.subscribe(events.tags_changed, self._on_tags_changed)
         live.subscribe(events.shares_changed, self._on_shares_changed)
+        # the lead events: heard once for every open inbox (ui/live_views.py), from when the socket connects
+        if self.live is not None:
+            self.live.join(self)
         if first is None:
             ui.timer(0, self.refresh, once=True)
         else:
@@ -471,37 +479,73 @@ class Inbox(InboxViews):
         now = self.desk.ctx.now()
         shown = self.bulk.mark([_row(r, now, self.custom, self.tags) for r in rows])
         self.bulk.total = total
+        cap = self.bulk.cap = inbox_count_cap(str(self.filters['search'] or ''))
         self.bulk.show()
         if (columns := self._shown_columns()) != self.table.columns:  # a sort by a field shows its column
             self.table.columns = columns
             self.cards.columns = columns
-        self.table.update_rows(shown)
-        self.cards.update_rows(shown)
-        more = self.total > INBOX_COUNT_CAP  # the count stopped there
+        if shown != self.table.rows:  # a live refresh whose rows did not change sends nothing
+            show_rows(self.table, shown)
+            show_rows(self.cards, list(shown))
+        more = self.total > cap  # the count stopped there
         self.pager.set_text(t('inbox.pager', page=self.page, pages=f'{pages - 1}+' if more else pages,
-                              total=f'{INBOX_COUNT_CAP:,}+' if more else self.total))
+                              total=f'{cap:,}+' if more else self.total))
 
-    async def _refresh_live(self) -> None:
-        """A live event's refresh, coalesced: while one runs, further events only ask for one more
-        after it, and live refreshes are at least LIVE_REFRESH_GAP apart. A manager's inbox hears
-        every capture (twice: captured, assigned); refreshing on each made 20 captures a second
-        cost the API's p50 ~15 ms → ~1 s with two manager inboxes open (bench/load.py). A lone
-        event still refreshes at once; under a burst the page is at most one gap behind."""
-        if self._refreshing:
-            self._again = True
+    def _refresh_live(self) -> None:
+        """A live event touched this page: refreshed at the next tick of the desk's `LiveViews` (a
+        burst coalesces into one refresh per tick; pages showing the same view share one read)."""
+        if self.live is not None:
+            self.live.mark(self)
+
+    def live_ask(self) -> LiveAsk:
+        """The read this page would do now: its reader, page and filters (compared when the rows come)."""
+        return self.user, self.page, self.filter_args()
+
+    def live_key(self, ask: LiveAsk) -> str:
+        """The resolved filter and page: two readers whose scope resolves alike (two managers, two
+        tabs of one rep) share one read. `now` counts only for an agenda (the rest ignores it)."""
+        user, page, args = ask
+        f = self.desk.leads.inbox_filter(user, **args)
+        if not f.agenda:
+            f = replace(f, now=None, day_end=None)
+        return repr((f, page))
+
+    def live_read(self, ask: LiveAsk) -> tuple[list[LeadRow], int]:
+        user, page, args = ask
+        return self.desk.leads.inbox(user, page=page, page_size=PAGE_SIZE, **args)
+
+    async def live_show(self, ask: LiveAsk, result: object) -> None:
+        """The tick's rows, unless the user moved on since (a filter or page: their own refresh shows)."""
+        if ask != self.live_ask():
             return
-        self._refreshing = True
-        try:
-            self._again = True
-            while self._again:
-                self._again = False
-                wait = self._last_live + LIVE_REFRESH_GAP - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                self._last_live = time.monotonic()
-                await self.refresh()
-        finally:
-            self._refreshing = False
+        with self.slot:
+            if isinstance(result, Failed):
+                await self.refresh()  # it reports a retired sort field; anything else raises there
+                return
+            rows, total = result  # type: ignore[misc]
+            self._show(rows, total)
+
+    def hears_captured(self, lead_id: int, owner_id: int | None) -> bool:
+        if not self._concerns_me(owner_id):
+            return False
+        with self.slot:
+            self.arrived.add()
+        return True
+
+    def hears_changed(self, lead_id: int, owner_id: int | None) -> bool:
+        return self._concerns_me(owner_id, lead_id=lead_id)
+
+    def hears_imported(self, owners: list[int | None]) -> bool:
+        """An import batch (one event for its hundreds of leads): one refresh."""
+        return any(in_reach(self.user, owner) for owner in owners)
+
+    def hears_assigned(self, lead_id: int, owner_id: int | None, previous_id: int | None) -> bool:
+        if not self._concerns_me(owner_id, previous_id, lead_id):
+            return False
+        if owner_id == self.user.id:
+            with self.slot:
+                self.assigned.add()
+        return True
 
     async def _set(self, key: str, value: object) -> None:
         if self.applying or self.filters.get(key) == value:
@@ -537,16 +581,6 @@ class Inbox(InboxViews):
         return in_reach(self.user, owner_id) or (previous_id is not None and in_reach(self.user, previous_id)) \
             or reach(self.user).shares(RecordKind.LEAD, lead_id)
 
-    async def _on_captured(self, lead_id: int, owner_id: int | None) -> None:
-        if not self._concerns_me(owner_id):
-            return
-        self.arrived.add()
-        await self._refresh_live()
-
-    async def _on_changed(self, lead_id: int, owner_id: int | None) -> None:
-        if self._concerns_me(owner_id, lead_id=lead_id):
-            await self._refresh_live()
-
     async def _on_shares_changed(self, user_id: int) -> None:
         """The reader was added to or taken off a record: their reach (read when the page opened) is
         read again, so the shared lead shows, or goes, without a reload."""
@@ -556,7 +590,7 @@ class Inbox(InboxViews):
         if fresh is None:  # the app stops or the page is gone
             return
         self.user = fresh
-        await self._refresh_live()
+        self._refresh_live()
 
     async def _on_tags_changed(self) -> None:
         """A tag defined, renamed, recoloured or retired: the filter's choices and the chips follow."""
@@ -565,22 +599,32 @@ class Inbox(InboxViews):
         self.tag_select.set_options({tag.id: tag.name(language) for tag in self.tags.active},
                                     value=[i for i in self.tag_select.value or [] if i in self.tags.by_id])
         self.tag_select.set_visibility(bool(self.tags.active))
-        await self._refresh_live()
+        self._refresh_live()
 
-    async def _on_imported(self, owners: list[int | None]) -> None:
-        """An import batch (one event for its hundreds of leads): one coalesced refresh."""
-        if any(in_reach(self.user, owner) for owner in owners):
-            await self._refresh_live()
 
-    async def _on_assigned(self, lead_id: int, owner_id: int | None, previous_id: int | None) -> None:
-        if not self._concerns_me(owner_id, previous_id, lead_id):
-            return
-        if owner_id == self.user.id:
-            self.assigned.add()
-        await self._refresh_live()
+def listen(desk: Desk) -> LiveViews:
+    """The desk's open inboxes, and the lead events heard once for all of them: each marks the pages it
+    concerns (flags; their reads run at the next tick, ui/live_views.py)."""
+    views = LiveViews()
+    events = desk.events
+
+    def each(hears: Callable[..., bool]) -> Callable[..., None]:
+        def heard(*args: Any) -> None:
+            views.mark_where(lambda page: hears(page, *args))
+        return heard
+
+    events.lead_captured.subscribe(each(Inbox.hears_captured), expect_args=True)
+    events.lead_touched.subscribe(each(Inbox.hears_changed), expect_args=True)
+    events.lead_changed.subscribe(each(Inbox.hears_changed), expect_args=True)
+    events.lead_assigned.subscribe(each(Inbox.hears_assigned), expect_args=True)
+    events.leads_imported.subscribe(each(Inbox.hears_imported), expect_args=True)
+    OPEN[events] = views
+    return views
 
 
 def register(desk: Desk) -> None:
+    views = listen(desk)
+
     @ui.page('/')
     async def inbox_page(request: Request) -> RedirectResponse | None:
         user = require_user(desk, request)
@@ -588,6 +632,7 @@ def register(desk: Desk) -> None:
             return user
         inbox = Inbox(desk, user, await run.io_bound(desk.team.inbox_columns, user),
                       await run.io_bound(desk.leads.custom_fields), await run.io_bound(desk.tags.tag_set))
+        inbox.live = views
         opening = await run.io_bound(desk.views.opening_view, user, ViewPage.INBOX)
         if opening is not None:
             inbox.preset_view(opening)

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from core.accounts.collaborators import CollaboratorPanel
+from core.accounts.grants import Grant
 from core.automation.recycle_rules import RecycleAction
 from core.custom_fields.requirements import FieldsNeeded
 from core.custom_fields.values import CustomFields
@@ -26,7 +27,7 @@ from .. import live
 from ..components.activities import activity_list, open_log_dialog
 from ..components.collaborators import CollaboratorsCard, shared_badge
 from ..components.custom_fields import CustomSection, carried_values, dialog_inputs, dialog_values
-from ..components.grant_line import grant_line
+from ..components.grant_line import GrantLine
 from ..components.inline_edit import InlineSection
 from ..components.kit import card
 from ..components.phone import phone_link
@@ -62,9 +63,11 @@ class LeadPage:
     def __init__(self, desk: Desk, user: UserRef, view: LeadView, opportunity_id: int | None = None,
                  playbook: PlaybookView | None = None, *, custom: CustomFields | None = None,
                  tags: tuple[TagSet, list[TagInfo]] | None = None,
-                 collaborators: CollaboratorPanel | None = None) -> None:
+                 collaborators: CollaboratorPanel | None = None, grant: Grant | None) -> None:
         self.desk, self.user, self.view = desk, user, view
         self.lead_id = view.lead.id or 0
+        self.grant = GrantLine(desk, user, RecordKind.LEAD, self.lead_id, grant)
+        """"Why can I see this?" in the header."""
         self.collaborators = CollaboratorsCard(desk, user, RecordKind.LEAD, self.lead_id, collaborators or
                                                CollaboratorsCard.read(desk, user, RecordKind.LEAD, self.lead_id))
         """Who else works this lead (issue 22), and add / remove for the owner and managers."""
@@ -84,6 +87,9 @@ class LeadPage:
         self.opportunity_id = opportunity_id
         """The opportunity this lead was converted to (the header links to it)."""
         self.converting = False
+        self._reads = live.ReadOrder()
+        self._drawn: dict[str, object] = {}
+        """What the refreshable parts show now (`_shown`), so a reload re-draws only what changed."""
         self.outside = ui.element()
         """Dialogs live here, outside the refreshed header, so a live refresh does not delete them."""
         self.tags = RecordTags(desk, user, TagEntity.LEAD, self.lead_id, editable=view.can_edit, read=tags)
@@ -91,6 +97,7 @@ class LeadPage:
 
     def build(self) -> None:
         ui.add_css(CSS)
+        self._drawn = self._shown()
         with ui.column().classes('ld-lead w-full gap-4 min-w-0'):
             self.header()
             self.tags.build()
@@ -109,10 +116,15 @@ class LeadPage:
         live.subscribe(self.desk.events.lead_assigned, self._on_assigned)
 
     async def reload(self) -> None:
-        view = await run.io_bound(self.desk.leads.lead_view, self.user, self.lead_id)
-        if view is None:  # the app is stopping
+        """Re-read the lead and re-draw the parts whose content changed. One action publishes several
+        events and each reloads; re-drawing an unchanged header or bar under the user's pointer
+        swallows the click on the button being replaced, and an older read must never replace a newer."""
+        read = self._reads.start()
+        got = await run.io_bound(lambda: (self.desk.leads.lead_view(self.user, self.lead_id),
+                                          self.grant.read_again()))  # owner or collaborators may have changed
+        if got is None or not self._reads.may_show(read):  # the app is stopping, or a newer read is shown
             return
-        self.view = view
+        self.view, self.grant.grant = got
         if self.view.lead.status == LeadStatus.CONVERTED and self.opportunity_id is None:
             self.opportunity_id = await run.io_bound(self.desk.pipeline.opportunity_for_lead, self.user,
                                                      self.lead_id)
@@ -123,12 +135,24 @@ class LeadPage:
         if self.tags.editable != self.view.can_edit:
             self.tags.editable = self.view.can_edit
             await self.tags.reload()
-        self.header.refresh()
-        self.side.refresh()
-        self.activities.refresh()
-        self.audit.refresh()
-        self.action_bar.refresh()
+        shown = self._shown()
+        for name, part in (('header', self.header), ('side', self.side), ('activities', self.activities),
+                           ('audit', self.audit), ('action_bar', self.action_bar)):
+            if shown[name] != self._drawn.get(name):
+                part.refresh()
+        self._drawn = shown
         await self.playbook.reload()
+
+    def _shown(self) -> dict[str, object]:
+        """What each refreshable part draws from the view, comparable (table rows compare by identity)."""
+        view = self.view
+        lead = view.lead.model_dump()
+        flags = (view.owner_name, view.can_edit, view.can_assign, view.can_log, self.opportunity_id,
+                 self.collaborators.panel, self.grant.grant)
+        return {'header': (lead, flags), 'side': (lead, flags, repr(view.recycle_rule)),
+                'activities': [(a.model_dump(), who) for a, who in view.activities],
+                'audit': [(e.id, who) for e, who in view.audit],
+                'action_bar': (view.lead.phone, view.lead.next_follow_up_at, view.can_log)}
 
     async def _on_change(self, lead_id: int, _owner_id: int | None) -> None:
         if lead_id == self.lead_id:
@@ -155,7 +179,7 @@ class LeadPage:
                 phone_link(lead.phone, 'lead-phone')
                 owner = self.view.owner_name or t('lead.unassigned')
                 tid(ui.label(t('lead.owner_is', owner=owner)).classes('ld-muted'), 'lead-owner')
-                grant_line(self.desk, self.user, RecordKind.LEAD, self.lead_id)
+                self.grant.render()
                 if lead.next_follow_up_at:
                     ui.label(t('activity.next_at', at=when(lead.next_follow_up_at))).classes('ld-muted')
             with ui.row().classes('w-full items-center gap-2'):
@@ -472,12 +496,14 @@ def register(desk: Desk) -> None:
         custom: CustomFields | None = None
         tags: tuple[TagSet, list[TagInfo]] | None = None
         collaborators: CollaboratorPanel | None = None
+        grant: Grant | None = None
         try:
             view = await run.io_bound(desk.leads.lead_view, user, int(lead_id))
             playbook = await run.io_bound(desk.playbooks.for_lead, user, int(lead_id))
             custom = await run.io_bound(desk.leads.custom_fields)
             tags = await run.io_bound(RecordTags.read, desk, user, TagEntity.LEAD, int(lead_id))
             collaborators = await run.io_bound(CollaboratorsCard.read, desk, user, RecordKind.LEAD, int(lead_id))
+            grant = await run.io_bound(GrantLine.read, desk, user, RecordKind.LEAD, int(lead_id))
             if view.lead.status == LeadStatus.CONVERTED:
                 opportunity_id = await run.io_bound(desk.pipeline.opportunity_for_lead, user, view.lead.id or 0)
         except (NotFound, ValueError):
@@ -497,5 +523,5 @@ def register(desk: Desk) -> None:
                 ui.link(t('nav.back_to_inbox'), '/')
             else:
                 LeadPage(desk, user, view, opportunity_id, playbook, custom=custom, tags=tags,
-                         collaborators=collaborators).build()
+                         collaborators=collaborators, grant=grant).build()
         return None

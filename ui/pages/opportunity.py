@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from core.accounts.collaborators import CollaboratorPanel
+from core.accounts.grants import Grant
 from core.custom_fields.values import NO_FIELDS, CustomFields
 from core.desk import Desk
 from core.errors import DomainError, NotAllowed, NotFound, ValidationFailed
@@ -25,7 +26,7 @@ from .. import live
 from ..components.activities import activity_list, open_log_dialog, parse_day
 from ..components.collaborators import CollaboratorsCard, shared_badge
 from ..components.custom_fields import CustomSection
-from ..components.grant_line import grant_line
+from ..components.grant_line import GrantLine
 from ..components.inline_edit import InlineSection
 from ..components.phone import phone_link
 from ..components.playbook_panel import PlaybookPanel
@@ -72,9 +73,11 @@ class OpportunityPage:
     def __init__(self, desk: Desk, user: UserRef, view: OpportunityView, stages: list[Stage],
                  lost_reasons: list[tuple[str, str, str]], *, playbook: PlaybookView | None = None,
                  custom: CustomFields = NO_FIELDS, tags: tuple[TagSet, list[TagInfo]] | None = None,
-                 collaborators: CollaboratorPanel | None = None) -> None:
+                 collaborators: CollaboratorPanel | None = None, grant: Grant | None) -> None:
         self.desk, self.user, self.view = desk, user, view
         self.opportunity_id = view.opportunity.id or 0
+        self.grant = GrantLine(desk, user, RecordKind.OPPORTUNITY, self.opportunity_id, grant)
+        """"Why can I see this?" in the header."""
         self.collaborators = CollaboratorsCard(
             desk, user, RecordKind.OPPORTUNITY, self.opportunity_id,
             collaborators or CollaboratorsCard.read(desk, user, RecordKind.OPPORTUNITY, self.opportunity_id))
@@ -111,10 +114,11 @@ class OpportunityPage:
 
     async def reload(self, *, own_change: bool = False, discard: bool = False) -> None:
         before = self.view.opportunity.version
-        view = await run.io_bound(self.desk.pipeline.opportunity_view, self.user, self.opportunity_id)
-        if view is None:  # the app is stopping
+        got = await run.io_bound(lambda: (self.desk.pipeline.opportunity_view(self.user, self.opportunity_id),
+                                          self.grant.read_again()))
+        if got is None:  # the app is stopping
             return
-        self.view = view
+        self.view, self.grant.grant = got
         after = self.view.opportunity.version
         if discard or (not self._dirty() and (own_change or after != self.edit_version)):
             # nothing typed (or the user threw it away): show what is saved now
@@ -155,7 +159,7 @@ class OpportunityPage:
             tid(ui.link(t('opp.customer_link', account=account.name), f'/customers/{account.id}'),
                 'opp-customer-link')
             ui.link(t('nav.pipeline'), '/pipeline')
-            grant_line(self.desk, self.user, RecordKind.OPPORTUNITY, self.opportunity_id)
+            self.grant.render()
 
     # ----- fields ---------------------------------------------------------------------------------
 
@@ -315,6 +319,7 @@ def register(desk: Desk) -> None:
             tags = await run.io_bound(RecordTags.read, desk, user, TagEntity.OPPORTUNITY, int(opportunity_id))
             collaborators = await run.io_bound(CollaboratorsCard.read, desk, user, RecordKind.OPPORTUNITY,
                                                int(opportunity_id))
+            grant = await run.io_bound(GrantLine.read, desk, user, RecordKind.OPPORTUNITY, int(opportunity_id))
         except (NotFound, ValueError):
             refused = 'not-found'
         except NotAllowed:
@@ -327,5 +332,5 @@ def register(desk: Desk) -> None:
                 ui.link(t('nav.back_to_inbox'), '/')
             else:
                 OpportunityPage(desk, user, view, stages, reasons, playbook=playbook, custom=custom,
-                                tags=tags, collaborators=collaborators).build()
+                                tags=tags, collaborators=collaborators, grant=grant).build()
         return None

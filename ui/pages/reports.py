@@ -24,6 +24,7 @@ from store.models import UserRef
 from ..components import report_charts as charts
 from ..components.care_report import CareReportPanels
 from ..components.custom_fields import field_label
+from ..components.goal_report import GoalAttainmentPanel
 from ..components.playbook_report import ChecklistPanel
 from ..components.report_panel import Panel, records_dialog
 from ..errors import attempt, message
@@ -44,6 +45,8 @@ PANEL_EXPORT = {'funnel': 'funnel', 'conversion': 'conversion_by_{dim}', 'win': 
 
 TILES = ('captured', 'qualified', 'win', 'response', 'pipeline')
 """Headline figures over the panels, read from the same computed `Report` the panels draw."""
+NO_CAPTION = '\u00a0'
+"""A tile without a caption keeps its line (a no-break space), so the tiles keep their height."""
 SECTION_CSS = '''<style>
 .ld-section { scroll-margin-top: 72px; }
 .ld-tile { min-width: 0; }
@@ -139,7 +142,9 @@ class ReportsPage:
                                 f'export-list-{kind}-{fmt}')
             tid(ui.button(t('report.export_all'), icon='grid_on',
                           on_click=lambda: self.export_panel(None, 'xlsx')).props('outline no-caps'), 'export-all')
-        self.status = tid(ui.label('').classes('text-caption text-grey-7'), 'report-status')
+        # the status line and the tiles' captions hold their line from the start: filled in later, they
+        # pushed the page down under the reader's pointer
+        self.status = tid(ui.label(t('report.computing')).classes('text-caption text-grey-7'), 'report-status')
         ui.add_head_html(SECTION_CSS)
         self.tiles: dict[str, ui.label] = {}
         self.tile_captions: dict[str, ui.label] = {}
@@ -148,7 +153,7 @@ class ReportsPage:
                 with tid(ui.card().classes('ld-tile q-pa-md gap-0'), f'tile-{key}'):
                     ui.label(t(f'report.tile.{key}')).classes('text-caption text-grey-8')
                     self.tiles[key] = tid(ui.label('—').classes('text-h5 text-weight-medium'), f'tile-value-{key}')
-                    self.tile_captions[key] = tid(ui.label('').classes('text-caption text-grey-7'),
+                    self.tile_captions[key] = tid(ui.label(NO_CAPTION).classes('text-caption text-grey-7'),
                                                   f'tile-caption-{key}')
         self.nav = tid(ui.row().classes('w-full items-center gap-x-3 gap-y-1 text-sm'), 'report-nav')
         self.panels: dict[str, Panel] = {}
@@ -178,12 +183,14 @@ class ReportsPage:
             self.care = CareReportPanels(self.desk, self.user)  # customer care: NPS, overdue, repeat revenue
             self.care.build()
         self.checklist = ChecklistPanel(self.desk, self.user)  # playbooks (issue 11): computed on its own
+        self.goals = GoalAttainmentPanel(self.desk, self.user)  # goals (issue 23): computed on its own
         with self.nav:  # section links: 13 panels are a long scroll
             ui.label(t('report.sections')).classes('text-grey-7')
             sections = [(t(f'report.panel.{key}'), panel.card, key) for key, panel in self.panels.items()]
             sections += [(t('care.panel.nps'), self.care.card, 'care'),
                          (t('care.panel.repeat'), self.care.repeat_card, 'repeat'),
-                         (t('playbook.report_title'), self.checklist.card, 'checklist')]
+                         (t('playbook.report_title'), self.checklist.card, 'checklist'),
+                         (t('report.panel.goals'), self.goals.card, 'goals')]
             for text, card, key in sections:
                 tid(ui.link(text, card).classes('text-primary'), f'section-{key}')
         ui.timer(0, self.load_options, once=True)
@@ -305,6 +312,7 @@ class ReportsPage:
         # the checklist and care panels compute alongside the main ones (each checks the filter itself)
         background_tasks.create(self.checklist.refresh(self.current_filter()), name='checklist-report')
         background_tasks.create(self.care.refresh(self.current_filter()), name='care-report')
+        background_tasks.create(self.goals.refresh(self.current_filter()), name='goals-report')
         try:
             report = await run.io_bound(self.desk.reports.report, self.user, self.current_filter())
         except DomainError as e:
@@ -325,7 +333,7 @@ class ReportsPage:
     def show(self, report: Report) -> None:
         for key, (value, caption) in tile_values(report).items():
             self.tiles[key].set_text(value)
-            self.tile_captions[key].set_text(caption)
+            self.tile_captions[key].set_text(caption or NO_CAPTION)
         options, self.keys['funnel'], lines = charts.funnel(report)
         self.panels['funnel'].show(options, t('report.conversion_summary', rate=charts.pct(report.conversion_rate)),
                                    lines=lines)

@@ -4,8 +4,6 @@ leaving rep's leads."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from fastapi import Request
@@ -20,7 +18,6 @@ from core.workload.rebalance import Plan
 from core.workload.steering import MoveOutcome
 from store.models import UserRef
 
-from .. import live
 from ..components.department_load import DepartmentStrip
 from ..components.goals_panel import GoalsPanel
 from ..components.rep_leads import DROP_CSS, RepLeadList
@@ -28,6 +25,7 @@ from ..components.team_dialogs import plan_dialog, settings_dialog, shift_text
 from ..errors import attempt, message
 from ..format import money_short, when
 from ..i18n import t
+from ..live_views import LiveViews
 from ..marks import tid
 from ..session import require_user
 from ..theme import frame
@@ -148,12 +146,15 @@ class TeamPage:
         self.desk, self.user = desk, user
         self.client = ui.context.client
         self.lines: dict[int, RepLine] = {}
-        self._last = 0.0
-        self._pending = False
+        self.live_marked = False
+        """Marked by ui/live_views.py: a team event arrived (refreshed at the next tick)."""
+        self.live: LiveViews | None = None
         self.department_id: int | None = None
         """The department filter (None: every rep in scope)."""
 
-    def build(self) -> None:
+    def build(self, view: TeamView) -> None:
+        """`view`: the team as read before the page was drawn, so the first response carries the
+        figures and the reps (filled in later, they pushed the goals card down on a phone)."""
         ui.add_css(DROP_CSS)
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(t('team.title')).classes('text-h5')
@@ -176,18 +177,49 @@ class TeamPage:
         self.by_department = DepartmentStrip(self.filter_department)
         GoalsPanel(self.desk, self.user).build()  # goals and pacing (ui/components/goals_panel.py)
         self.rows = ui.column().classes('w-full gap-2')
-        events = self.desk.events
-        for event in (events.lead_captured, events.lead_touched, events.lead_assigned, events.lead_changed,
-                      events.opportunity_moved, events.users_changed, events.leads_imported):
-            live.subscribe(event, self._on_event, expect_args=False)
-        ui.timer(0, self.refresh, once=True)
+        self.slot = ui.context.slot
+        if self.live is not None:  # the team's events, heard once for every open team page (listen below)
+            self.live.join(self)
+        self._draw(view)
 
     async def refresh(self) -> None:
-        self._last = time.monotonic()
         view: TeamView = await run.io_bound(lambda: self.desk.workload.team(self.user,
                                                                               department_id=self.department_id))
         if self.client.is_deleted:
             return
+        await self._present(view)
+
+    def live_ask(self) -> tuple[UserRef, int | None]:
+        """What a live refresh reads: the reader and the department filter."""
+        return self.user, self.department_id
+
+    def live_key(self, ask: tuple[UserRef, int | None]) -> str:
+        """Pages whose reader sees everyone share one read per tick (the figures depend on the
+        reader only through their reach); others share with their own tabs."""
+        user, department_id = ask
+        scope = permissions.reach(user)
+        return repr((scope, None if scope.everyone else user.id, department_id))
+
+    def live_read(self, ask: tuple[UserRef, int | None]) -> TeamView:
+        user, department_id = ask
+        return self.desk.workload.team(user, department_id=department_id)
+
+    async def live_show(self, ask: tuple[UserRef, int | None], result: object) -> None:
+        if ask != self.live_ask():
+            return  # the filter changed since: its own refresh shows
+        with self.slot:
+            if isinstance(result, TeamView):
+                await self._present(result)
+            else:
+                await self.refresh()  # the read failed: the page's own refresh reports it
+
+    async def _present(self, view: TeamView) -> None:
+        self._draw(view)
+        for line in self.lines.values():
+            if line.drill.open:
+                await self.load_leads(line)
+
+    def _draw(self, view: TeamView) -> None:
         self.by_department.show(view.departments, self.department_id)
         figures = {'reps': str(len(view.reps)), 'open': f'{view.open_leads} / {view.capacity}',
                    'new': str(view.new_today), 'due': str(view.due_today), 'overdue': str(view.overdue),
@@ -214,8 +246,6 @@ class TeamPage:
         names = {r.user_id: r.name for r in view.reps}
         for line in self.lines.values():
             line.drill.set_targets(names)
-            if line.drill.open:
-                await self.load_leads(line)
 
     async def filter_department(self, department_id: int | None) -> None:
         self.department_id = department_id
@@ -296,20 +326,6 @@ class TeamPage:
             self._report(outcome[0])
         await self.refresh()
 
-    async def _on_event(self) -> None:
-        """Coalesce bursts: one refresh at most every REFRESH_EVERY seconds."""
-        if self._pending:
-            return
-        self._pending = True
-        try:
-            wait = self._last + REFRESH_EVERY - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-        finally:
-            self._pending = False
-        if not self.client.is_deleted:
-            await self.refresh()
-
     async def save(self, rep_id: int, changes: dict[str, Any]) -> bool:
         try:
             await run.io_bound(self.desk.team.update_user, self.user, rep_id, changes)
@@ -321,15 +337,33 @@ class TeamPage:
         return True
 
 
+def listen(desk: Desk) -> LiveViews:
+    """The desk's open team pages, refreshed at most once a `REFRESH_EVERY` for any burst of the
+    events their figures count (heard once for all of them: flags, no task per page)."""
+    views = LiveViews(tick=REFRESH_EVERY)
+    events = desk.events
+    for event in (events.lead_captured, events.lead_touched, events.lead_assigned, events.lead_changed,
+                  events.opportunity_moved, events.users_changed, events.leads_imported):
+        event.subscribe(views.mark_all, expect_args=False)
+    return views
+
+
 def register(desk: Desk) -> None:
+    views = listen(desk)
+
     @ui.page('/team')
-    def team_page(request: Request) -> RedirectResponse | None:
+    async def team_page(request: Request) -> RedirectResponse | None:
         user = require_user(desk, request)
         if isinstance(user, RedirectResponse):
             return user
+        allowed = permissions.can_assign(user)
+        # read before the frame starts its timers, so the first response carries the whole page
+        view = await run.io_bound(desk.workload.team, user) if allowed else None
         with frame(desk, t('nav.team'), user):
-            if not permissions.can_assign(user):
+            if view is None:
                 tid(ui.label(t('err.not_allowed')).classes('text-h6 text-negative'), 'not-allowed')
                 return None
-            TeamPage(desk, user).build()
+            page = TeamPage(desk, user)
+            page.live = views
+            page.build(view)
         return None
