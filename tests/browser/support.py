@@ -66,3 +66,12 @@ class LoginPage:
 def login(page: Page, server: Server, user: UserRef) -> None:
     """Log `user` in on `page` and wait for the inbox."""
     LoginPage(page, server).login(user.email)
+
+
+def choose(page: Page, marker: str, option: str, *, exact: bool = False) -> None:
+    """Pick `option` in the select marked `marker` and wait for its menu to be gone. Quasar hands the
+    focus back to the select as its menu closes: text typed in the next field before then went to the
+    select (a deal's number, filled right after a channel was picked, was lost under load)."""
+    page.get_by_test_id(marker).click()
+    page.get_by_role('option', name=option, exact=exact).click()
+    expect(page.locator('.q-menu')).to_have_count(0)

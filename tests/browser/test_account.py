@@ -46,7 +46,7 @@ def test_a_change_ends_the_other_browsers_and_keeps_this_ones_tabs(
     change_password(page, factories.PASSWORD, NEW)
     expect(page.get_by_text('Password changed')).to_be_visible()
 
-    elsewhere.wait_for_url(re.compile(r'/login'), timeout=5_000)  # its open inbox ends without a reload
+    elsewhere.wait_for_url(re.compile(r'/login'))  # its open inbox ends without a reload
     time.sleep(1)  # what would end this browser's tabs has had its chance
     for tab, path in ((page, '/account'), (second_tab, '/pool')):
         expect(tab).to_have_url(server.url(path))
@@ -77,7 +77,7 @@ def test_a_reset_ends_the_open_page_and_forces_the_change(
     temporary = admin_page.get_by_test_id('temporary-password').inner_text().split()[0]  # then its copy button
     assert re.fullmatch(r'[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}', temporary), temporary
 
-    rep_page.wait_for_url(re.compile(r'/login'), timeout=5_000)
+    rep_page.wait_for_url(re.compile(r'/login'))
     LoginPage(rep_page, server).submit(rep.email, temporary)
     rep_page.wait_for_url(server.url('/account'))
     expect(rep_page.get_by_test_id('must-change')).to_be_visible()

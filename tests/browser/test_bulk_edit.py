@@ -13,7 +13,7 @@ from playwright.sync_api import BrowserContext, expect
 from core.desk import Desk
 from tests import factories
 
-from .support import Server, login
+from .support import Server, choose, login
 
 pytestmark = pytest.mark.browser
 
@@ -50,8 +50,7 @@ def test_a_bulk_disqualification_on_a_phone(start_server: Callable[..., Server],
 
     page.get_by_test_id('bulk-action').click()
     expect(page.get_by_test_id('bulk-dialog')).to_be_visible()
-    page.get_by_test_id('bulk-kind').click()
-    page.get_by_role('option', name='Disqualify').click()
+    choose(page, 'bulk-kind', 'Disqualify')
     page.get_by_test_id('bulk-reason').fill('bought list')
     page.get_by_test_id('bulk-do-preview').click()
     expect(page.get_by_test_id('bulk-preview')).to_have_text('2 will change')

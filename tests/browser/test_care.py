@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from core.desk import Desk
 from tests.ui.test_pipeline_page import make_opportunity
 
-from .support import Server, login
+from .support import Server, choose, login
 
 pytestmark = pytest.mark.browser
 
@@ -53,8 +53,7 @@ def test_rep_records_a_due_revisit_from_my_day(page: Page, start_server: Callabl
 
     page.get_by_test_id('revisit-satisfaction').click()
     page.get_by_role('option', name='4', exact=True).click()
-    page.get_by_test_id('revisit-nps').click()
-    page.get_by_role('option', name='9', exact=True).click()
+    choose(page, 'revisit-nps', '9', exact=True)
     page.get_by_test_id('revisit-note').fill('Happy; asks about the <script>x</script> add-on')
     page.get_by_test_id('revisit-save').click()
 

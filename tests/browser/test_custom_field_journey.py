@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from .support import Server, login
+from .support import Server, choose, login
 
 pytestmark = pytest.mark.browser
 
@@ -23,8 +23,7 @@ def define_product_field(page: Page, server: Server) -> None:
     page.get_by_test_id('custom-key').fill('product')
     page.get_by_test_id('custom-label-zh').fill('意向产品')
     page.get_by_test_id('custom-label-en').fill('Product')
-    page.get_by_test_id('custom-type').click()
-    page.get_by_role('option', name='Single select').click()
+    choose(page, 'custom-type', 'Single select')
     page.get_by_test_id('custom-options').fill('crm:客户管理:CRM suite\nerp:企业资源:ERP')
     page.get_by_test_id('custom-save').click()
     expect(page.get_by_test_id('custom-fields')).to_contain_text('Product')

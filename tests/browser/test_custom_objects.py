@@ -13,7 +13,7 @@ from playwright.sync_api import BrowserContext, expect
 from core.desk import Desk
 from tests import factories
 
-from .support import Server, login
+from .support import Server, choose, login
 from .test_mobile import SIZES, no_sideways_scroll, shot
 
 pytestmark = pytest.mark.browser
@@ -52,10 +52,9 @@ def test_rep_fills_a_deal_s_custom_field_on_a_phone(start_server: Callable[..., 
     no_sideways_scroll(page)
     page.get_by_test_id('edit-custom').click()
     expect(page.get_by_text('Which channel brings the deal in')).to_be_visible()
-    page.get_by_test_id('custom-channel').click()
-    page.get_by_role('option', name='Regional agent').click()
-    page.keyboard.press('Escape')
+    choose(page, 'custom-channel', 'Regional agent')
     page.get_by_test_id('custom-seats').fill('25')
+    expect(page.get_by_test_id('custom-seats')).to_have_value('25')
     no_sideways_scroll(page)
     shot(page, 'custom-opportunity-phone-edit')
     page.get_by_test_id('save-custom').click()

@@ -15,7 +15,7 @@ from core.desk import Desk
 from store.models import Source
 from tests.factories import PASSWORD
 
-from .support import Server, login
+from .support import Server, choose, login
 
 pytestmark = pytest.mark.browser
 
@@ -43,8 +43,7 @@ def test_manager_sets_a_goal_and_sees_its_pace(
     expect(cell).to_contain_text('No goal')
 
     page.get_by_test_id('goals-edit').click()
-    page.get_by_test_id('goals-who').click()
-    page.get_by_role('option', name='Rita Rep').click()
+    choose(page, 'goals-who', 'Rita Rep')
     page.get_by_test_id('goals-target-contacted').fill('12')
     page.get_by_test_id('goals-stretch-contacted').fill('20')
     page.get_by_test_id('goals-target-won_cents').fill('50000')
@@ -64,8 +63,7 @@ def test_manager_sets_a_goal_and_sees_its_pace(
 
     east = server.seeded['east']  # a department's goal: its people's figures summed
     page.get_by_test_id('goals-edit').click()
-    page.get_by_test_id('goals-who').click()
-    page.get_by_role('option', name='Department: East Sales').click()
+    choose(page, 'goals-who', 'Department: East Sales')
     page.get_by_test_id('goals-target-opportunities').fill('3')
     page.get_by_test_id('goals-save').click()
     expect(page.get_by_test_id(f'goals-d{east}-opportunities')).to_contain_text('/ 3')

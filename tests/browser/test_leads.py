@@ -37,7 +37,7 @@ def test_web_form_lead_appears_live_in_the_managers_inbox(
     visitor.get_by_test_id('form-submit').click()
     expect(visitor.get_by_test_id('form-thanks')).to_be_visible()
 
-    expect(table.get_by_text('Wanda Webform', exact=True)).to_be_visible(timeout=5_000)
+    expect(table.get_by_text('Wanda Webform', exact=True)).to_be_visible()
     expect(page).to_have_url(server.url('/'))  # no reload, no navigation
 
 

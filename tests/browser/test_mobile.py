@@ -167,5 +167,5 @@ def test_a_table_wider_than_a_phone_scrolls_from_the_keyboard(start_server: Call
     region.focus()
     for _ in range(5):
         page.keyboard.press('ArrowRight')
-    page.wait_for_function('box => box.scrollLeft > 0', arg=region.element_handle(), timeout=5000)
+    page.wait_for_function('box => box.scrollLeft > 0', arg=region.element_handle())
     no_sideways_scroll(page)

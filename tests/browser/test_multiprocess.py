@@ -139,7 +139,7 @@ def test_a_lead_captured_through_one_process_shows_live_in_a_browser_on_the_othe
 
     r = capture(b, cluster.api_key, 'Bob Back', '13900002222')  # and the other way round
     assert r.status_code == 201, r.text
-    expect(table_a.get_by_text('Bob Back', exact=True)).to_be_visible(timeout=1_000)
+    expect(table_a.get_by_text('Bob Back', exact=True)).to_be_visible()
 
 
 def test_one_process_runs_the_timer_and_the_other_takes_over_when_it_is_killed(

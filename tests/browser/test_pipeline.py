@@ -15,7 +15,7 @@ from playwright.sync_api import BrowserContext, Locator, Page, expect
 from core.desk import Desk
 from tests.ui.test_pipeline_page import make_opportunity
 
-from .support import Server, login
+from .support import Server, choose, login
 
 pytestmark = pytest.mark.browser
 
@@ -120,8 +120,7 @@ def test_drop_on_lost_asks_for_the_reason(page: Page, start_server: Callable[...
     board.drag(deal, 'Lost')
     dialog = page.get_by_test_id('lost-dialog')
     expect(dialog).to_be_visible()
-    page.get_by_test_id('lost-reason').click()
-    page.get_by_role('option', name='Chose a competitor').click()
+    choose(page, 'lost-reason', 'Chose a competitor')
     page.get_by_test_id('lost-note').fill('They bundled hardware')
     page.get_by_test_id('lost-confirm').click()
     expect(dialog).to_have_count(0)
@@ -169,8 +168,7 @@ def test_concurrent_move_one_lands_the_other_is_told(
     wait_for_db(server, deal, (server.seeded['stages']['Quotation'], None))
     expect(manager.card_in('Quotation', deal)).to_be_visible()
 
-    page.get_by_test_id('lost-reason').click()
-    page.get_by_role('option', name='Price').click()
+    choose(page, 'lost-reason', 'Price')
     page.get_by_test_id('lost-confirm').click()
     expect(page.get_by_text('Mia Manager changed this deal just now (it is in Quotation)')).to_be_visible()
     expect(rep.card_in('Quotation', deal)).to_be_visible()  # where it really is

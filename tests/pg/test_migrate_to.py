@@ -104,9 +104,10 @@ def test_migrate_to_copies_every_table_and_the_desk_works_there(tmp_path: Path, 
     for table in SQLModel.metadata.sorted_tables:
         want, got = all_rows(source, table), all_rows(target, table)
         assert want, f'{table.name} is empty in the source: the test would prove nothing'
-        assert len(got) == len(want), table.name
-        assert got == want, table.name  # every row, every column (timestamps aware UTC on both)
-        assert f'{table.name} ' in done.stdout and 'ok' in done.stdout
+        assert len(got) == len(want), (table.name, len(got), len(want), done.stdout)
+        differ = next(((w, g) for w, g in zip(want, got, strict=True) if w != g), None)
+        assert differ is None, (table.name, differ)  # every row, every column (timestamps aware UTC on both)
+        assert f'{table.name} ' in done.stdout and 'ok' in done.stdout, done.stdout
     source.dispose()
     target.dispose()
     moved = factories.make_desk(pg_url)  # the ids go on past the copied ones
@@ -114,7 +115,7 @@ def test_migrate_to_copies_every_table_and_the_desk_works_there(tmp_path: Path, 
                                      default_source='manual')
     leads = SQLModel.metadata.tables['leads']
     others = [r['id'] for r in all_rows(moved.ctx.engine, leads) if r['id'] != fresh.lead_id]
-    assert fresh.created and fresh.lead_id > max(others)
+    assert fresh.created and fresh.lead_id > max(others), (fresh, max(others))
     admin, _ = moved.team.login(DEMO_ADMIN_EMAIL, DEMO_PASSWORD)  # the hashes came along
     assert admin.role == 'admin'
     moved.ctx.engine.dispose()

@@ -141,6 +141,9 @@ class PoolTable:
         self.prefix = 'review_' if review else ''
         self.action = t('pool.send_back') if review else (t('pool.claim') if user.role == Role.REP else '')
         self.card_selected: set[int] = set()
+        self.cards_drawn: object = None
+        """What the cards were last drawn from: a refresh that reads the same rows keeps them (a tap on a
+        card's button while a live refresh runs must land on the button the server still knows)."""
         self._paging = False
         self.custom = tuple(d for d in desk.leads.custom_fields().definitions if not d.is_retired)
         """The leads' active custom fields: the sortable ones are sorts."""
@@ -371,6 +374,10 @@ class PoolTable:
     def _cards(self, rows: list[PoolRow], by: Definition | None = None) -> None:
         """The phone's list: a card per lead with what decides a claim, and the button or the reason."""
         self.card_selected &= {r.id for r in rows}
+        drawn = (tuple(rows), by.key if by else None, frozenset(self.card_selected))
+        if drawn == self.cards_drawn:
+            return
+        self.cards_drawn = drawn
         self.cards.clear()
         with self.cards:
             if not rows:
