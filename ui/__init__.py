@@ -9,6 +9,7 @@ from core.accounts.ratelimit import RateLimiter
 from core.desk import Desk
 
 from . import api, session, webform
+from .components.notification_bell import forget_bells
 from .format import set_zone
 from .i18n import translate, use_page_languages
 from .pages import (
@@ -45,6 +46,7 @@ def register(desk: Desk, *, demo: bool = False) -> None:
     desk.outbox.translate = translate  # the chat robots' messages, in each webhook's language
     desk.mailer.translate = translate  # emails, in each recipient's language
     session.install(desk)  # browser sessions: pages bound to theirs, sockets to their page
+    app.on_shutdown(lambda: (inbox.forget(desk), forget_bells(desk)))  # module registries let go of the desk
     auth.register(desk, demo=demo)          # /setup /login /session/start /logout /language
     password_reset.register(desk)  # /forgot /reset
     account.register(desk)                  # /account

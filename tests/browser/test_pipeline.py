@@ -76,7 +76,7 @@ def stage_of(server: Server, deal: int) -> tuple[int, str | None]:
         return db.execute('SELECT stage_id, lost_reason FROM opportunities WHERE id = ?', (deal,)).fetchone()
 
 
-def wait_for_db(server: Server, deal: int, expected: tuple[int, str | None], timeout: float = 8.0) -> None:
+def wait_for_db(server: Server, deal: int, expected: tuple[int, str | None], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while (found := stage_of(server, deal)) != expected and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -39,6 +39,12 @@ def bells(desk: Desk) -> LiveViews:
     return views
 
 
+def forget_bells(desk: Desk) -> None:
+    """Let go of the desk's bells when its app stops: their pages hold the desk, which holds the key
+    (a process that runs one app after another — the UI tests — kept every finished one alive)."""
+    _BELLS.pop(desk.events, None)
+
+
 class Bell:
     """One page's bell: its badge (unread count) and menu (the latest notifications)."""
 

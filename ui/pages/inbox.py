@@ -622,6 +622,11 @@ def listen(desk: Desk) -> LiveViews:
     return views
 
 
+def forget(desk: Desk) -> None:
+    """Let go of the desk's open inboxes when its app stops (see `forget_bells`)."""
+    OPEN.pop(desk.events, None)
+
+
 def register(desk: Desk) -> None:
     views = listen(desk)
 
