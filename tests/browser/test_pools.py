@@ -47,10 +47,12 @@ def test_claim_limits_differ_per_pool(page: Page, pools_server: Server) -> None:
     table = page.get_by_test_id('pool-table')
     expect(table.get_by_text('North Lead 0')).to_be_visible()  # opens on the rep's department's pool
     expect(page.get_by_test_id('pool-limits')).to_have_text('北区公海: you claimed 0 of 2 today')
+    expect(page.get_by_test_id('pool-switch')).to_contain_text('北区公海 (3)')
     for claimed in (1, 2):
         table.get_by_role('button', name='Claim').first.click()
         expect(page.get_by_test_id('pool-limits')).to_have_text(f'北区公海: you claimed {claimed} of 2 today')
     expect(page.get_by_test_id('pool-total')).to_have_text('1–1 of 1')
+    expect(page.get_by_test_id('pool-switch')).to_contain_text('北区公海 (1)')  # the switch counts as the list does
     expect(table.get_by_role('button', name='Claim')).to_have_count(0)
     expect(table.get_by_text("Today's claim limit reached (2)")).to_be_visible()
     page.get_by_test_id('pool-switch').get_by_text('Public pool').click()
@@ -61,3 +63,4 @@ def test_claim_limits_differ_per_pool(page: Page, pools_server: Server) -> None:
     table.get_by_role('button', name='Claim').click()
     expect(page.get_by_text('Claimed: the lead is yours')).to_be_visible()
     expect(page.get_by_test_id('pool-total')).to_have_text('0 leads')
+    expect(page.get_by_test_id('pool-switch')).to_contain_text('Public pool (0)')

@@ -130,13 +130,13 @@ class PoolTable:
 
     def __init__(self, desk: Desk, user: UserRef, *, review: bool, address: Address,
                  pool: PoolCard | None = None, pools: list[PoolCard] | None = None,
-                 limits: ui.label | None = None) -> None:
+                 header: PoolHeader | None = None) -> None:
         self.desk, self.user, self.review, self.address = desk, user, review, address
         self.pool = None if review else pool
         """The pool shown (None: the review queue, every pool's)."""
         self.pools = pools or []
-        self.limits = limits
-        """The rep's claims against this pool's limits, re-read on every refresh (a claim, a live event)."""
+        self.header = header
+        """The pool switch's counts and the rep's claims against its limits, re-read on every refresh."""
         self.manager = permissions.can_assign(user)
         self.prefix = 'review_' if review else ''
         self.action = t('pool.send_back') if review else (t('pool.claim') if user.role == Role.REP else '')
@@ -329,11 +329,11 @@ class PoolTable:
         await self.refresh()
 
     async def refresh(self) -> None:
-        if self.limits is not None and self.pool is not None:
-            here = self.pool.pool.id
-            card = next((c for c in await run.io_bound(self.desk.pools.cards, self.user) if c.pool.id == here), None)
-            if card is not None:
-                self.limits.set_text(limits_text(card))
+        if self.header is not None:
+            cards = await run.io_bound(self.desk.pools.cards, self.user)
+            if cards is None:  # (NiceGUI's run answers None when the app stops)
+                return
+            self.header.show(cards)
         rows, total = await run.io_bound(self._read)
         pages = max(1, -(-total // PAGE_SIZE))
         if self.page > pages:  # the list shrank under this page (claims, filters): show its last page
@@ -475,22 +475,40 @@ def limits_text(card: PoolCard) -> str:
     return text
 
 
-def pool_switcher(cards: list[PoolCard], shown: PoolCard | None, address: Address) -> ui.label | None:
-    """Which pool (when the viewer sees several: a switch reopens the page on it) and, for a rep,
-    today's claims against this pool's limit (and what they hold from it against its holding limit)."""
-    if len(cards) > 1:
-        options = {c.pool.id: t('pool.switch_label', pool=pool_label(c.pool), n=c.waiting) for c in cards}
+class PoolHeader:
+    """Which pool (when the viewer sees several: a switch reopens the page on it, each choice with how
+    many leads wait in it) and, for a rep, today's claims against this pool's limit (and what they
+    hold from it against its holding limit). The pool's list re-reads both on every refresh, so a
+    claim or a recycled lead shows in the counts as it does in the list."""
 
-        def switch(e: ValueChangeEventArguments) -> None:
-            if shown is None or e.value != shown.pool.id:
-                values = {k: v for k, v in address.values.items() if k.startswith('review_') or k == 'tab'}
-                ui.navigate.to('/pool?' + urlencode(sorted((values | {'pool': str(e.value)}).items())))
+    def __init__(self, cards: list[PoolCard], shown: PoolCard | None, address: Address) -> None:
+        self.shown = shown
+        self.switch: ui.toggle | None = None
+        self.limits: ui.label | None = None
+        if len(cards) > 1:
+            def switch(e: ValueChangeEventArguments) -> None:
+                if shown is None or e.value != shown.pool.id:
+                    values = {k: v for k, v in address.values.items() if k.startswith('review_') or k == 'tab'}
+                    ui.navigate.to('/pool?' + urlencode(sorted((values | {'pool': str(e.value)}).items())))
 
-        tid(ui.toggle(options, value=shown.pool.id if shown else None, on_change=switch)
-            .props('no-caps unelevated toggle-color=primary').classes('flex-wrap'), 'pool-switch')
-    if shown is not None and shown.claimed_today is not None:
-        return tid(ui.label(limits_text(shown)).classes('text-sm text-grey-8'), 'pool-limits')
-    return None
+            self.switch = tid(ui.toggle(self._options(cards), value=shown.pool.id if shown else None,
+                                        on_change=switch)
+                              .props('no-caps unelevated toggle-color=primary').classes('flex-wrap'), 'pool-switch')
+        if shown is not None and shown.claimed_today is not None:
+            self.limits = tid(ui.label(limits_text(shown)).classes('text-sm text-grey-8'), 'pool-limits')
+
+    @staticmethod
+    def _options(cards: list[PoolCard]) -> dict[int, str]:
+        return {c.pool.id: t('pool.switch_label', pool=pool_label(c.pool), n=c.waiting) for c in cards}
+
+    def show(self, cards: list[PoolCard]) -> None:
+        if self.switch is not None:
+            options = self._options(cards)
+            if options != self.switch.options and set(options) == set(self.switch.options):
+                self.switch.set_options(options, value=self.switch.value)
+        card = next((c for c in cards if self.shown is not None and c.pool.id == self.shown.pool.id), None)
+        if self.limits is not None and card is not None:
+            self.limits.set_text(limits_text(card))
 
 
 def register(desk: Desk) -> None:
@@ -511,7 +529,7 @@ def register(desk: Desk) -> None:
         with frame(desk, t('nav.pool'), user):
             ui.label(t('pool.title')).classes('text-h5')
             ui.label(t('pool.intro')).classes('text-grey-7')
-            limits = pool_switcher(cards, shown, address)
+            header = PoolHeader(cards, shown, address)
             if shown is None and not permissions.can_assign(user):
                 tid(ui.label(t('pool.no_pool')).classes('text-grey-7'), 'pool-none')
                 return None
@@ -529,9 +547,9 @@ def register(desk: Desk) -> None:
                 ui.add_head_html('<style>.ld-panels, .ld-panels > .q-panel { overflow: visible !important; }</style>')
                 with ui.tab_panels(tabs, value=start, on_change=remember).classes('w-full ld-panels'):
                     with ui.tab_panel(pool_tab).classes('px-0'):
-                        PoolTable(desk, user, review=False, address=address, pool=shown, pools=cards, limits=limits)
+                        PoolTable(desk, user, review=False, address=address, pool=shown, pools=cards, header=header)
                     with ui.tab_panel(review_tab).classes('px-0'):
                         PoolTable(desk, user, review=True, address=address)
             else:
-                PoolTable(desk, user, review=False, address=address, pool=shown, pools=cards, limits=limits)
+                PoolTable(desk, user, review=False, address=address, pool=shown, pools=cards, header=header)
         return None
