@@ -329,7 +329,7 @@ class PoolTable:
         await self.refresh()
 
     async def refresh(self) -> None:
-        if self.header is not None:
+        if self.header is not None and self.header.shows_counts:
             cards = await run.io_bound(self.desk.pools.cards, self.user)
             if cards is None:  # (NiceGUI's run answers None when the app stops)
                 return
@@ -496,6 +496,11 @@ class PoolHeader:
                               .props('no-caps unelevated toggle-color=primary').classes('flex-wrap'), 'pool-switch')
         if shown is not None and shown.claimed_today is not None:
             self.limits = tid(ui.label(limits_text(shown)).classes('text-sm text-grey-8'), 'pool-limits')
+
+    @property
+    def shows_counts(self) -> bool:
+        """Whether a refresh has anything to update here (one pool and no limits: no read)."""
+        return self.switch is not None or self.limits is not None
 
     @staticmethod
     def _options(cards: list[PoolCard]) -> dict[int, str]:
